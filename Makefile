@@ -1,0 +1,41 @@
+# The two Quick start commands are `make plan` and `make test`; both set up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: plan test lint lab demo bench clean-venv
+
+# Reinstall only when the project's metadata changed (or the venv is missing).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+## plan: build the demo store if needed and run the main job on it
+plan: $(STAMP)
+	$(BIN)/capacity status
+
+## test: the whole suite, then the linter
+test: $(STAMP)
+	$(BIN)/python -m pytest
+	$(BIN)/ruff check capacity tests benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check capacity tests benchmarks
+	$(BIN)/ruff format --check capacity tests benchmarks
+
+## lab: JupyterLab on notebooks/
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+## demo: regenerate the committed demo fleet in data/demo/
+demo: $(STAMP)
+	$(BIN)/capacity demo --out data/demo
+
+## bench: the ingest benchmark (writes a 10M-row CSV to a temporary folder)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,52 @@
+"""Column names of every frame :mod:`capacity` reads or writes, named once."""
+
+from __future__ import annotations
+
+# Telemetry, long format.
+TS = "ts"
+REGION = "region"
+SERVICE = "service"
+METRIC = "metric"
+VALUE = "value"
+TELEMETRY_COLUMNS = (TS, REGION, SERVICE, METRIC, VALUE)
+SERIES_KEY = (REGION, SERVICE, METRIC)
+
+# Telemetry metrics.
+CCU = "ccu"
+RPS = "rps"
+SERVERS = "servers"
+CPU_UTIL = "cpu_util"
+LATENCY_P99_MS = "latency_p99_ms"
+ERROR_RATE = "error_rate"
+METRICS = (CCU, RPS, SERVERS, CPU_UTIL, LATENCY_P99_MS, ERROR_RATE)
+#: Metrics that count things and so can never be negative.
+COUNT_METRICS = (CCU, RPS, SERVERS)
+#: Metrics that are fractions in [0, 1].
+FRACTION_METRICS = (CPU_UTIL, ERROR_RATE)
+#: Metrics that measure demand, the ones forecast.
+DEMAND_METRICS = (CCU, RPS)
+
+# Live-ops calendar.
+EVENT_ID = "event_id"
+NAME = "name"
+KIND = "kind"
+START_TS = "start_ts"
+END_TS = "end_ts"
+REGIONS = "regions"
+EXPECTED_UPLIFT = "expected_uplift"
+NOTES = "notes"
+SOURCE = "source"
+EVENT_COLUMNS = (EVENT_ID, NAME, KIND, START_TS, END_TS, REGIONS, EXPECTED_UPLIFT, NOTES, SOURCE)
+#: Event kinds the package knows; others are accepted as user-defined kinds.
+EVENT_KINDS = (
+    "launch",
+    "season",
+    "patch",
+    "maintenance",
+    "marketing",
+    "esports",
+    "holiday",
+    "outage",
+)
+#: The ``regions`` value meaning every region.
+ALL_REGIONS = "all"

@@ -1,0 +1,244 @@
+"""The fleet configuration: regions, services, server types, SLOs, redundancy and failover.
+
+Loaded from YAML by :func:`load_fleet` and validated once, on load: unknown keys, wrong types,
+unknown names and failover shares that do not sum to one are refused with a
+:class:`~capacity.errors.ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from capacity.columns import DEMAND_METRICS
+from capacity.errors import ConfigError
+
+__all__ = [
+    "FleetConfig",
+    "Redundancy",
+    "Region",
+    "ServerType",
+    "Service",
+    "Slo",
+    "load_fleet",
+    "parse_fleet",
+]
+
+_SHARE_TOLERANCE = 1e-6
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Region(_Strict):
+    """A region of the fleet.
+
+    ``timezone`` is the IANA zone its players live in; ``holidays_country`` the ISO country
+    code whose public holidays shape its demand.
+    """
+
+    timezone: str
+    holidays_country: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
+            ) from exc
+        return value
+
+
+class Slo(_Strict):
+    """Service level objectives of a service."""
+
+    latency_p99_ms: float = Field(gt=0)
+    availability: float = Field(gt=0, lt=1)
+
+
+class ServerType(_Strict):
+    """A kind of server: what it safely holds, what it costs and how long it takes to add."""
+
+    safe_load_hint: float = Field(gt=0)
+    cost_per_hour: float = Field(ge=0)
+    boot_lead_time_minutes: float = Field(ge=0)
+    procurement_lead_time_days: float = Field(default=0, ge=0)
+
+
+class Service(_Strict):
+    """A service: the metric that measures its demand, its server type and its SLO."""
+
+    demand_metric: str
+    server_type: str
+    slo: Slo
+
+    @field_validator("demand_metric")
+    @classmethod
+    def _demand_metric(cls, value: str) -> str:
+        if value not in DEMAND_METRICS:
+            raise ValueError(f"must be one of {', '.join(DEMAND_METRICS)}; got {value!r}")
+        return value
+
+
+class Redundancy(_Strict):
+    """The N+k rule: ``k`` spare servers per region/service, never fewer than ``min_servers``."""
+
+    k: int = Field(default=1, ge=0)
+    min_servers: int = Field(default=2, ge=1)
+
+
+class FleetConfig(_Strict):
+    """The whole fleet configuration. Build it with :func:`load_fleet` or :func:`parse_fleet`."""
+
+    version: int = 1
+    regions: dict[str, Region]
+    services: dict[str, Service]
+    server_types: dict[str, ServerType]
+    current_servers: dict[str, dict[str, int]]
+    redundancy: Redundancy = Redundancy()
+    failover: dict[str, dict[str, float]]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FleetConfig:
+        if not self.regions:
+            raise ValueError("regions: at least one region is required")
+        if not self.services:
+            raise ValueError("services: at least one service is required")
+        for name, service in self.services.items():
+            if service.server_type not in self.server_types:
+                raise ValueError(
+                    f"services.{name}.server_type: unknown server type {service.server_type!r}; "
+                    f"known: {', '.join(sorted(self.server_types))}"
+                )
+        for region, per_service in self.current_servers.items():
+            _known("current_servers", region, self.regions, "region")
+            for service, count in per_service.items():
+                _known(f"current_servers.{region}", service, self.services, "service")
+                if count < 0:
+                    raise ValueError(
+                        f"current_servers.{region}.{service}: must be >= 0; got {count}"
+                    )
+        for region, shares in self.failover.items():
+            _known("failover", region, self.regions, "region")
+            for target, share in shares.items():
+                _known(f"failover.{region}", target, self.regions, "region")
+                if target == region:
+                    raise ValueError(f"failover.{region}: a region cannot fail over to itself")
+                if not 0 <= share <= 1:
+                    raise ValueError(
+                        f"failover.{region}.{target}: share must be in [0, 1]; got {share}"
+                    )
+            total = math.fsum(shares.values())
+            if abs(total - 1) > _SHARE_TOLERANCE:
+                raise ValueError(f"failover.{region}: shares must sum to 1; they sum to {total:g}")
+        return self
+
+    def servers_now(self, region: str, service: str) -> int:
+        """Servers currently running for ``region``/``service`` (0 when not listed)."""
+        return self.current_servers.get(region, {}).get(service, 0)
+
+    def server_type_of(self, service: str) -> ServerType:
+        """The server type that ``service`` runs on."""
+        return self.server_types[self.services[service].server_type]
+
+
+def _known(key: str, name: str, known: dict[str, Any], what: str) -> None:
+    if name not in known:
+        raise ValueError(f"{key}: unknown {what} {name!r}; known: {', '.join(sorted(known))}")
+
+
+def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
+    """Validate an already-parsed fleet mapping.
+
+    Parameters
+    ----------
+    data : Any
+        The mapping read from YAML.
+    source : str
+        Where it came from, for error messages.
+
+    Returns
+    -------
+    FleetConfig
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        When a key is unknown or missing, a value has the wrong type or range, or names are
+        inconsistent (unknown regions, services or server types, shares not summing to one).
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"the top level must be a mapping of keys; got {type(data).__name__}",
+            source=source,
+            fix="start from data/demo/fleet.yaml",
+        )
+    try:
+        return FleetConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            problem, fix = "unknown key", "remove it or check its spelling"
+        elif kind == "missing":
+            problem, fix = "required key is missing", "add it"
+        elif kind == "value_error":
+            message = str(err.get("ctx", {}).get("error", err["msg"]))
+            if ": " in message and key == "(top level)":
+                key, message = message.split(": ", 1)
+            problem, fix = message, None
+        else:
+            problem = f"{err['msg']}; got {err.get('input')!r}"
+            fix = None
+        raise ConfigError(problem, source=source, where=f"key '{key}'", fix=fix) from None
+
+
+def load_fleet(path: str | Path) -> FleetConfig:
+    """Read and validate a fleet configuration YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file.
+
+    Returns
+    -------
+    FleetConfig
+        The validated configuration.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not valid YAML, or fails validation.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "file not found", source=str(path), fix="pass --config with an existing fleet YAML"
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(
+            f"not valid YAML: {problem}",
+            source=str(path),
+            where=where,
+            fix="correct the YAML syntax",
+        ) from None
+    return parse_fleet(data, source=str(path))

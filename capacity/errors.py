@@ -1,0 +1,95 @@
+"""The exceptions raised by :mod:`capacity`.
+
+Every error the package raises on purpose derives from :class:`CapacityError`, so a caller
+can catch them all in one place. The tree::
+
+    CapacityError
+    ├── InputError             bad input from a user: a file, a config, a parameter
+    │   ├── DataError          a telemetry, calendar or log file whose content is wrong
+    │   ├── ConfigError        a malformed fleet configuration
+    │   └── ParameterError     an argument out of range or of the wrong form
+    └── StoreError             the DuckDB store cannot do what was asked
+        ├── StoreLockedError   another process holds the store's write lock
+        └── SchemaError        the store was written by a newer version of capacity
+
+Input errors carry the place (file, row or key), what was wrong and how to fix it, and render
+as one line, so the CLI can print them as they are and exit with status 2.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CapacityError",
+    "ConfigError",
+    "DataError",
+    "InputError",
+    "ParameterError",
+    "SchemaError",
+    "StoreError",
+    "StoreLockedError",
+]
+
+
+class CapacityError(Exception):
+    """Base class of every error raised on purpose by :mod:`capacity`."""
+
+
+class InputError(CapacityError):
+    """Input that cannot be used as given.
+
+    Parameters
+    ----------
+    problem : str
+        What was wrong, with the value received where it helps.
+    source : str, optional
+        The file (or other origin) the input came from.
+    where : str, optional
+        The row, line, column or key inside ``source``.
+    fix : str, optional
+        How to put it right.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str | None = None,
+        where: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.source = source
+        self.where = where
+        self.fix = fix
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        place = ": ".join(str(p) for p in (self.source, self.where) if p)
+        text = f"{place}: {self.problem}" if place else self.problem
+        if self.fix:
+            text = f"{text.rstrip('.')}. Fix: {self.fix}"
+        return " ".join(text.split())
+
+
+class DataError(InputError):
+    """A data file (telemetry, calendar, incident or deploy log) with wrong content."""
+
+
+class ConfigError(InputError):
+    """A fleet configuration that is malformed or inconsistent."""
+
+
+class ParameterError(InputError):
+    """A parameter out of range or of the wrong form."""
+
+
+class StoreError(CapacityError):
+    """The store cannot do what was asked."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock."""
+
+
+class SchemaError(StoreError):
+    """The store's schema is newer than this version of capacity understands."""

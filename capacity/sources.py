@@ -1,0 +1,399 @@
+"""Readers of telemetry files: CSV, gzip CSV and Parquet, long or wide.
+
+Files are read by DuckDB's own readers, never row by row in Python. This module only
+describes a file (:func:`inspect_telemetry`), writes the SQL that turns it into the store's
+long shape (:func:`telemetry_select`) and, when validation found something wrong, finds the
+first offending row and says what to do about it (:func:`explain_problem`). The store owns
+the transaction around all of it.
+
+Timestamps follow one rule: a value with a UTC offset (``Z``, ``+02:00``) is exact; a naive
+value is ambiguous and is refused unless a time zone is given (``tz``), in which case it is
+read as local time there. Parquet columns typed ``TIMESTAMP WITH TIME ZONE`` are exact.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from capacity.columns import (
+    COUNT_METRICS,
+    FRACTION_METRICS,
+    METRIC,
+    METRICS,
+    REGION,
+    SERVICE,
+    TS,
+    VALUE,
+)
+from capacity.errors import DataError
+
+__all__ = [
+    "OFFSET_PATTERN",
+    "TelemetryFile",
+    "explain_problem",
+    "inspect_telemetry",
+    "problem_counts_sql",
+    "telemetry_select",
+]
+
+Layout = Literal["auto", "long", "wide"]
+
+#: A timestamp string that ends in a UTC offset after a time of day.
+OFFSET_PATTERN = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KEY_COLUMNS = (TS, REGION, SERVICE)
+_LONG_COLUMNS = (TS, REGION, SERVICE, METRIC, VALUE)
+_ALIASES = {"timestamp": TS, "time": TS, "datetime": TS, "date": TS, "ds": TS}
+_NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
+_NON_NEGATIVE = (*METRICS,)
+
+
+@dataclass(frozen=True)
+class TelemetryFile:
+    """What a telemetry file holds, as found by :func:`inspect_telemetry`.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    kind : {"csv", "parquet"}
+        How it is read.
+    layout : {"long", "wide"}
+        Long: one row per (ts, region, service, metric). Wide: one column per metric.
+    names : dict
+        Canonical column name (``ts``, ``region``...) to the name used in the file.
+    metric_columns : tuple of str
+        Wide layout only: the file's metric columns.
+    ts_type : str
+        DuckDB's type of the timestamp column.
+    """
+
+    path: Path
+    kind: Literal["csv", "parquet"]
+    layout: Literal["long", "wide"]
+    names: dict[str, str]
+    metric_columns: tuple[str, ...]
+    ts_type: str
+
+    @property
+    def row_word(self) -> str:
+        """How rows are counted in messages: CSV lines include the header line."""
+        return "line" if self.kind == "csv" else "row"
+
+    def row_label(self, row: int) -> str:
+        """Name data row ``row`` (1-based) as a person opening the file would find it."""
+        return f"line {row + 1}" if self.kind == "csv" else f"row {row}"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _reader(kind: str) -> str:
+    if kind == "csv":
+        return "read_csv(?, header = true, all_varchar = true)"
+    return "read_parquet(?)"
+
+
+def _kind_of(path: Path) -> Literal["csv", "parquet"]:
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
+        return "csv"
+    raise DataError(
+        f"unsupported file type {path.suffix or '(none)'!r}",
+        source=str(path),
+        fix="give a .csv, .csv.gz or .parquet file",
+    )
+
+
+def inspect_telemetry(
+    con: duckdb.DuckDBPyConnection, path: str | Path, *, layout: Layout = "auto"
+) -> TelemetryFile:
+    """Describe a telemetry file: its reader, layout and column names.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A connection to run DuckDB's readers on.
+    path : str or Path
+        The file.
+    layout : {"auto", "long", "wide"}
+        The layout; ``auto`` picks long when the file has a ``metric`` or ``value`` column.
+
+    Returns
+    -------
+    TelemetryFile
+
+    Raises
+    ------
+    DataError
+        When the file is missing, unreadable, or lacks a required column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", source=str(path), fix="check the path")
+    kind = _kind_of(path)
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {_reader(kind)}", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"cannot be read as {kind.upper()}: {first_line}",
+            source=str(path),
+            fix=f"check that it is a {kind.upper()} file with a header row",
+        ) from None
+    types = {name: ctype for name, ctype, *_ in described}
+    canonical: dict[str, str] = {}
+    for name in types:
+        key = name.strip().lower()
+        canonical.setdefault(key, name)
+    found = ", ".join(types)
+
+    def require(column: str, why: str) -> str:
+        if column in canonical:
+            return canonical[column]
+        alias = next((a for a, c in _ALIASES.items() if c == column and a in canonical), None)
+        close = difflib.get_close_matches(column, list(canonical), n=1, cutoff=0.6)
+        guess = canonical[alias] if alias else (canonical[close[0]] if close else None)
+        fix = f"rename column {guess!r} to {column!r}" if guess else f"add a {column!r} column"
+        raise DataError(
+            f"required column {column!r} is missing ({why}); columns found: {found}",
+            source=str(path),
+            where="header",
+            fix=fix,
+        )
+
+    if layout == "auto":
+        layout = "long" if METRIC in canonical or VALUE in canonical else "wide"
+    if layout == "long":
+        names = {c: require(c, "long format") for c in _LONG_COLUMNS}
+        metric_columns: tuple[str, ...] = ()
+    elif layout == "wide":
+        names = {c: require(c, "wide format") for c in _KEY_COLUMNS}
+        used = set(names.values())
+        metric_columns = tuple(n for n in types if n not in used)
+        if not metric_columns:
+            raise DataError(
+                "no metric columns: a wide file needs one column per metric "
+                f"(e.g. {', '.join(METRICS[:3])}); columns found: {found}",
+                source=str(path),
+                where="header",
+                fix="add metric columns, or give a long file with 'metric' and 'value' columns",
+            )
+        for column in metric_columns:
+            metric = column.strip().lower()
+            if not _METRIC_NAME.match(metric):
+                raise DataError(
+                    f"column {column!r} is not a valid metric name (lower-case letters, "
+                    "digits and underscores)",
+                    source=str(path),
+                    where="header",
+                    fix=f"rename it, e.g. to {re.sub(r'[^a-z0-9_]+', '_', metric).strip('_')!r}",
+                )
+    else:
+        raise DataError(f"unknown layout {layout!r}", source=str(path), fix="use long or wide")
+    ts_type = types[names[TS]]
+    if kind == "parquet" and ts_type not in ("VARCHAR", "TIMESTAMP WITH TIME ZONE", *_NAIVE_TYPES):
+        raise DataError(
+            f"column {names[TS]!r} has type {ts_type}, not a timestamp",
+            source=str(path),
+            fix="store timestamps as TIMESTAMP WITH TIME ZONE or ISO 8601 strings",
+        )
+    return TelemetryFile(path, kind, layout, names, metric_columns, ts_type)
+
+
+def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]]:
+    column = _quote(tf.names[TS])
+    if tf.ts_type == "TIMESTAMP WITH TIME ZONE":
+        return column, []
+    if tf.ts_type in _NAIVE_TYPES:
+        if tz is None:
+            return "CAST(NULL AS TIMESTAMPTZ)", []
+        return f"timezone(?, CAST({column} AS TIMESTAMP))", [tz]
+    exact = f"try_cast({column} AS TIMESTAMPTZ)"
+    # The cheap test for the common 'Z' suffix comes first: CASE skips the regular
+    # expression for the rows it already matched.
+    offsets = (
+        f"WHEN ends_with({column}, 'Z') THEN {exact} "
+        f"WHEN regexp_matches({column}, '{OFFSET_PATTERN}') THEN {exact}"
+    )
+    if tz is None:
+        return f"CASE {offsets} END", []
+    return f"CASE {offsets} ELSE timezone(?, try_cast({column} AS TIMESTAMP)) END", [tz]
+
+
+def telemetry_select(
+    tf: TelemetryFile, *, tz: str | None, with_row: bool = False
+) -> tuple[str, list[object]]:
+    """SQL selecting a file as long telemetry: ``ts, region, service, metric, value``.
+
+    Unparseable (or, without ``tz``, naive) timestamps become NULL, as do values that are not
+    numbers; validation counts them. With ``with_row`` the 1-based data row number ``_row``
+    and the raw ``_ts_raw`` and ``_value_raw`` texts are added, for error messages.
+
+    Parameters
+    ----------
+    tf : TelemetryFile
+        The file, from :func:`inspect_telemetry`.
+    tz : str, optional
+        Time zone of naive timestamps.
+    with_row : bool
+        Add row numbers and raw texts.
+
+    Returns
+    -------
+    tuple of (str, list)
+        The query and its parameters, in order.
+    """
+    ts_expr, ts_params = _ts_expression(tf, tz)
+    region, service = _quote(tf.names[REGION]), _quote(tf.names[SERVICE])
+    extra = ""
+    if with_row:
+        extra = (
+            f", _row, CAST({_quote(tf.names[TS])} AS VARCHAR) AS _ts_raw, "
+            "CAST(_value AS VARCHAR) AS _value_raw"
+        )
+    numbered = "row_number() OVER () AS _row, " if with_row else ""
+    if tf.layout == "long":
+        source = f"(SELECT {numbered}* FROM {_reader(tf.kind)})"
+        metric = f"CAST({_quote(tf.names[METRIC])} AS VARCHAR)"
+        value_column = _quote(tf.names[VALUE])
+        inner = f"(SELECT *, {value_column} AS _value FROM {source})"
+    else:
+        metrics = ", ".join(_quote(m) for m in tf.metric_columns)
+        source = (
+            f"(SELECT {numbered}{_quote(tf.names[TS])}, {region}, {service}, "
+            + ", ".join(f"CAST({_quote(m)} AS VARCHAR) AS {_quote(m)}" for m in tf.metric_columns)
+            + f" FROM {_reader(tf.kind)})"
+        )
+        metric = "lower(trim(_metric))"
+        inner = f"(UNPIVOT {source} ON {metrics} INTO NAME _metric VALUE _value)"
+    query = (
+        f"SELECT {ts_expr} AS ts, CAST({region} AS VARCHAR) AS region, "
+        f"CAST({service} AS VARCHAR) AS service, {metric} AS metric, "
+        f"try_cast(_value AS DOUBLE) AS value{extra} FROM {inner}"
+    )
+    return query, [*ts_params, str(tf.path)]
+
+
+def _in_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v + "'" for v in values) + ")"
+
+
+#: Named row problems, each a SQL condition over long telemetry rows, in the order checked.
+_PROBLEMS: dict[str, str] = {
+    "ts": "ts IS NULL",
+    "value": "value IS NULL",
+    "key": "coalesce(region, '') = '' OR coalesce(service, '') = '' OR coalesce(metric, '') = ''",
+    "finite": "NOT isfinite(value)",
+    "negative": f"metric IN {_in_list(_NON_NEGATIVE)} AND value < 0",
+    "fraction": f"metric IN {_in_list(FRACTION_METRICS)} AND value > 1",
+}
+
+
+def problem_counts_sql(relation: str) -> str:
+    """SQL counting each kind of bad row in ``relation`` (one row, one column per problem)."""
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in _PROBLEMS.items()
+    )
+    return f"SELECT {counts} FROM {relation}"
+
+
+def explain_problem(
+    con: duckdb.DuckDBPyConnection, tf: TelemetryFile, problem: str, *, tz: str | None
+) -> DataError:
+    """Find the first row with ``problem`` in the file and describe it.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A connection to read the file with.
+    tf : TelemetryFile
+        The file.
+    problem : str
+        A key of the checks counted by :func:`problem_counts_sql`.
+    tz : str, optional
+        As given to the load.
+
+    Returns
+    -------
+    DataError
+        The error to raise, naming file, row, column and fix.
+    """
+    query, params = telemetry_select(tf, tz=tz, with_row=True)
+    rows = con.execute(
+        f"SELECT _row, _ts_raw, _value_raw, region, service, metric, value FROM ({query}) "
+        f"WHERE {_PROBLEMS[problem]} ORDER BY _row LIMIT 1",
+        params,
+    ).fetchall()
+    if not rows:  # the load's rows and the file disagree; should not happen
+        return DataError(f"has rows that fail the {problem!r} check", source=str(tf.path))
+    number, ts_raw, value_raw, region, service, metric, value = rows[0]
+    where = tf.row_label(number)
+    value_col = tf.names.get(VALUE, metric)
+    if problem == "ts":
+        naive = ts_raw is not None and re.search(OFFSET_PATTERN, ts_raw) is None
+        check = "SELECT try_cast(? AS TIMESTAMP) IS NOT NULL"
+        parses = naive and con.execute(check, [ts_raw]).fetchall()[0][0]
+        if parses and tz is None:
+            return DataError(
+                f"timestamp {ts_raw!r} has no UTC offset, so its time zone is ambiguous",
+                source=str(tf.path),
+                where=f"{where}, column {tf.names[TS]!r}",
+                fix="write timestamps with an offset (e.g. 2026-01-05T14:00:00Z) or pass "
+                "--tz with the zone they were recorded in",
+            )
+        return DataError(
+            f"timestamp {ts_raw!r} does not parse",
+            source=str(tf.path),
+            where=f"{where}, column {tf.names[TS]!r}",
+            fix="use ISO 8601 with an offset, e.g. 2026-01-05T14:00:00Z",
+        )
+    if problem == "value":
+        shown = "empty" if value_raw in (None, "") else f"{value_raw!r}, not a number"
+        return DataError(
+            f"value of metric {metric!r} is {shown}",
+            source=str(tf.path),
+            where=f"{where}, column {value_col!r}",
+            fix="give a number, or drop the row (missing hours are gaps, not zeros)",
+        )
+    if problem == "key":
+        empty = next(
+            n for n, v in ((REGION, region), (SERVICE, service), (METRIC, metric)) if not v
+        )
+        return DataError(
+            f"{empty} is empty",
+            source=str(tf.path),
+            where=f"{where}, column {tf.names.get(empty, empty)!r}",
+            fix=f"fill in the {empty} of every row",
+        )
+    if problem == "finite":
+        return DataError(
+            f"value of metric {metric!r} is {value_raw!r}, not a finite number",
+            source=str(tf.path),
+            where=f"{where}, column {value_col!r}",
+            fix="give a finite number or drop the row",
+        )
+    if problem == "negative":
+        what = "a count" if metric in COUNT_METRICS else "a non-negative measure"
+        return DataError(
+            f"value of metric {metric!r} is {value:g}, but {metric} is {what} and cannot be "
+            "negative",
+            source=str(tf.path),
+            where=f"{where}, column {value_col!r}",
+            fix="correct the value or drop the row",
+        )
+    return DataError(
+        f"value of metric {metric!r} is {value:g}, outside [0, 1]",
+        source=str(tf.path),
+        where=f"{where}, column {value_col!r}",
+        fix=f"give {metric} as a fraction (divide percentages by 100)",
+    )

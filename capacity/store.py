@@ -1,0 +1,835 @@
+"""The DuckDB store: schema and migrations, transactional loads, and queries for readers.
+
+One process writes at a time (DuckDB holds a file lock); a second writer gets
+:class:`~capacity.errors.StoreLockedError`. Readers open the file with ``read_only=True``.
+Every loading method runs in one transaction: it either loads everything it was given or,
+on the first error, leaves the store exactly as it was.
+
+Uniqueness of ``(ts, region, service, metric)`` is kept by the loader rather than by a
+PRIMARY KEY, which would make bulk loads about ten times slower: rows are inserted straight
+from DuckDB's file reader, tagged with their load, then checked for conflicting duplicates
+inside the file and merged with rows already stored (older rows with the same key are
+replaced, and counted as updated when their value changed). All queries take user values as
+parameters; SQL text is never built from user strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from capacity import sources
+from capacity.columns import EVENT_COLUMNS, REGION, SERVICE, TELEMETRY_COLUMNS
+from capacity.config import FleetConfig
+from capacity.errors import DataError, ParameterError, SchemaError, StoreError, StoreLockedError
+
+__all__ = ["SCHEMA_VERSION", "EventsReport", "LoadReport", "Store"]
+
+#: Each entry migrates the schema from its index to index + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # No NOT NULL here: a load inserts straight from the file, then validation names the
+        # first bad row; a constraint would abort the transaction before it could.
+        """CREATE TABLE telemetry (
+            ts TIMESTAMPTZ,
+            region VARCHAR,
+            service VARCHAR,
+            metric VARCHAR,
+            value DOUBLE,
+            load_id INTEGER NOT NULL
+        )""",
+        """CREATE TABLE events (
+            event_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            start_ts TIMESTAMPTZ NOT NULL,
+            end_ts TIMESTAMPTZ NOT NULL,
+            regions VARCHAR[] NOT NULL,
+            expected_uplift DOUBLE,
+            notes VARCHAR,
+            source VARCHAR,
+            load_id INTEGER NOT NULL
+        )""",
+        """CREATE TABLE loads (
+            load_id INTEGER PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            bytes BIGINT NOT NULL,
+            options VARCHAR NOT NULL,
+            rows BIGINT NOT NULL,
+            inserted BIGINT NOT NULL,
+            updated BIGINT NOT NULL,
+            unchanged BIGINT NOT NULL,
+            loaded_at TIMESTAMPTZ NOT NULL
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_AGGREGATES = {
+    "mean": "avg(value)",
+    "max": "max(value)",
+    "min": "min(value)",
+    "sum": "sum(value)",
+    "median": "median(value)",
+    "first": "arg_min(value, ts)",
+    "last": "arg_max(value, ts)",
+}
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one file's load did.
+
+    Attributes
+    ----------
+    source : str
+        The file.
+    rows : int
+        Rows read (long rows, after unpivoting a wide file).
+    inserted, updated, unchanged : int
+        New keys; keys already stored with another value; keys stored with the same value.
+    skipped : bool
+        True when this exact file was loaded before with the same options: nothing changed.
+    """
+
+    source: str
+    sha256: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: bool = False
+
+    def describe(self) -> str:
+        """One line for a person."""
+        if self.skipped:
+            return f"{self.source}: already loaded (same content), nothing changed"
+        return (
+            f"{self.source}: {self.rows:,} rows read, {self.inserted:,} inserted, "
+            f"{self.updated:,} updated, {self.unchanged:,} unchanged"
+        )
+
+
+@dataclass(frozen=True)
+class EventsReport:
+    """What an events import did, over all its files."""
+
+    sources: tuple[str, ...]
+    events: int
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for a person."""
+        text = (
+            f"{self.events:,} events read, {self.inserted:,} inserted, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged"
+        )
+        if self.skipped:
+            text += f"; already loaded: {', '.join(self.skipped)}"
+        return text
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _utc(value: Any, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"The {name!r} parameter must be a timestamp. Got {value!r}.") from exc
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _as_list(value: str | Collection[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+class Store:
+    """The DuckDB file that holds telemetry, events and the record of loads.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file. Created (with its folder) when opened for writing.
+    read_only : bool
+        Open for reading only; the file must exist.
+
+    Raises
+    ------
+    StoreLockedError
+        When another process holds the file's write lock.
+    StoreError
+        When a read-only store does not exist.
+    SchemaError
+        When the file was written by a newer version of capacity.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.is_file():
+            raise StoreError(
+                f"store not found: {self.path}. Fix: load data first (capacity ingest) "
+                "or pass --db with an existing store"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"store is locked by another process: {self.path}. Fix: wait for the other "
+                    "run to finish, then try again"
+                ) from None
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._migrate()
+
+    # -- connection ---------------------------------------------------------------------
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The underlying DuckDB connection, for analysts' own SQL."""
+        return self._con
+
+    def close(self) -> None:
+        """Close the connection (and release the write lock)."""
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        con = self._con
+        has_version = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchall()[0][0]
+        version = 0
+        if has_version:
+            version = con.execute(
+                "SELECT coalesce(max(version), 0) FROM schema_version"
+            ).fetchall()[0][0]
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"store {self.path} has schema version {version}, newer than this capacity "
+                f"understands ({SCHEMA_VERSION}). Fix: upgrade capacity"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise SchemaError(
+                f"store {self.path} has schema version {version}, older than {SCHEMA_VERSION}. "
+                "Fix: open it once for writing (any capacity load) to migrate it"
+            )
+        with self._transaction():
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version "
+                "(version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[target - 1]:
+                    con.execute(statement)
+                con.execute("INSERT INTO schema_version VALUES (?, now())", [target])
+
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        return self._con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"store {self.path} is open read-only; open it with read_only=False")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run the block in one transaction: all of it is committed, or none of it."""
+        self._con.execute("BEGIN")
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def _next_load_id(self) -> int:
+        return self._con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+
+    def _already_loaded(self, kind: str, sha256: str, options: str) -> bool:
+        return bool(
+            self._con.execute(
+                "SELECT count(*) FROM loads WHERE kind = ? AND sha256 = ? AND options = ?",
+                [kind, sha256, options],
+            ).fetchall()[0][0]
+        )
+
+    def _maybe_loaded(self, kind: str, size: int, options: str) -> bool:
+        """Whether a load of a file of this size exists: only then can it be the same file."""
+        return bool(
+            self._con.execute(
+                "SELECT count(*) FROM loads WHERE kind = ? AND bytes = ? AND options = ?",
+                [kind, size, options],
+            ).fetchall()[0][0]
+        )
+
+    def _record_load(self, load_id: int, kind: str, report: LoadReport, options: str) -> None:
+        self._con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [
+                load_id,
+                kind,
+                report.source,
+                report.sha256,
+                Path(report.source).stat().st_size,
+                options,
+                report.rows,
+                report.inserted,
+                report.updated,
+                report.unchanged,
+            ],
+        )
+
+    # -- telemetry ----------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        layout: sources.Layout = "auto",
+        tz: str | None = None,
+        fleet: FleetConfig | None = None,
+    ) -> list[LoadReport]:
+        """Load telemetry files in one transaction.
+
+        Parameters
+        ----------
+        paths : iterable of str or Path
+            CSV, gzip CSV or Parquet files, long or wide.
+        layout : {"auto", "long", "wide"}
+            The files' layout.
+        tz : str, optional
+            Time zone of naive timestamps; without it naive timestamps are refused.
+        fleet : FleetConfig, optional
+            When given, regions and services must be ones it names.
+
+        Returns
+        -------
+        list of LoadReport
+            One per file, in order.
+
+        Raises
+        ------
+        DataError
+            On the first bad file; nothing is loaded then.
+        """
+        self._writable()
+        _check_tz(tz)
+        options = json.dumps({"layout": layout, "tz": tz}, sort_keys=True)
+        reports: list[LoadReport] = []
+        with self._transaction() as con, ThreadPoolExecutor(max_workers=1) as hasher:
+            for raw_path in paths:
+                path = Path(raw_path)
+                tf = sources.inspect_telemetry(con, path, layout=layout)
+                if self._maybe_loaded("telemetry", path.stat().st_size, options):
+                    digest = _sha256(path)
+                    if self._already_loaded("telemetry", digest, options):
+                        reports.append(LoadReport(str(path), digest, 0, 0, 0, 0, skipped=True))
+                        continue
+                    pending = None
+                else:  # no earlier file of this size: hash while DuckDB reads
+                    pending = hasher.submit(_sha256, path)
+                load_id = self._next_load_id()
+                counts = self._load_telemetry_file(tf, load_id, tz=tz, fleet=fleet)
+                if pending is not None:
+                    digest = pending.result()
+                report = LoadReport(str(path), digest, *counts)
+                self._record_load(load_id, "telemetry", report, options)
+                reports.append(report)
+        return reports
+
+    def _load_telemetry_file(
+        self,
+        tf: sources.TelemetryFile,
+        load_id: int,
+        *,
+        tz: str | None,
+        fleet: FleetConfig | None,
+    ) -> tuple[int, int, int, int]:
+        """Insert one file's rows under ``load_id``, validate and merge them.
+
+        Returns rows, inserted, updated and unchanged counts.
+        """
+        con = self._con
+        query, params = sources.telemetry_select(tf, tz=tz)
+        try:
+            con.execute(
+                f"INSERT INTO telemetry SELECT ts, region, service, metric, value, ? "
+                f"FROM ({query})",
+                [load_id, *params],
+            )
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise DataError(f"cannot be read: {first_line}", source=str(tf.path)) from None
+        mine = "(SELECT * FROM telemetry WHERE load_id = ?)"
+        counts = _problem_counts(con, mine, [load_id])
+        if any(counts.values()):
+            raise _first_problem(con, tf, counts, tz)
+        rows, lo, hi = con.execute(
+            "SELECT count(*), min(ts), max(ts) FROM telemetry WHERE load_id = ?", [load_id]
+        ).fetchall()[0]
+        if rows == 0:
+            raise DataError("has no data rows", source=str(tf.path), fix="check the file")
+        if fleet is not None:
+            _check_names(con, tf, fleet, load_id, tz)
+        rows = self._deduplicate(tf, load_id, rows, tz)
+        inserted, updated, unchanged = self._merge(load_id, rows, lo, hi)
+        return rows, inserted, updated, unchanged
+
+    def _deduplicate(
+        self, tf: sources.TelemetryFile, load_id: int, rows: int, tz: str | None
+    ) -> int:
+        """Refuse conflicting duplicate keys in one file; collapse identical ones."""
+        con = self._con
+        distinct = con.execute(
+            "SELECT count(DISTINCT hash(ts, region, service, metric)) FROM telemetry "
+            "WHERE load_id = ?",
+            [load_id],
+        ).fetchall()[0][0]
+        if distinct == rows:
+            return rows
+        conflict = con.execute(
+            "SELECT ts, region, service, metric, min(value), max(value) FROM telemetry "
+            "WHERE load_id = ? GROUP BY ALL HAVING min(value) <> max(value) "
+            "ORDER BY ts, region, service, metric LIMIT 1",
+            [load_id],
+        ).fetchall()
+        if conflict:
+            ts, region, service, metric, low, high = conflict[0]
+            query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
+            lines = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT _row FROM ({query}) WHERE ts = ? AND region = ? AND service = ? "
+                    "AND metric = ? ORDER BY _row LIMIT 2",
+                    [*params, ts, region, service, metric],
+                ).fetchall()
+            ]
+            where = " and ".join(tf.row_label(n) for n in lines)
+            raise DataError(
+                f"two rows for the same key (ts {ts.isoformat()}, region {region!r}, service "
+                f"{service!r}, metric {metric!r}) with different values ({low:g} and {high:g})",
+                source=str(tf.path),
+                where=where,
+                fix="keep one row per key",
+            )
+        con.execute(
+            "DELETE FROM telemetry WHERE load_id = ? AND rowid NOT IN ("
+            "SELECT min(rowid) FROM telemetry WHERE load_id = ? "
+            "GROUP BY ts, region, service, metric)",
+            [load_id, load_id],
+        )
+        return con.execute(
+            "SELECT count(*) FROM telemetry WHERE load_id = ?", [load_id]
+        ).fetchall()[0][0]
+
+    def _merge(self, load_id: int, rows: int, lo: Any, hi: Any) -> tuple[int, int, int]:
+        """Replace older rows that share a key with this load's rows; count what changed."""
+        con = self._con
+        overlapping = con.execute(
+            "SELECT count(*) FROM telemetry WHERE load_id <> ? AND ts BETWEEN ? AND ?",
+            [load_id, lo, hi],
+        ).fetchall()[0][0]
+        if not overlapping:
+            return rows, 0, 0
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _matched AS "
+            "SELECT o.rowid AS old_row, o.value = n.value AS same "
+            "FROM telemetry o JOIN telemetry n USING (ts, region, service, metric) "
+            "WHERE o.load_id <> ? AND n.load_id = ? AND o.ts BETWEEN ? AND ?",
+            [load_id, load_id, lo, hi],
+        )
+        matched, unchanged = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE same) FROM _matched"
+        ).fetchall()[0]
+        con.execute("DELETE FROM telemetry WHERE rowid IN (SELECT old_row FROM _matched)")
+        con.execute("DROP TABLE _matched")
+        return rows - matched, matched - unchanged, unchanged
+
+    # -- events -------------------------------------------------------------------------
+
+    def import_events(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        tz: str | None = None,
+        fleet: FleetConfig | None = None,
+    ) -> EventsReport:
+        """Import live-ops calendars (CSV, YAML or iCalendar) in one transaction.
+
+        Events are keyed by ``event_id``: a new id is inserted, a known id with other content
+        replaces the stored event. A file already imported with the same content is skipped.
+
+        Parameters
+        ----------
+        paths : iterable of str or Path
+            Calendar files.
+        tz : str, optional
+            Time zone of naive times in the files.
+        fleet : FleetConfig, optional
+            When given, every event's regions must be fleet regions.
+
+        Returns
+        -------
+        EventsReport
+        """
+        from capacity.calendar import read_calendars
+
+        self._writable()
+        _check_tz(tz)
+        options = json.dumps({"tz": tz}, sort_keys=True)
+        fresh: list[tuple[Path, str]] = []
+        skipped: list[str] = []
+        for raw_path in paths:
+            path = Path(raw_path)
+            if not path.is_file():
+                raise DataError("file not found", source=str(path), fix="check the path")
+            digest = _sha256(path)
+            if self._already_loaded("events", digest, options):
+                skipped.append(str(path))
+            else:
+                fresh.append((path, digest))
+        regions = list(fleet.regions) if fleet is not None else None
+        # One read of all new files: it also refuses an event id defined differently in two.
+        frame = read_calendars([p for p, _ in fresh], tz=tz, regions=regions)
+        totals = [0, 0, 0, 0]
+        with self._transaction():
+            claimed: set[str] = set()
+            for path, digest in fresh:
+                if path.name in claimed:  # events are attributed to the first file of a name
+                    part = frame.iloc[0:0]
+                else:
+                    part = frame[frame["source"] == path.name]
+                    claimed.add(path.name)
+                load_id = self._next_load_id()
+                counts = self._upsert_events(part, load_id)
+                report = LoadReport(str(path), digest, len(part), *counts)
+                self._record_load(load_id, "events", report, options)
+                totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
+        return EventsReport(tuple(str(p) for p, _ in fresh), *totals, skipped=tuple(skipped))
+
+    def _upsert_events(self, frame: pd.DataFrame, load_id: int) -> tuple[int, int, int]:
+        con = self._con
+        table = pa.Table.from_pandas(
+            frame.loc[:, list(EVENT_COLUMNS)].assign(load_id=load_id),
+            schema=pa.schema(
+                [
+                    ("event_id", pa.string()),
+                    ("name", pa.string()),
+                    ("kind", pa.string()),
+                    ("start_ts", pa.timestamp("us", tz="UTC")),
+                    ("end_ts", pa.timestamp("us", tz="UTC")),
+                    ("regions", pa.list_(pa.string())),
+                    ("expected_uplift", pa.float64()),
+                    ("notes", pa.string()),
+                    ("source", pa.string()),
+                    ("load_id", pa.int32()),
+                ]
+            ),
+            preserve_index=False,
+        )
+        con.register("_incoming_events", table)
+        try:
+            same = (
+                "e.name = i.name AND e.kind = i.kind AND e.start_ts = i.start_ts AND "
+                "e.end_ts = i.end_ts AND e.regions = i.regions AND "
+                "e.expected_uplift IS NOT DISTINCT FROM i.expected_uplift AND "
+                "e.notes IS NOT DISTINCT FROM i.notes"
+            )
+            known, unchanged = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {same}) "
+                "FROM _incoming_events i JOIN events e USING (event_id)"
+            ).fetchall()[0]
+            con.execute(
+                "DELETE FROM events WHERE event_id IN (SELECT event_id FROM _incoming_events)"
+            )
+            con.execute("INSERT INTO events SELECT * FROM _incoming_events")
+        finally:
+            con.unregister("_incoming_events")
+        return len(frame) - known, known - unchanged, unchanged
+
+    def events(
+        self,
+        *,
+        start: Any = None,
+        end: Any = None,
+        region: str | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Stored events overlapping ``[start, end)``, optionally for one region or some kinds.
+
+        Parameters
+        ----------
+        start, end : timestamp-like, optional
+            The window; naive values are taken as UTC.
+        region : str, optional
+            Keep events touching this region (events for all regions included).
+        kinds : sequence of str, optional
+            Keep only these kinds.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns as :data:`capacity.columns.EVENT_COLUMNS`, sorted by start.
+        """
+        lo, hi = _utc(start, "start"), _utc(end, "end")
+        frame = self._con.execute(
+            "SELECT event_id, name, kind, start_ts, end_ts, regions, expected_uplift, notes, "
+            "source FROM events WHERE (? IS NULL OR end_ts > ?) AND (? IS NULL OR start_ts < ?) "
+            "AND (? IS NULL OR list_contains(regions, ?) OR list_contains(regions, 'all')) "
+            "AND (? IS NULL OR list_contains(?, kind)) ORDER BY start_ts, event_id",
+            [lo, lo, hi, hi, region, region, _as_list(kinds), _as_list(kinds)],
+        ).df()
+        frame["regions"] = frame["regions"].map(list)
+        return frame
+
+    # -- queries ------------------------------------------------------------------------
+
+    def series(
+        self,
+        *,
+        region: str | Collection[str] | None = None,
+        service: str | Collection[str] | None = None,
+        metric: str | Collection[str] | None = None,
+        start: Any = None,
+        end: Any = None,
+        freq: str = "1h",
+        agg: str = "mean",
+    ) -> pd.DataFrame:
+        """Telemetry resampled to a regular grid, in tidy form.
+
+        Each series gets every bucket from its first to its last (or from ``start`` to
+        ``end``); buckets with no data hold NaN, never zero.
+
+        Parameters
+        ----------
+        region, service, metric : str or collection of str, optional
+            Filters; None keeps all.
+        start, end : timestamp-like, optional
+            Keep ``start <= ts < end``; naive values are taken as UTC.
+        freq : str
+            Bucket width, a pandas duration such as ``"1h"``, ``"15min"`` or ``"1D"``.
+        agg : {"mean", "max", "min", "sum", "median", "first", "last"}
+            How values within a bucket combine.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``ts, region, service, metric, value``, sorted by series then time.
+        """
+        try:
+            width = pd.Timedelta(freq)
+        except (ValueError, TypeError):
+            width = None
+        if width is None or width <= pd.Timedelta(0):
+            raise ParameterError(f"The 'freq' parameter must be a positive duration. Got {freq!r}.")
+        if agg not in _AGGREGATES:
+            raise ParameterError(
+                f"The 'agg' parameter must be one of {', '.join(_AGGREGATES)}. Got {agg!r}."
+            )
+        lo, hi = _utc(start, "start"), _utc(end, "end")
+        interval = f"{int(width.total_seconds() * 1_000_000)} microseconds"
+        regions, services, metrics = _as_list(region), _as_list(service), _as_list(metric)
+        query = f"""
+            WITH buckets AS (
+                SELECT region, service, metric, time_bucket(CAST(? AS INTERVAL), ts) AS ts,
+                       {_AGGREGATES[agg]} AS value
+                FROM telemetry
+                WHERE (? IS NULL OR list_contains(?, region))
+                  AND (? IS NULL OR list_contains(?, service))
+                  AND (? IS NULL OR list_contains(?, metric))
+                  AND (? IS NULL OR ts >= ?) AND (? IS NULL OR ts < ?)
+                GROUP BY ALL
+            ), spans AS (
+                SELECT region, service, metric,
+                       coalesce(time_bucket(CAST(? AS INTERVAL), CAST(? AS TIMESTAMPTZ)),
+                                min(ts)) AS lo,
+                       coalesce(time_bucket(CAST(? AS INTERVAL),
+                                            CAST(? AS TIMESTAMPTZ) - INTERVAL 1 MICROSECOND),
+                                max(ts)) AS hi
+                FROM buckets GROUP BY ALL
+            ), grid AS (
+                SELECT region, service, metric,
+                       unnest(generate_series(lo, hi, CAST(? AS INTERVAL))) AS ts
+                FROM spans
+            )
+            SELECT g.ts, g.region, g.service, g.metric, b.value
+            FROM grid g LEFT JOIN buckets b USING (region, service, metric, ts)
+            ORDER BY g.region, g.service, g.metric, g.ts
+        """
+        params = [
+            interval,
+            regions,
+            regions,
+            services,
+            services,
+            metrics,
+            metrics,
+            lo,
+            lo,
+            hi,
+            hi,
+            interval,
+            lo,
+            interval,
+            hi,
+            interval,
+        ]
+        frame = self._con.execute(query, params).df()
+        frame["value"] = frame["value"].astype("float64")
+        return frame.loc[:, list(TELEMETRY_COLUMNS)].reset_index(drop=True)
+
+    def loads(self) -> pd.DataFrame:
+        """The record of loads, newest first."""
+        return self._con.execute(
+            "SELECT load_id, kind, source, sha256, rows, inserted, updated, unchanged, loaded_at "
+            "FROM loads ORDER BY load_id DESC"
+        ).df()
+
+    def status(
+        self, *, now: Any = None, ahead: str | pd.Timedelta | None = None
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A summary of the store: per series its span, rows, gaps and last load; events ahead.
+
+        Parameters
+        ----------
+        now : timestamp-like, optional
+            The moment "ahead" starts from; the current time by default.
+        ahead : str or Timedelta, optional
+            How far ahead to list events (e.g. ``"28d"``); all future events by default.
+
+        Returns
+        -------
+        tuple of pandas.DataFrame
+            ``(series, events_ahead)``. ``series`` has columns ``region, service, metric,
+            first_ts, last_ts, rows, missing_hours, gaps, last_load_id, last_loaded_at``;
+            ``missing_hours`` counts hours in the span with no row, ``gaps`` the runs of them.
+        """
+        moment = _utc(now, "now") or pd.Timestamp.now(tz="UTC")
+        series = self._con.execute(
+            """
+            WITH hours AS (
+                SELECT DISTINCT region, service, metric, time_bucket(INTERVAL 1 HOUR, ts) AS hour
+                FROM telemetry
+            ), steps AS (
+                SELECT region, service, metric,
+                       epoch(hour - lag(hour) OVER (PARTITION BY region, service, metric
+                                                    ORDER BY hour)) / 3600 - 1 AS missing
+                FROM hours
+            ), gaps AS (
+                SELECT region, service, metric,
+                       CAST(coalesce(sum(missing) FILTER (WHERE missing > 0), 0) AS BIGINT)
+                           AS missing_hours,
+                       count(*) FILTER (WHERE missing > 0) AS gaps
+                FROM steps GROUP BY ALL
+            ), spans AS (
+                SELECT region, service, metric, min(ts) AS first_ts, max(ts) AS last_ts,
+                       count(*) AS rows, max(load_id) AS last_load_id
+                FROM telemetry GROUP BY ALL
+            )
+            SELECT s.region, s.service, s.metric, s.first_ts, s.last_ts, s.rows,
+                   g.missing_hours, g.gaps, s.last_load_id, l.loaded_at AS last_loaded_at
+            FROM spans s JOIN gaps g USING (region, service, metric)
+            LEFT JOIN loads l ON l.load_id = s.last_load_id
+            ORDER BY s.region, s.service, s.metric
+            """
+        ).df()
+        until = None
+        if ahead is not None:
+            try:
+                until = moment + pd.Timedelta(ahead)
+            except (ValueError, TypeError):
+                raise ParameterError(
+                    f"The 'ahead' parameter must be a duration such as '28d'. Got {ahead!r}."
+                ) from None
+        return series, self.events(start=moment, end=until)
+
+
+def _check_tz(tz: str | None) -> None:
+    if tz is None:
+        return
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ParameterError(
+            f"The 'tz' parameter must be an IANA time zone such as 'Europe/Berlin' or 'UTC'. "
+            f"Got {tz!r}."
+        ) from None
+
+
+def _problem_counts(con: duckdb.DuckDBPyConnection, relation: str, params: list[Any]) -> dict:
+    cursor = con.execute(sources.problem_counts_sql(relation), params)
+    names = [d[0] for d in cursor.description]
+    return dict(zip(names, cursor.fetchall()[0], strict=True))
+
+
+def _first_problem(
+    con: duckdb.DuckDBPyConnection, tf: sources.TelemetryFile, counts: dict, tz: str | None
+) -> DataError:
+    problem = next(name for name, count in counts.items() if count)
+    return sources.explain_problem(con, tf, problem, tz=tz)
+
+
+def _check_names(
+    con: duckdb.DuckDBPyConnection,
+    tf: sources.TelemetryFile,
+    fleet: FleetConfig,
+    load_id: int,
+    tz: str | None,
+) -> None:
+    for column, known in ((REGION, fleet.regions), (SERVICE, fleet.services)):
+        unknown = con.execute(
+            f"SELECT DISTINCT {column} FROM telemetry WHERE load_id = ? "
+            f"AND NOT list_contains(?, {column}) ORDER BY 1 LIMIT 1",
+            [load_id, list(known)],
+        ).fetchall()
+        if not unknown:
+            continue
+        name = unknown[0][0]
+        query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
+        row = con.execute(
+            f"SELECT min(_row) FROM ({query}) WHERE {column} = ?", [*params, name]
+        ).fetchall()[0][0]
+        raise DataError(
+            f"unknown {column} {name!r}; the fleet config knows {', '.join(sorted(known))}",
+            source=str(tf.path),
+            where=f"{tf.row_label(row)}, column {tf.names[column]!r}",
+            fix=f"correct the {column}, or add it to the fleet config",
+        )

@@ -1,0 +1,59 @@
+"""Shared fixtures: small files written in temporary folders, real DuckDB stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FLEET_YAML = """\
+version: 1
+regions:
+  eu-west: {timezone: Europe/Berlin, holidays_country: DE}
+  na-east: {timezone: America/New_York, holidays_country: US}
+services:
+  game:
+    demand_metric: ccu
+    server_type: game-std
+    slo: {latency_p99_ms: 120, availability: 0.999}
+server_types:
+  game-std:
+    safe_load_hint: 400
+    cost_per_hour: 0.5
+    boot_lead_time_minutes: 10
+    procurement_lead_time_days: 7
+current_servers:
+  eu-west: {game: 10}
+  na-east: {game: 12}
+redundancy: {k: 1, min_servers: 2}
+failover:
+  eu-west: {na-east: 1.0}
+  na-east: {eu-west: 1.0}
+"""
+
+HEADER = "ts,region,service,metric,value\n"
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write ``text`` to a file called ``name`` in the test's folder and return its path."""
+
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """Path of a store file that does not exist yet."""
+    return tmp_path / "store" / "capacity.duckdb"
+
+
+@pytest.fixture
+def fleet_file(write: Callable[[str, str], Path]) -> Path:
+    """A small valid fleet YAML with two regions and one service."""
+    return write("fleet.yaml", FLEET_YAML)

@@ -1,0 +1,81 @@
+"""Importing the live-ops calendar into the store."""
+
+from __future__ import annotations
+
+import pytest
+
+from capacity import DataError, Store
+from capacity.config import load_fleet
+
+CALENDAR = """\
+event_id,name,kind,start,end,regions,expected_uplift,notes
+wf-2026,Winter Festival,launch,2026-12-18T00:00:00Z,2027-01-04T00:00:00Z,eu-west;na-east,1.6,
+s12,Season 12,season,2026-12-01T08:00:00+00:00,2026-12-08T08:00:00+00:00,all,,ramp then decay
+m-1,Patch 12.1,maintenance,2026-11-24T06:00:00Z,2026-11-24T08:00:00Z,eu-west,,
+"""
+
+
+def stored(db):
+    with Store(db, read_only=True) as store:
+        return store.events()
+
+
+def test_import_then_reimport_and_update(db, write):
+    path = write("calendar.csv", CALENDAR)
+    with Store(db) as store:
+        report = store.import_events([path])
+    assert (report.events, report.inserted, report.updated, report.unchanged) == (3, 3, 0, 0)
+    frame = stored(db)
+    assert frame["event_id"].tolist() == ["m-1", "s12", "wf-2026"]
+    winter = frame.set_index("event_id").loc["wf-2026"]
+    assert winter["regions"] == ["eu-west", "na-east"]
+    assert winter["expected_uplift"] == 1.6
+    assert str(winter["start_ts"]) == "2026-12-18 00:00:00+00:00"
+
+    with Store(db) as store:
+        again = store.import_events([path])
+    assert again.skipped == (str(path),) and again.events == 0
+    assert stored(db).equals(frame)
+
+    changed = write("calendar2.csv", CALENDAR.replace(",1.6,", ",1.8,"))
+    with Store(db) as store:
+        report = store.import_events([changed])
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
+    assert stored(db).set_index("event_id").loc["wf-2026", "expected_uplift"] == 1.8
+
+
+def test_events_query_filters_window_region_and_kind(db, write):
+    with Store(db) as store:
+        store.import_events([write("calendar.csv", CALENDAR)])
+        eu_ahead = store.events(start="2026-11-25T00:00Z", region="na-east")
+        seasons = store.events(kinds=["season"])
+    assert eu_ahead["event_id"].tolist() == ["s12", "wf-2026"]  # 'all' regions included
+    assert seasons["event_id"].tolist() == ["s12"]
+
+
+def test_event_ending_before_it_starts_is_refused_and_store_unchanged(db, write):
+    with Store(db) as store:
+        store.import_events([write("calendar.csv", CALENDAR)])
+    before = stored(db)
+    bad = CALENDAR + "x,Broken,patch,2026-12-10T10:00:00Z,2026-12-10T09:00:00Z,all,,\n"
+    with Store(db) as store, pytest.raises(DataError, match=r"bad\.csv: line 5:.*end"):
+        store.import_events([write("bad.csv", bad)])
+    assert stored(db).equals(before)
+
+
+def test_unknown_region_with_fleet(db, write, fleet_file):
+    fleet = load_fleet(fleet_file)
+    bad = CALENDAR.replace("eu-west;na-east", "eu-west;mars-1")
+    with Store(db) as store, pytest.raises(DataError, match=r"line 2.*mars-1"):
+        store.import_events([write("calendar.csv", bad)], fleet=fleet)
+    with Store(db) as store:
+        assert store.events().empty
+
+
+def test_same_id_different_content_across_files(db, write):
+    a = write("a.csv", CALENDAR)
+    b = write("b.csv", CALENDAR.replace("Season 12", "Season Twelve"))
+    with Store(db) as store, pytest.raises(DataError, match="s12"):
+        store.import_events([a, b])
+    with Store(db) as store:
+        assert store.events().empty

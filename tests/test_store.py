@@ -1,0 +1,335 @@
+"""The store: loads, validation, idempotence, merging, queries and locking."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from capacity import DataError, ParameterError, SchemaError, Store, StoreError, StoreLockedError
+from capacity.config import load_fleet
+from tests.conftest import HEADER
+
+GOOD = HEADER + (
+    "2026-01-01T00:00:00Z,eu-west,game,ccu,100\n"
+    "2026-01-01T01:00:00Z,eu-west,game,ccu,110\n"
+    "2026-01-01T03:00:00Z,eu-west,game,ccu,130\n"
+    "2026-01-01T01:00:00+01:00,eu-west,game,cpu_util,0.5\n"
+)
+
+
+def snapshot(db: Path) -> tuple[list, list]:
+    """Everything a load could change: the telemetry rows and the record of loads."""
+    with Store(db, read_only=True) as store:
+        rows = store.con.execute(
+            "SELECT ts, region, service, metric, value FROM telemetry ORDER BY ALL"
+        ).fetchall()
+        loads = store.con.execute("SELECT load_id, source, sha256 FROM loads ORDER BY 1").fetchall()
+    return rows, loads
+
+
+def test_long_csv_loads_with_offsets_converted_to_utc(db, write):
+    with Store(db) as store:
+        [report] = store.ingest([write("t.csv", GOOD)])
+        rows = store.con.execute(
+            "SELECT strftime(ts, '%Y-%m-%dT%H:%M'), metric, value FROM telemetry "
+            "ORDER BY metric, ts"
+        ).fetchall()
+    assert (report.rows, report.inserted, report.updated, report.unchanged) == (4, 4, 0, 0)
+    assert rows == [
+        ("2026-01-01T00:00", "ccu", 100.0),
+        ("2026-01-01T01:00", "ccu", 110.0),
+        ("2026-01-01T03:00", "ccu", 130.0),
+        ("2026-01-01T00:00", "cpu_util", 0.5),
+    ]
+
+
+def test_same_file_twice_changes_nothing(db, write):
+    path = write("t.csv", GOOD)
+    with Store(db) as store:
+        store.ingest([path])
+    before = snapshot(db)
+    with Store(db) as store:
+        [report] = store.ingest([path])
+    assert report.skipped
+    assert "already loaded" in report.describe()
+    assert snapshot(db) == before
+
+
+def test_overlapping_file_updates_rows_and_counts_them(db, write):
+    with Store(db) as store:
+        store.ingest([write("a.csv", GOOD)])
+        [report] = store.ingest(
+            [
+                write(
+                    "b.csv",
+                    HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,100\n"
+                    "2026-01-01T01:00:00Z,eu-west,game,ccu,111\n"
+                    "2026-01-01T02:00:00Z,eu-west,game,ccu,120\n",
+                )
+            ]
+        )
+        values = store.con.execute(
+            "SELECT value FROM telemetry WHERE metric = 'ccu' ORDER BY ts"
+        ).fetchall()
+        total = store.con.execute("SELECT count(*) FROM telemetry").fetchone()[0]
+    assert (report.inserted, report.updated, report.unchanged) == (1, 1, 1)
+    assert [v for (v,) in values] == [100.0, 111.0, 120.0, 130.0]
+    assert total == 5
+
+
+def test_identical_duplicate_rows_collapse(db, write):
+    text = HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,7\n" * 3
+    with Store(db) as store:
+        [report] = store.ingest([write("d.csv", text)])
+        count = store.con.execute("SELECT count(*) FROM telemetry").fetchone()[0]
+    assert report.rows == 1
+    assert count == 1
+
+
+def test_gzip_csv_and_parquet_load_the_same_rows(db, tmp_path, write):
+    csv_path = write("t.csv", GOOD)
+    gz_path = tmp_path / "t.csv.gz"
+    gz_path.write_bytes(gzip.compress(csv_path.read_bytes()))
+    frame = pd.read_csv(csv_path)
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
+    pq_path = tmp_path / "t.parquet"
+    frame.to_parquet(pq_path, index=False)
+    results = []
+    for i, path in enumerate([csv_path, gz_path, pq_path]):
+        with Store(tmp_path / f"s{i}.duckdb") as store:
+            store.ingest([path])
+            results.append(
+                store.con.execute("SELECT ts, metric, value FROM telemetry ORDER BY ALL").fetchall()
+            )
+    assert results[0] == results[1] == results[2]
+    assert len(results[0]) == 4
+
+
+def test_parquet_with_naive_timestamps_needs_tz(db, tmp_path):
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2026-07-01 10:00", "2026-07-01 11:00"]),
+            "region": "eu-west",
+            "service": "game",
+            "metric": "ccu",
+            "value": [1.0, 2.0],
+        }
+    )
+    path = tmp_path / "naive.parquet"
+    frame.to_parquet(path, index=False)
+    with (
+        Store(db) as store,
+        pytest.raises(DataError, match=r"naive\.parquet: row 1.*no UTC offset"),
+    ):
+        store.ingest([path])
+    with Store(db) as store:
+        store.ingest([path], tz="Europe/Berlin")
+        first = store.con.execute("SELECT strftime(min(ts), '%H:%M') FROM telemetry").fetchone()[0]
+    assert first == "08:00"  # 10:00 in Berlin summer time is 08:00 UTC
+
+
+def test_naive_csv_with_tz_is_localised(db, write):
+    text = HEADER + "2026-01-15 10:00,eu-west,game,ccu,1\n2026-07-15 10:00,eu-west,game,ccu,2\n"
+    with Store(db) as store:
+        store.ingest([write("n.csv", text)], tz="Europe/Berlin")
+        hours = store.con.execute("SELECT strftime(ts, '%H') FROM telemetry ORDER BY ts").fetchall()
+    assert hours == [("09",), ("08",)]
+
+
+def test_wide_csv_unpivots_and_empty_cells_are_gaps(db, write):
+    text = (
+        "ts,region,service,ccu,rps,cpu_util\n"
+        "2026-01-01T00:00:00Z,eu-west,game,10,,0.25\n"
+        "2026-01-01T01:00:00Z,eu-west,game,12,3.5,0.3\n"
+    )
+    with Store(db) as store:
+        [report] = store.ingest([write("w.csv", text)])
+        rows = store.con.execute(
+            "SELECT metric, count(*), sum(value) FROM telemetry GROUP BY metric ORDER BY metric"
+        ).fetchall()
+    assert report.rows == 5
+    assert rows == [("ccu", 2, 22.0), ("cpu_util", 2, 0.55), ("rps", 1, 3.5)]
+
+
+BAD_INPUTS = {
+    "missing column": (
+        "ts,region,service,metric,vlaue\n2026-01-01T00:00:00Z,eu-west,game,ccu,1\n",
+        r"bad\.csv: header: required column 'value' is missing.*rename column 'vlaue' to 'value'",
+    ),
+    "misspelt ts": (
+        "timestamp,region,service,metric,value\n2026-01-01T00:00:00Z,eu-west,game,ccu,1\n",
+        r"bad\.csv: header: required column 'ts' is missing.*rename column 'timestamp' to 'ts'",
+    ),
+    "unparseable timestamp": (
+        HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\nnot-a-time,eu-west,game,ccu,2\n",
+        r"bad\.csv: line 3, column 'ts': timestamp 'not-a-time' does not parse",
+    ),
+    "naive timestamp": (
+        HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n2026-01-01 01:00,eu-west,game,ccu,2\n",
+        r"bad\.csv: line 3, column 'ts': timestamp '2026-01-01 01:00' has no UTC offset.*--tz",
+    ),
+    "non-numeric value": (
+        HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,lots\n",
+        r"bad\.csv: line 2, column 'value': value of metric 'ccu' is 'lots', not a number",
+    ),
+    "negative count": (
+        HEADER
+        + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n2026-01-01T01:00:00Z,eu-west,game,servers,-3\n",
+        r"bad\.csv: line 3, column 'value': value of metric 'servers' is -3.*cannot be negative",
+    ),
+    "percent as fraction": (
+        HEADER + "2026-01-01T00:00:00Z,eu-west,game,cpu_util,57\n",
+        r"line 2, column 'value': value of metric 'cpu_util' is 57, outside \[0, 1\]",
+    ),
+    "conflicting duplicate": (
+        HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n"
+        "2026-01-01T01:00:00Z,eu-west,game,ccu,5\n"
+        "2026-01-01T00:00:00Z,eu-west,game,ccu,2\n",
+        r"bad\.csv: line 2 and line 4: two rows for the same key .*different values \(1 and 2\)",
+    ),
+    "empty region": (
+        HEADER + "2026-01-01T00:00:00Z,,game,ccu,1\n",
+        r"bad\.csv: line 2, column 'region': region is empty",
+    ),
+    "no rows": (HEADER, r"bad\.csv: has no data rows"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_refused_and_store_unchanged(case, db, write):
+    with Store(db) as store:
+        store.ingest([write("good.csv", GOOD)])
+    before = snapshot(db)
+    text, message = BAD_INPUTS[case]
+    with Store(db) as store, pytest.raises(DataError, match=message):
+        store.ingest([write("bad.csv", text)])
+    assert snapshot(db) == before
+
+
+def test_a_bad_file_rolls_back_the_good_files_of_the_same_command(db, write):
+    with Store(db) as store:
+        store.ingest([write("seed.csv", GOOD)])
+    before = snapshot(db)
+    good = write("more.csv", HEADER + "2026-02-01T00:00:00Z,eu-west,game,ccu,1\n")
+    bad = write("bad.csv", HEADER + "2026-02-01T00:00:00Z,eu-west,game,ccu,-1\n")
+    with Store(db) as store, pytest.raises(DataError):
+        store.ingest([good, bad])
+    assert snapshot(db) == before
+
+
+def test_unknown_region_or_service_with_fleet(db, write, fleet_file):
+    fleet = load_fleet(fleet_file)
+    text = (
+        HEADER
+        + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n2026-01-01T00:00:00Z,eu-wset,game,ccu,1\n"
+    )
+    with (
+        Store(db) as store,
+        pytest.raises(
+            DataError, match=r"line 3, column 'region': unknown region 'eu-wset'.*eu-west, na-east"
+        ),
+    ):
+        store.ingest([write("r.csv", text)], fleet=fleet)
+    text = HEADER + "2026-01-01T00:00:00Z,eu-west,chat,ccu,1\n"
+    with Store(db) as store, pytest.raises(DataError, match=r"unknown service 'chat'"):
+        store.ingest([write("s.csv", text)], fleet=fleet)
+    with Store(db) as store:
+        [report] = store.ingest([write("ok.csv", GOOD)], fleet=fleet)
+    assert report.inserted == 4
+
+
+def test_unsupported_file_and_bad_tz(db, write):
+    with Store(db) as store:
+        with pytest.raises(DataError, match=r"t\.xlsx: unsupported file type"):
+            store.ingest([write("t.xlsx", "x")])
+        with pytest.raises(ParameterError, match="'tz' parameter must be an IANA time zone"):
+            store.ingest([write("t.csv", GOOD)], tz="Mars/Olympus")
+
+
+def test_series_fills_gaps_with_nan_not_zero(db, write):
+    with Store(db) as store:
+        store.ingest([write("t.csv", GOOD)])
+    with Store(db, read_only=True) as store:
+        frame = store.series(region="eu-west", service="game", metric="ccu")
+        two_hourly = store.series(metric="ccu", freq="2h", agg="max")
+        window = store.series(metric="ccu", start="2026-01-01T01:00Z", end="2026-01-01T03:00Z")
+    assert list(frame.columns) == ["ts", "region", "service", "metric", "value"]
+    assert str(frame["ts"].dt.tz) == "UTC"
+    assert frame["value"].tolist()[:2] == [100.0, 110.0]
+    assert pd.isna(frame["value"].iloc[2])
+    assert frame["value"].iloc[3] == 130.0
+    assert two_hourly["value"].tolist() == [110.0, 130.0]
+    assert window["ts"].dt.hour.tolist() == [1, 2]
+    assert window["value"].tolist()[0] == 110.0 and pd.isna(window["value"].iloc[1])
+
+
+def test_series_refuses_bad_parameters(db, write):
+    with Store(db) as store:
+        store.ingest([write("t.csv", GOOD)])
+        with pytest.raises(ParameterError, match="'freq' parameter must be a positive duration"):
+            store.series(freq="soon")
+        with pytest.raises(ParameterError, match="'agg' parameter must be one of"):
+            store.series(agg="p99; DROP TABLE telemetry")
+
+
+def test_status_counts_gaps_per_series(db, write):
+    with Store(db) as store:
+        store.ingest([write("t.csv", GOOD)])
+        series, ahead = store.status(now="2026-01-01T00:00Z")
+    ccu = series.set_index("metric").loc["ccu"]
+    assert (ccu["rows"], ccu["missing_hours"], ccu["gaps"]) == (3, 1, 1)
+    assert ccu["last_load_id"] == 1
+    assert ahead.empty
+
+
+def test_read_only_store_must_exist(tmp_path):
+    with pytest.raises(StoreError, match="store not found"):
+        Store(tmp_path / "nope.duckdb", read_only=True)
+
+
+def test_newer_schema_is_refused(db):
+    Store(db).close()
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO schema_version VALUES (99, now())")
+    con.close()
+    with pytest.raises(SchemaError, match="schema version 99, newer"):
+        Store(db)
+
+
+HOLDER = """
+import sys, time
+from capacity import Store
+store = Store(sys.argv[1])
+print("locked", flush=True)
+time.sleep(30)
+"""
+
+
+def test_second_writer_is_told_the_store_is_locked(db, write):
+    Store(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(StoreLockedError, match="store is locked by another process"):
+            Store(db)
+    finally:
+        holder.kill()
+        holder.wait()
+    deadline = time.monotonic() + 10
+    while True:  # the lock is released with the process
+        try:
+            Store(db).close()
+            break
+        except StoreLockedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
