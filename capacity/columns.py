@@ -50,3 +50,18 @@ EVENT_KINDS = (
 )
 #: The ``regions`` value meaning every region.
 ALL_REGIONS = "all"
+
+# Forecasts and backtests.
+YHAT = "yhat"
+MODEL = "model"
+CUTOFF = "cutoff"
+STEP = "step"
+ACTUAL = "actual"
+FALLBACK = "fallback"
+#: Quantiles a forecast reports unless told otherwise.
+DEFAULT_QUANTILES = (0.05, 0.5, 0.9, 0.95, 0.99)
+
+
+def quantile_column(q: float) -> str:
+    """Name of the column holding quantile ``q`` of a forecast: ``q0.05``, ``q0.5``, ``q0.95``."""
+    return f"q{q:g}"

@@ -32,6 +32,7 @@ from capacity import sources
 from capacity.columns import EVENT_COLUMNS, REGION, SERVICE, TELEMETRY_COLUMNS
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError, SchemaError, StoreError, StoreLockedError
+from capacity.units import parse_duration
 
 __all__ = ["SCHEMA_VERSION", "EventsReport", "LoadReport", "Store"]
 
@@ -652,12 +653,7 @@ class Store:
         pandas.DataFrame
             Columns ``ts, region, service, metric, value``, sorted by series then time.
         """
-        try:
-            width = pd.Timedelta(freq)
-        except (ValueError, TypeError):
-            width = None
-        if width is None or width <= pd.Timedelta(0):
-            raise ParameterError(f"The 'freq' parameter must be a positive duration. Got {freq!r}.")
+        width = parse_duration(freq, "freq")
         if agg not in _AGGREGATES:
             raise ParameterError(
                 f"The 'agg' parameter must be one of {', '.join(_AGGREGATES)}. Got {agg!r}."
@@ -769,14 +765,7 @@ class Store:
             ORDER BY s.region, s.service, s.metric
             """
         ).df()
-        until = None
-        if ahead is not None:
-            try:
-                until = moment + pd.Timedelta(ahead)
-            except (ValueError, TypeError):
-                raise ParameterError(
-                    f"The 'ahead' parameter must be a duration such as '28d'. Got {ahead!r}."
-                ) from None
+        until = None if ahead is None else moment + parse_duration(ahead, "ahead")
         return series, self.events(start=moment, end=until)
 
 

@@ -1,0 +1,55 @@
+"""Parsing of the durations users type: ``1h``, ``15min``, ``28d``, ``2w``, ``PT1H``."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from capacity.errors import ParameterError
+
+__all__ = ["parse_duration"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
+    """Read a positive duration.
+
+    Parameters
+    ----------
+    value : str or Timedelta
+        A number and a unit (``w``, ``d``, ``h``, ``min`` or ``m``, ``s``), an ISO 8601
+        duration (``PT1H``), or a Timedelta.
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    pandas.Timedelta
+
+    Raises
+    ------
+    ParameterError
+        When the value is not a positive duration.
+    """
+    duration: pd.Timedelta | None = None
+    if isinstance(value, pd.Timedelta):
+        duration = value
+    elif isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            number, unit = float(match.group(1)), _UNITS[match.group(2).lower()]
+            duration = pd.Timedelta(**{unit: number})
+        elif value.strip().upper().startswith("P"):
+            try:
+                duration = pd.Timedelta(value.strip().upper())
+            except ValueError:
+                duration = None
+    if duration is None or duration <= pd.Timedelta(0):
+        raise ParameterError(
+            f"The {name!r} parameter must be a positive duration such as '1h', '15min', '28d' "
+            f"or '2w'. Got {value!r}."
+        )
+    return duration

@@ -1,0 +1,131 @@
+"""The command line: outputs, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from capacity.cli import cli
+from capacity.store import Store
+from tests.conftest import HEADER
+from tests.test_store import GOOD, HOLDER, snapshot
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_ingest_prints_what_it_did_and_is_idempotent(db, write):
+    path = write("t.csv", GOOD)
+    first = run("ingest", str(path), "--db", str(db))
+    again = run("ingest", str(path), "--db", str(db))
+    assert first.exit_code == 0, first.output
+    assert "4 rows read, 4 inserted, 0 updated, 0 unchanged" in first.stdout
+    assert again.exit_code == 0
+    assert "already loaded (same content), nothing changed" in again.stdout
+
+
+def test_bad_input_exits_2_with_one_line_and_leaves_the_store(db, write):
+    assert run("ingest", str(write("good.csv", GOOD)), "--db", str(db)).exit_code == 0
+    before = snapshot(db)
+    bad = write("bad.csv", HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,-4\n")
+    result = run("ingest", str(bad), "--db", str(db))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ") and "bad.csv: line 2" in lines[0]
+    assert "cannot be negative" in lines[0] and "Fix:" in lines[0]
+    assert snapshot(db) == before
+
+
+def test_malformed_config_and_bad_tz_exit_2(db, write, fleet_file):
+    broken = write("broken.yaml", fleet_file.read_text().replace("k: 1", "kk: 1"))
+    result = run("ingest", str(write("t.csv", GOOD)), "--db", str(db), "--config", str(broken))
+    assert result.exit_code == 2
+    assert "broken.yaml: key 'redundancy.kk': unknown key" in result.stderr
+    result = run("ingest", str(write("t.csv", GOOD)), "--db", str(db), "--tz", "Nowhere/Land")
+    assert result.exit_code == 2 and "'tz' parameter" in result.stderr
+
+
+def test_event_ending_before_start_exits_2(db, write):
+    bad = write(
+        "cal.csv",
+        "name,kind,start,end\nLaunch,launch,2026-12-18T10:00:00Z,2026-12-17T10:00:00Z\n",
+    )
+    result = run("events", "import", str(bad), "--db", str(db))
+    assert result.exit_code == 2
+    assert "cal.csv: line 2" in result.stderr and "end" in result.stderr
+
+
+def test_second_writer_exits_3(db, write):
+    Store(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = run("ingest", str(write("t.csv", GOOD)), "--db", str(db))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 3
+    assert "store is locked by another process" in result.stderr
+
+
+def test_status_json(db, write):
+    run("ingest", str(write("t.csv", GOOD)), "--db", str(db))
+    calendar = write(
+        "cal.csv",
+        "name,kind,start,end,regions,expected_uplift\n"
+        "Winter Festival,launch,2026-12-18,2027-01-03,eu-west;na-east,1.6\n",
+    )
+    assert run("events", "import", str(calendar), "--db", str(db)).exit_code == 0
+    result = run("status", "--db", str(db), "--now", "2026-12-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [s["metric"] for s in payload["series"]] == ["ccu", "cpu_util"]
+    assert payload["series"][0]["missing_hours"] == 1
+    [event] = payload["events_ahead"]
+    assert event["name"] == "Winter Festival" and event["expected_uplift"] == 1.6
+    result = run("status", "--db", str(db), "--now", "2026-12-01", "--ahead", "7d")
+    assert "Events in the next 7d (0)" in result.stdout
+
+
+def test_status_without_db_builds_the_demo_store(tmp_path, monkeypatch):
+    shutil.copytree(DEMO, tmp_path / "data" / "demo")
+    monkeypatch.chdir(tmp_path)
+    result = run("status", "--now", "2026-12-10", "--ahead", "14d")
+    assert result.exit_code == 0, result.output
+    assert "building the demo store" in result.stderr
+    assert "Telemetry (12 region/services)" in result.stdout
+    assert "Winter Festival 2026" in result.stdout
+    assert (tmp_path / "data" / "capacity.duckdb").is_file()
+    assert not list((tmp_path / "data").glob(".*building*"))
+    again = run("status", "--now", "2026-12-10")
+    assert again.exit_code == 0 and "building" not in again.stderr
+
+
+def test_reading_a_missing_store_exits_2(tmp_path):
+    result = run("status", "--db", str(tmp_path / "none.duckdb"))
+    assert result.exit_code == 2
+    assert "store not found" in result.stderr
+
+
+def test_demo_command_writes_the_five_files(tmp_path):
+    result = run("demo", "--out", str(tmp_path / "fleet"), "--days", "30")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "fleet").iterdir())
+    assert names == [
+        "calendar.csv",
+        "deploys.csv",
+        "fleet.yaml",
+        "incidents.csv",
+        "telemetry.parquet",
+    ]
