@@ -141,6 +141,8 @@ def inspect_telemetry(
     if not path.is_file():
         raise DataError("file not found", source=str(path), fix="check the path")
     kind = _kind_of(path)
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty", source=str(path), fix="export the telemetry again")
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {_reader(kind)}", [str(path)]).fetchall()
     except duckdb.Error as exc:

@@ -79,3 +79,56 @@ def test_same_id_different_content_across_files(db, write):
         store.import_events([a, b])
     with Store(db) as store:
         assert store.events().empty
+
+
+ICS = """\
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//LifeVerse//live-ops//EN
+BEGIN:VEVENT
+UID:patch-weekly
+SUMMARY:Weekly patch
+DTSTART:20261201T060000Z
+DTEND:20261201T080000Z
+RRULE:FREQ=WEEKLY;COUNT=3
+CATEGORIES:maintenance
+LOCATION:eu-west
+END:VEVENT
+BEGIN:VEVENT
+UID:finals-2026
+SUMMARY:Champions Finals
+DTSTART:20261219T170000Z
+DTEND:20261219T210000Z
+X-CAPACITY-KIND:esports
+X-CAPACITY-UPLIFT:1.35
+END:VEVENT
+END:VCALENDAR
+"""
+
+YAML = """\
+events:
+  - name: Winter Festival
+    kind: launch
+    start: 2026-12-18T08:00:00Z
+    end: 2027-01-04T08:00:00Z
+    regions: [eu-west, na-east]
+    expected_uplift: 1.6
+"""
+
+
+def test_ics_and_yaml_calendars_import(db, write):
+    with Store(db) as store:
+        report = store.import_events([write("liveops.ics", ICS), write("festival.yaml", YAML)])
+        frame = store.events()
+    assert (report.events, report.inserted) == (5, 5)
+    patches = frame[frame["kind"] == "maintenance"]
+    assert patches["start_ts"].dt.strftime("%m-%d %H:%M").tolist() == [
+        "12-01 06:00",
+        "12-08 06:00",
+        "12-15 06:00",
+    ]
+    assert patches["regions"].map(tuple).unique().tolist() == [("eu-west",)]
+    finals = frame.set_index("kind").loc["esports"]
+    assert finals["regions"] == ["all"] and finals["expected_uplift"] == 1.35
+    festival = frame.set_index("kind").loc["launch"]
+    assert festival["source"] == "festival.yaml" and festival["regions"] == ["eu-west", "na-east"]

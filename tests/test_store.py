@@ -199,6 +199,7 @@ BAD_INPUTS = {
         r"bad\.csv: line 2, column 'region': region is empty",
     ),
     "no rows": (HEADER, r"bad\.csv: has no data rows"),
+    "empty file": ("", r"bad\.csv: the file is empty"),
 }
 
 
@@ -226,6 +227,8 @@ def test_a_bad_file_rolls_back_the_good_files_of_the_same_command(db, write):
 
 def test_unknown_region_or_service_with_fleet(db, write, fleet_file):
     fleet = load_fleet(fleet_file)
+    Store(db).close()
+    before = snapshot(db)
     text = (
         HEADER
         + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n2026-01-01T00:00:00Z,eu-wset,game,ccu,1\n"
@@ -240,6 +243,7 @@ def test_unknown_region_or_service_with_fleet(db, write, fleet_file):
     text = HEADER + "2026-01-01T00:00:00Z,eu-west,chat,ccu,1\n"
     with Store(db) as store, pytest.raises(DataError, match=r"unknown service 'chat'"):
         store.ingest([write("s.csv", text)], fleet=fleet)
+    assert snapshot(db) == before
     with Store(db) as store:
         [report] = store.ingest([write("ok.csv", GOOD)], fleet=fleet)
     assert report.inserted == 4
