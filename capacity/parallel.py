@@ -1,0 +1,127 @@
+"""Fan-out of per-series work: one seam for every engine.
+
+:func:`map_tasks` applies a function to many independent tasks (one per series) and returns
+the results in order. It runs them in this process (``jobs=1``), in local worker processes
+(joblib's process pool, the default), or on an existing Dask cluster when given its scheduler
+address or a ``distributed.Client``. The models never know which: a distributed engine slots
+in here without touching them.
+
+The function must be importable at module level (it is pickled), and should catch the
+failures it can recover from itself: an exception raised by one task stops the whole map.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from capacity.errors import ParameterError
+
+__all__ = ["default_jobs", "map_tasks"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Progress = Callable[[int, int], None]
+
+#: How long to wait for a Dask scheduler to answer.
+CONNECT_TIMEOUT = "10s"
+
+
+def default_jobs() -> int:
+    """The number of local worker processes used when none is given: the usable cores."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def map_tasks(
+    func: Callable[[T], R],
+    tasks: Iterable[T],
+    *,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    progress: Progress | None = None,
+) -> list[R]:
+    """Apply ``func`` to every task and return the results in the tasks' order.
+
+    Parameters
+    ----------
+    func : callable
+        A module-level function of one task.
+    tasks : iterable
+        The tasks.
+    jobs : int, optional
+        Local worker processes; 1 runs in this process. Default: the usable cores.
+        Ignored when ``scheduler`` is given.
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address (``tcp://host:8786``) or a connected client: run there.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each task finishes.
+
+    Returns
+    -------
+    list
+        ``[func(task) for task in tasks]``, computed by the chosen engine.
+
+    Raises
+    ------
+    ParameterError
+        When ``jobs`` is not a positive integer or the scheduler cannot be reached.
+    """
+    items: Sequence[T] = list(tasks)
+    total = len(items)
+    if scheduler is not None:
+        return _on_dask(func, items, scheduler, progress)
+    if jobs is None:
+        jobs = default_jobs()
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ParameterError(f"The 'jobs' parameter must be a positive integer. Got {jobs!r}.")
+    jobs = min(jobs, max(total, 1))
+    if jobs == 1:
+        results = []
+        for done, item in enumerate(items, start=1):
+            results.append(func(item))
+            if progress is not None:
+                progress(done, total)
+        return results
+    from joblib import Parallel, delayed
+
+    runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
+    results = []
+    for done, result in enumerate(runner(delayed(func)(item) for item in items), start=1):
+        results.append(result)
+        if progress is not None:
+            progress(done, total)
+    return results
+
+
+def _on_dask(
+    func: Callable[[T], R], items: Sequence[T], scheduler: Any, progress: Progress | None
+) -> list[R]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise ParameterError(
+            "Running on a Dask cluster needs the 'distributed' package. "
+            "Fix: pip install 'capacity[dask]'"
+        ) from None
+    own_client = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT) if own_client else scheduler
+    except OSError as exc:
+        raise ParameterError(
+            f"The 'scheduler' parameter must be a reachable Dask scheduler. Got {scheduler!r} "
+            f"({exc})."
+        ) from None
+    try:
+        futures = client.map(func, items, pure=False)
+        if progress is not None:
+            for done, _ in enumerate(as_completed(futures), start=1):
+                progress(done, len(items))
+        return client.gather(futures)
+    finally:
+        if own_client:
+            client.close()
