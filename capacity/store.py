@@ -29,7 +29,18 @@ import pandas as pd
 import pyarrow as pa
 
 from capacity import sources
-from capacity.columns import EVENT_COLUMNS, REGION, SERVICE, TELEMETRY_COLUMNS
+from capacity.columns import (
+    EVENT_COLUMNS,
+    FALLBACK,
+    METRIC,
+    MODEL,
+    REGION,
+    SERVICE,
+    TELEMETRY_COLUMNS,
+    TS,
+    YHAT,
+    quantile_column,
+)
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError, SchemaError, StoreError, StoreLockedError
 from capacity.units import parse_duration
@@ -75,8 +86,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             loaded_at TIMESTAMPTZ NOT NULL
         )""",
     ),
+    (
+        """CREATE TABLE forecast_runs (
+            run_id VARCHAR PRIMARY KEY,
+            created_at TIMESTAMPTZ NOT NULL,
+            cutoff TIMESTAMPTZ,
+            horizon_steps INTEGER NOT NULL,
+            freq_seconds DOUBLE NOT NULL,
+            quantiles DOUBLE[] NOT NULL,
+            params VARCHAR NOT NULL,
+            series INTEGER NOT NULL,
+            fallbacks INTEGER NOT NULL,
+            seconds DOUBLE
+        )""",
+        """CREATE TABLE forecasts (
+            run_id VARCHAR NOT NULL,
+            region VARCHAR NOT NULL,
+            service VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            ts TIMESTAMPTZ NOT NULL,
+            yhat DOUBLE NOT NULL,
+            quantiles DOUBLE[] NOT NULL,
+            model VARCHAR NOT NULL,
+            fallback BOOLEAN NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: The key of a forecast row.
+FORECAST_KEY = (REGION, SERVICE, METRIC, TS)
 
 _AGGREGATES = {
     "mean": "avg(value)",
@@ -709,6 +748,150 @@ class Store:
         frame = self._con.execute(query, params).df()
         frame["value"] = frame["value"].astype("float64")
         return frame.loc[:, list(TELEMETRY_COLUMNS)].reset_index(drop=True)
+
+    # -- forecasts ----------------------------------------------------------------------
+
+    def save_forecast(
+        self,
+        frame: pd.DataFrame,
+        *,
+        run_id: str,
+        quantiles: Sequence[float],
+        params: dict[str, Any],
+        cutoff: Any = None,
+        seconds: float | None = None,
+    ) -> None:
+        """Store one fleet forecast run in one transaction.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Columns ``region, service, metric, ts, yhat``, one column per quantile (named by
+            :func:`capacity.columns.quantile_column`), ``model`` and ``fallback``.
+        run_id : str
+            The run's id; it must be new.
+        quantiles : sequence of float
+            The quantile levels, in the order of their columns.
+        params : dict
+            The run's parameters, stored as JSON.
+        cutoff : timestamp-like, optional
+            The end of the history the run was fitted on.
+        seconds : float, optional
+            How long the run took.
+        """
+        self._writable()
+        levels = [float(q) for q in quantiles]
+        columns = [quantile_column(q) for q in levels]
+        missing = [c for c in (*FORECAST_KEY, YHAT, *columns, MODEL, FALLBACK) if c not in frame]
+        if missing:
+            raise ParameterError(
+                f"The 'frame' parameter must have columns {', '.join(missing)}. "
+                f"Got {', '.join(map(str, frame.columns))}."
+            )
+        steps = frame.groupby(list(FORECAST_KEY[:3])).size()
+        deltas = frame.sort_values(TS)[TS].diff().dropna()
+        freq = deltas[deltas > pd.Timedelta(0)].min() if len(deltas) else pd.Timedelta(hours=1)
+        table = pa.table(
+            {
+                "run_id": pa.array([run_id] * len(frame), pa.string()),
+                **{
+                    c: pa.array(frame[c].astype(str).tolist(), pa.string())
+                    for c in FORECAST_KEY[:3]
+                },
+                "ts": pa.array(frame[TS], pa.timestamp("us", tz="UTC")),
+                "yhat": pa.array(frame[YHAT].astype("float64")),
+                "quantiles": pa.array(
+                    frame[columns].astype("float64").values.tolist(), pa.list_(pa.float64())
+                ),
+                "model": pa.array(frame[MODEL].astype(str).tolist(), pa.string()),
+                "fallback": pa.array(frame[FALLBACK].astype(bool).tolist(), pa.bool_()),
+            }
+        )
+        fallbacks = int(frame.groupby(list(FORECAST_KEY[:3]))[FALLBACK].any().sum())
+        with self._transaction() as con:
+            if con.execute(
+                "SELECT count(*) FROM forecast_runs WHERE run_id = ?", [run_id]
+            ).fetchall()[0][0]:
+                raise ParameterError(
+                    f"The 'run_id' parameter must be new. Got {run_id!r}, which is stored."
+                )
+            con.execute(
+                "INSERT INTO forecast_runs VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    _utc(cutoff, "cutoff"),
+                    int(steps.max()) if len(steps) else 0,
+                    freq.total_seconds(),
+                    levels,
+                    json.dumps(params, sort_keys=True, default=str),
+                    len(steps),
+                    fallbacks,
+                    seconds,
+                ],
+            )
+            con.register("_incoming_forecast", table)
+            try:
+                con.execute("INSERT INTO forecasts SELECT * FROM _incoming_forecast")
+            finally:
+                con.unregister("_incoming_forecast")
+
+    def forecast_runs(self) -> pd.DataFrame:
+        """The stored forecast runs, newest first."""
+        return self._con.execute(
+            "SELECT run_id, created_at, cutoff, horizon_steps, freq_seconds, quantiles, params, "
+            "series, fallbacks, seconds FROM forecast_runs ORDER BY created_at DESC, run_id DESC"
+        ).df()
+
+    def forecast(
+        self,
+        run_id: str | None = None,
+        *,
+        region: str | Collection[str] | None = None,
+        service: str | Collection[str] | None = None,
+        metric: str | Collection[str] | None = None,
+    ) -> pd.DataFrame:
+        """A stored forecast run in tidy form; the newest run when ``run_id`` is None.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``run_id, region, service, metric, ts, yhat``, one column per quantile,
+            ``model`` and ``fallback``; empty when no run is stored.
+        """
+        runs = self._con.execute(
+            "SELECT run_id, quantiles FROM forecast_runs WHERE (? IS NULL OR run_id = ?) "
+            "ORDER BY created_at DESC, run_id DESC LIMIT 1",
+            [run_id, run_id],
+        ).fetchall()
+        if not runs:
+            if run_id is not None:
+                raise ParameterError(
+                    f"The 'run_id' parameter must name a stored run. Got {run_id!r}."
+                )
+            return pd.DataFrame(columns=["run_id", *FORECAST_KEY, YHAT, MODEL, FALLBACK])
+        chosen, levels = runs[0]
+        regions, services, metrics = _as_list(region), _as_list(service), _as_list(metric)
+        frame = self._con.execute(
+            "SELECT run_id, region, service, metric, ts, yhat, quantiles, model, fallback "
+            "FROM forecasts WHERE run_id = ? AND (? IS NULL OR list_contains(?, region)) "
+            "AND (? IS NULL OR list_contains(?, service)) "
+            "AND (? IS NULL OR list_contains(?, metric)) ORDER BY region, service, metric, ts",
+            [chosen, regions, regions, services, services, metrics, metrics],
+        ).df()
+        values = pd.DataFrame(
+            frame.pop("quantiles").tolist(),
+            index=frame.index,
+            columns=[quantile_column(q) for q in levels],
+        )
+        frame = pd.concat(
+            [
+                frame.loc[:, ["run_id", *FORECAST_KEY, YHAT]],
+                values,
+                frame.loc[:, [MODEL, FALLBACK]],
+            ],
+            axis=1,
+        )
+        return frame
 
     def loads(self) -> pd.DataFrame:
         """The record of loads, newest first."""

@@ -337,3 +337,76 @@ def test_second_writer_is_told_the_store_is_locked(db, write):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def forecast_frame(region: str, values: list[float], model: str = "prophet") -> pd.DataFrame:
+    ts = pd.date_range("2026-01-02", periods=len(values), freq="h", tz="UTC")
+    return pd.DataFrame(
+        {
+            "region": region,
+            "service": "game",
+            "metric": "ccu",
+            "ts": ts,
+            "yhat": values,
+            "q0.05": [v * 0.9 for v in values],
+            "q0.95": [v * 1.1 for v in values],
+            "model": model,
+            "fallback": model != "prophet",
+        }
+    )
+
+
+def test_forecast_runs_round_trip_and_newest_first(db):
+    first = pd.concat(
+        [forecast_frame("eu-west", [10, 20, 30]), forecast_frame("na-east", [5, 6, 7], "snaive")]
+    )
+    with Store(db) as store:
+        store.save_forecast(first, run_id="run-1", quantiles=[0.05, 0.95], params={"h": 3})
+        store.save_forecast(
+            forecast_frame("eu-west", [11, 21]), run_id="run-2", quantiles=[0.05, 0.95], params={}
+        )
+        with pytest.raises(ParameterError, match="'run_id' parameter must be new"):
+            store.save_forecast(first, run_id="run-1", quantiles=[0.05, 0.95], params={})
+        runs = store.forecast_runs()
+    with Store(db, read_only=True) as store:
+        newest = store.forecast()
+        old = store.forecast("run-1", region="eu-west")
+        with pytest.raises(ParameterError, match="must name a stored run"):
+            store.forecast("run-9")
+    assert runs["run_id"].tolist() == ["run-2", "run-1"]
+    assert runs.set_index("run_id").loc["run-1", "fallbacks"] == 1
+    assert runs.set_index("run_id").loc["run-1", "horizon_steps"] == 3
+    assert newest["yhat"].tolist() == [11.0, 21.0]
+    assert list(old.columns) == [
+        "run_id",
+        "region",
+        "service",
+        "metric",
+        "ts",
+        "yhat",
+        "q0.05",
+        "q0.95",
+        "model",
+        "fallback",
+    ]
+    assert old["q0.95"].round(6).tolist() == [11.0, 22.0, 33.0]
+    assert str(old["ts"].dt.tz) == "UTC"
+
+
+def test_an_older_store_is_migrated_on_a_writable_open(db):
+    from capacity.store import MIGRATIONS, SCHEMA_VERSION
+
+    db.parent.mkdir(parents=True)
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.execute("INSERT INTO telemetry VALUES ('2026-01-01 00:00+00', 'eu', 'game', 'ccu', 3, 1)")
+    con.close()
+    with pytest.raises(SchemaError, match="older than"):
+        Store(db, read_only=True)
+    with Store(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION > 1
+        assert store.con.execute("SELECT value FROM telemetry").fetchall() == [(3.0,)]
+        assert store.forecast_runs().empty
