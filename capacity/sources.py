@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
+import pandas as pd
 
 from capacity.columns import (
     COUNT_METRICS,
@@ -31,14 +32,18 @@ from capacity.columns import (
     TS,
     VALUE,
 )
-from capacity.errors import DataError
+from capacity.errors import DataError, ParameterError
+from capacity.units import parse_duration
 
 __all__ = [
+    "AGGREGATES",
     "OFFSET_PATTERN",
     "TelemetryFile",
     "explain_problem",
+    "grid_query",
     "inspect_telemetry",
     "problem_counts_sql",
+    "read_series_csv",
     "telemetry_select",
 ]
 
@@ -398,4 +403,171 @@ def explain_problem(
         source=str(tf.path),
         where=f"{where}, column {value_col!r}",
         fix=f"give {metric} as a fraction (divide percentages by 100)",
+    )
+
+
+#: How values within a time bucket combine, by the name users give.
+AGGREGATES = {
+    "mean": "avg(value)",
+    "max": "max(value)",
+    "min": "min(value)",
+    "sum": "sum(value)",
+    "median": "median(value)",
+    "first": "arg_min(value, ts)",
+    "last": "arg_max(value, ts)",
+}
+
+
+def grid_query(
+    relation: str,
+    params: list[object],
+    *,
+    freq: str,
+    agg: str,
+    start: object = None,
+    end: object = None,
+) -> tuple[str, list[object]]:
+    """SQL resampling series to a regular grid where empty buckets are NULL, never zero.
+
+    Parameters
+    ----------
+    relation : str
+        A parenthesised query with columns ``region, service, metric, ts, value``.
+    params : list
+        Its parameters.
+    freq : str
+        Bucket width, e.g. ``"1h"``.
+    agg : str
+        A key of :data:`AGGREGATES`.
+    start, end : timestamp, optional
+        The grid covers the buckets from ``start`` to before ``end``; by default each
+        series' first to last bucket.
+
+    Returns
+    -------
+    tuple of (str, list)
+        The query (columns ``ts, region, service, metric, value``, sorted by series and
+        time) and its parameters.
+    """
+    width = parse_duration(freq, "freq")
+    if agg not in AGGREGATES:
+        raise ParameterError(
+            f"The 'agg' parameter must be one of {', '.join(AGGREGATES)}. Got {agg!r}."
+        )
+    interval = f"{int(width.total_seconds() * 1_000_000)} microseconds"
+    query = f"""
+        WITH buckets AS (
+            SELECT region, service, metric, time_bucket(CAST(? AS INTERVAL), ts) AS ts,
+                   {AGGREGATES[agg]} AS value
+            FROM {relation} AS selected
+            GROUP BY ALL
+        ), spans AS (
+            SELECT region, service, metric,
+                   coalesce(time_bucket(CAST(? AS INTERVAL), CAST(? AS TIMESTAMPTZ)),
+                            min(ts)) AS lo,
+                   coalesce(time_bucket(CAST(? AS INTERVAL),
+                                        CAST(? AS TIMESTAMPTZ) - INTERVAL 1 MICROSECOND),
+                            max(ts)) AS hi
+            FROM buckets GROUP BY ALL
+        ), grid AS (
+            SELECT region, service, metric,
+                   unnest(generate_series(lo, hi, CAST(? AS INTERVAL))) AS ts
+            FROM spans
+        )
+        SELECT g.ts, g.region, g.service, g.metric, b.value
+        FROM grid g LEFT JOIN buckets b USING (region, service, metric, ts)
+        ORDER BY g.region, g.service, g.metric, g.ts
+    """
+    return query, [interval, *params, interval, start, interval, end, interval]
+
+
+def read_series_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    *,
+    time_column: str,
+    value_column: str,
+    freq: str = "1h",
+    agg: str = "mean",
+) -> pd.DataFrame:
+    """Read one time series from any CSV and resample it to a regular grid.
+
+    Timestamps with an offset are exact; naive ones are taken as UTC. Empty values are gaps;
+    buckets with no value are NaN.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A connection to read with.
+    path : str or Path
+        The CSV file.
+    time_column, value_column : str
+        The columns holding the time and the value.
+    freq, agg : str
+        The grid's bucket width and how values within a bucket combine.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ts`` (UTC) and ``value``.
+
+    Raises
+    ------
+    DataError
+        When the file or a column is missing, or a time or value does not parse.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("file not found", source=str(path), fix="check the path")
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty", source=str(path), fix="give a CSV with a header")
+    reader = "read_csv(?, header = true, all_varchar = true)"
+    try:
+        found = [
+            r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()
+        ]
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise DataError(f"cannot be read as CSV: {first_line}", source=str(path)) from None
+    for wanted, flag in ((time_column, "--time-column"), (value_column, "--value-column")):
+        if wanted not in found:
+            close = difflib.get_close_matches(wanted, found, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DataError(
+                f"column {wanted!r} not found; columns are {', '.join(found)}",
+                source=str(path),
+                where="header",
+                fix=f"{hint}pass the right name with {flag}",
+            )
+    t, v = _quote(time_column), _quote(value_column)
+    numbered = (
+        f"(SELECT row_number() OVER () AS _row, {t} AS _t, {v} AS _v, "
+        f"try_cast({t} AS TIMESTAMPTZ) AS ts, try_cast({v} AS DOUBLE) AS value FROM {reader})"
+    )
+    bad = con.execute(
+        f"SELECT _row, _t, _v, ts IS NULL FROM {numbered} WHERE ts IS NULL "
+        "OR (value IS NULL AND coalesce(trim(_v), '') <> '') OR NOT isfinite(value) "
+        "ORDER BY _row LIMIT 1",
+        [str(path)],
+    ).fetchall()
+    if bad:
+        row, raw_t, raw_v, bad_time = bad[0]
+        column, raw = (time_column, raw_t) if bad_time else (value_column, raw_v)
+        what = "time" if bad_time else "value"
+        raise DataError(
+            f"{what} {raw!r} does not parse",
+            source=str(path),
+            where=f"line {row + 1}, column {column!r}",
+            fix="use ISO 8601 times and plain numbers"
+            if bad_time
+            else "give a number, or leave it empty for a gap",
+        )
+    relation = (
+        f"(SELECT 'series' AS region, '' AS service, '' AS metric, ts, value FROM {numbered} "
+        "WHERE value IS NOT NULL)"
+    )
+    query, params = grid_query(relation, [str(path)], freq=freq, agg=agg)
+    frame = con.execute(query, params).df()
+    return pd.DataFrame({"ts": frame["ts"], "value": frame["value"].astype("float64")}).reset_index(
+        drop=True
     )

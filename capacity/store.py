@@ -117,16 +117,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 #: The key of a forecast row.
 FORECAST_KEY = (REGION, SERVICE, METRIC, TS)
 
-_AGGREGATES = {
-    "mean": "avg(value)",
-    "max": "max(value)",
-    "min": "min(value)",
-    "sum": "sum(value)",
-    "median": "median(value)",
-    "first": "arg_min(value, ts)",
-    "last": "arg_max(value, ts)",
-}
-
 
 @dataclass(frozen=True)
 class LoadReport:
@@ -692,59 +682,19 @@ class Store:
         pandas.DataFrame
             Columns ``ts, region, service, metric, value``, sorted by series then time.
         """
-        width = parse_duration(freq, "freq")
-        if agg not in _AGGREGATES:
-            raise ParameterError(
-                f"The 'agg' parameter must be one of {', '.join(_AGGREGATES)}. Got {agg!r}."
-            )
         lo, hi = _utc(start, "start"), _utc(end, "end")
-        interval = f"{int(width.total_seconds() * 1_000_000)} microseconds"
         regions, services, metrics = _as_list(region), _as_list(service), _as_list(metric)
-        query = f"""
-            WITH buckets AS (
-                SELECT region, service, metric, time_bucket(CAST(? AS INTERVAL), ts) AS ts,
-                       {_AGGREGATES[agg]} AS value
-                FROM telemetry
-                WHERE (? IS NULL OR list_contains(?, region))
-                  AND (? IS NULL OR list_contains(?, service))
-                  AND (? IS NULL OR list_contains(?, metric))
-                  AND (? IS NULL OR ts >= ?) AND (? IS NULL OR ts < ?)
-                GROUP BY ALL
-            ), spans AS (
-                SELECT region, service, metric,
-                       coalesce(time_bucket(CAST(? AS INTERVAL), CAST(? AS TIMESTAMPTZ)),
-                                min(ts)) AS lo,
-                       coalesce(time_bucket(CAST(? AS INTERVAL),
-                                            CAST(? AS TIMESTAMPTZ) - INTERVAL 1 MICROSECOND),
-                                max(ts)) AS hi
-                FROM buckets GROUP BY ALL
-            ), grid AS (
-                SELECT region, service, metric,
-                       unnest(generate_series(lo, hi, CAST(? AS INTERVAL))) AS ts
-                FROM spans
-            )
-            SELECT g.ts, g.region, g.service, g.metric, b.value
-            FROM grid g LEFT JOIN buckets b USING (region, service, metric, ts)
-            ORDER BY g.region, g.service, g.metric, g.ts
-        """
-        params = [
-            interval,
-            regions,
-            regions,
-            services,
-            services,
-            metrics,
-            metrics,
-            lo,
-            lo,
-            hi,
-            hi,
-            interval,
-            lo,
-            interval,
-            hi,
-            interval,
-        ]
+        selected = """(
+            SELECT region, service, metric, ts, value FROM telemetry
+            WHERE (? IS NULL OR list_contains(?, region))
+              AND (? IS NULL OR list_contains(?, service))
+              AND (? IS NULL OR list_contains(?, metric))
+              AND (? IS NULL OR ts >= ?) AND (? IS NULL OR ts < ?)
+        )"""
+        selected_params = [regions, regions, services, services, metrics, metrics, lo, lo, hi, hi]
+        query, params = sources.grid_query(
+            selected, selected_params, freq=freq, agg=agg, start=lo, end=hi
+        )
         frame = self._con.execute(query, params).df()
         frame["value"] = frame["value"].astype("float64")
         return frame.loc[:, list(TELEMETRY_COLUMNS)].reset_index(drop=True)
