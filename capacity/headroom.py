@@ -1,0 +1,284 @@
+"""Servers needed, headroom and the actions that follow, per region and service.
+
+From a demand forecast (one quantile column chosen by policy), the safe load per server and
+the fleet configuration, for every hour of the horizon:
+
+- ``needed`` = ceil(demand / safe load): the servers the demand itself takes;
+- ``needed_nk`` = max(needed + k, min_servers): with the N+k redundancy rule;
+- ``needed_loss`` = the servers needed when another region is lost and its players arrive
+  here by the failover shares, the worst over every other region;
+- ``required`` = max(needed_nk, needed_loss);
+- ``headroom`` = (servers now - required) / servers now.
+
+Summing two regions' demand quantiles overstates the quantile of their sum, so the
+region-loss need errs on the safe side. :func:`recommend` turns the hours into one action per
+region/service with a date to act by (the first shortfall minus the server type's boot and
+procurement lead times), the weekly cost change and the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from capacity.columns import REGION, SERVICE, TS, quantile_column
+from capacity.config import FleetConfig
+from capacity.errors import ParameterError
+
+__all__ = [
+    "HOURS_PER_WEEK",
+    "RegionLoss",
+    "hourly_need",
+    "recommend",
+    "region_loss_survival",
+    "worst_headroom",
+]
+
+HOURS_PER_WEEK = 168
+_KEY = [REGION, SERVICE]
+
+
+@dataclass(frozen=True)
+class RegionLoss:
+    """Whether the fleet as it stands survives losing ``lost``.
+
+    Attributes
+    ----------
+    lost : str
+        The region lost.
+    survives : bool
+        True when every surviving region/service has enough servers now, every hour.
+    shortfall : int
+        The largest number of servers missing in one surviving region/service.
+    where : str
+        That region/service and hour, or "" when it survives.
+    """
+
+    lost: str
+    survives: bool
+    shortfall: int
+    where: str
+
+
+def _demand(forecast: pd.DataFrame, quantile: float) -> pd.DataFrame:
+    column = quantile_column(quantile)
+    if column not in forecast:
+        have = [c for c in forecast.columns if str(c).startswith("q")]
+        raise ParameterError(
+            f"The 'quantile' parameter must be one of the forecast's quantiles "
+            f"({', '.join(have)}). Got {quantile!r}."
+        )
+    return forecast.loc[:, [REGION, SERVICE, TS, column]].rename(columns={column: "demand"})
+
+
+def hourly_need(
+    forecast: pd.DataFrame,
+    safe: pd.DataFrame,
+    fleet: FleetConfig,
+    *,
+    quantile: float = 0.95,
+) -> pd.DataFrame:
+    """Servers needed every hour, per region/service, normally, with N+k and on region loss.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        ``region, service, ts`` and the quantile column of ``quantile`` (e.g. ``q0.95``).
+    safe : pandas.DataFrame
+        ``region, service, safe_load``: the load one server safely holds.
+    fleet : FleetConfig
+        Current servers, the redundancy rule and the failover map.
+    quantile : float
+        The demand quantile to size for.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region/service/hour: ``demand, safe_load, capacity_now, servers_now,
+        needed, needed_nk, needed_loss, loss_driver, required, headroom``.
+    """
+    demand = _demand(forecast, quantile)
+    missing_safe = demand.merge(safe, on=_KEY, how="left")
+    if missing_safe["safe_load"].isna().any():
+        lacking = missing_safe.loc[missing_safe["safe_load"].isna(), _KEY].drop_duplicates()
+        names = ", ".join(f"{r}/{s}" for r, s in lacking.itertuples(index=False))
+        raise ParameterError(f"The 'safe' parameter has no safe load for {names}.")
+    frame = missing_safe
+    if (frame["safe_load"] <= 0).any():
+        raise ParameterError("The 'safe' parameter must hold positive safe loads.")
+    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
+    frame["servers_now"] = [
+        fleet.servers_now(r, s) for r, s in zip(frame[REGION], frame[SERVICE], strict=True)
+    ]
+    frame["capacity_now"] = frame["servers_now"] * frame["safe_load"]
+    frame["needed"] = np.ceil(frame["demand"].clip(lower=0) / frame["safe_load"]).astype(int)
+    frame["needed_nk"] = np.maximum(frame["needed"] + k, floor)
+
+    wide = frame.pivot_table(index=[SERVICE, TS], columns=REGION, values="demand")
+    loss = np.zeros(len(frame), dtype=int)
+    driver = np.full(len(frame), "", dtype=object)
+    for lost, shares in fleet.failover.items():
+        if lost not in wide.columns:
+            continue
+        for target, share in shares.items():
+            if target not in wide.columns or share <= 0:
+                continue
+            extra = (wide[lost].fillna(0) * share).rename("extra").reset_index()
+            extra[REGION] = target
+            merged = frame.reset_index().merge(extra, on=[REGION, SERVICE, TS], how="inner")
+            need = np.ceil((merged["demand"] + merged["extra"]) / merged["safe_load"]).astype(int)
+            rows = merged["index"].to_numpy()
+            better = need.to_numpy() > loss[rows]
+            loss[rows[better]] = need.to_numpy()[better]
+            driver[rows[better]] = lost
+    frame["needed_loss"] = loss
+    frame["loss_driver"] = driver
+    frame["required"] = np.maximum(frame["needed_nk"], frame["needed_loss"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        headroom = (frame["servers_now"] - frame["required"]) / frame["servers_now"]
+    frame["headroom"] = headroom.where(frame["servers_now"] > 0, -math.inf)
+    return frame.sort_values([REGION, SERVICE, TS]).reset_index(drop=True)
+
+
+def region_loss_survival(need: pd.DataFrame, fleet: FleetConfig) -> list[RegionLoss]:
+    """For each region, whether the fleet as it stands survives losing it.
+
+    Parameters
+    ----------
+    need : pandas.DataFrame
+        From :func:`hourly_need`.
+    fleet : FleetConfig
+        Its failover map.
+
+    Returns
+    -------
+    list of RegionLoss
+        One per region in the failover map.
+    """
+    results = []
+    wide = need.pivot_table(index=[SERVICE, TS], columns=REGION, values="demand")
+    for lost, shares in fleet.failover.items():
+        worst, where = 0, ""
+        for target, share in shares.items():
+            if lost not in wide.columns or target not in wide.columns or share <= 0:
+                continue
+            here = need[need[REGION] == target].merge(
+                (wide[lost].fillna(0) * share).rename("extra").reset_index(), on=[SERVICE, TS]
+            )
+            servers = np.ceil((here["demand"] + here["extra"]) / here["safe_load"])
+            gap = servers - here["servers_now"]
+            if len(gap) and gap.max() > worst:
+                at = gap.idxmax()
+                worst = int(gap.max())
+                where = f"{target}/{here.loc[at, SERVICE]} at {here.loc[at, TS]:%Y-%m-%d %H:%M}"
+        results.append(RegionLoss(lost, worst <= 0, max(worst, 0), where))
+    return results
+
+
+def _events_at(events: pd.DataFrame | None, region: str, ts: pd.Timestamp) -> list[str]:
+    if events is None or events.empty:
+        return []
+    touching = events["regions"].map(lambda rs: region in rs or "all" in rs)
+    live = events[touching & (events["start_ts"] <= ts) & (events["end_ts"] > ts)]
+    return [f"'{name}'" for name in live["name"]]
+
+
+def recommend(
+    need: pd.DataFrame,
+    fleet: FleetConfig,
+    *,
+    now: pd.Timestamp,
+    events: pd.DataFrame | None = None,
+    quantile: float = 0.95,
+) -> pd.DataFrame:
+    """One recommendation per region/service.
+
+    Scale up when the requirement exceeds the servers now at any hour; scale down only when
+    there is a surplus every hour of the horizon, and never below the horizon's peak
+    requirement (which already includes N+k and the region-loss need); hold otherwise.
+
+    Parameters
+    ----------
+    need : pandas.DataFrame
+        From :func:`hourly_need`.
+    fleet : FleetConfig
+        Server types (cost, lead times) and current servers.
+    now : pandas.Timestamp
+        When the plan is made; a date to act by before it is reported as overdue.
+    events : pandas.DataFrame, optional
+        The calendar, to name the events behind a peak.
+    quantile : float
+        The quantile sized for, for the reason text.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, service, servers_now, needed, needed_nk, needed_loss, target, action,
+        change, first_shortfall, act_by, overdue, cost_per_week_change, reason``.
+    """
+    rows = []
+    label = f"p{round(quantile * 100):g}"
+    for (region, service), part in need.groupby(_KEY, sort=True):
+        server_type = fleet.server_type_of(service)
+        servers_now = int(part["servers_now"].iloc[0])
+        peak = part.loc[part["required"].idxmax()]
+        target = int(peak["required"])
+        short = part[part["required"] > servers_now]
+        first_shortfall = short[TS].min() if len(short) else pd.NaT
+        lead = pd.Timedelta(minutes=server_type.boot_lead_time_minutes) + pd.Timedelta(
+            days=server_type.procurement_lead_time_days
+        )
+        if target > servers_now:
+            action = "scale_up"
+            act_by = first_shortfall - lead
+        elif target < servers_now:
+            action = "scale_down"
+            act_by = pd.NaT
+        else:
+            action = "hold"
+            act_by = pd.NaT
+        change = target - servers_now if action != "hold" else 0
+        drivers = []
+        if peak["needed_loss"] > peak["needed_nk"]:
+            drivers.append(f"losing {peak['loss_driver']} sends its players here")
+        happening = _events_at(events, region, peak[TS])
+        if happening:
+            drivers.append("during " + ", ".join(happening))
+        reason = (
+            f"peak {label} demand {peak['demand']:,.0f} at {peak[TS]:%Y-%m-%d %H:%M} UTC needs "
+            f"{target} servers ({int(peak['needed'])} for demand, N+{fleet.redundancy.k} "
+            f"{int(peak['needed_nk'])}, region loss {int(peak['needed_loss'])})"
+        )
+        if drivers:
+            reason += "; " + "; ".join(drivers)
+        rows.append(
+            {
+                REGION: region,
+                SERVICE: service,
+                "servers_now": servers_now,
+                "needed": int(part["needed"].max()),
+                "needed_nk": int(part["needed_nk"].max()),
+                "needed_loss": int(part["needed_loss"].max()),
+                "target": target,
+                "action": action,
+                "change": change,
+                "first_shortfall": first_shortfall,
+                "act_by": act_by,
+                "overdue": bool(pd.notna(act_by) and act_by < now),
+                "cost_per_week_change": round(
+                    change * server_type.cost_per_hour * HOURS_PER_WEEK, 2
+                ),
+                "reason": reason,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def worst_headroom(need: pd.DataFrame, by: Sequence[str] = (REGION, SERVICE)) -> pd.DataFrame:
+    """The lowest headroom per group and when it happens."""
+    at = need.groupby(list(by))["headroom"].idxmin()
+    return need.loc[at, [*by, TS, "headroom", "required", "servers_now"]].reset_index(drop=True)

@@ -1,0 +1,136 @@
+"""Headroom arithmetic: hand-computed examples and properties."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from capacity.config import load_fleet
+from capacity.errors import ParameterError
+from capacity.headroom import hourly_need, recommend, region_loss_survival
+
+T0 = pd.Timestamp("2026-12-01", tz="UTC")
+HOURS = pd.date_range(T0, periods=3, freq="h")
+SAFE = pd.DataFrame({"region": ["eu-west", "na-east"], "service": "game", "safe_load": 100.0})
+
+
+def forecast(eu, na, spread=0.1):
+    rows = []
+    for region, values in (("eu-west", eu), ("na-east", na)):
+        for ts, v in zip(HOURS, values, strict=True):
+            rows.append(
+                {
+                    "region": region,
+                    "service": "game",
+                    "ts": ts,
+                    "q0.5": v * (1 - spread),
+                    "q0.95": v,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def fleet(fleet_file):
+    return load_fleet(fleet_file)  # eu-west 10 and na-east 12 game servers, N+1, min 2
+
+
+def test_hand_computed_need_with_region_loss(fleet):
+    need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, fleet)
+    eu = need[need["region"] == "eu-west"]
+    na = need[need["region"] == "na-east"]
+    assert eu["needed"].tolist() == [5, 10, 3]
+    assert eu["needed_nk"].tolist() == [6, 11, 4]
+    assert eu["needed_loss"].tolist() == [13, 14, 15]  # all of na-east's players arrive
+    assert eu["loss_driver"].tolist() == ["na-east"] * 3
+    assert eu["required"].tolist() == [13, 14, 15]
+    assert eu["headroom"].round(3).tolist() == [-0.3, -0.4, -0.5]
+    assert na["needed_nk"].tolist() == [9, 5, 13]
+    assert na["required"].tolist() == [13, 14, 15]
+
+
+def test_recommendations_dates_and_cost(fleet):
+    need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, fleet)
+    events = pd.DataFrame(
+        {
+            "name": ["Winter Festival"],
+            "regions": [["eu-west"]],
+            "start_ts": [T0],
+            "end_ts": [T0 + pd.Timedelta(days=2)],
+        }
+    )
+    recs = recommend(need, fleet, now=T0 - pd.Timedelta(days=30), events=events).set_index("region")
+    eu = recs.loc["eu-west"]
+    assert (eu["action"], eu["target"], eu["change"]) == ("scale_up", 15, 5)
+    assert eu["first_shortfall"] == T0
+    assert eu["act_by"] == T0 - pd.Timedelta(days=7, minutes=10)  # procurement + boot
+    assert not eu["overdue"]
+    assert eu["cost_per_week_change"] == 5 * 0.5 * 168
+    assert "losing na-east" in eu["reason"] and "'Winter Festival'" in eu["reason"]
+    assert "p95 demand 300" in eu["reason"]
+    late = recommend(need, fleet, now=T0).set_index("region")
+    assert late.loc["eu-west", "overdue"]
+
+
+def test_scale_down_only_to_the_peak_requirement(fleet):
+    big = fleet.model_copy(
+        update={"current_servers": {"eu-west": {"game": 40}, "na-east": {"game": 40}}}
+    )
+    need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, big)
+    recs = recommend(need, big, now=T0).set_index("region")
+    assert recs.loc["eu-west", "action"] == "scale_down"
+    assert recs.loc["eu-west", "target"] == 15
+    assert recs.loc["eu-west", "cost_per_week_change"] == -25 * 0.5 * 168
+    assert pd.isna(recs.loc["eu-west", "act_by"])
+
+
+def test_region_loss_survival(fleet):
+    need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, fleet)
+    result = {r.lost: r for r in region_loss_survival(need, fleet)}
+    assert not result["na-east"].survives and result["na-east"].shortfall == 5
+    assert result["na-east"].where.startswith("eu-west/game at 2026-12-01 02:00")
+    assert not result["eu-west"].survives and result["eu-west"].shortfall == 3
+    small = forecast([100, 100, 100], [100, 100, 100])
+    assert all(r.survives for r in region_loss_survival(hourly_need(small, SAFE, fleet), fleet))
+
+
+def test_bad_parameters(fleet):
+    with pytest.raises(ParameterError, match="'quantile' parameter must be one of"):
+        hourly_need(forecast([1, 1, 1], [1, 1, 1]), SAFE, fleet, quantile=0.99)
+    with pytest.raises(ParameterError, match="no safe load for na-east/game"):
+        hourly_need(forecast([1, 1, 1], [1, 1, 1]), SAFE.iloc[:1], fleet)
+
+
+demand = st.lists(st.floats(min_value=0, max_value=5000), min_size=3, max_size=3)
+
+
+@settings(max_examples=40, deadline=None)
+@given(demand, demand, st.floats(min_value=0, max_value=3000), st.integers(0, 4))
+def test_more_demand_or_redundancy_never_means_fewer_servers(eu, na, extra, k):
+    import yaml
+
+    from capacity.config import parse_fleet
+    from tests.conftest import FLEET_YAML
+
+    fleet = parse_fleet(yaml.safe_load(FLEET_YAML))
+    base = hourly_need(forecast(eu, na), SAFE, fleet)
+    more = hourly_need(forecast([v + extra for v in eu], na), SAFE, fleet)
+    assert (more["required"].to_numpy() >= base["required"].to_numpy()).all()
+    redundant = fleet.model_copy(
+        update={"redundancy": fleet.redundancy.model_copy(update={"k": k + 1})}
+    )
+    assert (
+        hourly_need(forecast(eu, na), SAFE, redundant)["required"].to_numpy()
+        >= base["required"].to_numpy()
+    ).all()
+    # A higher quantile (q0.95 >= q0.5 here) never needs fewer servers.
+    median = hourly_need(forecast(eu, na), SAFE, fleet, quantile=0.5)
+    assert (base["required"].to_numpy() >= median["required"].to_numpy()).all()
+    # The region-loss need and N+k are floors: never below them, and scale-down respects them.
+    assert (base["required"] >= base["needed_nk"]).all()
+    assert (base["required"] >= base["needed_loss"]).all()
+    recs = recommend(base, fleet, now=T0)
+    peak_nk = base.groupby("region")["needed_nk"].max()
+    assert (recs.set_index("region")["target"] >= peak_nk).all()
