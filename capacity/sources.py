@@ -489,6 +489,7 @@ def read_series_csv(
     value_column: str,
     freq: str = "1h",
     agg: str = "mean",
+    before: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Read one time series from any CSV and resample it to a regular grid.
 
@@ -505,6 +506,8 @@ def read_series_csv(
         The columns holding the time and the value.
     freq, agg : str
         The grid's bucket width and how values within a bucket combine.
+    before : pandas.Timestamp, optional
+        Keep only rows strictly before this time (UTC); the grid then runs up to it.
 
     Returns
     -------
@@ -564,9 +567,11 @@ def read_series_csv(
         )
     relation = (
         f"(SELECT 'series' AS region, '' AS service, '' AS metric, ts, value FROM {numbered} "
-        "WHERE value IS NOT NULL)"
+        "WHERE value IS NOT NULL AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?))"
     )
-    query, params = grid_query(relation, [str(path)], freq=freq, agg=agg)
+    query, params = grid_query(
+        relation, [str(path), before, before], freq=freq, agg=agg, end=before
+    )
     frame = con.execute(query, params).df()
     return pd.DataFrame({"ts": frame["ts"], "value": frame["value"].astype("float64")}).reset_index(
         drop=True

@@ -228,8 +228,21 @@ class Store:
             )
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = self._connect(read_only)
+        if read_only and self._version() < SCHEMA_VERSION:
+            # An older store: migrate it with a short writable open, then read.
+            self._con.close()
+            self._con = self._connect(False)
+            self.read_only = False
+            self._migrate()
+            self._con.close()
+            self.read_only = True
+            self._con = self._connect(True)
+        self._migrate()
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
+            con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(
@@ -237,8 +250,17 @@ class Store:
                     "run to finish, then try again"
                 ) from None
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        self._con.execute("SET TimeZone = 'UTC'")
-        self._migrate()
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
+    def _version(self) -> int:
+        con = self._con
+        has_version = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchall()[0][0]
+        if not has_version:
+            return 0
+        return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
 
     # -- connection ---------------------------------------------------------------------
 
@@ -259,14 +281,7 @@ class Store:
 
     def _migrate(self) -> None:
         con = self._con
-        has_version = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchall()[0][0]
-        version = 0
-        if has_version:
-            version = con.execute(
-                "SELECT coalesce(max(version), 0) FROM schema_version"
-            ).fetchall()[0][0]
+        version = self._version()
         if version > SCHEMA_VERSION:
             raise SchemaError(
                 f"store {self.path} has schema version {version}, newer than this capacity "
@@ -274,11 +289,6 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
-        if self.read_only:
-            raise SchemaError(
-                f"store {self.path} has schema version {version}, older than {SCHEMA_VERSION}. "
-                "Fix: open it once for writing (any capacity load) to migrate it"
-            )
         with self._transaction():
             con.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version "
