@@ -1224,7 +1224,8 @@ def _fleet_yaml(current: Mapping[str, Mapping[str, int]]) -> str:
         "#                  the real value from telemetry), cost_per_hour in USD,",
         "#                  boot_lead_time_minutes from request to serving traffic, and",
         "#                  procurement_lead_time_days to raise the quota beyond today's.",
-        "# current_servers  servers running per region and service at the last telemetry hour.",
+        "# current_servers  servers provisioned per region and service: the most the autoscaler",
+        "#                  ran in the last week of telemetry.",
         "# redundancy       the N+k rule: k spare servers per region and service, and never",
         "#                  fewer than min_servers.",
         "# failover         where each region's players go if the region is lost; the shares",
@@ -1377,8 +1378,11 @@ def generate_demo(
     _write_calendar(paths["calendar"], events)
     _write_deploys(paths["deploys"], deploys)
     _write_incidents(paths["incidents"], incidents)
+    # The fleet as provisioned: the most servers each region/service ran in the last week
+    # (an autoscaled fleet's count at one hour says little about what it can run).
+    week = min(7 * 24, servers.shape[1])
     current = {
-        r: {s: int(servers[i * len(_SERVICES) + j, -1]) for j, s in enumerate(_SERVICES)}
+        r: {s: int(servers[i * len(_SERVICES) + j, -week:].max()) for j, s in enumerate(_SERVICES)}
         for i, r in enumerate(_REGIONS)
     }
     paths["fleet"].write_text(_fleet_yaml(current), encoding="utf-8")
