@@ -1,0 +1,327 @@
+"""Known-answer tests of :mod:`capacity.forecast` on small seeded synthetic series."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity.columns import DEFAULT_QUANTILES, FALLBACK, MODEL, TS, VALUE, YHAT, quantile_column
+from capacity.errors import CapacityError, DataError, ParameterError
+from capacity.forecast import DemandForecaster, NotFittedError
+
+START = pd.Timestamp("2026-03-02 00:00", tz="UTC")  # a Monday
+HOUR = pd.Timedelta(hours=1)
+MINUTE = pd.Timedelta(minutes=1)
+QCOLS = [quantile_column(q) for q in DEFAULT_QUANTILES]
+
+
+def _profile(ts: pd.DatetimeIndex) -> np.ndarray:
+    """Noise-free demand: daily cycle (peak 20:00) and busier weekends, level 1000."""
+    hour = ts.hour.to_numpy()
+    daily = 1 + 0.5 * np.sin(2 * np.pi * (hour - 14) / 24)
+    weekend = np.where(ts.day_of_week.to_numpy() >= 5, 1.15, 1.0)
+    return 1000 * daily * weekend
+
+
+def make_series(
+    days: float, *, seed: int = 0, noise: float = 0.03, freq: str = "1h"
+) -> pd.DataFrame:
+    steps = int(pd.Timedelta(days=days) / pd.Timedelta(freq))
+    ts = pd.date_range(START, periods=steps, freq=freq)
+    rng = np.random.default_rng(seed)
+    value = _profile(ts) * np.exp(rng.normal(0, noise, len(ts)))
+    return pd.DataFrame({TS: ts, VALUE: value})
+
+
+def make_events(rows: list[tuple[str, pd.Timestamp, int, float]]) -> pd.DataFrame:
+    """Events from (kind, start, hours, expected_uplift)."""
+    return pd.DataFrame(
+        {
+            "event_id": [f"E{i}" for i in range(len(rows))],
+            "name": [f"{kind} {i}" for i, (kind, *_) in enumerate(rows)],
+            "kind": [r[0] for r in rows],
+            "start_ts": pd.DatetimeIndex([r[1] for r in rows]),
+            "end_ts": pd.DatetimeIndex([r[1] + r[2] * HOUR for r in rows]),
+            "regions": [["all"]] * len(rows),
+            "expected_uplift": [r[3] for r in rows],
+            "notes": [None] * len(rows),
+            "source": ["test"] * len(rows),
+        }
+    )
+
+
+def window(forecast: pd.DataFrame, start: pd.Timestamp, hours: int) -> pd.DataFrame:
+    return forecast[(forecast[TS] >= start) & (forecast[TS] < start + hours * HOUR)]
+
+
+@pytest.fixture(scope="module")
+def three_weeks() -> pd.DataFrame:
+    return make_series(21)
+
+
+@pytest.fixture(scope="module")
+def fitted(three_weeks: pd.DataFrame) -> tuple[DemandForecaster, pd.DataFrame]:
+    model = DemandForecaster().fit(three_weeks)
+    return model, model.predict(48)
+
+
+# ------------------------------------------------------------------------------ accuracy
+
+
+def test_recovers_the_planted_profile(fitted: tuple[DemandForecaster, pd.DataFrame]) -> None:
+    model, forecast = fitted
+    truth = _profile(pd.DatetimeIndex(forecast[TS]))
+    error = np.abs(forecast[YHAT].to_numpy() / truth - 1)
+    assert error.mean() < 0.04  # noise is 3 %
+    assert not model.fallback_
+    assert model.freq_ == HOUR
+    first = model.last_ts_ + HOUR
+    assert forecast[TS].iloc[0] == first and forecast[TS].iloc[-1] == first + 47 * HOUR
+
+
+def test_output_columns_quantiles_monotone_and_calibrated(
+    fitted: tuple[DemandForecaster, pd.DataFrame],
+) -> None:
+    _, forecast = fitted
+    assert list(forecast.columns) == [TS, YHAT, *QCOLS, MODEL, FALLBACK]
+    q = forecast[QCOLS].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all()
+    assert (q >= 0).all()
+    assert not forecast[FALLBACK].any()
+    # The 90 % band of 3 % log-noise is about +-5 %: neither a point nor a barn door.
+    width = (forecast["q0.95"] / forecast["q0.05"]).median()
+    assert 1.06 < width < 1.35
+
+
+def test_planted_event_kind_is_learned() -> None:
+    series = make_series(21, seed=1)
+    starts = [START + pd.Timedelta(days=d, hours=10) for d in (3, 9, 15, 22)]
+    events = make_events([("promo", s, 6, np.nan) for s in starts])
+    hit = series[TS].isin(pd.DatetimeIndex([s + k * HOUR for s in starts[:3] for k in range(6)]))
+    series.loc[hit, VALUE] *= 1.5
+    model = DemandForecaster().fit(series, events)
+    during = window(model.predict(48), starts[3], 6)
+    truth = 1.5 * _profile(pd.DatetimeIndex(during[TS]))
+    ratio = during[YHAT].to_numpy() / truth
+    assert np.all(np.abs(ratio - 1) < 0.15), ratio
+    assert abs(ratio.mean() - 1) < 0.08
+
+
+def test_unseen_kind_uses_the_planners_uplift() -> None:
+    series = make_series(21, seed=2)
+    launch = START + pd.Timedelta(days=21, hours=12)
+    events = make_events([("tournament", launch, 8, 2.0)])
+    model = DemandForecaster().fit(series, events)
+    with_event = model.predict(48)
+    without = model.predict(48, events=events.iloc[:0])
+    inside = (with_event[TS] >= launch) & (with_event[TS] < launch + 8 * HOUR)
+    ratio = with_event[YHAT] / without[YHAT]
+    np.testing.assert_allclose(ratio[inside], 2.0, rtol=1e-9)
+    np.testing.assert_allclose(ratio[~inside], 1.0, rtol=1e-9)
+    # Its own uncertainty: +-30 % of the extra demand at the 5 % / 95 % quantiles.
+    np.testing.assert_allclose((with_event["q0.95"] / without["q0.95"])[inside], 2.3, rtol=2e-3)
+    np.testing.assert_allclose((with_event["q0.05"] / without["q0.05"])[inside], 1.7, rtol=2e-3)
+
+
+def test_outage_window_and_gaps_are_masked() -> None:
+    clean = make_series(21, seed=3)
+    dirty = clean.copy()
+    outage_start = START + pd.Timedelta(days=20, hours=14)
+    in_outage = (dirty[TS] >= outage_start) & (dirty[TS] < outage_start + 8 * HOUR)
+    dirty.loc[in_outage, VALUE] = 0.0  # the collector wrote zeros while it was down
+    gaps = dirty.index[[100, 101, 102, 300]]
+    dirty.loc[gaps, VALUE] = np.nan
+    events = make_events([("outage", outage_start, 8, np.nan)])
+
+    masked = DemandForecaster().fit(dirty, events)
+    reasons = masked.masked_.groupby("reason").size().to_dict()
+    assert reasons == {"outage": 8, "gap": 4}
+    assert set(masked.masked_[TS][masked.masked_["reason"] == "outage"]) == set(
+        dirty[TS][in_outage]
+    )
+    reference = DemandForecaster().fit(clean).predict(48)
+    forecast = masked.predict(48)
+    assert np.abs(forecast[YHAT] / reference[YHAT] - 1).max() < 0.02
+    # Without the outage event the zeros are read as demand: they drag the forecast and its
+    # lower quantiles down.
+    naive = DemandForecaster().fit(dirty).predict(48)
+    assert np.abs(naive[YHAT] / reference[YHAT] - 1).max() > 0.04
+    assert (naive["q0.05"] / reference["q0.05"]).min() < 0.92
+
+
+def test_anomaly_flag_masks_spikes_only_when_asked() -> None:
+    series = make_series(28, seed=4)
+    spikes = series.index[[200, 333, 501]]
+    series.loc[spikes, VALUE] *= 6
+    plain = DemandForecaster().fit(series)
+    assert len(plain.masked_) == 0
+    flagged = DemandForecaster(anomaly_z=6.0).fit(series)
+    assert set(flagged.masked_[TS]) == set(series.loc[spikes, TS])
+    assert set(flagged.masked_["reason"]) == {"anomaly"}
+
+
+def test_quantiles_never_negative_near_zero_demand() -> None:
+    series = make_series(21, seed=5, noise=0.6)
+    series[VALUE] = series[VALUE] / 1000 - 0.3
+    series[VALUE] = series[VALUE].clip(lower=0)
+    forecast = DemandForecaster().fit(series).predict(72)
+    q = forecast[QCOLS].to_numpy()
+    assert (q >= 0).all() and (forecast[YHAT] >= 0).all()
+    assert (np.diff(q, axis=1) >= 0).all()
+    assert (q[:, -1] > q[:, 0]).mean() > 0.5
+
+
+# ------------------------------------------------------------------------------ fallback
+
+
+def test_constant_series_falls_back_to_seasonal_naive() -> None:
+    series = make_series(10)
+    series[VALUE] = 42.0
+    model = DemandForecaster().fit(series)
+    forecast = model.predict(24)
+    assert model.fallback_ and forecast[FALLBACK].all()
+    assert forecast[MODEL].iloc[0] == "snaive (fallback: constant series (every value is 42))"
+    np.testing.assert_allclose(forecast[[YHAT, *QCOLS]].to_numpy(), 42.0)
+
+
+def test_too_short_for_prophet_falls_back() -> None:
+    series = make_series(2.5, seed=6)
+    model = DemandForecaster().fit(series)
+    forecast = model.predict(24)
+    assert forecast[FALLBACK].all()
+    assert forecast[MODEL].iloc[0].startswith("snaive (fallback: too little data for Prophet")
+    # Daily seasonal naive: tomorrow repeats the last day.
+    last_day = series[VALUE].to_numpy()[-24:]
+    np.testing.assert_allclose(forecast[YHAT].to_numpy(), last_day)
+    q = forecast[QCOLS].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all() and (q >= 0).all()
+
+
+def test_prophet_failure_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prophet import Prophet
+
+    def broken(self: object, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("Error during optimization! Command 'bin/prophet ...' failed")
+
+    monkeypatch.setattr(Prophet, "fit", broken)
+    series = make_series(15, seed=7)
+    forecast = DemandForecaster().fit(series).predict(24)
+    assert forecast[FALLBACK].all()
+    assert forecast[MODEL].iloc[0] == (
+        "snaive (fallback: Prophet failed: RuntimeError: Error during optimization! "
+        "Command 'bin/prophet ...' failed)"
+    )
+    np.testing.assert_allclose(forecast[YHAT].to_numpy(), series[VALUE].to_numpy()[-168:-144])
+
+
+# ---------------------------------------------------------------- estimator conventions
+
+
+def test_init_only_stores_and_get_params_returns_them() -> None:
+    model = DemandForecaster(training_days=28.0, quantiles=(0.1, 0.9), anomaly_z=4.0)
+    params = model.get_params()
+    assert params["training_days"] == 28.0
+    assert params["quantiles"] == (0.1, 0.9)
+    assert params["anomaly_z"] == 4.0
+    assert set(params) == {
+        "quantiles",
+        "training_days",
+        "validation_days",
+        "daily_order",
+        "weekly_order",
+        "weekend_daily",
+        "changepoint_prior_scale",
+        "event_prior_scale",
+        "log_offset",
+        "transform",
+        "interval_scale",
+        "ensemble",
+        "min_event_occurrences",
+        "scenario_spread",
+        "anomaly_z",
+        "event_shapes",
+    }
+    assert not [name for name in vars(model) if name.endswith("_")]
+    assert DemandForecaster(**params).get_params() == params
+    assert model.set_params(anomaly_z=None) is model and model.anomaly_z is None
+    with pytest.raises(ParameterError, match="no parameter 'anomaly'"):
+        model.set_params(anomaly=3)
+    # Bad values are only checked at fit, as scikit-learn does.
+    DemandForecaster(quantiles=(2.0,))
+
+
+def test_custom_quantiles_name_their_columns(three_weeks: pd.DataFrame) -> None:
+    forecast = DemandForecaster(quantiles=(0.1, 0.9)).fit(three_weeks).predict(5)
+    assert list(forecast.columns) == [TS, YHAT, "q0.1", "q0.9", MODEL, FALLBACK]
+
+
+def test_refit_starts_over() -> None:
+    hourly = make_series(21, seed=8)
+    hourly.loc[hourly.index[50:53], VALUE] = np.nan
+    model = DemandForecaster().fit(hourly)
+    assert len(model.masked_) == 3 and model.freq_ == HOUR
+    half_hourly = make_series(10, seed=9, freq="30min")
+    model.fit(half_hourly)
+    assert len(model.masked_) == 0
+    assert model.freq_ == pd.Timedelta(minutes=30)
+    forecast = model.predict(4)
+    assert forecast[TS].iloc[0] == half_hourly[TS].iloc[-1] + pd.Timedelta(minutes=30)
+    assert forecast[TS].diff().iloc[1] == pd.Timedelta(minutes=30)
+
+
+def test_predict_before_fit_is_a_clear_error() -> None:
+    with pytest.raises(NotFittedError, match=r"not fitted yet. Call fit\(series, events\)"):
+        DemandForecaster().predict(24)
+    assert issubclass(NotFittedError, CapacityError)
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def _bad(mutate) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    series = make_series(3)
+    return mutate(series)
+
+
+@pytest.mark.parametrize(
+    ("series", "message"),
+    [
+        (_bad(lambda s: s.rename(columns={VALUE: "ccu"})), "missing column(s) 'value'"),
+        (_bad(lambda s: s.assign(ts=s[TS].dt.tz_localize(None))), "tz-aware UTC timestamps"),
+        (_bad(lambda s: s.assign(ts=s[TS].dt.tz_convert("Europe/Berlin"))), "must be in UTC"),
+        (_bad(lambda s: s.assign(ts=s[TS].where(s.index != 9, s[TS] + 20 * MINUTE))), "irregular"),
+        (_bad(lambda s: s.assign(value=s[VALUE].where(s.index != 7, -1.0))), "negative value -1"),
+        (_bad(lambda s: s.iloc[:40]), "needs at least 2 days of data"),
+        (_bad(lambda s: pd.concat([s, s.iloc[[3]]])), "duplicate timestamp"),
+    ],
+    ids=["missing-column", "naive-ts", "non-utc", "irregular", "negative", "short", "duplicate"],
+)
+def test_bad_series_raise_data_error(series: pd.DataFrame, message: str) -> None:
+    with pytest.raises(DataError, match=re.escape(message)):
+        DemandForecaster().fit(series)
+
+
+def test_bad_parameters_raise_parameter_error(three_weeks: pd.DataFrame) -> None:
+    with pytest.raises(ParameterError, match=r"'quantiles' parameter .* Got \(0.5, 1.5\)"):
+        DemandForecaster(quantiles=(0.5, 1.5)).fit(three_weeks)
+    with pytest.raises(ParameterError, match=r"'timezone' parameter must be an IANA"):
+        DemandForecaster().fit(three_weeks, timezone="Mars/Olympus")
+    with pytest.raises(ParameterError, match=r"'holidays_country' parameter .* Got 'XX'"):
+        DemandForecaster().fit(three_weeks, holidays_country="XX")
+    model = DemandForecaster(quantiles=(0.5,)).fit(make_series(3))
+    with pytest.raises(
+        ParameterError, match=r"'horizon' parameter must be an integer >= 1\. Got 0"
+    ):
+        model.predict(0)
+
+
+def test_bad_events_raise_data_error(three_weeks: pd.DataFrame) -> None:
+    events = make_events([("promo", START, 3, 1.2)])
+    with pytest.raises(DataError, match="missing column"):
+        DemandForecaster().fit(three_weeks, events.drop(columns="kind"))
+    naive = events.assign(start_ts=events["start_ts"].dt.tz_localize(None))
+    with pytest.raises(DataError, match="'start_ts' must hold tz-aware"):
+        DemandForecaster().fit(three_weeks, naive)
