@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-## plan: build the demo store if needed and run the main job on it
+## plan: build the demo store if needed, run this week's capacity plan, print where the report is
 plan: $(STAMP)
-	$(BIN)/capacity status
+	$(BIN)/capacity plan --force
 
 ## test: the whole suite, then the linter
 test: $(STAMP)

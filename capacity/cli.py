@@ -12,12 +12,17 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import pandas as pd
 
 from capacity.errors import CapacityError, StoreLockedError
+from capacity.plan import PlanFailedError
+
+if TYPE_CHECKING:
+    from capacity.config import FleetConfig
+    from capacity.store import Store
 
 __all__ = ["main"]
 
@@ -27,9 +32,12 @@ log = logging.getLogger("capacity")
 DEFAULT_DB = Path("data/capacity.duckdb")
 DEFAULT_DEMO = Path("data/demo")
 DEFAULT_CONFIG = DEFAULT_DEMO / "fleet.yaml"
+DEFAULT_OUT = Path("forecasts")
+DEFAULT_NOTEBOOK = Path("notebooks/weekly_capacity_plan.ipynb")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+EXIT_FAILED = 1
 EXIT_INPUT = 2
 EXIT_LOCKED = 3
 
@@ -48,6 +56,8 @@ def _reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except StoreLockedError as exc:
             _fail(str(exc), EXIT_LOCKED)
+        except PlanFailedError as exc:
+            _fail(str(exc), EXIT_FAILED)
         except CapacityError as exc:
             _fail(str(exc), EXIT_INPUT)
 
@@ -74,7 +84,7 @@ def _config_option(required_help: str) -> Callable[[F], F]:
     )
 
 
-def _load_config(path: Path | None):
+def _load_config(path: Path | None) -> FleetConfig | None:
     if path is None:
         return None
     from capacity.config import load_fleet
@@ -82,20 +92,26 @@ def _load_config(path: Path | None):
     return load_fleet(path)
 
 
-def _reading_store(db: Path | None):
+def _default_store(db: Path | None) -> Path:
+    """The store to use: ``--db``, or the demo store (built from data/demo/ when missing)."""
+    if db is not None:
+        return db
+    if not DEFAULT_DB.exists():
+        from capacity.demo import build_demo_store
+
+        click.echo(
+            f"No store at {DEFAULT_DB}: building the demo store from {DEFAULT_DEMO}/ ...",
+            err=True,
+        )
+        build_demo_store(DEFAULT_DB, DEFAULT_DEMO)
+    return DEFAULT_DB
+
+
+def _reading_store(db: Path | None) -> Store:
     """Open the store for reading; without --db, fall back to the demo store (built once)."""
     from capacity.store import Store
 
-    if db is None:
-        db = DEFAULT_DB
-        if not db.exists():
-            from capacity.demo import build_demo_store
-
-            click.echo(
-                f"No store at {db}: building the demo store from {DEFAULT_DEMO}/ ...", err=True
-            )
-            build_demo_store(db, DEFAULT_DEMO)
-    return Store(db, read_only=True)
+    return Store(_default_store(db), read_only=True)
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -244,6 +260,392 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     columns = ["start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
     shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))
     click.echo(_table(shown))
+
+
+@cli.command()
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Any CSV file.",
+)
+@click.option("--time-column", required=True, help="The column holding the time.")
+@click.option("--value-column", required=True, help="The column holding the value.")
+@click.option(
+    "--train-end",
+    required=True,
+    help="Train on rows strictly before this ISO time; the forecast starts here.",
+)
+@click.option("--horizon", required=True, help="How far ahead, e.g. 168h or 7d.")
+@click.option(
+    "--quantiles",
+    default="0.05,0.5,0.95",
+    show_default=True,
+    help="Comma-separated quantiles; columns are named q + the quantile as given.",
+)
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A live-ops calendar (CSV, YAML or .ics).",
+)
+@click.option("--freq", default="1h", show_default=True, help="Resample to this step.")
+@click.option(
+    "--agg",
+    default="mean",
+    show_default=True,
+    help="How values within a step combine: mean, max, min, sum, median, first, last.",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the forecast CSV.",
+)
+@_reports_errors
+def forecast(
+    input_path: Path,
+    time_column: str,
+    value_column: str,
+    train_end: str,
+    horizon: str,
+    quantiles: str,
+    events_path: Path | None,
+    freq: str,
+    agg: str,
+    output: Path,
+) -> None:
+    """Forecast one series from a CSV file: ts, yhat and the quantiles, horizon/freq rows."""
+    from capacity.calendar import read_calendar
+    from capacity.files import write_text_atomically
+    from capacity.forecast_file import forecast_csv, parse_quantiles, parse_time
+
+    levels = parse_quantiles(quantiles)
+    start = parse_time(train_end, "train_end")
+    events = read_calendar(events_path) if events_path is not None else None
+    result = forecast_csv(
+        input_path,
+        time_column=time_column,
+        value_column=value_column,
+        train_end=start,
+        horizon=horizon,
+        quantiles=levels,
+        events=events,
+        freq=freq,
+        agg=agg,
+    )
+    frame = result.frame.assign(ts=result.frame["ts"].map(lambda t: t.isoformat()))
+    write_text_atomically(output, frame.to_csv(index=False))
+    note = " (fallback)" if result.fallback else ""
+    click.echo(
+        f"{output}: {len(frame)} rows from {frame['ts'].iloc[0]}, model {result.model}"
+        f"{note}, trained on {result.history_rows} rows",
+        err=True,
+    )
+
+
+@cli.command("forecast-fleet")
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--horizon", default="28d", show_default=True, help="How far ahead.")
+@click.option("--history", default="112d", show_default=True, help="How much history to fit.")
+@click.option(
+    "--quantiles",
+    default="0.05,0.5,0.9,0.95,0.99",
+    show_default=True,
+    help="Comma-separated quantiles to store.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes [default: the usable cores].",
+)
+@click.option(
+    "--dask-scheduler",
+    default=None,
+    help="Run the fits on this Dask scheduler (tcp://host:8786) instead.",
+)
+@_reports_errors
+def forecast_fleet_command(
+    db: Path | None,
+    config: Path | None,
+    horizon: str,
+    history: str,
+    quantiles: str,
+    jobs: int | None,
+    dask_scheduler: str | None,
+) -> None:
+    """Forecast every region/service demand series and store the run."""
+    from capacity.forecast_file import parse_quantiles
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.store import Store
+
+    levels = [q for _, q in parse_quantiles(quantiles)]
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    with (
+        Store(_default_store(db)) as store,
+        click.progressbar(
+            length=len(fleet.regions) * len(fleet.services), label="forecasting", file=sys.stderr
+        ) as bar,
+    ):
+        run = forecast_fleet(
+            store,
+            fleet,
+            horizon=horizon,
+            history=history,
+            quantiles=levels,
+            jobs=jobs,
+            scheduler=dask_scheduler,
+            progress=lambda done, total: bar.update(1),
+        )
+    click.echo(
+        f"run {run.run_id}: {run.summary.shape[0]} series from {run.cutoff:%Y-%m-%d %H:%M}"
+        f" UTC, {run.seconds:.1f} s"
+    )
+    click.echo(_table(run.summary))
+
+
+def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
+    from capacity.sizing import safe_loads
+
+    return safe_loads(store, fleet)
+
+
+def _iso(value: str, name: str) -> pd.Timestamp:
+    from capacity.forecast_file import parse_time
+
+    return parse_time(value, name)
+
+
+@cli.command("check-event")
+@click.option("--name", default=None, help="The event's name.")
+@click.option("--start", default=None, help="When it starts (ISO 8601; naive is UTC).")
+@click.option("--end", default=None, help="When it ends (ISO 8601; naive is UTC).")
+@click.option("--regions", default=None, help="Comma-separated regions, or 'all'.")
+@click.option("--uplift", type=float, default=None, help="Expected demand as a multiple of normal.")
+@click.option("--event-id", default=None, help="Check an event of the stored calendar instead.")
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write an HTML report here (opens offline).",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@_reports_errors
+def check_event_command(
+    name: str | None,
+    start: str | None,
+    end: str | None,
+    regions: str | None,
+    uplift: float | None,
+    event_id: str | None,
+    db: Path | None,
+    config: Path | None,
+    fmt: str,
+    output: Path | None,
+    jobs: int | None,
+) -> None:
+    """The planner's go/no-go: per region/service touched, can the fleet hold the event?"""
+    from capacity.errors import ParameterError
+    from capacity.event_check import PlannedEvent, check_event, render_report, stored_event
+    from capacity.files import write_text_atomically
+
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    with _reading_store(db) as store:
+        if event_id is not None:
+            event = stored_event(store, event_id)
+        else:
+            missing = [
+                flag
+                for flag, value in (
+                    ("--name", name),
+                    ("--start", start),
+                    ("--end", end),
+                    ("--regions", regions),
+                    ("--uplift", uplift),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ParameterError(
+                    f"check-event needs {', '.join(missing)} (or --event-id of a stored event)."
+                )
+            event = PlannedEvent(
+                name=name,
+                start=_iso(start, "start"),
+                end=_iso(end, "end"),
+                regions=tuple(r.strip() for r in regions.split(",") if r.strip()),
+                uplift=uplift,
+            )
+        event = event.validated(fleet)
+        result = check_event(store, fleet, event, safe=_safe_loads(store, fleet), jobs=jobs)
+    table = result.table
+    if output is not None:
+        write_text_atomically(output, render_report(result))
+    if fmt == "json":
+        keys = [
+            "region",
+            "service",
+            "peak_demand",
+            "servers_needed",
+            "servers_available",
+            "breach_probability",
+            "verdict",
+            "add_servers",
+            "act_by",
+        ]
+        records = [
+            {key: (None if pd.isna(row[key]) else row[key]) for key in keys}
+            for row in table.to_dict(orient="records")
+        ]
+        click.echo(json.dumps(records, default=_json_default, indent=2))
+    else:
+        click.echo(
+            f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC, "
+            f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
+        )
+        click.echo(_table(table.drop(columns=["metric"])))
+    for same in result.replaced:
+        click.echo(
+            f"note: taken to be the stored event {same!r}; the forecast leaves it out and "
+            f"applies the uplift x{event.uplift:g} instead",
+            err=True,
+        )
+    if output is not None:
+        click.echo(f"report: {output}", err=True)
+
+
+@cli.command()
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--horizon", default="28d", show_default=True, help="How far ahead to plan.")
+@click.option(
+    "--quantile",
+    type=float,
+    default=0.95,
+    show_default=True,
+    help="The demand quantile to size for.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@_reports_errors
+def recommend(
+    db: Path | None, config: Path | None, horizon: str, quantile: float, fmt: str, jobs: int | None
+) -> None:
+    """Per region/service: servers now and needed (N+k, region loss), action, date, cost."""
+    from capacity import headroom
+    from capacity.forecast_fleet import forecast_fleet
+
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    quantiles = sorted({0.05, 0.5, 0.95, quantile})
+    with _reading_store(db) as store:
+        run = forecast_fleet(
+            store, fleet, horizon=horizon, quantiles=quantiles, jobs=jobs, save=False
+        )
+        safe = _safe_loads(store, fleet)
+        events = store.events(start=run.cutoff)
+    need = headroom.hourly_need(run.frame, safe, fleet, quantile=quantile)
+    recs = headroom.recommend(
+        need, fleet, now=pd.Timestamp.now(tz="UTC"), events=events, quantile=quantile
+    )
+    survival = headroom.region_loss_survival(need, fleet)
+    if fmt == "csv":
+        click.echo(recs.to_csv(index=False), nl=False)
+        return
+    if fmt == "json":
+        click.echo(json.dumps(recs.to_dict(orient="records"), default=_json_default, indent=2))
+        return
+    click.echo(
+        f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "
+        f"p{quantile * 100:g}, N+{fleet.redundancy.k}:"
+    )
+    click.echo(_table(recs.drop(columns=["reason"])))
+    click.echo("")
+    for row in recs.itertuples(index=False):
+        click.echo(f"- {row.region}/{row.service}: {row.reason}")
+    click.echo("\nLoss of one region:")
+    for loss in survival:
+        verdict = "survives" if loss.survives else f"short by {loss.shortfall} at {loss.where}"
+        click.echo(f"- without {loss.lost}: {verdict}")
+
+
+@cli.command()
+@click.option("--week", default=None, help="ISO week such as 2026-W48 [default: this week].")
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Where plans are published, one folder per week.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Run again for a week that has a plan (the earlier one moves to history/).",
+)
+@click.option("--horizon", default="28d", show_default=True, help="How far ahead to plan.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option("--no-backtest", is_flag=True, help="Skip the one-week backtest section.")
+@click.option(
+    "--notebook",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_NOTEBOOK,
+    show_default=True,
+    help="The plan notebook.",
+)
+@_reports_errors
+def plan(
+    week: str | None,
+    db: Path | None,
+    config: Path | None,
+    out: Path,
+    force: bool,
+    horizon: str,
+    jobs: int | None,
+    no_backtest: bool,
+    notebook: Path,
+) -> None:
+    """Run the weekly capacity plan and publish it under OUT/<week>/."""
+    from capacity.plan import run_plan
+    from capacity.weekly import parse_week
+
+    if week is not None:
+        parse_week(week)  # a malformed week fails before the demo store is built
+    result = run_plan(
+        week=week,
+        db=_default_store(db),
+        config=config or DEFAULT_CONFIG,
+        out=out,
+        notebook=notebook,
+        force=force,
+        horizon=horizon,
+        jobs=jobs,
+        backtest=not no_backtest,
+        say=lambda line: click.echo(line, err=True),
+    )
+    if result.status == "identical":
+        click.echo(f"{result.week}: unchanged; the published plan is {result.folder}/")
+    else:
+        click.echo(f"{result.week}: plan {result.status} in {result.folder}/")
+        if result.previous is not None:
+            click.echo(f"the earlier plan is kept in {result.previous}/")
+    click.echo(f"report: {result.report}")
 
 
 def main() -> None:

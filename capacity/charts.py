@@ -1,0 +1,284 @@
+"""Plotly figures. Every function returns a ``go.Figure``; none shows or writes one."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from capacity.columns import REGION, SERVICE, TS, quantile_column
+
+if TYPE_CHECKING:
+    from capacity.event_check import EventCheck
+
+__all__ = [
+    "accuracy_chart",
+    "event_check_figure",
+    "fan_chart",
+    "headroom_heatmap",
+    "schedule_chart",
+]
+
+_BAND = "rgba(31, 119, 180, 0.18)"
+_LINE = "rgb(31, 119, 180)"
+_CAPACITY = "rgb(214, 39, 40)"
+
+
+def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.95) -> go.Figure:
+    """Demand with the event against safe capacity, one panel per region/service.
+
+    Parameters
+    ----------
+    check : EventCheck
+        From :func:`capacity.event_check.check_event`.
+    low, high : float
+        The quantiles bounding the shaded band.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    groups = list(check.hourly.groupby([REGION, SERVICE], sort=True))
+    verdicts = check.table.set_index([REGION, SERVICE])["verdict"]
+    titles = [
+        f"{region} / {service}: {verdicts.loc[(region, service)]}"
+        for (region, service), _ in groups
+    ]
+    figure = make_subplots(
+        rows=max(len(groups), 1),
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=titles,
+        vertical_spacing=0.06 if len(groups) > 1 else 0.1,
+    )
+    for row, ((_, _), part) in enumerate(groups, start=1):
+        shown = row == 1
+        figure.add_trace(
+            go.Scatter(
+                x=part[TS],
+                y=part[quantile_column(high)],
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=part[TS],
+                y=part[quantile_column(low)],
+                fill="tonexty",
+                fillcolor=_BAND,
+                line={"width": 0},
+                name=f"demand {low:.0%}–{high:.0%}",
+                showlegend=shown,
+            ),
+            row=row,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=part[TS],
+                y=part[quantile_column(0.5)],
+                line={"color": _LINE},
+                name="demand, median",
+                showlegend=shown,
+            ),
+            row=row,
+            col=1,
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=part[TS],
+                y=part["safe_capacity"],
+                line={"color": _CAPACITY, "dash": "dash"},
+                name="safe capacity now",
+                showlegend=shown,
+            ),
+            row=row,
+            col=1,
+        )
+    figure.update_layout(
+        title=f"{check.event.name}: demand with the event against safe capacity",
+        height=260 * max(len(groups), 1) + 120,
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.05},
+        margin={"t": 90},
+    )
+    return figure
+
+
+def fan_chart(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    need: pd.DataFrame,
+    events: pd.DataFrame,
+    region: str,
+    service: str,
+    *,
+    history_days: int = 14,
+) -> go.Figure:
+    """Demand history and forecast bands for one region/service, with capacity lines.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``region, service, ts, value``: what happened.
+    forecast : pandas.DataFrame
+        ``region, service, ts`` and quantile columns ``q0.05 … q0.99``.
+    need : pandas.DataFrame
+        From :func:`capacity.headroom.hourly_need`: capacity lines in load units.
+    events : pandas.DataFrame
+        The calendar; events touching the region are shaded.
+    region, service : str
+        Which series.
+    history_days : int
+        Days of history to show before the forecast.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    past = history[(history[REGION] == region) & (history[SERVICE] == service)]
+    past = past[past[TS] >= past[TS].max() - pd.Timedelta(days=history_days)]
+    ahead = forecast[(forecast[REGION] == region) & (forecast[SERVICE] == service)]
+    lines = need[(need[REGION] == region) & (need[SERVICE] == service)]
+    figure = go.Figure()
+    for low, high, alpha in ((0.05, 0.95, 0.15), (0.1, 0.9, 0.25)):
+        lo, hi = quantile_column(low), quantile_column(high)
+        if lo in ahead and hi in ahead:
+            figure.add_trace(
+                go.Scatter(
+                    x=ahead[TS], y=ahead[hi], line={"width": 0}, showlegend=False, hoverinfo="skip"
+                )
+            )
+            figure.add_trace(
+                go.Scatter(
+                    x=ahead[TS],
+                    y=ahead[lo],
+                    fill="tonexty",
+                    fillcolor=f"rgba(31, 119, 180, {alpha})",
+                    line={"width": 0},
+                    name=f"forecast {low:.0%}–{high:.0%}",
+                )
+            )
+    figure.add_trace(
+        go.Scatter(
+            x=ahead[TS],
+            y=ahead[quantile_column(0.5)],
+            name="forecast median",
+            line={"color": _LINE},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=past[TS],
+            y=past["value"],
+            name="actual",
+            line={"color": "rgb(40, 40, 40)", "width": 1},
+        )
+    )
+    safe = lines["safe_load"]
+    for column, label, style in (
+        ("servers_now", "capacity now", {"color": _CAPACITY, "dash": "dash"}),
+        ("needed_nk", "needed with N+k", {"color": "rgb(44, 160, 44)", "dash": "dot"}),
+        ("required", "needed with region loss", {"color": "rgb(148, 103, 189)", "dash": "dot"}),
+    ):
+        figure.add_trace(go.Scatter(x=lines[TS], y=lines[column] * safe, name=label, line=style))
+    if events is not None and not events.empty:
+        touching = events["regions"].map(lambda rs: region in rs or "all" in rs)
+        big = events[touching & ~events["kind"].isin(["maintenance", "holiday"])]
+        start = past[TS].min() if len(past) else ahead[TS].min()
+        end = ahead[TS].max() if len(ahead) else start
+        shown = big[(big["end_ts"] >= start) & (big["start_ts"] <= end)]
+        for i, row in enumerate(shown.itertuples(index=False)):
+            figure.add_vrect(
+                x0=max(row.start_ts, start),
+                x1=min(row.end_ts, end),
+                fillcolor="rgba(255, 165, 0, 0.12)",
+                line_width=0,
+                annotation_text=html.escape(str(row.name)),
+                annotation_position="top left" if i % 2 == 0 else "bottom left",
+                annotation_font_size=10,
+            )
+    figure.update_layout(
+        title=f"{region} / {service}: demand and capacity",
+        template="plotly_white",
+        height=380,
+        margin={"t": 60, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return figure
+
+
+def headroom_heatmap(need: pd.DataFrame) -> go.Figure:
+    """Daily worst headroom (servers now vs needed with N+k and region loss), per series."""
+    daily = (
+        need.assign(day=need[TS].dt.floor("D"), series=need[REGION] + " / " + need[SERVICE])
+        .groupby(["series", "day"], as_index=False)["headroom"]
+        .min()
+    )
+    grid = daily.pivot(index="series", columns="day", values="headroom").sort_index(ascending=False)
+    figure = go.Figure(
+        go.Heatmap(
+            z=(grid.clip(lower=-1) * 100).round(0).to_numpy(),
+            x=list(grid.columns),
+            y=list(grid.index),
+            colorscale="RdYlGn",
+            zmid=0,
+            zmin=-100,
+            zmax=100,
+            colorbar={"title": "headroom %"},
+            hovertemplate="%{y}<br>%{x|%Y-%m-%d}: %{z}%<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Headroom by day (worst hour; below 0 means short of servers)",
+        template="plotly_white",
+        height=120 + 28 * len(grid),
+        margin={"l": 180},
+    )
+    return figure
+
+
+def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
+    """The predictive-scaling floors for the first ``days`` days, one line per series."""
+    first = schedule[TS].min()
+    part = schedule[schedule[TS] < first + pd.Timedelta(days=days)]
+    figure = go.Figure()
+    for (region, service), series in part.groupby([REGION, SERVICE], sort=True):
+        figure.add_trace(
+            go.Scatter(
+                x=series[TS],
+                y=series["min_servers"],
+                name=f"{region} / {service}",
+                line={"shape": "hv"},
+            )
+        )
+    figure.update_layout(
+        title=f"Predictive scaling floors, next {days} days (minimum servers)",
+        template="plotly_white",
+        height=420,
+        yaxis_type="log",
+        yaxis_title="servers",
+    )
+    return figure
+
+
+def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
+    """MASE per series of the project's forecaster against weekly seasonal naive."""
+    figure = go.Figure()
+    scored = backtest.dropna(subset=["mase"]) if "mase" in backtest else backtest
+    for model, part in scored.groupby("model", sort=True):
+        figure.add_trace(go.Bar(x=part[REGION] + " / " + part[SERVICE], y=part["mase"], name=model))
+    figure.update_layout(
+        title="Last week's backtest: MASE (lower is better; 1 = a one-day naive forecast)",
+        template="plotly_white",
+        barmode="group",
+        height=380,
+    )
+    return figure

@@ -1,0 +1,351 @@
+"""The event planner's go/no-go: will each touched region/service hold an event's demand?
+
+For every region/service the event touches, over the event's hours:
+
+- demand comes from a fresh forecast of those series up to the event's end; a new event
+  (not in the stored calendar) is a scenario that multiplies every forecast quantile by the
+  planner's uplift, while a stored event is already in the forecast (learned from history, or
+  the planner's uplift when its kind is too rare to learn);
+- ``peak_demand`` is the highest hourly demand at the policy quantile (0.95 by default);
+- ``servers_needed`` = max(ceil(peak / safe load) + k, min_servers), the N+k rule;
+- ``breach_probability`` is the highest, over the event's hours, probability that demand
+  exceeds the safe capacity of the servers available (read off the forecast's quantiles by
+  linear interpolation; beyond the outermost quantiles it is reported at their bound);
+- the verdict: ``NO_GO`` when that probability is 0.5 or more (demand more likely than not
+  exceeds safe capacity at some hour), ``AT_RISK`` when it is 0.05 or more or the servers
+  available fall short of N+k, ``GO`` otherwise;
+- ``add_servers`` to reach ``servers_needed``, and ``act_by``: the event's start minus the
+  server type's boot and procurement lead times.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from capacity.columns import REGION, SERVICE, TS, quantile_column
+from capacity.config import FleetConfig
+from capacity.errors import ParameterError
+from capacity.store import Store
+
+__all__ = [
+    "AT_RISK_PROBABILITY",
+    "CHECK_QUANTILES",
+    "NO_GO_PROBABILITY",
+    "EventCheck",
+    "PlannedEvent",
+    "breach_probability",
+    "check_event",
+    "stored_event",
+]
+
+#: Breach probabilities at or above these make an event AT_RISK and NO_GO.
+AT_RISK_PROBABILITY = 0.05
+NO_GO_PROBABILITY = 0.5
+#: Quantiles forecast for a check: a fine grid, so probabilities can be read off.
+CHECK_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """An event to check.
+
+    Attributes
+    ----------
+    name : str
+        What the planner calls it.
+    start, end : pandas.Timestamp
+        Its window, UTC, ``start < end``.
+    regions : tuple of str
+        The regions it touches.
+    uplift : float
+        Expected demand as a multiple of normal (1.6 = 60 % more players).
+    stored : bool
+        True when it is in the stored calendar, so the forecast already includes it.
+    """
+
+    name: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    regions: tuple[str, ...]
+    uplift: float
+    stored: bool = False
+
+    def validated(self, fleet: FleetConfig) -> PlannedEvent:
+        """Check the event against the fleet; raise ParameterError naming what is wrong."""
+        if not self.end > self.start:
+            raise ParameterError(
+                f"The event must end after it starts. Got start {self.start.isoformat()} and "
+                f"end {self.end.isoformat()}."
+            )
+        if not (math.isfinite(self.uplift) and self.uplift > 0):
+            raise ParameterError(
+                f"The 'uplift' parameter must be a positive number. Got {self.uplift!r}."
+            )
+        regions = list(fleet.regions) if self.regions == ("all",) else list(self.regions)
+        unknown = [r for r in regions if r not in fleet.regions]
+        if unknown:
+            raise ParameterError(
+                f"The 'regions' parameter names unknown region {unknown[0]!r}; the fleet has "
+                f"{', '.join(fleet.regions)}."
+            )
+        if not regions:
+            raise ParameterError("The 'regions' parameter must name at least one region.")
+        return PlannedEvent(
+            self.name, self.start, self.end, tuple(regions), self.uplift, self.stored
+        )
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    """The result of :func:`check_event`.
+
+    Attributes
+    ----------
+    event : PlannedEvent
+        The event as checked (regions resolved).
+    table : pandas.DataFrame
+        One row per touched region/service with the verdict.
+    hourly : pandas.DataFrame
+        The event's hours per region/service: the quantile forecast with the event, and
+        ``safe_capacity`` (servers available x safe load).
+    replaced : tuple of str
+        Stored events taken to be this (new) event under another name: left out of the
+        forecast so that the planner's uplift is not applied on top of them.
+    """
+
+    event: PlannedEvent
+    table: pd.DataFrame
+    hourly: pd.DataFrame
+    replaced: tuple[str, ...] = ()
+
+
+def stored_event(store: Store, event_id: str) -> PlannedEvent:
+    """The stored calendar's event ``event_id`` as a :class:`PlannedEvent`."""
+    rows = store.con.execute(
+        "SELECT name, start_ts, end_ts, regions, expected_uplift FROM events WHERE event_id = ?",
+        [event_id],
+    ).fetchall()
+    if not rows:
+        raise ParameterError(
+            f"The 'event_id' parameter must name an event in the stored calendar. Got "
+            f"{event_id!r}. Fix: list events with capacity status, or import the calendar"
+        )
+    name, start, end, regions, uplift = rows[0]
+    uplift = 1.0 if uplift is None or (isinstance(uplift, float) and math.isnan(uplift)) else uplift
+    return PlannedEvent(
+        name,
+        pd.Timestamp(start).tz_convert("UTC"),
+        pd.Timestamp(end).tz_convert("UTC"),
+        tuple(regions),
+        float(uplift),
+        stored=True,
+    )
+
+
+def breach_probability(levels: np.ndarray, values: np.ndarray, capacity: float) -> float:
+    """P(demand > capacity) from one hour's quantiles (levels ascending, values monotone)."""
+    if capacity <= values[0]:
+        return float(1 - levels[0])
+    if capacity >= values[-1]:
+        return float(1 - levels[-1])
+    below = np.interp(capacity, values, levels)
+    return float(1 - below)
+
+
+def check_event(
+    store: Store,
+    fleet: FleetConfig,
+    event: PlannedEvent,
+    *,
+    safe: pd.DataFrame,
+    quantile: float = 0.95,
+    now: Any = None,
+    jobs: int | None = 1,
+    history: str = "112d",
+) -> EventCheck:
+    """Check an event region by region and service by service.
+
+    Parameters
+    ----------
+    store : Store
+        Telemetry and calendar (open for reading is enough).
+    fleet : FleetConfig
+        Regions, services, current servers, redundancy, server types.
+    event : PlannedEvent
+        The event.
+    safe : pandas.DataFrame
+        ``region, service, safe_load``.
+    quantile : float
+        The demand quantile sized for (one of :data:`CHECK_QUANTILES`).
+    now : timestamp-like, optional
+        When the check is made (for ``overdue``); default: now.
+    jobs : int, optional
+        Worker processes for the forecasts.
+    history : str
+        History to fit the forecasts on.
+
+    Returns
+    -------
+    EventCheck
+        ``table`` has one row per touched region/service: ``region, service, metric,
+        peak_demand, peak_at, safe_load, servers_needed, servers_available,
+        breach_probability, verdict, add_servers, act_by, overdue``.
+    """
+    from capacity.forecast_fleet import forecast_fleet
+
+    if quantile not in CHECK_QUANTILES:
+        raise ParameterError(
+            f"The 'quantile' parameter must be one of {CHECK_QUANTILES}. Got {quantile!r}."
+        )
+    event = event.validated(fleet)
+    moment = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    touched = fleet.model_copy(update={"regions": {r: fleet.regions[r] for r in event.regions}})
+    newest = store.con.execute(
+        "SELECT max(ts) FROM telemetry WHERE list_contains(?, region)", [list(event.regions)]
+    ).fetchall()[0][0]
+    if newest is None:
+        raise ParameterError(f"The store holds no telemetry for {', '.join(event.regions)}.")
+    cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
+    if event.end <= cutoff:
+        raise ParameterError(
+            f"The event must end after the newest telemetry ({cutoff.isoformat()}); it ends "
+            f"{event.end.isoformat()}."
+        )
+    hours = math.ceil((event.end - cutoff) / pd.Timedelta(hours=1))
+    replaced = _same_stored_events(store, event) if not event.stored else None
+    run = forecast_fleet(
+        store,
+        touched,
+        horizon=f"{hours}h",
+        history=history,
+        quantiles=CHECK_QUANTILES,
+        cutoff=cutoff,
+        jobs=jobs,
+        save=False,
+        exclude_events=() if replaced is None else tuple(replaced["event_id"]),
+    )
+    window = run.frame[(run.frame[TS] >= event.start) & (run.frame[TS] < event.end)].copy()
+    columns = [quantile_column(q) for q in CHECK_QUANTILES]
+    if not event.stored:
+        window[columns] = window[columns] * event.uplift
+    levels = np.array(CHECK_QUANTILES)
+    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
+    rows, hourly = [], []
+    for (region, service), part in window.groupby([REGION, SERVICE], sort=True):
+        matches = safe[(safe[REGION] == region) & (safe[SERVICE] == service)]
+        if matches.empty:
+            raise ParameterError(f"The 'safe' parameter has no safe load for {region}/{service}.")
+        safe_load = float(matches["safe_load"].iloc[0])
+        demand = part[quantile_column(quantile)]
+        at = demand.idxmax()
+        peak = float(demand.max())
+        needed = max(math.ceil(peak / safe_load) + k, floor)
+        available = fleet.servers_now(region, service)
+        capacity = available * safe_load
+        probability = max(
+            breach_probability(levels, values, capacity) for values in part[columns].to_numpy()
+        )
+        if probability >= NO_GO_PROBABILITY:
+            verdict = "NO_GO"
+        elif probability >= AT_RISK_PROBABILITY or available < needed:
+            verdict = "AT_RISK"
+        else:
+            verdict = "GO"
+        server_type = fleet.server_type_of(service)
+        lead = pd.Timedelta(minutes=server_type.boot_lead_time_minutes) + pd.Timedelta(
+            days=server_type.procurement_lead_time_days
+        )
+        add = max(0, needed - available)
+        act_by = event.start - lead if add else pd.NaT
+        hourly.append(part.assign(safe_capacity=capacity, needed_capacity=(needed - k) * safe_load))
+        rows.append(
+            {
+                REGION: region,
+                SERVICE: service,
+                "metric": str(part["metric"].iloc[0]),
+                "peak_demand": round(peak, 1),
+                "peak_at": part.loc[at, TS],
+                "safe_load": round(safe_load, 1),
+                "servers_needed": needed,
+                "servers_available": available,
+                "breach_probability": round(probability, 4),
+                "verdict": verdict,
+                "add_servers": add,
+                "act_by": act_by,
+                "overdue": bool(add and act_by < moment),
+            }
+        )
+    names = () if replaced is None else tuple(replaced["name"])
+    return EventCheck(event, pd.DataFrame(rows), pd.concat(hourly, ignore_index=True), names)
+
+
+#: Kinds of stored event that a new planned event of similar window replaces.
+_REPLACEABLE_KINDS = ("launch", "season", "marketing")
+
+
+def _same_stored_events(store: Store, event: PlannedEvent) -> pd.DataFrame:
+    """Stored events that are this new event under another name.
+
+    A stored launch, season or marketing push that touches one of the event's regions and
+    covers at least half of the event's window is taken to be the same event: the check
+    leaves it out of the forecast and applies the planner's uplift instead, so the event is
+    not counted twice. Short events inside the window (esports finals, maintenance, holidays)
+    stay in the forecast.
+    """
+    stored = store.events(start=event.start, end=event.end)
+    if stored.empty:
+        return stored
+    touches = stored["regions"].map(lambda rs: "all" in rs or bool(set(rs) & set(event.regions)))
+    overlap = (
+        stored["end_ts"].clip(upper=event.end) - stored["start_ts"].clip(lower=event.start)
+    ) / (event.end - event.start)
+    same = touches & stored["kind"].isin(_REPLACEABLE_KINDS) & (overlap >= 0.5)
+    return stored.loc[same].reset_index(drop=True)
+
+
+def render_report(check: EventCheck) -> str:
+    """A self-contained HTML page (plotly embedded, opens offline) for one check."""
+    import html
+
+    from capacity.charts import event_check_figure
+
+    event = check.event
+    table = check.table.copy()
+    for column in ("peak_at", "act_by"):
+        table[column] = table[column].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M} UTC")
+    notes = ""
+    if check.replaced:
+        names = ", ".join(html.escape(n) for n in check.replaced)
+        notes = (
+            f"<p class='note'>Taken to be the same as the stored {names}: left out of the "
+            "forecast, so that this check's uplift is counted once.</p>"
+        )
+    figure = event_check_figure(check).to_html(full_html=False, include_plotlyjs=True)
+    title = html.escape(f"Event check: {event.name}")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; }}
+td, th {{ padding: 4px 10px; border-bottom: 1px solid #ddd; }}
+.note {{ color: #8a5a00; }}
+</style></head><body>
+<h1>{title}</h1>
+<p>{html.escape(event.start.strftime("%Y-%m-%d %H:%M"))} to
+{html.escape(event.end.strftime("%Y-%m-%d %H:%M"))} UTC in
+{html.escape(", ".join(event.regions))}; expected uplift x{event.uplift:g}
+({"in the stored calendar" if event.stored else "a new scenario"}).</p>
+<p>Verdicts: GO when the probability that demand exceeds safe capacity stays under
+{AT_RISK_PROBABILITY:.0%} and the servers cover N+k; AT_RISK from {AT_RISK_PROBABILITY:.0%} or
+without the N+k spare; NO_GO from {NO_GO_PROBABILITY:.0%}.</p>
+{notes}
+{table.to_html(index=False, escape=True)}
+{figure}
+</body></html>
+"""

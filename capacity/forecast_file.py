@@ -1,0 +1,187 @@
+"""Forecasting one series read from any CSV file: the ``capacity forecast`` command's logic.
+
+The series is read and resampled by DuckDB (:func:`capacity.sources.read_series_csv`), the
+model is trained only on rows strictly before ``train_end``, and the forecast has exactly
+``horizon / freq`` rows starting at ``train_end``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from capacity.columns import TS, YHAT, quantile_column
+from capacity.errors import DataError, ParameterError
+from capacity.sources import read_series_csv
+from capacity.units import parse_duration
+
+__all__ = ["FileForecast", "forecast_csv", "parse_quantiles", "parse_time"]
+
+#: The origin DuckDB's ``time_bucket`` aligns sub-day buckets to.
+_GRID_ORIGIN = pd.Timestamp("2000-01-03", tz="UTC")
+
+
+@dataclass(frozen=True)
+class FileForecast:
+    """A forecast of one file's series.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        ``ts``, ``yhat`` and one column per quantile, named ``q`` + the quantile as given.
+    model : str
+        The model that produced it.
+    fallback : bool
+        True when the main model could not be fitted and a baseline stood in.
+    history_rows : int
+        Grid rows the model was trained on (gaps included).
+    """
+
+    frame: pd.DataFrame
+    model: str
+    fallback: bool
+    history_rows: int
+
+
+def parse_quantiles(text: str) -> list[tuple[str, float]]:
+    """Read ``"0.05,0.5,0.95"`` into ``[("0.05", 0.05), ...]``, keeping each as written.
+
+    Raises
+    ------
+    ParameterError
+        When a value is not a number strictly between 0 and 1, or repeats.
+    """
+    parsed: list[tuple[str, float]] = []
+    for raw in text.split(","):
+        item = raw.strip()
+        try:
+            value = float(item)
+        except ValueError:
+            value = math.nan
+        if not 0 < value < 1:
+            raise ParameterError(
+                "The 'quantiles' parameter must be numbers strictly between 0 and 1, separated "
+                f"by commas (e.g. 0.05,0.5,0.95). Got {item!r} in {text!r}."
+            )
+        if any(value == seen for _, seen in parsed):
+            raise ParameterError(f"The 'quantiles' parameter repeats {item!r}. Got {text!r}.")
+        parsed.append((item, value))
+    return sorted(parsed, key=lambda pair: pair[1])
+
+
+def parse_time(text: str, name: str) -> pd.Timestamp:
+    """Read an ISO 8601 time; naive values are UTC. Raises ParameterError when it fails."""
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or pd.isna(stamp):
+        raise ParameterError(
+            f"The {name!r} parameter must be an ISO 8601 time such as 2026-11-23T00:00:00Z. "
+            f"Got {text!r}."
+        )
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def forecast_csv(
+    path: str | Path,
+    *,
+    time_column: str,
+    value_column: str,
+    train_end: pd.Timestamp,
+    horizon: str,
+    quantiles: Sequence[tuple[str, float]],
+    events: pd.DataFrame | None = None,
+    freq: str = "1h",
+    agg: str = "mean",
+) -> FileForecast:
+    """Forecast the series in a CSV file from ``train_end`` over ``horizon``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any CSV with a time column and a value column.
+    time_column, value_column : str
+        Their names.
+    train_end : pandas.Timestamp
+        Train on rows strictly before it; the forecast starts at it. Must lie on the grid.
+    horizon : str
+        A duration, a whole number of ``freq`` steps (e.g. ``168h``).
+    quantiles : sequence of (str, float)
+        From :func:`parse_quantiles`.
+    events : pandas.DataFrame, optional
+        A live-ops calendar; only what was knowable at ``train_end`` is used.
+    freq, agg : str
+        The grid's step and how values within a step combine.
+
+    Returns
+    -------
+    FileForecast
+
+    Raises
+    ------
+    DataError
+        When the file is unusable or holds too little history before ``train_end``.
+    ParameterError
+        When the horizon, frequency or ``train_end`` do not fit together.
+    """
+    from capacity.backtest import known_events
+    from capacity.forecast import DemandForecaster
+
+    step = parse_duration(freq, "freq")
+    length = parse_duration(horizon, "horizon")
+    steps = length / step
+    if steps != int(steps) or steps < 1:
+        raise ParameterError(
+            f"The 'horizon' parameter must be a whole number of {freq} steps. Got {horizon!r}."
+        )
+    if (train_end - _GRID_ORIGIN) % step != pd.Timedelta(0):
+        raise ParameterError(
+            f"The 'train_end' parameter must lie on the {freq} grid (e.g. a whole hour for 1h). "
+            f"Got {train_end.isoformat()}."
+        )
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        series = read_series_csv(
+            con,
+            path,
+            time_column=time_column,
+            value_column=value_column,
+            freq=freq,
+            agg=agg,
+            before=train_end,
+        )
+    finally:
+        con.close()
+    if series["value"].notna().sum() == 0:
+        raise DataError(
+            f"no values before --train-end {train_end.isoformat()}",
+            source=str(path),
+            fix="choose a later --train-end",
+        )
+    visible = known_events(events, train_end, train_end + length) if events is not None else None
+    model = DemandForecaster(quantiles=[q for _, q in quantiles])
+    try:
+        model.fit(series, visible)
+    except DataError as exc:
+        raise DataError(
+            f"too little usable history before --train-end {train_end.isoformat()}: {exc.problem}",
+            source=str(path),
+            fix="choose a later --train-end or give a longer series",
+        ) from None
+    predicted = model.predict(int(steps), visible)
+    frame = pd.DataFrame({TS: predicted[TS], YHAT: predicted[YHAT]})
+    for text, value in quantiles:
+        frame[f"q{text}"] = predicted[quantile_column(value)].to_numpy()
+    return FileForecast(
+        frame=frame.reset_index(drop=True),
+        model=str(predicted["model"].iloc[0]),
+        fallback=bool(predicted["fallback"].any()),
+        history_rows=len(series),
+    )

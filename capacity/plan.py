@@ -1,0 +1,286 @@
+"""The weekly run: execute the plan notebook with papermill, export HTML, publish atomically.
+
+``run_plan`` builds everything in a temporary folder beside the target
+(``OUT/.<week>.<run id>.building``) and renames it into place, so ``OUT/<week>/`` is either
+the previous plan or the new one, never half of one. A week that already has a plan is only
+run again with ``force``; the earlier plan then moves to ``OUT/<week>/history/<run id>/``
+unless the new one is identical, and nothing published is ever deleted. A failing cell
+publishes nothing: the executed notebook, with the error in it, is kept in
+``OUT/<week>.failed-<run id>/`` for debugging.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from capacity.config import load_fleet
+from capacity.errors import CapacityError, ParameterError, StoreError
+from capacity.weekly import parse_week, week_of
+
+__all__ = ["PLAN_FILES", "PlanFailedError", "PlanResult", "export_html", "run_plan"]
+
+#: The files every published plan holds.
+PLAN_FILES = (
+    "capacity_plan.ipynb",
+    "capacity_plan.html",
+    "forecast.parquet",
+    "recommendations.csv",
+    "scaling_schedule.csv",
+    "manifest.json",
+)
+#: Outputs whose content decides whether a rerun changed the plan.
+_COMPARED = ("forecast.parquet", "recommendations.csv", "scaling_schedule.csv")
+_PACKAGES = (
+    "capacity",
+    "pandas",
+    "numpy",
+    "prophet",
+    "duckdb",
+    "scikit-learn",
+    "plotly",
+    "papermill",
+    "nbconvert",
+)
+
+
+class PlanFailedError(CapacityError):
+    """A cell of the plan notebook failed; nothing was published."""
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What a weekly run did.
+
+    Attributes
+    ----------
+    week : str
+        The ISO week.
+    folder : Path
+        The published plan's folder, ``OUT/<week>``.
+    status : str
+        ``published`` (a new plan), ``republished`` (the earlier one moved to history) or
+        ``identical`` (the rerun matched the published plan, which was kept).
+    run_id : str
+        This run's id.
+    previous : Path or None
+        Where the earlier plan went, when it moved to history.
+    """
+
+    week: str
+    folder: Path
+    status: str
+    run_id: str
+    previous: Path | None = None
+
+    @property
+    def report(self) -> Path:
+        """The HTML report."""
+        return self.folder / "capacity_plan.html"
+
+
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for name in _COMPARED:
+        digest.update(name.encode())
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def export_html(notebook_path: Path, html_path: Path) -> None:
+    """Export an executed notebook to HTML without code cells or the parameter cells."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    settings = Config()
+    settings.TagRemovePreprocessor.enabled = True
+    settings.TagRemovePreprocessor.remove_cell_tags = ("parameters", "injected-parameters")
+    settings.HTMLExporter.exclude_input = True
+    settings.HTMLExporter.exclude_input_prompt = True
+    settings.HTMLExporter.exclude_output_prompt = True
+    exporter = HTMLExporter(config=settings)
+    exporter.register_preprocessor("nbconvert.preprocessors.TagRemovePreprocessor", enabled=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook_path, as_version=4))
+    html_path.write_text(body, encoding="utf-8")
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _failed_cell(exc: Exception) -> str:
+    cell = getattr(exc, "exec_count", None)
+    name = getattr(exc, "ename", type(exc).__name__)
+    value = getattr(exc, "evalue", str(exc))
+    return f"cell {cell}: {name}: {value}" if cell is not None else f"{name}: {value}"
+
+
+def run_plan(
+    *,
+    db: str | Path,
+    config: str | Path,
+    out: str | Path,
+    notebook: str | Path,
+    week: str | None = None,
+    force: bool = False,
+    horizon: str = "28d",
+    history: str = "112d",
+    quantile: float = 0.95,
+    jobs: int | None = None,
+    backtest: bool = True,
+    say: Any = None,
+) -> PlanResult:
+    """Run the weekly plan and publish it under ``out/<week>/``.
+
+    Parameters
+    ----------
+    db, config : str or Path
+        The store and the fleet YAML; both must exist.
+    out : str or Path
+        The folder plans are published in (``forecasts``).
+    notebook : str or Path
+        The plan notebook (``notebooks/weekly_capacity_plan.ipynb``).
+    week : str, optional
+        ISO week such as ``2026-W48``; default: the current week.
+    force : bool
+        Run again when the week already has a plan (the earlier one is kept in history).
+    horizon, history, quantile, jobs, backtest
+        Passed to the notebook (see :func:`capacity.weekly.build_plan`).
+    say : callable, optional
+        Called with a line of progress.
+
+    Returns
+    -------
+    PlanResult
+
+    Raises
+    ------
+    ParameterError
+        On a malformed week, a missing store or notebook, or a week already planned without
+        ``force``.
+    ConfigError
+        On a missing or malformed fleet configuration.
+    PlanFailedError
+        When a cell fails; the executed notebook is kept for debugging.
+    """
+    import papermill
+
+    say = say or (lambda line: None)
+    label, _ = parse_week(week) if week is not None else (week_of(pd.Timestamp.now(tz="UTC")), None)
+    out, db, config, notebook = Path(out), Path(db), Path(config), Path(notebook)
+    if not db.is_file():
+        raise StoreError(f"store not found: {db}. Fix: pass --db with an existing store")
+    if not notebook.is_file():
+        raise ParameterError(f"The plan notebook {notebook} does not exist.")
+    load_fleet(config)  # fail on a malformed config before any work
+    target = out / label
+    if target.resolve().parent != out.resolve():
+        raise ParameterError(f"The plan folder {target} must lie inside {out}.")
+    if target.exists() and not force:
+        raise ParameterError(
+            f"A plan for {label} is already published at {target}. Fix: rerun with --force; "
+            "the earlier plan is kept under history/"
+        )
+    from capacity.forecast_fleet import new_run_id
+
+    run_id = new_run_id()
+    out.mkdir(parents=True, exist_ok=True)
+    building = out / f".{label}.{run_id}.building"
+    building.mkdir()
+    parameters = {
+        "week": label,
+        "db": str(db.resolve()),
+        "config": str(config.resolve()),
+        "out_dir": str(building.resolve()),
+        "run_id": run_id,
+        "horizon": horizon,
+        "history": history,
+        "quantile": quantile,
+        "jobs": jobs or 2,
+        "backtest": backtest,
+    }
+    timings: dict[str, float] = {}
+    executed = building / "capacity_plan.ipynb"
+    say(f"running the plan for {label} (run {run_id}) ...")
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(building),
+        )
+    except Exception as exc:  # papermill raises several types; all mean "nothing published"
+        failed = out / f"{label}.failed-{run_id}"
+        building.rename(failed)
+        raise PlanFailedError(
+            f"the plan notebook failed at {_failed_cell(exc)}. Nothing was published; the "
+            f"executed notebook is in {failed}/capacity_plan.ipynb"
+        ) from None
+    timings["notebook"] = round(time.perf_counter() - started, 3)
+    say("exporting the HTML report ...")
+    started = time.perf_counter()
+    export_html(executed, building / "capacity_plan.html")
+    timings["html"] = round(time.perf_counter() - started, 3)
+    summary = json.loads((building / "plan.json").read_text(encoding="utf-8"))
+    (building / "plan.json").unlink()
+    manifest = {
+        "week": label,
+        "run_id": run_id,
+        "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
+        "status": "published",
+        "parameters": {k: v for k, v in parameters.items() if k != "out_dir"},
+        "cutoff": summary["cutoff"],
+        "inputs": summary["inputs"],
+        "verdicts": summary["status"],
+        "region_loss": summary["region_loss"],
+        "timings": {**summary["timings"], **timings},
+        "versions": _versions(),
+        "files": list(PLAN_FILES),
+    }
+    (building / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, default=str), encoding="utf-8"
+    )
+    return _publish(building, target, label, run_id, say)
+
+
+def _publish(building: Path, target: Path, label: str, run_id: str, say: Any) -> PlanResult:
+    if not target.exists():
+        building.rename(target)
+        return PlanResult(label, target, "published", run_id)
+    if _digest(building) == _digest(target):
+        shutil.rmtree(building)
+        say("the rerun matches the published plan; it is kept as it was")
+        return PlanResult(label, target, "identical", run_id)
+    old_manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    old_id = old_manifest.get("run_id", "unknown")
+    aside = target.with_name(f".{label}.{old_id}.previous")
+    target.rename(aside)  # from here on, both plans exist under a name at every moment
+    building.rename(target)
+    history = target / "history"
+    history.mkdir()
+    older = aside / "history"
+    if older.is_dir():
+        for entry in sorted(older.iterdir()):
+            entry.rename(history / entry.name)
+        older.rmdir()
+    aside.rename(history / old_id)
+    return PlanResult(label, target, "republished", run_id, previous=history / old_id)

@@ -1,0 +1,79 @@
+"""Presentation helpers for the report notebooks: escaped HTML tables and verdict text.
+
+Notebooks stay thin by calling these; every value that comes from data (event names,
+regions) is HTML-escaped here, so a calendar entry named ``<script>`` renders as text.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from IPython.display import HTML
+
+if TYPE_CHECKING:
+    from capacity.weekly import WeeklyPlan
+
+__all__ = ["region_loss_lines", "table", "verdict_counts"]
+
+_STYLE = (
+    "<style>.cap-table{border-collapse:collapse;font-size:13px}"
+    ".cap-table td,.cap-table th{padding:3px 9px;border-bottom:1px solid #e3e3e3;text-align:right}"
+    ".cap-table th{background:#f6f6f6}.cap-act{color:#b00020;font-weight:600}"
+    ".cap-watch{color:#9a6700;font-weight:600}.cap-ok{color:#1a7f37}</style>"
+)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, pd.Timestamp):
+        return "" if pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, float):
+        if pd.isna(value):
+            return ""
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    text = str(value)
+    return {
+        "act": "<span class='cap-act'>act</span>",
+        "watch": "<span class='cap-watch'>watch</span>",
+        "OK": "<span class='cap-ok'>OK</span>",
+    }.get(text, html.escape(text))
+
+
+def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
+    """An HTML table of ``frame`` with every value escaped and numbers formatted."""
+    shown = frame if max_rows is None else frame.head(max_rows)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+        for row in shown.itertuples(index=False)
+    )
+    more = ""
+    if max_rows is not None and len(frame) > max_rows:
+        more = f"<p>… {len(frame) - max_rows:,} more rows in the CSV.</p>"
+    return HTML(f"{_STYLE}<table class='cap-table'><tr>{head}</tr>{body}</table>{more}")
+
+
+def verdict_counts(status: pd.DataFrame) -> str:
+    """One sentence: how many region/services need action, watching, or are fine."""
+    counts = status["status"].value_counts()
+    return (
+        f"{counts.get('act', 0)} region/services need action, {counts.get('watch', 0)} to watch, "
+        f"{counts.get('OK', 0)} OK."
+    )
+
+
+def region_loss_lines(plan: WeeklyPlan) -> HTML:
+    """A list: for each region, whether the fleet as it stands survives losing it."""
+    items = []
+    for loss in plan.survival:
+        if loss.survives:
+            items.append(f"<li>Without <b>{html.escape(loss.lost)}</b>: survives.</li>")
+        else:
+            items.append(
+                f"<li>Without <b>{html.escape(loss.lost)}</b>: short by {loss.shortfall} "
+                f"servers ({html.escape(loss.where)} UTC).</li>"
+            )
+    return HTML("<ul>" + "".join(items) + "</ul>")

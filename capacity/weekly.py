@@ -1,0 +1,486 @@
+"""The weekly capacity plan's content: every table the report shows, computed in one place.
+
+:func:`build_plan` runs the stages in order (history, fleet forecast, safe loads, headroom,
+recommendations, region-loss survival, scaling schedule, accuracy of earlier runs, a short
+backtest against seasonal naive, data quality) and returns a :class:`WeeklyPlan`;
+:func:`write_outputs` writes its tables. The notebook ``weekly_capacity_plan`` only calls
+these and draws the figures, so everything here is tested as ordinary code.
+
+The plan for ISO week ``W`` is made as of the start of that week (Monday 00:00 UTC), or the
+hour after the newest telemetry when that is earlier: rerunning a past week uses only the data
+that existed for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from capacity.columns import METRIC, REGION, SERVICE, TS, quantile_column
+from capacity.config import FleetConfig, load_fleet
+from capacity.errors import ParameterError
+from capacity.headroom import RegionLoss, hourly_need, recommend, region_loss_survival
+from capacity.store import Store
+from capacity.units import parse_duration
+
+__all__ = [
+    "PLAN_QUANTILES",
+    "WeeklyPlan",
+    "build_plan",
+    "parse_week",
+    "status_table",
+    "week_of",
+    "write_outputs",
+]
+
+#: Quantiles every weekly forecast carries.
+PLAN_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95, 0.99)
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+#: Headroom under this share of the servers makes a region/service one to watch.
+WATCH_HEADROOM = 0.10
+
+
+def parse_week(text: str) -> tuple[str, pd.Timestamp]:
+    """Read an ISO week such as ``2026-W48``; return it and its Monday 00:00 UTC.
+
+    Raises
+    ------
+    ParameterError
+        When the text is not an ISO week that exists.
+    """
+    match = _WEEK.match(text.strip()) if isinstance(text, str) else None
+    if match:
+        year, number = int(match.group(1)), int(match.group(2))
+        try:
+            monday = dt.date.fromisocalendar(year, number, 1)
+        except ValueError:
+            monday = None
+        if monday is not None:
+            return f"{year}-W{number:02d}", pd.Timestamp(monday, tz="UTC")
+    raise ParameterError(
+        f"The 'week' parameter must be an ISO week such as 2026-W48 (weeks 01 to 52 or 53). "
+        f"Got {text!r}."
+    )
+
+
+def week_of(moment: pd.Timestamp) -> str:
+    """The ISO week label of a moment, e.g. ``2026-W48``."""
+    year, number, _ = moment.isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+@dataclass
+class WeeklyPlan:
+    """Everything one week's plan shows. Build it with :func:`build_plan`."""
+
+    week: str
+    run_id: str
+    cutoff: pd.Timestamp
+    horizon: str
+    quantile: float
+    fleet: FleetConfig
+    history: pd.DataFrame
+    forecast: pd.DataFrame
+    forecast_summary: pd.DataFrame
+    safe: pd.DataFrame
+    need: pd.DataFrame
+    recommendations: pd.DataFrame
+    survival: list[RegionLoss]
+    schedule: pd.DataFrame
+    events: pd.DataFrame
+    accuracy: pd.DataFrame
+    backtest: pd.DataFrame
+    quality: pd.DataFrame
+    inputs: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    timings[stage] = round(time.perf_counter() - started, 3)
+
+
+def _schedule(need: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
+    """Hourly floors: the N+k need, raised ahead by each server type's boot lead time."""
+    try:
+        from capacity.scaling import schedule
+    except ImportError:
+        schedule = None
+    if schedule is not None:
+        return schedule(need, fleet)
+    rows = []
+    for (_, service), part in need.groupby([REGION, SERVICE], sort=True):
+        lead = int(np.ceil(fleet.server_type_of(service).boot_lead_time_minutes / 60))
+        floors = part["needed_nk"].to_numpy()
+        ahead = pd.Series(floors[::-1]).rolling(lead + 1, min_periods=1).max().to_numpy()[::-1]
+        rows.append(part[[REGION, SERVICE, TS]].assign(min_servers=ahead.astype(int)))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """Earlier stored runs against what happened: per run and series, MAPE, coverage, peak."""
+    runs = store.forecast_runs()
+    runs = runs[pd.to_datetime(runs["cutoff"], utc=True) < cutoff]
+    rows = []
+    for run_id in runs["run_id"].head(4):
+        forecast = store.forecast(run_id)
+        lo, hi = forecast[TS].min(), min(forecast[TS].max() + pd.Timedelta(hours=1), cutoff)
+        if hi <= lo:
+            continue
+        actual = store.series(
+            region=sorted(forecast[REGION].unique()),
+            metric=sorted(forecast[METRIC].unique()),
+            start=lo,
+            end=hi,
+        )
+        both = forecast.merge(actual, on=[REGION, SERVICE, METRIC, TS]).dropna(subset=["value"])
+        low, high = quantile_column(0.05), quantile_column(0.95)
+        for (region, service, metric), part in both.groupby([REGION, SERVICE, METRIC]):
+            if part.empty:
+                continue
+            actual_v, predicted = part["value"].to_numpy(), part["yhat"].to_numpy()
+            positive = actual_v > 0
+            daily = part.assign(day=part[TS].dt.floor("D")).groupby("day")
+            peaks = daily["value"].max()
+            rows.append(
+                {
+                    "run_id": run_id,
+                    REGION: region,
+                    SERVICE: service,
+                    METRIC: metric,
+                    "hours": len(part),
+                    "mape": float(
+                        np.mean(np.abs(predicted - actual_v)[positive] / actual_v[positive])
+                    ),
+                    "coverage_90": float(
+                        np.mean((part[low] <= part["value"]) & (part["value"] <= part[high]))
+                    )
+                    if low in part and high in part
+                    else np.nan,
+                    "peak_ape": float(np.mean(np.abs(daily["yhat"].max() - peaks) / peaks)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict]) -> list[dict]:
+    from capacity.backtest import backtest, metrics
+    from capacity.baselines import SeasonalNaive
+    from capacity.forecast import DemandForecaster
+
+    region, service, metric, series, events, place = task
+    rows = []
+    for name, model in (
+        ("capacity", DemandForecaster(quantiles=(0.05, 0.5, 0.95))),
+        ("seasonal naive (weekly)", SeasonalNaive(season_length=168, quantiles=(0.05, 0.5, 0.95))),
+    ):
+        try:
+            if name == "capacity":
+                results = backtest(
+                    _Placed(model, place), series, horizon=168, n_windows=1, step=168, events=events
+                )
+            else:
+                results = backtest(model, series, horizon=168, n_windows=1, step=168)
+            overall = metrics(results, series).iloc[-1]
+        except Exception as exc:  # one series' backtest must not sink the plan
+            rows.append(
+                {
+                    REGION: region,
+                    SERVICE: service,
+                    METRIC: metric,
+                    "model": name,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+            )
+            continue
+        rows.append(
+            {
+                REGION: region,
+                SERVICE: service,
+                METRIC: metric,
+                "model": name,
+                "mase": float(overall["mase"]),
+                "coverage_90": float(overall.get("coverage_90", np.nan)),
+                "peak_ape": float(overall["peak_ape"]),
+            }
+        )
+    return rows
+
+
+class _Placed:
+    """A forecaster that always fits with its region's holidays and time zone."""
+
+    def __init__(self, model: Any, place: dict) -> None:
+        self.model, self.place = model, place
+        self.quantiles = model.quantiles
+
+    def get_params(self) -> dict:
+        return {"model": type(self.model)(**self.model.get_params()), "place": self.place}
+
+    def fit(self, series: pd.DataFrame, events: pd.DataFrame | None = None) -> _Placed:
+        self.model.fit(series, events, **self.place)
+        self.freq_ = self.model.freq_
+        return self
+
+    def predict(self, horizon: int, events: pd.DataFrame | None = None) -> pd.DataFrame:
+        return self.model.predict(horizon, events)
+
+
+def _backtests(
+    store: Store, fleet: FleetConfig, history: pd.DataFrame, jobs: int | None
+) -> pd.DataFrame:
+    from capacity.parallel import map_tasks
+
+    tasks = []
+    for (region, service, metric), part in history.groupby([REGION, SERVICE, METRIC], sort=True):
+        place = {
+            "holidays_country": fleet.regions[region].holidays_country,
+            "timezone": fleet.regions[region].timezone,
+        }
+        series = part.loc[:, [TS, "value"]].reset_index(drop=True)
+        tasks.append((region, service, metric, series, store.events(region=region), place))
+    rows = [row for result in map_tasks(_backtest_task, tasks, jobs=jobs) for row in result]
+    return pd.DataFrame(rows)
+
+
+def _quality(history: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    gaps = (
+        history.assign(missing=history["value"].isna())
+        .groupby([REGION, SERVICE, METRIC], as_index=False)
+        .agg(hours=("value", "size"), missing_hours=("missing", "sum"))
+    )
+    columns = [REGION, SERVICE, METRIC, "model", "fallback", "masked_hours", "status"]
+    present = [c for c in columns if c in summary]
+    return gaps.merge(summary.loc[:, present], on=[REGION, SERVICE, METRIC], how="outer")
+
+
+def status_table(plan: WeeklyPlan) -> pd.DataFrame:
+    """The verdict per region/service: ``act``, ``watch`` or ``OK``, with the action and date."""
+    worst = plan.need.groupby([REGION, SERVICE])["headroom"].min().rename("min_headroom")
+    table = plan.recommendations.merge(worst.reset_index(), on=[REGION, SERVICE])
+    fallback = plan.forecast_summary.set_index([REGION, SERVICE])["fallback"]
+
+    def verdict(row: pd.Series) -> str:
+        if row["action"] == "scale_up":
+            return "act"
+        if row["min_headroom"] < WATCH_HEADROOM or bool(
+            fallback.get((row[REGION], row[SERVICE]), False)
+        ):
+            return "watch"
+        return "OK"
+
+    table["status"] = table.apply(verdict, axis=1)
+    return table.loc[
+        :,
+        [
+            REGION,
+            SERVICE,
+            "status",
+            "action",
+            "servers_now",
+            "target",
+            "change",
+            "act_by",
+            "overdue",
+            "cost_per_week_change",
+            "min_headroom",
+        ],
+    ]
+
+
+def build_plan(
+    *,
+    week: str,
+    db: str | Path,
+    config: str | Path,
+    run_id: str,
+    horizon: str = "28d",
+    history: str = "112d",
+    quantile: float = 0.95,
+    jobs: int | None = None,
+    backtest: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> WeeklyPlan:
+    """Compute one week's plan and store its forecast run.
+
+    Parameters
+    ----------
+    week : str
+        ISO week, e.g. ``2026-W48``.
+    db, config : str or Path
+        The store (opened for writing: the forecast run is stored) and the fleet YAML.
+    run_id : str
+        The id of this plan's forecast run.
+    horizon, history : str
+        How far ahead to plan and how much history to fit.
+    quantile : float
+        The demand quantile to size for (one of :data:`PLAN_QUANTILES`).
+    jobs : int, optional
+        Worker processes.
+    backtest : bool
+        Include the one-week backtest against seasonal naive.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    WeeklyPlan
+    """
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.sizing import safe_loads
+
+    label, monday = parse_week(week)
+    if quantile not in PLAN_QUANTILES:
+        raise ParameterError(
+            f"The 'quantile' parameter must be one of {PLAN_QUANTILES}. Got {quantile!r}."
+        )
+    step = parse_duration(horizon, "horizon")
+    span = parse_duration(history, "history")
+    fleet = load_fleet(config)
+    timings: dict[str, float] = {}
+    say = progress or (lambda stage: None)
+    with Store(db) as store:
+        metrics = sorted({s.demand_metric for s in fleet.services.values()})
+        newest = store.con.execute(
+            "SELECT max(ts) FROM telemetry WHERE list_contains(?, metric)", [metrics]
+        ).fetchall()[0][0]
+        if newest is None:
+            raise ParameterError(f"The store {db} holds no demand telemetry to plan from.")
+        cutoff = min(
+            monday, pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
+        )
+        say("history")
+        with _timed(timings, "history"):
+            demand = store.series(
+                region=list(fleet.regions), metric=metrics, start=cutoff - span, end=cutoff
+            )
+            wanted = {
+                (r, s, svc.demand_metric)
+                for r in fleet.regions
+                for s, svc in fleet.services.items()
+            }
+            keys = list(zip(demand[REGION], demand[SERVICE], demand[METRIC], strict=True))
+            demand = demand[[key in wanted for key in keys]].reset_index(drop=True)
+        say("forecast")
+        with _timed(timings, "forecast"):
+            run = forecast_fleet(
+                store,
+                fleet,
+                horizon=horizon,
+                history=history,
+                quantiles=PLAN_QUANTILES,
+                cutoff=cutoff,
+                jobs=jobs,
+                run_id=run_id,
+            )
+        say("sizing")
+        with _timed(timings, "sizing"):
+            safe = safe_loads(store, fleet, end=cutoff)
+        say("headroom")
+        with _timed(timings, "headroom"):
+            need = hourly_need(run.frame, safe, fleet, quantile=quantile)
+            events = store.events(start=cutoff - pd.Timedelta(days=28), end=cutoff + step)
+            recommendations = recommend(need, fleet, now=cutoff, events=events, quantile=quantile)
+            survival = region_loss_survival(need, fleet)
+            schedule = _schedule(need, fleet)
+        say("accuracy")
+        with _timed(timings, "accuracy"):
+            accuracy = _accuracy(store, cutoff)
+        say("backtest")
+        with _timed(timings, "backtest"):
+            backtests = _backtests(store, fleet, demand, jobs) if backtest else pd.DataFrame()
+        inputs = _fingerprints(store, db, config, cutoff)
+    quality = _quality(demand, run.summary)
+    return WeeklyPlan(
+        week=label,
+        run_id=run.run_id,
+        cutoff=cutoff,
+        horizon=horizon,
+        quantile=quantile,
+        fleet=fleet,
+        history=demand,
+        forecast=run.frame,
+        forecast_summary=run.summary,
+        safe=safe,
+        need=need,
+        recommendations=recommendations,
+        survival=survival,
+        schedule=schedule,
+        events=events,
+        accuracy=accuracy,
+        backtest=backtests,
+        quality=quality,
+        inputs=inputs,
+        timings=timings,
+    )
+
+
+def _sha256(path: str | Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _fingerprints(store: Store, db: str | Path, config: str | Path, cutoff: pd.Timestamp) -> dict:
+    rows, first, last = store.con.execute(
+        "SELECT count(*), min(ts), max(ts) FROM telemetry WHERE ts < ?", [cutoff]
+    ).fetchall()[0]
+    calendar = store.con.execute(
+        "SELECT count(*), coalesce(sha256(string_agg(event_id || name || kind || start_ts || "
+        "end_ts || array_to_string(regions, ';') || coalesce(expected_uplift::VARCHAR, ''), '|' "
+        "ORDER BY event_id)), '') FROM events"
+    ).fetchall()[0]
+    return {
+        "store": str(db),
+        "telemetry_rows": int(rows),
+        "telemetry_first": None if first is None else pd.Timestamp(first).isoformat(),
+        "telemetry_last": None if last is None else pd.Timestamp(last).isoformat(),
+        "calendar_events": int(calendar[0]),
+        "calendar_sha256": calendar[1],
+        "config": str(config),
+        "config_sha256": _sha256(config),
+    }
+
+
+def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
+    """Write the plan's tables into ``out_dir``; return their paths by name.
+
+    ``forecast.parquet`` (the fleet forecast), ``recommendations.csv``,
+    ``scaling_schedule.csv`` and ``plan.json`` (verdicts, survival, timings, inputs).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "forecast": out / "forecast.parquet",
+        "recommendations": out / "recommendations.csv",
+        "schedule": out / "scaling_schedule.csv",
+        "summary": out / "plan.json",
+    }
+    plan.forecast.to_parquet(paths["forecast"], index=False)
+    plan.recommendations.to_csv(paths["recommendations"], index=False)
+    plan.schedule.to_csv(paths["schedule"], index=False)
+    summary = {
+        "week": plan.week,
+        "run_id": plan.run_id,
+        "cutoff": plan.cutoff.isoformat(),
+        "horizon": plan.horizon,
+        "quantile": plan.quantile,
+        "status": status_table(plan).to_dict(orient="records"),
+        "region_loss": [vars(loss) for loss in plan.survival],
+        "inputs": plan.inputs,
+        "timings": plan.timings,
+    }
+    paths["summary"].write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    return paths

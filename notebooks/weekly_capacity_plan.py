@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # LifeVerse weekly capacity plan
+#
+# Demand forecasts per region and service, the servers they need (with N+k redundancy and the
+# loss of a whole region), the actions to take and by when, and the predictive-scaling
+# schedule. Produced by `capacity plan`; every table is also in the plan's folder.
+
+# %% tags=["parameters"]
+week = "2026-W48"
+db = "data/capacity.duckdb"
+config = "data/demo/fleet.yaml"
+out_dir = "forecasts/2026-W48"
+run_id = "manual"
+horizon = "28d"
+history = "112d"
+quantile = 0.95
+jobs = 2
+backtest = True
+
+# %%
+import plotly.io as pio
+from IPython.display import Markdown, display
+
+from capacity import charts, report, weekly
+
+pio.renderers.default = "plotly_mimetype+notebook"
+plan = weekly.build_plan(
+    week=week, db=db, config=config, run_id=run_id, horizon=horizon, history=history,
+    quantile=quantile, jobs=jobs, backtest=backtest,
+)
+outputs = weekly.write_outputs(plan, out_dir)
+status = weekly.status_table(plan)
+display(Markdown(
+    f"**Week {plan.week}**: planned from {plan.cutoff:%Y-%m-%d %H:%M} UTC over {plan.horizon}, "
+    f"sized for the p{plan.quantile * 100:g} demand with N+{plan.fleet.redundancy.k}. "
+    + report.verdict_counts(status)
+))
+
+# %% [markdown]
+# ## 1. Verdict
+# `act`: servers must be added (see the date to act by); `watch`: less than 10 % headroom at
+# some hour, or the forecast fell back to a baseline; `OK`: enough servers all horizon.
+
+# %%
+display(report.table(status))
+
+# %% [markdown]
+# ### Actions and why
+
+# %%
+display(report.table(plan.recommendations[["region", "service", "action", "change", "act_by", "reason"]]))
+
+# %% [markdown]
+# ### Losing a whole region
+# Each region's players move to the others by the failover shares; every surviving region must
+# carry its own demand and its share at the same time.
+
+# %%
+display(report.region_loss_lines(plan))
+
+# %% [markdown]
+# ## 2. Demand and capacity per region and service
+# Forecast bands (5–95 % and 10–90 %), the median, the last two weeks of actuals, live-ops
+# events shaded, and capacity lines: servers now, needed with N+k, needed if a region is lost.
+
+# %%
+for (region, service), _ in plan.forecast.groupby(["region", "service"], sort=True):
+    charts.fan_chart(plan.history, plan.forecast, plan.need, plan.events, region, service).show()
+
+# %% [markdown]
+# ## 3. Headroom over the horizon
+
+# %%
+charts.headroom_heatmap(plan.need).show()
+
+# %% [markdown]
+# ## 4. Predictive-scaling schedule (preview)
+# Minimum servers per hour, raised ahead of demand by each server type's boot time and never
+# below N+k. The full schedule is `scaling_schedule.csv`.
+
+# %%
+charts.schedule_chart(plan.schedule).show()
+
+# %% [markdown]
+# ## 5. Forecast accuracy
+# Earlier plans' forecasts against what happened, then last week's backtest of this forecaster
+# against weekly seasonal naive.
+
+# %%
+if plan.accuracy.empty:
+    display(Markdown("No earlier plan's forecast overlaps the data yet."))
+else:
+    display(report.table(plan.accuracy))
+if not plan.backtest.empty:
+    charts.accuracy_chart(plan.backtest).show()
+    display(report.table(plan.backtest))
+
+# %% [markdown]
+# ## 6. Data quality
+# Missing hours in the history, hours masked (outages, gaps), and series whose forecast fell
+# back to a baseline.
+
+# %%
+display(report.table(plan.quality))
+display(Markdown("Stage timings (seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in plan.timings.items())))

@@ -1,0 +1,226 @@
+"""The event planner's check: verdicts, probabilities, dates, and the CLI contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity.config import load_fleet
+from capacity.demo import build_demo_store, generate_demo
+from capacity.errors import ParameterError
+from capacity.event_check import PlannedEvent, breach_probability, check_event, render_report
+from capacity.store import Store
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("event")
+    generate_demo(folder / "fleet", days=35)
+    db = build_demo_store(folder / "store.duckdb", folder / "fleet")
+    return db, folder / "fleet" / "fleet.yaml"
+
+
+def hints(fleet):
+    return pd.DataFrame(
+        [
+            {"region": r, "service": s, "safe_load": fleet.server_type_of(s).safe_load_hint}
+            for r in fleet.regions
+            for s in fleet.services
+        ]
+    )
+
+
+def event(uplift, **over):
+    fields = {
+        "name": "Launch night",
+        "start": pd.Timestamp("2026-11-23T18:00Z"),
+        "end": pd.Timestamp("2026-11-24T00:00Z"),
+        "regions": ("eu-west",),
+        "uplift": uplift,
+    }
+    fields.update(over)
+    return PlannedEvent(**fields)
+
+
+def test_breach_probability_reads_the_quantiles():
+    levels = np.array([0.05, 0.5, 0.95])
+    values = np.array([80.0, 100.0, 140.0])
+    assert breach_probability(levels, values, 100.0) == pytest.approx(0.5)
+    assert breach_probability(levels, values, 120.0) == pytest.approx(1 - 0.725)
+    assert breach_probability(levels, values, 200.0) == pytest.approx(0.05)  # bound
+    assert breach_probability(levels, values, 10.0) == pytest.approx(0.95)  # bound
+
+
+def test_small_event_is_go_and_huge_event_is_no_go(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    with Store(db, read_only=True) as store:
+        calm = check_event(store, fleet, event(1.0), safe=hints(fleet), now="2026-11-20").table
+        wild = check_event(store, fleet, event(6.0), safe=hints(fleet), now="2026-11-20")
+    assert list(calm["service"]) == ["chat", "game", "matchmaking"]
+    assert set(calm["verdict"]) == {"GO"}
+    assert (calm["add_servers"] == 0).all() and calm["act_by"].isna().all()
+    table = wild.table.set_index("service")
+    assert set(table["verdict"]) == {"NO_GO"}
+    assert (table["breach_probability"] >= 0.5).all()
+    assert (table["peak_demand"] > 5 * calm.set_index("service")["peak_demand"]).all()
+    game = table.loc["game"]
+    assert game["add_servers"] == game["servers_needed"] - game["servers_available"] > 0
+    lead = pd.Timedelta(
+        days=fleet.server_type_of("game").procurement_lead_time_days
+    ) + pd.Timedelta(minutes=fleet.server_type_of("game").boot_lead_time_minutes)
+    assert game["act_by"] == pd.Timestamp("2026-11-23T18:00Z") - lead
+    assert game["overdue"]  # 21 days of procurement cannot be had by launch night
+
+
+def test_invalid_events(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    with Store(db, read_only=True) as store:
+        for bad, message in [
+            (event(1.5, regions=("mars-1",)), "unknown region 'mars-1'"),
+            (event(1.5, end=pd.Timestamp("2026-11-23T17:00Z")), "must end after it starts"),
+            (event(0.0), "'uplift' parameter must be a positive number"),
+            (
+                event(
+                    1.5,
+                    start=pd.Timestamp("2026-10-01T00:00Z"),
+                    end=pd.Timestamp("2026-10-02T00:00Z"),
+                ),
+                "after the newest telemetry",
+            ),
+        ]:
+            with pytest.raises(ParameterError, match=message):
+                check_event(store, fleet, bad, safe=hints(fleet))
+
+
+def test_report_escapes_names_and_embeds_plotly(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    with Store(db, read_only=True) as store:
+        result = check_event(
+            store, fleet, event(1.2, name="<script>alert(1)</script>"), safe=hints(fleet)
+        )
+    page = render_report(result)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "plotly.js" in page.lower() or "Plotly.newPlot" in page
+    assert page.count("Plotly.newPlot") == 1
+
+
+def run_cli(*args):
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_cli_json_contract(demo, tmp_path):
+    import json
+
+    db, config = demo
+    report = tmp_path / "report.html"
+    result = run_cli(
+        "check-event",
+        "--name",
+        "Launch night",
+        "--start",
+        "2026-11-23T18:00:00Z",
+        "--end",
+        "2026-11-24T00:00:00Z",
+        "--regions",
+        "eu-west,na-east",
+        "--uplift",
+        "1.3",
+        "--db",
+        str(db),
+        "--config",
+        str(config),
+        "--format",
+        "json",
+        "--output",
+        str(report),
+        "--jobs",
+        "1",
+    )
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert len(records) == 6
+    assert set(records[0]) == {
+        "region",
+        "service",
+        "peak_demand",
+        "servers_needed",
+        "servers_available",
+        "breach_probability",
+        "verdict",
+        "add_servers",
+        "act_by",
+    }
+    assert {r["region"] for r in records} == {"eu-west", "na-east"}
+    assert all(r["verdict"] in {"GO", "AT_RISK", "NO_GO"} for r in records)
+    assert all(0 <= r["breach_probability"] <= 1 for r in records)
+    assert report.is_file() and "Plotly.newPlot" in report.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--regions", "eu-west,atlantis"], "unknown region 'atlantis'"),
+        (["--end", "2026-11-23T12:00:00Z"], "must end after it starts"),
+        (["--uplift", "-1"], "'uplift' parameter must be a positive number"),
+        (["--start", "next week"], "'start' parameter must be an ISO 8601 time"),
+    ],
+)
+def test_cli_bad_input_exits_2(demo, args, message):
+    db, config = demo
+    base = {
+        "--name": "X",
+        "--start": "2026-11-23T18:00:00Z",
+        "--end": "2026-11-24T00:00:00Z",
+        "--regions": "eu-west",
+        "--uplift": "1.5",
+    }
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [item for pair in base.items() for item in pair]
+    result = run_cli("check-event", *flat, "--db", str(db), "--config", str(config))
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_cli_unknown_event_id_exits_2(demo):
+    db, config = demo
+    result = run_cli(
+        "check-event", "--event-id", "EV-9999", "--db", str(db), "--config", str(config)
+    )
+    assert result.exit_code == 2
+    assert "'event_id' parameter must name an event in the stored calendar" in result.stderr
+
+
+def test_recommend_cli_csv(demo):
+    import io
+
+    db, config = demo
+    result = run_cli(
+        "recommend",
+        "--db",
+        str(db),
+        "--config",
+        str(config),
+        "--horizon",
+        "2d",
+        "--format",
+        "csv",
+        "--jobs",
+        "2",
+    )
+    assert result.exit_code == 0, result.output
+    recs = pd.read_csv(io.StringIO(result.stdout))
+    assert len(recs) == 12
+    assert set(recs["action"]) <= {"scale_up", "scale_down", "hold"}
+    assert (recs["target"] >= recs["needed_nk"]).all()
+    assert (recs["target"] >= recs["needed_loss"]).all()
+    up = recs[recs["action"] == "scale_up"]
+    assert (up["change"] == up["target"] - up["servers_now"]).all()

@@ -1,0 +1,107 @@
+"""`capacity forecast`: the single-series contract that automated checks call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from capacity.cli import cli
+
+
+def synthetic_csv(path, *, days=21, naive=True, spike_after=None):
+    """Hourly demand with a daily cycle; optionally absurd values from ``spike_after`` on."""
+    ts = pd.date_range("2026-03-02", periods=days * 24, freq="h", tz="UTC")
+    rng = np.random.default_rng(3)
+    hours = ts.hour.to_numpy()
+    value = 1000 + 400 * np.sin(2 * np.pi * (hours - 14) / 24) + rng.normal(0, 20, len(ts))
+    if spike_after is not None:
+        value[ts >= pd.Timestamp(spike_after)] = 1e9
+    text = ts.strftime("%Y-%m-%d %H:%M:%S") if naive else ts.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    pd.DataFrame({"when": text, "players": value.round(1)}).to_csv(path, index=False)
+    return path
+
+
+def forecast(*args):
+    return CliRunner().invoke(cli, ["forecast", *args])
+
+
+def base_args(path, out, **over):
+    options = {
+        "--input": str(path),
+        "--time-column": "when",
+        "--value-column": "players",
+        "--train-end": "2026-03-20T00:00:00Z",
+        "--horizon": "48h",
+        "--quantiles": "0.05,0.50,0.95",
+        "--output": str(out),
+    }
+    options.update(over)
+    return [item for pair in options.items() for item in pair]
+
+
+def test_contract_rows_columns_and_quantiles(tmp_path):
+    out = tmp_path / "out.csv"
+    result = forecast(*base_args(synthetic_csv(tmp_path / "in.csv"), out))
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["ts", "yhat", "q0.05", "q0.50", "q0.95"]
+    assert len(frame) == 48
+    assert frame["ts"].iloc[0] == "2026-03-20T00:00:00+00:00"
+    assert frame["ts"].iloc[-1] == "2026-03-21T23:00:00+00:00"
+    assert (frame["q0.05"] <= frame["q0.50"]).all() and (frame["q0.50"] <= frame["q0.95"]).all()
+    assert (frame[["yhat", "q0.05"]] >= 0).all().all()
+    # The daily cycle is learned: the evening peak (20:00) is well above the morning (08:00).
+    hours = pd.to_datetime(frame["ts"]).dt.hour
+    assert frame.loc[hours == 20, "yhat"].mean() > frame.loc[hours == 8, "yhat"].mean() + 500
+
+
+def test_trains_only_before_train_end(tmp_path):
+    clean, spiked = tmp_path / "clean.csv", tmp_path / "spiked.csv"
+    synthetic_csv(clean)
+    synthetic_csv(spiked, spike_after="2026-03-20T00:00:00Z")
+    out_clean, out_spiked = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert forecast(*base_args(clean, out_clean)).exit_code == 0
+    assert forecast(*base_args(spiked, out_spiked)).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out_clean), pd.read_csv(out_spiked))
+
+
+def test_offsets_and_naive_times_agree(tmp_path):
+    naive, offset = tmp_path / "n.csv", tmp_path / "o.csv"
+    synthetic_csv(naive, naive=True)
+    synthetic_csv(offset, naive=False)
+    assert forecast(*base_args(naive, tmp_path / "a.csv")).exit_code == 0
+    assert forecast(*base_args(offset, tmp_path / "b.csv")).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"--time-column": "time"}, "column 'time' not found"),
+        ({"--horizon": "a week"}, "'horizon' parameter must be a positive duration"),
+        ({"--horizon": "90min"}, "whole number of 1h steps"),
+        ({"--train-end": "2026-03-03T00:00:00Z"}, "too little usable history"),
+        ({"--train-end": "2026-03-20T00:30:00Z"}, "must lie on the 1h grid"),
+        ({"--train-end": "someday"}, "'train_end' parameter must be an ISO 8601 time"),
+        ({"--quantiles": "0.5,95"}, "'quantiles' parameter must be numbers strictly between"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path, over, message):
+    out = tmp_path / "out.csv"
+    result = forecast(*base_args(synthetic_csv(tmp_path / "in.csv"), out, **over))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_unparseable_times_exit_2(tmp_path):
+    path = synthetic_csv(tmp_path / "in.csv")
+    text = path.read_text().splitlines()
+    text[5] = "not a time,12"
+    path.write_text("\n".join(text) + "\n")
+    result = forecast(*base_args(path, tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert "line 6, column 'when': time 'not a time' does not parse" in result.stderr

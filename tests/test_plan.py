@@ -1,0 +1,166 @@
+"""The weekly run: a real papermill execution, the HTML report, atomic publishing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from capacity.cli import cli
+from capacity.demo import build_demo_store, generate_demo
+from capacity.plan import PLAN_FILES, PlanFailedError, run_plan
+from capacity.store import Store
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("plan")
+    generate_demo(folder / "fleet", days=30)
+    db = build_demo_store(folder / "store.duckdb", folder / "fleet")
+    calendar = folder / "evil.csv"
+    calendar.write_text(
+        "name,kind,start,end,regions,expected_uplift\n"
+        f'"{EVIL}",marketing,2026-11-25T00:00:00Z,2026-11-27T00:00:00Z,eu-west,1.2\n'
+    )
+    with Store(db) as store:
+        store.import_events([calendar])
+    return db, folder / "fleet" / "fleet.yaml"
+
+
+def plan(demo, out, **kwargs):
+    db, config = demo
+    options = {"week": "2026-W48", "horizon": "3d", "history": "21d", "jobs": 1, "backtest": False}
+    options.update(kwargs)
+    return run_plan(db=db, config=config, out=out, notebook=NOTEBOOK, **options)
+
+
+@pytest.fixture(scope="module")
+def published(demo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("forecasts")
+    return plan(demo, out), out
+
+
+def test_publishes_every_file(published):
+    result, out = published
+    assert result.status == "published"
+    assert result.folder == out / "2026-W48"
+    assert sorted(p.name for p in result.folder.iterdir()) == sorted(PLAN_FILES)
+    assert [p.name for p in out.iterdir()] == ["2026-W48"]  # no temporary folder left
+
+
+def test_manifest(published):
+    result, _ = published
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    assert manifest["week"] == "2026-W48" and manifest["status"] == "published"
+    assert manifest["cutoff"].startswith("2026-11-23T00:00:00")
+    assert manifest["parameters"]["horizon"] == "3d"
+    assert (
+        manifest["inputs"]["telemetry_rows"] > 0 and len(manifest["inputs"]["config_sha256"]) == 64
+    )
+    assert {"forecast", "sizing", "headroom", "notebook", "html"} <= set(manifest["timings"])
+    assert manifest["versions"]["prophet"] and manifest["versions"]["duckdb"]
+    assert len(manifest["verdicts"]) == 12
+
+
+def test_report_is_offline_without_code_and_escapes_names(published):
+    result, _ = published
+    page = result.report.read_text()
+    # No code: markdown renders in an input area too, but no editor or highlighted source.
+    assert 'class="jp-CodeMirrorEditor' not in page and 'class="highlight' not in page
+    assert "import plotly" not in page and "pio.renderers" not in page
+    assert "weekly.build_plan" not in page and "injected-parameters" not in page
+    assert len(re.findall(r"Plotly\.newPlot", page)) >= 14  # 12 fan charts, heatmap, schedule
+    # Opens offline: plotly.js is embedded, once; no chart depends on a script from the network
+    # (the template's optional MathJax loader is the only remote script, and unused).
+    assert page.count("plotly.js v") == 1
+    remote = re.findall(r'<script src="(https?://[^"]+)"', page)
+    assert remote and all("mathjax" in url or "require.js" in url for url in remote)
+    assert EVIL not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    for heading in (
+        "1. Verdict",
+        "2. Demand and capacity",
+        "3. Headroom",
+        "4. Predictive-scaling schedule",
+        "5. Forecast accuracy",
+        "6. Data quality",
+    ):
+        assert heading in page
+
+
+def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path):
+    result, out = published
+    copy = tmp_path / "forecasts"
+    shutil.copytree(out, copy)
+    with pytest.raises(Exception, match="already published"):
+        plan(demo, copy)
+    again = plan(demo, copy, force=True)
+    assert again.status in {"identical", "republished"}
+    if again.status == "republished":
+        previous = json.loads((again.previous / "manifest.json").read_text())
+        assert previous["run_id"] == result.run_id
+    else:
+        assert json.loads((again.folder / "manifest.json").read_text())["run_id"] == result.run_id
+    third = plan(demo, copy, force=True, horizon="2d")  # a different plan: history grows
+    assert third.status == "republished"
+    kept = sorted(p.name for p in (third.folder / "history").iterdir())
+    assert result.run_id in kept
+    assert [p.name for p in copy.iterdir()] == ["2026-W48"]
+
+
+def test_failing_cell_publishes_nothing(demo, tmp_path):
+    out = tmp_path / "forecasts"
+    with pytest.raises(PlanFailedError, match=r"cell \d+: ParameterError.*'quantile' parameter"):
+        plan(demo, out, quantile=0.42)
+    folders = [p.name for p in out.iterdir()]
+    assert len(folders) == 1 and folders[0].startswith("2026-W48.failed-")
+    assert (out / folders[0] / "capacity_plan.ipynb").is_file()
+
+
+def test_cli_exit_codes(demo, tmp_path):
+    db, config = demo
+    runner = CliRunner()
+    bad_week = runner.invoke(
+        cli, ["plan", "--week", "2026-W60", "--db", str(db), "--out", str(tmp_path)]
+    )
+    assert bad_week.exit_code == 2 and "ISO week" in bad_week.stderr
+    missing = runner.invoke(
+        cli,
+        [
+            "plan",
+            "--week",
+            "2026-W48",
+            "--db",
+            str(tmp_path / "no.duckdb"),
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert missing.exit_code == 2 and "store not found" in missing.stderr
+    broken = tmp_path / "fleet.yaml"
+    broken.write_text("regions: {}\nservices: {}\nbogus: 1\n")
+    bad_config = runner.invoke(
+        cli,
+        [
+            "plan",
+            "--week",
+            "2026-W48",
+            "--db",
+            str(db),
+            "--config",
+            str(broken),
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert bad_config.exit_code == 2 and "fleet.yaml" in bad_config.stderr
+    assert not any(tmp_path.glob("2026-W48*"))
