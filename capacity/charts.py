@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "accuracy_chart",
+    "backtest_figure",
     "event_check_figure",
     "fan_chart",
     "headroom_heatmap",
@@ -280,5 +281,81 @@ def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
         template="plotly_white",
         barmode="group",
         height=380,
+    )
+    return figure
+
+
+def backtest_figure(
+    results: pd.DataFrame, series: pd.DataFrame, *, band_model: str = "capacity"
+) -> go.Figure:
+    """Backtest windows: actuals, each model's median, and one model's 5–95 % band.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Backtest rows of one or more models (``ts, yhat, q…, model, cutoff``).
+    series : pandas.DataFrame
+        ``ts, value``: the actuals, shown from a week before the first cutoff.
+    band_model : str
+        The model whose band is drawn.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    start = results["cutoff"].min() - pd.Timedelta(days=7)
+    actual = series[(series[TS] >= start) & (series[TS] <= results[TS].max())]
+    figure = go.Figure()
+    band = results[results["model"] == band_model]
+    low, high = quantile_column(0.05), quantile_column(0.95)
+    for _, window in band.groupby("cutoff"):
+        if low in window and high in window:
+            figure.add_trace(
+                go.Scatter(
+                    x=window[TS],
+                    y=window[high],
+                    line={"width": 0},
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+            figure.add_trace(
+                go.Scatter(
+                    x=window[TS],
+                    y=window[low],
+                    fill="tonexty",
+                    fillcolor=_BAND,
+                    line={"width": 0},
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
+    figure.add_trace(
+        go.Scatter(
+            x=actual[TS],
+            y=actual["value"],
+            name="actual",
+            line={"color": "rgb(40, 40, 40)", "width": 1},
+        )
+    )
+    for name, part in results.groupby("model", sort=True):
+        for i, (_, window) in enumerate(part.groupby("cutoff")):
+            figure.add_trace(
+                go.Scatter(
+                    x=window[TS],
+                    y=window["yhat"],
+                    name=html.escape(str(name)),
+                    legendgroup=str(name),
+                    showlegend=i == 0,
+                    line={"width": 1.5},
+                )
+            )
+    for cutoff in results["cutoff"].unique():
+        figure.add_vline(x=cutoff, line={"color": "rgba(0,0,0,0.3)", "dash": "dot"})
+    figure.update_layout(
+        title="Backtest windows: forecasts made at each cutoff against actuals",
+        template="plotly_white",
+        height=460,
+        legend={"orientation": "h", "y": -0.15},
     )
     return figure

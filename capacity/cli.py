@@ -583,6 +583,147 @@ def recommend(
         click.echo(f"- without {loss.lost}: {verdict}")
 
 
+@cli.command("backtest")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A CSV with one series (else --region/--service from the store).",
+)
+@click.option("--time-column", default=None, help="With --input: the time column.")
+@click.option("--value-column", default=None, help="With --input: the value column.")
+@click.option("--region", default=None, help="From the store: the region.")
+@click.option("--service", default=None, help="From the store: the service.")
+@click.option(
+    "--metric", default=None, help="From the store: the metric [default: the demand metric]."
+)
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --input: a live-ops calendar.",
+)
+@click.option("--horizon", default="168h", show_default=True, help="Forecast horizon per window.")
+@click.option(
+    "--windows",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Number of rolling origins.",
+)
+@click.option("--step", default="168h", show_default=True, help="Distance between origins.")
+@click.option(
+    "--history",
+    default="112d",
+    show_default=True,
+    help="From the store: history read before the first origin.",
+)
+@click.option("--freq", default="1h", show_default=True, help="With --input: resample step.")
+@click.option("--agg", default="mean", show_default=True, help="With --input: resample by.")
+@click.option("--prophet-default", is_flag=True, help="Also score Prophet with its defaults.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for metrics.csv, metrics.json and backtest.html.",
+)
+@_reports_errors
+def backtest_command(
+    input_path: Path | None,
+    time_column: str | None,
+    value_column: str | None,
+    region: str | None,
+    service: str | None,
+    metric: str | None,
+    db: Path | None,
+    config: Path | None,
+    events_path: Path | None,
+    horizon: str,
+    windows: int,
+    step: str,
+    history: str,
+    freq: str,
+    agg: str,
+    prophet_default: bool,
+    out: Path,
+) -> None:
+    """Rolling-origin backtest of the forecaster against the baselines: metrics and a chart."""
+    import duckdb
+
+    from capacity.calendar import read_calendar
+    from capacity.charts import backtest_figure
+    from capacity.comparison import compare, default_models
+    from capacity.errors import ParameterError
+    from capacity.files import write_text_atomically
+    from capacity.sources import read_series_csv
+    from capacity.units import parse_duration
+
+    grid = parse_duration(freq if input_path is not None else "1h", "freq")
+    h = parse_duration(horizon, "horizon") / grid
+    s = parse_duration(step, "step") / grid
+    if h != int(h) or s != int(s):
+        raise ParameterError("The 'horizon' and 'step' parameters must be whole numbers of steps.")
+    fit_kwargs: dict = {}
+    if input_path is not None:
+        if not time_column or not value_column:
+            raise ParameterError("With --input, give --time-column and --value-column.")
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        series = read_series_csv(
+            con, input_path, time_column=time_column, value_column=value_column, freq=freq, agg=agg
+        )
+        con.close()
+        events = read_calendar(events_path) if events_path is not None else None
+        label = input_path.name
+    else:
+        if not region or not service:
+            raise ParameterError("Give --input FILE, or --region and --service of the store.")
+        fleet = _load_config(config or DEFAULT_CONFIG)
+        if region not in fleet.regions or service not in fleet.services:
+            raise ParameterError(
+                f"Unknown region/service {region}/{service}; the fleet has regions "
+                f"{', '.join(fleet.regions)} and services {', '.join(fleet.services)}."
+            )
+        metric = metric or fleet.services[service].demand_metric
+        fit_kwargs = {
+            "holidays_country": fleet.regions[region].holidays_country,
+            "timezone": fleet.regions[region].timezone,
+        }
+        with _reading_store(db) as store:
+            whole = store.series(region=region, service=service, metric=metric)
+            if whole.empty:
+                raise ParameterError(f"The store has no {metric} for {region}/{service}.")
+            end = whole["ts"].max() + pd.Timedelta(hours=1)
+            span = parse_duration(history, "history") + (windows - 1) * parse_duration(step, "step")
+            series = whole[whole["ts"] >= end - span - parse_duration(horizon, "horizon")]
+            series = series.loc[:, ["ts", "value"]].reset_index(drop=True)
+            events = store.events(region=region)
+        label = f"{region}/{service}/{metric}"
+    models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs)
+    comparison = compare(
+        series, models, horizon=int(h), n_windows=windows, step=int(s), events=events
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(out / "metrics.csv", comparison.scores.to_csv(index=False))
+    write_text_atomically(
+        out / "metrics.json",
+        comparison.scores.to_json(orient="records", date_format="iso", indent=2),
+    )
+    figure = backtest_figure(comparison.results, series)
+    write_text_atomically(out / "backtest.html", figure.to_html(include_plotlyjs=True))
+    overall = comparison.overall()
+    columns = [
+        c for c in ("model", "mase", "smape", "coverage_90", "peak_ape", "n") if c in overall
+    ]
+    click.echo(f"{label}: {windows} windows of {horizon}, every {step}")
+    click.echo(_table(overall.loc[:, columns]))
+    click.echo(f"written: {out}/metrics.csv, metrics.json, backtest.html", err=True)
+
+
 @cli.command()
 @click.option("--week", default=None, help="ISO week such as 2026-W48 [default: this week].")
 @_db_option

@@ -176,66 +176,33 @@ def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
 
 
 def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict]) -> list[dict]:
-    from capacity.backtest import backtest, metrics
     from capacity.baselines import SeasonalNaive
+    from capacity.comparison import PlacedForecaster, compare
     from capacity.forecast import DemandForecaster
 
     region, service, metric, series, events, place = task
-    rows = []
-    for name, model in (
-        ("capacity", DemandForecaster(quantiles=(0.05, 0.5, 0.95))),
-        ("seasonal naive (weekly)", SeasonalNaive(season_length=168, quantiles=(0.05, 0.5, 0.95))),
-    ):
-        try:
-            if name == "capacity":
-                results = backtest(
-                    _Placed(model, place), series, horizon=168, n_windows=1, step=168, events=events
-                )
-            else:
-                results = backtest(model, series, horizon=168, n_windows=1, step=168)
-            overall = metrics(results, series).iloc[-1]
-        except Exception as exc:  # one series' backtest must not sink the plan
-            rows.append(
-                {
-                    REGION: region,
-                    SERVICE: service,
-                    METRIC: metric,
-                    "model": name,
-                    "error": f"{type(exc).__name__}: {exc}",
-                }
-            )
-            continue
-        rows.append(
-            {
-                REGION: region,
-                SERVICE: service,
-                METRIC: metric,
-                "model": name,
-                "mase": float(overall["mase"]),
-                "coverage_90": float(overall.get("coverage_90", np.nan)),
-                "peak_ape": float(overall["peak_ape"]),
-            }
-        )
-    return rows
-
-
-class _Placed:
-    """A forecaster that always fits with its region's holidays and time zone."""
-
-    def __init__(self, model: Any, place: dict) -> None:
-        self.model, self.place = model, place
-        self.quantiles = model.quantiles
-
-    def get_params(self) -> dict:
-        return {"model": type(self.model)(**self.model.get_params()), "place": self.place}
-
-    def fit(self, series: pd.DataFrame, events: pd.DataFrame | None = None) -> _Placed:
-        self.model.fit(series, events, **self.place)
-        self.freq_ = self.model.freq_
-        return self
-
-    def predict(self, horizon: int, events: pd.DataFrame | None = None) -> pd.DataFrame:
-        return self.model.predict(horizon, events)
+    quantiles = (0.05, 0.5, 0.95)
+    models = {
+        "capacity": PlacedForecaster(DemandForecaster(quantiles=quantiles), place),
+        "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=quantiles),
+    }
+    key = {REGION: region, SERVICE: service, METRIC: metric}
+    try:
+        overall = compare(
+            series, models, horizon=168, n_windows=1, step=168, events=events
+        ).overall()
+    except Exception as exc:  # one series' backtest must not sink the plan
+        return [{**key, "model": "capacity", "error": f"{type(exc).__name__}: {exc}"}]
+    return [
+        {
+            **key,
+            "model": row["model"],
+            "mase": float(row["mase"]),
+            "coverage_90": float(row.get("coverage_90", np.nan)),
+            "peak_ape": float(row["peak_ape"]),
+        }
+        for _, row in overall.iterrows()
+    ]
 
 
 def _backtests(

@@ -105,3 +105,46 @@ def test_unparseable_times_exit_2(tmp_path):
     result = forecast(*base_args(path, tmp_path / "out.csv"))
     assert result.exit_code == 2
     assert "line 6, column 'when': time 'not a time' does not parse" in result.stderr
+
+
+def test_backtest_command_scores_models_side_by_side(tmp_path):
+    import json
+
+    path = synthetic_csv(tmp_path / "in.csv", days=28)
+    out = tmp_path / "bt"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest",
+            "--input",
+            str(path),
+            "--time-column",
+            "when",
+            "--value-column",
+            "players",
+            "--horizon",
+            "24h",
+            "--windows",
+            "2",
+            "--step",
+            "24h",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out / "metrics.csv")
+    overall = scores[scores["cutoff"].isna()].set_index("model")
+    assert set(overall.index) == {"capacity", "seasonal naive (weekly)", "seasonal naive (daily)"}
+    assert (overall["n"] == 48).all()
+    # A smooth daily cycle: the forecaster beats repeating yesterday.
+    assert overall.loc["capacity", "mase"] < overall.loc["seasonal naive (daily)", "mase"]
+    assert len(json.loads((out / "metrics.json").read_text())) == len(scores)
+    assert "Plotly.newPlot" in (out / "backtest.html").read_text()
+    assert "capacity" in result.stdout
+
+
+def test_backtest_command_needs_a_series(tmp_path):
+    result = CliRunner().invoke(cli, ["backtest", "--out", str(tmp_path / "bt")])
+    assert result.exit_code == 2
+    assert "Give --input FILE, or --region and --service" in result.stderr

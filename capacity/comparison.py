@@ -1,0 +1,132 @@
+"""Several forecasters through the same rolling-origin backtest, side by side.
+
+The project's forecaster is always judged against baselines: :func:`compare` runs each model
+through :func:`capacity.backtest.backtest` on the same windows, with the calendar as known at
+each cutoff, and scores them with :func:`capacity.backtest.metrics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from capacity.backtest import backtest, metrics
+from capacity.columns import CUTOFF, MODEL
+
+__all__ = ["Comparison", "PlacedForecaster", "compare", "default_models"]
+
+
+class PlacedForecaster:
+    """A forecaster that fits with fixed keyword arguments (holidays country, time zone).
+
+    Parameters
+    ----------
+    model : object
+        An unfitted forecaster with ``get_params``.
+    fit_kwargs : mapping
+        Extra keyword arguments of its ``fit``.
+    """
+
+    def __init__(self, model: Any, fit_kwargs: Mapping[str, Any]) -> None:
+        self.model = model
+        self.fit_kwargs = dict(fit_kwargs)
+        self.quantiles = model.quantiles
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """A fresh unfitted copy of the wrapped model, and the fit arguments."""
+        return {"model": type(self.model)(**self.model.get_params()), "fit_kwargs": self.fit_kwargs}
+
+    def fit(self, series: pd.DataFrame, events: pd.DataFrame | None = None) -> PlacedForecaster:
+        """Fit the wrapped model with the fixed keyword arguments."""
+        self.model.fit(series, events, **self.fit_kwargs)
+        self.freq_ = self.model.freq_
+        return self
+
+    def predict(self, horizon: int, events: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Predict with the wrapped model."""
+        return self.model.predict(horizon, events)
+
+
+def default_models(
+    *,
+    quantiles: tuple[float, ...] = (0.05, 0.5, 0.95),
+    prophet_default: bool = False,
+    fit_kwargs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The project's forecaster and the baselines it must beat, by display name."""
+    from capacity.baselines import ProphetDefault, SeasonalNaive
+    from capacity.forecast import DemandForecaster
+
+    models: dict[str, Any] = {
+        "capacity": PlacedForecaster(DemandForecaster(quantiles=quantiles), fit_kwargs or {}),
+        "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=quantiles),
+        "seasonal naive (daily)": SeasonalNaive(season_length=24, quantiles=quantiles),
+    }
+    if prophet_default:
+        models["prophet (defaults)"] = ProphetDefault(quantiles=quantiles)
+    return models
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Backtest results of several models.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        The backtest rows of every model; ``model`` holds the display name.
+    scores : pandas.DataFrame
+        One row per model and cutoff plus an overall row per model (``cutoff`` NaT), as
+        :func:`capacity.backtest.metrics` computes them; ``model`` holds the display name.
+    """
+
+    results: pd.DataFrame
+    scores: pd.DataFrame
+
+    def overall(self) -> pd.DataFrame:
+        """The overall row of each model, best MASE first."""
+        rows = self.scores[self.scores[CUTOFF].isna()]
+        return rows.sort_values("mase").reset_index(drop=True)
+
+
+def compare(
+    series: pd.DataFrame,
+    models: Mapping[str, Any],
+    *,
+    horizon: int,
+    n_windows: int,
+    step: int,
+    events: pd.DataFrame | None = None,
+    season_length: int = 24,
+) -> Comparison:
+    """Backtest every model on the same windows and score them.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        ``ts`` (UTC, regular) and ``value``.
+    models : mapping of str to forecaster
+        Display name to an unfitted forecaster.
+    horizon, n_windows, step : int
+        As :func:`capacity.backtest.backtest` takes them, in steps of the series.
+    events : pandas.DataFrame, optional
+        The calendar; each window sees only what was known at its cutoff.
+    season_length : int
+        MASE's seasonal lag.
+
+    Returns
+    -------
+    Comparison
+    """
+    results, scores = [], []
+    for name, model in models.items():
+        frame = backtest(
+            model, series, horizon=horizon, n_windows=n_windows, step=step, events=events
+        )
+        scored = metrics(frame, series, season_length=season_length)
+        results.append(frame.assign(**{MODEL: name}))
+        scores.append(scored.assign(**{MODEL: name}))
+    return Comparison(pd.concat(results, ignore_index=True), pd.concat(scores, ignore_index=True))
