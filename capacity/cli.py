@@ -221,6 +221,97 @@ def events_import(
     click.echo(report.describe())
 
 
+def _log_import(kind: str) -> Callable[..., None]:
+    @click.argument(
+        "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+    )
+    @_db_option
+    @click.option("--tz", default=None, help="Time zone of naive times in the logs.")
+    @_config_option("Fleet YAML; when given, regions and services must be ones it names.")
+    @_reports_errors
+    def command(
+        files: tuple[Path, ...], db: Path | None, tz: str | None, config: Path | None
+    ) -> None:
+        from capacity.store import Store
+
+        fleet = _load_config(config)
+        with Store(db or DEFAULT_DB) as store:
+            method = store.import_incidents if kind == "incidents" else store.import_deploys
+            report = method(files, tz=tz, fleet=fleet)
+        click.echo(report.describe())
+
+    command.__doc__ = f"Import {kind} logs (CSV or YAML) into the store, in one transaction."
+    return command
+
+
+@cli.group()
+def incidents() -> None:
+    """The incident log."""
+
+
+@cli.group()
+def deploys() -> None:
+    """The deploy log."""
+
+
+incidents.command("import")(_log_import("incidents"))
+deploys.command("import")(_log_import("deploys"))
+
+
+@cli.command()
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--since", default=None, help="Window start, ISO [default: 28 days before --until].")
+@click.option(
+    "--until", default=None, help="Window end, ISO [default: the hour after the newest error_rate]."
+)
+@click.option(
+    "--by",
+    default="region,service",
+    show_default=True,
+    help="Group by: region,service, region, service, or '' for the fleet only.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@_reports_errors
+def kpis(
+    db: Path | None, config: Path | None, since: str | None, until: str | None, by: str, fmt: str
+) -> None:
+    """Availability, error budget and burn, MTTR, MTTD, MTBF and change failure rate."""
+    from capacity import resilience
+
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    with _reading_store(db) as store:
+        if until is None:
+            newest = store.con.execute(
+                "SELECT max(ts) FROM telemetry WHERE metric = 'error_rate'"
+            ).fetchall()[0][0]
+            end = (
+                pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
+                if newest is not None
+                else pd.Timestamp.now(tz="UTC").floor("h")
+            )
+        else:
+            end = _iso(until, "until")
+        start = _iso(since, "since") if since is not None else end - pd.Timedelta(days=28)
+        rates = store.series(
+            metric="error_rate",
+            region=list(fleet.regions),
+            service=list(fleet.services),
+            start=min(start, end - pd.Timedelta(days=3)),
+            end=end,
+        )
+        frame = resilience.kpis(
+            store.incidents(), store.deploys(), rates, fleet, since=start, until=end, by=by
+        )
+    if fmt == "json":
+        click.echo(json.dumps(resilience.kpis_json(frame), indent=2, allow_nan=False))
+        return
+    click.echo(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+    click.echo(_table(frame))
+
+
 @cli.command()
 @_db_option
 @click.option("--now", default=None, help="Show events ahead of this time [default: now].")

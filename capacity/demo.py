@@ -1392,9 +1392,9 @@ def generate_demo(
 def build_demo_store(db: str | Path, demo_dir: str | Path) -> Path:
     """Build a store from the demo fleet in ``demo_dir``, generating the fleet if missing.
 
-    Loads the telemetry and the live-ops calendar, checking names against the demo's
-    ``fleet.yaml``. The store is written under a temporary name and renamed into place, so an
-    interrupted build never leaves a half-built store at ``db``.
+    Loads the telemetry, the live-ops calendar and the deploy and incident logs, checking
+    names against the demo's ``fleet.yaml``. The store is written under a temporary name and
+    renamed into place, so an interrupted build never leaves a half-built store at ``db``.
 
     Parameters
     ----------
@@ -1422,6 +1422,8 @@ def build_demo_store(db: str | Path, demo_dir: str | Path) -> Path:
         with Store(partial) as store:
             store.ingest([demo_dir / "telemetry.parquet"], fleet=fleet)
             store.import_events([demo_dir / "calendar.csv"], fleet=fleet)
+            store.import_deploys([demo_dir / "deploys.csv"], fleet=fleet)
+            store.import_incidents([demo_dir / "incidents.csv"], fleet=fleet)
         partial.rename(db)
     finally:
         partial.unlink(missing_ok=True)

@@ -30,7 +30,6 @@ import pyarrow as pa
 
 from capacity import sources
 from capacity.columns import (
-    EVENT_COLUMNS,
     FALLBACK,
     METRIC,
     MODEL,
@@ -111,8 +110,74 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             fallback BOOLEAN NOT NULL
         )""",
     ),
+    (
+        """CREATE TABLE deploys (
+            deploy_id VARCHAR PRIMARY KEY,
+            region VARCHAR NOT NULL,
+            service VARCHAR NOT NULL,
+            deployed_at TIMESTAMPTZ NOT NULL,
+            change VARCHAR,
+            source VARCHAR,
+            load_id INTEGER NOT NULL
+        )""",
+        """CREATE TABLE incidents (
+            incident_id VARCHAR PRIMARY KEY,
+            region VARCHAR NOT NULL,
+            service VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            started_at TIMESTAMPTZ NOT NULL,
+            detected_at TIMESTAMPTZ NOT NULL,
+            resolved_at TIMESTAMPTZ,
+            cause VARCHAR,
+            deploy_id VARCHAR,
+            source VARCHAR,
+            load_id INTEGER NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_TS = pa.timestamp("us", tz="UTC")
+_EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("start_ts", _TS),
+        ("end_ts", _TS),
+        ("regions", pa.list_(pa.string())),
+        ("expected_uplift", pa.float64()),
+        ("notes", pa.string()),
+        ("source", pa.string()),
+        ("load_id", pa.int32()),
+    ]
+)
+_DEPLOY_SCHEMA = pa.schema(
+    [
+        ("deploy_id", pa.string()),
+        ("region", pa.string()),
+        ("service", pa.string()),
+        ("deployed_at", _TS),
+        ("change", pa.string()),
+        ("source", pa.string()),
+        ("load_id", pa.int32()),
+    ]
+)
+_INCIDENT_SCHEMA = pa.schema(
+    [
+        ("incident_id", pa.string()),
+        ("region", pa.string()),
+        ("service", pa.string()),
+        ("severity", pa.string()),
+        ("started_at", _TS),
+        ("detected_at", _TS),
+        ("resolved_at", _TS),
+        ("cause", pa.string()),
+        ("deploy_id", pa.string()),
+        ("source", pa.string()),
+        ("load_id", pa.int32()),
+    ]
+)
 
 #: The key of a forecast row.
 FORECAST_KEY = (REGION, SERVICE, METRIC, TS)
@@ -162,12 +227,13 @@ class EventsReport:
     updated: int
     unchanged: int
     skipped: tuple[str, ...] = ()
+    noun: str = "events"
 
     def describe(self) -> str:
         """One line for a person."""
         text = (
-            f"{self.events:,} events read, {self.inserted:,} inserted, {self.updated:,} updated, "
-            f"{self.unchanged:,} unchanged"
+            f"{self.events:,} {self.noun} read, {self.inserted:,} inserted, "
+            f"{self.updated:,} updated, {self.unchanged:,} unchanged"
         )
         if self.skipped:
             text += f"; already loaded: {', '.join(self.skipped)}"
@@ -577,51 +643,155 @@ class Store:
                     part = frame[frame["source"] == path.name]
                     claimed.add(path.name)
                 load_id = self._next_load_id()
-                counts = self._upsert_events(part, load_id)
+                counts = self._upsert("events", _EVENT_SCHEMA, part, load_id)
                 report = LoadReport(str(path), digest, len(part), *counts)
                 self._record_load(load_id, "events", report, options)
                 totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
         return EventsReport(tuple(str(p) for p, _ in fresh), *totals, skipped=tuple(skipped))
 
-    def _upsert_events(self, frame: pd.DataFrame, load_id: int) -> tuple[int, int, int]:
+    def _upsert(
+        self, table: str, schema: pa.Schema, frame: pd.DataFrame, load_id: int
+    ) -> tuple[int, int, int]:
+        """Insert new keys and replace changed ones; count inserted, updated, unchanged."""
         con = self._con
-        table = pa.Table.from_pandas(
-            frame.loc[:, list(EVENT_COLUMNS)].assign(load_id=load_id),
-            schema=pa.schema(
-                [
-                    ("event_id", pa.string()),
-                    ("name", pa.string()),
-                    ("kind", pa.string()),
-                    ("start_ts", pa.timestamp("us", tz="UTC")),
-                    ("end_ts", pa.timestamp("us", tz="UTC")),
-                    ("regions", pa.list_(pa.string())),
-                    ("expected_uplift", pa.float64()),
-                    ("notes", pa.string()),
-                    ("source", pa.string()),
-                    ("load_id", pa.int32()),
-                ]
-            ),
-            preserve_index=False,
+        columns = [f.name for f in schema if f.name != "load_id"]
+        key = columns[0]
+        incoming = pa.Table.from_pandas(
+            frame.loc[:, columns].assign(load_id=load_id), schema=schema, preserve_index=False
         )
-        con.register("_incoming_events", table)
+        same = " AND ".join(
+            f'e."{c}" IS NOT DISTINCT FROM i."{c}"' for c in columns[1:] if c != "source"
+        )
+        con.register("_incoming", incoming)
         try:
-            same = (
-                "e.name = i.name AND e.kind = i.kind AND e.start_ts = i.start_ts AND "
-                "e.end_ts = i.end_ts AND e.regions = i.regions AND "
-                "e.expected_uplift IS NOT DISTINCT FROM i.expected_uplift AND "
-                "e.notes IS NOT DISTINCT FROM i.notes"
-            )
             known, unchanged = con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {same}) "
-                "FROM _incoming_events i JOIN events e USING (event_id)"
+                f"FROM _incoming i JOIN {table} e USING ({key})"
             ).fetchall()[0]
-            con.execute(
-                "DELETE FROM events WHERE event_id IN (SELECT event_id FROM _incoming_events)"
-            )
-            con.execute("INSERT INTO events SELECT * FROM _incoming_events")
+            con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _incoming)")
+            con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
         finally:
-            con.unregister("_incoming_events")
+            con.unregister("_incoming")
         return len(frame) - known, known - unchanged, unchanged
+
+    def _import_logs(
+        self,
+        kind: str,
+        paths: Iterable[str | Path],
+        read: Any,
+        schema: pa.Schema,
+        tz: str | None,
+    ) -> EventsReport:
+        """Import incident or deploy logs: one transaction, idempotent, keyed by id."""
+        self._writable()
+        _check_tz(tz)
+        options = json.dumps({"tz": tz}, sort_keys=True)
+        key = schema.names[0]
+        fresh, skipped, seen = [], [], {}
+        for raw_path in paths:
+            path = Path(raw_path)
+            if not path.is_file():
+                raise DataError("file not found", source=str(path), fix="check the path")
+            digest = _sha256(path)
+            if self._already_loaded(kind, digest, options):
+                skipped.append(str(path))
+                continue
+            frame = read(path).assign(source=path.name)
+            for record in frame.drop(columns="source").to_dict(orient="records"):
+                earlier = seen.get(record[key])
+                if earlier is not None and not _same_record(earlier[1], record):
+                    raise DataError(
+                        f"{key} {record[key]!r} is also in {earlier[0]} with different content",
+                        source=str(path),
+                        fix=f"give each record its own {key}",
+                    )
+                seen[record[key]] = (str(path), record)
+            fresh.append((path, digest, frame))
+        totals = [0, 0, 0, 0]
+        with self._transaction():
+            for path, digest, frame in fresh:
+                load_id = self._next_load_id()
+                counts = self._upsert(kind, schema, frame, load_id)
+                self._record_load(
+                    load_id, kind, LoadReport(str(path), digest, len(frame), *counts), options
+                )
+                totals = [t + c for t, c in zip(totals, (len(frame), *counts), strict=True)]
+        return EventsReport(
+            tuple(str(p) for p, _, _ in fresh), *totals, skipped=tuple(skipped), noun=kind
+        )
+
+    def import_deploys(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        tz: str | None = None,
+        fleet: FleetConfig | None = None,
+    ) -> EventsReport:
+        """Import deploy logs (CSV or YAML), keyed by ``deploy_id``, in one transaction.
+
+        Parameters
+        ----------
+        paths : iterable of str or Path
+            The logs (see :func:`capacity.resilience.read_deploys`).
+        tz : str, optional
+            Time zone of naive times.
+        fleet : FleetConfig, optional
+            When given, regions and services must be ones it names.
+        """
+        from capacity.resilience import read_deploys
+
+        regions, services = _fleet_names(fleet)
+        return self._import_logs(
+            "deploys",
+            paths,
+            lambda path: read_deploys(path, regions=regions, services=services, tz=tz),
+            _DEPLOY_SCHEMA,
+            tz,
+        )
+
+    def import_incidents(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        tz: str | None = None,
+        fleet: FleetConfig | None = None,
+    ) -> EventsReport:
+        """Import incident logs (CSV or YAML), keyed by ``incident_id``, in one transaction.
+
+        Every ``deploy_id`` an incident names must be a stored deploy: import deploys first.
+        """
+        from capacity.resilience import read_incidents
+
+        regions, services = _fleet_names(fleet)
+        known = [r[0] for r in self._con.execute("SELECT deploy_id FROM deploys").fetchall()]
+        return self._import_logs(
+            "incidents",
+            paths,
+            lambda path: read_incidents(
+                path, regions=regions, services=services, deploy_ids=known, tz=tz
+            ),
+            _INCIDENT_SCHEMA,
+            tz,
+        )
+
+    def incidents(self) -> pd.DataFrame:
+        """The stored incidents (columns of :data:`capacity.resilience.INCIDENT_COLUMNS`)."""
+        return self._log("incidents", _INCIDENT_SCHEMA, "started_at")
+
+    def deploys(self) -> pd.DataFrame:
+        """The stored deploys (columns of :data:`capacity.resilience.DEPLOY_COLUMNS`)."""
+        return self._log("deploys", _DEPLOY_SCHEMA, "deployed_at")
+
+    def _log(self, table: str, schema: pa.Schema, order: str) -> pd.DataFrame:
+        columns = [f.name for f in schema if f.name not in ("source", "load_id")]
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        frame = self._con.execute(
+            f"SELECT {quoted} FROM {table} ORDER BY {order}, {columns[0]}"
+        ).df()
+        for field in schema:
+            if field.name in frame and pa.types.is_timestamp(field.type):
+                frame[field.name] = pd.to_datetime(frame[field.name], utc=True)
+        return frame
 
     def events(
         self,
@@ -965,3 +1135,23 @@ def _check_names(
             where=f"{tf.row_label(row)}, column {tf.names[column]!r}",
             fix=f"correct the {column}, or add it to the fleet config",
         )
+
+
+def _fleet_names(fleet: FleetConfig | None) -> tuple[list[str] | None, list[str] | None]:
+    if fleet is None:
+        return None, None
+    return list(fleet.regions), list(fleet.services)
+
+
+def _same_record(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for name in a:
+        x, y = a[name], b[name]
+        if (x is None or x is pd.NaT or (isinstance(x, float) and pd.isna(x))) and (
+            y is None or y is pd.NaT or (isinstance(y, float) and pd.isna(y))
+        ):
+            continue
+        if x != y:
+            return False
+    return True

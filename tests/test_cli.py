@@ -129,3 +129,37 @@ def test_demo_command_writes_the_five_files(tmp_path):
         "incidents.csv",
         "telemetry.parquet",
     ]
+
+
+def test_log_imports_and_kpis(tmp_path):
+    from capacity.demo import build_demo_store
+
+    db = build_demo_store(tmp_path / "store.duckdb", DEMO)  # loads the demo's logs too
+    result = run("kpis", "--db", str(db), "--config", str(DEMO / "fleet.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert [r["region"] for r in records][-1] == "all"
+    assert set(records[0]) == {
+        "region",
+        "service",
+        "availability",
+        "error_budget_remaining",
+        "mttr_minutes",
+        "mttd_minutes",
+        "mtbf_hours",
+        "incidents",
+        "deploys",
+        "change_failure_rate",
+    }
+    quiet = [r for r in records if r["incidents"] == 0]
+    assert quiet and all(r["mttr_minutes"] is None for r in quiet)  # null, not zero
+    assert all(0.95 < r["availability"] <= 1 for r in records)
+    again = run("incidents", "import", str(DEMO / "incidents.csv"), "--db", str(db))
+    assert again.exit_code == 0 and "already loaded" in again.stdout
+    bad = tmp_path / "incidents.csv"
+    bad.write_text(
+        "incident_id,region,service,severity,started_at,detected_at,resolved_at\n"
+        "x1,eu-west,game,sev9,2026-11-01T00:00:00Z,2026-11-01T00:01:00Z,2026-11-01T01:00:00Z\n"
+    )
+    result = run("incidents", "import", str(bad), "--db", str(db))
+    assert result.exit_code == 2 and "incidents.csv: line 2" in result.stderr

@@ -132,3 +132,47 @@ def test_ics_and_yaml_calendars_import(db, write):
     assert finals["regions"] == ["all"] and finals["expected_uplift"] == 1.35
     festival = frame.set_index("kind").loc["launch"]
     assert festival["source"] == "festival.yaml" and festival["regions"] == ["eu-west", "na-east"]
+
+
+DEPLOYS = """\
+deploy_id,region,service,deployed_at,change
+d1,eu-west,game,2026-11-02T06:00:00Z,patch 12.1
+d2,eu-west,game,2026-11-09T06:00:00Z,patch 12.2
+"""
+
+INCIDENTS = """\
+incident_id,region,service,severity,started_at,detected_at,resolved_at,cause,deploy_id
+i1,eu-west,game,sev2,2026-11-02T07:00:00Z,2026-11-02T07:10:00Z,2026-11-02T08:00:00Z,bad patch,d1
+i2,eu-west,game,sev3,2026-11-05T07:00:00Z,2026-11-05T07:05:00Z,2026-11-05T07:30:00Z,,
+"""
+
+
+def test_deploy_and_incident_logs_import_idempotently(db, write, fleet_file):
+    fleet = load_fleet(fleet_file)
+    with Store(db) as store:
+        deploys = store.import_deploys([write("deploys.csv", DEPLOYS)], fleet=fleet)
+        incidents = store.import_incidents([write("incidents.csv", INCIDENTS)], fleet=fleet)
+        again = store.import_incidents([write("incidents.csv", INCIDENTS)], fleet=fleet)
+        stored = store.incidents()
+    assert (deploys.events, deploys.inserted) == (2, 2)
+    assert incidents.describe().startswith("2 incidents read, 2 inserted")
+    assert again.skipped and again.events == 0
+    assert stored["incident_id"].tolist() == ["i1", "i2"]
+    assert str(stored["started_at"].dt.tz) == "UTC"
+    assert stored.set_index("incident_id").loc["i1", "deploy_id"] == "d1"
+
+
+def test_incident_naming_an_unknown_deploy_is_refused_and_nothing_loads(db, write, fleet_file):
+    fleet = load_fleet(fleet_file)
+    with Store(db) as store:
+        store.import_deploys([write("deploys.csv", DEPLOYS)], fleet=fleet)
+        bad = INCIDENTS.replace(",bad patch,d1", ",bad patch,d9")
+        with pytest.raises(DataError, match=r"incidents\.csv: line 2.*d9"):
+            store.import_incidents([write("incidents.csv", bad)], fleet=fleet)
+        assert store.incidents().empty
+
+
+def test_resolved_before_started_is_refused(db, write):
+    bad = INCIDENTS.replace("2026-11-05T07:30:00Z", "2026-11-05T06:30:00Z").replace(",d1\n", ",\n")
+    with Store(db) as store, pytest.raises(DataError, match=r"line 3.*resolved"):
+        store.import_incidents([write("incidents.csv", bad)])

@@ -1,0 +1,1220 @@
+"""Resilience figures: availability and error-budget burn per SLO, MTTR, MTTD, MTBF and change
+failure rate, from hourly ``error_rate`` telemetry and incident and deploy logs.
+
+:func:`read_incidents` and :func:`read_deploys` read and validate the logs, :func:`kpis`
+computes the figures per group over a window, :func:`kpis_json` makes them JSON-safe, and
+:func:`trend` compares the last weeks with the weeks before. ``docs/resilience.md`` explains
+every figure with a worked example.
+
+Logs
+----
+An incident log has the columns :data:`INCIDENT_COLUMNS`; ``cause`` and ``deploy_id`` may be
+left out or empty, and ``resolved_at`` may be empty for an incident still open. A deploy log has
+the columns :data:`DEPLOY_COLUMNS`; ``change`` may be left out or empty. The format is picked by
+the extension:
+
+* CSV (``.csv``): a header line, then one row per incident or deploy. Header names are matched
+  case-insensitively, ignoring surrounding spaces; unknown columns are refused, so a misspelt
+  optional column is not silently dropped.
+* YAML (``.yaml``/``.yml``): a list of mappings with the same field names, or a mapping whose
+  only key is ``incidents`` (``deploys``) holding that list.
+
+Timestamps are ISO 8601 date-times. A value with a UTC offset or ``Z`` is exact; a naive value
+is refused unless ``tz`` is given, in which case it is wall-clock time there (a time the clocks
+skip or repeat is refused); a date without a time is refused. Every timestamp ends up in UTC.
+
+Within one file an id used twice must name identical content; identical copies collapse into
+one. Every problem raises :class:`~capacity.errors.DataError` naming the file, the line (the
+CSV header is line 1; a YAML item is named by the line it starts on), what was wrong and a fix.
+
+Figures
+-------
+Over the hours whose start lies in ``[since, until)``, per series (region, service) and hour,
+``e`` is the hourly ``error_rate`` and ``t`` the service's availability SLO
+(``services.<name>.slo.availability``). For a group of series (a region, a service, or
+everything):
+
+* ``availability = 1 - mean(e)`` over the series-hours with data; ``unknown_hours`` counts the
+  series-hours without (a gap is unknown, never up);
+* ``slo_target = mean(t)`` over the same series-hours (the mean of the group's targets when
+  none has data), so the allowed error is ``1 - slo_target`` (the error budget of the window,
+  as a rate). A group whose services have different targets thus pools its budget;
+* ``error_budget_remaining = 1 - (1 - availability) / (1 - slo_target)``: 1 untouched, 0 spent,
+  negative overspent;
+* ``burn_1h``, ``burn_6h``, ``burn_3d``: ``mean(e) / (1 - slo_target)`` over the last 1, 6 and
+  72 hours before ``until`` (whatever ``since`` is); NaN when those hours have no data;
+* ``alert``: :func:`alert_state` of the three burn rates;
+* incidents are attributed to the window by ``started_at``: ``mttr_minutes`` and
+  ``mttr_median_minutes`` of ``resolved_at - started_at`` (resolved incidents only),
+  ``mttd_minutes`` the mean of ``detected_at - started_at``, ``mtbf_hours`` the mean time
+  between successive starts (``(last - first) / (n - 1)``), all NaN, never zero, when there is
+  nothing to measure;
+* ``change_failure_rate``: deploys in the window (by ``deployed_at``) named by the ``deploy_id``
+  of at least one incident of the log (whenever it started: a failed change is failed even when
+  its incident began after ``until``), divided by the deploys in the window; NaN without
+  deploys.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, TS, VALUE
+from capacity.config import FleetConfig
+from capacity.errors import DataError, ParameterError
+
+__all__ = [
+    "ALERT_STATES",
+    "DEPLOY_COLUMNS",
+    "INCIDENT_COLUMNS",
+    "JSON_KEYS",
+    "KPI_COLUMNS",
+    "SEVERITIES",
+    "TREND_COLUMNS",
+    "alert_state",
+    "kpis",
+    "kpis_json",
+    "read_deploys",
+    "read_incidents",
+    "trend",
+]
+
+# --------------------------------------------------------------------------- names
+
+INCIDENT_ID = "incident_id"
+SEVERITY = "severity"
+STARTED_AT = "started_at"
+DETECTED_AT = "detected_at"
+RESOLVED_AT = "resolved_at"
+CAUSE = "cause"
+DEPLOY_ID = "deploy_id"
+DEPLOYED_AT = "deployed_at"
+CHANGE = "change"
+
+#: Columns of an incident log and of the frame :func:`read_incidents` returns.
+INCIDENT_COLUMNS = (
+    INCIDENT_ID,
+    REGION,
+    SERVICE,
+    SEVERITY,
+    STARTED_AT,
+    DETECTED_AT,
+    RESOLVED_AT,
+    CAUSE,
+    DEPLOY_ID,
+)
+#: Columns of a deploy log and of the frame :func:`read_deploys` returns.
+DEPLOY_COLUMNS = (DEPLOY_ID, REGION, SERVICE, DEPLOYED_AT, CHANGE)
+#: Incident severities, most severe first.
+SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
+#: Alert states of :func:`alert_state`, most urgent first.
+ALERT_STATES = ("page", "ticket", "ok", "unknown")
+
+#: The burn-rate windows: column name and hours before ``until``.
+BURN_WINDOWS = (("burn_1h", 1), ("burn_6h", 6), ("burn_3d", 72))
+#: SRE workbook thresholds (for a 30-day SLO period): 2 % of the budget in 1 h, 5 % in 6 h,
+#: 10 % in 3 days.
+PAGE_FAST_BURN = 14.4
+PAGE_SLOW_BURN = 6.0
+TICKET_BURN = 1.0
+
+#: Columns of the frame :func:`kpis` returns, in order.
+KPI_COLUMNS = (
+    REGION,
+    SERVICE,
+    "availability",
+    "slo_target",
+    "error_budget_remaining",
+    "known_hours",
+    "unknown_hours",
+    "burn_1h",
+    "burn_6h",
+    "burn_3d",
+    "alert",
+    "mttr_minutes",
+    "mttr_median_minutes",
+    "mttd_minutes",
+    "mtbf_hours",
+    "incidents",
+    *(f"incidents_{s}" for s in SEVERITIES),
+    "deploys",
+    "change_failure_rate",
+)
+#: Keys of each object :func:`kpis_json` returns, in order.
+JSON_KEYS = (
+    REGION,
+    SERVICE,
+    "availability",
+    "error_budget_remaining",
+    "mttr_minutes",
+    "mttd_minutes",
+    "mtbf_hours",
+    "incidents",
+    "deploys",
+    "change_failure_rate",
+)
+#: Columns of the frame :func:`trend` returns.
+TREND_COLUMNS = (REGION, SERVICE, "figure", "previous", "current", "change", "direction")
+#: Figures :func:`trend` compares, and whether a higher value is better (None: neither).
+TREND_FIGURES: tuple[tuple[str, bool | None], ...] = (
+    ("availability", True),
+    ("error_budget_remaining", True),
+    ("mttr_minutes", False),
+    ("mttd_minutes", False),
+    ("mtbf_hours", True),
+    ("incidents", False),
+    ("deploys", None),
+    ("change_failure_rate", False),
+)
+
+_INT_COLUMNS = (
+    "known_hours",
+    "unknown_hours",
+    "incidents",
+    *(f"incidents_{s}" for s in SEVERITIES),
+    "deploys",
+)
+_BY_KEYS = (REGION, SERVICE)
+_TS_DTYPE = "datetime64[us, UTC]"
+_DATE_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
+_ISO_HINT = "write ISO 8601 with a UTC offset, e.g. 2026-12-18T08:00:00+00:00 or 2026-12-18T08:00Z"
+_EXTENSIONS = (".csv", ".yaml", ".yml")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What one kind of log looks like."""
+
+    noun: str  # "incident" or "deploy"
+    yaml_key: str
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+_INCIDENTS = _Spec(
+    "incident",
+    "incidents",
+    INCIDENT_COLUMNS,
+    (INCIDENT_ID, REGION, SERVICE, SEVERITY, STARTED_AT, DETECTED_AT, RESOLVED_AT),
+)
+_DEPLOYS = _Spec("deploy", "deploys", DEPLOY_COLUMNS, (DEPLOY_ID, REGION, SERVICE, DEPLOYED_AT))
+
+
+@dataclass(frozen=True)
+class _Raw:
+    where: str
+    values: Mapping[str, Any]
+
+
+def read_incidents(
+    path: str | Path,
+    *,
+    regions: Collection[str] | None = None,
+    services: Collection[str] | None = None,
+    deploy_ids: Iterable[str] | None = None,
+    tz: str | None = None,
+) -> pd.DataFrame:
+    """Read and validate an incident log (CSV or YAML).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.yaml`` or ``.yml`` file with the columns :data:`INCIDENT_COLUMNS`
+        (``cause`` and ``deploy_id`` optional).
+    regions, services : collection of str, optional
+        The known names (e.g. ``fleet.regions``); an incident naming another is refused.
+    deploy_ids : iterable of str, optional
+        The known deploy ids; an incident whose ``deploy_id`` names another is refused.
+    tz : str, optional
+        IANA time zone of naive date-times; without it they are refused.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`INCIDENT_COLUMNS`: ids, names and ``severity`` (one of
+        :data:`SEVERITIES`) as str; ``started_at``, ``detected_at``, ``resolved_at`` as
+        ``datetime64[us, UTC]`` (``resolved_at`` NaT for an open incident); ``cause`` and
+        ``deploy_id`` str or None. Sorted by ``started_at`` then ``incident_id``.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read or a row is invalid: a missing column, an unparseable or
+        naive time, an unknown severity, region, service or deploy, a detection or resolution
+        before the start, or an id used twice with different content.
+    ParameterError
+        When ``tz`` is not a known time zone.
+    """
+    zone = _zone(tz)
+    known_deploys = None if deploy_ids is None else {str(d) for d in deploy_ids}
+    source, records = _records(Path(path), _INCIDENTS)
+    rows = [
+        _incident(
+            raw,
+            source=source,
+            zone=zone,
+            regions=regions,
+            services=services,
+            deploy_ids=known_deploys,
+        )
+        for raw in records
+    ]
+    rows = _collapse(rows, source=source, spec=_INCIDENTS)
+    frame = pd.DataFrame(
+        {
+            INCIDENT_ID: pd.Series([r[INCIDENT_ID] for r in rows], dtype=str),
+            REGION: pd.Series([r[REGION] for r in rows], dtype=str),
+            SERVICE: pd.Series([r[SERVICE] for r in rows], dtype=str),
+            SEVERITY: pd.Series([r[SEVERITY] for r in rows], dtype=str),
+            STARTED_AT: _ts_series([r[STARTED_AT] for r in rows]),
+            DETECTED_AT: _ts_series([r[DETECTED_AT] for r in rows]),
+            RESOLVED_AT: _ts_series([r[RESOLVED_AT] for r in rows]),
+            CAUSE: pd.Series([r[CAUSE] for r in rows], dtype=object),
+            DEPLOY_ID: pd.Series([r[DEPLOY_ID] for r in rows], dtype=object),
+        }
+    )
+    return frame.sort_values([STARTED_AT, INCIDENT_ID], kind="stable").reset_index(drop=True)
+
+
+def read_deploys(
+    path: str | Path,
+    *,
+    regions: Collection[str] | None = None,
+    services: Collection[str] | None = None,
+    tz: str | None = None,
+) -> pd.DataFrame:
+    """Read and validate a deploy log (CSV or YAML).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv``, ``.yaml`` or ``.yml`` file with the columns :data:`DEPLOY_COLUMNS`
+        (``change`` optional).
+    regions, services : collection of str, optional
+        The known names; a deploy naming another is refused.
+    tz : str, optional
+        IANA time zone of naive date-times; without it they are refused.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DEPLOY_COLUMNS`: ``deploy_id``, ``region``, ``service`` as str,
+        ``deployed_at`` as ``datetime64[us, UTC]``, ``change`` str or None. Sorted by
+        ``deployed_at`` then ``deploy_id``.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read or a row is invalid: a missing column, an unparseable or
+        naive time, an unknown region or service, or an id used twice with different content.
+    ParameterError
+        When ``tz`` is not a known time zone.
+    """
+    zone = _zone(tz)
+    source, records = _records(Path(path), _DEPLOYS)
+    rows = [
+        _deploy(raw, source=source, zone=zone, regions=regions, services=services)
+        for raw in records
+    ]
+    rows = _collapse(rows, source=source, spec=_DEPLOYS)
+    frame = pd.DataFrame(
+        {
+            DEPLOY_ID: pd.Series([r[DEPLOY_ID] for r in rows], dtype=str),
+            REGION: pd.Series([r[REGION] for r in rows], dtype=str),
+            SERVICE: pd.Series([r[SERVICE] for r in rows], dtype=str),
+            DEPLOYED_AT: _ts_series([r[DEPLOYED_AT] for r in rows]),
+            CHANGE: pd.Series([r[CHANGE] for r in rows], dtype=object),
+        }
+    )
+    return frame.sort_values([DEPLOYED_AT, DEPLOY_ID], kind="stable").reset_index(drop=True)
+
+
+def _ts_series(values: list[pd.Timestamp | None]) -> pd.Series:
+    return pd.Series([pd.NaT if v is None else v for v in values], dtype=_TS_DTYPE)
+
+
+def _records(path: Path, spec: _Spec) -> tuple[str, list[_Raw]]:
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in _EXTENSIONS:
+        raise DataError(
+            f"unsupported file type {suffix or '(none)'!r}",
+            source=source,
+            fix=f"give the {spec.noun} log as a .csv, .yaml or .yml file",
+        )
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError("file not found", source=source, fix="check the path") from None
+    except OSError as exc:
+        raise DataError(f"cannot read the file: {exc.strerror}", source=source) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"not UTF-8 text (byte {exc.start})", source=source, fix="save the file as UTF-8"
+        ) from None
+    if suffix == ".csv":
+        return source, _csv_records(text, source=source, spec=spec)
+    return source, _yaml_records(text, source=source, spec=spec)
+
+
+def _normalise_key(key: str) -> str:
+    return re.sub(r"\s+", "_", key.strip().lower())
+
+
+def _match_fields(
+    found: Sequence[str], *, source: str, where: str, spec: _Spec, what: str
+) -> list[str]:
+    """Map found column (or key) names to field names; refuse missing, unknown and repeated."""
+    fields = [_normalise_key(name) for name in found]
+    listing = ", ".join(repr(f) for f in found) or "none"
+    for field, name in zip(fields, found, strict=True):
+        if field not in spec.fields:
+            close = difflib.get_close_matches(field, spec.fields, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DataError(
+                f"unknown {what} {name!r}" if name.strip() else f"a {what} has an empty name",
+                source=source,
+                where=where,
+                fix=f"{hint}the {what}s of a {spec.noun} log are {', '.join(spec.fields)}",
+            )
+    repeated = sorted({f for f in fields if fields.count(f) > 1})
+    if repeated:
+        raise DataError(
+            f"{what} {repeated[0]!r} appears more than once; {what}s found: {listing}",
+            source=source,
+            where=where,
+            fix=f"keep one {repeated[0]!r} {what}",
+        )
+    for required in spec.required:
+        if required not in fields:
+            raise DataError(
+                f"required {what} {required!r} is missing; {what}s found: {listing}",
+                source=source,
+                where=where,
+                fix=f"add a {required!r} {what}; a {spec.noun} log needs "
+                f"{', '.join(spec.required)}",
+            )
+    return fields
+
+
+def _csv_records(text: str, *, source: str, spec: _Spec) -> list[_Raw]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(
+            "the file is empty",
+            source=source,
+            fix=f"start with the header line {','.join(spec.fields)}",
+        ) from None
+    except csv.Error as exc:
+        raise DataError(f"not valid CSV: {exc}", source=source, where="line 1") from None
+    fields = _match_fields(header, source=source, where="line 1", spec=spec, what="column")
+    records = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise DataError(
+                f"not valid CSV: {exc}",
+                source=source,
+                where=f"line {line}",
+                fix="check the quoting",
+            ) from None
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(fields):
+            raise DataError(
+                f"has {len(row)} fields but the header has {len(fields)}",
+                source=source,
+                where=f"line {line}",
+                fix="quote values that contain commas, and give every row the header's columns",
+            )
+        records.append(_Raw(f"line {line}", dict(zip(fields, row, strict=True))))
+    return records
+
+
+def _yaml_records(text: str, *, source: str, spec: _Spec) -> list[_Raw]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise DataError(
+            f"not valid YAML: {problem}", source=source, where=where, fix="correct the YAML syntax"
+        ) from None
+    if data is None:
+        raise DataError(
+            "the file is empty",
+            source=source,
+            fix=f"write a list of {spec.yaml_key}, or '{spec.yaml_key}: []' for none",
+        )
+    items_node = root
+    if isinstance(data, dict):
+        keys = [str(k) for k in data]
+        if keys != [spec.yaml_key]:
+            other = [k for k in keys if k != spec.yaml_key]
+            problem = (
+                f"unknown top-level key {other[0]!r}"
+                if other
+                else f"the top-level key {spec.yaml_key!r} is missing"
+            )
+            raise DataError(
+                problem,
+                source=source,
+                fix=f"put the {spec.yaml_key} in a list under the single key {spec.yaml_key!r}",
+            )
+        items_node = root.value[0][1]
+        data = data[spec.yaml_key] if data[spec.yaml_key] is not None else []
+    if not isinstance(data, list):
+        raise DataError(
+            f"expected a list of {spec.yaml_key}; got {type(data).__name__}",
+            source=source,
+            fix=f"write a list of {spec.yaml_key}, or a mapping with the key {spec.yaml_key!r}",
+        )
+    nodes = getattr(items_node, "value", None)
+    records = []
+    for number, item in enumerate(data):
+        line = None
+        if isinstance(nodes, list) and number < len(nodes):
+            line = nodes[number].start_mark.line + 1
+        where = f"line {line}" if line is not None else f"{spec.noun} {number + 1}"
+        if not isinstance(item, dict):
+            raise DataError(
+                f"expected a mapping of fields; got {type(item).__name__} {item!r}",
+                source=source,
+                where=where,
+                fix=f"write each {spec.noun} as 'key: value' lines",
+            )
+        keys = [str(k) for k in item]
+        fields = _match_fields(keys, source=source, where=where, spec=spec, what="key")
+        records.append(_Raw(where, dict(zip(fields, item.values(), strict=True))))
+    return records
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _zone(tz: str | None) -> ZoneInfo | None:
+    if tz is None:
+        return None
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ParameterError(
+            f"The 'tz' parameter must be an IANA time zone such as 'Europe/Berlin' or 'UTC'. "
+            f"Got {tz!r}."
+        ) from None
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, float):
+        return math.isnan(value)
+    return False
+
+
+def _text(value: Any, *, field: str, source: str, where: str) -> str | None:
+    """A text value: None when missing; numbers are accepted as their text."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise DataError(
+            f"{field} {value!r} is not text",
+            source=source,
+            where=where,
+            fix=f"write {field} as plain text",
+        )
+    return str(value).strip()
+
+
+def _required_text(value: Any, *, field: str, source: str, where: str) -> str:
+    text = _text(value, field=field, source=source, where=where)
+    if text is None:
+        raise DataError(
+            f"{field} is empty", source=source, where=where, fix=f"give every row a {field}"
+        )
+    return text
+
+
+def _name(value: Any, *, field: str, known: Collection[str] | None, source: str, where: str) -> str:
+    name = _required_text(value, field=field, source=source, where=where)
+    if known is not None and name not in known:
+        listing = sorted(known)
+        close = difflib.get_close_matches(name, listing, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise DataError(
+            f"unknown {field} {name!r}",
+            source=source,
+            where=where,
+            fix=f"{hint}known {field}s are {', '.join(listing)} (from the fleet config)",
+        )
+    return name
+
+
+def _localise(
+    naive: dt.datetime, zone: ZoneInfo, *, field: str, shown: str, source: str, where: str
+) -> dt.datetime:
+    early = naive.replace(tzinfo=zone, fold=0)
+    late = naive.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() == late.utcoffset():
+        return early
+    back = early.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    if back != naive:
+        problem = f"{field} {shown!r} does not exist in {zone.key} (the clocks skip it)"
+    else:
+        problem = f"{field} {shown!r} occurs twice in {zone.key} (the clocks go back)"
+    raise DataError(
+        problem, source=source, where=where, fix="give the time with a UTC offset instead"
+    )
+
+
+def _timestamp(
+    value: Any, *, field: str, zone: ZoneInfo | None, source: str, where: str
+) -> pd.Timestamp | None:
+    """One timestamp by the module's rule; None when missing."""
+    if _is_missing(value):
+        return None
+    shown = value.strip() if isinstance(value, str) else str(value)
+    parsed: Any = None
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DATE_RE.match(text):
+            try:
+                parsed = dt.datetime.fromisoformat(text.replace("z", "Z"))
+            except ValueError:
+                parsed = None
+    elif isinstance(value, pd.Timestamp):
+        parsed = value.to_pydatetime()
+    elif isinstance(value, dt.datetime):
+        parsed = value
+    if not isinstance(parsed, dt.datetime):
+        dated = isinstance(value, dt.date) or (
+            isinstance(value, str) and _DATE_RE.match(value.strip())
+        )
+        problem = (
+            f"{field} {shown!r} is a date without a time"
+            if dated
+            else f"{field} {shown!r} is not an ISO 8601 date-time"
+        )
+        raise DataError(problem, source=source, where=where, fix=_ISO_HINT)
+    if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
+        if zone is None:
+            raise DataError(
+                f"{field} {shown!r} has no time zone",
+                source=source,
+                where=where,
+                fix="give it a UTC offset (2026-12-18T08:00+01:00 or ...Z), or pass the time "
+                "zone it is in as tz, e.g. tz='Europe/Berlin'",
+            )
+        parsed = _localise(parsed, zone, field=field, shown=shown, source=source, where=where)
+    try:
+        return pd.Timestamp(parsed).tz_convert("UTC").as_unit("us")
+    except (ValueError, OverflowError) as exc:
+        raise DataError(
+            f"{field} {shown!r} is out of range: {exc}", source=source, where=where, fix=_ISO_HINT
+        ) from None
+
+
+def _required_timestamp(
+    value: Any, *, field: str, zone: ZoneInfo | None, source: str, where: str
+) -> pd.Timestamp:
+    stamp = _timestamp(value, field=field, zone=zone, source=source, where=where)
+    if stamp is None:
+        raise DataError(f"{field} is empty", source=source, where=where, fix=_ISO_HINT)
+    return stamp
+
+
+def _show_ts(ts: pd.Timestamp) -> str:
+    return f"{ts:%Y-%m-%d %H:%M}Z"
+
+
+def _incident(
+    raw: _Raw,
+    *,
+    source: str,
+    zone: ZoneInfo | None,
+    regions: Collection[str] | None,
+    services: Collection[str] | None,
+    deploy_ids: set[str] | None,
+) -> dict[str, Any]:
+    values, where = raw.values, raw.where
+    kw: dict[str, Any] = {"source": source, "where": where}
+    incident_id = _required_text(values.get(INCIDENT_ID), field=INCIDENT_ID, **kw)
+    region = _name(values.get(REGION), field=REGION, known=regions, **kw)
+    service = _name(values.get(SERVICE), field=SERVICE, known=services, **kw)
+    severity_raw = values.get(SEVERITY)
+    severity = (_text(severity_raw, field=SEVERITY, **kw) or "").lower().replace(" ", "")
+    if severity not in SEVERITIES:
+        raise DataError(
+            f"severity {severity_raw!r} is not one of {', '.join(SEVERITIES)}",
+            fix="write sev1 (most severe) to sev4",
+            **kw,
+        )
+    started = _required_timestamp(values.get(STARTED_AT), field=STARTED_AT, zone=zone, **kw)
+    detected = _required_timestamp(values.get(DETECTED_AT), field=DETECTED_AT, zone=zone, **kw)
+    resolved = _timestamp(values.get(RESOLVED_AT), field=RESOLVED_AT, zone=zone, **kw)
+    if detected < started:
+        raise DataError(
+            f"detected_at {_show_ts(detected)} is before started_at {_show_ts(started)}",
+            fix="an incident is detected at or after it starts: check both times and offsets",
+            **kw,
+        )
+    if resolved is not None and resolved < started:
+        raise DataError(
+            f"resolved_at {_show_ts(resolved)} is before started_at {_show_ts(started)}",
+            fix="an incident is resolved at or after it starts: check both times and offsets; "
+            "leave resolved_at empty for an incident still open",
+            **kw,
+        )
+    deploy_id = _text(values.get(DEPLOY_ID), field=DEPLOY_ID, **kw)
+    if deploy_id is not None and deploy_ids is not None and deploy_id not in deploy_ids:
+        close = difflib.get_close_matches(deploy_id, sorted(deploy_ids), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise DataError(
+            f"deploy_id {deploy_id!r} names no known deploy",
+            fix=f"{hint}add the deploy to the deploy log and import that first, or leave "
+            "deploy_id empty",
+            **kw,
+        )
+    return {
+        INCIDENT_ID: incident_id,
+        REGION: region,
+        SERVICE: service,
+        SEVERITY: severity,
+        STARTED_AT: started,
+        DETECTED_AT: detected,
+        RESOLVED_AT: resolved,
+        CAUSE: _text(values.get(CAUSE), field=CAUSE, **kw),
+        DEPLOY_ID: deploy_id,
+        "_where": where,
+    }
+
+
+def _deploy(
+    raw: _Raw,
+    *,
+    source: str,
+    zone: ZoneInfo | None,
+    regions: Collection[str] | None,
+    services: Collection[str] | None,
+) -> dict[str, Any]:
+    values, where = raw.values, raw.where
+    kw: dict[str, Any] = {"source": source, "where": where}
+    return {
+        DEPLOY_ID: _required_text(values.get(DEPLOY_ID), field=DEPLOY_ID, **kw),
+        REGION: _name(values.get(REGION), field=REGION, known=regions, **kw),
+        SERVICE: _name(values.get(SERVICE), field=SERVICE, known=services, **kw),
+        DEPLOYED_AT: _required_timestamp(
+            values.get(DEPLOYED_AT), field=DEPLOYED_AT, zone=zone, **kw
+        ),
+        CHANGE: _text(values.get(CHANGE), field=CHANGE, **kw),
+        "_where": where,
+    }
+
+
+def _collapse(rows: list[dict[str, Any]], *, source: str, spec: _Spec) -> list[dict[str, Any]]:
+    """Keep the first of identical rows with one id; refuse rows with one id and other content."""
+    id_field = spec.fields[0]
+    kept: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        first = kept.get(row[id_field])
+        if first is None:
+            kept[row[id_field]] = row
+            continue
+        for field in spec.fields[1:]:
+            a, b = first[field], row[field]
+            if a != b:
+                shown = [_show_ts(v) if isinstance(v, pd.Timestamp) else v for v in (a, b)]
+                raise DataError(
+                    f"{id_field} {row[id_field]!r} is also used on {first['_where']} with a "
+                    f"different {field} ({shown[0]!r} vs {shown[1]!r})",
+                    source=source,
+                    where=row["_where"],
+                    fix=f"give each {spec.noun} its own {id_field}, or make the duplicates "
+                    "identical",
+                )
+    return list(kept.values())
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def alert_state(burn_1h: float, burn_6h: float, burn_3d: float) -> str:
+    """The alert state for three burn rates: ``page``, ``ticket``, ``ok`` or ``unknown``.
+
+    The SRE workbook's multiwindow, multi-burn-rate alerts, with every short window rounded up
+    to the one hour that hourly data resolves:
+
+    * ``page`` when ``burn_1h > 14.4`` (the 1 h / 5 min pair: 2 % of a 30-day budget in an
+      hour), or when ``burn_6h > 6`` and ``burn_1h > 6`` (the 6 h / 30 min pair: 5 % in 6 h);
+    * else ``ticket`` when ``burn_3d > 1`` and ``burn_6h > 1`` (the 3 d / 6 h pair: 10 % in
+      3 days);
+    * else ``ok``; ``unknown`` when no window has data (all three NaN). A window without data
+      never fires.
+
+    Parameters
+    ----------
+    burn_1h, burn_6h, burn_3d : float
+        Burn rates over the last 1, 6 and 72 hours (NaN when unknown).
+
+    Returns
+    -------
+    str
+        One of :data:`ALERT_STATES`.
+    """
+    b1, b6, b3 = (float(b) if b is not None else math.nan for b in (burn_1h, burn_6h, burn_3d))
+    if all(math.isnan(b) for b in (b1, b6, b3)):
+        return "unknown"
+    if b1 > PAGE_FAST_BURN or (b6 > PAGE_SLOW_BURN and b1 > PAGE_SLOW_BURN):
+        return "page"
+    if b3 > TICKET_BURN and b6 > TICKET_BURN:
+        return "ticket"
+    return "ok"
+
+
+def kpis(
+    incidents: pd.DataFrame | None,
+    deploys: pd.DataFrame | None,
+    error_rate: pd.DataFrame,
+    fleet: FleetConfig,
+    *,
+    since: Any,
+    until: Any,
+    by: str | Sequence[str] = (REGION, SERVICE),
+) -> pd.DataFrame:
+    """Resilience figures per group and overall over the hours in ``[since, until)``.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame or None
+        Incidents with the columns :data:`INCIDENT_COLUMNS` (as :func:`read_incidents` returns
+        them); None for none. Not modified.
+    deploys : pandas.DataFrame or None
+        Deploys with the columns :data:`DEPLOY_COLUMNS`; None for none. Not modified.
+    error_rate : pandas.DataFrame
+        Hourly error rates, columns ``ts, region, service, value`` (a ``metric`` column, as
+        :meth:`capacity.store.Store.series` returns, keeps only ``error_rate`` rows). NaN
+        values and absent hours are hours without data. Values within one hour are averaged.
+        Naive ``ts`` are taken as UTC. Give it the hours from ``min(since, until - 72h)`` on,
+        for the burn rates.
+    fleet : FleetConfig
+        The fleet: its regions and services are the series, ``services.<s>.slo.availability``
+        their targets.
+    since, until : timestamp-like
+        The window; naive values are taken as UTC. Hours whose start lies in the window count.
+    by : str or sequence of str
+        Group keys, a subset of ``("region", "service")`` (or a comma-separated string). A key
+        left out reads ``"all"`` in the output. ``()`` gives the overall row only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`KPI_COLUMNS`, one row per group (every fleet region and/or service,
+        sorted) and a last row for everything (``region`` and ``service`` both ``"all"``).
+        Figures that cannot be measured are NaN, never zero. See the module docstring.
+
+    Raises
+    ------
+    ParameterError
+        When ``since``/``until``/``by`` are not usable or a frame lacks columns.
+    DataError
+        When a frame names a region or service that is not in the fleet, or an error rate is
+        outside [0, 1].
+    """
+    lo, hi = _window(since, until)
+    keys = _by(by)
+    regions, services = sorted(fleet.regions), sorted(fleet.services)
+    targets = {s: float(fleet.services[s].slo.availability) for s in services}
+    incident_frame = _incident_frame(incidents, fleet)
+    deploy_frame = _deploy_frame(deploys, fleet)
+    start = min(lo, hi - pd.Timedelta(hours=max(h for _, h in BURN_WINDOWS)))
+    rates = _hourly_rates(error_rate, fleet, start=start, end=hi)
+
+    points = _points(rates, regions, services, targets, lo, hi)
+    burn_points = {
+        name: _points(rates, regions, services, targets, hi - pd.Timedelta(hours=h), hi)
+        for name, h in BURN_WINDOWS
+    }
+    series = pd.DataFrame(
+        [(r, s, targets[s]) for r in regions for s in services], columns=[REGION, SERVICE, "t"]
+    )
+    in_window = incident_frame[
+        (incident_frame[STARTED_AT] >= lo) & (incident_frame[STARTED_AT] < hi)
+    ]
+    failed = set(incident_frame[DEPLOY_ID].dropna().astype(str))
+    deploys_in = deploy_frame[(deploy_frame[DEPLOYED_AT] >= lo) & (deploy_frame[DEPLOYED_AT] < hi)]
+    deploys_in = deploys_in.assign(_failed=deploys_in[DEPLOY_ID].astype(str).isin(failed))
+
+    parts = []
+    for group_keys in (keys, ()) if keys else ((),):
+        parts.append(
+            _figures(
+                group_keys,
+                series=series,
+                points=points,
+                burn_points=burn_points,
+                incidents=in_window,
+                deploys=deploys_in,
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    for column in _INT_COLUMNS:
+        frame[column] = frame[column].astype("int64")
+    return frame.loc[:, list(KPI_COLUMNS)]
+
+
+def _window(since: Any, until: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    lo, hi = _utc(since, "since"), _utc(until, "until")
+    if hi <= lo:
+        raise ParameterError(
+            f"The 'until' parameter must be after 'since'. Got since={lo}, until={hi}."
+        )
+    return lo, hi
+
+
+def _utc(value: Any, name: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = None
+    if stamp is None or stamp is pd.NaT:
+        raise ParameterError(f"The {name!r} parameter must be a timestamp. Got {value!r}.")
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.as_unit("ns")
+
+
+def _by(by: str | Sequence[str]) -> tuple[str, ...]:
+    items = [p.strip() for p in by.split(",") if p.strip()] if isinstance(by, str) else list(by)
+    if not all(isinstance(k, str) and k in _BY_KEYS for k in items) or len(set(items)) != len(
+        items
+    ):
+        raise ParameterError(
+            f"The 'by' parameter must be a subset of ('region', 'service'). Got {by!r}."
+        )
+    return tuple(k for k in _BY_KEYS if k in items)
+
+
+def _require_columns(frame: Any, columns: Sequence[str], name: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(
+            f"The {name!r} parameter must be a pandas DataFrame. Got {type(frame).__name__}."
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ParameterError(
+            f"The {name!r} parameter must have the columns {', '.join(columns)}. "
+            f"Got {', '.join(map(str, frame.columns)) or 'no columns'} (missing "
+            f"{', '.join(missing)})."
+        )
+    return frame
+
+
+def _check_names(frame: pd.DataFrame, fleet: FleetConfig, name: str) -> None:
+    for column, known in ((REGION, fleet.regions), (SERVICE, fleet.services)):
+        unknown = sorted(set(frame[column].astype(str)) - set(known))
+        if unknown:
+            raise DataError(
+                f"{column} {unknown[0]!r} is not in the fleet config",
+                source=name,
+                fix=f"add it to the fleet config, or leave its rows out; known {column}s are "
+                f"{', '.join(sorted(known))}",
+            )
+
+
+def _incident_frame(incidents: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFrame:
+    if incidents is None:
+        incidents = pd.DataFrame({c: pd.Series([], dtype=object) for c in INCIDENT_COLUMNS})
+    frame = _require_columns(incidents, INCIDENT_COLUMNS, "incidents").copy()
+    for column in (STARTED_AT, DETECTED_AT, RESOLVED_AT):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    _check_names(frame, fleet, "incidents")
+    return frame
+
+
+def _deploy_frame(deploys: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFrame:
+    if deploys is None:
+        deploys = pd.DataFrame({c: pd.Series([], dtype=object) for c in DEPLOY_COLUMNS})
+    frame = _require_columns(deploys, DEPLOY_COLUMNS, "deploys").copy()
+    frame[DEPLOYED_AT] = pd.to_datetime(frame[DEPLOYED_AT], utc=True)
+    _check_names(frame, fleet, "deploys")
+    return frame
+
+
+def _hourly_rates(
+    error_rate: pd.DataFrame, fleet: FleetConfig, *, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.Series:
+    """Mean error rate per (region, service, hour) with data in ``[start, end)``."""
+    frame = _require_columns(error_rate, (TS, REGION, SERVICE, VALUE), "error_rate")
+    if METRIC in frame.columns:
+        frame = frame[frame[METRIC] == ERROR_RATE]
+    ts = pd.to_datetime(frame[TS], utc=True).dt.as_unit("ns").dt.floor("h")
+    values = pd.to_numeric(frame[VALUE], errors="coerce").astype("float64")
+    keep = (ts >= start.floor("h")) & (ts < end) & values.notna()
+    frame = pd.DataFrame(
+        {
+            REGION: frame[REGION][keep].astype(str),
+            SERVICE: frame[SERVICE][keep].astype(str),
+            TS: ts[keep],
+            VALUE: values[keep],
+        }
+    )
+    _check_names(frame, fleet, "error_rate")
+    bad = frame[(frame[VALUE] < 0) | (frame[VALUE] > 1)]
+    if len(bad):
+        row = bad.iloc[0]
+        raise DataError(
+            f"error rate {float(row[VALUE]):g} of {row[REGION]}/{row[SERVICE]} at "
+            f"{_show_ts(row[TS])} is outside [0, 1]",
+            source="error_rate",
+            fix="give error rates as fractions of requests, e.g. 0.0004 for 0.04 %",
+        )
+    return frame.groupby([REGION, SERVICE, TS])[VALUE].mean()
+
+
+def _points(
+    rates: pd.Series,
+    regions: list[str],
+    services: list[str],
+    targets: Mapping[str, float],
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+) -> pd.DataFrame:
+    """One row per series and hour whose start is in ``[lo, hi)``: error rate (NaN: no data)."""
+    hours = pd.date_range(lo.ceil("h"), hi, freq="h", inclusive="left").as_unit("ns")
+    index = pd.MultiIndex.from_product([regions, services, hours], names=[REGION, SERVICE, TS])
+    e = rates.reindex(index) if len(rates) else pd.Series(np.nan, index=index)
+    frame = pd.DataFrame({"e": e.to_numpy(dtype="float64")}, index=index).reset_index()
+    frame["t"] = frame[SERVICE].map(targets).astype("float64")
+    return frame
+
+
+def _label(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Add ``_gr``/``_gs``: the group's region and service (``"all"`` when not a key)."""
+    return frame.assign(
+        _gr=frame[REGION].astype(str) if REGION in keys else ALL_REGIONS,
+        _gs=frame[SERVICE].astype(str) if SERVICE in keys else ALL_REGIONS,
+    )
+
+
+_GROUP = ["_gr", "_gs"]
+
+
+def _error_sums(points: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Per group: known and unknown series-hours, sum of error rates, sum of allowed rates."""
+    labelled = _label(points, keys)
+    known = labelled["e"].notna()
+    labelled = labelled.assign(
+        known=known,
+        unknown=~known,
+        e0=labelled["e"].fillna(0.0),
+        allowed=(1.0 - labelled["t"]).where(known, 0.0),
+    )
+    return labelled.groupby(_GROUP).agg(
+        known=("known", "sum"),
+        unknown=("unknown", "sum"),
+        sum_e=("e0", "sum"),
+        allowed=("allowed", "sum"),
+    )
+
+
+def _figures(
+    keys: tuple[str, ...],
+    *,
+    series: pd.DataFrame,
+    points: pd.DataFrame,
+    burn_points: Mapping[str, pd.DataFrame],
+    incidents: pd.DataFrame,
+    deploys: pd.DataFrame,
+) -> pd.DataFrame:
+    groups = _label(series, keys).groupby(_GROUP)["t"].mean().rename("t_series")
+    index = groups.index
+    out = pd.DataFrame(index=index)
+
+    sums = _error_sums(points, keys).reindex(index)
+    known = sums["known"].fillna(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_e = (sums["sum_e"] / known).where(known > 0)
+        allowed = (sums["allowed"] / known).where(known > 0)
+        out["availability"] = 1.0 - mean_e
+        out["slo_target"] = (1.0 - allowed).fillna(groups)
+        out["error_budget_remaining"] = 1.0 - mean_e / allowed
+    out["known_hours"] = known
+    out["unknown_hours"] = sums["unknown"].fillna(0)
+    for name, frame in burn_points.items():
+        b = _error_sums(frame, keys).reindex(index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[name] = (b["sum_e"] / b["allowed"]).where(b["known"].fillna(0) > 0)
+    out["alert"] = [
+        alert_state(b1, b6, b3)
+        for b1, b6, b3 in zip(out["burn_1h"], out["burn_6h"], out["burn_3d"], strict=True)
+    ]
+
+    incident_rows = {
+        g: _incident_figures(part) for g, part in _label(incidents, keys).groupby(_GROUP)
+    }
+    empty = _incident_figures(incidents.iloc[0:0])
+    incident_table = pd.DataFrame([incident_rows.get(g, empty) for g in index], index=index)
+    out = out.join(incident_table)
+
+    labelled = _label(deploys, keys)
+    counted = labelled.groupby(_GROUP).agg(deploys=("_failed", "size"), failed=("_failed", "sum"))
+    counted = counted.reindex(index).fillna(0)
+    out["deploys"] = counted["deploys"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["change_failure_rate"] = (counted["failed"] / counted["deploys"]).where(
+            counted["deploys"] > 0
+        )
+    out = out.reset_index().rename(columns={"_gr": REGION, "_gs": SERVICE})
+    return out
+
+
+def _incident_figures(part: pd.DataFrame) -> dict[str, float]:
+    starts = part[STARTED_AT]
+    repair = (part[RESOLVED_AT] - starts).dropna().dt.total_seconds() / 60.0
+    detect = (part[DETECTED_AT] - starts).dropna().dt.total_seconds() / 60.0
+    n = len(part)
+    mtbf = math.nan
+    if n >= 2:
+        mtbf = (starts.max() - starts.min()).total_seconds() / 3600.0 / (n - 1)
+    severity = part[SEVERITY].astype(str).str.lower()
+    return {
+        "mttr_minutes": float(repair.mean()) if len(repair) else math.nan,
+        "mttr_median_minutes": float(repair.median()) if len(repair) else math.nan,
+        "mttd_minutes": float(detect.mean()) if len(detect) else math.nan,
+        "mtbf_hours": mtbf,
+        "incidents": n,
+        **{f"incidents_{s}": int((severity == s).sum()) for s in SEVERITIES},
+    }
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def kpis_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a :func:`kpis` frame as JSON-safe objects.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A frame returned by :func:`kpis`.
+
+    Returns
+    -------
+    list of dict
+        One object per row with the keys :data:`JSON_KEYS`, in that order. Numbers are Python
+        ``int``/``float``; NaN (a figure that cannot be measured) becomes None, so
+        ``json.dumps`` writes ``null``.
+
+    Raises
+    ------
+    ParameterError
+        When ``frame`` lacks one of the keys.
+    """
+    _require_columns(frame, JSON_KEYS, "frame")
+    return [
+        {key: _json_value(value) for key, value in zip(JSON_KEYS, row, strict=True)}
+        for row in frame.loc[:, list(JSON_KEYS)].itertuples(index=False, name=None)
+    ]
+
+
+def trend(
+    incidents: pd.DataFrame | None,
+    deploys: pd.DataFrame | None,
+    error_rate: pd.DataFrame,
+    fleet: FleetConfig,
+    *,
+    until: Any,
+    weeks: int = 4,
+    by: str | Sequence[str] = (REGION, SERVICE),
+) -> pd.DataFrame:
+    """The last ``weeks`` weeks before ``until`` against the ``weeks`` weeks before them.
+
+    Parameters
+    ----------
+    incidents, deploys, error_rate, fleet, by
+        As for :func:`kpis`. ``error_rate`` should cover ``2 * weeks`` weeks before ``until``.
+    until : timestamp-like
+        End of the current period (excluded); naive values are taken as UTC.
+    weeks : int
+        Length of each period in weeks, at least 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TREND_COLUMNS`: one row per group (as :func:`kpis`, overall last) and
+        figure of :data:`TREND_FIGURES`; ``previous`` and ``current`` the figure in each period
+        (NaN when it cannot be measured), ``change = current - previous``, and ``direction``
+        ``"better"``, ``"worse"`` or ``"same"``, or None when either value is missing or the
+        figure (``deploys``) is neither.
+
+    Raises
+    ------
+    ParameterError
+        When ``weeks`` is not a positive integer, or as :func:`kpis`.
+    """
+    if isinstance(weeks, bool) or not isinstance(weeks, int | np.integer) or weeks < 1:
+        raise ParameterError(f"The 'weeks' parameter must be a positive integer. Got {weeks!r}.")
+    hi = _utc(until, "until")
+    span = pd.Timedelta(weeks=int(weeks))
+    args = (incidents, deploys, error_rate, fleet)
+    current = kpis(*args, since=hi - span, until=hi, by=by)
+    previous = kpis(*args, since=hi - 2 * span, until=hi - span, by=by)
+    rows = []
+    for (_, cur), (_, prev) in zip(current.iterrows(), previous.iterrows(), strict=True):
+        for figure, higher_better in TREND_FIGURES:
+            before, now = float(prev[figure]), float(cur[figure])
+            change = now - before
+            direction = None
+            if higher_better is not None and not math.isnan(change):
+                if change == 0:
+                    direction = "same"
+                else:
+                    direction = "better" if (change > 0) == higher_better else "worse"
+            rows.append((cur[REGION], cur[SERVICE], figure, before, now, change, direction))
+    frame = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+    frame["direction"] = pd.Series([r[-1] for r in rows], dtype=object)
+    return frame

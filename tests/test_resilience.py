@@ -1,0 +1,824 @@
+"""Tests of capacity.resilience: incident and deploy logs, availability, burn, MTTR, MTBF, CFR.
+
+Every figure is checked against a small example computed by hand; the numbers are beside the
+data that produce them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from capacity.config import load_fleet, parse_fleet
+from capacity.errors import DataError, ParameterError
+from capacity.resilience import (
+    ALERT_STATES,
+    DEPLOY_COLUMNS,
+    INCIDENT_COLUMNS,
+    JSON_KEYS,
+    KPI_COLUMNS,
+    SEVERITIES,
+    TREND_COLUMNS,
+    alert_state,
+    kpis,
+    kpis_json,
+    read_deploys,
+    read_incidents,
+    trend,
+)
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+# Two regions, two services: game at 99.9 % (budget 0.001), chat at 99 % (budget 0.01).
+FLEET = parse_fleet(
+    {
+        "regions": {
+            "eu-west": {"timezone": "Europe/Berlin"},
+            "na-east": {"timezone": "America/New_York"},
+        },
+        "services": {
+            "game": {
+                "demand_metric": "ccu",
+                "server_type": "std",
+                "slo": {"latency_p99_ms": 100, "availability": 0.999},
+            },
+            "chat": {
+                "demand_metric": "rps",
+                "server_type": "std",
+                "slo": {"latency_p99_ms": 50, "availability": 0.99},
+            },
+        },
+        "server_types": {
+            "std": {"safe_load_hint": 100, "cost_per_hour": 1, "boot_lead_time_minutes": 5}
+        },
+        "current_servers": {},
+        "failover": {"eu-west": {"na-east": 1.0}, "na-east": {"eu-west": 1.0}},
+    }
+)
+REGIONS, SERVICES = set(FLEET.regions), set(FLEET.services)
+
+INC_HEADER = (
+    "incident_id,region,service,severity,started_at,detected_at,resolved_at,cause,deploy_id"
+)
+DEP_HEADER = "deploy_id,region,service,deployed_at,change"
+T0 = pd.Timestamp("2026-01-05T00:00Z")
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def at(hours: float) -> str:
+    """ISO text of T0 + hours."""
+    return (T0 + pd.Timedelta(hours=hours)).isoformat()
+
+
+def incident_row(
+    iid: str,
+    *,
+    start_h: float,
+    repair_min: float | None,
+    detect_min: float = 5,
+    region: str = "eu-west",
+    service: str = "game",
+    severity: str = "sev2",
+    deploy: str = "",
+) -> str:
+    start = T0 + pd.Timedelta(hours=start_h)
+    detected = (start + pd.Timedelta(minutes=detect_min)).isoformat()
+    resolved = "" if repair_min is None else (start + pd.Timedelta(minutes=repair_min)).isoformat()
+    return (
+        f"{iid},{region},{service},{severity},{start.isoformat()},{detected},{resolved},"
+        f"cause,{deploy}"
+    )
+
+
+def incidents_of(tmp_path: Path, *rows: str, **kwargs) -> pd.DataFrame:
+    path = tmp_path / "incidents.csv"
+    path.write_text("\n".join((INC_HEADER, *rows)) + "\n", encoding="utf-8")
+    return read_incidents(path, regions=REGIONS, services=SERVICES, **kwargs)
+
+
+def deploys_of(tmp_path: Path, *rows: str) -> pd.DataFrame:
+    path = tmp_path / "deploys.csv"
+    path.write_text("\n".join((DEP_HEADER, *rows)) + "\n", encoding="utf-8")
+    return read_deploys(path, regions=REGIONS, services=SERVICES)
+
+
+def rates(region: str, service: str, start_h: int, values: list[float | None]) -> pd.DataFrame:
+    """Hourly error rates from T0 + start_h; None leaves the hour out (no row at all)."""
+    rows = [
+        (T0 + pd.Timedelta(hours=start_h + i), region, service, "error_rate", v)
+        for i, v in enumerate(values)
+        if v is not None
+    ]
+    return pd.DataFrame(rows, columns=["ts", "region", "service", "metric", "value"])
+
+
+def no_rates() -> pd.DataFrame:
+    return rates("eu-west", "game", 0, [])
+
+
+def row(frame: pd.DataFrame, region: str, service: str) -> pd.Series:
+    match = frame[(frame["region"] == region) & (frame["service"] == service)]
+    assert len(match) == 1, frame[["region", "service"]]
+    return match.iloc[0]
+
+
+def error_of(call, *parts: str) -> str:
+    with pytest.raises(DataError) as info:
+        call()
+    message = str(info.value)
+    assert "\n" not in message
+    for part in parts:
+        assert part in message, f"{part!r} not in {message!r}"
+    return message
+
+
+# --------------------------------------------------------------------------- reading: good
+
+
+def test_incident_csv_is_typed_sorted_and_complete(tmp_path):
+    path = write(
+        tmp_path,
+        "inc.csv",
+        f"""
+        {INC_HEADER}
+        I-2,na-east,chat,SEV3,2026-01-05T12:00:00+01:00,2026-01-05T12:05+01:00,,,D-1
+        I-1,eu-west,game,sev1,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,"db, down",
+        """,
+    )
+    frame = read_incidents(path, regions=REGIONS, services=SERVICES, deploy_ids={"D-1"})
+    assert tuple(frame.columns) == INCIDENT_COLUMNS
+    assert list(frame["incident_id"]) == ["I-1", "I-2"]  # sorted by start: 09:00Z, 11:00Z
+    first, second = frame.iloc[0], frame.iloc[1]
+    assert str(frame["started_at"].dtype) == "datetime64[us, UTC]"
+    assert second["started_at"] == pd.Timestamp("2026-01-05T11:00Z")  # offset applied exactly
+    assert second["severity"] == "sev3"  # case folded
+    assert pd.isna(second["resolved_at"])  # an open incident
+    assert first["cause"] == "db, down" and second["cause"] is None
+    assert first["deploy_id"] is None and second["deploy_id"] == "D-1"
+
+
+def test_optional_columns_may_be_left_out(tmp_path):
+    path = write(
+        tmp_path,
+        "inc.csv",
+        """
+        incident_id,region,service,severity,started_at,detected_at,resolved_at
+        I-1,eu-west,game,sev4,2026-01-05T09:00Z,2026-01-05T09:00Z,2026-01-05T09:00Z
+        """,
+    )
+    frame = read_incidents(path)
+    assert frame["cause"].tolist() == [None] and frame["deploy_id"].tolist() == [None]
+    deploys = write(
+        tmp_path, "dep.csv", "deploy_id,region,service,deployed_at\nD-1,x,y,2026-01-05T09:00Z\n"
+    )
+    frame = read_deploys(deploys)
+    assert tuple(frame.columns) == DEPLOY_COLUMNS
+    assert frame["change"].tolist() == [None]
+
+
+def test_yaml_logs_read_like_csv(tmp_path):
+    csv_path = write(
+        tmp_path,
+        "inc.csv",
+        f"""
+        {INC_HEADER}
+        I-1,eu-west,game,sev1,2026-01-05T09:00:00+00:00,2026-01-05T09:10+00:00,2026-01-05T10:00Z,x,D-1
+        """,
+    )
+    yaml_path = write(
+        tmp_path,
+        "inc.yaml",
+        """
+        incidents:
+          - incident_id: I-1
+            region: eu-west
+            service: game
+            severity: sev1
+            started_at: 2026-01-05T09:00:00+00:00
+            detected_at: 2026-01-05T09:10+00:00
+            resolved_at: "2026-01-05T10:00Z"
+            cause: x
+            deploy_id: D-1
+        """,
+    )
+    from_csv = read_incidents(csv_path, deploy_ids=["D-1"])
+    from_yaml = read_incidents(yaml_path, deploy_ids=["D-1"])
+    pd.testing.assert_frame_equal(from_csv, from_yaml)
+
+    deploys = write(
+        tmp_path,
+        "dep.yml",
+        """
+        - deploy_id: D-1
+          region: eu-west
+          service: game
+          deployed_at: 2026-01-05T08:00:00Z
+        """,
+    )
+    frame = read_deploys(deploys, regions=REGIONS, services=SERVICES)
+    assert frame["deployed_at"].tolist() == [pd.Timestamp("2026-01-05T08:00Z")]
+
+
+def test_identical_duplicates_collapse(tmp_path):
+    line = incident_row("I-1", start_h=0, repair_min=30)
+    frame = incidents_of(tmp_path, line, line)
+    assert len(frame) == 1
+    dep = "D-1,eu-west,game,2026-01-05T08:00Z,patch"
+    assert len(deploys_of(tmp_path, dep, dep)) == 1
+
+
+def test_naive_times_are_read_in_tz(tmp_path):
+    path = write(
+        tmp_path,
+        "dep.csv",
+        f"""
+        {DEP_HEADER}
+        D-1,eu-west,game,2026-01-05 09:00,
+        D-2,eu-west,game,2026-07-05T09:00:00,
+        """,
+    )
+    frame = read_deploys(path, tz="Europe/Berlin")
+    # Berlin is UTC+1 in January and UTC+2 in July.
+    assert frame["deployed_at"].tolist() == [
+        pd.Timestamp("2026-01-05T08:00Z"),
+        pd.Timestamp("2026-07-05T07:00Z"),
+    ]
+
+
+def test_empty_logs_give_empty_typed_frames(tmp_path):
+    frame = read_incidents(write(tmp_path, "inc.csv", INC_HEADER + "\n"))
+    assert frame.empty and tuple(frame.columns) == INCIDENT_COLUMNS
+    frame = read_deploys(write(tmp_path, "dep.yaml", "deploys: []\n"))
+    assert frame.empty and str(frame["deployed_at"].dtype) == "datetime64[us, UTC]"
+
+
+# --------------------------------------------------------------------------- reading: bad
+
+GOOD = "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,"
+
+
+@pytest.mark.parametrize(
+    ("line", "parts"),
+    [
+        (
+            "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T08:00Z,,",
+            ["resolved_at 2026-01-05 08:00Z is before started_at 2026-01-05 09:00Z", "Fix:"],
+        ),
+        (
+            "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T08:59Z,2026-01-05T10:00Z,,",
+            ["detected_at 2026-01-05 08:59Z is before started_at", "Fix:"],
+        ),
+        (
+            "I-1,eu-wst,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["unknown region 'eu-wst'", "did you mean 'eu-west'?"],
+        ),
+        (
+            "I-1,eu-west,gmae,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["unknown service 'gmae'", "did you mean 'game'?"],
+        ),
+        (
+            "I-1,eu-west,game,P1,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["severity 'P1' is not one of sev1, sev2, sev3, sev4"],
+        ),
+        (
+            "I-1,eu-west,game,sev5,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["severity 'sev5'"],
+        ),
+        (
+            "I-1,eu-west,game,sev2,2026-01-05 09:00,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["started_at '2026-01-05 09:00' has no time zone", "tz="],
+        ),
+        (
+            "I-1,eu-west,game,sev2,2026-01-05T09:00Z,yesterday,2026-01-05T10:00Z,,",
+            ["detected_at 'yesterday' is not an ISO 8601 date-time"],
+        ),
+        (
+            "I-1,eu-west,game,sev2,2026-01-05,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["started_at '2026-01-05' is a date without a time"],
+        ),
+        (
+            "I-1,eu-west,game,sev2,,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["started_at is empty"],
+        ),
+        (
+            "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,D-9",
+            ["deploy_id 'D-9' names no known deploy", "did you mean 'D-1'?", "import"],
+        ),
+        (
+            ",eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
+            ["incident_id is empty"],
+        ),
+        ("I-1,eu-west,game", ["has 3 fields but the header has 9"]),
+    ],
+)
+def test_bad_incident_rows_name_file_line_and_problem(tmp_path, line, parts):
+    path = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{GOOD.replace('I-1', 'I-0')}\n{line}\n")
+    message = error_of(
+        lambda: read_incidents(path, regions=REGIONS, services=SERVICES, deploy_ids=["D-1"]),
+        "incidents.csv: line 3:",
+        *parts,
+    )
+    assert "Fix:" in message
+
+
+def test_conflicting_duplicate_names_both_lines(tmp_path):
+    other = GOOD.replace("sev2", "sev3")
+    path = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{GOOD}\n{GOOD}\n{other}\n")
+    error_of(
+        lambda: read_incidents(path),
+        "incidents.csv: line 4:",
+        "incident_id 'I-1' is also used on line 2 with a different severity ('sev2' vs 'sev3')",
+    )
+    dep = write(
+        tmp_path,
+        "deploys.csv",
+        f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\nD-1,eu-west,game,2026-01-05T09:00Z,a\n",
+    )
+    error_of(
+        lambda: read_deploys(dep),
+        "deploys.csv: line 3:",
+        "deploy_id 'D-1' is also used on line 2 with a different deployed_at",
+        "2026-01-05 08:00Z",
+    )
+
+
+def test_missing_and_unknown_columns(tmp_path):
+    header = INC_HEADER.replace("detected_at,", "")
+    path = write(tmp_path, "incidents.csv", header + "\n")
+    error_of(
+        lambda: read_incidents(path),
+        "incidents.csv: line 1:",
+        "required column 'detected_at' is missing",
+        "Fix: add a 'detected_at' column",
+    )
+    path = write(tmp_path, "incidents.csv", INC_HEADER.replace("cause", "causes") + "\n")
+    error_of(lambda: read_incidents(path), "line 1", "unknown column 'causes'", "'cause'")
+    path = write(tmp_path, "deploys.csv", "deploy_id,region,service,change\n")
+    error_of(lambda: read_deploys(path), "deploys.csv: line 1:", "'deployed_at' is missing")
+    path = write(tmp_path, "deploys.csv", "deploy_id,region,service,deployed_at,region\n")
+    error_of(lambda: read_deploys(path), "column 'region' appears more than once")
+
+
+def test_bad_deploy_rows(tmp_path):
+    cases = [
+        ("D-1,mars,game,2026-01-05T08:00Z,", "unknown region 'mars'"),
+        ("D-1,eu-west,game,2026-01-05T08:00,", "deployed_at '2026-01-05T08:00' has no time zone"),
+        ("D-1,eu-west,game,soon,", "deployed_at 'soon' is not an ISO 8601 date-time"),
+        ("D-1,eu-west,web,2026-01-05T08:00Z,", "unknown service 'web'"),
+    ]
+    for line, part in cases:
+        path = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{line}\n")
+        error_of(
+            lambda p=path: read_deploys(p, regions=REGIONS, services=SERVICES),
+            "deploys.csv: line 2:",
+            part,
+            "Fix:",
+        )
+
+
+def test_yaml_errors_name_the_line_of_the_item(tmp_path):
+    path = write(
+        tmp_path,
+        "incidents.yaml",
+        """
+        incidents:
+          - incident_id: I-1
+            region: eu-west
+            service: game
+            severity: sev2
+            started_at: 2026-01-05T09:00:00Z
+            detected_at: 2026-01-05T09:10:00Z
+            resolved_at: 2026-01-05T10:00:00Z
+          - incident_id: I-2
+            region: eu-west
+            service: game
+            severity: sev2
+            started_at: 2026-01-05T09:00:00Z
+            detected_at: 2026-01-05T09:10:00Z
+            resolved_at: 2026-01-05T08:00:00Z
+        """,
+    )
+    error_of(lambda: read_incidents(path), "incidents.yaml: line 9:", "resolved_at", "before")
+    path = write(tmp_path, "deploys.yaml", "deployments:\n  - deploy_id: D-1\n")
+    error_of(lambda: read_deploys(path), "deploys.yaml", "unknown top-level key 'deployments'")
+    path = write(tmp_path, "deploys.yaml", "- deploy_id: D-1\n  region: eu-west\n  service: game\n")
+    error_of(lambda: read_deploys(path), "deploys.yaml: line 1:", "'deployed_at' is missing")
+    path = write(tmp_path, "deploys.yaml", "- [1, 2]\n")
+    error_of(lambda: read_deploys(path), "deploys.yaml: line 1:", "expected a mapping")
+    path = write(tmp_path, "deploys.yaml", "- deploy_id: [D\n")
+    error_of(lambda: read_deploys(path), "deploys.yaml", "not valid YAML")
+
+
+def test_file_level_problems(tmp_path):
+    error_of(lambda: read_incidents(tmp_path / "nope.csv"), "nope.csv: file not found")
+    path = write(tmp_path, "incidents.txt", INC_HEADER + "\n")
+    error_of(lambda: read_incidents(path), "unsupported file type '.txt'", ".csv, .yaml or .yml")
+    path = write(tmp_path, "incidents.csv", "")
+    error_of(lambda: read_incidents(path), "the file is empty", "incident_id,region")
+    path = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-03-29T02:30,\n")
+    error_of(lambda: read_deploys(path, tz="Europe/Berlin"), "line 2", "does not exist")
+    with pytest.raises(ParameterError, match="The 'tz' parameter must be an IANA time zone"):
+        read_deploys(path, tz="Mars/Olympus")
+
+
+# --------------------------------------------------------------------------- incident figures
+
+
+def test_mttr_mttd_mtbf_and_severity_counts(tmp_path):
+    incidents = incidents_of(
+        tmp_path,
+        # eu-west/game: repairs 30, 60, 90 min -> MTTR 60, median 60; detections 5, 10, 15 min ->
+        # MTTD 10; starts at 0 h, 10 h, 20 h -> MTBF 10 h; sev1 once, sev2 twice.
+        incident_row("A", start_h=0, repair_min=30, detect_min=5, severity="sev1"),
+        incident_row("B", start_h=10, repair_min=60, detect_min=10),
+        incident_row("C", start_h=20, repair_min=90, detect_min=15),
+        # na-east/chat: repairs 10, 20, 90 -> MTTR 40, median 20; starts 1 h and 7 h and 4 h
+        # (unsorted on purpose) -> MTBF (7 - 1) / 2 = 3 h.
+        incident_row("D", start_h=1, repair_min=10, region="na-east", service="chat"),
+        incident_row("E", start_h=7, repair_min=20, region="na-east", service="chat"),
+        incident_row("F", start_h=4, repair_min=90, region="na-east", service="chat"),
+        # eu-west/chat: one incident, still open -> counted, no MTTR, no MTBF.
+        incident_row(
+            "G", start_h=3, repair_min=None, detect_min=6, service="chat", severity="sev4"
+        ),
+        # Outside the window [T0, T0 + 24 h): not counted.
+        incident_row("H", start_h=24, repair_min=600),
+        incident_row("I", start_h=-1, repair_min=600),
+    )
+    frame = kpis(incidents, None, no_rates(), FLEET, since=T0, until=T0 + pd.Timedelta(hours=24))
+    game = row(frame, "eu-west", "game")
+    assert game["mttr_minutes"] == pytest.approx(60)
+    assert game["mttr_median_minutes"] == pytest.approx(60)
+    assert game["mttd_minutes"] == pytest.approx(10)
+    assert game["mtbf_hours"] == pytest.approx(10)
+    assert game["incidents"] == 3
+    assert (game["incidents_sev1"], game["incidents_sev2"], game["incidents_sev3"]) == (1, 2, 0)
+
+    chat = row(frame, "na-east", "chat")
+    assert chat["mttr_minutes"] == pytest.approx(40)
+    assert chat["mttr_median_minutes"] == pytest.approx(20)
+    assert chat["mtbf_hours"] == pytest.approx(3)
+
+    open_one = row(frame, "eu-west", "chat")
+    assert open_one["incidents"] == 1 and open_one["incidents_sev4"] == 1
+    assert open_one["mttd_minutes"] == pytest.approx(6)
+    assert math.isnan(open_one["mttr_minutes"]) and math.isnan(open_one["mtbf_hours"])
+
+    # Overall: 7 incidents; repairs 30, 60, 90, 10, 20, 90 -> mean 50, median 45; starts
+    # 0, 1, 3, 4, 7, 10, 20 h -> MTBF 20 / 6 h.
+    overall = row(frame, "all", "all")
+    assert overall["incidents"] == 7
+    assert overall["mttr_minutes"] == pytest.approx(50)
+    assert overall["mttr_median_minutes"] == pytest.approx(45)
+    assert overall["mtbf_hours"] == pytest.approx(20 / 6)
+    assert sum(overall[f"incidents_{s}"] for s in SEVERITIES) == 7
+
+
+def test_groups_without_incidents_are_null_not_zero(tmp_path):
+    incidents = incidents_of(tmp_path, incident_row("A", start_h=1, repair_min=30))
+    frame = kpis(incidents, None, no_rates(), FLEET, since=T0, until=T0 + pd.Timedelta(days=1))
+    quiet = row(frame, "na-east", "game")
+    assert quiet["incidents"] == 0
+    for column in ("mttr_minutes", "mttr_median_minutes", "mttd_minutes", "mtbf_hours"):
+        assert math.isnan(quiet[column]), column
+    assert math.isnan(quiet["change_failure_rate"])  # no deploys: no rate, not 0
+    as_json = {(o["region"], o["service"]): o for o in kpis_json(frame)}
+    quiet_json = as_json[("na-east", "game")]
+    assert quiet_json["mttr_minutes"] is None
+    assert quiet_json["mttd_minutes"] is None
+    assert quiet_json["mtbf_hours"] is None
+    assert quiet_json["change_failure_rate"] is None
+    assert quiet_json["incidents"] == 0 and isinstance(quiet_json["incidents"], int)
+    # One incident: MTTR known, MTBF still null (needs two starts).
+    assert as_json[("eu-west", "game")]["mttr_minutes"] == 30
+    assert as_json[("eu-west", "game")]["mtbf_hours"] is None
+
+
+# --------------------------------------------------------------------------- change failure rate
+
+
+def test_change_failure_rate(tmp_path):
+    deploys = deploys_of(
+        tmp_path,
+        # eu-west/game: 4 deploys in the window, D-1 and D-3 caused incidents -> CFR 2/4 = 0.5.
+        "D-1,eu-west,game,2026-01-05T01:00Z,a",
+        "D-2,eu-west,game,2026-01-05T02:00Z,b",
+        "D-3,eu-west,game,2026-01-05T03:00Z,c",
+        "D-4,eu-west,game,2026-01-05T04:00Z,d",
+        # Before the window: linked, but not one of the window's deploys.
+        "D-0,eu-west,game,2026-01-04T23:00Z,z",
+        # na-east/chat: 1 deploy, whose incident starts after `until`: still failed -> CFR 1.
+        "D-5,na-east,chat,2026-01-05T05:00Z,e",
+        # na-east/game: 1 deploy, no incident -> CFR 0 (deploys happened: zero, not null).
+        "D-6,na-east,game,2026-01-05T06:00Z,f",
+    )
+    incidents = incidents_of(
+        tmp_path,
+        incident_row("A", start_h=1.5, repair_min=30, deploy="D-1"),
+        incident_row("B", start_h=3.5, repair_min=30, deploy="D-3"),
+        incident_row("C", start_h=4.5, repair_min=30, deploy="D-3"),  # twice: counts once
+        incident_row("Z", start_h=-0.5, repair_min=30, deploy="D-0"),
+        incident_row(
+            "Y", start_h=30, repair_min=30, region="na-east", service="chat", deploy="D-5"
+        ),
+        deploy_ids=["D-0", "D-1", "D-2", "D-3", "D-4", "D-5"],
+    )
+    frame = kpis(incidents, deploys, no_rates(), FLEET, since=T0, until=T0 + pd.Timedelta(days=1))
+    game = row(frame, "eu-west", "game")
+    assert game["deploys"] == 4
+    assert game["change_failure_rate"] == pytest.approx(0.5)
+    chat = row(frame, "na-east", "chat")
+    assert chat["deploys"] == 1 and chat["change_failure_rate"] == 1
+    quiet = row(frame, "na-east", "game")
+    assert quiet["deploys"] == 1 and quiet["change_failure_rate"] == 0
+    assert math.isnan(row(frame, "eu-west", "chat")["change_failure_rate"])  # no deploys
+    # Overall: 6 deploys in the window, 3 failed (D-1, D-3, D-5).
+    overall = row(frame, "all", "all")
+    assert overall["deploys"] == 6
+    assert overall["change_failure_rate"] == pytest.approx(3 / 6)
+
+
+# --------------------------------------------------------------------------- availability, burn
+
+
+def test_availability_and_budget_with_a_gap(tmp_path):
+    error_rate = pd.concat(
+        [
+            # eu-west/game, target 0.999 (budget 0.001), hours 0-3: 0.0002, 0.0004, no row,
+            # 0.0003 -> known 3, unknown 1, mean 0.0003 -> availability 0.9997, budget
+            # remaining 1 - 0.0003 / 0.001 = 0.7. Counting the gap as up would give 0.999775.
+            rates("eu-west", "game", 0, [0.0002, 0.0004, None, 0.0003]),
+            # eu-west/chat, target 0.99 (budget 0.01): 0.03 every hour -> availability 0.97,
+            # budget remaining 1 - 0.03 / 0.01 = -2 (overspent).
+            rates("eu-west", "chat", 0, [0.03, 0.03, 0.03, 0.03]),
+            # na-east/game: a NaN row is no data, like a missing row.
+            rates("na-east", "game", 0, [float("nan"), 0.001, 0.001, 0.001]),
+            # Outside the window: ignored.
+            rates("eu-west", "game", 4, [0.5]),
+        ]
+    )
+    until = T0 + pd.Timedelta(hours=4)
+    frame = kpis(None, None, error_rate, FLEET, since=T0, until=until)
+    game = row(frame, "eu-west", "game")
+    assert game["availability"] == pytest.approx(0.9997)
+    assert game["slo_target"] == pytest.approx(0.999)
+    assert game["error_budget_remaining"] == pytest.approx(0.7)
+    assert (game["known_hours"], game["unknown_hours"]) == (3, 1)
+
+    chat = row(frame, "eu-west", "chat")
+    assert chat["availability"] == pytest.approx(0.97)
+    assert chat["error_budget_remaining"] == pytest.approx(-2)
+
+    assert row(frame, "na-east", "game")["unknown_hours"] == 1
+    assert row(frame, "na-east", "game")["error_budget_remaining"] == pytest.approx(0)
+
+    # na-east/chat has no data at all: every hour unknown, nothing measured.
+    silent = row(frame, "na-east", "chat")
+    assert (silent["known_hours"], silent["unknown_hours"]) == (0, 4)
+    assert math.isnan(silent["availability"]) and math.isnan(silent["error_budget_remaining"])
+    assert silent["slo_target"] == pytest.approx(0.99)
+    assert silent["alert"] == "unknown"
+
+    # Overall: 3 + 4 + 3 known series-hours; errors 0.0009 + 0.12 + 0.003 = 0.1239 over 10
+    # -> availability 0.98761; allowed 6 * 0.001 + 4 * 0.01 = 0.046 -> slo_target
+    # 1 - 0.0046 = 0.9954; budget remaining 1 - 0.1239 / 0.046.
+    overall = row(frame, "all", "all")
+    assert (overall["known_hours"], overall["unknown_hours"]) == (10, 6)
+    assert overall["availability"] == pytest.approx(1 - 0.01239)
+    assert overall["slo_target"] == pytest.approx(0.9954)
+    assert overall["error_budget_remaining"] == pytest.approx(1 - 0.1239 / 0.046)
+
+
+def test_groups_by_region_pool_the_budget():
+    error_rate = pd.concat(
+        [
+            # eu-west: game 0.0005 (target 0.999), chat 0.005 (target 0.99), 2 hours each ->
+            # availability 1 - 0.00275 = 0.99725, slo_target (0.999 + 0.99) / 2 = 0.9945,
+            # budget remaining 1 - 0.00275 / 0.0055 = 0.5.
+            rates("eu-west", "game", 0, [0.0005, 0.0005]),
+            rates("eu-west", "chat", 0, [0.005, 0.005]),
+        ]
+    )
+    frame = kpis(
+        None, None, error_rate, FLEET, since=T0, until=T0 + pd.Timedelta(hours=2), by="region"
+    )
+    assert list(zip(frame["region"], frame["service"], strict=True)) == [
+        ("eu-west", "all"),
+        ("na-east", "all"),
+        ("all", "all"),
+    ]
+    eu = row(frame, "eu-west", "all")
+    assert eu["availability"] == pytest.approx(0.99725)
+    assert eu["slo_target"] == pytest.approx(0.9945)
+    assert eu["error_budget_remaining"] == pytest.approx(0.5)
+    assert row(frame, "na-east", "all")["unknown_hours"] == 4
+    only = kpis(None, None, error_rate, FLEET, since=T0, until=T0 + pd.Timedelta(hours=2), by=())
+    assert len(only) == 1 and only.iloc[0]["availability"] == pytest.approx(0.99725)
+    by_service = kpis(
+        None, None, error_rate, FLEET, since=T0, until=T0 + pd.Timedelta(hours=2), by=["service"]
+    )
+    assert row(by_service, "all", "game")["availability"] == pytest.approx(0.9995)
+
+
+def test_burn_rates_and_page():
+    # eu-west/chat, target 0.99 (budget 0.01). The 72 hours before `until`: 0.005 for 66 hours,
+    # then 0.02 for 5 hours, then 0.2 in the last hour.
+    #   burn_1h = 0.2 / 0.01 = 20                       (> 14.4: page)
+    #   burn_6h = (5 * 0.02 + 0.2) / 6 / 0.01 = 5
+    #   burn_3d = (66 * 0.005 + 0.3) / 72 / 0.01 = 0.875
+    values = [0.005] * 66 + [0.02] * 5 + [0.2]
+    error_rate = rates("eu-west", "chat", 0, values)
+    until = T0 + pd.Timedelta(hours=72)
+    # The window is the last day only; the 3-day burn still looks back 72 hours.
+    frame = kpis(None, None, error_rate, FLEET, since=until - pd.Timedelta(days=1), until=until)
+    chat = row(frame, "eu-west", "chat")
+    assert chat["burn_1h"] == pytest.approx(20)
+    assert chat["burn_6h"] == pytest.approx(5)
+    assert chat["burn_3d"] == pytest.approx(0.875)
+    assert chat["alert"] == "page"
+    # Availability over the last 24 h: (18 * 0.005 + 0.3) / 24 = 0.01625.
+    assert chat["availability"] == pytest.approx(1 - 0.01625)
+    assert chat["known_hours"] == 24
+
+
+def test_burn_ticket_and_ok():
+    until = T0 + pd.Timedelta(hours=72)
+    # game, target 0.999: 0.0015 every hour -> every burn 1.5 -> ticket (3d > 1 and 6h > 1).
+    # chat, target 0.99: 0.005 every hour -> every burn 0.5 -> ok.
+    error_rate = pd.concat(
+        [rates("eu-west", "game", 0, [0.0015] * 72), rates("eu-west", "chat", 0, [0.005] * 72)]
+    )
+    frame = kpis(None, None, error_rate, FLEET, since=T0, until=until)
+    game = row(frame, "eu-west", "game")
+    assert game[["burn_1h", "burn_6h", "burn_3d"]].tolist() == pytest.approx([1.5, 1.5, 1.5])
+    assert game["alert"] == "ticket"
+    assert row(frame, "eu-west", "chat")["alert"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("b1", "b6", "b3", "state"),
+    [
+        (14.5, 0.0, 0.0, "page"),  # fast burn: 1 h window alone (its 5 min partner < 1 h)
+        (14.4, 0.0, 0.0, "ok"),  # strictly above the threshold
+        (7.0, 6.5, 0.5, "page"),  # 6 h pair with its short window rounded up to 1 h
+        (5.0, 6.5, 2.0, "ticket"),  # 6 h high but the last hour recovered: no page
+        (0.5, 1.2, 1.1, "ticket"),  # 3 d pair with 6 h short window
+        (0.5, 0.9, 1.1, "ok"),  # slow burn that stopped 6 h ago
+        (math.nan, math.nan, math.nan, "unknown"),
+        (math.nan, 7.0, 7.0, "ticket"),  # the last hour without data never pages
+    ],
+)
+def test_alert_rule(b1, b6, b3, state):
+    assert alert_state(b1, b6, b3) == state
+    assert state in ALERT_STATES
+
+
+# --------------------------------------------------------------------------- frames and params
+
+
+def test_kpi_frame_shape_and_json(tmp_path):
+    frame = kpis(None, None, no_rates(), FLEET, since=T0, until=T0 + pd.Timedelta(hours=1))
+    assert tuple(frame.columns) == KPI_COLUMNS
+    assert list(zip(frame["region"], frame["service"], strict=True)) == [
+        ("eu-west", "chat"),
+        ("eu-west", "game"),
+        ("na-east", "chat"),
+        ("na-east", "game"),
+        ("all", "all"),
+    ]
+    assert str(frame["incidents"].dtype) == "int64"
+    objects = kpis_json(frame)
+    assert [tuple(o) for o in objects] == [JSON_KEYS] * 5
+    json.dumps(objects, allow_nan=False)  # NaN would raise here
+
+
+def test_parameter_errors():
+    args = (None, None, no_rates(), FLEET)
+    with pytest.raises(ParameterError, match="The 'until' parameter must be after 'since'"):
+        kpis(*args, since=T0, until=T0)
+    with pytest.raises(ParameterError, match="The 'since' parameter must be a timestamp"):
+        kpis(*args, since="soon", until=T0)
+    with pytest.raises(ParameterError, match=r"The 'by' parameter must be a subset"):
+        kpis(*args, since=T0 - pd.Timedelta(hours=1), until=T0, by=("zone",))
+    with pytest.raises(ParameterError, match="The 'error_rate' parameter must have the columns"):
+        kpis(None, None, pd.DataFrame({"ts": []}), FLEET, since="2026-01-01", until=T0)
+    with pytest.raises(ParameterError, match="The 'weeks' parameter must be a positive integer"):
+        trend(*args, until=T0, weeks=0)
+    with pytest.raises(ParameterError, match="The 'frame' parameter must have the columns"):
+        kpis_json(pd.DataFrame({"region": ["x"]}))
+
+
+def test_frames_outside_the_fleet_or_range_are_refused(tmp_path):
+    path = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{GOOD.replace('eu-west', 'mars')}\n")
+    incidents = read_incidents(path)  # no fleet given: any name reads
+    error_of(
+        lambda: kpis(incidents, None, no_rates(), FLEET, since=T0, until=T0 + pd.Timedelta("1h")),
+        "incidents: region 'mars' is not in the fleet config",
+    )
+    bad = rates("eu-west", "game", 0, [1.5])
+    error_of(
+        lambda: kpis(None, None, bad, FLEET, since=T0, until=T0 + pd.Timedelta("1h")),
+        "error rate 1.5 of eu-west/game",
+        "outside [0, 1]",
+    )
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def test_trend_compares_two_periods(tmp_path):
+    until = T0 + pd.Timedelta(weeks=2)
+    incidents = incidents_of(
+        tmp_path,
+        # previous week: 2 incidents of 60 and 120 min; current week: 1 of 30 min.
+        incident_row("A", start_h=1, repair_min=60),
+        incident_row("B", start_h=50, repair_min=120),
+        incident_row("C", start_h=24 * 7 + 5, repair_min=30),
+    )
+    # eu-west/game error rate 0.0002 in the previous week, 0.0004 in the current one.
+    error_rate = pd.concat(
+        [
+            rates("eu-west", "game", 0, [0.0002] * 168),
+            rates("eu-west", "game", 168, [0.0004] * 168),
+        ]
+    )
+    frame = trend(incidents, None, error_rate, FLEET, until=until, weeks=1)
+    assert tuple(frame.columns) == TREND_COLUMNS
+    game = frame[(frame["region"] == "eu-west") & (frame["service"] == "game")].set_index("figure")
+    assert game.loc["incidents", ["previous", "current", "change"]].tolist() == [2, 1, -1]
+    assert game.loc["incidents", "direction"] == "better"
+    assert game.loc["mttr_minutes", ["previous", "current"]].tolist() == [90, 30]
+    assert game.loc["mttr_minutes", "direction"] == "better"
+    assert game.loc["availability", "previous"] == pytest.approx(0.9998)
+    assert game.loc["availability", "current"] == pytest.approx(0.9996)
+    assert game.loc["availability", "direction"] == "worse"
+    assert game.loc["mtbf_hours", "previous"] == pytest.approx(49)
+    assert math.isnan(game.loc["mtbf_hours", "current"])
+    assert game.loc["mtbf_hours", "direction"] is None
+    assert game.loc["deploys", "direction"] is None
+    assert frame.iloc[-1]["region"] == "all"
+
+
+# --------------------------------------------------------------------------- the demo fleet
+
+
+@pytest.fixture(scope="module")
+def demo():
+    fleet = load_fleet(DEMO / "fleet.yaml")
+    deploys = read_deploys(DEMO / "deploys.csv", regions=fleet.regions, services=fleet.services)
+    incidents = read_incidents(
+        DEMO / "incidents.csv",
+        regions=fleet.regions,
+        services=fleet.services,
+        deploy_ids=deploys["deploy_id"],
+    )
+    error_rate = pd.read_parquet(
+        DEMO / "telemetry.parquet", filters=[("metric", "==", "error_rate")]
+    )
+    return fleet, incidents, deploys, error_rate
+
+
+def test_demo_logs_load_cleanly_with_plausible_figures(demo):
+    fleet, incidents, deploys, error_rate = demo
+    assert len(incidents) == 77 and len(deploys) == 756
+    assert incidents["deploy_id"].notna().sum() >= 1
+    since, until = error_rate["ts"].min(), error_rate["ts"].max() + pd.Timedelta(hours=1)
+    frame = kpis(incidents, deploys, error_rate, fleet, since=since, until=until)
+    assert len(frame) == len(fleet.regions) * len(fleet.services) + 1
+    assert frame["availability"].between(0.95, 1).all()
+    assert frame["change_failure_rate"].between(0, 1).all()
+    assert (frame["error_budget_remaining"] <= 1).all()
+    assert set(frame["alert"]) <= set(ALERT_STATES)
+    overall = frame.iloc[-1]
+    assert overall["incidents"] == len(incidents)
+    assert overall["deploys"] == len(deploys)
+    assert 0 < overall["change_failure_rate"] < 0.05
+    # The sa-east outage: one sev1 per service, and 6 hours without telemetry, not up.
+    sa = frame[frame["region"] == "sa-east"]
+    assert sa["incidents_sev1"].tolist() == [1, 1, 1]
+    assert (sa["unknown_hours"] >= 6).all()
+    assert (frame["mttr_minutes"].dropna() > 0).all()
+    assert json.dumps(kpis_json(frame), allow_nan=False)
+
+
+def test_demo_last_four_weeks_and_trend(demo):
+    fleet, incidents, deploys, error_rate = demo
+    until = pd.Timestamp("2026-11-23T00:00Z")
+    frame = kpis(
+        incidents, deploys, error_rate, fleet, since=until - pd.Timedelta(weeks=4), until=until
+    )
+    assert frame["availability"].between(0.95, 1).all()
+    assert frame["change_failure_rate"].between(0, 1).all()
+    assert frame["known_hours"].iloc[-1] > 0
+    changes = trend(incidents, deploys, error_rate, fleet, until=until, weeks=4, by="region")
+    assert len(changes) == (len(fleet.regions) + 1) * 8
