@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "accuracy_chart",
     "backtest_figure",
+    "burn_chart",
     "event_check_figure",
     "fan_chart",
     "headroom_heatmap",
@@ -357,5 +358,26 @@ def backtest_figure(
         template="plotly_white",
         height=460,
         legend={"orientation": "h", "y": -0.15},
+    )
+    return figure
+
+
+def burn_chart(burn: pd.DataFrame) -> go.Figure:
+    """Daily mean error-budget burn rate per region (1 = spending the budget exactly on time)."""
+    figure = go.Figure()
+    for region, part in burn.groupby(REGION, sort=True):
+        figure.add_trace(
+            go.Scatter(
+                x=part["day"], y=part["burn"], name=html.escape(str(region)), mode="lines+markers"
+            )
+        )
+    figure.add_hline(
+        y=1, line={"color": _CAPACITY, "dash": "dash"}, annotation_text="budget spent on schedule"
+    )
+    figure.update_layout(
+        title="Error-budget burn rate by day, last 4 weeks",
+        template="plotly_white",
+        height=360,
+        yaxis_title="burn rate",
     )
     return figure

@@ -31,6 +31,8 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         if pd.isna(value):
             return ""
+        if 0.99 < value < 1:  # availabilities: the digits that matter are far right
+            return f"{value:.5f}"
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))

@@ -102,6 +102,10 @@ class WeeklyPlan:
     backtest: pd.DataFrame
     quality: pd.DataFrame
     inputs: dict[str, Any]
+    resilience: pd.DataFrame = field(default_factory=pd.DataFrame)
+    resilience_trend: pd.DataFrame = field(default_factory=pd.DataFrame)
+    burn: pd.DataFrame = field(default_factory=pd.DataFrame)
+    incidents_week: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -368,6 +372,9 @@ def build_plan(
         say("backtest")
         with _timed(timings, "backtest"):
             backtests = _backtests(store, fleet, demand, jobs) if backtest else pd.DataFrame()
+        say("resilience")
+        with _timed(timings, "resilience"):
+            resilience = _resilience(store, fleet, cutoff)
         inputs = _fingerprints(store, db, config, cutoff)
     quality = _quality(demand, run.summary)
     return WeeklyPlan(
@@ -391,7 +398,56 @@ def build_plan(
         quality=quality,
         inputs=inputs,
         timings=timings,
+        **resilience,
     )
+
+
+def _resilience(store: Store, fleet: FleetConfig, cutoff: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The last 4 weeks' resilience figures, their trend, daily burn and the week's incidents."""
+    from capacity import resilience
+
+    since = cutoff - pd.Timedelta(weeks=8)
+    rates = store.series(
+        metric="error_rate",
+        region=list(fleet.regions),
+        service=list(fleet.services),
+        start=since,
+        end=cutoff,
+    )
+    incidents, deploys = store.incidents(), store.deploys()
+    incidents = incidents[incidents["started_at"] < cutoff]
+    deploys = deploys[deploys["deployed_at"] < cutoff]
+    current = resilience.kpis(
+        incidents, deploys, rates, fleet, since=cutoff - pd.Timedelta(weeks=4), until=cutoff
+    )
+    change = resilience.trend(incidents, deploys, rates, fleet, until=cutoff, weeks=4)
+    recent = rates[rates[TS] >= cutoff - pd.Timedelta(weeks=4)].copy()
+    target = recent[SERVICE].map({s: v.slo.availability for s, v in fleet.services.items()})
+    recent["burn"] = recent["value"] / (1 - target)
+    burn = (
+        recent.assign(day=recent[TS].dt.floor("D"))
+        .groupby([REGION, "day"], as_index=False)["burn"]
+        .mean()
+    )
+    week = incidents[incidents["started_at"] >= cutoff - pd.Timedelta(weeks=1)].copy()
+    calendar = store.events(start=cutoff - pd.Timedelta(weeks=2), end=cutoff)
+    week["preceding_events"] = [
+        ", ".join(
+            calendar.loc[
+                calendar["regions"].map(lambda rs, r=region: r in rs or "all" in rs)
+                & (calendar["start_ts"] <= started)
+                & (calendar["end_ts"] >= started - pd.Timedelta(hours=24)),
+                "name",
+            ]
+        )
+        for region, started in zip(week[REGION], week["started_at"], strict=True)
+    ]
+    return {
+        "resilience": current,
+        "resilience_trend": change,
+        "burn": burn,
+        "incidents_week": week.reset_index(drop=True),
+    }
 
 
 def _sha256(path: str | Path) -> str:

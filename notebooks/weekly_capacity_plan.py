@@ -2,9 +2,12 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: language_info
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -118,3 +121,19 @@ if not plan.backtest.empty:
 # %%
 display(report.table(plan.quality))
 display(Markdown("Stage timings (seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in plan.timings.items())))
+
+# %% [markdown]
+# ## 7. Resilience
+# The last four weeks per region and service (availability against the SLO, error budget left,
+# burn alerts, MTTR, MTBF, change failure rate), their trend against the four weeks before,
+# the daily budget burn, and last week's incidents beside the live-ops events that preceded them.
+
+# %%
+display(report.table(plan.resilience))
+changed = plan.resilience_trend[plan.resilience_trend["direction"].isin(["better", "worse"])]
+display(report.table(changed))
+charts.burn_chart(plan.burn).show()
+if plan.incidents_week.empty:
+    display(Markdown("No incidents last week."))
+else:
+    display(report.table(plan.incidents_week))

@@ -64,7 +64,9 @@ def test_manifest(published):
     assert (
         manifest["inputs"]["telemetry_rows"] > 0 and len(manifest["inputs"]["config_sha256"]) == 64
     )
-    assert {"forecast", "sizing", "headroom", "notebook", "html"} <= set(manifest["timings"])
+    assert {"forecast", "sizing", "headroom", "resilience", "notebook", "html"} <= set(
+        manifest["timings"]
+    )
     assert manifest["versions"]["prophet"] and manifest["versions"]["duckdb"]
     assert len(manifest["verdicts"]) == 12
 
@@ -91,6 +93,8 @@ def test_report_is_offline_without_code_and_escapes_names(published):
         "4. Predictive-scaling schedule",
         "5. Forecast accuracy",
         "6. Data quality",
+        "7. Resilience",
+        "Error-budget burn rate",
     ):
         assert heading in page
 
