@@ -27,6 +27,13 @@ __all__ = [
 _BAND = "rgba(31, 119, 180, 0.18)"
 _LINE = "rgb(31, 119, 180)"
 _CAPACITY = "rgb(214, 39, 40)"
+_PALETTE = (
+    "rgb(31, 119, 180)",
+    "rgb(255, 127, 14)",
+    "rgb(44, 160, 44)",
+    "rgb(148, 103, 189)",
+    "rgb(140, 86, 75)",
+)
 
 
 def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.95) -> go.Figure:
@@ -60,6 +67,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         shown = row == 1
         figure.add_trace(
             go.Scatter(
+                mode="lines",
                 x=part[TS],
                 y=part[quantile_column(high)],
                 line={"width": 0},
@@ -71,6 +79,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         )
         figure.add_trace(
             go.Scatter(
+                mode="lines",
                 x=part[TS],
                 y=part[quantile_column(low)],
                 fill="tonexty",
@@ -84,6 +93,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         )
         figure.add_trace(
             go.Scatter(
+                mode="lines",
                 x=part[TS],
                 y=part[quantile_column(0.5)],
                 line={"color": _LINE},
@@ -95,6 +105,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         )
         figure.add_trace(
             go.Scatter(
+                mode="lines",
                 x=part[TS],
                 y=part["safe_capacity"],
                 line={"color": _CAPACITY, "dash": "dash"},
@@ -105,7 +116,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
             col=1,
         )
     figure.update_layout(
-        title=f"{check.event.name}: demand with the event against safe capacity",
+        title=f"{html.escape(check.event.name)}: demand with the event against safe capacity",
         height=260 * max(len(groups), 1) + 120,
         template="plotly_white",
         legend={"orientation": "h", "y": -0.05},
@@ -339,7 +350,8 @@ def backtest_figure(
             line={"color": "rgb(40, 40, 40)", "width": 1},
         )
     )
-    for name, part in results.groupby("model", sort=True):
+    for index, (name, part) in enumerate(results.groupby("model", sort=True)):
+        colour = _PALETTE[index % len(_PALETTE)]
         for i, (_, window) in enumerate(part.groupby("cutoff")):
             figure.add_trace(
                 go.Scatter(
@@ -348,7 +360,8 @@ def backtest_figure(
                     name=html.escape(str(name)),
                     legendgroup=str(name),
                     showlegend=i == 0,
-                    line={"width": 1.5},
+                    mode="lines",
+                    line={"width": 1.5, "color": colour},
                 )
             )
     for cutoff in results["cutoff"].unique():

@@ -33,7 +33,9 @@ def _cell(value: object) -> str:
             return ""
         if 0.99 < value < 1:  # availabilities: the digits that matter are far right
             return f"{value:.5f}"
-        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+        if abs(value) < 10:
+            return f"{value:,.3f}"
+        return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
     text = str(value)

@@ -1,0 +1,481 @@
+"""Plotly figures for the analyst's notebooks. Every function returns a ``go.Figure``.
+
+None shows or writes a figure. Names that come from data (event names, regions, services)
+are HTML-escaped before they reach a title, a legend or an annotation.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from capacity.columns import (
+    CUTOFF,
+    END_TS,
+    KIND,
+    LATENCY_P99_MS,
+    NAME,
+    REGION,
+    SERVICE,
+    START_TS,
+    TS,
+    VALUE,
+)
+from capacity.review import EXCLUDED, LOAD_PER_SERVER, RUN_ID, WEEKDAYS, Decomposition
+
+__all__ = [
+    "EVENT_COLOURS",
+    "accuracy_over_time",
+    "decomposition_chart",
+    "latency_curve",
+    "lead_time_chart",
+    "series_with_events",
+    "weekday_hour_heatmap",
+]
+
+#: Shading per event kind; other kinds are grey.
+EVENT_COLOURS = {
+    "season": "rgba(44, 160, 44, 0.16)",
+    "launch": "rgba(44, 160, 44, 0.16)",
+    "patch": "rgba(23, 190, 207, 0.16)",
+    "marketing": "rgba(188, 189, 34, 0.18)",
+    "esports": "rgba(148, 103, 189, 0.18)",
+    "holiday": "rgba(255, 165, 0, 0.18)",
+    "maintenance": "rgba(127, 127, 127, 0.22)",
+    "outage": "rgba(214, 39, 40, 0.22)",
+}
+_OTHER = "rgba(140, 86, 75, 0.16)"
+#: Kinds too frequent to label one by one (they are shaded and in the legend).
+_UNLABELLED = ("maintenance",)
+_LINE = "rgb(31, 119, 180)"
+_DARK = "rgb(40, 40, 40)"
+_RED = "rgb(214, 39, 40)"
+_PALETTE = (
+    "rgb(31, 119, 180)",
+    "rgb(255, 127, 14)",
+    "rgb(44, 160, 44)",
+    "rgb(148, 103, 189)",
+    "rgb(140, 86, 75)",
+    "rgb(227, 119, 194)",
+    "rgb(127, 127, 127)",
+    "rgb(188, 189, 34)",
+    "rgb(23, 190, 207)",
+    "rgb(214, 39, 40)",
+)
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 tick values covering ``[low, high]`` on a log axis."""
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
+        return []
+    ticks = []
+    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        ticks += [m * 10.0**power for m in (1, 2, 5) if low <= m * 10.0**power <= high]
+    return ticks
+
+
+def series_with_events(
+    series: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    *,
+    title: str = "",
+    name: str = "value",
+) -> go.Figure:
+    """A series as a line, with live-ops events shaded over their windows.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        ``ts, value`` (other columns ignored).
+    events : pandas.DataFrame, optional
+        Calendar rows (``name, kind, start_ts, end_ts``); each is shaded where it overlaps
+        the series, coloured by kind (:data:`EVENT_COLOURS`), and named unless it is routine
+        maintenance. One legend entry per kind shown.
+    title : str
+        The figure's title (escaped).
+    name : str
+        The line's legend name (escaped).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One line trace, then one legend-only marker trace per event kind shown.
+    """
+    figure = go.Figure(
+        go.Scatter(
+            x=series[TS], y=series[VALUE], name=_esc(name), line={"color": _LINE, "width": 1.2}
+        )
+    )
+    if events is not None and len(events) and len(series):
+        first, last = series[TS].min(), series[TS].max()
+        shown = events[(events[END_TS] > first) & (events[START_TS] <= last)]
+        labelled = 0
+        for row in shown.itertuples(index=False):
+            kind = str(getattr(row, KIND))
+            options = {}
+            if kind not in _UNLABELLED:
+                options = {
+                    "annotation_text": _esc(getattr(row, NAME)),
+                    "annotation_position": "top left" if labelled % 2 == 0 else "bottom left",
+                    "annotation_font_size": 10,
+                }
+                labelled += 1
+            figure.add_vrect(
+                x0=max(getattr(row, START_TS), first),
+                x1=min(getattr(row, END_TS), last),
+                fillcolor=EVENT_COLOURS.get(kind, _OTHER),
+                line_width=0,
+                layer="below",
+                **options,
+            )
+        for kind in sorted(shown[KIND].astype(str).unique()):
+            figure.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    marker={
+                        "symbol": "square",
+                        "size": 12,
+                        "color": EVENT_COLOURS.get(kind, _OTHER),
+                    },
+                    name=_esc(kind),
+                )
+            )
+    figure.update_layout(
+        title=_esc(title),
+        template="plotly_white",
+        height=420,
+        margin={"t": 60, "b": 40},
+        legend={"orientation": "h", "y": -0.12},
+        hovermode="x",
+    )
+    return figure
+
+
+def weekday_hour_heatmap(
+    profile: pd.DataFrame, *, title: str = "", timezone: str = "UTC"
+) -> go.Figure:
+    """The mean value per local weekday (rows, Monday on top) and hour (columns).
+
+    Parameters
+    ----------
+    profile : pandas.DataFrame
+        From :func:`capacity.review.weekday_hour_profile` (index 0 to 6, columns 0 to 23).
+    title : str
+        The figure's title (escaped).
+    timezone : str
+        The zone of the clock, for the axis title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One heatmap trace.
+    """
+    figure = go.Figure(
+        go.Heatmap(
+            z=profile.to_numpy(),
+            x=[f"{h:02d}" for h in profile.columns],
+            y=[WEEKDAYS[int(d)] for d in profile.index],
+            colorscale="Viridis",
+            colorbar={"title": "mean"},
+            hovertemplate="%{y} %{x}:00<br>%{z:,.0f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=_esc(title),
+        template="plotly_white",
+        height=330,
+        xaxis_title=f"hour of day ({_esc(timezone)})",
+        yaxis={"autorange": "reversed"},
+    )
+    return figure
+
+
+def decomposition_chart(decomposition: Decomposition, *, title: str = "") -> go.Figure:
+    """Observed and trend; the daily and weekly profiles; the residual.
+
+    Parameters
+    ----------
+    decomposition : Decomposition
+        From :func:`capacity.review.decompose`.
+    title : str
+        The figure's title (escaped).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Four panels and five traces: ``observed``, ``trend`` (panel 1), ``daily profile``
+        (panel 2, by local hour), ``weekly profile`` (panel 3, by local weekday) and
+        ``residual`` (panel 4).
+    """
+    frame, zone = decomposition.frame, _esc(decomposition.timezone)
+    figure = make_subplots(
+        rows=4,
+        cols=1,
+        subplot_titles=(
+            "Observed and one-week trend",
+            f"Daily profile (hour of day, {zone})",
+            f"Weekly profile (day of week, {zone})",
+            "Residual: what the trend and profiles leave",
+        ),
+        vertical_spacing=0.08,
+        row_heights=[0.34, 0.22, 0.22, 0.22],
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=frame[TS],
+            y=frame[VALUE],
+            name="observed",
+            line={"color": "rgb(170, 170, 170)", "width": 1},
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(x=frame[TS], y=frame["trend"], name="trend", line={"color": _LINE, "width": 2}),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[f"{h:02d}" for h in decomposition.daily.index],
+            y=decomposition.daily.to_numpy(),
+            name="daily profile",
+            mode="lines+markers",
+            line={"color": "rgb(255, 127, 14)"},
+        ),
+        row=2,
+        col=1,
+    )
+    figure.add_trace(
+        go.Bar(
+            x=[WEEKDAYS[int(d)] for d in decomposition.weekly.index],
+            y=decomposition.weekly.to_numpy(),
+            name="weekly profile",
+            marker={"color": "rgb(44, 160, 44)"},
+        ),
+        row=3,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=frame[TS], y=frame["residual"], name="residual", line={"color": _DARK, "width": 1}
+        ),
+        row=4,
+        col=1,
+    )
+    figure.update_layout(
+        title=_esc(title),
+        template="plotly_white",
+        height=900,
+        showlegend=False,
+        margin={"t": 80},
+    )
+    return figure
+
+
+def latency_curve(
+    frame: pd.DataFrame,
+    *,
+    safe_load: float,
+    slo_ms: float,
+    low: float = math.nan,
+    high: float = math.nan,
+    binned: pd.DataFrame | None = None,
+    source: str = "learned",
+    title: str = "",
+) -> go.Figure:
+    """Load per server against p99 latency, with the safe load and the SLO.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        From :func:`capacity.review.load_latency`: ``load_per_server, latency_p99_ms`` and
+        ``excluded``.
+    safe_load : float
+        The safe load per server (a vertical line).
+    slo_ms : float
+        The p99 latency SLO (a horizontal line).
+    low, high : float
+        The safe load's interval, shaded when both are finite.
+    binned : pandas.DataFrame, optional
+        From :func:`capacity.review.latency_by_load`: drawn as the median curve.
+    source : str
+        ``learned`` or ``hint``, named in the safe load's legend entry.
+    title : str
+        The figure's title (escaped).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces, in order: ``hours`` (used by sizing), ``maintenance/outage hours`` (only when
+        some are flagged), ``median p99`` (only with ``binned``), ``p99 SLO`` and
+        ``safe load``. The y axis is logarithmic.
+    """
+    left_out = frame[EXCLUDED].to_numpy(bool) if EXCLUDED in frame else np.zeros(len(frame), bool)
+    used, dropped = frame[~left_out], frame[left_out]
+    figure = go.Figure(
+        go.Scattergl(
+            x=used[LOAD_PER_SERVER],
+            y=used[LATENCY_P99_MS],
+            mode="markers",
+            name="hours",
+            marker={"size": 4, "color": _LINE, "opacity": 0.45},
+        )
+    )
+    if len(dropped):
+        figure.add_trace(
+            go.Scattergl(
+                x=dropped[LOAD_PER_SERVER],
+                y=dropped[LATENCY_P99_MS],
+                mode="markers",
+                name="maintenance/outage hours (left out)",
+                marker={"size": 5, "color": "rgb(160, 160, 160)", "symbol": "x"},
+            )
+        )
+    if binned is not None and len(binned):
+        figure.add_trace(
+            go.Scatter(
+                x=binned[LOAD_PER_SERVER],
+                y=binned[LATENCY_P99_MS],
+                mode="lines+markers",
+                name="median p99",
+                line={"color": _DARK, "width": 2},
+            )
+        )
+    loads = frame[LOAD_PER_SERVER].to_numpy("float64")
+    latencies = frame[LATENCY_P99_MS].to_numpy("float64")
+    x_top = float(np.nanmax([*loads, safe_load, high if math.isfinite(high) else 0.0]))
+    y_low = float(np.nanmin([*latencies, slo_ms])) * 0.9
+    y_top = float(np.nanmax([*latencies, slo_ms])) * 1.1
+    figure.add_trace(
+        go.Scatter(
+            x=[0, x_top * 1.02],
+            y=[slo_ms, slo_ms],
+            mode="lines",
+            name=f"p99 SLO {slo_ms:g} ms",
+            line={"color": _RED, "dash": "dash"},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[safe_load, safe_load],
+            y=[y_low, y_top],
+            mode="lines",
+            name=f"safe load {safe_load:,.0f} ({_esc(source)})",
+            line={"color": "rgb(44, 160, 44)", "width": 2},
+        )
+    )
+    if math.isfinite(low) and math.isfinite(high):
+        figure.add_vrect(
+            x0=low, x1=high, fillcolor="rgba(44, 160, 44, 0.15)", line_width=0, layer="below"
+        )
+    figure.update_layout(
+        title=_esc(title),
+        template="plotly_white",
+        height=460,
+        xaxis_title="load per server",
+        yaxis={"title": "p99 latency (ms)", "type": "log", "tickvals": _log_ticks(y_low, y_top)},
+        legend={"orientation": "h", "y": -0.18},
+    )
+    return figure
+
+
+def accuracy_over_time(table: pd.DataFrame, *, coverage: str = "coverage_90") -> go.Figure:
+    """MAPE (top) and interval coverage (bottom) of stored runs, by run cutoff, per series.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`capacity.review.accuracy` by run and series (``cutoff, region, service, mape``
+        and ``coverage``).
+    coverage : str
+        The coverage column; its nominal level (e.g. 90 %) is a dashed line.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two traces per series (``region / service``), sharing a legend entry.
+    """
+    level = coverage.rsplit("_", 1)[-1]
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=("MAPE (lower is better)", f"Share of hours inside the {level} % interval"),
+        vertical_spacing=0.12,
+    )
+    ordered = table.sort_values(CUTOFF)
+    for i, ((region, service), part) in enumerate(ordered.groupby([REGION, SERVICE], sort=True)):
+        label = f"{_esc(region)} / {_esc(service)}"
+        colour = _PALETTE[i % len(_PALETTE)]
+        for row, column in ((1, "mape"), (2, coverage)):
+            figure.add_trace(
+                go.Scatter(
+                    x=part[CUTOFF],
+                    y=part[column],
+                    mode="lines+markers",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=row == 1,
+                    line={"color": colour},
+                ),
+                row=row,
+                col=1,
+            )
+    if level.isdigit():
+        figure.add_hline(
+            y=int(level) / 100, line={"color": _RED, "dash": "dash", "width": 1}, row=2, col=1
+        )
+    figure.update_yaxes(tickformat=".0%")
+    figure.update_layout(
+        title="Stored runs against what happened, by run",
+        template="plotly_white",
+        height=560,
+    )
+    return figure
+
+
+def lead_time_chart(by_lead: pd.DataFrame) -> go.Figure:
+    """MAPE by days ahead, one line per stored run.
+
+    Parameters
+    ----------
+    by_lead : pandas.DataFrame
+        From :func:`capacity.review.accuracy_by_lead`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One trace per run, named by its cutoff and id.
+    """
+    figure = go.Figure()
+    for run_id, part in by_lead.sort_values([CUTOFF, "lead_day"]).groupby(RUN_ID, sort=False):
+        cutoff = part[CUTOFF].iloc[0]
+        when = f"{cutoff:%Y-%m-%d}" if not pd.isna(cutoff) else "?"
+        figure.add_trace(
+            go.Scatter(
+                x=part["lead_day"],
+                y=part["mape"],
+                mode="lines+markers",
+                name=f"{when} ({_esc(run_id)})",
+            )
+        )
+    figure.update_layout(
+        title="Error grows with lead time: MAPE by day ahead",
+        template="plotly_white",
+        height=380,
+        xaxis_title="day ahead (1 = the first 24 hours after the cutoff)",
+        yaxis={"title": "MAPE", "tickformat": ".0%"},
+    )
+    return figure

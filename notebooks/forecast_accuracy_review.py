@@ -1,0 +1,122 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+#   language_info:
+#     name: python
+# ---
+
+# %% [markdown]
+# # Forecast accuracy review
+#
+# How the forecasts of past plans compared with what happened, and a rolling backtest of the
+# project's forecaster against two baselines it must beat on one series: weekly seasonal
+# naive (last week repeated) and Prophet with its default settings.
+
+# %% tags=["parameters"]
+db = "data/capacity.duckdb"
+config = "data/demo/fleet.yaml"
+runs = 4
+region = "eu-west"
+service = "game"
+metric = "ccu"
+history = "56d"
+horizon = 168
+n_windows = 3
+
+# %%
+import warnings
+
+import plotly.io as pio
+from IPython.display import Markdown, display
+
+from capacity import Store, charts, explore_charts, load_fleet, report, review
+from capacity.units import parse_duration
+
+pio.renderers.default = "plotly_mimetype+notebook"
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
+fleet = load_fleet(config)
+with Store(db, read_only=True) as store:
+    stored = review.recent_runs(store, runs)
+    joined = review.run_actuals(store, runs)
+    series = store.series(region=region, service=service, metric=metric)
+    events = store.events(region=region)
+series = series[series["ts"] > series["ts"].max() - parse_duration(history, "history")].reset_index(drop=True)
+display(Markdown(
+    f"{len(stored)} stored run(s) reviewed, {len(joined):,} forecast hours with a known actual "
+    f"value. Backtest on **{region} / {service} / {metric}**: {len(series):,} hours up to "
+    f"{series['ts'].max():%Y-%m-%d %H:%M} UTC, {n_windows} windows of {horizon} hours."
+))
+
+# %% [markdown]
+# ## 1. Stored forecast runs
+# The newest runs in the store (`capacity plan` and `capacity forecast-fleet` store one each):
+# when each was made, the first forecast hour (`cutoff`), how far it reached, and how many
+# series fell back to a baseline.
+
+# %%
+if stored.empty:
+    display(Markdown("No forecast run is stored yet: `capacity plan` or `capacity forecast-fleet` stores one."))
+else:
+    display(report.table(stored))
+
+# %% [markdown]
+# ## 2. Past forecasts against what happened
+# Per run, over every hour whose actual value has arrived: `mape`, the mean absolute error as a
+# share of the actual value; `bias`, the mean signed error as a share (positive: the forecast
+# was too high); `coverage_90`, the share of hours inside the 5–95 % band (90 % when the band
+# is honest); `peak_ape`, the error of each day's peak as a share of it (days with all 24
+# hours known).
+
+# %%
+if joined.empty:
+    display(Markdown("No stored forecast overlaps the telemetry yet: nothing to compare."))
+else:
+    display(report.table(review.accuracy(joined, by=("run_id", "cutoff"))))
+    by_series = review.accuracy(joined)
+    explore_charts.accuracy_over_time(by_series).show()
+    display(report.table(by_series, max_rows=48))
+
+# %% [markdown]
+# ## 3. Error by lead time
+# The same error pooled over series, by day ahead of each run's cutoff: how quickly a plan's
+# forecast goes stale.
+
+# %%
+if not joined.empty:
+    explore_charts.lead_time_chart(review.accuracy_by_lead(joined)).show()
+
+# %% [markdown]
+# ## 4. Rolling backtest against the baselines
+# Each window fits every forecaster on the hours before its cutoff (with the calendar as it
+# was known then) and forecasts the next `horizon` hours. `mase` divides the mean absolute
+# error by the in-sample error of a one-day seasonal naive (below 1 beats it); `smape` is in
+# percent; `pinball` is the mean quantile loss over the 5 %, 50 % and 95 % quantiles, in the
+# series' units; `coverage_90` and `peak_ape` as above. Lower is better except coverage,
+# which should be near 90 %. The chart shades the project forecaster's 5–95 % band.
+
+# %%
+comparison = review.compare_forecasters(
+    series[["ts", "value"]],
+    events=events,
+    horizon=horizon,
+    n_windows=n_windows,
+    holidays_country=fleet.regions[region].holidays_country,
+    timezone=fleet.regions[region].timezone,
+)
+display(Markdown("**All windows**"))
+display(report.table(comparison.overall))
+display(Markdown("**Window by window**"))
+display(report.table(comparison.windows))
+if not comparison.errors.empty:
+    display(Markdown("**Forecasters that failed**"))
+    display(report.table(comparison.errors))
+if not comparison.results.empty:
+    charts.backtest_figure(comparison.results, series).show()
