@@ -674,6 +674,96 @@ def recommend(
         click.echo(f"- without {loss.lost}: {verdict}")
 
 
+@cli.command()
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--region", default=None, help="Only this region.")
+@click.option("--service", default=None, help="Only this service.")
+@click.option("--horizon", default="7d", show_default=True, help="How many days of floors.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "aws", "keda"]),
+    default="csv",
+    show_default=True,
+    help="CSV, AWS scheduled actions JSON, or KEDA YAML.",
+)
+@click.option(
+    "--region-loss",
+    is_flag=True,
+    help="Hold the servers needed if another region is lost, not only N+k.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of standard output.",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@_reports_errors
+def schedule(
+    db: Path | None,
+    config: Path | None,
+    region: str | None,
+    service: str | None,
+    horizon: str,
+    fmt: str,
+    region_loss: bool,
+    output: Path | None,
+    jobs: int | None,
+) -> None:
+    """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
+    from capacity import scaling
+    from capacity.errors import ParameterError
+    from capacity.files import write_text_atomically
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.headroom import hourly_need
+    from capacity.units import parse_duration
+
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    for name, value, known in (
+        ("region", region, fleet.regions),
+        ("service", service, fleet.services),
+    ):
+        if value is not None and value not in known:
+            raise ParameterError(
+                f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}."
+            )
+    hours = int(parse_duration(horizon, "horizon") / pd.Timedelta(hours=1))
+    lead = max(
+        scaling.boot_lead_hours(t.boot_lead_time_minutes) for t in fleet.server_types.values()
+    )
+    with _reading_store(db) as store:
+        run = forecast_fleet(
+            store,
+            fleet,
+            horizon=f"{hours + lead}h",
+            quantiles=(0.05, 0.5, 0.95),
+            jobs=jobs,
+            save=False,
+        )
+        safe = _safe_loads(store, fleet)
+    need = hourly_need(run.frame, safe, fleet, quantile=0.95)
+    floors = scaling.schedule(
+        need, fleet, hours=hours, use="required" if region_loss else "needed_nk"
+    )
+    if region is not None:
+        floors = floors[floors["region"] == region]
+    if service is not None:
+        floors = floors[floors["service"] == service]
+    if fmt == "csv":
+        text = scaling.to_csv_text(floors)
+    elif fmt == "aws":
+        text = json.dumps(scaling.to_aws_scheduled_actions(floors), indent=2) + "\n"
+    else:
+        text = scaling.to_keda_yaml(floors)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomically(output, text)
+        click.echo(f"{output}: {len(floors)} hourly floors", err=True)
+
+
 @cli.command("backtest")
 @click.option(
     "--input",

@@ -224,3 +224,42 @@ def test_recommend_cli_csv(demo):
     assert (recs["target"] >= recs["needed_loss"]).all()
     up = recs[recs["action"] == "scale_up"]
     assert (up["change"] == up["target"] - up["servers_now"]).all()
+
+
+def test_schedule_cli_exports(demo, tmp_path):
+    import json
+
+    import yaml
+
+    db, config = demo
+    common = [
+        "--db",
+        str(db),
+        "--config",
+        str(config),
+        "--region",
+        "eu-west",
+        "--horizon",
+        "1d",
+        "--jobs",
+        "1",
+    ]
+    aws = run_cli("schedule", *common, "--service", "game", "--format", "aws")
+    assert aws.exit_code == 0, aws.output
+    actions = json.loads(aws.stdout)
+    assert actions and {a["AutoScalingGroupName"] for a in actions} == {"eu-west-game"}
+    assert all(a["MinSize"] >= 2 for a in actions)
+    assert len({a["StartTime"] for a in actions}) == len(actions)  # one action per change
+    keda = run_cli("schedule", *common, "--service", "chat", "--format", "keda")
+    assert keda.exit_code == 0, keda.output
+    documents = [d for d in yaml.safe_load_all(keda.stdout) if d]
+    assert documents[0]["kind"] == "ScaledObject"
+    assert any(t["type"] == "cron" for t in documents[0]["spec"]["triggers"])
+    out = tmp_path / "floors.csv"
+    csv = run_cli("schedule", *common, "--output", str(out))
+    assert csv.exit_code == 0
+    floors = pd.read_csv(out)
+    assert set(floors["service"]) == {"chat", "game", "matchmaking"}
+    assert len(floors) == 3 * 24
+    bad = run_cli("schedule", *common, "--service", "voice")
+    assert bad.exit_code == 2 and "'service' parameter must be one of" in bad.stderr
