@@ -36,6 +36,33 @@ _PALETTE = (
 )
 
 
+def _band(
+    x: pd.Series,
+    upper: pd.Series,
+    lower: pd.Series,
+    *,
+    colour: str = _BAND,
+    name: str | None = None,
+    showlegend: bool = True,
+) -> tuple[go.Scatter, go.Scatter]:
+    """Two traces that shade the area between ``lower`` and ``upper``."""
+    edge = go.Scatter(
+        x=x, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+    )
+    fill = go.Scatter(
+        x=x,
+        y=lower,
+        mode="lines",
+        fill="tonexty",
+        fillcolor=colour,
+        line={"width": 0},
+        name=name,
+        showlegend=showlegend and name is not None,
+        hoverinfo="skip" if name is None else None,
+    )
+    return edge, fill
+
+
 def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.95) -> go.Figure:
     """Demand with the event against safe capacity, one panel per region/service.
 
@@ -65,32 +92,14 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
     )
     for row, ((_, _), part) in enumerate(groups, start=1):
         shown = row == 1
-        figure.add_trace(
-            go.Scatter(
-                mode="lines",
-                x=part[TS],
-                y=part[quantile_column(high)],
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=row,
-            col=1,
-        )
-        figure.add_trace(
-            go.Scatter(
-                mode="lines",
-                x=part[TS],
-                y=part[quantile_column(low)],
-                fill="tonexty",
-                fillcolor=_BAND,
-                line={"width": 0},
-                name=f"demand {low:.0%}–{high:.0%}",
-                showlegend=shown,
-            ),
-            row=row,
-            col=1,
-        )
+        for trace in _band(
+            part[TS],
+            part[quantile_column(high)],
+            part[quantile_column(low)],
+            name=f"demand {low:.0%}–{high:.0%}",
+            showlegend=shown,
+        ):
+            figure.add_trace(trace, row=row, col=1)
         figure.add_trace(
             go.Scatter(
                 mode="lines",
@@ -164,18 +173,12 @@ def fan_chart(
     for low, high, alpha in ((0.05, 0.95, 0.15), (0.1, 0.9, 0.25)):
         lo, hi = quantile_column(low), quantile_column(high)
         if lo in ahead and hi in ahead:
-            figure.add_trace(
-                go.Scatter(
-                    x=ahead[TS], y=ahead[hi], line={"width": 0}, showlegend=False, hoverinfo="skip"
-                )
-            )
-            figure.add_trace(
-                go.Scatter(
-                    x=ahead[TS],
-                    y=ahead[lo],
-                    fill="tonexty",
-                    fillcolor=f"rgba(31, 119, 180, {alpha})",
-                    line={"width": 0},
+            figure.add_traces(
+                _band(
+                    ahead[TS],
+                    ahead[hi],
+                    ahead[lo],
+                    colour=f"rgba(31, 119, 180, {alpha})",
                     name=f"forecast {low:.0%}–{high:.0%}",
                 )
             )
@@ -322,26 +325,7 @@ def backtest_figure(
     low, high = quantile_column(0.05), quantile_column(0.95)
     for _, window in band.groupby("cutoff"):
         if low in window and high in window:
-            figure.add_trace(
-                go.Scatter(
-                    x=window[TS],
-                    y=window[high],
-                    line={"width": 0},
-                    showlegend=False,
-                    hoverinfo="skip",
-                )
-            )
-            figure.add_trace(
-                go.Scatter(
-                    x=window[TS],
-                    y=window[low],
-                    fill="tonexty",
-                    fillcolor=_BAND,
-                    line={"width": 0},
-                    showlegend=False,
-                    hoverinfo="skip",
-                )
-            )
+            figure.add_traces(_band(window[TS], window[high], window[low]))
     figure.add_trace(
         go.Scatter(
             x=actual[TS],
