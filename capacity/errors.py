@@ -23,6 +23,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "InputError",
+    "NotFittedError",
     "ParameterError",
     "SchemaError",
     "StoreError",
@@ -81,6 +82,10 @@ class ConfigError(InputError):
 
 class ParameterError(InputError):
     """A parameter out of range or of the wrong form."""
+
+
+class NotFittedError(CapacityError):
+    """A model was asked to predict before it was fitted."""
 
 
 class StoreError(CapacityError):

@@ -126,6 +126,30 @@ def test_unseen_kind_uses_the_planners_uplift() -> None:
     np.testing.assert_allclose((with_event["q0.05"] / without["q0.05"])[inside], 1.7, rtol=2e-3)
 
 
+def test_public_holidays_in_the_regions_time_zone_are_learned() -> None:
+    # Germany, spring 2026: Good Friday (3 Apr) and Easter Monday (6 Apr) in the history,
+    # Labour Day (1 May) ahead. Holidays lift demand by 30 % over the local (Berlin) day.
+    start = pd.Timestamp("2026-03-22 23:00", tz="UTC")  # Monday 23 March, 00:00 in Berlin
+    ts = pd.date_range(start, periods=37 * 24, freq="1h")  # to Tuesday 28 April, Berlin
+    local_day = ts.tz_convert("Europe/Berlin").normalize().tz_localize(None)
+    holiday = local_day.isin(pd.DatetimeIndex(["2026-04-03", "2026-04-06", "2026-05-01"]))
+    rng = np.random.default_rng(10)
+    value = _profile(ts) * np.where(holiday, 1.3, 1.0) * np.exp(rng.normal(0, 0.03, len(ts)))
+    series = pd.DataFrame({TS: ts, VALUE: value})
+
+    model = DemandForecaster().fit(series, holidays_country="DE", timezone="Europe/Berlin")
+    forecast = model.predict(96)
+    may_day = forecast[forecast[TS].dt.tz_convert("Europe/Berlin").dt.day == 1]
+    assert len(may_day) == 24
+    ratio = may_day[YHAT].to_numpy() / _profile(pd.DatetimeIndex(may_day[TS]))
+    assert abs(ratio.mean() / 1.3 - 1) < 0.05
+    assert np.all(np.abs(ratio / 1.3 - 1) < 0.15)
+    # The day before is an ordinary Thursday.
+    before = forecast[forecast[TS].dt.tz_convert("Europe/Berlin").dt.day == 30]
+    plain = before[YHAT].to_numpy() / _profile(pd.DatetimeIndex(before[TS]))
+    assert abs(plain.mean() - 1.0) < 0.05
+
+
 def test_outage_window_and_gaps_are_masked() -> None:
     clean = make_series(21, seed=3)
     dirty = clean.copy()
@@ -238,6 +262,7 @@ def test_init_only_stores_and_get_params_returns_them() -> None:
         "log_offset",
         "transform",
         "interval_scale",
+        "ar_correction",
         "ensemble",
         "min_event_occurrences",
         "scenario_spread",
@@ -307,6 +332,12 @@ def test_bad_series_raise_data_error(series: pd.DataFrame, message: str) -> None
 def test_bad_parameters_raise_parameter_error(three_weeks: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match=r"'quantiles' parameter .* Got \(0.5, 1.5\)"):
         DemandForecaster(quantiles=(0.5, 1.5)).fit(three_weeks)
+    with pytest.raises(ParameterError, match=r"'transform' parameter .* Got 'sqrt'"):
+        DemandForecaster(transform="sqrt").fit(three_weeks)
+    with pytest.raises(ParameterError, match=r"'interval_scale' parameter must be a number > 0"):
+        DemandForecaster(interval_scale=0).fit(three_weeks)
+    with pytest.raises(ParameterError, match=r"'ensemble' parameter must be True or False"):
+        DemandForecaster(ensemble="yes").fit(three_weeks)
     with pytest.raises(ParameterError, match=r"'timezone' parameter must be an IANA"):
         DemandForecaster().fit(three_weeks, timezone="Mars/Olympus")
     with pytest.raises(ParameterError, match=r"'holidays_country' parameter .* Got 'XX'"):

@@ -15,6 +15,7 @@ EXPECTED = {
     "FleetConfig",
     "InputError",
     "LoadReport",
+    "NotFittedError",
     "ParameterError",
     "SchemaError",
     "Store",
