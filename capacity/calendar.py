@@ -56,22 +56,20 @@ value received and a fix.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import difflib
 import hashlib
-import io
 import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from capacity import records as rec
 from capacity.columns import (
     ALL_REGIONS,
     END_TS,
@@ -98,7 +96,6 @@ ICS_DEFAULT_HORIZON_DAYS = 400
 _TS_UNIT = "us"
 _TS_DTYPE = f"datetime64[{_TS_UNIT}, UTC]"
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
-_DATE_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 _REGION_SPLIT_RE = re.compile(r"[;,|]")
 _ISO_HINT = "write ISO 8601, e.g. 2026-12-18, 2026-12-18T08:00Z or 2026-12-18T08:00+01:00"
 
@@ -283,12 +280,12 @@ def _read(
     lower = path.name.lower()
     source = str(path)
     if lower.endswith(".csv"):
-        records = _csv_records(_read_text(path), source=source)
+        records = _csv_records(rec.read_text(path), source=source)
     elif lower.endswith((".yaml", ".yml")):
-        records = _yaml_records(_read_text(path), source=source)
+        records = _yaml_records(rec.read_text(path), source=source)
     elif lower.endswith(".ics"):
         records = _ics_records(
-            _read_bytes(path), source=source, zone=zone, window=_window(ics_window, zone)
+            rec.read_bytes(path), source=source, zone=zone, window=_window(ics_window, zone)
         )
     else:
         suffix = "".join(path.suffixes) or "(none)"
@@ -300,28 +297,6 @@ def _read(
     return _finish(records, source=source, source_name=path.name, zone=zone, known=regions)
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError("file not found", source=str(path), fix="check the path") from None
-    except OSError as exc:
-        raise DataError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return _read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"not UTF-8 text (byte {exc.start})", source=str(path), fix="save the file as UTF-8"
-        ) from None
-
-
-def _normalise_key(key: str) -> str:
-    return re.sub(r"\s+", "_", key.strip().lower())
-
-
 def _match_columns(
     found: list[str],
     *,
@@ -329,143 +304,52 @@ def _match_columns(
     extra: tuple[str, ...] = (),
     what: str = "column",
     where: str | None = None,
-) -> list[str | None]:
+) -> list[str]:
     """Map found column (or key) names to field names; refuse missing and unknown ones."""
     allowed = (*_FIELDS, *extra)
-    fields: list[str | None] = []
-    for name in found:
-        key = _normalise_key(name)
-        fields.append(_ALIASES.get(key, key))
-    listing = ", ".join(repr(f) for f in found) or "none"
-    for required in _REQUIRED:
-        if required in fields:
-            continue
-        unknown = [f for f, n in zip(fields, found, strict=True) if f not in allowed]
-        close = difflib.get_close_matches(required, [str(f) for f in unknown], n=1, cutoff=0.6)
-        if close:
-            original = found[fields.index(close[0])]
-            fix = f"rename {what} {original!r} to {required!r}"
-        else:
-            fix = f"add a {required!r} {what}"
-        raise DataError(
-            f"required {what} {required!r} is missing; {what}s found: {listing}",
-            source=source,
-            where=where,
-            fix=fix,
-        )
-    for field, name in zip(fields, found, strict=True):
-        if field not in allowed:
-            close = difflib.get_close_matches(str(field), allowed, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise DataError(
-                f"unknown {what} {name!r}" if name.strip() else f"a {what} has an empty name",
-                source=source,
-                where=where,
-                fix=f"{hint}known {what}s are {', '.join(allowed)}",
-            )
-    dupes = sorted({f for f in fields if fields.count(f) > 1}, key=str)
-    if dupes:
-        raise DataError(
-            f"{what} {dupes[0]!r} appears more than once; {what}s found: {listing}",
-            source=source,
-            where=where,
-            fix=f"keep one {dupes[0]!r} {what}",
-        )
+    fields = [_ALIASES.get(key, key) for key in map(rec.normalise_key, found)]
+    place: dict[str, Any] = {"what": what, "source": source, "where": where}
+    rec.check_required(fields, found, required=_REQUIRED, allowed=allowed, **place)
+    known = f"known {what}s are {', '.join(allowed)}"
+    rec.check_known(fields, found, allowed=allowed, known=known, **place)
+    rec.check_unique(fields, found, **place)
     return fields
 
 
+def _match_for(source: str) -> rec.Matcher:
+    def match(found: list[str], what: str, where: str | None) -> list[str]:
+        return _match_columns(found, source=source, what=what, where=where)
+
+    return match
+
+
 def _csv_records(text: str, *, source: str) -> list[_Raw]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DataError(
-            "the file is empty", source=source, fix="start with the header line name,kind,start,end"
-        ) from None
-    except csv.Error as exc:
-        raise DataError(f"not valid CSV: {exc}", source=source, where="line 1") from None
-    fields = _match_columns(header, source=source, where="line 1")
-    records = []
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise DataError(
-                f"not valid CSV: {exc}",
-                source=source,
-                where=f"line {line}",
-                fix="check the quoting",
-            ) from None
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(fields):
-            raise DataError(
-                f"has {len(row)} fields but the header has {len(fields)}",
-                source=source,
-                where=f"line {line}",
-                fix="quote values that contain commas, and give every row the header's columns",
-            )
-        values = {field: cell for field, cell in zip(fields, row, strict=True) if field}
-        records.append(_Raw(f"line {line}", values))
-    return records
+    rows = rec.csv_rows(
+        text,
+        source=source,
+        empty_fix="start with the header line name,kind,start,end",
+        match=_match_for(source),
+    )
+    return [_Raw(f"line {line}", values) for line, values in rows]
+
+
+def _yaml_where(number: int, item: Any, line: int | None) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    return f"event {number} ({name.strip()!r})" if isinstance(name, str) else f"event {number}"
 
 
 def _yaml_records(text: str, *, source: str) -> list[_Raw]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise DataError(
-            f"not valid YAML: {problem}", source=source, where=where, fix="correct the YAML syntax"
-        ) from None
-    if data is None:
-        raise DataError(
-            "the file is empty",
-            source=source,
-            fix="write a list of events, or 'events: []' for an empty calendar",
-        )
-    if isinstance(data, dict):
-        keys = [str(k) for k in data]
-        if keys != ["events"]:
-            other = [k for k in keys if k != "events"]
-            problem = (
-                f"unknown top-level key {other[0]!r}"
-                if other
-                else "the top-level key 'events' is missing"
-            )
-            raise DataError(
-                problem, source=source, fix="put the events in a list under the single key 'events'"
-            )
-        data = data["events"] if data["events"] is not None else []
-    if not isinstance(data, list):
-        raise DataError(
-            f"expected a list of events; got {type(data).__name__}",
-            source=source,
-            fix="write a list of events, or a mapping with key 'events'",
-        )
-    records = []
-    for number, item in enumerate(data, start=1):
-        name = item.get("name") if isinstance(item, dict) else None
-        where = f"event {number} ({name.strip()!r})" if isinstance(name, str) else f"event {number}"
-        if not isinstance(item, dict):
-            raise DataError(
-                f"expected a mapping of fields; got {type(item).__name__} {item!r}",
-                source=source,
-                where=where,
-                fix="write each event as 'key: value' lines",
-            )
-        keys = [str(k) for k in item]
-        fields = _match_columns(keys, source=source, where=where, what="key")
-        values = dict(zip(fields, item.values(), strict=True))
-        records.append(_Raw(where, values))
-    return records
+    rows = rec.yaml_rows(
+        text,
+        source=source,
+        key="events",
+        noun="event",
+        empty_fix="write a list of events, or 'events: []' for an empty calendar",
+        list_fix="write a list of events, or a mapping with key 'events'",
+        where_of=_yaml_where,
+        match=_match_for(source),
+    )
+    return [_Raw(where, values) for where, values in rows]
 
 
 # --------------------------------------------------------------------------- iCalendar
@@ -647,14 +531,11 @@ def _ics_records(
 
 
 def _zone(tz: str | None) -> ZoneInfo | None:
-    if tz is None:
-        return None
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ParameterError(
-            f"unknown time zone {tz!r}", fix="use an IANA name such as 'Europe/Berlin' or 'UTC'"
-        ) from None
+    return rec.zone(
+        tz,
+        problem=f"unknown time zone {tz!r}",
+        fix="use an IANA name such as 'Europe/Berlin' or 'UTC'",
+    )
 
 
 def _window(
@@ -678,37 +559,6 @@ def _window(
     return first, last
 
 
-def _is_missing(value: Any) -> bool:
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, list | tuple | set | frozenset | dict | np.ndarray):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _localise(
-    naive: dt.datetime, zone: ZoneInfo, *, field: str, shown: str, source: str, where: str
-) -> dt.datetime:
-    early = naive.replace(tzinfo=zone, fold=0)
-    late = naive.replace(tzinfo=zone, fold=1)
-    if early.utcoffset() == late.utcoffset():
-        return early
-    back = early.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
-    if back != naive:
-        problem = f"{field} {shown!r} does not exist in {zone.key} (the clocks skip it)"
-    else:
-        problem = f"{field} {shown!r} occurs twice in {zone.key} (the clocks go back)"
-    raise DataError(
-        problem,
-        source=source,
-        where=where,
-        fix="give the time with a UTC offset, e.g. 2026-10-25T02:30+01:00",
-    )
-
-
 def _to_utc(
     value: Any,
     *,
@@ -719,17 +569,13 @@ def _to_utc(
     inclusive_end: bool = False,
 ) -> pd.Timestamp:
     """Apply the module's timestamp rule to one value; see the module docstring."""
-    if _is_missing(value):
+    if rec.is_missing(value):
         raise DataError(f"{field} is empty", source=source, where=where, fix=_ISO_HINT)
-    shown = value.strip() if isinstance(value, str) else str(value)
+    shown = rec.shown(value)
     parsed: dt.date
     if isinstance(value, str):
-        text = value.strip()
         try:
-            if _DATE_RE.match(text):
-                parsed = dt.date.fromisoformat(text)
-            else:
-                parsed = dt.datetime.fromisoformat(text.replace("z", "Z"))
+            parsed = rec.parse_iso(value)
         except ValueError:
             raise DataError(
                 f"{field} {shown!r} is not a date or date-time",
@@ -751,34 +597,21 @@ def _to_utc(
             fix=_ISO_HINT,
         )
 
+    place: dict[str, Any] = {"field": field, "shown": shown, "source": source, "where": where}
     if isinstance(parsed, dt.datetime):
-        if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
-            if zone is None:
-                raise DataError(
-                    f"{field} {shown!r} has no time zone",
-                    source=source,
-                    where=where,
-                    fix="give it a UTC offset (2026-12-18T08:00+01:00, ...Z, or a TZID in "
-                    "iCalendar), or pass the time zone it is in as tz, e.g. "
-                    "tz='Europe/Berlin'",
-                )
-            parsed = _localise(parsed, zone, field=field, shown=shown, source=source, where=where)
+        parsed = rec.to_aware(
+            parsed,
+            zone,
+            naive_fix="give it a UTC offset (2026-12-18T08:00+01:00, ...Z, or a TZID in "
+            "iCalendar), or pass the time zone it is in as tz, e.g. tz='Europe/Berlin'",
+            dst_fix="give the time with a UTC offset, e.g. 2026-10-25T02:30+01:00",
+            **place,
+        )
     else:
         day = parsed + dt.timedelta(days=1) if inclusive_end else parsed
         # fold=0: a midnight that is skipped maps to the first instant of the day.
         parsed = dt.datetime(day.year, day.month, day.day, tzinfo=zone or dt.UTC)
-    try:
-        return pd.Timestamp(parsed).tz_convert("UTC").as_unit(_TS_UNIT)
-    except (ValueError, OverflowError) as exc:
-        raise DataError(
-            f"{field} {shown!r} is out of range: {exc}", source=source, where=where, fix=_ISO_HINT
-        ) from None
-
-
-def _text(value: Any) -> str | None:
-    if _is_missing(value):
-        return None
-    return str(value).strip()
+    return rec.utc_timestamp(parsed, fix=_ISO_HINT, **place)
 
 
 def _regions(value: Any, *, known: Collection[str] | None, source: str, where: str) -> list[str]:
@@ -795,7 +628,7 @@ def _regions(value: Any, *, known: Collection[str] | None, source: str, where: s
                     fix="write region names as text, e.g. [eu-west, na-east]",
                 )
             names.append(item.strip())
-    elif _is_missing(value):
+    elif rec.is_missing(value):
         names = []
     elif isinstance(value, str):
         names = _REGION_SPLIT_RE.split(value)
@@ -823,19 +656,18 @@ def _regions(value: Any, *, known: Collection[str] | None, source: str, where: s
         known_list = sorted(known)
         for name in names:
             if name not in known_list:
-                close = difflib.get_close_matches(name, known_list, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
                 raise DataError(
                     f"unknown region {name!r}",
                     source=source,
                     where=where,
-                    fix=f"{hint}known regions: {', '.join(known_list)} (or 'all')",
+                    fix=f"{rec.suggest(name, known_list)}known regions: "
+                    f"{', '.join(known_list)} (or 'all')",
                 )
     return names
 
 
 def _uplift(value: Any, *, source: str, where: str) -> float:
-    if _is_missing(value):
+    if rec.is_missing(value):
         return math.nan
     number: float | None = None
     if isinstance(value, str):
@@ -871,7 +703,7 @@ def _event(
 ) -> dict[str, Any]:
     """Validate one raw event into a row of the output frame."""
     values, where = raw.values, raw.where
-    name = _text(values.get(NAME))
+    name = rec.text(values.get(NAME))
     if not name:
         raise DataError(
             f"name is empty (got {values.get(NAME)!r})",
@@ -880,7 +712,7 @@ def _event(
             fix="give every event a name",
         )
     kind_raw = values.get(KIND)
-    kind = (_text(kind_raw) or "").lower()
+    kind = (rec.text(kind_raw) or "").lower()
     if not _KIND_RE.match(kind):
         raise DataError(
             f"kind {kind_raw!r} is not a valid kind name",
@@ -895,16 +727,16 @@ def _event(
     )
     if end <= start:
         raise DataError(
-            f"end {_show_ts(end)} (from {_show(values.get(_END))}) is not after start "
-            f"{_show_ts(start)} (from {_show(values.get(_START))})",
+            f"end {rec.show_ts(end)} (from {_show(values.get(_END))}) is not after start "
+            f"{rec.show_ts(start)} (from {_show(values.get(_START))})",
             source=source,
             where=where,
             fix="make end later than start; a date-only end includes that whole day",
         )
     regions = _regions(values.get(REGIONS), known=known, source=source, where=where)
     uplift = _uplift(values.get(EXPECTED_UPLIFT), source=source, where=where)
-    notes = _text(values.get(NOTES)) or None
-    event_id = _text(values.get(EVENT_ID)) or _default_id(name, kind, start, end, regions)
+    notes = rec.text(values.get(NOTES)) or None
+    event_id = rec.text(values.get(EVENT_ID)) or _default_id(name, kind, start, end, regions)
     return {
         EVENT_ID: event_id,
         NAME: name,
@@ -923,10 +755,6 @@ def _show(value: Any) -> str:
     return repr(value.strip()) if isinstance(value, str) else repr(str(value))
 
 
-def _show_ts(ts: pd.Timestamp) -> str:
-    return f"{ts:%Y-%m-%d %H:%M}Z"
-
-
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
@@ -941,7 +769,7 @@ def _difference(first: Mapping[str, Any], second: Mapping[str, Any]) -> str | No
         a, b = first[field], second[field]
         if not _same(a, b):
             if isinstance(a, pd.Timestamp):
-                a, b = _show_ts(a), _show_ts(b)
+                a, b = rec.show_ts(a), rec.show_ts(b)
             return f"{field} ({a!r} vs {b!r})"
     return None
 

@@ -57,21 +57,18 @@ everything):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import difflib
-import io
 import math
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from capacity import records as rec
 from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
@@ -189,7 +186,6 @@ _INT_COLUMNS = (
 )
 _BY_KEYS = (REGION, SERVICE)
 _TS_DTYPE = "datetime64[us, UTC]"
-_DATE_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 _ISO_HINT = "write ISO 8601 with a UTC offset, e.g. 2026-12-18T08:00:00+00:00 or 2026-12-18T08:00Z"
 _EXTENSIONS = (".csv", ".yaml", ".yml")
 
@@ -358,193 +354,79 @@ def _records(path: Path, spec: _Spec) -> tuple[str, list[_Raw]]:
             source=source,
             fix=f"give the {spec.noun} log as a .csv, .yaml or .yml file",
         )
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError("file not found", source=source, fix="check the path") from None
-    except OSError as exc:
-        raise DataError(f"cannot read the file: {exc.strerror}", source=source) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"not UTF-8 text (byte {exc.start})", source=source, fix="save the file as UTF-8"
-        ) from None
+    text = rec.read_text(path)
     if suffix == ".csv":
         return source, _csv_records(text, source=source, spec=spec)
     return source, _yaml_records(text, source=source, spec=spec)
 
 
-def _normalise_key(key: str) -> str:
-    return re.sub(r"\s+", "_", key.strip().lower())
-
-
 def _match_fields(
-    found: Sequence[str], *, source: str, where: str, spec: _Spec, what: str
+    found: Sequence[str], *, source: str, where: str | None, spec: _Spec, what: str
 ) -> list[str]:
     """Map found column (or key) names to field names; refuse missing, unknown and repeated."""
-    fields = [_normalise_key(name) for name in found]
-    listing = ", ".join(repr(f) for f in found) or "none"
-    for field, name in zip(fields, found, strict=True):
-        if field not in spec.fields:
-            close = difflib.get_close_matches(field, spec.fields, n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise DataError(
-                f"unknown {what} {name!r}" if name.strip() else f"a {what} has an empty name",
-                source=source,
-                where=where,
-                fix=f"{hint}the {what}s of a {spec.noun} log are {', '.join(spec.fields)}",
-            )
-    repeated = sorted({f for f in fields if fields.count(f) > 1})
-    if repeated:
-        raise DataError(
-            f"{what} {repeated[0]!r} appears more than once; {what}s found: {listing}",
-            source=source,
-            where=where,
-            fix=f"keep one {repeated[0]!r} {what}",
-        )
-    for required in spec.required:
-        if required not in fields:
-            raise DataError(
-                f"required {what} {required!r} is missing; {what}s found: {listing}",
-                source=source,
-                where=where,
-                fix=f"add a {required!r} {what}; a {spec.noun} log needs "
-                f"{', '.join(spec.required)}",
-            )
+    fields = [rec.normalise_key(name) for name in found]
+    place: dict[str, Any] = {"what": what, "source": source, "where": where}
+    known = f"the {what}s of a {spec.noun} log are {', '.join(spec.fields)}"
+    rec.check_known(fields, found, allowed=spec.fields, known=known, **place)
+    rec.check_unique(fields, found, **place)
+    needs = f"; a {spec.noun} log needs {', '.join(spec.required)}"
+    rec.check_required(
+        fields, found, required=spec.required, allowed=spec.fields, needs=needs, **place
+    )
     return fields
 
 
+def _match_for(source: str, spec: _Spec) -> rec.Matcher:
+    def match(found: list[str], what: str, where: str | None) -> list[str]:
+        return _match_fields(found, source=source, where=where, spec=spec, what=what)
+
+    return match
+
+
 def _csv_records(text: str, *, source: str, spec: _Spec) -> list[_Raw]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise DataError(
-            "the file is empty",
-            source=source,
-            fix=f"start with the header line {','.join(spec.fields)}",
-        ) from None
-    except csv.Error as exc:
-        raise DataError(f"not valid CSV: {exc}", source=source, where="line 1") from None
-    fields = _match_fields(header, source=source, where="line 1", spec=spec, what="column")
-    records = []
-    while True:
-        line = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise DataError(
-                f"not valid CSV: {exc}",
-                source=source,
-                where=f"line {line}",
-                fix="check the quoting",
-            ) from None
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(fields):
-            raise DataError(
-                f"has {len(row)} fields but the header has {len(fields)}",
-                source=source,
-                where=f"line {line}",
-                fix="quote values that contain commas, and give every row the header's columns",
-            )
-        records.append(_Raw(f"line {line}", dict(zip(fields, row, strict=True))))
-    return records
+    rows = rec.csv_rows(
+        text,
+        source=source,
+        empty_fix=f"start with the header line {','.join(spec.fields)}",
+        match=_match_for(source, spec),
+    )
+    return [_Raw(f"line {line}", values) for line, values in rows]
 
 
 def _yaml_records(text: str, *, source: str, spec: _Spec) -> list[_Raw]:
-    import yaml
+    key = spec.yaml_key
 
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise DataError(
-            f"not valid YAML: {problem}", source=source, where=where, fix="correct the YAML syntax"
-        ) from None
-    if data is None:
-        raise DataError(
-            "the file is empty",
-            source=source,
-            fix=f"write a list of {spec.yaml_key}, or '{spec.yaml_key}: []' for none",
-        )
-    items_node = root
-    if isinstance(data, dict):
-        keys = [str(k) for k in data]
-        if keys != [spec.yaml_key]:
-            other = [k for k in keys if k != spec.yaml_key]
-            problem = (
-                f"unknown top-level key {other[0]!r}"
-                if other
-                else f"the top-level key {spec.yaml_key!r} is missing"
-            )
-            raise DataError(
-                problem,
-                source=source,
-                fix=f"put the {spec.yaml_key} in a list under the single key {spec.yaml_key!r}",
-            )
-        items_node = root.value[0][1]
-        data = data[spec.yaml_key] if data[spec.yaml_key] is not None else []
-    if not isinstance(data, list):
-        raise DataError(
-            f"expected a list of {spec.yaml_key}; got {type(data).__name__}",
-            source=source,
-            fix=f"write a list of {spec.yaml_key}, or a mapping with the key {spec.yaml_key!r}",
-        )
-    nodes = getattr(items_node, "value", None)
-    records = []
-    for number, item in enumerate(data):
-        line = None
-        if isinstance(nodes, list) and number < len(nodes):
-            line = nodes[number].start_mark.line + 1
-        where = f"line {line}" if line is not None else f"{spec.noun} {number + 1}"
-        if not isinstance(item, dict):
-            raise DataError(
-                f"expected a mapping of fields; got {type(item).__name__} {item!r}",
-                source=source,
-                where=where,
-                fix=f"write each {spec.noun} as 'key: value' lines",
-            )
-        keys = [str(k) for k in item]
-        fields = _match_fields(keys, source=source, where=where, spec=spec, what="key")
-        records.append(_Raw(where, dict(zip(fields, item.values(), strict=True))))
-    return records
+    def where_of(number: int, item: Any, line: int | None) -> str:
+        return f"line {line}" if line is not None else f"{spec.noun} {number}"
+
+    rows = rec.yaml_rows(
+        text,
+        source=source,
+        key=key,
+        noun=spec.noun,
+        empty_fix=f"write a list of {key}, or '{key}: []' for none",
+        list_fix=f"write a list of {key}, or a mapping with the key {key!r}",
+        where_of=where_of,
+        match=_match_for(source, spec),
+    )
+    return [_Raw(where, values) for where, values in rows]
 
 
 # --------------------------------------------------------------------------- values
 
 
 def _zone(tz: str | None) -> ZoneInfo | None:
-    if tz is None:
-        return None
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ParameterError(
-            f"The 'tz' parameter must be an IANA time zone such as 'Europe/Berlin' or 'UTC'. "
-            f"Got {tz!r}."
-        ) from None
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, float):
-        return math.isnan(value)
-    return False
+    return rec.zone(
+        tz,
+        problem="The 'tz' parameter must be an IANA time zone such as 'Europe/Berlin' or "
+        f"'UTC'. Got {tz!r}.",
+        type_errors=True,
+    )
 
 
 def _text(value: Any, *, field: str, source: str, where: str) -> str | None:
     """A text value: None when missing; numbers are accepted as their text."""
-    if _is_missing(value):
+    if rec.is_missing(value):
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise DataError(
@@ -569,56 +451,36 @@ def _name(value: Any, *, field: str, known: Collection[str] | None, source: str,
     name = _required_text(value, field=field, source=source, where=where)
     if known is not None and name not in known:
         listing = sorted(known)
-        close = difflib.get_close_matches(name, listing, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
         raise DataError(
             f"unknown {field} {name!r}",
             source=source,
             where=where,
-            fix=f"{hint}known {field}s are {', '.join(listing)} (from the fleet config)",
+            fix=f"{rec.suggest(name, listing)}known {field}s are {', '.join(listing)} "
+            "(from the fleet config)",
         )
     return name
-
-
-def _localise(
-    naive: dt.datetime, zone: ZoneInfo, *, field: str, shown: str, source: str, where: str
-) -> dt.datetime:
-    early = naive.replace(tzinfo=zone, fold=0)
-    late = naive.replace(tzinfo=zone, fold=1)
-    if early.utcoffset() == late.utcoffset():
-        return early
-    back = early.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
-    if back != naive:
-        problem = f"{field} {shown!r} does not exist in {zone.key} (the clocks skip it)"
-    else:
-        problem = f"{field} {shown!r} occurs twice in {zone.key} (the clocks go back)"
-    raise DataError(
-        problem, source=source, where=where, fix="give the time with a UTC offset instead"
-    )
 
 
 def _timestamp(
     value: Any, *, field: str, zone: ZoneInfo | None, source: str, where: str
 ) -> pd.Timestamp | None:
     """One timestamp by the module's rule; None when missing."""
-    if _is_missing(value):
+    if rec.is_missing(value):
         return None
-    shown = value.strip() if isinstance(value, str) else str(value)
+    shown = rec.shown(value)
     parsed: Any = None
     if isinstance(value, str):
-        text = value.strip()
-        if not _DATE_RE.match(text):
-            try:
-                parsed = dt.datetime.fromisoformat(text.replace("z", "Z"))
-            except ValueError:
-                parsed = None
+        try:
+            parsed = rec.parse_iso(value)
+        except ValueError:
+            parsed = None
     elif isinstance(value, pd.Timestamp):
         parsed = value.to_pydatetime()
     elif isinstance(value, dt.datetime):
         parsed = value
     if not isinstance(parsed, dt.datetime):
         dated = isinstance(value, dt.date) or (
-            isinstance(value, str) and _DATE_RE.match(value.strip())
+            isinstance(value, str) and rec.DATE_RE.match(value.strip())
         )
         problem = (
             f"{field} {shown!r} is a date without a time"
@@ -626,22 +488,16 @@ def _timestamp(
             else f"{field} {shown!r} is not an ISO 8601 date-time"
         )
         raise DataError(problem, source=source, where=where, fix=_ISO_HINT)
-    if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
-        if zone is None:
-            raise DataError(
-                f"{field} {shown!r} has no time zone",
-                source=source,
-                where=where,
-                fix="give it a UTC offset (2026-12-18T08:00+01:00 or ...Z), or pass the time "
-                "zone it is in as tz, e.g. tz='Europe/Berlin'",
-            )
-        parsed = _localise(parsed, zone, field=field, shown=shown, source=source, where=where)
-    try:
-        return pd.Timestamp(parsed).tz_convert("UTC").as_unit("us")
-    except (ValueError, OverflowError) as exc:
-        raise DataError(
-            f"{field} {shown!r} is out of range: {exc}", source=source, where=where, fix=_ISO_HINT
-        ) from None
+    place: dict[str, Any] = {"field": field, "shown": shown, "source": source, "where": where}
+    aware = rec.to_aware(
+        parsed,
+        zone,
+        naive_fix="give it a UTC offset (2026-12-18T08:00+01:00 or ...Z), or pass the time "
+        "zone it is in as tz, e.g. tz='Europe/Berlin'",
+        dst_fix="give the time with a UTC offset instead",
+        **place,
+    )
+    return rec.utc_timestamp(aware, fix=_ISO_HINT, **place)
 
 
 def _required_timestamp(
@@ -651,10 +507,6 @@ def _required_timestamp(
     if stamp is None:
         raise DataError(f"{field} is empty", source=source, where=where, fix=_ISO_HINT)
     return stamp
-
-
-def _show_ts(ts: pd.Timestamp) -> str:
-    return f"{ts:%Y-%m-%d %H:%M}Z"
 
 
 def _incident(
@@ -684,21 +536,20 @@ def _incident(
     resolved = _timestamp(values.get(RESOLVED_AT), field=RESOLVED_AT, zone=zone, **kw)
     if detected < started:
         raise DataError(
-            f"detected_at {_show_ts(detected)} is before started_at {_show_ts(started)}",
+            f"detected_at {rec.show_ts(detected)} is before started_at {rec.show_ts(started)}",
             fix="an incident is detected at or after it starts: check both times and offsets",
             **kw,
         )
     if resolved is not None and resolved < started:
         raise DataError(
-            f"resolved_at {_show_ts(resolved)} is before started_at {_show_ts(started)}",
+            f"resolved_at {rec.show_ts(resolved)} is before started_at {rec.show_ts(started)}",
             fix="an incident is resolved at or after it starts: check both times and offsets; "
             "leave resolved_at empty for an incident still open",
             **kw,
         )
     deploy_id = _text(values.get(DEPLOY_ID), field=DEPLOY_ID, **kw)
     if deploy_id is not None and deploy_ids is not None and deploy_id not in deploy_ids:
-        close = difflib.get_close_matches(deploy_id, sorted(deploy_ids), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = rec.suggest(deploy_id, sorted(deploy_ids))
         raise DataError(
             f"deploy_id {deploy_id!r} names no known deploy",
             fix=f"{hint}add the deploy to the deploy log and import that first, or leave "
@@ -753,7 +604,7 @@ def _collapse(rows: list[dict[str, Any]], *, source: str, spec: _Spec) -> list[d
         for field in spec.fields[1:]:
             a, b = first[field], row[field]
             if a != b:
-                shown = [_show_ts(v) if isinstance(v, pd.Timestamp) else v for v in (a, b)]
+                shown = [rec.show_ts(v) if isinstance(v, pd.Timestamp) else v for v in (a, b)]
                 raise DataError(
                     f"{id_field} {row[id_field]!r} is also used on {first['_where']} with a "
                     f"different {field} ({shown[0]!r} vs {shown[1]!r})",
@@ -993,7 +844,7 @@ def _hourly_rates(
         row = bad.iloc[0]
         raise DataError(
             f"error rate {float(row[VALUE]):g} of {row[REGION]}/{row[SERVICE]} at "
-            f"{_show_ts(row[TS])} is outside [0, 1]",
+            f"{rec.show_ts(row[TS])} is outside [0, 1]",
             source="error_rate",
             fix="give error rates as fractions of requests, e.g. 0.0004 for 0.04 %",
         )

@@ -1,0 +1,532 @@
+"""Shared helpers for reading record files (CSV and YAML) and their values.
+
+Used by :mod:`capacity.calendar` and :mod:`capacity.resilience`: reading a file as UTF-8 text,
+CSV rows and YAML items with where they were read, header-name matching with suggestions, and
+the timestamp rule (a UTC offset is exact, a naive time is refused unless a time zone is given,
+in which case a time the clocks skip or repeat is refused). Every problem raises
+:class:`~capacity.errors.DataError` (or :class:`~capacity.errors.ParameterError` for a time
+zone); the caller supplies the wording that differs between file kinds.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from capacity.errors import DataError, ParameterError
+
+__all__ = [
+    "DATE_RE",
+    "Matcher",
+    "check_known",
+    "check_required",
+    "check_unique",
+    "csv_rows",
+    "is_missing",
+    "localise",
+    "normalise_key",
+    "parse_iso",
+    "read_bytes",
+    "read_text",
+    "show_ts",
+    "shown",
+    "suggest",
+    "text",
+    "to_aware",
+    "utc_timestamp",
+    "yaml_rows",
+    "zone",
+]
+
+#: A date without a time: ``2026-12-18`` or ``20261218``.
+DATE_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
+
+#: Maps found names to field names: ``match(names, what, where)``, ``what`` being ``"column"``
+#: or ``"key"`` and ``where`` the place for error messages.
+Matcher = Callable[[list[str], str, str | None], list[str]]
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_bytes(path: Path) -> bytes:
+    """Read a file's bytes.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    bytes
+        Its content.
+
+    Raises
+    ------
+    DataError
+        When the file does not exist or cannot be read.
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError("file not found", source=str(path), fix="check the path") from None
+    except OSError as exc:
+        raise DataError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 text, dropping a byte-order mark.
+
+    Raises :class:`~capacity.errors.DataError` as :func:`read_bytes` does, and when the
+    content is not UTF-8.
+    """
+    try:
+        return read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"not UTF-8 text (byte {exc.start})", source=str(path), fix="save the file as UTF-8"
+        ) from None
+
+
+def csv_rows(
+    text: str, *, source: str, empty_fix: str, match: Matcher
+) -> list[tuple[int, dict[str, str]]]:
+    """The data rows of a CSV text with their line numbers (the header is line 1).
+
+    Parameters
+    ----------
+    text : str
+        The CSV text.
+    source : str
+        The file, for error messages.
+    empty_fix : str
+        The fix shown when the text is empty.
+    match : Matcher
+        Maps the header names to field names (called with ``"column"`` and ``"line 1"``).
+
+    Returns
+    -------
+    list of (int, dict)
+        Per non-blank row: its line number and field -> cell.
+
+    Raises
+    ------
+    DataError
+        When the CSV is empty or malformed, or a row's field count differs from the header's.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError("the file is empty", source=source, fix=empty_fix) from None
+    except csv.Error as exc:
+        raise DataError(f"not valid CSV: {exc}", source=source, where="line 1") from None
+    fields = match(header, "column", "line 1")
+    rows = []
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise DataError(
+                f"not valid CSV: {exc}",
+                source=source,
+                where=f"line {line}",
+                fix="check the quoting",
+            ) from None
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(fields):
+            raise DataError(
+                f"has {len(row)} fields but the header has {len(fields)}",
+                source=source,
+                where=f"line {line}",
+                fix="quote values that contain commas, and give every row the header's columns",
+            )
+        rows.append((line, dict(zip(fields, row, strict=True))))
+    return rows
+
+
+def yaml_rows(
+    text: str,
+    *,
+    source: str,
+    key: str,
+    noun: str,
+    empty_fix: str,
+    list_fix: str,
+    where_of: Callable[[int, Any, int | None], str],
+    match: Matcher,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The items of a YAML list (or of a mapping whose only key is ``key``) with their places.
+
+    Parameters
+    ----------
+    text : str
+        The YAML text.
+    source : str
+        The file, for error messages.
+    key : str
+        The only top-level key allowed, e.g. ``"events"``.
+    noun : str
+        What one item is, e.g. ``"event"``.
+    empty_fix, list_fix : str
+        The fixes shown when the file is empty and when it holds no list.
+    where_of : callable
+        ``where_of(number, item, line)``: the place of an item (numbered from 1, starting on
+        ``line``, None when unknown) in error messages.
+    match : Matcher
+        Maps an item's keys to field names (called with ``"key"`` and the item's place).
+
+    Returns
+    -------
+    list of (str, dict)
+        Per item: its place and field -> value.
+
+    Raises
+    ------
+    DataError
+        When the YAML is malformed or empty, has another top-level key, holds no list, or an
+        item is not a mapping.
+    """
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise DataError(
+            f"not valid YAML: {problem}", source=source, where=where, fix="correct the YAML syntax"
+        ) from None
+    if data is None:
+        raise DataError("the file is empty", source=source, fix=empty_fix)
+    items_node = root
+    if isinstance(data, dict):
+        keys = [str(k) for k in data]
+        if keys != [key]:
+            other = [k for k in keys if k != key]
+            problem = (
+                f"unknown top-level key {other[0]!r}"
+                if other
+                else f"the top-level key {key!r} is missing"
+            )
+            raise DataError(
+                problem,
+                source=source,
+                fix=f"put the {key} in a list under the single key {key!r}",
+            )
+        items_node = root.value[0][1]
+        data = data[key] if data[key] is not None else []
+    if not isinstance(data, list):
+        raise DataError(
+            f"expected a list of {key}; got {type(data).__name__}", source=source, fix=list_fix
+        )
+    nodes = getattr(items_node, "value", None)
+    rows = []
+    for number, item in enumerate(data, start=1):
+        line = None
+        if isinstance(nodes, list) and number <= len(nodes):
+            line = nodes[number - 1].start_mark.line + 1
+        where = where_of(number, item, line)
+        if not isinstance(item, dict):
+            raise DataError(
+                f"expected a mapping of fields; got {type(item).__name__} {item!r}",
+                source=source,
+                where=where,
+                fix=f"write each {noun} as 'key: value' lines",
+            )
+        fields = match([str(k) for k in item], "key", where)
+        rows.append((where, dict(zip(fields, item.values(), strict=True))))
+    return rows
+
+
+# --------------------------------------------------------------------------- names
+
+
+def normalise_key(key: str) -> str:
+    """A header name or key as a field name: lower case, trimmed, inner spaces as ``_``."""
+    return re.sub(r"\s+", "_", key.strip().lower())
+
+
+def suggest(name: str, choices: Sequence[str]) -> str:
+    """``"did you mean 'x'? "`` for the choice closest to ``name``; empty when none is close."""
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _listing(found: Sequence[str]) -> str:
+    return ", ".join(repr(f) for f in found) or "none"
+
+
+def check_required(
+    fields: Sequence[str],
+    found: Sequence[str],
+    *,
+    required: Sequence[str],
+    allowed: Sequence[str],
+    what: str,
+    source: str,
+    where: str | None,
+    needs: str = "",
+) -> None:
+    """Refuse the first required field missing from ``fields``.
+
+    Parameters
+    ----------
+    fields, found : sequence of str
+        The field names and, in the same order, the names as found in the file.
+    required, allowed : sequence of str
+        The required and the allowed field names.
+    what : str
+        ``"column"`` or ``"key"``.
+    source, where : str
+        The place, for error messages.
+    needs : str
+        Appended to the fix ``add a 'x' column`` when no found name is close to the missing one.
+
+    Raises
+    ------
+    DataError
+        Naming the missing field, and a found unknown name close to it when there is one.
+    """
+    for name in required:
+        if name in fields:
+            continue
+        unknown = [f for f in fields if f not in allowed]
+        close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
+        if close:
+            fix = f"rename {what} {found[list(fields).index(close[0])]!r} to {name!r}"
+        else:
+            fix = f"add a {name!r} {what}{needs}"
+        raise DataError(
+            f"required {what} {name!r} is missing; {what}s found: {_listing(found)}",
+            source=source,
+            where=where,
+            fix=fix,
+        )
+
+
+def check_known(
+    fields: Sequence[str],
+    found: Sequence[str],
+    *,
+    allowed: Sequence[str],
+    what: str,
+    source: str,
+    where: str | None,
+    known: str,
+) -> None:
+    """Refuse the first field that is not allowed, suggesting a close allowed name.
+
+    Parameters
+    ----------
+    fields, found : sequence of str
+        As for :func:`check_required`.
+    allowed : sequence of str
+        The allowed field names.
+    what, source, where
+        As for :func:`check_required`.
+    known : str
+        The end of the fix, listing the allowed names.
+
+    Raises
+    ------
+    DataError
+        Naming the unknown (or empty) name.
+    """
+    for field, name in zip(fields, found, strict=True):
+        if field not in allowed:
+            raise DataError(
+                f"unknown {what} {name!r}" if name.strip() else f"a {what} has an empty name",
+                source=source,
+                where=where,
+                fix=f"{suggest(field, allowed)}{known}",
+            )
+
+
+def check_unique(
+    fields: Sequence[str], found: Sequence[str], *, what: str, source: str, where: str | None
+) -> None:
+    """Refuse a field name that appears more than once (the first in sort order).
+
+    Raises
+    ------
+    DataError
+        Naming the repeated field.
+    """
+    repeated = sorted({f for f in fields if list(fields).count(f) > 1})
+    if repeated:
+        raise DataError(
+            f"{what} {repeated[0]!r} appears more than once; {what}s found: {_listing(found)}",
+            source=source,
+            where=where,
+            fix=f"keep one {repeated[0]!r} {what}",
+        )
+
+
+# --------------------------------------------------------------------------- values
+
+
+def zone(
+    tz: str | None, *, problem: str, fix: str | None = None, type_errors: bool = False
+) -> ZoneInfo | None:
+    """The time zone named ``tz``; None when ``tz`` is None.
+
+    Parameters
+    ----------
+    tz : str or None
+        An IANA time-zone name.
+    problem, fix : str
+        The error message and fix when ``tz`` is unknown.
+    type_errors : bool
+        Also refuse (rather than let escape) the TypeError of a ``tz`` that is not text.
+
+    Raises
+    ------
+    ParameterError
+        When ``tz`` is not a known time zone.
+    """
+    if tz is None:
+        return None
+    caught: tuple[type[Exception], ...] = (ZoneInfoNotFoundError, ValueError)
+    if type_errors:
+        caught = (*caught, TypeError)
+    try:
+        return ZoneInfo(tz)
+    except caught:
+        raise ParameterError(problem, fix=fix) from None
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a value is missing: None, NaN/NaT/NA or blank text (a container never is)."""
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | set | frozenset | dict | np.ndarray):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def text(value: Any) -> str | None:
+    """A value as trimmed text; None when missing."""
+    if is_missing(value):
+        return None
+    return str(value).strip()
+
+
+def shown(value: Any) -> str:
+    """A value as shown in error messages: text trimmed, anything else as ``str``."""
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def show_ts(ts: pd.Timestamp) -> str:
+    """A UTC timestamp as ``YYYY-MM-DD HH:MMZ``."""
+    return f"{ts:%Y-%m-%d %H:%M}Z"
+
+
+def parse_iso(value: str) -> dt.date | dt.datetime:
+    """Parse ISO 8601 text: a date when it has no time, else a date-time (``z`` read as ``Z``).
+
+    Raises
+    ------
+    ValueError
+        When the text is neither.
+    """
+    value = value.strip()
+    if DATE_RE.match(value):
+        return dt.date.fromisoformat(value)
+    return dt.datetime.fromisoformat(value.replace("z", "Z"))
+
+
+def localise(
+    naive: dt.datetime,
+    zone: ZoneInfo,
+    *,
+    field: str,
+    shown: str,
+    source: str,
+    where: str,
+    fix: str,
+) -> dt.datetime:
+    """Read a naive date-time as wall-clock time in ``zone``.
+
+    Raises
+    ------
+    DataError
+        When the time does not exist there (clocks going forward) or occurs twice (clocks
+        going back); ``fix`` is the fix shown.
+    """
+    early = naive.replace(tzinfo=zone, fold=0)
+    late = naive.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() == late.utcoffset():
+        return early
+    back = early.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    if back != naive:
+        problem = f"{field} {shown!r} does not exist in {zone.key} (the clocks skip it)"
+    else:
+        problem = f"{field} {shown!r} occurs twice in {zone.key} (the clocks go back)"
+    raise DataError(problem, source=source, where=where, fix=fix)
+
+
+def to_aware(
+    parsed: dt.datetime,
+    zone: ZoneInfo | None,
+    *,
+    field: str,
+    shown: str,
+    source: str,
+    where: str,
+    naive_fix: str,
+    dst_fix: str,
+) -> dt.datetime:
+    """A date-time with a UTC offset: as given, or a naive one localised in ``zone``.
+
+    Raises
+    ------
+    DataError
+        When it is naive and ``zone`` is None (fix ``naive_fix``), or as :func:`localise`
+        (fix ``dst_fix``).
+    """
+    if parsed.tzinfo is not None and parsed.tzinfo.utcoffset(parsed) is not None:
+        return parsed
+    if zone is None:
+        raise DataError(
+            f"{field} {shown!r} has no time zone", source=source, where=where, fix=naive_fix
+        )
+    return localise(parsed, zone, field=field, shown=shown, source=source, where=where, fix=dst_fix)
+
+
+def utc_timestamp(
+    aware: dt.datetime, *, field: str, shown: str, source: str, where: str, fix: str
+) -> pd.Timestamp:
+    """An aware date-time as a microsecond ``pandas.Timestamp`` in UTC.
+
+    Raises
+    ------
+    DataError
+        When it is outside the range pandas can hold.
+    """
+    try:
+        return pd.Timestamp(aware).tz_convert("UTC").as_unit("us")
+    except (ValueError, OverflowError) as exc:
+        raise DataError(
+            f"{field} {shown!r} is out of range: {exc}", source=source, where=where, fix=fix
+        ) from None
