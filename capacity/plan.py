@@ -15,6 +15,7 @@ import hashlib
 import json
 import platform
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -225,7 +226,7 @@ def run_plan(
             str(executed),
             parameters=parameters,
             kernel_name="python3",
-            progress_bar=False,
+            progress_bar=sys.stderr.isatty(),  # cell by cell, when someone is watching
             cwd=str(building),
         )
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
