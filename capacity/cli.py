@@ -203,30 +203,14 @@ def events() -> None:
     """The live-ops calendar."""
 
 
-@events.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@_db_option
-@click.option("--tz", default=None, help="Time zone of naive times in the calendar.")
-@_config_option("Fleet YAML; when given, event regions must be ones it names.")
-@_reports_errors
-def events_import(
-    files: tuple[Path, ...], db: Path | None, tz: str | None, config: Path | None
-) -> None:
-    """Import live-ops calendars (CSV, YAML or iCalendar .ics) into the store."""
-    from capacity.store import Store
+def _file_import(kind: str, description: str) -> Callable[..., None]:
+    """An ``import`` command that loads ``kind`` files into the store in one transaction."""
 
-    fleet = _load_config(config)
-    with Store(db or DEFAULT_DB) as store:
-        report = store.import_events(files, tz=tz, fleet=fleet)
-    click.echo(report.describe())
-
-
-def _log_import(kind: str) -> Callable[..., None]:
     @click.argument(
         "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
     )
     @_db_option
-    @click.option("--tz", default=None, help="Time zone of naive times in the logs.")
+    @click.option("--tz", default=None, help="Time zone of naive times in the files.")
     @_config_option("Fleet YAML; when given, regions and services must be ones it names.")
     @_reports_errors
     def command(
@@ -236,11 +220,15 @@ def _log_import(kind: str) -> Callable[..., None]:
 
         fleet = _load_config(config)
         with Store(db or DEFAULT_DB) as store:
-            method = store.import_incidents if kind == "incidents" else store.import_deploys
+            method = {
+                "events": store.import_events,
+                "incidents": store.import_incidents,
+                "deploys": store.import_deploys,
+            }[kind]
             report = method(files, tz=tz, fleet=fleet)
         click.echo(report.describe())
 
-    command.__doc__ = f"Import {kind} logs (CSV or YAML) into the store, in one transaction."
+    command.__doc__ = description
     return command
 
 
@@ -254,8 +242,17 @@ def deploys() -> None:
     """The deploy log."""
 
 
-incidents.command("import")(_log_import("incidents"))
-deploys.command("import")(_log_import("deploys"))
+events.command("import")(
+    _file_import(
+        "events", "Import live-ops calendars (CSV, YAML or iCalendar .ics) into the store."
+    )
+)
+incidents.command("import")(
+    _file_import("incidents", "Import incident logs (CSV or YAML) into the store.")
+)
+deploys.command("import")(
+    _file_import("deploys", "Import deploy logs (CSV or YAML) into the store.")
+)
 
 
 @cli.command()
