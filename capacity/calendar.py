@@ -695,7 +695,7 @@ def _default_id(
 ) -> str:
     key = "|".join((name, kind, start.isoformat(), end.isoformat(), ";".join(regions)))
     digest = hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
-    return f"{kind}-{start:%Y%m%d}-{digest}"
+    return f"{kind}-{start.year:04d}{start.month:02d}{start.day:02d}-{digest}"
 
 
 def _event(

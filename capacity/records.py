@@ -514,6 +514,10 @@ def to_aware(
     return localise(parsed, zone, field=field, shown=shown, source=source, where=where, fix=dst_fix)
 
 
+#: The years a timestamp may fall in; anything else is a typo, and some would overflow.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2200
+
+
 def utc_timestamp(
     aware: dt.datetime, *, field: str, shown: str, source: str, where: str, fix: str
 ) -> pd.Timestamp:
@@ -525,8 +529,17 @@ def utc_timestamp(
         When it is outside the range pandas can hold.
     """
     try:
-        return pd.Timestamp(aware).tz_convert("UTC").as_unit("us")
+        stamp = pd.Timestamp(aware).tz_convert("UTC").as_unit("us")
     except (ValueError, OverflowError) as exc:
         raise DataError(
             f"{field} {shown!r} is out of range: {exc}", source=source, where=where, fix=fix
         ) from None
+    if not _FIRST_YEAR <= stamp.year <= _LAST_YEAR:
+        raise DataError(
+            f"{field} {shown!r} is out of range: capacity plans years {_FIRST_YEAR} to "
+            f"{_LAST_YEAR}",
+            source=source,
+            where=where,
+            fix=fix,
+        )
+    return stamp

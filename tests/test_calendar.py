@@ -867,3 +867,12 @@ def test_unknown_time_zone_parameter(tmp_path):
     path = write(tmp_path, "ok.csv", "name,kind,start,end\nFest,season,2026-12-18,2026-12-19\n")
     with pytest.raises(ParameterError, match="unknown time zone 'Mars/Olympus'"):
         read_calendar(path, tz="Mars/Olympus")
+
+
+def test_a_year_out_of_range_is_refused_not_wrapped(tmp_path):
+    path = tmp_path / "far.csv"
+    path.write_text(
+        "name,kind,start,end\nX,launch,9999-12-31T20:00:00-05:00,9999-12-31T22:00:00-05:00\n"
+    )
+    with pytest.raises(DataError, match=r"far\.csv: line 2.*out of range: capacity plans years"):
+        read_calendar(path)
