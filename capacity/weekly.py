@@ -293,7 +293,7 @@ def build_plan(
     db, config : str or Path
         The store (opened for writing: the forecast run is stored) and the fleet YAML.
     run_id : str
-        The id of this plan's forecast run.
+        The id of this plan's forecast run; empty for a new one.
     horizon, history : str
         How far ahead to plan and how much history to fit.
     quantile : float
@@ -309,9 +309,10 @@ def build_plan(
     -------
     WeeklyPlan
     """
-    from capacity.forecast_fleet import forecast_fleet
+    from capacity.forecast_fleet import forecast_fleet, new_run_id
     from capacity.sizing import safe_loads
 
+    run_id = run_id or new_run_id()
     label, monday = parse_week(week)
     if quantile not in PLAN_QUANTILES:
         raise ParameterError(

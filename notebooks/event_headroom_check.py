@@ -28,8 +28,8 @@ end = "2027-01-04T08:00:00Z"
 regions = ["eu-west", "na-east"]
 uplift = 1.6
 event_id = ""
-db = "data/capacity.duckdb"
-config = "data/demo/fleet.yaml"
+db = "../data/capacity.duckdb"  # run `make plan` once to build it
+config = "../data/demo/fleet.yaml"
 jobs = 2
 
 # %%

@@ -22,8 +22,8 @@
 # means the whole span.
 
 # %% tags=["parameters"]
-db = "data/capacity.duckdb"
-config = "data/demo/fleet.yaml"
+db = "../data/capacity.duckdb"  # run `make plan` once to build it
+config = "../data/demo/fleet.yaml"
 region = "eu-west"
 service = "game"
 metric = "ccu"

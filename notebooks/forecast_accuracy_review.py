@@ -21,8 +21,8 @@
 # naive (last week repeated) and Prophet with its default settings.
 
 # %% tags=["parameters"]
-db = "data/capacity.duckdb"
-config = "data/demo/fleet.yaml"
+db = "../data/capacity.duckdb"  # run `make plan` once to build it
+config = "../data/demo/fleet.yaml"
 runs = 4
 region = "eu-west"
 service = "game"

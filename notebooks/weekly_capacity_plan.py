@@ -25,10 +25,10 @@
 
 # %% tags=["parameters"]
 week = "2026-W48"
-db = "data/capacity.duckdb"
-config = "data/demo/fleet.yaml"
-out_dir = "forecasts/2026-W48"
-run_id = "manual"
+db = "../data/capacity.duckdb"  # run `make plan` once to build it
+config = "../data/demo/fleet.yaml"
+out_dir = "../forecasts/lab"  # a scratch folder; `capacity plan` publishes
+run_id = ""  # empty: a new id for every run
 horizon = "28d"
 history = "112d"
 quantile = 0.95
