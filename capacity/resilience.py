@@ -72,6 +72,7 @@ from capacity import records as rec
 from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
+from capacity.frames import require_columns
 
 __all__ = [
     "ALERT_STATES",
@@ -774,21 +775,6 @@ def _by(by: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(k for k in _BY_KEYS if k in items)
 
 
-def _require_columns(frame: Any, columns: Sequence[str], name: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise ParameterError(
-            f"The {name!r} parameter must be a pandas DataFrame. Got {type(frame).__name__}."
-        )
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ParameterError(
-            f"The {name!r} parameter must have the columns {', '.join(columns)}. "
-            f"Got {', '.join(map(str, frame.columns)) or 'no columns'} (missing "
-            f"{', '.join(missing)})."
-        )
-    return frame
-
-
 def _check_names(frame: pd.DataFrame, fleet: FleetConfig, name: str) -> None:
     for column, known in ((REGION, fleet.regions), (SERVICE, fleet.services)):
         unknown = sorted(set(frame[column].astype(str)) - set(known))
@@ -804,7 +790,7 @@ def _check_names(frame: pd.DataFrame, fleet: FleetConfig, name: str) -> None:
 def _incident_frame(incidents: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFrame:
     if incidents is None:
         incidents = pd.DataFrame({c: pd.Series([], dtype=object) for c in INCIDENT_COLUMNS})
-    frame = _require_columns(incidents, INCIDENT_COLUMNS, "incidents").copy()
+    frame = require_columns(incidents, INCIDENT_COLUMNS, "incidents").copy()
     for column in (STARTED_AT, DETECTED_AT, RESOLVED_AT):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     _check_names(frame, fleet, "incidents")
@@ -814,7 +800,7 @@ def _incident_frame(incidents: pd.DataFrame | None, fleet: FleetConfig) -> pd.Da
 def _deploy_frame(deploys: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFrame:
     if deploys is None:
         deploys = pd.DataFrame({c: pd.Series([], dtype=object) for c in DEPLOY_COLUMNS})
-    frame = _require_columns(deploys, DEPLOY_COLUMNS, "deploys").copy()
+    frame = require_columns(deploys, DEPLOY_COLUMNS, "deploys").copy()
     frame[DEPLOYED_AT] = pd.to_datetime(frame[DEPLOYED_AT], utc=True)
     _check_names(frame, fleet, "deploys")
     return frame
@@ -824,7 +810,7 @@ def _hourly_rates(
     error_rate: pd.DataFrame, fleet: FleetConfig, *, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.Series:
     """Mean error rate per (region, service, hour) with data in ``[start, end)``."""
-    frame = _require_columns(error_rate, (TS, REGION, SERVICE, VALUE), "error_rate")
+    frame = require_columns(error_rate, (TS, REGION, SERVICE, VALUE), "error_rate")
     if METRIC in frame.columns:
         frame = frame[frame[METRIC] == ERROR_RATE]
     ts = pd.to_datetime(frame[TS], utc=True).dt.as_unit("ns").dt.floor("h")
@@ -1005,7 +991,7 @@ def kpis_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ParameterError
         When ``frame`` lacks one of the keys.
     """
-    _require_columns(frame, JSON_KEYS, "frame")
+    require_columns(frame, JSON_KEYS, "frame")
     return [
         {key: _json_value(value) for key, value in zip(JSON_KEYS, row, strict=True)}
         for row in frame.loc[:, list(JSON_KEYS)].itertuples(index=False, name=None)

@@ -40,6 +40,7 @@ from capacity.backtest import known_events
 from capacity.columns import REGION, SERVICE, TS, VALUE, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
+from capacity.frames import require_columns
 
 __all__ = [
     "MIN_SERVERS",
@@ -158,19 +159,6 @@ def _timestamp(value: Any, name: str) -> pd.Timestamp:
     return stamp
 
 
-def _check_columns(frame: Any, columns: tuple[str, ...] | list[str], name: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise ParameterError(
-            f"The {name!r} parameter must be a pandas DataFrame. Got {type(frame).__name__}."
-        )
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ParameterError(
-            f"The {name!r} parameter must have the columns {', '.join(columns)}. "
-            f"Missing: {', '.join(missing)}."
-        )
-
-
 def _utc_index(ts: Any, where: str) -> pd.DatetimeIndex:
     index = pd.DatetimeIndex(ts)
     if index.tz is None:
@@ -264,7 +252,7 @@ def schedule(
         raise ParameterError(
             f"The 'fleet' parameter must be a FleetConfig. Got {type(fleet).__name__}."
         )
-    _check_columns(need, (REGION, SERVICE, TS, DEMAND, SAFE_LOAD, NEEDED, use), "need")
+    require_columns(need, (REGION, SERVICE, TS, DEMAND, SAFE_LOAD, NEEDED, use), "need")
     if hours is not None:
         hours = _check_int(hours, "hours", 1)
     first = _timestamp(start, "start") if start is not None else None
@@ -319,7 +307,7 @@ def schedule(
 
 
 def _check_schedule(frame: Any) -> pd.DataFrame:
-    _check_columns(frame, (REGION, SERVICE, TS, MIN_SERVERS), "schedule")
+    require_columns(frame, (REGION, SERVICE, TS, MIN_SERVERS), "schedule")
     floors = frame[MIN_SERVERS]
     if floors.isna().any() or (floors < 0).any():
         raise ParameterError("The 'schedule' parameter must hold min_servers >= 0 in every row.")
@@ -1046,7 +1034,7 @@ def predictive_floors(
     DataError
         When ``history`` is malformed or has no row before ``start``.
     """
-    _check_columns(history, (TS, VALUE), "history")
+    require_columns(history, (TS, VALUE), "history")
     first = _timestamp(start, "start")
     days = _check_int(days, "days", 1)
     safe_load = _check_positive(safe_load, "safe_load")
