@@ -7,8 +7,12 @@ fitting, predicting quantiles, storing the run). In the same run it times a bare
 fit + predict with its defaults on a sample of the same series, and reports the ratio of the
 time per series.
 
-Usage: ``python benchmarks/forecast_speed.py [--series 500] [--jobs 2] [--sample 20]``.
-Target: at most 120 s for 500 series on a 2-core machine.
+Then the daily refit: one more day of telemetry is loaded and the fleet is forecast again,
+once starting every fit from the parameters the first run stored (the default, warm start)
+and once with ``--cold``; it reports both wall times and their ratio.
+
+Usage: ``python benchmarks/forecast_speed.py [--series 500] [--jobs 2] [--sample 20]
+[--no-refit]``. Target: at most 120 s for 500 series on a 2-core machine (the first run).
 """
 
 from __future__ import annotations
@@ -55,9 +59,10 @@ def fleet_yaml(regions: list[str]) -> str:
 
 
 def telemetry(regions: list[str], weeks: int, seed: int = 0) -> pd.DataFrame:
-    """Long telemetry: one demand metric per region/service, hourly, ending 2026-11-23."""
+    """Long telemetry: one demand metric per region/service, hourly, ending 2026-11-23 (plus
+    the next day, 2026-11-23, for the refit)."""
     rng = np.random.default_rng(seed)
-    ts = pd.date_range(end="2026-11-22 23:00", periods=weeks * 168, freq="h", tz="UTC")
+    ts = pd.date_range(end="2026-11-23 23:00", periods=weeks * 168 + 24, freq="h", tz="UTC")
     frames = []
     for i, region in enumerate(regions):
         local = ts.tz_convert(ZONES[i % len(ZONES)])
@@ -99,26 +104,37 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--no-refit", action="store_true", help="Skip the refit timing.")
     args = parser.parse_args()
     regions = [f"r{i:03d}" for i in range(max(1, args.series // len(SERVICES)))]
     with tempfile.TemporaryDirectory(prefix="capacity-speed-") as tmp:
         folder = Path(tmp)
-        frame = telemetry(regions, args.weeks)
+        full = telemetry(regions, args.weeks)
+        next_day = full["ts"] >= pd.Timestamp("2026-11-23", tz="UTC")
+        frame = full[~next_day]
         frame.to_parquet(folder / "telemetry.parquet", index=False)
+        full[next_day].to_parquet(folder / "next_day.parquet", index=False)
         (folder / "fleet.yaml").write_text(fleet_yaml(regions))
         capacity = [str(Path(sys.executable).with_name("capacity"))]
         db = str(folder / "store.duckdb")
+        command = [*capacity, "forecast-fleet", "--db", db, "--config", str(folder / "fleet.yaml"),
+                   "--horizon", "28d", "--history", f"{args.weeks * 7}d", "--jobs", str(args.jobs)]
+
+        def timed(*extra: str) -> float:
+            started = time.perf_counter()
+            run = subprocess.run([*command, *extra], check=True, capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            print(run.stdout.splitlines()[0], flush=True)
+            return seconds
+
         subprocess.run([*capacity, "ingest", str(folder / "telemetry.parquet"), "--db", db],
                        check=True, capture_output=True)
-        started = time.perf_counter()
-        run = subprocess.run(
-            [*capacity, "forecast-fleet", "--db", db, "--config", str(folder / "fleet.yaml"),
-             "--horizon", "28d", "--history", f"{args.weeks * 7}d", "--jobs", str(args.jobs)],
-            check=True, capture_output=True, text=True,
-        )
-        elapsed = time.perf_counter() - started
+        elapsed = timed()
         series = len(regions) * len(SERVICES)
-        print(run.stdout.splitlines()[0])
+        if not args.no_refit:
+            subprocess.run([*capacity, "ingest", str(folder / "next_day.parquet"), "--db", db],
+                           check=True, capture_output=True)
+            warm, cold = timed(), timed("--cold")
         bare = bare_prophet_seconds(frame, args.sample)
     ours = elapsed * args.jobs / series  # CPU-seconds per series, comparable with one process
     print(
@@ -126,6 +142,11 @@ def main() -> None:
         f"{series} x {args.weeks} weeks hourly, horizon 28 d | {args.jobs} | {elapsed:.1f} s | "
         f"{ours:.2f} s | {bare:.2f} s | {ours / bare:.2f} |"
     )
+    if not args.no_refit:
+        print(
+            f"\nrefit a day later: | {time.strftime('%Y-%m-%d')} | {series} series | "
+            f"{args.jobs} | warm start {warm:.1f} s | cold {cold:.1f} s | {warm / cold:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -456,6 +456,12 @@ def forecast(
     default=None,
     help="Run the fits on this Dask scheduler (tcp://host:8786) instead.",
 )
+@click.option(
+    "--warm-start/--cold",
+    default=True,
+    show_default=True,
+    help="Start each fit from the parameters the last stored run learned for the series.",
+)
 @_reports_errors
 def forecast_fleet_command(
     db: Path | None,
@@ -465,6 +471,7 @@ def forecast_fleet_command(
     quantiles: str,
     jobs: int | None,
     dask_scheduler: str | None,
+    warm_start: bool,
 ) -> None:
     """Forecast every region/service demand series and store the run."""
     from capacity.forecast_file import parse_quantiles
@@ -488,6 +495,7 @@ def forecast_fleet_command(
             jobs=jobs,
             scheduler=dask_scheduler,
             progress=lambda done, total: bar.update(1),
+            warm_start=warm_start,
         )
     click.echo(
         f"run {run.run_id}: {run.summary.shape[0]} series from {run.cutoff:%Y-%m-%d %H:%M}"

@@ -229,6 +229,12 @@ class DemandForecaster:
     weight_, partner_period_ : float, int
         Prophet's weight in the blend and the seasonal naive's period in steps (for a horizon
         as long as the validation window).
+    stan_params_ : dict or None
+        The fitted Prophet parameters (``lambda``, and the ``inner`` and ``core`` fits'
+        ``k``, ``m``, ``sigma_obs``, ``delta``, ``beta``) as JSON-serialisable values: a later
+        fit's ``warm_start``. None after a fallback.
+    warm_started_ : bool
+        True when ``warm_start`` was used (it was given and its lambda matched).
     """
 
     def __init__(
@@ -322,6 +328,7 @@ class DemandForecaster:
         *,
         holidays_country: str | None = None,
         timezone: str | None = None,
+        warm_start: Mapping[str, Any] | None = None,
     ) -> DemandForecaster:
         """Learn the demand of one series.
 
@@ -338,6 +345,12 @@ class DemandForecaster:
             ISO country code whose public holidays shape demand.
         timezone : str, optional
             IANA zone the players live in; seasonality and holidays follow its clock.
+        warm_start : mapping, optional
+            The ``stan_params_`` of an earlier fit of the same series (a previous run): its
+            Prophet parameters start the optimiser. Used only when the Box-Cox lambda is
+            unchanged; a parameter whose shape no longer fits (a new event kind, other
+            changepoints) starts from Prophet's default. The optimum found is the same up
+            to the optimiser's tolerance.
 
         Returns
         -------
@@ -379,6 +392,7 @@ class DemandForecaster:
         self.n_observed_ = int(np.isfinite(y).sum())
         self._ts = pd.DatetimeIndex(frame[TS])
         self._y = y
+        self._warm = warm_start if isinstance(warm_start, Mapping) else None
 
         reason = self._prophet_unusable(y, freq)
         if reason is None:
@@ -482,15 +496,22 @@ class DemandForecaster:
         val_steps = round(pd.Timedelta(days=self.validation_days) / freq)
         lam = _guerrero(y, offset, freq) if self.transform == "auto" else float(self.transform)
         core_kwargs = {"offset": offset, "freq": freq, "lam": lam}
+        warm = self._warm if self._warm and self._warm.get("lambda") == lam else {}
+        self.warm_started_ = bool(warm)
+        self.stan_params_: dict[str, Any] = {"lambda": lam}
         span_obs = np.isfinite(y[:-val_steps]).sum() * freq if len(y) > val_steps else 0 * freq
         self.validation_ = None
         if span_obs >= max(7 * _DAY, _MIN_PROPHET_DAYS * _DAY):
-            inner = _Core(self, **core_kwargs).fit(ts[:-val_steps], y[:-val_steps])
+            inner = _Core(self, **core_kwargs).fit(
+                ts[:-val_steps], y[:-val_steps], init=warm.get("inner")
+            )
+            self.stan_params_["inner"] = inner.stan_params()
             parts = inner.forecast(ts[-val_steps:], self.events_)
             actual = y[-val_steps:]
             if np.isfinite(actual).sum() >= _MIN_RESIDUALS:
                 self.validation_ = _Validation(parts, actual)
-        core = _Core(self, **core_kwargs).fit(ts, y)
+        core = _Core(self, **core_kwargs).fit(ts, y, init=warm.get("core"))
+        self.stan_params_["core"] = core.stan_params()
         self.core_ = core
         self.lambda_ = lam
         self.fallback_ = False
@@ -527,6 +548,8 @@ class DemandForecaster:
 
     def _fit_fallback(self, reason: str) -> None:
         self.core_ = None
+        self.stan_params_ = None
+        self.warm_started_ = False
         self.weight_ = 0.0
         self.fallback_ = True
         self.fallback_reason_ = reason
@@ -686,7 +709,9 @@ class _Core:
             frame[_reg(kind)] = _kind_weight(ts, events, kind, self.owner)
         return frame
 
-    def fit(self, ts: pd.DatetimeIndex, y: np.ndarray) -> _Core:
+    def fit(
+        self, ts: pd.DatetimeIndex, y: np.ndarray, init: Mapping[str, Any] | None = None
+    ) -> _Core:
         from prophet import Prophet
 
         owner = self.owner
@@ -731,7 +756,11 @@ class _Core:
         for kind in self.kinds:
             model.add_regressor(_reg(kind), prior_scale=owner.event_prior_scale, standardize=False)
         with _quiet():
-            model.fit(frame)
+            if init:
+                # Prophet replaces any parameter whose shape no longer fits by its default.
+                model.fit(frame, init={k: _as_init(v) for k, v in init.items()})
+            else:
+                model.fit(frame)
         self.model = model
         self.history_ts = ts
         self.history_y = y
@@ -756,6 +785,16 @@ class _Core:
         self.phi = min(max(phi, 0.0), _AR_MAX_PHI)
         self.last_residual = float(resid[last])
         self.residual_age = tail - 1 - last
+
+    def stan_params(self) -> dict[str, Any]:
+        """The fitted Stan parameters as plain floats and lists (JSON-serialisable)."""
+        params = self.model.params
+        out: dict[str, Any] = {}
+        for name in ("k", "m", "sigma_obs"):
+            out[name] = float(np.asarray(params[name]).ravel()[0])
+        for name in ("delta", "beta"):
+            out[name] = [float(v) for v in np.asarray(params[name])[0]]
+        return out
 
     def _ar_drift(self, ts: pd.DatetimeIndex) -> np.ndarray:
         """The last residual carried forward to ``ts``, decaying by ``phi`` a step."""
@@ -936,6 +975,11 @@ def _conformal(res: np.ndarray, qs: list[float], horizon: int, scale: float) -> 
         value = float(ordered[min(max(k, 1), n) - 1])
         table[:, j] = mid + scale * (value - mid)
     return table
+
+
+def _as_init(value: Any) -> Any:
+    """A stored Stan parameter in the form Prophet's ``init`` expects."""
+    return np.asarray(value, dtype=float) if isinstance(value, list | tuple) else float(value)
 
 
 def _norm_ppf(q: float) -> float:

@@ -44,6 +44,7 @@ class SeriesTask:
     holidays_country: str | None
     horizon: int
     params: dict[str, Any] = field(default_factory=dict)
+    warm_start: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class FleetForecast:
         ``region, service, metric, ts, yhat``, the quantile columns, ``model``, ``fallback``.
     summary : pandas.DataFrame
         One row per series: ``region, service, metric, model, fallback, masked_hours,
-        history_hours, status``.
+        history_hours, warm_start, status``.
     cutoff : pandas.Timestamp
         The first forecast hour; the history ends just before it.
     seconds : float
@@ -78,8 +79,13 @@ def new_run_id(now: pd.Timestamp | None = None) -> str:
     return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _forecast_one(task: SeriesTask) -> tuple[pd.DataFrame | None, dict[str, Any]]:
-    """Fit and predict one series; never raises for a problem of the series itself."""
+def _forecast_one(
+    task: SeriesTask,
+) -> tuple[pd.DataFrame | None, dict[str, Any], dict[str, Any] | None]:
+    """Fit and predict one series; never raises for a problem of the series itself.
+
+    Returns the forecast, the summary row and the fitted parameters (None without a fit).
+    """
     from capacity.forecast import DemandForecaster
 
     info: dict[str, Any] = {
@@ -87,31 +93,35 @@ def _forecast_one(task: SeriesTask) -> tuple[pd.DataFrame | None, dict[str, Any]
         SERVICE: task.service,
         METRIC: task.metric,
         "history_hours": int(task.series["value"].notna().sum()),
+        "warm_start": task.warm_start is not None,
     }
+    fitted = None
     try:
         model = DemandForecaster(**task.params).fit(
             task.series,
             task.events,
             holidays_country=task.holidays_country,
             timezone=task.timezone,
+            warm_start=task.warm_start,
         )
         predicted = model.predict(task.horizon)
         masked = getattr(model, "masked_", None)
         info["masked_hours"] = 0 if masked is None else len(masked)
         info["status"] = "ok"
+        fitted = getattr(model, "stan_params_", None)
     except DataError as exc:
         predicted = _baseline(task, str(exc))
         info["masked_hours"] = 0
         info["status"] = "baseline" if predicted is not None else f"skipped: {exc}"
     if predicted is None:
         info.update({MODEL: None, FALLBACK: True})
-        return None, info
+        return None, info, None
     info[MODEL] = str(predicted[MODEL].iloc[0])
     info[FALLBACK] = bool(predicted[FALLBACK].any())
     predicted.insert(0, METRIC, task.metric)
     predicted.insert(0, SERVICE, task.service)
     predicted.insert(0, REGION, task.region)
-    return predicted, info
+    return predicted, info, fitted
 
 
 def _baseline(task: SeriesTask, reason: str) -> pd.DataFrame | None:
@@ -144,6 +154,7 @@ def forecast_fleet(
     save: bool = True,
     params: dict[str, Any] | None = None,
     exclude_events: Sequence[str] = (),
+    warm_start: bool = True,
 ) -> FleetForecast:
     """Forecast every (region, service, demand metric) series and store the run.
 
@@ -171,6 +182,10 @@ def forecast_fleet(
         Extra keyword arguments of :class:`~capacity.forecast.DemandForecaster`.
     exclude_events : sequence of str
         Ids of stored events to leave out of the forecast (a scenario that replaces them).
+    warm_start : bool
+        Start each series' Prophet fits from the parameters the newest stored run learned
+        for it (faster refits; the optimum is the same up to the optimiser's tolerance, so
+        forecasts can differ slightly from a cold fit's). False fits every series cold.
 
     Returns
     -------
@@ -202,6 +217,7 @@ def forecast_fleet(
     )
     grouped = {key: part for key, part in history_frame.groupby([REGION, SERVICE, METRIC])}
     model_params = {"quantiles": tuple(float(q) for q in quantiles), **(params or {})}
+    previous = store.fit_params() if warm_start else {}
     tasks, missing = [], []
     for region, service, metric in wanted:
         part = grouped.get((region, service, metric))
@@ -229,12 +245,16 @@ def forecast_fleet(
                 holidays_country=fleet.regions[region].holidays_country,
                 horizon=steps,
                 params=model_params,
+                warm_start=previous.get((region, service, metric)),
             )
         )
     log.info("forecasting %d series from %s over %d hours", len(tasks), cutoff, steps)
     results = map_tasks(_forecast_one, tasks, jobs=jobs, scheduler=scheduler, progress=progress)
-    frames = [frame for frame, _ in results if frame is not None]
-    summary = pd.DataFrame([info for _, info in results] + missing)
+    frames = [frame for frame, _, _ in results if frame is not None]
+    summary = pd.DataFrame([info for _, info, _ in results] + missing)
+    fitted = {
+        (info[REGION], info[SERVICE], info[METRIC]): params for _, info, params in results if params
+    }
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     run_id = run_id or new_run_id()
     seconds = time.perf_counter() - started
@@ -243,8 +263,14 @@ def forecast_fleet(
             frame,
             run_id=run_id,
             quantiles=model_params["quantiles"],
-            params={"horizon": horizon, "history": history, **model_params},
+            params={
+                "horizon": horizon,
+                "history": history,
+                "warm_start": warm_start,
+                **model_params,
+            },
             cutoff=cutoff,
             seconds=seconds,
+            fit_params=fitted,
         )
     return FleetForecast(run_id, frame, summary, cutoff, seconds)

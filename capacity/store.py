@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,6 +132,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             deploy_id VARCHAR,
             source VARCHAR,
             load_id INTEGER NOT NULL
+        )""",
+    ),
+    (
+        # Each series' fitted Prophet parameters, the next run's warm start.
+        """CREATE TABLE forecast_params (
+            run_id VARCHAR NOT NULL,
+            region VARCHAR NOT NULL,
+            service VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            params VARCHAR NOT NULL
         )""",
     ),
 )
@@ -890,6 +900,7 @@ class Store:
         params: dict[str, Any],
         cutoff: Any = None,
         seconds: float | None = None,
+        fit_params: Mapping[tuple[str, str, str], Mapping[str, Any]] | None = None,
     ) -> None:
         """Store one fleet forecast run in one transaction.
 
@@ -908,6 +919,9 @@ class Store:
             The end of the history the run was fitted on.
         seconds : float, optional
             How long the run took.
+        fit_params : mapping, optional
+            Per ``(region, service, metric)``, the fitted model parameters (JSON-serialisable)
+            that the next run may start from; see :meth:`fit_params`.
         """
         self._writable()
         levels = [float(q) for q in quantiles]
@@ -964,6 +978,28 @@ class Store:
                 con.execute("INSERT INTO forecasts SELECT * FROM _incoming_forecast")
             finally:
                 con.unregister("_incoming_forecast")
+            rows = [
+                [run_id, *map(str, key), json.dumps(value, sort_keys=True)]
+                for key, value in (fit_params or {}).items()
+                if value
+            ]
+            if rows:
+                con.executemany("INSERT INTO forecast_params VALUES (?, ?, ?, ?, ?)", rows)
+
+    def fit_params(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """The newest stored fitted parameters of every series, by ``(region, service,
+        metric)``: what the last run that fitted the series learned (empty when none)."""
+        rows = self._con.execute(
+            """
+            SELECT p.region, p.service, p.metric, p.params
+            FROM forecast_params p JOIN forecast_runs r USING (run_id)
+            QUALIFY row_number() OVER (
+                PARTITION BY p.region, p.service, p.metric
+                ORDER BY r.created_at DESC, r.run_id DESC
+            ) = 1
+            """
+        ).fetchall()
+        return {(r, s, m): json.loads(params) for r, s, m, params in rows}
 
     def forecast_runs(self) -> pd.DataFrame:
         """The stored forecast runs, newest first."""

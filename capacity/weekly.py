@@ -356,6 +356,8 @@ def build_plan(
                 cutoff=cutoff,
                 jobs=jobs,
                 run_id=run_id,
+                # Cold fits: a rerun of the same week must reproduce the published plan.
+                warm_start=False,
             )
         say("sizing")
         with _timed(timings, "sizing"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -295,6 +296,37 @@ def test_refit_starts_over() -> None:
     forecast = model.predict(4)
     assert forecast[TS].iloc[0] == half_hourly[TS].iloc[-1] + pd.Timedelta(minutes=30)
     assert forecast[TS].diff().iloc[1] == pd.Timedelta(minutes=30)
+
+
+def test_warm_start_seeds_prophet_and_reaches_the_same_fit(
+    three_weeks: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prophet import Prophet
+
+    earlier = DemandForecaster(transform=0.0).fit(three_weeks.iloc[:-24])
+    params = json.loads(json.dumps(earlier.stan_params_))  # as the store keeps them
+    assert set(params) == {"lambda", "inner", "core"}
+    cold = DemandForecaster(transform=0.0).fit(three_weeks)
+
+    inits: list[dict] = []
+    real_fit = Prophet.fit
+
+    def recording_fit(self, df, **kwargs):  # the real fit, with its start recorded
+        inits.append(kwargs.get("init"))
+        return real_fit(self, df, **kwargs)
+
+    monkeypatch.setattr(Prophet, "fit", recording_fit)
+    warm = DemandForecaster(transform=0.0).fit(three_weeks, warm_start=params)
+    assert warm.warm_started_ and not cold.warm_started_
+    assert [init["k"] for init in inits] == [params["inner"]["k"], params["core"]["k"]]
+    assert list(inits[1]["beta"]) == pytest.approx(params["core"]["beta"])
+    # The same optimum up to the optimiser's tolerance.
+    assert warm.core_.in_sample() == pytest.approx(cold.core_.in_sample(), rel=0.01)
+
+    inits.clear()
+    other = DemandForecaster(transform=0.5).fit(three_weeks, warm_start=params)
+    assert not other.warm_started_  # another lambda: another scale, so a cold start
+    assert inits == [None, None]
 
 
 def test_predict_before_fit_is_a_clear_error() -> None:

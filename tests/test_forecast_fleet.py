@@ -72,3 +72,27 @@ def test_a_series_the_forecaster_refuses_falls_back(demo_store, tmp_path):
     assert run.summary["fallback"].all()
     assert run.frame["model"].str.startswith("snaive (fallback:").all()
     assert len(run.frame) == 3 * 12
+
+
+def test_a_refit_starts_from_the_last_runs_parameters(demo_store, tmp_path):
+    db, fleet = demo_store
+    copy = tmp_path / "store.duckdb"
+    copy.write_bytes(db.read_bytes())
+    options = {"horizon": "24h", "history": "21d", "jobs": 1}
+    with Store(copy) as store:
+        first = forecast_fleet(store, one_region(fleet), **options)
+        assert not first.summary["warm_start"].any()  # nothing stored yet
+        stored = store.fit_params()
+        assert set(stored) == {
+            ("eu-west", s, m)
+            for s, m in zip(first.summary["service"], first.summary["metric"], strict=True)
+        }
+        assert all({"lambda", "core"} <= set(p) for p in stored.values())
+        later = forecast_fleet(
+            store, one_region(fleet), cutoff=first.cutoff - pd.Timedelta(hours=6), **options
+        )
+        cold = forecast_fleet(store, one_region(fleet), warm_start=False, save=False, **options)
+        runs = store.forecast_runs()
+    assert later.summary["warm_start"].all() and (later.summary["status"] == "ok").all()
+    assert not cold.summary["warm_start"].any()
+    assert set(runs["run_id"]) == {first.run_id, later.run_id}
