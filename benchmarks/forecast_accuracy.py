@@ -386,6 +386,7 @@ def summarise_a(table: pd.DataFrame, models: list[str]) -> tuple[list[dict], lis
                 "coverage_90_min": float(cover[model].min()),
                 "coverage_90_max": float(cover[model].max()),
                 "coverage_90_mean": float(cover[model].mean()),
+                "coverage_90_in_range": int(cover[model].between(0.85, 0.95).sum()),
                 "mean_peak_ape": float(peak[model].mean()),
                 "seconds": float(seconds.get(model, math.nan)),
             }
@@ -421,6 +422,15 @@ def summarise_a(table: pd.DataFrame, models: list[str]) -> tuple[list[dict], lis
             times = value / base if m != PROPHET and np.isfinite(base) and base > 0 else math.nan
             cells.append(_pct(value) + (f" ({times:.2f}×)" if np.isfinite(times) else ""))
         lines.append(f"| {series} | " + " | ".join(cells) + " |")
+    lines += ["", "90% interval coverage per series (target 85–95%):", ""]
+    lines += ["| series | " + " | ".join(shown) + " |", "|---|" + "---|" * len(shown)]
+    for series in cover.index:
+        cells = [_pct(cover.loc[series, m]) for m in shown]
+        lines.append(f"| {series} | " + " | ".join(cells) + " |")
+    in_range = " · ".join(
+        f"{s['model']} {s['coverage_90_in_range']} of {s['series']}" for s in summary
+    )
+    lines += ["", f"Series with coverage in 85–95%: {in_range}."]
     return summary, lines
 
 

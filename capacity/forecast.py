@@ -30,8 +30,10 @@ the evidence for each choice):
    seasonal naives; :meth:`~DemandForecaster.predict` blends Prophet with the naive and the
    weight that had the least absolute error over the first ``horizon`` steps of that window.
 6. **Calibration.** Quantiles are split-conformal: empirical quantiles of the blend's log
-   residuals over the validation window, their distances from the median stretched by
-   ``interval_scale``.
+   residuals over the validation window, and over ``calibration_windows - 1`` windows before it
+   (each forecast by a Prophet fit on the data before that window); each quantile is the most
+   extreme of the windows' (the lowest below the median, the highest above it), its distance
+   from the median stretched by ``interval_scale``.
 7. **Fallback.** When Prophet cannot be used (too little data, a constant series, a numerical
    failure) the forecast is the seasonal naive with empirical quantiles, ``fallback`` is True and
    ``model`` names the reason. Invalid input still raises.
@@ -88,6 +90,9 @@ _AR_MAX_PHI = 0.98
 _MIN_RESIDUALS = 10
 # In-sample residuals understate forecast errors; used only without a validation window.
 _IN_SAMPLE_WIDENING = 1.5
+# An earlier calibration window needs two weeks of data before it: a fit on less misses the
+# weekly cycle and would widen every band with errors the final fit does not make.
+_MIN_EARLIER_SPAN = pd.Timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -192,8 +197,13 @@ class DemandForecaster:
         Box-Cox lambda (0 is the log); ``"auto"`` picks one of 0, 0.25, 0.5, 0.75, 1 per series
         by Guerrero's method.
     interval_scale : float
-        Stretch of the conformal quantiles' distances from the median (default 1.5): one
-        validation window understates the next window's errors.
+        Stretch of the conformal quantiles' distances from the median (default 1).
+    calibration_windows : int
+        Validation windows whose conformal quantiles calibrate the intervals (default 2):
+        the last ``validation_days`` and the windows before it, each forecast by its own
+        Prophet fit (one more fit per window). Each quantile is the most extreme of the
+        windows' (lowest below the median, highest above), so a quiet last week does not make
+        the next week's band too narrow. The blend is still chosen on the last window only.
     ar_correction : bool
         Offer the ensemble a Prophet forecast that carries its last residual forward, decaying
         as an AR(1) fitted to the last two weeks of residuals (demand running above the model
@@ -250,7 +260,8 @@ class DemandForecaster:
         event_prior_scale: float = 10.0,
         log_offset: float = 0.01,
         transform: str | float = "auto",
-        interval_scale: float = 1.5,
+        interval_scale: float = 1.0,
+        calibration_windows: int = 2,
         ar_correction: bool = False,
         ensemble: bool = True,
         min_event_occurrences: int = 2,
@@ -269,6 +280,7 @@ class DemandForecaster:
         self.log_offset = log_offset
         self.transform = transform
         self.interval_scale = interval_scale
+        self.calibration_windows = calibration_windows
         self.ar_correction = ar_correction
         self.ensemble = ensemble
         self.min_event_occurrences = min_event_occurrences
@@ -290,6 +302,7 @@ class DemandForecaster:
         "log_offset",
         "transform",
         "interval_scale",
+        "calibration_windows",
         "ar_correction",
         "ensemble",
         "min_event_occurrences",
@@ -455,6 +468,11 @@ class DemandForecaster:
                 raise ParameterError(
                     f"The '{name}' parameter must be an integer >= 0. Got {value!r}."
                 )
+        windows = self.calibration_windows
+        if not (isinstance(windows, int) and not isinstance(windows, bool) and windows >= 1):
+            raise ParameterError(
+                f"The 'calibration_windows' parameter must be an integer >= 1. Got {windows!r}."
+            )
         if not (isinstance(self.min_event_occurrences, int) and self.min_event_occurrences >= 1):
             raise ParameterError(
                 "The 'min_event_occurrences' parameter must be an integer >= 1. "
@@ -501,6 +519,7 @@ class DemandForecaster:
         self.stan_params_: dict[str, Any] = {"lambda": lam}
         span_obs = np.isfinite(y[:-val_steps]).sum() * freq if len(y) > val_steps else 0 * freq
         self.validation_ = None
+        self.earlier_validation_: list[_Validation] = []
         if span_obs >= max(7 * _DAY, _MIN_PROPHET_DAYS * _DAY):
             inner = _Core(self, **core_kwargs).fit(
                 ts[:-val_steps], y[:-val_steps], init=warm.get("inner")
@@ -510,6 +529,9 @@ class DemandForecaster:
             actual = y[-val_steps:]
             if np.isfinite(actual).sum() >= _MIN_RESIDUALS:
                 self.validation_ = _Validation(parts, actual)
+                self.earlier_validation_ = self._earlier_windows(
+                    ts, y, val_steps, core_kwargs, warm
+                )
         core = _Core(self, **core_kwargs).fit(ts, y, init=warm.get("core"))
         self.stan_params_["core"] = core.stan_params()
         self.core_ = core
@@ -520,7 +542,9 @@ class DemandForecaster:
             # No out-of-sample residuals: in-sample ones, widened (they are too optimistic).
             fitted = core.in_sample()
             ok = np.isfinite(y)
-            self.residuals_ = _IN_SAMPLE_WIDENING * np.log((y[ok] + offset) / (fitted[ok] + offset))
+            self.residuals_ = [
+                _IN_SAMPLE_WIDENING * np.log((y[ok] + offset) / (fitted[ok] + offset))
+            ]
             self.choice_ = _PROPHET_ONLY
             self.model_ = "prophet (no validation window)"
         else:
@@ -528,11 +552,45 @@ class DemandForecaster:
             self.model_ = self.choice_.name(freq)
         self.weight_, self.partner_period_ = self.choice_.weight, self.choice_.period
 
-    def _choose(self, horizon: int) -> tuple[_Choice, np.ndarray]:
+    def _earlier_windows(
+        self,
+        ts: pd.DatetimeIndex,
+        y: np.ndarray,
+        val_steps: int,
+        core_kwargs: dict[str, Any],
+        warm: Mapping[str, Any],
+    ) -> list[_Validation]:
+        """The validation windows before the last one, newest first, each forecast by a
+        Prophet fit on the data before it; stops where too little data is left before a window,
+        a window has too few observations, or a fit fails."""
+        windows: list[_Validation] = []
+        for k in range(2, self.calibration_windows + 1):
+            end = len(y) - (k - 1) * val_steps
+            start = end - val_steps
+            if start <= 0:
+                break
+            before = np.isfinite(y[:start]).sum() * self.freq_
+            actual = y[start:end]
+            if before < _MIN_EARLIER_SPAN or (
+                np.isfinite(actual).sum() < _MIN_RESIDUALS
+            ):
+                break
+            try:
+                fit = _Core(self, **core_kwargs).fit(
+                    ts[:start], y[:start], init=warm.get(f"inner{k}")
+                )
+                parts = fit.forecast(ts[start:end], self.events_)
+            except (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError):
+                break  # calibration then uses the windows it has
+            self.stan_params_[f"inner{k}"] = fit.stan_params()
+            windows.append(_Validation(parts, actual))
+        return windows
+
+    def _choose(self, horizon: int) -> tuple[_Choice, list[np.ndarray]]:
         """Blend weight and naive period for forecasts ``horizon`` steps ahead, chosen on the
         first ``horizon`` steps of the validation window (at least a day of them), and the
-        blend's log residuals over the whole window (more of them calibrate the tails better;
-        for a short horizon they err on the wide side)."""
+        blend's log residuals over the whole of each calibration window, newest first (more
+        of them calibrate the tails better; for a short horizon they err on the wide side)."""
         val = self.validation_
         day = max(round(_DAY / self.freq_), 1)
         n = min(len(val.actual), max(horizon, day))
@@ -540,10 +598,12 @@ class DemandForecaster:
         if np.isfinite(actual).sum() < _MIN_RESIDUALS:
             parts, actual = val.parts, val.actual
         choice = _best_choice(parts, actual) if self.ensemble else _PROPHET_ONLY
-        point = _blend(val.parts, choice)
-        ok = np.isfinite(val.actual)
         offset = self.core_.offset
-        residuals = np.log((val.actual[ok] + offset) / (point[ok] + offset))
+        residuals = []
+        for window in (val, *self.earlier_validation_):
+            point = _blend(window.parts, choice)
+            ok = np.isfinite(window.actual)
+            residuals.append(np.log((window.actual[ok] + offset) / (point[ok] + offset)))
         return choice, residuals
 
     def _fit_fallback(self, reason: str) -> None:
@@ -561,7 +621,7 @@ class DemandForecaster:
             a, b = y[k], y[k - period]
             if np.isfinite(a) and np.isfinite(b):
                 ratios.append(math.log((a + 1e-9) / (b + 1e-9)) if a > 0 and b > 0 else 0.0)
-        self.residuals_ = np.asarray(ratios, dtype=float)
+        self.residuals_ = [np.asarray(ratios, dtype=float)]
         self.period_ = period
 
     # --------------------------------------------------------------------------- predict
@@ -608,7 +668,7 @@ class DemandForecaster:
             parts = self.core_.forecast(future, ev)
             point = _blend(parts, choice)
             scen = parts.scenario
-        table = _conformal(residuals, qs, len(future), self.interval_scale)
+        table = _widest(residuals, qs, len(future), self.interval_scale)
         out = {TS: future, YHAT: np.clip(point, 0, None)}
         qvals = np.empty((len(future), len(qs)))
         for j in range(len(qs)):
@@ -980,6 +1040,24 @@ def _conformal(res: np.ndarray, qs: list[float], horizon: int, scale: float) -> 
 def _as_init(value: Any) -> Any:
     """A stored Stan parameter in the form Prophet's ``init`` expects."""
     return np.asarray(value, dtype=float) if isinstance(value, list | tuple) else float(value)
+
+
+def _widest(
+    windows: Sequence[np.ndarray], qs: list[float], horizon: int, scale: float
+) -> np.ndarray:
+    """The conformal quantiles of each window of residuals (see :func:`_conformal`), combined
+    into the widest band: below the median the lowest, above it the highest; the median is the
+    first (newest) window's."""
+    tables = [_conformal(res, qs, horizon, scale) for res in windows if len(res)]
+    if not tables:
+        return _conformal(np.empty(0), qs, horizon, scale)
+    table = tables[0].copy()
+    for j, q in enumerate(qs):
+        if q < 0.5:
+            table[:, j] = np.min([t[:, j] for t in tables], axis=0)
+        elif q > 0.5:
+            table[:, j] = np.max([t[:, j] for t in tables], axis=0)
+    return table
 
 
 def _norm_ppf(q: float) -> float:

@@ -263,6 +263,7 @@ def test_init_only_stores_and_get_params_returns_them() -> None:
         "log_offset",
         "transform",
         "interval_scale",
+        "calibration_windows",
         "ar_correction",
         "ensemble",
         "min_event_occurrences",
@@ -296,6 +297,28 @@ def test_refit_starts_over() -> None:
     forecast = model.predict(4)
     assert forecast[TS].iloc[0] == half_hourly[TS].iloc[-1] + pd.Timedelta(minutes=30)
     assert forecast[TS].diff().iloc[1] == pd.Timedelta(minutes=30)
+
+
+def test_an_earlier_noisy_week_widens_the_band_but_not_the_forecast() -> None:
+    # Five weeks at 3 % noise, except the week before the last one at 12 %: the last week
+    # alone says the band is narrow; the earlier window shows how wide a week can be.
+    series = make_series(35, seed=11)
+    week = (series[TS] >= START + pd.Timedelta(days=21)) & (
+        series[TS] < START + pd.Timedelta(days=28)
+    )
+    rng = np.random.default_rng(12)
+    series.loc[week, VALUE] *= np.exp(rng.normal(0, 0.12, int(week.sum())))
+    one = DemandForecaster(calibration_windows=1).fit(series)
+    two = DemandForecaster(calibration_windows=2).fit(series)
+    assert len(one.residuals_) == 1 and len(two.residuals_) == 2
+    assert set(two.stan_params_) == {"lambda", "inner", "inner2", "core"}
+    a, b = one.predict(168), two.predict(168)
+    assert b[YHAT].to_numpy() == pytest.approx(a[YHAT].to_numpy())  # chosen on the last week
+    width_one = (a["q0.95"] / a["q0.05"]).median()
+    width_two = (b["q0.95"] / b["q0.05"]).median()
+    assert width_one < 1.2  # 3 % noise: about +-5 %
+    assert width_two > 1.3  # 12 % noise: about +-20 %
+    assert (b["q0.95"] >= a["q0.95"]).all() and (b["q0.05"] <= a["q0.05"]).all()
 
 
 def test_warm_start_seeds_prophet_and_reaches_the_same_fit(
@@ -368,6 +391,10 @@ def test_bad_parameters_raise_parameter_error(three_weeks: pd.DataFrame) -> None
         DemandForecaster(transform="sqrt").fit(three_weeks)
     with pytest.raises(ParameterError, match=r"'interval_scale' parameter must be a number > 0"):
         DemandForecaster(interval_scale=0).fit(three_weeks)
+    with pytest.raises(
+        ParameterError, match=r"'calibration_windows' parameter must be an integer >= 1\. Got 0"
+    ):
+        DemandForecaster(calibration_windows=0).fit(three_weeks)
     with pytest.raises(ParameterError, match=r"'ensemble' parameter must be True or False"):
         DemandForecaster(ensemble="yes").fit(three_weeks)
     with pytest.raises(ParameterError, match=r"'timezone' parameter must be an IANA"):
