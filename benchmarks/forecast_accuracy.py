@@ -45,6 +45,7 @@ from capacity.backtest import backtest, metrics
 from capacity.baselines import Naive2, ProphetDefault, SeasonalNaive
 from capacity.calendar import read_calendar
 from capacity.columns import ALL_REGIONS, REGIONS, TS, VALUE
+from capacity.comparison import PlacedForecaster
 from capacity.config import load_fleet
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,8 +94,9 @@ DAILY = Protocol(horizon=24, step=24, min_train=192, name="daily")
 # --------------------------------------------------------------------------- models
 
 
-def make_model(key: str, horizon: int) -> Any:
-    """A fresh, unfitted model for ``key`` (a key of MODELS, or "naive2")."""
+def make_model(key: str, horizon: int, fit_kwargs: dict[str, Any] | None = None) -> Any:
+    """A fresh, unfitted model for ``key`` (a key of MODELS, or "naive2"); ``fit_kwargs``
+    (time zone, holidays country) are given to the project's forecaster only."""
     if key == "snaive24":
         return SeasonalNaive(24)
     if key == "snaive168":
@@ -108,7 +110,8 @@ def make_model(key: str, horizon: int) -> Any:
 
         # Its documentation asks for an inner validation window no longer than the horizon.
         days = horizon / 24
-        return DemandForecaster(validation_days=days) if days < 7 else DemandForecaster()
+        model = DemandForecaster(validation_days=days) if days < 7 else DemandForecaster()
+        return PlacedForecaster(model, fit_kwargs) if fit_kwargs else model
     raise SystemExit(f"unknown model {key!r}; choose from {', '.join(MODELS)}")
 
 
@@ -148,13 +151,18 @@ def load_datasets(folder: Path) -> dict[str, tuple[pd.DataFrame, Protocol]]:
     return out
 
 
-def load_demo(folder: Path) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """The demo fleet's demand series and each one's regional calendar."""
+def load_demo(folder: Path) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]]:
+    """The demo fleet's demand series, each one's regional calendar, and its region's time zone
+    and holidays country as ``fit`` keyword arguments (what ``forecast-fleet`` passes)."""
     fleet = load_fleet(folder / "fleet.yaml")
     telemetry = pd.read_parquet(folder / "telemetry.parquet")
     calendar = read_calendar(folder / "calendar.csv", regions=list(fleet.regions))
     out = {}
-    for region in fleet.regions:
+    for region, spec_region in fleet.regions.items():
+        placement = {
+            "timezone": spec_region.timezone,
+            "holidays_country": spec_region.holidays_country,
+        }
         touches = calendar[REGIONS].map(lambda names, r=region: r in names or ALL_REGIONS in names)
         events = calendar[touches.to_numpy(bool)].reset_index(drop=True)
         for service, spec in fleet.services.items():
@@ -166,7 +174,7 @@ def load_demo(folder: Path) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
             s = rows.set_index(TS)[VALUE].sort_index()
             s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="h"))
             frame = pd.DataFrame({TS: s.index, VALUE: s.to_numpy(dtype=float)})
-            out[f"demo/{region}/{service}/{spec.demand_metric}"] = (frame, events)
+            out[f"demo/{region}/{service}/{spec.demand_metric}"] = (frame, events, placement)
     return out
 
 
@@ -198,7 +206,7 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     result = {k: task[k] for k in ("part", "series", "model", "windows", "protocol")}
     started = time.perf_counter()
     try:
-        model = make_model(task["key"], task["horizon"])
+        model = make_model(task["key"], task["horizon"], task.get("fit_kwargs"))
         frame = task["frame"]
         if task["cut"]:
             frame = frame.iloc[: len(frame) - task["cut"]]
@@ -495,6 +503,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--only", default="demo,datasets,m4", help="comma-separated parts: demo, datasets, m4"
     )
     parser.add_argument("--split", choices=("tune", "report"), default="report")
+    parser.add_argument(
+        "--utc-demo",
+        action="store_true",
+        help="fit the demo series without their region's time zone and holidays (the protocol "
+        "before 2026-11-26)",
+    )
     parser.add_argument("--quick", action="store_true", help="2 cutoffs and 50 M4 series")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, help="folder for CSV, JSON and Markdown results")
@@ -539,11 +553,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "datasets" in args.only:
         for name, (frame, protocol) in load_datasets(args.datasets).items():
             series[name] = (frame, None, protocol)
+    placements: dict[str, dict[str, Any]] = {}
     if "demo" in args.only:
-        for name, (frame, events) in load_demo(args.demo).items():
+        for name, (frame, events, placement) in load_demo(args.demo).items():
             series[name] = (frame, events, WEEKLY)
+            if not args.utc_demo:
+                placements[name] = placement
     if series:
         tasks = part_a_tasks(series, keys, per_split, args.split, notes)
+        for task in tasks:
+            task["fit_kwargs"] = placements.get(task["series"])
         done_a = run_all(tasks, args.jobs, "part A")
         table = overall_rows(done_a)
         summary["part_a"], lines = summarise_a(table, models) if len(table) else ([], [])
