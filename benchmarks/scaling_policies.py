@@ -8,18 +8,26 @@ policies are replayed hour by hour with :func:`capacity.scaling.simulate`:
 - **reactive**: ``ReactivePolicy()``, like an HPA or target tracking. It scales on the load it
   saw 2 hours earlier (target 70 % of the safe load), scales out at once, and scales in by
   at most 10 % an hour after a 1-hour cooldown;
-- **predictive**: ``PredictivePolicy(floors, ReactivePolicy(...))``. The floors come from
-  :func:`capacity.scaling.predictive_floors`: one ``DemandForecaster`` fit per replayed day,
-  on the 112 days before that day only (what the fleet run reads). Each fit sees the calendar
-  as known at its cutoff and forecasts 24 h plus the boot lead. The floor covers a forecast
-  quantile with N+k, raised one boot lead ahead. A reactive policy runs on top.
+- **predictive**: ``PredictivePolicy(floors, ReactivePolicy(...), expected=...)``. One
+  ``DemandForecaster`` fit per replayed day (:func:`capacity.scaling.rolling_forecasts`), on
+  the 112 days before that day only (what the fleet run reads). Each fit sees the calendar as
+  known at its cutoff and forecasts 24 h plus the boot lead. The floor covers a forecast
+  quantile with N+k, raised one boot lead ahead (a level the forecaster does not report is
+  interpolated between its quantiles). A reactive policy runs on top, and projects the load
+  it saw 2 hours earlier along the forecast median's shape (``expected``), so it does not lag
+  the daily ramps; its delay and cooldown are the baseline's.
 
 **Tuning is honest.** The predictive policy's settings are its floors' quantile, and the target
 and scale-in step of its reactive part (``GRID``). They are chosen per dataset on the *tune*
-split, the 2 weeks before the report window, by ``SELECTION_RULE``, and only then replayed
-on the report window. The choice is automatic, so it follows the forecaster as it changes.
-``--tune-only`` prints the whole grid and stops. ``--quantile``, ``--target`` and
-``--scale-in-step`` skip tuning.
+split, the 8 weeks just before the report window, scored as two 4-week tune windows (each as
+long as the report window, so a holiday fortnight is at most half of one), by
+``SELECTION_RULE``, and only then replayed on the report window. The report window will differ
+from every tune window, so the rule asks for room: a setting must meet every target in both
+tune windows with the server-hour targets at least ``COST_MARGIN`` away, and among those it
+takes the fewest under-provisioned hours (the spare server-hours buy safety). When no setting
+has that room, it takes the setting furthest from missing its tightest target. The choice is
+automatic, so it follows the forecaster as it changes. ``--tune-only`` prints the
+whole grid and stops. ``--quantile``, ``--target`` and ``--scale-in-step`` skip tuning.
 
 Series:
 
@@ -40,7 +48,7 @@ most 110 % of its server-hours, and at most 70 % of static's server-hours. The e
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/scaling_policies.py            # about 10 minutes on 2 cores
+    .venv/bin/python benchmarks/scaling_policies.py            # about 15 minutes on 2 cores
     .venv/bin/python benchmarks/scaling_policies.py --quick    # a week per split, demo game only
 """
 
@@ -69,7 +77,9 @@ from capacity.scaling import (
     ReactivePolicy,
     StaticPolicy,
     boot_lead_hours,
-    predictive_floors,
+    expected_load,
+    floors_from_forecasts,
+    rolling_forecasts,
     simulate,
 )
 
@@ -77,24 +87,32 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
 DEFAULT_DEMO = REPO / "data" / "demo"
 
-REPORT_DAYS, TUNE_DAYS, QUICK_DAYS = 28, 14, 7
+REPORT_DAYS, TUNE_DAYS, QUICK_DAYS = 28, 28, 7
+#: Tune windows, each ``TUNE_DAYS`` long, back to back before the report window.
+TUNE_WINDOWS = 2
 WARMUP_DAYS = 2
 #: History each daily fit sees, as ``capacity forecast-fleet`` reads by default (112 days).
 HISTORY_HOURS = 112 * 24
 NYC_SERVERS_AT_P99 = 20
 POLICIES = ("static", "reactive", "predictive")
 
-#: Settings of the predictive policy tried on the tune split: the floors' forecast quantile, and
-#: the target utilisation and scale-in step of its reactive part (its delay, 2 h, and cooldown,
+#: Settings of the predictive policy tried on the tune split: the floors' forecast quantile
+#: (levels the forecaster does not report are interpolated between its quantiles), and the
+#: target utilisation and scale-in step of its reactive part (its delay, 2 h, and cooldown,
 #: 1 h, are the reactive baseline's: they describe the system, not the policy).
 GRID = {
-    "quantile": (0.5, 0.9, 0.95, 0.99),
-    "target": (0.7, 0.75, 0.8),
-    "scale_in_step": (0.1, 0.2, 0.3),
+    "quantile": (0.25, 0.5, 0.75, 0.9, 0.95, 0.99),
+    "target": (0.7, 0.75, 0.8, 0.85, 0.9),
+    "scale_in_step": (0.2, 0.3, 0.5),
 }
+#: How far (1 - ratio / limit) both server-hour targets must be met in every tune window before
+#: a setting counts as having room to spend on safety.
+COST_MARGIN = 0.05
 SELECTION_RULE = (
-    "the setting meeting the most targets on the tune split; ties go to the fewest "
-    "under-provisioned hours, then the fewest server-hours"
+    "among the settings meeting all three targets in every tune window with both server-hour "
+    "margins (1 - ratio / limit) at least 0.05, the fewest under-provisioned hours, then the "
+    "fewest server-hours; if there is none, the setting whose smallest margin over windows and "
+    "targets is largest, then the fewest under-provisioned hours and server-hours"
 )
 
 # Targets: predictive vs reactive and static.
@@ -112,17 +130,23 @@ def _hourly(ts: pd.Series, values: pd.Series) -> pd.Series:
     return s.resample("1h").mean()
 
 
-def _windows(series: pd.Series, split: str, quick: bool) -> tuple[pd.Timestamp, int]:
-    """The replay window's first hour and length in days."""
+def _windows(
+    series: pd.Series, split: str, quick: bool, window: int = 0
+) -> tuple[pd.Timestamp, int]:
+    """A window's first hour and length in days.
+
+    Tune window 0 ends where the report window starts, window 1 where window 0 starts, ...
+    """
     end = (series.index[-1] + pd.Timedelta(hours=1)).floor("D")
     report = end - pd.Timedelta(days=REPORT_DAYS)
     if split == "report":
         days = QUICK_DAYS if quick else REPORT_DAYS
         return end - pd.Timedelta(days=days), days
-    return report - pd.Timedelta(days=TUNE_DAYS), QUICK_DAYS if quick else TUNE_DAYS
+    days = QUICK_DAYS if quick else TUNE_DAYS
+    return report - pd.Timedelta(days=days * (window + 1)), days
 
 
-def demo_tasks(folder: Path, split: str, quick: bool) -> list[dict[str, Any]]:
+def demo_tasks(folder: Path, split: str, quick: bool, window: int = 0) -> list[dict[str, Any]]:
     fleet = load_fleet(folder / "fleet.yaml")
     telemetry = pd.read_parquet(folder / "telemetry.parquet")
     calendar = read_calendar(folder / "calendar.csv", regions=list(fleet.regions))
@@ -141,7 +165,7 @@ def demo_tasks(folder: Path, split: str, quick: bool) -> list[dict[str, Any]]:
             s = rows.set_index(TS)[VALUE].sort_index()
             s = s.reindex(pd.date_range(s.index.min(), s.index.max(), freq="h"))
             server_type = fleet.server_type_of(service)
-            start, days = _windows(s, split, quick)
+            start, days = _windows(s, split, quick, window)
             tasks.append(
                 {
                     "dataset": "demo",
@@ -164,10 +188,10 @@ def demo_tasks(folder: Path, split: str, quick: bool) -> list[dict[str, Any]]:
     return tasks
 
 
-def nyc_task(folder: Path, split: str, quick: bool) -> dict[str, Any]:
+def nyc_task(folder: Path, split: str, quick: bool, window: int = 0) -> dict[str, Any]:
     raw = pd.read_csv(folder / "nyc_taxi.csv")
     s = _hourly(pd.to_datetime(raw["timestamp"], utc=True), raw["value"])
-    start, days = _windows(s, split, quick)
+    start, days = _windows(s, split, quick, window)
     report = _windows(s, "report", False)[0]
     before = s[(s.index < report) & (s.index >= report - pd.Timedelta(days=REPORT_DAYS))]
     safe = float(np.nanquantile(before.to_numpy(), 0.99)) / NYC_SERVERS_AT_P99
@@ -203,26 +227,6 @@ def _loaded_forecaster() -> str:
     return _LOADED["version"]
 
 
-class _CachedForecaster:
-    """``DemandForecaster`` fitted once per cutoff, its forecast reused for every quantile."""
-
-    def __init__(self, cache: dict[pd.Timestamp, pd.DataFrame], horizon: int) -> None:
-        self.cache = cache
-        self.horizon = horizon
-
-    def fit(self, series: pd.DataFrame, events: Any = None, **kwargs: Any) -> _CachedForecaster:
-        from capacity.forecast import DemandForecaster
-
-        self.key_ = series[TS].iloc[-1]
-        if self.key_ not in self.cache:
-            model = DemandForecaster().fit(series, events, **kwargs)
-            self.cache[self.key_] = model.predict(self.horizon)
-        return self
-
-    def predict(self, horizon: int) -> pd.DataFrame:
-        return self.cache[self.key_].iloc[:horizon]
-
-
 def setting_label(setting: dict[str, float]) -> str:
     return (
         f"q{setting['quantile']:g}, target {setting['target']:g}, "
@@ -241,23 +245,29 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     safe, k, minimum = task["safe_load"], task["k"], task["min_servers"]
     history = pd.DataFrame({TS: s.index, VALUE: s.to_numpy()})
     version = _loaded_forecaster()
-    cache: dict[pd.Timestamp, pd.DataFrame] = {}
-    floors = {}
-    for quantile in sorted({setting["quantile"] for setting in task["settings"]}):
-        floors[quantile] = predictive_floors(
-            history,
-            start=start,
-            days=days,
+    forecasts = rolling_forecasts(
+        history,
+        start=start,
+        days=days,
+        lead_hours=task["boot_hours"],
+        events=task["events"],
+        fit_kwargs=task["fit_kwargs"],
+        max_history_hours=HISTORY_HOURS,
+    )
+    floors = {
+        quantile: floors_from_forecasts(
+            forecasts,
             safe_load=safe,
             k=k,
             min_servers=minimum,
             boot_hours=task["boot_hours"],
             quantile=quantile,
-            forecaster_factory=lambda: _CachedForecaster(cache, 24 + task["boot_hours"]),
-            events=task["events"],
-            fit_kwargs=task["fit_kwargs"],
-            max_history_hours=HISTORY_HOURS,
         )
+        for quantile in sorted({setting["quantile"] for setting in task["settings"]})
+    }
+    # The load the day's forecast expects: the reactive part projects what it saw along it.
+    expected = expected_load(forecasts, 0.5)
+    per_day = forecasts.groupby("cutoff", sort=True).first()
     fit_seconds = time.perf_counter() - started
     peak = float(np.nanmax(scored.to_numpy()))
     static = max(math.ceil(peak / safe - 1e-9) + k, minimum)
@@ -271,13 +281,14 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
             scale_in_step=setting["scale_in_step"],
             min_servers=minimum,
         )
-        policy = PredictivePolicy(floors[setting["quantile"]], reactive)
+        policy = PredictivePolicy(floors[setting["quantile"]], reactive, expected=expected)
         policies.append(("predictive", setting_label(setting), policy))
     rows = []
     for name, label, policy in policies:
         result = simulate(window, safe_load=safe, policy=policy, start=start)
         row = result.summary()
         row.update(dataset=task["dataset"], series=task["series"], policy=name, setting=label)
+        row["tune_window"] = task["tune_window"]
         row["cost"] = result.server_hours * task["cost_per_hour"]
         rows.append(row)
     return {
@@ -285,9 +296,9 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         "series": task["series"],
         "rows": rows,
         "fit_seconds": fit_seconds,
-        "fits": len(cache),
+        "fits": len(per_day),
         "forecaster": version,
-        "fallbacks": sum(bool(f["fallback"].iloc[0]) for f in cache.values() if "fallback" in f),
+        "fallbacks": int(per_day["fallback"].astype(bool).sum()) if "fallback" in per_day else 0,
         "seconds": time.perf_counter() - started,
         "window": f"{start:%Y-%m-%d} to {end - pd.Timedelta(hours=1):%Y-%m-%d %H:%M} UTC",
         "safe_load": safe,
@@ -371,6 +382,23 @@ def series_table(frame: pd.DataFrame) -> list[str]:
     return lines
 
 
+def margins(t: pd.DataFrame) -> tuple[float, float, float]:
+    """How far predictive is from missing each target: ``1 - value / limit`` (< 0: missed).
+
+    With no under-provisioned hour allowed (reactive had none), that margin is infinite when
+    predictive has none either, and minus its count otherwise.
+    """
+    pred, react, stat = t.loc["predictive"], t.loc["reactive"], t.loc["static"]
+    allowed = MAX_UNDER_VS_REACTIVE * react["under"]
+    if allowed > 0:
+        under = 1 - pred["under"] / allowed
+    else:
+        under = math.inf if pred["under"] == 0 else -float(pred["under"])
+    hours_r = 1 - pred["server_hours"] / react["server_hours"] / MAX_HOURS_VS_REACTIVE
+    hours_s = 1 - pred["server_hours"] / stat["server_hours"] / MAX_HOURS_VS_STATIC
+    return float(under), float(hours_r), float(hours_s)
+
+
 def _verdicts(t: pd.DataFrame, setting: str = "predictive") -> list[tuple[bool, str]]:
     pred, react, stat = t.loc[setting], t.loc["reactive"], t.loc["static"]
     under_ok = (
@@ -405,46 +433,88 @@ def check(name: str, frame: pd.DataFrame, setting: str) -> tuple[list[str], bool
 
 
 def grid_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every predictive setting's totals against the baselines, best first by SELECTION_RULE."""
-    base = frame[frame["policy"] != "predictive"]
-    rows = []
-    for label, part in frame[frame["policy"] == "predictive"].groupby("setting", sort=False):
-        t = totals(pd.concat([base, part]))
-        verdicts = _verdicts(t)
-        rows.append(
-            {
-                "setting": label,
-                "server_hours": t.loc["predictive", "server_hours"],
-                "under": int(t.loc["predictive", "under"]),
-                "vs_reactive": t.loc["predictive", "server_hours"]
-                / t.loc["reactive", "server_hours"],
-                "vs_static": t.loc["predictive", "server_hours"] / t.loc["static", "server_hours"],
-                "met": sum(ok for ok, _ in verdicts),
-            }
-        )
-    table = pd.DataFrame(rows)
-    table["rank"] = list(zip(-table["met"], table["under"], table["server_hours"], strict=True))
-    return table.sort_values("rank", kind="stable").drop(columns="rank").reset_index(drop=True)
+    """Every predictive setting against the baselines per tune window, best first.
+
+    The order is ``SELECTION_RULE``. Columns ending ``_<w>`` are tune window ``w``'s figures;
+    ``under`` and ``server_hours`` are summed over the windows.
+    """
+    windows = sorted(frame["tune_window"].unique(), reverse=True)  # earliest first
+    tables = []
+    for w in windows:
+        part = frame[frame["tune_window"] == w]
+        base = part[part["policy"] != "predictive"]
+        rows = []
+        for label, own in part[part["policy"] == "predictive"].groupby("setting", sort=False):
+            t = totals(pd.concat([base, own]))
+            under, hours_r, hours_s = margins(t)
+            rows.append(
+                {
+                    "setting": label,
+                    f"server_hours_{w}": t.loc["predictive", "server_hours"],
+                    f"under_{w}": int(t.loc["predictive", "under"]),
+                    f"reactive_under_{w}": int(t.loc["reactive", "under"]),
+                    f"vs_reactive_{w}": t.loc["predictive", "server_hours"]
+                    / t.loc["reactive", "server_hours"],
+                    f"vs_static_{w}": t.loc["predictive", "server_hours"]
+                    / t.loc["static", "server_hours"],
+                    f"margin_under_{w}": under,
+                    f"margin_cost_{w}": min(hours_r, hours_s),
+                }
+            )
+        tables.append(pd.DataFrame(rows).set_index("setting"))
+    table = pd.concat(tables, axis=1)
+    under_margin = table[[f"margin_under_{w}" for w in windows]].min(axis=1)
+    cost_margin = table[[f"margin_cost_{w}" for w in windows]].min(axis=1)
+    table["margin"] = np.minimum(under_margin, cost_margin)
+    table["cost_margin"] = cost_margin
+    table["under"] = table[[f"under_{w}" for w in windows]].sum(axis=1)
+    table["server_hours"] = table[[f"server_hours_{w}" for w in windows]].sum(axis=1)
+    table["room"] = (under_margin >= 0) & (cost_margin >= COST_MARGIN)
+    table["rank"] = [
+        (0, row.under, row.server_hours, 0.0)
+        if row.room
+        else (1, -row.margin, row.under, row.server_hours)
+        for row in table.itertuples()
+    ]
+    table = table.sort_values("rank", kind="stable").drop(columns="rank")
+    return table.reset_index()
 
 
 def grid_table(name: str, frame: pd.DataFrame, limit: int | None = None) -> list[str]:
     table = grid_rows(frame)
-    t = totals(frame[frame["policy"] != "predictive"])
+    windows = sorted(frame["tune_window"].unique(), reverse=True)  # earliest first
+    base = frame[frame["policy"] != "predictive"]
+    heads = []
+    for w in windows:
+        t = totals(base[base["tune_window"] == w])
+        heads.append(
+            f"{'earlier' if w else 'later'} window: reactive "
+            f"{_int(t.loc['reactive', 'server_hours'])} server-hours, "
+            f"{int(t.loc['reactive', 'under'])} under-provisioned hours; static "
+            f"{_int(t.loc['static', 'server_hours'])} server-hours"
+        )
     lines = [
-        f"### {name}: settings on the tune split (reactive "
-        f"{_int(t.loc['reactive', 'server_hours'])} server-hours, "
-        f"{int(t.loc['reactive', 'under'])} under-provisioned hours; static "
-        f"{_int(t.loc['static', 'server_hours'])} server-hours)",
+        f"### {name}: settings on the tune split ({'; '.join(heads)})",
         "",
-        "| setting | server-hours | vs reactive | vs static | under-provisioned hours "
-        "| targets met |",
+        "Per tune window, earliest first, separated by `/`: server-hours vs reactive and vs "
+        "static, under-provisioned hours. `room`: all targets met in every window with both "
+        f"server-hour margins >= {COST_MARGIN:g}. `margin`: the smallest margin "
+        "(1 - value / limit) over windows and targets.",
+        "",
+        "| setting | vs reactive | vs static | under-provisioned hours | room | margin |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     shown = table if limit is None else table.head(limit)
     for row in shown.itertuples(index=False):
+        values = row._asdict()
+
+        def per_window(key: str, form: str, values: dict[str, Any] = values) -> str:
+            return " / ".join(format(values[f"{key}_{w}"], form) for w in windows)
+
         lines.append(
-            f"| {row.setting} | {_int(row.server_hours)} | {row.vs_reactive:.3f} "
-            f"| {row.vs_static:.3f} | {row.under} | {row.met} of 3 |"
+            f"| {row.setting} | {per_window('vs_reactive', '.3f')} "
+            f"| {per_window('vs_static', '.3f')} | {per_window('under', 'd')} "
+            f"| {'yes' if row.room else 'no'} | {row.margin:+.3f} |"
         )
     if limit is not None and len(table) > limit:
         lines.append(f"| ({len(table) - limit} more settings) | | | | | |")
@@ -484,10 +554,13 @@ def grid_settings() -> list[dict[str, float]]:
 def make_tasks(args: argparse.Namespace, split: str) -> list[dict[str, Any]]:
     only = {name.strip() for name in args.only.split(",")}
     tasks: list[dict[str, Any]] = []
-    if "demo" in only:
-        tasks += demo_tasks(args.demo, split, args.quick)
-    if "nyc_taxi" in only:
-        tasks.append(nyc_task(args.datasets, split, args.quick))
+    for window in range(TUNE_WINDOWS if split == "tune" else 1):
+        these: list[dict[str, Any]] = []
+        if "demo" in only:
+            these += demo_tasks(args.demo, split, args.quick, window)
+        if "nyc_taxi" in only:
+            these.append(nyc_task(args.datasets, split, args.quick, window))
+        tasks += [{**task, "tune_window": window} for task in these]
     return tasks
 
 
@@ -550,7 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for line in grid_table(dataset, part, limit=None if args.tune_only else 5):
                 print(line)
             print()
-            print(f"Tune window: {', '.join(windows)}.")
+            print(f"Tune windows: {', '.join(windows)}.")
             chosen[dataset] = labels[grid_rows(part)["setting"].iloc[0]]
         if args.tune_only:
             return 0

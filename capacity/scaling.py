@@ -18,10 +18,12 @@ Prometheus trigger for the reactive part. ``docs/scaling.md`` shows how to apply
 **Replay.** :func:`simulate` replays an actual hourly demand series against a policy:
 :class:`StaticPolicy` (a fixed count), :class:`ReactivePolicy` (scales on the load it saw
 ``delay_hours`` ago and scales in slowly) or :class:`PredictivePolicy` (a floor per hour with a
-reactive policy on top). :func:`predictive_floors` builds those floors honestly, one forecast
-per replayed day from data before that day only. A :class:`SimulationResult` holds the
-server-hours, the under-provisioned hours, the worst shortfall, the mean utilisation and the
-hourly detail.
+reactive policy on top, which may project the load it saw along the forecast's shape).
+:func:`rolling_forecasts` makes one forecast per replayed day from data before that day only;
+:func:`floors_from_forecasts` and :func:`expected_load` turn them into the policy's floors and
+expected load, and :func:`predictive_floors` does both steps at once. A
+:class:`SimulationResult` holds the server-hours, the under-provisioned hours, the worst
+shortfall, the mean utilisation and the hourly detail.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -49,7 +52,11 @@ __all__ = [
     "SimulationResult",
     "StaticPolicy",
     "boot_lead_hours",
+    "expected_load",
+    "floors_from_forecasts",
     "predictive_floors",
+    "quantile_values",
+    "rolling_forecasts",
     "schedule",
     "simulate",
     "to_aws_scheduled_actions",
@@ -695,6 +702,13 @@ class PredictivePolicy:
     scheduled minimum. When the floor falls, the count comes down by the reactive policy's
     scale-in steps, not all at once.
 
+    With ``expected`` (the load the forecast expects by hour, e.g. :func:`expected_load`), the
+    reactive part projects what it observed along the forecast's shape: at hour ``t`` it sizes
+    for ``load[t - delay] x expected[t] / expected[t - delay]`` instead of ``load[t - delay]``.
+    It keeps the observed level (a day running 20 % above the forecast stays 20 % above it) but
+    no longer lags the daily ramps by ``delay_hours``, in either direction. Where ``expected``
+    is missing, not positive or not finite at either hour, it uses the observed load as is.
+
     Parameters
     ----------
     floors : pandas.Series
@@ -703,10 +717,13 @@ class PredictivePolicy:
         floor).
     reactive : ReactivePolicy
         The policy on top.
+    expected : pandas.Series, optional
+        Expected load by hour (tz-aware index), known in advance. None: plain reactive on top.
     """
 
     floors: pd.Series
     reactive: ReactivePolicy = ReactivePolicy()
+    expected: pd.Series | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.floors, pd.Series):
@@ -735,6 +752,33 @@ class PredictivePolicy:
         if index.has_duplicates:
             raise ParameterError("The 'floors' parameter must have one value per hour.")
         object.__setattr__(self, "floors", pd.Series(values.to_numpy(), index=index))
+        if self.expected is not None:
+            object.__setattr__(self, "expected", _hourly_numbers(self.expected, "expected"))
+
+
+def _hourly_numbers(series: Any, name: str) -> pd.Series:
+    """A float Series of finite values >= 0 (NaN allowed) on a unique, tz-aware UTC index."""
+    if not isinstance(series, pd.Series):
+        raise ParameterError(
+            f"The {name!r} parameter must be a pandas Series indexed by hour. "
+            f"Got {type(series).__name__}."
+        )
+    try:
+        values = series.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"The {name!r} parameter must hold numbers.") from None
+    if (values[~np.isnan(values)] < 0).any() or np.isinf(values).any():
+        raise ParameterError(f"The {name!r} parameter must hold finite values >= 0 (NaN: unknown).")
+    index = series.index
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
+        raise ParameterError(
+            f"The {name!r} parameter must have a tz-aware DatetimeIndex (UTC).",
+            fix=f"use {name}.tz_localize('UTC') for naive UTC times",
+        )
+    index = index.tz_convert("UTC")
+    if index.has_duplicates:
+        raise ParameterError(f"The {name!r} parameter must have one value per hour.")
+    return pd.Series(values, index=index)
 
 
 Policy = StaticPolicy | ReactivePolicy | PredictivePolicy
@@ -840,6 +884,18 @@ def _reactive_step(
     return current
 
 
+def _expected_growth(expected: pd.Series, delay: int) -> np.ndarray:
+    """``expected[t] / expected[t - delay]`` per hour; 1 where either is unknown or not > 0."""
+    now = expected.to_numpy(dtype=float)
+    then = np.full(len(now), np.nan)
+    if delay < len(now):
+        then[delay:] = now[: len(now) - delay]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = now / then
+    usable = np.isfinite(ratio) & (then > 0) & (now > 0)
+    return np.where(usable, ratio, 1.0)
+
+
 def simulate(
     demand: pd.Series,
     *,
@@ -914,9 +970,12 @@ def simulate(
                     f"Missing {int(missing.sum())} hours, the first at {at.isoformat()}."
                 )
             floor = np.ceil(np.nan_to_num(aligned, nan=0.0) - _EPS)
+        growth = np.ones(n)
+        if isinstance(policy, PredictivePolicy) and policy.expected is not None:
+            growth = _expected_growth(policy.expected.reindex(index), reactive.delay_hours)
         current, last_out = reactive.min_servers, -(10**9)
         for t in range(n):
-            observed = values[max(t - reactive.delay_hours, 0)]
+            observed = values[max(t - reactive.delay_hours, 0)] * growth[t]
             new = _reactive_step(reactive, current, observed, safe_load, t, last_out)
             new = max(new, int(floor[t]))
             if new > current:
@@ -968,30 +1027,95 @@ def _default_forecaster() -> Any:
     return DemandForecaster()
 
 
-def predictive_floors(
+CUTOFF = "cutoff"
+
+
+def _check_quantile(quantile: Any) -> float:
+    if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
+        raise ParameterError(f"The 'quantile' parameter must be in (0, 1). Got {quantile!r}.")
+    return float(quantile)
+
+
+def _reported_quantiles(forecast: pd.DataFrame) -> dict[float, str]:
+    """The forecast's quantile columns (``q0.5``, ...) by their level."""
+    out = {}
+    for column in forecast.columns:
+        name = str(column)
+        if not name.startswith("q"):
+            continue
+        try:
+            level = float(name[1:])
+        except ValueError:
+            continue
+        if 0 < level < 1:
+            out[level] = name
+    return dict(sorted(out.items()))
+
+
+def quantile_values(forecast: pd.DataFrame, quantile: float) -> np.ndarray:
+    """The forecast's ``quantile``, read or interpolated between its reported quantiles.
+
+    A reported quantile (column ``q0.9`` for 0.9) is read as is. Another level between the
+    lowest and highest reported ones is interpolated linearly in the normal score
+    (``NormalDist().inv_cdf``) between its two neighbours, row by row: q0.75 from q0.5 and
+    q0.9 lies 53 % of the way up, as it would for a normal forecast error.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        A forecaster's output with quantile columns named by
+        :func:`capacity.columns.quantile_column`.
+    quantile : float
+        The level, in (0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per row.
+
+    Raises
+    ------
+    ParameterError
+        When ``quantile`` is outside (0, 1) or outside the reported quantiles' range.
+    """
+    quantile = _check_quantile(quantile)
+    column = quantile_column(quantile)
+    if column in forecast.columns:
+        return forecast[column].to_numpy(dtype=float)
+    levels = _reported_quantiles(forecast)
+    below = [q for q in levels if q < quantile]
+    above = [q for q in levels if q > quantile]
+    if not below or not above:
+        raise ParameterError(
+            f"The 'quantile' parameter must be one of the forecaster's quantiles "
+            f"({', '.join(levels.values()) or 'none'}) or lie between two of them. "
+            f"Got {quantile!r}."
+        )
+    lo, hi = below[-1], above[0]
+    z = NormalDist().inv_cdf
+    share = (z(quantile) - z(lo)) / (z(hi) - z(lo))
+    low = forecast[levels[lo]].to_numpy(dtype=float)
+    high = forecast[levels[hi]].to_numpy(dtype=float)
+    return low + share * (high - low)
+
+
+def rolling_forecasts(
     history: pd.DataFrame,
     *,
     start: Any,
     days: int,
-    safe_load: float,
-    k: int = 1,
-    min_servers: int = 2,
-    boot_hours: int = 1,
-    quantile: float = 0.95,
+    lead_hours: int = 1,
     forecaster_factory: Callable[[], Any] | None = None,
     events: pd.DataFrame | None = None,
     fit_kwargs: Mapping[str, Any] | None = None,
     max_history_hours: int | None = None,
-) -> pd.Series:
-    """Floors for each hour of ``days`` replayed days, each day forecast from its past only.
+) -> pd.DataFrame:
+    """One forecast per replayed day, each fitted on the rows before that day only.
 
     For day ``d`` (cutoff ``c = start + d days``) a fresh forecaster is fitted on the rows of
     ``history`` strictly before ``c``, on the full hourly grid up to ``c - 1 h`` (gaps are
-    NaN). It sees the ``events`` known at ``c``, by :func:`capacity.backtest.known_events`. It
-    then forecasts ``24 + boot_hours`` hours. The floor at hour ``t`` of the day is
-    ``max over [t, t + boot_hours]`` of ``max(ceil(q[t] / safe_load) + k, min_servers)``,
-    where ``q`` is the forecast's ``quantile`` column. That is the rule :func:`schedule`
-    applies, here per day.
+    NaN). It sees the ``events`` known at ``c``, by :func:`capacity.backtest.known_events`, and
+    forecasts ``24 + lead_hours`` hours from ``c``.
 
     Parameters
     ----------
@@ -1002,14 +1126,8 @@ def predictive_floors(
         The first replayed hour, on a whole hour (naive values are UTC).
     days : int
         Days to replay, >= 1: one fit each.
-    safe_load : float
-        Load per server, > 0.
-    k, min_servers : int
-        The N+k rule.
-    boot_hours : int
-        Boot lead time in whole hours (:func:`boot_lead_hours`), >= 0.
-    quantile : float
-        The forecast quantile to size for; the forecaster must report it.
+    lead_hours : int
+        Hours forecast past each day's end, >= 0 (the boot lead, :func:`boot_lead_hours`).
     forecaster_factory : callable, optional
         Returns a fresh, unfitted forecaster with ``fit(series[, events], **fit_kwargs)`` and
         ``predict(horizon)``. Default: :class:`capacity.forecast.DemandForecaster`.
@@ -1023,26 +1141,21 @@ def predictive_floors(
 
     Returns
     -------
-    pandas.Series
-        ``min_servers`` (int) indexed by hour, ``24 x days`` rows from ``start``.
+    pandas.DataFrame
+        The forecasts one under the other, ``(24 + lead_hours) x days`` rows, with a
+        ``cutoff`` column (the day's first hour) before the forecaster's own columns.
 
     Raises
     ------
     ParameterError
-        When an argument is out of range, or the forecast lacks the quantile or does not start
-        at the cutoff.
+        When an argument is out of range, or a forecast does not start at its cutoff.
     DataError
         When ``history`` is malformed or has no row before ``start``.
     """
     require_columns(history, (TS, VALUE), "history")
     first = _timestamp(start, "start")
     days = _check_int(days, "days", 1)
-    safe_load = _check_positive(safe_load, "safe_load")
-    k = _check_int(k, "k", 0)
-    min_servers = _check_int(min_servers, "min_servers", 1)
-    boot_hours = _check_int(boot_hours, "boot_hours", 0)
-    if isinstance(quantile, bool) or not isinstance(quantile, numbers.Real) or not 0 < quantile < 1:
-        raise ParameterError(f"The 'quantile' parameter must be in (0, 1). Got {quantile!r}.")
+    lead_hours = _check_int(lead_hours, "lead_hours", 0)
     if max_history_hours is not None:
         max_history_hours = _check_int(max_history_hours, "max_history_hours", 1)
     factory = _default_forecaster if forecaster_factory is None else forecaster_factory
@@ -1069,8 +1182,7 @@ def predictive_floors(
             source="history",
             fix="give history that begins before the replay",
         )
-    column = quantile_column(quantile)
-    horizon = 24 + boot_hours
+    horizon = 24 + lead_hours
     parts = []
     for day in range(days):
         cutoff = first + day * _DAY
@@ -1086,20 +1198,189 @@ def predictive_floors(
         else:
             model.fit(train, known_events(events, cutoff, cutoff + horizon * _HOUR), **kwargs)
         forecast = model.predict(horizon)
-        if column not in forecast.columns:
-            have = [c for c in forecast.columns if str(c).startswith("q")]
-            raise ParameterError(
-                f"The 'quantile' parameter must be one of the forecaster's quantiles "
-                f"({', '.join(have) or 'none'}). Got {quantile!r}."
-            )
-        when = pd.DatetimeIndex(forecast[TS])
+        when = pd.DatetimeIndex(forecast[TS]) if TS in forecast.columns else pd.DatetimeIndex([])
         if len(when) != horizon or when[0] != cutoff:
             raise ParameterError(
                 f"The forecaster must predict {horizon} hours from {cutoff.isoformat()}. "
                 f"Got {len(when)} hours from {when[0] if len(when) else 'nothing'}."
             )
-        needed = _servers_for(forecast[column].to_numpy(dtype=float), safe_load)
+        forecast = forecast.reset_index(drop=True)
+        forecast.insert(0, CUTOFF, cutoff)
+        parts.append(forecast)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _days(forecasts: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    require_columns(forecasts, (CUTOFF, TS), "forecasts")
+    for _, part in forecasts.groupby(CUTOFF, sort=True):
+        yield part.sort_values(TS)
+
+
+def floors_from_forecasts(
+    forecasts: pd.DataFrame,
+    *,
+    safe_load: float,
+    k: int = 1,
+    min_servers: int = 2,
+    boot_hours: int = 1,
+    quantile: float = 0.95,
+) -> pd.Series:
+    """The floors of each day of :func:`rolling_forecasts`, by the schedule's rule.
+
+    The floor at hour ``t`` of a day is ``max over [t, t + boot_hours]`` of
+    ``max(ceil(q[t] / safe_load) + k, min_servers)``, where ``q`` is the day's forecast
+    ``quantile`` (:func:`quantile_values`: read, or interpolated between reported quantiles).
+    The window is cut at the end of the day's forecast.
+
+    Parameters
+    ----------
+    forecasts : pandas.DataFrame
+        ``cutoff``, ``ts`` and quantile columns, as :func:`rolling_forecasts` returns.
+    safe_load : float
+        Load per server, > 0.
+    k, min_servers : int
+        The N+k rule.
+    boot_hours : int
+        Boot lead time in whole hours, >= 0.
+    quantile : float
+        The forecast quantile to size for.
+
+    Returns
+    -------
+    pandas.Series
+        ``min_servers`` (int) indexed by hour, the first 24 hours of each day.
+
+    Raises
+    ------
+    ParameterError
+        When an argument is out of range or the forecasts lack the quantile.
+    """
+    safe_load = _check_positive(safe_load, "safe_load")
+    k = _check_int(k, "k", 0)
+    min_servers = _check_int(min_servers, "min_servers", 1)
+    boot_hours = _check_int(boot_hours, "boot_hours", 0)
+    quantile = _check_quantile(quantile)
+    parts = []
+    for day in _days(forecasts):
+        when = _utc_index(day[TS], "forecasts")
+        needed = _servers_for(quantile_values(day, quantile), safe_load)
         requirement = np.maximum(needed + k, min_servers)
         floor = _ahead_max(requirement, boot_hours)[:24]
         parts.append(pd.Series(floor.astype(np.int64), index=when[:24], name=MIN_SERVERS))
     return pd.concat(parts)
+
+
+def expected_load(forecasts: pd.DataFrame, quantile: float = 0.5) -> pd.Series:
+    """The load each day's forecast expects, for :class:`PredictivePolicy`'s ``expected``.
+
+    Parameters
+    ----------
+    forecasts : pandas.DataFrame
+        ``cutoff``, ``ts`` and quantile columns, as :func:`rolling_forecasts` returns.
+    quantile : float
+        The level to read (:func:`quantile_values`), by default the median.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by hour: the first 24 hours of each day's forecast.
+    """
+    quantile = _check_quantile(quantile)
+    parts = []
+    for day in _days(forecasts):
+        when = _utc_index(day[TS], "forecasts")
+        values = np.clip(quantile_values(day, quantile), 0, None)
+        parts.append(pd.Series(values[:24], index=when[:24], name="expected"))
+    return pd.concat(parts)
+
+
+def predictive_floors(
+    history: pd.DataFrame,
+    *,
+    start: Any,
+    days: int,
+    safe_load: float,
+    k: int = 1,
+    min_servers: int = 2,
+    boot_hours: int = 1,
+    quantile: float = 0.95,
+    forecaster_factory: Callable[[], Any] | None = None,
+    events: pd.DataFrame | None = None,
+    fit_kwargs: Mapping[str, Any] | None = None,
+    max_history_hours: int | None = None,
+) -> pd.Series:
+    """Floors for each hour of ``days`` replayed days, each day forecast from its past only.
+
+    :func:`rolling_forecasts` (``lead_hours = boot_hours``), then
+    :func:`floors_from_forecasts`. For day ``d`` (cutoff ``c = start + d days``) a fresh
+    forecaster is fitted on the rows of ``history`` strictly before ``c`` and sees the
+    ``events`` known at ``c``. It forecasts ``24 + boot_hours`` hours. The floor at hour ``t``
+    of the day is ``max over [t, t + boot_hours]`` of ``max(ceil(q[t] / safe_load) + k,
+    min_servers)``, where ``q`` is the forecast's ``quantile``, read or interpolated between
+    the reported quantiles. That is the rule :func:`schedule` applies, here per day.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``ts`` (tz-aware, hourly) and ``value``: the actual demand. It may run past ``start``;
+        a day's forecast never sees rows at or after its cutoff.
+    start : timestamp-like
+        The first replayed hour, on a whole hour (naive values are UTC).
+    days : int
+        Days to replay, >= 1: one fit each.
+    safe_load : float
+        Load per server, > 0.
+    k, min_servers : int
+        The N+k rule.
+    boot_hours : int
+        Boot lead time in whole hours (:func:`boot_lead_hours`), >= 0.
+    quantile : float
+        The forecast quantile to size for: one the forecaster reports, or a level between two
+        of them.
+    forecaster_factory : callable, optional
+        Returns a fresh, unfitted forecaster with ``fit(series[, events], **fit_kwargs)`` and
+        ``predict(horizon)``. Default: :class:`capacity.forecast.DemandForecaster`.
+    events : pandas.DataFrame, optional
+        The calendar for this series (``kind, start_ts, end_ts``, ...); passed to ``fit`` as
+        known at each cutoff. None passes no events.
+    fit_kwargs : mapping, optional
+        More keyword arguments for ``fit`` (``holidays_country``, ``timezone``).
+    max_history_hours : int, optional
+        Fit on at most this many hours before each cutoff. Default: all of them.
+
+    Returns
+    -------
+    pandas.Series
+        ``min_servers`` (int) indexed by hour, ``24 x days`` rows from ``start``.
+
+    Raises
+    ------
+    ParameterError
+        When an argument is out of range, or the forecast lacks the quantile or does not start
+        at the cutoff.
+    DataError
+        When ``history`` is malformed or has no row before ``start``.
+    """
+    safe_load = _check_positive(safe_load, "safe_load")
+    k = _check_int(k, "k", 0)
+    min_servers = _check_int(min_servers, "min_servers", 1)
+    boot_hours = _check_int(boot_hours, "boot_hours", 0)
+    quantile = _check_quantile(quantile)
+    forecasts = rolling_forecasts(
+        history,
+        start=start,
+        days=days,
+        lead_hours=boot_hours,
+        forecaster_factory=forecaster_factory,
+        events=events,
+        fit_kwargs=fit_kwargs,
+        max_history_hours=max_history_hours,
+    )
+    return floors_from_forecasts(
+        forecasts,
+        safe_load=safe_load,
+        k=k,
+        min_servers=min_servers,
+        boot_hours=boot_hours,
+        quantile=quantile,
+    )

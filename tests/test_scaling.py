@@ -7,6 +7,7 @@ recording stub, so the file runs in seconds.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import ClassVar
 
 import numpy as np
@@ -25,7 +26,11 @@ from capacity.scaling import (
     ReactivePolicy,
     StaticPolicy,
     boot_lead_hours,
+    expected_load,
+    floors_from_forecasts,
     predictive_floors,
+    quantile_values,
+    rolling_forecasts,
     schedule,
     simulate,
     to_aws_scheduled_actions,
@@ -373,6 +378,54 @@ def test_predictive_policy_figures():
     assert result.mean_utilisation == pytest.approx((1 + 1 + 1 + 1 + 1 / 3 + 1 / 2) / 6)
 
 
+def test_predictive_policy_projects_what_it_saw_along_the_expected_load():
+    floors = pd.Series([1] * 6, index=HOURS6)
+    # The forecast has the right shape at half the level. Hour t sizes for
+    # demand[t - 1] x expected[t] / expected[t - 1]: 100, 100, 300, 300, 100, 100, so the ramp
+    # at hour 2 is met on time (plain reactive has 1 server there). Scale-in: 3 -> 2 -> 1.
+    expected = pd.Series([50.0, 50, 150, 150, 50, 50], index=HOURS6)
+    result = simulate(
+        DEMAND6, safe_load=100, policy=PredictivePolicy(floors, QUICK, expected=expected)
+    )
+    assert result.hourly["servers"].tolist() == [1, 1, 3, 3, 2, 1]
+    assert result.under_provisioned_hours == 0
+    plain = simulate(DEMAND6, safe_load=100, policy=PredictivePolicy(floors, QUICK))
+    assert plain.hourly["servers"].tolist() == [1, 1, 1, 3, 3, 2]
+    assert plain.under_provisioned_hours == 1
+
+
+def test_projection_keeps_the_observed_level():
+    # Demand runs at twice the forecast: the projection scales what it saw, so it sizes for
+    # the actual level, not the forecast's: 200, 200, 600, 600, 200, 200. Scale-in from 6 by
+    # floor(0.5 x 6) = 3 to 3, then by 1 to the 2 wanted.
+    expected = pd.Series([50.0, 50, 150, 150, 50, 50], index=HOURS6)
+    demand = 2 * DEMAND6
+    policy = PredictivePolicy(pd.Series([1] * 6, index=HOURS6), QUICK, expected=expected)
+    result = simulate(demand, safe_load=100, policy=policy)
+    assert result.hourly["servers"].tolist() == [2, 2, 6, 6, 3, 2]
+    assert result.under_provisioned_hours == 0
+
+
+def test_projection_falls_back_to_the_observed_load_where_expected_is_unusable():
+    # Unknown at hour 0 and 0 at hour 1: hours 1 and 2 use the observed load as is.
+    expected = pd.Series([np.nan, 0.0, 150, 150, 50, 50], index=HOURS6)
+    policy = PredictivePolicy(pd.Series([1] * 6, index=HOURS6), QUICK, expected=expected)
+    result = simulate(DEMAND6, safe_load=100, policy=policy)
+    assert result.hourly["servers"].tolist() == [1, 1, 1, 3, 2, 1]
+    # Expected hours outside the demand are ignored; a missing hour falls back too.
+    partial = PredictivePolicy(
+        pd.Series([1] * 6, index=HOURS6), QUICK, expected=pd.Series([150.0], index=HOURS6[2:3])
+    )
+    assert simulate(DEMAND6, safe_load=100, policy=partial).hourly["servers"].tolist() == [
+        1,
+        1,
+        1,
+        3,
+        3,
+        2,
+    ]
+
+
 def test_start_scores_only_later_hours_and_unknown_demand_is_not_short():
     demand = DEMAND6.copy()
     demand.iloc[4] = np.nan
@@ -503,6 +556,68 @@ def test_floors_never_see_data_at_or_after_their_day():
     assert floors.tolist() == [4] * 72
 
 
+class Bands:
+    """A forecaster stub: median ``100 x (step + 1)``, q0.05 half of it and q0.9 twice it."""
+
+    def fit(self, series, events=None, **kwargs):
+        self.last_ = series["ts"].max()
+        return self
+
+    def predict(self, horizon):
+        ts = pd.date_range(self.last_ + pd.Timedelta(hours=1), periods=horizon, freq="h")
+        median = 100.0 * np.arange(1, horizon + 1)
+        return pd.DataFrame(
+            {"ts": ts, "q0.05": median / 2, "q0.5": median, "q0.9": 2 * median, "model": "stub"}
+        )
+
+
+def test_quantile_values_reads_or_interpolates_in_the_normal_score():
+    forecast = pd.DataFrame(
+        {"q0.05": [50.0, 100.0], "q0.5": [100.0, 200.0], "q0.9": [200.0, 400.0], "yhat": 0.0}
+    )
+    assert quantile_values(forecast, 0.5).tolist() == [100.0, 200.0]
+    z = NormalDist().inv_cdf
+    up = z(0.75) / z(0.9)  # 0.5263
+    assert quantile_values(forecast, 0.75) == pytest.approx([100 + up * 100, 200 + up * 200])
+    down = (z(0.25) - z(0.05)) / -z(0.05)  # 0.5899
+    assert quantile_values(forecast, 0.25) == pytest.approx([50 + down * 50, 100 + down * 100])
+    with pytest.raises(ParameterError, match=r"forecaster's quantiles \(q0\.05, q0\.5, q0\.9\)"):
+        quantile_values(forecast, 0.95)
+    with pytest.raises(ParameterError, match="'quantile'"):
+        quantile_values(forecast, 1.0)
+
+
+def test_rolling_forecasts_floors_and_expected_load():
+    history = periodic_history(days=10)
+    start = pd.Timestamp("2026-11-06T00:00:00Z")
+    forecasts = rolling_forecasts(
+        history, start=start, days=2, lead_hours=2, forecaster_factory=Bands
+    )
+    assert len(forecasts) == 2 * 26
+    assert forecasts["cutoff"].drop_duplicates().tolist() == [start, start + pd.Timedelta(days=1)]
+    assert list(forecasts.columns[:2]) == ["cutoff", "ts"]
+    expected = expected_load(forecasts)
+    assert len(expected) == 48
+    assert expected.index[0] == start
+    # The first 24 hours of each day: 100 ... 2400, twice.
+    assert expected.tolist() == [100.0 * h for h in range(1, 25)] * 2
+    # Floors at an interpolated q0.75 (not reported): 100 x (h + 1) x (1 + 0.5263) on 100 per
+    # server, N+1, two hours ahead. Hour 0 looks at hours 0 to 2: ceil(3 x 1.5263) + 1 = 6.
+    floors = floors_from_forecasts(forecasts, safe_load=100, boot_hours=2, quantile=0.75)
+    assert len(floors) == 48
+    assert floors.iloc[0] == 6
+    same = predictive_floors(
+        history,
+        start=start,
+        days=2,
+        safe_load=100,
+        boot_hours=2,
+        quantile=0.75,
+        forecaster_factory=Bands,
+    )
+    pd.testing.assert_series_equal(floors, same)
+
+
 def test_max_history_hours_limits_the_fit():
     Recording.calls = []
     predictive_floors(
@@ -550,6 +665,17 @@ def test_policy_parameters_are_checked_in_one_voice():
         PredictivePolicy(pd.Series([1, 2], index=pd.date_range("2026-01-01", periods=2, freq="h")))
     with pytest.raises(ParameterError, match="'reactive'"):
         PredictivePolicy(pd.Series([1], index=HOURS6[:1]), reactive=StaticPolicy(3))
+    with pytest.raises(ParameterError, match="'expected'"):
+        PredictivePolicy(pd.Series([1], index=HOURS6[:1]), expected=[100.0])
+    with pytest.raises(ParameterError, match="'expected' parameter must hold finite values"):
+        PredictivePolicy(
+            pd.Series([1], index=HOURS6[:1]), expected=pd.Series([-1.0], index=HOURS6[:1])
+        )
+    with pytest.raises(ParameterError, match="tz-aware"):
+        PredictivePolicy(
+            pd.Series([1], index=HOURS6[:1]),
+            expected=pd.Series([1.0], index=HOURS6[:1].tz_localize(None)),
+        )
 
 
 def test_simulate_refuses_bad_input():
