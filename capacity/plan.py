@@ -11,8 +11,10 @@ publishes nothing: the executed notebook, with the error in it, is kept in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import platform
 import shutil
 import sys
@@ -87,6 +89,28 @@ class PlanResult:
     def report(self) -> Path:
         """The HTML report."""
         return self.folder / "capacity_plan.html"
+
+
+@functools.cache
+def _kernel_manager_class() -> type:
+    """Jupyter's kernel manager; on POSIX one whose kernels listen on Unix sockets.
+
+    Over loopback TCP (Jupyter's default) nothing is encrypted and ipykernel warns about it
+    on every run; Unix sockets are private to the user and keep the weekly run's log quiet.
+    """
+    from jupyter_client.manager import KernelManager
+
+    if os.name != "posix":
+        return KernelManager
+
+    class UnixSocketKernelManager(KernelManager):
+        """A kernel manager whose kernels listen on Unix sockets (``transport="ipc"``)."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return UnixSocketKernelManager
 
 
 def _digest(folder: Path) -> str:
@@ -228,6 +252,7 @@ def run_plan(
             kernel_name="python3",
             progress_bar=sys.stderr.isatty(),  # cell by cell, when someone is watching
             cwd=str(building),
+            kernel_manager_class=_kernel_manager_class(),
         )
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
         failed = out / f"{label}.failed-{run_id}"
