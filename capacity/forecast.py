@@ -33,7 +33,7 @@ the evidence for each choice):
    residuals over the validation window, and over ``calibration_windows - 1`` windows before it
    (each forecast by a Prophet fit on the data before that window); each quantile is the most
    extreme of the windows' (the lowest below the median, the highest above it), its distance
-   from the median stretched by ``interval_scale``.
+   from the median stretched by ``interval_scale`` (1.5 times more with a single window).
 7. **Fallback.** When Prophet cannot be used (too little data, a constant series, a numerical
    failure) the forecast is the seasonal naive with empirical quantiles, ``fallback`` is True and
    ``model`` names the reason. Invalid input still raises.
@@ -93,6 +93,10 @@ _IN_SAMPLE_WIDENING = 1.5
 # An earlier calibration window needs two weeks of data before it: a fit on less misses the
 # weekly cycle and would widen every band with errors the final fit does not make.
 _MIN_EARLIER_SPAN = pd.Timedelta(days=14)
+# With a single window of residuals (too little history for a second, a baseline fallback, or
+# calibration_windows=1) its band is stretched this much more: one window understates the
+# next one's errors, and a band too narrow under-provisions.
+_ONE_WINDOW_STRETCH = 1.5
 
 
 @dataclass(frozen=True)
@@ -197,13 +201,16 @@ class DemandForecaster:
         Box-Cox lambda (0 is the log); ``"auto"`` picks one of 0, 0.25, 0.5, 0.75, 1 per series
         by Guerrero's method.
     interval_scale : float
-        Stretch of the conformal quantiles' distances from the median (default 1).
+        Stretch of the conformal quantiles' distances from the median (default 1); with a
+        single calibration window it is stretched 1.5 times more.
     calibration_windows : int
         Validation windows whose conformal quantiles calibrate the intervals (default 2):
         the last ``validation_days`` and the windows before it, each forecast by its own
         Prophet fit (one more fit per window). Each quantile is the most extreme of the
         windows' (lowest below the median, highest above), so a quiet last week does not make
         the next week's band too narrow. The blend is still chosen on the last window only.
+        An earlier window needs two weeks of data before it; without one, the last window's
+        band is stretched 1.5 times.
     ar_correction : bool
         Offer the ensemble a Prophet forecast that carries its last residual forward, decaying
         as an AR(1) fitted to the last two weeks of residuals (demand running above the model
@@ -668,7 +675,10 @@ class DemandForecaster:
             parts = self.core_.forecast(future, ev)
             point = _blend(parts, choice)
             scen = parts.scenario
-        table = _widest(residuals, qs, len(future), self.interval_scale)
+        scale = self.interval_scale
+        if len(residuals) < 2:
+            scale *= _ONE_WINDOW_STRETCH  # one window understates the next one's errors
+        table = _widest(residuals, qs, len(future), scale)
         out = {TS: future, YHAT: np.clip(point, 0, None)}
         qvals = np.empty((len(future), len(qs)))
         for j in range(len(qs)):

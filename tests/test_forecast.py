@@ -316,8 +316,8 @@ def test_an_earlier_noisy_week_widens_the_band_but_not_the_forecast() -> None:
     assert b[YHAT].to_numpy() == pytest.approx(a[YHAT].to_numpy())  # chosen on the last week
     width_one = (a["q0.95"] / a["q0.05"]).median()
     width_two = (b["q0.95"] / b["q0.05"]).median()
-    assert width_one < 1.2  # 3 % noise: about +-5 %
-    assert width_two > 1.3  # 12 % noise: about +-20 %
+    assert width_one < 1.25  # 3 % noise: about +-5 %, stretched 1.5x as the only window
+    assert width_two > 1.3  # 12 % noise: about +-20 %, unstretched
     assert (b["q0.95"] >= a["q0.95"]).all() and (b["q0.05"] <= a["q0.05"]).all()
 
 
