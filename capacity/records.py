@@ -204,9 +204,11 @@ def yaml_rows(
     """
     import yaml
 
+    # One parse: the node tree gives each item's line, and the same tree builds the values.
+    loader = yaml.SafeLoader(text)
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -214,6 +216,8 @@ def yaml_rows(
         raise DataError(
             f"not valid YAML: {problem}", source=source, where=where, fix="correct the YAML syntax"
         ) from None
+    finally:
+        loader.dispose()
     if data is None:
         raise DataError("the file is empty", source=source, fix=empty_fix)
     items_node = root
