@@ -608,7 +608,15 @@ def check_event_command(
             f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC, "
             f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
         )
-        click.echo(_table(table.drop(columns=["metric"])))
+        from capacity.event_check import probability_text
+
+        shown = table.drop(columns=["metric"])
+        shown["breach_probability"] = shown["breach_probability"].map(probability_text)
+        shown["act_by"] = [
+            "-" if pd.isna(when) else f"{pd.Timestamp(when):%Y-%m-%d %H:%M}"
+            for when in shown["act_by"]
+        ]
+        click.echo(_table(shown))
     for same in result.replaced:
         click.echo(
             f"note: taken to be the stored event {same!r}; the forecast leaves it out and "

@@ -40,6 +40,7 @@ __all__ = [
     "PlannedEvent",
     "breach_probability",
     "check_event",
+    "probability_text",
     "stored_event",
 ]
 
@@ -155,6 +156,17 @@ def breach_probability(levels: np.ndarray, values: np.ndarray, capacity: float) 
         return float(1 - levels[-1])
     below = np.interp(capacity, values, levels)
     return float(1 - below)
+
+
+def probability_text(probability: float) -> str:
+    """A breach probability for people: two decimals, and at the bounds of what the forecast's
+    quantiles resolve (below the 1 % or above the 99 % quantile) ``≤0.01`` or ``≥0.99``."""
+    low, high = 1 - CHECK_QUANTILES[-1], 1 - CHECK_QUANTILES[0]
+    if probability <= low + 1e-9:
+        return f"≤{low:.2f}"
+    if probability >= high - 1e-9:
+        return f"≥{high:.2f}"
+    return f"{probability:.2f}"
 
 
 def check_event(

@@ -9,7 +9,13 @@ import pytest
 from capacity.config import load_fleet
 from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
-from capacity.event_check import PlannedEvent, breach_probability, check_event, render_report
+from capacity.event_check import (
+    PlannedEvent,
+    breach_probability,
+    check_event,
+    probability_text,
+    render_report,
+)
 from capacity.store import Store
 
 
@@ -50,6 +56,13 @@ def test_breach_probability_reads_the_quantiles():
     assert breach_probability(levels, values, 120.0) == pytest.approx(1 - 0.725)
     assert breach_probability(levels, values, 200.0) == pytest.approx(0.05)  # bound
     assert breach_probability(levels, values, 10.0) == pytest.approx(0.95)  # bound
+
+
+def test_probability_text_marks_the_bounds_the_quantiles_resolve():
+    assert probability_text(0.01) == "≤0.01"  # above the 99 % quantile: at most 1 %
+    assert probability_text(0.99) == "≥0.99"
+    assert probability_text(0.1196) == "0.12"
+    assert probability_text(0.5) == "0.50"
 
 
 def test_small_event_is_go_and_huge_event_is_no_go(demo):
@@ -263,3 +276,22 @@ def test_schedule_cli_exports(demo, tmp_path):
     assert len(floors) == 3 * 24
     bad = run_cli("schedule", *common, "--service", "voice")
     assert bad.exit_code == 2 and "'service' parameter must be one of" in bad.stderr
+
+
+def test_cli_table_reads_plainly(demo):
+    db, config = demo
+    result = run_cli(
+        "check-event", "--name", "Quiet evening", "--start", "2026-11-24T18:00:00Z",
+        "--end", "2026-11-24T20:00:00Z", "--regions", "na-east", "--uplift", "1.0",
+        "--db", str(db), "--config", str(config), "--jobs", "1",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    assert len(rows) == 3 and all(row[0] == "na-east" for row in rows)
+    go = [row for row in rows if "GO" in row]
+    assert go, result.stdout  # a quiet evening needs nothing
+    for row in go:
+        # No servers to add, so no date to act by: a dash, not NaN; the probability at the
+        # bound the quantiles resolve, not a spurious 0.0100.
+        assert "NaN" not in row and "-" in row
+        assert row[row.index("GO") - 1] in {"≤0.01"} or float(row[row.index("GO") - 1]) < 0.05
