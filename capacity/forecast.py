@@ -528,14 +528,9 @@ class DemandForecaster:
         self.validation_ = None
         self.earlier_validation_: list[_Validation] = []
         if span_obs >= max(7 * _DAY, _MIN_PROPHET_DAYS * _DAY):
-            inner = _Core(self, **core_kwargs).fit(
-                ts[:-val_steps], y[:-val_steps], init=warm.get("inner")
-            )
-            self.stan_params_["inner"] = inner.stan_params()
-            parts = inner.forecast(ts[-val_steps:], self.events_)
-            actual = y[-val_steps:]
-            if np.isfinite(actual).sum() >= _MIN_RESIDUALS:
-                self.validation_ = _Validation(parts, actual)
+            last = self._fit_window(1, ts, y, val_steps, core_kwargs, warm)
+            if np.isfinite(last.actual).sum() >= _MIN_RESIDUALS:
+                self.validation_ = last
                 self.earlier_validation_ = self._earlier_windows(
                     ts, y, val_steps, core_kwargs, warm
                 )
@@ -555,9 +550,29 @@ class DemandForecaster:
             self.choice_ = _PROPHET_ONLY
             self.model_ = "prophet (no validation window)"
         else:
-            self.choice_, self.residuals_ = self._choose(len(actual))
+            self.choice_, self.residuals_ = self._choose(len(self.validation_.actual))
             self.model_ = self.choice_.name(freq)
         self.weight_, self.partner_period_ = self.choice_.weight, self.choice_.period
+
+    def _fit_window(
+        self,
+        k: int,
+        ts: pd.DatetimeIndex,
+        y: np.ndarray,
+        val_steps: int,
+        core_kwargs: dict[str, Any],
+        warm: Mapping[str, Any],
+    ) -> _Validation:
+        """Validation window ``k`` (1 is the last ``val_steps``, 2 the span before it, ...)
+        forecast by a Prophet fit on the data before it, whose parameters are kept in
+        ``stan_params_`` (``inner``, ``inner2``, ...) for a later warm start."""
+        end = len(y) - (k - 1) * val_steps
+        start = end - val_steps
+        key = "inner" if k == 1 else f"inner{k}"
+        fit = _Core(self, **core_kwargs).fit(ts[:start], y[:start], init=warm.get(key))
+        parts = fit.forecast(ts[start:end], self.events_)
+        self.stan_params_[key] = fit.stan_params()
+        return _Validation(parts, y[start:end])
 
     def _earlier_windows(
         self,
@@ -577,20 +592,12 @@ class DemandForecaster:
             if start <= 0:
                 break
             before = np.isfinite(y[:start]).sum() * self.freq_
-            actual = y[start:end]
-            if before < _MIN_EARLIER_SPAN or (
-                np.isfinite(actual).sum() < _MIN_RESIDUALS
-            ):
+            if before < _MIN_EARLIER_SPAN or np.isfinite(y[start:end]).sum() < _MIN_RESIDUALS:
                 break
             try:
-                fit = _Core(self, **core_kwargs).fit(
-                    ts[:start], y[:start], init=warm.get(f"inner{k}")
-                )
-                parts = fit.forecast(ts[start:end], self.events_)
+                windows.append(self._fit_window(k, ts, y, val_steps, core_kwargs, warm))
             except (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError):
                 break  # calibration then uses the windows it has
-            self.stan_params_[f"inner{k}"] = fit.stan_params()
-            windows.append(_Validation(parts, actual))
         return windows
 
     def _choose(self, horizon: int) -> tuple[_Choice, list[np.ndarray]]:
