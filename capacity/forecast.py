@@ -18,10 +18,12 @@ the evidence for each choice):
    games behave (:data:`EVENT_SHAPES`): a season or launch ramps up before its start and decays
    afterwards, maintenance dips for its window, an esports final spikes for its hours and fades.
    Public holidays of ``holidays_country`` (taken in ``timezone``) and calendar events of kind
-   ``holiday`` share one regressor. A kind seen fewer than ``min_event_occurrences`` times in the
-   history cannot be learned: in the future its event applies the planner's ``expected_uplift``
-   as a multiplicative scenario (in the same shape), with quantiles widened by
-   ``scenario_spread``.
+   ``holiday`` share one regressor. With ``uplift_scaling``, each event of a learned kind is
+   sized by its planned ``expected_uplift`` relative to the kind's past events, so a big launch
+   is not forecast like the average one. A kind seen fewer than ``min_event_occurrences``
+   times in the history cannot be learned: in the future its event applies the planner's
+   ``expected_uplift`` as a multiplicative scenario (in the same shape), with quantiles widened
+   by ``scenario_spread``.
 4. **Seasonality.** Daily and weekly Fourier terms in the series' local time (``timezone``), the
    daily profile split into weekday and weekend profiles, a day running from one daily trough
    to the next.
@@ -221,6 +223,12 @@ class DemandForecaster:
     min_event_occurrences : int
         A kind needs this many events in the history for its effect to be learned; rarer kinds
         use the planner's ``expected_uplift``.
+    uplift_scaling : bool
+        Size each event of a learned kind by its planner's ``expected_uplift``: its regressor
+        is the shape times ``log(uplift)`` over the mean ``log(uplift)`` of the kind's events
+        in the history (clipped to 0.25..4; 1 for events without an uplift), so the learned
+        effect is that of a typical event of the kind and a launch planned at 1.75 is expected
+        to move demand more than past ones planned at 1.5. Default True.
     scenario_spread : float
         Relative uncertainty of a planner's uplift: the 5 % and 95 % quantiles of the
         scenario's extra demand are ``(uplift - 1) x (1 -+ scenario_spread)``.
@@ -272,6 +280,7 @@ class DemandForecaster:
         ar_correction: bool = False,
         ensemble: bool = True,
         min_event_occurrences: int = 2,
+        uplift_scaling: bool = True,
         scenario_spread: float = 0.3,
         anomaly_z: float | None = None,
         event_shapes: Mapping[str, EventShape] | None = None,
@@ -291,6 +300,7 @@ class DemandForecaster:
         self.ar_correction = ar_correction
         self.ensemble = ensemble
         self.min_event_occurrences = min_event_occurrences
+        self.uplift_scaling = uplift_scaling
         self.scenario_spread = scenario_spread
         self.anomaly_z = anomaly_z
         self.event_shapes = event_shapes
@@ -313,6 +323,7 @@ class DemandForecaster:
         "ar_correction",
         "ensemble",
         "min_event_occurrences",
+        "uplift_scaling",
         "scenario_spread",
         "anomaly_z",
         "event_shapes",
@@ -445,7 +456,7 @@ class DemandForecaster:
                 f"The 'training_days' parameter must be None or a number >= {_MIN_PROPHET_DAYS}. "
                 f"Got {self.training_days!r}."
             )
-        for name in ("weekend_daily", "ensemble", "ar_correction"):
+        for name in ("weekend_daily", "ensemble", "ar_correction", "uplift_scaling"):
             value = getattr(self, name)
             if not isinstance(value, bool | np.bool_):
                 raise ParameterError(
@@ -783,7 +794,9 @@ class _Core:
         frame["is_weekend"] = weekend
         frame["is_weekday"] = ~weekend
         for kind in self.kinds:
-            frame[_reg(kind)] = _kind_weight(ts, events, kind, self.owner)
+            frame[_reg(kind)] = _kind_weight(
+                ts, events, kind, self.owner, self.uplift_refs.get(kind)
+            )
         return frame
 
     def fit(
@@ -801,6 +814,9 @@ class _Core:
         self.kinds = sorted(k for k, n in counts.items() if n >= 1)
         self.day_start = _trough(self._ds(ts), y)
         self.learned = {k for k, n in counts.items() if n >= owner.min_event_occurrences}
+        self.uplift_refs = (
+            _uplift_refs(ts[observed], events, self.learned, owner) if owner.uplift_scaling else {}
+        )
         frame = self._frame(ts, events)
         z = self.transform(y)
         # Centre the transformed values: Prophet scales y by its largest absolute value, and an
@@ -1151,13 +1167,64 @@ def _reaching(
 
 
 def _kind_weight(
-    ts: pd.DatetimeIndex, events: pd.DataFrame, kind: str, owner: DemandForecaster
+    ts: pd.DatetimeIndex,
+    events: pd.DataFrame,
+    kind: str,
+    owner: DemandForecaster,
+    uplift_ref: float | None = None,
 ) -> np.ndarray:
+    """The regressor of one kind: each event's shape, sized by :func:`_uplift_size` when the
+    kind has a reference log-uplift; the largest where events overlap."""
     shape = owner._shapes.get(kind, _FLAT)
     w = np.zeros(len(ts))
-    for start, end, _ in _reaching(_windows(events, kind, owner), ts, shape):
-        w = np.maximum(w, shape.weight(ts, start, end))
+    for start, end, uplift in _reaching(_windows(events, kind, owner), ts, shape):
+        w = np.maximum(w, shape.weight(ts, start, end) * _uplift_size(uplift, uplift_ref))
     return w
+
+
+#: Bounds of an event's size relative to its kind's typical event.
+_SIZE_RANGE = (0.25, 4.0)
+
+
+def _log_uplift(uplift: Any) -> float | None:
+    """``log(uplift)`` of a usable planner's uplift (finite, > 0, not 1), else None."""
+    if not _is_number(uplift):
+        return None
+    value = float(uplift)
+    if not math.isfinite(value) or value <= 0 or value == 1:
+        return None
+    return math.log(value)
+
+
+def _uplift_size(uplift: Any, ref: float | None) -> float:
+    """An event's size relative to its kind's reference log-uplift (1 without either)."""
+    log_u = _log_uplift(uplift)
+    if ref is None or log_u is None or log_u * ref <= 0:
+        return 1.0
+    return float(np.clip(log_u / ref, *_SIZE_RANGE))
+
+
+def _uplift_refs(
+    observed_ts: pd.DatetimeIndex,
+    events: pd.DataFrame,
+    kinds: set[str],
+    owner: DemandForecaster,
+) -> dict[str, float]:
+    """For each learned kind, the mean log-uplift of its events in the observed history that
+    state one, when they all point the same way (up or down)."""
+    refs: dict[str, float] = {}
+    if len(observed_ts) == 0:
+        return refs
+    lo, hi = observed_ts[0], observed_ts[-1]
+    for kind in kinds:
+        logs = [
+            log_u
+            for start, end, uplift in _windows(events, kind, owner)
+            if start <= hi and end > lo and (log_u := _log_uplift(uplift)) is not None
+        ]
+        if logs and (all(v > 0 for v in logs) or all(v < 0 for v in logs)):
+            refs[kind] = float(np.mean(logs))
+    return refs
 
 
 def _kind_counts(

@@ -111,6 +111,28 @@ def test_planted_event_kind_is_learned() -> None:
     assert abs(ratio.mean() - 1) < 0.08
 
 
+@pytest.mark.parametrize("scaling", [True, False])
+def test_a_learned_kind_is_sized_by_the_planners_uplift(scaling: bool) -> None:
+    # Three promos planned (and realised) at 1.3, 1.6 and 1.3; the next is planned at 1.9.
+    series = make_series(21, seed=4)
+    starts = [START + pd.Timedelta(days=d, hours=10) for d in (3, 9, 15, 22)]
+    planned = [1.3, 1.6, 1.3, 1.9]
+    events = make_events([("promo", s, 6, u) for s, u in zip(starts, planned, strict=True)])
+    for start, uplift in zip(starts[:3], planned[:3], strict=True):
+        hit = series[TS].isin(pd.DatetimeIndex([start + k * HOUR for k in range(6)]))
+        series.loc[hit, VALUE] *= uplift
+    model = DemandForecaster(uplift_scaling=scaling).fit(series, events)
+    during = window(model.predict(48), starts[3], 6)
+    ratio = during[YHAT].to_numpy() / _profile(pd.DatetimeIndex(during[TS]))
+    if scaling:
+        # log(1.9) over the history's mean log-uplift: the effect of a 1.9 promo, not of a
+        # typical one.
+        assert abs(ratio.mean() / 1.9 - 1) < 0.08, ratio
+    else:
+        # One effect for every promo: about the history's typical one (~1.39), far below 1.9.
+        assert ratio.mean() < 1.5, ratio
+
+
 def test_unseen_kind_uses_the_planners_uplift() -> None:
     series = make_series(21, seed=2)
     launch = START + pd.Timedelta(days=21, hours=12)
@@ -267,6 +289,7 @@ def test_init_only_stores_and_get_params_returns_them() -> None:
         "ar_correction",
         "ensemble",
         "min_event_occurrences",
+        "uplift_scaling",
         "scenario_spread",
         "anomaly_z",
         "event_shapes",
