@@ -74,8 +74,15 @@ def telemetry(regions: list[str], weeks: int, seed: int = 0) -> pd.DataFrame:
             value = base * rng.uniform(0.2, 1.0) * noise
             keep = rng.random(len(ts)) > 0.002
             frames.append(
-                pd.DataFrame({"ts": ts[keep], "region": region, "service": service,
-                              "metric": metric, "value": value[keep].round(1)})
+                pd.DataFrame(
+                    {
+                        "ts": ts[keep],
+                        "region": region,
+                        "service": service,
+                        "metric": metric,
+                        "value": value[keep].round(1),
+                    }
+                )
             )
     return pd.concat(frames, ignore_index=True)
 
@@ -117,8 +124,20 @@ def main() -> None:
         (folder / "fleet.yaml").write_text(fleet_yaml(regions))
         capacity = [str(Path(sys.executable).with_name("capacity"))]
         db = str(folder / "store.duckdb")
-        command = [*capacity, "forecast-fleet", "--db", db, "--config", str(folder / "fleet.yaml"),
-                   "--horizon", "28d", "--history", f"{args.weeks * 7}d", "--jobs", str(args.jobs)]
+        command = [
+            *capacity,
+            "forecast-fleet",
+            "--db",
+            db,
+            "--config",
+            str(folder / "fleet.yaml"),
+            "--horizon",
+            "28d",
+            "--history",
+            f"{args.weeks * 7}d",
+            "--jobs",
+            str(args.jobs),
+        ]
 
         def timed(*extra: str) -> float:
             started = time.perf_counter()
@@ -127,13 +146,19 @@ def main() -> None:
             print(run.stdout.splitlines()[0], flush=True)
             return seconds
 
-        subprocess.run([*capacity, "ingest", str(folder / "telemetry.parquet"), "--db", db],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*capacity, "ingest", str(folder / "telemetry.parquet"), "--db", db],
+            check=True,
+            capture_output=True,
+        )
         elapsed = timed()
         series = len(regions) * len(SERVICES)
         if not args.no_refit:
-            subprocess.run([*capacity, "ingest", str(folder / "next_day.parquet"), "--db", db],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [*capacity, "ingest", str(folder / "next_day.parquet"), "--db", db],
+                check=True,
+                capture_output=True,
+            )
             warm, cold = timed(), timed("--cold")
         bare = bare_prophet_seconds(frame, args.sample)
     ours = elapsed * args.jobs / series  # CPU-seconds per series, comparable with one process

@@ -106,8 +106,10 @@ def main() -> None:
         for i in range(args.repeats):  # alternate, so drift in machine load hits both
             bare.append(run(BARE, csv_path, folder / f"bare{i}.duckdb"))
             ingest.append(run(INGEST, csv_path, folder / f"ingest{i}.duckdb"))
-            print(f"repeat {i + 1}: bare {bare[-1]['seconds']:.2f} s, "
-                  f"ingest {ingest[-1]['seconds']:.2f} s")
+            print(
+                f"repeat {i + 1}: bare {bare[-1]['seconds']:.2f} s, "
+                f"ingest {ingest[-1]['seconds']:.2f} s"
+            )
     assert all(r["rows"] == args.rows for r in bare + ingest), "row counts differ"
     bare_s = statistics.median(r["seconds"] for r in bare)
     ingest_s = statistics.median(r["seconds"] for r in ingest)
