@@ -539,7 +539,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--target", type=float, help="skip tuning: target of the reactive part")
     p.add_argument("--scale-in-step", type=float, help="skip tuning: its scale-in step")
     p.add_argument("--detail", action="store_true", help="also print a table per series")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    names = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(names) - {"demo", "nyc_taxi"})
+    if unknown or not names:
+        p.error(f"--only: unknown dataset {', '.join(unknown) or '(none)'}; choose demo, nyc_taxi")
+    args.only = ",".join(names)
+    return args
 
 
 def grid_settings() -> list[dict[str, float]]:
