@@ -1210,42 +1210,46 @@ def _uplift_refs(
     kinds: set[str],
     owner: DemandForecaster,
 ) -> dict[str, float]:
-    """For each learned kind, the mean log-uplift of its events in the observed history that
-    state one, when they all point the same way (up or down)."""
+    """For each learned kind, the mean log-uplift of its observed events that state one, when
+    they all point the same way (up or down)."""
     refs: dict[str, float] = {}
-    if len(observed_ts) == 0:
-        return refs
-    lo, hi = observed_ts[0], observed_ts[-1]
     for kind in kinds:
         logs = [
             log_u
-            for start, end, uplift in _windows(events, kind, owner)
-            if start <= hi and end > lo and (log_u := _log_uplift(uplift)) is not None
+            for _, _, uplift in _observed_windows(observed_ts, events, kind, owner)
+            if (log_u := _log_uplift(uplift)) is not None
         ]
         if logs and (all(v > 0 for v in logs) or all(v < 0 for v in logs)):
             refs[kind] = float(np.mean(logs))
     return refs
 
 
+def _observed_windows(
+    observed_ts: pd.DatetimeIndex, events: pd.DataFrame, kind: str, owner: DemandForecaster
+) -> list[tuple[Any, ...]]:
+    """The windows of one kind holding at least one observed timestamp."""
+    if len(observed_ts) == 0:
+        return []
+    lo, hi = observed_ts[0], observed_ts[-1]
+    return [
+        w
+        for w in _windows(events, kind, owner)
+        if w[0] <= hi and w[1] > lo and bool(((observed_ts >= w[0]) & (observed_ts < w[1])).any())
+    ]
+
+
 def _kind_counts(
     observed_ts: pd.DatetimeIndex, events: pd.DataFrame, owner: DemandForecaster
 ) -> dict[str, int]:
-    """Events of each kind (not outages) overlapping the observed history."""
-    counts: dict[str, int] = {}
+    """Events of each kind (not outages) holding an observed timestamp."""
     if len(observed_ts) == 0:
-        return counts
-    lo, hi = observed_ts[0], observed_ts[-1]
+        return {}
     kinds = set(_kinds_in(events))
     if owner.holiday_windows_:
         kinds.add(_HOLIDAY)
-    for kind in kinds - {_OUTAGE}:
-        n = 0
-        for start, end, _ in _windows(events, kind, owner):
-            if start <= hi and end > lo:
-                inside = (observed_ts >= start) & (observed_ts < end)
-                n += bool(inside.any())
-        counts[kind] = n
-    return counts
+    return {
+        kind: len(_observed_windows(observed_ts, events, kind, owner)) for kind in kinds - {_OUTAGE}
+    }
 
 
 def _scenario(
