@@ -33,6 +33,7 @@ import pandas as pd
 from capacity.backtest import validate_series
 from capacity.columns import DEFAULT_QUANTILES, TS, VALUE, YHAT, quantile_column
 from capacity.errors import DataError, InputError, ParameterError
+from capacity.prophet_fit import fit_prophet
 
 __all__ = ["Naive2", "ProphetDefault", "SeasonalNaive", "seasonality_test"]
 
@@ -329,7 +330,9 @@ class ProphetDefault(_Params):
             uncertainty_samples=int(self.uncertainty_samples),
         )
         with _quiet_prophet():
-            model.fit(pd.DataFrame({"ds": known[TS].dt.tz_convert(None), "y": known[VALUE]}))
+            fit_prophet(
+                model, pd.DataFrame({"ds": known[TS].dt.tz_convert(None), "y": known[VALUE]})
+            )
         self.freq_ = freq
         self.last_ts_ = frame[TS].iloc[-1]
         self.prophet_ = model

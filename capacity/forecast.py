@@ -68,6 +68,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.errors import DataError, NotFittedError, ParameterError
+from capacity.prophet_fit import fit_prophet
 
 __all__ = ["EVENT_SHAPES", "DemandForecaster", "EventShape", "NotFittedError"]
 
@@ -851,9 +852,9 @@ class _Core:
         with _quiet():
             if init:
                 # Prophet replaces any parameter whose shape no longer fits by its default.
-                model.fit(frame, init={k: _as_init(v) for k, v in init.items()})
+                fit_prophet(model, frame, init={k: _as_init(v) for k, v in init.items()})
             else:
-                model.fit(frame)
+                fit_prophet(model, frame)
         self.model = model
         self.history_ts = ts
         self.history_y = y

@@ -36,11 +36,17 @@ def test_bad_jobs(jobs):
         map_tasks(square_with_pid, [1, 2], jobs=jobs)
 
 
-def test_on_a_real_dask_cluster():
+def test_on_a_real_dask_cluster(tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
+    import dask
+
+    # The scheduler and workers keep their scratch space under the test's folder, not /tmp.
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path)}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
         done = []
         results = map_tasks(
             square_with_pid,

@@ -1,0 +1,46 @@
+"""Prophet fits leave no CmdStan files behind, in this process or in pool workers."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from capacity.baselines import ProphetDefault
+from capacity.columns import TS, VALUE
+from capacity.forecast import DemandForecaster
+from capacity.parallel import map_tasks
+
+
+def _series(seed: int) -> pd.DataFrame:
+    ts = pd.date_range("2026-03-02", periods=24 * 21, freq="h", tz="UTC")
+    rng = np.random.default_rng(seed)
+    daily = 1 + 0.4 * np.sin(2 * np.pi * ts.hour.to_numpy() / 24)
+    value = 1000 * daily + rng.normal(0, 20, len(ts))
+    return pd.DataFrame({TS: ts, VALUE: value})
+
+
+def fit_and_list_scratch(seed: int) -> tuple[str, list[str]]:
+    """Fit both Prophet-based models; return cmdstanpy's folder for this process and its files."""
+    import cmdstanpy
+
+    series = _series(seed)
+    DemandForecaster().fit(series).predict(24)
+    ProphetDefault(uncertainty_samples=50).fit(series).predict(24)
+    return cmdstanpy._TMPDIR, sorted(os.listdir(cmdstanpy._TMPDIR))
+
+
+def test_fits_in_this_process_leave_no_files():
+    folder, files = fit_and_list_scratch(0)
+    assert files == [], f"CmdStan files left in {folder}: {files[:5]}"
+
+
+def test_fits_in_pool_workers_leave_no_files():
+    # Pool workers exit without running cmdstanpy's atexit clean-up, so anything a fit leaves in
+    # its per-process folder stays in the system's temporary directory for good.
+    results = map_tasks(fit_and_list_scratch, [1, 2, 3], jobs=2)
+    for folder, files in results:
+        assert files == [], f"CmdStan files left in {folder}: {files[:5]}"
+        leftovers = os.listdir(folder) if os.path.isdir(folder) else []
+        assert leftovers == [], f"CmdStan files left in {folder} after the pool: {leftovers[:5]}"
