@@ -365,6 +365,39 @@ def _pct(value: float) -> str:
     return "—" if value is None or not np.isfinite(value) else f"{100 * value:.1f}%"
 
 
+def coverage_by_chance(
+    windows: pd.DataFrame, model: str, n_windows: int, draws: int = 100_000
+) -> dict[str, float] | None:
+    """How much of a series' coverage figure is chance, from this run's own windows.
+
+    Each window's 90 % coverage minus its series' mean over the windows (scaled by
+    sqrt(k / (k - 1)) for the k windows a series has) is the part of that window's coverage
+    that its series' calibration does not explain. Drawing ``n_windows`` of them with
+    replacement gives the spread of a series' mean coverage if its band were calibrated exactly
+    at 90 %: ``p_in_range`` is the chance such a series lands in 85-95 %, and ``p_all`` the
+    chance that every one of the run's series does.
+    """
+    rows = windows[(windows["model"] == model) & windows["coverage_90"].notna()]
+    counts = rows.groupby("series")["coverage_90"].transform("count")
+    rows = rows[counts >= 2]
+    if rows.empty:
+        return None
+    counts = counts[rows.index]
+    centred = rows["coverage_90"] - rows.groupby("series")["coverage_90"].transform("mean")
+    deviations = (centred * np.sqrt(counts / (counts - 1))).to_numpy(float)
+    rng = np.random.default_rng(0)
+    means = 0.90 + rng.choice(deviations, size=(draws, n_windows)).mean(axis=1)
+    p_in = float(((means >= 0.85) & (means <= 0.95)).mean())
+    n_series = int(rows["series"].nunique())
+    return {
+        "window_sd": float(deviations.std()),
+        "series": n_series,
+        "windows": n_windows,
+        "p_in_range": p_in,
+        "p_all": p_in**n_series,
+    }
+
+
 def summarise_a(table: pd.DataFrame, models: list[str]) -> tuple[list[dict], list[str]]:
     """Per model: gmean MASE, ratios on common series, coverage range, peak error; and Markdown."""
     mase = table.pivot(index="series", columns="model", values="mase")
@@ -566,6 +599,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         done_a = run_all(tasks, args.jobs, "part A")
         table = overall_rows(done_a)
         summary["part_a"], lines = summarise_a(table, models) if len(table) else ([], [])
+        chance = coverage_by_chance(window_rows(done_a), MODELS["demand"], per_split)
+        summary["coverage_by_chance"] = chance
+        if chance is not None:
+            lines += [
+                "",
+                f"Coverage by chance ({MODELS['demand']}): one window's coverage strays "
+                f"{100 * chance['window_sd']:.1f} points (sd) from its series' mean; a series "
+                f"calibrated at exactly 90 % would land in 85–95 % over {chance['windows']} "
+                f"windows with probability {chance['p_in_range']:.2f}, all {chance['series']} "
+                f"series with {chance['p_all']:.2f}.",
+            ]
         report += [
             f"## Part A: rolling origin, {args.split} split (weekly cutoffs, 168 h ahead, hourly)",
             "",
