@@ -1,7 +1,8 @@
 """The ``capacity`` command. The only place that configures logging.
 
 Exit codes: 0 success; 1 an unexpected failure; 2 bad input (the message names the file,
-row or key and the fix); 3 the store is locked by another process (try again later).
+row or key and the fix); 3 the store, or the plans folder, is locked by another process (try
+again later).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import click
 import pandas as pd
 
 from capacity.errors import CapacityError, StoreLockedError
-from capacity.plan import PlanFailedError
+from capacity.plan import PlanFailedError, PlanLockedError
 
 if TYPE_CHECKING:
     from capacity.config import FleetConfig
@@ -54,7 +55,7 @@ def _reports_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except StoreLockedError as exc:
+        except (StoreLockedError, PlanLockedError) as exc:
             _fail(str(exc), EXIT_LOCKED)
         except PlanFailedError as exc:
             _fail(str(exc), EXIT_FAILED)

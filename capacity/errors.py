@@ -8,9 +8,12 @@ can catch them all in one place. The tree::
     │   ├── DataError          a telemetry, calendar or log file whose content is wrong
     │   ├── ConfigError        a malformed fleet configuration
     │   └── ParameterError     an argument out of range or of the wrong form
-    └── StoreError             the DuckDB store cannot do what was asked
-        ├── StoreLockedError   another process holds the store's write lock
-        └── SchemaError        the store was written by a newer version of capacity
+    ├── StoreError             the DuckDB store cannot do what was asked
+    │   ├── StoreLockedError   another process holds the store's write lock
+    │   └── SchemaError        the store was written by a newer version of capacity
+    ├── NotFittedError         a model asked to predict before it was fitted
+    ├── PlanFailedError        a cell of the weekly plan failed (in :mod:`capacity.plan`)
+    └── PlanLockedError        another weekly run is working in the plans folder (same module)
 
 Input errors carry the place (file, row or key), what was wrong and how to fix it, and render
 as one line, so the CLI can print them as they are and exit with status 2.

@@ -7,10 +7,17 @@ run again with ``force``; the earlier plan then moves to ``OUT/<week>/history/<r
 unless the new one is identical, and nothing published is ever deleted. A failing cell
 publishes nothing: the executed notebook, with the error in it, is kept in
 ``OUT/<week>.failed-<run id>/`` for debugging.
+
+One run works in ``OUT`` at a time: a run holds an advisory lock on the folder (``flock``, so
+the lock dies with its process) and a second run meanwhile stops at once with
+:class:`PlanLockedError`. Holding the lock, a run first tidies what a killed run left for the
+same week: its ``.building`` folders are removed, and a publication cut short between its two
+renames is completed (or the earlier plan put back).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -19,6 +26,7 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -30,7 +38,14 @@ from capacity.config import load_fleet
 from capacity.errors import CapacityError, ParameterError, StoreError
 from capacity.weekly import parse_week, week_of
 
-__all__ = ["PLAN_FILES", "PlanFailedError", "PlanResult", "export_html", "run_plan"]
+__all__ = [
+    "PLAN_FILES",
+    "PlanFailedError",
+    "PlanLockedError",
+    "PlanResult",
+    "export_html",
+    "run_plan",
+]
 
 #: The files every published plan holds.
 PLAN_FILES = (
@@ -58,6 +73,10 @@ _PACKAGES = (
 
 class PlanFailedError(CapacityError):
     """A cell of the plan notebook failed; nothing was published."""
+
+
+class PlanLockedError(CapacityError):
+    """Another weekly run is working in the same plans folder."""
 
 
 @dataclass(frozen=True)
@@ -203,9 +222,9 @@ def run_plan(
         On a missing or malformed fleet configuration.
     PlanFailedError
         When a cell fails; the executed notebook is kept for debugging.
+    PlanLockedError
+        When another run is working in ``out``.
     """
-    import papermill
-
     say = say or (lambda line: None)
     label, _ = parse_week(week) if week is not None else (week_of(pd.Timestamp.now(tz="UTC")), None)
     out, db, config, notebook = Path(out), Path(db), Path(config), Path(notebook)
@@ -217,16 +236,49 @@ def run_plan(
     target = out / label
     if target.resolve().parent != out.resolve():
         raise ParameterError(f"The plan folder {target} must lie inside {out}.")
-    if target.exists() and not force:
-        raise ParameterError(
-            f"A plan for {label} is already published at {target}. Fix: rerun with --force; "
-            "the earlier plan is kept under history/"
+    out.mkdir(parents=True, exist_ok=True)
+    with _exclusive(out):
+        _tidy(out, label, say)
+        if target.exists() and not force:
+            raise ParameterError(
+                f"A plan for {label} is already published at {target}. Fix: rerun with "
+                "--force; the earlier plan is kept under history/"
+            )
+        return _run_and_publish(
+            out=out,
+            label=label,
+            target=target,
+            db=db,
+            config=config,
+            notebook=notebook,
+            notebook_parameters={
+                "horizon": horizon,
+                "history": history,
+                "quantile": quantile,
+                "jobs": jobs or 2,
+                "backtest": backtest,
+            },
+            say=say,
         )
+
+
+def _run_and_publish(
+    *,
+    out: Path,
+    label: str,
+    target: Path,
+    db: Path,
+    config: Path,
+    notebook: Path,
+    notebook_parameters: dict[str, Any],
+    say: Any,
+) -> PlanResult:
+    import papermill
+
     from capacity.forecast_fleet import new_run_id
 
     run_id = new_run_id()
-    out.mkdir(parents=True, exist_ok=True)
-    building = out / f".{label}.{run_id}.building"
+    building = out / f".{label}.{run_id}{_BUILDING}"
     building.mkdir()
     parameters = {
         "week": label,
@@ -234,11 +286,7 @@ def run_plan(
         "config": str(config.resolve()),
         "out_dir": str(building.resolve()),
         "run_id": run_id,
-        "horizon": horizon,
-        "history": history,
-        "quantile": quantile,
-        "jobs": jobs or 2,
-        "backtest": backtest,
+        **notebook_parameters,
     }
     timings: dict[str, float] = {}
     executed = building / "capacity_plan.ipynb"
@@ -296,17 +344,72 @@ def _publish(building: Path, target: Path, label: str, run_id: str, say: Any) ->
         shutil.rmtree(building)
         say("the rerun matches the published plan; it is kept as it was")
         return PlanResult(label, target, "identical", run_id)
-    old_manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    old_id = old_manifest.get("run_id", "unknown")
-    aside = target.with_name(f".{label}.{old_id}.previous")
+    old_id = _run_id_of(target)
+    aside = target.with_name(f".{label}.{old_id}{_ASIDE}")
     target.rename(aside)  # from here on, both plans exist under a name at every moment
     building.rename(target)
+    previous = _file_aside(aside, target)
+    return PlanResult(label, target, "republished", run_id, previous=previous)
+
+
+_BUILDING = ".building"
+_ASIDE = ".previous"
+
+
+def _run_id_of(plan: Path) -> str:
+    manifest = json.loads((plan / "manifest.json").read_text(encoding="utf-8"))
+    return str(manifest.get("run_id", "unknown"))
+
+
+def _file_aside(aside: Path, target: Path) -> Path:
+    """Move the plan set aside during a republication into ``target/history/<its run id>``,
+    with the history it had; return where it went."""
+    old_id = _run_id_of(aside)
     history = target / "history"
-    history.mkdir()
+    history.mkdir(exist_ok=True)
     older = aside / "history"
     if older.is_dir():
         for entry in sorted(older.iterdir()):
             entry.rename(history / entry.name)
         older.rmdir()
     aside.rename(history / old_id)
-    return PlanResult(label, target, "republished", run_id, previous=history / old_id)
+    return history / old_id
+
+
+@contextlib.contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold an advisory lock on the plans folder for the block; another holder means another
+    run is working there. The lock is the kernel's (``flock``): it goes with its process,
+    however that ends. Without ``fcntl`` (Windows) runs are not serialised."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - POSIX systems have it
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PlanLockedError(
+                f"another weekly run is working in {out}. Fix: let it finish (a plan takes a "
+                "few minutes) and run again"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _tidy(out: Path, label: str, say: Any) -> None:
+    """Clear what a run for ``label`` that was killed left behind (call holding the lock)."""
+    target = out / label
+    for building in sorted(out.glob(f".{label}.*{_BUILDING}")):
+        shutil.rmtree(building)
+        say(f"removed {building.name}, left by an interrupted run")
+    for aside in sorted(out.glob(f".{label}.*{_ASIDE}")):
+        if target.exists():  # the new plan was in place: finish filing the old one
+            _file_aside(aside, target)
+            say(f"moved {aside.name} into {label}/history/, left by an interrupted run")
+        else:  # the run died between its two renames: the old plan goes back
+            aside.rename(target)
+            say(f"restored {label} from {aside.name}, left by an interrupted run")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,8 @@ from click.testing import CliRunner
 
 from capacity.cli import cli
 from capacity.demo import build_demo_store, generate_demo
-from capacity.plan import PLAN_FILES, PlanFailedError, run_plan
+from capacity.errors import ParameterError
+from capacity.plan import PLAN_FILES, PlanFailedError, PlanLockedError, run_plan
 from capacity.store import Store
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
@@ -167,3 +172,69 @@ def test_cli_exit_codes(demo, tmp_path):
     )
     assert bad_config.exit_code == 2 and "fleet.yaml" in bad_config.stderr
     assert not any(tmp_path.glob("2026-W48*"))
+
+
+def test_a_second_run_in_the_same_folder_stops_at_once(demo, tmp_path):
+    db, config = demo
+    out = tmp_path / "forecasts"
+    out.mkdir()
+    # Another process holds the folder's lock, as a weekly run does while it works.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(120)\n",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(PlanLockedError, match="another weekly run is working in"):
+            plan(demo, out)
+        args = ["plan", "--week", "2026-W48", "--db", str(db), "--config", str(config)]
+        result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+        assert result.exit_code == 3 and "another weekly run" in result.stderr
+        assert list(out.iterdir()) == []  # nothing started
+    finally:
+        holder.kill()
+        holder.wait()
+    # The lock went with its process: the folder is free again.
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+
+
+def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path):
+    result, out = published
+    copy = tmp_path / "forecasts"
+    shutil.copytree(out, copy)
+    target = copy / "2026-W48"
+    # Killed between the two renames: the old plan set aside, no new one in place yet; and a
+    # half-built folder of the run that was killed.
+    target.rename(copy / f".2026-W48.{result.run_id}.previous")
+    dead = copy / ".2026-W48.20261123T060000Z-dead.building"
+    dead.mkdir()
+    (dead / "forecast.parquet").write_bytes(b"half")
+    with pytest.raises(ParameterError, match="already published"):
+        plan(demo, copy)  # the earlier plan is back, so this week needs --force again
+    assert [p.name for p in copy.iterdir()] == ["2026-W48"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["run_id"] == result.run_id
+
+    # Killed after the new plan was in place but before the old one was filed under history/.
+    older = copy / ".2026-W48.older-run.previous"
+    shutil.copytree(target, older, ignore=shutil.ignore_patterns("history"))
+    manifest["run_id"] = "older-run"
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ParameterError, match="already published"):
+        plan(demo, copy)
+    assert [p.name for p in copy.iterdir()] == ["2026-W48"]
+    assert [p.name for p in (target / "history").iterdir()] == ["older-run"]
