@@ -608,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{100 * chance['window_sd']:.1f} points (sd) from its series' mean; a series "
                 f"calibrated at exactly 90 % would land in 85–95 % over {chance['windows']} "
                 f"windows with probability {chance['p_in_range']:.2f}, all {chance['series']} "
-                f"series with {chance['p_all']:.2f}.",
+                f"series with {chance['p_all']:.3f}.",
             ]
         report += [
             f"## Part A: rolling origin, {args.split} split (weekly cutoffs, 168 h ahead, hourly)",
