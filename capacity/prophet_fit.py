@@ -1,23 +1,33 @@
-"""Run a Prophet fit without leaving CmdStan's files behind.
+"""Run a Prophet fit quickly and without leaving CmdStan's files behind.
 
-Prophet's MAP fit goes through cmdstanpy, which writes each fit's output (a CSV of the
-optimum and the console log, about 70 kB) to one temporary folder per process and deletes
-that folder only in an ``atexit`` hook. Pool workers (loky, ``multiprocessing``) leave with
-``os._exit``, which skips the hook, so every worker of every fleet run used to leave its
-folder, and all its fits, in the system's temporary directory. Here each fit writes to its
-own temporary folder, removed as soon as the fit has read its result.
+Two things about how Prophet hands a fit to CmdStan (through cmdstanpy) are changed here,
+neither of which changes the fit:
+
+* **Files.** cmdstanpy writes each fit's output (a CSV of the optimum and the console log,
+  about 70 kB) to one temporary folder per process and deletes that folder only in an
+  ``atexit`` hook. Pool workers (loky, ``multiprocessing``) leave with ``os._exit``, which
+  skips the hook, so every worker of every fleet run used to leave its folder, and all its
+  fits, in the system's temporary directory. Here each fit writes to its own temporary
+  folder, removed as soon as the fit has read its result.
+* **Input.** Prophet turns its arrays (the design matrix above all: one row per hour, one
+  column per seasonal term and regressor) into nested Python lists, which cmdstanpy's JSON
+  writer then walks element by element in Python: about a third of a fit's time. Turned back
+  into numpy arrays, they take the writer's vectorised path and give byte-identical JSON.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 __all__ = ["fit_prophet"]
 
 
 def fit_prophet(model: Any, frame: Any, **kwargs: Any) -> Any:
-    """Fit a ``prophet.Prophet`` on ``frame`` with CmdStan's output in a throwaway folder.
+    """Fit a ``prophet.Prophet`` on ``frame``, its CmdStan output in a throwaway folder.
 
     Parameters
     ----------
@@ -31,7 +41,31 @@ def fit_prophet(model: Any, frame: Any, **kwargs: Any) -> Any:
     Returns
     -------
     prophet.Prophet
-        The fitted model.
+        The fitted model: the same parameters as ``model.fit(frame, **kwargs)`` would give.
     """
+    backend = getattr(model, "stan_backend", None)
+    prepare = getattr(backend, "prepare_data", None)
+    if callable(prepare):
+        backend.prepare_data = _as_arrays(prepare)
     with tempfile.TemporaryDirectory(prefix="capacity-cmdstan-") as scratch:
         return model.fit(frame, output_dir=scratch, **kwargs)
+
+
+def _as_arrays(prepare: Callable[..., tuple[dict, dict]]) -> Callable[..., tuple[dict, dict]]:
+    """Wrap a backend's ``prepare_data`` so that its numeric lists come back as arrays."""
+
+    def prepare_data(init: dict[str, Any], data: dict[str, Any]) -> tuple[dict, dict]:
+        inits, stan_data = prepare(init, data)
+        return _arrays(inits), _arrays(stan_data)
+
+    return prepare_data
+
+
+def _arrays(values: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            array = np.asarray(value)
+            value = array if array.dtype.kind in "iuf" else value
+        out[key] = value
+    return out

@@ -1,4 +1,5 @@
-"""Prophet fits leave no CmdStan files behind, in this process or in pool workers."""
+"""Prophet fits through ``capacity.prophet_fit``: the fit Prophet gives, and no CmdStan files left
+behind, in this process or in pool workers."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import os
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from capacity.baselines import ProphetDefault
 from capacity.columns import TS, VALUE
 from capacity.forecast import DemandForecaster
 from capacity.parallel import map_tasks
+from capacity.prophet_fit import fit_prophet
 
 
 def _series(seed: int) -> pd.DataFrame:
@@ -44,3 +47,39 @@ def test_fits_in_pool_workers_leave_no_files():
         assert files == [], f"CmdStan files left in {folder}: {files[:5]}"
         leftovers = os.listdir(folder) if os.path.isdir(folder) else []
         assert leftovers == [], f"CmdStan files left in {folder} after the pool: {leftovers[:5]}"
+
+
+def _prophet_frame() -> pd.DataFrame:
+    ts = pd.date_range("2026-03-02", periods=24 * 40, freq="h")
+    rng = np.random.default_rng(7)
+    steps = np.arange(len(ts))
+    return pd.DataFrame(
+        {
+            "ds": ts,
+            "y": 100 + 10 * np.sin(steps / 3.8) + rng.normal(0, 1, len(ts)),
+            "launch": (steps % 170 < 6).astype(float),
+        }
+    )
+
+
+def _prophet():
+    from prophet import Prophet
+
+    model = Prophet(uncertainty_samples=0, weekly_seasonality=False)
+    model.add_seasonality(name="daily", period=1, fourier_order=6)
+    model.add_regressor("launch", standardize=False)
+    return model
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_the_fit_is_the_one_prophet_gives(warm):
+    frame = _prophet_frame()
+    plain = _prophet().fit(frame)
+    init = {k: v[0] if v.shape[1] > 1 else float(v[0, 0]) for k, v in plain.params.items()}
+    init = {k: v for k, v in init.items() if k in ("k", "m", "delta", "beta", "sigma_obs")}
+    kwargs = {"init": init} if warm else {}
+    reference = _prophet().fit(frame, **kwargs) if warm else plain
+    ours = fit_prophet(_prophet(), frame, **kwargs)
+    assert set(ours.params) == set(reference.params)
+    for name, value in reference.params.items():
+        np.testing.assert_array_equal(ours.params[name], value, err_msg=name)
