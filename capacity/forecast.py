@@ -530,7 +530,7 @@ class DemandForecaster:
             ts, y = ts[keep], y[keep]
         offset = self.log_offset * float(np.nanmedian(y)) if np.nanmedian(y) > 0 else 1.0
         offset = offset if offset > 0 else 1.0
-        val_steps = round(pd.Timedelta(days=self.validation_days) / freq)
+        val_steps = _validation_steps(len(y), freq, self.validation_days)
         lam = _guerrero(y, offset, freq) if self.transform == "auto" else float(self.transform)
         core_kwargs = {"offset": offset, "freq": freq, "lam": lam}
         warm = self._warm if self._warm and self._warm.get("lambda") == lam else {}
@@ -564,6 +564,14 @@ class DemandForecaster:
         else:
             self.choice_, self.residuals_ = self._choose(len(self.validation_.actual))
             self.model_ = self.choice_.name(freq)
+        # A young series' validation window is shorter than asked for (a few days, not a week):
+        # the final fit's in-sample residuals join its band, as a floor for how wide it is.
+        self.young_residuals_ = None
+        nominal_steps = round(pd.Timedelta(days=self.validation_days) / freq)
+        if self.validation_ is not None and val_steps < nominal_steps:
+            fitted = core.in_sample()
+            ok = np.isfinite(y)
+            self.young_residuals_ = np.log((y[ok] + offset) / (fitted[ok] + offset))
         self.weight_, self.partner_period_ = self.choice_.weight, self.choice_.period
 
     def _fit_window(
@@ -695,8 +703,11 @@ class DemandForecaster:
             point = _blend(parts, choice)
             scen = parts.scenario
         scale = self.interval_scale
-        if len(residuals) < 2:
+        young = getattr(self, "young_residuals_", None)
+        if len(residuals) < 2 or young is not None:
             scale *= _ONE_WINDOW_STRETCH  # one window understates the next one's errors
+        if young is not None:
+            residuals = [*residuals, young]
         table = _widest(residuals, qs, len(future), scale)
         out = {TS: future, YHAT: np.clip(point, 0, None)}
         qvals = np.empty((len(future), len(qs)))
@@ -1050,6 +1061,17 @@ def _guerrero(y: np.ndarray, offset: float, freq: pd.Timedelta) -> float:
     return float(_LAMBDAS[int(np.argmin(scores))])
 
 
+def _validation_steps(n: int, freq: pd.Timedelta, validation_days: float) -> int:
+    """Steps in the inner validation window: ``validation_days``, shortened when the history
+    is too short to leave a week before it (but holds at least a week and a day), so that a
+    young series is still blended with the seasonal naive rather than left to Prophet alone."""
+    steps = round(pd.Timedelta(days=validation_days) / freq)
+    week, day = round(7 * _DAY / freq), max(round(_DAY / freq), 1)
+    if n - steps < week and n - week >= day:
+        return n - week
+    return steps
+
+
 def _conformal(res: np.ndarray, qs: list[float], horizon: int, scale: float) -> np.ndarray:
     """Split-conformal quantiles of the log residuals for each future step.
 
@@ -1110,10 +1132,10 @@ def _trough(ds: pd.DatetimeIndex, y: np.ndarray) -> pd.Timedelta:
 
 
 def _season_steps(y: np.ndarray, freq: pd.Timedelta) -> int:
-    """The seasonal-naive period: a week when there are two, else a day, else one step."""
+    """The seasonal-naive period: a week when there is one, else a day, else one step."""
     week = round(_WEEK / freq)
     day = round(_DAY / freq)
-    if len(y) >= 2 * week:
+    if len(y) >= week:
         return week
     if len(y) >= 2 * day and day >= 1:
         return day

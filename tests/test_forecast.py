@@ -224,6 +224,31 @@ def test_quantiles_never_negative_near_zero_demand() -> None:
 # ------------------------------------------------------------------------------ fallback
 
 
+def test_a_young_series_is_blended_with_last_week() -> None:
+    # Nine days: too few for a week-long validation window with a week before it, enough for
+    # one week. The window shrinks to the two days after the first week, so the ensemble (with
+    # last week as a partner) still chooses; Prophet alone, without weekly seasonality on so
+    # little data, forecast this week 7.6 % off, the weekend's lift missed.
+    series = make_series(9)
+    model = DemandForecaster().fit(series)
+    forecast = model.predict(168)
+    truth = _profile(pd.DatetimeIndex(forecast[TS]))
+    assert len(model.validation_.actual) == 48
+    assert "snaive (weekly" in forecast[MODEL].iloc[0]
+    assert np.mean(np.abs(forecast[YHAT].to_numpy() / truth - 1)) < 0.035
+    # The band: the two-day window's, with the final fit's in-sample residuals as a floor.
+    assert model.young_residuals_ is not None and len(model.young_residuals_) == 9 * 24
+    inside = (forecast["q0.05"] <= truth) & (truth <= forecast["q0.95"])
+    assert inside.mean() > 0.9
+
+
+def test_two_weeks_keep_the_full_validation_week(
+    fitted: tuple[DemandForecaster, pd.DataFrame],
+) -> None:
+    model, _ = fitted  # three weeks of history
+    assert len(model.validation_.actual) == 7 * 24 and model.young_residuals_ is None
+
+
 def test_constant_series_falls_back_to_seasonal_naive() -> None:
     series = make_series(10)
     series[VALUE] = 42.0
