@@ -31,6 +31,7 @@ the evidence for each choice):
    forecast by a Prophet fit on the data before it and by the event-adjusted weekly and daily
    seasonal naives; :meth:`~DemandForecaster.predict` blends Prophet with the naive and the
    weight that had the least absolute error over the first ``horizon`` steps of that window.
+   A young series (under 14 days) gets a shorter window, the days after its first week.
 6. **Calibration.** Quantiles are split-conformal: empirical quantiles of the blend's log
    residuals over the validation window, and over ``calibration_windows - 1`` windows before it
    (each forecast by a Prophet fit on the data before that window); each quantile is the most
@@ -188,7 +189,9 @@ class DemandForecaster:
         history before it, and its forecasts there pick the ensemble weight (on the first
         ``horizon`` steps, at predict time) and calibrate the quantiles. For horizons shorter
         than a week, set it to the horizon: the inner fit then sees more recent data (on M4
-        Hourly, horizon 48 h, 2 days beat 7 on both accuracy and pinball loss).
+        Hourly, horizon 48 h, 2 days beat 7 on both accuracy and pinball loss). A history
+        too short to leave a week before the window (but longer than 8 days) gets a window
+        of the days after its first week instead.
     daily_order, weekly_order : int
         Fourier orders of the daily and weekly seasonalities.
     weekend_daily : bool
