@@ -533,7 +533,7 @@ class DemandForecaster:
             ts, y = ts[keep], y[keep]
         offset = self.log_offset * float(np.nanmedian(y)) if np.nanmedian(y) > 0 else 1.0
         offset = offset if offset > 0 else 1.0
-        val_steps = _validation_steps(len(y), freq, self.validation_days)
+        val_steps, shortened = _validation_steps(len(y), freq, self.validation_days)
         lam = _guerrero(y, offset, freq) if self.transform == "auto" else float(self.transform)
         core_kwargs = {"offset": offset, "freq": freq, "lam": lam}
         warm = self._warm if self._warm and self._warm.get("lambda") == lam else {}
@@ -570,8 +570,7 @@ class DemandForecaster:
         # A young series' validation window is shorter than asked for (a few days, not a week):
         # the final fit's in-sample residuals join its band, as a floor for how wide it is.
         self.young_residuals_ = None
-        nominal_steps = round(pd.Timedelta(days=self.validation_days) / freq)
-        if self.validation_ is not None and val_steps < nominal_steps:
+        if self.validation_ is not None and shortened:
             fitted = core.in_sample()
             ok = np.isfinite(y)
             self.young_residuals_ = np.log((y[ok] + offset) / (fitted[ok] + offset))
@@ -645,6 +644,7 @@ class DemandForecaster:
 
     def _fit_fallback(self, reason: str) -> None:
         self.core_ = None
+        self.young_residuals_ = None
         self.stan_params_ = None
         self.warm_started_ = False
         self.weight_ = 0.0
@@ -706,7 +706,7 @@ class DemandForecaster:
             point = _blend(parts, choice)
             scen = parts.scenario
         scale = self.interval_scale
-        young = getattr(self, "young_residuals_", None)
+        young = self.young_residuals_
         if len(residuals) < 2 or young is not None:
             scale *= _ONE_WINDOW_STRETCH  # one window understates the next one's errors
         if young is not None:
@@ -1064,15 +1064,16 @@ def _guerrero(y: np.ndarray, offset: float, freq: pd.Timedelta) -> float:
     return float(_LAMBDAS[int(np.argmin(scores))])
 
 
-def _validation_steps(n: int, freq: pd.Timedelta, validation_days: float) -> int:
-    """Steps in the inner validation window: ``validation_days``, shortened when the history
-    is too short to leave a week before it (but holds at least a week and a day), so that a
-    young series is still blended with the seasonal naive rather than left to Prophet alone."""
+def _validation_steps(n: int, freq: pd.Timedelta, validation_days: float) -> tuple[int, bool]:
+    """Steps in the inner validation window, and whether they were shortened: the window is
+    ``validation_days``, or, when a history of ``n`` steps is too short to leave a week before
+    it (but holds at least a week and a day), the steps after its first week, so that a young
+    series is still blended with the seasonal naive rather than left to Prophet alone."""
     steps = round(pd.Timedelta(days=validation_days) / freq)
     week, day = round(7 * _DAY / freq), max(round(_DAY / freq), 1)
     if n - steps < week and n - week >= day:
-        return n - week
-    return steps
+        return n - week, True
+    return steps, False
 
 
 def _conformal(res: np.ndarray, qs: list[float], horizon: int, scale: float) -> np.ndarray:
