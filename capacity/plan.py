@@ -247,7 +247,6 @@ def run_plan(
         return _run_and_publish(
             out=out,
             label=label,
-            target=target,
             db=db,
             config=config,
             notebook=notebook,
@@ -266,7 +265,6 @@ def _run_and_publish(
     *,
     out: Path,
     label: str,
-    target: Path,
     db: Path,
     config: Path,
     notebook: Path,
@@ -333,7 +331,7 @@ def _run_and_publish(
     (building / "manifest.json").write_text(
         json.dumps(manifest, indent=2, default=str), encoding="utf-8"
     )
-    return _publish(building, target, label, run_id, say)
+    return _publish(building, out / label, label, run_id, say)
 
 
 def _publish(building: Path, target: Path, label: str, run_id: str, say: Any) -> PlanResult:
