@@ -37,6 +37,8 @@ the evidence for each choice):
    (each forecast by a Prophet fit on the data before that window); each quantile is the most
    extreme of the windows' (the lowest below the median, the highest above it), its distance
    from the median stretched by ``interval_scale`` (1.5 times more with a single window).
+   With ``interval_growth`` set, the distances grow with the lead past the calibrated span
+   (a week), by ``sqrt(1 + interval_growth x weeks beyond it)``; off by default.
 7. **Fallback.** When Prophet cannot be used (too little data, a constant series, a numerical
    failure) the forecast is the seasonal naive with empirical quantiles, ``fallback`` is True and
    ``model`` names the reason. Invalid input still raises.
@@ -209,6 +211,14 @@ class DemandForecaster:
     interval_scale : float
         Stretch of the conformal quantiles' distances from the median (default 1); with a
         single calibration window it is stretched 1.5 times more.
+    interval_growth : float
+        How the band widens with the lead beyond the span its residuals were measured on (the
+        validation window; a week for a fallback): each quantile's distance from the median is
+        stretched by ``sqrt(1 + interval_growth x weeks beyond that span)``, as if the level's
+        error wandered like a random walk (0.15: x1.07 at 14 days ahead, x1.20 at 28). Default
+        0, the same band over the whole horizon: measured 28 days ahead
+        (``benchmarks/fleet_horizon.py``), a growth chosen on early windows traded as much
+        under-coverage for over-coverage as it removed and scored worse on pinball loss.
     calibration_windows : int
         Validation windows whose conformal quantiles calibrate the intervals (default 2):
         the last ``validation_days`` and the windows before it, each forecast by its own
@@ -280,6 +290,7 @@ class DemandForecaster:
         log_offset: float = 0.01,
         transform: str | float = "auto",
         interval_scale: float = 1.0,
+        interval_growth: float = 0.0,
         calibration_windows: int = 2,
         ar_correction: bool = False,
         ensemble: bool = True,
@@ -300,6 +311,7 @@ class DemandForecaster:
         self.log_offset = log_offset
         self.transform = transform
         self.interval_scale = interval_scale
+        self.interval_growth = interval_growth
         self.calibration_windows = calibration_windows
         self.ar_correction = ar_correction
         self.ensemble = ensemble
@@ -323,6 +335,7 @@ class DemandForecaster:
         "log_offset",
         "transform",
         "interval_scale",
+        "interval_growth",
         "calibration_windows",
         "ar_correction",
         "ensemble",
@@ -499,6 +512,11 @@ class DemandForecaster:
             raise ParameterError(
                 "The 'min_event_occurrences' parameter must be an integer >= 1. "
                 f"Got {self.min_event_occurrences!r}."
+            )
+        if not (_is_number(self.interval_growth) and self.interval_growth >= 0):
+            raise ParameterError(
+                f"The 'interval_growth' parameter must be a number >= 0. Got "
+                f"{self.interval_growth!r}."
             )
         if not (_is_number(self.scenario_spread) and 0 <= self.scenario_spread < 1):
             raise ParameterError(
@@ -694,6 +712,8 @@ class DemandForecaster:
         )
         qs = [float(q) for q in self.quantiles]
         model, residuals, scen, offset = self.model_, self.residuals_, None, 0.0
+        # The span the residuals were measured over: leads beyond it get a wider band.
+        calibrated = round(_WEEK / self.freq_)
         if self.core_ is None:
             point = self._fallback_point(future)
         else:
@@ -702,6 +722,7 @@ class DemandForecaster:
             if self.validation_ is not None:
                 choice, residuals = self._choose(len(future))
                 model = choice.name(self.freq_)
+                calibrated = len(self.validation_.actual)
             parts = self.core_.forecast(future, ev)
             point = _blend(parts, choice)
             scen = parts.scenario
@@ -711,7 +732,8 @@ class DemandForecaster:
             scale *= _ONE_WINDOW_STRETCH  # one window understates the next one's errors
         if young is not None:
             residuals = [*residuals, young]
-        table = _widest(residuals, qs, len(future), scale)
+        stretch = scale * _lead_growth(len(future), calibrated, self.freq_, self.interval_growth)
+        table = _widest(residuals, qs, len(future), stretch)
         out = {TS: future, YHAT: np.clip(point, 0, None)}
         qvals = np.empty((len(future), len(qs)))
         for j in range(len(qs)):
@@ -1076,12 +1098,22 @@ def _validation_steps(n: int, freq: pd.Timedelta, validation_days: float) -> tup
     return steps, False
 
 
-def _conformal(res: np.ndarray, qs: list[float], horizon: int, scale: float) -> np.ndarray:
+def _lead_growth(horizon: int, calibrated: int, freq: pd.Timedelta, growth: float) -> np.ndarray:
+    """Stretch of the band at each of ``horizon`` steps: 1 over the ``calibrated`` steps whose
+    residuals set it, then ``sqrt(1 + growth x weeks beyond them)``."""
+    beyond = np.maximum(np.arange(1, horizon + 1) - calibrated, 0) * (freq / _WEEK)
+    return np.sqrt(1 + growth * beyond)
+
+
+def _conformal(
+    res: np.ndarray, qs: list[float], horizon: int, scale: float | np.ndarray
+) -> np.ndarray:
     """Split-conformal quantiles of the log residuals for each future step.
 
     The quantile at level q is the k-th smallest of the n residuals, with k = ceil((n + 1) q)
     above the median and floor((n + 1) q) below it (clipped to 1..n), so that a few residuals
-    err on the wide side; then its distance from the median is stretched by ``scale``.
+    err on the wide side; then its distance from the median is stretched by ``scale`` (one
+    value, or one per step).
     """
     table = np.empty((horizon, len(qs)))
     if len(res) == 0:
@@ -1103,7 +1135,7 @@ def _as_init(value: Any) -> Any:
 
 
 def _widest(
-    windows: Sequence[np.ndarray], qs: list[float], horizon: int, scale: float
+    windows: Sequence[np.ndarray], qs: list[float], horizon: int, scale: float | np.ndarray
 ) -> np.ndarray:
     """The conformal quantiles of each window of residuals (see :func:`_conformal`), combined
     into the widest band: below the median the lowest, above it the highest; the median is the

@@ -97,6 +97,27 @@ def test_output_columns_quantiles_monotone_and_calibrated(
     assert 1.06 < width < 1.35
 
 
+def test_the_band_can_widen_beyond_the_calibrated_week(
+    three_weeks: pd.DataFrame, fitted: tuple[DemandForecaster, pd.DataFrame]
+) -> None:
+    # The residuals that set the band are a week's: past it, each quantile's log distance from
+    # the median grows as sqrt(1 + interval_growth x weeks beyond it). Off by default.
+    flat, _ = fitted
+    growing = DemandForecaster(interval_growth=0.15).fit(three_weeks)
+    for m, growth in ((growing, 0.15), (flat, 0.0)):
+        forecast = m.predict(4 * 168)
+        offset = m.core_.offset
+        for column in ("q0.05", "q0.95", "q0.99"):
+            gap = np.log((forecast[column] + offset) / (forecast["q0.5"] + offset)).to_numpy()
+            assert abs(gap[0]) > 0.01
+            np.testing.assert_allclose(gap[:168], gap[0], rtol=1e-9)
+            weeks_beyond = np.array([1, 2, 3])
+            expected = gap[0] * np.sqrt(1 + growth * weeks_beyond)
+            np.testing.assert_allclose(gap[[335, 503, 671]], expected, rtol=1e-9)
+    with pytest.raises(ParameterError, match=r"'interval_growth' parameter must be a number >= 0"):
+        DemandForecaster(interval_growth=-0.1).fit(three_weeks)
+
+
 def test_planted_event_kind_is_learned() -> None:
     series = make_series(21, seed=1)
     starts = [START + pd.Timedelta(days=d, hours=10) for d in (3, 9, 15, 22)]
@@ -310,6 +331,7 @@ def test_init_only_stores_and_get_params_returns_them() -> None:
         "log_offset",
         "transform",
         "interval_scale",
+        "interval_growth",
         "calibration_windows",
         "ar_correction",
         "ensemble",
