@@ -433,6 +433,14 @@ def forecast(
         f"{note}, trained on {result.history_rows} rows",
         err=True,
     )
+    gap = start - result.newest
+    if gap > pd.Timedelta(days=1):
+        click.echo(
+            f"note: the newest value is at {result.newest.isoformat()}, "
+            f"{gap / pd.Timedelta(days=1):.1f} days before "
+            "--train-end; the forecast extrapolates across that gap",
+            err=True,
+        )
 
 
 @cli.command("forecast-fleet")

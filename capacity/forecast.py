@@ -534,11 +534,18 @@ class DemandForecaster:
                 )
 
     def _prophet_unusable(self, y: np.ndarray, freq: pd.Timedelta) -> str | None:
+        within = ""
+        if self.training_days is not None:
+            # Prophet sees the last training_days only: count what it would see.
+            keep = self._ts > self._ts[-1] - pd.Timedelta(days=self.training_days)
+            if not keep.all():
+                y, within = y[keep], f" in the last {self.training_days:g} days"
         observed = y[np.isfinite(y)]
         days = len(observed) * freq / _DAY
         if days < _MIN_PROPHET_DAYS:
             return (
-                f"too little data for Prophet: {days:.1f} observed days, needs {_MIN_PROPHET_DAYS}"
+                f"too little data for Prophet: {days:.1f} observed days{within}, "
+                f"needs {_MIN_PROPHET_DAYS}"
             )
         if np.ptp(observed) == 0:
             return f"constant series (every value is {observed[0]:g})"

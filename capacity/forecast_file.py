@@ -40,12 +40,15 @@ class FileForecast:
         True when the main model could not be fitted and a baseline stood in.
     history_rows : int
         Grid rows the model was trained on (gaps included).
+    newest : pandas.Timestamp
+        The last grid row with a value: the forecast bridges any gap from it to ``train_end``.
     """
 
     frame: pd.DataFrame
     model: str
     fallback: bool
     history_rows: int
+    newest: pd.Timestamp
 
 
 def parse_quantiles(text: str) -> list[tuple[str, float]]:
@@ -167,6 +170,7 @@ def forecast_csv(
         )
     visible = known_events(events, train_end, train_end + length) if events is not None else None
     model = DemandForecaster(quantiles=[q for _, q in quantiles])
+    _check_recent(series, train_end, model.training_days, path)
     try:
         model.fit(series, visible)
     except DataError as exc:
@@ -184,4 +188,32 @@ def forecast_csv(
         model=str(predicted["model"].iloc[0]),
         fallback=bool(predicted["fallback"].any()),
         history_rows=len(series),
+        newest=series.loc[series["value"].notna(), TS].iloc[-1],
+    )
+
+
+def _check_recent(
+    series: pd.DataFrame, train_end: pd.Timestamp, training_days: float | None, path: Path
+) -> None:
+    """Refuse a ``train_end`` so far past the data that the training window is nearly empty.
+
+    The forecaster trains on the last ``training_days`` before ``train_end``; when fewer than
+    two days of values are in them and older ones are not, it would repeat stale data.
+    """
+    if training_days is None:
+        return
+    start = train_end - pd.Timedelta(days=training_days)
+    observed = series.loc[series["value"].notna(), TS]
+    recent = observed[observed >= start]
+    step = series[TS].diff().min() if len(series) > 1 else pd.Timedelta(hours=1)
+    if len(recent) * step >= pd.Timedelta(days=2) or len(recent) == len(observed):
+        return  # enough to train on, or a short history the forecaster itself judges
+    newest = observed.iloc[-1]
+    days = (train_end - newest) / pd.Timedelta(days=1)
+    raise DataError(
+        f"the newest value before --train-end {train_end.isoformat()} is at "
+        f"{newest.isoformat()}, {days:.0f} days earlier; the forecaster trains on the "
+        f"{training_days:g} days before --train-end and {len(recent)} row(s) of them hold a value",
+        source=str(path),
+        fix=f"choose a --train-end closer to the data's end ({newest.isoformat()})",
     )

@@ -293,6 +293,19 @@ def test_too_short_for_prophet_falls_back() -> None:
     assert (np.diff(q, axis=1) >= 0).all() and (q >= 0).all()
 
 
+def test_data_only_before_the_training_window_falls_back_and_says_so() -> None:
+    # Three weeks of data, then nine days of gaps: Prophet, fitted on the last 8 days only,
+    # would see nothing. The reason counts what it would see, not the whole series.
+    series = make_series(30, seed=7)
+    series.loc[series.index[21 * 24 :], VALUE] = np.nan
+    forecast = DemandForecaster(training_days=8).fit(series).predict(24)
+    assert forecast[FALLBACK].all()
+    assert forecast[MODEL].iloc[0] == (
+        "snaive (fallback: too little data for Prophet: 0.0 observed days in the last 8 days, "
+        "needs 3)"
+    )
+
+
 def test_prophet_failure_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     from prophet import Prophet
 

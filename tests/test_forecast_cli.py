@@ -97,6 +97,28 @@ def test_bad_input_exits_2_with_one_line(tmp_path, over, message):
     assert not out.exists()
 
 
+def test_train_end_far_past_the_data_exits_2_and_a_gap_is_noted(tmp_path):
+    # The data end on 2026-03-22; the forecaster trains on the 112 days before --train-end.
+    path = synthetic_csv(tmp_path / "in.csv")
+    out = tmp_path / "out.csv"
+    result = forecast(*base_args(path, out, **{"--train-end": "2026-08-01T00:00:00Z"}))
+    assert result.exit_code == 2
+    assert (
+        "the newest value before --train-end 2026-08-01T00:00:00+00:00 is at "
+        "2026-03-22T23:00:00+00:00, 131 days earlier" in result.stderr
+    )
+    assert "choose a --train-end closer to the data's end" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+    # Within reach of the window the forecast is made, and the gap it bridges is said.
+    result = forecast(*base_args(path, out, **{"--train-end": "2026-03-26T00:00:00Z"}))
+    assert result.exit_code == 0, result.output
+    assert "newest value is at 2026-03-22T23:00:00+00:00, 3.0 days before --train-end" in (
+        result.stderr
+    )
+    result = forecast(*base_args(path, out))
+    assert result.exit_code == 0 and "note:" not in result.stderr
+
+
 def test_unparseable_times_exit_2(tmp_path):
     path = synthetic_csv(tmp_path / "in.csv")
     text = path.read_text().splitlines()
