@@ -35,6 +35,9 @@ DEFAULT_DEMO = Path("data/demo")
 DEFAULT_CONFIG = DEFAULT_DEMO / "fleet.yaml"
 DEFAULT_OUT = Path("forecasts")
 DEFAULT_NOTEBOOK = Path("notebooks/weekly_capacity_plan.ipynb")
+#: How far ahead forecasts are measured (benchmarks/fleet_horizon.py): an event check further
+#: out than this says its verdict is provisional.
+EVENT_CHECK_MEASURED_DAYS = 28
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -630,6 +633,14 @@ def check_event_command(
         click.echo(
             f"note: taken to be the stored event {same!r}; the forecast leaves it out and "
             f"applies the uplift x{event.uplift:g} instead",
+            err=True,
+        )
+    if result.lead_days > EVENT_CHECK_MEASURED_DAYS:
+        click.echo(
+            f"note: the event ends {result.lead_days:.0f} days after the newest telemetry; "
+            f"forecast bands are measured up to {EVENT_CHECK_MEASURED_DAYS} days ahead "
+            "(docs/forecasting.md), so this verdict is provisional: check again within "
+            f"{EVENT_CHECK_MEASURED_DAYS} days of the event",
             err=True,
         )
     if output is not None:

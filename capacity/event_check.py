@@ -117,12 +117,22 @@ class EventCheck:
     replaced : tuple of str
         Stored events taken to be this (new) event under another name: left out of the
         forecast so that the planner's uplift is not applied on top of them.
+    cutoff : pandas.Timestamp or None
+        Where the forecast starts: the hour after the newest telemetry of the regions.
     """
 
     event: PlannedEvent
     table: pd.DataFrame
     hourly: pd.DataFrame
     replaced: tuple[str, ...] = ()
+    cutoff: pd.Timestamp | None = None
+
+    @property
+    def lead_days(self) -> float:
+        """Days from the forecast's start to the event's end (0 without a cutoff)."""
+        if self.cutoff is None:
+            return 0.0
+        return (self.event.end - self.cutoff) / pd.Timedelta(days=1)
 
 
 def stored_event(store: Store, event_id: str) -> PlannedEvent:
@@ -294,7 +304,9 @@ def check_event(
             }
         )
     names = () if replaced is None else tuple(replaced["name"])
-    return EventCheck(event, pd.DataFrame(rows), pd.concat(hourly, ignore_index=True), names)
+    return EventCheck(
+        event, pd.DataFrame(rows), pd.concat(hourly, ignore_index=True), names, cutoff
+    )
 
 
 #: Kinds of stored event that a new planned event of similar window replaces.

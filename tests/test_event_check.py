@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -131,8 +133,6 @@ def run_cli(*args):
 
 
 def test_cli_json_contract(demo, tmp_path):
-    import json
-
     db, config = demo
     report = tmp_path / "report.html"
     result = run_cli(
@@ -176,6 +176,32 @@ def test_cli_json_contract(demo, tmp_path):
     assert all(r["verdict"] in {"GO", "AT_RISK", "NO_GO"} for r in records)
     assert all(0 <= r["breach_probability"] <= 1 for r in records)
     assert report.is_file() and "Plotly.newPlot" in report.read_text()
+    assert "provisional" not in result.stderr  # a day ahead: well within what is measured
+
+
+def test_cli_says_a_far_event_is_provisional(demo):
+    db, config = demo
+    args = ["--regions", "sa-east", "--uplift", "1.2", "--db", str(db), "--config", str(config)]
+    result = run_cli(
+        "check-event",
+        "--name",
+        "Summer finals",
+        "--start",
+        "2027-01-20T18:00:00Z",
+        "--end",
+        "2027-01-21T00:00:00Z",
+        *args,
+        "--format",
+        "json",
+        "--jobs",
+        "1",
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)) == 3
+    assert (
+        "note: the event ends 59 days after the newest telemetry; forecast bands are measured "
+        "up to 28 days ahead" in result.stderr
+    )
 
 
 @pytest.mark.parametrize(
@@ -240,8 +266,6 @@ def test_recommend_cli_csv(demo):
 
 
 def test_schedule_cli_exports(demo, tmp_path):
-    import json
-
     import yaml
 
     db, config = demo
