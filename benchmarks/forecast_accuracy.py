@@ -134,6 +134,12 @@ def _hourly(ts: pd.Series, values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({TS: s.index, VALUE: s.to_numpy()})
 
 
+#: What a user knows about a public series and passes to the project's forecaster (the scaling
+#: benchmark fits nyc_taxi the same way). Taylor's span (June to August 2000) holds no English
+#: bank holiday; Twitter's and machine-01's audiences have no single country.
+DATASET_PLACEMENT: dict[str, dict[str, Any]] = {"nyc_taxi": {"holidays_country": "US"}}
+
+
 def load_datasets(folder: Path) -> dict[str, tuple[pd.DataFrame, Protocol]]:
     """The four public series, hourly. Naive timestamps are read as UTC (labels only)."""
     out: dict[str, tuple[pd.DataFrame, Protocol]] = {}
@@ -542,6 +548,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="fit the demo series without their region's time zone and holidays (the protocol "
         "before 2026-11-26)",
     )
+    parser.add_argument(
+        "--bare-datasets",
+        action="store_true",
+        help="fit the public series without their holidays (the protocol before 2026-11-27)",
+    )
     parser.add_argument("--quick", action="store_true", help="2 cutoffs and 50 M4 series")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, help="folder for CSV, JSON and Markdown results")
@@ -583,10 +594,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     done_m4: list[dict] = []
 
     series: dict[str, tuple[pd.DataFrame, pd.DataFrame | None, Protocol]] = {}
+    placements: dict[str, dict[str, Any]] = {}
     if "datasets" in args.only:
         for name, (frame, protocol) in load_datasets(args.datasets).items():
             series[name] = (frame, None, protocol)
-    placements: dict[str, dict[str, Any]] = {}
+            if not args.bare_datasets and name in DATASET_PLACEMENT:
+                placements[name] = DATASET_PLACEMENT[name]
     if "demo" in args.only:
         for name, (frame, events, placement) in load_demo(args.demo).items():
             series[name] = (frame, events, WEEKLY)
