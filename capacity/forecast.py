@@ -1166,12 +1166,21 @@ def _norm_ppf(q: float) -> float:
 
 
 def _trough(ds: pd.DatetimeIndex, y: np.ndarray) -> pd.Timedelta:
-    """Time of day of the lowest median demand (steps finer than an hour are binned)."""
+    """Where a day starts: the hour of the lowest median demand (steps finer than an hour are
+    binned), as an offset from midnight between -11 h and +12 h.
+
+    A day is named after the date that holds most of its hours: a trough at 04:00 starts
+    Saturday at 04:00 on Saturday (+4 h), a trough at 20:00 starts it at 20:00 on Friday
+    (-4 h). Subtracting the offset from a time gives the date of the day it belongs to.
+    """
     ok = np.isfinite(y)
     if ok.sum() < 24:
         return pd.Timedelta(0)
     hours = pd.Series(y[ok]).groupby(np.asarray(ds.hour)[ok]).median()
-    return pd.Timedelta(hours=int(hours.idxmin())) if len(hours) == 24 else pd.Timedelta(0)
+    if len(hours) != 24:
+        return pd.Timedelta(0)
+    start = int(hours.idxmin())
+    return pd.Timedelta(hours=start if start <= 12 else start - 24)
 
 
 def _season_steps(y: np.ndarray, freq: pd.Timedelta) -> int:
