@@ -8,7 +8,8 @@ the transaction around all of it.
 
 Timestamps follow one rule: a value with a UTC offset (``Z``, ``+02:00``) is exact; a naive
 value is ambiguous and is refused unless a time zone is given (``tz``), in which case it is
-read as local time there. Parquet columns typed ``TIMESTAMP WITH TIME ZONE`` are exact.
+read as local time there; a local time the clocks skip or repeat there (a daylight-saving
+change) is refused too. Parquet columns typed ``TIMESTAMP WITH TIME ZONE`` are exact.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]
     if tf.ts_type in _NAIVE_TYPES:
         if tz is None:
             return "CAST(NULL AS TIMESTAMPTZ)", []
-        return f"timezone(?, CAST({column} AS TIMESTAMP))", [tz]
+        return _wall_clock(f"CAST({column} AS TIMESTAMP)", tz)
     exact = f"try_cast({column} AS TIMESTAMPTZ)"
     # The cheap test for the common 'Z' suffix comes first: CASE skips the regular
     # expression for the rows it already matched.
@@ -234,7 +235,20 @@ def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]
     )
     if tz is None:
         return f"CASE {offsets} END", []
-    return f"CASE {offsets} ELSE timezone(?, try_cast({column} AS TIMESTAMP)) END", [tz]
+    local, params = _wall_clock(f"try_cast({column} AS TIMESTAMP)", tz)
+    return f"CASE {offsets} ELSE {local} END", params
+
+
+def _wall_clock(local: str, tz: str) -> tuple[str, list[object]]:
+    """SQL reading the naive ``local`` as wall-clock time in ``tz``: NULL where that time does
+    not exist there (the clocks skip it) or occurs twice (the clocks go back an hour)."""
+    utc = f"timezone(?, {local})"
+    sql = (
+        f"CASE WHEN timezone(?, {utc}) = {local} "
+        f"AND timezone(?, {utc} - INTERVAL 1 HOUR) <> {local} "
+        f"AND timezone(?, {utc} + INTERVAL 1 HOUR) <> {local} THEN {utc} END"
+    )
+    return sql, [tz] * 7
 
 
 def telemetry_select(
@@ -289,6 +303,36 @@ def telemetry_select(
         f"try_cast(_value AS DOUBLE) AS value{extra} FROM {inner}"
     )
     return query, [*ts_params, str(tf.path)]
+
+
+def _clock_change(
+    con: duckdb.DuckDBPyConnection, ts_raw: str, tz: str, tf: TelemetryFile, where: str
+) -> DataError:
+    """The error for a naive time that parses but is skipped or repeated in ``tz``."""
+    from zoneinfo import ZoneInfo
+
+    from capacity.records import localise
+
+    naive = con.execute("SELECT CAST(? AS TIMESTAMP)", [ts_raw]).fetchall()[0][0]
+    try:
+        localise(
+            naive,
+            ZoneInfo(tz),
+            field="timestamp",
+            shown=ts_raw,
+            source=str(tf.path),
+            where=f"{where}, column {tf.names[TS]!r}",
+            fix="write timestamps with their UTC offset (e.g. 2026-10-25T02:30:00+01:00), "
+            "or check the clock that recorded them",
+        )
+    except DataError as exc:
+        return exc
+    return DataError(  # DuckDB and zoneinfo disagree on the zone's rules; should not happen
+        f"timestamp {ts_raw!r} could not be placed in {tz}",
+        source=str(tf.path),
+        where=f"{where}, column {tf.names[TS]!r}",
+        fix="write timestamps with their UTC offset",
+    )
 
 
 def _in_list(values: tuple[str, ...]) -> str:
@@ -358,6 +402,8 @@ def explain_problem(
                 fix="write timestamps with an offset (e.g. 2026-01-05T14:00:00Z) or pass "
                 "--tz with the zone they were recorded in",
             )
+        if parses:
+            return _clock_change(con, ts_raw, tz, tf, where)
         return DataError(
             f"timestamp {ts_raw!r} does not parse",
             source=str(tf.path),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import subprocess
 import sys
 import time
@@ -141,6 +142,42 @@ def test_naive_csv_with_tz_is_localised(db, write):
         store.ingest([write("n.csv", text)], tz="Europe/Berlin")
         hours = store.con.execute("SELECT strftime(ts, '%H') FROM telemetry ORDER BY ts").fetchall()
     assert hours == [("09",), ("08",)]
+
+
+@pytest.mark.parametrize(
+    ("when", "problem"),
+    [
+        ("2026-10-25 02:30", "occurs twice in Europe/Berlin (the clocks go back)"),
+        ("2026-03-29 02:30", "does not exist in Europe/Berlin (the clocks skip it)"),
+    ],
+)
+def test_naive_times_the_clock_change_repeats_or_skips_are_refused(db, write, when, problem):
+    text = HEADER + f"2026-10-25 01:30,eu-west,game,ccu,1\n{when},eu-west,game,ccu,2\n"
+    for typed in (False, True):  # read as text, and as a naive TIMESTAMP column (Parquet)
+        path = write("n.csv", text)
+        if typed:
+            frame = pd.read_csv(path, parse_dates=["ts"])
+            path = path.with_suffix(".parquet")
+            frame.to_parquet(path, index=False)
+        pattern = rf"n\.(csv|parquet): (line 3|row 2), column 'ts': timestamp '{when}(:00)?' "
+        with Store(db) as store, pytest.raises(DataError, match=pattern + re.escape(problem)):
+            store.ingest([path], tz="Europe/Berlin")
+        with Store(db) as store:
+            assert store.con.execute("SELECT count(*) FROM telemetry").fetchone()[0] == 0
+    # Either side of the change is fine: 01:30 summer time, 03:30 winter time.
+    with Store(db) as store:
+        store.ingest(
+            [
+                write(
+                    "ok.csv",
+                    HEADER + "2026-10-25 01:30,eu-west,game,ccu,1\n"
+                    "2026-10-25 03:30,eu-west,game,ccu,2\n",
+                )
+            ],
+            tz="Europe/Berlin",
+        )
+        hours = store.con.execute("SELECT strftime(ts, '%H:%M') FROM telemetry ORDER BY ts")
+        assert hours.fetchall() == [("23:30",), ("02:30",)]
 
 
 def test_wide_csv_unpivots_and_empty_cells_are_gaps(db, write):
