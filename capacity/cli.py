@@ -653,7 +653,7 @@ def check_event_command(
 @click.option("--horizon", default="28d", show_default=True, help="How far ahead to plan.")
 @click.option(
     "--quantile",
-    type=float,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
     default=0.95,
     show_default=True,
     help="The demand quantile to size for.",

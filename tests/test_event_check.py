@@ -263,6 +263,8 @@ def test_recommend_cli_csv(demo):
     assert (recs["target"] >= recs["needed_loss"]).all()
     up = recs[recs["action"] == "scale_up"]
     assert (up["change"] == up["target"] - up["servers_now"]).all()
+    bad = run_cli("recommend", "--db", str(db), "--config", str(config), "--quantile", "1.5")
+    assert bad.exit_code == 2 and "'--quantile': 1.5 is not in the range 0<x<1" in bad.output
 
 
 def test_schedule_cli_exports(demo, tmp_path):
