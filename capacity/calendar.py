@@ -92,6 +92,9 @@ __all__ = ["read_calendar", "read_calendars", "validate_events"]
 SUPPORTED_EXTENSIONS = (".csv", ".yaml", ".yml", ".ics")
 #: Days after the latest DTSTART that the default iCalendar window reaches.
 ICS_DEFAULT_HORIZON_DAYS = 400
+#: The largest ``expected_uplift`` taken as meant: demand more than 20 times normal is far more
+#: likely a percentage written as a multiple (60 or 160 for 1.6).
+MAX_UPLIFT = 20.0
 
 _TS_UNIT = "us"
 _TS_DTYPE = f"datetime64[{_TS_UNIT}, UTC]"
@@ -686,6 +689,13 @@ def _uplift(value: Any, *, source: str, where: str) -> float:
             source=source,
             where=where,
             fix="give demand as a multiple of normal, e.g. 1.6 for 60% more, or leave it empty",
+        )
+    if number > MAX_UPLIFT:
+        raise DataError(
+            f"expected_uplift {value!r} is more than {MAX_UPLIFT:g} times normal demand",
+            source=source,
+            where=where,
+            fix="give demand as a multiple of normal: 1.6 for 60% more, not 60 or 160",
         )
     return number
 

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from capacity.calendar import MAX_UPLIFT
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ParameterError
@@ -86,6 +87,11 @@ class PlannedEvent:
         if not (math.isfinite(self.uplift) and self.uplift > 0):
             raise ParameterError(
                 f"The 'uplift' parameter must be a positive number. Got {self.uplift!r}."
+            )
+        if self.uplift > MAX_UPLIFT:
+            raise ParameterError(
+                f"The 'uplift' parameter must be at most {MAX_UPLIFT:g} (a multiple of normal "
+                f"demand: 1.6 for 60% more). Got {self.uplift!r}."
             )
         regions = list(fleet.regions) if self.regions == ("all",) else list(self.regions)
         unknown = [r for r in regions if r not in fleet.regions]

@@ -746,6 +746,19 @@ def test_bad_uplift(tmp_path, uplift):
     error_of(path, "line 2", f"expected_uplift '{uplift}' is not a positive number")
 
 
+def test_an_uplift_written_as_a_percentage_is_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "uplift.csv",
+        """
+        name,kind,start,end,expected_uplift
+        Fest,season,2026-12-18,2026-12-19,20
+        Promo,marketing,2026-12-20,2026-12-21,160
+        """,
+    )
+    error_of(path, "line 3", "expected_uplift '160' is more than 20 times normal demand")
+
+
 def test_bad_uplift_yaml_bool(tmp_path):
     path = write(
         tmp_path,

@@ -210,6 +210,7 @@ def test_cli_says_a_far_event_is_provisional(demo):
         (["--regions", "eu-west,atlantis"], "unknown region 'atlantis'"),
         (["--end", "2026-11-23T12:00:00Z"], "must end after it starts"),
         (["--uplift", "-1"], "'uplift' parameter must be a positive number"),
+        (["--uplift", "60"], "'uplift' parameter must be at most 20"),
         (["--start", "next week"], "'start' parameter must be an ISO 8601 time"),
     ],
 )
