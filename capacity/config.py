@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from capacity.columns import DEMAND_METRICS
 from capacity.errors import ConfigError
+from capacity.records import duplicate_key
 
 __all__ = [
     "FleetConfig",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 _SHARE_TOLERANCE = 1e-6
+#: The fleet file's schema version this release reads.
+SUPPORTED_VERSION = 1
 
 
 class _Strict(BaseModel):
@@ -45,6 +48,20 @@ class Region(_Strict):
 
     timezone: str
     holidays_country: str | None = None
+
+    @field_validator("holidays_country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import holidays
+
+        if str(value).upper() not in holidays.list_supported_countries():
+            raise ValueError(
+                f"unknown holidays country {value!r}; use an ISO 3166-1 alpha-2 code the "
+                "holidays package knows, such as 'DE' or 'US'"
+            )
+        return str(value).upper()
 
     @field_validator("timezone")
     @classmethod
@@ -99,13 +116,23 @@ class Redundancy(_Strict):
 class FleetConfig(_Strict):
     """The whole fleet configuration. Build it with :func:`load_fleet` or :func:`parse_fleet`."""
 
-    version: int = 1
+    version: int = SUPPORTED_VERSION
     regions: dict[str, Region]
     services: dict[str, Service]
     server_types: dict[str, ServerType]
     current_servers: dict[str, dict[str, int]]
     redundancy: Redundancy = Redundancy()
     failover: dict[str, dict[str, float]]
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: int) -> int:
+        if value != SUPPORTED_VERSION:
+            raise ValueError(
+                f"unsupported version {value}; this release of capacity reads version "
+                f"{SUPPORTED_VERSION}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> FleetConfig:
@@ -230,6 +257,7 @@ def load_fleet(path: str | Path) -> FleetConfig:
             "file not found", source=str(path), fix="pass --config with an existing fleet YAML"
         ) from None
     try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -241,4 +269,12 @@ def load_fleet(path: str | Path) -> FleetConfig:
             where=where,
             fix="correct the YAML syntax",
         ) from None
+    repeated = duplicate_key(root) if root is not None else None
+    if repeated is not None:
+        raise ConfigError(
+            f"key {repeated[0]!r} appears twice in one mapping",
+            source=str(path),
+            where=f"line {repeated[1]}",
+            fix="keep one of them (YAML would silently use the last)",
+        )
     return parse_fleet(data, source=str(path))

@@ -220,6 +220,14 @@ def yaml_rows(
         loader.dispose()
     if data is None:
         raise DataError("the file is empty", source=source, fix=empty_fix)
+    repeated = duplicate_key(root)
+    if repeated is not None:
+        raise DataError(
+            f"key {repeated[0]!r} appears twice in one mapping",
+            source=source,
+            where=f"line {repeated[1]}",
+            fix="keep one of them",
+        )
     items_node = root
     if isinstance(data, dict):
         keys = [str(k) for k in data]
@@ -547,3 +555,27 @@ def utc_timestamp(
             fix=fix,
         )
     return stamp
+
+
+def duplicate_key(node: Any) -> tuple[str, int] | None:
+    """The first key that a YAML mapping in ``node``'s tree repeats, and its line (1-based).
+
+    YAML loaders keep the last of repeated keys without a word, so a region or an event field
+    written twice would silently lose its first value.
+    """
+    import yaml
+
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key, value in current.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and name in seen:
+                    return str(name), key.start_mark.line + 1
+                seen.add(name)
+                stack.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return None

@@ -759,6 +759,21 @@ def test_an_uplift_written_as_a_percentage_is_refused(tmp_path):
     error_of(path, "line 3", "expected_uplift '160' is more than 20 times normal demand")
 
 
+def test_a_field_written_twice_in_yaml_is_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "twice.yaml",
+        """
+        - name: Fest
+          kind: season
+          start: 2026-12-18
+          end: 2026-12-19
+          start: 2026-12-20
+        """,
+    )
+    error_of(path, "line 5", "key 'start' appears twice in one mapping")
+
+
 def test_bad_uplift_yaml_bool(tmp_path):
     path = write(
         tmp_path,

@@ -52,6 +52,20 @@ BAD = {
         FLEET_YAML.replace("availability: 0.999", "availability: 99.9"),
         r"key 'services\.game\.slo\.availability'",
     ),
+    "unknown holidays country": (
+        FLEET_YAML.replace("holidays_country: DE", "holidays_country: XX"),
+        r"key 'regions\.eu-west\.holidays_country': unknown holidays country 'XX'",
+    ),
+    "newer version": (
+        FLEET_YAML.replace("version: 1", "version: 2"),
+        r"key 'version': unsupported version 2; this release of capacity reads version 1",
+    ),
+    "a key written twice": (
+        FLEET_YAML.replace(
+            "  na-east: {game: 12}\n", "  na-east: {game: 12}\n  eu-west: {game: 3}\n"
+        ),
+        r"fleet\.yaml: line 19: key 'eu-west' appears twice in one mapping",
+    ),
     "not yaml": ("regions: [eu-west\n", r"fleet\.yaml: line \d+: not valid YAML"),
     "not a mapping": ("- a\n- b\n", r"top level must be a mapping"),
 }
