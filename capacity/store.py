@@ -15,6 +15,7 @@ parameters; SQL text is never built from user strings.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from capacity import sources
 from capacity.columns import (
     FALLBACK,
     METRIC,
+    METRICS,
     MODEL,
     REGION,
     SERVICE,
@@ -521,6 +523,7 @@ class Store:
         ).fetchall()[0]
         if rows == 0:
             raise DataError("has no data rows", source=str(tf.path), fix="check the file")
+        _check_metrics(con, tf, load_id, tz)
         if fleet is not None:
             _check_names(con, tf, fleet, load_id, tz)
         rows = self._deduplicate(tf, load_id, rows, tz)
@@ -1171,6 +1174,33 @@ def _check_names(
             where=f"{tf.row_label(row)}, column {tf.names[column]!r}",
             fix=f"correct the {column}, or add it to the fleet config",
         )
+
+
+def _check_metrics(
+    con: duckdb.DuckDBPyConnection, tf: sources.TelemetryFile, load_id: int, tz: str | None
+) -> None:
+    """Refuse a metric capacity does not read: nothing would use it, so it is a typo."""
+    unknown = con.execute(
+        f"SELECT DISTINCT {METRIC} FROM telemetry WHERE load_id = ? "
+        f"AND NOT list_contains(?, {METRIC}) ORDER BY 1 LIMIT 1",
+        [load_id, list(METRICS)],
+    ).fetchall()
+    if not unknown:
+        return
+    name = unknown[0][0]
+    query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
+    row = con.execute(
+        f"SELECT min(_row) FROM ({query}) WHERE {METRIC} = ?", [*params, name]
+    ).fetchall()[0][0]
+    close = difflib.get_close_matches(name, METRICS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    column = tf.names.get(METRIC, name) if tf.layout == "long" else name
+    raise DataError(
+        f"unknown metric {name!r}{hint}; capacity reads {', '.join(METRICS)}",
+        source=str(tf.path),
+        where=f"{tf.row_label(row)}, column {column!r}",
+        fix="rename it to one of those, or leave it out of the file",
+    )
 
 
 def _fleet_names(fleet: FleetConfig | None) -> tuple[list[str] | None, list[str] | None]:

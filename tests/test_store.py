@@ -235,6 +235,17 @@ BAD_INPUTS = {
         HEADER + "2026-01-01T00:00:00Z,,game,ccu,1\n",
         r"bad\.csv: line 2, column 'region': region is empty",
     ),
+    "misspelt metric": (
+        HEADER
+        + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n"
+        + "2026-01-01T00:00:00Z,eu-west,game,cpu_utl,0.5\n",
+        r"bad\.csv: line 3, column 'metric': unknown metric 'cpu_utl' "
+        r"\(did you mean 'cpu_util'\?\)",
+    ),
+    "unknown metric column": (
+        "ts,region,service,ccu,queue\n2026-01-01T00:00:00Z,eu-west,game,10,3\n",
+        r"bad\.csv: line 2, column 'queue': unknown metric 'queue'; capacity reads ccu, rps",
+    ),
     "no rows": (HEADER, r"bad\.csv: has no data rows"),
     "empty file": ("", r"bad\.csv: the file is empty"),
 }
