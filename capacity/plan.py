@@ -36,6 +36,7 @@ import pandas as pd
 
 from capacity.config import load_fleet
 from capacity.errors import CapacityError, ParameterError, StoreError
+from capacity.units import parse_duration
 from capacity.weekly import parse_week, week_of
 
 __all__ = [
@@ -233,6 +234,11 @@ def run_plan(
     if not notebook.is_file():
         raise ParameterError(f"The plan notebook {notebook} does not exist.")
     load_fleet(config)  # fail on a malformed config before any work
+    # ... and on malformed parameters, before the notebook would find them at its third cell
+    parse_duration(horizon, "horizon")
+    parse_duration(history, "history")
+    if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile < 1:
+        raise ParameterError(f"The 'quantile' parameter must be in (0, 1). Got {quantile!r}.")
     target = out / label
     if target.resolve().parent != out.resolve():
         raise ParameterError(f"The plan folder {target} must lie inside {out}.")

@@ -171,6 +171,10 @@ def test_cli_exit_codes(demo, tmp_path):
         ],
     )
     assert bad_config.exit_code == 2 and "fleet.yaml" in bad_config.stderr
+    place = ["--week", "2026-W48", "--db", str(db), "--config", str(config)]
+    bad_horizon = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "0d"])
+    assert bad_horizon.exit_code == 2
+    assert "'horizon' parameter must be a positive duration" in bad_horizon.stderr
     assert not any(tmp_path.glob("2026-W48*"))
 
 
