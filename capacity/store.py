@@ -1148,6 +1148,30 @@ def _first_problem(
     return sources.explain_problem(con, tf, problem, tz=tz)
 
 
+def _first_unknown(
+    con: duckdb.DuckDBPyConnection,
+    tf: sources.TelemetryFile,
+    load_id: int,
+    tz: str | None,
+    column: str,
+    known: Collection[str],
+) -> tuple[str, int] | None:
+    """The first value of ``column`` in this load outside ``known``, and its file row."""
+    unknown = con.execute(
+        f"SELECT DISTINCT {column} FROM telemetry WHERE load_id = ? "
+        f"AND NOT list_contains(?, {column}) ORDER BY 1 LIMIT 1",
+        [load_id, list(known)],
+    ).fetchall()
+    if not unknown:
+        return None
+    name = unknown[0][0]
+    query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
+    row = con.execute(
+        f"SELECT min(_row) FROM ({query}) WHERE {column} = ?", [*params, name]
+    ).fetchall()[0][0]
+    return name, row
+
+
 def _check_names(
     con: duckdb.DuckDBPyConnection,
     tf: sources.TelemetryFile,
@@ -1156,18 +1180,10 @@ def _check_names(
     tz: str | None,
 ) -> None:
     for column, known in ((REGION, fleet.regions), (SERVICE, fleet.services)):
-        unknown = con.execute(
-            f"SELECT DISTINCT {column} FROM telemetry WHERE load_id = ? "
-            f"AND NOT list_contains(?, {column}) ORDER BY 1 LIMIT 1",
-            [load_id, list(known)],
-        ).fetchall()
-        if not unknown:
+        found = _first_unknown(con, tf, load_id, tz, column, known)
+        if found is None:
             continue
-        name = unknown[0][0]
-        query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
-        row = con.execute(
-            f"SELECT min(_row) FROM ({query}) WHERE {column} = ?", [*params, name]
-        ).fetchall()[0][0]
+        name, row = found
         raise DataError(
             f"unknown {column} {name!r}; the fleet config knows {', '.join(sorted(known))}",
             source=str(tf.path),
@@ -1180,18 +1196,10 @@ def _check_metrics(
     con: duckdb.DuckDBPyConnection, tf: sources.TelemetryFile, load_id: int, tz: str | None
 ) -> None:
     """Refuse a metric capacity does not read: nothing would use it, so it is a typo."""
-    unknown = con.execute(
-        f"SELECT DISTINCT {METRIC} FROM telemetry WHERE load_id = ? "
-        f"AND NOT list_contains(?, {METRIC}) ORDER BY 1 LIMIT 1",
-        [load_id, list(METRICS)],
-    ).fetchall()
-    if not unknown:
+    found = _first_unknown(con, tf, load_id, tz, METRIC, METRICS)
+    if found is None:
         return
-    name = unknown[0][0]
-    query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
-    row = con.execute(
-        f"SELECT min(_row) FROM ({query}) WHERE {METRIC} = ?", [*params, name]
-    ).fetchall()[0][0]
+    name, row = found
     close = difflib.get_close_matches(name, METRICS, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     column = tf.names.get(METRIC, name) if tf.layout == "long" else name
