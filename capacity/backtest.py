@@ -310,6 +310,14 @@ def _check_forecast(
     return out
 
 
+def windows_that_fit(rows: int, *, horizon: int, step: int, min_train: int) -> int:
+    """How many rolling origins ``step`` apart a series of ``rows`` steps holds, each with
+    ``min_train`` steps before it and ``horizon`` after it (0 when none does)."""
+    if rows - horizon < min_train:
+        return 0
+    return (rows - horizon - min_train) // step + 1
+
+
 def backtest(
     forecaster: Forecaster,
     series: pd.DataFrame,
@@ -370,7 +378,7 @@ def backtest(
     n = len(frame)
     first = n - horizon - (n_windows - 1) * step
     if first < min_train:
-        fit = (n - horizon - min_train) // step + 1 if n - horizon >= min_train else 0
+        fit = windows_that_fit(n, horizon=horizon, step=step, min_train=min_train)
         raise ParameterError(
             f"The series is too short for {n_windows} windows of horizon {horizon} every "
             f"{step} steps with min_train={min_train}: it has {n} rows, so the earliest "

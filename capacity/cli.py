@@ -868,6 +868,7 @@ def backtest_command(
     """Rolling-origin backtest of the forecaster against the baselines: metrics and a chart."""
     import duckdb
 
+    from capacity.backtest import windows_that_fit
     from capacity.calendar import read_calendar
     from capacity.charts import backtest_figure
     from capacity.comparison import compare, default_models
@@ -917,6 +918,14 @@ def backtest_command(
             series = series.loc[:, ["ts", "value"]].reset_index(drop=True)
             events = store.events(region=region)
         label = f"{region}/{service}/{metric}"
+    fit = windows_that_fit(len(series), horizon=int(h), step=int(s), min_train=2 * 24)
+    if fit < windows:
+        raise ParameterError(
+            f"--windows {windows} with --horizon {horizon} every --step {step} needs more "
+            f"history than the series' {len(series)} rows (48 of them to train on before the "
+            f"first window); at most {fit} window(s) fit.",
+            fix="lower --windows or --step, or give a longer series",
+        )
     models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs)
     comparison = compare(
         series, models, horizon=int(h), n_windows=windows, step=int(s), events=events

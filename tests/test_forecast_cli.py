@@ -170,3 +170,17 @@ def test_backtest_command_needs_a_series(tmp_path):
     result = CliRunner().invoke(cli, ["backtest", "--out", str(tmp_path / "bt")])
     assert result.exit_code == 2
     assert "Give --input FILE, or --region and --service" in result.stderr
+
+
+def test_backtest_command_says_how_many_windows_fit_in_its_own_words(tmp_path):
+    path = synthetic_csv(tmp_path / "in.csv", days=21)
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    out = tmp_path / "bt"
+    result = CliRunner().invoke(cli, ["backtest", *args, "--windows", "5", "--out", str(out)])
+    assert result.exit_code == 2
+    assert (
+        "--windows 5 with --horizon 168h every --step 168h needs more history than the "
+        "series' 504 rows (48 of them to train on before the first window); at most 2 "
+        "window(s) fit." in result.stderr
+    )
+    assert "n_windows" not in result.stderr and not out.exists()
