@@ -100,6 +100,9 @@ RESOLVED_AT = "resolved_at"
 CAUSE = "cause"
 DEPLOY_ID = "deploy_id"
 DEPLOYED_AT = "deployed_at"
+#: How far past the machine's clock a logged time may lie (clocks and offsets disagree a
+#: little); a later time is a typo, such as a wrong year.
+_FUTURE_TOLERANCE = pd.Timedelta(days=1)
 CHANGE = "change"
 
 #: Columns of an incident log and of the frame :func:`read_incidents` returns.
@@ -498,7 +501,16 @@ def _timestamp(
         dst_fix="give the time with a UTC offset instead",
         **place,
     )
-    return rec.utc_timestamp(aware, fix=_ISO_HINT, **place)
+    stamp = rec.utc_timestamp(aware, fix=_ISO_HINT, **place)
+    now = pd.Timestamp.now(tz="UTC")
+    if stamp > now + _FUTURE_TOLERANCE:
+        raise DataError(
+            f"{field} {rec.show_ts(stamp)} is in the future (now {rec.show_ts(now.floor('min'))})",
+            source=source,
+            where=where,
+            fix="a log records what happened: check the year and the UTC offset",
+        )
+    return stamp
 
 
 def _required_timestamp(

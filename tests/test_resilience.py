@@ -318,6 +318,10 @@ GOOD = "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:
             ",eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,",
             ["incident_id is empty"],
         ),
+        (
+            "I-1,eu-west,game,sev2,2096-01-05T09:00Z,2096-01-05T09:10Z,2096-01-05T10:00Z,,",
+            ["started_at 2096-01-05 09:00Z is in the future", "check the year"],
+        ),
         ("I-1,eu-west,game", ["has 3 fields but the header has 9"]),
     ],
 )
@@ -375,6 +379,7 @@ def test_bad_deploy_rows(tmp_path):
         ("D-1,eu-west,game,2026-01-05T08:00,", "deployed_at '2026-01-05T08:00' has no time zone"),
         ("D-1,eu-west,game,soon,", "deployed_at 'soon' is not an ISO 8601 date-time"),
         ("D-1,eu-west,web,2026-01-05T08:00Z,", "unknown service 'web'"),
+        ("D-1,eu-west,game,2106-01-05T08:00Z,", "deployed_at 2106-01-05 08:00Z is in the future"),
     ]
     for line, part in cases:
         path = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{line}\n")
