@@ -197,8 +197,8 @@ def _check_recent(
 ) -> None:
     """Refuse a ``train_end`` so far past the data that the training window is nearly empty.
 
-    The forecaster trains on the last ``training_days`` before ``train_end``; when fewer than
-    two days of values are in them and older ones are not, it would repeat stale data.
+    The forecaster trains on the last ``training_days`` before ``train_end``; when they hold
+    less than two days of values while older values exist, it would repeat stale data.
     """
     if training_days is None:
         return
