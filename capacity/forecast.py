@@ -533,13 +533,17 @@ class DemandForecaster:
                     f"{type(shape).__name__} for {kind!r}."
                 )
 
+    def _training_rows(self) -> np.ndarray:
+        """Which rows Prophet is fitted on: the last ``training_days``, or all of them."""
+        if self.training_days is None:
+            return np.ones(len(self._ts), dtype=bool)
+        return np.asarray(self._ts > self._ts[-1] - pd.Timedelta(days=self.training_days))
+
     def _prophet_unusable(self, y: np.ndarray, freq: pd.Timedelta) -> str | None:
         within = ""
-        if self.training_days is not None:
-            # Prophet sees the last training_days only: count what it would see.
-            keep = self._ts > self._ts[-1] - pd.Timedelta(days=self.training_days)
-            if not keep.all():
-                y, within = y[keep], f" in the last {self.training_days:g} days"
+        keep = self._training_rows()
+        if not keep.all():  # count what Prophet would see
+            y, within = y[keep], f" in the last {self.training_days:g} days"
         observed = y[np.isfinite(y)]
         days = len(observed) * freq / _DAY
         if days < _MIN_PROPHET_DAYS:
@@ -552,10 +556,8 @@ class DemandForecaster:
         return None
 
     def _fit_prophet(self, freq: pd.Timedelta) -> None:
-        ts, y = self._ts, self._y
-        if self.training_days is not None:
-            keep = ts > ts[-1] - pd.Timedelta(days=self.training_days)
-            ts, y = ts[keep], y[keep]
+        keep = self._training_rows()
+        ts, y = self._ts[keep], self._y[keep]
         offset = self.log_offset * float(np.nanmedian(y)) if np.nanmedian(y) > 0 else 1.0
         offset = offset if offset > 0 else 1.0
         val_steps, shortened = _validation_steps(len(y), freq, self.validation_days)
