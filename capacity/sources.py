@@ -248,7 +248,7 @@ def _wall_clock(local: str, tz: str) -> tuple[str, list[object]]:
         f"AND timezone(?, {utc} - INTERVAL 1 HOUR) <> {local} "
         f"AND timezone(?, {utc} + INTERVAL 1 HOUR) <> {local} THEN {utc} END"
     )
-    return sql, [tz] * 7
+    return sql, [tz] * 7  # four copies of ``utc`` and three outer calls, one ``?`` each
 
 
 def telemetry_select(
