@@ -256,9 +256,11 @@ def load_fleet(path: str | Path) -> FleetConfig:
         raise ConfigError(
             "file not found", source=str(path), fix="pass --config with an existing fleet YAML"
         ) from None
+    # One parse: the node tree finds repeated keys, and the same tree builds the values.
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else None
@@ -269,6 +271,8 @@ def load_fleet(path: str | Path) -> FleetConfig:
             where=where,
             fix="correct the YAML syntax",
         ) from None
+    finally:
+        loader.dispose()
     repeated = duplicate_key(root) if root is not None else None
     if repeated is not None:
         raise ConfigError(

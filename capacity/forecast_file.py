@@ -170,7 +170,7 @@ def forecast_csv(
         )
     visible = known_events(events, train_end, train_end + length) if events is not None else None
     model = DemandForecaster(quantiles=[q for _, q in quantiles])
-    _check_recent(series, train_end, model.training_days, path)
+    newest = _check_recent(series, train_end, model.training_days, path)
     try:
         model.fit(series, visible)
     except DataError as exc:
@@ -188,27 +188,27 @@ def forecast_csv(
         model=str(predicted["model"].iloc[0]),
         fallback=bool(predicted["fallback"].any()),
         history_rows=len(series),
-        newest=series.loc[series["value"].notna(), TS].iloc[-1],
+        newest=newest,
     )
 
 
 def _check_recent(
     series: pd.DataFrame, train_end: pd.Timestamp, training_days: float | None, path: Path
-) -> None:
-    """Refuse a ``train_end`` so far past the data that the training window is nearly empty.
+) -> pd.Timestamp:
+    """The newest row with a value; refuse a ``train_end`` so far past the data that the
+    training window is nearly empty.
 
     The forecaster trains on the last ``training_days`` before ``train_end``; when they hold
     less than two days of values while older values exist, it would repeat stale data.
     """
-    if training_days is None:
-        return
-    start = train_end - pd.Timedelta(days=training_days)
     observed = series.loc[series["value"].notna(), TS]
-    recent = observed[observed >= start]
+    newest = observed.iloc[-1]
+    if training_days is None:
+        return newest
+    recent = observed[observed >= train_end - pd.Timedelta(days=training_days)]
     step = series[TS].diff().min() if len(series) > 1 else pd.Timedelta(hours=1)
     if len(recent) * step >= pd.Timedelta(days=2) or len(recent) == len(observed):
-        return  # enough to train on, or a short history the forecaster itself judges
-    newest = observed.iloc[-1]
+        return newest  # enough to train on, or a short history the forecaster itself judges
     days = (train_end - newest) / pd.Timedelta(days=1)
     raise DataError(
         f"the newest value before --train-end {train_end.isoformat()} is at "
