@@ -15,6 +15,7 @@ from capacity.errors import (
     NotFittedError,
     ParameterError,
     SchemaError,
+    SourceUnavailableError,
     StoreError,
     StoreLockedError,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "SchemaError",
+    "SourceUnavailableError",
     "Store",
     "StoreError",
     "StoreLockedError",

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 an unexpected failure; 2 bad input (the message names the file,
 row or key and the fix); 3 the store, or the plans folder, is locked by another process (try
-again later).
+again later); 4 a telemetry server (Prometheus) is unreachable or failing (try again later).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import pandas as pd
 
-from capacity.errors import CapacityError, StoreLockedError
+from capacity.errors import CapacityError, SourceUnavailableError, StoreLockedError
 from capacity.plan import PlanFailedError, PlanLockedError
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILED = 1
 EXIT_INPUT = 2
 EXIT_LOCKED = 3
+EXIT_UNAVAILABLE = 4
 
 
 def _fail(message: str, code: int) -> None:
@@ -62,6 +63,8 @@ def _reports_errors(func: F) -> F:
             _fail(str(exc), EXIT_LOCKED)
         except PlanFailedError as exc:
             _fail(str(exc), EXIT_FAILED)
+        except SourceUnavailableError as exc:
+            _fail(str(exc), EXIT_UNAVAILABLE)
         except CapacityError as exc:
             _fail(str(exc), EXIT_INPUT)
 
@@ -200,6 +203,57 @@ def ingest(
         reports = store.ingest(files, layout=layout, tz=tz, fleet=fleet)  # type: ignore[arg-type]
     for report in reports:
         click.echo(report.describe())
+
+
+@cli.command()
+@_db_option
+@_config_option(f"Fleet YAML with a 'prometheus' section [default: {DEFAULT_CONFIG}].")
+@click.option("--url", default=None, help="Prometheus base URL [default: prometheus.url].")
+@click.option(
+    "--since",
+    default=None,
+    help="Start, ISO [default: the newest stored time of the pulled metrics; 112 days before "
+    "--until for a metric with none].",
+)
+@click.option("--until", default=None, help="End, ISO [default: now].")
+@_reports_errors
+def pull(
+    db: Path | None, config: Path | None, url: str | None, since: str | None, until: str | None
+) -> None:
+    """Pull telemetry from Prometheus's HTTP API into the store, in one transaction."""
+    from capacity.config import load_fleet
+    from capacity.errors import ConfigError
+    from capacity.prometheus import pull as pull_rows
+    from capacity.prometheus import pull_window
+    from capacity.store import Store
+
+    path = config or DEFAULT_CONFIG
+    fleet = load_fleet(path)
+    if fleet.prometheus is None:
+        raise ConfigError(
+            "has no 'prometheus' section",
+            source=str(path),
+            fix="add one with the server's url and a query per metric (see the README)",
+        )
+    source = fleet.prometheus
+    with Store(db or DEFAULT_DB) as store:
+        start, end, step = pull_window(
+            source, newest=store.newest(source.queries), start=since, end=until
+        )
+        got = pull_rows(source, start=start, end=end, step=step, url=url, config_source=str(path))
+        address = url or source.url
+        report = store.ingest_frame(got.rows, source=f"prometheus {address}", fleet=fleet)
+    plural = "" if got.requests == 1 else "s"
+    click.echo(
+        f"Pulled {', '.join(source.queries)} from {address}: {start:%Y-%m-%d %H:%M} to "
+        f"{end:%Y-%m-%d %H:%M} UTC every {source.step} ({got.requests} request{plural})"
+    )
+    click.echo(report.describe())
+    for metric in got.empty:
+        click.echo(
+            f"note: no samples for {metric} in that range; check prometheus.queries.{metric}",
+            err=True,
+        )
 
 
 @cli.group()

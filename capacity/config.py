@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from capacity.columns import DEMAND_METRICS
-from capacity.errors import ConfigError
+from capacity.columns import DEMAND_METRICS, METRICS
+from capacity.errors import ConfigError, ParameterError
 from capacity.records import duplicate_key
+from capacity.units import parse_duration
 
 __all__ = [
     "FleetConfig",
+    "PrometheusSource",
     "Redundancy",
     "Region",
     "ServerType",
@@ -113,6 +116,53 @@ class Redundancy(_Strict):
     min_servers: int = Field(default=2, ge=1)
 
 
+class PrometheusSource(_Strict):
+    """Where ``capacity pull`` reads telemetry: a Prometheus server and one query per metric.
+
+    Each query must return one series per region and service, labelled with them (by default
+    the labels ``region`` and ``service``), e.g. ``sum by (region, service) (players_online)``.
+    ``step`` is the resolution the queries are evaluated at (at most an hour: the store rolls
+    values up to hours), ``timeout_seconds`` how long one request may take.
+    """
+
+    url: str | None = None
+    queries: dict[str, str]
+    step: str = "5m"
+    region_label: str = "region"
+    service_label: str = "service"
+    timeout_seconds: float = Field(default=60, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://; got {value!r}")
+        return value
+
+    @field_validator("queries")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError(f"name at least one metric's query ({', '.join(METRICS)})")
+        for metric, query in value.items():
+            if metric not in METRICS:
+                raise ValueError(f"unknown metric {metric!r}; capacity reads {', '.join(METRICS)}")
+            if not str(query).strip():
+                raise ValueError(f"the query for {metric!r} is empty")
+        return value
+
+    @field_validator("step")
+    @classmethod
+    def _step(cls, value: str) -> str:
+        try:
+            step = parse_duration(value, "step")
+        except ParameterError:
+            raise ValueError(f"must be a duration such as '5m' or '1h'; got {value!r}") from None
+        if step < pd.Timedelta(seconds=1) or step > pd.Timedelta(hours=1):
+            raise ValueError(f"must be between 1s and 1h; got {value!r}")
+        return value
+
+
 class FleetConfig(_Strict):
     """The whole fleet configuration. Build it with :func:`load_fleet` or :func:`parse_fleet`."""
 
@@ -123,6 +173,7 @@ class FleetConfig(_Strict):
     current_servers: dict[str, dict[str, int]]
     redundancy: Redundancy = Redundancy()
     failover: dict[str, dict[str, float]]
+    prometheus: PrometheusSource | None = None
 
     @field_validator("version")
     @classmethod

@@ -11,12 +11,14 @@ can catch them all in one place. The tree::
     ├── StoreError             the DuckDB store cannot do what was asked
     │   ├── StoreLockedError   another process holds the store's write lock
     │   └── SchemaError        the store was written by a newer version of capacity
+    ├── SourceUnavailableError a telemetry server (Prometheus) could not be reached or failed
     ├── NotFittedError         a model asked to predict before it was fitted
     ├── PlanFailedError        a cell of the weekly plan failed (in :mod:`capacity.plan`)
     └── PlanLockedError        another weekly run is working in the plans folder (same module)
 
 Input errors carry the place (file, row or key), what was wrong and how to fix it, and render
-as one line, so the CLI can print them as they are and exit with status 2.
+as one line, so the CLI can print them as they are and exit with status 2. A source that is
+down is not bad input: the CLI exits with status 4 for it, so an unattended run can retry.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "NotFittedError",
     "ParameterError",
     "SchemaError",
+    "SourceUnavailableError",
     "StoreError",
     "StoreLockedError",
 ]
@@ -85,6 +88,13 @@ class ConfigError(InputError):
 
 class ParameterError(InputError):
     """A parameter out of range or of the wrong form."""
+
+
+class SourceUnavailableError(CapacityError):
+    """A telemetry server could not be reached, timed out or answered with a server error.
+
+    Nothing was loaded; the same command can be run again once the server is back.
+    """
 
 
 class NotFittedError(CapacityError):

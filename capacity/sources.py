@@ -43,8 +43,10 @@ __all__ = [
     "explain_problem",
     "grid_query",
     "inspect_telemetry",
+    "problem_condition",
     "problem_counts_sql",
     "read_series_csv",
+    "row_problem",
     "telemetry_select",
 ]
 
@@ -350,6 +352,11 @@ _PROBLEMS: dict[str, str] = {
 }
 
 
+def problem_condition(problem: str) -> str:
+    """The SQL condition that finds rows with ``problem`` (a key of the checks)."""
+    return _PROBLEMS[problem]
+
+
 def problem_counts_sql(relation: str) -> str:
     """SQL counting each kind of bad row in ``relation`` (one row, one column per problem)."""
     counts = ", ".join(
@@ -389,7 +396,6 @@ def explain_problem(
         return DataError(f"has rows that fail the {problem!r} check", source=str(tf.path))
     number, ts_raw, value_raw, region, service, metric, value = rows[0]
     where = tf.row_label(number)
-    value_col = tf.names.get(VALUE, metric)
     if problem == "ts":
         naive = ts_raw is not None and re.search(OFFSET_PATTERN, ts_raw) is None
         check = "SELECT try_cast(? AS TIMESTAMP) IS NOT NULL"
@@ -410,45 +416,71 @@ def explain_problem(
             where=f"{where}, column {tf.names[TS]!r}",
             fix="use ISO 8601 with an offset, e.g. 2026-01-05T14:00:00Z",
         )
+    if problem == "key":
+        empty = _empty_part(region, service, metric)
+        column = tf.names.get(empty, empty)
+    else:
+        column = tf.names.get(VALUE, metric)
+    text, fix = row_problem(
+        problem, region=region, service=service, metric=metric, value=value, shown=value_raw
+    )
+    return DataError(text, source=str(tf.path), where=f"{where}, column {column!r}", fix=fix)
+
+
+def _empty_part(region: str | None, service: str | None, metric: str | None) -> str:
+    """The first empty part of a row's key."""
+    return next(n for n, v in ((REGION, region), (SERVICE, service), (METRIC, metric)) if not v)
+
+
+def row_problem(
+    problem: str,
+    *,
+    region: str | None,
+    service: str | None,
+    metric: str | None,
+    value: float | None,
+    shown: str | None,
+) -> tuple[str, str]:
+    """What is wrong with a long telemetry row, and the fix, for a problem other than ``ts``.
+
+    Parameters
+    ----------
+    problem : str
+        A key of the checks counted by :func:`problem_counts_sql`, but not ``"ts"``.
+    region, service, metric : str, optional
+        The row's key.
+    value : float, optional
+        Its value as read; ``shown`` is the value as written, for messages.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The problem and its fix.
+    """
     if problem == "value":
-        shown = "empty" if value_raw in (None, "") else f"{value_raw!r}, not a number"
-        return DataError(
-            f"value of metric {metric!r} is {shown}",
-            source=str(tf.path),
-            where=f"{where}, column {value_col!r}",
-            fix="give a number, or drop the row (missing hours are gaps, not zeros)",
+        text = "empty" if shown in (None, "") else f"{shown!r}, not a number"
+        return (
+            f"value of metric {metric!r} is {text}",
+            "give a number, or drop the row (missing hours are gaps, not zeros)",
         )
     if problem == "key":
-        empty = next(
-            n for n, v in ((REGION, region), (SERVICE, service), (METRIC, metric)) if not v
-        )
-        return DataError(
-            f"{empty} is empty",
-            source=str(tf.path),
-            where=f"{where}, column {tf.names.get(empty, empty)!r}",
-            fix=f"fill in the {empty} of every row",
-        )
+        empty = _empty_part(region, service, metric)
+        return f"{empty} is empty", f"fill in the {empty} of every row"
     if problem == "finite":
-        return DataError(
-            f"value of metric {metric!r} is {value_raw!r}, not a finite number",
-            source=str(tf.path),
-            where=f"{where}, column {value_col!r}",
-            fix="give a finite number or drop the row",
+        return (
+            f"value of metric {metric!r} is {shown!r}, not a finite number",
+            "give a finite number or drop the row",
         )
     if problem == "negative":
         what = "a count" if metric in COUNT_METRICS else "a non-negative measure"
-        return DataError(
+        return (
             f"value of metric {metric!r} is {value:g}, but {metric} is {what} and cannot be "
             "negative",
-            source=str(tf.path),
-            where=f"{where}, column {value_col!r}",
-            fix="correct the value or drop the row",
+            "correct the value or drop the row",
         )
-    return DataError(
+    return (
         f"value of metric {metric!r} is {value:g}, outside [0, 1]",
-        source=str(tf.path),
-        where=f"{where}, column {value_col!r}",
-        fix=f"give {metric} as a fraction (divide percentages by 100)",
+        f"give {metric} as a fraction (divide percentages by 100)",
     )
 
 

@@ -39,6 +39,7 @@ from capacity.columns import (
     SERVICE,
     TELEMETRY_COLUMNS,
     TS,
+    VALUE,
     YHAT,
     quantile_column,
 )
@@ -416,7 +417,10 @@ class Store:
             ).fetchall()[0][0]
         )
 
-    def _record_load(self, load_id: int, kind: str, report: LoadReport, options: str) -> None:
+    def _record_load(
+        self, load_id: int, kind: str, report: LoadReport, options: str, size: int | None = None
+    ) -> None:
+        """Record a load; ``size`` is the input's bytes (by default the source file's)."""
         self._con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
             [
@@ -424,7 +428,7 @@ class Store:
                 kind,
                 report.source,
                 report.sha256,
-                Path(report.source).stat().st_size,
+                Path(report.source).stat().st_size if size is None else size,
                 options,
                 report.rows,
                 report.inserted,
@@ -491,6 +495,112 @@ class Store:
                 reports.append(report)
         return reports
 
+    def ingest_frame(
+        self, frame: pd.DataFrame, *, source: str, fleet: FleetConfig | None = None
+    ) -> LoadReport:
+        """Load long telemetry rows held in memory, in one transaction.
+
+        The rows get the same checks and merge as a file's (:meth:`ingest`); an error names
+        ``source`` and the first bad row by its key, since a frame has no lines.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Columns ``ts`` (tz-aware), ``region``, ``service``, ``metric``, ``value``.
+        source : str
+            Where the rows came from, for the loads table and messages (e.g. a Prometheus URL).
+        fleet : FleetConfig, optional
+            When given, regions and services must be ones it names.
+
+        Returns
+        -------
+        LoadReport
+            ``skipped`` when exactly these rows were loaded before.
+
+        Raises
+        ------
+        DataError
+            A missing column, naive timestamps, or a bad row; nothing is loaded then.
+        """
+        self._writable()
+        missing = [c for c in TELEMETRY_COLUMNS if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"missing column(s) {', '.join(missing)}",
+                source=source,
+                fix=f"give the columns {', '.join(TELEMETRY_COLUMNS)}",
+            )
+        data = frame[list(TELEMETRY_COLUMNS)].reset_index(drop=True)
+        if not isinstance(data[TS].dtype, pd.DatetimeTZDtype):
+            raise DataError(
+                f"column 'ts' holds {data[TS].dtype} values, not times with a time zone",
+                source=source,
+                fix="localise the times (e.g. pd.to_datetime(..., utc=True))",
+            )
+        data = data.astype({REGION: "string", SERVICE: "string", METRIC: "string"})
+        data[VALUE] = pd.to_numeric(data[VALUE], errors="coerce").astype("float64")
+        digest = hashlib.sha256(
+            pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes()
+        ).hexdigest()
+        options = json.dumps({"frame": True}, sort_keys=True)
+        with self._transaction() as con:
+            if self._already_loaded("telemetry", digest, options):
+                return LoadReport(source, digest, 0, 0, 0, 0, skipped=True)
+            if data.empty:
+                return LoadReport(source, digest, 0, 0, 0, 0)
+            load_id = self._next_load_id()
+            con.register("_incoming_frame", data)
+            try:
+                con.execute(
+                    "INSERT INTO telemetry SELECT ts, region, service, metric, value, ? "
+                    "FROM _incoming_frame",
+                    [load_id],
+                )
+            finally:
+                con.unregister("_incoming_frame")
+            counts = _problem_counts(con, "(SELECT * FROM telemetry WHERE load_id = ?)", [load_id])
+            problem = next((name for name, count in counts.items() if count), None)
+            if problem is not None:
+                row = _first_row(con, load_id, sources.problem_condition(problem))
+                if problem == "ts":
+                    raise DataError("a time is missing", source=source, where=_row_name(row))
+                _, region, service, metric, value = row
+                text, fix = sources.row_problem(
+                    problem,
+                    region=region,
+                    service=service,
+                    metric=metric,
+                    value=value,
+                    shown=None if value is None else f"{value:g}",
+                )
+                raise DataError(text, source=source, where=_row_name(row), fix=fix)
+            for column, known in _names_to_check(fleet):
+                name = _unknown_in_load(con, load_id, column, known)
+                if name is not None:
+                    where = _row_name(_first_row(con, load_id, f"{column} = ?", [name]))
+                    raise _unknown_error(column, name, known, source=source, where=where)
+            rows, lo, hi = con.execute(
+                "SELECT count(*), min(ts), max(ts) FROM telemetry WHERE load_id = ?", [load_id]
+            ).fetchall()[0]
+            conflict = self._conflict(load_id, rows)
+            if conflict:
+                key = "ts = ? AND region = ? AND service = ? AND metric = ?"
+                where = _row_name(_first_row(con, load_id, key, conflict[:4]))
+                raise _conflict_error(conflict, source=source, where=where)
+            if conflict is not None:
+                rows = self._collapse(load_id)
+            report = LoadReport(source, digest, rows, *self._merge(load_id, rows, lo, hi))
+            self._record_load(load_id, "telemetry", report, options, size=len(data))
+        return report
+
+    def newest(self, metrics: Collection[str]) -> dict[str, pd.Timestamp]:
+        """The newest stored time of each of ``metrics`` that has rows (any region/service)."""
+        rows = self._con.execute(
+            "SELECT metric, max(ts) FROM telemetry WHERE list_contains(?, metric) GROUP BY metric",
+            [list(metrics)],
+        ).fetchall()
+        return {metric: pd.Timestamp(ts).tz_convert("UTC") for metric, ts in rows}
+
     def _load_telemetry_file(
         self,
         tf: sources.TelemetryFile,
@@ -523,9 +633,7 @@ class Store:
         ).fetchall()[0]
         if rows == 0:
             raise DataError("has no data rows", source=str(tf.path), fix="check the file")
-        _check_metrics(con, tf, load_id, tz)
-        if fleet is not None:
-            _check_names(con, tf, fleet, load_id, tz)
+        _check_file_names(con, tf, fleet, load_id, tz)
         rows = self._deduplicate(tf, load_id, rows, tz)
         inserted, updated, unchanged = self._merge(load_id, rows, lo, hi)
         return rows, inserted, updated, unchanged
@@ -535,21 +643,11 @@ class Store:
     ) -> int:
         """Refuse conflicting duplicate keys in one file; collapse identical ones."""
         con = self._con
-        distinct = con.execute(
-            "SELECT count(DISTINCT hash(ts, region, service, metric)) FROM telemetry "
-            "WHERE load_id = ?",
-            [load_id],
-        ).fetchall()[0][0]
-        if distinct == rows:
+        conflict = self._conflict(load_id, rows)
+        if conflict is None:
             return rows
-        conflict = con.execute(
-            "SELECT ts, region, service, metric, min(value), max(value) FROM telemetry "
-            "WHERE load_id = ? GROUP BY ALL HAVING min(value) <> max(value) "
-            "ORDER BY ts, region, service, metric LIMIT 1",
-            [load_id],
-        ).fetchall()
         if conflict:
-            ts, region, service, metric, low, high = conflict[0]
+            ts, region, service, metric = conflict[:4]
             query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
             lines = [
                 r[0]
@@ -560,20 +658,36 @@ class Store:
                 ).fetchall()
             ]
             where = " and ".join(tf.row_label(n) for n in lines)
-            raise DataError(
-                f"two rows for the same key (ts {ts.isoformat()}, region {region!r}, service "
-                f"{service!r}, metric {metric!r}) with different values ({low:g} and {high:g})",
-                source=str(tf.path),
-                where=where,
-                fix="keep one row per key",
-            )
-        con.execute(
+            raise _conflict_error(conflict, source=str(tf.path), where=where)
+        return self._collapse(load_id)
+
+    def _conflict(self, load_id: int, rows: int) -> tuple | None:
+        """None when every key of the load is unique; else its first conflicting key and
+        values, or ``()`` when the repeated keys all repeat the same value."""
+        distinct = self._con.execute(
+            "SELECT count(DISTINCT hash(ts, region, service, metric)) FROM telemetry "
+            "WHERE load_id = ?",
+            [load_id],
+        ).fetchall()[0][0]
+        if distinct == rows:
+            return None
+        conflict = self._con.execute(
+            "SELECT ts, region, service, metric, min(value), max(value) FROM telemetry "
+            "WHERE load_id = ? GROUP BY ALL HAVING min(value) <> max(value) "
+            "ORDER BY ts, region, service, metric LIMIT 1",
+            [load_id],
+        ).fetchall()
+        return conflict[0] if conflict else ()
+
+    def _collapse(self, load_id: int) -> int:
+        """Keep one of each set of identical rows of the load; return its rows."""
+        self._con.execute(
             "DELETE FROM telemetry WHERE load_id = ? AND rowid NOT IN ("
             "SELECT min(rowid) FROM telemetry WHERE load_id = ? "
             "GROUP BY ts, region, service, metric)",
             [load_id, load_id],
         )
-        return con.execute(
+        return self._con.execute(
             "SELECT count(*) FROM telemetry WHERE load_id = ?", [load_id]
         ).fetchall()[0][0]
 
@@ -1148,66 +1262,97 @@ def _first_problem(
     return sources.explain_problem(con, tf, problem, tz=tz)
 
 
-def _first_unknown(
-    con: duckdb.DuckDBPyConnection,
-    tf: sources.TelemetryFile,
-    load_id: int,
-    tz: str | None,
-    column: str,
-    known: Collection[str],
-) -> tuple[str, int] | None:
-    """The first value of ``column`` in this load outside ``known``, and its file row."""
+def _unknown_in_load(
+    con: duckdb.DuckDBPyConnection, load_id: int, column: str, known: Collection[str]
+) -> str | None:
+    """The first value of ``column`` in this load outside ``known``."""
     unknown = con.execute(
         f"SELECT DISTINCT {column} FROM telemetry WHERE load_id = ? "
         f"AND NOT list_contains(?, {column}) ORDER BY 1 LIMIT 1",
         [load_id, list(known)],
     ).fetchall()
-    if not unknown:
-        return None
-    name = unknown[0][0]
-    query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
-    row = con.execute(
-        f"SELECT min(_row) FROM ({query}) WHERE {column} = ?", [*params, name]
-    ).fetchall()[0][0]
-    return name, row
+    return unknown[0][0] if unknown else None
 
 
-def _check_names(
+def _unknown_error(
+    column: str, name: str, known: Collection[str], *, source: str, where: str
+) -> DataError:
+    """The error for a region, service or metric that is not one of ``known``."""
+    if column == METRIC:
+        close = difflib.get_close_matches(name, list(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return DataError(
+            f"unknown metric {name!r}{hint}; capacity reads {', '.join(known)}",
+            source=source,
+            where=where,
+            fix="rename it to one of those, or leave it out",
+        )
+    return DataError(
+        f"unknown {column} {name!r}; the fleet config knows {', '.join(sorted(known))}",
+        source=source,
+        where=where,
+        fix=f"correct the {column}, or add it to the fleet config",
+    )
+
+
+def _names_to_check(fleet: FleetConfig | None) -> list[tuple[str, Collection[str]]]:
+    """Metric always; region and service when there is a fleet config."""
+    checks: list[tuple[str, Collection[str]]] = [(METRIC, METRICS)]
+    if fleet is not None:
+        checks += [(REGION, fleet.regions), (SERVICE, fleet.services)]
+    return checks
+
+
+def _check_file_names(
     con: duckdb.DuckDBPyConnection,
     tf: sources.TelemetryFile,
-    fleet: FleetConfig,
+    fleet: FleetConfig | None,
     load_id: int,
     tz: str | None,
 ) -> None:
-    for column, known in ((REGION, fleet.regions), (SERVICE, fleet.services)):
-        found = _first_unknown(con, tf, load_id, tz, column, known)
-        if found is None:
+    """Refuse an unknown metric (nothing would read it: a typo) or region or service."""
+    for column, known in _names_to_check(fleet):
+        name = _unknown_in_load(con, load_id, column, known)
+        if name is None:
             continue
-        name, row = found
-        raise DataError(
-            f"unknown {column} {name!r}; the fleet config knows {', '.join(sorted(known))}",
-            source=str(tf.path),
-            where=f"{tf.row_label(row)}, column {tf.names[column]!r}",
-            fix=f"correct the {column}, or add it to the fleet config",
-        )
+        query, params = sources.telemetry_select(tf, tz=tz, with_row=True)
+        row = con.execute(
+            f"SELECT min(_row) FROM ({query}) WHERE {column} = ?", [*params, name]
+        ).fetchall()[0][0]
+        if column == METRIC:
+            shown = tf.names.get(METRIC, name) if tf.layout == "long" else name
+        else:
+            shown = tf.names[column]
+        where = f"{tf.row_label(row)}, column {shown!r}"
+        raise _unknown_error(column, name, known, source=str(tf.path), where=where)
 
 
-def _check_metrics(
-    con: duckdb.DuckDBPyConnection, tf: sources.TelemetryFile, load_id: int, tz: str | None
-) -> None:
-    """Refuse a metric capacity does not read: nothing would use it, so it is a typo."""
-    found = _first_unknown(con, tf, load_id, tz, METRIC, METRICS)
-    if found is None:
-        return
-    name, row = found
-    close = difflib.get_close_matches(name, METRICS, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    column = tf.names.get(METRIC, name) if tf.layout == "long" else name
-    raise DataError(
-        f"unknown metric {name!r}{hint}; capacity reads {', '.join(METRICS)}",
-        source=str(tf.path),
-        where=f"{tf.row_label(row)}, column {column!r}",
-        fix="rename it to one of those, or leave it out of the file",
+def _first_row(
+    con: duckdb.DuckDBPyConnection, load_id: int, condition: str, params: Sequence[Any] = ()
+) -> tuple:
+    """The first row (``ts, region, service, metric, value``) of a load matching ``condition``."""
+    return con.execute(
+        f"SELECT ts, region, service, metric, value FROM telemetry WHERE load_id = ? "
+        f"AND ({condition}) ORDER BY ts NULLS FIRST, region, service, metric LIMIT 1",
+        [load_id, *params],
+    ).fetchall()[0]
+
+
+def _row_name(row: tuple) -> str:
+    """Name a row of an in-memory load by its key, as a frame has no line numbers."""
+    ts, region, service, metric = row[:4]
+    when = "an unknown time" if ts is None else pd.Timestamp(ts).tz_convert("UTC").isoformat()
+    return f"{metric} of {region}/{service} at {when}"
+
+
+def _conflict_error(conflict: tuple, *, source: str, where: str) -> DataError:
+    ts, region, service, metric, low, high = conflict
+    return DataError(
+        f"two rows for the same key (ts {ts.isoformat()}, region {region!r}, service "
+        f"{service!r}, metric {metric!r}) with different values ({low:g} and {high:g})",
+        source=source,
+        where=where,
+        fix="keep one row per key",
     )
 
 

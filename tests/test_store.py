@@ -458,3 +458,47 @@ def test_an_older_store_is_migrated_when_opened(db):
         assert store.forecast_runs().empty
         with pytest.raises(duckdb.Error):  # and still reads only
             store.con.execute("DELETE FROM telemetry")
+
+
+def _frame(values: list[float], **columns: object) -> pd.DataFrame:
+    ts = pd.date_range("2026-01-01", periods=len(values), freq="h", tz="UTC")
+    frame = pd.DataFrame(
+        {"ts": ts, "region": "eu-west", "service": "game", "metric": "ccu", "value": values}
+    )
+    return frame.assign(**columns)
+
+
+def test_rows_in_memory_load_and_merge_like_a_file(db, write, fleet_file):
+    fleet = load_fleet(fleet_file)
+    with Store(db) as store:
+        store.ingest([write("t.csv", GOOD)])
+        report = store.ingest_frame(_frame([100, 111, 120, 130]), source="pulled", fleet=fleet)
+        assert (report.rows, report.inserted, report.updated, report.unchanged) == (4, 1, 1, 2)
+        again = store.ingest_frame(_frame([100, 111, 120, 130]), source="pulled", fleet=fleet)
+        assert again.skipped
+        hourly = store.series(metric="ccu")
+    assert hourly.value.tolist() == [100, 111, 120, 130]
+    assert snapshot(db)[1][-1][1] == "pulled"
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (_frame([1.0, -2.0]), "ccu of eu-west/game at 2026-01-01T01:00:00+00:00: value of metric"),
+        (_frame([1.0], metric="cpu_util", value=[1.5]), "outside [0, 1]"),
+        (_frame([1.0, 2.0], region=["eu-west", "eu-wst"]), "unknown region 'eu-wst'"),
+        (_frame([1.0], metric="cpu_utl"), "unknown metric 'cpu_utl' (did you mean 'cpu_util'?)"),
+        (pd.concat([_frame([1.0]), _frame([2.0])]), "two rows for the same key"),
+        (_frame([1.0]).drop(columns="service"), "missing column(s) service"),
+        (_frame([1.0]).assign(ts=pd.Timestamp("2026-01-01")), "not times with a time zone"),
+    ],
+)
+def test_bad_rows_in_memory_are_refused_by_key_and_nothing_loads(db, fleet_file, frame, message):
+    with Store(db) as store:
+        store.ingest_frame(_frame([5.0], region="na-east"), source="first")
+    before = snapshot(db)
+    with Store(db) as store, pytest.raises(DataError) as caught:
+        store.ingest_frame(frame, source="pulled", fleet=load_fleet(fleet_file))
+    assert str(caught.value).startswith("pulled: ")
+    assert message in str(caught.value)
+    assert snapshot(db) == before

@@ -1,0 +1,398 @@
+"""Telemetry from a Prometheus server's HTTP API.
+
+The fleet file's ``prometheus`` section (:class:`~capacity.config.PrometheusSource`) names one
+PromQL query per capacity metric. :func:`pull` evaluates each over a time range with
+``/api/v1/query_range`` at a fixed step, in requests small enough for Prometheus's limit of
+11,000 points per series, and returns long telemetry rows for
+:meth:`capacity.store.Store.ingest_frame`, which checks and loads them in one transaction.
+
+Every query must return at most one series per region and service, labelled with both (by
+default the labels ``region`` and ``service``): aggregate with ``sum by (region, service)``
+or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
+not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
+key; a server that cannot be reached or fails is a
+:class:`~capacity.errors.SourceUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import requests
+
+from capacity.columns import METRIC, REGION, SERVICE, TELEMETRY_COLUMNS, TS, VALUE
+from capacity.config import PrometheusSource
+from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
+from capacity.units import parse_duration
+
+__all__ = ["MAX_POINTS", "Pull", "pull", "pull_window", "query_range"]
+
+#: Points per series in one request; Prometheus refuses more than 11,000.
+MAX_POINTS = 10_000
+#: How far back a first pull reaches: the forecaster's training window.
+FIRST_PULL = pd.Timedelta(days=112)
+_API = "/api/v1/query_range"
+
+
+@dataclass(frozen=True)
+class Pull:
+    """What :func:`pull` read.
+
+    Attributes
+    ----------
+    rows : pandas.DataFrame
+        Long telemetry: ``ts, region, service, metric, value``.
+    start, end : pandas.Timestamp
+        The first and last evaluation time (UTC).
+    step : pandas.Timedelta
+        The resolution.
+    empty : tuple of str
+        Metrics whose query returned no sample in the range.
+    requests : int
+        HTTP requests made.
+    """
+
+    rows: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    step: pd.Timedelta
+    empty: tuple[str, ...]
+    requests: int
+
+
+def pull_window(
+    source: PrometheusSource,
+    *,
+    newest: Mapping[str, pd.Timestamp],
+    start: Any = None,
+    end: Any = None,
+    now: Any = None,
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timedelta]:
+    """The range and step to pull: explicit bounds, else from the store's newest rows.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The queries and their step.
+    newest : mapping of str to Timestamp
+        The store's newest time per metric (:meth:`capacity.store.Store.newest`).
+    start, end : timestamp-like, optional
+        The range. ``end`` defaults to ``now``; ``start`` to the oldest of the queried
+        metrics' newest stored times (the pull overlaps what is stored, which the load counts
+        as unchanged), or :data:`FIRST_PULL` before ``end`` when a metric has no rows yet.
+    now : timestamp-like, optional
+        The current time, by default the machine's clock.
+
+    Returns
+    -------
+    tuple of (Timestamp, Timestamp, Timedelta)
+        Start and end, both on the step's grid (UTC), and the step.
+
+    Raises
+    ------
+    ParameterError
+        A bound that does not parse, or a ``start`` given that is not before the end.
+    """
+    step = parse_duration(source.step, "step")
+    stop = _utc(end, "until") if end is not None else _utc(now or pd.Timestamp.now("UTC"), "now")
+    stop = stop.floor(step)
+    if start is not None:
+        begin = _utc(start, "since").ceil(step)
+        if begin >= stop:
+            raise ParameterError(
+                f"The 'since' parameter must be before 'until' by at least one step "
+                f"({source.step}). Got {begin.isoformat()} to {stop.isoformat()}."
+            )
+    elif all(metric in newest for metric in source.queries):
+        # Up to date already: one point, which the load counts as unchanged.
+        begin = min(stop, min(newest[metric] for metric in source.queries).ceil(step))
+    else:
+        begin = stop - FIRST_PULL
+    return begin, stop, step
+
+
+def _utc(value: Any, name: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            f"The {name!r} parameter must be an ISO time such as 2026-11-20T00:00Z. Got {value!r}."
+        ) from None
+    if pd.isna(stamp):
+        raise ParameterError(f"The {name!r} parameter must be a time. Got {value!r}.")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def query_range(
+    url: str,
+    query: str,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    step: pd.Timedelta,
+    timeout: float = 60,
+    key: str = "query",
+    config_source: str = "<fleet config>",
+    session: requests.Session | None = None,
+    max_points: int = MAX_POINTS,
+) -> tuple[list[dict[str, Any]], int]:
+    """Evaluate ``query`` from ``start`` to ``end`` (inclusive) every ``step``.
+
+    Long ranges are split into requests of at most ``max_points`` steps; the series of all
+    requests are joined by their labels.
+
+    Parameters
+    ----------
+    url : str
+        The server's base URL, e.g. ``http://prometheus:9090``.
+    query : str
+        PromQL.
+    start, end : Timestamp
+        UTC times.
+    step : Timedelta
+        The resolution.
+    timeout : float
+        Seconds one request may take.
+    key, config_source : str
+        The query's key and the file it is in, for error messages.
+    session : requests.Session, optional
+        Reused across calls.
+    max_points : int
+        Steps per request, at most Prometheus's 11,000.
+
+    Returns
+    -------
+    tuple of (list of dict, int)
+        Per series ``{"metric": labels, "values": [[seconds, "text"], ...]}``, and the
+        number of requests made.
+
+    Raises
+    ------
+    ConfigError
+        Prometheus refused the query, or the URL is not a Prometheus API.
+    SourceUnavailableError
+        The server could not be reached, timed out or failed.
+    """
+    if not 1 <= max_points <= 11_000:
+        raise ParameterError(
+            f"The 'max_points' parameter must be between 1 and 11000. Got {max_points!r}."
+        )
+    http = session or requests.Session()
+    seconds = step.total_seconds()
+    series: dict[tuple, dict[str, Any]] = {}
+    count = 0
+    chunk_start = start
+    while chunk_start <= end:
+        chunk_end = min(end, chunk_start + (max_points - 1) * step)
+        params = {
+            "query": query,
+            "start": f"{chunk_start.timestamp():.3f}",
+            "end": f"{chunk_end.timestamp():.3f}",
+            "step": f"{seconds:g}",
+        }
+        data = _get(http, url, params, timeout=timeout, key=key, config_source=config_source)
+        count += 1
+        if data.get("resultType") != "matrix":
+            raise ConfigError(
+                f"the query returned a {data.get('resultType')!r}, not a range of series",
+                source=config_source,
+                where=f"key {key!r}",
+                fix="write a query that returns series (an instant vector expression)",
+            )
+        for item in data.get("result", []):
+            labels = item.get("metric", {})
+            found = series.setdefault(
+                tuple(sorted(labels.items())), {"metric": labels, "values": []}
+            )
+            found["values"].extend(item.get("values", []))
+        chunk_start = chunk_end + step
+    return list(series.values()), count
+
+
+def _get(
+    http: requests.Session,
+    url: str,
+    params: dict[str, str],
+    *,
+    timeout: float,
+    key: str,
+    config_source: str,
+) -> dict[str, Any]:
+    address = url.rstrip("/") + _API
+    try:
+        reply = http.get(address, params=params, timeout=timeout)
+    except requests.Timeout:
+        raise SourceUnavailableError(
+            f"Prometheus at {url} did not answer within {timeout:g} s (query {key!r}); "
+            "try again later, or raise prometheus.timeout_seconds in the fleet file"
+        ) from None
+    except requests.RequestException as exc:
+        found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
+        reason = found.group(0).strip() if found else type(exc).__name__
+        raise SourceUnavailableError(
+            f"cannot reach Prometheus at {url}: {reason}; check the URL (prometheus.url in the "
+            "fleet file, or --url) and that the server is up"
+        ) from None
+    try:
+        body = reply.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("status") == "success":
+        return body.get("data") or {}
+    message = body.get("error") if isinstance(body, dict) else None
+    if reply.status_code in (400, 422) and message:
+        raise ConfigError(
+            f"Prometheus refused the query: {message}",
+            source=config_source,
+            where=f"key {key!r}",
+            fix="correct the PromQL (try it in Prometheus's expression browser)",
+        )
+    if reply.status_code >= 500 or reply.status_code == 429:
+        raise SourceUnavailableError(
+            f"Prometheus at {url} failed with HTTP {reply.status_code}"
+            + (f": {message}" if message else "")
+            + "; try again later"
+        )
+    raise ConfigError(
+        f"{address} answered HTTP {reply.status_code} without a Prometheus API reply",
+        source=config_source,
+        where="key 'prometheus.url'",
+        fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
+    )
+
+
+def pull(
+    source: PrometheusSource,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    step: pd.Timedelta,
+    url: str | None = None,
+    config_source: str = "<fleet config>",
+) -> Pull:
+    """Evaluate every configured query over the range and return long telemetry rows.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The queries, labels and timeout.
+    start, end, step
+        From :func:`pull_window`.
+    url : str, optional
+        The server, instead of ``source.url``.
+    config_source : str
+        The fleet file, for error messages.
+
+    Returns
+    -------
+    Pull
+        The rows, the range and which metrics had no samples.
+
+    Raises
+    ------
+    ConfigError
+        No URL, a query Prometheus refuses, or one whose series lack the region or service
+        label or repeat a region and service.
+    SourceUnavailableError
+        The server could not be reached or failed.
+    """
+    address = url or source.url
+    if not address:
+        raise ConfigError(
+            "no Prometheus URL",
+            source=config_source,
+            where="key 'prometheus.url'",
+            fix="set prometheus.url in the fleet file, or pass --url",
+        )
+    frames, empty, count = [], [], 0
+    with requests.Session() as http:
+        for metric, query in source.queries.items():
+            key = f"prometheus.queries.{metric}"
+            found, made = query_range(
+                address,
+                query,
+                start=start,
+                end=end,
+                step=step,
+                timeout=source.timeout_seconds,
+                key=key,
+                config_source=config_source,
+                session=http,
+            )
+            count += made
+            frame = _long_rows(found, metric, source, key=key, config_source=config_source)
+            if frame.empty:
+                empty.append(metric)
+            else:
+                frames.append(frame)
+    rows = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({c: pd.Series(dtype="object") for c in TELEMETRY_COLUMNS})
+    )
+    if frames:
+        rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
+    return Pull(rows, start, end, step, tuple(empty), count)
+
+
+def _long_rows(
+    series: list[dict[str, Any]],
+    metric: str,
+    source: PrometheusSource,
+    *,
+    key: str,
+    config_source: str,
+) -> pd.DataFrame:
+    """One query's series as long rows; NaN samples dropped as gaps."""
+    labels_of: dict[tuple[str, str], dict[str, str]] = {}
+    parts = []
+    for item in series:
+        labels = item["metric"]
+        missing = [n for n in (source.region_label, source.service_label) if n not in labels]
+        if missing:
+            shown = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+            raise ConfigError(
+                f"a series of the query has no {' or '.join(repr(m) for m in missing)} label "
+                f"(its labels: {shown})",
+                source=config_source,
+                where=f"key {key!r}",
+                fix=f"aggregate by them, e.g. sum by ({source.region_label}, "
+                f"{source.service_label}) (...), or set prometheus.region_label and "
+                "prometheus.service_label to the labels your metrics use",
+            )
+        region, service = labels[source.region_label], labels[source.service_label]
+        other = labels_of.setdefault((region, service), labels)
+        if other is not labels:
+            differ = sorted(n for n in set(labels) | set(other) if labels.get(n) != other.get(n))
+            raise ConfigError(
+                f"the query returns more than one series for region {region!r}, service "
+                f"{service!r} (they differ in {', '.join(differ)})",
+                source=config_source,
+                where=f"key {key!r}",
+                fix=f"aggregate them, e.g. sum by ({source.region_label}, "
+                f"{source.service_label}) (...)",
+            )
+        values = item["values"]
+        if not values:
+            continue
+        seconds, texts = zip(*values, strict=True)
+        numbers = pd.to_numeric(pd.Series(texts, dtype="string"), errors="coerce")
+        part = pd.DataFrame(
+            {
+                TS: pd.to_datetime(
+                    pd.Series(seconds, dtype="float64"), unit="s", utc=True
+                ).dt.round("ms"),
+                REGION: region,
+                SERVICE: service,
+                METRIC: metric,
+                VALUE: numbers.astype("float64"),
+            }
+        )
+        parts.append(part[part[VALUE].notna()])
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in TELEMETRY_COLUMNS})
+    return pd.concat(parts, ignore_index=True)

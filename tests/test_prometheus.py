@@ -1,0 +1,374 @@
+"""`capacity pull` against a real Prometheus server, started here on a backfilled TSDB.
+
+The server is Debian's ``prometheus`` package (``.ci/run`` installs it). Three days of
+five-minute samples are written as OpenMetrics text, turned into TSDB blocks by ``promtool``,
+and served on a free loopback port; every test queries it over HTTP.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+import yaml
+from click.testing import CliRunner
+
+from capacity.cli import cli
+from capacity.config import PrometheusSource
+from capacity.errors import ConfigError, ParameterError
+from capacity.prometheus import pull, pull_window, query_range
+from capacity.store import Store
+from tests.conftest import FLEET_YAML
+
+START = pd.Timestamp("2025-11-24T00:00Z")
+STEPS = 3 * 24 * 12  # three days of five-minute samples
+END = START + STEPS * pd.Timedelta("5min")
+GOOD = "sum by (region, service) (lifeverse_players)"
+
+
+def _players(region: str, instance: str, i: int) -> float:
+    """The samples: eu-west's players are split over two instances, na-east's run on one."""
+    wave = math.sin(2 * math.pi * i / 288)
+    if region == "eu-west":
+        return (600 + 300 * wave) if instance == "a" else (400 + 200 * wave)
+    return 1200 + 500 * wave
+
+
+def _expected_players(region: str, i: int) -> float:
+    """What ``sum by (region, service)`` gives."""
+    return (1000 if region == "eu-west" else 1200) + 500 * math.sin(2 * math.pi * i / 288)
+
+
+def _openmetrics() -> str:
+    lines = ["# TYPE lifeverse_players gauge"]
+    for region, instance in (("eu-west", "a"), ("eu-west", "b"), ("na-east", "a")):
+        for i in range(STEPS + 1):
+            t = int(START.timestamp()) + 300 * i
+            value = _players(region, instance, i)
+            lines.append(
+                f'lifeverse_players{{region="{region}",service="game",instance="{instance}"}} '
+                f"{value:.6f} {t}"
+            )
+    lines.append("# TYPE lifeverse_errors_ratio gauge")
+    for i in range(STEPS + 1):  # NaN every hour on the hour: no requests, no ratio
+        t = int(START.timestamp()) + 300 * i
+        value = "NaN" if i % 12 == 0 else "0.01"
+        lines.append(f'lifeverse_errors_ratio{{region="eu-west",service="game"}} {value} {t}')
+    lines.append("# TYPE lifeverse_mars_players gauge")
+    lines.append("# TYPE lifeverse_drift gauge")
+    for i in range(STEPS + 1):
+        t = int(START.timestamp()) + 300 * i
+        lines.append(f'lifeverse_mars_players{{region="mars",service="game"}} 5 {t}')
+        lines.append(f'lifeverse_drift{{region="na-east",service="game"}} {100 - i} {t}')
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real Prometheus serving the samples above."""
+    server, promtool = shutil.which("prometheus"), shutil.which("promtool")
+    if not (server and promtool):
+        if os.environ.get("CAPACITY_REQUIRE_PROMETHEUS") == "1":
+            pytest.fail("CAPACITY_REQUIRE_PROMETHEUS=1, but prometheus or promtool is missing")
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    folder = tmp_path_factory.mktemp("prometheus")
+    (folder / "samples.om").write_text(_openmetrics(), encoding="utf-8")
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", "samples.om", "tsdb"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+    (folder / "prometheus.yml").write_text("scrape_configs: []\n", encoding="utf-8")
+    url = f"http://127.0.0.1:{_free_port()}"
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [
+                server,
+                "--config.file=prometheus.yml",
+                "--storage.tsdb.path=tsdb",
+                "--storage.tsdb.retention.time=100y",
+                f"--web.listen-address={url.removeprefix('http://')}",
+            ],
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{url}/-/ready", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("Prometheus did not start:\n" + (folder / "server.log").read_text())
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _fleet(tmp_path: Path, url: str, queries: dict[str, str], **extra: object) -> Path:
+    data = yaml.safe_load(FLEET_YAML)
+    data["prometheus"] = {"url": url, "queries": queries, **extra}
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _pull(db: Path, config: Path, *args: str) -> object:
+    return CliRunner().invoke(
+        cli, ["pull", "--db", str(db), "--config", str(config), *args], catch_exceptions=False
+    )
+
+
+def _window() -> list[str]:
+    return ["--since", START.isoformat(), "--until", END.isoformat()]
+
+
+def _stored(db: Path) -> pd.DataFrame:
+    with Store(db, read_only=True) as store:
+        return store.con.execute(
+            "SELECT ts, region, service, metric, value FROM telemetry ORDER BY ALL"
+        ).df()
+
+
+def test_a_pull_stores_the_sum_of_each_region_and_service(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 0, result.output
+    assert "2025-11-24 00:00 to 2025-11-27 00:00 UTC every 5m (1 request)" in result.output
+    assert f"{2 * (STEPS + 1):,} rows read, {2 * (STEPS + 1):,} inserted" in result.output
+    stored = _stored(db)
+    assert len(stored) == 2 * (STEPS + 1)
+    for region in ("eu-west", "na-east"):
+        mine = stored[stored.region == region].reset_index(drop=True)
+        expected = [_expected_players(region, i) for i in range(STEPS + 1)]
+        assert mine.value.to_numpy() == pytest.approx(expected, abs=1e-5)
+        assert mine.ts.iloc[0] == START and mine.ts.iloc[-1] == END
+    with Store(db, read_only=True) as store:
+        hourly = store.series(region="eu-west", metric="ccu")
+    first_hour = sum(_expected_players("eu-west", i) for i in range(12)) / 12
+    assert hourly.value.iloc[0] == pytest.approx(first_hour, abs=1e-5)
+
+
+def test_the_next_pull_starts_at_the_newest_stored_row(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    first = _pull(db, config, "--since", START.isoformat(), "--until", "2025-11-26T00:00Z")
+    assert first.exit_code == 0, first.output
+    second = _pull(db, config, "--until", END.isoformat())
+    assert second.exit_code == 0, second.output
+    # the overlap is the one stored time, unchanged; a day of new samples is inserted
+    assert "2025-11-26 00:00 to 2025-11-27 00:00 UTC" in second.output
+    assert f"{2 * 289:,} rows read, {2 * 288:,} inserted, 0 updated, 2 unchanged" in second.output
+    again = _pull(db, config, "--until", END.isoformat())
+    assert again.exit_code == 0, again.output
+    assert "2025-11-27 00:00 to 2025-11-27 00:00 UTC" in again.output
+    assert "2 rows read, 0 inserted, 0 updated, 2 unchanged" in again.output
+    assert len(_stored(db)) == 2 * (STEPS + 1)
+
+
+def test_long_ranges_are_split_into_requests_without_losing_or_repeating_a_point(prometheus):
+    window = dict(start=START, end=END, step=pd.Timedelta("5min"))
+    whole, one = query_range(prometheus, GOOD, **window)
+    split, several = query_range(prometheus, GOOD, **window, max_points=100)
+    assert (one, several) == (1, math.ceil((STEPS + 1) / 100))
+    key = lambda s: s["metric"]["region"]  # noqa: E731
+    assert sorted(whole, key=key) == sorted(split, key=key)
+
+
+def test_nan_samples_are_gaps_not_values(prometheus):
+    source = PrometheusSource(
+        url=prometheus,
+        queries={"error_rate": "avg by (region, service) (lifeverse_errors_ratio)"},
+    )
+    got = pull(source, start=START, end=END, step=pd.Timedelta("5min"))
+    assert len(got.rows) == STEPS + 1 - (STEPS // 12 + 1)
+    assert not (got.rows.ts.dt.minute == 0).any()
+    assert got.rows.value.eq(0.01).all()
+
+
+def test_a_query_that_matches_nothing_is_noted_not_fatal(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": "sum by (region, service) (x)"})
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
+    assert result.exit_code == 0, result.output
+    assert "note: no samples for rps in that range" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("sum by (region (lifeverse_players)", "Prometheus refused the query: 1:16: parse error"),
+        (
+            "lifeverse_players",
+            "more than one series for region 'eu-west', service 'game' (they differ in instance)",
+        ),
+        ("sum(lifeverse_players)", "has no 'region' or 'service' label"),
+    ],
+)
+def test_a_bad_query_is_refused_with_its_key_and_nothing_loads(
+    prometheus, tmp_path, db, query, message
+):
+    config = _fleet(tmp_path, prometheus, {"rps": GOOD, "ccu": query})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2
+    assert f"{config}: key 'prometheus.queries.ccu': " in result.output
+    assert message in result.output
+    assert not db.exists() or _stored(db).empty
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "sum by (region, service) (lifeverse_mars_players)",
+            "ccu of mars/game at 2025-11-24T00:00:00+00:00: unknown region 'mars'",
+        ),
+        (
+            "sum by (region, service) (lifeverse_drift)",
+            "ccu of na-east/game at 2025-11-24T08:25:00+00:00: value of metric 'ccu' is -1, "
+            "but ccu is a count",
+        ),
+    ],
+)
+def test_bad_samples_are_refused_by_series_and_time_and_nothing_loads(
+    prometheus, tmp_path, db, query, message
+):
+    config = _fleet(tmp_path, prometheus, {"rps": GOOD, "ccu": query})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2
+    assert f"error: prometheus {prometheus}: {message}" in result.output
+    assert _stored(db).empty  # the good rps rows were rolled back with them
+
+
+def test_an_unreachable_server_exits_4_naming_the_url(tmp_path, db):
+    url = f"http://127.0.0.1:{_free_port()}"
+    config = _fleet(tmp_path, url, {"ccu": GOOD})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 4
+    assert f"cannot reach Prometheus at {url}: [Errno 111] Connection refused" in result.output
+
+
+def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus + "/api/v1", {"ccu": GOOD})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2
+    assert "key 'prometheus.url'" in result.output and "answered HTTP 404" in result.output
+
+
+def test_a_fleet_file_without_a_prometheus_section_is_refused(fleet_file, db):
+    result = _pull(db, fleet_file)
+    assert result.exit_code == 2
+    assert "has no 'prometheus' section" in result.output
+
+
+def test_the_window_follows_the_store_and_refuses_a_backwards_range():
+    source = PrometheusSource(url="http://x", queries={"ccu": "a", "rps": "b"}, step="1h")
+    now = pd.Timestamp("2026-11-27T07:40Z")
+    first = pull_window(source, newest={"ccu": now}, now=now)
+    assert first[:2] == (pd.Timestamp("2026-08-07T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    newest = {"ccu": pd.Timestamp("2026-11-20T10:30Z"), "rps": pd.Timestamp("2026-11-25T00:00Z")}
+    assert pull_window(source, newest=newest, now=now)[0] == pd.Timestamp("2026-11-20T11:00Z")
+    later = {"ccu": now, "rps": now}
+    assert pull_window(source, newest=later, end="2026-11-01")[:2] == (
+        pd.Timestamp("2026-11-01T00:00Z"),
+        pd.Timestamp("2026-11-01T00:00Z"),
+    )
+    with pytest.raises(ParameterError, match="'since' parameter must be before 'until'"):
+        pull_window(source, newest={}, start="2026-11-02", end="2026-11-01")
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"queries": {"cpu_utl": "x"}}, "unknown metric 'cpu_utl'"),
+        ({"queries": {}}, "name at least one metric's query"),
+        ({"queries": {"ccu": "x"}, "step": "2h"}, "must be between 1s and 1h"),
+        ({"queries": {"ccu": "x"}, "url": "prometheus:9090"}, "must start with http://"),
+    ],
+)
+def test_a_malformed_prometheus_section_is_refused_on_load(tmp_path, section, message):
+    from capacity.config import load_fleet
+
+    data = yaml.safe_load(FLEET_YAML)
+    data["prometheus"] = section
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match="key 'prometheus") as caught:
+        load_fleet(path)
+    assert message in str(caught.value)
+
+
+def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\nprometheus:\n", 1)[1].split("```", 1)[0]
+    section = yaml.safe_load("prometheus:\n" + block)["prometheus"]
+    source = PrometheusSource.model_validate({**section, "url": prometheus})
+    assert set(source.queries) == {
+        "ccu",
+        "rps",
+        "servers",
+        "cpu_util",
+        "latency_p99_ms",
+        "error_rate",
+    }
+    got = pull(source, start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
+    assert got.empty == tuple(source.queries)  # parsed and evaluated; no such metrics here
+
+
+def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
+    with socket.socket() as listener:  # the kernel completes the handshake; nobody replies
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        config = _fleet(tmp_path, url, {"ccu": GOOD}, timeout_seconds=0.5)
+        result = _pull(db, config, *_window())
+    assert result.exit_code == 4
+    assert f"Prometheus at {url} did not answer within 0.5 s (query " in result.output
+
+
+def test_a_server_error_exits_4_with_prometheus_message(tmp_path, db):
+    import http.server
+    import json
+    import threading
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(
+                {"status": "error", "errorType": "unavailable", "error": "TSDB not ready"}
+            ).encode()
+            self.send_response(503)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
+        server.shutdown()
+    assert result.exit_code == 4
+    assert f"Prometheus at {url} failed with HTTP 503: TSDB not ready" in result.output
