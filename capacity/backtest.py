@@ -72,6 +72,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.errors import ParameterError
+from capacity.units import parse_timestamp
 
 __all__ = [
     "ANNOUNCED_AT",
@@ -194,18 +195,6 @@ def _check_forecaster(forecaster: Any) -> tuple[float, ...]:
         ) from None
 
 
-def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            f"The {name!r} parameter must be a timestamp. Got {value!r}."
-        ) from None
-    if stamp is pd.NaT:
-        raise ParameterError(f"The {name!r} parameter must be a timestamp. Got {value!r}.")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 # ------------------------------------------------------------------------------ calendar
 
 
@@ -247,8 +236,8 @@ def known_events(events: pd.DataFrame | None, cutoff: Any, horizon_end: Any) -> 
             "The 'events' parameter must be a calendar DataFrame with columns 'kind', "
             f"'start_ts' and 'end_ts'. Missing: {missing!r}."
         )
-    cut = _timestamp(cutoff, "cutoff")
-    end = _timestamp(horizon_end, "horizon_end")
+    cut = parse_timestamp(cutoff, "cutoff")
+    end = parse_timestamp(horizon_end, "horizon_end")
     start = pd.to_datetime(events[START_TS], utc=True)
     is_outage = events[KIND].astype("string").str.lower().eq(OUTAGE).fillna(False).to_numpy(bool)
     visible = np.where(is_outage, (start < cut).to_numpy(bool), (start < end).to_numpy(bool))
@@ -545,7 +534,7 @@ def metrics(
     pooled: list[pd.DataFrame] = []
     pooled_days: list[float] = []
     for cutoff, window in results.groupby(CUTOFF, sort=True):
-        cutoff = _timestamp(cutoff, "cutoff")
+        cutoff = parse_timestamp(cutoff, "cutoff")
         window = window.assign(**{TS: pd.to_datetime(window[TS], utc=True)})
         scale = seasonal_scale(values[(ts < cutoff).to_numpy()], season_length)
         point = _pointwise(window, scale, quantiles, intervals)

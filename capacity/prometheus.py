@@ -27,7 +27,7 @@ import requests
 from capacity.columns import METRIC, REGION, SERVICE, TELEMETRY_COLUMNS, TS, VALUE
 from capacity.config import PrometheusSource
 from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
-from capacity.units import parse_duration
+from capacity.units import parse_duration, parse_timestamp
 
 __all__ = ["MAX_POINTS", "Pull", "pull", "pull_window", "query_range"]
 
@@ -98,10 +98,12 @@ def pull_window(
         A bound that does not parse, or a ``start`` given that is not before the end.
     """
     step = parse_duration(source.step, "step")
-    stop = _utc(end, "until") if end is not None else _utc(now or pd.Timestamp.now("UTC"), "now")
-    stop = stop.floor(step)
+    if end is None:
+        stop = parse_timestamp(now or pd.Timestamp.now("UTC"), "now").floor(step)
+    else:
+        stop = parse_timestamp(end, "until").floor(step)
     if start is not None:
-        begin = _utc(start, "since").ceil(step)
+        begin = parse_timestamp(start, "since").ceil(step)
         if begin >= stop:
             raise ParameterError(
                 f"The 'since' parameter must be before 'until' by at least one step "
@@ -113,18 +115,6 @@ def pull_window(
     else:
         begin = stop - FIRST_PULL
     return begin, stop, step
-
-
-def _utc(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(
-            f"The {name!r} parameter must be an ISO time such as 2026-11-20T00:00Z. Got {value!r}."
-        ) from None
-    if pd.isna(stamp):
-        raise ParameterError(f"The {name!r} parameter must be a time. Got {value!r}.")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def query_range(

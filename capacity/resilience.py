@@ -73,6 +73,7 @@ from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, T
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
 from capacity.frames import require_columns
+from capacity.units import parse_timestamp
 
 __all__ = [
     "ALERT_STATES",
@@ -757,23 +758,13 @@ def kpis(
 
 
 def _window(since: Any, until: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
-    lo, hi = _utc(since, "since"), _utc(until, "until")
+    lo = parse_timestamp(since, "since").as_unit("ns")
+    hi = parse_timestamp(until, "until").as_unit("ns")
     if hi <= lo:
         raise ParameterError(
             f"The 'until' parameter must be after 'since'. Got since={lo}, until={hi}."
         )
     return lo, hi
-
-
-def _utc(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        stamp = None
-    if stamp is None or stamp is pd.NaT:
-        raise ParameterError(f"The {name!r} parameter must be a timestamp. Got {value!r}.")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.as_unit("ns")
 
 
 def _by(by: str | Sequence[str]) -> tuple[str, ...]:
@@ -1047,7 +1038,7 @@ def trend(
     """
     if isinstance(weeks, bool) or not isinstance(weeks, int | np.integer) or weeks < 1:
         raise ParameterError(f"The 'weeks' parameter must be a positive integer. Got {weeks!r}.")
-    hi = _utc(until, "until")
+    hi = parse_timestamp(until, "until").as_unit("ns")
     span = pd.Timedelta(weeks=int(weeks))
     args = (incidents, deploys, error_rate, fleet)
     current = kpis(*args, since=hi - span, until=hi, by=by)

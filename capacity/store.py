@@ -45,7 +45,7 @@ from capacity.columns import (
 )
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError, SchemaError, StoreError, StoreLockedError
-from capacity.units import parse_duration
+from capacity.units import parse_duration, parse_timestamp
 
 __all__ = ["SCHEMA_VERSION", "EventsReport", "LoadReport", "Store"]
 
@@ -262,13 +262,7 @@ def _sha256(path: Path) -> str:
 
 
 def _utc(value: Any, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"The {name!r} parameter must be a timestamp. Got {value!r}.") from exc
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return None if value is None else parse_timestamp(value, name)
 
 
 def _as_list(value: str | Collection[str] | None) -> list[str] | None:

@@ -1,4 +1,4 @@
-"""Parsing of the durations users type: ``1h``, ``15min``, ``28d``, ``2w``, ``PT1H``."""
+"""Parsing of what users type for durations (``1h``, ``28d``, ``PT1H``) and moments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 
 from capacity.errors import ParameterError
 
-__all__ = ["parse_duration"]
+__all__ = ["parse_duration", "parse_timestamp"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minutes", "s": "seconds"}
@@ -53,3 +53,34 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
             f"or '2w'. Got {value!r}."
         )
     return duration
+
+
+def parse_timestamp(value: object, name: str) -> pd.Timestamp:
+    """Read a moment as UTC; a naive value is taken as UTC.
+
+    Parameters
+    ----------
+    value : timestamp-like
+        An ISO 8601 string, a ``datetime`` or a Timestamp.
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    pandas.Timestamp
+        Tz-aware, in UTC.
+
+    Raises
+    ------
+    ParameterError
+        When the value is not a timestamp.
+    """
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise ParameterError(
+            f"The {name!r} parameter must be a timestamp such as 2026-11-23T00:00Z. Got {value!r}."
+        )
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

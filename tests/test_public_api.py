@@ -18,6 +18,7 @@ EXPECTED = {
     "NotFittedError",
     "ParameterError",
     "SchemaError",
+    "SourceUnavailableError",
     "Store",
     "StoreError",
     "StoreLockedError",
