@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import requests
 
-from capacity.columns import METRIC, REGION, SERVICE, TELEMETRY_COLUMNS, TS, VALUE
+from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import PrometheusSource
 from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
 from capacity.units import parse_duration, parse_timestamp
@@ -287,9 +287,15 @@ def pull(
     ConfigError
         No URL, a query Prometheus refuses, or one whose series lack the region or service
         label or repeat a region and service.
+    ParameterError
+        A ``url`` that is not an http(s) URL.
     SourceUnavailableError
         The server could not be reached or failed.
     """
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise ParameterError(
+            f"The 'url' parameter must start with http:// or https://. Got {url!r}."
+        )
     address = url or source.url
     if not address:
         raise ConfigError(
@@ -319,11 +325,7 @@ def pull(
                 empty.append(metric)
             else:
                 frames.append(frame)
-    rows = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame({c: pd.Series(dtype="object") for c in TELEMETRY_COLUMNS})
-    )
+    rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
     if frames:
         rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
     return Pull(rows, start, end, step, tuple(empty), count)
@@ -384,5 +386,18 @@ def _long_rows(
         )
         parts.append(part[part[VALUE].notna()])
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in TELEMETRY_COLUMNS})
+        return _no_rows()
     return pd.concat(parts, ignore_index=True)
+
+
+def _no_rows() -> pd.DataFrame:
+    """Long telemetry with no rows, typed as a pull's rows are."""
+    return pd.DataFrame(
+        {
+            TS: pd.Series(dtype="datetime64[ns, UTC]"),
+            REGION: pd.Series(dtype="object"),
+            SERVICE: pd.Series(dtype="object"),
+            METRIC: pd.Series(dtype="object"),
+            VALUE: pd.Series(dtype="float64"),
+        }
+    )

@@ -212,6 +212,11 @@ def test_a_query_that_matches_nothing_is_noted_not_fatal(prometheus, tmp_path, d
     result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
     assert result.exit_code == 0, result.output
     assert "note: no samples for rps in that range" in result.stderr
+    nothing = _fleet(tmp_path, prometheus, {"rps": "sum by (region, service) (x)"})
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(nothing)])
+    assert result.exit_code == 0, result.output
+    assert "0 rows read, 0 inserted" in result.output
+    assert "note: no samples for rps in that range" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -273,6 +278,13 @@ def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_pa
     result = _pull(db, config, *_window())
     assert result.exit_code == 2
     assert "key 'prometheus.url'" in result.output and "answered HTTP 404" in result.output
+
+
+def test_a_url_without_a_scheme_is_bad_input_not_an_outage(tmp_path, db):
+    config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD})
+    result = _pull(db, config, "--url", "prometheus:9090", *_window())
+    assert result.exit_code == 2
+    assert "The 'url' parameter must start with http:// or https://" in result.output
 
 
 def test_a_fleet_file_without_a_prometheus_section_is_refused(fleet_file, db):
