@@ -212,8 +212,8 @@ def ingest(
 @click.option(
     "--since",
     default=None,
-    help="Start, ISO [default: the newest stored time of the pulled metrics; 112 days before "
-    "--until for a metric with none].",
+    help="Start, ISO [default: the oldest of the pulled metrics' newest stored times; 112 days "
+    "before --until when one of them has none].",
 )
 @click.option("--until", default=None, help="End, ISO [default: now].")
 @_reports_errors
@@ -236,13 +236,22 @@ def pull(
             fix="add one with the server's url and a query per metric (see the README)",
         )
     source = fleet.prometheus
-    with Store(db or DEFAULT_DB) as store:
-        start, end, step = pull_window(
-            source, newest=store.newest(source.queries), start=since, end=until
+    store_path = db or DEFAULT_DB
+    newest = {}
+    if store_path.exists():  # read, then let go: other commands may use the store meanwhile
+        with Store(store_path, read_only=True) as store:
+            newest = store.newest(source.queries)
+    start, end, step = pull_window(source, newest=newest, start=since, end=until)
+    got = pull_rows(source, start=start, end=end, step=step, url=url, config_source=str(path))
+    address = url or source.url
+    with Store(store_path) as store:
+        report = store.ingest_frame(
+            got.rows,
+            source=f"prometheus {address}",
+            fleet=fleet,
+            fix="correct that metric's query under prometheus.queries in the fleet file "
+            "(filter the series it returns, or clamp its values)",
         )
-        got = pull_rows(source, start=start, end=end, step=step, url=url, config_source=str(path))
-        address = url or source.url
-        report = store.ingest_frame(got.rows, source=f"prometheus {address}", fleet=fleet)
     plural = "" if got.requests == 1 else "s"
     click.echo(
         f"Pulled {', '.join(source.queries)} from {address}: {start:%Y-%m-%d %H:%M} to "

@@ -38,6 +38,10 @@ FIRST_PULL = pd.Timedelta(days=112)
 _API = "/api/v1/query_range"
 
 
+class _TooManySamples(Exception):
+    """Prometheus would load more samples than its ``--query.max-samples`` for one request."""
+
+
 @dataclass(frozen=True)
 class Pull:
     """What :func:`pull` read.
@@ -113,7 +117,7 @@ def pull_window(
         # Up to date already: one point, which the load counts as unchanged.
         begin = min(stop, min(newest[metric] for metric in source.queries).ceil(step))
     else:
-        begin = stop - FIRST_PULL
+        begin = (stop - FIRST_PULL).ceil(step)
     return begin, stop, step
 
 
@@ -133,7 +137,8 @@ def query_range(
     """Evaluate ``query`` from ``start`` to ``end`` (inclusive) every ``step``.
 
     Long ranges are split into requests of at most ``max_points`` steps; the series of all
-    requests are joined by their labels.
+    requests are joined by their labels. When the server refuses a request for loading too
+    many samples (its ``--query.max-samples``), the request is retried for half the steps.
 
     Parameters
     ----------
@@ -166,6 +171,8 @@ def query_range(
         Prometheus refused the query, or the URL is not a Prometheus API.
     SourceUnavailableError
         The server could not be reached, timed out or failed.
+    ParameterError
+        ``max_points`` out of range, or a URL that is not valid.
     """
     if not 1 <= max_points <= 11_000:
         raise ParameterError(
@@ -176,15 +183,28 @@ def query_range(
     series: dict[tuple, dict[str, Any]] = {}
     count = 0
     chunk_start = start
+    points = max_points
     while chunk_start <= end:
-        chunk_end = min(end, chunk_start + (max_points - 1) * step)
+        chunk_end = min(end, chunk_start + (points - 1) * step)
         params = {
             "query": query,
             "start": f"{chunk_start.timestamp():.3f}",
             "end": f"{chunk_end.timestamp():.3f}",
             "step": f"{seconds:g}",
         }
-        data = _get(http, url, params, timeout=timeout, key=key, config_source=config_source)
+        try:
+            data = _get(http, url, params, timeout=timeout, key=key, config_source=config_source)
+        except _TooManySamples as exc:
+            count += 1
+            if points == 1:
+                raise ConfigError(
+                    f"Prometheus refused the query even for one step: {exc}",
+                    source=config_source,
+                    where=f"key {key!r}",
+                    fix="aggregate earlier in the query, or raise the server's --query.max-samples",
+                ) from None
+            points = max(1, points // 2)  # the server's sample limit: ask for less at once
+            continue
         count += 1
         if data.get("resultType") != "matrix":
             raise ConfigError(
@@ -220,6 +240,15 @@ def _get(
             f"Prometheus at {url} did not answer within {timeout:g} s (query {key!r}); "
             "try again later, or raise prometheus.timeout_seconds in the fleet file"
         ) from None
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+    ):
+        raise ParameterError(
+            f"The Prometheus URL must be an http(s) URL such as http://prometheus:9090. "
+            f"Got {url!r}."
+        ) from None
     except requests.RequestException as exc:
         found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
         reason = found.group(0).strip() if found else type(exc).__name__
@@ -234,6 +263,8 @@ def _get(
     if isinstance(body, dict) and body.get("status") == "success":
         return body.get("data") or {}
     message = body.get("error") if isinstance(body, dict) else None
+    if reply.status_code == 422 and message and "too many samples" in message:
+        raise _TooManySamples(message)
     if reply.status_code in (400, 422) and message:
         raise ConfigError(
             f"Prometheus refused the query: {message}",
@@ -247,10 +278,18 @@ def _get(
             + (f": {message}" if message else "")
             + "; try again later"
         )
+    if reply.status_code in (401, 403):
+        raise ConfigError(
+            f"{address} answered HTTP {reply.status_code}: the server wants credentials",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="give a URL that capacity can read without logging in, e.g. the server's "
+            "address inside the cluster rather than through an authenticating proxy",
+        )
     raise ConfigError(
         f"{address} answered HTTP {reply.status_code} without a Prometheus API reply",
         source=config_source,
-        where="key 'prometheus.url'",
+        where="key 'prometheus.url' (or --url)",
         fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
     )
 

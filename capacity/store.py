@@ -414,7 +414,8 @@ class Store:
     def _record_load(
         self, load_id: int, kind: str, report: LoadReport, options: str, size: int | None = None
     ) -> None:
-        """Record a load; ``size`` is the input's bytes (by default the source file's)."""
+        """Record a load; ``size`` goes in ``bytes``: the source file's size by default, the
+        row count for rows loaded from memory."""
         self._con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
             [
@@ -490,12 +491,18 @@ class Store:
         return reports
 
     def ingest_frame(
-        self, frame: pd.DataFrame, *, source: str, fleet: FleetConfig | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        source: str,
+        fleet: FleetConfig | None = None,
+        fix: str | None = None,
     ) -> LoadReport:
         """Load long telemetry rows held in memory, in one transaction.
 
         The rows get the same checks and merge as a file's (:meth:`ingest`); an error names
-        ``source`` and the first bad row by its key, since a frame has no lines.
+        ``source`` and a bad row by its key (metric, region/service, time), since a frame has
+        no lines.
 
         Parameters
         ----------
@@ -505,6 +512,9 @@ class Store:
             Where the rows came from, for the loads table and messages (e.g. a Prometheus URL).
         fleet : FleetConfig, optional
             When given, regions and services must be ones it names.
+        fix : str, optional
+            The advice for a refused row, in place of the one for a file's row (where the
+            rows came from decides how to put them right).
 
         Returns
         -------
@@ -532,7 +542,22 @@ class Store:
                 fix="localise the times (e.g. pd.to_datetime(..., utc=True))",
             )
         data = data.astype({REGION: "string", SERVICE: "string", METRIC: "string"})
-        data[VALUE] = pd.to_numeric(data[VALUE], errors="coerce").astype("float64")
+        values = pd.to_numeric(data[VALUE], errors="coerce").astype("float64")
+        unreadable = values.isna() & data[VALUE].notna()
+        if unreadable.any():
+            row = data[unreadable].iloc[0]
+            ts, region, service, metric = (row[c] for c in (TS, REGION, SERVICE, METRIC))
+            text, advice = sources.row_problem(
+                "value",
+                region=region,
+                service=service,
+                metric=metric,
+                value=None,
+                shown=str(row[VALUE]),
+            )
+            where = _row_name((ts, region, service, metric))
+            raise DataError(text, source=source, where=where, fix=fix or advice)
+        data[VALUE] = values
         digest = hashlib.sha256(
             pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes()
         ).hexdigest()
@@ -559,7 +584,7 @@ class Store:
                 if problem == "ts":
                     raise DataError("a time is missing", source=source, where=_row_name(row))
                 _, region, service, metric, value = row
-                text, fix = sources.row_problem(
+                text, advice = sources.row_problem(
                     problem,
                     region=region,
                     service=service,
@@ -567,12 +592,15 @@ class Store:
                     value=value,
                     shown=None if value is None else f"{value:g}",
                 )
-                raise DataError(text, source=source, where=_row_name(row), fix=fix)
+                raise DataError(text, source=source, where=_row_name(row), fix=fix or advice)
             for column, known in _names_to_check(fleet):
                 name = _unknown_in_load(con, load_id, column, known)
                 if name is not None:
                     where = _row_name(_first_row(con, load_id, f"{column} = ?", [name]))
-                    raise _unknown_error(column, name, known, source=source, where=where)
+                    error = _unknown_error(column, name, known, source=source, where=where)
+                    if fix is not None:
+                        error = DataError(error.problem, source=source, where=where, fix=fix)
+                    raise error
             rows, lo, hi = con.execute(
                 "SELECT count(*), min(ts), max(ts) FROM telemetry WHERE load_id = ?", [load_id]
             ).fetchall()[0]

@@ -61,7 +61,8 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
     Parameters
     ----------
     value : timestamp-like
-        An ISO 8601 string, a ``datetime`` or a Timestamp.
+        An ISO 8601 string, ``"now"`` or ``"today"`` (in UTC), a ``datetime`` or a
+        Timestamp. Numbers are refused: they have no unit.
     name : str
         The parameter's name, for the error message.
 
@@ -75,10 +76,17 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
     ParameterError
         When the value is not a timestamp.
     """
-    try:
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    if isinstance(value, str) and value.strip().lower() in ("now", "today"):
+        # pandas reads these as the machine's local wall clock, without a zone
+        now = pd.Timestamp.now("UTC")
+        return now if value.strip().lower() == "now" else now.floor("D")
+    if isinstance(value, (int, float)):  # pandas would read a number as nanoseconds
         stamp = pd.NaT
+    else:
+        try:
+            stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            stamp = pd.NaT
     if stamp is pd.NaT:
         raise ParameterError(
             f"The {name!r} parameter must be a timestamp such as 2026-11-23T00:00Z. Got {value!r}."

@@ -7,13 +7,18 @@ and served on a free loopback port; every test queries it over HTTP.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import json
 import math
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -190,8 +195,8 @@ def test_the_next_pull_starts_at_the_newest_stored_row(prometheus, tmp_path, db)
 def test_long_ranges_are_split_into_requests_without_losing_or_repeating_a_point(prometheus):
     window = dict(start=START, end=END, step=pd.Timedelta("5min"))
     whole, one = query_range(prometheus, GOOD, **window)
-    split, several = query_range(prometheus, GOOD, **window, max_points=100)
-    assert (one, several) == (1, math.ceil((STEPS + 1) / 100))
+    split, several = query_range(prometheus, GOOD, **window, max_points=96)
+    assert (one, several) == (1, 10)  # 865 points in 96s: 9 full requests and one of 1
     key = lambda s: s["metric"]["region"]  # noqa: E731
     assert sorted(whole, key=key) == sorted(split, key=key)
 
@@ -262,6 +267,7 @@ def test_bad_samples_are_refused_by_series_and_time_and_nothing_loads(
     result = _pull(db, config, *_window())
     assert result.exit_code == 2
     assert f"error: prometheus {prometheus}: {message}" in result.output
+    assert "Fix: correct that metric's query under prometheus.queries" in result.output
     assert _stored(db).empty  # the good rps rows were rolled back with them
 
 
@@ -280,11 +286,19 @@ def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_pa
     assert "key 'prometheus.url'" in result.output and "answered HTTP 404" in result.output
 
 
-def test_a_url_without_a_scheme_is_bad_input_not_an_outage(tmp_path, db):
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("prometheus:9090", "The 'url' parameter must start with http:// or https://"),
+        ("http://127.0.0.1:abc", "The Prometheus URL must be an http(s) URL"),
+        ("http://", "The Prometheus URL must be an http(s) URL"),
+    ],
+)
+def test_a_malformed_url_is_bad_input_not_an_outage(tmp_path, db, url, message):
     config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD})
-    result = _pull(db, config, "--url", "prometheus:9090", *_window())
+    result = _pull(db, config, "--url", url, *_window())
     assert result.exit_code == 2
-    assert "The 'url' parameter must start with http:// or https://" in result.output
+    assert message in result.output
 
 
 def test_a_fleet_file_without_a_prometheus_section_is_refused(fleet_file, db):
@@ -358,29 +372,83 @@ def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
     assert f"Prometheus at {url} did not answer within 0.5 s (query " in result.output
 
 
-def test_a_server_error_exits_4_with_prometheus_message(tmp_path, db):
-    import http.server
-    import json
-    import threading
+class _Fake(http.server.BaseHTTPRequestHandler):
+    """A stand-in HTTP server for answers a real Prometheus is hard to make give."""
 
-    class Failing(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps(
-                {"status": "error", "errorType": "unavailable", "error": "TSDB not ready"}
-            ).encode()
-            self.send_response(503)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    answer: Callable[[dict[str, str]], tuple[int, dict]]
 
-        def log_message(self, *args: object) -> None:
-            pass
+    def do_GET(self) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        status, payload = self.answer(query)
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing) as server:
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _fake(answer: Callable[[dict[str, str]], tuple[int, dict]]) -> Iterator[str]:
+    handler = type("Handler", (_Fake,), {"answer": staticmethod(answer)})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_server_error_exits_4_with_prometheus_message(tmp_path, db, status):
+    error = {"status": "error", "errorType": "unavailable", "error": "TSDB not ready"}
+    with _fake(lambda query: (status, error)) as url:
         result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
-        server.shutdown()
     assert result.exit_code == 4
-    assert f"Prometheus at {url} failed with HTTP 503: TSDB not ready" in result.output
+    assert f"Prometheus at {url} failed with HTTP {status}: TSDB not ready" in result.output
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(401, "answered HTTP 401: the server wants credentials"), (404, "answered HTTP 404")],
+)
+def test_an_address_that_is_not_an_open_prometheus_api_names_the_url(tmp_path, db, status, message):
+    with _fake(lambda query: (status, {"message": "no"})) as url:
+        result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
+    assert result.exit_code == 2
+    assert message in result.output and "key 'prometheus.url' (or --url)" in result.output
+
+
+def test_a_request_over_the_server_sample_limit_is_retried_for_fewer_steps():
+    limit = 50  # points per request this server will evaluate
+
+    def answer(query: dict[str, str]) -> tuple[int, dict]:
+        start, end, step = (float(query[k]) for k in ("start", "end", "step"))
+        points = round((end - start) / step) + 1
+        if points > limit:
+            error = "query processing would load too many samples into memory in query execution"
+            return 422, {"status": "error", "errorType": "execution", "error": error}
+        values = [[start + i * step, str(i)] for i in range(points)]
+        labels = {"region": "eu-west", "service": "game"}
+        result = [{"metric": labels, "values": values}]
+        return 200, {"status": "success", "data": {"resultType": "matrix", "result": result}}
+
+    with _fake(answer) as url:
+        series, count = query_range(
+            url, "q", start=START, end=START + pd.Timedelta("999min"), step=pd.Timedelta("1min")
+        )
+    times = [t for t, _ in series[0]["values"]]
+    assert times == [START.timestamp() + 60 * i for i in range(1000)]
+    assert count == 8 + 26  # refused at 10000 down to 78 steps a request; 39 steps served
+
+
+def test_a_result_that_is_not_a_range_of_series_names_the_query(tmp_path, db):
+    data = {"resultType": "vector", "result": []}
+    with _fake(lambda query: (200, {"status": "success", "data": data})) as url:
+        result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
+    assert result.exit_code == 2
+    assert "key 'prometheus.queries.ccu': the query returned a 'vector'" in result.output

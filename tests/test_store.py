@@ -476,9 +476,11 @@ def test_rows_in_memory_load_and_merge_like_a_file(db, write, fleet_file):
         assert (report.rows, report.inserted, report.updated, report.unchanged) == (4, 1, 1, 2)
         again = store.ingest_frame(_frame([100, 111, 120, 130]), source="pulled", fleet=fleet)
         assert again.skipped
+        twice = pd.concat([_frame([100, 111]), _frame([100])])  # an identical row repeated
+        assert store.ingest_frame(twice, source="again").rows == 2
         hourly = store.series(metric="ccu")
     assert hourly.value.tolist() == [100, 111, 120, 130]
-    assert snapshot(db)[1][-1][1] == "pulled"
+    assert [load[1] for load in snapshot(db)[1]][-2:] == ["pulled", "again"]
 
 
 @pytest.mark.parametrize(
@@ -490,6 +492,7 @@ def test_rows_in_memory_load_and_merge_like_a_file(db, write, fleet_file):
         (_frame([1.0], metric="cpu_utl"), "unknown metric 'cpu_utl' (did you mean 'cpu_util'?)"),
         (pd.concat([_frame([1.0]), _frame([2.0])]), "two rows for the same key"),
         (_frame([1.0]).drop(columns="service"), "missing column(s) service"),
+        (_frame([1.0, "abc"]), "at 2026-01-01T01:00:00+00:00: value of metric 'ccu' is 'abc', not"),
         (_frame([1.0]).assign(ts=pd.Timestamp("2026-01-01")), "not times with a time zone"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Durations as users type them."""
+"""Durations and moments as users type them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from capacity.errors import ParameterError
-from capacity.units import parse_duration
+from capacity.units import parse_duration, parse_timestamp
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,24 @@ def test_refused(text):
 def test_round_trip(number, unit):
     minutes = {"min": 1, "h": 60, "d": 1440, "w": 10080}[unit]
     assert parse_duration(f"{number}{unit}", "x") == pd.Timedelta(minutes=number * minutes)
+
+
+def test_now_and_today_are_utc_whatever_the_machine_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        before = pd.Timestamp.now("UTC")
+        now = parse_timestamp("now", "until")
+        assert before <= now <= pd.Timestamp.now("UTC")
+        assert parse_timestamp(" Today ", "since") == before.floor("D")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize("value", [1700000000, 1.7e9, "yesterday", None])
+def test_a_number_or_a_word_is_not_a_timestamp(value):
+    with pytest.raises(ParameterError, match="'since' parameter must be a timestamp"):
+        parse_timestamp(value, "since")
