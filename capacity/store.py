@@ -527,37 +527,7 @@ class Store:
             A missing column, naive timestamps, or a bad row; nothing is loaded then.
         """
         self._writable()
-        missing = [c for c in TELEMETRY_COLUMNS if c not in frame.columns]
-        if missing:
-            raise DataError(
-                f"missing column(s) {', '.join(missing)}",
-                source=source,
-                fix=f"give the columns {', '.join(TELEMETRY_COLUMNS)}",
-            )
-        data = frame[list(TELEMETRY_COLUMNS)].reset_index(drop=True)
-        if not isinstance(data[TS].dtype, pd.DatetimeTZDtype):
-            raise DataError(
-                f"column 'ts' holds {data[TS].dtype} values, not times with a time zone",
-                source=source,
-                fix="localise the times (e.g. pd.to_datetime(..., utc=True))",
-            )
-        data = data.astype({REGION: "string", SERVICE: "string", METRIC: "string"})
-        values = pd.to_numeric(data[VALUE], errors="coerce").astype("float64")
-        unreadable = values.isna() & data[VALUE].notna()
-        if unreadable.any():
-            row = data[unreadable].iloc[0]
-            ts, region, service, metric = (row[c] for c in (TS, REGION, SERVICE, METRIC))
-            text, advice = sources.row_problem(
-                "value",
-                region=region,
-                service=service,
-                metric=metric,
-                value=None,
-                shown=str(row[VALUE]),
-            )
-            where = _row_name((ts, region, service, metric))
-            raise DataError(text, source=source, where=where, fix=fix or advice)
-        data[VALUE] = values
+        data = _long_frame(frame, source=source, fix=fix)
         digest = hashlib.sha256(
             pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes()
         ).hexdigest()
@@ -581,26 +551,12 @@ class Store:
             problem = next((name for name, count in counts.items() if count), None)
             if problem is not None:
                 row = _first_row(con, load_id, sources.problem_condition(problem))
-                if problem == "ts":
-                    raise DataError("a time is missing", source=source, where=_row_name(row))
-                _, region, service, metric, value = row
-                text, advice = sources.row_problem(
-                    problem,
-                    region=region,
-                    service=service,
-                    metric=metric,
-                    value=value,
-                    shown=None if value is None else f"{value:g}",
-                )
-                raise DataError(text, source=source, where=_row_name(row), fix=fix or advice)
+                raise _row_error(problem, row, source=source, fix=fix)
             for column, known in _names_to_check(fleet):
                 name = _unknown_in_load(con, load_id, column, known)
                 if name is not None:
                     where = _row_name(_first_row(con, load_id, f"{column} = ?", [name]))
-                    error = _unknown_error(column, name, known, source=source, where=where)
-                    if fix is not None:
-                        error = DataError(error.problem, source=source, where=where, fix=fix)
-                    raise error
+                    raise _unknown_error(column, name, known, source=source, where=where, fix=fix)
             rows, lo, hi = con.execute(
                 "SELECT count(*), min(ts), max(ts) FROM telemetry WHERE load_id = ?", [load_id]
             ).fetchall()[0]
@@ -1297,7 +1253,13 @@ def _unknown_in_load(
 
 
 def _unknown_error(
-    column: str, name: str, known: Collection[str], *, source: str, where: str
+    column: str,
+    name: str,
+    known: Collection[str],
+    *,
+    source: str,
+    where: str,
+    fix: str | None = None,
 ) -> DataError:
     """The error for a region, service or metric that is not one of ``known``."""
     if column == METRIC:
@@ -1307,13 +1269,13 @@ def _unknown_error(
             f"unknown metric {name!r}{hint}; capacity reads {', '.join(known)}",
             source=source,
             where=where,
-            fix="rename it to one of those, or leave it out",
+            fix=fix or "rename it to one of those, or leave it out",
         )
     return DataError(
         f"unknown {column} {name!r}; the fleet config knows {', '.join(sorted(known))}",
         source=source,
         where=where,
-        fix=f"correct the {column}, or add it to the fleet config",
+        fix=fix or f"correct the {column}, or add it to the fleet config",
     )
 
 
@@ -1358,6 +1320,48 @@ def _first_row(
         f"AND ({condition}) ORDER BY ts NULLS FIRST, region, service, metric LIMIT 1",
         [load_id, *params],
     ).fetchall()[0]
+
+
+def _long_frame(frame: pd.DataFrame, *, source: str, fix: str | None) -> pd.DataFrame:
+    """The telemetry columns of ``frame``, typed for a load; refuse what cannot be typed."""
+    missing = [c for c in TELEMETRY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"missing column(s) {', '.join(missing)}",
+            source=source,
+            fix=f"give the columns {', '.join(TELEMETRY_COLUMNS)}",
+        )
+    data = frame[list(TELEMETRY_COLUMNS)].reset_index(drop=True)
+    if not isinstance(data[TS].dtype, pd.DatetimeTZDtype):
+        raise DataError(
+            f"column 'ts' holds {data[TS].dtype} values, not times with a time zone",
+            source=source,
+            fix="localise the times (e.g. pd.to_datetime(..., utc=True))",
+        )
+    data = data.astype({REGION: "string", SERVICE: "string", METRIC: "string"})
+    values = pd.to_numeric(data[VALUE], errors="coerce").astype("float64")
+    unreadable = values.isna() & data[VALUE].notna()
+    if unreadable.any():
+        first = data[unreadable].iloc[0]
+        row = (first[TS], first[REGION], first[SERVICE], first[METRIC], None)
+        raise _row_error("value", row, source=source, fix=fix, shown=str(first[VALUE]))
+    data[VALUE] = values
+    return data
+
+
+def _row_error(
+    problem: str, row: tuple, *, source: str, fix: str | None, shown: str | None = None
+) -> DataError:
+    """The error for an in-memory ``row`` (``ts, region, service, metric, value``)."""
+    if problem == "ts":
+        return DataError("a time is missing", source=source, where=_row_name(row))
+    _, region, service, metric, value = row
+    if shown is None and value is not None:
+        shown = f"{value:g}"
+    text, advice = sources.row_problem(
+        problem, region=region, service=service, metric=metric, value=value, shown=shown
+    )
+    return DataError(text, source=source, where=_row_name(row), fix=fix or advice)
 
 
 def _row_name(row: tuple) -> str:

@@ -12,18 +12,14 @@ import http.server
 import json
 import math
 import os
-import shutil
 import socket
-import subprocess
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import requests
 import yaml
 from click.testing import CliRunner
 
@@ -33,6 +29,7 @@ from capacity.errors import ConfigError, ParameterError
 from capacity.prometheus import pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
+from tests.prometheus_server import backfill, binaries, free_port, serve
 
 START = pd.Timestamp("2025-11-24T00:00Z")
 STEPS = 3 * 24 * 12  # three days of five-minute samples
@@ -78,58 +75,20 @@ def _openmetrics() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a real Prometheus serving the samples above."""
-    server, promtool = shutil.which("prometheus"), shutil.which("promtool")
-    if not (server and promtool):
+    found = binaries()
+    if found is None:
         if os.environ.get("CAPACITY_REQUIRE_PROMETHEUS") == "1":
             pytest.fail("CAPACITY_REQUIRE_PROMETHEUS=1, but prometheus or promtool is missing")
         pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    server, promtool = found
     folder = tmp_path_factory.mktemp("prometheus")
     (folder / "samples.om").write_text(_openmetrics(), encoding="utf-8")
-    subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", "samples.om", "tsdb"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-    )
-    (folder / "prometheus.yml").write_text("scrape_configs: []\n", encoding="utf-8")
-    url = f"http://127.0.0.1:{_free_port()}"
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                server,
-                "--config.file=prometheus.yml",
-                "--storage.tsdb.path=tsdb",
-                "--storage.tsdb.retention.time=100y",
-                f"--web.listen-address={url.removeprefix('http://')}",
-            ],
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/-/ready", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("Prometheus did not start:\n" + (folder / "server.log").read_text())
-            time.sleep(0.1)
+    backfill(folder / "samples.om", folder / "tsdb", promtool)
+    with serve(folder / "tsdb", server) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _fleet(tmp_path: Path, url: str, queries: dict[str, str], **extra: object) -> Path:
@@ -272,7 +231,7 @@ def test_bad_samples_are_refused_by_series_and_time_and_nothing_loads(
 
 
 def test_an_unreachable_server_exits_4_naming_the_url(tmp_path, db):
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     config = _fleet(tmp_path, url, {"ccu": GOOD})
     result = _pull(db, config, *_window())
     assert result.exit_code == 4
