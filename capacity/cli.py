@@ -1073,6 +1073,8 @@ def plan(
         if result.previous is not None:
             click.echo(f"the earlier plan is kept in {result.previous}/")
     click.echo(f"report: {result.report}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,8 @@ class PlanResult:
         This run's id.
     previous : Path or None
         Where the earlier plan went, when it moved to history.
+    warnings : tuple of str
+        What the plan warns of (telemetry ending days before the week, say).
     """
 
     week: str
@@ -104,6 +106,7 @@ class PlanResult:
     status: str
     run_id: str
     previous: Path | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def report(self) -> Path:
@@ -331,13 +334,15 @@ def _run_and_publish(
         "verdicts": summary["status"],
         "region_loss": summary["region_loss"],
         "timings": {**summary["timings"], **timings},
+        "warnings": summary.get("warnings", []),
         "versions": _versions(),
         "files": list(PLAN_FILES),
     }
     (building / "manifest.json").write_text(
         json.dumps(manifest, indent=2, default=str), encoding="utf-8"
     )
-    return _publish(building, out / label, label, run_id, say)
+    result = _publish(building, out / label, label, run_id, say)
+    return replace(result, warnings=tuple(manifest["warnings"]))
 
 
 def _publish(building: Path, target: Path, label: str, run_id: str, say: Any) -> PlanResult:

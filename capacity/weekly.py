@@ -107,6 +107,39 @@ class WeeklyPlan:
     burn: pd.DataFrame = field(default_factory=pd.DataFrame)
     incidents_week: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+#: Telemetry ending longer than this before the week starts makes the plan stale.
+STALE_AFTER = pd.Timedelta(days=1)
+
+
+def stale_data_warning(week_start: pd.Timestamp, cutoff: pd.Timestamp) -> str | None:
+    """A warning when the plan is made from telemetry that ends well before its week.
+
+    Parameters
+    ----------
+    week_start : Timestamp
+        Monday 00:00 UTC of the planned week.
+    cutoff : Timestamp
+        What the plan is made as of: the week's start, or the hour after the newest telemetry.
+
+    Returns
+    -------
+    str or None
+        The warning, or None when the telemetry reaches to within :data:`STALE_AFTER` of the
+        week's start.
+    """
+    lag = week_start - cutoff
+    if lag <= STALE_AFTER:
+        return None
+    days = lag / pd.Timedelta(days=1)
+    return (
+        f"the newest demand telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC, {days:.1f} days before "
+        f"the week starts, so this plan is made as of then and its first {days:.1f} days are "
+        "already past. Load or pull the latest telemetry (capacity ingest, capacity pull) and "
+        "plan the week again with --force"
+    )
 
 
 @contextmanager
@@ -401,6 +434,7 @@ def build_plan(
         quality=quality,
         inputs=inputs,
         timings=timings,
+        warnings=[w for w in (stale_data_warning(monday, cutoff),) if w],
         **resilience,
     )
 
@@ -507,6 +541,7 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
         "region_loss": [vars(loss) for loss in plan.survival],
         "inputs": plan.inputs,
         "timings": plan.timings,
+        "warnings": plan.warnings,
     }
     paths["summary"].write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     return paths

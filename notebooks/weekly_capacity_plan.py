@@ -53,6 +53,7 @@ display(Markdown(
     f"sized for the p{plan.quantile * 100:g} demand with N+{plan.fleet.redundancy.k}. "
     + report.verdict_counts(status)
 ))
+display(report.warning_lines(plan.warnings))
 
 # %% [markdown]
 # ## 1. Verdict

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -19,6 +20,7 @@ from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
 from capacity.plan import PLAN_FILES, PlanFailedError, PlanLockedError, run_plan
 from capacity.store import Store
+from capacity.weekly import stale_data_warning
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
 EVIL = "<script>alert(1)</script>"
@@ -74,6 +76,7 @@ def test_manifest(published):
     )
     assert manifest["versions"]["prophet"] and manifest["versions"]["duckdb"]
     assert len(manifest["verdicts"]) == 12
+    assert manifest["warnings"] == []  # the telemetry reaches the week's start
 
 
 def test_report_is_offline_without_code_and_escapes_names(published):
@@ -121,6 +124,24 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
     kept = sorted(p.name for p in (third.folder / "history").iterdir())
     assert result.run_id in kept
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
+
+
+def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_path):
+    db, config = demo
+    args = ["plan", "--week", "2026-W50", "--db", str(db), "--config", str(config)]
+    args += ["--out", str(tmp_path), "--horizon", "3d", "--jobs", "1", "--no-backtest"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    expected = (
+        "the newest demand telemetry ends 2026-11-23 00:00 UTC, 14.0 days before the week "
+        "starts, so this plan is made as of then"
+    )
+    assert f"warning: {expected}" in result.stderr
+    folder = tmp_path / "2026-W50"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["cutoff"].startswith("2026-11-23T00:00:00")
+    assert manifest["warnings"][0].startswith(expected)
+    assert f"<b>Warning:</b> {expected}" in (folder / "capacity_plan.html").read_text()
 
 
 def test_failing_cell_publishes_nothing(demo, tmp_path):
@@ -242,3 +263,11 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
         plan(demo, copy)
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
     assert [p.name for p in (target / "history").iterdir()] == ["older-run"]
+
+
+def test_a_plan_is_stale_only_when_the_telemetry_ends_over_a_day_before_its_week():
+    monday = pd.Timestamp("2026-11-23T00:00Z")
+    assert stale_data_warning(monday, monday) is None
+    assert stale_data_warning(monday, monday - pd.Timedelta(hours=24)) is None
+    late = stale_data_warning(monday, monday - pd.Timedelta(hours=30))
+    assert late is not None and "2026-11-21 18:00 UTC, 1.2 days before the week starts" in late
