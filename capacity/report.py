@@ -26,6 +26,8 @@ _STYLE = (
 
 
 def _cell(value: object) -> str:
+    if value is None or value is pd.NaT:  # no date to act by, no value: an empty cell
+        return ""
     if isinstance(value, pd.Timestamp):
         return "" if pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
     if isinstance(value, float):

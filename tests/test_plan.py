@@ -94,6 +94,7 @@ def test_report_is_offline_without_code_and_escapes_names(published):
     assert remote and all("mathjax" in url or "require.js" in url for url in remote)
     assert EVIL not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert ">NaT<" not in page and ">None<" not in page  # a missing date is an empty cell
     for heading in (
         "1. Verdict",
         "2. Demand and capacity",
