@@ -121,6 +121,21 @@ def _reading_store(db: Path | None) -> Store:
     return Store(_default_store(db), read_only=True)
 
 
+def _warn_if_stale(starts: pd.Timestamp, consequence: str) -> None:
+    """Say on stderr when a forecast starts more than a day before now (old telemetry)."""
+    from capacity.weekly import STALE_AFTER
+
+    behind = pd.Timestamp.now(tz="UTC") - starts
+    if behind <= STALE_AFTER:
+        return
+    click.echo(
+        f"warning: the newest demand telemetry ends {starts:%Y-%m-%d %H:%M} UTC, "
+        f"{behind / pd.Timedelta(days=1):.1f} days ago, so {consequence}. Load or pull the "
+        "latest telemetry (capacity ingest, capacity pull) first",
+        err=True,
+    )
+
+
 def _table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "  (none)"
@@ -750,6 +765,7 @@ def recommend(
         need, fleet, now=pd.Timestamp.now(tz="UTC"), events=events, quantile=quantile
     )
     survival = headroom.region_loss_survival(need, fleet)
+    _warn_if_stale(run.cutoff, "the forecast behind these recommendations starts then")
     if fmt == "csv":
         click.echo(recs.to_csv(index=False), nl=False)
         return
@@ -842,6 +858,13 @@ def schedule(
     need = hourly_need(run.frame, safe, fleet, quantile=0.95)
     floors = scaling.schedule(
         need, fleet, hours=hours, use="required" if region_loss else "needed_nk"
+    )
+    now = pd.Timestamp.now(tz="UTC").floor("h")
+    past = int((floors["ts"].drop_duplicates() < now).sum())
+    _warn_if_stale(
+        run.cutoff,
+        f"the schedule starts then and its first {past} hours are already past (AWS refuses "
+        "a scheduled action that starts in the past)",
     )
     if region is not None:
         floors = floors[floors["region"] == region]

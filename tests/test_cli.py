@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 from click.testing import CliRunner
 
 from capacity.cli import cli
@@ -163,3 +164,14 @@ def test_log_imports_and_kpis(tmp_path):
     )
     result = run("incidents", "import", str(bad), "--db", str(db))
     assert result.exit_code == 2 and "incidents.csv: line 2" in result.stderr
+
+
+def test_a_forecast_starting_over_a_day_ago_is_called_stale(capsys):
+    from capacity.cli import _warn_if_stale
+
+    now = pd.Timestamp.now(tz="UTC")
+    _warn_if_stale(now - pd.Timedelta(hours=23), "its first hours are past")
+    assert capsys.readouterr().err == ""
+    _warn_if_stale(now - pd.Timedelta(hours=36), "its first hours are past")
+    err = capsys.readouterr().err
+    assert "1.5 days ago, so its first hours are past. Load or pull the latest" in err

@@ -259,6 +259,7 @@ def test_recommend_cli_csv(demo):
     assert result.exit_code == 0, result.output
     recs = pd.read_csv(io.StringIO(result.stdout))
     assert len(recs) == 12
+    assert "the forecast behind these recommendations starts then" in result.stderr
     assert set(recs["action"]) <= {"scale_up", "scale_down", "hold"}
     assert (recs["target"] >= recs["needed_nk"]).all()
     assert (recs["target"] >= recs["needed_loss"]).all()
@@ -290,6 +291,11 @@ def test_schedule_cli_exports(demo, tmp_path):
     assert actions and {a["AutoScalingGroupName"] for a in actions} == {"eu-west-game"}
     assert all(a["MinSize"] >= 2 for a in actions)
     assert len({a["StartTime"] for a in actions}) == len(actions)  # one action per change
+    # the demo's telemetry ends on 22 November 2026: every floor of its schedule is past
+    assert (
+        "warning: the newest demand telemetry ends 2026-11-23 00:00 UTC" in aws.stderr
+        and "its first 24 hours are already past" in aws.stderr
+    )
     keda = run_cli("schedule", *common, "--service", "chat", "--format", "keda")
     assert keda.exit_code == 0, keda.output
     documents = [d for d in yaml.safe_load_all(keda.stdout) if d]
