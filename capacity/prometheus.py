@@ -178,7 +178,21 @@ def query_range(
         raise ParameterError(
             f"The 'max_points' parameter must be between 1 and 11000. Got {max_points!r}."
         )
-    http = session or requests.Session()
+    if session is None:
+        with requests.Session() as own:
+            return query_range(
+                url,
+                query,
+                start=start,
+                end=end,
+                step=step,
+                timeout=timeout,
+                key=key,
+                config_source=config_source,
+                session=own,
+                max_points=max_points,
+            )
+    http = session
     seconds = step.total_seconds()
     series: dict[tuple, dict[str, Any]] = {}
     count = 0
