@@ -241,16 +241,22 @@ def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]
     return f"CASE {offsets} ELSE {local} END", params
 
 
+#: How far clocks go back at a daylight-saving change: an hour, or half an hour (Lord Howe).
+_FALL_BACKS = ("1 HOUR", "30 MINUTE")
+
+
 def _wall_clock(local: str, tz: str) -> tuple[str, list[object]]:
     """SQL reading the naive ``local`` as wall-clock time in ``tz``: NULL where that time does
-    not exist there (the clocks skip it) or occurs twice (the clocks go back an hour)."""
+    not exist there (the clocks skip it) or occurs twice (the clocks go back an hour or half
+    an hour)."""
     utc = f"timezone(?, {local})"
-    sql = (
-        f"CASE WHEN timezone(?, {utc}) = {local} "
-        f"AND timezone(?, {utc} - INTERVAL 1 HOUR) <> {local} "
-        f"AND timezone(?, {utc} + INTERVAL 1 HOUR) <> {local} THEN {utc} END"
+    repeats = " ".join(
+        f"AND timezone(?, {utc} {sign} INTERVAL {size}) <> {local}"
+        for size in _FALL_BACKS
+        for sign in "-+"
     )
-    return sql, [tz] * 7  # four copies of ``utc`` and three outer calls, one ``?`` each
+    sql = f"CASE WHEN timezone(?, {utc}) = {local} {repeats} THEN {utc} END"
+    return sql, [tz] * sql.count("?")  # every placeholder is the zone
 
 
 def telemetry_select(

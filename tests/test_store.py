@@ -145,13 +145,16 @@ def test_naive_csv_with_tz_is_localised(db, write):
 
 
 @pytest.mark.parametrize(
-    ("when", "problem"),
+    ("zone", "when", "problem"),
     [
-        ("2026-10-25 02:30", "occurs twice in Europe/Berlin (the clocks go back)"),
-        ("2026-03-29 02:30", "does not exist in Europe/Berlin (the clocks skip it)"),
+        ("Europe/Berlin", "2026-10-25 02:30", "occurs twice in Europe/Berlin (the clocks go back)"),
+        ("Europe/Berlin", "2026-03-29 02:30", "does not exist in Europe/Berlin (the clocks skip"),
+        # Lord Howe Island's clocks move by half an hour
+        ("Australia/Lord_Howe", "2026-04-05 01:45", "occurs twice in Australia/Lord_Howe"),
+        ("Australia/Lord_Howe", "2026-10-04 02:15", "does not exist in Australia/Lord_Howe"),
     ],
 )
-def test_naive_times_the_clock_change_repeats_or_skips_are_refused(db, write, when, problem):
+def test_naive_times_the_clock_change_repeats_or_skips_are_refused(db, write, zone, when, problem):
     text = HEADER + f"2026-10-25 01:30,eu-west,game,ccu,1\n{when},eu-west,game,ccu,2\n"
     for typed in (False, True):  # read as text, and as a naive TIMESTAMP column (Parquet)
         path = write("n.csv", text)
@@ -161,7 +164,7 @@ def test_naive_times_the_clock_change_repeats_or_skips_are_refused(db, write, wh
             frame.to_parquet(path, index=False)
         pattern = rf"n\.(csv|parquet): (line 3|row 2), column 'ts': timestamp '{when}(:00)?' "
         with Store(db) as store, pytest.raises(DataError, match=pattern + re.escape(problem)):
-            store.ingest([path], tz="Europe/Berlin")
+            store.ingest([path], tz=zone)
         with Store(db) as store:
             assert store.con.execute("SELECT count(*) FROM telemetry").fetchone()[0] == 0
     # Either side of the change is fine: 01:30 summer time, 03:30 winter time.
