@@ -121,10 +121,12 @@ def _reading_store(db: Path | None) -> Store:
     return Store(_default_store(db), read_only=True)
 
 
-def _warn_if_stale(starts: pd.Timestamp, consequence: str) -> None:
+def _warn_if_stale(starts: pd.Timestamp | None, consequence: str) -> None:
     """Say on stderr when a forecast starts more than a day before now (old telemetry)."""
     from capacity.weekly import STALE_AFTER
 
+    if starts is None:
+        return
     behind = pd.Timestamp.now(tz="UTC") - starts
     if behind <= STALE_AFTER:
         return
@@ -713,6 +715,7 @@ def check_event_command(
             f"applies the uplift x{event.uplift:g} instead",
             err=True,
         )
+    _warn_if_stale(result.cutoff, "the forecast behind this verdict starts then")
     if result.lead_days > EVENT_CHECK_MEASURED_DAYS:
         click.echo(
             f"note: the event ends {result.lead_days:.0f} days after the newest telemetry; "

@@ -161,6 +161,8 @@ def test_cli_json_contract(demo, tmp_path):
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     assert len(records) == 6
+    # the demo's telemetry ends on 22 November 2026, days before any day this test runs
+    assert "warning: the newest demand telemetry ends 2026-11-23 00:00 UTC" in result.stderr
     assert set(records[0]) == {
         "region",
         "service",
