@@ -184,50 +184,42 @@ def test_a_query_that_matches_nothing_is_noted_not_fatal(prometheus, tmp_path, d
 
 
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("query", "named_by", "message"),
     [
-        ("sum by (region (lifeverse_players)", "Prometheus refused the query: 1:16: parse error"),
+        ("sum by (region (lifeverse_players)", "key", "Prometheus refused the query: 1:16: parse"),
         (
             "lifeverse_players",
+            "key",
             "more than one series for region 'eu-west', service 'game' (they differ in instance)",
         ),
-        ("sum(lifeverse_players)", "has no 'region' or 'service' label"),
-    ],
-)
-def test_a_bad_query_is_refused_with_its_key_and_nothing_loads(
-    prometheus, tmp_path, db, query, message
-):
-    config = _fleet(tmp_path, prometheus, {"rps": GOOD, "ccu": query})
-    result = _pull(db, config, *_window())
-    assert result.exit_code == 2
-    assert f"{config}: key 'prometheus.queries.ccu': " in result.output
-    assert message in result.output
-    assert not db.exists() or _stored(db).empty
-
-
-@pytest.mark.parametrize(
-    ("query", "message"),
-    [
+        ("sum(lifeverse_players)", "key", "has no 'region' or 'service' label"),
         (
             "sum by (region, service) (lifeverse_mars_players)",
+            "sample",
             "ccu of mars/game at 2025-11-24T00:00:00+00:00: unknown region 'mars'",
         ),
         (
             "sum by (region, service) (lifeverse_drift)",
+            "sample",
             "ccu of na-east/game at 2025-11-24T08:25:00+00:00: value of metric 'ccu' is -1, "
             "but ccu is a count",
         ),
     ],
 )
-def test_bad_samples_are_refused_by_series_and_time_and_nothing_loads(
-    prometheus, tmp_path, db, query, message
+def test_a_bad_query_or_sample_is_refused_and_nothing_loads(
+    prometheus, tmp_path, db, query, named_by, message
 ):
     config = _fleet(tmp_path, prometheus, {"rps": GOOD, "ccu": query})
     result = _pull(db, config, *_window())
     assert result.exit_code == 2
-    assert f"error: prometheus {prometheus}: {message}" in result.output
-    assert "Fix: correct that metric's query under prometheus.queries" in result.output
-    assert _stored(db).empty  # the good rps rows were rolled back with them
+    # a query's fault names its key in the fleet file; a sample's, its series and time
+    if named_by == "key":
+        assert f"error: {config}: key 'prometheus.queries.ccu': " in result.output
+    else:
+        assert f"error: prometheus {prometheus}: {message}" in result.output
+        assert "Fix: correct that metric's query under prometheus.queries" in result.output
+    assert message in result.output
+    assert not db.exists() or _stored(db).empty  # the good rps rows were not kept either
 
 
 def test_an_unreachable_server_exits_4_naming_the_url(tmp_path, db):
