@@ -99,7 +99,7 @@ def pull_window(
     Raises
     ------
     ParameterError
-        A bound that does not parse, or a ``start`` given that is not before the end.
+        A bound that does not parse, or a ``start`` given that is after the end.
     """
     step = parse_duration(source.step, "step")
     if end is None:
@@ -108,10 +108,10 @@ def pull_window(
         stop = parse_timestamp(end, "until").floor(step)
     if start is not None:
         begin = parse_timestamp(start, "since").ceil(step)
-        if begin >= stop:
+        if begin > stop:
             raise ParameterError(
-                f"The 'since' parameter must be before 'until' by at least one step "
-                f"({source.step}). Got {begin.isoformat()} to {stop.isoformat()}."
+                f"The 'since' parameter must not be after 'until' (both on the {source.step} "
+                f"grid). Got {begin.isoformat()} to {stop.isoformat()}."
             )
     elif all(metric in newest for metric in source.queries):
         # Up to date already: one point, which the load counts as unchanged.

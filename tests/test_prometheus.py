@@ -270,7 +270,9 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
         pd.Timestamp("2026-11-01T00:00Z"),
         pd.Timestamp("2026-11-01T00:00Z"),
     )
-    with pytest.raises(ParameterError, match="'since' parameter must be before 'until'"):
+    one = pull_window(source, newest={}, start="2026-11-01T00:30Z", end="2026-11-01T01:00Z")
+    assert one[:2] == (pd.Timestamp("2026-11-01T01:00Z"),) * 2  # one point, on the grid
+    with pytest.raises(ParameterError, match="'since' parameter must not be after 'until'"):
         pull_window(source, newest={}, start="2026-11-02", end="2026-11-01")
 
 
