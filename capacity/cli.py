@@ -260,18 +260,17 @@ def pull(
             newest = store.newest(source.queries)
     start, end, step = pull_window(source, newest=newest, start=since, end=until)
     got = pull_rows(source, start=start, end=end, step=step, url=url, config_source=str(path))
-    address = url or source.url
     with Store(store_path) as store:
         report = store.ingest_frame(
             got.rows,
-            source=f"prometheus {address}",
+            source=f"prometheus {got.url}",
             fleet=fleet,
             fix="correct that metric's query under prometheus.queries in the fleet file "
             "(filter the series it returns, or clamp its values)",
         )
     plural = "" if got.requests == 1 else "s"
     click.echo(
-        f"Pulled {', '.join(source.queries)} from {address}: {start:%Y-%m-%d %H:%M} to "
+        f"Pulled {', '.join(source.queries)} from {got.url}: {start:%Y-%m-%d %H:%M} to "
         f"{end:%Y-%m-%d %H:%M} UTC every {source.step} ({got.requests} request{plural})"
     )
     click.echo(report.describe())

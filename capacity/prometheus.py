@@ -58,6 +58,8 @@ class Pull:
         Metrics whose query returned no sample in the range.
     requests : int
         HTTP requests made.
+    url : str
+        The server asked.
     """
 
     rows: pd.DataFrame
@@ -66,6 +68,7 @@ class Pull:
     step: pd.Timedelta
     empty: tuple[str, ...]
     requests: int
+    url: str
 
 
 def pull_window(
@@ -381,7 +384,7 @@ def pull(
     rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
     if frames:
         rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
-    return Pull(rows, start, end, step, tuple(empty), count)
+    return Pull(rows, start, end, step, tuple(empty), count, address)
 
 
 def _long_rows(
