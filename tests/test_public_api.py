@@ -11,17 +11,21 @@ EXPECTED = {
     "CapacityError",
     "ConfigError",
     "DataError",
+    "DemandForecaster",
     "EventsReport",
     "FleetConfig",
     "InputError",
     "LoadReport",
     "NotFittedError",
     "ParameterError",
+    "ProphetDefault",
     "SchemaError",
+    "SeasonalNaive",
     "SourceUnavailableError",
     "Store",
     "StoreError",
     "StoreLockedError",
+    "backtest",
     "load_fleet",
 }
 
@@ -46,3 +50,28 @@ def test_import_configures_no_logging_and_loads_no_prophet():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["0", "False"]
+
+
+def test_the_forecasting_api_is_reachable_from_the_package(tmp_path):
+    """``capacity.DemandForecaster`` and ``capacity.backtest(...)`` as the issue names them,
+    even after the ``capacity.backtest`` module has been imported by name."""
+    import numpy as np
+    import pandas as pd
+
+    import importlib
+
+    from capacity.backtest import backtest
+
+    importlib.import_module("capacity.backtest")  # importing the module by name
+    assert capacity.backtest is backtest
+    ts = pd.date_range("2026-01-05", periods=24 * 21, freq="h", tz="UTC")
+    day = 100 + 50 * np.sin(2 * np.pi * np.arange(len(ts)) / 24)
+    series = pd.DataFrame({"ts": ts, "value": day})
+    result = capacity.backtest(
+        capacity.SeasonalNaive(24), series, horizon=24, n_windows=2, step=24
+    )
+    assert set(result["cutoff"]) == {ts[-48], ts[-24]}
+    # a pure daily cycle is repeated exactly by yesterday
+    assert np.allclose(result["yhat"], result["actual"])
+    model = capacity.DemandForecaster()
+    assert not hasattr(model, "core_")
