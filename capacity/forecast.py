@@ -1497,7 +1497,7 @@ def _validate_series(series: Any) -> tuple[pd.DataFrame, pd.Timedelta]:
     span = frame[TS].iloc[-1] - frame[TS].iloc[0] + freq
     if span < _MIN_DAYS * _DAY:
         raise DataError(
-            f"needs at least {_MIN_DAYS} days of data; got {span}",
+            f"needs at least {_MIN_DAYS} days of data; got {span / _DAY:.1f} days",
             source=where,
             fix="pass a longer history",
         )

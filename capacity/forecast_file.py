@@ -39,7 +39,8 @@ class FileForecast:
     fallback : bool
         True when the main model could not be fitted and a baseline stood in.
     history_rows : int
-        Grid rows the model was trained on (gaps included).
+        Grid rows with a value in the span the model was trained on (its last
+        ``training_days`` before ``train_end``).
     newest : pandas.Timestamp
         The last grid row with a value: the forecast bridges any gap from it to ``train_end``.
     """
@@ -174,6 +175,8 @@ def forecast_csv(
     try:
         model.fit(series, visible)
     except DataError as exc:
+        if not exc.problem.startswith("needs at least"):
+            raise DataError(exc.problem, source=str(path), where=exc.where, fix=exc.fix) from None
         raise DataError(
             f"too little usable history before --train-end {train_end.isoformat()}: {exc.problem}",
             source=str(path),
@@ -187,9 +190,17 @@ def forecast_csv(
         frame=frame.reset_index(drop=True),
         model=str(predicted["model"].iloc[0]),
         fallback=bool(predicted["fallback"].any()),
-        history_rows=len(series),
+        history_rows=_rows_used(series, model.training_days),
         newest=newest,
     )
+
+
+def _rows_used(series: pd.DataFrame, training_days: float | None) -> int:
+    """Rows with a value within the forecaster's training span (all of them without one)."""
+    used = series[series["value"].notna()]
+    if training_days is None or used.empty:
+        return len(used)
+    return int((used["ts"] > series["ts"].iloc[-1] - pd.Timedelta(days=training_days)).sum())
 
 
 def _check_recent(

@@ -14,6 +14,7 @@ change) is refused too. Parquet columns typed ``TIMESTAMP WITH TIME ZONE`` are e
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from dataclasses import dataclass
@@ -616,6 +617,8 @@ def read_series_csv(
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise DataError(f"cannot be read as CSV: {first_line}", source=str(path)) from None
+    if len(found) == 1 and time_column not in found:
+        _check_field_counts(path)
     for wanted, flag in ((time_column, "--time-column"), (value_column, "--value-column")):
         if wanted not in found:
             close = difflib.get_close_matches(wanted, found, n=1)
@@ -631,16 +634,31 @@ def read_series_csv(
         f"(SELECT row_number() OVER () AS _row, {t} AS _t, {v} AS _v, "
         f"try_cast({t} AS TIMESTAMPTZ) AS ts, try_cast({v} AS DOUBLE) AS value FROM {reader})"
     )
-    bad = con.execute(
-        f"SELECT _row, _t, _v, ts IS NULL FROM {numbered} WHERE ts IS NULL "
-        "OR (value IS NULL AND coalesce(trim(_v), '') <> '') OR NOT isfinite(value) "
-        "ORDER BY _row LIMIT 1",
-        [str(path)],
-    ).fetchall()
-    if bad:
-        row, raw_t, raw_v, bad_time = bad[0]
+    try:
+        bad = con.execute(
+            f"SELECT _row, _t, _v, ts IS NULL FROM {numbered} WHERE ts IS NULL "
+            "OR (value IS NULL AND coalesce(trim(_v), '') <> '') OR NOT isfinite(value) "
+            "ORDER BY _row LIMIT 1",
+            [str(path)],
+        ).fetchone()
+        rows = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchone()[0]
+    except duckdb.Error as exc:  # a malformed line past the part the sniffer read
+        raise read_error(exc, path, "cannot be read as CSV") from None
+    if rows == 0:
+        raise DataError(
+            "the file has a header but no rows", source=str(path), fix="give a CSV with data"
+        )
+    if bad is not None:
+        row, raw_t, raw_v, bad_time = bad
         column, raw = (time_column, raw_t) if bad_time else (value_column, raw_v)
         what = "time" if bad_time else "value"
+        if raw is None or not str(raw).strip():
+            raise DataError(
+                f"the {what} is empty",
+                source=str(path),
+                where=f"line {row + 1}, column {column!r}",
+                fix="give every row a time, or drop the row",
+            )
         raise DataError(
             f"{what} {raw!r} does not parse",
             source=str(path),
@@ -660,3 +678,65 @@ def read_series_csv(
     return pd.DataFrame({"ts": frame["ts"], "value": frame["value"].astype("float64")}).reset_index(
         drop=True
     )
+
+
+def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
+    """Name the first line whose field count differs from the header's.
+
+    DuckDB's sniffer reads a file whose early rows disagree with the header as one column
+    named after the whole header line, which would otherwise surface as a column that is
+    "not found" beside a column that looks just like it.
+    """
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        head = fh.readline()
+        counts = {sep: head.count(sep) for sep in ",;\t|"}
+        sep = max(counts, key=counts.get)
+        if counts[sep] == 0:
+            return
+        width = len(next(csv.reader([head], delimiter=sep)))
+        for number, fields in enumerate(csv.reader(fh, delimiter=sep), start=2):
+            if number > lines:
+                return
+            if fields and len(fields) != width:
+                raise DataError(
+                    f"{len(fields)} fields where the header has {width}",
+                    source=str(path),
+                    where=f"line {number}",
+                    fix=f"give every line {width} fields separated by {sep!r}, "
+                    "or quote values that contain it",
+                )
+
+
+def read_error(exc: duckdb.Error, path: Path | str, what: str = "cannot be read") -> DataError:
+    """Word a DuckDB read failure as a :class:`DataError` naming the file and, when DuckDB
+    says which, the line and what is wrong with it.
+
+    Parameters
+    ----------
+    exc : duckdb.Error
+        The error DuckDB raised while reading ``path``.
+    path : Path or str
+        The file being read.
+    what : str
+        The headline when DuckDB names no line (e.g. ``"cannot be read as CSV"``).
+
+    Returns
+    -------
+    DataError
+        The error to raise.
+    """
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if line and fields:
+        width, found = fields.groups()
+        return DataError(
+            f"{found} fields where the header has {width}",
+            source=str(path),
+            where=f"line {line.group(1)}",
+            fix=f"give every line {width} fields, or quote values that contain the separator",
+        )
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    if line:
+        return DataError(f"{what}: {first_line}", source=str(path), where=f"line {line.group(1)}")
+    return DataError(f"{what}: {first_line}", source=str(path))

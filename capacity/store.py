@@ -600,8 +600,7 @@ class Store:
                 [load_id, *params],
             )
         except duckdb.Error as exc:
-            first_line = str(exc).strip().splitlines()[0]
-            raise DataError(f"cannot be read: {first_line}", source=str(tf.path)) from None
+            raise sources.read_error(exc, tf.path) from None
         mine = "(SELECT * FROM telemetry WHERE load_id = ?)"
         counts = _problem_counts(con, mine, [load_id])
         if any(counts.values()):

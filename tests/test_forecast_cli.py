@@ -184,3 +184,56 @@ def test_backtest_command_says_how_many_windows_fit_in_its_own_words(tmp_path):
         "window(s) fit." in result.stderr
     )
     assert "n_windows" not in result.stderr and not out.exists()
+
+
+def _edit_lines(path, edits, *, extend=0):
+    """Rewrite ``path`` with lines replaced ({index: text}); ``extend`` repeats the last data
+    line that many times first (to push an edit past what DuckDB's sniffer samples)."""
+    lines = path.read_text().splitlines()
+    if extend:
+        last = pd.Timestamp(lines[-1].split(",")[0], tz="UTC")
+        extra = pd.date_range(last + pd.Timedelta(hours=1), periods=extend, freq="h")
+        lines += [f"{t:%Y-%m-%d %H:%M:%S},1000.0" for t in extra]
+    for index, text in edits.items():
+        lines[index] = text
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edits", "extend", "message"),
+    [
+        # a row with a field too many past the sniffer's sample: once a traceback, exit 1
+        ({30_000: "2029-01-01 00:00:00,5,7"}, 30_000, "line 30001: 3 fields where the header"),
+        # the same near the top: once "column 'when' not found; columns are when,players"
+        ({5: "2026-03-02 04:00:00,5,7"}, 0, "line 6: 3 fields where the header has 2"),
+        ({5: ",12"}, 0, "line 6, column 'when': the time is empty"),
+        ({5: "2026-03-02 04:00:00,-5", 9: "2026-03-02 08:00:00,-1"}, 0, "negative value -5 at"),
+    ],
+    ids=["late-extra-field", "early-extra-field", "empty-time", "negative"],
+)
+def test_malformed_rows_are_named_and_exit_2(tmp_path, edits, extend, message):
+    path = _edit_lines(synthetic_csv(tmp_path / "in.csv"), edits, extend=extend)
+    out = tmp_path / "out.csv"
+    result = forecast(*base_args(path, out))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "too little usable history" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_header_without_rows_is_said_so(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("when,players\n")
+    result = forecast(*base_args(path, tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert "in.csv: the file has a header but no rows" in result.stderr
+
+
+def test_the_summary_counts_the_rows_the_model_was_trained_on(tmp_path):
+    # 200 days of data; the forecaster fits the last 112 of them
+    path = synthetic_csv(tmp_path / "in.csv", days=200)
+    args = base_args(path, tmp_path / "out.csv", **{"--train-end": "2026-09-18T00:00:00Z"})
+    result = forecast(*args)
+    assert result.exit_code == 0, result.output
+    assert f"trained on {112 * 24} rows" in result.stderr

@@ -55,10 +55,10 @@ def test_import_configures_no_logging_and_loads_no_prophet():
 def test_the_forecasting_api_is_reachable_from_the_package(tmp_path):
     """``capacity.DemandForecaster`` and ``capacity.backtest(...)`` as the issue names them,
     even after the ``capacity.backtest`` module has been imported by name."""
+    import importlib
+
     import numpy as np
     import pandas as pd
-
-    import importlib
 
     from capacity.backtest import backtest
 
@@ -67,9 +67,7 @@ def test_the_forecasting_api_is_reachable_from_the_package(tmp_path):
     ts = pd.date_range("2026-01-05", periods=24 * 21, freq="h", tz="UTC")
     day = 100 + 50 * np.sin(2 * np.pi * np.arange(len(ts)) / 24)
     series = pd.DataFrame({"ts": ts, "value": day})
-    result = capacity.backtest(
-        capacity.SeasonalNaive(24), series, horizon=24, n_windows=2, step=24
-    )
+    result = capacity.backtest(capacity.SeasonalNaive(24), series, horizon=24, n_windows=2, step=24)
     assert set(result["cutoff"]) == {ts[-48], ts[-24]}
     # a pure daily cycle is repeated exactly by yesterday
     assert np.allclose(result["yhat"], result["actual"])

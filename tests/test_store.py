@@ -508,3 +508,20 @@ def test_bad_rows_in_memory_are_refused_by_key_and_nothing_loads(db, fleet_file,
     assert str(caught.value).startswith("pulled: ")
     assert message in str(caught.value)
     assert snapshot(db) == before
+
+
+def test_a_malformed_line_past_the_sniffed_sample_is_named_and_loads_nothing(db, write):
+    with Store(db) as store:
+        store.ingest([write("a.csv", GOOD)])
+    before = snapshot(db)
+    start = pd.Timestamp("2026-02-01T00:00Z")
+    lines = [
+        f"{start + pd.Timedelta(hours=h):%Y-%m-%dT%H:%M:%SZ},eu-west,game,ccu,{h}"
+        for h in range(40_000)
+    ]
+    lines[30_000] += ",extra"
+    path = write("big.csv", HEADER + "\n".join(lines) + "\n")
+    with Store(db) as store, pytest.raises(DataError) as err:
+        store.ingest([path])
+    assert "big.csv: line 30002: 6 fields where the header has 5" in str(err.value)
+    assert snapshot(db) == before
