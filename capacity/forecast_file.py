@@ -18,7 +18,7 @@ import pandas as pd
 from capacity.columns import TS, YHAT, quantile_column
 from capacity.errors import DataError, ParameterError
 from capacity.sources import read_series_csv
-from capacity.units import parse_duration
+from capacity.units import parse_duration, parse_timestamp
 
 __all__ = ["FileForecast", "forecast_csv", "parse_quantiles", "parse_time"]
 
@@ -80,16 +80,7 @@ def parse_quantiles(text: str) -> list[tuple[str, float]]:
 
 def parse_time(text: str, name: str) -> pd.Timestamp:
     """Read an ISO 8601 time; naive values are UTC. Raises ParameterError when it fails."""
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        stamp = None
-    if stamp is None or pd.isna(stamp):
-        raise ParameterError(
-            f"The {name!r} parameter must be an ISO 8601 time such as 2026-11-23T00:00:00Z. "
-            f"Got {text!r}."
-        )
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return parse_timestamp(text, name)
 
 
 def forecast_csv(

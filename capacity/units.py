@@ -11,6 +11,13 @@ from capacity.errors import ParameterError
 __all__ = ["parse_duration", "parse_timestamp"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
+#: ISO 8601 dates and times: 2026-11-23, 2026-11-23T14:00, 2026-11-23 14:00:00.5+01:00, ...Z.
+_ISO_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?)?"
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
+)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minutes", "s": "seconds"}
 
 
@@ -40,6 +47,12 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if match:
+            if match.group(2) == "M":  # a month to many readers, a minute to pandas
+                raise ParameterError(
+                    f"The {name!r} parameter has the unit 'M', which may mean months or "
+                    f"minutes: write minutes as 'min' (e.g. '{match.group(1)}min') and months "
+                    f"as days. Got {value!r}."
+                )
             number, unit = float(match.group(1)), _UNITS[match.group(2).lower()]
             duration = pd.Timedelta(**{unit: number})
         elif value.strip().upper().startswith("P"):
@@ -61,8 +74,10 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
     Parameters
     ----------
     value : timestamp-like
-        An ISO 8601 string, ``"now"`` or ``"today"`` (in UTC), a ``datetime`` or a
-        Timestamp. Numbers are refused: they have no unit.
+        An ISO 8601 string (``2026-11-23``, ``2026-11-23T14:00Z``, ``2026-11-23 15:00+01:00``),
+        ``"now"`` or ``"today"`` (in UTC), a ``datetime`` or a Timestamp. Numbers are refused
+        (they have no unit), and so are other spellings such as ``01/02/2026``, which reads
+        as January in one country and February in the next.
     name : str
         The parameter's name, for the error message.
 
@@ -80,7 +95,11 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
         # pandas reads these as the machine's local wall clock, without a zone
         now = pd.Timestamp.now("UTC")
         return now if value.strip().lower() == "now" else now.floor("D")
-    if isinstance(value, (int, float)):  # pandas would read a number as nanoseconds
+    # pandas would read a number as nanoseconds, and 01/02/2026 month-first
+    unreadable = isinstance(value, (int, float)) or (
+        isinstance(value, str) and not _ISO_TIME.match(value.strip())
+    )
+    if unreadable:
         stamp = pd.NaT
     else:
         try:
@@ -89,6 +108,7 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
             stamp = pd.NaT
     if stamp is pd.NaT:
         raise ParameterError(
-            f"The {name!r} parameter must be a timestamp such as 2026-11-23T00:00Z. Got {value!r}."
+            f"The {name!r} parameter must be an ISO 8601 time such as 2026-11-23T00:00Z "
+            f"(or a date, 2026-11-23). Got {value!r}."
         )
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -711,7 +711,7 @@ def test_parameter_errors():
     args = (None, None, no_rates(), FLEET)
     with pytest.raises(ParameterError, match="The 'until' parameter must be after 'since'"):
         kpis(*args, since=T0, until=T0)
-    with pytest.raises(ParameterError, match="The 'since' parameter must be a timestamp"):
+    with pytest.raises(ParameterError, match="The 'since' parameter must be an ISO 8601 time"):
         kpis(*args, since="soon", until=T0)
     with pytest.raises(ParameterError, match=r"The 'by' parameter must be a subset"):
         kpis(*args, since=T0 - pd.Timedelta(hours=1), until=T0, by=("zone",))

@@ -55,7 +55,31 @@ def test_now_and_today_are_utc_whatever_the_machine_zone(monkeypatch):
         time.tzset()
 
 
-@pytest.mark.parametrize("value", [1700000000, 1.7e9, "yesterday", None])
-def test_a_number_or_a_word_is_not_a_timestamp(value):
-    with pytest.raises(ParameterError, match="'since' parameter must be a timestamp"):
+@pytest.mark.parametrize(
+    "value",
+    # a day-first or month-first date reads differently by country; a bare year is a guess
+    [1700000000, 1.7e9, "yesterday", None, "01/02/2026", "13/02/2026", "2026", "Dec 18 2026"],
+)
+def test_a_number_a_word_or_a_local_spelling_is_not_a_timestamp(value):
+    with pytest.raises(ParameterError, match="'since' parameter must be an ISO 8601 time"):
         parse_timestamp(value, "since")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-18", "2026-12-18T00:00:00+00:00"),
+        ("2026-12-18T08:00Z", "2026-12-18T08:00:00+00:00"),
+        ("2026-12-18 09:00:00+01:00", "2026-12-18T08:00:00+00:00"),
+        ("2026-12-18T09:00:00.5+0100", "2026-12-18T08:00:00.500000+00:00"),
+        ("2026-12-18T08", "2026-12-18T08:00:00+00:00"),
+    ],
+)
+def test_iso_times_are_read_as_utc(text, expected):
+    assert parse_timestamp(text, "start").isoformat() == expected
+
+
+def test_capital_m_is_refused_as_ambiguous():
+    with pytest.raises(ParameterError, match="'M', which may mean months or minutes"):
+        parse_duration("1M", "horizon")
+    assert parse_duration("1m", "horizon") == pd.Timedelta(minutes=1)
