@@ -149,6 +149,8 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _json_default(value: Any) -> Any:
+    if value is pd.NaT or value is pd.NA:
+        return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     if hasattr(value, "tolist"):
@@ -772,7 +774,8 @@ def recommend(
         click.echo(recs.to_csv(index=False), nl=False)
         return
     if fmt == "json":
-        click.echo(json.dumps(recs.to_dict(orient="records"), default=_json_default, indent=2))
+        records = recs.astype(object).where(recs.notna(), None).to_dict(orient="records")
+        click.echo(json.dumps(records, default=_json_default, indent=2, allow_nan=False))
         return
     click.echo(
         f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "

@@ -134,3 +134,30 @@ def test_more_demand_or_redundancy_never_means_fewer_servers(eu, na, extra, k):
     recs = recommend(base, fleet, now=T0)
     peak_nk = base.groupby("region")["needed_nk"].max()
     assert (recs.set_index("region")["target"] >= peak_nk).all()
+
+
+def test_recommend_json_writes_null_for_dates_a_hold_does_not_have(tmp_path):
+    """A region/service with servers to spare has no shortfall and nothing to act by: JSON
+    says null (it once said the string "NaT")."""
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+    from capacity.demo import build_demo_store, generate_demo
+
+    generate_demo(tmp_path / "fleet", days=35)
+    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
+    config = tmp_path / "fleet" / "fleet.yaml"
+    data = yaml.safe_load(config.read_text())
+    data["current_servers"]["sa-east"]["chat"] = 10_000
+    config.write_text(yaml.safe_dump(data))
+    args = ["recommend", "--db", str(db), "--config", str(config), "--horizon", "2d"]
+    result = CliRunner().invoke(cli, [*args, "--format", "json", "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    rows = {(r["region"], r["service"]): r for r in json.loads(result.stdout)}
+    spare = rows[("sa-east", "chat")]
+    assert spare["action"] == "scale_down"
+    assert spare["first_shortfall"] is None and spare["act_by"] is None
+    assert "NaT" not in result.stdout and "NaN" not in result.stdout
