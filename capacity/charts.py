@@ -323,9 +323,12 @@ def backtest_figure(
     figure = go.Figure()
     band = results[results["model"] == band_model]
     low, high = quantile_column(0.05), quantile_column(0.95)
-    for _, window in band.groupby("cutoff"):
+    for i, (_, window) in enumerate(band.groupby("cutoff")):
         if low in window and high in window:
-            figure.add_traces(_band(window[TS], window[high], window[low]))
+            name = f"{band_model} 5–95 %"
+            figure.add_traces(
+                _band(window[TS], window[high], window[low], name=name, showlegend=i == 0)
+            )
     figure.add_trace(
         go.Scatter(
             x=actual[TS],

@@ -965,6 +965,7 @@ def backtest_command(
     from capacity.comparison import compare, default_models
     from capacity.errors import ParameterError
     from capacity.files import write_text_atomically
+    from capacity.report import standalone_page
     from capacity.sources import read_series_csv
     from capacity.units import parse_duration
 
@@ -977,6 +978,11 @@ def backtest_command(
     if input_path is not None:
         if not time_column or not value_column:
             raise ParameterError("With --input, give --time-column and --value-column.")
+        if region or service or metric or db is not None:
+            raise ParameterError(
+                "--input backtests a CSV file; --region, --service, --metric and --db pick a "
+                "series of the store instead. Give one or the other."
+            )
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         series = read_series_csv(
@@ -1009,15 +1015,20 @@ def backtest_command(
             series = series.loc[:, ["ts", "value"]].reset_index(drop=True)
             events = store.events(region=region)
         label = f"{region}/{service}/{metric}"
-    fit = windows_that_fit(len(series), horizon=int(h), step=int(s), min_train=2 * 24)
+    models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs)
+    # every model must have its history before the first window: the weekly naive needs
+    # a season and one step more (its quantiles come from last season's errors)
+    seasons = [getattr(m, "season_length", 0) + 1 for m in models.values()]
+    min_train = max(2 * 24, *seasons)
+    fit = windows_that_fit(len(series), horizon=int(h), step=int(s), min_train=min_train)
     if fit < windows:
+        most = f"at most {fit} window(s) fit" if fit else "no window fits"
         raise ParameterError(
             f"--windows {windows} with --horizon {horizon} every --step {step} needs more "
-            f"history than the series' {len(series)} rows (48 of them to train on before the "
-            f"first window); at most {fit} window(s) fit.",
+            f"history than the series' {len(series)} rows ({min_train} of them to train on "
+            f"before the first window, for the weekly seasonal naive); {most}.",
             fix="lower --windows or --step, or give a longer series",
         )
-    models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs)
     comparison = compare(
         series, models, horizon=int(h), n_windows=windows, step=int(s), events=events
     )
@@ -1027,12 +1038,29 @@ def backtest_command(
         out / "metrics.json",
         comparison.scores.to_json(orient="records", date_format="iso", indent=2),
     )
-    figure = backtest_figure(comparison.results, series)
-    write_text_atomically(out / "backtest.html", figure.to_html(include_plotlyjs=True))
     overall = comparison.overall()
     columns = [
         c for c in ("model", "mase", "smape", "coverage_90", "peak_ape", "n") if c in overall
     ]
+    figure = backtest_figure(comparison.results, series)
+    cutoffs = sorted(comparison.results["cutoff"].unique())
+    page = standalone_page(
+        f"Backtest: {label}",
+        [
+            f"{windows} rolling origins from {pd.Timestamp(cutoffs[0]):%Y-%m-%d %H:%M} to "
+            f"{pd.Timestamp(cutoffs[-1]):%Y-%m-%d %H:%M} UTC, each forecasting {horizon} "
+            f"ahead, every {step}; each model is fitted only on the data before its origin.",
+            "mase: mean absolute error scaled by the daily seasonal naive's in-sample error "
+            "(below 1 beats it); smape: symmetric percentage error, in %; coverage_90: share "
+            "of actuals inside the 5-95 % band; peak_ape: relative error of each day's peak "
+            "(0.05 is 5 %). The "
+            "chart shows the actuals, each model's median and the capacity forecaster's "
+            "5-95 % band. Every window's figures are in metrics.csv.",
+        ],
+        overall.loc[:, columns],
+        figure.to_html(full_html=False, include_plotlyjs=True),
+    )
+    write_text_atomically(out / "backtest.html", page)
     click.echo(f"{label}: {windows} windows of {horizon}, every {step}")
     click.echo(_table(overall.loc[:, columns]))
     click.echo(f"written: {out}/metrics.csv, metrics.json, backtest.html", err=True)

@@ -15,7 +15,7 @@ from IPython.display import HTML
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
 
-__all__ = ["region_loss_lines", "table", "verdict_counts"]
+__all__ = ["region_loss_lines", "standalone_page", "table", "verdict_counts", "warning_lines"]
 
 _STYLE = (
     "<style>.cap-table{border-collapse:collapse;font-size:13px}"
@@ -91,3 +91,36 @@ def region_loss_lines(plan: WeeklyPlan) -> HTML:
                 f"servers ({html.escape(loss.where)} UTC).</li>"
             )
     return HTML("<ul>" + "".join(items) + "</ul>")
+
+
+def standalone_page(
+    title: str, paragraphs: list[str], frame: pd.DataFrame, figure_html: str
+) -> str:
+    """A self-contained HTML page: a title, plain-text paragraphs, a table and a figure.
+
+    Parameters
+    ----------
+    title : str
+        The page's title and heading (escaped here).
+    paragraphs : list of str
+        Plain text, one paragraph each (escaped here).
+    frame : pandas.DataFrame
+        Shown with :func:`table`, in a box that scrolls sideways on a narrow screen.
+    figure_html : str
+        A plotly figure's ``to_html(full_html=False, include_plotlyjs=True)``, so the page
+        opens offline.
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    heading = html.escape(title)
+    text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{heading}</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"
+        ".cap-scroll{overflow-x:auto}</style></head><body>"
+        f"<h1>{heading}</h1>{text}<div class='cap-scroll'>{table(frame).data}</div>"
+        f"{figure_html}</body></html>\n"
+    )

@@ -162,7 +162,13 @@ def test_backtest_command_scores_models_side_by_side(tmp_path):
     # A smooth daily cycle: the forecaster beats repeating yesterday.
     assert overall.loc["capacity", "mase"] < overall.loc["seasonal naive (daily)", "mase"]
     assert len(json.loads((out / "metrics.json").read_text())) == len(scores)
-    assert "Plotly.newPlot" in (out / "backtest.html").read_text()
+    page = (out / "backtest.html").read_text()
+    assert "Plotly.newPlot" in page and '<script src="http' not in page
+    # the page says what was tested and how each model scored, not just a chart
+    assert "<title>Backtest: in.csv</title>" in page
+    assert "2 rolling origins from 2026-03-28 00:00 to 2026-03-29 00:00 UTC" in page
+    mase = overall.loc["capacity", "mase"]
+    assert f"<td>{mase:,.3f}</td>" in page
     assert "capacity" in result.stdout
 
 
@@ -180,10 +186,29 @@ def test_backtest_command_says_how_many_windows_fit_in_its_own_words(tmp_path):
     assert result.exit_code == 2
     assert (
         "--windows 5 with --horizon 168h every --step 168h needs more history than the "
-        "series' 504 rows (48 of them to train on before the first window); at most 2 "
-        "window(s) fit." in result.stderr
+        "series' 504 rows (169 of them to train on before the first window, for the weekly "
+        "seasonal naive); at most 1 window(s) fit." in result.stderr
     )
     assert "n_windows" not in result.stderr and not out.exists()
+    # five weeks and the default four windows: once "SeasonalNaive(season_length=168) needs
+    # at least 169 rows", naming an option the command does not have
+    path = synthetic_csv(tmp_path / "in.csv", days=35)
+    result = CliRunner().invoke(cli, ["backtest", *args, "--out", str(out)])
+    assert result.exit_code == 2
+    assert "at most 3 window(s) fit" in result.stderr
+    assert "season_length" not in result.stderr
+    result = CliRunner().invoke(cli, ["backtest", *args, "--windows", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def test_backtest_command_takes_a_file_or_a_store_series_not_both(tmp_path):
+    path = synthetic_csv(tmp_path / "in.csv", days=21)
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    result = CliRunner().invoke(
+        cli, ["backtest", *args, "--region", "eu-west", "--out", str(tmp_path / "bt")]
+    )
+    assert result.exit_code == 2
+    assert "--input backtests a CSV file; --region, --service" in result.stderr
 
 
 def _edit_lines(path, edits, *, extend=0):
