@@ -86,7 +86,7 @@ from capacity.columns import (
 )
 from capacity.errors import DataError, ParameterError
 
-__all__ = ["read_calendar", "read_calendars", "validate_events"]
+__all__ = ["events_touching", "read_calendar", "read_calendars", "validate_events"]
 
 #: Extensions :func:`read_calendar` understands.
 SUPPORTED_EXTENSIONS = (".csv", ".yaml", ".yml", ".ics")
@@ -160,6 +160,25 @@ def read_calendar(
         When ``tz`` or ``ics_window`` is not usable.
     """
     return _public(_read(Path(path), tz=tz, regions=regions, ics_window=ics_window))
+
+
+def events_touching(events: pd.DataFrame, region: str) -> pd.DataFrame:
+    """The events that touch ``region``: those naming it and those for ``all`` regions.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Events as :func:`read_calendar` returns them (``regions`` holds lists of names).
+    region : str
+        The region whose series is being forecast.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows, index reset.
+    """
+    keep = events["regions"].map(lambda names: region in names or "all" in names)
+    return events[keep.astype(bool)].reset_index(drop=True)
 
 
 def read_calendars(

@@ -148,6 +148,35 @@ def _table(frame: pd.DataFrame) -> str:
     return shown.to_string(index=False)
 
 
+def _file_events(path: Path | None, region: str | None) -> pd.DataFrame | None:
+    """A calendar file's events for one series: those touching ``region`` when given, else
+    all of them, with a note on stderr when they span several regions."""
+    from capacity.calendar import events_touching, read_calendar
+    from capacity.errors import ParameterError
+
+    if path is None:
+        if region is not None:
+            raise ParameterError("--region picks events of a calendar: give --events too.")
+        return None
+    events = read_calendar(path)
+    named = sorted({r for regions in events["regions"] for r in regions} - {"all"})
+    if region is None:
+        if len(named) > 1:
+            click.echo(
+                f"note: every event of {path.name} applies, whatever its regions "
+                f"({', '.join(named)}); pass --region to keep one region's events",
+                err=True,
+            )
+        return events
+    if region not in named:
+        raise ParameterError(
+            f"No event of {path.name} names region {region!r}; its regions are "
+            f"{', '.join(named) or 'only all'}.",
+            fix="pass one of them with --region (events for all regions always apply)",
+        )
+    return events_touching(events, region)
+
+
 def _json_default(value: Any) -> Any:
     if value is pd.NaT or value is pd.NA:
         return None
@@ -464,6 +493,11 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     default=None,
     help="A live-ops calendar (CSV, YAML or .ics).",
 )
+@click.option(
+    "--region",
+    default=None,
+    help="With --events: the series' region; only its events and those for all regions apply.",
+)
 @click.option("--freq", default="1h", show_default=True, help="Resample to this step.")
 @click.option(
     "--agg",
@@ -486,18 +520,18 @@ def forecast(
     horizon: str,
     quantiles: str,
     events_path: Path | None,
+    region: str | None,
     freq: str,
     agg: str,
     output: Path,
 ) -> None:
     """Forecast one series from a CSV file: ts, yhat and the quantiles, horizon/freq rows."""
-    from capacity.calendar import read_calendar
     from capacity.files import write_text_atomically
     from capacity.forecast_file import forecast_csv, parse_quantiles, parse_time
 
     levels = parse_quantiles(quantiles)
     start = parse_time(train_end, "train_end")
-    events = read_calendar(events_path) if events_path is not None else None
+    events = _file_events(events_path, region)
     result = forecast_csv(
         input_path,
         time_column=time_column,

@@ -262,3 +262,43 @@ def test_the_summary_counts_the_rows_the_model_was_trained_on(tmp_path):
     result = forecast(*args)
     assert result.exit_code == 0, result.output
     assert f"trained on {112 * 24} rows" in result.stderr
+
+
+def test_region_keeps_the_calendar_to_the_series_region(tmp_path):
+    path = synthetic_csv(tmp_path / "in.csv")
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(
+        "event_id,name,kind,start,end,regions,expected_uplift\n"
+        "E1,Push in na-east,marketing,2026-03-20T12:00:00Z,2026-03-21T00:00:00Z,na-east,2.0\n"
+        "E2,Push in eu-west,marketing,2026-03-21T12:00:00Z,2026-03-22T00:00:00Z,eu-west,2.0\n"
+    )
+    outputs = {}
+    for name, extra in {
+        "none": [],
+        "all": ["--events", str(calendar)],
+        "eu": ["--events", str(calendar), "--region", "eu-west"],
+    }.items():
+        out = tmp_path / f"{name}.csv"
+        result = forecast(*base_args(path, out), *extra)
+        assert result.exit_code == 0, result.output
+        outputs[name] = pd.read_csv(out).set_index("ts")["yhat"]
+        if name == "all":  # a calendar of several regions, applied whole, is said to be
+            assert "every event of calendar.csv applies, whatever its regions" in result.stderr
+    frames = {k: v.set_axis(pd.to_datetime(v.index)) for k, v in outputs.items()}
+    na_push = slice("2026-03-20T12:00Z", "2026-03-20T23:00Z")
+    eu_push = slice("2026-03-21T12:00Z", "2026-03-21T23:00Z")
+
+    def gain(name, hours):
+        return frames[name][hours].max() / frames["none"][hours].max()
+
+    # the na-east push raises the whole-calendar forecast, not eu-west's; eu-west's push does
+    assert gain("all", na_push) > 1.5 and gain("all", eu_push) > 1.5
+    assert gain("eu", na_push) == pytest.approx(1.0)
+    assert gain("eu", eu_push) > 1.5
+    bad = forecast(
+        *base_args(path, tmp_path / "x.csv"), "--events", str(calendar), "--region", "mars"
+    )
+    assert bad.exit_code == 2
+    assert "No event of calendar.csv names region 'mars'; its regions are eu-west, na-east" in (
+        bad.stderr
+    )
