@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -825,12 +826,89 @@ def recommend(
         click.echo(f"- without {loss.lost}: {verdict}")
 
 
+def _schedule_hours(horizon: str, fmt: str) -> int:
+    """``schedule --horizon`` in whole hours, checked before anything is forecast."""
+    from capacity.errors import ParameterError
+    from capacity.scaling import KEDA_MAX_DAYS
+    from capacity.units import parse_duration
+
+    hour = pd.Timedelta(hours=1)
+    duration = parse_duration(horizon, "--horizon")
+    if duration < hour or duration % hour:
+        raise ParameterError(
+            f"The '--horizon' parameter must be a whole number of hours, at least 1h: the "
+            f"schedule has one floor per hour. Got {horizon!r}.",
+            fix=f"use --horizon {max(1, math.ceil(duration / hour))}h",
+        )
+    hours = int(duration / hour)
+    if fmt == "keda" and hours >= KEDA_MAX_DAYS * 24:
+        raise ParameterError(
+            f"The '--horizon' parameter must be under {KEDA_MAX_DAYS} days with --format keda: "
+            "cron triggers have no year, so floors a year apart would fire on both days. "
+            f"Got {horizon!r}.",
+            fix="export --horizon 7d and re-apply it weekly",
+        )
+    if hours > EVENT_CHECK_MEASURED_DAYS * 24:
+        click.echo(
+            f"warning: --horizon {horizon} reaches past the {EVENT_CHECK_MEASURED_DAYS} days "
+            "that forecasts are measured for, so the floors after that are extrapolation. "
+            "Publish a week at a time and rerun",
+            err=True,
+        )
+    return hours
+
+
+def _aws_actions(floors: pd.DataFrame, template: str) -> list[dict[str, Any]]:
+    """The schedule as AWS scheduled actions from the next hour on, with warnings on stderr."""
+    from capacity import scaling
+    from capacity.errors import ParameterError
+
+    now = pd.Timestamp.now(tz="UTC")
+    every = scaling.to_aws_scheduled_actions(floors, group_name_template=template)
+    actions = scaling.to_aws_scheduled_actions(floors, group_name_template=template, now=now)
+    first, last = floors["ts"].min(), floors["ts"].max() + pd.Timedelta(hours=1)
+    if not actions:
+        raise ParameterError(
+            f"The '--horizon' parameter leaves no hour after now ({now:%Y-%m-%d %H:%M} UTC) "
+            f"to schedule: the schedule runs from {first:%Y-%m-%d %H:%M} to "
+            f"{last:%Y-%m-%d %H:%M} UTC, and AWS refuses actions that start in the past.",
+            fix="load or pull the latest telemetry (capacity ingest, capacity pull) first, "
+            "or give a longer --horizon",
+        )
+    past = sum(pd.Timestamp(a["StartTime"]) < now for a in every)
+    if past:
+        click.echo(
+            f"warning: left out {past:,} of {len(every):,} AWS scheduled actions, the ones "
+            f"that start before now ({now:%Y-%m-%d %H:%M} UTC), since AWS refuses them; each "
+            f"group's first action sets its floor from {now.ceil('h'):%Y-%m-%d %H:%M} UTC",
+            err=True,
+        )
+    over = scaling.aws_groups_over_limit(actions)
+    if over:
+        fits = min(int((cut - first) / pd.Timedelta(hours=1)) for _, cut in over.values())
+        groups = ", ".join(f"{group} ({count})" for group, (count, _) in over.items())
+        click.echo(
+            f"warning: AWS allows {scaling.AWS_MAX_SCHEDULED_ACTIONS} scheduled actions per "
+            f"Auto Scaling group, and this schedule gives more to {groups}: applying it fails "
+            f"from each one's {scaling.AWS_MAX_SCHEDULED_ACTIONS + 1}th action on. --horizon "
+            f"{fits}h or less fits every group (the horizon counts from the schedule's first "
+            f"hour, {first:%Y-%m-%d %H:%M} UTC); publish that and rerun daily",
+            err=True,
+        )
+    return actions
+
+
 @cli.command()
 @_db_option
 @_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
 @click.option("--region", default=None, help="Only this region.")
 @click.option("--service", default=None, help="Only this service.")
-@click.option("--horizon", default="7d", show_default=True, help="How many days of floors.")
+@click.option(
+    "--horizon",
+    default="7d",
+    show_default=True,
+    help="How long to schedule from the end of the telemetry, in whole hours (84h, 7d).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -838,6 +916,14 @@ def recommend(
     default="csv",
     show_default=True,
     help="CSV, AWS scheduled actions JSON, or KEDA YAML.",
+)
+@click.option(
+    "--group-name",
+    "group_name",
+    default=None,
+    metavar="TEMPLATE",
+    help="With --format aws: the Auto Scaling group's name from {region} and {service} "
+    "[default: {region}-{service}].",
 )
 @click.option(
     "--region-loss",
@@ -859,6 +945,7 @@ def schedule(
     service: str | None,
     horizon: str,
     fmt: str,
+    group_name: str | None,
     region_loss: bool,
     output: Path | None,
     jobs: int | None,
@@ -869,7 +956,6 @@ def schedule(
     from capacity.files import write_text_atomically
     from capacity.forecast_fleet import forecast_fleet
     from capacity.headroom import hourly_need
-    from capacity.units import parse_duration
 
     fleet = _load_config(config or DEFAULT_CONFIG)
     for name, value, known in (
@@ -880,7 +966,23 @@ def schedule(
             raise ParameterError(
                 f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}."
             )
-    hours = int(parse_duration(horizon, "horizon") / pd.Timedelta(hours=1))
+    template = "{region}-{service}"
+    if group_name is not None:
+        if fmt != "aws":
+            raise ParameterError(
+                f"The '--group-name' parameter names Auto Scaling groups, so it needs "
+                f"--format aws. Got --format {fmt}.",
+                fix="add --format aws, or leave out --group-name",
+            )
+        pairs = [
+            (r, s)
+            for r in fleet.regions
+            for s in fleet.services
+            if region in (None, r) and service in (None, s)
+        ]
+        scaling.group_names(group_name, pairs, "--group-name")
+        template = group_name
+    hours = _schedule_hours(horizon, fmt)
     lead = max(
         scaling.boot_lead_hours(t.boot_lead_time_minutes) for t in fleet.server_types.values()
     )
@@ -901,25 +1003,26 @@ def schedule(
     now = pd.Timestamp.now(tz="UTC").floor("h")
     past = int((floors["ts"].drop_duplicates() < now).sum())
     _warn_if_stale(
-        run.cutoff,
-        f"the schedule starts then and its first {past} hours are already past (AWS refuses "
-        "a scheduled action that starts in the past)",
+        run.cutoff, f"the schedule starts then and its first {past} hours are already past"
     )
     if region is not None:
         floors = floors[floors["region"] == region]
     if service is not None:
         floors = floors[floors["service"] == service]
+    count = f"{len(floors)} hourly floors"
     if fmt == "csv":
         text = scaling.to_csv_text(floors)
     elif fmt == "aws":
-        text = json.dumps(scaling.to_aws_scheduled_actions(floors), indent=2) + "\n"
+        actions = _aws_actions(floors, template)
+        text = json.dumps(actions, indent=2) + "\n"
+        count += f", {len(actions)} AWS scheduled actions"
     else:
         text = scaling.to_keda_yaml(floors)
     if output is None:
         click.echo(text, nl=False)
     else:
         write_text_atomically(output, text)
-        click.echo(f"{output}: {len(floors)} hourly floors", err=True)
+        click.echo(f"{output}: {count}", err=True)
 
 
 @cli.command("backtest")

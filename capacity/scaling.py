@@ -11,9 +11,12 @@ handles what the forecast missed.
 
 **Exports.** :func:`to_csv_text` writes the schedule as CSV (``scaling_schedule.csv``).
 :func:`to_aws_scheduled_actions` gives one EC2 Auto Scaling scheduled action (``MinSize``) for
-each hour where a group's floor changes. :func:`to_keda_yaml` gives one KEDA ``ScaledObject``
-per region/service: a ``cron`` trigger for each run of hours with the same floor, and a CPU or
-Prometheus trigger for the reactive part. ``docs/scaling.md`` shows how to apply each.
+each hour where a group's floor changes, from ``now`` on if given (AWS refuses past start
+times); :func:`aws_groups_over_limit` names the groups given more than AWS's 125 scheduled
+actions and where to cut. :func:`to_keda_yaml` gives one KEDA ``ScaledObject`` per
+region/service: a ``cron`` trigger for each run of hours with the same floor, and a CPU or
+Prometheus trigger for the reactive part; cron has no year, so it refuses a schedule of 365
+days or more. ``docs/scaling.md`` shows how to apply each.
 
 **Replay.** :func:`simulate` replays an actual hourly demand series against a policy:
 :class:`StaticPolicy` (a fixed count), :class:`ReactivePolicy` (scales on the load it saw
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -46,14 +49,18 @@ from capacity.errors import DataError, ParameterError
 from capacity.frames import require_columns
 
 __all__ = [
+    "AWS_MAX_SCHEDULED_ACTIONS",
+    "KEDA_MAX_DAYS",
     "MIN_SERVERS",
     "PredictivePolicy",
     "ReactivePolicy",
     "SimulationResult",
     "StaticPolicy",
+    "aws_groups_over_limit",
     "boot_lead_hours",
     "expected_load",
     "floors_from_forecasts",
+    "group_names",
     "predictive_floors",
     "quantile_values",
     "rolling_forecasts",
@@ -70,6 +77,11 @@ DEMAND = "demand"
 SAFE_LOAD = "safe_load"
 NEEDED = "needed"
 SCHEDULE_COLUMNS = (REGION, SERVICE, TS, MIN_SERVERS, DEMAND, SAFE_LOAD)
+#: EC2 Auto Scaling's quota of scheduled actions per Auto Scaling group; it cannot be raised.
+AWS_MAX_SCHEDULED_ACTIONS = 125
+#: A KEDA export must span fewer days than this: cron has no year field, so floors 365 days
+#: apart would share their expressions and each would fire on both days.
+KEDA_MAX_DAYS = 365
 
 _HOUR = pd.Timedelta(hours=1)
 _DAY = pd.Timedelta(days=1)
@@ -149,15 +161,20 @@ def _check_fraction(value: Any, name: str) -> float:
     return float(value)
 
 
-def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    """A UTC timestamp on a whole hour; naive values are taken as UTC."""
+def _instant(value: Any, name: str) -> pd.Timestamp:
+    """A UTC timestamp, any minute; naive values are taken as UTC."""
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError):
         stamp = None
     if stamp is None or stamp is pd.NaT:
         raise ParameterError(f"The {name!r} parameter must be a timestamp. Got {value!r}.")
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _timestamp(value: Any, name: str) -> pd.Timestamp:
+    """A UTC timestamp on a whole hour; naive values are taken as UTC."""
+    stamp = _instant(value, name)
     if stamp != stamp.floor("h"):
         raise ParameterError(
             f"The {name!r} parameter must fall on a whole hour. Got {value!r}.",
@@ -324,13 +341,59 @@ def _check_schedule(frame: Any) -> pd.DataFrame:
 
 
 def _group_name(template: str, region: str, service: str, name: str) -> str:
+    if not isinstance(template, str) or not template:
+        raise ParameterError(
+            f"The {name!r} parameter must be a non-empty string with the fields {{region}} and "
+            f"{{service}}. Got {template!r}."
+        )
     try:
         return template.format(region=region, service=service)
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
         raise ParameterError(
             f"The {name!r} parameter may only use the fields {{region}} and {{service}}. "
             f"Got {template!r} ({type(exc).__name__}: {exc})."
         ) from None
+
+
+def group_names(
+    template: str, pairs: Iterable[tuple[str, str]], name: str
+) -> dict[tuple[str, str], str]:
+    """Each region/service's name from ``template``, checked to be distinct.
+
+    Parameters
+    ----------
+    template : str
+        A name from the fields ``{region}`` and ``{service}`` (``lv-{region}-{service}``).
+    pairs : iterable of (str, str)
+        The region/services to name.
+    name : str
+        The parameter (or CLI option) to name in an error.
+
+    Returns
+    -------
+    dict
+        ``(region, service) -> name``.
+
+    Raises
+    ------
+    ParameterError
+        When ``template`` is empty, uses another field, or gives two region/services the
+        same name (their floors would overwrite each other).
+    """
+    out: dict[tuple[str, str], str] = {}
+    for region, service in pairs:
+        out[(region, service)] = _group_name(template, region, service, name)
+    seen: dict[str, tuple[str, str]] = {}
+    for pair, group in out.items():
+        if group in seen:
+            first = "/".join(seen[group])
+            raise ParameterError(
+                f"The {name!r} parameter gives {first} and {'/'.join(pair)} the same name "
+                f"{group!r}. Got {template!r}.",
+                fix="use both {region} and {service}, e.g. 'lv-{region}-{service}'",
+            )
+        seen[group] = pair
+    return out
 
 
 def _iso_z(ts: pd.Timestamp) -> str:
@@ -368,6 +431,7 @@ def to_aws_scheduled_actions(
     group_name_template: str = "{region}-{service}",
     action_prefix: str = "capacity-floor",
     max_sizes: Mapping[str, int] | None = None,
+    now: Any = None,
 ) -> list[dict[str, Any]]:
     """EC2 Auto Scaling scheduled actions that set each group's ``MinSize`` to the floor.
 
@@ -380,33 +444,52 @@ def to_aws_scheduled_actions(
     the group's current maximum and a floor goes above it. Then that action raises
     ``MaxSize`` to the floor, and later actions leave it there: the maximum is never lowered.
 
+    AWS refuses an action that starts in the past. With ``now``, the hours before it are left
+    out, and each group's first action sets the floor of its first hour at or after ``now``.
+    AWS also allows at most :data:`AWS_MAX_SCHEDULED_ACTIONS` (125) per group; see
+    :func:`aws_groups_over_limit`.
+
     Parameters
     ----------
     schedule : pandas.DataFrame
         From :func:`schedule`: ``region, service, ts, min_servers``.
     group_name_template : str
-        The Auto Scaling group's name, from the fields ``{region}`` and ``{service}``.
+        The Auto Scaling group's name, from the fields ``{region}`` and ``{service}``. Two
+        region/services may not get the same name.
     action_prefix : str
         Action names are ``<prefix>-<YYYYmmddTHHMMZ>``, unique within a group. Putting a
         schedule again replaces actions of the same name.
     max_sizes : mapping of str to int, optional
         Each group's current ``MaxSize``, by group name.
+    now : timestamp-like, optional
+        Leave out the hours before this time (naive values are UTC). Default: keep every hour.
 
     Returns
     -------
     list of dict
         ``AutoScalingGroupName, ScheduledActionName, StartTime`` (``YYYY-MM-DDThh:mm:ssZ``),
-        ``MinSize`` and, where it has to rise, ``MaxSize``; sorted by group, then time.
+        ``MinSize`` and, where it has to rise, ``MaxSize``; sorted by group, then time. Empty
+        when every hour is before ``now``.
+
+    Raises
+    ------
+    ParameterError
+        When a parameter is malformed, or the template gives two region/services one name.
     """
     frame = _check_schedule(schedule)
     if not isinstance(action_prefix, str) or not action_prefix:
         raise ParameterError(
             f"The 'action_prefix' parameter must be a non-empty string. Got {action_prefix!r}."
         )
+    pairs = [(region, service) for region, service, _ in _groups(frame)]
+    names = group_names(group_name_template, pairs, "group_name_template")
+    if now is not None:
+        cut = _instant(now, "now")
+        frame = frame[frame[TS] >= cut]
     maxima = dict(max_sizes or {})
     actions: list[dict[str, Any]] = []
     for region, service, part in _groups(frame):
-        group = _group_name(group_name_template, region, service, "group_name_template")
+        group = names[(region, service)]
         top = maxima.get(group)
         previous = None
         for ts, floor in zip(part[TS], part[MIN_SERVERS].astype(np.int64), strict=True):
@@ -424,6 +507,36 @@ def to_aws_scheduled_actions(
             actions.append(action)
             previous = floor
     return actions
+
+
+def aws_groups_over_limit(
+    actions: list[dict[str, Any]], *, limit: int = AWS_MAX_SCHEDULED_ACTIONS
+) -> dict[str, tuple[int, pd.Timestamp]]:
+    """The Auto Scaling groups given more scheduled actions than AWS allows.
+
+    Parameters
+    ----------
+    actions : list of dict
+        From :func:`to_aws_scheduled_actions`.
+    limit : int
+        Actions allowed per group, by default AWS's quota of 125.
+
+    Returns
+    -------
+    dict
+        ``group -> (actions, first hour past the limit)``, by group name. A schedule cut
+        before that hour (the ``limit + 1``-th action's ``StartTime``) fits the group.
+    """
+    limit = _check_int(limit, "limit", 1)
+    starts: dict[str, list[pd.Timestamp]] = {}
+    for action in actions:
+        group = action["AutoScalingGroupName"]
+        starts.setdefault(group, []).append(pd.Timestamp(action["StartTime"]))
+    return {
+        group: (len(times), sorted(times)[limit])
+        for group, times in sorted(starts.items())
+        if len(times) > limit
+    }
 
 
 def _runs(part: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
@@ -483,8 +596,10 @@ def to_keda_yaml(
     ``minReplicaCount`` is the schedule's lowest floor, so the N+k minimum holds after the last
     cron window ends. ``maxReplicaCount`` is ``ceil(max_replicas_factor x highest floor)``.
 
-    The cron expressions name a date (``0 17 23 11 *``), so each one fires once a year. Apply
-    a new schedule before the current one runs out.
+    The cron expressions name a date (``0 17 23 11 *``) but no year, so each one fires on
+    that date every year. A schedule is therefore meant to be re-applied before it runs out
+    (weekly), and one that spans :data:`KEDA_MAX_DAYS` (365) days or more is refused: its
+    floors a year apart would share their expressions and both fire on both days.
 
     Parameters
     ----------
@@ -510,8 +625,22 @@ def to_keda_yaml(
     -------
     str
         YAML documents separated by ``---``, each led by a comment naming its source.
+
+    Raises
+    ------
+    ParameterError
+        When a parameter is malformed, or a region/service's hours span 365 days or more.
     """
     frame = _check_schedule(schedule)
+    for region, service, part in _groups(frame):
+        span = part[TS].iloc[-1] + _HOUR - part[TS].iloc[0]
+        if span >= KEDA_MAX_DAYS * _DAY:
+            raise ParameterError(
+                f"The 'schedule' parameter spans {span / _DAY:g} days for {region}/{service}; "
+                f"a KEDA export must span fewer than {KEDA_MAX_DAYS}, because cron has no year "
+                "field and floors a year apart would fire on both days.",
+                fix="export a week (hours=168) and re-apply it weekly",
+            )
     reactive = ReactivePolicy() if reactive is None else reactive
     if not isinstance(reactive, ReactivePolicy):
         raise ParameterError(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from capacity.cli import cli
@@ -175,3 +178,129 @@ def test_a_forecast_starting_over_a_day_ago_is_called_stale(capsys):
     _warn_if_stale(now - pd.Timedelta(hours=36), "its first hours are past")
     err = capsys.readouterr().err
     assert "1.5 days ago, so its first hours are past. Load or pull the latest" in err
+
+
+# ----------------------------------------------------------------------------- schedule
+
+
+@pytest.fixture(scope="module")
+def fresh_store(tmp_path_factory):
+    """A store whose telemetry ends 12 hours ago: 21 days of a wide daily cycle, two regions.
+
+    The floor moves almost every hour, so a week of it is more than AWS's 125 scheduled
+    actions per group, and the hours from the schedule's start to now are already past.
+    """
+    from tests.conftest import FLEET_YAML
+
+    folder = tmp_path_factory.mktemp("schedule")
+    end = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=12)
+    ts = pd.date_range(end - pd.Timedelta(hours=21 * 24 - 1), end, freq="h")
+    rows = [
+        pd.DataFrame(
+            {
+                "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": region,
+                "service": "game",
+                "metric": "ccu",
+                "value": (
+                    40_000 + 30_000 * np.sin(2 * np.pi * (np.arange(len(ts)) + shift) / 24)
+                ).round(1),
+            }
+        )
+        for region, shift in (("eu-west", 0), ("na-east", 6))
+    ]
+    pd.concat(rows).to_csv(folder / "t.csv", index=False)
+    (folder / "fleet.yaml").write_text(FLEET_YAML)
+    db = folder / "s.duckdb"
+    loaded = run(
+        "ingest", str(folder / "t.csv"), "--db", str(db), "--config", str(folder / "fleet.yaml")
+    )
+    assert loaded.exit_code == 0, loaded.output
+    return ["--db", str(db), "--config", str(folder / "fleet.yaml")]
+
+
+def test_schedule_aws_leaves_out_the_past_and_warns_over_125_actions(fresh_store):
+    from capacity.scaling import to_aws_scheduled_actions
+
+    template = "lv-{region}-{service}"
+    before = pd.Timestamp.now(tz="UTC")
+    result = run("schedule", *fresh_store, "--format", "aws", "--group-name", template)
+    assert result.exit_code == 0, result.output
+    actions = json.loads(result.stdout)
+    floors = pd.read_csv(io.StringIO(run("schedule", *fresh_store).stdout), parse_dates=["ts"])
+    assert len(floors) == 2 * 168  # the CSV is still the whole week from the telemetry's end
+    first = min(pd.Timestamp(a["StartTime"]) for a in actions)  # the next whole hour
+    assert before.ceil("h") <= first <= pd.Timestamp.now(tz="UTC").ceil("h")
+    assert actions == to_aws_scheduled_actions(floors, group_name_template=template, now=first)
+    every = to_aws_scheduled_actions(floors, group_name_template=template)
+    past = sum(pd.Timestamp(a["StartTime"]) < first for a in every)
+    assert past >= 16  # 12 hours of two groups, the floor moving in most of them
+    err = result.stderr
+    assert f"warning: left out {past} of {len(every)} AWS scheduled actions" in err
+    assert f"first action sets its floor from {first:%Y-%m-%d %H:%M} UTC" in err
+    # Both groups still have more than 125 actions; the advice names them and a horizon that
+    # ends at the earliest 126th action, counted from the schedule's first hour.
+    counts = {
+        g: sum(a["AutoScalingGroupName"] == g for a in actions)
+        for g in ("lv-eu-west-game", "lv-na-east-game")
+    }
+    assert min(counts.values()) > 125
+    cut = min(
+        sorted(pd.Timestamp(a["StartTime"]) for a in actions if a["AutoScalingGroupName"] == g)[125]
+        for g in counts
+    )
+    fits = int((cut - floors["ts"].min()) / pd.Timedelta(hours=1))
+    assert (
+        f"gives more to lv-eu-west-game ({counts['lv-eu-west-game']}), lv-na-east-game "
+        f"({counts['lv-na-east-game']}): applying it fails" in err
+    )
+    assert f"--horizon {fits}h or less fits every group" in err
+    shorter = run("schedule", *fresh_store, "--format", "aws", "--horizon", f"{fits}h")
+    assert shorter.exit_code == 0, shorter.output
+    groups = pd.Series([a["AutoScalingGroupName"] for a in json.loads(shorter.stdout)])
+    assert groups.value_counts().max() <= 125
+    assert set(groups) == {"eu-west-game", "na-east-game"}
+    assert "AWS allows 125" not in shorter.stderr
+
+
+def test_schedule_aws_with_every_hour_past_exits_2(fresh_store):
+    # The schedule's 11 hours end at the current hour's start: nothing AWS would take.
+    result = run("schedule", *fresh_store, "--format", "aws", "--horizon", "11h")
+    assert result.exit_code == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: The '--horizon' parameter leaves no hour after now")
+    assert "Fix: load or pull the latest telemetry" in line
+
+
+def test_schedule_checks_its_options_before_forecasting(tmp_path):
+    # The store does not exist: an option refused up front never gets to open it.
+    base = ["schedule", "--db", str(tmp_path / "none.duckdb"), "--config", str(DEMO / "fleet.yaml")]
+    refused = {
+        ("--horizon", "30m"): "'--horizon' parameter must be a whole number of hours, at "
+        "least 1h: the schedule has one floor per hour. Got '30m'. Fix: use --horizon 1h",
+        ("--horizon", "90m"): "whole number of hours, at least 1h: the schedule has one floor "
+        "per hour. Got '90m'. Fix: use --horizon 2h",
+        ("--horizon", "0h"): "'--horizon' parameter must be a positive duration",
+        ("--format", "keda", "--horizon", "365d"): "'--horizon' parameter must be under 365 "
+        "days with --format keda",
+        ("--format", "aws", "--group-name", "lv-{zone}"): "'--group-name' parameter may only "
+        "use the fields {region} and {service}",
+        ("--format", "aws", "--group-name", "lv-{service}"): "'--group-name' parameter gives "
+        "ap-southeast/chat and eu-west/chat the same name 'lv-chat'",
+        ("--group-name", "lv-{region}-{service}"): "'--group-name' parameter names Auto "
+        "Scaling groups, so it needs --format aws",
+    }
+    for args, message in refused.items():
+        result = run(*base, *args)
+        assert result.exit_code == 2, (args, result.output)
+        [line] = result.stderr.strip().splitlines()
+        assert message in line, (args, line)
+    # One region needs no more than its services to differ.
+    alone = run(*base, "--format", "aws", "--group-name", "lv-{service}", "--region", "eu-west")
+    assert alone.exit_code == 2 and "store not found" in alone.stderr
+    far = run(*base, "--horizon", "29d")
+    assert far.exit_code == 2 and "store not found" in far.stderr
+    assert "warning: --horizon 29d reaches past the 28 days that forecasts are measured" in (
+        far.stderr
+    )
+    assert "warning: --horizon" not in run(*base, "--horizon", "28d").stderr

@@ -22,9 +22,11 @@ from capacity.config import parse_fleet
 from capacity.errors import DataError, ParameterError
 from capacity.headroom import hourly_need
 from capacity.scaling import (
+    AWS_MAX_SCHEDULED_ACTIONS,
     PredictivePolicy,
     ReactivePolicy,
     StaticPolicy,
+    aws_groups_over_limit,
     boot_lead_hours,
     expected_load,
     floors_from_forecasts,
@@ -237,6 +239,84 @@ def test_aws_max_size_is_raised_never_lowered():
     )
     eu = [a for a in actions if a["AutoScalingGroupName"] == "lv-game-eu-west"]
     assert [a.get("MaxSize") for a in eu] == [None, 11, None]
+
+
+def test_aws_actions_leave_out_the_hours_before_now():
+    # eu-west floors by hour: 3 3 11 11 11 11 11 3 3 3; na-east: 6 for hours 0-5. At 03:30
+    # the hours from 04:00 are left: eu-west starts at 11 and drops to 3 at 07:00.
+    expected = [
+        ("eu-west-game", "2026-11-23T04:00:00Z", 11),
+        ("eu-west-game", "2026-11-23T07:00:00Z", 3),
+        ("na-east-game", "2026-11-23T04:00:00Z", 6),
+    ]
+    for now in (T0 + pd.Timedelta(hours=3, minutes=30), T0 + pd.Timedelta(hours=4)):
+        actions = to_aws_scheduled_actions(two_groups(), now=now)
+        assert [(a["AutoScalingGroupName"], a["StartTime"], a["MinSize"]) for a in actions] == (
+            expected
+        )
+    assert to_aws_scheduled_actions(two_groups(), now="2026-11-23 03:30") == actions  # naive: UTC
+    assert to_aws_scheduled_actions(two_groups(), now=T0 + pd.Timedelta(hours=10)) == []
+    with pytest.raises(ParameterError, match="'now'"):
+        to_aws_scheduled_actions(two_groups(), now="soon")
+
+
+def test_aws_groups_over_the_limit_and_where_to_cut():
+    # eu-west's floor alternates 3, 4, 3, ... for 130 hours: 130 actions, the 126th at hour 125.
+    alternating = pd.DataFrame(
+        {
+            "region": "eu-west",
+            "service": "game",
+            "ts": pd.date_range(T0, periods=130, freq="h"),
+            "min_servers": [3, 4] * 65,
+        }
+    )
+    frame = pd.concat([alternating, two_groups()[lambda f: f["region"] == "na-east"]])
+    actions = to_aws_scheduled_actions(frame, group_name_template="lv-{region}-{service}")
+    assert AWS_MAX_SCHEDULED_ACTIONS == 125
+    assert aws_groups_over_limit(actions) == {
+        "lv-eu-west-game": (130, T0 + pd.Timedelta(hours=125))
+    }
+    cut = to_aws_scheduled_actions(frame[frame["ts"] < T0 + pd.Timedelta(hours=125)])
+    assert aws_groups_over_limit(cut) == {}
+    # two_groups: eu-west has 3 actions (00:00, 02:00, 07:00), na-east 1.
+    assert aws_groups_over_limit(to_aws_scheduled_actions(two_groups()), limit=2) == {
+        "eu-west-game": (3, T0 + pd.Timedelta(hours=7))
+    }
+
+
+def test_aws_group_names_must_differ():
+    with pytest.raises(
+        ParameterError, match="eu-west/game and na-east/game the same name 'lv-game'"
+    ):
+        to_aws_scheduled_actions(two_groups(), group_name_template="lv-{service}")
+    with pytest.raises(ParameterError, match="'group_name_template' parameter must be a non-empty"):
+        to_aws_scheduled_actions(two_groups(), group_name_template="")
+    only_eu = two_groups()[lambda f: f["region"] == "eu-west"]
+    names = {
+        a["AutoScalingGroupName"]
+        for a in to_aws_scheduled_actions(only_eu, group_name_template="lv-{service}")
+    }
+    assert names == {"lv-game"}
+
+
+def test_keda_refuses_a_schedule_of_a_year_or_more():
+    # Cron has no year: a year of hours would give 2026-11-23 and 2027-11-23 the same
+    # expressions. 364 days and 23 hours still end on a date of their own.
+    def constant(hours):
+        return pd.DataFrame(
+            {
+                "region": "eu-west",
+                "service": "game",
+                "ts": pd.date_range(T0, periods=hours, freq="h"),
+                "min_servers": 4,
+            }
+        )
+
+    with pytest.raises(ParameterError, match=r"spans 365 days for eu-west/game.*fewer than 365"):
+        to_keda_yaml(constant(365 * 24))
+    doc = yaml.safe_load(to_keda_yaml(constant(365 * 24 - 1)))
+    crons = [t["metadata"] for t in doc["spec"]["triggers"] if t["type"] == "cron"]
+    assert [(c["start"], c["end"]) for c in crons] == [("0 0 23 11 *", "0 23 22 11 *")]
 
 
 def test_keda_yaml_has_one_cron_trigger_per_run():
