@@ -210,6 +210,8 @@ class LoadReport:
         New keys; keys already stored with another value; keys stored with the same value.
     skipped : bool
         True when this exact file was loaded before with the same options: nothing changed.
+    collapsed : int
+        Identical duplicate rows dropped (each key is kept once); ``rows`` counts after them.
     """
 
     source: str
@@ -219,14 +221,21 @@ class LoadReport:
     updated: int
     unchanged: int
     skipped: bool = False
+    collapsed: int = 0
 
     def describe(self) -> str:
         """One line for a person."""
         if self.skipped:
             return f"{self.source}: already loaded (same content), nothing changed"
+        same = (
+            f" ({self.collapsed:,} identical duplicate{'s' if self.collapsed != 1 else ''} "
+            "kept once)"
+            if self.collapsed
+            else ""
+        )
         return (
-            f"{self.source}: {self.rows:,} rows read, {self.inserted:,} inserted, "
-            f"{self.updated:,} updated, {self.unchanged:,} unchanged"
+            f"{self.source}: {self.rows + self.collapsed:,} rows read{same}, "
+            f"{self.inserted:,} inserted, {self.updated:,} updated, {self.unchanged:,} unchanged"
         )
 
 
@@ -485,7 +494,8 @@ class Store:
                 counts = self._load_telemetry_file(tf, load_id, tz=tz, fleet=fleet)
                 if pending is not None:
                     digest = pending.result()
-                report = LoadReport(str(path), digest, *counts)
+                *counts, collapsed = counts
+                report = LoadReport(str(path), digest, *counts, collapsed=collapsed)
                 self._record_load(load_id, "telemetry", report, options)
                 reports.append(report)
         return reports
@@ -565,9 +575,11 @@ class Store:
                 key = "ts = ? AND region = ? AND service = ? AND metric = ?"
                 where = _row_name(_first_row(con, load_id, key, conflict[:4]))
                 raise _conflict_error(conflict, source=source, where=where)
+            read = rows
             if conflict is not None:
                 rows = self._collapse(load_id)
-            report = LoadReport(source, digest, rows, *self._merge(load_id, rows, lo, hi))
+            merged = self._merge(load_id, rows, lo, hi)
+            report = LoadReport(source, digest, rows, *merged, collapsed=read - rows)
             self._record_load(load_id, "telemetry", report, options, size=len(data))
         return report
 
@@ -586,10 +598,11 @@ class Store:
         *,
         tz: str | None,
         fleet: FleetConfig | None,
-    ) -> tuple[int, int, int, int]:
+    ) -> tuple[int, int, int, int, int]:
         """Insert one file's rows under ``load_id``, validate and merge them.
 
-        Returns rows, inserted, updated and unchanged counts.
+        Returns rows, inserted, updated and unchanged counts, and the identical duplicate
+        rows dropped.
         """
         con = self._con
         query, params = sources.telemetry_select(tf, tz=tz)
@@ -611,9 +624,10 @@ class Store:
         if rows == 0:
             raise DataError("has no data rows", source=str(tf.path), fix="check the file")
         _check_file_names(con, tf, fleet, load_id, tz)
+        read = rows
         rows = self._deduplicate(tf, load_id, rows, tz)
         inserted, updated, unchanged = self._merge(load_id, rows, lo, hi)
-        return rows, inserted, updated, unchanged
+        return rows, inserted, updated, unchanged, read - rows
 
     def _deduplicate(
         self, tf: sources.TelemetryFile, load_id: int, rows: int, tz: str | None

@@ -90,8 +90,11 @@ def test_identical_duplicate_rows_collapse(db, write):
     with Store(db) as store:
         [report] = store.ingest([write("d.csv", text)])
         count = store.con.execute("SELECT count(*) FROM telemetry").fetchone()[0]
-    assert report.rows == 1
+    assert report.rows == 1 and report.collapsed == 2
     assert count == 1
+    assert report.describe().endswith(
+        "d.csv: 3 rows read (2 identical duplicates kept once), 1 inserted, 0 updated, 0 unchanged"
+    )
 
 
 def test_gzip_csv_and_parquet_load_the_same_rows(db, tmp_path, write):
@@ -145,16 +148,38 @@ def test_naive_csv_with_tz_is_localised(db, write):
 
 
 @pytest.mark.parametrize(
-    ("zone", "when", "problem"),
+    ("zone", "when", "problem", "choice"),
     [
-        ("Europe/Berlin", "2026-10-25 02:30", "occurs twice in Europe/Berlin (the clocks go back)"),
-        ("Europe/Berlin", "2026-03-29 02:30", "does not exist in Europe/Berlin (the clocks skip"),
+        (
+            "Europe/Berlin",
+            "2026-10-25 02:30",
+            "occurs twice in Europe/Berlin (the clocks go back)",
+            "2026-10-25T02:30:00+02:00 or +01:00",
+        ),
+        (
+            "Europe/Berlin",
+            "2026-03-29 02:30",
+            "does not exist in Europe/Berlin (the clocks skip",
+            "2026-03-29T02:30:00+01:00 or +02:00",
+        ),
         # Lord Howe Island's clocks move by half an hour
-        ("Australia/Lord_Howe", "2026-04-05 01:45", "occurs twice in Australia/Lord_Howe"),
-        ("Australia/Lord_Howe", "2026-10-04 02:15", "does not exist in Australia/Lord_Howe"),
+        (
+            "Australia/Lord_Howe",
+            "2026-04-05 01:45",
+            "occurs twice in Australia/Lord_Howe",
+            "2026-04-05T01:45:00+11:00 or +10:30",
+        ),
+        (
+            "Australia/Lord_Howe",
+            "2026-10-04 02:15",
+            "does not exist in Australia/Lord_Howe",
+            "2026-10-04T02:15:00+10:30 or +11:00",
+        ),
     ],
 )
-def test_naive_times_the_clock_change_repeats_or_skips_are_refused(db, write, zone, when, problem):
+def test_naive_times_the_clock_change_repeats_or_skips_are_refused(
+    db, write, zone, when, problem, choice
+):
     text = HEADER + f"2026-10-25 01:30,eu-west,game,ccu,1\n{when},eu-west,game,ccu,2\n"
     for typed in (False, True):  # read as text, and as a naive TIMESTAMP column (Parquet)
         path = write("n.csv", text)
@@ -163,8 +188,10 @@ def test_naive_times_the_clock_change_repeats_or_skips_are_refused(db, write, zo
             path = path.with_suffix(".parquet")
             frame.to_parquet(path, index=False)
         pattern = rf"n\.(csv|parquet): (line 3|row 2), column 'ts': timestamp '{when}(:00)?' "
-        with Store(db) as store, pytest.raises(DataError, match=pattern + re.escape(problem)):
+        with Store(db) as store, pytest.raises(DataError, match=pattern + re.escape(problem)) as e:
             store.ingest([path], tz=zone)
+        # the fix names this moment with the offsets its zone has either side of the change
+        assert f"write timestamps with their UTC offset ({choice} says which)" in str(e.value)
         with Store(db) as store:
             assert store.con.execute("SELECT count(*) FROM telemetry").fetchone()[0] == 0
     # Either side of the change is fine: 01:30 summer time, 03:30 winter time.
