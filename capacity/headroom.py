@@ -248,13 +248,21 @@ def recommend(
         happening = _events_at(events, region, peak[TS])
         if happening:
             drivers.append("during " + ", ".join(happening))
+        k = fleet.redundancy.k
         reason = (
             f"peak {label} demand {peak['demand']:,.0f} at {peak[TS]:%Y-%m-%d %H:%M} UTC needs "
-            f"{target} servers ({int(peak['needed'])} for demand, N+{fleet.redundancy.k} "
+            f"{target} servers ({int(peak['needed'])} for demand, N+{k} "
             f"{int(peak['needed_nk'])}, region loss {int(peak['needed_loss'])})"
         )
         if drivers:
             reason += "; " + "; ".join(drivers)
+        own = part.loc[part["needed_nk"].idxmax()]
+        if own["needed_nk"] > peak["needed_nk"]:  # the needed columns are maxima over hours
+            reason += (
+                f"; its own {label} demand peaks at {own[TS]:%Y-%m-%d %H:%M} UTC: "
+                f"{own['demand']:,.0f}, {int(own['needed'])} for demand, N+{k} "
+                f"{int(own['needed_nk'])}"
+            )
         rows.append(
             {
                 REGION: region,

@@ -70,6 +70,15 @@ def test_recommendations_dates_and_cost(fleet):
     assert eu["cost_per_week_change"] == 5 * 0.5 * 168
     assert "losing na-east" in eu["reason"] and "'Winter Festival'" in eu["reason"]
     assert "p95 demand 300" in eu["reason"]
+    # the needed columns are maxima over the horizon; the reason says which hour gives each
+    assert (eu["needed"], eu["needed_nk"], eu["needed_loss"]) == (10, 11, 15)
+    assert eu["reason"].startswith(
+        "peak p95 demand 300 at 2026-12-01 02:00 UTC needs 15 servers (3 for demand, N+1 4, "
+        "region loss 15)"
+    )
+    assert eu["reason"].endswith(
+        "; its own p95 demand peaks at 2026-12-01 01:00 UTC: 950, 10 for demand, N+1 11"
+    )
     late = recommend(need, fleet, now=T0).set_index("region")
     assert late.loc["eu-west", "overdue"]
 
