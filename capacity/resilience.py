@@ -773,7 +773,8 @@ def _by(by: str | Sequence[str]) -> tuple[str, ...]:
         items
     ):
         raise ParameterError(
-            f"The 'by' parameter must be a subset of ('region', 'service'). Got {by!r}."
+            "The 'by' parameter must name region, service or both, each once (e.g. "
+            f"'region,service'). Got {by!r}."
         )
     return tuple(k for k in _BY_KEYS if k in items)
 

@@ -1126,11 +1126,23 @@ class Store:
     ) -> pd.DataFrame:
         """A stored forecast run in tidy form; the newest run when ``run_id`` is None.
 
+        Parameters
+        ----------
+        run_id : str, optional
+            The run to read (see :meth:`forecast_runs`); default the newest.
+        region, service, metric : str or collection of str, optional
+            Keep only these series.
+
         Returns
         -------
         pandas.DataFrame
             Columns ``run_id, region, service, metric, ts, yhat``, one column per quantile,
             ``model`` and ``fallback``; empty when no run is stored.
+
+        Raises
+        ------
+        ParameterError
+            When ``run_id`` names no stored run.
         """
         runs = self._con.execute(
             "SELECT run_id, quantiles FROM forecast_runs WHERE (? IS NULL OR run_id = ?) "

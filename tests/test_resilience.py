@@ -713,8 +713,9 @@ def test_parameter_errors():
         kpis(*args, since=T0, until=T0)
     with pytest.raises(ParameterError, match="The 'since' parameter must be an ISO 8601 time"):
         kpis(*args, since="soon", until=T0)
-    with pytest.raises(ParameterError, match=r"The 'by' parameter must be a subset"):
-        kpis(*args, since=T0 - pd.Timedelta(hours=1), until=T0, by=("zone",))
+    for by in (("zone",), "region,region"):
+        with pytest.raises(ParameterError, match=r"The 'by' parameter must name region, service"):
+            kpis(*args, since=T0 - pd.Timedelta(hours=1), until=T0, by=by)
     with pytest.raises(ParameterError, match="The 'error_rate' parameter must have the columns"):
         kpis(None, None, pd.DataFrame({"ts": []}), FLEET, since="2026-01-01", until=T0)
     with pytest.raises(ParameterError, match="The 'weeks' parameter must be a positive integer"):
