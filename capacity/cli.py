@@ -35,9 +35,6 @@ DEFAULT_DEMO = Path("data/demo")
 DEFAULT_CONFIG = DEFAULT_DEMO / "fleet.yaml"
 DEFAULT_OUT = Path("forecasts")
 DEFAULT_NOTEBOOK = Path("notebooks/weekly_capacity_plan.ipynb")
-#: How far ahead forecasts are measured (benchmarks/fleet_horizon.py): an event check further
-#: out than this says its verdict is provisional.
-EVENT_CHECK_MEASURED_DAYS = 28
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -428,7 +425,7 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     click.echo(f"\nTelemetry ({len(series)} {'series' if by_metric else 'region/services'}):")
     click.echo(_table(series.drop(columns=["last_load_id"], errors="ignore")))
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
-    columns = ["start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
+    columns = ["event_id", "start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
     shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))
     click.echo(_table(shown))
 
@@ -611,9 +608,13 @@ def _iso(value: str, name: str) -> pd.Timestamp:
 @click.option("--name", default=None, help="The event's name.")
 @click.option("--start", default=None, help="When it starts (ISO 8601; naive is UTC).")
 @click.option("--end", default=None, help="When it ends (ISO 8601; naive is UTC).")
-@click.option("--regions", default=None, help="Comma-separated regions, or 'all'.")
+@click.option("--regions", default=None, help="Comma-separated regions; 'all' for every one.")
 @click.option("--uplift", type=float, default=None, help="Expected demand as a multiple of normal.")
-@click.option("--event-id", default=None, help="Check an event of the stored calendar instead.")
+@click.option(
+    "--event-id",
+    default=None,
+    help="Check an event of the stored calendar as stored, instead of --name ... --uplift.",
+)
 @_db_option
 @_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
 @click.option(
@@ -642,9 +643,35 @@ def check_event_command(
 ) -> None:
     """The planner's go/no-go: per region/service touched, can the fleet hold the event?"""
     from capacity.errors import ParameterError
-    from capacity.event_check import PlannedEvent, check_event, render_report, stored_event
-    from capacity.files import write_text_atomically
+    from capacity.event_check import (
+        PlannedEvent,
+        check_event,
+        probability_bound,
+        probability_text,
+        render_report,
+        stored_event,
+    )
+    from capacity.files import check_writable, write_text_atomically
 
+    described = [
+        flag
+        for flag, value in (
+            ("--name", name),
+            ("--start", start),
+            ("--end", end),
+            ("--regions", regions),
+            ("--uplift", uplift),
+        )
+        if value is not None
+    ]
+    if event_id is not None and described:
+        raise ParameterError(
+            f"The 'event_id' parameter (--event-id) checks the stored event as it is and "
+            f"cannot be combined with {', '.join(described)}. Fix: give either --event-id "
+            "alone, or --name, --start, --end, --regions and --uplift for a new event"
+        )
+    if output is not None:
+        check_writable(output, "output")
     fleet = _load_config(config or DEFAULT_CONFIG)
     with _reading_store(db) as store:
         if event_id is not None:
@@ -669,14 +696,12 @@ def check_event_command(
                 name=name,
                 start=_iso(start, "start"),
                 end=_iso(end, "end"),
-                regions=tuple(r.strip() for r in regions.split(",") if r.strip()),
+                regions=tuple(regions.split(",")),
                 uplift=uplift,
             )
         event = event.validated(fleet)
         result = check_event(store, fleet, event, safe=_safe_loads(store, fleet), jobs=jobs)
     table = result.table
-    if output is not None:
-        write_text_atomically(output, render_report(result))
     if fmt == "json":
         keys = [
             "region",
@@ -691,6 +716,7 @@ def check_event_command(
         ]
         records = [
             {key: (None if pd.isna(row[key]) else row[key]) for key in keys}
+            | {"breach_probability_bound": probability_bound(row["breach_probability"])}
             for row in table.to_dict(orient="records")
         ]
         click.echo(json.dumps(records, default=_json_default, indent=2))
@@ -699,8 +725,6 @@ def check_event_command(
             f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC, "
             f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
         )
-        from capacity.event_check import probability_text
-
         shown = table.drop(columns=["metric"])
         shown["breach_probability"] = shown["breach_probability"].map(probability_text)
         shown["act_by"] = [
@@ -708,22 +732,11 @@ def check_event_command(
             for when in shown["act_by"]
         ]
         click.echo(_table(shown))
-    for same in result.replaced:
-        click.echo(
-            f"note: taken to be the stored event {same!r}; the forecast leaves it out and "
-            f"applies the uplift x{event.uplift:g} instead",
-            err=True,
-        )
-    _warn_if_stale(result.cutoff, "the forecast behind this verdict starts then")
-    if result.lead_days > EVENT_CHECK_MEASURED_DAYS:
-        click.echo(
-            f"note: the event ends {result.lead_days:.0f} days after the newest telemetry; "
-            f"forecast bands are measured up to {EVENT_CHECK_MEASURED_DAYS} days ahead "
-            "(docs/forecasting.md), so this verdict is provisional: check again within "
-            f"{EVENT_CHECK_MEASURED_DAYS} days of the event",
-            err=True,
-        )
+    now = pd.Timestamp.now(tz="UTC")
+    for line in result.notes(now):
+        click.echo(line, err=True)
     if output is not None:
+        write_text_atomically(output, render_report(result, now=now))
         click.echo(f"report: {output}", err=True)
 
 
