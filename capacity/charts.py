@@ -92,6 +92,8 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
     )
     for row, ((_, _), part) in enumerate(groups, start=1):
         shown = row == 1
+        # A line needs two hours: an event within one hour is drawn as points.
+        mode = "lines" if len(part) > 1 else "lines+markers"
         for trace in _band(
             part[TS],
             part[quantile_column(high)],
@@ -102,7 +104,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
             figure.add_trace(trace, row=row, col=1)
         figure.add_trace(
             go.Scatter(
-                mode="lines",
+                mode=mode,
                 x=part[TS],
                 y=part[quantile_column(0.5)],
                 line={"color": _LINE},
@@ -114,7 +116,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         )
         figure.add_trace(
             go.Scatter(
-                mode="lines",
+                mode=mode,
                 x=part[TS],
                 y=part["safe_capacity"],
                 line={"color": _CAPACITY, "dash": "dash"},

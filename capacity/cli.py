@@ -36,9 +36,6 @@ DEFAULT_DEMO = Path("data/demo")
 DEFAULT_CONFIG = DEFAULT_DEMO / "fleet.yaml"
 DEFAULT_OUT = Path("forecasts")
 DEFAULT_NOTEBOOK = Path("notebooks/weekly_capacity_plan.ipynb")
-#: How far ahead forecasts are measured (benchmarks/fleet_horizon.py): an event check further
-#: out than this says its verdict is provisional.
-EVENT_CHECK_MEASURED_DAYS = 28
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -460,7 +457,7 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     click.echo(f"\nTelemetry ({len(series)} {'series' if by_metric else 'region/services'}):")
     click.echo(_table(series.drop(columns=["last_load_id"], errors="ignore")))
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
-    columns = ["start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
+    columns = ["event_id", "start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
     shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))
     click.echo(_table(shown))
 
@@ -648,9 +645,13 @@ def _iso(value: str, name: str) -> pd.Timestamp:
 @click.option("--name", default=None, help="The event's name.")
 @click.option("--start", default=None, help="When it starts (ISO 8601; naive is UTC).")
 @click.option("--end", default=None, help="When it ends (ISO 8601; naive is UTC).")
-@click.option("--regions", default=None, help="Comma-separated regions, or 'all'.")
+@click.option("--regions", default=None, help="Comma-separated regions; 'all' for every one.")
 @click.option("--uplift", type=float, default=None, help="Expected demand as a multiple of normal.")
-@click.option("--event-id", default=None, help="Check an event of the stored calendar instead.")
+@click.option(
+    "--event-id",
+    default=None,
+    help="Check an event of the stored calendar as stored, instead of --name ... --uplift.",
+)
 @_db_option
 @_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
 @click.option(
@@ -679,9 +680,35 @@ def check_event_command(
 ) -> None:
     """The planner's go/no-go: per region/service touched, can the fleet hold the event?"""
     from capacity.errors import ParameterError
-    from capacity.event_check import PlannedEvent, check_event, render_report, stored_event
-    from capacity.files import write_text_atomically
+    from capacity.event_check import (
+        PlannedEvent,
+        check_event,
+        probability_bound,
+        probability_text,
+        render_report,
+        stored_event,
+    )
+    from capacity.files import check_writable, write_text_atomically
 
+    described = [
+        flag
+        for flag, value in (
+            ("--name", name),
+            ("--start", start),
+            ("--end", end),
+            ("--regions", regions),
+            ("--uplift", uplift),
+        )
+        if value is not None
+    ]
+    if event_id is not None and described:
+        raise ParameterError(
+            f"The 'event_id' parameter (--event-id) checks the stored event as it is and "
+            f"cannot be combined with {', '.join(described)}. Fix: give either --event-id "
+            "alone, or --name, --start, --end, --regions and --uplift for a new event"
+        )
+    if output is not None:
+        check_writable(output, "output")
     fleet = _load_config(config or DEFAULT_CONFIG)
     with _reading_store(db) as store:
         if event_id is not None:
@@ -706,14 +733,12 @@ def check_event_command(
                 name=name,
                 start=_iso(start, "start"),
                 end=_iso(end, "end"),
-                regions=tuple(r.strip() for r in regions.split(",") if r.strip()),
+                regions=tuple(regions.split(",")),
                 uplift=uplift,
             )
         event = event.validated(fleet)
         result = check_event(store, fleet, event, safe=_safe_loads(store, fleet), jobs=jobs)
     table = result.table
-    if output is not None:
-        write_text_atomically(output, render_report(result))
     if fmt == "json":
         keys = [
             "region",
@@ -728,6 +753,7 @@ def check_event_command(
         ]
         records = [
             {key: (None if pd.isna(row[key]) else row[key]) for key in keys}
+            | {"breach_probability_bound": probability_bound(row["breach_probability"])}
             for row in table.to_dict(orient="records")
         ]
         click.echo(json.dumps(records, default=_json_default, indent=2))
@@ -736,8 +762,6 @@ def check_event_command(
             f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC, "
             f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
         )
-        from capacity.event_check import probability_text
-
         shown = table.drop(columns=["metric"])
         shown["breach_probability"] = shown["breach_probability"].map(probability_text)
         shown["act_by"] = [
@@ -745,22 +769,11 @@ def check_event_command(
             for when in shown["act_by"]
         ]
         click.echo(_table(shown))
-    for same in result.replaced:
-        click.echo(
-            f"note: taken to be the stored event {same!r}; the forecast leaves it out and "
-            f"applies the uplift x{event.uplift:g} instead",
-            err=True,
-        )
-    _warn_if_stale(result.cutoff, "the forecast behind this verdict starts then")
-    if result.lead_days > EVENT_CHECK_MEASURED_DAYS:
-        click.echo(
-            f"note: the event ends {result.lead_days:.0f} days after the newest telemetry; "
-            f"forecast bands are measured up to {EVENT_CHECK_MEASURED_DAYS} days ahead "
-            "(docs/forecasting.md), so this verdict is provisional: check again within "
-            f"{EVENT_CHECK_MEASURED_DAYS} days of the event",
-            err=True,
-        )
+    now = pd.Timestamp.now(tz="UTC")
+    for line in result.notes(now):
+        click.echo(line, err=True)
     if output is not None:
+        write_text_atomically(output, render_report(result, now=now))
         click.echo(f"report: {output}", err=True)
 
 
@@ -829,6 +842,7 @@ def recommend(
 def _schedule_hours(horizon: str, fmt: str) -> int:
     """``schedule --horizon`` in whole hours, checked before anything is forecast."""
     from capacity.errors import ParameterError
+    from capacity.event_check import MEASURED_DAYS
     from capacity.scaling import KEDA_MAX_DAYS
     from capacity.units import parse_duration
 
@@ -848,9 +862,9 @@ def _schedule_hours(horizon: str, fmt: str) -> int:
             f"Got {horizon!r}.",
             fix="export --horizon 7d and re-apply it weekly",
         )
-    if hours > EVENT_CHECK_MEASURED_DAYS * 24:
+    if hours > MEASURED_DAYS * 24:
         click.echo(
-            f"warning: --horizon {horizon} reaches past the {EVENT_CHECK_MEASURED_DAYS} days "
+            f"warning: --horizon {horizon} reaches past the {MEASURED_DAYS} days "
             "that forecasts are measured for, so the floors after that are extrapolation. "
             "Publish a week at a time and rerun",
             err=True,
@@ -858,12 +872,15 @@ def _schedule_hours(horizon: str, fmt: str) -> int:
     return hours
 
 
-def _aws_actions(floors: pd.DataFrame, template: str) -> list[dict[str, Any]]:
-    """The schedule as AWS scheduled actions from the next hour on, with warnings on stderr."""
+def _aws_actions(
+    floors: pd.DataFrame, template: str, now: pd.Timestamp | None = None
+) -> list[dict[str, Any]]:
+    """The schedule as AWS scheduled actions from the hour after ``now`` (default: the real
+    now) on, with warnings on stderr."""
     from capacity import scaling
     from capacity.errors import ParameterError
 
-    now = pd.Timestamp.now(tz="UTC")
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
     every = scaling.to_aws_scheduled_actions(floors, group_name_template=template)
     actions = scaling.to_aws_scheduled_actions(floors, group_name_template=template, now=now)
     first, last = floors["ts"].min(), floors["ts"].max() + pd.Timedelta(hours=1)
@@ -926,6 +943,12 @@ def _aws_actions(floors: pd.DataFrame, template: str) -> list[dict[str, Any]]:
     "[default: {region}-{service}].",
 )
 @click.option(
+    "--now",
+    default=None,
+    help="With --format aws: leave out the actions that start before this ISO time, as AWS "
+    "refuses them [default: now].",
+)
+@click.option(
     "--region-loss",
     is_flag=True,
     help="Hold the servers needed if another region is lost, not only N+k.",
@@ -946,6 +969,7 @@ def schedule(
     horizon: str,
     fmt: str,
     group_name: str | None,
+    now: str | None,
     region_loss: bool,
     output: Path | None,
     jobs: int | None,
@@ -956,6 +980,7 @@ def schedule(
     from capacity.files import write_text_atomically
     from capacity.forecast_fleet import forecast_fleet
     from capacity.headroom import hourly_need
+    from capacity.units import parse_timestamp
 
     fleet = _load_config(config or DEFAULT_CONFIG)
     for name, value, known in (
@@ -967,6 +992,15 @@ def schedule(
                 f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}."
             )
     template = "{region}-{service}"
+    from_time = None
+    if now is not None:
+        if fmt != "aws":
+            raise ParameterError(
+                f"The '--now' parameter says from when AWS actions are published, so it needs "
+                f"--format aws. Got --format {fmt}.",
+                fix="add --format aws, or leave out --now",
+            )
+        from_time = parse_timestamp(now, "--now")
     if group_name is not None:
         if fmt != "aws":
             raise ParameterError(
@@ -1013,7 +1047,7 @@ def schedule(
     if fmt == "csv":
         text = scaling.to_csv_text(floors)
     elif fmt == "aws":
-        actions = _aws_actions(floors, template)
+        actions = _aws_actions(floors, template, from_time)
         text = json.dumps(actions, indent=2) + "\n"
         count += f", {len(actions)} AWS scheduled actions"
     else:

@@ -1,6 +1,7 @@
 """The event planner's go/no-go: will each touched region/service hold an event's demand?
 
-For every region/service the event touches, over the event's hours:
+For every region/service the event touches, over the event's hours (every hour the event
+overlaps: its start floored to the hour, its end raised to the next):
 
 - demand comes from a fresh forecast of those series up to the event's end; a new event
   (not in the stored calendar) is a scenario that multiplies every forecast quantile by the
@@ -36,11 +37,13 @@ from capacity.store import Store
 __all__ = [
     "AT_RISK_PROBABILITY",
     "CHECK_QUANTILES",
+    "MEASURED_DAYS",
     "NO_GO_PROBABILITY",
     "EventCheck",
     "PlannedEvent",
     "breach_probability",
     "check_event",
+    "probability_bound",
     "probability_text",
     "stored_event",
 ]
@@ -50,6 +53,9 @@ AT_RISK_PROBABILITY = 0.05
 NO_GO_PROBABILITY = 0.5
 #: Quantiles forecast for a check: a fine grid, so probabilities can be read off.
 CHECK_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+#: How far ahead forecasts are measured (benchmarks/fleet_horizon.py): a check of an event
+#: ending further out than this says its verdict is provisional.
+MEASURED_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class PlannedEvent:
     start, end : pandas.Timestamp
         Its window, UTC, ``start < end``.
     regions : tuple of str
-        The regions it touches.
+        The regions it touches; ``all`` (alone or in a list) means every region of the fleet.
     uplift : float
         Expected demand as a multiple of normal (1.6 = 60 % more players).
     stored : bool
@@ -93,7 +99,8 @@ class PlannedEvent:
                 f"The 'uplift' parameter must be at most {MAX_UPLIFT:g} (a multiple of normal "
                 f"demand: 1.6 for 60% more). Got {self.uplift!r}."
             )
-        regions = list(fleet.regions) if self.regions == ("all",) else list(self.regions)
+        named = list(dict.fromkeys(r.strip() for r in self.regions if r.strip()))
+        regions = list(fleet.regions) if "all" in named else named
         unknown = [r for r in regions if r not in fleet.regions]
         if unknown:
             raise ParameterError(
@@ -140,19 +147,89 @@ class EventCheck:
             return 0.0
         return (self.event.end - self.cutoff) / pd.Timedelta(days=1)
 
+    def notes(self, now: Any = None) -> list[str]:
+        """What the verdict rests on, for the terminal and the report alike.
+
+        Parameters
+        ----------
+        now : timestamp-like, optional
+            When the check is read (for the stale-telemetry warning); default: now.
+
+        Returns
+        -------
+        list of str
+            One line each, starting ``note:`` or ``warning:``: stored events taken to be this
+            one, telemetry ending over a day before ``now``, and an event ending more than
+            :data:`MEASURED_DAYS` days after the forecast starts (a provisional verdict).
+        """
+        from capacity.weekly import STALE_AFTER
+
+        lines = [
+            f"note: taken to be the stored event {same!r}; the forecast leaves it out and "
+            f"applies the uplift x{self.event.uplift:g} instead"
+            for same in self.replaced
+        ]
+        if self.cutoff is not None:
+            moment = pd.Timestamp.now(tz="UTC") if now is None else _utc(pd.Timestamp(now))
+            behind = moment - self.cutoff
+            if behind > STALE_AFTER:
+                lines.append(
+                    f"warning: the newest demand telemetry ends {self.cutoff:%Y-%m-%d %H:%M} "
+                    f"UTC, {behind / pd.Timedelta(days=1):.1f} days ago, so the forecast behind "
+                    "this verdict starts then. Load or pull the latest telemetry (capacity "
+                    "ingest, capacity pull) first"
+                )
+        if self.lead_days > MEASURED_DAYS:
+            lines.append(
+                f"note: the event ends {self.lead_days:.0f} days after the newest telemetry; "
+                f"forecast bands are measured up to {MEASURED_DAYS} days ahead "
+                "(docs/forecasting.md), so this verdict is provisional: check again within "
+                f"{MEASURED_DAYS} days of the event"
+            )
+        return lines
+
+
+def _utc(moment: pd.Timestamp) -> pd.Timestamp:
+    """``moment`` in UTC; a naive one is taken to be UTC already."""
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+def _event_hours(event: PlannedEvent) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The hours an event overlaps: its start floored to the hour, its end raised to the next.
+
+    An event from 08:10 to 08:40 is checked over the hour from 08:00 to 09:00, and one from
+    08:30 to 10:00 over 08:00 to 10:00: the forecast is hourly, and the hour an event starts in
+    carries its demand as much as the next.
+    """
+    return event.start.floor("h"), event.end.ceil("h")
+
 
 def stored_event(store: Store, event_id: str) -> PlannedEvent:
-    """The stored calendar's event ``event_id`` as a :class:`PlannedEvent`."""
-    rows = store.con.execute(
-        "SELECT name, start_ts, end_ts, regions, expected_uplift FROM events WHERE event_id = ?",
-        [event_id],
-    ).fetchall()
+    """The stored calendar's event ``event_id`` as a :class:`PlannedEvent`.
+
+    Ids match exactly, or else regardless of case when only one stored id does (``ev-0047``
+    finds ``EV-0047``); several ids differing only in case must be written exactly.
+    """
+    query = (
+        "SELECT event_id, name, start_ts, end_ts, regions, expected_uplift FROM events "
+        "WHERE {} ORDER BY event_id"
+    )
+    rows = store.con.execute(query.format("event_id = ?"), [event_id]).fetchall()
+    if not rows:
+        rows = store.con.execute(query.format("lower(event_id) = lower(?)"), [event_id]).fetchall()
+    if len(rows) > 1:
+        ids = ", ".join(repr(row[0]) for row in rows)
+        raise ParameterError(
+            f"The 'event_id' parameter {event_id!r} matches stored events {ids} when case is "
+            "ignored. Fix: write the id with its exact case"
+        )
     if not rows:
         raise ParameterError(
             f"The 'event_id' parameter must name an event in the stored calendar. Got "
-            f"{event_id!r}. Fix: list events with capacity status, or import the calendar"
+            f"{event_id!r}. Fix: list event ids with capacity status (--ahead 365d for a year "
+            "ahead), or import the calendar"
         )
-    name, start, end, regions, uplift = rows[0]
+    _, name, start, end, regions, uplift = rows[0]
     uplift = 1.0 if uplift is None or (isinstance(uplift, float) and math.isnan(uplift)) else uplift
     return PlannedEvent(
         name,
@@ -174,14 +251,32 @@ def breach_probability(levels: np.ndarray, values: np.ndarray, capacity: float) 
     return float(1 - below)
 
 
+def probability_bound(probability: float) -> str | None:
+    """Whether a breach probability is only a bound of what the forecast's quantiles resolve.
+
+    Returns
+    -------
+    str or None
+        ``"<="`` when capacity clears even the 99 % quantile (the probability is at most
+        0.01), ``">="`` when demand exceeds it even at the 1 % quantile (at least 0.99), and
+        None when the probability is read between the quantiles.
+    """
+    low, high = 1 - CHECK_QUANTILES[-1], 1 - CHECK_QUANTILES[0]
+    if probability <= low + 1e-9:
+        return "<="
+    if probability >= high - 1e-9:
+        return ">="
+    return None
+
+
 def probability_text(probability: float) -> str:
     """A breach probability for people: two decimals, and at the bounds of what the forecast's
     quantiles resolve (below the 1 % or above the 99 % quantile) ``≤0.01`` or ``≥0.99``."""
-    low, high = 1 - CHECK_QUANTILES[-1], 1 - CHECK_QUANTILES[0]
-    if probability <= low + 1e-9:
-        return f"≤{low:.2f}"
-    if probability >= high - 1e-9:
-        return f"≥{high:.2f}"
+    bound = probability_bound(probability)
+    if bound == "<=":
+        return f"≤{1 - CHECK_QUANTILES[-1]:.2f}"
+    if bound == ">=":
+        return f"≥{1 - CHECK_QUANTILES[0]:.2f}"
     return f"{probability:.2f}"
 
 
@@ -231,8 +326,7 @@ def check_event(
             f"The 'quantile' parameter must be one of {CHECK_QUANTILES}. Got {quantile!r}."
         )
     event = event.validated(fleet)
-    moment = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    moment = pd.Timestamp.now(tz="UTC") if now is None else _utc(pd.Timestamp(now))
     touched = fleet.model_copy(update={"regions": {r: fleet.regions[r] for r in event.regions}})
     newest = store.con.execute(
         "SELECT max(ts) FROM telemetry WHERE list_contains(?, region)", [list(event.regions)]
@@ -258,7 +352,8 @@ def check_event(
         save=False,
         exclude_events=() if replaced is None else tuple(replaced["event_id"]),
     )
-    window = run.frame[(run.frame[TS] >= event.start) & (run.frame[TS] < event.end)].copy()
+    first, last = _event_hours(event)
+    window = run.frame[(run.frame[TS] >= first) & (run.frame[TS] < last)].copy()
     columns = [quantile_column(q) for q in CHECK_QUANTILES]
     if not event.stored:
         window[columns] = window[columns] * event.uplift
@@ -322,25 +417,42 @@ _REPLACEABLE_KINDS = ("launch", "season", "marketing")
 def _same_stored_events(store: Store, event: PlannedEvent) -> pd.DataFrame:
     """Stored events that are this new event under another name.
 
-    A stored launch, season or marketing push that touches one of the event's regions and
-    covers at least half of the event's window is taken to be the same event: the check
-    leaves it out of the forecast and applies the planner's uplift instead, so the event is
-    not counted twice. Short events inside the window (esports finals, maintenance, holidays)
-    stay in the forecast.
+    A stored launch, season or marketing push that touches one of the event's regions is
+    taken to be the same event when the two windows overlap by at least half of each: the
+    stored event covers half of the new one's window, and the new one half of the stored
+    one's. The check then leaves it out of the forecast and applies the planner's uplift
+    instead, so the event is not counted twice. Anything else stays in the forecast: a short
+    push during a season is checked on top of the season, and short stored events inside the
+    window (esports finals, maintenance, holidays) stay as they are.
     """
     stored = store.events(start=event.start, end=event.end)
     if stored.empty:
         return stored
     touches = stored["regions"].map(lambda rs: "all" in rs or bool(set(rs) & set(event.regions)))
-    overlap = (
-        stored["end_ts"].clip(upper=event.end) - stored["start_ts"].clip(lower=event.start)
-    ) / (event.end - event.start)
-    same = touches & stored["kind"].isin(_REPLACEABLE_KINDS) & (overlap >= 0.5)
+    shared = stored["end_ts"].clip(upper=event.end) - stored["start_ts"].clip(lower=event.start)
+    covers_new = shared / (event.end - event.start) >= 0.5
+    covers_stored = shared / (stored["end_ts"] - stored["start_ts"]) >= 0.5
+    same = touches & stored["kind"].isin(_REPLACEABLE_KINDS) & covers_new & covers_stored
     return stored.loc[same].reset_index(drop=True)
 
 
-def render_report(check: EventCheck) -> str:
-    """A self-contained HTML page (plotly embedded, opens offline) for one check."""
+def render_report(check: EventCheck, *, now: Any = None) -> str:
+    """A self-contained HTML page (plotly embedded, opens offline) for one check.
+
+    Parameters
+    ----------
+    check : EventCheck
+        From :func:`check_event`.
+    now : timestamp-like, optional
+        When the report is made (for the stale-telemetry warning); default: now.
+
+    Returns
+    -------
+    str
+        The page: the event, where the forecast starts, the notes the terminal prints
+        (:meth:`EventCheck.notes`), the table (probabilities at the quantiles' bounds written
+        ``≤0.01``/``≥0.99``) and the chart.
+    """
     import html
 
     from capacity.charts import event_check_figure
@@ -348,22 +460,31 @@ def render_report(check: EventCheck) -> str:
     event = check.event
     table = check.table.copy()
     for column in ("peak_at", "act_by"):
-        table[column] = table[column].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M} UTC")
-    notes = ""
-    if check.replaced:
-        names = ", ".join(html.escape(n) for n in check.replaced)
-        notes = (
-            f"<p class='note'>Taken to be the same as the stored {names}: left out of the "
-            "forecast, so that this check's uplift is counted once.</p>"
-        )
+        table[column] = table[column].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}")
+    table["breach_probability"] = table["breach_probability"].map(probability_text)
+    # Headers wrap at their words, so the table fits a laptop's width; it scrolls if not.
+    table.columns = [
+        {"peak_at": "peak at (UTC)", "act_by": "act by (UTC)"}.get(c, c.replace("_", " "))
+        for c in table.columns
+    ]
+    notes = "\n".join(f"<li>{html.escape(line)}</li>" for line in check.notes(now))
+    notes = f"<ul class='note'>\n{notes}\n</ul>" if notes else ""
+    start = (
+        ""
+        if check.cutoff is None
+        else f"<p>Forecast from {check.cutoff:%Y-%m-%d %H:%M} UTC, the hour after the newest "
+        "telemetry of these regions.</p>"
+    )
     figure = event_check_figure(check).to_html(full_html=False, include_plotlyjs=True)
     title = html.escape(f"Event check: {event.name}")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; }}
-td, th {{ padding: 4px 10px; border-bottom: 1px solid #ddd; }}
+.table-wrap {{ overflow-x: auto; max-width: 100%; }}
+table {{ border-collapse: collapse; font-size: 0.9rem; }}
+td, th {{ padding: 3px 6px; border-bottom: 1px solid #ddd; }}
+td {{ white-space: nowrap; }}
 .note {{ color: #8a5a00; }}
 </style></head><body>
 <h1>{title}</h1>
@@ -371,11 +492,16 @@ td, th {{ padding: 4px 10px; border-bottom: 1px solid #ddd; }}
 {html.escape(event.end.strftime("%Y-%m-%d %H:%M"))} UTC in
 {html.escape(", ".join(event.regions))}; expected uplift x{event.uplift:g}
 ({"in the stored calendar" if event.stored else "a new scenario"}).</p>
+{start}
 <p>Verdicts: GO when the probability that demand exceeds safe capacity stays under
 {AT_RISK_PROBABILITY:.0%} and the servers cover N+k; AT_RISK from {AT_RISK_PROBABILITY:.0%} or
-without the N+k spare; NO_GO from {NO_GO_PROBABILITY:.0%}.</p>
+without the N+k spare; NO_GO from {NO_GO_PROBABILITY:.0%}. A probability of ≤0.01 is a bound:
+safe capacity clears even the forecast's 99% quantile; ≥0.99, it falls short of even the
+1% quantile.</p>
 {notes}
+<div class="table-wrap">
 {table.to_html(index=False, escape=True)}
+</div>
 {figure}
 </body></html>
 """

@@ -102,6 +102,21 @@ def test_status_json(db, write):
     assert "Events in the next 7d (0)" in result.stdout
 
 
+def test_status_table_shows_the_event_ids_check_event_takes(db, write):
+    run("ingest", str(write("t.csv", GOOD)), "--db", str(db))
+    calendar = write(
+        "cal.csv",
+        "event_id,name,kind,start,end,regions,expected_uplift\n"
+        "EV-0047,Winter Festival,launch,2026-12-18,2027-01-03,eu-west;na-east,1.6\n",
+    )
+    assert run("events", "import", str(calendar), "--db", str(db)).exit_code == 0
+    result = run("status", "--db", str(db), "--now", "2026-12-01")
+    assert result.exit_code == 0, result.output
+    events = result.stdout.split("Events in the next 28d (1):\n")[1].splitlines()
+    assert events[0].split()[0] == "event_id"
+    assert events[1].split()[:2] == ["EV-0047", "2026-12-18"]
+
+
 def test_status_without_db_builds_the_demo_store(tmp_path, monkeypatch):
     shutil.copytree(DEMO, tmp_path / "data" / "demo")
     monkeypatch.chdir(tmp_path)

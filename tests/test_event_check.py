@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from capacity.charts import event_check_figure
 from capacity.config import load_fleet
 from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
@@ -15,8 +16,10 @@ from capacity.event_check import (
     PlannedEvent,
     breach_probability,
     check_event,
+    probability_bound,
     probability_text,
     render_report,
+    stored_event,
 )
 from capacity.store import Store
 
@@ -65,6 +68,7 @@ def test_probability_text_marks_the_bounds_the_quantiles_resolve():
     assert probability_text(0.99) == "≥0.99"
     assert probability_text(0.1196) == "0.12"
     assert probability_text(0.5) == "0.50"
+    assert [probability_bound(p) for p in (0.01, 0.99, 0.1196, 0.5)] == ["<=", ">=", None, None]
 
 
 def test_small_event_is_go_and_huge_event_is_no_go(demo):
@@ -108,6 +112,139 @@ def test_invalid_events(demo):
         ]:
             with pytest.raises(ParameterError, match=message):
                 check_event(store, fleet, bad, safe=hints(fleet))
+
+
+def test_a_short_push_inside_a_stored_launch_is_checked_on_top_of_it(demo):
+    # The demo's Winter Festival 2026 (EV-0047, a launch at x1.6 in eu-west and na-east) runs
+    # 18 December to 4 January. A four-day push inside it is a scenario on top of the festival,
+    # not the festival renamed: leaving the festival out would drop demand and flip the verdict.
+    db, config = demo
+    fleet = load_fleet(config)
+    start, end = pd.Timestamp("2026-12-28T00:00Z"), pd.Timestamp("2027-01-01T00:00Z")
+    with Store(db, read_only=True) as store:
+        festival = check_event(store, fleet, stored_event(store, "EV-0047"), safe=hints(fleet))
+        push = check_event(
+            store,
+            fleet,
+            event(1.1, name="Extra push", start=start, end=end),
+            safe=hints(fleet),
+        )
+    hours = festival.hourly[
+        (festival.hourly["region"] == "eu-west")
+        & (festival.hourly["ts"] >= start)
+        & (festival.hourly["ts"] < end)
+    ]
+    without = hours.groupby("service")["q0.95"].max()
+    peaks = push.table.set_index("service")["peak_demand"]
+    assert (peaks >= without).all()
+    assert peaks.to_numpy() == pytest.approx(1.1 * without.to_numpy(), rel=0.01)
+    assert push.replaced == ()
+
+
+def test_a_new_event_matching_a_stored_launch_replaces_it(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    festival = event(
+        1.6,
+        name="Winter Festival",
+        start=pd.Timestamp("2026-12-18T08:00Z"),
+        end=pd.Timestamp("2027-01-04T08:00Z"),
+        regions=("eu-west",),
+    )
+    with Store(db, read_only=True) as store:
+        result = check_event(store, fleet, festival, safe=hints(fleet))
+    assert result.replaced == ("Winter Festival 2026",)
+
+
+def test_an_event_covers_every_hour_it_overlaps(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    with Store(db, read_only=True) as store:
+        short = check_event(
+            store,
+            fleet,
+            event(
+                1.2,
+                start=pd.Timestamp("2026-11-24T08:10Z"),
+                end=pd.Timestamp("2026-11-24T08:40Z"),
+            ),
+            safe=hints(fleet),
+        )
+        half = check_event(
+            store,
+            fleet,
+            event(
+                1.2,
+                start=pd.Timestamp("2026-11-24T08:30Z"),
+                end=pd.Timestamp("2026-11-24T10:00Z"),
+            ),
+            safe=hints(fleet),
+        )
+    assert list(short.table["service"]) == ["chat", "game", "matchmaking"]
+    assert set(short.hourly["ts"]) == {pd.Timestamp("2026-11-24T08:00Z")}
+    assert (short.table["peak_at"] == pd.Timestamp("2026-11-24T08:00Z")).all()
+    assert set(half.hourly["ts"]) == {
+        pd.Timestamp("2026-11-24T08:00Z"),
+        pd.Timestamp("2026-11-24T09:00Z"),
+    }
+    assert len(half.hourly) == 3 * 2
+    # one hour cannot be drawn as a line: the report's chart marks it as points
+    modes = {t.name: t.mode for t in event_check_figure(short).data if t.name}
+    assert modes["demand, median"] == modes["safe capacity now"] == "lines+markers"
+    medians = [t for t in event_check_figure(half).data if t.name == "demand, median"]
+    assert {t.mode for t in medians} == {"lines"}
+
+
+def test_regions_are_deduplicated_and_all_means_every_region(demo):
+    _, config = demo
+    fleet = load_fleet(config)
+    twice = event(1.2, regions=(" eu-west ", "eu-west", "na-east", "eu-west")).validated(fleet)
+    assert twice.regions == ("eu-west", "na-east")
+    every = event(1.2, regions=("all", "eu-west")).validated(fleet)
+    assert every.regions == tuple(fleet.regions)
+
+
+def test_stored_event_ids_match_regardless_of_case_when_unambiguous(tmp_path):
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(
+        "event_id,name,kind,start,end,regions\n"
+        "EV-1,Winter Festival,launch,2026-12-18T08:00Z,2027-01-04T08:00Z,eu-west\n"
+        "Cup-2,Cup final,esports,2026-12-19T17:00Z,2026-12-19T21:00Z,eu-west\n"
+        "CUP-2,Cup replay,esports,2026-12-20T17:00Z,2026-12-20T21:00Z,eu-west\n"
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        store.import_events([calendar])
+    with Store(tmp_path / "store.duckdb", read_only=True) as store:
+        assert stored_event(store, "ev-1").name == "Winter Festival"
+        assert stored_event(store, "CUP-2").name == "Cup replay"
+        with pytest.raises(ParameterError, match="'CUP-2', 'Cup-2' when case is ignored"):
+            stored_event(store, "cup-2")
+        with pytest.raises(ParameterError, match="list event ids with capacity status"):
+            stored_event(store, "EV-2")
+
+
+def test_report_carries_the_notes_the_forecast_start_and_the_bounds(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    far = event(
+        1.0,
+        name="Summer finals",
+        start=pd.Timestamp("2027-01-20T18:00Z"),
+        end=pd.Timestamp("2027-01-21T00:00Z"),
+        regions=("na-east",),
+    )
+    with Store(db, read_only=True) as store:
+        result = check_event(store, fleet, far, safe=hints(fleet))
+    assert (result.table["breach_probability"] <= 0.01).any(), result.table
+    page = render_report(result, now="2026-11-30T00:00Z")
+    assert "Forecast from 2026-11-23 00:00 UTC" in page
+    assert "warning: the newest demand telemetry ends 2026-11-23 00:00 UTC, 7.0 days ago" in page
+    assert "note: the event ends 59 days after the newest telemetry" in page
+    assert "so this verdict is provisional" in page
+    assert "<td>≤0.01</td>" in page and "0.0100" not in page
+    assert "overflow-x: auto" in page
+    fresh = render_report(result, now="2026-11-23T12:00Z")
+    assert "warning: the newest" not in fresh and "provisional" in fresh
 
 
 def test_report_escapes_names_and_embeds_plotly(demo):
@@ -173,10 +310,16 @@ def test_cli_json_contract(demo, tmp_path):
         "verdict",
         "add_servers",
         "act_by",
+        "breach_probability_bound",  # added to the contract's keys: "<=", ">=" or null
     }
     assert {r["region"] for r in records} == {"eu-west", "na-east"}
     assert all(r["verdict"] in {"GO", "AT_RISK", "NO_GO"} for r in records)
     assert all(0 <= r["breach_probability"] <= 1 for r in records)
+    for r in records:
+        p = r["breach_probability"]
+        expected = "<=" if p <= 0.01 else ">=" if p >= 0.99 else None
+        assert r["breach_probability_bound"] == expected, r
+    assert any(r["breach_probability_bound"] == "<=" for r in records), records
     assert report.is_file() and "Plotly.newPlot" in report.read_text()
     assert "provisional" not in result.stderr  # a day ahead: well within what is measured
 
@@ -241,6 +384,36 @@ def test_cli_unknown_event_id_exits_2(demo):
     assert "'event_id' parameter must name an event in the stored calendar" in result.stderr
 
 
+def test_cli_event_id_refuses_the_flags_of_a_new_event(demo):
+    db, config = demo
+    result = run_cli(
+        "check-event", "--event-id", "EV-0047", "--uplift", "2", "--regions", "eu-west",
+        "--db", str(db), "--config", str(config),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot be combined with --regions, --uplift" in line
+    assert "Fix: give either --event-id alone, or --name, --start, --end" in line
+
+
+def test_cli_refuses_an_output_it_cannot_write_before_checking(demo, tmp_path):
+    _, config = demo
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    # a store that does not exist: the output is refused first, before any store is opened
+    result = run_cli(
+        "check-event", "--name", "X", "--start", "2026-11-23T18:00:00Z",
+        "--end", "2026-11-24T00:00:00Z", "--regions", "eu-west", "--uplift", "1.2",
+        "--db", str(tmp_path / "missing.duckdb"), "--config", str(config),
+        "--output", str(afile / "x.html"),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert f"The 'output' parameter cannot be written: '{afile}' is a file" in line
+    assert "Fix: choose a path in a folder" in line
+    assert result.stdout == ""
+
+
 def test_recommend_cli_csv(demo):
     import io
 
@@ -287,10 +460,18 @@ def test_schedule_cli_exports(demo, tmp_path):
         "--jobs",
         "1",
     ]
-    aws = run_cli("schedule", *common, "--service", "game", "--format", "aws")
+    # the demo's telemetry ends on 22 November 2026: published from then (--now), every
+    # action is kept; published today, none would be (AWS refuses actions in the past)
+    since = ["--now", "2026-11-23T00:00Z"]
+    aws = run_cli("schedule", *common, "--service", "game", "--format", "aws", *since)
     assert aws.exit_code == 0, aws.output
     actions = json.loads(aws.stdout)
     assert actions and {a["AutoScalingGroupName"] for a in actions} == {"eu-west-game"}
+    assert min(a["StartTime"] for a in actions).startswith("2026-11-23T00:00")
+    later = run_cli("schedule", *common, "--service", "game", "--format", "aws")
+    assert later.exit_code == 2 and "leaves no hour after now" in later.stderr
+    wrong = run_cli("schedule", *common, "--format", "keda", *since)
+    assert wrong.exit_code == 2 and "'--now' parameter says from when AWS" in wrong.stderr
     assert all(a["MinSize"] >= 2 for a in actions)
     assert len({a["StartTime"] for a in actions}) == len(actions)  # one action per change
     # the demo's telemetry ends on 22 November 2026: every floor of its schedule is past
@@ -317,10 +498,12 @@ def test_cli_table_reads_plainly(demo):
     db, config = demo
     result = run_cli(
         "check-event", "--name", "Quiet evening", "--start", "2026-11-24T18:00:00Z",
-        "--end", "2026-11-24T20:00:00Z", "--regions", "na-east", "--uplift", "1.0",
-        "--db", str(db), "--config", str(config), "--jobs", "1",
+        "--end", "2026-11-24T20:00:00Z", "--regions", " na-east , na-east,na-east ",
+        "--uplift", "1.0", "--db", str(db), "--config", str(config), "--jobs", "1",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0]
+    assert header == "Quiet evening: 2026-11-24 18:00 to 2026-11-24 20:00 UTC, na-east, uplift x1"
     rows = [line.split() for line in result.stdout.splitlines()[2:]]
     assert len(rows) == 3 and all(row[0] == "na-east" for row in rows)
     go = [row for row in rows if "GO" in row]
