@@ -32,8 +32,9 @@ the evidence for each choice):
    seasonal naives; :meth:`~DemandForecaster.predict` blends Prophet with the naive and the
    weight that had the least absolute error over the first ``horizon`` steps of that window.
    A young series (under 14 days) gets a shorter window, the days after its first week.
-6. **Calibration.** Quantiles are split-conformal: empirical quantiles of the blend's log
-   residuals over the validation window, and over ``calibration_windows - 1`` windows before it
+6. **Calibration.** Quantiles are split-conformal: empirical quantiles of the blend's
+   residuals, measured in the Box-Cox space of step 2 (``interval_space``), over the
+   validation window, and over ``calibration_windows - 1`` windows before it
    (each forecast by a Prophet fit on the data before that window); each quantile is the most
    extreme of the windows' (the lowest below the median, the highest above it), its distance
    from the median stretched by ``interval_scale`` (1.5 times more with a single window).
@@ -211,6 +212,13 @@ class DemandForecaster:
     interval_scale : float
         Stretch of the conformal quantiles' distances from the median (default 1); with a
         single calibration window it is stretched 1.5 times more.
+    interval_space : "auto", "model" or "log"
+        Where the conformal residuals are measured: ``"log"``, as log ratios of
+        ``value + offset``; ``"model"``, in the Box-Cox space the model is fitted in (the log
+        for most demand, plain differences for a series whose spread does not grow with its
+        level); ``"auto"`` (default), the model's space for a series that reaches zero (a value
+        at or below the offset, where a log ratio measures the offset more than the error),
+        else the log. :attr:`interval_space_` says which was used.
     interval_growth : float
         How the band widens with the lead beyond the span its residuals were measured on (the
         validation window; a week for a fallback): each quantile's distance from the median is
@@ -290,6 +298,7 @@ class DemandForecaster:
         log_offset: float = 0.01,
         transform: str | float = "auto",
         interval_scale: float = 1.0,
+        interval_space: str = "auto",
         interval_growth: float = 0.0,
         calibration_windows: int = 2,
         ar_correction: bool = False,
@@ -311,6 +320,7 @@ class DemandForecaster:
         self.log_offset = log_offset
         self.transform = transform
         self.interval_scale = interval_scale
+        self.interval_space = interval_space
         self.interval_growth = interval_growth
         self.calibration_windows = calibration_windows
         self.ar_correction = ar_correction
@@ -335,6 +345,7 @@ class DemandForecaster:
         "log_offset",
         "transform",
         "interval_scale",
+        "interval_space",
         "interval_growth",
         "calibration_windows",
         "ar_correction",
@@ -479,6 +490,11 @@ class DemandForecaster:
                 raise ParameterError(
                     f"The '{name}' parameter must be True or False. Got {value!r}."
                 )
+        if self.interval_space not in ("auto", "model", "log"):
+            raise ParameterError(
+                f"The 'interval_space' parameter must be 'auto', 'model' or 'log'. "
+                f"Got {self.interval_space!r}."
+            )
         transform = self.transform
         if not (transform == "auto" or (_is_number(transform) and 0 <= transform <= 1)):
             raise ParameterError(
@@ -562,6 +578,10 @@ class DemandForecaster:
         offset = offset if offset > 0 else 1.0
         val_steps, shortened = _validation_steps(len(y), freq, self.validation_days)
         lam = _guerrero(y, offset, freq) if self.transform == "auto" else float(self.transform)
+        space = self.interval_space
+        if space == "auto":
+            space = "model" if np.nanmin(y) <= offset else "log"
+        self.interval_space_ = space
         core_kwargs = {"offset": offset, "freq": freq, "lam": lam}
         warm = self._warm if self._warm and self._warm.get("lambda") == lam else {}
         self.warm_started_ = bool(warm)
@@ -586,9 +606,7 @@ class DemandForecaster:
             # No out-of-sample residuals: in-sample ones, widened (they are too optimistic).
             fitted = core.in_sample()
             ok = np.isfinite(y)
-            self.residuals_ = [
-                _IN_SAMPLE_WIDENING * np.log((y[ok] + offset) / (fitted[ok] + offset))
-            ]
+            self.residuals_ = [_IN_SAMPLE_WIDENING * core.residuals(y[ok], fitted[ok])]
             self.choice_ = _PROPHET_ONLY
             self.model_ = "prophet (no validation window)"
         else:
@@ -600,7 +618,7 @@ class DemandForecaster:
         if self.validation_ is not None and shortened:
             fitted = core.in_sample()
             ok = np.isfinite(y)
-            self.young_residuals_ = np.log((y[ok] + offset) / (fitted[ok] + offset))
+            self.young_residuals_ = core.residuals(y[ok], fitted[ok])
         self.weight_, self.partner_period_ = self.choice_.weight, self.choice_.period
 
     def _fit_window(
@@ -652,7 +670,7 @@ class DemandForecaster:
     def _choose(self, horizon: int) -> tuple[_Choice, list[np.ndarray]]:
         """Blend weight and naive period for forecasts ``horizon`` steps ahead, chosen on the
         first ``horizon`` steps of the validation window (at least a day of them), and the
-        blend's log residuals over the whole of each calibration window, newest first (more
+        blend's residuals over the whole of each calibration window, newest first (more
         of them calibrate the tails better; for a short horizon they err on the wide side)."""
         val = self.validation_
         day = max(round(_DAY / self.freq_), 1)
@@ -661,12 +679,11 @@ class DemandForecaster:
         if np.isfinite(actual).sum() < _MIN_RESIDUALS:
             parts, actual = val.parts, val.actual
         choice = _best_choice(parts, actual) if self.ensemble else _PROPHET_ONLY
-        offset = self.core_.offset
         residuals = []
         for window in (val, *self.earlier_validation_):
             point = _blend(window.parts, choice)
             ok = np.isfinite(window.actual)
-            residuals.append(np.log((window.actual[ok] + offset) / (point[ok] + offset)))
+            residuals.append(self.core_.residuals(window.actual[ok], point[ok]))
         return choice, residuals
 
     def _fit_fallback(self, reason: str) -> None:
@@ -677,6 +694,7 @@ class DemandForecaster:
         self.weight_ = 0.0
         self.fallback_ = True
         self.fallback_reason_ = reason
+        self.interval_space_ = "log"
         self.model_ = f"snaive (fallback: {reason})"
         period = _season_steps(self._y, self.freq_)
         y = self._y
@@ -720,13 +738,12 @@ class DemandForecaster:
             [self.last_ts_ + self.freq_ * k for k in range(1, int(horizon) + 1)]
         )
         qs = [float(q) for q in self.quantiles]
-        model, residuals, scen, offset = self.model_, self.residuals_, None, 0.0
+        model, residuals, scen = self.model_, self.residuals_, None
         # The span the residuals were measured over: leads beyond it get a wider band.
         calibrated = round(_WEEK / self.freq_)
         if self.core_ is None:
             point = self._fallback_point(future)
         else:
-            offset = self.core_.offset
             choice = self.choice_
             if self.validation_ is not None:
                 choice, residuals = self._choose(len(future))
@@ -746,7 +763,10 @@ class DemandForecaster:
         out = {TS: future, YHAT: np.clip(point, 0, None)}
         qvals = np.empty((len(future), len(qs)))
         for j in range(len(qs)):
-            qvals[:, j] = (point + offset) * np.exp(table[:, j]) - offset
+            if self.core_ is None:
+                qvals[:, j] = point * np.exp(table[:, j])
+            else:
+                qvals[:, j] = self.core_.shifted(point, table[:, j])
         if scen is not None:
             # Widen by the scenario's own uncertainty, comonotone with the base quantile.
             extra = scen - 1.0
@@ -824,6 +844,24 @@ class _Core:
         if self.lam == 0:
             return np.exp(z) - self.offset
         return np.clip(self.lam * z + 1, 0, None) ** (1 / self.lam) - self.offset
+
+    def _space(self) -> float:
+        """The Box-Cox lambda the interval residuals are measured with."""
+        return self.lam if self.owner.interval_space_ == "model" else 0.0
+
+    def residuals(self, actual: np.ndarray, point: np.ndarray) -> np.ndarray:
+        """Calibration residuals of ``point`` against ``actual`` in the interval space."""
+        lam, base = self._space(), point + self.offset  # > 0: a point is above -offset
+        if lam == 0:
+            return np.log((actual + self.offset) / base)
+        return ((actual + self.offset) ** lam - base**lam) / lam
+
+    def shifted(self, point: np.ndarray, residual: np.ndarray) -> np.ndarray:
+        """``point`` moved by ``residual`` in the interval space, back on the value scale."""
+        lam, base = self._space(), point + self.offset  # > 0: a point is above -offset
+        if lam == 0:
+            return base * np.exp(residual) - self.offset
+        return np.clip(base**lam + lam * residual, 0, None) ** (1 / lam) - self.offset
 
     def _ds(self, ts: pd.DatetimeIndex) -> pd.DatetimeIndex:
         zone = self.owner.timezone_
@@ -1117,7 +1155,7 @@ def _lead_growth(horizon: int, calibrated: int, freq: pd.Timedelta, growth: floa
 def _conformal(
     res: np.ndarray, qs: list[float], horizon: int, scale: float | np.ndarray
 ) -> np.ndarray:
-    """Split-conformal quantiles of the log residuals for each future step.
+    """Split-conformal quantiles of the residuals (in the interval space) for each future step.
 
     The quantile at level q is the k-th smallest of the n residuals, with k = ceil((n + 1) q)
     above the median and floor((n + 1) q) below it (clipped to 1..n), so that a few residuals

@@ -363,6 +363,7 @@ def test_init_only_stores_and_get_params_returns_them() -> None:
         "log_offset",
         "transform",
         "interval_scale",
+        "interval_space",
         "interval_growth",
         "calibration_windows",
         "ar_correction",
@@ -380,6 +381,8 @@ def test_init_only_stores_and_get_params_returns_them() -> None:
         model.set_params(anomaly=3)
     # Bad values are only checked at fit, as scikit-learn does.
     DemandForecaster(quantiles=(2.0,))
+    with pytest.raises(ParameterError, match="'interval_space' parameter must be 'auto', 'model'"):
+        DemandForecaster(interval_space="linear").fit(make_series(7))
 
 
 def test_custom_quantiles_name_their_columns(three_weeks: pd.DataFrame) -> None:
@@ -517,3 +520,30 @@ def test_bad_events_raise_data_error(three_weeks: pd.DataFrame) -> None:
     naive = events.assign(start_ts=events["start_ts"].dt.tz_localize(None))
     with pytest.raises(DataError, match="'start_ts' must hold tz-aware"):
         DemandForecaster().fit(three_weeks, naive)
+
+
+def test_a_series_whose_troughs_reach_zero_keeps_a_band_the_size_of_its_noise() -> None:
+    """Hourly demand with a large daily cycle whose night hours are zero (a small region
+    asleep), noise of a few percent at the peak. Log ratios of the near-zero hours once set
+    the band for every hour: q0.99 at the daily peak came out near twice the peak. The
+    band of a series that reaches zero is now measured in the space the model is fitted in
+    (here nearly additive)."""
+    rng = np.random.default_rng(11)
+    ts = pd.date_range("2026-01-05", periods=35 * 24, freq="h", tz="UTC")
+    cycle = 600 * np.sin(2 * np.pi * (ts.hour.to_numpy() - 8) / 24) + 350
+    value = np.clip(cycle + rng.normal(0, 15, len(ts)), 0, None)
+    series = pd.DataFrame({TS: ts, VALUE: value})
+    train, test = series.iloc[: 28 * 24], series.iloc[28 * 24 :]
+    model = DemandForecaster(quantiles=[0.05, 0.5, 0.95, 0.99]).fit(train)
+    forecast = model.predict(len(test))
+    actual, top = test[VALUE].to_numpy(), train[VALUE].max()
+    assert forecast["q0.99"].max() < 1.25 * top
+    assert forecast["q0.95"].max() < 1.15 * top
+    inside = (actual >= forecast["q0.05"].to_numpy()) & (actual <= forecast["q0.95"].to_numpy())
+    assert inside.mean() >= 0.85
+    assert model.interval_space_ == "model" and model.lambda_ > 0
+    # a series that stays well above zero keeps log ratios: its spread grows with its level
+    assert DemandForecaster().fit(make_series(21)).interval_space_ == "log"
+    # the same forecast with its band measured as log ratios: the explosion it replaced
+    logged = DemandForecaster(quantiles=[0.05, 0.5, 0.95, 0.99], interval_space="log")
+    assert logged.fit(train).predict(len(test))["q0.99"].max() > 1.6 * top
