@@ -15,7 +15,14 @@ from IPython.display import HTML
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
 
-__all__ = ["region_loss_lines", "standalone_page", "table", "verdict_counts", "warning_lines"]
+__all__ = [
+    "note_lines",
+    "region_loss_lines",
+    "standalone_page",
+    "table",
+    "verdict_counts",
+    "warning_lines",
+]
 
 _STYLE = (
     "<style>.cap-table{border-collapse:collapse;font-size:13px}"
@@ -77,6 +84,23 @@ def warning_lines(warnings: list[str]) -> HTML:
     return HTML(
         "".join(f"<p style='{style}'><b>Warning:</b> {html.escape(w)}.</p>" for w in warnings)
     )
+
+
+def note_lines(lines: list[str]) -> HTML:
+    """Lines that start ``note:`` or ``warning:`` (an event check's :meth:`notes`), each in a
+    highlighted paragraph headed by its kind; nothing when there are none."""
+    styles = {
+        "warning": "background:#fff3cd;border-left:4px solid #d39e00",
+        "note": "background:#eef4fb;border-left:4px solid #4a78b5",
+    }
+    items = []
+    for line in lines:
+        kind, sep, text = line.partition(": ")
+        if not sep or kind not in styles:
+            kind, text = "note", line
+        style = f"{styles[kind]};padding:6px 10px;margin:8px 0"
+        items.append(f"<p style='{style}'><b>{kind.capitalize()}:</b> {html.escape(text)}</p>")
+    return HTML("".join(items))
 
 
 def region_loss_lines(plan: WeeklyPlan) -> HTML:

@@ -61,6 +61,7 @@ with Store(db, read_only=True) as store:
     safe = safe_loads(store, fleet, regions=list(event.regions))
     check = check_event(store, fleet, event, safe=safe, jobs=jobs)
 display(HTML(review.event_summary(check)))
+display(report.note_lines(check.notes()))
 
 # %% [markdown]
 # ## 1. Verdict per region and service

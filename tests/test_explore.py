@@ -671,6 +671,8 @@ def test_event_headroom_check_notebook(demo, tmp_path):
     assert ESCAPED in page
     assert "3 region/services checked" in page
     assert "NO_GO" in page and "below 5%" in page
+    # the notes the CLI prints on stderr are in the report too (the demo's telemetry is old)
+    assert "<b>Warning:</b> the newest demand telemetry ends 2026-11-23 00:00 UTC" in page
 
 
 def test_forecast_accuracy_review_notebook(demo, tmp_path):
