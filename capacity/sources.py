@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -98,7 +99,28 @@ class TelemetryFile:
 
     def row_label(self, row: int) -> str:
         """Name data row ``row`` (1-based) as a person opening the file would find it."""
-        return f"line {row + 1}" if self.kind == "csv" else f"row {row}"
+        return f"line {csv_line(self.path, row)}" if self.kind == "csv" else f"row {row}"
+
+
+def csv_line(path: Path, row: int) -> int:
+    """The line of a CSV file (header included, 1-based) that holds data row ``row``.
+
+    DuckDB numbers the rows it reads and skips blank lines, so a file with blank lines would
+    otherwise be pointed at the wrong line. Read only when an error names a row.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            fh.readline()  # the header
+            seen = 0
+            for number, line in enumerate(fh, start=2):
+                if line.strip():
+                    seen += 1
+                    if seen == row:
+                        return number
+    except OSError:
+        pass
+    return row + 1
 
 
 def _quote(identifier: str) -> str:
@@ -672,13 +694,13 @@ def read_series_csv(
             raise DataError(
                 f"the {what} is empty",
                 source=str(path),
-                where=f"line {row + 1}, column {column!r}",
+                where=f"line {csv_line(path, row)}, column {column!r}",
                 fix="give every row a time, or drop the row",
             )
         raise DataError(
             f"{what} {raw!r} does not parse",
             source=str(path),
-            where=f"line {row + 1}, column {column!r}",
+            where=f"line {csv_line(path, row)}, column {column!r}",
             fix="use ISO 8601 times and plain numbers"
             if bad_time
             else "give a number, or leave it empty for a gap",

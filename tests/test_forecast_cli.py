@@ -302,3 +302,14 @@ def test_region_keeps_the_calendar_to_the_series_region(tmp_path):
     assert "No event of calendar.csv names region 'mars'; its regions are eu-west, na-east" in (
         bad.stderr
     )
+
+
+def test_a_bad_value_is_named_by_its_line_even_after_blank_lines(tmp_path):
+    path = synthetic_csv(tmp_path / "in.csv")
+    lines = path.read_text().splitlines()
+    lines[10] = "2026-03-02 09:00:00,abc"  # file line 11, before the blank lines go in
+    lines[3:3] = ["", ""]  # DuckDB skips blank lines; a person counts them
+    path.write_text("\n".join(lines) + "\n")
+    result = forecast(*base_args(path, tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert "in.csv: line 13, column 'players': value 'abc' does not parse" in result.stderr

@@ -552,3 +552,13 @@ def test_a_malformed_line_past_the_sniffed_sample_is_named_and_loads_nothing(db,
         store.ingest([path])
     assert "big.csv: line 30002: 6 fields where the header has 5" in str(err.value)
     assert snapshot(db) == before
+
+
+def test_a_bad_row_is_named_by_its_line_even_after_blank_lines(db, write):
+    text = (
+        HEADER
+        + "\n2026-01-01T00:00:00Z,eu-west,game,ccu,100\n\n\n"
+        + "2026-01-01T01:00:00Z,eu-west,game,ccu,-5\n"
+    )
+    with Store(db) as store, pytest.raises(DataError, match=r"b\.csv: line 6, column 'value'"):
+        store.ingest([write("b.csv", text)])
