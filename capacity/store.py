@@ -262,6 +262,15 @@ class EventsReport:
         return text
 
 
+#: The table each kind of load writes its rows to.
+_LOADED_TABLES = {
+    "telemetry": "telemetry",
+    "events": "events",
+    "incidents": "incidents",
+    "deploys": "deploys",
+}
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -404,12 +413,21 @@ class Store:
         return self._con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
 
     def _already_loaded(self, kind: str, sha256: str, options: str) -> bool:
-        return bool(
-            self._con.execute(
-                "SELECT count(*) FROM loads WHERE kind = ? AND sha256 = ? AND options = ?",
-                [kind, sha256, options],
-            ).fetchall()[0][0]
-        )
+        """Whether this content was loaded with these options and is still in force: every
+        row that load stored is stored under it yet. A later load that replaced some of its
+        rows (a corrected file, then the original again) makes it count as not loaded."""
+        last = self._con.execute(
+            "SELECT load_id, rows FROM loads WHERE kind = ? AND sha256 = ? AND options = ? "
+            "ORDER BY load_id DESC LIMIT 1",
+            [kind, sha256, options],
+        ).fetchall()
+        if not last:
+            return False
+        load_id, rows = last[0]
+        kept = self._con.execute(
+            f"SELECT count(*) FROM {_LOADED_TABLES[kind]} WHERE load_id = ?", [load_id]
+        ).fetchall()[0][0]
+        return kept == rows
 
     def _maybe_loaded(self, kind: str, size: int, options: str) -> bool:
         """Whether a load of a file of this size exists: only then can it be the same file."""

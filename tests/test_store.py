@@ -562,3 +562,30 @@ def test_a_bad_row_is_named_by_its_line_even_after_blank_lines(db, write):
     )
     with Store(db) as store, pytest.raises(DataError, match=r"b\.csv: line 6, column 'value'"):
         store.ingest([write("b.csv", text)])
+
+
+def test_a_file_loaded_again_after_a_correction_is_applied_again(db, write):
+    """The same content loaded twice changes nothing, unless a later load has replaced
+    some of its rows: then loading it again puts its values back (it once said "already
+    loaded, nothing changed" and left the corrected values in place)."""
+    row = "2026-01-01T00:00:00Z,eu-west,game,ccu,{}\n"
+    original, corrected = HEADER + row.format(100), HEADER + row.format(200)
+    with Store(db) as store:
+        store.ingest([write("t.csv", original)])
+        [again] = store.ingest([write("t.csv", original)])
+        assert again.skipped  # nothing else touched its rows
+        store.ingest([write("t.csv", corrected)])
+        [back] = store.ingest([write("t.csv", original)])
+        value = store.con.execute("SELECT value FROM telemetry").fetchone()[0]
+    assert not back.skipped and (back.updated, value) == (1, 100.0)
+
+
+def test_an_events_file_loaded_again_after_an_edit_is_applied_again(db, write):
+    header = "event_id,name,kind,start,end,regions,expected_uplift\n"
+    line = "X1,Push,marketing,2026-12-01T00:00:00Z,2026-12-02T00:00:00Z,eu-west,{}\n"
+    with Store(db) as store:
+        store.import_events([write("ids.csv", header + line.format(1.5))])
+        store.import_events([write("ids.csv", header + line.format(1.6))])
+        report = store.import_events([write("ids.csv", header + line.format(1.5))])
+        uplift = store.con.execute("SELECT expected_uplift FROM events").fetchone()[0]
+    assert (report.updated, uplift) == (1, 1.5)
