@@ -25,8 +25,11 @@ The format is picked by the file extension: ``.csv``, ``.yaml``/``.yml`` or ``.i
   all; ``X-CAPACITY-UPLIFT`` is the uplift and DESCRIPTION the notes; the UID is the event id.
   Repeating events (RRULE/RDATE) are expanded with :mod:`recurring_ical_events`: every
   occurrence starting inside ``ics_window`` (default: from the earliest DTSTART to 400 days after
-  the latest) becomes an event whose id is ``UID@YYYYMMDDTHHMMZ`` (its UTC start). Events that
-  do not repeat are kept whatever the window. ``X-WR-TIMEZONE`` is ignored.
+  the latest DTSTART or after today, whichever is later, so that a weekly maintenance begun
+  years ago still reaches the weeks ahead) becomes an event whose id is
+  ``UID@YYYYMMDDTHHMMZ`` (its UTC start). Events that do not repeat are kept whatever the
+  window. An event or occurrence with ``STATUS:CANCELLED`` is left out. ``X-WR-TIMEZONE`` is
+  ignored.
 
 Regions are written as names separated by ``;`` (or ``,`` or ``|``), or as ``all``; a missing or
 empty value means all regions.
@@ -377,6 +380,12 @@ def _yaml_records(text: str, *, source: str) -> list[_Raw]:
 # --------------------------------------------------------------------------- iCalendar
 
 
+def _cancelled(component: Any) -> bool:
+    """Whether an iCalendar component says it will not happen (``STATUS:CANCELLED``)."""
+    status = _ics_text(component, "STATUS")
+    return status is not None and status.strip().upper() == "CANCELLED"
+
+
 def _ics_text(component: Any, key: str) -> str | None:
     value = component.get(key)
     if value is None:
@@ -503,6 +512,8 @@ def _ics_records(
         repeats = "RRULE" in ev or "RDATE" in ev
         if not repeats and "RECURRENCE-ID" in ev and uid is not None and uid in recurring_uids:
             continue  # an edited occurrence: expanded with its series
+        if _cancelled(ev):
+            continue  # a cancelled event (its occurrences, if it repeats) will not happen
         start, end = _ics_span(ev, source=source, where=where, zone=zone)
         starts.append(start)
         if repeats:
@@ -521,7 +532,9 @@ def _ics_records(
     records = singles
     if series:
         horizon = pd.Timedelta(days=ICS_DEFAULT_HORIZON_DAYS)
-        first, last = window if window is not None else (min(starts), max(starts) + horizon)
+        # a series in force reaches the weeks ahead however long ago it began
+        latest = max(max(starts), pd.Timestamp.now(tz="UTC").floor("D"))
+        first, last = window if window is not None else (min(starts), latest + horizon)
         margin = pd.Timedelta(days=2)
         for where, master, overrides in series:
             calendar = icalendar.Calendar()
@@ -540,6 +553,8 @@ def _ics_records(
                 ) from None
             uid = _ics_text(master, "UID")
             for occurrence in occurrences:
+                if _cancelled(occurrence):
+                    continue  # one occurrence cancelled (RECURRENCE-ID with STATUS:CANCELLED)
                 start, end = _ics_span(occurrence, source=source, where=where, zone=zone)
                 if not first <= start <= last:
                     continue

@@ -339,6 +339,8 @@ def _file_import(kind: str, description: str) -> Callable[..., None]:
             }[kind]
             report = method(files, tz=tz, fleet=fleet)
         click.echo(report.describe())
+        for note in report.notes:
+            click.echo(note, err=True)
 
     command.__doc__ = description
     return command

@@ -250,6 +250,7 @@ class EventsReport:
     unchanged: int
     skipped: tuple[str, ...] = ()
     noun: str = "events"
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for a person."""
@@ -260,6 +261,26 @@ class EventsReport:
         if self.skipped:
             text += f"; already loaded: {', '.join(self.skipped)}"
         return text
+
+
+def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:
+    """A note for each imported kind that looks like a misspelt known kind: any word is a
+    valid kind, but only the known ones get their shapes (and maintenance its exclusion
+    from sizing)."""
+    from capacity.columns import EVENT_KINDS
+
+    notes = []
+    for kind, count in events["kind"].value_counts().sort_index().items():
+        if kind in EVENT_KINDS:
+            continue
+        close = difflib.get_close_matches(kind, EVENT_KINDS, n=1, cutoff=0.75)
+        if close:
+            notes.append(
+                f"note: {count} event(s) of kind {kind!r}, which capacity does not know; "
+                f"did you mean {close[0]!r}? An unknown kind is kept as its own, with a flat "
+                "shape"
+            )
+    return tuple(notes)
 
 
 #: The table each kind of load writes its rows to.
@@ -783,7 +804,12 @@ class Store:
                 report = LoadReport(str(path), digest, len(part), *counts)
                 self._record_load(load_id, "events", report, options)
                 totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
-        return EventsReport(tuple(str(p) for p, _ in fresh), *totals, skipped=tuple(skipped))
+        return EventsReport(
+            tuple(str(p) for p, _ in fresh),
+            *totals,
+            skipped=tuple(skipped),
+            notes=_kind_notes(frame),
+        )
 
     def _upsert(
         self, table: str, schema: pa.Schema, frame: pd.DataFrame, load_id: int

@@ -401,18 +401,75 @@ def test_ics_open_ended_rrule_uses_the_default_and_given_windows(tmp_path):
         ics("""
         UID:w
         SUMMARY:Weekly reset
-        DTSTART:20261201T060000Z
-        DTEND:20261201T070000Z
+        DTSTART:20361202T060000Z
+        DTEND:20361202T070000Z
         RRULE:FREQ=WEEKLY
         """),
     )
     frame = read_calendar(path)
-    # 400 days after the only DTSTART: weeks 0..57.
+    # A series starting after today: 400 days after its DTSTART, weeks 0..57.
     assert len(frame) == 58
-    assert frame["start_ts"].iloc[-1] == ts("2026-12-01T06:00Z") + pd.Timedelta(weeks=57)
-    window = (pd.Timestamp("2027-01-01", tz="UTC"), pd.Timestamp("2027-01-31", tz="UTC"))
+    assert frame["start_ts"].iloc[-1] == ts("2036-12-02T06:00Z") + pd.Timedelta(weeks=57)
+    window = (pd.Timestamp("2037-01-01", tz="UTC"), pd.Timestamp("2037-01-31", tz="UTC"))
     limited = read_calendar(path, ics_window=window)
-    assert list(limited["start_ts"]) == [ts(f"2027-01-{d:02d}T06:00Z") for d in (5, 12, 19, 26)]
+    assert list(limited["start_ts"]) == [ts(f"2037-01-{d:02d}T06:00Z") for d in (6, 13, 20, 27)]
+
+
+def test_ics_series_begun_long_ago_reaches_the_weeks_ahead(tmp_path):
+    # Weekly maintenance since 2020: once expanded only to 400 days after its DTSTART, so
+    # nothing of it fell in the telemetry or the weeks being planned.
+    path = write(
+        tmp_path,
+        "old.ics",
+        ics("""
+        UID:old
+        SUMMARY:Weekly maintenance
+        DTSTART:20200107T030000Z
+        DTEND:20200107T050000Z
+        RRULE:FREQ=WEEKLY;BYDAY=TU
+        CATEGORIES:maintenance
+        """),
+    )
+    starts = read_calendar(path)["start_ts"]
+    today = pd.Timestamp.now(tz="UTC").floor("D")
+    assert starts.iloc[0] == ts("2020-01-07T03:00Z")
+    assert today + pd.Timedelta(days=393) <= starts.iloc[-1] <= today + pd.Timedelta(days=400)
+    assert ((starts > today) & (starts <= today + pd.Timedelta(days=28))).sum() == 4
+
+
+def test_ics_cancelled_events_and_occurrences_are_left_out(tmp_path):
+    path = write(
+        tmp_path,
+        "cancel.ics",
+        ics(
+            """
+        UID:launch
+        SUMMARY:Launch
+        STATUS:CANCELLED
+        DTSTART:20361201T060000Z
+        DTEND:20361201T080000Z
+        X-CAPACITY-KIND:launch
+        X-CAPACITY-UPLIFT:1.8
+        """,
+            """
+        UID:m
+        SUMMARY:Maintenance
+        DTSTART:20361201T060000Z
+        DTEND:20361201T080000Z
+        RRULE:FREQ=WEEKLY;COUNT=3
+        """,
+            """
+        UID:m
+        RECURRENCE-ID:20361208T060000Z
+        SUMMARY:Maintenance
+        STATUS:CANCELLED
+        DTSTART:20361208T060000Z
+        DTEND:20361208T080000Z
+        """,
+        ),
+    )
+    frame = read_calendar(path)
+    assert list(frame["event_id"]) == ["m@20361201T0600Z", "m@20361215T0600Z"]
 
 
 # --------------------------------------------------------------------------- validate_events

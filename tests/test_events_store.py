@@ -176,3 +176,25 @@ def test_resolved_before_started_is_refused(db, write):
     bad = INCIDENTS.replace("2026-11-05T07:30:00Z", "2026-11-05T06:30:00Z").replace(",d1\n", ",\n")
     with Store(db) as store, pytest.raises(DataError, match=r"line 3.*resolved"):
         store.import_incidents([write("incidents.csv", bad)])
+
+
+def test_a_kind_that_looks_misspelt_is_noted_on_import(db, write, tmp_path):
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+
+    text = CALENDAR.replace(",maintenance,", ",maintainance,").replace(",season,", ",seasons,")
+    text += "x-1,Guild night,guild_night,2026-12-02T18:00:00Z,2026-12-02T22:00:00Z,all,1.2,\n"
+    path = write("calendar.csv", text)
+    with Store(db) as store:
+        report = store.import_events([path])
+    assert report.notes == (
+        "note: 1 event(s) of kind 'maintainance', which capacity does not know; did you mean "
+        "'maintenance'? An unknown kind is kept as its own, with a flat shape",
+        "note: 1 event(s) of kind 'seasons', which capacity does not know; did you mean "
+        "'season'? An unknown kind is kept as its own, with a flat shape",
+    )  # guild_night is a kind of the studio's own: no note
+    assert sorted(stored(db)["kind"]) == ["guild_night", "launch", "maintainance", "seasons"]
+    other = tmp_path / "other.duckdb"
+    result = CliRunner().invoke(cli, ["events", "import", str(path), "--db", str(other)])
+    assert result.exit_code == 0 and "did you mean 'maintenance'?" in result.stderr
