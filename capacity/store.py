@@ -251,6 +251,7 @@ class EventsReport:
     skipped: tuple[str, ...] = ()
     noun: str = "events"
     notes: tuple[str, ...] = ()
+    removed: int = 0
 
     def describe(self) -> str:
         """One line for a person."""
@@ -258,6 +259,8 @@ class EventsReport:
             f"{self.events:,} {self.noun} read, {self.inserted:,} inserted, "
             f"{self.updated:,} updated, {self.unchanged:,} unchanged"
         )
+        if self.removed:
+            text += f", {self.removed:,} removed (no longer in their file)"
         if self.skipped:
             text += f"; already loaded: {', '.join(self.skipped)}"
         return text
@@ -756,7 +759,10 @@ class Store:
         """Import live-ops calendars (CSV, YAML or iCalendar) in one transaction.
 
         Events are keyed by ``event_id``: a new id is inserted, a known id with other content
-        replaces the stored event. A file already imported with the same content is skipped.
+        replaces the stored event. A file is the whole of its source (its file name): events
+        an earlier import of that name stored and this one no longer holds are removed, so an
+        event deleted from the calendar, or a repeating event moved to another hour, does not
+        linger. A file already imported with the same content, still in force, is skipped.
 
         Parameters
         ----------
@@ -790,17 +796,24 @@ class Store:
         regions = list(fleet.regions) if fleet is not None else None
         # One read of all new files: it also refuses an event id defined differently in two.
         frame = read_calendars([p for p, _ in fresh], tz=tz, regions=regions)
-        totals = [0, 0, 0, 0]
+        totals, removed = [0, 0, 0, 0], 0
         with self._transaction():
             claimed: set[str] = set()
             for path, digest in fresh:
-                if path.name in claimed:  # events are attributed to the first file of a name
+                whole = path.name not in claimed  # the first file of a name holds its events
+                if not whole:
                     part = frame.iloc[0:0]
                 else:
                     part = frame[frame["source"] == path.name]
                     claimed.add(path.name)
                 load_id = self._next_load_id()
                 counts = self._upsert("events", _EVENT_SCHEMA, part, load_id)
+                if whole:
+                    # the file is the whole of its source: what it no longer holds goes
+                    removed += self._con.execute(
+                        "DELETE FROM events WHERE source = ? AND load_id <> ?",
+                        [path.name, load_id],
+                    ).fetchall()[0][0]
                 report = LoadReport(str(path), digest, len(part), *counts)
                 self._record_load(load_id, "events", report, options)
                 totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
@@ -809,6 +822,7 @@ class Store:
             *totals,
             skipped=tuple(skipped),
             notes=_kind_notes(frame),
+            removed=removed,
         )
 
     def _upsert(

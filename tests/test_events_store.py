@@ -198,3 +198,42 @@ def test_a_kind_that_looks_misspelt_is_noted_on_import(db, write, tmp_path):
     other = tmp_path / "other.duckdb"
     result = CliRunner().invoke(cli, ["events", "import", str(path), "--db", str(other)])
     assert result.exit_code == 0 and "did you mean 'maintenance'?" in result.stderr
+
+
+def test_an_edited_calendar_replaces_what_its_earlier_version_held(db, write, tmp_path):
+    # a repeating maintenance moved from 04:00 to 05:00 Berlin, and a push deleted
+    before = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:maint-eu
+SUMMARY:Maintenance
+DTSTART:20361202T030000Z
+DTEND:20361202T050000Z
+RRULE:FREQ=WEEKLY;COUNT=3
+CATEGORIES:maintenance
+LOCATION:eu-west
+END:VEVENT
+BEGIN:VEVENT
+UID:push
+SUMMARY:Push
+DTSTART:20361210T000000Z
+DTEND:20361211T000000Z
+CATEGORIES:marketing
+END:VEVENT
+END:VCALENDAR
+"""
+    after = before.replace("T030000Z", "T040000Z").replace("T050000Z", "T060000Z")
+    after = after[: after.index("BEGIN:VEVENT\nUID:push")] + "END:VCALENDAR\n"
+    with Store(db) as store:
+        store.import_events([write("ops.ics", before)])
+        store.import_events([write("other.csv", CALENDAR)])  # another source: untouched
+        report = store.import_events([write("ops.ics", after)])
+    assert (report.inserted, report.removed) == (3, 4)
+    assert "3 inserted, 0 updated, 0 unchanged, 4 removed (no longer in their file)" in (
+        report.describe()
+    )
+    events = stored(db)
+    mine = events[events["source"] == "ops.ics"]
+    assert sorted(mine["event_id"]) == [f"maint-eu@203612{d:02d}T0400Z" for d in (2, 9, 16)]
+    assert (events["source"] == "other.csv").sum() == 3
