@@ -632,9 +632,18 @@ def forecast_fleet_command(
 
 
 def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
+    """The safe load per server of every region/service; on stderr, a note for each that is
+    the fleet file's hint rather than learned, since the servers asked for rest on it."""
     from capacity.sizing import safe_loads
 
-    return safe_loads(store, fleet)
+    safe = safe_loads(store, fleet)
+    for row in safe[safe["source"] != "learned"].itertuples(index=False):
+        click.echo(
+            f"note: {row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
+            f"{row.safe_load:g} per server, not a learned value: {row.reason}",
+            err=True,
+        )
+    return safe
 
 
 def _iso(value: str, name: str) -> pd.Timestamp:

@@ -170,3 +170,36 @@ def test_recommend_json_writes_null_for_dates_a_hold_does_not_have(tmp_path):
     assert spare["action"] == "scale_down"
     assert spare["first_shortfall"] is None and spare["act_by"] is None
     assert "NaT" not in result.stdout and "NaN" not in result.stdout
+
+
+def test_commands_say_when_a_service_is_sized_at_the_hint(tmp_path):
+    """Without latency telemetry the safe load cannot be learned; the servers asked for then
+    rest on the fleet file's hint, which the command now says (it once said nothing)."""
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+    from capacity.demo import build_demo_store, generate_demo
+    from capacity.store import Store
+
+    generate_demo(tmp_path / "fleet", days=35)
+    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
+    with Store(db) as store:
+        store.con.execute(
+            "DELETE FROM telemetry WHERE metric = 'latency_p99_ms' AND region = 'eu-west' "
+            "AND service = 'game'"
+        )
+    config = tmp_path / "fleet" / "fleet.yaml"
+    args = ["schedule", "--db", str(db), "--config", str(config), "--horizon", "2h"]
+    result = CliRunner().invoke(cli, [*args, "--region", "eu-west", "--service", "game"])
+    assert result.exit_code == 0, result.output
+    hint = load_fleet(config).server_type_of("game").safe_load_hint
+    assert f"note: eu-west/game is sized at the fleet file's safe_load_hint, {hint:g} per " in (
+        result.stderr
+    )
+    from capacity.sizing import safe_loads
+
+    with Store(db, read_only=True) as store:
+        safe = safe_loads(store, load_fleet(config))
+    for row in safe.itertuples():  # every hint is said, and only hints
+        said = f"note: {row.region}/{row.service} is sized at the fleet file's" in result.stderr
+        assert said == (row.source != "learned")
