@@ -7,6 +7,7 @@ unknown names and failover shares that do not sum to one are refused with a
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
 from typing import Any
@@ -221,8 +222,23 @@ class FleetConfig(_Strict):
         return self
 
     def servers_now(self, region: str, service: str) -> int:
-        """Servers currently running for ``region``/``service`` (0 when not listed)."""
-        return self.current_servers.get(region, {}).get(service, 0)
+        """Servers currently running for ``region``/``service``.
+
+        Raises
+        ------
+        ConfigError
+            When ``current_servers`` has no count for the pair: read as 0, it would ask for
+            a whole fleet of servers to be bought.
+        """
+        count = self.current_servers.get(region, {}).get(service)
+        if count is None:
+            raise ConfigError(
+                f"no count of the servers running for {region}/{service}",
+                source="fleet config",
+                where=f"key 'current_servers.{region}.{service}'",
+                fix="add it (0 where the service does not run there yet)",
+            )
+        return count
 
     def server_type_of(self, service: str) -> ServerType:
         """The server type that ``service`` runs on."""
@@ -264,13 +280,29 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
     try:
         return FleetConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        err = errors[0]
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
         kind = err["type"]
         if kind == "extra_forbidden":
             problem, fix = "unknown key", "remove it or check its spelling"
         elif kind == "missing":
             problem, fix = "required key is missing", "add it"
+            # a misspelt key is both missing and unknown: name the spelling that was used
+            name = str(err["loc"][-1]) if err["loc"] else ""
+            for other in errors[1:]:
+                found = str(other["loc"][-1]) if other["loc"] else ""
+                if (
+                    other["type"] == "extra_forbidden"
+                    and other["loc"][:-1] == err["loc"][:-1]
+                    and difflib.get_close_matches(found, [name], n=1, cutoff=0.75)
+                ):
+                    problem = f"required key is missing; {found!r} is there instead"
+                    fix = f"spell it {name!r}"
+                    break
+        elif kind == "string_type" and isinstance(err.get("input"), bool):
+            problem = f"{err['msg']}; got {err.get('input')!r}"
+            fix = "quote it ('NO', 'yes', 'on' and 'off' unquoted are true or false in YAML)"
         elif kind == "value_error":
             message = str(err.get("ctx", {}).get("error", err["msg"]))
             if ": " in message and key == "(top level)":
@@ -306,6 +338,18 @@ def load_fleet(path: str | Path) -> FleetConfig:
     except FileNotFoundError:
         raise ConfigError(
             "file not found", source=str(path), fix="pass --config with an existing fleet YAML"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start}): {exc.reason}",
+            source=str(path),
+            fix="save the fleet YAML as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot be read: {exc.strerror or exc}",
+            source=str(path),
+            fix="check the path and its permissions",
         ) from None
     # One parse: the node tree finds repeated keys, and the same tree builds the values.
     loader = yaml.SafeLoader(text)

@@ -35,9 +35,11 @@ from typing import Any
 import pandas as pd
 
 from capacity.config import load_fleet
-from capacity.errors import CapacityError, ParameterError, StoreError
+from capacity.errors import CapacityError, ParameterError, StoreError, StoreLockedError
+from capacity.files import check_writable
+from capacity.store import Store
 from capacity.units import parse_duration
-from capacity.weekly import parse_week, week_of
+from capacity.weekly import check_plannable, json_safe, parse_week, week_of
 
 __all__ = [
     "PLAN_FILES",
@@ -137,10 +139,17 @@ def _kernel_manager_class() -> type:
 
 
 def _digest(folder: Path) -> str:
+    """What decides whether a rerun changed the plan: its tables and the fingerprints of
+    every input (telemetry, calendar, logs, config), since the report shows more than the
+    tables (a new incident changes only its resilience section)."""
     digest = hashlib.sha256()
     for name in _COMPARED:
         digest.update(name.encode())
         digest.update((folder / name).read_bytes())
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        inputs = json.loads(manifest.read_text(encoding="utf-8")).get("inputs", {})
+        digest.update(json.dumps(inputs, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -236,16 +245,26 @@ def run_plan(
         raise StoreError(f"store not found: {db}. Fix: pass --db with an existing store")
     if not notebook.is_file():
         raise ParameterError(f"The plan notebook {notebook} does not exist.")
-    load_fleet(config)  # fail on a malformed config before any work
+    fleet = load_fleet(config)  # fail on a malformed config before any work
     # ... and on malformed parameters, before the notebook would find them at its third cell
-    parse_duration(horizon, "horizon")
+    reach = parse_duration(horizon, "horizon")
     parse_duration(history, "history")
     if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile < 1:
         raise ParameterError(f"The 'quantile' parameter must be in (0, 1). Got {quantile!r}.")
     target = out / label
     if target.resolve().parent != out.resolve():
         raise ParameterError(f"The plan folder {target} must lie inside {out}.")
-    out.mkdir(parents=True, exist_ok=True)
+    # the store must be free (the plan stores its forecast run) and hold the week
+    with Store(db) as store:
+        check_plannable(store, fleet, parse_week(label)[1], reach)
+    check_writable(out / ".probe", "out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(
+            f"The plans folder {out} cannot be created: {exc.strerror or exc}. Fix: pass "
+            "--out with a folder you can write"
+        ) from None
     with _exclusive(out):
         _tidy(out, label, say)
         if target.exists() and not force:
@@ -286,7 +305,13 @@ def _run_and_publish(
 
     run_id = new_run_id()
     building = out / f".{label}.{run_id}{_BUILDING}"
-    building.mkdir()
+    try:
+        building.mkdir()
+    except OSError as exc:
+        raise ParameterError(
+            f"The plans folder {out} cannot be written: {exc.strerror or exc}. Fix: pass --out "
+            "with a folder you can write"
+        ) from None
     parameters = {
         "week": label,
         "db": str(db.resolve()),
@@ -310,6 +335,12 @@ def _run_and_publish(
             kernel_manager_class=_kernel_manager_class(),
         )
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
+        if getattr(exc, "ename", None) == "StoreLockedError":  # another writer got there first
+            shutil.rmtree(building, ignore_errors=True)
+            raise StoreLockedError(
+                f"the store {db} was locked by another process during the plan; nothing was "
+                "published. Try again when it finishes"
+            ) from None
         failed = out / f"{label}.failed-{run_id}"
         building.rename(failed)
         raise PlanFailedError(
@@ -339,7 +370,7 @@ def _run_and_publish(
         "files": list(PLAN_FILES),
     }
     (building / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, default=str), encoding="utf-8"
+        json.dumps(json_safe(manifest), indent=2, default=str, allow_nan=False), encoding="utf-8"
     )
     result = _publish(building, out / label, label, run_id, say)
     return replace(result, warnings=tuple(manifest["warnings"]))

@@ -565,9 +565,12 @@ def duplicate_key(node: Any) -> tuple[str, int] | None:
     """
     import yaml
 
-    stack = [node]
+    stack, visited = [node], set()
     while stack:
         current = stack.pop()
+        if id(current) in visited:  # an alias points back at a node already walked
+            continue
+        visited.add(id(current))
         if isinstance(current, yaml.MappingNode):
             seen: set[Any] = set()
             for key, value in current.value:

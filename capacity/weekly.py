@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -114,8 +115,14 @@ class WeeklyPlan:
 STALE_AFTER = pd.Timedelta(days=1)
 
 
-def stale_data_warning(week_start: pd.Timestamp, cutoff: pd.Timestamp) -> str | None:
-    """A warning when the plan is made from telemetry that ends well before its week.
+def stale_data_warning(
+    week_start: pd.Timestamp, cutoff: pd.Timestamp, now: pd.Timestamp | None = None
+) -> str | None:
+    """A warning when the plan is made from telemetry that ends well before it could.
+
+    Telemetry can reach at most to now, and a plan needs it no later than its week's start,
+    so the lag is measured to whichever comes first: planning next week on a Friday from
+    telemetry up to that Friday is not stale.
 
     Parameters
     ----------
@@ -123,22 +130,26 @@ def stale_data_warning(week_start: pd.Timestamp, cutoff: pd.Timestamp) -> str | 
         Monday 00:00 UTC of the planned week.
     cutoff : Timestamp
         What the plan is made as of: the week's start, or the hour after the newest telemetry.
+    now : Timestamp, optional
+        The moment of planning; default the clock's.
 
     Returns
     -------
     str or None
         The warning, or None when the telemetry reaches to within :data:`STALE_AFTER` of the
-        week's start.
+        week's start (or of now, for a week still ahead).
     """
-    lag = week_start - cutoff
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    lag = min(week_start, now) - cutoff
     if lag <= STALE_AFTER:
         return None
     days = lag / pd.Timedelta(days=1)
+    before = "the week starts" if week_start <= now else "now"
     return (
         f"the newest demand telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC, {days:.1f} days before "
-        f"the week starts, so this plan is made as of then and its first {days:.1f} days are "
-        "already past. Load or pull the latest telemetry (capacity ingest, capacity pull) and "
-        "plan the week again with --force"
+        f"{before}, so this plan's forecast starts then and is {days:.1f} days older than it "
+        "could be. Load or pull the latest telemetry (capacity ingest, capacity pull) and plan "
+        "the week again with --force"
     )
 
 
@@ -304,6 +315,65 @@ def status_table(plan: WeeklyPlan) -> pd.DataFrame:
     ]
 
 
+#: Fewest days of demand telemetry before a plan's cutoff that a forecast is made from.
+MIN_HISTORY_DAYS = 3
+
+
+def check_plannable(
+    store: Store, fleet: FleetConfig, monday: pd.Timestamp, horizon: pd.Timedelta
+) -> None:
+    """Refuse, before any work, a week the store cannot plan.
+
+    Parameters
+    ----------
+    store : Store
+        The telemetry.
+    fleet : FleetConfig
+        The fleet planned: its demand metrics, and a server count for every region/service.
+    monday : Timestamp
+        The week's Monday 00:00 UTC.
+    horizon : Timedelta
+        How far the plan forecasts from the newest telemetry.
+
+    Raises
+    ------
+    ParameterError
+        When the store has no demand telemetry, less than :data:`MIN_HISTORY_DAYS` of it
+        before the week, or the week starts after the forecast ends.
+    ConfigError
+        When the fleet file has no server count for a region/service.
+    """
+    for region in fleet.regions:
+        for service in fleet.services:
+            fleet.servers_now(region, service)
+    metrics = sorted({s.demand_metric for s in fleet.services.values()})
+    oldest, newest = store.con.execute(
+        "SELECT min(ts), max(ts) FROM telemetry WHERE list_contains(?, metric)", [metrics]
+    ).fetchall()[0]
+    if newest is None:
+        raise ParameterError(
+            f"The store holds no demand telemetry ({', '.join(metrics)}) to plan from. Fix: "
+            "load telemetry first (capacity ingest, capacity pull)"
+        )
+    oldest, newest = pd.Timestamp(oldest), pd.Timestamp(newest)
+    cutoff = min(monday, newest.tz_convert("UTC").floor("h") + pd.Timedelta(hours=1))
+    days = max((cutoff - oldest) / pd.Timedelta(days=1), 0.0)
+    if days < MIN_HISTORY_DAYS:
+        raise ParameterError(
+            f"The week starting {monday:%Y-%m-%d} has {days:.1f} days of demand telemetry "
+            f"before it (the telemetry starts {oldest:%Y-%m-%d %H:%M} UTC); a plan needs "
+            f"{MIN_HISTORY_DAYS}. Fix: plan a later week"
+        )
+    reach = cutoff + horizon
+    if monday >= reach:
+        raise ParameterError(
+            f"The week starting {monday:%Y-%m-%d} lies beyond the forecast: the demand "
+            f"telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC and the plan forecasts {horizon} from "
+            f"there, to {reach:%Y-%m-%d %H:%M} UTC. Fix: load newer telemetry, or give a "
+            "longer --horizon"
+        )
+
+
 def build_plan(
     *,
     week: str,
@@ -452,8 +522,17 @@ def _resilience(store: Store, fleet: FleetConfig, cutoff: pd.Timestamp) -> dict[
         end=cutoff,
     )
     incidents, deploys = store.incidents(), store.deploys()
-    incidents = incidents[incidents["started_at"] < cutoff]
-    deploys = deploys[deploys["deployed_at"] < cutoff]
+    # a fleet file may plan some of the stored regions and services: the others' logs stay out
+    incidents = incidents[
+        (incidents["started_at"] < cutoff)
+        & incidents[REGION].isin(list(fleet.regions))
+        & incidents[SERVICE].isin(list(fleet.services))
+    ]
+    deploys = deploys[
+        (deploys["deployed_at"] < cutoff)
+        & deploys[REGION].isin(list(fleet.regions))
+        & deploys[SERVICE].isin(list(fleet.services))
+    ]
     current = resilience.kpis(
         incidents, deploys, rates, fleet, since=cutoff - pd.Timedelta(weeks=4), until=cutoff
     )
@@ -494,9 +573,21 @@ def _sha256(path: str | Path) -> str:
 
 
 def _fingerprints(store: Store, db: str | Path, config: str | Path, cutoff: pd.Timestamp) -> dict:
-    rows, first, last = store.con.execute(
-        "SELECT count(*), min(ts), max(ts) FROM telemetry WHERE ts < ?", [cutoff]
+    # bit_xor of row hashes: a checksum of the content, whatever the order, in one scan
+    rows, first, last, telemetry_sum = store.con.execute(
+        "SELECT count(*), min(ts), max(ts), "
+        "coalesce(bit_xor(hash(ts, region, service, metric, value)), 0) "
+        "FROM telemetry WHERE ts < ?",
+        [cutoff],
     ).fetchall()[0]
+    from capacity.resilience import DEPLOY_COLUMNS, INCIDENT_COLUMNS
+
+    logs = {
+        table: store.con.execute(
+            f"SELECT count(*), coalesce(bit_xor(hash({', '.join(columns)})), 0) FROM {table}"
+        ).fetchall()[0]
+        for table, columns in (("incidents", INCIDENT_COLUMNS), ("deploys", DEPLOY_COLUMNS))
+    }
     calendar = store.con.execute(
         "SELECT count(*), coalesce(sha256(string_agg(event_id || name || kind || start_ts || "
         "end_ts || array_to_string(regions, ';') || coalesce(expected_uplift::VARCHAR, ''), '|' "
@@ -507,10 +598,13 @@ def _fingerprints(store: Store, db: str | Path, config: str | Path, cutoff: pd.T
         "telemetry_rows": int(rows),
         "telemetry_first": None if first is None else pd.Timestamp(first).isoformat(),
         "telemetry_last": None if last is None else pd.Timestamp(last).isoformat(),
+        "telemetry_checksum": f"{telemetry_sum:016x}",
         "calendar_events": int(calendar[0]),
         "calendar_sha256": calendar[1],
         "config": str(config),
         "config_sha256": _sha256(config),
+        **{f"{table}": int(count) for table, (count, _) in logs.items()},
+        **{f"{table}_checksum": f"{total:016x}" for table, (_, total) in logs.items()},
     }
 
 
@@ -543,5 +637,19 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
         "timings": plan.timings,
         "warnings": plan.warnings,
     }
-    paths["summary"].write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    text = json.dumps(json_safe(summary), indent=2, default=str, allow_nan=False)
+    paths["summary"].write_text(text, encoding="utf-8")
     return paths
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None, so that ``json.dumps``
+    writes valid JSON (``null``) rather than ``NaN`` or ``-Infinity``, which JSON readers
+    refuse (a service with no servers has a headroom of minus infinity)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from capacity.config import load_fleet
@@ -13,7 +15,9 @@ def test_valid_fleet_loads(fleet_file):
     fleet = load_fleet(fleet_file)
     assert list(fleet.regions) == ["eu-west", "na-east"]
     assert fleet.servers_now("na-east", "game") == 12
-    assert fleet.servers_now("na-east", "chat") == 0
+    # a pair with no count is refused, not read as 0 servers (which asks for a whole fleet)
+    with pytest.raises(ConfigError, match=r"key 'current_servers.na-east.chat': no count"):
+        fleet.servers_now("na-east", "chat")
     assert fleet.server_type_of("game").safe_load_hint == 400
     assert fleet.redundancy.k == 1
     assert fleet.failover["eu-west"] == {"na-east": 1.0}
@@ -81,3 +85,26 @@ def test_malformed_fleet_is_refused(case, write):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_fleet(tmp_path / "none.yaml")
+
+
+def test_a_config_that_is_not_utf8_or_aliases_itself_is_refused_in_one_line(tmp_path):
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe regions: {}\n")
+    with pytest.raises(ConfigError, match=r"binary\.yaml: not UTF-8 text \(byte 0\)"):
+        load_fleet(binary)
+    looped = tmp_path / "looped.yaml"
+    looped.write_text("a: &a [*a]\n")  # once walked for repeated keys forever
+    with pytest.raises(ConfigError, match=r"looped\.yaml"):
+        load_fleet(looped)
+
+
+def test_a_misspelt_key_and_an_unquoted_country_code_are_explained(tmp_path):
+    text = FLEET_YAML.replace("safe_load_hint", "safe_load_hnt", 1)
+    misspelt = tmp_path / "misspelt.yaml"
+    misspelt.write_text(text)
+    with pytest.raises(ConfigError, match=r"'safe_load_hnt' is there instead\. Fix: spell it"):
+        load_fleet(misspelt)
+    norway = tmp_path / "norway.yaml"
+    norway.write_text(re.sub(r"holidays_country: \w+", "holidays_country: NO", FLEET_YAML, count=1))
+    with pytest.raises(ConfigError, match=r"got False\. Fix: quote it"):
+        load_fleet(norway)

@@ -129,20 +129,73 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
 
 def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_path):
     db, config = demo
-    args = ["plan", "--week", "2026-W50", "--db", str(db), "--config", str(config)]
-    args += ["--out", str(tmp_path), "--horizon", "3d", "--jobs", "1", "--no-backtest"]
+    args = ["plan", "--week", "2026-W49", "--db", str(db), "--config", str(config)]
+    args += ["--out", str(tmp_path), "--horizon", "8d", "--jobs", "1", "--no-backtest"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.stderr
-    expected = (
-        "the newest demand telemetry ends 2026-11-23 00:00 UTC, 14.0 days before the week "
-        "starts, so this plan is made as of then"
+    # measured to the week's start (30 November) or to now, whichever comes first
+    found = re.search(
+        r"warning: (the newest demand telemetry ends 2026-11-23 00:00 UTC, (\d+\.\d) days "
+        r"before (the week starts|now), so this plan's forecast starts then)",
+        result.stderr,
     )
-    assert f"warning: {expected}" in result.stderr
-    folder = tmp_path / "2026-W50"
+    assert found is not None, result.stderr
+    assert 1 < float(found.group(2)) <= 7.0
+    folder = tmp_path / "2026-W49"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["cutoff"].startswith("2026-11-23T00:00:00")
-    assert manifest["warnings"][0].startswith(expected)
-    assert f"<b>Warning:</b> {expected}" in (folder / "capacity_plan.html").read_text()
+    assert manifest["warnings"][0].startswith(found.group(1))
+    assert f"<b>Warning:</b> {found.group(1)}" in (folder / "capacity_plan.html").read_text()
+
+
+def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(demo, tmp_path):
+    db, config = demo
+    runner = CliRunner()
+    base = ["plan", "--db", str(db), "--config", str(config), "--out", str(tmp_path)]
+    # the demo's telemetry ends 2026-11-23; three days of forecast do not reach W49
+    beyond = runner.invoke(cli, [*base, "--week", "2026-W49", "--horizon", "3d"])
+    assert beyond.exit_code == 2
+    assert "The week starting 2026-11-30 lies beyond the forecast" in beyond.stderr
+    assert "to 2026-11-26 00:00 UTC" in beyond.stderr
+    before = runner.invoke(cli, [*base, "--week", "2025-W35"])
+    assert before.exit_code == 2
+    assert "The week starting 2025-08-25 has 0.0 days of demand telemetry before it" in (
+        before.stderr
+    )
+    held = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom capacity import Store\ns = Store(sys.argv[1])\n"
+            "print('held', flush=True)\ntime.sleep(120)\n",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert held.stdout.readline().strip() == "held"
+        locked = runner.invoke(cli, [*base, "--week", "2026-W48", "--horizon", "3d"])
+        assert locked.exit_code == 3, locked.stderr
+        assert "locked" in locked.stderr
+    finally:
+        held.kill()
+        held.wait()
+    assert list(tmp_path.iterdir()) == []  # nothing started, no failed folder
+
+
+def test_a_plan_is_stale_only_when_the_telemetry_ends_over_a_day_before_it_could_reach():
+    monday = pd.Timestamp("2026-11-23T00:00Z")
+    later = pd.Timestamp("2026-12-01T00:00Z")
+    assert stale_data_warning(monday, monday, now=later) is None
+    assert stale_data_warning(monday, monday - pd.Timedelta(hours=24), now=later) is None
+    late = stale_data_warning(monday, monday - pd.Timedelta(hours=30), now=later)
+    assert late is not None and "2026-11-21 18:00 UTC, 1.2 days before the week starts" in late
+    # planning next week on Friday from telemetry up to Friday is not stale
+    friday = pd.Timestamp("2026-11-20T09:00Z")
+    assert stale_data_warning(monday, friday - pd.Timedelta(hours=2), now=friday) is None
+    old = stale_data_warning(monday, friday - pd.Timedelta(days=3), now=friday)
+    assert old is not None and "3.0 days before now" in old
 
 
 def test_failing_cell_publishes_nothing(demo, tmp_path):
@@ -266,9 +319,45 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
     assert [p.name for p in (target / "history").iterdir()] == ["older-run"]
 
 
-def test_a_plan_is_stale_only_when_the_telemetry_ends_over_a_day_before_its_week():
-    monday = pd.Timestamp("2026-11-23T00:00Z")
-    assert stale_data_warning(monday, monday) is None
-    assert stale_data_warning(monday, monday - pd.Timedelta(hours=24)) is None
-    late = stale_data_warning(monday, monday - pd.Timedelta(hours=30))
-    assert late is not None and "2026-11-21 18:00 UTC, 1.2 days before the week starts" in late
+def test_a_fleet_file_of_some_stored_regions_plans_them_alone(demo, tmp_path):
+    """The store holds four regions' telemetry and logs; a fleet file of two plans those
+    two (its resilience section once failed on the other regions' incidents)."""
+    import yaml
+
+    from capacity.config import load_fleet
+    from capacity.weekly import _resilience
+
+    db, config = demo
+    data = yaml.safe_load(config.read_text())
+    for gone in ("ap-southeast", "sa-east"):
+        del data["regions"][gone], data["current_servers"][gone], data["failover"][gone]
+    data["failover"] = {"eu-west": {"na-east": 1.0}, "na-east": {"eu-west": 1.0}}
+    two = tmp_path / "two.yaml"
+    two.write_text(yaml.safe_dump(data))
+    with Store(db, read_only=True) as store:
+        assert set(store.incidents()["region"]) - {"eu-west", "na-east"}  # others are stored
+        section = _resilience(store, load_fleet(two), pd.Timestamp("2026-11-23T00:00Z"))
+    regions = set(section["resilience"]["region"]) - {"all"}
+    assert regions == {"eu-west", "na-east"}
+
+
+def test_a_rerun_after_a_new_incident_is_a_new_plan(demo, tmp_path):
+    """The tables may not move, but the report's resilience section does: a rerun with new
+    inputs replaces the plan (it once said 'matches the published plan' and kept it)."""
+    db, config = demo
+    mine = tmp_path / "store.duckdb"
+    shutil.copy(db, mine)
+    out = tmp_path / "forecasts"
+    first = plan((mine, config), out)
+    log = tmp_path / "incidents.csv"
+    log.write_text(
+        "incident_id,region,service,severity,started_at,detected_at,resolved_at,cause,deploy_id\n"
+        "INC-9001,eu-west,game,sev1,2026-11-20T10:00:00Z,2026-11-20T10:05:00Z,"
+        "2026-11-20T11:00:00Z,capacity,\n"
+    )
+    with Store(mine) as store:
+        store.import_incidents([log])
+    again = plan((mine, config), out, force=True)
+    assert again.status == "republished" and again.run_id != first.run_id
+    assert "INC-9001" in (again.folder / "capacity_plan.html").read_text()
+    assert (again.folder / "history" / first.run_id).is_dir()
