@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -153,8 +154,20 @@ def _digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def export_html(notebook_path: Path, html_path: Path) -> None:
-    """Export an executed notebook to HTML without code cells or the parameter cells."""
+def export_html(notebook_path: Path, html_path: Path, title: str | None = None) -> None:
+    """Export an executed notebook to HTML without code cells or the parameter cells.
+
+    The page needs nothing from the network: plotly.js is embedded by the notebook's
+    renderer, and the scripts nbconvert's template and plotly's notebook output would fetch
+    from a CDN (require.js, MathJax) are left out; the reports use neither.
+
+    Parameters
+    ----------
+    notebook_path, html_path : Path
+        The executed notebook and the page to write.
+    title : str, optional
+        The page's title; default the notebook's file name.
+    """
     import nbformat
     from nbconvert import HTMLExporter
     from traitlets.config import Config
@@ -167,8 +180,15 @@ def export_html(notebook_path: Path, html_path: Path) -> None:
     settings.HTMLExporter.exclude_output_prompt = True
     exporter = HTMLExporter(config=settings)
     exporter.register_preprocessor("nbconvert.preprocessors.TagRemovePreprocessor", enabled=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook_path, as_version=4))
-    html_path.write_text(body, encoding="utf-8")
+    resources = {"metadata": {"name": title or notebook_path.stem}}
+    body, _ = exporter.from_notebook_node(
+        nbformat.read(notebook_path, as_version=4), resources=resources
+    )
+    html_path.write_text(_REMOTE_SCRIPT.sub("", body), encoding="utf-8")
+
+
+#: A script loaded from the network (nbconvert's require.js and MathJax, plotly's MathJax).
+_REMOTE_SCRIPT = re.compile(r"<script[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.I)
 
 
 def _versions() -> dict[str, str]:
@@ -350,7 +370,7 @@ def _run_and_publish(
     timings["notebook"] = round(time.perf_counter() - started, 3)
     say("exporting the HTML report ...")
     started = time.perf_counter()
-    export_html(executed, building / "capacity_plan.html")
+    export_html(executed, building / "capacity_plan.html", title=f"Capacity plan {label}")
     timings["html"] = round(time.perf_counter() - started, 3)
     summary = json.loads((building / "plan.json").read_text(encoding="utf-8"))
     (building / "plan.json").unlink()
