@@ -846,8 +846,7 @@ def recommend(
         click.echo(f"- {row.region}/{row.service}: {row.reason}")
     click.echo("\nLoss of one region:")
     for loss in survival:
-        verdict = "survives" if loss.survives else f"short by {loss.shortfall} at {loss.where}"
-        click.echo(f"- without {loss.lost}: {verdict}")
+        click.echo(f"- without {loss.lost}: {loss.describe()}")
 
 
 def _schedule_hours(horizon: str, fmt: str) -> int:

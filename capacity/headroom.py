@@ -56,12 +56,24 @@ class RegionLoss:
         The largest number of servers missing in one surviving region/service.
     where : str
         That region/service and hour, or "" when it survives.
+    failover : bool
+        False when the fleet file's ``failover`` names nowhere for the region's players to
+        go: they would not be served, whatever the other regions hold.
     """
 
     lost: str
     survives: bool
     shortfall: int
     where: str
+    failover: bool = True
+
+    def describe(self) -> str:
+        """What losing the region means, for a person (without the region's name)."""
+        if not self.failover:
+            return "no failover configured in the fleet file: its players would not be served"
+        if self.survives:
+            return "survives"
+        return f"short by {self.shortfall} servers ({self.where} UTC)"
 
 
 def _demand(forecast: pd.DataFrame, quantile: float) -> pd.DataFrame:
@@ -157,11 +169,16 @@ def region_loss_survival(need: pd.DataFrame, fleet: FleetConfig) -> list[RegionL
     Returns
     -------
     list of RegionLoss
-        One per region in the failover map.
+        One per region of the fleet, in its order; a region the failover map leaves out
+        does not survive its loss (``failover`` False).
     """
     results = []
     wide = need.pivot_table(index=[SERVICE, TS], columns=REGION, values="demand")
-    for lost, shares in fleet.failover.items():
+    for lost in fleet.regions:
+        shares = fleet.failover.get(lost)
+        if not shares:
+            results.append(RegionLoss(lost, False, 0, "", failover=False))
+            continue
         worst, where = 0, ""
         for target, share in shares.items():
             if lost not in wide.columns or target not in wide.columns or share <= 0:

@@ -107,13 +107,9 @@ def region_loss_lines(plan: WeeklyPlan) -> HTML:
     """A list: for each region, whether the fleet as it stands survives losing it."""
     items = []
     for loss in plan.survival:
-        if loss.survives:
-            items.append(f"<li>Without <b>{html.escape(loss.lost)}</b>: survives.</li>")
-        else:
-            items.append(
-                f"<li>Without <b>{html.escape(loss.lost)}</b>: short by {loss.shortfall} "
-                f"servers ({html.escape(loss.where)} UTC).</li>"
-            )
+        items.append(
+            f"<li>Without <b>{html.escape(loss.lost)}</b>: {html.escape(loss.describe())}.</li>"
+        )
     return HTML("<ul>" + "".join(items) + "</ul>")
 
 

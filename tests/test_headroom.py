@@ -203,3 +203,16 @@ def test_commands_say_when_a_service_is_sized_at_the_hint(tmp_path):
     for row in safe.itertuples():  # every hint is said, and only hints
         said = f"note: {row.region}/{row.service} is sized at the fleet file's" in result.stderr
         assert said == (row.source != "learned")
+
+
+def test_a_region_without_failover_is_said_not_to_survive_its_loss(fleet):
+    alone = fleet.model_copy(update={"failover": {"eu-west": {"na-east": 1.0}}})
+    need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, alone)
+    result = {r.lost: r for r in region_loss_survival(need, alone)}
+    assert list(result) == ["eu-west", "na-east"]  # every region, not only those mapped
+    lost = result["na-east"]
+    assert (lost.survives, lost.failover) == (False, False)
+    assert lost.describe() == (
+        "no failover configured in the fleet file: its players would not be served"
+    )
+    assert result["eu-west"].describe().startswith("short by ")
