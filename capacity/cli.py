@@ -701,17 +701,14 @@ def check_event_command(
     )
     from capacity.files import check_writable, write_text_atomically
 
-    described = [
-        flag
-        for flag, value in (
-            ("--name", name),
-            ("--start", start),
-            ("--end", end),
-            ("--regions", regions),
-            ("--uplift", uplift),
-        )
-        if value is not None
-    ]
+    new_event = (
+        ("--name", name),
+        ("--start", start),
+        ("--end", end),
+        ("--regions", regions),
+        ("--uplift", uplift),
+    )
+    described = [flag for flag, value in new_event if value is not None]
     if event_id is not None and described:
         raise ParameterError(
             f"The 'event_id' parameter (--event-id) checks the stored event as it is and "
@@ -725,17 +722,7 @@ def check_event_command(
         if event_id is not None:
             event = stored_event(store, event_id)
         else:
-            missing = [
-                flag
-                for flag, value in (
-                    ("--name", name),
-                    ("--start", start),
-                    ("--end", end),
-                    ("--regions", regions),
-                    ("--uplift", uplift),
-                )
-                if value is None
-            ]
+            missing = [flag for flag, value in new_event if value is None]
             if missing:
                 raise ParameterError(
                     f"check-event needs {', '.join(missing)} (or --event-id of a stored event)."
