@@ -90,6 +90,7 @@ __all__ = [
     "Decomposition",
     "accuracy",
     "accuracy_by_lead",
+    "check_series",
     "compare_forecasters",
     "decompose",
     "default_forecasters",
@@ -877,3 +878,50 @@ def event_summary(check: EventCheck) -> str:
             "uplift is counted once.</p>"
         )
     return "".join(parts)
+
+
+def check_series(
+    fleet: FleetConfig,
+    series: pd.DataFrame,
+    *,
+    region: str,
+    service: str,
+    metric: str,
+) -> None:
+    """Refuse a notebook's choice of series that the fleet or the store does not have,
+    naming the parameter and what there is, before a chart fails on an empty frame.
+
+    Parameters
+    ----------
+    fleet : FleetConfig
+        The regions and services there are.
+    series : pandas.DataFrame
+        What the store returned for the choice (``store.series``).
+    region, service, metric : str
+        The notebook's parameters.
+
+    Raises
+    ------
+    ParameterError
+        When the region or service is not in the fleet, the metric is not one capacity
+        reads, or the store holds no value of it for that region and service.
+    """
+    from capacity.columns import METRICS
+    from capacity.records import suggest
+
+    for name, value, known in (
+        ("region", region, list(fleet.regions)),
+        ("service", service, list(fleet.services)),
+        ("metric", metric, list(METRICS)),
+    ):
+        if value not in known:
+            raise ParameterError(
+                f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}. "
+                f"Fix: {suggest(value, known)}set it in the parameters cell"
+            )
+    if series.empty or series["value"].notna().sum() == 0:
+        raise ParameterError(
+            f"The store holds no {metric} for {region}/{service} in the chosen span. Fix: "
+            "choose another metric or span in the parameters cell (capacity status "
+            "--by-metric lists what is stored)"
+        )

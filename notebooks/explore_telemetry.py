@@ -42,14 +42,15 @@ from capacity.sizing import safe_loads
 pio.renderers.default = "plotly_mimetype+notebook"
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 fleet = load_fleet(config)
-zone = fleet.regions[region].timezone
-slo_ms = fleet.services[service].slo.latency_p99_ms
 with Store(db, read_only=True) as store:
     status, ahead = store.status(now=end or None, ahead="28d")
     series = store.series(region=region, service=service, metric=metric, start=start or None, end=end or None)
+    review.check_series(fleet, series, region=region, service=service, metric=metric)
     events = store.events(region=region, start=series["ts"].min(), end=series["ts"].max())
     hours = review.load_latency(store, fleet, region, service, start=start or None, end=end or None)
     safe = safe_loads(store, fleet, regions=[region], services=[service], start=start or None, end=end or None)
+zone = fleet.regions[region].timezone
+slo_ms = fleet.services[service].slo.latency_p99_ms
 display(Markdown(
     f"**{region} / {service} / {metric}**, {len(series):,} hours from "
     f"{series['ts'].min():%Y-%m-%d %H:%M} to {series['ts'].max():%Y-%m-%d %H:%M} UTC, "

@@ -47,6 +47,7 @@ with Store(db, read_only=True) as store:
     stored = review.recent_runs(store, runs)
     joined = review.run_actuals(store, runs)
     series = store.series(region=region, service=service, metric=metric)
+    review.check_series(fleet, series, region=region, service=service, metric=metric)
     events = store.events(region=region)
 series = series[series["ts"] > series["ts"].max() - parse_duration(history, "history")].reset_index(drop=True)
 display(Markdown(

@@ -706,3 +706,23 @@ def test_forecast_accuracy_review_notebook(demo, tmp_path):
     for name in ("ten-percent", "real", "seasonal naive (weekly)", "prophet (defaults)"):
         assert name in page
     assert "Forecasters that failed" not in page
+
+
+def test_check_series_names_the_parameter_and_what_there_is():
+    from pathlib import Path
+
+    from capacity.config import load_fleet
+
+    fleet = load_fleet(Path(__file__).resolve().parents[1] / "data" / "demo" / "fleet.yaml")
+    one = pd.DataFrame({"ts": pd.date_range("2026-11-01", periods=2, freq="h", tz="UTC")})
+    data = one.assign(value=[1.0, 2.0])
+    review.check_series(fleet, data, region="eu-west", service="game", metric="ccu")
+    cases = [
+        ({"region": "mars"}, data, "The 'region' parameter must be one of ap-southeast"),
+        ({"metric": "cpu_utl"}, data, "Got 'cpu_utl'. Fix: did you mean 'cpu_util'?"),
+        ({}, one.assign(value=[np.nan, np.nan]), "The store holds no ccu for eu-west/game"),
+    ]
+    for over, frame, message in cases:
+        choice = {"region": "eu-west", "service": "game", "metric": "ccu", **over}
+        with pytest.raises(ParameterError, match=re.escape(message)):
+            review.check_series(fleet, frame, **choice)
