@@ -322,7 +322,10 @@ def check_required(
             continue
         unknown = [f for f in fields if f not in allowed]
         close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
-        if close:
+        separator = next((c for c in ";\t|" if len(found) == 1 and c in found[0]), None)
+        if separator is not None:  # one field holding the whole header line
+            fix = f"separate the {what}s with commas, not {separator!r}"
+        elif close:
             fix = f"rename {what} {found[list(fields).index(close[0])]!r} to {name!r}"
         else:
             fix = f"add a {name!r} {what}{needs}"

@@ -961,3 +961,9 @@ def test_a_year_out_of_range_is_refused_not_wrapped(tmp_path):
     )
     with pytest.raises(DataError, match=r"far\.csv: line 2.*out of range: capacity plans years"):
         read_calendar(path)
+
+
+def test_a_semicolon_separated_calendar_is_told_to_use_commas(tmp_path):
+    path = write(tmp_path, "semi.csv", "name;kind;start;end\nA;launch;2026-12-01;2026-12-02\n")
+    with pytest.raises(DataError, match=r"Fix: separate the columns with commas, not ';'"):
+        read_calendar(path)
