@@ -988,23 +988,18 @@ def schedule(
             raise ParameterError(
                 f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}."
             )
+    for flag, value, purpose in (
+        ("--now", now, "says from when AWS actions are published"),
+        ("--group-name", group_name, "names Auto Scaling groups"),
+    ):
+        if value is not None and fmt != "aws":
+            raise ParameterError(
+                f"The '{flag}' parameter {purpose}, so it needs --format aws. Got --format {fmt}.",
+                fix=f"add --format aws, or leave out {flag}",
+            )
     template = "{region}-{service}"
-    from_time = None
-    if now is not None:
-        if fmt != "aws":
-            raise ParameterError(
-                f"The '--now' parameter says from when AWS actions are published, so it needs "
-                f"--format aws. Got --format {fmt}.",
-                fix="add --format aws, or leave out --now",
-            )
-        from_time = parse_timestamp(now, "--now")
+    from_time = None if now is None else parse_timestamp(now, "--now")
     if group_name is not None:
-        if fmt != "aws":
-            raise ParameterError(
-                f"The '--group-name' parameter names Auto Scaling groups, so it needs "
-                f"--format aws. Got --format {fmt}.",
-                fix="add --format aws, or leave out --group-name",
-            )
         pairs = [
             (r, s)
             for r in fleet.regions
