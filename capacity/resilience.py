@@ -228,7 +228,7 @@ def read_incidents(
     *,
     regions: Collection[str] | None = None,
     services: Collection[str] | None = None,
-    deploy_ids: Iterable[str] | None = None,
+    deploy_ids: Iterable[str] | Mapping[str, Any] | None = None,
     tz: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate an incident log (CSV or YAML).
@@ -240,8 +240,10 @@ def read_incidents(
         (``cause`` and ``deploy_id`` optional).
     regions, services : collection of str, optional
         The known names (e.g. ``fleet.regions``); an incident naming another is refused.
-    deploy_ids : iterable of str, optional
-        The known deploy ids; an incident whose ``deploy_id`` names another is refused.
+    deploy_ids : iterable of str, or mapping of str to timestamp, optional
+        The known deploy ids; an incident whose ``deploy_id`` names another is refused. Given
+        as a mapping to each deploy's time, an incident that started before the deploy it
+        names is refused too (a deploy cannot cause what began before it).
     tz : str, optional
         IANA time zone of naive date-times; without it they are refused.
 
@@ -263,7 +265,14 @@ def read_incidents(
         When ``tz`` is not a known time zone.
     """
     zone = _zone(tz)
-    known_deploys = None if deploy_ids is None else {str(d) for d in deploy_ids}
+    known_deploys: dict[str, pd.Timestamp | None] | None = None
+    if isinstance(deploy_ids, Mapping):
+        known_deploys = {
+            str(d): None if t is None or pd.isna(t) else _as_utc(pd.Timestamp(t))
+            for d, t in deploy_ids.items()
+        }
+    elif deploy_ids is not None:
+        known_deploys = {str(d): None for d in deploy_ids}
     source, records = _records(Path(path), _INCIDENTS)
     rows = [
         _incident(
@@ -523,6 +532,10 @@ def _required_timestamp(
     return stamp
 
 
+def _as_utc(moment: pd.Timestamp) -> pd.Timestamp:
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
 def _incident(
     raw: _Raw,
     *,
@@ -530,7 +543,7 @@ def _incident(
     zone: ZoneInfo | None,
     regions: Collection[str] | None,
     services: Collection[str] | None,
-    deploy_ids: set[str] | None,
+    deploy_ids: Mapping[str, pd.Timestamp | None] | None,
 ) -> dict[str, Any]:
     values, where = raw.values, raw.where
     kw: dict[str, Any] = {"source": source, "where": where}
@@ -568,6 +581,14 @@ def _incident(
             f"deploy_id {deploy_id!r} names no known deploy",
             fix=f"{hint}add the deploy to the deploy log and import that first, or leave "
             "deploy_id empty",
+            **kw,
+        )
+    deployed = None if deploy_id is None or deploy_ids is None else deploy_ids[deploy_id]
+    if deployed is not None and deployed > started:
+        raise DataError(
+            f"deploy {deploy_id!r} was made at {rec.show_ts(deployed)}, after the incident "
+            f"started at {rec.show_ts(started)}: a deploy cannot have caused it",
+            fix="check the deploy_id and both times and offsets, or leave deploy_id empty",
             **kw,
         )
     return {

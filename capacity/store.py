@@ -934,12 +934,13 @@ class Store:
     ) -> EventsReport:
         """Import incident logs (CSV or YAML), keyed by ``incident_id``, in one transaction.
 
-        Every ``deploy_id`` an incident names must be a stored deploy: import deploys first.
+        Every ``deploy_id`` an incident names must be a stored deploy made no later than the
+        incident started: import deploys first.
         """
         from capacity.resilience import read_incidents
 
         regions, services = _fleet_names(fleet)
-        known = [r[0] for r in self._con.execute("SELECT deploy_id FROM deploys").fetchall()]
+        known = dict(self._con.execute("SELECT deploy_id, deployed_at FROM deploys").fetchall())
         return self._import_logs(
             "incidents",
             paths,

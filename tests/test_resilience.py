@@ -828,3 +828,35 @@ def test_demo_last_four_weeks_and_trend(demo):
     assert frame["known_hours"].iloc[-1] > 0
     changes = trend(incidents, deploys, error_rate, fleet, until=until, weeks=4, by="region")
     assert len(changes) == (len(fleet.regions) + 1) * 8
+
+
+def test_an_incident_blamed_on_a_later_deploy_is_refused(tmp_path):
+    line = "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,D-1"
+    path = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{line}\n")
+    deploys = {"D-1": pd.Timestamp("2026-01-09T12:00Z")}  # four days after it began
+    error_of(
+        lambda: read_incidents(path, deploy_ids=deploys),
+        "incidents.csv: line 2:",
+        "deploy 'D-1' was made at 2026-01-09 12:00Z, after the incident started at "
+        "2026-01-05 09:00Z",
+        "leave deploy_id empty",
+    )
+    # a deploy at or before the start may have caused it; ids alone are not checked for time
+    assert len(read_incidents(path, deploy_ids={"D-1": pd.Timestamp("2026-01-05T09:00Z")})) == 1
+    assert len(read_incidents(path, deploy_ids=["D-1"])) == 1
+
+
+def test_the_store_refuses_an_incident_blamed_on_a_later_stored_deploy(tmp_path):
+    from capacity.errors import DataError
+    from capacity.store import Store
+
+    deploys = write(
+        tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-09T12:00Z,a\n"
+    )
+    line = "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,D-1"
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{line}\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_deploys([deploys])
+        with pytest.raises(DataError, match="after the incident started"):
+            store.import_incidents([incidents])
+        assert store.incidents().empty
