@@ -21,6 +21,7 @@ import pandas as pd
 
 from capacity.errors import CapacityError, SourceUnavailableError, StoreLockedError
 from capacity.plan import PlanFailedError, PlanLockedError
+from capacity.units import parse_timestamp
 
 if TYPE_CHECKING:
     from capacity.config import FleetConfig
@@ -404,8 +405,10 @@ def kpis(
                 else pd.Timestamp.now(tz="UTC").floor("h")
             )
         else:
-            end = _iso(until, "until")
-        start = _iso(since, "since") if since is not None else end - pd.Timedelta(days=28)
+            end = parse_timestamp(until, "until")
+        start = (
+            parse_timestamp(since, "since") if since is not None else end - pd.Timedelta(days=28)
+        )
         rates = store.series(
             metric="error_rate",
             region=list(fleet.regions),
@@ -527,10 +530,10 @@ def forecast(
 ) -> None:
     """Forecast one series from a CSV file: ts, yhat and the quantiles, horizon/freq rows."""
     from capacity.files import write_text_atomically
-    from capacity.forecast_file import forecast_csv, parse_quantiles, parse_time
+    from capacity.forecast_file import forecast_csv, parse_quantiles
 
     levels = parse_quantiles(quantiles)
-    start = parse_time(train_end, "train_end")
+    start = parse_timestamp(train_end, "train_end")
     events = _file_events(events_path, region)
     result = forecast_csv(
         input_path,
@@ -646,12 +649,6 @@ def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
     return safe
 
 
-def _iso(value: str, name: str) -> pd.Timestamp:
-    from capacity.forecast_file import parse_time
-
-    return parse_time(value, name)
-
-
 @cli.command("check-event")
 @click.option("--name", default=None, help="The event's name.")
 @click.option("--start", default=None, help="When it starts (ISO 8601; naive is UTC).")
@@ -729,8 +726,8 @@ def check_event_command(
                 )
             event = PlannedEvent(
                 name=name,
-                start=_iso(start, "start"),
-                end=_iso(end, "end"),
+                start=parse_timestamp(start, "start"),
+                end=parse_timestamp(end, "end"),
                 regions=tuple(regions.split(",")),
                 uplift=uplift,
             )
@@ -977,7 +974,6 @@ def schedule(
     from capacity.files import write_text_atomically
     from capacity.forecast_fleet import forecast_fleet
     from capacity.headroom import hourly_need
-    from capacity.units import parse_timestamp
 
     fleet = _load_config(config or DEFAULT_CONFIG)
     for name, value, known in (

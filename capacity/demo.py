@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from capacity import columns as C
 from capacity.errors import ParameterError
+from capacity.units import as_utc
 
 __all__ = ["TRUTH", "RegionTruth", "ServiceTruth", "Truth", "build_demo_store", "generate_demo"]
 
@@ -1293,7 +1294,7 @@ def _span(days: int, end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
             where="generate_demo(end=...)",
             fix="pass e.g. '2026-11-23T00:00:00Z'",
         ) from None
-    stop = stop.tz_localize("UTC") if stop.tzinfo is None else stop.tz_convert("UTC")
+    stop = as_utc(stop)
     if stop != stop.floor("h"):
         raise ParameterError(
             f"end must fall on a whole hour; got {end!r}", where="generate_demo(end=...)"

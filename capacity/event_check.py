@@ -33,6 +33,7 @@ from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ParameterError
 from capacity.store import Store
+from capacity.units import as_utc
 
 __all__ = [
     "AT_RISK_PROBABILITY",
@@ -170,7 +171,7 @@ class EventCheck:
             for same in self.replaced
         ]
         if self.cutoff is not None:
-            moment = pd.Timestamp.now(tz="UTC") if now is None else _utc(pd.Timestamp(now))
+            moment = pd.Timestamp.now(tz="UTC") if now is None else as_utc(pd.Timestamp(now))
             behind = moment - self.cutoff
             if behind > STALE_AFTER:
                 lines.append(
@@ -187,11 +188,6 @@ class EventCheck:
                 f"{MEASURED_DAYS} days of the event"
             )
         return lines
-
-
-def _utc(moment: pd.Timestamp) -> pd.Timestamp:
-    """``moment`` in UTC; a naive one is taken to be UTC already."""
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 def _event_hours(event: PlannedEvent) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -326,7 +322,7 @@ def check_event(
             f"The 'quantile' parameter must be one of {CHECK_QUANTILES}. Got {quantile!r}."
         )
     event = event.validated(fleet)
-    moment = pd.Timestamp.now(tz="UTC") if now is None else _utc(pd.Timestamp(now))
+    moment = pd.Timestamp.now(tz="UTC") if now is None else as_utc(pd.Timestamp(now))
     touched = fleet.model_copy(update={"regions": {r: fleet.regions[r] for r in event.regions}})
     newest = store.con.execute(
         "SELECT max(ts) FROM telemetry WHERE list_contains(?, region)", [list(event.regions)]

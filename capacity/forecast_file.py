@@ -18,9 +18,9 @@ import pandas as pd
 from capacity.columns import TS, YHAT, quantile_column
 from capacity.errors import DataError, ParameterError
 from capacity.sources import read_series_csv
-from capacity.units import parse_duration, parse_timestamp
+from capacity.units import parse_duration
 
-__all__ = ["FileForecast", "forecast_csv", "parse_quantiles", "parse_time"]
+__all__ = ["FileForecast", "forecast_csv", "parse_quantiles"]
 
 #: The origin DuckDB's ``time_bucket`` aligns sub-day buckets to.
 _GRID_ORIGIN = pd.Timestamp("2000-01-03", tz="UTC")
@@ -76,11 +76,6 @@ def parse_quantiles(text: str) -> list[tuple[str, float]]:
             raise ParameterError(f"The 'quantiles' parameter repeats {item!r}. Got {text!r}.")
         parsed.append((item, value))
     return sorted(parsed, key=lambda pair: pair[1])
-
-
-def parse_time(text: str, name: str) -> pd.Timestamp:
-    """Read an ISO 8601 time; naive values are UTC. Raises ParameterError when it fails."""
-    return parse_timestamp(text, name)
 
 
 def forecast_csv(

@@ -24,7 +24,7 @@ from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError
 from capacity.parallel import map_tasks
 from capacity.store import Store
-from capacity.units import parse_duration
+from capacity.units import as_utc, parse_duration
 
 __all__ = ["FleetForecast", "SeriesTask", "forecast_fleet", "new_run_id"]
 
@@ -211,7 +211,7 @@ def forecast_fleet(
             )
         cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + step
     cutoff = pd.Timestamp(cutoff)
-    cutoff = cutoff.tz_localize("UTC") if cutoff.tzinfo is None else cutoff.tz_convert("UTC")
+    cutoff = as_utc(cutoff)
     history_frame = store.series(
         region=list(fleet.regions), metric=metrics, start=cutoff - span, end=cutoff, freq="1h"
     )

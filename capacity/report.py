@@ -80,10 +80,7 @@ def verdict_counts(status: pd.DataFrame) -> str:
 
 def warning_lines(warnings: list[str]) -> HTML:
     """The plan's warnings, each in a highlighted paragraph; nothing when there are none."""
-    style = "background:#fff3cd;border-left:4px solid #d39e00;padding:6px 10px;margin:8px 0"
-    return HTML(
-        "".join(f"<p style='{style}'><b>Warning:</b> {html.escape(w)}.</p>" for w in warnings)
-    )
+    return note_lines([f"warning: {w}." for w in warnings])
 
 
 def note_lines(lines: list[str]) -> HTML:

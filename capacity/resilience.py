@@ -73,7 +73,7 @@ from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, T
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
 from capacity.frames import require_columns
-from capacity.units import parse_timestamp
+from capacity.units import as_utc, parse_timestamp
 
 __all__ = [
     "ALERT_STATES",
@@ -268,7 +268,7 @@ def read_incidents(
     known_deploys: dict[str, pd.Timestamp | None] | None = None
     if isinstance(deploy_ids, Mapping):
         known_deploys = {
-            str(d): None if t is None or pd.isna(t) else _as_utc(pd.Timestamp(t))
+            str(d): None if t is None or pd.isna(t) else as_utc(pd.Timestamp(t))
             for d, t in deploy_ids.items()
         }
     elif deploy_ids is not None:
@@ -530,10 +530,6 @@ def _required_timestamp(
     if stamp is None:
         raise DataError(f"{field} is empty", source=source, where=where, fix=_ISO_HINT)
     return stamp
-
-
-def _as_utc(moment: pd.Timestamp) -> pd.Timestamp:
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 def _incident(

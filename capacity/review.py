@@ -73,6 +73,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.errors import ParameterError
+from capacity.units import as_utc
 
 if TYPE_CHECKING:
     from capacity.backtest import Forecaster
@@ -535,7 +536,7 @@ def join_actuals(forecast: pd.DataFrame, actual: pd.DataFrame, cutoff: Any = Non
         return forecast.assign(**{CUTOFF: pd.NaT, STEP: pd.Series(dtype="int64"), ACTUAL: np.nan})
     start = pd.Timestamp(cutoff) if cutoff is not None and not pd.isna(cutoff) else None
     start = forecast[TS].min() if start is None else start
-    start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+    start = as_utc(start)
     keys = [REGION, SERVICE, METRIC, TS]
     values = actual.loc[:, [*keys, VALUE]].rename(columns={VALUE: ACTUAL})
     both = forecast.merge(values, on=keys, how="inner")

@@ -47,6 +47,7 @@ from capacity.columns import REGION, SERVICE, TS, VALUE, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
 from capacity.frames import require_columns
+from capacity.units import as_utc
 
 __all__ = [
     "AWS_MAX_SCHEDULED_ACTIONS",
@@ -169,7 +170,7 @@ def _instant(value: Any, name: str) -> pd.Timestamp:
         stamp = None
     if stamp is None or stamp is pd.NaT:
         raise ParameterError(f"The {name!r} parameter must be a timestamp. Got {value!r}.")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return as_utc(stamp)
 
 
 def _timestamp(value: Any, name: str) -> pd.Timestamp:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from capacity.errors import ParameterError
 
-__all__ = ["parse_duration", "parse_timestamp"]
+__all__ = ["as_utc", "parse_duration", "parse_timestamp"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
 #: ISO 8601 dates and times: 2026-11-23, 2026-11-23T14:00, 2026-11-23 14:00:00.5+01:00, ...Z.
@@ -111,4 +111,19 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
             f"The {name!r} parameter must be an ISO 8601 time such as 2026-11-23T00:00Z "
             f"(or a date, 2026-11-23). Got {value!r}."
         )
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return as_utc(stamp)
+
+
+def as_utc(moment: pd.Timestamp) -> pd.Timestamp:
+    """``moment`` in UTC; a naive one is taken to be UTC already.
+
+    Parameters
+    ----------
+    moment : pandas.Timestamp
+
+    Returns
+    -------
+    pandas.Timestamp
+        Tz-aware, in UTC.
+    """
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")

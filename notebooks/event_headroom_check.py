@@ -40,8 +40,8 @@ from IPython.display import HTML, Markdown, display
 
 from capacity import Store, charts, load_fleet, report, review
 from capacity.event_check import PlannedEvent, check_event, stored_event
-from capacity.forecast_file import parse_time
 from capacity.sizing import safe_loads
+from capacity.units import parse_timestamp
 
 pio.renderers.default = "plotly_mimetype+notebook"
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
@@ -52,8 +52,8 @@ with Store(db, read_only=True) as store:
     else:
         event = PlannedEvent(
             name=name,
-            start=parse_time(start, "start"),
-            end=parse_time(end, "end"),
+            start=parse_timestamp(start, "start"),
+            end=parse_timestamp(end, "end"),
             regions=tuple(regions),
             uplift=float(uplift),
         )
