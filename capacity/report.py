@@ -7,6 +7,7 @@ regions) is HTML-escaped here, so a calendar entry named ``<script>`` renders as
 from __future__ import annotations
 
 import html
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "note_lines",
+    "plan_table",
     "region_loss_lines",
     "standalone_page",
     "table",
@@ -67,6 +69,53 @@ def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
     if max_rows is not None and len(frame) > max_rows:
         more = f"<p>… {len(frame) - max_rows:,} more rows in the CSV.</p>"
     return HTML(f"{_STYLE}<table class='cap-table'><tr>{head}</tr>{body}</table>{more}")
+
+
+#: Headers the plan tables are shown under, for columns whose stored names say less.
+_HEADERS = {
+    "servers_now": "servers now",
+    "act_by": "act by (UTC)",
+    "cost_per_week_change": "cost change / week",
+    "min_headroom": "lowest headroom",
+}
+
+
+def _percent(headroom: float) -> str:
+    if pd.isna(headroom):
+        return ""
+    if math.isinf(headroom):  # no servers now: any demand is a shortfall
+        return "no servers"
+    return f"{headroom * 100:+.0f} %"
+
+
+def _signed(cost: float) -> str:
+    if pd.isna(cost):
+        return ""
+    if cost == 0:
+        return "0"
+    return f"{cost:+,.0f}" if abs(cost) >= 10 else f"{cost:+,.2f}"
+
+
+def plan_table(frame: pd.DataFrame) -> HTML:
+    """A plan table (the verdicts, the actions) as a reader wants it.
+
+    The date to act by is headed as UTC, to the minute, and marked ``overdue`` when it has
+    passed (the ``overdue`` column folds into it); headroom is a percentage of the servers
+    now; cost changes are in the fleet file's currency per week.
+    """
+    shown = frame.copy()
+    if "act_by" in shown:
+        dates = shown["act_by"].map(_cell)
+        if "overdue" in shown:
+            late = shown["overdue"].fillna(False).astype(bool)
+            dates = dates.where(~late, dates + " (overdue)")
+        shown["act_by"] = dates
+    shown = shown.drop(columns=["overdue"], errors="ignore")
+    if "min_headroom" in shown:
+        shown["min_headroom"] = shown["min_headroom"].map(_percent)
+    if "cost_per_week_change" in shown:
+        shown["cost_per_week_change"] = shown["cost_per_week_change"].map(_signed)
+    return table(shown.rename(columns=_HEADERS))
 
 
 def verdict_counts(status: pd.DataFrame) -> str:

@@ -70,7 +70,7 @@ display(report.note_lines(check.notes()))
 # demand exceeds the safe capacity of the servers available.
 
 # %%
-display(report.table(check.table))
+display(report.plan_table(check.table))
 
 # %% [markdown]
 # ## 2. Demand with the event against safe capacity

@@ -61,13 +61,15 @@ display(report.warning_lines(plan.warnings))
 # some hour, or the forecast fell back to a baseline; `OK`: enough servers all horizon.
 
 # %%
-display(report.table(status))
+display(report.plan_table(status))
 
 # %% [markdown]
 # ### Actions and why
 
 # %%
-display(report.table(plan.recommendations[["region", "service", "action", "change", "act_by", "reason"]]))
+display(report.plan_table(
+    plan.recommendations[["region", "service", "action", "change", "act_by", "overdue", "reason"]]
+))
 
 # %% [markdown]
 # ### Losing a whole region

@@ -97,6 +97,8 @@ def test_report_is_offline_without_code_and_escapes_names(published):
     # nothing to fetch: plotly.js inline, no require.js or MathJax from a CDN
     assert not re.search(r"<script[^>]*\ssrc=\"https?://", page)
     assert "<title>Capacity plan 2026-W48</title>" in page
+    assert "<th>act by (UTC)</th>" in page and "<th>lowest headroom</th>" in page
+    assert "<th>overdue</th>" not in page and "<th>min_headroom</th>" not in page
     for heading in (
         "1. Verdict",
         "2. Demand and capacity",
@@ -363,3 +365,39 @@ def test_a_rerun_after_a_new_incident_is_a_new_plan(demo, tmp_path):
     assert again.status == "republished" and again.run_id != first.run_id
     assert "INC-9001" in (again.folder / "capacity_plan.html").read_text()
     assert (again.folder / "history" / first.run_id).is_dir()
+
+
+def test_plan_tables_read_as_dates_in_utc_percentages_and_signed_costs():
+    from capacity.report import plan_table
+
+    frame = pd.DataFrame(
+        {
+            "region": ["eu-west", "na-east", "sa-east"],
+            "act_by": [
+                pd.Timestamp("2026-11-20 10:58", tz="UTC"),
+                pd.NaT,
+                pd.Timestamp("2026-12-04 16:00", tz="UTC"),
+            ],
+            "overdue": [True, False, False],
+            "cost_per_week_change": [5484.2, -3.5, 0.0],
+            "min_headroom": [-0.217, float("-inf"), 0.25],
+        }
+    )
+    page = plan_table(frame).data
+    headers = re.findall(r"<th>([^<]*)</th>", page)
+    assert headers == ["region", "act by (UTC)", "cost change / week", "lowest headroom"]
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert cells == [
+        "eu-west",
+        "2026-11-20 10:58 (overdue)",
+        "+5,484",
+        "-22 %",
+        "na-east",
+        "",
+        "-3.50",
+        "no servers",
+        "sa-east",
+        "2026-12-04 16:00",
+        "0",
+        "+25 %",
+    ]
