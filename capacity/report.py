@@ -22,6 +22,7 @@ __all__ = [
     "region_loss_lines",
     "standalone_page",
     "table",
+    "trend_table",
     "verdict_counts",
     "warning_lines",
 ]
@@ -116,6 +117,35 @@ def plan_table(frame: pd.DataFrame) -> HTML:
     if "cost_per_week_change" in shown:
         shown["cost_per_week_change"] = shown["cost_per_week_change"].map(_signed)
     return table(shown.rename(columns=_HEADERS))
+
+
+#: Trend figures that are fractions, shown as percentages with the decimals that tell their
+#: changes apart (an availability moves in the thousandths of a percent).
+_PERCENT_FIGURES = {"availability": 4, "error_budget_remaining": 1, "change_failure_rate": 1}
+
+
+def trend_table(trend: pd.DataFrame) -> HTML:
+    """Resilience figures now against the period before, with changes that read at a glance.
+
+    Fractions are percentages and their changes percentage points (``pp``); every change
+    is signed, so a tiny change never shows as ``-0.000`` beside ``worse``.
+    """
+    shown = trend.copy().astype({"previous": object, "current": object, "change": object})
+    for i, row in trend.iterrows():
+        digits = _PERCENT_FIGURES.get(row["figure"])
+        for column in ("previous", "current", "change"):
+            value = row[column]
+            if pd.isna(value):
+                shown.at[i, column] = ""
+            elif digits is None:
+                sign = "+" if column == "change" else ""
+                places = 0 if float(value).is_integer() else 1
+                shown.at[i, column] = f"{value:{sign},.{places}f}"
+            elif column == "change":
+                shown.at[i, column] = f"{value * 100:+.{digits}f} pp"
+            else:
+                shown.at[i, column] = f"{value * 100:.{digits}f} %"
+    return table(shown)
 
 
 def verdict_counts(status: pd.DataFrame) -> str:

@@ -134,7 +134,7 @@ display(Markdown("Stage timings (seconds): " + ", ".join(f"{k} {v:.1f}" for k, v
 # %%
 display(report.table(plan.resilience))
 changed = plan.resilience_trend[plan.resilience_trend["direction"].isin(["better", "worse"])]
-display(report.table(changed))
+display(report.trend_table(changed))
 charts.burn_chart(plan.burn).show()
 if plan.incidents_week.empty:
     display(Markdown("No incidents last week."))

@@ -401,3 +401,25 @@ def test_plan_tables_read_as_dates_in_utc_percentages_and_signed_costs():
         "0",
         "+25 %",
     ]
+
+
+def test_resilience_trend_shows_fractions_as_percentages_and_every_change_signed():
+    from capacity.report import trend_table
+
+    trend = pd.DataFrame(
+        {
+            "region": ["eu-west"] * 4,
+            "service": ["game"] * 4,
+            "figure": ["availability", "error_budget_remaining", "mttr_minutes", "incidents"],
+            "previous": [0.99958, 0.916, 30.25, 2.0],
+            "current": [0.999584, 0.918, float("nan"), 3.0],
+            "change": [0.000004, 0.002, float("nan"), 1.0],
+            "direction": ["better", "better", None, "worse"],
+        }
+    )
+    cells = re.findall(r"<td>([^<]*)</td>", trend_table(trend).data)
+    # an availability change of 4e-6 was "0.000" beside "better"
+    assert cells[3:7] == ["99.9580 %", "99.9584 %", "+0.0004 pp", "better"]
+    assert cells[10:13] == ["91.6 %", "91.8 %", "+0.2 pp"]
+    assert cells[17:21] == ["30.2", "", "", ""]
+    assert cells[24:27] == ["2", "3", "+1"]
