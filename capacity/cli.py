@@ -416,8 +416,15 @@ def kpis(
             start=min(start, end - pd.Timedelta(days=3)),
             end=end,
         )
-        frame = resilience.kpis(
-            store.incidents(), store.deploys(), rates, fleet, since=start, until=end, by=by
+        incidents, left_incidents = resilience.within_fleet(store.incidents(), fleet)
+        deploys, left_deploys = resilience.within_fleet(store.deploys(), fleet)
+        frame = resilience.kpis(incidents, deploys, rates, fleet, since=start, until=end, by=by)
+    left_out = sorted(set(left_incidents) | set(left_deploys))
+    if left_out:
+        click.echo(
+            f"note: incidents and deploys of {', '.join(left_out)} are left out: the fleet "
+            "file does not plan them.",
+            err=True,
         )
     if fmt == "json":
         click.echo(json.dumps(resilience.kpis_json(frame), indent=2, allow_nan=False))

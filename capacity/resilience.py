@@ -89,6 +89,7 @@ __all__ = [
     "read_deploys",
     "read_incidents",
     "trend",
+    "within_fleet",
 ]
 
 # --------------------------------------------------------------------------- names
@@ -794,6 +795,30 @@ def _by(by: str | Sequence[str]) -> tuple[str, ...]:
             f"'region,service'). Got {by!r}."
         )
     return tuple(k for k in _BY_KEYS if k in items)
+
+
+def within_fleet(log: pd.DataFrame, fleet: FleetConfig) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of an incident or deploy log whose region and service the fleet file plans.
+
+    A fleet file may cover some of the stored regions and services; the logs of the others
+    are left out of its figures rather than refused.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        Incidents or deploys, with ``region`` and ``service`` columns.
+    fleet : FleetConfig
+        The fleet whose regions and services are kept.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of str)
+        The kept rows, and the ``region/service`` pairs left out, sorted.
+    """
+    inside = log[REGION].isin(list(fleet.regions)) & log[SERVICE].isin(list(fleet.services))
+    left_out = log.loc[~inside, [REGION, SERVICE]].astype(str).drop_duplicates()
+    pairs = sorted(f"{r}/{s}" for r, s in left_out.itertuples(index=False))
+    return log[inside], pairs
 
 
 def _check_names(frame: pd.DataFrame, fleet: FleetConfig, name: str) -> None:

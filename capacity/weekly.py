@@ -521,18 +521,10 @@ def _resilience(store: Store, fleet: FleetConfig, cutoff: pd.Timestamp) -> dict[
         start=since,
         end=cutoff,
     )
-    incidents, deploys = store.incidents(), store.deploys()
-    # a fleet file may plan some of the stored regions and services: the others' logs stay out
-    incidents = incidents[
-        (incidents["started_at"] < cutoff)
-        & incidents[REGION].isin(list(fleet.regions))
-        & incidents[SERVICE].isin(list(fleet.services))
-    ]
-    deploys = deploys[
-        (deploys["deployed_at"] < cutoff)
-        & deploys[REGION].isin(list(fleet.regions))
-        & deploys[SERVICE].isin(list(fleet.services))
-    ]
+    incidents, _ = resilience.within_fleet(store.incidents(), fleet)
+    deploys, _ = resilience.within_fleet(store.deploys(), fleet)
+    incidents = incidents[incidents["started_at"] < cutoff]
+    deploys = deploys[deploys["deployed_at"] < cutoff]
     current = resilience.kpis(
         incidents, deploys, rates, fleet, since=cutoff - pd.Timedelta(weeks=4), until=cutoff
     )

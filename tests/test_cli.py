@@ -173,6 +173,22 @@ def test_log_imports_and_kpis(tmp_path):
     quiet = [r for r in records if r["incidents"] == 0]
     assert quiet and all(r["mttr_minutes"] is None for r in quiet)  # null, not zero
     assert all(0.95 < r["availability"] <= 1 for r in records)
+
+    # A fleet file of two of the four stored regions: the others' incidents and deploys are
+    # left out with a note (they had stopped the command, in any window).
+    import yaml
+
+    data = yaml.safe_load((DEMO / "fleet.yaml").read_text())
+    for gone in ("ap-southeast", "sa-east"):
+        del data["regions"][gone], data["current_servers"][gone], data["failover"][gone]
+    data["failover"] = {"eu-west": {"na-east": 1.0}, "na-east": {"eu-west": 1.0}}
+    two = tmp_path / "two.yaml"
+    two.write_text(yaml.safe_dump(data))
+    result = run("kpis", "--db", str(db), "--config", str(two), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert {r["region"] for r in json.loads(result.stdout)} == {"eu-west", "na-east", "all"}
+    assert "note: incidents and deploys of ap-southeast/chat" in result.stderr
+    assert "sa-east/game" in result.stderr and "eu-west/" not in result.stderr
     again = run("incidents", "import", str(DEMO / "incidents.csv"), "--db", str(db))
     assert again.exit_code == 0 and "already loaded" in again.stdout
     bad = tmp_path / "incidents.csv"
