@@ -322,10 +322,8 @@ def check_required(
             continue
         unknown = [f for f in fields if f not in allowed]
         close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
-        separator = next((c for c in ";\t|" if len(found) == 1 and c in found[0]), None)
-        if separator is not None:  # one field holding the whole header line
-            fix = f"separate the {what}s with commas, not {separator!r}"
-        elif close:
+        _check_separator(found, what=what, source=source, where=where)
+        if close:
             fix = f"rename {what} {found[list(fields).index(close[0])]!r} to {name!r}"
         else:
             fix = f"add a {name!r} {what}{needs}"
@@ -334,6 +332,18 @@ def check_required(
             source=source,
             where=where,
             fix=fix,
+        )
+
+
+def _check_separator(found: Sequence[str], *, what: str, source: str, where: str | None) -> None:
+    """Refuse a header read as one field that holds another separator (``a;b;c``)."""
+    separator = next((c for c in ";\t|" if len(found) == 1 and c in found[0]), None)
+    if separator is not None:
+        raise DataError(
+            f"the header is one {what} holding {separator!r}: {found[0]!r}",
+            source=source,
+            where=where,
+            fix=f"separate the {what}s with commas, not {separator!r}",
         )
 
 
@@ -367,6 +377,7 @@ def check_known(
     """
     for field, name in zip(fields, found, strict=True):
         if field not in allowed:
+            _check_separator(found, what=what, source=source, where=where)
             raise DataError(
                 f"unknown {what} {name!r}" if name.strip() else f"a {what} has an empty name",
                 source=source,

@@ -371,6 +371,16 @@ def test_missing_and_unknown_columns(tmp_path):
     error_of(lambda: read_deploys(path), "deploys.csv: line 1:", "'deployed_at' is missing")
     path = write(tmp_path, "deploys.csv", "deploy_id,region,service,deployed_at,region\n")
     error_of(lambda: read_deploys(path), "column 'region' appears more than once")
+    # a log separated by semicolons is told so (it was called one unknown column)
+    path = write(tmp_path, "deploys.csv", "deploy_id;region;service;deployed_at\n")
+    error_of(
+        lambda: read_deploys(path),
+        "deploys.csv: line 1:",
+        "the header is one column holding ';'",
+        "Fix: separate the columns with commas, not ';'",
+    )
+    path = write(tmp_path, "incidents.csv", INC_HEADER.replace(",", "\t") + "\n")
+    error_of(lambda: read_incidents(path), "Fix: separate the columns with commas, not '\\t'")
 
 
 def test_bad_deploy_rows(tmp_path):
