@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import pandas as pd
 
-from capacity.errors import CapacityError, SourceUnavailableError, StoreLockedError
+from capacity.errors import (
+    CapacityError,
+    ParameterError,
+    SourceUnavailableError,
+    StoreLockedError,
+)
 from capacity.plan import PlanFailedError, PlanLockedError
 from capacity.units import parse_timestamp
 
@@ -151,7 +156,6 @@ def _file_events(path: Path | None, region: str | None) -> pd.DataFrame | None:
     """A calendar file's events for one series: those touching ``region`` when given, else
     all of them, with a note on stderr when they span several regions."""
     from capacity.calendar import events_touching, read_calendar
-    from capacity.errors import ParameterError
 
     if path is None:
         if region is not None:
@@ -409,6 +413,12 @@ def kpis(
         start = (
             parse_timestamp(since, "since") if since is not None else end - pd.Timedelta(days=28)
         )
+        if until is None and start >= end:
+            raise ParameterError(
+                f"--since {start:%Y-%m-%d %H:%M} UTC is not before {end:%Y-%m-%d %H:%M} UTC, "
+                "where the window ends by default (the hour after the newest error_rate "
+                "telemetry). Pass --until too, or an earlier --since."
+            )
         rates = store.series(
             metric="error_rate",
             region=list(fleet.regions),
@@ -694,7 +704,6 @@ def check_event_command(
     jobs: int | None,
 ) -> None:
     """The planner's go/no-go: per region/service touched, can the fleet hold the event?"""
-    from capacity.errors import ParameterError
     from capacity.event_check import (
         PlannedEvent,
         check_event,
@@ -842,7 +851,6 @@ def recommend(
 
 def _schedule_hours(horizon: str, fmt: str) -> int:
     """``schedule --horizon`` in whole hours, checked before anything is forecast."""
-    from capacity.errors import ParameterError
     from capacity.event_check import MEASURED_DAYS
     from capacity.scaling import KEDA_MAX_DAYS
     from capacity.units import parse_duration
@@ -879,7 +887,6 @@ def _aws_actions(
     """The schedule as AWS scheduled actions from the hour after ``now`` (default: the real
     now) on, with warnings on stderr."""
     from capacity import scaling
-    from capacity.errors import ParameterError
 
     now = pd.Timestamp.now(tz="UTC") if now is None else now
     every = scaling.to_aws_scheduled_actions(floors, group_name_template=template)
@@ -977,7 +984,6 @@ def schedule(
 ) -> None:
     """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
     from capacity import scaling
-    from capacity.errors import ParameterError
     from capacity.files import write_text_atomically
     from capacity.forecast_fleet import forecast_fleet
     from capacity.headroom import hourly_need
@@ -1129,7 +1135,6 @@ def backtest_command(
     from capacity.calendar import read_calendar
     from capacity.charts import backtest_figure
     from capacity.comparison import compare, default_models
-    from capacity.errors import ParameterError
     from capacity.files import write_text_atomically
     from capacity.report import standalone_page
     from capacity.sources import read_series_csv

@@ -189,6 +189,13 @@ def test_log_imports_and_kpis(tmp_path):
     assert {r["region"] for r in json.loads(result.stdout)} == {"eu-west", "na-east", "all"}
     assert "note: incidents and deploys of ap-southeast/chat" in result.stderr
     assert "sa-east/game" in result.stderr and "eu-west/" not in result.stderr
+    # --since after the default end of the window names where that end came from
+    result = run(
+        "kpis", "--db", str(db), "--config", str(DEMO / "fleet.yaml"), "--since", "2027-01-01"
+    )
+    assert result.exit_code == 2
+    assert "--since 2027-01-01 00:00 UTC is not before 2026-11-23 00:00 UTC" in result.stderr
+    assert "newest error_rate telemetry" in result.stderr and "--until" in result.stderr
     again = run("incidents", "import", str(DEMO / "incidents.csv"), "--db", str(db))
     assert again.exit_code == 0 and "already loaded" in again.stdout
     bad = tmp_path / "incidents.csv"
