@@ -45,6 +45,7 @@ from capacity.columns import (
 )
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError, SchemaError, StoreError, StoreLockedError
+from capacity.records import show_ts
 from capacity.units import parse_duration, parse_timestamp
 
 __all__ = ["SCHEMA_VERSION", "EventsReport", "LoadReport", "Store"]
@@ -917,13 +918,17 @@ class Store:
         from capacity.resilience import read_deploys
 
         regions, services = _fleet_names(fleet)
-        return self._import_logs(
-            "deploys",
-            paths,
-            lambda path: read_deploys(path, regions=regions, services=services, tz=tz),
-            _DEPLOY_SCHEMA,
-            tz,
-        )
+        blamed = self._con.execute(
+            "SELECT deploy_id, incident_id, started_at FROM incidents "
+            "WHERE deploy_id IS NOT NULL ORDER BY started_at, incident_id"
+        ).fetchall()
+
+        def read(path: Path) -> pd.DataFrame:
+            frame = read_deploys(path, regions=regions, services=services, tz=tz)
+            _check_blamed_deploys(frame, blamed, path)
+            return frame
+
+        return self._import_logs("deploys", paths, read, _DEPLOY_SCHEMA, tz)
 
     def import_incidents(
         self,
@@ -1464,6 +1469,24 @@ def _conflict_error(conflict: tuple, *, source: str, where: str) -> DataError:
         where=where,
         fix="keep one row per key",
     )
+
+
+def _check_blamed_deploys(
+    deploys: pd.DataFrame, blamed: list[tuple[str, str, Any]], path: Path
+) -> None:
+    """Refuse a deploy moved after the start of a stored incident that names it."""
+    made = dict(zip(deploys["deploy_id"], deploys["deployed_at"], strict=True))
+    for deploy_id, incident_id, started in blamed:
+        deployed = made.get(deploy_id)
+        started = pd.Timestamp(started).tz_convert("UTC")
+        if deployed is not None and deployed > started:
+            raise DataError(
+                f"deploy {deploy_id!r} is made at {show_ts(deployed)}, after the stored "
+                f"incident {incident_id!r} it caused started at {show_ts(started)}",
+                source=str(path),
+                fix="check the deploy's time and offset, or import the incident log with "
+                "that incident's deploy_id corrected first",
+            )
 
 
 def _fleet_names(fleet: FleetConfig | None) -> tuple[list[str] | None, list[str] | None]:

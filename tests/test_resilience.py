@@ -870,3 +870,32 @@ def test_the_store_refuses_an_incident_blamed_on_a_later_stored_deploy(tmp_path)
         with pytest.raises(DataError, match="after the incident started"):
             store.import_incidents([incidents])
         assert store.incidents().empty
+
+
+def test_a_deploy_moved_after_an_incident_it_caused_is_refused(tmp_path):
+    """Re-importing the deploy log with a deploy's time moved past the start of a stored
+    incident that names it had been accepted, undoing the check on the incident import."""
+    from capacity.errors import DataError
+    from capacity.store import Store
+
+    deploys = write(
+        tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\n"
+    )
+    line = "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,D-1"
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{line}\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_deploys([deploys])
+        store.import_incidents([incidents])
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T09:30Z,a\n")
+        with pytest.raises(DataError) as error:
+            store.import_deploys([deploys])
+        assert str(error.value) == (
+            f"{deploys}: deploy 'D-1' is made at 2026-01-05 09:30Z, after the stored incident "
+            "'I-1' it caused started at 2026-01-05 09:00Z. Fix: check the deploy's time and "
+            "offset, or import the incident log with that incident's deploy_id corrected first"
+        )
+        assert store.deploys()["deployed_at"].tolist() == [pd.Timestamp("2026-01-05T08:00Z")]
+        # a move that keeps it before the incident is taken
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:45Z,a\n")
+        store.import_deploys([deploys])
+        assert store.deploys()["deployed_at"].tolist() == [pd.Timestamp("2026-01-05T08:45Z")]
