@@ -41,7 +41,9 @@ DEFAULT_DB = Path("data/capacity.duckdb")
 DEFAULT_DEMO = Path("data/demo")
 DEFAULT_CONFIG = DEFAULT_DEMO / "fleet.yaml"
 DEFAULT_OUT = Path("forecasts")
-DEFAULT_NOTEBOOK = Path("notebooks/weekly_capacity_plan.ipynb")
+#: The plan notebook of the repository the package is installed from (``pip install -e``),
+#: wherever the command runs.
+DEFAULT_NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks/weekly_capacity_plan.ipynb"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -1260,8 +1262,7 @@ def backtest_command(
     "--notebook",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_NOTEBOOK,
-    show_default=True,
-    help="The plan notebook.",
+    help="The plan notebook [default: the repository's notebooks/weekly_capacity_plan.ipynb].",
 )
 @_reports_errors
 def plan(
@@ -1307,3 +1308,7 @@ def plan(
 def main() -> None:
     """Entry point of the ``capacity`` console script."""
     cli(prog_name="capacity")
+
+
+if __name__ == "__main__":
+    main()

@@ -264,7 +264,10 @@ def run_plan(
     if not db.is_file():
         raise StoreError(f"store not found: {db}. Fix: pass --db with an existing store")
     if not notebook.is_file():
-        raise ParameterError(f"The plan notebook {notebook} does not exist.")
+        raise ParameterError(
+            f"The plan notebook {notebook} does not exist. Fix: pass --notebook with the path "
+            "of notebooks/weekly_capacity_plan.ipynb in the capacity repository"
+        )
     fleet = load_fleet(config)  # fail on a malformed config before any work
     # ... and on malformed parameters, before the notebook would find them at its third cell
     reach = parse_duration(horizon, "horizon")

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from capacity import scaling
 from capacity.columns import METRIC, REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig, load_fleet
 from capacity.errors import ParameterError
@@ -158,23 +159,6 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     timings[stage] = round(time.perf_counter() - started, 3)
-
-
-def _schedule(need: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
-    """Hourly floors: the N+k need, raised ahead by each server type's boot lead time."""
-    try:
-        from capacity.scaling import schedule
-    except ImportError:
-        schedule = None
-    if schedule is not None:
-        return schedule(need, fleet)
-    rows = []
-    for (_, service), part in need.groupby([REGION, SERVICE], sort=True):
-        lead = int(np.ceil(fleet.server_type_of(service).boot_lead_time_minutes / 60))
-        floors = part["needed_nk"].to_numpy()
-        ahead = pd.Series(floors[::-1]).rolling(lead + 1, min_periods=1).max().to_numpy()[::-1]
-        rows.append(part[[REGION, SERVICE, TS]].assign(min_servers=ahead.astype(int)))
-    return pd.concat(rows, ignore_index=True)
 
 
 def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
@@ -471,7 +455,7 @@ def build_plan(
             events = store.events(start=cutoff - pd.Timedelta(days=28), end=cutoff + step)
             recommendations = recommend(need, fleet, now=cutoff, events=events, quantile=quantile)
             survival = region_loss_survival(need, fleet)
-            schedule = _schedule(need, fleet)
+            schedule = scaling.schedule(need, fleet)
         say("accuracy")
         with _timed(timings, "accuracy"):
             accuracy = _accuracy(store, cutoff)
@@ -616,7 +600,8 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
     }
     plan.forecast.to_parquet(paths["forecast"], index=False)
     plan.recommendations.to_csv(paths["recommendations"], index=False)
-    plan.schedule.to_csv(paths["schedule"], index=False)
+    # the same text as `capacity schedule --format csv`: ISO times in UTC, 3 decimals
+    paths["schedule"].write_text(scaling.to_csv_text(plan.schedule), encoding="utf-8")
     summary = {
         "week": plan.week,
         "run_id": plan.run_id,

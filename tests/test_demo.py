@@ -444,3 +444,18 @@ def test_bad_parameters_are_refused(tmp_path: Path, kwargs: dict, message: str) 
     with pytest.raises(ParameterError, match=message):
         generate_demo(tmp_path, **kwargs)
     assert not any(tmp_path.iterdir())
+
+
+def test_make_plan_plans_the_week_after_the_bundled_demo_telemetry():
+    """`make plan` names its week: a later one cannot be planned from the bundled demo, and
+    the current week's default stopped working once the demo was a month old."""
+    import inspect
+    import re
+
+    from capacity.weekly import week_of
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    week = re.search(r"^DEMO_WEEK := (\S+)$", makefile, re.M).group(1)
+    assert "capacity plan --force --week $(DEMO_WEEK)" in makefile
+    end = inspect.signature(demo.generate_demo).parameters["end"].default
+    assert week == week_of(pd.Timestamp(end)) == "2026-W48"

@@ -60,6 +60,12 @@ def test_publishes_every_file(published):
     assert result.folder == out / "2026-W48"
     assert sorted(p.name for p in result.folder.iterdir()) == sorted(PLAN_FILES)
     assert [p.name for p in out.iterdir()] == ["2026-W48"]  # no temporary folder left
+    # the schedule file is what `capacity schedule --format csv` prints: ISO UTC, 3 decimals
+    lines = (result.folder / "scaling_schedule.csv").read_text().splitlines()
+    assert lines[0] == "region,service,ts,min_servers,demand,safe_load"
+    region, service, ts, floor, demand, _ = lines[1].split(",")
+    assert ts == "2026-11-23T00:00:00Z" and floor.isdigit()
+    assert len(demand.partition(".")[2]) <= 3
 
 
 def test_manifest(published):
@@ -254,7 +260,32 @@ def test_cli_exit_codes(demo, tmp_path):
     bad_horizon = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "0d"])
     assert bad_horizon.exit_code == 2
     assert "'horizon' parameter must be a positive duration" in bad_horizon.stderr
+    no_notebook = runner.invoke(
+        cli, ["plan", *place, "--out", str(tmp_path), "--notebook", str(tmp_path / "x.ipynb")]
+    )
+    assert no_notebook.exit_code == 2
+    assert "Fix: pass --notebook with the path of notebooks/" in no_notebook.stderr
     assert not any(tmp_path.glob("2026-W48*"))
+
+
+def test_the_plan_notebook_and_python_m_work_from_any_folder(tmp_path):
+    """Run outside the repository, the plan had looked for notebooks/ under the current
+    folder; ``python -m capacity`` had done nothing."""
+    from capacity.cli import DEFAULT_NOTEBOOK
+
+    assert DEFAULT_NOTEBOOK == Path(__file__).resolve().parents[1] / "notebooks" / (
+        "weekly_capacity_plan.ipynb"
+    )
+    assert DEFAULT_NOTEBOOK.is_file()
+    for module in ("capacity", "capacity.cli"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--version"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+        assert done.returncode == 0 and done.stdout.startswith("capacity, version "), done
 
 
 def test_a_second_run_in_the_same_folder_stops_at_once(demo, tmp_path):
