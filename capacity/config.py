@@ -40,7 +40,7 @@ SUPPORTED_VERSION = 1
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Region(_Strict):
@@ -303,6 +303,15 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         elif kind == "string_type" and isinstance(err.get("input"), bool):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "quote it ('NO', 'yes', 'on' and 'off' unquoted are true or false in YAML)"
+        elif kind in ("int_type", "float_type") and isinstance(err.get("input"), str):
+            problem = f"{err['msg']}; got the text {err.get('input')!r}"
+            fix = "write the number without quotes"
+        elif kind in ("int_type", "float_type") and isinstance(err.get("input"), bool):
+            problem = f"{err['msg']}; got {err.get('input')!r}"
+            fix = "write a number ('true', 'yes' and 'on' unquoted are booleans in YAML)"
+        elif kind == "int_type" and isinstance(err.get("input"), float):
+            problem = f"{err['msg']}; got {err.get('input')!r}"
+            fix = "write a whole number without a decimal point"
         elif kind == "value_error":
             message = str(err.get("ctx", {}).get("error", err["msg"]))
             if ": " in message and key == "(top level)":

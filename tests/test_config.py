@@ -108,3 +108,35 @@ def test_a_misspelt_key_and_an_unquoted_country_code_are_explained(tmp_path):
     norway.write_text(re.sub(r"holidays_country: \w+", "holidays_country: NO", FLEET_YAML, count=1))
     with pytest.raises(ConfigError, match=r"got False\. Fix: quote it"):
         load_fleet(norway)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # each was converted silently (true to 1 spare, text to a number, 120.0 to 120)
+        (
+            "redundancy: {k: 1",
+            "redundancy: {k: true",
+            r"'redundancy\.k'.*got True\. Fix: write a number",
+        ),
+        (
+            "redundancy: {k: 1",
+            "redundancy: {k: '1'",
+            r"got the text '1'\. Fix: write the number without quotes",
+        ),
+        ("cost_per_hour: 0.5", "cost_per_hour: '0.5'", r"cost_per_hour'.*got the text '0\.5'"),
+        ("redundancy: {k: 1", "redundancy: {k: 1.0", r"got 1\.0\. Fix: write a whole number"),
+    ],
+)
+def test_numbers_must_be_written_as_numbers(tmp_path, old, new, expected):
+    assert old in FLEET_YAML
+    path = tmp_path / "fleet.yaml"
+    path.write_text(FLEET_YAML.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=expected):
+        load_fleet(path)
+
+
+def test_a_whole_number_where_a_fraction_may_be_is_fine(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(FLEET_YAML.replace("cost_per_hour: 0.5", "cost_per_hour: 1", 1))
+    assert load_fleet(path).server_types["game-std"].cost_per_hour == 1.0

@@ -63,7 +63,7 @@ def test_publishes_every_file(published):
     # the schedule file is what `capacity schedule --format csv` prints: ISO UTC, 3 decimals
     lines = (result.folder / "scaling_schedule.csv").read_text().splitlines()
     assert lines[0] == "region,service,ts,min_servers,demand,safe_load"
-    region, service, ts, floor, demand, _ = lines[1].split(",")
+    _, _, ts, floor, demand, _ = lines[1].split(",")
     assert ts == "2026-11-23T00:00:00Z" and floor.isdigit()
     assert len(demand.partition(".")[2]) <= 3
 
@@ -273,9 +273,8 @@ def test_the_plan_notebook_and_python_m_work_from_any_folder(tmp_path):
     folder; ``python -m capacity`` had done nothing."""
     from capacity.cli import DEFAULT_NOTEBOOK
 
-    assert DEFAULT_NOTEBOOK == Path(__file__).resolve().parents[1] / "notebooks" / (
-        "weekly_capacity_plan.ipynb"
-    )
+    repository = Path(__file__).resolve().parents[1]
+    assert repository / "notebooks" / "weekly_capacity_plan.ipynb" == DEFAULT_NOTEBOOK
     assert DEFAULT_NOTEBOOK.is_file()
     for module in ("capacity", "capacity.cli"):
         done = subprocess.run(
