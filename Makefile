@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-# The bundled demo telemetry ends on 2026-11-22, so the week after it is the one it can plan,
-# whatever today's date.
+# The bundled demo telemetry ends on 2026-11-22: the week after it is the one it plans without
+# a staleness warning, whatever today's date.
 DEMO_WEEK := 2026-W48
 
 ## plan: build the demo store if needed, run the demo week's capacity plan, print where the report is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,13 @@ def test_a_whole_number_where_a_fraction_may_be_is_fine(tmp_path):
     path = tmp_path / "fleet.yaml"
     path.write_text(FLEET_YAML.replace("cost_per_hour: 0.5", "cost_per_hour: 1", 1))
     assert load_fleet(path).server_types["game-std"].cost_per_hour == 1.0
+
+
+def test_the_readme_fleet_example_loads(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\nversion: 1\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "fleet.yaml"
+    path.write_text("version: 1\n" + block, encoding="utf-8")
+    fleet = load_fleet(path)  # the example once named a failover region it did not define
+    assert list(fleet.regions) == ["eu-west", "na-east"]
+    assert fleet.servers_now("na-east", "game") == 150
