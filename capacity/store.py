@@ -884,8 +884,9 @@ class Store:
                     )
                 seen[record[key]] = (str(path), record)
             fresh.append((path, digest, frame))
-        totals = [0, 0, 0, 0]
+        totals, removed = [0, 0, 0, 0], 0
         with self._transaction():
+            loads: dict[str, list[int]] = {}
             for path, digest, frame in fresh:
                 load_id = self._next_load_id()
                 counts = self._upsert(kind, schema, frame, load_id)
@@ -893,9 +894,39 @@ class Store:
                     load_id, kind, LoadReport(str(path), digest, len(frame), *counts), options
                 )
                 totals = [t + c for t, c in zip(totals, (len(frame), *counts), strict=True)]
+                loads.setdefault(path.name, []).append(load_id)
+            # a log is the whole of its source (its file name): what it no longer holds goes
+            for name, ids in loads.items():
+                gone = "source = ? AND NOT list_contains(?, load_id)"
+                if kind == "deploys":
+                    self._check_no_incident_names(gone, [name, ids], name)
+                removed += self._con.execute(
+                    f"DELETE FROM {kind} WHERE {gone}", [name, ids]
+                ).fetchall()[0][0]
         return EventsReport(
-            tuple(str(p) for p, _, _ in fresh), *totals, skipped=tuple(skipped), noun=kind
+            tuple(str(p) for p, _, _ in fresh),
+            *totals,
+            skipped=tuple(skipped),
+            noun=kind,
+            removed=removed,
         )
+
+    def _check_no_incident_names(self, gone: str, params: list[Any], name: str) -> None:
+        """Refuse to remove a deploy that a stored incident names as its cause."""
+        named = self._con.execute(
+            f"SELECT d.deploy_id, i.incident_id FROM (SELECT * FROM deploys WHERE {gone}) d "
+            "JOIN incidents i ON i.deploy_id = d.deploy_id ORDER BY 1, 2 LIMIT 1",
+            params,
+        ).fetchall()
+        if named:
+            deploy_id, incident_id = named[0]
+            raise DataError(
+                f"deploy {deploy_id!r} is no longer in the file, but the stored incident "
+                f"{incident_id!r} names it as its cause",
+                source=name,
+                fix="keep the deploy in the file, or import the incident log with that "
+                "incident's deploy_id changed first",
+            )
 
     def import_deploys(
         self,

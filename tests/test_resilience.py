@@ -899,3 +899,37 @@ def test_a_deploy_moved_after_an_incident_it_caused_is_refused(tmp_path):
         write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:45Z,a\n")
         store.import_deploys([deploys])
         assert store.deploys()["deployed_at"].tolist() == [pd.Timestamp("2026-01-05T08:45Z")]
+
+
+def test_a_log_file_is_the_whole_of_its_source(tmp_path):
+    """A mis-keyed incident fixed in its file had stayed stored for good beside the fixed one;
+    a deploy that a stored incident names is kept until that incident lets go of it."""
+    from capacity.errors import DataError
+    from capacity.store import Store
+
+    row = "eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z"
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\nINC-01,{row},,\n")
+    deploys = write(
+        tmp_path,
+        "deploys.csv",
+        f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\nD-2,eu-west,game,2026-01-04T08:00Z,b\n",
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_deploys([deploys])
+        store.import_incidents([incidents])
+        write(tmp_path, "incidents.csv", f"{INC_HEADER}\nINC-0001,{row},,D-1\n")
+        report = store.import_incidents([incidents])
+        assert (report.inserted, report.removed) == (1, 1)
+        assert "1 removed (no longer in their file)" in report.describe()
+        assert store.incidents()["incident_id"].tolist() == ["INC-0001"]
+        # D-2 leaves the deploy log freely; D-1 is named by INC-0001
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\n")
+        assert store.import_deploys([deploys]).removed == 1
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-9,eu-west,game,2026-01-05T08:00Z,a\n")
+        with pytest.raises(DataError, match="deploy 'D-1' is no longer in the file, but the"):
+            store.import_deploys([deploys])
+        assert store.deploys()["deploy_id"].tolist() == ["D-1"]  # nothing half-done
+        # another file's records are not touched by this one
+        other = write(tmp_path, "more.csv", f"{INC_HEADER}\nINC-7,{row},,\n")
+        store.import_incidents([other])
+        assert sorted(store.incidents()["incident_id"]) == ["INC-0001", "INC-7"]
