@@ -1532,6 +1532,16 @@ def _validate_series(series: Any) -> tuple[pd.DataFrame, pd.Timedelta]:
             source=where,
             fix="demand is never negative: replace bad values with NaN to mark them as gaps",
         )
+    observed = np.flatnonzero(np.isfinite(vals))
+    if not len(observed):
+        raise DataError(
+            "every value is missing",
+            source=where,
+            fix="pass a series with demand values (NaN marks only the missing steps)",
+        )
+    # A series starts at its first observation: the empty rows a store's window puts before
+    # it are no history (counted as such they set a weekly season of mostly gaps)
+    frame = frame.iloc[observed[0] :].reset_index(drop=True)
     span = frame[TS].iloc[-1] - frame[TS].iloc[0] + freq
     if span < _MIN_DAYS * _DAY:
         raise DataError(

@@ -312,6 +312,27 @@ def test_too_short_for_prophet_falls_back() -> None:
     assert (np.diff(q, axis=1) >= 0).all() and (q >= 0).all()
 
 
+def test_empty_rows_before_a_young_series_are_not_history() -> None:
+    """A fleet run reads every series over the same window: a young one arrives behind
+    months of empty rows. Counted as history they set a weekly season of gaps, and the
+    forecast was flat with a band of zero width."""
+    young = make_series(2.5, seed=6)
+    padding = pd.DataFrame(
+        {TS: pd.date_range(end=young[TS].iloc[0], periods=24 * 100 + 1, freq="h")[:-1]}
+    ).assign(**{VALUE: np.nan})
+    padded = pd.concat([padding, young], ignore_index=True)
+    alone = DemandForecaster().fit(young).predict(24)
+    model = DemandForecaster().fit(padded)
+    forecast = model.predict(24)
+    pd.testing.assert_frame_equal(forecast, alone)
+    assert forecast[YHAT].std() > 100  # the daily cycle, not one value
+    assert (forecast[quantile_column(0.95)] > forecast[quantile_column(0.05)]).all()
+    assert forecast[MODEL].iloc[0].endswith("2.5 observed days, needs 3)")
+    everything_missing = padding.copy()
+    with pytest.raises(DataError, match="every value is missing"):
+        DemandForecaster().fit(everything_missing)
+
+
 def test_data_only_before_the_training_window_falls_back_and_says_so() -> None:
     # Three weeks of data, then nine days of gaps: Prophet, fitted on the last 8 days only,
     # would see nothing. The reason counts what it would see, not the whole series.
