@@ -93,7 +93,7 @@ def _forecast_one(
         SERVICE: task.service,
         METRIC: task.metric,
         "history_hours": int(task.series["value"].notna().sum()),
-        "warm_start": task.warm_start is not None,
+        "warm_start": False,
     }
     fitted = None
     try:
@@ -108,6 +108,9 @@ def _forecast_one(
         masked = getattr(model, "masked_", None)
         info["masked_hours"] = 0 if masked is None else len(masked)
         info["status"] = "ok"
+        # whether the fits did start from the stored parameters (a changed transform refuses
+        # them), not whether there were any
+        info["warm_start"] = bool(getattr(model, "warm_started_", False))
         fitted = getattr(model, "stan_params_", None)
     except DataError as exc:
         predicted = _baseline(task, str(exc))

@@ -93,6 +93,10 @@ def test_a_refit_starts_from_the_last_runs_parameters(demo_store, tmp_path):
         )
         cold = forecast_fleet(store, one_region(fleet), warm_start=False, save=False, **options)
         runs = store.forecast_runs()
+        # four days of history choose other transforms: the stored parameters are refused,
+        # and the summary says so (it had said "warm" whenever there were any)
+        short = forecast_fleet(store, one_region(fleet), **{**options, "history": "4d"})
+    assert not short.summary["warm_start"].all()
     assert later.summary["warm_start"].all() and (later.summary["status"] == "ok").all()
     assert not cold.summary["warm_start"].any()
     assert set(runs["run_id"]) == {first.run_id, later.run_id}
