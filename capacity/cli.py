@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import signal
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -629,12 +630,15 @@ def forecast_fleet_command(
 
     levels = [q for _, q in parse_quantiles(quantiles)]
     fleet = _load_config(config or DEFAULT_CONFIG)
+    # read-only while fitting (readers such as `capacity status` or a notebook may share
+    # it), writable only to save the run
     with (
-        Store(_default_store(db)) as store,
+        _reading_store(db) as store,
         click.progressbar(
             length=len(fleet.regions) * len(fleet.services), label="forecasting", file=sys.stderr
         ) as bar,
     ):
+        path = store.path
         run = forecast_fleet(
             store,
             fleet,
@@ -645,7 +649,12 @@ def forecast_fleet_command(
             scheduler=dask_scheduler,
             progress=lambda done, total: bar.update(1),
             warm_start=warm_start,
+            save=False,
         )
+    with Store(path) as store:
+        run.save(store)
+    for note in run.notes():
+        click.echo(note, err=True)
     click.echo(
         f"run {run.run_id}: {run.summary.shape[0]} series from {run.cutoff:%Y-%m-%d %H:%M}"
         f" UTC, {run.seconds:.1f} s"
@@ -1305,8 +1314,16 @@ def plan(
         click.echo(f"warning: {warning}", err=True)
 
 
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    """Make SIGTERM (``timeout``, systemd, a CI cancel) stop a run as Ctrl-C does, so worker
+    processes are shut down and stores closed rather than left orphaned."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``capacity`` console script."""
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     cli(prog_name="capacity")
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from capacity.columns import DEFAULT_QUANTILES, FALLBACK, METRIC, MODEL, REGION, SERVICE, TS
 from capacity.config import FleetConfig
-from capacity.errors import CapacityError, DataError
+from capacity.errors import CapacityError, DataError, ParameterError
 from capacity.parallel import map_tasks
 from capacity.store import Store
 from capacity.units import as_utc, parse_duration
@@ -29,6 +29,13 @@ from capacity.units import as_utc, parse_duration
 __all__ = ["FleetForecast", "SeriesTask", "forecast_fleet", "new_run_id"]
 
 log = logging.getLogger(__name__)
+
+#: A series whose telemetry ends longer than this before the fleet's cutoff gets a note.
+STALE_AFTER = pd.Timedelta(days=1)
+#: The longest horizon: holidays are known 400 days ahead, and a year bounds any plan.
+MAX_HORIZON = pd.Timedelta(days=366)
+#: How far past the machine's clock the newest telemetry may lie (clock skew).
+_FUTURE_TOLERANCE = pd.Timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,14 @@ class FleetForecast:
         ``region, service, metric, ts, yhat``, the quantile columns, ``model``, ``fallback``.
     summary : pandas.DataFrame
         One row per series: ``region, service, metric, model, fallback, masked_hours,
-        history_hours, warm_start, status``.
+        history_hours, last_ts`` (the last observed hour), ``warm_start, status``.
     cutoff : pandas.Timestamp
         The first forecast hour; the history ends just before it.
     seconds : float
         Wall time of the run.
+    quantiles, params, fit_params
+        What :meth:`save` stores beside the forecast: the quantiles, the run's settings and
+        each series' fitted Prophet parameters (the next run's warm start).
     """
 
     run_id: str
@@ -71,6 +81,42 @@ class FleetForecast:
     summary: pd.DataFrame
     cutoff: pd.Timestamp
     seconds: float
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    params: dict[str, Any] = field(default_factory=dict)
+    fit_params: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def save(self, store: Store) -> None:
+        """Store the run in ``store``'s ``forecasts`` table (open it writable).
+
+        A run is saved after its fits, so the store need be open for writing only then.
+        """
+        store.save_forecast(
+            self.frame,
+            run_id=self.run_id,
+            quantiles=self.quantiles,
+            params=self.params,
+            cutoff=self.cutoff,
+            seconds=self.seconds,
+            fit_params=self.fit_params,
+        )
+
+    def notes(self) -> list[str]:
+        """``note:`` lines for series whose telemetry ends over a day before the cutoff:
+        their forecasts start across that gap."""
+        lines = []
+        if "last_ts" not in self.summary:
+            return lines
+        for row in self.summary.itertuples(index=False):
+            last = row.last_ts
+            if pd.isna(last) or self.cutoff - last <= STALE_AFTER:
+                continue
+            days = (self.cutoff - last) / pd.Timedelta(days=1)
+            lines.append(
+                f"note: {row.region}/{row.service} ({row.metric}) telemetry ends "
+                f"{last:%Y-%m-%d %H:%M} UTC, {days:.1f} days before the forecast starts; "
+                "its forecast crosses that gap"
+            )
+        return lines
 
 
 def new_run_id(now: pd.Timestamp | None = None) -> str:
@@ -93,6 +139,7 @@ def _forecast_one(
         SERVICE: task.service,
         METRIC: task.metric,
         "history_hours": int(task.series["value"].notna().sum()),
+        "last_ts": task.series.loc[task.series["value"].notna(), TS].max(),
         "warm_start": False,
     }
     fitted = None
@@ -198,7 +245,13 @@ def forecast_fleet(
 
     started = time.perf_counter()
     step = pd.Timedelta(hours=1)
-    steps = int(parse_duration(horizon, "horizon") / step)
+    reach = parse_duration(horizon, "horizon")
+    if reach % step or reach > MAX_HORIZON:
+        raise ParameterError(
+            f"The 'horizon' parameter must be whole hours, at most {MAX_HORIZON.days} days "
+            f"(the forecast is hourly). Got {horizon!r}."
+        )
+    steps = int(reach / step)
     span = parse_duration(history, "history")
     wanted = [(r, s, svc.demand_metric) for r in fleet.regions for s, svc in fleet.services.items()]
     metrics = sorted({m for _, _, m in wanted})
@@ -212,7 +265,22 @@ def forecast_fleet(
                 source=str(store.path),
                 fix="load telemetry first (capacity ingest)",
             )
-        cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + step
+        newest = pd.Timestamp(newest).tz_convert("UTC")
+        now = pd.Timestamp.now(tz="UTC")
+        if newest > now + _FUTURE_TOLERANCE:
+            where = store.con.execute(
+                "SELECT region, service, metric FROM telemetry "
+                "WHERE list_contains(?, metric) AND ts = ? LIMIT 1",
+                [metrics, newest],
+            ).fetchall()[0]
+            raise DataError(
+                f"the newest demand telemetry, {'/'.join(where)} at {newest:%Y-%m-%d %H:%M} "
+                f"UTC, is in the future (now {now:%Y-%m-%d %H:%M} UTC); every series would "
+                "be forecast from there",
+                source=str(store.path),
+                fix="check that row's time and UTC offset and load it corrected",
+            )
+        cutoff = newest.floor("h") + step
     cutoff = pd.Timestamp(cutoff)
     cutoff = as_utc(cutoff)
     history_frame = store.series(
@@ -258,22 +326,23 @@ def forecast_fleet(
     fitted = {
         (info[REGION], info[SERVICE], info[METRIC]): params for _, info, params in results if params
     }
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    run_id = run_id or new_run_id()
-    seconds = time.perf_counter() - started
-    if save and not frame.empty:
-        store.save_forecast(
-            frame,
-            run_id=run_id,
-            quantiles=model_params["quantiles"],
-            params={
-                "horizon": horizon,
-                "history": history,
-                "warm_start": warm_start,
-                **model_params,
-            },
-            cutoff=cutoff,
-            seconds=seconds,
-            fit_params=fitted,
+    if not frames:
+        reasons = summary.drop_duplicates("status")["status"].str.removeprefix("skipped: ")
+        raise DataError(
+            f"no series could be forecast ({'; '.join(reasons)})",
+            source=str(store.path),
+            fix="load more telemetry, or pass a longer history",
         )
-    return FleetForecast(run_id, frame, summary, cutoff, seconds)
+    run = FleetForecast(
+        run_id or new_run_id(),
+        pd.concat(frames, ignore_index=True),
+        summary,
+        cutoff,
+        time.perf_counter() - started,
+        quantiles=model_params["quantiles"],
+        params={"horizon": horizon, "history": history, "warm_start": warm_start, **model_params},
+        fit_params=fitted,
+    )
+    if save:
+        run.save(store)
+    return run

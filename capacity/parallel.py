@@ -13,6 +13,7 @@ failures it can recover from itself: an exception raised by one task stops the w
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -25,8 +26,8 @@ R = TypeVar("R")
 
 Progress = Callable[[int, int], None]
 
-#: How long to wait for a Dask scheduler to answer.
-CONNECT_TIMEOUT = "10s"
+#: How long to wait for a Dask scheduler to answer, in seconds.
+CONNECT_TIMEOUT = 10
 
 
 def default_jobs() -> int:
@@ -109,13 +110,7 @@ def _on_dask(
             "Fix: pip install 'capacity[dask]'"
         ) from None
     own_client = not isinstance(scheduler, Client)
-    try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT) if own_client else scheduler
-    except OSError as exc:
-        raise ParameterError(
-            f"The 'scheduler' parameter must be a reachable Dask scheduler. Got {scheduler!r} "
-            f"({exc})."
-        ) from None
+    client = _connect(Client, scheduler) if own_client else scheduler
     try:
         futures = client.map(func, items, pure=False)
         if progress is not None:
@@ -125,3 +120,41 @@ def _on_dask(
     finally:
         if own_client:
             client.close()
+
+
+def _connect(client_type: Any, address: Any) -> Any:
+    """A client of the Dask scheduler at ``address``, or a ParameterError within about
+    :data:`CONNECT_TIMEOUT` seconds: a malformed address, nothing listening, or a server
+    that is not a Dask scheduler (which would never answer the handshake)."""
+    from distributed.comm import parse_address, parse_host_port
+
+    def refuse(problem: str) -> ParameterError:
+        return ParameterError(
+            f"The 'scheduler' parameter must be a reachable Dask scheduler such as "
+            f"tcp://host:8786. Got {address!r} ({problem})."
+        )
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except (TypeError, ValueError) as exc:
+        raise refuse(str(exc)) from None
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = client_type(address, timeout=f"{CONNECT_TIMEOUT}s")
+        except (OSError, ValueError) as exc:
+            outcome["error"] = exc
+
+    # the handshake itself has no timeout: a server that accepts and stays silent would
+    # hold the run forever, so the connection is made on a thread that may be left behind
+    thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT + 5)
+    if "client" in outcome:
+        return outcome["client"]
+    if "error" in outcome:
+        raise refuse(str(outcome["error"]))
+    raise refuse(f"no Dask handshake within {CONNECT_TIMEOUT + 5} s")

@@ -100,3 +100,115 @@ def test_a_refit_starts_from_the_last_runs_parameters(demo_store, tmp_path):
     assert later.summary["warm_start"].all() and (later.summary["status"] == "ok").all()
     assert not cold.summary["warm_start"].any()
     assert set(runs["run_id"]) == {first.run_id, later.run_id}
+
+
+def _copy(db, tmp_path):
+    copy = tmp_path / "store.duckdb"
+    copy.write_bytes(db.read_bytes())
+    return copy
+
+
+def test_runs_that_cannot_be_right_are_refused(demo_store, tmp_path):
+    from capacity.errors import DataError, ParameterError
+
+    db, fleet = demo_store
+    copy = _copy(db, tmp_path)
+    with Store(copy) as store:
+        # every series skipped: the run had printed a run id, stored nothing and exited 0
+        with pytest.raises(DataError, match=r"no series could be forecast \(no telemetry"):
+            forecast_fleet(store, one_region(fleet), history="1d", cutoff="2020-01-01", jobs=1)
+        for horizon in ("1.5h", "30m", "400d"):  # cut to whole steps, or a year's holidays
+            with pytest.raises(ParameterError, match="must be whole hours, at most 366 days"):
+                forecast_fleet(store, one_region(fleet), horizon=horizon, jobs=1)
+        assert store.forecast_runs().empty
+    # one row dated a year ahead had moved every series' cutoff there
+    ahead = tmp_path / "ahead.csv"
+    ahead.write_text("ts,region,service,metric,value\n2099-06-01T00:00:00Z,eu-west,game,ccu,5\n")
+    with Store(copy) as store:
+        store.ingest([ahead])
+        with pytest.raises(
+            DataError, match=r"eu-west/game/ccu at 2099-06-01 00:00 UTC, is in the fut"
+        ):
+            forecast_fleet(store, one_region(fleet), horizon="1h", jobs=1)
+
+
+def test_a_series_whose_telemetry_stopped_early_gets_a_note(demo_store, tmp_path):
+    db, fleet = demo_store
+    copy = _copy(db, tmp_path)
+    with Store(copy) as store:
+        newest = store.con.execute("SELECT max(ts) FROM telemetry").fetchall()[0][0]
+        store.con.execute(
+            "DELETE FROM telemetry WHERE service = 'chat' AND ts > ?",
+            [pd.Timestamp(newest) - pd.Timedelta(days=3)],
+        )
+        run = forecast_fleet(store, one_region(fleet), horizon="6h", history="14d", jobs=1)
+    assert run.notes() == [
+        f"note: eu-west/chat (rps) telemetry ends {run.summary['last_ts'].min():%Y-%m-%d %H:%M} "
+        "UTC, 3.0 days before the forecast starts; its forecast crosses that gap"
+    ]
+
+
+def _children(pid):
+    import pathlib
+
+    found = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/stat").exists(), reason="/proc")
+def test_the_store_is_readable_while_fitting_and_sigterm_stops_the_workers(demo_store, tmp_path):
+    """The run had held the write lock through its fits (readers got exit 3), and SIGTERM
+    (a cron timeout) left its worker processes running for good."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db, _ = demo_store
+    copy = _copy(db, tmp_path)
+    config = db.parent / "fleet" / "fleet.yaml"
+    command = [sys.executable, "-c", "from capacity.cli import main; main()", "forecast-fleet"]
+    args = ["--db", str(copy), "--config", str(config), "--jobs", "2", "--cold", "--horizon", "28d"]
+    run = subprocess.Popen([*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        workers = []
+        while len(workers) < 2 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _children(run.pid)
+        assert len(workers) >= 2, "the run ended before its workers were seen"
+        with Store(copy, read_only=True) as store:  # a reader shares the store meanwhile
+            assert not store.series(metric="ccu", region="eu-west").empty
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 1 and b"Aborted!" in err
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.5)
+    assert not any(_alive(pid) for pid in workers)
+    with Store(copy, read_only=True) as store:
+        assert store.forecast_runs().empty  # nothing half-saved
+
+
+def _alive(pid):
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = f"/proc/{pid}/stat"
+    try:
+        with open(stat) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone
+    except OSError:
+        return False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import time
 
 import pytest
 
@@ -62,6 +64,28 @@ def test_on_a_real_dask_cluster(tmp_path):
 
 def test_unreachable_scheduler(monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
     with pytest.raises(ParameterError, match="reachable Dask scheduler"):
         map_tasks(square_with_pid, [1], scheduler="tcp://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("address", ["abc", "", "http://127.0.0.1:8786", 8786])
+def test_a_malformed_scheduler_address_is_refused_at_once(address):
+    """Each had ended in a traceback (missing port, unknown scheme)."""
+    pytest.importorskip("distributed")
+    with pytest.raises(ParameterError, match=r"such as tcp://host:8786\. Got "):
+        map_tasks(square_with_pid, [1], scheduler=address)
+
+
+def test_a_server_that_is_not_a_dask_scheduler_is_given_up_on(monkeypatch):
+    """A port that accepts and never answers the handshake had held the run forever."""
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        started = time.monotonic()
+        with pytest.raises(ParameterError, match=r"no Dask handshake within 6 s"):
+            map_tasks(square_with_pid, [1], scheduler=address)
+    assert time.monotonic() - started < 20
