@@ -12,6 +12,8 @@ or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, s
 not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
 key; a server that cannot be reached or fails is a
 :class:`~capacity.errors.SourceUnavailableError`.
+A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
+and in :attr:`Pull.url`, as ``***``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pandas as pd
 import requests
 
 from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
-from capacity.config import PrometheusSource
+from capacity.config import PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
 from capacity.units import parse_duration, parse_timestamp
 
@@ -59,7 +61,7 @@ class Pull:
     requests : int
         HTTP requests made.
     url : str
-        The server asked.
+        The server asked, without the user and password its URL may carry.
     """
 
     rows: pd.DataFrame
@@ -177,6 +179,7 @@ def query_range(
     ParameterError
         ``max_points`` out of range, or a URL that is not valid.
     """
+    _check_url(url)
     if not 1 <= max_points <= 11_000:
         raise ParameterError(
             f"The 'max_points' parameter must be between 1 and 11000. Got {max_points!r}."
@@ -240,6 +243,13 @@ def query_range(
     return list(series.values()), count
 
 
+def _check_url(url: str) -> None:
+    """Refuse a URL that is not an http(s) base URL, showing it without credentials."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise ParameterError(f"The 'url' parameter {problem}. Got {redact_url(url)!r}.")
+
+
 def _get(
     http: requests.Session,
     url: str,
@@ -250,11 +260,12 @@ def _get(
     config_source: str,
 ) -> dict[str, Any]:
     address = url.rstrip("/") + _API
+    shown = redact_url(url)
     try:
         reply = http.get(address, params=params, timeout=timeout)
     except requests.Timeout:
         raise SourceUnavailableError(
-            f"Prometheus at {url} did not answer within {timeout:g} s (query {key!r}); "
+            f"Prometheus at {shown} did not answer within {timeout:g} s (query {key!r}); "
             "try again later, or raise prometheus.timeout_seconds in the fleet file"
         ) from None
     except (
@@ -264,13 +275,13 @@ def _get(
     ):
         raise ParameterError(
             f"The Prometheus URL must be an http(s) URL such as http://prometheus:9090. "
-            f"Got {url!r}."
+            f"Got {shown!r}."
         ) from None
     except requests.RequestException as exc:
         found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
         reason = found.group(0).strip() if found else type(exc).__name__
         raise SourceUnavailableError(
-            f"cannot reach Prometheus at {url}: {reason}; check the URL (prometheus.url in the "
+            f"cannot reach Prometheus at {shown}: {reason}; check the URL (prometheus.url in the "
             "fleet file, or --url) and that the server is up"
         ) from None
     try:
@@ -291,20 +302,22 @@ def _get(
         )
     if reply.status_code >= 500 or reply.status_code == 429:
         raise SourceUnavailableError(
-            f"Prometheus at {url} failed with HTTP {reply.status_code}"
+            f"Prometheus at {shown} failed with HTTP {reply.status_code}"
             + (f": {message}" if message else "")
             + "; try again later"
         )
     if reply.status_code in (401, 403):
         raise ConfigError(
-            f"{address} answered HTTP {reply.status_code}: the server wants credentials",
+            f"{redact_url(address)} answered HTTP {reply.status_code}: the server wants "
+            "credentials" + (", and refused the ones in the URL" if shown != url else ""),
             source=config_source,
             where="key 'prometheus.url' (or --url)",
             fix="give a URL that capacity can read without logging in, e.g. the server's "
-            "address inside the cluster rather than through an authenticating proxy",
+            "address inside the cluster rather than through an authenticating proxy, or one "
+            "with a user and password for HTTP basic auth (http://user:password@host:9090)",
         )
     raise ConfigError(
-        f"{address} answered HTTP {reply.status_code} without a Prometheus API reply",
+        f"{redact_url(address)} answered HTTP {reply.status_code} without a Prometheus API reply",
         source=config_source,
         where="key 'prometheus.url' (or --url)",
         fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
@@ -344,14 +357,12 @@ def pull(
         No URL, a query Prometheus refuses, or one whose series lack the region or service
         label or repeat a region and service.
     ParameterError
-        A ``url`` that is not an http(s) URL.
+        A ``url`` that is not an http(s) base URL (a query string or fragment is refused).
     SourceUnavailableError
         The server could not be reached or failed.
     """
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise ParameterError(
-            f"The 'url' parameter must start with http:// or https://. Got {url!r}."
-        )
+    if url is not None:
+        _check_url(url)
     address = url or source.url
     if not address:
         raise ConfigError(
@@ -384,7 +395,7 @@ def pull(
     rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
     if frames:
         rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
-    return Pull(rows, start, end, step, tuple(empty), count, address)
+    return Pull(rows, start, end, step, tuple(empty), count, redact_url(address))
 
 
 def _long_rows(

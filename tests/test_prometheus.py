@@ -7,6 +7,7 @@ and served on a free loopback port; every test queries it over HTTP.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
 import json
@@ -241,6 +242,8 @@ def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_pa
     ("url", "message"),
     [
         ("prometheus:9090", "The 'url' parameter must start with http:// or https://"),
+        ("http://127.0.0.1:9?x=1", "The 'url' parameter must have no query string or fragment"),
+        ("http://127.0.0.1:9/#a", "The 'url' parameter must have no query string or fragment"),
         ("http://127.0.0.1:abc", "The Prometheus URL must be an http(s) URL"),
         ("http://", "The Prometheus URL must be an http(s) URL"),
     ],
@@ -283,6 +286,17 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
         ({"queries": {}}, "name at least one metric's query"),
         ({"queries": {"ccu": "x"}, "step": "2h"}, "must be between 1s and 1h"),
         ({"queries": {"ccu": "x"}, "url": "prometheus:9090"}, "must start with http://"),
+        (
+            {"queries": {"ccu": "x"}, "url": "http://127.0.0.1:9090?x=1"},
+            "must have no query string or fragment",
+        ),
+        ({"queries": {"ccu": "x"}, "url": "http://h:9090/#top"}, "no query string or fragment"),
+        (
+            {"queries": {"ccu": "x"}, "url": "admin:s3cret@h:9090"},
+            "must start with http:// or https://; got '***@h:9090'",
+        ),
+        ({"queries": {"ccu": "x"}, "timeout_seconds": float("inf")}, "less than or equal to 3600"),
+        ({"queries": {"ccu": "x"}, "timeout_seconds": 1e12}, "less than or equal to 3600"),
     ],
 )
 def test_a_malformed_prometheus_section_is_refused_on_load(tmp_path, section, message):
@@ -295,6 +309,16 @@ def test_a_malformed_prometheus_section_is_refused_on_load(tmp_path, section, me
     with pytest.raises(ConfigError, match="key 'prometheus") as caught:
         load_fleet(path)
     assert message in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_an_infinite_timeout_is_bad_input_naming_the_key(tmp_path, db):
+    config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD}, timeout_seconds=float("inf"))
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2
+    assert "key 'prometheus.timeout_seconds': Input should be less than or equal to 3600" in (
+        result.output
+    )
 
 
 def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus):
@@ -405,3 +429,69 @@ def test_a_result_that_is_not_a_range_of_series_names_the_query(tmp_path, db):
         result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
     assert result.exit_code == 2
     assert "key 'prometheus.queries.ccu': the query returned a 'vector'" in result.output
+
+
+def _matrix(*series: dict) -> tuple[int, dict]:
+    """A successful query_range reply holding ``series``."""
+    return 200, {"status": "success", "data": {"resultType": "matrix", "result": list(series)}}
+
+
+class _Guarded(_Fake):
+    """Answers one sample for eu-west/game under /prometheus, to admin:s3cret only."""
+
+    seen: list[tuple[str, str | None]]
+
+    def do_GET(self) -> None:
+        auth = self.headers.get("Authorization")
+        self.seen.append((urllib.parse.urlsplit(self.path).path, auth))
+        good = "Basic " + base64.b64encode(b"admin:s3cret").decode()
+        if auth != good:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if not self.path.startswith("/prometheus/api/v1/query_range?"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+@contextlib.contextmanager
+def _guarded() -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(query: dict[str, str]) -> tuple[int, dict]:
+        labels = {"region": "eu-west", "service": "game"}
+        return _matrix({"metric": labels, "values": [[float(query["start"]), "7"]]})
+
+    handler = type("Handler", (_Guarded,), {"answer": staticmethod(answer), "seen": seen})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"127.0.0.1:{server.server_address[1]}", seen
+        finally:
+            server.shutdown()
+
+
+def test_credentials_in_the_url_are_sent_but_never_shown_or_stored(tmp_path, db):
+    with _guarded() as (host, seen):
+        config = _fleet(tmp_path, f"http://admin:s3cret@{host}/prometheus", {"ccu": GOOD})
+        result = _pull(db, config, *_window())
+        assert result.exit_code == 0, result.output
+        assert seen and all(path == "/prometheus/api/v1/query_range" for path, _ in seen)
+        assert f"from http://***@{host}/prometheus: " in result.output
+        wrong = _pull(db, config, "--url", f"http://admin:guess@{host}/prometheus", *_window())
+    assert wrong.exit_code == 2
+    assert (
+        f"http://***@{host}/prometheus/api/v1/query_range answered HTTP 401: the server wants "
+        "credentials, and refused the ones in the URL" in wrong.output
+    )
+    down = _pull(db, config, "--url", f"http://admin:s3cret@127.0.0.1:{free_port()}", *_window())
+    assert down.exit_code == 4 and "cannot reach Prometheus at http://***@127.0.0.1:" in down.output
+    with Store(db, read_only=True) as store:
+        sources = [s for (s,) in store.con.execute("SELECT source FROM loads").fetchall()]
+    assert sources == [f"prometheus http://***@{host}/prometheus"]
+    for text in (result.output, wrong.output, down.output, *sources):
+        assert "s3cret" not in text and "guess" not in text
