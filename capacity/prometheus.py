@@ -10,8 +10,8 @@ Every query must return at most one series per region and service, labelled with
 default the labels ``region`` and ``service``): aggregate with ``sum by (region, service)``
 or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
 not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
-key; a server that cannot be reached or fails is a
-:class:`~capacity.errors.SourceUnavailableError`.
+key, and so is one that returns anything but float samples (native histograms, say); a
+server that cannot be reached or fails is a :class:`~capacity.errors.SourceUnavailableError`.
 A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
 and in :attr:`Pull.url`, as ``***``.
 """
@@ -62,6 +62,10 @@ class Pull:
         HTTP requests made.
     url : str
         The server asked, without the user and password its URL may carry.
+    missing : tuple of (str, tuple of (str, str))
+        Per metric that returned samples, the region/service pairs that other metrics of the
+        pull returned samples for and it did not (a ratio query whose numerator has no
+        series for them, say), sorted; metrics missing none are left out.
     """
 
     rows: pd.DataFrame
@@ -71,6 +75,7 @@ class Pull:
     empty: tuple[str, ...]
     requests: int
     url: str
+    missing: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 def pull_window(
@@ -173,7 +178,8 @@ def query_range(
     Raises
     ------
     ConfigError
-        Prometheus refused the query, or the URL is not a Prometheus API.
+        Prometheus refused the query, the URL is not a Prometheus API, or a series holds
+        native histograms rather than float samples.
     SourceUnavailableError
         The server could not be reached, timed out or failed.
     ParameterError
@@ -235,6 +241,15 @@ def query_range(
             )
         for item in data.get("result", []):
             labels = item.get("metric", {})
+            if "histograms" in item:
+                raise ConfigError(
+                    f"the series {_show_labels(labels)} holds native histograms, not float samples",
+                    source=config_source,
+                    where=f"key {key!r}",
+                    fix="the query must return plain float samples: reduce the histograms, "
+                    "e.g. histogram_quantile(0.99, sum by (region, service) (rate(...[5m]))) "
+                    "for a quantile, or histogram_count(rate(...[5m])) for a rate",
+                )
             found = series.setdefault(
                 tuple(sorted(labels.items())), {"metric": labels, "values": []}
             )
@@ -248,6 +263,11 @@ def _check_url(url: str) -> None:
     problem = url_problem(url)
     if problem is not None:
         raise ParameterError(f"The 'url' parameter {problem}. Got {redact_url(url)!r}.")
+
+
+def _show_labels(labels: Mapping[str, str]) -> str:
+    """A series' labels as PromQL writes them: ``{region="eu-west", service="game"}``."""
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
 
 def _get(
@@ -355,7 +375,7 @@ def pull(
     ------
     ConfigError
         No URL, a query Prometheus refuses, or one whose series lack the region or service
-        label or repeat a region and service.
+        label, repeat a region and service, or hold anything but float samples.
     ParameterError
         A ``url`` that is not an http(s) base URL (a query string or fragment is refused).
     SourceUnavailableError
@@ -395,7 +415,21 @@ def pull(
     rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
     if frames:
         rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
-    return Pull(rows, start, end, step, tuple(empty), count, redact_url(address))
+    return Pull(
+        rows, start, end, step, tuple(empty), count, redact_url(address), _missing_pairs(rows)
+    )
+
+
+def _missing_pairs(rows: pd.DataFrame) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Per metric with rows, the region/service pairs other metrics have rows for and it lacks."""
+    have = {
+        metric: set(zip(group[REGION], group[SERVICE], strict=True))
+        for metric, group in rows.groupby(METRIC, sort=True)
+    }
+    every = set().union(*have.values()) if have else set()
+    return tuple(
+        (metric, tuple(sorted(every - pairs))) for metric, pairs in have.items() if every - pairs
+    )
 
 
 def _long_rows(
@@ -413,10 +447,9 @@ def _long_rows(
         labels = item["metric"]
         missing = [n for n in (source.region_label, source.service_label) if n not in labels]
         if missing:
-            shown = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
             raise ConfigError(
                 f"a series of the query has no {' or '.join(repr(m) for m in missing)} label "
-                f"(its labels: {shown})",
+                f"(its labels: {_show_labels(labels)})",
                 source=config_source,
                 where=f"key {key!r}",
                 fix=f"aggregate by them, e.g. sum by ({source.region_label}, "
@@ -439,12 +472,23 @@ def _long_rows(
         if not values:
             continue
         seconds, texts = zip(*values, strict=True)
-        numbers = pd.to_numeric(pd.Series(texts, dtype="string"), errors="coerce")
+        times = pd.to_datetime(pd.Series(seconds, dtype="float64"), unit="s", utc=True)
+        written = pd.Series(texts, dtype="string")
+        numbers = pd.to_numeric(written, errors="coerce")
+        bad = numbers.isna() & written.str.lower().ne("nan").fillna(True)
+        if bad.any():
+            at = int(bad.to_numpy().argmax())
+            raise ConfigError(
+                f"the series {_show_labels(labels)} has a sample that is not a number: "
+                f"{texts[at]!r} at {times[at].isoformat()}",
+                source=config_source,
+                where=f"key {key!r}",
+                fix="the query must return plain float samples, e.g. a gauge, a counter's "
+                "rate, or histogram_quantile over a histogram's buckets",
+            )
         part = pd.DataFrame(
             {
-                TS: pd.to_datetime(
-                    pd.Series(seconds, dtype="float64"), unit="s", utc=True
-                ).dt.round("ms"),
+                TS: times.dt.round("ms"),
                 REGION: region,
                 SERVICE: service,
                 METRIC: metric,

@@ -36,6 +36,8 @@ START = pd.Timestamp("2025-11-24T00:00Z")
 STEPS = 3 * 24 * 12  # three days of five-minute samples
 END = START + STEPS * pd.Timedelta("5min")
 GOOD = "sum by (region, service) (lifeverse_players)"
+#: Region, status code and requests a minute of the counter lifeverse_requests_total.
+REQUESTS = (("eu-west", "200", 990), ("eu-west", "503", 10), ("na-east", "200", 3000))
 
 
 def _players(region: str, instance: str, i: int) -> float:
@@ -72,6 +74,15 @@ def _openmetrics() -> str:
         t = int(START.timestamp()) + 300 * i
         lines.append(f'lifeverse_mars_players{{region="mars",service="game"}} 5 {t}')
         lines.append(f'lifeverse_drift{{region="na-east",service="game"}} {100 - i} {t}')
+    # Requests every minute for two hours: eu-west answers some with 503, na-east never fails.
+    lines.append("# TYPE lifeverse_requests counter")
+    for i in range(121):
+        t = int(START.timestamp()) + 60 * i
+        for region, code, per_minute in REQUESTS:
+            lines.append(
+                f'lifeverse_requests_total{{region="{region}",service="game",code="{code}"}} '
+                f"{per_minute * i} {t}"
+            )
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -335,7 +346,30 @@ def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prom
         "error_rate",
     }
     got = pull(source, start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
-    assert got.empty == tuple(source.queries)  # parsed and evaluated; no such metrics here
+    # parsed and evaluated; only the request counter is among the samples here
+    assert got.empty == ("ccu", "servers", "cpu_util", "latency_p99_ms")
+    assert got.missing == ()
+    rows = got.rows[got.rows.ts > START]  # a rate needs two samples
+    ratio = rows[rows.metric == "error_rate"].groupby("region").value
+    # na-east never answered 5xx: its error rate is 0, not missing
+    assert ratio.count().to_dict() == {"eu-west": 12, "na-east": 12}
+    assert ratio.max().to_dict() == pytest.approx({"eu-west": 0.01, "na-east": 0.0})
+    assert ratio.min().to_dict() == pytest.approx({"eu-west": 0.01, "na-east": 0.0})
+
+
+def test_a_region_service_one_query_lacks_is_noted_with_the_ratio_fill(prometheus, tmp_path, db):
+    errors = 'sum by (region, service) (rate(lifeverse_requests_total{code=~"5.."}[5m]))'
+    total = "sum by (region, service) (rate(lifeverse_requests_total[5m]))"
+    config = _fleet(tmp_path, prometheus, {"rps": total, "error_rate": f"{errors} / {total}"})
+    hour = ["--since", START.isoformat(), "--until", (START + pd.Timedelta("1h")).isoformat()]
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *hour])
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: no samples for error_rate of na-east/game in that range, though other metrics "
+        "have them" in result.stderr
+    )
+    assert "(numerator or denominator * 0) / denominator" in result.stderr
+    assert "rps of" not in result.stderr  # every pair error_rate has, rps has too
 
 
 def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
@@ -434,6 +468,33 @@ def test_a_result_that_is_not_a_range_of_series_names_the_query(tmp_path, db):
 def _matrix(*series: dict) -> tuple[int, dict]:
     """A successful query_range reply holding ``series``."""
     return 200, {"status": "success", "data": {"resultType": "matrix", "result": list(series)}}
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            {"histograms": [[START.timestamp(), {"count": "3", "sum": "1.5", "buckets": []}]]},
+            'the series {region="eu-west", service="game"} holds native histograms, not '
+            "float samples",
+        ),
+        (
+            {"values": [[START.timestamp(), "12"], [START.timestamp() + 300, "lots"]]},
+            'the series {region="eu-west", service="game"} has a sample that is not a '
+            "number: 'lots' at 2025-11-24T00:05:00+00:00",
+        ),
+    ],
+)
+def test_samples_that_are_not_floats_are_refused_naming_the_query_and_series(
+    tmp_path, db, item, message
+):
+    labels = {"region": "eu-west", "service": "game"}
+    with _fake(lambda query: _matrix({"metric": labels, **item})) as url:
+        result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
+    assert result.exit_code == 2
+    assert f"key 'prometheus.queries.ccu': {message}" in result.output
+    assert "the query must return plain float samples" in result.output
+    assert not db.exists()
 
 
 class _Guarded(_Fake):
