@@ -28,7 +28,7 @@ import requests
 
 from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import PrometheusSource, redact_url, url_problem
-from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
+from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
 from capacity.units import parse_duration, parse_timestamp
 
 __all__ = ["MAX_POINTS", "Pull", "pull", "pull_window", "query_range"]
@@ -110,12 +110,13 @@ def pull_window(
     ------
     ParameterError
         A bound that does not parse, or a ``start`` given that is after the end.
+    DataError
+        Neither bound given, and every queried metric's newest stored time is after ``now``:
+        a pull from there would read nothing until the clock caught up with the bad rows.
     """
     step = parse_duration(source.step, "step")
-    if end is None:
-        stop = parse_timestamp(now or pd.Timestamp.now("UTC"), "now").floor(step)
-    else:
-        stop = parse_timestamp(end, "until").floor(step)
+    clock = parse_timestamp(now or pd.Timestamp.now("UTC"), "now")
+    stop = clock.floor(step) if end is None else parse_timestamp(end, "until").floor(step)
     if start is not None:
         begin = parse_timestamp(start, "since").ceil(step)
         if begin > stop:
@@ -124,11 +125,33 @@ def pull_window(
                 f"grid). Got {begin.isoformat()} to {stop.isoformat()}."
             )
     elif all(metric in newest for metric in source.queries):
+        oldest = min(newest[metric] for metric in source.queries)
+        if end is None and oldest > clock:
+            _future_rows(newest, source, clock)
         # Up to date already: one point, which the load counts as unchanged.
-        begin = min(stop, min(newest[metric] for metric in source.queries).ceil(step))
+        begin = min(stop, oldest.ceil(step))
     else:
         begin = (stop - FIRST_PULL).ceil(step)
     return begin, stop, step
+
+
+def _future_rows(
+    newest: Mapping[str, pd.Timestamp], source: PrometheusSource, clock: pd.Timestamp
+) -> None:
+    """Refuse a window that would start after now because of rows stored in the future."""
+    ahead = sorted((stamp, metric) for metric, stamp in newest.items() if metric in source.queries)
+    listed = ", ".join(f"{metric} at {stamp.isoformat()}" for stamp, metric in ahead)
+    first = ahead[0][1]
+    plural = "s are" if len(ahead) > 1 else " is"
+    raise DataError(
+        f"the newest stored row{plural} dated after now ({clock.floor('s').isoformat()}): "
+        f"{listed}; a pull would start from there and read nothing new",
+        source="the store",
+        where="table 'telemetry'",
+        fix="delete the rows dated in the future (they came from a file with a wrong date, "
+        f"e.g. DELETE FROM telemetry WHERE metric = '{first}' AND ts > now() in DuckDB), or "
+        "pass --since and --until (start and end) to pull a range of your choosing",
+    )
 
 
 def query_range(

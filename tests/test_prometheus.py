@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from capacity.cli import cli
 from capacity.config import PrometheusSource
-from capacity.errors import ConfigError, ParameterError
+from capacity.errors import ConfigError, DataError, ParameterError
 from capacity.prometheus import pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
@@ -288,6 +288,43 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
     assert one[:2] == (pd.Timestamp("2026-11-01T01:00Z"),) * 2  # one point, on the grid
     with pytest.raises(ParameterError, match="'since' parameter must not be after 'until'"):
         pull_window(source, newest={}, start="2026-11-02", end="2026-11-01")
+
+
+def test_a_window_that_would_start_after_now_names_the_future_rows():
+    source = PrometheusSource(url="http://x", queries={"ccu": "a", "rps": "b"}, step="1h")
+    now = pd.Timestamp("2026-11-27T07:40Z")
+    future = {"ccu": pd.Timestamp("2027-01-05T10:00Z"), "rps": pd.Timestamp("2027-01-02T00:00Z")}
+    with pytest.raises(DataError) as caught:
+        pull_window(source, newest=future, now=now)
+    message = str(caught.value)
+    assert "dated after now (2026-11-27T07:40:00+00:00): rps at 2027-01-02T00:00:00+00:00, " in (
+        message
+    )
+    assert "ccu at 2027-01-05T10:00:00+00:00" in message
+    assert "pass --since and --until" in message and "DELETE FROM telemetry" in message
+    # one metric up to date is enough to start the pull where it ends
+    mixed = {**future, "rps": pd.Timestamp("2026-11-26T00:00Z")}
+    assert pull_window(source, newest=mixed, now=now)[0] == pd.Timestamp("2026-11-26T00:00Z")
+    # explicit bounds are taken as given
+    assert pull_window(source, newest=future, start="2026-11-20", now=now)[:2] == (
+        pd.Timestamp("2026-11-20T00:00Z"),
+        pd.Timestamp("2026-11-27T07:00Z"),
+    )
+
+
+def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert _pull(db, config, *_window()).exit_code == 0
+    row = {"region": "eu-west", "service": "game", "metric": "ccu", "value": 5.0}
+    stamp = pd.Timestamp.now("UTC").floor("h") + pd.Timedelta(days=400)
+    with Store(db) as store:
+        store.ingest_frame(pd.DataFrame([{"ts": stamp, **row}]), source="a wrong file")
+    result = _pull(db, config)
+    assert result.exit_code == 2
+    assert "the newest stored row is dated after now (" in result.output
+    assert f"ccu at {stamp.isoformat()}" in result.output
+    # a range given explicitly still pulls
+    assert _pull(db, config, *_window()).exit_code == 0
 
 
 @pytest.mark.parametrize(
