@@ -316,6 +316,17 @@ def pull(
             f"note: no samples for {metric} in that range; check prometheus.queries.{metric}",
             err=True,
         )
+    for metric, pairs in got.missing:
+        shown = ", ".join(f"{region}/{service}" for region, service in pairs[:5])
+        if len(pairs) > 5:
+            shown += f" and {len(pairs) - 5} more"
+        click.echo(
+            f"note: no samples for {metric} of {shown} in that range, though other metrics "
+            f"have them; if prometheus.queries.{metric} is a ratio, its numerator has no series "
+            "there (no errors at all, say): write it as (numerator or denominator * 0) / "
+            "denominator, as the README's error_rate does",
+            err=True,
+        )
 
 
 @cli.group()

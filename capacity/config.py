@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,9 +33,15 @@ __all__ = [
     "Slo",
     "load_fleet",
     "parse_fleet",
+    "redact_url",
+    "url_problem",
 ]
 
 _SHARE_TOLERANCE = 1e-6
+#: The longest a request to Prometheus may be allowed to take: an hour.
+MAX_TIMEOUT_SECONDS = 3600
+#: The user (and password) part of a URL's authority: ``scheme://userinfo@``.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
 #: The fleet file's schema version this release reads.
 SUPPORTED_VERSION = 1
 
@@ -122,8 +129,11 @@ class PrometheusSource(_Strict):
 
     Each query must return one series per region and service, labelled with them (by default
     the labels ``region`` and ``service``), e.g. ``sum by (region, service) (players_online)``.
-    ``step`` is the resolution the queries are evaluated at (at most an hour: the store rolls
-    values up to hours), ``timeout_seconds`` how long one request may take.
+    ``url`` is the server's base URL, optionally with a path (``http://host/prometheus``) and
+    a user and password for HTTP basic auth, which are never shown or stored (see
+    :func:`redact_url`); it takes no query string or fragment. ``step`` is the resolution the
+    queries are evaluated at (at most an hour: the store rolls values up to hours),
+    ``timeout_seconds`` how long one request may take (at most an hour).
     """
 
     url: str | None = None
@@ -131,13 +141,15 @@ class PrometheusSource(_Strict):
     step: str = "5m"
     region_label: str = "region"
     service_label: str = "service"
-    timeout_seconds: float = Field(default=60, gt=0)
+    timeout_seconds: float = Field(default=60, gt=0, le=MAX_TIMEOUT_SECONDS)
 
     @field_validator("url")
     @classmethod
     def _http(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://; got {value!r}")
+        if value is not None:
+            problem = url_problem(value)
+            if problem is not None:
+                raise ValueError(f"{problem}; got {redact_url(value)!r}")
         return value
 
     @field_validator("queries")
@@ -243,6 +255,48 @@ class FleetConfig(_Strict):
     def server_type_of(self, service: str) -> ServerType:
         """The server type that ``service`` runs on."""
         return self.server_types[self.services[service].server_type]
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as a Prometheus base URL, or None when nothing is.
+
+    Parameters
+    ----------
+    url : str
+        The URL as given, e.g. ``http://prometheus:9090`` or ``https://host/prometheus``.
+
+    Returns
+    -------
+    str or None
+        What the URL must be, for a message that goes on to show it (with
+        :func:`redact_url`): a scheme other than http(s) is refused, and so is a query string
+        or fragment, which would end up in the middle of the address once the API path is
+        appended.
+    """
+    if not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    if "?" in url or "#" in url:
+        return (
+            "must have no query string or fragment ('?...' or '#...'), as the API path "
+            "(/api/v1/query_range) is appended to it"
+        )
+    return None
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any user and password replaced by ``***``, for messages and records.
+
+    Parameters
+    ----------
+    url : str
+        A URL, e.g. ``http://admin:s3cret@prometheus:9090``.
+
+    Returns
+    -------
+    str
+        The same URL without its credentials, e.g. ``http://***@prometheus:9090``.
+    """
+    return _USERINFO.sub(r"\1***@", url)
 
 
 def _known(key: str, name: str, known: dict[str, Any], what: str) -> None:

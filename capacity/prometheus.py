@@ -10,8 +10,10 @@ Every query must return at most one series per region and service, labelled with
 default the labels ``region`` and ``service``): aggregate with ``sum by (region, service)``
 or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
 not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
-key; a server that cannot be reached or fails is a
-:class:`~capacity.errors.SourceUnavailableError`.
+key, and so is one that returns anything but float samples (native histograms, say); a
+server that cannot be reached or fails is a :class:`~capacity.errors.SourceUnavailableError`.
+A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
+and in :attr:`Pull.url`, as ``***``.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import pandas as pd
 import requests
 
 from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
-from capacity.config import PrometheusSource
-from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
+from capacity.config import PrometheusSource, redact_url, url_problem
+from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
 from capacity.units import parse_duration, parse_timestamp
 
 __all__ = ["MAX_POINTS", "Pull", "pull", "pull_window", "query_range"]
@@ -59,7 +61,11 @@ class Pull:
     requests : int
         HTTP requests made.
     url : str
-        The server asked.
+        The server asked, without the user and password its URL may carry.
+    missing : tuple of (str, tuple of (str, str))
+        Per metric that returned samples, the region/service pairs that other metrics of the
+        pull returned samples for and it did not (a ratio query whose numerator has no
+        series for them, say), sorted; metrics missing none are left out.
     """
 
     rows: pd.DataFrame
@@ -69,6 +75,7 @@ class Pull:
     empty: tuple[str, ...]
     requests: int
     url: str
+    missing: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 def pull_window(
@@ -103,12 +110,13 @@ def pull_window(
     ------
     ParameterError
         A bound that does not parse, or a ``start`` given that is after the end.
+    DataError
+        Neither bound given, and every queried metric's newest stored time is after ``now``:
+        a pull from there would read nothing until the clock caught up with the bad rows.
     """
     step = parse_duration(source.step, "step")
-    if end is None:
-        stop = parse_timestamp(now or pd.Timestamp.now("UTC"), "now").floor(step)
-    else:
-        stop = parse_timestamp(end, "until").floor(step)
+    clock = parse_timestamp(now or pd.Timestamp.now("UTC"), "now")
+    stop = clock.floor(step) if end is None else parse_timestamp(end, "until").floor(step)
     if start is not None:
         begin = parse_timestamp(start, "since").ceil(step)
         if begin > stop:
@@ -117,11 +125,33 @@ def pull_window(
                 f"grid). Got {begin.isoformat()} to {stop.isoformat()}."
             )
     elif all(metric in newest for metric in source.queries):
+        oldest = min(newest[metric] for metric in source.queries)
+        if end is None and oldest > clock:
+            _future_rows(newest, source, clock)
         # Up to date already: one point, which the load counts as unchanged.
-        begin = min(stop, min(newest[metric] for metric in source.queries).ceil(step))
+        begin = min(stop, oldest.ceil(step))
     else:
         begin = (stop - FIRST_PULL).ceil(step)
     return begin, stop, step
+
+
+def _future_rows(
+    newest: Mapping[str, pd.Timestamp], source: PrometheusSource, clock: pd.Timestamp
+) -> None:
+    """Refuse a window that would start after now because of rows stored in the future."""
+    ahead = sorted((stamp, metric) for metric, stamp in newest.items() if metric in source.queries)
+    listed = ", ".join(f"{metric} at {stamp.isoformat()}" for stamp, metric in ahead)
+    first = ahead[0][1]
+    plural = "s are" if len(ahead) > 1 else " is"
+    raise DataError(
+        f"the newest stored row{plural} dated after now ({clock.floor('s').isoformat()}): "
+        f"{listed}; a pull would start from there and read nothing new",
+        source="the store",
+        where="table 'telemetry'",
+        fix="delete the rows dated in the future (they came from a file with a wrong date, "
+        f"e.g. DELETE FROM telemetry WHERE metric = '{first}' AND ts > now() in DuckDB), or "
+        "pass --since and --until (start and end) to pull a range of your choosing",
+    )
 
 
 def query_range(
@@ -171,12 +201,14 @@ def query_range(
     Raises
     ------
     ConfigError
-        Prometheus refused the query, or the URL is not a Prometheus API.
+        Prometheus refused the query, the URL is not a Prometheus API, or a series holds
+        native histograms rather than float samples.
     SourceUnavailableError
         The server could not be reached, timed out or failed.
     ParameterError
         ``max_points`` out of range, or a URL that is not valid.
     """
+    _check_url(url)
     if not 1 <= max_points <= 11_000:
         raise ParameterError(
             f"The 'max_points' parameter must be between 1 and 11000. Got {max_points!r}."
@@ -232,12 +264,33 @@ def query_range(
             )
         for item in data.get("result", []):
             labels = item.get("metric", {})
+            if "histograms" in item:
+                raise ConfigError(
+                    f"the series {_show_labels(labels)} holds native histograms, not float samples",
+                    source=config_source,
+                    where=f"key {key!r}",
+                    fix="the query must return plain float samples: reduce the histograms, "
+                    "e.g. histogram_quantile(0.99, sum by (region, service) (rate(...[5m]))) "
+                    "for a quantile, or histogram_count(rate(...[5m])) for a rate",
+                )
             found = series.setdefault(
                 tuple(sorted(labels.items())), {"metric": labels, "values": []}
             )
             found["values"].extend(item.get("values", []))
         chunk_start = chunk_end + step
     return list(series.values()), count
+
+
+def _check_url(url: str) -> None:
+    """Refuse a URL that is not an http(s) base URL, showing it without credentials."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise ParameterError(f"The 'url' parameter {problem}. Got {redact_url(url)!r}.")
+
+
+def _show_labels(labels: Mapping[str, str]) -> str:
+    """A series' labels as PromQL writes them: ``{region="eu-west", service="game"}``."""
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
 
 def _get(
@@ -250,11 +303,12 @@ def _get(
     config_source: str,
 ) -> dict[str, Any]:
     address = url.rstrip("/") + _API
+    shown = redact_url(url)
     try:
         reply = http.get(address, params=params, timeout=timeout)
     except requests.Timeout:
         raise SourceUnavailableError(
-            f"Prometheus at {url} did not answer within {timeout:g} s (query {key!r}); "
+            f"Prometheus at {shown} did not answer within {timeout:g} s (query {key!r}); "
             "try again later, or raise prometheus.timeout_seconds in the fleet file"
         ) from None
     except (
@@ -264,13 +318,13 @@ def _get(
     ):
         raise ParameterError(
             f"The Prometheus URL must be an http(s) URL such as http://prometheus:9090. "
-            f"Got {url!r}."
+            f"Got {shown!r}."
         ) from None
     except requests.RequestException as exc:
         found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
         reason = found.group(0).strip() if found else type(exc).__name__
         raise SourceUnavailableError(
-            f"cannot reach Prometheus at {url}: {reason}; check the URL (prometheus.url in the "
+            f"cannot reach Prometheus at {shown}: {reason}; check the URL (prometheus.url in the "
             "fleet file, or --url) and that the server is up"
         ) from None
     try:
@@ -291,20 +345,22 @@ def _get(
         )
     if reply.status_code >= 500 or reply.status_code == 429:
         raise SourceUnavailableError(
-            f"Prometheus at {url} failed with HTTP {reply.status_code}"
+            f"Prometheus at {shown} failed with HTTP {reply.status_code}"
             + (f": {message}" if message else "")
             + "; try again later"
         )
     if reply.status_code in (401, 403):
         raise ConfigError(
-            f"{address} answered HTTP {reply.status_code}: the server wants credentials",
+            f"{redact_url(address)} answered HTTP {reply.status_code}: the server wants "
+            "credentials" + (", and refused the ones in the URL" if shown != url else ""),
             source=config_source,
             where="key 'prometheus.url' (or --url)",
             fix="give a URL that capacity can read without logging in, e.g. the server's "
-            "address inside the cluster rather than through an authenticating proxy",
+            "address inside the cluster rather than through an authenticating proxy, or one "
+            "with a user and password for HTTP basic auth (http://user:password@host:9090)",
         )
     raise ConfigError(
-        f"{address} answered HTTP {reply.status_code} without a Prometheus API reply",
+        f"{redact_url(address)} answered HTTP {reply.status_code} without a Prometheus API reply",
         source=config_source,
         where="key 'prometheus.url' (or --url)",
         fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
@@ -342,16 +398,14 @@ def pull(
     ------
     ConfigError
         No URL, a query Prometheus refuses, or one whose series lack the region or service
-        label or repeat a region and service.
+        label, repeat a region and service, or hold anything but float samples.
     ParameterError
-        A ``url`` that is not an http(s) URL.
+        A ``url`` that is not an http(s) base URL (a query string or fragment is refused).
     SourceUnavailableError
         The server could not be reached or failed.
     """
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise ParameterError(
-            f"The 'url' parameter must start with http:// or https://. Got {url!r}."
-        )
+    if url is not None:
+        _check_url(url)
     address = url or source.url
     if not address:
         raise ConfigError(
@@ -384,7 +438,21 @@ def pull(
     rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
     if frames:
         rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
-    return Pull(rows, start, end, step, tuple(empty), count, address)
+    return Pull(
+        rows, start, end, step, tuple(empty), count, redact_url(address), _missing_pairs(rows)
+    )
+
+
+def _missing_pairs(rows: pd.DataFrame) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """Per metric with rows, the region/service pairs other metrics have rows for and it lacks."""
+    have = {
+        metric: set(zip(group[REGION], group[SERVICE], strict=True))
+        for metric, group in rows.groupby(METRIC, sort=True)
+    }
+    every = set().union(*have.values()) if have else set()
+    return tuple(
+        (metric, tuple(sorted(every - pairs))) for metric, pairs in have.items() if every - pairs
+    )
 
 
 def _long_rows(
@@ -402,10 +470,9 @@ def _long_rows(
         labels = item["metric"]
         missing = [n for n in (source.region_label, source.service_label) if n not in labels]
         if missing:
-            shown = "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
             raise ConfigError(
                 f"a series of the query has no {' or '.join(repr(m) for m in missing)} label "
-                f"(its labels: {shown})",
+                f"(its labels: {_show_labels(labels)})",
                 source=config_source,
                 where=f"key {key!r}",
                 fix=f"aggregate by them, e.g. sum by ({source.region_label}, "
@@ -428,12 +495,23 @@ def _long_rows(
         if not values:
             continue
         seconds, texts = zip(*values, strict=True)
-        numbers = pd.to_numeric(pd.Series(texts, dtype="string"), errors="coerce")
+        times = pd.to_datetime(pd.Series(seconds, dtype="float64"), unit="s", utc=True)
+        written = pd.Series(texts, dtype="string")
+        numbers = pd.to_numeric(written, errors="coerce")
+        bad = numbers.isna() & written.str.lower().ne("nan").fillna(True)
+        if bad.any():
+            at = int(bad.to_numpy().argmax())
+            raise ConfigError(
+                f"the series {_show_labels(labels)} has a sample that is not a number: "
+                f"{texts[at]!r} at {times[at].isoformat()}",
+                source=config_source,
+                where=f"key {key!r}",
+                fix="the query must return plain float samples, e.g. a gauge, a counter's "
+                "rate, or histogram_quantile over a histogram's buckets",
+            )
         part = pd.DataFrame(
             {
-                TS: pd.to_datetime(
-                    pd.Series(seconds, dtype="float64"), unit="s", utc=True
-                ).dt.round("ms"),
+                TS: times.dt.round("ms"),
                 REGION: region,
                 SERVICE: service,
                 METRIC: metric,

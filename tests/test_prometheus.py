@@ -7,6 +7,7 @@ and served on a free loopback port; every test queries it over HTTP.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.server
 import json
@@ -25,7 +26,7 @@ from click.testing import CliRunner
 
 from capacity.cli import cli
 from capacity.config import PrometheusSource
-from capacity.errors import ConfigError, ParameterError
+from capacity.errors import ConfigError, DataError, ParameterError
 from capacity.prometheus import pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
@@ -35,6 +36,8 @@ START = pd.Timestamp("2025-11-24T00:00Z")
 STEPS = 3 * 24 * 12  # three days of five-minute samples
 END = START + STEPS * pd.Timedelta("5min")
 GOOD = "sum by (region, service) (lifeverse_players)"
+#: Region, status code and requests a minute of the counter lifeverse_requests_total.
+REQUESTS = (("eu-west", "200", 990), ("eu-west", "503", 10), ("na-east", "200", 3000))
 
 
 def _players(region: str, instance: str, i: int) -> float:
@@ -71,6 +74,15 @@ def _openmetrics() -> str:
         t = int(START.timestamp()) + 300 * i
         lines.append(f'lifeverse_mars_players{{region="mars",service="game"}} 5 {t}')
         lines.append(f'lifeverse_drift{{region="na-east",service="game"}} {100 - i} {t}')
+    # Requests every minute for two hours: eu-west answers some with 503, na-east never fails.
+    lines.append("# TYPE lifeverse_requests counter")
+    for i in range(121):
+        t = int(START.timestamp()) + 60 * i
+        for region, code, per_minute in REQUESTS:
+            lines.append(
+                f'lifeverse_requests_total{{region="{region}",service="game",code="{code}"}} '
+                f"{per_minute * i} {t}"
+            )
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -241,6 +253,8 @@ def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_pa
     ("url", "message"),
     [
         ("prometheus:9090", "The 'url' parameter must start with http:// or https://"),
+        ("http://127.0.0.1:9?x=1", "The 'url' parameter must have no query string or fragment"),
+        ("http://127.0.0.1:9/#a", "The 'url' parameter must have no query string or fragment"),
         ("http://127.0.0.1:abc", "The Prometheus URL must be an http(s) URL"),
         ("http://", "The Prometheus URL must be an http(s) URL"),
     ],
@@ -276,6 +290,43 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
         pull_window(source, newest={}, start="2026-11-02", end="2026-11-01")
 
 
+def test_a_window_that_would_start_after_now_names_the_future_rows():
+    source = PrometheusSource(url="http://x", queries={"ccu": "a", "rps": "b"}, step="1h")
+    now = pd.Timestamp("2026-11-27T07:40Z")
+    future = {"ccu": pd.Timestamp("2027-01-05T10:00Z"), "rps": pd.Timestamp("2027-01-02T00:00Z")}
+    with pytest.raises(DataError) as caught:
+        pull_window(source, newest=future, now=now)
+    message = str(caught.value)
+    assert "dated after now (2026-11-27T07:40:00+00:00): rps at 2027-01-02T00:00:00+00:00, " in (
+        message
+    )
+    assert "ccu at 2027-01-05T10:00:00+00:00" in message
+    assert "pass --since and --until" in message and "DELETE FROM telemetry" in message
+    # one metric up to date is enough to start the pull where it ends
+    mixed = {**future, "rps": pd.Timestamp("2026-11-26T00:00Z")}
+    assert pull_window(source, newest=mixed, now=now)[0] == pd.Timestamp("2026-11-26T00:00Z")
+    # explicit bounds are taken as given
+    assert pull_window(source, newest=future, start="2026-11-20", now=now)[:2] == (
+        pd.Timestamp("2026-11-20T00:00Z"),
+        pd.Timestamp("2026-11-27T07:00Z"),
+    )
+
+
+def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert _pull(db, config, *_window()).exit_code == 0
+    row = {"region": "eu-west", "service": "game", "metric": "ccu", "value": 5.0}
+    stamp = pd.Timestamp.now("UTC").floor("h") + pd.Timedelta(days=400)
+    with Store(db) as store:
+        store.ingest_frame(pd.DataFrame([{"ts": stamp, **row}]), source="a wrong file")
+    result = _pull(db, config)
+    assert result.exit_code == 2
+    assert "the newest stored row is dated after now (" in result.output
+    assert f"ccu at {stamp.isoformat()}" in result.output
+    # a range given explicitly still pulls
+    assert _pull(db, config, *_window()).exit_code == 0
+
+
 @pytest.mark.parametrize(
     ("section", "message"),
     [
@@ -283,6 +334,17 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
         ({"queries": {}}, "name at least one metric's query"),
         ({"queries": {"ccu": "x"}, "step": "2h"}, "must be between 1s and 1h"),
         ({"queries": {"ccu": "x"}, "url": "prometheus:9090"}, "must start with http://"),
+        (
+            {"queries": {"ccu": "x"}, "url": "http://127.0.0.1:9090?x=1"},
+            "must have no query string or fragment",
+        ),
+        ({"queries": {"ccu": "x"}, "url": "http://h:9090/#top"}, "no query string or fragment"),
+        (
+            {"queries": {"ccu": "x"}, "url": "admin:s3cret@h:9090"},
+            "must start with http:// or https://; got '***@h:9090'",
+        ),
+        ({"queries": {"ccu": "x"}, "timeout_seconds": float("inf")}, "less than or equal to 3600"),
+        ({"queries": {"ccu": "x"}, "timeout_seconds": 1e12}, "less than or equal to 3600"),
     ],
 )
 def test_a_malformed_prometheus_section_is_refused_on_load(tmp_path, section, message):
@@ -295,6 +357,16 @@ def test_a_malformed_prometheus_section_is_refused_on_load(tmp_path, section, me
     with pytest.raises(ConfigError, match="key 'prometheus") as caught:
         load_fleet(path)
     assert message in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_an_infinite_timeout_is_bad_input_naming_the_key(tmp_path, db):
+    config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD}, timeout_seconds=float("inf"))
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2
+    assert "key 'prometheus.timeout_seconds': Input should be less than or equal to 3600" in (
+        result.output
+    )
 
 
 def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus):
@@ -311,7 +383,30 @@ def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prom
         "error_rate",
     }
     got = pull(source, start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
-    assert got.empty == tuple(source.queries)  # parsed and evaluated; no such metrics here
+    # parsed and evaluated; only the request counter is among the samples here
+    assert got.empty == ("ccu", "servers", "cpu_util", "latency_p99_ms")
+    assert got.missing == ()
+    rows = got.rows[got.rows.ts > START]  # a rate needs two samples
+    ratio = rows[rows.metric == "error_rate"].groupby("region").value
+    # na-east never answered 5xx: its error rate is 0, not missing
+    assert ratio.count().to_dict() == {"eu-west": 12, "na-east": 12}
+    assert ratio.max().to_dict() == pytest.approx({"eu-west": 0.01, "na-east": 0.0})
+    assert ratio.min().to_dict() == pytest.approx({"eu-west": 0.01, "na-east": 0.0})
+
+
+def test_a_region_service_one_query_lacks_is_noted_with_the_ratio_fill(prometheus, tmp_path, db):
+    errors = 'sum by (region, service) (rate(lifeverse_requests_total{code=~"5.."}[5m]))'
+    total = "sum by (region, service) (rate(lifeverse_requests_total[5m]))"
+    config = _fleet(tmp_path, prometheus, {"rps": total, "error_rate": f"{errors} / {total}"})
+    hour = ["--since", START.isoformat(), "--until", (START + pd.Timedelta("1h")).isoformat()]
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *hour])
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: no samples for error_rate of na-east/game in that range, though other metrics "
+        "have them" in result.stderr
+    )
+    assert "(numerator or denominator * 0) / denominator" in result.stderr
+    assert "rps of" not in result.stderr  # every pair error_rate has, rps has too
 
 
 def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
@@ -405,3 +500,96 @@ def test_a_result_that_is_not_a_range_of_series_names_the_query(tmp_path, db):
         result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
     assert result.exit_code == 2
     assert "key 'prometheus.queries.ccu': the query returned a 'vector'" in result.output
+
+
+def _matrix(*series: dict) -> tuple[int, dict]:
+    """A successful query_range reply holding ``series``."""
+    return 200, {"status": "success", "data": {"resultType": "matrix", "result": list(series)}}
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            {"histograms": [[START.timestamp(), {"count": "3", "sum": "1.5", "buckets": []}]]},
+            'the series {region="eu-west", service="game"} holds native histograms, not '
+            "float samples",
+        ),
+        (
+            {"values": [[START.timestamp(), "12"], [START.timestamp() + 300, "lots"]]},
+            'the series {region="eu-west", service="game"} has a sample that is not a '
+            "number: 'lots' at 2025-11-24T00:05:00+00:00",
+        ),
+    ],
+)
+def test_samples_that_are_not_floats_are_refused_naming_the_query_and_series(
+    tmp_path, db, item, message
+):
+    labels = {"region": "eu-west", "service": "game"}
+    with _fake(lambda query: _matrix({"metric": labels, **item})) as url:
+        result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *_window())
+    assert result.exit_code == 2
+    assert f"key 'prometheus.queries.ccu': {message}" in result.output
+    assert "the query must return plain float samples" in result.output
+    assert not db.exists()
+
+
+class _Guarded(_Fake):
+    """Answers one sample for eu-west/game under /prometheus, to admin:s3cret only."""
+
+    seen: list[tuple[str, str | None]]
+
+    def do_GET(self) -> None:
+        auth = self.headers.get("Authorization")
+        self.seen.append((urllib.parse.urlsplit(self.path).path, auth))
+        good = "Basic " + base64.b64encode(b"admin:s3cret").decode()
+        if auth != good:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if not self.path.startswith("/prometheus/api/v1/query_range?"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+@contextlib.contextmanager
+def _guarded() -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(query: dict[str, str]) -> tuple[int, dict]:
+        labels = {"region": "eu-west", "service": "game"}
+        return _matrix({"metric": labels, "values": [[float(query["start"]), "7"]]})
+
+    handler = type("Handler", (_Guarded,), {"answer": staticmethod(answer), "seen": seen})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"127.0.0.1:{server.server_address[1]}", seen
+        finally:
+            server.shutdown()
+
+
+def test_credentials_in_the_url_are_sent_but_never_shown_or_stored(tmp_path, db):
+    with _guarded() as (host, seen):
+        config = _fleet(tmp_path, f"http://admin:s3cret@{host}/prometheus", {"ccu": GOOD})
+        result = _pull(db, config, *_window())
+        assert result.exit_code == 0, result.output
+        assert seen and all(path == "/prometheus/api/v1/query_range" for path, _ in seen)
+        assert f"from http://***@{host}/prometheus: " in result.output
+        wrong = _pull(db, config, "--url", f"http://admin:guess@{host}/prometheus", *_window())
+    assert wrong.exit_code == 2
+    assert (
+        f"http://***@{host}/prometheus/api/v1/query_range answered HTTP 401: the server wants "
+        "credentials, and refused the ones in the URL" in wrong.output
+    )
+    down = _pull(db, config, "--url", f"http://admin:s3cret@127.0.0.1:{free_port()}", *_window())
+    assert down.exit_code == 4 and "cannot reach Prometheus at http://***@127.0.0.1:" in down.output
+    with Store(db, read_only=True) as store:
+        sources = [s for (s,) in store.con.execute("SELECT source FROM loads").fetchall()]
+    assert sources == [f"prometheus http://***@{host}/prometheus"]
+    for text in (result.output, wrong.output, down.output, *sources):
+        assert "s3cret" not in text and "guess" not in text
