@@ -162,11 +162,19 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Earlier stored runs against what happened: per run and series, MAPE, coverage, peak."""
+    """Earlier stored runs against what happened: per run and series, MAPE, coverage, peak.
+
+    The newest run of each of the last four cutoffs before ``cutoff``: runs repeated from the
+    same data (ad-hoc ``forecast-fleet`` runs, reruns) would otherwise crowd out the earlier
+    weeks' forecasts.
+    """
     runs = store.forecast_runs()
-    runs = runs[pd.to_datetime(runs["cutoff"], utc=True) < cutoff]
+    runs = runs.assign(cutoff=pd.to_datetime(runs["cutoff"], utc=True))
+    runs = runs[runs["cutoff"] < cutoff].sort_values(
+        ["cutoff", "created_at"], ascending=False, kind="stable"
+    )
     rows = []
-    for run_id in runs["run_id"].head(4):
+    for run_id in runs.drop_duplicates("cutoff")["run_id"].head(4):
         forecast = store.forecast(run_id)
         lo, hi = forecast[TS].min(), min(forecast[TS].max() + pd.Timedelta(hours=1), cutoff)
         if hi <= lo:

@@ -104,7 +104,7 @@ charts.schedule_chart(plan.schedule).show()
 
 # %% [markdown]
 # ## 5. Forecast accuracy
-# Earlier plans' forecasts against what happened, then last week's backtest of this forecaster
+# The forecasts of the last four earlier cutoffs (the newest run of each) against what happened,
 # against weekly seasonal naive.
 
 # %%

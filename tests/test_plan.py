@@ -453,3 +453,33 @@ def test_resilience_trend_shows_fractions_as_percentages_and_every_change_signed
     assert cells[10:13] == ["91.6 %", "91.8 %", "+0.2 pp"]
     assert cells[17:21] == ["30.2", "", "", ""]
     assert cells[24:27] == ["2", "3", "+1"]
+
+
+def test_accuracy_reads_the_newest_run_of_each_of_the_last_cutoffs(tmp_path):
+    """Ad-hoc forecast-fleet runs from the same data had filled all four places, pushing
+    the earlier week's forecast out of the report."""
+    from capacity.weekly import _accuracy
+
+    hours = pd.date_range("2026-01-01", periods=72, freq="h", tz="UTC")
+    telemetry = tmp_path / "t.csv"
+    pd.DataFrame(
+        {"ts": hours, "region": "eu-west", "service": "game", "metric": "ccu", "value": 100.0}
+    ).to_csv(telemetry, index=False)
+
+    def run(start: str) -> pd.DataFrame:
+        ts = pd.date_range(start, periods=24, freq="h", tz="UTC")
+        frame = pd.DataFrame({"region": "eu-west", "service": "game", "metric": "ccu", "ts": ts})
+        return frame.assign(
+            yhat=110.0, **{"q0.05": 90.0, "q0.95": 120.0}, model="m", fallback=False
+        )
+
+    with Store(tmp_path / "s.duckdb") as store:
+        store.ingest([telemetry])
+        for run_id, start in [("a", "2026-01-01"), *((f"b{i}", "2026-01-02") for i in range(5))]:
+            store.save_forecast(
+                run(start), run_id=run_id, quantiles=(0.05, 0.95), params={}, cutoff=start
+            )
+        accuracy = _accuracy(store, pd.Timestamp("2026-01-04", tz="UTC"))
+    assert accuracy["run_id"].tolist() == ["b4", "a"]
+    assert accuracy["mape"].round(3).tolist() == [0.1, 0.1]
+    assert accuracy["coverage_90"].tolist() == [1.0, 1.0]
