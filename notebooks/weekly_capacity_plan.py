@@ -105,7 +105,7 @@ charts.schedule_chart(plan.schedule).show()
 # %% [markdown]
 # ## 5. Forecast accuracy
 # The forecasts of the last four earlier cutoffs (the newest run of each) against what happened,
-# against weekly seasonal naive.
+# then last week's backtest of this forecaster against weekly seasonal naive.
 
 # %%
 if plan.accuracy.empty:
