@@ -128,13 +128,16 @@ def _reading_store(db: Path | None) -> Store:
     return Store(_default_store(db), read_only=True)
 
 
-def _warn_if_stale(starts: pd.Timestamp | None, consequence: str) -> None:
-    """Say on stderr when a forecast starts more than a day before now (old telemetry)."""
+def _warn_if_stale(
+    starts: pd.Timestamp | None, consequence: str, now: pd.Timestamp | None = None
+) -> None:
+    """Say on stderr when a forecast starts more than a day before ``now`` (the clock unless
+    given; old telemetry)."""
     from capacity.weekly import STALE_AFTER
 
     if starts is None:
         return
-    behind = pd.Timestamp.now(tz="UTC") - starts
+    behind = (now if now is not None else pd.Timestamp.now(tz="UTC")) - starts
     if behind <= STALE_AFTER:
         return
     click.echo(
@@ -1057,10 +1060,12 @@ def schedule(
     floors = scaling.schedule(
         need, fleet, hours=hours, use="required" if region_loss else "needed_nk"
     )
-    now = pd.Timestamp.now(tz="UTC").floor("h")
-    past = int((floors["ts"].drop_duplicates() < now).sum())
+    moment = from_time if from_time is not None else pd.Timestamp.now(tz="UTC")
+    past = int((floors["ts"].drop_duplicates() < moment.floor("h")).sum())
     _warn_if_stale(
-        run.cutoff, f"the schedule starts then and its first {past} hours are already past"
+        run.cutoff,
+        f"the schedule starts then and its first {past} hours are already past",
+        now=moment,
     )
     if region is not None:
         floors = floors[floors["region"] == region]
