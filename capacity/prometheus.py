@@ -95,16 +95,18 @@ def pull_window(
     newest : mapping of str to Timestamp
         The store's newest time per metric (:meth:`capacity.store.Store.newest`).
     start, end : timestamp-like, optional
-        The range. ``end`` defaults to ``now``; ``start`` to the oldest of the queried
-        metrics' newest stored times (the pull overlaps what is stored, which the load counts
-        as unchanged), or :data:`FIRST_PULL` before ``end`` when a metric has no rows yet.
+        The range. ``end`` defaults to ``now``; ``start`` to the start of the hour of the
+        oldest of the queried metrics' newest stored times (the pull overlaps what is stored,
+        which the load counts as unchanged), or :data:`FIRST_PULL` before ``end`` when a
+        metric has no rows yet. A given ``start`` is moved back to the start of its hour: a
+        load replaces the hours it holds whole.
     now : timestamp-like, optional
         The current time, by default the machine's clock.
 
     Returns
     -------
     tuple of (Timestamp, Timestamp, Timedelta)
-        Start and end, both on the step's grid (UTC), and the step.
+        Start (on the hour) and end (on the step's grid), in UTC, and the step.
 
     Raises
     ------
@@ -117,8 +119,9 @@ def pull_window(
     step = parse_duration(source.step, "step")
     clock = parse_timestamp(now or pd.Timestamp.now("UTC"), "now")
     stop = clock.floor(step) if end is None else parse_timestamp(end, "until").floor(step)
+    # a load replaces the hours it holds whole (see Store.ingest): pulls start on the hour
     if start is not None:
-        begin = parse_timestamp(start, "since").ceil(step)
+        begin = parse_timestamp(start, "since").floor("h")
         if begin > stop:
             raise ParameterError(
                 f"The 'since' parameter must not be after 'until' (both on the {source.step} "
@@ -128,8 +131,9 @@ def pull_window(
         oldest = min(newest[metric] for metric in source.queries)
         if end is None and oldest > clock:
             _future_rows(newest, source, clock)
-        # Up to date already: one point, which the load counts as unchanged.
-        begin = min(stop, oldest.ceil(step))
+        # From the start of the newest stored hour, which is pulled again whole (up to date
+        # already: that hour's points, which the load counts as unchanged).
+        begin = min(stop, oldest.floor("h"))
     else:
         begin = (stop - FIRST_PULL).ceil(step)
     return begin, stop, step

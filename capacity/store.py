@@ -213,6 +213,10 @@ class LoadReport:
         True when this exact file was loaded before with the same options: nothing changed.
     collapsed : int
         Identical duplicate rows dropped (each key is kept once); ``rows`` counts after them.
+    replaced : int
+        Stored rows at other times of the hours this load holds, removed: a load replaces
+        the hours it holds whole, so an hour never mixes two resolutions (5-minute pulls and
+        an hourly file) into one mean.
     """
 
     source: str
@@ -223,11 +227,17 @@ class LoadReport:
     unchanged: int
     skipped: bool = False
     collapsed: int = 0
+    replaced: int = 0
 
     def describe(self) -> str:
         """One line for a person."""
         if self.skipped:
             return f"{self.source}: already loaded (same content), nothing changed"
+        replaced = (
+            f", {self.replaced:,} stored rows at other times of those hours replaced"
+            if self.replaced
+            else ""
+        )
         same = (
             f" ({self.collapsed:,} identical duplicate{'s' if self.collapsed != 1 else ''} "
             "kept once)"
@@ -237,6 +247,7 @@ class LoadReport:
         return (
             f"{self.source}: {self.rows + self.collapsed:,} rows read{same}, "
             f"{self.inserted:,} inserted, {self.updated:,} updated, {self.unchanged:,} unchanged"
+            f"{replaced}"
         )
 
 
@@ -537,8 +548,10 @@ class Store:
                 counts = self._load_telemetry_file(tf, load_id, tz=tz, fleet=fleet)
                 if pending is not None:
                     digest = pending.result()
-                *counts, collapsed = counts
-                report = LoadReport(str(path), digest, *counts, collapsed=collapsed)
+                *counts, collapsed, replaced = counts
+                report = LoadReport(
+                    str(path), digest, *counts, collapsed=collapsed, replaced=replaced
+                )
                 self._record_load(load_id, "telemetry", report, options)
                 reports.append(report)
         return reports
@@ -621,8 +634,10 @@ class Store:
             read = rows
             if conflict is not None:
                 rows = self._collapse(load_id)
-            merged = self._merge(load_id, rows, lo, hi)
-            report = LoadReport(source, digest, rows, *merged, collapsed=read - rows)
+            *merged, replaced = self._merge(load_id, rows, lo, hi)
+            report = LoadReport(
+                source, digest, rows, *merged, collapsed=read - rows, replaced=replaced
+            )
             self._record_load(load_id, "telemetry", report, options, size=len(data))
         return report
 
@@ -641,11 +656,11 @@ class Store:
         *,
         tz: str | None,
         fleet: FleetConfig | None,
-    ) -> tuple[int, int, int, int, int]:
+    ) -> tuple[int, int, int, int, int, int]:
         """Insert one file's rows under ``load_id``, validate and merge them.
 
-        Returns rows, inserted, updated and unchanged counts, and the identical duplicate
-        rows dropped.
+        Returns rows, inserted, updated and unchanged counts, the identical duplicate rows
+        dropped and the stored rows of its hours replaced.
         """
         con = self._con
         query, params = sources.telemetry_select(tf, tz=tz)
@@ -669,8 +684,8 @@ class Store:
         _check_file_names(con, tf, fleet, load_id, tz)
         read = rows
         rows = self._deduplicate(tf, load_id, rows, tz)
-        inserted, updated, unchanged = self._merge(load_id, rows, lo, hi)
-        return rows, inserted, updated, unchanged, read - rows
+        inserted, updated, unchanged, replaced = self._merge(load_id, rows, lo, hi)
+        return rows, inserted, updated, unchanged, read - rows, replaced
 
     def _deduplicate(
         self, tf: sources.TelemetryFile, load_id: int, rows: int, tz: str | None
@@ -725,20 +740,24 @@ class Store:
             "SELECT count(*) FROM telemetry WHERE load_id = ?", [load_id]
         ).fetchall()[0][0]
 
-    def _merge(self, load_id: int, rows: int, lo: Any, hi: Any) -> tuple[int, int, int]:
-        """Replace older rows that share a key with this load's rows; count what changed."""
+    def _merge(self, load_id: int, rows: int, lo: Any, hi: Any) -> tuple[int, int, int, int]:
+        """Replace older rows that share a key with this load's rows, and the older rows at
+        other times of the hours it holds (series are read as hourly means: an hour is one
+        load's); count inserted, updated, unchanged and replaced rows."""
         con = self._con
+        # the hours this load touches, whole
+        lo, hi = pd.Timestamp(lo).floor("h"), pd.Timestamp(hi).floor("h") + pd.Timedelta(hours=1)
         overlapping = con.execute(
-            "SELECT count(*) FROM telemetry WHERE load_id <> ? AND ts BETWEEN ? AND ?",
+            "SELECT count(*) FROM telemetry WHERE load_id <> ? AND ts >= ? AND ts < ?",
             [load_id, lo, hi],
         ).fetchall()[0][0]
         if not overlapping:
-            return rows, 0, 0
+            return rows, 0, 0, 0
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _matched AS "
             "SELECT o.rowid AS old_row, o.value = n.value AS same "
             "FROM telemetry o JOIN telemetry n USING (ts, region, service, metric) "
-            "WHERE o.load_id <> ? AND n.load_id = ? AND o.ts BETWEEN ? AND ?",
+            "WHERE o.load_id <> ? AND n.load_id = ? AND o.ts >= ? AND o.ts < ?",
             [load_id, load_id, lo, hi],
         )
         matched, unchanged = con.execute(
@@ -746,7 +765,15 @@ class Store:
         ).fetchall()[0]
         con.execute("DELETE FROM telemetry WHERE rowid IN (SELECT old_row FROM _matched)")
         con.execute("DROP TABLE _matched")
-        return rows - matched, matched - unchanged, unchanged
+        replaced = con.execute(
+            "DELETE FROM telemetry o USING (SELECT DISTINCT region, service, metric, "
+            "date_trunc('hour', ts) AS hour FROM telemetry WHERE load_id = ?) n "
+            "WHERE o.load_id <> ? AND o.ts >= ? AND o.ts < ? AND o.region = n.region "
+            "AND o.service = n.service AND o.metric = n.metric "
+            "AND date_trunc('hour', o.ts) = n.hour",
+            [load_id, load_id, lo, hi],
+        ).fetchall()[0][0]
+        return rows - matched, matched - unchanged, unchanged, replaced
 
     # -- events -------------------------------------------------------------------------
 

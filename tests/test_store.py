@@ -589,3 +589,33 @@ def test_an_events_file_loaded_again_after_an_edit_is_applied_again(db, write):
         report = store.import_events([write("ids.csv", header + line.format(1.5))])
         uplift = store.con.execute("SELECT expected_uplift FROM events").fetchone()[0]
     assert (report.updated, uplift) == (1, 1.5)
+
+
+def test_a_load_replaces_the_hours_it_holds_whole(db, write):
+    """Five-minute pulls then an hourly file of the same hours had kept the pulls' other
+    eleven points of each hour beside the file's, and the hour's mean matched neither."""
+    key = "eu-west,game,ccu"
+    fine = HEADER + "".join(
+        f"2026-11-22T10:{m:02d}:00Z,{key},{1000 + m}\n" for m in range(0, 60, 5)
+    )
+    hourly = HEADER + f"2026-11-22T10:00:00Z,{key},95953\n2026-11-22T11:00:00Z,{key},90000\n"
+    with Store(db) as store:
+        store.ingest([write("pull.csv", fine)])
+        [report] = store.ingest([write("hourly.csv", hourly)])
+        assert (report.inserted, report.updated, report.replaced) == (1, 1, 11)
+        assert "11 stored rows at other times of those hours replaced" in report.describe()
+        series = store.series(region="eu-west", service="game", metric="ccu")
+        assert series["value"].tolist() == [95953, 90000]
+        # the finer data loaded again takes its hour back, whole; 11:00 is not touched
+        [again] = store.ingest([write("pull-again.csv", fine)])
+        assert (again.inserted, again.updated, again.replaced) == (11, 1, 0)
+        series = store.series(region="eu-west", service="game", metric="ccu")
+        assert series["value"].tolist() == [1027.5, 90000]
+        # a part of an hour replaces that hour (its mean is of the part)
+        half = HEADER + "".join(
+            f"2026-11-22T10:{m:02d}:00Z,{key},{2000 + m}\n" for m in range(30, 60, 5)
+        )
+        [part] = store.ingest([write("half.csv", half)])
+        assert (part.updated, part.replaced) == (6, 6)
+        series = store.series(region="eu-west", service="game", metric="ccu")
+        assert series["value"].tolist() == [2042.5, 90000]
