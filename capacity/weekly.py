@@ -496,7 +496,8 @@ def build_plan(
         quality=quality,
         inputs=inputs,
         timings=timings,
-        warnings=[w for w in (stale_data_warning(monday, cutoff),) if w],
+        warnings=[w for w in (stale_data_warning(monday, cutoff),) if w]
+        + [note.removeprefix("note: ") for note in run.notes()],
         **resilience,
     )
 

@@ -139,6 +139,12 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
 
 def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_path):
     db, config = demo
+    db = Path(shutil.copy(db, tmp_path / "store.duckdb"))
+    with Store(db) as store:  # one series' telemetry stops two days early
+        store.con.execute(
+            "DELETE FROM telemetry WHERE region = 'sa-east' AND service = 'chat' "
+            "AND ts >= '2026-11-21T00:00Z'"
+        )
     args = ["plan", "--week", "2026-W49", "--db", str(db), "--config", str(config)]
     args += ["--out", str(tmp_path), "--horizon", "8d", "--jobs", "1", "--no-backtest"]
     result = CliRunner().invoke(cli, args)
@@ -156,6 +162,11 @@ def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_pat
     assert manifest["cutoff"].startswith("2026-11-23T00:00:00")
     assert manifest["warnings"][0].startswith(found.group(1))
     assert f"<b>Warning:</b> {found.group(1)}" in (folder / "capacity_plan.html").read_text()
+    # and the series that stopped early is named (the store-wide warning had hidden it)
+    assert manifest["warnings"][1:] == [
+        "sa-east/chat (rps) telemetry ends 2026-11-20 23:00 UTC, 2.0 days before the forecast "
+        "starts; its forecast crosses that gap"
+    ]
 
 
 def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(demo, tmp_path):
