@@ -482,7 +482,17 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
         }
         click.echo(json.dumps(payload, default=_json_default, indent=2))
         return
+    lagging = []
     if not by_metric and not series.empty:
+        # a row per region/service shows its newest metric's end: name the metrics behind it
+        newest = series.groupby(["region", "service"])["last_ts"].transform("max")
+        for (_, row), ahead_of in zip(series.iterrows(), newest - series["last_ts"], strict=True):
+            if ahead_of > pd.Timedelta(hours=1):
+                lagging.append(
+                    f"note: {row['region']}/{row['service']} {row['metric']} ends "
+                    f"{row['last_ts']:%Y-%m-%d %H:%M} UTC, {ahead_of / pd.Timedelta(hours=1):.0f} "
+                    "hours before its newest metric (--by-metric shows each)"
+                )
         series = series.groupby(["region", "service"], as_index=False).agg(
             metrics=("metric", "count"),
             first_ts=("first_ts", "min"),
@@ -495,6 +505,8 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     click.echo(f"Store: {path}")
     click.echo(f"\nTelemetry ({len(series)} {'series' if by_metric else 'region/services'}):")
     click.echo(_table(series.drop(columns=["last_load_id"], errors="ignore")))
+    for line in lagging:
+        click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
     columns = ["event_id", "start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
     shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))

@@ -100,6 +100,11 @@ def test_status_json(db, write):
     assert event["name"] == "Winter Festival" and event["expected_uplift"] == 1.6
     result = run("status", "--db", str(db), "--now", "2026-12-01", "--ahead", "7d")
     assert "Events in the next 7d (0)" in result.stdout
+    # the row per region/service shows its newest metric's end; the one behind is named
+    assert result.stderr == (
+        "note: eu-west/game cpu_util ends 2026-01-01 00:00 UTC, 3 hours before its newest "
+        "metric (--by-metric shows each)\n"
+    )
 
 
 def test_status_table_shows_the_event_ids_check_event_takes(db, write):
