@@ -15,8 +15,9 @@ overlaps: its start floored to the hour, its end raised to the next):
 - the verdict: ``NO_GO`` when that probability is 0.5 or more (demand more likely than not
   exceeds safe capacity at some hour), ``AT_RISK`` when it is 0.05 or more or the servers
   available fall short of N+k, ``GO`` otherwise;
-- ``add_servers`` to reach ``servers_needed``, and ``act_by``: the event's start minus the
-  server type's boot and procurement lead times.
+- ``add_servers`` to reach ``servers_needed``, and ``act_by``: the start of the hour the event
+  starts in (the first hour it is sized for) minus the server type's boot and procurement
+  lead times.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from capacity.calendar import MAX_UPLIFT
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ParameterError
+from capacity.headroom import servers_for
 from capacity.store import Store
 from capacity.units import as_utc
 
@@ -364,7 +366,7 @@ def check_event(
         demand = part[quantile_column(quantile)]
         at = demand.idxmax()
         peak = float(demand.max())
-        needed = max(math.ceil(peak / safe_load) + k, floor)
+        needed = max(int(servers_for(peak, safe_load)) + k, floor)
         available = fleet.servers_now(region, service)
         capacity = available * safe_load
         probability = max(
@@ -381,7 +383,8 @@ def check_event(
             days=server_type.procurement_lead_time_days
         )
         add = max(0, needed - available)
-        act_by = event.start - lead if add else pd.NaT
+        # sized from the hour the event starts in, whole: the servers must be there by then
+        act_by = event.start.floor("h") - lead if add else pd.NaT
         hourly.append(part.assign(safe_capacity=capacity, needed_capacity=(needed - k) * safe_load))
         rows.append(
             {

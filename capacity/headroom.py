@@ -35,6 +35,7 @@ __all__ = [
     "hourly_need",
     "recommend",
     "region_loss_survival",
+    "servers_for",
     "worst_headroom",
 ]
 
@@ -87,6 +88,28 @@ def _demand(forecast: pd.DataFrame, quantile: float) -> pd.DataFrame:
     return forecast.loc[:, [REGION, SERVICE, TS, column]].rename(columns={column: "demand"})
 
 
+#: A demand of exactly n safe loads needs n servers: a ratio this far above a whole number
+#: is floating-point noise (700 x 1.1 / 77 is 10.000000000000002), not another server.
+_ROUNDING_NOISE = 1e-9
+
+
+def servers_for(demand: object, safe_load: object) -> np.ndarray:
+    """Whole servers that hold ``demand`` at ``safe_load`` each: ``ceil(demand / safe_load)``.
+
+    Parameters
+    ----------
+    demand, safe_load : float or array-like
+        Demand (negative read as 0) and the safe load per server, broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array of whole numbers (NaN where the demand is NaN), rounding noise ignored.
+    """
+    ratio = np.clip(np.asarray(demand, dtype=float), 0, None) / np.asarray(safe_load, dtype=float)
+    return np.ceil(ratio - _ROUNDING_NOISE)
+
+
 def hourly_need(
     forecast: pd.DataFrame,
     safe: pd.DataFrame,
@@ -127,7 +150,7 @@ def hourly_need(
         fleet.servers_now(r, s) for r, s in zip(frame[REGION], frame[SERVICE], strict=True)
     ]
     frame["capacity_now"] = frame["servers_now"] * frame["safe_load"]
-    frame["needed"] = np.ceil(frame["demand"].clip(lower=0) / frame["safe_load"]).astype(int)
+    frame["needed"] = servers_for(frame["demand"], frame["safe_load"]).astype(int)
     frame["needed_nk"] = np.maximum(frame["needed"] + k, floor)
 
     wide = frame.pivot_table(index=[SERVICE, TS], columns=REGION, values="demand")
@@ -142,10 +165,11 @@ def hourly_need(
             extra = (wide[lost].fillna(0) * share).rename("extra").reset_index()
             extra[REGION] = target
             merged = frame.reset_index().merge(extra, on=[REGION, SERVICE, TS], how="inner")
-            need = np.ceil((merged["demand"] + merged["extra"]) / merged["safe_load"]).astype(int)
+            need = servers_for(merged["demand"] + merged["extra"], merged["safe_load"])
+            need = need.astype(int)
             rows = merged["index"].to_numpy()
-            better = need.to_numpy() > loss[rows]
-            loss[rows[better]] = need.to_numpy()[better]
+            better = need > loss[rows]
+            loss[rows[better]] = need[better]
             driver[rows[better]] = lost
     frame["needed_loss"] = loss
     frame["loss_driver"] = driver
@@ -186,7 +210,9 @@ def region_loss_survival(need: pd.DataFrame, fleet: FleetConfig) -> list[RegionL
             here = need[need[REGION] == target].merge(
                 (wide[lost].fillna(0) * share).rename("extra").reset_index(), on=[SERVICE, TS]
             )
-            servers = np.ceil((here["demand"] + here["extra"]) / here["safe_load"])
+            servers = pd.Series(
+                servers_for(here["demand"] + here["extra"], here["safe_load"]), index=here.index
+            )
             gap = servers - here["servers_now"]
             if len(gap) and gap.max() > worst:
                 at = gap.idxmax()
@@ -238,7 +264,7 @@ def recommend(
         change, first_shortfall, act_by, overdue, cost_per_week_change, reason``.
     """
     rows = []
-    label = f"p{round(quantile * 100):g}"
+    label = f"p{quantile * 100:g}"
     for (region, service), part in need.groupby(_KEY, sort=True):
         server_type = fleet.server_type_of(service)
         servers_now = int(part["servers_now"].iloc[0])

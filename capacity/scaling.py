@@ -47,6 +47,7 @@ from capacity.columns import REGION, SERVICE, TS, VALUE, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
 from capacity.frames import require_columns
+from capacity.headroom import servers_for
 from capacity.units import as_utc
 
 __all__ = [
@@ -124,12 +125,6 @@ def _ahead_max(values: np.ndarray, lead: int) -> np.ndarray:
         return values.copy()
     reverse = pd.Series(values[::-1]).rolling(lead + 1, min_periods=1).max()
     return reverse.to_numpy()[::-1].copy()
-
-
-def _servers_for(demand: np.ndarray, safe_load: float | np.ndarray) -> np.ndarray:
-    """Whole servers that hold ``demand`` at ``safe_load`` each (NaN stays NaN)."""
-    ratio = np.clip(np.asarray(demand, dtype=float), 0, None) / safe_load
-    return np.ceil(ratio - _EPS)
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
@@ -1004,7 +999,7 @@ def _reactive_step(
         return current
     wanted = max(
         policy.min_servers,
-        int(_servers_for(np.array([observed]), policy.target_utilisation * safe_load)[0]),
+        int(servers_for(np.array([observed]), policy.target_utilisation * safe_load)[0]),
     )
     if wanted > current:
         return wanted
@@ -1118,7 +1113,7 @@ def simulate(
     count = servers[scored]
     capacity = count * safe_load
     known = ~np.isnan(load)
-    need = _servers_for(load, safe_load)
+    need = servers_for(load, safe_load)
     shortfall = np.where(known, np.clip(need - count, 0, None), 0).astype(np.int64)
     under = known & (load > capacity)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1393,7 +1388,7 @@ def floors_from_forecasts(
     parts = []
     for day in _days(forecasts):
         when = _utc_index(day[TS], "forecasts")
-        needed = _servers_for(quantile_values(day, quantile), safe_load)
+        needed = servers_for(quantile_values(day, quantile), safe_load)
         requirement = np.maximum(needed + k, min_servers)
         floor = _ahead_max(requirement, boot_hours)[:24]
         parts.append(pd.Series(floor.astype(np.int64), index=when[:24], name=MIN_SERVERS))

@@ -76,7 +76,14 @@ def test_small_event_is_go_and_huge_event_is_no_go(demo):
     fleet = load_fleet(config)
     with Store(db, read_only=True) as store:
         calm = check_event(store, fleet, event(1.0), safe=hints(fleet), now="2026-11-20").table
-        wild = check_event(store, fleet, event(6.0), safe=hints(fleet), now="2026-11-20")
+        # starting at half past, it is sized from 18:00: the servers must be there by then
+        wild = check_event(
+            store,
+            fleet,
+            event(6.0, start=pd.Timestamp("2026-11-23T18:30Z")),
+            safe=hints(fleet),
+            now="2026-11-20",
+        )
     assert list(calm["service"]) == ["chat", "game", "matchmaking"]
     assert set(calm["verdict"]) == {"GO"}
     assert (calm["add_servers"] == 0).all() and calm["act_by"].isna().all()

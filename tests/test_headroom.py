@@ -51,6 +51,19 @@ def test_hand_computed_need_with_region_loss(fleet):
     assert na["required"].tolist() == [13, 14, 15]
 
 
+def test_a_whole_number_of_safe_loads_needs_that_many_servers(fleet):
+    """(0.1 + 0.2) x 1000 is 300.00000000000006: it had been rounded up to a fourth server,
+    here, in region loss and in the event check, while the schedule ignored the noise."""
+    from capacity.headroom import servers_for
+
+    assert servers_for(700 * 1.1, 77) == 10  # 770.0000000000001 / 77
+    assert servers_for([(0.1 + 0.2) * 1000, 300.5, -5], 100).tolist() == [3, 4, 0]
+    noisy = (0.1 + 0.2) * 1000
+    need = hourly_need(forecast([noisy, 950, 300], [noisy, 400, 1150]), SAFE, fleet)
+    eu = need[need["region"] == "eu-west"]
+    assert eu["needed"].tolist()[0] == 3 and eu["needed_loss"].tolist()[0] == 6
+
+
 def test_recommendations_dates_and_cost(fleet):
     need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, fleet)
     events = pd.DataFrame(
@@ -81,6 +94,11 @@ def test_recommendations_dates_and_cost(fleet):
     )
     late = recommend(need, fleet, now=T0).set_index("region")
     assert late.loc["eu-west", "overdue"]
+    # a quantile is named as given (0.975 had read "p98")
+    sharp = forecast([500, 950, 300], [800, 400, 1150]).rename(columns={"q0.95": "q0.975"})
+    need = hourly_need(sharp, SAFE, fleet, quantile=0.975)
+    reasons = recommend(need, fleet, now=T0, quantile=0.975)["reason"]
+    assert reasons.str.startswith("peak p97.5 demand").all()
 
 
 def test_scale_down_only_to_the_peak_requirement(fleet):
