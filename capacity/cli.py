@@ -1342,17 +1342,31 @@ def plan(
         click.echo(f"warning: {warning}", err=True)
 
 
-def _stop_on_sigterm(signum: int, frame: Any) -> None:
-    """Make SIGTERM (``timeout``, systemd, a CI cancel) stop a run as Ctrl-C does, so worker
-    processes are shut down and stores closed rather than left orphaned."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
-    raise KeyboardInterrupt
+#: The exit status of a run stopped by SIGTERM, as a shell reports a process it killed.
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 def main() -> None:
-    """Entry point of the ``capacity`` console script."""
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    cli(prog_name="capacity")
+    """Entry point of the ``capacity`` console script.
+
+    SIGTERM (``timeout``, systemd, a cancelled CI job) stops a run as Ctrl-C does, so worker
+    processes are shut down and stores closed rather than left orphaned, and the run exits
+    with :data:`EXIT_TERMINATED` rather than a failure's 1.
+    """
+    stopped: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped.append(signum)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        cli(prog_name="capacity")
+    except SystemExit:
+        if stopped:
+            raise SystemExit(EXIT_TERMINATED) from None
+        raise
 
 
 if __name__ == "__main__":

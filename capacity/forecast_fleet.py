@@ -26,7 +26,7 @@ from capacity.parallel import map_tasks
 from capacity.store import Store
 from capacity.units import as_utc, parse_duration
 
-__all__ = ["FleetForecast", "SeriesTask", "forecast_fleet", "new_run_id"]
+__all__ = ["FleetForecast", "SeriesTask", "forecast_fleet", "horizon_hours", "new_run_id"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,34 @@ class FleetForecast:
                 "its forecast crosses that gap"
             )
         return lines
+
+
+def horizon_hours(horizon: str) -> int:
+    """The hours a fleet forecast's ``horizon`` spans.
+
+    Parameters
+    ----------
+    horizon : str
+        A duration such as ``28d``.
+
+    Returns
+    -------
+    int
+        Whole hours, 1 to :data:`MAX_HORIZON`'s.
+
+    Raises
+    ------
+    ParameterError
+        When it is not a positive duration, not whole hours (the forecast is hourly) or longer
+        than :data:`MAX_HORIZON`.
+    """
+    reach = parse_duration(horizon, "horizon")
+    if reach % pd.Timedelta(hours=1) or reach > MAX_HORIZON:
+        raise ParameterError(
+            f"The 'horizon' parameter must be whole hours, at most {MAX_HORIZON.days} days "
+            f"(the forecast is hourly). Got {horizon!r}."
+        )
+    return int(reach / pd.Timedelta(hours=1))
 
 
 def new_run_id(now: pd.Timestamp | None = None) -> str:
@@ -245,13 +273,7 @@ def forecast_fleet(
 
     started = time.perf_counter()
     step = pd.Timedelta(hours=1)
-    reach = parse_duration(horizon, "horizon")
-    if reach % step or reach > MAX_HORIZON:
-        raise ParameterError(
-            f"The 'horizon' parameter must be whole hours, at most {MAX_HORIZON.days} days "
-            f"(the forecast is hourly). Got {horizon!r}."
-        )
-    steps = int(reach / step)
+    steps = horizon_hours(horizon)
     span = parse_duration(history, "history")
     wanted = [(r, s, svc.demand_metric) for r in fleet.regions for s, svc in fleet.services.items()]
     metrics = sorted({m for _, _, m in wanted})

@@ -38,6 +38,7 @@ import pandas as pd
 from capacity.config import load_fleet
 from capacity.errors import CapacityError, ParameterError, StoreError, StoreLockedError
 from capacity.files import check_writable
+from capacity.forecast_fleet import horizon_hours
 from capacity.store import Store
 from capacity.units import parse_duration
 from capacity.weekly import check_plannable, json_safe, parse_week, week_of
@@ -149,8 +150,16 @@ def _digest(folder: Path) -> str:
         digest.update((folder / name).read_bytes())
     manifest = folder / "manifest.json"
     if manifest.is_file():
-        inputs = json.loads(manifest.read_text(encoding="utf-8")).get("inputs", {})
-        digest.update(json.dumps(inputs, sort_keys=True).encode())
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        # the settings that shape the report (a --no-backtest plan lacks a section), not the
+        # run id or how the store and fleet file were spelt (their contents are inputs)
+        settings = {
+            k: v
+            for k, v in recorded.get("parameters", {}).items()
+            if k not in ("run_id", "db", "config")
+        }
+        for part in (recorded.get("inputs", {}), settings):
+            digest.update(json.dumps(part, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -270,7 +279,7 @@ def run_plan(
         )
     fleet = load_fleet(config)  # fail on a malformed config before any work
     # ... and on malformed parameters, before the notebook would find them at its third cell
-    reach = parse_duration(horizon, "horizon")
+    reach = pd.Timedelta(hours=horizon_hours(horizon))
     parse_duration(history, "history")
     if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile < 1:
         raise ParameterError(f"The 'quantile' parameter must be in (0, 1). Got {quantile!r}.")
@@ -364,6 +373,8 @@ def _run_and_publish(
                 f"the store {db} was locked by another process during the plan; nothing was "
                 "published. Try again when it finishes"
             ) from None
+        if isinstance(exc, OSError):  # the notebook could not be written, no cell failed
+            raise _unwritten(exc, building) from None
         failed = out / f"{label}.failed-{run_id}"
         building.rename(failed)
         raise PlanFailedError(
@@ -371,6 +382,33 @@ def _run_and_publish(
             f"executed notebook is in {failed}/capacity_plan.ipynb"
         ) from None
     timings["notebook"] = round(time.perf_counter() - started, 3)
+    try:
+        return _export_and_publish(building, out, label, run_id, parameters, timings, say)
+    except OSError as exc:  # a full disk, a folder removed under us: nothing half-published
+        raise _unwritten(exc, building) from None
+
+
+def _unwritten(exc: OSError, building: Path) -> PlanFailedError:
+    """Remove what a plan that could not be written left, and say why."""
+    shutil.rmtree(building, ignore_errors=True)
+    return PlanFailedError(
+        f"the plan could not be written: {exc.strerror or exc}"
+        f"{f' ({exc.filename})' if exc.filename else ''}. Nothing was published; free the "
+        "space or fix the folder, then run it again"
+    )
+
+
+def _export_and_publish(
+    building: Path,
+    out: Path,
+    label: str,
+    run_id: str,
+    parameters: dict[str, Any],
+    timings: dict[str, float],
+    say: Any,
+) -> PlanResult:
+    """Export the executed notebook, write the manifest and publish the folder."""
+    executed = building / "capacity_plan.ipynb"
     say("exporting the HTML report ...")
     started = time.perf_counter()
     export_html(executed, building / "capacity_plan.html", title=f"Capacity plan {label}")
@@ -408,6 +446,10 @@ def _publish(building: Path, target: Path, label: str, run_id: str, say: Any) ->
         say("the rerun matches the published plan; it is kept as it was")
         return PlanResult(label, target, "identical", run_id)
     old_id = _run_id_of(target)
+    manifest = building / "manifest.json"  # it replaces a plan: say so, and which
+    recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    recorded.update(status="republished", replaces=old_id)
+    manifest.write_text(json.dumps(recorded, indent=2), encoding="utf-8")
     aside = target.with_name(f".{label}.{old_id}{_ASIDE}")
     target.rename(aside)  # from here on, both plans exist under a name at every moment
     building.rename(target)

@@ -31,6 +31,7 @@ from capacity import scaling
 from capacity.columns import METRIC, REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig, load_fleet
 from capacity.errors import ParameterError
+from capacity.forecast_fleet import STALE_AFTER, FleetForecast
 from capacity.headroom import RegionLoss, hourly_need, recommend, region_loss_survival
 from capacity.store import Store
 from capacity.units import parse_duration
@@ -112,8 +113,31 @@ class WeeklyPlan:
     warnings: list[str] = field(default_factory=list)
 
 
-#: Telemetry ending longer than this before the week starts makes the plan stale.
-STALE_AFTER = pd.Timedelta(days=1)
+#: Fewest days of telemetry behind a forecast before the plan calls its targets rough.
+ROUGH_UNDER_DAYS = 14
+
+
+def rough_warning(run: FleetForecast) -> str | None:
+    """A warning when some forecasts rest on under :data:`ROUGH_UNDER_DAYS` days of telemetry:
+    a week or two of history cannot tell a trend from a season, and the targets sized from
+    them can be far off (a plan from four days of a 60-day demo asked for 2.3 times the peak).
+
+    Returns
+    -------
+    str or None
+        The warning, naming how many series and the shortest; None when every series has
+        enough.
+    """
+    hours = run.summary.dropna(subset=["history_hours"])
+    short = hours[hours["history_hours"] < ROUGH_UNDER_DAYS * 24]
+    if short.empty:
+        return None
+    worst = short.loc[short["history_hours"].idxmin()]
+    return (
+        f"{len(short)} of the forecasts rest on under {ROUGH_UNDER_DAYS} days of telemetry "
+        f"(the shortest, {worst[REGION]}/{worst[SERVICE]}, on "
+        f"{worst['history_hours'] / 24:.1f} days), so their targets are rough"
+    )
 
 
 def stale_data_warning(
@@ -263,8 +287,14 @@ def _backtests(
 
 
 def _quality(history: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Per series: the hours from its first observation to the cutoff, the missing ones among
+    them (the window's hours before a series began are not missing: it did not exist), and
+    the forecast's model, fallback, masked hours and status."""
+    observed = history["value"].notna()
+    began = observed.groupby([history[REGION], history[SERVICE], history[METRIC]]).cummax()
     gaps = (
-        history.assign(missing=history["value"].isna())
+        history[began.to_numpy()]
+        .assign(missing=lambda frame: frame["value"].isna())
         .groupby([REGION, SERVICE, METRIC], as_index=False)
         .agg(hours=("value", "size"), missing_hours=("missing", "sum"))
     )
@@ -331,7 +361,8 @@ def check_plannable(
     ------
     ParameterError
         When the store has no demand telemetry, less than :data:`MIN_HISTORY_DAYS` of it
-        before the week, or the week starts after the forecast ends.
+        before the week, none for a region/service the fleet plans, or the week starts after
+        the forecast ends.
     ConfigError
         When the fleet file has no server count for a region/service.
     """
@@ -355,6 +386,23 @@ def check_plannable(
             f"The week starting {monday:%Y-%m-%d} has {days:.1f} days of demand telemetry "
             f"before it (the telemetry starts {oldest:%Y-%m-%d %H:%M} UTC); a plan needs "
             f"{MIN_HISTORY_DAYS}. Fix: plan a later week"
+        )
+    wanted = [(r, s, svc.demand_metric) for r in fleet.regions for s, svc in fleet.services.items()]
+    present = set(
+        store.con.execute(
+            "SELECT DISTINCT region, service, metric FROM telemetry "
+            "WHERE list_contains(?, metric) AND ts < ?",
+            [metrics, cutoff],
+        ).fetchall()
+    )
+    absent = [f"{r}/{s} ({m})" for r, s, m in wanted if (r, s, m) not in present]
+    if absent:
+        # planned as no demand, it would need no servers and its loss would look survivable
+        raise ParameterError(
+            f"The fleet file plans {len(absent)} region/service(s) with no demand telemetry "
+            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {', '.join(absent[:6])}"
+            f"{' and more' if len(absent) > 6 else ''}. Fix: load their telemetry, or leave "
+            "them out of the fleet file"
         )
     reach = cutoff + horizon
     if monday >= reach:
@@ -496,7 +544,7 @@ def build_plan(
         quality=quality,
         inputs=inputs,
         timings=timings,
-        warnings=[w for w in (stale_data_warning(monday, cutoff),) if w]
+        warnings=[w for w in (stale_data_warning(monday, cutoff), rough_warning(run)) if w]
         + [note.removeprefix("note: ") for note in run.notes()],
         **resilience,
     )
@@ -619,7 +667,13 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
         "quantile": plan.quantile,
         "status": status_table(plan).to_dict(orient="records"),
         "region_loss": [vars(loss) for loss in plan.survival],
-        "inputs": plan.inputs,
+        # the earlier runs the accuracy section read: a new one changes the report
+        "inputs": {
+            **plan.inputs,
+            "earlier_runs": sorted(plan.accuracy["run_id"].unique().tolist())
+            if "run_id" in plan.accuracy
+            else [],
+        },
         "timings": plan.timings,
         "warnings": plan.warnings,
     }

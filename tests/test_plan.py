@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -135,6 +136,12 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
     kept = sorted(p.name for p in (third.folder / "history").iterdir())
     assert result.run_id in kept
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
+    manifest = json.loads((third.folder / "manifest.json").read_text())
+    assert (manifest["status"], manifest["replaces"]) == ("republished", result.run_id)
+    # the same tables with a backtest section the kept report lacks: a new plan (it had
+    # been "unchanged", keeping the report without it)
+    fourth = plan(demo, copy, force=True, horizon="2d", backtest=True)
+    assert fourth.status == "republished"
 
 
 def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_path):
@@ -178,6 +185,23 @@ def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(dem
     assert beyond.exit_code == 2
     assert "The week starting 2026-11-30 lies beyond the forecast" in beyond.stderr
     assert "to 2026-11-26 00:00 UTC" in beyond.stderr
+    # a region in the fleet file with no telemetry had been left out of the plan, its loss
+    # reported survivable
+    import yaml
+
+    data = yaml.safe_load(config.read_text())
+    data["regions"]["me-central"] = {"timezone": "Asia/Dubai"}
+    data["current_servers"]["me-central"] = dict.fromkeys(data["services"], 10)
+    data["failover"]["me-central"] = {"eu-west": 1.0}
+    wider = tmp_path.parent / f"{tmp_path.name}-wider.yaml"
+    wider.write_text(yaml.safe_dump(data))
+    places = ["--db", str(db), "--config", str(wider), "--out", str(tmp_path)]
+    unknown = runner.invoke(cli, ["plan", *places, "--week", "2026-W48"])
+    assert unknown.exit_code == 2, unknown.stderr
+    assert (
+        "plans 3 region/service(s) with no demand telemetry before 2026-11-23 00:00 UTC: "
+        "me-central/chat (rps), me-central/game (ccu)" in unknown.stderr
+    )
     before = runner.invoke(cli, [*base, "--week", "2025-W35"])
     assert before.exit_code == 2
     assert "The week starting 2025-08-25 has 0.0 days of demand telemetry before it" in (
@@ -271,6 +295,9 @@ def test_cli_exit_codes(demo, tmp_path):
     bad_horizon = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "0d"])
     assert bad_horizon.exit_code == 2
     assert "'horizon' parameter must be a positive duration" in bad_horizon.stderr
+    part_hours = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "30m"])
+    assert part_hours.exit_code == 2  # refused before the notebook (it had failed a cell)
+    assert "must be whole hours" in part_hours.stderr
     no_notebook = runner.invoke(
         cli, ["plan", *place, "--out", str(tmp_path), "--notebook", str(tmp_path / "x.ipynb")]
     )
@@ -494,3 +521,57 @@ def test_accuracy_reads_the_newest_run_of_each_of_the_last_cutoffs(tmp_path):
     assert accuracy["run_id"].tolist() == ["b4", "a"]
     assert accuracy["mape"].round(3).tolist() == [0.1, 0.1]
     assert accuracy["coverage_90"].tolist() == [1.0, 1.0]
+
+
+def test_a_plan_that_cannot_be_written_leaves_nothing(demo, tmp_path, monkeypatch):
+    """A full disk while exporting had ended in a traceback, its partial folder left
+    behind filling the disk."""
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "capacity_plan.html")
+
+    monkeypatch.setattr("capacity.plan.export_html", full)
+    with pytest.raises(PlanFailedError) as failed:
+        plan(demo, tmp_path, horizon="1d")
+    assert str(failed.value) == (
+        "the plan could not be written: No space left on device (capacity_plan.html). Nothing "
+        "was published; free the space or fix the folder, then run it again"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_quality_counts_gaps_from_each_series_start_and_short_histories_are_rough():
+    from capacity.forecast_fleet import FleetForecast
+    from capacity.weekly import _quality, rough_warning
+
+    history = pd.DataFrame(
+        {
+            "region": ["a"] * 5 + ["b"] * 3,
+            "service": "x",
+            "metric": "ccu",
+            "ts": [*range(5), *range(3)],
+            "value": [None, None, 1.0, None, 2.0, 1.0, None, 1.0],
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "region": ["a", "b"],
+            "service": "x",
+            "metric": "ccu",
+            "model": "m",
+            "fallback": False,
+            "masked_hours": 0,
+            "status": "ok",
+            "history_hours": [96, 400],
+        }
+    )
+    quality = _quality(history, summary)
+    # the window's hours before a series began are not missing (they had been counted)
+    assert quality[["hours", "missing_hours"]].values.tolist() == [[3, 1], [3, 1]]
+    run = FleetForecast("r", pd.DataFrame(), summary, pd.Timestamp("2026-11-23", tz="UTC"), 1.0)
+    assert rough_warning(run) == (
+        "1 of the forecasts rest on under 14 days of telemetry (the shortest, a/x, on 4.0 "
+        "days), so their targets are rough"
+    )
+    assert rough_warning(replace(run, summary=summary.assign(history_hours=400))) is None
