@@ -605,3 +605,42 @@ def test_a_plan_without_a_backtest_says_it_was_skipped(published):
     page = result.report.read_text()
     section = page[page.index("5. Forecast accuracy") : page.index("6. Data quality")]
     assert "backtest against weekly seasonal naive was skipped for this plan" in section
+
+
+def test_the_report_shows_no_tqdm_warning(published):
+    """With jobs=1, Prophet's first import in the kernel put tqdm's "IProgress not found"
+    warning in a stderr box under the report's title."""
+    result, _ = published
+    page = result.report.read_text()
+    assert "TqdmWarning" not in page and "IProgress" not in page
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["ProphetDefault(uncertainty_samples=10)", "DemandForecaster(quantiles=(0.5,))"],
+)
+def test_prophet_is_first_imported_without_the_notebook_tqdm_warning(model):
+    """In a kernel (ipykernel loaded) without ipywidgets, importing tqdm.auto warns; the first
+    fit imports Prophet and cmdstanpy, which import it, and must not let that warning out."""
+    code = (
+        "import warnings, ipykernel.zmqshell\n"
+        "import pandas as pd\n"
+        "from capacity.baselines import ProphetDefault\n"
+        "from capacity.forecast import DemandForecaster\n"
+        "ts = pd.date_range('2026-01-01', periods=96, freq='h', tz='UTC')\n"
+        "series = pd.DataFrame({'ts': ts, 'value': 100.0 + ts.hour})\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    {model}.fit(series)\n"
+        "print(sorted({type(w.message).__name__ for w in caught}))\n"
+    )
+    repository = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": repository},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("[") and "TqdmWarning" not in done.stdout
