@@ -33,7 +33,7 @@ import pandas as pd
 from capacity.backtest import validate_series
 from capacity.columns import DEFAULT_QUANTILES, TS, VALUE, YHAT, quantile_column
 from capacity.errors import DataError, InputError, ParameterError
-from capacity.prophet_fit import fit_prophet
+from capacity.prophet_fit import fit_prophet, quiet_import
 
 __all__ = ["Naive2", "ProphetDefault", "SeasonalNaive", "seasonality_test"]
 
@@ -309,8 +309,9 @@ class ProphetDefault(_Params):
         DataError
             When the series has fewer than two known values.
         """
-        import cmdstanpy
-        from prophet import Prophet
+        with quiet_import():
+            import cmdstanpy
+            from prophet import Prophet
 
         self._forget()
         _check_quantiles(self.quantiles)

@@ -72,7 +72,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.errors import DataError, NotFittedError, ParameterError
-from capacity.prophet_fit import fit_prophet
+from capacity.prophet_fit import fit_prophet, quiet_import
 
 __all__ = ["EVENT_SHAPES", "DemandForecaster", "EventShape", "NotFittedError"]
 
@@ -886,7 +886,9 @@ class _Core:
     def fit(
         self, ts: pd.DatetimeIndex, y: np.ndarray, init: Mapping[str, Any] | None = None
     ) -> _Core:
-        from prophet import Prophet
+        with quiet_import():  # cmdstanpy too: Prophet loads it only when a model is made
+            import cmdstanpy  # noqa: F401
+            from prophet import Prophet
 
         owner = self.owner
         observed = np.isfinite(y)
@@ -1655,7 +1657,8 @@ _PROPHET_LOGGERS = ("prophet", "prophet.models", "prophet.forecaster")
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence cmdstanpy and prophet while fitting, and restore them afterwards."""
-    import cmdstanpy
+    with quiet_import():
+        import cmdstanpy
 
     loggers = [logging.getLogger(name) for name in _PROPHET_LOGGERS]
     before = [logger.disabled for logger in loggers]

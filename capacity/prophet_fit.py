@@ -13,17 +13,42 @@ neither of which changes the fit:
   column per seasonal term and regressor) into nested Python lists, which cmdstanpy's JSON
   writer then walks element by element in Python: about a third of a fit's time. Turned back
   into numpy arrays, they take the writer's vectorised path and give byte-identical JSON.
+
+Prophet and cmdstanpy are imported inside :func:`quiet_import`: both import ``tqdm.auto``,
+which in a notebook kernel without ipywidgets (the weekly plan's) warns "IProgress not found"
+on stderr, and the published report showed that warning under its title.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["fit_prophet"]
+__all__ = ["fit_prophet", "quiet_import"]
+
+
+@contextlib.contextmanager
+def quiet_import() -> Iterator[None]:
+    """Import Prophet or cmdstanpy in this block without tqdm's ipywidgets warning.
+
+    Their first import loads ``tqdm.auto``, which in a notebook kernel without ipywidgets
+    warns ``TqdmWarning: IProgress not found``; only that warning is ignored, and only here.
+    Import cmdstanpy here too, not just Prophet: Prophet loads it only when a model is made.
+
+    Yields
+    ------
+    None
+    """
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+        yield
 
 
 def fit_prophet(model: Any, frame: Any, **kwargs: Any) -> Any:

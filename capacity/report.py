@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
 
 __all__ = [
+    "accuracy_table",
+    "backtest_note",
+    "kpi_table",
     "note_lines",
     "plan_table",
     "region_loss_lines",
@@ -69,7 +72,11 @@ def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
     more = ""
     if max_rows is not None and len(frame) > max_rows:
         more = f"<p>… {len(frame) - max_rows:,} more rows in the CSV.</p>"
-    return HTML(f"{_STYLE}<table class='cap-table'><tr>{head}</tr>{body}</table>{more}")
+    # A table wider than the page scrolls sideways in its own box instead of being cut off.
+    return HTML(
+        f"{_STYLE}<div class='cap-scroll' style='overflow-x:auto;max-width:100%'>"
+        f"<table class='cap-table'><tr>{head}</tr>{body}</table></div>{more}"
+    )
 
 
 #: Headers the plan tables are shown under, for columns whose stored names say less.
@@ -119,9 +126,88 @@ def plan_table(frame: pd.DataFrame) -> HTML:
     return table(shown.rename(columns=_HEADERS))
 
 
-#: Trend figures that are fractions, shown as percentages with the decimals that tell their
-#: changes apart (an availability moves in the thousandths of a percent).
-_PERCENT_FIGURES = {"availability": 4, "error_budget_remaining": 1, "change_failure_rate": 1}
+#: Resilience figures that are fractions, shown as percentages with the decimals that tell
+#: their changes apart (an availability moves in the thousandths of a percent): the trend's
+#: figures, and the KPI table's columns of the same names.
+_PERCENT_FIGURES = {
+    "availability": 4,
+    "slo_target": 4,
+    "error_budget_remaining": 1,
+    "change_failure_rate": 1,
+}
+
+#: Accuracy columns that are fractions (errors, the share of hours inside the 90 % band),
+#: shown as percentages to a tenth; a MASE is a ratio to a naive forecast's error and stays.
+_ACCURACY_PERCENTS = {"mape": 1, "coverage_90": 1, "peak_ape": 1}
+
+
+def _as_percent(value: float, digits: int) -> str:
+    return "" if pd.isna(value) else f"{value * 100:.{digits}f} %"
+
+
+def _percent_columns(frame: pd.DataFrame, digits: dict[str, int]) -> pd.DataFrame:
+    """``frame`` with each of its columns named in ``digits`` as percentage text."""
+    shown = frame.copy()
+    for column, places in digits.items():
+        if column in shown:
+            shown[column] = shown[column].map(lambda v, p=places: _as_percent(v, p))
+    return shown
+
+
+def kpi_table(kpis: pd.DataFrame) -> HTML:
+    """Resilience KPIs (:func:`capacity.resilience.kpis`) with fractions as percentages.
+
+    Parameters
+    ----------
+    kpis : pandas.DataFrame
+        One row per region/service; ``availability``, ``slo_target``,
+        ``error_budget_remaining`` and ``change_failure_rate`` are fractions.
+
+    Returns
+    -------
+    IPython.display.HTML
+        The table, those columns in percent with the digits :func:`trend_table` gives the
+        same figures.
+    """
+    return table(_percent_columns(kpis, _PERCENT_FIGURES))
+
+
+def accuracy_table(accuracy: pd.DataFrame) -> HTML:
+    """Forecast accuracy or a backtest, with its fractions as percentages to a tenth.
+
+    Parameters
+    ----------
+    accuracy : pandas.DataFrame
+        Rows of ``mape``, ``coverage_90`` and/or ``peak_ape`` as fractions (other columns,
+        a ``mase`` among them, are shown as they are).
+
+    Returns
+    -------
+    IPython.display.HTML
+        The table.
+    """
+    return table(_percent_columns(accuracy, _ACCURACY_PERCENTS))
+
+
+def backtest_note(ran: bool) -> str:
+    """Markdown for a plan whose backtest has no rows to show.
+
+    Parameters
+    ----------
+    ran : bool
+        Whether the plan was asked to backtest (``capacity plan`` without ``--no-backtest``).
+
+    Returns
+    -------
+    str
+        One line: the backtest was skipped, or it gave no results.
+    """
+    if not ran:
+        return (
+            "The backtest against weekly seasonal naive was skipped for this plan "
+            "(`--no-backtest`)."
+        )
+    return "The backtest against weekly seasonal naive gave no results for this plan."
 
 
 def trend_table(trend: pd.DataFrame) -> HTML:
@@ -144,7 +230,7 @@ def trend_table(trend: pd.DataFrame) -> HTML:
             elif column == "change":
                 shown.at[i, column] = f"{value * 100:+.{digits}f} pp"
             else:
-                shown.at[i, column] = f"{value * 100:.{digits}f} %"
+                shown.at[i, column] = _as_percent(value, digits)
     return table(shown)
 
 
@@ -216,7 +302,7 @@ def standalone_page(
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{heading}</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"
-        ".cap-scroll{overflow-x:auto}</style></head><body>"
-        f"<h1>{heading}</h1>{text}<div class='cap-scroll'>{table(frame).data}</div>"
+        "</style></head><body>"
+        f"<h1>{heading}</h1>{text}{table(frame).data}"
         f"{figure_html}</body></html>\n"
     )

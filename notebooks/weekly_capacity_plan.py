@@ -105,16 +105,19 @@ charts.schedule_chart(plan.schedule).show()
 # %% [markdown]
 # ## 5. Forecast accuracy
 # The forecasts of the last four earlier cutoffs (the newest run of each) against what happened,
-# then last week's backtest of this forecaster against weekly seasonal naive.
+# then last week's backtest of this forecaster against weekly seasonal naive (unless the run
+# skipped it). Errors and the share of hours inside the 90 % band are percentages.
 
 # %%
 if plan.accuracy.empty:
     display(Markdown("No earlier plan's forecast overlaps the data yet."))
 else:
-    display(report.table(plan.accuracy))
-if not plan.backtest.empty:
+    display(report.accuracy_table(plan.accuracy))
+if plan.backtest.empty:
+    display(Markdown(report.backtest_note(backtest)))
+else:
     charts.accuracy_chart(plan.backtest).show()
-    display(report.table(plan.backtest))
+    display(report.accuracy_table(plan.backtest))
 
 # %% [markdown]
 # ## 6. Data quality
@@ -132,7 +135,7 @@ display(Markdown("Stage timings (seconds): " + ", ".join(f"{k} {v:.1f}" for k, v
 # the daily budget burn, and last week's incidents beside the live-ops events that preceded them.
 
 # %%
-display(report.table(plan.resilience))
+display(report.kpi_table(plan.resilience))
 changed = plan.resilience_trend[plan.resilience_trend["direction"].isin(["better", "worse"])]
 display(report.trend_table(changed))
 charts.burn_chart(plan.burn).show()

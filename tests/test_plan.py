@@ -575,3 +575,153 @@ def test_data_quality_counts_gaps_from_each_series_start_and_short_histories_are
         "days), so their targets are rough"
     )
     assert rough_warning(replace(run, summary=summary.assign(history_hours=400))) is None
+
+
+def _cells(page: str) -> list[str]:
+    return re.findall(r"<td>([^<]*)</td>", page)
+
+
+def test_resilience_kpis_show_fractions_as_percentages_like_the_trend():
+    """The KPI table showed 0.99958 and 0.916 right above a trend of 99.9580 % and 91.6 %."""
+    from capacity.report import kpi_table, trend_table
+
+    kpis = pd.DataFrame(
+        {
+            "region": ["eu-west", "na-east"],
+            "service": ["game", "chat"],
+            "availability": [0.99958, 0.9941],
+            "slo_target": [0.999, 0.995],
+            "error_budget_remaining": [0.916, -0.18],
+            "known_hours": [672, 672],
+            "mttr_minutes": [30.5, float("nan")],
+            "deploys": [4, 0],
+            "change_failure_rate": [0.25, float("nan")],
+        }
+    )
+    cells = _cells(kpi_table(kpis).data)
+    assert cells[:9] == [
+        "eu-west",
+        "game",
+        "99.9580 %",
+        "99.9000 %",
+        "91.6 %",
+        "672",
+        "30.5",
+        "4",
+        "25.0 %",
+    ]
+    assert cells[9:] == ["na-east", "chat", "99.4100 %", "99.5000 %", "-18.0 %", "672", "", "0", ""]
+    trend = pd.DataFrame(
+        {
+            "region": ["eu-west"],
+            "service": ["game"],
+            "figure": ["availability"],
+            "previous": [0.9995],
+            "current": [0.99958],
+            "change": [0.00008],
+            "direction": ["better"],
+        }
+    )
+    assert _cells(trend_table(trend).data)[4] == cells[2]  # the same figure, the same text
+
+
+def test_report_tables_scroll_sideways_in_their_own_box():
+    """A table wider than the page had its right-hand columns cut off."""
+    from capacity.report import table
+
+    page = table(pd.DataFrame({f"column_{i}": [1.5] for i in range(30)})).data
+    box = re.search(r"<div[^>]*style='([^']*)'[^>]*>\s*<table", page)
+    assert box is not None and "overflow-x:auto" in box.group(1)
+    assert page.index("</table>") < page.rindex("</div>")
+
+
+def test_accuracy_and_backtest_show_errors_and_coverage_as_percentages_to_a_tenth():
+    """MAPE was a fraction, and coverage 0.99405 sat beside 0.929 (availability digits)."""
+    from capacity.report import accuracy_table
+
+    accuracy = pd.DataFrame(
+        {
+            "run_id": ["a", "b"],
+            "hours": [72, 24],
+            "mape": [0.0412, 0.1],
+            "coverage_90": [0.99405, 0.929],
+            "peak_ape": [0.0566, float("nan")],
+        }
+    )
+    assert _cells(accuracy_table(accuracy).data) == [
+        "a",
+        "72",
+        "4.1 %",
+        "99.4 %",
+        "5.7 %",
+        "b",
+        "24",
+        "10.0 %",
+        "92.9 %",
+        "",
+    ]
+    backtest = pd.DataFrame(
+        {
+            "model": ["capacity", "seasonal naive (weekly)"],
+            "mase": [0.499, 1.134],
+            "coverage_90": [0.899, 0.99405],
+            "peak_ape": [0.041, 0.131],
+        }
+    )
+    assert _cells(accuracy_table(backtest).data) == [
+        "capacity",
+        "0.499",
+        "89.9 %",
+        "4.1 %",
+        "seasonal naive (weekly)",
+        "1.134",
+        "99.4 %",
+        "13.1 %",
+    ]
+
+
+def test_a_plan_without_a_backtest_says_it_was_skipped(published):
+    """Section 5 promised last week's backtest and showed nothing."""
+    result, _ = published
+    page = result.report.read_text()
+    section = page[page.index("5. Forecast accuracy") : page.index("6. Data quality")]
+    assert "backtest against weekly seasonal naive was skipped for this plan" in section
+
+
+def test_the_report_shows_no_tqdm_warning(published):
+    """With jobs=1, Prophet's first import in the kernel put tqdm's "IProgress not found"
+    warning in a stderr box under the report's title."""
+    result, _ = published
+    page = result.report.read_text()
+    assert "TqdmWarning" not in page and "IProgress" not in page
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["ProphetDefault(uncertainty_samples=10)", "DemandForecaster(quantiles=(0.5,))"],
+)
+def test_prophet_is_first_imported_without_the_notebook_tqdm_warning(model):
+    """In a kernel (ipykernel loaded) without ipywidgets, importing tqdm.auto warns; the first
+    fit imports Prophet and cmdstanpy, which import it, and must not let that warning out."""
+    code = (
+        "import warnings, ipykernel.zmqshell\n"
+        "import pandas as pd\n"
+        "from capacity.baselines import ProphetDefault\n"
+        "from capacity.forecast import DemandForecaster\n"
+        "ts = pd.date_range('2026-01-01', periods=96, freq='h', tz='UTC')\n"
+        "series = pd.DataFrame({'ts': ts, 'value': 100.0 + ts.hour})\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    {model}.fit(series)\n"
+        "print(sorted({type(w.message).__name__ for w in caught}))\n"
+    )
+    repository = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": repository},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("[") and "TqdmWarning" not in done.stdout
