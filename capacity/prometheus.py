@@ -124,8 +124,9 @@ def pull_window(
         begin = parse_timestamp(start, "since").floor("h")
         if begin > stop:
             raise ParameterError(
-                f"The 'since' parameter must not be after 'until' (both on the {source.step} "
-                f"grid). Got {begin.isoformat()} to {stop.isoformat()}."
+                f"The 'since' parameter must not be after 'until' (the start taken back to "
+                f"its hour, the end to the {source.step} grid). Got {begin.isoformat()} to "
+                f"{stop.isoformat()}."
             )
     elif all(metric in newest for metric in source.queries):
         oldest = min(newest[metric] for metric in source.queries)
