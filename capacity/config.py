@@ -256,6 +256,14 @@ class FleetConfig(_Strict):
         """The server type that ``service`` runs on."""
         return self.server_types[self.services[service].server_type]
 
+    def demand_series(self) -> list[tuple[str, str, str]]:
+        """Every ``(region, service, demand metric)`` the fleet plans, regions first."""
+        return [
+            (region, name, service.demand_metric)
+            for region in self.regions
+            for name, service in self.services.items()
+        ]
+
 
 def url_problem(url: str) -> str | None:
     """What is wrong with ``url`` as a Prometheus base URL, or None when nothing is.

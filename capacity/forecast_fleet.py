@@ -275,7 +275,7 @@ def forecast_fleet(
     step = pd.Timedelta(hours=1)
     steps = horizon_hours(horizon)
     span = parse_duration(history, "history")
-    wanted = [(r, s, svc.demand_metric) for r in fleet.regions for s, svc in fleet.services.items()]
+    wanted = fleet.demand_series()
     metrics = sorted({m for _, _, m in wanted})
     if cutoff is None:
         newest = store.con.execute(

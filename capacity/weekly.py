@@ -387,7 +387,7 @@ def check_plannable(
             f"before it (the telemetry starts {oldest:%Y-%m-%d %H:%M} UTC); a plan needs "
             f"{MIN_HISTORY_DAYS}. Fix: plan a later week"
         )
-    wanted = [(r, s, svc.demand_metric) for r in fleet.regions for s, svc in fleet.services.items()]
+    wanted = fleet.demand_series()
     present = set(
         store.con.execute(
             "SELECT DISTINCT region, service, metric FROM telemetry "
@@ -481,11 +481,7 @@ def build_plan(
             demand = store.series(
                 region=list(fleet.regions), metric=metrics, start=cutoff - span, end=cutoff
             )
-            wanted = {
-                (r, s, svc.demand_metric)
-                for r in fleet.regions
-                for s, svc in fleet.services.items()
-            }
+            wanted = set(fleet.demand_series())
             keys = list(zip(demand[REGION], demand[SERVICE], demand[METRIC], strict=True))
             demand = demand[[key in wanted for key in keys]].reset_index(drop=True)
         say("forecast")
