@@ -44,6 +44,7 @@ __all__ = [
     "OFFSET_PATTERN",
     "TelemetryFile",
     "explain_problem",
+    "future_problem",
     "grid_query",
     "inspect_telemetry",
     "problem_condition",
@@ -386,6 +387,10 @@ def _in_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v + "'" for v in values) + ")"
 
 
+#: How far past the machine's clock a telemetry time may lie (clocks and offsets disagree a
+#: little); a later time is a typo, such as a wrong year or a local time read as UTC.
+FUTURE_TOLERANCE_HOURS = 24
+
 #: Named row problems, each a SQL condition over long telemetry rows, in the order checked.
 _PROBLEMS: dict[str, str] = {
     "ts": "ts IS NULL",
@@ -394,6 +399,7 @@ _PROBLEMS: dict[str, str] = {
     "finite": "NOT isfinite(value)",
     "negative": f"metric IN {_in_list(_NON_NEGATIVE)} AND value < 0",
     "fraction": f"metric IN {_in_list(FRACTION_METRICS)} AND value > 1",
+    "future": f"ts > get_current_timestamp() + INTERVAL {FUTURE_TOLERANCE_HOURS} HOUR",
 }
 
 
@@ -461,6 +467,11 @@ def explain_problem(
             where=f"{where}, column {tf.names[TS]!r}",
             fix="use ISO 8601 with an offset, e.g. 2026-01-05T14:00:00Z",
         )
+    if problem == "future":
+        text, fix = future_problem(ts_raw)
+        return DataError(
+            text, source=str(tf.path), where=f"{where}, column {tf.names[TS]!r}", fix=fix
+        )
     if problem == "key":
         empty = _empty_part(region, service, metric)
         column = tf.names.get(empty, empty)
@@ -475,6 +486,28 @@ def explain_problem(
 def _empty_part(region: str | None, service: str | None, metric: str | None) -> str:
     """The first empty part of a row's key."""
     return next(n for n, v in ((REGION, region), (SERVICE, service), (METRIC, metric)) if not v)
+
+
+def future_problem(shown: object) -> tuple[str, str]:
+    """What is wrong with a telemetry time later than now, and the fix.
+
+    Parameters
+    ----------
+    shown : object
+        The time as written (or as read, for an in-memory load).
+
+    Returns
+    -------
+    tuple of (str, str)
+        The problem and its fix.
+    """
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    return (
+        f"time {str(shown)!r} is more than {FUTURE_TOLERANCE_HOURS} hours after now "
+        f"({now:%Y-%m-%d %H:%M} UTC): telemetry is measured, so it cannot come from the future",
+        "check that row's year and UTC offset (or the --tz given), or the clock of the machine "
+        "that recorded it",
+    )
 
 
 def row_problem(

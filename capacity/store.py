@@ -1502,6 +1502,9 @@ def _row_error(
     """The error for an in-memory ``row`` (``ts, region, service, metric, value``)."""
     if problem == "ts":
         return DataError("a time is missing", source=source, where=_row_name(row))
+    if problem == "future":
+        text, advice = sources.future_problem(pd.Timestamp(row[0]).tz_convert("UTC").isoformat())
+        return DataError(text, source=source, where=_row_name(row), fix=fix or advice)
     _, region, service, metric, value = row
     if shown is None and value is not None:
         shown = f"{value:g}"

@@ -255,6 +255,12 @@ BAD_INPUTS = {
         HEADER + "2026-01-01T00:00:00Z,eu-west,game,cpu_util,57\n",
         r"line 2, column 'value': value of metric 'cpu_util' is 57, outside \[0, 1\]",
     ),
+    "time in the future": (
+        HEADER
+        + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n2062-01-01T01:00:00Z,eu-west,game,ccu,2\n",
+        r"bad\.csv: line 3, column 'ts': time '2062-01-01T01:00:00Z' is more than 24 hours after "
+        r"now \(\d{4}-.* UTC\).*cannot come from the future.*check that row's year and UTC offset",
+    ),
     "conflicting duplicate": (
         HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n"
         "2026-01-01T01:00:00Z,eu-west,game,ccu,5\n"
@@ -524,6 +530,10 @@ def test_rows_in_memory_load_and_merge_like_a_file(db, write, fleet_file):
         (_frame([1.0]).drop(columns="service"), "missing column(s) service"),
         (_frame([1.0, "abc"]), "at 2026-01-01T01:00:00+00:00: value of metric 'ccu' is 'abc', not"),
         (_frame([1.0]).assign(ts=pd.Timestamp("2026-01-01")), "not times with a time zone"),
+        (
+            _frame([1.0]).assign(ts=pd.Timestamp("2062-01-01T05:00Z")),
+            "at 2062-01-01T05:00:00+00:00: time '2062-01-01T05:00:00+00:00' is more than 24 hours",
+        ),
     ],
 )
 def test_bad_rows_in_memory_are_refused_by_key_and_nothing_loads(db, fleet_file, frame, message):
@@ -619,3 +629,11 @@ def test_a_load_replaces_the_hours_it_holds_whole(db, write):
         assert (part.updated, part.replaced) == (6, 6)
         series = store.series(region="eu-west", service="game", metric="ccu")
         assert series["value"].tolist() == [2042.5, 90000]
+
+
+def test_a_clock_a_little_ahead_is_not_the_future(db):
+    """Within a day of now a time loads: clocks and offsets disagree a little."""
+    soon = pd.Timestamp.now(tz="UTC").floor("h") + pd.Timedelta(hours=20)
+    with Store(db) as store:
+        report = store.ingest_frame(_frame([1.0]).assign(ts=soon), source="ahead")
+    assert report.inserted == 1
