@@ -27,7 +27,7 @@ from capacity.errors import (
     StoreLockedError,
 )
 from capacity.plan import PlanFailedError, PlanLockedError
-from capacity.units import parse_timestamp
+from capacity.units import parse_duration, parse_timestamp
 
 if TYPE_CHECKING:
     from capacity.config import FleetConfig
@@ -575,9 +575,10 @@ def forecast(
     output: Path,
 ) -> None:
     """Forecast one series from a CSV file: ts, yhat and the quantiles, horizon/freq rows."""
-    from capacity.files import write_text_atomically
+    from capacity.files import check_writable, write_text_atomically
     from capacity.forecast_file import forecast_csv, parse_quantiles
 
+    check_writable(output, "output")
     levels = parse_quantiles(quantiles)
     start = parse_timestamp(train_end, "train_end")
     events = _file_events(events_path, region)
@@ -600,14 +601,25 @@ def forecast(
         f"{note}, trained on {result.history_rows} rows",
         err=True,
     )
-    gap = start - result.newest
+    # the newest bucket holds values up to its end, a step after its start
+    gap = start - result.newest - parse_duration(freq, "freq")
     if gap > pd.Timedelta(days=1):
         click.echo(
-            f"note: the newest value is at {result.newest.isoformat()}, "
-            f"{gap / pd.Timedelta(days=1):.1f} days before "
-            "--train-end; the forecast extrapolates across that gap",
+            f"note: the series ends at {(start - gap).isoformat()} (its last {freq} step "
+            f"starts at {result.newest.isoformat()}), {gap / pd.Timedelta(days=1):.1f} days "
+            "before --train-end; the forecast extrapolates across that gap",
             err=True,
         )
+    if result.tied:
+        same = ", ".join(f"q{outer} equals q{inner}" for outer, inner in result.tied.items())
+        n = result.errors
+        why = (
+            f": the band is calibrated on {n} errors per window, which tell levels apart only "
+            f"from {1 / (n + 1):.3g} to {n / (n + 1):.3g}"
+            if n
+            else ""
+        )
+        click.echo(f"note: {same} in every row{why}", err=True)
 
 
 @cli.command("forecast-fleet")
@@ -1173,13 +1185,14 @@ def backtest_command(
     from capacity.backtest import windows_that_fit
     from capacity.calendar import read_calendar
     from capacity.charts import backtest_figure
-    from capacity.comparison import compare, default_models
+    from capacity.comparison import compare, default_models, mase_season
     from capacity.files import write_text_atomically
     from capacity.report import standalone_page
     from capacity.sources import read_series_csv
     from capacity.units import parse_duration
 
-    grid = parse_duration(freq if input_path is not None else "1h", "freq")
+    grid_text = freq if input_path is not None else "1h"
+    grid = parse_duration(grid_text, "freq")
     h = parse_duration(horizon, "horizon") / grid
     s = parse_duration(step, "step") / grid
     if h != int(h) or s != int(s):
@@ -1225,22 +1238,29 @@ def backtest_command(
             series = series.loc[:, ["ts", "value"]].reset_index(drop=True)
             events = store.events(region=region)
         label = f"{region}/{service}/{metric}"
-    models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs)
+    models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs, step=grid)
+    scaled_by, season = mase_season(grid)
     # every model must have its history before the first window: the weekly naive needs
     # a season and one step more (its quantiles come from last season's errors)
-    seasons = [getattr(m, "season_length", 0) + 1 for m in models.values()]
-    min_train = max(2 * 24, *seasons)
+    longest = max(models, key=lambda name: getattr(models[name], "season_length", 0))
+    min_train = max(2 * season, getattr(models[longest], "season_length", 0) + 1)
     fit = windows_that_fit(len(series), horizon=int(h), step=int(s), min_train=min_train)
     if fit < windows:
         most = f"at most {fit} window(s) fit" if fit else "no window fits"
         raise ParameterError(
             f"--windows {windows} with --horizon {horizon} every --step {step} needs more "
             f"history than the series' {len(series)} rows ({min_train} of them to train on "
-            f"before the first window, for the weekly seasonal naive); {most}.",
+            f"before the first window, for the {longest}); {most}.",
             fix="lower --windows or --step, or give a longer series",
         )
     comparison = compare(
-        series, models, horizon=int(h), n_windows=windows, step=int(s), events=events
+        series,
+        models,
+        horizon=int(h),
+        n_windows=windows,
+        step=int(s),
+        events=events,
+        season_length=season,
     )
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomically(out / "metrics.csv", comparison.scores.to_csv(index=False))
@@ -1260,12 +1280,12 @@ def backtest_command(
             f"{windows} rolling origins from {pd.Timestamp(cutoffs[0]):%Y-%m-%d %H:%M} to "
             f"{pd.Timestamp(cutoffs[-1]):%Y-%m-%d %H:%M} UTC, each forecasting {horizon} "
             f"ahead, every {step}; each model is fitted only on the data before its origin.",
-            "mase: mean absolute error scaled by the daily seasonal naive's in-sample error "
-            "(below 1 beats it); smape: symmetric percentage error, in %; coverage_90: share "
-            "of actuals inside the 5-95 % band; peak_ape: relative error of each day's peak "
-            "(0.05 is 5 %). The "
-            "chart shows the actuals, each model's median and the capacity forecaster's "
-            "5-95 % band. Every window's figures are in metrics.csv.",
+            f"mase: mean absolute error scaled by the {scaled_by} naive's in-sample error "
+            f"(a lag of {season} step(s) of {grid_text}; below 1 beats it); smape: symmetric "
+            "percentage error, in %; coverage_90: share of actuals inside the 5-95 % band; "
+            "peak_ape: relative error of each day's peak (0.05 is 5 %). The chart shows the "
+            "actuals, each model's median and the capacity forecaster's 5-95 % band. Every "
+            "window's figures are in metrics.csv.",
         ],
         overall.loc[:, columns],
         figure.to_html(full_html=False, include_plotlyjs=True),

@@ -16,7 +16,14 @@ import pandas as pd
 from capacity.backtest import backtest, metrics
 from capacity.columns import CUTOFF, MODEL
 
-__all__ = ["Comparison", "PlacedForecaster", "compare", "default_models"]
+__all__ = [
+    "Comparison",
+    "PlacedForecaster",
+    "compare",
+    "default_models",
+    "mase_season",
+    "seasons",
+]
 
 
 class PlacedForecaster:
@@ -50,21 +57,66 @@ class PlacedForecaster:
         return self.model.predict(horizon, events)
 
 
+_HOUR = pd.Timedelta(hours=1)
+
+
+def seasons(step: pd.Timedelta = _HOUR) -> dict[str, int]:
+    """The daily and weekly seasons of a series on a ``step`` grid, in steps.
+
+    Parameters
+    ----------
+    step : pandas.Timedelta
+        The grid's step.
+
+    Returns
+    -------
+    dict of str to int
+        ``"daily"`` and ``"weekly"`` where a day or a week is a whole number of steps, more
+        than one (an hourly grid has ``{"daily": 24, "weekly": 168}``, a daily one
+        ``{"weekly": 7}``).
+    """
+    found = {}
+    for name, span in (("daily", pd.Timedelta(days=1)), ("weekly", pd.Timedelta(days=7))):
+        steps = span / step
+        if steps > 1 and steps == int(steps):
+            found[name] = int(steps)
+    return found
+
+
+def mase_season(step: pd.Timedelta = _HOUR) -> tuple[str, int]:
+    """MASE's seasonal lag on a ``step`` grid and its name: a day where a day is a whole
+    number of steps (24 for hourly data, as in M4), else a week, else one step."""
+    found = seasons(step)
+    name = "daily" if "daily" in found else "weekly" if "weekly" in found else "naive"
+    return name, found.get(name, 1)
+
+
 def default_models(
     *,
     quantiles: tuple[float, ...] = (0.05, 0.5, 0.95),
     prophet_default: bool = False,
     fit_kwargs: Mapping[str, Any] | None = None,
+    step: pd.Timedelta = _HOUR,
 ) -> dict[str, Any]:
-    """The project's forecaster and the baselines it must beat, by display name."""
+    """The project's forecaster and the baselines it must beat, by display name.
+
+    The baselines repeat last week and yesterday, in steps of ``step`` (:func:`seasons`);
+    on a grid where neither is a whole number of steps, the last value.
+    """
     from capacity.baselines import ProphetDefault, SeasonalNaive
     from capacity.forecast import DemandForecaster
 
     models: dict[str, Any] = {
-        "capacity": PlacedForecaster(DemandForecaster(quantiles=quantiles), fit_kwargs or {}),
-        "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=quantiles),
-        "seasonal naive (daily)": SeasonalNaive(season_length=24, quantiles=quantiles),
+        "capacity": PlacedForecaster(DemandForecaster(quantiles=quantiles), fit_kwargs or {})
     }
+    found = seasons(step)
+    for name in ("weekly", "daily"):
+        if name in found:
+            models[f"seasonal naive ({name})"] = SeasonalNaive(
+                season_length=found[name], quantiles=quantiles
+            )
+    if not found:
+        models["naive (last value)"] = SeasonalNaive(season_length=1, quantiles=quantiles)
     if prophet_default:
         models["prophet (defaults)"] = ProphetDefault(quantiles=quantiles)
     return models

@@ -7,12 +7,14 @@ model is trained only on rows strictly before ``train_end``, and the forecast ha
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from capacity.columns import TS, YHAT, quantile_column
@@ -43,6 +45,12 @@ class FileForecast:
         ``training_days`` before ``train_end``).
     newest : pandas.Timestamp
         The last grid row with a value: the forecast bridges any gap from it to ``train_end``.
+    tied : dict of str to str
+        Requested quantiles whose column equals a less extreme one's in every row (as
+        written, e.g. ``{"0.999": "0.99"}``): the errors the band is calibrated on cannot
+        tell levels that far out apart.
+    errors : int
+        How many errors a calibration window holds (0 without one).
     """
 
     frame: pd.DataFrame
@@ -50,6 +58,8 @@ class FileForecast:
     fallback: bool
     history_rows: int
     newest: pd.Timestamp
+    tied: dict[str, str] = field(default_factory=dict)
+    errors: int = 0
 
 
 def parse_quantiles(text: str) -> list[tuple[str, float]]:
@@ -130,9 +140,13 @@ def forecast_csv(
         raise ParameterError(
             f"The 'horizon' parameter must be a whole number of {freq} steps. Got {horizon!r}."
         )
-    if (train_end - _GRID_ORIGIN) % step != pd.Timedelta(0):
+    off = (train_end - _GRID_ORIGIN) % step
+    if off != pd.Timedelta(0):
+        before = train_end - off
         raise ParameterError(
-            f"The 'train_end' parameter must lie on the {freq} grid (e.g. a whole hour for 1h). "
+            f"The 'train_end' parameter must lie on the {freq} grid, whose steps count from "
+            f"Monday {_GRID_ORIGIN:%Y-%m-%d %H:%M} UTC (a whole hour for 1h, a Monday for 1w); "
+            f"the nearest are {before.isoformat()} and {(before + step).isoformat()}. "
             f"Got {train_end.isoformat()}."
         )
     con = duckdb.connect()
@@ -178,7 +192,22 @@ def forecast_csv(
         fallback=bool(predicted["fallback"].any()),
         history_rows=_rows_used(series, model.training_days),
         newest=newest,
+        tied=_tied(frame, quantiles),
+        errors=max((len(r) for r in model.residuals_), default=0),
     )
+
+
+def _tied(frame: pd.DataFrame, quantiles: list[tuple[str, float]]) -> dict[str, str]:
+    """Quantiles (as written) whose column equals the next less extreme one's everywhere."""
+    tied: dict[str, str] = {}
+    ordered = sorted(quantiles, key=lambda item: item[1])
+    below = [item for item in ordered if item[1] < 0.5][::-1]  # outwards from the median
+    above = [item for item in ordered if item[1] > 0.5]
+    for side in (below, above):
+        for (inner, _), (outer, _) in itertools.pairwise(side):
+            if np.array_equal(frame[f"q{inner}"].to_numpy(), frame[f"q{outer}"].to_numpy()):
+                tied[outer] = tied.get(inner, inner)
+    return tied
 
 
 def _rows_used(series: pd.DataFrame, training_days: float | None) -> int:

@@ -673,7 +673,8 @@ def read_series_csv(
     Raises
     ------
     DataError
-        When the file or a column is missing, or a time or value does not parse.
+        When the file or a column is missing, or a time or value does not parse or a value is
+        negative.
     """
     path = Path(path)
     if not path.is_file():
@@ -707,9 +708,9 @@ def read_series_csv(
     )
     try:
         bad = con.execute(
-            f"SELECT _row, _t, _v, ts IS NULL FROM {numbered} WHERE ts IS NULL "
+            f"SELECT _row, _t, _v, ts IS NULL, value < 0 FROM {numbered} WHERE ts IS NULL "
             "OR (value IS NULL AND coalesce(trim(_v), '') <> '') OR NOT isfinite(value) "
-            "ORDER BY _row LIMIT 1",
+            "OR value < 0 ORDER BY _row LIMIT 1",
             [str(path)],
         ).fetchone()
         rows = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchone()[0]
@@ -720,8 +721,15 @@ def read_series_csv(
             "the file has a header but no rows", source=str(path), fix="give a CSV with data"
         )
     if bad is not None:
-        row, raw_t, raw_v, bad_time = bad
+        row, raw_t, raw_v, bad_time, negative = bad
         column, raw = (time_column, raw_t) if bad_time else (value_column, raw_v)
+        if negative and not bad_time:
+            raise DataError(
+                f"value {raw!r} is negative; demand (players, requests) cannot be",
+                source=str(path),
+                where=f"line {csv_line(path, row)}, column {column!r}",
+                fix="correct the value, or leave it empty for a gap",
+            )
         what = "time" if bad_time else "value"
         if raw is None or not str(raw).strip():
             raise DataError(

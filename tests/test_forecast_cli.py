@@ -83,7 +83,12 @@ def test_offsets_and_naive_times_agree(tmp_path):
         ({"--horizon": "a week"}, "'horizon' parameter must be a positive duration"),
         ({"--horizon": "90min"}, "whole number of 1h steps"),
         ({"--train-end": "2026-03-03T00:00:00Z"}, "too little usable history"),
-        ({"--train-end": "2026-03-20T00:30:00Z"}, "must lie on the 1h grid"),
+        (
+            {"--train-end": "2026-03-20T00:30:00Z"},
+            "must lie on the 1h grid, whose steps count from Monday 2000-01-03 00:00 UTC (a "
+            "whole hour for 1h, a Monday for 1w); the nearest are 2026-03-20T00:00:00+00:00 "
+            "and 2026-03-20T01:00:00+00:00",
+        ),
         ({"--train-end": "someday"}, "'train_end' parameter must be an ISO 8601 time"),
         ({"--quantiles": "0.5,95"}, "'quantiles' parameter must be numbers strictly between"),
     ],
@@ -112,8 +117,9 @@ def test_train_end_far_past_the_data_exits_2_and_a_gap_is_noted(tmp_path):
     # Within reach of the window the forecast is made, and the gap it bridges is said.
     result = forecast(*base_args(path, out, **{"--train-end": "2026-03-26T00:00:00Z"}))
     assert result.exit_code == 0, result.output
-    assert "newest value is at 2026-03-22T23:00:00+00:00, 3.0 days before --train-end" in (
-        result.stderr
+    assert (
+        "the series ends at 2026-03-23T00:00:00+00:00 (its last 1h step starts at "
+        "2026-03-22T23:00:00+00:00), 3.0 days before --train-end" in result.stderr
     )
     result = forecast(*base_args(path, out))
     assert result.exit_code == 0 and "note:" not in result.stderr
@@ -186,8 +192,8 @@ def test_backtest_command_says_how_many_windows_fit_in_its_own_words(tmp_path):
     assert result.exit_code == 2
     assert (
         "--windows 5 with --horizon 168h every --step 168h needs more history than the "
-        "series' 504 rows (169 of them to train on before the first window, for the weekly "
-        "seasonal naive); at most 1 window(s) fit." in result.stderr
+        "series' 504 rows (169 of them to train on before the first window, for the seasonal "
+        "naive (weekly)); at most 1 window(s) fit." in result.stderr
     )
     assert "n_windows" not in result.stderr and not out.exists()
     # five weeks and the default four windows: once "SeasonalNaive(season_length=168) needs
@@ -233,7 +239,12 @@ def _edit_lines(path, edits, *, extend=0):
         # the same near the top: once "column 'when' not found; columns are when,players"
         ({5: "2026-03-02 04:00:00,5,7"}, 0, "line 6: 3 fields where the header has 2"),
         ({5: ",12"}, 0, "line 6, column 'when': the time is empty"),
-        ({5: "2026-03-02 04:00:00,-5", 9: "2026-03-02 08:00:00,-1"}, 0, "negative value -5 at"),
+        # refused as written, on its line, not as the hourly mean it makes
+        (
+            {5: "2026-03-02 04:00:00,-5", 9: "2026-03-02 08:00:00,-1"},
+            0,
+            "line 6, column 'players': value '-5' is negative",
+        ),
     ],
     ids=["late-extra-field", "early-extra-field", "empty-time", "negative"],
 )
@@ -313,3 +324,93 @@ def test_a_bad_value_is_named_by_its_line_even_after_blank_lines(tmp_path):
     result = forecast(*base_args(path, tmp_path / "out.csv"))
     assert result.exit_code == 2
     assert "in.csv: line 13, column 'players': value 'abc' does not parse" in result.stderr
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_fit(tmp_path):
+    path = synthetic_csv(tmp_path / "in.csv")
+    result = forecast(*base_args(path, path / "out.csv"))  # a file where a folder should be
+    assert result.exit_code == 2, result.output
+    assert "'output' parameter" in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "rows from" not in result.stderr  # refused before any work
+
+
+def test_a_small_negative_row_is_refused_though_its_hour_is_positive(tmp_path):
+    ts = pd.date_range("2026-03-02", periods=21 * 24 * 4, freq="15min", tz="UTC")
+    value = np.full(len(ts), 50.0)
+    value[100] = -1.0  # the hour's mean stays positive
+    pd.DataFrame({"when": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "players": value}).to_csv(
+        tmp_path / "in.csv", index=False
+    )
+    result = forecast(*base_args(tmp_path / "in.csv", tmp_path / "out.csv"))
+    assert result.exit_code == 2
+    assert "line 102, column 'players': value '-1.0' is negative" in result.stderr
+
+
+def test_quantiles_beyond_the_calibration_are_said_to_be_tied(tmp_path):
+    out = tmp_path / "out.csv"
+    levels = {"--quantiles": "0.001,0.05,0.5,0.95,0.99,0.995,0.999"}
+    result = forecast(*base_args(synthetic_csv(tmp_path / "in.csv"), out, **levels))
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert (frame["q0.999"] == frame["q0.99"]).all() and (frame["q0.995"] == frame["q0.99"]).all()
+    assert (frame["q0.99"] > frame["q0.95"]).any()
+    note = next(line for line in result.stderr.splitlines() if "equals" in line)
+    assert "q0.995 equals q0.99, q0.999 equals q0.99 in every row" in note
+    assert "the band is calibrated on 168 errors per window" in note
+    # the default levels are all told apart: no note
+    result = forecast(*base_args(synthetic_csv(tmp_path / "in.csv"), out))
+    assert "equals" not in result.stderr
+
+
+def test_a_weekly_grid_ends_its_last_step_a_week_after_it_starts(tmp_path):
+    path = synthetic_csv(tmp_path / "in.csv", days=26 * 7)
+    result = forecast(
+        *base_args(
+            path,
+            tmp_path / "out.csv",
+            **{"--freq": "1w", "--agg": "sum", "--train-end": "2026-08-31", "--horizon": "28d"},
+        )
+    )
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 4
+    assert "note:" not in result.stderr  # the last full week ends at --train-end: no gap
+
+
+def test_backtest_baselines_and_mase_follow_the_grid(tmp_path):
+    """On a half-hour grid last week is 336 steps back and MASE's lag is a day, 48 steps."""
+    from capacity.comparison import default_models, mase_season, seasons
+
+    half = pd.Timedelta(minutes=30)
+    assert seasons(half) == {"daily": 48, "weekly": 336}
+    assert mase_season(half) == ("daily", 48)
+    assert mase_season(pd.Timedelta(days=1)) == ("weekly", 7)
+    assert mase_season(pd.Timedelta(weeks=1)) == ("naive", 1)
+    models = default_models(step=half)
+    assert models["seasonal naive (weekly)"].season_length == 336
+    assert models["seasonal naive (daily)"].season_length == 48
+    assert list(default_models(step=pd.Timedelta(weeks=1)))[1:] == ["naive (last value)"]
+    ts = pd.date_range("2026-03-02", periods=28 * 48, freq="30min", tz="UTC")
+    hours = (ts.hour + ts.minute / 60).to_numpy()
+    value = 1000 + 400 * np.sin(2 * np.pi * (hours - 14) / 24)
+    value += np.random.default_rng(5).normal(0, 20, len(ts))
+    path = tmp_path / "in.csv"
+    pd.DataFrame({"when": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "players": value}).to_csv(
+        path, index=False
+    )
+    out = tmp_path / "bt"
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("backtest", *args, "--freq", "30min", "--horizon", "24h", "--windows", "1"),
+            *("--step", "24h", "--out", str(out)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out / "metrics.csv")
+    weekly = scores[scores["cutoff"].isna()].set_index("model").loc["seasonal naive (weekly)"]
+    # the synthetic series repeats its daily cycle: repeating the same half-hour of last week
+    # scores like repeating yesterday, far below 1 on a day-lag scale
+    assert weekly["mase"] < 1.5
+    assert "a lag of 48 step(s) of 30min" in (out / "backtest.html").read_text()
