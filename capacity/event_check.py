@@ -150,6 +150,16 @@ class EventCheck:
             return 0.0
         return (self.event.end - self.cutoff) / pd.Timedelta(days=1)
 
+    @property
+    def origin(self) -> str:
+        """Where the event came from: the stored calendar, or a new scenario (in place of the
+        stored event it was taken to be)."""
+        if self.event.stored:
+            return "in the stored calendar"
+        if self.replaced:
+            return f"a new scenario in place of the stored {self.replaced[0]}"
+        return "a new scenario"
+
     def notes(self, now: Any = None) -> list[str]:
         """What the verdict rests on, for the terminal and the report alike.
 
@@ -168,9 +178,14 @@ class EventCheck:
         from capacity.weekly import STALE_AFTER
 
         lines = [
-            f"note: taken to be the stored event {same!r}; the forecast leaves it out and "
-            f"applies the uplift x{self.event.uplift:g} instead"
-            for same in self.replaced
+            f"note: taken to be the stored event {same!r}; the forecast moves it to this "
+            f"window and regions with the uplift x{self.event.uplift:g}, keeping the shape "
+            "learned for its kind"
+            for same in self.replaced[:1]
+        ]
+        lines += [
+            f"note: also taken to be the stored event {same!r}, left out of the forecast"
+            for same in self.replaced[1:]
         ]
         if self.cutoff is not None:
             moment = pd.Timestamp.now(tz="UTC") if now is None else as_utc(pd.Timestamp(now))
@@ -339,6 +354,7 @@ def check_event(
         )
     hours = math.ceil((event.end - cutoff) / pd.Timedelta(hours=1))
     replaced = _same_stored_events(store, event) if not event.stored else None
+    stand_in = _stand_in(replaced, event) if replaced is not None and len(replaced) else None
     run = forecast_fleet(
         store,
         touched,
@@ -349,11 +365,12 @@ def check_event(
         jobs=jobs,
         save=False,
         exclude_events=() if replaced is None else tuple(replaced["event_id"]),
+        extra_events=stand_in,
     )
     first, last = _event_hours(event)
     window = run.frame[(run.frame[TS] >= first) & (run.frame[TS] < last)].copy()
     columns = [quantile_column(q) for q in CHECK_QUANTILES]
-    if not event.stored:
+    if not event.stored and stand_in is None:  # a new scenario of no known kind
         window[columns] = window[columns] * event.uplift
     levels = np.array(CHECK_QUANTILES)
     k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
@@ -435,6 +452,26 @@ def _same_stored_events(store: Store, event: PlannedEvent) -> pd.DataFrame:
     return stored.loc[same].reset_index(drop=True)
 
 
+def _stand_in(replaced: pd.DataFrame, event: PlannedEvent) -> pd.DataFrame:
+    """The stored event that ``event`` replaces, moved to its window, regions and uplift.
+
+    Forecast in its place, the event keeps the stored one's kind, so the forecaster gives it
+    the shape it learned for that kind (a launch's ramp before and decay after) sized by the
+    planner's uplift, as it would had the planner stored it. Of several replaced events the
+    one sharing most hours with the new window stands in.
+    """
+    shared = replaced["end_ts"].clip(upper=event.end) - replaced["start_ts"].clip(lower=event.start)
+    row = replaced.loc[[shared.idxmax()]].copy()
+    row["name"] = event.name
+    row["start_ts"] = event.start
+    row["end_ts"] = event.end
+    row["regions"] = [list(event.regions)]
+    row["expected_uplift"] = event.uplift
+    if "announced_at" in row:
+        row["announced_at"] = pd.NaT
+    return row.reset_index(drop=True)
+
+
 def render_report(check: EventCheck, *, now: Any = None) -> str:
     """A self-contained HTML page (plotly embedded, opens offline) for one check.
 
@@ -476,6 +513,7 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
     )
     figure = event_check_figure(check).to_html(full_html=False, include_plotlyjs=True)
     title = html.escape(f"Event check: {event.name}")
+    scenario = html.escape(check.origin)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -490,7 +528,7 @@ td {{ white-space: nowrap; }}
 <p>{html.escape(event.start.strftime("%Y-%m-%d %H:%M"))} to
 {html.escape(event.end.strftime("%Y-%m-%d %H:%M"))} UTC in
 {html.escape(", ".join(event.regions))}; expected uplift x{event.uplift:g}
-({"in the stored calendar" if event.stored else "a new scenario"}).</p>
+({scenario}).</p>
 {start}
 <p>Verdicts: GO when the probability that demand exceeds safe capacity stays under
 {AT_RISK_PROBABILITY:.0%} and the servers cover N+k; AT_RISK from {AT_RISK_PROBABILITY:.0%} or

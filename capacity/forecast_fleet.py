@@ -232,6 +232,7 @@ def forecast_fleet(
     save: bool = True,
     params: dict[str, Any] | None = None,
     exclude_events: Sequence[str] = (),
+    extra_events: pd.DataFrame | None = None,
     warm_start: bool = True,
 ) -> FleetForecast:
     """Forecast every (region, service, demand metric) series and store the run.
@@ -260,6 +261,9 @@ def forecast_fleet(
         Extra keyword arguments of :class:`~capacity.forecast.DemandForecaster`.
     exclude_events : sequence of str
         Ids of stored events to leave out of the forecast (a scenario that replaces them).
+    extra_events : pandas.DataFrame, optional
+        Events to forecast with as if stored (a scenario), in the shape of
+        :meth:`Store.events`; each applies to the regions it names (``all``: every region).
     warm_start : bool
         Start each series' Prophet fits from the parameters the newest stored run learned
         for it (faster refits; the optimum is the same up to the optimiser's tolerance, so
@@ -326,6 +330,10 @@ def forecast_fleet(
             continue
         calendar = store.events(region=region)
         calendar = calendar[~calendar["event_id"].isin(list(exclude_events))]
+        if extra_events is not None and not extra_events.empty:
+            mine = extra_events["regions"].map(lambda rs, r=region: r in rs or "all" in rs)
+            if mine.any():
+                calendar = pd.concat([calendar, extra_events[mine]], ignore_index=True)
         events = known_events(calendar, cutoff, cutoff + steps * step)
         tasks.append(
             SeriesTask(

@@ -851,11 +851,10 @@ def event_summary(check: EventCheck) -> str:
     event, table = check.event, check.table
     counts = table["verdict"].value_counts() if len(table) else pd.Series(dtype="int64")
     verdicts = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("GO", "AT_RISK", "NO_GO"))
-    kind = "in the stored calendar" if event.stored else "a new scenario"
     parts = [
         f"<p><b>{html.escape(event.name)}</b>: {event.start:%Y-%m-%d %H:%M} to "
         f"{event.end:%Y-%m-%d %H:%M} UTC in {html.escape(', '.join(event.regions))}; "
-        f"expected demand x{event.uplift:g} ({kind}).</p>",
+        f"expected demand x{event.uplift:g} ({html.escape(check.origin)}).</p>",
         f"<p>{len(table)} region/service{'s' if len(table) != 1 else ''} checked: {verdicts}.</p>",
     ]
     short = table[table["add_servers"] > 0] if len(table) else table
@@ -875,7 +874,8 @@ def event_summary(check: EventCheck) -> str:
     if check.replaced:
         names = ", ".join(html.escape(n) for n in check.replaced)
         parts.append(
-            f"<p>Taken to be the same as the stored {names}: left out of the forecast, so the "
+            f"<p>Taken to be the same as the stored {names}: forecast in its place, with this "
+            "event's window, regions and uplift and the shape learned for its kind, so the "
             "uplift is counted once.</p>"
         )
     return "".join(parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -149,18 +150,26 @@ def test_a_short_push_inside_a_stored_launch_is_checked_on_top_of_it(demo):
 
 
 def test_a_new_event_matching_a_stored_launch_replaces_it(demo):
+    """Planned exactly as stored, an event gets the stored event's verdicts: it stands in for
+    it with the shape learned for its kind, not as a flat multiple of a forecast without it."""
     db, config = demo
     fleet = load_fleet(config)
-    festival = event(
-        1.6,
-        name="Winter Festival",
-        start=pd.Timestamp("2026-12-18T08:00Z"),
-        end=pd.Timestamp("2027-01-04T08:00Z"),
-        regions=("eu-west",),
-    )
     with Store(db, read_only=True) as store:
-        result = check_event(store, fleet, festival, safe=hints(fleet))
+        stored = stored_event(store, "EV-0047")
+        as_stored = check_event(store, fleet, stored, safe=hints(fleet))
+        planned = replace(stored, name="Winter Festival", stored=False)
+        result = check_event(store, fleet, planned, safe=hints(fleet))
+        bigger = check_event(store, fleet, replace(planned, uplift=2.0), safe=hints(fleet))
     assert result.replaced == ("Winter Festival 2026",)
+    assert result.origin == "a new scenario in place of the stored Winter Festival 2026"
+    assert as_stored.origin == "in the stored calendar"
+    pd.testing.assert_frame_equal(result.table, as_stored.table)
+    assert any(
+        "moves it to this window and regions with the uplift x1.6" in n
+        for n in (result.notes(now="2026-11-23"))
+    )
+    # the planner's uplift still sizes it
+    assert (bigger.table["peak_demand"] > 1.1 * result.table["peak_demand"]).all()
 
 
 def test_an_event_covers_every_hour_it_overlaps(demo):
