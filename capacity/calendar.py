@@ -89,7 +89,13 @@ from capacity.columns import (
 )
 from capacity.errors import DataError, ParameterError
 
-__all__ = ["events_touching", "read_calendar", "read_calendars", "validate_events"]
+__all__ = [
+    "events_touching",
+    "read_calendar",
+    "read_calendar_files",
+    "read_calendars",
+    "validate_events",
+]
 
 #: Extensions :func:`read_calendar` understands.
 SUPPORTED_EXTENSIONS = (".csv", ".yaml", ".yml", ".ics")
@@ -212,16 +218,53 @@ def read_calendars(
         As :func:`read_calendar`, and when two files define one ``event_id`` differently.
     """
     frames: list[pd.DataFrame] = []
+    seen: set[str] = set()
+    for frame in read_calendar_files(paths, tz=tz, regions=regions, ics_window=ics_window):
+        keep = ~frame[EVENT_ID].isin(seen)
+        seen.update(frame[EVENT_ID])
+        frames.append(frame[keep])
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return _public(_empty_frame())
+    return _sorted(pd.concat(frames, ignore_index=True))
+
+
+def read_calendar_files(
+    paths: Iterable[str | Path],
+    *,
+    tz: str | None = None,
+    regions: Collection[str] | None = None,
+    ics_window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> list[pd.DataFrame]:
+    """Read several calendar files, each into a frame of its own.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The files, each read by :func:`read_calendar` with the same keyword arguments.
+    tz, regions, ics_window
+        As for :func:`read_calendar`.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One frame per file, in order, as :func:`read_calendar` returns it: an event found
+        identical in several files is in each of their frames.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_calendar`, and when two files define one ``event_id`` differently.
+    """
+    frames: list[pd.DataFrame] = []
     seen: dict[str, tuple[pd.Series, str]] = {}
     for raw_path in paths:
         path = Path(raw_path)
         frame = _read(path, tz=tz, regions=regions, ics_window=ics_window)
-        keep = []
         for _, row in frame.iterrows():
             event_id = row[EVENT_ID]
             if event_id not in seen:
                 seen[event_id] = (row, f"{path} ({row[_WHERE]})")
-                keep.append(True)
                 continue
             first, first_place = seen[event_id]
             diff = _difference(first, row)
@@ -233,12 +276,8 @@ def read_calendars(
                     where=row[_WHERE],
                     fix="give each event its own event_id, or make both definitions identical",
                 )
-            keep.append(False)
-        frames.append(frame[keep])
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return _public(_empty_frame())
-    return _public(_sorted(pd.concat(frames, ignore_index=True)))
+        frames.append(_public(frame))
+    return frames
 
 
 def validate_events(
