@@ -29,7 +29,7 @@ The format is picked by the file extension: ``.csv``, ``.yaml``/``.yml`` or ``.i
   years ago still reaches the weeks ahead) becomes an event whose id is
   ``UID@YYYYMMDDTHHMMZ`` (its UTC start). Events that do not repeat are kept whatever the
   window. An event or occurrence with ``STATUS:CANCELLED`` is left out. ``X-WR-TIMEZONE`` is
-  ignored.
+  ignored. A TZID that is neither a known time zone nor defined by a VTIMEZONE is refused.
 
 Regions are written as names separated by ``;`` (or ``,`` or ``|``), or as ``all``; a missing or
 empty value means all regions.
@@ -456,16 +456,30 @@ def _ics_time(component: Any, key: str, *, source: str, where: str) -> Any:
     prop = component.get(key)
     if prop is None:
         return None
+    field = {"DTSTART": "start", "DTEND": "end"}.get(key, key)
     try:
-        return prop.dt
+        value = prop.dt
     except (ValueError, AttributeError):
-        field = {"DTSTART": "start", "DTEND": "end"}.get(key, key)
         raise DataError(
             f"{field} ({key}) {str(prop)!r} is not a date or date-time",
             source=source,
             where=where,
             fix="write it as 20261218 or 20261218T080000Z",
         ) from None
+    tzid = getattr(prop, "params", {}).get("TZID")
+    if tzid and isinstance(value, dt.datetime) and value.tzinfo is None:
+        # icalendar leaves a time naive when it cannot resolve its TZID: not a floating time
+        from zoneinfo import available_timezones
+
+        raise DataError(
+            f"{field} ({key}) has TZID {str(tzid)!r}, which is no known time zone and has no "
+            "VTIMEZONE in the file",
+            source=source,
+            where=where,
+            fix=f"{rec.suggest(str(tzid), sorted(available_timezones()))}write an IANA name "
+            "such as Europe/Berlin, or add the VTIMEZONE that defines it",
+        )
+    return value
 
 
 def _ics_span(

@@ -967,3 +967,27 @@ def test_a_semicolon_separated_calendar_is_told_to_use_commas(tmp_path):
     path = write(tmp_path, "semi.csv", "name;kind;start;end\nA;launch;2026-12-01;2026-12-02\n")
     with pytest.raises(DataError, match=r"Fix: separate the columns with commas, not ';'"):
         read_calendar(path)
+
+
+def test_an_unknown_tzid_is_refused_not_read_as_floating(tmp_path):
+    path = write(
+        tmp_path,
+        "typo.ics",
+        ics(
+            """
+            UID:berlin-1
+            SUMMARY:Berlin meetup
+            DTSTART;TZID=Europe/Berln:20261210T100000
+            DTEND;TZID=Europe/Berln:20261210T120000
+            """
+        ),
+    )
+    for tz in (None, "UTC"):  # with --tz it was silently taken as a time in that zone
+        error_of(
+            path,
+            "event 1 ('Berlin meetup')",
+            "start (DTSTART) has TZID 'Europe/Berln', which is no known time zone",
+            "did you mean 'Europe/Berlin'?",
+            "add the VTIMEZONE",
+            tz=tz,
+        )
