@@ -19,7 +19,8 @@ The format is picked by the file extension: ``.csv``, ``.yaml``/``.yml`` or ``.i
   matched case-insensitively, ignoring surrounding spaces; inner spaces count as ``_``. Unknown
   columns are refused, so a misspelt optional column is not silently dropped.
 * YAML: a list of mappings, or a mapping whose only key ``events`` holds that list; the same
-  field names as CSV. ``regions`` may be a list or a string.
+  field names as CSV. ``regions`` may be a list or a string. ``event_id``, ``name`` and
+  ``notes`` are kept as written, never read as numbers (``0012`` stays ``'0012'``).
 * iCalendar: SUMMARY is the name; the kind comes from ``X-CAPACITY-KIND``, else the first
   CATEGORIES value, else ``"other"``; regions from ``X-CAPACITY-REGIONS``, else LOCATION, else
   all; ``X-CAPACITY-UPLIFT`` is the uplift and DESCRIPTION the notes; the UID is the event id.
@@ -412,6 +413,7 @@ def _yaml_records(text: str, *, source: str) -> list[_Raw]:
         list_fix="write a list of events, or a mapping with key 'events'",
         where_of=_yaml_where,
         match=_match_for(source),
+        text_fields=(EVENT_ID, NAME, NOTES),
     )
     return [_Raw(where, values) for where, values in rows]
 

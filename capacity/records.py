@@ -15,7 +15,7 @@ import datetime as dt
 import difflib
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +170,7 @@ def yaml_rows(
     list_fix: str,
     where_of: Callable[[int, Any, int | None], str],
     match: Matcher,
+    text_fields: Collection[str] = (),
 ) -> list[tuple[str, dict[str, Any]]]:
     """The items of a YAML list (or of a mapping whose only key is ``key``) with their places.
 
@@ -190,6 +191,9 @@ def yaml_rows(
         ``line``, None when unknown) in error messages.
     match : Matcher
         Maps an item's keys to field names (called with ``"key"`` and the item's place).
+    text_fields : collection of str
+        Fields kept as written when YAML would read them as something else: ``0012`` stays
+        ``"0012"`` (YAML 1.1 reads an octal 10) and ``1.10`` stays ``"1.10"``.
 
     Returns
     -------
@@ -264,8 +268,30 @@ def yaml_rows(
                 fix=f"write each {noun} as 'key: value' lines",
             )
         fields = match([str(k) for k in item], "key", where)
-        rows.append((where, dict(zip(fields, item.values(), strict=True))))
+        values = dict(zip(fields, item.values(), strict=True))
+        if text_fields and isinstance(nodes, list) and number <= len(nodes):
+            written = _plain_scalars(nodes[number - 1])
+            for key, field in zip(item, fields, strict=True):
+                value = values[field]
+                if field in text_fields and value is not None and not isinstance(value, str):
+                    values[field] = written.get(str(key), value)
+        rows.append((where, values))
     return rows
+
+
+def _plain_scalars(node: Any) -> dict[str, str]:
+    """A YAML mapping node's non-null scalar values as written, by key."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        str(key.value): value.value
+        for key, value in node.value
+        if isinstance(key, yaml.ScalarNode)
+        and isinstance(value, yaml.ScalarNode)
+        and value.tag != "tag:yaml.org,2002:null"
+    }
 
 
 # --------------------------------------------------------------------------- names

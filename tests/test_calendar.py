@@ -991,3 +991,22 @@ def test_an_unknown_tzid_is_refused_not_read_as_floating(tmp_path):
             "add the VTIMEZONE",
             tz=tz,
         )
+
+
+def test_yaml_ids_and_names_are_kept_as_written(tmp_path):
+    path = write(
+        tmp_path,
+        "numbers.yaml",
+        """
+        - {event_id: 0012, name: Octal launch, kind: launch, start: 2026-12-05T10:00Z,
+           end: 2026-12-06T10:00Z}
+        - {event_id: 1.10, name: 2.50, kind: patch, start: 2026-12-07T10:00Z,
+           end: 2026-12-07T12:00Z, notes: 0x1F}
+        - {event_id: '0013', name: yes, kind: patch, start: 2026-12-08T10:00Z,
+           end: 2026-12-08T12:00Z}
+        """,
+    )
+    frame = read_calendar(path)
+    assert frame["event_id"].tolist() == ["0012", "1.10", "0013"]
+    assert frame["name"].tolist() == ["Octal launch", "2.50", "yes"]
+    assert frame["notes"].tolist() == [None, "0x1F", None]
