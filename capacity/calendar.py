@@ -695,8 +695,8 @@ def _to_utc(
             parsed,
             zone,
             naive_fix="give it a UTC offset (2026-12-18T08:00+01:00, ...Z, or a TZID in "
-            "iCalendar), or pass the time zone it is in as tz, e.g. tz='Europe/Berlin'",
-            dst_fix="give the time with a UTC offset, e.g. 2026-10-25T02:30+01:00",
+            "iCalendar), or the time zone it is in: --tz Europe/Berlin (tz='Europe/Berlin' "
+            "in Python)",
             **place,
         )
     else:

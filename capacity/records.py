@@ -516,7 +516,7 @@ def localise(
     shown: str,
     source: str,
     where: str,
-    fix: str,
+    fix: str | None = None,
 ) -> dt.datetime:
     """Read a naive date-time as wall-clock time in ``zone``.
 
@@ -524,7 +524,8 @@ def localise(
     ------
     DataError
         When the time does not exist there (clocks going forward) or occurs twice (clocks
-        going back); ``fix`` is the fix shown.
+        going back); ``fix`` is the fix shown, by default the time with each offset it could
+        mean (:func:`offset_choice`).
     """
     early = naive.replace(tzinfo=zone, fold=0)
     late = naive.replace(tzinfo=zone, fold=1)
@@ -535,7 +536,21 @@ def localise(
         problem = f"{field} {shown!r} does not exist in {zone.key} (the clocks skip it)"
     else:
         problem = f"{field} {shown!r} occurs twice in {zone.key} (the clocks go back)"
+    if fix is None:
+        fix = f"give the time with a UTC offset: {offset_choice(naive, zone)}"
     raise DataError(problem, source=source, where=where, fix=fix)
+
+
+def offset_choice(naive: dt.datetime, zone: ZoneInfo) -> str:
+    """``2026-10-25T02:30:00+01:00 or +02:00``: the moment with each offset its zone has
+    around it (the clocks change within a couple of hours, so three hours either side)."""
+    offsets: list[str] = []
+    for hours in (-3, 3):
+        offset = (naive + dt.timedelta(hours=hours)).replace(tzinfo=zone).utcoffset()
+        text = naive.replace(tzinfo=dt.timezone(offset)).isoformat()[-6:]
+        if text not in offsets:
+            offsets.append(text)
+    return f"{naive.isoformat()}{' or '.join(offsets)}"
 
 
 def to_aware(
@@ -547,7 +562,7 @@ def to_aware(
     source: str,
     where: str,
     naive_fix: str,
-    dst_fix: str,
+    dst_fix: str | None = None,
 ) -> dt.datetime:
     """A date-time with a UTC offset: as given, or a naive one localised in ``zone``.
 
@@ -555,7 +570,7 @@ def to_aware(
     ------
     DataError
         When it is naive and ``zone`` is None (fix ``naive_fix``), or as :func:`localise`
-        (fix ``dst_fix``).
+        (fix ``dst_fix``, by default the time with each offset it could mean).
     """
     if parsed.tzinfo is not None and parsed.tzinfo.utcoffset(parsed) is not None:
         return parsed
