@@ -917,6 +917,16 @@ def _finish(
             rows[row[EVENT_ID]] = row
             continue
         diff = _difference(first, row)
+        if diff and rec.is_missing(raw.values.get(EVENT_ID)):
+            # the id was derived from name, kind, start, end and regions: those are the same
+            raise DataError(
+                f"describes the same event as {first[_WHERE]} (same name, kind, start, end "
+                f"and regions) with a different {diff}",
+                source=source,
+                where=raw.where,
+                fix="keep one of the two rows, or give each its own event_id if they are "
+                "different events",
+            )
         if diff:
             raise DataError(
                 f"event_id {row[EVENT_ID]!r} is also used by {first[_WHERE]} with a different "

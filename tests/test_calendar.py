@@ -1010,3 +1010,22 @@ def test_yaml_ids_and_names_are_kept_as_written(tmp_path):
     assert frame["event_id"].tolist() == ["0012", "1.10", "0013"]
     assert frame["name"].tolist() == ["Octal launch", "2.50", "yes"]
     assert frame["notes"].tolist() == [None, "0x1F", None]
+
+
+def test_rows_without_id_differing_only_in_uplift_are_named_as_the_same_event(tmp_path):
+    path = write(
+        tmp_path,
+        "twice.csv",
+        """
+        name,kind,start,end,expected_uplift
+        Push,marketing,2026-12-05T00:00Z,2026-12-07T00:00Z,1.4
+        Push,marketing,2026-12-05T00:00Z,2026-12-07T00:00Z,1.6
+        """,
+    )
+    message = error_of(
+        path,
+        "line 3: describes the same event as line 2 (same name, kind, start, end and regions)",
+        "with a different expected_uplift (1.4 vs 1.6)",
+        "keep one of the two rows",
+    )
+    assert "marketing-2026" not in message  # the derived id is in no file
