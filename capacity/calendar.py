@@ -121,6 +121,8 @@ _ALIASES = {START_TS: _START, END_TS: _END}
 # What makes two events with one id "the same".
 _CONTENT = (NAME, KIND, START_TS, END_TS, REGIONS, EXPECTED_UPLIFT, NOTES)
 _WHERE = "_where"
+# In an iCalendar event's raw values: the property its kind came from.
+_KIND_FROM = "_kind_from"
 
 
 @dataclass(frozen=True)
@@ -438,19 +440,20 @@ def _ics_text(component: Any, key: str) -> str | None:
     return str(value)
 
 
-def _ics_kind(component: Any) -> str:
+def _ics_kind(component: Any) -> tuple[str, str | None]:
+    """The kind of a VEVENT and the property it came from (None for the default)."""
     kind = _ics_text(component, "X-CAPACITY-KIND")
     if kind is not None:
-        return kind
+        return kind, "X-CAPACITY-KIND"
     categories = component.get("CATEGORIES")
     if categories is not None:
         first = categories[0] if isinstance(categories, list) else categories
         cats = getattr(first, "cats", None)
         if cats:
-            return str(cats[0])
+            return str(cats[0]), "CATEGORIES"
         if not isinstance(first, list | tuple):
-            return str(first)
-    return "other"
+            return str(first), "CATEGORIES"
+    return "other", None
 
 
 def _ics_time(component: Any, key: str, *, source: str, where: str) -> Any:
@@ -517,10 +520,12 @@ def _ics_values(component: Any) -> dict[str, Any]:
     regions = _ics_text(component, "X-CAPACITY-REGIONS")
     if regions is None:
         regions = _ics_text(component, "LOCATION")
+    kind, kind_from = _ics_kind(component)
     return {
         EVENT_ID: _ics_text(component, "UID"),
         NAME: _ics_text(component, "SUMMARY"),
-        KIND: _ics_kind(component),
+        KIND: kind,
+        _KIND_FROM: kind_from,
         REGIONS: regions,
         EXPECTED_UPLIFT: _ics_text(component, "X-CAPACITY-UPLIFT"),
         NOTES: _ics_text(component, "DESCRIPTION"),
@@ -813,12 +818,19 @@ def _event(
     kind_raw = values.get(KIND)
     kind = (rec.text(kind_raw) or "").lower()
     if not _KIND_RE.match(kind):
+        kind_from = values.get(_KIND_FROM)
+        origin = f" (from {kind_from})" if kind_from else ""
+        override = (
+            "; set X-CAPACITY-KIND, which comes before CATEGORIES"
+            if kind_from == "CATEGORIES"
+            else ""
+        )
         raise DataError(
-            f"kind {kind_raw!r} is not a valid kind name",
+            f"kind {kind_raw!r}{origin} is not a valid kind name",
             source=source,
             where=where,
             fix="use a lower-case word of letters, digits, '-' or '_' starting with a letter, "
-            f"e.g. {', '.join(EVENT_KINDS)}",
+            f"e.g. {', '.join(EVENT_KINDS)}{override}",
         )
     start = _to_utc(values.get(_START), field="start", zone=zone, source=source, where=where)
     end = _to_utc(

@@ -1029,3 +1029,21 @@ def test_rows_without_id_differing_only_in_uplift_are_named_as_the_same_event(tm
         "keep one of the two rows",
     )
     assert "marketing-2026" not in message  # the derived id is in no file
+
+
+def test_an_ics_kind_that_is_no_kind_name_names_its_property(tmp_path):
+    def event(line: str) -> Path:
+        body = f"UID:f\nSUMMARY:Finals\nDTSTART:20261212T180000Z\nDTEND:20261212T220000Z\n{line}"
+        return write(tmp_path, "finals.ics", ics(body))
+
+    error_of(
+        event("CATEGORIES:Esports Finals"),
+        "event 1 ('Finals')",
+        "kind 'Esports Finals' (from CATEGORIES) is not a valid kind name",
+        "set X-CAPACITY-KIND, which comes before CATEGORIES",
+    )
+    message = error_of(
+        event("X-CAPACITY-KIND:Esports Finals"),
+        "kind 'Esports Finals' (from X-CAPACITY-KIND) is not a valid kind name",
+    )
+    assert "comes before" not in message
