@@ -19,7 +19,8 @@ The format is picked by the file extension: ``.csv``, ``.yaml``/``.yml`` or ``.i
   matched case-insensitively, ignoring surrounding spaces; inner spaces count as ``_``. Unknown
   columns are refused, so a misspelt optional column is not silently dropped.
 * YAML: a list of mappings, or a mapping whose only key ``events`` holds that list; the same
-  field names as CSV. ``regions`` may be a list or a string.
+  field names as CSV. ``regions`` may be a list or a string. ``event_id``, ``name`` and
+  ``notes`` are kept as written, never read as numbers (``0012`` stays ``'0012'``).
 * iCalendar: SUMMARY is the name; the kind comes from ``X-CAPACITY-KIND``, else the first
   CATEGORIES value, else ``"other"``; regions from ``X-CAPACITY-REGIONS``, else LOCATION, else
   all; ``X-CAPACITY-UPLIFT`` is the uplift and DESCRIPTION the notes; the UID is the event id.
@@ -29,7 +30,7 @@ The format is picked by the file extension: ``.csv``, ``.yaml``/``.yml`` or ``.i
   years ago still reaches the weeks ahead) becomes an event whose id is
   ``UID@YYYYMMDDTHHMMZ`` (its UTC start). Events that do not repeat are kept whatever the
   window. An event or occurrence with ``STATUS:CANCELLED`` is left out. ``X-WR-TIMEZONE`` is
-  ignored.
+  ignored. A TZID that is neither a known time zone nor defined by a VTIMEZONE is refused.
 
 Regions are written as names separated by ``;`` (or ``,`` or ``|``), or as ``all``; a missing or
 empty value means all regions.
@@ -89,7 +90,13 @@ from capacity.columns import (
 )
 from capacity.errors import DataError, ParameterError
 
-__all__ = ["events_touching", "read_calendar", "read_calendars", "validate_events"]
+__all__ = [
+    "events_touching",
+    "read_calendar",
+    "read_calendar_files",
+    "read_calendars",
+    "validate_events",
+]
 
 #: Extensions :func:`read_calendar` understands.
 SUPPORTED_EXTENSIONS = (".csv", ".yaml", ".yml", ".ics")
@@ -114,6 +121,8 @@ _ALIASES = {START_TS: _START, END_TS: _END}
 # What makes two events with one id "the same".
 _CONTENT = (NAME, KIND, START_TS, END_TS, REGIONS, EXPECTED_UPLIFT, NOTES)
 _WHERE = "_where"
+# In an iCalendar event's raw values: the property its kind came from.
+_KIND_FROM = "_kind_from"
 
 
 @dataclass(frozen=True)
@@ -212,16 +221,53 @@ def read_calendars(
         As :func:`read_calendar`, and when two files define one ``event_id`` differently.
     """
     frames: list[pd.DataFrame] = []
+    seen: set[str] = set()
+    for frame in read_calendar_files(paths, tz=tz, regions=regions, ics_window=ics_window):
+        keep = ~frame[EVENT_ID].isin(seen)
+        seen.update(frame[EVENT_ID])
+        frames.append(frame[keep])
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return _public(_empty_frame())
+    return _sorted(pd.concat(frames, ignore_index=True))
+
+
+def read_calendar_files(
+    paths: Iterable[str | Path],
+    *,
+    tz: str | None = None,
+    regions: Collection[str] | None = None,
+    ics_window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> list[pd.DataFrame]:
+    """Read several calendar files, each into a frame of its own.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        The files, each read by :func:`read_calendar` with the same keyword arguments.
+    tz, regions, ics_window
+        As for :func:`read_calendar`.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One frame per file, in order, as :func:`read_calendar` returns it: an event found
+        identical in several files is in each of their frames.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_calendar`, and when two files define one ``event_id`` differently.
+    """
+    frames: list[pd.DataFrame] = []
     seen: dict[str, tuple[pd.Series, str]] = {}
     for raw_path in paths:
         path = Path(raw_path)
         frame = _read(path, tz=tz, regions=regions, ics_window=ics_window)
-        keep = []
         for _, row in frame.iterrows():
             event_id = row[EVENT_ID]
             if event_id not in seen:
                 seen[event_id] = (row, f"{path} ({row[_WHERE]})")
-                keep.append(True)
                 continue
             first, first_place = seen[event_id]
             diff = _difference(first, row)
@@ -233,12 +279,8 @@ def read_calendars(
                     where=row[_WHERE],
                     fix="give each event its own event_id, or make both definitions identical",
                 )
-            keep.append(False)
-        frames.append(frame[keep])
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return _public(_empty_frame())
-    return _public(_sorted(pd.concat(frames, ignore_index=True)))
+        frames.append(_public(frame))
+    return frames
 
 
 def validate_events(
@@ -373,6 +415,7 @@ def _yaml_records(text: str, *, source: str) -> list[_Raw]:
         list_fix="write a list of events, or a mapping with key 'events'",
         where_of=_yaml_where,
         match=_match_for(source),
+        text_fields=(EVENT_ID, NAME, NOTES),
     )
     return [_Raw(where, values) for where, values in rows]
 
@@ -397,19 +440,20 @@ def _ics_text(component: Any, key: str) -> str | None:
     return str(value)
 
 
-def _ics_kind(component: Any) -> str:
+def _ics_kind(component: Any) -> tuple[str, str | None]:
+    """The kind of a VEVENT and the property it came from (None for the default)."""
     kind = _ics_text(component, "X-CAPACITY-KIND")
     if kind is not None:
-        return kind
+        return kind, "X-CAPACITY-KIND"
     categories = component.get("CATEGORIES")
     if categories is not None:
         first = categories[0] if isinstance(categories, list) else categories
         cats = getattr(first, "cats", None)
         if cats:
-            return str(cats[0])
+            return str(cats[0]), "CATEGORIES"
         if not isinstance(first, list | tuple):
-            return str(first)
-    return "other"
+            return str(first), "CATEGORIES"
+    return "other", None
 
 
 def _ics_time(component: Any, key: str, *, source: str, where: str) -> Any:
@@ -417,16 +461,30 @@ def _ics_time(component: Any, key: str, *, source: str, where: str) -> Any:
     prop = component.get(key)
     if prop is None:
         return None
+    field = {"DTSTART": "start", "DTEND": "end"}.get(key, key)
     try:
-        return prop.dt
+        value = prop.dt
     except (ValueError, AttributeError):
-        field = {"DTSTART": "start", "DTEND": "end"}.get(key, key)
         raise DataError(
             f"{field} ({key}) {str(prop)!r} is not a date or date-time",
             source=source,
             where=where,
             fix="write it as 20261218 or 20261218T080000Z",
         ) from None
+    tzid = getattr(prop, "params", {}).get("TZID")
+    if tzid and isinstance(value, dt.datetime) and value.tzinfo is None:
+        # icalendar leaves a time naive when it cannot resolve its TZID: not a floating time
+        from zoneinfo import available_timezones
+
+        raise DataError(
+            f"{field} ({key}) has TZID {str(tzid)!r}, which is no known time zone and has no "
+            "VTIMEZONE in the file",
+            source=source,
+            where=where,
+            fix=f"{rec.suggest(str(tzid), sorted(available_timezones()))}write an IANA name "
+            "such as Europe/Berlin, or add the VTIMEZONE that defines it",
+        )
+    return value
 
 
 def _ics_span(
@@ -462,10 +520,12 @@ def _ics_values(component: Any) -> dict[str, Any]:
     regions = _ics_text(component, "X-CAPACITY-REGIONS")
     if regions is None:
         regions = _ics_text(component, "LOCATION")
+    kind, kind_from = _ics_kind(component)
     return {
         EVENT_ID: _ics_text(component, "UID"),
         NAME: _ics_text(component, "SUMMARY"),
-        KIND: _ics_kind(component),
+        KIND: kind,
+        _KIND_FROM: kind_from,
         REGIONS: regions,
         EXPECTED_UPLIFT: _ics_text(component, "X-CAPACITY-UPLIFT"),
         NOTES: _ics_text(component, "DESCRIPTION"),
@@ -640,8 +700,8 @@ def _to_utc(
             parsed,
             zone,
             naive_fix="give it a UTC offset (2026-12-18T08:00+01:00, ...Z, or a TZID in "
-            "iCalendar), or pass the time zone it is in as tz, e.g. tz='Europe/Berlin'",
-            dst_fix="give the time with a UTC offset, e.g. 2026-10-25T02:30+01:00",
+            "iCalendar), or the time zone it is in: --tz Europe/Berlin (tz='Europe/Berlin' "
+            "in Python)",
             **place,
         )
     else:
@@ -758,12 +818,19 @@ def _event(
     kind_raw = values.get(KIND)
     kind = (rec.text(kind_raw) or "").lower()
     if not _KIND_RE.match(kind):
+        kind_from = values.get(_KIND_FROM)
+        origin = f" (from {kind_from})" if kind_from else ""
+        override = (
+            "; set X-CAPACITY-KIND, which comes before CATEGORIES"
+            if kind_from == "CATEGORIES"
+            else ""
+        )
         raise DataError(
-            f"kind {kind_raw!r} is not a valid kind name",
+            f"kind {kind_raw!r}{origin} is not a valid kind name",
             source=source,
             where=where,
             fix="use a lower-case word of letters, digits, '-' or '_' starting with a letter, "
-            f"e.g. {', '.join(EVENT_KINDS)}",
+            f"e.g. {', '.join(EVENT_KINDS)}{override}",
         )
     start = _to_utc(values.get(_START), field="start", zone=zone, source=source, where=where)
     end = _to_utc(
@@ -862,6 +929,16 @@ def _finish(
             rows[row[EVENT_ID]] = row
             continue
         diff = _difference(first, row)
+        if diff and rec.is_missing(raw.values.get(EVENT_ID)):
+            # the id was derived from name, kind, start, end and regions: those are the same
+            raise DataError(
+                f"describes the same event as {first[_WHERE]} (same name, kind, start, end "
+                f"and regions) with a different {diff}",
+                source=source,
+                where=raw.where,
+                fix="keep one of the two rows, or give each its own event_id if they are "
+                "different events",
+            )
         if diff:
             raise DataError(
                 f"event_id {row[EVENT_ID]!r} is also used by {first[_WHERE]} with a different "

@@ -106,6 +106,17 @@ def _load_config(path: Path | None) -> FleetConfig | None:
     return load_fleet(path)
 
 
+def _check_tz(tz: str | None) -> None:
+    """Refuse an unknown ``--tz`` in the option's own name, before any file is read."""
+    from capacity.records import zone
+
+    zone(
+        tz,
+        problem="The '--tz' parameter must be an IANA time zone such as 'Europe/Berlin' or "
+        f"'UTC'. Got {tz!r}.",
+    )
+
+
 def _default_store(db: Path | None) -> Path:
     """The store to use: ``--db``, or the demo store (built from data/demo/ when missing)."""
     if db is not None:
@@ -255,6 +266,7 @@ def ingest(
     """Load telemetry files (CSV, gzip CSV, Parquet) into the store, in one transaction."""
     from capacity.store import Store
 
+    _check_tz(tz)
     fleet = _load_config(config)
     with Store(db or DEFAULT_DB) as store:
         reports = store.ingest(files, layout=layout, tz=tz, fleet=fleet)  # type: ignore[arg-type]
@@ -352,6 +364,7 @@ def _file_import(kind: str, description: str) -> Callable[..., None]:
     ) -> None:
         from capacity.store import Store
 
+        _check_tz(tz)
         fleet = _load_config(config)
         with Store(db or DEFAULT_DB) as store:
             method = {

@@ -237,6 +237,7 @@ def stored_event(store: Store, event_id: str) -> PlannedEvent:
             "ignored. Fix: write the id with its exact case"
         )
     if not rows:
+        _refuse_series_uid(store, event_id)
         raise ParameterError(
             f"The 'event_id' parameter must name an event in the stored calendar. Got "
             f"{event_id!r}. Fix: list event ids with capacity status (--ahead 365d for a year "
@@ -252,6 +253,27 @@ def stored_event(store: Store, event_id: str) -> PlannedEvent:
         float(uplift),
         stored=True,
     )
+
+
+def _refuse_series_uid(store: Store, event_id: str) -> None:
+    """Refuse the UID of a repeating iCalendar event, naming how its occurrences are stored
+    (``UID@YYYYMMDDTHHMMZ``) and up to three of them, the coming ones first."""
+    occurrences = store.con.execute(
+        "SELECT event_id, count(*) OVER () FROM events "
+        "WHERE starts_with(lower(event_id), lower(? || '@')) "
+        "ORDER BY end_ts <= now(), CASE WHEN end_ts > now() THEN start_ts END, start_ts DESC "
+        "LIMIT 3",
+        [event_id],
+    ).fetchall()
+    if occurrences:
+        shown = ", ".join(repr(row[0]) for row in occurrences)
+        uid = occurrences[0][0].rsplit("@", 1)[0]  # as stored, whatever case was typed
+        raise ParameterError(
+            f"The 'event_id' parameter {event_id!r} is a repeating event: its "
+            f"{occurrences[0][1]} stored occurrences each have an id of their own, "
+            f"{uid}@YYYYMMDDTHHMMZ (the occurrence's UTC start), e.g. {shown}. Fix: give "
+            "one occurrence's id (capacity status --ahead 365d lists those ahead)"
+        )
 
 
 def breach_probability(levels: np.ndarray, values: np.ndarray, capacity: float) -> float:

@@ -15,7 +15,7 @@ import datetime as dt
 import difflib
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -170,6 +170,7 @@ def yaml_rows(
     list_fix: str,
     where_of: Callable[[int, Any, int | None], str],
     match: Matcher,
+    text_fields: Collection[str] = (),
 ) -> list[tuple[str, dict[str, Any]]]:
     """The items of a YAML list (or of a mapping whose only key is ``key``) with their places.
 
@@ -190,6 +191,9 @@ def yaml_rows(
         ``line``, None when unknown) in error messages.
     match : Matcher
         Maps an item's keys to field names (called with ``"key"`` and the item's place).
+    text_fields : collection of str
+        Fields kept as written when YAML would read them as something else: ``0012`` stays
+        ``"0012"`` (YAML 1.1 reads an octal 10) and ``1.10`` stays ``"1.10"``.
 
     Returns
     -------
@@ -264,8 +268,30 @@ def yaml_rows(
                 fix=f"write each {noun} as 'key: value' lines",
             )
         fields = match([str(k) for k in item], "key", where)
-        rows.append((where, dict(zip(fields, item.values(), strict=True))))
+        values = dict(zip(fields, item.values(), strict=True))
+        if text_fields and isinstance(nodes, list) and number <= len(nodes):
+            written = _plain_scalars(nodes[number - 1])
+            for key, field in zip(item, fields, strict=True):
+                value = values[field]
+                if field in text_fields and value is not None and not isinstance(value, str):
+                    values[field] = written.get(str(key), value)
+        rows.append((where, values))
     return rows
+
+
+def _plain_scalars(node: Any) -> dict[str, str]:
+    """A YAML mapping node's non-null scalar values as written, by key."""
+    import yaml
+
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {
+        str(key.value): value.value
+        for key, value in node.value
+        if isinstance(key, yaml.ScalarNode)
+        and isinstance(value, yaml.ScalarNode)
+        and value.tag != "tag:yaml.org,2002:null"
+    }
 
 
 # --------------------------------------------------------------------------- names
@@ -490,7 +516,7 @@ def localise(
     shown: str,
     source: str,
     where: str,
-    fix: str,
+    fix: str | None = None,
 ) -> dt.datetime:
     """Read a naive date-time as wall-clock time in ``zone``.
 
@@ -498,7 +524,8 @@ def localise(
     ------
     DataError
         When the time does not exist there (clocks going forward) or occurs twice (clocks
-        going back); ``fix`` is the fix shown.
+        going back); ``fix`` is the fix shown, by default the time with each offset it could
+        mean (:func:`offset_choice`).
     """
     early = naive.replace(tzinfo=zone, fold=0)
     late = naive.replace(tzinfo=zone, fold=1)
@@ -509,7 +536,21 @@ def localise(
         problem = f"{field} {shown!r} does not exist in {zone.key} (the clocks skip it)"
     else:
         problem = f"{field} {shown!r} occurs twice in {zone.key} (the clocks go back)"
+    if fix is None:
+        fix = f"give the time with a UTC offset: {offset_choice(naive, zone)}"
     raise DataError(problem, source=source, where=where, fix=fix)
+
+
+def offset_choice(naive: dt.datetime, zone: ZoneInfo) -> str:
+    """``2026-10-25T02:30:00+01:00 or +02:00``: the moment with each offset its zone has
+    around it (the clocks change within a couple of hours, so three hours either side)."""
+    offsets: list[str] = []
+    for hours in (-3, 3):
+        offset = (naive + dt.timedelta(hours=hours)).replace(tzinfo=zone).utcoffset()
+        text = naive.replace(tzinfo=dt.timezone(offset)).isoformat()[-6:]
+        if text not in offsets:
+            offsets.append(text)
+    return f"{naive.isoformat()}{' or '.join(offsets)}"
 
 
 def to_aware(
@@ -521,7 +562,7 @@ def to_aware(
     source: str,
     where: str,
     naive_fix: str,
-    dst_fix: str,
+    dst_fix: str | None = None,
 ) -> dt.datetime:
     """A date-time with a UTC offset: as given, or a naive one localised in ``zone``.
 
@@ -529,7 +570,7 @@ def to_aware(
     ------
     DataError
         When it is naive and ``zone`` is None (fix ``naive_fix``), or as :func:`localise`
-        (fix ``dst_fix``).
+        (fix ``dst_fix``, by default the time with each offset it could mean).
     """
     if parsed.tzinfo is not None and parsed.tzinfo.utcoffset(parsed) is not None:
         return parsed

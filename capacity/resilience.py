@@ -507,9 +507,8 @@ def _timestamp(
     aware = rec.to_aware(
         parsed,
         zone,
-        naive_fix="give it a UTC offset (2026-12-18T08:00+01:00 or ...Z), or pass the time "
-        "zone it is in as tz, e.g. tz='Europe/Berlin'",
-        dst_fix="give the time with a UTC offset instead",
+        naive_fix="give it a UTC offset (2026-12-18T08:00+01:00 or ...Z), or the time zone "
+        "it is in: --tz Europe/Berlin (tz='Europe/Berlin' in Python)",
         **place,
     )
     stamp = rec.utc_timestamp(aware, fix=_ISO_HINT, **place)

@@ -19,7 +19,6 @@ import difflib
 import gzip
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -338,28 +337,13 @@ def telemetry_select(
     return query, [*ts_params, str(tf.path)]
 
 
-def _offset_choice(naive: datetime, tz: str) -> str:
-    """``2026-10-25T02:30:00+01:00 or +02:00``: the moment with each offset its zone has
-    around it (the clocks change within a couple of hours, so three hours either side)."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(tz)
-    offsets: list[str] = []
-    for hours in (-3, 3):
-        offset = (naive + timedelta(hours=hours)).replace(tzinfo=zone).utcoffset()
-        text = naive.replace(tzinfo=timezone(offset)).isoformat()[-6:]
-        if text not in offsets:
-            offsets.append(text)
-    return f"{naive.isoformat()}{' or '.join(offsets)}"
-
-
 def _clock_change(
     con: duckdb.DuckDBPyConnection, ts_raw: str, tz: str, tf: TelemetryFile, where: str
 ) -> DataError:
     """The error for a naive time that parses but is skipped or repeated in ``tz``."""
     from zoneinfo import ZoneInfo
 
-    from capacity.records import localise
+    from capacity.records import localise, offset_choice
 
     naive = con.execute("SELECT CAST(? AS TIMESTAMP)", [ts_raw]).fetchall()[0][0]
     try:
@@ -370,7 +354,7 @@ def _clock_change(
             shown=ts_raw,
             source=str(tf.path),
             where=f"{where}, column {tf.names[TS]!r}",
-            fix=f"write timestamps with their UTC offset ({_offset_choice(naive, tz)} "
+            fix=f"write timestamps with their UTC offset ({offset_choice(naive, ZoneInfo(tz))} "
             "says which), or check the clock that recorded them",
         )
     except DataError as exc:

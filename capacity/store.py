@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from capacity import sources
 from capacity.columns import (
+    EVENT_ID,
     FALLBACK,
     METRIC,
     METRICS,
@@ -787,10 +788,12 @@ class Store:
         """Import live-ops calendars (CSV, YAML or iCalendar) in one transaction.
 
         Events are keyed by ``event_id``: a new id is inserted, a known id with other content
-        replaces the stored event. A file is the whole of its source (its file name): events
-        an earlier import of that name stored and this one no longer holds are removed, so an
-        event deleted from the calendar, or a repeating event moved to another hour, does not
-        linger. A file already imported with the same content, still in force, is skipped.
+        replaces the stored event. A file is the whole of its source (its file name; files of
+        one name in one command together): events an earlier import of that name stored and
+        this one no longer holds are removed, so an event deleted from the calendar, or a
+        repeating event moved to another hour, does not linger. Every file is read and
+        checked, even one imported before; a source whose events the store already holds
+        exactly (each event as it is, and no other event of that source) is skipped.
 
         Parameters
         ----------
@@ -805,71 +808,93 @@ class Store:
         -------
         EventsReport
         """
-        from capacity.calendar import read_calendars
+        from capacity.calendar import read_calendar_files
 
         self._writable()
         _check_tz(tz)
         options = json.dumps({"tz": tz}, sort_keys=True)
-        fresh: list[tuple[Path, str]] = []
-        skipped: list[str] = []
-        for raw_path in paths:
-            path = Path(raw_path)
+        files = [Path(p) for p in paths]
+        for path in files:
             if not path.is_file():
                 raise DataError("file not found", source=str(path), fix="check the path")
-            digest = _sha256(path)
-            if self._already_loaded("events", digest, options):
-                skipped.append(str(path))
-            else:
-                fresh.append((path, digest))
         regions = list(fleet.regions) if fleet is not None else None
-        # One read of all new files: it also refuses an event id defined differently in two.
-        frame = read_calendars([p for p, _ in fresh], tz=tz, regions=regions)
+        # One read of every file, also of those imported before: it checks them against this
+        # command's tz and fleet, refuses an event id defined differently in two files, and
+        # tells what each file holds now (a repeating event reaches further as days pass).
+        frames = read_calendar_files(files, tz=tz, regions=regions)
+        names: dict[str, list[pd.DataFrame]] = {}
+        for path, frame in zip(files, frames, strict=True):
+            names.setdefault(path.name, []).append(frame)
         totals, removed = [0, 0, 0, 0], 0
+        imported: list[pd.DataFrame] = []
         with self._transaction():
-            claimed: set[str] = set()
-            for path, digest in fresh:
-                whole = path.name not in claimed  # the first file of a name holds its events
-                if not whole:
-                    part = frame.iloc[0:0]
-                else:
-                    part = frame[frame["source"] == path.name]
-                    claimed.add(path.name)
+            fresh = {
+                name
+                for name, parts in names.items()
+                if not self._holds_source(
+                    name, pd.concat(parts).drop_duplicates(EVENT_ID, ignore_index=True)
+                )
+            }
+            upserted: set[str] = set()
+            loads: dict[str, list[int]] = {}
+            for path, frame in zip(files, frames, strict=True):
+                if path.name not in fresh:
+                    continue
+                part = frame[~frame[EVENT_ID].isin(upserted)]  # identical in an earlier file
+                upserted.update(part[EVENT_ID])
                 load_id = self._next_load_id()
                 counts = self._upsert("events", _EVENT_SCHEMA, part, load_id)
-                if whole:
-                    # the file is the whole of its source: what it no longer holds goes
-                    removed += self._con.execute(
-                        "DELETE FROM events WHERE source = ? AND load_id <> ?",
-                        [path.name, load_id],
-                    ).fetchall()[0][0]
-                report = LoadReport(str(path), digest, len(part), *counts)
+                report = LoadReport(str(path), _sha256(path), len(part), *counts)
                 self._record_load(load_id, "events", report, options)
                 totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
+                loads.setdefault(path.name, []).append(load_id)
+                imported.append(part)
+            # a file is the whole of its source: what the files of that name no longer hold goes
+            for name, ids in loads.items():
+                removed += self._con.execute(
+                    "DELETE FROM events WHERE source = ? AND NOT list_contains(?, load_id)",
+                    [name, ids],
+                ).fetchall()[0][0]
         return EventsReport(
-            tuple(str(p) for p, _ in fresh),
+            tuple(str(p) for p in files if p.name in fresh),
             *totals,
-            skipped=tuple(skipped),
-            notes=_kind_notes(frame),
+            skipped=tuple(str(p) for p in files if p.name not in fresh),
+            notes=_kind_notes(pd.concat(imported)) if imported else (),
             removed=removed,
         )
+
+    def _holds_source(self, name: str, frame: pd.DataFrame) -> bool:
+        """Whether the store holds exactly the events ``frame`` holds for source ``name``:
+        each of them as it is (under any source, since an event found identical in two files
+        is stored once), and no other event of that source. True for an empty frame only when
+        the source has no stored events: a calendar whose last event was cancelled still
+        removes it."""
+        con = self._con
+        con.register("_incoming", _arrow(frame, _EVENT_SCHEMA, 0))
+        try:
+            missing = con.execute(
+                "SELECT count(*) FROM _incoming i LEFT JOIN events e USING (event_id) "
+                f"WHERE e.event_id IS NULL OR NOT ({_same_content(_EVENT_SCHEMA)})"
+            ).fetchall()[0][0]
+            extra = con.execute(
+                "SELECT count(*) FROM events "
+                "WHERE source = ? AND event_id NOT IN (SELECT event_id FROM _incoming)",
+                [name],
+            ).fetchall()[0][0]
+        finally:
+            con.unregister("_incoming")
+        return missing == 0 and extra == 0
 
     def _upsert(
         self, table: str, schema: pa.Schema, frame: pd.DataFrame, load_id: int
     ) -> tuple[int, int, int]:
         """Insert new keys and replace changed ones; count inserted, updated, unchanged."""
         con = self._con
-        columns = [f.name for f in schema if f.name != "load_id"]
-        key = columns[0]
-        incoming = pa.Table.from_pandas(
-            frame.loc[:, columns].assign(load_id=load_id), schema=schema, preserve_index=False
-        )
-        same = " AND ".join(
-            f'e."{c}" IS NOT DISTINCT FROM i."{c}"' for c in columns[1:] if c != "source"
-        )
-        con.register("_incoming", incoming)
+        key = schema.names[0]
+        con.register("_incoming", _arrow(frame, schema, load_id))
         try:
             known, unchanged = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE {same}) "
+                f"SELECT count(*), count(*) FILTER (WHERE {_same_content(schema)}) "
                 f"FROM _incoming i JOIN {table} e USING ({key})"
             ).fetchall()[0]
             con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _incoming)")
@@ -1358,6 +1383,23 @@ class Store:
         ).df()
         until = None if ahead is None else moment + parse_duration(ahead, "ahead")
         return series, self.events(start=moment, end=until)
+
+
+def _arrow(frame: pd.DataFrame, schema: pa.Schema, load_id: int) -> pa.Table:
+    """Rows of ``frame`` as a table of ``schema``, tagged with ``load_id``."""
+    columns = [f.name for f in schema if f.name != "load_id"]
+    return pa.Table.from_pandas(
+        frame.loc[:, columns].assign(load_id=load_id), schema=schema, preserve_index=False
+    )
+
+
+def _same_content(schema: pa.Schema) -> str:
+    """SQL: stored row ``e`` has the content of incoming row ``i`` (key, source, load aside)."""
+    return " AND ".join(
+        f'e."{f.name}" IS NOT DISTINCT FROM i."{f.name}"'
+        for f in schema
+        if f.name not in (schema.names[0], "source", "load_id")
+    )
 
 
 def _check_tz(tz: str | None) -> None:

@@ -967,3 +967,83 @@ def test_a_semicolon_separated_calendar_is_told_to_use_commas(tmp_path):
     path = write(tmp_path, "semi.csv", "name;kind;start;end\nA;launch;2026-12-01;2026-12-02\n")
     with pytest.raises(DataError, match=r"Fix: separate the columns with commas, not ';'"):
         read_calendar(path)
+
+
+def test_an_unknown_tzid_is_refused_not_read_as_floating(tmp_path):
+    path = write(
+        tmp_path,
+        "typo.ics",
+        ics(
+            """
+            UID:berlin-1
+            SUMMARY:Berlin meetup
+            DTSTART;TZID=Europe/Berln:20261210T100000
+            DTEND;TZID=Europe/Berln:20261210T120000
+            """
+        ),
+    )
+    for tz in (None, "UTC"):  # with --tz it was silently taken as a time in that zone
+        error_of(
+            path,
+            "event 1 ('Berlin meetup')",
+            "start (DTSTART) has TZID 'Europe/Berln', which is no known time zone",
+            "did you mean 'Europe/Berlin'?",
+            "add the VTIMEZONE",
+            tz=tz,
+        )
+
+
+def test_yaml_ids_and_names_are_kept_as_written(tmp_path):
+    path = write(
+        tmp_path,
+        "numbers.yaml",
+        """
+        - {event_id: 0012, name: Octal launch, kind: launch, start: 2026-12-05T10:00Z,
+           end: 2026-12-06T10:00Z}
+        - {event_id: 1.10, name: 2.50, kind: patch, start: 2026-12-07T10:00Z,
+           end: 2026-12-07T12:00Z, notes: 0x1F}
+        - {event_id: '0013', name: yes, kind: patch, start: 2026-12-08T10:00Z,
+           end: 2026-12-08T12:00Z}
+        """,
+    )
+    frame = read_calendar(path)
+    assert frame["event_id"].tolist() == ["0012", "1.10", "0013"]
+    assert frame["name"].tolist() == ["Octal launch", "2.50", "yes"]
+    assert frame["notes"].tolist() == [None, "0x1F", None]
+
+
+def test_rows_without_id_differing_only_in_uplift_are_named_as_the_same_event(tmp_path):
+    path = write(
+        tmp_path,
+        "twice.csv",
+        """
+        name,kind,start,end,expected_uplift
+        Push,marketing,2026-12-05T00:00Z,2026-12-07T00:00Z,1.4
+        Push,marketing,2026-12-05T00:00Z,2026-12-07T00:00Z,1.6
+        """,
+    )
+    message = error_of(
+        path,
+        "line 3: describes the same event as line 2 (same name, kind, start, end and regions)",
+        "with a different expected_uplift (1.4 vs 1.6)",
+        "keep one of the two rows",
+    )
+    assert "marketing-2026" not in message  # the derived id is in no file
+
+
+def test_an_ics_kind_that_is_no_kind_name_names_its_property(tmp_path):
+    def event(line: str) -> Path:
+        body = f"UID:f\nSUMMARY:Finals\nDTSTART:20261212T180000Z\nDTEND:20261212T220000Z\n{line}"
+        return write(tmp_path, "finals.ics", ics(body))
+
+    error_of(
+        event("CATEGORIES:Esports Finals"),
+        "event 1 ('Finals')",
+        "kind 'Esports Finals' (from CATEGORIES) is not a valid kind name",
+        "set X-CAPACITY-KIND, which comes before CATEGORIES",
+    )
+    message = error_of(
+        event("X-CAPACITY-KIND:Esports Finals"),
+        "kind 'Esports Finals' (from X-CAPACITY-KIND) is not a valid kind name",
+    )
+    assert "comes before" not in message

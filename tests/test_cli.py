@@ -55,7 +55,7 @@ def test_malformed_config_and_bad_tz_exit_2(db, write, fleet_file):
     assert result.exit_code == 2
     assert "broken.yaml: key 'redundancy.kk': unknown key" in result.stderr
     result = run("ingest", str(write("t.csv", GOOD)), "--db", str(db), "--tz", "Nowhere/Land")
-    assert result.exit_code == 2 and "'tz' parameter" in result.stderr
+    assert result.exit_code == 2 and "'--tz' parameter" in result.stderr
 
 
 def test_event_ending_before_start_exits_2(db, write):
@@ -66,6 +66,27 @@ def test_event_ending_before_start_exits_2(db, write):
     result = run("events", "import", str(bad), "--db", str(db))
     assert result.exit_code == 2
     assert "cal.csv: line 2" in result.stderr and "end" in result.stderr
+
+
+def test_calendar_time_errors_speak_of_the_tz_option(db, write):
+    def error(name: str, start: str, *tz: str) -> str:
+        path = write(name, f"name,kind,start,end\nLaunch,launch,{start},2026-12-31T00:00Z\n")
+        result = run("events", "import", str(path), "--db", str(db), *tz)
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"error: {path}: line 2: ")
+        return result.stderr
+
+    naive = error("naive.csv", "2026-12-18 08:00")
+    assert "has no time zone" in naive and "--tz Europe/Berlin" in naive
+    gap = error("gap.csv", "2026-03-29 02:30", "--tz", "Europe/Berlin")
+    assert "does not exist in Europe/Berlin" in gap
+    assert "2026-03-29T02:30:00+01:00 or +02:00" in gap and "2026-10-25" not in gap
+    fold = error("fold.csv", "2026-10-25 02:30", "--tz", "Europe/Berlin")
+    assert "occurs twice" in fold and "2026-10-25T02:30:00+02:00 or +01:00" in fold
+    result = run("events", "import", str(write("x.csv", "")), "--db", str(db), "--tz", "Mars/Base")
+    assert result.exit_code == 2
+    assert "The '--tz' parameter must be an IANA time zone" in result.stderr
+    assert "'Mars/Base'" in result.stderr
 
 
 def test_second_writer_exits_3(db, write):

@@ -239,6 +239,29 @@ def test_stored_event_ids_match_regardless_of_case_when_unambiguous(tmp_path):
             stored_event(store, "EV-2")
 
 
+def test_the_uid_of_a_repeating_event_names_its_occurrence_ids(tmp_path):
+    calendar = tmp_path / "ops.ics"
+    calendar.write_text(
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\nBEGIN:VEVENT\n"
+        "UID:ics-weekly-maint\nSUMMARY:Maintenance\nDTSTART:20361201T040000Z\n"
+        "DTEND:20361201T060000Z\nRRULE:FREQ=WEEKLY;COUNT=5\nCATEGORIES:maintenance\n"
+        "END:VEVENT\nEND:VCALENDAR\n"
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        store.import_events([calendar])
+    with Store(tmp_path / "store.duckdb", read_only=True) as store:
+        with pytest.raises(ParameterError) as info:
+            stored_event(store, "ICS-weekly-maint")
+        assert stored_event(store, "ics-weekly-maint@20361208T0400Z").name == "Maintenance"
+    message = str(info.value)
+    assert "'ICS-weekly-maint' is a repeating event: its 5 stored occurrences" in message
+    assert "ics-weekly-maint@YYYYMMDDTHHMMZ (the occurrence's UTC start)" in message
+    assert (
+        "e.g. 'ics-weekly-maint@20361201T0400Z', 'ics-weekly-maint@20361208T0400Z', "
+        "'ics-weekly-maint@20361215T0400Z'. Fix: give one occurrence's id" in message
+    )
+
+
 def test_report_carries_the_notes_the_forecast_start_and_the_bounds(demo):
     db, config = demo
     fleet = load_fleet(config)

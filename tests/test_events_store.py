@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from capacity import DataError, Store
@@ -237,3 +239,85 @@ END:VCALENDAR
     mine = events[events["source"] == "ops.ics"]
     assert sorted(mine["event_id"]) == [f"maint-eu@203612{d:02d}T0400Z" for d in (2, 9, 16)]
     assert (events["source"] == "other.csv").sum() == 3
+
+
+PROMO = """\
+BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:promo-1
+SUMMARY:Promo
+DTSTART:20261205T000000Z
+DTEND:20261207T000000Z
+X-CAPACITY-KIND:marketing
+X-CAPACITY-UPLIFT:1.4
+{status}END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_calendar_left_without_events_removes_them_every_time(db, write):
+    """A load that stored nothing is not "in force" while the source still has events."""
+    live, cancelled = PROMO.format(status=""), PROMO.format(status="STATUS:CANCELLED\n")
+    removed = []
+    for text in (live, cancelled, live, cancelled):
+        with Store(db) as store:
+            report = store.import_events([write("liveops.ics", text)])
+        assert not report.skipped
+        removed.append(report.removed)
+    assert removed == [0, 1, 0, 1]
+    assert stored(db).empty
+
+    header = "event_id,name,kind,start,end\n"
+    for text in (header, CALENDAR, header):
+        with Store(db) as store:
+            store.import_events([write("calendar.csv", text)])
+    assert stored(db).empty
+    with Store(db) as store:  # and an empty calendar over an empty source is a no-op
+        assert store.import_events([write("calendar.csv", header)]).skipped
+
+
+def test_files_of_one_name_are_one_source_and_each_counts(db, tmp_path):
+    def version(folder: str, rows: str) -> Path:
+        path = tmp_path / folder / "liveops.csv"
+        path.parent.mkdir()
+        path.write_text("event_id,name,kind,start,end\n" + rows, encoding="utf-8")
+        return path
+
+    v1 = version("v1", "LO-1,One,launch,2026-12-01T00:00Z,2026-12-02T00:00Z\n")
+    v2 = version("v2", "LO-2,Two,patch,2026-12-03T00:00Z,2026-12-04T00:00Z\n")
+    v3 = version("v3", "LO-9,Nine,season,2026-12-05T00:00Z,2026-12-09T00:00Z\n")
+
+    with Store(db) as store:
+
+        def ids() -> list[str]:
+            return sorted(store.events()["event_id"])
+
+        store.import_events([v2, v3])
+        assert ids() == ["LO-2", "LO-9"]
+        assert store.import_events([v2, v3]).skipped == (str(v2), str(v3))
+        loads = store.loads().set_index("source")
+        assert (loads.loc[str(v2), "rows"], loads.loc[str(v3), "rows"]) == (1, 1)
+        assert store.import_events([v1]).removed == 2
+        assert ids() == ["LO-1"]
+        report = store.import_events([v3])  # not "already loaded": LO-9 had gone
+        assert not report.skipped and (report.inserted, report.removed) == (1, 1)
+        assert ids() == ["LO-9"]
+        store.import_events([v2, v3])
+        assert store.import_events([v2]).removed == 1  # alone, v2 is the whole of its source
+        assert ids() == ["LO-2"]
+
+
+def test_a_calendar_imported_before_is_checked_against_the_fleet(db, write, fleet_file):
+    row = "X,launch,2026-12-01T00:00Z,2026-12-02T00:00Z,eu-wst\n"
+    bad = write("bad.csv", "name,kind,start,end,regions\n" + row)
+    with Store(db) as store:
+        store.import_events([bad])
+    before = stored(db)
+    with Store(db) as store, pytest.raises(DataError) as info:
+        store.import_events([bad], fleet=load_fleet(fleet_file))
+    message = str(info.value)
+    assert "bad.csv" in message and "line 2" in message
+    assert "unknown region 'eu-wst'" in message and "'eu-west'" in message
+    assert stored(db).equals(before)
