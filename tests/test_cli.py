@@ -348,3 +348,26 @@ def test_schedule_checks_its_options_before_forecasting(tmp_path):
         far.stderr
     )
     assert "warning: --horizon" not in run(*base, "--horizon", "28d").stderr
+
+
+def test_schedule_checks_the_horizon_cap_as_typed_before_any_warning(tmp_path):
+    base = ["schedule", "--db", str(tmp_path / "none.duckdb"), "--config", str(DEMO / "fleet.yaml")]
+    for fmt in ("csv", "aws"):
+        result = run(*base, "--format", fmt, "--horizon", "367d")
+        assert result.exit_code == 2, result.output
+        # once "Got '8809h'" (the boot lead added), after a warning about 28 days
+        [line] = result.stderr.strip().splitlines()
+        assert "'--horizon' parameter must be at most 366 days" in line
+        assert "Got '367d'" in line
+    # 366 days is allowed: the forecast stops there, so the last hours look no further
+    whole = run(*base, "--horizon", "366d")
+    assert whole.exit_code == 2 and "store not found" in whole.stderr
+    # a span pandas cannot hold is refused too, not a traceback
+    huge = run(*base, "--horizon", "100000000d")
+    assert huge.exit_code == 2 and "'--horizon' parameter must be at most" in huge.stderr
+
+
+def test_recommend_refuses_a_horizon_pandas_cannot_hold(fresh_store):
+    result = run("recommend", *fresh_store, "--horizon", "3000000000h")
+    assert result.exit_code == 2, result.output
+    assert "'horizon' parameter must be at most" in result.stderr
