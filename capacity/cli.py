@@ -866,6 +866,12 @@ def recommend(
     )
     survival = headroom.region_loss_survival(need, fleet)
     _warn_if_stale(run.cutoff, "the forecast behind these recommendations starts then")
+    if fmt in ("csv", "json"):
+        # what each row is sized at, and whether it was learned or is the fleet file's hint
+        sized = safe[["region", "service", "safe_load", "source"]].rename(
+            columns={"source": "safe_load_source"}
+        )
+        recs = recs.merge(sized, on=["region", "service"], how="left")
     if fmt == "csv":
         click.echo(recs.to_csv(index=False), nl=False)
         return
