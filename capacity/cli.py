@@ -1068,6 +1068,12 @@ def schedule(
         scaling.group_names(group_name, pairs, "--group-name")
         template = group_name
     hours = _schedule_hours(horizon, fmt)
+    if region_loss and not fleet.failover and len(fleet.regions) > 1:
+        click.echo(
+            "note: --region-loss adds nothing: the fleet file's failover is empty, so no "
+            "region takes another's players. Give every region's shares under failover",
+            err=True,
+        )
     lead = max(
         scaling.boot_lead_hours(t.boot_lead_time_minutes) for t in fleet.server_types.values()
     )

@@ -371,3 +371,18 @@ def test_recommend_refuses_a_horizon_pandas_cannot_hold(fresh_store):
     result = run("recommend", *fresh_store, "--horizon", "3000000000h")
     assert result.exit_code == 2, result.output
     assert "'horizon' parameter must be at most" in result.stderr
+
+
+def test_schedule_region_loss_says_when_no_failover_is_planned(fresh_store, tmp_path):
+    from tests.conftest import FLEET_YAML
+
+    db = fresh_store[1]
+    empty = tmp_path / "fleet.yaml"
+    empty.write_text(FLEET_YAML.split("failover:")[0] + "failover: {}\n")
+    args = ["schedule", "--db", db, "--config", str(empty), "--horizon", "2h"]
+    result = run(*args, "--region-loss")
+    assert result.exit_code == 0, result.output
+    assert "note: --region-loss adds nothing: the fleet file's failover is empty" in result.stderr
+    assert "--region-loss adds nothing" not in run(*args).stderr
+    mapped = run("schedule", *fresh_store, "--horizon", "2h", "--region-loss")
+    assert "--region-loss adds nothing" not in mapped.stderr
