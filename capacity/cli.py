@@ -891,6 +891,12 @@ def recommend(
     )
     survival = headroom.region_loss_survival(need, fleet)
     _warn_if_stale(run.cutoff, "the forecast behind these recommendations starts then")
+    if fmt in ("csv", "json"):
+        # what each row is sized at, and whether it was learned or is the fleet file's hint
+        sized = safe[["region", "service", "safe_load", "source"]].rename(
+            columns={"source": "safe_load_source"}
+        )
+        recs = recs.merge(sized, on=["region", "service"], how="left")
     if fmt == "csv":
         click.echo(recs.to_csv(index=False), nl=False)
         return
@@ -914,6 +920,7 @@ def recommend(
 def _schedule_hours(horizon: str, fmt: str) -> int:
     """``schedule --horizon`` in whole hours, checked before anything is forecast."""
     from capacity.event_check import MEASURED_DAYS
+    from capacity.forecast_fleet import MAX_HORIZON
     from capacity.scaling import KEDA_MAX_DAYS
     from capacity.units import parse_duration
 
@@ -926,6 +933,12 @@ def _schedule_hours(horizon: str, fmt: str) -> int:
             fix=f"use --horizon {max(1, math.ceil(duration / hour))}h",
         )
     hours = int(duration / hour)
+    if duration > MAX_HORIZON:
+        raise ParameterError(
+            f"The '--horizon' parameter must be at most {MAX_HORIZON.days} days, as far as a "
+            f"fleet forecast reaches. Got {horizon!r}.",
+            fix="publish --horizon 7d (or 84h for AWS) and rerun daily",
+        )
     if fmt == "keda" and hours >= KEDA_MAX_DAYS * 24:
         raise ParameterError(
             f"The '--horizon' parameter must be under {KEDA_MAX_DAYS} days with --format keda: "
@@ -1047,7 +1060,7 @@ def schedule(
     """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
     from capacity import scaling
     from capacity.files import write_text_atomically
-    from capacity.forecast_fleet import forecast_fleet
+    from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
     from capacity.headroom import hourly_need
 
     fleet = _load_config(config or DEFAULT_CONFIG)
@@ -1080,14 +1093,22 @@ def schedule(
         scaling.group_names(group_name, pairs, "--group-name")
         template = group_name
     hours = _schedule_hours(horizon, fmt)
+    if region_loss and not fleet.failover and len(fleet.regions) > 1:
+        click.echo(
+            "note: --region-loss adds nothing: the fleet file's failover is empty, so no "
+            "region takes another's players. Give every region's shares under failover",
+            err=True,
+        )
     lead = max(
         scaling.boot_lead_hours(t.boot_lead_time_minutes) for t in fleet.server_types.values()
     )
+    # the boot lead's look-ahead past the last hour, as far as a forecast reaches
+    reach = min(hours + lead, int(MAX_HORIZON / pd.Timedelta(hours=1)))
     with _reading_store(db) as store:
         run = forecast_fleet(
             store,
             fleet,
-            horizon=f"{hours + lead}h",
+            horizon=f"{reach}h",
             quantiles=(0.05, 0.5, 0.95),
             jobs=jobs,
             save=False,

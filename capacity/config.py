@@ -44,10 +44,16 @@ MAX_TIMEOUT_SECONDS = 3600
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
 #: The fleet file's schema version this release reads.
 SUPPORTED_VERSION = 1
+#: The longest lead times a server type may have: a year to procure, a day to boot.
+MAX_PROCUREMENT_DAYS = 365
+MAX_BOOT_MINUTES = 1440
+#: The highest cost per server-hour read, in the fleet's currency: higher is a typo.
+MAX_COST_PER_HOUR = 1e6
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # allow_inf_nan=False: YAML's .inf and .nan are refused on load, naming the key
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Region(_Strict):
@@ -94,12 +100,17 @@ class Slo(_Strict):
 
 
 class ServerType(_Strict):
-    """A kind of server: what it safely holds, what it costs and how long it takes to add."""
+    """A kind of server: what it safely holds, what it costs and how long it takes to add.
+
+    Every number is finite; the boot lead is at most a day (:data:`MAX_BOOT_MINUTES`), the
+    procurement lead at most a year (:data:`MAX_PROCUREMENT_DAYS`) and the cost at most
+    :data:`MAX_COST_PER_HOUR`.
+    """
 
     safe_load_hint: float = Field(gt=0)
-    cost_per_hour: float = Field(ge=0)
-    boot_lead_time_minutes: float = Field(ge=0)
-    procurement_lead_time_days: float = Field(default=0, ge=0)
+    cost_per_hour: float = Field(ge=0, le=MAX_COST_PER_HOUR)
+    boot_lead_time_minutes: float = Field(ge=0, le=MAX_BOOT_MINUTES)
+    procurement_lead_time_days: float = Field(default=0, ge=0, le=MAX_PROCUREMENT_DAYS)
 
 
 class Service(_Strict):
@@ -231,6 +242,15 @@ class FleetConfig(_Strict):
             total = math.fsum(shares.values())
             if abs(total - 1) > _SHARE_TOLERANCE:
                 raise ValueError(f"failover.{region}: shares must sum to 1; they sum to {total:g}")
+        # A partial map is most likely a region forgotten: its loss would go unplanned.
+        # An empty one (no failover planned at all) is allowed and reported as such.
+        missing = [region for region in self.regions if region not in self.failover]
+        if self.failover and missing:
+            raise ValueError(
+                f"failover: no entry for {', '.join(missing)}; once failover is given, every "
+                "region needs one (shares summing to 1), so that its loss is planned for. "
+                "Add it, or leave failover empty ({}) to plan no failover at all"
+            )
         return self
 
     def servers_now(self, region: str, service: str) -> int:
@@ -371,6 +391,13 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         elif kind in ("int_type", "float_type") and isinstance(err.get("input"), bool):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "write a number ('true', 'yes' and 'on' unquoted are booleans in YAML)"
+        elif kind == "finite_number":
+            problem = f"must be a finite number; got {err.get('input')!r}"
+            fix = "write a number (.inf and .nan in YAML are infinity and not-a-number)"
+        elif kind == "less_than_equal":
+            problem = f"{err['msg']}; got {err.get('input')!r}"
+            bound = err.get("ctx", {}).get("le")
+            fix = f"write at most {bound} (see the README's configuration section)"
         elif kind == "int_type" and isinstance(err.get("input"), float):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "write a whole number without a decimal point"

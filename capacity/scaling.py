@@ -454,7 +454,8 @@ def to_aws_scheduled_actions(
         region/services may not get the same name.
     action_prefix : str
         Action names are ``<prefix>-<YYYYmmddTHHMMZ>``, unique within a group. Putting a
-        schedule again replaces actions of the same name.
+        schedule again replaces actions of the same name, but leaves an earlier schedule's
+        actions at hours this one has none for: delete those first (docs/scaling.md).
     max_sizes : mapping of str to int, optional
         Each group's current ``MaxSize``, by group name.
     now : timestamp-like, optional

@@ -19,6 +19,9 @@ _ISO_TIME = re.compile(
     re.IGNORECASE,
 )
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minutes", "s": "seconds"}
+#: The longest duration read: two centuries. Longer ones mean nothing to a capacity plan, and
+#: pandas cannot add much longer ones to today's date (its timestamps end in 2262).
+MAX_DURATION = pd.Timedelta(days=73050)
 
 
 def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
@@ -39,9 +42,10 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
     Raises
     ------
     ParameterError
-        When the value is not a positive duration.
+        When the value is not a positive duration, or is longer than :data:`MAX_DURATION`.
     """
     duration: pd.Timedelta | None = None
+    too_long = False
     if isinstance(value, pd.Timedelta):
         duration = value
     elif isinstance(value, str):
@@ -54,12 +58,22 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
                     f"as days. Got {value!r}."
                 )
             number, unit = float(match.group(1)), _UNITS[match.group(2).lower()]
-            duration = pd.Timedelta(**{unit: number})
+            try:
+                duration = pd.Timedelta(**{unit: number})
+            except (OverflowError, ValueError):  # OutOfBoundsTimedelta is a ValueError
+                too_long = True
         elif value.strip().upper().startswith("P"):
             try:
                 duration = pd.Timedelta(value.strip().upper())
-            except ValueError:
+            except pd.errors.OutOfBoundsTimedelta:
+                too_long = True
+            except (OverflowError, ValueError):
                 duration = None
+    if too_long or (duration is not None and duration > MAX_DURATION):
+        raise ParameterError(
+            f"The {name!r} parameter must be at most {MAX_DURATION.days} days (two centuries). "
+            f"Got {value!r}."
+        )
     if duration is None or duration <= pd.Timedelta(0):
         raise ParameterError(
             f"The {name!r} parameter must be a positive duration such as '1h', '15min', '28d' "

@@ -369,3 +369,41 @@ def test_schedule_checks_its_options_before_forecasting(tmp_path):
         far.stderr
     )
     assert "warning: --horizon" not in run(*base, "--horizon", "28d").stderr
+
+
+def test_schedule_checks_the_horizon_cap_as_typed_before_any_warning(tmp_path):
+    base = ["schedule", "--db", str(tmp_path / "none.duckdb"), "--config", str(DEMO / "fleet.yaml")]
+    for fmt in ("csv", "aws"):
+        result = run(*base, "--format", fmt, "--horizon", "367d")
+        assert result.exit_code == 2, result.output
+        # once "Got '8809h'" (the boot lead added), after a warning about 28 days
+        [line] = result.stderr.strip().splitlines()
+        assert "'--horizon' parameter must be at most 366 days" in line
+        assert "Got '367d'" in line
+    # 366 days is allowed: the forecast stops there, so the last hours look no further
+    whole = run(*base, "--horizon", "366d")
+    assert whole.exit_code == 2 and "store not found" in whole.stderr
+    # a span pandas cannot hold is refused too, not a traceback
+    huge = run(*base, "--horizon", "100000000d")
+    assert huge.exit_code == 2 and "'--horizon' parameter must be at most" in huge.stderr
+
+
+def test_recommend_refuses_a_horizon_pandas_cannot_hold(fresh_store):
+    result = run("recommend", *fresh_store, "--horizon", "3000000000h")
+    assert result.exit_code == 2, result.output
+    assert "'horizon' parameter must be at most" in result.stderr
+
+
+def test_schedule_region_loss_says_when_no_failover_is_planned(fresh_store, tmp_path):
+    from tests.conftest import FLEET_YAML
+
+    db = fresh_store[1]
+    empty = tmp_path / "fleet.yaml"
+    empty.write_text(FLEET_YAML.split("failover:")[0] + "failover: {}\n")
+    args = ["schedule", "--db", db, "--config", str(empty), "--horizon", "2h"]
+    result = run(*args, "--region-loss")
+    assert result.exit_code == 0, result.output
+    assert "note: --region-loss adds nothing: the fleet file's failover is empty" in result.stderr
+    assert "--region-loss adds nothing" not in run(*args).stderr
+    mapped = run("schedule", *fresh_store, "--horizon", "2h", "--region-loss")
+    assert "--region-loss adds nothing" not in mapped.stderr

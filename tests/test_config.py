@@ -151,3 +151,53 @@ def test_the_readme_fleet_example_loads(tmp_path):
     fleet = load_fleet(path)  # the example once named a failover region it did not define
     assert list(fleet.regions) == ["eu-west", "na-east"]
     assert fleet.servers_now("na-east", "game") == 150
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        # each loaded, then failed late: a traceback, JSON that cannot be written, or a
+        # message naming an internal parameter ('minutes', 'hint', 'slo_ms')
+        ("procurement_lead_time_days: 7", "procurement_lead_time_days: .inf", "procurement"),
+        ("cost_per_hour: 0.5", "cost_per_hour: .inf", "cost_per_hour"),
+        ("boot_lead_time_minutes: 10", "boot_lead_time_minutes: .inf", "boot_lead"),
+        ("safe_load_hint: 400", "safe_load_hint: .nan", "safe_load_hint"),
+        ("latency_p99_ms: 120", "latency_p99_ms: .inf", r"slo\.latency_p99_ms"),
+    ],
+)
+def test_infinite_numbers_are_refused_naming_the_key(tmp_path, old, new, key):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(FLEET_YAML.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=rf"fleet\.yaml: key '[\w.-]*{key}[\w_]*': must be a fin"):
+        load_fleet(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "bound"),
+    [
+        # 10 million days ahead once gave an act-by date in 1970
+        ("procurement_lead_time_days: 7", "procurement_lead_time_days: 10000000", "365"),
+        ("boot_lead_time_minutes: 10", "boot_lead_time_minutes: 1441", "1440"),
+        ("cost_per_hour: 0.5", "cost_per_hour: 1.0e+300", "1000000"),
+    ],
+)
+def test_lead_times_and_costs_have_an_upper_bound(tmp_path, old, new, bound):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(FLEET_YAML.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=rf"less than or equal to {bound}.*Fix: write at most"):
+        load_fleet(path)
+    at = FLEET_YAML.replace(old, new.split(": ")[0] + f": {bound}", 1)
+    path.write_text(at)
+    load_fleet(path)  # the bound itself is allowed
+
+
+def test_a_region_left_out_of_failover_is_refused(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    # its loss would go unplanned without a word: the schedule and recommendations hold
+    # nothing for its players
+    path.write_text(FLEET_YAML.replace("  na-east: {eu-west: 1.0}\n", "", 1))
+    with pytest.raises(ConfigError, match=r"key 'failover': no entry for na-east; once failover"):
+        load_fleet(path)
+    # no failover at all is a plan (each loss is reported as not survived), and so is one region
+    path.write_text(FLEET_YAML.split("failover:")[0] + "failover: {}\n")
+    assert load_fleet(path).failover == {}

@@ -234,3 +234,46 @@ def test_a_region_without_failover_is_said_not_to_survive_its_loss(fleet):
         "no failover configured in the fleet file: its players would not be served"
     )
     assert result["eu-west"].describe().startswith("short by ")
+
+
+def test_recommend_csv_and_json_say_what_each_row_is_sized_at(tmp_path):
+    """Each row carries its safe load and whether it was learned or is the fleet file's hint
+    (a row sized at the hint was once told apart only by a note on stderr)."""
+    import io
+    import json
+
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+    from capacity.demo import build_demo_store, generate_demo
+    from capacity.sizing import safe_loads
+    from capacity.store import Store
+
+    generate_demo(tmp_path / "fleet", days=35)
+    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
+    with Store(db) as store:
+        store.con.execute(
+            "DELETE FROM telemetry WHERE metric = 'latency_p99_ms' AND region = 'eu-west' "
+            "AND service = 'game'"
+        )
+    config = tmp_path / "fleet" / "fleet.yaml"
+    with Store(db, read_only=True) as store:
+        safe = safe_loads(store, load_fleet(config)).set_index(["region", "service"])
+    assert safe.loc[("eu-west", "game"), "source"] == "hint"
+    args = ["recommend", "--db", str(db), "--config", str(config), "--horizon", "2d"]
+    as_csv = CliRunner().invoke(cli, [*args, "--format", "csv", "--jobs", "2"])
+    as_json = CliRunner().invoke(cli, [*args, "--format", "json", "--jobs", "2"])
+    assert as_csv.exit_code == 0 and as_json.exit_code == 0, as_csv.output + as_json.output
+    table = pd.read_csv(io.StringIO(as_csv.stdout))
+    rows = json.loads(as_json.stdout)
+    # the new keys come last; the old ones keep their places
+    assert list(table.columns[-3:]) == ["reason", "safe_load", "safe_load_source"]
+    assert list(rows[0])[-2:] == ["safe_load", "safe_load_source"]
+    for row in rows:
+        known = safe.loc[(row["region"], row["service"])]
+        assert row["safe_load"] == pytest.approx(known["safe_load"])
+        assert row["safe_load_source"] == known["source"]
+    by_pair = table.set_index(["region", "service"])
+    assert by_pair.loc[("eu-west", "game"), "safe_load_source"] == "hint"
+    hint = load_fleet(config).server_type_of("game").safe_load_hint
+    assert by_pair.loc[("eu-west", "game"), "safe_load"] == pytest.approx(hint)

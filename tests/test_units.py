@@ -83,3 +83,12 @@ def test_capital_m_is_refused_as_ambiguous():
     with pytest.raises(ParameterError, match="'M', which may mean months or minutes"):
         parse_duration("1M", "horizon")
     assert parse_duration("1m", "horizon") == pd.Timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    "text", ["100000000d", "3000000000h", "100000000000000000000w", "73051d", "P1000000D"]
+)
+def test_too_long_is_refused_naming_the_parameter(text):
+    # pandas overflows (OutOfBoundsTimedelta) or gives a span no timestamp can be added to
+    with pytest.raises(ParameterError, match="The '--horizon' parameter must be at most 73050"):
+        parse_duration(text, "--horizon")
