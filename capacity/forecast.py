@@ -281,7 +281,9 @@ class DemandForecaster:
         ``k``, ``m``, ``sigma_obs``, ``delta``, ``beta``) as JSON-serialisable values: a later
         fit's ``warm_start``. None after a fallback.
     warm_started_ : bool
-        True when ``warm_start`` was used (it was given and its lambda matched).
+        True when ``warm_start`` was used for the final fit: it was given, its lambda matched,
+        and its vectors fit the model (an event kind that entered or left the history changes
+        their length, and the fit then starts cold).
     """
 
     def __init__(
@@ -407,9 +409,9 @@ class DemandForecaster:
         warm_start : mapping, optional
             The ``stan_params_`` of an earlier fit of the same series (a previous run): its
             Prophet parameters start the optimiser. Used only when the Box-Cox lambda is
-            unchanged; a parameter whose shape no longer fits (a new event kind, other
-            changepoints) starts from Prophet's default. The optimum found is the same up
-            to the optimiser's tolerance.
+            unchanged, and for each fit only when its vectors still fit the model: an event
+            kind that entered or left the history changes their length, and that fit starts
+            cold. The optimum found is the same up to the optimiser's tolerance.
 
         Returns
         -------
@@ -584,7 +586,6 @@ class DemandForecaster:
         self.interval_space_ = space
         core_kwargs = {"offset": offset, "freq": freq, "lam": lam}
         warm = self._warm if self._warm and self._warm.get("lambda") == lam else {}
-        self.warm_started_ = bool(warm)
         self.stan_params_: dict[str, Any] = {"lambda": lam}
         span_obs = np.isfinite(y[:-val_steps]).sum() * freq if len(y) > val_steps else 0 * freq
         self.validation_ = None
@@ -597,6 +598,7 @@ class DemandForecaster:
                     ts, y, val_steps, core_kwargs, warm
                 )
         core = _Core(self, **core_kwargs).fit(ts, y, init=warm.get("core"))
+        self.warm_started_ = core.warm_started
         self.stan_params_["core"] = core.stan_params()
         self.core_ = core
         self.lambda_ = lam
@@ -936,11 +938,13 @@ class _Core:
             model.add_regressor(_reg(kind), prior_scale=owner.event_prior_scale, standardize=False)
         with _quiet():
             if init:
-                # Prophet replaces any parameter whose shape no longer fits by its default.
+                # A start whose vectors no longer fit (an event kind entered or left the
+                # history) is dropped whole: see prophet_fit.
                 fit_prophet(model, frame, init={k: _as_init(v) for k, v in init.items()})
             else:
                 fit_prophet(model, frame)
         self.model = model
+        self.warm_started = bool(getattr(model, "warm_started", False))
         self.history_ts = ts
         self.history_y = y
         self.phi, self.last_residual, self.residual_age = 0.0, 0.0, 0

@@ -66,14 +66,44 @@ def fit_prophet(model: Any, frame: Any, **kwargs: Any) -> Any:
     Returns
     -------
     prophet.Prophet
-        The fitted model: the same parameters as ``model.fit(frame, **kwargs)`` would give.
+        The fitted model: the same parameters as ``model.fit(frame, **kwargs)`` would give,
+        except that a start (``init``) whose ``delta`` or ``beta`` no longer has the model's
+        length is not used at all; its ``warm_started`` attribute says whether one was.
     """
     backend = getattr(model, "stan_backend", None)
     prepare = getattr(backend, "prepare_data", None)
     if callable(prepare):
         backend.prepare_data = _as_arrays(prepare)
+    model.warm_started = False
+    sanitize = getattr(backend, "sanitize_custom_inits", None)
+    if kwargs.get("init") is not None and callable(sanitize):
+        backend.sanitize_custom_inits = _whole_or_default(model, sanitize)
     with tempfile.TemporaryDirectory(prefix="capacity-cmdstan-") as scratch:
         return model.fit(frame, output_dir=scratch, **kwargs)
+
+
+def _whole_or_default(
+    model: Any, sanitize: Callable[[dict, dict], dict]
+) -> Callable[[dict, dict], dict]:
+    """Wrap a backend's check of a custom start so that it is used whole or not at all.
+
+    Prophet keeps the scalars of a start (``k``, ``m``, ``sigma_obs``) and resets only a
+    vector whose length no longer fits, such as ``beta`` after an event kind entered or left
+    the history. The old noise scale with fresh coefficients is a start from which L-BFGS can
+    fail, and Prophet's fallback to Newton then converged to a meaningless fit (a demand
+    series' noise scale 500 times its cold fit's). Such a start is dropped: the fit is the
+    cold one. ``model.warm_started`` says which was used.
+    """
+
+    def sanitize_custom_inits(default_inits: dict, custom_inits: dict) -> dict:
+        fits = all(
+            np.shape(custom_inits.get(name)) == np.shape(default_inits[name])
+            for name in ("delta", "beta")
+        )
+        model.warm_started = fits
+        return sanitize(default_inits, custom_inits) if fits else dict(default_inits)
+
+    return sanitize_custom_inits
 
 
 def _as_arrays(prepare: Callable[..., tuple[dict, dict]]) -> Callable[..., tuple[dict, dict]]:

@@ -478,6 +478,21 @@ def test_warm_start_seeds_prophet_and_reaches_the_same_fit(
     assert inits == [None, None]
 
 
+def test_a_warm_start_from_other_event_kinds_starts_cold(three_weeks: pd.DataFrame) -> None:
+    # The stored run had a launch in its history; the next run's history has none (it left
+    # the window), so the coefficient vector has another length. Prophet alone kept the old
+    # noise scale with fresh coefficients; L-BFGS failed and its Newton fallback converged to
+    # a meaningless fit (demo eu-west/game: noise scale 12.7 against 0.026 cold).
+    launch = make_events([("launch", three_weeks[TS].iloc[200], 6, 1.5)])
+    earlier = DemandForecaster(transform=0.0).fit(three_weeks, launch)
+    assert earlier.core_.kinds == ["launch"]
+    params = json.loads(json.dumps(earlier.stan_params_))
+    cold = DemandForecaster(transform=0.0).fit(three_weeks)
+    warm = DemandForecaster(transform=0.0).fit(three_weeks, warm_start=params)
+    assert not warm.warm_started_
+    pd.testing.assert_frame_equal(warm.predict(48), cold.predict(48))
+
+
 def test_predict_before_fit_is_a_clear_error() -> None:
     with pytest.raises(NotFittedError, match=r"not fitted yet. Call fit\(series, events\)"):
         DemandForecaster().predict(24)

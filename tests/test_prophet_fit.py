@@ -83,3 +83,26 @@ def test_the_fit_is_the_one_prophet_gives(warm):
     assert set(ours.params) == set(reference.params)
     for name, value in reference.params.items():
         np.testing.assert_array_equal(ours.params[name], value, err_msg=name)
+
+
+def test_a_start_whose_vectors_no_longer_fit_is_not_used_at_all():
+    """One regressor more than the start knows: the fit is the cold one, not Prophet's mix of
+    the old scalars and default vectors."""
+    frame = _prophet_frame()
+    plain = fit_prophet(_prophet(), frame)
+    init = {k: v[0] if v.shape[1] > 1 else float(v[0, 0]) for k, v in plain.params.items()}
+    init = {k: v for k, v in init.items() if k in ("k", "m", "delta", "beta", "sigma_obs")}
+    assert not plain.warm_started
+    assert fit_prophet(_prophet(), frame, init=init).warm_started
+
+    def with_patch():
+        model = _prophet()
+        model.add_regressor("patch", standardize=False)
+        return model
+
+    bigger = frame.assign(patch=(np.arange(len(frame)) % 240 < 3).astype(float))
+    cold = fit_prophet(with_patch(), bigger)
+    warm = fit_prophet(with_patch(), bigger, init=init)
+    assert not warm.warm_started
+    for name, value in cold.params.items():
+        np.testing.assert_array_equal(warm.params[name], value, err_msg=name)
