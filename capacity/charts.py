@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -22,6 +24,7 @@ __all__ = [
     "fan_chart",
     "headroom_heatmap",
     "schedule_chart",
+    "series_styles",
 ]
 
 _BAND = "rgba(31, 119, 180, 0.18)"
@@ -34,6 +37,56 @@ _PALETTE = (
     "rgb(148, 103, 189)",
     "rgb(140, 86, 75)",
 )
+#: One colour per region (plotly's D3 palette, red last: red is the capacity line's colour).
+_REGION_COLOURS = (
+    "rgb(31, 119, 180)",
+    "rgb(255, 127, 14)",
+    "rgb(44, 160, 44)",
+    "rgb(148, 103, 189)",
+    "rgb(140, 86, 75)",
+    "rgb(227, 119, 194)",
+    "rgb(127, 127, 127)",
+    "rgb(188, 189, 34)",
+    "rgb(23, 190, 207)",
+    "rgb(214, 39, 40)",
+)
+#: One line dash and marker symbol per service.
+_SERVICE_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+_SERVICE_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+
+
+def series_styles(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, str]]:
+    """A line style per (region, service): the colour names the region, the dash the service.
+
+    Twelve series of four regions and three services get twelve different looks where a
+    ten-colour palette would repeat two; the legend still reads ``region / service``.
+
+    Returns
+    -------
+    dict
+        ``(region, service)`` to ``{"color", "dash", "symbol"}``.
+    """
+    pairs = sorted(set(pairs))
+    regions = list(dict.fromkeys(r for r, _ in pairs))
+    services = sorted({s for _, s in pairs})
+    return {
+        (region, service): {
+            "color": _REGION_COLOURS[regions.index(region) % len(_REGION_COLOURS)],
+            "dash": _SERVICE_DASHES[services.index(service) % len(_SERVICE_DASHES)],
+            "symbol": _SERVICE_SYMBOLS[services.index(service) % len(_SERVICE_SYMBOLS)],
+        }
+        for region, service in pairs
+    }
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 tick values covering ``[low, high]`` on a log axis."""
+    if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
+        return []
+    ticks = []
+    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        ticks += [m * 10.0**power for m in (1, 2, 5) if low <= m * 10.0**power <= high]
+    return ticks
 
 
 def _band(
@@ -63,6 +116,10 @@ def _band(
     return edge, fill
 
 
+#: Pixels of one event panel's plot, of the gap between panels, and of the margins.
+_PANEL_PX, _GAP_PX, _TOP_PX, _BOTTOM_PX = 200, 60, 90, 110
+
+
 def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.95) -> go.Figure:
     """Demand with the event against safe capacity, one panel per region/service.
 
@@ -76,6 +133,8 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
     Returns
     -------
     plotly.graph_objects.Figure
+        One panel per region/service, each with a fixed height and its demand metric as the
+        y axis title.
     """
     groups = list(check.hourly.groupby([REGION, SERVICE], sort=True))
     verdicts = check.table.set_index([REGION, SERVICE])["verdict"]
@@ -83,15 +142,21 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         f"{region} / {service}: {verdicts.loc[(region, service)]}"
         for (region, service), _ in groups
     ]
+    panels = max(len(groups), 1)
+    # Fixed pixels per panel and per gap (room for the next panel's title), so twelve panels
+    # are as readable as two: plotly's spacing is a share of the plotting height.
+    plot_height = _PANEL_PX * panels + _GAP_PX * (panels - 1)
     figure = make_subplots(
-        rows=max(len(groups), 1),
+        rows=panels,
         cols=1,
         shared_xaxes=True,
         subplot_titles=titles,
-        vertical_spacing=0.06 if len(groups) > 1 else 0.1,
+        vertical_spacing=_GAP_PX / plot_height if panels > 1 else 0.1,
     )
     for row, ((_, _), part) in enumerate(groups, start=1):
         shown = row == 1
+        metric = str(part["metric"].iloc[0]) if "metric" in part and len(part) else "demand"
+        figure.update_yaxes(title_text=html.escape(metric), row=row, col=1)
         # A line needs two hours: an event within one hour is drawn as points.
         mode = "lines" if len(part) > 1 else "lines+markers"
         for trace in _band(
@@ -128,10 +193,10 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         )
     figure.update_layout(
         title=f"{html.escape(check.event.name)}: demand with the event against safe capacity",
-        height=260 * max(len(groups), 1) + 120,
+        height=plot_height + _TOP_PX + _BOTTOM_PX,
         template="plotly_white",
-        legend={"orientation": "h", "y": -0.05},
-        margin={"t": 90},
+        legend={"orientation": "h", "yanchor": "top", "y": -40 / plot_height},
+        margin={"t": _TOP_PX, "b": _BOTTOM_PX},
     )
     return figure
 
@@ -264,25 +329,42 @@ def headroom_heatmap(need: pd.DataFrame) -> go.Figure:
 
 
 def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
-    """The predictive-scaling floors for the first ``days`` days, one line per series."""
+    """The predictive-scaling floors for the first ``days`` days, one line per series.
+
+    The colour names the region and the dash the service (:func:`series_styles`); the y axis
+    is logarithmic with plain 1-2-5 tick labels (no minor labels).
+    """
     first = schedule[TS].min()
     part = schedule[schedule[TS] < first + pd.Timedelta(days=days)]
+    styles = series_styles(zip(part[REGION], part[SERVICE], strict=True))
     figure = go.Figure()
     for (region, service), series in part.groupby([REGION, SERVICE], sort=True):
+        style = styles[(region, service)]
         figure.add_trace(
             go.Scatter(
                 x=series[TS],
                 y=series["min_servers"],
-                name=f"{region} / {service}",
-                line={"shape": "hv"},
+                name=html.escape(f"{region} / {service}"),
+                line={"shape": "hv", "color": style["color"], "dash": style["dash"]},
             )
+        )
+    positive = part.loc[part["min_servers"] > 0, "min_servers"]
+    ticks = _log_ticks(float(positive.min()), float(positive.max())) if len(positive) else []
+    if len(ticks) < 3 and len(positive):  # a narrow range: widen to the decades around it
+        ticks = _log_ticks(
+            10.0 ** math.floor(math.log10(positive.min())),
+            10.0 ** math.ceil(math.log10(positive.max())),
         )
     figure.update_layout(
         title=f"Predictive scaling floors, next {days} days (minimum servers)",
         template="plotly_white",
         height=420,
-        yaxis_type="log",
-        yaxis_title="servers",
+        yaxis={
+            "type": "log",
+            "title": "minimum servers (log scale)",
+            "tickvals": ticks,
+            "ticktext": [f"{t:,.0f}" for t in ticks],
+        },
     )
     return figure
 
@@ -303,7 +385,11 @@ def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
 
 
 def backtest_figure(
-    results: pd.DataFrame, series: pd.DataFrame, *, band_model: str = "capacity"
+    results: pd.DataFrame,
+    series: pd.DataFrame,
+    *,
+    band_model: str = "capacity",
+    metric: str = "value",
 ) -> go.Figure:
     """Backtest windows: actuals, each model's median, and one model's 5–95 % band.
 
@@ -315,6 +401,8 @@ def backtest_figure(
         ``ts, value``: the actuals, shown from a week before the first cutoff.
     band_model : str
         The model whose band is drawn.
+    metric : str
+        What the series measures (``ccu``, ``rps``): the y axis title.
 
     Returns
     -------
@@ -356,9 +444,10 @@ def backtest_figure(
     for cutoff in results["cutoff"].unique():
         figure.add_vline(x=cutoff, line={"color": "rgba(0,0,0,0.3)", "dash": "dot"})
     figure.update_layout(
-        title="Backtest windows: forecasts made at each cutoff against actuals",
+        title="Backtest windows: forecasts made at each cutoff (dotted) against actuals",
         template="plotly_white",
         height=460,
+        yaxis_title=html.escape(metric),
         legend={"orientation": "h", "y": -0.15},
     )
     return figure

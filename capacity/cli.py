@@ -836,6 +836,7 @@ def check_event_command(
             f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
         )
         shown = table.drop(columns=["metric"])
+        shown["safe_load"] = shown["safe_load"].round(1)
         shown["breach_probability"] = shown["breach_probability"].map(probability_text)
         shown["act_by"] = [
             "-" if pd.isna(when) else f"{pd.Timestamp(when):%Y-%m-%d %H:%M}"

@@ -71,8 +71,10 @@ class PlannedEvent:
         What the planner calls it.
     start, end : pandas.Timestamp
         Its window, UTC, ``start < end``.
-    regions : tuple of str
+    regions : tuple of str, or str
         The regions it touches; ``all`` (alone or in a list) means every region of the fleet.
+        A single string is one region, or several separated by commas (``"eu-west"``,
+        ``"eu-west, na-east"``), never its letters; any other iterable is taken as a tuple.
     uplift : float
         Expected demand as a multiple of normal (1.6 = 60 % more players).
     stored : bool
@@ -85,6 +87,12 @@ class PlannedEvent:
     regions: tuple[str, ...]
     uplift: float
     stored: bool = False
+
+    def __post_init__(self) -> None:
+        regions = self.regions
+        if isinstance(regions, str):  # a notebook's `regions = "sa-east"`
+            regions = regions.split(",")
+        object.__setattr__(self, "regions", tuple(regions))
 
     def validated(self, fleet: FleetConfig) -> PlannedEvent:
         """Check the event against the fleet; raise ParameterError naming what is wrong."""
@@ -432,7 +440,9 @@ def check_event(
                 "metric": str(part["metric"].iloc[0]),
                 "peak_demand": round(peak, 1),
                 "peak_at": part.loc[at, TS],
-                "safe_load": round(safe_load, 1),
+                # as learned: rounding here, and again for display, showed 1222.51 as 1,222
+                # in the verdict but 1,223 in the safe loads and their reason
+                "safe_load": safe_load,
                 "servers_needed": needed,
                 "servers_available": available,
                 "breach_probability": round(probability, 4),

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from capacity.charts import _log_ticks, series_styles
 from capacity.columns import (
     CUTOFF,
     END_TS,
@@ -55,32 +56,10 @@ _UNLABELLED = ("maintenance",)
 _LINE = "rgb(31, 119, 180)"
 _DARK = "rgb(40, 40, 40)"
 _RED = "rgb(214, 39, 40)"
-_PALETTE = (
-    "rgb(31, 119, 180)",
-    "rgb(255, 127, 14)",
-    "rgb(44, 160, 44)",
-    "rgb(148, 103, 189)",
-    "rgb(140, 86, 75)",
-    "rgb(227, 119, 194)",
-    "rgb(127, 127, 127)",
-    "rgb(188, 189, 34)",
-    "rgb(23, 190, 207)",
-    "rgb(214, 39, 40)",
-)
 
 
 def _esc(text: object) -> str:
     return html.escape(str(text))
-
-
-def _log_ticks(low: float, high: float) -> list[float]:
-    """1-2-5 tick values covering ``[low, high]`` on a log axis."""
-    if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
-        return []
-    ticks = []
-    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        ticks += [m * 10.0**power for m in (1, 2, 5) if low <= m * 10.0**power <= high]
-    return ticks
 
 
 def series_with_events(
@@ -103,7 +82,7 @@ def series_with_events(
     title : str
         The figure's title (escaped).
     name : str
-        The line's legend name (escaped).
+        The line's legend name and the y axis title (escaped): the metric.
 
     Returns
     -------
@@ -158,6 +137,7 @@ def series_with_events(
         margin={"t": 60, "b": 40},
         legend={"orientation": "h", "y": -0.12},
         hovermode="x",
+        yaxis_title=_esc(name),
     )
     return figure
 
@@ -201,7 +181,9 @@ def weekday_hour_heatmap(
     return figure
 
 
-def decomposition_chart(decomposition: Decomposition, *, title: str = "") -> go.Figure:
+def decomposition_chart(
+    decomposition: Decomposition, *, title: str = "", metric: str = "value"
+) -> go.Figure:
     """Observed and trend; the daily and weekly profiles; the residual.
 
     Parameters
@@ -210,6 +192,9 @@ def decomposition_chart(decomposition: Decomposition, *, title: str = "") -> go.
         From :func:`capacity.review.decompose`.
     title : str
         The figure's title (escaped).
+    metric : str
+        What the series measures (``ccu``, ``rps``), for the y axis titles (escaped): the
+        observed panel in its units, the profiles and residual as differences in them.
 
     Returns
     -------
@@ -274,6 +259,11 @@ def decomposition_chart(decomposition: Decomposition, *, title: str = "") -> go.
         row=4,
         col=1,
     )
+    unit = _esc(metric)
+    for row, axis in enumerate(
+        (unit, f"{unit} vs trend", f"{unit} vs trend", f"{unit} left"), start=1
+    ):
+        figure.update_yaxes(title_text=axis, row=row, col=1)
     figure.update_layout(
         title=_esc(title),
         template="plotly_white",
@@ -394,6 +384,11 @@ def latency_curve(
 def accuracy_over_time(table: pd.DataFrame, *, coverage: str = "coverage_90") -> go.Figure:
     """MAPE (top) and interval coverage (bottom) of stored runs, by run cutoff, per series.
 
+    With one run cutoff there is no time to plot against: each series is a bar, and the title
+    names the cutoff. With several, each series is a line over the cutoffs, one tick per
+    cutoff. Either way the colour names the region and the dash (or bar pattern) the service
+    (:func:`capacity.charts.series_styles`), so a dozen series look different.
+
     Parameters
     ----------
     table : pandas.DataFrame
@@ -405,9 +400,12 @@ def accuracy_over_time(table: pd.DataFrame, *, coverage: str = "coverage_90") ->
     Returns
     -------
     plotly.graph_objects.Figure
-        Two traces per series (``region / service``), sharing a legend entry.
+        Two traces per series (``region / service``), sharing a legend entry: bars for one
+        cutoff, lines with markers for several.
     """
     level = coverage.rsplit("_", 1)[-1]
+    cutoffs = sorted(pd.Series(table[CUTOFF]).dropna().unique())
+    single = len(cutoffs) <= 1
     figure = make_subplots(
         rows=2,
         cols=1,
@@ -416,33 +414,49 @@ def accuracy_over_time(table: pd.DataFrame, *, coverage: str = "coverage_90") ->
         vertical_spacing=0.12,
     )
     ordered = table.sort_values(CUTOFF)
-    for i, ((region, service), part) in enumerate(ordered.groupby([REGION, SERVICE], sort=True)):
+    styles = series_styles(zip(ordered[REGION], ordered[SERVICE], strict=True))
+    patterns = {"solid": "", "dash": "/", "dot": ".", "dashdot": "x", "longdash": "-"}
+    for (region, service), part in ordered.groupby([REGION, SERVICE], sort=True):
         label = f"{_esc(region)} / {_esc(service)}"
-        colour = _PALETTE[i % len(_PALETTE)]
+        style = styles[(region, service)]
         for row, column in ((1, "mape"), (2, coverage)):
-            figure.add_trace(
-                go.Scatter(
+            common = {"name": label, "legendgroup": label, "showlegend": row == 1}
+            if single:
+                trace = go.Bar(
+                    x=[label] * len(part),
+                    y=part[column],
+                    marker={
+                        "color": style["color"],
+                        "pattern": {"shape": patterns.get(style["dash"], "+")},
+                    },
+                    **common,
+                )
+            else:
+                trace = go.Scatter(
                     x=part[CUTOFF],
                     y=part[column],
                     mode="lines+markers",
-                    name=label,
-                    legendgroup=label,
-                    showlegend=row == 1,
-                    line={"color": colour},
-                ),
-                row=row,
-                col=1,
-            )
+                    line={"color": style["color"], "dash": style["dash"]},
+                    marker={"symbol": style["symbol"], "size": 8},
+                    **common,
+                )
+            figure.add_trace(trace, row=row, col=1)
     if level.isdigit():
         figure.add_hline(
             y=int(level) / 100, line={"color": _RED, "dash": "dash", "width": 1}, row=2, col=1
         )
     figure.update_yaxes(tickformat=".0%")
-    figure.update_layout(
-        title="Stored runs against what happened, by run",
-        template="plotly_white",
-        height=560,
-    )
+    if single:
+        when = f" of {pd.Timestamp(cutoffs[0]):%Y-%m-%d %H:%M} UTC" if cutoffs else ""
+        title = f"The stored run{when} against what happened, per series"
+        figure.update_xaxes(tickangle=-45)
+    else:
+        title = "Stored runs against what happened, by run cutoff"
+        if len(cutoffs) <= 12:  # a tick per run, labelled to the minute
+            stamps = [pd.Timestamp(c) for c in cutoffs]
+            figure.update_xaxes(tickvals=stamps, ticktext=[f"{c:%Y-%m-%d %H:%M}" for c in stamps])
+        figure.update_xaxes(title_text="run cutoff (UTC)", row=2, col=1)
+    figure.update_layout(title=title, template="plotly_white", height=560 + 60 * single)
     return figure
 
 
@@ -472,7 +486,7 @@ def lead_time_chart(by_lead: pd.DataFrame) -> go.Figure:
             )
         )
     figure.update_layout(
-        title="Error grows with lead time: MAPE by day ahead",
+        title="MAPE by day ahead of each run's cutoff",
         template="plotly_white",
         height=380,
         xaxis_title="day ahead (1 = the first 24 hours after the cutoff)",

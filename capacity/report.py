@@ -38,7 +38,13 @@ _STYLE = (
 )
 
 
-def _cell(value: object) -> str:
+#: Columns of fractions whose digits that matter are far right (an availability of 0.99958):
+#: shown to five decimals. Other fractions (a coverage of 0.99405) keep three, so a column
+#: reads alike from row to row.
+_AVAILABILITY_COLUMNS = frozenset({"availability", "slo_target", "slo_availability"})
+
+
+def _cell(value: object, column: object = None) -> str:
     if value is None or value is pd.NaT:  # no date to act by, no value: an empty cell
         return ""
     if isinstance(value, pd.Timestamp):
@@ -46,7 +52,7 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         if pd.isna(value):
             return ""
-        if 0.99 < value < 1:  # availabilities: the digits that matter are far right
+        if column in _AVAILABILITY_COLUMNS and abs(value) < 10:
             return f"{value:.5f}"
         if abs(value) < 10:
             return f"{value:,.3f}"
@@ -62,11 +68,18 @@ def _cell(value: object) -> str:
 
 
 def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
-    """An HTML table of ``frame`` with every value escaped and numbers formatted."""
+    """An HTML table of ``frame`` with every value escaped and numbers formatted.
+
+    Numbers below 10 show three decimals, below 1,000 one, larger ones none; columns of
+    availabilities (``availability``, ``slo_target``) five, whatever their values.
+    """
     shown = frame if max_rows is None else frame.head(max_rows)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    columns = list(shown.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(f"<td>{_cell(v, c)}</td>" for v, c in zip(row, columns, strict=True))
+        + "</tr>"
         for row in shown.itertuples(index=False)
     )
     more = ""
@@ -139,18 +152,26 @@ _PERCENT_FIGURES = {
 #: Accuracy columns that are fractions (errors, the share of hours inside the 90 % band),
 #: shown as percentages to a tenth; a MASE is a ratio to a naive forecast's error and stays.
 _ACCURACY_PERCENTS = {"mape": 1, "coverage_90": 1, "peak_ape": 1}
+#: Accuracy columns that are signed fractions (positive: the forecast was too high).
+_ACCURACY_SIGNED = {"bias": 1}
+#: Accuracy columns already in percent (the backtest's sMAPE).
+_ACCURACY_IN_PERCENT = {"smape": 1}
 
 
-def _as_percent(value: float, digits: int) -> str:
-    return "" if pd.isna(value) else f"{value * 100:.{digits}f} %"
+def _as_percent(value: float, digits: int, *, scale: float = 100, sign: str = "") -> str:
+    return "" if pd.isna(value) else f"{value * scale:{sign}.{digits}f} %"
 
 
-def _percent_columns(frame: pd.DataFrame, digits: dict[str, int]) -> pd.DataFrame:
+def _percent_columns(
+    frame: pd.DataFrame, digits: dict[str, int], *, scale: float = 100, sign: str = ""
+) -> pd.DataFrame:
     """``frame`` with each of its columns named in ``digits`` as percentage text."""
     shown = frame.copy()
     for column, places in digits.items():
         if column in shown:
-            shown[column] = shown[column].map(lambda v, p=places: _as_percent(v, p))
+            shown[column] = shown[column].map(
+                lambda v, p=places: _as_percent(v, p, scale=scale, sign=sign)
+            )
     return shown
 
 
@@ -172,21 +193,26 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
     return table(_percent_columns(kpis, _PERCENT_FIGURES))
 
 
-def accuracy_table(accuracy: pd.DataFrame) -> HTML:
+def accuracy_table(accuracy: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
     """Forecast accuracy or a backtest, with its fractions as percentages to a tenth.
 
     Parameters
     ----------
     accuracy : pandas.DataFrame
-        Rows of ``mape``, ``coverage_90`` and/or ``peak_ape`` as fractions (other columns,
-        a ``mase`` among them, are shown as they are).
+        Rows of ``mape``, ``coverage_90``, ``peak_ape`` and/or ``bias`` as fractions, and
+        ``smape`` already in percent (:func:`capacity.review.accuracy`, a backtest's scores);
+        other columns, a ``mase`` and a ``pinball`` loss among them, are shown as they are.
+    max_rows : int, optional
+        Show the first rows only, as :func:`table` does.
 
     Returns
     -------
     IPython.display.HTML
-        The table.
+        The table: every error and coverage as ``12.3 %``, a bias signed (``+2.2 %``).
     """
-    return table(_percent_columns(accuracy, _ACCURACY_PERCENTS))
+    shown = _percent_columns(accuracy, _ACCURACY_PERCENTS)
+    shown = _percent_columns(shown, _ACCURACY_SIGNED, sign="+")
+    return table(_percent_columns(shown, _ACCURACY_IN_PERCENT, scale=1), max_rows=max_rows)
 
 
 def backtest_note(ran: bool) -> str:

@@ -20,6 +20,10 @@ Shapes of a series
 4. ``residual = value - trend - daily - weekly``: what is left, including how the daily shape
    differs between weekdays and weekends, live-ops events and noise.
 
+The profiles rest only on the hours that have a trend, so :func:`decompose` refuses a series
+with fewer than two weeks of them (each weekday seen at least twice): a "weekly profile" of
+one week is that week. :meth:`Decomposition.describe` says how many days the profiles rest on.
+
 Stored forecasts against what happened
 --------------------------------------
 :func:`run_actuals` joins the newest stored forecast runs with the telemetry that has arrived
@@ -91,9 +95,11 @@ __all__ = [
     "Decomposition",
     "accuracy",
     "accuracy_by_lead",
+    "backtest_history",
     "check_series",
     "compare_forecasters",
     "decompose",
+    "decompose_or_note",
     "default_forecasters",
     "event_summary",
     "join_actuals",
@@ -122,6 +128,9 @@ _HOUR = pd.Timedelta(hours=1)
 _WEEK = pd.Timedelta(weeks=1)
 #: Share of a trend window's steps that must be known.
 _TREND_COVERAGE = 0.9
+#: Days of hours with a known trend that the daily and weekly profiles must rest on.
+_MIN_PROFILE_DAYS = 14
+_DAY = pd.Timedelta(days=1)
 #: Demand/latency metrics per hour that :func:`load_latency` reads besides the demand metric.
 _LATENCY_METRICS = (SERVERS, LATENCY_P99_MS)
 
@@ -145,6 +154,15 @@ def _zone(timezone: str) -> ZoneInfo:
             f"The 'timezone' parameter must be an IANA time zone such as 'Europe/Berlin' or "
             f"'UTC'. Got {timezone!r}."
         ) from None
+
+
+def _duration_text(span: pd.Timedelta) -> str:
+    """``7 days``, ``36 hours`` or ``30 minutes``: a duration as a reader writes it."""
+    for unit, label in ((_DAY, "day"), (_HOUR, "hour"), (pd.Timedelta(minutes=1), "minute")):
+        if span >= unit and span % unit == pd.Timedelta(0):
+            count = span // unit
+            return f"{count} {label}{'s' if count != 1 else ''}"
+    return str(span)
 
 
 def _hourly_series(series: Any) -> tuple[pd.DataFrame, pd.Timedelta]:
@@ -228,12 +246,15 @@ class Decomposition:
         The weekly profile by local weekday (index 0 = Monday to 6), mean 0.
     timezone : str
         The zone of the local clock.
+    days : float
+        The days' worth of hours the profiles rest on (those with a value and a trend).
     """
 
     frame: pd.DataFrame
     daily: pd.Series
     weekly: pd.Series
     timezone: str
+    days: float = math.nan
 
     def describe(self) -> str:
         """One sentence: the level, how far each profile swings, and the residual's spread."""
@@ -254,6 +275,10 @@ class Decomposition:
             f"at {top_hour:02d}:00 {self.timezone} time; the weekly profile swings "
             f"{weekly:,.0f}{weekly_share}, highest on {top_day}. What is left has a standard "
             f"deviation of {residual:,.0f}."
+        ) + (
+            f" The profiles rest on {self.days:.0f} days of hours with a known trend."
+            if math.isfinite(self.days)
+            else ""
         )
 
 
@@ -281,11 +306,12 @@ def decompose(
     ------
     ParameterError
         When the series breaks the contract, the zone is unknown, or the series is too short
-        (or too gappy) for a single full trend window.
+        (or too gappy) for two weeks of hours with a known trend.
     """
     from capacity.units import parse_duration
 
     frame, freq = _hourly_series(series)
+    _zone(timezone)  # a bad zone is an error, not a series too short to decompose
     span = parse_duration(window, "window")
     width = int(span / freq)
     if width < 2:
@@ -307,11 +333,29 @@ def decompose(
     values = np.full(len(lo_w), np.nan)
     values[enough] = (sums[hi_w] - sums[lo_w])[enough] / count[enough]
     trend[whole] = values
+    known_days = int(known.sum()) * freq / _DAY
+    got = (
+        f"the series has {n:,} steps of {_duration_text(freq)} ({n * freq / _DAY:.1f} days), "
+        f"{known_days:.1f} days of them known"
+    )
+    fix = (
+        f"pick a start-to-end window of {_MIN_PROFILE_DAYS + span // _DAY} days or more with "
+        "few missing hours"
+    )
     if not np.isfinite(trend).any():
-        raise ParameterError(
-            f"The series must hold at least one full trend window of {span} with "
-            f"{_TREND_COVERAGE:.0%} of its steps known. Got {n} steps of {freq}.",
-            fix="pick a longer start-to-end window (two weeks or more)",
+        raise _TooShort(
+            f"The decomposition needs at least one full trend window of {_duration_text(span)} "
+            f"with {_TREND_COVERAGE:.0%} of its steps known; {got}.",
+            fix=fix,
+        )
+    rested = float(np.isfinite(y - trend).sum() * freq / _DAY)
+    if rested < _MIN_PROFILE_DAYS:
+        raise _TooShort(
+            f"The decomposition needs at least {_MIN_PROFILE_DAYS} days of hours with a known "
+            f"trend (a centred {_duration_text(span)} window, {_TREND_COVERAGE:.0%} known), so "
+            f"that each weekday is seen twice; {got}, "
+            f"{rested:.1f} with a known trend.",
+            fix=fix,
         )
     weekday, hour = _local_clock(frame[TS], timezone)
     cells = _cell_means(weekday, hour, y - trend)
@@ -325,7 +369,34 @@ def decompose(
         weekly=weekly.reindex(weekday).to_numpy(),
     )
     out["residual"] = out[VALUE] - out["trend"] - out["daily"] - out["weekly"]
-    return Decomposition(out, daily, weekly, timezone)
+    return Decomposition(out, daily, weekly, timezone, rested)
+
+
+class _TooShort(ParameterError):
+    """A series too short or too gappy to decompose."""
+
+
+def decompose_or_note(
+    series: pd.DataFrame, *, timezone: str = "UTC"
+) -> tuple[Decomposition | None, str]:
+    """:func:`decompose`, or nothing and why, for a notebook that goes on without it.
+
+    Returns
+    -------
+    tuple
+        The decomposition and its :meth:`~Decomposition.describe` sentence, or ``None`` and
+        a sentence saying the series is too short or too gappy to decompose and what to pick.
+
+    Raises
+    ------
+    ParameterError
+        When the series breaks the contract or the zone is unknown.
+    """
+    try:
+        decomposition = decompose(series, timezone=timezone)
+    except _TooShort as exc:
+        return None, f"No decomposition: {exc}"
+    return decomposition, decomposition.describe()
 
 
 # --------------------------------------------------------------------------------------------
@@ -704,6 +775,62 @@ def default_forecasters(
     }
 
 
+#: Hours a backtest window needs before it to fit on (capacity.backtest's default min_train).
+_MIN_TRAIN = 48
+
+
+def backtest_history(
+    series: pd.DataFrame, history: str | pd.Timedelta, *, horizon: int, n_windows: int
+) -> pd.DataFrame:
+    """The last ``history`` of an hourly series, checked to hold the backtest asked for.
+
+    :func:`compare_forecasters` puts ``n_windows`` windows of ``horizon`` hours side by
+    side at the end of the series, and each needs two days before it to fit on. A history
+    too short for them is refused here in the notebook's terms (``history``, ``n_windows``,
+    ``horizon``) rather than by the backtest in its own.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        ``ts, value`` on an hourly grid, as ``Store.series`` returns it.
+    history : str or Timedelta
+        How far back from the newest hour to keep (``56d``).
+    horizon, n_windows : int
+        The backtest's hours per window and number of windows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows newer than the newest ``ts`` minus ``history``, reindexed.
+
+    Raises
+    ------
+    ParameterError
+        When a parameter is malformed, or the kept hours are too few for the windows.
+    """
+    from capacity.backtest import windows_that_fit
+    from capacity.units import parse_duration
+
+    span = parse_duration(history, "history")
+    horizon = _positive_int(horizon, "horizon")
+    n_windows = _positive_int(n_windows, "n_windows")
+    if series.empty:
+        return series.reset_index(drop=True)
+    kept = series[series[TS] > series[TS].max() - span].reset_index(drop=True)
+    needed = n_windows * horizon + _MIN_TRAIN
+    if len(kept) < needed:
+        fit = windows_that_fit(len(kept), horizon=horizon, step=horizon, min_train=_MIN_TRAIN)
+        days = math.ceil(needed / 24)
+        lower = f" or lower n_windows to {fit}" if fit else " (or lower horizon)"
+        raise ParameterError(
+            f"The 'history' parameter ({history}) keeps {len(kept):,} hours, too few for "
+            f"{n_windows} backtest windows of {horizon} hours: they need {needed:,} "
+            f"({n_windows} x {horizon} forecast, and {_MIN_TRAIN} before the first to fit on). "
+            f"Fix: raise history to {days}d or more{lower} in the parameters cell"
+        )
+    return kept
+
+
 @dataclass(frozen=True)
 class BacktestComparison:
     """The result of :func:`compare_forecasters`.
@@ -888,6 +1015,8 @@ def check_series(
     region: str,
     service: str,
     metric: str,
+    start: Any = None,
+    end: Any = None,
 ) -> None:
     """Refuse a notebook's choice of series that the fleet or the store does not have,
     naming the parameter and what there is, before a chart fails on an empty frame.
@@ -900,15 +1029,19 @@ def check_series(
         What the store returned for the choice (``store.series``).
     region, service, metric : str
         The notebook's parameters.
+    start, end : optional
+        The notebook's span, when it has one (empty or None: that end is open).
 
     Raises
     ------
     ParameterError
         When the region or service is not in the fleet, the metric is not one capacity
-        reads, or the store holds no value of it for that region and service.
+        reads, ``start`` is not before ``end``, or the store holds no value of it for that
+        region and service.
     """
     from capacity.columns import METRICS
     from capacity.records import suggest
+    from capacity.units import parse_timestamp
 
     for name, value, known in (
         ("region", region, list(fleet.regions)),
@@ -919,6 +1052,14 @@ def check_series(
             raise ParameterError(
                 f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}. "
                 f"Fix: {suggest(value, known)}set it in the parameters cell"
+            )
+    if start not in (None, "") and end not in (None, ""):
+        first, last = parse_timestamp(start, "start"), parse_timestamp(end, "end")
+        if first >= last:
+            raise ParameterError(
+                f"The 'start' parameter ({first:%Y-%m-%d %H:%M} UTC) must be before 'end' "
+                f"({last:%Y-%m-%d %H:%M} UTC). Fix: swap them in the parameters cell, or leave "
+                "one empty for an open end"
             )
     if series.empty or series["value"].notna().sum() == 0:
         raise ParameterError(

@@ -25,7 +25,7 @@
 name = "Winter Festival"
 start = "2026-12-18T08:00:00Z"
 end = "2027-01-04T08:00:00Z"
-regions = ["eu-west", "na-east"]
+regions = ["eu-west", "na-east"]  # or one region as a string: "sa-east"
 uplift = 1.6
 event_id = ""
 db = "../data/capacity.duckdb"  # run `make plan` once to build it
@@ -54,7 +54,7 @@ with Store(db, read_only=True) as store:
             name=name,
             start=parse_timestamp(start, "start"),
             end=parse_timestamp(end, "end"),
-            regions=tuple(regions),
+            regions=regions,
             uplift=float(uplift),
         )
     event = event.validated(fleet)

@@ -45,7 +45,9 @@ fleet = load_fleet(config)
 with Store(db, read_only=True) as store:
     status, ahead = store.status(now=end or None, ahead="28d")
     series = store.series(region=region, service=service, metric=metric, start=start or None, end=end or None)
-    review.check_series(fleet, series, region=region, service=service, metric=metric)
+    review.check_series(
+        fleet, series, region=region, service=service, metric=metric, start=start, end=end
+    )
     events = store.events(region=region, start=series["ts"].min(), end=series["ts"].max())
     hours = review.load_latency(store, fleet, region, service, start=start or None, end=end or None)
     safe = safe_loads(store, fleet, regions=[region], services=[service], start=start or None, end=end or None)
@@ -83,7 +85,8 @@ explore_charts.series_with_events(
 # The mean by local weekday and hour, then an additive split: a one-week moving-average
 # trend, a daily and a weekly profile (means of the detrended hours by local hour and
 # weekday), and the residual, which holds events, the weekday/weekend difference in the daily
-# shape, and noise.
+# shape, and noise. The split needs two weeks of hours with a known trend (about three weeks
+# of data with few gaps); a shorter or gappier span gets the heatmap only, and a note.
 
 # %%
 explore_charts.weekday_hour_heatmap(
@@ -91,9 +94,12 @@ explore_charts.weekday_hour_heatmap(
     title=f"{region} / {service}: mean {metric} by weekday and hour",
     timezone=zone,
 ).show()
-decomposition = review.decompose(series, timezone=zone)
-display(Markdown(decomposition.describe()))
-explore_charts.decomposition_chart(decomposition, title=f"{region} / {service}: {metric} decomposed").show()
+decomposition, shape = review.decompose_or_note(series, timezone=zone)
+display(Markdown(shape))
+if decomposition is not None:
+    explore_charts.decomposition_chart(
+        decomposition, title=f"{region} / {service}: {metric} decomposed", metric=metric
+    ).show()
 
 # %% [markdown]
 # ## 4. Load per server against p99 latency

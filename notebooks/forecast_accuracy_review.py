@@ -38,7 +38,6 @@ import plotly.io as pio
 from IPython.display import Markdown, display
 
 from capacity import Store, charts, explore_charts, load_fleet, report, review
-from capacity.units import parse_duration
 
 pio.renderers.default = "plotly_mimetype+notebook"
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
@@ -49,7 +48,7 @@ with Store(db, read_only=True) as store:
     series = store.series(region=region, service=service, metric=metric)
     review.check_series(fleet, series, region=region, service=service, metric=metric)
     events = store.events(region=region)
-series = series[series["ts"] > series["ts"].max() - parse_duration(history, "history")].reset_index(drop=True)
+series = review.backtest_history(series, history, horizon=horizon, n_windows=n_windows)
 display(Markdown(
     f"{len(stored)} stored run(s) reviewed, {len(joined):,} forecast hours with a known actual "
     f"value. Backtest on **{region} / {service} / {metric}**: {len(series):,} hours up to "
@@ -80,10 +79,10 @@ else:
 if joined.empty:
     display(Markdown("No stored forecast overlaps the telemetry yet: nothing to compare."))
 else:
-    display(report.table(review.accuracy(joined, by=("run_id", "cutoff"))))
+    display(report.accuracy_table(review.accuracy(joined, by=("run_id", "cutoff"))))
     by_series = review.accuracy(joined)
     explore_charts.accuracy_over_time(by_series).show()
-    display(report.table(by_series, max_rows=48))
+    display(report.accuracy_table(by_series, max_rows=48))
 
 # %% [markdown]
 # ## 3. Error by lead time
@@ -91,15 +90,17 @@ else:
 # forecast goes stale.
 
 # %%
-if not joined.empty:
+if joined.empty:
+    display(Markdown("No stored forecast overlaps the telemetry yet: no lead times to show."))
+else:
     explore_charts.lead_time_chart(review.accuracy_by_lead(joined)).show()
 
 # %% [markdown]
 # ## 4. Rolling backtest against the baselines
 # Each window fits every forecaster on the hours before its cutoff (with the calendar as it
 # was known then) and forecasts the next `horizon` hours. `mase` divides the mean absolute
-# error by the in-sample error of a one-day seasonal naive (below 1 beats it); `smape` is in
-# percent; `pinball` is the mean quantile loss over the 5 %, 50 % and 95 % quantiles, in the
+# error by the in-sample error of a one-day seasonal naive (below 1 beats it); `smape`, the
+# symmetric error, is a percentage like the other errors; `pinball` is the mean quantile loss over the 5 %, 50 % and 95 % quantiles, in the
 # series' units; `coverage_90` and `peak_ape` as above. Lower is better except coverage,
 # which should be near 90 %. The chart shades the project forecaster's 5–95 % band.
 
@@ -113,11 +114,11 @@ comparison = review.compare_forecasters(
     timezone=fleet.regions[region].timezone,
 )
 display(Markdown("**All windows**"))
-display(report.table(comparison.overall))
+display(report.accuracy_table(comparison.overall))
 display(Markdown("**Window by window**"))
-display(report.table(comparison.windows))
+display(report.accuracy_table(comparison.windows))
 if not comparison.errors.empty:
     display(Markdown("**Forecasters that failed**"))
     display(report.table(comparison.errors))
 if not comparison.results.empty:
-    charts.backtest_figure(comparison.results, series).show()
+    charts.backtest_figure(comparison.results, series, metric=metric).show()

@@ -211,6 +211,22 @@ def test_an_event_covers_every_hour_it_overlaps(demo):
     assert {t.mode for t in medians} == {"lines"}
 
 
+def test_the_safe_load_is_kept_as_given_so_every_table_rounds_it_alike(demo):
+    """1222.51 was stored as 1222.5 and shown as 1,222 beside the safe-load table's 1,223."""
+    from capacity.report import plan_table, table
+
+    db, config = demo
+    fleet = load_fleet(config)
+    safe = hints(fleet)
+    safe.loc[(safe["region"] == "eu-west") & (safe["service"] == "chat"), "safe_load"] = 1222.51
+    with Store(db, read_only=True) as store:
+        check = check_event(store, fleet, event(1.0), safe=safe, now="2026-11-20")
+    row = check.table.set_index("service").loc["chat"]
+    assert row["safe_load"] == 1222.51
+    shown = plan_table(check.table[["service", "safe_load"]]).data
+    assert "<td>1,223</td>" in shown and "1,223" in table(safe[safe["safe_load"] == 1222.51]).data
+
+
 def test_regions_are_deduplicated_and_all_means_every_region(demo):
     _, config = demo
     fleet = load_fleet(config)

@@ -82,7 +82,8 @@ def test_decompose_recovers_a_known_trend_and_profiles():
     assert parts.describe() == (
         "Level 100. The daily profile swings 20 (20% of the level), highest at 06:00 UTC "
         "time; the weekly profile swings 6 (6% of the level), highest on Sun. What is left "
-        "has a standard deviation of 0."
+        "has a standard deviation of 0. The profiles rest on 21 days of hours with a known "
+        "trend."
     )
 
 
@@ -706,6 +707,27 @@ def test_forecast_accuracy_review_notebook(demo, tmp_path):
     for name in ("ten-percent", "real", "seasonal naive (weekly)", "prophet (defaults)"):
         assert name in page
     assert "Forecasters that failed" not in page
+
+
+def test_explore_telemetry_notebook_goes_on_past_a_span_too_short_to_decompose(demo, tmp_path):
+    """A three-day span failed in cell 6 with pandas' "7 days 00:00:00" text."""
+    db, config = demo
+    page = execute(
+        "explore_telemetry",
+        {
+            "db": str(db),
+            "config": str(config),
+            "region": "eu-west",
+            "service": "game",
+            "metric": "ccu",
+            "start": "2026-11-19T00:00:00Z",
+            "end": "2026-11-22T00:00:00Z",
+        },
+        tmp_path,
+    )
+    assert "No decomposition: The decomposition needs at least one full trend window" in page
+    assert "00:00:00" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)
+    assert "4. Load per server against p99 latency" in page
 
 
 def test_check_series_names_the_parameter_and_what_there_is():

@@ -1,0 +1,179 @@
+"""The analyst notebooks' figures, as the notebook review found them: inspected through their
+plotly objects (titles, trace types, colours, tick settings, panel sizes)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity import charts, explore_charts, review
+from capacity.event_check import EventCheck, PlannedEvent
+
+FLEET = Path(__file__).resolve().parents[1] / "data" / "demo" / "fleet.yaml"
+MONDAY = pd.Timestamp("2026-11-02T00:00Z")
+REGIONS = ("ap-southeast", "eu-west", "na-east", "sa-east")
+SERVICES = ("chat", "game", "matchmaking")
+
+
+def hourly(values, start=MONDAY):
+    values = np.asarray(values, dtype=float)
+    return pd.DataFrame(
+        {"ts": pd.date_range(start, periods=len(values), freq="h"), "value": values}
+    )
+
+
+def cells(page: str) -> list[str]:
+    return re.findall(r"<td>(.*?)</td>", page)
+
+
+def accuracy_rows(cutoffs):
+    rows = []
+    for i, cutoff in enumerate(cutoffs):
+        for region in REGIONS:
+            for service in SERVICES:
+                rows.append(
+                    {
+                        "run_id": f"r{i}",
+                        "cutoff": cutoff,
+                        "region": region,
+                        "service": service,
+                        "metric": "ccu",
+                        "hours": 48,
+                        "mape": 0.05 + 0.01 * i,
+                        "bias": 0.01,
+                        "coverage_90": 0.9,
+                        "peak_ape": 0.04,
+                        "peak_days": 2,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------- 3, 5: accuracy charts
+
+
+def test_accuracy_over_time_with_one_run_draws_bars_named_by_series():
+    figure = explore_charts.accuracy_over_time(accuracy_rows([MONDAY]))
+    assert {type(t).__name__ for t in figure.data} == {"Bar"}
+    assert len(figure.data) == 24  # 12 series, MAPE and coverage
+    assert figure.data[0].x == ("ap-southeast / chat",)
+    # no time axis to read "23:59:59.999" off; the run's cutoff is in the title
+    assert figure.layout.xaxis.type != "date"
+    assert "2026-11-02 00:00 UTC" in figure.layout.title.text
+    looks = {(t.marker.color, t.marker.pattern.shape) for t in figure.data if t.showlegend}
+    assert len(looks) == 12
+
+
+def test_accuracy_over_time_with_runs_gives_each_series_its_own_look_and_a_tick_per_run():
+    cutoffs = [MONDAY, MONDAY + pd.Timedelta(days=7)]
+    figure = explore_charts.accuracy_over_time(accuracy_rows(cutoffs))
+    assert {type(t).__name__ for t in figure.data} == {"Scatter"}
+    shown = [t for t in figure.data if t.showlegend]
+    assert len(shown) == 12
+    assert len({(t.line.color, t.line.dash) for t in shown}) == 12
+    assert len({t.line.color for t in shown}) == 4  # the colour names the region
+    assert [pd.Timestamp(v) for v in figure.layout.xaxis.tickvals] == cutoffs
+    assert list(figure.layout.xaxis.ticktext) == ["2026-11-02 00:00", "2026-11-09 00:00"]
+
+
+def test_series_styles_do_not_repeat_for_twelve_series():
+    styles = charts.series_styles((r, s) for r in REGIONS for s in SERVICES)
+    assert len({(v["color"], v["dash"]) for v in styles.values()}) == 12
+
+
+def test_lead_time_chart_title_states_no_conclusion():
+    by_lead = pd.DataFrame(
+        {"run_id": "r", "cutoff": MONDAY, "lead_day": [1, 2, 3], "mape": [0.1, 0.05, 0.02]}
+    )
+    title = explore_charts.lead_time_chart(by_lead).layout.title.text
+    assert "grows" not in title and "MAPE by day ahead" in title
+
+
+# --------------------------------------------------------------- 9, 11: axes
+
+
+def fake_check(pairs, hours=24):
+    ts = pd.date_range("2026-12-18T08:00Z", periods=hours, freq="h")
+    hourly_rows, table = [], []
+    for region, service in pairs:
+        metric = "rps" if service == "matchmaking" else "ccu"
+        hourly_rows.append(
+            pd.DataFrame(
+                {
+                    "region": region,
+                    "service": service,
+                    "metric": metric,
+                    "ts": ts,
+                    "q0.05": 1.0,
+                    "q0.5": 2.0,
+                    "q0.95": 3.0,
+                    "safe_capacity": 4.0,
+                }
+            )
+        )
+        table.append({"region": region, "service": service, "verdict": "GO"})
+    event = PlannedEvent("Fest", ts[0], ts[-1], tuple(r for r, _ in pairs), 1.5)
+    return EventCheck(event, pd.DataFrame(table), pd.concat(hourly_rows, ignore_index=True))
+
+
+def test_event_check_figure_keeps_panels_readable_and_titles_their_metric():
+    pairs = [(r, s) for r in REGIONS for s in SERVICES]
+    many = charts.event_check_figure(fake_check(pairs))
+    two = charts.event_check_figure(fake_check(pairs[:2]))
+
+    def panel_px(figure):
+        low, high = figure.layout.yaxis.domain
+        margin = figure.layout.margin
+        return (high - low) * (figure.layout.height - margin.t - margin.b)
+
+    assert panel_px(many) == pytest.approx(panel_px(two)) and panel_px(many) >= 180
+    gaps = many.layout.yaxis.domain[0] - many.layout.yaxis2.domain[1]
+    assert gaps * 11 < 0.25  # the spacing was 66 % of the height with twelve panels
+    titles = [many.layout[f"yaxis{i if i > 1 else ''}"].title.text for i in range(1, 13)]
+    assert titles[:3] == ["ccu", "ccu", "rps"]
+
+
+def test_axes_carry_the_metric():
+    series = hourly(np.arange(24.0))
+    figure = explore_charts.series_with_events(series, name="ccu")
+    assert figure.layout.yaxis.title.text == "ccu"
+    ts = pd.date_range(MONDAY, periods=3 * 168, freq="h")
+    parts = review.decompose(pd.DataFrame({"ts": ts, "value": 100.0 + (ts.hour == 20)}))
+    panels = explore_charts.decomposition_chart(parts, metric="rps")
+    assert [panels.layout[a].title.text for a in ("yaxis", "yaxis2", "yaxis3", "yaxis4")] == [
+        "rps",
+        "rps vs trend",
+        "rps vs trend",
+        "rps left",
+    ]
+    results = pd.DataFrame(
+        {
+            "ts": ts[-24:],
+            "yhat": 1.0,
+            "model": "capacity",
+            "cutoff": ts[-24],
+        }
+    )
+    backtest = charts.backtest_figure(results, pd.DataFrame({"ts": ts, "value": 1.0}), metric="ccu")
+    assert backtest.layout.yaxis.title.text == "ccu"
+
+
+def test_schedule_chart_has_plain_log_ticks_and_a_look_per_series():
+    ts = pd.date_range(MONDAY, periods=24, freq="h")
+    rows = []
+    for i, (region, service) in enumerate((r, s) for r in REGIONS for s in SERVICES):
+        rows.append(
+            pd.DataFrame(
+                {"region": region, "service": service, "ts": ts, "min_servers": 5 + 80 * i}
+            )
+        )
+    figure = charts.schedule_chart(pd.concat(rows, ignore_index=True))
+    axis = figure.layout.yaxis
+    assert axis.type == "log"
+    assert list(axis.tickvals) == [5, 10, 20, 50, 100, 200, 500]
+    assert list(axis.ticktext) == ["5", "10", "20", "50", "100", "200", "500"]
+    assert len({(t.line.color, t.line.dash) for t in figure.data}) == 12

@@ -1,0 +1,165 @@
+"""The analyst notebooks' numbers, texts and errors, as the notebook review found them: pinned on
+the functions the notebooks call."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity import report, review
+from capacity.config import load_fleet
+from capacity.errors import ParameterError
+from capacity.event_check import PlannedEvent
+
+FLEET = Path(__file__).resolve().parents[1] / "data" / "demo" / "fleet.yaml"
+MONDAY = pd.Timestamp("2026-11-02T00:00Z")
+REGIONS = ("ap-southeast", "eu-west", "na-east", "sa-east")
+SERVICES = ("chat", "game", "matchmaking")
+
+
+def hourly(values, start=MONDAY):
+    values = np.asarray(values, dtype=float)
+    return pd.DataFrame(
+        {"ts": pd.date_range(start, periods=len(values), freq="h"), "value": values}
+    )
+
+
+def cells(page: str) -> list[str]:
+    return re.findall(r"<td>(.*?)</td>", page)
+
+
+def accuracy_rows(cutoffs):
+    rows = []
+    for i, cutoff in enumerate(cutoffs):
+        for region in REGIONS:
+            for service in SERVICES:
+                rows.append(
+                    {
+                        "run_id": f"r{i}",
+                        "cutoff": cutoff,
+                        "region": region,
+                        "service": service,
+                        "metric": "ccu",
+                        "hours": 48,
+                        "mape": 0.05 + 0.01 * i,
+                        "bias": 0.01,
+                        "coverage_90": 0.9,
+                        "peak_ape": 0.04,
+                        "peak_days": 2,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------- 2: regions as one string
+
+
+@pytest.mark.parametrize(
+    ("regions", "expected"),
+    [
+        ("sa-east", ("sa-east",)),
+        ("eu-west, na-east", ("eu-west", "na-east")),
+        (["eu-west"], ("eu-west",)),
+    ],
+)
+def test_a_planned_event_takes_one_region_as_a_string_not_its_letters(regions, expected):
+    event = PlannedEvent(
+        "x", MONDAY, MONDAY + pd.Timedelta(hours=2), regions=regions, uplift=1.2
+    ).validated(load_fleet(FLEET))
+    assert event.regions == expected
+
+
+# --------------------------------------------------------------- 4, 8: numbers in tables
+
+
+def test_accuracy_table_shows_every_error_in_percent():
+    backtest = pd.DataFrame(
+        {
+            "model": ["capacity"],
+            "mase": [0.5],
+            "smape": [7.08],  # already in percent
+            "coverage_90": [0.99405],
+            "pinball": [123.4],
+            "peak_ape": [0.056],
+            "bias": [-0.022],
+        }
+    )
+    assert cells(report.accuracy_table(backtest).data) == [
+        "capacity",
+        "0.500",
+        "7.1 %",
+        "99.4 %",
+        "123.4",
+        "5.6 %",
+        "-2.2 %",
+    ]
+
+
+def test_table_formats_by_column_not_by_value():
+    frame = pd.DataFrame({"coverage": [0.99405, 0.889], "availability": [0.99958, 0.9]})
+    assert cells(report.table(frame).data) == ["0.994", "0.99958", "0.889", "0.90000"]
+
+
+# --------------------------------------------------------------- 6, 10: decomposition
+
+
+def test_decompose_refuses_a_weekly_profile_of_one_week():
+    # the review's case: a month with three quarters missing, about eight days known
+    values = np.full(720, 100.0)
+    values[:528] = np.nan
+    with pytest.raises(ParameterError, match=r"at least 14 days of hours with a known") as exc:
+        review.decompose(hourly(values))
+    assert "each weekday is seen twice" in str(exc.value)
+    assert "8.0 days of them known" in str(exc.value)
+
+
+def test_decompose_says_what_it_needs_in_days_not_pandas_text():
+    with pytest.raises(ParameterError) as exc:
+        review.decompose(hourly(np.ones(72)))
+    message = str(exc.value)
+    assert "00:00:00" not in message and "0 days 01:00:00" not in message
+    assert "full trend window of 7 days" in message and "72 steps of 1 hour (3.0 days)" in message
+    assert "Fix: pick a start-to-end window of 21 days or more" in message
+
+
+def test_decompose_or_note_goes_on_without_a_short_series_and_says_how_many_days():
+    nothing, note = review.decompose_or_note(hourly(np.ones(72)))
+    assert nothing is None and note.startswith("No decomposition: ")
+    ts = pd.date_range(MONDAY, periods=4 * 168, freq="h")
+    parts, text = review.decompose_or_note(pd.DataFrame({"ts": ts, "value": 100.0}))
+    assert parts is not None and "rest on 21 days of hours with a known trend" in text
+    with pytest.raises(ParameterError, match="IANA"):  # a bad zone is still an error
+        review.decompose_or_note(hourly(np.ones(72)), timezone="Mars/Olympus")
+
+
+# --------------------------------------------------------------- 10: errors in the notebook's terms
+
+
+def test_check_series_says_start_is_after_end():
+    fleet = load_fleet(FLEET)
+    with pytest.raises(ParameterError, match=r"'start' parameter \(2026-11-23 00:00 UTC\) must"):
+        review.check_series(
+            fleet,
+            pd.DataFrame({"ts": [], "value": []}),
+            region="eu-west",
+            service="game",
+            metric="ccu",
+            start="2026-11-23T00:00:00Z",
+            end="2026-09-28T00:00:00Z",
+        )
+
+
+def test_backtest_history_names_history_and_n_windows():
+    series = hourly(np.ones(60 * 24))
+    kept = review.backtest_history(series, "30d", horizon=168, n_windows=3)
+    assert len(kept) == 30 * 24 and kept["ts"].max() == series["ts"].max()
+    with pytest.raises(ParameterError) as exc:
+        review.backtest_history(series, "14d", horizon=168, n_windows=3)
+    message = str(exc.value)
+    assert "The 'history' parameter (14d) keeps 336 hours" in message
+    assert "Fix: raise history to 23d or more or lower n_windows to 1" in message
+    assert "min_train" not in message and "step" not in message
