@@ -350,7 +350,7 @@ def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_pa
             {"queries": {"ccu": "x"}, "url": "admin:s3cret@h:9090"},
             "must start with http:// or https://; got '***@h:9090'",
         ),
-        ({"queries": {"ccu": "x"}, "timeout_seconds": float("inf")}, "less than or equal to 3600"),
+        ({"queries": {"ccu": "x"}, "timeout_seconds": float("inf")}, "must be a finite number"),
         ({"queries": {"ccu": "x"}, "timeout_seconds": 1e12}, "less than or equal to 3600"),
     ],
 )
@@ -371,9 +371,7 @@ def test_an_infinite_timeout_is_bad_input_naming_the_key(tmp_path, db):
     config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD}, timeout_seconds=float("inf"))
     result = _pull(db, config, *_window())
     assert result.exit_code == 2
-    assert "key 'prometheus.timeout_seconds': Input should be less than or equal to 3600" in (
-        result.output
-    )
+    assert "key 'prometheus.timeout_seconds': must be a finite number; got inf" in (result.output)
 
 
 def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus):
