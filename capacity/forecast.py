@@ -936,11 +936,18 @@ class _Core:
             model.add_seasonality(name="weekly", period=7, fourier_order=owner.weekly_order)
         for kind in self.kinds:
             model.add_regressor(_reg(kind), prior_scale=owner.event_prior_scale, standardize=False)
+        # What each coefficient means: a start learned for another layout (an event kind
+        # swapped for another, the weekday/weekend split switched) is no start for this one.
+        self.layout = [f"{n}:{s['fourier_order']}" for n, s in model.seasonalities.items()]
+        self.layout += [_reg(kind) for kind in self.kinds]
+        if init and init.get("layout", self.layout) != self.layout:
+            init = None
         with _quiet():
             if init:
                 # A start whose vectors no longer fit (an event kind entered or left the
                 # history) is dropped whole: see prophet_fit.
-                fit_prophet(model, frame, init={k: _as_init(v) for k, v in init.items()})
+                start = {k: _as_init(v) for k, v in init.items() if k in _STAN_PARAMS}
+                fit_prophet(model, frame, init=start)
             else:
                 fit_prophet(model, frame)
         self.model = model
@@ -977,6 +984,7 @@ class _Core:
             out[name] = float(np.asarray(params[name]).ravel()[0])
         for name in ("delta", "beta"):
             out[name] = [float(v) for v in np.asarray(params[name])[0]]
+        out["layout"] = list(self.layout)
         return out
 
     def _ar_drift(self, ts: pd.DatetimeIndex) -> np.ndarray:
@@ -1180,6 +1188,10 @@ def _conformal(
         value = float(ordered[min(max(k, 1), n) - 1])
         table[:, j] = mid + scale * (value - mid)
     return table
+
+
+#: The Stan parameters a warm start hands Prophet (``layout`` only names the coefficients).
+_STAN_PARAMS = ("k", "m", "sigma_obs", "delta", "beta")
 
 
 def _as_init(value: Any) -> Any:

@@ -491,6 +491,16 @@ def test_a_warm_start_from_other_event_kinds_starts_cold(three_weeks: pd.DataFra
     warm = DemandForecaster(transform=0.0).fit(three_weeks, warm_start=params)
     assert not warm.warm_started_
     pd.testing.assert_frame_equal(warm.predict(48), cold.predict(48))
+    # as many coefficients, meaning others: a patch where the launch was
+    patch = make_events([("patch", three_weeks[TS].iloc[200], 6, 1.5)])
+    cold = DemandForecaster(transform=0.0).fit(three_weeks, patch)
+    warm = DemandForecaster(transform=0.0).fit(three_weeks, patch, warm_start=params)
+    assert len(warm.stan_params_["core"]["beta"]) == len(params["core"]["beta"])
+    assert params["core"]["layout"][-1] == "event_launch" and not warm.warm_started_
+    pd.testing.assert_frame_equal(warm.predict(48, patch), cold.predict(48, patch))
+    # the same layout starts warm
+    again = DemandForecaster(transform=0.0).fit(three_weeks, launch, warm_start=params)
+    assert again.warm_started_
 
 
 def test_predict_before_fit_is_a_clear_error() -> None:
