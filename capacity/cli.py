@@ -546,7 +546,7 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     "--quantiles",
     default="0.05,0.5,0.95",
     show_default=True,
-    help="Comma-separated quantiles; columns are named q + the quantile as given.",
+    help="Comma-separated quantiles; columns are named q + the quantile as given, lowest first.",
 )
 @click.option(
     "--events",
