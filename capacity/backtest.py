@@ -101,9 +101,23 @@ class Forecaster(Protocol):
 
     quantiles: tuple[float, ...]
 
-    def fit(self, series: pd.DataFrame, events: pd.DataFrame | None = None) -> Any: ...
+    def fit(self, series: pd.DataFrame, events: pd.DataFrame | None = None) -> Any:
+        """Fit on ``series`` (columns ``ts`` and ``value``) and the events known so far.
 
-    def predict(self, horizon: int, events: pd.DataFrame | None = None) -> pd.DataFrame: ...
+        Returns
+        -------
+        Any
+            The forecaster itself, by convention; :func:`backtest` does not use it.
+        """
+
+    def predict(self, horizon: int, events: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the last fitted ``ts``.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``ts``, ``yhat`` and one per quantile in ``quantiles``.
+        """
 
 
 # ------------------------------------------------------------------------------ validation
