@@ -102,6 +102,18 @@ def default_models(
 
     The baselines repeat last week and yesterday, in steps of ``step`` (:func:`seasons`);
     on a grid where neither is a whole number of steps, the last value.
+
+    Parameters
+    ----------
+    quantiles : tuple of float
+        The quantiles every model forecasts.
+    prophet_default : bool
+        Also compare Prophet with its defaults and no events (``prophet (defaults)``).
+    fit_kwargs : mapping, optional
+        Extra keyword arguments of the project forecaster's ``fit`` (holidays country,
+        time zone).
+    step : pandas.Timedelta
+        The series' grid step, which sets the seasons the baselines repeat.
     """
     from capacity.baselines import ProphetDefault, SeasonalNaive
     from capacity.forecast import DemandForecaster

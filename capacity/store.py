@@ -1024,6 +1024,15 @@ class Store:
 
         Every ``deploy_id`` an incident names must be a stored deploy made no later than the
         incident started: import deploys first.
+
+        Parameters
+        ----------
+        paths : iterable of str or Path
+            The logs (see :func:`capacity.resilience.read_incidents`).
+        tz : str, optional
+            Time zone of naive times.
+        fleet : FleetConfig, optional
+            When given, regions and services must be ones it names.
         """
         from capacity.resilience import read_incidents
 
