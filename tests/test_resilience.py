@@ -994,3 +994,30 @@ def test_a_log_imported_before_is_checked_against_the_fleet(tmp_path):
             store.import_incidents([path], fleet=FLEET)
     message = str(info.value)
     assert "incidents.csv: line 2" in message and "unknown region 'eu-wst'" in message
+
+
+def test_yaml_log_ids_and_texts_are_kept_as_written(tmp_path):
+    """YAML 1.1 read an unquoted 0012 as the octal 10 and 1.10 as the float 1.1."""
+    deploys = write(
+        tmp_path,
+        "deploys.yaml",
+        """
+        - {deploy_id: 1.10, region: eu-west, service: game, deployed_at: 2026-01-05T08:00Z,
+           change: 2.50}
+        - {deploy_id: 0012, region: eu-west, service: game, deployed_at: 2026-01-05T08:30Z}
+        """,
+    )
+    frame = read_deploys(deploys)
+    assert frame["deploy_id"].tolist() == ["1.10", "0012"]
+    assert frame["change"].tolist() == ["2.50", None]
+    incidents = write(
+        tmp_path,
+        "incidents.yaml",
+        """
+        - {incident_id: 0012, region: eu-west, service: game, severity: sev2,
+           started_at: 2026-01-05T09:00Z, detected_at: 2026-01-05T09:10Z,
+           resolved_at: 2026-01-05T10:00Z, cause: yes, deploy_id: 1.10}
+        """,
+    )
+    frame = read_incidents(incidents, deploy_ids=["1.10", "0012"])
+    assert frame[["incident_id", "cause", "deploy_id"]].values.tolist() == [["0012", "yes", "1.10"]]
