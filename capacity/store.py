@@ -31,11 +31,13 @@ import pyarrow as pa
 
 from capacity import sources
 from capacity.columns import (
+    ALL_REGIONS,
     FALLBACK,
     METRIC,
     METRICS,
     MODEL,
     REGION,
+    REGIONS,
     SERVICE,
     TELEMETRY_COLUMNS,
     TS,
@@ -296,6 +298,29 @@ def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:
                 "shape"
             )
     return tuple(notes)
+
+
+def _region_notes(events: pd.DataFrame, known: Collection[str]) -> tuple[str, ...]:
+    """A note when imported events name regions the stored telemetry does not have: without
+    a fleet nothing refuses them, and an iCalendar LOCATION such as ``Berlin, Germany`` is
+    read as the regions ``Berlin`` and ``Germany``. No note while the store has no
+    telemetry to compare with."""
+    if not known:
+        return ()
+    unknown = [
+        [r for r in regions if r != ALL_REGIONS and r not in known] for regions in events[REGIONS]
+    ]
+    hit = [bool(names) for names in unknown]
+    if not any(hit):
+        return ()
+    names = sorted({name for found in unknown for name in found})
+    shown = ", ".join(repr(n) for n in names[:5]) + (
+        f" and {len(names) - 5} more" if len(names) > 5 else ""
+    )
+    text = f"note: {sum(hit)} event(s) name regions the stored telemetry does not have: {shown}"
+    if any(str(s).lower().endswith(".ics") for s in events["source"][hit]):
+        text += " (an iCalendar event without X-CAPACITY-REGIONS has its LOCATION read as regions)"
+    return (text + "; give the fleet (--config) to refuse regions it does not name",)
 
 
 #: The table each kind of load writes its rows to.
@@ -818,9 +843,15 @@ class Store:
         # command's tz and fleet, refuses an event id defined differently in two files, and
         # tells what each file holds now (a repeating event reaches further as days pass).
         frames = read_calendar_files(files, tz=tz, regions=regions)
-        return self._import_sources(
-            "events", _EVENT_SCHEMA, files, frames, options, notes=_kind_notes
-        )
+        notes = _kind_notes
+        if fleet is None:  # nothing checked the regions: compare them with the telemetry's
+            rows = self._con.execute("SELECT DISTINCT region FROM telemetry").fetchall()
+            known = {region for (region,) in rows}
+
+            def notes(events: pd.DataFrame) -> tuple[str, ...]:
+                return _kind_notes(events) + _region_notes(events, known)
+
+        return self._import_sources("events", _EVENT_SCHEMA, files, frames, options, notes=notes)
 
     def _import_sources(
         self,
