@@ -532,6 +532,32 @@ def _ics_values(component: Any) -> dict[str, Any]:
     }
 
 
+#: The frequencies an RRULE may name (RFC 5545, 3.3.10).
+_FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+
+
+def _check_rrules(component: Any, *, source: str, where: str) -> None:
+    """Refuse an RRULE whose FREQ is missing or no frequency, in the calendar's words: the
+    library's own message for ``FREQ=SOMETIMES`` is "UNTIL parameter is missing"."""
+    values = component.get("RRULE")
+    for value in values if isinstance(values, list) else [values]:
+        if value is None:
+            continue
+        text = value.to_ical()
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        parts = dict(part.partition("=")[::2] for part in text.upper().split(";") if part)
+        freq = parts.get("FREQ", "").strip()
+        if freq not in _FREQUENCIES:
+            got = f"not {freq!r}" if freq else "and it has none"
+            raise DataError(
+                f"RRULE {text!r} is not a valid recurrence rule: FREQ must be one of "
+                f"{', '.join(_FREQUENCIES)}, {got}",
+                source=source,
+                where=where,
+                fix="write e.g. RRULE:FREQ=WEEKLY;BYDAY=TU, or drop the RRULE for a one-off event",
+            )
+
+
 def _ics_records(
     data: bytes,
     *,
@@ -577,6 +603,7 @@ def _ics_records(
         start, end = _ics_span(ev, source=source, where=where, zone=zone)
         starts.append(start)
         if repeats:
+            _check_rrules(ev, source=source, where=where)
             overrides = [
                 other
                 for other in events

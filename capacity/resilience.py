@@ -17,7 +17,8 @@ the extension:
   case-insensitively, ignoring surrounding spaces; unknown columns are refused, so a misspelt
   optional column is not silently dropped.
 * YAML (``.yaml``/``.yml``): a list of mappings with the same field names, or a mapping whose
-  only key is ``incidents`` (``deploys``) holding that list.
+  only key is ``incidents`` (``deploys``) holding that list. Ids, ``cause`` and ``change`` are
+  kept as written, never read as numbers (``0012`` stays ``'0012'``, ``1.10`` ``'1.10'``).
 
 Timestamps are ISO 8601 date-times. A value with a UTC offset or ``Z`` is exact; a naive value
 is refused unless ``tz`` is given, in which case it is wall-clock time there (a time the clocks
@@ -207,6 +208,7 @@ class _Spec:
     yaml_key: str
     fields: tuple[str, ...]
     required: tuple[str, ...]
+    texts: tuple[str, ...]  # YAML fields kept as written, never read as numbers
 
 
 _INCIDENTS = _Spec(
@@ -214,8 +216,15 @@ _INCIDENTS = _Spec(
     "incidents",
     INCIDENT_COLUMNS,
     (INCIDENT_ID, REGION, SERVICE, SEVERITY, STARTED_AT, DETECTED_AT, RESOLVED_AT),
+    (INCIDENT_ID, CAUSE, DEPLOY_ID),
 )
-_DEPLOYS = _Spec("deploy", "deploys", DEPLOY_COLUMNS, (DEPLOY_ID, REGION, SERVICE, DEPLOYED_AT))
+_DEPLOYS = _Spec(
+    "deploy",
+    "deploys",
+    DEPLOY_COLUMNS,
+    (DEPLOY_ID, REGION, SERVICE, DEPLOYED_AT),
+    (DEPLOY_ID, CHANGE),
+)
 
 
 @dataclass(frozen=True)
@@ -423,6 +432,7 @@ def _yaml_records(text: str, *, source: str, spec: _Spec) -> list[_Raw]:
         list_fix=f"write a list of {key}, or a mapping with the key {key!r}",
         where_of=where_of,
         match=_match_for(source, spec),
+        text_fields=spec.texts,
     )
     return [_Raw(where, values) for where, values in rows]
 

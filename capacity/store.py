@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,12 +31,13 @@ import pyarrow as pa
 
 from capacity import sources
 from capacity.columns import (
-    EVENT_ID,
+    ALL_REGIONS,
     FALLBACK,
     METRIC,
     METRICS,
     MODEL,
     REGION,
+    REGIONS,
     SERVICE,
     TELEMETRY_COLUMNS,
     TS,
@@ -297,6 +298,29 @@ def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:
                 "shape"
             )
     return tuple(notes)
+
+
+def _region_notes(events: pd.DataFrame, known: Collection[str]) -> tuple[str, ...]:
+    """A note when imported events name regions the stored telemetry does not have: without
+    a fleet nothing refuses them, and an iCalendar LOCATION such as ``Berlin, Germany`` is
+    read as the regions ``Berlin`` and ``Germany``. No note while the store has no
+    telemetry to compare with."""
+    if not known:
+        return ()
+    unknown = [
+        [r for r in regions if r != ALL_REGIONS and r not in known] for regions in events[REGIONS]
+    ]
+    hit = [bool(names) for names in unknown]
+    if not any(hit):
+        return ()
+    names = sorted({name for found in unknown for name in found})
+    shown = ", ".join(repr(n) for n in names[:5]) + (
+        f" and {len(names) - 5} more" if len(names) > 5 else ""
+    )
+    text = f"note: {sum(hit)} event(s) name regions the stored telemetry does not have: {shown}"
+    if any(str(s).lower().endswith(".ics") for s in events["source"][hit]):
+        text += " (an iCalendar event without X-CAPACITY-REGIONS has its LOCATION read as regions)"
+    return (text + "; give the fleet (--config) to refuse regions it does not name",)
 
 
 #: The table each kind of load writes its rows to.
@@ -813,15 +837,70 @@ class Store:
         self._writable()
         _check_tz(tz)
         options = json.dumps({"tz": tz}, sort_keys=True)
-        files = [Path(p) for p in paths]
-        for path in files:
-            if not path.is_file():
-                raise DataError("file not found", source=str(path), fix="check the path")
+        files = _existing_files(paths)
         regions = list(fleet.regions) if fleet is not None else None
         # One read of every file, also of those imported before: it checks them against this
         # command's tz and fleet, refuses an event id defined differently in two files, and
         # tells what each file holds now (a repeating event reaches further as days pass).
         frames = read_calendar_files(files, tz=tz, regions=regions)
+        notes = _kind_notes
+        if fleet is None:  # nothing checked the regions: compare them with the telemetry's
+            rows = self._con.execute("SELECT DISTINCT region FROM telemetry").fetchall()
+            known = {region for (region,) in rows}
+
+            def notes(events: pd.DataFrame) -> tuple[str, ...]:
+                return _kind_notes(events) + _region_notes(events, known)
+
+        return self._import_sources("events", _EVENT_SCHEMA, files, frames, options, notes=notes)
+
+    def _import_sources(
+        self,
+        table: str,
+        schema: pa.Schema,
+        files: Sequence[Path],
+        frames: Sequence[pd.DataFrame],
+        options: str,
+        *,
+        noun: str = "events",
+        notes: Callable[[pd.DataFrame], tuple[str, ...]] | None = None,
+        before_removing: Callable[[str, list[Any], str], None] | None = None,
+    ) -> EventsReport:
+        """Store files read whole (calendars, logs), each file's name its source, in one
+        transaction.
+
+        A source (the files of one name in this command together) whose records the store
+        already holds exactly is skipped; every other file is upserted by key and recorded as
+        a load of its own records, and the records of its source that none of its files holds
+        any more are removed. A checksum cannot tell this: a load that stored nothing (a file
+        emptied to its header) would count as in force for ever.
+
+        Parameters
+        ----------
+        table : str
+            The table, also the kind of load (``"events"``, ``"incidents"``, ``"deploys"``).
+        schema : pyarrow.Schema
+            The table's schema; its first field is the key.
+        files : sequence of Path
+            The files, in order.
+        frames : sequence of pandas.DataFrame
+            What each file holds, read and checked (the columns of ``schema``, without
+            ``source`` and ``load_id``); a record identical in two files is in both.
+        options : str
+            The load options recorded with each load.
+        noun : str
+            What the records are called in the report.
+        notes : callable, optional
+            Notes for the report from the records imported (not those skipped).
+        before_removing : callable, optional
+            Called as ``(condition, params, name)`` before a source's records are removed,
+            where ``condition`` is SQL selecting them with ``params``; raises to refuse.
+
+        Returns
+        -------
+        EventsReport
+        """
+        key = schema.names[0]
+        frames = [frame.assign(source=path.name) for path, frame in zip(files, frames, strict=True)]
         names: dict[str, list[pd.DataFrame]] = {}
         for path, frame in zip(files, frames, strict=True):
             names.setdefault(path.name, []).append(frame)
@@ -831,54 +910,56 @@ class Store:
             fresh = {
                 name
                 for name, parts in names.items()
-                if not self._holds_source(
-                    name, pd.concat(parts).drop_duplicates(EVENT_ID, ignore_index=True)
-                )
+                if not self._holds_source(table, schema, name, _whole(parts, key))
             }
             upserted: set[str] = set()
             loads: dict[str, list[int]] = {}
             for path, frame in zip(files, frames, strict=True):
                 if path.name not in fresh:
                     continue
-                part = frame[~frame[EVENT_ID].isin(upserted)]  # identical in an earlier file
-                upserted.update(part[EVENT_ID])
+                part = frame[~frame[key].isin(upserted)]  # identical in an earlier file
+                upserted.update(part[key])
                 load_id = self._next_load_id()
-                counts = self._upsert("events", _EVENT_SCHEMA, part, load_id)
+                counts = self._upsert(table, schema, part, load_id)
                 report = LoadReport(str(path), _sha256(path), len(part), *counts)
-                self._record_load(load_id, "events", report, options)
+                self._record_load(load_id, table, report, options)
                 totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
                 loads.setdefault(path.name, []).append(load_id)
                 imported.append(part)
             # a file is the whole of its source: what the files of that name no longer hold goes
             for name, ids in loads.items():
+                gone = "source = ? AND NOT list_contains(?, load_id)"
+                if before_removing is not None:
+                    before_removing(gone, [name, ids], name)
                 removed += self._con.execute(
-                    "DELETE FROM events WHERE source = ? AND NOT list_contains(?, load_id)",
-                    [name, ids],
+                    f"DELETE FROM {table} WHERE {gone}", [name, ids]
                 ).fetchall()[0][0]
         return EventsReport(
             tuple(str(p) for p in files if p.name in fresh),
             *totals,
             skipped=tuple(str(p) for p in files if p.name not in fresh),
-            notes=_kind_notes(pd.concat(imported)) if imported else (),
+            noun=noun,
+            notes=notes(_whole(imported, key)) if notes is not None and imported else (),
             removed=removed,
         )
 
-    def _holds_source(self, name: str, frame: pd.DataFrame) -> bool:
-        """Whether the store holds exactly the events ``frame`` holds for source ``name``:
-        each of them as it is (under any source, since an event found identical in two files
-        is stored once), and no other event of that source. True for an empty frame only when
-        the source has no stored events: a calendar whose last event was cancelled still
-        removes it."""
+    def _holds_source(self, table: str, schema: pa.Schema, name: str, frame: pd.DataFrame) -> bool:
+        """Whether ``table`` holds exactly the records ``frame`` holds for source ``name``:
+        each of them as it is (under any source, since a record found identical in two files
+        is stored once), and no other record of that source. True for an empty frame only when
+        the source has no stored records: a calendar whose last event was cancelled, or a log
+        emptied to its header, still removes them."""
         con = self._con
-        con.register("_incoming", _arrow(frame, _EVENT_SCHEMA, 0))
+        key = schema.names[0]
+        con.register("_incoming", _arrow(frame, schema, 0))
         try:
             missing = con.execute(
-                "SELECT count(*) FROM _incoming i LEFT JOIN events e USING (event_id) "
-                f"WHERE e.event_id IS NULL OR NOT ({_same_content(_EVENT_SCHEMA)})"
+                f"SELECT count(*) FROM _incoming i LEFT JOIN {table} e USING ({key}) "
+                f"WHERE e.{key} IS NULL OR NOT ({_same_content(schema)})"
             ).fetchall()[0][0]
             extra = con.execute(
-                "SELECT count(*) FROM events "
-                "WHERE source = ? AND event_id NOT IN (SELECT event_id FROM _incoming)",
+                f"SELECT count(*) FROM {table} "
+                f"WHERE source = ? AND {key} NOT IN (SELECT {key} FROM _incoming)",
                 [name],
             ).fetchall()[0][0]
         finally:
@@ -911,22 +992,18 @@ class Store:
         schema: pa.Schema,
         tz: str | None,
     ) -> EventsReport:
-        """Import incident or deploy logs: one transaction, idempotent, keyed by id."""
+        """Import incident or deploy logs: one transaction, keyed by id, each file's name its
+        source. Every file is read and checked, even one imported before; a source whose
+        records the store already holds exactly is skipped."""
         self._writable()
         _check_tz(tz)
         options = json.dumps({"tz": tz}, sort_keys=True)
         key = schema.names[0]
-        fresh, skipped, seen = [], [], {}
-        for raw_path in paths:
-            path = Path(raw_path)
-            if not path.is_file():
-                raise DataError("file not found", source=str(path), fix="check the path")
-            digest = _sha256(path)
-            if self._already_loaded(kind, digest, options):
-                skipped.append(str(path))
-                continue
-            frame = read(path).assign(source=path.name)
-            for record in frame.drop(columns="source").to_dict(orient="records"):
+        files = _existing_files(paths)
+        frames, seen = [], {}
+        for path in files:
+            frame = read(path)
+            for record in frame.to_dict(orient="records"):
                 earlier = seen.get(record[key])
                 if earlier is not None and not _same_record(earlier[1], record):
                     raise DataError(
@@ -935,32 +1012,15 @@ class Store:
                         fix=f"give each record its own {key}",
                     )
                 seen[record[key]] = (str(path), record)
-            fresh.append((path, digest, frame))
-        totals, removed = [0, 0, 0, 0], 0
-        with self._transaction():
-            loads: dict[str, list[int]] = {}
-            for path, digest, frame in fresh:
-                load_id = self._next_load_id()
-                counts = self._upsert(kind, schema, frame, load_id)
-                self._record_load(
-                    load_id, kind, LoadReport(str(path), digest, len(frame), *counts), options
-                )
-                totals = [t + c for t, c in zip(totals, (len(frame), *counts), strict=True)]
-                loads.setdefault(path.name, []).append(load_id)
-            # a log is the whole of its source (its file name): what it no longer holds goes
-            for name, ids in loads.items():
-                gone = "source = ? AND NOT list_contains(?, load_id)"
-                if kind == "deploys":
-                    self._check_no_incident_names(gone, [name, ids], name)
-                removed += self._con.execute(
-                    f"DELETE FROM {kind} WHERE {gone}", [name, ids]
-                ).fetchall()[0][0]
-        return EventsReport(
-            tuple(str(p) for p, _, _ in fresh),
-            *totals,
-            skipped=tuple(skipped),
+            frames.append(frame)
+        return self._import_sources(
+            kind,
+            schema,
+            files,
+            frames,
+            options,
             noun=kind,
-            removed=removed,
+            before_removing=self._check_no_incident_names if kind == "deploys" else None,
         )
 
     def _check_no_incident_names(self, gone: str, params: list[Any], name: str) -> None:
@@ -1409,6 +1469,21 @@ def _same_content(schema: pa.Schema) -> str:
         for f in schema
         if f.name not in (schema.names[0], "source", "load_id")
     )
+
+
+def _existing_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The paths as Paths; refuse one that is not a file before anything is read."""
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.is_file():
+            raise DataError("file not found", source=str(path), fix="check the path")
+    return files
+
+
+def _whole(parts: Sequence[pd.DataFrame], key: str) -> pd.DataFrame:
+    """The records of several frames of one schema, each key once (the first)."""
+    kept = [part for part in parts if len(part)] or list(parts[:1])
+    return pd.concat(kept, ignore_index=True).drop_duplicates(key, ignore_index=True)
 
 
 def _check_tz(tz: str | None) -> None:

@@ -1047,3 +1047,26 @@ def test_an_ics_kind_that_is_no_kind_name_names_its_property(tmp_path):
         "kind 'Esports Finals' (from X-CAPACITY-KIND) is not a valid kind name",
     )
     assert "comes before" not in message
+
+
+def test_an_rrule_with_no_frequency_is_explained(tmp_path):
+    """The library's message for FREQ=SOMETIMES was "UNTIL parameter is missing"."""
+    for rule, got in (("FREQ=SOMETIMES", "not 'SOMETIMES'"), ("COUNT=3", "and it has none")):
+        path = write(
+            tmp_path,
+            "rule.ics",
+            ics(f"""
+            UID:r
+            SUMMARY:Reset
+            DTSTART:20361202T060000Z
+            DTEND:20361202T070000Z
+            RRULE:{rule}
+            """),
+        )
+        error_of(
+            path,
+            "event 1 ('Reset')",
+            f"RRULE '{rule}' is not a valid recurrence rule: FREQ must be one of SECONDLY, "
+            f"MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY, {got}",
+            "Fix: write e.g. RRULE:FREQ=WEEKLY",
+        )

@@ -321,3 +321,20 @@ def test_a_calendar_imported_before_is_checked_against_the_fleet(db, write, flee
     assert "bad.csv" in message and "line 2" in message
     assert "unknown region 'eu-wst'" in message and "'eu-west'" in message
     assert stored(db).equals(before)
+
+
+def test_regions_the_telemetry_does_not_have_are_noted_without_a_fleet(db, write):
+    """LOCATION:Berlin, Germany became the regions Berlin and Germany without a word."""
+    rows = [f"2026-01-05T00:00Z,{region},game,ccu,10\n" for region in ("eu-west", "na-east")]
+    telemetry = "ts,region,service,metric,value\n" + "".join(rows)
+    berlin = PROMO.format(status="LOCATION:Berlin\\, Germany\n")
+    with Store(db) as store:
+        assert not store.import_events([write("liveops.ics", berlin)]).notes  # nothing to compare
+        store.ingest([write("t.csv", telemetry)])
+        report = store.import_events([write("liveops.ics", berlin.replace("1.4", "1.5"))])
+        assert report.notes == (
+            "note: 1 event(s) name regions the stored telemetry does not have: 'Berlin', "
+            "'Germany' (an iCalendar event without X-CAPACITY-REGIONS has its LOCATION read as "
+            "regions); give the fleet (--config) to refuse regions it does not name",
+        )
+        assert not store.import_events([write("calendar.csv", CALENDAR)]).notes

@@ -933,3 +933,91 @@ def test_a_log_file_is_the_whole_of_its_source(tmp_path):
         other = write(tmp_path, "more.csv", f"{INC_HEADER}\nINC-7,{row},,\n")
         store.import_incidents([other])
         assert sorted(store.incidents()["incident_id"]) == ["INC-0001", "INC-7"]
+
+
+def test_a_log_left_without_records_removes_them_every_time(tmp_path):
+    """The checksum rule skipped a header-only log once its earlier empty load counted as
+    "in force": an incident deleted again after being restored stayed stored."""
+    from capacity.store import Store
+
+    row = "INC-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,"
+    live, empty = f"{INC_HEADER}\n{row}\n", f"{INC_HEADER}\n"
+    with Store(tmp_path / "s.duckdb") as store:
+        removed = []
+        for text in (live, empty, live, empty):
+            report = store.import_incidents([write(tmp_path, "incidents.csv", text)])
+            assert not report.skipped
+            removed.append(report.removed)
+        assert removed == [0, 1, 0, 1]
+        assert store.incidents().empty
+        # and an empty log over an empty source changes nothing
+        assert store.import_incidents([tmp_path / "incidents.csv"]).skipped
+        dep = f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\n"
+        for text in (dep, f"{DEP_HEADER}\n", dep, f"{DEP_HEADER}\n"):
+            store.import_deploys([write(tmp_path, "deploys.csv", text)])
+        assert store.deploys().empty
+
+
+def test_log_files_of_one_name_are_one_source_and_each_counts(tmp_path):
+    from capacity.store import Store
+
+    def version(folder: str, deploy_id: str) -> Path:
+        (tmp_path / folder).mkdir()
+        row = f"{deploy_id},eu-west,game,2026-01-05T08:00Z,a"
+        return write(tmp_path / folder, "deploys.csv", f"{DEP_HEADER}\n{row}\n")
+
+    v1, v2, v3 = version("v1", "D-1"), version("v2", "D-2"), version("v3", "D-9")
+    with Store(tmp_path / "s.duckdb") as store:
+
+        def ids() -> list[str]:
+            return sorted(store.deploys()["deploy_id"])
+
+        store.import_deploys([v2, v3])
+        assert store.import_deploys([v2, v3]).skipped == (str(v2), str(v3))
+        assert store.import_deploys([v1]).removed == 2
+        report = store.import_deploys([v3])  # not "already loaded": D-9 had gone
+        assert not report.skipped and (report.inserted, report.removed) == (1, 1)
+        assert ids() == ["D-9"]
+        store.import_deploys([v2, v3])
+        assert store.import_deploys([v2]).removed == 1  # alone, v2 is the whole of its source
+        assert ids() == ["D-2"]
+
+
+def test_a_log_imported_before_is_checked_against_the_fleet(tmp_path):
+    from capacity.store import Store
+
+    row = "INC-1,eu-wst,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,"
+    path = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{row}\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_incidents([path])
+        with pytest.raises(DataError) as info:
+            store.import_incidents([path], fleet=FLEET)
+    message = str(info.value)
+    assert "incidents.csv: line 2" in message and "unknown region 'eu-wst'" in message
+
+
+def test_yaml_log_ids_and_texts_are_kept_as_written(tmp_path):
+    """YAML 1.1 read an unquoted 0012 as the octal 10 and 1.10 as the float 1.1."""
+    deploys = write(
+        tmp_path,
+        "deploys.yaml",
+        """
+        - {deploy_id: 1.10, region: eu-west, service: game, deployed_at: 2026-01-05T08:00Z,
+           change: 2.50}
+        - {deploy_id: 0012, region: eu-west, service: game, deployed_at: 2026-01-05T08:30Z}
+        """,
+    )
+    frame = read_deploys(deploys)
+    assert frame["deploy_id"].tolist() == ["1.10", "0012"]
+    assert frame["change"].tolist() == ["2.50", None]
+    incidents = write(
+        tmp_path,
+        "incidents.yaml",
+        """
+        - {incident_id: 0012, region: eu-west, service: game, severity: sev2,
+           started_at: 2026-01-05T09:00Z, detected_at: 2026-01-05T09:10Z,
+           resolved_at: 2026-01-05T10:00Z, cause: yes, deploy_id: 1.10}
+        """,
+    )
+    frame = read_incidents(incidents, deploy_ids=["1.10", "0012"])
+    assert frame[["incident_id", "cause", "deploy_id"]].values.tolist() == [["0012", "yes", "1.10"]]
