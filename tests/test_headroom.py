@@ -190,23 +190,32 @@ def test_recommend_json_writes_null_for_dates_a_hold_does_not_have(tmp_path):
     assert "NaT" not in result.stdout and "NaN" not in result.stdout
 
 
-def test_commands_say_when_a_service_is_sized_at_the_hint(tmp_path):
-    """Without latency telemetry the safe load cannot be learned; the servers asked for then
-    rest on the fleet file's hint, which the command now says (it once said nothing)."""
-    from click.testing import CliRunner
-
-    from capacity.cli import cli
+@pytest.fixture(scope="module")
+def no_latency(tmp_path_factory):
+    """A small demo store without eu-west/game's latency, and its fleet file."""
     from capacity.demo import build_demo_store, generate_demo
     from capacity.store import Store
 
-    generate_demo(tmp_path / "fleet", days=35)
-    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
+    folder = tmp_path_factory.mktemp("no-latency")
+    generate_demo(folder / "fleet", days=35)
+    db = build_demo_store(folder / "store.duckdb", folder / "fleet")
     with Store(db) as store:
         store.con.execute(
             "DELETE FROM telemetry WHERE metric = 'latency_p99_ms' AND region = 'eu-west' "
             "AND service = 'game'"
         )
-    config = tmp_path / "fleet" / "fleet.yaml"
+    return db, folder / "fleet" / "fleet.yaml"
+
+
+def test_commands_say_when_a_service_is_sized_at_the_hint(no_latency):
+    """Without latency telemetry the safe load cannot be learned; the servers asked for then
+    rest on the fleet file's hint, which the command now says (it once said nothing)."""
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+    from capacity.store import Store
+
+    db, config = no_latency
     args = ["schedule", "--db", str(db), "--config", str(config), "--horizon", "2h"]
     result = CliRunner().invoke(cli, [*args, "--region", "eu-west", "--service", "game"])
     assert result.exit_code == 0, result.output
@@ -236,7 +245,7 @@ def test_a_region_without_failover_is_said_not_to_survive_its_loss(fleet):
     assert result["eu-west"].describe().startswith("short by ")
 
 
-def test_recommend_csv_and_json_say_what_each_row_is_sized_at(tmp_path):
+def test_recommend_csv_and_json_say_what_each_row_is_sized_at(no_latency):
     """Each row carries its safe load and whether it was learned or is the fleet file's hint
     (a row sized at the hint was once told apart only by a note on stderr)."""
     import io
@@ -245,18 +254,10 @@ def test_recommend_csv_and_json_say_what_each_row_is_sized_at(tmp_path):
     from click.testing import CliRunner
 
     from capacity.cli import cli
-    from capacity.demo import build_demo_store, generate_demo
     from capacity.sizing import safe_loads
     from capacity.store import Store
 
-    generate_demo(tmp_path / "fleet", days=35)
-    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
-    with Store(db) as store:
-        store.con.execute(
-            "DELETE FROM telemetry WHERE metric = 'latency_p99_ms' AND region = 'eu-west' "
-            "AND service = 'game'"
-        )
-    config = tmp_path / "fleet" / "fleet.yaml"
+    db, config = no_latency
     with Store(db, read_only=True) as store:
         safe = safe_loads(store, load_fleet(config)).set_index(["region", "service"])
     assert safe.loc[("eu-west", "game"), "source"] == "hint"
