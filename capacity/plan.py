@@ -383,9 +383,22 @@ def _run_and_publish(
         ) from None
     timings["notebook"] = round(time.perf_counter() - started, 3)
     try:
-        return _export_and_publish(building, out, label, run_id, parameters, timings, say)
+        result = _export_and_publish(building, out, label, run_id, parameters, timings, say)
     except OSError as exc:  # a full disk, a folder removed under us: nothing half-published
         raise _unwritten(exc, building) from None
+    if result.status == "identical":
+        _forget_run(db, run_id, say)
+    return result
+
+
+def _forget_run(db: Path, run_id: str, say: Any) -> None:
+    """Remove the forecast run of a rerun that matched the published plan: no plan refers to
+    it, and a weekly job rerunning an unchanged week would otherwise store one a time."""
+    try:
+        with Store(db) as store:
+            store.delete_forecast_run(run_id)
+    except StoreError as exc:  # the plan stands; only the store keeps a spare run
+        say(f"note: the rerun's forecast run {run_id} stays in the store ({exc})")
 
 
 def _unwritten(exc: OSError, building: Path) -> PlanFailedError:

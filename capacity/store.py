@@ -1325,6 +1325,28 @@ class Store:
         ).fetchall()
         return {(r, s, m): json.loads(params) for r, s, m, params in rows}
 
+    def delete_forecast_run(self, run_id: str) -> bool:
+        """Remove a stored forecast run, its forecasts and fitted parameters, in one transaction.
+
+        Parameters
+        ----------
+        run_id : str
+            The run (see :meth:`forecast_runs`).
+
+        Returns
+        -------
+        bool
+            True when the run was stored.
+        """
+        self._writable()
+        with self._transaction() as con:
+            found = con.execute(
+                "SELECT count(*) FROM forecast_runs WHERE run_id = ?", [run_id]
+            ).fetchall()[0][0]
+            for table in ("forecasts", "forecast_params", "forecast_runs"):
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        return bool(found)
+
     def forecast_runs(self) -> pd.DataFrame:
         """The stored forecast runs, newest first."""
         return self._con.execute(

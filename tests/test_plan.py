@@ -125,9 +125,19 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
     shutil.copytree(out, copy)
     with pytest.raises(Exception, match="already published"):
         plan(demo, copy)
+    with Store(demo[0], read_only=True) as store:
+        runs = store.forecast_runs()["run_id"].tolist()
     again = plan(demo, copy, force=True)
     # Cold fits (no warm start from the first run's stored parameters): the same plan.
     assert again.status == "identical"
+    with Store(demo[0], read_only=True) as store:  # no plan refers to the rerun's run
+        assert store.forecast_runs()["run_id"].tolist() == runs
+        assert (
+            store.con.execute(
+                "SELECT count(*) FROM forecasts WHERE run_id = ?", [again.run_id]
+            ).fetchall()[0][0]
+            == 0
+        )
     assert json.loads((again.folder / "manifest.json").read_text())["run_id"] == result.run_id
     # The kernel talks over Unix sockets, so ipykernel has no plain-TCP warning to print.
     assert "without encryption" not in capfd.readouterr().err
