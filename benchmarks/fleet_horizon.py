@@ -28,6 +28,10 @@ generator with the same calendar):
 Models: ``demand`` (``DemandForecaster``; ``--growth`` overrides its ``interval_growth``),
 ``snaive168`` and ``prophet`` (Prophet's defaults with its own sampled intervals).
 
+No target of its own: it measures whether the stated coverage holds at the horizon users get.
+It prints, first, one row per model in the layout of ``benchmarks/RESULTS.md``'s table, then
+every measure per lead week and each series' coverage. About a minute per split on 2 cores.
+
     .venv/bin/python benchmarks/fleet_horizon.py [--split tune|check|report]
         [--models demand,snaive168,prophet] [--growth X] [--demo DIR] [--jobs 2] [--out FILE]
 """
@@ -136,6 +140,35 @@ def score(results: pd.DataFrame) -> pd.DataFrame:
     return r
 
 
+NAMES = {
+    "demand": "DemandForecaster",
+    "snaive168": "SeasonalNaive(168)",
+    "prophet": "ProphetDefault",
+}
+
+
+def summary(r: pd.DataFrame, era: str) -> str:
+    """One row per model, as in ``benchmarks/RESULTS.md``: coverage per lead week, how often
+    demand exceeded q0.95 in the last week, pinball loss in the first and last weeks."""
+    last = r["week"].max()
+    lines = [
+        "| era | model | 90 % coverage, days 1-7 / 8-14 / 15-21 / 22-28 | above q0.95, days "
+        "22-28 | pinball, % of mean demand, days 1-7 / 22-28 |",
+        "|---|---|---|---:|---|",
+    ]
+    for key in [k for k in NAMES if k in set(r["model_key"])]:
+        part = r[r["model_key"] == key]
+        by = part.groupby("week")
+        coverage = " / ".join(f"{v * 100:.1f}" for v in by["in90"].mean())
+        above = (1 - by["below95"].mean()[last]) * 100
+        pinball = by["pinball"].mean() / part["actual"].mean() * 100
+        lines.append(
+            f"| {era} | {NAMES[key]} | {coverage} | {above:.1f} % "
+            f"| {pinball[1]:.2f} / {pinball[last]:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def tables(r: pd.DataFrame) -> str:
     lines = []
     weeks = sorted(r["week"].unique())
@@ -195,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         r.to_parquet(args.out)
     growth = "default" if args.growth is None else f"{args.growth:g}"
     print(f"split {args.split}, {len(work)} forecasts, interval_growth {growth}, {took:.0f} s\n")
+    print(summary(r, args.split) + "\n")
     print(tables(r))
     return 0
 

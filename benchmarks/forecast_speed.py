@@ -11,8 +11,12 @@ Then the daily refit: one more day of telemetry is loaded and the fleet is forec
 once starting every fit from the parameters the first run stored (the default, warm start)
 and once with ``--cold``; it reports both wall times and their ratio.
 
-Usage: ``python benchmarks/forecast_speed.py [--series 500] [--jobs 2] [--sample 20]
-[--no-refit]``. Target: at most 120 s for 500 series on a 2-core machine (the first run).
+Target: at most 120 s for 500 series on a 2-core machine (the first run).
+
+Usage: ``.venv/bin/python benchmarks/forecast_speed.py [--series 500] [--weeks 8] [--jobs 2]
+[--sample 20] [--no-refit]``. About 5 minutes on an idle machine; ``--series 20 --no-refit``
+is a smoke run of about 15 seconds. Prints a row for each of ``benchmarks/RESULTS.md``'s two
+tables.
 """
 
 from __future__ import annotations
@@ -107,10 +111,12 @@ def bare_prophet_seconds(frame: pd.DataFrame, sample: int) -> float:
 def main() -> None:
     """Build the fleet, time the command and the bare Prophet baseline, print a table row."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", type=int, default=500)
-    parser.add_argument("--weeks", type=int, default=8)
+    parser.add_argument(
+        "--series", type=int, default=500, help="demand series (rounded down to a multiple of 4)"
+    )
+    parser.add_argument("--weeks", type=int, default=8, help="weeks of hourly history")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--sample", type=int, default=20, help="series for the bare Prophet fit")
     parser.add_argument("--no-refit", action="store_true", help="Skip the refit timing.")
     args = parser.parse_args()
     regions = [f"r{i:03d}" for i in range(max(1, args.series // len(SERVICES)))]

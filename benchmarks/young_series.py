@@ -7,6 +7,10 @@ interval's coverage. ``--split tune`` uses cutoffs 5 to 12 weeks before each ser
 demo's four game series, and the public series at 5 to 8 weeks); ``--split report`` the last
 4 weeks (all twelve demo series and the public series). ``machine-01`` (14 days) is left out.
 
+No target of its own: it compares the forecaster with the seasonal naives on young series.
+About 20 seconds per split on 2 cores. Prints one row per forecast, then the geometric means
+and the mean coverage that ``benchmarks/RESULTS.md`` reports.
+
     .venv/bin/python benchmarks/young_series.py [--split tune|report] [--jobs 2]
 """
 
