@@ -1017,12 +1017,18 @@ class _Core:
 
     def in_sample(self) -> np.ndarray:
         z_hat, _ = self._predict(self.history_ts, self.owner.events_)
-        return self.inverse(z_hat)
+        # never below zero, as forecasts are: a fit under -offset is no demand, and its
+        # residual against the offset would be infinite
+        return np.clip(self.inverse(z_hat), 0, None)
 
     def _event_ratio(self, z_hat: np.ndarray, effect: np.ndarray) -> np.ndarray:
-        """Demand with the learned event effects over demand without them."""
+        """Demand with the learned event effects over demand without them; 1 where either is
+        at the transform's floor (no ratio to read, and 0 there once divided a naive value by
+        zero: a forecast of NaN)."""
+        with_events = self.inverse(z_hat) + self.offset
         base = self.inverse(z_hat - effect) + self.offset
-        return (self.inverse(z_hat) + self.offset) / np.where(base > 0, base, 1.0)
+        ok = (base > 0) & (with_events > 0)
+        return np.where(ok, with_events / np.where(ok, base, 1.0), 1.0)
 
     def forecast(self, future: pd.DatetimeIndex, events: pd.DataFrame) -> _Parts:
         # Seasonal naive over the last week (and the last day), cleaned of that stretch's event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -501,6 +502,32 @@ def test_a_warm_start_from_other_event_kinds_starts_cold(three_weeks: pd.DataFra
     # the same layout starts warm
     again = DemandForecaster(transform=0.0).fit(three_weeks, launch, warm_start=params)
     assert again.warm_started_
+
+
+def test_a_fit_that_dips_below_zero_leaves_no_nan_in_the_naive_or_the_band() -> None:
+    """Untransformed (lambda 1), Prophet's fit undershoots a sharp night-time trough below
+    -offset, where the transform floors it: the naive partner once divided by a zero event
+    ratio there (NaN for the hours of the trough, which dropped the naive from the blend)
+    and a young series' in-sample residuals came out infinite (nyc_taxi from 12 days: a
+    q0.99 of 433,139 against a peak of 26,754)."""
+    ts = pd.date_range("2026-03-02", periods=24 * 12, freq="h", tz="UTC")
+    hours = ts.hour.to_numpy()
+    value = np.where((hours >= 3) & (hours < 6), 50.0, 20000.0)
+    value += np.random.default_rng(0).normal(0, 300, len(ts))
+    series = pd.DataFrame({TS: ts, VALUE: np.clip(value, 0, None)})
+    model = DemandForecaster(transform=1.0, quantiles=(0.05, 0.5, 0.95, 0.99))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(series)
+        forecast = model.predict(168)
+    ours = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert [str(w.message) for w in ours if w.filename.endswith("forecast.py")] == []
+    assert (model.core_.in_sample() >= 0).all()
+    for naive in model.validation_.parts.snaive.values():
+        assert np.isfinite(naive).all()
+    numbers = forecast.select_dtypes("number").to_numpy()
+    assert np.isfinite(numbers).all()
+    assert forecast["q0.99"].max() < 1.5 * series[VALUE].max()
 
 
 def test_predict_before_fit_is_a_clear_error() -> None:
