@@ -1105,16 +1105,25 @@ def schedule(
     )
     # the boot lead's look-ahead past the last hour, as far as a forecast reaches
     reach = min(hours + lead, int(MAX_HORIZON / pd.Timedelta(hours=1)))
+    wanted = fleet
+    if not region_loss and (region is not None or service is not None):
+        # only the series asked for: the others matter only when a region's players move
+        wanted = fleet.model_copy(
+            update={
+                "regions": {r: v for r, v in fleet.regions.items() if region in (None, r)},
+                "services": {s: v for s, v in fleet.services.items() if service in (None, s)},
+            }
+        )
     with _reading_store(db) as store:
         run = forecast_fleet(
             store,
-            fleet,
+            wanted,
             horizon=f"{reach}h",
             quantiles=(0.05, 0.5, 0.95),
             jobs=jobs,
             save=False,
         )
-        safe = _safe_loads(store, fleet)
+        safe = _safe_loads(store, wanted)
     need = hourly_need(run.frame, safe, fleet, quantile=0.95)
     floors = scaling.schedule(
         need, fleet, hours=hours, use="required" if region_loss else "needed_nk"
@@ -1123,7 +1132,8 @@ def schedule(
     past = int((floors["ts"].drop_duplicates() < moment.floor("h")).sum())
     _warn_if_stale(
         run.cutoff,
-        f"the schedule starts then and its first {past} hours are already past",
+        f"the schedule starts then and its first {past} hour{'s are' if past != 1 else ' is'} "
+        "already past",
         now=moment,
     )
     if region is not None:
@@ -1156,7 +1166,12 @@ def schedule(
 )
 @click.option("--time-column", default=None, help="With --input: the time column.")
 @click.option("--value-column", default=None, help="With --input: the value column.")
-@click.option("--region", default=None, help="From the store: the region.")
+@click.option(
+    "--region",
+    default=None,
+    help="From the store: the region. With --input and --events: only that region's events "
+    "(and those for all regions) apply.",
+)
 @click.option("--service", default=None, help="From the store: the service.")
 @click.option(
     "--metric", default=None, help="From the store: the metric [default: the demand metric]."
@@ -1218,7 +1233,6 @@ def backtest_command(
     import duckdb
 
     from capacity.backtest import windows_that_fit
-    from capacity.calendar import read_calendar
     from capacity.charts import backtest_figure
     from capacity.comparison import compare, default_models, mase_season
     from capacity.files import write_text_atomically
@@ -1236,10 +1250,11 @@ def backtest_command(
     if input_path is not None:
         if not time_column or not value_column:
             raise ParameterError("With --input, give --time-column and --value-column.")
-        if region or service or metric or db is not None:
+        if service or metric or db is not None:
             raise ParameterError(
-                "--input backtests a CSV file; --region, --service, --metric and --db pick a "
-                "series of the store instead. Give one or the other."
+                "--input backtests a CSV file; --service, --metric and --db pick a series of "
+                "the store instead. Give one or the other (with --input, --region picks the "
+                "calendar's events)."
             )
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
@@ -1247,7 +1262,7 @@ def backtest_command(
             con, input_path, time_column=time_column, value_column=value_column, freq=freq, agg=agg
         )
         con.close()
-        events = read_calendar(events_path) if events_path is not None else None
+        events = _file_events(events_path, region)
         label = input_path.name
     else:
         if not region or not service:
@@ -1392,7 +1407,7 @@ def plan(
         click.echo(f"{result.week}: plan {result.status} in {result.folder}/")
         if result.previous is not None:
             click.echo(f"the earlier plan is kept in {result.previous}/")
-    click.echo(f"report: {result.report}")
+    click.echo(f"report: {result.report.resolve()}")  # absolute: a cron job runs anywhere
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
 

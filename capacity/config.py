@@ -397,7 +397,9 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         elif kind == "less_than_equal":
             problem = f"{err['msg']}; got {err.get('input')!r}"
             bound = err.get("ctx", {}).get("le")
-            fix = f"write at most {bound} (see the README's configuration section)"
+            whole = isinstance(bound, int | float) and float(bound).is_integer()
+            shown = int(bound) if whole else bound  # 365, not 365.0, for whole days
+            fix = f"write at most {shown} (see the README's configuration section)"
         elif kind == "int_type" and isinstance(err.get("input"), float):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "write a whole number without a decimal point"
@@ -435,7 +437,9 @@ def load_fleet(path: str | Path) -> FleetConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            "file not found", source=str(path), fix="pass --config with an existing fleet YAML"
+            "file not found",
+            source=str(path),
+            fix="pass --config (the config parameter of a notebook) with an existing fleet YAML",
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(

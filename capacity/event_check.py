@@ -524,17 +524,14 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
     import html
 
     from capacity.charts import event_check_figure
+    from capacity.report import plan_table
 
     event = check.event
     table = check.table.copy()
-    for column in ("peak_at", "act_by"):
-        table[column] = table[column].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}")
+    table["peak_at"] = table["peak_at"].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}")
     table["breach_probability"] = table["breach_probability"].map(probability_text)
-    # Headers wrap at their words, so the table fits a laptop's width; it scrolls if not.
-    table.columns = [
-        {"peak_at": "peak at (UTC)", "act_by": "act by (UTC)"}.get(c, c.replace("_", " "))
-        for c in table.columns
-    ]
+    # as the notebook shows it: numbers rounded, the act-by date marked when overdue
+    shown = plan_table(table.rename(columns={"peak_at": "peak at (UTC)"})).data
     notes = "\n".join(f"<li>{html.escape(line)}</li>" for line in check.notes(now))
     notes = f"<ul class='note'>\n{notes}\n</ul>" if notes else ""
     start = (
@@ -550,7 +547,6 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-.table-wrap {{ overflow-x: auto; max-width: 100%; }}
 table {{ border-collapse: collapse; font-size: 0.9rem; }}
 td, th {{ padding: 3px 6px; border-bottom: 1px solid #ddd; }}
 td {{ white-space: nowrap; }}
@@ -568,9 +564,7 @@ without the N+k spare; NO_GO from {NO_GO_PROBABILITY:.0%}. A probability of ≤0
 safe capacity clears even the forecast's 99% quantile; ≥0.99, it falls short of even the
 1% quantile.</p>
 {notes}
-<div class="table-wrap">
-{table.to_html(index=False, escape=True)}
-</div>
+{shown}
 {figure}
 </body></html>
 """

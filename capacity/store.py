@@ -266,6 +266,7 @@ class EventsReport:
     noun: str = "events"
     notes: tuple[str, ...] = ()
     removed: int = 0
+    held: int = 0
 
     def describe(self) -> str:
         """One line for a person."""
@@ -275,9 +276,14 @@ class EventsReport:
         )
         if self.removed:
             text += f", {self.removed:,} removed (no longer in their file)"
-        if self.skipped:
-            text += f"; already loaded: {', '.join(self.skipped)}"
-        return text
+        if not self.skipped:
+            return text
+        they = "it holds are" if len(self.skipped) == 1 else "they hold are"
+        held = (
+            f"already loaded: {', '.join(self.skipped)} (read and checked; the "
+            f"{self.held:,} {self.noun} {they} stored as they are)"
+        )
+        return f"{text}; {held}" if self.sources else held
 
 
 def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:
@@ -938,6 +944,7 @@ class Store:
             tuple(str(p) for p in files if p.name in fresh),
             *totals,
             skipped=tuple(str(p) for p in files if p.name not in fresh),
+            held=sum(len(_whole(parts, key)) for name, parts in names.items() if name not in fresh),
             noun=noun,
             notes=notes(_whole(imported, key)) if notes is not None and imported else (),
             removed=removed,

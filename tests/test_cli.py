@@ -224,6 +224,12 @@ def test_log_imports_and_kpis(tmp_path):
     assert "newest error_rate telemetry" in result.stderr and "--until" in result.stderr
     again = run("incidents", "import", str(DEMO / "incidents.csv"), "--db", str(db))
     assert again.exit_code == 0 and "already loaded" in again.stdout
+    # it once said "0 incidents read" of a file it had read and checked whole
+    held = len(pd.read_csv(DEMO / "incidents.csv"))
+    assert "0 incidents read" not in again.stdout
+    assert f"(read and checked; the {held:,} incidents it holds are stored as they are)" in (
+        again.stdout
+    )
     bad = tmp_path / "incidents.csv"
     bad.write_text(
         "incident_id,region,service,severity,started_at,detected_at,resolved_at\n"

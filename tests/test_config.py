@@ -184,7 +184,9 @@ def test_infinite_numbers_are_refused_naming_the_key(tmp_path, old, new, key):
 def test_lead_times_and_costs_have_an_upper_bound(tmp_path, old, new, bound):
     path = tmp_path / "fleet.yaml"
     path.write_text(FLEET_YAML.replace(old, new, 1))
-    with pytest.raises(ConfigError, match=rf"less than or equal to {bound}.*Fix: write at most"):
+    with pytest.raises(
+        ConfigError, match=rf"less than or equal to {bound}.*Fix: write at most {bound} "
+    ):
         load_fleet(path)
     at = FLEET_YAML.replace(old, new.split(": ")[0] + f": {bound}", 1)
     path.write_text(at)

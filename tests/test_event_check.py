@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -297,7 +298,11 @@ def test_report_carries_the_notes_the_forecast_start_and_the_bounds(demo):
     assert "note: the event ends 59 days after the newest telemetry" in page
     assert "so this verdict is provisional" in page
     assert "<td>≤0.01</td>" in page and "0.0100" not in page
-    assert "overflow-x: auto" in page
+    assert "overflow-x:auto" in page  # a wide table scrolls in its box
+    # numbers as the notebook shows them (a safe load of 3165.662908 once), no raw flags
+    assert not re.search(r"<td>-?[\d,]+\.\d{4,}</td>", page)
+    assert "<td>True</td>" not in page and "<td>False</td>" not in page
+    assert "<th>act by (UTC)</th>" in page and "<th>peak at (UTC)</th>" in page
     fresh = render_report(result, now="2026-11-23T12:00Z")
     assert "warning: the newest" not in fresh and "provisional" in fresh
 
@@ -548,6 +553,14 @@ def test_schedule_cli_exports(demo, tmp_path):
     floors = pd.read_csv(out)
     assert set(floors["service"]) == {"chat", "game", "matchmaking"}
     assert len(floors) == 3 * 24
+    # one series asked for: only it is forecast and sized (all twelve were, with a note for
+    # every series at its hint), and its floors are the same
+    one = tmp_path / "game.csv"
+    alone = run_cli("schedule", *common, "--service", "game", "--output", str(one))
+    assert alone.exit_code == 0, alone.output
+    assert "ap-southeast/" not in alone.stderr and "eu-west/chat" not in alone.stderr
+    game = floors[floors["service"] == "game"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(pd.read_csv(one), game)
     bad = run_cli("schedule", *common, "--service", "voice")
     assert bad.exit_code == 2 and "'service' parameter must be one of" in bad.stderr
 

@@ -211,10 +211,32 @@ def test_backtest_command_takes_a_file_or_a_store_series_not_both(tmp_path):
     path = synthetic_csv(tmp_path / "in.csv", days=21)
     args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
     result = CliRunner().invoke(
+        cli, ["backtest", *args, "--service", "game", "--out", str(tmp_path / "bt")]
+    )
+    assert result.exit_code == 2
+    assert "--input backtests a CSV file; --service, --metric and --db" in result.stderr
+    # with --input, --region picks the calendar's events, as forecast's does
+    result = CliRunner().invoke(
         cli, ["backtest", *args, "--region", "eu-west", "--out", str(tmp_path / "bt")]
     )
     assert result.exit_code == 2
-    assert "--input backtests a CSV file; --region, --service" in result.stderr
+    assert "--region picks events of a calendar: give --events too" in result.stderr
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(
+        "event_id,name,kind,start,end,regions,expected_uplift\n"
+        "A,Patch,patch,2026-03-10T00:00Z,2026-03-10T06:00Z,eu-west,1.2\n"
+        "B,Finals,esports,2026-03-12T00:00Z,2026-03-12T06:00Z,na-east,1.5\n"
+    )
+    window = ["--horizon", "24h", "--windows", "1", "--step", "24h"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            *("backtest", *args, *window, "--events", str(calendar)),
+            *("--region", "eu-west", "--out", str(tmp_path / "bt")),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "every event of calendar.csv applies" not in result.stderr
 
 
 def _edit_lines(path, edits, *, extend=0):
