@@ -1435,6 +1435,12 @@ def main() -> None:
         cli(prog_name="capacity")
     except SystemExit:
         if stopped:
+            # click has printed "Aborted!"; say by what, and that nothing was left half-done
+            click.echo(
+                f"capacity: stopped by SIGTERM (exit {EXIT_TERMINATED}); nothing unfinished was "
+                "committed or published",
+                err=True,
+            )
             raise SystemExit(EXIT_TERMINATED) from None
         raise
 
