@@ -750,7 +750,12 @@ def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
     default=None,
     help="Also write an HTML report here (opens offline).",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: the usable cores].",
+)
 @_reports_errors
 def check_event_command(
     name: str | None,
@@ -869,7 +874,12 @@ def check_event_command(
     default="table",
     show_default=True,
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: the usable cores].",
+)
 @_reports_errors
 def recommend(
     db: Path | None, config: Path | None, horizon: str, quantile: float, fmt: str, jobs: int | None
@@ -1043,7 +1053,12 @@ def _aws_actions(
     default=None,
     help="Write here instead of standard output.",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: the usable cores].",
+)
 @_reports_errors
 def schedule(
     db: Path | None,
@@ -1363,7 +1378,9 @@ def backtest_command(
     help="Run again for a week that has a plan (the earlier one moves to history/).",
 )
 @click.option("--horizon", default="28d", show_default=True, help="How far ahead to plan.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes [default: 2]."
+)
 @click.option("--no-backtest", is_flag=True, help="Skip the one-week backtest section.")
 @click.option(
     "--notebook",
