@@ -912,11 +912,12 @@ class Store:
             names.setdefault(path.name, []).append(frame)
         totals, removed = [0, 0, 0, 0], 0
         imported: list[pd.DataFrame] = []
+        whole = {name: _whole(parts, key) for name, parts in names.items()}
         with self._transaction():
             fresh = {
                 name
-                for name, parts in names.items()
-                if not self._holds_source(table, schema, name, _whole(parts, key))
+                for name, records in whole.items()
+                if not self._holds_source(table, schema, name, records)
             }
             upserted: set[str] = set()
             loads: dict[str, list[int]] = {}
@@ -944,7 +945,7 @@ class Store:
             tuple(str(p) for p in files if p.name in fresh),
             *totals,
             skipped=tuple(str(p) for p in files if p.name not in fresh),
-            held=sum(len(_whole(parts, key)) for name, parts in names.items() if name not in fresh),
+            held=sum(len(records) for name, records in whole.items() if name not in fresh),
             noun=noun,
             notes=notes(_whole(imported, key)) if notes is not None and imported else (),
             removed=removed,
