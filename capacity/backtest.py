@@ -313,6 +313,11 @@ def _check_forecast(
     return out
 
 
+def default_min_train(season_length: int) -> int:
+    """Steps a backtest window needs before it to fit on by default: two seasons."""
+    return 2 * season_length
+
+
 def windows_that_fit(rows: int, *, horizon: int, step: int, min_train: int) -> int:
     """How many rolling origins ``step`` apart a series of ``rows`` steps holds, each with
     ``min_train`` steps before it and ``horizon`` after it (0 when none does)."""
@@ -375,7 +380,11 @@ def backtest(
     n_windows = _positive_int(n_windows, "n_windows")
     step = _positive_int(step, "step")
     season_length = _positive_int(season_length, "season_length")
-    min_train = 2 * season_length if min_train is None else _positive_int(min_train, "min_train")
+    min_train = (
+        default_min_train(season_length)
+        if min_train is None
+        else _positive_int(min_train, "min_train")
+    )
     frame, freq = validate_series(series)
 
     n = len(frame)

@@ -775,12 +775,13 @@ def default_forecasters(
     }
 
 
-#: Hours a backtest window needs before it to fit on (capacity.backtest's default min_train).
-_MIN_TRAIN = 48
-
-
 def backtest_history(
-    series: pd.DataFrame, history: str | pd.Timedelta, *, horizon: int, n_windows: int
+    series: pd.DataFrame,
+    history: str | pd.Timedelta,
+    *,
+    horizon: int,
+    n_windows: int,
+    season_length: int = 24,
 ) -> pd.DataFrame:
     """The last ``history`` of an hourly series, checked to hold the backtest asked for.
 
@@ -797,6 +798,8 @@ def backtest_history(
         How far back from the newest hour to keep (``56d``).
     horizon, n_windows : int
         The backtest's hours per window and number of windows.
+    season_length : int
+        The seasonal period in hours, as given to :func:`compare_forecasters`.
 
     Returns
     -------
@@ -808,24 +811,25 @@ def backtest_history(
     ParameterError
         When a parameter is malformed, or the kept hours are too few for the windows.
     """
-    from capacity.backtest import windows_that_fit
+    from capacity.backtest import default_min_train, windows_that_fit
     from capacity.units import parse_duration
 
     span = parse_duration(history, "history")
     horizon = _positive_int(horizon, "horizon")
     n_windows = _positive_int(n_windows, "n_windows")
+    min_train = default_min_train(_positive_int(season_length, "season_length"))
     if series.empty:
         return series.reset_index(drop=True)
     kept = series[series[TS] > series[TS].max() - span].reset_index(drop=True)
-    needed = n_windows * horizon + _MIN_TRAIN
+    needed = n_windows * horizon + min_train
     if len(kept) < needed:
-        fit = windows_that_fit(len(kept), horizon=horizon, step=horizon, min_train=_MIN_TRAIN)
+        fit = windows_that_fit(len(kept), horizon=horizon, step=horizon, min_train=min_train)
         days = math.ceil(needed / 24)
         lower = f" or lower n_windows to {fit}" if fit else " (or lower horizon)"
         raise ParameterError(
             f"The 'history' parameter ({history}) keeps {len(kept):,} hours, too few for "
             f"{n_windows} backtest windows of {horizon} hours: they need {needed:,} "
-            f"({n_windows} x {horizon} forecast, and {_MIN_TRAIN} before the first to fit on). "
+            f"({n_windows} x {horizon} forecast, and {min_train} before the first to fit on). "
             f"Fix: raise history to {days}d or more{lower} in the parameters cell"
         )
     return kept

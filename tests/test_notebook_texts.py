@@ -121,3 +121,10 @@ def test_backtest_history_names_history_and_n_windows():
     assert "The 'history' parameter (14d) keeps 336 hours" in message
     assert "Fix: raise history to 23d or more or lower n_windows to 1" in message
     assert "min_train" not in message and "step" not in message
+
+
+def test_backtest_history_counts_two_seasons_before_the_first_window():
+    series = hourly(np.ones(30 * 24))
+    assert len(review.backtest_history(series, "30d", horizon=168, n_windows=3)) == 720
+    with pytest.raises(ParameterError, match=r"and 336 before the first to fit on"):
+        review.backtest_history(series, "30d", horizon=168, n_windows=3, season_length=168)
