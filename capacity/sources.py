@@ -92,11 +92,6 @@ class TelemetryFile:
     metric_columns: tuple[str, ...]
     ts_type: str
 
-    @property
-    def row_word(self) -> str:
-        """How rows are counted in messages: CSV lines include the header line."""
-        return "line" if self.kind == "csv" else "row"
-
     def row_label(self, row: int) -> str:
         """Name data row ``row`` (1-based) as a person opening the file would find it."""
         return f"line {csv_line(self.path, row)}" if self.kind == "csv" else f"row {row}"
