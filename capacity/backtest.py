@@ -84,6 +84,7 @@ __all__ = [
     "pinball_column",
     "seasonal_scale",
     "validate_series",
+    "windows_that_fit",
 ]
 
 #: Optional calendar column: when an event became known. Where present and set, an event is

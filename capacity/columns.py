@@ -9,7 +9,6 @@ SERVICE = "service"
 METRIC = "metric"
 VALUE = "value"
 TELEMETRY_COLUMNS = (TS, REGION, SERVICE, METRIC, VALUE)
-SERIES_KEY = (REGION, SERVICE, METRIC)
 
 # Telemetry metrics.
 CCU = "ccu"

@@ -48,6 +48,7 @@ __all__ = [
     "check_event",
     "probability_bound",
     "probability_text",
+    "render_report",
     "stored_event",
 ]
 

@@ -895,7 +895,7 @@ class _Core:
         owner = self.owner
         observed = np.isfinite(y)
         span = (ts[observed][-1] - ts[observed][0]) if observed.any() else pd.Timedelta(0)
-        self.first_ts, self.last_ts = ts[0], ts[-1]
+        self.last_ts = ts[-1]
         # Kinds present in the history get a regressor; those seen often enough are learned.
         events = owner.events_
         counts = _kind_counts(ts[observed], events, owner)

@@ -27,7 +27,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
@@ -42,6 +42,9 @@ from capacity.forecast_fleet import horizon_hours
 from capacity.store import Store
 from capacity.units import parse_duration
 from capacity.weekly import check_plannable, json_safe, parse_week, week_of
+
+#: Where progress lines go (``say`` below): the CLI echoes them to stderr.
+_Say = Callable[[str], object]
 
 __all__ = [
     "PLAN_FILES",
@@ -230,7 +233,7 @@ def run_plan(
     quantile: float = 0.95,
     jobs: int | None = None,
     backtest: bool = True,
-    say: Any = None,
+    say: Callable[[str], object] | None = None,
 ) -> PlanResult:
     """Run the weekly plan and publish it under ``out/<week>/``.
 
@@ -329,7 +332,7 @@ def _run_and_publish(
     config: Path,
     notebook: Path,
     notebook_parameters: dict[str, Any],
-    say: Any,
+    say: _Say,
 ) -> PlanResult:
     import papermill
 
@@ -391,7 +394,7 @@ def _run_and_publish(
     return result
 
 
-def _forget_run(db: Path, run_id: str, say: Any) -> None:
+def _forget_run(db: Path, run_id: str, say: _Say) -> None:
     """Remove the forecast run of a rerun that matched the published plan: no plan refers to
     it, and a weekly job rerunning an unchanged week would otherwise store one a time."""
     try:
@@ -418,7 +421,7 @@ def _export_and_publish(
     run_id: str,
     parameters: dict[str, Any],
     timings: dict[str, float],
-    say: Any,
+    say: _Say,
 ) -> PlanResult:
     """Export the executed notebook, write the manifest and publish the folder."""
     executed = building / "capacity_plan.ipynb"
@@ -450,7 +453,7 @@ def _export_and_publish(
     return replace(result, warnings=tuple(manifest["warnings"]))
 
 
-def _publish(building: Path, target: Path, label: str, run_id: str, say: Any) -> PlanResult:
+def _publish(building: Path, target: Path, label: str, run_id: str, say: _Say) -> PlanResult:
     if not target.exists():
         building.rename(target)
         return PlanResult(label, target, "published", run_id)
@@ -518,7 +521,7 @@ def _exclusive(out: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _tidy(out: Path, label: str, say: Any) -> None:
+def _tidy(out: Path, label: str, say: _Say) -> None:
     """Clear what a run for ``label`` that was killed left behind (call holding the lock)."""
     target = out / label
     for building in sorted(out.glob(f".{label}.*{_BUILDING}")):

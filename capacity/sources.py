@@ -42,12 +42,14 @@ __all__ = [
     "AGGREGATES",
     "OFFSET_PATTERN",
     "TelemetryFile",
+    "csv_line",
     "explain_problem",
     "future_problem",
     "grid_query",
     "inspect_telemetry",
     "problem_condition",
     "problem_counts_sql",
+    "read_error",
     "read_series_csv",
     "row_problem",
     "telemetry_select",
@@ -91,11 +93,6 @@ class TelemetryFile:
     names: dict[str, str]
     metric_columns: tuple[str, ...]
     ts_type: str
-
-    @property
-    def row_word(self) -> str:
-        """How rows are counted in messages: CSV lines include the header line."""
-        return "line" if self.kind == "csv" else "row"
 
     def row_label(self, row: int) -> str:
         """Name data row ``row`` (1-based) as a person opening the file would find it."""

@@ -123,7 +123,7 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
     result, out = published
     copy = tmp_path / "forecasts"
     shutil.copytree(out, copy)
-    with pytest.raises(Exception, match="already published"):
+    with pytest.raises(ParameterError, match="already published"):
         plan(demo, copy)
     with Store(demo[0], read_only=True) as store:
         runs = store.forecast_runs()["run_id"].tolist()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import subprocess
 import sys
 
@@ -32,15 +34,30 @@ EXPECTED = {
 
 def test_exported_names():
     assert set(capacity.__all__) == EXPECTED
-    for name in capacity.__all__:
-        assert getattr(capacity, name) is not None
+    for name in capacity.__all__:  # the package's own objects, under the names they were given
+        obj = getattr(capacity, name)
+        assert obj.__module__.startswith("capacity.") and obj.__name__ == name
 
 
 def test_every_error_derives_from_capacity_error():
-    for name in EXPECTED:
-        obj = getattr(capacity, name)
-        if isinstance(obj, type) and issubclass(obj, Exception):
-            assert issubclass(obj, capacity.CapacityError)
+    exported = {
+        name
+        for name in EXPECTED
+        if isinstance(getattr(capacity, name), type)
+        and issubclass(getattr(capacity, name), Exception)
+    }
+    assert len(exported) == 10 and all(name.endswith("Error") for name in exported)
+    defined = {}  # every public exception class a module of the package defines
+    for module in pkgutil.iter_modules(capacity.__path__):
+        if module.name == "__main__":
+            continue
+        for name, obj in vars(importlib.import_module(f"capacity.{module.name}")).items():
+            ours = isinstance(obj, type) and obj.__module__.startswith("capacity.")
+            if ours and issubclass(obj, Exception) and not name.startswith("_"):
+                defined[name] = obj
+    assert exported | {"PlanFailedError", "PlanLockedError"} <= set(defined)
+    for name, obj in defined.items():
+        assert issubclass(obj, capacity.CapacityError), name
 
 
 def test_import_configures_no_logging_and_loads_no_prophet():
