@@ -30,7 +30,7 @@ import pandas as pd
 from capacity import scaling
 from capacity.columns import METRIC, REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig, load_fleet
-from capacity.errors import ParameterError
+from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast
 from capacity.headroom import RegionLoss, hourly_need, recommend, region_loss_survival
 from capacity.store import Store
@@ -243,6 +243,11 @@ def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Hours of history the plan's backtest needs: the week it scores, and before it the weekly
+#: naive's week plus the hour it repeats from.
+_BACKTEST_HOURS = 168 + 169
+
+
 def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict]) -> list[dict]:
     from capacity.baselines import SeasonalNaive
     from capacity.comparison import PlacedForecaster, compare
@@ -255,11 +260,17 @@ def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict])
         "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=quantiles),
     }
     key = {REGION: region, SERVICE: service, METRIC: metric}
+    if len(series) < _BACKTEST_HOURS:
+        problem = (
+            f"{len(series) / 24:.1f} days of telemetry: the backtest scores last week's forecast "
+            f"against a weekly naive, which needs over {_BACKTEST_HOURS // 24} days"
+        )
+        return [{**key, "model": "capacity", "error": problem}]
     try:
         overall = compare(
             series, models, horizon=168, n_windows=1, step=168, events=events
         ).overall()
-    except Exception as exc:  # one series' backtest must not sink the plan
+    except CapacityError as exc:  # a series too young for the window: shown, not fatal
         return [{**key, "model": "capacity", "error": f"{type(exc).__name__}: {exc}"}]
     return [
         {

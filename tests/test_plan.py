@@ -735,3 +735,17 @@ def test_prophet_is_first_imported_without_the_notebook_tqdm_warning(model):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("[") and "TqdmWarning" not in done.stdout
+
+
+def test_a_series_too_young_for_the_backtest_is_named_with_the_days_it_needs():
+    from capacity.weekly import _backtest_task
+
+    ts = pd.date_range("2026-01-01", periods=10 * 24, freq="h", tz="UTC")
+    series = pd.DataFrame({"ts": ts, "value": 50.0})
+    place = {"holidays_country": None, "timezone": None}
+    (row,) = _backtest_task(("eu-west", "game", "ccu", series, None, place))
+    assert row["region"] == "eu-west" and row["model"] == "capacity"
+    assert row["error"] == (
+        "10.0 days of telemetry: the backtest scores last week's forecast against a weekly "
+        "naive, which needs over 14 days"
+    )
