@@ -20,10 +20,11 @@ DEMO_WEEK := 2026-W48
 plan: $(STAMP)
 	$(BIN)/capacity plan --force --week $(DEMO_WEEK)
 
-## test: the whole suite, then the linter
+## test: the whole suite, then the linter and the formatter's check
 test: $(STAMP)
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check capacity tests benchmarks
+	$(BIN)/ruff format --check capacity tests benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check capacity tests benchmarks

@@ -24,10 +24,11 @@ import pandas as pd
 from capacity.errors import (
     CapacityError,
     ParameterError,
+    PlanFailedError,
+    PlanLockedError,
     SourceUnavailableError,
     StoreLockedError,
 )
-from capacity.plan import PlanFailedError, PlanLockedError
 from capacity.units import parse_duration, parse_timestamp
 
 if TYPE_CHECKING:

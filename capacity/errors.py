@@ -13,8 +13,8 @@ can catch them all in one place. The tree::
     │   └── SchemaError        the store was written by a newer version of capacity
     ├── SourceUnavailableError a telemetry server (Prometheus) could not be reached or failed
     ├── NotFittedError         a model asked to predict before it was fitted
-    ├── PlanFailedError        a cell of the weekly plan failed (in :mod:`capacity.plan`)
-    └── PlanLockedError        another weekly run is working in the plans folder (same module)
+    ├── PlanFailedError        a cell of the weekly plan failed
+    └── PlanLockedError        another weekly run is working in the plans folder
 
 Input errors carry the place (file, row or key), what was wrong and how to fix it, and render
 as one line, so the CLI can print them as they are and exit with status 2. A source that is
@@ -30,6 +30,8 @@ __all__ = [
     "InputError",
     "NotFittedError",
     "ParameterError",
+    "PlanFailedError",
+    "PlanLockedError",
     "SchemaError",
     "SourceUnavailableError",
     "StoreError",
@@ -111,3 +113,11 @@ class StoreLockedError(StoreError):
 
 class SchemaError(StoreError):
     """The store's schema is newer than this version of capacity understands."""
+
+
+class PlanFailedError(CapacityError):
+    """A cell of the plan notebook failed; nothing was published."""
+
+
+class PlanLockedError(CapacityError):
+    """Another weekly run is working in the same plans folder."""

@@ -36,7 +36,13 @@ from typing import Any
 import pandas as pd
 
 from capacity.config import load_fleet
-from capacity.errors import CapacityError, ParameterError, StoreError, StoreLockedError
+from capacity.errors import (
+    ParameterError,
+    PlanFailedError,
+    PlanLockedError,
+    StoreError,
+    StoreLockedError,
+)
 from capacity.files import check_writable
 from capacity.forecast_fleet import horizon_hours
 from capacity.store import Store
@@ -77,14 +83,6 @@ _PACKAGES = (
     "papermill",
     "nbconvert",
 )
-
-
-class PlanFailedError(CapacityError):
-    """A cell of the plan notebook failed; nothing was published."""
-
-
-class PlanLockedError(CapacityError):
-    """Another weekly run is working in the same plans folder."""
 
 
 @dataclass(frozen=True)
