@@ -645,6 +645,28 @@ def test_groups_by_region_pool_the_budget():
     assert row(by_service, "all", "game")["availability"] == pytest.approx(0.9995)
 
 
+def test_the_weekly_daily_burn_pools_a_region_as_kpis_does(tmp_path):
+    """The plan's daily burn chart once averaged each series' burn rate, so a region's line
+    disagreed with its kpis: eu-west with game at 0.002 (target 0.999, burn 2) and chat at
+    0.001 (target 0.99, burn 0.1) for a day showed 1.05, where the pooled budget gives
+    (0.002 + 0.001) / (0.001 + 0.01) = 0.2727."""
+    from capacity.store import Store
+    from capacity.weekly import _resilience
+
+    error_rate = pd.concat(
+        [rates("eu-west", "game", 0, [0.002] * 24), rates("eu-west", "chat", 0, [0.001] * 24)]
+    )
+    cutoff = T0 + pd.Timedelta(days=1)
+    with Store(tmp_path / "store.duckdb") as store:
+        store.ingest_frame(error_rate, source="test", fleet=FLEET)
+        burn = _resilience(store, FLEET, cutoff)["burn"]
+    day = burn[burn["day"] == T0].set_index("region")["burn"]
+    assert day["eu-west"] == pytest.approx(0.003 / 0.011)
+    pooled = kpis(None, None, error_rate, FLEET, since=T0, until=cutoff, by="region")
+    eu = row(pooled, "eu-west", "all")
+    assert day["eu-west"] == pytest.approx((1 - eu["availability"]) / (1 - eu["slo_target"]))
+
+
 def test_burn_rates_and_page():
     # eu-west/chat, target 0.99 (budget 0.01). The 72 hours before `until`: 0.005 for 66 hours,
     # then 0.02 for 5 hours, then 0.2 in the last hour.
