@@ -363,10 +363,15 @@ def test_missing_and_unknown_columns(tmp_path):
         lambda: read_incidents(path),
         "incidents.csv: line 1:",
         "required column 'detected_at' is missing",
-        "Fix: add a 'detected_at' column",
+        "Fix: add the column 'detected_at'; an incident log needs incident_id, region,",
     )
     path = write(tmp_path, "incidents.csv", INC_HEADER.replace("cause", "causes") + "\n")
-    error_of(lambda: read_incidents(path), "line 1", "unknown column 'causes'", "'cause'")
+    error_of(
+        lambda: read_incidents(path),
+        "line 1",
+        "unknown column 'causes'",
+        "'cause'? the columns of an incident log are",
+    )
     path = write(tmp_path, "deploys.csv", "deploy_id,region,service,change\n")
     error_of(lambda: read_deploys(path), "deploys.csv: line 1:", "'deployed_at' is missing")
     path = write(tmp_path, "deploys.csv", "deploy_id,region,service,deployed_at,region\n")
