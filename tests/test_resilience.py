@@ -962,6 +962,38 @@ def test_a_log_file_is_the_whole_of_its_source(tmp_path):
         assert sorted(store.incidents()["incident_id"]) == ["INC-0001", "INC-7"]
 
 
+def test_renaming_a_deploy_an_incident_names_follows_the_fix(tmp_path):
+    """The refusal to drop a named deploy once said to import the incident log with the new
+    id first, which the incident import refuses (the new id names no stored deploy): each
+    error sent the user to the other. Its fix now gives the order that works."""
+    from capacity.store import Store
+
+    line = "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,"
+    old, new = "D-1,eu-west,game,2026-01-05T08:00Z,a", "D-01,eu-west,game,2026-01-05T08:00Z,a"
+    deploys = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{old}\n")
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{line}D-1\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_deploys([deploys])
+        store.import_incidents([incidents])
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{new}\n")
+        message = error_of(lambda: store.import_deploys([deploys]), "'D-1' is no longer")
+        assert message.endswith(
+            "Fix: keep 'D-1' in the file until no stored incident names it: to rename it, "
+            "import this log with both ids, then the incident log naming the new one, then "
+            "this log without 'D-1'"
+        )
+        write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{line}D-01\n")
+        error_of(lambda: store.import_incidents([incidents]), "'D-01' names no known deploy")
+        # the order the fix gives
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{old}\n{new}\n")
+        store.import_deploys([deploys])
+        store.import_incidents([incidents])
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{new}\n")
+        assert store.import_deploys([deploys]).removed == 1
+        assert store.incidents()["deploy_id"].tolist() == ["D-01"]
+        assert store.deploys()["deploy_id"].tolist() == ["D-01"]
+
+
 def test_a_log_left_without_records_removes_them_every_time(tmp_path):
     """The checksum rule skipped a header-only log once its earlier empty load counted as
     "in force": an incident deleted again after being restored stayed stored."""
