@@ -454,7 +454,8 @@ def backtest_figure(
 
 
 def burn_chart(burn: pd.DataFrame) -> go.Figure:
-    """Daily mean error-budget burn rate per region (1 = spending the budget exactly on time)."""
+    """Daily error-budget burn rate per region, its services pooled as
+    :func:`capacity.resilience.kpis` pools a group (1 = spending the budget exactly on time)."""
     figure = go.Figure()
     for region, part in burn.groupby(REGION, sort=True):
         figure.add_trace(

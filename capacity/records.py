@@ -338,7 +338,7 @@ def check_required(
     source, where : str
         The place, for error messages.
     needs : str
-        Appended to the fix ``add a 'x' column`` when no found name is close to the missing one.
+        Appended to the fix ``add the column 'x'`` when no found name is close to the missing one.
 
     Raises
     ------
@@ -354,7 +354,7 @@ def check_required(
         if close:
             fix = f"rename {what} {found[list(fields).index(close[0])]!r} to {name!r}"
         else:
-            fix = f"add a {name!r} {what}{needs}"
+            fix = f"add the {what} {name!r}{needs}"
         raise DataError(
             f"required {what} {name!r} is missing; {what}s found: {_listing(found)}",
             source=source,

@@ -390,10 +390,11 @@ def _match_fields(
     """Map found column (or key) names to field names; refuse missing, unknown and repeated."""
     fields = [rec.normalise_key(name) for name in found]
     place: dict[str, Any] = {"what": what, "source": source, "where": where}
-    known = f"the {what}s of a {spec.noun} log are {', '.join(spec.fields)}"
+    log = f"{'an' if spec.noun[0] in 'aeiou' else 'a'} {spec.noun} log"
+    known = f"the {what}s of {log} are {', '.join(spec.fields)}"
     rec.check_known(fields, found, allowed=spec.fields, known=known, **place)
     rec.check_unique(fields, found, **place)
-    needs = f"; a {spec.noun} log needs {', '.join(spec.required)}"
+    needs = f"; {log} needs {', '.join(spec.required)}"
     rec.check_required(
         fields, found, required=spec.required, allowed=spec.fields, needs=needs, **place
     )

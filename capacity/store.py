@@ -1044,8 +1044,9 @@ class Store:
                 f"deploy {deploy_id!r} is no longer in the file, but the stored incident "
                 f"{incident_id!r} names it as its cause",
                 source=name,
-                fix="keep the deploy in the file, or import the incident log with that "
-                "incident's deploy_id changed first",
+                fix=f"keep {deploy_id!r} in the file until no stored incident names it: to "
+                "rename it, import this log with both ids, then the incident log naming the "
+                f"new one, then this log without {deploy_id!r}",
             )
 
     def import_deploys(

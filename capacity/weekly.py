@@ -581,14 +581,20 @@ def _resilience(store: Store, fleet: FleetConfig, cutoff: pd.Timestamp) -> dict[
         incidents, deploys, rates, fleet, since=cutoff - pd.Timedelta(weeks=4), until=cutoff
     )
     change = resilience.trend(incidents, deploys, rates, fleet, until=cutoff, weeks=4)
-    recent = rates[rates[TS] >= cutoff - pd.Timedelta(weeks=4)].copy()
+    recent = rates[rates[TS] >= cutoff - pd.Timedelta(weeks=4)]
+    # pooled as kpis pools a group: the region's errors over its budget, each known
+    # series-hour weighing the same (a mean of each series' burn rate overweighted the
+    # services with the smallest budgets)
     target = recent[SERVICE].map({s: v.slo.availability for s, v in fleet.services.items()})
-    recent["burn"] = recent["value"] / (1 - target)
-    burn = (
-        recent.assign(day=recent[TS].dt.floor("D"))
-        .groupby([REGION, "day"], as_index=False)["burn"]
-        .mean()
+    daily = (
+        recent.assign(
+            day=recent[TS].dt.floor("D"),
+            allowed=(1 - target).where(recent["value"].notna(), 0.0),
+        )
+        .groupby([REGION, "day"], as_index=False)[["value", "allowed"]]
+        .sum()
     )
+    burn = daily.assign(burn=daily["value"] / daily["allowed"]).loc[:, [REGION, "day", "burn"]]
     week = incidents[incidents["started_at"] >= cutoff - pd.Timedelta(weeks=1)].copy()
     calendar = store.events(start=cutoff - pd.Timedelta(weeks=2), end=cutoff)
     week["preceding_events"] = [

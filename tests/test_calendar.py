@@ -596,7 +596,7 @@ def test_missing_required_column_suggests_the_misspelling(tmp_path):
 
 def test_missing_required_column_without_lookalike(tmp_path):
     path = write(tmp_path, "noend.csv", "name,kind,start\nLaunch,launch,2026-03-01\n")
-    error_of(path, "required column 'end' is missing", "add a 'end' column")
+    error_of(path, "required column 'end' is missing", "add the column 'end'")
 
 
 def test_unknown_csv_column_is_refused(tmp_path):

@@ -363,10 +363,15 @@ def test_missing_and_unknown_columns(tmp_path):
         lambda: read_incidents(path),
         "incidents.csv: line 1:",
         "required column 'detected_at' is missing",
-        "Fix: add a 'detected_at' column",
+        "Fix: add the column 'detected_at'; an incident log needs incident_id, region,",
     )
     path = write(tmp_path, "incidents.csv", INC_HEADER.replace("cause", "causes") + "\n")
-    error_of(lambda: read_incidents(path), "line 1", "unknown column 'causes'", "'cause'")
+    error_of(
+        lambda: read_incidents(path),
+        "line 1",
+        "unknown column 'causes'",
+        "'cause'? the columns of an incident log are",
+    )
     path = write(tmp_path, "deploys.csv", "deploy_id,region,service,change\n")
     error_of(lambda: read_deploys(path), "deploys.csv: line 1:", "'deployed_at' is missing")
     path = write(tmp_path, "deploys.csv", "deploy_id,region,service,deployed_at,region\n")
@@ -643,6 +648,28 @@ def test_groups_by_region_pool_the_budget():
         None, None, error_rate, FLEET, since=T0, until=T0 + pd.Timedelta(hours=2), by=["service"]
     )
     assert row(by_service, "all", "game")["availability"] == pytest.approx(0.9995)
+
+
+def test_the_weekly_daily_burn_pools_a_region_as_kpis_does(tmp_path):
+    """The plan's daily burn chart once averaged each series' burn rate, so a region's line
+    disagreed with its kpis: eu-west with game at 0.002 (target 0.999, burn 2) and chat at
+    0.001 (target 0.99, burn 0.1) for a day showed 1.05, where the pooled budget gives
+    (0.002 + 0.001) / (0.001 + 0.01) = 0.2727."""
+    from capacity.store import Store
+    from capacity.weekly import _resilience
+
+    error_rate = pd.concat(
+        [rates("eu-west", "game", 0, [0.002] * 24), rates("eu-west", "chat", 0, [0.001] * 24)]
+    )
+    cutoff = T0 + pd.Timedelta(days=1)
+    with Store(tmp_path / "store.duckdb") as store:
+        store.ingest_frame(error_rate, source="test", fleet=FLEET)
+        burn = _resilience(store, FLEET, cutoff)["burn"]
+    day = burn[burn["day"] == T0].set_index("region")["burn"]
+    assert day["eu-west"] == pytest.approx(0.003 / 0.011)
+    pooled = kpis(None, None, error_rate, FLEET, since=T0, until=cutoff, by="region")
+    eu = row(pooled, "eu-west", "all")
+    assert day["eu-west"] == pytest.approx((1 - eu["availability"]) / (1 - eu["slo_target"]))
 
 
 def test_burn_rates_and_page():
@@ -933,6 +960,38 @@ def test_a_log_file_is_the_whole_of_its_source(tmp_path):
         other = write(tmp_path, "more.csv", f"{INC_HEADER}\nINC-7,{row},,\n")
         store.import_incidents([other])
         assert sorted(store.incidents()["incident_id"]) == ["INC-0001", "INC-7"]
+
+
+def test_renaming_a_deploy_an_incident_names_follows_the_fix(tmp_path):
+    """The refusal to drop a named deploy once said to import the incident log with the new
+    id first, which the incident import refuses (the new id names no stored deploy): each
+    error sent the user to the other. Its fix now gives the order that works."""
+    from capacity.store import Store
+
+    line = "I-1,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:10Z,2026-01-05T10:00Z,,"
+    old, new = "D-1,eu-west,game,2026-01-05T08:00Z,a", "D-01,eu-west,game,2026-01-05T08:00Z,a"
+    deploys = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{old}\n")
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{line}D-1\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_deploys([deploys])
+        store.import_incidents([incidents])
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{new}\n")
+        message = error_of(lambda: store.import_deploys([deploys]), "'D-1' is no longer")
+        assert message.endswith(
+            "Fix: keep 'D-1' in the file until no stored incident names it: to rename it, "
+            "import this log with both ids, then the incident log naming the new one, then "
+            "this log without 'D-1'"
+        )
+        write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{line}D-01\n")
+        error_of(lambda: store.import_incidents([incidents]), "'D-01' names no known deploy")
+        # the order the fix gives
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{old}\n{new}\n")
+        store.import_deploys([deploys])
+        store.import_incidents([incidents])
+        write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n{new}\n")
+        assert store.import_deploys([deploys]).removed == 1
+        assert store.incidents()["deploy_id"].tolist() == ["D-01"]
+        assert store.deploys()["deploy_id"].tolist() == ["D-01"]
 
 
 def test_a_log_left_without_records_removes_them_every_time(tmp_path):
