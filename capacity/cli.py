@@ -809,13 +809,7 @@ def check_event_command(
                 raise ParameterError(
                     f"check-event needs {', '.join(missing)} (or --event-id of a stored event)."
                 )
-            event = PlannedEvent(
-                name=name,
-                start=parse_timestamp(start, "start"),
-                end=parse_timestamp(end, "end"),
-                regions=tuple(regions.split(",")),
-                uplift=uplift,
-            )
+            event = PlannedEvent.from_text(name, start, end, regions, uplift)
         event = event.validated(fleet)
         result = check_event(store, fleet, event, safe=_safe_loads(store, fleet), jobs=jobs)
     table = result.table

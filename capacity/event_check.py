@@ -23,6 +23,7 @@ overlaps: its start floored to the hour, its end raised to the next):
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ from capacity.config import FleetConfig
 from capacity.errors import ParameterError
 from capacity.headroom import servers_for
 from capacity.store import Store
-from capacity.units import as_utc
+from capacity.units import as_utc, parse_timestamp
 
 __all__ = [
     "AT_RISK_PROBABILITY",
@@ -94,6 +95,52 @@ class PlannedEvent:
         if isinstance(regions, str):  # a notebook's `regions = "sa-east"`
             regions = regions.split(",")
         object.__setattr__(self, "regions", tuple(regions))
+
+    @classmethod
+    def from_text(
+        cls,
+        name: str,
+        start: str | pd.Timestamp,
+        end: str | pd.Timestamp,
+        regions: str | Iterable[str],
+        uplift: float | str,
+    ) -> PlannedEvent:
+        """An event as a planner types it (the CLI's options, a notebook's parameters).
+
+        Parameters
+        ----------
+        name : str
+            What the planner calls it.
+        start, end : str or pandas.Timestamp
+            ISO 8601 times, with an offset or ``Z`` (naive ones are refused).
+        regions : str or iterable of str
+            ``"eu-west,na-east"``, ``"all"``, or a list of names.
+        uplift : float or str
+            Expected demand as a multiple of normal.
+
+        Returns
+        -------
+        PlannedEvent
+            Not yet checked against a fleet: call :meth:`validated`.
+
+        Raises
+        ------
+        ParameterError
+            When a time or the uplift cannot be read.
+        """
+        try:
+            factor = float(uplift)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"The 'uplift' parameter must be a positive number. Got {uplift!r}."
+            ) from None
+        return cls(
+            name=name,
+            start=parse_timestamp(start, "start"),
+            end=parse_timestamp(end, "end"),
+            regions=regions,
+            uplift=factor,
+        )
 
     def validated(self, fleet: FleetConfig) -> PlannedEvent:
         """Check the event against the fleet; raise ParameterError naming what is wrong."""

@@ -33,30 +33,20 @@ config = "../data/demo/fleet.yaml"
 jobs = 2
 
 # %%
-import warnings
-
 import plotly.io as pio
 from IPython.display import HTML, Markdown, display
 
 from capacity import Store, charts, load_fleet, report, review
 from capacity.event_check import PlannedEvent, check_event, stored_event
 from capacity.sizing import safe_loads
-from capacity.units import parse_timestamp
 
 pio.renderers.default = "plotly_mimetype+notebook"
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 fleet = load_fleet(config)
 with Store(db, read_only=True) as store:
     if event_id:
         event = stored_event(store, event_id)
     else:
-        event = PlannedEvent(
-            name=name,
-            start=parse_timestamp(start, "start"),
-            end=parse_timestamp(end, "end"),
-            regions=regions,
-            uplift=float(uplift),
-        )
+        event = PlannedEvent.from_text(name, start, end, regions, uplift)
     event = event.validated(fleet)
     safe = safe_loads(store, fleet, regions=list(event.regions))
     check = check_event(store, fleet, event, safe=safe, jobs=jobs)

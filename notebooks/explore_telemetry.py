@@ -31,8 +31,6 @@ start = "2026-09-28T00:00:00Z"
 end = "2026-11-23T00:00:00Z"
 
 # %%
-import warnings
-
 import plotly.io as pio
 from IPython.display import Markdown, display
 
@@ -40,7 +38,6 @@ from capacity import Store, explore_charts, load_fleet, report, review
 from capacity.sizing import safe_loads
 
 pio.renderers.default = "plotly_mimetype+notebook"
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 fleet = load_fleet(config)
 with Store(db, read_only=True) as store:
     status, ahead = store.status(now=end or None, ahead="28d")

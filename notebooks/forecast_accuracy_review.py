@@ -32,15 +32,12 @@ horizon = 168
 n_windows = 3
 
 # %%
-import warnings
-
 import plotly.io as pio
 from IPython.display import Markdown, display
 
 from capacity import Store, charts, explore_charts, load_fleet, report, review
 
 pio.renderers.default = "plotly_mimetype+notebook"
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets
 fleet = load_fleet(config)
 with Store(db, read_only=True) as store:
     stored = review.recent_runs(store, runs)

@@ -584,3 +584,16 @@ def test_cli_table_reads_plainly(demo):
         # bound the quantiles resolve, not a spurious 0.0100.
         assert "NaN" not in row and "-" in row
         assert row[row.index("GO") - 1] in {"≤0.01"} or float(row[row.index("GO") - 1]) < 0.05
+
+
+def test_an_event_as_typed_reads_its_times_regions_and_uplift():
+    event = PlannedEvent.from_text(
+        "Finals", "2026-12-05T18:00:00Z", "2026-12-05T23:00:00+01:00", "eu-west, na-east", "1.6"
+    )
+    assert event.start == pd.Timestamp("2026-12-05T18:00:00Z")
+    assert event.end == pd.Timestamp("2026-12-05T22:00:00Z")
+    assert event.regions == ("eu-west", " na-east") and event.uplift == 1.6
+    with pytest.raises(ParameterError, match=r"The 'uplift' parameter .* Got 'lots'"):
+        PlannedEvent.from_text("Finals", "2026-12-05T18:00Z", "2026-12-06T00:00Z", "all", "lots")
+    with pytest.raises(ParameterError, match="'end'"):
+        PlannedEvent.from_text("Finals", "2026-12-05T18:00Z", "tomorrow", "all", 1.6)
