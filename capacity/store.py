@@ -837,14 +837,14 @@ class Store:
         """Import live-ops calendars (CSV, YAML or iCalendar) in one transaction.
 
         Events are keyed by ``event_id``: a new id is inserted, a known id with other content
-        replaces the stored event. A file is the whole of its source (its file name, which
-        one file has: two files of one name are refused): events an earlier import of the
-        file held and this one no longer holds are removed unless another file holds them,
-        so an event deleted from the calendar, or a repeating event moved to another hour,
-        does not linger. An event another file holds with other content is refused. Every
-        file is read and checked, even one imported before; a file whose events the store
-        already holds exactly (each event as it is and held by this file, and no other) is
-        skipped. See :meth:`_import_sources`.
+        replaces the stored event. A file is the whole of its source (its file name: two files of
+        one name in one command are refused, and one that replaces another file of its name says so
+        in a note): events an earlier import of the source held and this one no longer holds are
+        removed unless another file holds them, so an event deleted from the calendar, or a
+        repeating event moved to another hour, does not linger. An event another file holds with
+        other content is refused. Every file is read and checked, even one imported before; a file
+        whose events the store already holds exactly (each event as it is and held by this file, and
+        no other) is skipped. See :meth:`_import_sources`.
 
         Parameters
         ----------
@@ -895,17 +895,17 @@ class Store:
         """Store files read whole (calendars, logs), each file's name its source, in one
         transaction.
 
-        A source is one file: two files of one name are refused, in one command or when the
-        stored records of that name were loaded from another file that still exists (a file
-        moved to another folder carries its source on). The ``holdings`` table records which
-        sources hold each record, so a record in two files is held by both. A source the
-        store already holds exactly (each of its records stored as it is, and held by this
-        source, no other) is skipped; every other file is upserted by key and recorded as a
-        load of its own records, and the records it no longer holds are removed unless
-        another source still holds them. A record stored with other content than a file
-        brings, and held by a source not in this command, is refused: the other file still
-        says otherwise. A checksum cannot tell what is loaded: a load that stored nothing (a
-        file emptied to its header) would count as in force for ever.
+        A source is a file name: two files of one name in one command are refused, and a file whose
+        name's records were loaded from another file still on disk replaces them, with a note naming
+        that file (this week's export replacing last week's, or a moved file). The ``holdings``
+        table records which sources hold each record, so a record in two files is held by both. A
+        source the store already holds exactly (each of its records stored as it is, and held by
+        this source, no other) is skipped; every other file is upserted by key and recorded as a
+        load of its own records, and the records it no longer holds are removed unless another
+        source still holds them. A record stored with other content than a file brings, and held by
+        a source not in this command, is refused: the other file still says otherwise. A checksum
+        cannot tell what is loaded: a load that stored nothing (a file emptied to its header) would
+        count as in force for ever.
 
         Parameters
         ----------
@@ -941,8 +941,9 @@ class Store:
         totals, removed, kept = [0, 0, 0, 0], 0, 0
         imported: list[pd.DataFrame] = []
         with self._transaction():
+            replaced: list[str] = []
             for path, frame in zip(files, frames, strict=True):
-                self._check_one_file(table, path, noun)
+                replaced.extend(self._replaced(table, path, noun))
                 self._check_other_sources(table, schema, path, frame, names)
             fresh = {
                 path.name
@@ -991,7 +992,8 @@ class Store:
             skipped=tuple(str(p) for p in files if p.name not in fresh),
             held=sum(len(f) for p, f in zip(files, frames, strict=True) if p.name not in fresh),
             noun=noun,
-            notes=notes(_whole(imported, key)) if notes is not None and imported else (),
+            notes=tuple(replaced)
+            + (notes(_whole(imported, key)) if notes is not None and imported else ()),
             removed=removed,
             kept=kept,
         )
@@ -1015,26 +1017,24 @@ class Store:
             con.unregister("_held")
         return [record_id for (record_id,) in dropped]
 
-    def _check_one_file(self, table: str, path: Path, noun: str) -> None:
-        """Refuse a file whose name is the source of stored records loaded from another file
-        that still exists: importing it would remove them though their file holds them."""
+    def _replaced(self, table: str, path: Path, noun: str) -> tuple[str, ...]:
+        """Notes for the stored records of ``path``'s name that were loaded from another file
+        still on disk: this file replaces them (a file's name is its source, so this week's
+        ``exports/2026-W49/incidents.csv`` replaces last week's), which a person should see
+        in case the two were meant to be separate logs."""
         rows = self._con.execute(
             "SELECT l.source, count(*) FROM holdings h JOIN loads l USING (load_id) "
             "WHERE h.kind = ? AND h.source = ? GROUP BY l.source ORDER BY 1",
             [table, path.name],
         ).fetchall()
         here = path.resolve()
-        for loaded, count in rows:
-            earlier = Path(loaded)
+        return tuple(
+            f"note: {path} replaces {earlier} ({_count(count, noun)} stored from it): files of "
+            f"one name are one source. If both are in use, rename one of them and import both"
+            for earlier, count in ((Path(loaded), count) for loaded, count in rows)
             # a load recorded before paths were resolved cannot be told apart: let it be
-            if earlier.is_absolute() and earlier != here and earlier.is_file():
-                raise DataError(
-                    f"{_count(count, noun)} stored from {earlier} would be removed: that file "
-                    f"has the same name, and a file's name is its source",
-                    source=str(path),
-                    fix=f"rename one of the two files; or, if this file replaces {earlier}, "
-                    "move or delete that one first",
-                )
+            if earlier.is_absolute() and earlier != here and earlier.is_file()
+        )
 
     def _check_other_sources(
         self, table: str, schema: pa.Schema, path: Path, frame: pd.DataFrame, names: list[str]

@@ -278,9 +278,9 @@ def test_a_calendar_left_without_events_removes_them_every_time(db, write):
         assert store.import_events([write("calendar.csv", header)]).skipped
 
 
-def test_two_files_of_one_name_are_refused_and_a_moved_file_carries_on(db, tmp_path):
-    """Two teams' liveops.csv in two folders were one source: each import removed the
-    other's events, reported as no longer in their file."""
+def test_a_calendar_of_one_name_from_another_folder_replaces_it_and_says_so(db, tmp_path):
+    """Two liveops.csv in two folders are one source: importing the second replaced the
+    first's events, reported only as no longer in their file."""
 
     def version(folder: str, rows: str) -> Path:
         path = tmp_path / folder / "liveops.csv"
@@ -293,22 +293,18 @@ def test_two_files_of_one_name_are_refused_and_a_moved_file_carries_on(db, tmp_p
     with Store(db) as store:
         store.import_events([a])
         assert store.loads()["source"].tolist() == [str(a.resolve())]
-        with pytest.raises(DataError) as info:
-            store.import_events([b])
-        assert str(info.value) == (
-            f"{b}: 1 event stored from {a.resolve()} would be removed: that file has the same "
-            "name, and a file's name is its source. Fix: rename one of the two files; or, if "
-            f"this file replaces {a.resolve()}, move or delete that one first"
-        )
         with pytest.raises(DataError, match=r"b/liveops\.csv: .*a/liveops\.csv has the same name"):
             store.import_events([a, b])
         assert store.events()["event_id"].tolist() == ["LO-1"]
         # the same file twice is one file
         assert store.import_events([a, a]).skipped == (str(a),)
 
-        a.unlink()  # moved: the file in b/ is the calendar now
         report = store.import_events([b])
         assert (report.inserted, report.removed) == (1, 1)
+        assert report.notes[0] == (
+            f"note: {b} replaces {a.resolve()} (1 event stored from it): files of one name are "
+            "one source. If both are in use, rename one of them and import both"
+        )
         assert store.events()["event_id"].tolist() == ["LO-2"]
 
 

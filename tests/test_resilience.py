@@ -1017,9 +1017,9 @@ def test_a_log_left_without_records_removes_them_every_time(tmp_path):
         assert store.deploys().empty
 
 
-def test_two_logs_of_one_name_are_refused_and_a_moved_log_carries_on(tmp_path):
-    """a/incidents.csv and b/incidents.csv were one source: importing b removed a's incidents,
-    reported as no longer in their file."""
+def test_a_log_of_one_name_from_another_folder_replaces_it_and_says_so(tmp_path):
+    """a/deploys.csv and b/deploys.csv are one source (this week's export replacing last
+    week's): importing b replaced a's deploys, reported only as no longer in their file."""
     from capacity.errors import DataError
     from capacity.store import Store
 
@@ -1035,22 +1035,20 @@ def test_two_logs_of_one_name_are_refused_and_a_moved_log_carries_on(tmp_path):
             return sorted(store.deploys()["deploy_id"])
 
         store.import_deploys([a])
-        with pytest.raises(DataError) as info:
-            store.import_deploys([b])
-        assert str(info.value).startswith(
-            f"{b}: 2 deploys stored from {a.resolve()} would be removed: that file has the same "
-            "name, and a file's name is its source. Fix: rename one of the two files; or, if "
-            f"this file replaces {a.resolve()}, move or delete that one first"
-        )
         with pytest.raises(DataError, match=r"a/deploys\.csv has the same name"):
-            store.import_deploys([a, b])
+            store.import_deploys([a, b])  # one command: neither can replace the other
         assert ids() == ["D-1", "D-2"]
 
-        a.unlink()
         report = store.import_deploys([b])
         assert (report.inserted, report.removed) == (1, 2)
+        assert report.notes == (
+            f"note: {b} replaces {a.resolve()} (2 deploys stored from it): files of one name "
+            "are one source. If both are in use, rename one of them and import both",
+        )
         assert ids() == ["D-9"]
         assert store.import_deploys([b]).skipped == (str(b),)
+        b.unlink()  # a file moved to another folder says nothing more
+        assert store.import_deploys([version("c", "D-9")]).notes == ()
 
 
 def test_an_incident_in_two_logs_stays_while_either_holds_it(tmp_path):
