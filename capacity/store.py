@@ -150,6 +150,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             params VARCHAR NOT NULL
         )""",
     ),
+    (
+        # Which sources (file names) hold each calendar event, incident and deploy, each by
+        # its last load: a record one file drops is removed only when no other file holds it.
+        """CREATE TABLE holdings (
+            kind VARCHAR NOT NULL,
+            record_id VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            load_id INTEGER NOT NULL
+        )""",
+        "INSERT INTO holdings SELECT 'events', event_id, source, load_id FROM events "
+        "WHERE source IS NOT NULL",
+        "INSERT INTO holdings SELECT 'incidents', incident_id, source, load_id FROM incidents "
+        "WHERE source IS NOT NULL",
+        "INSERT INTO holdings SELECT 'deploys', deploy_id, source, load_id FROM deploys "
+        "WHERE source IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -267,6 +283,7 @@ class EventsReport:
     notes: tuple[str, ...] = ()
     removed: int = 0
     held: int = 0
+    kept: int = 0
 
     def describe(self) -> str:
         """One line for a person."""
@@ -276,6 +293,8 @@ class EventsReport:
         )
         if self.removed:
             text += f", {self.removed:,} removed (no longer in their file)"
+        if self.kept:
+            text += f", {self.kept:,} no longer in their file but kept (another file holds them)"
         if not self.skipped:
             return text
         they = "it holds are" if len(self.skipped) == 1 else "they hold are"
@@ -818,12 +837,14 @@ class Store:
         """Import live-ops calendars (CSV, YAML or iCalendar) in one transaction.
 
         Events are keyed by ``event_id``: a new id is inserted, a known id with other content
-        replaces the stored event. A file is the whole of its source (its file name; files of
-        one name in one command together): events an earlier import of that name stored and
-        this one no longer holds are removed, so an event deleted from the calendar, or a
-        repeating event moved to another hour, does not linger. Every file is read and
-        checked, even one imported before; a source whose events the store already holds
-        exactly (each event as it is, and no other event of that source) is skipped.
+        replaces the stored event. A file is the whole of its source (its file name: two files of
+        one name in one command are refused, and one that replaces another file of its name says so
+        in a note): events an earlier import of the source held and this one no longer holds are
+        removed unless another file holds them, so an event deleted from the calendar, or a
+        repeating event moved to another hour, does not linger. An event another file holds with
+        other content is refused. Every file is read and checked, even one imported before; a file
+        whose events the store already holds exactly (each event as it is and held by this file, and
+        no other) is skipped. See :meth:`_import_sources`.
 
         Parameters
         ----------
@@ -874,11 +895,17 @@ class Store:
         """Store files read whole (calendars, logs), each file's name its source, in one
         transaction.
 
-        A source (the files of one name in this command together) whose records the store
-        already holds exactly is skipped; every other file is upserted by key and recorded as
-        a load of its own records, and the records of its source that none of its files holds
-        any more are removed. A checksum cannot tell this: a load that stored nothing (a file
-        emptied to its header) would count as in force for ever.
+        A source is a file name: two files of one name in one command are refused, and a file whose
+        name's records were loaded from another file still on disk replaces them, with a note naming
+        that file (this week's export replacing last week's, or a moved file). The ``holdings``
+        table records which sources hold each record, so a record in two files is held by both. A
+        source the store already holds exactly (each of its records stored as it is, and held by
+        this source, no other) is skipped; every other file is upserted by key and recorded as a
+        load of its own records, and the records it no longer holds are removed unless another
+        source still holds them. A record stored with other content than a file brings, and held by
+        a source not in this command, is refused: the other file still says otherwise. A checksum
+        cannot tell what is loaded: a load that stored nothing (a file emptied to its header) would
+        count as in force for ever.
 
         Parameters
         ----------
@@ -898,29 +925,33 @@ class Store:
         notes : callable, optional
             Notes for the report from the records imported (not those skipped).
         before_removing : callable, optional
-            Called as ``(condition, params, name)`` before a source's records are removed,
-            where ``condition`` is SQL selecting them with ``params``; raises to refuse.
+            Called as ``(condition, params, name)`` before records a source no longer holds
+            are removed, where ``condition`` is SQL selecting them with ``params``; raises to
+            refuse.
 
         Returns
         -------
         EventsReport
         """
+        con = self._con
         key = schema.names[0]
+        files, frames = _one_file_per_source(files, frames)
         frames = [frame.assign(source=path.name) for path, frame in zip(files, frames, strict=True)]
-        names: dict[str, list[pd.DataFrame]] = {}
-        for path, frame in zip(files, frames, strict=True):
-            names.setdefault(path.name, []).append(frame)
-        totals, removed = [0, 0, 0, 0], 0
+        names = [path.name for path in files]
+        totals, removed, kept = [0, 0, 0, 0], 0, 0
         imported: list[pd.DataFrame] = []
-        whole = {name: _whole(parts, key) for name, parts in names.items()}
         with self._transaction():
+            replaced: list[str] = []
+            for path, frame in zip(files, frames, strict=True):
+                replaced.extend(self._replaced(table, path, noun))
+                self._check_other_sources(table, schema, path, frame, names)
             fresh = {
-                name
-                for name, records in whole.items()
-                if not self._holds_source(table, schema, name, records)
+                path.name
+                for path, frame in zip(files, frames, strict=True)
+                if not self._holds_source(table, schema, path.name, frame)
             }
             upserted: set[str] = set()
-            loads: dict[str, list[int]] = {}
+            dropped: dict[str, list[str]] = {}
             for path, frame in zip(files, frames, strict=True):
                 if path.name not in fresh:
                     continue
@@ -928,47 +959,131 @@ class Store:
                 upserted.update(part[key])
                 load_id = self._next_load_id()
                 counts = self._upsert(table, schema, part, load_id)
-                report = LoadReport(str(path), _sha256(path), len(part), *counts)
+                report = LoadReport(str(path.resolve()), _sha256(path), len(part), *counts)
                 self._record_load(load_id, table, report, options)
                 totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
-                loads.setdefault(path.name, []).append(load_id)
+                dropped[path.name] = self._hold(table, path.name, frame[key], load_id)
                 imported.append(part)
-            # a file is the whole of its source: what the files of that name no longer hold goes
-            for name, ids in loads.items():
-                gone = "source = ? AND NOT list_contains(?, load_id)"
+            # a file is the whole of its source: what it no longer holds goes, unless another
+            # source holds it still
+            for name, ids in dropped.items():
+                if not ids:
+                    continue
+                gone = (
+                    f"list_contains(?, {key}) AND {key} NOT IN "
+                    f"(SELECT record_id FROM holdings WHERE kind = '{table}')"
+                )
                 if before_removing is not None:
-                    before_removing(gone, [name, ids], name)
-                removed += self._con.execute(
-                    f"DELETE FROM {table} WHERE {gone}", [name, ids]
-                ).fetchall()[0][0]
+                    before_removing(gone, [ids], name)
+                deleted = con.execute(f"DELETE FROM {table} WHERE {gone}", [ids]).fetchall()[0][0]
+                removed += deleted
+                kept += len(ids) - deleted
+                # a record kept names as its source a file that holds it
+                con.execute(
+                    f"UPDATE {table} t SET source = h.source, load_id = h.load_id FROM "
+                    "(SELECT record_id, min(source) AS source, arg_min(load_id, source) "
+                    "AS load_id FROM holdings WHERE kind = ? GROUP BY record_id) h "
+                    f"WHERE t.{key} = h.record_id AND t.source = ? AND list_contains(?, t.{key})",
+                    [table, name, ids],
+                )
         return EventsReport(
             tuple(str(p) for p in files if p.name in fresh),
             *totals,
             skipped=tuple(str(p) for p in files if p.name not in fresh),
-            held=sum(len(records) for name, records in whole.items() if name not in fresh),
+            held=sum(len(f) for p, f in zip(files, frames, strict=True) if p.name not in fresh),
             noun=noun,
-            notes=notes(_whole(imported, key)) if notes is not None and imported else (),
+            notes=tuple(replaced)
+            + (notes(_whole(imported, key)) if notes is not None and imported else ()),
             removed=removed,
+            kept=kept,
         )
 
+    def _hold(self, table: str, name: str, keys: pd.Series, load_id: int) -> list[str]:
+        """Record that source ``name`` holds ``keys`` (by load ``load_id``) and no other
+        record; return the records it held before and holds no more."""
+        con = self._con
+        con.register("_held", pa.table({"record_id": pa.array(list(keys), pa.string())}))
+        try:
+            dropped = con.execute(
+                "SELECT record_id FROM holdings WHERE kind = ? AND source = ? "
+                "AND record_id NOT IN (SELECT record_id FROM _held) ORDER BY 1",
+                [table, name],
+            ).fetchall()
+            con.execute("DELETE FROM holdings WHERE kind = ? AND source = ?", [table, name])
+            con.execute(
+                "INSERT INTO holdings SELECT ?, record_id, ?, ? FROM _held", [table, name, load_id]
+            )
+        finally:
+            con.unregister("_held")
+        return [record_id for (record_id,) in dropped]
+
+    def _replaced(self, table: str, path: Path, noun: str) -> tuple[str, ...]:
+        """Notes for the stored records of ``path``'s name that were loaded from another file
+        still on disk: this file replaces them (a file's name is its source, so this week's
+        ``exports/2026-W49/incidents.csv`` replaces last week's), which a person should see
+        in case the two were meant to be separate logs."""
+        rows = self._con.execute(
+            "SELECT l.source, count(*) FROM holdings h JOIN loads l USING (load_id) "
+            "WHERE h.kind = ? AND h.source = ? GROUP BY l.source ORDER BY 1",
+            [table, path.name],
+        ).fetchall()
+        here = path.resolve()
+        return tuple(
+            f"note: {path} replaces {earlier} ({_count(count, noun)} stored from it): files of "
+            f"one name are one source. If both are in use, rename one of them and import both"
+            for earlier, count in ((Path(loaded), count) for loaded, count in rows)
+            # a load recorded before paths were resolved cannot be told apart: let it be
+            if earlier.is_absolute() and earlier != here and earlier.is_file()
+        )
+
+    def _check_other_sources(
+        self, table: str, schema: pa.Schema, path: Path, frame: pd.DataFrame, names: list[str]
+    ) -> None:
+        """Refuse a record stored with other content and held by a source not in this
+        command: that file still holds the stored version."""
+        con = self._con
+        key = schema.names[0]
+        con.register("_incoming", _arrow(frame, schema, 0))
+        try:
+            clash = con.execute(
+                f"SELECT i.{key}, coalesce(l.source, h.source) FROM _incoming i "
+                f"JOIN {table} e USING ({key}) "
+                f"JOIN holdings h ON h.kind = ? AND h.record_id = i.{key} "
+                "LEFT JOIN loads l ON l.load_id = h.load_id "
+                f"WHERE NOT ({_same_content(schema)}) AND NOT list_contains(?, h.source) "
+                "ORDER BY 1, 2 LIMIT 1",
+                [table, names],
+            ).fetchall()
+        finally:
+            con.unregister("_incoming")
+        if clash:
+            record_id, other = clash[0]
+            raise DataError(
+                f"{key} {record_id!r} is also in {other} (stored) with different content",
+                source=str(path),
+                fix=f"give each record its own {key}; or, to change it, change it in both "
+                "files and import them in one command",
+            )
+
     def _holds_source(self, table: str, schema: pa.Schema, name: str, frame: pd.DataFrame) -> bool:
-        """Whether ``table`` holds exactly the records ``frame`` holds for source ``name``:
-        each of them as it is (under any source, since a record found identical in two files
-        is stored once), and no other record of that source. True for an empty frame only when
-        the source has no stored records: a calendar whose last event was cancelled, or a log
-        emptied to its header, still removes them."""
+        """Whether the store holds exactly the records ``frame`` holds for source ``name``:
+        each of them stored as it is and held by ``name``, and ``name`` holding no other. True
+        for an empty frame only when the source holds nothing: a calendar whose last event was
+        cancelled, or a log emptied to its header, still removes them."""
         con = self._con
         key = schema.names[0]
         con.register("_incoming", _arrow(frame, schema, 0))
         try:
             missing = con.execute(
                 f"SELECT count(*) FROM _incoming i LEFT JOIN {table} e USING ({key}) "
-                f"WHERE e.{key} IS NULL OR NOT ({_same_content(schema)})"
+                f"LEFT JOIN holdings h ON h.kind = ? AND h.source = ? AND h.record_id = i.{key} "
+                f"WHERE e.{key} IS NULL OR h.record_id IS NULL OR NOT ({_same_content(schema)})",
+                [table, name],
             ).fetchall()[0][0]
             extra = con.execute(
-                f"SELECT count(*) FROM {table} "
-                f"WHERE source = ? AND {key} NOT IN (SELECT {key} FROM _incoming)",
-                [name],
+                "SELECT count(*) FROM holdings WHERE kind = ? AND source = ? "
+                f"AND record_id NOT IN (SELECT {key} FROM _incoming)",
+                [table, name],
             ).fetchall()[0][0]
         finally:
             con.unregister("_incoming")
@@ -1001,8 +1116,9 @@ class Store:
         tz: str | None,
     ) -> EventsReport:
         """Import incident or deploy logs: one transaction, keyed by id, each file's name its
-        source. Every file is read and checked, even one imported before; a source whose
-        records the store already holds exactly is skipped."""
+        source, as :meth:`_import_sources` stores them. Every file is read and checked, even
+        one imported before; a file whose records the store already holds exactly is
+        skipped."""
         self._writable()
         _check_tz(tz)
         options = json.dumps({"tz": tz}, sort_keys=True)
@@ -1509,6 +1625,28 @@ def _existing_files(paths: Iterable[str | Path]) -> list[Path]:
         if not path.is_file():
             raise DataError("file not found", source=str(path), fix="check the path")
     return files
+
+
+def _one_file_per_source(
+    files: Sequence[Path], frames: Sequence[pd.DataFrame]
+) -> tuple[list[Path], list[pd.DataFrame]]:
+    """The files and their frames, a file given twice once; refuse two files of one name,
+    since a file's name is its source and each would remove what the other holds."""
+    chosen: dict[str, tuple[Path, pd.DataFrame]] = {}
+    for path, frame in zip(files, frames, strict=True):
+        earlier = chosen.setdefault(path.name, (path, frame))[0]
+        if earlier.resolve() != path.resolve():
+            raise DataError(
+                f"{earlier} has the same name, and a file's name is its source",
+                source=str(path),
+                fix="rename one of the two files, or import only one of them",
+            )
+    return [path for path, _ in chosen.values()], [frame for _, frame in chosen.values()]
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 incident``, ``2 incidents``."""
+    return f"{n:,} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
 
 
 def _whole(parts: Sequence[pd.DataFrame], key: str) -> pd.DataFrame:

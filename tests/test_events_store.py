@@ -39,7 +39,7 @@ def test_import_then_reimport_and_update(db, write):
     assert again.skipped == (str(path),) and again.events == 0
     assert stored(db).equals(frame)
 
-    changed = write("calendar2.csv", CALENDAR.replace(",1.6,", ",1.8,"))
+    changed = write("calendar.csv", CALENDAR.replace(",1.6,", ",1.8,"))
     with Store(db) as store:
         report = store.import_events([changed])
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
@@ -278,35 +278,69 @@ def test_a_calendar_left_without_events_removes_them_every_time(db, write):
         assert store.import_events([write("calendar.csv", header)]).skipped
 
 
-def test_files_of_one_name_are_one_source_and_each_counts(db, tmp_path):
+def test_a_calendar_of_one_name_from_another_folder_replaces_it_and_says_so(db, tmp_path):
+    """Two liveops.csv in two folders are one source: importing the second replaced the
+    first's events, reported only as no longer in their file."""
+
     def version(folder: str, rows: str) -> Path:
         path = tmp_path / folder / "liveops.csv"
-        path.parent.mkdir()
+        path.parent.mkdir(exist_ok=True)
         path.write_text("event_id,name,kind,start,end\n" + rows, encoding="utf-8")
         return path
 
-    v1 = version("v1", "LO-1,One,launch,2026-12-01T00:00Z,2026-12-02T00:00Z\n")
-    v2 = version("v2", "LO-2,Two,patch,2026-12-03T00:00Z,2026-12-04T00:00Z\n")
-    v3 = version("v3", "LO-9,Nine,season,2026-12-05T00:00Z,2026-12-09T00:00Z\n")
-
+    a = version("a", "LO-1,One,launch,2026-12-01T00:00Z,2026-12-02T00:00Z\n")
+    b = version("b", "LO-2,Two,patch,2026-12-03T00:00Z,2026-12-04T00:00Z\n")
     with Store(db) as store:
+        store.import_events([a])
+        assert store.loads()["source"].tolist() == [str(a.resolve())]
+        with pytest.raises(DataError, match=r"b/liveops\.csv: .*a/liveops\.csv has the same name"):
+            store.import_events([a, b])
+        assert store.events()["event_id"].tolist() == ["LO-1"]
+        # the same file twice is one file
+        assert store.import_events([a, a]).skipped == (str(a),)
 
-        def ids() -> list[str]:
-            return sorted(store.events()["event_id"])
+        report = store.import_events([b])
+        assert (report.inserted, report.removed) == (1, 1)
+        assert report.notes[0] == (
+            f"note: {b} replaces {a.resolve()} (1 event stored from it): files of one name are "
+            "one source. If both are in use, rename one of them and import both"
+        )
+        assert store.events()["event_id"].tolist() == ["LO-2"]
 
-        store.import_events([v2, v3])
-        assert ids() == ["LO-2", "LO-9"]
-        assert store.import_events([v2, v3]).skipped == (str(v2), str(v3))
-        loads = store.loads().set_index("source")
-        assert (loads.loc[str(v2), "rows"], loads.loc[str(v3), "rows"]) == (1, 1)
-        assert store.import_events([v1]).removed == 2
-        assert ids() == ["LO-1"]
-        report = store.import_events([v3])  # not "already loaded": LO-9 had gone
-        assert not report.skipped and (report.inserted, report.removed) == (1, 1)
-        assert ids() == ["LO-9"]
-        store.import_events([v2, v3])
-        assert store.import_events([v2]).removed == 1  # alone, v2 is the whole of its source
-        assert ids() == ["LO-2"]
+
+def test_an_event_in_two_calendars_stays_while_either_holds_it(db, write):
+    """An event in both a.csv and b.csv was removed when a.csv dropped it, though importing
+    b.csv had just reported it "already loaded"."""
+    header = "event_id,name,kind,start,end\n"
+    shared = "X,Finals,esports,2026-12-05T18:00Z,2026-12-05T22:00Z\n"
+    own = "A-1,Patch,patch,2026-12-01T06:00Z,2026-12-01T08:00Z\n"
+    with Store(db) as store:
+        store.import_events([write("a.csv", header + shared + own)])
+        report = store.import_events([write("b.csv", header + shared)])
+        assert not report.skipped and report.unchanged == 1
+        report = store.import_events([write("a.csv", header + own)])
+        assert (report.removed, report.kept) == (0, 1)
+        assert sorted(store.events()["event_id"]) == ["A-1", "X"]
+        assert store.events().set_index("event_id").loc["X", "source"] == "b.csv"
+        assert store.import_events([write("b.csv", header)]).removed == 1
+        assert store.events()["event_id"].tolist() == ["A-1"]
+
+
+def test_an_event_id_two_calendars_define_differently_is_refused_across_imports(db, write):
+    """One command refused it; two commands flipped the event between the two versions."""
+    header = "event_id,name,kind,start,end,expected_uplift\n"
+    row = "X,Finals,esports,2026-12-05T18:00Z,2026-12-05T22:00Z,{}\n"
+    a = write("a.csv", header + row.format(1.5))
+    with Store(db) as store:
+        store.import_events([a])
+        with pytest.raises(DataError) as info:
+            store.import_events([write("b.csv", header + row.format(2.0))])
+        assert str(info.value).startswith(
+            f"{a.parent / 'b.csv'}: event_id 'X' is also in {a.resolve()} (stored) with "
+            "different content. Fix: give each record its own event_id"
+        )
+        assert store.events()["expected_uplift"].tolist() == [1.5]
+        assert store.import_events([write("a.csv", header + row.format(2.0))]).updated == 1
 
 
 def test_a_calendar_imported_before_is_checked_against_the_fleet(db, write, fleet_file):

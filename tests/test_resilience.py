@@ -1017,29 +1017,135 @@ def test_a_log_left_without_records_removes_them_every_time(tmp_path):
         assert store.deploys().empty
 
 
-def test_log_files_of_one_name_are_one_source_and_each_counts(tmp_path):
+def test_a_log_of_one_name_from_another_folder_replaces_it_and_says_so(tmp_path):
+    """a/deploys.csv and b/deploys.csv are one source (this week's export replacing last
+    week's): importing b replaced a's deploys, reported only as no longer in their file."""
+    from capacity.errors import DataError
     from capacity.store import Store
 
-    def version(folder: str, deploy_id: str) -> Path:
-        (tmp_path / folder).mkdir()
-        row = f"{deploy_id},eu-west,game,2026-01-05T08:00Z,a"
-        return write(tmp_path / folder, "deploys.csv", f"{DEP_HEADER}\n{row}\n")
+    def version(folder: str, *ids: str) -> Path:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        rows = "".join(f"{i},eu-west,game,2026-01-05T08:00Z,a\n" for i in ids)
+        return write(tmp_path / folder, "deploys.csv", f"{DEP_HEADER}\n{rows}")
 
-    v1, v2, v3 = version("v1", "D-1"), version("v2", "D-2"), version("v3", "D-9")
+    a, b = version("a", "D-1", "D-2"), version("b", "D-9")
     with Store(tmp_path / "s.duckdb") as store:
 
         def ids() -> list[str]:
             return sorted(store.deploys()["deploy_id"])
 
-        store.import_deploys([v2, v3])
-        assert store.import_deploys([v2, v3]).skipped == (str(v2), str(v3))
-        assert store.import_deploys([v1]).removed == 2
-        report = store.import_deploys([v3])  # not "already loaded": D-9 had gone
-        assert not report.skipped and (report.inserted, report.removed) == (1, 1)
+        store.import_deploys([a])
+        with pytest.raises(DataError, match=r"a/deploys\.csv has the same name"):
+            store.import_deploys([a, b])  # one command: neither can replace the other
+        assert ids() == ["D-1", "D-2"]
+
+        report = store.import_deploys([b])
+        assert (report.inserted, report.removed) == (1, 2)
+        assert report.notes == (
+            f"note: {b} replaces {a.resolve()} (2 deploys stored from it): files of one name "
+            "are one source. If both are in use, rename one of them and import both",
+        )
         assert ids() == ["D-9"]
-        store.import_deploys([v2, v3])
-        assert store.import_deploys([v2]).removed == 1  # alone, v2 is the whole of its source
-        assert ids() == ["D-2"]
+        assert store.import_deploys([b]).skipped == (str(b),)
+        b.unlink()  # a file moved to another folder says nothing more
+        assert store.import_deploys([version("c", "D-9")]).notes == ()
+
+
+def test_an_incident_in_two_logs_stays_while_either_holds_it(tmp_path):
+    """X in a.csv and b.csv: importing b.csv said "already loaded" (X was stored, under
+    a.csv), and when a.csv dropped X it was removed though b.csv still held it."""
+    from capacity.store import Store
+
+    x = incident_row("X", start_h=0, repair_min=60)
+    a1 = incident_row("A-1", start_h=24, repair_min=60)
+    a = write(tmp_path, "a.csv", f"{INC_HEADER}\n{x}\n{a1}\n")
+    b = write(tmp_path, "b.csv", f"{INC_HEADER}\n{x}\n")
+    with Store(tmp_path / "s.duckdb") as store:
+
+        def ids() -> list[str]:
+            return sorted(store.incidents()["incident_id"])
+
+        store.import_incidents([a])
+        report = store.import_incidents([b])  # not "already loaded": b.csv held nothing yet
+        assert not report.skipped and (report.inserted, report.unchanged) == (0, 1)
+        assert store.import_incidents([b]).skipped == (str(b),)
+        write(tmp_path, "a.csv", f"{INC_HEADER}\n{a1}\n")
+        report = store.import_incidents([a])
+        assert (report.removed, report.kept) == (0, 1)
+        assert report.describe() == (
+            "1 incidents read, 0 inserted, 0 updated, 1 unchanged, "
+            "1 no longer in their file but kept (another file holds them)"
+        )
+        assert ids() == ["A-1", "X"]
+        assert store.con.sql("SELECT source FROM incidents WHERE incident_id = 'X'").fetchall() == [
+            ("b.csv",)
+        ]
+        write(tmp_path, "b.csv", f"{INC_HEADER}\n")
+        assert store.import_incidents([b]).removed == 1  # no file holds X now
+        assert ids() == ["A-1"]
+
+
+def test_a_store_from_before_holdings_knows_who_holds_its_records(tmp_path):
+    """Schema 5 records which files hold each record; a schema 4 store's records are held by
+    their source, and its loads' paths, recorded as given, are not told apart."""
+    import duckdb
+
+    from capacity.store import MIGRATIONS, Store
+
+    x = incident_row("X", start_h=0, repair_min=60)
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
+    for version in range(1, 5):
+        for statement in MIGRATIONS[version - 1]:
+            con.execute(statement)
+        con.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+    con.execute(
+        "INSERT INTO loads VALUES (1, 'incidents', 'old/a.csv', '', 0, '', 1, 1, 0, 0, now())"
+    )
+    fields = x.split(",")
+    con.execute(
+        "INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 'a.csv', 1)", fields[:8]
+    )
+    con.close()
+    a = write(tmp_path, "a.csv", f"{INC_HEADER}\n")
+    b = write(tmp_path, "b.csv", f"{INC_HEADER}\n{x}\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        assert store.import_incidents([b]).unchanged == 1
+        assert (store.import_incidents([a]).kept, store.incidents()["incident_id"].tolist()) == (
+            1,
+            ["X"],
+        )
+
+
+def test_an_id_two_logs_give_different_content_is_refused_across_imports(tmp_path):
+    """A-1 in a.csv and other.csv with different severities flipped silently between the two
+    with each import; in one command the conflict was refused."""
+    from capacity.errors import DataError
+    from capacity.store import Store
+
+    def log(severity: str) -> str:
+        return f"{INC_HEADER}\n{incident_row('A-1', start_h=0, repair_min=60, severity=severity)}\n"
+
+    a, other = write(tmp_path, "a.csv", log("sev2")), write(tmp_path, "other.csv", log("sev1"))
+    with Store(tmp_path / "s.duckdb") as store:
+        store.import_incidents([a])
+        with pytest.raises(DataError) as info:
+            store.import_incidents([other])
+        assert str(info.value) == (
+            f"{other}: incident_id 'A-1' is also in {a.resolve()} (stored) with different "
+            "content. Fix: give each record its own incident_id; or, to change it, change it "
+            "in both files and import them in one command"
+        )
+        assert store.incidents()["severity"].tolist() == ["sev2"]
+        # one file alone changes a record only it holds; both files together change a shared one
+        write(tmp_path, "a.csv", log("sev1"))
+        store.import_incidents([a, other])
+        write(tmp_path, "a.csv", log("sev3"))
+        with pytest.raises(DataError, match=r"'A-1' is also in .*other\.csv"):
+            store.import_incidents([a])
+        write(tmp_path, "other.csv", f"{INC_HEADER}\n")
+        assert store.import_incidents([other, a]).updated == 1
+        assert store.incidents()["severity"].tolist() == ["sev3"]
 
 
 def test_a_log_imported_before_is_checked_against_the_fleet(tmp_path):
