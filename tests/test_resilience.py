@@ -718,11 +718,106 @@ def test_burn_ticket_and_ok():
         (0.5, 0.9, 1.1, "ok"),  # slow burn that stopped 6 h ago
         (math.nan, math.nan, math.nan, "unknown"),
         (math.nan, 7.0, 7.0, "ticket"),  # the last hour without data never pages
+        # a rule that cannot be evaluated was not checked: not "ok" (it once was)
+        (math.nan, math.nan, 0.5, "unknown"),  # only the 3-day window has data
+        (math.nan, 0.5, 0.5, "unknown"),  # both page pairs need the last hour
+        (0.5, math.nan, math.nan, "unknown"),
     ],
 )
 def test_alert_rule(b1, b6, b3, state):
     assert alert_state(b1, b6, b3) == state
     assert state in ALERT_STATES
+
+
+def stored_rates(tmp_path: Path, error_rate: pd.DataFrame, start, end) -> pd.DataFrame:
+    """``error_rate`` ingested into a real store and read back as kpis is given it."""
+    from capacity.store import Store
+
+    with Store(tmp_path / "rates.duckdb") as store:
+        store.ingest_frame(error_rate, source="test", fleet=FLEET)
+        return store.series(
+            metric="error_rate",
+            region=sorted(REGIONS),
+            service=sorted(SERVICES),
+            start=start,
+            end=end,
+        )
+
+
+def test_a_groups_alert_is_its_most_urgent_series(tmp_path):
+    """A group's alert was that of its pooled burn rates, so the region and overall rows read
+    "ok" while one series paged. The 72 hours before `until`:
+      eu-west/game (budget 0.001): 0.0002, then 0.02 in the last hour -> burn_1h 20: page;
+      eu-west/chat (budget 0.01): 0.001 throughout -> burn 0.1: ok;
+      na-east/game: 0.0015 throughout -> burn 1.5: ticket; na-east/chat: no data: unknown.
+    Pooled, eu-west burns (0.02 + 0.001) / 0.011 = 1.91 in the last hour, under 14.4."""
+    until = T0 + pd.Timedelta(hours=72)
+    error_rate = stored_rates(
+        tmp_path,
+        pd.concat(
+            [
+                rates("eu-west", "game", 0, [0.0002] * 71 + [0.02]),
+                rates("eu-west", "chat", 0, [0.001] * 72),
+                rates("na-east", "game", 0, [0.0015] * 72),
+            ]
+        ),
+        T0,
+        until,
+    )
+    since = until - pd.Timedelta(days=1)
+    series = kpis(None, None, error_rate, FLEET, since=since, until=until)
+    alerts = {(r, s): a for r, s, a in series[["region", "service", "alert"]].itertuples(False)}
+    assert alerts == {
+        ("eu-west", "chat"): "ok",
+        ("eu-west", "game"): "page",
+        ("na-east", "chat"): "unknown",
+        ("na-east", "game"): "ticket",
+        ("all", "all"): "page",
+    }
+    regions = kpis(None, None, error_rate, FLEET, since=since, until=until, by="region")
+    eu = row(regions, "eu-west", "all")
+    assert eu["burn_1h"] == pytest.approx(0.021 / 0.011)  # the burn rates stay pooled
+    assert eu["alert"] == "page"
+    assert row(regions, "na-east", "all")["alert"] == "ticket"  # ticket outranks unknown
+    assert row(regions, "all", "all")["alert"] == "page"
+    services = kpis(None, None, error_rate, FLEET, since=since, until=until, by="service")
+    assert row(services, "all", "game")["alert"] == "page"
+    assert row(services, "all", "chat")["alert"] == "ok"  # ok outranks unknown
+    only = kpis(None, None, error_rate, FLEET, since=since, until=until, by=())
+    assert only.iloc[0]["burn_1h"] < 14.4 and only.iloc[0]["alert"] == "page"
+    # a group is unknown only when each of its series is
+    quiet = kpis(None, None, error_rate.iloc[0:0], FLEET, since=since, until=until, by="region")
+    assert set(quiet["alert"]) == {"unknown"}
+
+
+def test_alert_is_unknown_when_the_page_windows_have_no_data(tmp_path):
+    """The alert read "ok" when the 1 h and 6 h windows had no data and only the 3-day one
+    had: nothing could have fired. eu-west/game's data stops 7 hours before `until` (only
+    the 3-day window has data), eu-west/chat's 3 hours before (the 6 h window has data, the
+    1 h window, which both page pairs need, none), na-east/game's runs to `until`."""
+    until = T0 + pd.Timedelta(hours=72)
+    error_rate = stored_rates(
+        tmp_path,
+        pd.concat(
+            [
+                rates("eu-west", "game", 0, [0.0002] * 65),
+                rates("eu-west", "chat", 0, [0.001] * 69),
+                rates("na-east", "game", 0, [0.0002] * 72),
+            ]
+        ),
+        T0,
+        until,
+    )
+    frame = kpis(None, None, error_rate, FLEET, since=T0, until=until)
+    game = row(frame, "eu-west", "game")
+    assert math.isnan(game["burn_1h"]) and math.isnan(game["burn_6h"])
+    assert game["burn_3d"] == pytest.approx(0.2)
+    assert game["alert"] == "unknown"
+    chat = row(frame, "eu-west", "chat")
+    assert math.isnan(chat["burn_1h"]) and chat["burn_6h"] == pytest.approx(0.1)
+    assert chat["alert"] == "unknown"
+    assert row(frame, "na-east", "game")["alert"] == "ok"
+    assert row(frame, "all", "all")["alert"] == "ok"  # its one evaluable series is ok
 
 
 # --------------------------------------------------------------------------- frames and params
