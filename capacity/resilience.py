@@ -87,6 +87,7 @@ __all__ = [
     "SEVERITIES",
     "TREND_COLUMNS",
     "alert_state",
+    "group_keys",
     "kpis",
     "kpis_json",
     "read_deploys",
@@ -748,7 +749,7 @@ def kpis(
         outside [0, 1].
     """
     lo, hi = _window(since, until)
-    keys = _by(by)
+    keys = group_keys(by)
     regions, services = sorted(fleet.regions), sorted(fleet.services)
     targets = {s: float(fleet.services[s].slo.availability) for s in services}
     incident_frame = _incident_frame(incidents, fleet)
@@ -801,13 +802,32 @@ def _window(since: Any, until: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
     return lo, hi
 
 
-def _by(by: str | Sequence[str]) -> tuple[str, ...]:
+def group_keys(by: str | Sequence[str], *, name: str = "by") -> tuple[str, ...]:
+    """The group keys ``by`` names, in the order :func:`kpis` groups by.
+
+    Parameters
+    ----------
+    by : str or sequence of str
+        A subset of ``("region", "service")``, or a comma-separated string of them.
+    name : str
+        The parameter's name, for the error message (``"--by"`` on the command line).
+
+    Returns
+    -------
+    tuple of str
+        ``("region", "service")``, ``("region",)``, ``("service",)`` or ``()``.
+
+    Raises
+    ------
+    ParameterError
+        When ``by`` names anything else, or a key twice.
+    """
     items = [p.strip() for p in by.split(",") if p.strip()] if isinstance(by, str) else list(by)
     if not all(isinstance(k, str) and k in _BY_KEYS for k in items) or len(set(items)) != len(
         items
     ):
         raise ParameterError(
-            "The 'by' parameter must name region, service or both, each once (e.g. "
+            f"The {name!r} parameter must name region, service or both, each once (e.g. "
             f"'region,service'). Got {by!r}."
         )
     return tuple(k for k in _BY_KEYS if k in items)

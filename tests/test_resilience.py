@@ -1175,3 +1175,31 @@ def test_yaml_log_ids_and_texts_are_kept_as_written(tmp_path):
     )
     frame = read_incidents(incidents, deploy_ids=["1.10", "0012"])
     assert frame[["incident_id", "cause", "deploy_id"]].values.tolist() == [["0012", "yes", "1.10"]]
+
+
+def test_import_reports_say_one_record_in_the_singular(tmp_path):
+    """They said "1 incidents read" and "the 1 incidents it holds are stored as they are"."""
+    from capacity.store import Store
+
+    deploys = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,{at(1)},a\n")
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{GOOD}\n")
+    calendar = write(
+        tmp_path, "calendar.csv", "name,kind,start,end\nFinals,tournament,2026-01-05,2026-01-06\n"
+    )
+    others = (GOOD.replace("I-1", "I-2"), GOOD.replace("I-1", "I-3"))
+    two = write(tmp_path, "two.csv", "\n".join((INC_HEADER, *others)) + "\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        first = store.import_deploys([deploys]).describe()
+        assert first == "1 deploy read, 1 inserted, 0 updated, 0 unchanged"
+        first = store.import_incidents([incidents]).describe()
+        assert first == "1 incident read, 1 inserted, 0 updated, 0 unchanged"
+        assert store.import_events([calendar]).describe().startswith("1 event read, ")
+        assert store.import_incidents([incidents]).describe() == (
+            f"already loaded: {incidents} (read and checked; the 1 incident it holds is stored "
+            "as it is)"
+        )
+        assert store.import_incidents([two]).describe().startswith("2 incidents read, ")
+        assert store.import_incidents([incidents, two]).describe() == (
+            f"already loaded: {incidents}, {two} (read and checked; the 3 incidents they hold "
+            "are stored as they are)"
+        )
