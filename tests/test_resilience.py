@@ -672,6 +672,110 @@ def test_the_weekly_daily_burn_pools_a_region_as_kpis_does(tmp_path):
     assert day["eu-west"] == pytest.approx((1 - eu["availability"]) / (1 - eu["slo_target"]))
 
 
+def test_a_past_weeks_plan_sees_its_incidents_as_they_stood_at_its_cutoff(tmp_path):
+    """The plan kept the incidents that started before its cutoff with their later detection
+    and resolution: replanning a past week reported MTTR from repairs made after it, and an
+    incident open at the cutoff as resolved. eu-west/game, cutoff T0 + 2 days:
+      A: 0 h, detected +10 min, resolved +60 min (before the cutoff);
+      B: 46 h, detected +20 min, resolved at 50 h (after the cutoff: open then);
+      C: 47.9 h, detected at 48.1 h (after the cutoff: not yet detected), resolved at 49 h;
+      D: 49 h, after the cutoff: not in the plan at all.
+    As of the cutoff: 3 incidents, MTTR 60 (A alone), MTTD (10 + 20) / 2 = 15."""
+    from capacity.store import Store
+    from capacity.weekly import _resilience
+
+    cutoff = T0 + pd.Timedelta(days=2)
+    log = write(
+        tmp_path,
+        "incidents.csv",
+        f"""\
+        {INC_HEADER}
+        A,eu-west,game,sev2,{at(0)},{at(10 / 60)},{at(1)},,
+        B,eu-west,game,sev2,{at(46)},{at(46 + 20 / 60)},{at(50)},,
+        C,eu-west,game,sev3,{at(47.9)},{at(48.1)},{at(49)},,
+        D,eu-west,game,sev3,{at(49)},{at(49.1)},{at(49.5)},,
+        """,
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
+        store.import_incidents([log], fleet=FLEET)
+        section = _resilience(store, FLEET, cutoff)
+    game = row(section["resilience"], "eu-west", "game")
+    assert game["incidents"] == 3
+    assert game["mttr_minutes"] == pytest.approx(60)
+    assert game["mttd_minutes"] == pytest.approx(15)
+    week = section["incidents_week"].set_index("incident_id")
+    assert list(week.index) == ["A", "B", "C"]
+    assert pd.isna(week.loc["B", "resolved_at"]) and pd.isna(week.loc["C", "resolved_at"])
+    assert pd.isna(week.loc["C", "detected_at"])
+    assert week.loc["B", "detected_at"] == T0 + pd.Timedelta(hours=46, minutes=20)
+
+
+def test_a_past_weeks_fingerprints_ignore_what_came_after_its_cutoff(tmp_path):
+    """The plan's input fingerprints hashed the whole incident and deploy logs, so a --force
+    rerun of a past week after any later incident or deploy counted as changed inputs (and
+    filed the old plan under history/) though the plan could not see them. Now they hash what
+    the plan reads: an incident resolved after the cutoff, a later incident or deploy leave
+    them as they were; an incident before the cutoff edited changes them."""
+    from capacity.store import Store
+    from capacity.weekly import _fingerprints
+
+    cutoff = T0 + pd.Timedelta(days=2)
+    config = write(tmp_path, "fleet.yaml", "any: file\n")
+    deploys = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,{at(1)},a\n")
+    before = f"A,eu-west,game,sev2,{at(2)},{at(2.1)},{at(3)},,D-1"
+    open_then = f"B,eu-west,chat,sev3,{at(40)},{at(40.1)},"
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{before}\n{open_then},,\n")
+    db = tmp_path / "store.duckdb"
+
+    def prints(store):
+        found = _fingerprints(store, db, config, cutoff)
+        return {k: v for k, v in found.items() if k.startswith(("incidents", "deploys"))}
+
+    with Store(db) as store:
+        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
+        store.import_deploys([deploys], fleet=FLEET)
+        store.import_incidents([incidents], fleet=FLEET)
+        first = prints(store)
+        assert (first["incidents"], first["deploys"]) == (2, 1)
+        # later: B resolved after the cutoff, a new deploy and an incident it caused
+        write(
+            tmp_path,
+            "deploys.csv",
+            f"{DEP_HEADER}\nD-1,eu-west,game,{at(1)},a\nD-2,eu-west,game,{at(50)},b\n",
+        )
+        store.import_deploys([deploys], fleet=FLEET)
+        write(
+            tmp_path,
+            "incidents.csv",
+            f"{INC_HEADER}\n{before}\n{open_then}{at(52)},,\n"
+            f"C,eu-west,game,sev1,{at(51)},{at(51.1)},{at(53)},,D-2\n",
+        )
+        store.import_incidents([incidents], fleet=FLEET)
+        assert len(store.incidents()) == 3 and len(store.deploys()) == 2
+        assert prints(store) == first
+        # an incident the plan sees, changed: the inputs changed
+        write(
+            tmp_path,
+            "incidents.csv",
+            f"{INC_HEADER}\n{before.replace('sev2', 'sev1')}\n{open_then}{at(52)},,\n",
+        )
+        store.import_incidents([incidents], fleet=FLEET)
+        changed = prints(store)
+        assert (
+            changed["incidents"] == 2 and changed["deploys_checksum"] == first["deploys_checksum"]
+        )
+        assert changed["incidents_checksum"] != first["incidents_checksum"]
+        # and so is one resolved before the cutoff
+        write(
+            tmp_path,
+            "incidents.csv",
+            f"{INC_HEADER}\n{before}\n{open_then}{at(47)},,\n",
+        )
+        store.import_incidents([incidents], fleet=FLEET)
+        assert prints(store)["incidents_checksum"] != first["incidents_checksum"]
+
+
 def test_burn_rates_and_page():
     # eu-west/chat, target 0.99 (budget 0.01). The 72 hours before `until`: 0.005 for 66 hours,
     # then 0.02 for 5 hours, then 0.2 in the last hour.
