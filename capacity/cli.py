@@ -429,6 +429,7 @@ def kpis(
     """Availability, error budget and burn, MTTR, MTTD, MTBF and change failure rate."""
     from capacity import resilience
 
+    resilience.group_keys(by, name="--by")  # refused in the option's own name, before reading
     fleet = _load_config(config or DEFAULT_CONFIG)
     with _reading_store(db) as store:
         if until is None:
@@ -441,15 +442,20 @@ def kpis(
                 else pd.Timestamp.now(tz="UTC").floor("h")
             )
         else:
-            end = parse_timestamp(until, "until")
+            end = parse_timestamp(until, "--until")
         start = (
-            parse_timestamp(since, "since") if since is not None else end - pd.Timedelta(days=28)
+            parse_timestamp(since, "--since") if since is not None else end - pd.Timedelta(days=28)
         )
         if until is None and start >= end:
             raise ParameterError(
                 f"--since {start:%Y-%m-%d %H:%M} UTC is not before {end:%Y-%m-%d %H:%M} UTC, "
                 "where the window ends by default (the hour after the newest error_rate "
                 "telemetry). Pass --until too, or an earlier --since."
+            )
+        if start >= end:
+            raise ParameterError(
+                f"The '--until' parameter must be after --since. Got --since "
+                f"{start:%Y-%m-%d %H:%M} UTC, --until {end:%Y-%m-%d %H:%M} UTC."
             )
         rates = store.series(
             metric="error_rate",

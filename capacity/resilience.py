@@ -44,7 +44,9 @@ everything):
   negative overspent;
 * ``burn_1h``, ``burn_6h``, ``burn_3d``: ``mean(e) / (1 - slo_target)`` over the last 1, 6 and
   72 hours before ``until`` (whatever ``since`` is); NaN when those hours have no data;
-* ``alert``: :func:`alert_state` of the three burn rates;
+* ``alert``: for a series :func:`alert_state` of its three burn rates; for a group the most
+  urgent (in the order of :data:`ALERT_STATES`) of its series' alerts, not the state of its
+  pooled burn rates, in which one paging series would be diluted;
 * incidents are attributed to the window by ``started_at``: ``mttr_minutes`` and
   ``mttr_median_minutes`` of ``resolved_at - started_at`` (resolved incidents only),
   ``mttd_minutes`` the mean of ``detected_at - started_at``, ``mtbf_hours`` the mean time
@@ -85,6 +87,7 @@ __all__ = [
     "SEVERITIES",
     "TREND_COLUMNS",
     "alert_state",
+    "group_keys",
     "kpis",
     "kpis_json",
     "read_deploys",
@@ -671,8 +674,9 @@ def alert_state(burn_1h: float, burn_6h: float, burn_3d: float) -> str:
       hour), or when ``burn_6h > 6`` and ``burn_1h > 6`` (the 6 h / 30 min pair: 5 % in 6 h);
     * else ``ticket`` when ``burn_3d > 1`` and ``burn_6h > 1`` (the 3 d / 6 h pair: 10 % in
       3 days);
-    * else ``ok``; ``unknown`` when no window has data (all three NaN). A window without data
-      never fires.
+    * else ``ok`` when all three windows have data; else ``unknown``: a rule whose window has
+      no data cannot fire, and ``ok`` would claim it was checked. Both page pairs need
+      ``burn_1h``, so the last hour without data is ``unknown`` (or ``ticket``), never ``ok``.
 
     Parameters
     ----------
@@ -685,12 +689,13 @@ def alert_state(burn_1h: float, burn_6h: float, burn_3d: float) -> str:
         One of :data:`ALERT_STATES`.
     """
     b1, b6, b3 = (float(b) if b is not None else math.nan for b in (burn_1h, burn_6h, burn_3d))
-    if all(math.isnan(b) for b in (b1, b6, b3)):
-        return "unknown"
+    # a comparison with NaN is False: a window without data never fires
     if b1 > PAGE_FAST_BURN or (b6 > PAGE_SLOW_BURN and b1 > PAGE_SLOW_BURN):
         return "page"
     if b3 > TICKET_BURN and b6 > TICKET_BURN:
         return "ticket"
+    if any(math.isnan(b) for b in (b1, b6, b3)):
+        return "unknown"
     return "ok"
 
 
@@ -744,7 +749,7 @@ def kpis(
         outside [0, 1].
     """
     lo, hi = _window(since, until)
-    keys = _by(by)
+    keys = group_keys(by)
     regions, services = sorted(fleet.regions), sorted(fleet.services)
     targets = {s: float(fleet.services[s].slo.availability) for s in services}
     incident_frame = _incident_frame(incidents, fleet)
@@ -760,6 +765,7 @@ def kpis(
     series = pd.DataFrame(
         [(r, s, targets[s]) for r in regions for s in services], columns=[REGION, SERVICE, "t"]
     )
+    alerts = _series_alerts(burn_points)
     in_window = incident_frame[
         (incident_frame[STARTED_AT] >= lo) & (incident_frame[STARTED_AT] < hi)
     ]
@@ -768,13 +774,14 @@ def kpis(
     deploys_in = deploys_in.assign(_failed=deploys_in[DEPLOY_ID].astype(str).isin(failed))
 
     parts = []
-    for group_keys in (keys, ()) if keys else ((),):
+    for grouping in (keys, ()) if keys else ((),):
         parts.append(
             _figures(
-                group_keys,
+                grouping,
                 series=series,
                 points=points,
                 burn_points=burn_points,
+                alerts=alerts,
                 incidents=in_window,
                 deploys=deploys_in,
             )
@@ -795,13 +802,32 @@ def _window(since: Any, until: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
     return lo, hi
 
 
-def _by(by: str | Sequence[str]) -> tuple[str, ...]:
+def group_keys(by: str | Sequence[str], *, name: str = "by") -> tuple[str, ...]:
+    """The group keys ``by`` names, in the order :func:`kpis` groups by.
+
+    Parameters
+    ----------
+    by : str or sequence of str
+        A subset of ``("region", "service")``, or a comma-separated string of them.
+    name : str
+        The parameter's name, for the error message (``"--by"`` on the command line).
+
+    Returns
+    -------
+    tuple of str
+        ``("region", "service")``, ``("region",)``, ``("service",)`` or ``()``.
+
+    Raises
+    ------
+    ParameterError
+        When ``by`` names anything else, or a key twice.
+    """
     items = [p.strip() for p in by.split(",") if p.strip()] if isinstance(by, str) else list(by)
     if not all(isinstance(k, str) and k in _BY_KEYS for k in items) or len(set(items)) != len(
         items
     ):
         raise ParameterError(
-            "The 'by' parameter must name region, service or both, each once (e.g. "
+            f"The {name!r} parameter must name region, service or both, each once (e.g. "
             f"'region,service'). Got {by!r}."
         )
     return tuple(k for k in _BY_KEYS if k in items)
@@ -939,12 +965,29 @@ def _error_sums(points: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     )
 
 
+def _series_alerts(burn_points: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each series' :func:`alert_state` of its own burn rates (columns region, service, alert)."""
+    burns = {}
+    for name, frame in burn_points.items():
+        b = _error_sums(frame, _BY_KEYS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            burns[name] = (b["sum_e"] / b["allowed"]).where(b["known"] > 0)
+    table = pd.DataFrame(burns)
+    table["alert"] = [
+        alert_state(b1, b6, b3)
+        for b1, b6, b3 in zip(table["burn_1h"], table["burn_6h"], table["burn_3d"], strict=True)
+    ]
+    table.index = table.index.set_names([REGION, SERVICE])
+    return table.reset_index().loc[:, [REGION, SERVICE, "alert"]]
+
+
 def _figures(
     keys: tuple[str, ...],
     *,
     series: pd.DataFrame,
     points: pd.DataFrame,
     burn_points: Mapping[str, pd.DataFrame],
+    alerts: pd.DataFrame,
     incidents: pd.DataFrame,
     deploys: pd.DataFrame,
 ) -> pd.DataFrame:
@@ -966,10 +1009,11 @@ def _figures(
         b = _error_sums(frame, keys).reindex(index)
         with np.errstate(divide="ignore", invalid="ignore"):
             out[name] = (b["sum_e"] / b["allowed"]).where(b["known"].fillna(0) > 0)
-    out["alert"] = [
-        alert_state(b1, b6, b3)
-        for b1, b6, b3 in zip(out["burn_1h"], out["burn_6h"], out["burn_3d"], strict=True)
-    ]
+    # a group's alert is its most urgent series' (pooled burn rates dilute one series' page)
+    rank = {state: i for i, state in enumerate(ALERT_STATES)}
+    labelled = _label(alerts, keys)
+    worst = labelled[_GROUP].assign(_rank=labelled["alert"].map(rank)).groupby(_GROUP)["_rank"]
+    out["alert"] = [ALERT_STATES[int(i)] for i in worst.min().reindex(index)]
 
     incident_rows = {
         g: _incident_figures(part) for g, part in _label(incidents, keys).groupby(_GROUP)

@@ -288,7 +288,7 @@ class EventsReport:
     def describe(self) -> str:
         """One line for a person."""
         text = (
-            f"{self.events:,} {self.noun} read, {self.inserted:,} inserted, "
+            f"{self._count(self.events)} read, {self.inserted:,} inserted, "
             f"{self.updated:,} updated, {self.unchanged:,} unchanged"
         )
         if self.removed:
@@ -297,12 +297,18 @@ class EventsReport:
             text += f", {self.kept:,} no longer in their file but kept (another file holds them)"
         if not self.skipped:
             return text
-        they = "it holds are" if len(self.skipped) == 1 else "they hold are"
+        holds = "it holds" if len(self.skipped) == 1 else "they hold"
+        are = "is stored as it is" if self.held == 1 else "are stored as they are"
         held = (
             f"already loaded: {', '.join(self.skipped)} (read and checked; the "
-            f"{self.held:,} {self.noun} {they} stored as they are)"
+            f"{self._count(self.held)} {holds} {are})"
         )
         return f"{text}; {held}" if self.sources else held
+
+    def _count(self, n: int) -> str:
+        """``n`` and the noun, singular for one: "1 incident", "2 incidents"."""
+        noun = self.noun.removesuffix("s") if n == 1 else self.noun
+        return f"{n:,} {noun}"
 
 
 def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:

@@ -575,7 +575,7 @@ def _resilience(store: Store, fleet: FleetConfig, cutoff: pd.Timestamp) -> dict[
     )
     incidents, _ = resilience.within_fleet(store.incidents(), fleet)
     deploys, _ = resilience.within_fleet(store.deploys(), fleet)
-    incidents = incidents[incidents["started_at"] < cutoff]
+    incidents = _as_of(incidents, cutoff)
     deploys = deploys[deploys["deployed_at"] < cutoff]
     current = resilience.kpis(
         incidents, deploys, rates, fleet, since=cutoff - pd.Timedelta(weeks=4), until=cutoff
@@ -616,6 +616,16 @@ def _resilience(store: Store, fleet: FleetConfig, cutoff: pd.Timestamp) -> dict[
     }
 
 
+def _as_of(incidents: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The incidents as they stood at ``cutoff``: those that started before it, with a
+    ``detected_at`` or ``resolved_at`` at or after it not yet known (NaT), so that an incident
+    open at the cutoff is open in a plan made then, whenever it was resolved."""
+    known = incidents[incidents["started_at"] < cutoff].copy()
+    for column in ("detected_at", "resolved_at"):
+        known[column] = known[column].where(known[column] < cutoff)
+    return known
+
+
 def _sha256(path: str | Path) -> str:
     import hashlib
 
@@ -632,11 +642,24 @@ def _fingerprints(store: Store, db: str | Path, config: str | Path, cutoff: pd.T
     ).fetchall()[0]
     from capacity.resilience import DEPLOY_COLUMNS, INCIDENT_COLUMNS
 
+    # what the plan reads of the logs (see _as_of): the incidents that started before the
+    # cutoff with a detection or resolution after it unknown, and the deploys before it; an
+    # incident logged, or resolved, after the cutoff leaves a past week's plan as it was
+    as_seen = {
+        "detected_at": "CASE WHEN detected_at < $cutoff THEN detected_at END",
+        "resolved_at": "CASE WHEN resolved_at < $cutoff THEN resolved_at END",
+    }
     logs = {
         table: store.con.execute(
-            f"SELECT count(*), coalesce(bit_xor(hash({', '.join(columns)})), 0) FROM {table}"
+            f"SELECT count(*), coalesce(bit_xor(hash("
+            f"{', '.join(as_seen.get(c, c) for c in columns)})), 0) "
+            f"FROM {table} WHERE {moment} < $cutoff",
+            {"cutoff": cutoff},
         ).fetchall()[0]
-        for table, columns in (("incidents", INCIDENT_COLUMNS), ("deploys", DEPLOY_COLUMNS))
+        for table, columns, moment in (
+            ("incidents", INCIDENT_COLUMNS, "started_at"),
+            ("deploys", DEPLOY_COLUMNS, "deployed_at"),
+        )
     }
     calendar = store.con.execute(
         "SELECT count(*), coalesce(sha256(string_agg(event_id || name || kind || start_ts || "

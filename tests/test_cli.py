@@ -413,3 +413,24 @@ def test_schedule_region_loss_says_when_no_failover_is_planned(fresh_store, tmp_
     assert "--region-loss adds nothing" not in run(*args).stderr
     mapped = run("schedule", *fresh_store, "--horizon", "2h", "--region-loss")
     assert "--region-loss adds nothing" not in mapped.stderr
+
+
+def test_kpis_errors_name_the_options(db, write, fleet_file):
+    """They named the library's parameters: "The 'by' parameter", "The 'until' parameter
+    must be after 'since'", where the command line has --by, --until and --since."""
+    assert run("ingest", str(write("t.csv", GOOD)), "--db", str(db)).exit_code == 0
+    base = ("kpis", "--db", str(db), "--config", str(fleet_file))
+    result = run(*base, "--by", "zone")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: The '--by' parameter must name region, service")
+    result = run(*base, "--since", "2026-02-01", "--until", "2026-01-01")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: The '--until' parameter must be after --since. Got --since 2026-02-01 00:00 "
+        "UTC, --until 2026-01-01 00:00 UTC.\n"
+    )
+    for option in ("--since", "--until"):
+        result = run(*base, option, "soon")
+        assert result.exit_code == 2
+        assert f"error: The '{option}' parameter must be an ISO 8601 time" in result.stderr
+    assert run(*base, "--since", "2026-01-01", "--until", "2026-01-02").exit_code == 0

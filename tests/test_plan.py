@@ -445,6 +445,36 @@ def test_a_rerun_after_a_new_incident_is_a_new_plan(demo, tmp_path):
     assert (again.folder / "history" / first.run_id).is_dir()
 
 
+def test_a_rerun_of_a_past_week_after_a_later_incident_keeps_the_plan(demo, tmp_path):
+    """An incident and a deploy logged after the week's cutoff are nothing the plan can see;
+    its input fingerprints once hashed the whole logs, so a --force rerun counted them as
+    new inputs and filed the unchanged plan under history/."""
+    db, config = demo
+    mine = tmp_path / "store.duckdb"
+    shutil.copy(db, mine)
+    out = tmp_path / "forecasts"
+    first = plan((mine, config), out)
+    deploys = tmp_path / "later-deploys.csv"
+    deploys.write_text(
+        "deploy_id,region,service,deployed_at,change\n"
+        "DEP-9002,eu-west,game,2026-11-24T08:00:00Z,hotfix\n"
+    )
+    log = tmp_path / "later-incidents.csv"
+    log.write_text(
+        "incident_id,region,service,severity,started_at,detected_at,resolved_at,cause,deploy_id\n"
+        "INC-9002,eu-west,game,sev1,2026-11-24T10:00:00Z,2026-11-24T10:05:00Z,"
+        "2026-11-24T11:00:00Z,bad deploy,DEP-9002\n"
+    )
+    with Store(mine) as store:
+        store.import_deploys([deploys])
+        store.import_incidents([log])
+    again = plan((mine, config), out, force=True)
+    assert again.status == "identical"
+    assert not (again.folder / "history").exists()
+    assert json.loads((again.folder / "manifest.json").read_text())["run_id"] == first.run_id
+    assert "INC-9002" not in (again.folder / "capacity_plan.html").read_text()
+
+
 def test_plan_tables_read_as_dates_in_utc_percentages_and_signed_costs():
     from capacity.report import plan_table
 

@@ -672,6 +672,110 @@ def test_the_weekly_daily_burn_pools_a_region_as_kpis_does(tmp_path):
     assert day["eu-west"] == pytest.approx((1 - eu["availability"]) / (1 - eu["slo_target"]))
 
 
+def test_a_past_weeks_plan_sees_its_incidents_as_they_stood_at_its_cutoff(tmp_path):
+    """The plan kept the incidents that started before its cutoff with their later detection
+    and resolution: replanning a past week reported MTTR from repairs made after it, and an
+    incident open at the cutoff as resolved. eu-west/game, cutoff T0 + 2 days:
+      A: 0 h, detected +10 min, resolved +60 min (before the cutoff);
+      B: 46 h, detected +20 min, resolved at 50 h (after the cutoff: open then);
+      C: 47.9 h, detected at 48.1 h (after the cutoff: not yet detected), resolved at 49 h;
+      D: 49 h, after the cutoff: not in the plan at all.
+    As of the cutoff: 3 incidents, MTTR 60 (A alone), MTTD (10 + 20) / 2 = 15."""
+    from capacity.store import Store
+    from capacity.weekly import _resilience
+
+    cutoff = T0 + pd.Timedelta(days=2)
+    log = write(
+        tmp_path,
+        "incidents.csv",
+        f"""\
+        {INC_HEADER}
+        A,eu-west,game,sev2,{at(0)},{at(10 / 60)},{at(1)},,
+        B,eu-west,game,sev2,{at(46)},{at(46 + 20 / 60)},{at(50)},,
+        C,eu-west,game,sev3,{at(47.9)},{at(48.1)},{at(49)},,
+        D,eu-west,game,sev3,{at(49)},{at(49.1)},{at(49.5)},,
+        """,
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
+        store.import_incidents([log], fleet=FLEET)
+        section = _resilience(store, FLEET, cutoff)
+    game = row(section["resilience"], "eu-west", "game")
+    assert game["incidents"] == 3
+    assert game["mttr_minutes"] == pytest.approx(60)
+    assert game["mttd_minutes"] == pytest.approx(15)
+    week = section["incidents_week"].set_index("incident_id")
+    assert list(week.index) == ["A", "B", "C"]
+    assert pd.isna(week.loc["B", "resolved_at"]) and pd.isna(week.loc["C", "resolved_at"])
+    assert pd.isna(week.loc["C", "detected_at"])
+    assert week.loc["B", "detected_at"] == T0 + pd.Timedelta(hours=46, minutes=20)
+
+
+def test_a_past_weeks_fingerprints_ignore_what_came_after_its_cutoff(tmp_path):
+    """The plan's input fingerprints hashed the whole incident and deploy logs, so a --force
+    rerun of a past week after any later incident or deploy counted as changed inputs (and
+    filed the old plan under history/) though the plan could not see them. Now they hash what
+    the plan reads: an incident resolved after the cutoff, a later incident or deploy leave
+    them as they were; an incident before the cutoff edited changes them."""
+    from capacity.store import Store
+    from capacity.weekly import _fingerprints
+
+    cutoff = T0 + pd.Timedelta(days=2)
+    config = write(tmp_path, "fleet.yaml", "any: file\n")
+    deploys = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,{at(1)},a\n")
+    before = f"A,eu-west,game,sev2,{at(2)},{at(2.1)},{at(3)},,D-1"
+    open_then = f"B,eu-west,chat,sev3,{at(40)},{at(40.1)},"
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{before}\n{open_then},,\n")
+    db = tmp_path / "store.duckdb"
+
+    def prints(store):
+        found = _fingerprints(store, db, config, cutoff)
+        return {k: v for k, v in found.items() if k.startswith(("incidents", "deploys"))}
+
+    with Store(db) as store:
+        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
+        store.import_deploys([deploys], fleet=FLEET)
+        store.import_incidents([incidents], fleet=FLEET)
+        first = prints(store)
+        assert (first["incidents"], first["deploys"]) == (2, 1)
+        # later: B resolved after the cutoff, a new deploy and an incident it caused
+        write(
+            tmp_path,
+            "deploys.csv",
+            f"{DEP_HEADER}\nD-1,eu-west,game,{at(1)},a\nD-2,eu-west,game,{at(50)},b\n",
+        )
+        store.import_deploys([deploys], fleet=FLEET)
+        write(
+            tmp_path,
+            "incidents.csv",
+            f"{INC_HEADER}\n{before}\n{open_then}{at(52)},,\n"
+            f"C,eu-west,game,sev1,{at(51)},{at(51.1)},{at(53)},,D-2\n",
+        )
+        store.import_incidents([incidents], fleet=FLEET)
+        assert len(store.incidents()) == 3 and len(store.deploys()) == 2
+        assert prints(store) == first
+        # an incident the plan sees, changed: the inputs changed
+        write(
+            tmp_path,
+            "incidents.csv",
+            f"{INC_HEADER}\n{before.replace('sev2', 'sev1')}\n{open_then}{at(52)},,\n",
+        )
+        store.import_incidents([incidents], fleet=FLEET)
+        changed = prints(store)
+        assert (
+            changed["incidents"] == 2 and changed["deploys_checksum"] == first["deploys_checksum"]
+        )
+        assert changed["incidents_checksum"] != first["incidents_checksum"]
+        # and so is one resolved before the cutoff
+        write(
+            tmp_path,
+            "incidents.csv",
+            f"{INC_HEADER}\n{before}\n{open_then}{at(47)},,\n",
+        )
+        store.import_incidents([incidents], fleet=FLEET)
+        assert prints(store)["incidents_checksum"] != first["incidents_checksum"]
+
+
 def test_burn_rates_and_page():
     # eu-west/chat, target 0.99 (budget 0.01). The 72 hours before `until`: 0.005 for 66 hours,
     # then 0.02 for 5 hours, then 0.2 in the last hour.
@@ -718,11 +822,106 @@ def test_burn_ticket_and_ok():
         (0.5, 0.9, 1.1, "ok"),  # slow burn that stopped 6 h ago
         (math.nan, math.nan, math.nan, "unknown"),
         (math.nan, 7.0, 7.0, "ticket"),  # the last hour without data never pages
+        # a rule that cannot be evaluated was not checked: not "ok" (it once was)
+        (math.nan, math.nan, 0.5, "unknown"),  # only the 3-day window has data
+        (math.nan, 0.5, 0.5, "unknown"),  # both page pairs need the last hour
+        (0.5, math.nan, math.nan, "unknown"),
     ],
 )
 def test_alert_rule(b1, b6, b3, state):
     assert alert_state(b1, b6, b3) == state
     assert state in ALERT_STATES
+
+
+def stored_rates(tmp_path: Path, error_rate: pd.DataFrame, start, end) -> pd.DataFrame:
+    """``error_rate`` ingested into a real store and read back as kpis is given it."""
+    from capacity.store import Store
+
+    with Store(tmp_path / "rates.duckdb") as store:
+        store.ingest_frame(error_rate, source="test", fleet=FLEET)
+        return store.series(
+            metric="error_rate",
+            region=sorted(REGIONS),
+            service=sorted(SERVICES),
+            start=start,
+            end=end,
+        )
+
+
+def test_a_groups_alert_is_its_most_urgent_series(tmp_path):
+    """A group's alert was that of its pooled burn rates, so the region and overall rows read
+    "ok" while one series paged. The 72 hours before `until`:
+      eu-west/game (budget 0.001): 0.0002, then 0.02 in the last hour -> burn_1h 20: page;
+      eu-west/chat (budget 0.01): 0.001 throughout -> burn 0.1: ok;
+      na-east/game: 0.0015 throughout -> burn 1.5: ticket; na-east/chat: no data: unknown.
+    Pooled, eu-west burns (0.02 + 0.001) / 0.011 = 1.91 in the last hour, under 14.4."""
+    until = T0 + pd.Timedelta(hours=72)
+    error_rate = stored_rates(
+        tmp_path,
+        pd.concat(
+            [
+                rates("eu-west", "game", 0, [0.0002] * 71 + [0.02]),
+                rates("eu-west", "chat", 0, [0.001] * 72),
+                rates("na-east", "game", 0, [0.0015] * 72),
+            ]
+        ),
+        T0,
+        until,
+    )
+    since = until - pd.Timedelta(days=1)
+    series = kpis(None, None, error_rate, FLEET, since=since, until=until)
+    alerts = {(r, s): a for r, s, a in series[["region", "service", "alert"]].itertuples(False)}
+    assert alerts == {
+        ("eu-west", "chat"): "ok",
+        ("eu-west", "game"): "page",
+        ("na-east", "chat"): "unknown",
+        ("na-east", "game"): "ticket",
+        ("all", "all"): "page",
+    }
+    regions = kpis(None, None, error_rate, FLEET, since=since, until=until, by="region")
+    eu = row(regions, "eu-west", "all")
+    assert eu["burn_1h"] == pytest.approx(0.021 / 0.011)  # the burn rates stay pooled
+    assert eu["alert"] == "page"
+    assert row(regions, "na-east", "all")["alert"] == "ticket"  # ticket outranks unknown
+    assert row(regions, "all", "all")["alert"] == "page"
+    services = kpis(None, None, error_rate, FLEET, since=since, until=until, by="service")
+    assert row(services, "all", "game")["alert"] == "page"
+    assert row(services, "all", "chat")["alert"] == "ok"  # ok outranks unknown
+    only = kpis(None, None, error_rate, FLEET, since=since, until=until, by=())
+    assert only.iloc[0]["burn_1h"] < 14.4 and only.iloc[0]["alert"] == "page"
+    # a group is unknown only when each of its series is
+    quiet = kpis(None, None, error_rate.iloc[0:0], FLEET, since=since, until=until, by="region")
+    assert set(quiet["alert"]) == {"unknown"}
+
+
+def test_alert_is_unknown_when_the_page_windows_have_no_data(tmp_path):
+    """The alert read "ok" when the 1 h and 6 h windows had no data and only the 3-day one
+    had: nothing could have fired. eu-west/game's data stops 7 hours before `until` (only
+    the 3-day window has data), eu-west/chat's 3 hours before (the 6 h window has data, the
+    1 h window, which both page pairs need, none), na-east/game's runs to `until`."""
+    until = T0 + pd.Timedelta(hours=72)
+    error_rate = stored_rates(
+        tmp_path,
+        pd.concat(
+            [
+                rates("eu-west", "game", 0, [0.0002] * 65),
+                rates("eu-west", "chat", 0, [0.001] * 69),
+                rates("na-east", "game", 0, [0.0002] * 72),
+            ]
+        ),
+        T0,
+        until,
+    )
+    frame = kpis(None, None, error_rate, FLEET, since=T0, until=until)
+    game = row(frame, "eu-west", "game")
+    assert math.isnan(game["burn_1h"]) and math.isnan(game["burn_6h"])
+    assert game["burn_3d"] == pytest.approx(0.2)
+    assert game["alert"] == "unknown"
+    chat = row(frame, "eu-west", "chat")
+    assert math.isnan(chat["burn_1h"]) and chat["burn_6h"] == pytest.approx(0.1)
+    assert chat["alert"] == "unknown"
+    assert row(frame, "na-east", "game")["alert"] == "ok"
+    assert row(frame, "all", "all")["alert"] == "ok"  # its one evaluable series is ok
 
 
 # --------------------------------------------------------------------------- frames and params
@@ -1186,3 +1385,31 @@ def test_yaml_log_ids_and_texts_are_kept_as_written(tmp_path):
     )
     frame = read_incidents(incidents, deploy_ids=["1.10", "0012"])
     assert frame[["incident_id", "cause", "deploy_id"]].values.tolist() == [["0012", "yes", "1.10"]]
+
+
+def test_import_reports_say_one_record_in_the_singular(tmp_path):
+    """They said "1 incidents read" and "the 1 incidents it holds are stored as they are"."""
+    from capacity.store import Store
+
+    deploys = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,{at(1)},a\n")
+    incidents = write(tmp_path, "incidents.csv", f"{INC_HEADER}\n{GOOD}\n")
+    calendar = write(
+        tmp_path, "calendar.csv", "name,kind,start,end\nFinals,tournament,2026-01-05,2026-01-06\n"
+    )
+    others = (GOOD.replace("I-1", "I-2"), GOOD.replace("I-1", "I-3"))
+    two = write(tmp_path, "two.csv", "\n".join((INC_HEADER, *others)) + "\n")
+    with Store(tmp_path / "s.duckdb") as store:
+        first = store.import_deploys([deploys]).describe()
+        assert first == "1 deploy read, 1 inserted, 0 updated, 0 unchanged"
+        first = store.import_incidents([incidents]).describe()
+        assert first == "1 incident read, 1 inserted, 0 updated, 0 unchanged"
+        assert store.import_events([calendar]).describe().startswith("1 event read, ")
+        assert store.import_incidents([incidents]).describe() == (
+            f"already loaded: {incidents} (read and checked; the 1 incident it holds is stored "
+            "as it is)"
+        )
+        assert store.import_incidents([two]).describe().startswith("2 incidents read, ")
+        assert store.import_incidents([incidents, two]).describe() == (
+            f"already loaded: {incidents}, {two} (read and checked; the 3 incidents they hold "
+            "are stored as they are)"
+        )
