@@ -288,7 +288,7 @@ class EventsReport:
     def describe(self) -> str:
         """One line for a person."""
         text = (
-            f"{self._count(self.events)} read, {self.inserted:,} inserted, "
+            f"{_count(self.events, self.noun)} read, {self.inserted:,} inserted, "
             f"{self.updated:,} updated, {self.unchanged:,} unchanged"
         )
         if self.removed:
@@ -301,14 +301,9 @@ class EventsReport:
         are = "is stored as it is" if self.held == 1 else "are stored as they are"
         held = (
             f"already loaded: {', '.join(self.skipped)} (read and checked; the "
-            f"{self._count(self.held)} {holds} {are})"
+            f"{_count(self.held, self.noun)} {holds} {are})"
         )
         return f"{text}; {held}" if self.sources else held
-
-    def _count(self, n: int) -> str:
-        """``n`` and the noun, singular for one: "1 incident", "2 incidents"."""
-        noun = self.noun.removesuffix("s") if n == 1 else self.noun
-        return f"{n:,} {noun}"
 
 
 def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:
@@ -1651,8 +1646,8 @@ def _one_file_per_source(
 
 
 def _count(n: int, noun: str) -> str:
-    """``1 incident``, ``2 incidents``."""
-    return f"{n:,} {noun[:-1] if n == 1 and noun.endswith('s') else noun}"
+    """``n`` and the noun, singular for one: ``1 incident``, ``2 incidents``."""
+    return f"{n:,} {noun.removesuffix('s') if n == 1 else noun}"
 
 
 def _whole(parts: Sequence[pd.DataFrame], key: str) -> pd.DataFrame:

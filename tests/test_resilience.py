@@ -1272,7 +1272,7 @@ def test_an_incident_in_two_logs_stays_while_either_holds_it(tmp_path):
         report = store.import_incidents([a])
         assert (report.removed, report.kept) == (0, 1)
         assert report.describe() == (
-            "1 incidents read, 0 inserted, 0 updated, 1 unchanged, "
+            "1 incident read, 0 inserted, 0 updated, 1 unchanged, "
             "1 no longer in their file but kept (another file holds them)"
         )
         assert ids() == ["A-1", "X"]
