@@ -285,7 +285,12 @@ def ingest(
     help="Start, ISO [default: the oldest of the pulled metrics' newest stored times; 112 days "
     "before --until when one of them has none].",
 )
-@click.option("--until", default=None, help="End, ISO [default: now].")
+@click.option(
+    "--until",
+    default=None,
+    help="End, ISO, taken on to the last step of its hour (a pull covers whole hours) "
+    "[default: now].",
+)
 @_reports_errors
 def pull(
     db: Path | None, config: Path | None, url: str | None, since: str | None, until: str | None

@@ -97,9 +97,11 @@ def pull_window(
     start, end : timestamp-like, optional
         The range. ``end`` defaults to ``now``; ``start`` to the start of the hour of the
         oldest of the queried metrics' newest stored times (the pull overlaps what is stored,
-        which the load counts as unchanged), or :data:`FIRST_PULL` before ``end`` when a
-        metric has no rows yet. A given ``start`` is moved back to the start of its hour: a
-        load replaces the hours it holds whole.
+        which the load counts as unchanged), or the start of the hour :data:`FIRST_PULL`
+        before ``end`` when a metric has no rows yet. A load replaces the hours it holds whole,
+        so a pull covers whole hours: a given ``start`` is moved back to the start of its
+        hour, and a given ``end`` on to the last step of its hour (or to now, if that is
+        earlier), so that the rest of the hour is pulled again rather than deleted.
     now : timestamp-like, optional
         The current time, by default the machine's clock.
 
@@ -118,15 +120,23 @@ def pull_window(
     """
     step = parse_duration(source.step, "step")
     clock = parse_timestamp(now or pd.Timestamp.now("UTC"), "now")
-    stop = clock.floor(step) if end is None else parse_timestamp(end, "until").floor(step)
+    if end is None:
+        stop = clock.floor(step)
+    else:
+        # a load replaces the hours it holds whole (see Store.ingest): a pull that stopped
+        # inside an hour would delete the stored rest of it, so it runs to the hour's last
+        # step, or to now within the current hour
+        given = parse_timestamp(end, "until")
+        last = (given.floor("h") + pd.Timedelta(hours=1) - pd.Timedelta(1, "ns")).floor(step)
+        stop = min(last, max(given, clock).floor(step))
     # a load replaces the hours it holds whole (see Store.ingest): pulls start on the hour
     if start is not None:
         begin = parse_timestamp(start, "since").floor("h")
         if begin > stop:
             raise ParameterError(
                 f"The 'since' parameter must not be after 'until' (the start taken back to "
-                f"its hour, the end to the {source.step} grid). Got {begin.isoformat()} to "
-                f"{stop.isoformat()}."
+                f"its hour, the end on to its hour's last {source.step} step). Got "
+                f"{begin.isoformat()} to {stop.isoformat()}."
             )
     elif all(metric in newest for metric in source.queries):
         oldest = min(newest[metric] for metric in source.queries)
@@ -136,7 +146,7 @@ def pull_window(
         # already: that hour's points, which the load counts as unchanged).
         begin = min(stop, oldest.floor("h"))
     else:
-        begin = (stop - FIRST_PULL).ceil(step)
+        begin = (stop - FIRST_PULL).floor("h")
     return begin, stop, step
 
 

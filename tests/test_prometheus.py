@@ -132,15 +132,21 @@ def test_a_pull_stores_the_sum_of_each_region_and_service(prometheus, tmp_path, 
     config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
     result = _pull(db, config, *_window())
     assert result.exit_code == 0, result.output
-    assert "2025-11-24 00:00 to 2025-11-27 00:00 UTC every 5m (1 request)" in result.output
-    assert f"{2 * (STEPS + 1):,} rows read, {2 * (STEPS + 1):,} inserted" in result.output
-    stored = _stored(db)
+    # --until 00:00 is taken on to the last step of its hour: a load replaces whole hours
+    assert "2025-11-24 00:00 to 2025-11-27 00:55 UTC every 5m (1 request)" in result.output
+    everything = _stored(db)
+    # past END, only what Prometheus's lookback repeats of the last sample (its version decides)
+    after = everything[everything.ts > END]
+    assert (after.ts <= END + pd.Timedelta("5min")).all()
+    stored = everything[everything.ts <= END]
     assert len(stored) == 2 * (STEPS + 1)
     for region in ("eu-west", "na-east"):
         mine = stored[stored.region == region].reset_index(drop=True)
         expected = [_expected_players(region, i) for i in range(STEPS + 1)]
         assert mine.value.to_numpy() == pytest.approx(expected, abs=1e-5)
         assert mine.ts.iloc[0] == START and mine.ts.iloc[-1] == END
+        repeated = after[after.region == region].value
+        assert repeated.to_numpy() == pytest.approx([expected[-1]] * len(repeated), abs=1e-5)
     with Store(db, read_only=True) as store:
         hourly = store.series(region="eu-west", metric="ccu")
     first_hour = sum(_expected_players("eu-west", i) for i in range(12)) / 12
@@ -149,18 +155,31 @@ def test_a_pull_stores_the_sum_of_each_region_and_service(prometheus, tmp_path, 
 
 def test_the_next_pull_starts_at_the_newest_stored_row(prometheus, tmp_path, db):
     config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
-    first = _pull(db, config, "--since", START.isoformat(), "--until", "2025-11-26T00:00Z")
+    first = _pull(db, config, "--since", START.isoformat(), "--until", "2025-11-25T23:55Z")
     assert first.exit_code == 0, first.output
-    second = _pull(db, config, "--until", END.isoformat())
+    second = _pull(db, config, "--until", "2025-11-26T23:55Z")
     assert second.exit_code == 0, second.output
-    # the overlap is the one stored time, unchanged; a day of new samples is inserted
-    assert "2025-11-26 00:00 to 2025-11-27 00:00 UTC" in second.output
-    assert f"{2 * 289:,} rows read, {2 * 288:,} inserted, 0 updated, 2 unchanged" in second.output
-    again = _pull(db, config, "--until", END.isoformat())
+    # the overlap is the newest stored hour, unchanged; a day of new samples is inserted
+    assert "2025-11-25 23:00 to 2025-11-26 23:55 UTC" in second.output
+    assert f"{2 * 300:,} rows read, {2 * 288:,} inserted, 0 updated, 24 unchanged" in second.output
+    again = _pull(db, config, "--until", "2025-11-26T23:55Z")
     assert again.exit_code == 0, again.output
-    assert "2025-11-27 00:00 to 2025-11-27 00:00 UTC" in again.output
-    assert "2 rows read, 0 inserted, 0 updated, 2 unchanged" in again.output
-    assert len(_stored(db)) == 2 * (STEPS + 1)
+    assert "2025-11-26 23:00 to 2025-11-26 23:55 UTC" in again.output
+    assert "24 rows read, 0 inserted, 0 updated, 24 unchanged" in again.output
+    assert len(_stored(db)) == 2 * STEPS
+
+
+def test_a_pull_until_midnight_keeps_the_stored_rest_of_that_hour(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert _pull(db, config, *_window()).exit_code == 0
+    before = _stored(db)
+    # pull one day again, --until at midnight: a load replaces the hours it holds whole, so
+    # a pull that stopped at 00:00 would delete the hour's eleven later samples
+    day = _pull(db, config, "--since", "2025-11-25T00:00Z", "--until", "2025-11-26T00:00Z")
+    assert day.exit_code == 0, day.output
+    assert "2025-11-25 00:00 to 2025-11-26 00:55 UTC" in day.output
+    assert "0 inserted, 0 updated" in day.output and "replaced" not in day.output
+    pd.testing.assert_frame_equal(_stored(db), before)
 
 
 def test_long_ranges_are_split_into_requests_without_losing_or_repeating_a_point(prometheus):
@@ -277,6 +296,20 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
     now = pd.Timestamp("2026-11-27T07:40Z")
     first = pull_window(source, newest={"ccu": now}, now=now)
     assert first[:2] == (pd.Timestamp("2026-08-07T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    # a first pull starts on the hour whatever the step, as it replaces the hours it holds
+    fine = source.model_copy(update={"step": "5m"})
+    assert pull_window(fine, newest={}, now=now)[:2] == (
+        pd.Timestamp("2026-08-07T07:00Z"),
+        pd.Timestamp("2026-11-27T07:40Z"),
+    )
+    # a given end is taken on to the last step of its hour, or to now within the current one
+    assert pull_window(fine, newest={}, end="2026-11-01T00:00Z", now=now)[1] == pd.Timestamp(
+        "2026-11-01T00:55Z"
+    )
+    assert pull_window(fine, newest={}, end="2026-11-27T07:05Z", now=now)[1] == now
+    assert pull_window(fine, newest={}, end="2026-12-01T10:20Z", now=now)[1] == pd.Timestamp(
+        "2026-12-01T10:20Z"
+    )
     newest = {"ccu": pd.Timestamp("2026-11-20T10:30Z"), "rps": pd.Timestamp("2026-11-25T00:00Z")}
     # from the start of the oldest newest hour: it is pulled again whole, as a load replaces
     # the hours it holds
