@@ -11,7 +11,9 @@ default the labels ``region`` and ``service``): aggregate with ``sum by (region,
 or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
 not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
 key, and so is one that returns anything but float samples (native histograms, say); a
-server that cannot be reached or fails is a :class:`~capacity.errors.SourceUnavailableError`.
+server that cannot be reached or fails is a :class:`~capacity.errors.SourceUnavailableError`,
+but an https certificate that cannot be verified (trusted with ``REQUESTS_CA_BUNDLE``) is a
+``ConfigError`` naming the URL.
 A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
 and in :attr:`Pull.url`, as ``***``.
 """
@@ -216,8 +218,9 @@ def query_range(
     Raises
     ------
     ConfigError
-        Prometheus refused the query, the URL is not a Prometheus API, or a series holds
-        native histograms rather than float samples.
+        Prometheus refused the query, the URL is not a Prometheus API, a series holds
+        native histograms rather than float samples, or an https server's certificate cannot
+        be verified.
     SourceUnavailableError
         The server could not be reached, timed out or failed.
     ParameterError
@@ -335,6 +338,8 @@ def _get(
             f"The Prometheus URL must be an http(s) URL such as http://prometheus:9090. "
             f"Got {shown!r}."
         ) from None
+    except requests.exceptions.SSLError as exc:
+        raise _tls_error(str(exc), shown, config_source) from None
     except requests.RequestException as exc:
         found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
         reason = found.group(0).strip() if found else type(exc).__name__
@@ -374,11 +379,48 @@ def _get(
             "address inside the cluster rather than through an authenticating proxy, or one "
             "with a user and password for HTTP basic auth (http://user:password@host:9090)",
         )
+    if "HTTP request to an HTTPS server" in reply.text:  # Go's answer to plain HTTP
+        raise ConfigError(
+            f"{redact_url(address)} answered HTTP {reply.status_code}: the server speaks https",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="write the URL with https://",
+        )
     raise ConfigError(
         f"{redact_url(address)} answered HTTP {reply.status_code} without a Prometheus API reply",
         source=config_source,
         where="key 'prometheus.url' (or --url)",
         fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
+    )
+
+
+def _tls_error(text: str, shown: str, config_source: str) -> ConfigError | SourceUnavailableError:
+    """What a failed TLS handshake means: an untrusted certificate or a server that speaks
+    plain HTTP is the URL's fault (exit 2, not "try again later"); anything else, the network's.
+    """
+    verify = re.search(r"certificate verify failed: [^'\"(]*", text)
+    if verify is not None:
+        return ConfigError(
+            f"Prometheus at {shown} has a TLS certificate that cannot be verified "
+            f"({verify.group(0).strip()})",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="trust the authority that signed it: set REQUESTS_CA_BUNDLE to its certificate "
+            "file (PEM) in the job's environment, e.g. REQUESTS_CA_BUNDLE=/etc/ssl/certs/"
+            "ca-certificates.crt when it is installed system-wide",
+        )
+    if "WRONG_VERSION_NUMBER" in text:
+        return ConfigError(
+            f"{shown} does not answer TLS: the server speaks plain HTTP",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="write the URL with http://",
+        )
+    found = re.search(r"\[SSL[^\]]*\][^'\"(]*", text)
+    reason = found.group(0).strip() if found else "the TLS handshake failed"
+    return SourceUnavailableError(
+        f"cannot reach Prometheus at {shown}: {reason}; try again later, and check that the "
+        "server is up"
     )
 
 

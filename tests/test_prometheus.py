@@ -30,7 +30,7 @@ from capacity.errors import ConfigError, DataError, ParameterError
 from capacity.prometheus import pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
-from tests.prometheus_server import backfill, binaries, free_port, serve
+from tests.prometheus_server import backfill, binaries, free_port, self_signed, serve
 
 START = pd.Timestamp("2025-11-24T00:00Z")
 STEPS = 3 * 24 * 12  # three days of five-minute samples
@@ -251,6 +251,59 @@ def test_a_bad_query_or_sample_is_refused_and_nothing_loads(
         assert "Fix: correct that metric's query under prometheus.queries" in result.output
     assert message in result.output
     assert not db.exists() or _stored(db).empty  # the good rps rows were not kept either
+
+
+@pytest.fixture(scope="module")
+def prometheus_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The https URL of a real Prometheus with a self-signed certificate, and the certificate."""
+    found = binaries()
+    if found is None:
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    folder = tmp_path_factory.mktemp("prometheus-tls")
+    tls = self_signed(folder)
+    if tls is None:
+        pytest.skip("openssl is not installed")
+    t = int(START.timestamp())
+    samples = [
+        f'lifeverse_players{{region="eu-west",service="game"}} 7 {t + 300 * i}' for i in range(13)
+    ]
+    text = "\n".join(["# TYPE lifeverse_players gauge", *samples, "# EOF"]) + "\n"
+    (folder / "samples.om").write_text(text, encoding="utf-8")
+    backfill(folder / "samples.om", folder / "tsdb", found[1])
+    with serve(folder / "tsdb", found[0], tls=tls) as url:
+        yield url, tls[0]
+
+
+def test_an_https_server_with_an_untrusted_certificate_is_a_url_problem_not_an_outage(
+    prometheus_tls, prometheus, tmp_path, db, monkeypatch
+):
+    url, cert = prometheus_tls
+    hour = ["--since", START.isoformat(), "--until", START.isoformat()]
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *hour)
+    assert result.exit_code == 2, result.output
+    assert (
+        f"key 'prometheus.url' (or --url): Prometheus at {url} has a TLS certificate that "
+        "cannot be verified (certificate verify failed: self-signed certificate)"
+    ) in result.output
+    assert "set REQUESTS_CA_BUNDLE" in result.output
+    # trusted as the message says, the same pull loads
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    trusted = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *hour)
+    assert trusted.exit_code == 0, trusted.output
+    assert "12 rows read, 12 inserted" in trusted.output
+    # the scheme that the server does not speak, either way round: fix the URL, not "later"
+    plain = prometheus.replace("http://", "https://")
+    result = _pull(db, _fleet(tmp_path, plain, {"ccu": GOOD}), *hour)
+    assert result.exit_code == 2, result.output
+    assert f"{plain} does not answer TLS: the server speaks plain HTTP" in result.output
+    assert "Fix: write the URL with http://" in result.output
+    result = _pull(db, _fleet(tmp_path, url.replace("https://", "http://"), {"ccu": GOOD}), *hour)
+    assert result.exit_code == 2, result.output
+    assert "answered HTTP 400: the server speaks https. Fix: write the URL with https://" in (
+        result.output
+    )
 
 
 def test_an_unreachable_server_exits_4_naming_the_url(tmp_path, db):
