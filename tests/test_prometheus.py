@@ -83,6 +83,16 @@ def _openmetrics() -> str:
                 f'lifeverse_requests_total{{region="{region}",service="game",code="{code}"}} '
                 f"{per_minute * i} {t}"
             )
+    # An idle CPU's seconds, scraped every minute for two hours; every other reading was taken
+    # 0.4 s after its scrape's timestamp, as happens, so rate() over it exceeds 1 at times.
+    lines.append("# TYPE node_cpu_seconds counter")
+    for i in range(121):
+        t = int(START.timestamp()) + 60 * i
+        for region in ("eu-west", "na-east"):
+            lines.append(
+                f'node_cpu_seconds_total{{region="{region}",service="game",cpu="0",mode="idle"}} '
+                f"{60 * i + 0.4 * (i % 2):.1f} {t}"
+            )
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -460,7 +470,7 @@ def test_an_infinite_timeout_is_bad_input_naming_the_key(tmp_path, db):
     assert "key 'prometheus.timeout_seconds': must be a finite number; got inf" in (result.output)
 
 
-def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus):
+def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus, tmp_path):
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     block = readme.split("```yaml\nprometheus:\n", 1)[1].split("```", 1)[0]
     section = yaml.safe_load("prometheus:\n" + block)["prometheus"]
@@ -473,10 +483,23 @@ def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prom
         "latency_p99_ms",
         "error_rate",
     }
-    got = pull(source, start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
-    # parsed and evaluated; only the request counter is among the samples here
-    assert got.empty == ("ccu", "servers", "cpu_util", "latency_p99_ms")
+    window = dict(start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
+    got = pull(source, **window)
+    # parsed and evaluated; only the request and CPU counters are among the samples here
+    assert got.empty == ("ccu", "servers", "latency_p99_ms")
     assert got.missing == ()
+    # an idle CPU's rate exceeds 1 now and then (scrape jitter): the README's clamp keeps the
+    # utilisation a fraction, where without it a load refuses the whole pull
+    cpu = got.rows[got.rows.metric == "cpu_util"].value
+    assert len(cpu) and cpu.between(0, 1).all()
+    bare = source.queries["cpu_util"].removeprefix("clamp(").removesuffix(", 0, 1)")
+    assert bare != source.queries["cpu_util"]
+    unclamped = pull(source.model_copy(update={"queries": {"cpu_util": bare}}), **window)
+    assert unclamped.rows.value.min() < 0
+    with Store(tmp_path / "readme.duckdb") as store:
+        assert store.ingest_frame(got.rows, source="readme").rows == len(got.rows)
+        with pytest.raises(DataError, match="cpu_util is a non-negative measure"):
+            store.ingest_frame(unclamped.rows, source="bare")
     rows = got.rows[got.rows.ts > START]  # a rate needs two samples
     ratio = rows[rows.metric == "error_rate"].groupby("region").value
     # na-east never answered 5xx: its error rate is 0, not missing
