@@ -337,7 +337,7 @@ def pull(
             f"note: no samples for {metric} in that range; check prometheus.queries.{metric}",
             err=True,
         )
-    for metric, pairs in got.missing:
+    for metric, pairs in _missing_pairs(got.missing, fleet):
         shown = ", ".join(f"{region}/{service}" for region, service in pairs[:5])
         if len(pairs) > 5:
             shown += f" and {len(pairs) - 5} more"
@@ -348,6 +348,27 @@ def pull(
             "denominator, as the README's error_rate does",
             err=True,
         )
+
+
+def _missing_pairs(
+    missing: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], fleet: FleetConfig
+) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """A pull's region/service pairs that one metric lacks and others have, without those
+    of a demand metric (ccu, rps) whose service's demand is the other one: a chat service
+    planned on rps has no players to count, so no ccu is expected of it."""
+    from capacity.columns import DEMAND_METRICS
+
+    kept = []
+    for metric, pairs in missing:
+        if metric in DEMAND_METRICS:
+            pairs = tuple(
+                (region, service)
+                for region, service in pairs
+                if service not in fleet.services or fleet.services[service].demand_metric == metric
+            )
+        if pairs:
+            kept.append((metric, pairs))
+    return kept
 
 
 @cli.group()

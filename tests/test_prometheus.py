@@ -93,6 +93,13 @@ def _openmetrics() -> str:
                 f'node_cpu_seconds_total{{region="{region}",service="game",cpu="0",mode="idle"}} '
                 f"{60 * i + 0.4 * (i % 2):.1f} {t}"
             )
+    # A gauge of requests a second for two hours, of game and of chat (planned on rps, no ccu).
+    lines.append("# TYPE lifeverse_rps gauge")
+    for i in range(25):
+        t = int(START.timestamp()) + 300 * i
+        for region in ("eu-west", "na-east"):
+            for service in ("game", "chat"):
+                lines.append(f'lifeverse_rps{{region="{region}",service="{service}"}} 50 {t}')
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -113,8 +120,17 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def _fleet(tmp_path: Path, url: str, queries: dict[str, str], **extra: object) -> Path:
+def _fleet(
+    tmp_path: Path,
+    url: str,
+    queries: dict[str, str],
+    *,
+    edit: Callable[[dict], None] | None = None,
+    **extra: object,
+) -> Path:
     data = yaml.safe_load(FLEET_YAML)
+    if edit is not None:
+        edit(data)
     data["prometheus"] = {"url": url, "queries": queries, **extra}
     path = tmp_path / "fleet.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -521,6 +537,39 @@ def test_a_region_service_one_query_lacks_is_noted_with_the_ratio_fill(prometheu
     )
     assert "(numerator or denominator * 0) / denominator" in result.stderr
     assert "rps of" not in result.stderr  # every pair error_rate has, rps has too
+
+
+def _with_chat(data: dict) -> None:
+    """Add a chat service, planned on rps, to a fleet file's data."""
+    data["services"]["chat"] = {**data["services"]["game"], "demand_metric": "rps"}
+    for region in data["current_servers"]:
+        data["current_servers"][region]["chat"] = 4
+
+
+RPS = "sum by (region, service) (lifeverse_rps)"
+
+
+def test_no_ccu_is_expected_of_a_service_planned_on_rps(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": RPS}, edit=_with_chat)
+    hour = ["--since", START.isoformat(), "--until", (START + pd.Timedelta("1h")).isoformat()]
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *hour])
+    assert result.exit_code == 0, result.output
+    assert "144 rows read, 144 inserted" in result.output  # ccu of game, rps of both
+    # chat's demand is rps: it has no players, and no ccu series is not a ratio's gap
+    assert "ccu of" not in result.stderr and "ratio" not in result.stderr
+    assert "rps of" not in result.stderr
+
+    # the same pull, with chat planned on ccu: then its missing ccu is worth a word
+    def chat_on_ccu(data: dict) -> None:
+        _with_chat(data)
+        data["services"]["chat"]["demand_metric"] = "ccu"
+
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": RPS}, edit=chat_on_ccu)
+    result = CliRunner().invoke(
+        cli, ["pull", "--db", str(tmp_path / "other.duckdb"), "--config", str(config), *hour]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no samples for ccu of eu-west/chat, na-east/chat in that range" in result.stderr
 
 
 def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
