@@ -569,7 +569,44 @@ def test_no_ccu_is_expected_of_a_service_planned_on_rps(prometheus, tmp_path, db
         cli, ["pull", "--db", str(tmp_path / "other.duckdb"), "--config", str(config), *hour]
     )
     assert result.exit_code == 0, result.output
-    assert "no samples for ccu of eu-west/chat, na-east/chat in that range" in result.stderr
+    assert "no samples for ccu, the demand metric of eu-west/chat, na-east/chat," in result.stderr
+
+
+def _with_sa_east(data: dict) -> None:
+    """Add a region sa-east, of which Prometheus has no series, to a fleet file's data."""
+    data["regions"]["sa-east"] = {"timezone": "America/Sao_Paulo", "holidays_country": "BR"}
+    data["current_servers"]["sa-east"] = {"game": 5}
+    data["failover"]["sa-east"] = {"eu-west": 1.0}
+
+
+def test_a_fleet_region_without_demand_samples_is_a_warning_naming_the_labels(
+    prometheus, tmp_path, db
+):
+    # plan refuses a fleet region/service with no demand telemetry at all (exit 2); the
+    # cause (a query that filters it out, a label value such as sa-east-1) is in the pull
+    game_rps = 'sum by (region, service) (lifeverse_rps{service="game"})'
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": game_rps}, edit=_with_sa_east)
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
+    assert result.exit_code == 0, result.output  # the rest is loaded
+    assert "inserted" in result.output
+    assert (
+        "warning: no samples for ccu, the demand metric of sa-east/game, in that range; the "
+        "store has none for sa-east/game at all, so capacity plan refuses the fleet until it "
+        'has; check that prometheus.queries.ccu returns a series labelled region="sa-east", '
+        'service="game"' in result.stderr
+    )
+    assert "label_replace" in result.stderr
+    assert "rps" not in result.stderr  # rps is no demand metric of this fleet
+    # a demand query that returns nothing at all: the warning names every region/service
+    config = _fleet(tmp_path, prometheus, {"ccu": "sum by (region, service) (x)", "rps": game_rps})
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
+    assert result.exit_code == 0, result.output
+    # the store holds ccu of both from the first pull: this pull alone got none
+    assert (
+        "warning: no samples for ccu, the demand metric of eu-west/game, na-east/game, in that "
+        'range; check that prometheus.queries.ccu returns a series labelled region="eu-west"'
+    ) in result.stderr
+    assert "note: no samples for ccu" not in result.stderr
 
 
 def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
