@@ -319,6 +319,18 @@ def pull(
             newest = store.newest(source.queries)
     start, end, step = pull_window(source, newest=newest, start=since, end=until)
     got = pull_rows(source, start=start, end=end, step=step, url=url, config_source=str(path))
+    if got.rows.empty:
+        # the wrong server, a renamed metric, a wiped or young TSDB, a range it no longer
+        # keeps: a person must look, and a plan that followed would rest on old telemetry
+        raise ConfigError(
+            f"no query returned a sample from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} "
+            f"UTC at {got.url} ({', '.join(source.queries)}); nothing was loaded",
+            source=str(path),
+            where="key 'prometheus.queries'",
+            fix="check that prometheus.url (or --url) is the server that holds the telemetry "
+            "and that the queries' metrics exist there (try them in its expression browser); "
+            "for a range the server no longer keeps, pass --since and --until",
+        )
     with Store(store_path) as store:
         report = store.ingest_frame(
             got.rows,

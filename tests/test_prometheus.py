@@ -233,11 +233,30 @@ def test_a_query_that_matches_nothing_is_noted_not_fatal(prometheus, tmp_path, d
     result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
     assert result.exit_code == 0, result.output
     assert "note: no samples for rps in that range" in result.stderr
-    nothing = _fleet(tmp_path, prometheus, {"rps": "sum by (region, service) (x)"})
-    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(nothing)])
-    assert result.exit_code == 0, result.output
-    assert "0 rows read, 0 inserted" in result.output
-    assert "note: no samples for rps in that range" in result.stderr
+
+
+def test_a_pull_that_gets_no_sample_at_all_exits_2_and_loads_nothing(prometheus, tmp_path, db):
+    # the wrong server or renamed metrics: with `pull && plan`, exit 0 let the plan go ahead
+    nothing = {"ccu": "sum by (region, service) (x)", "rps": "sum by (region, service) (y)"}
+    config = _fleet(tmp_path, prometheus, nothing)
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2, result.output
+    assert (
+        f"error: {config}: key 'prometheus.queries': no query returned a sample from "
+        f"2025-11-24 00:00 to 2025-11-27 00:55 UTC at {prometheus} (ccu, rps); nothing was "
+        "loaded. Fix: check that prometheus.url (or --url) is the server that holds the "
+        "telemetry"
+    ) in result.output
+    assert not db.exists()
+    # a store that has rows is left as it was
+    assert _pull(db, _fleet(tmp_path, prometheus, {"ccu": GOOD}), *_window()).exit_code == 0
+    before = _stored(db)
+    with Store(db, read_only=True) as store:
+        loads = store.con.execute("SELECT count(*) FROM loads").fetchall()
+    assert _pull(db, _fleet(tmp_path, prometheus, nothing)).exit_code == 2
+    pd.testing.assert_frame_equal(_stored(db), before)
+    with Store(db, read_only=True) as store:
+        assert store.con.execute("SELECT count(*) FROM loads").fetchall() == loads
 
 
 @pytest.mark.parametrize(
