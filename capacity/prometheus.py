@@ -11,7 +11,8 @@ default the labels ``region`` and ``service``): aggregate with ``sum by (region,
 or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
 not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
 key, and so is one that returns anything but float samples (native histograms, say); a
-server that cannot be reached or fails is a :class:`~capacity.errors.SourceUnavailableError`,
+server that cannot be reached, fails, or drops the connection part-way is a
+:class:`~capacity.errors.SourceUnavailableError`,
 but an https certificate that cannot be verified (trusted with ``REQUESTS_CA_BUNDLE``) is a
 ``ConfigError`` naming the URL.
 A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
@@ -44,6 +45,10 @@ _API = "/api/v1/query_range"
 
 class _TooManySamples(Exception):
     """Prometheus would load more samples than its ``--query.max-samples`` for one request."""
+
+
+class _NoConnection(Exception):
+    """The request got no answer: no connection, or one that broke (the reason is the text)."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ def query_range(
     config_source: str = "<fleet config>",
     session: requests.Session | None = None,
     max_points: int = MAX_POINTS,
+    answered: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Evaluate ``query`` from ``start`` to ``end`` (inclusive) every ``step``.
 
@@ -208,6 +214,10 @@ def query_range(
         Reused across calls.
     max_points : int
         Steps per request, at most Prometheus's 11,000.
+    answered : int
+        Requests of the same pull the server has already answered (:func:`pull` passes
+        them): when the connection then fails, the message says it was lost during the pull
+        rather than that the server cannot be reached.
 
     Returns
     -------
@@ -244,6 +254,7 @@ def query_range(
                 config_source=config_source,
                 session=own,
                 max_points=max_points,
+                answered=answered,
             )
     http = session
     seconds = step.total_seconds()
@@ -261,6 +272,8 @@ def query_range(
         }
         try:
             data = _get(http, url, params, timeout=timeout, key=key, config_source=config_source)
+        except _NoConnection as exc:
+            raise _connection_error(str(exc), redact_url(url), answered + count, key) from None
         except _TooManySamples as exc:
             count += 1
             if points == 1:
@@ -341,12 +354,7 @@ def _get(
     except requests.exceptions.SSLError as exc:
         raise _tls_error(str(exc), shown, config_source) from None
     except requests.RequestException as exc:
-        found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
-        reason = found.group(0).strip() if found else type(exc).__name__
-        raise SourceUnavailableError(
-            f"cannot reach Prometheus at {shown}: {reason}; check the URL (prometheus.url in the "
-            "fleet file, or --url) and that the server is up"
-        ) from None
+        raise _NoConnection(_connection_reason(exc)) from None
     try:
         body = reply.json()
     except ValueError:
@@ -391,6 +399,40 @@ def _get(
         source=config_source,
         where="key 'prometheus.url' (or --url)",
         fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
+    )
+
+
+def _connection_reason(exc: requests.RequestException) -> str:
+    """Why a request got no answer, in a few words: the system's ``[Errno ...]`` message, or
+    what became of a connection that broke, or the exception's type."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if found:
+        return found.group(0).strip()
+    for needle, said in (
+        ("RemoteDisconnected", "the server closed the connection without answering"),
+        ("IncompleteRead", "the answer was cut off"),
+        ("Connection broken", "the answer was cut off"),
+        ("Connection aborted", "the connection was aborted"),
+    ):
+        if needle in text:
+            return said
+    return type(exc).__name__
+
+
+def _connection_error(reason: str, shown: str, answered: int, key: str) -> SourceUnavailableError:
+    """A request without an answer: the server cannot be reached, or, when it had answered
+    earlier requests of the pull, the connection was lost during it."""
+    if not answered:
+        return SourceUnavailableError(
+            f"cannot reach Prometheus at {shown}: {reason}; check the URL (prometheus.url in the "
+            "fleet file, or --url) and that the server is up"
+        )
+    plural = "" if answered == 1 else "s"
+    return SourceUnavailableError(
+        f"lost the connection to Prometheus at {shown} during the pull, after it had answered "
+        f"{answered} request{plural} (query {key!r}): {reason}; nothing was stored. Try again "
+        "later: the next pull starts again from the newest stored sample"
     )
 
 
@@ -485,6 +527,7 @@ def pull(
                 key=key,
                 config_source=config_source,
                 session=http,
+                answered=count,
             )
             count += made
             frame = _long_rows(found, metric, source, key=key, config_source=config_source)

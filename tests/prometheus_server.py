@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-__all__ = ["backfill", "binaries", "free_port", "self_signed", "serve"]
+__all__ = ["backfill", "binaries", "free_port", "running", "self_signed", "serve"]
 
 
 def binaries() -> tuple[str, str] | None:
@@ -93,6 +93,16 @@ def serve(
 
     With ``tls`` (a certificate and its key, e.g. from :func:`self_signed`), the server
     answers https only.
+    """
+    with running(tsdb, server, timeout=timeout, tls=tls) as (url, _):
+        yield url
+
+
+@contextmanager
+def running(
+    tsdb: Path, server: str, *, timeout: float = 60, tls: tuple[Path, Path] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As :func:`serve`, yielding the server's process too (to kill it part-way).
 
     Raises
     ------
@@ -136,7 +146,7 @@ def serve(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("Prometheus did not start:\n" + log_path.read_text())
             time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -13,14 +13,17 @@ import http.server
 import json
 import math
 import os
+import re
 import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import requests
 import yaml
 from click.testing import CliRunner
 
@@ -30,7 +33,14 @@ from capacity.errors import ConfigError, DataError, ParameterError
 from capacity.prometheus import pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
-from tests.prometheus_server import backfill, binaries, free_port, self_signed, serve
+from tests.prometheus_server import (
+    backfill,
+    binaries,
+    free_port,
+    running,
+    self_signed,
+    serve,
+)
 
 START = pd.Timestamp("2025-11-24T00:00Z")
 STEPS = 3 * 24 * 12  # three days of five-minute samples
@@ -357,6 +367,41 @@ def test_an_unreachable_server_exits_4_naming_the_url(tmp_path, db):
     result = _pull(db, config, *_window())
     assert result.exit_code == 4
     assert f"cannot reach Prometheus at {url}: [Errno 111] Connection refused" in result.output
+
+
+def test_a_server_that_goes_away_during_the_pull_is_a_lost_connection_not_a_bad_url(tmp_path, db):
+    found = binaries()
+    if found is None:
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    (tmp_path / "samples.om").write_text(_openmetrics(), encoding="utf-8")
+    backfill(tmp_path / "samples.om", tmp_path / "tsdb", found[1])
+    with running(tmp_path / "tsdb", found[0]) as (url, process):
+        # a step of 1 s: 26 requests a query over the three days; the server is killed once
+        # it has answered the first
+        config = _fleet(tmp_path, url, {"ccu": GOOD, "rps": GOOD}, step="1s")
+        answered = re.compile(
+            r'prometheus_http_requests_total\{code="200",handler="/api/v1/query_range"\} [1-9]'
+        )
+
+        def kill_after_an_answer() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if answered.search(requests.get(f"{url}/metrics", timeout=5).text):
+                    process.kill()
+                    return
+                time.sleep(0.005)
+
+        killer = threading.Thread(target=kill_after_an_answer)
+        killer.start()
+        result = _pull(db, config, *_window())
+        killer.join()
+    assert result.exit_code == 4, result.output
+    assert f"error: lost the connection to Prometheus at {url} during the pull, after it had " in (
+        result.output
+    )
+    assert "nothing was stored. Try again later" in result.output
+    assert "cannot reach" not in result.output and "check the URL" not in result.output
+    assert not db.exists()
 
 
 def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_path, db):
