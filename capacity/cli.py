@@ -13,7 +13,8 @@ import logging
 import math
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -208,7 +209,38 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: The exit status of a run stopped by SIGTERM, as a shell reports a process it killed.
+EXIT_TERMINATED = 128 + signal.SIGTERM
+#: The signals :func:`main` has turned into a KeyboardInterrupt (SIGTERM), in order.
+_STOPPED_BY: list[int] = []
+
+
+@contextmanager
+def _leaving_when_stopped() -> Iterator[None]:
+    """Turn the KeyboardInterrupt that :func:`main`'s SIGTERM handler raised into SystemExit,
+    once it has done its work (workers shut down, stores closed), before click's standalone
+    mode takes it for a Ctrl-C and prints "Aborted!" above capacity's own line."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if _STOPPED_BY:
+            raise SystemExit(EXIT_TERMINATED) from None
+        raise
+
+
+class _Commands(click.Group):
+    """The ``capacity`` group: a run stopped by SIGTERM leaves without click's "Aborted!"."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _leaving_when_stopped():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _leaving_when_stopped():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="capacity")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def cli(verbose: int) -> None:
@@ -1509,18 +1541,15 @@ def plan(
         click.echo(f"warning: {warning}", err=True)
 
 
-#: The exit status of a run stopped by SIGTERM, as a shell reports a process it killed.
-EXIT_TERMINATED = 128 + signal.SIGTERM
-
-
 def main() -> None:
     """Entry point of the ``capacity`` console script.
 
     SIGTERM (``timeout``, systemd, a cancelled CI job) stops a run as Ctrl-C does, so worker
     processes are shut down and stores closed rather than left orphaned, and the run exits
-    with :data:`EXIT_TERMINATED` rather than a failure's 1.
+    with :data:`EXIT_TERMINATED` rather than a failure's 1, printing one line that says so
+    (and not click's "Aborted!", which it prints for Ctrl-C).
     """
-    stopped: list[int] = []
+    stopped = _STOPPED_BY
 
     def stop(signum: int, frame: Any) -> None:
         stopped.append(signum)
@@ -1532,7 +1561,7 @@ def main() -> None:
         cli(prog_name="capacity")
     except SystemExit:
         if stopped:
-            # click has printed "Aborted!"; say by what, and that nothing was left half-done
+            # say by what, and that nothing was left half-done
             click.echo(
                 f"capacity: stopped by SIGTERM (exit {EXIT_TERMINATED}); nothing unfinished was "
                 "committed or published",

@@ -14,7 +14,10 @@ import json
 import math
 import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -402,6 +405,48 @@ def test_a_server_that_goes_away_during_the_pull_is_a_lost_connection_not_a_bad_
     assert "nothing was stored. Try again later" in result.output
     assert "cannot reach" not in result.output and "check the URL" not in result.output
     assert not db.exists()
+
+
+def _range_queries_answered(url: str) -> int:
+    """How many query_range requests the server has answered, from its own /metrics."""
+    found = re.search(
+        r'prometheus_http_requests_total\{code="200",handler="/api/v1/query_range"\} (\d+)',
+        requests.get(f"{url}/metrics", timeout=5).text,
+    )
+    return int(found.group(1)) if found else 0
+
+
+def test_sigterm_during_a_pull_prints_capacity_line_alone_and_keeps_the_store(
+    prometheus, tmp_path, db
+):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert (
+        _pull(db, config, "--since", START.isoformat(), "--until", START.isoformat()).exit_code == 0
+    )
+    before = _stored(db)
+    # a step of 1 s: 26 requests over the three days; SIGTERM once the first is answered
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": GOOD}, step="1s")
+    seen = _range_queries_answered(prometheus)
+    command = [sys.executable, "-m", "capacity", "pull", "--db", str(db), "--config", str(config)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    run = subprocess.Popen(
+        [*command, *_window()], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _range_queries_answered(prometheus) == seen and time.monotonic() < deadline:
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.005)
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 143, err
+    # only capacity's line: click's "Aborted!" (for Ctrl-C) said the opposite of "stopped"
+    assert err.decode() == (
+        "capacity: stopped by SIGTERM (exit 143); nothing unfinished was committed or published\n"
+    )
+    pd.testing.assert_frame_equal(_stored(db), before)
 
 
 def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_path, db):
