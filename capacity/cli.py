@@ -314,8 +314,8 @@ def ingest(
 @click.option(
     "--since",
     default=None,
-    help="Start, ISO [default: the oldest of the pulled metrics' newest stored times; 112 days "
-    "before --until when one of them has none].",
+    help="Start, ISO [default: the oldest of the pulled metrics' newest stored times; a metric "
+    "with none starts 112 days before --until].",
 )
 @click.option(
     "--until",
@@ -331,8 +331,8 @@ def pull(
     from capacity.columns import METRIC, REGION, SERVICE
     from capacity.config import load_fleet
     from capacity.errors import ConfigError
+    from capacity.prometheus import first_pulls, pull_window
     from capacity.prometheus import pull as pull_rows
-    from capacity.prometheus import pull_window
     from capacity.store import Store
 
     path = config or DEFAULT_CONFIG
@@ -350,12 +350,23 @@ def pull(
         with Store(store_path, read_only=True) as store:
             newest = store.newest(source.queries)
     start, end, step = pull_window(source, newest=newest, start=since, end=until)
-    got = pull_rows(source, start=start, end=end, step=step, url=url, config_source=str(path))
+    # a metric with no rows yet goes back on its own, not every metric with it
+    starts = {} if since is not None else first_pulls(source, newest=newest, start=start, end=end)
+    got = pull_rows(
+        source,
+        start=start,
+        end=end,
+        step=step,
+        url=url,
+        config_source=str(path),
+        starts=starts,
+    )
     if got.rows.empty:
         # the wrong server, a renamed metric, a wiped or young TSDB, a range it no longer
         # keeps: a person must look, and a plan that followed would rest on old telemetry
         raise ConfigError(
-            f"no query returned a sample from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} "
+            f"no query returned a sample from {min([start, *starts.values()]):%Y-%m-%d %H:%M} "
+            f"to {end:%Y-%m-%d %H:%M} "
             f"UTC at {got.url} ({', '.join(source.queries)}); nothing was loaded",
             source=str(path),
             where="key 'prometheus.queries'",
@@ -389,6 +400,12 @@ def pull(
     click.echo(
         f"Pulled {', '.join(source.queries)} from {got.url}: {start:%Y-%m-%d %H:%M} to "
         f"{end:%Y-%m-%d %H:%M} UTC every {source.step} ({got.requests} request{plural})"
+        + (
+            f"; {', '.join(starts)}, with nothing stored yet, from "
+            f"{min(starts.values()):%Y-%m-%d %H:%M}"
+            if starts
+            else ""
+        )
     )
     click.echo(report.describe())
     for metric in got.empty:

@@ -34,7 +34,7 @@ from capacity.config import PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
 from capacity.units import parse_duration, parse_timestamp
 
-__all__ = ["MAX_POINTS", "Pull", "pull", "pull_window", "query_range"]
+__all__ = ["MAX_POINTS", "Pull", "first_pulls", "pull", "pull_window", "query_range"]
 
 #: Points per series in one request; Prometheus refuses more than 11,000.
 MAX_POINTS = 10_000
@@ -104,8 +104,11 @@ def pull_window(
     start, end : timestamp-like, optional
         The range. ``end`` defaults to ``now``; ``start`` to the start of the hour of the
         oldest of the queried metrics' newest stored times (the pull overlaps what is stored,
-        which the load counts as unchanged), or the start of the hour :data:`FIRST_PULL`
-        before ``end`` when a metric has no rows yet. A load replaces the hours it holds whole,
+        which the load counts as unchanged), counting only the metrics that have rows, or the
+        start of the hour :data:`FIRST_PULL` before ``end`` when none has. A metric with no
+        rows while others have them starts on its own (:func:`first_pulls`), so that a query
+        that never returns anything does not take every metric 112 days back on every pull.
+        A load replaces the hours it holds whole,
         so a pull covers whole hours: a given ``start`` is moved back to the start of its
         hour, and a given ``end`` on to the last step of its hour (or to now, if that is
         earlier), so that the rest of the hour is pulled again rather than deleted.
@@ -122,8 +125,9 @@ def pull_window(
     ParameterError
         A bound that does not parse, or a ``start`` given that is after the end.
     DataError
-        Neither bound given, and every queried metric's newest stored time is after ``now``:
-        a pull from there would read nothing until the clock caught up with the bad rows.
+        Neither bound given, and the newest stored time of every queried metric that has rows
+        is after ``now``: a pull from there would read nothing of them until the clock caught
+        up with the bad rows.
     """
     step = parse_duration(source.step, "step")
     clock = parse_timestamp(now or pd.Timestamp.now("UTC"), "now")
@@ -145,8 +149,8 @@ def pull_window(
                 f"its hour, the end on to its hour's last {source.step} step). Got "
                 f"{begin.isoformat()} to {stop.isoformat()}."
             )
-    elif all(metric in newest for metric in source.queries):
-        oldest = min(newest[metric] for metric in source.queries)
+    elif any(metric in newest for metric in source.queries):
+        oldest = min(newest[metric] for metric in source.queries if metric in newest)
         if end is None and oldest > clock:
             _future_rows(newest, source, clock)
         # From the start of the newest stored hour, which is pulled again whole (up to date
@@ -155,6 +159,41 @@ def pull_window(
     else:
         begin = (stop - FIRST_PULL).floor("h")
     return begin, stop, step
+
+
+def first_pulls(
+    source: PrometheusSource,
+    *,
+    newest: Mapping[str, pd.Timestamp],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> dict[str, pd.Timestamp]:
+    """Where the queried metrics with no stored rows start, when others have rows.
+
+    :func:`pull_window`'s default start follows the metrics that have rows; one with none
+    (a query just added, or one that never returns anything) is pulled from the start of the
+    hour :data:`FIRST_PULL` before ``end`` instead, or from ``start`` if that is earlier.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The queries.
+    newest : mapping of str to Timestamp
+        The store's newest time per metric, as given to :func:`pull_window`.
+    start, end : Timestamp
+        The window :func:`pull_window` returned (for a default start only: a given
+        ``--since`` applies to every metric).
+
+    Returns
+    -------
+    dict of str to Timestamp
+        Per metric without rows, its start; empty when every metric, or none, has rows.
+    """
+    fresh = [metric for metric in source.queries if metric not in newest]
+    if len(fresh) == len(source.queries):
+        return {}
+    first = min(start, (end - FIRST_PULL).floor("h"))
+    return dict.fromkeys(fresh, first)
 
 
 def _future_rows(
@@ -474,6 +513,7 @@ def pull(
     step: pd.Timedelta,
     url: str | None = None,
     config_source: str = "<fleet config>",
+    starts: Mapping[str, pd.Timestamp] | None = None,
 ) -> Pull:
     """Evaluate every configured query over the range and return long telemetry rows.
 
@@ -487,6 +527,8 @@ def pull(
         The server, instead of ``source.url``.
     config_source : str
         The fleet file, for error messages.
+    starts : mapping of str to Timestamp, optional
+        Per metric, a start other than ``start`` (:func:`first_pulls`).
 
     Returns
     -------
@@ -520,7 +562,7 @@ def pull(
             found, made = query_range(
                 address,
                 query,
-                start=start,
+                start=(starts or {}).get(metric, start),
                 end=end,
                 step=step,
                 timeout=source.timeout_seconds,

@@ -33,7 +33,7 @@ from click.testing import CliRunner
 from capacity.cli import cli
 from capacity.config import PrometheusSource
 from capacity.errors import ConfigError, DataError, ParameterError
-from capacity.prometheus import pull, pull_window, query_range
+from capacity.prometheus import first_pulls, pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
 from tests.prometheus_server import (
@@ -219,6 +219,24 @@ def test_a_pull_until_midnight_keeps_the_stored_rest_of_that_hour(prometheus, tm
     assert "2025-11-25 00:00 to 2025-11-26 00:55 UTC" in day.output
     assert "0 inserted, 0 updated" in day.output and "replaced" not in day.output
     pd.testing.assert_frame_equal(_stored(db), before)
+
+
+def test_a_metric_that_never_has_samples_does_not_take_the_others_back_112_days(
+    prometheus, tmp_path, db
+):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert _pull(db, config, *_window()).exit_code == 0
+    # rps's query never returns anything, so rps never has rows: ccu is pulled from its
+    # newest stored hour all the same, and only rps goes back 112 days
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": "sum by (region, service) (x)"})
+    again = _pull(db, config, "--until", END.isoformat())
+    assert again.exit_code == 0, again.output
+    assert (
+        "2025-11-27 00:00 to 2025-11-27 00:55 UTC every 5m (5 requests); rps, with nothing "
+        "stored yet, from 2025-08-07 00:00"
+    ) in again.output
+    # the last stored hour of ccu, not three days of it, is read again
+    assert "4 rows read, 0 inserted, 0 updated, 4 unchanged" in again.output  # END, +5 min
 
 
 def test_long_ranges_are_split_into_requests_without_losing_or_repeating_a_point(prometheus):
@@ -482,8 +500,15 @@ def test_a_fleet_file_without_a_prometheus_section_is_refused(fleet_file, db):
 def test_the_window_follows_the_store_and_refuses_a_backwards_range():
     source = PrometheusSource(url="http://x", queries={"ccu": "a", "rps": "b"}, step="1h")
     now = pd.Timestamp("2026-11-27T07:40Z")
+    # the metrics with rows set the start; one with none (rps) goes back on its own
     first = pull_window(source, newest={"ccu": now}, now=now)
-    assert first[:2] == (pd.Timestamp("2026-08-07T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    assert first[:2] == (pd.Timestamp("2026-11-27T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    assert first_pulls(source, newest={"ccu": now}, start=first[0], end=first[1]) == {
+        "rps": pd.Timestamp("2026-08-07T07:00Z")
+    }
+    nothing = pull_window(source, newest={}, now=now)
+    assert nothing[:2] == (pd.Timestamp("2026-08-07T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    assert first_pulls(source, newest={}, start=nothing[0], end=nothing[1]) == {}
     # a first pull starts on the hour whatever the step, as it replaces the hours it holds
     fine = source.model_copy(update={"step": "5m"})
     assert pull_window(fine, newest={}, now=now)[:2] == (
