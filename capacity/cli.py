@@ -13,7 +13,8 @@ import logging
 import math
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -209,7 +210,38 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: The exit status of a run stopped by SIGTERM, as a shell reports a process it killed.
+EXIT_TERMINATED = 128 + signal.SIGTERM
+#: The signals :func:`main` has turned into a KeyboardInterrupt (SIGTERM), in order.
+_STOPPED_BY: list[int] = []
+
+
+@contextmanager
+def _leaving_when_stopped() -> Iterator[None]:
+    """Turn the KeyboardInterrupt that :func:`main`'s SIGTERM handler raised into SystemExit,
+    once it has done its work (workers shut down, stores closed), before click's standalone
+    mode takes it for a Ctrl-C and prints "Aborted!" above capacity's own line."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if _STOPPED_BY:
+            raise SystemExit(EXIT_TERMINATED) from None
+        raise
+
+
+class _Commands(click.Group):
+    """The ``capacity`` group: a run stopped by SIGTERM leaves without click's "Aborted!"."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _leaving_when_stopped():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _leaving_when_stopped():
+            return super().invoke(ctx)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="capacity")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def cli(verbose: int) -> None:
@@ -283,19 +315,25 @@ def ingest(
 @click.option(
     "--since",
     default=None,
-    help="Start, ISO [default: the oldest of the pulled metrics' newest stored times; 112 days "
-    "before --until when one of them has none].",
+    help="Start, ISO [default: the oldest of the pulled metrics' newest stored times; a metric "
+    "with none starts 112 days before --until].",
 )
-@click.option("--until", default=None, help="End, ISO [default: now].")
+@click.option(
+    "--until",
+    default=None,
+    help="End, ISO, taken on to the last step of its hour (a pull covers whole hours) "
+    "[default: now].",
+)
 @_reports_errors
 def pull(
     db: Path | None, config: Path | None, url: str | None, since: str | None, until: str | None
 ) -> None:
     """Pull telemetry from Prometheus's HTTP API into the store, in one transaction."""
+    from capacity.columns import METRIC, REGION, SERVICE
     from capacity.config import load_fleet
     from capacity.errors import ConfigError
+    from capacity.prometheus import first_pulls, pull_window
     from capacity.prometheus import pull as pull_rows
-    from capacity.prometheus import pull_window
     from capacity.store import Store
 
     path = config or DEFAULT_CONFIG
@@ -313,7 +351,30 @@ def pull(
         with Store(store_path, read_only=True) as store:
             newest = store.newest(source.queries)
     start, end, step = pull_window(source, newest=newest, start=since, end=until)
-    got = pull_rows(source, start=start, end=end, step=step, url=url, config_source=str(path))
+    # a metric with no rows yet goes back on its own, not every metric with it
+    starts = {} if since is not None else first_pulls(source, newest=newest, start=start, end=end)
+    got = pull_rows(
+        source,
+        start=start,
+        end=end,
+        step=step,
+        url=url,
+        config_source=str(path),
+        starts=starts,
+    )
+    if got.rows.empty:
+        # the wrong server, a renamed metric, a wiped or young TSDB, a range it no longer
+        # keeps: a person must look, and a plan that followed would rest on old telemetry
+        raise ConfigError(
+            f"no query returned a sample from {min([start, *starts.values()]):%Y-%m-%d %H:%M} "
+            f"to {end:%Y-%m-%d %H:%M} "
+            f"UTC at {got.url} ({', '.join(source.queries)}); nothing was loaded",
+            source=str(path),
+            where="key 'prometheus.queries'",
+            fix="check that prometheus.url (or --url) is the server that holds the telemetry "
+            "and that the queries' metrics exist there (try them in its expression browser); "
+            "for a range the server no longer keeps, pass --since and --until",
+        )
     with Store(store_path) as store:
         report = store.ingest_frame(
             got.rows,
@@ -322,28 +383,95 @@ def pull(
             fix="correct that metric's query under prometheus.queries in the fleet file "
             "(filter the series it returns, or clamp its values)",
         )
+        # the fleet's region/services whose demand metric the pull queried and got nothing
+        # of: capacity plan refuses a fleet with one that has no demand telemetry at all
+        pulled = set(zip(got.rows[REGION], got.rows[SERVICE], got.rows[METRIC], strict=True))
+        no_demand: dict[str, list[tuple[str, str]]] = {}
+        for region, service, metric in fleet.demand_series():
+            if metric in source.queries and (region, service, metric) not in pulled:
+                no_demand.setdefault(metric, []).append((region, service))
+        stored = set(
+            store.con.execute(
+                "SELECT DISTINCT region, service, metric FROM telemetry "
+                "WHERE list_contains(?, metric)",
+                [list(no_demand)],
+            ).fetchall()
+        )
     plural = "" if got.requests == 1 else "s"
     click.echo(
         f"Pulled {', '.join(source.queries)} from {got.url}: {start:%Y-%m-%d %H:%M} to "
         f"{end:%Y-%m-%d %H:%M} UTC every {source.step} ({got.requests} request{plural})"
+        + (
+            f"; {', '.join(starts)}, with nothing stored yet, from "
+            f"{min(starts.values()):%Y-%m-%d %H:%M}"
+            if starts
+            else ""
+        )
     )
     click.echo(report.describe())
     for metric in got.empty:
+        if metric in no_demand:
+            continue  # the warning below names its region/services
         click.echo(
             f"note: no samples for {metric} in that range; check prometheus.queries.{metric}",
             err=True,
         )
-    for metric, pairs in got.missing:
-        shown = ", ".join(f"{region}/{service}" for region, service in pairs[:5])
-        if len(pairs) > 5:
-            shown += f" and {len(pairs) - 5} more"
+    for metric, pairs in _missing_pairs(got.missing, fleet):
+        pairs = tuple(p for p in pairs if p not in no_demand.get(metric, ()))
+        if not pairs:
+            continue
         click.echo(
-            f"note: no samples for {metric} of {shown} in that range, though other metrics "
-            f"have them; if prometheus.queries.{metric} is a ratio, its numerator has no series "
-            "there (no errors at all, say): write it as (numerator or denominator * 0) / "
+            f"note: no samples for {metric} of {_pairs_text(pairs)} in that range, though other "
+            f"metrics have them; if prometheus.queries.{metric} is a ratio, its numerator has no "
+            "series there (no errors at all, say): write it as (numerator or denominator * 0) / "
             "denominator, as the README's error_rate does",
             err=True,
         )
+    for metric, pairs in no_demand.items():
+        bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
+        region, service = pairs[0]
+        click.echo(
+            f"warning: no samples for {metric}, the demand metric of {_pairs_text(pairs)}, in "
+            "that range"
+            + (
+                f"; the store has none for {_pairs_text(bare)} at all, so capacity plan "
+                "refuses the fleet until it has"
+                if bare
+                else ""
+            )
+            + f"; check that prometheus.queries.{metric} returns a series labelled "
+            f'{source.region_label}="{region}", {source.service_label}="{service}" (label '
+            "values that differ from the fleet file's names, such as "
+            f'"{region}-1", need label_replace: see the README)',
+            err=True,
+        )
+
+
+def _pairs_text(pairs: Sequence[tuple[str, str]]) -> str:
+    """Region/service pairs as ``eu-west/game, na-east/game``, the first five of them."""
+    shown = ", ".join(f"{region}/{service}" for region, service in pairs[:5])
+    return shown + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+
+
+def _missing_pairs(
+    missing: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], fleet: FleetConfig
+) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """A pull's region/service pairs that one metric lacks and others have, without those
+    of a demand metric (ccu, rps) whose service's demand is the other one: a chat service
+    planned on rps has no players to count, so no ccu is expected of it."""
+    from capacity.columns import DEMAND_METRICS
+
+    kept = []
+    for metric, pairs in missing:
+        if metric in DEMAND_METRICS:
+            pairs = tuple(
+                (region, service)
+                for region, service in pairs
+                if service not in fleet.services or fleet.services[service].demand_metric == metric
+            )
+        if pairs:
+            kept.append((metric, pairs))
+    return kept
 
 
 @cli.group()
@@ -1431,18 +1559,15 @@ def plan(
         click.echo(f"warning: {warning}", err=True)
 
 
-#: The exit status of a run stopped by SIGTERM, as a shell reports a process it killed.
-EXIT_TERMINATED = 128 + signal.SIGTERM
-
-
 def main() -> None:
     """Entry point of the ``capacity`` console script.
 
     SIGTERM (``timeout``, systemd, a cancelled CI job) stops a run as Ctrl-C does, so worker
     processes are shut down and stores closed rather than left orphaned, and the run exits
-    with :data:`EXIT_TERMINATED` rather than a failure's 1.
+    with :data:`EXIT_TERMINATED` rather than a failure's 1, printing one line that says so
+    (and not click's "Aborted!", which it prints for Ctrl-C).
     """
-    stopped: list[int] = []
+    stopped = _STOPPED_BY
 
     def stop(signum: int, frame: Any) -> None:
         stopped.append(signum)
@@ -1454,7 +1579,7 @@ def main() -> None:
         cli(prog_name="capacity")
     except SystemExit:
         if stopped:
-            # click has printed "Aborted!"; say by what, and that nothing was left half-done
+            # say by what, and that nothing was left half-done
             click.echo(
                 f"capacity: stopped by SIGTERM (exit {EXIT_TERMINATED}); nothing unfinished was "
                 "committed or published",

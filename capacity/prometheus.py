@@ -11,7 +11,10 @@ default the labels ``region`` and ``service``): aggregate with ``sum by (region,
 or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
 not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
 key, and so is one that returns anything but float samples (native histograms, say); a
-server that cannot be reached or fails is a :class:`~capacity.errors.SourceUnavailableError`.
+server that cannot be reached, fails, or drops the connection part-way is a
+:class:`~capacity.errors.SourceUnavailableError`,
+but an https certificate that cannot be verified (trusted with ``REQUESTS_CA_BUNDLE``) is a
+``ConfigError`` naming the URL.
 A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
 and in :attr:`Pull.url`, as ``***``.
 """
@@ -31,7 +34,7 @@ from capacity.config import PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
 from capacity.units import parse_duration, parse_timestamp
 
-__all__ = ["MAX_POINTS", "Pull", "pull", "pull_window", "query_range"]
+__all__ = ["MAX_POINTS", "Pull", "first_pulls", "pull", "pull_window", "query_range"]
 
 #: Points per series in one request; Prometheus refuses more than 11,000.
 MAX_POINTS = 10_000
@@ -42,6 +45,10 @@ _API = "/api/v1/query_range"
 
 class _TooManySamples(Exception):
     """Prometheus would load more samples than its ``--query.max-samples`` for one request."""
+
+
+class _NoConnection(Exception):
+    """The request got no answer: no connection, or one that broke (the reason is the text)."""
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,14 @@ def pull_window(
     start, end : timestamp-like, optional
         The range. ``end`` defaults to ``now``; ``start`` to the start of the hour of the
         oldest of the queried metrics' newest stored times (the pull overlaps what is stored,
-        which the load counts as unchanged), or :data:`FIRST_PULL` before ``end`` when a
-        metric has no rows yet. A given ``start`` is moved back to the start of its hour: a
-        load replaces the hours it holds whole.
+        which the load counts as unchanged), counting only the metrics that have rows, or the
+        start of the hour :data:`FIRST_PULL` before ``end`` when none has. A metric with no
+        rows while others have them starts on its own (:func:`first_pulls`), so that a query
+        that never returns anything does not take every metric 112 days back on every pull.
+        A load replaces the hours it holds whole,
+        so a pull covers whole hours: a given ``start`` is moved back to the start of its
+        hour, and a given ``end`` on to the last step of its hour (or to now, if that is
+        earlier), so that the rest of the hour is pulled again rather than deleted.
     now : timestamp-like, optional
         The current time, by default the machine's clock.
 
@@ -113,31 +125,75 @@ def pull_window(
     ParameterError
         A bound that does not parse, or a ``start`` given that is after the end.
     DataError
-        Neither bound given, and every queried metric's newest stored time is after ``now``:
-        a pull from there would read nothing until the clock caught up with the bad rows.
+        Neither bound given, and the newest stored time of every queried metric that has rows
+        is after ``now``: a pull from there would read nothing of them until the clock caught
+        up with the bad rows.
     """
     step = parse_duration(source.step, "step")
     clock = parse_timestamp(now or pd.Timestamp.now("UTC"), "now")
-    stop = clock.floor(step) if end is None else parse_timestamp(end, "until").floor(step)
+    if end is None:
+        stop = clock.floor(step)
+    else:
+        # a load replaces the hours it holds whole (see Store.ingest): a pull that stopped
+        # inside an hour would delete the stored rest of it, so it runs to the hour's last
+        # step, or to now within the current hour
+        given = parse_timestamp(end, "until")
+        last = (given.floor("h") + pd.Timedelta(hours=1) - pd.Timedelta(1, "ns")).floor(step)
+        stop = min(last, max(given, clock).floor(step))
     # a load replaces the hours it holds whole (see Store.ingest): pulls start on the hour
     if start is not None:
         begin = parse_timestamp(start, "since").floor("h")
         if begin > stop:
             raise ParameterError(
                 f"The 'since' parameter must not be after 'until' (the start taken back to "
-                f"its hour, the end to the {source.step} grid). Got {begin.isoformat()} to "
-                f"{stop.isoformat()}."
+                f"its hour, the end on to its hour's last {source.step} step). Got "
+                f"{begin.isoformat()} to {stop.isoformat()}."
             )
-    elif all(metric in newest for metric in source.queries):
-        oldest = min(newest[metric] for metric in source.queries)
+    elif any(metric in newest for metric in source.queries):
+        oldest = min(newest[metric] for metric in source.queries if metric in newest)
         if end is None and oldest > clock:
             _future_rows(newest, source, clock)
         # From the start of the newest stored hour, which is pulled again whole (up to date
         # already: that hour's points, which the load counts as unchanged).
         begin = min(stop, oldest.floor("h"))
     else:
-        begin = (stop - FIRST_PULL).ceil(step)
+        begin = (stop - FIRST_PULL).floor("h")
     return begin, stop, step
+
+
+def first_pulls(
+    source: PrometheusSource,
+    *,
+    newest: Mapping[str, pd.Timestamp],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> dict[str, pd.Timestamp]:
+    """Where the queried metrics with no stored rows start, when others have rows.
+
+    :func:`pull_window`'s default start follows the metrics that have rows; one with none
+    (a query just added, or one that never returns anything) is pulled from the start of the
+    hour :data:`FIRST_PULL` before ``end`` instead, or from ``start`` if that is earlier.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The queries.
+    newest : mapping of str to Timestamp
+        The store's newest time per metric, as given to :func:`pull_window`.
+    start, end : Timestamp
+        The window :func:`pull_window` returned (for a default start only: a given
+        ``--since`` applies to every metric).
+
+    Returns
+    -------
+    dict of str to Timestamp
+        Per metric without rows, its start; empty when every metric, or none, has rows.
+    """
+    fresh = [metric for metric in source.queries if metric not in newest]
+    if len(fresh) == len(source.queries):
+        return {}
+    first = min(start, (end - FIRST_PULL).floor("h"))
+    return dict.fromkeys(fresh, first)
 
 
 def _future_rows(
@@ -171,6 +227,7 @@ def query_range(
     config_source: str = "<fleet config>",
     session: requests.Session | None = None,
     max_points: int = MAX_POINTS,
+    answered: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Evaluate ``query`` from ``start`` to ``end`` (inclusive) every ``step``.
 
@@ -196,6 +253,10 @@ def query_range(
         Reused across calls.
     max_points : int
         Steps per request, at most Prometheus's 11,000.
+    answered : int
+        Requests of the same pull the server has already answered (:func:`pull` passes
+        them): when the connection then fails, the message says it was lost during the pull
+        rather than that the server cannot be reached.
 
     Returns
     -------
@@ -206,8 +267,9 @@ def query_range(
     Raises
     ------
     ConfigError
-        Prometheus refused the query, the URL is not a Prometheus API, or a series holds
-        native histograms rather than float samples.
+        Prometheus refused the query, the URL is not a Prometheus API, a series holds
+        native histograms rather than float samples, or an https server's certificate cannot
+        be verified.
     SourceUnavailableError
         The server could not be reached, timed out or failed.
     ParameterError
@@ -231,6 +293,7 @@ def query_range(
                 config_source=config_source,
                 session=own,
                 max_points=max_points,
+                answered=answered,
             )
     http = session
     seconds = step.total_seconds()
@@ -248,6 +311,8 @@ def query_range(
         }
         try:
             data = _get(http, url, params, timeout=timeout, key=key, config_source=config_source)
+        except _NoConnection as exc:
+            raise _connection_error(str(exc), redact_url(url), answered + count, key) from None
         except _TooManySamples as exc:
             count += 1
             if points == 1:
@@ -325,13 +390,10 @@ def _get(
             f"The Prometheus URL must be an http(s) URL such as http://prometheus:9090. "
             f"Got {shown!r}."
         ) from None
+    except requests.exceptions.SSLError as exc:
+        raise _tls_error(str(exc), shown, config_source) from None
     except requests.RequestException as exc:
-        found = re.search(r"\[Errno -?\d+\][^'\")]*", str(exc))
-        reason = found.group(0).strip() if found else type(exc).__name__
-        raise SourceUnavailableError(
-            f"cannot reach Prometheus at {shown}: {reason}; check the URL (prometheus.url in the "
-            "fleet file, or --url) and that the server is up"
-        ) from None
+        raise _NoConnection(_connection_reason(exc)) from None
     try:
         body = reply.json()
     except ValueError:
@@ -364,11 +426,82 @@ def _get(
             "address inside the cluster rather than through an authenticating proxy, or one "
             "with a user and password for HTTP basic auth (http://user:password@host:9090)",
         )
+    if "HTTP request to an HTTPS server" in reply.text:  # Go's answer to plain HTTP
+        raise ConfigError(
+            f"{redact_url(address)} answered HTTP {reply.status_code}: the server speaks https",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="write the URL with https://",
+        )
     raise ConfigError(
         f"{redact_url(address)} answered HTTP {reply.status_code} without a Prometheus API reply",
         source=config_source,
         where="key 'prometheus.url' (or --url)",
         fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
+    )
+
+
+def _connection_reason(exc: requests.RequestException) -> str:
+    """Why a request got no answer, in a few words: the system's ``[Errno ...]`` message, or
+    what became of a connection that broke, or the exception's type."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if found:
+        return found.group(0).strip()
+    for needle, said in (
+        ("RemoteDisconnected", "the server closed the connection without answering"),
+        ("IncompleteRead", "the answer was cut off"),
+        ("Connection broken", "the answer was cut off"),
+        ("Connection aborted", "the connection was aborted"),
+    ):
+        if needle in text:
+            return said
+    return type(exc).__name__
+
+
+def _connection_error(reason: str, shown: str, answered: int, key: str) -> SourceUnavailableError:
+    """A request without an answer: the server cannot be reached, or, when it had answered
+    earlier requests of the pull, the connection was lost during it."""
+    if not answered:
+        return SourceUnavailableError(
+            f"cannot reach Prometheus at {shown}: {reason}; check the URL (prometheus.url in the "
+            "fleet file, or --url) and that the server is up"
+        )
+    plural = "" if answered == 1 else "s"
+    return SourceUnavailableError(
+        f"lost the connection to Prometheus at {shown} during the pull, after it had answered "
+        f"{answered} request{plural} (query {key!r}): {reason}; nothing was stored. Try again "
+        "later: the next pull starts again from the newest stored sample"
+    )
+
+
+def _tls_error(text: str, shown: str, config_source: str) -> ConfigError | SourceUnavailableError:
+    """What a failed TLS handshake means: an untrusted certificate or a server that speaks
+    plain HTTP is the URL's fault (exit 2, not "try again later"); anything else, the network's.
+    """
+    verify = re.search(r"certificate verify failed: [^'\"(]*", text)
+    if verify is not None:
+        return ConfigError(
+            f"Prometheus at {shown} has a TLS certificate that cannot be verified "
+            f"({verify.group(0).strip()})",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="trust the authority that signed it: set REQUESTS_CA_BUNDLE to its certificate "
+            "file (PEM) in the job's environment, e.g. REQUESTS_CA_BUNDLE=/etc/ssl/certs/"
+            "ca-certificates.crt when it is installed system-wide",
+        )
+    if "WRONG_VERSION_NUMBER" in text:
+        return ConfigError(
+            f"{shown} does not answer TLS: the server speaks plain HTTP",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="write the URL with http://",
+        )
+    found = re.search(r"\[SSL[^\]]*\][^'\"(]*", text)
+    reason = found.group(0).strip() if found else "the TLS handshake failed"
+    return SourceUnavailableError(
+        f"cannot reach Prometheus at {shown}: {reason}; try again later, and check that the "
+        "server is up"
     )
 
 
@@ -380,6 +513,7 @@ def pull(
     step: pd.Timedelta,
     url: str | None = None,
     config_source: str = "<fleet config>",
+    starts: Mapping[str, pd.Timestamp] | None = None,
 ) -> Pull:
     """Evaluate every configured query over the range and return long telemetry rows.
 
@@ -393,6 +527,8 @@ def pull(
         The server, instead of ``source.url``.
     config_source : str
         The fleet file, for error messages.
+    starts : mapping of str to Timestamp, optional
+        Per metric, a start other than ``start`` (:func:`first_pulls`).
 
     Returns
     -------
@@ -426,13 +562,14 @@ def pull(
             found, made = query_range(
                 address,
                 query,
-                start=start,
+                start=(starts or {}).get(metric, start),
                 end=end,
                 step=step,
                 timeout=source.timeout_seconds,
                 key=key,
                 config_source=config_source,
                 session=http,
+                answered=count,
             )
             count += made
             frame = _long_rows(found, metric, source, key=key, config_source=config_source)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-__all__ = ["backfill", "binaries", "free_port", "serve"]
+__all__ = ["backfill", "binaries", "free_port", "running", "self_signed", "serve"]
 
 
 def binaries() -> tuple[str, str] | None:
@@ -54,9 +54,55 @@ def backfill(openmetrics: Path, tsdb: Path, promtool: str) -> None:
     )
 
 
+def self_signed(folder: Path) -> tuple[Path, Path] | None:
+    """A certificate for 127.0.0.1 and its key, made by ``openssl``; None without it."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
 @contextmanager
-def serve(tsdb: Path, server: str, *, timeout: float = 60) -> Iterator[str]:
+def serve(
+    tsdb: Path, server: str, *, timeout: float = 60, tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
     """Serve ``tsdb`` and yield the server's base URL; stop it on exit.
+
+    With ``tls`` (a certificate and its key, e.g. from :func:`self_signed`), the server
+    answers https only.
+    """
+    with running(tsdb, server, timeout=timeout, tls=tls) as (url, _):
+        yield url
+
+
+@contextmanager
+def running(
+    tsdb: Path, server: str, *, timeout: float = 60, tls: tuple[Path, Path] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As :func:`serve`, yielding the server's process too (to kill it part-way).
 
     Raises
     ------
@@ -66,7 +112,15 @@ def serve(tsdb: Path, server: str, *, timeout: float = 60) -> Iterator[str]:
     folder = tsdb.parent
     config, log_path = folder / "prometheus.yml", folder / "prometheus.log"
     config.write_text("scrape_configs: []\n", encoding="utf-8")
-    url = f"http://127.0.0.1:{free_port()}"
+    address = f"127.0.0.1:{free_port()}"
+    flags = []
+    if tls is not None:
+        web = folder / "web.yml"
+        web.write_text(
+            f"tls_server_config:\n  cert_file: {tls[0]}\n  key_file: {tls[1]}\n", encoding="utf-8"
+        )
+        flags.append(f"--web.config.file={web}")
+    url = f"{'https' if tls else 'http'}://{address}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -74,7 +128,8 @@ def serve(tsdb: Path, server: str, *, timeout: float = 60) -> Iterator[str]:
                 f"--config.file={config}",
                 f"--storage.tsdb.path={tsdb}",
                 "--storage.tsdb.retention.time=100y",
-                f"--web.listen-address={url.removeprefix('http://')}",
+                f"--web.listen-address={address}",
+                *flags,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -83,14 +138,15 @@ def serve(tsdb: Path, server: str, *, timeout: float = 60) -> Iterator[str]:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if requests.get(f"{url}/-/ready", timeout=1).ok:
+                verify = str(tls[0]) if tls else True
+                if requests.get(f"{url}/-/ready", timeout=1, verify=verify).ok:
                     break
             except requests.ConnectionError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("Prometheus did not start:\n" + log_path.read_text())
             time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -192,7 +192,7 @@ def test_the_store_is_readable_while_fitting_and_sigterm_stops_the_workers(demo_
         _, err = run.communicate(timeout=60)
     finally:
         run.kill()
-    assert run.returncode == 143 and b"Aborted!" in err
+    assert run.returncode == 143 and b"Aborted!" not in err  # capacity's line alone
     assert b"capacity: stopped by SIGTERM (exit 143); nothing unfinished was committed" in err
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(_alive(pid) for pid in workers):

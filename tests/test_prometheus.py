@@ -13,24 +13,37 @@ import http.server
 import json
 import math
 import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import requests
 import yaml
 from click.testing import CliRunner
 
 from capacity.cli import cli
 from capacity.config import PrometheusSource
 from capacity.errors import ConfigError, DataError, ParameterError
-from capacity.prometheus import pull, pull_window, query_range
+from capacity.prometheus import first_pulls, pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
-from tests.prometheus_server import backfill, binaries, free_port, serve
+from tests.prometheus_server import (
+    backfill,
+    binaries,
+    free_port,
+    running,
+    self_signed,
+    serve,
+)
 
 START = pd.Timestamp("2025-11-24T00:00Z")
 STEPS = 3 * 24 * 12  # three days of five-minute samples
@@ -83,6 +96,23 @@ def _openmetrics() -> str:
                 f'lifeverse_requests_total{{region="{region}",service="game",code="{code}"}} '
                 f"{per_minute * i} {t}"
             )
+    # An idle CPU's seconds, scraped every minute for two hours; every other reading was taken
+    # 0.4 s after its scrape's timestamp, as happens, so rate() over it exceeds 1 at times.
+    lines.append("# TYPE node_cpu_seconds counter")
+    for i in range(121):
+        t = int(START.timestamp()) + 60 * i
+        for region in ("eu-west", "na-east"):
+            lines.append(
+                f'node_cpu_seconds_total{{region="{region}",service="game",cpu="0",mode="idle"}} '
+                f"{60 * i + 0.4 * (i % 2):.1f} {t}"
+            )
+    # A gauge of requests a second for two hours, of game and of chat (planned on rps, no ccu).
+    lines.append("# TYPE lifeverse_rps gauge")
+    for i in range(25):
+        t = int(START.timestamp()) + 300 * i
+        for region in ("eu-west", "na-east"):
+            for service in ("game", "chat"):
+                lines.append(f'lifeverse_rps{{region="{region}",service="{service}"}} 50 {t}')
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -103,8 +133,17 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def _fleet(tmp_path: Path, url: str, queries: dict[str, str], **extra: object) -> Path:
+def _fleet(
+    tmp_path: Path,
+    url: str,
+    queries: dict[str, str],
+    *,
+    edit: Callable[[dict], None] | None = None,
+    **extra: object,
+) -> Path:
     data = yaml.safe_load(FLEET_YAML)
+    if edit is not None:
+        edit(data)
     data["prometheus"] = {"url": url, "queries": queries, **extra}
     path = tmp_path / "fleet.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
@@ -132,15 +171,21 @@ def test_a_pull_stores_the_sum_of_each_region_and_service(prometheus, tmp_path, 
     config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
     result = _pull(db, config, *_window())
     assert result.exit_code == 0, result.output
-    assert "2025-11-24 00:00 to 2025-11-27 00:00 UTC every 5m (1 request)" in result.output
-    assert f"{2 * (STEPS + 1):,} rows read, {2 * (STEPS + 1):,} inserted" in result.output
-    stored = _stored(db)
+    # --until 00:00 is taken on to the last step of its hour: a load replaces whole hours
+    assert "2025-11-24 00:00 to 2025-11-27 00:55 UTC every 5m (1 request)" in result.output
+    everything = _stored(db)
+    # past END, only what Prometheus's lookback repeats of the last sample (its version decides)
+    after = everything[everything.ts > END]
+    assert (after.ts <= END + pd.Timedelta("5min")).all()
+    stored = everything[everything.ts <= END]
     assert len(stored) == 2 * (STEPS + 1)
     for region in ("eu-west", "na-east"):
         mine = stored[stored.region == region].reset_index(drop=True)
         expected = [_expected_players(region, i) for i in range(STEPS + 1)]
         assert mine.value.to_numpy() == pytest.approx(expected, abs=1e-5)
         assert mine.ts.iloc[0] == START and mine.ts.iloc[-1] == END
+        repeated = after[after.region == region].value
+        assert repeated.to_numpy() == pytest.approx([expected[-1]] * len(repeated), abs=1e-5)
     with Store(db, read_only=True) as store:
         hourly = store.series(region="eu-west", metric="ccu")
     first_hour = sum(_expected_players("eu-west", i) for i in range(12)) / 12
@@ -149,18 +194,49 @@ def test_a_pull_stores_the_sum_of_each_region_and_service(prometheus, tmp_path, 
 
 def test_the_next_pull_starts_at_the_newest_stored_row(prometheus, tmp_path, db):
     config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
-    first = _pull(db, config, "--since", START.isoformat(), "--until", "2025-11-26T00:00Z")
+    first = _pull(db, config, "--since", START.isoformat(), "--until", "2025-11-25T23:55Z")
     assert first.exit_code == 0, first.output
-    second = _pull(db, config, "--until", END.isoformat())
+    second = _pull(db, config, "--until", "2025-11-26T23:55Z")
     assert second.exit_code == 0, second.output
-    # the overlap is the one stored time, unchanged; a day of new samples is inserted
-    assert "2025-11-26 00:00 to 2025-11-27 00:00 UTC" in second.output
-    assert f"{2 * 289:,} rows read, {2 * 288:,} inserted, 0 updated, 2 unchanged" in second.output
+    # the overlap is the newest stored hour, unchanged; a day of new samples is inserted
+    assert "2025-11-25 23:00 to 2025-11-26 23:55 UTC" in second.output
+    assert f"{2 * 300:,} rows read, {2 * 288:,} inserted, 0 updated, 24 unchanged" in second.output
+    again = _pull(db, config, "--until", "2025-11-26T23:55Z")
+    assert again.exit_code == 0, again.output
+    assert "2025-11-26 23:00 to 2025-11-26 23:55 UTC" in again.output
+    assert "24 rows read, 0 inserted, 0 updated, 24 unchanged" in again.output
+    assert len(_stored(db)) == 2 * STEPS
+
+
+def test_a_pull_until_midnight_keeps_the_stored_rest_of_that_hour(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert _pull(db, config, *_window()).exit_code == 0
+    before = _stored(db)
+    # pull one day again, --until at midnight: a load replaces the hours it holds whole, so
+    # a pull that stopped at 00:00 would delete the hour's eleven later samples
+    day = _pull(db, config, "--since", "2025-11-25T00:00Z", "--until", "2025-11-26T00:00Z")
+    assert day.exit_code == 0, day.output
+    assert "2025-11-25 00:00 to 2025-11-26 00:55 UTC" in day.output
+    assert "0 inserted, 0 updated" in day.output and "replaced" not in day.output
+    pd.testing.assert_frame_equal(_stored(db), before)
+
+
+def test_a_metric_that_never_has_samples_does_not_take_the_others_back_112_days(
+    prometheus, tmp_path, db
+):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert _pull(db, config, *_window()).exit_code == 0
+    # rps's query never returns anything, so rps never has rows: ccu is pulled from its
+    # newest stored hour all the same, and only rps goes back 112 days
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": "sum by (region, service) (x)"})
     again = _pull(db, config, "--until", END.isoformat())
     assert again.exit_code == 0, again.output
-    assert "2025-11-27 00:00 to 2025-11-27 00:00 UTC" in again.output
-    assert "2 rows read, 0 inserted, 0 updated, 2 unchanged" in again.output
-    assert len(_stored(db)) == 2 * (STEPS + 1)
+    assert (
+        "2025-11-27 00:00 to 2025-11-27 00:55 UTC every 5m (5 requests); rps, with nothing "
+        "stored yet, from 2025-08-07 00:00"
+    ) in again.output
+    # the last stored hour of ccu, not three days of it, is read again
+    assert "4 rows read, 0 inserted, 0 updated, 4 unchanged" in again.output  # END, +5 min
 
 
 def test_long_ranges_are_split_into_requests_without_losing_or_repeating_a_point(prometheus):
@@ -188,11 +264,30 @@ def test_a_query_that_matches_nothing_is_noted_not_fatal(prometheus, tmp_path, d
     result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
     assert result.exit_code == 0, result.output
     assert "note: no samples for rps in that range" in result.stderr
-    nothing = _fleet(tmp_path, prometheus, {"rps": "sum by (region, service) (x)"})
-    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(nothing)])
-    assert result.exit_code == 0, result.output
-    assert "0 rows read, 0 inserted" in result.output
-    assert "note: no samples for rps in that range" in result.stderr
+
+
+def test_a_pull_that_gets_no_sample_at_all_exits_2_and_loads_nothing(prometheus, tmp_path, db):
+    # the wrong server or renamed metrics: with `pull && plan`, exit 0 let the plan go ahead
+    nothing = {"ccu": "sum by (region, service) (x)", "rps": "sum by (region, service) (y)"}
+    config = _fleet(tmp_path, prometheus, nothing)
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2, result.output
+    assert (
+        f"error: {config}: key 'prometheus.queries': no query returned a sample from "
+        f"2025-11-24 00:00 to 2025-11-27 00:55 UTC at {prometheus} (ccu, rps); nothing was "
+        "loaded. Fix: check that prometheus.url (or --url) is the server that holds the "
+        "telemetry"
+    ) in result.output
+    assert not db.exists()
+    # a store that has rows is left as it was
+    assert _pull(db, _fleet(tmp_path, prometheus, {"ccu": GOOD}), *_window()).exit_code == 0
+    before = _stored(db)
+    with Store(db, read_only=True) as store:
+        loads = store.con.execute("SELECT count(*) FROM loads").fetchall()
+    assert _pull(db, _fleet(tmp_path, prometheus, nothing)).exit_code == 2
+    pd.testing.assert_frame_equal(_stored(db), before)
+    with Store(db, read_only=True) as store:
+        assert store.con.execute("SELECT count(*) FROM loads").fetchall() == loads
 
 
 @pytest.mark.parametrize(
@@ -234,12 +329,142 @@ def test_a_bad_query_or_sample_is_refused_and_nothing_loads(
     assert not db.exists() or _stored(db).empty  # the good rps rows were not kept either
 
 
+@pytest.fixture(scope="module")
+def prometheus_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The https URL of a real Prometheus with a self-signed certificate, and the certificate."""
+    found = binaries()
+    if found is None:
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    folder = tmp_path_factory.mktemp("prometheus-tls")
+    tls = self_signed(folder)
+    if tls is None:
+        pytest.skip("openssl is not installed")
+    t = int(START.timestamp())
+    samples = [
+        f'lifeverse_players{{region="eu-west",service="game"}} 7 {t + 300 * i}' for i in range(13)
+    ]
+    text = "\n".join(["# TYPE lifeverse_players gauge", *samples, "# EOF"]) + "\n"
+    (folder / "samples.om").write_text(text, encoding="utf-8")
+    backfill(folder / "samples.om", folder / "tsdb", found[1])
+    with serve(folder / "tsdb", found[0], tls=tls) as url:
+        yield url, tls[0]
+
+
+def test_an_https_server_with_an_untrusted_certificate_is_a_url_problem_not_an_outage(
+    prometheus_tls, prometheus, tmp_path, db, monkeypatch
+):
+    url, cert = prometheus_tls
+    hour = ["--since", START.isoformat(), "--until", START.isoformat()]
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *hour)
+    assert result.exit_code == 2, result.output
+    assert (
+        f"key 'prometheus.url' (or --url): Prometheus at {url} has a TLS certificate that "
+        "cannot be verified (certificate verify failed: self-signed certificate)"
+    ) in result.output
+    assert "set REQUESTS_CA_BUNDLE" in result.output
+    # trusted as the message says, the same pull loads
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    trusted = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD}), *hour)
+    assert trusted.exit_code == 0, trusted.output
+    assert "12 rows read, 12 inserted" in trusted.output
+    # the scheme that the server does not speak, either way round: fix the URL, not "later"
+    plain = prometheus.replace("http://", "https://")
+    result = _pull(db, _fleet(tmp_path, plain, {"ccu": GOOD}), *hour)
+    assert result.exit_code == 2, result.output
+    assert f"{plain} does not answer TLS: the server speaks plain HTTP" in result.output
+    assert "Fix: write the URL with http://" in result.output
+    result = _pull(db, _fleet(tmp_path, url.replace("https://", "http://"), {"ccu": GOOD}), *hour)
+    assert result.exit_code == 2, result.output
+    assert "answered HTTP 400: the server speaks https. Fix: write the URL with https://" in (
+        result.output
+    )
+
+
 def test_an_unreachable_server_exits_4_naming_the_url(tmp_path, db):
     url = f"http://127.0.0.1:{free_port()}"
     config = _fleet(tmp_path, url, {"ccu": GOOD})
     result = _pull(db, config, *_window())
     assert result.exit_code == 4
     assert f"cannot reach Prometheus at {url}: [Errno 111] Connection refused" in result.output
+
+
+def test_a_server_that_goes_away_during_the_pull_is_a_lost_connection_not_a_bad_url(tmp_path, db):
+    found = binaries()
+    if found is None:
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    (tmp_path / "samples.om").write_text(_openmetrics(), encoding="utf-8")
+    backfill(tmp_path / "samples.om", tmp_path / "tsdb", found[1])
+    with running(tmp_path / "tsdb", found[0]) as (url, process):
+        # a step of 1 s: 26 requests a query over the three days; the server is killed once
+        # it has answered the first
+        config = _fleet(tmp_path, url, {"ccu": GOOD, "rps": GOOD}, step="1s")
+        answered = re.compile(
+            r'prometheus_http_requests_total\{code="200",handler="/api/v1/query_range"\} [1-9]'
+        )
+
+        def kill_after_an_answer() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if answered.search(requests.get(f"{url}/metrics", timeout=5).text):
+                    process.kill()
+                    return
+                time.sleep(0.005)
+
+        killer = threading.Thread(target=kill_after_an_answer)
+        killer.start()
+        result = _pull(db, config, *_window())
+        killer.join()
+    assert result.exit_code == 4, result.output
+    assert f"error: lost the connection to Prometheus at {url} during the pull, after it had " in (
+        result.output
+    )
+    assert "nothing was stored. Try again later" in result.output
+    assert "cannot reach" not in result.output and "check the URL" not in result.output
+    assert not db.exists()
+
+
+def _range_queries_answered(url: str) -> int:
+    """How many query_range requests the server has answered, from its own /metrics."""
+    found = re.search(
+        r'prometheus_http_requests_total\{code="200",handler="/api/v1/query_range"\} (\d+)',
+        requests.get(f"{url}/metrics", timeout=5).text,
+    )
+    return int(found.group(1)) if found else 0
+
+
+def test_sigterm_during_a_pull_prints_capacity_line_alone_and_keeps_the_store(
+    prometheus, tmp_path, db
+):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert (
+        _pull(db, config, "--since", START.isoformat(), "--until", START.isoformat()).exit_code == 0
+    )
+    before = _stored(db)
+    # a step of 1 s: 26 requests over the three days; SIGTERM once the first is answered
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": GOOD}, step="1s")
+    seen = _range_queries_answered(prometheus)
+    command = [sys.executable, "-m", "capacity", "pull", "--db", str(db), "--config", str(config)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    run = subprocess.Popen(
+        [*command, *_window()], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while _range_queries_answered(prometheus) == seen and time.monotonic() < deadline:
+            assert run.poll() is None, run.communicate()
+            time.sleep(0.005)
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 143, err
+    # only capacity's line: click's "Aborted!" (for Ctrl-C) said the opposite of "stopped"
+    assert err.decode() == (
+        "capacity: stopped by SIGTERM (exit 143); nothing unfinished was committed or published\n"
+    )
+    pd.testing.assert_frame_equal(_stored(db), before)
 
 
 def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_path, db):
@@ -275,8 +500,29 @@ def test_a_fleet_file_without_a_prometheus_section_is_refused(fleet_file, db):
 def test_the_window_follows_the_store_and_refuses_a_backwards_range():
     source = PrometheusSource(url="http://x", queries={"ccu": "a", "rps": "b"}, step="1h")
     now = pd.Timestamp("2026-11-27T07:40Z")
+    # the metrics with rows set the start; one with none (rps) goes back on its own
     first = pull_window(source, newest={"ccu": now}, now=now)
-    assert first[:2] == (pd.Timestamp("2026-08-07T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    assert first[:2] == (pd.Timestamp("2026-11-27T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    assert first_pulls(source, newest={"ccu": now}, start=first[0], end=first[1]) == {
+        "rps": pd.Timestamp("2026-08-07T07:00Z")
+    }
+    nothing = pull_window(source, newest={}, now=now)
+    assert nothing[:2] == (pd.Timestamp("2026-08-07T07:00Z"), pd.Timestamp("2026-11-27T07:00Z"))
+    assert first_pulls(source, newest={}, start=nothing[0], end=nothing[1]) == {}
+    # a first pull starts on the hour whatever the step, as it replaces the hours it holds
+    fine = source.model_copy(update={"step": "5m"})
+    assert pull_window(fine, newest={}, now=now)[:2] == (
+        pd.Timestamp("2026-08-07T07:00Z"),
+        pd.Timestamp("2026-11-27T07:40Z"),
+    )
+    # a given end is taken on to the last step of its hour, or to now within the current one
+    assert pull_window(fine, newest={}, end="2026-11-01T00:00Z", now=now)[1] == pd.Timestamp(
+        "2026-11-01T00:55Z"
+    )
+    assert pull_window(fine, newest={}, end="2026-11-27T07:05Z", now=now)[1] == now
+    assert pull_window(fine, newest={}, end="2026-12-01T10:20Z", now=now)[1] == pd.Timestamp(
+        "2026-12-01T10:20Z"
+    )
     newest = {"ccu": pd.Timestamp("2026-11-20T10:30Z"), "rps": pd.Timestamp("2026-11-25T00:00Z")}
     # from the start of the oldest newest hour: it is pulled again whole, as a load replaces
     # the hours it holds
@@ -374,7 +620,7 @@ def test_an_infinite_timeout_is_bad_input_naming_the_key(tmp_path, db):
     assert "key 'prometheus.timeout_seconds': must be a finite number; got inf" in (result.output)
 
 
-def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus):
+def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prometheus, tmp_path):
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     block = readme.split("```yaml\nprometheus:\n", 1)[1].split("```", 1)[0]
     section = yaml.safe_load("prometheus:\n" + block)["prometheus"]
@@ -387,10 +633,23 @@ def test_the_readme_example_section_loads_and_prometheus_parses_every_query(prom
         "latency_p99_ms",
         "error_rate",
     }
-    got = pull(source, start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
-    # parsed and evaluated; only the request counter is among the samples here
-    assert got.empty == ("ccu", "servers", "cpu_util", "latency_p99_ms")
+    window = dict(start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
+    got = pull(source, **window)
+    # parsed and evaluated; only the request and CPU counters are among the samples here
+    assert got.empty == ("ccu", "servers", "latency_p99_ms")
     assert got.missing == ()
+    # an idle CPU's rate exceeds 1 now and then (scrape jitter): the README's clamp keeps the
+    # utilisation a fraction, where without it a load refuses the whole pull
+    cpu = got.rows[got.rows.metric == "cpu_util"].value
+    assert len(cpu) and cpu.between(0, 1).all()
+    bare = source.queries["cpu_util"].removeprefix("clamp(").removesuffix(", 0, 1)")
+    assert bare != source.queries["cpu_util"]
+    unclamped = pull(source.model_copy(update={"queries": {"cpu_util": bare}}), **window)
+    assert unclamped.rows.value.min() < 0
+    with Store(tmp_path / "readme.duckdb") as store:
+        assert store.ingest_frame(got.rows, source="readme").rows == len(got.rows)
+        with pytest.raises(DataError, match="cpu_util is a non-negative measure"):
+            store.ingest_frame(unclamped.rows, source="bare")
     rows = got.rows[got.rows.ts > START]  # a rate needs two samples
     ratio = rows[rows.metric == "error_rate"].groupby("region").value
     # na-east never answered 5xx: its error rate is 0, not missing
@@ -412,6 +671,76 @@ def test_a_region_service_one_query_lacks_is_noted_with_the_ratio_fill(prometheu
     )
     assert "(numerator or denominator * 0) / denominator" in result.stderr
     assert "rps of" not in result.stderr  # every pair error_rate has, rps has too
+
+
+def _with_chat(data: dict) -> None:
+    """Add a chat service, planned on rps, to a fleet file's data."""
+    data["services"]["chat"] = {**data["services"]["game"], "demand_metric": "rps"}
+    for region in data["current_servers"]:
+        data["current_servers"][region]["chat"] = 4
+
+
+RPS = "sum by (region, service) (lifeverse_rps)"
+
+
+def test_no_ccu_is_expected_of_a_service_planned_on_rps(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": RPS}, edit=_with_chat)
+    hour = ["--since", START.isoformat(), "--until", (START + pd.Timedelta("1h")).isoformat()]
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *hour])
+    assert result.exit_code == 0, result.output
+    assert "144 rows read, 144 inserted" in result.output  # ccu of game, rps of both
+    # chat's demand is rps: it has no players, and no ccu series is not a ratio's gap
+    assert "ccu of" not in result.stderr and "ratio" not in result.stderr
+    assert "rps of" not in result.stderr
+
+    # the same pull, with chat planned on ccu: then its missing ccu is worth a word
+    def chat_on_ccu(data: dict) -> None:
+        _with_chat(data)
+        data["services"]["chat"]["demand_metric"] = "ccu"
+
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": RPS}, edit=chat_on_ccu)
+    result = CliRunner().invoke(
+        cli, ["pull", "--db", str(tmp_path / "other.duckdb"), "--config", str(config), *hour]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no samples for ccu, the demand metric of eu-west/chat, na-east/chat," in result.stderr
+
+
+def _with_sa_east(data: dict) -> None:
+    """Add a region sa-east, of which Prometheus has no series, to a fleet file's data."""
+    data["regions"]["sa-east"] = {"timezone": "America/Sao_Paulo", "holidays_country": "BR"}
+    data["current_servers"]["sa-east"] = {"game": 5}
+    data["failover"]["sa-east"] = {"eu-west": 1.0}
+
+
+def test_a_fleet_region_without_demand_samples_is_a_warning_naming_the_labels(
+    prometheus, tmp_path, db
+):
+    # plan refuses a fleet region/service with no demand telemetry at all (exit 2); the
+    # cause (a query that filters it out, a label value such as sa-east-1) is in the pull
+    game_rps = 'sum by (region, service) (lifeverse_rps{service="game"})'
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": game_rps}, edit=_with_sa_east)
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
+    assert result.exit_code == 0, result.output  # the rest is loaded
+    assert "inserted" in result.output
+    assert (
+        "warning: no samples for ccu, the demand metric of sa-east/game, in that range; the "
+        "store has none for sa-east/game at all, so capacity plan refuses the fleet until it "
+        'has; check that prometheus.queries.ccu returns a series labelled region="sa-east", '
+        'service="game"' in result.stderr
+    )
+    assert "label_replace" in result.stderr
+    assert "rps" not in result.stderr  # rps is no demand metric of this fleet
+    # a demand query that returns nothing at all: the warning names every region/service
+    config = _fleet(tmp_path, prometheus, {"ccu": "sum by (region, service) (x)", "rps": game_rps})
+    result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])
+    assert result.exit_code == 0, result.output
+    # the store holds ccu of both from the first pull: this pull alone got none
+    assert (
+        "warning: no samples for ccu, the demand metric of eu-west/game, na-east/game, in that "
+        'range; check that prometheus.queries.ccu returns a series labelled region="eu-west"'
+    ) in result.stderr
+    assert "note: no samples for ccu" not in result.stderr
 
 
 def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
