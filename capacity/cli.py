@@ -13,7 +13,7 @@ import logging
 import math
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
@@ -329,10 +329,10 @@ def pull(
     db: Path | None, config: Path | None, url: str | None, since: str | None, until: str | None
 ) -> None:
     """Pull telemetry from Prometheus's HTTP API into the store, in one transaction."""
-    from capacity.columns import METRIC, REGION, SERVICE
+    from capacity.columns import DEMAND_METRICS
     from capacity.config import load_fleet
     from capacity.errors import ConfigError
-    from capacity.prometheus import first_pulls, pull_window
+    from capacity.prometheus import first_pulls, pull_notes, pull_window
     from capacity.prometheus import pull as pull_rows
     from capacity.store import Store
 
@@ -383,20 +383,7 @@ def pull(
             fix="correct that metric's query under prometheus.queries in the fleet file "
             "(filter the series it returns, or clamp its values)",
         )
-        # the fleet's region/services whose demand metric the pull queried and got nothing
-        # of: capacity plan refuses a fleet with one that has no demand telemetry at all
-        pulled = set(zip(got.rows[REGION], got.rows[SERVICE], got.rows[METRIC], strict=True))
-        no_demand: dict[str, list[tuple[str, str]]] = {}
-        for region, service, metric in fleet.demand_series():
-            if metric in source.queries and (region, service, metric) not in pulled:
-                no_demand.setdefault(metric, []).append((region, service))
-        stored = set(
-            store.con.execute(
-                "SELECT DISTINCT region, service, metric FROM telemetry "
-                "WHERE list_contains(?, metric)",
-                [list(no_demand)],
-            ).fetchall()
-        )
+        stored = store.stored_series(DEMAND_METRICS)
     plural = "" if got.requests == 1 else "s"
     click.echo(
         f"Pulled {', '.join(source.queries)} from {got.url}: {start:%Y-%m-%d %H:%M} to "
@@ -409,69 +396,8 @@ def pull(
         )
     )
     click.echo(report.describe())
-    for metric in got.empty:
-        if metric in no_demand:
-            continue  # the warning below names its region/services
-        click.echo(
-            f"note: no samples for {metric} in that range; check prometheus.queries.{metric}",
-            err=True,
-        )
-    for metric, pairs in _missing_pairs(got.missing, fleet):
-        pairs = tuple(p for p in pairs if p not in no_demand.get(metric, ()))
-        if not pairs:
-            continue
-        click.echo(
-            f"note: no samples for {metric} of {_pairs_text(pairs)} in that range, though other "
-            f"metrics have them; if prometheus.queries.{metric} is a ratio, its numerator has no "
-            "series there (no errors at all, say): write it as (numerator or denominator * 0) / "
-            "denominator, as the README's error_rate does",
-            err=True,
-        )
-    for metric, pairs in no_demand.items():
-        bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
-        region, service = pairs[0]
-        click.echo(
-            f"warning: no samples for {metric}, the demand metric of {_pairs_text(pairs)}, in "
-            "that range"
-            + (
-                f"; the store has none for {_pairs_text(bare)} at all, so capacity plan "
-                "refuses the fleet until it has"
-                if bare
-                else ""
-            )
-            + f"; check that prometheus.queries.{metric} returns a series labelled "
-            f'{source.region_label}="{region}", {source.service_label}="{service}" (label '
-            "values that differ from the fleet file's names, such as "
-            f'"{region}-1", need label_replace: see the README)',
-            err=True,
-        )
-
-
-def _pairs_text(pairs: Sequence[tuple[str, str]]) -> str:
-    """Region/service pairs as ``eu-west/game, na-east/game``, the first five of them."""
-    shown = ", ".join(f"{region}/{service}" for region, service in pairs[:5])
-    return shown + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
-
-
-def _missing_pairs(
-    missing: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], fleet: FleetConfig
-) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    """A pull's region/service pairs that one metric lacks and others have, without those
-    of a demand metric (ccu, rps) whose service's demand is the other one: a chat service
-    planned on rps has no players to count, so no ccu is expected of it."""
-    from capacity.columns import DEMAND_METRICS
-
-    kept = []
-    for metric, pairs in missing:
-        if metric in DEMAND_METRICS:
-            pairs = tuple(
-                (region, service)
-                for region, service in pairs
-                if service not in fleet.services or fleet.services[service].demand_metric == metric
-            )
-        if pairs:
-            kept.append((metric, pairs))
-    return kept
+    for line in pull_notes(got, fleet, stored=stored):
+        click.echo(line, err=True)
 
 
 @cli.group()

@@ -22,19 +22,27 @@ and in :attr:`Pull.url`, as ``***``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import requests
 
-from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
-from capacity.config import PrometheusSource, redact_url, url_problem
+from capacity.columns import DEMAND_METRICS, METRIC, REGION, SERVICE, TS, VALUE
+from capacity.config import FleetConfig, PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
 from capacity.units import parse_duration, parse_timestamp
 
-__all__ = ["MAX_POINTS", "Pull", "first_pulls", "pull", "pull_window", "query_range"]
+__all__ = [
+    "MAX_POINTS",
+    "Pull",
+    "first_pulls",
+    "pull",
+    "pull_notes",
+    "pull_window",
+    "query_range",
+]
 
 #: Points per series in one request; Prometheus refuses more than 11,000.
 MAX_POINTS = 10_000
@@ -583,6 +591,93 @@ def pull(
     return Pull(
         rows, start, end, step, tuple(empty), count, redact_url(address), _missing_pairs(rows)
     )
+
+
+def pull_notes(
+    got: Pull, fleet: FleetConfig, *, stored: Collection[tuple[str, str, str]] = ()
+) -> list[str]:
+    """What a person should know about a pull's gaps, one line each (``note:``/``warning:``).
+
+    A metric with no samples at all; a metric that some region/services lack while other
+    metrics have them (a ratio whose numerator has no series there, most often), except a
+    demand metric their service is not planned on (no ccu of a chat service planned on rps);
+    and a region/service of the fleet without samples of its own demand metric, which
+    ``capacity plan`` refuses when the store has none at all for it.
+
+    Parameters
+    ----------
+    got : Pull
+        The pull.
+    fleet : FleetConfig
+        The fleet, with the ``prometheus`` section the pull used.
+    stored : collection of (region, service, metric)
+        The series the store holds after the pull (:meth:`capacity.store.Store.stored_series`).
+
+    Returns
+    -------
+    list of str
+    """
+    source = fleet.prometheus
+    if source is None:
+        return []
+    pulled = set(zip(got.rows[REGION], got.rows[SERVICE], got.rows[METRIC], strict=True))
+    no_demand: dict[str, list[tuple[str, str]]] = {}
+    for region, service, metric in fleet.demand_series():
+        if metric in source.queries and (region, service, metric) not in pulled:
+            no_demand.setdefault(metric, []).append((region, service))
+    lines = [
+        f"note: no samples for {metric} in that range; check prometheus.queries.{metric}"
+        for metric in got.empty
+        if metric not in no_demand  # the warning below names its region/services
+    ]
+    for metric, pairs in got.missing:
+        pairs = tuple(
+            (region, service)
+            for region, service in pairs
+            if (region, service) not in no_demand.get(metric, ())
+            and not _planned_on_other(fleet, service, metric)
+        )
+        if pairs:
+            lines.append(
+                f"note: no samples for {metric} of {_pairs_text(pairs)} in that range, though "
+                f"other metrics have them; if prometheus.queries.{metric} is a ratio, its "
+                "numerator has no series there (no errors at all, say): write it as (numerator "
+                "or denominator * 0) / denominator, as the README's error_rate does"
+            )
+    for metric, pairs in no_demand.items():
+        bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
+        region, service = pairs[0]
+        lines.append(
+            f"warning: no samples for {metric}, the demand metric of {_pairs_text(pairs)}, in "
+            "that range"
+            + (
+                f"; the store has none for {_pairs_text(bare)} at all, so capacity plan "
+                "refuses the fleet until it has"
+                if bare
+                else ""
+            )
+            + f"; check that prometheus.queries.{metric} returns a series labelled "
+            f'{source.region_label}="{region}", {source.service_label}="{service}" (label '
+            "values that differ from the fleet file's names, such as "
+            f'"{region}-1", need label_replace: see the README)'
+        )
+    return lines
+
+
+def _planned_on_other(fleet: FleetConfig, service: str, metric: str) -> bool:
+    """Whether ``metric`` is a demand metric that ``service`` is not planned on: a chat
+    service planned on rps has no players to count, so no ccu is expected of it."""
+    return (
+        metric in DEMAND_METRICS
+        and service in fleet.services
+        and fleet.services[service].demand_metric != metric
+    )
+
+
+def _pairs_text(pairs: Sequence[tuple[str, str]]) -> str:
+    """Region/service pairs as ``eu-west/game, na-east/game``, the first five of them."""
+    shown = ", ".join(f"{region}/{service}" for region, service in pairs[:5])
+    return shown + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
 
 
 def _missing_pairs(rows: pd.DataFrame) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:

@@ -700,6 +700,14 @@ class Store:
         ).fetchall()
         return {metric: pd.Timestamp(ts).tz_convert("UTC") for metric, ts in rows}
 
+    def stored_series(self, metrics: Collection[str]) -> set[tuple[str, str, str]]:
+        """The ``(region, service, metric)`` series the store holds rows of, for ``metrics``."""
+        rows = self._con.execute(
+            "SELECT DISTINCT region, service, metric FROM telemetry WHERE list_contains(?, metric)",
+            [list(metrics)],
+        ).fetchall()
+        return {(region, service, metric) for region, service, metric in rows}
+
     def _load_telemetry_file(
         self,
         tf: sources.TelemetryFile,
