@@ -70,7 +70,8 @@ def map_tasks(
     Raises
     ------
     ParameterError
-        When ``jobs`` is not a positive integer or the scheduler cannot be reached.
+        When ``jobs`` is not a positive integer, or the scheduler cannot be reached, has no
+        workers, or is lost during the run.
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
@@ -104,6 +105,7 @@ def _on_dask(
 ) -> list[R]:
     try:
         from distributed import Client, as_completed
+        from distributed.client import FutureCancelledError
     except ImportError:
         raise ParameterError(
             "Running on a Dask cluster needs the 'distributed' package. "
@@ -111,15 +113,42 @@ def _on_dask(
         ) from None
     own_client = not isinstance(scheduler, Client)
     client = _connect(Client, scheduler) if own_client else scheduler
+    address = scheduler if own_client else client.scheduler.address
     try:
+        # tasks sent to a scheduler without workers wait for one forever, silently
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except TimeoutError:
+            raise _refuse(
+                address,
+                f"it has no workers: none joined within {CONNECT_TIMEOUT} s",
+                fix=f"start workers with: dask worker {address}",
+            ) from None
         futures = client.map(func, items, pure=False)
-        if progress is not None:
-            for done, _ in enumerate(as_completed(futures), start=1):
-                progress(done, len(items))
-        return client.gather(futures)
+        try:
+            if progress is not None:
+                for done, _ in enumerate(as_completed(futures), start=1):
+                    progress(done, len(items))
+            return client.gather(futures)
+        except FutureCancelledError:
+            # the client cancels every task when it loses the scheduler
+            raise _refuse(
+                address,
+                "the connection to it was lost during the run; nothing was kept",
+                fix="run again once the scheduler is back, or in local processes",
+            ) from None
     finally:
         if own_client:
             client.close()
+
+
+def _refuse(address: Any, problem: str, fix: str | None = None) -> ParameterError:
+    """The error for a scheduler address that cannot be used, and why."""
+    return ParameterError(
+        f"The 'scheduler' parameter must be a reachable Dask scheduler such as "
+        f"tcp://host:8786. Got {address!r} ({problem}).",
+        fix=fix,
+    )
 
 
 def _connect(client_type: Any, address: Any) -> Any:
@@ -128,24 +157,22 @@ def _connect(client_type: Any, address: Any) -> Any:
     that is not a Dask scheduler (which would never answer the handshake)."""
     from distributed.comm import parse_address, parse_host_port
 
-    def refuse(problem: str) -> ParameterError:
-        return ParameterError(
-            f"The 'scheduler' parameter must be a reachable Dask scheduler such as "
-            f"tcp://host:8786. Got {address!r} ({problem})."
-        )
-
     try:
         scheme, location = parse_address(address)
+        if scheme == "inproc":
+            raise ValueError("an inproc address reaches only the process that made it")
         if scheme in ("tcp", "tls"):
-            parse_host_port(location)
+            _, port = parse_host_port(location)
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is not between 1 and 65535")
     except (TypeError, ValueError) as exc:
-        raise refuse(str(exc)) from None
+        raise _refuse(address, str(exc)) from None
     outcome: dict[str, Any] = {}
 
     def connect() -> None:
         try:
             outcome["client"] = client_type(address, timeout=f"{CONNECT_TIMEOUT}s")
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # reported below as the address's problem, not a traceback
             outcome["error"] = exc
 
     # the handshake itself has no timeout: a server that accepts and stays silent would
@@ -156,5 +183,10 @@ def _connect(client_type: Any, address: Any) -> Any:
     if "client" in outcome:
         return outcome["client"]
     if "error" in outcome:
-        raise refuse(str(outcome["error"]))
-    raise refuse(f"no Dask handshake within {CONNECT_TIMEOUT + 5} s")
+        error = outcome["error"]
+        text = str(error).strip().splitlines()
+        detail = text[0] if text else type(error).__name__
+        if not isinstance(error, OSError | ValueError):
+            detail = f"{type(error).__name__}: {detail}"
+        raise _refuse(address, detail)
+    raise _refuse(address, f"no Dask handshake within {CONNECT_TIMEOUT + 5} s")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -67,6 +74,131 @@ def test_unreachable_scheduler(monkeypatch):
     monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
     with pytest.raises(ParameterError, match="reachable Dask scheduler"):
         map_tasks(square_with_pid, [1], scheduler="tcp://127.0.0.1:1")
+
+
+def finishes_within(seconds: float, call: Callable[[], Any]) -> BaseException | None:
+    """The exception ``call()`` raised, or None; fails the test if it is still running after
+    ``seconds`` (a hang is left behind on a daemon thread rather than holding the suite)."""
+    outcome: dict[str, BaseException | None] = {}
+
+    def run() -> None:
+        try:
+            call()
+            outcome["error"] = None
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert "error" in outcome, f"still running after {seconds} s"
+    return outcome["error"]
+
+
+def test_a_scheduler_without_workers_is_refused(tmp_path, monkeypatch):
+    """Tasks sent to a scheduler with no workers had waited for one forever, silently."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path)}),
+        distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster,
+    ):
+        error = finishes_within(
+            30, lambda: map_tasks(square_with_pid, [1, 2], scheduler=cluster.scheduler_address)
+        )
+    assert isinstance(error, ParameterError), error
+    assert "it has no workers: none joined within 1 s" in str(error)
+    assert f"Fix: start workers with: dask worker {cluster.scheduler_address}" in str(error)
+
+
+def test_a_scheduler_lost_during_the_run_is_a_parameter_error(tmp_path):
+    """A scheduler that died mid-run had ended the command in a traceback (exit 1)."""
+    distributed = pytest.importorskip("distributed")
+    address_file = tmp_path / "scheduler.json"
+    dask = [sys.executable, "-m", "dask"]
+    scheduler = subprocess.Popen(
+        [*dask, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", address_file],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() or not address_file.read_text().strip():
+            assert time.monotonic() < deadline and scheduler.poll() is None, "no scheduler"
+            time.sleep(0.2)
+        address = json.loads(address_file.read_text())["address"]
+        worker = subprocess.Popen(
+            [
+                *dask,
+                "worker",
+                address,
+                "--no-nanny",
+                "--no-dashboard",
+                "--local-directory",
+                tmp_path,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+        # each task sleeps for 5 s; the scheduler is killed 2 s into the run
+        killer = threading.Timer(2, scheduler.kill)
+        killer.start()
+        started = time.monotonic()
+        error = finishes_within(60, lambda: map_tasks(time.sleep, [5, 5], scheduler=address))
+        killer.join()
+    finally:
+        for process in (worker, scheduler):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    assert isinstance(error, ParameterError), repr(error)
+    assert "the connection to it was lost during the run; nothing was kept" in str(error)
+    assert "\n" not in str(error)
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("tcp://127.0.0.1:99999", "port 99999 is not between 1 and 65535"),
+        ("inproc://x", "an inproc address reaches only the process that made it"),
+    ],
+)
+def test_an_unusable_address_is_refused_at_once(address, problem):
+    """These had been tried for the whole connect timeout, or refused in Dask's words
+    ('not enough values to unpack')."""
+    pytest.importorskip("distributed")
+    started = time.monotonic()
+    with pytest.raises(ParameterError, match="reachable Dask scheduler") as caught:
+        map_tasks(square_with_pid, [1], scheduler=address)
+    assert problem in str(caught.value)
+    assert time.monotonic() - started < 5
+
+
+def test_a_failed_connection_says_why_not_that_it_timed_out(monkeypatch, capfd):
+    """A connection attempt that failed otherwise than with OSError or ValueError (Dask's
+    ucx transport without its package) printed a thread's traceback and was then reported
+    as 'no Dask handshake within 15 s' at once."""
+    pytest.importorskip("distributed")
+    try:
+        import ucp  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("ucx is installed here: the address would be tried for real")
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    with pytest.raises(ParameterError, match="reachable Dask scheduler") as caught:
+        map_tasks(square_with_pid, [1], scheduler="ucx://127.0.0.1:8786")
+    assert "no Dask handshake" not in str(caught.value)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 @pytest.mark.parametrize("address", ["abc", "", "http://127.0.0.1:8786", 8786])
