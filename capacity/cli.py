@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 an unexpected failure; 2 bad input (the message names the file,
 row or key and the fix); 3 the store, or the plans folder, is locked by another process (try
-again later); 4 a telemetry server (Prometheus) is unreachable or failing (try again later);
+again later); 4 a telemetry server (Prometheus) or the Dask scheduler (``--dask-scheduler``)
+is unreachable, failing or (Dask) without workers (try again later);
 143 stopped by SIGTERM (nothing unfinished kept).
 """
 

@@ -11,7 +11,8 @@ can catch them all in one place. The tree::
     ├── StoreError             the DuckDB store cannot do what was asked
     │   ├── StoreLockedError   another process holds the store's write lock
     │   └── SchemaError        the store was written by a newer version of capacity
-    ├── SourceUnavailableError a telemetry server (Prometheus) could not be reached or failed
+    ├── SourceUnavailableError a telemetry server (Prometheus) or the Dask scheduler could not
+    │                          be reached, failed, or (Dask) had no workers
     ├── NotFittedError         a model asked to predict before it was fitted
     ├── PlanFailedError        a cell of the weekly plan failed (in :mod:`capacity.plan`)
     └── PlanLockedError        another weekly run is working in the plans folder (same module)
@@ -91,9 +92,12 @@ class ParameterError(InputError):
 
 
 class SourceUnavailableError(CapacityError):
-    """A telemetry server could not be reached, timed out or answered with a server error.
+    """A server the command depends on could not be used now.
 
-    Nothing was loaded; the same command can be run again once the server is back.
+    A telemetry server (Prometheus) that could not be reached, timed out or answered with a
+    server error; a Dask scheduler that could not be reached, never completed the handshake,
+    had no workers or was lost during the run. Nothing was loaded or stored; the same command
+    can be run again once the server is back.
     """
 
 

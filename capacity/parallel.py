@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from capacity.errors import ParameterError
+from capacity.errors import ParameterError, SourceUnavailableError
 
 __all__ = ["default_jobs", "map_tasks"]
 
@@ -70,8 +70,11 @@ def map_tasks(
     Raises
     ------
     ParameterError
-        When ``jobs`` is not a positive integer, or the scheduler cannot be reached, has no
-        workers, or is lost during the run.
+        When ``jobs`` is not a positive integer, or the scheduler address is malformed, names
+        no usable transport or reaches a server that answers otherwise than Dask does.
+    SourceUnavailableError
+        When the scheduler cannot be reached (refused, timed out, no handshake), has no
+        workers, or is lost during the run: the same call may succeed once it is back.
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
@@ -119,10 +122,10 @@ def _on_dask(
         try:
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
         except TimeoutError:
-            raise _refuse(
+            raise _unavailable(
                 address,
-                f"it has no workers: none joined within {CONNECT_TIMEOUT} s",
-                fix=f"start workers with: dask worker {address}",
+                f"it has no workers (none joined within {CONNECT_TIMEOUT} s)",
+                f"start workers (dask worker {address}) and try again",
             ) from None
         futures = client.map(func, items, pure=False)
         try:
@@ -132,10 +135,10 @@ def _on_dask(
             return client.gather(futures)
         except FutureCancelledError:
             # the client cancels every task when it loses the scheduler
-            raise _refuse(
+            raise _unavailable(
                 address,
                 "the connection to it was lost during the run; nothing was kept",
-                fix="run again once the scheduler is back, or in local processes",
+                "try again once the scheduler is back",
             ) from None
     finally:
         if own_client:
@@ -151,10 +154,21 @@ def _refuse(address: Any, problem: str, fix: str | None = None) -> ParameterErro
     )
 
 
+def _unavailable(address: Any, problem: str, retry: str) -> SourceUnavailableError:
+    """The error for a well-formed scheduler address that cannot be used now: not bad input,
+    so an unattended run can tell "try later" from "fix the command"."""
+    return SourceUnavailableError(
+        f"the Dask scheduler at {address!r} cannot be used: {problem}; {retry}, or "
+        "run in local processes (without a scheduler)"
+    )
+
+
 def _connect(client_type: Any, address: Any) -> Any:
-    """A client of the Dask scheduler at ``address``, or a ParameterError within about
-    :data:`CONNECT_TIMEOUT` seconds: a malformed address, nothing listening, or a server
-    that is not a Dask scheduler (which would never answer the handshake)."""
+    """A client of the Dask scheduler at ``address`` within about :data:`CONNECT_TIMEOUT`
+    seconds, or the reason why not: a ParameterError for a malformed address or a server
+    that answers otherwise than Dask does, a SourceUnavailableError when nothing answers
+    (refused, timed out, or a server that never completes the handshake: a scheduler too busy
+    to answer, or something else on that port, cannot be told apart)."""
     from distributed.comm import parse_address, parse_host_port
 
     try:
@@ -186,7 +200,20 @@ def _connect(client_type: Any, address: Any) -> Any:
         error = outcome["error"]
         text = str(error).strip().splitlines()
         detail = text[0] if text else type(error).__name__
-        if not isinstance(error, OSError | ValueError):
-            detail = f"{type(error).__name__}: {detail}"
-        raise _refuse(address, detail)
-    raise _refuse(address, f"no Dask handshake within {CONNECT_TIMEOUT + 5} s")
+        if isinstance(error, OSError):  # refused, unresolved, timed out: try again later
+            raise _unavailable(address, detail, "try again once it is up")
+        if isinstance(error, ValueError):
+            raise _refuse(address, detail)
+        if isinstance(error, TypeError):  # a transport whose package is missing (ucx)
+            raise _refuse(address, f"{type(error).__name__}: {detail}")
+        # it answered, but its first bytes are not a Dask message (an SSH server's banner
+        # read as a frame count asks for exabytes)
+        raise _refuse(
+            address, f"it answered, but not as a Dask scheduler does: {type(error).__name__}"
+        )
+    raise _unavailable(
+        address,
+        f"no Dask handshake within {CONNECT_TIMEOUT + 5} s (a scheduler too busy to answer, "
+        "or a server on that port that is not a Dask scheduler)",
+        "check the address, and try again once the scheduler answers",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from capacity.errors import ParameterError
+from capacity.errors import ParameterError, SourceUnavailableError
 from capacity.parallel import map_tasks
 
 
@@ -69,11 +70,14 @@ def test_on_a_real_dask_cluster(tmp_path):
     assert sorted(done) == list(range(1, 11))
 
 
-def test_unreachable_scheduler(monkeypatch):
+def test_an_unreachable_scheduler_is_unavailable_not_bad_input(monkeypatch):
+    """Nothing listening had been a ParameterError (exit 2, "fix your input"); a scheduler
+    that is down is "try again later" (exit 4), as a Prometheus server that is down."""
     pytest.importorskip("distributed")
     monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
-    with pytest.raises(ParameterError, match="reachable Dask scheduler"):
+    with pytest.raises(SourceUnavailableError, match="try again once it is up") as caught:
         map_tasks(square_with_pid, [1], scheduler="tcp://127.0.0.1:1")
+    assert "the Dask scheduler at 'tcp://127.0.0.1:1' cannot be used" in str(caught.value)
 
 
 def finishes_within(seconds: float, call: Callable[[], Any]) -> BaseException | None:
@@ -95,8 +99,9 @@ def finishes_within(seconds: float, call: Callable[[], Any]) -> BaseException | 
     return outcome["error"]
 
 
-def test_a_scheduler_without_workers_is_refused(tmp_path, monkeypatch):
-    """Tasks sent to a scheduler with no workers had waited for one forever, silently."""
+def test_a_scheduler_without_workers_is_unavailable(tmp_path, monkeypatch):
+    """Tasks sent to a scheduler with no workers had waited for one forever, silently; then
+    it was a ParameterError (exit 2), though workers may yet join (exit 4: try again)."""
     distributed = pytest.importorskip("distributed")
     import dask
 
@@ -108,13 +113,14 @@ def test_a_scheduler_without_workers_is_refused(tmp_path, monkeypatch):
         error = finishes_within(
             30, lambda: map_tasks(square_with_pid, [1, 2], scheduler=cluster.scheduler_address)
         )
-    assert isinstance(error, ParameterError), error
-    assert "it has no workers: none joined within 1 s" in str(error)
-    assert f"Fix: start workers with: dask worker {cluster.scheduler_address}" in str(error)
+    assert isinstance(error, SourceUnavailableError), repr(error)
+    assert "it has no workers (none joined within 1 s)" in str(error)
+    assert f"start workers (dask worker {cluster.scheduler_address}) and try again" in str(error)
 
 
-def test_a_scheduler_lost_during_the_run_is_a_parameter_error(tmp_path):
-    """A scheduler that died mid-run had ended the command in a traceback (exit 1)."""
+def test_a_scheduler_lost_during_the_run_is_unavailable(tmp_path):
+    """A scheduler that died mid-run had ended the command in a traceback (exit 1), then in
+    a ParameterError (exit 2); it is a source that went away (exit 4: try again)."""
     distributed = pytest.importorskip("distributed")
     address_file = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
@@ -159,8 +165,9 @@ def test_a_scheduler_lost_during_the_run_is_a_parameter_error(tmp_path):
                     process.wait(30)
                 except subprocess.TimeoutExpired:
                     process.kill()
-    assert isinstance(error, ParameterError), repr(error)
+    assert isinstance(error, SourceUnavailableError), repr(error)
     assert "the connection to it was lost during the run; nothing was kept" in str(error)
+    assert "try again once the scheduler is back" in str(error)
     assert "\n" not in str(error)
     assert time.monotonic() - started < 30
 
@@ -209,8 +216,9 @@ def test_a_malformed_scheduler_address_is_refused_at_once(address):
         map_tasks(square_with_pid, [1], scheduler=address)
 
 
-def test_a_server_that_is_not_a_dask_scheduler_is_given_up_on(monkeypatch):
-    """A port that accepts and never answers the handshake had held the run forever."""
+def test_a_server_that_never_answers_is_given_up_on(monkeypatch):
+    """A port that accepts and never answers the handshake had held the run forever. It may
+    be a scheduler too busy to answer as well as another server: unavailable, not bad input."""
     pytest.importorskip("distributed")
     monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
     with socket.socket() as listener:
@@ -218,6 +226,27 @@ def test_a_server_that_is_not_a_dask_scheduler_is_given_up_on(monkeypatch):
         listener.listen()
         address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
         started = time.monotonic()
-        with pytest.raises(ParameterError, match=r"no Dask handshake within 6 s"):
+        with pytest.raises(SourceUnavailableError, match=r"no Dask handshake within 6 s"):
             map_tasks(square_with_pid, [1], scheduler=address)
     assert time.monotonic() - started < 20
+
+
+def test_a_server_that_answers_otherwise_than_dask_is_bad_input(monkeypatch):
+    """A server that speaks first (an SSH banner) had been refused with numpy's 'Unable to
+    allocate 2.82 EiB' (the banner read as a frame count): it is not a Dask scheduler."""
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def greet() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    peer, _ = listener.accept()
+                    peer.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+        threading.Thread(target=greet, daemon=True).start()
+        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(ParameterError, match="it answered, but not as a Dask scheduler"):
+            map_tasks(square_with_pid, [1], scheduler=address)
