@@ -703,6 +703,7 @@ def forecast_fleet_command(
             progress=lambda done, total: bar.update(1),
             warm_start=warm_start,
             save=False,
+            flags={"jobs": "--jobs", "scheduler": "--dask-scheduler"},
         )
     with Store(path) as store:
         run.save(store)

@@ -234,6 +234,7 @@ def forecast_fleet(
     exclude_events: Sequence[str] = (),
     extra_events: pd.DataFrame | None = None,
     warm_start: bool = True,
+    flags: dict[str, str] | None = None,
 ) -> FleetForecast:
     """Forecast every (region, service, demand metric) series and store the run.
 
@@ -268,6 +269,9 @@ def forecast_fleet(
         Start each series' Prophet fits from the parameters the newest stored run learned
         for it (faster refits; the optimum is the same up to the optimiser's tolerance, so
         forecasts can differ slightly from a cold fit's). False fits every series cold.
+    flags : dict, optional
+        The command-line options that gave ``jobs`` and ``scheduler``, named in their errors
+        (see :func:`capacity.parallel.map_tasks`).
 
     Returns
     -------
@@ -350,7 +354,9 @@ def forecast_fleet(
             )
         )
     log.info("forecasting %d series from %s over %d hours", len(tasks), cutoff, steps)
-    results = map_tasks(_forecast_one, tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+    results = map_tasks(
+        _forecast_one, tasks, jobs=jobs, scheduler=scheduler, progress=progress, flags=flags
+    )
     frames = [frame for frame, _, _ in results if frame is not None]
     summary = pd.DataFrame([info for _, info, _ in results] + missing)
     fitted = {

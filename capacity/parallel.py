@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from capacity.errors import ParameterError, SourceUnavailableError
@@ -45,6 +45,7 @@ def map_tasks(
     jobs: int | None = None,
     scheduler: Any = None,
     progress: Progress | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> list[R]:
     """Apply ``func`` to every task and return the results in the tasks' order.
 
@@ -61,6 +62,10 @@ def map_tasks(
         A Dask scheduler address (``tcp://host:8786``) or a connected client: run there.
     progress : callable, optional
         Called as ``progress(done, total)`` after each task finishes.
+    flags : mapping, optional
+        The command-line option that gave ``jobs`` or ``scheduler`` (``{"scheduler":
+        "--dask-scheduler"}``), named in their errors beside the parameter, as the CLI's
+        own errors do: ``The 'scheduler' parameter (--dask-scheduler) must be ...``.
 
     Returns
     -------
@@ -78,12 +83,15 @@ def map_tasks(
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
+    flags = flags or {}
     if scheduler is not None:
-        return _on_dask(func, items, scheduler, progress)
+        return _on_dask(func, items, scheduler, progress, flags.get("scheduler"))
     if jobs is None:
         jobs = default_jobs()
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ParameterError(f"The 'jobs' parameter must be a positive integer. Got {jobs!r}.")
+        raise ParameterError(
+            f"{_parameter('jobs', flags.get('jobs'))} must be a positive integer. Got {jobs!r}."
+        )
     jobs = min(jobs, max(total, 1))
     if jobs == 1:
         results = []
@@ -103,8 +111,17 @@ def map_tasks(
     return results
 
 
+def _parameter(name: str, flag: str | None) -> str:
+    """``The 'name' parameter``, and ``(--flag)`` when the value came from that option."""
+    return f"The '{name}' parameter" + (f" ({flag})" if flag else "")
+
+
 def _on_dask(
-    func: Callable[[T], R], items: Sequence[T], scheduler: Any, progress: Progress | None
+    func: Callable[[T], R],
+    items: Sequence[T],
+    scheduler: Any,
+    progress: Progress | None,
+    flag: str | None = None,
 ) -> list[R]:
     try:
         from distributed import Client, as_completed
@@ -115,7 +132,7 @@ def _on_dask(
             "Fix: pip install 'capacity[dask]'"
         ) from None
     own_client = not isinstance(scheduler, Client)
-    client = _connect(Client, scheduler) if own_client else scheduler
+    client = _connect(Client, scheduler, flag) if own_client else scheduler
     address = scheduler if own_client else client.scheduler.address
     try:
         # tasks sent to a scheduler without workers wait for one forever, silently
@@ -124,6 +141,7 @@ def _on_dask(
         except TimeoutError:
             raise _unavailable(
                 address,
+                flag,
                 f"it has no workers (none joined within {CONNECT_TIMEOUT} s)",
                 f"start workers (dask worker {address}) and try again",
             ) from None
@@ -137,6 +155,7 @@ def _on_dask(
             # the client cancels every task when it loses the scheduler
             raise _unavailable(
                 address,
+                flag,
                 "the connection to it was lost during the run; nothing was kept",
                 "try again once the scheduler is back",
             ) from None
@@ -145,25 +164,28 @@ def _on_dask(
             client.close()
 
 
-def _refuse(address: Any, problem: str, fix: str | None = None) -> ParameterError:
+def _refuse(address: Any, flag: str | None, problem: str) -> ParameterError:
     """The error for a scheduler address that cannot be used, and why."""
     return ParameterError(
-        f"The 'scheduler' parameter must be a reachable Dask scheduler such as "
-        f"tcp://host:8786. Got {address!r} ({problem}).",
-        fix=fix,
+        f"{_parameter('scheduler', flag)} must be the address of a Dask scheduler such as "
+        f"tcp://host:8786. Got {address!r} ({problem})."
     )
 
 
-def _unavailable(address: Any, problem: str, retry: str) -> SourceUnavailableError:
+def _unavailable(
+    address: Any, flag: str | None, problem: str, retry: str
+) -> SourceUnavailableError:
     """The error for a well-formed scheduler address that cannot be used now: not bad input,
     so an unattended run can tell "try later" from "fix the command"."""
+    given = f" ({flag})" if flag else ""
+    local = f"without {flag}" if flag else "without a scheduler"
     return SourceUnavailableError(
-        f"the Dask scheduler at {address!r} cannot be used: {problem}; {retry}, or "
-        "run in local processes (without a scheduler)"
+        f"the Dask scheduler at {address!r}{given} cannot be used: {problem}; {retry}, or "
+        f"run in local processes ({local})"
     )
 
 
-def _connect(client_type: Any, address: Any) -> Any:
+def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
     """A client of the Dask scheduler at ``address`` within about :data:`CONNECT_TIMEOUT`
     seconds, or the reason why not: a ParameterError for a malformed address or a server
     that answers otherwise than Dask does, a SourceUnavailableError when nothing answers
@@ -180,7 +202,7 @@ def _connect(client_type: Any, address: Any) -> Any:
             if not 0 < port < 65536:
                 raise ValueError(f"port {port} is not between 1 and 65535")
     except (TypeError, ValueError) as exc:
-        raise _refuse(address, str(exc)) from None
+        raise _refuse(address, flag, str(exc)) from None
     outcome: dict[str, Any] = {}
 
     def connect() -> None:
@@ -201,18 +223,19 @@ def _connect(client_type: Any, address: Any) -> Any:
         text = str(error).strip().splitlines()
         detail = text[0] if text else type(error).__name__
         if isinstance(error, OSError):  # refused, unresolved, timed out: try again later
-            raise _unavailable(address, detail, "try again once it is up")
+            raise _unavailable(address, flag, detail, "try again once it is up")
         if isinstance(error, ValueError):
-            raise _refuse(address, detail)
+            raise _refuse(address, flag, detail)
         if isinstance(error, TypeError):  # a transport whose package is missing (ucx)
-            raise _refuse(address, f"{type(error).__name__}: {detail}")
+            raise _refuse(address, flag, f"{type(error).__name__}: {detail}")
         # it answered, but its first bytes are not a Dask message (an SSH server's banner
         # read as a frame count asks for exabytes)
         raise _refuse(
-            address, f"it answered, but not as a Dask scheduler does: {type(error).__name__}"
+            address, flag, f"it answered, but not as a Dask scheduler does: {type(error).__name__}"
         )
     raise _unavailable(
         address,
+        flag,
         f"no Dask handshake within {CONNECT_TIMEOUT + 5} s (a scheduler too busy to answer, "
         "or a server on that port that is not a Dask scheduler)",
         "check the address, and try again once the scheduler answers",

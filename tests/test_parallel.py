@@ -184,7 +184,7 @@ def test_an_unusable_address_is_refused_at_once(address, problem):
     ('not enough values to unpack')."""
     pytest.importorskip("distributed")
     started = time.monotonic()
-    with pytest.raises(ParameterError, match="reachable Dask scheduler") as caught:
+    with pytest.raises(ParameterError, match="must be the address of a Dask scheduler") as caught:
         map_tasks(square_with_pid, [1], scheduler=address)
     assert problem in str(caught.value)
     assert time.monotonic() - started < 5
@@ -202,7 +202,7 @@ def test_a_failed_connection_says_why_not_that_it_timed_out(monkeypatch, capfd):
     else:
         pytest.skip("ucx is installed here: the address would be tried for real")
     monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
-    with pytest.raises(ParameterError, match="reachable Dask scheduler") as caught:
+    with pytest.raises(ParameterError, match="must be the address of a Dask scheduler") as caught:
         map_tasks(square_with_pid, [1], scheduler="ucx://127.0.0.1:8786")
     assert "no Dask handshake" not in str(caught.value)
     assert "Traceback" not in capfd.readouterr().err
@@ -250,3 +250,58 @@ def test_a_server_that_answers_otherwise_than_dask_is_bad_input(monkeypatch):
         address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
         with pytest.raises(ParameterError, match="it answered, but not as a Dask scheduler"):
             map_tasks(square_with_pid, [1], scheduler=address)
+
+
+@pytest.fixture
+def small_store(tmp_path, db, fleet_file):
+    """A store with two days of hourly ccu for the conftest fleet, and the fleet file."""
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+
+    hours = [f"2026-11-{1 + h // 24:02d}T{h % 24:02d}:00:00Z" for h in range(48)]
+    rows = [
+        f"{ts},{region},game,ccu,{100 + i}"
+        for i, ts in enumerate(hours)
+        for region in ("eu-west", "na-east")
+    ]
+    telemetry = tmp_path / "t.csv"
+    telemetry.write_text("ts,region,service,metric,value\n" + "\n".join(rows) + "\n")
+    loaded = CliRunner().invoke(cli, ["ingest", "--db", str(db), str(telemetry)])
+    assert loaded.exit_code == 0, loaded.output
+    return db, fleet_file
+
+
+def forecast_fleet_cli(small_store, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+
+    db, config = small_store
+    command = ["forecast-fleet", "--db", str(db), "--config", str(config), "--horizon", "6h"]
+    return CliRunner().invoke(cli, [*command, *args])
+
+
+def test_the_cli_names_dask_scheduler_in_its_errors(small_store, tmp_path, monkeypatch):
+    """Every error had named 'the scheduler parameter', which the command line has not:
+    its user typed --dask-scheduler."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    malformed = forecast_fleet_cli(small_store, "--dask-scheduler", "abc")
+    assert malformed.exit_code == 2, malformed.output
+    assert "error: The 'scheduler' parameter (--dask-scheduler) must be the address" in (
+        malformed.output
+    )
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path)}),
+        distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster,
+    ):
+        address = cluster.scheduler_address
+        idle = forecast_fleet_cli(small_store, "--dask-scheduler", address)
+    assert idle.exit_code == 4, idle.output
+    assert f"error: the Dask scheduler at '{address}' (--dask-scheduler) cannot be used: " in (
+        idle.output
+    )
+    assert "or run in local processes (without --dask-scheduler)" in idle.output
