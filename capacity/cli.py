@@ -652,12 +652,12 @@ def forecast(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Local worker processes [default: the usable cores].",
+    help="Local worker processes [default: the usable cores]; not with --dask-scheduler.",
 )
 @click.option(
     "--dask-scheduler",
     default=None,
-    help="Run the fits on this Dask scheduler (tcp://host:8786) instead.",
+    help="Run the fits on this Dask scheduler (tcp://host:8786) instead of local processes.",
 )
 @click.option(
     "--warm-start/--cold",
@@ -681,6 +681,13 @@ def forecast_fleet_command(
     from capacity.forecast_fleet import forecast_fleet
     from capacity.store import Store
 
+    if jobs is not None and dask_scheduler is not None:
+        # map_tasks would ignore jobs: a user who asked for N processes is told, not ignored
+        raise ParameterError(
+            "The 'jobs' parameter (--jobs) sets the local worker processes and cannot be "
+            "combined with --dask-scheduler, whose workers run the fits. Fix: give either "
+            "--jobs or --dask-scheduler"
+        )
     levels = [q for _, q in parse_quantiles(quantiles)]
     fleet = _load_config(config or DEFAULT_CONFIG)
     # read-only while fitting (readers such as `capacity status` or a notebook may share

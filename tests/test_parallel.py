@@ -305,3 +305,25 @@ def test_the_cli_names_dask_scheduler_in_its_errors(small_store, tmp_path, monke
         idle.output
     )
     assert "or run in local processes (without --dask-scheduler)" in idle.output
+
+
+def test_jobs_with_a_dask_scheduler_is_refused(small_store, tmp_path, monkeypatch):
+    """--jobs had been dropped silently when --dask-scheduler was given: the run went to the
+    cluster (here one without workers, exit 4) as if --jobs had not been typed."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path)}),
+        distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster,
+    ):
+        both = forecast_fleet_cli(
+            small_store, "--jobs", "2", "--dask-scheduler", cluster.scheduler_address
+        )
+    assert both.exit_code == 2, both.output
+    assert both.output == (
+        "error: The 'jobs' parameter (--jobs) sets the local worker processes and cannot be "
+        "combined with --dask-scheduler, whose workers run the fits. Fix: give either --jobs "
+        "or --dask-scheduler\n"
+    )
