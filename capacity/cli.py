@@ -56,6 +56,14 @@ EXIT_LOCKED = 3
 EXIT_UNAVAILABLE = 4
 
 
+def _check_jobs(jobs: int | None) -> None:
+    """Refuse a ``--jobs`` above :func:`capacity.parallel.max_jobs` before any work."""
+    from capacity.parallel import check_jobs
+
+    if jobs is not None:
+        check_jobs(jobs, "--jobs")
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -688,6 +696,7 @@ def forecast_fleet_command(
             "combined with --dask-scheduler, whose workers run the fits. Fix: give either "
             "--jobs or --dask-scheduler"
         )
+    _check_jobs(jobs)
     levels = [q for _, q in parse_quantiles(quantiles)]
     fleet = _load_config(config or DEFAULT_CONFIG)
     # read-only while fitting (readers such as `capacity status` or a notebook may share
@@ -781,6 +790,7 @@ def check_event_command(
     jobs: int | None,
 ) -> None:
     """The planner's go/no-go: per region/service touched, can the fleet hold the event?"""
+    _check_jobs(jobs)
     from capacity.event_check import (
         PlannedEvent,
         check_event,
@@ -895,6 +905,7 @@ def recommend(
     db: Path | None, config: Path | None, horizon: str, quantile: float, fmt: str, jobs: int | None
 ) -> None:
     """Per region/service: servers now and needed (N+k, region loss), action, date, cost."""
+    _check_jobs(jobs)
     from capacity import headroom
     from capacity.forecast_fleet import forecast_fleet
 
@@ -1084,6 +1095,7 @@ def schedule(
     jobs: int | None,
 ) -> None:
     """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
+    _check_jobs(jobs)
     from capacity import scaling
     from capacity.files import write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
@@ -1411,6 +1423,7 @@ def plan(
     notebook: Path,
 ) -> None:
     """Run the weekly capacity plan and publish it under OUT/<week>/."""
+    _check_jobs(jobs)
     from capacity.plan import run_plan
     from capacity.weekly import parse_week
 

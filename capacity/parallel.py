@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from capacity.errors import ParameterError, SourceUnavailableError
 
-__all__ = ["default_jobs", "map_tasks"]
+__all__ = ["check_jobs", "default_jobs", "map_tasks", "max_jobs"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -28,6 +28,8 @@ Progress = Callable[[int, int], None]
 
 #: How long to wait for a Dask scheduler to answer, in seconds.
 CONNECT_TIMEOUT = 10
+#: Local worker processes allowed per usable core (see :func:`max_jobs`).
+JOBS_PER_CORE = 4
 
 
 def default_jobs() -> int:
@@ -36,6 +38,49 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def max_jobs() -> int:
+    """The most local worker processes :func:`map_tasks` starts: :data:`JOBS_PER_CORE` per
+    usable core. A fit is CPU-bound, so processes past the cores only share them, and each
+    one imports Prophet (about 200 MB): ``--jobs 1000`` on a 500-series fleet started 500."""
+    return JOBS_PER_CORE * default_jobs()
+
+
+def check_jobs(jobs: Any, flag: str | None = None) -> int:
+    """``jobs`` as a number of local worker processes, or a ParameterError.
+
+    Parameters
+    ----------
+    jobs : int
+        The number asked for.
+    flag : str, optional
+        The command-line option it came from (``--jobs``), named in the error.
+
+    Returns
+    -------
+    int
+        ``jobs``, checked.
+
+    Raises
+    ------
+    ParameterError
+        When it is not a positive integer, or above :func:`max_jobs`.
+    """
+    name = _parameter("jobs", flag)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ParameterError(f"{name} must be a positive integer. Got {jobs!r}.")
+    most = max_jobs()
+    if jobs > most:
+        option = flag or "jobs="
+        separator = " " if flag else ""
+        raise ParameterError(
+            f"{name} must be at most {most} ({JOBS_PER_CORE} per usable core, of "
+            f"{default_jobs()}: the fits are CPU-bound, and more processes only share the "
+            f"cores). Got {jobs}. Fix: pass {option}{separator}{default_jobs()} (a process "
+            "per usable core) or fewer"
+        )
+    return jobs
 
 
 def map_tasks(
@@ -75,8 +120,9 @@ def map_tasks(
     Raises
     ------
     ParameterError
-        When ``jobs`` is not a positive integer, or the scheduler address is malformed, names
-        no usable transport or reaches a server that answers otherwise than Dask does.
+        When ``jobs`` is not a positive integer or above :func:`max_jobs`, or the scheduler
+        address is malformed, names no usable transport or reaches a server that answers
+        otherwise than Dask does.
     SourceUnavailableError
         When the scheduler cannot be reached (refused, timed out, no handshake), has no
         workers, or is lost during the run: the same call may succeed once it is back.
@@ -86,12 +132,7 @@ def map_tasks(
     flags = flags or {}
     if scheduler is not None:
         return _on_dask(func, items, scheduler, progress, flags.get("scheduler"))
-    if jobs is None:
-        jobs = default_jobs()
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ParameterError(
-            f"{_parameter('jobs', flags.get('jobs'))} must be a positive integer. Got {jobs!r}."
-        )
+    jobs = default_jobs() if jobs is None else check_jobs(jobs, flags.get("jobs"))
     jobs = min(jobs, max(total, 1))
     if jobs == 1:
         results = []

@@ -327,3 +327,37 @@ def test_jobs_with_a_dask_scheduler_is_refused(small_store, tmp_path, monkeypatc
         "combined with --dask-scheduler, whose workers run the fits. Fix: give either --jobs "
         "or --dask-scheduler\n"
     )
+
+
+def test_more_jobs_than_four_per_core_are_refused():
+    """jobs had no upper bound: it was capped at the task count only, so jobs=10**20 on 20
+    tasks started 20 processes on a machine of any size."""
+    from capacity.parallel import default_jobs, max_jobs
+
+    assert max_jobs() == 4 * default_jobs()
+    assert len(map_tasks(square_with_pid, range(2), jobs=max_jobs())) == 2
+    with pytest.raises(ParameterError, match=rf"must be at most {max_jobs()} \(4 per usable"):
+        map_tasks(square_with_pid, range(20), jobs=10**20)
+
+
+@pytest.mark.parametrize(
+    "command", ["forecast-fleet", "recommend", "schedule", "plan", "check-event"]
+)
+def test_every_command_refuses_too_many_jobs_naming_the_option(command, tmp_path):
+    """Each had accepted --jobs 99999999999999999999 (and forecast-fleet started as many
+    processes as there were series)."""
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+    from capacity.parallel import default_jobs, max_jobs
+
+    db = tmp_path / "none.duckdb"
+    result = CliRunner().invoke(cli, [command, "--db", str(db), "--jobs", "99999999999999999999"])
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"error: The 'jobs' parameter (--jobs) must be at most {max_jobs()} (4 per usable "
+        f"core, of {default_jobs()}: the fits are CPU-bound, and more processes only share "
+        f"the cores). Got 99999999999999999999. Fix: pass --jobs {default_jobs()} (a process "
+        "per usable core) or fewer\n"
+    )
+    assert not db.exists()
