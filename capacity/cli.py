@@ -1,6 +1,7 @@
 """The ``capacity`` command. The only place that configures logging.
 
-Exit codes: 0 success; 1 an unexpected failure; 2 bad input (the message names the file,
+Exit codes: 0 success; 1 an unexpected failure, a failed plan, or a fit its machine failed
+(disk full: one line, nothing stored); 2 bad input (the message names the file,
 row or key and the fix); 3 the store, or the plans folder, is locked by another process (try
 again later); 4 a telemetry server (Prometheus) or the Dask scheduler (``--dask-scheduler``)
 is unreachable, failing or (Dask) without workers (try again later);
@@ -25,6 +26,7 @@ import pandas as pd
 from capacity.errors import (
     CapacityError,
     ParameterError,
+    ResourceError,
     SourceUnavailableError,
     StoreLockedError,
 )
@@ -78,7 +80,7 @@ def _reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (StoreLockedError, PlanLockedError) as exc:
             _fail(str(exc), EXIT_LOCKED)
-        except PlanFailedError as exc:
+        except (PlanFailedError, ResourceError) as exc:
             _fail(str(exc), EXIT_FAILED)
         except SourceUnavailableError as exc:
             _fail(str(exc), EXIT_UNAVAILABLE)

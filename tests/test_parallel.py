@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import socket
@@ -254,14 +255,15 @@ def test_a_server_that_answers_otherwise_than_dask_is_bad_input(monkeypatch):
 
 @pytest.fixture
 def small_store(tmp_path, db, fleet_file):
-    """A store with two days of hourly ccu for the conftest fleet, and the fleet file."""
+    """A store with eight days of hourly ccu for the conftest fleet (enough for Prophet),
+    and the fleet file."""
     from click.testing import CliRunner
 
     from capacity.cli import cli
 
-    hours = [f"2026-11-{1 + h // 24:02d}T{h % 24:02d}:00:00Z" for h in range(48)]
+    hours = [f"2026-11-{1 + h // 24:02d}T{h % 24:02d}:00:00Z" for h in range(8 * 24)]
     rows = [
-        f"{ts},{region},game,ccu,{100 + i}"
+        f"{ts},{region},game,ccu,{100 + 50 * math.sin(i / 24 * 2 * math.pi):.1f}"
         for i, ts in enumerate(hours)
         for region in ("eu-west", "na-east")
     ]
@@ -361,3 +363,37 @@ def test_every_command_refuses_too_many_jobs_naming_the_option(command, tmp_path
         "per usable core) or fewer\n"
     )
     assert not db.exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_fit_that_cannot_write_its_files_stops_the_run_in_one_line(small_store, jobs):
+    """With a file-size limit (as a full disk) the fits' CmdStan input could not be written:
+    the run ended in an 80-line traceback ending in 'OSError: [Errno 27] File too large',
+    exit 1. It is not a per-series fallback either: that would store naive forecasts."""
+    import resource
+
+    db, config = small_store
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16384, 16384))
+
+    command = [sys.executable, "-m", "capacity", "forecast-fleet", "--db", str(db)]
+    run = subprocess.run(
+        [*command, "--config", str(config), "--horizon", "6h", "--cold", "--jobs", jobs],
+        preexec_fn=limit_file_size,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert len(lines) == 2 and lines[0].startswith("forecasting"), run.stderr
+    assert lines[1].startswith("error: the fit of ")
+    assert " failed: File too large (EFBIG). Nothing was stored; " in lines[1]
+    assert lines[1].endswith("then run again")
+    from capacity.store import Store
+
+    with Store(db, read_only=True) as store:
+        assert store.con.execute("SELECT count(*) FROM forecasts").fetchone() == (0,)
