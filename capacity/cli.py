@@ -5,7 +5,8 @@ Exit codes: 0 success; 1 an unexpected failure, a failed plan, or a fit its mach
 row or key and the fix); 3 the store, or the plans folder, is locked by another process (try
 again later); 4 a telemetry server (Prometheus) or the Dask scheduler (``--dask-scheduler``)
 is unreachable, failing or (Dask) without workers (try again later);
-143 stopped by SIGTERM (nothing unfinished kept).
+143 stopped by SIGTERM (nothing unfinished kept); Ctrl-C exits 1 after click's "Aborted!",
+with the same clean stop.
 """
 
 from __future__ import annotations
