@@ -1,9 +1,12 @@
 """The ``capacity`` command. The only place that configures logging.
 
-Exit codes: 0 success; 1 an unexpected failure; 2 bad input (the message names the file,
+Exit codes: 0 success; 1 an unexpected failure, a failed plan, or a fit its machine failed
+(disk full: one line, nothing stored); 2 bad input (the message names the file,
 row or key and the fix); 3 the store, or the plans folder, is locked by another process (try
-again later); 4 a telemetry server (Prometheus) is unreachable or failing (try again later);
-143 stopped by SIGTERM (nothing unfinished kept).
+again later); 4 a telemetry server (Prometheus) or the Dask scheduler (``--dask-scheduler``)
+is unreachable, failing or (Dask) without workers (try again later);
+143 stopped by SIGTERM (nothing unfinished kept); Ctrl-C exits 1 after click's "Aborted!",
+with the same clean stop.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from capacity.errors import (
     ParameterError,
     PlanFailedError,
     PlanLockedError,
+    ResourceError,
     SourceUnavailableError,
     StoreLockedError,
 )
@@ -57,6 +61,14 @@ EXIT_LOCKED = 3
 EXIT_UNAVAILABLE = 4
 
 
+def _check_jobs(jobs: int | None) -> None:
+    """Refuse a ``--jobs`` above :func:`capacity.parallel.max_jobs` before any work."""
+    from capacity.parallel import check_jobs
+
+    if jobs is not None:
+        check_jobs(jobs, "--jobs")
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
@@ -71,7 +83,7 @@ def _reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (StoreLockedError, PlanLockedError) as exc:
             _fail(str(exc), EXIT_LOCKED)
-        except PlanFailedError as exc:
+        except (PlanFailedError, ResourceError) as exc:
             _fail(str(exc), EXIT_FAILED)
         except SourceUnavailableError as exc:
             _fail(str(exc), EXIT_UNAVAILABLE)
@@ -712,12 +724,12 @@ def forecast(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Local worker processes [default: the usable cores].",
+    help="Local worker processes [default: the usable cores]; not with --dask-scheduler.",
 )
 @click.option(
     "--dask-scheduler",
     default=None,
-    help="Run the fits on this Dask scheduler (tcp://host:8786) instead.",
+    help="Run the fits on this Dask scheduler (tcp://host:8786) instead of local processes.",
 )
 @click.option(
     "--warm-start/--cold",
@@ -741,6 +753,14 @@ def forecast_fleet_command(
     from capacity.forecast_fleet import forecast_fleet
     from capacity.store import Store
 
+    if jobs is not None and dask_scheduler is not None:
+        # map_tasks would ignore jobs: a user who asked for N processes is told, not ignored
+        raise ParameterError(
+            "The 'jobs' parameter (--jobs) sets the local worker processes and cannot be "
+            "combined with --dask-scheduler, whose workers run the fits. Fix: give either "
+            "--jobs or --dask-scheduler"
+        )
+    _check_jobs(jobs)
     levels = [q for _, q in parse_quantiles(quantiles)]
     fleet = _load_config(config or DEFAULT_CONFIG)
     # read-only while fitting (readers such as `capacity status` or a notebook may share
@@ -763,6 +783,7 @@ def forecast_fleet_command(
             progress=lambda done, total: bar.update(1),
             warm_start=warm_start,
             save=False,
+            flags={"jobs": "--jobs", "scheduler": "--dask-scheduler"},
         )
     with Store(path) as store:
         run.save(store)
@@ -833,6 +854,7 @@ def check_event_command(
     jobs: int | None,
 ) -> None:
     """The planner's go/no-go: per region/service touched, can the fleet hold the event?"""
+    _check_jobs(jobs)
     from capacity.event_check import (
         PlannedEvent,
         check_event,
@@ -941,6 +963,7 @@ def recommend(
     db: Path | None, config: Path | None, horizon: str, quantile: float, fmt: str, jobs: int | None
 ) -> None:
     """Per region/service: servers now and needed (N+k, region loss), action, date, cost."""
+    _check_jobs(jobs)
     from capacity import headroom
     from capacity.forecast_fleet import forecast_fleet
 
@@ -1130,6 +1153,7 @@ def schedule(
     jobs: int | None,
 ) -> None:
     """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
+    _check_jobs(jobs)
     from capacity import scaling
     from capacity.files import write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
@@ -1457,6 +1481,7 @@ def plan(
     notebook: Path,
 ) -> None:
     """Run the weekly capacity plan and publish it under OUT/<week>/."""
+    _check_jobs(jobs)
     from capacity.plan import run_plan
     from capacity.weekly import parse_week
 

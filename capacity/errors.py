@@ -11,7 +11,9 @@ can catch them all in one place. The tree::
     ├── StoreError             the DuckDB store cannot do what was asked
     │   ├── StoreLockedError   another process holds the store's write lock
     │   └── SchemaError        the store was written by a newer version of capacity
-    ├── SourceUnavailableError a telemetry server (Prometheus) could not be reached or failed
+    ├── SourceUnavailableError a telemetry server (Prometheus) or the Dask scheduler could not
+    │                          be reached, failed, or (Dask) had no workers
+    ├── ResourceError          the machine running a fit could not write its files (disk full)
     ├── NotFittedError         a model asked to predict before it was fitted
     ├── PlanFailedError        a cell of the weekly plan failed
     └── PlanLockedError        another weekly run is working in the plans folder
@@ -32,6 +34,7 @@ __all__ = [
     "ParameterError",
     "PlanFailedError",
     "PlanLockedError",
+    "ResourceError",
     "SchemaError",
     "SourceUnavailableError",
     "StoreError",
@@ -93,9 +96,22 @@ class ParameterError(InputError):
 
 
 class SourceUnavailableError(CapacityError):
-    """A telemetry server could not be reached, timed out or answered with a server error.
+    """A server the command depends on could not be used now.
 
-    Nothing was loaded; the same command can be run again once the server is back.
+    A telemetry server (Prometheus) that could not be reached, timed out or answered with a
+    server error; a Dask scheduler that could not be reached, never completed the handshake,
+    had no workers or was lost during the run. Nothing was loaded or stored; the same command
+    can be run again once the server is back.
+    """
+
+
+class ResourceError(CapacityError):
+    """The machine running the work could not do it: an ``OSError`` such as a full disk
+    (ENOSPC), a file-size limit (EFBIG) or a read-only temporary folder.
+
+    Not bad input and not a problem of one series, so it is never turned into a per-series
+    fallback (that would publish a plan of naive forecasts); nothing is stored. The same
+    command can be run again once the machine (this one, or a Dask worker) is put right.
     """
 
 

@@ -461,7 +461,9 @@ class DemandForecaster:
                 self._fit_prophet(freq)
             except (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
                 # Prophet and cmdstanpy signal a failed optimisation with these; the series
-                # then falls back to the seasonal naive instead of sinking a fleet run.
+                # then falls back to the seasonal naive instead of sinking a fleet run. Not
+                # when the machine failed the fit (cmdstanpy wraps an OSError in RuntimeError)
+                _raise_os_error(exc)
                 reason = f"Prophet failed: {type(exc).__name__}: {_first_line(exc)}"
         if reason is not None:
             self._fit_fallback(reason)
@@ -665,7 +667,8 @@ class DemandForecaster:
                 break
             try:
                 windows.append(self._fit_window(k, ts, y, val_steps, core_kwargs, warm))
-            except (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError):
+            except (RuntimeError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+                _raise_os_error(exc)
                 break  # calibration then uses the windows it has
         return windows
 
@@ -1692,6 +1695,19 @@ def _quiet() -> Iterator[None]:
     finally:
         for logger, state in zip(loggers, before, strict=True):
             logger.disabled = state
+
+
+def _raise_os_error(exc: BaseException) -> None:
+    """Raise the ``OSError`` behind ``exc``, if any: cmdstanpy reports one it met (a full disk,
+    a folder it cannot write) as a ``RuntimeError`` raised from it, which must not pass for a
+    failed optimisation and turn every series of the fleet into a fallback."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, OSError):
+            raise link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
 
 
 def _first_line(exc: BaseException) -> str:

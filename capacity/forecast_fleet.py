@@ -10,8 +10,11 @@ when even that is impossible, is reported as skipped.
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
+import socket
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ import pandas as pd
 
 from capacity.columns import DEFAULT_QUANTILES, FALLBACK, METRIC, MODEL, REGION, SERVICE, TS
 from capacity.config import FleetConfig
-from capacity.errors import CapacityError, DataError, ParameterError
+from capacity.errors import CapacityError, DataError, ParameterError, ResourceError
 from capacity.parallel import map_tasks
 from capacity.store import Store
 from capacity.units import as_utc, parse_duration
@@ -159,7 +162,34 @@ def _forecast_one(
     """Fit and predict one series; never raises for a problem of the series itself.
 
     Returns the forecast, the summary row and the fitted parameters (None without a fit).
+    Raises :class:`~capacity.errors.ResourceError` when the machine fails the fit (an
+    ``OSError``: a full disk, a file-size limit, a temporary folder it cannot write).
     """
+    try:
+        return _fit_one(task)
+    except OSError as exc:
+        raise _machine_failed(task, exc) from None
+
+
+def _machine_failed(task: SeriesTask, exc: OSError) -> ResourceError:
+    """One line for an OSError met while fitting ``task``: what, where, and what to do."""
+    code = errno.errorcode.get(exc.errno, "") if exc.errno is not None else ""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    what += f" ({code})" if code else ""
+    what += f": {exc.filename}" if exc.filename else ""
+    host = socket.gethostname()
+    return ResourceError(
+        f"the fit of {task.region}/{task.service} ({task.metric}) on {host} failed: {what}. "
+        f"Nothing was stored; fits write to {host}'s temporary folder "
+        f"{tempfile.gettempdir()}: free space there, lift its file-size limit or set TMPDIR "
+        "to a writable folder, then run again"
+    )
+
+
+def _fit_one(
+    task: SeriesTask,
+) -> tuple[pd.DataFrame | None, dict[str, Any], dict[str, Any] | None]:
+    """The body of :func:`_forecast_one`."""
     from capacity.forecast import DemandForecaster
 
     info: dict[str, Any] = {
@@ -234,6 +264,7 @@ def forecast_fleet(
     exclude_events: Sequence[str] = (),
     extra_events: pd.DataFrame | None = None,
     warm_start: bool = True,
+    flags: dict[str, str] | None = None,
 ) -> FleetForecast:
     """Forecast every (region, service, demand metric) series and store the run.
 
@@ -268,6 +299,9 @@ def forecast_fleet(
         Start each series' Prophet fits from the parameters the newest stored run learned
         for it (faster refits; the optimum is the same up to the optimiser's tolerance, so
         forecasts can differ slightly from a cold fit's). False fits every series cold.
+    flags : dict, optional
+        The command-line options that gave ``jobs`` and ``scheduler``, named in their errors
+        (see :func:`capacity.parallel.map_tasks`).
 
     Returns
     -------
@@ -350,7 +384,9 @@ def forecast_fleet(
             )
         )
     log.info("forecasting %d series from %s over %d hours", len(tasks), cutoff, steps)
-    results = map_tasks(_forecast_one, tasks, jobs=jobs, scheduler=scheduler, progress=progress)
+    results = map_tasks(
+        _forecast_one, tasks, jobs=jobs, scheduler=scheduler, progress=progress, flags=flags
+    )
     frames = [frame for frame, _, _ in results if frame is not None]
     summary = pd.DataFrame([info for _, info, _ in results] + missing)
     fitted = {

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from capacity.errors import ParameterError
+from capacity.errors import ParameterError, SourceUnavailableError
 
-__all__ = ["default_jobs", "map_tasks"]
+__all__ = ["check_jobs", "default_jobs", "map_tasks", "max_jobs"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -28,6 +28,8 @@ Progress = Callable[[int, int], None]
 
 #: How long to wait for a Dask scheduler to answer, in seconds.
 CONNECT_TIMEOUT = 10
+#: Local worker processes allowed per usable core (see :func:`max_jobs`).
+JOBS_PER_CORE = 4
 
 
 def default_jobs() -> int:
@@ -38,6 +40,49 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def max_jobs() -> int:
+    """The most local worker processes :func:`map_tasks` starts: :data:`JOBS_PER_CORE` per
+    usable core. A fit is CPU-bound, so processes past the cores only share them, and each
+    one imports Prophet (about 200 MB): ``--jobs 1000`` on a 500-series fleet started 500."""
+    return JOBS_PER_CORE * default_jobs()
+
+
+def check_jobs(jobs: Any, flag: str | None = None) -> int:
+    """``jobs`` as a number of local worker processes, or a ParameterError.
+
+    Parameters
+    ----------
+    jobs : int
+        The number asked for.
+    flag : str, optional
+        The command-line option it came from (``--jobs``), named in the error.
+
+    Returns
+    -------
+    int
+        ``jobs``, checked.
+
+    Raises
+    ------
+    ParameterError
+        When it is not a positive integer, or above :func:`max_jobs`.
+    """
+    name = _parameter("jobs", flag)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ParameterError(f"{name} must be a positive integer. Got {jobs!r}.")
+    most = max_jobs()
+    if jobs > most:
+        option = flag or "jobs="
+        separator = " " if flag else ""
+        raise ParameterError(
+            f"{name} must be at most {most} ({JOBS_PER_CORE} per usable core, of "
+            f"{default_jobs()}: the fits are CPU-bound, and more processes only share the "
+            f"cores). Got {jobs}. Fix: pass {option}{separator}{default_jobs()} (a process "
+            "per usable core) or fewer"
+        )
+    return jobs
+
+
 def map_tasks(
     func: Callable[[T], R],
     tasks: Iterable[T],
@@ -45,6 +90,7 @@ def map_tasks(
     jobs: int | None = None,
     scheduler: Any = None,
     progress: Progress | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> list[R]:
     """Apply ``func`` to every task and return the results in the tasks' order.
 
@@ -61,6 +107,10 @@ def map_tasks(
         A Dask scheduler address (``tcp://host:8786``) or a connected client: run there.
     progress : callable, optional
         Called as ``progress(done, total)`` after each task finishes.
+    flags : mapping, optional
+        The command-line option that gave ``jobs`` or ``scheduler`` (``{"scheduler":
+        "--dask-scheduler"}``), named in their errors beside the parameter, as the CLI's
+        own errors do: ``The 'scheduler' parameter (--dask-scheduler) must be ...``.
 
     Returns
     -------
@@ -70,16 +120,19 @@ def map_tasks(
     Raises
     ------
     ParameterError
-        When ``jobs`` is not a positive integer or the scheduler cannot be reached.
+        When ``jobs`` is not a positive integer or above :func:`max_jobs`, or the scheduler
+        address is malformed, names no usable transport or reaches a server that answers
+        otherwise than Dask does.
+    SourceUnavailableError
+        When the scheduler cannot be reached (refused, timed out, no handshake), has no
+        workers, or is lost during the run: the same call may succeed once it is back.
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
+    flags = flags or {}
     if scheduler is not None:
-        return _on_dask(func, items, scheduler, progress)
-    if jobs is None:
-        jobs = default_jobs()
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ParameterError(f"The 'jobs' parameter must be a positive integer. Got {jobs!r}.")
+        return _on_dask(func, items, scheduler, progress, flags.get("scheduler"))
+    jobs = default_jobs() if jobs is None else check_jobs(jobs, flags.get("jobs"))
     jobs = min(jobs, max(total, 1))
     if jobs == 1:
         results = []
@@ -99,53 +152,104 @@ def map_tasks(
     return results
 
 
+def _parameter(name: str, flag: str | None) -> str:
+    """``The 'name' parameter``, and ``(--flag)`` when the value came from that option."""
+    return f"The '{name}' parameter" + (f" ({flag})" if flag else "")
+
+
 def _on_dask(
-    func: Callable[[T], R], items: Sequence[T], scheduler: Any, progress: Progress | None
+    func: Callable[[T], R],
+    items: Sequence[T],
+    scheduler: Any,
+    progress: Progress | None,
+    flag: str | None = None,
 ) -> list[R]:
     try:
         from distributed import Client, as_completed
+        from distributed.client import FutureCancelledError
     except ImportError:
         raise ParameterError(
             "Running on a Dask cluster needs the 'distributed' package. "
             "Fix: pip install 'capacity[dask]'"
         ) from None
     own_client = not isinstance(scheduler, Client)
-    client = _connect(Client, scheduler) if own_client else scheduler
+    client = _connect(Client, scheduler, flag) if own_client else scheduler
+    address = scheduler if own_client else client.scheduler.address
     try:
+        # tasks sent to a scheduler without workers wait for one forever, silently
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except TimeoutError:
+            raise _unavailable(
+                address,
+                flag,
+                f"it has no workers (none joined within {CONNECT_TIMEOUT} s)",
+                f"start workers (dask worker {address}) and try again",
+            ) from None
         futures = client.map(func, items, pure=False)
-        if progress is not None:
-            for done, _ in enumerate(as_completed(futures), start=1):
-                progress(done, len(items))
-        return client.gather(futures)
+        try:
+            if progress is not None:
+                for done, _ in enumerate(as_completed(futures), start=1):
+                    progress(done, len(items))
+            return client.gather(futures)
+        except FutureCancelledError:
+            # the client cancels every task when it loses the scheduler
+            raise _unavailable(
+                address,
+                flag,
+                "the connection to it was lost during the run; nothing was kept",
+                "try again once the scheduler is back",
+            ) from None
     finally:
         if own_client:
             client.close()
 
 
-def _connect(client_type: Any, address: Any) -> Any:
-    """A client of the Dask scheduler at ``address``, or a ParameterError within about
-    :data:`CONNECT_TIMEOUT` seconds: a malformed address, nothing listening, or a server
-    that is not a Dask scheduler (which would never answer the handshake)."""
-    from distributed.comm import parse_address, parse_host_port
+def _refuse(address: Any, flag: str | None, problem: str) -> ParameterError:
+    """The error for a scheduler address that cannot be used, and why."""
+    return ParameterError(
+        f"{_parameter('scheduler', flag)} must be the address of a Dask scheduler such as "
+        f"tcp://host:8786. Got {address!r} ({problem})."
+    )
 
-    def refuse(problem: str) -> ParameterError:
-        return ParameterError(
-            f"The 'scheduler' parameter must be a reachable Dask scheduler such as "
-            f"tcp://host:8786. Got {address!r} ({problem})."
-        )
+
+def _unavailable(
+    address: Any, flag: str | None, problem: str, retry: str
+) -> SourceUnavailableError:
+    """The error for a well-formed scheduler address that cannot be used now: not bad input,
+    so an unattended run can tell "try later" from "fix the command"."""
+    given = f" ({flag})" if flag else ""
+    local = f"without {flag}" if flag else "without a scheduler"
+    return SourceUnavailableError(
+        f"the Dask scheduler at {address!r}{given} cannot be used: {problem}; {retry}, or "
+        f"run in local processes ({local})"
+    )
+
+
+def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
+    """A client of the Dask scheduler at ``address`` within about :data:`CONNECT_TIMEOUT`
+    seconds, or the reason why not: a ParameterError for a malformed address or a server
+    that answers otherwise than Dask does, a SourceUnavailableError when nothing answers
+    (refused, timed out, or a server that never completes the handshake: a scheduler too busy
+    to answer, or something else on that port, cannot be told apart)."""
+    from distributed.comm import parse_address, parse_host_port
 
     try:
         scheme, location = parse_address(address)
+        if scheme == "inproc":
+            raise ValueError("an inproc address reaches only the process that made it")
         if scheme in ("tcp", "tls"):
-            parse_host_port(location)
+            _, port = parse_host_port(location)
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is not between 1 and 65535")
     except (TypeError, ValueError) as exc:
-        raise refuse(str(exc)) from None
+        raise _refuse(address, flag, str(exc)) from None
     outcome: dict[str, Any] = {}
 
     def connect() -> None:
         try:
             outcome["client"] = client_type(address, timeout=f"{CONNECT_TIMEOUT}s")
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # reported below as the address's problem, not a traceback
             outcome["error"] = exc
 
     # the handshake itself has no timeout: a server that accepts and stays silent would
@@ -156,5 +260,24 @@ def _connect(client_type: Any, address: Any) -> Any:
     if "client" in outcome:
         return outcome["client"]
     if "error" in outcome:
-        raise refuse(str(outcome["error"]))
-    raise refuse(f"no Dask handshake within {CONNECT_TIMEOUT + 5} s")
+        error = outcome["error"]
+        text = str(error).strip().splitlines()
+        detail = text[0] if text else type(error).__name__
+        if isinstance(error, OSError):  # refused, unresolved, timed out: try again later
+            raise _unavailable(address, flag, detail, "try again once it is up")
+        if isinstance(error, ValueError):
+            raise _refuse(address, flag, detail)
+        if isinstance(error, TypeError):  # a transport whose package is missing (ucx)
+            raise _refuse(address, flag, f"{type(error).__name__}: {detail}")
+        # it answered, but its first bytes are not a Dask message (an SSH server's banner
+        # read as a frame count asks for exabytes)
+        raise _refuse(
+            address, flag, f"it answered, but not as a Dask scheduler does: {type(error).__name__}"
+        )
+    raise _unavailable(
+        address,
+        flag,
+        f"no Dask handshake within {CONNECT_TIMEOUT + 5} s (a scheduler too busy to answer, "
+        "or a server on that port that is not a Dask scheduler)",
+        "check the address, and try again once the scheduler answers",
+    )

@@ -45,6 +45,7 @@ from capacity.errors import (
 )
 from capacity.files import check_writable
 from capacity.forecast_fleet import horizon_hours
+from capacity.parallel import check_jobs
 from capacity.store import Store
 from capacity.units import parse_duration
 from capacity.weekly import check_plannable, json_safe, parse_week, week_of
@@ -259,8 +260,9 @@ def run_plan(
     Raises
     ------
     ParameterError
-        On a malformed week, a missing store or notebook, or a week already planned without
-        ``force``.
+        On a malformed week, a missing store or notebook, ``jobs`` that is not a positive
+        integer or above :func:`capacity.parallel.max_jobs`, or a week already planned
+        without ``force``.
     ConfigError
         On a missing or malformed fleet configuration.
     PlanFailedError
@@ -284,6 +286,8 @@ def run_plan(
     parse_duration(history, "history")
     if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile < 1:
         raise ParameterError(f"The 'quantile' parameter must be in (0, 1). Got {quantile!r}.")
+    if jobs is not None:
+        check_jobs(jobs)
     target = out / label
     if target.resolve().parent != out.resolve():
         raise ParameterError(f"The plan folder {target} must lie inside {out}.")

@@ -620,3 +620,24 @@ def test_a_series_whose_troughs_reach_zero_keeps_a_band_the_size_of_its_noise() 
     # the same forecast with its band measured as log ratios: the explosion it replaced
     logged = DemandForecaster(quantiles=[0.05, 0.5, 0.95, 0.99], interval_space="log")
     assert logged.fit(train).predict(len(test))["q0.99"].max() > 1.6 * top
+
+
+def test_an_os_error_that_cmdstanpy_wraps_is_not_a_failed_optimisation():
+    """cmdstanpy reports an OSError met while running CmdStan (its console file on a full
+    disk, a process it cannot start) as a RuntimeError raised from it; the fit's fallback
+    took that for a failed optimisation, so a full disk became a fleet of naive forecasts."""
+    import errno
+
+    from capacity.forecast import _raise_os_error
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/tmp/x/prophet_model.csv")
+    try:
+        try:
+            raise full
+        except OSError as exc:
+            raise RuntimeError(f"Failed with error {exc}\n") from exc
+    except RuntimeError as wrapped:
+        with pytest.raises(OSError) as caught:
+            _raise_os_error(wrapped)
+    assert caught.value is full
+    _raise_os_error(RuntimeError("Error during optimization! Line search failed"))  # no OSError
