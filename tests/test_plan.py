@@ -127,8 +127,9 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
         plan(demo, copy)
     with Store(demo[0], read_only=True) as store:
         runs = store.forecast_runs()["run_id"].tolist()
-    again = plan(demo, copy, force=True)
-    # Cold fits (no warm start from the first run's stored parameters): the same plan.
+    # Cold fits (no warm start from the first run's stored parameters): the same plan. How
+    # many worker processes made it does not change it (it had been republished).
+    again = plan(demo, copy, force=True, jobs=2)
     assert again.status == "identical"
     with Store(demo[0], read_only=True) as store:  # no plan refers to the rerun's run
         assert store.forecast_runs()["run_id"].tolist() == runs
@@ -384,6 +385,8 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
     dead = copy / ".2026-W48.20261123T060000Z-dead.building"
     dead.mkdir()
     (dead / "forecast.parquet").write_bytes(b"half")
+    # and one a run for an earlier week left: no run will plan that week again to clear it
+    (copy / ".2026-W47.20261116T060000Z-dead.building").mkdir()
     with pytest.raises(ParameterError, match="already published"):
         plan(demo, copy)  # the earlier plan is back, so this week needs --force again
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
@@ -399,6 +402,23 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
         plan(demo, copy)
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
     assert [p.name for p in (target / "history").iterdir()] == ["older-run"]
+
+
+def test_a_week_folder_that_is_not_a_whole_plan_is_filed_under_history(demo, tmp_path):
+    """A week folder without a plan's files (made by hand, or half copied) had made every
+    --force rerun fail after all its work, as a plan that "could not be written"."""
+    out = tmp_path / "forecasts"
+    stray = out / "2026-W48"
+    stray.mkdir(parents=True)
+    (stray / "notes.txt").write_text("kept")
+    result = plan(demo, out, force=True)
+    assert result.status == "republished"
+    assert sorted(PLAN_FILES) == sorted(p.name for p in result.folder.iterdir() if p.is_file())
+    [kept] = (result.folder / "history").iterdir()
+    assert (kept / "notes.txt").read_text() == "kept"
+    assert result.previous == kept
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    assert manifest["replaces"] == kept.name
 
 
 def test_a_fleet_file_of_some_stored_regions_plans_them_alone(demo, tmp_path):
