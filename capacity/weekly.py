@@ -406,9 +406,11 @@ def check_plannable(
         )
     reach = cutoff + horizon
     if monday >= reach:
+        hours = horizon / pd.Timedelta(hours=1)
+        span = f"{hours / 24:g}d" if hours % 24 == 0 else f"{hours:g}h"
         raise ParameterError(
             f"The week starting {monday:%Y-%m-%d} lies beyond the forecast: the demand "
-            f"telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC and the plan forecasts {horizon} from "
+            f"telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC and the plan forecasts {span} from "
             f"there, to {reach:%Y-%m-%d %H:%M} UTC. Fix: load newer telemetry, or give a "
             "longer --horizon"
         )

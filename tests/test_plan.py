@@ -195,7 +195,7 @@ def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(dem
     beyond = runner.invoke(cli, [*base, "--week", "2026-W49", "--horizon", "3d"])
     assert beyond.exit_code == 2
     assert "The week starting 2026-11-30 lies beyond the forecast" in beyond.stderr
-    assert "to 2026-11-26 00:00 UTC" in beyond.stderr
+    assert "forecasts 3d from there, to 2026-11-26 00:00 UTC" in beyond.stderr
     # a region in the fleet file with no telemetry had been left out of the plan, its loss
     # reported survivable
     import yaml
