@@ -21,7 +21,7 @@ from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
 from capacity.plan import PLAN_FILES, PlanFailedError, PlanLockedError, run_plan
 from capacity.store import Store
-from capacity.weekly import stale_data_warning
+from capacity.weekly import parse_week, stale_data_warning
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
 EVIL = "<script>alert(1)</script>"
@@ -238,6 +238,18 @@ def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(dem
         held.kill()
         held.wait()
     assert list(tmp_path.iterdir()) == []  # nothing started, no failed folder
+
+
+def test_a_week_is_read_in_either_case_and_a_53rd_week_is_checked_against_its_year():
+    monday = pd.Timestamp("2026-11-23T00:00Z")
+    for text in ("2026-W48", "2026-w48", "2026W48", " 2026-W48\n"):
+        assert parse_week(text) == ("2026-W48", monday)
+    assert parse_week("2026-W53")[1] == pd.Timestamp("2026-12-28T00:00Z")  # 2026 has 53
+    with pytest.raises(ParameterError, match="week 53 of 2025, which has 52 ISO weeks"):
+        parse_week("2025-W53")
+    for text in ("2026-W00", "2026-W54", "2026-11-23", "W48", ""):
+        with pytest.raises(ParameterError, match="must be an ISO week such as 2026-W48"):
+            parse_week(text)
 
 
 def test_a_plan_is_stale_only_when_the_telemetry_ends_over_a_day_before_it_could_reach():
