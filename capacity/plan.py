@@ -368,6 +368,9 @@ def _run_and_publish(
             cwd=str(building),
             kernel_manager_class=_kernel_manager_class(),
         )
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill has shut the kernel down
+        _forget_run(db, run_id, say)
+        raise
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
         if getattr(exc, "ename", None) == "StoreLockedError":  # another writer got there first
             shutil.rmtree(building, ignore_errors=True)
@@ -375,6 +378,7 @@ def _run_and_publish(
                 f"the store {db} was locked by another process during the plan; nothing was "
                 "published. Try again when it finishes"
             ) from None
+        _forget_run(db, run_id, say)  # the notebook may have stored it before it failed
         if isinstance(exc, OSError):  # the notebook could not be written, no cell failed
             raise _unwritten(exc, building) from None
         failed = out / f"{label}.failed-{run_id}"
@@ -386,7 +390,12 @@ def _run_and_publish(
     timings["notebook"] = round(time.perf_counter() - started, 3)
     try:
         result = _export_and_publish(building, out, label, run_id, parameters, timings, say)
-    except OSError as exc:  # a full disk, a folder removed under us: nothing half-published
+    except (OSError, KeyboardInterrupt) as exc:
+        if building.exists():  # not put in place: no plan refers to the run
+            _forget_run(db, run_id, say)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        # a full disk, a folder removed under us: nothing half-published
         raise _unwritten(exc, building) from None
     if result.status == "identical":
         _forget_run(db, run_id, say)
@@ -394,13 +403,15 @@ def _run_and_publish(
 
 
 def _forget_run(db: Path, run_id: str, say: Any) -> None:
-    """Remove the forecast run of a rerun that matched the published plan: no plan refers to
-    it, and a weekly job rerunning an unchanged week would otherwise store one a time."""
+    """Remove the forecast run of a run that published nothing, or of a rerun that matched
+    the published plan: no plan refers to it. Left in the store, it would be read as that
+    cutoff's newest forecast by the accuracy section of later plans, and a weekly job
+    rerunning an unchanged week would store one a time."""
     try:
         with Store(db) as store:
             store.delete_forecast_run(run_id)
-    except StoreError as exc:  # the plan stands; only the store keeps a spare run
-        say(f"note: the rerun's forecast run {run_id} stays in the store ({exc})")
+    except StoreError as exc:  # only the store keeps a spare run
+        say(f"note: this run's forecast run {run_id} stays in the store ({exc})")
 
 
 def _unwritten(exc: OSError, building: Path) -> PlanFailedError:

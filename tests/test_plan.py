@@ -46,7 +46,7 @@ def plan(demo, out, **kwargs):
     db, config = demo
     options = {"week": "2026-W48", "horizon": "3d", "history": "21d", "jobs": 1, "backtest": False}
     options.update(kwargs)
-    return run_plan(db=db, config=config, out=out, notebook=NOTEBOOK, **options)
+    return run_plan(db=db, config=config, out=out, **{"notebook": NOTEBOOK, **options})
 
 
 @pytest.fixture(scope="module")
@@ -273,6 +273,23 @@ def test_failing_cell_publishes_nothing(demo, tmp_path):
     folders = [p.name for p in out.iterdir()]
     assert len(folders) == 1 and folders[0].startswith("2026-W48.failed-")
     assert (out / folders[0] / "capacity_plan.ipynb").is_file()
+
+
+def test_a_plan_failing_after_its_forecast_leaves_no_run_in_the_store(demo, tmp_path):
+    """A run that published nothing had kept its forecast run: later plans' accuracy
+    sections read it as that cutoff's newest forecast, and their inputs changed with it."""
+    import nbformat
+
+    late = nbformat.read(NOTEBOOK, as_version=4)
+    late.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("after the forecast")'))
+    notebook = tmp_path / "late_failure.ipynb"
+    nbformat.write(late, notebook)
+    with Store(demo[0], read_only=True) as store:
+        runs = store.forecast_runs()["run_id"].tolist()
+    with pytest.raises(PlanFailedError, match="RuntimeError: after the forecast"):
+        plan(demo, tmp_path / "forecasts", notebook=notebook, horizon="1d")
+    with Store(demo[0], read_only=True) as store:
+        assert store.forecast_runs()["run_id"].tolist() == runs
 
 
 def test_cli_exit_codes(demo, tmp_path):
