@@ -10,9 +10,9 @@ publishes nothing: the executed notebook, with the error in it, is kept in
 
 One run works in ``OUT`` at a time: a run holds an advisory lock on the folder (``flock``, so
 the lock dies with its process) and a second run meanwhile stops at once with
-:class:`PlanLockedError`. Holding the lock, a run first tidies what a killed run left for the
-same week: its ``.building`` folders are removed, and a publication cut short between its two
-renames is completed (or the earlier plan put back).
+:class:`PlanLockedError`. Holding the lock, a run first tidies what killed runs left, for any
+week (no other run is working there): their ``.building`` folders are removed, and a
+publication cut short between its two renames is completed (or the earlier plan put back).
 """
 
 from __future__ import annotations
@@ -145,20 +145,22 @@ def _kernel_manager_class() -> type:
 def _digest(folder: Path) -> str:
     """What decides whether a rerun changed the plan: its tables and the fingerprints of
     every input (telemetry, calendar, logs, config), since the report shows more than the
-    tables (a new incident changes only its resilience section)."""
+    tables (a new incident changes only its resilience section). A folder that is not a
+    whole plan (made by hand, half copied) matches no plan."""
     digest = hashlib.sha256()
     for name in _COMPARED:
         digest.update(name.encode())
-        digest.update((folder / name).read_bytes())
-    manifest = folder / "manifest.json"
-    if manifest.is_file():
-        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        path = folder / name
+        digest.update(path.read_bytes() if path.is_file() else b"\0missing")
+    recorded = _manifest_of(folder)
+    if recorded is not None:
         # the settings that shape the report (a --no-backtest plan lacks a section), not the
-        # run id or how the store and fleet file were spelt (their contents are inputs)
+        # run id, how the store and fleet file were spelt (their contents are inputs) or how
+        # many worker processes made it
         settings = {
             k: v
             for k, v in recorded.get("parameters", {}).items()
-            if k not in ("run_id", "db", "config")
+            if k not in ("run_id", "db", "config", "jobs")
         }
         for part in (recorded.get("inputs", {}), settings):
             digest.update(json.dumps(part, sort_keys=True).encode())
@@ -303,7 +305,7 @@ def run_plan(
             "--out with a folder you can write"
         ) from None
     with _exclusive(out):
-        _tidy(out, label, say)
+        _tidy(out, say)
         if target.exists() and not force:
             raise ParameterError(
                 f"A plan for {label} is already published at {target}. Fix: rerun with "
@@ -371,6 +373,9 @@ def _run_and_publish(
             cwd=str(building),
             kernel_manager_class=_kernel_manager_class(),
         )
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill has shut the kernel down
+        _forget_run(db, run_id, say)
+        raise
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
         if getattr(exc, "ename", None) == "StoreLockedError":  # another writer got there first
             shutil.rmtree(building, ignore_errors=True)
@@ -378,6 +383,7 @@ def _run_and_publish(
                 f"the store {db} was locked by another process during the plan; nothing was "
                 "published. Try again when it finishes"
             ) from None
+        _forget_run(db, run_id, say)  # the notebook may have stored it before it failed
         if isinstance(exc, OSError):  # the notebook could not be written, no cell failed
             raise _unwritten(exc, building) from None
         failed = out / f"{label}.failed-{run_id}"
@@ -389,7 +395,12 @@ def _run_and_publish(
     timings["notebook"] = round(time.perf_counter() - started, 3)
     try:
         result = _export_and_publish(building, out, label, run_id, parameters, timings, say)
-    except OSError as exc:  # a full disk, a folder removed under us: nothing half-published
+    except (OSError, KeyboardInterrupt) as exc:
+        if building.exists():  # not put in place: no plan refers to the run
+            _forget_run(db, run_id, say)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        # a full disk, a folder removed under us: nothing half-published
         raise _unwritten(exc, building) from None
     if result.status == "identical":
         _forget_run(db, run_id, say)
@@ -397,13 +408,15 @@ def _run_and_publish(
 
 
 def _forget_run(db: Path, run_id: str, say: _Say) -> None:
-    """Remove the forecast run of a rerun that matched the published plan: no plan refers to
-    it, and a weekly job rerunning an unchanged week would otherwise store one a time."""
+    """Remove the forecast run of a run that published nothing, or of a rerun that matched
+    the published plan: no plan refers to it. Left in the store, it would be read as that
+    cutoff's newest forecast by the accuracy section of later plans, and a weekly job
+    rerunning an unchanged week would store one a time."""
     try:
         with Store(db) as store:
             store.delete_forecast_run(run_id)
-    except StoreError as exc:  # the plan stands; only the store keeps a spare run
-        say(f"note: the rerun's forecast run {run_id} stays in the store ({exc})")
+    except StoreError as exc:  # only the store keeps a spare run
+        say(f"note: this run's forecast run {run_id} stays in the store ({exc})")
 
 
 def _unwritten(exc: OSError, building: Path) -> PlanFailedError:
@@ -463,7 +476,8 @@ def _publish(building: Path, target: Path, label: str, run_id: str, say: _Say) -
         shutil.rmtree(building)
         say("the rerun matches the published plan; it is kept as it was")
         return PlanResult(label, target, "identical", run_id)
-    old_id = _run_id_of(target)
+    # a folder without a plan's manifest (made by hand, half copied) is kept all the same
+    old_id = _run_id_of(target) or f"unrecorded-{run_id}"
     manifest = building / "manifest.json"  # it replaces a plan: say so, and which
     recorded = json.loads(manifest.read_text(encoding="utf-8"))
     recorded.update(status="republished", replaces=old_id)
@@ -477,17 +491,33 @@ def _publish(building: Path, target: Path, label: str, run_id: str, say: _Say) -
 
 _BUILDING = ".building"
 _ASIDE = ".previous"
+#: What a run leaves in the plans folder while it works: ``.<week>.<run id>.building`` and
+#: ``.<week>.<run id>.previous``.
+_LEFT = re.compile(r"^\.(\d{4}-W\d{2})\.(.+)(\.building|\.previous)$")
 
 
-def _run_id_of(plan: Path) -> str:
-    manifest = json.loads((plan / "manifest.json").read_text(encoding="utf-8"))
-    return str(manifest.get("run_id", "unknown"))
+def _manifest_of(plan: Path) -> dict[str, Any] | None:
+    """A plan folder's manifest; None when it has none that can be read."""
+    try:
+        recorded = json.loads((plan / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def _run_id_of(plan: Path) -> str | None:
+    """The run id a plan folder's manifest records; None without one."""
+    recorded = _manifest_of(plan)
+    run_id = None if recorded is None else recorded.get("run_id")
+    return str(run_id) if run_id else None
 
 
 def _file_aside(aside: Path, target: Path) -> Path:
-    """Move the plan set aside during a republication into ``target/history/<its run id>``,
-    with the history it had; return where it went."""
-    old_id = _run_id_of(aside)
+    """Move the plan set aside during a republication into ``target/history/<its run id>``
+    (the id its name ``.<week>.<run id>.previous`` carries), with the history it had; return
+    where it went."""
+    found = _LEFT.match(aside.name)
+    old_id = found.group(2) if found else _run_id_of(aside) or aside.name
     history = target / "history"
     history.mkdir(exist_ok=True)
     older = aside / "history"
@@ -523,13 +553,23 @@ def _exclusive(out: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _tidy(out: Path, label: str, say: _Say) -> None:
-    """Clear what a run for ``label`` that was killed left behind (call holding the lock)."""
-    target = out / label
-    for building in sorted(out.glob(f".{label}.*{_BUILDING}")):
-        shutil.rmtree(building)
-        say(f"removed {building.name}, left by an interrupted run")
-    for aside in sorted(out.glob(f".{label}.*{_ASIDE}")):
+def _tidy(out: Path, say: _Say) -> None:
+    """Clear what killed runs left in ``out``, for any week: call holding the lock, so no
+    other run is working there (a run killed while planning a week that is not planned
+    again would otherwise leave its folder for good)."""
+    left: list[tuple[Path, str, str]] = []  # (folder, week, kind)
+    for entry in sorted(out.iterdir()):
+        found = _LEFT.match(entry.name)
+        if found is not None and entry.is_dir():
+            left.append((entry, found.group(1), found.group(3)))
+    for building, _, kind in left:
+        if kind == _BUILDING:
+            shutil.rmtree(building)
+            say(f"removed {building.name}, left by an interrupted run")
+    for aside, label, kind in left:
+        if kind != _ASIDE:
+            continue
+        target = out / label
         if target.exists():  # the new plan was in place: finish filing the old one
             _file_aside(aside, target)
             say(f"moved {aside.name} into {label}/history/, left by an interrupted run")

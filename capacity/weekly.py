@@ -52,13 +52,14 @@ __all__ = [
 
 #: Quantiles every weekly forecast carries.
 PLAN_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95, 0.99)
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
 #: Headroom under this share of the servers makes a region/service one to watch.
 WATCH_HEADROOM = 0.10
 
 
 def parse_week(text: str) -> tuple[str, pd.Timestamp]:
-    """Read an ISO week such as ``2026-W48``; return it and its Monday 00:00 UTC.
+    """Read an ISO week such as ``2026-W48`` (or ``2026-w48``, ``2026W48``); return it as
+    ``2026-W48`` and its Monday 00:00 UTC.
 
     Raises
     ------
@@ -74,6 +75,11 @@ def parse_week(text: str) -> tuple[str, pd.Timestamp]:
             monday = None
         if monday is not None:
             return f"{year}-W{number:02d}", pd.Timestamp(monday, tz="UTC")
+        if number == 53:  # a real week number, in a year that has 52
+            raise ParameterError(
+                f"The 'week' parameter names week 53 of {year}, which has 52 ISO weeks. "
+                f"Got {text!r}. Fix: plan {year}-W52 or {year + 1}-W01"
+            )
     raise ParameterError(
         f"The 'week' parameter must be an ISO week such as 2026-W48 (weeks 01 to 52 or 53). "
         f"Got {text!r}."
@@ -421,9 +427,11 @@ def check_plannable(
         )
     reach = cutoff + horizon
     if monday >= reach:
+        hours = horizon / pd.Timedelta(hours=1)
+        span = f"{hours / 24:g}d" if hours % 24 == 0 else f"{hours:g}h"
         raise ParameterError(
             f"The week starting {monday:%Y-%m-%d} lies beyond the forecast: the demand "
-            f"telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC and the plan forecasts {horizon} from "
+            f"telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC and the plan forecasts {span} from "
             f"there, to {reach:%Y-%m-%d %H:%M} UTC. Fix: load newer telemetry, or give a "
             "longer --horizon"
         )

@@ -21,7 +21,7 @@ from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
 from capacity.plan import PLAN_FILES, PlanFailedError, PlanLockedError, run_plan
 from capacity.store import Store
-from capacity.weekly import stale_data_warning
+from capacity.weekly import parse_week, stale_data_warning
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
 EVIL = "<script>alert(1)</script>"
@@ -46,7 +46,7 @@ def plan(demo, out, **kwargs):
     db, config = demo
     options = {"week": "2026-W48", "horizon": "3d", "history": "21d", "jobs": 1, "backtest": False}
     options.update(kwargs)
-    return run_plan(db=db, config=config, out=out, notebook=NOTEBOOK, **options)
+    return run_plan(db=db, config=config, out=out, **{"notebook": NOTEBOOK, **options})
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +127,9 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
         plan(demo, copy)
     with Store(demo[0], read_only=True) as store:
         runs = store.forecast_runs()["run_id"].tolist()
-    again = plan(demo, copy, force=True)
-    # Cold fits (no warm start from the first run's stored parameters): the same plan.
+    # Cold fits (no warm start from the first run's stored parameters): the same plan. How
+    # many worker processes made it does not change it (it had been republished).
+    again = plan(demo, copy, force=True, jobs=2)
     assert again.status == "identical"
     with Store(demo[0], read_only=True) as store:  # no plan refers to the rerun's run
         assert store.forecast_runs()["run_id"].tolist() == runs
@@ -194,7 +195,7 @@ def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(dem
     beyond = runner.invoke(cli, [*base, "--week", "2026-W49", "--horizon", "3d"])
     assert beyond.exit_code == 2
     assert "The week starting 2026-11-30 lies beyond the forecast" in beyond.stderr
-    assert "to 2026-11-26 00:00 UTC" in beyond.stderr
+    assert "forecasts 3d from there, to 2026-11-26 00:00 UTC" in beyond.stderr
     # a region in the fleet file with no telemetry had been left out of the plan, its loss
     # reported survivable
     import yaml
@@ -239,6 +240,18 @@ def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(dem
     assert list(tmp_path.iterdir()) == []  # nothing started, no failed folder
 
 
+def test_a_week_is_read_in_either_case_and_a_53rd_week_is_checked_against_its_year():
+    monday = pd.Timestamp("2026-11-23T00:00Z")
+    for text in ("2026-W48", "2026-w48", "2026W48", " 2026-W48\n"):
+        assert parse_week(text) == ("2026-W48", monday)
+    assert parse_week("2026-W53")[1] == pd.Timestamp("2026-12-28T00:00Z")  # 2026 has 53
+    with pytest.raises(ParameterError, match="week 53 of 2025, which has 52 ISO weeks"):
+        parse_week("2025-W53")
+    for text in ("2026-W00", "2026-W54", "2026-11-23", "W48", ""):
+        with pytest.raises(ParameterError, match="must be an ISO week such as 2026-W48"):
+            parse_week(text)
+
+
 def test_a_plan_is_stale_only_when_the_telemetry_ends_over_a_day_before_it_could_reach():
     monday = pd.Timestamp("2026-11-23T00:00Z")
     later = pd.Timestamp("2026-12-01T00:00Z")
@@ -260,6 +273,23 @@ def test_failing_cell_publishes_nothing(demo, tmp_path):
     folders = [p.name for p in out.iterdir()]
     assert len(folders) == 1 and folders[0].startswith("2026-W48.failed-")
     assert (out / folders[0] / "capacity_plan.ipynb").is_file()
+
+
+def test_a_plan_failing_after_its_forecast_leaves_no_run_in_the_store(demo, tmp_path):
+    """A run that published nothing had kept its forecast run: later plans' accuracy
+    sections read it as that cutoff's newest forecast, and their inputs changed with it."""
+    import nbformat
+
+    late = nbformat.read(NOTEBOOK, as_version=4)
+    late.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("after the forecast")'))
+    notebook = tmp_path / "late_failure.ipynb"
+    nbformat.write(late, notebook)
+    with Store(demo[0], read_only=True) as store:
+        runs = store.forecast_runs()["run_id"].tolist()
+    with pytest.raises(PlanFailedError, match="RuntimeError: after the forecast"):
+        plan(demo, tmp_path / "forecasts", notebook=notebook, horizon="1d")
+    with Store(demo[0], read_only=True) as store:
+        assert store.forecast_runs()["run_id"].tolist() == runs
 
 
 def test_cli_exit_codes(demo, tmp_path):
@@ -384,6 +414,8 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
     dead = copy / ".2026-W48.20261123T060000Z-dead.building"
     dead.mkdir()
     (dead / "forecast.parquet").write_bytes(b"half")
+    # and one a run for an earlier week left: no run will plan that week again to clear it
+    (copy / ".2026-W47.20261116T060000Z-dead.building").mkdir()
     with pytest.raises(ParameterError, match="already published"):
         plan(demo, copy)  # the earlier plan is back, so this week needs --force again
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
@@ -399,6 +431,23 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
         plan(demo, copy)
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
     assert [p.name for p in (target / "history").iterdir()] == ["older-run"]
+
+
+def test_a_week_folder_that_is_not_a_whole_plan_is_filed_under_history(demo, tmp_path):
+    """A week folder without a plan's files (made by hand, or half copied) had made every
+    --force rerun fail after all its work, as a plan that "could not be written"."""
+    out = tmp_path / "forecasts"
+    stray = out / "2026-W48"
+    stray.mkdir(parents=True)
+    (stray / "notes.txt").write_text("kept")
+    result = plan(demo, out, force=True)
+    assert result.status == "republished"
+    assert sorted(PLAN_FILES) == sorted(p.name for p in result.folder.iterdir() if p.is_file())
+    [kept] = (result.folder / "history").iterdir()
+    assert (kept / "notes.txt").read_text() == "kept"
+    assert result.previous == kept
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    assert manifest["replaces"] == kept.name
 
 
 def test_a_fleet_file_of_some_stored_regions_plans_them_alone(demo, tmp_path):
