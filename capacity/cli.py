@@ -1463,6 +1463,12 @@ def backtest_command(
 )
 @click.option("--no-backtest", is_flag=True, help="Skip the one-week backtest section.")
 @click.option(
+    "--wait",
+    default=None,
+    help="How long to wait for a store or plans folder another process holds before giving up "
+    "with exit 3 (e.g. 15m for a cron job that may meet an analyst's notebook).",
+)
+@click.option(
     "--notebook",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DEFAULT_NOTEBOOK,
@@ -1478,6 +1484,7 @@ def plan(
     horizon: str,
     jobs: int | None,
     no_backtest: bool,
+    wait: str | None,
     notebook: Path,
 ) -> None:
     """Run the weekly capacity plan and publish it under OUT/<week>/."""
@@ -1497,6 +1504,7 @@ def plan(
         horizon=horizon,
         jobs=jobs,
         backtest=not no_backtest,
+        wait=wait,
         say=lambda line: click.echo(line, err=True),
     )
     if result.status == "identical":

@@ -234,6 +234,7 @@ def run_plan(
     quantile: float = 0.95,
     jobs: int | None = None,
     backtest: bool = True,
+    wait: str | pd.Timedelta | None = None,
     say: Callable[[str], object] | None = None,
 ) -> PlanResult:
     """Run the weekly plan and publish it under ``out/<week>/``.
@@ -252,6 +253,10 @@ def run_plan(
         Run again when the week already has a plan (the earlier one is kept in history).
     horizon, history, quantile, jobs, backtest
         Passed to the notebook (see :func:`capacity.weekly.build_plan`).
+    wait : str or Timedelta, optional
+        How long to wait, before any work, for a store another process holds or a plans
+        folder another run works in (``15m``); by default not at all. Once the run has
+        begun, a store taken meanwhile still stops it.
     say : callable, optional
         Called with a line of progress.
 
@@ -270,9 +275,12 @@ def run_plan(
     PlanFailedError
         When a cell fails; the executed notebook is kept for debugging.
     PlanLockedError
-        When another run is working in ``out``.
+        When another run is working in ``out`` (after ``wait``).
+    StoreLockedError
+        When another process holds the store (after ``wait``).
     """
     say = say or (lambda line: None)
+    patience = pd.Timedelta(0) if wait is None else parse_duration(wait, "wait")
     label, _ = parse_week(week) if week is not None else (week_of(pd.Timestamp.now(tz="UTC")), None)
     out, db, config, notebook = Path(out), Path(db), Path(config), Path(notebook)
     if not db.is_file():
@@ -294,8 +302,15 @@ def run_plan(
     if target.resolve().parent != out.resolve():
         raise ParameterError(f"The plan folder {target} must lie inside {out}.")
     # the store must be free (the plan stores its forecast run) and hold the week
-    with Store(db) as store:
-        check_plannable(store, fleet, parse_week(label)[1], reach)
+    patient = _Patience(time.monotonic() + patience.total_seconds(), str(wait), say)
+    while True:
+        try:
+            with Store(db) as store:
+                check_plannable(store, fleet, parse_week(label)[1], reach)
+            break
+        except StoreLockedError:
+            if not patient.waits(f"the store {db} is held by another process"):
+                raise
     check_writable(out / ".probe", "out")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -304,7 +319,7 @@ def run_plan(
             f"The plans folder {out} cannot be created: {exc.strerror or exc}. Fix: pass "
             "--out with a folder you can write"
         ) from None
-    with _exclusive(out):
+    with _exclusive(out, patient):
         _tidy(out, say)
         if target.exists() and not force:
             raise ParameterError(
@@ -529,11 +544,37 @@ def _file_aside(aside: Path, target: Path) -> Path:
     return history / old_id
 
 
+@dataclass
+class _Patience:
+    """How long a run may still wait for a lock another process holds (``--wait``)."""
+
+    deadline: float
+    wait: str
+    say: _Say
+    told: bool = False
+
+    def waits(self, held: str) -> bool:
+        """Sleep a little and return True while the deadline is ahead, saying once why."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if not self.told:
+            self.say(f"{held}; waiting up to {self.wait} for it")
+            self.told = True
+        time.sleep(min(_RETRY_SECONDS, left))
+        return True
+
+
+#: Seconds between two tries of a lock while waiting for it.
+_RETRY_SECONDS = 2.0
+
+
 @contextlib.contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
+def _exclusive(out: Path, patient: _Patience | None = None) -> Iterator[None]:
     """Hold an advisory lock on the plans folder for the block; another holder means another
-    run is working there. The lock is the kernel's (``flock``): it goes with its process,
-    however that ends. Without ``fcntl`` (Windows) runs are not serialised."""
+    run is working there (waited for while ``patient`` allows). The lock is the kernel's
+    (``flock``): it goes with its process, however that ends. Without ``fcntl`` (Windows)
+    runs are not serialised."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - POSIX systems have it
@@ -541,13 +582,16 @@ def _exclusive(out: Path) -> Iterator[None]:
         return
     fd = os.open(out, os.O_RDONLY)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PlanLockedError(
-                f"another weekly run is working in {out}. Fix: let it finish (a plan takes a "
-                "few minutes) and run again"
-            ) from None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if patient is None or not patient.waits(f"another weekly run works in {out}"):
+                    raise PlanLockedError(
+                        f"another weekly run is working in {out}. Fix: let it finish (a plan "
+                        "takes a few minutes) and run again, or give --wait"
+                    ) from None
         yield
     finally:
         os.close(fd)  # releases the lock

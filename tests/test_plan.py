@@ -828,3 +828,62 @@ def test_a_series_too_young_for_the_backtest_is_named_with_the_days_it_needs():
         "10.0 days of telemetry: the backtest scores last week's forecast against a weekly "
         "naive, which needs over 14 days"
     )
+
+
+def _hold(code: str, path: Path, seconds: float) -> subprocess.Popen:
+    """A real second process holding ``path`` (a store or a plans folder) for ``seconds``."""
+    script = f"{code}\nprint('held', flush=True)\ntime.sleep({seconds})\n"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_wait_lets_a_plan_through_a_store_and_a_folder_held_for_a_while(demo, tmp_path):
+    """Without --wait a cron run that met an analyst's open store exited 3 at once."""
+    db, config = demo
+    store_code = "import sys, time\nfrom capacity import Store\ns = Store(sys.argv[1])"
+    folder_code = (
+        "import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDONLY)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)"
+    )
+    # W49 with a 3-day horizon is refused once the store is read: the refusal shows the wait
+    # got past the lock, without running a notebook
+    args = ["plan", "--db", str(db), "--config", str(config), "--out", str(tmp_path)]
+    args += ["--week", "2026-W49", "--horizon", "3d"]
+    holder = _hold(store_code, db, 3)
+    try:
+        assert CliRunner().invoke(cli, args).exit_code == 3
+        waited = CliRunner().invoke(cli, [*args, "--wait", "1min"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert waited.exit_code == 2, waited.stderr
+    assert f"the store {db} is held by another process; waiting up to 1min for it" in (
+        waited.stderr
+    )
+    assert "lies beyond the forecast" in waited.stderr
+    short = _hold(store_code, db, 60)
+    try:
+        gave_up = CliRunner().invoke(cli, [*args, "--wait", "3s"])
+    finally:
+        short.kill()
+        short.wait()
+    assert gave_up.exit_code == 3 and "waiting up to 3s" in gave_up.stderr
+    # the plans folder: W48 is plannable, and an existing plan refuses it (no --force) once
+    # the folder is free, again without running a notebook
+    (tmp_path / "2026-W48").mkdir()
+    args[-3:] = ["2026-W48", "--horizon", "28d"]
+    holder = _hold(folder_code, tmp_path, 3)
+    try:
+        waited = CliRunner().invoke(cli, [*args, "--wait", "1min"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert waited.exit_code == 2, waited.stderr
+    assert "another weekly run works in" in waited.stderr
+    assert "A plan for 2026-W48 is already published" in waited.stderr
