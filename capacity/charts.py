@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from capacity.columns import REGION, SERVICE, TS, quantile_column
+from capacity.columns import METRIC, REGION, SERVICE, TS, metric_label, quantile_column
 
 if TYPE_CHECKING:
     from capacity.event_check import EventCheck
@@ -210,6 +210,7 @@ def fan_chart(
     service: str,
     *,
     history_days: int = 14,
+    metric: str | None = None,
 ) -> go.Figure:
     """Demand history and forecast bands for one region/service, with capacity lines.
 
@@ -227,6 +228,10 @@ def fan_chart(
         Which series.
     history_days : int
         Days of history to show before the forecast.
+    metric : str, optional
+        What the series measures (``ccu``, ``rps``); default the forecast's ``metric``
+        column. The y axis is titled with its meaning (:func:`capacity.columns.metric_label`):
+        the demand and the capacity lines are both in its units.
 
     Returns
     -------
@@ -288,12 +293,15 @@ def fan_chart(
                 annotation_position="top left" if i % 2 == 0 else "bottom left",
                 annotation_font_size=10,
             )
+    if metric is None and METRIC in ahead and len(ahead):
+        metric = str(ahead[METRIC].iloc[0])
     figure.update_layout(
         title=f"{region} / {service}: demand and capacity",
         template="plotly_white",
         height=380,
         margin={"t": 60, "b": 40},
         legend={"orientation": "h", "y": -0.15},
+        yaxis_title=html.escape(metric_label(metric)) if metric else "demand",
     )
     return figure
 
@@ -380,6 +388,7 @@ def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
         template="plotly_white",
         barmode="group",
         height=380,
+        yaxis_title="MASE (ratio to a one-day naive's error)",
     )
     return figure
 
