@@ -49,6 +49,8 @@ MAX_PROCUREMENT_DAYS = 365
 MAX_BOOT_MINUTES = 1440
 #: The highest cost per server-hour read, in the fleet's currency: higher is a typo.
 MAX_COST_PER_HOUR = 1e6
+#: The longest name of the fleet's currency (``USD``, ``EUR``, ``credits``).
+MAX_CURRENCY_CHARS = 12
 
 
 class _Strict(BaseModel):
@@ -188,9 +190,15 @@ class PrometheusSource(_Strict):
 
 
 class FleetConfig(_Strict):
-    """The whole fleet configuration. Build it with :func:`load_fleet` or :func:`parse_fleet`."""
+    """The whole fleet configuration. Build it with :func:`load_fleet` or :func:`parse_fleet`.
+
+    ``currency`` (optional) names the unit every ``cost_per_hour`` is in, for the reports'
+    cost columns; without it they say the costs are in the fleet file's cost units, as
+    nothing else tells which currency the numbers are in.
+    """
 
     version: int = SUPPORTED_VERSION
+    currency: str | None = None
     regions: dict[str, Region]
     services: dict[str, Service]
     server_types: dict[str, ServerType]
@@ -208,6 +216,19 @@ class FleetConfig(_Strict):
                 f"{SUPPORTED_VERSION}"
             )
         return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if not text or len(text) > MAX_CURRENCY_CHARS or not text.isprintable():
+            raise ValueError(
+                f"must be a short name of the unit cost_per_hour is in, such as 'USD' or "
+                f"'EUR' (1 to {MAX_CURRENCY_CHARS} characters); got {value!r}"
+            )
+        return text
 
     @model_validator(mode="after")
     def _consistent(self) -> FleetConfig:

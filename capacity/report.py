@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "accuracy_table",
     "backtest_note",
+    "cost_header",
     "kpi_table",
     "note_lines",
     "plan_table",
@@ -96,7 +97,6 @@ def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
 _HEADERS = {
     "servers_now": "servers now",
     "act_by": "act by (UTC)",
-    "cost_per_week_change": "cost change / week",
     "min_headroom": "lowest headroom",
 }
 
@@ -117,12 +117,21 @@ def _signed(cost: float) -> str:
     return f"{cost:+,.0f}" if abs(cost) >= 10 else f"{cost:+,.2f}"
 
 
-def plan_table(frame: pd.DataFrame) -> HTML:
+def cost_header(currency: str | None) -> str:
+    """The header of a weekly cost change: ``cost change / week (USD)`` when the fleet file
+    names its ``currency``, else ``cost change / week (fleet cost units)``: a bare number
+    would read as dollars whatever the file's costs are in."""
+    unit = currency if currency else "fleet cost units"
+    return f"cost change / week ({unit})"
+
+
+def plan_table(frame: pd.DataFrame, *, currency: str | None = None) -> HTML:
     """A plan table (the verdicts, the actions) as a reader wants it.
 
     The date to act by is headed as UTC, to the minute, and marked ``overdue`` when it has
     passed (the ``overdue`` column folds into it); headroom is a percentage of the servers
-    now; cost changes are in the fleet file's currency per week.
+    now; cost changes are per week, headed with ``currency`` (the fleet file's
+    ``currency``; :func:`cost_header`).
     """
     shown = frame.copy()
     if "act_by" in shown:
@@ -136,7 +145,8 @@ def plan_table(frame: pd.DataFrame) -> HTML:
         shown["min_headroom"] = shown["min_headroom"].map(_percent)
     if "cost_per_week_change" in shown:
         shown["cost_per_week_change"] = shown["cost_per_week_change"].map(_signed)
-    return table(shown.rename(columns=_HEADERS))
+    headers = {**_HEADERS, "cost_per_week_change": cost_header(currency)}
+    return table(shown.rename(columns=headers))
 
 
 #: Resilience figures that are fractions, shown as percentages with the decimals that tell

@@ -61,7 +61,7 @@ display(report.warning_lines(plan.warnings))
 # some hour, or the forecast fell back to a baseline; `OK`: enough servers all horizon.
 
 # %%
-display(report.plan_table(status))
+display(report.plan_table(status, currency=plan.fleet.currency))
 
 # %% [markdown]
 # ### Actions and why

@@ -542,7 +542,15 @@ def test_plan_tables_read_as_dates_in_utc_percentages_and_signed_costs():
     )
     page = plan_table(frame).data
     headers = re.findall(r"<th>([^<]*)</th>", page)
-    assert headers == ["region", "act by (UTC)", "cost change / week", "lowest headroom"]
+    # no currency in the fleet file: the costs are said to be in its units, not dollars
+    assert headers == [
+        "region",
+        "act by (UTC)",
+        "cost change / week (fleet cost units)",
+        "lowest headroom",
+    ]
+    named = re.findall(r"<th>([^<]*)</th>", plan_table(frame, currency="EUR").data)
+    assert named[2] == "cost change / week (EUR)"
     cells = re.findall(r"<td>([^<]*)</td>", page)
     assert cells == [
         "eu-west",
