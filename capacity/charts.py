@@ -306,25 +306,48 @@ def fan_chart(
     return figure
 
 
+def _headroom_text(headroom: float) -> str:
+    """A headroom as the verdict table shows it: ``-146 %``, ``+12 %``, ``no servers``."""
+    if pd.isna(headroom):
+        return ""
+    if math.isinf(headroom):
+        return "no servers"
+    return f"{headroom * 100:+.0f} %"
+
+
+#: The headroom the heatmap's colours span, in percent: a shortfall beyond the low end takes
+#: its colour, and the colour bar's end says so (``≤ −100 %``).
+_HEADROOM_SPAN = (-100, 100)
+
+
 def headroom_heatmap(need: pd.DataFrame) -> go.Figure:
-    """Daily worst headroom (servers now vs needed with N+k and region loss), per series."""
+    """Daily worst headroom (servers now vs needed with N+k and region loss), per series.
+
+    The colours span −100 % to +100 %: a worse day (short by more than the servers now, or
+    no servers at all) is coloured as −100 %, and the colour bar's end reads ``≤ −100 %``, so
+    it never seems to disagree with the verdict table's −146 %. Hovering shows the true value.
+    """
     daily = (
         need.assign(day=need[TS].dt.floor("D"), series=need[REGION] + " / " + need[SERVICE])
         .groupby(["series", "day"], as_index=False)["headroom"]
         .min()
     )
     grid = daily.pivot(index="series", columns="day", values="headroom").sort_index(ascending=False)
+    low, high = _HEADROOM_SPAN
+    ticks = [low, low // 2, 0, high // 2, high]
+    labels = [f"≤ −{-low} %", f"−{-low // 2} %", "0 %", f"+{high // 2} %", f"+{high} %"]
     figure = go.Figure(
         go.Heatmap(
-            z=(grid.clip(lower=-1) * 100).round(0).to_numpy(),
+            z=(grid.clip(lower=low / 100, upper=high / 100) * 100).round(0).to_numpy(),
+            text=grid.map(_headroom_text).to_numpy(),
             x=list(grid.columns),
             y=list(grid.index),
             colorscale="RdYlGn",
             zmid=0,
-            zmin=-100,
-            zmax=100,
-            colorbar={"title": "headroom %"},
-            hovertemplate="%{y}<br>%{x|%Y-%m-%d}: %{z}%<extra></extra>",
+            zmin=low,
+            zmax=high,
+            colorbar={"title": "headroom", "tickvals": ticks, "ticktext": labels},
+            hovertemplate="%{y}<br>%{x|%Y-%m-%d}: %{text}<extra></extra>",
         )
     )
     figure.update_layout(

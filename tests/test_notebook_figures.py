@@ -172,3 +172,27 @@ def test_weekly_demand_charts_title_the_y_axis_with_the_metrics_meaning(metric, 
     # said outright, it wins over the forecast's column
     figure = charts.fan_chart(history, forecast, need, None, "eu-west", "game", metric="ccu")
     assert figure.layout.yaxis.title.text == "players online (ccu)"
+
+
+# --------------------------------------------------------------- weekly report: headroom colours
+
+
+def test_headroom_heatmap_says_its_colours_stop_at_minus_100_and_hovers_the_true_value():
+    ts = pd.date_range(MONDAY, periods=48, freq="h")
+    need = pd.DataFrame(
+        {
+            "region": "eu-west",
+            "service": ["game"] * 24 + ["chat"] * 24,
+            "ts": list(ts[:24]) * 2,
+            "headroom": [-1.46] * 24 + [0.25] * 23 + [float("-inf")],
+        }
+    )
+    trace = charts.headroom_heatmap(need).data[0]
+    assert (trace.zmin, trace.zmax) == (-100, 100)
+    assert trace.colorbar.ticktext[0] == "≤ −100 %"
+    assert trace.colorbar.tickvals[0] == -100
+    # the colour is clipped; the hover text is what the verdict table says
+    assert list(trace.y) == ["eu-west / game", "eu-west / chat"]
+    assert trace.z[0][0] == -100 and trace.text[0][0] == "-146 %"
+    assert trace.text[1][0] == "no servers" and trace.z[1][0] == -100
+    assert "%{text}" in trace.hovertemplate
