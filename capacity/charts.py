@@ -11,7 +11,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from capacity.columns import METRIC, REGION, SERVICE, TS, metric_label, quantile_column
+from capacity.columns import (
+    METRIC,
+    REGION,
+    SERVICE,
+    TS,
+    metric_label,
+    model_order,
+    quantile_column,
+)
 
 if TYPE_CHECKING:
     from capacity.event_check import EventCheck
@@ -401,11 +409,26 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
 
 
 def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
-    """MASE per series of the project's forecaster against weekly seasonal naive."""
+    """MASE per series of the project's forecaster against weekly seasonal naive.
+
+    The project's forecaster is the first bar of every group and the first legend entry,
+    the baselines after it by name; the series are sorted along the axis.
+    """
     figure = go.Figure()
     scored = backtest.dropna(subset=["mase"]) if "mase" in backtest else backtest
-    for model, part in scored.groupby("model", sort=True):
-        figure.add_trace(go.Bar(x=part[REGION] + " / " + part[SERVICE], y=part["mase"], name=model))
+    scored = scored.sort_values([REGION, SERVICE], kind="stable")
+    order = sorted({str(m) for m in scored["model"]}, key=model_order) if len(scored) else []
+    series = list(dict.fromkeys(scored[REGION] + " / " + scored[SERVICE]))
+    for model in order:
+        part = scored[scored["model"] == model]
+        figure.add_trace(
+            go.Bar(
+                x=part[REGION] + " / " + part[SERVICE],
+                y=part["mase"],
+                name=html.escape(model),
+            )
+        )
+    figure.update_xaxes(categoryorder="array", categoryarray=series)
     figure.update_layout(
         title="Last week's backtest: MASE (lower is better; 1 = a one-day naive forecast)",
         template="plotly_white",

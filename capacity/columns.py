@@ -59,6 +59,15 @@ CUTOFF = "cutoff"
 STEP = "step"
 ACTUAL = "actual"
 FALLBACK = "fallback"
+#: The name the project's own forecaster goes by in a backtest, ahead of the baselines.
+OWN_MODEL = "capacity"
+
+
+def model_order(model: object) -> tuple[int, str]:
+    """A sort key putting :data:`OWN_MODEL` first and the baselines after it by name."""
+    return (0 if model == OWN_MODEL else 1, str(model))
+
+
 #: Quantiles a forecast reports unless told otherwise.
 DEFAULT_QUANTILES = (0.05, 0.5, 0.9, 0.95, 0.99)
 

@@ -196,3 +196,18 @@ def test_headroom_heatmap_says_its_colours_stop_at_minus_100_and_hovers_the_true
     assert trace.z[0][0] == -100 and trace.text[0][0] == "-146 %"
     assert trace.text[1][0] == "no servers" and trace.z[1][0] == -100
     assert "%{text}" in trace.hovertemplate
+
+
+def test_backtest_chart_draws_the_projects_forecaster_first_and_the_series_sorted():
+    backtest = pd.DataFrame(
+        {
+            "region": ["na-east", "na-east", "eu-west", "eu-west"],
+            "service": "game",
+            "model": ["capacity", "arima", "arima", "capacity"],
+            "mase": [1.2, 1.1, 0.6, 0.5],
+        }
+    )
+    figure = charts.accuracy_chart(backtest)
+    assert [t.name for t in figure.data] == ["capacity", "arima"]
+    assert list(figure.layout.xaxis.categoryarray) == ["eu-west / game", "na-east / game"]
+    assert list(figure.data[0].x) == ["eu-west / game", "na-east / game"]

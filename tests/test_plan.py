@@ -836,3 +836,28 @@ def test_a_series_too_young_for_the_backtest_is_named_with_the_days_it_needs():
         "10.0 days of telemetry: the backtest scores last week's forecast against a weekly "
         "naive, which needs over 14 days"
     )
+
+
+def test_backtest_rows_put_the_projects_forecaster_first_in_every_series():
+    from capacity.weekly import sort_backtest
+
+    # compare() lists each series' models best first: the order flipped between series
+    rows = pd.DataFrame(
+        {
+            "region": ["na-east", "na-east", "eu-west", "eu-west", "eu-west"],
+            "service": ["game", "game", "chat", "chat", "chat"],
+            "metric": ["ccu", "ccu", "rps", "rps", "rps"],
+            "model": ["seasonal naive (weekly)", "capacity", "capacity", "arima", "naive"],
+            "mase": [1.15, 1.19, 0.5, 0.6, 0.7],
+        }
+    )
+    shown = sort_backtest(rows)
+    assert list(zip(shown["region"], shown["model"], strict=True)) == [
+        ("eu-west", "capacity"),
+        ("eu-west", "arima"),
+        ("eu-west", "naive"),
+        ("na-east", "capacity"),
+        ("na-east", "seasonal naive (weekly)"),
+    ]
+    assert shown.loc[shown["model"] == "capacity", "mase"].tolist() == [0.5, 1.19]
+    assert sort_backtest(pd.DataFrame()).empty
