@@ -26,6 +26,7 @@ __all__ = [
     "region_loss_lines",
     "standalone_page",
     "table",
+    "timings_line",
     "trend_table",
     "verdict_counts",
     "warning_lines",
@@ -268,6 +269,33 @@ def trend_table(trend: pd.DataFrame) -> HTML:
             else:
                 shown.at[i, column] = _as_percent(value, digits)
     return table(shown)
+
+
+def timings_line(timings: dict[str, float]) -> HTML:
+    """The plan's stage timings as a small, muted footnote for the end of a report.
+
+    Parameters
+    ----------
+    timings : dict
+        Seconds per stage, in the order they ran (:attr:`capacity.weekly.WeeklyPlan.timings`).
+
+    Returns
+    -------
+    IPython.display.HTML
+        One grey line under a rule, ``Stage timings (seconds): history 0.2, forecast 7.9, …``,
+        pointing to ``manifest.json``, which keeps them with the notebook's and the export's;
+        nothing when there are none.
+    """
+    if not timings:
+        return HTML("")
+    stages = ", ".join(f"{html.escape(str(k))} {v:.1f}" for k, v in timings.items())
+    style = (
+        "color:#777;font-size:11px;margin-top:2.5em;padding-top:6px;border-top:1px solid #e3e3e3"
+    )
+    return HTML(
+        f"<p class='cap-footnote' style='{style}'>Stage timings (seconds): {stages}; "
+        "with the notebook's and the export's in manifest.json.</p>"
+    )
 
 
 def verdict_counts(status: pd.DataFrame) -> str:

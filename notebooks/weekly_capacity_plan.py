@@ -126,7 +126,6 @@ else:
 
 # %%
 display(report.table(plan.quality))
-display(Markdown("Stage timings (seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in plan.timings.items())))
 
 # %% [markdown]
 # ## 7. Resilience
@@ -143,3 +142,6 @@ if plan.incidents_week.empty:
     display(Markdown("No incidents last week."))
 else:
     display(report.table(plan.incidents_week))
+
+# %%
+display(report.timings_line(plan.timings))

@@ -861,3 +861,25 @@ def test_backtest_rows_put_the_projects_forecaster_first_in_every_series():
     ]
     assert shown.loc[shown["model"] == "capacity", "mase"].tolist() == [0.5, 1.19]
     assert sort_backtest(pd.DataFrame()).empty
+
+
+def test_stage_timings_are_a_muted_footnote():
+    from capacity.report import timings_line
+
+    line = timings_line({"history": 0.196, "forecast": 7.945}).data
+    assert "class='cap-footnote'" in line and "font-size:11px" in line and "color:#777" in line
+    assert "Stage timings (seconds): history 0.2, forecast 7.9;" in line
+    assert "manifest.json" in line
+    assert timings_line({}).data == ""
+
+
+def test_the_report_ends_with_the_timings_footnote_and_the_manifest_keeps_them(published):
+    result, _ = published
+    page = result.report.read_text()
+    assert page.count("Stage timings (seconds)") == 1
+    footnote = page.index("cap-footnote")
+    # after every section, the data quality one included
+    assert footnote > page.index("7. Resilience") > page.index("6. Data quality")
+    assert "Plotly.newPlot" not in page[footnote:] and "<table" not in page[footnote:]
+    timings = json.loads((result.folder / "manifest.json").read_text())["timings"]
+    assert {"history", "forecast", "notebook", "html"} <= set(timings)
