@@ -247,12 +247,29 @@ def backtest_note(ran: bool) -> str:
     return "The backtest against weekly seasonal naive gave no results for this plan."
 
 
-def trend_table(trend: pd.DataFrame) -> HTML:
+#: The trend directions :func:`trend_table` keeps with ``changed_only``.
+_CHANGED = ("better", "worse")
+
+
+def trend_table(trend: pd.DataFrame, *, changed_only: bool = False) -> HTML:
     """Resilience figures now against the period before, with changes that read at a glance.
 
     Fractions are percentages and their changes percentage points (``pp``); every change
     is signed, so a tiny change never shows as ``-0.000`` beside ``worse``.
+
+    Parameters
+    ----------
+    trend : pandas.DataFrame
+        From :func:`capacity.resilience.trend`: ``figure, previous, current, change,
+        direction`` per region/service.
+    changed_only : bool
+        Keep only the figures that got ``better`` or ``worse``; when none did, one line
+        says so instead of an empty table.
     """
+    if changed_only:
+        trend = trend[trend["direction"].isin(_CHANGED)]
+        if trend.empty:
+            return HTML("<p>No resilience figure got better or worse than the period before.</p>")
     shown = trend.copy().astype({"previous": object, "current": object, "change": object})
     for i, row in trend.iterrows():
         digits = _PERCENT_FIGURES.get(row["figure"])

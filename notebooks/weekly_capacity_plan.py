@@ -135,8 +135,7 @@ display(report.table(plan.quality))
 
 # %%
 display(report.kpi_table(plan.resilience))
-changed = plan.resilience_trend[plan.resilience_trend["direction"].isin(["better", "worse"])]
-display(report.trend_table(changed))
+display(report.trend_table(plan.resilience_trend, changed_only=True))
 charts.burn_chart(plan.burn).show()
 if plan.incidents_week.empty:
     display(Markdown("No incidents last week."))

@@ -883,3 +883,24 @@ def test_the_report_ends_with_the_timings_footnote_and_the_manifest_keeps_them(p
     assert "Plotly.newPlot" not in page[footnote:] and "<table" not in page[footnote:]
     timings = json.loads((result.folder / "manifest.json").read_text())["timings"]
     assert {"history", "forecast", "notebook", "html"} <= set(timings)
+
+
+def test_the_resilience_trend_can_show_only_the_figures_that_changed():
+    from capacity.report import trend_table
+
+    trend = pd.DataFrame(
+        {
+            "region": ["eu-west"] * 3,
+            "service": ["game"] * 3,
+            "figure": ["incidents", "mttr_minutes", "mtbf_hours"],
+            "previous": [2.0, 30.0, 10.0],
+            "current": [3.0, 30.0, 12.0],
+            "change": [1.0, 0.0, 2.0],
+            "direction": ["worse", "same", "better"],
+        }
+    )
+    shown = trend_table(trend, changed_only=True).data
+    assert "incidents" in shown and "mtbf_hours" in shown and "mttr_minutes" not in shown
+    assert "mttr_minutes" in trend_table(trend).data  # every figure by default
+    calm = trend.assign(direction="same")
+    assert "No resilience figure got better or worse" in trend_table(calm, changed_only=True).data
