@@ -40,7 +40,7 @@ from capacity.columns import (
 )
 from capacity.config import FleetConfig, load_fleet
 from capacity.errors import CapacityError, ParameterError
-from capacity.forecast_fleet import STALE_AFTER, FleetForecast
+from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, hourly_need, recommend, region_loss_survival
 from capacity.store import Store
 from capacity.units import parse_duration
@@ -353,17 +353,24 @@ def _quality(history: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def status_table(plan: WeeklyPlan) -> pd.DataFrame:
-    """The verdict per region/service: ``act``, ``watch`` or ``OK``, with the action and date."""
+    """The verdict per region/service: ``act``, ``watch`` or ``OK``, with the action and date.
+
+    ``act``: the action is to scale up. ``OK`` when it is to scale down: a surplus every
+    hour, after N+k and the region-loss need, is no reason to watch, however small the
+    headroom over the servers now. Otherwise ``watch`` when the headroom falls under
+    :data:`WATCH_HEADROOM` at some hour or the forecast fell back to a baseline (such a
+    series is held, never scaled down: :func:`capacity.headroom.recommend`), else ``OK``.
+    """
     worst = plan.need.groupby([REGION, SERVICE])["headroom"].min().rename("min_headroom")
     table = plan.recommendations.merge(worst.reset_index(), on=[REGION, SERVICE])
-    fallback = plan.forecast_summary.set_index([REGION, SERVICE])["fallback"]
+    rough = fallen_back(plan.forecast_summary)
 
     def verdict(row: pd.Series) -> str:
         if row["action"] == "scale_up":
             return "act"
-        if row["min_headroom"] < WATCH_HEADROOM or bool(
-            fallback.get((row[REGION], row[SERVICE]), False)
-        ):
+        if row["action"] == "scale_down":
+            return "OK"
+        if row["min_headroom"] < WATCH_HEADROOM or (row[REGION], row[SERVICE]) in rough:
             return "watch"
         return "OK"
 
@@ -556,7 +563,14 @@ def build_plan(
         with _timed(timings, "headroom"):
             need = hourly_need(run.frame, safe, fleet, quantile=quantile)
             events = store.events(start=cutoff - pd.Timedelta(days=28), end=cutoff + step)
-            recommendations = recommend(need, fleet, now=cutoff, events=events, quantile=quantile)
+            recommendations = recommend(
+                need,
+                fleet,
+                now=cutoff,
+                events=events,
+                quantile=quantile,
+                fallback=fallen_back(run.summary),
+            )
             survival = region_loss_survival(need, fleet)
             schedule = scaling.schedule(need, fleet)
         say("accuracy")

@@ -57,8 +57,9 @@ display(report.warning_lines(plan.warnings))
 
 # %% [markdown]
 # ## 1. Verdict
-# `act`: servers must be added (see the date to act by); `watch`: less than 10 % headroom at
-# some hour, or the forecast fell back to a baseline; `OK`: enough servers all horizon.
+# `act`: servers must be added (see the date to act by); `watch`: held with less than 10 %
+# headroom at some hour, or on a forecast that fell back to a baseline (never scaled down on
+# one); `OK`: enough servers all horizon (a scale-down removes only a surplus of every hour).
 
 # %%
 display(report.plan_table(status, currency=plan.fleet.currency))
