@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from capacity.columns import DEMAND_METRICS, METRICS
 from capacity.errors import ConfigError, ParameterError
@@ -206,6 +214,8 @@ class FleetConfig(_Strict):
     redundancy: Redundancy = Redundancy()
     failover: dict[str, dict[str, float]]
     prometheus: PrometheusSource | None = None
+    #: Where the configuration was read from (the fleet file), for errors found after loading.
+    _source: str = PrivateAttr(default="<fleet config>")
 
     @field_validator("version")
     @classmethod
@@ -274,6 +284,11 @@ class FleetConfig(_Strict):
             )
         return self
 
+    @property
+    def source(self) -> str:
+        """The fleet file this configuration was loaded from (``parse_fleet``'s ``source``)."""
+        return self._source
+
     def servers_now(self, region: str, service: str) -> int:
         """Servers currently running for ``region``/``service``.
 
@@ -281,13 +296,14 @@ class FleetConfig(_Strict):
         ------
         ConfigError
             When ``current_servers`` has no count for the pair: read as 0, it would ask for
-            a whole fleet of servers to be bought.
+            a whole fleet of servers to be bought. Like the errors found on load, it names
+            the fleet file and the key.
         """
         count = self.current_servers.get(region, {}).get(service)
         if count is None:
             raise ConfigError(
                 f"no count of the servers running for {region}/{service}",
-                source="fleet config",
+                source=self._source,
                 where=f"key 'current_servers.{region}.{service}'",
                 fix="add it (0 where the service does not run there yet)",
             )
@@ -381,7 +397,9 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             fix="start from data/demo/fleet.yaml",
         )
     try:
-        return FleetConfig.model_validate(data)
+        config = FleetConfig.model_validate(data)
+        config._source = str(source)
+        return config
     except ValidationError as exc:
         errors = exc.errors()
         err = errors[0]

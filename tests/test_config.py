@@ -17,8 +17,13 @@ def test_valid_fleet_loads(fleet_file):
     assert list(fleet.regions) == ["eu-west", "na-east"]
     assert fleet.servers_now("na-east", "game") == 12
     # a pair with no count is refused, not read as 0 servers (which asks for a whole fleet)
-    with pytest.raises(ConfigError, match=r"key 'current_servers.na-east.chat': no count"):
+    # named like the errors found on load: the fleet file, then the key
+    with pytest.raises(ConfigError) as error:
         fleet.servers_now("na-east", "chat")
+    assert str(error.value).startswith(
+        f"{fleet_file}: key 'current_servers.na-east.chat': no count of the servers running"
+    )
+    assert fleet.source == str(fleet_file)
     assert fleet.server_type_of("game").safe_load_hint == 400
     assert fleet.redundancy.k == 1
     assert fleet.failover["eu-west"] == {"na-east": 1.0}
