@@ -434,7 +434,7 @@ def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
         template="plotly_white",
         barmode="group",
         height=380,
-        yaxis_title="MASE (ratio to a one-day naive's error)",
+        yaxis_title="MASE",
     )
     return figure
 

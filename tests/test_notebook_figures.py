@@ -211,3 +211,4 @@ def test_backtest_chart_draws_the_projects_forecaster_first_and_the_series_sorte
     assert [t.name for t in figure.data] == ["capacity", "arima"]
     assert list(figure.layout.xaxis.categoryarray) == ["eu-west / game", "na-east / game"]
     assert list(figure.data[0].x) == ["eu-west / game", "na-east / game"]
+    assert figure.layout.yaxis.title.text == "MASE"  # short enough to show whole
