@@ -11,7 +11,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from capacity.columns import REGION, SERVICE, TS, quantile_column
+from capacity.columns import (
+    METRIC,
+    REGION,
+    SERVICE,
+    TS,
+    metric_label,
+    model_order,
+    quantile_column,
+)
 
 if TYPE_CHECKING:
     from capacity.event_check import EventCheck
@@ -210,6 +218,7 @@ def fan_chart(
     service: str,
     *,
     history_days: int = 14,
+    metric: str | None = None,
 ) -> go.Figure:
     """Demand history and forecast bands for one region/service, with capacity lines.
 
@@ -227,6 +236,10 @@ def fan_chart(
         Which series.
     history_days : int
         Days of history to show before the forecast.
+    metric : str, optional
+        What the series measures (``ccu``, ``rps``); default the forecast's ``metric``
+        column. The y axis is titled with its meaning (:func:`capacity.columns.metric_label`):
+        the demand and the capacity lines are both in its units.
 
     Returns
     -------
@@ -288,35 +301,61 @@ def fan_chart(
                 annotation_position="top left" if i % 2 == 0 else "bottom left",
                 annotation_font_size=10,
             )
+    if metric is None and METRIC in ahead and len(ahead):
+        metric = str(ahead[METRIC].iloc[0])
     figure.update_layout(
         title=f"{region} / {service}: demand and capacity",
         template="plotly_white",
         height=380,
         margin={"t": 60, "b": 40},
         legend={"orientation": "h", "y": -0.15},
+        yaxis_title=html.escape(metric_label(metric)) if metric else "demand",
     )
     return figure
 
 
+def _headroom_text(headroom: float) -> str:
+    """A headroom as the verdict table shows it: ``-146 %``, ``+12 %``, ``no servers``."""
+    if pd.isna(headroom):
+        return ""
+    if math.isinf(headroom):
+        return "no servers"
+    return f"{headroom * 100:+.0f} %"
+
+
+#: The headroom the heatmap's colours span, in percent: a shortfall beyond the low end takes
+#: its colour, and the colour bar's end says so (``≤ −100 %``).
+_HEADROOM_SPAN = (-100, 100)
+
+
 def headroom_heatmap(need: pd.DataFrame) -> go.Figure:
-    """Daily worst headroom (servers now vs needed with N+k and region loss), per series."""
+    """Daily worst headroom (servers now vs needed with N+k and region loss), per series.
+
+    The colours span −100 % to +100 %: a worse day (short by more than the servers now, or
+    no servers at all) is coloured as −100 %, and the colour bar's end reads ``≤ −100 %``, so
+    it never seems to disagree with the verdict table's −146 %. Hovering shows the true value.
+    """
     daily = (
         need.assign(day=need[TS].dt.floor("D"), series=need[REGION] + " / " + need[SERVICE])
         .groupby(["series", "day"], as_index=False)["headroom"]
         .min()
     )
     grid = daily.pivot(index="series", columns="day", values="headroom").sort_index(ascending=False)
+    low, high = _HEADROOM_SPAN
+    ticks = [low, low // 2, 0, high // 2, high]
+    labels = [f"≤ −{-low} %", f"−{-low // 2} %", "0 %", f"+{high // 2} %", f"+{high} %"]
     figure = go.Figure(
         go.Heatmap(
-            z=(grid.clip(lower=-1) * 100).round(0).to_numpy(),
+            z=(grid.clip(lower=low / 100, upper=high / 100) * 100).round(0).to_numpy(),
+            text=grid.map(_headroom_text).to_numpy(),
             x=list(grid.columns),
             y=list(grid.index),
             colorscale="RdYlGn",
             zmid=0,
-            zmin=-100,
-            zmax=100,
-            colorbar={"title": "headroom %"},
-            hovertemplate="%{y}<br>%{x|%Y-%m-%d}: %{z}%<extra></extra>",
+            zmin=low,
+            zmax=high,
+            colorbar={"title": "headroom", "tickvals": ticks, "ticktext": labels},
+            hovertemplate="%{y}<br>%{x|%Y-%m-%d}: %{text}<extra></extra>",
         )
     )
     figure.update_layout(
@@ -370,16 +409,32 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
 
 
 def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
-    """MASE per series of the project's forecaster against weekly seasonal naive."""
+    """MASE per series of the project's forecaster against weekly seasonal naive.
+
+    The project's forecaster is the first bar of every group and the first legend entry,
+    the baselines after it by name; the series are sorted along the axis.
+    """
     figure = go.Figure()
     scored = backtest.dropna(subset=["mase"]) if "mase" in backtest else backtest
-    for model, part in scored.groupby("model", sort=True):
-        figure.add_trace(go.Bar(x=part[REGION] + " / " + part[SERVICE], y=part["mase"], name=model))
+    scored = scored.sort_values([REGION, SERVICE], kind="stable")
+    order = sorted({str(m) for m in scored["model"]}, key=model_order) if len(scored) else []
+    series = list(dict.fromkeys(scored[REGION] + " / " + scored[SERVICE]))
+    for model in order:
+        part = scored[scored["model"] == model]
+        figure.add_trace(
+            go.Bar(
+                x=part[REGION] + " / " + part[SERVICE],
+                y=part["mase"],
+                name=html.escape(model),
+            )
+        )
+    figure.update_xaxes(categoryorder="array", categoryarray=series)
     figure.update_layout(
         title="Last week's backtest: MASE (lower is better; 1 = a one-day naive forecast)",
         template="plotly_white",
         barmode="group",
         height=380,
+        yaxis_title="MASE",
     )
     return figure
 

@@ -965,7 +965,7 @@ def recommend(
     """Per region/service: servers now and needed (N+k, region loss), action, date, cost."""
     _check_jobs(jobs)
     from capacity import headroom
-    from capacity.forecast_fleet import forecast_fleet
+    from capacity.forecast_fleet import fallen_back, forecast_fleet
 
     fleet = _load_config(config or DEFAULT_CONFIG)
     quantiles = sorted({0.05, 0.5, 0.95, quantile})
@@ -977,7 +977,12 @@ def recommend(
         events = store.events(start=run.cutoff)
     need = headroom.hourly_need(run.frame, safe, fleet, quantile=quantile)
     recs = headroom.recommend(
-        need, fleet, now=pd.Timestamp.now(tz="UTC"), events=events, quantile=quantile
+        need,
+        fleet,
+        now=pd.Timestamp.now(tz="UTC"),
+        events=events,
+        quantile=quantile,
+        fallback=fallen_back(run.summary),
     )
     survival = headroom.region_loss_survival(need, fleet)
     _warn_if_stale(run.cutoff, "the forecast behind these recommendations starts then")

@@ -24,6 +24,8 @@ COUNT_METRICS = (CCU, RPS, SERVERS)
 FRACTION_METRICS = (CPU_UTIL, ERROR_RATE)
 #: Metrics that measure demand, the ones forecast.
 DEMAND_METRICS = (CCU, RPS)
+#: What a demand metric counts, in words a reader of the report knows: the unit of its axis.
+METRIC_MEANINGS = {CCU: "players online", RPS: "requests/s"}
 
 # Live-ops calendar.
 EVENT_ID = "event_id"
@@ -57,8 +59,24 @@ CUTOFF = "cutoff"
 STEP = "step"
 ACTUAL = "actual"
 FALLBACK = "fallback"
+#: The name the project's own forecaster goes by in a backtest, ahead of the baselines.
+OWN_MODEL = "capacity"
+
+
+def model_order(model: object) -> tuple[int, str]:
+    """A sort key putting :data:`OWN_MODEL` first and the baselines after it by name."""
+    return (0 if model == OWN_MODEL else 1, str(model))
+
+
 #: Quantiles a forecast reports unless told otherwise.
 DEFAULT_QUANTILES = (0.05, 0.5, 0.9, 0.95, 0.99)
+
+
+def metric_label(metric: str) -> str:
+    """An axis title for ``metric``: its meaning with its name, ``players online (ccu)``;
+    a metric with no meaning in :data:`METRIC_MEANINGS` is titled by its name alone."""
+    meaning = METRIC_MEANINGS.get(metric)
+    return f"{meaning} ({metric})" if meaning else str(metric)
 
 
 def quantile_column(q: float) -> str:

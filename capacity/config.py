@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from capacity.columns import DEMAND_METRICS, METRICS
 from capacity.errors import ConfigError, ParameterError
@@ -49,6 +57,8 @@ MAX_PROCUREMENT_DAYS = 365
 MAX_BOOT_MINUTES = 1440
 #: The highest cost per server-hour read, in the fleet's currency: higher is a typo.
 MAX_COST_PER_HOUR = 1e6
+#: The longest name of the fleet's currency (``USD``, ``EUR``, ``credits``).
+MAX_CURRENCY_CHARS = 12
 
 
 class _Strict(BaseModel):
@@ -188,9 +198,15 @@ class PrometheusSource(_Strict):
 
 
 class FleetConfig(_Strict):
-    """The whole fleet configuration. Build it with :func:`load_fleet` or :func:`parse_fleet`."""
+    """The whole fleet configuration. Build it with :func:`load_fleet` or :func:`parse_fleet`.
+
+    ``currency`` (optional) names the unit every ``cost_per_hour`` is in, for the reports'
+    cost columns; without it they say the costs are in the fleet file's cost units, as
+    nothing else tells which currency the numbers are in.
+    """
 
     version: int = SUPPORTED_VERSION
+    currency: str | None = None
     regions: dict[str, Region]
     services: dict[str, Service]
     server_types: dict[str, ServerType]
@@ -198,6 +214,8 @@ class FleetConfig(_Strict):
     redundancy: Redundancy = Redundancy()
     failover: dict[str, dict[str, float]]
     prometheus: PrometheusSource | None = None
+    #: Where the configuration was read from (the fleet file), for errors found after loading.
+    _source: str = PrivateAttr(default="<fleet config>")
 
     @field_validator("version")
     @classmethod
@@ -208,6 +226,19 @@ class FleetConfig(_Strict):
                 f"{SUPPORTED_VERSION}"
             )
         return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if not text or len(text) > MAX_CURRENCY_CHARS or not text.isprintable():
+            raise ValueError(
+                f"must be a short name of the unit cost_per_hour is in, such as 'USD' or "
+                f"'EUR' (1 to {MAX_CURRENCY_CHARS} characters); got {value!r}"
+            )
+        return text
 
     @model_validator(mode="after")
     def _consistent(self) -> FleetConfig:
@@ -253,6 +284,11 @@ class FleetConfig(_Strict):
             )
         return self
 
+    @property
+    def source(self) -> str:
+        """The fleet file this configuration was loaded from (``parse_fleet``'s ``source``)."""
+        return self._source
+
     def servers_now(self, region: str, service: str) -> int:
         """Servers currently running for ``region``/``service``.
 
@@ -260,13 +296,14 @@ class FleetConfig(_Strict):
         ------
         ConfigError
             When ``current_servers`` has no count for the pair: read as 0, it would ask for
-            a whole fleet of servers to be bought.
+            a whole fleet of servers to be bought. Like the errors found on load, it names
+            the fleet file and the key.
         """
         count = self.current_servers.get(region, {}).get(service)
         if count is None:
             raise ConfigError(
                 f"no count of the servers running for {region}/{service}",
-                source="fleet config",
+                source=self._source,
                 where=f"key 'current_servers.{region}.{service}'",
                 fix="add it (0 where the service does not run there yet)",
             )
@@ -360,7 +397,9 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             fix="start from data/demo/fleet.yaml",
         )
     try:
-        return FleetConfig.model_validate(data)
+        config = FleetConfig.model_validate(data)
+        config._source = str(source)
+        return config
     except ValidationError as exc:
         errors = exc.errors()
         err = errors[0]

@@ -29,7 +29,14 @@ from capacity.parallel import map_tasks
 from capacity.store import Store
 from capacity.units import as_utc, parse_duration
 
-__all__ = ["FleetForecast", "SeriesTask", "forecast_fleet", "horizon_hours", "new_run_id"]
+__all__ = [
+    "FleetForecast",
+    "SeriesTask",
+    "fallen_back",
+    "forecast_fleet",
+    "horizon_hours",
+    "new_run_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +127,15 @@ class FleetForecast:
                 "its forecast crosses that gap"
             )
         return lines
+
+
+def fallen_back(summary: pd.DataFrame) -> set[tuple[str, str]]:
+    """The (region, service) pairs whose forecast fell back to a baseline, from a forecast
+    run's summary (its ``fallback`` column)."""
+    if summary.empty or FALLBACK not in summary:
+        return set()
+    rough = summary[summary[FALLBACK].fillna(False).astype(bool)]
+    return set(zip(rough[REGION].astype(str), rough[SERVICE].astype(str), strict=True))
 
 
 def horizon_hours(horizon: str) -> int:

@@ -19,7 +19,7 @@ procurement lead times), the weekly cost change and the reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,12 +237,16 @@ def recommend(
     now: pd.Timestamp,
     events: pd.DataFrame | None = None,
     quantile: float = 0.95,
+    fallback: Collection[tuple[str, str]] = (),
 ) -> pd.DataFrame:
     """One recommendation per region/service.
 
     Scale up when the requirement exceeds the servers now at any hour; scale down only when
     there is a surplus every hour of the horizon, and never below the horizon's peak
     requirement (which already includes N+k and the region-loss need); hold otherwise.
+    A series whose forecast fell back to a baseline (``fallback``) is never scaled down on
+    that forecast: it is held, and the reason says so and by how many servers it would have
+    gone down. It is still scaled up: adding servers on a rough forecast errs on the safe side.
 
     Parameters
     ----------
@@ -256,6 +260,9 @@ def recommend(
         The calendar, to name the events behind a peak.
     quantile : float
         The quantile sized for, for the reason text.
+    fallback : collection of (region, service)
+        The series whose forecast fell back to a baseline (a forecast run's summary's
+        ``fallback``).
 
     Returns
     -------
@@ -263,6 +270,7 @@ def recommend(
         ``region, service, servers_now, needed, needed_nk, needed_loss, target, action,
         change, first_shortfall, act_by, overdue, cost_per_week_change, reason``.
     """
+    rough = {(str(r), str(s)) for r, s in fallback}
     rows = []
     label = f"p{quantile * 100:g}"
     for (region, service), part in need.groupby(_KEY, sort=True):
@@ -278,7 +286,7 @@ def recommend(
         if target > servers_now:
             action = "scale_up"
             act_by = first_shortfall - lead
-        elif target < servers_now:
+        elif target < servers_now and (region, service) not in rough:
             action = "scale_down"
             act_by = pd.NaT
         else:
@@ -305,6 +313,11 @@ def recommend(
                 f"; its own {label} demand peaks at {own[TS]:%Y-%m-%d %H:%M} UTC: "
                 f"{own['demand']:,.0f}, {int(own['needed'])} for demand, N+{k} "
                 f"{int(own['needed_nk'])}"
+            )
+        if action == "hold" and target < servers_now:  # a surplus, on a fallback forecast
+            reason += (
+                f"; held rather than scaled down by {servers_now - target}: the forecast fell "
+                "back to a baseline, which is not trusted to remove servers"
             )
         rows.append(
             {

@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 __all__ = [
     "accuracy_table",
     "backtest_note",
+    "cost_header",
     "kpi_table",
     "note_lines",
     "plan_table",
     "region_loss_lines",
     "standalone_page",
     "table",
+    "timings_line",
     "trend_table",
     "verdict_counts",
     "warning_lines",
@@ -96,7 +98,6 @@ def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
 _HEADERS = {
     "servers_now": "servers now",
     "act_by": "act by (UTC)",
-    "cost_per_week_change": "cost change / week",
     "min_headroom": "lowest headroom",
 }
 
@@ -117,12 +118,21 @@ def _signed(cost: float) -> str:
     return f"{cost:+,.0f}" if abs(cost) >= 10 else f"{cost:+,.2f}"
 
 
-def plan_table(frame: pd.DataFrame) -> HTML:
+def cost_header(currency: str | None) -> str:
+    """The header of a weekly cost change: ``cost change / week (USD)`` when the fleet file
+    names its ``currency``, else ``cost change / week (fleet cost units)``: a bare number
+    would read as dollars whatever the file's costs are in."""
+    unit = currency if currency else "fleet cost units"
+    return f"cost change / week ({unit})"
+
+
+def plan_table(frame: pd.DataFrame, *, currency: str | None = None) -> HTML:
     """A plan table (the verdicts, the actions) as a reader wants it.
 
     The date to act by is headed as UTC, to the minute, and marked ``overdue`` when it has
     passed (the ``overdue`` column folds into it); headroom is a percentage of the servers
-    now; cost changes are in the fleet file's currency per week.
+    now; cost changes are per week, headed with ``currency`` (the fleet file's
+    ``currency``; :func:`cost_header`).
     """
     shown = frame.copy()
     if "act_by" in shown:
@@ -136,7 +146,8 @@ def plan_table(frame: pd.DataFrame) -> HTML:
         shown["min_headroom"] = shown["min_headroom"].map(_percent)
     if "cost_per_week_change" in shown:
         shown["cost_per_week_change"] = shown["cost_per_week_change"].map(_signed)
-    return table(shown.rename(columns=_HEADERS))
+    headers = {**_HEADERS, "cost_per_week_change": cost_header(currency)}
+    return table(shown.rename(columns=headers))
 
 
 #: Resilience figures that are fractions, shown as percentages with the decimals that tell
@@ -236,12 +247,29 @@ def backtest_note(ran: bool) -> str:
     return "The backtest against weekly seasonal naive gave no results for this plan."
 
 
-def trend_table(trend: pd.DataFrame) -> HTML:
+#: The trend directions :func:`trend_table` keeps with ``changed_only``.
+_CHANGED = ("better", "worse")
+
+
+def trend_table(trend: pd.DataFrame, *, changed_only: bool = False) -> HTML:
     """Resilience figures now against the period before, with changes that read at a glance.
 
     Fractions are percentages and their changes percentage points (``pp``); every change
     is signed, so a tiny change never shows as ``-0.000`` beside ``worse``.
+
+    Parameters
+    ----------
+    trend : pandas.DataFrame
+        From :func:`capacity.resilience.trend`: ``figure, previous, current, change,
+        direction`` per region/service.
+    changed_only : bool
+        Keep only the figures that got ``better`` or ``worse``; when none did, one line
+        says so instead of an empty table.
     """
+    if changed_only:
+        trend = trend[trend["direction"].isin(_CHANGED)]
+        if trend.empty:
+            return HTML("<p>No resilience figure got better or worse than the period before.</p>")
     shown = trend.copy().astype({"previous": object, "current": object, "change": object})
     for i, row in trend.iterrows():
         digits = _PERCENT_FIGURES.get(row["figure"])
@@ -258,6 +286,33 @@ def trend_table(trend: pd.DataFrame) -> HTML:
             else:
                 shown.at[i, column] = _as_percent(value, digits)
     return table(shown)
+
+
+def timings_line(timings: dict[str, float]) -> HTML:
+    """The plan's stage timings as a small, muted footnote for the end of a report.
+
+    Parameters
+    ----------
+    timings : dict
+        Seconds per stage, in the order they ran (:attr:`capacity.weekly.WeeklyPlan.timings`).
+
+    Returns
+    -------
+    IPython.display.HTML
+        One grey line under a rule, ``Stage timings (seconds): history 0.2, forecast 7.9, …``,
+        pointing to ``manifest.json``, which keeps them with the notebook's and the export's;
+        nothing when there are none.
+    """
+    if not timings:
+        return HTML("")
+    stages = ", ".join(f"{html.escape(str(k))} {v:.1f}" for k, v in timings.items())
+    style = (
+        "color:#777;font-size:11px;margin-top:2.5em;padding-top:6px;border-top:1px solid #e3e3e3"
+    )
+    return HTML(
+        f"<p class='cap-footnote' style='{style}'>Stage timings (seconds): {stages}; "
+        "with the notebook's and the export's in manifest.json.</p>"
+    )
 
 
 def verdict_counts(status: pd.DataFrame) -> str:

@@ -28,10 +28,19 @@ import numpy as np
 import pandas as pd
 
 from capacity import scaling
-from capacity.columns import METRIC, REGION, SERVICE, TS, quantile_column
+from capacity.columns import (
+    METRIC,
+    MODEL,
+    OWN_MODEL,
+    REGION,
+    SERVICE,
+    TS,
+    model_order,
+    quantile_column,
+)
 from capacity.config import FleetConfig, load_fleet
 from capacity.errors import CapacityError, ParameterError
-from capacity.forecast_fleet import STALE_AFTER, FleetForecast
+from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, hourly_need, recommend, region_loss_survival
 from capacity.store import Store
 from capacity.units import parse_duration
@@ -44,6 +53,7 @@ __all__ = [
     "json_safe",
     "parse_week",
     "rough_warning",
+    "sort_backtest",
     "stale_data_warning",
     "status_table",
     "week_of",
@@ -262,7 +272,7 @@ def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict])
     region, service, metric, series, events, place = task
     quantiles = (0.05, 0.5, 0.95)
     models = {
-        "capacity": PlacedForecaster(DemandForecaster(quantiles=quantiles), place),
+        OWN_MODEL: PlacedForecaster(DemandForecaster(quantiles=quantiles), place),
         "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=quantiles),
     }
     key = {REGION: region, SERVICE: service, METRIC: metric}
@@ -271,13 +281,13 @@ def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict])
             f"{len(series) / 24:.1f} days of telemetry: the backtest scores last week's forecast "
             f"against a weekly naive, which needs over {_BACKTEST_HOURS // 24} days"
         )
-        return [{**key, "model": "capacity", "error": problem}]
+        return [{**key, "model": OWN_MODEL, "error": problem}]
     try:
         overall = compare(
             series, models, horizon=168, n_windows=1, step=168, events=events
         ).overall()
     except CapacityError as exc:  # a series too young for the window: shown, not fatal
-        return [{**key, "model": "capacity", "error": f"{type(exc).__name__}: {exc}"}]
+        return [{**key, "model": OWN_MODEL, "error": f"{type(exc).__name__}: {exc}"}]
     return [
         {
             **key,
@@ -304,7 +314,25 @@ def _backtests(
         series = part.loc[:, [TS, "value"]].reset_index(drop=True)
         tasks.append((region, service, metric, series, store.events(region=region), place))
     rows = [row for result in map_tasks(_backtest_task, tasks, jobs=jobs) for row in result]
-    return pd.DataFrame(rows)
+    return sort_backtest(pd.DataFrame(rows))
+
+
+def sort_backtest(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Backtest rows in one order for every series: the series sorted (region, service,
+    metric), and within each the project's forecaster first, then the baselines by name.
+
+    :func:`capacity.comparison.compare` lists a series' models best first, so the order
+    flipped from one series to the next and a reader comparing down the table misread them.
+    """
+    if backtest.empty or MODEL not in backtest:
+        return backtest
+    keys = [c for c in (REGION, SERVICE, METRIC) if c in backtest]
+    ranked = backtest.assign(_rank=backtest[MODEL].map(model_order))
+    return (
+        ranked.sort_values([*keys, "_rank"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
 
 
 def _quality(history: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
@@ -325,17 +353,24 @@ def _quality(history: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def status_table(plan: WeeklyPlan) -> pd.DataFrame:
-    """The verdict per region/service: ``act``, ``watch`` or ``OK``, with the action and date."""
+    """The verdict per region/service: ``act``, ``watch`` or ``OK``, with the action and date.
+
+    ``act``: the action is to scale up. ``OK`` when it is to scale down: a surplus every
+    hour, after N+k and the region-loss need, is no reason to watch, however small the
+    headroom over the servers now. Otherwise ``watch`` when the headroom falls under
+    :data:`WATCH_HEADROOM` at some hour or the forecast fell back to a baseline (such a
+    series is held, never scaled down: :func:`capacity.headroom.recommend`), else ``OK``.
+    """
     worst = plan.need.groupby([REGION, SERVICE])["headroom"].min().rename("min_headroom")
     table = plan.recommendations.merge(worst.reset_index(), on=[REGION, SERVICE])
-    fallback = plan.forecast_summary.set_index([REGION, SERVICE])["fallback"]
+    rough = fallen_back(plan.forecast_summary)
 
     def verdict(row: pd.Series) -> str:
         if row["action"] == "scale_up":
             return "act"
-        if row["min_headroom"] < WATCH_HEADROOM or bool(
-            fallback.get((row[REGION], row[SERVICE]), False)
-        ):
+        if row["action"] == "scale_down":
+            return "OK"
+        if row["min_headroom"] < WATCH_HEADROOM or (row[REGION], row[SERVICE]) in rough:
             return "watch"
         return "OK"
 
@@ -528,7 +563,14 @@ def build_plan(
         with _timed(timings, "headroom"):
             need = hourly_need(run.frame, safe, fleet, quantile=quantile)
             events = store.events(start=cutoff - pd.Timedelta(days=28), end=cutoff + step)
-            recommendations = recommend(need, fleet, now=cutoff, events=events, quantile=quantile)
+            recommendations = recommend(
+                need,
+                fleet,
+                now=cutoff,
+                events=events,
+                quantile=quantile,
+                fallback=fallen_back(run.summary),
+            )
             survival = region_loss_survival(need, fleet)
             schedule = scaling.schedule(need, fleet)
         say("accuracy")

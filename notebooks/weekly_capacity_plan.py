@@ -57,11 +57,12 @@ display(report.warning_lines(plan.warnings))
 
 # %% [markdown]
 # ## 1. Verdict
-# `act`: servers must be added (see the date to act by); `watch`: less than 10 % headroom at
-# some hour, or the forecast fell back to a baseline; `OK`: enough servers all horizon.
+# `act`: servers must be added (see the date to act by); `watch`: held with less than 10 %
+# headroom at some hour, or on a forecast that fell back to a baseline (never scaled down on
+# one); `OK`: enough servers all horizon (a scale-down removes only a surplus of every hour).
 
 # %%
-display(report.plan_table(status))
+display(report.plan_table(status, currency=plan.fleet.currency))
 
 # %% [markdown]
 # ### Actions and why
@@ -126,7 +127,6 @@ else:
 
 # %%
 display(report.table(plan.quality))
-display(Markdown("Stage timings (seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in plan.timings.items())))
 
 # %% [markdown]
 # ## 7. Resilience
@@ -136,10 +136,12 @@ display(Markdown("Stage timings (seconds): " + ", ".join(f"{k} {v:.1f}" for k, v
 
 # %%
 display(report.kpi_table(plan.resilience))
-changed = plan.resilience_trend[plan.resilience_trend["direction"].isin(["better", "worse"])]
-display(report.trend_table(changed))
+display(report.trend_table(plan.resilience_trend, changed_only=True))
 charts.burn_chart(plan.burn).show()
 if plan.incidents_week.empty:
     display(Markdown("No incidents last week."))
 else:
     display(report.table(plan.incidents_week))
+
+# %%
+display(report.timings_line(plan.timings))

@@ -17,8 +17,13 @@ def test_valid_fleet_loads(fleet_file):
     assert list(fleet.regions) == ["eu-west", "na-east"]
     assert fleet.servers_now("na-east", "game") == 12
     # a pair with no count is refused, not read as 0 servers (which asks for a whole fleet)
-    with pytest.raises(ConfigError, match=r"key 'current_servers.na-east.chat': no count"):
+    # named like the errors found on load: the fleet file, then the key
+    with pytest.raises(ConfigError) as error:
         fleet.servers_now("na-east", "chat")
+    assert str(error.value).startswith(
+        f"{fleet_file}: key 'current_servers.na-east.chat': no count of the servers running"
+    )
+    assert fleet.source == str(fleet_file)
     assert fleet.server_type_of("game").safe_load_hint == 400
     assert fleet.redundancy.k == 1
     assert fleet.failover["eu-west"] == {"na-east": 1.0}
@@ -203,3 +208,19 @@ def test_a_region_left_out_of_failover_is_refused(tmp_path):
     # no failover at all is a plan (each loss is reported as not survived), and so is one region
     path.write_text(FLEET_YAML.split("failover:")[0] + "failover: {}\n")
     assert load_fleet(path).failover == {}
+
+
+def test_the_currency_is_optional_and_names_the_cost_unit(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(FLEET_YAML)
+    assert load_fleet(path).currency is None  # unknown: the report says "fleet cost units"
+    path.write_text(FLEET_YAML.replace("version: 1", "version: 1\ncurrency: EUR", 1))
+    assert load_fleet(path).currency == "EUR"
+    path.write_text(FLEET_YAML.replace("version: 1", "version: 1\ncurrency: ''", 1))
+    with pytest.raises(ConfigError, match=r"key 'currency': must be a short name"):
+        load_fleet(path)
+
+
+def test_the_demo_fleet_names_its_currency():
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo" / "fleet.yaml"
+    assert load_fleet(demo).currency == "USD"

@@ -279,3 +279,45 @@ def test_recommend_csv_and_json_say_what_each_row_is_sized_at(no_latency):
     assert by_pair.loc[("eu-west", "game"), "safe_load_source"] == "hint"
     hint = load_fleet(config).server_type_of("game").safe_load_hint
     assert by_pair.loc[("eu-west", "game"), "safe_load"] == pytest.approx(hint)
+
+
+def test_a_fallback_forecast_is_held_not_scaled_down(fleet):
+    big = fleet.model_copy(
+        update={"current_servers": {"eu-west": {"game": 40}, "na-east": {"game": 40}}}
+    )
+    need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, big)
+    recs = recommend(need, big, now=T0, fallback={("eu-west", "game")}).set_index("region")
+    held = recs.loc["eu-west"]
+    assert (held["action"], held["change"], held["cost_per_week_change"]) == ("hold", 0, 0)
+    assert held["target"] == 15 and pd.isna(held["act_by"])
+    assert "held rather than scaled down by 25: the forecast fell back" in held["reason"]
+    assert recs.loc["na-east", "action"] == "scale_down"  # its own forecast is trusted
+    # a fallback forecast still asks for servers: adding them errs on the safe side
+    short = hourly_need(forecast([5000, 950, 300], [800, 400, 1150]), SAFE, big)
+    up = recommend(short, big, now=T0, fallback={("eu-west", "game")}).set_index("region")
+    assert up.loc["eu-west", "action"] == "scale_up"
+
+
+def test_a_scale_down_is_never_to_watch_and_a_fallback_is_held_and_watched(fleet):
+    from types import SimpleNamespace
+
+    from capacity.weekly import status_table
+
+    # eu-west needs at most 15 of its 16 servers: 6 % headroom, a surplus every hour
+    tight = fleet.model_copy(
+        update={"current_servers": {"eu-west": {"game": 16}, "na-east": {"game": 40}}}
+    )
+    need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, tight)
+    summary = pd.DataFrame(
+        {"region": ["eu-west", "na-east"], "service": "game", "fallback": [False, True]}
+    )
+    plan = SimpleNamespace(
+        need=need,
+        forecast_summary=summary,
+        recommendations=recommend(need, tight, now=T0, fallback={("na-east", "game")}),
+    )
+    status = status_table(plan).set_index("region")
+    assert status.loc["eu-west", "action"] == "scale_down"
+    assert status.loc["eu-west", "min_headroom"] < 0.10
+    assert status.loc["eu-west", "status"] == "OK"  # was "watch" beside "scale_down"
+    assert (status.loc["na-east", "action"], status.loc["na-east", "status"]) == ("hold", "watch")

@@ -135,3 +135,80 @@ def test_schedule_chart_has_plain_log_ticks_and_a_look_per_series():
     assert list(axis.tickvals) == [5, 10, 20, 50, 100, 200, 500]
     assert list(axis.ticktext) == ["5", "10", "20", "50", "100", "200", "500"]
     assert len({(t.line.color, t.line.dash) for t in figure.data}) == 12
+
+
+# --------------------------------------------------------------- weekly report: demand units
+
+
+def weekly_frames(metric: str, service: str = "game"):
+    """A region/service's history, forecast and hourly need, as the weekly plan holds them."""
+    past = pd.date_range(MONDAY - pd.Timedelta(days=2), periods=48, freq="h")
+    ahead = pd.date_range(MONDAY, periods=24, freq="h")
+    key = {"region": "eu-west", "service": service}
+    history = pd.DataFrame({**key, "metric": metric, "ts": past, "value": 100.0})
+    quantiles = {f"q{q:g}": 100.0 * (0.5 + q) for q in (0.05, 0.1, 0.5, 0.9, 0.95, 0.99)}
+    forecast = pd.DataFrame({**key, "metric": metric, "ts": ahead, **quantiles})
+    need = pd.DataFrame(
+        {
+            **key,
+            "ts": ahead,
+            "safe_load": 10.0,
+            "servers_now": 20,
+            "needed_nk": 16,
+            "required": 18,
+            "headroom": 0.1,
+        }
+    )
+    return history, forecast, need
+
+
+@pytest.mark.parametrize(
+    ("metric", "title"), [("ccu", "players online (ccu)"), ("rps", "requests/s (rps)")]
+)
+def test_weekly_demand_charts_title_the_y_axis_with_the_metrics_meaning(metric, title):
+    history, forecast, need = weekly_frames(metric)
+    figure = charts.fan_chart(history, forecast, need, None, "eu-west", "game")
+    assert figure.layout.yaxis.title.text == title
+    # said outright, it wins over the forecast's column
+    figure = charts.fan_chart(history, forecast, need, None, "eu-west", "game", metric="ccu")
+    assert figure.layout.yaxis.title.text == "players online (ccu)"
+
+
+# --------------------------------------------------------------- weekly report: headroom colours
+
+
+def test_headroom_heatmap_says_its_colours_stop_at_minus_100_and_hovers_the_true_value():
+    ts = pd.date_range(MONDAY, periods=48, freq="h")
+    need = pd.DataFrame(
+        {
+            "region": "eu-west",
+            "service": ["game"] * 24 + ["chat"] * 24,
+            "ts": list(ts[:24]) * 2,
+            "headroom": [-1.46] * 24 + [0.25] * 23 + [float("-inf")],
+        }
+    )
+    trace = charts.headroom_heatmap(need).data[0]
+    assert (trace.zmin, trace.zmax) == (-100, 100)
+    assert trace.colorbar.ticktext[0] == "≤ −100 %"
+    assert trace.colorbar.tickvals[0] == -100
+    # the colour is clipped; the hover text is what the verdict table says
+    assert list(trace.y) == ["eu-west / game", "eu-west / chat"]
+    assert trace.z[0][0] == -100 and trace.text[0][0] == "-146 %"
+    assert trace.text[1][0] == "no servers" and trace.z[1][0] == -100
+    assert "%{text}" in trace.hovertemplate
+
+
+def test_backtest_chart_draws_the_projects_forecaster_first_and_the_series_sorted():
+    backtest = pd.DataFrame(
+        {
+            "region": ["na-east", "na-east", "eu-west", "eu-west"],
+            "service": "game",
+            "model": ["capacity", "arima", "arima", "capacity"],
+            "mase": [1.2, 1.1, 0.6, 0.5],
+        }
+    )
+    figure = charts.accuracy_chart(backtest)
+    assert [t.name for t in figure.data] == ["capacity", "arima"]
+    assert list(figure.layout.xaxis.categoryarray) == ["eu-west / game", "na-east / game"]
+    assert list(figure.data[0].x) == ["eu-west / game", "na-east / game"]
+    assert figure.layout.yaxis.title.text == "MASE"  # short enough to show whole

@@ -52,3 +52,14 @@ def test_thin_parameters_of_literals_and_no_definitions(path):
     for cell in code:
         for node in ast.walk(ast.parse(cell.source)):
             assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda)
+
+
+def test_the_weekly_plan_filters_no_frame_inline():
+    # a mask such as trend[trend["direction"].isin([...])] is logic: it belongs in capacity
+    nb = jupytext.read(FOLDER / "weekly_capacity_plan.ipynb")
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Subscript):
+                assert not isinstance(node.slice, ast.Compare | ast.Call | ast.BoolOp | ast.BinOp)
+            if isinstance(node, ast.Attribute):
+                assert node.attr not in {"isin", "query", "loc", "where", "mask"}

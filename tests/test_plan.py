@@ -542,7 +542,15 @@ def test_plan_tables_read_as_dates_in_utc_percentages_and_signed_costs():
     )
     page = plan_table(frame).data
     headers = re.findall(r"<th>([^<]*)</th>", page)
-    assert headers == ["region", "act by (UTC)", "cost change / week", "lowest headroom"]
+    # no currency in the fleet file: the costs are said to be in its units, not dollars
+    assert headers == [
+        "region",
+        "act by (UTC)",
+        "cost change / week (fleet cost units)",
+        "lowest headroom",
+    ]
+    named = re.findall(r"<th>([^<]*)</th>", plan_table(frame, currency="EUR").data)
+    assert named[2] == "cost change / week (EUR)"
     cells = re.findall(r"<td>([^<]*)</td>", page)
     assert cells == [
         "eu-west",
@@ -887,3 +895,71 @@ def test_wait_lets_a_plan_through_a_store_and_a_folder_held_for_a_while(demo, tm
     assert waited.exit_code == 2, waited.stderr
     assert "another weekly run works in" in waited.stderr
     assert "A plan for 2026-W48 is already published" in waited.stderr
+
+
+def test_backtest_rows_put_the_projects_forecaster_first_in_every_series():
+    from capacity.weekly import sort_backtest
+
+    # compare() lists each series' models best first: the order flipped between series
+    rows = pd.DataFrame(
+        {
+            "region": ["na-east", "na-east", "eu-west", "eu-west", "eu-west"],
+            "service": ["game", "game", "chat", "chat", "chat"],
+            "metric": ["ccu", "ccu", "rps", "rps", "rps"],
+            "model": ["seasonal naive (weekly)", "capacity", "capacity", "arima", "naive"],
+            "mase": [1.15, 1.19, 0.5, 0.6, 0.7],
+        }
+    )
+    shown = sort_backtest(rows)
+    assert list(zip(shown["region"], shown["model"], strict=True)) == [
+        ("eu-west", "capacity"),
+        ("eu-west", "arima"),
+        ("eu-west", "naive"),
+        ("na-east", "capacity"),
+        ("na-east", "seasonal naive (weekly)"),
+    ]
+    assert shown.loc[shown["model"] == "capacity", "mase"].tolist() == [0.5, 1.19]
+    assert sort_backtest(pd.DataFrame()).empty
+
+
+def test_stage_timings_are_a_muted_footnote():
+    from capacity.report import timings_line
+
+    line = timings_line({"history": 0.196, "forecast": 7.945}).data
+    assert "class='cap-footnote'" in line and "font-size:11px" in line and "color:#777" in line
+    assert "Stage timings (seconds): history 0.2, forecast 7.9;" in line
+    assert "manifest.json" in line
+    assert timings_line({}).data == ""
+
+
+def test_the_report_ends_with_the_timings_footnote_and_the_manifest_keeps_them(published):
+    result, _ = published
+    page = result.report.read_text()
+    assert page.count("Stage timings (seconds)") == 1
+    footnote = page.index("cap-footnote")
+    # after every section, the data quality one included
+    assert footnote > page.index("7. Resilience") > page.index("6. Data quality")
+    assert "Plotly.newPlot" not in page[footnote:] and "<table" not in page[footnote:]
+    timings = json.loads((result.folder / "manifest.json").read_text())["timings"]
+    assert {"history", "forecast", "notebook", "html"} <= set(timings)
+
+
+def test_the_resilience_trend_can_show_only_the_figures_that_changed():
+    from capacity.report import trend_table
+
+    trend = pd.DataFrame(
+        {
+            "region": ["eu-west"] * 3,
+            "service": ["game"] * 3,
+            "figure": ["incidents", "mttr_minutes", "mtbf_hours"],
+            "previous": [2.0, 30.0, 10.0],
+            "current": [3.0, 30.0, 12.0],
+            "change": [1.0, 0.0, 2.0],
+            "direction": ["worse", "same", "better"],
+        }
+    )
+    shown = trend_table(trend, changed_only=True).data
+    assert "incidents" in shown and "mtbf_hours" in shown and "mttr_minutes" not in shown
+    assert "mttr_minutes" in trend_table(trend).data  # every figure by default
+    calm = trend.assign(direction="same")
+    assert "No resilience figure got better or worse" in trend_table(calm, changed_only=True).data
