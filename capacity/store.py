@@ -655,15 +655,12 @@ class Store:
             if data.empty:
                 return LoadReport(source, digest, 0, 0, 0, 0)
             load_id = self._next_load_id()
-            con.register("_incoming_frame", data)
-            try:
+            with _registered(con, "_incoming_frame", data):
                 con.execute(
                     "INSERT INTO telemetry SELECT ts, region, service, metric, value, ? "
                     "FROM _incoming_frame",
                     [load_id],
                 )
-            finally:
-                con.unregister("_incoming_frame")
             counts = _problem_counts(con, "(SELECT * FROM telemetry WHERE load_id = ?)", [load_id])
             problem = next((name for name, count in counts.items() if count), None)
             if problem is not None:
@@ -1011,8 +1008,7 @@ class Store:
         """Record that source ``name`` holds ``keys`` (by load ``load_id``) and no other
         record; return the records it held before and holds no more."""
         con = self._con
-        con.register("_held", pa.table({"record_id": pa.array(list(keys), pa.string())}))
-        try:
+        with _registered(con, "_held", pa.table({"record_id": pa.array(list(keys), pa.string())})):
             dropped = con.execute(
                 "SELECT record_id FROM holdings WHERE kind = ? AND source = ? "
                 "AND record_id NOT IN (SELECT record_id FROM _held) ORDER BY 1",
@@ -1022,8 +1018,6 @@ class Store:
             con.execute(
                 "INSERT INTO holdings SELECT ?, record_id, ?, ? FROM _held", [table, name, load_id]
             )
-        finally:
-            con.unregister("_held")
         return [record_id for (record_id,) in dropped]
 
     def _replaced(self, table: str, path: Path, noun: str) -> tuple[str, ...]:
@@ -1052,8 +1046,7 @@ class Store:
         command: that file still holds the stored version."""
         con = self._con
         key = schema.names[0]
-        con.register("_incoming", _arrow(frame, schema, 0))
-        try:
+        with _registered(con, "_incoming", _arrow(frame, schema, 0)):
             clash = con.execute(
                 f"SELECT i.{key}, coalesce(l.source, h.source) FROM _incoming i "
                 f"JOIN {table} e USING ({key}) "
@@ -1063,8 +1056,6 @@ class Store:
                 "ORDER BY 1, 2 LIMIT 1",
                 [table, names],
             ).fetchall()
-        finally:
-            con.unregister("_incoming")
         if clash:
             record_id, other = clash[0]
             raise DataError(
@@ -1081,8 +1072,7 @@ class Store:
         cancelled, or a log emptied to its header, still removes them."""
         con = self._con
         key = schema.names[0]
-        con.register("_incoming", _arrow(frame, schema, 0))
-        try:
+        with _registered(con, "_incoming", _arrow(frame, schema, 0)):
             missing = con.execute(
                 f"SELECT count(*) FROM _incoming i LEFT JOIN {table} e USING ({key}) "
                 f"LEFT JOIN holdings h ON h.kind = ? AND h.source = ? AND h.record_id = i.{key} "
@@ -1094,8 +1084,6 @@ class Store:
                 f"AND record_id NOT IN (SELECT {key} FROM _incoming)",
                 [table, name],
             ).fetchall()[0][0]
-        finally:
-            con.unregister("_incoming")
         return missing == 0 and extra == 0
 
     def _upsert(
@@ -1104,16 +1092,13 @@ class Store:
         """Insert new keys and replace changed ones; count inserted, updated, unchanged."""
         con = self._con
         key = schema.names[0]
-        con.register("_incoming", _arrow(frame, schema, load_id))
-        try:
+        with _registered(con, "_incoming", _arrow(frame, schema, load_id)):
             known, unchanged = con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {_same_content(schema)}) "
                 f"FROM _incoming i JOIN {table} e USING ({key})"
             ).fetchall()[0]
             con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM _incoming)")
             con.execute(f"INSERT INTO {table} SELECT * FROM _incoming")
-        finally:
-            con.unregister("_incoming")
         return len(frame) - known, known - unchanged, unchanged
 
     def _import_logs(
@@ -1431,11 +1416,8 @@ class Store:
                     seconds,
                 ],
             )
-            con.register("_incoming_forecast", table)
-            try:
+            with _registered(con, "_incoming_forecast", table):
                 con.execute("INSERT INTO forecasts SELECT * FROM _incoming_forecast")
-            finally:
-                con.unregister("_incoming_forecast")
             rows = [
                 [run_id, *map(str, key), json.dumps(value, sort_keys=True)]
                 for key, value in (fit_params or {}).items()
@@ -1651,6 +1633,16 @@ def _one_file_per_source(
                 fix="rename one of the two files, or import only one of them",
             )
     return [path for path, _ in chosen.values()], [frame for _, frame in chosen.values()]
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator[None]:
+    """``data`` (a DataFrame or Arrow table) as the view ``name`` on ``con`` for the block."""
+    con.register(name, data)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 def _count(n: int, noun: str) -> str:
