@@ -407,16 +407,37 @@ class Store:
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = self._connect(read_only)
-        if read_only and self._version() < SCHEMA_VERSION:
+        if read_only and (version := self._version()) < SCHEMA_VERSION:
             # An older store: migrate it with a short writable open, then read.
             self._con.close()
-            self._con = self._connect(False)
+            self._con = self._upgrading_connection(version)
             self.read_only = False
             self._migrate()
             self._con.close()
             self.read_only = True
             self._con = self._connect(True)
         self._migrate()
+
+    def _upgrading_connection(self, version: int) -> duckdb.DuckDBPyConnection:
+        """The short writable open a reader of an older store makes to upgrade it, or an
+        error that says why the reader needed one."""
+        why = (
+            f"it was written by an older capacity (schema {version}; this one reads "
+            f"{SCHEMA_VERSION}) and a reader upgrades it once, with a short writable open"
+        )
+        try:
+            return self._connect(False)
+        except StoreLockedError:
+            raise StoreLockedError(
+                f"store is locked by another process: {self.path}; {why}. Fix: wait for the "
+                "other process to finish (or close it, if an older capacity holds it), then "
+                "try again"
+            ) from None
+        except StoreError as exc:
+            raise StoreError(
+                f"cannot upgrade store {self.path}: {why}, which failed ({exc}). Fix: run a "
+                "capacity command on it once as a user who may write it"
+            ) from None
 
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:

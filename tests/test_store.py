@@ -496,6 +496,40 @@ def test_an_older_store_is_migrated_when_opened(db):
             store.con.execute("DELETE FROM telemetry")
 
 
+def test_a_reader_that_cannot_upgrade_an_older_store_says_why(db):
+    """A reader of an older store upgrades it with a short writable open; when another
+    process held the store, the reader said only that it was locked, though it only reads."""
+    from capacity.store import MIGRATIONS, SCHEMA_VERSION
+
+    db.parent.mkdir(parents=True)
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
+    for statement in MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute("INSERT INTO schema_version VALUES (1, now())")
+    con.close()
+    script = (
+        "import sys, time, duckdb\ncon = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print('held', flush=True)\ntime.sleep(60)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreLockedError) as info:
+            Store(db, read_only=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert str(info.value).startswith(
+        f"store is locked by another process: {db}; it was written by an older capacity "
+        f"(schema 1; this one reads {SCHEMA_VERSION}) and a reader upgrades it once"
+    )
+    with Store(db, read_only=True) as store:  # free again: the reader upgrades it
+        assert store.schema_version() == SCHEMA_VERSION
+
+
 def _frame(values: list[float], **columns: object) -> pd.DataFrame:
     ts = pd.date_range("2026-01-01", periods=len(values), freq="h", tz="UTC")
     frame = pd.DataFrame(
