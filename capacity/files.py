@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -20,10 +21,15 @@ def _umask() -> int:
 def check_writable(path: str | Path, name: str) -> Path:
     """Refuse, before any work, an output path that :func:`write_text_atomically` cannot write.
 
+    The check does what the write will do: it creates the missing folders on the way and a
+    temporary file beside ``path``, then removes both, so it holds for root as for anyone
+    (``os.access`` says yes to root whatever the folder is, e.g. under ``/proc``).
+
     Parameters
     ----------
     path : str or Path
-        The destination file; missing folders on the way are fine (they are created).
+        The destination file; missing folders on the way are fine (the write creates them;
+        the check leaves none behind).
     name : str
         The parameter it came from, for the message (``output``).
 
@@ -35,8 +41,8 @@ def check_writable(path: str | Path, name: str) -> Path:
     Raises
     ------
     ParameterError
-        When ``path`` is a folder, a part of it is a file, or its nearest existing folder is
-        not writable.
+        When ``path`` is a folder, a part of it is a file, or a missing folder or a file
+        cannot be created where the write would create it.
     """
     path = Path(path)
     if path.is_dir():
@@ -44,20 +50,41 @@ def check_writable(path: str | Path, name: str) -> Path:
             f"The '{name}' parameter must be a file path; {str(path)!r} is a folder. Fix: "
             "name a file in it, e.g. report.html"
         )
+    missing = []
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
         folder = folder.parent
     if not folder.is_dir():
         raise ParameterError(
             f"The '{name}' parameter cannot be written: {str(folder)!r} is a file, not a "
             "folder. Fix: choose a path in a folder"
         )
-    if not os.access(folder, os.W_OK | os.X_OK):
+    created: list[Path] = []
+    try:
+        for step in reversed(missing):
+            step.mkdir()
+            created.append(step)
+        handle, temporary = _temporary_beside(path)
+        os.close(handle)
+        os.unlink(temporary)
+    except OSError as exc:
+        where = Path(exc.filename).parent if exc.filename else path.parent
         raise ParameterError(
-            f"The '{name}' parameter cannot be written: the folder {str(folder)!r} is not "
-            "writable. Fix: choose a path in a folder you can write to"
-        )
+            f"The '{name}' parameter cannot be written: nothing can be created in the folder "
+            f"{str(where)!r} ({exc.strerror or exc}). Fix: choose a path in a folder you can "
+            "write to"
+        ) from None
+    finally:
+        for step in reversed(created):  # deepest first; one another process filled stays
+            with contextlib.suppress(OSError):
+                step.rmdir()
     return path
+
+
+def _temporary_beside(path: Path) -> tuple[int, str]:
+    """A new private file in ``path``'s folder, named after ``path``: its handle and path."""
+    return tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
 
 
 def write_text_atomically(path: str | Path, text: str) -> Path:
@@ -77,7 +104,7 @@ def write_text_atomically(path: str | Path, text: str) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, temporary = _temporary_beside(path)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)

@@ -474,6 +474,24 @@ def test_cli_refuses_an_output_it_cannot_write_before_checking(demo, tmp_path):
     assert result.stdout == ""
 
 
+def test_cli_refuses_an_output_that_takes_no_file_for_root_too(demo, tmp_path):
+    _, config = demo
+    # /proc passes os.access for root but takes no new file: refused up front, not a traceback
+    result = run_cli(
+        "check-event", "--name", "X", "--start", "2026-11-23T18:00:00Z",
+        "--end", "2026-11-24T00:00:00Z", "--regions", "eu-west", "--uplift", "1.2",
+        "--db", str(tmp_path / "missing.duckdb"), "--config", str(config),
+        "--output", "/proc/x.html",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert (
+        "The 'output' parameter cannot be written: nothing can be created in the folder '/proc'"
+        in line
+    )
+    assert result.stdout == ""
+
+
 def test_recommend_cli_csv(demo):
     import io
 
