@@ -245,8 +245,9 @@ def recommend(
     there is a surplus every hour of the horizon, and never below the horizon's peak
     requirement (which already includes N+k and the region-loss need); hold otherwise.
     A series whose forecast fell back to a baseline (``fallback``) is never scaled down on
-    that forecast: it is held, and the reason says so and by how many servers it would have
-    gone down. It is still scaled up: adding servers on a rough forecast errs on the safe side.
+    that forecast: it is held, its ``target`` is the servers now (what to run, so that
+    applying it keeps them), and the reason says so and names the lower need it would have gone
+    down to. It is still scaled up: adding servers on a rough forecast errs on the safe side.
 
     Parameters
     ----------
@@ -268,7 +269,9 @@ def recommend(
     -------
     pandas.DataFrame
         ``region, service, servers_now, needed, needed_nk, needed_loss, target, action,
-        change, first_shortfall, act_by, overdue, cost_per_week_change, reason``.
+        change, first_shortfall, act_by, overdue, cost_per_week_change, reason``. ``target``
+        is the servers to run: the horizon's peak requirement, or the servers now when the
+        action is ``hold`` (``change`` is ``target - servers_now``).
     """
     rough = {(str(r), str(s)) for r, s in fallback}
     rows = []
@@ -277,22 +280,24 @@ def recommend(
         server_type = fleet.server_type_of(service)
         servers_now = int(part["servers_now"].iloc[0])
         peak = part.loc[part["required"].idxmax()]
-        target = int(peak["required"])
+        required = int(peak["required"])
         short = part[part["required"] > servers_now]
         first_shortfall = short[TS].min() if len(short) else pd.NaT
         lead = pd.Timedelta(minutes=server_type.boot_lead_time_minutes) + pd.Timedelta(
             days=server_type.procurement_lead_time_days
         )
-        if target > servers_now:
+        if required > servers_now:
             action = "scale_up"
             act_by = first_shortfall - lead
-        elif target < servers_now and (region, service) not in rough:
+        elif required < servers_now and (region, service) not in rough:
             action = "scale_down"
             act_by = pd.NaT
         else:
             action = "hold"
             act_by = pd.NaT
-        change = target - servers_now if action != "hold" else 0
+        # a hold runs the servers there are: a fallen-back surplus is not a target to apply
+        target = servers_now if action == "hold" else required
+        change = target - servers_now
         drivers = []
         if peak["needed_loss"] > peak["needed_nk"]:
             drivers.append(f"losing {peak['loss_driver']} sends its players here")
@@ -302,7 +307,7 @@ def recommend(
         k = fleet.redundancy.k
         reason = (
             f"peak {label} demand {peak['demand']:,.0f} at {peak[TS]:%Y-%m-%d %H:%M} UTC needs "
-            f"{target} servers ({int(peak['needed'])} for demand, N+{k} "
+            f"{required} servers ({int(peak['needed'])} for demand, N+{k} "
             f"{int(peak['needed_nk'])}, region loss {int(peak['needed_loss'])})"
         )
         if drivers:
@@ -314,9 +319,9 @@ def recommend(
                 f"{own['demand']:,.0f}, {int(own['needed'])} for demand, N+{k} "
                 f"{int(own['needed_nk'])}"
             )
-        if action == "hold" and target < servers_now:  # a surplus, on a fallback forecast
+        if action == "hold" and required < servers_now:  # a surplus, on a fallback forecast
             reason += (
-                f"; held rather than scaled down by {servers_now - target}: the forecast fell "
+                f"; held rather than scaled down by {servers_now - required}: the forecast fell "
                 "back to a baseline, which is not trusted to remove servers"
             )
         rows.append(

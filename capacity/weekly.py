@@ -775,7 +775,10 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
 def json_safe(value: Any) -> Any:
     """``value`` with every NaN or infinite float replaced by None, so that ``json.dumps``
     writes valid JSON (``null``) rather than ``NaN`` or ``-Infinity``, which JSON readers
-    refuse (a service with no servers has a headroom of minus infinity)."""
+    refuse (a service with no servers has a headroom of minus infinity), and every missing
+    time (``NaT``: an ``act_by`` with nothing to act on) by None, not the string ``"NaT"``."""
+    if value is pd.NaT:
+        return None
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

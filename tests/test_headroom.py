@@ -289,9 +289,12 @@ def test_a_fallback_forecast_is_held_not_scaled_down(fleet):
     recs = recommend(need, big, now=T0, fallback={("eu-west", "game")}).set_index("region")
     held = recs.loc["eu-west"]
     assert (held["action"], held["change"], held["cost_per_week_change"]) == ("hold", 0, 0)
-    assert held["target"] == 15 and pd.isna(held["act_by"])
+    # the target is what to run: the servers now, not the 15 the hold keeps it from
+    assert (held["servers_now"], held["target"]) == (40, 40) and pd.isna(held["act_by"])
     assert "held rather than scaled down by 25: the forecast fell back" in held["reason"]
+    assert "needs 15 servers" in held["reason"]
     assert recs.loc["na-east", "action"] == "scale_down"  # its own forecast is trusted
+    assert (recs["change"] == recs["target"] - recs["servers_now"]).all()
     # a fallback forecast still asks for servers: adding them errs on the safe side
     short = hourly_need(forecast([5000, 950, 300], [800, 400, 1150]), SAFE, big)
     up = recommend(short, big, now=T0, fallback={("eu-west", "game")}).set_index("region")

@@ -155,6 +155,45 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
     assert fourth.status == "republished"
 
 
+def test_a_held_fallback_targets_the_servers_now_in_every_output(demo, tmp_path):
+    """A series held because its forecast fell back had reported the lower need as its
+    target (2 of 12), so applying target would make the scale-down the hold blocks."""
+    import yaml
+
+    db, config = demo
+    db = Path(shutil.copy(db, tmp_path / "store.duckdb"))
+    with Store(db) as store:  # a constant series: the forecaster refuses it, snaive stands in
+        store.con.execute(
+            "UPDATE telemetry SET value = 50 WHERE region = 'sa-east' AND service = 'chat' "
+            "AND metric = 'rps'"
+        )
+    fleet = yaml.safe_load(config.read_text())
+    fleet["current_servers"]["sa-east"]["chat"] = 40  # above its region-loss need
+    bigger = tmp_path / "fleet.yaml"
+    bigger.write_text(yaml.safe_dump(fleet))
+    result = plan((db, bigger), tmp_path / "out", horizon="1d")
+    recs = pd.read_csv(result.folder / "recommendations.csv").set_index(["region", "service"])
+    held = recs.loc[("sa-east", "chat")]
+    assert (held["action"], held["servers_now"], held["target"], held["change"]) == (
+        "hold",
+        40,
+        40,
+        0,
+    )
+    assert "held rather than scaled down by" in held["reason"]
+    assert held["needed_loss"] < 40 and held["needed_nk"] < 40
+    manifest = json.loads((result.folder / "manifest.json").read_text())
+    [verdict] = [
+        v for v in manifest["verdicts"] if (v["region"], v["service"]) == ("sa-east", "chat")
+    ]
+    assert (verdict["action"], verdict["target"], verdict["act_by"]) == ("hold", 40, None)
+    # nothing to act on is null in the manifest, not the string "NaT"
+    assert all(v["act_by"] != "NaT" for v in manifest["verdicts"])
+    page = result.report.read_text()
+    row = re.search(r"<tr>\s*<td>sa-east</td>\s*<td>chat</td>(.*?)</tr>", page, re.S)
+    assert re.findall(r"<td>([^<]*)</td>", row.group(1))[:4] == ["hold", "40", "40", "0"]
+
+
 def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_path):
     db, config = demo
     db = Path(shutil.copy(db, tmp_path / "store.duckdb"))
