@@ -1248,7 +1248,7 @@ def schedule(
         text = json.dumps(actions, indent=2) + "\n"
         count += f", {len(actions)} AWS scheduled actions"
     else:
-        text = scaling.to_keda_yaml(floors)
+        text = scaling.to_keda_yaml(floors, current_servers=fleet.current_servers)
     if output is None:
         click.echo(text, nl=False)
     else:

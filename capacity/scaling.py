@@ -557,6 +557,31 @@ _TRIGGERS = ("cpu", "prometheus")
 _MAX_PERIOD_S, _MAX_WINDOW_S = 1800, 3600
 
 
+def _check_current_servers(
+    current_servers: Mapping[str, Mapping[str, int]] | None,
+) -> dict[tuple[str, str], int]:
+    """``current_servers`` by (region, service), each a whole number >= 0."""
+    if current_servers is None:
+        return {}
+    if not isinstance(current_servers, Mapping) or not all(
+        isinstance(per_service, Mapping) for per_service in current_servers.values()
+    ):
+        raise ParameterError(
+            "The 'current_servers' parameter must map each region to a mapping of service to "
+            f"a server count, as FleetConfig.current_servers does. Got {current_servers!r}."
+        )
+    running = {}
+    for region, per_service in current_servers.items():
+        for service, count in per_service.items():
+            if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+                raise ParameterError(
+                    f"The 'current_servers' parameter must give whole numbers >= 0; "
+                    f"{region}/{service} has {count!r}."
+                )
+            running[(str(region), str(service))] = int(count)
+    return running
+
+
 def to_keda_yaml(
     schedule: pd.DataFrame,
     *,
@@ -568,6 +593,7 @@ def to_keda_yaml(
     prometheus_address: str = "http://prometheus.monitoring.svc:9090",
     prometheus_query: str = 'sum(lifeverse_demand{{region="{region}",service="{service}"}})',
     max_replicas_factor: float = 2.0,
+    current_servers: Mapping[str, Mapping[str, int]] | None = None,
 ) -> str:
     """One KEDA ``ScaledObject`` per region/service: cron floors, a reactive trigger on top.
 
@@ -591,7 +617,9 @@ def to_keda_yaml(
     ``scale_in_step`` of the replicas (at least one) removed per half hour (the HPA's longest
     policy period).
     ``minReplicaCount`` is the schedule's lowest floor, so the N+k minimum holds after the last
-    cron window ends. ``maxReplicaCount`` is ``ceil(max_replicas_factor x highest floor)``.
+    cron window ends. ``maxReplicaCount`` is ``ceil(max_replicas_factor x highest floor)``,
+    and at least the servers running now (``current_servers``): a short horizon's floors can be
+    far below them, and a cap under what runs would have the HPA remove servers at once.
 
     The cron expressions name a date (``0 17 23 11 *``) but no year, so each one fires on
     that date every year. A schedule is therefore meant to be re-applied before it runs out
@@ -617,6 +645,10 @@ def to_keda_yaml(
         The Prometheus trigger's server and query template.
     max_replicas_factor : float
         Headroom of ``maxReplicaCount`` over the highest floor, >= 1.
+    current_servers : mapping of region to mapping of service to int, optional
+        The servers running now (:attr:`FleetConfig.current_servers`); ``maxReplicaCount``
+        is never below a region/service's count. A pair without one is capped by its floors
+        alone.
 
     Returns
     -------
@@ -671,10 +703,15 @@ def to_keda_yaml(
             f"The 'max_replicas_factor' parameter must be a number >= 1. "
             f"Got {max_replicas_factor!r}."
         )
+    running = _check_current_servers(current_servers)
     documents = []
     for region, service, part in _groups(frame):
         name = _group_name(deployment_template, region, service, "deployment_template")
         floors = part[MIN_SERVERS].astype(np.int64)
+        ceiling = max(
+            math.ceil(max_replicas_factor * int(floors.max())),
+            running.get((region, service), 0),
+        )
         triggers: list[dict[str, Any]] = [
             {
                 "type": "cron",
@@ -741,7 +778,7 @@ def to_keda_yaml(
             "spec": {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
                 "minReplicaCount": int(floors.min()),
-                "maxReplicaCount": math.ceil(max_replicas_factor * int(floors.max())),
+                "maxReplicaCount": ceiling,
                 "advanced": {
                     "horizontalPodAutoscalerConfig": {"behavior": {"scaleDown": scale_down}}
                 },

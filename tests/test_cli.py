@@ -415,6 +415,29 @@ def test_schedule_region_loss_says_when_no_failover_is_planned(fresh_store, tmp_
     assert "--region-loss adds nothing" not in mapped.stderr
 
 
+def test_schedule_keda_never_caps_below_the_servers_running_now(fresh_store, tmp_path):
+    """A short horizon's floors can be far below what runs: maxReplicaCount was twice the
+    highest floor alone (eu-west/game 450 against 718 running with --horizon 3h)."""
+    import yaml
+
+    from tests.conftest import FLEET_YAML
+
+    db = fresh_store[1]
+    big = tmp_path / "fleet.yaml"  # eu-west runs more than twice its floors; na-east fewer
+    big.write_text(FLEET_YAML.replace("eu-west: {game: 10}", "eu-west: {game: 1000}"))
+    base = ["schedule", "--db", db, "--config", str(big), "--horizon", "3h"]
+    floors = pd.read_csv(io.StringIO(run(*base).stdout))
+    result = run(*base, "--format", "keda")
+    assert result.exit_code == 0, result.output
+    caps = {
+        doc["metadata"]["labels"]["capacity/region"]: doc["spec"]["maxReplicaCount"]
+        for doc in yaml.safe_load_all(result.stdout)
+    }
+    highest = floors.groupby("region")["min_servers"].max()
+    assert 2 * highest["eu-west"] < 1000 and caps["eu-west"] == 1000
+    assert 2 * highest["na-east"] > 12 and caps["na-east"] == 2 * highest["na-east"]
+
+
 def test_kpis_errors_name_the_options(db, write, fleet_file):
     """They named the library's parameters: "The 'by' parameter", "The 'until' parameter
     must be after 'since'", where the command line has --by, --until and --since."""

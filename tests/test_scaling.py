@@ -350,6 +350,14 @@ def test_keda_yaml_has_one_cron_trigger_per_run():
     assert spec["scaleTargetRef"]["name"] == "game-eu-west"
     assert spec["minReplicaCount"] == 3
     assert spec["maxReplicaCount"] == 16
+    # never below the servers running now: a cap under them would remove servers at once
+    running = {"eu-west": {"game": 40}}
+    spec = yaml.safe_load(to_keda_yaml(frame, current_servers=running))["spec"]
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (3, 40)
+    fewer = {"eu-west": {"game": 12}, "na-east": {"game": 99}}
+    assert (
+        yaml.safe_load(to_keda_yaml(frame, current_servers=fewer))["spec"]["maxReplicaCount"] == 16
+    )
     crons = [t["metadata"] for t in spec["triggers"] if t["type"] == "cron"]
     assert crons == [
         {"timezone": "UTC", "start": "0 22 23 11 *", "end": "0 1 24 11 *", "desiredReplicas": "3"},
@@ -807,6 +815,10 @@ def test_exports_refuse_bad_input():
         to_keda_yaml(out, trigger="memory")
     with pytest.raises(ParameterError, match="'max_replicas_factor'"):
         to_keda_yaml(out, max_replicas_factor=0.5)
+    with pytest.raises(ParameterError, match="'current_servers' parameter must give whole"):
+        to_keda_yaml(out, current_servers={"eu-west": {"game": -1}})
+    with pytest.raises(ParameterError, match="'current_servers' parameter must map each region"):
+        to_keda_yaml(out, current_servers={"eu-west": 10})
     with pytest.raises(ParameterError, match="Missing: min_servers"):
         to_csv_text(out.drop(columns="min_servers"))
     with pytest.raises(ParameterError, match="'minutes'"):
