@@ -1160,10 +1160,12 @@ def schedule(
     """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
     _check_jobs(jobs)
     from capacity import scaling
-    from capacity.files import write_text_atomically
+    from capacity.files import check_writable, write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
     from capacity.headroom import hourly_need
 
+    if output is not None:
+        check_writable(output, "output")  # before the forecast, not after it
     fleet = _load_config(config or DEFAULT_CONFIG)
     for name, value, known in (
         ("region", region, fleet.regions),

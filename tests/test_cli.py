@@ -360,6 +360,7 @@ def test_schedule_checks_its_options_before_forecasting(tmp_path):
         "ap-southeast/chat and eu-west/chat the same name 'lv-chat'",
         ("--group-name", "lv-{region}-{service}"): "'--group-name' parameter names Auto "
         "Scaling groups, so it needs --format aws",
+        ("--output", "/proc/floors.csv"): "The 'output' parameter cannot be written",
     }
     for args, message in refused.items():
         result = run(*base, *args)
