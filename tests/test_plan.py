@@ -176,6 +176,9 @@ def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_pat
     assert found is not None, result.stderr
     assert 1 < float(found.group(2)) <= 7.0
     folder = tmp_path / "2026-W49"
+    # the README's and docs/weekly-run.md's contract: a script takes the path from this line
+    report = (folder / "capacity_plan.html").resolve()
+    assert result.stdout.splitlines()[-1] == f"report: {report}"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["cutoff"].startswith("2026-11-23T00:00:00")
     assert manifest["warnings"][0].startswith(found.group(1))
