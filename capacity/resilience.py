@@ -172,6 +172,10 @@ JSON_KEYS = (
     "incidents",
     "deploys",
     "change_failure_rate",
+    "alert",
+    "burn_1h",
+    "burn_6h",
+    "burn_3d",
 )
 #: Columns of the frame :func:`trend` returns.
 TREND_COLUMNS = (REGION, SERVICE, "figure", "previous", "current", "change", "direction")
@@ -1082,8 +1086,10 @@ def kpis_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One object per row with the keys :data:`JSON_KEYS`, in that order. Numbers are Python
-        ``int``/``float``; NaN (a figure that cannot be measured) becomes None, so
+        One object per row with the keys :data:`JSON_KEYS`, in that order: the headline
+        figures, then the alert state (one of :data:`ALERT_STATES`) and the three burn rates
+        it rests on. Numbers are Python ``int``/``float``; NaN (a figure that cannot be
+        measured, such as a burn rate over a window without data) becomes None, so
         ``json.dumps`` writes ``null``.
 
     Raises

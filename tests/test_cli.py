@@ -195,6 +195,10 @@ def test_log_imports_and_kpis(tmp_path):
         "incidents",
         "deploys",
         "change_failure_rate",
+        "alert",
+        "burn_1h",
+        "burn_6h",
+        "burn_3d",
     }
     quiet = [r for r in records if r["incidents"] == 0]
     assert quiet and all(r["mttr_minutes"] is None for r in quiet)  # null, not zero

@@ -922,6 +922,20 @@ def test_alert_is_unknown_when_the_page_windows_have_no_data(tmp_path):
     assert chat["alert"] == "unknown"
     assert row(frame, "na-east", "game")["alert"] == "ok"
     assert row(frame, "all", "all")["alert"] == "ok"  # its one evaluable series is ok
+    # the JSON (what `capacity kpis --format json` prints) carries the alert and its burn
+    # rates, null for a window without data (it had neither, so a scheduled check could not
+    # act on the alert the table showed)
+    as_json = {(o["region"], o["service"]): o for o in kpis_json(frame)}
+    game_json = as_json[("eu-west", "game")]
+    assert (game_json["alert"], game_json["burn_1h"], game_json["burn_6h"]) == (
+        "unknown",
+        None,
+        None,
+    )
+    assert game_json["burn_3d"] == pytest.approx(0.2)
+    assert as_json[("eu-west", "chat")]["burn_6h"] == pytest.approx(0.1)
+    assert as_json[("na-east", "game")]["alert"] == "ok"
+    assert json.dumps(list(as_json.values()), allow_nan=False)
 
 
 # --------------------------------------------------------------------------- frames and params
