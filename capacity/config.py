@@ -52,6 +52,11 @@ MAX_TIMEOUT_SECONDS = 3600
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
 #: The fleet file's schema version this release reads.
 SUPPORTED_VERSION = 1
+#: The fix named for a key whose own check failed (a ``value_error``), where one helps.
+_VALUE_FIXES = {
+    "version": f"write version: {SUPPORTED_VERSION} for a fleet file in this release's format "
+    "(README, Configuration), or upgrade capacity to read the newer one",
+}
 #: The longest lead times a server type may have: a year to procure, a day to boot.
 MAX_PROCUREMENT_DAYS = 365
 MAX_BOOT_MINUTES = 1440
@@ -446,7 +451,7 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             message = str(err.get("ctx", {}).get("error", err["msg"]))
             if ": " in message and key == "(top level)":
                 key, message = message.split(": ", 1)
-            problem, fix = message, None
+            problem, fix = message, _VALUE_FIXES.get(key)
         else:
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = None
@@ -478,7 +483,7 @@ def load_fleet(path: str | Path) -> FleetConfig:
         raise ConfigError(
             "file not found",
             source=str(path),
-            fix="pass --config (the config parameter of a notebook) with an existing fleet YAML",
+            fix="give the path of an existing fleet YAML",
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(

@@ -74,7 +74,7 @@ import pandas as pd
 from capacity import records as rec
 from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import FleetConfig
-from capacity.errors import DataError, ParameterError
+from capacity.errors import DataError, ParameterError, the_parameter
 from capacity.frames import require_columns
 from capacity.units import as_utc, parse_timestamp
 
@@ -831,7 +831,7 @@ def group_keys(by: str | Sequence[str], *, name: str = "by") -> tuple[str, ...]:
         items
     ):
         raise ParameterError(
-            f"The {name!r} parameter must name region, service or both, each once (e.g. "
+            f"{the_parameter(name)} must name region, service or both, each once (e.g. "
             f"'region,service'). Got {by!r}."
         )
     return tuple(k for k in _BY_KEYS if k in items)

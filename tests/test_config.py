@@ -68,7 +68,8 @@ BAD = {
     ),
     "newer version": (
         FLEET_YAML.replace("version: 1", "version: 2"),
-        r"key 'version': unsupported version 2; this release of capacity reads version 1",
+        r"key 'version': unsupported version 2; this release of capacity reads version 1\. "
+        r"Fix: write version: 1 ",
     ),
     "a key written twice": (
         FLEET_YAML.replace(

@@ -413,9 +413,16 @@ def test_cli_says_a_far_event_is_provisional(demo):
     ("args", "message"),
     [
         (["--regions", "eu-west,atlantis"], "unknown region 'atlantis'"),
+        (
+            ["--regions", "eu-wst"],
+            "unknown region 'eu-wst'; did you mean 'eu-west'? the fleet has ap-southeast, "
+            "eu-west, na-east, sa-east. Fix: name regions of the fleet file, or 'all'",
+        ),
         (["--end", "2026-11-23T12:00:00Z"], "must end after it starts"),
+        (["--end", "2026-11-23T12:00:00Z"], "Fix: give an end later than the start"),
         (["--uplift", "-1"], "'uplift' parameter must be a positive number"),
         (["--uplift", "60"], "'uplift' parameter must be at most 20"),
+        (["--uplift", "25"], "Got 25.0. Fix: write a multiple: for 25% more demand, 1.25"),
         (["--start", "next week"], "'start' parameter must be an ISO 8601 time"),
     ],
 )
@@ -531,7 +538,7 @@ def test_schedule_cli_exports(demo, tmp_path):
     later = run_cli("schedule", *common, "--service", "game", "--format", "aws")
     assert later.exit_code == 2 and "leaves no hour after now" in later.stderr
     wrong = run_cli("schedule", *common, "--format", "keda", *since)
-    assert wrong.exit_code == 2 and "'--now' parameter says from when AWS" in wrong.stderr
+    assert wrong.exit_code == 2 and "'now' parameter (--now) says from when AWS" in wrong.stderr
     assert all(a["MinSize"] >= 2 for a in actions)
     assert len({a["StartTime"] for a in actions}) == len(actions)  # one action per change
     # published from the demo's end (--now), nothing is past: no warning (it had counted
