@@ -1009,7 +1009,12 @@ def recommend(
         f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "
         f"p{quantile * 100:g}, N+{fleet.redundancy.k}:"
     )
-    click.echo(_table(recs.drop(columns=["reason"])))
+    # the table heads the cost with its unit; CSV and JSON keep the plain key other tools read
+    unit = fleet.currency or "fleet cost units"
+    shown = recs.drop(columns=["reason"]).rename(
+        columns={"cost_per_week_change": f"cost_per_week_change ({unit})"}
+    )
+    click.echo(_table(shown))
     click.echo("")
     for row in recs.itertuples(index=False):
         click.echo(f"- {row.region}/{row.service}: {row.reason}")

@@ -11,7 +11,7 @@ import difflib
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -412,6 +412,11 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         kind = err["type"]
         if kind == "extra_forbidden":
             problem, fix = "unknown key", "remove it or check its spelling"
+            name = str(err["loc"][-1]) if err["loc"] else ""
+            close = difflib.get_close_matches(name, _keys_beside(err["loc"]), n=1, cutoff=0.75)
+            if close:
+                problem = f"unknown key (did you mean {close[0]!r}?)"
+                fix = f"spell it {close[0]!r}"
         elif kind == "missing":
             problem, fix = "required key is missing", "add it"
             # a misspelt key is both missing and unknown: name the spelling that was used
@@ -429,6 +434,9 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         elif kind == "string_type" and isinstance(err.get("input"), bool):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "quote it ('NO', 'yes', 'on' and 'off' unquoted are true or false in YAML)"
+        elif kind == "string_type" and isinstance(err.get("input"), int | float):
+            problem = f"must be text; got the number {err.get('input')!r}"
+            fix = f"write the name meant (quoted, '{err.get('input')}', if it is that number)"
         elif kind in ("int_type", "float_type") and isinstance(err.get("input"), str):
             problem = f"{err['msg']}; got the text {err.get('input')!r}"
             fix = "write the number without quotes"
@@ -456,6 +464,33 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = None
         raise ConfigError(problem, source=source, where=f"key '{key}'", fix=fix) from None
+
+
+def _submodel(annotation: Any) -> tuple[type[BaseModel], int] | None:
+    """The model a field's type holds, and how many mapping keys (``dict[str, Model]``) lie
+    between the field and that model; None for a field of plain values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, 0
+    for arg in get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return found[0], found[1] + (get_origin(annotation) is dict)
+    return None
+
+
+def _keys_beside(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the fleet file allows where the key at ``loc`` was found (for a
+    did-you-mean); empty where the keys are names (regions, services) or unknown."""
+    model: type[BaseModel] = FleetConfig
+    parts = list(loc[:-1])
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
+        found = _submodel(field.annotation) if field is not None else None
+        if found is None or len(parts) < found[1]:
+            return []
+        model, depth = found
+        del parts[:depth]
+    return list(model.model_fields)
 
 
 def load_fleet(path: str | Path) -> FleetConfig:

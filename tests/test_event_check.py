@@ -507,8 +507,25 @@ def test_recommend_cli_csv(demo):
     assert (recs["target"] >= recs["needed_loss"]).all()
     up = recs[recs["action"] == "scale_up"]
     assert (up["change"] == up["target"] - up["servers_now"]).all()
+    assert "cost_per_week_change" in recs.columns  # the key other tools read, without a unit
     bad = run_cli("recommend", "--db", str(db), "--config", str(config), "--quantile", "1.5")
     assert bad.exit_code == 2 and "'--quantile': 1.5 is not in the range 0<x<1" in bad.output
+
+
+def test_recommend_table_heads_the_cost_with_the_fleet_currency(demo, tmp_path):
+    """The fleet file's currency was shown in the plan only: recommend's cost had no unit."""
+    db, config = demo
+    args = ("recommend", "--db", str(db), "--horizon", "1d", "--jobs", "1")
+    result = run_cli(*args, "--config", str(config))  # the demo fleet: currency: USD
+    assert result.exit_code == 0, result.output
+    assert "cost_per_week_change (USD)" in result.stdout.splitlines()[1]
+    plain = tmp_path / "fleet.yaml"
+    plain.write_text(
+        "\n".join(x for x in config.read_text().splitlines() if not x.startswith("currency:"))
+    )
+    result = run_cli(*args, "--config", str(plain))
+    assert result.exit_code == 0, result.output
+    assert "cost_per_week_change (fleet cost units)" in result.stdout.splitlines()[1]
 
 
 def test_schedule_cli_exports(demo, tmp_path):
