@@ -33,6 +33,7 @@ from capacity.errors import (
     ResourceError,
     SourceUnavailableError,
     StoreLockedError,
+    the_parameter,
 )
 from capacity.units import parse_duration, parse_timestamp
 
@@ -117,7 +118,12 @@ def _load_config(path: Path | None) -> FleetConfig | None:
     if path is None:
         return None
     from capacity.config import load_fleet
+    from capacity.errors import ConfigError
 
+    if not Path(path).exists():  # named as the command line gives it (load_fleet cannot)
+        raise ConfigError(
+            "file not found", source=str(path), fix="pass --config with an existing fleet YAML"
+        )
     return load_fleet(path)
 
 
@@ -127,7 +133,7 @@ def _check_tz(tz: str | None) -> None:
 
     zone(
         tz,
-        problem="The '--tz' parameter must be an IANA time zone such as 'Europe/Berlin' or "
+        problem="The 'tz' parameter (--tz) must be an IANA time zone such as 'Europe/Berlin' or "
         f"'UTC'. Got {tz!r}.",
     )
 
@@ -520,7 +526,7 @@ def kpis(
             )
         if start >= end:
             raise ParameterError(
-                f"The '--until' parameter must be after --since. Got --since "
+                f"The 'until' parameter (--until) must be after --since. Got --since "
                 f"{start:%Y-%m-%d %H:%M} UTC, --until {end:%Y-%m-%d %H:%M} UTC."
             )
         rates = store.series(
@@ -1003,7 +1009,12 @@ def recommend(
         f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "
         f"p{quantile * 100:g}, N+{fleet.redundancy.k}:"
     )
-    click.echo(_table(recs.drop(columns=["reason"])))
+    # the table heads the cost with its unit; CSV and JSON keep the plain key other tools read
+    unit = fleet.currency or "fleet cost units"
+    shown = recs.drop(columns=["reason"]).rename(
+        columns={"cost_per_week_change": f"cost_per_week_change ({unit})"}
+    )
+    click.echo(_table(shown))
     click.echo("")
     for row in recs.itertuples(index=False):
         click.echo(f"- {row.region}/{row.service}: {row.reason}")
@@ -1023,21 +1034,22 @@ def _schedule_hours(horizon: str, fmt: str) -> int:
     duration = parse_duration(horizon, "--horizon")
     if duration < hour or duration % hour:
         raise ParameterError(
-            f"The '--horizon' parameter must be a whole number of hours, at least 1h: the "
-            f"schedule has one floor per hour. Got {horizon!r}.",
+            "The 'horizon' parameter (--horizon) must be a whole number of hours, at least "
+            f"1h: the schedule has one floor per hour. Got {horizon!r}.",
             fix=f"use --horizon {max(1, math.ceil(duration / hour))}h",
         )
     hours = int(duration / hour)
     if duration > MAX_HORIZON:
         raise ParameterError(
-            f"The '--horizon' parameter must be at most {MAX_HORIZON.days} days, as far as a "
-            f"fleet forecast reaches. Got {horizon!r}.",
+            f"The 'horizon' parameter (--horizon) must be at most {MAX_HORIZON.days} days, as "
+            f"far as a fleet forecast reaches. Got {horizon!r}.",
             fix="publish --horizon 7d (or 84h for AWS) and rerun daily",
         )
     if fmt == "keda" and hours >= KEDA_MAX_DAYS * 24:
         raise ParameterError(
-            f"The '--horizon' parameter must be under {KEDA_MAX_DAYS} days with --format keda: "
-            "cron triggers have no year, so floors a year apart would fire on both days. "
+            f"The 'horizon' parameter (--horizon) must be under {KEDA_MAX_DAYS} days with "
+            "--format keda: cron triggers have no year, so floors a year apart would fire on "
+            "both days. "
             f"Got {horizon!r}.",
             fix="export --horizon 7d and re-apply it weekly",
         )
@@ -1064,9 +1076,10 @@ def _aws_actions(
     first, last = floors["ts"].min(), floors["ts"].max() + pd.Timedelta(hours=1)
     if not actions:
         raise ParameterError(
-            f"The '--horizon' parameter leaves no hour after now ({now:%Y-%m-%d %H:%M} UTC) "
-            f"to schedule: the schedule runs from {first:%Y-%m-%d %H:%M} to "
-            f"{last:%Y-%m-%d %H:%M} UTC, and AWS refuses actions that start in the past.",
+            "The 'horizon' parameter (--horizon) leaves no hour after now "
+            f"({now:%Y-%m-%d %H:%M} UTC) to schedule: the schedule runs from "
+            f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC, and AWS refuses actions "
+            "that start in the past.",
             fix="load or pull the latest telemetry (capacity ingest, capacity pull) first, "
             "or give a longer --horizon",
         )
@@ -1181,7 +1194,7 @@ def schedule(
     ):
         if value is not None and fmt != "aws":
             raise ParameterError(
-                f"The '{flag}' parameter {purpose}, so it needs --format aws. Got --format {fmt}.",
+                f"{the_parameter(flag)} {purpose}, so it needs --format aws. Got --format {fmt}.",
                 fix=f"add --format aws, or leave out {flag}",
             )
     template = "{region}-{service}"
@@ -1473,7 +1486,8 @@ def backtest_command(
     "--wait",
     default=None,
     help="How long to wait for a store or plans folder another process holds before giving up "
-    "with exit 3 (e.g. 15m for a cron job that may meet an analyst's notebook).",
+    "with exit 3 (e.g. 15m for a cron job that may meet an analyst's notebook; 0 or left out: "
+    "not at all).",
 )
 @click.option(
     "--notebook",
@@ -1501,6 +1515,9 @@ def plan(
 
     if week is not None:
         parse_week(week)  # a malformed week fails before the demo store is built
+    _load_config(config or DEFAULT_CONFIG)  # a missing --config is named as an option
+    if wait is not None and not parse_duration(wait, "--wait", allow_zero=True):
+        wait = None  # --wait 0 (a wrapper's ${WAIT:-0}): do not wait, as without --wait
     result = run_plan(
         week=week,
         db=_default_store(db),

@@ -11,7 +11,7 @@ import difflib
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -52,6 +52,11 @@ MAX_TIMEOUT_SECONDS = 3600
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
 #: The fleet file's schema version this release reads.
 SUPPORTED_VERSION = 1
+#: The fix named for a key whose own check failed (a ``value_error``), where one helps.
+_VALUE_FIXES = {
+    "version": f"write version: {SUPPORTED_VERSION} for a fleet file in this release's format "
+    "(README, Configuration), or upgrade capacity to read the newer one",
+}
 #: The longest lead times a server type may have: a year to procure, a day to boot.
 MAX_PROCUREMENT_DAYS = 365
 MAX_BOOT_MINUTES = 1440
@@ -407,6 +412,11 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         kind = err["type"]
         if kind == "extra_forbidden":
             problem, fix = "unknown key", "remove it or check its spelling"
+            name = str(err["loc"][-1]) if err["loc"] else ""
+            close = difflib.get_close_matches(name, _keys_beside(err["loc"]), n=1, cutoff=0.75)
+            if close:
+                problem = f"unknown key (did you mean {close[0]!r}?)"
+                fix = f"spell it {close[0]!r}"
         elif kind == "missing":
             problem, fix = "required key is missing", "add it"
             # a misspelt key is both missing and unknown: name the spelling that was used
@@ -424,6 +434,9 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         elif kind == "string_type" and isinstance(err.get("input"), bool):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "quote it ('NO', 'yes', 'on' and 'off' unquoted are true or false in YAML)"
+        elif kind == "string_type" and isinstance(err.get("input"), int | float):
+            problem = f"must be text; got the number {err.get('input')!r}"
+            fix = f"write the name meant (quoted, '{err.get('input')}', if it is that number)"
         elif kind in ("int_type", "float_type") and isinstance(err.get("input"), str):
             problem = f"{err['msg']}; got the text {err.get('input')!r}"
             fix = "write the number without quotes"
@@ -446,11 +459,38 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             message = str(err.get("ctx", {}).get("error", err["msg"]))
             if ": " in message and key == "(top level)":
                 key, message = message.split(": ", 1)
-            problem, fix = message, None
+            problem, fix = message, _VALUE_FIXES.get(key)
         else:
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = None
         raise ConfigError(problem, source=source, where=f"key '{key}'", fix=fix) from None
+
+
+def _submodel(annotation: Any) -> tuple[type[BaseModel], int] | None:
+    """The model a field's type holds, and how many mapping keys (``dict[str, Model]``) lie
+    between the field and that model; None for a field of plain values."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, 0
+    for arg in get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return found[0], found[1] + (get_origin(annotation) is dict)
+    return None
+
+
+def _keys_beside(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the fleet file allows where the key at ``loc`` was found (for a
+    did-you-mean); empty where the keys are names (regions, services) or unknown."""
+    model: type[BaseModel] = FleetConfig
+    parts = list(loc[:-1])
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
+        found = _submodel(field.annotation) if field is not None else None
+        if found is None or len(parts) < found[1]:
+            return []
+        model, depth = found
+        del parts[:depth]
+    return list(model.model_fields)
 
 
 def load_fleet(path: str | Path) -> FleetConfig:
@@ -478,7 +518,7 @@ def load_fleet(path: str | Path) -> FleetConfig:
         raise ConfigError(
             "file not found",
             source=str(path),
-            fix="pass --config (the config parameter of a notebook) with an existing fleet YAML",
+            fix="give the path of an existing fleet YAML",
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(

@@ -39,7 +39,26 @@ __all__ = [
     "SourceUnavailableError",
     "StoreError",
     "StoreLockedError",
+    "the_parameter",
 ]
+
+
+def the_parameter(name: str) -> str:
+    """``The 'name' parameter``, as an error message opens; given a command-line option
+    (``"--wait"``), ``The 'wait' parameter (--wait)``, the way the CLI names an option.
+
+    Parameters
+    ----------
+    name : str
+        A parameter's name, or an option as typed on the command line.
+
+    Returns
+    -------
+    str
+    """
+    if name.startswith("--"):
+        return f"The '{name[2:].replace('-', '_')}' parameter ({name})"
+    return f"The {name!r} parameter"
 
 
 class CapacityError(Exception):

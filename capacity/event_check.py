@@ -35,6 +35,7 @@ from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ParameterError
 from capacity.headroom import servers_for
+from capacity.records import suggest
 from capacity.store import Store
 from capacity.units import as_utc, parse_timestamp
 
@@ -147,7 +148,9 @@ class PlannedEvent:
         if not self.end > self.start:
             raise ParameterError(
                 f"The event must end after it starts. Got start {self.start.isoformat()} and "
-                f"end {self.end.isoformat()}."
+                f"end {self.end.isoformat()}.",
+                fix="give an end later than the start (the end is excluded: a one-day event "
+                "on 2026-12-18 ends 2026-12-19)",
             )
         if not (math.isfinite(self.uplift) and self.uplift > 0):
             raise ParameterError(
@@ -156,15 +159,19 @@ class PlannedEvent:
         if self.uplift > MAX_UPLIFT:
             raise ParameterError(
                 f"The 'uplift' parameter must be at most {MAX_UPLIFT:g} (a multiple of normal "
-                f"demand: 1.6 for 60% more). Got {self.uplift!r}."
+                f"demand: 1.6 for 60% more). Got {self.uplift!r}.",
+                fix=f"write a multiple: for {self.uplift:g}% more demand, "
+                f"{1 + self.uplift / 100:g}",
             )
         named = list(dict.fromkeys(r.strip() for r in self.regions if r.strip()))
         regions = list(fleet.regions) if "all" in named else named
         unknown = [r for r in regions if r not in fleet.regions]
         if unknown:
             raise ParameterError(
-                f"The 'regions' parameter names unknown region {unknown[0]!r}; the fleet has "
-                f"{', '.join(fleet.regions)}."
+                f"The 'regions' parameter names unknown region {unknown[0]!r}; "
+                f"{suggest(unknown[0], list(fleet.regions))}the fleet has "
+                f"{', '.join(fleet.regions)}.",
+                fix="name regions of the fleet file, or 'all'",
             )
         if not regions:
             raise ParameterError("The 'regions' parameter must name at least one region.")

@@ -255,8 +255,8 @@ def run_plan(
         Passed to the notebook (see :func:`capacity.weekly.build_plan`).
     wait : str or Timedelta, optional
         How long to wait, before any work, for a store another process holds or a plans
-        folder another run works in (``15m``); by default not at all. Once the run has
-        begun, a store taken meanwhile still stops it.
+        folder another run works in (``15m``); by default, or given zero (``0``), not at
+        all. Once the run has begun, a store taken meanwhile still stops it.
     say : callable, optional
         Called with a line of progress.
 
@@ -280,7 +280,7 @@ def run_plan(
         When another process holds the store (after ``wait``).
     """
     say = say or (lambda line: None)
-    patience = pd.Timedelta(0) if wait is None else parse_duration(wait, "wait")
+    patience = pd.Timedelta(0) if wait is None else parse_duration(wait, "wait", allow_zero=True)
     label, _ = parse_week(week) if week is not None else (week_of(pd.Timestamp.now(tz="UTC")), None)
     out, db, config, notebook = Path(out), Path(db), Path(config), Path(notebook)
     if not db.is_file():

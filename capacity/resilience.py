@@ -74,7 +74,7 @@ import pandas as pd
 from capacity import records as rec
 from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import FleetConfig
-from capacity.errors import DataError, ParameterError
+from capacity.errors import DataError, ParameterError, the_parameter
 from capacity.frames import require_columns
 from capacity.units import as_utc, parse_timestamp
 
@@ -172,6 +172,10 @@ JSON_KEYS = (
     "incidents",
     "deploys",
     "change_failure_rate",
+    "alert",
+    "burn_1h",
+    "burn_6h",
+    "burn_3d",
 )
 #: Columns of the frame :func:`trend` returns.
 TREND_COLUMNS = (REGION, SERVICE, "figure", "previous", "current", "change", "direction")
@@ -827,7 +831,7 @@ def group_keys(by: str | Sequence[str], *, name: str = "by") -> tuple[str, ...]:
         items
     ):
         raise ParameterError(
-            f"The {name!r} parameter must name region, service or both, each once (e.g. "
+            f"{the_parameter(name)} must name region, service or both, each once (e.g. "
             f"'region,service'). Got {by!r}."
         )
     return tuple(k for k in _BY_KEYS if k in items)
@@ -1082,8 +1086,10 @@ def kpis_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One object per row with the keys :data:`JSON_KEYS`, in that order. Numbers are Python
-        ``int``/``float``; NaN (a figure that cannot be measured) becomes None, so
+        One object per row with the keys :data:`JSON_KEYS`, in that order: the headline
+        figures, then the alert state (one of :data:`ALERT_STATES`) and the three burn rates
+        it rests on. Numbers are Python ``int``/``float``; NaN (a figure that cannot be
+        measured, such as a burn rate over a window without data) becomes None, so
         ``json.dumps`` writes ``null``.
 
     Raises

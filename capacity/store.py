@@ -263,7 +263,7 @@ class LoadReport:
             else ""
         )
         return (
-            f"{self.source}: {self.rows + self.collapsed:,} rows read{same}, "
+            f"{self.source}: {_count(self.rows + self.collapsed, 'rows')} read{same}, "
             f"{self.inserted:,} inserted, {self.updated:,} updated, {self.unchanged:,} unchanged"
             f"{replaced}"
         )
@@ -286,15 +286,24 @@ class EventsReport:
     kept: int = 0
 
     def describe(self) -> str:
-        """One line for a person."""
+        """One line for a person, naming the files read (as ``ingest`` does).
+
+        A source is a file name: a record is removed when the file now loaded under its
+        source's name no longer holds it, which may be a file from another folder that
+        replaced the one it came from (a note names it); so the counts speak of sources.
+        """
         text = (
             f"{_count(self.events, self.noun)} read, {self.inserted:,} inserted, "
             f"{self.updated:,} updated, {self.unchanged:,} unchanged"
         )
+        if self.sources:
+            text = f"{', '.join(self.sources)}: {text}"
         if self.removed:
-            text += f", {self.removed:,} removed (no longer in their file)"
+            text += f", {self.removed:,} removed (no longer in their source)"
         if self.kept:
-            text += f", {self.kept:,} no longer in their file but kept (another file holds them)"
+            text += (
+                f", {self.kept:,} no longer in their source but kept (another source holds them)"
+            )
         if not self.skipped:
             return text
         holds = "it holds" if len(self.skipped) == 1 else "they hold"

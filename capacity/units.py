@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from capacity.errors import ParameterError
+from capacity.errors import ParameterError, the_parameter
 
 __all__ = ["as_utc", "parse_duration", "parse_timestamp"]
 
@@ -24,8 +24,10 @@ _UNITS = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes", "m": "minut
 MAX_DURATION = pd.Timedelta(days=73050)
 
 
-def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
-    """Read a positive duration.
+def parse_duration(
+    value: str | pd.Timedelta, name: str, *, allow_zero: bool = False
+) -> pd.Timedelta:
+    """Read a positive duration (or zero, when ``allow_zero``).
 
     Parameters
     ----------
@@ -33,7 +35,11 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
         A number and a unit (``w``, ``d``, ``h``, ``min`` or ``m``, ``s``), an ISO 8601
         duration (``PT1H``), or a Timedelta.
     name : str
-        The parameter's name, for the error message.
+        The parameter's name, for the error message; a command-line option (``"--wait"``) is
+        named as ``The 'wait' parameter (--wait)``.
+    allow_zero : bool
+        Accept a zero duration (``0``, ``0s``, ``0h``, ``PT0S``), for a parameter where zero
+        means "not at all". A bare ``0`` has no unit but needs none.
 
     Returns
     -------
@@ -42,10 +48,14 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
     Raises
     ------
     ParameterError
-        When the value is not a positive duration, or is longer than :data:`MAX_DURATION`.
+        When the value is not a positive duration (or zero, when ``allow_zero``), or is
+        longer than :data:`MAX_DURATION`.
     """
     duration: pd.Timedelta | None = None
     too_long = False
+    label = the_parameter(name)
+    if allow_zero and isinstance(value, str) and value.strip() == "0":
+        return pd.Timedelta(0)
     if isinstance(value, pd.Timedelta):
         duration = value
     elif isinstance(value, str):
@@ -53,7 +63,7 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
         if match:
             if match.group(2) == "M":  # a month to many readers, a minute to pandas
                 raise ParameterError(
-                    f"The {name!r} parameter has the unit 'M', which may mean months or "
+                    f"{label} has the unit 'M', which may mean months or "
                     f"minutes: write minutes as 'min' (e.g. '{match.group(1)}min') and months "
                     f"as days. Got {value!r}."
                 )
@@ -71,13 +81,16 @@ def parse_duration(value: str | pd.Timedelta, name: str) -> pd.Timedelta:
                 duration = None
     if too_long or (duration is not None and duration > MAX_DURATION):
         raise ParameterError(
-            f"The {name!r} parameter must be at most {MAX_DURATION.days} days (two centuries). "
-            f"Got {value!r}."
+            f"{label} must be at most {MAX_DURATION.days} days (two centuries). Got {value!r}."
         )
-    if duration is None or duration <= pd.Timedelta(0):
+    if (
+        duration is None
+        or duration < pd.Timedelta(0)
+        or (duration == pd.Timedelta(0) and not allow_zero)
+    ):
+        kind = "a positive duration (or 0)" if allow_zero else "a positive duration"
         raise ParameterError(
-            f"The {name!r} parameter must be a positive duration such as '1h', '15min', '28d' "
-            f"or '2w'. Got {value!r}."
+            f"{label} must be {kind} such as '1h', '15min', '28d' or '2w'. Got {value!r}."
         )
     return duration
 
@@ -93,7 +106,8 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
         (they have no unit), and so are other spellings such as ``01/02/2026``, which reads
         as January in one country and February in the next.
     name : str
-        The parameter's name, for the error message.
+        The parameter's name, for the error message; a command-line option (``"--now"``) is
+        named as ``The 'now' parameter (--now)``.
 
     Returns
     -------
@@ -122,7 +136,7 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
             stamp = pd.NaT
     if stamp is pd.NaT:
         raise ParameterError(
-            f"The {name!r} parameter must be an ISO 8601 time such as 2026-11-23T00:00Z "
+            f"{the_parameter(name)} must be an ISO 8601 time such as 2026-11-23T00:00Z "
             f"(or a date, 2026-11-23). Got {value!r}."
         )
     return as_utc(stamp)

@@ -55,7 +55,7 @@ def test_malformed_config_and_bad_tz_exit_2(db, write, fleet_file):
     assert result.exit_code == 2
     assert "broken.yaml: key 'redundancy.kk': unknown key" in result.stderr
     result = run("ingest", str(write("t.csv", GOOD)), "--db", str(db), "--tz", "Nowhere/Land")
-    assert result.exit_code == 2 and "'--tz' parameter" in result.stderr
+    assert result.exit_code == 2 and "'tz' parameter (--tz)" in result.stderr
 
 
 def test_event_ending_before_start_exits_2(db, write):
@@ -85,7 +85,7 @@ def test_calendar_time_errors_speak_of_the_tz_option(db, write):
     assert "occurs twice" in fold and "2026-10-25T02:30:00+02:00 or +01:00" in fold
     result = run("events", "import", str(write("x.csv", "")), "--db", str(db), "--tz", "Mars/Base")
     assert result.exit_code == 2
-    assert "The '--tz' parameter must be an IANA time zone" in result.stderr
+    assert "The 'tz' parameter (--tz) must be an IANA time zone" in result.stderr
     assert "'Mars/Base'" in result.stderr
 
 
@@ -195,6 +195,10 @@ def test_log_imports_and_kpis(tmp_path):
         "incidents",
         "deploys",
         "change_failure_rate",
+        "alert",
+        "burn_1h",
+        "burn_6h",
+        "burn_3d",
     }
     quiet = [r for r in records if r["incidents"] == 0]
     assert quiet and all(r["mttr_minutes"] is None for r in quiet)  # null, not zero
@@ -339,7 +343,7 @@ def test_schedule_aws_with_every_hour_past_exits_2(fresh_store):
     assert result.exit_code == 2
     # (notes may come first, e.g. a service sized at its hint on this short store)
     [line] = [x for x in result.stderr.strip().splitlines() if not x.startswith("note: ")]
-    assert line.startswith("error: The '--horizon' parameter leaves no hour after now")
+    assert line.startswith("error: The 'horizon' parameter (--horizon) leaves no hour after now")
     assert "Fix: load or pull the latest telemetry" in line
 
 
@@ -347,18 +351,25 @@ def test_schedule_checks_its_options_before_forecasting(tmp_path):
     # The store does not exist: an option refused up front never gets to open it.
     base = ["schedule", "--db", str(tmp_path / "none.duckdb"), "--config", str(DEMO / "fleet.yaml")]
     refused = {
-        ("--horizon", "30m"): "'--horizon' parameter must be a whole number of hours, at "
+        ("--horizon", "30m"): "'horizon' parameter (--horizon) must be a whole number of hours, at "
         "least 1h: the schedule has one floor per hour. Got '30m'. Fix: use --horizon 1h",
         ("--horizon", "90m"): "whole number of hours, at least 1h: the schedule has one floor "
         "per hour. Got '90m'. Fix: use --horizon 2h",
-        ("--horizon", "0h"): "'--horizon' parameter must be a positive duration",
-        ("--format", "keda", "--horizon", "365d"): "'--horizon' parameter must be under 365 "
-        "days with --format keda",
+        ("--horizon", "0h"): "'horizon' parameter (--horizon) must be a positive duration",
+        (
+            "--format",
+            "keda",
+            "--horizon",
+            "365d",
+        ): "'horizon' parameter (--horizon) must be under 365 days with --format keda",
         ("--format", "aws", "--group-name", "lv-{zone}"): "'--group-name' parameter may only "
         "use the fields {region} and {service}",
         ("--format", "aws", "--group-name", "lv-{service}"): "'--group-name' parameter gives "
         "ap-southeast/chat and eu-west/chat the same name 'lv-chat'",
-        ("--group-name", "lv-{region}-{service}"): "'--group-name' parameter names Auto "
+        (
+            "--group-name",
+            "lv-{region}-{service}",
+        ): "'group_name' parameter (--group-name) names Auto "
         "Scaling groups, so it needs --format aws",
         ("--output", "/proc/floors.csv"): "The 'output' parameter cannot be written",
     }
@@ -385,14 +396,14 @@ def test_schedule_checks_the_horizon_cap_as_typed_before_any_warning(tmp_path):
         assert result.exit_code == 2, result.output
         # once "Got '8809h'" (the boot lead added), after a warning about 28 days
         [line] = result.stderr.strip().splitlines()
-        assert "'--horizon' parameter must be at most 366 days" in line
+        assert "'horizon' parameter (--horizon) must be at most 366 days" in line
         assert "Got '367d'" in line
     # 366 days is allowed: the forecast stops there, so the last hours look no further
     whole = run(*base, "--horizon", "366d")
     assert whole.exit_code == 2 and "store not found" in whole.stderr
     # a span pandas cannot hold is refused too, not a traceback
     huge = run(*base, "--horizon", "100000000d")
-    assert huge.exit_code == 2 and "'--horizon' parameter must be at most" in huge.stderr
+    assert huge.exit_code == 2 and "'horizon' parameter (--horizon) must be at most" in huge.stderr
 
 
 def test_recommend_refuses_a_horizon_pandas_cannot_hold(fresh_store):
@@ -446,15 +457,16 @@ def test_kpis_errors_name_the_options(db, write, fleet_file):
     base = ("kpis", "--db", str(db), "--config", str(fleet_file))
     result = run(*base, "--by", "zone")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: The '--by' parameter must name region, service")
+    assert result.stderr.startswith("error: The 'by' parameter (--by) must name region, service")
     result = run(*base, "--since", "2026-02-01", "--until", "2026-01-01")
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: The '--until' parameter must be after --since. Got --since 2026-02-01 00:00 "
-        "UTC, --until 2026-01-01 00:00 UTC.\n"
+        "error: The 'until' parameter (--until) must be after --since. Got --since "
+        "2026-02-01 00:00 UTC, --until 2026-01-01 00:00 UTC.\n"
     )
     for option in ("--since", "--until"):
         result = run(*base, option, "soon")
         assert result.exit_code == 2
-        assert f"error: The '{option}' parameter must be an ISO 8601 time" in result.stderr
+        name = option.removeprefix("--")
+        assert f"error: The '{name}' parameter ({option}) must be an ISO 8601" in result.stderr
     assert run(*base, "--since", "2026-01-01", "--until", "2026-01-02").exit_code == 0

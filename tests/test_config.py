@@ -68,7 +68,22 @@ BAD = {
     ),
     "newer version": (
         FLEET_YAML.replace("version: 1", "version: 2"),
-        r"key 'version': unsupported version 2; this release of capacity reads version 1",
+        r"key 'version': unsupported version 2; this release of capacity reads version 1\. "
+        r"Fix: write version: 1 ",
+    ),
+    "a misspelt optional key": (
+        FLEET_YAML + "currncy: USD\n",
+        r"key 'currncy': unknown key \(did you mean 'currency'\?\)\. Fix: spell it 'currency'",
+    ),
+    "a misspelt key of a region": (
+        FLEET_YAML.replace("holidays_country: DE", "holiday_country: DE"),
+        r"key 'regions\.eu-west\.holiday_country': unknown key \(did you mean "
+        r"'holidays_country'\?\)",
+    ),
+    "a currency that is a number": (
+        FLEET_YAML + "currency: 5\n",
+        r"key 'currency': must be text; got the number 5\. Fix: write the name meant \(quoted, "
+        r"'5', if it is that number\)$",
     ),
     "a key written twice": (
         FLEET_YAML.replace(

@@ -413,9 +413,16 @@ def test_cli_says_a_far_event_is_provisional(demo):
     ("args", "message"),
     [
         (["--regions", "eu-west,atlantis"], "unknown region 'atlantis'"),
+        (
+            ["--regions", "eu-wst"],
+            "unknown region 'eu-wst'; did you mean 'eu-west'? the fleet has ap-southeast, "
+            "eu-west, na-east, sa-east. Fix: name regions of the fleet file, or 'all'",
+        ),
         (["--end", "2026-11-23T12:00:00Z"], "must end after it starts"),
+        (["--end", "2026-11-23T12:00:00Z"], "Fix: give an end later than the start"),
         (["--uplift", "-1"], "'uplift' parameter must be a positive number"),
         (["--uplift", "60"], "'uplift' parameter must be at most 20"),
+        (["--uplift", "25"], "Got 25.0. Fix: write a multiple: for 25% more demand, 1.25"),
         (["--start", "next week"], "'start' parameter must be an ISO 8601 time"),
     ],
 )
@@ -518,8 +525,25 @@ def test_recommend_cli_csv(demo):
     assert (recs["target"] >= recs["needed_loss"]).all()
     up = recs[recs["action"] == "scale_up"]
     assert (up["change"] == up["target"] - up["servers_now"]).all()
+    assert "cost_per_week_change" in recs.columns  # the key other tools read, without a unit
     bad = run_cli("recommend", "--db", str(db), "--config", str(config), "--quantile", "1.5")
     assert bad.exit_code == 2 and "'--quantile': 1.5 is not in the range 0<x<1" in bad.output
+
+
+def test_recommend_table_heads_the_cost_with_the_fleet_currency(demo, tmp_path):
+    """The fleet file's currency was shown in the plan only: recommend's cost had no unit."""
+    db, config = demo
+    args = ("recommend", "--db", str(db), "--horizon", "1d", "--jobs", "1")
+    result = run_cli(*args, "--config", str(config))  # the demo fleet: currency: USD
+    assert result.exit_code == 0, result.output
+    assert "cost_per_week_change (USD)" in result.stdout.splitlines()[1]
+    plain = tmp_path / "fleet.yaml"
+    plain.write_text(
+        "\n".join(x for x in config.read_text().splitlines() if not x.startswith("currency:"))
+    )
+    result = run_cli(*args, "--config", str(plain))
+    assert result.exit_code == 0, result.output
+    assert "cost_per_week_change (fleet cost units)" in result.stdout.splitlines()[1]
 
 
 def test_schedule_cli_exports(demo, tmp_path):
@@ -549,7 +573,7 @@ def test_schedule_cli_exports(demo, tmp_path):
     later = run_cli("schedule", *common, "--service", "game", "--format", "aws")
     assert later.exit_code == 2 and "leaves no hour after now" in later.stderr
     wrong = run_cli("schedule", *common, "--format", "keda", *since)
-    assert wrong.exit_code == 2 and "'--now' parameter says from when AWS" in wrong.stderr
+    assert wrong.exit_code == 2 and "'now' parameter (--now) says from when AWS" in wrong.stderr
     assert all(a["MinSize"] >= 2 for a in actions)
     assert len({a["StartTime"] for a in actions}) == len(actions)  # one action per change
     # published from the demo's end (--now), nothing is past: no warning (it had counted

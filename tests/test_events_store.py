@@ -157,7 +157,9 @@ def test_deploy_and_incident_logs_import_idempotently(db, write, fleet_file):
         again = store.import_incidents([write("incidents.csv", INCIDENTS)], fleet=fleet)
         stored = store.incidents()
     assert (deploys.events, deploys.inserted) == (2, 2)
-    assert incidents.describe().startswith("2 incidents read, 2 inserted")
+    assert incidents.describe().endswith(
+        "incidents.csv: 2 incidents read, 2 inserted, 0 updated, 0 unchanged"
+    )
     assert again.skipped and again.events == 0
     assert stored["incident_id"].tolist() == ["i1", "i2"]
     assert str(stored["started_at"].dt.tz) == "UTC"
@@ -232,7 +234,7 @@ END:VCALENDAR
         store.import_events([write("other.csv", CALENDAR)])  # another source: untouched
         report = store.import_events([write("ops.ics", after)])
     assert (report.inserted, report.removed) == (3, 4)
-    assert "3 inserted, 0 updated, 0 unchanged, 4 removed (no longer in their file)" in (
+    assert "3 inserted, 0 updated, 0 unchanged, 4 removed (no longer in their source)" in (
         report.describe()
     )
     events = stored(db)
@@ -280,7 +282,7 @@ def test_a_calendar_left_without_events_removes_them_every_time(db, write):
 
 def test_a_calendar_of_one_name_from_another_folder_replaces_it_and_says_so(db, tmp_path):
     """Two liveops.csv in two folders are one source: importing the second replaced the
-    first's events, reported only as no longer in their file."""
+    first's events, reported only as "no longer in their file" (they were still in it)."""
 
     def version(folder: str, rows: str) -> Path:
         path = tmp_path / folder / "liveops.csv"
@@ -304,6 +306,12 @@ def test_a_calendar_of_one_name_from_another_folder_replaces_it_and_says_so(db, 
         assert report.notes[0] == (
             f"note: {b} replaces {a.resolve()} (1 event stored from it): files of one name are "
             "one source. If both are in use, rename one of them and import both"
+        )
+        # the summary names the file, and does not say LO-1 left a/liveops.csv (it is still
+        # there): it left the source, whose file is now b/liveops.csv
+        assert report.describe() == (
+            f"{b}: 1 event read, 1 inserted, 0 updated, 0 unchanged, 1 removed (no longer in "
+            "their source)"
         )
         assert store.events()["event_id"].tolist() == ["LO-2"]
 

@@ -215,6 +215,9 @@ def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_pat
     assert found is not None, result.stderr
     assert 1 < float(found.group(2)) <= 7.0
     folder = tmp_path / "2026-W49"
+    # the README's and docs/weekly-run.md's contract: a script takes the path from this line
+    report = (folder / "capacity_plan.html").resolve()
+    assert result.stdout.splitlines()[-1] == f"report: {report}"
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["cutoff"].startswith("2026-11-23T00:00:00")
     assert manifest["warnings"][0].startswith(found.group(1))
@@ -374,6 +377,24 @@ def test_cli_exit_codes(demo, tmp_path):
     bad_horizon = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "0d"])
     assert bad_horizon.exit_code == 2
     assert "'horizon' parameter must be a positive duration" in bad_horizon.stderr
+    # --wait 0 (a wrapper's --wait ${WAIT:-0}) means "do not wait": the run goes on to the
+    # horizon check (it had been refused as "not a positive duration")
+    no_wait = runner.invoke(
+        cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "0d", "--wait", "0"]
+    )
+    assert no_wait.exit_code == 2 and "'horizon' parameter" in no_wait.stderr, no_wait.stderr
+    bad_wait = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--wait", "15x"])
+    assert bad_wait.exit_code == 2
+    assert bad_wait.stderr.startswith("error: The 'wait' parameter (--wait) must be a ")
+    # a missing --config is named as the option it is, not as a notebook's parameter
+    no_config = runner.invoke(
+        cli, ["plan", "--db", str(db), "--config", str(tmp_path / "nope.yaml"), "--out", "x"]
+    )
+    assert no_config.exit_code == 2
+    assert no_config.stderr == (
+        f"error: {tmp_path / 'nope.yaml'}: file not found. Fix: pass --config with an existing "
+        "fleet YAML\n"
+    )
     part_hours = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "30m"])
     assert part_hours.exit_code == 2  # refused before the notebook (it had failed a cell)
     assert "must be whole hours" in part_hours.stderr

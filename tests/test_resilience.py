@@ -922,6 +922,20 @@ def test_alert_is_unknown_when_the_page_windows_have_no_data(tmp_path):
     assert chat["alert"] == "unknown"
     assert row(frame, "na-east", "game")["alert"] == "ok"
     assert row(frame, "all", "all")["alert"] == "ok"  # its one evaluable series is ok
+    # the JSON (what `capacity kpis --format json` prints) carries the alert and its burn
+    # rates, null for a window without data (it had neither, so a scheduled check could not
+    # act on the alert the table showed)
+    as_json = {(o["region"], o["service"]): o for o in kpis_json(frame)}
+    game_json = as_json[("eu-west", "game")]
+    assert (game_json["alert"], game_json["burn_1h"], game_json["burn_6h"]) == (
+        "unknown",
+        None,
+        None,
+    )
+    assert game_json["burn_3d"] == pytest.approx(0.2)
+    assert as_json[("eu-west", "chat")]["burn_6h"] == pytest.approx(0.1)
+    assert as_json[("na-east", "game")]["alert"] == "ok"
+    assert json.dumps(list(as_json.values()), allow_nan=False)
 
 
 # --------------------------------------------------------------------------- frames and params
@@ -1146,7 +1160,7 @@ def test_a_log_file_is_the_whole_of_its_source(tmp_path):
         write(tmp_path, "incidents.csv", f"{INC_HEADER}\nINC-0001,{row},,D-1\n")
         report = store.import_incidents([incidents])
         assert (report.inserted, report.removed) == (1, 1)
-        assert "1 removed (no longer in their file)" in report.describe()
+        assert "1 removed (no longer in their source)" in report.describe()
         assert store.incidents()["incident_id"].tolist() == ["INC-0001"]
         # D-2 leaves the deploy log freely; D-1 is named by INC-0001
         write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\n")
@@ -1272,8 +1286,8 @@ def test_an_incident_in_two_logs_stays_while_either_holds_it(tmp_path):
         report = store.import_incidents([a])
         assert (report.removed, report.kept) == (0, 1)
         assert report.describe() == (
-            "1 incident read, 0 inserted, 0 updated, 1 unchanged, "
-            "1 no longer in their file but kept (another file holds them)"
+            f"{a}: 1 incident read, 0 inserted, 0 updated, 1 unchanged, "
+            "1 no longer in their source but kept (another source holds them)"
         )
         assert ids() == ["A-1", "X"]
         assert store.con.sql("SELECT source FROM incidents WHERE incident_id = 'X'").fetchall() == [
@@ -1400,15 +1414,15 @@ def test_import_reports_say_one_record_in_the_singular(tmp_path):
     two = write(tmp_path, "two.csv", "\n".join((INC_HEADER, *others)) + "\n")
     with Store(tmp_path / "s.duckdb") as store:
         first = store.import_deploys([deploys]).describe()
-        assert first == "1 deploy read, 1 inserted, 0 updated, 0 unchanged"
+        assert first == f"{deploys}: 1 deploy read, 1 inserted, 0 updated, 0 unchanged"
         first = store.import_incidents([incidents]).describe()
-        assert first == "1 incident read, 1 inserted, 0 updated, 0 unchanged"
-        assert store.import_events([calendar]).describe().startswith("1 event read, ")
+        assert first == f"{incidents}: 1 incident read, 1 inserted, 0 updated, 0 unchanged"
+        assert store.import_events([calendar]).describe().startswith(f"{calendar}: 1 event read")
         assert store.import_incidents([incidents]).describe() == (
             f"already loaded: {incidents} (read and checked; the 1 incident it holds is stored "
             "as it is)"
         )
-        assert store.import_incidents([two]).describe().startswith("2 incidents read, ")
+        assert store.import_incidents([two]).describe().startswith(f"{two}: 2 incidents read, ")
         assert store.import_incidents([incidents, two]).describe() == (
             f"already loaded: {incidents}, {two} (read and checked; the 3 incidents they hold "
             "are stored as they are)"

@@ -97,6 +97,15 @@ def test_identical_duplicate_rows_collapse(db, write):
     )
 
 
+def test_a_load_of_one_row_says_row(db, write):
+    """It said "1 rows read"."""
+    with Store(db) as store:
+        [report] = store.ingest(
+            [write("one.csv", HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,7\n")]
+        )
+    assert report.describe().endswith("one.csv: 1 row read, 1 inserted, 0 updated, 0 unchanged")
+
+
 def test_gzip_csv_and_parquet_load_the_same_rows(db, tmp_path, write):
     csv_path = write("t.csv", GOOD)
     gz_path = tmp_path / "t.csv.gz"

@@ -28,6 +28,24 @@ def test_accepted(text, expected):
     assert parse_duration(text, "horizon") == expected
 
 
+@pytest.mark.parametrize("text", ["0", " 0 ", "0h", "0s", "0min", "PT0S"])
+def test_zero_is_read_only_where_it_means_not_at_all(text):
+    assert parse_duration(text, "wait", allow_zero=True) == pd.Timedelta(0)
+    with pytest.raises(ParameterError, match="must be a positive duration such as"):
+        parse_duration(text, "horizon")
+
+
+def test_an_option_is_named_as_typed_beside_the_parameter():
+    with pytest.raises(ParameterError, match=r"^The 'wait' parameter \(--wait\) must be a "):
+        parse_duration("15x", "--wait", allow_zero=True)
+    with pytest.raises(ParameterError, match=r"^The 'wait' parameter \(--wait\) must be a "):
+        parse_duration("-1h", "--wait", allow_zero=True)
+    with pytest.raises(ParameterError, match=r"^The 'now' parameter \(--now\) must be an ISO"):
+        parse_timestamp("12/01/2027", "--now")
+    with pytest.raises(ParameterError, match=r"^The 'horizon' parameter must be a positive"):
+        parse_duration("0d", "horizon")  # a library caller's parameter: no option to name
+
+
 @pytest.mark.parametrize("text", ["", "soon", "0h", "-1h", "h", "1 fortnight", "P"])
 def test_refused(text):
     with pytest.raises(ParameterError, match="The 'horizon' parameter must be a positive duration"):
@@ -90,5 +108,7 @@ def test_capital_m_is_refused_as_ambiguous():
 )
 def test_too_long_is_refused_naming_the_parameter(text):
     # pandas overflows (OutOfBoundsTimedelta) or gives a span no timestamp can be added to
-    with pytest.raises(ParameterError, match="The '--horizon' parameter must be at most 73050"):
+    with pytest.raises(
+        ParameterError, match=r"The 'horizon' parameter \(--horizon\) must be at most 73050"
+    ):
         parse_duration(text, "--horizon")
