@@ -486,8 +486,9 @@ def test_forecast_runs_round_trip_and_newest_first(db):
     assert str(old["ts"].dt.tz) == "UTC"
 
 
-def test_an_older_store_is_migrated_when_opened(db):
-    from capacity.store import MIGRATIONS, SCHEMA_VERSION
+def _schema_1_store(db: Path) -> duckdb.DuckDBPyConnection:
+    """A store as the first schema made it, left open for more rows."""
+    from capacity.store import MIGRATIONS
 
     db.parent.mkdir(parents=True)
     con = duckdb.connect(str(db))
@@ -495,6 +496,13 @@ def test_an_older_store_is_migrated_when_opened(db):
     for statement in MIGRATIONS[0]:
         con.execute(statement)
     con.execute("INSERT INTO schema_version VALUES (1, now())")
+    return con
+
+
+def test_an_older_store_is_migrated_when_opened(db):
+    from capacity.store import SCHEMA_VERSION
+
+    con = _schema_1_store(db)
     con.execute("INSERT INTO telemetry VALUES ('2026-01-01 00:00+00', 'eu', 'game', 'ccu', 3, 1)")
     con.close()
     with Store(db, read_only=True) as store:  # a reader migrates it first
@@ -508,15 +516,9 @@ def test_an_older_store_is_migrated_when_opened(db):
 def test_a_reader_that_cannot_upgrade_an_older_store_says_why(db):
     """A reader of an older store upgrades it with a short writable open; when another
     process held the store, the reader said only that it was locked, though it only reads."""
-    from capacity.store import MIGRATIONS, SCHEMA_VERSION
+    from capacity.store import SCHEMA_VERSION
 
-    db.parent.mkdir(parents=True)
-    con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMPTZ)")
-    for statement in MIGRATIONS[0]:
-        con.execute(statement)
-    con.execute("INSERT INTO schema_version VALUES (1, now())")
-    con.close()
+    _schema_1_store(db).close()
     script = (
         "import sys, time, duckdb\ncon = duckdb.connect(sys.argv[1], read_only=True)\n"
         "print('held', flush=True)\ntime.sleep(60)\n"
