@@ -195,7 +195,10 @@ def test_same_seed_same_interval_and_nan_rows_are_dropped():
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**16),
-    slos=st.lists(st.floats(60.0, 200.0), min_size=2, max_size=2),
+    # Up to 180 ms the crossing (x = 436) has about 35 of the 600 hours above it; near 200 ms
+    # it has about 20, and a noisy draw can leave fewer than min_above=10 there, when the
+    # learner rightly refuses (seed 3330 at 198 ms: 9 hours).
+    slos=st.lists(st.floats(60.0, 180.0), min_size=2, max_size=2),
 )
 def test_a_higher_slo_never_gives_a_lower_safe_load(seed, slos):
     frame = curve_frame(600, seed=seed)
