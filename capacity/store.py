@@ -18,9 +18,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,128 +45,14 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.config import FleetConfig
-from capacity.errors import DataError, ParameterError, SchemaError, StoreError, StoreLockedError
+from capacity.errors import DataError, ParameterError, StoreError
 from capacity.records import show_ts
-from capacity.units import parse_duration, parse_timestamp
+from capacity.store_schema import MIGRATIONS as MIGRATIONS  # re-exported: tests read it
+from capacity.store_schema import SCHEMA_VERSION, open_current
+from capacity.store_sql import as_list, registered, transaction, utc
+from capacity.units import parse_duration
 
 __all__ = ["SCHEMA_VERSION", "EventsReport", "LoadReport", "Store"]
-
-#: Each entry migrates the schema from its index to index + 1.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        # No NOT NULL here: a load inserts straight from the file, then validation names the
-        # first bad row; a constraint would abort the transaction before it could.
-        """CREATE TABLE telemetry (
-            ts TIMESTAMPTZ,
-            region VARCHAR,
-            service VARCHAR,
-            metric VARCHAR,
-            value DOUBLE,
-            load_id INTEGER NOT NULL
-        )""",
-        """CREATE TABLE events (
-            event_id VARCHAR PRIMARY KEY,
-            name VARCHAR NOT NULL,
-            kind VARCHAR NOT NULL,
-            start_ts TIMESTAMPTZ NOT NULL,
-            end_ts TIMESTAMPTZ NOT NULL,
-            regions VARCHAR[] NOT NULL,
-            expected_uplift DOUBLE,
-            notes VARCHAR,
-            source VARCHAR,
-            load_id INTEGER NOT NULL
-        )""",
-        """CREATE TABLE loads (
-            load_id INTEGER PRIMARY KEY,
-            kind VARCHAR NOT NULL,
-            source VARCHAR NOT NULL,
-            sha256 VARCHAR NOT NULL,
-            bytes BIGINT NOT NULL,
-            options VARCHAR NOT NULL,
-            rows BIGINT NOT NULL,
-            inserted BIGINT NOT NULL,
-            updated BIGINT NOT NULL,
-            unchanged BIGINT NOT NULL,
-            loaded_at TIMESTAMPTZ NOT NULL
-        )""",
-    ),
-    (
-        """CREATE TABLE forecast_runs (
-            run_id VARCHAR PRIMARY KEY,
-            created_at TIMESTAMPTZ NOT NULL,
-            cutoff TIMESTAMPTZ,
-            horizon_steps INTEGER NOT NULL,
-            freq_seconds DOUBLE NOT NULL,
-            quantiles DOUBLE[] NOT NULL,
-            params VARCHAR NOT NULL,
-            series INTEGER NOT NULL,
-            fallbacks INTEGER NOT NULL,
-            seconds DOUBLE
-        )""",
-        """CREATE TABLE forecasts (
-            run_id VARCHAR NOT NULL,
-            region VARCHAR NOT NULL,
-            service VARCHAR NOT NULL,
-            metric VARCHAR NOT NULL,
-            ts TIMESTAMPTZ NOT NULL,
-            yhat DOUBLE NOT NULL,
-            quantiles DOUBLE[] NOT NULL,
-            model VARCHAR NOT NULL,
-            fallback BOOLEAN NOT NULL
-        )""",
-    ),
-    (
-        """CREATE TABLE deploys (
-            deploy_id VARCHAR PRIMARY KEY,
-            region VARCHAR NOT NULL,
-            service VARCHAR NOT NULL,
-            deployed_at TIMESTAMPTZ NOT NULL,
-            change VARCHAR,
-            source VARCHAR,
-            load_id INTEGER NOT NULL
-        )""",
-        """CREATE TABLE incidents (
-            incident_id VARCHAR PRIMARY KEY,
-            region VARCHAR NOT NULL,
-            service VARCHAR NOT NULL,
-            severity VARCHAR NOT NULL,
-            started_at TIMESTAMPTZ NOT NULL,
-            detected_at TIMESTAMPTZ NOT NULL,
-            resolved_at TIMESTAMPTZ,
-            cause VARCHAR,
-            deploy_id VARCHAR,
-            source VARCHAR,
-            load_id INTEGER NOT NULL
-        )""",
-    ),
-    (
-        # Each series' fitted Prophet parameters, the next run's warm start.
-        """CREATE TABLE forecast_params (
-            run_id VARCHAR NOT NULL,
-            region VARCHAR NOT NULL,
-            service VARCHAR NOT NULL,
-            metric VARCHAR NOT NULL,
-            params VARCHAR NOT NULL
-        )""",
-    ),
-    (
-        # Which sources (file names) hold each calendar event, incident and deploy, each by
-        # its last load: a record one file drops is removed only when no other file holds it.
-        """CREATE TABLE holdings (
-            kind VARCHAR NOT NULL,
-            record_id VARCHAR NOT NULL,
-            source VARCHAR NOT NULL,
-            load_id INTEGER NOT NULL
-        )""",
-        "INSERT INTO holdings SELECT 'events', event_id, source, load_id FROM events "
-        "WHERE source IS NOT NULL",
-        "INSERT INTO holdings SELECT 'incidents', incident_id, source, load_id FROM incidents "
-        "WHERE source IS NOT NULL",
-        "INSERT INTO holdings SELECT 'deploys', deploy_id, source, load_id FROM deploys "
-        "WHERE source IS NOT NULL",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 _TS = pa.timestamp("us", tz="UTC")
 _EVENT_SCHEMA = pa.schema(
@@ -375,16 +260,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _utc(value: Any, name: str) -> pd.Timestamp | None:
-    return None if value is None else parse_timestamp(value, name)
-
-
-def _as_list(value: str | Collection[str] | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [value] if isinstance(value, str) else list(value)
-
-
 class Store:
     """The DuckDB file that holds telemetry, events and the record of loads.
 
@@ -415,60 +290,7 @@ class Store:
             )
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = self._connect(read_only)
-        if read_only and (version := self._version()) < SCHEMA_VERSION:
-            # An older store: migrate it with a short writable open, then read.
-            self._con.close()
-            self._con = self._upgrading_connection(version)
-            self.read_only = False
-            self._migrate()
-            self._con.close()
-            self.read_only = True
-            self._con = self._connect(True)
-        self._migrate()
-
-    def _upgrading_connection(self, version: int) -> duckdb.DuckDBPyConnection:
-        """The short writable open a reader of an older store makes to upgrade it, or an
-        error that says why the reader needed one."""
-        why = (
-            f"it was written by an older capacity (schema {version}; this one reads "
-            f"{SCHEMA_VERSION}) and a reader upgrades it once, with a short writable open"
-        )
-        try:
-            return self._connect(False)
-        except StoreLockedError:
-            raise StoreLockedError(
-                f"store is locked by another process: {self.path}; {why}. Fix: wait for the "
-                "other process to finish (or close it, if an older capacity holds it), then "
-                "try again"
-            ) from None
-        except StoreError as exc:
-            raise StoreError(
-                f"cannot upgrade store {self.path}: {why}, which failed ({exc}). Fix: run a "
-                "capacity command on it once as a user who may write it"
-            ) from None
-
-    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        try:
-            con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise StoreLockedError(
-                    f"store is locked by another process: {self.path}. Fix: wait for the other "
-                    "run to finish, then try again"
-                ) from None
-            raise StoreError(f"cannot open store {self.path}: {exc}") from None
-        con.execute("SET TimeZone = 'UTC'")
-        return con
-
-    def _version(self) -> int:
-        con = self._con
-        has_version = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        ).fetchall()[0][0]
-        if not has_version:
-            return 0
-        return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()[0][0]
+        self._con = open_current(self.path, read_only=read_only)
 
     # -- connection ---------------------------------------------------------------------
 
@@ -487,26 +309,6 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _migrate(self) -> None:
-        con = self._con
-        version = self._version()
-        if version > SCHEMA_VERSION:
-            raise SchemaError(
-                f"store {self.path} has schema version {version}, newer than this capacity "
-                f"understands ({SCHEMA_VERSION}). Fix: upgrade capacity"
-            )
-        if version == SCHEMA_VERSION:
-            return
-        with self._transaction():
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-            )
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[target - 1]:
-                    con.execute(statement)
-                con.execute("INSERT INTO schema_version VALUES (?, now())", [target])
-
     def schema_version(self) -> int:
         """The schema version of the open file."""
         return self._con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
@@ -514,17 +316,6 @@ class Store:
     def _writable(self) -> None:
         if self.read_only:
             raise StoreError(f"store {self.path} is open read-only; open it with read_only=False")
-
-    @contextmanager
-    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run the block in one transaction: all of it is committed, or none of it."""
-        self._con.execute("BEGIN")
-        try:
-            yield self._con
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-        self._con.execute("COMMIT")
 
     def _next_load_id(self) -> int:
         return self._con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
@@ -613,7 +404,7 @@ class Store:
         _check_tz(tz)
         options = json.dumps({"layout": layout, "tz": tz}, sort_keys=True)
         reports: list[LoadReport] = []
-        with self._transaction() as con, ThreadPoolExecutor(max_workers=1) as hasher:
+        with transaction(self._con) as con, ThreadPoolExecutor(max_workers=1) as hasher:
             for raw_path in paths:
                 path = Path(raw_path)
                 tf = sources.inspect_telemetry(con, path, layout=layout)
@@ -679,13 +470,13 @@ class Store:
             pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes()
         ).hexdigest()
         options = json.dumps({"frame": True}, sort_keys=True)
-        with self._transaction() as con:
+        with transaction(self._con) as con:
             if self._already_loaded("telemetry", digest, options):
                 return LoadReport(source, digest, 0, 0, 0, 0, skipped=True)
             if data.empty:
                 return LoadReport(source, digest, 0, 0, 0, 0)
             load_id = self._next_load_id()
-            with _registered(con, "_incoming_frame", data):
+            with registered(con, "_incoming_frame", data):
                 con.execute(
                     "INSERT INTO telemetry SELECT ts, region, service, metric, value, ? "
                     "FROM _incoming_frame",
@@ -976,7 +767,7 @@ class Store:
         names = [path.name for path in files]
         totals, removed, kept = [0, 0, 0, 0], 0, 0
         imported: list[pd.DataFrame] = []
-        with self._transaction():
+        with transaction(self._con):
             replaced: list[str] = []
             for path, frame in zip(files, frames, strict=True):
                 replaced.extend(self._replaced(table, path, noun))
@@ -1038,7 +829,7 @@ class Store:
         """Record that source ``name`` holds ``keys`` (by load ``load_id``) and no other
         record; return the records it held before and holds no more."""
         con = self._con
-        with _registered(con, "_held", pa.table({"record_id": pa.array(list(keys), pa.string())})):
+        with registered(con, "_held", pa.table({"record_id": pa.array(list(keys), pa.string())})):
             dropped = con.execute(
                 "SELECT record_id FROM holdings WHERE kind = ? AND source = ? "
                 "AND record_id NOT IN (SELECT record_id FROM _held) ORDER BY 1",
@@ -1076,7 +867,7 @@ class Store:
         command: that file still holds the stored version."""
         con = self._con
         key = schema.names[0]
-        with _registered(con, "_incoming", _arrow(frame, schema, 0)):
+        with registered(con, "_incoming", _arrow(frame, schema, 0)):
             clash = con.execute(
                 f"SELECT i.{key}, coalesce(l.source, h.source) FROM _incoming i "
                 f"JOIN {table} e USING ({key}) "
@@ -1102,7 +893,7 @@ class Store:
         cancelled, or a log emptied to its header, still removes them."""
         con = self._con
         key = schema.names[0]
-        with _registered(con, "_incoming", _arrow(frame, schema, 0)):
+        with registered(con, "_incoming", _arrow(frame, schema, 0)):
             missing = con.execute(
                 f"SELECT count(*) FROM _incoming i LEFT JOIN {table} e USING ({key}) "
                 f"LEFT JOIN holdings h ON h.kind = ? AND h.source = ? AND h.record_id = i.{key} "
@@ -1122,7 +913,7 @@ class Store:
         """Insert new keys and replace changed ones; count inserted, updated, unchanged."""
         con = self._con
         key = schema.names[0]
-        with _registered(con, "_incoming", _arrow(frame, schema, load_id)):
+        with registered(con, "_incoming", _arrow(frame, schema, load_id)):
             known, unchanged = con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {_same_content(schema)}) "
                 f"FROM _incoming i JOIN {table} e USING ({key})"
@@ -1300,13 +1091,13 @@ class Store:
         pandas.DataFrame
             Columns as :data:`capacity.columns.EVENT_COLUMNS`, sorted by start.
         """
-        lo, hi = _utc(start, "start"), _utc(end, "end")
+        lo, hi = utc(start, "start"), utc(end, "end")
         frame = self._con.execute(
             "SELECT event_id, name, kind, start_ts, end_ts, regions, expected_uplift, notes, "
             "source FROM events WHERE (? IS NULL OR end_ts > ?) AND (? IS NULL OR start_ts < ?) "
             "AND (? IS NULL OR list_contains(regions, ?) OR list_contains(regions, 'all')) "
             "AND (? IS NULL OR list_contains(?, kind)) ORDER BY start_ts, event_id",
-            [lo, lo, hi, hi, region, region, _as_list(kinds), _as_list(kinds)],
+            [lo, lo, hi, hi, region, region, as_list(kinds), as_list(kinds)],
         ).df()
         frame["regions"] = frame["regions"].map(list)
         return frame
@@ -1345,8 +1136,8 @@ class Store:
         pandas.DataFrame
             Columns ``ts, region, service, metric, value``, sorted by series then time.
         """
-        lo, hi = _utc(start, "start"), _utc(end, "end")
-        regions, services, metrics = _as_list(region), _as_list(service), _as_list(metric)
+        lo, hi = utc(start, "start"), utc(end, "end")
+        regions, services, metrics = as_list(region), as_list(service), as_list(metric)
         selected = """(
             SELECT region, service, metric, ts, value FROM telemetry
             WHERE (? IS NULL OR list_contains(?, region))
@@ -1425,7 +1216,7 @@ class Store:
             }
         )
         fallbacks = int(frame.groupby(list(FORECAST_KEY[:3]))[FALLBACK].any().sum())
-        with self._transaction() as con:
+        with transaction(self._con) as con:
             if con.execute(
                 "SELECT count(*) FROM forecast_runs WHERE run_id = ?", [run_id]
             ).fetchall()[0][0]:
@@ -1436,7 +1227,7 @@ class Store:
                 "INSERT INTO forecast_runs VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run_id,
-                    _utc(cutoff, "cutoff"),
+                    utc(cutoff, "cutoff"),
                     int(steps.max()) if len(steps) else 0,
                     freq.total_seconds(),
                     levels,
@@ -1446,7 +1237,7 @@ class Store:
                     seconds,
                 ],
             )
-            with _registered(con, "_incoming_forecast", table):
+            with registered(con, "_incoming_forecast", table):
                 con.execute("INSERT INTO forecasts SELECT * FROM _incoming_forecast")
             rows = [
                 [run_id, *map(str, key), json.dumps(value, sort_keys=True)]
@@ -1485,7 +1276,7 @@ class Store:
             True when the run was stored.
         """
         self._writable()
-        with self._transaction() as con:
+        with transaction(self._con) as con:
             found = con.execute(
                 "SELECT count(*) FROM forecast_runs WHERE run_id = ?", [run_id]
             ).fetchall()[0][0]
@@ -1540,7 +1331,7 @@ class Store:
                 )
             return pd.DataFrame(columns=["run_id", *FORECAST_KEY, YHAT, MODEL, FALLBACK])
         chosen, levels = runs[0]
-        regions, services, metrics = _as_list(region), _as_list(service), _as_list(metric)
+        regions, services, metrics = as_list(region), as_list(service), as_list(metric)
         frame = self._con.execute(
             "SELECT run_id, region, service, metric, ts, yhat, quantiles, model, fallback "
             "FROM forecasts WHERE run_id = ? AND (? IS NULL OR list_contains(?, region)) "
@@ -1589,7 +1380,7 @@ class Store:
             first_ts, last_ts, rows, missing_hours, gaps, last_load_id, last_loaded_at``;
             ``missing_hours`` counts hours in the span with no row, ``gaps`` the runs of them.
         """
-        moment = _utc(now, "now") or pd.Timestamp.now(tz="UTC")
+        moment = utc(now, "now") or pd.Timestamp.now(tz="UTC")
         series = self._con.execute(
             """
             WITH hours AS (
@@ -1663,16 +1454,6 @@ def _one_file_per_source(
                 fix="rename one of the two files, or import only one of them",
             )
     return [path for path, _ in chosen.values()], [frame for _, frame in chosen.values()]
-
-
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator[None]:
-    """``data`` (a DataFrame or Arrow table) as the view ``name`` on ``con`` for the block."""
-    con.register(name, data)
-    try:
-        yield
-    finally:
-        con.unregister(name)
 
 
 def _count(n: int, noun: str) -> str:
