@@ -20,7 +20,6 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,16 @@ from capacity.columns import (
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError, StoreError
 from capacity.records import show_ts
+from capacity.store_loads import (
+    already_loaded,
+    check_tz,
+    file_sha256,
+    loads_table,
+    maybe_loaded,
+    next_load_id,
+    record_load,
+)
+from capacity.store_reports import EventsReport, LoadReport, count_noun, series_summary
 from capacity.store_schema import MIGRATIONS as MIGRATIONS  # re-exported: tests read it
 from capacity.store_schema import SCHEMA_VERSION, open_current
 from capacity.store_sql import as_list, registered, transaction, utc
@@ -100,106 +109,6 @@ _INCIDENT_SCHEMA = pa.schema(
 FORECAST_KEY = (REGION, SERVICE, METRIC, TS)
 
 
-@dataclass(frozen=True)
-class LoadReport:
-    """What one file's load did.
-
-    Attributes
-    ----------
-    source : str
-        The file.
-    rows : int
-        Rows read (long rows, after unpivoting a wide file).
-    inserted, updated, unchanged : int
-        New keys; keys already stored with another value; keys stored with the same value.
-    skipped : bool
-        True when this exact file was loaded before with the same options: nothing changed.
-    collapsed : int
-        Identical duplicate rows dropped (each key is kept once); ``rows`` counts after them.
-    replaced : int
-        Stored rows at other times of the hours this load holds, removed: a load replaces
-        the hours it holds whole, so an hour never mixes two resolutions (5-minute pulls and
-        an hourly file) into one mean.
-    """
-
-    source: str
-    sha256: str
-    rows: int
-    inserted: int
-    updated: int
-    unchanged: int
-    skipped: bool = False
-    collapsed: int = 0
-    replaced: int = 0
-
-    def describe(self) -> str:
-        """One line for a person."""
-        if self.skipped:
-            return f"{self.source}: already loaded (same content), nothing changed"
-        replaced = (
-            f", {self.replaced:,} stored rows at other times of those hours replaced"
-            if self.replaced
-            else ""
-        )
-        same = (
-            f" ({self.collapsed:,} identical duplicate{'s' if self.collapsed != 1 else ''} "
-            "kept once)"
-            if self.collapsed
-            else ""
-        )
-        return (
-            f"{self.source}: {_count(self.rows + self.collapsed, 'rows')} read{same}, "
-            f"{self.inserted:,} inserted, {self.updated:,} updated, {self.unchanged:,} unchanged"
-            f"{replaced}"
-        )
-
-
-@dataclass(frozen=True)
-class EventsReport:
-    """What an events import did, over all its files."""
-
-    sources: tuple[str, ...]
-    events: int
-    inserted: int
-    updated: int
-    unchanged: int
-    skipped: tuple[str, ...] = ()
-    noun: str = "events"
-    notes: tuple[str, ...] = ()
-    removed: int = 0
-    held: int = 0
-    kept: int = 0
-
-    def describe(self) -> str:
-        """One line for a person, naming the files read (as ``ingest`` does).
-
-        A source is a file name: a record is removed when the file now loaded under its
-        source's name no longer holds it, which may be a file from another folder that
-        replaced the one it came from (a note names it); so the counts speak of sources.
-        """
-        text = (
-            f"{_count(self.events, self.noun)} read, {self.inserted:,} inserted, "
-            f"{self.updated:,} updated, {self.unchanged:,} unchanged"
-        )
-        if self.sources:
-            text = f"{', '.join(self.sources)}: {text}"
-        if self.removed:
-            text += f", {self.removed:,} removed (no longer in their source)"
-        if self.kept:
-            text += (
-                f", {self.kept:,} no longer in their source but kept (another source holds them)"
-            )
-        if not self.skipped:
-            return text
-        holds = "it holds" if len(self.skipped) == 1 else "they hold"
-        are = "is stored as it is" if self.held == 1 else "are stored as they are"
-        held = (
-            f"already loaded: {', '.join(self.skipped)} (read and checked; the "
-            f"{_count(self.held, self.noun)} {holds} {are})"
-        )
-        return f"{text}; {held}" if self.sources else held
-
-
 def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:
     """A note for each imported kind that looks like a misspelt known kind: any word is a
     valid kind, but only the known ones get their shapes (and maintenance its exclusion
@@ -241,23 +150,6 @@ def _region_notes(events: pd.DataFrame, known: Collection[str]) -> tuple[str, ..
     if any(str(s).lower().endswith(".ics") for s in events["source"][hit]):
         text += " (an iCalendar event without X-CAPACITY-REGIONS has its LOCATION read as regions)"
     return (text + "; give the fleet (--config) to refuse regions it does not name",)
-
-
-#: The table each kind of load writes its rows to.
-_LOADED_TABLES = {
-    "telemetry": "telemetry",
-    "events": "events",
-    "incidents": "incidents",
-    "deploys": "deploys",
-}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Store:
@@ -317,56 +209,6 @@ class Store:
         if self.read_only:
             raise StoreError(f"store {self.path} is open read-only; open it with read_only=False")
 
-    def _next_load_id(self) -> int:
-        return self._con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-
-    def _already_loaded(self, kind: str, sha256: str, options: str) -> bool:
-        """Whether this content was loaded with these options and is still in force: every
-        row that load stored is stored under it yet. A later load that replaced some of its
-        rows (a corrected file, then the original again) makes it count as not loaded."""
-        last = self._con.execute(
-            "SELECT load_id, rows FROM loads WHERE kind = ? AND sha256 = ? AND options = ? "
-            "ORDER BY load_id DESC LIMIT 1",
-            [kind, sha256, options],
-        ).fetchall()
-        if not last:
-            return False
-        load_id, rows = last[0]
-        kept = self._con.execute(
-            f"SELECT count(*) FROM {_LOADED_TABLES[kind]} WHERE load_id = ?", [load_id]
-        ).fetchall()[0][0]
-        return kept == rows
-
-    def _maybe_loaded(self, kind: str, size: int, options: str) -> bool:
-        """Whether a load of a file of this size exists: only then can it be the same file."""
-        return bool(
-            self._con.execute(
-                "SELECT count(*) FROM loads WHERE kind = ? AND bytes = ? AND options = ?",
-                [kind, size, options],
-            ).fetchall()[0][0]
-        )
-
-    def _record_load(
-        self, load_id: int, kind: str, report: LoadReport, options: str, size: int | None = None
-    ) -> None:
-        """Record a load; ``size`` goes in ``bytes``: the source file's size by default, the
-        row count for rows loaded from memory."""
-        self._con.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [
-                load_id,
-                kind,
-                report.source,
-                report.sha256,
-                Path(report.source).stat().st_size if size is None else size,
-                options,
-                report.rows,
-                report.inserted,
-                report.updated,
-                report.unchanged,
-            ],
-        )
-
     # -- telemetry ----------------------------------------------------------------------
 
     def ingest(
@@ -401,22 +243,22 @@ class Store:
             On the first bad file; nothing is loaded then.
         """
         self._writable()
-        _check_tz(tz)
+        check_tz(tz)
         options = json.dumps({"layout": layout, "tz": tz}, sort_keys=True)
         reports: list[LoadReport] = []
         with transaction(self._con) as con, ThreadPoolExecutor(max_workers=1) as hasher:
             for raw_path in paths:
                 path = Path(raw_path)
                 tf = sources.inspect_telemetry(con, path, layout=layout)
-                if self._maybe_loaded("telemetry", path.stat().st_size, options):
-                    digest = _sha256(path)
-                    if self._already_loaded("telemetry", digest, options):
+                if maybe_loaded(self._con, "telemetry", path.stat().st_size, options):
+                    digest = file_sha256(path)
+                    if already_loaded(self._con, "telemetry", digest, options):
                         reports.append(LoadReport(str(path), digest, 0, 0, 0, 0, skipped=True))
                         continue
                     pending = None
                 else:  # no earlier file of this size: hash while DuckDB reads
-                    pending = hasher.submit(_sha256, path)
-                load_id = self._next_load_id()
+                    pending = hasher.submit(file_sha256, path)
+                load_id = next_load_id(self._con)
                 counts = self._load_telemetry_file(tf, load_id, tz=tz, fleet=fleet)
                 if pending is not None:
                     digest = pending.result()
@@ -424,7 +266,7 @@ class Store:
                 report = LoadReport(
                     str(path), digest, *counts, collapsed=collapsed, replaced=replaced
                 )
-                self._record_load(load_id, "telemetry", report, options)
+                record_load(self._con, load_id, "telemetry", report, options)
                 reports.append(report)
         return reports
 
@@ -471,11 +313,11 @@ class Store:
         ).hexdigest()
         options = json.dumps({"frame": True}, sort_keys=True)
         with transaction(self._con) as con:
-            if self._already_loaded("telemetry", digest, options):
+            if already_loaded(self._con, "telemetry", digest, options):
                 return LoadReport(source, digest, 0, 0, 0, 0, skipped=True)
             if data.empty:
                 return LoadReport(source, digest, 0, 0, 0, 0)
-            load_id = self._next_load_id()
+            load_id = next_load_id(self._con)
             with registered(con, "_incoming_frame", data):
                 con.execute(
                     "INSERT INTO telemetry SELECT ts, region, service, metric, value, ? "
@@ -507,7 +349,7 @@ class Store:
             report = LoadReport(
                 source, digest, rows, *merged, collapsed=read - rows, replaced=replaced
             )
-            self._record_load(load_id, "telemetry", report, options, size=len(data))
+            record_load(self._con, load_id, "telemetry", report, options, size=len(data))
         return report
 
     def newest(self, metrics: Collection[str]) -> dict[str, pd.Timestamp]:
@@ -689,7 +531,7 @@ class Store:
         from capacity.calendar import read_calendar_files
 
         self._writable()
-        _check_tz(tz)
+        check_tz(tz)
         options = json.dumps({"tz": tz}, sort_keys=True)
         files = _existing_files(paths)
         regions = list(fleet.regions) if fleet is not None else None
@@ -784,10 +626,10 @@ class Store:
                     continue
                 part = frame[~frame[key].isin(upserted)]  # identical in an earlier file
                 upserted.update(part[key])
-                load_id = self._next_load_id()
+                load_id = next_load_id(self._con)
                 counts = self._upsert(table, schema, part, load_id)
-                report = LoadReport(str(path.resolve()), _sha256(path), len(part), *counts)
-                self._record_load(load_id, table, report, options)
+                report = LoadReport(str(path.resolve()), file_sha256(path), len(part), *counts)
+                record_load(self._con, load_id, table, report, options)
                 totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
                 dropped[path.name] = self._hold(table, path.name, frame[key], load_id)
                 imported.append(part)
@@ -853,7 +695,7 @@ class Store:
         ).fetchall()
         here = path.resolve()
         return tuple(
-            f"note: {path} replaces {earlier} ({_count(count, noun)} stored from it): files of "
+            f"note: {path} replaces {earlier} ({count_noun(count, noun)} stored from it): files of "
             f"one name are one source. If both are in use, rename one of them and import both"
             for earlier, count in ((Path(loaded), count) for loaded, count in rows)
             # a load recorded before paths were resolved cannot be told apart: let it be
@@ -935,7 +777,7 @@ class Store:
         one imported before; a file whose records the store already holds exactly is
         skipped."""
         self._writable()
-        _check_tz(tz)
+        check_tz(tz)
         options = json.dumps({"tz": tz}, sort_keys=True)
         key = schema.names[0]
         files = _existing_files(paths)
@@ -1356,10 +1198,7 @@ class Store:
 
     def loads(self) -> pd.DataFrame:
         """The record of loads, newest first."""
-        return self._con.execute(
-            "SELECT load_id, kind, source, sha256, rows, inserted, updated, unchanged, loaded_at "
-            "FROM loads ORDER BY load_id DESC"
-        ).df()
+        return loads_table(self._con)
 
     def status(
         self, *, now: Any = None, ahead: str | pd.Timedelta | None = None
@@ -1381,34 +1220,7 @@ class Store:
             ``missing_hours`` counts hours in the span with no row, ``gaps`` the runs of them.
         """
         moment = utc(now, "now") or pd.Timestamp.now(tz="UTC")
-        series = self._con.execute(
-            """
-            WITH hours AS (
-                SELECT DISTINCT region, service, metric, time_bucket(INTERVAL 1 HOUR, ts) AS hour
-                FROM telemetry
-            ), steps AS (
-                SELECT region, service, metric,
-                       epoch(hour - lag(hour) OVER (PARTITION BY region, service, metric
-                                                    ORDER BY hour)) / 3600 - 1 AS missing
-                FROM hours
-            ), gaps AS (
-                SELECT region, service, metric,
-                       CAST(coalesce(sum(missing) FILTER (WHERE missing > 0), 0) AS BIGINT)
-                           AS missing_hours,
-                       count(*) FILTER (WHERE missing > 0) AS gaps
-                FROM steps GROUP BY ALL
-            ), spans AS (
-                SELECT region, service, metric, min(ts) AS first_ts, max(ts) AS last_ts,
-                       count(*) AS rows, max(load_id) AS last_load_id
-                FROM telemetry GROUP BY ALL
-            )
-            SELECT s.region, s.service, s.metric, s.first_ts, s.last_ts, s.rows,
-                   g.missing_hours, g.gaps, s.last_load_id, l.loaded_at AS last_loaded_at
-            FROM spans s JOIN gaps g USING (region, service, metric)
-            LEFT JOIN loads l ON l.load_id = s.last_load_id
-            ORDER BY s.region, s.service, s.metric
-            """
-        ).df()
+        series = series_summary(self._con)
         until = None if ahead is None else moment + parse_duration(ahead, "ahead")
         return series, self.events(start=moment, end=until)
 
@@ -1456,29 +1268,10 @@ def _one_file_per_source(
     return [path for path, _ in chosen.values()], [frame for _, frame in chosen.values()]
 
 
-def _count(n: int, noun: str) -> str:
-    """``n`` and the noun, singular for one: ``1 incident``, ``2 incidents``."""
-    return f"{n:,} {noun.removesuffix('s') if n == 1 else noun}"
-
-
 def _whole(parts: Sequence[pd.DataFrame], key: str) -> pd.DataFrame:
     """The records of several frames of one schema, each key once (the first)."""
     kept = [part for part in parts if len(part)] or list(parts[:1])
     return pd.concat(kept, ignore_index=True).drop_duplicates(key, ignore_index=True)
-
-
-def _check_tz(tz: str | None) -> None:
-    if tz is None:
-        return
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ParameterError(
-            f"The 'tz' parameter must be an IANA time zone such as 'Europe/Berlin' or 'UTC'. "
-            f"Got {tz!r}."
-        ) from None
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, relation: str, params: list[Any]) -> dict:
