@@ -1,55 +1,47 @@
-"""The DuckDB store: schema and migrations, transactional loads, and queries for readers.
+"""The DuckDB store: one class, :class:`Store`, that opens the file and answers for it.
 
 One process writes at a time (DuckDB holds a file lock); a second writer gets
 :class:`~capacity.errors.StoreLockedError`. Readers open the file with ``read_only=True``.
 Every loading method runs in one transaction: it either loads everything it was given or,
-on the first error, leaves the store exactly as it was.
-
-Uniqueness of ``(ts, region, service, metric)`` is kept by the loader rather than by a
-PRIMARY KEY, which would make bulk loads about ten times slower: rows are inserted straight
-from DuckDB's file reader, tagged with their load, then checked for conflicting duplicates
-inside the file and merged with rows already stored (older rows with the same key are
-replaced, and counted as updated when their value changed). All queries take user values as
+on the first error, leaves the store exactly as it was. All queries take user values as
 parameters; SQL text is never built from user strings.
+
+``Store`` holds the connection, refuses writes to a read-only store and documents each
+operation; the work is done by functions over the connection, one module per concern:
+
+- ``store_schema``: the tables, their migrations, opening a file (the lock, upgrades);
+- ``store_telemetry``: loading telemetry files and frames (validated, deduplicated, merged
+  by hour) and reading series back;
+- ``store_records``: calendar events, incidents and deploys, read from their files and back;
+- ``store_holdings``: storing records from files read whole, each file's name its source;
+- ``store_forecasts``: stored forecast runs and fitted parameters;
+- ``store_loads``: the record of loads and whether a content is already loaded;
+- ``store_reports``: what a load did (:class:`LoadReport`, :class:`EventsReport`) and the
+  per-series summary of ``status``;
+- ``store_sql``: transactions, views of frames, query arguments.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
-from capacity import sources, store_records, store_telemetry
-from capacity.columns import (
-    FALLBACK,
-    METRIC,
-    MODEL,
-    REGION,
-    SERVICE,
-    TS,
-    YHAT,
-    quantile_column,
-)
+from capacity import sources, store_forecasts, store_records, store_telemetry
 from capacity.config import FleetConfig
-from capacity.errors import ParameterError, StoreError
-from capacity.store_loads import (
-    loads_table,
-)
+from capacity.errors import StoreError
+from capacity.store_forecasts import FORECAST_KEY as FORECAST_KEY
+from capacity.store_loads import loads_table
 from capacity.store_reports import EventsReport, LoadReport, series_summary
-from capacity.store_schema import MIGRATIONS as MIGRATIONS  # re-exported: tests read it
+from capacity.store_schema import MIGRATIONS as MIGRATIONS
 from capacity.store_schema import SCHEMA_VERSION, open_current
-from capacity.store_sql import as_list, registered, transaction, utc
+from capacity.store_sql import utc
 from capacity.units import parse_duration
 
 __all__ = ["SCHEMA_VERSION", "EventsReport", "LoadReport", "Store"]
-
-#: The key of a forecast row.
-FORECAST_KEY = (REGION, SERVICE, METRIC, TS)
 
 
 class Store:
@@ -390,79 +382,21 @@ class Store:
             that the next run may start from; see :meth:`fit_params`.
         """
         self._writable()
-        levels = [float(q) for q in quantiles]
-        columns = [quantile_column(q) for q in levels]
-        missing = [c for c in (*FORECAST_KEY, YHAT, *columns, MODEL, FALLBACK) if c not in frame]
-        if missing:
-            raise ParameterError(
-                f"The 'frame' parameter must have columns {', '.join(missing)}. "
-                f"Got {', '.join(map(str, frame.columns))}."
-            )
-        steps = frame.groupby(list(FORECAST_KEY[:3])).size()
-        deltas = frame.sort_values(TS)[TS].diff().dropna()
-        freq = deltas[deltas > pd.Timedelta(0)].min() if len(deltas) else pd.Timedelta(hours=1)
-        table = pa.table(
-            {
-                "run_id": pa.array([run_id] * len(frame), pa.string()),
-                **{
-                    c: pa.array(frame[c].astype(str).tolist(), pa.string())
-                    for c in FORECAST_KEY[:3]
-                },
-                "ts": pa.array(frame[TS], pa.timestamp("us", tz="UTC")),
-                "yhat": pa.array(frame[YHAT].astype("float64")),
-                "quantiles": pa.array(
-                    frame[columns].astype("float64").values.tolist(), pa.list_(pa.float64())
-                ),
-                "model": pa.array(frame[MODEL].astype(str).tolist(), pa.string()),
-                "fallback": pa.array(frame[FALLBACK].astype(bool).tolist(), pa.bool_()),
-            }
+        store_forecasts.save_run(
+            self._con,
+            frame,
+            run_id=run_id,
+            quantiles=quantiles,
+            params=params,
+            cutoff=cutoff,
+            seconds=seconds,
+            fit_params=fit_params,
         )
-        fallbacks = int(frame.groupby(list(FORECAST_KEY[:3]))[FALLBACK].any().sum())
-        with transaction(self._con) as con:
-            if con.execute(
-                "SELECT count(*) FROM forecast_runs WHERE run_id = ?", [run_id]
-            ).fetchall()[0][0]:
-                raise ParameterError(
-                    f"The 'run_id' parameter must be new. Got {run_id!r}, which is stored."
-                )
-            con.execute(
-                "INSERT INTO forecast_runs VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    utc(cutoff, "cutoff"),
-                    int(steps.max()) if len(steps) else 0,
-                    freq.total_seconds(),
-                    levels,
-                    json.dumps(params, sort_keys=True, default=str),
-                    len(steps),
-                    fallbacks,
-                    seconds,
-                ],
-            )
-            with registered(con, "_incoming_forecast", table):
-                con.execute("INSERT INTO forecasts SELECT * FROM _incoming_forecast")
-            rows = [
-                [run_id, *map(str, key), json.dumps(value, sort_keys=True)]
-                for key, value in (fit_params or {}).items()
-                if value
-            ]
-            if rows:
-                con.executemany("INSERT INTO forecast_params VALUES (?, ?, ?, ?, ?)", rows)
 
     def fit_params(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The newest stored fitted parameters of every series, by ``(region, service,
         metric)``: what the last run that fitted the series learned (empty when none)."""
-        rows = self._con.execute(
-            """
-            SELECT p.region, p.service, p.metric, p.params
-            FROM forecast_params p JOIN forecast_runs r USING (run_id)
-            QUALIFY row_number() OVER (
-                PARTITION BY p.region, p.service, p.metric
-                ORDER BY r.created_at DESC, r.run_id DESC
-            ) = 1
-            """
-        ).fetchall()
-        return {(r, s, m): json.loads(params) for r, s, m, params in rows}
+        return store_forecasts.newest_fit_params(self._con)
 
     def delete_forecast_run(self, run_id: str) -> bool:
         """Remove a stored forecast run, its forecasts and fitted parameters, in one transaction.
@@ -478,20 +412,11 @@ class Store:
             True when the run was stored.
         """
         self._writable()
-        with transaction(self._con) as con:
-            found = con.execute(
-                "SELECT count(*) FROM forecast_runs WHERE run_id = ?", [run_id]
-            ).fetchall()[0][0]
-            for table in ("forecasts", "forecast_params", "forecast_runs"):
-                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-        return bool(found)
+        return store_forecasts.delete_run(self._con, run_id)
 
     def forecast_runs(self) -> pd.DataFrame:
         """The stored forecast runs, newest first."""
-        return self._con.execute(
-            "SELECT run_id, created_at, cutoff, horizon_steps, freq_seconds, quantiles, params, "
-            "series, fallbacks, seconds FROM forecast_runs ORDER BY created_at DESC, run_id DESC"
-        ).df()
+        return store_forecasts.stored_runs(self._con)
 
     def forecast(
         self,
@@ -521,40 +446,9 @@ class Store:
         ParameterError
             When ``run_id`` names no stored run.
         """
-        runs = self._con.execute(
-            "SELECT run_id, quantiles FROM forecast_runs WHERE (? IS NULL OR run_id = ?) "
-            "ORDER BY created_at DESC, run_id DESC LIMIT 1",
-            [run_id, run_id],
-        ).fetchall()
-        if not runs:
-            if run_id is not None:
-                raise ParameterError(
-                    f"The 'run_id' parameter must name a stored run. Got {run_id!r}."
-                )
-            return pd.DataFrame(columns=["run_id", *FORECAST_KEY, YHAT, MODEL, FALLBACK])
-        chosen, levels = runs[0]
-        regions, services, metrics = as_list(region), as_list(service), as_list(metric)
-        frame = self._con.execute(
-            "SELECT run_id, region, service, metric, ts, yhat, quantiles, model, fallback "
-            "FROM forecasts WHERE run_id = ? AND (? IS NULL OR list_contains(?, region)) "
-            "AND (? IS NULL OR list_contains(?, service)) "
-            "AND (? IS NULL OR list_contains(?, metric)) ORDER BY region, service, metric, ts",
-            [chosen, regions, regions, services, services, metrics, metrics],
-        ).df()
-        values = pd.DataFrame(
-            frame.pop("quantiles").tolist(),
-            index=frame.index,
-            columns=[quantile_column(q) for q in levels],
+        return store_forecasts.stored_forecast(
+            self._con, run_id, region=region, service=service, metric=metric
         )
-        frame = pd.concat(
-            [
-                frame.loc[:, ["run_id", *FORECAST_KEY, YHAT]],
-                values,
-                frame.loc[:, [MODEL, FALLBACK]],
-            ],
-            axis=1,
-        )
-        return frame
 
     def loads(self) -> pd.DataFrame:
         """The record of loads, newest first."""
