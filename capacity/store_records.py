@@ -227,6 +227,7 @@ def stored_deploys(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _log(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema, order: str) -> pd.DataFrame:
+    """A log table without its bookkeeping columns, in time order, times in UTC."""
     columns = [f.name for f in schema if f.name not in ("source", "load_id")]
     quoted = ", ".join(f'"{c}"' for c in columns)
     frame = con.execute(f"SELECT {quoted} FROM {table} ORDER BY {order}, {columns[0]}").df()
@@ -329,12 +330,14 @@ def _check_blamed_deploys(
 
 
 def _fleet_names(fleet: FleetConfig | None) -> tuple[list[str] | None, list[str] | None]:
+    """The fleet's regions and services, or no limit without a fleet."""
     if fleet is None:
         return None, None
     return list(fleet.regions), list(fleet.services)
 
 
 def _same_record(a: dict, b: dict) -> bool:
+    """Whether two records read from files are equal, any two missing values equal."""
     if a.keys() != b.keys():
         return False
     for name in a:

@@ -313,6 +313,7 @@ def series(
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, relation: str, params: list[Any]) -> dict:
+    """How many rows of ``relation`` have each kind of problem (one aggregate query)."""
     cursor = con.execute(sources.problem_counts_sql(relation), params)
     names = [d[0] for d in cursor.description]
     return dict(zip(names, cursor.fetchall()[0], strict=True))
@@ -321,6 +322,7 @@ def _problem_counts(con: duckdb.DuckDBPyConnection, relation: str, params: list[
 def _first_problem(
     con: duckdb.DuckDBPyConnection, tf: sources.TelemetryFile, counts: dict, tz: str | None
 ) -> DataError:
+    """The error naming the first row with the first kind of problem counted."""
     problem = next(name for name, count in counts.items() if count)
     return sources.explain_problem(con, tf, problem, tz=tz)
 
@@ -460,6 +462,7 @@ def _row_name(row: tuple) -> str:
 
 
 def _conflict_error(conflict: tuple, *, source: str, where: str) -> DataError:
+    """The error for two rows of one key with different values."""
     ts, region, service, metric, low, high = conflict
     return DataError(
         f"two rows for the same key (ts {ts.isoformat()}, region {region!r}, service "
