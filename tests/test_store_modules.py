@@ -1,6 +1,6 @@
-"""The store's code is split over ``capacity.store`` and ``capacity.store_*`` modules: the
-names other code imports from ``capacity.store`` stay there, the parts depend one way, and
-importing them does no work."""
+"""The store is a package: ``capacity.store`` holds ``Store`` and the names other code imports,
+its modules (``capacity.store.schema``, ``.telemetry``, ...) do the work, depend one way (none
+uses the package's own names) and do nothing at import."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import capacity
 
-PACKAGE = Path(capacity.__file__).parent
+PARTS_DIR = Path(capacity.__file__).parent / "store"
 
 
 def test_capacity_store_exports_what_callers_import():
@@ -23,19 +23,18 @@ def test_capacity_store_exports_what_callers_import():
     assert capacity.Store is store.Store and capacity.LoadReport is store.LoadReport
 
 
-def test_no_store_part_imports_the_store_module():
-    """``store`` uses the parts; a part importing it back would be a cycle."""
-    parts = sorted(PACKAGE.glob("store_*.py"))
-    assert {p.stem for p in parts} >= {"store_schema", "store_telemetry", "store_records"}
+def test_no_part_uses_the_package_names():
+    """The package uses its parts; a part taking ``Store`` (or any name of the package's
+    ``__init__``) back would be a cycle."""
+    parts = sorted(p for p in PARTS_DIR.glob("*.py") if p.name != "__init__.py")
+    stems = {p.stem for p in parts}
+    assert stems >= {"schema", "telemetry", "records", "holdings", "forecasts", "sql"}
     for part in parts:
         for node in ast.walk(ast.parse(part.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                names = {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+            if isinstance(node, ast.ImportFrom) and node.module == "capacity.store":
+                assert {a.name for a in node.names} <= stems, part.name
             elif isinstance(node, ast.Import):
-                names = {a.name for a in node.names}
-            else:
-                continue
-            assert "capacity.store" not in names, part.name
+                assert "capacity.store" not in {a.name for a in node.names}, part.name
 
 
 def test_importing_the_store_opens_no_database():
@@ -44,8 +43,8 @@ def test_importing_the_store_opens_no_database():
         "def refuse(*args, **kwargs):\n"
         "    raise SystemExit('a connection at import')\n"
         "duckdb.connect = refuse\n"
-        "import capacity.store, capacity.store_schema, capacity.store_telemetry\n"
-        "import capacity.store_records, capacity.store_forecasts\n"
+        "import capacity.store, capacity.store.schema, capacity.store.telemetry\n"
+        "import capacity.store.records, capacity.store.forecasts\n"
         "print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,7 +1,7 @@
 """Calendar events, incidents and deploys: reading their files into the store, and reading
 them back.
 
-Each kind is keyed by its id and stored by :func:`~capacity.store_holdings.import_sources`, a
+Each kind is keyed by its id and stored by :func:`~capacity.store.holdings.import_sources`, a
 file's name its source. What is particular to a kind is here: the calendar's notes (a kind
 that looks misspelt, regions the telemetry lacks), one id defined differently in two logs,
 and the link between incidents and the deploys they blame, which neither log may break.
@@ -24,10 +24,10 @@ from capacity.columns import ALL_REGIONS, REGIONS
 from capacity.config import FleetConfig
 from capacity.errors import DataError
 from capacity.records import show_ts
-from capacity.store_holdings import import_sources
-from capacity.store_loads import check_tz
-from capacity.store_reports import EventsReport
-from capacity.store_sql import as_list, utc
+from capacity.store.holdings import import_sources
+from capacity.store.loads import check_tz
+from capacity.store.reports import EventsReport
+from capacity.store.sql import as_list, utc
 
 _TS = pa.timestamp("us", tz="UTC")
 _EVENT_SCHEMA = pa.schema(
@@ -81,7 +81,7 @@ def import_events(
 ) -> EventsReport:
     """Import live-ops calendars in one transaction (``Store.import_events``): read and check
     every file, note misspelt kinds and (without a fleet) regions the telemetry lacks, and
-    store them as :func:`~capacity.store_holdings.import_sources` does."""
+    store them as :func:`~capacity.store.holdings.import_sources` does."""
     from capacity.calendar import read_calendar_files
 
     check_tz(tz)
@@ -112,7 +112,7 @@ def _import_logs(
     tz: str | None,
 ) -> EventsReport:
     """Import incident or deploy logs: one transaction, keyed by id, each file's name its
-    source, as :func:`~capacity.store_holdings.import_sources` stores
+    source, as :func:`~capacity.store.holdings.import_sources` stores
     them. Every file is read and checked, even
     one imported before; a file whose records the store already holds exactly is
     skipped."""

@@ -9,16 +9,16 @@ parameters; SQL text is never built from user strings.
 ``Store`` holds the connection, refuses writes to a read-only store and documents each
 operation; the work is done by functions over the connection, one module per concern:
 
-- ``store_schema``: the tables, their migrations, opening a file (the lock, upgrades);
-- ``store_telemetry``: loading telemetry files and frames (validated, deduplicated, merged
+- ``schema``: the tables, their migrations, opening a file (the lock, upgrades);
+- ``telemetry``: loading telemetry files and frames (validated, deduplicated, merged
   by hour) and reading series back;
-- ``store_records``: calendar events, incidents and deploys, read from their files and back;
-- ``store_holdings``: storing records from files read whole, each file's name its source;
-- ``store_forecasts``: stored forecast runs and fitted parameters;
-- ``store_loads``: the record of loads and whether a content is already loaded;
-- ``store_reports``: what a load did (:class:`LoadReport`, :class:`EventsReport`) and the
+- ``records``: calendar events, incidents and deploys, read from their files and back;
+- ``holdings``: storing records from files read whole, each file's name its source;
+- ``forecasts``: stored forecast runs and fitted parameters;
+- ``loads``: the record of loads and whether a content is already loaded;
+- ``reports``: what a load did (:class:`LoadReport`, :class:`EventsReport`) and the
   per-series summary of ``status``;
-- ``store_sql``: transactions, views of frames, query arguments.
+- ``sql``: transactions, views of frames, query arguments.
 """
 
 from __future__ import annotations
@@ -30,15 +30,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from capacity import sources, store_forecasts, store_records, store_telemetry
+from capacity import sources
 from capacity.config import FleetConfig
 from capacity.errors import StoreError
-from capacity.store_forecasts import FORECAST_KEY as FORECAST_KEY
-from capacity.store_loads import loads_table
-from capacity.store_reports import EventsReport, LoadReport, series_summary
-from capacity.store_schema import MIGRATIONS as MIGRATIONS
-from capacity.store_schema import SCHEMA_VERSION, open_current
-from capacity.store_sql import utc
+from capacity.store import forecasts, records, telemetry
+from capacity.store.forecasts import FORECAST_KEY as FORECAST_KEY
+from capacity.store.loads import loads_table
+from capacity.store.reports import EventsReport, LoadReport, series_summary
+from capacity.store.schema import MIGRATIONS as MIGRATIONS
+from capacity.store.schema import SCHEMA_VERSION, open_current
+from capacity.store.sql import utc
 from capacity.units import parse_duration
 
 __all__ = ["SCHEMA_VERSION", "EventsReport", "LoadReport", "Store"]
@@ -135,7 +136,7 @@ class Store:
             On the first bad file; nothing is loaded then.
         """
         self._writable()
-        return store_telemetry.ingest_files(self._con, paths, layout=layout, tz=tz, fleet=fleet)
+        return telemetry.ingest_files(self._con, paths, layout=layout, tz=tz, fleet=fleet)
 
     def ingest_frame(
         self,
@@ -174,15 +175,15 @@ class Store:
             A missing column, naive timestamps, or a bad row; nothing is loaded then.
         """
         self._writable()
-        return store_telemetry.ingest_frame(self._con, frame, source=source, fleet=fleet, fix=fix)
+        return telemetry.ingest_frame(self._con, frame, source=source, fleet=fleet, fix=fix)
 
     def newest(self, metrics: Collection[str]) -> dict[str, pd.Timestamp]:
         """The newest stored time of each of ``metrics`` that has rows (any region/service)."""
-        return store_telemetry.newest(self._con, metrics)
+        return telemetry.newest(self._con, metrics)
 
     def stored_series(self, metrics: Collection[str]) -> set[tuple[str, str, str]]:
         """The ``(region, service, metric)`` series the store holds rows of, for ``metrics``."""
-        return store_telemetry.stored_series(self._con, metrics)
+        return telemetry.stored_series(self._con, metrics)
 
     # -- events -------------------------------------------------------------------------
 
@@ -203,7 +204,7 @@ class Store:
         repeating event moved to another hour, does not linger. An event another file holds with
         other content is refused. Every file is read and checked, even one imported before; a file
         whose events the store already holds exactly (each event as it is and held by this file, and
-        no other) is skipped. See :func:`capacity.store_holdings.import_sources`.
+        no other) is skipped. See :func:`capacity.store.holdings.import_sources`.
 
         Parameters
         ----------
@@ -219,7 +220,7 @@ class Store:
         EventsReport
         """
         self._writable()
-        return store_records.import_events(self._con, paths, tz=tz, fleet=fleet)
+        return records.import_events(self._con, paths, tz=tz, fleet=fleet)
 
     def import_deploys(
         self,
@@ -240,7 +241,7 @@ class Store:
             When given, regions and services must be ones it names.
         """
         self._writable()
-        return store_records.import_deploys(self._con, paths, tz=tz, fleet=fleet)
+        return records.import_deploys(self._con, paths, tz=tz, fleet=fleet)
 
     def import_incidents(
         self,
@@ -264,15 +265,15 @@ class Store:
             When given, regions and services must be ones it names.
         """
         self._writable()
-        return store_records.import_incidents(self._con, paths, tz=tz, fleet=fleet)
+        return records.import_incidents(self._con, paths, tz=tz, fleet=fleet)
 
     def incidents(self) -> pd.DataFrame:
         """The stored incidents (columns of :data:`capacity.resilience.INCIDENT_COLUMNS`)."""
-        return store_records.stored_incidents(self._con)
+        return records.stored_incidents(self._con)
 
     def deploys(self) -> pd.DataFrame:
         """The stored deploys (columns of :data:`capacity.resilience.DEPLOY_COLUMNS`)."""
-        return store_records.stored_deploys(self._con)
+        return records.stored_deploys(self._con)
 
     def events(
         self,
@@ -298,9 +299,7 @@ class Store:
         pandas.DataFrame
             Columns as :data:`capacity.columns.EVENT_COLUMNS`, sorted by start.
         """
-        return store_records.stored_events(
-            self._con, start=start, end=end, region=region, kinds=kinds
-        )
+        return records.stored_events(self._con, start=start, end=end, region=region, kinds=kinds)
 
     # -- queries ------------------------------------------------------------------------
 
@@ -336,7 +335,7 @@ class Store:
         pandas.DataFrame
             Columns ``ts, region, service, metric, value``, sorted by series then time.
         """
-        return store_telemetry.series(
+        return telemetry.series(
             self._con,
             region=region,
             service=service,
@@ -382,7 +381,7 @@ class Store:
             that the next run may start from; see :meth:`fit_params`.
         """
         self._writable()
-        store_forecasts.save_run(
+        forecasts.save_run(
             self._con,
             frame,
             run_id=run_id,
@@ -396,7 +395,7 @@ class Store:
     def fit_params(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The newest stored fitted parameters of every series, by ``(region, service,
         metric)``: what the last run that fitted the series learned (empty when none)."""
-        return store_forecasts.newest_fit_params(self._con)
+        return forecasts.newest_fit_params(self._con)
 
     def delete_forecast_run(self, run_id: str) -> bool:
         """Remove a stored forecast run, its forecasts and fitted parameters, in one transaction.
@@ -412,11 +411,11 @@ class Store:
             True when the run was stored.
         """
         self._writable()
-        return store_forecasts.delete_run(self._con, run_id)
+        return forecasts.delete_run(self._con, run_id)
 
     def forecast_runs(self) -> pd.DataFrame:
         """The stored forecast runs, newest first."""
-        return store_forecasts.stored_runs(self._con)
+        return forecasts.stored_runs(self._con)
 
     def forecast(
         self,
@@ -446,7 +445,7 @@ class Store:
         ParameterError
             When ``run_id`` names no stored run.
         """
-        return store_forecasts.stored_forecast(
+        return forecasts.stored_forecast(
             self._con, run_id, region=region, service=service, metric=metric
         )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from capacity.errors import SchemaError, StoreError, StoreLockedError
-from capacity.store_sql import transaction
+from capacity.store.sql import transaction
 
 #: Each entry migrates the schema from its index to index + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (

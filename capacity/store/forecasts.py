@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from capacity.columns import FALLBACK, METRIC, MODEL, REGION, SERVICE, TS, YHAT, quantile_column
 from capacity.errors import ParameterError
-from capacity.store_sql import as_list, registered, transaction, utc
+from capacity.store.sql import as_list, registered, transaction, utc
 
 #: The key of a forecast row.
 FORECAST_KEY = (REGION, SERVICE, METRIC, TS)

@@ -28,7 +28,7 @@ from capacity import sources
 from capacity.columns import METRIC, METRICS, REGION, SERVICE, TELEMETRY_COLUMNS, TS, VALUE
 from capacity.config import FleetConfig
 from capacity.errors import DataError
-from capacity.store_loads import (
+from capacity.store.loads import (
     already_loaded,
     check_tz,
     file_sha256,
@@ -36,8 +36,8 @@ from capacity.store_loads import (
     next_load_id,
     record_load,
 )
-from capacity.store_reports import LoadReport
-from capacity.store_sql import as_list, registered, transaction, utc
+from capacity.store.reports import LoadReport
+from capacity.store.sql import as_list, registered, transaction, utc
 
 
 def ingest_files(

@@ -3,7 +3,7 @@ source, and the ``holdings`` table that says which sources hold each record.
 
 A file is the whole of its source: importing it again upserts its records by key and removes
 the ones it no longer holds, unless another source still holds them. :func:`import_sources`
-is that mechanism for any keyed table; ``store_records`` reads the files and calls it.
+is that mechanism for any keyed table; ``records`` reads the files and calls it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 
 from capacity.errors import DataError
-from capacity.store_loads import file_sha256, next_load_id, record_load
-from capacity.store_reports import EventsReport, LoadReport, count_noun
-from capacity.store_sql import registered, transaction
+from capacity.store.loads import file_sha256, next_load_id, record_load
+from capacity.store.reports import EventsReport, LoadReport, count_noun
+from capacity.store.sql import registered, transaction
 
 
 def import_sources(

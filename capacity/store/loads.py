@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from capacity.errors import ParameterError
-from capacity.store_reports import LoadReport
+from capacity.store.reports import LoadReport
 
 #: The table each kind of load writes its rows to.
 LOADED_TABLES = {
