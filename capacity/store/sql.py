@@ -1,0 +1,51 @@
+"""Small pieces of DuckDB plumbing every part of the store uses.
+
+One transaction around a block, a frame or Arrow table seen as a view for a block, and the
+query arguments the readers normalise (a UTC time, a list filter). Nothing here knows a
+table of the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from capacity.units import parse_timestamp
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the block in one transaction: all of it is committed, or none of it."""
+    con.execute("BEGIN")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, data: Any) -> Iterator[None]:
+    """``data`` (a DataFrame or Arrow table) as the view ``name`` on ``con`` for the block."""
+    con.register(name, data)
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+def utc(value: Any, name: str) -> pd.Timestamp | None:
+    """``value`` as a UTC timestamp (None stays None); ``name`` is the parameter, for errors."""
+    return None if value is None else parse_timestamp(value, name)
+
+
+def as_list(value: str | Collection[str] | None) -> list[str] | None:
+    """A filter as a list: one name, several, or None for no filter."""
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
