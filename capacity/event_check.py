@@ -3,12 +3,16 @@
 For every region/service the event touches, over the event's hours (every hour the event
 overlaps: its start floored to the hour, its end raised to the next):
 
-- demand comes from a fresh forecast of those series up to the event's end; a new event
-  (not in the stored calendar) is a scenario that multiplies every forecast quantile by the
-  planner's uplift, while a stored event is already in the forecast (learned from history, or
-  the planner's uplift when its kind is too rare to learn);
+- demand comes from a fresh forecast of those series up to the event's end, and at least
+  :data:`SHARED_HORIZON_HOURS` ahead (recommend's and the plan's horizon, so the same hours
+  get the same demand as there: the forecaster's blend depends on the horizon up to a week);
+  a new event (not in the stored calendar) is a scenario that multiplies every forecast
+  quantile by the planner's uplift, while a stored event is already in the forecast (learned
+  from history, or the planner's uplift when its kind is too rare to learn);
 - ``peak_demand`` is the highest hourly demand at the policy quantile (0.95 by default);
-- ``servers_needed`` = max(ceil(peak / safe load) + k, min_servers), the N+k rule;
+- ``servers_needed`` = max(ceil(peak / safe load) + k, min_servers), the N+k rule
+  (:func:`capacity.headroom.with_redundancy`, recommend's ``needed_nk``; the region-loss need
+  recommend adds on top is not part of an event's verdict);
 - ``breach_probability`` is the highest, over the event's hours, probability that demand
   exceeds the safe capacity of the servers available (read off the forecast's quantiles by
   linear interpolation; beyond the outermost quantiles it is reported at their bound);
@@ -34,7 +38,7 @@ from capacity.calendar import MAX_UPLIFT
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ParameterError
-from capacity.headroom import servers_for
+from capacity.headroom import servers_for, with_redundancy
 from capacity.records import suggest
 from capacity.store import Store
 from capacity.units import as_utc, parse_timestamp
@@ -44,6 +48,7 @@ __all__ = [
     "CHECK_QUANTILES",
     "MEASURED_DAYS",
     "NO_GO_PROBABILITY",
+    "SHARED_HORIZON_HOURS",
     "EventCheck",
     "PlannedEvent",
     "breach_probability",
@@ -59,6 +64,9 @@ AT_RISK_PROBABILITY = 0.05
 NO_GO_PROBABILITY = 0.5
 #: Quantiles forecast for a check: a fine grid, so probabilities can be read off.
 CHECK_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+#: The shortest forecast a check makes, in hours: the default horizon of ``capacity
+#: recommend`` and the weekly plan (28 days), so an event's hours get the demand they get.
+SHARED_HORIZON_HOURS = 28 * 24
 #: How far ahead forecasts are measured (benchmarks/fleet_horizon.py): a check of an event
 #: ending further out than this says its verdict is provisional.
 MEASURED_DAYS = 28
@@ -437,7 +445,10 @@ def check_event(
             f"The event must end after the newest telemetry ({cutoff.isoformat()}); it ends "
             f"{event.end.isoformat()}."
         )
-    hours = math.ceil((event.end - cutoff) / pd.Timedelta(hours=1))
+    # never shorter than recommend's and the plan's horizon: a forecaster chooses its blend on
+    # as many validation hours as it forecasts (up to a week), so an event a few days ahead,
+    # forecast over its own few hours alone, got other demand than recommend for the same hours
+    hours = max(math.ceil((event.end - cutoff) / pd.Timedelta(hours=1)), SHARED_HORIZON_HOURS)
     replaced = _same_stored_events(store, event) if not event.stored else None
     stand_in = _stand_in(replaced, event) if replaced is not None and len(replaced) else None
     run = forecast_fleet(
@@ -458,7 +469,7 @@ def check_event(
     if not event.stored and stand_in is None:  # a new scenario of no known kind
         window[columns] = window[columns] * event.uplift
     levels = np.array(CHECK_QUANTILES)
-    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
+    k = fleet.redundancy.k
     rows, hourly = [], []
     for (region, service), part in window.groupby([REGION, SERVICE], sort=True):
         matches = safe[(safe[REGION] == region) & (safe[SERVICE] == service)]
@@ -468,7 +479,7 @@ def check_event(
         demand = part[quantile_column(quantile)]
         at = demand.idxmax()
         peak = float(demand.max())
-        needed = max(int(servers_for(peak, safe_load)) + k, floor)
+        needed = int(with_redundancy(servers_for(peak, safe_load), fleet))
         available = fleet.servers_now(region, service)
         capacity = available * safe_load
         probability = max(

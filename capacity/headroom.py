@@ -36,6 +36,7 @@ __all__ = [
     "recommend",
     "region_loss_survival",
     "servers_for",
+    "with_redundancy",
     "worst_headroom",
 ]
 
@@ -110,6 +111,25 @@ def servers_for(demand: object, safe_load: object) -> np.ndarray:
     return np.ceil(ratio - _ROUNDING_NOISE)
 
 
+def with_redundancy(needed: object, fleet: FleetConfig) -> np.ndarray:
+    """Servers with the N+k rule: ``max(needed + k, min_servers)``.
+
+    Parameters
+    ----------
+    needed : int or array-like
+        Servers the demand takes (:func:`servers_for`).
+    fleet : FleetConfig
+        Its ``redundancy``: ``k`` spare servers, never fewer than ``min_servers``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer array, the shape of ``needed``.
+    """
+    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
+    return np.maximum(np.asarray(needed, dtype=int) + k, floor)
+
+
 def hourly_need(
     forecast: pd.DataFrame,
     safe: pd.DataFrame,
@@ -145,13 +165,12 @@ def hourly_need(
     frame = missing_safe
     if (frame["safe_load"] <= 0).any():
         raise ParameterError("The 'safe' parameter must hold positive safe loads.")
-    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
     frame["servers_now"] = [
         fleet.servers_now(r, s) for r, s in zip(frame[REGION], frame[SERVICE], strict=True)
     ]
     frame["capacity_now"] = frame["servers_now"] * frame["safe_load"]
     frame["needed"] = servers_for(frame["demand"], frame["safe_load"]).astype(int)
-    frame["needed_nk"] = np.maximum(frame["needed"] + k, floor)
+    frame["needed_nk"] = with_redundancy(frame["needed"], fleet)
 
     wide = frame.pivot_table(index=[SERVICE, TS], columns=REGION, values="demand")
     loss = np.zeros(len(frame), dtype=int)

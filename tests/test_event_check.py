@@ -639,3 +639,30 @@ def test_an_event_as_typed_reads_its_times_regions_and_uplift():
         PlannedEvent.from_text("Finals", "2026-12-05T18:00Z", "2026-12-06T00:00Z", "all", "lots")
     with pytest.raises(ParameterError, match="'end'"):
         PlannedEvent.from_text("Finals", "2026-12-05T18:00Z", "tomorrow", "all", 1.6)
+
+
+def test_servers_needed_agree_with_recommend_for_an_event_days_away(demo):
+    """An event within a week of the forecast's start was forecast over its own few hours,
+    which chose the forecast's blend on fewer validation hours than recommend's 28 days: the
+    two disagreed by about 1 % on the servers the same hours need."""
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.headroom import hourly_need
+
+    db, config = demo
+    fleet = load_fleet(config)
+    safe = hints(fleet)
+    tonight = event(1.0)  # as forecast: 2026-11-23 18:00 to 24:00, a day after the cutoff
+    with Store(db, read_only=True) as store:
+        check = check_event(store, fleet, tonight, safe=safe, now="2026-11-20", jobs=1)
+        # recommend's path (cli.recommend): the default horizon, its quantiles, hourly_need
+        eu = fleet.model_copy(update={"regions": {"eu-west": fleet.regions["eu-west"]}})
+        run = forecast_fleet(
+            store, eu, horizon="28d", quantiles=(0.05, 0.5, 0.95), jobs=1, save=False
+        )
+    need = hourly_need(run.frame, safe, fleet, quantile=0.95)
+    hours = need[(need["ts"] >= tonight.start) & (need["ts"] < tonight.end)]
+    assert len(hours) == 3 * 6
+    peaks = hours.groupby("service").agg(demand=("demand", "max"), nk=("needed_nk", "max"))
+    table = check.table.set_index("service")
+    assert table["servers_needed"].to_dict() == peaks["nk"].to_dict()
+    assert table["peak_demand"].to_dict() == peaks["demand"].round(1).to_dict()
