@@ -822,7 +822,7 @@ def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
 @click.option("--start", default=None, help="When it starts (ISO 8601; naive is UTC).")
 @click.option("--end", default=None, help="When it ends (ISO 8601; naive is UTC).")
 @click.option("--regions", default=None, help="Comma-separated regions; 'all' for every one.")
-@click.option("--uplift", type=float, default=None, help="Expected demand as a multiple of normal.")
+@click.option("--uplift", default=None, help="Expected demand as a multiple of normal.")
 @click.option(
     "--event-id",
     default=None,
@@ -851,7 +851,7 @@ def check_event_command(
     start: str | None,
     end: str | None,
     regions: str | None,
-    uplift: float | None,
+    uplift: str | None,
     event_id: str | None,
     db: Path | None,
     config: Path | None,
@@ -899,7 +899,8 @@ def check_event_command(
                 )
             event = PlannedEvent.from_text(name, start, end, regions, uplift)
         event = event.validated(fleet)
-        result = check_event(store, fleet, event, safe=_safe_loads(store, fleet), jobs=jobs)
+        safe = _safe_loads(store, event.touched(fleet))  # notes for the regions checked only
+        result = check_event(store, fleet, event, safe=safe, jobs=jobs)
     table = result.table
     if fmt == "json":
         keys = [
