@@ -324,14 +324,18 @@ def recommend(
         if happening:
             drivers.append("during " + ", ".join(happening))
         k = fleet.redundancy.k
+        # the hour of the peak need: its demand need not be the horizon's peak demand (a
+        # region-loss peak comes when another region is busiest), so it is not called that
         reason = (
-            f"peak {label} demand {peak['demand']:,.0f} at {peak[TS]:%Y-%m-%d %H:%M} UTC needs "
-            f"{required} servers ({int(peak['needed'])} for demand, N+{k} "
+            f"peak need {required} servers at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} demand "
+            f"{peak['demand']:,.0f} ({int(peak['needed'])} for demand, N+{k} "
             f"{int(peak['needed_nk'])}, region loss {int(peak['needed_loss'])})"
         )
         if drivers:
             reason += "; " + "; ".join(drivers)
-        own = part.loc[part["needed_nk"].idxmax()]
+        # the hour of its highest demand (the first hour of its highest N+k need could be an
+        # earlier, lower hour needing as many servers), as check-event names the peak
+        own = part.loc[part["demand"].idxmax()]
         if own["needed_nk"] > peak["needed_nk"]:  # the needed columns are maxima over hours
             reason += (
                 f"; its own {label} demand peaks at {own[TS]:%Y-%m-%d %H:%M} UTC: "
