@@ -1186,8 +1186,13 @@ def schedule(
         ("service", service, fleet.services),
     ):
         if value is not None and value not in known:
+            from capacity.records import suggest
+
+            hint = suggest(value, list(known)).strip()
             raise ParameterError(
-                f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}."
+                f"{the_parameter('--' + name)} must be one of {', '.join(known)}. Got {value!r}"
+                + (f" ({hint})." if hint else "."),
+                fix=f"name a {name} of the fleet file, or leave out --{name} for every one",
             )
     for flag, value, purpose in (
         ("--now", now, "says from when AWS actions are published"),

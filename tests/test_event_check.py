@@ -631,7 +631,14 @@ def test_schedule_cli_exports(demo, tmp_path):
     game = floors[floors["service"] == "game"].reset_index(drop=True)
     pd.testing.assert_frame_equal(pd.read_csv(one), game)
     bad = run_cli("schedule", *common, "--service", "voice")
-    assert bad.exit_code == 2 and "'service' parameter must be one of" in bad.stderr
+    assert bad.exit_code == 2 and "'service' parameter (--service) must be one of" in bad.stderr
+    typo = run_cli("schedule", *common[:4], "--region", "eu-wst", "--horizon", "1h")
+    assert typo.exit_code == 2
+    assert typo.stderr.strip() == (
+        "error: The 'region' parameter (--region) must be one of ap-southeast, eu-west, "
+        "na-east, sa-east. Got 'eu-wst' (did you mean 'eu-west'?). Fix: name a region of the "
+        "fleet file, or leave out --region for every one"
+    )
 
 
 def test_cli_table_reads_plainly(demo):
