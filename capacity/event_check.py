@@ -261,7 +261,8 @@ class EventCheck:
         -------
         list of str
             One line each, starting ``note:`` or ``warning:``: stored events taken to be this
-            one, telemetry ending over a day before ``now``, dates to act by already past when
+            one, telemetry ending over a day before ``now``, an event that started before the
+            forecast (only its later hours are checked), dates to act by already past when
             the check ran (``overdue``), and an event ending more than :data:`MEASURED_DAYS`
             days after the forecast starts (a provisional verdict).
         """
@@ -287,6 +288,12 @@ class EventCheck:
                     "this verdict starts then. Load or pull the latest telemetry (capacity "
                     "ingest, capacity pull) first"
                 )
+        if self.cutoff is not None and self.event.start < self.cutoff:
+            lines.append(
+                f"note: the event started {self.event.start:%Y-%m-%d %H:%M} UTC, before the "
+                f"forecast's start; only its hours from {self.cutoff:%Y-%m-%d %H:%M} UTC on are "
+                "checked (the hours before are telemetry, not forecast)"
+            )
         late = self.table[self.table["overdue"]] if "overdue" in self.table else self.table[:0]
         if len(late):
             when = self.checked_at if self.checked_at is not None else _moment(now)

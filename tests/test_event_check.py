@@ -737,6 +737,21 @@ def test_overdue_is_measured_from_the_check_and_said_in_words(demo):
     # the table leads with the verdict and what to add by when
     assert page.index("<th>verdict</th>") < page.index("<th>act by (UTC)</th>")
     assert page.index("<th>act by (UTC)</th>") < page.index("<th>servers needed (N+k)</th>")
+    assert not [line for line in check.notes(now=when) if "before the forecast's" in line]
     in_time = replace(check, table=check.table.assign(overdue=False))
     assert not [line for line in in_time.notes(now=when) if "overdue" in line]
     assert "(overdue" not in render_report(in_time, now=when)
+
+
+def test_an_event_under_way_says_only_its_forecast_hours_are_checked(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    under_way = event(1.0, start=pd.Timestamp("2026-11-22T12:00Z"))  # telemetry ends 23 Nov
+    with Store(db, read_only=True) as store:
+        check = check_event(store, fleet, under_way, safe=hints(fleet), now="2026-11-23T06:00Z")
+    assert check.hourly["ts"].min() == pd.Timestamp("2026-11-23T00:00Z")
+    assert (
+        "note: the event started 2026-11-22 12:00 UTC, before the forecast's start; only its "
+        "hours from 2026-11-23 00:00 UTC on are checked (the hours before are telemetry, not "
+        "forecast)"
+    ) in check.notes(now="2026-11-23T06:00Z")
