@@ -983,10 +983,11 @@ def recommend(
         safe = _safe_loads(store, fleet)
         events = store.events(start=run.cutoff)
     need = headroom.hourly_need(run.frame, safe, fleet, quantile=quantile)
+    now = pd.Timestamp.now(tz="UTC")
     recs = headroom.recommend(
         need,
         fleet,
-        now=pd.Timestamp.now(tz="UTC"),
+        now=now,
         events=events,
         quantile=quantile,
         fallback=fallen_back(run.summary),
@@ -1008,7 +1009,8 @@ def recommend(
         return
     click.echo(
         f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "
-        f"p{quantile * 100:g}, N+{fleet.redundancy.k}:"
+        f"p{quantile * 100:g}, N+{fleet.redundancy.k}; overdue: act_by before now, "
+        f"{now:%Y-%m-%d %H:%M} UTC:"
     )
     # the table heads the cost with its unit; CSV and JSON keep the plain key other tools read
     unit = fleet.currency or "fleet cost units"

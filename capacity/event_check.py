@@ -124,7 +124,7 @@ class PlannedEvent:
         name : str
             What the planner calls it.
         start, end : str or pandas.Timestamp
-            ISO 8601 times, with an offset or ``Z`` (naive ones are refused).
+            ISO 8601 times; one without an offset (or a bare date) is UTC.
         regions : str or iterable of str
             ``"eu-west,na-east"``, ``"all"``, or a list of names.
         uplift : float or str

@@ -564,6 +564,10 @@ def test_recommend_table_heads_the_cost_with_the_fleet_currency(demo, tmp_path):
     result = run_cli(*args, "--config", str(config))  # the demo fleet: currency: USD
     assert result.exit_code == 0, result.output
     assert "cost_per_week_change (USD)" in result.stdout.splitlines()[1]
+    # overdue is measured from now, not from where the forecast starts: the heading says so
+    heading = result.stdout.splitlines()[0]
+    assert heading.startswith("Forecast from 2026-11-23 00:00 UTC over 1d, sized at p95, N+1;")
+    assert re.search(r"; overdue: act_by before now, \d{4}-\d\d-\d\d \d\d:\d\d UTC:$", heading)
     plain = tmp_path / "fleet.yaml"
     plain.write_text(
         "\n".join(x for x in config.read_text().splitlines() if not x.startswith("currency:"))
