@@ -822,7 +822,7 @@ def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
 @click.option("--start", default=None, help="When it starts (ISO 8601; naive is UTC).")
 @click.option("--end", default=None, help="When it ends (ISO 8601; naive is UTC).")
 @click.option("--regions", default=None, help="Comma-separated regions; 'all' for every one.")
-@click.option("--uplift", type=float, default=None, help="Expected demand as a multiple of normal.")
+@click.option("--uplift", default=None, help="Expected demand as a multiple of normal.")
 @click.option(
     "--event-id",
     default=None,
@@ -851,7 +851,7 @@ def check_event_command(
     start: str | None,
     end: str | None,
     regions: str | None,
-    uplift: float | None,
+    uplift: str | None,
     event_id: str | None,
     db: Path | None,
     config: Path | None,
@@ -899,7 +899,8 @@ def check_event_command(
                 )
             event = PlannedEvent.from_text(name, start, end, regions, uplift)
         event = event.validated(fleet)
-        result = check_event(store, fleet, event, safe=_safe_loads(store, fleet), jobs=jobs)
+        safe = _safe_loads(store, event.touched(fleet))  # notes for the regions checked only
+        result = check_event(store, fleet, event, safe=safe, jobs=jobs)
     table = result.table
     if fmt == "json":
         keys = [
@@ -982,10 +983,11 @@ def recommend(
         safe = _safe_loads(store, fleet)
         events = store.events(start=run.cutoff)
     need = headroom.hourly_need(run.frame, safe, fleet, quantile=quantile)
+    now = pd.Timestamp.now(tz="UTC")
     recs = headroom.recommend(
         need,
         fleet,
-        now=pd.Timestamp.now(tz="UTC"),
+        now=now,
         events=events,
         quantile=quantile,
         fallback=fallen_back(run.summary),
@@ -1007,7 +1009,8 @@ def recommend(
         return
     click.echo(
         f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "
-        f"p{quantile * 100:g}, N+{fleet.redundancy.k}:"
+        f"p{quantile * 100:g}, N+{fleet.redundancy.k}; overdue: act_by before now, "
+        f"{now:%Y-%m-%d %H:%M} UTC:"
     )
     # the table heads the cost with its unit; CSV and JSON keep the plain key other tools read
     unit = fleet.currency or "fleet cost units"
@@ -1185,8 +1188,13 @@ def schedule(
         ("service", service, fleet.services),
     ):
         if value is not None and value not in known:
+            from capacity.records import suggest
+
+            hint = suggest(value, list(known)).strip()
             raise ParameterError(
-                f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}."
+                f"{the_parameter('--' + name)} must be one of {', '.join(known)}. Got {value!r}"
+                + (f" ({hint})." if hint else "."),
+                fix=f"name a {name} of the fleet file, or leave out --{name} for every one",
             )
     for flag, value, purpose in (
         ("--now", now, "says from when AWS actions are published"),

@@ -3,12 +3,16 @@
 For every region/service the event touches, over the event's hours (every hour the event
 overlaps: its start floored to the hour, its end raised to the next):
 
-- demand comes from a fresh forecast of those series up to the event's end; a new event
-  (not in the stored calendar) is a scenario that multiplies every forecast quantile by the
-  planner's uplift, while a stored event is already in the forecast (learned from history, or
-  the planner's uplift when its kind is too rare to learn);
+- demand comes from a fresh forecast of those series up to the event's end, and at least
+  :data:`SHARED_HORIZON_HOURS` ahead (recommend's and the plan's horizon, so the same hours
+  get the same demand as there: the forecaster's blend depends on the horizon up to a week);
+  a new event (not in the stored calendar) is a scenario that multiplies every forecast
+  quantile by the planner's uplift, while a stored event is already in the forecast (learned
+  from history, or the planner's uplift when its kind is too rare to learn);
 - ``peak_demand`` is the highest hourly demand at the policy quantile (0.95 by default);
-- ``servers_needed`` = max(ceil(peak / safe load) + k, min_servers), the N+k rule;
+- ``servers_needed`` = max(ceil(peak / safe load) + k, min_servers), the N+k rule
+  (:func:`capacity.headroom.with_redundancy`, recommend's ``needed_nk``; the region-loss need
+  recommend adds on top is not part of an event's verdict);
 - ``breach_probability`` is the highest, over the event's hours, probability that demand
   exceeds the safe capacity of the servers available (read off the forecast's quantiles by
   linear interpolation; beyond the outermost quantiles it is reported at their bound);
@@ -33,8 +37,8 @@ import pandas as pd
 from capacity.calendar import MAX_UPLIFT
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
-from capacity.errors import ParameterError
-from capacity.headroom import servers_for
+from capacity.errors import ParameterError, the_parameter
+from capacity.headroom import servers_for, with_redundancy
 from capacity.records import suggest
 from capacity.store import Store
 from capacity.units import as_utc, parse_timestamp
@@ -44,6 +48,7 @@ __all__ = [
     "CHECK_QUANTILES",
     "MEASURED_DAYS",
     "NO_GO_PROBABILITY",
+    "SHARED_HORIZON_HOURS",
     "EventCheck",
     "PlannedEvent",
     "breach_probability",
@@ -54,11 +59,17 @@ __all__ = [
     "stored_event",
 ]
 
+#: How to give an uplift, for the errors that refuse one.
+_UPLIFT_FIX = "give the expected demand as a multiple of normal: 1.6 for 60% more, 1 for none"
+
 #: Breach probabilities at or above these make an event AT_RISK and NO_GO.
 AT_RISK_PROBABILITY = 0.05
 NO_GO_PROBABILITY = 0.5
 #: Quantiles forecast for a check: a fine grid, so probabilities can be read off.
 CHECK_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+#: The shortest forecast a check makes, in hours: the default horizon of ``capacity
+#: recommend`` and the weekly plan (28 days), so an event's hours get the demand they get.
+SHARED_HORIZON_HOURS = 28 * 24
 #: How far ahead forecasts are measured (benchmarks/fleet_horizon.py): a check of an event
 #: ending further out than this says its verdict is provisional.
 MEASURED_DAYS = 28
@@ -113,7 +124,7 @@ class PlannedEvent:
         name : str
             What the planner calls it.
         start, end : str or pandas.Timestamp
-            ISO 8601 times, with an offset or ``Z`` (naive ones are refused).
+            ISO 8601 times; one without an offset (or a bare date) is UTC.
         regions : str or iterable of str
             ``"eu-west,na-east"``, ``"all"``, or a list of names.
         uplift : float or str
@@ -133,32 +144,38 @@ class PlannedEvent:
             factor = float(uplift)
         except (TypeError, ValueError):
             raise ParameterError(
-                f"The 'uplift' parameter must be a positive number. Got {uplift!r}."
+                f"{the_parameter('--uplift')} must be a positive number. Got {uplift!r}.",
+                fix=_UPLIFT_FIX,
             ) from None
         return cls(
             name=name,
-            start=parse_timestamp(start, "start"),
-            end=parse_timestamp(end, "end"),
+            start=_moment_as_typed(start, "--start"),
+            end=_moment_as_typed(end, "--end"),
             regions=regions,
             uplift=factor,
         )
+
+    def touched(self, fleet: FleetConfig) -> FleetConfig:
+        """``fleet`` cut down to the regions the (validated) event touches."""
+        return fleet.model_copy(update={"regions": {r: fleet.regions[r] for r in self.regions}})
 
     def validated(self, fleet: FleetConfig) -> PlannedEvent:
         """Check the event against the fleet; raise ParameterError naming what is wrong."""
         if not self.end > self.start:
             raise ParameterError(
-                f"The event must end after it starts. Got start {self.start.isoformat()} and "
-                f"end {self.end.isoformat()}.",
+                f"{the_parameter('--end')} must be after the event's start. Got start "
+                f"{self.start.isoformat()} and end {self.end.isoformat()}.",
                 fix="give an end later than the start (the end is excluded: a one-day event "
                 "on 2026-12-18 ends 2026-12-19)",
             )
         if not (math.isfinite(self.uplift) and self.uplift > 0):
             raise ParameterError(
-                f"The 'uplift' parameter must be a positive number. Got {self.uplift!r}."
+                f"{the_parameter('--uplift')} must be a positive number. Got {self.uplift!r}.",
+                fix=_UPLIFT_FIX,
             )
         if self.uplift > MAX_UPLIFT:
             raise ParameterError(
-                f"The 'uplift' parameter must be at most {MAX_UPLIFT:g} (a multiple of normal "
+                f"{the_parameter('--uplift')} must be at most {MAX_UPLIFT:g} (a multiple of normal "
                 f"demand: 1.6 for 60% more). Got {self.uplift!r}.",
                 fix=f"write a multiple: for {self.uplift:g}% more demand, "
                 f"{1 + self.uplift / 100:g}",
@@ -168,13 +185,18 @@ class PlannedEvent:
         unknown = [r for r in regions if r not in fleet.regions]
         if unknown:
             raise ParameterError(
-                f"The 'regions' parameter names unknown region {unknown[0]!r}; "
+                f"{the_parameter('--regions')} names unknown region {unknown[0]!r}; "
                 f"{suggest(unknown[0], list(fleet.regions))}the fleet has "
                 f"{', '.join(fleet.regions)}.",
                 fix="name regions of the fleet file, or 'all'",
             )
         if not regions:
-            raise ParameterError("The 'regions' parameter must name at least one region.")
+            raise ParameterError(
+                f"{the_parameter('--regions')} must name at least one region. Got "
+                f"{','.join(self.regions)!r}.",
+                fix=f"name regions of the fleet file ({', '.join(fleet.regions)}), comma-"
+                "separated, or 'all'",
+            )
         return PlannedEvent(
             self.name, self.start, self.end, tuple(regions), self.uplift, self.stored
         )
@@ -198,6 +220,9 @@ class EventCheck:
         forecast so that the planner's uplift is not applied on top of them.
     cutoff : pandas.Timestamp or None
         Where the forecast starts: the hour after the newest telemetry of the regions.
+    checked_at : pandas.Timestamp or None
+        The moment ``overdue`` is measured from: a date to act by before it is overdue
+        (the clock when the check ran, not the forecast's start).
     """
 
     event: PlannedEvent
@@ -205,6 +230,7 @@ class EventCheck:
     hourly: pd.DataFrame
     replaced: tuple[str, ...] = ()
     cutoff: pd.Timestamp | None = None
+    checked_at: pd.Timestamp | None = None
 
     @property
     def lead_days(self) -> float:
@@ -235,8 +261,10 @@ class EventCheck:
         -------
         list of str
             One line each, starting ``note:`` or ``warning:``: stored events taken to be this
-            one, telemetry ending over a day before ``now``, and an event ending more than
-            :data:`MEASURED_DAYS` days after the forecast starts (a provisional verdict).
+            one, telemetry ending over a day before ``now``, an event that started before the
+            forecast (only its later hours are checked), dates to act by already past when
+            the check ran (``overdue``), and an event ending more than :data:`MEASURED_DAYS`
+            days after the forecast starts (a provisional verdict).
         """
         from capacity.weekly import STALE_AFTER
 
@@ -251,7 +279,7 @@ class EventCheck:
             for same in self.replaced[1:]
         ]
         if self.cutoff is not None:
-            moment = pd.Timestamp.now(tz="UTC") if now is None else as_utc(pd.Timestamp(now))
+            moment = _moment(now)
             behind = moment - self.cutoff
             if behind > STALE_AFTER:
                 lines.append(
@@ -260,6 +288,26 @@ class EventCheck:
                     "this verdict starts then. Load or pull the latest telemetry (capacity "
                     "ingest, capacity pull) first"
                 )
+        if self.cutoff is not None and self.event.start < self.cutoff:
+            lines.append(
+                f"note: the event started {self.event.start:%Y-%m-%d %H:%M} UTC, before the "
+                f"forecast's start; only its hours from {self.cutoff:%Y-%m-%d %H:%M} UTC on are "
+                "checked (the hours before are telemetry, not forecast)"
+            )
+        late = self.table[self.table["overdue"]] if "overdue" in self.table else self.table[:0]
+        if len(late):
+            when = self.checked_at if self.checked_at is not None else _moment(now)
+            names = late[REGION] + "/" + late[SERVICE]
+            dates = "; ".join(
+                f"{' and '.join(names[part.index])} by {act_by:%Y-%m-%d %H:%M} UTC"
+                for act_by, part in late.groupby("act_by", sort=True)
+            )
+            lines.append(
+                f"warning: overdue, the date to act by is before this check "
+                f"({when:%Y-%m-%d %H:%M} UTC): {dates}. On the fleet file's boot and "
+                "procurement lead times, the servers to add there cannot all be in place when "
+                "the event starts"
+            )
         if self.lead_days > MEASURED_DAYS:
             lines.append(
                 f"note: the event ends {self.lead_days:.0f} days after the newest telemetry; "
@@ -268,6 +316,23 @@ class EventCheck:
                 f"{MEASURED_DAYS} days of the event"
             )
         return lines
+
+
+def _moment_as_typed(value: str | pd.Timestamp, option: str) -> pd.Timestamp:
+    """An event's start or end as typed, refused with how to write one."""
+    try:
+        return parse_timestamp(value, option)
+    except ParameterError as error:
+        raise ParameterError(
+            error.problem,
+            fix="write it as 2026-12-18T08:00Z, or with the local offset, 2026-12-18T09:00+01:00 "
+            "(a time without an offset, or a bare date, is UTC)",
+        ) from None
+
+
+def _moment(now: Any = None) -> pd.Timestamp:
+    """``now`` as a UTC timestamp; the clock's time when it is None."""
+    return pd.Timestamp.now(tz="UTC") if now is None else as_utc(pd.Timestamp(now))
 
 
 def _event_hours(event: PlannedEvent) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -424,8 +489,8 @@ def check_event(
             f"The 'quantile' parameter must be one of {CHECK_QUANTILES}. Got {quantile!r}."
         )
     event = event.validated(fleet)
-    moment = pd.Timestamp.now(tz="UTC") if now is None else as_utc(pd.Timestamp(now))
-    touched = fleet.model_copy(update={"regions": {r: fleet.regions[r] for r in event.regions}})
+    moment = _moment(now)
+    touched = event.touched(fleet)
     newest = store.con.execute(
         "SELECT max(ts) FROM telemetry WHERE list_contains(?, region)", [list(event.regions)]
     ).fetchall()[0][0]
@@ -433,11 +498,19 @@ def check_event(
         raise ParameterError(f"The store holds no telemetry for {', '.join(event.regions)}.")
     cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
     if event.end <= cutoff:
+        which = "--event-id" if event.stored else "--end"
         raise ParameterError(
-            f"The event must end after the newest telemetry ({cutoff.isoformat()}); it ends "
-            f"{event.end.isoformat()}."
+            f"{the_parameter(which)} gives an event that ends {event.end:%Y-%m-%d %H:%M} UTC, "
+            f"but the check forecasts from the end of the newest telemetry of "
+            f"{', '.join(event.regions)}, {cutoff:%Y-%m-%d %H:%M} UTC: the event must end "
+            "after it.",
+            fix="check an event still ahead (capacity status --ahead 365d lists them), or "
+            "load the telemetry up to now first (capacity ingest, capacity pull)",
         )
-    hours = math.ceil((event.end - cutoff) / pd.Timedelta(hours=1))
+    # never shorter than recommend's and the plan's horizon: a forecaster chooses its blend on
+    # as many validation hours as it forecasts (up to a week), so an event a few days ahead,
+    # forecast over its own few hours alone, got other demand than recommend for the same hours
+    hours = max(math.ceil((event.end - cutoff) / pd.Timedelta(hours=1)), SHARED_HORIZON_HOURS)
     replaced = _same_stored_events(store, event) if not event.stored else None
     stand_in = _stand_in(replaced, event) if replaced is not None and len(replaced) else None
     run = forecast_fleet(
@@ -458,7 +531,7 @@ def check_event(
     if not event.stored and stand_in is None:  # a new scenario of no known kind
         window[columns] = window[columns] * event.uplift
     levels = np.array(CHECK_QUANTILES)
-    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
+    k = fleet.redundancy.k
     rows, hourly = [], []
     for (region, service), part in window.groupby([REGION, SERVICE], sort=True):
         matches = safe[(safe[REGION] == region) & (safe[SERVICE] == service)]
@@ -468,7 +541,7 @@ def check_event(
         demand = part[quantile_column(quantile)]
         at = demand.idxmax()
         peak = float(demand.max())
-        needed = max(int(servers_for(peak, safe_load)) + k, floor)
+        needed = int(with_redundancy(servers_for(peak, safe_load), fleet))
         available = fleet.servers_now(region, service)
         capacity = available * safe_load
         probability = max(
@@ -509,7 +582,7 @@ def check_event(
         )
     names = () if replaced is None else tuple(replaced["name"])
     return EventCheck(
-        event, pd.DataFrame(rows), pd.concat(hourly, ignore_index=True), names, cutoff
+        event, pd.DataFrame(rows), pd.concat(hourly, ignore_index=True), names, cutoff, moment
     )
 
 
@@ -559,6 +632,60 @@ def _stand_in(replaced: pd.DataFrame, event: PlannedEvent) -> pd.DataFrame:
     return row.reset_index(drop=True)
 
 
+#: The report's table: what to do first (verdict, servers to add, by when), then why; headed
+#: with spaces so the headers wrap and the table fits a laptop's width.
+_REPORT_COLUMNS = {
+    REGION: REGION,
+    SERVICE: SERVICE,
+    "verdict": "verdict",
+    "add_servers": "add servers",
+    "act_by": "act_by",  # plan_table heads it "act by (UTC)" and marks it when overdue
+    "overdue": "overdue",
+    "servers_needed": "servers needed (N+k)",
+    "servers_available": "servers available",
+    "breach_probability": "breach probability",
+    "peak_demand": "peak demand",
+    "peak_at": "peak at (UTC)",
+    "metric": "metric",
+    "safe_load": "safe load per server",
+}
+
+_VERDICT_ORDER = ("GO", "AT_RISK", "NO_GO")
+
+
+def _what_to_do(check: EventCheck) -> str:
+    """HTML: the worst verdict, then each region/service to add servers to, earliest first."""
+    import html
+
+    table = check.table
+    if table.empty:
+        return ""
+    counts = table["verdict"].value_counts()
+    worst = max(table["verdict"], key=_VERDICT_ORDER.index)
+    tally = ", ".join(f"{counts[v]} {v}" for v in reversed(_VERDICT_ORDER) if v in counts)
+    head = (
+        f"<p class='verdict'>Verdict: <b>{worst}</b> (the worst of {len(table)} "
+        f"region/service{'s' if len(table) != 1 else ''}: {tally}).</p>"
+    )
+    short = table[table["add_servers"] > 0].sort_values(["act_by", REGION, SERVICE])
+    if short.empty:
+        return head + "<p>No servers to add: the servers available cover the N+k need.</p>"
+    items = []
+    for _, row in short.iterrows():
+        late = " <b>(overdue: already past)</b>" if row["overdue"] else ""
+        items.append(
+            f"<li>{html.escape(f'{row[REGION]} / {row[SERVICE]}')}: add "
+            f"{int(row['add_servers']):,} servers ({int(row['servers_available']):,} to "
+            f"{int(row['servers_needed']):,}) by {row['act_by']:%Y-%m-%d %H:%M} UTC{late}</li>"
+        )
+    when = "" if check.checked_at is None else f", {check.checked_at:%Y-%m-%d %H:%M} UTC"
+    return (
+        head + f"<p>What to do, earliest first (a date to act by is the event's first hour less "
+        f"the server type's boot and procurement lead times; <i>overdue</i> means it was "
+        f"already past when the check ran{when}):</p>\n<ul>\n" + "\n".join(items) + "\n</ul>"
+    )
+
+
 def render_report(check: EventCheck, *, now: Any = None) -> str:
     """A self-contained HTML page (plotly embedded, opens offline) for one check.
 
@@ -572,9 +699,9 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
     Returns
     -------
     str
-        The page: the event, where the forecast starts, the notes the terminal prints
-        (:meth:`EventCheck.notes`), the table (probabilities at the quantiles' bounds written
-        ``≤0.01``/``≥0.99``) and the chart.
+        The page: the event, the worst verdict and the servers to add by when, where the
+        forecast starts, the notes the terminal prints (:meth:`EventCheck.notes`), the table
+        (probabilities at the quantiles' bounds written ``≤0.01``/``≥0.99``) and the chart.
     """
     import html
 
@@ -585,8 +712,10 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
     table = check.table.copy()
     table["peak_at"] = table["peak_at"].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}")
     table["breach_probability"] = table["breach_probability"].map(probability_text)
+    table = table[[c for c in _REPORT_COLUMNS if c in table]].rename(columns=_REPORT_COLUMNS)
     # as the notebook shows it: numbers rounded, the act-by date marked when overdue
-    shown = plan_table(table.rename(columns={"peak_at": "peak at (UTC)"})).data
+    shown = plan_table(table).data
+    todo = _what_to_do(check)
     notes = "\n".join(f"<li>{html.escape(line)}</li>" for line in check.notes(now))
     notes = f"<ul class='note'>\n{notes}\n</ul>" if notes else ""
     start = (
@@ -606,20 +735,24 @@ table {{ border-collapse: collapse; font-size: 0.9rem; }}
 td, th {{ padding: 3px 6px; border-bottom: 1px solid #ddd; }}
 td {{ white-space: nowrap; }}
 .note {{ color: #8a5a00; }}
+.verdict {{ font-size: 1.15rem; }}
 </style></head><body>
 <h1>{title}</h1>
 <p>{html.escape(event.start.strftime("%Y-%m-%d %H:%M"))} to
 {html.escape(event.end.strftime("%Y-%m-%d %H:%M"))} UTC in
 {html.escape(", ".join(event.regions))}; expected uplift x{event.uplift:g}
 ({scenario}).</p>
+{todo}
 {start}
-<p>Verdicts: GO when the probability that demand exceeds safe capacity stays under
-{AT_RISK_PROBABILITY:.0%} and the servers cover N+k; AT_RISK from {AT_RISK_PROBABILITY:.0%} or
-without the N+k spare; NO_GO from {NO_GO_PROBABILITY:.0%}. A probability of ≤0.01 is a bound:
-safe capacity clears even the forecast's 99% quantile; ≥0.99, it falls short of even the
-1% quantile.</p>
 {notes}
 {shown}
+<p>Verdicts: GO when the probability that demand exceeds safe capacity (the servers available
+times the safe load per server) stays under {AT_RISK_PROBABILITY:.0%} at every hour and the
+servers cover N+k; AT_RISK from {AT_RISK_PROBABILITY:.0%} or without the N+k spare; NO_GO from
+{NO_GO_PROBABILITY:.0%}. A probability of ≤0.01 is a bound: safe capacity clears even the
+forecast's 99% quantile; ≥0.99, it falls short of even the 1% quantile. Servers needed: the
+event's peak demand divided by the safe load, plus N+k; the region-loss need of
+<code>capacity recommend</code> is not included.</p>
 {figure}
 </body></html>
 """

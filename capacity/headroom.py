@@ -36,6 +36,7 @@ __all__ = [
     "recommend",
     "region_loss_survival",
     "servers_for",
+    "with_redundancy",
     "worst_headroom",
 ]
 
@@ -110,6 +111,25 @@ def servers_for(demand: object, safe_load: object) -> np.ndarray:
     return np.ceil(ratio - _ROUNDING_NOISE)
 
 
+def with_redundancy(needed: object, fleet: FleetConfig) -> np.ndarray:
+    """Servers with the N+k rule: ``max(needed + k, min_servers)``.
+
+    Parameters
+    ----------
+    needed : int or array-like
+        Servers the demand takes (:func:`servers_for`).
+    fleet : FleetConfig
+        Its ``redundancy``: ``k`` spare servers, never fewer than ``min_servers``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer array, the shape of ``needed``.
+    """
+    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
+    return np.maximum(np.asarray(needed, dtype=int) + k, floor)
+
+
 def hourly_need(
     forecast: pd.DataFrame,
     safe: pd.DataFrame,
@@ -145,13 +165,12 @@ def hourly_need(
     frame = missing_safe
     if (frame["safe_load"] <= 0).any():
         raise ParameterError("The 'safe' parameter must hold positive safe loads.")
-    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
     frame["servers_now"] = [
         fleet.servers_now(r, s) for r, s in zip(frame[REGION], frame[SERVICE], strict=True)
     ]
     frame["capacity_now"] = frame["servers_now"] * frame["safe_load"]
     frame["needed"] = servers_for(frame["demand"], frame["safe_load"]).astype(int)
-    frame["needed_nk"] = np.maximum(frame["needed"] + k, floor)
+    frame["needed_nk"] = with_redundancy(frame["needed"], fleet)
 
     wide = frame.pivot_table(index=[SERVICE, TS], columns=REGION, values="demand")
     loss = np.zeros(len(frame), dtype=int)
@@ -305,14 +324,18 @@ def recommend(
         if happening:
             drivers.append("during " + ", ".join(happening))
         k = fleet.redundancy.k
+        # the hour of the peak need: its demand need not be the horizon's peak demand (a
+        # region-loss peak comes when another region is busiest), so it is not called that
         reason = (
-            f"peak {label} demand {peak['demand']:,.0f} at {peak[TS]:%Y-%m-%d %H:%M} UTC needs "
-            f"{required} servers ({int(peak['needed'])} for demand, N+{k} "
+            f"peak need {required} servers at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} demand "
+            f"{peak['demand']:,.0f} ({int(peak['needed'])} for demand, N+{k} "
             f"{int(peak['needed_nk'])}, region loss {int(peak['needed_loss'])})"
         )
         if drivers:
             reason += "; " + "; ".join(drivers)
-        own = part.loc[part["needed_nk"].idxmax()]
+        # the hour of its highest demand (the first hour of its highest N+k need could be an
+        # earlier, lower hour needing as many servers), as check-event names the peak
+        own = part.loc[part["demand"].idxmax()]
         if own["needed_nk"] > peak["needed_nk"]:  # the needed columns are maxima over hours
             reason += (
                 f"; its own {label} demand peaks at {own[TS]:%Y-%m-%d %H:%M} UTC: "

@@ -108,15 +108,28 @@ def test_invalid_events(demo):
     with Store(db, read_only=True) as store:
         for bad, message in [
             (event(1.5, regions=("mars-1",)), "unknown region 'mars-1'"),
-            (event(1.5, end=pd.Timestamp("2026-11-23T17:00Z")), "must end after it starts"),
-            (event(0.0), "'uplift' parameter must be a positive number"),
+            (event(1.5, end=pd.Timestamp("2026-11-23T17:00Z")), "must be after the event's start"),
+            (event(0.0), r"'uplift' parameter \(--uplift\) must be a positive number"),
             (
                 event(
                     1.5,
                     start=pd.Timestamp("2026-10-01T00:00Z"),
                     end=pd.Timestamp("2026-10-02T00:00Z"),
                 ),
-                "after the newest telemetry",
+                r"The 'end' parameter \(--end\) gives an event that ends 2026-10-02 00:00 UTC, "
+                "but the check forecasts from the end of the newest telemetry of eu-west, "
+                "2026-11-23 00:00 UTC",
+            ),
+            (
+                replace(
+                    event(
+                        1.5,
+                        start=pd.Timestamp("2026-11-21T00:00Z"),
+                        end=pd.Timestamp("2026-11-22T00:00Z"),
+                    ),
+                    stored=True,
+                ),
+                r"The 'event_id' parameter \(--event-id\) gives an event that ends",
             ),
         ]:
             with pytest.raises(ParameterError, match=message):
@@ -303,6 +316,10 @@ def test_report_carries_the_notes_the_forecast_start_and_the_bounds(demo):
     assert not re.search(r"<td>-?[\d,]+\.\d{4,}</td>", page)
     assert "<td>True</td>" not in page and "<td>False</td>" not in page
     assert "<th>act by (UTC)</th>" in page and "<th>peak at (UTC)</th>" in page
+    # a quiet night ahead: the report says so before the details
+    assert set(result.table["verdict"]) == {"GO"}, result.table
+    assert "Verdict: <b>GO</b> (the worst of 3 region/services: 3 GO)." in page
+    assert "No servers to add: the servers available cover the N+k need." in page
     fresh = render_report(result, now="2026-11-23T12:00Z")
     assert "warning: the newest" not in fresh and "provisional" in fresh
 
@@ -418,12 +435,19 @@ def test_cli_says_a_far_event_is_provisional(demo):
             "unknown region 'eu-wst'; did you mean 'eu-west'? the fleet has ap-southeast, "
             "eu-west, na-east, sa-east. Fix: name regions of the fleet file, or 'all'",
         ),
-        (["--end", "2026-11-23T12:00:00Z"], "must end after it starts"),
+        (["--end", "2026-11-23T12:00:00Z"], "The 'end' parameter (--end) must be after the"),
         (["--end", "2026-11-23T12:00:00Z"], "Fix: give an end later than the start"),
-        (["--uplift", "-1"], "'uplift' parameter must be a positive number"),
-        (["--uplift", "60"], "'uplift' parameter must be at most 20"),
+        (["--uplift", "-1"], "'uplift' parameter (--uplift) must be a positive number"),
+        (["--uplift", "0"], "Got 0.0. Fix: give the expected demand as a multiple of normal"),
+        (["--uplift", "abc"], "(--uplift) must be a positive number. Got 'abc'. Fix: give"),
+        (["--uplift", "60"], "'uplift' parameter (--uplift) must be at most 20"),
         (["--uplift", "25"], "Got 25.0. Fix: write a multiple: for 25% more demand, 1.25"),
-        (["--start", "next week"], "'start' parameter must be an ISO 8601 time"),
+        (["--start", "next week"], "'start' parameter (--start) must be an ISO 8601 time"),
+        (["--regions", ","], "(--regions) must name at least one region. Got ','. Fix: name"),
+        (
+            ["--start", "2026-11-01T00:00Z", "--end", "2026-11-02T00:00Z"],
+            "(--end) gives an event that ends 2026-11-02 00:00 UTC, but the check forecasts",
+        ),
     ],
 )
 def test_cli_bad_input_exits_2(demo, args, message):
@@ -439,6 +463,9 @@ def test_cli_bad_input_exits_2(demo, args, message):
     flat = [item for pair in base.items() for item in pair]
     result = run_cli("check-event", *flat, "--db", str(db), "--config", str(config))
     assert result.exit_code == 2
+    # one line, naming the option and the fix (the notes before it: services at their hint)
+    [line] = [line for line in result.stderr.splitlines() if not line.startswith("note: ")]
+    assert line.startswith("error: The '") and "Fix: " in line, line
     assert message in result.stderr
 
 
@@ -537,6 +564,10 @@ def test_recommend_table_heads_the_cost_with_the_fleet_currency(demo, tmp_path):
     result = run_cli(*args, "--config", str(config))  # the demo fleet: currency: USD
     assert result.exit_code == 0, result.output
     assert "cost_per_week_change (USD)" in result.stdout.splitlines()[1]
+    # overdue is measured from now, not from where the forecast starts: the heading says so
+    heading = result.stdout.splitlines()[0]
+    assert heading.startswith("Forecast from 2026-11-23 00:00 UTC over 1d, sized at p95, N+1;")
+    assert re.search(r"; overdue: act_by before now, \d{4}-\d\d-\d\d \d\d:\d\d UTC:$", heading)
     plain = tmp_path / "fleet.yaml"
     plain.write_text(
         "\n".join(x for x in config.read_text().splitlines() if not x.startswith("currency:"))
@@ -604,7 +635,14 @@ def test_schedule_cli_exports(demo, tmp_path):
     game = floors[floors["service"] == "game"].reset_index(drop=True)
     pd.testing.assert_frame_equal(pd.read_csv(one), game)
     bad = run_cli("schedule", *common, "--service", "voice")
-    assert bad.exit_code == 2 and "'service' parameter must be one of" in bad.stderr
+    assert bad.exit_code == 2 and "'service' parameter (--service) must be one of" in bad.stderr
+    typo = run_cli("schedule", *common[:4], "--region", "eu-wst", "--horizon", "1h")
+    assert typo.exit_code == 2
+    assert typo.stderr.strip() == (
+        "error: The 'region' parameter (--region) must be one of ap-southeast, eu-west, "
+        "na-east, sa-east. Got 'eu-wst' (did you mean 'eu-west'?). Fix: name a region of the "
+        "fleet file, or leave out --region for every one"
+    )
 
 
 def test_cli_table_reads_plainly(demo):
@@ -617,6 +655,9 @@ def test_cli_table_reads_plainly(demo):
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[0]
     assert header == "Quiet evening: 2026-11-24 18:00 to 2026-11-24 20:00 UTC, na-east, uplift x1"
+    # a service sized at its hint is noted for the region checked, not for all twelve
+    assert "note: na-east/game is sized at the fleet file's safe_load_hint" in result.stderr
+    assert "eu-west/" not in result.stderr and "sa-east/" not in result.stderr
     rows = [line.split() for line in result.stdout.splitlines()[2:]]
     assert len(rows) == 3 and all(row[0] == "na-east" for row in rows)
     go = [row for row in rows if "GO" in row]
@@ -639,3 +680,82 @@ def test_an_event_as_typed_reads_its_times_regions_and_uplift():
         PlannedEvent.from_text("Finals", "2026-12-05T18:00Z", "2026-12-06T00:00Z", "all", "lots")
     with pytest.raises(ParameterError, match="'end'"):
         PlannedEvent.from_text("Finals", "2026-12-05T18:00Z", "tomorrow", "all", 1.6)
+
+
+def test_servers_needed_agree_with_recommend_for_an_event_days_away(demo):
+    """An event within a week of the forecast's start was forecast over its own few hours,
+    which chose the forecast's blend on fewer validation hours than recommend's 28 days: the
+    two disagreed by about 1 % on the servers the same hours need."""
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.headroom import hourly_need
+
+    db, config = demo
+    fleet = load_fleet(config)
+    safe = hints(fleet)
+    tonight = event(1.0)  # as forecast: 2026-11-23 18:00 to 24:00, a day after the cutoff
+    with Store(db, read_only=True) as store:
+        check = check_event(store, fleet, tonight, safe=safe, now="2026-11-20", jobs=1)
+        # recommend's path (cli.recommend): the default horizon, its quantiles, hourly_need
+        eu = fleet.model_copy(update={"regions": {"eu-west": fleet.regions["eu-west"]}})
+        run = forecast_fleet(
+            store, eu, horizon="28d", quantiles=(0.05, 0.5, 0.95), jobs=1, save=False
+        )
+    need = hourly_need(run.frame, safe, fleet, quantile=0.95)
+    hours = need[(need["ts"] >= tonight.start) & (need["ts"] < tonight.end)]
+    assert len(hours) == 3 * 6
+    peaks = hours.groupby("service").agg(demand=("demand", "max"), nk=("needed_nk", "max"))
+    table = check.table.set_index("service")
+    assert table["servers_needed"].to_dict() == peaks["nk"].to_dict()
+    assert table["peak_demand"].to_dict() == peaks["demand"].round(1).to_dict()
+
+
+def test_overdue_is_measured_from_the_check_and_said_in_words(demo):
+    """``overdue`` is relative to when the check runs, not to the forecast's start: the
+    terminal and the report say so, and the report leads with what to add by when."""
+    db, config = demo
+    fleet = load_fleet(config)
+    when = "2026-11-05T12:00Z"  # game's 21-day procurement is past, the others' 14 days not
+    with Store(db, read_only=True) as store:
+        check = check_event(store, fleet, event(6.0), safe=hints(fleet), now=when, jobs=1)
+    table = check.table.set_index("service")
+    assert table["overdue"].to_dict() == {"chat": False, "game": True, "matchmaking": False}
+    assert check.checked_at == pd.Timestamp(when)
+    [line] = [line for line in check.notes(now=when) if "overdue" in line]
+    assert line == (
+        "warning: overdue, the date to act by is before this check (2026-11-05 12:00 UTC): "
+        "eu-west/game by 2026-11-02 17:54 UTC. On the fleet file's boot and procurement lead "
+        "times, the servers to add there cannot all be in place when the event starts"
+    )
+    page = render_report(check, now=when)
+    assert "Verdict: <b>NO_GO</b> (the worst of 3 region/services: 3 NO_GO)." in page
+    todo = page[page.index("What to do") : page.index("</ul>", page.index("What to do"))]
+    assert "it was already past when the check ran, 2026-11-05 12:00 UTC" in todo
+    game = table.loc["game"]
+    assert (
+        f"eu-west / game: add {game['add_servers']:,} servers ({game['servers_available']:,} to "
+        f"{game['servers_needed']:,}) by 2026-11-02 17:54 UTC <b>(overdue: already past)</b>"
+    ) in todo
+    assert "by 2026-11-09 17:57 UTC</li>" in todo  # matchmaking: not overdue, no mark
+    # earliest first
+    assert todo.index("/ game") < todo.index("/ matchmaking") < todo.index("/ chat")
+    # the table leads with the verdict and what to add by when
+    assert page.index("<th>verdict</th>") < page.index("<th>act by (UTC)</th>")
+    assert page.index("<th>act by (UTC)</th>") < page.index("<th>servers needed (N+k)</th>")
+    assert not [line for line in check.notes(now=when) if "before the forecast's" in line]
+    in_time = replace(check, table=check.table.assign(overdue=False))
+    assert not [line for line in in_time.notes(now=when) if "overdue" in line]
+    assert "(overdue" not in render_report(in_time, now=when)
+
+
+def test_an_event_under_way_says_only_its_forecast_hours_are_checked(demo):
+    db, config = demo
+    fleet = load_fleet(config)
+    under_way = event(1.0, start=pd.Timestamp("2026-11-22T12:00Z"))  # telemetry ends 23 Nov
+    with Store(db, read_only=True) as store:
+        check = check_event(store, fleet, under_way, safe=hints(fleet), now="2026-11-23T06:00Z")
+    assert check.hourly["ts"].min() == pd.Timestamp("2026-11-23T00:00Z")
+    assert (
+        "note: the event started 2026-11-22 12:00 UTC, before the forecast's start; only its "
+        "hours from 2026-11-23 00:00 UTC on are checked (the hours before are telemetry, not "
+        "forecast)"
+    ) in check.notes(now="2026-11-23T06:00Z")

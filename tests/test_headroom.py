@@ -83,10 +83,11 @@ def test_recommendations_dates_and_cost(fleet):
     assert eu["cost_per_week_change"] == 5 * 0.5 * 168
     assert "losing na-east" in eu["reason"] and "'Winter Festival'" in eu["reason"]
     assert "p95 demand 300" in eu["reason"]
-    # the needed columns are maxima over the horizon; the reason says which hour gives each
+    # the needed columns are maxima over the horizon; the reason says which hour gives each,
+    # and does not call the demand of the peak need's hour (300) the peak demand (950)
     assert (eu["needed"], eu["needed_nk"], eu["needed_loss"]) == (10, 11, 15)
     assert eu["reason"].startswith(
-        "peak p95 demand 300 at 2026-12-01 02:00 UTC needs 15 servers (3 for demand, N+1 4, "
+        "peak need 15 servers at 2026-12-01 02:00 UTC for p95 demand 300 (3 for demand, N+1 4, "
         "region loss 15)"
     )
     assert eu["reason"].endswith(
@@ -98,7 +99,7 @@ def test_recommendations_dates_and_cost(fleet):
     sharp = forecast([500, 950, 300], [800, 400, 1150]).rename(columns={"q0.95": "q0.975"})
     need = hourly_need(sharp, SAFE, fleet, quantile=0.975)
     reasons = recommend(need, fleet, now=T0, quantile=0.975)["reason"]
-    assert reasons.str.startswith("peak p97.5 demand").all()
+    assert reasons.str.contains(" for p97.5 demand ").all()
 
 
 def test_scale_down_only_to_the_peak_requirement(fleet):
@@ -292,7 +293,7 @@ def test_a_fallback_forecast_is_held_not_scaled_down(fleet):
     # the target is what to run: the servers now, not the 15 the hold keeps it from
     assert (held["servers_now"], held["target"]) == (40, 40) and pd.isna(held["act_by"])
     assert "held rather than scaled down by 25: the forecast fell back" in held["reason"]
-    assert "needs 15 servers" in held["reason"]
+    assert "peak need 15 servers" in held["reason"]
     assert recs.loc["na-east", "action"] == "scale_down"  # its own forecast is trusted
     assert (recs["change"] == recs["target"] - recs["servers_now"]).all()
     # a fallback forecast still asks for servers: adding them errs on the safe side
@@ -324,3 +325,14 @@ def test_a_scale_down_is_never_to_watch_and_a_fallback_is_held_and_watched(fleet
     assert status.loc["eu-west", "min_headroom"] < 0.10
     assert status.loc["eu-west", "status"] == "OK"  # was "watch" beside "scale_down"
     assert (status.loc["na-east", "action"], status.loc["na-east", "status"]) == ("hold", "watch")
+
+
+def test_the_reason_names_the_hour_demand_peaks_not_the_first_needing_as_many(fleet):
+    """Two hours needing the same servers: the reason named the first (950 at 01:00) as where
+    demand peaks, while it peaks an hour later (990), the hour check-event names."""
+    need = hourly_need(forecast([300, 950, 990], [1200, 50, 50]), SAFE, fleet)
+    eu = recommend(need, fleet, now=T0).set_index("region").loc["eu-west"]
+    assert eu["reason"].startswith("peak need 15 servers at 2026-12-01 00:00 UTC")
+    assert eu["reason"].endswith(
+        "; its own p95 demand peaks at 2026-12-01 02:00 UTC: 990, 10 for demand, N+1 11"
+    )
