@@ -131,6 +131,9 @@ COMPARE_QUANTILES = (0.05, 0.5, 0.95)
 
 _HOUR = pd.Timedelta(hours=1)
 _WEEK = pd.Timedelta(weeks=1)
+#: Hours in a week: the weekly seasonal naive's season. With quantiles it needs one hour more
+#: than a season before a window (its spread is read from the differences a week apart).
+_WEEK_HOURS = 168
 #: Share of a trend window's steps that must be known.
 _TREND_COVERAGE = 0.9
 #: Days of hours with a known trend that the daily and weekly profiles must rest on.
@@ -789,7 +792,7 @@ def default_forecasters(
     place = {"holidays_country": holidays_country, "timezone": timezone}
     return {
         "capacity": PlacedForecaster(DemandForecaster(quantiles=levels), place),
-        "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=levels),
+        "seasonal naive (weekly)": SeasonalNaive(season_length=_WEEK_HOURS, quantiles=levels),
         "prophet (defaults)": ProphetDefault(quantiles=levels),
     }
 
@@ -805,9 +808,10 @@ def backtest_history(
     """The last ``history`` of an hourly series, checked to hold the backtest asked for.
 
     :func:`compare_forecasters` puts ``n_windows`` windows of ``horizon`` hours side by
-    side at the end of the series, and each needs two days before it to fit on. A history
-    too short for them is refused here in the notebook's terms (``history``, ``n_windows``,
-    ``horizon``) rather than by the backtest in its own.
+    side at the end of the series, and each needs hours before it to fit on: two seasons,
+    and a week and an hour for the weekly seasonal naive of :func:`default_forecasters`. A
+    history too short for them is refused here in the notebook's terms (``history``,
+    ``n_windows``, ``horizon``) rather than by a forecaster in its own.
 
     Parameters
     ----------
@@ -836,7 +840,8 @@ def backtest_history(
     span = parse_duration(history, "history")
     horizon = _positive_int(horizon, "horizon")
     n_windows = _positive_int(n_windows, "n_windows")
-    min_train = default_min_train(_positive_int(season_length, "season_length"))
+    seasons = default_min_train(_positive_int(season_length, "season_length"))
+    min_train = max(seasons, _WEEK_HOURS + 1)
     if series.empty:
         return series.reset_index(drop=True)
     kept = series[series[TS] > series[TS].max() - span].reset_index(drop=True)
@@ -844,11 +849,23 @@ def backtest_history(
     if len(kept) < needed:
         fit = windows_that_fit(len(kept), horizon=horizon, step=horizon, min_train=min_train)
         days = math.ceil(needed / 24)
-        lower = f" or lower n_windows to {fit}" if fit else " (or lower horizon)"
+        shorter = (len(kept) - min_train) // n_windows
+        if fit:
+            lower = f" or lower n_windows to {fit}"
+        elif shorter >= 1:
+            lower = f" or lower horizon to {shorter}"
+        else:
+            lower = ""
+        why = (
+            f"two seasons of {season_length}"
+            if seasons >= min_train
+            else "the weekly seasonal naive repeats the week before"
+        )
         raise ParameterError(
             f"The 'history' parameter ({history}) keeps {len(kept):,} hours, too few for "
-            f"{n_windows} backtest windows of {horizon} hours: they need {needed:,} "
-            f"({n_windows} x {horizon} forecast, and {min_train} before the first to fit on). "
+            f"{n_windows} backtest window{'s' if n_windows != 1 else ''} of {horizon} hours: "
+            f"they need {needed:,} ({n_windows} x {horizon} forecast, and {min_train} before "
+            f"the first to fit on: {why}). "
             f"Fix: raise history to {days}d or more{lower} in the parameters cell"
         )
     return kept
