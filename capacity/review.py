@@ -1075,8 +1075,8 @@ def check_series(
     ------
     ParameterError
         When the region or service is not in the fleet, the metric is not one capacity
-        reads, ``start`` is not before ``end``, or the store holds no value of it for that
-        region and service.
+        reads, ``start`` is not before ``end``, the store holds no value of it for that
+        region and service, or the span keeps a single hour.
     """
     from capacity.columns import METRICS
     from capacity.records import suggest
@@ -1118,6 +1118,17 @@ def check_series(
             f"The store holds no {metric} for {region}/{service} {chosen}"
             + (f"; it holds {held}" if held else "")
             + f". Fix: {fix}"
+        )
+    if len(series) < 2:  # a grid of one step has no step: every chart would fail on it
+        hour = f"1 hour of {metric} for {region}/{service} ({series[TS].min():%Y-%m-%d %H:%M} UTC)"
+        if first is not None or last is not None:
+            raise ParameterError(
+                f"The 'start' and 'end' parameters keep {hour}; the charts need at least 2. "
+                "Fix: widen the span in the parameters cell"
+            )
+        raise ParameterError(
+            f"The store holds {hour}; the charts need at least 2. Fix: load more telemetry "
+            "(capacity ingest or capacity pull)"
         )
 
 

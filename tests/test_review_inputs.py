@@ -184,3 +184,27 @@ def test_event_summary_names_a_stored_stand_in_once_and_leaves_it_to_the_notes()
     assert text.count("Winter Festival 2026") == 1
     assert "in place of the stored Winter Festival 2026" in text
     assert any("taken to be the stored event 'Winter Festival 2026'" in n for n in check.notes())
+
+
+def test_a_span_of_one_hour_is_refused_in_the_notebooks_terms():
+    """It failed in the heatmap with "The 'series' parameter must have at least 2 rows"."""
+    fleet = load_fleet(FLEET)
+    one = hourly([5.0])
+    with pytest.raises(ParameterError) as caught:
+        review.check_series(
+            fleet,
+            one,
+            region="eu-west",
+            service="game",
+            metric="ccu",
+            start="2026-11-02T00:00Z",
+            end="2026-11-02T01:00Z",
+        )
+    assert str(caught.value) == (
+        "The 'start' and 'end' parameters keep 1 hour of ccu for eu-west/game "
+        "(2026-11-02 00:00 UTC); the charts need at least 2. Fix: widen the span in the "
+        "parameters cell"
+    )
+    with pytest.raises(ParameterError, match=r"^The store holds 1 hour of ccu .* load more"):
+        review.check_series(fleet, one, region="eu-west", service="game", metric="ccu")
+    review.check_series(fleet, hourly([5.0, 6.0]), region="eu-west", service="game", metric="ccu")
