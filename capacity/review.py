@@ -110,6 +110,7 @@ __all__ = [
     "load_latency_frame",
     "notebook_file",
     "recent_runs",
+    "region_status",
     "review_summary",
     "run_actuals",
     "series_summary",
@@ -563,6 +564,13 @@ def latency_by_load(frame: pd.DataFrame, *, bins: int = 20) -> pd.DataFrame:
             "hours": grouped.size().to_numpy(),
         }
     )
+
+
+def region_status(status: pd.DataFrame, region: str) -> pd.DataFrame:
+    """The rows of :meth:`Store.status`'s series table for one region, without the load id
+    (``last_loaded_at`` says when)."""
+    mine = status[status[REGION] == region]
+    return mine.drop(columns=["last_load_id"], errors="ignore").reset_index(drop=True)
 
 
 def status_summary(status: pd.DataFrame) -> str:

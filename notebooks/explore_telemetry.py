@@ -60,7 +60,7 @@ display(Markdown(review.series_summary(series, region=region, service=service, m
 
 # %%
 display(Markdown(review.status_summary(status)))
-display(report.table(status[status["region"] == region].drop(columns=["last_load_id"])))
+display(report.table(review.region_status(status, region)))
 display(report.table(ahead[["event_id", "name", "kind", "start_ts", "end_ts", "regions", "expected_uplift"]], max_rows=20))
 
 # %% [markdown]

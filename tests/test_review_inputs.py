@@ -208,3 +208,16 @@ def test_a_span_of_one_hour_is_refused_in_the_notebooks_terms():
     with pytest.raises(ParameterError, match=r"^The store holds 1 hour of ccu .* load more"):
         review.check_series(fleet, one, region="eu-west", service="game", metric="ccu")
     review.check_series(fleet, hourly([5.0, 6.0]), region="eu-west", service="game", metric="ccu")
+
+
+def test_region_status_keeps_the_regions_rows_without_the_load_id():
+    status = pd.DataFrame(
+        {
+            "region": ["eu-west", "na-east", "eu-west"],
+            "metric": ["ccu", "ccu", "rps"],
+            "last_load_id": [1, 2, 3],
+        }
+    )
+    mine = review.region_status(status, "eu-west")
+    assert list(mine.columns) == ["region", "metric"]
+    assert list(mine["metric"]) == ["ccu", "rps"] and list(mine.index) == [0, 1]
