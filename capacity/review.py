@@ -1189,11 +1189,14 @@ def notebook_file(path: str | os.PathLike[str], name: str, *, hint: str = "") ->
     given = Path(os.fspath(path)).expanduser()
     if str(path).strip() and given.is_file():
         return given
-    where = "" if given.is_absolute() else f", read from {Path.cwd()} (where the notebook runs)"
-    fix = (
-        "run papermill with --cwd notebooks (the default paths are relative to notebooks/), "
-        f"or give an absolute path: -p {name} /path/to/file"
-    )
+    if given.is_absolute():
+        where, fix = "", f"give the path of an existing file: -p {name} /path/to/file"
+    else:
+        where = f", read from {Path.cwd()} (where the notebook runs)"
+        fix = (
+            "run papermill with --cwd notebooks (the default paths are relative to "
+            f"notebooks/), or give an absolute path: -p {name} /path/to/file"
+        )
     raise ParameterError(
         f"The {name!r} parameter names {str(path)!r}, which is not a file{where}.",
         fix=f"{fix}{'; ' + hint if hint else ''}",

@@ -47,8 +47,11 @@ def test_notebook_file_adds_how_to_get_the_file_and_does_not_name_a_folder_for_a
     with pytest.raises(ParameterError) as caught:
         review.notebook_file(missing, "db", hint="make plan builds the demo store")
     message = str(caught.value)
-    assert "read from" not in message
-    assert message.endswith("; make plan builds the demo store")
+    assert "read from" not in message and "--cwd" not in message
+    assert message.endswith(
+        "Fix: give the path of an existing file: -p db /path/to/file; make plan builds the "
+        "demo store"
+    )
 
 
 def test_a_notebook_run_from_the_wrong_folder_fails_on_its_path_parameter(tmp_path):
