@@ -56,7 +56,7 @@ display(Markdown(review.series_summary(series, region=region, service=service, m
 # ## 1. What the store holds
 # Every series of the region: its span, rows, missing hours and the runs of them (gaps), and
 # the load that last wrote it. Then the live-ops events of every region in the 28 days after
-# `end`.
+# `end` (after now when `end` is empty). Times are UTC.
 
 # %%
 display(Markdown(review.status_summary(status)))
