@@ -87,6 +87,32 @@ def series_styles(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dic
     }
 
 
+#: The title of a time axis. Plotly drops a timestamp's zone and draws its wall clock, so
+#: every figure here converts times to UTC first (:func:`_utc_times`) and says so.
+_UTC_AXIS = "time (UTC)"
+
+
+def _utc_times(ts: pd.Series) -> pd.Series:
+    """``ts`` in UTC (naive times are taken to be UTC already)."""
+    times = pd.to_datetime(ts)
+    return times if times.dt.tz is None else times.dt.tz_convert("UTC")
+
+
+def _utc_moment(moment: object) -> pd.Timestamp:
+    """One time in UTC, for a shape or a line (naive: UTC already)."""
+    stamp = pd.Timestamp(moment)
+    return stamp if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _time_axis(figure: go.Figure, *, title: bool = True, **where: int) -> None:
+    """Hover a time axis's times to the minute in UTC and, with ``title``, title it
+    ``time (UTC)``; ``where`` picks the subplot (``row=4, col=1``)."""
+    update = {"hoverformat": "%Y-%m-%d %H:%M UTC"}
+    if title:
+        update["title_text"] = _UTC_AXIS
+    figure.update_xaxes(**update, **where)
+
+
 def _log_ticks(low: float, high: float) -> list[float]:
     """1-2-5 tick values covering ``[low, high]`` on a log axis."""
     if not (math.isfinite(low) and math.isfinite(high) and 0 < low < high):
@@ -142,7 +168,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
     -------
     plotly.graph_objects.Figure
         One panel per region/service, each with a fixed height and its demand metric as the
-        y axis title.
+        y axis title (``players online (ccu)``); times in UTC, as the bottom axis says.
     """
     groups = list(check.hourly.groupby([REGION, SERVICE], sort=True))
     verdicts = check.table.set_index([REGION, SERVICE])["verdict"]
@@ -164,7 +190,8 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
     for row, ((_, _), part) in enumerate(groups, start=1):
         shown = row == 1
         metric = str(part["metric"].iloc[0]) if "metric" in part and len(part) else "demand"
-        figure.update_yaxes(title_text=html.escape(metric), row=row, col=1)
+        figure.update_yaxes(title_text=html.escape(metric_label(metric)), row=row, col=1)
+        part = part.assign(**{TS: _utc_times(part[TS])})
         # A line needs two hours: an event within one hour is drawn as points.
         mode = "lines" if len(part) > 1 else "lines+markers"
         for trace in _band(
@@ -203,9 +230,11 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         title=f"{html.escape(check.event.name)}: demand with the event against safe capacity",
         height=plot_height + _TOP_PX + _BOTTOM_PX,
         template="plotly_white",
-        legend={"orientation": "h", "yanchor": "top", "y": -40 / plot_height},
+        legend={"orientation": "h", "yanchor": "top", "y": -60 / plot_height},
         margin={"t": _TOP_PX, "b": _BOTTOM_PX},
     )
+    _time_axis(figure, title=False)
+    _time_axis(figure, row=panels, col=1)
     return figure
 
 
@@ -457,13 +486,17 @@ def backtest_figure(
     band_model : str
         The model whose band is drawn.
     metric : str
-        What the series measures (``ccu``, ``rps``): the y axis title.
+        What the series measures (``ccu``, ``rps``): the y axis title, with its meaning
+        (``players online (ccu)``).
 
     Returns
     -------
     plotly.graph_objects.Figure
+        Times in UTC, as the time axis says.
     """
-    start = results["cutoff"].min() - pd.Timedelta(days=7)
+    results = results.assign(**{TS: _utc_times(results[TS])})
+    series = series.assign(**{TS: _utc_times(series[TS])})
+    start = _utc_moment(results["cutoff"].min()) - pd.Timedelta(days=7)
     actual = series[(series[TS] >= start) & (series[TS] <= results[TS].max())]
     figure = go.Figure()
     band = results[results["model"] == band_model]
@@ -497,14 +530,15 @@ def backtest_figure(
                 )
             )
     for cutoff in results["cutoff"].unique():
-        figure.add_vline(x=cutoff, line={"color": "rgba(0,0,0,0.3)", "dash": "dot"})
+        figure.add_vline(x=_utc_moment(cutoff), line={"color": "rgba(0,0,0,0.3)", "dash": "dot"})
     figure.update_layout(
-        title="Backtest windows: forecasts made at each cutoff (dotted) against actuals",
+        title="Backtest windows: forecasts made at each cutoff (dotted line) against actuals",
         template="plotly_white",
         height=460,
-        yaxis_title=html.escape(metric),
-        legend={"orientation": "h", "y": -0.15},
+        yaxis_title=html.escape(metric_label(metric)),
+        legend={"orientation": "h", "y": -0.22},
     )
+    _time_axis(figure)
     return figure
 
 

@@ -14,18 +14,23 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from capacity.charts import _log_ticks, series_styles
+from capacity.charts import _log_ticks, _time_axis, _utc_moment, _utc_times, series_styles
 from capacity.columns import (
+    CPU_UTIL,
     CUTOFF,
     END_TS,
+    ERROR_RATE,
+    FRACTION_METRICS,
     KIND,
     LATENCY_P99_MS,
     NAME,
     REGION,
+    SERVERS,
     SERVICE,
     START_TS,
     TS,
     VALUE,
+    metric_label,
 )
 from capacity.review import EXCLUDED, LOAD_PER_SERVER, RUN_ID, WEEKDAYS, Decomposition
 
@@ -35,6 +40,7 @@ __all__ = [
     "decomposition_chart",
     "latency_curve",
     "lead_time_chart",
+    "metric_title",
     "series_with_events",
     "weekday_hour_heatmap",
 ]
@@ -62,6 +68,33 @@ def _esc(text: object) -> str:
     return html.escape(str(text))
 
 
+#: What the metrics besides demand (``capacity.columns.METRIC_MEANINGS``) measure.
+_MEANINGS = {
+    SERVERS: "servers running",
+    CPU_UTIL: "CPU utilisation",
+    LATENCY_P99_MS: "p99 latency, ms",
+    ERROR_RATE: "share of requests failing",
+}
+
+
+def metric_title(metric: str) -> str:
+    """An axis title saying what ``metric`` measures and in which unit, with its name:
+    ``players online (ccu)``, ``p99 latency, ms (latency_p99_ms)``; an unknown name as is."""
+    if metric in _MEANINGS:
+        return f"{_MEANINGS[metric]} ({metric})"
+    return metric_label(metric)
+
+
+def _value_format(metric: str, values: object) -> str:
+    """A d3 number format for ``metric``'s values: percent for a fraction, whole numbers from
+    100 up, else three significant digits (a CPU share is not ``0``)."""
+    if metric in FRACTION_METRICS:
+        return ".1%"
+    finite = np.asarray(values, dtype="float64")
+    finite = finite[np.isfinite(finite)]
+    return ",.0f" if finite.size == 0 or np.abs(finite).max() >= 100 else ".3g"
+
+
 def series_with_events(
     series: pd.DataFrame,
     events: pd.DataFrame | None = None,
@@ -82,20 +115,28 @@ def series_with_events(
     title : str
         The figure's title (escaped).
     name : str
-        The line's legend name and the y axis title (escaped): the metric.
+        The metric: the line's legend name, and the y axis title with its meaning and unit
+        (:func:`metric_title`; escaped). A fraction (``cpu_util``) reads in percent.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        One line trace, then one legend-only marker trace per event kind shown.
+        One line trace, then one legend-only marker trace per event kind shown. Times are
+        drawn in UTC, and the time axis says so.
     """
+    times = _utc_times(series[TS])
+    number = _value_format(name, series[VALUE])
     figure = go.Figure(
         go.Scatter(
-            x=series[TS], y=series[VALUE], name=_esc(name), line={"color": _LINE, "width": 1.2}
+            x=times,
+            y=series[VALUE],
+            name=_esc(name),
+            line={"color": _LINE, "width": 1.2},
+            hovertemplate=f"%{{y:{number}}}",
         )
     )
     if events is not None and len(events) and len(series):
-        first, last = series[TS].min(), series[TS].max()
+        first, last = times.min(), times.max()
         shown = events[(events[END_TS] > first) & (events[START_TS] <= last)]
         labelled = 0
         for row in shown.itertuples(index=False):
@@ -109,8 +150,8 @@ def series_with_events(
                 }
                 labelled += 1
             figure.add_vrect(
-                x0=max(getattr(row, START_TS), first),
-                x1=min(getattr(row, END_TS), last),
+                x0=max(_utc_moment(getattr(row, START_TS)), first),
+                x1=min(_utc_moment(getattr(row, END_TS)), last),
                 fillcolor=EVENT_COLOURS.get(kind, _OTHER),
                 line_width=0,
                 layer="below",
@@ -135,15 +176,19 @@ def series_with_events(
         template="plotly_white",
         height=420,
         margin={"t": 60, "b": 40},
-        legend={"orientation": "h", "y": -0.12},
+        legend={"orientation": "h", "y": -0.2},
         hovermode="x",
-        yaxis_title=_esc(name),
+        yaxis={
+            "title": _esc(metric_title(name)),
+            "tickformat": ".0%" if name in FRACTION_METRICS else None,
+        },
     )
+    _time_axis(figure)
     return figure
 
 
 def weekday_hour_heatmap(
-    profile: pd.DataFrame, *, title: str = "", timezone: str = "UTC"
+    profile: pd.DataFrame, *, title: str = "", timezone: str = "UTC", metric: str = "value"
 ) -> go.Figure:
     """The mean value per local weekday (rows, Monday on top) and hour (columns).
 
@@ -155,27 +200,34 @@ def weekday_hour_heatmap(
         The figure's title (escaped).
     timezone : str
         The zone of the clock, for the axis title.
+    metric : str
+        What the values measure: the colour bar's title (``mean ccu``), and the hover's number
+        format (percent for a fraction, whole numbers from 100 up).
 
     Returns
     -------
     plotly.graph_objects.Figure
         One heatmap trace.
     """
+    number = _value_format(metric, profile.to_numpy())
     figure = go.Figure(
         go.Heatmap(
             z=profile.to_numpy(),
             x=[f"{h:02d}" for h in profile.columns],
             y=[WEEKDAYS[int(d)] for d in profile.index],
             colorscale="Viridis",
-            colorbar={"title": "mean"},
-            hovertemplate="%{y} %{x}:00<br>%{z:,.0f}<extra></extra>",
+            colorbar={
+                "title": f"mean {_esc(metric)}",
+                "tickformat": ".0%" if metric in FRACTION_METRICS else None,
+            },
+            hovertemplate=f"%{{y}} %{{x}}:00<br>mean %{{z:{number}}}<extra></extra>",
         )
     )
     figure.update_layout(
         title=_esc(title),
         template="plotly_white",
         height=330,
-        xaxis_title=f"hour of day ({_esc(timezone)})",
+        xaxis_title=f"hour of day (local time, {_esc(timezone)})",
         yaxis={"autorange": "reversed"},
     )
     return figure
@@ -204,6 +256,7 @@ def decomposition_chart(
         ``residual`` (panel 4).
     """
     frame, zone = decomposition.frame, _esc(decomposition.timezone)
+    times = _utc_times(frame[TS])
     figure = make_subplots(
         rows=4,
         cols=1,
@@ -218,7 +271,7 @@ def decomposition_chart(
     )
     figure.add_trace(
         go.Scatter(
-            x=frame[TS],
+            x=times,
             y=frame[VALUE],
             name="observed",
             line={"color": "rgb(170, 170, 170)", "width": 1},
@@ -227,7 +280,7 @@ def decomposition_chart(
         col=1,
     )
     figure.add_trace(
-        go.Scatter(x=frame[TS], y=frame["trend"], name="trend", line={"color": _LINE, "width": 2}),
+        go.Scatter(x=times, y=frame["trend"], name="trend", line={"color": _LINE, "width": 2}),
         row=1,
         col=1,
     )
@@ -254,16 +307,20 @@ def decomposition_chart(
     )
     figure.add_trace(
         go.Scatter(
-            x=frame[TS], y=frame["residual"], name="residual", line={"color": _DARK, "width": 1}
+            x=times, y=frame["residual"], name="residual", line={"color": _DARK, "width": 1}
         ),
         row=4,
         col=1,
     )
     unit = _esc(metric)
+    percent = ".0%" if metric in FRACTION_METRICS else None
     for row, axis in enumerate(
-        (unit, f"{unit} vs trend", f"{unit} vs trend", f"{unit} left"), start=1
+        (_esc(metric_title(metric)), f"{unit} vs trend", f"{unit} vs trend", f"{unit} left"),
+        start=1,
     ):
-        figure.update_yaxes(title_text=axis, row=row, col=1)
+        figure.update_yaxes(title_text=axis, tickformat=percent, row=row, col=1)
+    _time_axis(figure, title=False, row=1, col=1)
+    _time_axis(figure, row=4, col=1)
     figure.update_layout(
         title=_esc(title),
         template="plotly_white",
@@ -284,6 +341,7 @@ def latency_curve(
     binned: pd.DataFrame | None = None,
     source: str = "learned",
     title: str = "",
+    metric: str = "demand",
 ) -> go.Figure:
     """Load per server against p99 latency, with the safe load and the SLO.
 
@@ -304,6 +362,9 @@ def latency_curve(
         ``learned`` or ``hint``, named in the safe load's legend entry.
     title : str
         The figure's title (escaped).
+    metric : str
+        The service's demand metric, whose load per server the x axis shows
+        (``players online (ccu) per server``).
 
     Returns
     -------
@@ -374,7 +435,7 @@ def latency_curve(
         title=_esc(title),
         template="plotly_white",
         height=460,
-        xaxis_title="load per server",
+        xaxis_title=f"{_esc(metric_title(metric))} per server",
         yaxis={"title": "p99 latency (ms)", "type": "log", "tickvals": _log_ticks(y_low, y_top)},
         legend={"orientation": "h", "y": -0.18},
     )

@@ -51,8 +51,10 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -106,8 +108,12 @@ __all__ = [
     "latency_by_load",
     "load_latency",
     "load_latency_frame",
+    "notebook_file",
     "recent_runs",
+    "region_status",
+    "review_summary",
     "run_actuals",
+    "series_summary",
     "status_summary",
     "verdict_thresholds",
     "weekday_hour_profile",
@@ -126,6 +132,9 @@ COMPARE_QUANTILES = (0.05, 0.5, 0.95)
 
 _HOUR = pd.Timedelta(hours=1)
 _WEEK = pd.Timedelta(weeks=1)
+#: Hours in a week: the weekly seasonal naive's season. With quantiles it needs one hour more
+#: than a season before a window (its spread is read from the differences a week apart).
+_WEEK_HOURS = 168
 #: Share of a trend window's steps that must be known.
 _TREND_COVERAGE = 0.9
 #: Days of hours with a known trend that the daily and weekly profiles must rest on.
@@ -163,6 +172,18 @@ def _duration_text(span: pd.Timedelta) -> str:
             count = span // unit
             return f"{count} {label}{'s' if count != 1 else ''}"
     return str(span)
+
+
+def _number(value: float, scale: float) -> str:
+    """``value`` to the decimals that give ``scale`` three significant digits, so the figures
+    of one sentence share a precision: ``96,916`` beside a level of 96,916, ``0.037`` beside
+    a CPU share of 0.449 (not ``0``), and a rounding error of 1e-14 as ``0``."""
+    if not math.isfinite(value):
+        return str(value)
+    magnitude = math.floor(math.log10(abs(scale))) if math.isfinite(scale) and scale else 2
+    decimals = max(0, 2 - magnitude)
+    text = f"{value:,.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
 
 
 def _hourly_series(series: Any) -> tuple[pd.DataFrame, pd.Timedelta]:
@@ -270,11 +291,13 @@ class Decomposition:
         weekly, weekly_share = swing(self.weekly)
         top_hour = int(self.daily.idxmax())
         top_day = WEEKDAYS[int(self.weekly.idxmax())]
+        scale = abs(level) if level else max(daily, weekly)
         return (
-            f"Level {level:,.0f}. The daily profile swings {daily:,.0f}{daily_share}, highest "
-            f"at {top_hour:02d}:00 {self.timezone} time; the weekly profile swings "
-            f"{weekly:,.0f}{weekly_share}, highest on {top_day}. What is left has a standard "
-            f"deviation of {residual:,.0f}."
+            f"Level {_number(level, scale)}. The daily profile swings "
+            f"{_number(daily, scale)}{daily_share}, highest at {top_hour:02d}:00 "
+            f"{self.timezone} time; the weekly profile swings {_number(weekly, scale)}"
+            f"{weekly_share}, highest on {top_day}. What is left has a standard deviation of "
+            f"{_number(residual, scale)}."
         ) + (
             f" The profiles rest on {self.days:.0f} days of hours with a known trend."
             if math.isfinite(self.days)
@@ -543,6 +566,13 @@ def latency_by_load(frame: pd.DataFrame, *, bins: int = 20) -> pd.DataFrame:
     )
 
 
+def region_status(status: pd.DataFrame, region: str) -> pd.DataFrame:
+    """The rows of :meth:`Store.status`'s series table for one region, without the load id
+    (``last_loaded_at`` says when)."""
+    mine = status[status[REGION] == region]
+    return mine.drop(columns=["last_load_id"], errors="ignore").reset_index(drop=True)
+
+
 def status_summary(status: pd.DataFrame) -> str:
     """One sentence about :meth:`Store.status`'s series table: how much, since when, gaps."""
     if status.empty:
@@ -770,7 +800,7 @@ def default_forecasters(
     place = {"holidays_country": holidays_country, "timezone": timezone}
     return {
         "capacity": PlacedForecaster(DemandForecaster(quantiles=levels), place),
-        "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=levels),
+        "seasonal naive (weekly)": SeasonalNaive(season_length=_WEEK_HOURS, quantiles=levels),
         "prophet (defaults)": ProphetDefault(quantiles=levels),
     }
 
@@ -786,9 +816,10 @@ def backtest_history(
     """The last ``history`` of an hourly series, checked to hold the backtest asked for.
 
     :func:`compare_forecasters` puts ``n_windows`` windows of ``horizon`` hours side by
-    side at the end of the series, and each needs two days before it to fit on. A history
-    too short for them is refused here in the notebook's terms (``history``, ``n_windows``,
-    ``horizon``) rather than by the backtest in its own.
+    side at the end of the series, and each needs hours before it to fit on: two seasons,
+    and a week and an hour for the weekly seasonal naive of :func:`default_forecasters`. A
+    history too short for them is refused here in the notebook's terms (``history``,
+    ``n_windows``, ``horizon``) rather than by a forecaster in its own.
 
     Parameters
     ----------
@@ -817,7 +848,8 @@ def backtest_history(
     span = parse_duration(history, "history")
     horizon = _positive_int(horizon, "horizon")
     n_windows = _positive_int(n_windows, "n_windows")
-    min_train = default_min_train(_positive_int(season_length, "season_length"))
+    seasons = default_min_train(_positive_int(season_length, "season_length"))
+    min_train = max(seasons, _WEEK_HOURS + 1)
     if series.empty:
         return series.reset_index(drop=True)
     kept = series[series[TS] > series[TS].max() - span].reset_index(drop=True)
@@ -825,11 +857,23 @@ def backtest_history(
     if len(kept) < needed:
         fit = windows_that_fit(len(kept), horizon=horizon, step=horizon, min_train=min_train)
         days = math.ceil(needed / 24)
-        lower = f" or lower n_windows to {fit}" if fit else " (or lower horizon)"
+        shorter = (len(kept) - min_train) // n_windows
+        if fit:
+            lower = f" or lower n_windows to {fit}"
+        elif shorter >= 1:
+            lower = f" or lower horizon to {shorter}"
+        else:
+            lower = ""
+        why = (
+            f"two seasons of {season_length}"
+            if seasons >= min_train
+            else "the weekly seasonal naive repeats the week before"
+        )
         raise ParameterError(
             f"The 'history' parameter ({history}) keeps {len(kept):,} hours, too few for "
-            f"{n_windows} backtest windows of {horizon} hours: they need {needed:,} "
-            f"({n_windows} x {horizon} forecast, and {min_train} before the first to fit on). "
+            f"{n_windows} backtest window{'s' if n_windows != 1 else ''} of {horizon} hours: "
+            f"they need {needed:,} ({n_windows} x {horizon} forecast, and {min_train} before "
+            f"the first to fit on: {why}). "
             f"Fix: raise history to {days}d or more{lower} in the parameters cell"
         )
     return kept
@@ -1002,13 +1046,8 @@ def event_summary(check: EventCheck) -> str:
         )
     else:
         parts.append("<p>No servers to add.</p>")
-    if check.replaced:
-        names = ", ".join(html.escape(n) for n in check.replaced)
-        parts.append(
-            f"<p>Taken to be the same as the stored {names}: forecast in its place, with this "
-            "event's window, regions and uplift and the shape learned for its kind, so the "
-            "uplift is counted once.</p>"
-        )
+    # A stored event this one is taken to be is named in the first line (``check.origin``)
+    # and explained by ``check.notes()``, which the notebook shows beneath: not a third time.
     return "".join(parts)
 
 
@@ -1021,6 +1060,7 @@ def check_series(
     metric: str,
     start: Any = None,
     end: Any = None,
+    status: pd.DataFrame | None = None,
 ) -> None:
     """Refuse a notebook's choice of series that the fleet or the store does not have,
     naming the parameter and what there is, before a chart fails on an empty frame.
@@ -1035,13 +1075,16 @@ def check_series(
         The notebook's parameters.
     start, end : optional
         The notebook's span, when it has one (empty or None: that end is open).
+    status : pandas.DataFrame, optional
+        :meth:`Store.status`'s series table: when given, an empty span is refused with the
+        span the store holds for the series.
 
     Raises
     ------
     ParameterError
         When the region or service is not in the fleet, the metric is not one capacity
-        reads, ``start`` is not before ``end``, or the store holds no value of it for that
-        region and service.
+        reads, ``start`` is not before ``end``, the store holds no value of it for that
+        region and service, or the span keeps a single hour.
     """
     from capacity.columns import METRICS
     from capacity.records import suggest
@@ -1057,17 +1100,143 @@ def check_series(
                 f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}. "
                 f"Fix: {suggest(value, known)}set it in the parameters cell"
             )
-    if start not in (None, "") and end not in (None, ""):
-        first, last = parse_timestamp(start, "start"), parse_timestamp(end, "end")
-        if first >= last:
-            raise ParameterError(
-                f"The 'start' parameter ({first:%Y-%m-%d %H:%M} UTC) must be before 'end' "
-                f"({last:%Y-%m-%d %H:%M} UTC). Fix: swap them in the parameters cell, or leave "
-                "one empty for an open end"
-            )
-    if series.empty or series["value"].notna().sum() == 0:
+    first = parse_timestamp(start, "start") if start not in (None, "") else None
+    last = parse_timestamp(end, "end") if end not in (None, "") else None
+    if first is not None and last is not None and first >= last:
         raise ParameterError(
-            f"The store holds no {metric} for {region}/{service} in the chosen span. Fix: "
-            "choose another metric or span in the parameters cell (capacity status "
+            f"The 'start' parameter ({first:%Y-%m-%d %H:%M} UTC) must be before 'end' "
+            f"({last:%Y-%m-%d %H:%M} UTC). Fix: swap them in the parameters cell, or leave "
+            "one empty for an open end"
+        )
+    if series.empty or series[VALUE].notna().sum() == 0:
+        chosen = "in the whole store"
+        if first is not None or last is not None:
+            since = f"{first:%Y-%m-%d %H:%M}" if first is not None else "the start"
+            until = f"{last:%Y-%m-%d %H:%M} UTC" if last is not None else "the end"
+            chosen = f"from {since} to {until} (the 'start' and 'end' parameters)"
+        held = _stored_span(status, region, service, metric)
+        fix = (
+            "set start and end inside that span, or both to '' for all of it, in the "
+            "parameters cell"
+            if held and (first is not None or last is not None)
+            else "choose another metric or span in the parameters cell (capacity status "
             "--by-metric lists what is stored)"
         )
+        raise ParameterError(
+            f"The store holds no {metric} for {region}/{service} {chosen}"
+            + (f"; it holds {held}" if held else "")
+            + f". Fix: {fix}"
+        )
+    if len(series) < 2:  # a grid of one step has no step: every chart would fail on it
+        hour = f"1 hour of {metric} for {region}/{service} ({series[TS].min():%Y-%m-%d %H:%M} UTC)"
+        if first is not None or last is not None:
+            raise ParameterError(
+                f"The 'start' and 'end' parameters keep {hour}; the charts need at least 2. "
+                "Fix: widen the span in the parameters cell"
+            )
+        raise ParameterError(
+            f"The store holds {hour}; the charts need at least 2. Fix: load more telemetry "
+            "(capacity ingest or capacity pull)"
+        )
+
+
+def _stored_span(status: pd.DataFrame | None, region: str, service: str, metric: str) -> str:
+    """``2025-09-29 00:00 to 2026-11-22 23:00 UTC`` for a series of a status table, or ``""``."""
+    if status is None or status.empty or not {"first_ts", "last_ts"} <= set(status.columns):
+        return ""
+    mine = status[
+        (status[REGION] == region) & (status[SERVICE] == service) & (status[METRIC] == metric)
+    ]
+    if mine.empty or pd.isna(mine["first_ts"].min()):
+        return ""
+    first = pd.Timestamp(mine["first_ts"].min()).tz_convert("UTC")
+    last = pd.Timestamp(mine["last_ts"].max()).tz_convert("UTC")
+    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook inputs and headlines
+# --------------------------------------------------------------------------------------------
+
+
+def notebook_file(path: str | os.PathLike[str], name: str, *, hint: str = "") -> Path:
+    """The file a notebook's path parameter names, or a one-line error saying where it looked.
+
+    A relative path is read from the folder the notebook runs in: under ``make lab`` or
+    ``papermill --cwd notebooks``, ``notebooks/``; under a bare ``papermill`` the folder it
+    was started from, where the defaults (``../data/...``) point nowhere.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The parameter's value.
+    name : str
+        The parameter's name (``db``, ``config``).
+    hint : str
+        How to get such a file, added to the fix (``make plan builds the demo store``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``, unchanged, when it names a file.
+
+    Raises
+    ------
+    ParameterError
+        When it names no file (or a folder), naming the parameter, the folder a relative
+        path was read from, and the fix.
+    """
+    given = Path(os.fspath(path)).expanduser()
+    if str(path).strip() and given.is_file():
+        return given
+    if given.is_absolute():
+        where, fix = "", f"give the path of an existing file: -p {name} /path/to/file"
+    else:
+        where = f", read from {Path.cwd()} (where the notebook runs)"
+        fix = (
+            "run papermill with --cwd notebooks (the default paths are relative to "
+            f"notebooks/), or give an absolute path: -p {name} /path/to/file"
+        )
+    raise ParameterError(
+        f"The {name!r} parameter names {str(path)!r}, which is not a file{where}.",
+        fix=f"{fix}{'; ' + hint if hint else ''}",
+    )
+
+
+def series_summary(
+    series: pd.DataFrame, *, region: str, service: str, metric: str, timezone: str
+) -> str:
+    """Markdown: the series chosen, its hours from when to when (UTC), how many are missing,
+    and the region's local zone, which the weekday and hour charts follow."""
+    first, last = series[TS].min(), series[TS].max()
+    missing = int(series[VALUE].isna().sum())
+    return (
+        f"**{html.escape(region)} / {html.escape(service)} / {html.escape(metric)}**, "
+        f"{len(series):,} hours from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC, "
+        f"{missing:,} of them missing. Times on the charts' time axes are UTC; the weekday "
+        f"and hour charts follow local time, {html.escape(timezone)}."
+    )
+
+
+def review_summary(
+    stored: pd.DataFrame,
+    joined: pd.DataFrame,
+    series: pd.DataFrame,
+    *,
+    region: str,
+    service: str,
+    metric: str,
+    horizon: int,
+    n_windows: int,
+) -> str:
+    """Markdown: the forecast review's scope, the stored runs and hours compared, and the
+    backtest's series, span and windows."""
+    runs = len(stored)
+    return (
+        f"{runs} stored run{'s' if runs != 1 else ''} reviewed, {len(joined):,} forecast "
+        f"hour{'s' if len(joined) != 1 else ''} with a known actual value. Backtest on "
+        f"**{html.escape(region)} / {html.escape(service)} / {html.escape(metric)}**: "
+        f"{len(series):,} hours from {series[TS].min():%Y-%m-%d %H:%M} to "
+        f"{series[TS].max():%Y-%m-%d %H:%M} UTC, {n_windows} window"
+        f"{'s' if n_windows != 1 else ''} of {horizon} hours."
+    )

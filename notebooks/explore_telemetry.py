@@ -38,33 +38,29 @@ from capacity import Store, explore_charts, load_fleet, report, review
 from capacity.sizing import safe_loads
 
 pio.renderers.default = "plotly_mimetype+notebook"
-fleet = load_fleet(config)
-with Store(db, read_only=True) as store:
+fleet = load_fleet(review.notebook_file(config, "config"))
+with Store(review.notebook_file(db, "db", hint="make plan builds the demo store"), read_only=True) as store:
     status, ahead = store.status(now=end or None, ahead="28d")
     series = store.series(region=region, service=service, metric=metric, start=start or None, end=end or None)
     review.check_series(
-        fleet, series, region=region, service=service, metric=metric, start=start, end=end
+        fleet, series, region=region, service=service, metric=metric, start=start, end=end, status=status
     )
     events = store.events(region=region, start=series["ts"].min(), end=series["ts"].max())
     hours = review.load_latency(store, fleet, region, service, start=start or None, end=end or None)
     safe = safe_loads(store, fleet, regions=[region], services=[service], start=start or None, end=end or None)
 zone = fleet.regions[region].timezone
 slo_ms = fleet.services[service].slo.latency_p99_ms
-display(Markdown(
-    f"**{region} / {service} / {metric}**, {len(series):,} hours from "
-    f"{series['ts'].min():%Y-%m-%d %H:%M} to {series['ts'].max():%Y-%m-%d %H:%M} UTC, "
-    f"{int(series['value'].isna().sum()):,} of them missing. Local time is {zone}."
-))
+display(Markdown(review.series_summary(series, region=region, service=service, metric=metric, timezone=zone)))
 
 # %% [markdown]
 # ## 1. What the store holds
 # Every series of the region: its span, rows, missing hours and the runs of them (gaps), and
 # the load that last wrote it. Then the live-ops events of every region in the 28 days after
-# `end`.
+# `end` (after now when `end` is empty). Times are UTC.
 
 # %%
 display(Markdown(review.status_summary(status)))
-display(report.table(status[status["region"] == region].drop(columns=["last_load_id"])))
+display(report.table(review.region_status(status, region)))
 display(report.table(ahead[["event_id", "name", "kind", "start_ts", "end_ts", "regions", "expected_uplift"]], max_rows=20))
 
 # %% [markdown]
@@ -90,6 +86,7 @@ explore_charts.weekday_hour_heatmap(
     review.weekday_hour_profile(series, timezone=zone),
     title=f"{region} / {service}: mean {metric} by weekday and hour",
     timezone=zone,
+    metric=metric,
 ).show()
 decomposition, shape = review.decompose_or_note(series, timezone=zone)
 display(Markdown(shape))
@@ -104,6 +101,8 @@ if decomposition is not None:
 # hour's p99 latency. Sizing learns the *safe load*, the load at which the median p99 reaches
 # the SLO (an isotonic fit, with a bootstrap interval shaded), and falls back to the server
 # type's hint when the data do not reach the SLO. Maintenance and outage hours are left out.
+# Only the hours from `start` to `end` are used, so the safe load here can differ from the one
+# the weekly plan and the event check learn from all the stored hours.
 
 # %%
 row = safe.iloc[0]
@@ -116,5 +115,6 @@ explore_charts.latency_curve(
     binned=review.latency_by_load(hours),
     source=row["source"],
     title=f"{region} / {service}: load per server against p99 latency",
+    metric=row["metric"],
 ).show()
 display(report.table(safe[["region", "service", "metric", "safe_load", "low", "high", "slo_ms", "source", "samples", "reason"]]))

@@ -38,25 +38,23 @@ from IPython.display import Markdown, display
 from capacity import Store, charts, explore_charts, load_fleet, report, review
 
 pio.renderers.default = "plotly_mimetype+notebook"
-fleet = load_fleet(config)
-with Store(db, read_only=True) as store:
+fleet = load_fleet(review.notebook_file(config, "config"))
+with Store(review.notebook_file(db, "db", hint="make plan builds the demo store"), read_only=True) as store:
     stored = review.recent_runs(store, runs)
     joined = review.run_actuals(store, runs)
     series = store.series(region=region, service=service, metric=metric)
     review.check_series(fleet, series, region=region, service=service, metric=metric)
     events = store.events(region=region)
 series = review.backtest_history(series, history, horizon=horizon, n_windows=n_windows)
-display(Markdown(
-    f"{len(stored)} stored run(s) reviewed, {len(joined):,} forecast hours with a known actual "
-    f"value. Backtest on **{region} / {service} / {metric}**: {len(series):,} hours up to "
-    f"{series['ts'].max():%Y-%m-%d %H:%M} UTC, {n_windows} windows of {horizon} hours."
-))
+display(Markdown(review.review_summary(
+    stored, joined, series, region=region, service=service, metric=metric, horizon=horizon, n_windows=n_windows
+)))
 
 # %% [markdown]
 # ## 1. Stored forecast runs
 # The newest runs in the store (`capacity plan` and `capacity forecast-fleet` store one each):
 # when each was made, the first forecast hour (`cutoff`), how far it reached, and how many
-# series fell back to a baseline.
+# series fell back to a baseline. Times are UTC.
 
 # %%
 if stored.empty:

@@ -587,6 +587,8 @@ def execute(name, parameters, tmp_path):
     from capacity.plan import export_html
 
     executed = tmp_path / f"{name}.ipynb"
+    before = {p.name for p in tmp_path.iterdir()}
+    beside = sorted(p.name for p in NOTEBOOKS.iterdir())
     papermill.execute_notebook(
         str(NOTEBOOKS / f"{name}.ipynb"),
         str(executed),
@@ -595,6 +597,10 @@ def execute(name, parameters, tmp_path):
         progress_bar=False,
         cwd=str(tmp_path),
     )
+    # the run writes nothing of its own where it runs or beside the notebooks (no caches,
+    # no model files, no copy of plotly.js): the executed notebook is papermill's
+    assert {p.name for p in tmp_path.iterdir()} == before | {executed.name}
+    assert sorted(p.name for p in NOTEBOOKS.iterdir()) == beside
     page = tmp_path / f"{name}.html"
     export_html(executed, page)
     return page.read_text(encoding="utf-8")

@@ -92,18 +92,22 @@ def test_event_check_figure_keeps_panels_readable_and_titles_their_metric():
     gaps = many.layout.yaxis.domain[0] - many.layout.yaxis2.domain[1]
     assert gaps * 11 < 0.25  # the spacing was 66 % of the height with twelve panels
     titles = [many.layout[f"yaxis{i if i > 1 else ''}"].title.text for i in range(1, 13)]
-    assert titles[:3] == ["ccu", "ccu", "rps"]
+    assert titles[:3] == ["players online (ccu)", "players online (ccu)", "requests/s (rps)"]
+    # the times are UTC, and the bottom panel's axis says so; every panel hovers them in UTC
+    assert many.layout.xaxis12.title.text == "time (UTC)" and many.layout.xaxis.title.text is None
+    assert many.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M UTC"
 
 
 def test_axes_carry_the_metric():
     series = hourly(np.arange(24.0))
     figure = explore_charts.series_with_events(series, name="ccu")
-    assert figure.layout.yaxis.title.text == "ccu"
+    assert figure.layout.yaxis.title.text == "players online (ccu)"
+    assert figure.layout.xaxis.title.text == "time (UTC)"
     ts = pd.date_range(MONDAY, periods=3 * 168, freq="h")
     parts = review.decompose(pd.DataFrame({"ts": ts, "value": 100.0 + (ts.hour == 20)}))
     panels = explore_charts.decomposition_chart(parts, metric="rps")
     assert [panels.layout[a].title.text for a in ("yaxis", "yaxis2", "yaxis3", "yaxis4")] == [
-        "rps",
+        "requests/s (rps)",
         "rps vs trend",
         "rps vs trend",
         "rps left",
@@ -117,7 +121,8 @@ def test_axes_carry_the_metric():
         }
     )
     backtest = charts.backtest_figure(results, pd.DataFrame({"ts": ts, "value": 1.0}), metric="ccu")
-    assert backtest.layout.yaxis.title.text == "ccu"
+    assert backtest.layout.yaxis.title.text == "players online (ccu)"
+    assert backtest.layout.xaxis.title.text == "time (UTC)"
 
 
 def test_schedule_chart_has_plain_log_ticks_and_a_look_per_series():

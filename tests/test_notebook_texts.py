@@ -3,6 +3,8 @@ the functions the notebooks call."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -119,7 +121,8 @@ def test_backtest_history_names_history_and_n_windows():
         review.backtest_history(series, "14d", horizon=168, n_windows=3)
     message = str(exc.value)
     assert "The 'history' parameter (14d) keeps 336 hours" in message
-    assert "Fix: raise history to 23d or more or lower n_windows to 1" in message
+    assert "and 169 before the first to fit on: the weekly seasonal naive" in message
+    assert "Fix: raise history to 29d or more or lower horizon to 55" in message
     assert "min_train" not in message and "step" not in message
 
 
@@ -128,3 +131,23 @@ def test_backtest_history_counts_two_seasons_before_the_first_window():
     assert len(review.backtest_history(series, "30d", horizon=168, n_windows=3)) == 720
     with pytest.raises(ParameterError, match=r"and 336 before the first to fit on"):
         review.backtest_history(series, "30d", horizon=168, n_windows=3, season_length=168)
+
+
+@pytest.mark.parametrize(("history", "n_windows", "horizon"), [("14d", 1, 168), ("3d", 1, 24)])
+def test_backtest_history_keeps_a_week_and_an_hour_for_the_weekly_naive(
+    history, n_windows, horizon
+):
+    """14d with one window of 168 hours was accepted, then the weekly seasonal naive failed
+    with "SeasonalNaive(season_length=168) needs at least 169 rows ... shorter
+    season_length", a parameter the notebook does not have."""
+    from capacity.baselines import SeasonalNaive
+
+    series = hourly(np.arange(60 * 24, dtype=float) % 24)
+    with pytest.raises(ParameterError, match="the weekly seasonal naive repeats") as caught:
+        review.backtest_history(series, history, horizon=horizon, n_windows=n_windows)
+    # what the message offers runs: the shortest history it names
+    days = re.search(r"raise history to (\d+)d", str(caught.value)).group(1)
+    kept = review.backtest_history(series, f"{days}d", horizon=horizon, n_windows=n_windows)
+    naive = {"naive": SeasonalNaive(season_length=168, quantiles=(0.05, 0.5, 0.95))}
+    done = review.compare_forecasters(kept, naive, horizon=horizon, n_windows=n_windows)
+    assert done.errors.empty and len(done.windows) == n_windows

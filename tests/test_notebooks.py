@@ -54,9 +54,10 @@ def test_thin_parameters_of_literals_and_no_definitions(path):
             assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda)
 
 
-def test_the_weekly_plan_filters_no_frame_inline():
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_notebook_filters_a_frame_inline(path):
     # a mask such as trend[trend["direction"].isin([...])] is logic: it belongs in capacity
-    nb = jupytext.read(FOLDER / "weekly_capacity_plan.ipynb")
+    nb = jupytext.read(path)
     for cell in (c for c in nb.cells if c.cell_type == "code"):
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.Subscript):

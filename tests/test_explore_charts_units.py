@@ -1,0 +1,73 @@
+"""The analyst's figures in UTC and in units: plotly drops a timestamp's zone and draws its
+wall clock, so every figure converts to UTC and says so; axes name what a metric measures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from capacity import charts, explore_charts
+from tests.notebook_data import hourly
+
+
+def test_series_with_events_draws_times_in_utc_whatever_the_frames_zone():
+    """Plotly drops a timestamp's zone and draws its wall clock: a Berlin series was drawn an
+    hour late, and an event in another zone beside it off by the difference."""
+    berlin = hourly(np.arange(24.0)).assign(ts=lambda f: f["ts"].dt.tz_convert("Europe/Berlin"))
+    events = pd.DataFrame(
+        {
+            "name": ["Patch"],
+            "kind": ["patch"],
+            "start_ts": [pd.Timestamp("2026-11-02T09:00:00+09:00")],  # 00:00 UTC
+            "end_ts": [pd.Timestamp("2026-11-02T06:00Z")],
+        }
+    )
+    figure = explore_charts.series_with_events(berlin, events, name="ccu")
+    # plotly keeps the wall clock only: it must be UTC's
+    assert pd.Timestamp(figure.data[0].x[0]) == pd.Timestamp("2026-11-02T00:00")
+    shape = figure.layout.shapes[0]
+    assert pd.Timestamp(shape.x0) == pd.Timestamp("2026-11-02T00:00Z")
+    assert figure.layout.xaxis.title.text == "time (UTC)"
+    assert figure.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M UTC"
+
+
+def test_a_fraction_reads_in_percent_and_other_metrics_with_their_unit():
+    series = hourly(np.full(24, 0.42))
+    figure = explore_charts.series_with_events(series, name="cpu_util")
+    assert figure.layout.yaxis.title.text == "CPU utilisation (cpu_util)"
+    assert figure.layout.yaxis.tickformat == ".0%"
+    assert figure.data[0].hovertemplate == "%{y:.1%}"
+    latency = explore_charts.series_with_events(hourly(np.full(24, 80.0)), name="latency_p99_ms")
+    assert latency.layout.yaxis.title.text == "p99 latency, ms (latency_p99_ms)"
+    assert latency.layout.yaxis.tickformat is None
+    assert explore_charts.metric_title("ccu") == "players online (ccu)"
+    assert explore_charts.metric_title("custom") == "custom"
+
+
+def test_weekday_hour_heatmap_names_its_metric_and_hovers_small_values_legibly():
+    profile = pd.DataFrame(np.full((7, 24), 0.45)).rename_axis(index="weekday", columns="hour")
+    trace = explore_charts.weekday_hour_heatmap(profile, metric="cpu_util").data[0]
+    assert trace.colorbar.title.text == "mean cpu_util"
+    assert trace.hovertemplate.endswith("mean %{z:.1%}<extra></extra>")
+    counts = explore_charts.weekday_hour_heatmap(profile * 1e5, metric="ccu").data[0]
+    assert "%{z:,.0f}" in counts.hovertemplate and counts.colorbar.title.text == "mean ccu"
+    small = explore_charts.weekday_hour_heatmap(profile * 10, metric="rps").data[0]
+    assert "%{z:.3g}" in small.hovertemplate
+
+
+def test_latency_curve_says_whose_load_per_server():
+    frame = pd.DataFrame(
+        {"load_per_server": [100.0, 200.0], "latency_p99_ms": [40.0, 60.0], "excluded": False}
+    )
+    figure = explore_charts.latency_curve(frame, safe_load=250.0, slo_ms=100.0, metric="rps")
+    assert figure.layout.xaxis.title.text == "requests/s (rps) per server"
+
+
+def test_backtest_figure_draws_utc_and_keeps_the_report_default_title():
+    ts = pd.date_range("2026-11-02T01:00+01:00", periods=48, freq="h")
+    results = pd.DataFrame({"ts": ts[-24:], "yhat": 1.0, "model": "capacity", "cutoff": ts[-24]})
+    figure = charts.backtest_figure(results, pd.DataFrame({"ts": ts, "value": 1.0}))
+    assert pd.Timestamp(figure.data[0].x[0]) == pd.Timestamp("2026-11-02T00:00")
+    assert pd.Timestamp(figure.layout.shapes[0].x0) == pd.Timestamp("2026-11-03T00:00Z")
+    assert figure.layout.yaxis.title.text == "value"  # the CLI's backtest gives no metric
+    assert figure.layout.xaxis.title.text == "time (UTC)"
