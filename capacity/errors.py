@@ -126,7 +126,8 @@ class SourceUnavailableError(CapacityError):
 
     A telemetry server (Prometheus) that could not be reached, timed out or answered with a
     server error; a Dask scheduler that could not be reached, never completed the handshake,
-    had no workers or was lost during the run. Nothing was loaded or stored; the same command
+    had no workers (at the start, or for five minutes after losing every one during the run) or
+    was lost during the run. Nothing was loaded or stored; the same command
     can be run again once the server is back.
     """
 
