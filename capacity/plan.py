@@ -27,6 +27,7 @@ import platform
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -143,6 +144,37 @@ def _kernel_manager_class() -> type:
             super().__init__(**kwargs)
 
     return UnixSocketKernelManager
+
+
+#: The settings and cache folders of IPython and matplotlib, by default under HOME, which the
+#: notebook's kernel (and its worker processes, which import Prophet and so matplotlib) use.
+_KERNEL_DIRS = {"IPYTHONDIR": "ipython", "MPLCONFIGDIR": "matplotlib"}
+
+
+@contextlib.contextmanager
+def _kernel_dirs() -> Iterator[None]:
+    """Give the notebook's kernel, which inherits this process's environment, IPython and
+    matplotlib folders of this run's own, removed when the block ends; a variable the user
+    has set is left as it is.
+
+    Under a read-only HOME (a cron user's) both had warned on every run, into the published
+    report too, and each left a ``tmp*`` or ``matplotlib-*`` folder in the temporary folder
+    for good; and a user's IPython startup scripts had run inside the plan's kernel.
+    """
+    saved = {name: os.environ.get(name) for name in _KERNEL_DIRS}
+    with tempfile.TemporaryDirectory(prefix="capacity-plan-") as folder:
+        try:
+            for name, sub in _KERNEL_DIRS.items():
+                if not saved[name]:
+                    (Path(folder) / sub).mkdir()
+                    os.environ[name] = str(Path(folder) / sub)
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _digest(folder: Path) -> str:
@@ -384,15 +416,16 @@ def _run_and_publish(
     say(f"running the plan for {label} (run {run_id}) ...")
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters=parameters,
-            kernel_name="python3",
-            progress_bar=sys.stderr.isatty(),  # cell by cell, when someone is watching
-            cwd=str(building),
-            kernel_manager_class=_kernel_manager_class(),
-        )
+        with _kernel_dirs():
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=sys.stderr.isatty(),  # cell by cell, when someone is watching
+                cwd=str(building),
+                kernel_manager_class=_kernel_manager_class(),
+            )
     except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill has shut the kernel down
         _forget_run(db, run_id, say)
         raise

@@ -305,3 +305,31 @@ def test_a_left_folder_whose_run_cannot_be_removed_now_waits_for_the_next_run(st
         f"removed {building.name} and its forecast run {orphan} from the store, left by an "
         "interrupted run"
     )
+
+
+def test_a_read_only_home_leaves_no_warning_in_the_log_or_report_nor_folders(store, tmp_path):
+    """Under a cron user's read-only HOME, IPython and matplotlib (imported with Prophet, in
+    the kernel and each worker process) warned into the log and into the published report,
+    and IPython's stand-in folders stayed in the temporary folder."""
+    db, config = store
+    home = tmp_path / "home"
+    home.write_text("not a folder: nothing can be made under it, even by root")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "forecasts"
+    command = [sys.executable, "-m", "capacity", "plan", "--db", str(db), "--config", str(config)]
+    done = subprocess.run(
+        [*command, "--out", str(out), *SMALL[:-2], "--jobs", "2"],  # worker processes too
+        capture_output=True,
+        text=True,
+        env={**ENV, "HOME": str(home), "TMPDIR": str(scratch)},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        done.stderr.splitlines()[0],  # running the plan for 2026-W48 (run ...) ...
+        "exporting the HTML report ...",
+    ]
+    report = (out / "2026-W48" / "capacity_plan.html").read_text()
+    assert "Matplotlib created" not in report and "is not a writable location" not in report
+    assert list(scratch.iterdir()) == []
