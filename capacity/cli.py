@@ -1489,7 +1489,8 @@ def backtest_command(
 @click.option(
     "--force",
     is_flag=True,
-    help="Run again for a week that has a plan (the earlier one moves to history/).",
+    help="Run again for a week that has a plan (the earlier one moves to history/); without "
+    "it, such a week is left as it is and the run exits 5.",
 )
 @click.option("--horizon", default="28d", show_default=True, help="How far ahead to plan.")
 @click.option(
