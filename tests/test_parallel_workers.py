@@ -114,19 +114,20 @@ def test_a_worker_that_joins_in_time_finishes_the_run(scheduler, tmp_path, monke
         first.wait()
         second = _worker(scheduler, tmp_path / "second", joined=False)
 
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        outcome["results"] = map_tasks(
+            time.sleep, [4, 4], scheduler=scheduler, progress=lambda d, t: done.append(d)
+        )
+
+    replacing = threading.Timer(2, replace)
+    replacing.start()
     try:
-        replacing = threading.Timer(2, replace)
-        replacing.start()
-        outcome: dict[str, object] = {}
-
-        def run() -> None:
-            outcome["results"] = map_tasks(
-                time.sleep, [4, 4], scheduler=scheduler, progress=lambda d, t: done.append(d)
-            )
-
         assert finishes_within(90, run) is None
-        replacing.join()
     finally:
+        replacing.cancel()
+        replacing.join()  # the second worker is started, or never will be
         for process in (first, second):
             if process is not None:
                 _stop(process)
