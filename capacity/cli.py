@@ -5,8 +5,8 @@ Exit codes: 0 success; 1 an unexpected failure, a failed plan, or a fit its mach
 row or key and the fix); 3 the store, or the plans folder, is locked by another process (try
 again later); 4 a telemetry server (Prometheus) or the Dask scheduler (``--dask-scheduler``)
 is unreachable, failing or (Dask) without workers (try again later);
-143 stopped by SIGTERM (nothing unfinished kept); Ctrl-C exits 1 after click's "Aborted!",
-with the same clean stop.
+5 ``capacity plan`` made no plan: the week already has one (add ``--force``); 130 stopped by
+Ctrl-C (SIGINT) and 143 by SIGTERM (nothing unfinished kept, one line on stderr says so).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import pandas as pd
 from capacity.errors import (
     CapacityError,
     ParameterError,
+    PlanExistsError,
     PlanFailedError,
     PlanLockedError,
     ResourceError,
@@ -60,6 +61,8 @@ EXIT_FAILED = 1
 EXIT_INPUT = 2
 EXIT_LOCKED = 3
 EXIT_UNAVAILABLE = 4
+#: ``capacity plan`` made no plan: the week has one already (not bad input, not a failure).
+EXIT_PLANNED = 5
 
 
 def _check_jobs(jobs: int | None) -> None:
@@ -88,6 +91,9 @@ def _reports_errors(func: F) -> F:
             _fail(str(exc), EXIT_FAILED)
         except SourceUnavailableError as exc:
             _fail(str(exc), EXIT_UNAVAILABLE)
+        except PlanExistsError as exc:  # nothing wrong: a note, not an error
+            click.echo(f"note: {exc}", err=True)
+            sys.exit(EXIT_PLANNED)
         except CapacityError as exc:
             _fail(str(exc), EXIT_INPUT)
 
@@ -230,25 +236,33 @@ def _json_default(value: Any) -> Any:
 
 #: The exit status of a run stopped by SIGTERM, as a shell reports a process it killed.
 EXIT_TERMINATED = 128 + signal.SIGTERM
-#: The signals :func:`main` has turned into a KeyboardInterrupt (SIGTERM), in order.
+#: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports it.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+#: The signals :func:`main` has turned into a KeyboardInterrupt (SIGTERM, SIGINT), in order.
 _STOPPED_BY: list[int] = []
+
+
+def _stopped_status() -> int:
+    """The exit status of a run stopped by a signal: 128 plus the first signal's number."""
+    return 128 + _STOPPED_BY[0]
 
 
 @contextmanager
 def _leaving_when_stopped() -> Iterator[None]:
-    """Turn the KeyboardInterrupt that :func:`main`'s SIGTERM handler raised into SystemExit,
+    """Turn the KeyboardInterrupt that :func:`main`'s signal handler raised into SystemExit,
     once it has done its work (workers shut down, stores closed), before click's standalone
-    mode takes it for a Ctrl-C and prints "Aborted!" above capacity's own line."""
+    mode takes it for a bare Ctrl-C and prints "Aborted!" and exits 1, which a wrapper could
+    not tell from a failed run."""
     try:
         yield
     except KeyboardInterrupt:
         if _STOPPED_BY:
-            raise SystemExit(EXIT_TERMINATED) from None
+            raise SystemExit(_stopped_status()) from None
         raise
 
 
 class _Commands(click.Group):
-    """The ``capacity`` group: a run stopped by SIGTERM leaves without click's "Aborted!"."""
+    """The ``capacity`` group: a run stopped by a signal leaves without click's "Aborted!"."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         with _leaving_when_stopped():
@@ -1483,7 +1497,8 @@ def backtest_command(
 @click.option(
     "--force",
     is_flag=True,
-    help="Run again for a week that has a plan (the earlier one moves to history/).",
+    help="Run again for a week that has a plan (the earlier one moves to history/); without "
+    "it, such a week is left as it is and the run exits 5.",
 )
 @click.option("--horizon", default="28d", show_default=True, help="How far ahead to plan.")
 @click.option(
@@ -1553,30 +1568,35 @@ def plan(
 def main() -> None:
     """Entry point of the ``capacity`` console script.
 
-    SIGTERM (``timeout``, systemd, a cancelled CI job) stops a run as Ctrl-C does, so worker
-    processes are shut down and stores closed rather than left orphaned, and the run exits
-    with :data:`EXIT_TERMINATED` rather than a failure's 1, printing one line that says so
-    (and not click's "Aborted!", which it prints for Ctrl-C).
+    SIGTERM (``timeout``, systemd, a cancelled CI job) and Ctrl-C (SIGINT) stop a run the same
+    way: worker processes are shut down and stores closed rather than left orphaned, and the
+    run exits with 128 plus the signal's number (:data:`EXIT_TERMINATED`,
+    :data:`EXIT_INTERRUPTED`) rather than a failure's 1, printing one line that says so (and
+    not click's "Aborted!"). The same signal a second time ends the process at once. A SIGINT
+    the process was started ignoring (``nohup``, a background job) stays ignored.
     """
     stopped = _STOPPED_BY
 
     def stop(signum: int, frame: Any) -> None:
         stopped.append(signum)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
+        signal.signal(signum, signal.SIG_DFL)  # the same signal again ends it at once
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, stop)
     try:
         cli(prog_name="capacity")
     except SystemExit:
         if stopped:
             # say by what, and that nothing was left half-done
+            status = _stopped_status()
             click.echo(
-                f"capacity: stopped by SIGTERM (exit {EXIT_TERMINATED}); nothing unfinished was "
-                "committed or published",
+                f"capacity: stopped by {signal.Signals(stopped[0]).name} (exit {status}); "
+                "nothing unfinished was committed or published",
                 err=True,
             )
-            raise SystemExit(EXIT_TERMINATED) from None
+            raise SystemExit(status) from None
         raise
 
 

@@ -16,11 +16,17 @@ can catch them all in one place. The tree::
     ├── ResourceError          the machine running a fit could not write its files (disk full)
     ├── NotFittedError         a model asked to predict before it was fitted
     ├── PlanFailedError        a cell of the weekly plan failed
-    └── PlanLockedError        another weekly run is working in the plans folder
+    ├── PlanLockedError        another weekly run is working in the plans folder
+    └── PlanExistsError        the week already has a published plan (and no --force)
 
 Input errors carry the place (file, row or key), what was wrong and how to fix it, and render
-as one line, so the CLI can print them as they are and exit with status 2. A source that is
-down is not bad input: the CLI exits with status 4 for it, so an unattended run can retry.
+as one line, so the CLI can print them as they are and exit with status 2. The others are not
+bad input and have their own status, so an unattended run can act on it without reading the
+message: 1 for a failed plan or a machine that failed the work (:class:`PlanFailedError`,
+:class:`ResourceError`), 3 for a lock another process holds (:class:`StoreLockedError`,
+:class:`PlanLockedError`: try again later), 4 for a source that is down
+(:class:`SourceUnavailableError`: retry), 5 for a week already planned
+(:class:`PlanExistsError`: nothing to do, unless the plan is to be made again).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ __all__ = [
     "InputError",
     "NotFittedError",
     "ParameterError",
+    "PlanExistsError",
     "PlanFailedError",
     "PlanLockedError",
     "ResourceError",
@@ -119,7 +126,8 @@ class SourceUnavailableError(CapacityError):
 
     A telemetry server (Prometheus) that could not be reached, timed out or answered with a
     server error; a Dask scheduler that could not be reached, never completed the handshake,
-    had no workers or was lost during the run. Nothing was loaded or stored; the same command
+    had no workers (at the start, or for five minutes after losing every one during the run) or
+    was lost during the run. Nothing was loaded or stored; the same command
     can be run again once the server is back.
     """
 
@@ -156,3 +164,12 @@ class PlanFailedError(CapacityError):
 
 class PlanLockedError(CapacityError):
     """Another weekly run is working in the same plans folder."""
+
+
+class PlanExistsError(CapacityError):
+    """The week already has a published plan, and the run was not asked to replace it.
+
+    Not bad input: the week, the store and the fleet file are fine, and the plan the run was
+    to make is there. Nothing was done; the published plan is as it was. Running again with
+    ``force`` makes the plan anew (and keeps the earlier one in its history).
+    """

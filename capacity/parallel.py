@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -30,6 +31,12 @@ Progress = Callable[[int, int], None]
 CONNECT_TIMEOUT = 10
 #: Local worker processes allowed per usable core (see :func:`max_jobs`).
 JOBS_PER_CORE = 4
+#: How long, in seconds, a Dask run waits for a worker once every worker of its scheduler is
+#: gone (lost during the run, the scheduler still up) before it gives up: tasks on a scheduler
+#: without workers wait for one forever, and an unattended run would never end.
+WORKERLESS_TIMEOUT = 300
+#: Seconds between two looks at the scheduler's workers while a Dask run waits for results.
+POLL_SECONDS = 2.0
 
 
 def default_jobs() -> int:
@@ -125,7 +132,8 @@ def map_tasks(
         otherwise than Dask does.
     SourceUnavailableError
         When the scheduler cannot be reached (refused, timed out, no handshake), has no
-        workers, or is lost during the run: the same call may succeed once it is back.
+        workers (at the start, or for :data:`WORKERLESS_TIMEOUT` seconds once every worker was
+        lost), or is lost during the run: the same call may succeed once it is back.
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
@@ -164,9 +172,10 @@ def _on_dask(
     progress: Progress | None,
     flag: str | None = None,
 ) -> list[R]:
+    from concurrent.futures import CancelledError
+
     try:
-        from distributed import Client, as_completed
-        from distributed.client import FutureCancelledError
+        from distributed import Client
     except ImportError:
         raise ParameterError(
             "Running on a Dask cluster needs the 'distributed' package. "
@@ -188,11 +197,9 @@ def _on_dask(
             ) from None
         futures = client.map(func, items, pure=False)
         try:
-            if progress is not None:
-                for done, _ in enumerate(as_completed(futures), start=1):
-                    progress(done, len(items))
+            _await(client, futures, progress, address, flag)
             return client.gather(futures)
-        except FutureCancelledError:
+        except CancelledError:  # distributed's FutureCancelledError, FuturesCancelledError
             # the client cancels every task when it loses the scheduler
             raise _unavailable(
                 address,
@@ -203,6 +210,49 @@ def _on_dask(
     finally:
         if own_client:
             client.close()
+
+
+def _await(
+    client: Any, futures: list[Any], progress: Progress | None, address: Any, flag: str | None
+) -> None:
+    """Wait for every task, calling ``progress`` as each finishes, and look at the scheduler's
+    workers between two waits: once it has had none for :data:`WORKERLESS_TIMEOUT` seconds
+    (every worker lost, none joined since), cancel the tasks and give up. A cancelled task (the
+    client lost the scheduler) ends the wait too, for ``gather`` to report."""
+    from distributed import wait
+
+    pending = set(futures)
+    workerless_since: float | None = None
+    done = 0
+    while pending:
+        try:
+            finished, pending = wait(pending, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            finished = set()
+        if progress is not None:
+            for _ in finished:
+                done += 1
+                progress(done, len(futures))
+        if any(future.cancelled() for future in finished):
+            return
+        try:
+            workers = len(client.nthreads())
+        except Exception:  # no answer now: the scheduler going, or busy; judged next time
+            continue
+        now = time.monotonic()
+        if workers:
+            workerless_since = None
+        elif workerless_since is None:
+            workerless_since = now
+        elif pending and now - workerless_since >= WORKERLESS_TIMEOUT:
+            client.cancel(futures)
+            raise _unavailable(
+                address,
+                flag,
+                f"every worker was lost during the run and none joined within "
+                f"{WORKERLESS_TIMEOUT:g} s; nothing was kept",
+                f"start workers (dask worker {address}) and try again",
+            )
 
 
 def _refuse(address: Any, flag: str | None, problem: str) -> ParameterError:

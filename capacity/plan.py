@@ -11,7 +11,8 @@ publishes nothing: the executed notebook, with the error in it, is kept in
 One run works in ``OUT`` at a time: a run holds an advisory lock on the folder (``flock``, so
 the lock dies with its process) and a second run meanwhile stops at once with
 :class:`PlanLockedError`. Holding the lock, a run first tidies what killed runs left, for any
-week (no other run is working there): their ``.building`` folders are removed, and a
+week (no other run is working there): their ``.building`` folders are removed, with the
+forecast run each had stored (its id is in the folder's name; no plan refers to it), and a
 publication cut short between its two renames is completed (or the earlier plan put back).
 """
 
@@ -26,6 +27,7 @@ import platform
 import re
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -38,6 +40,7 @@ import pandas as pd
 from capacity.config import load_fleet
 from capacity.errors import (
     ParameterError,
+    PlanExistsError,
     PlanFailedError,
     PlanLockedError,
     StoreError,
@@ -55,6 +58,7 @@ _Say = Callable[[str], object]
 
 __all__ = [
     "PLAN_FILES",
+    "PlanExistsError",
     "PlanFailedError",
     "PlanLockedError",
     "PlanResult",
@@ -140,6 +144,37 @@ def _kernel_manager_class() -> type:
             super().__init__(**kwargs)
 
     return UnixSocketKernelManager
+
+
+#: The settings and cache folders of IPython and matplotlib, by default under HOME, which the
+#: notebook's kernel (and its worker processes, which import Prophet and so matplotlib) use.
+_KERNEL_DIRS = {"IPYTHONDIR": "ipython", "MPLCONFIGDIR": "matplotlib"}
+
+
+@contextlib.contextmanager
+def _kernel_dirs() -> Iterator[None]:
+    """Give the notebook's kernel, which inherits this process's environment, IPython and
+    matplotlib folders of this run's own, removed when the block ends; a variable the user
+    has set is left as it is.
+
+    Under a read-only HOME (a cron user's) both had warned on every run, into the published
+    report too, and each left a ``tmp*`` or ``matplotlib-*`` folder in the temporary folder
+    for good; and a user's IPython startup scripts had run inside the plan's kernel.
+    """
+    saved = {name: os.environ.get(name) for name in _KERNEL_DIRS}
+    with tempfile.TemporaryDirectory(prefix="capacity-plan-") as folder:
+        try:
+            for name, sub in _KERNEL_DIRS.items():
+                if not saved[name]:
+                    (Path(folder) / sub).mkdir()
+                    os.environ[name] = str(Path(folder) / sub)
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _digest(folder: Path) -> str:
@@ -267,9 +302,10 @@ def run_plan(
     Raises
     ------
     ParameterError
-        On a malformed week, a missing store or notebook, ``jobs`` that is not a positive
-        integer or above :func:`capacity.parallel.max_jobs`, or a week already planned
-        without ``force``.
+        On a malformed week, a missing store or notebook, or ``jobs`` that is not a positive
+        integer or above :func:`capacity.parallel.max_jobs`.
+    PlanExistsError
+        When the week already has a plan and ``force`` is not given; nothing is done.
     ConfigError
         On a missing or malformed fleet configuration.
     PlanFailedError
@@ -320,11 +356,12 @@ def run_plan(
             "--out with a folder you can write"
         ) from None
     with _exclusive(out, patient):
-        _tidy(out, say)
+        _tidy(out, say, db)
         if target.exists() and not force:
-            raise ParameterError(
-                f"A plan for {label} is already published at {target}. Fix: rerun with "
-                "--force; the earlier plan is kept under history/"
+            raise PlanExistsError(
+                f"A plan for {label} is already published at {target}; nothing was done. "
+                "To plan the week again (after new telemetry, a changed fleet file), rerun "
+                "with --force: the earlier plan is kept under history/"
             )
         return _run_and_publish(
             out=out,
@@ -379,15 +416,16 @@ def _run_and_publish(
     say(f"running the plan for {label} (run {run_id}) ...")
     started = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters=parameters,
-            kernel_name="python3",
-            progress_bar=sys.stderr.isatty(),  # cell by cell, when someone is watching
-            cwd=str(building),
-            kernel_manager_class=_kernel_manager_class(),
-        )
+        with _kernel_dirs():
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=sys.stderr.isatty(),  # cell by cell, when someone is watching
+                cwd=str(building),
+                kernel_manager_class=_kernel_manager_class(),
+            )
     except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill has shut the kernel down
         _forget_run(db, run_id, say)
         raise
@@ -417,21 +455,26 @@ def _run_and_publish(
             raise
         # a full disk, a folder removed under us: nothing half-published
         raise _unwritten(exc, building) from None
-    if result.status == "identical":
-        _forget_run(db, run_id, say)
+    # the run first, then its folder: killed in between, the next run finds the folder and
+    # removes the run with it (see _tidy)
+    if result.status == "identical" and _forget_run(db, run_id, say):
+        shutil.rmtree(building)
     return result
 
 
-def _forget_run(db: Path, run_id: str, say: _Say) -> None:
+def _forget_run(db: Path, run_id: str, say: _Say) -> bool:
     """Remove the forecast run of a run that published nothing, or of a rerun that matched
     the published plan: no plan refers to it. Left in the store, it would be read as that
-    cutoff's newest forecast by the accuracy section of later plans, and a weekly job
-    rerunning an unchanged week would store one a time."""
+    cutoff's newest forecast by the accuracy section of later plans, a weekly job rerunning
+    an unchanged week would store one a time, and the next ``forecast-fleet`` would start
+    its fits from the parameters it stored. Return whether the store could be written."""
     try:
         with Store(db) as store:
             store.delete_forecast_run(run_id)
     except StoreError as exc:  # only the store keeps a spare run
         say(f"note: this run's forecast run {run_id} stays in the store ({exc})")
+        return False
+    return True
 
 
 def _unwritten(exc: OSError, building: Path) -> PlanFailedError:
@@ -487,8 +530,7 @@ def _publish(building: Path, target: Path, label: str, run_id: str, say: _Say) -
     if not target.exists():
         building.rename(target)
         return PlanResult(label, target, "published", run_id)
-    if _digest(building) == _digest(target):
-        shutil.rmtree(building)
+    if _digest(building) == _digest(target):  # the caller removes the building folder
         say("the rerun matches the published plan; it is kept as it was")
         return PlanResult(label, target, "identical", run_id)
     # a folder without a plan's manifest (made by hand, half copied) is kept all the same
@@ -597,20 +639,38 @@ def _exclusive(out: Path, patient: _Patience | None = None) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _tidy(out: Path, say: _Say) -> None:
+def _tidy(out: Path, say: _Say, db: Path) -> None:
     """Clear what killed runs left in ``out``, for any week: call holding the lock, so no
     other run is working there (a run killed while planning a week that is not planned
-    again would otherwise leave its folder for good)."""
-    left: list[tuple[Path, str, str]] = []  # (folder, week, kind)
+    again would otherwise leave its folder for good).
+
+    A ``.building`` folder is a run that published nothing: the forecast run it stored in
+    ``db`` (the run id its name carries) goes with it, as it would have gone had the run
+    stopped on its own. Only such runs are removed: one made with ``forecast-fleet``, or by
+    a plan that was published, has no ``.building`` folder. When the store cannot be written
+    now, the folder stays too, for the next run to try again.
+    """
+    left: list[tuple[Path, str, str, str]] = []  # (folder, week, run id, kind)
     for entry in sorted(out.iterdir()):
         found = _LEFT.match(entry.name)
         if found is not None and entry.is_dir():
-            left.append((entry, found.group(1), found.group(3)))
-    for building, _, kind in left:
-        if kind == _BUILDING:
-            shutil.rmtree(building)
-            say(f"removed {building.name}, left by an interrupted run")
-    for aside, label, kind in left:
+            left.append((entry, found.group(1), found.group(2), found.group(3)))
+    for building, _, run_id, kind in left:
+        if kind != _BUILDING:
+            continue
+        try:
+            with Store(db) as store:
+                stored = store.delete_forecast_run(run_id)
+        except StoreError as exc:
+            say(
+                f"note: {building.name}, left by an interrupted run, stays until a run can "
+                f"remove its forecast run from the store ({exc})"
+            )
+            continue
+        shutil.rmtree(building)
+        also = f" and its forecast run {run_id} from the store" if stored else ""
+        say(f"removed {building.name}{also}, left by an interrupted run")
+    for aside, label, _, kind in left:
         if kind != _ASIDE:
             continue
         target = out / label

@@ -125,8 +125,10 @@ def test_a_scheduler_lost_during_the_run_is_unavailable(tmp_path):
     distributed = pytest.importorskip("distributed")
     address_file = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "dask"]
+    # on the loopback address: a test's traffic stays on this machine
+    local = ["--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
     scheduler = subprocess.Popen(
-        [*dask, "scheduler", "--port", "0", "--no-dashboard", "--scheduler-file", address_file],
+        [*dask, "scheduler", *local, "--scheduler-file", address_file],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -142,6 +144,8 @@ def test_a_scheduler_lost_during_the_run_is_unavailable(tmp_path):
                 *dask,
                 "worker",
                 address,
+                "--host",
+                "127.0.0.1",
                 "--no-nanny",
                 "--no-dashboard",
                 "--local-directory",

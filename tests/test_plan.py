@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from capacity.cli import cli
 from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
-from capacity.plan import PLAN_FILES, PlanFailedError, PlanLockedError, run_plan
+from capacity.plan import PLAN_FILES, PlanExistsError, PlanFailedError, PlanLockedError, run_plan
 from capacity.store import Store
 from capacity.weekly import parse_week, stale_data_warning
 
@@ -123,7 +123,7 @@ def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path,
     result, out = published
     copy = tmp_path / "forecasts"
     shutil.copytree(out, copy)
-    with pytest.raises(ParameterError, match="already published"):
+    with pytest.raises(PlanExistsError, match="already published"):
         plan(demo, copy)
     with Store(demo[0], read_only=True) as store:
         runs = store.forecast_runs()["run_id"].tolist()
@@ -476,7 +476,7 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
     (dead / "forecast.parquet").write_bytes(b"half")
     # and one a run for an earlier week left: no run will plan that week again to clear it
     (copy / ".2026-W47.20261116T060000Z-dead.building").mkdir()
-    with pytest.raises(ParameterError, match="already published"):
+    with pytest.raises(PlanExistsError, match="already published"):
         plan(demo, copy)  # the earlier plan is back, so this week needs --force again
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
     manifest = json.loads((target / "manifest.json").read_text())
@@ -487,7 +487,7 @@ def test_what_a_killed_republication_left_is_put_right(demo, published, tmp_path
     shutil.copytree(target, older, ignore=shutil.ignore_patterns("history"))
     manifest["run_id"] = "older-run"
     (older / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ParameterError, match="already published"):
+    with pytest.raises(PlanExistsError, match="already published"):
         plan(demo, copy)
     assert [p.name for p in copy.iterdir()] == ["2026-W48"]
     assert [p.name for p in (target / "history").iterdir()] == ["older-run"]
@@ -952,7 +952,7 @@ def test_wait_lets_a_plan_through_a_store_and_a_folder_held_for_a_while(demo, tm
     finally:
         holder.kill()
         holder.wait()
-    assert waited.exit_code == 2, waited.stderr
+    assert waited.exit_code == 5, waited.stderr
     assert "another weekly run works in" in waited.stderr
     assert "A plan for 2026-W48 is already published" in waited.stderr
 

@@ -1,0 +1,134 @@
+"""A Dask run whose workers are all lost while the scheduler stays up: real `dask scheduler`
+and `dask worker` processes, the workers killed part-way through the run."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from capacity.errors import SourceUnavailableError
+from capacity.parallel import map_tasks
+from tests.test_parallel import finishes_within
+
+DASK = [sys.executable, "-m", "dask"]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def scheduler(tmp_path: Path) -> Iterator[str]:
+    """The address of a real Dask scheduler with no worker yet."""
+    pytest.importorskip("distributed")
+    address_file = tmp_path / "scheduler.json"
+    command = [*DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard"]
+    process = subprocess.Popen(
+        [*command, "--scheduler-file", address_file],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() or not address_file.read_text().strip():
+            assert time.monotonic() < deadline and process.poll() is None, "no scheduler"
+            time.sleep(0.2)
+        yield json.loads(address_file.read_text())["address"]
+    finally:
+        _stop(process)
+
+
+def _worker(address: str, folder: Path, joined: bool = True) -> subprocess.Popen:
+    """A worker without a nanny, so that killing it loses it for good; returned once it has
+    joined the scheduler, or at once (``joined=False``)."""
+    command = [*DASK, "worker", address, "--host", "127.0.0.1", "--no-nanny"]
+    process = subprocess.Popen(
+        [*command, "--no-dashboard", "--local-directory", folder],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    if joined:
+        import distributed
+
+        with distributed.Client(address, timeout="60s") as client:
+            client.wait_for_workers(1, timeout=60)
+    return process
+
+
+def test_a_run_whose_workers_are_all_lost_gives_up_as_unavailable(scheduler, tmp_path, monkeypatch):
+    """Every worker lost while the scheduler stayed up: the run had waited for one forever,
+    and a cron job never ended."""
+    monkeypatch.setattr("capacity.parallel.WORKERLESS_TIMEOUT", 3)
+    monkeypatch.setattr("capacity.parallel.POLL_SECONDS", 0.5)
+    worker = _worker(scheduler, tmp_path)
+    try:
+        # each task sleeps for 5 s; the only worker is killed 2 s into the run
+        killer = threading.Timer(2, worker.kill)
+        killer.start()
+        started = time.monotonic()
+        error = finishes_within(
+            60,
+            lambda: map_tasks(
+                time.sleep, [5, 5], scheduler=scheduler, flags={"scheduler": "--dask-scheduler"}
+            ),
+        )
+        killer.join()
+    finally:
+        _stop(worker)
+    assert isinstance(error, SourceUnavailableError), repr(error)
+    assert str(error) == (
+        f"the Dask scheduler at {scheduler!r} (--dask-scheduler) cannot be used: every worker "
+        "was lost during the run and none joined within 3 s; nothing was kept; start workers "
+        f"(dask worker {scheduler}) and try again, or run in local processes (without "
+        "--dask-scheduler)"
+    )
+    assert 2 + 3 <= time.monotonic() - started < 20
+
+
+def test_a_worker_that_joins_in_time_finishes_the_run(scheduler, tmp_path, monkeypatch):
+    """The wait for a worker is not a deadline on the run: one that joins within it takes
+    the lost worker's tasks."""
+    monkeypatch.setattr("capacity.parallel.WORKERLESS_TIMEOUT", 60)
+    monkeypatch.setattr("capacity.parallel.POLL_SECONDS", 0.5)
+    first = _worker(scheduler, tmp_path / "first")
+    second = None
+    done: list[int] = []
+
+    def replace() -> None:
+        nonlocal second
+        first.kill()
+        first.wait()
+        second = _worker(scheduler, tmp_path / "second", joined=False)
+
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        outcome["results"] = map_tasks(
+            time.sleep, [4, 4], scheduler=scheduler, progress=lambda d, t: done.append(d)
+        )
+
+    replacing = threading.Timer(2, replace)
+    replacing.start()
+    try:
+        assert finishes_within(90, run) is None
+    finally:
+        replacing.cancel()
+        replacing.join()  # the second worker is started, or never will be
+        for process in (first, second):
+            if process is not None:
+                _stop(process)
+    assert outcome["results"] == [None, None] and done == [1, 2]

@@ -1,0 +1,335 @@
+"""The weekly run as cron or CI runs it: real `capacity plan` processes, stopped by Ctrl-C,
+killed outright or run for a week already planned, and what the next run makes of it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from capacity.cli import cli
+from capacity.columns import quantile_column
+from capacity.config import load_fleet
+from capacity.demo import build_demo_store, generate_demo
+from capacity.forecast_fleet import forecast_fleet
+from capacity.plan import _tidy, run_plan
+from capacity.store import Store
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists() or os.name != "posix", reason="POSIX signals, /proc"
+)
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPOSITORY / "notebooks" / "weekly_capacity_plan.ipynb"
+ENV = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+#: A small plan: one week of the 30-day demo, three days ahead, no backtest, one process.
+SMALL = ["--week", "2026-W48", "--horizon", "3d", "--no-backtest", "--jobs", "1"]
+HOLD_STORE = (
+    "import sys, time\nfrom capacity import Store\ns = Store(sys.argv[1])\n"
+    "print('held', flush=True)\ntime.sleep(120)\n"
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("unattended")
+    generate_demo(folder / "fleet", days=30)
+    return build_demo_store(folder / "store.duckdb", folder / "fleet"), folder / "fleet"
+
+
+@pytest.fixture
+def store(demo, tmp_path):
+    """A copy of the demo store of this test's own, and the fleet file."""
+    db, fleet = demo
+    copy = tmp_path / "capacity.duckdb"
+    shutil.copy(db, copy)
+    return copy, fleet / "fleet.yaml"
+
+
+def _plan(db: Path, config: Path, out: Path, *extra: str, **popen) -> subprocess.Popen:
+    """`capacity plan` as cron starts it: a process of its own, its output piped."""
+    command = [sys.executable, "-m", "capacity", "plan", "--db", str(db), "--config", str(config)]
+    return subprocess.Popen(
+        [*command, "--out", str(out), *SMALL, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        **popen,
+    )
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (the kernel, its worker processes), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone
+    except OSError:
+        return False
+
+
+def _wait_for(check, seconds: float, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _runs(db: Path) -> list[str]:
+    with Store(db, read_only=True) as store:
+        return sorted(store.forecast_runs()["run_id"])
+
+
+def test_ctrl_c_exits_130_with_one_line_and_an_ignored_sigint_stays_ignored(store, tmp_path):
+    """Ctrl-C exited 1 after click's "Aborted!", the status of a failed plan, so a wrapper
+    could not tell an interrupted run from a failed one."""
+    db, config = store
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_STORE, str(db)], stdout=subprocess.PIPE, text=True, env=ENV
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # a run waiting for the store another process holds is stopped by Ctrl-C
+        run = _plan(db, config, tmp_path / "forecasts", "--wait", "2min")
+        try:
+            assert "waiting up to 2min for it" in run.stderr.readline()
+            run.send_signal(signal.SIGINT)
+            out, err = run.communicate(timeout=60)
+        finally:
+            run.kill()
+        assert run.returncode == 130 and out == ""
+        assert err == (
+            "capacity: stopped by SIGINT (exit 130); nothing unfinished was committed or "
+            "published\n"
+        )
+        # started with SIGINT ignored (nohup, a background job of a script), it stays so
+        ignoring = _plan(
+            db,
+            config,
+            tmp_path / "forecasts",
+            "--wait",
+            "2min",
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )
+        try:
+            assert "waiting up to 2min for it" in ignoring.stderr.readline()
+            ignoring.send_signal(signal.SIGINT)
+            time.sleep(1.5)
+            assert ignoring.poll() is None
+            ignoring.send_signal(signal.SIGTERM)
+            _, err = ignoring.communicate(timeout=60)
+        finally:
+            ignoring.kill()
+        assert ignoring.returncode == 143 and err.endswith(
+            "capacity: stopped by SIGTERM (exit 143); nothing unfinished was committed or "
+            "published\n"
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (tmp_path / "forecasts").exists()
+
+
+def test_ctrl_c_during_the_notebook_stops_the_kernel_and_publishes_nothing(store, tmp_path):
+    db, config = store
+    out = tmp_path / "forecasts"
+    before = _runs(db)
+    run = _plan(db, config, out)
+    try:
+        # the kernel runs the notebook: its first cells are saved in the building folder
+        _wait_for(lambda: any(out.glob(".2026-W48.*.building/capacity_plan.ipynb")), 120, run)
+        time.sleep(3)
+        below = _descendants(run.pid)
+        assert below, "no kernel was seen"
+        run.send_signal(signal.SIGINT)
+        stdout, err = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    assert run.returncode == 130, err
+    assert "Aborted!" not in err and "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        "capacity: stopped by SIGINT (exit 130); nothing unfinished was committed or published"
+    )
+    assert "report:" not in stdout
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in below)  # the kernel went with the run
+    assert not (out / "2026-W48").exists()
+    assert _runs(db) == before  # its forecast run, if stored, was removed
+
+
+def test_a_killed_plans_forecast_run_is_removed_by_the_next_run_and_no_other(store, tmp_path):
+    """A plan SIGKILLed (an OOM kill, a power cut) after storing its forecast run had left
+    the run in the store for good: later plans' accuracy sections read it as that cutoff's
+    forecast, and the next forecast-fleet started its fits from its parameters."""
+    db, config = store
+    out = tmp_path / "forecasts"
+    with Store(db) as writable:  # a run made with forecast-fleet: the user's, kept
+        mine = forecast_fleet(
+            writable, load_fleet(config), horizon="6h", history="14d", jobs=1
+        ).run_id
+    run = _plan(db, config, out, start_new_session=True)
+    try:
+        # the tables are written once the notebook has stored its run and closed the store
+        _wait_for(lambda: any(out.glob(".2026-W48.*.building/forecast.parquet")), 240, run)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # the plan and its kernel, as an OOM kill does
+        run.communicate()
+    [building] = out.glob(".2026-W48.*.building")
+    killed = building.name.split(".")[2]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the kernel's lock goes as it dies
+        try:
+            runs = _runs(db)
+            break
+        except Exception:
+            time.sleep(0.2)
+    assert runs == sorted([mine, killed])
+
+    said: list[str] = []
+    result = run_plan(
+        db=db,
+        config=config,
+        out=out,
+        notebook=NOTEBOOK,
+        week="2026-W48",
+        horizon="3d",
+        jobs=1,
+        backtest=False,
+        say=said.append,
+    )
+    assert said[0] == (
+        f"removed {building.name} and its forecast run {killed} from the store, left by an "
+        "interrupted run"
+    )
+    assert result.status == "published" and [p.name for p in out.iterdir()] == ["2026-W48"]
+    assert _runs(db) == sorted([mine, result.run_id])
+    # the published plan's run and the user's stay, run after run
+    refused = CliRunner().invoke(
+        cli, ["plan", "--db", str(db), "--config", str(config), "--out", str(out), *SMALL]
+    )
+    assert refused.exit_code == 5
+    assert _runs(db) == sorted([mine, result.run_id])
+
+
+def test_a_week_already_planned_exits_5_with_a_note_and_changes_nothing(store, tmp_path):
+    """It exited 2, as bad input does, so a wrapper told "nothing to do" from a broken
+    fleet file only by the message."""
+    db, config = store
+    out = tmp_path / "forecasts"
+    (out / "2026-W48").mkdir(parents=True)
+    (out / "2026-W48" / "notes.txt").write_text("kept")
+    before = _runs(db)
+    args = ["plan", "--db", str(db), "--config", str(config), "--out", str(out), *SMALL]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 5 and result.stdout == ""
+    assert result.stderr == (
+        f"note: A plan for 2026-W48 is already published at {out / '2026-W48'}; nothing was "
+        "done. To plan the week again (after new telemetry, a changed fleet file), rerun with "
+        "--force: the earlier plan is kept under history/\n"
+    )
+    assert [p.name for p in (out / "2026-W48").iterdir()] == ["notes.txt"]
+    assert _runs(db) == before
+    # bad input still exits 2, even for a week already planned
+    broken = tmp_path / "fleet.yaml"
+    broken.write_text(config.read_text() + "bogus: 1\n")
+    args[4] = str(broken)
+    assert CliRunner().invoke(cli, args).exit_code == 2
+
+
+def test_a_left_folder_whose_run_cannot_be_removed_now_waits_for_the_next_run(store, tmp_path):
+    db, _ = store
+    orphan = "20261123T060000Z-0dead0"
+    with Store(db) as writable:  # what a plan killed after its forecast left in the store
+        writable.save_forecast(
+            pd.DataFrame(
+                {
+                    "region": ["eu-west"],
+                    "service": ["game"],
+                    "metric": ["ccu"],
+                    "ts": [pd.Timestamp("2026-11-23", tz="UTC")],
+                    "yhat": [100.0],
+                    quantile_column(0.95): [120.0],
+                    "model": ["prophet"],
+                    "fallback": [False],
+                }
+            ),
+            run_id=orphan,
+            quantiles=[0.95],
+            params={},
+        )
+    out = tmp_path / "forecasts"
+    building = out / f".2026-W48.{orphan}.building"
+    building.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_STORE, str(db)], stdout=subprocess.PIPE, text=True, env=ENV
+    )
+    said: list[str] = []
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        _tidy(out, said.append, db)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert building.is_dir() and said[0].startswith(
+        f"note: {building.name}, left by an interrupted run, stays until a run can remove its "
+        "forecast run from the store ("
+    )
+    _tidy(out, said.append, db)
+    assert not building.exists() and _runs(db) == []
+    assert said[1] == (
+        f"removed {building.name} and its forecast run {orphan} from the store, left by an "
+        "interrupted run"
+    )
+
+
+def test_a_read_only_home_leaves_no_warning_in_the_log_or_report_nor_folders(store, tmp_path):
+    """Under a cron user's read-only HOME, IPython and matplotlib (imported with Prophet, in
+    the kernel and each worker process) warned into the log and into the published report,
+    and IPython's stand-in folders stayed in the temporary folder."""
+    db, config = store
+    home = tmp_path / "home"
+    home.write_text("not a folder: nothing can be made under it, even by root")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "forecasts"
+    command = [sys.executable, "-m", "capacity", "plan", "--db", str(db), "--config", str(config)]
+    done = subprocess.run(
+        [*command, "--out", str(out), *SMALL[:-2], "--jobs", "2"],  # worker processes too
+        capture_output=True,
+        text=True,
+        env={**ENV, "HOME": str(home), "TMPDIR": str(scratch)},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        done.stderr.splitlines()[0],  # running the plan for 2026-W48 (run ...) ...
+        "exporting the HTML report ...",
+    ]
+    report = (out / "2026-W48" / "capacity_plan.html").read_text()
+    assert "Matplotlib created" not in report and "is not a writable location" not in report
+    assert list(scratch.iterdir()) == []
