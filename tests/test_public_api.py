@@ -20,6 +20,7 @@ EXPECTED = {
     "LoadReport",
     "NotFittedError",
     "ParameterError",
+    "PlanExistsError",
     "PlanFailedError",
     "PlanLockedError",
     "ResourceError",
@@ -49,7 +50,7 @@ def test_every_error_derives_from_capacity_error():
         if isinstance(getattr(capacity, name), type)
         and issubclass(getattr(capacity, name), Exception)
     }
-    assert len(exported) == 13 and all(name.endswith("Error") for name in exported)
+    assert len(exported) == 14 and all(name.endswith("Error") for name in exported)
     defined = {}  # every public exception class a module of the package defines
     for module in pkgutil.iter_modules(capacity.__path__):
         if module.name == "__main__":
