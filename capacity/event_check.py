@@ -161,6 +161,12 @@ class PlannedEvent:
 
     def validated(self, fleet: FleetConfig) -> PlannedEvent:
         """Check the event against the fleet; raise ParameterError naming what is wrong."""
+        if not str(self.name).strip():
+            raise ParameterError(
+                f"{the_parameter('--name')} must name the event. Got {self.name!r}.",
+                fix="give the name the planners use (it titles the verdict and the report), "
+                "e.g. --name 'Winter Festival'",
+            )
         if not self.end > self.start:
             raise ParameterError(
                 f"{the_parameter('--end')} must be after the event's start. Got start "

@@ -108,6 +108,7 @@ def test_invalid_events(demo):
     with Store(db, read_only=True) as store:
         for bad, message in [
             (event(1.5, regions=("mars-1",)), "unknown region 'mars-1'"),
+            (replace(event(1.5), name="  "), r"The 'name' parameter \(--name\) must name"),
             (event(1.5, end=pd.Timestamp("2026-11-23T17:00Z")), "must be after the event's start"),
             (event(0.0), r"'uplift' parameter \(--uplift\) must be a positive number"),
             (
