@@ -261,15 +261,36 @@ def _leaving_when_stopped() -> Iterator[None]:
         raise
 
 
+class _UsageError(click.UsageError):
+    """A mistyped command line, said in one line as every other bad input is."""
+
+    def show(self, file: Any = None) -> None:
+        where = self.ctx.command_path if self.ctx is not None else "capacity"
+        click.echo(f"error: {self.format_message()} Fix: see '{where} --help'.", err=True)
+
+
+@contextmanager
+def _usage_in_one_line() -> Iterator[None]:
+    """Click's usage errors (an unknown option, a value out of range) as one ``error:`` line,
+    in place of click's usage, hint and message on three."""
+    try:
+        yield
+    except (_UsageError, click.exceptions.NoArgsIsHelpError):  # bare `capacity`: its help
+        raise
+    except click.UsageError as exc:
+        raise _UsageError(exc.format_message(), exc.ctx) from None
+
+
 class _Commands(click.Group):
-    """The ``capacity`` group: a run stopped by a signal leaves without click's "Aborted!"."""
+    """The ``capacity`` group: a run stopped by a signal leaves without click's "Aborted!",
+    and a mistyped command line gets one line, as other bad input does."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        with _leaving_when_stopped():
+        with _leaving_when_stopped(), _usage_in_one_line():
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _leaving_when_stopped():
+        with _leaving_when_stopped(), _usage_in_one_line():
             return super().invoke(ctx)
 
 

@@ -470,3 +470,36 @@ def test_kpis_errors_name_the_options(db, write, fleet_file):
         name = option.removeprefix("--")
         assert f"error: The '{name}' parameter ({option}) must be an ISO 8601" in result.stderr
     assert run(*base, "--since", "2026-01-01", "--until", "2026-01-02").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["recommend", "--quantile", "1.5"],
+            "error: Invalid value for '--quantile': 1.5 is not in the range 0<x<1. "
+            "Fix: see 'capacity recommend --help'.",
+        ),
+        (
+            ["events", "import"],
+            "error: Missing argument 'FILES...'. Fix: see 'capacity events import --help'.",
+        ),
+        (["frobnicate"], "error: No such command 'frobnicate'. Fix: see 'capacity --help'."),
+    ],
+)
+def test_a_mistyped_command_line_is_one_error_line_exit_2(args, line):
+    """Click's own checks (a value out of range, a missing argument, an unknown command)
+    speak as every other bad input does: one ``error:`` line, exit 2."""
+    done = subprocess.run(
+        [sys.executable, "-m", "capacity", *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [line]
+    assert done.stdout == ""
+
+
+def test_bare_capacity_still_shows_its_help():
+    done = subprocess.run(
+        [sys.executable, "-m", "capacity"], capture_output=True, text=True, timeout=60
+    )
+    assert "Commands:" in done.stdout + done.stderr and "error:" not in done.stderr
