@@ -24,7 +24,7 @@ import pandas as pd
 
 from capacity.columns import DEFAULT_QUANTILES, FALLBACK, METRIC, MODEL, REGION, SERVICE, TS
 from capacity.config import FleetConfig
-from capacity.errors import CapacityError, DataError, ParameterError, ResourceError
+from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
 from capacity.parallel import map_tasks
 from capacity.store import Store
 from capacity.units import as_utc, parse_duration
@@ -160,8 +160,9 @@ def horizon_hours(horizon: str) -> int:
     reach = parse_duration(horizon, "horizon")
     if reach % pd.Timedelta(hours=1) or reach > MAX_HORIZON:
         raise ParameterError(
-            f"The 'horizon' parameter must be whole hours, at most {MAX_HORIZON.days} days "
-            f"(the forecast is hourly). Got {horizon!r}."
+            f"{the_parameter('--horizon')} must be whole hours, at most {MAX_HORIZON.days} "
+            f"days (the forecast is hourly). Got {horizon!r}.",
+            fix="give hours or days, such as 168h or 28d",
         )
     return int(reach / pd.Timedelta(hours=1))
 

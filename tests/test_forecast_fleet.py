@@ -118,7 +118,11 @@ def test_runs_that_cannot_be_right_are_refused(demo_store, tmp_path):
         with pytest.raises(DataError, match=r"no series could be forecast \(no telemetry"):
             forecast_fleet(store, one_region(fleet), history="1d", cutoff="2020-01-01", jobs=1)
         for horizon in ("1.5h", "30m", "400d"):  # cut to whole steps, or a year's holidays
-            with pytest.raises(ParameterError, match="must be whole hours, at most 366 days"):
+            with pytest.raises(
+                ParameterError,
+                match=r"The 'horizon' parameter \(--horizon\) must be whole hours, at most "
+                r"366 days .* Fix: give hours or days",
+            ):
                 forecast_fleet(store, one_region(fleet), horizon=horizon, jobs=1)
         assert store.forecast_runs().empty
     # one row dated years ahead had moved every series' cutoff there (ingest now refuses such
