@@ -1393,11 +1393,12 @@ def backtest_command(
     from capacity.backtest import windows_that_fit
     from capacity.charts import backtest_figure
     from capacity.comparison import compare, default_models, mase_season
-    from capacity.files import write_text_atomically
+    from capacity.files import check_writable, write_text_atomically
     from capacity.report import standalone_page
     from capacity.sources import read_series_csv
     from capacity.units import parse_duration
 
+    check_writable(out / "metrics.csv", "out")  # before the fits, not after them
     grid_text = freq if input_path is not None else "1h"
     grid = parse_duration(grid_text, "freq")
     h = parse_duration(horizon, "horizon") / grid

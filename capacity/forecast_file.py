@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,11 @@ from capacity.errors import DataError, ParameterError
 from capacity.sources import read_series_csv
 from capacity.units import parse_duration
 
-__all__ = ["FileForecast", "forecast_csv", "parse_quantiles"]
+__all__ = ["MAX_FORECAST_ROWS", "FileForecast", "forecast_csv", "parse_quantiles"]
+
+#: The most rows a forecast has (a million rows take about 30 s and 1 GB to predict and
+#: write; a horizon of 200 years at ``1min`` would run out of memory after many minutes).
+MAX_FORECAST_ROWS = 1_000_000
 
 #: The origin DuckDB's ``time_bucket`` aligns sub-day buckets to.
 _GRID_ORIGIN = pd.Timestamp("2000-01-03", tz="UTC")
@@ -78,9 +83,11 @@ def parse_quantiles(text: str) -> list[tuple[str, float]]:
         except ValueError:
             value = math.nan
         if not 0 < value < 1:
+            percent = re.fullmatch(r"\d+(?:\.\d*)?%", item)
+            hint = f" (write {item} as {float(item[:-1]) / 100:g})" if percent else ""
             raise ParameterError(
                 "The 'quantiles' parameter must be numbers strictly between 0 and 1, separated "
-                f"by commas (e.g. 0.05,0.5,0.95). Got {item!r} in {text!r}."
+                f"by commas (e.g. 0.05,0.5,0.95){hint}. Got {item!r} in {text!r}."
             )
         if any(value == seen for _, seen in parsed):
             raise ParameterError(f"The 'quantiles' parameter repeats {item!r}. Got {text!r}.")
@@ -137,8 +144,17 @@ def forecast_csv(
     length = parse_duration(horizon, "horizon")
     steps = length / step
     if steps != int(steps) or steps < 1:
+        fewer, more = math.floor(steps) * step, (math.floor(steps) + 1) * step
+        near = " or ".join(_duration_text(d) for d in (fewer, more) if d > pd.Timedelta(0))
         raise ParameterError(
-            f"The 'horizon' parameter must be a whole number of {freq} steps. Got {horizon!r}."
+            f"The 'horizon' parameter must be a whole number of {freq} steps, e.g. {near}. "
+            f"Got {horizon!r}."
+        )
+    if steps > MAX_FORECAST_ROWS:
+        raise ParameterError(
+            f"The 'horizon' parameter must be at most {MAX_FORECAST_ROWS:,} steps of {freq}. "
+            f"Got {horizon!r}, {steps:,.0f} steps.",
+            fix="give a shorter --horizon or a coarser --freq",
         )
     off = (train_end - _GRID_ORIGIN) % step
     if off != pd.Timedelta(0):
@@ -171,7 +187,7 @@ def forecast_csv(
         )
     visible = known_events(events, train_end, train_end + length) if events is not None else None
     model = DemandForecaster(quantiles=[q for _, q in quantiles])
-    newest = _check_recent(series, train_end, model.training_days, path)
+    newest = _check_recent(series, train_end, model.training_days, path, step)
     try:
         model.fit(series, visible)
     except DataError as exc:
@@ -197,6 +213,14 @@ def forecast_csv(
     )
 
 
+def _duration_text(duration: pd.Timedelta) -> str:
+    """``duration`` in the largest unit that divides it: ``90min``, ``2h``, ``7d``."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if duration.total_seconds() % size == 0:
+            return f"{int(duration.total_seconds() // size)}{unit}"
+    return f"{duration.total_seconds():g}s"
+
+
 def _tied(frame: pd.DataFrame, quantiles: list[tuple[str, float]]) -> dict[str, str]:
     """Quantiles (as written) whose column equals the next less extreme one's everywhere."""
     tied: dict[str, str] = {}
@@ -219,7 +243,11 @@ def _rows_used(series: pd.DataFrame, training_days: float | None) -> int:
 
 
 def _check_recent(
-    series: pd.DataFrame, train_end: pd.Timestamp, training_days: float | None, path: Path
+    series: pd.DataFrame,
+    train_end: pd.Timestamp,
+    training_days: float | None,
+    path: Path,
+    step: pd.Timedelta,
 ) -> pd.Timestamp:
     """The newest row with a value; refuse a ``train_end`` so far past the data that the
     training window is nearly empty.
@@ -232,8 +260,10 @@ def _check_recent(
     if training_days is None:
         return newest
     recent = observed[observed >= train_end - pd.Timedelta(days=training_days)]
-    step = series[TS].diff().min() if len(series) > 1 else pd.Timedelta(hours=1)
-    if len(recent) * step >= pd.Timedelta(days=2) or len(recent) == len(observed):
+    # the span the values cover, not their count times the step: daily values on a 15min
+    # grid are 112 rows in 112 days
+    span = recent.iloc[-1] - recent.iloc[0] + step if len(recent) else pd.Timedelta(0)
+    if span >= pd.Timedelta(days=2) or len(recent) == len(observed):
         return newest  # enough to train on, or a short history the forecaster itself judges
     days = (train_end - newest) / pd.Timedelta(days=1)
     raise DataError(

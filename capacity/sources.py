@@ -40,6 +40,8 @@ from capacity.units import parse_duration
 
 __all__ = [
     "AGGREGATES",
+    "MAX_GRID_ROWS",
+    "MISSING_VALUES",
     "OFFSET_PATTERN",
     "TelemetryFile",
     "csv_line",
@@ -543,6 +545,14 @@ def row_problem(
     )
 
 
+#: Values read as gaps in a series CSV, like empty ones (compared in lower case).
+MISSING_VALUES = ("nan", "na", "n/a", "null", "none")
+#: The most grid steps a series CSV is resampled to (about 1 GB of memory).
+MAX_GRID_ROWS = 2_000_000
+_EPOCH = re.compile(r"^[+-]?\d{9,14}(\.\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
 #: How values within a time bucket combine, by the name users give.
 AGGREGATES = {
     "mean": "avg(value)",
@@ -630,8 +640,9 @@ def read_series_csv(
 ) -> pd.DataFrame:
     """Read one time series from any CSV and resample it to a regular grid.
 
-    Timestamps with an offset are exact; naive ones are taken as UTC. Empty values are gaps;
-    buckets with no value are NaN.
+    Timestamps with an offset are exact; naive ones are taken as UTC. Empty values and the
+    words in :data:`MISSING_VALUES` (``NaN``, ``NA``, ``null``, ...) are gaps; buckets with no
+    value are NaN.
 
     Parameters
     ----------
@@ -654,8 +665,8 @@ def read_series_csv(
     Raises
     ------
     DataError
-        When the file or a column is missing, or a time or value does not parse or a value is
-        negative.
+        When the file or a column is missing, a time or value does not parse, a value is
+        negative, or the grid would have more than :data:`MAX_GRID_ROWS` steps.
     """
     path = Path(path)
     if not path.is_file():
@@ -683,15 +694,18 @@ def read_series_csv(
                 fix=f"{hint}pass the right name with {flag}",
             )
     t, v = _quote(time_column), _quote(value_column)
+    missing = ", ".join(f"'{word}'" for word in ("", *MISSING_VALUES))
     numbered = (
         f"(SELECT row_number() OVER () AS _row, {t} AS _t, {v} AS _v, "
-        f"try_cast({t} AS TIMESTAMPTZ) AS ts, try_cast({v} AS DOUBLE) AS value FROM {reader})"
+        f"try_cast({t} AS TIMESTAMPTZ) AS ts, "
+        f"CASE WHEN lower(trim(coalesce({v}, ''))) IN ({missing}) THEN NULL "
+        f"ELSE try_cast({v} AS DOUBLE) END AS value FROM {reader})"
     )
     try:
         bad = con.execute(
             f"SELECT _row, _t, _v, ts IS NULL, value < 0 FROM {numbered} WHERE ts IS NULL "
-            "OR (value IS NULL AND coalesce(trim(_v), '') <> '') OR NOT isfinite(value) "
-            "OR value < 0 ORDER BY _row LIMIT 1",
+            f"OR (value IS NULL AND lower(trim(coalesce(_v, ''))) NOT IN ({missing})) "
+            "OR NOT isfinite(value) OR value < 0 ORDER BY _row LIMIT 1",
             [str(path)],
         ).fetchone()
         rows = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchone()[0]
@@ -719,14 +733,14 @@ def read_series_csv(
                 where=f"line {csv_line(path, row)}, column {column!r}",
                 fix="give every row a time, or drop the row",
             )
+        problem, fix = _unreadable_time(raw) if bad_time else _unreadable_value(raw)
         raise DataError(
-            f"{what} {raw!r} does not parse",
+            problem,
             source=str(path),
             where=f"line {csv_line(path, row)}, column {column!r}",
-            fix="use ISO 8601 times and plain numbers"
-            if bad_time
-            else "give a number, or leave it empty for a gap",
+            fix=fix,
         )
+    _check_grid_size(con, numbered, path, freq=freq, before=before)
     relation = (
         f"(SELECT 'series' AS region, '' AS service, '' AS metric, ts, value FROM {numbered} "
         "WHERE value IS NOT NULL AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?))"
@@ -738,6 +752,79 @@ def read_series_csv(
     return pd.DataFrame({"ts": frame["ts"], "value": frame["value"].astype("float64")}).reset_index(
         drop=True
     )
+
+
+def _unreadable_time(raw: str) -> tuple[str, str]:
+    """The problem and fix for a time that does not parse, guessing the usual causes."""
+    text = str(raw).strip()
+    if _EPOCH.match(text):
+        return (
+            f"time {raw!r} is a bare number (Unix epoch seconds or milliseconds?), not a time",
+            "convert the column to ISO 8601 times such as 2026-01-05T00:00:00Z",
+        )
+    return (
+        f"time {raw!r} does not parse",
+        "use ISO 8601 times such as 2026-01-05T00:00:00Z, 2026-01-05 00:00:00+01:00 or "
+        "2026-01-05 00:00 (no offset: UTC)",
+    )
+
+
+def _unreadable_value(raw: str) -> tuple[str, str]:
+    """The problem and fix for a value that does not parse, guessing the usual causes."""
+    text = str(raw).strip()
+    thousands, decimal = _THOUSANDS.match(text), _DECIMAL_COMMA.match(text)
+    if thousands and decimal:  # 1,002: a thousand and two, or one and two thousandths
+        return (
+            f"value {raw!r} has a comma, a thousands separator or a decimal comma",
+            f"write plain numbers with a decimal point ({text.replace(',', '')} or "
+            f"{text.replace(',', '.')}), or leave it empty for a gap",
+        )
+    if thousands:
+        return (
+            f"value {raw!r} has thousands separators",
+            f"write plain numbers ({text.replace(',', '')}), or leave it empty for a gap",
+        )
+    if decimal:
+        return (
+            f"value {raw!r} has a decimal comma",
+            f"write a decimal point ({text.replace(',', '.')}), or leave it empty for a gap",
+        )
+    return (
+        f"value {raw!r} does not parse",
+        "give a number, or leave it empty (or NaN) for a gap",
+    )
+
+
+def _check_grid_size(
+    con: duckdb.DuckDBPyConnection,
+    numbered: str,
+    path: Path,
+    *,
+    freq: str,
+    before: pd.Timestamp | None,
+) -> None:
+    """Refuse a ``freq`` so fine for the file's span that the grid would not fit in memory.
+
+    The grid has a row per step from the first value to the last (or to ``before``), empty
+    steps included: a year of hourly values at ``1s`` is 31 million rows.
+    """
+    width = parse_duration(freq, "freq")
+    first, last = con.execute(
+        f"SELECT min(ts), max(ts) FROM {numbered} WHERE value IS NOT NULL "
+        "AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?)",
+        [str(path), before, before],
+    ).fetchone()
+    if first is None:
+        return
+    end = before if before is not None else pd.Timestamp(last)
+    steps = (end - pd.Timestamp(first)) / width
+    if steps > MAX_GRID_ROWS:
+        raise DataError(
+            f"resampled to --freq {freq}, the values from {pd.Timestamp(first).isoformat()} to "
+            f"{end.isoformat()} make {steps:,.0f} steps, more than the {MAX_GRID_ROWS:,} read",
+            source=str(path),
+            fix="give a coarser --freq, or a file with fewer days",
+        )
 
 
 def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
