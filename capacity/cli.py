@@ -686,7 +686,7 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the forecast CSV.",
+    help="Where to write the forecast CSV; '-' writes it to standard output.",
 )
 @_reports_errors
 def forecast(
@@ -706,7 +706,9 @@ def forecast(
     from capacity.files import check_writable, write_text_atomically
     from capacity.forecast_file import forecast_csv, parse_quantiles
 
-    check_writable(output, "output")
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        check_writable(output, "output")
     levels = parse_quantiles(quantiles)
     start = parse_timestamp(train_end, "train_end")
     events = _file_events(events_path, region)
@@ -722,10 +724,14 @@ def forecast(
         agg=agg,
     )
     frame = result.frame.assign(ts=result.frame["ts"].map(lambda t: t.isoformat()))
-    write_text_atomically(output, frame.to_csv(index=False))
+    if to_stdout:
+        click.echo(frame.to_csv(index=False), nl=False)
+    else:
+        write_text_atomically(output, frame.to_csv(index=False))
     note = " (fallback)" if result.fallback else ""
+    where = "standard output" if to_stdout else output
     click.echo(
-        f"{output}: {len(frame)} rows from {frame['ts'].iloc[0]}, model {result.model}"
+        f"{where}: {len(frame)} rows from {frame['ts'].iloc[0]}, model {result.model}"
         f"{note}, trained on {result.history_rows} rows",
         err=True,
     )

@@ -436,3 +436,25 @@ def test_backtest_baselines_and_mase_follow_the_grid(tmp_path):
     # scores like repeating yesterday, far below 1 on a day-lag scale
     assert weekly["mase"] < 1.5
     assert "a lag of 48 step(s) of 30min" in (out / "backtest.html").read_text()
+
+
+def test_output_dash_writes_the_csv_to_standard_output(tmp_path, monkeypatch):
+    """``--output -`` pipes the forecast (it had written a file named '-'); what the command
+    says goes to stderr, so standard output is the CSV alone."""
+    import io
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    args = base_args(synthetic_csv(tmp_path / "in.csv"), "-")
+    done = subprocess.run(
+        [sys.executable, "-m", "capacity", "forecast", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(io.StringIO(done.stdout))
+    assert list(frame.columns) == ["ts", "yhat", "q0.05", "q0.50", "q0.95"] and len(frame) == 48
+    assert "standard output: 48 rows from 2026-03-20T00:00:00+00:00" in done.stderr
+    assert not (tmp_path / "-").exists()
