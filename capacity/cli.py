@@ -1478,7 +1478,13 @@ def backtest_command(
         season_length=season,
     )
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out / "metrics.csv", comparison.scores.to_csv(index=False))
+    scores = comparison.scores
+    times = {  # ISO 8601, as the forecast CSVs and metrics.json write them
+        c: scores[c].map(lambda t: t.isoformat() if pd.notna(t) else None)
+        for c in scores.columns
+        if isinstance(scores[c].dtype, pd.DatetimeTZDtype)
+    }
+    write_text_atomically(out / "metrics.csv", scores.assign(**times).to_csv(index=False))
     write_text_atomically(
         out / "metrics.json",
         comparison.scores.to_json(orient="records", date_format="iso", indent=2),

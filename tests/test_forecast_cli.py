@@ -168,6 +168,11 @@ def test_backtest_command_scores_models_side_by_side(tmp_path):
     # A smooth daily cycle: the forecaster beats repeating yesterday.
     assert overall.loc["capacity", "mase"] < overall.loc["seasonal naive (daily)", "mase"]
     assert len(json.loads((out / "metrics.json").read_text())) == len(scores)
+    # times in ISO 8601, as the forecast CSVs write them
+    assert set(scores["cutoff"].dropna()) == {
+        "2026-03-28T00:00:00+00:00",
+        "2026-03-29T00:00:00+00:00",
+    }
     page = (out / "backtest.html").read_text()
     assert "Plotly.newPlot" in page and '<script src="http' not in page
     # the page says what was tested and how each model scored, not just a chart
