@@ -61,6 +61,9 @@ __all__ = [
 
 Layout = Literal["auto", "long", "wide"]
 
+#: How far a file is searched for a line of the wrong width when DuckDB found no header in
+#: it: its sniffer samples about 20,000 lines, so the line it tripped on lies within them.
+_SNIFFED_LINES = 50_000
 #: A timestamp string that ends in a UTC offset after a time of day.
 OFFSET_PATTERN = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
 #: An offset no clock uses: beyond +-14:00 (the widest in use), or with 60 minutes or more.
@@ -222,6 +225,8 @@ def inspect_telemetry(
             fix=_damaged_fix(first_line) or f"check that it is a {kind.upper()} file",
         ) from None
     types = {name: ctype for name, ctype, *_ in described}
+    if kind == "csv" and any(re.search(r"_\d+$", name) for name in types):
+        _check_repeated_columns(path)  # DuckDB renames a second 'ccu' to 'ccu_1'
     canonical: dict[str, str] = {}
     for name in types:
         key = name.strip().lower()
@@ -235,7 +240,12 @@ def inspect_telemetry(
         close = difflib.get_close_matches(column, list(canonical), n=1, cutoff=0.6)
         guess = canonical[alias] if alias else (canonical[close[0]] if close else None)
         fix = f"rename column {guess!r} to {column!r}" if guess else f"add a {column!r} column"
-        raise _gzip_damage(path) or DataError(
+        damaged = _gzip_damage(path)
+        if damaged is not None:
+            raise damaged
+        if kind == "csv":  # DuckDB's sniffer takes a header from a line short or long
+            _check_field_counts(path, lines=_SNIFFED_LINES)
+        raise DataError(
             f"required column {column!r} is missing ({why}); columns found: {found}",
             source=str(path),
             where="header",
@@ -835,6 +845,25 @@ def read_series_csv(
     )
 
 
+def _check_repeated_columns(path: Path) -> None:
+    """Refuse a CSV header that names a column twice (in any case or spacing)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.readline()
+    sep = max(",;\t|", key=head.count)
+    seen: dict[str, str] = {}
+    for name in next(csv.reader([head], delimiter=sep), []):
+        key = name.strip().lower()
+        if key in seen:
+            raise DataError(
+                f"column {name.strip()!r} appears twice in the header",
+                source=str(path),
+                where="line 1",
+                fix="keep one of them, or rename the other",
+            )
+        seen[key] = name
+
+
 def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
     """Name the first line whose field count differs from the header's.
 
@@ -842,7 +871,8 @@ def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
     named after the whole header line, which would otherwise surface as a column that is
     "not found" beside a column that looks just like it.
     """
-    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as fh:
         head = fh.readline()
         counts = {sep: head.count(sep) for sep in ",;\t|"}
         sep = max(counts, key=counts.get)

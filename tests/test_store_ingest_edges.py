@@ -220,3 +220,45 @@ def test_the_cli_prints_one_line_and_exits_2_leaving_the_store_as_it_was(seeded,
     assert result.output.count("\n") == 1
     assert "zero.csv: line 5, column 'ts': time '0001-01-01T00:00:00Z' is before" in result.output
     assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize(
+    ("last", "fields"),
+    [
+        ("2026-01-01T03:00:00Z,eu-west,game\n", 3),
+        ("2026-01-01T03:00:00Z,eu-west,game,ccu,1,7\n", 6),
+    ],
+)
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_line_short_or_long_is_named_not_blamed_on_the_header(
+    seeded, tmp_path, last, fields, compressed
+):
+    # DuckDB's sniffer then finds no header and reads the file as one column, or takes the
+    # odd line for the header: the load said 'ts' was missing
+    text = (GOOD + last).encode()
+    path = tmp_path / ("cut.csv.gz" if compressed else "cut.csv")
+    path.write_bytes(gzip.compress(text) if compressed else text)
+    message = refused(seeded, [path], rf"cut\.csv(\.gz)?: line 5: {fields} fields where the header")
+    assert message.endswith(
+        "Fix: give every line 5 fields separated by ',', or quote values that contain it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [
+        ("ts,region,service,ccu,ccu", "ccu"),
+        ("ts,region,service,ccu,CCU ", "CCU"),
+        ("ts,region,service,metric,value,value", "value"),
+    ],
+)
+def test_a_column_named_twice_is_refused_naming_it(seeded, write, header, shown):
+    # DuckDB renames the second to 'ccu_1': an unknown metric; a second 'value' went unread
+    width = header.count(",") + 1
+    row = "2026-01-01T03:00:00Z,eu-west,game" + ",ccu" * (width == 6) + ",1,2\n"
+    message = refused(
+        seeded,
+        [write("twice.csv", f"{header}\n{row}")],
+        rf"twice\.csv: line 1: column '{shown}' appears twice in the header",
+    )
+    assert message.endswith("Fix: keep one of them, or rename the other")
