@@ -57,6 +57,12 @@ _VALUE_FIXES = {
     "version": f"write version: {SUPPORTED_VERSION} for a fleet file in this release's format "
     "(README, Configuration), or upgrade capacity to read the newer one",
 }
+#: Pydantic's range checks: the bound's name in the error's context, and how it reads.
+_BOUNDS = {
+    "greater_than_equal": ("ge", "must be {} or more", "write {} or more"),
+    "greater_than": ("gt", "must be more than {}", "write a number above {}"),
+    "less_than": ("lt", "must be less than {}", "write a number below {}"),
+}
 #: The longest lead times a server type may have: a year to procure, a day to boot.
 MAX_PROCUREMENT_DAYS = 365
 MAX_BOOT_MINUTES = 1440
@@ -395,6 +401,8 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         When a key is unknown or missing, a value has the wrong type or range, or names are
         inconsistent (unknown regions, services or server types, shares not summing to one).
     """
+    if data is None:
+        raise ConfigError("the file is empty", source=source, fix="start from data/demo/fleet.yaml")
     if not isinstance(data, dict):
         raise ConfigError(
             f"the top level must be a mapping of keys; got {type(data).__name__}",
@@ -452,6 +460,16 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             whole = isinstance(bound, int | float) and float(bound).is_integer()
             shown = int(bound) if whole else bound  # 365, not 365.0, for whole days
             fix = f"write at most {shown} (see the README's configuration section)"
+        elif kind in _BOUNDS:
+            name, must, write = _BOUNDS[kind]
+            bound = err.get("ctx", {}).get(name)
+            shown = int(bound) if float(bound).is_integer() else bound
+            problem = f"{must.format(shown)}; got {err.get('input')!r}"
+            fix = write.format(shown)
+            if key == "redundancy.k":
+                fix += " (k is how many spare servers each region and service keeps)"
+            elif key.endswith(".slo.availability"):
+                fix += " (a fraction such as 0.999; 1 would leave no error budget)"
         elif kind == "int_type" and isinstance(err.get("input"), float):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "write a whole number without a decimal point"
@@ -459,11 +477,25 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             message = str(err.get("ctx", {}).get("error", err["msg"]))
             if ": " in message and key == "(top level)":
                 key, message = message.split(": ", 1)
-            problem, fix = message, _VALUE_FIXES.get(key)
+            problem, fix = message, _VALUE_FIXES.get(key) or _value_fix(key, message)
         else:
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = None
         raise ConfigError(problem, source=source, where=f"key '{key}'", fix=fix) from None
+
+
+def _value_fix(key: str, message: str) -> str | None:
+    """The fix for a cross-key check that failed (``failover``, ``current_servers``)."""
+    if key.startswith("failover.") and "must sum to 1" in message:
+        return (
+            f"change the shares under {key} so they add up to 1 (each is the fraction of "
+            f"{key.split('.', 1)[1]}'s players that region takes over)"
+        )
+    if key.startswith("failover.") and "must be in [0, 1]" in message:
+        return "write each share as a fraction: 0.6 for 60% of the region's players"
+    if key.startswith("current_servers.") and "must be >= 0" in message:
+        return "write the servers running there now: 0 or more"
+    return None
 
 
 def _submodel(annotation: Any) -> tuple[type[BaseModel], int] | None:

@@ -15,7 +15,7 @@ import datetime as dt
 import difflib
 import io
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,11 +31,13 @@ __all__ = [
     "check_known",
     "check_required",
     "check_unique",
+    "closest",
     "csv_rows",
     "duplicate_key",
     "is_missing",
     "localise",
     "normalise_key",
+    "not_a_file",
     "offset_choice",
     "parse_iso",
     "read_bytes",
@@ -85,6 +87,27 @@ def read_bytes(path: Path) -> bytes:
         raise DataError("file not found", source=str(path), fix="check the path") from None
     except OSError as exc:
         raise DataError(f"cannot read the file: {exc.strerror}", source=str(path)) from None
+
+
+def not_a_file(path: Path) -> DataError:
+    """The error for a path that names no regular file: missing, or a folder, a pipe or a
+    device, which cannot be read as a whole file (nor as it was, a second time).
+
+    Parameters
+    ----------
+    path : Path
+        The path given.
+
+    Returns
+    -------
+    DataError
+    """
+    if not path.exists():
+        return DataError("file not found", source=str(path), fix="check the path")
+    what = "a folder" if path.is_dir() else "not a regular file (a pipe, socket or device)"
+    return DataError(
+        f"is {what}", source=str(path), fix="give the path of a file (save piped data to one first)"
+    )
 
 
 def read_text(path: Path) -> str:
@@ -304,10 +327,36 @@ def normalise_key(key: str) -> str:
     return re.sub(r"\s+", "_", key.strip().lower())
 
 
+def closest(name: str, choices: Iterable[str]) -> str | None:
+    """The choice ``name`` most likely meant, or None when none is close.
+
+    A choice that differs only in case or surrounding spaces (``'CCU'``, ``'EU-West '``) is
+    taken first: an export's capitalisation is not a typo that similarity scores rank well.
+
+    Parameters
+    ----------
+    name : str
+        The name as written.
+    choices : iterable of str
+        The names known.
+
+    Returns
+    -------
+    str or None
+    """
+    options = list(choices)
+    folded = {choice.strip().casefold(): choice for choice in options}
+    key = name.strip().casefold()
+    if key in folded:
+        return folded[key]
+    close = difflib.get_close_matches(key, list(folded), n=1)
+    return folded[close[0]] if close else None
+
+
 def suggest(name: str, choices: Sequence[str]) -> str:
     """``"did you mean 'x'? "`` for the choice closest to ``name``; empty when none is close."""
-    close = difflib.get_close_matches(name, choices, n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
+    close = closest(name, choices)
+    return f"did you mean {close!r}? " if close is not None else ""
 
 
 def _listing(found: Sequence[str]) -> str:

@@ -18,6 +18,7 @@ import csv
 import difflib
 import gzip
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -36,10 +37,12 @@ from capacity.columns import (
     VALUE,
 )
 from capacity.errors import DataError, ParameterError
+from capacity.records import not_a_file
 from capacity.units import parse_duration
 
 __all__ = [
     "AGGREGATES",
+    "BAD_OFFSET_PATTERN",
     "MAX_GRID_ROWS",
     "MISSING_VALUES",
     "OFFSET_PATTERN",
@@ -49,6 +52,7 @@ __all__ = [
     "future_problem",
     "grid_query",
     "inspect_telemetry",
+    "past_problem",
     "problem_condition",
     "problem_counts_sql",
     "read_error",
@@ -59,8 +63,17 @@ __all__ = [
 
 Layout = Literal["auto", "long", "wide"]
 
+#: How far a file is searched for a line of the wrong width when DuckDB found no header in
+#: it: its sniffer samples about 20,000 lines, so the line it tripped on lies within them.
+_SNIFFED_LINES = 50_000
 #: A timestamp string that ends in a UTC offset after a time of day.
 OFFSET_PATTERN = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+#: An offset no clock uses: beyond +-14:00 (the widest in use), or with 60 minutes or more.
+#: DuckDB reads '+25:00' as 25 hours, which would move the row a day without a word.
+BAD_OFFSET_PATTERN = (
+    r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*"
+    r"[+-]((1[5-9]|[2-9]\d)(:?\d{2})?|14:?(0[1-9]|[1-9]\d)|\d{2}:?[6-9]\d)$"
+)
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY_COLUMNS = (TS, REGION, SERVICE)
 _LONG_COLUMNS = (TS, REGION, SERVICE, METRIC, VALUE)
@@ -145,6 +158,36 @@ def _kind_of(path: Path) -> Literal["csv", "parquet"]:
     )
 
 
+def _damaged_fix(message: str) -> str | None:
+    """The fix for a Parquet file DuckDB found cut short or corrupt, from its error message
+    (a damaged gzip file is named by :func:`_gzip_damage`)."""
+    if "magic bytes" in message.lower():
+        return "the Parquet file is cut short or corrupt: copy or export it again"
+    return None
+
+
+def _gzip_damage(path: Path) -> DataError | None:
+    """The error for a gzip file that does not decompress whole, else None.
+
+    DuckDB reads a gzip file's damaged middle as text, so its complaint (a missing column, a
+    malformed line) would send the user to the wrong fix. Only run once a read has failed:
+    it decompresses the whole file.
+    """
+    if not path.name.lower().endswith(".gz"):
+        return None
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        return DataError(
+            f"the gzip file is cut short or corrupt ({exc})",
+            source=str(path),
+            fix="copy or export it again (gzip -t tests it)",
+        )
+    return None
+
+
 def inspect_telemetry(
     con: duckdb.DuckDBPyConnection, path: str | Path, *, layout: Layout = "auto"
 ) -> TelemetryFile:
@@ -170,7 +213,7 @@ def inspect_telemetry(
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError("file not found", source=str(path), fix="check the path")
+        raise not_a_file(path)
     kind = _kind_of(path)
     if path.stat().st_size == 0:
         raise DataError("the file is empty", source=str(path), fix="export the telemetry again")
@@ -178,12 +221,14 @@ def inspect_telemetry(
         described = con.execute(f"DESCRIBE SELECT * FROM {_reader(kind)}", [str(path)]).fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
-        raise DataError(
+        raise _gzip_damage(path) or DataError(
             f"cannot be read as {kind.upper()}: {first_line}",
             source=str(path),
-            fix=f"check that it is a {kind.upper()} file with a header row",
+            fix=_damaged_fix(first_line) or f"check that it is a {kind.upper()} file",
         ) from None
     types = {name: ctype for name, ctype, *_ in described}
+    if kind == "csv" and any(re.search(r"_\d+$", name) for name in types):
+        _check_repeated_columns(path)  # DuckDB renames a second 'ccu' to 'ccu_1'
     canonical: dict[str, str] = {}
     for name in types:
         key = name.strip().lower()
@@ -197,6 +242,11 @@ def inspect_telemetry(
         close = difflib.get_close_matches(column, list(canonical), n=1, cutoff=0.6)
         guess = canonical[alias] if alias else (canonical[close[0]] if close else None)
         fix = f"rename column {guess!r} to {column!r}" if guess else f"add a {column!r} column"
+        damaged = _gzip_damage(path)
+        if damaged is not None:
+            raise damaged
+        if kind == "csv":  # DuckDB's sniffer takes a header from a line short or long
+            _check_field_counts(path, lines=_SNIFFED_LINES)
         raise DataError(
             f"required column {column!r} is missing ({why}); columns found: {found}",
             source=str(path),
@@ -206,6 +256,23 @@ def inspect_telemetry(
 
     if layout == "auto":
         layout = "long" if METRIC in canonical or VALUE in canonical else "wide"
+    wide_columns = [n for k, n in canonical.items() if k in METRICS]
+    if layout == "long" and METRIC not in canonical and VALUE not in canonical and wide_columns:
+        raise DataError(
+            "read as long (--format long), but the file is wide: it has no 'metric' and 'value' "
+            f"columns and one column per metric ({', '.join(wide_columns)})",
+            source=str(path),
+            where="header",
+            fix="give --format wide, or leave --format out to read the layout from the header",
+        )
+    if layout == "wide" and METRIC in canonical and VALUE in canonical:
+        raise DataError(
+            "read as wide (--format wide), but the file is long: it has 'metric' and 'value' "
+            "columns, one row per metric",
+            source=str(path),
+            where="header",
+            fix="give --format long, or leave --format out to read the layout from the header",
+        )
     if layout == "long":
         names = {c: require(c, "long format") for c in _LONG_COLUMNS}
         metric_columns: tuple[str, ...] = ()
@@ -256,6 +323,7 @@ def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]
     # expression for the rows it already matched.
     offsets = (
         f"WHEN ends_with({column}, 'Z') THEN {exact} "
+        f"WHEN regexp_matches({column}, '{BAD_OFFSET_PATTERN}') THEN NULL "
         f"WHEN regexp_matches({column}, '{OFFSET_PATTERN}') THEN {exact}"
     )
     if tz is None:
@@ -374,6 +442,12 @@ def _in_list(values: tuple[str, ...]) -> str:
 #: little); a later time is a typo, such as a wrong year or a local time read as UTC.
 FUTURE_TOLERANCE_HOURS = 24
 
+#: The earliest telemetry time read. An earlier one is a placeholder for a time that was
+#: missing (0001-01-01 is the zero time of Go and .NET, 1970-01-01 the Unix epoch's zero,
+#: 1900-01-01 a spreadsheet's), not a measurement: one such row would stretch its series over
+#: decades of missing hours.
+EARLIEST_TELEMETRY = "2000-01-01T00:00:00Z"
+
 #: Named row problems, each a SQL condition over long telemetry rows, in the order checked.
 _PROBLEMS: dict[str, str] = {
     "ts": "ts IS NULL",
@@ -382,6 +456,7 @@ _PROBLEMS: dict[str, str] = {
     "finite": "NOT isfinite(value)",
     "negative": f"metric IN {_in_list(_NON_NEGATIVE)} AND value < 0",
     "fraction": f"metric IN {_in_list(FRACTION_METRICS)} AND value > 1",
+    "past": f"ts < TIMESTAMPTZ '{EARLIEST_TELEMETRY}'",
     "future": f"ts > get_current_timestamp() + INTERVAL {FUTURE_TOLERANCE_HOURS} HOUR",
 }
 
@@ -431,6 +506,14 @@ def explain_problem(
     number, ts_raw, value_raw, region, service, metric, value = rows[0]
     where = tf.row_label(number)
     if problem == "ts":
+        if ts_raw is not None and re.search(BAD_OFFSET_PATTERN, ts_raw.strip()):
+            return DataError(
+                f"timestamp {ts_raw!r} has a UTC offset no clock uses ("
+                "no zone is more than 14:00 from UTC, and minutes stop at 59)",
+                source=str(tf.path),
+                where=f"{where}, column {tf.names[TS]!r}",
+                fix="correct the offset (e.g. +01:00 for Berlin in winter, Z for UTC)",
+            )
         naive = ts_raw is not None and re.search(OFFSET_PATTERN, ts_raw) is None
         check = "SELECT try_cast(? AS TIMESTAMP) IS NOT NULL"
         parses = naive and con.execute(check, [ts_raw]).fetchall()[0][0]
@@ -450,8 +533,8 @@ def explain_problem(
             where=f"{where}, column {tf.names[TS]!r}",
             fix="use ISO 8601 with an offset, e.g. 2026-01-05T14:00:00Z",
         )
-    if problem == "future":
-        text, fix = future_problem(ts_raw)
+    if problem in ("past", "future"):
+        text, fix = (past_problem if problem == "past" else future_problem)(ts_raw)
         return DataError(
             text, source=str(tf.path), where=f"{where}, column {tf.names[TS]!r}", fix=fix
         )
@@ -493,6 +576,27 @@ def future_problem(shown: object) -> tuple[str, str]:
     )
 
 
+def past_problem(shown: object) -> tuple[str, str]:
+    """What is wrong with a telemetry time before :data:`EARLIEST_TELEMETRY`, and the fix.
+
+    Parameters
+    ----------
+    shown : object
+        The time as written (or as read, for an in-memory load).
+
+    Returns
+    -------
+    tuple of (str, str)
+        The problem and its fix.
+    """
+    return (
+        f"time {str(shown)!r} is before {EARLIEST_TELEMETRY[:10]}, the earliest telemetry time "
+        "read: most likely a placeholder for a missing time (0001-01-01, 1970-01-01, "
+        "1900-01-01), not a measurement",
+        "drop the row, or export it again with its real time",
+    )
+
+
 def row_problem(
     problem: str,
     *,
@@ -507,7 +611,8 @@ def row_problem(
     Parameters
     ----------
     problem : str
-        A key of the checks counted by :func:`problem_counts_sql`, but not ``"ts"``.
+        A key of the checks counted by :func:`problem_counts_sql`, but not ``"ts"``,
+        ``"past"`` or ``"future"``.
     region, service, metric : str, optional
         The row's key.
     value : float, optional
@@ -670,7 +775,7 @@ def read_series_csv(
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError("file not found", source=str(path), fix="check the path")
+        raise not_a_file(path)
     if path.stat().st_size == 0:
         raise DataError("the file is empty", source=str(path), fix="give a CSV with a header")
     reader = "read_csv(?, header = true, all_varchar = true)"
@@ -827,6 +932,25 @@ def _check_grid_size(
         )
 
 
+def _check_repeated_columns(path: Path) -> None:
+    """Refuse a CSV header that names a column twice (in any case or spacing)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.readline()
+    sep = max(",;\t|", key=head.count)
+    seen: dict[str, str] = {}
+    for name in next(csv.reader([head], delimiter=sep), []):
+        key = name.strip().lower()
+        if key in seen:
+            raise DataError(
+                f"column {name.strip()!r} appears twice in the header",
+                source=str(path),
+                where="line 1",
+                fix="keep one of them, or rename the other",
+            )
+        seen[key] = name
+
+
 def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
     """Name the first line whose field count differs from the header's.
 
@@ -834,7 +958,8 @@ def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
     named after the whole header line, which would otherwise surface as a column that is
     "not found" beside a column that looks just like it.
     """
-    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as fh:
         head = fh.readline()
         counts = {sep: head.count(sep) for sep in ",;\t|"}
         sep = max(counts, key=counts.get)
@@ -872,6 +997,9 @@ def read_error(exc: duckdb.Error, path: Path | str, what: str = "cannot be read"
     DataError
         The error to raise.
     """
+    damaged = _gzip_damage(Path(path))
+    if damaged is not None:
+        return damaged
     text = str(exc)
     line = re.search(r"CSV Error on Line: (\d+)", text)
     fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
@@ -884,6 +1012,9 @@ def read_error(exc: duckdb.Error, path: Path | str, what: str = "cannot be read"
             fix=f"give every line {width} fields, or quote values that contain the separator",
         )
     first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    damaged = _damaged_fix(first_line)
+    if damaged:
+        return DataError(f"{what}: {first_line}", source=str(path), fix=damaged)
     if line:
         return DataError(f"{what}: {first_line}", source=str(path), where=f"line {line.group(1)}")
     return DataError(f"{what}: {first_line}", source=str(path))

@@ -23,7 +23,7 @@ import pyarrow as pa
 from capacity.columns import ALL_REGIONS, REGIONS
 from capacity.config import FleetConfig
 from capacity.errors import DataError
-from capacity.records import show_ts
+from capacity.records import not_a_file, show_ts
 from capacity.store.holdings import import_sources
 from capacity.store.loads import check_tz
 from capacity.store.reports import EventsReport
@@ -307,7 +307,7 @@ def _existing_files(paths: Iterable[str | Path]) -> list[Path]:
     files = [Path(p) for p in paths]
     for path in files:
         if not path.is_file():
-            raise DataError("file not found", source=str(path), fix="check the path")
+            raise not_a_file(path)
     return files
 
 

@@ -13,7 +13,6 @@ loading ones open their own transaction.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Sequence
@@ -28,6 +27,7 @@ from capacity import sources
 from capacity.columns import METRIC, METRICS, REGION, SERVICE, TELEMETRY_COLUMNS, TS, VALUE
 from capacity.config import FleetConfig
 from capacity.errors import DataError
+from capacity.records import closest
 from capacity.store.loads import (
     already_loaded,
     check_tz,
@@ -349,9 +349,9 @@ def _unknown_error(
     fix: str | None = None,
 ) -> DataError:
     """The error for a region, service or metric that is not one of ``known``."""
+    close = closest(name, known)
+    hint = f" (did you mean {close!r}?)" if close is not None else ""
     if column == METRIC:
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         return DataError(
             f"unknown metric {name!r}{hint}; capacity reads {', '.join(known)}",
             source=source,
@@ -359,7 +359,7 @@ def _unknown_error(
             fix=fix or "rename it to one of those, or leave it out",
         )
     return DataError(
-        f"unknown {column} {name!r}; the fleet config knows {', '.join(sorted(known))}",
+        f"unknown {column} {name!r}{hint}; the fleet config knows {', '.join(sorted(known))}",
         source=source,
         where=where,
         fix=fix or f"correct the {column}, or add it to the fleet config",
@@ -442,8 +442,9 @@ def _row_error(
     """The error for an in-memory ``row`` (``ts, region, service, metric, value``)."""
     if problem == "ts":
         return DataError("a time is missing", source=source, where=_row_name(row))
-    if problem == "future":
-        text, advice = sources.future_problem(pd.Timestamp(row[0]).tz_convert("UTC").isoformat())
+    if problem in ("past", "future"):
+        explain = sources.past_problem if problem == "past" else sources.future_problem
+        text, advice = explain(pd.Timestamp(row[0]).tz_convert("UTC").isoformat())
         return DataError(text, source=source, where=_row_name(row), fix=fix or advice)
     _, region, service, metric, value = row
     if shown is None and value is not None:

@@ -1,0 +1,264 @@
+"""Loads of files an operator's exports get wrong: placeholder dates, impossible offsets, names
+in the wrong case, the wrong --format, pipes and folders, damaged gzip and Parquet files. Each
+is refused in one line that names the file, the row and the fix, and leaves the store as it
+was."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from capacity import DataError, Store
+from capacity.cli import cli
+from capacity.config import load_fleet
+from tests.conftest import HEADER
+
+GOOD = HEADER + (
+    "2026-01-01T00:00:00Z,eu-west,game,ccu,100\n"
+    "2026-01-01T01:00:00Z,eu-west,game,ccu,110\n"
+    "2026-01-01T02:00:00Z,eu-west,game,ccu,120\n"
+)
+
+
+def snapshot(db: Path) -> tuple[list, list]:
+    """The telemetry rows and the record of loads: everything a load could change."""
+    with Store(db, read_only=True) as store:
+        rows = store.con.execute(
+            "SELECT ts, region, service, metric, value FROM telemetry ORDER BY ALL"
+        ).fetchall()
+        loads = store.con.execute("SELECT load_id, source, sha256 FROM loads ORDER BY 1").fetchall()
+    return rows, loads
+
+
+@pytest.fixture
+def seeded(db: Path, write) -> Path:
+    """A store holding GOOD."""
+    with Store(db) as store:
+        store.ingest([write("good.csv", GOOD)])
+    return db
+
+
+def refused(db: Path, paths: list[Path], match: str, **options: object) -> str:
+    """Load ``paths``, expect a DataError matching ``match``; the store must not change."""
+    before = snapshot(db)
+    with Store(db) as store, pytest.raises(DataError, match=match) as caught:
+        store.ingest(paths, **options)
+    assert snapshot(db) == before
+    assert "\n" not in str(caught.value)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00+00:00"])
+def test_a_placeholder_time_long_before_any_telemetry_is_refused(seeded, write, when):
+    text = GOOD + f"{when},eu-west,game,ccu,5\n"
+    message = refused(
+        seeded,
+        [write("zero.csv", text)],
+        rf"zero\.csv: line 5, column 'ts': time '{re.escape(when)}' is before 2000-01-01"
+        r".*placeholder",
+    )
+    assert message.endswith("Fix: drop the row, or export it again with its real time")
+
+
+def test_a_placeholder_time_in_memory_is_refused_by_its_key(seeded):
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2026-01-01T03:00Z", "1970-01-01T00:00Z"], utc=True),
+            "region": "eu-west",
+            "service": "game",
+            "metric": "ccu",
+            "value": [1.0, 2.0],
+        }
+    )
+    before = snapshot(seeded)
+    with Store(seeded) as store, pytest.raises(DataError, match="is before 2000-01-01") as caught:
+        store.ingest_frame(frame, source="pulled")
+    assert str(caught.value).startswith("pulled: ccu of eu-west/game at 1970-01-01T00:00:00+00:00")
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-01-01T04:00:00+25:00", "2026-01-01T04:00:00+14:01", "2026-01-01T04:00:00.5+05:60"],
+)
+def test_an_offset_no_clock_uses_is_refused_not_read_as_days(seeded, write, stamp):
+    # DuckDB itself reads '+25:00' as 25 hours: the row would move a day without a word
+    text = GOOD + f"{stamp},eu-west,game,ccu,5\n"
+    for tz in (None, "UTC"):
+        refused(
+            seeded,
+            [write("offset.csv", text)],
+            rf"offset\.csv: line 5, column 'ts': timestamp '{re.escape(stamp)}' has a UTC "
+            r"offset no clock uses.*Fix: correct the offset",
+            tz=tz,
+        )
+
+
+def test_the_widest_offsets_in_use_still_load(db, write):
+    text = HEADER + (
+        "2026-01-01T14:00:00+14:00,eu-west,game,ccu,1\n"
+        "2026-01-01T06:45:00+05:45,eu-west,game,ccu,2\n"
+        "2026-01-01T01:30:00+0530,eu-west,game,ccu,3\n"
+    )
+    with Store(db) as store:
+        store.ingest([write("wide-offsets.csv", text)])
+        rows = store.con.execute(
+            "SELECT strftime(ts AT TIME ZONE 'UTC', '%H:%M'), value FROM telemetry ORDER BY value"
+        ).fetchall()
+    assert rows == [("00:00", 1.0), ("01:00", 2.0), ("20:00", 3.0)]
+
+
+def test_names_in_another_case_or_with_spaces_get_a_suggestion(seeded, write, fleet_file):
+    fleet = load_fleet(fleet_file)
+    upper = GOOD.replace(",ccu,", ",CCU,")
+    refused(seeded, [write("m.csv", upper)], r"unknown metric 'CCU' \(did you mean 'ccu'\?\)")
+    region = GOOD.replace("eu-west", "EU-West ")
+    refused(
+        seeded,
+        [write("r.csv", region)],
+        r"line 2, column 'region': unknown region 'EU-West ' \(did you mean 'eu-west'\?\)",
+        fleet=fleet,
+    )
+    typo = GOOD.replace("eu-west", "eu-wset")
+    refused(seeded, [write("t.csv", typo)], r"unknown region 'eu-wset' \(did you mean", fleet=fleet)
+    refused(
+        seeded, [write("s.csv", GOOD.replace("game", "Game"))], "did you mean 'game'", fleet=fleet
+    )
+
+
+def test_a_calendar_region_in_another_case_gets_a_suggestion(db, write, fleet_file):
+    text = "name,kind,start,end,regions\nWinter,season,2026-12-18,2026-12-20,EU-West\n"
+    with Store(db) as store, pytest.raises(DataError, match="did you mean 'eu-west'"):
+        store.import_events([write("cal.csv", text)], fleet=load_fleet(fleet_file))
+
+
+def test_the_wrong_format_says_which_one_the_file_is(seeded, write):
+    wide = write("wide.csv", "ts,region,service,ccu,rps\n2026-01-01T00:00:00Z,eu-west,game,1,2\n")
+    message = refused(
+        seeded, [wide], r"wide\.csv: header: read as long \(--format long\), but", layout="long"
+    )
+    assert "one column per metric (ccu, rps)" in message
+    assert message.endswith(
+        "Fix: give --format wide, or leave --format out to read the layout from the header"
+    )
+    long = write("long.csv", GOOD)
+    message = refused(
+        seeded,
+        [long],
+        r"long\.csv: header: read as wide \(--format wide\), but the file is long",
+        layout="wide",
+    )
+    assert "Fix: give --format long" in message
+
+
+def test_a_pipe_or_a_folder_is_named_as_such_not_as_missing(seeded, tmp_path):
+    pipe = tmp_path / "export.csv"
+    os.mkfifo(pipe)  # never opened: a reader would wait for a writer
+    refused(seeded, [pipe], r"export\.csv: is not a regular file \(a pipe, socket or device\)")
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    refused(seeded, [folder], r"folder\.csv: is a folder\. Fix: give the path of a file")
+    refused(seeded, [tmp_path / "gone.csv"], r"gone\.csv: file not found\. Fix: check the path")
+    with Store(seeded) as store, pytest.raises(DataError, match="is not a regular file"):
+        store.import_events([pipe])
+
+
+def _gzip_rows(rows: int) -> bytes:
+    lines = [HEADER] + [
+        f"{pd.Timestamp('2026-01-01T00:00Z') + pd.Timedelta(hours=h):%Y-%m-%dT%H:%M:%SZ},"
+        f"eu-west,game,ccu,{h % 997}\n"
+        for h in range(rows)
+    ]
+    return gzip.compress("".join(lines).encode(), mtime=0)
+
+
+@pytest.mark.parametrize("cut", ["end", "middle"])
+def test_a_damaged_gzip_file_is_named_as_damaged(seeded, tmp_path, cut):
+    data = _gzip_rows(5000)
+    if cut == "end":
+        data = data[: len(data) * 9 // 10]
+    else:  # a block overwritten: DuckDB would read garbage text and blame a column or a line
+        middle = len(data) // 2
+        data = data[:middle] + bytes(range(256)) * 2 + data[middle + 512 :]
+    path = tmp_path / "export.csv.gz"
+    path.write_bytes(data)
+    message = refused(seeded, [path], r"export\.csv\.gz: the gzip file is cut short or corrupt")
+    assert message.endswith("Fix: copy or export it again (gzip -t tests it)")
+
+
+def test_a_cut_short_parquet_file_is_named_as_damaged(seeded, tmp_path):
+    frame = pd.DataFrame(
+        {
+            "ts": pd.date_range("2026-01-01", periods=500, freq="h", tz="UTC"),
+            "region": "eu-west",
+            "service": "game",
+            "metric": "ccu",
+            "value": 1.0,
+        }
+    )
+    whole = tmp_path / "whole.parquet"
+    frame.to_parquet(whole)
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    message = refused(seeded, [cut], r"cut\.parquet: cannot be read as PARQUET")
+    assert message.endswith(
+        "Fix: the Parquet file is cut short or corrupt: copy or export it again"
+    )
+
+
+def test_the_cli_prints_one_line_and_exits_2_leaving_the_store_as_it_was(seeded, write):
+    before = snapshot(seeded)
+    bad = write("zero.csv", GOOD + "0001-01-01T00:00:00Z,eu-west,game,ccu,5\n")
+    result = CliRunner().invoke(cli, ["ingest", str(bad), "--db", str(seeded)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert "zero.csv: line 5, column 'ts': time '0001-01-01T00:00:00Z' is before" in result.output
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize(
+    ("last", "fields"),
+    [
+        ("2026-01-01T03:00:00Z,eu-west,game\n", 3),
+        ("2026-01-01T03:00:00Z,eu-west,game,ccu,1,7\n", 6),
+    ],
+)
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_line_short_or_long_is_named_not_blamed_on_the_header(
+    seeded, tmp_path, last, fields, compressed
+):
+    # DuckDB's sniffer then finds no header and reads the file as one column, or takes the
+    # odd line for the header: the load said 'ts' was missing
+    text = (GOOD + last).encode()
+    path = tmp_path / ("cut.csv.gz" if compressed else "cut.csv")
+    path.write_bytes(gzip.compress(text) if compressed else text)
+    message = refused(seeded, [path], rf"cut\.csv(\.gz)?: line 5: {fields} fields where the header")
+    assert message.endswith(
+        "Fix: give every line 5 fields separated by ',', or quote values that contain it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [
+        ("ts,region,service,ccu,ccu", "ccu"),
+        ("ts,region,service,ccu,CCU ", "CCU"),
+        ("ts,region,service,metric,value,value", "value"),
+    ],
+)
+def test_a_column_named_twice_is_refused_naming_it(seeded, write, header, shown):
+    # DuckDB renames the second to 'ccu_1': an unknown metric; a second 'value' went unread
+    width = header.count(",") + 1
+    row = "2026-01-01T03:00:00Z,eu-west,game" + ",ccu" * (width == 6) + ",1,2\n"
+    message = refused(
+        seeded,
+        [write("twice.csv", f"{header}\n{row}")],
+        rf"twice\.csv: line 1: column '{shown}' appears twice in the header",
+    )
+    assert message.endswith("Fix: keep one of them, or rename the other")
