@@ -340,6 +340,7 @@ def fan_chart(
         legend={"orientation": "h", "y": -0.15},
         yaxis_title=html.escape(metric_label(metric)) if metric else "demand",
     )
+    _time_axis(figure, title=False)  # the legend sits where an axis title would
     return figure
 
 
@@ -434,6 +435,7 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
             "ticktext": [f"{t:,.0f}" for t in ticks],
         },
     )
+    _time_axis(figure)
     return figure
 
 

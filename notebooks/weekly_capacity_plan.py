@@ -60,6 +60,8 @@ display(report.warning_lines(plan.warnings))
 # `act`: servers must be added (see the date to act by); `watch`: held with less than 10 %
 # headroom at some hour, or on a forecast that fell back to a baseline (never scaled down on
 # one); `OK`: enough servers all horizon (a scale-down removes only a surplus of every hour).
+# *(overdue)*: the date to act by was already before the plan's start (the hour above it is
+# planned from); a later date may have passed since.
 
 # %%
 display(report.plan_table(status, currency=plan.fleet.currency))
@@ -84,6 +86,7 @@ display(report.region_loss_lines(plan))
 # ## 2. Demand and capacity per region and service
 # Forecast bands (5–95 % and 10–90 %), the median, the last two weeks of actuals, live-ops
 # events shaded, and capacity lines: servers now, needed with N+k, needed if a region is lost.
+# Times are UTC.
 
 # %%
 for (region, service), _ in plan.forecast.groupby(["region", "service"], sort=True):

@@ -102,6 +102,8 @@ def test_axes_carry_the_metric():
     series = hourly(np.arange(24.0))
     figure = explore_charts.series_with_events(series, name="ccu")
     assert figure.layout.yaxis.title.text == "players online (ccu)"
+    # times hover in UTC; the legend sits where an axis title would (the section says UTC)
+    assert figure.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M UTC"
     assert figure.layout.xaxis.title.text == "time (UTC)"
     ts = pd.date_range(MONDAY, periods=3 * 168, freq="h")
     parts = review.decompose(pd.DataFrame({"ts": ts, "value": 100.0 + (ts.hour == 20)}))
@@ -140,6 +142,8 @@ def test_schedule_chart_has_plain_log_ticks_and_a_look_per_series():
     assert list(axis.tickvals) == [5, 10, 20, 50, 100, 200, 500]
     assert list(axis.ticktext) == ["5", "10", "20", "50", "100", "200", "500"]
     assert len({(t.line.color, t.line.dash) for t in figure.data}) == 12
+    assert figure.layout.xaxis.title.text == "time (UTC)"
+    assert figure.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M UTC"
 
 
 # --------------------------------------------------------------- weekly report: demand units
@@ -177,6 +181,8 @@ def test_weekly_demand_charts_title_the_y_axis_with_the_metrics_meaning(metric, 
     # said outright, it wins over the forecast's column
     figure = charts.fan_chart(history, forecast, need, None, "eu-west", "game", metric="ccu")
     assert figure.layout.yaxis.title.text == "players online (ccu)"
+    # times hover in UTC; the legend sits where an axis title would (the section says UTC)
+    assert figure.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M UTC"
 
 
 # --------------------------------------------------------------- weekly report: headroom colours
