@@ -576,6 +576,14 @@ def _ics_records(
             source=source,
             fix="export the calendar again as .ics",
         ) from None
+    upper = data.upper()
+    if not calendars and b"BEGIN:VCALENDAR" in upper and b"END:VCALENDAR" not in upper:
+        raise DataError(
+            "the file ends inside its calendar (BEGIN:VCALENDAR without END:VCALENDAR): it "
+            "looks cut short",
+            source=source,
+            fix="copy or export the calendar again",
+        )
     if not calendars:
         raise DataError(
             "no VCALENDAR found",

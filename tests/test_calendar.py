@@ -678,6 +678,20 @@ def test_unparseable_dtstart_in_ics(tmp_path):
     error_of(path, "event 1 ('Broken')", "'2026120' is not a date or date-time")
 
 
+def test_a_cut_short_ics_is_said_to_be_cut_short(tmp_path):
+    whole = ics("""
+        UID:x
+        SUMMARY:Cup
+        DTSTART:20261201T100000Z
+        DTEND:20261201T120000Z
+        """)
+    cut = whole[: whole.index("END:VCALENDAR")]
+    error_of(
+        write(tmp_path, "cut.ics", cut), "ends inside its calendar", "export the calendar again"
+    )
+    error_of(write(tmp_path, "empty.ics", "\n"), "no VCALENDAR found")
+
+
 def test_naive_time_without_tz_csv(tmp_path):
     path = write(
         tmp_path,
