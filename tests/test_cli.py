@@ -231,8 +231,9 @@ def test_log_imports_and_kpis(tmp_path):
     # it once said "0 incidents read" of a file it had read and checked whole
     held = len(pd.read_csv(DEMO / "incidents.csv"))
     assert "0 incidents read" not in again.stdout
-    assert f"(read and checked; the {held:,} incidents it holds are stored as they are)" in (
-        again.stdout
+    assert again.stdout == (
+        f"{DEMO / 'incidents.csv'}: already loaded (same content, read and checked; the "
+        f"{held:,} incidents it holds are stored as they are)\n"
     )
     bad = tmp_path / "incidents.csv"
     bad.write_text(

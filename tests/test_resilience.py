@@ -1419,11 +1419,11 @@ def test_import_reports_say_one_record_in_the_singular(tmp_path):
         assert first == f"{incidents}: 1 incident read, 1 inserted, 0 updated, 0 unchanged"
         assert store.import_events([calendar]).describe().startswith(f"{calendar}: 1 event read")
         assert store.import_incidents([incidents]).describe() == (
-            f"already loaded: {incidents} (read and checked; the 1 incident it holds is stored "
-            "as it is)"
+            f"{incidents}: already loaded (same content, read and checked; the 1 incident it "
+            "holds is stored as it is)"
         )
         assert store.import_incidents([two]).describe().startswith(f"{two}: 2 incidents read, ")
         assert store.import_incidents([incidents, two]).describe() == (
-            f"already loaded: {incidents}, {two} (read and checked; the 3 incidents they hold "
-            "are stored as they are)"
+            f"{incidents}, {two}: already loaded (same content, read and checked; the 3 "
+            "incidents they hold are stored as they are)"
         )

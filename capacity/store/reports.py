@@ -108,8 +108,8 @@ class EventsReport:
             return text
         holds = "it holds" if len(self.skipped) == 1 else "they hold"
         are = "is stored as it is" if self.held == 1 else "are stored as they are"
-        held = (
-            f"already loaded: {', '.join(self.skipped)} (read and checked; the "
+        held = (  # worded as ingest words a file it skips
+            f"{', '.join(self.skipped)}: already loaded (same content, read and checked; the "
             f"{count_noun(self.held, self.noun)} {holds} {are})"
         )
         return f"{text}; {held}" if self.sources else held
