@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -59,11 +60,16 @@ def write_csv(path: Path, rows: int) -> None:
     """Write ``rows`` rows of plausible long telemetry (72 series, hourly) to ``path``."""
     series = 72
     hours = -(-rows // series)
+    # hours that end two days ago: a load refuses rows from the future (10 M rows are 16
+    # years of 72 series, which from a fixed 2015 start ran past today)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    start -= timedelta(hours=hours + 48)
     con = duckdb.connect()
     con.execute(
         f"""
         COPY (
-            SELECT strftime(TIMESTAMP '2015-01-01' + INTERVAL (h) HOUR, '%Y-%m-%dT%H:%M:%SZ')
+            SELECT strftime(TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}' + INTERVAL (h) HOUR,
+                            '%Y-%m-%dT%H:%M:%SZ')
                        AS ts,
                    r AS region, s AS service, m AS metric,
                    round(random() * CASE WHEN m IN ('cpu_util', 'error_rate') THEN 1
