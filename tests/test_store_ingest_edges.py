@@ -18,22 +18,13 @@ from capacity import DataError, Store
 from capacity.cli import cli
 from capacity.config import load_fleet
 from tests.conftest import HEADER
+from tests.test_store import snapshot
 
 GOOD = HEADER + (
     "2026-01-01T00:00:00Z,eu-west,game,ccu,100\n"
     "2026-01-01T01:00:00Z,eu-west,game,ccu,110\n"
     "2026-01-01T02:00:00Z,eu-west,game,ccu,120\n"
 )
-
-
-def snapshot(db: Path) -> tuple[list, list]:
-    """The telemetry rows and the record of loads: everything a load could change."""
-    with Store(db, read_only=True) as store:
-        rows = store.con.execute(
-            "SELECT ts, region, service, metric, value FROM telemetry ORDER BY ALL"
-        ).fetchall()
-        loads = store.con.execute("SELECT load_id, source, sha256 FROM loads ORDER BY 1").fetchall()
-    return rows, loads
 
 
 @pytest.fixture
