@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from capacity.cli import cli
 from capacity.forecast_file import MAX_FORECAST_ROWS
 from capacity.sources import MAX_GRID_ROWS
+from tests.test_forecast_cli import base_args
 
 
 def hourly(days: int = 21) -> pd.DataFrame:
@@ -24,16 +25,8 @@ def hourly(days: int = 21) -> pd.DataFrame:
 
 
 def forecast(path, out, **over):
-    options = {
-        "--input": str(path),
-        "--time-column": "when",
-        "--value-column": "players",
-        "--train-end": "2026-03-20T00:00:00Z",
-        "--horizon": "48h",
-        "--output": str(out),
-    }
-    options.update(over)
-    args = [item for pair in options.items() for item in pair]
+    """The contract's command on ``path``, with the command's own default quantiles."""
+    args = base_args(path, out, **{"--quantiles": "0.05,0.5,0.95", **over})
     return CliRunner().invoke(cli, ["forecast", *args])
 
 
