@@ -1,0 +1,178 @@
+"""What the notebooks are given, checked before anything is drawn.
+
+:func:`notebook_file` refuses a path parameter that names no file, saying where a relative
+path was read from; :func:`check_series` refuses a choice of region, service, metric or span
+that the fleet or the store does not have; :func:`positive_int` is the check of a count
+parameter every part of the package shares. Each refusal is one line naming the parameter;
+those of the notebooks' choices also say what to put right in the parameters cell.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
+from capacity.errors import ParameterError
+
+if TYPE_CHECKING:
+    from capacity.config import FleetConfig
+
+
+def positive_int(value: Any, name: str) -> int:
+    """``value`` as an ``int``; a :class:`ParameterError` naming ``name`` when it is not a
+    positive integer (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ParameterError(f"The {name!r} parameter must be a positive integer. Got {value!r}.")
+    return int(value)
+
+
+def notebook_file(path: str | os.PathLike[str], name: str, *, hint: str = "") -> Path:
+    """The file a notebook's path parameter names, or a one-line error saying where it looked.
+
+    A relative path is read from the folder the notebook runs in: under ``make lab`` or
+    ``papermill --cwd notebooks``, ``notebooks/``; under a bare ``papermill`` the folder it
+    was started from, where the defaults (``../data/...``) point nowhere.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The parameter's value.
+    name : str
+        The parameter's name (``db``, ``config``).
+    hint : str
+        How to get such a file, added to the fix (``make plan builds the demo store``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``, unchanged, when it names a file.
+
+    Raises
+    ------
+    ParameterError
+        When it names no file (or a folder), naming the parameter, the folder a relative
+        path was read from, and the fix.
+    """
+    given = Path(os.fspath(path)).expanduser()
+    if str(path).strip() and given.is_file():
+        return given
+    if given.is_absolute():
+        where, fix = "", f"give the path of an existing file: -p {name} /path/to/file"
+    else:
+        where = f", read from {Path.cwd()} (where the notebook runs)"
+        fix = (
+            "run papermill with --cwd notebooks (the default paths are relative to "
+            f"notebooks/), or give an absolute path: -p {name} /path/to/file"
+        )
+    raise ParameterError(
+        f"The {name!r} parameter names {str(path)!r}, which is not a file{where}.",
+        fix=f"{fix}{'; ' + hint if hint else ''}",
+    )
+
+
+def check_series(
+    fleet: FleetConfig,
+    series: pd.DataFrame,
+    *,
+    region: str,
+    service: str,
+    metric: str,
+    start: Any = None,
+    end: Any = None,
+    status: pd.DataFrame | None = None,
+) -> None:
+    """Refuse a notebook's choice of series that the fleet or the store does not have,
+    naming the parameter and what there is, before a chart fails on an empty frame.
+
+    Parameters
+    ----------
+    fleet : FleetConfig
+        The regions and services there are.
+    series : pandas.DataFrame
+        What the store returned for the choice (``store.series``).
+    region, service, metric : str
+        The notebook's parameters.
+    start, end : optional
+        The notebook's span, when it has one (empty or None: that end is open).
+    status : pandas.DataFrame, optional
+        :meth:`Store.status`'s series table: when given, an empty span is refused with the
+        span the store holds for the series.
+
+    Raises
+    ------
+    ParameterError
+        When the region or service is not in the fleet, the metric is not one capacity
+        reads, ``start`` is not before ``end``, the store holds no value of it for that
+        region and service, or the span keeps a single hour.
+    """
+    from capacity.columns import METRICS
+    from capacity.records import suggest
+    from capacity.units import parse_timestamp
+
+    for name, value, known in (
+        ("region", region, list(fleet.regions)),
+        ("service", service, list(fleet.services)),
+        ("metric", metric, list(METRICS)),
+    ):
+        if value not in known:
+            raise ParameterError(
+                f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}. "
+                f"Fix: {suggest(value, known)}set it in the parameters cell"
+            )
+    first = parse_timestamp(start, "start") if start not in (None, "") else None
+    last = parse_timestamp(end, "end") if end not in (None, "") else None
+    if first is not None and last is not None and first >= last:
+        raise ParameterError(
+            f"The 'start' parameter ({first:%Y-%m-%d %H:%M} UTC) must be before 'end' "
+            f"({last:%Y-%m-%d %H:%M} UTC). Fix: swap them in the parameters cell, or leave "
+            "one empty for an open end"
+        )
+    if series.empty or series[VALUE].notna().sum() == 0:
+        chosen = "in the whole store"
+        if first is not None or last is not None:
+            since = f"{first:%Y-%m-%d %H:%M}" if first is not None else "the start"
+            until = f"{last:%Y-%m-%d %H:%M} UTC" if last is not None else "the end"
+            chosen = f"from {since} to {until} (the 'start' and 'end' parameters)"
+        held = _stored_span(status, region, service, metric)
+        fix = (
+            "set start and end inside that span, or both to '' for all of it, in the "
+            "parameters cell"
+            if held and (first is not None or last is not None)
+            else "choose another metric or span in the parameters cell (capacity status "
+            "--by-metric lists what is stored)"
+        )
+        raise ParameterError(
+            f"The store holds no {metric} for {region}/{service} {chosen}"
+            + (f"; it holds {held}" if held else "")
+            + f". Fix: {fix}"
+        )
+    if len(series) < 2:  # a grid of one step has no step: every chart would fail on it
+        hour = f"1 hour of {metric} for {region}/{service} ({series[TS].min():%Y-%m-%d %H:%M} UTC)"
+        if first is not None or last is not None:
+            raise ParameterError(
+                f"The 'start' and 'end' parameters keep {hour}; the charts need at least 2. "
+                "Fix: widen the span in the parameters cell"
+            )
+        raise ParameterError(
+            f"The store holds {hour}; the charts need at least 2. Fix: load more telemetry "
+            "(capacity ingest or capacity pull)"
+        )
+
+
+def _stored_span(status: pd.DataFrame | None, region: str, service: str, metric: str) -> str:
+    """``2025-09-29 00:00 to 2026-11-22 23:00 UTC`` for a series of a status table, or ``""``."""
+    if status is None or status.empty or not {"first_ts", "last_ts"} <= set(status.columns):
+        return ""
+    mine = status[
+        (status[REGION] == region) & (status[SERVICE] == service) & (status[METRIC] == metric)
+    ]
+    if mine.empty or pd.isna(mine["first_ts"].min()):
+        return ""
+    first = pd.Timestamp(mine["first_ts"].min()).tz_convert("UTC")
+    last = pd.Timestamp(mine["last_ts"].max()).tz_convert("UTC")
+    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
