@@ -1,0 +1,128 @@
+"""The public holidays of the demo regions' countries, hard-coded (not read from the
+``holidays`` package) so that the demo's output never changes with a package update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+#: Holidays that lift demand the most (``Truth.holiday_big``); the others get
+#: ``Truth.holiday_small``.
+HOLIDAY_BIG = (
+    "Christmas Day",
+    "New Year's Day",
+    "Chinese New Year",
+    "Thanksgiving Day",
+    "Universal Fraternization Day",
+)
+
+#: Public holidays per country, hard-coded (not the `holidays` package) so output never
+#: changes with a package update. National holidays, 2025 to March 2027.
+HOLIDAYS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
+    {
+        "DE": (
+            ("2025-01-01", "New Year's Day"),
+            ("2025-04-18", "Good Friday"),
+            ("2025-04-21", "Easter Monday"),
+            ("2025-05-01", "Labour Day"),
+            ("2025-05-29", "Ascension Day"),
+            ("2025-06-09", "Whit Monday"),
+            ("2025-10-03", "German Unity Day"),
+            ("2025-12-25", "Christmas Day"),
+            ("2025-12-26", "Second Day of Christmas"),
+            ("2026-01-01", "New Year's Day"),
+            ("2026-04-03", "Good Friday"),
+            ("2026-04-06", "Easter Monday"),
+            ("2026-05-01", "Labour Day"),
+            ("2026-05-14", "Ascension Day"),
+            ("2026-05-25", "Whit Monday"),
+            ("2026-10-03", "German Unity Day"),
+            ("2026-12-25", "Christmas Day"),
+            ("2026-12-26", "Second Day of Christmas"),
+            ("2027-01-01", "New Year's Day"),
+            ("2027-03-26", "Good Friday"),
+            ("2027-03-29", "Easter Monday"),
+        ),
+        "US": (
+            ("2025-01-01", "New Year's Day"),
+            ("2025-01-20", "Martin Luther King Jr. Day"),
+            ("2025-02-17", "Washington's Birthday"),
+            ("2025-05-26", "Memorial Day"),
+            ("2025-06-19", "Juneteenth"),
+            ("2025-07-04", "Independence Day"),
+            ("2025-09-01", "Labor Day"),
+            ("2025-10-13", "Columbus Day"),
+            ("2025-11-11", "Veterans Day"),
+            ("2025-11-27", "Thanksgiving Day"),
+            ("2025-12-25", "Christmas Day"),
+            ("2026-01-01", "New Year's Day"),
+            ("2026-01-19", "Martin Luther King Jr. Day"),
+            ("2026-02-16", "Washington's Birthday"),
+            ("2026-05-25", "Memorial Day"),
+            ("2026-06-19", "Juneteenth"),
+            ("2026-07-04", "Independence Day"),
+            ("2026-09-07", "Labor Day"),
+            ("2026-10-12", "Columbus Day"),
+            ("2026-11-11", "Veterans Day"),
+            ("2026-11-26", "Thanksgiving Day"),
+            ("2026-12-25", "Christmas Day"),
+            ("2027-01-01", "New Year's Day"),
+            ("2027-01-18", "Martin Luther King Jr. Day"),
+            ("2027-02-15", "Washington's Birthday"),
+        ),
+        "SG": (
+            ("2025-01-01", "New Year's Day"),
+            ("2025-01-29", "Chinese New Year"),
+            ("2025-01-30", "Chinese New Year"),
+            ("2025-03-31", "Hari Raya Puasa"),
+            ("2025-04-18", "Good Friday"),
+            ("2025-05-01", "Labour Day"),
+            ("2025-05-12", "Vesak Day"),
+            ("2025-06-07", "Hari Raya Haji"),
+            ("2025-08-09", "National Day"),
+            ("2025-10-20", "Deepavali"),
+            ("2025-12-25", "Christmas Day"),
+            ("2026-01-01", "New Year's Day"),
+            ("2026-02-17", "Chinese New Year"),
+            ("2026-02-18", "Chinese New Year"),
+            ("2026-03-21", "Hari Raya Puasa"),
+            ("2026-04-03", "Good Friday"),
+            ("2026-05-01", "Labour Day"),
+            ("2026-05-27", "Hari Raya Haji"),
+            ("2026-05-31", "Vesak Day"),
+            ("2026-08-09", "National Day"),
+            ("2026-11-08", "Deepavali"),
+            ("2026-12-25", "Christmas Day"),
+            ("2027-01-01", "New Year's Day"),
+            ("2027-02-06", "Chinese New Year"),
+            ("2027-02-07", "Chinese New Year"),
+            ("2027-03-10", "Hari Raya Puasa"),
+            ("2027-03-26", "Good Friday"),
+        ),
+        "BR": (
+            ("2025-01-01", "Universal Fraternization Day"),
+            ("2025-04-18", "Good Friday"),
+            ("2025-04-21", "Tiradentes"),
+            ("2025-05-01", "Labour Day"),
+            ("2025-09-07", "Independence Day"),
+            ("2025-10-12", "Our Lady of Aparecida"),
+            ("2025-11-02", "All Souls' Day"),
+            ("2025-11-15", "Proclamation of the Republic"),
+            ("2025-11-20", "Black Awareness Day"),
+            ("2025-12-25", "Christmas Day"),
+            ("2026-01-01", "Universal Fraternization Day"),
+            ("2026-04-03", "Good Friday"),
+            ("2026-04-21", "Tiradentes"),
+            ("2026-05-01", "Labour Day"),
+            ("2026-09-07", "Independence Day"),
+            ("2026-10-12", "Our Lady of Aparecida"),
+            ("2026-11-02", "All Souls' Day"),
+            ("2026-11-15", "Proclamation of the Republic"),
+            ("2026-11-20", "Black Awareness Day"),
+            ("2026-12-25", "Christmas Day"),
+            ("2027-01-01", "Universal Fraternization Day"),
+            ("2027-03-26", "Good Friday"),
+        ),
+    }
+)
