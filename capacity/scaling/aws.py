@@ -1,0 +1,133 @@
+"""The schedule as EC2 Auto Scaling scheduled actions, and AWS's limit of 125 per group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from capacity.columns import TS
+from capacity.errors import ParameterError
+from capacity.scaling.checks import check_int, instant
+from capacity.scaling.exports import check_schedule, group_names, iso_z
+from capacity.scaling.floors import MIN_SERVERS, by_pair
+
+#: EC2 Auto Scaling's quota of scheduled actions per Auto Scaling group; it cannot be raised.
+AWS_MAX_SCHEDULED_ACTIONS = 125
+
+
+def to_aws_scheduled_actions(
+    schedule: pd.DataFrame,
+    *,
+    group_name_template: str = "{region}-{service}",
+    action_prefix: str = "capacity-floor",
+    max_sizes: Mapping[str, int] | None = None,
+    now: Any = None,
+) -> list[dict[str, Any]]:
+    """EC2 Auto Scaling scheduled actions that set each group's ``MinSize`` to the floor.
+
+    One action per group for its first hour, then one for each hour where the floor differs
+    from the hour before. Each dict is the input of ``aws autoscaling
+    put-scheduled-update-group-action --cli-input-json``. It sets ``MinSize`` only. It leaves
+    out ``DesiredCapacity``, so the group's scaling policies keep deciding above the floor:
+    raising ``MinSize`` above the running count makes the group launch up to it, and lowering
+    it starts no scale-in by itself. ``MaxSize`` is left out too, unless ``max_sizes`` gives
+    the group's current maximum and a floor goes above it. Then that action raises
+    ``MaxSize`` to the floor, and later actions leave it there: the maximum is never lowered.
+
+    AWS refuses an action that starts in the past. With ``now``, the hours before it are left
+    out, and each group's first action sets the floor of its first hour at or after ``now``.
+    AWS also allows at most :data:`AWS_MAX_SCHEDULED_ACTIONS` (125) per group; see
+    :func:`aws_groups_over_limit`.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        From :func:`schedule`: ``region, service, ts, min_servers``.
+    group_name_template : str
+        The Auto Scaling group's name, from the fields ``{region}`` and ``{service}``. Two
+        region/services may not get the same name.
+    action_prefix : str
+        Action names are ``<prefix>-<YYYYmmddTHHMMZ>``, unique within a group. Putting a
+        schedule again replaces actions of the same name, but leaves an earlier schedule's
+        actions at hours this one has none for: delete those first (docs/scaling.md).
+    max_sizes : mapping of str to int, optional
+        Each group's current ``MaxSize``, by group name.
+    now : timestamp-like, optional
+        Leave out the hours before this time (naive values are UTC). Default: keep every hour.
+
+    Returns
+    -------
+    list of dict
+        ``AutoScalingGroupName, ScheduledActionName, StartTime`` (``YYYY-MM-DDThh:mm:ssZ``),
+        ``MinSize`` and, where it has to rise, ``MaxSize``; sorted by group, then time. Empty
+        when every hour is before ``now``.
+
+    Raises
+    ------
+    ParameterError
+        When a parameter is malformed, or the template gives two region/services one name.
+    """
+    frame = check_schedule(schedule)
+    if not isinstance(action_prefix, str) or not action_prefix:
+        raise ParameterError(
+            f"The 'action_prefix' parameter must be a non-empty string. Got {action_prefix!r}."
+        )
+    pairs = [(region, service) for region, service, _ in by_pair(frame)]
+    names = group_names(group_name_template, pairs, "group_name_template")
+    if now is not None:
+        cut = instant(now, "now")
+        frame = frame[frame[TS] >= cut]
+    maxima = dict(max_sizes or {})
+    actions: list[dict[str, Any]] = []
+    for region, service, part in by_pair(frame):
+        group = names[(region, service)]
+        top = maxima.get(group)
+        previous = None
+        for ts, floor in zip(part[TS], part[MIN_SERVERS].astype(np.int64), strict=True):
+            if floor == previous:
+                continue
+            action: dict[str, Any] = {
+                "AutoScalingGroupName": group,
+                "ScheduledActionName": f"{action_prefix}-{ts:%Y%m%dT%H%MZ}",
+                "StartTime": iso_z(ts),
+                "MinSize": int(floor),
+            }
+            if top is not None and floor > top:
+                action["MaxSize"] = int(floor)
+                top = int(floor)
+            actions.append(action)
+            previous = floor
+    return actions
+
+
+def aws_groups_over_limit(
+    actions: list[dict[str, Any]], *, limit: int = AWS_MAX_SCHEDULED_ACTIONS
+) -> dict[str, tuple[int, pd.Timestamp]]:
+    """The Auto Scaling groups given more scheduled actions than AWS allows.
+
+    Parameters
+    ----------
+    actions : list of dict
+        From :func:`to_aws_scheduled_actions`.
+    limit : int
+        Actions allowed per group, by default AWS's quota of 125.
+
+    Returns
+    -------
+    dict
+        ``group -> (actions, first hour past the limit)``, by group name. A schedule cut
+        before that hour (the ``limit + 1``-th action's ``StartTime``) fits the group.
+    """
+    limit = check_int(limit, "limit", 1)
+    starts: dict[str, list[pd.Timestamp]] = {}
+    for action in actions:
+        group = action["AutoScalingGroupName"]
+        starts.setdefault(group, []).append(pd.Timestamp(action["StartTime"]))
+    return {
+        group: (len(times), sorted(times)[limit])
+        for group, times in sorted(starts.items())
+        if len(times) > limit
+    }

@@ -1,0 +1,119 @@
+"""What the schedule's exports share, and the CSV export.
+
+:func:`check_schedule` (a schedule frame as the exports read it), :func:`from_template` and
+:func:`group_names` (names from ``{region}`` and ``{service}``), :func:`iso_z` (times as ISO
+UTC with ``Z``) and :func:`to_csv_text`. The AWS and KEDA exports are ``aws.py`` and
+``keda.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from capacity.columns import REGION, SERVICE, TS
+from capacity.errors import ParameterError
+from capacity.frames import require_columns
+from capacity.scaling.checks import utc_index
+from capacity.scaling.floors import DEMAND, MIN_SERVERS, SAFE_LOAD, SCHEDULE_COLUMNS
+
+
+def check_schedule(frame: Any) -> pd.DataFrame:
+    """A copy of a schedule frame with its times in UTC, after checking its floors."""
+    require_columns(frame, (REGION, SERVICE, TS, MIN_SERVERS), "schedule")
+    floors = frame[MIN_SERVERS]
+    if floors.isna().any() or (floors < 0).any():
+        raise ParameterError("The 'schedule' parameter must hold min_servers >= 0 in every row.")
+    out = frame.copy()
+    out[TS] = utc_index(out[TS], "schedule")
+    return out
+
+
+def from_template(template: str, region: str, service: str, name: str) -> str:
+    """``template`` filled in with ``region`` and ``service``; ``name`` is the parameter."""
+    if not isinstance(template, str) or not template:
+        raise ParameterError(
+            f"The {name!r} parameter must be a non-empty string with the fields {{region}} and "
+            f"{{service}}. Got {template!r}."
+        )
+    try:
+        return template.format(region=region, service=service)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ParameterError(
+            f"The {name!r} parameter may only use the fields {{region}} and {{service}}. "
+            f"Got {template!r} ({type(exc).__name__}: {exc})."
+        ) from None
+
+
+def group_names(
+    template: str, pairs: Iterable[tuple[str, str]], name: str
+) -> dict[tuple[str, str], str]:
+    """Each region/service's name from ``template``, checked to be distinct.
+
+    Parameters
+    ----------
+    template : str
+        A name from the fields ``{region}`` and ``{service}`` (``lv-{region}-{service}``).
+    pairs : iterable of (str, str)
+        The region/services to name.
+    name : str
+        The parameter (or CLI option) to name in an error.
+
+    Returns
+    -------
+    dict
+        ``(region, service) -> name``.
+
+    Raises
+    ------
+    ParameterError
+        When ``template`` is empty, uses another field, or gives two region/services the
+        same name (their floors would overwrite each other).
+    """
+    out: dict[tuple[str, str], str] = {}
+    for region, service in pairs:
+        out[(region, service)] = from_template(template, region, service, name)
+    seen: dict[str, tuple[str, str]] = {}
+    for pair, group in out.items():
+        if group in seen:
+            first = "/".join(seen[group])
+            raise ParameterError(
+                f"The {name!r} parameter gives {first} and {'/'.join(pair)} the same name "
+                f"{group!r}. Got {template!r}.",
+                fix="use both {region} and {service}, e.g. 'lv-{region}-{service}'",
+            )
+        seen[group] = pair
+    return out
+
+
+def iso_z(ts: pd.Timestamp) -> str:
+    """``ts`` in UTC as ``YYYY-MM-DDThh:mm:ssZ``."""
+    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_csv_text(schedule: pd.DataFrame) -> str:
+    """The schedule as CSV text: a header, one row per region/service/hour, times ISO UTC (``Z``).
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        From :func:`schedule`.
+
+    Returns
+    -------
+    str
+        ``region,service,ts,min_servers,demand,safe_load`` (the last two when present),
+        ``\\n`` line endings; demand and safe load rounded to 3 decimals.
+    """
+    frame = check_schedule(schedule)
+    columns = [c for c in SCHEDULE_COLUMNS if c in frame.columns]
+    out = frame.loc[:, columns].copy()
+    out[TS] = [iso_z(t) for t in out[TS]]
+    out[MIN_SERVERS] = out[MIN_SERVERS].astype(np.int64)
+    for column in (DEMAND, SAFE_LOAD):
+        if column in out:
+            out[column] = out[column].astype(float).round(3)
+    return out.to_csv(index=False, lineterminator="\n")

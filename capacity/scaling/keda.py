@@ -1,0 +1,286 @@
+"""The schedule as KEDA ``ScaledObject`` YAML: cron floors with a reactive trigger on top.
+
+Cron has no year, so an export must span fewer than :data:`KEDA_MAX_DAYS` days.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from capacity.columns import TS
+from capacity.errors import ParameterError
+from capacity.scaling.checks import DAY, HOUR
+from capacity.scaling.exports import check_schedule, from_template, iso_z
+from capacity.scaling.floors import MIN_SERVERS, SAFE_LOAD, by_pair
+from capacity.scaling.policies import ReactivePolicy
+
+#: A KEDA export must span fewer days than this: cron has no year field, so floors 365 days
+#: apart would share their expressions and each would fire on both days.
+KEDA_MAX_DAYS = 365
+
+
+def _runs(part: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
+    """Consecutive hours with the same floor, as ``(start, end exclusive, floor)``."""
+    runs: list[tuple[pd.Timestamp, pd.Timestamp, int]] = []
+    for ts, floor in zip(part[TS], part[MIN_SERVERS].astype(np.int64), strict=True):
+        if runs and runs[-1][1] == ts and runs[-1][2] == floor:
+            runs[-1] = (runs[-1][0], ts + HOUR, int(floor))
+        else:
+            runs.append((ts, ts + HOUR, int(floor)))
+    return runs
+
+
+def _cron(ts: pd.Timestamp) -> str:
+    """A five-field cron expression that fires at ``ts`` (UTC) on that date every year."""
+    return f"{ts.minute} {ts.hour} {ts.day} {ts.month} *"
+
+
+_TRIGGERS = ("cpu", "prometheus")
+#: Kubernetes HPA limits: a scaling policy's period and the stabilisation window.
+_MAX_PERIOD_S, _MAX_WINDOW_S = 1800, 3600
+
+
+def _check_current_servers(
+    current_servers: Mapping[str, Mapping[str, int]] | None,
+) -> dict[tuple[str, str], int]:
+    """``current_servers`` by (region, service), each a whole number >= 0."""
+    if current_servers is None:
+        return {}
+    if not isinstance(current_servers, Mapping) or not all(
+        isinstance(per_service, Mapping) for per_service in current_servers.values()
+    ):
+        raise ParameterError(
+            "The 'current_servers' parameter must map each region to a mapping of service to "
+            f"a server count, as FleetConfig.current_servers does. Got {current_servers!r}."
+        )
+    running = {}
+    for region, per_service in current_servers.items():
+        for service, count in per_service.items():
+            if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+                raise ParameterError(
+                    f"The 'current_servers' parameter must give whole numbers >= 0; "
+                    f"{region}/{service} has {count!r}."
+                )
+            running[(str(region), str(service))] = int(count)
+    return running
+
+
+def to_keda_yaml(
+    schedule: pd.DataFrame,
+    *,
+    namespace: str = "game",
+    deployment_template: str = "{service}-{region}",
+    reactive: ReactivePolicy | None = None,
+    trigger: str = "cpu",
+    cpu_target_percent: float | None = None,
+    prometheus_address: str = "http://prometheus.monitoring.svc:9090",
+    prometheus_query: str = 'sum(lifeverse_demand{{region="{region}",service="{service}"}})',
+    max_replicas_factor: float = 2.0,
+    current_servers: Mapping[str, Mapping[str, int]] | None = None,
+) -> str:
+    """One KEDA ``ScaledObject`` per region/service: cron floors, a reactive trigger on top.
+
+    Each run of consecutive hours with the same floor becomes a ``cron`` trigger (timezone
+    UTC, ``start`` and ``end`` at the run's first hour and the hour after its last,
+    ``desiredReplicas`` the floor). KEDA hands every trigger to one HPA, which runs the
+    largest count any trigger asks for. The floors therefore act as a minimum, and the
+    reactive trigger scales above them. It is a placeholder to adapt:
+
+    - ``trigger="cpu"``: average CPU utilisation at ``cpu_target_percent`` (default: the
+      reactive policy's target utilisation, in percent). Calibrate it: CPU at the safe load
+      is rarely 100 %;
+    - ``trigger="prometheus"``: ``prometheus_query`` (the fields ``{region}`` and
+      ``{service}`` are filled in) should return the service's total demand. Its threshold,
+      the demand one replica should carry, is ``target_utilisation x safe_load``. The HPA
+      then runs ``ceil(demand / threshold)`` replicas, which is what :class:`ReactivePolicy`
+      does.
+
+    The HPA's scale-down behaviour follows ``reactive`` as closely as the HPA allows: a
+    stabilisation window of ``cooldown_hours`` (an hour at most), and at most half of
+    ``scale_in_step`` of the replicas (at least one) removed per half hour (the HPA's longest
+    policy period).
+    ``minReplicaCount`` is the schedule's lowest floor, so the N+k minimum holds after the last
+    cron window ends. ``maxReplicaCount`` is ``ceil(max_replicas_factor x highest floor)``,
+    and at least the servers running now (``current_servers``): a short horizon's floors can be
+    far below them, and a cap under what runs would have the HPA remove servers at once.
+
+    The cron expressions name a date (``0 17 23 11 *``) but no year, so each one fires on
+    that date every year. A schedule is therefore meant to be re-applied before it runs out
+    (weekly), and one that spans :data:`KEDA_MAX_DAYS` (365) days or more is refused: its
+    floors a year apart would share their expressions and both fire on both days.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        From :func:`schedule`; ``safe_load`` is needed for ``trigger="prometheus"``.
+    namespace : str
+        The Kubernetes namespace of the deployments.
+    deployment_template : str
+        The deployment's name (and the ScaledObject's), from ``{region}`` and ``{service}``.
+    reactive : ReactivePolicy, optional
+        The reactive policy the trigger and scale-down behaviour follow. Default:
+        ``ReactivePolicy()``.
+    trigger : {"cpu", "prometheus"}
+        The reactive trigger.
+    cpu_target_percent : float, optional
+        The CPU trigger's target; default ``100 x reactive.target_utilisation``.
+    prometheus_address, prometheus_query : str
+        The Prometheus trigger's server and query template.
+    max_replicas_factor : float
+        Headroom of ``maxReplicaCount`` over the highest floor, >= 1.
+    current_servers : mapping of region to mapping of service to int, optional
+        The servers running now (:attr:`FleetConfig.current_servers`); ``maxReplicaCount``
+        is never below a region/service's count. A pair without one is capped by its floors
+        alone.
+
+    Returns
+    -------
+    str
+        YAML documents separated by ``---``, each led by a comment naming its source.
+
+    Raises
+    ------
+    ParameterError
+        When a parameter is malformed, or a region/service's hours span 365 days or more.
+    """
+    frame = check_schedule(schedule)
+    for region, service, part in by_pair(frame):
+        span = part[TS].iloc[-1] + HOUR - part[TS].iloc[0]
+        if span >= KEDA_MAX_DAYS * DAY:
+            raise ParameterError(
+                f"The 'schedule' parameter spans {span / DAY:g} days for {region}/{service}; "
+                f"a KEDA export must span fewer than {KEDA_MAX_DAYS}, because cron has no year "
+                "field and floors a year apart would fire on both days.",
+                fix="export a week (hours=168) and re-apply it weekly",
+            )
+    reactive = ReactivePolicy() if reactive is None else reactive
+    if not isinstance(reactive, ReactivePolicy):
+        raise ParameterError(
+            f"The 'reactive' parameter must be a ReactivePolicy. Got {type(reactive).__name__}."
+        )
+    if trigger not in _TRIGGERS:
+        raise ParameterError(
+            f"The 'trigger' parameter must be one of {', '.join(map(repr, _TRIGGERS))}. "
+            f"Got {trigger!r}."
+        )
+    if trigger == "prometheus" and SAFE_LOAD not in frame.columns:
+        raise ParameterError(
+            "The 'schedule' parameter must have a 'safe_load' column for trigger='prometheus'."
+        )
+    if cpu_target_percent is None:
+        cpu_target_percent = 100 * reactive.target_utilisation
+    elif (
+        isinstance(cpu_target_percent, bool)
+        or not isinstance(cpu_target_percent, numbers.Real)
+        or not 0 < cpu_target_percent <= 100
+    ):
+        raise ParameterError(
+            f"The 'cpu_target_percent' parameter must be in (0, 100]. Got {cpu_target_percent!r}."
+        )
+    if (
+        isinstance(max_replicas_factor, bool)
+        or not isinstance(max_replicas_factor, numbers.Real)
+        or not max_replicas_factor >= 1
+    ):
+        raise ParameterError(
+            f"The 'max_replicas_factor' parameter must be a number >= 1. "
+            f"Got {max_replicas_factor!r}."
+        )
+    running = _check_current_servers(current_servers)
+    documents = []
+    for region, service, part in by_pair(frame):
+        name = from_template(deployment_template, region, service, "deployment_template")
+        floors = part[MIN_SERVERS].astype(np.int64)
+        ceiling = max(
+            math.ceil(max_replicas_factor * int(floors.max())),
+            running.get((region, service), 0),
+        )
+        triggers: list[dict[str, Any]] = [
+            {
+                "type": "cron",
+                "name": f"floor-{begin:%Y%m%dT%H%MZ}",
+                "metadata": {
+                    "timezone": "UTC",
+                    "start": _cron(begin),
+                    "end": _cron(end),
+                    "desiredReplicas": str(floor),
+                },
+            }
+            for begin, end, floor in _runs(part)
+        ]
+        if trigger == "cpu":
+            triggers.append(
+                {
+                    "type": "cpu",
+                    "name": "reactive",
+                    "metricType": "Utilization",
+                    "metadata": {"value": f"{cpu_target_percent:g}"},
+                }
+            )
+        else:
+            safe = float(part[SAFE_LOAD].median())
+            query = from_template(prometheus_query, region, service, "prometheus_query")
+            triggers.append(
+                {
+                    "type": "prometheus",
+                    "name": "reactive",
+                    "metricType": "AverageValue",
+                    "metadata": {
+                        "serverAddress": prometheus_address,
+                        "query": query,
+                        "threshold": f"{reactive.target_utilisation * safe:.6g}",
+                    },
+                }
+            )
+        # The HPA allows periods of at most 30 min and windows of at most an hour: the hourly
+        # step becomes half a step per half hour.
+        scale_down: dict[str, Any] = {
+            "stabilizationWindowSeconds": min(_MAX_WINDOW_S, int(reactive.cooldown_hours * 3600)),
+            "policies": [
+                {
+                    "type": "Percent",
+                    "value": max(1, round(50 * reactive.scale_in_step)),
+                    "periodSeconds": _MAX_PERIOD_S,
+                },
+                {"type": "Pods", "value": 1, "periodSeconds": _MAX_PERIOD_S},
+            ],
+            "selectPolicy": "Max",
+        }
+        document = {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": {
+                    "app.kubernetes.io/managed-by": "capacity",
+                    "capacity/region": region,
+                    "capacity/service": service,
+                },
+            },
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                "minReplicaCount": int(floors.min()),
+                "maxReplicaCount": ceiling,
+                "advanced": {
+                    "horizontalPodAutoscalerConfig": {"behavior": {"scaleDown": scale_down}}
+                },
+                "triggers": triggers,
+            },
+        }
+        first, last = part[TS].iloc[0], part[TS].iloc[-1]
+        header = (
+            f"# capacity scaling schedule for {region}/{service}, {iso_z(first)} to "
+            f"{iso_z(last + HOUR)}.\n"
+            f"# cron triggers: the predictive floor; trigger 'reactive' ({trigger}): the "
+            "reactive policy on top.\n"
+        )
+        documents.append(header + yaml.safe_dump(document, sort_keys=False))
+    return "---\n".join(documents)
