@@ -48,7 +48,8 @@ everything):
   urgent (in the order of :data:`ALERT_STATES`) of its series' alerts, not the state of its
   pooled burn rates, in which one paging series would be diluted;
 * incidents are attributed to the window by ``started_at``: ``mttr_minutes`` and
-  ``mttr_median_minutes`` of ``resolved_at - started_at`` (resolved incidents only),
+  ``mttr_median_minutes`` of ``resolved_at - started_at`` (resolved incidents only;
+  ``incidents_open`` counts the others, which are in ``incidents`` but not in MTTR),
   ``mttd_minutes`` the mean of ``detected_at - started_at``, ``mtbf_hours`` the mean time
   between successive starts (``(last - first) / (n - 1)``), all NaN, never zero, when there is
   nothing to measure;
@@ -74,7 +75,7 @@ import pandas as pd
 from capacity import records as rec
 from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import FleetConfig
-from capacity.errors import DataError, ParameterError, the_parameter
+from capacity.errors import ConfigError, DataError, ParameterError, the_parameter
 from capacity.frames import require_columns
 from capacity.units import as_utc, parse_timestamp
 
@@ -156,6 +157,7 @@ KPI_COLUMNS = (
     "mttd_minutes",
     "mtbf_hours",
     "incidents",
+    "incidents_open",
     *(f"incidents_{s}" for s in SEVERITIES),
     "deploys",
     "change_failure_rate",
@@ -195,6 +197,7 @@ _INT_COLUMNS = (
     "known_hours",
     "unknown_hours",
     "incidents",
+    "incidents_open",
     *(f"incidents_{s}" for s in SEVERITIES),
     "deploys",
 )
@@ -751,9 +754,12 @@ def kpis(
     DataError
         When a frame names a region or service that is not in the fleet, or an error rate is
         outside [0, 1].
+    ConfigError
+        When the fleet names a region or service ``all``, the name of the summing rows.
     """
     lo, hi = _window(since, until)
     keys = group_keys(by)
+    _check_no_all(fleet)
     regions, services = sorted(fleet.regions), sorted(fleet.services)
     targets = {s: float(fleet.services[s].slo.availability) for s in services}
     incident_frame = _incident_frame(incidents, fleet)
@@ -859,6 +865,19 @@ def within_fleet(log: pd.DataFrame, fleet: FleetConfig) -> tuple[pd.DataFrame, l
     left_out = log.loc[~inside, [REGION, SERVICE]].astype(str).drop_duplicates()
     pairs = sorted(f"{r}/{s}" for r, s in left_out.itertuples(index=False))
     return log[inside], pairs
+
+
+def _check_no_all(fleet: FleetConfig) -> None:
+    """Refuse a fleet region or service named ``all``: its rows would read as the overall row."""
+    for key, names in (("regions", fleet.regions), ("services", fleet.services)):
+        if ALL_REGIONS in names:
+            raise ConfigError(
+                f"a {key[:-1]} is named {ALL_REGIONS!r}, the name the resilience figures give "
+                "the rows that sum up every " + key[:-1],
+                source=getattr(fleet, "_source", None),
+                where=f"key '{key}.{ALL_REGIONS}'",
+                fix=f"rename that {key[:-1]} (and its entries elsewhere in the file)",
+            )
 
 
 def _check_names(frame: pd.DataFrame, fleet: FleetConfig, name: str) -> None:
@@ -1053,6 +1072,7 @@ def _incident_figures(part: pd.DataFrame) -> dict[str, float]:
         "mttd_minutes": float(detect.mean()) if len(detect) else math.nan,
         "mtbf_hours": mtbf,
         "incidents": n,
+        "incidents_open": int(part[RESOLVED_AT].isna().sum()),
         **{f"incidents_{s}": int((severity == s).sum()) for s in SEVERITIES},
     }
 
