@@ -401,6 +401,7 @@ def _match_fields(
     fields = [rec.normalise_key(name) for name in found]
     place: dict[str, Any] = {"what": what, "source": source, "where": where}
     log = f"{'an' if spec.noun[0] in 'aeiou' else 'a'} {spec.noun} log"
+    _check_kind(fields, spec=spec, log=log, what=what, source=source, where=where)
     known = f"the {what}s of {log} are {', '.join(spec.fields)}"
     rec.check_known(fields, found, allowed=spec.fields, known=known, **place)
     rec.check_unique(fields, found, **place)
@@ -409,6 +410,40 @@ def _match_fields(
         fields, found, required=spec.required, allowed=spec.fields, needs=needs, **place
     )
     return fields
+
+
+#: Fields only one kind of file has, the command that imports it and the function that reads
+#: it: a file of another kind given to a log's reader is named for what it is.
+_KINDS = (
+    ("an incident log", {INCIDENT_ID, STARTED_AT, SEVERITY}, "incidents import", "read_incidents"),
+    ("a deploy log", {DEPLOYED_AT}, "deploys import", "read_deploys"),
+    (
+        "a live-ops calendar",
+        {"event_id", "start", "end", "kind", "expected_uplift"},
+        "events import",
+        "capacity.calendar.read_calendar",
+    ),
+)
+
+
+def _check_kind(
+    fields: Sequence[str], *, spec: _Spec, log: str, what: str, source: str, where: str | None
+) -> None:
+    """Refuse a file of another kind (a deploy log given as incidents, a calendar) by name."""
+    found = set(fields)
+    own = next(marks for name, marks, _, _ in _KINDS if name == log)
+    if found & own:
+        return
+    for name, marks, command, reader in _KINDS:
+        shared = sorted(found & marks)
+        if name != log and shared:
+            raise DataError(
+                f"the {what}s ({', '.join(shared)}) are those of {name}, not of {log}",
+                source=source,
+                where=where,
+                fix=f"import it with 'capacity {command}' ({reader} in Python), or give "
+                f"{log} with the {what}s {', '.join(spec.fields)}",
+            )
 
 
 def _match_for(source: str, spec: _Spec) -> rec.Matcher:

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from capacity.config import load_fleet, parse_fleet
-from capacity.errors import ConfigError
-from capacity.resilience import KPI_COLUMNS, kpis, kpis_json, read_incidents
+from capacity.errors import ConfigError, DataError
+from capacity.resilience import KPI_COLUMNS, kpis, kpis_json, read_deploys, read_incidents
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -302,3 +302,50 @@ def test_a_region_or_service_named_all_is_refused_not_mixed_with_the_overall_row
     data["services"] = {"all": data["services"]["game"]}
     with pytest.raises(ConfigError, match="a service is named 'all'"):
         kpis(None, None, NO_RATES, parse_fleet(data), since="2026-01-05", until="2026-01-06")
+
+
+# --------------------------------------------------------------------------- the wrong kind of file
+
+
+def test_a_log_of_another_kind_is_named_for_what_it_is(tmp_path):
+    # It once said "unknown column 'deployed_at'. Fix: did you mean 'deploy_id'?" of a deploy
+    # log given to 'capacity incidents import', which sent the reader renaming a column.
+    db = str(tmp_path / "store.duckdb")
+    done = capacity("incidents", "import", str(DEMO / "deploys.csv"), "--db", db)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"error: {DEMO / 'deploys.csv'}: line 1: the columns (deployed_at) are those of a deploy "
+        "log, not of an incident log. Fix: import it with 'capacity deploys import' "
+        "(read_deploys in Python), or give an incident log with the columns incident_id, "
+        "region, service, severity, started_at, detected_at, resolved_at, cause, deploy_id\n"
+    )
+    with pytest.raises(DataError, match="are those of an incident log, not of a deploy log"):
+        read_deploys(DEMO / "incidents.csv")
+    with pytest.raises(DataError, match="'capacity events import'"):
+        read_incidents(DEMO / "calendar.csv")
+    # a YAML item is named by its line
+    path = write(
+        tmp_path,
+        "deploys.yaml",
+        """
+        - incident_id: I-1
+          region: eu-west
+          service: game
+          severity: sev2
+          started_at: 2026-01-05T09:00Z
+          detected_at: 2026-01-05T09:05Z
+          resolved_at: 2026-01-05T10:00Z
+        """,
+    )
+    with pytest.raises(DataError, match=r"deploys\.yaml: line 1: the keys \(incident_id"):
+        read_deploys(path)
+    # a log of its own kind with a misspelt column still gets the suggestion
+    path = write(
+        tmp_path,
+        "incidents.csv",
+        f"""
+        {HEADER.replace("severity", "severty")}
+        """,
+    )
+    with pytest.raises(DataError, match=r"unknown column 'severty'\. Fix: did you mean 'severity'"):
+        read_incidents(path)
