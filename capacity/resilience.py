@@ -787,8 +787,9 @@ def kpis(
     ParameterError
         When ``since``/``until``/``by`` are not usable or a frame lacks columns.
     DataError
-        When a frame names a region or service that is not in the fleet, or an error rate is
-        outside [0, 1].
+        When a frame names a region or service that is not in the fleet, an error rate is
+        outside [0, 1], or an incident or deploy id is on two rows with different content
+        (identical rows count once).
     ConfigError
         When the fleet names a region or service ``all``, the name of the summing rows.
     """
@@ -934,7 +935,7 @@ def _incident_frame(incidents: pd.DataFrame | None, fleet: FleetConfig) -> pd.Da
     for column in (STARTED_AT, DETECTED_AT, RESOLVED_AT):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     _check_names(frame, fleet, "incidents")
-    return frame
+    return _unique(frame, INCIDENT_COLUMNS, "incidents")
 
 
 def _deploy_frame(deploys: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFrame:
@@ -943,6 +944,22 @@ def _deploy_frame(deploys: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFr
     frame = require_columns(deploys, DEPLOY_COLUMNS, "deploys").copy()
     frame[DEPLOYED_AT] = pd.to_datetime(frame[DEPLOYED_AT], utc=True)
     _check_names(frame, fleet, "deploys")
+    return _unique(frame, DEPLOY_COLUMNS, "deploys")
+
+
+def _unique(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame:
+    """One row per id: identical copies (two logs concatenated) collapse, others are refused;
+    a record counted twice would count its incident or deploy twice."""
+    key = columns[0]
+    frame = frame.drop_duplicates(subset=list(columns))
+    repeated = frame.loc[frame[key].duplicated(), key]
+    if len(repeated):
+        raise DataError(
+            f"{key} {repeated.iloc[0]!r} is on more than one row, with different content",
+            source=name,
+            fix=f"keep one row per {key} (frame.drop_duplicates({key!r}) keeps the first), or "
+            "give each record its own id",
+        )
     return frame
 
 

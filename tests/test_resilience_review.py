@@ -349,3 +349,54 @@ def test_a_log_of_another_kind_is_named_for_what_it_is(tmp_path):
     )
     with pytest.raises(DataError, match=r"unknown column 'severty'\. Fix: did you mean 'severity'"):
         read_incidents(path)
+
+
+# --------------------------------------------------------------------------- duplicate ids
+
+
+def test_an_incident_or_deploy_in_two_concatenated_logs_counts_once(tmp_path):
+    incidents = read_incidents(
+        write(
+            tmp_path,
+            "incidents.csv",
+            f"""
+            {HEADER}
+            A,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:05Z,2026-01-05T09:30Z,,D-1
+            B,eu-west,game,sev3,2026-01-05T12:00Z,2026-01-05T12:10Z,2026-01-05T13:30Z,,
+            """,
+        )
+    )
+    deploys = read_deploys(
+        write(
+            tmp_path,
+            "deploys.csv",
+            """
+            deploy_id,region,service,deployed_at,change
+            D-1,eu-west,game,2026-01-05T08:00Z,
+            D-2,eu-west,game,2026-01-05T10:00Z,
+            """,
+        )
+    )
+    args = {"since": "2026-01-05", "until": "2026-01-06"}
+    once = kpis(incidents, deploys, NO_RATES, FLEET, **args)
+    # The store keeps an incident held by two logs once; a Python caller concatenating the
+    # two logs had it twice: 4 incidents, 4 deploys and an MTBF of 1 h instead of 3 h.
+    twice = kpis(
+        pd.concat([incidents, incidents]), pd.concat([deploys, deploys]), NO_RATES, FLEET, **args
+    )
+    pd.testing.assert_frame_equal(twice, once)
+    game = once.iloc[0]
+    assert (game["incidents"], game["deploys"], game["change_failure_rate"]) == (2, 2, 0.5)
+    assert game["mtbf_hours"] == pytest.approx(3)
+    # one id with two contents is refused: which one holds is not for kpis to guess
+    moved = incidents.assign(started_at=incidents["started_at"] - pd.Timedelta(minutes=1))
+    with pytest.raises(DataError) as info:
+        kpis(pd.concat([incidents, moved.iloc[:1]]), deploys, NO_RATES, FLEET, **args)
+    assert str(info.value) == (
+        "incidents: incident_id 'A' is on more than one row, with different content. Fix: keep "
+        "one row per incident_id (frame.drop_duplicates('incident_id') keeps the first), or "
+        "give each record its own id"
+    )
+    with pytest.raises(DataError, match="deploys: deploy_id 'D-2' is on more than one row"):
+        changed = deploys.assign(change="hotfix")
+        kpis(incidents, pd.concat([deploys, changed.iloc[1:]]), NO_RATES, FLEET, **args)
