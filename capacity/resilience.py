@@ -412,14 +412,15 @@ def _match_fields(
     return fields
 
 
-#: Fields only one kind of file has, the command that imports it and the function that reads
-#: it: a file of another kind given to a log's reader is named for what it is.
+#: Required fields that only one kind of file has, the command that imports it and the
+#: function that reads it: a file of another kind given to a log's reader is named for what it
+#: is (when it has all of that kind's fields and none of the log's own).
 _KINDS = (
-    ("an incident log", {INCIDENT_ID, STARTED_AT, SEVERITY}, "incidents import", "read_incidents"),
+    ("an incident log", {INCIDENT_ID, STARTED_AT}, "incidents import", "read_incidents"),
     ("a deploy log", {DEPLOYED_AT}, "deploys import", "read_deploys"),
     (
         "a live-ops calendar",
-        {"event_id", "start", "end", "kind", "expected_uplift"},
+        {"start", "end", "kind"},
         "events import",
         "capacity.calendar.read_calendar",
     ),
@@ -435,8 +436,8 @@ def _check_kind(
     if found & own:
         return
     for name, marks, command, reader in _KINDS:
-        shared = sorted(found & marks)
-        if name != log and shared:
+        shared = sorted(marks)
+        if name != log and marks <= found:
             raise DataError(
                 f"the {what}s ({', '.join(shared)}) are those of {name}, not of {log}",
                 source=source,

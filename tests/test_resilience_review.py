@@ -400,3 +400,20 @@ def test_an_incident_or_deploy_in_two_concatenated_logs_counts_once(tmp_path):
     with pytest.raises(DataError, match="deploys: deploy_id 'D-2' is on more than one row"):
         changed = deploys.assign(change="hotfix")
         kpis(incidents, pd.concat([deploys, changed.iloc[1:]]), NO_RATES, FLEET, **args)
+
+
+def test_one_column_named_like_another_kinds_is_only_an_unknown_column(tmp_path):
+    # a deploy log whose time column is headed 'start' is a deploy log with a wrong column,
+    # not a calendar
+    path = write(
+        tmp_path,
+        "deploys.csv",
+        """
+        deploy_id,region,service,start
+        D-1,eu-west,game,2026-01-05T08:00Z
+        """,
+    )
+    with pytest.raises(DataError) as info:
+        read_deploys(path)
+    assert "unknown column 'start'" in str(info.value)
+    assert "calendar" not in str(info.value)
