@@ -88,3 +88,29 @@ def test_a_fleet_file_may_override_the_keys_a_merge_key_brings_in(tmp_path):
     twice = write(tmp_path, "twice.yaml", repeated)
     with pytest.raises(ConfigError, match="key 'server_type' appears twice"):
         load_fleet(twice)
+
+
+def test_a_yaml_calendar_may_override_the_keys_a_merge_key_brings_in(tmp_path):
+    from capacity.calendar import read_calendar
+
+    path = write(
+        tmp_path,
+        "calendar.yaml",
+        """
+        events:
+          - &base
+            event_id: E-1
+            name: Season launch
+            kind: season_start
+            start: 2026-12-01T00:00:00Z
+            end: 2026-12-02T00:00:00Z
+          - <<: *base
+            event_id: E-2
+            start: 2026-12-08T00:00:00Z
+            end: 2026-12-09T00:00:00Z
+        """,
+    )
+    events = read_calendar(path)
+    assert events["event_id"].tolist() == ["E-1", "E-2"]
+    assert events["kind"].tolist() == ["season_start", "season_start"]
+    assert events["start_ts"].iloc[1] == pd.Timestamp("2026-12-08T00:00Z")
