@@ -436,10 +436,9 @@ def _check_kind(
     if found & own:
         return
     for name, marks, command, reader in _KINDS:
-        shared = sorted(marks)
         if name != log and marks <= found:
             raise DataError(
-                f"the {what}s ({', '.join(shared)}) are those of {name}, not of {log}",
+                f"the {what}s ({', '.join(sorted(marks))}) are those of {name}, not of {log}",
                 source=source,
                 where=where,
                 fix=f"import it with 'capacity {command}' ({reader} in Python), or give "
