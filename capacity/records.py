@@ -237,6 +237,9 @@ def yaml_rows(
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
+        # repeated keys are looked for as written, before a merge key (<<: *base) copies the
+        # keys of another mapping in beside the ones that override them
+        repeated = duplicate_key(root) if root is not None else None
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -249,7 +252,6 @@ def yaml_rows(
         loader.dispose()
     if data is None:
         raise DataError("the file is empty", source=source, fix=empty_fix)
-    repeated = duplicate_key(root)
     if repeated is not None:
         raise DataError(
             f"key {repeated[0]!r} appears twice in one mapping",
@@ -667,7 +669,11 @@ def duplicate_key(node: Any) -> tuple[str, int] | None:
     """The first key that a YAML mapping in ``node``'s tree repeats, and its line (1-based).
 
     YAML loaders keep the last of repeated keys without a word, so a region or an event field
-    written twice would silently lose its first value.
+    written twice would silently lose its first value. Only the keys written in a mapping
+    count: a key that a merge key (``<<: *base``) brings in and the mapping then overrides is
+    not a repeat. Give the tree as composed, before it is constructed, to have that exactly;
+    in a constructed tree (where the merged keys have been copied into the mapping) a key is
+    taken as written where the mapping's text holds it.
     """
     import yaml
 
@@ -679,12 +685,15 @@ def duplicate_key(node: Any) -> tuple[str, int] | None:
         visited.add(id(current))
         if isinstance(current, yaml.MappingNode):
             seen: set[Any] = set()
+            first, last = current.start_mark.index, current.end_mark.index
             for key, value in current.value:
+                stack.append(value)
+                if not first <= key.start_mark.index <= last:
+                    continue  # merged in from a mapping elsewhere
                 name = key.value if isinstance(key, yaml.ScalarNode) else None
                 if name is not None and name in seen:
                     return str(name), key.start_mark.line + 1
                 seen.add(name)
-                stack.append(value)
         elif isinstance(current, yaml.SequenceNode):
             stack.extend(current.value)
     return None

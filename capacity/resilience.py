@@ -48,7 +48,8 @@ everything):
   urgent (in the order of :data:`ALERT_STATES`) of its series' alerts, not the state of its
   pooled burn rates, in which one paging series would be diluted;
 * incidents are attributed to the window by ``started_at``: ``mttr_minutes`` and
-  ``mttr_median_minutes`` of ``resolved_at - started_at`` (resolved incidents only),
+  ``mttr_median_minutes`` of ``resolved_at - started_at`` (resolved incidents only;
+  ``incidents_open`` counts the others, which are in ``incidents`` but not in MTTR),
   ``mttd_minutes`` the mean of ``detected_at - started_at``, ``mtbf_hours`` the mean time
   between successive starts (``(last - first) / (n - 1)``), all NaN, never zero, when there is
   nothing to measure;
@@ -74,7 +75,7 @@ import pandas as pd
 from capacity import records as rec
 from capacity.columns import ALL_REGIONS, ERROR_RATE, METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import FleetConfig
-from capacity.errors import DataError, ParameterError, the_parameter
+from capacity.errors import ConfigError, DataError, ParameterError, the_parameter
 from capacity.frames import require_columns
 from capacity.units import as_utc, parse_timestamp
 
@@ -156,6 +157,7 @@ KPI_COLUMNS = (
     "mttd_minutes",
     "mtbf_hours",
     "incidents",
+    "incidents_open",
     *(f"incidents_{s}" for s in SEVERITIES),
     "deploys",
     "change_failure_rate",
@@ -195,6 +197,7 @@ _INT_COLUMNS = (
     "known_hours",
     "unknown_hours",
     "incidents",
+    "incidents_open",
     *(f"incidents_{s}" for s in SEVERITIES),
     "deploys",
 )
@@ -398,6 +401,7 @@ def _match_fields(
     fields = [rec.normalise_key(name) for name in found]
     place: dict[str, Any] = {"what": what, "source": source, "where": where}
     log = f"{'an' if spec.noun[0] in 'aeiou' else 'a'} {spec.noun} log"
+    _check_kind(fields, spec=spec, log=log, what=what, source=source, where=where)
     known = f"the {what}s of {log} are {', '.join(spec.fields)}"
     rec.check_known(fields, found, allowed=spec.fields, known=known, **place)
     rec.check_unique(fields, found, **place)
@@ -406,6 +410,40 @@ def _match_fields(
         fields, found, required=spec.required, allowed=spec.fields, needs=needs, **place
     )
     return fields
+
+
+#: Required fields that only one kind of file has, the command that imports it and the
+#: function that reads it: a file of another kind given to a log's reader is named for what it
+#: is (when it has all of that kind's fields and none of the log's own).
+_KINDS = (
+    ("an incident log", {INCIDENT_ID, STARTED_AT}, "incidents import", "read_incidents"),
+    ("a deploy log", {DEPLOYED_AT}, "deploys import", "read_deploys"),
+    (
+        "a live-ops calendar",
+        {"start", "end", "kind"},
+        "events import",
+        "capacity.calendar.read_calendar",
+    ),
+)
+
+
+def _check_kind(
+    fields: Sequence[str], *, spec: _Spec, log: str, what: str, source: str, where: str | None
+) -> None:
+    """Refuse a file of another kind (a deploy log given as incidents, a calendar) by name."""
+    found = set(fields)
+    own = next(marks for name, marks, _, _ in _KINDS if name == log)
+    if found & own:
+        return
+    for name, marks, command, reader in _KINDS:
+        if name != log and marks <= found:
+            raise DataError(
+                f"the {what}s ({', '.join(sorted(marks))}) are those of {name}, not of {log}",
+                source=source,
+                where=where,
+                fix=f"import it with 'capacity {command}' ({reader} in Python), or give "
+                f"{log} with the {what}s {', '.join(spec.fields)}",
+            )
 
 
 def _match_for(source: str, spec: _Spec) -> rec.Matcher:
@@ -749,11 +787,15 @@ def kpis(
     ParameterError
         When ``since``/``until``/``by`` are not usable or a frame lacks columns.
     DataError
-        When a frame names a region or service that is not in the fleet, or an error rate is
-        outside [0, 1].
+        When a frame names a region or service that is not in the fleet, an error rate is
+        outside [0, 1], or an incident or deploy id is on two rows with different content
+        (identical rows count once).
+    ConfigError
+        When the fleet names a region or service ``all``, the name of the summing rows.
     """
     lo, hi = _window(since, until)
     keys = group_keys(by)
+    _check_no_all(fleet)
     regions, services = sorted(fleet.regions), sorted(fleet.services)
     targets = {s: float(fleet.services[s].slo.availability) for s in services}
     incident_frame = _incident_frame(incidents, fleet)
@@ -861,6 +903,19 @@ def within_fleet(log: pd.DataFrame, fleet: FleetConfig) -> tuple[pd.DataFrame, l
     return log[inside], pairs
 
 
+def _check_no_all(fleet: FleetConfig) -> None:
+    """Refuse a fleet region or service named ``all``: its rows would read as the overall row."""
+    for key, names in (("regions", fleet.regions), ("services", fleet.services)):
+        if ALL_REGIONS in names:
+            raise ConfigError(
+                f"a {key[:-1]} is named {ALL_REGIONS!r}, the name the resilience figures give "
+                "the rows that sum up every " + key[:-1],
+                source=getattr(fleet, "_source", None),
+                where=f"key '{key}.{ALL_REGIONS}'",
+                fix=f"rename that {key[:-1]} (and its entries elsewhere in the file)",
+            )
+
+
 def _check_names(frame: pd.DataFrame, fleet: FleetConfig, name: str) -> None:
     for column, known in ((REGION, fleet.regions), (SERVICE, fleet.services)):
         unknown = sorted(set(frame[column].astype(str)) - set(known))
@@ -880,7 +935,7 @@ def _incident_frame(incidents: pd.DataFrame | None, fleet: FleetConfig) -> pd.Da
     for column in (STARTED_AT, DETECTED_AT, RESOLVED_AT):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     _check_names(frame, fleet, "incidents")
-    return frame
+    return _unique(frame, INCIDENT_COLUMNS, "incidents")
 
 
 def _deploy_frame(deploys: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFrame:
@@ -889,6 +944,22 @@ def _deploy_frame(deploys: pd.DataFrame | None, fleet: FleetConfig) -> pd.DataFr
     frame = require_columns(deploys, DEPLOY_COLUMNS, "deploys").copy()
     frame[DEPLOYED_AT] = pd.to_datetime(frame[DEPLOYED_AT], utc=True)
     _check_names(frame, fleet, "deploys")
+    return _unique(frame, DEPLOY_COLUMNS, "deploys")
+
+
+def _unique(frame: pd.DataFrame, columns: Sequence[str], name: str) -> pd.DataFrame:
+    """One row per id: identical copies (two logs concatenated) collapse, others are refused;
+    a record counted twice would count its incident or deploy twice."""
+    key = columns[0]
+    frame = frame.drop_duplicates(subset=list(columns))
+    repeated = frame.loc[frame[key].duplicated(), key]
+    if len(repeated):
+        raise DataError(
+            f"{key} {repeated.iloc[0]!r} is on more than one row, with different content",
+            source=name,
+            fix=f"keep one row per {key} (frame.drop_duplicates({key!r}) keeps the first), or "
+            "give each record its own id",
+        )
     return frame
 
 
@@ -1053,6 +1124,7 @@ def _incident_figures(part: pd.DataFrame) -> dict[str, float]:
         "mttd_minutes": float(detect.mean()) if len(detect) else math.nan,
         "mtbf_hours": mtbf,
         "incidents": n,
+        "incidents_open": int(part[RESOLVED_AT].isna().sum()),
         **{f"incidents_{s}": int((severity == s).sum()) for s in SEVERITIES},
     }
 
