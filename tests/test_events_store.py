@@ -380,3 +380,15 @@ def test_regions_the_telemetry_does_not_have_are_noted_without_a_fleet(db, write
             "regions); give the fleet (--config) to refuse regions it does not name",
         )
         assert not store.import_events([write("calendar.csv", CALENDAR)]).notes
+
+
+def test_an_empty_calendar_seen_first_is_loaded_not_already_loaded(db, write):
+    """A header-only calendar imported for the first time was reported "already loaded",
+    since a source never seen holds nothing either; it is a load of nothing, recorded."""
+    path = write("empty.csv", CALENDAR.splitlines()[0] + "\n")
+    with Store(db) as store:
+        first = store.import_events([path])
+        assert first.skipped == ()
+        assert first.describe() == f"{path}: 0 events read, 0 inserted, 0 updated, 0 unchanged"
+        assert store.loads()["source"].tolist() == [str(path.resolve())]
+        assert store.import_events([path]).skipped == (str(path),)

@@ -214,8 +214,9 @@ def _holds_source(
 ) -> bool:
     """Whether the store holds exactly the records ``frame`` holds for source ``name``:
     each of them stored as it is and held by ``name``, and ``name`` holding no other. True
-    for an empty frame only when the source holds nothing: a calendar whose last event was
-    cancelled, or a log emptied to its header, still removes them."""
+    for an empty frame only when the source holds nothing and was loaded before: a calendar
+    whose last event was cancelled, or a log emptied to its header, still removes them, and
+    an empty file seen for the first time is recorded as a load of nothing."""
     key = schema.names[0]
     with registered(con, "_incoming", _arrow(frame, schema, 0)):
         missing = con.execute(
@@ -229,7 +230,14 @@ def _holds_source(
             f"AND record_id NOT IN (SELECT {key} FROM _incoming)",
             [table, name],
         ).fetchall()[0][0]
-    return missing == 0 and extra == 0
+    if missing or extra:
+        return False
+    if frame.empty:
+        # holding nothing is the state of a source never loaded too: only one loaded before,
+        # emptied since, is already as it is
+        sources = con.execute("SELECT source FROM loads WHERE kind = ?", [table]).fetchall()
+        return any(Path(source).name == name for (source,) in sources)
+    return True
 
 
 def _upsert(
