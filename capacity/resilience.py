@@ -128,8 +128,9 @@ INCIDENT_COLUMNS = (
 DEPLOY_COLUMNS = (DEPLOY_ID, REGION, SERVICE, DEPLOYED_AT, CHANGE)
 #: Incident severities, most severe first.
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
-#: Alert states of :func:`alert_state`, most urgent first.
-ALERT_STATES = ("page", "ticket", "ok", "unknown")
+#: Alert states of :func:`alert_state`, most urgent first: a series not checked ranks above
+#: one checked and quiet, so a group reads ``ok`` only when every series in it is.
+ALERT_STATES = ("page", "ticket", "unknown", "ok")
 
 #: The burn-rate windows: column name and hours before ``until``.
 BURN_WINDOWS = (("burn_1h", 1), ("burn_6h", 6), ("burn_3d", 72))
