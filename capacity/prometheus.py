@@ -36,6 +36,7 @@ from capacity.units import parse_duration, parse_timestamp
 
 __all__ = [
     "MAX_POINTS",
+    "STOPPED_AFTER",
     "Pull",
     "first_pulls",
     "pull",
@@ -48,6 +49,8 @@ __all__ = [
 MAX_POINTS = 10_000
 #: How far back a first pull reaches: the forecaster's training window.
 FIRST_PULL = pd.Timedelta(days=112)
+#: A demand series whose newest sample is older than this before the pull's end has stopped.
+STOPPED_AFTER = pd.Timedelta(hours=1)
 _API = "/api/v1/query_range"
 
 
@@ -601,8 +604,11 @@ def pull_notes(
     A metric with no samples at all; a metric that some region/services lack while other
     metrics have them (a ratio whose numerator has no series there, most often), except a
     demand metric their service is not planned on (no ccu of a chat service planned on rps);
-    and a region/service of the fleet without samples of its own demand metric, which
-    ``capacity plan`` refuses when the store has none at all for it.
+    a region/service of the fleet without samples of its own demand metric, which
+    ``capacity plan`` refuses when the store has none at all for it; and one whose demand
+    samples stop more than :data:`STOPPED_AFTER` before the pull's end (a target no longer
+    scraped: each pull then starts from its newest stored hour, re-reads it and adds nothing,
+    so without the warning an unattended pull would go on succeeding on old telemetry).
 
     Parameters
     ----------
@@ -644,6 +650,7 @@ def pull_notes(
                 "numerator has no series there (no errors at all, say): write it as (numerator "
                 "or denominator * 0) / denominator, as the README's error_rate does"
             )
+    lines.extend(_stopped(got, fleet))
     for metric, pairs in no_demand.items():
         bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
         region, service = pairs[0]
@@ -662,6 +669,39 @@ def pull_notes(
             f'"{region}-1", need label_replace: see the README)'
         )
     return lines
+
+
+def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
+    """A warning per demand metric whose samples of some fleet region/services stop more than
+    :data:`STOPPED_AFTER` before the end of the pull (Prometheus has nothing newer)."""
+    if got.rows.empty:
+        return []
+    planned = set(fleet.demand_series())
+    newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True)[TS].max()
+    stopped: dict[str, list[tuple[str, str, pd.Timestamp]]] = {}
+    for (metric, region, service), stamp in newest.items():
+        if (region, service, metric) in planned and stamp < got.end - STOPPED_AFTER:
+            stopped.setdefault(metric, []).append((region, service, stamp))
+    lines = []
+    for metric, pairs in stopped.items():
+        shown = ", ".join(
+            f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(got.end - stamp)} before)"
+            for region, service, stamp in pairs[:5]
+        ) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+        lines.append(
+            f"warning: {metric}, the demand metric, stops before the end of the pull "
+            f"({got.end:%Y-%m-%d %H:%M} UTC) for {shown}: Prometheus has no newer sample, so "
+            "the store's telemetry ends there and a plan would rest on it; check that the "
+            f"targets behind prometheus.queries.{metric} are still scraped (up == 1), or that "
+            "the query's metric was not renamed"
+        )
+    return lines
+
+
+def _ago(span: pd.Timedelta) -> str:
+    """A time span in whole hours, or days past two days: ``6 h``, ``3 days``."""
+    hours = int(span / pd.Timedelta(hours=1))
+    return f"{hours // 24} days" if hours >= 48 else f"{hours} h"
 
 
 def _planned_on_other(fleet: FleetConfig, service: str, metric: str) -> bool:

@@ -1,0 +1,108 @@
+"""`capacity pull` run unattended (hourly, from cron) against a real Prometheus server.
+
+The server is Debian's ``prometheus`` package, started on a backfilled TSDB as in
+``tests/test_prometheus.py``. What an SRE meets once the job runs on its own: a target that
+stops being scraped, a query the server times out, label values that differ from the fleet
+file's names, a counter loaded as if it were a gauge.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from capacity.cli import cli
+from capacity.store import Store
+from tests.conftest import FLEET_YAML
+from tests.prometheus_server import backfill, binaries, serve
+
+START = pd.Timestamp("2025-11-24T00:00Z")
+#: Two days of five-minute samples.
+STEPS = 2 * 24 * 12
+#: Where the samples of ``halted_players`` stop: its exporter died six hours in.
+HALTED = START + pd.Timedelta(hours=6)
+GOOD = "sum by (region, service) (lifeverse_players)"
+
+
+def _openmetrics() -> str:
+    lines = ["# TYPE lifeverse_players gauge", "# TYPE halted_players gauge"]
+    for i in range(STEPS + 1):
+        t = START + i * pd.Timedelta("5min")
+        for region, players in (("eu-west", 1000), ("na-east", 1200)):
+            labels = f'region="{region}",service="game"'
+            lines.append(f"lifeverse_players{{{labels}}} {players} {int(t.timestamp())}")
+            if t < HALTED:
+                lines.append(f"halted_players{{{labels}}} {players} {int(t.timestamp())}")
+    lines.append("# EOF")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a real Prometheus serving the samples above."""
+    found = binaries()
+    if found is None:
+        if os.environ.get("CAPACITY_REQUIRE_PROMETHEUS") == "1":
+            pytest.fail("CAPACITY_REQUIRE_PROMETHEUS=1, but prometheus or promtool is missing")
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    server, promtool = found
+    folder = tmp_path_factory.mktemp("prometheus-unattended")
+    (folder / "samples.om").write_text(_openmetrics(), encoding="utf-8")
+    backfill(folder / "samples.om", folder / "tsdb", promtool)
+    with serve(folder / "tsdb", server) as url:
+        yield url
+
+
+def _fleet(
+    tmp_path: Path, url: str, queries: dict[str, str], name: str = "fleet.yaml", **extra: object
+) -> Path:
+    data = yaml.safe_load(FLEET_YAML)
+    data["prometheus"] = {"url": url, "queries": queries, **extra}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def _pull(db: Path, config: Path, *args: str):
+    return CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *args])
+
+
+def _at(hours: float) -> str:
+    return (START + pd.Timedelta(hours=hours)).isoformat()
+
+
+def test_a_demand_series_that_stopped_is_a_warning_on_every_pull_until_it_returns(
+    prometheus, tmp_path, db
+):
+    config = _fleet(tmp_path, prometheus, {"ccu": "sum by (region, service) (halted_players)"})
+    first = _pull(db, config, "--since", _at(0), "--until", _at(3))
+    assert first.exit_code == 0, first.output
+    assert first.stderr == ""  # samples up to the end of the pull: nothing to say
+    # the hourly job goes on after the exporter died: each pull starts at the newest stored
+    # hour, re-reads it and adds nothing; it succeeds, and says why nothing new came
+    for until, begin in ((12, "03:00"), (13, "06:00")):
+        later = _pull(db, config, "--until", _at(until))
+        assert later.exit_code == 0, later.output
+        assert f"2025-11-24 {begin} to 2025-11-24 {until}:55 UTC" in later.output
+        assert (
+            f"warning: ccu, the demand metric, stops before the end of the pull (2025-11-24 "
+            f"{until}:55 UTC) for eu-west/game at 2025-11-24 06:00 ({until - 6} h before), "
+            f"na-east/game at 2025-11-24 06:00 ({until - 6} h before): Prometheus has no newer "
+            "sample, so the store's telemetry ends there"
+        ) in later.stderr
+        assert "prometheus.queries.ccu are still scraped (up == 1)" in later.stderr
+    with Store(db, read_only=True) as store:
+        assert store.newest(["ccu"])["ccu"] == HALTED  # the lookback's repeat at 06:00
+    # a series that runs to the end of the pull is not warned about, in days past two
+    healthy = _fleet(tmp_path, prometheus, {"ccu": GOOD}, name="healthy.yaml")
+    fine = _pull(tmp_path / "other.duckdb", healthy, "--since", _at(0), "--until", _at(48))
+    assert fine.exit_code == 0, fine.output
+    assert fine.stderr == ""
+    late = _pull(tmp_path / "late.duckdb", config, "--since", _at(0), "--until", _at(72))
+    assert "eu-west/game at 2025-11-24 06:00 (2 days before)" in late.stderr
