@@ -422,10 +422,21 @@ def _get(
             fix="correct the PromQL (try it in Prometheus's expression browser)",
         )
     if reply.status_code >= 500 or reply.status_code == 429:
+        # the server's own --query.timeout: a query too heavy for it fails at every retry
+        heavy = isinstance(body, dict) and (
+            body.get("errorType") == "timeout" or "timed out" in str(message)
+        )
         raise SourceUnavailableError(
             f"Prometheus at {shown} failed with HTTP {reply.status_code}"
             + (f": {message}" if message else "")
-            + "; try again later"
+            + f" (query {key!r}); try again later"
+            + (
+                "; if it times out again, the query is too heavy for the server's "
+                "--query.timeout: lighten it (aggregate earlier, or read a recording rule's "
+                "series), or raise that flag"
+                if heavy
+                else ""
+            )
         )
     if reply.status_code in (401, 403):
         raise ConfigError(

@@ -106,3 +106,32 @@ def test_a_demand_series_that_stopped_is_a_warning_on_every_pull_until_it_return
     assert fine.stderr == ""
     late = _pull(tmp_path / "late.duckdb", config, "--since", _at(0), "--until", _at(72))
     assert "eu-west/game at 2025-11-24 06:00 (2 days before)" in late.stderr
+
+
+@pytest.fixture(scope="module")
+def impatient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prometheus that gives every query one millisecond (``--query.timeout``)."""
+    found = binaries()
+    if found is None:
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    server, promtool = found
+    folder = tmp_path_factory.mktemp("prometheus-impatient")
+    (folder / "samples.om").write_text(_openmetrics(), encoding="utf-8")
+    backfill(folder / "samples.om", folder / "tsdb", promtool)
+    with serve(folder / "tsdb", server, flags=["--query.timeout=1ms"]) as url:
+        yield url
+
+
+def test_a_query_the_server_times_out_names_its_key_and_what_to_change(impatient, tmp_path, db):
+    # a day of ten-second sub-steps behind each of the 577 points: more than a millisecond
+    heavy = f"max_over_time(({GOOD})[1d:10s])"
+    config = _fleet(tmp_path, impatient, {"ccu": heavy})
+    result = _pull(db, config, "--since", _at(0), "--until", _at(48))
+    assert result.exit_code == 4, result.output
+    # which of the queries, and that retrying alone will not do when it is too heavy
+    assert (
+        f"error: Prometheus at {impatient} failed with HTTP 503: query timed out in expression "
+        "evaluation (query 'prometheus.queries.ccu'); try again later; if it times out again, "
+        "the query is too heavy for the server's --query.timeout"
+    ) in result.output
+    assert not db.exists()
