@@ -32,6 +32,7 @@ import requests
 from capacity.columns import DEMAND_METRICS, METRIC, REGION, SERVICE, TS, VALUE
 from capacity.config import FleetConfig, PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
+from capacity.records import closest
 from capacity.units import parse_duration, parse_timestamp
 
 __all__ = [
@@ -536,6 +537,7 @@ def pull(
     url: str | None = None,
     config_source: str = "<fleet config>",
     starts: Mapping[str, pd.Timestamp] | None = None,
+    fleet: FleetConfig | None = None,
 ) -> Pull:
     """Evaluate every configured query over the range and return long telemetry rows.
 
@@ -551,6 +553,11 @@ def pull(
         The fleet file, for error messages.
     starts : mapping of str to Timestamp, optional
         Per metric, a start other than ``start`` (:func:`first_pulls`).
+    fleet : FleetConfig, optional
+        The fleet the rows are for: a query returning a region or service label value the
+        fleet does not name is refused naming the query's key, the label and every such value,
+        with the ``label_replace`` that renames it (a load would refuse the value too, but
+        only by its first sample, without the query or the label).
 
     Returns
     -------
@@ -561,7 +568,8 @@ def pull(
     ------
     ConfigError
         No URL, a query Prometheus refuses, or one whose series lack the region or service
-        label, repeat a region and service, or hold anything but float samples.
+        label, repeat a region and service, hold anything but float samples, or (with
+        ``fleet``) name a region or service the fleet does not.
     ParameterError
         A ``url`` that is not an http(s) base URL (a query string or fragment is refused).
     SourceUnavailableError
@@ -595,6 +603,8 @@ def pull(
             )
             count += made
             frame = _long_rows(found, metric, source, key=key, config_source=config_source)
+            if fleet is not None:
+                _check_names(frame, fleet, source, key=key, config_source=config_source)
             if frame.empty:
                 empty.append(metric)
             else:
@@ -810,6 +820,55 @@ def _long_rows(
     if not parts:
         return _no_rows()
     return pd.concat(parts, ignore_index=True)
+
+
+def _check_names(
+    frame: pd.DataFrame,
+    fleet: FleetConfig,
+    source: PrometheusSource,
+    *,
+    key: str,
+    config_source: str,
+) -> None:
+    """Refuse a query's rows that name a region or service the fleet does not, naming the
+    label and every such value, with the ``label_replace`` that renames the first."""
+    for column, label, known in (
+        (REGION, source.region_label, fleet.regions),
+        (SERVICE, source.service_label, fleet.services),
+    ):
+        unknown = sorted(set(frame[column]) - set(known))
+        if not unknown:
+            continue
+        first = unknown[0]
+        close = closest(first, known)
+        listed = ", ".join(f'"{name}"' for name in unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        )
+        plural = "s" if len(unknown) > 1 else ""
+        which = f' for "{first}"' if plural else ""
+        hint = f" (did you mean {close!r}{which}?)" if close is not None else ""
+        them = "them" if plural else "it"
+        if close is not None:
+            fix = (
+                f"rename {them} in the query by wrapping it in label_replace(..., "
+                f'"{label}", "{close}", "{label}", "{first}") (one per name, or one with a '
+                f'regular expression such as "(.+)-1" and "$1": see the README), or add '
+                f"{column} {first!r} to the fleet file"
+            )
+        else:
+            fix = (
+                f"leave {'those series' if plural else 'that series'} out of the query (a "
+                f'matcher such as {label}!="{first}" on its metric), or add {column} '
+                f"{first!r} to the fleet file"
+            )
+        raise ConfigError(
+            f"the query returns series whose label {label!r} has the value{plural} {listed}, "
+            f"which the fleet file does not name as a {column}{hint}; it names "
+            f"{', '.join(sorted(known))}",
+            source=config_source,
+            where=f"key {key!r}",
+            fix=fix,
+        )
 
 
 def _no_rows() -> pd.DataFrame:

@@ -18,6 +18,9 @@ import yaml
 from click.testing import CliRunner
 
 from capacity.cli import cli
+from capacity.config import load_fleet
+from capacity.errors import ConfigError
+from capacity.prometheus import pull
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
 from tests.prometheus_server import backfill, binaries, serve
@@ -39,6 +42,14 @@ def _openmetrics() -> str:
             lines.append(f"lifeverse_players{{{labels}}} {players} {int(t.timestamp())}")
             if t < HALTED:
                 lines.append(f"halted_players{{{labels}}} {players} {int(t.timestamp())}")
+    # the same players as the cloud labels them, and a test region the fleet does not plan
+    lines += ["# TYPE cloud_players gauge", "# TYPE staging_players gauge"]
+    for i in range(13):
+        t = int((START + i * pd.Timedelta("5min")).timestamp())
+        for region, players in (("eu-west-1", 1000), ("na-east-1", 1200), ("mars", 5)):
+            kind = "staging" if region == "mars" else "cloud"
+            lines.append(f'{kind}_players{{region="{region}",service="game"}} {players} {t}')
+        lines.append(f'staging_players{{region="eu-west",service="game"}} 7 {t}')
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -135,3 +146,44 @@ def test_a_query_the_server_times_out_names_its_key_and_what_to_change(impatient
         "the query is too heavy for the server's --query.timeout"
     ) in result.output
     assert not db.exists()
+
+
+def test_label_values_the_fleet_does_not_name_are_refused_with_the_label_replace_that_fits(
+    prometheus, tmp_path
+):
+    window = dict(start=START, end=START + pd.Timedelta("1h"), step=pd.Timedelta("5min"))
+    cloud = "sum by (region, service) (cloud_players)"
+    fleet = load_fleet(_fleet(tmp_path, prometheus, {"ccu": cloud}))
+    with pytest.raises(ConfigError) as caught:
+        pull(fleet.prometheus, **window, fleet=fleet, config_source="fleet.yaml")
+    assert str(caught.value) == (
+        "fleet.yaml: key 'prometheus.queries.ccu': the query returns series whose label "
+        '\'region\' has the values "eu-west-1", "na-east-1", which the fleet file does not '
+        "name as a region (did you mean 'eu-west' for \"eu-west-1\"?); it names eu-west, "
+        "na-east. Fix: rename them in the query by wrapping it in label_replace(..., "
+        '"region", "eu-west", "region", "eu-west-1") (one per name, or one with a regular '
+        'expression such as "(.+)-1" and "$1": see the README), or add region \'eu-west-1\' to '
+        "the fleet file"
+    )
+    # the fix as written, in Prometheus: the renamed series load
+    renamed = f'label_replace({cloud}, "region", "$1", "region", "(.+)-1")'
+    fleet = load_fleet(_fleet(tmp_path, prometheus, {"ccu": renamed}))
+    got = pull(fleet.prometheus, **window, fleet=fleet)
+    assert got.rows.groupby("region").value.agg(["count", "max"]).to_dict() == {
+        "count": {"eu-west": 13, "na-east": 13},
+        "max": {"eu-west": 1000.0, "na-east": 1200.0},
+    }
+    # a region the fleet does not plan at all: leave it out
+    staging = "sum by (region, service) (staging_players)"
+    fleet = load_fleet(_fleet(tmp_path, prometheus, {"ccu": staging}))
+    with pytest.raises(ConfigError) as caught:
+        pull(fleet.prometheus, **window, fleet=fleet)
+    assert "label 'region' has the value \"mars\", which the fleet file does not name" in str(
+        caught.value
+    )
+    assert 'leave that series out of the query (a matcher such as region!="mars"' in str(
+        caught.value
+    )
+    left_out = 'sum by (region, service) (staging_players{region!="mars"})'
+    fleet = load_fleet(_fleet(tmp_path, prometheus, {"ccu": left_out}))
+    assert set(pull(fleet.prometheus, **window, fleet=fleet).rows.region) == {"eu-west"}
