@@ -44,6 +44,7 @@ __all__ = [
     "pull_notes",
     "pull_window",
     "query_range",
+    "raw_counters",
 ]
 
 #: Points per series in one request; Prometheus refuses more than 11,000.
@@ -53,6 +54,10 @@ FIRST_PULL = pd.Timedelta(days=112)
 #: A demand series whose newest sample is older than this before the pull's end has stopped.
 STOPPED_AFTER = pd.Timedelta(hours=1)
 _API = "/api/v1/query_range"
+#: PromQL's lists of label names: ``by (region, service)``, ``on (instance)``.
+_LABEL_LISTS = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
+#: PromQL string literals: double- or single-quoted with backslash escapes, or backquoted.
+_STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`")
 
 
 class _TooManySamples(Exception):
@@ -672,6 +677,14 @@ def pull_notes(
                 "or denominator * 0) / denominator, as the README's error_rate does"
             )
     lines.extend(_stopped(got, fleet))
+    for metric, query in source.queries.items():
+        for counter in raw_counters(query):
+            lines.append(
+                f"warning: prometheus.queries.{metric} reads the counter {counter} without a "
+                "range, so what is stored is its running total since the counter last reset, "
+                f"not a rate; write rate({counter}[5m]) (inside the sum by), or ignore this if "
+                "the query takes a difference itself"
+            )
     for metric, pairs in no_demand.items():
         bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
         region, service = pairs[0]
@@ -690,6 +703,37 @@ def pull_notes(
             f'"{region}-1", need label_replace: see the README)'
         )
     return lines
+
+
+def raw_counters(query: str) -> list[str]:
+    """The counters a PromQL query reads as instant values rather than over a range.
+
+    A counter (named ``..._total``, or a histogram's ``..._bucket``) read without a range
+    selector is the running total since it last reset: ``sum by (region, service)
+    (requests_total)`` in place of ``sum by (region, service) (rate(requests_total[5m]))``.
+    Read from the text, without parsing PromQL: string literals, label matchers and lists of
+    label names (``by (...)``) are set aside, then each counter name not followed by ``[``
+    is one.
+
+    Parameters
+    ----------
+    query : str
+        PromQL.
+
+    Returns
+    -------
+    list of str
+        The counters' names, in order of first appearance, each once.
+    """
+    bare = _STRINGS.sub('""', query)
+    bare = re.sub(r"\{[^{}]*\}", "", bare)  # label matchers: {code=~"5.."}
+    bare = _LABEL_LISTS.sub("", bare)  # label names: by (region, service)
+    found: list[str] = []
+    for match in re.finditer(r"(?<![\w:])([A-Za-z_:][\w:]*(?:_total|_bucket))\b(?!\s*\()", bare):
+        rest = bare[match.end() :].lstrip()
+        if not rest.startswith("[") and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
 
 
 def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:

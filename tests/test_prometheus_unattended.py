@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from capacity.cli import cli
 from capacity.config import load_fleet
 from capacity.errors import ConfigError
-from capacity.prometheus import pull
+from capacity.prometheus import pull, raw_counters
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
 from tests.prometheus_server import backfill, binaries, serve
@@ -50,6 +50,13 @@ def _openmetrics() -> str:
             kind = "staging" if region == "mars" else "cloud"
             lines.append(f'{kind}_players{{region="{region}",service="game"}} {players} {t}')
         lines.append(f'staging_players{{region="eu-west",service="game"}} 7 {t}')
+    # a counter of requests, 600 a minute in each region
+    lines.append("# TYPE lifeverse_requests counter")
+    for i in range(13):
+        t = int((START + i * pd.Timedelta("5min")).timestamp())
+        for region in ("eu-west", "na-east"):
+            labels = f'region="{region}",service="game"'
+            lines.append(f"lifeverse_requests_total{{{labels}}} {3000 * i} {t}")
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -187,3 +194,56 @@ def test_label_values_the_fleet_does_not_name_are_refused_with_the_label_replace
     left_out = 'sum by (region, service) (staging_players{region!="mars"})'
     fleet = load_fleet(_fleet(tmp_path, prometheus, {"ccu": left_out}))
     assert set(pull(fleet.prometheus, **window, fleet=fleet).rows.region) == {"eu-west"}
+
+
+def test_a_counter_read_without_a_range_is_a_warning_naming_the_rate_to_write(
+    prometheus, tmp_path, db
+):
+    hour = ["--since", _at(0), "--until", _at(1)]
+    raw = "sum by (region, service) (lifeverse_requests_total)"
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": raw})
+    result = _pull(db, config, *hour)
+    assert result.exit_code == 0, result.output  # loaded: it may be meant
+    assert (
+        "warning: prometheus.queries.rps reads the counter lifeverse_requests_total without a "
+        "range, so what is stored is its running total since the counter last reset, not a "
+        "rate; write rate(lifeverse_requests_total[5m])"
+    ) in result.stderr
+    with Store(db, read_only=True) as store:
+        totals = store.series(region="eu-west", metric="rps", freq="5min")
+    assert totals.value.max() == 36_000  # twelve intervals of 3,000: a total, not 10 a second
+    # the rate, as the README writes it: 10 requests a second, and nothing to warn about
+    rate = "sum by (region, service) (rate(lifeverse_requests_total[5m]))"
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "rps": rate})
+    result = _pull(tmp_path / "rate.duckdb", config, *hour)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    with Store(tmp_path / "rate.duckdb", read_only=True) as store:
+        rates = store.series(region="eu-west", metric="rps", freq="5min").value.dropna()
+    assert rates.to_numpy() == pytest.approx([10.0] * len(rates))
+
+
+@pytest.mark.parametrize(
+    ("query", "counters"),
+    [
+        ("sum by (region, service) (rate(x_total[5m]))", []),
+        ('sum by (region, service) (rate(x_total{code=~"5.."} [5m:1m]))', []),
+        ("histogram_quantile(0.99, sum by (le) (rate(x_seconds_bucket[5m])))", []),
+        ('count by (region, service) (up{job="y_total"} == 1)', []),
+        ("sum by (shard_total, service) (players)", []),
+        ("sum by (region, service) (x_total) / sum(x_total)", ["x_total"]),
+        ("sum by (region, service) (x_seconds_bucket)", ["x_seconds_bucket"]),
+        ("a_total - on (region) group_left (b_total) c_total offset 5m", ["a_total", "c_total"]),
+    ],
+)
+def test_counters_read_without_a_range_are_found_in_the_query_text(query, counters):
+    assert raw_counters(query) == counters
+
+
+def test_the_readme_queries_read_no_counter_without_a_range():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```yaml\nprometheus:\n", 1)[1].split("```", 1)[0]
+    queries = yaml.safe_load("prometheus:\n" + block)["prometheus"]["queries"]
+    assert len(queries) == 6
+    found = {metric: counters for metric in queries if (counters := raw_counters(queries[metric]))}
+    assert found == {}
