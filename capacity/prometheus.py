@@ -742,20 +742,22 @@ def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
     if got.rows.empty:
         return []
     planned = set(fleet.demand_series())
+    # a --until after now: nothing can be newer than now
+    end = min(got.end, pd.Timestamp.now("UTC").floor(got.step))
     newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True)[TS].max()
     stopped: dict[str, list[tuple[str, str, pd.Timestamp]]] = {}
     for (metric, region, service), stamp in newest.items():
-        if (region, service, metric) in planned and stamp < got.end - STOPPED_AFTER:
+        if (region, service, metric) in planned and stamp < end - STOPPED_AFTER:
             stopped.setdefault(metric, []).append((region, service, stamp))
     lines = []
     for metric, pairs in stopped.items():
         shown = ", ".join(
-            f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(got.end - stamp)} before)"
+            f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(end - stamp)} before)"
             for region, service, stamp in pairs[:5]
         ) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
         lines.append(
             f"warning: {metric}, the demand metric, stops before the end of the pull "
-            f"({got.end:%Y-%m-%d %H:%M} UTC) for {shown}: Prometheus has no newer sample, so "
+            f"({end:%Y-%m-%d %H:%M} UTC) for {shown}: Prometheus has no newer sample, so "
             "the store's telemetry ends there and a plan would rest on it; check that the "
             f"targets behind prometheus.queries.{metric} are still scraped (up == 1), or that "
             "the query's metric was not renamed"

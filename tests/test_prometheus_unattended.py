@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from capacity.cli import cli
 from capacity.config import load_fleet
 from capacity.errors import ConfigError
-from capacity.prometheus import pull, raw_counters
+from capacity.prometheus import Pull, pull, pull_notes, raw_counters
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
 from tests.prometheus_server import backfill, binaries, serve
@@ -247,3 +247,27 @@ def test_the_readme_queries_read_no_counter_without_a_range():
     assert len(queries) == 6
     found = {metric: counters for metric in queries if (counters := raw_counters(queries[metric]))}
     assert found == {}
+
+
+def test_an_until_after_now_does_not_make_a_current_series_look_stopped(tmp_path):
+    fleet = load_fleet(_fleet(tmp_path, "http://prometheus:9090", {"ccu": GOOD}))
+    now = pd.Timestamp.now("UTC").floor("5min")
+    rows = pd.DataFrame(
+        {
+            "ts": [now - pd.Timedelta("10min"), now - pd.Timedelta("3h")],
+            "region": ["eu-west", "na-east"],
+            "service": "game",
+            "metric": "ccu",
+            "value": 100.0,
+        }
+    )
+    step = pd.Timedelta("5min")
+    later = now + pd.Timedelta(days=400)  # --until 2030-01-01, say
+    got = Pull(rows, now - pd.Timedelta("4h"), later, step, (), 1, "http://x")
+    (line,) = pull_notes(got, fleet)
+    # measured from now, where the samples must end: only na-east has stopped
+    assert line.startswith(
+        f"warning: ccu, the demand metric, stops before the end of the pull "
+        f"({now:%Y-%m-%d %H:%M} UTC) for na-east/game at "
+    )
+    assert "(3 h before)" in line and "eu-west" not in line
