@@ -29,7 +29,17 @@ from typing import Any
 import pandas as pd
 import requests
 
-from capacity.columns import DEMAND_METRICS, METRIC, REGION, SERVICE, TS, VALUE
+from capacity.columns import (
+    COUNT_METRICS,
+    CPU_UTIL,
+    DEMAND_METRICS,
+    ERROR_RATE,
+    METRIC,
+    REGION,
+    SERVICE,
+    TS,
+    VALUE,
+)
 from capacity.config import FleetConfig, PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
 from capacity.records import closest
@@ -819,9 +829,9 @@ def _long_rows(
                 f"(its labels: {_show_labels(labels)})",
                 source=config_source,
                 where=f"key {key!r}",
-                fix=f"aggregate by them, e.g. sum by ({source.region_label}, "
-                f"{source.service_label}) (...), or set prometheus.region_label and "
-                "prometheus.service_label to the labels your metrics use",
+                fix=f"aggregate by them, {_aggregation(metric, source)}, or set "
+                "prometheus.region_label and prometheus.service_label to the labels your "
+                "metrics use",
             )
         region, service = labels[source.region_label], labels[source.service_label]
         other = labels_of.setdefault((region, service), labels)
@@ -832,8 +842,7 @@ def _long_rows(
                 f"{service!r} (they differ in {', '.join(differ)})",
                 source=config_source,
                 where=f"key {key!r}",
-                fix=f"aggregate them, e.g. sum by ({source.region_label}, "
-                f"{source.service_label}) (...)",
+                fix=f"aggregate them, {_aggregation(metric, source)}",
             )
         values = item["values"]
         if not values:
@@ -915,6 +924,27 @@ def _check_names(
             where=f"key {key!r}",
             fix=fix,
         )
+
+
+def _aggregation(metric: str, source: PrometheusSource) -> str:
+    """How to aggregate a metric's series to one per region and service: counts add up, a
+    utilisation is averaged, a ratio is a ratio of sums, a p99 comes from the summed buckets
+    (summing or averaging instances' p99s gives a figure that is no quantile of anything)."""
+    by = f"{source.region_label}, {source.service_label}"
+    if metric in COUNT_METRICS:
+        return f"adding them up: sum by ({by}) (...)"
+    if metric == CPU_UTIL:
+        return f"averaging them: avg by ({by}) (...)"
+    if metric == ERROR_RATE:
+        return (
+            f"as a ratio of sums: sum by ({by}) (rate(<errors>[5m])) / sum by ({by}) "
+            "(rate(<requests>[5m])), not an average of the instances' ratios"
+        )
+    return (
+        f"from the summed histogram buckets: histogram_quantile(0.99, sum by ({by}, le) "
+        "(rate(<histogram>_bucket[5m]))) * 1000, not a sum or an average of the instances' "
+        "p99s"
+    )
 
 
 def _no_rows() -> pd.DataFrame:

@@ -50,6 +50,13 @@ def _openmetrics() -> str:
             kind = "staging" if region == "mars" else "cloud"
             lines.append(f'{kind}_players{{region="{region}",service="game"}} {players} {t}')
         lines.append(f'staging_players{{region="eu-west",service="game"}} 7 {t}')
+    # a gauge per instance: eu-west runs two
+    lines.append("# TYPE per_instance gauge")
+    for i in range(13):
+        t = int((START + i * pd.Timedelta("5min")).timestamp())
+        for instance, value in (("a", 0.25), ("b", 0.75)):
+            labels = f'region="eu-west",service="game",instance="{instance}"'
+            lines.append(f"per_instance{{{labels}}} {value} {t}")
     # a counter of requests, 600 a minute in each region
     lines.append("# TYPE lifeverse_requests counter")
     for i in range(13):
@@ -271,3 +278,37 @@ def test_an_until_after_now_does_not_make_a_current_series_look_stopped(tmp_path
         f"({now:%Y-%m-%d %H:%M} UTC) for na-east/game at "
     )
     assert "(3 h before)" in line and "eu-west" not in line
+
+
+@pytest.mark.parametrize(
+    ("metric", "how", "aggregated", "value"),
+    [
+        ("ccu", "adding them up: sum by (region, service) (...)", "sum", 1.0),
+        ("cpu_util", "averaging them: avg by (region, service) (...)", "avg", 0.5),
+        ("error_rate", "as a ratio of sums: sum by (region, service) (rate(<errors>[5m]))", "", 0),
+        (
+            "latency_p99_ms",
+            "from the summed histogram buckets: histogram_quantile(0.99, sum by (region, "
+            "service, le) (rate(<histogram>_bucket[5m]))) * 1000, not a sum or an average",
+            "",
+            0,
+        ),
+    ],
+)
+def test_series_per_instance_are_refused_with_the_aggregation_that_suits_the_metric(
+    prometheus, tmp_path, db, metric, how, aggregated, value
+):
+    # a p99 or a ratio summed over instances would load without a word, and be wrong
+    hour = ["--since", _at(0), "--until", _at(1)]
+    result = _pull(db, _fleet(tmp_path, prometheus, {"ccu": GOOD, metric: "per_instance"}), *hour)
+    assert result.exit_code == 2, result.output
+    assert (
+        f"key 'prometheus.queries.{metric}': the query returns more than one series for region "
+        f"'eu-west', service 'game' (they differ in instance). Fix: aggregate them, {how}"
+    ) in result.output
+    if aggregated:  # the aggregation as suggested, in Prometheus
+        query = f"{aggregated} by (region, service) (per_instance)"
+        config = _fleet(tmp_path, prometheus, {"ccu": GOOD, metric: query})
+        assert _pull(db, config, *hour).exit_code == 0
+        with Store(db, read_only=True) as store:
+            assert store.series(region="eu-west", metric=metric).value.tolist() == [value] * 2
