@@ -29,26 +29,45 @@ from typing import Any
 import pandas as pd
 import requests
 
-from capacity.columns import DEMAND_METRICS, METRIC, REGION, SERVICE, TS, VALUE
+from capacity.columns import (
+    COUNT_METRICS,
+    CPU_UTIL,
+    DEMAND_METRICS,
+    ERROR_RATE,
+    METRIC,
+    REGION,
+    SERVICE,
+    TS,
+    VALUE,
+)
 from capacity.config import FleetConfig, PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
+from capacity.records import closest
 from capacity.units import parse_duration, parse_timestamp
 
 __all__ = [
     "MAX_POINTS",
+    "STOPPED_AFTER",
     "Pull",
     "first_pulls",
     "pull",
     "pull_notes",
     "pull_window",
     "query_range",
+    "raw_counters",
 ]
 
 #: Points per series in one request; Prometheus refuses more than 11,000.
 MAX_POINTS = 10_000
 #: How far back a first pull reaches: the forecaster's training window.
 FIRST_PULL = pd.Timedelta(days=112)
+#: A demand series whose newest sample is older than this before the pull's end has stopped.
+STOPPED_AFTER = pd.Timedelta(hours=1)
 _API = "/api/v1/query_range"
+#: PromQL's lists of label names: ``by (region, service)``, ``on (instance)``.
+_LABEL_LISTS = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
+#: PromQL string literals: double- or single-quoted with backslash escapes, or backquoted.
+_STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`")
 
 
 class _TooManySamples(Exception):
@@ -419,10 +438,21 @@ def _get(
             fix="correct the PromQL (try it in Prometheus's expression browser)",
         )
     if reply.status_code >= 500 or reply.status_code == 429:
+        # the server's own --query.timeout: a query too heavy for it fails at every retry
+        heavy = isinstance(body, dict) and (
+            body.get("errorType") == "timeout" or "timed out" in str(message)
+        )
         raise SourceUnavailableError(
             f"Prometheus at {shown} failed with HTTP {reply.status_code}"
             + (f": {message}" if message else "")
-            + "; try again later"
+            + f" (query {key!r}); try again later"
+            + (
+                "; if it times out again, the query is too heavy for the server's "
+                "--query.timeout: lighten it (aggregate earlier, or read a recording rule's "
+                "series), or raise that flag"
+                if heavy
+                else ""
+            )
         )
     if reply.status_code in (401, 403):
         raise ConfigError(
@@ -522,6 +552,7 @@ def pull(
     url: str | None = None,
     config_source: str = "<fleet config>",
     starts: Mapping[str, pd.Timestamp] | None = None,
+    fleet: FleetConfig | None = None,
 ) -> Pull:
     """Evaluate every configured query over the range and return long telemetry rows.
 
@@ -537,6 +568,11 @@ def pull(
         The fleet file, for error messages.
     starts : mapping of str to Timestamp, optional
         Per metric, a start other than ``start`` (:func:`first_pulls`).
+    fleet : FleetConfig, optional
+        The fleet the rows are for: a query returning a region or service label value the
+        fleet does not name is refused naming the query's key, the label and every such value,
+        with the ``label_replace`` that renames it (a load would refuse the value too, but
+        only by its first sample, without the query or the label).
 
     Returns
     -------
@@ -547,7 +583,8 @@ def pull(
     ------
     ConfigError
         No URL, a query Prometheus refuses, or one whose series lack the region or service
-        label, repeat a region and service, or hold anything but float samples.
+        label, repeat a region and service, hold anything but float samples, or (with
+        ``fleet``) name a region or service the fleet does not.
     ParameterError
         A ``url`` that is not an http(s) base URL (a query string or fragment is refused).
     SourceUnavailableError
@@ -581,6 +618,8 @@ def pull(
             )
             count += made
             frame = _long_rows(found, metric, source, key=key, config_source=config_source)
+            if fleet is not None:
+                _check_names(frame, fleet, source, key=key, config_source=config_source)
             if frame.empty:
                 empty.append(metric)
             else:
@@ -601,8 +640,11 @@ def pull_notes(
     A metric with no samples at all; a metric that some region/services lack while other
     metrics have them (a ratio whose numerator has no series there, most often), except a
     demand metric their service is not planned on (no ccu of a chat service planned on rps);
-    and a region/service of the fleet without samples of its own demand metric, which
-    ``capacity plan`` refuses when the store has none at all for it.
+    a region/service of the fleet without samples of its own demand metric, which
+    ``capacity plan`` refuses when the store has none at all for it; and one whose demand
+    samples stop more than :data:`STOPPED_AFTER` before the pull's end (a target no longer
+    scraped: each pull then starts from its newest stored hour, re-reads it and adds nothing,
+    so without the warning an unattended pull would go on succeeding on old telemetry).
 
     Parameters
     ----------
@@ -644,6 +686,15 @@ def pull_notes(
                 "numerator has no series there (no errors at all, say): write it as (numerator "
                 "or denominator * 0) / denominator, as the README's error_rate does"
             )
+    lines.extend(_stopped(got, fleet))
+    for metric, query in source.queries.items():
+        for counter in raw_counters(query):
+            lines.append(
+                f"warning: prometheus.queries.{metric} reads the counter {counter} without a "
+                "range, so what is stored is its running total since the counter last reset, "
+                f"not a rate; write rate({counter}[5m]) (inside the sum by), or ignore this if "
+                "the query takes a difference itself"
+            )
     for metric, pairs in no_demand.items():
         bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
         region, service = pairs[0]
@@ -662,6 +713,72 @@ def pull_notes(
             f'"{region}-1", need label_replace: see the README)'
         )
     return lines
+
+
+def raw_counters(query: str) -> list[str]:
+    """The counters a PromQL query reads as instant values rather than over a range.
+
+    A counter (named ``..._total``, or a histogram's ``..._bucket``) read without a range
+    selector is the running total since it last reset: ``sum by (region, service)
+    (requests_total)`` in place of ``sum by (region, service) (rate(requests_total[5m]))``.
+    Read from the text, without parsing PromQL: string literals, label matchers and lists of
+    label names (``by (...)``) are set aside, then each counter name not followed by ``[``
+    is one.
+
+    Parameters
+    ----------
+    query : str
+        PromQL.
+
+    Returns
+    -------
+    list of str
+        The counters' names, in order of first appearance, each once.
+    """
+    bare = _STRINGS.sub('""', query)
+    bare = re.sub(r"\{[^{}]*\}", "", bare)  # label matchers: {code=~"5.."}
+    bare = _LABEL_LISTS.sub("", bare)  # label names: by (region, service)
+    found: list[str] = []
+    for match in re.finditer(r"(?<![\w:])([A-Za-z_:][\w:]*(?:_total|_bucket))\b(?!\s*\()", bare):
+        rest = bare[match.end() :].lstrip()
+        if not rest.startswith("[") and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
+
+
+def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
+    """A warning per demand metric whose samples of some fleet region/services stop more than
+    :data:`STOPPED_AFTER` before the end of the pull (Prometheus has nothing newer)."""
+    if got.rows.empty:
+        return []
+    planned = set(fleet.demand_series())
+    # a --until after now: nothing can be newer than now
+    end = min(got.end, pd.Timestamp.now("UTC").floor(got.step))
+    newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True)[TS].max()
+    stopped: dict[str, list[tuple[str, str, pd.Timestamp]]] = {}
+    for (metric, region, service), stamp in newest.items():
+        if (region, service, metric) in planned and stamp < end - STOPPED_AFTER:
+            stopped.setdefault(metric, []).append((region, service, stamp))
+    lines = []
+    for metric, pairs in stopped.items():
+        shown = ", ".join(
+            f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(end - stamp)} before)"
+            for region, service, stamp in pairs[:5]
+        ) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+        lines.append(
+            f"warning: {metric}, the demand metric, stops before the end of the pull "
+            f"({end:%Y-%m-%d %H:%M} UTC) for {shown}: Prometheus has no newer sample, so "
+            "the store's telemetry ends there and a plan would rest on it; check that the "
+            f"targets behind prometheus.queries.{metric} are still scraped (up == 1), or that "
+            "the query's metric was not renamed"
+        )
+    return lines
+
+
+def _ago(span: pd.Timedelta) -> str:
+    """A time span in whole hours, or days past two days: ``6 h``, ``3 days``."""
+    hours = int(span / pd.Timedelta(hours=1))
+    return f"{hours // 24} days" if hours >= 48 else f"{hours} h"
 
 
 def _planned_on_other(fleet: FleetConfig, service: str, metric: str) -> bool:
@@ -712,9 +829,9 @@ def _long_rows(
                 f"(its labels: {_show_labels(labels)})",
                 source=config_source,
                 where=f"key {key!r}",
-                fix=f"aggregate by them, e.g. sum by ({source.region_label}, "
-                f"{source.service_label}) (...), or set prometheus.region_label and "
-                "prometheus.service_label to the labels your metrics use",
+                fix=f"aggregate by them, {_aggregation(metric, source)}, or set "
+                "prometheus.region_label and prometheus.service_label to the labels your "
+                "metrics use",
             )
         region, service = labels[source.region_label], labels[source.service_label]
         other = labels_of.setdefault((region, service), labels)
@@ -725,8 +842,7 @@ def _long_rows(
                 f"{service!r} (they differ in {', '.join(differ)})",
                 source=config_source,
                 where=f"key {key!r}",
-                fix=f"aggregate them, e.g. sum by ({source.region_label}, "
-                f"{source.service_label}) (...)",
+                fix=f"aggregate them, {_aggregation(metric, source)}",
             )
         values = item["values"]
         if not values:
@@ -759,6 +875,76 @@ def _long_rows(
     if not parts:
         return _no_rows()
     return pd.concat(parts, ignore_index=True)
+
+
+def _check_names(
+    frame: pd.DataFrame,
+    fleet: FleetConfig,
+    source: PrometheusSource,
+    *,
+    key: str,
+    config_source: str,
+) -> None:
+    """Refuse a query's rows that name a region or service the fleet does not, naming the
+    label and every such value, with the ``label_replace`` that renames the first."""
+    for column, label, known in (
+        (REGION, source.region_label, fleet.regions),
+        (SERVICE, source.service_label, fleet.services),
+    ):
+        unknown = sorted(set(frame[column]) - set(known))
+        if not unknown:
+            continue
+        first = unknown[0]
+        close = closest(first, known)
+        listed = ", ".join(f'"{name}"' for name in unknown[:5]) + (
+            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        )
+        plural = "s" if len(unknown) > 1 else ""
+        which = f' for "{first}"' if plural else ""
+        hint = f" (did you mean {close!r}{which}?)" if close is not None else ""
+        them = "them" if plural else "it"
+        if close is not None:
+            fix = (
+                f"rename {them} in the query by wrapping it in label_replace(..., "
+                f'"{label}", "{close}", "{label}", "{first}") (one per name, or one with a '
+                f'regular expression such as "(.+)-1" and "$1": see the README), or add '
+                f"{column} {first!r} to the fleet file"
+            )
+        else:
+            fix = (
+                f"leave {'those series' if plural else 'that series'} out of the query (a "
+                f'matcher such as {label}!="{first}" on its metric), or add {column} '
+                f"{first!r} to the fleet file"
+            )
+        raise ConfigError(
+            f"the query returns series whose label {label!r} has the value{plural} {listed}, "
+            f"which the fleet file does not name as a {column}{hint}; it names "
+            f"{', '.join(sorted(known))}",
+            source=config_source,
+            where=f"key {key!r}",
+            fix=fix,
+        )
+
+
+def _aggregation(metric: str, source: PrometheusSource) -> str:
+    """How to aggregate a metric's series to one per region and service: counts add up, a
+    utilisation is averaged, a ratio is a ratio of sums, a p99 comes from the summed buckets
+    (summing or averaging instances' p99s gives a figure that is no quantile of anything)."""
+    by = f"{source.region_label}, {source.service_label}"
+    if metric in COUNT_METRICS:
+        return f"adding them up: sum by ({by}) (...)"
+    if metric == CPU_UTIL:
+        return f"averaging them: avg by ({by}) (...)"
+    if metric == ERROR_RATE:
+        return (
+            f"as a ratio of sums: sum by ({by}) (rate(<errors>[5m])) / sum by ({by}) "
+            "(rate(<requests>[5m])), not an average of the instances' ratios"
+        )
+    return (
+        f"from the summed histogram buckets: histogram_quantile(0.99, sum by ({by}, le) "
+        "(rate(<histogram>_bucket[5m]))) * 1000, not a sum or an average of the instances' "
+        "p99s"
+    )
 
 
 def _no_rows() -> pd.DataFrame:

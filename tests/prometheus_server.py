@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,20 +87,31 @@ def self_signed(folder: Path) -> tuple[Path, Path] | None:
 
 @contextmanager
 def serve(
-    tsdb: Path, server: str, *, timeout: float = 60, tls: tuple[Path, Path] | None = None
+    tsdb: Path,
+    server: str,
+    *,
+    timeout: float = 60,
+    tls: tuple[Path, Path] | None = None,
+    flags: Sequence[str] = (),
 ) -> Iterator[str]:
     """Serve ``tsdb`` and yield the server's base URL; stop it on exit.
 
     With ``tls`` (a certificate and its key, e.g. from :func:`self_signed`), the server
-    answers https only.
+    answers https only. ``flags`` are more command-line flags for the server, such as
+    ``--query.timeout=1ms``.
     """
-    with running(tsdb, server, timeout=timeout, tls=tls) as (url, _):
+    with running(tsdb, server, timeout=timeout, tls=tls, flags=flags) as (url, _):
         yield url
 
 
 @contextmanager
 def running(
-    tsdb: Path, server: str, *, timeout: float = 60, tls: tuple[Path, Path] | None = None
+    tsdb: Path,
+    server: str,
+    *,
+    timeout: float = 60,
+    tls: tuple[Path, Path] | None = None,
+    flags: Sequence[str] = (),
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """As :func:`serve`, yielding the server's process too (to kill it part-way).
 
@@ -113,7 +124,7 @@ def running(
     config, log_path = folder / "prometheus.yml", folder / "prometheus.log"
     config.write_text("scrape_configs: []\n", encoding="utf-8")
     address = f"127.0.0.1:{free_port()}"
-    flags = []
+    flags = list(flags)
     if tls is not None:
         web = folder / "web.yml"
         web.write_text(
