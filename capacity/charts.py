@@ -335,12 +335,13 @@ def fan_chart(
     figure.update_layout(
         title=f"{region} / {service}: demand and capacity",
         template="plotly_white",
-        height=380,
-        margin={"t": 60, "b": 40},
-        legend={"orientation": "h", "y": -0.15},
+        height=440,
+        margin={"t": 60, "b": 110},
+        # the legend below the axis title: -60 px from the plot's bottom edge (270 px tall)
+        legend={"orientation": "h", "yanchor": "top", "y": -60 / 270},
         yaxis_title=html.escape(metric_label(metric)) if metric else "demand",
     )
-    _time_axis(figure, title=False)  # the legend sits where an axis title would
+    _time_axis(figure)
     return figure
 
 

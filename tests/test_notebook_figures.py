@@ -181,8 +181,11 @@ def test_weekly_demand_charts_title_the_y_axis_with_the_metrics_meaning(metric, 
     # said outright, it wins over the forecast's column
     figure = charts.fan_chart(history, forecast, need, None, "eu-west", "game", metric="ccu")
     assert figure.layout.yaxis.title.text == "players online (ccu)"
-    # times hover in UTC; the legend sits where an axis title would (the section says UTC)
+    # times hover in UTC and the axis says so, its legend below the axis title
     assert figure.layout.xaxis.hoverformat == "%Y-%m-%d %H:%M UTC"
+    assert figure.layout.xaxis.title.text == "time (UTC)"
+    plot_px = figure.layout.height - figure.layout.margin.t - figure.layout.margin.b
+    assert figure.layout.legend.yanchor == "top" and figure.layout.legend.y * plot_px <= -50
 
 
 # --------------------------------------------------------------- weekly report: headroom colours
