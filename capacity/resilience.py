@@ -179,6 +179,14 @@ JSON_KEYS = (
     "burn_1h",
     "burn_6h",
     "burn_3d",
+    # what the figures above rest on: without them a reader of the JSON cannot tell an
+    # availability over a few hours of data, or an MTTR that leaves open incidents out
+    "slo_target",
+    "known_hours",
+    "unknown_hours",
+    "incidents_open",
+    "mttr_median_minutes",
+    *(f"incidents_{s}" for s in SEVERITIES),
 )
 #: Columns of the frame :func:`trend` returns.
 TREND_COLUMNS = (REGION, SERVICE, "figure", "previous", "current", "change", "direction")
@@ -1160,8 +1168,10 @@ def kpis_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     -------
     list of dict
         One object per row with the keys :data:`JSON_KEYS`, in that order: the headline
-        figures, then the alert state (one of :data:`ALERT_STATES`) and the three burn rates
-        it rests on. Numbers are Python ``int``/``float``; NaN (a figure that cannot be
+        figures, the alert state (one of :data:`ALERT_STATES`) and the three burn rates it
+        rests on, then what the figures rest on (the SLO target, the hours with and without
+        data, open incidents, the median MTTR, incidents by severity): every column of the
+        table. Numbers are Python ``int``/``float``; NaN (a figure that cannot be
         measured, such as a burn rate over a window without data) becomes None, so
         ``json.dumps`` writes ``null``.
 

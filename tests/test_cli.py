@@ -199,6 +199,15 @@ def test_log_imports_and_kpis(tmp_path):
         "burn_1h",
         "burn_6h",
         "burn_3d",
+        "slo_target",
+        "known_hours",
+        "unknown_hours",
+        "incidents_open",
+        "mttr_median_minutes",
+        "incidents_sev1",
+        "incidents_sev2",
+        "incidents_sev3",
+        "incidents_sev4",
     }
     quiet = [r for r in records if r["incidents"] == 0]
     assert quiet and all(r["mttr_minutes"] is None for r in quiet)  # null, not zero
