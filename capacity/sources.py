@@ -100,6 +100,9 @@ class TelemetryFile:
         Wide layout only: the file's metric columns.
     ts_type : str
         DuckDB's type of the timestamp column.
+    unread_columns : tuple of str
+        Long layout only: the file's columns other than the five it keeps (a ``host`` or
+        ``instance`` label, a unit), which are not read.
     """
 
     path: Path
@@ -108,6 +111,7 @@ class TelemetryFile:
     names: dict[str, str]
     metric_columns: tuple[str, ...]
     ts_type: str
+    unread_columns: tuple[str, ...] = ()
 
     def row_label(self, row: int) -> str:
         """Name data row ``row`` (1-based) as a person opening the file would find it."""
@@ -276,8 +280,10 @@ def inspect_telemetry(
     if layout == "long":
         names = {c: require(c, "long format") for c in _LONG_COLUMNS}
         metric_columns: tuple[str, ...] = ()
+        unread = tuple(n for n in types if n not in set(names.values()))
     elif layout == "wide":
         names = {c: require(c, "wide format") for c in _KEY_COLUMNS}
+        unread = ()
         used = set(names.values())
         metric_columns = tuple(n for n in types if n not in used)
         if not metric_columns:
@@ -307,7 +313,7 @@ def inspect_telemetry(
             source=str(path),
             fix="store timestamps as TIMESTAMP WITH TIME ZONE or ISO 8601 strings",
         )
-    return TelemetryFile(path, kind, layout, names, metric_columns, ts_type)
+    return TelemetryFile(path, kind, layout, names, metric_columns, ts_type, unread)
 
 
 def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]]:

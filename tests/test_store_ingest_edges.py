@@ -253,3 +253,24 @@ def test_a_column_named_twice_is_refused_naming_it(seeded, write, header, shown)
         rf"twice\.csv: line 1: column '{shown}' appears twice in the header",
     )
     assert message.endswith("Fix: keep one of them, or rename the other")
+
+
+def test_a_long_files_extra_columns_are_named_as_not_read(db, write):
+    """A long file's ``host`` column was dropped without a word; and when it was what told
+    two rows apart (one row per host), the duplicate-key error did not say so."""
+    text = "ts,region,service,metric,value,host\n2026-01-01T00:00:00Z,eu-west,game,ccu,100,a\n"
+    with Store(db) as store:
+        (report,) = store.ingest([write("hosts.csv", text)])
+    assert report.unread_columns == ("host",)
+    assert report.describe().endswith(
+        "1 row read, 1 inserted, 0 updated, 0 unchanged; column 'host' not read (a long file "
+        "keeps ts, region, service, metric and value)"
+    )
+    twice = text + "2026-01-01T00:00:00Z,eu-west,game,ccu,110,b\n"
+    message = refused(db, [write("per-host.csv", twice)], r"per-host\.csv: line 2 and line 3")
+    assert "the file's column 'host', which the store does not keep, may be what tells" in message
+    assert message.endswith("before loading, or keep one row per key")
+    # a file of exactly the five columns says nothing of the kind
+    with Store(db) as store:
+        (plain,) = store.ingest([write("plain.csv", GOOD)])
+    assert plain.unread_columns == () and "not read" not in plain.describe()

@@ -35,6 +35,8 @@ class LoadReport:
         Stored rows at other times of the hours this load holds, removed: a load replaces
         the hours it holds whole, so an hour never mixes two resolutions (5-minute pulls and
         an hourly file) into one mean.
+    unread_columns : tuple of str
+        Columns of a long file other than the five the store keeps, which were not read.
     """
 
     source: str
@@ -46,6 +48,7 @@ class LoadReport:
     skipped: bool = False
     collapsed: int = 0
     replaced: int = 0
+    unread_columns: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for a person."""
@@ -62,11 +65,23 @@ class LoadReport:
             if self.collapsed
             else ""
         )
+        unread = (
+            f"; {_columns(self.unread_columns)} not read (a long file keeps ts, region, "
+            "service, metric and value)"
+            if self.unread_columns
+            else ""
+        )
         return (
             f"{self.source}: {count_noun(self.rows + self.collapsed, 'rows')} read{same}, "
             f"{self.inserted:,} inserted, {self.updated:,} updated, {self.unchanged:,} unchanged"
-            f"{replaced}"
+            f"{replaced}{unread}"
         )
+
+
+def _columns(names: tuple[str, ...]) -> str:
+    """``column 'host'`` or ``columns 'host', 'unit'``."""
+    quoted = ", ".join(repr(n) for n in names)
+    return f"column{'s' if len(names) != 1 else ''} {quoted}"
 
 
 @dataclass(frozen=True)

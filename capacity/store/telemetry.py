@@ -69,7 +69,14 @@ def ingest_files(
             if pending is not None:
                 digest = pending.result()
             *counts, collapsed, replaced = counts
-            report = LoadReport(str(path), digest, *counts, collapsed=collapsed, replaced=replaced)
+            report = LoadReport(
+                str(path),
+                digest,
+                *counts,
+                collapsed=collapsed,
+                replaced=replaced,
+                unread_columns=tf.unread_columns,
+            )
             record_load(con, load_id, "telemetry", report, options)
             reports.append(report)
     return reports
@@ -209,7 +216,7 @@ def _deduplicate(
             ).fetchall()
         ]
         where = " and ".join(tf.row_label(n) for n in lines)
-        raise _conflict_error(conflict, source=str(tf.path), where=where)
+        raise _conflict_error(conflict, source=str(tf.path), where=where, unread=tf.unread_columns)
     return _collapse(con, load_id)
 
 
@@ -462,13 +469,25 @@ def _row_name(row: tuple) -> str:
     return f"{metric} of {region}/{service} at {when}"
 
 
-def _conflict_error(conflict: tuple, *, source: str, where: str) -> DataError:
-    """The error for two rows of one key with different values."""
+def _conflict_error(
+    conflict: tuple, *, source: str, where: str, unread: tuple[str, ...] = ()
+) -> DataError:
+    """The error for two rows of one key with different values; ``unread`` names a long
+    file's columns that are not read, one of which may be what tells the rows apart."""
     ts, region, service, metric, low, high = conflict
-    return DataError(
+    problem = (
         f"two rows for the same key (ts {ts.isoformat()}, region {region!r}, service "
-        f"{service!r}, metric {metric!r}) with different values ({low:g} and {high:g})",
-        source=source,
-        where=where,
-        fix="keep one row per key",
+        f"{service!r}, metric {metric!r}) with different values ({low:g} and {high:g})"
     )
+    fix = "keep one row per key"
+    if unread:
+        names = ", ".join(repr(n) for n in unread)
+        problem += (
+            f"; the file's column{'s' if len(unread) > 1 else ''} {names}, which the store does "
+            "not keep, may be what tells them apart (one row per host or instance)"
+        )
+        fix = (
+            "sum the rows of a key (counts such as ccu, rps, servers) or average them (rates, "
+            "utilisation) before loading, or keep one row per key"
+        )
+    return DataError(problem, source=source, where=where, fix=fix)
