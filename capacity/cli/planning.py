@@ -190,17 +190,18 @@ def recommend(
         )
         safe = _safe_loads(store, fleet)
         events = store.events(start=run.cutoff)
-    need = headroom.hourly_need(run.frame, safe, fleet, quantile=quantile)
     now = pd.Timestamp.now(tz="UTC")
-    recs = headroom.recommend(
-        need,
+    # as the weekly plan does, as of now
+    assessment = headroom.assess(
+        run.frame,
+        safe,
         fleet,
         now=now,
-        events=events,
         quantile=quantile,
+        events=events,
         fallback=fallen_back(run.summary),
     )
-    survival = headroom.region_loss_survival(need, fleet)
+    recs = assessment.recommendations
     _warn_if_stale(run.cutoff, "the forecast behind these recommendations starts then")
     if fmt in ("csv", "json"):
         # what each row is sized at, and whether it was learned or is the fleet file's hint
@@ -230,5 +231,5 @@ def recommend(
     for row in recs.itertuples(index=False):
         click.echo(f"- {row.region}/{row.service}: {row.reason}")
     click.echo("\nLoss of one region:")
-    for loss in survival:
+    for loss in assessment.survival:
         click.echo(f"- without {loss.lost}: {loss.describe()}")
