@@ -13,7 +13,9 @@ the fleet configuration, for every hour of the horizon:
 Summing two regions' demand quantiles overstates the quantile of their sum, so the
 region-loss need errs on the safe side. :func:`recommend` turns the hours into one action per
 region/service with a date to act by (the first shortfall minus the server type's boot and
-procurement lead times), the weekly cost change and the reason.
+procurement lead times), the weekly cost change and the reason. :func:`assess` runs the three
+steps from a forecast to what it means for the fleet (hourly need, recommendations, region-loss
+survival), as ``capacity recommend`` and the weekly plan both do.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from capacity.errors import ParameterError
 
 __all__ = [
     "HOURS_PER_WEEK",
+    "Assessment",
     "RegionLoss",
+    "assess",
     "hourly_need",
     "recommend",
     "region_loss_survival",
@@ -368,6 +372,71 @@ def recommend(
             }
         )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a demand forecast means for the fleet (:func:`assess`).
+
+    Attributes
+    ----------
+    need : pandas.DataFrame
+        Servers needed every hour, per region/service (:func:`hourly_need`).
+    recommendations : pandas.DataFrame
+        One action per region/service (:func:`recommend`).
+    survival : list of RegionLoss
+        Whether the fleet as it stands survives losing each region
+        (:func:`region_loss_survival`).
+    """
+
+    need: pd.DataFrame
+    recommendations: pd.DataFrame
+    survival: list[RegionLoss]
+
+
+def assess(
+    forecast: pd.DataFrame,
+    safe: pd.DataFrame,
+    fleet: FleetConfig,
+    *,
+    now: pd.Timestamp,
+    quantile: float = 0.95,
+    events: pd.DataFrame | None = None,
+    fallback: Collection[tuple[str, str]] = (),
+) -> Assessment:
+    """From a fleet forecast to the servers it needs, the actions and region-loss survival.
+
+    The one path from a forecast to recommendations: ``capacity recommend`` and the weekly
+    plan both take it, so that the same forecast, safe loads and moment give the same rows.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        ``region, service, ts`` and the quantile column of ``quantile`` (a fleet forecast
+        run's frame).
+    safe : pandas.DataFrame
+        ``region, service, safe_load`` (:func:`capacity.sizing.safe_loads`).
+    fleet : FleetConfig
+        Current servers, redundancy, failover, server types (cost, lead times).
+    now : pandas.Timestamp
+        When the recommendations are made; a date to act by before it is overdue.
+    quantile : float
+        The demand quantile to size for.
+    events : pandas.DataFrame, optional
+        The calendar over the forecast's hours, to name the events behind a peak.
+    fallback : collection of (region, service)
+        The series whose forecast fell back to a baseline
+        (:func:`capacity.forecast_fleet.fallen_back` of the run's summary): never scaled down.
+
+    Returns
+    -------
+    Assessment
+    """
+    need = hourly_need(forecast, safe, fleet, quantile=quantile)
+    recommendations = recommend(
+        need, fleet, now=now, events=events, quantile=quantile, fallback=fallback
+    )
+    return Assessment(need, recommendations, region_loss_survival(need, fleet))
 
 
 def worst_headroom(need: pd.DataFrame, by: Sequence[str] = (REGION, SERVICE)) -> pd.DataFrame:

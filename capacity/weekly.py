@@ -41,7 +41,7 @@ from capacity.columns import (
 from capacity.config import FleetConfig, load_fleet
 from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
-from capacity.headroom import RegionLoss, hourly_need, recommend, region_loss_survival
+from capacity.headroom import RegionLoss, assess
 from capacity.store import Store
 from capacity.units import parse_duration
 
@@ -561,18 +561,18 @@ def build_plan(
             safe = safe_loads(store, fleet, end=cutoff)
         say("headroom")
         with _timed(timings, "headroom"):
-            need = hourly_need(run.frame, safe, fleet, quantile=quantile)
             events = store.events(start=cutoff - pd.Timedelta(days=28), end=cutoff + step)
-            recommendations = recommend(
-                need,
+            # as `capacity recommend` does, as of the cutoff
+            sized = assess(
+                run.frame,
+                safe,
                 fleet,
                 now=cutoff,
-                events=events,
                 quantile=quantile,
+                events=events,
                 fallback=fallen_back(run.summary),
             )
-            survival = region_loss_survival(need, fleet)
-            schedule = scaling.schedule(need, fleet)
+            schedule = scaling.schedule(sized.need, fleet)
         say("accuracy")
         with _timed(timings, "accuracy"):
             accuracy = _accuracy(store, cutoff)
@@ -595,9 +595,9 @@ def build_plan(
         forecast=run.frame,
         forecast_summary=run.summary,
         safe=safe,
-        need=need,
-        recommendations=recommendations,
-        survival=survival,
+        need=sized.need,
+        recommendations=sized.recommendations,
+        survival=sized.survival,
         schedule=schedule,
         events=events,
         accuracy=accuracy,

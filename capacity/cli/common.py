@@ -1,0 +1,234 @@
+"""What every command of ``capacity`` shares: default paths, exit codes, turning the package's
+errors into one line and an exit code, the options several commands take, opening the store,
+and printing tables."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+import pandas as pd
+
+from capacity.errors import (
+    CapacityError,
+    ParameterError,
+    PlanExistsError,
+    PlanFailedError,
+    PlanLockedError,
+    ResourceError,
+    SourceUnavailableError,
+    StoreLockedError,
+)
+
+if TYPE_CHECKING:
+    from capacity.config import FleetConfig
+    from capacity.store import Store
+
+log = logging.getLogger("capacity")
+
+#: Default paths, relative to the folder the command runs in.
+DEFAULT_DB = Path("data/capacity.duckdb")
+DEFAULT_DEMO = Path("data/demo")
+DEFAULT_CONFIG = DEFAULT_DEMO / "fleet.yaml"
+DEFAULT_OUT = Path("forecasts")
+#: The plan notebook of the repository the package is installed from (``pip install -e``),
+#: wherever the command runs.
+DEFAULT_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "weekly_capacity_plan.ipynb"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+EXIT_LOCKED = 3
+EXIT_UNAVAILABLE = 4
+#: ``capacity plan`` made no plan: the week has one already (not bad input, not a failure).
+EXIT_PLANNED = 5
+
+
+def _check_jobs(jobs: int | None) -> None:
+    """Refuse a ``--jobs`` above :func:`capacity.parallel.max_jobs` before any work."""
+    from capacity.parallel import check_jobs
+
+    if jobs is not None:
+        check_jobs(jobs, "--jobs")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _reports_errors(func: F) -> F:
+    """Turn the package's errors into one line on stderr and a documented exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (StoreLockedError, PlanLockedError) as exc:
+            _fail(str(exc), EXIT_LOCKED)
+        except (PlanFailedError, ResourceError) as exc:
+            _fail(str(exc), EXIT_FAILED)
+        except SourceUnavailableError as exc:
+            _fail(str(exc), EXIT_UNAVAILABLE)
+        except PlanExistsError as exc:  # nothing wrong: a note, not an error
+            click.echo(f"note: {exc}", err=True)
+            sys.exit(EXIT_PLANNED)
+        except CapacityError as exc:
+            _fail(str(exc), EXIT_INPUT)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"DuckDB store file [default: {DEFAULT_DB}].",
+    )(func)
+
+
+def _config_option(required_help: str) -> Callable[[F], F]:
+    return click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=required_help,
+    )
+
+
+def _load_config(path: Path | None) -> FleetConfig | None:
+    if path is None:
+        return None
+    from capacity.config import load_fleet
+    from capacity.errors import ConfigError
+
+    if not Path(path).exists():  # named as the command line gives it (load_fleet cannot)
+        raise ConfigError(
+            "file not found", source=str(path), fix="pass --config with an existing fleet YAML"
+        )
+    return load_fleet(path)
+
+
+def _check_tz(tz: str | None) -> None:
+    """Refuse an unknown ``--tz`` in the option's own name, before any file is read."""
+    from capacity.records import zone
+
+    zone(
+        tz,
+        problem="The 'tz' parameter (--tz) must be an IANA time zone such as 'Europe/Berlin' or "
+        f"'UTC'. Got {tz!r}.",
+    )
+
+
+def _default_store(db: Path | None) -> Path:
+    """The store to use: ``--db``, or the demo store (built from data/demo/ when missing)."""
+    if db is not None:
+        return db
+    if not DEFAULT_DB.exists():
+        from capacity.demo import build_demo_store
+
+        click.echo(
+            f"No store at {DEFAULT_DB}: building the demo store from {DEFAULT_DEMO}/ ...",
+            err=True,
+        )
+        build_demo_store(DEFAULT_DB, DEFAULT_DEMO)
+    return DEFAULT_DB
+
+
+def _reading_store(db: Path | None) -> Store:
+    """Open the store for reading; without --db, fall back to the demo store (built once)."""
+    from capacity.store import Store
+
+    return Store(_default_store(db), read_only=True)
+
+
+def _warn_if_stale(
+    starts: pd.Timestamp | None, consequence: str, now: pd.Timestamp | None = None
+) -> None:
+    """Say on stderr when a forecast starts more than a day before ``now`` (the clock unless
+    given; old telemetry)."""
+    from capacity.weekly import STALE_AFTER
+
+    if starts is None:
+        return
+    behind = (now if now is not None else pd.Timestamp.now(tz="UTC")) - starts
+    if behind <= STALE_AFTER:
+        return
+    click.echo(
+        f"warning: the newest demand telemetry ends {starts:%Y-%m-%d %H:%M} UTC, "
+        f"{behind / pd.Timedelta(days=1):.1f} days ago, so {consequence}. Load or pull the "
+        "latest telemetry (capacity ingest, capacity pull) first",
+        err=True,
+    )
+
+
+def _table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "  (none)"
+    shown = frame.copy()
+    for column in shown.columns:
+        if isinstance(shown[column].dtype, pd.DatetimeTZDtype):
+            shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M")
+    return shown.to_string(index=False)
+
+
+def _file_events(path: Path | None, region: str | None) -> pd.DataFrame | None:
+    """A calendar file's events for one series: those touching ``region`` when given, else
+    all of them, with a note on stderr when they span several regions."""
+    from capacity.calendar import events_touching, read_calendar
+
+    if path is None:
+        if region is not None:
+            raise ParameterError("--region picks events of a calendar: give --events too.")
+        return None
+    events = read_calendar(path)
+    named = sorted({r for regions in events["regions"] for r in regions} - {"all"})
+    if region is None:
+        if len(named) > 1:
+            click.echo(
+                f"note: every event of {path.name} applies, whatever its regions "
+                f"({', '.join(named)}); pass --region to keep one region's events",
+                err=True,
+            )
+        return events
+    if region not in named:
+        raise ParameterError(
+            f"No event of {path.name} names region {region!r}; its regions are "
+            f"{', '.join(named) or 'only all'}.",
+            fix="pass one of them with --region (events for all regions always apply)",
+        )
+    return events_touching(events, region)
+
+
+def _json_default(value: Any) -> Any:
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
+    """The safe load per server of every region/service; on stderr, a note for each that is
+    the fleet file's hint rather than learned, since the servers asked for rest on it."""
+    from capacity.sizing import safe_loads
+
+    safe = safe_loads(store, fleet)
+    for row in safe[safe["source"] != "learned"].itertuples(index=False):
+        click.echo(
+            f"note: {row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
+            f"{row.safe_load:g} per server, not a learned value: {row.reason}",
+            err=True,
+        )
+    return safe

@@ -1,0 +1,423 @@
+"""Forecasts and how good they are: ``forecast`` (one series from a CSV), ``forecast-fleet``
+(every demand series, stored as a run) and ``backtest``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from capacity.cli.common import (
+    DEFAULT_CONFIG,
+    _check_jobs,
+    _config_option,
+    _db_option,
+    _file_events,
+    _load_config,
+    _reading_store,
+    _reports_errors,
+    _table,
+)
+from capacity.errors import ParameterError
+from capacity.units import parse_duration, parse_timestamp
+
+
+@click.command()
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Any CSV file.",
+)
+@click.option("--time-column", required=True, help="The column holding the time.")
+@click.option("--value-column", required=True, help="The column holding the value.")
+@click.option(
+    "--train-end",
+    required=True,
+    help="Train on rows strictly before this ISO time; the forecast starts here.",
+)
+@click.option("--horizon", required=True, help="How far ahead, e.g. 168h or 7d.")
+@click.option(
+    "--quantiles",
+    default="0.05,0.5,0.95",
+    show_default=True,
+    help="Comma-separated quantiles; columns are named q + the quantile as given, lowest first.",
+)
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A live-ops calendar (CSV, YAML or .ics).",
+)
+@click.option(
+    "--region",
+    default=None,
+    help="With --events: the series' region; only its events and those for all regions apply.",
+)
+@click.option("--freq", default="1h", show_default=True, help="Resample to this step.")
+@click.option(
+    "--agg",
+    default="mean",
+    show_default=True,
+    help="How values within a step combine: mean, max, min, sum, median, first, last.",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the forecast CSV; '-' writes it to standard output.",
+)
+@_reports_errors
+def forecast(
+    input_path: Path,
+    time_column: str,
+    value_column: str,
+    train_end: str,
+    horizon: str,
+    quantiles: str,
+    events_path: Path | None,
+    region: str | None,
+    freq: str,
+    agg: str,
+    output: Path,
+) -> None:
+    """Forecast one series from a CSV file: ts, yhat and the quantiles, horizon/freq rows."""
+    from capacity.files import check_writable, write_text_atomically
+    from capacity.forecast_file import forecast_csv, parse_quantiles
+
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        check_writable(output, "output")
+    levels = parse_quantiles(quantiles)
+    start = parse_timestamp(train_end, "train_end")
+    events = _file_events(events_path, region)
+    result = forecast_csv(
+        input_path,
+        time_column=time_column,
+        value_column=value_column,
+        train_end=start,
+        horizon=horizon,
+        quantiles=levels,
+        events=events,
+        freq=freq,
+        agg=agg,
+    )
+    frame = result.frame.assign(ts=result.frame["ts"].map(lambda t: t.isoformat()))
+    if to_stdout:
+        click.echo(frame.to_csv(index=False), nl=False)
+    else:
+        write_text_atomically(output, frame.to_csv(index=False))
+    note = " (fallback)" if result.fallback else ""
+    where = "standard output" if to_stdout else output
+    click.echo(
+        f"{where}: {len(frame)} rows from {frame['ts'].iloc[0]}, model {result.model}"
+        f"{note}, trained on {result.history_rows} rows",
+        err=True,
+    )
+    # the newest bucket holds values up to its end, a step after its start
+    gap = start - result.newest - parse_duration(freq, "freq")
+    if gap > pd.Timedelta(days=1):
+        click.echo(
+            f"note: the series ends at {(start - gap).isoformat()} (its last {freq} step "
+            f"starts at {result.newest.isoformat()}), {gap / pd.Timedelta(days=1):.1f} days "
+            "before --train-end; the forecast extrapolates across that gap",
+            err=True,
+        )
+    if result.tied:
+        same = ", ".join(f"q{outer} equals q{inner}" for outer, inner in result.tied.items())
+        n = result.errors
+        why = (
+            f": the band is calibrated on {n} errors per window, which tell levels apart only "
+            f"from {1 / (n + 1):.3g} to {n / (n + 1):.3g}"
+            if n
+            else ""
+        )
+        click.echo(f"note: {same} in every row{why}", err=True)
+
+
+@click.command("forecast-fleet")
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--horizon", default="28d", show_default=True, help="How far ahead.")
+@click.option("--history", default="112d", show_default=True, help="How much history to fit.")
+@click.option(
+    "--quantiles",
+    default="0.05,0.5,0.9,0.95,0.99",
+    show_default=True,
+    help="Comma-separated quantiles to store.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes [default: the usable cores]; not with --dask-scheduler.",
+)
+@click.option(
+    "--dask-scheduler",
+    default=None,
+    help="Run the fits on this Dask scheduler (tcp://host:8786) instead of local processes.",
+)
+@click.option(
+    "--warm-start/--cold",
+    default=True,
+    show_default=True,
+    help="Start each fit from the parameters the last stored run learned for the series.",
+)
+@_reports_errors
+def forecast_fleet_command(
+    db: Path | None,
+    config: Path | None,
+    horizon: str,
+    history: str,
+    quantiles: str,
+    jobs: int | None,
+    dask_scheduler: str | None,
+    warm_start: bool,
+) -> None:
+    """Forecast every region/service demand series and store the run."""
+    from capacity.forecast_file import parse_quantiles
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.store import Store
+
+    if jobs is not None and dask_scheduler is not None:
+        # map_tasks would ignore jobs: a user who asked for N processes is told, not ignored
+        raise ParameterError(
+            "The 'jobs' parameter (--jobs) sets the local worker processes and cannot be "
+            "combined with --dask-scheduler, whose workers run the fits. Fix: give either "
+            "--jobs or --dask-scheduler"
+        )
+    _check_jobs(jobs)
+    levels = [q for _, q in parse_quantiles(quantiles)]
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    # read-only while fitting (readers such as `capacity status` or a notebook may share
+    # it), writable only to save the run
+    with (
+        _reading_store(db) as store,
+        click.progressbar(
+            length=len(fleet.regions) * len(fleet.services), label="forecasting", file=sys.stderr
+        ) as bar,
+    ):
+        path = store.path
+        run = forecast_fleet(
+            store,
+            fleet,
+            horizon=horizon,
+            history=history,
+            quantiles=levels,
+            jobs=jobs,
+            scheduler=dask_scheduler,
+            progress=lambda done, total: bar.update(1),
+            warm_start=warm_start,
+            save=False,
+            flags={"jobs": "--jobs", "scheduler": "--dask-scheduler"},
+        )
+    with Store(path) as store:
+        run.save(store)
+    for note in run.notes():
+        click.echo(note, err=True)
+    click.echo(
+        f"run {run.run_id}: {run.summary.shape[0]} series from {run.cutoff:%Y-%m-%d %H:%M}"
+        f" UTC, {run.seconds:.1f} s"
+    )
+    click.echo(_table(run.summary))
+
+
+@click.command("backtest")
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A CSV with one series (else --region/--service from the store).",
+)
+@click.option("--time-column", default=None, help="With --input: the time column.")
+@click.option("--value-column", default=None, help="With --input: the value column.")
+@click.option(
+    "--region",
+    default=None,
+    help="From the store: the region. With --input and --events: only that region's events "
+    "(and those for all regions) apply.",
+)
+@click.option("--service", default=None, help="From the store: the service.")
+@click.option(
+    "--metric", default=None, help="From the store: the metric [default: the demand metric]."
+)
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --input: a live-ops calendar.",
+)
+@click.option("--horizon", default="168h", show_default=True, help="Forecast horizon per window.")
+@click.option(
+    "--windows",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Number of rolling origins.",
+)
+@click.option("--step", default="168h", show_default=True, help="Distance between origins.")
+@click.option(
+    "--history",
+    default="112d",
+    show_default=True,
+    help="From the store: history read before the first origin.",
+)
+@click.option("--freq", default="1h", show_default=True, help="With --input: resample step.")
+@click.option("--agg", default="mean", show_default=True, help="With --input: resample by.")
+@click.option("--prophet-default", is_flag=True, help="Also score Prophet with its defaults.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for metrics.csv, metrics.json and backtest.html.",
+)
+@_reports_errors
+def backtest_command(
+    input_path: Path | None,
+    time_column: str | None,
+    value_column: str | None,
+    region: str | None,
+    service: str | None,
+    metric: str | None,
+    db: Path | None,
+    config: Path | None,
+    events_path: Path | None,
+    horizon: str,
+    windows: int,
+    step: str,
+    history: str,
+    freq: str,
+    agg: str,
+    prophet_default: bool,
+    out: Path,
+) -> None:
+    """Rolling-origin backtest of the forecaster against the baselines: metrics and a chart."""
+    import duckdb
+
+    from capacity.backtest import windows_that_fit
+    from capacity.charts import backtest_figure
+    from capacity.comparison import compare, default_models, mase_season
+    from capacity.files import check_writable, write_text_atomically
+    from capacity.report import standalone_page
+    from capacity.sources import read_series_csv
+    from capacity.units import parse_duration
+
+    check_writable(out / "metrics.csv", "out")  # before the fits, not after them
+    grid_text = freq if input_path is not None else "1h"
+    grid = parse_duration(grid_text, "freq")
+    h = parse_duration(horizon, "horizon") / grid
+    s = parse_duration(step, "step") / grid
+    if h != int(h) or s != int(s):
+        raise ParameterError("The 'horizon' and 'step' parameters must be whole numbers of steps.")
+    fit_kwargs: dict = {}
+    if input_path is not None:
+        if not time_column or not value_column:
+            raise ParameterError("With --input, give --time-column and --value-column.")
+        if service or metric or db is not None:
+            raise ParameterError(
+                "--input backtests a CSV file; --service, --metric and --db pick a series of "
+                "the store instead. Give one or the other (with --input, --region picks the "
+                "calendar's events)."
+            )
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        series = read_series_csv(
+            con, input_path, time_column=time_column, value_column=value_column, freq=freq, agg=agg
+        )
+        con.close()
+        events = _file_events(events_path, region)
+        label = input_path.name
+    else:
+        if not region or not service:
+            raise ParameterError("Give --input FILE, or --region and --service of the store.")
+        fleet = _load_config(config or DEFAULT_CONFIG)
+        if region not in fleet.regions or service not in fleet.services:
+            raise ParameterError(
+                f"Unknown region/service {region}/{service}; the fleet has regions "
+                f"{', '.join(fleet.regions)} and services {', '.join(fleet.services)}."
+            )
+        metric = metric or fleet.services[service].demand_metric
+        fit_kwargs = {
+            "holidays_country": fleet.regions[region].holidays_country,
+            "timezone": fleet.regions[region].timezone,
+        }
+        with _reading_store(db) as store:
+            whole = store.series(region=region, service=service, metric=metric)
+            if whole.empty:
+                raise ParameterError(f"The store has no {metric} for {region}/{service}.")
+            end = whole["ts"].max() + pd.Timedelta(hours=1)
+            span = parse_duration(history, "history") + (windows - 1) * parse_duration(step, "step")
+            series = whole[whole["ts"] >= end - span - parse_duration(horizon, "horizon")]
+            series = series.loc[:, ["ts", "value"]].reset_index(drop=True)
+            events = store.events(region=region)
+        label = f"{region}/{service}/{metric}"
+    models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs, step=grid)
+    scaled_by, season = mase_season(grid)
+    # every model must have its history before the first window: the weekly naive needs
+    # a season and one step more (its quantiles come from last season's errors)
+    longest = max(models, key=lambda name: getattr(models[name], "season_length", 0))
+    min_train = max(2 * season, getattr(models[longest], "season_length", 0) + 1)
+    fit = windows_that_fit(len(series), horizon=int(h), step=int(s), min_train=min_train)
+    if fit < windows:
+        most = f"at most {fit} window(s) fit" if fit else "no window fits"
+        raise ParameterError(
+            f"--windows {windows} with --horizon {horizon} every --step {step} needs more "
+            f"history than the series' {len(series)} rows ({min_train} of them to train on "
+            f"before the first window, for the {longest}); {most}.",
+            fix="lower --windows or --step, or give a longer series",
+        )
+    comparison = compare(
+        series,
+        models,
+        horizon=int(h),
+        n_windows=windows,
+        step=int(s),
+        events=events,
+        season_length=season,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    scores = comparison.scores
+    times = {  # ISO 8601, as the forecast CSVs and metrics.json write them
+        c: scores[c].map(lambda t: t.isoformat() if pd.notna(t) else None)
+        for c in scores.columns
+        if isinstance(scores[c].dtype, pd.DatetimeTZDtype)
+    }
+    write_text_atomically(out / "metrics.csv", scores.assign(**times).to_csv(index=False))
+    write_text_atomically(
+        out / "metrics.json",
+        comparison.scores.to_json(orient="records", date_format="iso", indent=2),
+    )
+    overall = comparison.overall()
+    columns = [
+        c for c in ("model", "mase", "smape", "coverage_90", "peak_ape", "n") if c in overall
+    ]
+    figure = backtest_figure(comparison.results, series)
+    cutoffs = sorted(comparison.results["cutoff"].unique())
+    page = standalone_page(
+        f"Backtest: {label}",
+        [
+            f"{windows} rolling origins from {pd.Timestamp(cutoffs[0]):%Y-%m-%d %H:%M} to "
+            f"{pd.Timestamp(cutoffs[-1]):%Y-%m-%d %H:%M} UTC, each forecasting {horizon} "
+            f"ahead, every {step}; each model is fitted only on the data before its origin.",
+            f"mase: mean absolute error scaled by the {scaled_by} naive's in-sample error "
+            f"(a lag of {season} step(s) of {grid_text}; below 1 beats it); smape: symmetric "
+            "percentage error, in %; coverage_90: share of actuals inside the 5-95 % band; "
+            "peak_ape: relative error of each day's peak (0.05 is 5 %). The chart shows the "
+            "actuals, each model's median and the capacity forecaster's 5-95 % band. Every "
+            "window's figures are in metrics.csv.",
+        ],
+        overall.loc[:, columns],
+        figure.to_html(full_html=False, include_plotlyjs=True),
+    )
+    write_text_atomically(out / "backtest.html", page)
+    click.echo(f"{label}: {windows} windows of {horizon}, every {step}")
+    click.echo(_table(overall.loc[:, columns]))
+    click.echo(f"written: {out}/metrics.csv, metrics.json, backtest.html", err=True)

@@ -1,0 +1,235 @@
+"""Whether the fleet is big enough: ``check-event`` (the event planner's go/no-go) and
+``recommend`` (servers needed, the action, its date and cost)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from capacity.cli.common import (
+    DEFAULT_CONFIG,
+    _check_jobs,
+    _config_option,
+    _db_option,
+    _json_default,
+    _load_config,
+    _reading_store,
+    _reports_errors,
+    _safe_loads,
+    _table,
+    _warn_if_stale,
+)
+from capacity.errors import ParameterError
+
+
+@click.command("check-event")
+@click.option("--name", default=None, help="The event's name.")
+@click.option("--start", default=None, help="When it starts (ISO 8601; naive is UTC).")
+@click.option("--end", default=None, help="When it ends (ISO 8601; naive is UTC).")
+@click.option("--regions", default=None, help="Comma-separated regions; 'all' for every one.")
+@click.option("--uplift", default=None, help="Expected demand as a multiple of normal.")
+@click.option(
+    "--event-id",
+    default=None,
+    help="Check an event of the stored calendar as stored, instead of --name ... --uplift.",
+)
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write an HTML report here (opens offline).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: the usable cores].",
+)
+@_reports_errors
+def check_event_command(
+    name: str | None,
+    start: str | None,
+    end: str | None,
+    regions: str | None,
+    uplift: str | None,
+    event_id: str | None,
+    db: Path | None,
+    config: Path | None,
+    fmt: str,
+    output: Path | None,
+    jobs: int | None,
+) -> None:
+    """The planner's go/no-go: per region/service touched, can the fleet hold the event?"""
+    _check_jobs(jobs)
+    from capacity.event_check import (
+        PlannedEvent,
+        check_event,
+        probability_bound,
+        probability_text,
+        render_report,
+        stored_event,
+    )
+    from capacity.files import check_writable, write_text_atomically
+
+    new_event = (
+        ("--name", name),
+        ("--start", start),
+        ("--end", end),
+        ("--regions", regions),
+        ("--uplift", uplift),
+    )
+    described = [flag for flag, value in new_event if value is not None]
+    if event_id is not None and described:
+        raise ParameterError(
+            f"The 'event_id' parameter (--event-id) checks the stored event as it is and "
+            f"cannot be combined with {', '.join(described)}. Fix: give either --event-id "
+            "alone, or --name, --start, --end, --regions and --uplift for a new event"
+        )
+    if output is not None:
+        check_writable(output, "output")
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    with _reading_store(db) as store:
+        if event_id is not None:
+            event = stored_event(store, event_id)
+        else:
+            missing = [flag for flag, value in new_event if value is None]
+            if missing:
+                raise ParameterError(
+                    f"check-event needs {', '.join(missing)} (or --event-id of a stored event)."
+                )
+            event = PlannedEvent.from_text(name, start, end, regions, uplift)
+        event = event.validated(fleet)
+        safe = _safe_loads(store, event.touched(fleet))  # notes for the regions checked only
+        result = check_event(store, fleet, event, safe=safe, jobs=jobs)
+    table = result.table
+    if fmt == "json":
+        keys = [
+            "region",
+            "service",
+            "peak_demand",
+            "servers_needed",
+            "servers_available",
+            "breach_probability",
+            "verdict",
+            "add_servers",
+            "act_by",
+        ]
+        records = [
+            {key: (None if pd.isna(row[key]) else row[key]) for key in keys}
+            | {"breach_probability_bound": probability_bound(row["breach_probability"])}
+            for row in table.to_dict(orient="records")
+        ]
+        click.echo(json.dumps(records, default=_json_default, indent=2))
+    else:
+        click.echo(
+            f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC, "
+            f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
+        )
+        shown = table.drop(columns=["metric"])
+        shown["safe_load"] = shown["safe_load"].round(1)
+        shown["breach_probability"] = shown["breach_probability"].map(probability_text)
+        shown["act_by"] = [
+            "-" if pd.isna(when) else f"{pd.Timestamp(when):%Y-%m-%d %H:%M}"
+            for when in shown["act_by"]
+        ]
+        click.echo(_table(shown))
+    now = pd.Timestamp.now(tz="UTC")
+    for line in result.notes(now):
+        click.echo(line, err=True)
+    if output is not None:
+        write_text_atomically(output, render_report(result, now=now))
+        click.echo(f"report: {output}", err=True)
+
+
+@click.command()
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--horizon", default="28d", show_default=True, help="How far ahead to plan.")
+@click.option(
+    "--quantile",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="The demand quantile to size for.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: the usable cores].",
+)
+@_reports_errors
+def recommend(
+    db: Path | None, config: Path | None, horizon: str, quantile: float, fmt: str, jobs: int | None
+) -> None:
+    """Per region/service: servers now and needed (N+k, region loss), action, date, cost."""
+    _check_jobs(jobs)
+    from capacity import headroom
+    from capacity.forecast_fleet import fallen_back, forecast_fleet
+
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    quantiles = sorted({0.05, 0.5, 0.95, quantile})
+    with _reading_store(db) as store:
+        run = forecast_fleet(
+            store, fleet, horizon=horizon, quantiles=quantiles, jobs=jobs, save=False
+        )
+        safe = _safe_loads(store, fleet)
+        events = store.events(start=run.cutoff)
+    now = pd.Timestamp.now(tz="UTC")
+    # as the weekly plan does, as of now
+    assessment = headroom.assess(
+        run.frame,
+        safe,
+        fleet,
+        now=now,
+        quantile=quantile,
+        events=events,
+        fallback=fallen_back(run.summary),
+    )
+    recs = assessment.recommendations
+    _warn_if_stale(run.cutoff, "the forecast behind these recommendations starts then")
+    if fmt in ("csv", "json"):
+        # what each row is sized at, and whether it was learned or is the fleet file's hint
+        sized = safe[["region", "service", "safe_load", "source"]].rename(
+            columns={"source": "safe_load_source"}
+        )
+        recs = recs.merge(sized, on=["region", "service"], how="left")
+    if fmt == "csv":
+        click.echo(recs.to_csv(index=False), nl=False)
+        return
+    if fmt == "json":
+        records = recs.astype(object).where(recs.notna(), None).to_dict(orient="records")
+        click.echo(json.dumps(records, default=_json_default, indent=2, allow_nan=False))
+        return
+    click.echo(
+        f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "
+        f"p{quantile * 100:g}, N+{fleet.redundancy.k}; overdue: act_by before now, "
+        f"{now:%Y-%m-%d %H:%M} UTC:"
+    )
+    # the table heads the cost with its unit; CSV and JSON keep the plain key other tools read
+    unit = fleet.currency or "fleet cost units"
+    shown = recs.drop(columns=["reason"]).rename(
+        columns={"cost_per_week_change": f"cost_per_week_change ({unit})"}
+    )
+    click.echo(_table(shown))
+    click.echo("")
+    for row in recs.itertuples(index=False):
+        click.echo(f"- {row.region}/{row.service}: {row.reason}")
+    click.echo("\nLoss of one region:")
+    for loss in assessment.survival:
+        click.echo(f"- without {loss.lost}: {loss.describe()}")

@@ -1,0 +1,279 @@
+"""Predictive scaling: ``schedule`` and its exports (CSV, AWS scheduled actions, KEDA), with
+the checks of its horizon and of what AWS accepts."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from capacity.cli.common import (
+    DEFAULT_CONFIG,
+    _check_jobs,
+    _config_option,
+    _db_option,
+    _load_config,
+    _reading_store,
+    _reports_errors,
+    _safe_loads,
+    _warn_if_stale,
+)
+from capacity.errors import ParameterError, the_parameter
+from capacity.units import parse_timestamp
+
+
+def _schedule_hours(horizon: str, fmt: str) -> int:
+    """``schedule --horizon`` in whole hours, checked before anything is forecast."""
+    from capacity.event_check import MEASURED_DAYS
+    from capacity.forecast_fleet import MAX_HORIZON
+    from capacity.scaling import KEDA_MAX_DAYS
+    from capacity.units import parse_duration
+
+    hour = pd.Timedelta(hours=1)
+    duration = parse_duration(horizon, "--horizon")
+    if duration < hour or duration % hour:
+        raise ParameterError(
+            "The 'horizon' parameter (--horizon) must be a whole number of hours, at least "
+            f"1h: the schedule has one floor per hour. Got {horizon!r}.",
+            fix=f"use --horizon {max(1, math.ceil(duration / hour))}h",
+        )
+    hours = int(duration / hour)
+    if duration > MAX_HORIZON:
+        raise ParameterError(
+            f"The 'horizon' parameter (--horizon) must be at most {MAX_HORIZON.days} days, as "
+            f"far as a fleet forecast reaches. Got {horizon!r}.",
+            fix="publish --horizon 7d (or 84h for AWS) and rerun daily",
+        )
+    if fmt == "keda" and hours >= KEDA_MAX_DAYS * 24:
+        raise ParameterError(
+            f"The 'horizon' parameter (--horizon) must be under {KEDA_MAX_DAYS} days with "
+            "--format keda: cron triggers have no year, so floors a year apart would fire on "
+            "both days. "
+            f"Got {horizon!r}.",
+            fix="export --horizon 7d and re-apply it weekly",
+        )
+    if hours > MEASURED_DAYS * 24:
+        click.echo(
+            f"warning: --horizon {horizon} reaches past the {MEASURED_DAYS} days "
+            "that forecasts are measured for, so the floors after that are extrapolation. "
+            "Publish a week at a time and rerun",
+            err=True,
+        )
+    return hours
+
+
+def _aws_actions(
+    floors: pd.DataFrame, template: str, now: pd.Timestamp | None = None
+) -> list[dict[str, Any]]:
+    """The schedule as AWS scheduled actions from the hour after ``now`` (default: the real
+    now) on, with warnings on stderr."""
+    from capacity import scaling
+
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    every = scaling.to_aws_scheduled_actions(floors, group_name_template=template)
+    actions = scaling.to_aws_scheduled_actions(floors, group_name_template=template, now=now)
+    first, last = floors["ts"].min(), floors["ts"].max() + pd.Timedelta(hours=1)
+    if not actions:
+        raise ParameterError(
+            "The 'horizon' parameter (--horizon) leaves no hour after now "
+            f"({now:%Y-%m-%d %H:%M} UTC) to schedule: the schedule runs from "
+            f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC, and AWS refuses actions "
+            "that start in the past.",
+            fix="load or pull the latest telemetry (capacity ingest, capacity pull) first, "
+            "or give a longer --horizon",
+        )
+    past = sum(pd.Timestamp(a["StartTime"]) < now for a in every)
+    if past:
+        click.echo(
+            f"warning: left out {past:,} of {len(every):,} AWS scheduled actions, the ones "
+            f"that start before now ({now:%Y-%m-%d %H:%M} UTC), since AWS refuses them; each "
+            f"group's first action sets its floor from {now.ceil('h'):%Y-%m-%d %H:%M} UTC",
+            err=True,
+        )
+    over = scaling.aws_groups_over_limit(actions)
+    if over:
+        fits = min(int((cut - first) / pd.Timedelta(hours=1)) for _, cut in over.values())
+        groups = ", ".join(f"{group} ({count})" for group, (count, _) in over.items())
+        click.echo(
+            f"warning: AWS allows {scaling.AWS_MAX_SCHEDULED_ACTIONS} scheduled actions per "
+            f"Auto Scaling group, and this schedule gives more to {groups}: applying it fails "
+            f"from each one's {scaling.AWS_MAX_SCHEDULED_ACTIONS + 1}th action on. --horizon "
+            f"{fits}h or less fits every group (the horizon counts from the schedule's first "
+            f"hour, {first:%Y-%m-%d %H:%M} UTC); publish that and rerun daily",
+            err=True,
+        )
+    return actions
+
+
+@click.command()
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--region", default=None, help="Only this region.")
+@click.option("--service", default=None, help="Only this service.")
+@click.option(
+    "--horizon",
+    default="7d",
+    show_default=True,
+    help="How long to schedule from the end of the telemetry, in whole hours (84h, 7d).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "aws", "keda"]),
+    default="csv",
+    show_default=True,
+    help="CSV, AWS scheduled actions JSON, or KEDA YAML.",
+)
+@click.option(
+    "--group-name",
+    "group_name",
+    default=None,
+    metavar="TEMPLATE",
+    help="With --format aws: the Auto Scaling group's name from {region} and {service} "
+    "[default: {region}-{service}].",
+)
+@click.option(
+    "--now",
+    default=None,
+    help="With --format aws: leave out the actions that start before this ISO time, as AWS "
+    "refuses them [default: now].",
+)
+@click.option(
+    "--region-loss",
+    is_flag=True,
+    help="Hold the servers needed if another region is lost, not only N+k.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of standard output.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: the usable cores].",
+)
+@_reports_errors
+def schedule(
+    db: Path | None,
+    config: Path | None,
+    region: str | None,
+    service: str | None,
+    horizon: str,
+    fmt: str,
+    group_name: str | None,
+    now: str | None,
+    region_loss: bool,
+    output: Path | None,
+    jobs: int | None,
+) -> None:
+    """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
+    _check_jobs(jobs)
+    from capacity import scaling
+    from capacity.files import check_writable, write_text_atomically
+    from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
+    from capacity.headroom import hourly_need
+
+    if output is not None:
+        check_writable(output, "output")  # before the forecast, not after it
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    for name, value, known in (
+        ("region", region, fleet.regions),
+        ("service", service, fleet.services),
+    ):
+        if value is not None and value not in known:
+            from capacity.records import suggest
+
+            hint = suggest(value, list(known)).strip()
+            raise ParameterError(
+                f"{the_parameter('--' + name)} must be one of {', '.join(known)}. Got {value!r}"
+                + (f" ({hint})." if hint else "."),
+                fix=f"name a {name} of the fleet file, or leave out --{name} for every one",
+            )
+    for flag, value, purpose in (
+        ("--now", now, "says from when AWS actions are published"),
+        ("--group-name", group_name, "names Auto Scaling groups"),
+    ):
+        if value is not None and fmt != "aws":
+            raise ParameterError(
+                f"{the_parameter(flag)} {purpose}, so it needs --format aws. Got --format {fmt}.",
+                fix=f"add --format aws, or leave out {flag}",
+            )
+    template = "{region}-{service}"
+    from_time = None if now is None else parse_timestamp(now, "--now")
+    if group_name is not None:
+        pairs = [
+            (r, s)
+            for r in fleet.regions
+            for s in fleet.services
+            if region in (None, r) and service in (None, s)
+        ]
+        scaling.group_names(group_name, pairs, "--group-name")
+        template = group_name
+    hours = _schedule_hours(horizon, fmt)
+    if region_loss and not fleet.failover and len(fleet.regions) > 1:
+        click.echo(
+            "note: --region-loss adds nothing: the fleet file's failover is empty, so no "
+            "region takes another's players. Give every region's shares under failover",
+            err=True,
+        )
+    lead = max(
+        scaling.boot_lead_hours(t.boot_lead_time_minutes) for t in fleet.server_types.values()
+    )
+    # the boot lead's look-ahead past the last hour, as far as a forecast reaches
+    reach = min(hours + lead, int(MAX_HORIZON / pd.Timedelta(hours=1)))
+    wanted = fleet
+    if not region_loss and (region is not None or service is not None):
+        # only the series asked for: the others matter only when a region's players move
+        wanted = fleet.model_copy(
+            update={
+                "regions": {r: v for r, v in fleet.regions.items() if region in (None, r)},
+                "services": {s: v for s, v in fleet.services.items() if service in (None, s)},
+            }
+        )
+    with _reading_store(db) as store:
+        run = forecast_fleet(
+            store,
+            wanted,
+            horizon=f"{reach}h",
+            quantiles=(0.05, 0.5, 0.95),
+            jobs=jobs,
+            save=False,
+        )
+        safe = _safe_loads(store, wanted)
+    need = hourly_need(run.frame, safe, fleet, quantile=0.95)
+    floors = scaling.schedule(
+        need, fleet, hours=hours, use="required" if region_loss else "needed_nk"
+    )
+    moment = from_time if from_time is not None else pd.Timestamp.now(tz="UTC")
+    past = int((floors["ts"].drop_duplicates() < moment.floor("h")).sum())
+    _warn_if_stale(
+        run.cutoff,
+        f"the schedule starts then and its first {past} hour{'s are' if past != 1 else ' is'} "
+        "already past",
+        now=moment,
+    )
+    if region is not None:
+        floors = floors[floors["region"] == region]
+    if service is not None:
+        floors = floors[floors["service"] == service]
+    count = f"{len(floors)} hourly floors"
+    if fmt == "csv":
+        text = scaling.to_csv_text(floors)
+    elif fmt == "aws":
+        actions = _aws_actions(floors, template, from_time)
+        text = json.dumps(actions, indent=2) + "\n"
+        count += f", {len(actions)} AWS scheduled actions"
+    else:
+        text = scaling.to_keda_yaml(floors, current_servers=fleet.current_servers)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomically(output, text)
+        click.echo(f"{output}: {count}", err=True)

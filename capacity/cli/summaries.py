@@ -1,0 +1,150 @@
+"""What the store holds and how the services ran: ``status`` and ``kpis``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from capacity.cli.common import (
+    DEFAULT_CONFIG,
+    _config_option,
+    _db_option,
+    _json_default,
+    _load_config,
+    _reading_store,
+    _reports_errors,
+    _table,
+)
+from capacity.errors import ParameterError
+from capacity.units import parse_timestamp
+
+
+@click.command()
+@_db_option
+@_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
+@click.option("--since", default=None, help="Window start, ISO [default: 28 days before --until].")
+@click.option(
+    "--until", default=None, help="Window end, ISO [default: the hour after the newest error_rate]."
+)
+@click.option(
+    "--by",
+    default="region,service",
+    show_default=True,
+    help="Group by: region,service, region, service, or '' for the fleet only.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@_reports_errors
+def kpis(
+    db: Path | None, config: Path | None, since: str | None, until: str | None, by: str, fmt: str
+) -> None:
+    """Availability, error budget and burn, MTTR, MTTD, MTBF and change failure rate."""
+    from capacity import resilience
+
+    resilience.group_keys(by, name="--by")  # refused in the option's own name, before reading
+    fleet = _load_config(config or DEFAULT_CONFIG)
+    with _reading_store(db) as store:
+        if until is None:
+            newest = store.con.execute(
+                "SELECT max(ts) FROM telemetry WHERE metric = 'error_rate'"
+            ).fetchall()[0][0]
+            end = (
+                pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
+                if newest is not None
+                else pd.Timestamp.now(tz="UTC").floor("h")
+            )
+        else:
+            end = parse_timestamp(until, "--until")
+        start = (
+            parse_timestamp(since, "--since") if since is not None else end - pd.Timedelta(days=28)
+        )
+        if until is None and start >= end:
+            raise ParameterError(
+                f"--since {start:%Y-%m-%d %H:%M} UTC is not before {end:%Y-%m-%d %H:%M} UTC, "
+                "where the window ends by default (the hour after the newest error_rate "
+                "telemetry). Pass --until too, or an earlier --since."
+            )
+        if start >= end:
+            raise ParameterError(
+                f"The 'until' parameter (--until) must be after --since. Got --since "
+                f"{start:%Y-%m-%d %H:%M} UTC, --until {end:%Y-%m-%d %H:%M} UTC."
+            )
+        rates = store.series(
+            metric="error_rate",
+            region=list(fleet.regions),
+            service=list(fleet.services),
+            start=min(start, end - pd.Timedelta(days=3)),
+            end=end,
+        )
+        incidents, left_incidents = resilience.within_fleet(store.incidents(), fleet)
+        deploys, left_deploys = resilience.within_fleet(store.deploys(), fleet)
+        frame = resilience.kpis(incidents, deploys, rates, fleet, since=start, until=end, by=by)
+    left_out = sorted(set(left_incidents) | set(left_deploys))
+    if left_out:
+        click.echo(
+            f"note: incidents and deploys of {', '.join(left_out)} are left out: the fleet "
+            "file does not plan them.",
+            err=True,
+        )
+    if fmt == "json":
+        click.echo(json.dumps(resilience.kpis_json(frame), indent=2, allow_nan=False))
+        return
+    click.echo(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+    click.echo(_table(frame))
+
+
+@click.command()
+@_db_option
+@click.option("--now", default=None, help="Show events ahead of this time [default: now].")
+@click.option("--ahead", default="28d", show_default=True, help="How far ahead to list events.")
+@click.option("--by-metric", is_flag=True, help="One row per metric instead of per service.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@_reports_errors
+def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: str) -> None:
+    """Summarise the store: per series its span, rows, gaps and last load; events ahead."""
+    with _reading_store(db) as store:
+        series, upcoming = store.status(now=now, ahead=ahead)
+        path = store.path
+    if fmt == "json":
+        payload = {
+            "store": str(path),
+            "series": series.to_dict(orient="records"),
+            "events_ahead": upcoming.to_dict(orient="records"),
+        }
+        click.echo(json.dumps(payload, default=_json_default, indent=2))
+        return
+    lagging = []
+    if not by_metric and not series.empty:
+        # a row per region/service shows its newest metric's end: name the metrics behind it
+        newest = series.groupby(["region", "service"])["last_ts"].transform("max")
+        for (_, row), ahead_of in zip(series.iterrows(), newest - series["last_ts"], strict=True):
+            if ahead_of > pd.Timedelta(hours=1):
+                lagging.append(
+                    f"note: {row['region']}/{row['service']} {row['metric']} ends "
+                    f"{row['last_ts']:%Y-%m-%d %H:%M} UTC, {ahead_of / pd.Timedelta(hours=1):.0f} "
+                    "hours before its newest metric (--by-metric shows each)"
+                )
+        series = series.groupby(["region", "service"], as_index=False).agg(
+            metrics=("metric", "count"),
+            first_ts=("first_ts", "min"),
+            last_ts=("last_ts", "max"),
+            rows=("rows", "sum"),
+            missing_hours=("missing_hours", "max"),
+            gaps=("gaps", "max"),
+            last_loaded_at=("last_loaded_at", "max"),
+        )
+    click.echo(f"Store: {path}")
+    click.echo(f"\nTelemetry ({len(series)} {'series' if by_metric else 'region/services'}):")
+    click.echo(_table(series.drop(columns=["last_load_id"], errors="ignore")))
+    for line in lagging:
+        click.echo(line, err=True)
+    click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
+    columns = ["event_id", "start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
+    shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))
+    click.echo(_table(shown))
