@@ -125,7 +125,35 @@ def test_status_json(db, write):
     assert result.stderr == (
         "note: eu-west/game cpu_util ends 2026-01-01 00:00 UTC, 3 hours before its newest "
         "metric (--by-metric shows each)\n"
+        "note: the newest telemetry ends 2026-01-01 04:00 UTC, 8,012 hours before now "
+        "(2026-12-01 00:00 UTC); a forecast or plan made now starts from there. Load newer "
+        "telemetry (capacity ingest or pull), or give --now to look at the store as of an "
+        "earlier time\n"
     )
+
+
+def test_status_names_telemetry_that_stopped(db, write):
+    """An hourly pull that finds nothing newer still moves last_loaded_at, so the table looked
+    fresh while a series, or the whole store, had stopped hours before."""
+    rows = [f"2026-01-01T{h:02d}:00:00Z,eu-west,game,ccu,{100 + h}" for h in range(10)]
+    rows += [f"2026-01-01T{h:02d}:00:00Z,na-east,game,ccu,{100 + h}" for h in range(4)]
+    run("ingest", str(write("t.csv", HEADER + "\n".join(rows) + "\n")), "--db", str(db))
+    result = run("status", "--db", str(db), "--now", "2026-01-01T10:30Z")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "note: na-east/game telemetry ends 2026-01-01 04:00 UTC, 6 hours before the store's "
+        "newest (2026-01-01 10:00 UTC): check that its source still reports it\n"
+    )
+    later = run("status", "--db", str(db), "--now", "2026-01-01T15:00Z", "--by-metric")
+    assert later.stderr.splitlines()[0].startswith("note: na-east/game/ccu telemetry ends")
+    assert later.stderr.splitlines()[1].startswith(
+        "note: the newest telemetry ends 2026-01-01 10:00 UTC, 5 hours before now"
+    )
+    payload = json.loads(
+        run("status", "--db", str(db), "--now", "2026-01-01T15:00Z", "--format", "json").stdout
+    )
+    assert payload["now"] == "2026-01-01T15:00:00+00:00"
+    assert [s["hours_behind_now"] for s in payload["series"]] == [5, 11]
 
 
 def test_status_table_shows_the_event_ids_check_event_takes(db, write):

@@ -108,17 +108,22 @@ def kpis(
 @_reports_errors
 def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: str) -> None:
     """Summarise the store: per series its span, rows, gaps and last load; events ahead."""
+    moment = parse_timestamp(now, "--now") if now is not None else pd.Timestamp.now(tz="UTC")
     with _reading_store(db) as store:
-        series, upcoming = store.status(now=now, ahead=ahead)
+        series, upcoming = store.status(now=moment, ahead=ahead)
         path = store.path
     if fmt == "json":
         payload = {
             "store": str(path),
-            "series": series.to_dict(orient="records"),
+            "now": moment,
+            "series": series.assign(
+                hours_behind_now=_hours_behind(moment, series["last_ts"])
+            ).to_dict(orient="records"),
             "events_ahead": upcoming.to_dict(orient="records"),
         }
         click.echo(json.dumps(payload, default=_json_default, indent=2))
         return
+    stale = _staleness_notes(series, moment, by_metric=by_metric)
     lagging = []
     if not by_metric and not series.empty:
         # a row per region/service shows its newest metric's end: name the metrics behind it
@@ -142,9 +147,51 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     click.echo(f"Store: {path}")
     click.echo(f"\nTelemetry ({len(series)} {'series' if by_metric else 'region/services'}):")
     click.echo(_table(series.drop(columns=["last_load_id"], errors="ignore")))
-    for line in lagging:
+    for line in [*lagging, *stale]:
         click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
     columns = ["event_id", "start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
     shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))
     click.echo(_table(shown))
+
+
+def _hours_behind(moment: pd.Timestamp, last_ts: pd.Series) -> pd.Series:
+    """Whole hours from the end of each series' last hour to ``moment`` (0 when current)."""
+    behind = (moment - (pd.to_datetime(last_ts, utc=True) + pd.Timedelta(hours=1))) / pd.Timedelta(
+        hours=1
+    )
+    return behind.clip(lower=0).round().astype("Int64")
+
+
+def _staleness_notes(series: pd.DataFrame, moment: pd.Timestamp, *, by_metric: bool) -> list[str]:
+    """Notes for telemetry that ended: the store's newest hour long before ``moment``, and
+    each series (region/service, or metric with ``by_metric``) stopped before the others.
+
+    The table's ``last_loaded_at`` moves with every load, also one that found nothing newer
+    (an hourly pull re-reading its last hour), so it cannot tell by itself that a source has
+    stopped reporting."""
+    if series.empty:
+        return []
+    ends = pd.to_datetime(series["last_ts"], utc=True) + pd.Timedelta(hours=1)
+    newest = ends.max()
+    notes = []
+    keys = ["region", "service", "metric"] if by_metric else ["region", "service"]
+    ended = series.assign(end=ends).groupby(keys, as_index=False)["end"].max()
+    for row in ended.itertuples(index=False):
+        behind = (newest - row.end) / pd.Timedelta(hours=1)
+        if behind > 1:
+            name = "/".join(str(getattr(row, k)) for k in keys)
+            notes.append(
+                f"note: {name} telemetry ends {row.end:%Y-%m-%d %H:%M} UTC, {behind:.0f} hours "
+                f"before the store's newest ({newest:%Y-%m-%d %H:%M} UTC): check that its "
+                "source still reports it"
+            )
+    behind_now = (moment - newest) / pd.Timedelta(hours=1)
+    if behind_now > 1:
+        notes.append(
+            f"note: the newest telemetry ends {newest:%Y-%m-%d %H:%M} UTC, {behind_now:,.0f} "
+            f"hours before now ({moment:%Y-%m-%d %H:%M} UTC); a forecast or plan made now "
+            "starts from there. Load newer telemetry (capacity ingest or pull), or give --now "
+            "to look at the store as of an earlier time"
+        )
+    return notes
