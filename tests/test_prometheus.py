@@ -302,8 +302,8 @@ def test_a_pull_that_gets_no_sample_at_all_exits_2_and_loads_nothing(prometheus,
         ("sum(lifeverse_players)", "key", "has no 'region' or 'service' label"),
         (
             "sum by (region, service) (lifeverse_mars_players)",
-            "sample",
-            "ccu of mars/game at 2025-11-24T00:00:00+00:00: unknown region 'mars'",
+            "key",
+            "label 'region' has the value \"mars\", which the fleet file does not name as a region",
         ),
         (
             "sum by (region, service) (lifeverse_drift)",

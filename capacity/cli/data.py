@@ -130,6 +130,7 @@ def pull(
         url=url,
         config_source=str(path),
         starts=starts,
+        fleet=fleet,
     )
     if got.rows.empty:
         # the wrong server, a renamed metric, a wiped or young TSDB, a range it no longer
