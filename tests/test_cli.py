@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from capacity import resilience
 from capacity.cli import cli
 from capacity.store import Store
 from tests.conftest import HEADER
@@ -271,6 +272,26 @@ def test_log_imports_and_kpis(tmp_path):
     assert again.stdout == (
         f"{DEMO / 'incidents.csv'}: already loaded (same content, read and checked; the "
         f"{held:,} incidents it holds are stored as they are)\n"
+    )
+    # csv: every column of the table, nulls empty, the same figures as the JSON
+    fleet_file = str(DEMO / "fleet.yaml")
+    as_csv = run("kpis", "--db", str(db), "--config", fleet_file, "--format", "csv")
+    assert as_csv.exit_code == 0, as_csv.output
+    table = pd.read_csv(io.StringIO(as_csv.stdout))
+    assert list(table.columns) == list(resilience.KPI_COLUMNS)
+    assert table["availability"].tolist() == [r["availability"] for r in records]
+    # another fleet's newer telemetry in the same store does not move this fleet's window
+    other = tmp_path / "other.csv"
+    other.write_text(HEADER + "2026-11-26T00:00:00Z,mars,game,error_rate,0.5\n")
+    assert run("ingest", str(other), "--db", str(db)).exit_code == 0
+    result = run("kpis", "--db", str(db), "--config", fleet_file)
+    assert result.stdout.startswith("2026-10-26 00:00 to 2026-11-23 00:00 UTC\n")
+    # a window without the fleet's error_rate says why every figure is null
+    result = run("kpis", "--db", str(db), "--config", fleet_file, "--until", "2020-01-01")
+    assert result.exit_code == 0
+    assert result.stderr.startswith(
+        "note: no error_rate telemetry from 2019-12-04 00:00 to 2020-01-01 00:00 UTC for the "
+        "fleet's regions and services"
     )
     bad = tmp_path / "incidents.csv"
     bad.write_text(

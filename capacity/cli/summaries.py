@@ -36,7 +36,11 @@ from capacity.units import parse_timestamp
     help="Group by: region,service, region, service, or '' for the fleet only.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
 )
 @_reports_errors
 def kpis(
@@ -49,8 +53,12 @@ def kpis(
     fleet = _load_config(config or DEFAULT_CONFIG)
     with _reading_store(db) as store:
         if until is None:
+            # the fleet's own series: another fleet's telemetry in the same store must not
+            # move this one's window
             newest = store.con.execute(
-                "SELECT max(ts) FROM telemetry WHERE metric = 'error_rate'"
+                "SELECT max(ts) FROM telemetry WHERE metric = 'error_rate' "
+                "AND list_contains(?, region) AND list_contains(?, service)",
+                [list(fleet.regions), list(fleet.services)],
             ).fetchall()[0][0]
             end = (
                 pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
@@ -90,8 +98,19 @@ def kpis(
             "file does not plan them.",
             err=True,
         )
+    if not frame.empty and not (frame["known_hours"] > 0).any():
+        click.echo(
+            f"note: no error_rate telemetry from {start:%Y-%m-%d %H:%M} to "
+            f"{end:%Y-%m-%d %H:%M} UTC for the fleet's regions and services: availability, "
+            "error budgets and burn rates cannot be measured (null); check --since/--until "
+            "or load the telemetry",
+            err=True,
+        )
     if fmt == "json":
         click.echo(json.dumps(resilience.kpis_json(frame), indent=2, allow_nan=False))
+        return
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False, na_rep=""), nl=False)
         return
     click.echo(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
     click.echo(_table(frame))
