@@ -57,6 +57,12 @@ _VALUE_FIXES = {
     "version": f"write version: {SUPPORTED_VERSION} for a fleet file in this release's format "
     "(README, Configuration), or upgrade capacity to read the newer one",
 }
+#: What to do about an empty or malformed fleet file: the demo's file is only where the
+#: repository is checked out, while ``capacity demo`` writes a commented one anywhere.
+_START_FIX = (
+    "start from the commented example that 'capacity demo --out DIR' writes to DIR/fleet.yaml, "
+    "or from the README's Configuration section"
+)
 #: Pydantic's range checks: the bound's name in the error's context, and how it reads.
 _BOUNDS = {
     "greater_than_equal": ("ge", "must be {} or more", "write {} or more"),
@@ -316,7 +322,10 @@ class FleetConfig(_Strict):
                 f"no count of the servers running for {region}/{service}",
                 source=self._source,
                 where=f"key 'current_servers.{region}.{service}'",
-                fix="add it (0 where the service does not run there yet)",
+                fix=(
+                    "add it (0 where the service does not run there yet: every service is "
+                    "planned in every region, docs/own-fleet.md)"
+                ),
             )
         return count
 
@@ -377,7 +386,11 @@ def redact_url(url: str) -> str:
 
 def _known(key: str, name: str, known: dict[str, Any], what: str) -> None:
     if name not in known:
-        raise ValueError(f"{key}: unknown {what} {name!r}; known: {', '.join(sorted(known))}")
+        close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.88)
+        meant = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(
+            f"{key}: unknown {what} {name!r}{meant}; known: {', '.join(sorted(known))}"
+        )
 
 
 def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
@@ -402,12 +415,12 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         inconsistent (unknown regions, services or server types, shares not summing to one).
     """
     if data is None:
-        raise ConfigError("the file is empty", source=source, fix="start from data/demo/fleet.yaml")
+        raise ConfigError("the file is empty", source=source, fix=_START_FIX)
     if not isinstance(data, dict):
         raise ConfigError(
             f"the top level must be a mapping of keys; got {type(data).__name__}",
             source=source,
-            fix="start from data/demo/fleet.yaml",
+            fix=_START_FIX,
         )
     try:
         config = FleetConfig.model_validate(data)
@@ -487,14 +500,29 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
 def _value_fix(key: str, message: str) -> str | None:
     """The fix for a cross-key check that failed (``failover``, ``current_servers``)."""
     if key.startswith("failover.") and "must sum to 1" in message:
-        return (
+        fix = (
             f"change the shares under {key} so they add up to 1 (each is the fraction of "
             f"{key.split('.', 1)[1]}'s players that region takes over)"
         )
+        total = float(message.rsplit(" ", 1)[-1])
+        if abs(total - 1) < 0.01:
+            # thirds or sevenths rounded to a few places never sum to 1 exactly
+            fix += "; for rounded shares, write the last one as 1 minus the others"
+        return fix
     if key.startswith("failover.") and "must be in [0, 1]" in message:
         return "write each share as a fraction: 0.6 for 60% of the region's players"
     if key.startswith("current_servers.") and "must be >= 0" in message:
         return "write the servers running there now: 0 or more"
+    if key.endswith(".demand_metric"):
+        return (
+            "write ccu where the service's servers hold players (concurrent users) or rps where "
+            "they serve requests per second, and export that metric under the same name"
+        )
+    for what, section in (("region", "regions"), ("service", "services")):
+        if message.startswith(f"unknown {what} "):
+            return f"spell it as under {section}, or add it there"
+    if key.endswith(".server_type") and "unknown server type" in message:
+        return "name one of those, or describe the new type under server_types"
     return None
 
 
