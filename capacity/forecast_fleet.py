@@ -411,6 +411,23 @@ def forecast_fleet(
     }
     if not frames:
         reasons = summary.drop_duplicates("status")["status"].str.removeprefix("skipped: ")
+        stored = sorted(
+            f"{r}/{s}"
+            for r, s in store.con.execute(
+                "SELECT DISTINCT region, service FROM telemetry"
+            ).fetchall()
+        )
+        planned = sorted({f"{r}/{s}" for r, s, _ in fleet.demand_series()})
+        if stored and not set(stored) & set(planned):
+            # a store and a fleet file of two different fleets (one of them the demo's,
+            # taken by default), not too little telemetry
+            raise DataError(
+                f"the store holds telemetry of {_some(stored)} but none of the fleet file's "
+                f"regions and services ({_some(planned)})",
+                source=str(store.path),
+                fix="check that --db and --config name the same fleet (without them, the "
+                "demo's store and fleet file are used)",
+            )
         raise DataError(
             f"no series could be forecast ({'; '.join(reasons)})",
             source=str(store.path),
@@ -429,3 +446,9 @@ def forecast_fleet(
     if save:
         run.save(store)
     return run
+
+
+def _some(names: list[str], shown: int = 4) -> str:
+    """The first ``shown`` names and how many more: ``a, b, c, d and 8 more``."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

@@ -184,6 +184,34 @@ def test_status_without_db_builds_the_demo_store(tmp_path, monkeypatch):
     assert not list((tmp_path / "data").glob(".*building*"))
     again = run("status", "--now", "2026-12-10")
     assert again.exit_code == 0 and "building" not in again.stderr
+    # every run without --db or --config says which store and fleet file it took: a team
+    # that forgot them got the demo game's answers without a word
+    assert again.stderr.startswith("note: no --db given: using the store data/capacity.duckdb\n")
+    kpis = run("kpis", "--until", "2026-11-23")
+    assert kpis.exit_code == 0, kpis.output
+    assert kpis.stderr.splitlines()[:2] == [
+        "note: no --config given: using the demo fleet file data/demo/fleet.yaml",
+        "note: no --db given: using the store data/capacity.duckdb",
+    ]
+
+
+def test_a_store_and_fleet_file_of_two_fleets_are_named_as_such(db, write):
+    """A store of another game's telemetry read with the demo fleet file (the default) said
+    "no telemetry in the history window. Fix: load more telemetry"."""
+    rows = [
+        f"2026-11-{d:02d}T{h:02d}:00:00Z,us-west,lobby,ccu,{100 + h}"
+        for d in (1, 2)
+        for h in range(24)
+    ]
+    run("ingest", str(write("t.csv", HEADER + "\n".join(rows) + "\n")), "--db", str(db))
+    result = run("recommend", "--db", str(db), "--config", str(DEMO / "fleet.yaml"))
+    assert result.exit_code == 2
+    assert (
+        "the store holds telemetry of us-west/lobby but none of the fleet file's regions and "
+        "services (ap-southeast/chat, ap-southeast/game, ap-southeast/matchmaking, "
+        "eu-west/chat and 8 more)" in result.stderr
+    )
+    assert "Fix: check that --db and --config name the same fleet" in result.stderr
 
 
 def test_reading_a_missing_store_exits_2(tmp_path):

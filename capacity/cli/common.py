@@ -130,7 +130,10 @@ def _check_tz(tz: str | None) -> None:
 
 
 def _default_store(db: Path | None) -> Path:
-    """The store to use: ``--db``, or the demo store (built from data/demo/ when missing)."""
+    """The store to use: ``--db``, or the demo store (built from data/demo/ when missing).
+
+    Without ``--db`` a note says which store is read, on every run: a team that forgot the
+    option would otherwise get the demo game's answers without a word."""
     if db is not None:
         return db
     if not DEFAULT_DB.exists():
@@ -141,7 +144,17 @@ def _default_store(db: Path | None) -> Path:
             err=True,
         )
         build_demo_store(DEFAULT_DB, DEFAULT_DEMO)
+    else:
+        click.echo(f"note: no --db given: using the store {DEFAULT_DB}", err=True)
     return DEFAULT_DB
+
+
+def _fleet_file(config: Path | None) -> Path:
+    """The fleet file to use: ``--config``, or the demo's, said on stderr on every run."""
+    if config is not None:
+        return config
+    click.echo(f"note: no --config given: using the demo fleet file {DEFAULT_CONFIG}", err=True)
+    return DEFAULT_CONFIG
 
 
 def _reading_store(db: Path | None) -> Store:

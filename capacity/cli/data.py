@@ -14,6 +14,7 @@ from capacity.cli.common import (
     _check_tz,
     _config_option,
     _db_option,
+    _fleet_file,
     _load_config,
     _reports_errors,
 )
@@ -105,7 +106,7 @@ def pull(
     from capacity.prometheus import pull as pull_rows
     from capacity.store import Store
 
-    path = config or DEFAULT_CONFIG
+    path = _fleet_file(config)
     fleet = load_fleet(path)
     if fleet.prometheus is None:
         raise ConfigError(

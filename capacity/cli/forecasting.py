@@ -15,6 +15,7 @@ from capacity.cli.common import (
     _config_option,
     _db_option,
     _file_events,
+    _fleet_file,
     _load_config,
     _reading_store,
     _reports_errors,
@@ -192,7 +193,7 @@ def forecast_fleet_command(
         )
     _check_jobs(jobs)
     levels = [q for _, q in parse_quantiles(quantiles)]
-    fleet = _load_config(config or DEFAULT_CONFIG)
+    fleet = _load_config(_fleet_file(config))
     # read-only while fitting (readers such as `capacity status` or a notebook may share
     # it), writable only to save the run
     with (
@@ -338,7 +339,7 @@ def backtest_command(
     else:
         if not region or not service:
             raise ParameterError("Give --input FILE, or --region and --service of the store.")
-        fleet = _load_config(config or DEFAULT_CONFIG)
+        fleet = _load_config(_fleet_file(config))
         if region not in fleet.regions or service not in fleet.services:
             raise ParameterError(
                 f"Unknown region/service {region}/{service}; the fleet has regions "

@@ -14,6 +14,7 @@ from capacity.cli.common import (
     _check_jobs,
     _config_option,
     _db_option,
+    _fleet_file,
     _json_default,
     _load_config,
     _reading_store,
@@ -95,7 +96,7 @@ def check_event_command(
         )
     if output is not None:
         check_writable(output, "output")
-    fleet = _load_config(config or DEFAULT_CONFIG)
+    fleet = _load_config(_fleet_file(config))
     with _reading_store(db) as store:
         if event_id is not None:
             event = stored_event(store, event_id)
@@ -182,7 +183,7 @@ def recommend(
     from capacity import headroom
     from capacity.forecast_fleet import fallen_back, forecast_fleet
 
-    fleet = _load_config(config or DEFAULT_CONFIG)
+    fleet = _load_config(_fleet_file(config))
     quantiles = sorted({0.05, 0.5, 0.95, quantile})
     with _reading_store(db) as store:
         run = forecast_fleet(

@@ -16,6 +16,7 @@ from capacity.cli.common import (
     _check_jobs,
     _config_option,
     _db_option,
+    _fleet_file,
     _load_config,
     _reading_store,
     _reports_errors,
@@ -182,7 +183,7 @@ def schedule(
 
     if output is not None:
         check_writable(output, "output")  # before the forecast, not after it
-    fleet = _load_config(config or DEFAULT_CONFIG)
+    fleet = _load_config(_fleet_file(config))
     for name, value, known in (
         ("region", region, fleet.regions),
         ("service", service, fleet.services),

@@ -12,6 +12,7 @@ from capacity.cli.common import (
     DEFAULT_CONFIG,
     _config_option,
     _db_option,
+    _fleet_file,
     _json_default,
     _load_config,
     _reading_store,
@@ -50,7 +51,7 @@ def kpis(
     from capacity import resilience
 
     resilience.group_keys(by, name="--by")  # refused in the option's own name, before reading
-    fleet = _load_config(config or DEFAULT_CONFIG)
+    fleet = _load_config(_fleet_file(config))
     with _reading_store(db) as store:
         if until is None:
             # the fleet's own series: another fleet's telemetry in the same store must not

@@ -14,6 +14,7 @@ from capacity.cli.common import (
     _config_option,
     _db_option,
     _default_store,
+    _fleet_file,
     _load_config,
     _reports_errors,
 )
@@ -75,13 +76,14 @@ def plan(
 
     if week is not None:
         parse_week(week)  # a malformed week fails before the demo store is built
-    _load_config(config or DEFAULT_CONFIG)  # a missing --config is named as an option
+    config = _fleet_file(config)
+    _load_config(config)  # a missing --config is named as an option
     if wait is not None and not parse_duration(wait, "--wait", allow_zero=True):
         wait = None  # --wait 0 (a wrapper's ${WAIT:-0}): do not wait, as without --wait
     result = run_plan(
         week=week,
         db=_default_store(db),
-        config=config or DEFAULT_CONFIG,
+        config=config,
         out=out,
         notebook=notebook,
         force=force,
