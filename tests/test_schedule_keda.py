@@ -12,6 +12,7 @@ is left out here: docs/scaling.md says what it does to a floor.)
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -156,3 +157,32 @@ def test_names_kubernetes_refuses_are_refused():
     name = "{service}-{region}-" + "x" * (63 - len("game-na-east-"))
     docs = list(yaml.safe_load_all(to_keda_yaml(plan, deployment_template=name)))
     assert [len(d["metadata"]["name"]) for d in docs] == [63, 63]
+
+
+def hpa_proposal(running: int, floor: int, tolerance: float) -> int:
+    """The HPA's count for one cron metric (an external metric, target average value 1):
+    the floor, unless it asks for no more than ``tolerance`` away from what runs."""
+    ratio = floor / running
+    return running if abs(1 - ratio) <= tolerance else math.ceil(floor)
+
+
+def test_the_hpa_tolerance_and_scale_up_tolerance():
+    # By default (tolerance 0.1) a floor of 742 moves 674 replicas but not 675: the floor
+    # holds within 10 %. With scale_up_tolerance=0 the HPA goes to the floor from any count.
+    assert hpa_proposal(674, 742, 0.1) == 742
+    assert hpa_proposal(675, 742, 0.1) == 675
+    assert hpa_proposal(741, 742, 0.0) == 742
+    plan = frame("2026-11-23T00:00:00Z", [742, 742, 800])
+    behavior = yaml.safe_load(to_keda_yaml(plan))["spec"]["advanced"][
+        "horizontalPodAutoscalerConfig"
+    ]["behavior"]
+    assert set(behavior) == {"scaleDown"}
+    exact = yaml.safe_load(to_keda_yaml(plan, scale_up_tolerance=0))["spec"]["advanced"]
+    behavior = exact["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior["scaleUp"] == {"tolerance": "0"}  # a quantity as a string, not a float
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] == 3600
+    loose = yaml.safe_load(to_keda_yaml(plan, scale_up_tolerance=0.02))["spec"]["advanced"]
+    assert loose["horizontalPodAutoscalerConfig"]["behavior"]["scaleUp"] == {"tolerance": "0.02"}
+    for bad in (-0.1, float("nan"), float("inf"), True, "0"):
+        with pytest.raises(ParameterError, match="'scale_up_tolerance' parameter must be"):
+            to_keda_yaml(plan, scale_up_tolerance=bad)

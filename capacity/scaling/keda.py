@@ -163,6 +163,7 @@ def to_keda_yaml(
     prometheus_query: str = 'sum(lifeverse_demand{{region="{region}",service="{service}"}})',
     max_replicas_factor: float = 2.0,
     current_servers: Mapping[str, Mapping[str, int]] | None = None,
+    scale_up_tolerance: float | None = None,
 ) -> str:
     """One KEDA ``ScaledObject`` per region/service: cron floors, a reactive trigger on top.
 
@@ -170,7 +171,13 @@ def to_keda_yaml(
     UTC, ``start`` and ``end`` at the run's first hour and the hour after its last,
     ``desiredReplicas`` the floor). KEDA hands every trigger to one HPA, which runs the
     largest count any trigger asks for. The floors therefore act as a minimum, and the
-    reactive trigger scales above them. It is a placeholder to adapt:
+    reactive trigger scales above them. The minimum holds within the HPA's tolerance: by
+    default the HPA leaves the count alone while a metric asks for at most 10 % more than
+    runs, so a floor of 742 is met by anything from 675 up. ``scale_up_tolerance=0`` sets
+    ``behavior.scaleUp.tolerance`` (Kubernetes 1.33 and later, with the
+    ``HPAConfigurableTolerance`` feature; the KEDA version must pass the field on), so that
+    the HPA scales up to the floor exactly. The reactive trigger is a placeholder to
+    adapt:
 
     - ``trigger="cpu"``: average CPU utilisation at ``cpu_target_percent`` (default: the
       reactive policy's target utilisation, in percent). Calibrate it: CPU at the safe load
@@ -220,6 +227,9 @@ def to_keda_yaml(
         The servers running now (:attr:`FleetConfig.current_servers`); ``maxReplicaCount``
         is never below a region/service's count. A pair without one is capped by its floors
         alone.
+    scale_up_tolerance : float, optional
+        The HPA's tolerance when scaling up, >= 0 (written as a quantity string). Default:
+        left out, so the cluster's (0.1) applies.
 
     Returns
     -------
@@ -276,6 +286,15 @@ def to_keda_yaml(
             f"Got {max_replicas_factor!r}."
         )
     running = _check_current_servers(current_servers)
+    if scale_up_tolerance is not None and (
+        isinstance(scale_up_tolerance, bool)
+        or not isinstance(scale_up_tolerance, numbers.Real)
+        or not 0 <= scale_up_tolerance < math.inf
+    ):
+        raise ParameterError(
+            "The 'scale_up_tolerance' parameter must be a number >= 0 (0 scales up to every "
+            f"floor exactly). Got {scale_up_tolerance!r}."
+        )
     names = _check_names(
         [(region, service) for region, service, _ in by_pair(frame)], deployment_template, namespace
     )
@@ -336,6 +355,10 @@ def to_keda_yaml(
             ],
             "selectPolicy": "Max",
         }
+        behavior: dict[str, Any] = {"scaleDown": scale_down}
+        if scale_up_tolerance is not None:
+            # a quantity: KEDA's CRD takes it as an integer or a string, not a float
+            behavior["scaleUp"] = {"tolerance": f"{scale_up_tolerance:g}"}
         document = {
             "apiVersion": "keda.sh/v1alpha1",
             "kind": "ScaledObject",
@@ -352,9 +375,7 @@ def to_keda_yaml(
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
                 "minReplicaCount": int(floors.min()),
                 "maxReplicaCount": ceiling,
-                "advanced": {
-                    "horizontalPodAutoscalerConfig": {"behavior": {"scaleDown": scale_down}}
-                },
+                "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
                 "triggers": triggers,
             },
         }
