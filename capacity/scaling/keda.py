@@ -169,15 +169,18 @@ def to_keda_yaml(
 
     Each run of consecutive hours with the same floor becomes a ``cron`` trigger (timezone
     UTC, ``start`` and ``end`` at the run's first hour and the hour after its last,
-    ``desiredReplicas`` the floor). KEDA hands every trigger to one HPA, which runs the
-    largest count any trigger asks for. The floors therefore act as a minimum, and the
-    reactive trigger scales above them. The minimum holds within the HPA's tolerance: by
-    default the HPA leaves the count alone while a metric asks for at most 10 % more than
-    runs, so a floor of 742 is met by anything from 675 up. ``scale_up_tolerance=0`` sets
-    ``behavior.scaleUp.tolerance`` (Kubernetes 1.33 and later, with the
-    ``HPAConfigurableTolerance`` feature; the KEDA version must pass the field on), so that
-    the HPA scales up to the floor exactly. The reactive trigger is a placeholder to
-    adapt:
+    ``desiredReplicas`` the floor; a run from 29 February into March is cut at midnight and
+    its leap-day part written on a UTC-12 clock, see :func:`_window`). KEDA hands every
+    trigger to one HPA, which runs the largest count any trigger asks for. The floors
+    therefore act as a minimum, and the reactive trigger scales above them.
+
+    The minimum holds within the HPA's tolerance: by default the HPA leaves the count alone
+    while a metric asks for at most 10 % more than runs, so a floor of 742 is met by anything
+    from 675 up. ``scale_up_tolerance=0`` sets ``behavior.scaleUp.tolerance`` (Kubernetes
+    1.33 and later, with the ``HPAConfigurableTolerance`` feature; the KEDA version must pass
+    the field on), so that the HPA scales up to the floor exactly.
+
+    The reactive trigger is a placeholder to adapt:
 
     - ``trigger="cpu"``: average CPU utilisation at ``cpu_target_percent`` (default: the
       reactive policy's target utilisation, in percent). Calibrate it: CPU at the safe load
