@@ -93,8 +93,8 @@ def to_aws_scheduled_actions(
     Raises
     ------
     ParameterError
-        When a parameter is malformed, the template gives a name AWS refuses, or it gives two
-        region/services one name.
+        When the schedule is empty, a parameter is malformed, the template gives a name AWS
+        refuses, or it gives two region/services one name.
     """
     frame = check_schedule(schedule)
     if (

@@ -23,8 +23,17 @@ from capacity.scaling.floors import DEMAND, MIN_SERVERS, SAFE_LOAD, SCHEDULE_COL
 
 
 def check_schedule(frame: Any) -> pd.DataFrame:
-    """A copy of a schedule frame with its times in UTC, after checking its floors."""
+    """A copy of a schedule frame with its times in UTC, after checking its floors.
+
+    An empty frame is refused: an export of nothing (an empty YAML, a header alone, no AWS
+    action) would look like success to whoever applies it.
+    """
     require_columns(frame, (REGION, SERVICE, TS, MIN_SERVERS), "schedule")
+    if len(frame) == 0:
+        raise ParameterError(
+            "The 'schedule' parameter has no rows, so there is nothing to export.",
+            fix="check the region and service asked for, and that the store has their telemetry",
+        )
     floors = frame[MIN_SERVERS]
     if floors.isna().any() or (floors < 0).any():
         raise ParameterError("The 'schedule' parameter must hold min_servers >= 0 in every row.")
@@ -151,6 +160,11 @@ def to_csv_text(schedule: pd.DataFrame) -> str:
     str
         ``region,service,ts,min_servers,demand,safe_load`` (the last two when present),
         ``\\n`` line endings; demand and safe load rounded to 3 decimals.
+
+    Raises
+    ------
+    ParameterError
+        When the schedule is empty, lacks a column or holds a floor below 0 or missing.
     """
     frame = check_schedule(schedule)
     columns = [c for c in SCHEDULE_COLUMNS if c in frame.columns]

@@ -242,8 +242,9 @@ def to_keda_yaml(
     Raises
     ------
     ParameterError
-        When a parameter is malformed, a name is one Kubernetes refuses (or two region/services
-        get the same one), or a region/service's hours span 365 days or more.
+        When the schedule is empty, a parameter is malformed, a name is one Kubernetes
+        refuses (or two region/services get the same one), or a region/service's hours span
+        365 days or more.
     """
     frame = check_schedule(schedule)
     for region, service, part in by_pair(frame):
