@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,28 @@ from capacity.scaling.floors import MIN_SERVERS, by_pair
 
 #: EC2 Auto Scaling's quota of scheduled actions per Auto Scaling group; it cannot be raised.
 AWS_MAX_SCHEDULED_ACTIONS = 125
+
+
+#: A scheduled action's name is at most 255 characters (the API's limit); ``-YYYYmmddTHHMMZ``
+#: after the prefix takes 15 of them.
+ACTION_PREFIX_MAX = 255 - 15
+
+
+def _check_max_sizes(max_sizes: Mapping[str, int] | None) -> dict[str, int]:
+    """``max_sizes`` as a dict of group name to a whole number >= 0."""
+    if max_sizes is None:
+        return {}
+    if not isinstance(max_sizes, Mapping):
+        raise ParameterError(
+            "The 'max_sizes' parameter must map each Auto Scaling group's name to its MaxSize. "
+            f"Got {type(max_sizes).__name__}."
+        )
+    for group, size in max_sizes.items():
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 0:
+            raise ParameterError(
+                f"The 'max_sizes' parameter must give whole numbers >= 0; {group!r} has {size!r}."
+            )
+    return {str(group): int(size) for group, size in max_sizes.items()}
 
 
 def to_aws_scheduled_actions(
@@ -48,9 +71,11 @@ def to_aws_scheduled_actions(
         From :func:`schedule`: ``region, service, ts, min_servers``.
     group_name_template : str
         The Auto Scaling group's name, from the fields ``{region}`` and ``{service}``. Two
-        region/services may not get the same name.
+        region/services may not get the same name, and each must be one AWS accepts: 1 to 255
+        ASCII characters from 33 to 126, without ``:``.
     action_prefix : str
-        Action names are ``<prefix>-<YYYYmmddTHHMMZ>``, unique within a group. Putting a
+        Action names are ``<prefix>-<YYYYmmddTHHMMZ>``, unique within a group; at most
+        :data:`ACTION_PREFIX_MAX` (240) characters, so that a name fits AWS's 255. Putting a
         schedule again replaces actions of the same name, but leaves an earlier schedule's
         actions at hours this one has none for: delete those first (docs/scaling.md).
     max_sizes : mapping of str to int, optional
@@ -68,19 +93,26 @@ def to_aws_scheduled_actions(
     Raises
     ------
     ParameterError
-        When a parameter is malformed, or the template gives two region/services one name.
+        When the schedule is empty, a parameter is malformed, the template gives a name AWS
+        refuses, or it gives two region/services one name.
     """
     frame = check_schedule(schedule)
-    if not isinstance(action_prefix, str) or not action_prefix:
+    if (
+        not isinstance(action_prefix, str)
+        or not action_prefix
+        or len(action_prefix) > ACTION_PREFIX_MAX
+    ):
         raise ParameterError(
-            f"The 'action_prefix' parameter must be a non-empty string. Got {action_prefix!r}."
+            f"The 'action_prefix' parameter must be a non-empty string of at most "
+            f"{ACTION_PREFIX_MAX} characters (AWS allows 255 in a scheduled action's name, and "
+            f"'-YYYYmmddTHHMMZ' takes 15). Got {action_prefix!r}."
         )
+    maxima = _check_max_sizes(max_sizes)
     pairs = [(region, service) for region, service, _ in by_pair(frame)]
     names = group_names(group_name_template, pairs, "group_name_template")
     if now is not None:
         cut = instant(now, "now")
         frame = frame[frame[TS] >= cut]
-    maxima = dict(max_sizes or {})
     actions: list[dict[str, Any]] = []
     for region, service, part in by_pair(frame):
         group = names[(region, service)]

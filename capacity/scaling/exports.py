@@ -1,7 +1,8 @@
 """What the schedule's exports share, and the CSV export.
 
 :func:`check_schedule` (a schedule frame as the exports read it), :func:`from_template` and
-:func:`group_names` (names from ``{region}`` and ``{service}``), :func:`iso_z` (times as ISO
+:func:`group_names` (names from ``{region}`` and ``{service}``, checked by
+:func:`check_group_name` against AWS's rule for a group's name), :func:`iso_z` (times as ISO
 UTC with ``Z``) and :func:`to_csv_text`. The AWS and KEDA exports are ``aws.py`` and
 ``keda.py``.
 """
@@ -22,8 +23,17 @@ from capacity.scaling.floors import DEMAND, MIN_SERVERS, SAFE_LOAD, SCHEDULE_COL
 
 
 def check_schedule(frame: Any) -> pd.DataFrame:
-    """A copy of a schedule frame with its times in UTC, after checking its floors."""
+    """A copy of a schedule frame with its times in UTC, after checking its floors.
+
+    An empty frame is refused: an export of nothing (an empty YAML, a header alone, no AWS
+    action) would look like success to whoever applies it.
+    """
     require_columns(frame, (REGION, SERVICE, TS, MIN_SERVERS), "schedule")
+    if len(frame) == 0:
+        raise ParameterError(
+            "The 'schedule' parameter has no rows, so there is nothing to export.",
+            fix="check the region and service asked for, and that the store has their telemetry",
+        )
     floors = frame[MIN_SERVERS]
     if floors.isna().any() or (floors < 0).any():
         raise ParameterError("The 'schedule' parameter must hold min_servers >= 0 in every row.")
@@ -48,6 +58,46 @@ def from_template(template: str, region: str, service: str, name: str) -> str:
         ) from None
 
 
+#: EC2 Auto Scaling's rule for a group's name (CreateAutoScalingGroup): 1 to 255 ASCII
+#: characters from 33 to 126 (no space, no control character), and no colon.
+ASG_NAME_MAX = 255
+
+
+def check_group_name(group: str, pair: str, template: str, name: str) -> None:
+    """Refuse an Auto Scaling group name that AWS would refuse.
+
+    Parameters
+    ----------
+    group : str
+        The name, filled in from ``template``.
+    pair : str
+        The region/service it names, for the message.
+    template : str
+        The template it came from, for the message.
+    name : str
+        The parameter (or CLI option) to name in an error.
+
+    Raises
+    ------
+    ParameterError
+        When ``group`` is longer than 255 characters, or holds a colon or a character
+        outside ASCII 33 to 126 (a space, a tab, a letter with an accent).
+    """
+    bad = sorted({c for c in group if c == ":" or not 33 <= ord(c) <= 126})
+    if len(group) > ASG_NAME_MAX or bad:
+        problem = (
+            f"{len(group)} characters, more than {ASG_NAME_MAX}"
+            if len(group) > ASG_NAME_MAX
+            else f"the character{'s' if len(bad) > 1 else ''} {', '.join(map(repr, bad))}"
+        )
+        raise ParameterError(
+            f"The {name!r} parameter gives {pair} the Auto Scaling group name {group!r}, "
+            f"which AWS refuses: it has {problem}. Got {template!r}.",
+            fix="a group name is 1 to 255 printable ASCII characters without spaces or ':'; "
+            "use only such characters around {region} and {service}",
+        )
+
+
 def group_names(
     template: str, pairs: Iterable[tuple[str, str]], name: str
 ) -> dict[tuple[str, str], str]:
@@ -70,12 +120,15 @@ def group_names(
     Raises
     ------
     ParameterError
-        When ``template`` is empty, uses another field, or gives two region/services the
-        same name (their floors would overwrite each other).
+        When ``template`` is empty, uses another field, gives a name AWS refuses for an Auto
+        Scaling group (:func:`check_group_name`), or gives two region/services the same name
+        (their floors would overwrite each other).
     """
     out: dict[tuple[str, str], str] = {}
     for region, service in pairs:
-        out[(region, service)] = from_template(template, region, service, name)
+        group = from_template(template, region, service, name)
+        check_group_name(group, f"{region}/{service}", template, name)
+        out[(region, service)] = group
     seen: dict[str, tuple[str, str]] = {}
     for pair, group in out.items():
         if group in seen:
@@ -107,6 +160,11 @@ def to_csv_text(schedule: pd.DataFrame) -> str:
     str
         ``region,service,ts,min_servers,demand,safe_load`` (the last two when present),
         ``\\n`` line endings; demand and safe load rounded to 3 decimals.
+
+    Raises
+    ------
+    ParameterError
+        When the schedule is empty, lacks a column or holds a floor below 0 or missing.
     """
     frame = check_schedule(schedule)
     columns = [c for c in SCHEDULE_COLUMNS if c in frame.columns]

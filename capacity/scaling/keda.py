@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ import yaml
 from capacity.columns import TS
 from capacity.errors import ParameterError
 from capacity.scaling.checks import DAY, HOUR
-from capacity.scaling.exports import check_schedule, from_template, iso_z
+from capacity.scaling.exports import check_schedule, from_template, group_names, iso_z
 from capacity.scaling.floors import MIN_SERVERS, SAFE_LOAD, by_pair
 from capacity.scaling.policies import ReactivePolicy
 
@@ -26,11 +27,24 @@ from capacity.scaling.policies import ReactivePolicy
 KEDA_MAX_DAYS = 365
 
 
+def _leap_day(ts: pd.Timestamp) -> bool:
+    return ts.month == 2 and ts.day == 29
+
+
 def _runs(part: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
-    """Consecutive hours with the same floor, as ``(start, end exclusive, floor)``."""
+    """Consecutive hours with the same floor, as ``(start, end exclusive, floor)``.
+
+    A run that starts on 29 February ends at midnight that day at the latest (the rest is a
+    run of its own from 1 March): see :func:`_window`.
+    """
     runs: list[tuple[pd.Timestamp, pd.Timestamp, int]] = []
     for ts, floor in zip(part[TS], part[MIN_SERVERS].astype(np.int64), strict=True):
-        if runs and runs[-1][1] == ts and runs[-1][2] == floor:
+        if (
+            runs
+            and runs[-1][1] == ts
+            and runs[-1][2] == floor
+            and not (_leap_day(runs[-1][0]) and not _leap_day(ts))
+        ):
             runs[-1] = (runs[-1][0], ts + HOUR, int(floor))
         else:
             runs.append((ts, ts + HOUR, int(floor)))
@@ -38,13 +52,78 @@ def _runs(part: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, int]]:
 
 
 def _cron(ts: pd.Timestamp) -> str:
-    """A five-field cron expression that fires at ``ts`` (UTC) on that date every year."""
+    """A five-field cron expression that fires at ``ts`` (its own clock) on that date yearly."""
     return f"{ts.minute} {ts.hour} {ts.day} {ts.month} *"
+
+
+#: A fixed UTC-12 clock (IANA's ``Etc/GMT+12``; the sign is POSIX's, reversed).
+_UTC_MINUS_12 = "Etc/GMT+12"
+
+
+def _window(begin: pd.Timestamp, end: pd.Timestamp) -> tuple[str, str, str]:
+    """``(timezone, start, end)`` of a cron window that is active exactly in ``[begin, end)``.
+
+    KEDA's cron trigger is active while the next ``end`` comes before the next ``start``.
+    Dated expressions recur yearly, except on 29 February, which recurs four years later.
+    A window that starts on 29 February and ends on 1 March would therefore stay active
+    after its end, until the start's date came round again. Such a window (it ends at
+    midnight at the latest, see :func:`_runs`) is written on a UTC-12 clock instead: there
+    it ends at noon on 29 February, and starts on 29 February too, or on the 28th.
+    """
+    if _leap_day(begin) and not _leap_day(end):
+        shift = pd.Timedelta(hours=12)
+        return _UTC_MINUS_12, _cron(begin - shift), _cron(end - shift)
+    return "UTC", _cron(begin), _cron(end)
 
 
 _TRIGGERS = ("cpu", "prometheus")
 #: Kubernetes HPA limits: a scaling policy's period and the stabilisation window.
 _MAX_PERIOD_S, _MAX_WINDOW_S = 1800, 3600
+
+
+#: An RFC 1123 label, as Kubernetes wants for a namespace and for these objects' names.
+_RFC1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+#: A label's value: alphanumerics at both ends, '-', '_' and '.' between.
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+_K8S_NAME_MAX = 63
+
+
+def _check_k8s_name(value: str, what: str, name: str, got: str) -> None:
+    """Refuse ``value`` unless it is an RFC 1123 label: a-z, 0-9 and '-', at most 63."""
+    if len(value) <= _K8S_NAME_MAX and _RFC1123_LABEL.fullmatch(value):
+        return
+    problem = (
+        f"{len(value)} characters, more than {_K8S_NAME_MAX}"
+        if len(value) > _K8S_NAME_MAX
+        else "a character other than a-z, 0-9 and '-', or '-' at an end"
+    )
+    raise ParameterError(
+        f"The {name!r} parameter gives {what} the name {value!r}, which Kubernetes refuses: "
+        f"it has {problem}. Got {got!r}.",
+        fix="use lowercase letters, digits and '-' (an RFC 1123 label), at most 63 characters",
+    )
+
+
+def _check_names(
+    pairs: list[tuple[str, str]], deployment_template: str, namespace: str
+) -> dict[tuple[str, str], str]:
+    """Each region/service's object name, checked; the namespace and label values too."""
+    if not isinstance(namespace, str):
+        raise ParameterError(f"The 'namespace' parameter must be a string. Got {namespace!r}.")
+    _check_k8s_name(namespace, "the objects", "namespace", namespace)
+    for region, service in pairs:
+        for label, value in (("region", region), ("service", service)):
+            if len(value) > _K8S_NAME_MAX or not _LABEL_VALUE.fullmatch(value):
+                raise ParameterError(
+                    f"The 'schedule' parameter names the {label} {value!r}, which cannot be the "
+                    f"value of the label 'capacity/{label}': Kubernetes allows at most 63 of "
+                    "A-Z, a-z, 0-9, '-', '_' and '.', with a letter or digit at each end.",
+                    fix=f"rename the {label} in the fleet file",
+                )
+        name = from_template(deployment_template, region, service, "deployment_template")
+        _check_k8s_name(name, f"{region}/{service}", "deployment_template", deployment_template)
+    # every name is a valid label, so only the check that they differ can fail here
+    return group_names(deployment_template, pairs, "deployment_template")
 
 
 def _check_current_servers(
@@ -84,14 +163,24 @@ def to_keda_yaml(
     prometheus_query: str = 'sum(lifeverse_demand{{region="{region}",service="{service}"}})',
     max_replicas_factor: float = 2.0,
     current_servers: Mapping[str, Mapping[str, int]] | None = None,
+    scale_up_tolerance: float | None = None,
 ) -> str:
     """One KEDA ``ScaledObject`` per region/service: cron floors, a reactive trigger on top.
 
     Each run of consecutive hours with the same floor becomes a ``cron`` trigger (timezone
     UTC, ``start`` and ``end`` at the run's first hour and the hour after its last,
-    ``desiredReplicas`` the floor). KEDA hands every trigger to one HPA, which runs the
-    largest count any trigger asks for. The floors therefore act as a minimum, and the
-    reactive trigger scales above them. It is a placeholder to adapt:
+    ``desiredReplicas`` the floor; a run from 29 February into March is cut at midnight and
+    its leap-day part written on a UTC-12 clock, see :func:`_window`). KEDA hands every
+    trigger to one HPA, which runs the largest count any trigger asks for. The floors
+    therefore act as a minimum, and the reactive trigger scales above them.
+
+    The minimum holds within the HPA's tolerance: by default the HPA leaves the count alone
+    while a metric asks for at most 10 % more than runs, so a floor of 742 is met by anything
+    from 675 up. ``scale_up_tolerance=0`` sets ``behavior.scaleUp.tolerance`` (Kubernetes
+    1.33 and later, with the ``HPAConfigurableTolerance`` feature; the KEDA version must pass
+    the field on), so that the HPA scales up to the floor exactly.
+
+    The reactive trigger is a placeholder to adapt:
 
     - ``trigger="cpu"``: average CPU utilisation at ``cpu_target_percent`` (default: the
       reactive policy's target utilisation, in percent). Calibrate it: CPU at the safe load
@@ -121,9 +210,11 @@ def to_keda_yaml(
     schedule : pandas.DataFrame
         From :func:`schedule`; ``safe_load`` is needed for ``trigger="prometheus"``.
     namespace : str
-        The Kubernetes namespace of the deployments.
+        The Kubernetes namespace of the deployments, an RFC 1123 label.
     deployment_template : str
-        The deployment's name (and the ScaledObject's), from ``{region}`` and ``{service}``.
+        The deployment's name (and the ScaledObject's), from ``{region}`` and ``{service}``:
+        an RFC 1123 label (``a-z``, ``0-9`` and ``-``, at most 63 characters), a different
+        one for each region/service.
     reactive : ReactivePolicy, optional
         The reactive policy the trigger and scale-down behaviour follow. Default:
         ``ReactivePolicy()``.
@@ -139,6 +230,9 @@ def to_keda_yaml(
         The servers running now (:attr:`FleetConfig.current_servers`); ``maxReplicaCount``
         is never below a region/service's count. A pair without one is capped by its floors
         alone.
+    scale_up_tolerance : float, optional
+        The HPA's tolerance when scaling up, >= 0 (written as a quantity string). Default:
+        left out, so the cluster's (0.1) applies.
 
     Returns
     -------
@@ -148,7 +242,9 @@ def to_keda_yaml(
     Raises
     ------
     ParameterError
-        When a parameter is malformed, or a region/service's hours span 365 days or more.
+        When the schedule is empty, a parameter is malformed, a name is one Kubernetes
+        refuses (or two region/services get the same one), or a region/service's hours span
+        365 days or more.
     """
     frame = check_schedule(schedule)
     for region, service, part in by_pair(frame):
@@ -194,9 +290,21 @@ def to_keda_yaml(
             f"Got {max_replicas_factor!r}."
         )
     running = _check_current_servers(current_servers)
+    if scale_up_tolerance is not None and (
+        isinstance(scale_up_tolerance, bool)
+        or not isinstance(scale_up_tolerance, numbers.Real)
+        or not 0 <= scale_up_tolerance < math.inf
+    ):
+        raise ParameterError(
+            "The 'scale_up_tolerance' parameter must be a number >= 0 (0 scales up to every "
+            f"floor exactly). Got {scale_up_tolerance!r}."
+        )
+    names = _check_names(
+        [(region, service) for region, service, _ in by_pair(frame)], deployment_template, namespace
+    )
     documents = []
     for region, service, part in by_pair(frame):
-        name = from_template(deployment_template, region, service, "deployment_template")
+        name = names[(region, service)]
         floors = part[MIN_SERVERS].astype(np.int64)
         ceiling = max(
             math.ceil(max_replicas_factor * int(floors.max())),
@@ -206,12 +314,10 @@ def to_keda_yaml(
             {
                 "type": "cron",
                 "name": f"floor-{begin:%Y%m%dT%H%MZ}",
-                "metadata": {
-                    "timezone": "UTC",
-                    "start": _cron(begin),
-                    "end": _cron(end),
-                    "desiredReplicas": str(floor),
-                },
+                "metadata": dict(
+                    zip(("timezone", "start", "end"), _window(begin, end), strict=True),
+                    desiredReplicas=str(floor),
+                ),
             }
             for begin, end, floor in _runs(part)
         ]
@@ -253,6 +359,10 @@ def to_keda_yaml(
             ],
             "selectPolicy": "Max",
         }
+        behavior: dict[str, Any] = {"scaleDown": scale_down}
+        if scale_up_tolerance is not None:
+            # a quantity: KEDA's CRD takes it as an integer or a string, not a float
+            behavior["scaleUp"] = {"tolerance": f"{scale_up_tolerance:g}"}
         document = {
             "apiVersion": "keda.sh/v1alpha1",
             "kind": "ScaledObject",
@@ -269,9 +379,7 @@ def to_keda_yaml(
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
                 "minReplicaCount": int(floors.min()),
                 "maxReplicaCount": ceiling,
-                "advanced": {
-                    "horizontalPodAutoscalerConfig": {"behavior": {"scaleDown": scale_down}}
-                },
+                "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
                 "triggers": triggers,
             },
         }

@@ -1,0 +1,159 @@
+"""The AWS export against EC2 Auto Scaling's API, and the names AWS would refuse.
+
+The API's rules below were read from botocore's service model for ``autoscaling`` (botocore
+1.44): the input shapes of ``PutScheduledUpdateGroupAction`` and
+``BatchPutScheduledUpdateGroupAction``, and the documentation of ``CreateAutoScalingGroup``
+(a group's name is ASCII 33 to 126 without ':') and of the batch call (at most 50 actions).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from capacity.errors import ParameterError
+from capacity.scaling import aws_groups_over_limit, to_aws_scheduled_actions
+
+T0 = pd.Timestamp("2026-12-31T20:00:00Z")
+
+# PutScheduledUpdateGroupActionType: its members, the two it requires, and their types.
+PUT_MEMBERS = {
+    "AutoScalingGroupName": str,
+    "ScheduledActionName": str,
+    "Time": str,
+    "StartTime": str,
+    "EndTime": str,
+    "Recurrence": str,
+    "MinSize": int,
+    "MaxSize": int,
+    "DesiredCapacity": int,
+    "TimeZone": str,
+}
+PUT_REQUIRED = {"AutoScalingGroupName", "ScheduledActionName"}
+# ScheduledUpdateGroupActionRequest: a batch entry has no group name of its own.
+BATCH_ENTRY_MEMBERS = set(PUT_MEMBERS) - {"AutoScalingGroupName", "Time"}
+BATCH_MAX = 50
+NAME_MAX = 255
+# StartTime: "in YYYY-MM-DDThh:mm:ssZ format in UTC/GMT only"
+START_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def hourly(floors: list[int], *, region: str = "eu-west", service: str = "game") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region": region,
+            "service": service,
+            "ts": pd.date_range(T0, periods=len(floors), freq="h"),
+            "min_servers": floors,
+        }
+    )
+
+
+def check_put_input(action: dict) -> None:
+    assert PUT_REQUIRED <= set(action) <= set(PUT_MEMBERS)
+    for key, value in action.items():
+        assert type(value) is PUT_MEMBERS[key], key  # int, not numpy.int64 nor bool
+    for key in ("AutoScalingGroupName", "ScheduledActionName"):
+        assert 1 <= len(action[key]) <= NAME_MAX
+    assert START_TIME.fullmatch(action["StartTime"])
+    assert "DesiredCapacity" not in action  # the reactive policy keeps deciding above it
+
+
+def test_every_action_is_a_valid_put_input_and_a_floor_per_hour_is_kept():
+    # A floor that changes every hour across the year's end: one action per hour, each the
+    # hour's floor, names distinct within the group, times in order and ISO UTC.
+    floors = [3, 4, 5, 4, 3, 6, 7, 8, 3, 4]
+    frame = pd.concat([hourly(floors), hourly([5] * 10, region="na-east")])
+    actions = to_aws_scheduled_actions(
+        frame, group_name_template="lv-{region}-{service}", max_sizes={"lv-eu-west-game": 6}
+    )
+    for action in actions:
+        check_put_input(action)
+    eu = [a for a in actions if a["AutoScalingGroupName"] == "lv-eu-west-game"]
+    assert [a["MinSize"] for a in eu] == floors
+    assert [a["StartTime"] for a in eu][3:5] == ["2026-12-31T23:00:00Z", "2027-01-01T00:00:00Z"]
+    assert eu[4]["ScheduledActionName"] == "capacity-floor-20270101T0000Z"
+    assert len({a["ScheduledActionName"] for a in eu}) == len(eu)
+    # MaxSize rises with the floor past the group's 6 (7 at 01:00, 8 at 02:00), never falls
+    assert [a.get("MaxSize") for a in eu] == [None] * 6 + [7, 8, None, None]
+
+
+def test_batches_as_the_docs_build_them_are_valid_batch_inputs():
+    # docs/scaling.md: group by AutoScalingGroupName, drop that key, at most 50 a call.
+    frame = hourly([3, 4] * 60)  # 120 actions for one group
+    actions = to_aws_scheduled_actions(frame)
+    batches = []
+    for group in sorted({a["AutoScalingGroupName"] for a in actions}):
+        entries = [
+            {k: v for k, v in a.items() if k != "AutoScalingGroupName"}
+            for a in actions
+            if a["AutoScalingGroupName"] == group
+        ]
+        batches += [
+            {"AutoScalingGroupName": group, "ScheduledUpdateGroupActions": entries[i : i + 50]}
+            for i in range(0, len(entries), BATCH_MAX)
+        ]
+    assert [len(b["ScheduledUpdateGroupActions"]) for b in batches] == [50, 50, 20]
+    for batch in batches:
+        for entry in batch["ScheduledUpdateGroupActions"]:
+            assert "ScheduledActionName" in entry
+            assert set(entry) <= BATCH_ENTRY_MEMBERS
+    assert aws_groups_over_limit(actions) == {}
+
+
+def test_a_group_name_aws_refuses_is_refused_before_any_action():
+    frame = hourly([3, 4])
+    for template, problem in (
+        ("lv {region}-{service}", "the character ' '"),
+        ("lv:{region}:{service}", "the character ':'"),
+        ("lv-{region}-{service}-\u00e9t\u00e9", "the character"),
+        ("{region}-{service}-" + "x" * 250, "263 characters, more than 255"),
+    ):
+        with pytest.raises(ParameterError, match="Auto Scaling group name") as caught:
+            to_aws_scheduled_actions(frame, group_name_template=template)
+        assert problem in str(caught.value)
+        assert "eu-west/game" in str(caught.value)
+    # the longest name AWS takes still goes through
+    name = "{region}-{service}-" + "x" * (255 - len("eu-west-game-"))
+    (action, _) = to_aws_scheduled_actions(frame, group_name_template=name)
+    assert len(action["AutoScalingGroupName"]) == 255
+
+
+def test_an_action_name_stays_within_255_characters():
+    frame = hourly([3, 4])
+    longest = to_aws_scheduled_actions(frame, action_prefix="p" * 240)
+    assert {len(a["ScheduledActionName"]) for a in longest} == {255}
+    with pytest.raises(ParameterError, match=r"'action_prefix' parameter must be .* at most 240"):
+        to_aws_scheduled_actions(frame, action_prefix="p" * 241)
+
+
+def test_max_sizes_must_be_whole_numbers():
+    frame = hourly([3, 4])
+    with pytest.raises(ParameterError, match="'max_sizes' parameter must give whole numbers"):
+        to_aws_scheduled_actions(frame, max_sizes={"eu-west-game": "900"})
+    with pytest.raises(ParameterError, match="'max_sizes' parameter must map"):
+        to_aws_scheduled_actions(frame, max_sizes=[("eu-west-game", 900)])
+
+
+def test_the_cli_refuses_a_group_name_aws_refuses_before_it_forecasts(tmp_path: Path):
+    store = tmp_path / "never.duckdb"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "capacity", "schedule", "--db", str(store)),
+            *("--config", "data/demo/fleet.yaml", "--format", "aws"),
+            *("--group-name", "lv {region}-{service}"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: The '--group-name' parameter gives ")
+    assert "which AWS refuses: it has the character ' '" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not store.exists()

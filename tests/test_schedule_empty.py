@@ -1,0 +1,69 @@
+"""An export of an empty schedule is refused, from Python and from the command line.
+
+``capacity schedule --region R --region-loss`` forecasts every series (a region's loss moves
+its players) and keeps R's floors; a region without telemetry then has none. The AWS export
+crashed on it (a traceback, exit 1), the KEDA one printed nothing and the CSV a header, both
+with exit 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from capacity.cli import cli
+from capacity.errors import ParameterError
+from capacity.scaling import to_aws_scheduled_actions, to_csv_text, to_keda_yaml
+from tests.conftest import FLEET_YAML
+
+
+def empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region": pd.Series([], dtype=str),
+            "service": pd.Series([], dtype=str),
+            "ts": pd.DatetimeIndex([], tz="UTC"),
+            "min_servers": pd.Series([], dtype=np.int64),
+        }
+    )
+
+
+@pytest.mark.parametrize("export", [to_csv_text, to_aws_scheduled_actions, to_keda_yaml])
+def test_an_empty_schedule_is_refused(export):
+    with pytest.raises(ParameterError, match="'schedule' parameter has no rows, so there is"):
+        export(empty())
+
+
+def test_a_region_without_telemetry_exits_2_in_every_format(tmp_path: Path):
+    # telemetry for eu-west only; the fleet also has na-east
+    end = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=12)
+    ts = pd.date_range(end - pd.Timedelta(hours=21 * 24 - 1), end, freq="h")
+    pd.DataFrame(
+        {
+            "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "eu-west",
+            "service": "game",
+            "metric": "ccu",
+            "value": (40_000 + 30_000 * np.sin(2 * np.pi * np.arange(len(ts)) / 24)).round(1),
+        }
+    ).to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "fleet.yaml").write_text(FLEET_YAML)
+    where = ["--db", str(tmp_path / "s.duckdb"), "--config", str(tmp_path / "fleet.yaml")]
+    loaded = CliRunner().invoke(cli, ["ingest", str(tmp_path / "t.csv"), *where])
+    assert loaded.exit_code == 0, loaded.output
+    for fmt in ("csv", "aws", "keda"):
+        result = CliRunner().invoke(
+            cli,
+            ["schedule", *where, "--region", "na-east", "--region-loss", "--format", fmt],
+        )
+        assert result.exit_code == 2, (fmt, result.output)
+        assert result.stdout == ""
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert errors == [
+            "error: The 'schedule' parameter has no rows, so there is nothing to export. Fix: "
+            "check the region and service asked for, and that the store has their telemetry"
+        ], fmt
