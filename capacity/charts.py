@@ -258,7 +258,8 @@ def fan_chart(
     forecast : pandas.DataFrame
         ``region, service, ts`` and quantile columns ``q0.05 … q0.99``.
     need : pandas.DataFrame
-        From :func:`capacity.headroom.hourly_need`: capacity lines in load units.
+        From :func:`capacity.headroom.hourly_need`: capacity lines, drawn in load units
+        (servers times the safe load) and hovered as servers.
     events : pandas.DataFrame
         The calendar; events touching the region are shaded.
     region, service : str
@@ -313,7 +314,19 @@ def fan_chart(
         ("needed_nk", "needed with N+k", {"color": "rgb(44, 160, 44)", "dash": "dot"}),
         ("required", "needed with region loss", {"color": "rgb(148, 103, 189)", "dash": "dot"}),
     ):
-        figure.add_trace(go.Scatter(x=lines[TS], y=lines[column] * safe, name=label, line=style))
+        # Drawn in demand units so they meet the forecast; hovered as the servers they are.
+        figure.add_trace(
+            go.Scatter(
+                x=lines[TS],
+                y=lines[column] * safe,
+                customdata=lines[column],
+                name=label,
+                line=style,
+                hovertemplate=(
+                    f"{label}: %{{customdata:,}} servers<br>hold %{{y:,.0f}}<extra></extra>"
+                ),
+            )
+        )
     if events is not None and not events.empty:
         touching = events["regions"].map(lambda rs: region in rs or "all" in rs)
         big = events[touching & ~events["kind"].isin(["maintenance", "holiday"])]
