@@ -90,6 +90,8 @@ def series_styles(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dic
 #: The title of a time axis. Plotly drops a timestamp's zone and draws its wall clock, so
 #: every figure here converts times to UTC first (:func:`_utc_times`) and says so.
 _UTC_AXIS = "time (UTC)"
+#: The title of an axis of whole days (UTC days: a day starts at 00:00 UTC).
+_UTC_DAY_AXIS = "day (UTC)"
 
 
 def _utc_times(ts: pd.Series) -> pd.Series:
@@ -405,9 +407,11 @@ def headroom_heatmap(need: pd.DataFrame) -> go.Figure:
     figure.update_layout(
         title="Headroom by day (worst hour; below 0 means short of servers)",
         template="plotly_white",
-        height=120 + 28 * len(grid),
+        height=150 + 28 * len(grid),
         margin={"l": 180},
+        xaxis_title=_UTC_DAY_AXIS,
     )
+    figure.update_xaxes(hoverformat="%Y-%m-%d")
     return figure
 
 
@@ -574,7 +578,8 @@ def burn_chart(burn: pd.DataFrame) -> go.Figure:
     figure.update_layout(
         title="Error-budget burn rate by day, last 4 weeks",
         template="plotly_white",
-        height=360,
+        height=380,
         yaxis_title="burn rate",
+        xaxis_title=_UTC_DAY_AXIS,
     )
     return figure

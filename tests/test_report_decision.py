@@ -202,3 +202,13 @@ def test_region_loss_table_heads_its_columns_and_leaves_no_shortfall_empty():
         "survives",
         "",
     ]
+
+
+def test_the_daily_charts_name_their_axis_as_utc_days():
+    hours = pd.date_range(CUTOFF, periods=48, freq="h")
+    need = pd.DataFrame({"region": "eu-west", "service": "game", "ts": hours, "headroom": 0.2})
+    heatmap = charts.headroom_heatmap(need)
+    assert heatmap.layout.xaxis.title.text == "day (UTC)"
+    assert heatmap.layout.xaxis.hoverformat == "%Y-%m-%d"
+    burn = pd.DataFrame({"region": "eu-west", "day": hours[::24], "burn": [0.2, 0.4]})
+    assert charts.burn_chart(burn).layout.xaxis.title.text == "day (UTC)"
