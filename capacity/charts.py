@@ -352,8 +352,10 @@ def fan_chart(
         template="plotly_white",
         height=440,
         margin={"t": 60, "b": 110},
-        # the legend below the axis title: -60 px from the plot's bottom edge (270 px tall)
-        legend={"orientation": "h", "yanchor": "top", "y": -60 / 270},
+        # the legend below the axis title: -60 px from the plot's bottom edge (270 px tall);
+        # in the order drawn (plotly reverses a legend of filled areas): bands, median,
+        # actual, then the capacity lines
+        legend={"orientation": "h", "yanchor": "top", "y": -60 / 270, "traceorder": "normal"},
         yaxis_title=html.escape(metric_label(metric)) if metric else "demand",
     )
     _time_axis(figure)

@@ -6,8 +6,11 @@ regions) is HTML-escaped here, so a calendar entry named ``<script>`` renders as
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import json
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -23,12 +26,16 @@ if TYPE_CHECKING:
 __all__ = [
     "accuracy_table",
     "backtest_note",
+    "changes_since",
+    "changes_since_last_week",
+    "changes_table",
     "cost_header",
     "decision_line",
     "kpi_table",
     "note_lines",
     "order_frame",
     "plan_table",
+    "previous_plan",
     "region_loss_frame",
     "region_loss_lines",
     "region_loss_table",
@@ -56,7 +63,7 @@ _AVAILABILITY_COLUMNS = frozenset({"availability", "slo_target", "slo_availabili
 
 
 def _cell(value: object, column: object = None) -> str:
-    if value is None or value is pd.NaT:  # no date to act by, no value: an empty cell
+    if value is None or value is pd.NaT or value is pd.NA:  # no value: an empty cell
         return ""
     if isinstance(value, pd.Timestamp):
         return "" if pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
@@ -346,6 +353,145 @@ def region_loss_frame(
         ],
         columns=["lost", "now", "short_now", "where_now", "after_actions", "short_after"],
     )
+
+
+def _week_before(week: str) -> str:
+    year, number = (int(part) for part in week.upper().split("-W"))
+    monday = dt.date.fromisocalendar(year, number, 1) - dt.timedelta(days=7)
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def previous_plan(plans_dir: str | Path, week: str) -> tuple[str, str, pd.DataFrame] | None:
+    """The plan published for the week before ``week`` in ``plans_dir``, if there is one.
+
+    Parameters
+    ----------
+    plans_dir : str or Path
+        The folder plans are published in (``capacity plan --out``), one folder per week.
+    week : str
+        This plan's ISO week (``2026-W48``).
+
+    Returns
+    -------
+    tuple or None
+        ``(week, run_id, recommendations)`` of the week before, its ``act_by`` and
+        ``first_shortfall`` as UTC times; None when that week has no published plan there.
+    """
+    before = _week_before(week)
+    folder = Path(plans_dir) / before
+    table, manifest = folder / "recommendations.csv", folder / "manifest.json"
+    if not (table.is_file() and manifest.is_file()):
+        return None
+    run_id = str(json.loads(manifest.read_text(encoding="utf-8")).get("run_id", ""))
+    frame = pd.read_csv(table)
+    for column in ("act_by", "first_shortfall"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return before, run_id, frame
+
+
+def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """What changed from an earlier plan's recommendations to this one's.
+
+    Parameters
+    ----------
+    previous, current : pandas.DataFrame
+        Recommendations (``region, service, action, target, act_by``), the earlier plan's
+        and this plan's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region/service whose action, target or date to act by changed, or that
+        is in one plan only: ``region, service, action_before, action, target_before,
+        target, target_change, act_by_before, act_by``; empty when nothing changed.
+    """
+    keep = [REGION, SERVICE, "action", "target", "act_by"]
+    merged = previous.loc[:, keep].merge(
+        current.loc[:, keep], on=[REGION, SERVICE], how="outer", suffixes=("_before", "")
+    )
+
+    def differs(a: pd.Series, b: pd.Series) -> pd.Series:
+        return ~((a == b) | (a.isna() & b.isna()))
+
+    changed = (
+        differs(merged["action_before"], merged["action"])
+        | differs(merged["target_before"], merged["target"])
+        | differs(merged["act_by_before"], merged["act_by"])
+    )
+    merged["target_change"] = merged["target"] - merged["target_before"]
+    columns = [
+        REGION,
+        SERVICE,
+        "action_before",
+        "action",
+        "target_before",
+        "target",
+        "target_change",
+        "act_by_before",
+        "act_by",
+    ]
+    out = merged.loc[changed, columns].sort_values([REGION, SERVICE]).reset_index(drop=True)
+    for column in ("target_before", "target", "target_change"):
+        out[column] = out[column].astype("Int64")
+    return out
+
+
+#: Headers of :func:`changes_table`, for :func:`changes_since`'s columns.
+_CHANGE_HEADERS = {
+    "action_before": "action last week",
+    "target_before": "target last week",
+    "target_change": "change in target",
+    "act_by_before": "act by last week (UTC)",
+    "act_by": "act by (UTC)",
+}
+
+
+def changes_table(changes: pd.DataFrame) -> HTML:
+    """:func:`changes_since` as a report table: dates to the minute, target changes signed,
+    a region/service in one plan only with empty cells on the other side."""
+    shown = changes.astype({c: object for c in changes.columns})
+    for column in ("act_by_before", "act_by"):
+        shown[column] = changes[column].map(_cell)
+    shown["target_change"] = changes["target_change"].map(
+        lambda n: "" if pd.isna(n) else f"{int(n):+,}"
+    )
+    return table(shown.rename(columns=_CHANGE_HEADERS))
+
+
+def changes_since_last_week(plans_dir: str | Path, week: str, current: pd.DataFrame) -> HTML:
+    """The report's "what changed since last week": this plan's recommendations against the
+    plan published for the week before in ``plans_dir`` (:func:`previous_plan`).
+
+    Parameters
+    ----------
+    plans_dir : str or Path
+        The folder plans are published in.
+    week : str
+        This plan's ISO week.
+    current : pandas.DataFrame
+        This plan's recommendations.
+
+    Returns
+    -------
+    IPython.display.HTML
+        A line naming the earlier plan (week and run id) and how many region/services
+        changed, then :func:`changes_table`; or a line saying there is no earlier plan.
+    """
+    earlier = previous_plan(plans_dir, week)
+    if earlier is None:
+        return HTML(
+            f"<p>No plan was published for {_week_before(week)} in this plans folder: "
+            "nothing to compare with.</p>"
+        )
+    before_week, run_id, before = earlier
+    changes = changes_since(before, current)
+    named = f"Against the plan published for {before_week} (run {html.escape(run_id)}): "
+    if changes.empty:
+        return HTML(f"<p>{named}no action, target or date to act by changed.</p>")
+    count = f"{_many(len(changes))} changed."
+    return HTML(f"<p>{named}{count}</p>{changes_table(changes).data}")
 
 
 #: Resilience figures that are fractions, shown as percentages with the decimals that tell

@@ -36,6 +36,8 @@ jobs = 2
 backtest = True
 
 # %%
+from pathlib import Path
+
 import plotly.io as pio
 from IPython.display import Markdown, display
 
@@ -93,6 +95,15 @@ display(report.plan_table(
 
 # %%
 display(report.region_loss_table(plan))
+
+# %% [markdown]
+# ### What changed since last week
+# Actions, targets and dates to act by against the plan published for the week before in the
+# same plans folder; a region/service in one plan only is listed too.
+
+# %%
+display(report.changes_since_last_week(Path(out_dir).resolve().parent, plan.week,
+                                       plan.recommendations))
 
 # %% [markdown]
 # ## 2. Demand and capacity per region and service

@@ -161,6 +161,10 @@ def test_capacity_lines_hover_as_servers_not_demand_units():
     assert list(lines["capacity now"].customdata) == [20, 20, 20]  # hovered in servers
     assert list(lines["needed with N+k"].customdata) == [11, 21, 16]
     assert "%{customdata:,} servers" in lines["needed with N+k"].hovertemplate
+    # the legend reads as drawn: forecast bands and median, actuals, then capacity
+    assert figure.layout.legend.traceorder == "normal"
+    named = [t.name for t in figure.data if t.showlegend is not False and t.name]
+    assert named[-3:] == ["capacity now", "needed with N+k", "needed with region loss"]
 
 
 def test_a_trend_row_shares_its_decimals():
@@ -212,3 +216,51 @@ def test_the_daily_charts_name_their_axis_as_utc_days():
     assert heatmap.layout.xaxis.hoverformat == "%Y-%m-%d"
     burn = pd.DataFrame({"region": "eu-west", "day": hours[::24], "burn": [0.2, 0.4]})
     assert charts.burn_chart(burn).layout.xaxis.title.text == "day (UTC)"
+
+
+def test_what_changed_since_last_week_reads_the_plan_published_before(tmp_path):
+    current = recommendations()
+    before = current.copy()
+    before.loc[0, ["target", "act_by"]] = [1700, pd.Timestamp("2026-11-08 19:54", tz="UTC")]
+    before.loc[2, "action"] = "hold"
+    before = before.drop(index=3)  # ap-southeast/matchmaking is new this week
+    # nothing published for 2026-W47 yet: said so, in one line
+    empty = report.changes_since_last_week(tmp_path, "2026-W48", current).data
+    assert empty.startswith("<p>No plan was published for 2026-W47")
+    folder = tmp_path / "2026-W47"
+    folder.mkdir()
+    before.to_csv(folder / "recommendations.csv", index=False)  # as the plan writes it
+    (folder / "manifest.json").write_text('{"run_id": "20261116T060000Z-abc123"}')
+    changes = report.changes_since(report.previous_plan(tmp_path, "2026-W48")[2], current)
+    assert changes[["region", "service"]].to_dict("list") == {
+        "region": ["ap-southeast", "eu-west", "sa-east"],
+        "service": ["matchmaking", "game", "chat"],
+    }
+    page = report.changes_since_last_week(tmp_path, "2026-W48", current).data
+    assert "Against the plan published for 2026-W47 (run 20261116T060000Z-abc123): " in page
+    assert "3 region/services changed." in page
+    rows = cells(page)
+    assert rows[:9] == ["ap-southeast", "matchmaking", "", "hold", "", "63", "", "", ""]
+    assert rows[9:18] == [
+        "eu-west",
+        "game",
+        "scale_up",
+        "scale_up",
+        "1700",
+        "1766",
+        "+66",
+        "2026-11-08 19:54",
+        "2026-11-07 19:54",
+    ]
+    # unchanged: one line, no table
+    current.to_csv(folder / "recommendations.csv", index=False)
+    same = report.changes_since_last_week(tmp_path, "2026-W48", current).data
+    assert same.endswith("no action, target or date to act by changed.</p>")
+
+
+def test_the_week_before_the_first_iso_week_is_last_years_last():
+    from capacity.report import _week_before
+
+    assert _week_before("2027-W01") == "2026-W53"
+    assert _week_before("2026-W01") == "2025-W52"
+    assert _week_before("2026-w48") == "2026-W47"
