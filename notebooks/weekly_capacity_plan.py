@@ -41,7 +41,7 @@ from pathlib import Path
 import plotly.io as pio
 from IPython.display import Markdown, display
 
-from capacity import charts, report, weekly
+from capacity import charts, decision, report, weekly
 
 pio.renderers.default = "plotly_mimetype+notebook"
 plan = weekly.build_plan(
@@ -59,7 +59,7 @@ display(report.warning_lines(plan.warnings))
 display(Markdown(report.decision_line(
     plan.recommendations, cutoff=plan.cutoff, currency=plan.fleet.currency
 )))
-orders = report.order_frame(plan.recommendations, plan.fleet)
+orders = decision.order_frame(plan.recommendations, plan.fleet)
 if len(orders):
     display(Markdown(
         "Per server type, what to order or release: the earliest date to act by of its "

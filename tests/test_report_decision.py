@@ -1,5 +1,6 @@
 """What the weekly report leads with and how its tables and charts read: the decision, the
-orders per server type, the region-loss table, prose columns, capacity hover text."""
+orders per server type, the region-loss table, what changed since last week, prose columns,
+capacity hover text, UTC axes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 import pandas as pd
 
-from capacity import charts, report
+from capacity import charts, decision, report
 from capacity.config import load_fleet
 from tests.notebook_data import FLEET, cells
 
@@ -59,7 +60,7 @@ def test_a_plan_with_nothing_to_change_says_so_and_costs_name_the_fleet_units():
 
 
 def test_orders_are_summed_per_server_type_with_the_earliest_date_to_act_by():
-    orders = report.order_frame(recommendations(), load_fleet(FLEET))
+    orders = decision.order_frame(recommendations(), load_fleet(FLEET))
     assert orders.to_dict("records") == [
         {
             "server_type": "game-c6i-2xlarge",
@@ -112,7 +113,7 @@ def test_region_loss_table_shows_survival_now_and_after_the_targets():
             "target": [40, 59, 64, 24],
         }
     )
-    frame = report.region_loss_frame(loss_need(), targets, load_fleet(FLEET))
+    frame = decision.region_loss_frame(loss_need(), targets, load_fleet(FLEET))
     assert frame.to_dict("list") == {
         "lost": ["ap-southeast", "eu-west", "na-east", "sa-east"],
         "now": ["short", "short", "short", "survives"],
@@ -231,7 +232,7 @@ def test_what_changed_since_last_week_reads_the_plan_published_before(tmp_path):
     folder.mkdir()
     before.to_csv(folder / "recommendations.csv", index=False)  # as the plan writes it
     (folder / "manifest.json").write_text('{"run_id": "20261116T060000Z-abc123"}')
-    changes = report.changes_since(report.previous_plan(tmp_path, "2026-W48")[2], current)
+    changes = decision.changes_since(decision.previous_plan(tmp_path, "2026-W48")[2], current)
     assert changes[["region", "service"]].to_dict("list") == {
         "region": ["ap-southeast", "eu-west", "sa-east"],
         "service": ["matchmaking", "game", "chat"],
@@ -259,8 +260,6 @@ def test_what_changed_since_last_week_reads_the_plan_published_before(tmp_path):
 
 
 def test_the_week_before_the_first_iso_week_is_last_years_last():
-    from capacity.report import _week_before
-
-    assert _week_before("2027-W01") == "2026-W53"
-    assert _week_before("2026-W01") == "2025-W52"
-    assert _week_before("2026-w48") == "2026-W47"
+    assert decision.week_before("2027-W01") == "2026-W53"
+    assert decision.week_before("2026-W01") == "2025-W52"
+    assert decision.week_before("2026-w48") == "2026-W47"
