@@ -90,6 +90,8 @@ def series_styles(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dic
 #: The title of a time axis. Plotly drops a timestamp's zone and draws its wall clock, so
 #: every figure here converts times to UTC first (:func:`_utc_times`) and says so.
 _UTC_AXIS = "time (UTC)"
+#: The title of an axis of whole days (UTC days: a day starts at 00:00 UTC).
+_UTC_DAY_AXIS = "day (UTC)"
 
 
 def _utc_times(ts: pd.Series) -> pd.Series:
@@ -258,7 +260,8 @@ def fan_chart(
     forecast : pandas.DataFrame
         ``region, service, ts`` and quantile columns ``q0.05 … q0.99``.
     need : pandas.DataFrame
-        From :func:`capacity.headroom.hourly_need`: capacity lines in load units.
+        From :func:`capacity.headroom.hourly_need`: capacity lines, drawn in load units
+        (servers times the safe load) and hovered as servers.
     events : pandas.DataFrame
         The calendar; events touching the region are shaded.
     region, service : str
@@ -313,7 +316,19 @@ def fan_chart(
         ("needed_nk", "needed with N+k", {"color": "rgb(44, 160, 44)", "dash": "dot"}),
         ("required", "needed with region loss", {"color": "rgb(148, 103, 189)", "dash": "dot"}),
     ):
-        figure.add_trace(go.Scatter(x=lines[TS], y=lines[column] * safe, name=label, line=style))
+        # Drawn in demand units so they meet the forecast; hovered as the servers they are.
+        figure.add_trace(
+            go.Scatter(
+                x=lines[TS],
+                y=lines[column] * safe,
+                customdata=lines[column],
+                name=label,
+                line=style,
+                hovertemplate=(
+                    f"{label}: %{{customdata:,}} servers<br>hold %{{y:,.0f}}<extra></extra>"
+                ),
+            )
+        )
     if events is not None and not events.empty:
         touching = events["regions"].map(lambda rs: region in rs or "all" in rs)
         big = events[touching & ~events["kind"].isin(["maintenance", "holiday"])]
@@ -337,8 +352,10 @@ def fan_chart(
         template="plotly_white",
         height=440,
         margin={"t": 60, "b": 110},
-        # the legend below the axis title: -60 px from the plot's bottom edge (270 px tall)
-        legend={"orientation": "h", "yanchor": "top", "y": -60 / 270},
+        # the legend below the axis title: -60 px from the plot's bottom edge (270 px tall);
+        # in the order drawn (plotly reverses a legend of filled areas): bands, median,
+        # actual, then the capacity lines
+        legend={"orientation": "h", "yanchor": "top", "y": -60 / 270, "traceorder": "normal"},
         yaxis_title=html.escape(metric_label(metric)) if metric else "demand",
     )
     _time_axis(figure)
@@ -392,9 +409,11 @@ def headroom_heatmap(need: pd.DataFrame) -> go.Figure:
     figure.update_layout(
         title="Headroom by day (worst hour; below 0 means short of servers)",
         template="plotly_white",
-        height=120 + 28 * len(grid),
+        height=150 + 28 * len(grid),
         margin={"l": 180},
+        xaxis_title=_UTC_DAY_AXIS,
     )
+    figure.update_xaxes(hoverformat="%Y-%m-%d")
     return figure
 
 
@@ -561,7 +580,8 @@ def burn_chart(burn: pd.DataFrame) -> go.Figure:
     figure.update_layout(
         title="Error-budget burn rate by day, last 4 weeks",
         template="plotly_white",
-        height=360,
+        height=380,
         yaxis_title="burn rate",
+        xaxis_title=_UTC_DAY_AXIS,
     )
     return figure

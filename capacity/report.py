@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from IPython.display import HTML
+
+from capacity.columns import REGION, SERVICE
+from capacity.decision import (
+    changes_since,
+    previous_plan,
+    region_loss_frame,
+    series_names,
+    week_before,
+)
 
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
@@ -19,11 +29,15 @@ if TYPE_CHECKING:
 __all__ = [
     "accuracy_table",
     "backtest_note",
+    "changes_since_last_week",
+    "changes_table",
     "cost_header",
+    "decision_line",
     "kpi_table",
     "note_lines",
     "plan_table",
     "region_loss_lines",
+    "region_loss_table",
     "standalone_page",
     "table",
     "timings_line",
@@ -34,7 +48,8 @@ __all__ = [
 
 _STYLE = (
     "<style>.cap-table{border-collapse:collapse;font-size:13px}"
-    ".cap-table td,.cap-table th{padding:3px 9px;border-bottom:1px solid #e3e3e3;text-align:right}"
+    ".cap-table td,.cap-table th{padding:3px 9px;border-bottom:1px solid #e3e3e3;text-align:right;"
+    "white-space:nowrap}"
     ".cap-table th{background:#f6f6f6}.cap-act{color:#b00020;font-weight:600}"
     ".cap-watch{color:#9a6700;font-weight:600}.cap-ok{color:#1a7f37}</style>"
 )
@@ -47,7 +62,7 @@ _AVAILABILITY_COLUMNS = frozenset({"availability", "slo_target", "slo_availabili
 
 
 def _cell(value: object, column: object = None) -> str:
-    if value is None or value is pd.NaT:  # no date to act by, no value: an empty cell
+    if value is None or value is pd.NaT or value is pd.NA:  # no value: an empty cell
         return ""
     if isinstance(value, pd.Timestamp):
         return "" if pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
@@ -89,13 +104,51 @@ def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
         more = f"<p>… {len(frame) - max_rows:,} more rows in the CSV.</p>"
     # A table wider than the page scrolls sideways in its own box instead of being cut off.
     return HTML(
-        f"{_STYLE}<div class='cap-scroll' style='overflow-x:auto;max-width:100%'>"
-        f"<table class='cap-table'><tr>{head}</tr>{body}</table></div>{more}"
+        f"{_STYLE}{_prose_style(shown)}"
+        "<div class='cap-scroll' style='overflow-x:auto;max-width:100%'>"
+        f"<table class='{_table_class(shown)}'><tr>{head}</tr>{body}</table></div>{more}"
     )
+
+
+#: A column with a value longer than this is prose (a reason, an event's name list).
+_PROSE_CHARS = 40
+
+
+def _prose_columns(frame: pd.DataFrame) -> list[int]:
+    """Positions of the columns of ``frame`` that hold prose: text longer than a label."""
+    return [
+        i
+        for i, column in enumerate(frame.columns)
+        if frame[column].map(lambda v: isinstance(v, str) and len(v) > _PROSE_CHARS).any()
+    ]
+
+
+def _table_class(frame: pd.DataFrame) -> str:
+    """``cap-table``, plus a class naming the prose columns (``cap-prose-6``) when any."""
+    prose = _prose_columns(frame)
+    if not prose:
+        return "cap-table"
+    return "cap-table cap-prose-" + "-".join(map(str, prose))
+
+
+def _prose_style(frame: pd.DataFrame) -> str:
+    """CSS that sets the prose columns of this table flush left and lets them wrap.
+
+    Every other cell stays on one line (a region never breaks as ``ap-`` / ``southeast``)
+    and right-aligned, so numbers line up; the class is made of the prose columns'
+    positions, so the same layout gives the same page.
+    """
+    prose = _prose_columns(frame)
+    if not prose:
+        return ""
+    name = _table_class(frame).split()[-1]
+    cells = ",".join(f".{name} td:nth-child({i + 1}),.{name} th:nth-child({i + 1})" for i in prose)
+    return f"<style>{cells}{{text-align:left;white-space:normal;min-width:24em}}</style>"
 
 
 #: Headers the plan tables are shown under, for columns whose stored names say less.
 _HEADERS = {
+    "server_type": "server type",
     "servers_now": "servers now",
     "act_by": "act by (UTC)",
     "min_headroom": "lowest headroom",
@@ -148,6 +201,117 @@ def plan_table(frame: pd.DataFrame, *, currency: str | None = None) -> HTML:
         shown["cost_per_week_change"] = shown["cost_per_week_change"].map(_signed)
     headers = {**_HEADERS, "cost_per_week_change": cost_header(currency)}
     return table(shown.rename(columns=headers))
+
+
+def _many(count: int) -> str:
+    return f"{count} region/service" + ("" if count == 1 else "s")
+
+
+def decision_line(
+    recommendations: pd.DataFrame, *, cutoff: pd.Timestamp, currency: str | None = None
+) -> str:
+    """The plan's decision in two or three sentences of Markdown, for the top of the report.
+
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        :func:`capacity.headroom.recommend`'s rows: ``region, service, action, change,
+        act_by, overdue, cost_per_week_change``.
+    cutoff : pandas.Timestamp
+        When the plan is made (its start): an ``overdue`` date to act by was before it.
+    currency : str, optional
+        The fleet file's ``currency``; without one, costs are in "fleet cost units".
+
+    Returns
+    -------
+    str
+        How many servers to add and remove in how many region/services, the weekly cost
+        change, which additions are overdue (order them now) and the next date to act by;
+        or that no server is to be added or removed.
+    """
+    unit = currency if currency else "fleet cost units"
+    up = recommendations[recommendations["action"] == "scale_up"]
+    down = recommendations[recommendations["action"] == "scale_down"]
+    if up.empty and down.empty:
+        return "**Decision:** no servers to add or remove this week; hold every region/service."
+    parts = []
+    if len(up):
+        parts.append(f"add {int(up['change'].sum()):,} servers in {_many(len(up))}")
+    if len(down):
+        parts.append(f"remove {int(-down['change'].sum()):,} servers in {_many(len(down))}")
+    cost = float(recommendations["cost_per_week_change"].sum())
+    text = f"**Decision:** {' and '.join(parts)}, {_signed(cost)} {unit} / week in all."
+    late = up[up["overdue"].fillna(False).astype(bool)]
+    if len(late):
+        text += (
+            f" {len(late)} of {len(up)} additions are overdue (their date to act by, which allows"
+            f" for the procurement lead time, was before {cutoff:%Y-%m-%d %H:%M} UTC):"
+            f" order them now ({series_names(late)})."
+        )
+    coming = up[~up.index.isin(late.index) & up["act_by"].notna()].sort_values("act_by")
+    if len(coming):
+        first = coming.iloc[0]
+        text += (
+            f" Next date to act by: {first['act_by']:%Y-%m-%d %H:%M} UTC"
+            f" ({first[REGION]}/{first[SERVICE]}, {int(first['change']):,} servers)."
+        )
+    return text
+
+
+#: Headers of :func:`changes_table`, for :func:`changes_since`'s columns.
+_CHANGE_HEADERS = {
+    "action_before": "action last week",
+    "target_before": "target last week",
+    "target_change": "change in target",
+    "act_by_before": "act by last week (UTC)",
+    "act_by": "act by (UTC)",
+}
+
+
+def changes_table(changes: pd.DataFrame) -> HTML:
+    """:func:`changes_since` as a report table: dates to the minute, target changes signed,
+    a region/service in one plan only with empty cells on the other side."""
+    shown = changes.astype({c: object for c in changes.columns})
+    for column in ("act_by_before", "act_by"):
+        shown[column] = changes[column].map(_cell)
+    shown["target_change"] = changes["target_change"].map(
+        lambda n: "" if pd.isna(n) else f"{int(n):+,}"
+    )
+    return table(shown.rename(columns=_CHANGE_HEADERS))
+
+
+def changes_since_last_week(plans_dir: str | Path, week: str, current: pd.DataFrame) -> HTML:
+    """The report's "what changed since last week": this plan's recommendations against the
+    plan published for the week before in ``plans_dir`` (:func:`previous_plan`).
+
+    Parameters
+    ----------
+    plans_dir : str or Path
+        The folder plans are published in.
+    week : str
+        This plan's ISO week.
+    current : pandas.DataFrame
+        This plan's recommendations.
+
+    Returns
+    -------
+    IPython.display.HTML
+        A line naming the earlier plan (week and run id) and how many region/services
+        changed, then :func:`changes_table`; or a line saying there is no earlier plan.
+    """
+    earlier = previous_plan(plans_dir, week)
+    if earlier is None:
+        return HTML(
+            f"<p>No plan was published for {week_before(week)} in this plans folder: "
+            "nothing to compare with.</p>"
+        )
+    before_week, run_id, before = earlier
+    changes = changes_since(before, current)
+    named = f"Against the plan published for {before_week} (run {html.escape(run_id)}): "
+    if changes.empty:
+        return HTML(f"<p>{named}no action, target or date to act by changed.</p>")
+    count = f"{_many(len(changes))} changed."
+    return HTML(f"<p>{named}{count}</p>{changes_table(changes).data}")
 
 
 #: Resilience figures that are fractions, shown as percentages with the decimals that tell
@@ -273,13 +437,15 @@ def trend_table(trend: pd.DataFrame, *, changed_only: bool = False) -> HTML:
     shown = trend.copy().astype({"previous": object, "current": object, "change": object})
     for i, row in trend.iterrows():
         digits = _PERCENT_FIGURES.get(row["figure"])
+        # A row's three figures share their decimals: 103 against 201.4 reads as 103.0.
+        values = [row[c] for c in ("previous", "current", "change") if pd.notna(row[c])]
+        places = 0 if all(float(v).is_integer() for v in values) else 1
         for column in ("previous", "current", "change"):
             value = row[column]
             if pd.isna(value):
                 shown.at[i, column] = ""
             elif digits is None:
                 sign = "+" if column == "change" else ""
-                places = 0 if float(value).is_integer() else 1
                 shown.at[i, column] = f"{value:{sign},.{places}f}"
             elif column == "change":
                 shown.at[i, column] = f"{value * 100:+.{digits}f} pp"
@@ -354,6 +520,26 @@ def region_loss_lines(plan: WeeklyPlan) -> HTML:
             f"<li>Without <b>{html.escape(loss.lost)}</b>: {html.escape(loss.describe())}.</li>"
         )
     return HTML("<ul>" + "".join(items) + "</ul>")
+
+
+#: Headers of the region-loss table (:func:`region_loss_frame`'s columns).
+_LOSS_HEADERS = {
+    "lost": "region lost",
+    "now": "with the servers now",
+    "short_now": "short by (servers)",
+    "where_now": "worst at (region/service, UTC)",
+    "after_actions": "after the actions above",
+    "short_after": "short by after (servers)",
+}
+
+
+def region_loss_table(plan: WeeklyPlan) -> HTML:
+    """The region-loss survival table: each region lost, with the servers now and after the
+    plan's targets (:func:`region_loss_frame`), a shortfall of 0 left as an empty cell."""
+    frame = region_loss_frame(plan.need, plan.recommendations, plan.fleet)
+    for column in ("short_now", "short_after"):
+        frame[column] = frame[column].map(lambda n: str(n) if n else "")
+    return table(frame.rename(columns=_LOSS_HEADERS))
 
 
 def standalone_page(

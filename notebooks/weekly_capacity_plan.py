@@ -36,10 +36,12 @@ jobs = 2
 backtest = True
 
 # %%
+from pathlib import Path
+
 import plotly.io as pio
 from IPython.display import Markdown, display
 
-from capacity import charts, report, weekly
+from capacity import charts, decision, report, weekly
 
 pio.renderers.default = "plotly_mimetype+notebook"
 plan = weekly.build_plan(
@@ -54,6 +56,16 @@ display(Markdown(
     + report.verdict_counts(status)
 ))
 display(report.warning_lines(plan.warnings))
+display(Markdown(report.decision_line(
+    plan.recommendations, cutoff=plan.cutoff, currency=plan.fleet.currency
+)))
+orders = decision.order_frame(plan.recommendations, plan.fleet)
+if len(orders):
+    display(Markdown(
+        "Per server type, what to order or release: the earliest date to act by of its "
+        "additions (the first shortfall less the boot and procurement lead times)."
+    ))
+    display(report.plan_table(orders, currency=plan.fleet.currency))
 
 # %% [markdown]
 # ## 1. Verdict
@@ -77,10 +89,21 @@ display(report.plan_table(
 # %% [markdown]
 # ### Losing a whole region
 # Each region's players move to the others by the failover shares; every surviving region must
-# carry its own demand and its share at the same time.
+# carry its own demand and its share at the same time, with the servers it has now and with the
+# targets above. A shortfall is the most servers one surviving region/service lacks, at the hour
+# named.
 
 # %%
-display(report.region_loss_lines(plan))
+display(report.region_loss_table(plan))
+
+# %% [markdown]
+# ### What changed since last week
+# Actions, targets and dates to act by against the plan published for the week before in the
+# same plans folder; a region/service in one plan only is listed too.
+
+# %%
+display(report.changes_since_last_week(Path(out_dir).resolve().parent, plan.week,
+                                       plan.recommendations))
 
 # %% [markdown]
 # ## 2. Demand and capacity per region and service

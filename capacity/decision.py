@@ -1,0 +1,206 @@
+"""What a weekly plan asks of its reader, as tidy frames: the changes per server type, the
+region-loss survival before and after the plan's targets, and what changed since the plan
+published the week before. :mod:`capacity.report` shows them; scripts can use them as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from capacity.columns import REGION, SERVICE
+from capacity.config import FleetConfig
+from capacity.headroom import region_loss_survival
+
+__all__ = [
+    "changes_since",
+    "order_frame",
+    "previous_plan",
+    "region_loss_frame",
+    "series_names",
+    "week_before",
+]
+
+
+def series_names(frame: pd.DataFrame) -> str:
+    """``region/service`` of each row of ``frame``, comma-separated."""
+    return ", ".join(f"{r}/{s}" for r, s in zip(frame[REGION], frame[SERVICE], strict=True))
+
+
+def order_frame(recommendations: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
+    """The plan's changes per server type: what to order, or release, and by when.
+
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        :func:`capacity.headroom.recommend`'s rows.
+    fleet : FleetConfig
+        Which server type each service runs on.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per server type with a change: ``server_type, add, remove,
+        cost_per_week_change, act_by`` (the earliest date to act by of its additions),
+        ``overdue`` (that date was before the plan) and ``where`` (the region/services it
+        adds to or removes from), sorted by that date.
+    """
+    changed = recommendations[recommendations["change"] != 0].copy()
+    columns = ["server_type", "add", "remove", "cost_per_week_change", "act_by", "overdue"]
+    if changed.empty:
+        return pd.DataFrame(columns=[*columns, "where"])
+    changed["server_type"] = [fleet.services[s].server_type for s in changed[SERVICE]]
+    rows = []
+    for server_type, part in changed.groupby("server_type", sort=True):
+        adds = part[part["change"] > 0]
+        dated = adds.dropna(subset=["act_by"]).sort_values("act_by")
+        rows.append(
+            {
+                "server_type": server_type,
+                "add": int(adds["change"].sum()),
+                "remove": int(-part.loc[part["change"] < 0, "change"].sum()),
+                "cost_per_week_change": round(float(part["cost_per_week_change"].sum()), 2),
+                "act_by": dated["act_by"].iloc[0] if len(dated) else pd.NaT,
+                "overdue": bool(dated["overdue"].iloc[0]) if len(dated) else False,
+                "where": series_names(part),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    return frame.sort_values("act_by", na_position="last", kind="stable").reset_index(drop=True)
+
+
+def region_loss_frame(
+    need: pd.DataFrame, recommendations: pd.DataFrame, fleet: FleetConfig
+) -> pd.DataFrame:
+    """For each region, whether losing it is survived now and after the plan's actions.
+
+    Parameters
+    ----------
+    need : pandas.DataFrame
+        From :func:`capacity.headroom.hourly_need`.
+    recommendations : pandas.DataFrame
+        Their ``target`` servers per region/service.
+    fleet : FleetConfig
+        The failover map.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lost, now, short_now, where_now, after_actions, short_after``: ``now`` and
+        ``after_actions`` read ``survives``, ``short`` or ``no failover``; a shortfall is
+        the most servers one surviving region/service lacks, ``where_now`` that
+        region/service and hour (UTC). The demand sized for is the plan's quantile, without
+        N+k (a lost region is the failure the spare servers are for).
+    """
+    targets = recommendations.loc[:, [REGION, SERVICE, "target"]]
+    after_need = need.drop(columns=["servers_now"]).merge(targets, on=[REGION, SERVICE])
+    after_need = after_need.rename(columns={"target": "servers_now"})
+    now = region_loss_survival(need, fleet)
+    after = {loss.lost: loss for loss in region_loss_survival(after_need, fleet)}
+
+    def verdict(loss) -> str:
+        if not loss.failover:
+            return "no failover"
+        return "survives" if loss.survives else "short"
+
+    return pd.DataFrame(
+        [
+            {
+                "lost": loss.lost,
+                "now": verdict(loss),
+                "short_now": loss.shortfall,
+                "where_now": loss.where,
+                "after_actions": verdict(after[loss.lost]),
+                "short_after": after[loss.lost].shortfall,
+            }
+            for loss in now
+        ],
+        columns=["lost", "now", "short_now", "where_now", "after_actions", "short_after"],
+    )
+
+
+def week_before(week: str) -> str:
+    """The ISO week before ``week``: ``2026-W48`` gives ``2026-W47``, ``2027-W01`` ``2026-W53``."""
+    year, number = (int(part) for part in week.upper().split("-W"))
+    monday = dt.date.fromisocalendar(year, number, 1) - dt.timedelta(days=7)
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def previous_plan(plans_dir: str | Path, week: str) -> tuple[str, str, pd.DataFrame] | None:
+    """The plan published for the week before ``week`` in ``plans_dir``, if there is one.
+
+    Parameters
+    ----------
+    plans_dir : str or Path
+        The folder plans are published in (``capacity plan --out``), one folder per week.
+    week : str
+        This plan's ISO week (``2026-W48``).
+
+    Returns
+    -------
+    tuple or None
+        ``(week, run_id, recommendations)`` of the week before, its ``act_by`` and
+        ``first_shortfall`` as UTC times; None when that week has no published plan there.
+    """
+    before = week_before(week)
+    folder = Path(plans_dir) / before
+    table, manifest = folder / "recommendations.csv", folder / "manifest.json"
+    if not (table.is_file() and manifest.is_file()):
+        return None
+    run_id = str(json.loads(manifest.read_text(encoding="utf-8")).get("run_id", ""))
+    frame = pd.read_csv(table)
+    for column in ("act_by", "first_shortfall"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return before, run_id, frame
+
+
+def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """What changed from an earlier plan's recommendations to this one's.
+
+    Parameters
+    ----------
+    previous, current : pandas.DataFrame
+        Recommendations (``region, service, action, target, act_by``), the earlier plan's
+        and this plan's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region/service whose action, target or date to act by changed, or that
+        is in one plan only: ``region, service, action_before, action, target_before,
+        target, target_change, act_by_before, act_by``; empty when nothing changed.
+    """
+    keep = [REGION, SERVICE, "action", "target", "act_by"]
+    merged = previous.loc[:, keep].merge(
+        current.loc[:, keep], on=[REGION, SERVICE], how="outer", suffixes=("_before", "")
+    )
+
+    def differs(a: pd.Series, b: pd.Series) -> pd.Series:
+        return ~((a == b) | (a.isna() & b.isna()))
+
+    changed = (
+        differs(merged["action_before"], merged["action"])
+        | differs(merged["target_before"], merged["target"])
+        | differs(merged["act_by_before"], merged["act_by"])
+    )
+    merged["target_change"] = merged["target"] - merged["target_before"]
+    columns = [
+        REGION,
+        SERVICE,
+        "action_before",
+        "action",
+        "target_before",
+        "target",
+        "target_change",
+        "act_by_before",
+        "act_by",
+    ]
+    out = merged.loc[changed, columns].sort_values([REGION, SERVICE]).reset_index(drop=True)
+    for column in ("target_before", "target", "target_change"):
+        out[column] = out[column].astype("Int64")
+    return out

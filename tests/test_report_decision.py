@@ -1,0 +1,265 @@
+"""What the weekly report leads with and how its tables and charts read: the decision, the
+orders per server type, the region-loss table, what changed since last week, prose columns,
+capacity hover text, UTC axes."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from capacity import charts, decision, report
+from capacity.config import load_fleet
+from tests.notebook_data import FLEET, cells
+
+CUTOFF = pd.Timestamp("2026-11-23T00:00Z")
+
+
+def recommendations() -> pd.DataFrame:
+    """Three region/services of the demo fleet: an overdue addition, a later one, a release."""
+    return pd.DataFrame(
+        {
+            "region": ["eu-west", "na-east", "sa-east", "ap-southeast"],
+            "service": ["game", "game", "chat", "matchmaking"],
+            "action": ["scale_up", "scale_up", "scale_down", "hold"],
+            "servers_now": [718, 812, 17, 63],
+            "target": [1766, 1672, 12, 63],
+            "change": [1048, 860, -5, 0],
+            "act_by": [
+                pd.Timestamp("2026-11-07 19:54", tz="UTC"),
+                pd.Timestamp("2026-11-27 16:54", tz="UTC"),
+                pd.NaT,
+                pd.NaT,
+            ],
+            "overdue": [True, False, False, False],
+            "cost_per_week_change": [59861.76, 49123.2, -57.12, 0.0],
+        }
+    )
+
+
+def test_the_report_leads_with_what_to_add_and_remove_by_when_and_the_cost():
+    line = report.decision_line(recommendations(), cutoff=CUTOFF, currency="USD")
+    assert line.startswith(
+        "**Decision:** add 1,908 servers in 2 region/services and remove 5 servers in 1 "
+        "region/service, +108,928 USD / week in all."
+    )
+    # 59,861.76 + 49,123.20 - 57.12 = 108,927.84
+    assert "1 of 2 additions are overdue" in line and "before 2026-11-23 00:00 UTC" in line
+    assert "order them now (eu-west/game)" in line
+    assert line.endswith("Next date to act by: 2026-11-27 16:54 UTC (na-east/game, 860 servers).")
+
+
+def test_a_plan_with_nothing_to_change_says_so_and_costs_name_the_fleet_units():
+    held = recommendations().iloc[[3]]
+    assert "no servers to add or remove" in report.decision_line(held, cutoff=CUTOFF)
+    only_down = recommendations().iloc[[2]]
+    line = report.decision_line(only_down, cutoff=CUTOFF)
+    assert line == (
+        "**Decision:** remove 5 servers in 1 region/service, -57 fleet cost units / week in all."
+    )
+
+
+def test_orders_are_summed_per_server_type_with_the_earliest_date_to_act_by():
+    orders = decision.order_frame(recommendations(), load_fleet(FLEET))
+    assert orders.to_dict("records") == [
+        {
+            "server_type": "game-c6i-2xlarge",
+            "add": 1908,
+            "remove": 0,
+            "cost_per_week_change": 108984.96,
+            "act_by": pd.Timestamp("2026-11-07 19:54", tz="UTC"),
+            "overdue": True,
+            "where": "eu-west/game, na-east/game",
+        },
+        {
+            "server_type": "chat-c6g-large",
+            "add": 0,
+            "remove": 5,
+            "cost_per_week_change": -57.12,
+            "act_by": pd.NaT,
+            "overdue": False,
+            "where": "sa-east/chat",
+        },
+    ]
+    shown = cells(report.plan_table(orders, currency="USD").data)
+    assert shown[:5] == ["game-c6i-2xlarge", "1908", "0", "+108,985", "2026-11-07 19:54 (overdue)"]
+
+
+def loss_need() -> pd.DataFrame:
+    """One hour of game demand in the demo fleet's four regions, 10 players a server."""
+    demand = {"ap-southeast": 300, "eu-west": 400, "na-east": 400, "sa-east": 100}
+    now = {"ap-southeast": 40, "eu-west": 45, "na-east": 60, "sa-east": 20}
+    return pd.DataFrame(
+        {
+            "region": list(demand),
+            "service": "game",
+            "ts": CUTOFF,
+            "demand": list(demand.values()),
+            "safe_load": 10.0,
+            "servers_now": list(now.values()),
+        }
+    )
+
+
+def test_region_loss_table_shows_survival_now_and_after_the_targets():
+    # By the demo failover shares: losing eu-west sends 0.6 x 400 to na-east, which then
+    # needs (400 + 240) / 10 = 64 of its 60; losing ap-southeast sends 0.35 x 300 to
+    # eu-west: 51 of 45; losing na-east sends 200 to eu-west (60 of 45) and 140 to sa-east
+    # (24 of 20); losing sa-east is carried by all.
+    targets = pd.DataFrame(
+        {
+            "region": ["ap-southeast", "eu-west", "na-east", "sa-east"],
+            "service": "game",
+            "target": [40, 59, 64, 24],
+        }
+    )
+    frame = decision.region_loss_frame(loss_need(), targets, load_fleet(FLEET))
+    assert frame.to_dict("list") == {
+        "lost": ["ap-southeast", "eu-west", "na-east", "sa-east"],
+        "now": ["short", "short", "short", "survives"],
+        "short_now": [6, 4, 15, 0],
+        "where_now": [
+            "eu-west/game at 2026-11-23 00:00",
+            "na-east/game at 2026-11-23 00:00",
+            "eu-west/game at 2026-11-23 00:00",
+            "",
+        ],
+        "after_actions": ["survives", "survives", "short", "survives"],
+        "short_after": [0, 0, 1, 0],
+    }
+
+
+def test_prose_columns_read_flush_left_and_labels_stay_on_one_line():
+    reason = "peak need 28 servers at 2026-12-05 12:00 UTC for p95 demand 75,706 (24 for demand)"
+    page = report.table(
+        pd.DataFrame({"region": ["ap-southeast"], "change": [5], "reason": [reason]})
+    ).data
+    assert "<table class='cap-table cap-prose-2'>" in page
+    assert ".cap-prose-2 td:nth-child(3)" in page and "text-align:left" in page
+    assert re.search(r"\.cap-table td,\.cap-table th\{[^}]*white-space:nowrap", page)
+    assert cells(page) == ["ap-southeast", "5", reason]
+    short = report.table(pd.DataFrame({"region": ["eu-west"], "change": [5]})).data
+    assert "<table class='cap-table'>" in short and "cap-prose" not in short
+
+
+def test_capacity_lines_hover_as_servers_not_demand_units():
+    hours = pd.date_range(CUTOFF, periods=3, freq="h")
+    key = {"region": "eu-west", "service": "game", "ts": hours}
+    forecast = pd.DataFrame({**key, "metric": "ccu", "q0.5": [100.0, 200.0, 150.0]})
+    need = pd.DataFrame(
+        {
+            **key,
+            "safe_load": 10.0,
+            "servers_now": 20,
+            "needed_nk": [11, 21, 16],
+            "required": [12, 25, 18],
+        }
+    )
+    history = pd.DataFrame({**key, "value": [90.0, 95.0, 99.0]})
+    figure = charts.fan_chart(history, forecast, need, pd.DataFrame(), "eu-west", "game")
+    lines = {t.name: t for t in figure.data if t.name in {"capacity now", "needed with N+k"}}
+    assert list(lines["capacity now"].y) == [200.0, 200.0, 200.0]  # drawn in players
+    assert list(lines["capacity now"].customdata) == [20, 20, 20]  # hovered in servers
+    assert list(lines["needed with N+k"].customdata) == [11, 21, 16]
+    assert "%{customdata:,} servers" in lines["needed with N+k"].hovertemplate
+    # the legend reads as drawn: forecast bands and median, actuals, then capacity
+    assert figure.layout.legend.traceorder == "normal"
+    named = [t.name for t in figure.data if t.showlegend is not False and t.name]
+    assert named[-3:] == ["capacity now", "needed with N+k", "needed with region loss"]
+
+
+def test_a_trend_row_shares_its_decimals():
+    trend = pd.DataFrame(
+        {
+            "region": ["all"],
+            "service": ["all"],
+            "figure": ["mttr_minutes"],
+            "previous": [103.0],
+            "current": [201.4],
+            "change": [98.4],
+            "direction": ["worse"],
+        }
+    )
+    assert cells(report.trend_table(trend).data)[3:6] == ["103.0", "201.4", "+98.4"]
+
+
+def test_region_loss_table_heads_its_columns_and_leaves_no_shortfall_empty():
+    from types import SimpleNamespace
+
+    targets = pd.DataFrame(
+        {"region": ["ap-southeast", "eu-west", "na-east", "sa-east"], "service": "game"}
+    ).assign(target=[40, 60, 64, 24])
+    plan = SimpleNamespace(need=loss_need(), recommendations=targets, fleet=load_fleet(FLEET))
+    page = report.region_loss_table(plan).data
+    assert re.findall(r"<th>([^<]*)</th>", page) == [
+        "region lost",
+        "with the servers now",
+        "short by (servers)",
+        "worst at (region/service, UTC)",
+        "after the actions above",
+        "short by after (servers)",
+    ]
+    assert cells(page)[6:12] == [
+        "eu-west",
+        "short",
+        "4",
+        "na-east/game at 2026-11-23 00:00",
+        "survives",
+        "",
+    ]
+
+
+def test_the_daily_charts_name_their_axis_as_utc_days():
+    hours = pd.date_range(CUTOFF, periods=48, freq="h")
+    need = pd.DataFrame({"region": "eu-west", "service": "game", "ts": hours, "headroom": 0.2})
+    heatmap = charts.headroom_heatmap(need)
+    assert heatmap.layout.xaxis.title.text == "day (UTC)"
+    assert heatmap.layout.xaxis.hoverformat == "%Y-%m-%d"
+    burn = pd.DataFrame({"region": "eu-west", "day": hours[::24], "burn": [0.2, 0.4]})
+    assert charts.burn_chart(burn).layout.xaxis.title.text == "day (UTC)"
+
+
+def test_what_changed_since_last_week_reads_the_plan_published_before(tmp_path):
+    current = recommendations()
+    before = current.copy()
+    before.loc[0, ["target", "act_by"]] = [1700, pd.Timestamp("2026-11-08 19:54", tz="UTC")]
+    before.loc[2, "action"] = "hold"
+    before = before.drop(index=3)  # ap-southeast/matchmaking is new this week
+    # nothing published for 2026-W47 yet: said so, in one line
+    empty = report.changes_since_last_week(tmp_path, "2026-W48", current).data
+    assert empty.startswith("<p>No plan was published for 2026-W47")
+    folder = tmp_path / "2026-W47"
+    folder.mkdir()
+    before.to_csv(folder / "recommendations.csv", index=False)  # as the plan writes it
+    (folder / "manifest.json").write_text('{"run_id": "20261116T060000Z-abc123"}')
+    changes = decision.changes_since(decision.previous_plan(tmp_path, "2026-W48")[2], current)
+    assert changes[["region", "service"]].to_dict("list") == {
+        "region": ["ap-southeast", "eu-west", "sa-east"],
+        "service": ["matchmaking", "game", "chat"],
+    }
+    page = report.changes_since_last_week(tmp_path, "2026-W48", current).data
+    assert "Against the plan published for 2026-W47 (run 20261116T060000Z-abc123): " in page
+    assert "3 region/services changed." in page
+    rows = cells(page)
+    assert rows[:9] == ["ap-southeast", "matchmaking", "", "hold", "", "63", "", "", ""]
+    assert rows[9:18] == [
+        "eu-west",
+        "game",
+        "scale_up",
+        "scale_up",
+        "1700",
+        "1766",
+        "+66",
+        "2026-11-08 19:54",
+        "2026-11-07 19:54",
+    ]
+    # unchanged: one line, no table
+    current.to_csv(folder / "recommendations.csv", index=False)
+    same = report.changes_since_last_week(tmp_path, "2026-W48", current).data
+    assert same.endswith("no action, target or date to act by changed.</p>")
+
+
+def test_the_week_before_the_first_iso_week_is_last_years_last():
+    assert decision.week_before("2027-W01") == "2026-W53"
+    assert decision.week_before("2026-W01") == "2025-W52"
+    assert decision.week_before("2026-w48") == "2026-W47"
