@@ -27,6 +27,7 @@ HOMES = {
     "StaticPolicy": "policies",
     "aws_groups_over_limit": "aws",
     "boot_lead_hours": "floors",
+    "check_keda_names": "keda",
     "expected_load": "replay_floors",
     "floors_from_forecasts": "replay_floors",
     "group_names": "exports",

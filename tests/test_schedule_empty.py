@@ -63,7 +63,62 @@ def test_a_region_without_telemetry_exits_2_in_every_format(tmp_path: Path):
         assert result.exit_code == 2, (fmt, result.output)
         assert result.stdout == ""
         errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        # named by the option that asked for it, before any export is tried
         assert errors == [
-            "error: The 'schedule' parameter has no rows, so there is nothing to export. Fix: "
-            "check the region and service asked for, and that the store has their telemetry"
+            "error: --region 'na-east' has no demand telemetry in the store, so there is no "
+            "floor to publish. Fix: load its telemetry (capacity status lists what the store "
+            "holds), or leave out --region"
         ], fmt
+
+
+def test_keda_options_name_the_namespace_and_deployments_and_are_checked_first(tmp_path: Path):
+    """`schedule --format keda` always wrote namespace 'game' (the demo's) and deployments
+    named '{service}-{region}', with no option to change either."""
+    end = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=2)
+    ts = pd.date_range(end - pd.Timedelta(hours=21 * 24 - 1), end, freq="h")
+    pd.DataFrame(
+        {
+            "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "eu-west",
+            "service": "game",
+            "metric": "ccu",
+            "value": (40_000 + 30_000 * np.sin(2 * np.pi * np.arange(len(ts)) / 24)).round(1),
+        }
+    ).to_csv(tmp_path / "t.csv", index=False)
+    (tmp_path / "fleet.yaml").write_text(FLEET_YAML)
+    where = ["--db", str(tmp_path / "s.duckdb"), "--config", str(tmp_path / "fleet.yaml")]
+    assert CliRunner().invoke(cli, ["ingest", str(tmp_path / "t.csv"), *where]).exit_code == 0
+    asked = ["schedule", *where, "--region", "eu-west", "--service", "game", "--horizon", "1d"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            *asked,
+            "--format",
+            "keda",
+            "--namespace",
+            "lv-prod",
+            "--deployment-name",
+            "{service}-{region}-srv",
+            "--scale-up-tolerance",
+            "0",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "  name: game-eu-west-srv\n  namespace: lv-prod\n" in result.stdout
+    assert "    name: game-eu-west-srv\n" in result.stdout  # the scale target
+    assert "        scaleUp:\n          tolerance: '0'\n" in result.stdout
+    assert "namespace 'game'" not in result.stderr
+    default = CliRunner().invoke(cli, [*asked, "--format", "keda"])
+    assert "  namespace: game\n" in default.stdout
+    assert "note: the KEDA objects are in namespace 'game', the demo's" in default.stderr
+    # refused by the option's name, before the forecast
+    for options, message in (
+        (["--namespace", "LV_prod"], "The '--namespace' parameter gives the objects the name"),
+        (["--deployment-name", "{service}_{region}"], "'--deployment-name'"),
+    ):
+        bad = CliRunner().invoke(cli, [*asked, "--format", "keda", *options])
+        assert bad.exit_code == 2 and message in bad.stderr, bad.output
+        assert "warning: the newest" not in bad.stderr  # nothing was forecast
+    wrong = CliRunner().invoke(cli, [*asked, "--namespace", "lv-prod"])
+    assert wrong.exit_code == 2
+    assert "so it needs --format keda. Got --format csv" in wrong.stderr

@@ -144,6 +144,28 @@ def _aws_actions(
     "refuses them [default: now].",
 )
 @click.option(
+    "--namespace",
+    default=None,
+    help="With --format keda: the Kubernetes namespace of the deployments [default: game, "
+    "the demo's].",
+)
+@click.option(
+    "--deployment-name",
+    "deployment_name",
+    default=None,
+    metavar="TEMPLATE",
+    help="With --format keda: the deployment's name from {region} and {service} "
+    "[default: {service}-{region}].",
+)
+@click.option(
+    "--scale-up-tolerance",
+    "scale_up_tolerance",
+    type=click.FloatRange(min=0, max=1),
+    default=None,
+    help="With --format keda: the HPA's scale-up tolerance (0 meets the floors exactly; "
+    "Kubernetes 1.33+) [default: the HPA's 10 %].",
+)
+@click.option(
     "--region-loss",
     is_flag=True,
     help="Hold the servers needed if another region is lost, not only N+k.",
@@ -170,6 +192,9 @@ def schedule(
     fmt: str,
     group_name: str | None,
     now: str | None,
+    namespace: str | None,
+    deployment_name: str | None,
+    scale_up_tolerance: float | None,
     region_loss: bool,
     output: Path | None,
     jobs: int | None,
@@ -197,15 +222,38 @@ def schedule(
                 + (f" ({hint})." if hint else "."),
                 fix=f"name a {name} of the fleet file, or leave out --{name} for every one",
             )
-    for flag, value, purpose in (
-        ("--now", now, "says from when AWS actions are published"),
-        ("--group-name", group_name, "names Auto Scaling groups"),
+    for flag, value, purpose, needs in (
+        ("--now", now, "says from when AWS actions are published", "aws"),
+        ("--group-name", group_name, "names Auto Scaling groups", "aws"),
+        ("--namespace", namespace, "names the KEDA objects' namespace", "keda"),
+        ("--deployment-name", deployment_name, "names the deployments KEDA scales", "keda"),
+        ("--scale-up-tolerance", scale_up_tolerance, "sets the HPA's tolerance", "keda"),
     ):
-        if value is not None and fmt != "aws":
+        if value is not None and fmt != needs:
             raise ParameterError(
-                f"{the_parameter(flag)} {purpose}, so it needs --format aws. Got --format {fmt}.",
-                fix=f"add --format aws, or leave out {flag}",
+                f"{the_parameter(flag)} {purpose}, so it needs --format {needs}. Got --format "
+                f"{fmt}.",
+                fix=f"add --format {needs}, or leave out {flag}",
             )
+    keda_options: dict[str, object] = {}
+    if fmt == "keda":
+        keda_options = {
+            "namespace": namespace if namespace is not None else "game",
+            "deployment_template": deployment_name or "{service}-{region}",
+            "scale_up_tolerance": scale_up_tolerance,
+        }
+        scaling.check_keda_names(
+            [
+                (r, s)
+                for r in fleet.regions
+                for s in fleet.services
+                if region in (None, r) and service in (None, s)
+            ],
+            str(keda_options["deployment_template"]),
+            str(keda_options["namespace"]),
+            names=("--namespace", "--deployment-name"),
+        )
+
     template = "{region}-{service}"
     from_time = None if now is None else parse_timestamp(now, "--now")
     if group_name is not None:
@@ -264,6 +312,18 @@ def schedule(
         floors = floors[floors["region"] == region]
     if service is not None:
         floors = floors[floors["service"] == service]
+    if floors.empty:
+        asked = " and ".join(
+            f"{flag} {value!r}"
+            for flag, value in (("--region", region), ("--service", service))
+            if value is not None
+        )
+        raise ParameterError(
+            f"{asked or 'the fleet'} has no demand telemetry in the store, so there is no "
+            "floor to publish",
+            fix="load its telemetry (capacity status lists what the store holds)"
+            + (", or leave out " + asked.split(" ")[0] if asked else ""),
+        )
     count = f"{len(floors)} hourly floors"
     if fmt == "csv":
         text = scaling.to_csv_text(floors)
@@ -272,7 +332,13 @@ def schedule(
         text = json.dumps(actions, indent=2) + "\n"
         count += f", {len(actions)} AWS scheduled actions"
     else:
-        text = scaling.to_keda_yaml(floors, current_servers=fleet.current_servers)
+        text = scaling.to_keda_yaml(floors, current_servers=fleet.current_servers, **keda_options)
+        if namespace is None:
+            click.echo(
+                "note: the KEDA objects are in namespace 'game', the demo's; --namespace "
+                "names yours",
+                err=True,
+            )
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -58,7 +58,7 @@ from capacity.scaling.floors import MIN_SERVERS, boot_lead_hours, schedule
 from capacity.scaling.floors import NEEDED as NEEDED
 from capacity.scaling.floors import SAFE_LOAD as SAFE_LOAD
 from capacity.scaling.floors import SCHEDULE_COLUMNS as SCHEDULE_COLUMNS
-from capacity.scaling.keda import KEDA_MAX_DAYS, to_keda_yaml
+from capacity.scaling.keda import KEDA_MAX_DAYS, check_keda_names, to_keda_yaml
 from capacity.scaling.policies import Policy as Policy
 from capacity.scaling.policies import PredictivePolicy, ReactivePolicy, StaticPolicy
 from capacity.scaling.replay_floors import CUTOFF as CUTOFF
@@ -81,6 +81,7 @@ __all__ = [
     "StaticPolicy",
     "aws_groups_over_limit",
     "boot_lead_hours",
+    "check_keda_names",
     "expected_load",
     "floors_from_forecasts",
     "group_names",

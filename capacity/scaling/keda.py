@@ -104,13 +104,54 @@ def _check_k8s_name(value: str, what: str, name: str, got: str) -> None:
     )
 
 
+def check_keda_names(
+    pairs: list[tuple[str, str]],
+    deployment_template: str,
+    namespace: str,
+    *,
+    names: tuple[str, str] = ("namespace", "deployment_template"),
+) -> dict[tuple[str, str], str]:
+    """Check the names :func:`to_keda_yaml` would write, before a schedule is made.
+
+    Parameters
+    ----------
+    pairs : list of (str, str)
+        The region/service pairs to be scaled.
+    deployment_template : str
+        The deployments' name from ``{region}`` and ``{service}``.
+    namespace : str
+        The Kubernetes namespace.
+    names : (str, str)
+        How errors name the namespace and the template (a command line's options).
+
+    Returns
+    -------
+    dict
+        Each pair's object name.
+
+    Raises
+    ------
+    ParameterError
+        A name Kubernetes refuses (an RFC 1123 label: a-z, 0-9 and '-', at most 63), a
+        region or service that cannot be a label value, or two pairs given one name.
+    """
+    return _check_names(pairs, deployment_template, namespace, names=names)
+
+
 def _check_names(
-    pairs: list[tuple[str, str]], deployment_template: str, namespace: str
+    pairs: list[tuple[str, str]],
+    deployment_template: str,
+    namespace: str,
+    *,
+    names: tuple[str, str] = ("namespace", "deployment_template"),
 ) -> dict[tuple[str, str], str]:
     """Each region/service's object name, checked; the namespace and label values too."""
+    namespace_name, template_name = names
     if not isinstance(namespace, str):
-        raise ParameterError(f"The 'namespace' parameter must be a string. Got {namespace!r}.")
-    _check_k8s_name(namespace, "the objects", "namespace", namespace)
+        raise ParameterError(
+            f"The {namespace_name!r} parameter must be a string. Got {namespace!r}."
+        )
+    _check_k8s_name(namespace, "the objects", namespace_name, namespace)
     for region, service in pairs:
         for label, value in (("region", region), ("service", service)):
             if len(value) > _K8S_NAME_MAX or not _LABEL_VALUE.fullmatch(value):
@@ -120,10 +161,10 @@ def _check_names(
                     "A-Z, a-z, 0-9, '-', '_' and '.', with a letter or digit at each end.",
                     fix=f"rename the {label} in the fleet file",
                 )
-        name = from_template(deployment_template, region, service, "deployment_template")
-        _check_k8s_name(name, f"{region}/{service}", "deployment_template", deployment_template)
+        name = from_template(deployment_template, region, service, template_name)
+        _check_k8s_name(name, f"{region}/{service}", template_name, deployment_template)
     # every name is a valid label, so only the check that they differ can fail here
-    return group_names(deployment_template, pairs, "deployment_template")
+    return group_names(deployment_template, pairs, template_name)
 
 
 def _check_current_servers(
