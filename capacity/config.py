@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from capacity.columns import DEMAND_METRICS, METRICS
+from capacity.columns import ALL_REGIONS, DEMAND_METRICS, METRICS
 from capacity.errors import ConfigError, ParameterError
 from capacity.records import duplicate_key
 from capacity.units import parse_duration
@@ -263,6 +263,20 @@ class FleetConfig(_Strict):
             raise ValueError("regions: at least one region is required")
         if not self.services:
             raise ValueError("services: at least one service is required")
+        # 'all' is every region to calendars (in any case) and --regions, and the overall
+        # row of kpis: a region or service of that name could not be told apart from them
+        readers = {
+            "regions": "calendars, --regions and the kpis' overall rows read 'all' (in any "
+            "case) as every region",
+            "services": "the kpis' overall rows name every service 'all'",
+        }
+        for section, names in (("regions", self.regions), ("services", self.services)):
+            for name in names:
+                if name.strip().lower() == ALL_REGIONS:
+                    raise ValueError(
+                        f"{section}.{name}: {name!r} cannot name a {section[:-1]}: "
+                        f"{readers[section]}"
+                    )
         for name, service in self.services.items():
             if service.server_type not in self.server_types:
                 raise ValueError(
@@ -517,6 +531,16 @@ def _value_fix(key: str, message: str) -> str | None:
         return (
             "write ccu where the service's servers hold players (concurrent users) or rps where "
             "they serve requests per second, and export that metric under the same name"
+        )
+    if "cannot name a" in message and "'all'" in message:
+        if key.startswith("regions."):
+            return (
+                "rename that region, under regions, current_servers and failover alike, and "
+                "load its telemetry under the new name"
+            )
+        return (
+            "rename that service, under services and current_servers alike, and load its "
+            "telemetry under the new name"
         )
     for what, section in (("region", "regions"), ("service", "services")):
         if message.startswith(f"unknown {what} "):

@@ -229,6 +229,9 @@ class EventCheck:
     checked_at : pandas.Timestamp or None
         The moment ``overdue`` is measured from: a date to act by before it is overdue
         (the clock when the check ran, not the forecast's start).
+    skipped : tuple of str
+        A ``warning:`` line per touched region/service the forecast skipped (no demand
+        telemetry in its history window): it has no row in ``table``.
     """
 
     event: PlannedEvent
@@ -237,6 +240,7 @@ class EventCheck:
     replaced: tuple[str, ...] = ()
     cutoff: pd.Timestamp | None = None
     checked_at: pd.Timestamp | None = None
+    skipped: tuple[str, ...] = ()
 
     @property
     def lead_days(self) -> float:
@@ -266,15 +270,17 @@ class EventCheck:
         Returns
         -------
         list of str
-            One line each, starting ``note:`` or ``warning:``: stored events taken to be this
-            one, telemetry ending over a day before ``now``, an event that started before the
+            One line each, starting ``note:`` or ``warning:``: touched regions/services
+            left out for want of demand telemetry, stored events taken to be this one,
+            telemetry ending over a day before ``now``, an event that started before the
             forecast (only its later hours are checked), dates to act by already past when
             the check ran (``overdue``), and an event ending more than :data:`MEASURED_DAYS`
             days after the forecast starts (a provisional verdict).
         """
         from capacity.weekly import STALE_AFTER
 
-        lines = [
+        lines = list(self.skipped)
+        lines += [
             f"note: taken to be the stored event {same!r}; the forecast moves it to this "
             f"window and regions with the uplift x{self.event.uplift:g}, keeping the shape "
             "learned for its kind"
@@ -489,6 +495,7 @@ def check_event(
         breach_probability, verdict, add_servers, act_by, overdue``.
     """
     from capacity.forecast_fleet import forecast_fleet
+    from capacity.skipped import skipped_warnings
 
     if quantile not in CHECK_QUANTILES:
         raise ParameterError(
@@ -587,8 +594,17 @@ def check_event(
             }
         )
     names = () if replaced is None else tuple(replaced["name"])
+    skipped = skipped_warnings(
+        run.summary, "this check's table", history=history, cutoff=run.cutoff
+    )
     return EventCheck(
-        event, pd.DataFrame(rows), pd.concat(hourly, ignore_index=True), names, cutoff, moment
+        event,
+        pd.DataFrame(rows),
+        pd.concat(hourly, ignore_index=True),
+        names,
+        cutoff,
+        moment,
+        tuple(skipped),
     )
 
 

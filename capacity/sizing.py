@@ -421,10 +421,26 @@ class _SizingTask:
     hint: float
     note: str
     params: dict[str, Any] = field(default_factory=dict)
+    #: Why the series cannot be learned at all (a metric with no telemetry), or empty.
+    absent: str = ""
 
 
 def _learn_one(task: _SizingTask) -> SafeLoad:
     """Learn one series; bad telemetry falls back to the hint rather than stopping the fleet."""
+    if task.absent:
+        return SafeLoad(
+            task.region,
+            task.service,
+            task.metric,
+            task.hint,
+            math.nan,
+            math.nan,
+            task.slo_ms,
+            METHOD_HINT,
+            HINT,
+            f"{task.absent}; using the configured safe_load_hint {task.hint:g}",
+            0,
+        )
     try:
         result = learn_safe_load(
             task.frame,
@@ -479,6 +495,31 @@ def _excluded_hours(
         for region in row.regions:
             windows.setdefault(region, []).append((row.start_ts, row.end_ts))
     return windows
+
+
+def _absent_metrics(part: pd.DataFrame, metric: str, *, start: Any, end: Any) -> str:
+    """Why a series' safe load cannot be learned at all: the metrics it needs of which the
+    store holds no value for the series (in ``start``/``end``), or ``""`` when each has some.
+
+    Without this, a service never exporting its latency was reported as having "only 0
+    usable hours", as if a longer history would do."""
+    absent = [m for m in (LATENCY_P99_MS, SERVERS, metric) if not part[m].notna().any()]
+    if not absent:
+        return ""
+    window = " in the hours read" if start is not None or end is not None else ""
+    how = (
+        f"(the safe load is learned from load per server, {metric} divided by servers, "
+        "against p99 latency)"
+    )
+    if len(absent) == 3:
+        return (
+            f"no telemetry for this region/service{window} {how}: load its {metric}, servers "
+            f"and {LATENCY_P99_MS} to learn it"
+        )
+    return (
+        f"no {' or '.join(absent)} telemetry for this region/service{window} {how}: "
+        f"export {' and '.join(absent)} to learn it"
+    )
 
 
 def safe_loads(
@@ -581,6 +622,7 @@ def safe_loads(
                 else ""
             )
             spec = fleet.services[service]
+            absent = _absent_metrics(part, metric, start=start, end=end)
             tasks.append(
                 _SizingTask(
                     region=region,
@@ -591,6 +633,7 @@ def safe_loads(
                     hint=fleet.server_type_of(service).safe_load_hint,
                     note=note,
                     params=params,
+                    absent=absent,
                 )
             )
     results = map_tasks(_learn_one, tasks, jobs=jobs, scheduler=scheduler)

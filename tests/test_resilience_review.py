@@ -292,16 +292,24 @@ def test_a_region_or_service_named_all_is_refused_not_mixed_with_the_overall_row
         "current_servers": {},
         "failover": {},
     }
-    fleet = parse_fleet(data)
-    # it once gave two rows region 'all', service 'all': the region's and the fleet's
+    # refused where the fleet file loads: calendars and --regions read 'all' as every region
     with pytest.raises(ConfigError) as info:
-        kpis(None, None, NO_RATES, fleet, since="2026-01-05", until="2026-01-06", by="region")
+        parse_fleet(data, source="fleet.yaml")
+    message = str(info.value)
+    assert message.startswith("fleet.yaml: key 'regions.all': 'all' cannot name a region")
+    assert "Fix: rename that region" in message
+    # it once gave two rows region 'all', service 'all': the region's and the fleet's; kpis
+    # still refuses a fleet built past the loader's checks
+    fine = {**data, "regions": {"eu-west": {"timezone": "Europe/Berlin"}}}
+    built = parse_fleet(fine)
+    by_hand = built.model_copy(update={"regions": {"all": built.regions["eu-west"]}})
+    with pytest.raises(ConfigError) as info:
+        kpis(None, None, NO_RATES, by_hand, since="2026-01-05", until="2026-01-06", by="region")
     message = str(info.value)
     assert "a region is named 'all'" in message and "Fix: rename that region" in message
-    data["regions"] = {"eu-west": {"timezone": "Europe/Berlin"}}
-    data["services"] = {"all": data["services"]["game"]}
+    by_hand = built.model_copy(update={"services": {"all": built.services["game"]}})
     with pytest.raises(ConfigError, match="a service is named 'all'"):
-        kpis(None, None, NO_RATES, parse_fleet(data), since="2026-01-05", until="2026-01-06")
+        kpis(None, None, NO_RATES, by_hand, since="2026-01-05", until="2026-01-06")
 
 
 # --------------------------------------------------------------------------- the wrong kind of file

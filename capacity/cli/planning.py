@@ -182,6 +182,7 @@ def recommend(
     _check_jobs(jobs)
     from capacity import headroom
     from capacity.forecast_fleet import fallen_back, forecast_fleet
+    from capacity.skipped import skipped_warnings
 
     fleet = _load_config(_fleet_file(config))
     quantiles = sorted({0.05, 0.5, 0.95, quantile})
@@ -204,6 +205,13 @@ def recommend(
     )
     recs = assessment.recommendations
     _warn_if_stale(run.cutoff, "the forecast behind these recommendations starts then")
+    for line in skipped_warnings(
+        run.summary,
+        "this table and of the region-loss check",
+        history=run.params.get("history"),
+        cutoff=run.cutoff,
+    ):
+        click.echo(line, err=True)
     if fmt in ("csv", "json"):
         # what each row is sized at, and whether it was learned or is the fleet file's hint
         sized = safe[["region", "service", "safe_load", "source"]].rename(

@@ -205,6 +205,7 @@ def schedule(
     from capacity.files import check_writable, write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
     from capacity.headroom import hourly_need
+    from capacity.skipped import skipped_warnings
 
     if output is not None:
         check_writable(output, "output")  # before the forecast, not after it
@@ -296,6 +297,21 @@ def schedule(
             save=False,
         )
         safe = _safe_loads(store, wanted)
+    # a pair outside --region/--service is read only for where lost regions' players go
+    summary = run.summary
+    asked = summary["region"].isin([region] if region else list(fleet.regions))
+    asked &= summary["service"].isin([service] if service else list(fleet.services))
+    for chosen, left_out_of in (
+        (asked, "this schedule" + (" and of the region-loss floors" if region_loss else "")),
+        (~asked, "the region-loss floors"),
+    ):
+        for line in skipped_warnings(
+            summary[chosen],
+            left_out_of,
+            history=run.params.get("history"),
+            cutoff=run.cutoff,
+        ):
+            click.echo(line, err=True)
     need = hourly_need(run.frame, safe, fleet, quantile=0.95)
     floors = scaling.schedule(
         need, fleet, hours=hours, use="required" if region_loss else "needed_nk"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -19,8 +20,12 @@ from capacity.cli.common import (
     _reports_errors,
     _table,
 )
+from capacity.columns import LATENCY_P99_MS, SERVERS
 from capacity.errors import ParameterError
 from capacity.units import parse_timestamp
+
+if TYPE_CHECKING:
+    from capacity.config import FleetConfig
 
 
 @click.command()
@@ -119,6 +124,10 @@ def kpis(
 
 @click.command()
 @_db_option
+@_config_option(
+    "Fleet YAML: also list its regions/services that lack telemetry in the store "
+    "[default: none, the store alone]."
+)
 @click.option("--now", default=None, help="Show events ahead of this time [default: now].")
 @click.option("--ahead", default="28d", show_default=True, help="How far ahead to list events.")
 @click.option("--by-metric", is_flag=True, help="One row per metric instead of per service.")
@@ -126,12 +135,22 @@ def kpis(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @_reports_errors
-def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: str) -> None:
+def status(
+    db: Path | None,
+    config: Path | None,
+    now: str | None,
+    ahead: str,
+    by_metric: bool,
+    fmt: str,
+) -> None:
     """Summarise the store: per series its span, rows, gaps and last load; events ahead."""
     moment = parse_timestamp(now, "--now") if now is not None else pd.Timestamp.now(tz="UTC")
+    # no demo fleet by default: the store's summary needs none
+    fleet = _load_config(config) if config is not None else None
     with _reading_store(db) as store:
         series, upcoming = store.status(now=moment, ahead=ahead)
         path = store.path
+    gaps = None if fleet is None else fleet_gaps(series, fleet)
     if fmt == "json":
         payload = {
             "store": str(path),
@@ -141,6 +160,9 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
             ).to_dict(orient="records"),
             "events_ahead": upcoming.to_dict(orient="records"),
         }
+        if gaps is not None:
+            payload["config"] = str(config)
+            payload["fleet_missing_telemetry"] = gaps.to_dict(orient="records")
         click.echo(json.dumps(payload, default=_json_default, indent=2))
         return
     stale = _staleness_notes(series, moment, by_metric=by_metric)
@@ -167,12 +189,80 @@ def status(db: Path | None, now: str | None, ahead: str, by_metric: bool, fmt: s
     click.echo(f"Store: {path}")
     click.echo(f"\nTelemetry ({len(series)} {'series' if by_metric else 'region/services'}):")
     click.echo(_table(series.drop(columns=["last_load_id"], errors="ignore")))
+    if gaps is not None:
+        click.echo("")
+        for line in _gap_lines(gaps, fleet, config):
+            click.echo(line)
     for line in [*lagging, *stale]:
         click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
     columns = ["event_id", "start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
     shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))
     click.echo(_table(shown))
+
+
+def fleet_gaps(series: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
+    """The fleet file's region/services that lack telemetry a plan needs.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        The store's series, one row per ``region, service, metric`` (``Store.status``).
+    fleet : FleetConfig
+        The fleet whose region/services are looked up.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``region, service, demand_metric, missing`` (the metrics, of the demand metric,
+        ``servers`` and ``latency_p99_ms``, with no row in the store), one row per pair that
+        lacks any, in the fleet file's order.
+    """
+    held = set(
+        zip(
+            series["region"].astype(str),
+            series["service"].astype(str),
+            series["metric"].astype(str),
+            strict=True,
+        )
+    )
+    rows = []
+    for region, service, metric in fleet.demand_series():
+        missing = [m for m in (metric, SERVERS, LATENCY_P99_MS) if (region, service, m) not in held]
+        if missing:
+            rows.append(
+                {"region": region, "service": service, "demand_metric": metric, "missing": missing}
+            )
+    return pd.DataFrame(rows, columns=["region", "service", "demand_metric", "missing"])
+
+
+def _gap_lines(gaps: pd.DataFrame, fleet: FleetConfig, config: Path | None) -> list[str]:
+    """What the fleet file plans but the store lacks, a line per region/service."""
+    pairs = len(fleet.demand_series())
+    if gaps.empty:
+        return [
+            f"Fleet file {config}: each of its {pairs} region/services has demand, servers and "
+            "latency_p99_ms telemetry."
+        ]
+    lines = [f"Fleet file {config}: {len(gaps)} of its {pairs} region/services lack telemetry:"]
+    for row in gaps.itertuples(index=False):
+        name = f"- {row.region}/{row.service} ({row.demand_metric})"
+        if len(row.missing) == 3:
+            lines.append(
+                f"{name}: no telemetry; not forecast, so left out of recommend, check-event "
+                "and schedule, and capacity plan refuses the fleet"
+            )
+        elif row.demand_metric in row.missing:
+            lines.append(
+                f"{name}: no {row.demand_metric} (demand) telemetry; not forecast, so left out "
+                "of recommend, check-event and schedule, and capacity plan refuses the fleet"
+            )
+        else:
+            lines.append(
+                f"{name}: no {' or '.join(row.missing)} telemetry; sized at the fleet file's "
+                "safe_load_hint, not a safe load learned from latency"
+            )
+    return lines
 
 
 def _hours_behind(moment: pd.Timestamp, last_ts: pd.Series) -> pd.Series:
