@@ -85,9 +85,9 @@ display(report.plan_table(status, currency=plan.fleet.currency, new_overdue=new_
 
 # %% [markdown]
 # ### Actions and why
-# Servers are sized at each region/service's safe load per server, learned from its telemetry,
-# or the fleet file's `safe_load_hint` where it cannot be (`safe_load_source` in
-# `recommendations.csv`).
+# Servers are sized at each region/service's safe load per server: learned from its telemetry
+# where it can be, else the fleet file's `safe_load_hint` (`safe_load_source` in
+# `recommendations.csv` says which).
 
 # %%
 display(Markdown(report.hint_line(plan.safe)))
