@@ -582,7 +582,7 @@ def check_plannable(
         raise ParameterError(
             f"The fleet file plans {len(absent)} region/service(s) with no demand telemetry "
             f"before {cutoff:%Y-%m-%d %H:%M} UTC: {', '.join(absent[:6])}"
-            f"{' and more' if len(absent) > 6 else ''}. Fix: load its telemetry (capacity "
+            f"{' and more' if len(absent) > 6 else ''}. Fix: load that telemetry (capacity "
             "ingest, capacity pull); a service that does not run in one region cannot be left "
             "out of that region alone (every service is planned in every region): plan such a "
             "region with a fleet file of its own"

@@ -247,7 +247,7 @@ def test_a_region_without_one_services_telemetry_is_refused_with_a_fix_that_can_
     assert "no demand telemetry before 2026-11-23 00:00 UTC: sa-east/chat (rps)" in message
     assert "leave them out of the fleet file" not in message  # one pair cannot be
     assert message.endswith(
-        "Fix: load its telemetry (capacity ingest, capacity pull); a service that does not run "
+        "Fix: load that telemetry (capacity ingest, capacity pull); a service that does not run "
         "in one region cannot be left out of that region alone (every service is planned in "
         "every region): plan such a region with a fleet file of its own"
     )
