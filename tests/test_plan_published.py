@@ -142,3 +142,13 @@ def test_a_rerun_republishes_after_the_notebook_or_last_weeks_plan_changed(
     )
     # and with nothing changed, the plan is kept as it is
     assert rerun("2026-W48", changed).status == "identical"
+    # last week's first plan put back by hand: the store and its runs are as they were (the
+    # accuracy section reads the same runs), only the plan compared with differs
+    restored = tmp_path / "restored"
+    shutil.copytree(plans / "2026-W47" / "history" / first.run_id, restored)
+    shutil.rmtree(plans / "2026-W47")
+    restored.rename(plans / "2026-W47")
+    back = rerun("2026-W48", changed)
+    assert back.status == "republished"
+    recorded = json.loads((back.folder / "manifest.json").read_text())["inputs"]
+    assert recorded["previous_plan"]["run_id"] == first.run_id
