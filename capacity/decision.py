@@ -6,7 +6,10 @@ published the week before. :mod:`capacity.report` shows them; scripts can use th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -16,9 +19,12 @@ from capacity.config import FleetConfig
 from capacity.headroom import region_loss_survival
 
 __all__ = [
+    "PreviousPlan",
     "changes_since",
     "order_frame",
+    "overdue_first_seen",
     "previous_plan",
+    "read_previous_plan",
     "region_loss_frame",
     "series_names",
     "week_before",
@@ -130,7 +136,34 @@ def week_before(week: str) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
-def previous_plan(plans_dir: str | Path, week: str) -> tuple[str, str, pd.DataFrame] | None:
+@dataclass(frozen=True)
+class PreviousPlan:
+    """The plan published for the week before, as a later plan reads it.
+
+    Attributes
+    ----------
+    week : str
+        Its ISO week (``2026-W47``).
+    run_id : str
+        The run id its ``manifest.json`` records.
+    sha256 : str
+        The SHA-256 of its ``recommendations.csv`` as read, so that a plan that compared
+        itself with it can tell when it was republished.
+    recommendations : pandas.DataFrame
+        That file, ``act_by`` and ``first_shortfall`` as UTC times.
+    """
+
+    week: str
+    run_id: str
+    sha256: str
+    recommendations: pd.DataFrame
+
+    def reference(self) -> dict[str, str]:
+        """What a manifest records of it: ``week``, ``run_id`` and ``recommendations_sha256``."""
+        return {"week": self.week, "run_id": self.run_id, "recommendations_sha256": self.sha256}
+
+
+def read_previous_plan(plans_dir: str | Path, week: str) -> PreviousPlan | None:
     """The plan published for the week before ``week`` in ``plans_dir``, if there is one.
 
     Parameters
@@ -142,9 +175,9 @@ def previous_plan(plans_dir: str | Path, week: str) -> tuple[str, str, pd.DataFr
 
     Returns
     -------
-    tuple or None
-        ``(week, run_id, recommendations)`` of the week before, its ``act_by`` and
-        ``first_shortfall`` as UTC times; None when that week has no published plan there.
+    PreviousPlan or None
+        None when that week has no published plan (its ``recommendations.csv`` and
+        ``manifest.json``) there.
     """
     before = week_before(week)
     folder = Path(plans_dir) / before
@@ -152,11 +185,52 @@ def previous_plan(plans_dir: str | Path, week: str) -> tuple[str, str, pd.DataFr
     if not (table.is_file() and manifest.is_file()):
         return None
     run_id = str(json.loads(manifest.read_text(encoding="utf-8")).get("run_id", ""))
-    frame = pd.read_csv(table)
+    content = table.read_bytes()  # hashed and parsed from the same bytes
+    frame = pd.read_csv(io.BytesIO(content))
     for column in ("act_by", "first_shortfall"):
         if column in frame:
             frame[column] = pd.to_datetime(frame[column], utc=True)
-    return before, run_id, frame
+    return PreviousPlan(before, run_id, hashlib.sha256(content).hexdigest(), frame)
+
+
+def previous_plan(plans_dir: str | Path, week: str) -> tuple[str, str, pd.DataFrame] | None:
+    """:func:`read_previous_plan` as a tuple ``(week, run_id, recommendations)``; None when
+    the week before has no published plan in ``plans_dir``."""
+    earlier = read_previous_plan(plans_dir, week)
+    return None if earlier is None else (earlier.week, earlier.run_id, earlier.recommendations)
+
+
+def overdue_first_seen(
+    current: pd.DataFrame, previous: pd.DataFrame | None
+) -> set[tuple[str, str]]:
+    """The additions that are overdue the first time a plan asks for them.
+
+    Parameters
+    ----------
+    current : pandas.DataFrame
+        This plan's recommendations (``region, service, action, overdue``).
+    previous : pandas.DataFrame or None
+        The recommendations of the plan published the week before; None when there is none
+        (then nothing can be told to be new, and nothing is returned).
+
+    Returns
+    -------
+    set of (region, service)
+        The ``scale_up`` rows of ``current`` whose date to act by was before the plan while
+        the week before's plan did not ask to scale them up: the reader hears of the order
+        only once it is late.
+    """
+    if previous is None:
+        return set()
+    asked = {
+        (r, s)
+        for r, s, a in zip(previous[REGION], previous[SERVICE], previous["action"], strict=True)
+        if a == "scale_up"
+    }
+    late = current[
+        (current["action"] == "scale_up") & current["overdue"].fillna(False).astype(bool)
+    ]
+    return {(r, s) for r, s in zip(late[REGION], late[SERVICE], strict=True) if (r, s) not in asked}
 
 
 def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:

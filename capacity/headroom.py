@@ -65,6 +65,10 @@ class RegionLoss:
     failover : bool
         False when the fleet file's ``failover`` names nowhere for the region's players to
         go: they would not be served, whatever the other regions hold.
+    region, service : str or None
+        The surviving region/service of ``where``, for scripts; None when it survives.
+    ts : Timestamp or None
+        The hour of ``where`` (UTC); None when it survives.
     """
 
     lost: str
@@ -72,6 +76,9 @@ class RegionLoss:
     shortfall: int
     where: str
     failover: bool = True
+    region: str | None = None
+    service: str | None = None
+    ts: pd.Timestamp | None = None
 
     def describe(self) -> str:
         """What losing the region means, for a person (without the region's name)."""
@@ -226,7 +233,7 @@ def region_loss_survival(need: pd.DataFrame, fleet: FleetConfig) -> list[RegionL
         if not shares:
             results.append(RegionLoss(lost, False, 0, "", failover=False))
             continue
-        worst, where = 0, ""
+        worst, where, at_worst = 0, "", (None, None, None)
         for target, share in shares.items():
             if lost not in wide.columns or target not in wide.columns or share <= 0:
                 continue
@@ -240,8 +247,9 @@ def region_loss_survival(need: pd.DataFrame, fleet: FleetConfig) -> list[RegionL
             if len(gap) and gap.max() > worst:
                 at = gap.idxmax()
                 worst = int(gap.max())
-                where = f"{target}/{here.loc[at, SERVICE]} at {here.loc[at, TS]:%Y-%m-%d %H:%M}"
-        results.append(RegionLoss(lost, worst <= 0, max(worst, 0), where))
+                at_worst = (target, str(here.loc[at, SERVICE]), pd.Timestamp(here.loc[at, TS]))
+                where = f"{target}/{at_worst[1]} at {at_worst[2]:%Y-%m-%d %H:%M}"
+        results.append(RegionLoss(lost, worst <= 0, max(worst, 0), where, True, *at_worst))
     return results
 
 

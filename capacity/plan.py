@@ -177,11 +177,33 @@ def _kernel_dirs() -> Iterator[None]:
                     os.environ[name] = value
 
 
+def _code_sha256(package: Path | None = None) -> str:
+    """A SHA-256 over the package's Python sources (``capacity`` by default), each file's
+    path relative to the package (sorted) and its bytes: the code that made a plan, so that
+    a rerun after an upgrade that changes the report is a new plan."""
+    root = Path(__file__).resolve().parent if package is None else Path(package)
+    digest = hashlib.sha256()
+    for name in sorted(path.relative_to(root).as_posix() for path in root.rglob("*.py")):
+        content = (root / name).read_bytes()
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def _run_inputs(notebook: Path) -> dict[str, str]:
+    """The inputs of a run beyond its data: the notebook's and the package code's SHA-256."""
+    return {
+        "notebook_sha256": hashlib.sha256(notebook.read_bytes()).hexdigest(),
+        "code_sha256": _code_sha256(),
+    }
+
+
 def _digest(folder: Path) -> str:
     """What decides whether a rerun changed the plan: its tables and the fingerprints of
-    every input (telemetry, calendar, logs, config), since the report shows more than the
-    tables (a new incident changes only its resilience section). A folder that is not a
-    whole plan (made by hand, half copied) matches no plan."""
+    every input (telemetry, calendar, logs, config, the plan published the week before that
+    the report compares with, the notebook and the package's code), since the report shows
+    more than the tables (a new incident changes only its resilience section). A folder that
+    is not a whole plan (made by hand, half copied) matches no plan."""
     digest = hashlib.sha256()
     for name in _COMPARED:
         digest.update(name.encode())
@@ -369,6 +391,7 @@ def run_plan(
             db=db,
             config=config,
             notebook=notebook,
+            run_inputs=_run_inputs(notebook),
             notebook_parameters={
                 "horizon": horizon,
                 "history": history,
@@ -387,6 +410,7 @@ def _run_and_publish(
     db: Path,
     config: Path,
     notebook: Path,
+    run_inputs: dict[str, str],
     notebook_parameters: dict[str, Any],
     say: _Say,
 ) -> PlanResult:
@@ -447,7 +471,9 @@ def _run_and_publish(
         ) from None
     timings["notebook"] = round(time.perf_counter() - started, 3)
     try:
-        result = _export_and_publish(building, out, label, run_id, parameters, timings, say)
+        result = _export_and_publish(
+            building, out, label, run_id, parameters, run_inputs, timings, say
+        )
     except (OSError, KeyboardInterrupt) as exc:
         if building.exists():  # not put in place: no plan refers to the run
             _forget_run(db, run_id, say)
@@ -493,6 +519,7 @@ def _export_and_publish(
     label: str,
     run_id: str,
     parameters: dict[str, Any],
+    run_inputs: dict[str, str],
     timings: dict[str, float],
     say: _Say,
 ) -> PlanResult:
@@ -511,7 +538,7 @@ def _export_and_publish(
         "status": "published",
         "parameters": {k: v for k, v in parameters.items() if k != "out_dir"},
         "cutoff": summary["cutoff"],
-        "inputs": summary["inputs"],
+        "inputs": {**summary["inputs"], **run_inputs},
         "verdicts": summary["status"],
         "region_loss": summary["region_loss"],
         "timings": {**summary["timings"], **timings},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,9 @@ from IPython.display import HTML
 
 from capacity.columns import REGION, SERVICE
 from capacity.decision import (
+    PreviousPlan,
     changes_since,
-    previous_plan,
+    read_previous_plan,
     region_loss_frame,
     series_names,
     week_before,
@@ -30,9 +32,11 @@ __all__ = [
     "accuracy_table",
     "backtest_note",
     "changes_since_last_week",
+    "changes_since_previous",
     "changes_table",
     "cost_header",
     "decision_line",
+    "hint_line",
     "kpi_table",
     "note_lines",
     "plan_table",
@@ -179,20 +183,43 @@ def cost_header(currency: str | None) -> str:
     return f"cost change / week ({unit})"
 
 
-def plan_table(frame: pd.DataFrame, *, currency: str | None = None) -> HTML:
+def _among(frame: pd.DataFrame, pairs: Collection[tuple[str, str]]) -> pd.Series:
+    """Whether each row's (region, service) is one of ``pairs``; all False without those
+    columns."""
+    if REGION not in frame or SERVICE not in frame:
+        return pd.Series(False, index=frame.index, dtype=bool)
+    chosen = set(pairs)
+    keys = zip(frame[REGION], frame[SERVICE], strict=True)
+    return pd.Series([key in chosen for key in keys], index=frame.index, dtype=bool)
+
+
+#: How an overdue date to act by reads when the plan the week before did not ask for it.
+FIRST_SEEN_OVERDUE = "(overdue, new this week)"
+
+
+def plan_table(
+    frame: pd.DataFrame,
+    *,
+    currency: str | None = None,
+    new_overdue: Collection[tuple[str, str]] = (),
+) -> HTML:
     """A plan table (the verdicts, the actions) as a reader wants it.
 
     The date to act by is headed as UTC, to the minute, and marked ``overdue`` when it has
-    passed (the ``overdue`` column folds into it); headroom is a percentage of the servers
-    now; cost changes are per week, headed with ``currency`` (the fleet file's
-    ``currency``; :func:`cost_header`).
+    passed (the ``overdue`` column folds into it), :data:`FIRST_SEEN_OVERDUE` for the
+    region/services in ``new_overdue`` (:func:`capacity.decision.overdue_first_seen`: last
+    week's plan did not ask for them); headroom is a percentage of the servers now; cost
+    changes are per week, headed with ``currency`` (the fleet file's ``currency``;
+    :func:`cost_header`).
     """
     shown = frame.copy()
     if "act_by" in shown:
         dates = shown["act_by"].map(_cell)
         if "overdue" in shown:
             late = shown["overdue"].fillna(False).astype(bool)
+            fresh = late & _among(shown, new_overdue)
             dates = dates.where(~late, dates + " (overdue)")
+            dates = dates.where(~fresh, shown["act_by"].map(_cell) + " " + FIRST_SEEN_OVERDUE)
         shown["act_by"] = dates
     shown = shown.drop(columns=["overdue"], errors="ignore")
     if "min_headroom" in shown:
@@ -208,7 +235,11 @@ def _many(count: int) -> str:
 
 
 def decision_line(
-    recommendations: pd.DataFrame, *, cutoff: pd.Timestamp, currency: str | None = None
+    recommendations: pd.DataFrame,
+    *,
+    cutoff: pd.Timestamp,
+    currency: str | None = None,
+    new_overdue: Collection[tuple[str, str]] = (),
 ) -> str:
     """The plan's decision in two or three sentences of Markdown, for the top of the report.
 
@@ -221,13 +252,16 @@ def decision_line(
         When the plan is made (its start): an ``overdue`` date to act by was before it.
     currency : str, optional
         The fleet file's ``currency``; without one, costs are in "fleet cost units".
+    new_overdue : collection of (region, service)
+        The overdue additions last week's plan did not ask for
+        (:func:`capacity.decision.overdue_first_seen`), named as such.
 
     Returns
     -------
     str
         How many servers to add and remove in how many region/services, the weekly cost
-        change, which additions are overdue (order them now) and the next date to act by;
-        or that no server is to be added or removed.
+        change, which additions are overdue (order them now; those new this week named) and
+        the next date to act by; or that no server is to be added or removed.
     """
     unit = currency if currency else "fleet cost units"
     up = recommendations[recommendations["action"] == "scale_up"]
@@ -248,6 +282,14 @@ def decision_line(
             f" for the procurement lead time, was before {cutoff:%Y-%m-%d %H:%M} UTC):"
             f" order them now ({series_names(late)})."
         )
+        fresh = late[_among(late, new_overdue)]
+        if len(fresh):
+            one = len(fresh) == 1
+            text += (
+                f" {len(fresh)} of them {'was' if one else 'were'} not in last week's plan:"
+                f" overdue the first time a plan shows {'it' if one else 'them'}"
+                f" ({series_names(fresh)})."
+            )
     coming = up[~up.index.isin(late.index) & up["act_by"].notna()].sort_values("act_by")
     if len(coming):
         first = coming.iloc[0]
@@ -282,7 +324,8 @@ def changes_table(changes: pd.DataFrame) -> HTML:
 
 def changes_since_last_week(plans_dir: str | Path, week: str, current: pd.DataFrame) -> HTML:
     """The report's "what changed since last week": this plan's recommendations against the
-    plan published for the week before in ``plans_dir`` (:func:`previous_plan`).
+    plan published for the week before in ``plans_dir``
+    (:func:`capacity.decision.read_previous_plan`; :func:`changes_since_previous`).
 
     Parameters
     ----------
@@ -299,15 +342,33 @@ def changes_since_last_week(plans_dir: str | Path, week: str, current: pd.DataFr
         A line naming the earlier plan (week and run id) and how many region/services
         changed, then :func:`changes_table`; or a line saying there is no earlier plan.
     """
-    earlier = previous_plan(plans_dir, week)
-    if earlier is None:
+    return changes_since_previous(read_previous_plan(plans_dir, week), week, current)
+
+
+def changes_since_previous(previous: PreviousPlan | None, week: str, current: pd.DataFrame) -> HTML:
+    """:func:`changes_since_last_week` from the plan already read (``WeeklyPlan.previous``).
+
+    Parameters
+    ----------
+    previous : PreviousPlan or None
+        The plan published for the week before; None when there is none.
+    week : str
+        This plan's ISO week.
+    current : pandas.DataFrame
+        This plan's recommendations.
+
+    Returns
+    -------
+    IPython.display.HTML
+        As :func:`changes_since_last_week`.
+    """
+    if previous is None:
         return HTML(
             f"<p>No plan was published for {week_before(week)} in this plans folder: "
             "nothing to compare with.</p>"
         )
-    before_week, run_id, before = earlier
-    changes = changes_since(before, current)
-    named = f"Against the plan published for {before_week} (run {html.escape(run_id)}): "
+    changes = changes_since(previous.recommendations, current)
+    named = f"Against the plan published for {previous.week} (run {html.escape(previous.run_id)}): "
     if changes.empty:
         return HTML(f"<p>{named}no action, target or date to act by changed.</p>")
     count = f"{_many(len(changes))} changed."
@@ -478,6 +539,41 @@ def timings_line(timings: dict[str, float]) -> HTML:
     return HTML(
         f"<p class='cap-footnote' style='{style}'>Stage timings (seconds): {stages}; "
         "with the notebook's and the export's in manifest.json.</p>"
+    )
+
+
+def hint_line(safe: pd.DataFrame) -> str:
+    """Which region/services are sized at the fleet file's ``safe_load_hint`` rather than a
+    safe load learned from their telemetry, and why, as Markdown.
+
+    Parameters
+    ----------
+    safe : pandas.DataFrame
+        :func:`capacity.sizing.safe_loads`' rows (``region, service, safe_load, source,
+        reason``).
+
+    Returns
+    -------
+    str
+        The hinted ones, a list item each with its load per server and the reason; or a
+        sentence saying every one is learned.
+    """
+    hinted = safe[safe["source"] != "learned"]
+    if hinted.empty:
+        return (
+            "Every region/service is sized at a safe load per server learned from its "
+            "telemetry (load per server against p99 latency)."
+        )
+    items = "".join(
+        f"\n- {r}/{s}: {load:,.6g} per server; {reason}"
+        for r, s, load, reason in zip(
+            hinted[REGION], hinted[SERVICE], hinted["safe_load"], hinted["reason"], strict=True
+        )
+    )
+    return (
+        f"**Sized at the fleet file's safe_load_hint, not learned from telemetry: "
+        f"{len(hinted)} of {len(safe)} region/services.** Their targets rest on that guess:\n"
+        f"{items}"
     )
 
 

@@ -39,6 +39,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.config import FleetConfig, load_fleet
+from capacity.decision import PreviousPlan, read_previous_plan
 from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, assess
@@ -46,16 +47,20 @@ from capacity.store import Store
 from capacity.units import parse_duration
 
 __all__ = [
+    "ACT_WINDOW_DAYS",
     "PLAN_QUANTILES",
     "WeeklyPlan",
     "build_plan",
     "check_plannable",
+    "horizon_warning",
     "json_safe",
     "parse_week",
+    "recommendations_csv",
     "rough_warning",
     "sort_backtest",
     "stale_data_warning",
     "status_table",
+    "unused_telemetry_warning",
     "week_of",
     "write_outputs",
 ]
@@ -131,6 +136,9 @@ class WeeklyPlan:
     incidents_week: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: The plan published for the week before in the same plans folder, when it was asked
+    #: for (``build_plan(plans_dir=...)``) and there is one.
+    previous: PreviousPlan | None = None
 
 
 #: Fewest days of telemetry behind a forecast before the plan calls its targets rough.
@@ -196,6 +204,123 @@ def stale_data_warning(
         "could be. Load or pull the latest telemetry (capacity ingest, capacity pull) and plan "
         "the week again with --force"
     )
+
+
+def unused_telemetry_warning(week: str, cutoff: pd.Timestamp, newest: pd.Timestamp) -> str | None:
+    """A warning when telemetry newer than the plan's cutoff is left out of it.
+
+    A plan for week W is made as of Monday 00:00 UTC of W: run later in the week (``capacity
+    plan`` without ``--week`` on a Friday), it leaves out the days since, and so does a
+    rerun of a past week, on purpose.
+
+    Parameters
+    ----------
+    week : str
+        The planned ISO week.
+    cutoff : Timestamp
+        What the plan is made as of.
+    newest : Timestamp
+        The newest demand telemetry's hour in the store.
+
+    Returns
+    -------
+    str or None
+        The warning, naming the telemetry left out and the week whose plan would start from
+        it; None when the telemetry reaches at most :data:`STALE_AFTER` past the cutoff.
+    """
+    end = newest.tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
+    if end - cutoff <= STALE_AFTER:
+        return None
+    monday = end.normalize() + pd.Timedelta(days=(7 - end.weekday()) % 7)
+    if monday < end:
+        monday += pd.Timedelta(days=7)
+    later = week_of(monday)
+    days = (end - cutoff) / pd.Timedelta(days=1)
+    return (
+        f"the demand telemetry from {cutoff:%Y-%m-%d %H:%M} to {newest:%Y-%m-%d %H:%M} UTC "
+        f"({days:.1f} days) is after this plan's cutoff, the start of {week}, and not used. "
+        f"Plan {later} (--week {later}) to forecast from the newest telemetry"
+    )
+
+
+#: Days a plan should leave to act on an addition it first shows, beyond the longest
+#: procurement lead time: its horizon should reach that far.
+ACT_WINDOW_DAYS = 14
+
+
+def horizon_warning(fleet: FleetConfig, horizon: str) -> str | None:
+    """A warning when the plan's horizon leaves too little time to order what it shows.
+
+    An addition is due its procurement lead time before the shortfall it covers, and a
+    shortfall enters the plan when it enters the horizon: with a 28-day horizon and a 21-day
+    lead time, a shortfall first shown at the horizon's end leaves 7 days to order it, and
+    one shown a week later is already overdue.
+
+    Parameters
+    ----------
+    fleet : FleetConfig
+        Its server types' ``procurement_lead_time_days`` (of the types its services run on).
+    horizon : str
+        The plan's horizon, as given (``28d``).
+
+    Returns
+    -------
+    str or None
+        The warning, naming the horizon, the longest lead time and its server type, and the
+        ``--horizon`` that leaves :data:`ACT_WINDOW_DAYS` days to act; None when the horizon
+        already reaches that far.
+    """
+    from capacity.forecast_fleet import MAX_HORIZON
+
+    reach = parse_duration(horizon, "horizon")
+    used = sorted({fleet.services[s].server_type for s in fleet.services})
+    lead, slowest = max(
+        ((fleet.server_types[t].procurement_lead_time_days, t) for t in used),
+        key=lambda pair: pair[0],
+    )
+    wanted = pd.Timedelta(days=lead + ACT_WINDOW_DAYS)
+    if reach >= wanted:
+        return None
+    left = (reach - pd.Timedelta(days=lead)) / pd.Timedelta(days=1)
+    late = (
+        "is overdue when the plan first shows it" if left <= 0 else f"leaves {left:g} days to order"
+    )
+    suggested = min(math.ceil(lead + ACT_WINDOW_DAYS), MAX_HORIZON.days)
+    return (
+        f"the plan's horizon, {horizon}, is shorter than the longest procurement lead time, "
+        f"{lead:g} days ({slowest}), plus {ACT_WINDOW_DAYS} days: a shortfall at the "
+        f"horizon's end {late}. Plan with --horizon {suggested}d to have two weeks to act on "
+        "every addition when it first appears"
+    )
+
+
+def recommendations_csv(recommendations: pd.DataFrame, safe: pd.DataFrame) -> str:
+    """The recommendations as CSV text: ``recommendations.csv`` of the weekly plan, and what
+    ``capacity recommend --format csv`` prints.
+
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        :func:`capacity.headroom.recommend`'s rows.
+    safe : pandas.DataFrame
+        :func:`capacity.sizing.safe_loads`' rows: each row's ``safe_load`` and its
+        ``source`` (``learned``, or ``hint``: the fleet file's ``safe_load_hint``) are added
+        as ``safe_load, safe_load_source``.
+
+    Returns
+    -------
+    str
+        A header and one row per region/service, ``\\n`` line endings; times in UTC as
+        ``2026-11-23T00:00:00Z`` (as ``scaling_schedule.csv``), an empty cell for none.
+    """
+    sized = safe.loc[:, [REGION, SERVICE, "safe_load", "source"]].rename(
+        columns={"source": "safe_load_source"}
+    )
+    table = recommendations.merge(sized, on=[REGION, SERVICE], how="left")
+    for column in table.columns:
+        if isinstance(table[column].dtype, pd.DatetimeTZDtype):
+            table[column] = table[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return table.to_csv(index=False, lineterminator="\n")
 
 
 @contextmanager
@@ -457,8 +582,10 @@ def check_plannable(
         raise ParameterError(
             f"The fleet file plans {len(absent)} region/service(s) with no demand telemetry "
             f"before {cutoff:%Y-%m-%d %H:%M} UTC: {', '.join(absent[:6])}"
-            f"{' and more' if len(absent) > 6 else ''}. Fix: load their telemetry, or leave "
-            "them out of the fleet file"
+            f"{' and more' if len(absent) > 6 else ''}. Fix: load that telemetry (capacity "
+            "ingest, capacity pull); a service that does not run in one region cannot be left "
+            "out of that region alone (every service is planned in every region): plan such a "
+            "region with a fleet file of its own"
         )
     reach = cutoff + horizon
     if monday >= reach:
@@ -484,6 +611,7 @@ def build_plan(
     jobs: int | None = None,
     backtest: bool = True,
     progress: Callable[[str], None] | None = None,
+    plans_dir: str | Path | None = None,
 ) -> WeeklyPlan:
     """Compute one week's plan and store its forecast run.
 
@@ -505,6 +633,10 @@ def build_plan(
         Include the one-week backtest against seasonal naive.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    plans_dir : str or Path, optional
+        The folder plans are published in: the plan published there for the week before is
+        read (:func:`capacity.decision.read_previous_plan`) for the report's comparison,
+        and recorded in ``inputs["previous_plan"]``.
 
     Returns
     -------
@@ -531,9 +663,8 @@ def build_plan(
         ).fetchall()[0][0]
         if newest is None:
             raise ParameterError(f"The store {db} holds no demand telemetry to plan from.")
-        cutoff = min(
-            monday, pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
-        )
+        newest = pd.Timestamp(newest).tz_convert("UTC")
+        cutoff = min(monday, newest.floor("h") + pd.Timedelta(hours=1))
         say("history")
         with _timed(timings, "history"):
             demand = store.series(
@@ -583,7 +714,16 @@ def build_plan(
         with _timed(timings, "resilience"):
             resilience = _resilience(store, fleet, cutoff)
         inputs = _fingerprints(store, db, config, cutoff)
+    previous = None if plans_dir is None else read_previous_plan(plans_dir, label)
+    # what "what changed since last week" compares with: its republication changes the report
+    inputs["previous_plan"] = None if previous is None else previous.reference()
     quality = _quality(demand, run.summary)
+    warnings = [
+        stale_data_warning(monday, cutoff),
+        unused_telemetry_warning(label, cutoff, newest),
+        horizon_warning(fleet, horizon),
+        rough_warning(run),
+    ]
     return WeeklyPlan(
         week=label,
         run_id=run.run_id,
@@ -605,8 +745,8 @@ def build_plan(
         quality=quality,
         inputs=inputs,
         timings=timings,
-        warnings=[w for w in (stale_data_warning(monday, cutoff), rough_warning(run)) if w]
-        + [note.removeprefix("note: ") for note in run.notes()],
+        warnings=[w for w in warnings if w] + [note.removeprefix("note: ") for note in run.notes()],
+        previous=previous,
         **resilience,
     )
 
@@ -746,7 +886,9 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
         "summary": out / "plan.json",
     }
     plan.forecast.to_parquet(paths["forecast"], index=False)
-    plan.recommendations.to_csv(paths["recommendations"], index=False)
+    paths["recommendations"].write_text(
+        recommendations_csv(plan.recommendations, plan.safe), encoding="utf-8"
+    )
     # the same text as `capacity schedule --format csv`: ISO times in UTC, 3 decimals
     paths["schedule"].write_text(scaling.to_csv_text(plan.schedule), encoding="utf-8")
     summary = {
@@ -776,7 +918,8 @@ def json_safe(value: Any) -> Any:
     """``value`` with every NaN or infinite float replaced by None, so that ``json.dumps``
     writes valid JSON (``null``) rather than ``NaN`` or ``-Infinity``, which JSON readers
     refuse (a service with no servers has a headroom of minus infinity), and every missing
-    time (``NaT``: an ``act_by`` with nothing to act on) by None, not the string ``"NaT"``."""
+    time (``NaT``: an ``act_by`` with nothing to act on) by None, not the string ``"NaT"``;
+    every other time is ISO 8601 (``2026-11-20T10:58:00+00:00``), as JSON readers parse it."""
     if value is pd.NaT:
         return None
     if isinstance(value, dict):
@@ -785,4 +928,6 @@ def json_safe(value: Any) -> Any:
         return [json_safe(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, dt.datetime):  # pandas Timestamps too: ISO 8601, 'T' and offset
+        return value.isoformat()
     return value

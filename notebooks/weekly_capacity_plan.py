@@ -17,7 +17,7 @@
 # ---
 
 # %% [markdown]
-# # LifeVerse weekly capacity plan
+# # Weekly capacity plan
 #
 # Demand forecasts per region and service, the servers they need (with N+k redundancy and the
 # loss of a whole region), the actions to take and by when, and the predictive-scaling
@@ -46,7 +46,10 @@ from capacity import charts, decision, report, weekly
 pio.renderers.default = "plotly_mimetype+notebook"
 plan = weekly.build_plan(
     week=week, db=db, config=config, run_id=run_id, horizon=horizon, history=history,
-    quantile=quantile, jobs=jobs, backtest=backtest,
+    quantile=quantile, jobs=jobs, backtest=backtest, plans_dir=Path(out_dir).resolve().parent,
+)
+new_overdue = decision.overdue_first_seen(
+    plan.recommendations, plan.previous.recommendations if plan.previous else None
 )
 outputs = weekly.write_outputs(plan, out_dir)
 status = weekly.status_table(plan)
@@ -57,7 +60,8 @@ display(Markdown(
 ))
 display(report.warning_lines(plan.warnings))
 display(Markdown(report.decision_line(
-    plan.recommendations, cutoff=plan.cutoff, currency=plan.fleet.currency
+    plan.recommendations, cutoff=plan.cutoff, currency=plan.fleet.currency,
+    new_overdue=new_overdue,
 )))
 orders = decision.order_frame(plan.recommendations, plan.fleet)
 if len(orders):
@@ -73,17 +77,23 @@ if len(orders):
 # headroom at some hour, or on a forecast that fell back to a baseline (never scaled down on
 # one); `OK`: enough servers all horizon (a scale-down removes only a surplus of every hour).
 # *(overdue)*: the date to act by was already before the plan's start (the hour above it is
-# planned from); a later date may have passed since.
+# planned from); a later date may have passed since. *(overdue, new this week)*: overdue, and
+# the plan published for the week before did not ask for it: the first notice came late.
 
 # %%
-display(report.plan_table(status, currency=plan.fleet.currency))
+display(report.plan_table(status, currency=plan.fleet.currency, new_overdue=new_overdue))
 
 # %% [markdown]
 # ### Actions and why
+# Servers are sized at each region/service's safe load per server: learned from its telemetry
+# where it can be, else the fleet file's `safe_load_hint` (`safe_load_source` in
+# `recommendations.csv` says which).
 
 # %%
+display(Markdown(report.hint_line(plan.safe)))
 display(report.plan_table(
-    plan.recommendations[["region", "service", "action", "change", "act_by", "overdue", "reason"]]
+    plan.recommendations[["region", "service", "action", "change", "act_by", "overdue", "reason"]],
+    new_overdue=new_overdue,
 ))
 
 # %% [markdown]
@@ -102,8 +112,7 @@ display(report.region_loss_table(plan))
 # same plans folder; a region/service in one plan only is listed too.
 
 # %%
-display(report.changes_since_last_week(Path(out_dir).resolve().parent, plan.week,
-                                       plan.recommendations))
+display(report.changes_since_previous(plan.previous, plan.week, plan.recommendations))
 
 # %% [markdown]
 # ## 2. Demand and capacity per region and service

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from capacity.cli import cli
 from capacity.config import load_fleet
 from capacity.demo import build_demo_store
 from capacity.headroom import Assessment, assess
-from capacity.weekly import build_plan
+from capacity.weekly import build_plan, recommendations_csv
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 T0 = pd.Timestamp("2026-12-01", tz="UTC")
@@ -80,17 +81,25 @@ def test_recommend_gives_the_weekly_plans_recommendations(tmp_path):
     plan = build_plan(week="2026-W48", db=planned, config=config, run_id="", jobs=1, backtest=False)
     assert plan.cutoff == pd.Timestamp("2026-11-23", tz="UTC")
     ours = _rows(result.stdout)
-    theirs = _rows(plan.recommendations.to_csv(index=False))
+    # what the plan publishes as recommendations.csv
+    theirs = _rows(recommendations_csv(plan.recommendations, plan.safe))
     assert len(ours) == len(theirs) == 12
     # figures worth agreeing on: sized at learned loads, peaks during events, region loss
     assert {row["safe_load_source"] for row in ours} == {"learned"}
+    # one time format in both, as in scaling_schedule.csv: ISO 8601 in UTC, with Z
+    for rows in (ours, theirs):
+        times = [row[c] for row in rows for c in ("first_shortfall", "act_by") if row[c]]
+        assert times and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00Z", t) for t in times)
     assert sum("during '" in row["reason"] for row in theirs) >= 6
     assert all("sends its players here" in row["reason"] for row in theirs)
     for row, planned_row in zip(ours, theirs, strict=True):
         key = (row["region"], row["service"])
         sized_at = plan.safe.set_index(["region", "service"]).loc[key]
         assert float(row.pop("safe_load")) == pytest.approx(sized_at["safe_load"], rel=1e-12)
-        assert row.pop("safe_load_source") == sized_at["source"]
+        assert float(planned_row.pop("safe_load")) == sized_at["safe_load"]
+        assert (
+            row.pop("safe_load_source") == planned_row.pop("safe_load_source") == sized_at["source"]
+        )
         act_by = pd.Timestamp(row["act_by"]) if row["act_by"] else pd.NaT
         assert row.pop("overdue") == str(pd.notna(act_by) and act_by < now)
         assert planned_row.pop("overdue") == str(pd.notna(act_by) and act_by < plan.cutoff)

@@ -219,7 +219,10 @@ def recommend(
         )
         recs = recs.merge(sized, on=["region", "service"], how="left")
     if fmt == "csv":
-        click.echo(recs.to_csv(index=False), nl=False)
+        from capacity.weekly import recommendations_csv
+
+        # the weekly plan's recommendations.csv, row for row (times ISO UTC, with Z)
+        click.echo(recommendations_csv(assessment.recommendations, safe), nl=False)
         return
     if fmt == "json":
         records = recs.astype(object).where(recs.notna(), None).to_dict(orient="records")

@@ -1,0 +1,259 @@
+"""What the weekly plan publishes for scripts and tells its reader, tested without papermill:
+ISO times in the manifest and the CSVs, the safe load behind each row, the warnings about
+the horizon and the telemetry a plan leaves out, the additions overdue the first time they
+appear, the refusal of a region/service without telemetry, the inputs a rerun compares."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from capacity import decision, report
+from capacity.config import load_fleet, parse_fleet
+from capacity.demo import build_demo_store, generate_demo
+from capacity.errors import ParameterError
+from capacity.headroom import assess, region_loss_survival
+from capacity.plan import _code_sha256
+from capacity.store import Store
+from capacity.weekly import (
+    check_plannable,
+    horizon_warning,
+    json_safe,
+    recommendations_csv,
+    unused_telemetry_warning,
+)
+from tests.notebook_data import FLEET
+
+T0 = pd.Timestamp("2026-12-01", tz="UTC")
+HOURS = pd.date_range(T0, periods=3, freq="h")
+
+
+def _assessed(fleet_file):
+    """eu-west (10 servers of 100) takes 1,150 of na-east's players at 02:00 when na-east is
+    lost: short by 5 (15 servers); na-east (12 servers of 400) survives losing eu-west."""
+    fleet = load_fleet(fleet_file)
+    demand = {"eu-west": [500, 950, 300], "na-east": [800, 400, 1150]}
+    forecast = pd.DataFrame(
+        [
+            {"region": region, "service": "game", "ts": ts, "q0.95": value}
+            for region, values in demand.items()
+            for ts, value in zip(HOURS, values, strict=True)
+        ]
+    )
+    safe = pd.DataFrame(
+        {
+            "region": ["eu-west", "na-east"],
+            "service": "game",
+            "safe_load": [100.0, 400.0],
+            "source": ["learned", "hint"],
+            "reason": ["learned from 812 hours", "no latency_p99_ms telemetry"],
+        }
+    )
+    return fleet, safe, assess(forecast, safe.iloc[:, :3], fleet, now=T0)
+
+
+def test_manifest_times_are_iso_8601_and_region_losses_name_region_service_and_hour(fleet_file):
+    fleet, _, assessed = _assessed(fleet_file)
+    [lose_eu, lose_na] = region_loss_survival(assessed.need, fleet)
+    assert (lose_na.region, lose_na.service, lose_na.ts) == (
+        "eu-west",
+        "game",
+        pd.Timestamp("2026-12-01 02:00", tz="UTC"),
+    )
+    assert lose_na.where == "eu-west/game at 2026-12-01 02:00"  # still, for people
+    # what write_outputs puts in plan.json, and plan.py in manifest.json
+    record = json.loads(json.dumps(json_safe([vars(lose_eu), vars(lose_na)])))
+    assert record[1] == {
+        "lost": "na-east",
+        "survives": False,
+        "shortfall": 5,
+        "where": "eu-west/game at 2026-12-01 02:00",
+        "failover": True,
+        "region": "eu-west",
+        "service": "game",
+        "ts": "2026-12-01T02:00:00+00:00",
+    }
+    # na-east's servers hold 400 each: 1,450 take 4 of its 12, so losing eu-west is survived
+    assert record[0]["survives"] and (record[0]["region"], record[0]["ts"]) == (None, None)
+    verdict = json_safe({"act_by": pd.Timestamp("2026-11-20 10:58", tz="UTC"), "none": pd.NaT})
+    assert verdict == {"act_by": "2026-11-20T10:58:00+00:00", "none": None}
+
+
+def test_a_region_that_survives_has_no_worst_place(fleet_file):
+    fleet, _, assessed = _assessed(fleet_file)
+    roomy = assessed.need.assign(servers_now=100)
+    for loss in region_loss_survival(roomy, fleet):
+        assert loss.survives and (loss.region, loss.service, loss.ts) == (None, None, None)
+
+
+def test_recommendations_csv_has_iso_z_times_and_the_safe_load_behind_each_row(fleet_file):
+    _, safe, assessed = _assessed(fleet_file)
+    rows = list(csv.DictReader(io.StringIO(recommendations_csv(assessed.recommendations, safe))))
+    assert list(rows[0])[-2:] == ["safe_load", "safe_load_source"]
+    by_region = {row["region"]: row for row in rows}
+    assert (by_region["eu-west"]["safe_load"], by_region["eu-west"]["safe_load_source"]) == (
+        "100.0",
+        "learned",
+    )
+    assert by_region["na-east"]["safe_load_source"] == "hint"
+    # first shortfall 2026-12-01 00:00 less 7 days of procurement and 10 minutes of boot
+    assert by_region["eu-west"]["first_shortfall"] == "2026-12-01T00:00:00Z"
+    assert by_region["eu-west"]["act_by"] == "2026-11-23T23:50:00Z"
+    hold = assessed.recommendations.assign(act_by=pd.NaT, first_shortfall=pd.NaT)
+    empty = list(csv.DictReader(io.StringIO(recommendations_csv(hold, safe))))
+    assert {row["act_by"] for row in empty} == {""}  # no date: an empty cell
+
+
+def test_the_report_names_the_series_sized_at_the_hint_and_why(fleet_file):
+    _, safe, _ = _assessed(fleet_file)
+    text = report.hint_line(safe)
+    assert text.startswith(
+        "**Sized at the fleet file's safe_load_hint, not learned from telemetry: 1 of 2 "
+        "region/services.**"
+    )
+    assert "\n- na-east/game: 400 per server; no latency_p99_ms telemetry" in text
+    assert "eu-west" not in text
+    learned = report.hint_line(safe.assign(source="learned"))
+    assert learned.startswith("Every region/service is sized at a safe load per server learned")
+
+
+def _fleet_with(**lead_days: float):
+    raw = yaml.safe_load(FLEET.read_text())
+    for server_type, days in lead_days.items():
+        raw["server_types"][server_type]["procurement_lead_time_days"] = days
+    return parse_fleet(raw)
+
+
+def test_a_horizon_shorter_than_the_lead_time_plus_two_weeks_is_named_with_the_one_to_use():
+    fleet = load_fleet(FLEET)  # game servers take 21 days to procure, the others 14
+    text = horizon_warning(fleet, "28d")
+    assert text == (
+        "the plan's horizon, 28d, is shorter than the longest procurement lead time, 21 days "
+        "(game-c6i-2xlarge), plus 14 days: a shortfall at the horizon's end leaves 7 days to "
+        "order. Plan with --horizon 35d to have two weeks to act on every addition when it "
+        "first appears"
+    )
+    assert horizon_warning(fleet, "35d") is None and horizon_warning(fleet, "840h") is None
+    assert "is overdue when the plan first shows it" in horizon_warning(fleet, "72h")
+    assert "--horizon 14d" in horizon_warning(
+        _fleet_with(**{"game-c6i-2xlarge": 0, "mm-c6i-xlarge": 0, "chat-c6g-large": 0}), "7d"
+    )
+    slow = _fleet_with(**{"chat-c6g-large": 400 - 100, "game-c6i-2xlarge": 365})
+    assert "365 days (game-c6i-2xlarge)" in horizon_warning(slow, "28d")
+    assert "--horizon 366d" in horizon_warning(slow, "28d")  # the longest horizon there is
+
+
+def test_telemetry_after_the_cutoff_is_named_with_the_week_that_would_use_it():
+    monday = pd.Timestamp("2026-11-23", tz="UTC")
+    newest = pd.Timestamp("2026-11-27 19:00", tz="UTC")  # a Friday
+    assert unused_telemetry_warning("2026-W48", monday, newest) == (
+        "the demand telemetry from 2026-11-23 00:00 to 2026-11-27 19:00 UTC (4.8 days) is "
+        "after this plan's cutoff, the start of 2026-W48, and not used. Plan 2026-W49 "
+        "(--week 2026-W49) to forecast from the newest telemetry"
+    )
+    # Monday's hourly pull, and telemetry ending just before the cutoff: nothing left out
+    assert unused_telemetry_warning("2026-W48", monday, monday + pd.Timedelta(hours=6)) is None
+    assert unused_telemetry_warning("2026-W48", monday, monday - pd.Timedelta(hours=1)) is None
+    # telemetry to Sunday 23:00 is used in full by the next week's plan
+    sunday = pd.Timestamp("2026-11-29 23:00", tz="UTC")
+    assert "Plan 2026-W49 (--week 2026-W49)" in unused_telemetry_warning("2026-W48", monday, sunday)
+
+
+def _recs(actions: list[str], overdue: list[bool]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "region": ["eu-west", "na-east", "sa-east"],
+            "service": "game",
+            "action": actions,
+            "change": [10 if a == "scale_up" else 0 for a in actions],
+            "act_by": [T0 - pd.Timedelta(days=3)] * 3,
+            "overdue": overdue,
+            "cost_per_week_change": [10.0, 0.0, 0.0],
+        }
+    )
+
+
+def test_an_addition_overdue_the_first_time_it_appears_is_marked():
+    before = _recs(["scale_up", "hold", "scale_down"], [False, False, False])
+    now = _recs(["scale_up", "scale_up", "scale_up"], [True, True, False])
+    # eu-west was asked for last week; na-east is new and already late; sa-east is not late
+    assert decision.overdue_first_seen(now, before) == {("na-east", "game")}
+    assert decision.overdue_first_seen(now, None) == set()  # no plan to compare with
+    fresh = decision.overdue_first_seen(now, before)
+    page = report.plan_table(now, new_overdue=fresh).data
+    dated = f"{T0 - pd.Timedelta(days=3):%Y-%m-%d %H:%M}"
+    assert f"<td>{dated} (overdue)</td>" in page
+    assert f"<td>{dated} {report.FIRST_SEEN_OVERDUE}</td>" in page
+    assert page.count("new this week") == 1
+    line = report.decision_line(now, cutoff=T0, new_overdue=fresh)
+    assert "2 of 3 additions are overdue" in line
+    assert " 1 of them was not in last week's plan: overdue the first time a plan shows it " in line
+    assert "(na-east/game)." in line
+    assert "not in last week's plan" not in report.decision_line(now, cutoff=T0)
+
+
+def test_the_previous_plan_is_read_with_the_sha256_of_the_file_read(tmp_path):
+    folder = tmp_path / "2026-W47"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"run_id": "r47"}))
+    text = "region,service,action,target,act_by\neu-west,game,scale_up,12,2026-11-20T10:58:00Z\n"
+    (folder / "recommendations.csv").write_text(text)
+    earlier = decision.read_previous_plan(tmp_path, "2026-W48")
+    assert earlier.reference() == {
+        "week": "2026-W47",
+        "run_id": "r47",
+        "recommendations_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+    assert earlier.recommendations["act_by"].tolist() == [
+        pd.Timestamp("2026-11-20 10:58", tz="UTC")
+    ]
+    assert decision.read_previous_plan(tmp_path, "2026-W47") is None
+
+
+def test_the_code_fingerprint_follows_the_sources_not_where_they_are(tmp_path):
+    package = Path(__file__).resolve().parents[1] / "capacity"
+    one, two = tmp_path / "one", tmp_path / "two"
+    for copy in (one, two):
+        shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert _code_sha256(one) == _code_sha256(two) == _code_sha256(package)
+    (two / "report.py").write_text((two / "report.py").read_text() + "\n# changed\n")
+    assert _code_sha256(two) != _code_sha256(one)
+    (one / "cli" / "notes.txt").write_text("not code")  # only the .py sources count
+    assert _code_sha256(one) == _code_sha256(package)
+
+
+def test_a_region_without_one_services_telemetry_is_refused_with_a_fix_that_can_be_done(
+    tmp_path,
+):
+    generate_demo(tmp_path / "fleet", days=10)
+    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
+    with Store(db) as store:
+        store.con.execute(
+            "DELETE FROM telemetry WHERE region = 'sa-east' AND service = 'chat' AND metric = 'rps'"
+        )
+        fleet = load_fleet(tmp_path / "fleet" / "fleet.yaml")
+        monday = pd.Timestamp("2026-11-23", tz="UTC")
+        with pytest.raises(ParameterError) as refused:
+            check_plannable(store, fleet, monday, pd.Timedelta(days=28))
+    message = str(refused.value)
+    assert "no demand telemetry before 2026-11-23 00:00 UTC: sa-east/chat (rps)" in message
+    assert "leave them out of the fleet file" not in message  # one pair cannot be
+    assert message.endswith(
+        "Fix: load that telemetry (capacity ingest, capacity pull); a service that does not run "
+        "in one region cannot be left out of that region alone (every service is planned in "
+        "every region): plan such a region with a fleet file of its own"
+    )
+
+
+def test_the_plan_report_is_not_titled_after_the_demo_game():
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.py"
+    text = notebook.read_text()
+    assert "# # Weekly capacity plan\n" in text and "LifeVerse" not in text

@@ -1,0 +1,154 @@
+"""The published plan as scripts and readers take it, and when a ``--force`` rerun publishes
+again: real papermill runs of two consecutive weeks of the 30-day demo into one plans folder."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from capacity.demo import build_demo_store, generate_demo
+from capacity.plan import run_plan
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
+#: Small plans: three days ahead, three weeks of history, one process, no backtest.
+SMALL = {"horizon": "3d", "history": "21d", "jobs": 1, "backtest": False}
+ISO_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("published")
+    generate_demo(folder / "fleet", days=30)  # telemetry to 2026-11-22 23:00
+    db = build_demo_store(folder / "store.duckdb", folder / "fleet")
+    return db, folder / "fleet" / "fleet.yaml"
+
+
+@pytest.fixture(scope="module")
+def two_weeks(demo, tmp_path_factory):
+    db, config = demo
+    out = tmp_path_factory.mktemp("plans")
+    first = run_plan(db=db, config=config, out=out, notebook=NOTEBOOK, week="2026-W47", **SMALL)
+    second = run_plan(db=db, config=config, out=out, notebook=NOTEBOOK, week="2026-W48", **SMALL)
+    return first, second, out
+
+
+def test_the_manifest_and_tables_carry_iso_times_and_the_safe_load_of_each_row(two_weeks):
+    _, second, _ = two_weeks
+    manifest = json.loads((second.folder / "manifest.json").read_text())
+    dated = [v["act_by"] for v in manifest["verdicts"] if v["act_by"] is not None]
+    assert dated and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00\+00:00", t) for t in dated)
+    short = [loss for loss in manifest["region_loss"] if not loss["survives"]]
+    assert short
+    for loss in short:  # the place, as fields for scripts and as text for people
+        hour = pd.Timestamp(loss["ts"])
+        assert hour.tz is not None and hour.utcoffset() == pd.Timedelta(0)
+        assert loss["where"] == f"{loss['region']}/{loss['service']} at {hour:%Y-%m-%d %H:%M}"
+    with (second.folder / "recommendations.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 12
+    times = [row[c] for row in rows for c in ("first_shortfall", "act_by") if row[c]]
+    assert times and all(ISO_Z.fullmatch(t) for t in times)
+    # under three weeks of telemetry: every series is sized at the fleet file's hint
+    assert {row["safe_load_source"] for row in rows} == {"hint"}
+    hints = {"game": "340.0", "matchmaking": "1030.0", "chat": "2700.0"}
+    assert all(row["safe_load"] == hints[row["service"]] for row in rows)
+
+
+def test_the_report_is_titled_for_any_fleet_and_says_what_rests_on_the_hint(two_weeks):
+    _, second, _ = two_weeks
+    page = html.unescape(second.report.read_text())
+    assert re.search(r"<h1[^>]*>Weekly capacity plan", page) and "LifeVerse" not in page
+    found = re.search(r"Sized at the fleet file's safe_load_hint.*?</ul>", page, re.S)
+    assert found is not None
+    assert "12 of 12 region/services" in found.group(0)
+    assert "eu-west/game: 340 per server;" in re.sub(r"<[^>]+>", "", found.group(0))
+
+
+def test_the_warnings_name_the_short_horizon_and_the_telemetry_a_past_week_leaves_out(two_weeks):
+    first, second, _ = two_weeks
+    horizon = (
+        "the plan's horizon, 3d, is shorter than the longest procurement lead time, 21 days "
+        "(game-c6i-2xlarge), plus 14 days"
+    )
+    assert [w[: len(horizon)] for w in second.warnings] == [horizon]
+    assert first.warnings[0] == (
+        "the demand telemetry from 2026-11-16 00:00 to 2026-11-22 23:00 UTC (7.0 days) is after "
+        "this plan's cutoff, the start of 2026-W47, and not used. Plan 2026-W48 "
+        "(--week 2026-W48) to forecast from the newest telemetry"
+    )
+    manifest = json.loads((first.folder / "manifest.json").read_text())
+    assert manifest["warnings"] == list(first.warnings)
+    page = html.unescape(first.report.read_text())
+    assert "<b>Warning:</b> the demand telemetry from 2026-11-16 00:00" in page
+    assert f"<b>Warning:</b> {horizon}" in page
+
+
+def test_a_rerun_republishes_after_the_notebook_or_last_weeks_plan_changed(
+    demo, two_weeks, tmp_path
+):
+    """A ``--force`` rerun had kept the published plan, report and all, when only the
+    notebook or the package changed (an upgrade), or when last week's plan, which the report
+    compares with, had been republished: they were no inputs of the rerun's fingerprint."""
+    db, config = demo
+    first, second, out = two_weeks
+    plans = tmp_path / "plans"
+    shutil.copytree(out, plans)
+    manifest = json.loads((second.folder / "manifest.json").read_text())
+    inputs = manifest["inputs"]
+    assert inputs["notebook_sha256"] == hashlib.sha256(NOTEBOOK.read_bytes()).hexdigest()
+    assert len(inputs["code_sha256"]) == 64
+    csv_of_w47 = (first.folder / "recommendations.csv").read_bytes()
+    assert inputs["previous_plan"] == {
+        "week": "2026-W47",
+        "run_id": first.run_id,
+        "recommendations_sha256": hashlib.sha256(csv_of_w47).hexdigest(),
+    }
+
+    def rerun(week: str, notebook: Path):
+        return run_plan(
+            db=db, config=config, out=plans, notebook=notebook, week=week, force=True, **SMALL
+        )
+
+    # the same notebook elsewhere: the same plan
+    same = tmp_path / "same.ipynb"
+    shutil.copy(NOTEBOOK, same)
+    assert rerun("2026-W48", same).status == "identical"
+    # a notebook that reads differently (a new release's): a new report
+    changed = tmp_path / "changed.ipynb"
+    notebook = json.loads(NOTEBOOK.read_text())
+    notebook["cells"][0]["source"] = ["# Weekly capacity plan, as the new release writes it\n"]
+    changed.write_text(json.dumps(notebook))
+    newer = rerun("2026-W48", changed)
+    assert newer.status == "republished"
+    assert newer.previous == plans / "2026-W48" / "history" / second.run_id
+    assert "as the new release writes it" in newer.report.read_text()
+    # last week republished: this week's comparison is with another plan
+    w47 = rerun("2026-W47", changed)
+    assert w47.status == "republished"
+    again = rerun("2026-W48", changed)
+    assert again.status == "republished"
+    recorded = json.loads((again.folder / "manifest.json").read_text())["inputs"]
+    assert recorded["previous_plan"]["run_id"] == w47.run_id
+    assert f"Against the plan published for 2026-W47 (run {w47.run_id})" in (
+        html.unescape(again.report.read_text())
+    )
+    # and with nothing changed, the plan is kept as it is
+    assert rerun("2026-W48", changed).status == "identical"
+    # last week's first plan put back by hand: the store and its runs are as they were (the
+    # accuracy section reads the same runs), only the plan compared with differs
+    restored = tmp_path / "restored"
+    shutil.copytree(plans / "2026-W47" / "history" / first.run_id, restored)
+    shutil.rmtree(plans / "2026-W47")
+    restored.rename(plans / "2026-W47")
+    back = rerun("2026-W48", changed)
+    assert back.status == "republished"
+    recorded = json.loads((back.folder / "manifest.json").read_text())["inputs"]
+    assert recorded["previous_plan"]["run_id"] == first.run_id
