@@ -243,18 +243,22 @@ def unused_telemetry_warning(week: str, cutoff: pd.Timestamp, newest: pd.Timesta
     )
 
 
-#: Days a plan should leave to act on an addition it first shows, beyond the longest
-#: procurement lead time: its horizon should reach that far.
-ACT_WINDOW_DAYS = 14
+#: The plans' cadence, in days: a shortfall that enters the horizon just after one weekly
+#: plan is first shown by the next, this much nearer. A horizon shorter than the longest
+#: procurement lead time plus this can show an addition overdue the first time it appears.
+ACT_WINDOW_DAYS = 7
 
 
 def horizon_warning(fleet: FleetConfig, horizon: str) -> str | None:
     """A warning when the plan's horizon leaves too little time to order what it shows.
 
     An addition is due its procurement lead time before the shortfall it covers, and a
-    shortfall enters the plan when it enters the horizon: with a 28-day horizon and a 21-day
-    lead time, a shortfall first shown at the horizon's end leaves 7 days to order it, and
-    one shown a week later is already overdue.
+    weekly plan first shows a shortfall up to :data:`ACT_WINDOW_DAYS` after it entered the
+    horizon. With a 28-day horizon and a 21-day lead time, the first plan to show a shortfall
+    leaves 0 to 7 days to order it; with a 24-day horizon, one entering the horizon just after
+    a plan is overdue when the next one shows it. Only that case is warned of: a margin
+    beyond it (the lead time plus two weeks leaves at least a week) is the planner's choice,
+    and a warning on every run of a sound configuration would teach people to ignore it.
 
     Parameters
     ----------
@@ -283,14 +287,16 @@ def horizon_warning(fleet: FleetConfig, horizon: str) -> str | None:
         return None
     left = (reach - pd.Timedelta(days=lead)) / pd.Timedelta(days=1)
     late = (
-        "is overdue when the plan first shows it" if left <= 0 else f"leaves {left:g} days to order"
+        "is overdue even at the horizon's end"
+        if left <= 0
+        else f"leaves {left:g} days to order at the horizon's end and is overdue a week later"
     )
-    suggested = min(math.ceil(lead + ACT_WINDOW_DAYS), MAX_HORIZON.days)
+    suggested = min(math.ceil(lead + 2 * ACT_WINDOW_DAYS), MAX_HORIZON.days)
     return (
         f"the plan's horizon, {horizon}, is shorter than the longest procurement lead time, "
-        f"{lead:g} days ({slowest}), plus {ACT_WINDOW_DAYS} days: a shortfall at the "
-        f"horizon's end {late}. Plan with --horizon {suggested}d to have two weeks to act on "
-        "every addition when it first appears"
+        f"{lead:g} days ({slowest}), plus a week: a shortfall {late}, so a weekly plan can show "
+        f"an addition already overdue. Plan with --horizon {suggested}d to leave at least a "
+        "week to act on every addition when a weekly plan first shows it"
     )
 
 

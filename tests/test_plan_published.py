@@ -76,7 +76,7 @@ def test_the_warnings_name_the_short_horizon_and_the_telemetry_a_past_week_leave
     first, second, _ = two_weeks
     horizon = (
         "the plan's horizon, 3d, is shorter than the longest procurement lead time, 21 days "
-        "(game-c6i-2xlarge), plus 14 days"
+        "(game-c6i-2xlarge), plus a week"
     )
     assert [w[: len(horizon)] for w in second.warnings] == [horizon]
     assert first.warnings[0] == (
