@@ -7,6 +7,7 @@ and served on a free loopback port with no scrape targets.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -15,9 +16,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
-__all__ = ["backfill", "binaries", "free_port", "running", "self_signed", "serve"]
+__all__ = [
+    "backfill",
+    "binaries",
+    "free_port",
+    "running",
+    "self_signed",
+    "serve",
+    "serving_samples",
+]
 
 
 def binaries() -> tuple[str, str] | None:
@@ -161,3 +171,20 @@ def running(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def serving_samples(folder: Path, openmetrics: str) -> Iterator[str]:
+    """Backfill ``openmetrics`` (OpenMetrics text) into a TSDB under ``folder`` and serve it,
+    yielding the URL. Skips the test without the binaries, or fails it when
+    ``CAPACITY_REQUIRE_PROMETHEUS=1`` (CI, where their absence is a setup error)."""
+    found = binaries()
+    if found is None:
+        if os.environ.get("CAPACITY_REQUIRE_PROMETHEUS") == "1":
+            pytest.fail("CAPACITY_REQUIRE_PROMETHEUS=1, but prometheus or promtool is missing")
+        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
+    server, promtool = found
+    (folder / "samples.om").write_text(openmetrics, encoding="utf-8")
+    backfill(folder / "samples.om", folder / "tsdb", promtool)
+    with serve(folder / "tsdb", server) as url:
+        yield url

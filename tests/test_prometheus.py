@@ -43,6 +43,7 @@ from tests.prometheus_server import (
     running,
     self_signed,
     serve,
+    serving_samples,
 )
 
 START = pd.Timestamp("2025-11-24T00:00Z")
@@ -120,16 +121,7 @@ def _openmetrics() -> str:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a real Prometheus serving the samples above."""
-    found = binaries()
-    if found is None:
-        if os.environ.get("CAPACITY_REQUIRE_PROMETHEUS") == "1":
-            pytest.fail("CAPACITY_REQUIRE_PROMETHEUS=1, but prometheus or promtool is missing")
-        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
-    server, promtool = found
-    folder = tmp_path_factory.mktemp("prometheus")
-    (folder / "samples.om").write_text(_openmetrics(), encoding="utf-8")
-    backfill(folder / "samples.om", folder / "tsdb", promtool)
-    with serve(folder / "tsdb", server) as url:
+    with serving_samples(tmp_path_factory.mktemp("prometheus"), _openmetrics()) as url:
         yield url
 
 

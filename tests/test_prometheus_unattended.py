@@ -8,7 +8,6 @@ file's names, a counter loaded as if it were a gauge.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from capacity.errors import ConfigError
 from capacity.prometheus import Pull, pull, pull_notes, raw_counters
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
-from tests.prometheus_server import backfill, binaries, serve
+from tests.prometheus_server import backfill, binaries, serve, serving_samples
 
 START = pd.Timestamp("2025-11-24T00:00Z")
 #: Two days of five-minute samples.
@@ -71,16 +70,7 @@ def _openmetrics() -> str:
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a real Prometheus serving the samples above."""
-    found = binaries()
-    if found is None:
-        if os.environ.get("CAPACITY_REQUIRE_PROMETHEUS") == "1":
-            pytest.fail("CAPACITY_REQUIRE_PROMETHEUS=1, but prometheus or promtool is missing")
-        pytest.skip("prometheus and promtool are not installed (Debian: apt install prometheus)")
-    server, promtool = found
-    folder = tmp_path_factory.mktemp("prometheus-unattended")
-    (folder / "samples.om").write_text(_openmetrics(), encoding="utf-8")
-    backfill(folder / "samples.om", folder / "tsdb", promtool)
-    with serve(folder / "tsdb", server) as url:
+    with serving_samples(tmp_path_factory.mktemp("prometheus-unattended"), _openmetrics()) as url:
         yield url
 
 

@@ -38,9 +38,10 @@ def test_an_empty_schedule_is_refused(export):
         export(empty())
 
 
-def test_a_region_without_telemetry_exits_2_in_every_format(tmp_path: Path):
-    # telemetry for eu-west only; the fleet also has na-east
-    end = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=12)
+def eu_west_game_store(tmp_path: Path, hours_ago: int) -> list[str]:
+    """Three weeks of eu-west/game players ending ``hours_ago`` hours before now, in a store
+    of a fleet that also plans na-east; the --db and --config options that read them."""
+    end = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=hours_ago)
     ts = pd.date_range(end - pd.Timedelta(hours=21 * 24 - 1), end, freq="h")
     pd.DataFrame(
         {
@@ -55,6 +56,11 @@ def test_a_region_without_telemetry_exits_2_in_every_format(tmp_path: Path):
     where = ["--db", str(tmp_path / "s.duckdb"), "--config", str(tmp_path / "fleet.yaml")]
     loaded = CliRunner().invoke(cli, ["ingest", str(tmp_path / "t.csv"), *where])
     assert loaded.exit_code == 0, loaded.output
+    return where
+
+
+def test_a_region_without_telemetry_exits_2_in_every_format(tmp_path: Path):
+    where = eu_west_game_store(tmp_path, hours_ago=12)  # the fleet also has na-east
     for fmt in ("csv", "aws", "keda"):
         result = CliRunner().invoke(
             cli,
@@ -74,20 +80,7 @@ def test_a_region_without_telemetry_exits_2_in_every_format(tmp_path: Path):
 def test_keda_options_name_the_namespace_and_deployments_and_are_checked_first(tmp_path: Path):
     """`schedule --format keda` always wrote namespace 'game' (the demo's) and deployments
     named '{service}-{region}', with no option to change either."""
-    end = pd.Timestamp.now(tz="UTC").floor("h") - pd.Timedelta(hours=2)
-    ts = pd.date_range(end - pd.Timedelta(hours=21 * 24 - 1), end, freq="h")
-    pd.DataFrame(
-        {
-            "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": "eu-west",
-            "service": "game",
-            "metric": "ccu",
-            "value": (40_000 + 30_000 * np.sin(2 * np.pi * np.arange(len(ts)) / 24)).round(1),
-        }
-    ).to_csv(tmp_path / "t.csv", index=False)
-    (tmp_path / "fleet.yaml").write_text(FLEET_YAML)
-    where = ["--db", str(tmp_path / "s.duckdb"), "--config", str(tmp_path / "fleet.yaml")]
-    assert CliRunner().invoke(cli, ["ingest", str(tmp_path / "t.csv"), *where]).exit_code == 0
+    where = eu_west_game_store(tmp_path, hours_ago=2)
     asked = ["schedule", *where, "--region", "eu-west", "--service", "game", "--horizon", "1d"]
     result = CliRunner().invoke(
         cli,
