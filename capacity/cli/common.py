@@ -95,6 +95,16 @@ def _db_option(func: F) -> F:
     )(func)
 
 
+def _jobs_option(func: F) -> F:
+    """``--jobs``: the worker processes of a command that forecasts the fleet."""
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes [default: the usable cores].",
+    )(func)
+
+
 def _config_option(required_help: str) -> Callable[[F], F]:
     return click.option(
         "--config",

@@ -15,6 +15,7 @@ from capacity.cli.common import (
     _config_option,
     _db_option,
     _fleet_file,
+    _jobs_option,
     _json_default,
     _load_config,
     _reading_store,
@@ -48,12 +49,7 @@ from capacity.errors import ParameterError
     default=None,
     help="Also write an HTML report here (opens offline).",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: the usable cores].",
-)
+@_jobs_option
 @_reports_errors
 def check_event_command(
     name: str | None,
@@ -168,12 +164,7 @@ def check_event_command(
     default="table",
     show_default=True,
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: the usable cores].",
-)
+@_jobs_option
 @_reports_errors
 def recommend(
     db: Path | None, config: Path | None, horizon: str, quantile: float, fmt: str, jobs: int | None

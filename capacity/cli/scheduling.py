@@ -17,6 +17,7 @@ from capacity.cli.common import (
     _config_option,
     _db_option,
     _fleet_file,
+    _jobs_option,
     _load_config,
     _reading_store,
     _reports_errors,
@@ -176,12 +177,7 @@ def _aws_actions(
     default=None,
     help="Write here instead of standard output.",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: the usable cores].",
-)
+@_jobs_option
 @_reports_errors
 def schedule(
     db: Path | None,
