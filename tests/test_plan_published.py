@@ -117,10 +117,6 @@ def test_a_rerun_republishes_after_the_notebook_or_last_weeks_plan_changed(
             db=db, config=config, out=plans, notebook=notebook, week=week, force=True, **SMALL
         )
 
-    # the same notebook elsewhere: the same plan
-    same = tmp_path / "same.ipynb"
-    shutil.copy(NOTEBOOK, same)
-    assert rerun("2026-W48", same).status == "identical"
     # a notebook that reads differently (a new release's): a new report
     changed = tmp_path / "changed.ipynb"
     notebook = json.loads(NOTEBOOK.read_text())
@@ -130,25 +126,34 @@ def test_a_rerun_republishes_after_the_notebook_or_last_weeks_plan_changed(
     assert newer.status == "republished"
     assert newer.previous == plans / "2026-W48" / "history" / second.run_id
     assert "as the new release writes it" in newer.report.read_text()
-    # last week republished: this week's comparison is with another plan
-    w47 = rerun("2026-W47", changed)
-    assert w47.status == "republished"
+    # last week's plan changed under this one (republished, or edited by hand): the store
+    # and its runs are as they were, only the plan compared with differs
+    edited = plans / "2026-W47" / "recommendations.csv"
+    rows = edited.read_text().splitlines()
+    edited.write_text("\n".join([rows[0], *reversed(rows[1:])]) + "\n")
     again = rerun("2026-W48", changed)
     assert again.status == "republished"
     recorded = json.loads((again.folder / "manifest.json").read_text())["inputs"]
-    assert recorded["previous_plan"]["run_id"] == w47.run_id
-    assert f"Against the plan published for 2026-W47 (run {w47.run_id})" in (
+    assert recorded["previous_plan"]["recommendations_sha256"] == (
+        hashlib.sha256(edited.read_bytes()).hexdigest()
+    )
+    assert f"Against the plan published for 2026-W47 (run {first.run_id})" in (
         html.unescape(again.report.read_text())
     )
-    # and with nothing changed, the plan is kept as it is
-    assert rerun("2026-W48", changed).status == "identical"
-    # last week's first plan put back by hand: the store and its runs are as they were (the
-    # accuracy section reads the same runs), only the plan compared with differs
-    restored = tmp_path / "restored"
-    shutil.copytree(plans / "2026-W47" / "history" / first.run_id, restored)
-    shutil.rmtree(plans / "2026-W47")
-    restored.rename(plans / "2026-W47")
-    back = rerun("2026-W48", changed)
-    assert back.status == "republished"
-    recorded = json.loads((back.folder / "manifest.json").read_text())["inputs"]
-    assert recorded["previous_plan"]["run_id"] == first.run_id
+    # and with nothing changed, the plan is kept as it is, wherever the notebook lies
+    elsewhere = tmp_path / "elsewhere" / "plan.ipynb"
+    elsewhere.parent.mkdir()
+    shutil.copy(changed, elsewhere)
+    assert rerun("2026-W48", elsewhere).status == "identical"
+
+
+def test_the_report_leads_with_the_decision_and_compares_with_last_weeks_plan(two_weeks):
+    first, second, _ = two_weeks
+    before = html.unescape(first.report.read_text())
+    assert "No plan was published for 2026-W46 in this plans folder" in before
+    page = html.unescape(second.report.read_text())
+    decision = page.index("Decision:")
+    assert decision < page.index("1. Verdict")  # the decision comes first
+    assert f"Against the plan published for 2026-W47 (run {first.run_id})" in page
+    assert "<th>region lost</th>" in page and "<th>after the actions above</th>" in page
+    assert page.index("What changed since last week") < page.index("2. Demand and capacity")
