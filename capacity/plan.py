@@ -212,14 +212,17 @@ def _digest(folder: Path) -> str:
     recorded = _manifest_of(folder)
     if recorded is not None:
         # the settings that shape the report (a --no-backtest plan lacks a section), not the
-        # run id, how the store and fleet file were spelt (their contents are inputs) or how
-        # many worker processes made it
+        # run id, where the store and fleet file lie (in the settings and the inputs both:
+        # their contents are inputs) or how many worker processes made it
         settings = {
             k: v
             for k, v in recorded.get("parameters", {}).items()
             if k not in ("run_id", "db", "config", "jobs")
         }
-        for part in (recorded.get("inputs", {}), settings):
+        inputs = {
+            k: v for k, v in recorded.get("inputs", {}).items() if k not in ("store", "config")
+        }
+        for part in (inputs, settings):
             digest.update(json.dumps(part, sort_keys=True).encode())
     return digest.hexdigest()
 

@@ -534,14 +534,15 @@ def test_a_fleet_file_of_some_stored_regions_plans_them_alone(demo, tmp_path):
     assert regions == {"eu-west", "na-east"}
 
 
-def test_a_rerun_after_a_new_incident_is_a_new_plan(demo, tmp_path):
+def test_a_rerun_after_a_new_incident_is_a_new_plan(demo, published, tmp_path):
     """The tables may not move, but the report's resilience section does: a rerun with new
     inputs replaces the plan (it once said 'matches the published plan' and kept it)."""
     db, config = demo
     mine = tmp_path / "store.duckdb"
-    shutil.copy(db, mine)
+    shutil.copy(db, mine)  # holding the published plan's run: as if planned here
     out = tmp_path / "forecasts"
-    first = plan((mine, config), out)
+    first, published_out = published
+    shutil.copytree(published_out, out)
     log = tmp_path / "incidents.csv"
     log.write_text(
         "incident_id,region,service,severity,started_at,detected_at,resolved_at,cause,deploy_id\n"
@@ -556,15 +557,17 @@ def test_a_rerun_after_a_new_incident_is_a_new_plan(demo, tmp_path):
     assert (again.folder / "history" / first.run_id).is_dir()
 
 
-def test_a_rerun_of_a_past_week_after_a_later_incident_keeps_the_plan(demo, tmp_path):
+def test_a_rerun_of_a_past_week_after_a_later_incident_keeps_the_plan(demo, published, tmp_path):
     """An incident and a deploy logged after the week's cutoff are nothing the plan can see;
     its input fingerprints once hashed the whole logs, so a --force rerun counted them as
-    new inputs and filed the unchanged plan under history/."""
+    new inputs and filed the unchanged plan under history/. The rerun reads a copy of the
+    store the plan was made from: where the store lies is no input either."""
     db, config = demo
     mine = tmp_path / "store.duckdb"
-    shutil.copy(db, mine)
+    shutil.copy(db, mine)  # holding the published plan's run: as if planned here
     out = tmp_path / "forecasts"
-    first = plan((mine, config), out)
+    first, published_out = published
+    shutil.copytree(published_out, out)
     deploys = tmp_path / "later-deploys.csv"
     deploys.write_text(
         "deploy_id,region,service,deployed_at,change\n"
