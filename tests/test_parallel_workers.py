@@ -54,18 +54,25 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
 
 def _worker(address: str, folder: Path, joined: bool = True) -> subprocess.Popen:
     """A worker without a nanny, so that killing it loses it for good; returned once it has
-    joined the scheduler, or at once (``joined=False``)."""
-    command = [*DASK, "worker", address, "--host", "127.0.0.1", "--no-nanny"]
-    process = subprocess.Popen(
-        [*command, "--no-dashboard", "--local-directory", folder],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    if joined:
-        import distributed
+    joined the scheduler, or at once (``joined=False``).
 
-        with distributed.Client(address, timeout="60s") as client:
-            client.wait_for_workers(1, timeout=60)
+    Its joining is read from its log ("Registered to"), not asked of the scheduler through a
+    ``distributed.Client``: a client's event loop started in the test process had once not
+    come up within distributed's 10 s on a busy machine, failing the test before it began."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "worker.log"
+    command = [*DASK, "worker", address, "--host", "127.0.0.1", "--no-nanny"]
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [*command, "--no-dashboard", "--local-directory", folder],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    if joined:
+        deadline = time.monotonic() + 60
+        while "Registered to" not in log.read_text(errors="replace"):
+            assert time.monotonic() < deadline and process.poll() is None, log.read_text()
+            time.sleep(0.1)
     return process
 
 
