@@ -219,23 +219,22 @@ def test_the_kpi_table_prints_every_column_of_the_frame(demo_store):
 
 # --------------------------------------------------------------------------- open incidents
 
-FLEET = parse_fleet(
-    {
-        "regions": {"eu-west": {"timezone": "Europe/Berlin"}},
-        "services": {
-            "game": {
-                "demand_metric": "ccu",
-                "server_type": "std",
-                "slo": {"latency_p99_ms": 100, "availability": 0.999},
-            },
+RAW_FLEET = {
+    "regions": {"eu-west": {"timezone": "Europe/Berlin"}},
+    "services": {
+        "game": {
+            "demand_metric": "ccu",
+            "server_type": "std",
+            "slo": {"latency_p99_ms": 100, "availability": 0.999},
         },
-        "server_types": {
-            "std": {"safe_load_hint": 100, "cost_per_hour": 1, "boot_lead_time_minutes": 5}
-        },
-        "current_servers": {},
-        "failover": {},
-    }
-)
+    },
+    "server_types": {
+        "std": {"safe_load_hint": 100, "cost_per_hour": 1, "boot_lead_time_minutes": 5}
+    },
+    "current_servers": {},
+    "failover": {},
+}
+FLEET = parse_fleet(RAW_FLEET)
 HEADER = "incident_id,region,service,severity,started_at,detected_at,resolved_at,cause,deploy_id"
 NO_RATES = pd.DataFrame(columns=["ts", "region", "service", "value"])
 
@@ -277,21 +276,7 @@ def test_open_incidents_are_counted_apart_from_the_repair_times(tmp_path):
 
 
 def test_a_region_or_service_named_all_is_refused_not_mixed_with_the_overall_row():
-    data = {
-        "regions": {"all": {"timezone": "UTC"}, "eu-west": {"timezone": "Europe/Berlin"}},
-        "services": {
-            "game": {
-                "demand_metric": "ccu",
-                "server_type": "std",
-                "slo": {"latency_p99_ms": 100, "availability": 0.999},
-            },
-        },
-        "server_types": {
-            "std": {"safe_load_hint": 100, "cost_per_hour": 1, "boot_lead_time_minutes": 5}
-        },
-        "current_servers": {},
-        "failover": {},
-    }
+    data = {**RAW_FLEET, "regions": {"all": {"timezone": "UTC"}, **RAW_FLEET["regions"]}}
     # refused where the fleet file loads: calendars and --regions read 'all' as every region
     with pytest.raises(ConfigError) as info:
         parse_fleet(data, source="fleet.yaml")
