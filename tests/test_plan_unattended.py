@@ -62,7 +62,7 @@ def _plan(db: Path, config: Path, out: Path, *extra: str, **popen) -> subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=ENV,
+        env=popen.pop("env", ENV),
         **popen,
     )
 
@@ -192,7 +192,12 @@ def test_a_killed_plans_forecast_run_is_removed_by_the_next_run_and_no_other(sto
         mine = forecast_fleet(
             writable, load_fleet(config), horizon="6h", history="14d", jobs=1
         ).run_id
-    run = _plan(db, config, out, start_new_session=True)
+    # killed outright, the plan cannot remove its kernel's IPython and matplotlib folders:
+    # they go to this test's own temporary folder, not the machine's
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**ENV, "TMPDIR": str(scratch)}
+    run = _plan(db, config, out, start_new_session=True, env=env)
     try:
         # the tables are written once the notebook has stored its run and closed the store
         _wait_for(lambda: any(out.glob(".2026-W48.*.building/forecast.parquet")), 240, run)
