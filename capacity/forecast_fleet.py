@@ -27,6 +27,7 @@ from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
 from capacity.parallel import map_tasks
 from capacity.store import Store
+from capacity.texts import first_few
 from capacity.units import as_utc, parse_duration
 
 __all__ = [
@@ -448,7 +449,6 @@ def forecast_fleet(
     return run
 
 
-def _some(names: list[str], shown: int = 4) -> str:
-    """The first ``shown`` names and how many more: ``a, b, c, d and 8 more``."""
-    more = len(names) - shown
-    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+def _some(names: list[str]) -> str:
+    """The first four names and how many more: ``a, b, c, d and 8 more``."""
+    return first_few(names, 4)

@@ -43,6 +43,7 @@ from capacity.columns import (
 from capacity.config import FleetConfig, PrometheusSource, redact_url, url_problem
 from capacity.errors import ConfigError, DataError, ParameterError, SourceUnavailableError
 from capacity.records import closest
+from capacity.texts import first_few
 from capacity.units import parse_duration, parse_timestamp
 
 __all__ = [
@@ -761,10 +762,12 @@ def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
             stopped.setdefault(metric, []).append((region, service, stamp))
     lines = []
     for metric, pairs in stopped.items():
-        shown = ", ".join(
-            f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(end - stamp)} before)"
-            for region, service, stamp in pairs[:5]
-        ) + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+        shown = first_few(
+            [
+                f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(end - stamp)} before)"
+                for region, service, stamp in pairs
+            ]
+        )
         lines.append(
             f"warning: {metric}, the demand metric, stops before the end of the pull "
             f"({end:%Y-%m-%d %H:%M} UTC) for {shown}: Prometheus has no newer sample, so "
@@ -793,8 +796,7 @@ def _planned_on_other(fleet: FleetConfig, service: str, metric: str) -> bool:
 
 def _pairs_text(pairs: Sequence[tuple[str, str]]) -> str:
     """Region/service pairs as ``eu-west/game, na-east/game``, the first five of them."""
-    shown = ", ".join(f"{region}/{service}" for region, service in pairs[:5])
-    return shown + (f" and {len(pairs) - 5} more" if len(pairs) > 5 else "")
+    return first_few([f"{region}/{service}" for region, service in pairs])
 
 
 def _missing_pairs(rows: pd.DataFrame) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
@@ -896,9 +898,7 @@ def _check_names(
             continue
         first = unknown[0]
         close = closest(first, known)
-        listed = ", ".join(f'"{name}"' for name in unknown[:5]) + (
-            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        )
+        listed = first_few([f'"{name}"' for name in unknown])
         plural = "s" if len(unknown) > 1 else ""
         which = f' for "{first}"' if plural else ""
         hint = f" (did you mean {close!r}{which}?)" if close is not None else ""

@@ -44,6 +44,7 @@ from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, assess
 from capacity.store import Store
+from capacity.texts import first_few
 from capacity.units import parse_duration
 
 __all__ = [
@@ -587,11 +588,10 @@ def check_plannable(
         # planned as no demand, it would need no servers and its loss would look survivable
         raise ParameterError(
             f"The fleet file plans {len(absent)} region/service(s) with no demand telemetry "
-            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {', '.join(absent[:6])}"
-            f"{' and more' if len(absent) > 6 else ''}. Fix: load that telemetry (capacity "
-            "ingest, capacity pull); a service that does not run in one region cannot be left "
-            "out of that region alone (every service is planned in every region): plan such a "
-            "region with a fleet file of its own"
+            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {first_few(absent, 6)}. Fix: load that "
+            "telemetry (capacity ingest, capacity pull); a service that does not run in one "
+            "region cannot be left out of that region alone (every service is planned in "
+            "every region): plan such a region with a fleet file of its own"
         )
     reach = cutoff + horizon
     if monday >= reach:

@@ -245,18 +245,21 @@ def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(dem
     import yaml
 
     data = yaml.safe_load(config.read_text())
-    data["regions"]["me-central"] = {"timezone": "Asia/Dubai"}
-    data["current_servers"]["me-central"] = dict.fromkeys(data["services"], 10)
-    data["failover"]["me-central"] = {"eu-west": 1.0}
+    for region in ("me-central", "me-south", "me-west"):
+        data["regions"][region] = {"timezone": "Asia/Dubai"}
+        data["current_servers"][region] = dict.fromkeys(data["services"], 10)
+        data["failover"][region] = {"eu-west": 1.0}
     wider = tmp_path.parent / f"{tmp_path.name}-wider.yaml"
     wider.write_text(yaml.safe_dump(data))
     places = ["--db", str(db), "--config", str(wider), "--out", str(tmp_path)]
     unknown = runner.invoke(cli, ["plan", *places, "--week", "2026-W48"])
     assert unknown.exit_code == 2, unknown.stderr
     assert (
-        "plans 3 region/service(s) with no demand telemetry before 2026-11-23 00:00 UTC: "
+        "plans 9 region/service(s) with no demand telemetry before 2026-11-23 00:00 UTC: "
         "me-central/chat (rps), me-central/game (ccu)" in unknown.stderr
     )
+    # past six, the rest are counted (it had said "and more")
+    assert "me-south/matchmaking (rps) and 3 more. Fix: load that telemetry" in unknown.stderr
     before = runner.invoke(cli, [*base, "--week", "2025-W35"])
     assert before.exit_code == 2
     assert "The week starting 2025-08-25 has 0.0 days of demand telemetry before it" in (

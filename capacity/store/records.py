@@ -28,6 +28,7 @@ from capacity.store.holdings import import_sources
 from capacity.store.loads import check_tz
 from capacity.store.reports import EventsReport
 from capacity.store.sql import as_list, utc
+from capacity.texts import first_few
 
 _TS = pa.timestamp("us", tz="UTC")
 _EVENT_SCHEMA = pa.schema(
@@ -293,9 +294,7 @@ def _region_notes(events: pd.DataFrame, known: Collection[str]) -> tuple[str, ..
     if not any(hit):
         return ()
     names = sorted({name for found in unknown for name in found})
-    shown = ", ".join(repr(n) for n in names[:5]) + (
-        f" and {len(names) - 5} more" if len(names) > 5 else ""
-    )
+    shown = first_few([repr(n) for n in names])
     text = f"note: {sum(hit)} event(s) name regions the stored telemetry does not have: {shown}"
     if any(str(s).lower().endswith(".ics") for s in events["source"][hit]):
         text += " (an iCalendar event without X-CAPACITY-REGIONS has its LOCATION read as regions)"
