@@ -260,6 +260,7 @@ def test_log_imports_and_kpis(tmp_path):
         "known_hours",
         "unknown_hours",
         "incidents_open",
+        "failures",
         "mttr_median_minutes",
         "incidents_sev1",
         "incidents_sev2",

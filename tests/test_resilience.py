@@ -504,6 +504,47 @@ def test_mttr_mttd_mtbf_and_severity_counts(tmp_path):
     assert sum(overall[f"incidents_{s}"] for s in SEVERITIES) == 7
 
 
+def test_overlapping_incidents_are_one_failure_of_the_group_that_holds_them(tmp_path):
+    """An outage opening an incident in each of a region's services had counted as several
+    failures minutes apart: the region's and the fleet's MTBF read 0.1 h in a quiet month."""
+    incidents = incidents_of(
+        tmp_path,
+        # one outage of eu-west: game 2:00-3:00, chat 2:05-2:30, chat again 2:50-4:00 (it
+        # starts before game's ends, so the failure runs on to 4:00)
+        incident_row("A", start_h=2, repair_min=60),
+        incident_row("B", start_h=2 + 5 / 60, repair_min=25, service="chat"),
+        incident_row("C", start_h=2 + 50 / 60, repair_min=70, service="chat"),
+        # chat again at 4:00, as the outage ends: the same failure (it starts as it ends)
+        incident_row("D", start_h=4, repair_min=30, service="chat"),
+        # a failure of its own at 14:00, and one at 20:00 in na-east
+        incident_row("E", start_h=14, repair_min=30),
+        incident_row("F", start_h=20, repair_min=30, region="na-east"),
+        # an incident left open at 22:00 does not swallow the one after it
+        incident_row("G", start_h=22, repair_min=None, region="na-east"),
+        incident_row("H", start_h=23, repair_min=10, region="na-east"),
+    )
+    day = {"since": T0, "until": T0 + pd.Timedelta(hours=24)}
+    by_region = kpis(incidents, None, no_rates(), FLEET, by="region", **day)
+    eu = row(by_region, "eu-west", "all")
+    assert (eu["incidents"], eu["failures"]) == (5, 2)
+    assert eu["mtbf_hours"] == pytest.approx(14 - 2)  # failures start at 2:00 and 14:00
+    na = row(by_region, "na-east", "all")
+    assert (na["incidents"], na["incidents_open"], na["failures"]) == (3, 1, 3)
+    assert na["mtbf_hours"] == pytest.approx((23 - 20) / 2)
+    fleet = row(by_region, "all", "all")
+    assert (fleet["incidents"], fleet["failures"]) == (8, 5)
+    assert fleet["mtbf_hours"] == pytest.approx((23 - 2) / 4)  # 2, 14, 20, 22, 23
+    # per series, the same rule: eu-west/chat's 2:50 and 4:00 incidents touch, 2:05 is apart
+    series = kpis(incidents, None, no_rates(), FLEET, **day)
+    chat = row(series, "eu-west", "chat")
+    assert (chat["incidents"], chat["failures"]) == (3, 2)
+    assert chat["mtbf_hours"] == pytest.approx(45 / 60)
+    game = row(series, "eu-west", "game")
+    assert (game["failures"], game["mtbf_hours"]) == (2, pytest.approx(12))
+    as_json = {(o["region"], o["service"]): o for o in kpis_json(by_region)}
+    assert as_json[("all", "all")]["failures"] == 5
+
+
 def test_groups_without_incidents_are_null_not_zero(tmp_path):
     incidents = incidents_of(tmp_path, incident_row("A", start_h=1, repair_min=30))
     frame = kpis(incidents, None, no_rates(), FLEET, since=T0, until=T0 + pd.Timedelta(days=1))

@@ -53,6 +53,7 @@ KPI_COLUMNS = (
     "mtbf_hours",
     "incidents",
     "incidents_open",
+    "failures",
     *(f"incidents_{s}" for s in SEVERITIES),
     "deploys",
     "change_failure_rate",
@@ -79,6 +80,7 @@ JSON_KEYS = (
     "known_hours",
     "unknown_hours",
     "incidents_open",
+    "failures",
     "mttr_median_minutes",
     *(f"incidents_{s}" for s in SEVERITIES),
 )

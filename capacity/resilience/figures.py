@@ -21,8 +21,10 @@ everything):
   ``mttr_median_minutes`` of ``resolved_at - started_at`` (resolved incidents only;
   ``incidents_open`` counts the others, which are in ``incidents`` but not in MTTR),
   ``mttd_minutes`` the mean of ``detected_at - started_at``, ``mtbf_hours`` the mean time
-  between successive starts (``(last - first) / (n - 1)``), all NaN, never zero, when there is
-  nothing to measure;
+  between the starts of successive failures (``(last - first) / (n - 1)`` over ``n``
+  failures), where incidents of the group whose spans overlap are one failure (an outage that
+  opens an incident in each of a region's services is one failure of the region and of the
+  fleet, not three a minute apart); all NaN, never zero, when there is nothing to measure;
 * ``change_failure_rate``: deploys in the window (by ``deployed_at``) named by the ``deploy_id``
   of at least one incident of the log (whenever it started: a failed change is failed even when
   its incident began after ``until``), divided by the deploys in the window; NaN without
@@ -67,6 +69,7 @@ _INT_COLUMNS = (
     "unknown_hours",
     "incidents",
     "incidents_open",
+    "failures",
     *(f"incidents_{s}" for s in SEVERITIES),
     "deploys",
 )
@@ -284,14 +287,33 @@ def _figures(
     return out
 
 
+def _failure_starts(part: pd.DataFrame) -> list[pd.Timestamp]:
+    """The starts of the group's failures, in order: incidents whose spans overlap (one starts
+    before or as another ends) are one failure, started by the first of them. An incident
+    still open counts from its start to its start: nothing says how long it lasts, and
+    stretched to the window's end it would swallow every later failure."""
+    starts: list[pd.Timestamp] = []
+    end = None
+    spans = zip(part[STARTED_AT], part[RESOLVED_AT], strict=True)
+    for start, resolved in sorted(spans, key=lambda span: span[0]):
+        stop = start if pd.isna(resolved) else max(start, resolved)
+        if end is None or start > end:
+            starts.append(start)
+            end = stop
+        else:
+            end = max(end, stop)
+    return starts
+
+
 def _incident_figures(part: pd.DataFrame) -> dict[str, float]:
     starts = part[STARTED_AT]
     repair = (part[RESOLVED_AT] - starts).dropna().dt.total_seconds() / 60.0
     detect = (part[DETECTED_AT] - starts).dropna().dt.total_seconds() / 60.0
     n = len(part)
+    failures = _failure_starts(part)
     mtbf = math.nan
-    if n >= 2:
-        mtbf = (starts.max() - starts.min()).total_seconds() / 3600.0 / (n - 1)
+    if len(failures) >= 2:
+        mtbf = (failures[-1] - failures[0]).total_seconds() / 3600.0 / (len(failures) - 1)
     severity = part[SEVERITY].astype(str).str.lower()
     return {
         "mttr_minutes": float(repair.mean()) if len(repair) else math.nan,
@@ -300,5 +322,6 @@ def _incident_figures(part: pd.DataFrame) -> dict[str, float]:
         "mtbf_hours": mtbf,
         "incidents": n,
         "incidents_open": int(part[RESOLVED_AT].isna().sum()),
+        "failures": len(failures),
         **{f"incidents_{s}": int((severity == s).sum()) for s in SEVERITIES},
     }
