@@ -82,6 +82,14 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _is_kernel(pid: int) -> bool:
+    """Whether ``pid`` is a Jupyter kernel (``python -m ipykernel_launcher``)."""
+    try:
+        return b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as handle:
@@ -159,9 +167,13 @@ def test_ctrl_c_during_the_notebook_stops_the_kernel_and_publishes_nothing(store
     before = _runs(db)
     run = _plan(db, config, out)
     try:
-        # the kernel runs the notebook: its first cells are saved in the building folder
+        # the kernel runs the notebook: its first cells are saved in the building folder,
+        # and the kernel, once started, spends seconds importing the forecaster. Signalled a
+        # fixed 3 s after the file appeared, a slow test process had once found the small
+        # plan already published
         _wait_for(lambda: any(out.glob(".2026-W48.*.building/capacity_plan.ipynb")), 120, run)
-        time.sleep(3)
+        _wait_for(lambda: any(map(_is_kernel, _descendants(run.pid))), 120, run)
+        time.sleep(0.5)
         below = _descendants(run.pid)
         assert below, "no kernel was seen"
         run.send_signal(signal.SIGINT)
