@@ -1,0 +1,82 @@
+"""What Python reads of a CSV file itself, past DuckDB: the line that holds a data row, and
+the header and line-width checks that name what DuckDB's sniffer would misreport.
+
+Each reads the file only when an error is being worded, or when DuckDB's description of the
+header already hints at the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+from capacity.errors import DataError
+
+
+def csv_line(path: Path, row: int) -> int:
+    """The line of a CSV file (header included, 1-based) that holds data row ``row``.
+
+    DuckDB numbers the rows it reads and skips blank lines, so a file with blank lines would
+    otherwise be pointed at the wrong line. Read only when an error names a row.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+            fh.readline()  # the header
+            seen = 0
+            for number, line in enumerate(fh, start=2):
+                if line.strip():
+                    seen += 1
+                    if seen == row:
+                        return number
+    except OSError:
+        pass
+    return row + 1
+
+
+def _check_repeated_columns(path: Path) -> None:
+    """Refuse a CSV header that names a column twice (in any case or spacing)."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.readline()
+    sep = max(",;\t|", key=head.count)
+    seen: dict[str, str] = {}
+    for name in next(csv.reader([head], delimiter=sep), []):
+        key = name.strip().lower()
+        if key in seen:
+            raise DataError(
+                f"column {name.strip()!r} appears twice in the header",
+                source=str(path),
+                where="line 1",
+                fix="keep one of them, or rename the other",
+            )
+        seen[key] = name
+
+
+def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
+    """Name the first line whose field count differs from the header's.
+
+    DuckDB's sniffer reads a file whose early rows disagree with the header as one column
+    named after the whole header line, which would otherwise surface as a column that is
+    "not found" beside a column that looks just like it.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as fh:
+        head = fh.readline()
+        counts = {sep: head.count(sep) for sep in ",;\t|"}
+        sep = max(counts, key=counts.get)
+        if counts[sep] == 0:
+            return
+        width = len(next(csv.reader([head], delimiter=sep)))
+        for number, fields in enumerate(csv.reader(fh, delimiter=sep), start=2):
+            if number > lines:
+                return
+            if fields and len(fields) != width:
+                raise DataError(
+                    f"{len(fields)} fields where the header has {width}",
+                    source=str(path),
+                    where=f"line {number}",
+                    fix=f"give every line {width} fields separated by {sep!r}, "
+                    "or quote values that contain it",
+                )

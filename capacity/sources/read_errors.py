@@ -1,0 +1,84 @@
+"""DuckDB's read failures worded for people: a damaged gzip or Parquet file named as such, a
+malformed CSV line named by its number (:func:`read_error`)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from pathlib import Path
+
+import duckdb
+
+from capacity.errors import DataError
+
+
+def _damaged_fix(message: str) -> str | None:
+    """The fix for a Parquet file DuckDB found cut short or corrupt, from its error message
+    (a damaged gzip file is named by :func:`_gzip_damage`)."""
+    if "magic bytes" in message.lower():
+        return "the Parquet file is cut short or corrupt: copy or export it again"
+    return None
+
+
+def _gzip_damage(path: Path) -> DataError | None:
+    """The error for a gzip file that does not decompress whole, else None.
+
+    DuckDB reads a gzip file's damaged middle as text, so its complaint (a missing column, a
+    malformed line) would send the user to the wrong fix. Only run once a read has failed:
+    it decompresses the whole file.
+    """
+    if not path.name.lower().endswith(".gz"):
+        return None
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+    except (OSError, EOFError, zlib.error) as exc:
+        return DataError(
+            f"the gzip file is cut short or corrupt ({exc})",
+            source=str(path),
+            fix="copy or export it again (gzip -t tests it)",
+        )
+    return None
+
+
+def read_error(exc: duckdb.Error, path: Path | str, what: str = "cannot be read") -> DataError:
+    """Word a DuckDB read failure as a :class:`DataError` naming the file and, when DuckDB
+    says which, the line and what is wrong with it.
+
+    Parameters
+    ----------
+    exc : duckdb.Error
+        The error DuckDB raised while reading ``path``.
+    path : Path or str
+        The file being read.
+    what : str
+        The headline when DuckDB names no line (e.g. ``"cannot be read as CSV"``).
+
+    Returns
+    -------
+    DataError
+        The error to raise.
+    """
+    damaged = _gzip_damage(Path(path))
+    if damaged is not None:
+        return damaged
+    text = str(exc)
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+    if line and fields:
+        width, found = fields.groups()
+        return DataError(
+            f"{found} fields where the header has {width}",
+            source=str(path),
+            where=f"line {line.group(1)}",
+            fix=f"give every line {width} fields, or quote values that contain the separator",
+        )
+    first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    damaged = _damaged_fix(first_line)
+    if damaged:
+        return DataError(f"{what}: {first_line}", source=str(path), fix=damaged)
+    if line:
+        return DataError(f"{what}: {first_line}", source=str(path), where=f"line {line.group(1)}")
+    return DataError(f"{what}: {first_line}", source=str(path))

@@ -1,0 +1,228 @@
+"""One time series from any CSV (:func:`read_series_csv`, for ``capacity forecast`` and
+``capacity backtest``): the columns found, every time and value checked with the likely cause
+of a bad one, the grid's size bounded, then resampled by
+:func:`~capacity.sources.grid.grid_query`."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from capacity.errors import DataError
+from capacity.records import not_a_file
+from capacity.sources.csv_checks import _check_field_counts, csv_line
+from capacity.sources.grid import grid_query
+from capacity.sources.read_errors import read_error
+from capacity.sources.sql import _quote
+from capacity.units import parse_duration
+
+#: Values read as gaps in a series CSV, like empty ones (compared in lower case).
+MISSING_VALUES = ("nan", "na", "n/a", "null", "none")
+#: The most grid steps a series CSV is resampled to (about 1 GB of memory).
+MAX_GRID_ROWS = 2_000_000
+_EPOCH = re.compile(r"^[+-]?\d{9,14}(\.\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def read_series_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    *,
+    time_column: str,
+    value_column: str,
+    freq: str = "1h",
+    agg: str = "mean",
+    before: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Read one time series from any CSV and resample it to a regular grid.
+
+    Timestamps with an offset are exact; naive ones are taken as UTC. Empty values and the
+    words in :data:`MISSING_VALUES` (``NaN``, ``NA``, ``null``, ...) are gaps; buckets with no
+    value are NaN.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A connection to read with.
+    path : str or Path
+        The CSV file.
+    time_column, value_column : str
+        The columns holding the time and the value.
+    freq, agg : str
+        The grid's bucket width and how values within a bucket combine.
+    before : pandas.Timestamp, optional
+        Keep only rows strictly before this time (UTC); the grid then runs up to it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ts`` (UTC) and ``value``.
+
+    Raises
+    ------
+    DataError
+        When the file or a column is missing, a time or value does not parse, a value is
+        negative, or the grid would have more than :data:`MAX_GRID_ROWS` steps.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise not_a_file(path)
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty", source=str(path), fix="give a CSV with a header")
+    reader = "read_csv(?, header = true, all_varchar = true)"
+    try:
+        found = [
+            r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()
+        ]
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise DataError(f"cannot be read as CSV: {first_line}", source=str(path)) from None
+    if len(found) == 1 and time_column not in found:
+        _check_field_counts(path)
+    for wanted, flag in ((time_column, "--time-column"), (value_column, "--value-column")):
+        if wanted not in found:
+            close = difflib.get_close_matches(wanted, found, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise DataError(
+                f"column {wanted!r} not found; columns are {', '.join(found)}",
+                source=str(path),
+                where="header",
+                fix=f"{hint}pass the right name with {flag}",
+            )
+    t, v = _quote(time_column), _quote(value_column)
+    missing = ", ".join(f"'{word}'" for word in ("", *MISSING_VALUES))
+    numbered = (
+        f"(SELECT row_number() OVER () AS _row, {t} AS _t, {v} AS _v, "
+        f"try_cast({t} AS TIMESTAMPTZ) AS ts, "
+        f"CASE WHEN lower(trim(coalesce({v}, ''))) IN ({missing}) THEN NULL "
+        f"ELSE try_cast({v} AS DOUBLE) END AS value FROM {reader})"
+    )
+    try:
+        bad = con.execute(
+            f"SELECT _row, _t, _v, ts IS NULL, value < 0 FROM {numbered} WHERE ts IS NULL "
+            f"OR (value IS NULL AND lower(trim(coalesce(_v, ''))) NOT IN ({missing})) "
+            "OR NOT isfinite(value) OR value < 0 ORDER BY _row LIMIT 1",
+            [str(path)],
+        ).fetchone()
+        rows = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchone()[0]
+    except duckdb.Error as exc:  # a malformed line past the part the sniffer read
+        raise read_error(exc, path, "cannot be read as CSV") from None
+    if rows == 0:
+        raise DataError(
+            "the file has a header but no rows", source=str(path), fix="give a CSV with data"
+        )
+    if bad is not None:
+        row, raw_t, raw_v, bad_time, negative = bad
+        column, raw = (time_column, raw_t) if bad_time else (value_column, raw_v)
+        if negative and not bad_time:
+            raise DataError(
+                f"value {raw!r} is negative; demand (players, requests) cannot be",
+                source=str(path),
+                where=f"line {csv_line(path, row)}, column {column!r}",
+                fix="correct the value, or leave it empty for a gap",
+            )
+        what = "time" if bad_time else "value"
+        if raw is None or not str(raw).strip():
+            raise DataError(
+                f"the {what} is empty",
+                source=str(path),
+                where=f"line {csv_line(path, row)}, column {column!r}",
+                fix="give every row a time, or drop the row",
+            )
+        problem, fix = _unreadable_time(raw) if bad_time else _unreadable_value(raw)
+        raise DataError(
+            problem,
+            source=str(path),
+            where=f"line {csv_line(path, row)}, column {column!r}",
+            fix=fix,
+        )
+    _check_grid_size(con, numbered, path, freq=freq, before=before)
+    relation = (
+        f"(SELECT 'series' AS region, '' AS service, '' AS metric, ts, value FROM {numbered} "
+        "WHERE value IS NOT NULL AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?))"
+    )
+    query, params = grid_query(
+        relation, [str(path), before, before], freq=freq, agg=agg, end=before
+    )
+    frame = con.execute(query, params).df()
+    return pd.DataFrame({"ts": frame["ts"], "value": frame["value"].astype("float64")}).reset_index(
+        drop=True
+    )
+
+
+def _unreadable_time(raw: str) -> tuple[str, str]:
+    """The problem and fix for a time that does not parse, guessing the usual causes."""
+    text = str(raw).strip()
+    if _EPOCH.match(text):
+        return (
+            f"time {raw!r} is a bare number (Unix epoch seconds or milliseconds?), not a time",
+            "convert the column to ISO 8601 times such as 2026-01-05T00:00:00Z",
+        )
+    return (
+        f"time {raw!r} does not parse",
+        "use ISO 8601 times such as 2026-01-05T00:00:00Z, 2026-01-05 00:00:00+01:00 or "
+        "2026-01-05 00:00 (no offset: UTC)",
+    )
+
+
+def _unreadable_value(raw: str) -> tuple[str, str]:
+    """The problem and fix for a value that does not parse, guessing the usual causes."""
+    text = str(raw).strip()
+    thousands, decimal = _THOUSANDS.match(text), _DECIMAL_COMMA.match(text)
+    if thousands and decimal:  # 1,002: a thousand and two, or one and two thousandths
+        return (
+            f"value {raw!r} has a comma, a thousands separator or a decimal comma",
+            f"write plain numbers with a decimal point ({text.replace(',', '')} or "
+            f"{text.replace(',', '.')}), or leave it empty for a gap",
+        )
+    if thousands:
+        return (
+            f"value {raw!r} has thousands separators",
+            f"write plain numbers ({text.replace(',', '')}), or leave it empty for a gap",
+        )
+    if decimal:
+        return (
+            f"value {raw!r} has a decimal comma",
+            f"write a decimal point ({text.replace(',', '.')}), or leave it empty for a gap",
+        )
+    return (
+        f"value {raw!r} does not parse",
+        "give a number, or leave it empty (or NaN) for a gap",
+    )
+
+
+def _check_grid_size(
+    con: duckdb.DuckDBPyConnection,
+    numbered: str,
+    path: Path,
+    *,
+    freq: str,
+    before: pd.Timestamp | None,
+) -> None:
+    """Refuse a ``freq`` so fine for the file's span that the grid would not fit in memory.
+
+    The grid has a row per step from the first value to the last (or to ``before``), empty
+    steps included: a year of hourly values at ``1s`` is 31 million rows.
+    """
+    width = parse_duration(freq, "freq")
+    first, last = con.execute(
+        f"SELECT min(ts), max(ts) FROM {numbered} WHERE value IS NOT NULL "
+        "AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?)",
+        [str(path), before, before],
+    ).fetchone()
+    if first is None:
+        return
+    end = before if before is not None else pd.Timestamp(last)
+    steps = (end - pd.Timestamp(first)) / width
+    if steps > MAX_GRID_ROWS:
+        raise DataError(
+            f"resampled to --freq {freq}, the values from {pd.Timestamp(first).isoformat()} to "
+            f"{end.isoformat()} make {steps:,.0f} steps, more than the {MAX_GRID_ROWS:,} read",
+            source=str(path),
+            fix="give a coarser --freq, or a file with fewer days",
+        )

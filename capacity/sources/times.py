@@ -1,0 +1,32 @@
+"""Timestamps in the SQL that reads telemetry: the patterns of a UTC offset (and of one no
+clock uses), the DuckDB types of naive timestamps, and naive local time read as wall-clock
+time in a zone, refusing the times a daylight-saving change skips or repeats."""
+
+from __future__ import annotations
+
+#: A timestamp string that ends in a UTC offset after a time of day.
+OFFSET_PATTERN = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+#: An offset no clock uses: beyond +-14:00 (the widest in use), or with 60 minutes or more.
+#: DuckDB reads '+25:00' as 25 hours, which would move the row a day without a word.
+BAD_OFFSET_PATTERN = (
+    r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*"
+    r"[+-]((1[5-9]|[2-9]\d)(:?\d{2})?|14:?(0[1-9]|[1-9]\d)|\d{2}:?[6-9]\d)$"
+)
+_NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
+
+#: How far clocks go back at a daylight-saving change: an hour, or half an hour (Lord Howe).
+_FALL_BACKS = ("1 HOUR", "30 MINUTE")
+
+
+def _wall_clock(local: str, tz: str) -> tuple[str, list[object]]:
+    """SQL reading the naive ``local`` as wall-clock time in ``tz``: NULL where that time does
+    not exist there (the clocks skip it) or occurs twice (the clocks go back an hour or half
+    an hour)."""
+    utc = f"timezone(?, {local})"
+    repeats = " ".join(
+        f"AND timezone(?, {utc} {sign} INTERVAL {size}) <> {local}"
+        for size in _FALL_BACKS
+        for sign in "-+"
+    )
+    sql = f"CASE WHEN timezone(?, {utc}) = {local} {repeats} THEN {utc} END"
+    return sql, [tz] * sql.count("?")  # every placeholder is the zone
