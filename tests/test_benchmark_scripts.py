@@ -23,3 +23,20 @@ def test_the_ingest_benchmark_runs_and_prints_its_row():
     assert row[3].strip() == "20,000"  # rows loaded by both the bare read and the store
     ratio = float(row[7])
     assert 0 < ratio < 10
+
+
+def test_the_pull_memory_benchmark_counts_every_point_of_its_range():
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "prometheus_memory.py"),
+            *("--series", "3", "--days", "1", "--step", "1m"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    row = [cell.strip() for cell in done.stdout.strip().splitlines()[-1].split("|")]
+    # 1 day at 1 min, both ends included: 1,441 points a series
+    assert row[3:6] == ["1m", "3", "4,323"]
