@@ -197,6 +197,9 @@ HEADERS: dict[str, str] = {
     "needed_loss": "needed if a region is lost",
     "safe_load": "safe load per server",
     "safe_load_source": "safe load from",
+    "low": "low (5 %)",  # a learned safe load's bootstrap interval
+    "high": "high (95 %)",
+    "slo_ms": "latency SLO (ms)",
     # forecast accuracy and the backtest
     "run_id": "run",
     "cutoff": "cutoff (UTC)",
