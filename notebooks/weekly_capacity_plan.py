@@ -144,7 +144,7 @@ charts.schedule_chart(plan.schedule).show()
 # The forecasts of the last four earlier cutoffs (the newest run of each) against what happened,
 # then last week's backtest of this forecaster against weekly seasonal naive (unless the run
 # skipped it). Errors and the share of hours inside the 90 % band are percentages. MASE is the
-# mean absolute error divided by that of repeating the week before over the history fitted: the
+# mean absolute error divided by that of repeating the day before over the history fitted: the
 # same scale for both models, so the lower wins. A series on which the forecaster's MASE is above
 # the baseline's is named in a warning at the top of the report.
 
