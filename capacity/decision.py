@@ -1,6 +1,7 @@
 """What a weekly plan asks of its reader, as tidy frames: the changes per server type, the
-region-loss survival before and after the plan's targets, and what changed since the plan
-published the week before. :mod:`capacity.report` shows them; scripts can use them as they are.
+region-loss survival before and after the plan's targets, what changed since the plan
+published the week before, and the series on which the plan's forecaster lost to a baseline in
+its backtest. :mod:`capacity.report` shows them; scripts can use them as they are.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from capacity.columns import REGION, SERVICE
+from capacity.columns import METRIC, MODEL, OWN_MODEL, REGION, SERVICE
 from capacity.config import FleetConfig
 from capacity.headroom import region_loss_survival
 
 __all__ = [
+    "BACKTEST_LOSS_COLUMNS",
+    "MASE_DECIMALS",
     "PreviousPlan",
+    "backtest_losses",
     "changes_since",
     "order_frame",
     "overdue_first_seen",
@@ -278,3 +282,72 @@ def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
     for column in ("target_before", "target", "target_change"):
         out[column] = out[column].astype("Int64")
     return out
+
+
+#: Columns of :func:`backtest_losses`.
+BACKTEST_LOSS_COLUMNS = (
+    REGION,
+    SERVICE,
+    METRIC,
+    "baseline",
+    "mase",
+    "baseline_mase",
+    "worse_by",
+    "peak_ape",
+    "baseline_peak_ape",
+)
+
+#: The decimals a backtest's MASE is shown to (:func:`capacity.report.accuracy_table`): a
+#: forecaster loses only where the figures the reader sees differ.
+MASE_DECIMALS = 3
+
+
+def backtest_losses(backtest: pd.DataFrame, *, own_model: str = OWN_MODEL) -> pd.DataFrame:
+    """The series on which the plan's forecaster did worse than a baseline in a backtest.
+
+    Parameters
+    ----------
+    backtest : pandas.DataFrame
+        One row per series and model (:attr:`capacity.weekly.WeeklyPlan.backtest`):
+        ``region, service, metric, model, mase`` and, when present, ``peak_ape``; a row
+        without a ``mase`` (a series too young to backtest) is left out.
+    own_model : str
+        The ``model`` name of the forecaster the plan sizes on; every other model is a
+        baseline.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`BACKTEST_LOSS_COLUMNS`, one row per series whose forecaster's MASE,
+        to the :data:`MASE_DECIMALS` the report shows, is above the best baseline's:
+        ``baseline`` names that baseline, ``worse_by`` is ``mase / baseline_mase - 1`` (0.04:
+        its mean error 4 % larger), ``peak_ape`` and ``baseline_peak_ape`` are the two
+        models' mean errors on the daily peak (fractions; NaN without a ``peak_ape``
+        column). Sorted by ``worse_by``, largest first; empty when the forecaster did at
+        least as well as every baseline everywhere, or ``backtest`` has no scores.
+    """
+    empty = pd.DataFrame(columns=list(BACKTEST_LOSS_COLUMNS))
+    needed = {REGION, SERVICE, METRIC, MODEL, "mase"}
+    if backtest.empty or not needed <= set(backtest.columns):
+        return empty
+    scored = backtest.dropna(subset=["mase"])
+    if "peak_ape" not in scored:
+        scored = scored.assign(peak_ape=float("nan"))
+    keys = [REGION, SERVICE, METRIC]
+    own = scored[scored[MODEL] == own_model]
+    baselines = scored[scored[MODEL] != own_model].sort_values("mase", kind="stable")
+    best = baselines.drop_duplicates(keys)  # each series' best baseline
+    pairs = own.loc[:, [*keys, "mase", "peak_ape"]].merge(
+        best.loc[:, [*keys, MODEL, "mase", "peak_ape"]].rename(
+            columns={MODEL: "baseline", "mase": "baseline_mase", "peak_ape": "baseline_peak_ape"}
+        ),
+        on=keys,
+    )
+    lost = pairs[
+        pairs["mase"].round(MASE_DECIMALS) > pairs["baseline_mase"].round(MASE_DECIMALS)
+    ].copy()
+    if lost.empty:
+        return empty
+    lost["worse_by"] = lost["mase"] / lost["baseline_mase"] - 1
+    lost = lost.sort_values(["worse_by", *keys], ascending=[False, True, True, True])
+    return lost.loc[:, list(BACKTEST_LOSS_COLUMNS)].reset_index(drop=True)

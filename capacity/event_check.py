@@ -56,6 +56,7 @@ __all__ = [
     "probability_bound",
     "probability_text",
     "render_report",
+    "report_frame",
     "stored_event",
 ]
 
@@ -708,6 +709,29 @@ def _what_to_do(check: EventCheck) -> str:
     )
 
 
+def report_frame(check: EventCheck) -> pd.DataFrame:
+    """The check's table as its report and notebook show it (through
+    :func:`capacity.report.plan_table`): what to do first (verdict, servers to add, by
+    when), then why, headed in words, the breach probability as :func:`probability_text`
+    writes it and the peak hour to the minute.
+
+    Parameters
+    ----------
+    check : EventCheck
+        From :func:`check_event`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``_REPORT_COLUMNS`` the table has, renamed; ``act_by`` and
+        ``overdue`` keep their names for ``plan_table`` to fold into one marked date.
+    """
+    table = check.table.copy()
+    table["peak_at"] = table["peak_at"].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}")
+    table["breach_probability"] = table["breach_probability"].map(probability_text)
+    return table[[c for c in _REPORT_COLUMNS if c in table]].rename(columns=_REPORT_COLUMNS)
+
+
 def render_report(check: EventCheck, *, now: Any = None) -> str:
     """A self-contained HTML page (plotly embedded, opens offline) for one check.
 
@@ -731,12 +755,8 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
     from capacity.report import plan_table
 
     event = check.event
-    table = check.table.copy()
-    table["peak_at"] = table["peak_at"].map(lambda t: "-" if pd.isna(t) else f"{t:%Y-%m-%d %H:%M}")
-    table["breach_probability"] = table["breach_probability"].map(probability_text)
-    table = table[[c for c in _REPORT_COLUMNS if c in table]].rename(columns=_REPORT_COLUMNS)
     # as the notebook shows it: numbers rounded, the act-by date marked when overdue
-    shown = plan_table(table).data
+    shown = plan_table(report_frame(check)).data
     todo = _what_to_do(check)
     notes = "\n".join(f"<li>{html.escape(line)}</li>" for line in check.notes(now))
     notes = f"<ul class='note'>\n{notes}\n</ul>" if notes else ""

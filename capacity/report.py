@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
-from capacity.columns import REGION, SERVICE
+from capacity.columns import METRIC, MODEL, OWN_MODEL, REGION, SERVICE
 from capacity.decision import (
     PreviousPlan,
+    backtest_losses,
     changes_since,
     read_previous_plan,
     region_loss_frame,
@@ -29,7 +31,9 @@ if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
 
 __all__ = [
+    "HEADERS",
     "accuracy_table",
+    "backtest_losses_line",
     "backtest_note",
     "changes_since_last_week",
     "changes_since_previous",
@@ -37,9 +41,11 @@ __all__ = [
     "cost_header",
     "decision_line",
     "hint_line",
+    "incidents_table",
     "kpi_table",
     "note_lines",
     "plan_table",
+    "quality_table",
     "region_loss_lines",
     "region_loss_table",
     "standalone_page",
@@ -63,6 +69,9 @@ _STYLE = (
 #: shown to five decimals. Other fractions (a coverage of 0.99405) keep three, so a column
 #: reads alike from row to row.
 _AVAILABILITY_COLUMNS = frozenset({"availability", "slo_target", "slo_availability"})
+#: Durations in minutes or hours: a tenth is as fine as they are worth reading (an MTTD of
+#: 5.75 minutes reads 5.8, not 5.750).
+_TENTHS_COLUMNS = frozenset({"mttr_minutes", "mttr_median_minutes", "mttd_minutes", "mtbf_hours"})
 
 
 def _cell(value: object, column: object = None) -> str:
@@ -70,11 +79,18 @@ def _cell(value: object, column: object = None) -> str:
         return ""
     if isinstance(value, pd.Timestamp):
         return "" if pd.isna(value) else f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, float):
+    if isinstance(value, bool | np.bool_):  # before int: a bool is an int to Python
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{value:,}"
+    if isinstance(value, float | np.floating):
+        value = float(value)
         if pd.isna(value):
             return ""
         if column in _AVAILABILITY_COLUMNS and abs(value) < 10:
             return f"{value:.5f}"
+        if column in _TENTHS_COLUMNS:
+            return f"{value:,.1f}"
         if abs(value) < 10:
             return f"{value:,.3f}"
         return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
@@ -88,15 +104,32 @@ def _cell(value: object, column: object = None) -> str:
     }.get(text, html.escape(text))
 
 
-def table(frame: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
+def table(
+    frame: pd.DataFrame,
+    *,
+    max_rows: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HTML:
     """An HTML table of ``frame`` with every value escaped and numbers formatted.
 
-    Numbers below 10 show three decimals, below 1,000 one, larger ones none; columns of
-    availabilities (``availability``, ``slo_target``) five, whatever their values.
+    Whole numbers show thousands separators (``1,766``), booleans ``yes``/``no``; other
+    numbers below 10 show three decimals, below 1,000 one, larger ones none; columns of
+    availabilities (``availability``, ``slo_target``) five, and of durations (``mttr_minutes``,
+    ``mtbf_hours``) one, whatever their values.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows to show; its column names pick the formats above.
+    max_rows : int, optional
+        Show the first rows only, with a line counting the others.
+    headers : mapping, optional
+        Headers to show instead of column names (:data:`HEADERS`, for the weekly report);
+        a column it leaves out keeps its name. Without it every column keeps its name.
     """
     shown = frame if max_rows is None else frame.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
     columns = list(shown.columns)
+    head = "".join(f"<th>{html.escape(_header(c, headers))}</th>" for c in columns)
     body = "".join(
         "<tr>"
         + "".join(f"<td>{_cell(v, c)}</td>" for v, c in zip(row, columns, strict=True))
@@ -150,13 +183,72 @@ def _prose_style(frame: pd.DataFrame) -> str:
     return f"<style>{cells}{{text-align:left;white-space:normal;min-width:24em}}</style>"
 
 
-#: Headers the plan tables are shown under, for columns whose stored names say less.
-_HEADERS = {
+#: Headers the weekly report's tables are shown under, for columns whose stored names (kept
+#: as they are in the CSV and JSON files, which scripts read) say less to a person. A column
+#: not named here is headed by its name with spaces for underscores.
+HEADERS: dict[str, str] = {
+    # the plan: verdicts, actions, orders
     "server_type": "server type",
     "servers_now": "servers now",
     "act_by": "act by (UTC)",
+    "first_shortfall": "first shortfall (UTC)",
     "min_headroom": "lowest headroom",
+    "needed_nk": "needed with N+k",
+    "needed_loss": "needed if a region is lost",
+    "safe_load": "safe load per server",
+    "safe_load_source": "safe load from",
+    "low": "low (5 %)",  # a learned safe load's bootstrap interval
+    "high": "high (95 %)",
+    "slo_ms": "latency SLO (ms)",
+    # forecast accuracy and the backtest
+    "run_id": "run",
+    "cutoff": "cutoff (UTC)",
+    "mase": "MASE",
+    "mape": "MAPE",
+    "smape": "sMAPE",
+    "coverage_90": "hours in 90 % band",
+    "peak_ape": "daily-peak error",
+    # data quality
+    "missing_hours": "missing hours",
+    "masked_hours": "masked hours",
+    "fallback": "baseline stood in",
+    # resilience
+    "slo_target": "SLO target",
+    "error_budget_remaining": "error budget left",
+    "known_hours": "hours known",
+    "unknown_hours": "hours unknown",
+    "burn_1h": "burn 1 h",
+    "burn_6h": "burn 6 h",
+    "burn_3d": "burn 3 d",
+    "mttr_minutes": "MTTR (min)",
+    "mttr_median_minutes": "median TTR (min)",
+    "mttd_minutes": "MTTD (min)",
+    "mtbf_hours": "MTBF (h)",
+    "incidents_open": "open",
+    "incidents_sev1": "sev1",
+    "incidents_sev2": "sev2",
+    "incidents_sev3": "sev3",
+    "incidents_sev4": "sev4",
+    "change_failure_rate": "change failure rate",
+    "incident_id": "incident",
+    "started_at": "started (UTC)",
+    "detected_at": "detected (UTC)",
+    "resolved_at": "resolved (UTC)",
+    "deploy_id": "deploy",
+    "preceding_events": "live-ops events in the 24 h before",
 }
+
+#: How the plan's actions read in the report (``recommendations.csv`` keeps ``scale_up``).
+_ACTIONS = {"scale_up": "scale up", "scale_down": "scale down"}
+
+
+def _header(column: object, headers: Mapping[str, str] | None) -> str:
+    """The header of ``column``: its name, or with ``headers`` its entry there, else its name
+    with spaces for underscores."""
+    name = str(column)
+    if headers is None:
+        return name
+    return headers.get(name, name.replace("_", " "))
 
 
 def _percent(headroom: float) -> str:
@@ -173,6 +265,14 @@ def _signed(cost: float) -> str:
     if cost == 0:
         return "0"
     return f"{cost:+,.0f}" if abs(cost) >= 10 else f"{cost:+,.2f}"
+
+
+def _signed_count(count: object) -> str:
+    """A change in servers, signed: ``+96``, ``-5``, ``0``."""
+    if count is None or pd.isna(count):
+        return ""
+    number = int(count)
+    return f"{number:+,}" if number else "0"
 
 
 def cost_header(currency: str | None) -> str:
@@ -226,8 +326,11 @@ def plan_table(
         shown["min_headroom"] = shown["min_headroom"].map(_percent)
     if "cost_per_week_change" in shown:
         shown["cost_per_week_change"] = shown["cost_per_week_change"].map(_signed)
-    headers = {**_HEADERS, "cost_per_week_change": cost_header(currency)}
-    return table(shown.rename(columns=headers))
+    if "change" in shown:
+        shown["change"] = shown["change"].map(_signed_count)
+    if "action" in shown:
+        shown["action"] = shown["action"].map(lambda a: _ACTIONS.get(a, a))
+    return table(shown, headers={**HEADERS, "cost_per_week_change": cost_header(currency)})
 
 
 def _many(count: int) -> str:
@@ -316,10 +419,10 @@ def changes_table(changes: pd.DataFrame) -> HTML:
     shown = changes.astype({c: object for c in changes.columns})
     for column in ("act_by_before", "act_by"):
         shown[column] = changes[column].map(_cell)
-    shown["target_change"] = changes["target_change"].map(
-        lambda n: "" if pd.isna(n) else f"{int(n):+,}"
-    )
-    return table(shown.rename(columns=_CHANGE_HEADERS))
+    shown["target_change"] = changes["target_change"].map(_signed_count)
+    for column in ("action_before", "action"):
+        shown[column] = changes[column].map(lambda a: _ACTIONS.get(a, a))
+    return table(shown, headers={**HEADERS, **_CHANGE_HEADERS})
 
 
 def changes_since_last_week(plans_dir: str | Path, week: str, current: pd.DataFrame) -> HTML:
@@ -426,7 +529,50 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
         The table, those columns in percent with the digits :func:`trend_table` gives the
         same figures.
     """
-    return table(_percent_columns(kpis, _PERCENT_FIGURES))
+    return table(_percent_columns(kpis, _PERCENT_FIGURES), headers=HEADERS)
+
+
+#: Counts of hours in the data-quality table: whole numbers, even where a merge made them
+#: floats.
+_HOUR_COUNTS = ("hours", "missing_hours", "masked_hours")
+
+
+def quality_table(quality: pd.DataFrame) -> HTML:
+    """The plan's data quality per series, headed for people.
+
+    Parameters
+    ----------
+    quality : pandas.DataFrame
+        :attr:`capacity.weekly.WeeklyPlan.quality`: ``region, service, metric, hours,
+        missing_hours, model, fallback, masked_hours, status``.
+
+    Returns
+    -------
+    IPython.display.HTML
+        The table: hour counts with thousands separators, ``fallback`` as yes/no.
+    """
+    shown = quality.copy()
+    for column in _HOUR_COUNTS:
+        if column in shown:
+            shown[column] = shown[column].astype("Int64")
+    return table(shown.astype(object), headers=HEADERS)
+
+
+def incidents_table(incidents: pd.DataFrame) -> HTML:
+    """Last week's incidents, times to the minute in UTC and the columns headed for people.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        :attr:`capacity.weekly.WeeklyPlan.incidents_week`: the incident log's columns and
+        ``preceding_events``.
+
+    Returns
+    -------
+    IPython.display.HTML
+        The table.
+    """
+    return table(incidents, headers=HEADERS)
 
 
 def accuracy_table(accuracy: pd.DataFrame, *, max_rows: int | None = None) -> HTML:
@@ -448,7 +594,8 @@ def accuracy_table(accuracy: pd.DataFrame, *, max_rows: int | None = None) -> HT
     """
     shown = _percent_columns(accuracy, _ACCURACY_PERCENTS)
     shown = _percent_columns(shown, _ACCURACY_SIGNED, sign="+")
-    return table(_percent_columns(shown, _ACCURACY_IN_PERCENT, scale=1), max_rows=max_rows)
+    shown = _percent_columns(shown, _ACCURACY_IN_PERCENT, scale=1)
+    return table(shown, max_rows=max_rows, headers=HEADERS)
 
 
 def backtest_note(ran: bool) -> str:
@@ -470,6 +617,79 @@ def backtest_note(ran: bool) -> str:
             "(`--no-backtest`)."
         )
     return "The backtest against weekly seasonal naive gave no results for this plan."
+
+
+#: What each baseline of a backtest does, in words: what the forecaster lost to.
+_BASELINE_MEANS = {
+    "seasonal naive (weekly)": "simply repeating the week before",
+    "seasonal naive (daily)": "simply repeating the day before",
+    "naive (last value)": "simply repeating the last value",
+}
+
+_WARNING_STYLE = "background:#fff3cd;border-left:4px solid #d39e00;padding:6px 10px;margin:8px 0"
+
+
+def backtest_losses_line(backtest: pd.DataFrame) -> HTML:
+    """A warning naming each series on which the plan's forecaster did worse than a baseline
+    in the plan's backtest (:func:`capacity.decision.backtest_losses`), for the report's top.
+
+    Parameters
+    ----------
+    backtest : pandas.DataFrame
+        :attr:`capacity.weekly.WeeklyPlan.backtest`.
+
+    Returns
+    -------
+    IPython.display.HTML
+        A highlighted block: on how many of the backtested series the forecaster lost and
+        what that means for the plan (its servers for those series rest on a forecast that
+        did worse than the baseline: for the weekly seasonal naive, than repeating last
+        week), then per series, worst first, the baseline, both MASEs, how much worse in
+        percent and both daily-peak errors. Nothing when it lost nowhere or nothing was
+        backtested.
+    """
+    losses = backtest_losses(backtest)
+    if losses.empty:
+        return HTML("")
+    own = backtest[(backtest[MODEL] == OWN_MODEL) & backtest["mase"].notna()]
+    total = len(own.drop_duplicates([REGION, SERVICE, METRIC]))
+    means = [_BASELINE_MEANS.get(b, f"the baseline {b}") for b in losses["baseline"]]
+    items = []
+    for row in losses.itertuples(index=False):
+        peak = ""
+        if pd.notna(row.peak_ape) and pd.notna(row.baseline_peak_ape):
+            peak = (
+                f"; daily-peak error {row.peak_ape * 100:.1f} % against "
+                f"{row.baseline_peak_ape * 100:.1f} %"
+            )
+        items.append(
+            f"<li><b>{html.escape(f'{row.region}/{row.service}')}</b> "
+            f"({html.escape(str(row.metric))}): MASE {row.mase:.3f} against "
+            f"{row.baseline_mase:.3f} for {html.escape(str(row.baseline))}, "
+            f"{_worse(row.worse_by)}{peak}.</li>"
+        )
+    one = len(losses) == 1
+    kinds = sorted(set(means))
+    than = kinds[0] if len(kinds) == 1 else f"a baseline ({', '.join(kinds)})"
+    return HTML(
+        f"<div class='cap-backtest-loss' style='{_WARNING_STYLE}'>"
+        f"<p style='margin:0'><b>Warning: the forecaster did worse than a baseline in last "
+        f"week's backtest on {len(losses)} of {total} series.</b> This plan sizes "
+        f"{'that series' if one else 'those series'} on the same forecaster: "
+        f"{'its' if one else 'their'} servers rest on a forecast that did worse than "
+        f"{html.escape(than)}.</p>"
+        f"<ul style='margin:4px 0'>{''.join(items)}</ul>"
+        f"<p style='margin:0'>Check {'its target' if one else 'their targets'} against "
+        f"last week's peaks before acting on {'it' if one else 'them'}; the backtest is in "
+        "5. Forecast accuracy.</p></div>"
+    )
+
+
+def _worse(fraction: float) -> str:
+    """How much larger an error is, in words: ``4.1 % worse``, or ``worse`` against 0."""
+    if math.isinf(fraction):
+        return "against a baseline that made no error"
+    return f"{fraction * 100:.1f} % worse"
 
 
 #: The trend directions :func:`trend_table` keeps with ``changed_only``.
@@ -512,7 +732,9 @@ def trend_table(trend: pd.DataFrame, *, changed_only: bool = False) -> HTML:
                 shown.at[i, column] = f"{value * 100:+.{digits}f} pp"
             else:
                 shown.at[i, column] = _as_percent(value, digits)
-    return table(shown)
+    # the figure named as its column is headed in the KPI table above
+    shown["figure"] = trend["figure"].map(lambda f: _header(f, HEADERS))
+    return table(shown, headers=HEADERS)
 
 
 def timings_line(timings: dict[str, float]) -> HTML:
@@ -634,8 +856,8 @@ def region_loss_table(plan: WeeklyPlan) -> HTML:
     plan's targets (:func:`region_loss_frame`), a shortfall of 0 left as an empty cell."""
     frame = region_loss_frame(plan.need, plan.recommendations, plan.fleet)
     for column in ("short_now", "short_after"):
-        frame[column] = frame[column].map(lambda n: str(n) if n else "")
-    return table(frame.rename(columns=_LOSS_HEADERS))
+        frame[column] = frame[column].map(lambda n: f"{int(n):,}" if n else "")
+    return table(frame, headers={**HEADERS, **_LOSS_HEADERS})
 
 
 def standalone_page(

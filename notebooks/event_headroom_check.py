@@ -37,7 +37,7 @@ import plotly.io as pio
 from IPython.display import HTML, Markdown, display
 
 from capacity import Store, charts, load_fleet, report, review
-from capacity.event_check import PlannedEvent, check_event, stored_event
+from capacity.event_check import PlannedEvent, check_event, report_frame, stored_event
 from capacity.sizing import safe_loads
 
 pio.renderers.default = "plotly_mimetype+notebook"
@@ -55,12 +55,13 @@ display(report.note_lines(check.notes()))
 
 # %% [markdown]
 # ## 1. Verdict per region and service
-# `peak_demand` is the highest hourly p95 demand during the event, `servers_needed` the
-# servers that peak needs with N+k, `breach_probability` the worst hour's probability that
-# demand exceeds the safe capacity of the servers available.
+# *peak demand* is the highest hourly p95 demand during the event, *servers needed (N+k)* the
+# servers that peak needs with N+k, *breach probability* the worst hour's probability that
+# demand exceeds the safe capacity of the servers available (≤0.01 and ≥0.99: bounds the
+# forecast's quantiles resolve).
 
 # %%
-display(report.plan_table(check.table))
+display(report.plan_table(report_frame(check)))
 
 # %% [markdown]
 # ## 2. Demand with the event against safe capacity
@@ -82,4 +83,4 @@ display(Markdown(review.verdict_thresholds()))
 # when the telemetry cannot support a learned value (the reason says why).
 
 # %%
-display(report.table(safe[["region", "service", "metric", "safe_load", "low", "high", "slo_ms", "source", "reason"]]))
+display(report.table(safe[["region", "service", "metric", "safe_load", "low", "high", "slo_ms", "source", "reason"]], headers=report.HEADERS))

@@ -63,6 +63,7 @@ display(Markdown(report.decision_line(
     plan.recommendations, cutoff=plan.cutoff, currency=plan.fleet.currency,
     new_overdue=new_overdue,
 )))
+display(report.backtest_losses_line(plan.backtest))
 orders = decision.order_frame(plan.recommendations, plan.fleet)
 if len(orders):
     display(Markdown(
@@ -142,7 +143,10 @@ charts.schedule_chart(plan.schedule).show()
 # ## 5. Forecast accuracy
 # The forecasts of the last four earlier cutoffs (the newest run of each) against what happened,
 # then last week's backtest of this forecaster against weekly seasonal naive (unless the run
-# skipped it). Errors and the share of hours inside the 90 % band are percentages.
+# skipped it). Errors and the share of hours inside the 90 % band are percentages. MASE is the
+# mean absolute error divided by that of repeating the day before over the history fitted: the
+# same scale for both models, so the lower wins. A series on which the forecaster's MASE is above
+# the baseline's is named in a warning at the top of the report.
 
 # %%
 if plan.accuracy.empty:
@@ -161,7 +165,7 @@ else:
 # back to a baseline.
 
 # %%
-display(report.table(plan.quality))
+display(report.quality_table(plan.quality))
 
 # %% [markdown]
 # ## 7. Resilience
@@ -176,7 +180,7 @@ charts.burn_chart(plan.burn).show()
 if plan.incidents_week.empty:
     display(Markdown("No incidents last week."))
 else:
-    display(report.table(plan.incidents_week))
+    display(report.incidents_table(plan.incidents_week))
 
 # %%
 display(report.timings_line(plan.timings))

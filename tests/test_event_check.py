@@ -654,20 +654,66 @@ def test_cli_table_reads_plainly(demo):
         "--uplift", "1.0", "--db", str(db), "--config", str(config), "--jobs", "1",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    header = result.stdout.splitlines()[0]
-    assert header == "Quiet evening: 2026-11-24 18:00 to 2026-11-24 20:00 UTC, na-east, uplift x1"
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Quiet evening: 2026-11-24 18:00 to 2026-11-24 20:00 UTC, na-east, uplift x1"
     # a service sized at its hint is noted for the region checked, not for all twelve
     assert "note: na-east/game is sized at the fleet file's safe_load_hint" in result.stderr
     assert "eu-west/" not in result.stderr and "sa-east/" not in result.stderr
-    rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    assert lines[1].split() == ["add", "servers", "servers", "breach", "peak", "safe", "load"]
+    assert lines[2].split() == [
+        *("region", "service", "verdict", "servers", "needed", "available", "prob."),
+        *("demand", "per", "server"),
+    ]
+    assert all(len(line) <= 100 for line in lines)
+    # each region/service on two lines: its figures, then (indented) when to act
+    rows = [line.split() for line in lines[3::2]]
     assert len(rows) == 3 and all(row[0] == "na-east" for row in rows)
-    go = [row for row in rows if "GO" in row]
+    assert all(line.startswith("  ") for line in lines[4::2])
+    go = [(row, when) for row, when in zip(rows, lines[4::2], strict=True) if row[2] == "GO"]
     assert go, result.stdout  # a quiet evening needs nothing
-    for row in go:
-        # No servers to add, so no date to act by: a dash, not NaN; the probability at the
-        # bound the quantiles resolve, not a spurious 0.0100.
-        assert "NaN" not in row and "-" in row
-        assert row[row.index("GO") - 1] in {"≤0.01"} or float(row[row.index("GO") - 1]) < 0.05
+    for row, when in go:
+        # No servers to add, so no date to act by, said in words, not NaN; the probability
+        # at the bound the quantiles resolve, not a spurious 0.0100.
+        assert "NaN" not in row and row[3] == "0"
+        assert when.startswith("  nothing to add; demand (")
+        assert row[6] in {"≤0.01"} or float(row[6]) < 0.05
+
+
+def test_the_terminal_table_fits_100_columns_and_keeps_every_figure(demo):
+    """Every region (ap-southeast/matchmaking the widest names) and an event big enough to
+    add servers, overdue for game: the table was 161 columns wide."""
+    from capacity.event_terminal import terminal_table, terminal_title
+
+    db, config = demo
+    fleet = load_fleet(config)
+    big = event(6.0, name="Season 14 launch", regions=("all",))
+    with Store(db, read_only=True) as store:
+        check = check_event(store, fleet, big, safe=hints(fleet), now="2026-11-05T12:00Z")
+    table = check.table
+    assert len(table) == 12 and table["overdue"].any() and (table["add_servers"] > 0).all()
+    lines = [*terminal_title(check.event).splitlines(), *terminal_table(table).splitlines()]
+    assert max(len(line) for line in lines) <= 100
+    assert lines[0] == "Season 14 launch: 2026-11-23 18:00 to 2026-11-24 00:00 UTC,"
+    assert lines[1] == "  ap-southeast, eu-west, na-east, sa-east, uplift x6"
+    body = lines[4:]
+    assert len(body) == 2 * len(table)
+    for (_, row), first, second in zip(table.iterrows(), body[::2], body[1::2], strict=True):
+        assert first.split() == [
+            row["region"],
+            row["service"],
+            row["verdict"],
+            f"{row['add_servers']:,}",
+            f"{row['servers_needed']:,}",
+            f"{row['servers_available']:,}",
+            probability_text(row["breach_probability"]),
+            f"{row['peak_demand']:,.0f}",
+            f"{row['safe_load']:,.1f}",
+        ]
+        late = " (overdue)" if row["overdue"] else ""
+        assert second == (
+            f"  act by {row['act_by']:%Y-%m-%d %H:%M} UTC{late}; demand ({row['metric']}) "
+            f"peaks {row['peak_at']:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def test_an_event_as_typed_reads_its_times_regions_and_uplift():

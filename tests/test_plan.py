@@ -120,6 +120,21 @@ def test_report_is_offline_without_code_and_escapes_names(published):
         assert heading in page
 
 
+def test_the_reports_tables_are_headed_in_words_and_the_files_keep_machine_names(published):
+    """The report headed its tables with the CSV's names (``missing_hours``, ``mtbf_hours``):
+    every header now reads in words, while the files scripts read keep those names."""
+    result, _ = published
+    page = result.report.read_text()
+    found = re.findall(r"<th>([^<]*)</th>", page)
+    assert len(found) > 60  # the plan's eight tables
+    assert [h for h in found if "_" in h] == []
+    assert "<th>missing hours</th>" in page and "<th>MTBF (h)</th>" in page
+    header = (result.folder / "recommendations.csv").read_text().splitlines()[0]
+    assert header.split(",")[-3:] == ["reason", "safe_load", "safe_load_source"]
+    verdict = json.loads((result.folder / "manifest.json").read_text())["verdicts"][0]
+    assert {"servers_now", "act_by", "min_headroom"} <= set(verdict)
+
+
 def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path, capfd):
     result, out = published
     copy = tmp_path / "forecasts"
@@ -1027,7 +1042,8 @@ def test_the_resilience_trend_can_show_only_the_figures_that_changed():
         }
     )
     shown = trend_table(trend, changed_only=True).data
-    assert "incidents" in shown and "mtbf_hours" in shown and "mttr_minutes" not in shown
-    assert "mttr_minutes" in trend_table(trend).data  # every figure by default
+    # each figure named as the KPI table heads it
+    assert "incidents" in shown and "MTBF (h)" in shown and "MTTR (min)" not in shown
+    assert "MTTR (min)" in trend_table(trend).data  # every figure by default
     calm = trend.assign(direction="same")
     assert "No resilience figure got better or worse" in trend_table(calm, changed_only=True).data

@@ -82,7 +82,7 @@ def test_orders_are_summed_per_server_type_with_the_earliest_date_to_act_by():
         },
     ]
     shown = cells(report.plan_table(orders, currency="USD").data)
-    assert shown[:5] == ["game-c6i-2xlarge", "1908", "0", "+108,985", "2026-11-07 19:54 (overdue)"]
+    assert shown[:5] == ["game-c6i-2xlarge", "1,908", "0", "+108,985", "2026-11-07 19:54 (overdue)"]
 
 
 def loss_need() -> pd.DataFrame:
@@ -245,10 +245,10 @@ def test_what_changed_since_last_week_reads_the_plan_published_before(tmp_path):
     assert rows[9:18] == [
         "eu-west",
         "game",
-        "scale_up",
-        "scale_up",
-        "1700",
-        "1766",
+        "scale up",  # the report's words; recommendations.csv keeps scale_up
+        "scale up",
+        "1,700",  # thousands separated
+        "1,766",
         "+66",
         "2026-11-08 19:54",
         "2026-11-07 19:54",

@@ -70,10 +70,10 @@ def check_event_command(
         PlannedEvent,
         check_event,
         probability_bound,
-        probability_text,
         render_report,
         stored_event,
     )
+    from capacity.event_terminal import terminal_table, terminal_title
     from capacity.files import check_writable, write_text_atomically
 
     new_event = (
@@ -126,18 +126,9 @@ def check_event_command(
         ]
         click.echo(json.dumps(records, default=_json_default, indent=2))
     else:
-        click.echo(
-            f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC, "
-            f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
-        )
-        shown = table.drop(columns=["metric"])
-        shown["safe_load"] = shown["safe_load"].round(1)
-        shown["breach_probability"] = shown["breach_probability"].map(probability_text)
-        shown["act_by"] = [
-            "-" if pd.isna(when) else f"{pd.Timestamp(when):%Y-%m-%d %H:%M}"
-            for when in shown["act_by"]
-        ]
-        click.echo(_table(shown))
+        click.echo(terminal_title(event))
+        # within 100 columns: the act-by date and the peak hour on a second line per row
+        click.echo(terminal_table(table))
     now = pd.Timestamp.now(tz="UTC")
     for line in result.notes(now):
         click.echo(line, err=True)

@@ -1,0 +1,250 @@
+"""The weekly report's tables read as a person reads them: headers in words, not the CSV's
+snake_case names; whole numbers with thousands separators, changes signed, durations to a
+tenth, yes/no for flags. The CSV and JSON files keep their machine names (tests in
+test_plan.py and test_plan_published.py read them)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from capacity import report
+from tests.notebook_data import cells
+
+
+def headers(page: str) -> list[str]:
+    return re.findall(r"<th>([^<]*)</th>", page)
+
+
+def test_the_verdict_table_separates_thousands_and_signs_the_change():
+    status = pd.DataFrame(
+        {
+            "region": ["eu-west", "sa-east"],
+            "service": ["game", "chat"],
+            "status": ["act", "OK"],
+            "action": ["scale_up", "scale_down"],
+            "servers_now": [718, 17],
+            "target": [1766, 12],
+            "change": [1048, -5],
+            "act_by": [pd.Timestamp("2026-11-07 19:54", tz="UTC"), pd.NaT],
+            "overdue": [True, False],
+            "cost_per_week_change": [59861.76, -57.12],
+            "min_headroom": [-1.46, 0.3],
+        }
+    )
+    page = report.plan_table(status, currency="USD").data
+    assert headers(page) == [
+        "region",
+        "service",
+        "status",
+        "action",
+        "servers now",
+        "target",
+        "change",
+        "act by (UTC)",
+        "cost change / week (USD)",
+        "lowest headroom",
+    ]
+    rows = [re.sub(r"<[^>]+>", "", c) for c in cells(page)]
+    assert rows[:10] == [
+        "eu-west",
+        "game",
+        "act",
+        "scale up",
+        "718",
+        "1,766",  # was 1766
+        "+1,048",  # was 1048
+        "2026-11-07 19:54 (overdue)",
+        "+59,862",
+        "-146 %",
+    ]
+    assert rows[13:17] == ["scale down", "17", "12", "-5"]
+
+
+def test_the_actions_reason_and_safe_load_columns_are_headed_in_words():
+    recommendations = pd.DataFrame(
+        {
+            "region": ["eu-west"],
+            "service": ["game"],
+            "needed_nk": [1324],
+            "needed_loss": [1766],
+            "first_shortfall": [pd.Timestamp("2026-12-04 11:00", tz="UTC")],
+            "safe_load": [397.04],
+            "safe_load_source": ["learned"],
+        }
+    )
+    page = report.plan_table(recommendations).data
+    assert headers(page) == [
+        "region",
+        "service",
+        "needed with N+k",
+        "needed if a region is lost",
+        "first shortfall (UTC)",
+        "safe load per server",
+        "safe load from",
+    ]
+    assert cells(page)[2:6] == ["1,324", "1,766", "2026-12-04 11:00", "397.0"]
+
+
+def test_data_quality_counts_hours_with_separators_and_says_yes_or_no():
+    quality = pd.DataFrame(
+        {
+            "region": ["eu-west", "sa-east"],
+            "service": ["game", "chat"],
+            "metric": ["ccu", "rps"],
+            "hours": [2688, 2688],
+            "missing_hours": [0, 6],
+            "model": ["prophet", "snaive"],
+            "fallback": [False, True],
+            "masked_hours": [0.0, float("nan")],  # a series the forecast summary lacks
+            "status": ["ok", "fallback"],
+        }
+    )
+    page = report.quality_table(quality).data
+    assert headers(page) == [
+        "region",
+        "service",
+        "metric",
+        "hours",
+        "missing hours",
+        "model",
+        "baseline stood in",
+        "masked hours",
+        "status",
+    ]
+    assert cells(page) == [
+        "eu-west",
+        "game",
+        "ccu",
+        "2,688",
+        "0",
+        "prophet",
+        "no",
+        "0",
+        "ok",
+        "sa-east",
+        "chat",
+        "rps",
+        "2,688",
+        "6",
+        "snaive",
+        "yes",
+        "",
+        "fallback",
+    ]
+
+
+def test_the_resilience_kpis_are_headed_in_words_and_durations_read_to_a_tenth():
+    kpis = pd.DataFrame(
+        {
+            "region": ["all"],
+            "service": ["all"],
+            "availability": [0.999574],
+            "slo_target": [0.997667],
+            "error_budget_remaining": [0.817],
+            "known_hours": [8046],
+            "burn_1h": [0.182],
+            "mttr_minutes": [201.4],
+            "mttd_minutes": [5.75],
+            "mtbf_hours": [54.8],
+            "incidents_sev1": [3],
+            "change_failure_rate": [0.0],
+        }
+    )
+    page = report.kpi_table(kpis).data
+    assert headers(page) == [
+        "region",
+        "service",
+        "availability",
+        "SLO target",
+        "error budget left",
+        "hours known",
+        "burn 1 h",
+        "MTTR (min)",
+        "MTTD (min)",
+        "MTBF (h)",
+        "sev1",
+        "change failure rate",
+    ]
+    assert cells(page)[2:] == [
+        "99.9574 %",
+        "99.7667 %",
+        "81.7 %",
+        "8,046",  # was 8046
+        "0.182",
+        "201.4",
+        "5.8",  # was 5.750
+        "54.8",
+        "3",
+        "0.0 %",
+    ]
+
+
+def test_the_backtest_is_headed_in_words():
+    backtest = pd.DataFrame(
+        {
+            "region": ["na-east"],
+            "service": ["game"],
+            "metric": ["ccu"],
+            "model": ["capacity"],
+            "mase": [1.197],
+            "coverage_90": [0.744],
+            "peak_ape": [0.133],
+        }
+    )
+    page = report.accuracy_table(backtest).data
+    assert headers(page) == [
+        "region",
+        "service",
+        "metric",
+        "model",
+        "MASE",
+        "hours in 90 % band",
+        "daily-peak error",
+    ]
+    assert cells(page)[4:] == ["1.197", "74.4 %", "13.3 %"]
+
+
+def test_incidents_and_unknown_columns_have_no_underscores():
+    incidents = pd.DataFrame(
+        {
+            "incident_id": ["INC-1"],
+            "region": ["eu-west"],
+            "started_at": [pd.Timestamp("2026-11-20 18:05", tz="UTC")],
+            "resolved_at": [pd.NaT],
+            "deploy_id": [None],
+            "preceding_events": ["Season 13 launch"],
+            "some_new_column": [1234567],
+        }
+    )
+    page = report.incidents_table(incidents).data
+    assert headers(page) == [
+        "incident",
+        "region",
+        "started (UTC)",
+        "resolved (UTC)",
+        "deploy",
+        "live-ops events in the 24 h before",
+        "some new column",
+    ]
+    assert cells(page) == [
+        "INC-1",
+        "eu-west",
+        "2026-11-20 18:05",
+        "",
+        "",
+        "Season 13 launch",
+        "1,234,567",
+    ]
+
+
+def test_a_plain_table_keeps_its_column_names():
+    """The analyst notebooks' tables show the frame's own columns: headers are the weekly
+    report's choice, asked for with ``headers``."""
+    frame = pd.DataFrame({"safe_load": [340.0], "start_ts": [pd.Timestamp("2026-11-23", tz="UTC")]})
+    assert headers(report.table(frame).data) == ["safe_load", "start_ts"]
+    assert headers(report.table(frame, headers=report.HEADERS).data) == [
+        "safe load per server",
+        "start ts",
+    ]
