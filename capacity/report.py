@@ -156,7 +156,9 @@ def _prose_columns(frame: pd.DataFrame) -> list[int]:
     return [
         i
         for i, column in enumerate(frame.columns)
-        if frame[column].map(lambda v: isinstance(v, str) and len(v) > _PROSE_CHARS).any()
+        # a generator, not Series.map: an empty datetime column maps to datetimes, and
+        # pandas refuses any() on those
+        if any(isinstance(v, str) and len(v) > _PROSE_CHARS for v in frame[column])
     ]
 
 

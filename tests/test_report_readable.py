@@ -248,3 +248,16 @@ def test_a_plain_table_keeps_its_column_names():
         "safe load per server",
         "start ts",
     ]
+
+
+def test_an_empty_table_with_a_time_column_is_an_empty_table():
+    """The telemetry notebook's table of events ahead had raised TypeError (pandas refuses
+    any() over datetimes) when no event fell in the 28 days after its end."""
+    empty = pd.DataFrame(
+        {
+            "name": pd.Series([], dtype=object),
+            "start_ts": pd.Series([], dtype="datetime64[us, UTC]"),
+        }
+    )
+    page = report.table(empty, max_rows=20).data
+    assert "<th>name</th><th>start_ts</th></tr></table>" in page
