@@ -528,10 +528,46 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
     Returns
     -------
     IPython.display.HTML
-        The table, those columns in percent with the digits :func:`trend_table` gives the
-        same figures.
+        Two tables, each with the region and service: the SLO's figures (availability, target,
+        budget, hours, burn rates, alert) and the incidents' and changes' (MTTR, MTTD, MTBF,
+        counts, change failure rate); fractions in percent with the digits
+        :func:`trend_table` gives the same figures. In one table the 24 columns had scrolled
+        sideways on any screen.
     """
-    return table(_percent_columns(kpis, _PERCENT_FIGURES), headers=HEADERS)
+    shown = _percent_columns(kpis, _PERCENT_FIGURES)
+    keys = [c for c in (REGION, SERVICE) if c in shown]
+    slo = [c for c in shown if c in _SLO_FIGURES]
+    rest = [c for c in shown if c not in keys and c not in _SLO_FIGURES]
+    parts = [
+        (title, columns)
+        for title, columns in (
+            ("Availability and error budget", slo),
+            ("Incidents and changes", rest),
+        )
+        if columns
+    ]
+    if len(parts) < 2:
+        return table(shown, headers=HEADERS)
+    return HTML(
+        "".join(
+            f"<p><b>{title}</b></p>{table(shown[keys + columns], headers=HEADERS).data}"
+            for title, columns in parts
+        )
+    )
+
+
+#: The KPI columns of the first of :func:`kpi_table`'s two tables: the SLO and its budget.
+_SLO_FIGURES = (
+    "availability",
+    "slo_target",
+    "error_budget_remaining",
+    "known_hours",
+    "unknown_hours",
+    "burn_1h",
+    "burn_6h",
+    "burn_3d",
+    "alert",
+)
 
 
 #: Counts of hours in the data-quality table: whole numbers, even where a merge made them
