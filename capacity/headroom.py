@@ -230,7 +230,8 @@ def hourly_need(
         When ``safe`` has no safe load, or one that is not positive, for a forecast series.
     """
     demand = _demand(forecast, quantile)
-    check_server_counts(fleet, set(demand[_KEY].drop_duplicates().itertuples(index=False, name=None)))
+    pairs = demand[_KEY].drop_duplicates().itertuples(index=False, name=None)
+    check_server_counts(fleet, set(pairs))
     missing_safe = demand.merge(safe, on=_KEY, how="left")
     if missing_safe["safe_load"].isna().any():
         lacking = missing_safe.loc[missing_safe["safe_load"].isna(), _KEY].drop_duplicates()
