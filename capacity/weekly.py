@@ -583,13 +583,13 @@ def check_plannable(
     absent = [f"{r}/{s} ({m})" for r, s, m in wanted if (r, s, m) not in present]
     if absent:
         # planned as no demand, it would need no servers and its loss would look survivable
+        more = f" and {len(absent) - 6} more" if len(absent) > 6 else ""
         raise ParameterError(
             f"The fleet file plans {len(absent)} region/service(s) with no demand telemetry "
-            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {', '.join(absent[:6])}"
-            f"{' and more' if len(absent) > 6 else ''}. Fix: load that telemetry (capacity "
-            "ingest, capacity pull); a service that does not run in one region cannot be left "
-            "out of that region alone (every service is planned in every region): plan such a "
-            "region with a fleet file of its own"
+            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {', '.join(absent[:6])}{more}. Fix: load "
+            "that telemetry (capacity ingest, capacity pull); a service that does not run in "
+            "one region cannot be left out of that region alone (every service is planned in "
+            "every region): plan such a region with a fleet file of its own"
         )
     reach = cutoff + horizon
     if monday >= reach:

@@ -1,4 +1,5 @@
-"""A fleet file without server counts is refused naming every missing pair, not one a run.
+"""A fleet file without server counts is refused naming every missing pair, not one a run;
+pairs without telemetry are counted past the six named.
 
 On a fleet of 60 region/services, a fleet file lacking a service's counts in several regions
 was refused one pair at a time, each run of ``capacity recommend`` after a full forecast."""
@@ -11,7 +12,8 @@ from click.testing import CliRunner
 
 from capacity.cli import cli
 from capacity.config import load_fleet
-from capacity.errors import ConfigError
+from capacity.demo import build_demo_store, generate_demo
+from capacity.errors import ConfigError, ParameterError
 from capacity.headroom import check_server_counts, hourly_need
 from capacity.store import Store
 from capacity.weekly import check_plannable
@@ -24,6 +26,7 @@ WITH_CHAT = FLEET_YAML.replace(
     "    slo: {latency_p99_ms: 50, availability: 0.995}\nserver_types:",
 )
 HOURS = pd.date_range("2026-12-01", periods=2, freq="h", tz="UTC")
+DAYS_28 = pd.Timedelta(days=28)
 
 
 def _forecast(pairs):
@@ -127,3 +130,19 @@ def test_the_plan_refuses_every_missing_count_before_any_work(write, tmp_path):
         in done.output
     )
     assert not (tmp_path / "plans").exists()
+
+
+def test_pairs_without_telemetry_beyond_six_are_counted(tmp_path):
+    # the same refusal for telemetry: at 60 pairs "and more" left the reader to count
+    generate_demo(tmp_path / "fleet", days=10)
+    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
+    fleet = load_fleet(tmp_path / "fleet" / "fleet.yaml")
+    with Store(db) as store:
+        store.con.execute("DELETE FROM telemetry WHERE metric = 'rps'")  # 2 services x 4
+        with pytest.raises(ParameterError) as refused:
+            check_plannable(store, fleet, pd.Timestamp("2026-11-23", tz="UTC"), DAYS_28)
+    message = str(refused.value)
+    assert "plans 8 region/service(s) with no demand telemetry" in message
+    assert "ap-southeast/chat (rps), ap-southeast/matchmaking (rps)," in message
+    assert message.count(" (rps)") == 6
+    assert " and 2 more. Fix: load that telemetry" in message
