@@ -29,13 +29,14 @@ import pandas as pd
 
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
-from capacity.errors import ParameterError
+from capacity.errors import ConfigError, ParameterError
 
 __all__ = [
     "HOURS_PER_WEEK",
     "Assessment",
     "RegionLoss",
     "assess",
+    "check_server_counts",
     "hourly_need",
     "recommend",
     "region_loss_survival",
@@ -98,6 +99,59 @@ def _demand(forecast: pd.DataFrame, quantile: float) -> pd.DataFrame:
             f"({', '.join(have)}). Got {quantile!r}."
         )
     return forecast.loc[:, [REGION, SERVICE, TS, column]].rename(columns={column: "demand"})
+
+
+#: How many region/services without a server count an error names before "and N more".
+_NAMED = 8
+
+
+def check_server_counts(
+    fleet: FleetConfig, pairs: Collection[tuple[str, str]] | None = None
+) -> None:
+    """Refuse a fleet file without a server count for some region/service, naming every one.
+
+    :meth:`capacity.config.FleetConfig.servers_now` refuses the first such pair it is asked
+    about, so a fleet file lacking several counts (a service added to ``services`` with no
+    counts yet, in every region) took a run per pair to put right. Call it before the
+    forecast: on a fleet of 60 region/services, the fits take a minute.
+
+    Parameters
+    ----------
+    fleet : FleetConfig
+        The fleet planned.
+    pairs : collection of (region, service), optional
+        The region/services that need a count; default every one of the fleet.
+
+    Raises
+    ------
+    ConfigError
+        Naming the fleet file and each missing key (the first :data:`_NAMED`, then how many
+        more), or for one pair :meth:`~capacity.config.FleetConfig.servers_now`'s own error.
+    """
+    wanted = set(pairs) if pairs is not None else None
+    missing = [
+        (region, service)
+        for region in fleet.regions
+        for service in fleet.services
+        if (wanted is None or (region, service) in wanted)
+        and fleet.current_servers.get(region, {}).get(service) is None
+    ]
+    if len(missing) == 1:
+        fleet.servers_now(*missing[0])  # its own message, naming the one key
+    if not missing:
+        return
+    named = ", ".join(f"{r}/{s}" for r, s in missing[:_NAMED])
+    more = f" and {len(missing) - _NAMED} more" if len(missing) > _NAMED else ""
+    raise ConfigError(
+        f"no count of the servers running for {len(missing)} region/services: {named}{more}",
+        source=fleet.source,
+        where="key 'current_servers'",
+        fix=(
+            "add a count under current_servers.<region>.<service> for each (0 where the "
+            "service does not run there yet: every service is planned in every region, "
+            "docs/own-fleet.md)"
+        ),
+    )
 
 
 #: A demand of exactly n safe loads needs n servers: a ratio this far above a whole number
@@ -166,8 +220,18 @@ def hourly_need(
     pandas.DataFrame
         One row per region/service/hour: ``demand, safe_load, capacity_now, servers_now,
         needed, needed_nk, needed_loss, loss_driver, required, headroom``.
+
+    Raises
+    ------
+    ConfigError
+        When the fleet file lacks a server count for region/services of the forecast,
+        naming every one (:func:`check_server_counts`).
+    ParameterError
+        When ``safe`` has no safe load, or one that is not positive, for a forecast series.
     """
     demand = _demand(forecast, quantile)
+    pairs = demand[_KEY].drop_duplicates().itertuples(index=False, name=None)
+    check_server_counts(fleet, set(pairs))
     missing_safe = demand.merge(safe, on=_KEY, how="left")
     if missing_safe["safe_load"].isna().any():
         lacking = missing_safe.loc[missing_safe["safe_load"].isna(), _KEY].drop_duplicates()

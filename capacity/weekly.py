@@ -42,7 +42,7 @@ from capacity.config import FleetConfig, load_fleet
 from capacity.decision import PreviousPlan, read_previous_plan
 from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
-from capacity.headroom import RegionLoss, assess
+from capacity.headroom import RegionLoss, assess, check_server_counts
 from capacity.store import Store
 from capacity.texts import first_few
 from capacity.units import parse_duration
@@ -554,9 +554,7 @@ def check_plannable(
     ConfigError
         When the fleet file has no server count for a region/service.
     """
-    for region in fleet.regions:
-        for service in fleet.services:
-            fleet.servers_now(region, service)
+    check_server_counts(fleet)  # every missing count at once, not one a run
     metrics = sorted({s.demand_metric for s in fleet.services.values()})
     oldest, newest = store.con.execute(
         "SELECT min(ts), max(ts) FROM telemetry WHERE list_contains(?, metric)", [metrics]
