@@ -23,9 +23,9 @@ from capacity.decision import (
     changes_since,
     read_previous_plan,
     region_loss_frame,
-    series_names,
     week_before,
 )
+from capacity.texts import first_few
 
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
@@ -385,7 +385,7 @@ def decision_line(
         text += (
             f" {len(late)} of {len(up)} additions are overdue (their date to act by, which allows"
             f" for the procurement lead time, was before {cutoff:%Y-%m-%d %H:%M} UTC):"
-            f" order them now ({series_names(late)})."
+            f" order them now ({_first_names(late)})."
         )
         fresh = late[_among(late, new_overdue)]
         if len(fresh):
@@ -393,7 +393,7 @@ def decision_line(
             text += (
                 f" {len(fresh)} of them {'was' if one else 'were'} not in last week's plan:"
                 f" overdue the first time a plan shows {'it' if one else 'them'}"
-                f" ({series_names(fresh)})."
+                f" ({_first_names(fresh)})."
             )
     coming = up[~up.index.isin(late.index) & up["act_by"].notna()].sort_values("act_by")
     if len(coming):
@@ -403,6 +403,19 @@ def decision_line(
             f" ({first[REGION]}/{first[SERVICE]}, {int(first['change']):,} servers)."
         )
     return text
+
+
+#: Region/services named in the decision's sentences before the rest are counted: a large
+#: fleet's plan had listed 44 overdue pairs in its first paragraph.
+DECISION_NAMES = 8
+
+
+def _first_names(frame: pd.DataFrame) -> str:
+    """The region/services of ``frame``, most overdue (earliest act-by) first: the first
+    :data:`DECISION_NAMES` named, the rest counted (the verdict table lists every one)."""
+    ordered = frame.sort_values("act_by", kind="stable") if "act_by" in frame else frame
+    names = [f"{r}/{s}" for r, s in zip(ordered[REGION], ordered[SERVICE], strict=True)]
+    return first_few(names, DECISION_NAMES)
 
 
 #: Headers of :func:`changes_table`, for :func:`changes_since`'s columns.

@@ -49,6 +49,28 @@ def test_the_report_leads_with_what_to_add_and_remove_by_when_and_the_cost():
     assert line.endswith("Next date to act by: 2026-11-27 16:54 UTC (na-east/game, 860 servers).")
 
 
+def test_a_large_fleets_overdue_additions_are_named_most_overdue_first_then_counted():
+    """A plan of 60 region/services had listed 44 overdue ones in its opening paragraph."""
+    many = pd.DataFrame(
+        {
+            "region": [f"r{i:02d}" for i in range(12)],
+            "service": ["game"] * 12,
+            "action": ["scale_up"] * 12,
+            "change": [10] * 12,
+            # r11 is the most overdue, r00 the least
+            "act_by": [CUTOFF - pd.Timedelta(days=1 + i) for i in range(12)],
+            "overdue": [True] * 12,
+            "cost_per_week_change": [1.0] * 12,
+        }
+    )
+    line = report.decision_line(many, cutoff=CUTOFF, new_overdue={("r00", "game")})
+    assert (
+        "order them now (r11/game, r10/game, r09/game, r08/game, r07/game, r06/game, "
+        "r05/game, r04/game and 4 more)."
+    ) in line
+    assert "overdue the first time a plan shows it (r00/game)." in line
+
+
 def test_a_plan_with_nothing_to_change_says_so_and_costs_name_the_fleet_units():
     held = recommendations().iloc[[3]]
     assert "no servers to add or remove" in report.decision_line(held, cutoff=CUTOFF)
