@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -100,6 +101,25 @@ def _utc_times(ts: pd.Series) -> pd.Series:
     return times if times.dt.tz is None else times.dt.tz_convert("UTC")
 
 
+def _time_x(ts: pd.Series) -> dict[str, Any]:
+    """A trace's x for times, compact: on an even grid its first time and step (``x0``,
+    ``dx``, in milliseconds since the epoch), else the times as milliseconds since the epoch,
+    which plotly writes as a binary array. Each hour had been 30 characters of ISO text, most
+    of a fan chart's bytes. The time axis must be a date axis (:func:`_time_axis` sets it)."""
+    times = _utc_times(ts) if len(ts) else pd.Series([], dtype="datetime64[ms, UTC]")
+    if times.dt.tz is None:
+        times = times.dt.tz_localize("UTC")
+    ms = ((times - _EPOCH) // pd.Timedelta(milliseconds=1)).to_numpy(dtype="float64")
+    if len(ms) > 1:
+        steps = np.diff(ms)
+        if steps[0] > 0 and (steps == steps[0]).all():
+            return {"x0": float(ms[0]), "dx": float(steps[0])}
+    return {"x": ms}
+
+
+_EPOCH = pd.Timestamp(0, tz="UTC")
+
+
 def _utc_moment(moment: object) -> pd.Timestamp:
     """One time in UTC, for a shape or a line (naive: UTC already)."""
     stamp = pd.Timestamp(moment)
@@ -109,7 +129,7 @@ def _utc_moment(moment: object) -> pd.Timestamp:
 def _time_axis(figure: go.Figure, *, title: bool = True, **where: int) -> None:
     """Hover a time axis's times to the minute in UTC and, with ``title``, title it
     ``time (UTC)``; ``where`` picks the subplot (``row=4, col=1``)."""
-    update = {"hoverformat": "%Y-%m-%d %H:%M UTC"}
+    update = {"hoverformat": "%Y-%m-%d %H:%M UTC", "type": "date"}
     if title:
         update["title_text"] = _UTC_AXIS
     figure.update_xaxes(**update, **where)
@@ -135,11 +155,12 @@ def _band(
     showlegend: bool = True,
 ) -> tuple[go.Scatter, go.Scatter]:
     """Two traces that shade the area between ``lower`` and ``upper``."""
+    where = _time_x(x)
     edge = go.Scatter(
-        x=x, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+        **where, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
     )
     fill = go.Scatter(
-        x=x,
+        **where,
         y=lower,
         mode="lines",
         fill="tonexty",
@@ -207,7 +228,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         figure.add_trace(
             go.Scatter(
                 mode=mode,
-                x=part[TS],
+                **_time_x(part[TS]),
                 y=part[quantile_column(0.5)],
                 line={"color": _LINE},
                 name="demand, median",
@@ -219,7 +240,7 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         figure.add_trace(
             go.Scatter(
                 mode=mode,
-                x=part[TS],
+                **_time_x(part[TS]),
                 y=part["safe_capacity"],
                 line={"color": _CAPACITY, "dash": "dash"},
                 name="safe capacity now",
@@ -296,7 +317,7 @@ def fan_chart(
             )
     figure.add_trace(
         go.Scatter(
-            x=ahead[TS],
+            **_time_x(ahead[TS]),
             y=ahead[quantile_column(0.5)],
             name="forecast median",
             line={"color": _LINE},
@@ -304,7 +325,7 @@ def fan_chart(
     )
     figure.add_trace(
         go.Scatter(
-            x=past[TS],
+            **_time_x(past[TS]),
             y=past["value"],
             name="actual",
             line={"color": "rgb(40, 40, 40)", "width": 1},
@@ -319,7 +340,7 @@ def fan_chart(
         # Drawn in demand units so they meet the forecast; hovered as the servers they are.
         figure.add_trace(
             go.Scatter(
-                x=lines[TS],
+                **_time_x(lines[TS]),
                 y=lines[column] * safe,
                 customdata=lines[column],
                 name=label,
@@ -431,7 +452,7 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
         style = styles[(region, service)]
         figure.add_trace(
             go.Scatter(
-                x=series[TS],
+                **_time_x(series[TS]),
                 y=series["min_servers"],
                 name=html.escape(f"{region} / {service}"),
                 line={"shape": "hv", "color": style["color"], "dash": style["dash"]},
@@ -531,7 +552,7 @@ def backtest_figure(
             )
     figure.add_trace(
         go.Scatter(
-            x=actual[TS],
+            **_time_x(actual[TS]),
             y=actual["value"],
             name="actual",
             line={"color": "rgb(40, 40, 40)", "width": 1},
@@ -542,7 +563,7 @@ def backtest_figure(
         for i, (_, window) in enumerate(part.groupby("cutoff")):
             figure.add_trace(
                 go.Scatter(
-                    x=window[TS],
+                    **_time_x(window[TS]),
                     y=window["yhat"],
                     name=html.escape(str(name)),
                     legendgroup=str(name),
