@@ -190,6 +190,27 @@ def test_capacity_lines_hover_as_servers_not_demand_units():
     assert named[-3:] == ["capacity now", "needed with N+k", "needed with region loss"]
 
 
+def test_chart_times_are_written_as_a_grid_or_numbers_not_iso_text():
+    """Each hour had been 30 characters of ISO text in the report, most of a fan chart."""
+    hours = pd.date_range(CUTOFF, periods=48, freq="h")
+    key = {"region": "eu-west", "service": "game", "ts": hours}
+    forecast = pd.DataFrame({**key, "metric": "ccu", "q0.05": 1.0, "q0.5": 2.0, "q0.95": 3.0})
+    need = pd.DataFrame(
+        {**key, "safe_load": 10.0, "servers_now": 20, "needed_nk": 11, "required": 12}
+    )
+    # history with a gap: its times cannot be a grid
+    past = pd.date_range(CUTOFF - pd.Timedelta(hours=10), periods=10, freq="h").delete(4)
+    history = pd.DataFrame({"region": "eu-west", "service": "game", "ts": past, "value": 5.0})
+    figure = charts.fan_chart(history, forecast, need, pd.DataFrame(), "eu-west", "game")
+    assert figure.layout.xaxis.type == "date"
+    median = next(t for t in figure.data if t.name == "forecast median")
+    assert median.x is None
+    assert pd.Timestamp(median.x0, unit="ms", tz="UTC") == CUTOFF and median.dx == 3_600_000
+    actual = next(t for t in figure.data if t.name == "actual")
+    assert [pd.Timestamp(x, unit="ms", tz="UTC") for x in actual.x] == list(past)
+    assert "2026-11-23T" not in figure.to_json()  # no time written out as text
+
+
 def test_a_trend_row_shares_its_decimals():
     trend = pd.DataFrame(
         {
