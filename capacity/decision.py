@@ -18,12 +18,15 @@ import pandas as pd
 from capacity.columns import METRIC, MODEL, OWN_MODEL, REGION, SERVICE
 from capacity.config import FleetConfig
 from capacity.headroom import region_loss_survival
+from capacity.texts import first_few
 
 __all__ = [
     "BACKTEST_LOSS_COLUMNS",
+    "BACKTEST_LOSS_WARNING",
     "MASE_DECIMALS",
     "PreviousPlan",
     "backtest_losses",
+    "backtest_warning",
     "changes_since",
     "order_frame",
     "overdue_first_seen",
@@ -351,3 +354,44 @@ def backtest_losses(backtest: pd.DataFrame, *, own_model: str = OWN_MODEL) -> pd
     lost["worse_by"] = lost["mase"] / lost["baseline_mase"] - 1
     lost = lost.sort_values(["worse_by", *keys], ascending=[False, True, True, True])
     return lost.loc[:, list(BACKTEST_LOSS_COLUMNS)].reset_index(drop=True)
+
+
+#: How :func:`backtest_warning` begins: the report, which shows the losses in a block of
+#: their own, leaves that warning out of its list of warnings.
+BACKTEST_LOSS_WARNING = "the forecaster did worse than a baseline in last week's backtest"
+
+
+def backtest_warning(backtest: pd.DataFrame, *, own_model: str = OWN_MODEL) -> str | None:
+    """One line for the plan's warnings (the manifest, ``capacity plan``'s stderr) when the
+    forecaster lost to a baseline in the plan's backtest (:func:`backtest_losses`).
+
+    Parameters
+    ----------
+    backtest : pandas.DataFrame
+        :attr:`capacity.weekly.WeeklyPlan.backtest`.
+    own_model : str
+        The ``model`` name of the forecaster the plan sizes on.
+
+    Returns
+    -------
+    str or None
+        ``the forecaster did worse than a baseline in last week's backtest on 2 of 12
+        series: na-east/matchmaking (MASE 1.154 against 1.099 for SeasonalNaive(168)), ...;
+        their servers rest on it``; None when it lost nowhere. A weekly job that reads only
+        the manifest had not been told.
+    """
+    losses = backtest_losses(backtest, own_model=own_model)
+    if losses.empty:
+        return None
+    scored = backtest[(backtest[MODEL] == own_model) & backtest["mase"].notna()]
+    total = len(scored.drop_duplicates([REGION, SERVICE, METRIC]))
+    named = [
+        f"{row.region}/{row.service} (MASE {row.mase:.{MASE_DECIMALS}f} against "
+        f"{row.baseline_mase:.{MASE_DECIMALS}f} for {row.baseline})"
+        for row in losses.itertuples(index=False)
+    ]
+    return (
+        f"{BACKTEST_LOSS_WARNING} on {len(losses)} of {total} series: {first_few(named)}; the "
+        "plan sizes them on that forecaster all the same, so check their targets against last "
+        "week's peaks"
+    )

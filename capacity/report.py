@@ -18,6 +18,7 @@ from IPython.display import HTML
 
 from capacity.columns import METRIC, MODEL, OWN_MODEL, REGION, SERVICE
 from capacity.decision import (
+    BACKTEST_LOSS_WARNING,
     PreviousPlan,
     backtest_losses,
     changes_since,
@@ -860,8 +861,11 @@ def verdict_counts(status: pd.DataFrame) -> str:
 
 
 def warning_lines(warnings: list[str]) -> HTML:
-    """The plan's warnings, each in a highlighted paragraph; nothing when there are none."""
-    return note_lines([f"warning: {w}." for w in warnings])
+    """The plan's warnings, each in a highlighted paragraph; nothing when there are none.
+    The backtest's (:func:`capacity.decision.backtest_warning`) is left out: the report shows
+    it in full under the decision (:func:`backtest_losses_line`)."""
+    shown = [w for w in warnings if not w.startswith(BACKTEST_LOSS_WARNING)]
+    return note_lines([f"warning: {w}." for w in shown])
 
 
 def note_lines(lines: list[str]) -> HTML:

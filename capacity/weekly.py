@@ -39,7 +39,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.config import FleetConfig, load_fleet
-from capacity.decision import PreviousPlan, read_previous_plan
+from capacity.decision import PreviousPlan, backtest_warning, read_previous_plan
 from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, assess, check_server_counts
@@ -727,6 +727,7 @@ def build_plan(
         unused_telemetry_warning(label, cutoff, newest),
         horizon_warning(fleet, horizon),
         rough_warning(run),
+        backtest_warning(backtests),
     ]
     return WeeklyPlan(
         week=label,

@@ -135,3 +135,25 @@ def test_the_plan_notebook_shows_it_right_after_the_decision():
     source = NOTEBOOK.read_text()
     shown = source.index("display(report.backtest_losses_line(plan.backtest))")
     assert source.index("report.decision_line(") < shown < source.index("## 1. Verdict")
+
+
+def test_the_manifest_and_stderr_get_one_line_and_the_report_shows_it_once(backtest):
+    """A weekly job that reads only the manifest (or cron's mail of stderr) had not been told
+    the forecaster lost to repeating last week."""
+    line = decision.backtest_warning(backtest)
+    own, naive = (
+        backtest.set_index(["region", "model"]).loc[("ap-southeast", m), "mase"]
+        for m in ("capacity", "seasonal naive (weekly)")
+    )
+    assert line == (
+        "the forecaster did worse than a baseline in last week's backtest on 1 of 2 series: "
+        f"ap-southeast/matchmaking (MASE {own:.3f} against {naive:.3f} for seasonal naive "
+        "(weekly)); the plan sizes them on that forecaster all the same, so check their "
+        "targets against last week's peaks"
+    )
+    assert decision.backtest_warning(backtest[backtest["region"] == "eu-west"]) is None
+    assert decision.backtest_warning(pd.DataFrame()) is None
+    # the report's list of warnings leaves it to the block under the decision
+    shown = report.warning_lines([line, "the newest demand telemetry ends early"]).data
+    assert "the newest demand telemetry ends early" in shown
+    assert "did worse than a baseline" not in shown
