@@ -403,9 +403,9 @@ def recommend(
         # the hour of the peak need: its demand need not be the horizon's peak demand (a
         # region-loss peak comes when another region is busiest), so it is not called that
         reason = (
-            f"peak need {required} servers at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} demand "
-            f"{peak['demand']:,.0f} ({int(peak['needed'])} for demand, N+{k} "
-            f"{int(peak['needed_nk'])}, region loss {int(peak['needed_loss'])})"
+            f"peak need {required:,} servers at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} "
+            f"demand {peak['demand']:,.0f} ({int(peak['needed']):,} for demand, N+{k} "
+            f"{int(peak['needed_nk']):,}, region loss {int(peak['needed_loss']):,})"
         )
         if drivers:
             reason += "; " + "; ".join(drivers)
@@ -415,12 +415,12 @@ def recommend(
         if own["needed_nk"] > peak["needed_nk"]:  # the needed columns are maxima over hours
             reason += (
                 f"; its own {label} demand peaks at {own[TS]:%Y-%m-%d %H:%M} UTC: "
-                f"{own['demand']:,.0f}, {int(own['needed'])} for demand, N+{k} "
-                f"{int(own['needed_nk'])}"
+                f"{own['demand']:,.0f}, {int(own['needed']):,} for demand, N+{k} "
+                f"{int(own['needed_nk']):,}"
             )
         if action == "hold" and required < servers_now:  # a surplus, on a fallback forecast
             reason += (
-                f"; held rather than scaled down by {servers_now - required}: the forecast fell "
+                f"; held rather than scaled down by {servers_now - required:,}: the forecast fell "
                 "back to a baseline, which is not trusted to remove servers"
             )
         rows.append(

@@ -51,6 +51,17 @@ def test_hand_computed_need_with_region_loss(fleet):
     assert na["required"].tolist() == [13, 14, 15]
 
 
+def test_the_reason_separates_thousands_as_the_report_and_the_tables_do(fleet):
+    """The reason had read "peak need 1450 servers" beside tables showing 1,450."""
+    need = hourly_need(forecast([50_000, 95_000, 30_000], [80_000, 40_000, 115_000]), SAFE, fleet)
+    eu = recommend(need, fleet, now=T0 - pd.Timedelta(days=30)).set_index("region").loc["eu-west"]
+    assert eu["reason"].startswith(
+        "peak need 1,450 servers at 2026-12-01 02:00 UTC for p95 demand 30,000 (300 for "
+        "demand, N+1 301, region loss 1,450)"
+    )
+    assert eu["reason"].endswith("peaks at 2026-12-01 01:00 UTC: 95,000, 950 for demand, N+1 951")
+
+
 def test_a_whole_number_of_safe_loads_needs_that_many_servers(fleet):
     """(0.1 + 0.2) x 1000 is 300.00000000000006: it had been rounded up to a fourth server,
     here, in region loss and in the event check, while the schedule ignored the noise."""
