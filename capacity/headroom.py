@@ -30,6 +30,7 @@ import pandas as pd
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ConfigError, ParameterError
+from capacity.texts import first_few
 
 __all__ = [
     "HOURS_PER_WEEK",
@@ -140,10 +141,9 @@ def check_server_counts(
         fleet.servers_now(*missing[0])  # its own message, naming the one key
     if not missing:
         return
-    named = ", ".join(f"{r}/{s}" for r, s in missing[:_NAMED])
-    more = f" and {len(missing) - _NAMED} more" if len(missing) > _NAMED else ""
+    named = first_few([f"{r}/{s}" for r, s in missing], _NAMED)
     raise ConfigError(
-        f"no count of the servers running for {len(missing)} region/services: {named}{more}",
+        f"no count of the servers running for {len(missing)} region/services: {named}",
         source=fleet.source,
         where="key 'current_servers'",
         fix=(

@@ -146,3 +146,29 @@ def test_pairs_without_telemetry_beyond_six_are_counted(tmp_path):
     assert "ap-southeast/chat (rps), ap-southeast/matchmaking (rps)," in message
     assert message.count(" (rps)") == 6
     assert " and 2 more. Fix: load that telemetry" in message
+
+
+@pytest.mark.parametrize("command", [["recommend"], ["schedule", "--service", "chat"]])
+def test_recommend_and_schedule_refuse_every_missing_count_before_any_fit(
+    write, tmp_path, command
+):
+    """Each had forecast the whole fleet (a minute at 60 pairs) before refusing one pair."""
+    path = write("fleet.yaml", WITH_CHAT)
+    db = tmp_path / "store.duckdb"
+    Store(db).close()  # empty: a fit would fail for want of telemetry, the count check first
+    done = CliRunner().invoke(cli, [*command, "--db", str(db), "--config", str(path)])
+    assert done.exit_code == 2, done.output
+    assert (
+        "no count of the servers running for 2 region/services: eu-west/chat, na-east/chat"
+        in done.output
+    )
+
+
+def test_a_schedule_of_one_pair_needs_only_that_pairs_count(write, tmp_path):
+    path = write("fleet.yaml", WITH_CHAT)
+    db = tmp_path / "store.duckdb"
+    Store(db).close()
+    done = CliRunner().invoke(
+        cli, ["schedule", "--service", "game", "--db", str(db), "--config", str(path)]
+    )
+    assert "no count of the servers running" not in done.output  # it fails later, on the data

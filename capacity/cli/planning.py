@@ -167,6 +167,7 @@ def recommend(
     from capacity.skipped import skipped_warnings
 
     fleet = _load_config(_fleet_file(config))
+    headroom.check_server_counts(fleet)  # every missing count at once, before the fits
     quantiles = sorted({0.05, 0.5, 0.95, quantile})
     with _reading_store(db) as store:
         run = forecast_fleet(

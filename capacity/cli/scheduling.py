@@ -200,7 +200,7 @@ def schedule(
     from capacity import scaling
     from capacity.files import check_writable, write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
-    from capacity.headroom import hourly_need
+    from capacity.headroom import check_server_counts, hourly_need
     from capacity.skipped import skipped_warnings
 
     if output is not None:
@@ -283,6 +283,8 @@ def schedule(
                 "services": {s: v for s, v in fleet.services.items() if service in (None, s)},
             }
         )
+    # every missing server count of the pairs scheduled at once, before the fits
+    check_server_counts(wanted)
     with _reading_store(db) as store:
         run = forecast_fleet(
             store,
