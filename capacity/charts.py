@@ -26,11 +26,14 @@ if TYPE_CHECKING:
     from capacity.event_check import EventCheck
 
 __all__ = [
+    "FAN_CHARTS",
     "accuracy_chart",
     "backtest_figure",
     "burn_chart",
     "event_check_figure",
     "fan_chart",
+    "fan_chart_menu",
+    "fan_charts",
     "headroom_heatmap",
     "schedule_chart",
     "series_styles",
@@ -381,6 +384,105 @@ def fan_chart(
     )
     _time_axis(figure)
     return figure
+
+
+#: Region/services the weekly report draws a demand chart each for; past this many, the most
+#: urgent are drawn so and one chart with a menu holds the others (a 60-pair plan had drawn
+#: 60 charts, some fifty screens).
+FAN_CHARTS = 12
+
+
+def fan_charts(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    need: pd.DataFrame,
+    events: pd.DataFrame,
+    urgent: list[tuple[str, str]],
+    *,
+    limit: int = FAN_CHARTS,
+) -> list[go.Figure]:
+    """The weekly report's demand charts (:func:`fan_chart`) for every region/service.
+
+    Parameters
+    ----------
+    history, forecast, need, events : pandas.DataFrame
+        As for :func:`fan_chart`.
+    urgent : list of (str, str)
+        Every region/service, most urgent first (:func:`capacity.decision.urgency_order`).
+    limit : int
+        The most region/services drawn one chart each.
+
+    Returns
+    -------
+    list of plotly.graph_objects.Figure
+        Up to ``limit`` region/services: a chart each, by region and service. More: the
+        ``limit`` most urgent, in that order, then one chart whose menu picks among the
+        others (:func:`fan_chart_menu`).
+    """
+    if len(urgent) <= limit:
+        return [fan_chart(history, forecast, need, events, r, s) for r, s in sorted(urgent)]
+    drawn = [fan_chart(history, forecast, need, events, r, s) for r, s in urgent[:limit]]
+    return [*drawn, fan_chart_menu(history, forecast, need, events, sorted(urgent[limit:]))]
+
+
+def fan_chart_menu(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    need: pd.DataFrame,
+    events: pd.DataFrame,
+    pairs: list[tuple[str, str]],
+) -> go.Figure:
+    """One :func:`fan_chart` per region/service in a single figure, a menu picking which shows.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Every pair's traces, the first pair's visible; the menu (top right, one entry per
+        pair, ``region / service``) shows a pair's traces and swaps in its title, its y axis
+        title and its shaded events.
+    """
+    figures = [fan_chart(history, forecast, need, events, r, s) for r, s in pairs]
+    counts = [len(figure.data) for figure in figures]
+    menu = go.Figure(layout=figures[0].layout)
+    buttons = []
+    start = 0
+    for index, (figure, (region, service)) in enumerate(zip(figures, pairs, strict=True)):
+        for trace in figure.data:
+            trace.visible = index == 0
+            menu.add_trace(trace)
+        visible = [False] * sum(counts)
+        visible[start : start + counts[index]] = [True] * counts[index]
+        start += counts[index]
+        layout = figure.layout
+        buttons.append(
+            {
+                "label": html.escape(f"{region} / {service}"),
+                "method": "update",
+                "args": [
+                    {"visible": visible},
+                    {
+                        "title.text": layout.title.text,
+                        "yaxis.title.text": layout.yaxis.title.text,
+                        "shapes": [shape.to_plotly_json() for shape in layout.shapes],
+                        "annotations": [note.to_plotly_json() for note in layout.annotations],
+                    },
+                ],
+            }
+        )
+    menu.update_layout(
+        updatemenus=[
+            {
+                "buttons": buttons,
+                "direction": "down",
+                "showactive": True,
+                "x": 1.0,
+                "xanchor": "right",
+                "y": 1.18,
+                "yanchor": "top",
+            }
+        ]
+    )
+    return menu
 
 
 def _headroom_text(headroom: float) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "read_previous_plan",
     "region_loss_frame",
     "series_names",
+    "urgency_order",
     "week_before",
 ]
 
@@ -395,3 +396,34 @@ def backtest_warning(backtest: pd.DataFrame, *, own_model: str = OWN_MODEL) -> s
         "plan sizes them on that forecaster all the same, so check their targets against last "
         "week's peaks"
     )
+
+
+#: The order of the verdicts in :func:`urgency_order`: what to act on first.
+_VERDICT_RANK = {"act": 0, "watch": 1, "OK": 2}
+
+
+def urgency_order(status: pd.DataFrame) -> list[tuple[str, str]]:
+    """The region/services of a plan's verdict table, most urgent first.
+
+    Parameters
+    ----------
+    status : pandas.DataFrame
+        :func:`capacity.weekly.status_table`: ``region, service, status, act_by,
+        min_headroom``.
+
+    Returns
+    -------
+    list of (str, str)
+        ``act`` before ``watch`` before ``OK``; within ``act`` the earliest date to act by
+        first (the overdue ones lead), within each the lowest headroom first, then by region
+        and service.
+    """
+    ranked = status.assign(
+        _rank=status["status"].map(_VERDICT_RANK).fillna(len(_VERDICT_RANK)),
+        _act_by=pd.to_datetime(status["act_by"], utc=True),
+    ).sort_values(
+        ["_rank", "_act_by", "min_headroom", REGION, SERVICE],
+        na_position="last",
+        kind="stable",
+    )
+    return list(zip(ranked[REGION], ranked[SERVICE], strict=True))

@@ -119,11 +119,14 @@ display(report.changes_since_previous(plan.previous, plan.week, plan.recommendat
 # ## 2. Demand and capacity per region and service
 # Forecast bands (5–95 % and 10–90 %), the median, the last two weeks of actuals, live-ops
 # events shaded, and capacity lines: servers now, needed with N+k, needed if a region is lost.
-# Times are UTC.
+# Times are UTC. A fleet of more than 12 region/services gets a chart each for the 12 most
+# urgent (act before watch before OK, the earliest date to act by first), then one chart
+# whose menu, top right, picks among the others.
 
 # %%
-for (region, service), _ in plan.forecast.groupby(["region", "service"], sort=True):
-    charts.fan_chart(plan.history, plan.forecast, plan.need, plan.events, region, service).show()
+urgent = decision.urgency_order(status)
+for figure in charts.fan_charts(plan.history, plan.forecast, plan.need, plan.events, urgent):
+    figure.show()
 
 # %% [markdown]
 # ## 3. Headroom over the horizon

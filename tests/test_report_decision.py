@@ -306,3 +306,63 @@ def test_the_week_before_the_first_iso_week_is_last_years_last():
     assert decision.week_before("2027-W01") == "2026-W53"
     assert decision.week_before("2026-W01") == "2025-W52"
     assert decision.week_before("2026-w48") == "2026-W47"
+
+
+def test_the_most_urgent_region_services_come_first():
+    status = pd.DataFrame(
+        {
+            "region": ["a", "b", "c", "d", "e"],
+            "service": ["game"] * 5,
+            "status": ["OK", "act", "watch", "act", "act"],
+            "act_by": [pd.NaT, CUTOFF + pd.Timedelta(days=3), pd.NaT, CUTOFF, CUTOFF],
+            "min_headroom": [0.5, -0.1, 0.05, -0.2, -0.4],
+        }
+    )
+    # act (earliest date first, then the lowest headroom), then watch, then OK
+    assert decision.urgency_order(status) == [
+        ("e", "game"),
+        ("d", "game"),
+        ("b", "game"),
+        ("c", "game"),
+        ("a", "game"),
+    ]
+
+
+def _fleet_frames(pairs):
+    hours = pd.date_range(CUTOFF, periods=4, freq="h")
+    rows = [{"region": r, "service": s, "ts": ts} for r, s in pairs for ts in hours]
+    key = pd.DataFrame(rows)
+    forecast = key.assign(metric="ccu", **{"q0.05": 1.0, "q0.5": 2.0, "q0.95": 3.0})
+    need = key.assign(safe_load=10.0, servers_now=20, needed_nk=11, required=12)
+    history = key.assign(ts=key["ts"] - pd.Timedelta(hours=4), value=5.0)
+    return history, forecast, need
+
+
+def test_a_large_fleet_gets_charts_for_the_most_urgent_and_a_menu_for_the_rest():
+    """A 60-pair plan had drawn 60 demand charts, some fifty screens of the report."""
+    pairs = [(f"r{i:02d}", "game") for i in range(5)]
+    history, forecast, need = _fleet_frames(pairs)
+    urgent = [pairs[3], pairs[0], pairs[4], pairs[1], pairs[2]]
+    # up to the limit: a chart each, by region and service, as before
+    few = charts.fan_charts(history, forecast, need, pd.DataFrame(), urgent, limit=5)
+    assert [f.layout.title.text for f in few] == [
+        f"r{i:02d} / game: demand and capacity" for i in range(5)
+    ]
+    # past it: the most urgent in their order, then one chart with a menu for the others
+    many = charts.fan_charts(history, forecast, need, pd.DataFrame(), urgent, limit=2)
+    assert [f.layout.title.text for f in many[:2]] == [
+        "r03 / game: demand and capacity",
+        "r00 / game: demand and capacity",
+    ]
+    assert len(many) == 3
+    menu = many[2]
+    [dropdown] = menu.layout.updatemenus
+    labels = [button.label for button in dropdown.buttons]
+    assert labels == ["r01 / game", "r02 / game", "r04 / game"]  # by region and service
+    each = len(menu.data) // 3
+    assert len(menu.data) == 3 * each and each == len(few[0].data)
+    assert [trace.visible for trace in menu.data] == [True] * each + [False] * (2 * each)
+    picked = dropdown.buttons[1].args
+    assert picked[0]["visible"] == [False] * each + [True] * each + [False] * each
+    assert picked[1]["title.text"] == "r02 / game: demand and capacity"
+    assert menu.layout.title.text == "r01 / game: demand and capacity"
