@@ -544,14 +544,18 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
     """The predictive-scaling floors for the first ``days`` days, one line per series.
 
     The colour names the region and the dash the service (:func:`series_styles`); the y axis
-    is logarithmic with plain 1-2-5 tick labels (no minor labels).
+    is logarithmic with plain 1-2-5 tick labels (no minor labels). Past :data:`FAN_CHARTS`
+    series in more than one region, a menu (top right) shows one region's lines at a time,
+    the first region's to begin with.
     """
     first = schedule[TS].min()
     part = schedule[schedule[TS] < first + pd.Timedelta(days=days)]
     styles = series_styles(zip(part[REGION], part[SERVICE], strict=True))
     figure = go.Figure()
+    drawn = []  # the region of each trace
     for (region, service), series in part.groupby([REGION, SERVICE], sort=True):
         style = styles[(region, service)]
+        drawn.append(region)
         figure.add_trace(
             go.Scatter(
                 **_time_x(series[TS]),
@@ -566,6 +570,32 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
         ticks = _log_ticks(
             10.0 ** math.floor(math.log10(positive.min())),
             10.0 ** math.ceil(math.log10(positive.max())),
+        )
+    regions = sorted({region for region, _ in styles})
+    if len(styles) > FAN_CHARTS and len(regions) > 1:
+        # dozens of lines in one plot read as none: a menu shows one region's at a time
+        for trace, region in zip(figure.data, drawn, strict=True):
+            trace.visible = region == regions[0]
+        buttons = [
+            {
+                "label": html.escape(region),
+                "method": "update",
+                "args": [{"visible": [other == region for other in drawn]}],
+            }
+            for region in regions
+        ]
+        figure.update_layout(
+            updatemenus=[
+                {
+                    "buttons": buttons,
+                    "direction": "down",
+                    "showactive": True,
+                    "x": 1.0,
+                    "xanchor": "right",
+                    "y": 1.18,
+                    "yanchor": "top",
+                }
+            ]
         )
     figure.update_layout(
         title=f"Predictive scaling floors, next {days} days (minimum servers)",

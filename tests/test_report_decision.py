@@ -366,3 +366,21 @@ def test_a_large_fleet_gets_charts_for_the_most_urgent_and_a_menu_for_the_rest()
     assert picked[0]["visible"] == [False] * each + [True] * each + [False] * each
     assert picked[1]["title.text"] == "r02 / game: demand and capacity"
     assert menu.layout.title.text == "r01 / game: demand and capacity"
+
+
+def test_a_schedule_of_many_series_shows_one_regions_lines_at_a_time():
+    hours = pd.date_range(CUTOFF, periods=3, freq="h")
+    rows = [
+        {"region": r, "service": s, "ts": ts, "min_servers": 10}
+        for r in ("a", "b", "c")
+        for s in ("chat", "game", "matchmaking", "voice", "store")
+        for ts in hours
+    ]
+    figure = charts.schedule_chart(pd.DataFrame(rows))
+    assert [t.visible for t in figure.data] == [True] * 5 + [False] * 10  # region a's
+    [menu] = figure.layout.updatemenus
+    assert [b.label for b in menu.buttons] == ["a", "b", "c"]
+    assert menu.buttons[2].args[0]["visible"] == [False] * 10 + [True] * 5
+    # twelve series or fewer: every line, no menu (the demo's report)
+    few = charts.schedule_chart(pd.DataFrame([r for r in rows if r["service"] != "voice"][:36]))
+    assert not few.layout.updatemenus and all(t.visible is None for t in few.data)
