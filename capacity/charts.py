@@ -477,7 +477,7 @@ def fan_chart_menu(
                 "showactive": True,
                 "x": 1.0,
                 "xanchor": "right",
-                "y": 1.18,
+                "y": 1.1,
                 "yanchor": "top",
             }
         ]
@@ -592,7 +592,7 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
                     "showactive": True,
                     "x": 1.0,
                     "xanchor": "right",
-                    "y": 1.18,
+                    "y": 1.1,
                     "yanchor": "top",
                 }
             ]
