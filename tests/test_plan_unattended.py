@@ -54,9 +54,18 @@ def store(demo, tmp_path):
     return copy, fleet / "fleet.yaml"
 
 
+def _interruptible() -> None:
+    """Ctrl-C's default action in the child, whatever this process has: pytest run as a
+    background job (``cmd &`` in a script, ``nohup``) ignores SIGINT, its children inherit
+    that, and a plan started so rightly keeps ignoring it, which made the Ctrl-C tests fail."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _plan(db: Path, config: Path, out: Path, *extra: str, **popen) -> subprocess.Popen:
-    """`capacity plan` as cron starts it: a process of its own, its output piped."""
+    """`capacity plan` as cron starts it: a process of its own, its output piped, Ctrl-C
+    stopping it unless ``preexec_fn`` says otherwise."""
     command = [sys.executable, "-m", "capacity", "plan", "--db", str(db), "--config", str(config)]
+    popen.setdefault("preexec_fn", _interruptible)
     return subprocess.Popen(
         [*command, "--out", str(out), *SMALL, *extra],
         stdout=subprocess.PIPE,
