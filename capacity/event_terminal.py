@@ -8,46 +8,17 @@ terminal). ``--format json`` keeps the check's own keys and values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from capacity.columns import REGION, SERVICE
+from capacity.terminal import INDENT, WIDTH, Column, count, decimals, grid, plain
 
 if TYPE_CHECKING:
     from capacity.event_check import PlannedEvent
 
 __all__ = ["TERMINAL_COLUMNS", "WIDTH", "terminal_table", "terminal_title"]
-
-#: The columns the table and the title keep within, for the demo fleet's names.
-WIDTH = 100
-
-
-@dataclass(frozen=True)
-class _Column:
-    key: str
-    top: str
-    bottom: str
-    text: Callable[[object], str]
-    right: bool = True
-
-
-def _count(value: object) -> str:
-    return f"{int(value):,}"
-
-
-def _whole(value: object) -> str:
-    return "-" if pd.isna(value) else f"{float(value):,.0f}"
-
-
-def _tenths(value: object) -> str:
-    return "-" if pd.isna(value) else f"{float(value):,.1f}"
-
-
-def _plain(value: object) -> str:
-    return str(value)
 
 
 def _probability(value: object) -> str:
@@ -59,20 +30,16 @@ def _probability(value: object) -> str:
 #: The first line of each row: what to do, then why. Headers are two words stacked, so the
 #: columns stay narrow.
 TERMINAL_COLUMNS = (
-    _Column(REGION, "", "region", _plain, right=False),
-    _Column(SERVICE, "", "service", _plain, right=False),
-    _Column("verdict", "", "verdict", _plain, right=False),
-    _Column("add_servers", "add", "servers", _count),
-    _Column("servers_needed", "servers", "needed", _count),
-    _Column("servers_available", "servers", "available", _count),
-    _Column("breach_probability", "breach", "prob.", _probability),
-    _Column("peak_demand", "peak", "demand", _whole),
-    _Column("safe_load", "safe load", "per server", _tenths),
+    Column(REGION, "", "region", plain, right=False),
+    Column(SERVICE, "", "service", plain, right=False),
+    Column("verdict", "", "verdict", plain, right=False),
+    Column("add_servers", "add", "servers", count),
+    Column("servers_needed", "servers", "needed", count),
+    Column("servers_available", "servers", "available", count),
+    Column("breach_probability", "breach", "prob.", _probability),
+    Column("peak_demand", "peak", "demand", decimals(0)),
+    Column("safe_load", "safe load", "per server", decimals(1)),
 )
-
-_GAP = "  "
-#: The second line of a row is indented, so the rows stand out.
-_INDENT = "  "
 
 
 def _when(row: pd.Series) -> str:
@@ -110,31 +77,7 @@ def terminal_table(table: pd.DataFrame) -> str:
         ``(overdue)`` when that time has passed, or ``nothing to add``, then the hour the
         demand (its metric) peaks. ``  (none)`` for an empty table.
     """
-    if table.empty:
-        return "  (none)"
-    cells = [
-        [column.text(row[column.key]) for column in TERMINAL_COLUMNS] for _, row in table.iterrows()
-    ]
-    widths = [
-        max(len(column.top), len(column.bottom), *(len(line[i]) for line in cells))
-        for i, column in enumerate(TERMINAL_COLUMNS)
-    ]
-
-    def line(values: list[str]) -> str:
-        parts = [
-            value.rjust(width) if column.right else value.ljust(width)
-            for value, width, column in zip(values, widths, TERMINAL_COLUMNS, strict=True)
-        ]
-        return _GAP.join(parts).rstrip()
-
-    lines = [
-        line([column.top for column in TERMINAL_COLUMNS]),
-        line([column.bottom for column in TERMINAL_COLUMNS]),
-    ]
-    for values, (_, row) in zip(cells, table.iterrows(), strict=True):
-        lines.append(line(values))
-        lines.append(_INDENT + _when(row))
-    return "\n".join(lines)
+    return grid(table, TERMINAL_COLUMNS, _when)
 
 
 def terminal_title(event: PlannedEvent) -> str:
@@ -155,4 +98,4 @@ def terminal_title(event: PlannedEvent) -> str:
     when = f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC"
     where = f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
     one = f"{when}, {where}"
-    return one if len(one) <= WIDTH else f"{when},\n{_INDENT}{where}"
+    return one if len(one) <= WIDTH else f"{when},\n{INDENT}{where}"

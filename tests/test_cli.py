@@ -168,8 +168,9 @@ def test_status_table_shows_the_event_ids_check_event_takes(db, write):
     result = run("status", "--db", str(db), "--now", "2026-12-01")
     assert result.exit_code == 0, result.output
     events = result.stdout.split("Events in the next 28d (1):\n")[1].splitlines()
-    assert events[0].split()[0] == "event_id"
-    assert events[1].split()[:2] == ["EV-0047", "2026-12-18"]
+    assert events[0].split()[0] == "event" and events[1].split()[0] == "id"
+    assert events[2].split()[:2] == ["EV-0047", "2026-12-18"]
+    assert events[3] == "  Winter Festival"  # the name on its own line, within 100 columns
 
 
 def test_status_without_db_builds_the_demo_store(tmp_path, monkeypatch):

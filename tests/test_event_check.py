@@ -558,24 +558,62 @@ def test_recommend_cli_csv(demo):
     assert bad.exit_code == 2 and "'--quantile': 1.5 is not in the range 0<x<1" in bad.output
 
 
-def test_recommend_table_heads_the_cost_with_the_fleet_currency(demo, tmp_path):
-    """The fleet file's currency was shown in the plan only: recommend's cost had no unit."""
+def test_recommend_table_fits_100_columns_with_every_figure_and_the_currency(demo, tmp_path):
+    """Every region (ap-southeast/matchmaking the widest names): the table was 318 columns
+    wide. Each row's figures on a line, its action and dates on the next, indented; the
+    reasons below, wrapped. The fleet file's currency heads the cost (it had no unit)."""
     db, config = demo
     args = ("recommend", "--db", str(db), "--horizon", "1d", "--jobs", "1")
-    result = run_cli(*args, "--config", str(config))  # the demo fleet: currency: USD
-    assert result.exit_code == 0, result.output
-    assert "cost_per_week_change (USD)" in result.stdout.splitlines()[1]
+    table = run_cli(*args, "--config", str(config))  # the demo fleet: currency: USD
+    assert table.exit_code == 0, table.output
+    rows = json.loads(run_cli(*args, "--config", str(config), "--format", "json").stdout)
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
     # overdue is measured from now, not from where the forecast starts: the heading says so
-    heading = result.stdout.splitlines()[0]
-    assert heading.startswith("Forecast from 2026-11-23 00:00 UTC over 1d, sized at p95, N+1;")
-    assert re.search(r"; overdue: act_by before now, \d{4}-\d\d-\d\d \d\d:\d\d UTC:$", heading)
+    assert lines[0] == "Forecast from 2026-11-23 00:00 UTC over 1d, sized at p95, N+1."
+    assert re.fullmatch(
+        r"Overdue: the time to act by is before now, \d{4}-\d\d-\d\d \d\d:\d\d UTC\.", lines[1]
+    )
+    assert lines[2].split()[-1] == "cost/week"
+    assert lines[3].split() == [
+        *("region", "service", "now", "demand", "N+1", "region", "loss", "target", "change"),
+        "USD",
+    ]
+    body = lines[4 : 4 + 2 * len(rows)]
+    assert len(rows) == 12
+    for row, first, second in zip(rows, body[::2], body[1::2], strict=True):
+        change = f"{row['change']:+,}" if row["change"] else "0"
+        cost = row["cost_per_week_change"]
+        assert first.split() == [
+            row["region"],
+            row["service"],
+            *(f"{row[k]:,}" for k in ("servers_now", "needed", "needed_nk", "needed_loss")),
+            f"{row['target']:,}",
+            change,
+            f"{cost:+,.2f}" if cost else "0.00",
+        ]
+        words = {"scale_up": "scale up", "scale_down": "scale down", "hold": "hold"}
+        said = words[row["action"]] + (f" by {abs(row['change']):,}" if row["change"] else "")
+        if row["act_by"] is not None:
+            late = " (overdue)" if row["overdue"] else ""
+            said += f"; act by {pd.Timestamp(row['act_by']):%Y-%m-%d %H:%M} UTC{late}"
+        if row["first_shortfall"] is not None:
+            said += f"; first hour short {pd.Timestamp(row['first_shortfall']):%Y-%m-%d %H:%M} UTC"
+        else:
+            said += "; no hour short"
+        assert second == f"  {said}"
+    reasons = "\n".join(lines[5 + 2 * len(rows) : lines.index("Loss of one region:") - 1])
+    for row in rows:
+        assert f"{row['region']}/{row['service']}: {row['reason']}" in (
+            reasons.replace("\n  ", " ")
+        )
     plain = tmp_path / "fleet.yaml"
     plain.write_text(
         "\n".join(x for x in config.read_text().splitlines() if not x.startswith("currency:"))
     )
     result = run_cli(*args, "--config", str(plain))
     assert result.exit_code == 0, result.output
-    assert "cost_per_week_change (fleet cost units)" in result.stdout.splitlines()[1]
+    assert result.stdout.splitlines()[3].endswith("  change  fleet cost units")
 
 
 def test_schedule_cli_exports(demo, tmp_path):

@@ -21,7 +21,6 @@ from capacity.cli.common import (
     _reading_store,
     _reports_errors,
     _safe_loads,
-    _table,
     _warn_if_stale,
 )
 from capacity.errors import ParameterError
@@ -211,20 +210,21 @@ def recommend(
         records = recs.astype(object).where(recs.notna(), None).to_dict(orient="records")
         click.echo(json.dumps(records, default=_json_default, indent=2, allow_nan=False))
         return
+    from capacity.terminal import wrap
+    from capacity.terminal_tables import recommend_table
+
+    # within 100 columns: the action and its dates under each row, the reasons wrapped
     click.echo(
         f"Forecast from {run.cutoff:%Y-%m-%d %H:%M} UTC over {horizon}, sized at "
-        f"p{quantile * 100:g}, N+{fleet.redundancy.k}; overdue: act_by before now, "
-        f"{now:%Y-%m-%d %H:%M} UTC:"
+        f"p{quantile * 100:g}, N+{fleet.redundancy.k}."
     )
+    click.echo(f"Overdue: the time to act by is before now, {now:%Y-%m-%d %H:%M} UTC.")
     # the table heads the cost with its unit; CSV and JSON keep the plain key other tools read
     unit = fleet.currency or "fleet cost units"
-    shown = recs.drop(columns=["reason"]).rename(
-        columns={"cost_per_week_change": f"cost_per_week_change ({unit})"}
-    )
-    click.echo(_table(shown))
+    click.echo(recommend_table(recs, k=fleet.redundancy.k, unit=unit))
     click.echo("")
     for row in recs.itertuples(index=False):
-        click.echo(f"- {row.region}/{row.service}: {row.reason}")
+        click.echo(wrap(f"{row.region}/{row.service}: {row.reason}", first="- "))
     click.echo("\nLoss of one region:")
     for loss in assessment.survival:
-        click.echo(f"- without {loss.lost}: {loss.describe()}")
+        click.echo(wrap(f"without {loss.lost}: {loss.describe()}", first="- "))

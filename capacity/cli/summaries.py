@@ -18,7 +18,6 @@ from capacity.cli.common import (
     _load_config,
     _reading_store,
     _reports_errors,
-    _table,
 )
 from capacity.columns import LATENCY_P99_MS, SERVERS
 from capacity.errors import ParameterError
@@ -118,8 +117,11 @@ def kpis(
     if fmt == "csv":
         click.echo(frame.to_csv(index=False, na_rep=""), nl=False)
         return
+    from capacity.terminal_tables import kpi_tables
+
     click.echo(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
-    click.echo(_table(frame))
+    # 23 figures a row: three tables of the same rows, each within 100 columns
+    click.echo(kpi_tables(frame))
 
 
 @click.command()
@@ -165,6 +167,8 @@ def status(
             payload["fleet_missing_telemetry"] = gaps.to_dict(orient="records")
         click.echo(json.dumps(payload, default=_json_default, indent=2))
         return
+    from capacity.terminal_tables import event_table, telemetry_table
+
     stale = _staleness_notes(series, moment, by_metric=by_metric)
     lagging = []
     if not by_metric and not series.empty:
@@ -188,7 +192,7 @@ def status(
         )
     click.echo(f"Store: {path}")
     click.echo(f"\nTelemetry ({len(series)} {'series' if by_metric else 'region/services'}):")
-    click.echo(_table(series.drop(columns=["last_load_id"], errors="ignore")))
+    click.echo(telemetry_table(series, by_metric=by_metric))
     if gaps is not None:
         click.echo("")
         for line in _gap_lines(gaps, fleet, config):
@@ -196,9 +200,7 @@ def status(
     for line in [*lagging, *stale]:
         click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
-    columns = ["event_id", "start_ts", "end_ts", "kind", "name", "regions", "expected_uplift"]
-    shown = upcoming.loc[:, columns].assign(regions=upcoming["regions"].map(", ".join))
-    click.echo(_table(shown))
+    click.echo(event_table(upcoming.assign(regions=upcoming["regions"].map(", ".join))))
 
 
 def fleet_gaps(series: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
