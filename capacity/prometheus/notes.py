@@ -1,0 +1,154 @@
+"""What a person should know about a pull, one ``note:`` or ``warning:`` line each
+(:func:`pull_notes`): metrics without samples, region/services one metric lacks, demand
+series that stopped, counters read without a range, fleet region/services without demand
+samples."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import pandas as pd
+
+from capacity.columns import DEMAND_METRICS, METRIC, REGION, SERVICE, TS
+from capacity.config import FleetConfig
+from capacity.prometheus.counters import raw_counters
+from capacity.prometheus.rows import Pull
+from capacity.texts import first_few
+
+#: A demand series whose newest sample is older than this before the pull's end has stopped.
+STOPPED_AFTER = pd.Timedelta(hours=1)
+
+
+def pull_notes(
+    got: Pull, fleet: FleetConfig, *, stored: Collection[tuple[str, str, str]] = ()
+) -> list[str]:
+    """What a person should know about a pull's gaps, one line each (``note:``/``warning:``).
+
+    A metric with no samples at all; a metric that some region/services lack while other
+    metrics have them (a ratio whose numerator has no series there, most often), except a
+    demand metric their service is not planned on (no ccu of a chat service planned on rps);
+    a region/service of the fleet without samples of its own demand metric, which
+    ``capacity plan`` refuses when the store has none at all for it; and one whose demand
+    samples stop more than :data:`STOPPED_AFTER` before the pull's end (a target no longer
+    scraped: each pull then starts from its newest stored hour, re-reads it and adds nothing,
+    so without the warning an unattended pull would go on succeeding on old telemetry).
+
+    Parameters
+    ----------
+    got : Pull
+        The pull.
+    fleet : FleetConfig
+        The fleet, with the ``prometheus`` section the pull used.
+    stored : collection of (region, service, metric)
+        The series the store holds after the pull (:meth:`capacity.store.Store.stored_series`).
+
+    Returns
+    -------
+    list of str
+    """
+    source = fleet.prometheus
+    if source is None:
+        return []
+    pulled = set(zip(got.rows[REGION], got.rows[SERVICE], got.rows[METRIC], strict=True))
+    no_demand: dict[str, list[tuple[str, str]]] = {}
+    for region, service, metric in fleet.demand_series():
+        if metric in source.queries and (region, service, metric) not in pulled:
+            no_demand.setdefault(metric, []).append((region, service))
+    lines = [
+        f"note: no samples for {metric} in that range; check prometheus.queries.{metric}"
+        for metric in got.empty
+        if metric not in no_demand  # the warning below names its region/services
+    ]
+    for metric, pairs in got.missing:
+        pairs = tuple(
+            (region, service)
+            for region, service in pairs
+            if (region, service) not in no_demand.get(metric, ())
+            and not _planned_on_other(fleet, service, metric)
+        )
+        if pairs:
+            lines.append(
+                f"note: no samples for {metric} of {_pairs_text(pairs)} in that range, though "
+                f"other metrics have them; if prometheus.queries.{metric} is a ratio, its "
+                "numerator has no series there (no errors at all, say): write it as (numerator "
+                "or denominator * 0) / denominator, as the README's error_rate does"
+            )
+    lines.extend(_stopped(got, fleet))
+    for metric, query in source.queries.items():
+        for counter in raw_counters(query):
+            lines.append(
+                f"warning: prometheus.queries.{metric} reads the counter {counter} without a "
+                "range, so what is stored is its running total since the counter last reset, "
+                f"not a rate; write rate({counter}[5m]) (inside the sum by), or ignore this if "
+                "the query takes a difference itself"
+            )
+    for metric, pairs in no_demand.items():
+        bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
+        region, service = pairs[0]
+        lines.append(
+            f"warning: no samples for {metric}, the demand metric of {_pairs_text(pairs)}, in "
+            "that range"
+            + (
+                f"; the store has none for {_pairs_text(bare)} at all, so capacity plan "
+                "refuses the fleet until it has"
+                if bare
+                else ""
+            )
+            + f"; check that prometheus.queries.{metric} returns a series labelled "
+            f'{source.region_label}="{region}", {source.service_label}="{service}" (label '
+            "values that differ from the fleet file's names, such as "
+            f'"{region}-1", need label_replace: see the README)'
+        )
+    return lines
+
+
+def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
+    """A warning per demand metric whose samples of some fleet region/services stop more than
+    :data:`STOPPED_AFTER` before the end of the pull (Prometheus has nothing newer)."""
+    if got.rows.empty:
+        return []
+    planned = set(fleet.demand_series())
+    # a --until after now: nothing can be newer than now
+    end = min(got.end, pd.Timestamp.now("UTC").floor(got.step))
+    newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True)[TS].max()
+    stopped: dict[str, list[tuple[str, str, pd.Timestamp]]] = {}
+    for (metric, region, service), stamp in newest.items():
+        if (region, service, metric) in planned and stamp < end - STOPPED_AFTER:
+            stopped.setdefault(metric, []).append((region, service, stamp))
+    lines = []
+    for metric, pairs in stopped.items():
+        shown = first_few(
+            [
+                f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(end - stamp)} before)"
+                for region, service, stamp in pairs
+            ]
+        )
+        lines.append(
+            f"warning: {metric}, the demand metric, stops before the end of the pull "
+            f"({end:%Y-%m-%d %H:%M} UTC) for {shown}: Prometheus has no newer sample, so "
+            "the store's telemetry ends there and a plan would rest on it; check that the "
+            f"targets behind prometheus.queries.{metric} are still scraped (up == 1), or that "
+            "the query's metric was not renamed"
+        )
+    return lines
+
+
+def _ago(span: pd.Timedelta) -> str:
+    """A time span in whole hours, or days past two days: ``6 h``, ``3 days``."""
+    hours = int(span / pd.Timedelta(hours=1))
+    return f"{hours // 24} days" if hours >= 48 else f"{hours} h"
+
+
+def _planned_on_other(fleet: FleetConfig, service: str, metric: str) -> bool:
+    """Whether ``metric`` is a demand metric that ``service`` is not planned on: a chat
+    service planned on rps has no players to count, so no ccu is expected of it."""
+    return (
+        metric in DEMAND_METRICS
+        and service in fleet.services
+        and fleet.services[service].demand_metric != metric
+    )
+
+
+def _pairs_text(pairs: Sequence[tuple[str, str]]) -> str:
+    """Region/service pairs as ``eu-west/game, na-east/game``, the first five of them."""
+    return first_few([f"{region}/{service}" for region, service in pairs])

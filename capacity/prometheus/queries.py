@@ -1,0 +1,107 @@
+"""A pull: every query of the fleet file's ``prometheus`` section evaluated over the window in
+one HTTP session, each checked (labels, and the fleet's names when given) and turned into long
+rows, all of them in one :class:`~capacity.prometheus.rows.Pull`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import requests
+
+from capacity.columns import METRIC, REGION, SERVICE, TS
+from capacity.config import FleetConfig, PrometheusSource, redact_url
+from capacity.errors import ConfigError
+from capacity.prometheus.labels import _check_names
+from capacity.prometheus.rows import Pull, _long_rows, _missing_pairs, _no_rows
+from capacity.prometheus.samples import _query_samples
+from capacity.prometheus.transport import _check_url
+
+
+def pull(
+    source: PrometheusSource,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    step: pd.Timedelta,
+    url: str | None = None,
+    config_source: str = "<fleet config>",
+    starts: Mapping[str, pd.Timestamp] | None = None,
+    fleet: FleetConfig | None = None,
+) -> Pull:
+    """Evaluate every configured query over the range and return long telemetry rows.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The queries, labels and timeout.
+    start, end, step
+        From :func:`pull_window`.
+    url : str, optional
+        The server, instead of ``source.url``.
+    config_source : str
+        The fleet file, for error messages.
+    starts : mapping of str to Timestamp, optional
+        Per metric, a start other than ``start`` (:func:`first_pulls`).
+    fleet : FleetConfig, optional
+        The fleet the rows are for: a query returning a region or service label value the
+        fleet does not name is refused naming the query's key, the label and every such value,
+        with the ``label_replace`` that renames it (a load would refuse the value too, but
+        only by its first sample, without the query or the label).
+
+    Returns
+    -------
+    Pull
+        The rows, the range and which metrics had no samples.
+
+    Raises
+    ------
+    ConfigError
+        No URL, a query Prometheus refuses, or one whose series lack the region or service
+        label, repeat a region and service, hold anything but float samples, or (with
+        ``fleet``) name a region or service the fleet does not.
+    ParameterError
+        A ``url`` that is not an http(s) base URL (a query string or fragment is refused).
+    SourceUnavailableError
+        The server could not be reached or failed.
+    """
+    if url is not None:
+        _check_url(url)
+    address = url or source.url
+    if not address:
+        raise ConfigError(
+            "no Prometheus URL",
+            source=config_source,
+            where="key 'prometheus.url'",
+            fix="set prometheus.url in the fleet file, or pass --url",
+        )
+    frames, empty, count = [], [], 0
+    with requests.Session() as http:
+        for metric, query in source.queries.items():
+            key = f"prometheus.queries.{metric}"
+            found, made = _query_samples(
+                address,
+                query,
+                start=(starts or {}).get(metric, start),
+                end=end,
+                step=step,
+                timeout=source.timeout_seconds,
+                key=key,
+                config_source=config_source,
+                session=http,
+                answered=count,
+            )
+            count += made
+            frame = _long_rows(found, metric, source, key=key, config_source=config_source)
+            if fleet is not None:
+                _check_names(frame, fleet, source, key=key, config_source=config_source)
+            if frame.empty:
+                empty.append(metric)
+            else:
+                frames.append(frame)
+    rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
+    if frames:
+        rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
+    return Pull(
+        rows, start, end, step, tuple(empty), count, redact_url(address), _missing_pairs(rows)
+    )

@@ -1,0 +1,191 @@
+"""One GET of Prometheus's ``query_range`` API, and what its failures mean.
+
+:func:`_get` asks the server once and returns the reply's ``data``; every way a request can
+fail becomes the package's error for it: a query Prometheus refuses or a URL that is not its
+API is a :class:`~capacity.errors.ConfigError`, a server that times out or fails a
+:class:`~capacity.errors.SourceUnavailableError`, an https certificate that cannot be
+verified the URL's fault (:func:`_tls_error`). Two answers the request loop handles itself
+are raised as private exceptions: too many samples for one request (:class:`_TooManySamples`,
+retried for fewer steps) and no answer at all (:class:`_NoConnection`, worded by
+:func:`_connection_error` once the loop knows how many requests were answered before).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+from capacity.config import redact_url, url_problem
+from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
+
+_API = "/api/v1/query_range"
+
+
+class _TooManySamples(Exception):
+    """Prometheus would load more samples than its ``--query.max-samples`` for one request."""
+
+
+class _NoConnection(Exception):
+    """The request got no answer: no connection, or one that broke (the reason is the text)."""
+
+
+def _check_url(url: str) -> None:
+    """Refuse a URL that is not an http(s) base URL, showing it without credentials."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise ParameterError(f"The 'url' parameter {problem}. Got {redact_url(url)!r}.")
+
+
+def _get(
+    http: requests.Session,
+    url: str,
+    params: dict[str, str],
+    *,
+    timeout: float,
+    key: str,
+    config_source: str,
+) -> dict[str, Any]:
+    address = url.rstrip("/") + _API
+    shown = redact_url(url)
+    try:
+        reply = http.get(address, params=params, timeout=timeout)
+    except requests.Timeout:
+        raise SourceUnavailableError(
+            f"Prometheus at {shown} did not answer within {timeout:g} s (query {key!r}); "
+            "try again later, or raise prometheus.timeout_seconds in the fleet file"
+        ) from None
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+    ):
+        raise ParameterError(
+            f"The Prometheus URL must be an http(s) URL such as http://prometheus:9090. "
+            f"Got {shown!r}."
+        ) from None
+    except requests.exceptions.SSLError as exc:
+        raise _tls_error(str(exc), shown, config_source) from None
+    except requests.RequestException as exc:
+        raise _NoConnection(_connection_reason(exc)) from None
+    try:
+        body = reply.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("status") == "success":
+        return body.get("data") or {}
+    message = body.get("error") if isinstance(body, dict) else None
+    if reply.status_code == 422 and message and "too many samples" in message:
+        raise _TooManySamples(message)
+    if reply.status_code in (400, 422) and message:
+        raise ConfigError(
+            f"Prometheus refused the query: {message}",
+            source=config_source,
+            where=f"key {key!r}",
+            fix="correct the PromQL (try it in Prometheus's expression browser)",
+        )
+    if reply.status_code >= 500 or reply.status_code == 429:
+        # the server's own --query.timeout: a query too heavy for it fails at every retry
+        heavy = isinstance(body, dict) and (
+            body.get("errorType") == "timeout" or "timed out" in str(message)
+        )
+        raise SourceUnavailableError(
+            f"Prometheus at {shown} failed with HTTP {reply.status_code}"
+            + (f": {message}" if message else "")
+            + f" (query {key!r}); try again later"
+            + (
+                "; if it times out again, the query is too heavy for the server's "
+                "--query.timeout: lighten it (aggregate earlier, or read a recording rule's "
+                "series), or raise that flag"
+                if heavy
+                else ""
+            )
+        )
+    if reply.status_code in (401, 403):
+        raise ConfigError(
+            f"{redact_url(address)} answered HTTP {reply.status_code}: the server wants "
+            "credentials" + (", and refused the ones in the URL" if shown != url else ""),
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="give a URL that capacity can read without logging in, e.g. the server's "
+            "address inside the cluster rather than through an authenticating proxy, or one "
+            "with a user and password for HTTP basic auth (http://user:password@host:9090)",
+        )
+    if "HTTP request to an HTTPS server" in reply.text:  # Go's answer to plain HTTP
+        raise ConfigError(
+            f"{redact_url(address)} answered HTTP {reply.status_code}: the server speaks https",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="write the URL with https://",
+        )
+    raise ConfigError(
+        f"{redact_url(address)} answered HTTP {reply.status_code} without a Prometheus API reply",
+        source=config_source,
+        where="key 'prometheus.url' (or --url)",
+        fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
+    )
+
+
+def _connection_reason(exc: requests.RequestException) -> str:
+    """Why a request got no answer, in a few words: the system's ``[Errno ...]`` message, or
+    what became of a connection that broke, or the exception's type."""
+    text = str(exc)
+    found = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if found:
+        return found.group(0).strip()
+    for needle, said in (
+        ("RemoteDisconnected", "the server closed the connection without answering"),
+        ("IncompleteRead", "the answer was cut off"),
+        ("Connection broken", "the answer was cut off"),
+        ("Connection aborted", "the connection was aborted"),
+    ):
+        if needle in text:
+            return said
+    return type(exc).__name__
+
+
+def _connection_error(reason: str, shown: str, answered: int, key: str) -> SourceUnavailableError:
+    """A request without an answer: the server cannot be reached, or, when it had answered
+    earlier requests of the pull, the connection was lost during it."""
+    if not answered:
+        return SourceUnavailableError(
+            f"cannot reach Prometheus at {shown}: {reason}; check the URL (prometheus.url in the "
+            "fleet file, or --url) and that the server is up"
+        )
+    plural = "" if answered == 1 else "s"
+    return SourceUnavailableError(
+        f"lost the connection to Prometheus at {shown} during the pull, after it had answered "
+        f"{answered} request{plural} (query {key!r}): {reason}; nothing was stored. Try again "
+        "later: the next pull starts again from the newest stored sample"
+    )
+
+
+def _tls_error(text: str, shown: str, config_source: str) -> ConfigError | SourceUnavailableError:
+    """What a failed TLS handshake means: an untrusted certificate or a server that speaks
+    plain HTTP is the URL's fault (exit 2, not "try again later"); anything else, the network's.
+    """
+    verify = re.search(r"certificate verify failed: [^'\"(]*", text)
+    if verify is not None:
+        return ConfigError(
+            f"Prometheus at {shown} has a TLS certificate that cannot be verified "
+            f"({verify.group(0).strip()})",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="trust the authority that signed it: set REQUESTS_CA_BUNDLE to its certificate "
+            "file (PEM) in the job's environment, e.g. REQUESTS_CA_BUNDLE=/etc/ssl/certs/"
+            "ca-certificates.crt when it is installed system-wide",
+        )
+    if "WRONG_VERSION_NUMBER" in text:
+        return ConfigError(
+            f"{shown} does not answer TLS: the server speaks plain HTTP",
+            source=config_source,
+            where="key 'prometheus.url' (or --url)",
+            fix="write the URL with http://",
+        )
+    found = re.search(r"\[SSL[^\]]*\][^'\"(]*", text)
+    reason = found.group(0).strip() if found else "the TLS handshake failed"
+    return SourceUnavailableError(
+        f"cannot reach Prometheus at {shown}: {reason}; try again later, and check that the "
+        "server is up"
+    )

@@ -1,0 +1,146 @@
+"""The range and step of a pull: given bounds taken out to whole hours, or from the store's
+newest rows; a metric with no rows yet started on its own (:func:`first_pulls`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from capacity.config import PrometheusSource
+from capacity.errors import DataError, ParameterError
+from capacity.units import parse_duration, parse_timestamp
+
+#: How far back a first pull reaches: the forecaster's training window.
+FIRST_PULL = pd.Timedelta(days=112)
+
+
+def pull_window(
+    source: PrometheusSource,
+    *,
+    newest: Mapping[str, pd.Timestamp],
+    start: Any = None,
+    end: Any = None,
+    now: Any = None,
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timedelta]:
+    """The range and step to pull: explicit bounds, else from the store's newest rows.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The queries and their step.
+    newest : mapping of str to Timestamp
+        The store's newest time per metric (:meth:`capacity.store.Store.newest`).
+    start, end : timestamp-like, optional
+        The range. ``end`` defaults to ``now``; ``start`` to the start of the hour of the
+        oldest of the queried metrics' newest stored times (the pull overlaps what is stored,
+        which the load counts as unchanged), counting only the metrics that have rows, or the
+        start of the hour :data:`FIRST_PULL` before ``end`` when none has. A metric with no
+        rows while others have them starts on its own (:func:`first_pulls`), so that a query
+        that never returns anything does not take every metric 112 days back on every pull.
+        A load replaces the hours it holds whole,
+        so a pull covers whole hours: a given ``start`` is moved back to the start of its
+        hour, and a given ``end`` on to the last step of its hour (or to now, if that is
+        earlier), so that the rest of the hour is pulled again rather than deleted.
+    now : timestamp-like, optional
+        The current time, by default the machine's clock.
+
+    Returns
+    -------
+    tuple of (Timestamp, Timestamp, Timedelta)
+        Start (on the hour) and end (on the step's grid), in UTC, and the step.
+
+    Raises
+    ------
+    ParameterError
+        A bound that does not parse, or a ``start`` given that is after the end.
+    DataError
+        Neither bound given, and the newest stored time of every queried metric that has rows
+        is after ``now``: a pull from there would read nothing of them until the clock caught
+        up with the bad rows.
+    """
+    step = parse_duration(source.step, "step")
+    clock = parse_timestamp(now or pd.Timestamp.now("UTC"), "now")
+    if end is None:
+        stop = clock.floor(step)
+    else:
+        # a load replaces the hours it holds whole (see Store.ingest): a pull that stopped
+        # inside an hour would delete the stored rest of it, so it runs to the hour's last
+        # step, or to now within the current hour
+        given = parse_timestamp(end, "until")
+        last = (given.floor("h") + pd.Timedelta(hours=1) - pd.Timedelta(1, "ns")).floor(step)
+        stop = min(last, max(given, clock).floor(step))
+    # a load replaces the hours it holds whole (see Store.ingest): pulls start on the hour
+    if start is not None:
+        begin = parse_timestamp(start, "since").floor("h")
+        if begin > stop:
+            raise ParameterError(
+                f"The 'since' parameter must not be after 'until' (the start taken back to "
+                f"its hour, the end on to its hour's last {source.step} step). Got "
+                f"{begin.isoformat()} to {stop.isoformat()}."
+            )
+    elif any(metric in newest for metric in source.queries):
+        oldest = min(newest[metric] for metric in source.queries if metric in newest)
+        if end is None and oldest > clock:
+            _future_rows(newest, source, clock)
+        # From the start of the newest stored hour, which is pulled again whole (up to date
+        # already: that hour's points, which the load counts as unchanged).
+        begin = min(stop, oldest.floor("h"))
+    else:
+        begin = (stop - FIRST_PULL).floor("h")
+    return begin, stop, step
+
+
+def first_pulls(
+    source: PrometheusSource,
+    *,
+    newest: Mapping[str, pd.Timestamp],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> dict[str, pd.Timestamp]:
+    """Where the queried metrics with no stored rows start, when others have rows.
+
+    :func:`pull_window`'s default start follows the metrics that have rows; one with none
+    (a query just added, or one that never returns anything) is pulled from the start of the
+    hour :data:`FIRST_PULL` before ``end`` instead, or from ``start`` if that is earlier.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The queries.
+    newest : mapping of str to Timestamp
+        The store's newest time per metric, as given to :func:`pull_window`.
+    start, end : Timestamp
+        The window :func:`pull_window` returned (for a default start only: a given
+        ``--since`` applies to every metric).
+
+    Returns
+    -------
+    dict of str to Timestamp
+        Per metric without rows, its start; empty when every metric, or none, has rows.
+    """
+    fresh = [metric for metric in source.queries if metric not in newest]
+    if len(fresh) == len(source.queries):
+        return {}
+    first = min(start, (end - FIRST_PULL).floor("h"))
+    return dict.fromkeys(fresh, first)
+
+
+def _future_rows(
+    newest: Mapping[str, pd.Timestamp], source: PrometheusSource, clock: pd.Timestamp
+) -> None:
+    """Refuse a window that would start after now because of rows stored in the future."""
+    ahead = sorted((stamp, metric) for metric, stamp in newest.items() if metric in source.queries)
+    listed = ", ".join(f"{metric} at {stamp.isoformat()}" for stamp, metric in ahead)
+    first = ahead[0][1]
+    plural = "s are" if len(ahead) > 1 else " is"
+    raise DataError(
+        f"the newest stored row{plural} dated after now ({clock.floor('s').isoformat()}): "
+        f"{listed}; a pull would start from there and read nothing new",
+        source="the store",
+        where="table 'telemetry'",
+        fix="delete the rows dated in the future (they came from a file with a wrong date, "
+        f"e.g. DELETE FROM telemetry WHERE metric = '{first}' AND ts > now() in DuckDB), or "
+        "pass --since and --until (start and end) to pull a range of your choosing",
+    )

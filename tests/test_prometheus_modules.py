@@ -1,0 +1,183 @@
+"""The Prometheus reader is a package: ``capacity.prometheus`` keeps every name its callers import
+(the CLI's ``pull``, the benchmarks, the tests), its modules (``capacity.prometheus.window``,
+``.transport``, ``.ranges``, ...) do the work, import one another one way (none uses the
+package's own names) and do nothing at import."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import capacity
+
+PARTS_DIR = Path(capacity.__file__).parent / "prometheus"
+
+#: Each part and the parts it may import: a part imports only parts listed before it.
+LAYERS = {
+    "counters": set(),
+    "transport": set(),
+    "labels": set(),
+    "window": set(),
+    "ranges": {"transport", "labels"},
+    "samples": {"ranges"},
+    "rows": {"labels", "samples"},
+    "queries": {"transport", "labels", "samples", "rows"},
+    "notes": {"counters", "rows"},
+}
+
+#: Where each name of the single module ``capacity/prometheus.py`` is defined now; every one
+#: of them, private ones included, still imports from ``capacity.prometheus``.
+HOMES = {
+    "FIRST_PULL": "window",
+    "MAX_POINTS": "ranges",
+    "STOPPED_AFTER": "notes",
+    "Pull": "rows",
+    "_API": "transport",
+    "_LABEL_LISTS": "counters",
+    "_NoConnection": "transport",
+    "_STRINGS": "counters",
+    "_Samples": "samples",
+    "_TooManySamples": "transport",
+    "_aggregation": "labels",
+    "_ago": "notes",
+    "_check_names": "labels",
+    "_check_url": "transport",
+    "_connection_error": "transport",
+    "_connection_reason": "transport",
+    "_future_rows": "window",
+    "_get": "transport",
+    "_long_rows": "rows",
+    "_missing_pairs": "rows",
+    "_no_rows": "rows",
+    "_pairs_text": "notes",
+    "_planned_on_other": "notes",
+    "_query_samples": "samples",
+    "_ranges": "ranges",
+    "_show_labels": "labels",
+    "_stopped": "notes",
+    "_tls_error": "transport",
+    "first_pulls": "window",
+    "pull": "queries",
+    "pull_notes": "notes",
+    "pull_window": "window",
+    "query_range": "ranges",
+    "raw_counters": "counters",
+}
+
+
+def _imported_parts(path: Path) -> set[str]:
+    """The parts of the package a module imports (``from capacity.prometheus.x import ...``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "capacity.prometheus":
+                found.add("(the package root)")
+            elif node.module.startswith("capacity.prometheus."):
+                found.add(node.module.removeprefix("capacity.prometheus."))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("capacity.prometheus"):
+                    found.add(alias.name)
+    return found
+
+
+def test_the_package_has_one_small_module_per_concern():
+    parts = {p.stem for p in PARTS_DIR.glob("*.py")} - {"__init__"}
+    assert parts == set(LAYERS)
+    for stem in LAYERS:
+        text = (PARTS_DIR / f"{stem}.py").read_text(encoding="utf-8")
+        assert ast.get_docstring(ast.parse(text)), f"{stem}.py says what it holds"
+        assert len(text.splitlines()) < 300, f"{stem}.py stays small"
+    # the root maps the parts and re-exports their names; it defines nothing itself
+    root = ast.parse((PARTS_DIR / "__init__.py").read_text(encoding="utf-8"))
+    assert all(f"``{stem}``" in ast.get_docstring(root) for stem in LAYERS)
+    assert not [node for node in root.body if isinstance(node, ast.FunctionDef | ast.ClassDef)], (
+        "the package root holds no code"
+    )
+
+
+def test_no_part_hides_a_module_or_an_exported_function():
+    """A part named ``requests`` or ``http`` would read as the library in its siblings' eyes;
+    one named ``pull`` would make ``capacity.prometheus.pull`` the module to ``importlib`` and
+    the function to attribute access."""
+    from capacity import prometheus
+
+    hidden = set(sys.stdlib_module_names) | {"requests", "numpy", "pandas", "urllib3"}
+    assert not set(LAYERS) & hidden
+    assert not set(LAYERS) & set(HOMES)
+    assert callable(importlib.import_module("capacity.prometheus").pull)
+    assert prometheus.pull.__module__ == "capacity.prometheus.queries"
+
+
+def test_capacity_prometheus_exports_every_name_it_had():
+    from capacity import prometheus
+
+    assert prometheus.__all__ == [
+        "MAX_POINTS",
+        "STOPPED_AFTER",
+        "Pull",
+        "first_pulls",
+        "pull",
+        "pull_notes",
+        "pull_window",
+        "query_range",
+        "raw_counters",
+    ]
+    for name, home in HOMES.items():
+        part = importlib.import_module(f"capacity.prometheus.{home}")
+        assert getattr(prometheus, name) is getattr(part, name), name
+        if isinstance(getattr(part, name), type) or callable(getattr(part, name)):
+            assert getattr(part, name).__module__ == f"capacity.prometheus.{home}", name
+    # every name the root has of its own comes from a part (nothing left behind or added)
+    own = {
+        name
+        for name, value in vars(prometheus).items()
+        if not name.startswith("__") and not isinstance(value, type(sys))
+    }
+    assert own == set(HOMES) | {"annotations"}
+    assert prometheus.MAX_POINTS == 10_000
+    assert prometheus.FIRST_PULL.days == 112 and prometheus.STOPPED_AFTER.seconds == 3600
+
+
+def test_the_parts_import_one_another_one_way():
+    """A part imports only the parts below it, never the package root: a part taking a name
+    of ``capacity.prometheus`` back, or two parts importing each other, would be a cycle."""
+    for stem, allowed in LAYERS.items():
+        used = _imported_parts(PARTS_DIR / f"{stem}.py")
+        assert used <= allowed, f"{stem}.py imports {sorted(used - allowed)}"
+    order = list(LAYERS)
+    for stem, allowed in LAYERS.items():
+        assert all(order.index(below) < order.index(stem) for below in allowed), stem
+
+
+def test_callers_import_through_the_package_root():
+    """The CLI and the benchmarks keep ``from capacity.prometheus import ...``: none reaches
+    into a part, so the parts may move again without touching them."""
+    project = Path(capacity.__file__).parent.parent
+    callers = [
+        p
+        for p in [*project.joinpath("capacity").rglob("*.py"), *project.glob("benchmarks/*.py")]
+        if PARTS_DIR not in p.parents
+    ]
+    assert any(_imported_parts(p) for p in callers)
+    for path in callers:
+        used = _imported_parts(path)
+        assert not used - {"(the package root)"}, f"{path.name} imports {sorted(used)}"
+
+
+def test_importing_the_reader_connects_to_nothing():
+    code = (
+        "import socket\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise SystemExit('a connection at import')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.create_connection = refuse\n"
+        "import capacity.prometheus\n"
+        + "".join(f"import capacity.prometheus.{stem}\n" for stem in LAYERS)
+        + "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
