@@ -110,16 +110,19 @@ def test_status_json(db, write):
     calendar = write(
         "cal.csv",
         "name,kind,start,end,regions,expected_uplift\n"
-        "Winter Festival,launch,2026-12-18,2027-01-03,eu-west;na-east,1.6\n",
+        "Winter Festival,launch,2026-12-18,2027-01-03,eu-west;na-east,1.6\n"
+        "Patch 13.2,patch,2026-12-09,2026-12-10,all,\n",
     )
     assert run("events", "import", str(calendar), "--db", str(db)).exit_code == 0
     result = run("status", "--db", str(db), "--now", "2026-12-01", "--format", "json")
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout)
+    # strict JSON: an event without an uplift had been written NaN, which JSON readers refuse
+    payload = json.loads(result.stdout, parse_constant=lambda name: pytest.fail(name))
     assert [s["metric"] for s in payload["series"]] == ["ccu", "cpu_util"]
     assert payload["series"][0]["missing_hours"] == 1
-    [event] = payload["events_ahead"]
+    patch, event = payload["events_ahead"]
     assert event["name"] == "Winter Festival" and event["expected_uplift"] == 1.6
+    assert patch["name"] == "Patch 13.2" and patch["expected_uplift"] is None
     result = run("status", "--db", str(db), "--now", "2026-12-01", "--ahead", "7d")
     assert "Events in the next 7d (0)" in result.stdout
     # the row per region/service shows its newest metric's end; the one behind is named

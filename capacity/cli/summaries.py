@@ -165,7 +165,11 @@ def status(
         if gaps is not None:
             payload["config"] = str(config)
             payload["fleet_missing_telemetry"] = gaps.to_dict(orient="records")
-        click.echo(json.dumps(payload, default=_json_default, indent=2))
+        from capacity.weekly import json_safe
+
+        # null, not NaN, for an event without an expected uplift: JSON readers refuse NaN
+        text = json.dumps(json_safe(payload), default=_json_default, indent=2, allow_nan=False)
+        click.echo(text)
         return
     from capacity.terminal_tables import event_table, telemetry_table
 
