@@ -67,7 +67,9 @@ def test_backtest_figure_draws_utc_and_keeps_the_report_default_title():
     ts = pd.date_range("2026-11-02T01:00+01:00", periods=48, freq="h")
     results = pd.DataFrame({"ts": ts[-24:], "yhat": 1.0, "model": "capacity", "cutoff": ts[-24]})
     figure = charts.backtest_figure(results, pd.DataFrame({"ts": ts, "value": 1.0}))
-    assert pd.Timestamp(figure.data[0].x[0]) == pd.Timestamp("2026-11-02T00:00")
+    # an even grid: its first time (milliseconds since the epoch) and step
+    first = pd.Timestamp(figure.data[0].x0, unit="ms", tz="UTC")
+    assert first == pd.Timestamp("2026-11-02T00:00Z") and figure.data[0].dx == 3_600_000
     assert pd.Timestamp(figure.layout.shapes[0].x0) == pd.Timestamp("2026-11-03T00:00Z")
     assert figure.layout.yaxis.title.text == "value"  # the CLI's backtest gives no metric
     assert figure.layout.xaxis.title.text == "time (UTC)"
