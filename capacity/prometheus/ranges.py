@@ -4,8 +4,8 @@ joined by label set."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pandas as pd
 import requests
@@ -20,6 +20,8 @@ from capacity.prometheus.transport import (
     _NoConnection,
     _TooManySamples,
 )
+
+T = TypeVar("T")
 
 #: Points per series in one request; Prometheus refuses more than 11,000.
 MAX_POINTS = 10_000
@@ -105,9 +107,7 @@ def query_range(
                 max_points=max_points,
                 answered=answered,
             )
-    series: dict[tuple, dict[str, Any]] = {}
-    count = 0
-    for items, made in _ranges(
+    answers = _ranges(
         url,
         query,
         start=start,
@@ -119,14 +119,32 @@ def query_range(
         session=session,
         max_points=max_points,
         answered=answered,
-    ):
+    )
+    return _gather(
+        answers,
+        lambda labels: {"metric": labels, "values": []},
+        lambda found, values: found["values"].extend(values),
+    )
+
+
+def _gather(
+    answers: Iterator[tuple[list[dict[str, Any]], int]],
+    new: Callable[[dict[str, str]], T],
+    add: Callable[[T, list[list[Any]]], None],
+) -> tuple[list[T], int]:
+    """The series of a query's requests (:func:`_ranges`), each joined across them by its
+    labels: ``new(labels)`` starts a series, ``add(series, values)`` takes one request's
+    ``[seconds, "text"]`` pairs; and the number of requests made."""
+    series: dict[tuple, T] = {}
+    count = 0
+    for items, made in answers:
         count = made
         for item in items:
             labels = item.get("metric", {})
-            found = series.setdefault(
-                tuple(sorted(labels.items())), {"metric": labels, "values": []}
-            )
-            found["values"].extend(item.get("values", []))
+            key = tuple(sorted(labels.items()))
+            if key not in series:
+                series[key] = new(labels)
+            add(series[key], item.get("values", []))
     return list(series.values()), count
 
 

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import requests
 
-from capacity.prometheus.ranges import MAX_POINTS, _ranges
+from capacity.prometheus.ranges import MAX_POINTS, _gather, _ranges
 
 
 @dataclass
@@ -44,39 +43,9 @@ class _Samples:
         self.values.append(numbers[~missing])
 
 
-def _query_samples(
-    url: str,
-    query: str,
-    *,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
-    step: pd.Timedelta,
-    timeout: float,
-    key: str,
-    config_source: str,
-    session: requests.Session,
-    answered: int,
-) -> tuple[list[_Samples], int]:
-    """:func:`query_range` for a pull: each series as :class:`_Samples`, converted request by
+def _query_samples(url: str, query: str, **request: Any) -> tuple[list[_Samples], int]:
+    """:func:`~capacity.prometheus.ranges.query_range` for a pull (``request``: its keyword
+    arguments but ``max_points``): each series as :class:`_Samples`, converted request by
     request, so that a long range at a fine step never holds its points as Python objects."""
-    series: dict[tuple, _Samples] = {}
-    count = 0
-    for items, made in _ranges(
-        url,
-        query,
-        start=start,
-        end=end,
-        step=step,
-        timeout=timeout,
-        key=key,
-        config_source=config_source,
-        session=session,
-        max_points=MAX_POINTS,
-        answered=answered,
-    ):
-        count = made
-        for item in items:
-            labels = item.get("metric", {})
-            found = series.setdefault(tuple(sorted(labels.items())), _Samples(labels))
-            found.add(item.get("values", []))
-    return list(series.values()), count
+    answers = _ranges(url, query, max_points=MAX_POINTS, **request)
+    return _gather(answers, _Samples, _Samples.add)
