@@ -469,20 +469,21 @@ def fan_chart_menu(
                 ],
             }
         )
-    menu.update_layout(
-        updatemenus=[
-            {
-                "buttons": buttons,
-                "direction": "down",
-                "showactive": True,
-                "x": 1.0,
-                "xanchor": "right",
-                "y": 1.1,
-                "yanchor": "top",
-            }
-        ]
-    )
+    menu.update_layout(updatemenus=[_menu(buttons)])
     return menu
+
+
+def _menu(buttons: list[dict[str, Any]]) -> dict[str, Any]:
+    """A drop-down menu of ``buttons`` at the top right, below plotly's toolbar."""
+    return {
+        "buttons": buttons,
+        "direction": "down",
+        "showactive": True,
+        "x": 1.0,
+        "xanchor": "right",
+        "y": 1.1,
+        "yanchor": "top",
+    }
 
 
 def _headroom_text(headroom: float) -> str:
@@ -584,19 +585,7 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
             }
             for region in regions
         ]
-        figure.update_layout(
-            updatemenus=[
-                {
-                    "buttons": buttons,
-                    "direction": "down",
-                    "showactive": True,
-                    "x": 1.0,
-                    "xanchor": "right",
-                    "y": 1.1,
-                    "yanchor": "top",
-                }
-            ]
-        )
+        figure.update_layout(updatemenus=[_menu(buttons)])
     figure.update_layout(
         title=f"Predictive scaling floors, next {days} days (minimum servers)",
         template="plotly_white",
