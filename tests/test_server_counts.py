@@ -149,9 +149,7 @@ def test_pairs_without_telemetry_beyond_six_are_counted(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["recommend"], ["schedule", "--service", "chat"]])
-def test_recommend_and_schedule_refuse_every_missing_count_before_any_fit(
-    write, tmp_path, command
-):
+def test_recommend_and_schedule_refuse_every_missing_count_before_any_fit(write, tmp_path, command):
     """Each had forecast the whole fleet (a minute at 60 pairs) before refusing one pair."""
     path = write("fleet.yaml", WITH_CHAT)
     db = tmp_path / "store.duckdb"
