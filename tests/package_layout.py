@@ -33,7 +33,9 @@ def layers_from_order(order: Sequence[str]) -> dict[str, set[str]]:
     return {stem: set(order[:position]) for position, stem in enumerate(order)}
 
 
-def imports_by_kind(path: Path, package: str) -> tuple[set[str], set[str]]:
+def imports_by_kind(
+    path: Path, package: str, *, parts_from_root: bool = False
+) -> tuple[set[str], set[str]]:
     """The parts of ``package`` a file imports, at run time and under ``if TYPE_CHECKING:``.
 
     Parameters
@@ -42,16 +44,20 @@ def imports_by_kind(path: Path, package: str) -> tuple[set[str], set[str]]:
         The Python file to read (it is parsed, not imported).
     package
         The package's dotted name, e.g. ``"capacity.calendar"``.
+    parts_from_root
+        Count ``from capacity.calendar import fields`` as the part ``fields`` when ``fields.py``
+        is one of the package's modules; without it, any ``from capacity.calendar import``
+        is the package root.
 
     Returns
     -------
     tuple of set of str
         The run-time imports and the annotation-only ones, each a set of part names
         (``"fields"`` for ``capacity.calendar.fields``) with :data:`ROOT` for the package root.
-        ``from capacity.calendar import fields`` counts as the part ``fields`` when
-        ``fields.py`` is one of the package's modules, and as the root otherwise.
     """
-    parts = {p.stem for p in package_dir(package).glob("*.py")} - {"__init__"}
+    parts = set()
+    if parts_from_root:
+        parts = {p.stem for p in package_dir(package).glob("*.py")} - {"__init__"}
     tree = ast.parse(path.read_text(encoding="utf-8"))
     typing_only = {
         id(inner)
@@ -75,9 +81,9 @@ def imports_by_kind(path: Path, package: str) -> tuple[set[str], set[str]]:
     return runtime, typing
 
 
-def imported_parts(path: Path, package: str) -> set[str]:
+def imported_parts(path: Path, package: str, *, parts_from_root: bool = False) -> set[str]:
     """The parts of ``package`` a file imports anywhere in it (see :func:`imports_by_kind`)."""
-    runtime, typing = imports_by_kind(path, package)
+    runtime, typing = imports_by_kind(path, package, parts_from_root=parts_from_root)
     return runtime | typing
 
 
@@ -103,19 +109,26 @@ def check_small_documented(path: Path, max_lines: int) -> None:
 
 
 def check_layers(
-    package: str, layers: Mapping[str, Iterable[str]], *, annotations_from_root: bool = False
+    package: str,
+    layers: Mapping[str, Iterable[str]],
+    *,
+    annotations_from_root: bool = False,
+    parts_from_root: bool = False,
 ) -> None:
     """Each part imports only the parts ``layers`` allows it, never the package root, and every
     part it may import is listed before it (so no two parts import each other).
 
     With ``annotations_from_root``, run-time imports follow the layers and imports under
     ``if TYPE_CHECKING:`` may take names from the package root only (for annotations).
+    ``parts_from_root`` is passed on to :func:`imports_by_kind`.
     """
     folder = package_dir(package)
     order = list(layers)
     for stem, allowed in layers.items():
         allowed = set(allowed)
-        runtime, typing = imports_by_kind(folder / f"{stem}.py", package)
+        runtime, typing = imports_by_kind(
+            folder / f"{stem}.py", package, parts_from_root=parts_from_root
+        )
         used = runtime if annotations_from_root else runtime | typing
         assert ROOT not in used, f"{stem}.py imports the package root {package}: a cycle"
         assert used <= allowed, f"{stem}.py imports {sorted(used - allowed)}"
