@@ -5,15 +5,15 @@ and do nothing at import. A package named ``calendar`` must not hide the standar
 
 from __future__ import annotations
 
-import ast
-import importlib
 import subprocess
 import sys
 from pathlib import Path
 
 import capacity
+from tests import package_layout as layout
 
-PARTS_DIR = Path(capacity.__file__).parent / "calendar"
+PACKAGE = "capacity.calendar"
+PARTS_DIR = layout.package_dir(PACKAGE)
 
 #: Each part and the parts it may import: a part imports only parts listed before it.
 LAYERS = {
@@ -26,29 +26,8 @@ LAYERS = {
 }
 
 
-def _imported_parts(path: Path) -> set[str]:
-    """The parts of the package a module imports (``from capacity.calendar.x import ...``)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "capacity.calendar":
-                found.add("(the package root)")
-            elif node.module.startswith("capacity.calendar."):
-                found.add(node.module.removeprefix("capacity.calendar."))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == "capacity.calendar" or alias.name.startswith("capacity.calendar."):
-                    found.add(alias.name)
-    return found
-
-
 def test_the_package_has_one_module_per_concern():
-    parts = {p.stem for p in PARTS_DIR.glob("*.py")} - {"__init__"}
-    assert parts == set(LAYERS)
-    for stem in LAYERS:
-        text = (PARTS_DIR / f"{stem}.py").read_text(encoding="utf-8")
-        assert ast.get_docstring(ast.parse(text)), f"{stem}.py says what it holds"
-        assert len(text.splitlines()) < 400, f"{stem}.py stays small"
+    layout.check_small_documented_parts(PACKAGE, LAYERS, 400)
 
 
 def test_capacity_calendar_exports_what_callers_import():
@@ -63,14 +42,14 @@ def test_capacity_calendar_exports_what_callers_import():
     ]
     for name in calendar.__all__:  # the API stays in the package root, under its own name
         assert getattr(calendar, name).__module__ == "capacity.calendar", name
-    homes = {
-        "MAX_UPLIFT": "events",
-        "SUPPORTED_EXTENSIONS": "formats",
-        "ICS_DEFAULT_HORIZON_DAYS": "ics",
-    }
-    for name, home in homes.items():
-        part = importlib.import_module(f"capacity.calendar.{home}")
-        assert getattr(calendar, name) is getattr(part, name), name
+    layout.check_homes(
+        PACKAGE,
+        {
+            "MAX_UPLIFT": "events",
+            "SUPPORTED_EXTENSIONS": "formats",
+            "ICS_DEFAULT_HORIZON_DAYS": "ics",
+        },
+    )
     assert calendar.MAX_UPLIFT == 20.0 and calendar.ICS_DEFAULT_HORIZON_DAYS == 400
     assert calendar.SUPPORTED_EXTENSIONS == (".csv", ".yaml", ".yml", ".ics")
 
@@ -78,13 +57,8 @@ def test_capacity_calendar_exports_what_callers_import():
 def test_the_parts_import_one_another_one_way():
     """A part imports only the parts below it, never the package root: a part taking a name
     of ``capacity.calendar`` back, or two parts importing each other, would be a cycle."""
-    for stem, allowed in LAYERS.items():
-        used = _imported_parts(PARTS_DIR / f"{stem}.py")
-        assert used <= allowed, f"{stem}.py imports {sorted(used - allowed)}"
-    order = list(LAYERS)
-    for stem, allowed in LAYERS.items():
-        assert all(order.index(below) < order.index(stem) for below in allowed), stem
-    root = _imported_parts(PARTS_DIR / "__init__.py")
+    layout.check_layers(PACKAGE, LAYERS)
+    root = layout.imported_parts(PARTS_DIR / "__init__.py", PACKAGE)
     assert root <= set(LAYERS), root
 
 
@@ -92,11 +66,9 @@ def test_callers_import_only_the_package_root():
     """``capacity.calendar`` is the one import: no module outside the package reaches into a
     part, so the parts may move again without touching the store, the CLI or the event check."""
     root = Path(capacity.__file__).parent
-    callers = [p for p in root.rglob("*.py") if PARTS_DIR not in p.parents]
-    assert callers
-    for path in callers:
-        used = _imported_parts(path)
-        assert not used - {"(the package root)"}, f"{path.name} imports {sorted(used)}"
+    layout.check_callers_use_the_root(
+        PACKAGE, [p for p in root.rglob("*.py") if PARTS_DIR not in p.parents]
+    )
 
 
 def test_the_standard_library_calendar_is_still_the_one_imported():
@@ -115,11 +87,7 @@ def test_the_standard_library_calendar_is_still_the_one_imported():
 
 def test_importing_the_calendar_loads_no_icalendar_library():
     """The iCalendar libraries are loaded by the first ``.ics`` read, not at import."""
-    code = (
-        "import sys\n"
-        "import capacity.calendar\n"
-        + "".join(f"import capacity.calendar.{stem}\n" for stem in LAYERS)
-        + "print('icalendar' in sys.modules, 'recurring_ical_events' in sys.modules)\n"
+    layout.check_quiet_import(
+        [PACKAGE, *(f"{PACKAGE}.{stem}" for stem in LAYERS)],
+        unloaded=["icalendar", "recurring_ical_events"],
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]

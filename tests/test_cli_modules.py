@@ -5,7 +5,6 @@ import beyond defining the commands."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 import tomllib
@@ -14,9 +13,10 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-import capacity
+from tests import package_layout as layout
 
-PARTS_DIR = Path(capacity.__file__).parent / "cli"
+PACKAGE = "capacity.cli"
+PARTS_DIR = layout.package_dir(PACKAGE)
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 #: Each command of ``capacity``, in the order the group holds them, and its module.
@@ -38,19 +38,6 @@ COMMANDS = {
     "plan": "weekly_plan",
 }
 COMMAND_MODULES = set(COMMANDS.values())
-
-
-def _imports(part: Path) -> set[str]:
-    """The ``capacity.cli`` modules a part imports (``capacity.cli`` itself for the root)."""
-    found = set()
-    for node in ast.walk(ast.parse(part.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module == "capacity.cli":
-            found |= {f"capacity.cli.{alias.name}" for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("capacity.cli"):
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("capacity.cli")}
-    return found
 
 
 def test_capacity_cli_exports_what_callers_import():
@@ -104,28 +91,23 @@ def test_the_package_is_split_by_journey_and_imports_one_way():
     """``app`` adds the commands; command modules use only ``common``; ``common`` uses no
     other part; no part takes a name from the package's ``__init__`` (a cycle), and the
     ``__init__`` defines nothing of its own (every name is a part's)."""
-    parts = {p.stem: p for p in PARTS_DIR.glob("*.py") if p.stem not in {"__init__", "__main__"}}
-    assert set(parts) == {"app", "common"} | COMMAND_MODULES
-    for stem, part in parts.items():
-        tree = ast.parse(part.read_text(encoding="utf-8"))
-        assert ast.get_docstring(tree), f"{stem}.py has no docstring"
-        assert len(part.read_text(encoding="utf-8").splitlines()) < 500, f"{stem}.py grew"
-        imported = _imports(part)
-        assert "capacity.cli" not in imported, stem
-        if stem == "common":
-            assert imported == set(), stem
-        elif stem == "app":
-            assert imported == {f"capacity.cli.{m}" for m in COMMAND_MODULES}, stem
-        else:
-            assert imported == {"capacity.cli.common"}, stem
-    root = ast.parse((PARTS_DIR / "__init__.py").read_text(encoding="utf-8"))
-    own = [
-        node
-        for node in root.body
-        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign)
-        and not (isinstance(node, ast.Assign) and node.targets[0].id == "__all__")
-    ]
-    assert not own, "capacity/cli/__init__.py defines code: keep it in a module of the package"
+    parts = {"app", "common"} | COMMAND_MODULES
+    layout.check_small_documented_parts(PACKAGE, parts, 500, besides=("__init__", "__main__"))
+    layers = {
+        "common": set(),
+        **{stem: {"common"} for stem in sorted(COMMAND_MODULES)},
+        "app": COMMAND_MODULES,
+    }
+    # ``from capacity.cli import common`` is the part ``common``, any other name the root
+    layout.check_layers(PACKAGE, layers, parts_from_root=True)
+    for stem, allowed in layers.items():  # each uses every part it may, too
+        assert (
+            layout.imported_parts(PARTS_DIR / f"{stem}.py", PACKAGE, parts_from_root=True)
+            == allowed
+        ), stem
+    assert layout.root_own_names(PACKAGE) == {"__all__"}, (
+        "capacity/cli/__init__.py defines code: keep it in a module of the package"
+    )
 
 
 def test_python_m_capacity_cli_runs_the_command():

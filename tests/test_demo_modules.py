@@ -4,14 +4,9 @@ the top, none on the package's own names) and importing it writes nothing."""
 
 from __future__ import annotations
 
-import ast
-import subprocess
-import sys
-from pathlib import Path
+from tests import package_layout as layout
 
-import capacity
-
-PARTS_DIR = Path(capacity.__file__).parent / "demo"
+PACKAGE = "capacity.demo"
 
 #: Each part and the parts it may import.
 ALLOWED = {
@@ -25,24 +20,6 @@ ALLOWED = {
     "fleet_yaml": {"truth"},
     "generate": {"truth", "events", "demand", "telemetry", "logs", "writers", "fleet_yaml"},
 }
-
-
-def _imports(part: Path) -> set[str]:
-    """The ``capacity.demo`` parts ``part`` imports (``""`` for the package root)."""
-    found = set()
-    for node in ast.walk(ast.parse(part.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        else:
-            continue
-        for name in names:
-            if name == "capacity.demo":
-                found.add("")
-            elif name.startswith("capacity.demo."):
-                found.add(name.removeprefix("capacity.demo."))
-    return found
 
 
 def test_the_package_root_exports_what_callers_import():
@@ -70,28 +47,15 @@ def test_the_package_root_exports_what_callers_import():
 
 
 def test_the_parts_and_their_one_way_imports():
-    parts = {p.stem for p in PARTS_DIR.glob("*.py")} - {"__init__"}
-    assert parts == set(ALLOWED)
-    for part in sorted(PARTS_DIR.glob("*.py")):
-        if part.stem == "__init__":
-            continue
-        used = _imports(part)
-        assert "" not in used, f"{part.name} imports the package root: a cycle"
-        assert used <= ALLOWED[part.stem], (part.name, used - ALLOWED[part.stem])
-        assert ast.get_docstring(ast.parse(part.read_text(encoding="utf-8"))), part.name
-        assert len(part.read_text(encoding="utf-8").splitlines()) < 400, part.name
+    layout.check_small_documented_parts(PACKAGE, ALLOWED, 400)
+    layout.check_layers(PACKAGE, ALLOWED)
 
 
 def test_the_package_root_holds_no_simulation():
-    tree = ast.parse((PARTS_DIR / "__init__.py").read_text(encoding="utf-8"))
-    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef)]
-    assert defined == []
+    # imports, ``__all__`` and the two names tests/test_demo.py reads: no function, no class
+    assert layout.root_own_names(PACKAGE) == {"__all__", "_calendar", "_event_multiplier"}
 
 
 def test_importing_the_demo_writes_nothing(tmp_path):
-    code = "import capacity.demo, capacity.demo.generate\nprint('ok')\n"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
-    )
-    assert out.stdout.strip() == "ok"
+    layout.check_quiet_import([PACKAGE, f"{PACKAGE}.generate"], cwd=tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -5,22 +5,20 @@ names, and do nothing at import."""
 
 from __future__ import annotations
 
-import ast
 import importlib
-import inspect
 import io
 import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import capacity
+from tests import package_layout as layout
 
-PARTS_DIR = Path(capacity.__file__).parent / "forecast"
+PACKAGE = "capacity.forecast"
+PARTS_DIR = layout.package_dir(PACKAGE)
 #: Every part, each importing only parts listed before it.
 ORDER = (
     "constants",
@@ -100,43 +98,13 @@ OWN = {
 }
 
 
-def _forecast_imports(path: Path) -> tuple[set[str], set[str]]:
-    """The ``capacity.forecast`` modules a file imports from (``""``: the package root), at run
-    time and under ``if TYPE_CHECKING:`` (for annotations only)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    typing_only = {
-        id(inner)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
-        for inner in ast.walk(node)
-    }
-    runtime, typing = set(), set()
-    for node in ast.walk(tree):
-        names = []
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        for name in names:
-            if name == "capacity.forecast" or name.startswith("capacity.forecast."):
-                part = name.removeprefix("capacity.forecast").removeprefix(".")
-                (typing if id(node) in typing_only else runtime).add(part)
-    return runtime, typing
-
-
 def test_every_name_of_the_single_module_imports_from_the_package():
     from capacity import forecast
 
     assert forecast.__all__ == ["EVENT_SHAPES", "DemandForecaster", "EventShape", "NotFittedError"]
     assert forecast.NotFittedError is capacity.NotFittedError
     assert capacity.DemandForecaster is forecast.DemandForecaster
-    for stem, names in HOMES.items():
-        part = importlib.import_module(f"capacity.forecast.{stem}")
-        for name in names:
-            assert getattr(forecast, name) is getattr(part, name), name
-            obj = getattr(part, name)
-            if inspect.isclass(obj) or inspect.isfunction(obj):
-                assert obj.__module__ == f"capacity.forecast.{stem}", name
+    layout.check_homes(PACKAGE, {name: stem for stem, names in HOMES.items() for name in names})
     for name in OWN:
         assert name in vars(forecast), name
     assert (pd.Timedelta(days=1), pd.Timedelta(days=7)) == (forecast._DAY, forecast._WEEK)
@@ -169,40 +137,23 @@ def test_a_fitted_fallback_forecaster_survives_pickling():
 
 def test_the_layout_is_the_parts_and_an_init_holding_the_estimator():
     assert not (PARTS_DIR.parent / "forecast.py").exists()
-    assert {p.stem for p in PARTS_DIR.glob("*.py")} - {"__init__"} == set(ORDER) == set(HOMES)
-    for stem in ORDER:
-        text = (PARTS_DIR / f"{stem}.py").read_text(encoding="utf-8")
-        assert ast.get_docstring(ast.parse(text)), stem
-        assert len(text.splitlines()) < 400, stem  # small modules, not the 1,730 lines again
-    init = ast.parse((PARTS_DIR / "__init__.py").read_text(encoding="utf-8"))
-    defined = set()
-    for node in init.body[1:]:  # after the docstring: imports, __all__, constants, the class
-        if isinstance(node, ast.ClassDef):
-            defined.add(node.name)
-        elif isinstance(node, ast.Assign):
-            defined |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-        else:
-            assert isinstance(node, ast.ImportFrom | ast.Import), ast.dump(node)[:80]
-    assert defined == OWN | {"__all__"}
+    assert set(ORDER) == set(HOMES)
+    # small modules, not the 1,730 lines again
+    layout.check_small_documented_parts(PACKAGE, ORDER, 400)
+    # after the docstring: imports, __all__, constants, the class
+    assert layout.root_own_names(PACKAGE, plain_imports=True) == OWN | {"__all__"}
 
 
 def test_the_parts_import_one_way():
-    for position, stem in enumerate(ORDER):
-        runtime, typing = _forecast_imports(PARTS_DIR / f"{stem}.py")
-        assert "" not in runtime, f"{stem} imports the package's own names"
-        assert runtime <= set(ORDER[:position]), f"{stem} imports {sorted(runtime)}"
-        assert typing <= {""}, stem  # only DemandForecaster, for its annotations
+    # under ``if TYPE_CHECKING:`` only DemandForecaster, for its annotations
+    layout.check_layers(PACKAGE, layout.layers_from_order(ORDER), annotations_from_root=True)
 
 
 def test_importing_the_package_fits_nothing():
-    code = (
-        "import sys\n"
-        "import capacity.forecast\n"
-        + "".join(f"import capacity.forecast.{stem}\n" for stem in ORDER)
-        + "print('prophet' in sys.modules, 'cmdstanpy' in sys.modules, 'holidays' in sys.modules)\n"
+    layout.check_quiet_import(
+        [PACKAGE, *(f"{PACKAGE}.{stem}" for stem in ORDER)],
+        unloaded=["prophet", "cmdstanpy", "holidays"],
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False", "False"]
 
 
 def test_the_benchmarks_forecaster_version_covers_every_module(tmp_path, monkeypatch):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import ast
 import importlib
-import subprocess
 import sys
 from pathlib import Path
 
 import capacity
+from tests import package_layout as layout
 
-PARTS_DIR = Path(capacity.__file__).parent / "prometheus"
+PACKAGE = "capacity.prometheus"
+PARTS_DIR = layout.package_dir(PACKAGE)
 
 #: Each part and the parts it may import: a part imports only parts listed before it.
 LAYERS = {
@@ -68,35 +69,12 @@ HOMES = {
 }
 
 
-def _imported_parts(path: Path) -> set[str]:
-    """The parts of the package a module imports (``from capacity.prometheus.x import ...``)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "capacity.prometheus":
-                found.add("(the package root)")
-            elif node.module.startswith("capacity.prometheus."):
-                found.add(node.module.removeprefix("capacity.prometheus."))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith("capacity.prometheus"):
-                    found.add(alias.name)
-    return found
-
-
 def test_the_package_has_one_small_module_per_concern():
-    parts = {p.stem for p in PARTS_DIR.glob("*.py")} - {"__init__"}
-    assert parts == set(LAYERS)
-    for stem in LAYERS:
-        text = (PARTS_DIR / f"{stem}.py").read_text(encoding="utf-8")
-        assert ast.get_docstring(ast.parse(text)), f"{stem}.py says what it holds"
-        assert len(text.splitlines()) < 300, f"{stem}.py stays small"
+    layout.check_small_documented_parts(PACKAGE, LAYERS, 300)
     # the root maps the parts and re-exports their names; it defines nothing itself
     root = ast.parse((PARTS_DIR / "__init__.py").read_text(encoding="utf-8"))
     assert all(f"``{stem}``" in ast.get_docstring(root) for stem in LAYERS)
-    assert not [node for node in root.body if isinstance(node, ast.FunctionDef | ast.ClassDef)], (
-        "the package root holds no code"
-    )
+    assert layout.root_own_names(PACKAGE) == {"__all__"}, "the package root holds no code"
 
 
 def test_no_part_hides_a_module_or_an_exported_function():
@@ -126,11 +104,7 @@ def test_capacity_prometheus_exports_every_name_it_had():
         "query_range",
         "raw_counters",
     ]
-    for name, home in HOMES.items():
-        part = importlib.import_module(f"capacity.prometheus.{home}")
-        assert getattr(prometheus, name) is getattr(part, name), name
-        if isinstance(getattr(part, name), type) or callable(getattr(part, name)):
-            assert getattr(part, name).__module__ == f"capacity.prometheus.{home}", name
+    layout.check_homes(PACKAGE, HOMES)
     # every name the root has of its own comes from a part (nothing left behind or added)
     own = {
         name
@@ -145,12 +119,7 @@ def test_capacity_prometheus_exports_every_name_it_had():
 def test_the_parts_import_one_another_one_way():
     """A part imports only the parts below it, never the package root: a part taking a name
     of ``capacity.prometheus`` back, or two parts importing each other, would be a cycle."""
-    for stem, allowed in LAYERS.items():
-        used = _imported_parts(PARTS_DIR / f"{stem}.py")
-        assert used <= allowed, f"{stem}.py imports {sorted(used - allowed)}"
-    order = list(LAYERS)
-    for stem, allowed in LAYERS.items():
-        assert all(order.index(below) < order.index(stem) for below in allowed), stem
+    layout.check_layers(PACKAGE, LAYERS)
 
 
 def test_callers_import_through_the_package_root():
@@ -162,22 +131,12 @@ def test_callers_import_through_the_package_root():
         for p in [*project.joinpath("capacity").rglob("*.py"), *project.glob("benchmarks/*.py")]
         if PARTS_DIR not in p.parents
     ]
-    assert any(_imported_parts(p) for p in callers)
-    for path in callers:
-        used = _imported_parts(path)
-        assert not used - {"(the package root)"}, f"{path.name} imports {sorted(used)}"
+    assert any(layout.imported_parts(p, PACKAGE) for p in callers)
+    layout.check_callers_use_the_root(PACKAGE, callers)
 
 
 def test_importing_the_reader_connects_to_nothing():
-    code = (
-        "import socket\n"
-        "def refuse(*args, **kwargs):\n"
-        "    raise SystemExit('a connection at import')\n"
-        "socket.socket.connect = refuse\n"
-        "socket.create_connection = refuse\n"
-        "import capacity.prometheus\n"
-        + "".join(f"import capacity.prometheus.{stem}\n" for stem in LAYERS)
-        + "print('ok')\n"
+    layout.check_quiet_import(
+        [PACKAGE, *(f"{PACKAGE}.{stem}" for stem in LAYERS)],
+        refused=["socket.socket.connect", "socket.create_connection"],
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "ok"

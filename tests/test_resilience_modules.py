@@ -4,16 +4,13 @@ code, import one another one way only and do nothing at import."""
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
-import subprocess
-import sys
-from pathlib import Path
 
-import capacity
+from tests import package_layout as layout
 
-PARTS_DIR = Path(capacity.__file__).parent / "resilience"
+PACKAGE = "capacity.resilience"
+PARTS_DIR = layout.package_dir(PACKAGE)
 #: Every part, each importing only parts listed before it.
 ORDER = (
     "columns",
@@ -63,31 +60,11 @@ OTHER_HOMES = {
 }
 
 
-def _resilience_imports(path: Path) -> set[str]:
-    """The ``capacity.resilience`` modules a file imports from, by name (``""``: the package)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names = []
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        for name in names:
-            if name == "capacity.resilience" or name.startswith("capacity.resilience."):
-                found.add(name.removeprefix("capacity.resilience").removeprefix("."))
-    return found
-
-
 def test_the_package_exports_what_the_module_did():
     from capacity import resilience
 
     assert resilience.__all__ == list(HOMES)
-    for name, home in {**HOMES, **OTHER_HOMES}.items():
-        part = importlib.import_module(f"capacity.resilience.{home}")
-        obj = getattr(resilience, name)
-        assert obj is getattr(part, name), name
-        if inspect.isfunction(obj):
-            assert obj.__module__ == f"capacity.resilience.{home}", name
+    layout.check_homes(PACKAGE, {**HOMES, **OTHER_HOMES})
     assert resilience.INCIDENT_COLUMNS == (
         "incident_id",
         "region",
@@ -137,16 +114,10 @@ def test_no_part_is_named_after_a_function_the_package_exports():
 
 def test_the_layout_is_the_parts_and_an_init_of_imports():
     assert not (PARTS_DIR.parent / "resilience.py").exists()
-    parts = {p.stem for p in PARTS_DIR.glob("*.py")} - {"__init__"}
-    assert parts == set(ORDER)
-    for stem in ORDER:
-        text = (PARTS_DIR / f"{stem}.py").read_text(encoding="utf-8")
-        assert ast.get_docstring(ast.parse(text)), stem
-        assert len(text.splitlines()) < 400, stem  # small modules, not the 1,246 lines again
-    init = ast.parse((PARTS_DIR / "__init__.py").read_text(encoding="utf-8"))
-    for node in init.body[1:]:  # after the docstring: imports and __all__, no code
-        is_all = isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["__all__"]
-        assert isinstance(node, ast.ImportFrom) or is_all, ast.dump(node)[:80]
+    # small modules, not the 1,246 lines again
+    layout.check_small_documented_parts(PACKAGE, ORDER, 400)
+    # after the docstring: imports and __all__, no code
+    assert layout.root_own_names(PACKAGE) == {"__all__"}
 
 
 def test_the_rules_are_documented_where_the_functions_are():
@@ -162,17 +133,8 @@ def test_the_rules_are_documented_where_the_functions_are():
 
 
 def test_the_parts_import_one_way():
-    for position, stem in enumerate(ORDER):
-        used = _resilience_imports(PARTS_DIR / f"{stem}.py")
-        assert "" not in used, f"{stem} imports the package's own names"
-        assert used <= set(ORDER[:position]), f"{stem} imports {sorted(used)}"
+    layout.check_layers(PACKAGE, layout.layers_from_order(ORDER))
 
 
 def test_importing_the_package_loads_no_model_nor_notebook_machinery():
-    code = (
-        "import sys\n"
-        "import capacity.resilience\n"
-        "print(*(m in sys.modules for m in ('prophet', 'cmdstanpy', 'plotly', 'papermill')))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False"] * 4
+    layout.check_quiet_import([PACKAGE], unloaded=["prophet", "cmdstanpy", "plotly", "papermill"])

@@ -5,14 +5,13 @@ package's own names) and do nothing at import."""
 
 from __future__ import annotations
 
-import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import capacity
+from tests import package_layout as layout
 
-PARTS_DIR = Path(capacity.__file__).parent / "sources"
+PACKAGE = "capacity.sources"
+PARTS_DIR = layout.package_dir(PACKAGE)
 
 #: Each part and the parts it may import: a part imports only parts listed before it.
 LAYERS = {
@@ -52,34 +51,11 @@ HOMES = {
 }
 
 
-def _imported_parts(path: Path) -> set[str]:
-    """The parts of the package a module imports (``from capacity.sources.x import ...``)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "capacity.sources":
-                found.add("(the package root)")
-            elif node.module.startswith("capacity.sources."):
-                found.add(node.module.removeprefix("capacity.sources."))
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == "capacity.sources" or alias.name.startswith("capacity.sources."):
-                    found.add(alias.name)
-    return found
-
-
 def test_the_package_has_one_module_per_concern():
-    parts = {p.stem for p in PARTS_DIR.glob("*.py")} - {"__init__"}
-    assert parts == set(LAYERS)
-    for stem in LAYERS:
-        text = (PARTS_DIR / f"{stem}.py").read_text(encoding="utf-8")
-        assert ast.get_docstring(ast.parse(text)), f"{stem}.py says what it holds"
-        assert len(text.splitlines()) < 400, f"{stem}.py stays small"
+    layout.check_small_documented_parts(PACKAGE, LAYERS, 400)
 
 
 def test_capacity_sources_exports_what_callers_import():
-    import importlib
-
     from capacity import sources
 
     assert sources.__all__ == [
@@ -102,11 +78,7 @@ def test_capacity_sources_exports_what_callers_import():
         "row_problem",
         "telemetry_select",
     ]
-    for name, home in HOMES.items():
-        part = importlib.import_module(f"capacity.sources.{home}")
-        assert getattr(sources, name) is getattr(part, name), name
-        if callable(getattr(part, name)) and name != "Layout":
-            assert getattr(part, name).__module__ == f"capacity.sources.{home}", name
+    layout.check_homes(PACKAGE, HOMES, borrowed=["Layout"])
     assert sources.MAX_GRID_ROWS == 2_000_000 and sources.FUTURE_TOLERANCE_HOURS == 24
     assert sources.EARLIEST_TELEMETRY == "2000-01-01T00:00:00Z"
     assert set(sources.AGGREGATES) == {"mean", "max", "min", "sum", "median", "first", "last"}
@@ -115,34 +87,19 @@ def test_capacity_sources_exports_what_callers_import():
 def test_the_parts_import_one_another_one_way():
     """A part imports only the parts below it, never the package root: a part taking a name
     of ``capacity.sources`` back, or two parts importing each other, would be a cycle."""
-    for stem, allowed in LAYERS.items():
-        used = _imported_parts(PARTS_DIR / f"{stem}.py")
-        assert used <= allowed, f"{stem}.py imports {sorted(used - allowed)}"
-    order = list(LAYERS)
-    for stem, allowed in LAYERS.items():
-        assert all(order.index(below) < order.index(stem) for below in allowed), stem
+    layout.check_layers(PACKAGE, LAYERS)
 
 
 def test_the_store_reads_files_through_the_package_root():
     """The callers keep ``from capacity import sources`` and ``from capacity.sources import``:
     none reaches into a part, so the parts may move again without touching them."""
     root = Path(capacity.__file__).parent
-    callers = [p for p in root.rglob("*.py") if PARTS_DIR not in p.parents]
-    assert callers
-    for path in callers:
-        used = _imported_parts(path)
-        assert not used - {"(the package root)"}, f"{path.name} imports {sorted(used)}"
+    layout.check_callers_use_the_root(
+        PACKAGE, [p for p in root.rglob("*.py") if PARTS_DIR not in p.parents]
+    )
 
 
 def test_importing_the_readers_opens_no_database():
-    code = (
-        "import duckdb\n"
-        "def refuse(*args, **kwargs):\n"
-        "    raise SystemExit('a connection at import')\n"
-        "duckdb.connect = refuse\n"
-        "import capacity.sources\n"
-        + "".join(f"import capacity.sources.{stem}\n" for stem in LAYERS)
-        + "print('ok')\n"
+    layout.check_quiet_import(
+        [PACKAGE, *(f"{PACKAGE}.{stem}" for stem in LAYERS)], refused=["duckdb.connect"]
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "ok"
