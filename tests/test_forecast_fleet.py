@@ -172,6 +172,7 @@ def _children(pid):
 def test_the_store_is_readable_while_fitting_and_sigterm_stops_the_workers(demo_store, tmp_path):
     """The run had held the write lock through its fits (readers got exit 3), and SIGTERM
     (a cron timeout) left its worker processes running for good."""
+    import os
     import signal
     import subprocess
     import sys
@@ -182,7 +183,13 @@ def test_the_store_is_readable_while_fitting_and_sigterm_stops_the_workers(demo_
     config = db.parent / "fleet" / "fleet.yaml"
     command = [sys.executable, "-c", "from capacity.cli import main; main()", "forecast-fleet"]
     args = ["--db", str(copy), "--config", str(config), "--jobs", "2", "--cold", "--horizon", "28d"]
-    run = subprocess.Popen([*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # workers killed mid-fit cannot remove their fits' CmdStan folders: this test's, not /tmp
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    run = subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     try:
         deadline = time.monotonic() + 120
         workers = []
