@@ -180,6 +180,7 @@ def test_backtest_command_scores_models_side_by_side(tmp_path):
     assert "2 rolling origins from 2026-03-28 00:00 to 2026-03-29 00:00 UTC" in page
     mase = overall.loc["capacity", "mase"]
     assert f"<td>{mase:,.3f}</td>" in page
+    assert '"title":{"text":"players"}' in page  # the y axis names the column, not "value"
     assert "capacity" in result.stdout
 
 

@@ -400,7 +400,8 @@ def backtest_command(
     columns = [
         c for c in ("model", "mase", "smape", "coverage_90", "peak_ape", "n") if c in overall
     ]
-    figure = backtest_figure(comparison.results, series)
+    # the y axis names what the series measures: the store's metric, or the CSV's column
+    figure = backtest_figure(comparison.results, series, metric=metric or value_column)
     cutoffs = sorted(comparison.results["cutoff"].unique())
     page = standalone_page(
         f"Backtest: {label}",
