@@ -26,6 +26,7 @@ from capacity.decision import (
     region_loss_frame,
     week_before,
 )
+from capacity.resilience import KPI_COLUMNS
 from capacity.texts import first_few
 
 if TYPE_CHECKING:
@@ -570,18 +571,9 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
     )
 
 
-#: The KPI columns of the first of :func:`kpi_table`'s two tables: the SLO and its budget.
-_SLO_FIGURES = (
-    "availability",
-    "slo_target",
-    "error_budget_remaining",
-    "known_hours",
-    "unknown_hours",
-    "burn_1h",
-    "burn_6h",
-    "burn_3d",
-    "alert",
-)
+#: The KPI columns of the first of :func:`kpi_table`'s two tables: the SLO and its budget,
+#: from ``availability`` to ``alert`` in the KPI frame's own order.
+_SLO_FIGURES = KPI_COLUMNS[KPI_COLUMNS.index("availability") : KPI_COLUMNS.index("alert") + 1]
 
 
 #: Counts of hours in the data-quality table: whole numbers, even where a merge made them
