@@ -12,6 +12,7 @@ failures it can recover from itself: an exception raised by one task stops the w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -295,20 +296,38 @@ def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
     except (TypeError, ValueError) as exc:
         raise _refuse(address, flag, str(exc)) from None
     outcome: dict[str, Any] = {}
+    lock = threading.Lock()
 
     def connect() -> None:
+        # made in two steps so that a client whose start fails can be closed here: left to
+        # the garbage collector, its __del__ closes it on whichever thread collects it, and
+        # a thread that holds distributed's (non-reentrant) loop-runner lock at that moment
+        # waits for itself forever, and with it every later client and LocalCluster
+        client = client_type.__new__(client_type)
         try:
-            outcome["client"] = client_type(address, timeout=f"{CONNECT_TIMEOUT}s")
+            client.__init__(address, timeout=f"{CONNECT_TIMEOUT}s")
         except Exception as exc:  # reported below as the address's problem, not a traceback
+            _close_quietly(client)
             outcome["error"] = exc
+            return
+        with lock:
+            if outcome.get("abandoned"):  # connected after the caller gave up: not kept
+                late = True
+            else:
+                late = False
+                outcome["client"] = client
+        if late:
+            _close_quietly(client)
 
     # the handshake itself has no timeout: a server that accepts and stays silent would
     # hold the run forever, so the connection is made on a thread that may be left behind
     thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
     thread.start()
     thread.join(CONNECT_TIMEOUT + 5)
-    if "client" in outcome:
-        return outcome["client"]
+    with lock:
+        outcome["abandoned"] = True
+        if "client" in outcome:
+            return outcome["client"]
     if "error" in outcome:
         error = outcome["error"]
         text = str(error).strip().splitlines()
@@ -331,3 +350,17 @@ def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
         "or a server on that port that is not a Dask scheduler)",
         "check the address, and try again once the scheduler answers",
     )
+
+
+def _close_quietly(client: Any) -> None:
+    """Close a client that is not handed out (its start failed, or it came too late), so
+    that its IO loop thread stops now rather than when the garbage collector finds it."""
+    # a client that never started, or whose scheduler is gone: nothing to keep
+    with contextlib.suppress(Exception):
+        client.close(timeout=CONNECT_TIMEOUT)
+    # a client whose start failed has marked itself closed without stopping its loop
+    # thread; stopping a loop runner twice does nothing
+    runner = getattr(client, "_loop_runner", None)
+    if runner is not None:
+        with contextlib.suppress(Exception):
+            runner.stop()

@@ -1,0 +1,160 @@
+"""Connecting to a Dask scheduler leaves nothing behind: a client that failed to start, or
+that connected only after the run gave up on it, is closed there and then.
+
+Left to the garbage collector, such a client closed itself on whichever thread collected
+it; when that thread held distributed's loop-runner lock (while starting another client or
+a LocalCluster), it waited for itself forever, and so did every later client. The suite
+hung that way about once in ten runs of tests/test_parallel.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from typing import ClassVar
+
+import pytest
+
+from capacity.errors import ParameterError, SourceUnavailableError
+from capacity.parallel import map_tasks
+
+distributed = pytest.importorskip("distributed")
+
+
+def identity(x: int) -> int:
+    return x
+
+
+def io_loops() -> int:
+    """Threads running a distributed client's event loop."""
+    return sum(thread.name == "IO loop" for thread in threading.enumerate())
+
+
+def open_clients() -> list[str]:
+    """The status of every client object not yet closed, collected or not."""
+    gc.collect()
+    return [
+        client.status
+        for client in gc.get_objects()
+        if isinstance(client, distributed.Client)
+        and client.status not in ("closed", "newly-created")
+    ]
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@contextlib.contextmanager
+def banner_server():
+    """A server that greets every connection as SSH does: not a Dask scheduler."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+
+        def greet() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    peer, _ = listener.accept()
+                    peer.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+        threading.Thread(target=greet, daemon=True).start()
+        yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("kind", ["refused", "not http", "not dask"])
+def test_a_failed_connection_leaves_no_client_or_loop_thread(kind, monkeypatch):
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    assert wait_until(lambda: io_loops() == 0, 10), "a loop thread from an earlier test"
+    expected = SourceUnavailableError if kind == "refused" else ParameterError
+    with contextlib.ExitStack() as stack:
+        address = {
+            "refused": "tcp://127.0.0.1:1",
+            "not http": "http://127.0.0.1:8786",
+            "not dask": stack.enter_context(banner_server()),
+        }[kind]
+        with pytest.raises(expected):
+            map_tasks(identity, [1], scheduler=address)
+    # they had been left 'connecting', each with its event loop running on a thread
+    assert open_clients() == []
+    assert wait_until(lambda: io_loops() == 0, 10), f"{io_loops()} loop threads left running"
+
+
+def test_collecting_garbage_while_a_client_starts_does_not_hang():
+    """The hang itself, made certain: failed connections, then the garbage collector run
+    while distributed's loop-runner lock is held, as when another client starts."""
+    script = textwrap.dedent(
+        """
+        import gc, socket
+        import capacity.parallel as parallel
+        from distributed.utils import LoopRunner
+
+        parallel.CONNECT_TIMEOUT = 1
+        for address in ("tcp://127.0.0.1:1", "http://127.0.0.1:8786"):
+            try:
+                parallel.map_tasks(abs, [1], scheduler=address)
+            except Exception as error:
+                print(type(error).__name__)
+        with LoopRunner._lock:
+            gc.collect()
+        print("collected")
+        """
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=90
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the garbage collector waited for the loop-runner lock it held")
+    assert done.stdout.split() == ["SourceUnavailableError", "ParameterError", "collected"], (
+        done.stderr
+    )
+
+
+class SlowClient(distributed.Client):
+    """A real client that starts only seven seconds after it is asked to: a scheduler whose
+    handshake comes after the run has given up on it (one cannot be made on demand)."""
+
+    started: ClassVar[list[distributed.Client]] = []
+
+    def __init__(self, *args, **kwargs):
+        time.sleep(7)
+        super().__init__(*args, **kwargs)
+        self.started.append(self)
+
+
+def test_a_client_that_connects_after_the_run_gave_up_is_closed(tmp_path, monkeypatch):
+    """The connecting thread is left behind when the handshake takes too long; when the
+    scheduler answered after all, that thread's client had stayed connected for good."""
+    import dask
+
+    from capacity.parallel import _connect
+
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path)}),
+        distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster,
+    ):
+        scheduler = cluster.scheduler
+        idle = set(scheduler.clients)
+        with pytest.raises(SourceUnavailableError, match="no Dask handshake within 6 s"):
+            _connect(SlowClient, cluster.scheduler_address)
+        joined = wait_until(lambda: SlowClient.started, 10)
+        closed = wait_until(lambda: SlowClient.started[0].status == "closed", 20)
+        left = wait_until(lambda: set(scheduler.clients) == idle, 10)
+    assert joined, "the late client never connected: the test proves nothing"
+    assert closed, f"the late client is {SlowClient.started[0].status}"
+    assert left, f"still connected to the scheduler: {sorted(set(scheduler.clients) - idle)}"
+    SlowClient.started.clear()
+    assert open_clients() == []
