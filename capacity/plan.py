@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from capacity.files import check_writable
 from capacity.forecast_fleet import horizon_hours
 from capacity.parallel import check_jobs
 from capacity.store import Store
+from capacity.texts import seconds_text
 from capacity.units import parse_duration
 from capacity.weekly import check_plannable, json_safe, parse_week, week_of
 
@@ -110,6 +111,9 @@ class PlanResult:
         Where the earlier plan went, when it moved to history.
     warnings : tuple of str
         What the plan warns of (telemetry ending days before the week, say).
+    timings : dict of str to float
+        Seconds spent: ``notebook`` and ``html`` (its export), and each stage of the
+        notebook (``forecast``, ``backtest``, ...), as in the manifest.
     """
 
     week: str
@@ -118,6 +122,32 @@ class PlanResult:
     run_id: str
     previous: Path | None = None
     warnings: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def timing_summary(self, stages: int = 3) -> str:
+        """Where the run's time went, in a line: the notebook, its ``stages`` slowest
+        stages, and the HTML export (``notebook 24 s (forecast 7.1 s, ...), HTML 0.9 s``).
+
+        Parameters
+        ----------
+        stages : int
+            How many of the notebook's stages to name, the slowest first.
+
+        Returns
+        -------
+        str
+            The line; empty when nothing was timed.
+        """
+        times = dict(self.timings)
+        notebook, html = times.pop("notebook", None), times.pop("html", None)
+        slowest = sorted(times.items(), key=lambda item: -item[1])[:stages]
+        named = ", ".join(f"{stage} {seconds_text(seconds)}" for stage, seconds in slowest)
+        parts = []
+        if notebook is not None:
+            parts.append(f"notebook {seconds_text(notebook)}" + (f" ({named})" if named else ""))
+        if html is not None:
+            parts.append(f"HTML {seconds_text(html)}")
+        return ", ".join(parts)
 
     @property
     def report(self) -> Path:
@@ -614,7 +644,7 @@ def _export_and_publish(
         json.dumps(json_safe(manifest), indent=2, default=str, allow_nan=False), encoding="utf-8"
     )
     result = _publish(building, out / label, label, run_id, say)
-    return replace(result, warnings=tuple(manifest["warnings"]))
+    return replace(result, warnings=tuple(manifest["warnings"]), timings=manifest["timings"])
 
 
 def _publish(building: Path, target: Path, label: str, run_id: str, say: _Say) -> PlanResult:

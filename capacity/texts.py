@@ -1,10 +1,11 @@
-"""Wording shared by messages: a long list cut to its first few items and a count of the rest."""
+"""Wording shared by messages: a long list cut to its first few items and a count of the rest,
+and a duration in seconds as a person reads it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["first_few"]
+__all__ = ["first_few", "seconds_text"]
 
 
 def first_few(items: Sequence[str], shown: int = 5) -> str:
@@ -25,3 +26,29 @@ def first_few(items: Sequence[str], shown: int = 5) -> str:
     rest = len(items) - shown
     listed = ", ".join(items[:shown])
     return f"{listed} and {rest} more" if rest > 0 else listed
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration as a person reads it: ``0.4 s``, ``24 s``, ``1 min 52 s``, ``2 h 5 min``.
+
+    Parameters
+    ----------
+    seconds
+        The duration in seconds, not negative.
+
+    Returns
+    -------
+    str
+        Tenths of a second under 10 s, whole seconds under a minute, then minutes and
+        seconds, then hours and minutes.
+    """
+    if seconds < 9.95:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

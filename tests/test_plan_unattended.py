@@ -3,7 +3,9 @@ killed outright or run for a week already planned, and what the next run makes o
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +22,7 @@ from capacity.columns import quantile_column
 from capacity.config import load_fleet
 from capacity.demo import build_demo_store, generate_demo
 from capacity.forecast_fleet import forecast_fleet
-from capacity.plan import _tidy, run_plan
+from capacity.plan import PlanResult, _tidy, run_plan
 from capacity.store import Store
 
 pytestmark = pytest.mark.skipif(
@@ -356,8 +358,13 @@ def test_a_read_only_home_leaves_no_warning_in_the_log_or_report_nor_folders(sto
         done.stderr.splitlines()[0],  # running the plan for 2026-W48 (run ...) ...
         "exporting the HTML report ...",
     ]
+    # where the time went, as the manifest records it, for a cron log to show
+    manifest = json.loads((out / "2026-W48" / "manifest.json").read_text())
+    summary = PlanResult("2026-W48", out, "published", "r", timings=manifest["timings"])
+    took = done.stderr.splitlines()[2]
+    assert re.fullmatch(r"took \d+ s: (.*)", took).group(1) == summary.timing_summary()
     # and the plan's own warning: 3 days ahead leave no time to order servers
-    assert [line[:27] for line in done.stderr.splitlines()[2:]] == ["warning: the plan's horizon"]
+    assert [line[:27] for line in done.stderr.splitlines()[3:]] == ["warning: the plan's horizon"]
     report = (out / "2026-W48" / "capacity_plan.html").read_text()
     assert "Matplotlib created" not in report and "is not a writable location" not in report
     assert list(scratch.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from capacity.cli.common import (
     _load_config,
     _reports_errors,
 )
+from capacity.texts import seconds_text
 from capacity.units import parse_duration
 
 
@@ -70,6 +72,7 @@ def plan(
     notebook: Path,
 ) -> None:
     """Run the weekly capacity plan and publish it under OUT/<week>/."""
+    started = time.monotonic()
     _check_jobs(jobs)
     from capacity.plan import run_plan
     from capacity.weekly import parse_week
@@ -100,5 +103,9 @@ def plan(
         if result.previous is not None:
             click.echo(f"the earlier plan is kept in {result.previous}/")
     click.echo(f"report: {result.report.resolve()}")  # absolute: a cron job runs anywhere
+    took = result.timing_summary()
+    click.echo(
+        f"took {seconds_text(time.monotonic() - started)}" + (f": {took}" if took else ""), err=True
+    )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
