@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -19,6 +18,7 @@ import pytest
 
 from capacity.errors import ParameterError, SourceUnavailableError
 from capacity.parallel import map_tasks
+from tests.fake_servers import banner_server
 
 
 def square_with_pid(x: int) -> tuple[int, int]:
@@ -241,20 +241,11 @@ def test_a_server_that_answers_otherwise_than_dask_is_bad_input(monkeypatch):
     allocate 2.82 EiB' (the banner read as a frame count): it is not a Dask scheduler."""
     pytest.importorskip("distributed")
     monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-
-        def greet() -> None:
-            with contextlib.suppress(OSError):
-                while True:
-                    peer, _ = listener.accept()
-                    peer.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
-
-        threading.Thread(target=greet, daemon=True).start()
-        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
-        with pytest.raises(ParameterError, match="it answered, but not as a Dask scheduler"):
-            map_tasks(square_with_pid, [1], scheduler=address)
+    with (
+        banner_server() as address,
+        pytest.raises(ParameterError, match="it answered, but not as a Dask scheduler"),
+    ):
+        map_tasks(square_with_pid, [1], scheduler=address)
 
 
 @pytest.fixture

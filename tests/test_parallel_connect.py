@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import socket
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,7 @@ import pytest
 
 from capacity.errors import ParameterError, SourceUnavailableError
 from capacity.parallel import map_tasks
+from tests.fake_servers import banner_server
 
 distributed = pytest.importorskip("distributed")
 
@@ -54,23 +54,6 @@ def wait_until(condition, seconds: float) -> bool:
             return False
         time.sleep(0.1)
     return True
-
-
-@contextlib.contextmanager
-def banner_server():
-    """A server that greets every connection as SSH does: not a Dask scheduler."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-
-        def greet() -> None:
-            with contextlib.suppress(OSError):
-                while True:
-                    peer, _ = listener.accept()
-                    peer.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
-
-        threading.Thread(target=greet, daemon=True).start()
-        yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
 
 
 @pytest.mark.parametrize("kind", ["refused", "not http", "not dask"])
