@@ -180,25 +180,35 @@ def _kernel_manager_class() -> type:
 #: The settings and cache folders of IPython and matplotlib, by default under HOME, which the
 #: notebook's kernel (and its worker processes, which import Prophet and so matplotlib) use.
 _KERNEL_DIRS = {"IPYTHONDIR": "ipython", "MPLCONFIGDIR": "matplotlib"}
+#: The kernel's temporary folder, always one of the run's own (inside the user's own choice
+#: of temporary folder, where the run's folder is made).
+_KERNEL_TMP = "tmp"
 
 
 @contextlib.contextmanager
 def _kernel_dirs() -> Iterator[None]:
     """Give the notebook's kernel, which inherits this process's environment, IPython and
-    matplotlib folders of this run's own, removed when the block ends; a variable the user
-    has set is left as it is.
+    matplotlib folders and a temporary folder of this run's own, removed when the block
+    ends; an IPython or matplotlib folder the user has set is left as it is.
 
     Under a read-only HOME (a cron user's) both had warned on every run, into the published
     report too, and each left a ``tmp*`` or ``matplotlib-*`` folder in the temporary folder
-    for good; and a user's IPython startup scripts had run inside the plan's kernel.
+    for good; and a user's IPython startup scripts had run inside the plan's kernel. The
+    temporary folder catches what the kernel's worker processes leave when they end without
+    tidying up: each makes a ``tmp*`` folder when it imports cmdstanpy and removes it only
+    when its interpreter exits normally, and one stopped otherwise (killed, or ended with
+    its kernel) had left it in the temporary folder, as a full run now and then did.
     """
-    saved = {name: os.environ.get(name) for name in _KERNEL_DIRS}
-    with tempfile.TemporaryDirectory(prefix="capacity-plan-") as folder:
+    names = [*_KERNEL_DIRS, "TMPDIR"]
+    saved = {name: os.environ.get(name) for name in names}
+    with tempfile.TemporaryDirectory(prefix="capacity-plan-", ignore_cleanup_errors=True) as folder:
         try:
             for name, sub in _KERNEL_DIRS.items():
                 if not saved[name]:
                     (Path(folder) / sub).mkdir()
                     os.environ[name] = str(Path(folder) / sub)
+            (Path(folder) / _KERNEL_TMP).mkdir()
+            os.environ["TMPDIR"] = str(Path(folder) / _KERNEL_TMP)
             yield
         finally:
             for name, value in saved.items():

@@ -354,6 +354,35 @@ def test_a_plan_failing_after_its_forecast_leaves_no_run_in_the_store(demo, tmp_
         assert store.forecast_runs()["run_id"].tolist() == runs
 
 
+def test_what_the_kernel_leaves_in_its_temporary_folder_goes_with_the_run(demo, tmp_path):
+    """A worker process that ends without tidying up leaves cmdstanpy's folder behind; under
+    a full suite one now and then did, in the user's temporary folder for good."""
+    import nbformat
+
+    left = nbformat.v4.new_notebook()
+    left.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    left.metadata["language_info"] = {"name": "python"}
+    left.cells = [
+        nbformat.v4.new_code_cell(
+            "import tempfile\nprint(tempfile.mkdtemp(prefix='left-by-a-worker-'))"
+        ),
+        nbformat.v4.new_code_cell('raise RuntimeError("stop here")'),
+    ]
+    notebook = tmp_path / "leaves_a_folder.ipynb"
+    nbformat.write(left, notebook)
+    out = tmp_path / "forecasts"
+    with pytest.raises(PlanFailedError, match="RuntimeError: stop here"):
+        plan(demo, out, notebook=notebook)
+    [failed] = out.iterdir()
+    executed = nbformat.read(failed / "capacity_plan.ipynb", as_version=4)
+    [made] = [cell for cell in executed.cells if "mkdtemp" in cell.source]
+    folder = Path(made.outputs[0]["text"].strip())
+    assert folder.name.startswith("left-by-a-worker-")
+    # the run's own temporary folder, removed with everything in it
+    assert folder.parent.name == "tmp" and folder.parent.parent.name.startswith("capacity-plan-")
+    assert not folder.parent.parent.exists()
+
+
 def test_cli_exit_codes(demo, tmp_path):
     db, config = demo
     runner = CliRunner()
