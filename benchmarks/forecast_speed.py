@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=20, help="series for the bare Prophet fit")
     parser.add_argument("--no-refit", action="store_true", help="Skip the refit timing.")
     args = parser.parse_args()
+    # cold fits, as in RESULTS.md's earlier rows: the forecast cache would serve repeats
+    os.environ["CAPACITY_CACHE_DIR"] = "off"
     regions = [f"r{i:03d}" for i in range(max(1, args.series // len(SERVICES)))]
     with tempfile.TemporaryDirectory(prefix="capacity-speed-") as tmp:
         folder = Path(tmp)

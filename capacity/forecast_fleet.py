@@ -25,6 +25,7 @@ import pandas as pd
 from capacity.columns import DEFAULT_QUANTILES, FALLBACK, METRIC, MODEL, REGION, SERVICE, TS
 from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
+from capacity.forecast_cache import ForecastCache, series_key
 from capacity.parallel import map_tasks
 from capacity.store import Store
 from capacity.texts import first_few
@@ -77,7 +78,8 @@ class FleetForecast:
         ``region, service, metric, ts, yhat``, the quantile columns, ``model``, ``fallback``.
     summary : pandas.DataFrame
         One row per series: ``region, service, metric, model, fallback, masked_hours,
-        history_hours, last_ts`` (the last observed hour), ``warm_start, status``.
+        history_hours, last_ts`` (the last observed hour), ``warm_start, status`` and
+        ``cached`` (reused from the forecast cache: ``warm_start`` is then the first fit's).
     cutoff : pandas.Timestamp
         The first forecast hour; the history ends just before it.
     seconds : float
@@ -283,6 +285,7 @@ def forecast_fleet(
     extra_events: pd.DataFrame | None = None,
     warm_start: bool = True,
     flags: dict[str, str] | None = None,
+    cache: bool = True,
 ) -> FleetForecast:
     """Forecast every (region, service, demand metric) series and store the run.
 
@@ -320,6 +323,11 @@ def forecast_fleet(
     flags : dict, optional
         The command-line options that gave ``jobs`` and ``scheduler``, named in their errors
         (see :func:`capacity.parallel.map_tasks`).
+    cache : bool
+        Reuse a series' forecast from the forecast cache when its inputs are unchanged, and
+        keep the new ones there (:mod:`capacity.forecast_cache`; the environment variable
+        ``CAPACITY_CACHE_DIR`` places it or, set to ``off``, turns it off). False fits every
+        series.
 
     Returns
     -------
@@ -402,8 +410,13 @@ def forecast_fleet(
             )
         )
     log.info("forecasting %d series from %s over %d hours", len(tasks), cutoff, steps)
-    results = map_tasks(
-        _forecast_one, tasks, jobs=jobs, scheduler=scheduler, progress=progress, flags=flags
+    results = _forecast_all(
+        tasks,
+        ForecastCache.from_environment() if cache else None,
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=progress,
+        flags=flags,
     )
     frames = [frame for frame, _, _ in results if frame is not None]
     summary = pd.DataFrame([info for _, info, _ in results] + missing)
@@ -447,6 +460,66 @@ def forecast_fleet(
     if save:
         run.save(store)
     return run
+
+
+def _forecast_all(
+    tasks: list[SeriesTask],
+    cache: ForecastCache | None,
+    *,
+    jobs: int | None,
+    scheduler: Any,
+    progress: Callable[[int, int], None] | None,
+    flags: dict[str, str] | None,
+) -> list[tuple[pd.DataFrame | None, dict[str, Any], dict[str, Any] | None]]:
+    """Each task's forecast, summary row and fitted parameters, in the tasks' order: from the
+    cache where an entry matches, else fitted (through the fan-out) and then cached."""
+    keys = [
+        series_key(
+            task.series,
+            task.events,
+            timezone=task.timezone,
+            holidays_country=task.holidays_country,
+            horizon=task.horizon,
+            params=task.params,
+        )
+        if cache is not None
+        else None
+        for task in tasks
+    ]
+    results: list[Any] = [None] * len(tasks)
+    for i, key in enumerate(keys):
+        found = cache.get(key) if cache is not None and key is not None else None
+        if found is not None:
+            frame, info, fitted = found
+            results[i] = (frame, {**info, "cached": True}, fitted)
+    todo = [i for i, result in enumerate(results) if result is None]
+    reused = len(tasks) - len(todo)
+    if reused:
+        log.info("%d of %d series forecasts reused from %s", reused, len(tasks), cache.folder)
+        if progress is not None:
+            progress(reused, len(tasks))
+    counted = None
+    if progress is not None:
+
+        def counted(done: int, total: int) -> None:
+            progress(reused + done, reused + total)
+
+    fitted_now = map_tasks(
+        _forecast_one,
+        [tasks[i] for i in todo],
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=counted,
+        flags=flags,
+    )
+    written = 0
+    for i, (frame, info, params) in zip(todo, fitted_now, strict=True):
+        results[i] = (frame, {**info, "cached": False}, params)
+        if cache is not None and keys[i] is not None:
+            written += cache.put(keys[i], (frame, info, params))
+    if written:
+        cache.prune()
+    return results
 
 
 def _some(names: list[str]) -> str:

@@ -47,6 +47,7 @@ from capacity.errors import (
     StoreLockedError,
 )
 from capacity.files import check_writable
+from capacity.fingerprints import package_sha256
 from capacity.forecast_fleet import horizon_hours
 from capacity.parallel import check_jobs
 from capacity.store import Store
@@ -219,16 +220,11 @@ def _kernel_dirs() -> Iterator[None]:
 
 
 def _code_sha256(package: Path | None = None) -> str:
-    """A SHA-256 over the package's Python sources (``capacity`` by default), each file's
-    path relative to the package (sorted) and its bytes: the code that made a plan, so that
-    a rerun after an upgrade that changes the report is a new plan."""
+    """A SHA-256 over the package's Python sources (``capacity`` by default; see
+    :func:`capacity.fingerprints.package_sha256`): the code that made a plan, so that a rerun
+    after an upgrade that changes the report is a new plan."""
     root = Path(__file__).resolve().parent if package is None else Path(package)
-    digest = hashlib.sha256()
-    for name in sorted(path.relative_to(root).as_posix() for path in root.rglob("*.py")):
-        content = (root / name).read_bytes()
-        digest.update(f"{name}\0{len(content)}\0".encode())
-        digest.update(content)
-    return digest.hexdigest()
+    return package_sha256(root)
 
 
 def _run_inputs(notebook: Path) -> dict[str, str]:

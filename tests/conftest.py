@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +34,13 @@ failover:
 """
 
 HEADER = "ts,region,service,metric,value\n"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Turn the forecast cache off for the whole run, before any test module reads the
+    environment: each test fits what it forecasts, and nothing is written to (or read from)
+    the user's own cache. The cache's tests turn it on in a folder of their own."""
+    os.environ["CAPACITY_CACHE_DIR"] = "off"
 
 
 @pytest.fixture

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import time
+
+import joblib
 import pandas as pd
 import pytest
 
 from capacity.columns import quantile_column
 from capacity.config import Region, load_fleet
 from capacity.demo import build_demo_store, generate_demo
+from capacity.forecast_cache import CACHE_ENV, KEEP_FOR, ForecastCache, series_key
 from capacity.forecast_fleet import forecast_fleet
 from capacity.store import Store
 
@@ -226,3 +231,118 @@ def _alive(pid):
             return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone
     except OSError:
         return False
+
+
+def test_a_repeated_forecast_reuses_the_cached_fits_of_unchanged_series(
+    demo_store, tmp_path, monkeypatch
+):
+    """The second run fits nothing and gives the same frame; a scenario event in one region
+    refits only that region's series; the warm start is not part of the key."""
+    db, fleet = demo_store
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(folder))
+    two = fleet.model_copy(
+        update={"regions": {r: fleet.regions[r] for r in ("eu-west", "na-east")}}
+    )
+    options = {"horizon": "24h", "history": "14d", "jobs": 1}
+    with Store(_copy(db, tmp_path)) as store:
+        first = forecast_fleet(store, two, **options)
+        entries = sorted(folder.glob("*.joblib"))
+        # stored parameters now exist, so this run's fits would start warm
+        again = forecast_fleet(store, two, save=False, **options)
+        event = (
+            store.events()
+            .iloc[[0]]
+            .assign(
+                event_id="scenario-1",
+                start_ts=first.cutoff + pd.Timedelta(hours=2),
+                end_ts=first.cutoff + pd.Timedelta(hours=8),
+                regions=[["eu-west"]],
+                kind="launch",
+                expected_uplift=1.5,
+            )
+        )
+        scenario = forecast_fleet(store, two, save=False, extra_events=event, **options)
+        uncached = forecast_fleet(store, two, save=False, cache=False, **options)
+    assert len(first.summary) == 6 and not first.summary["cached"].any()
+    assert len(entries) == 6 and all(p.stat().st_size > 0 for p in entries)
+    assert again.summary["cached"].all()
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    assert again.summary.drop(columns="cached").equals(first.summary.drop(columns="cached"))
+    by_region = scenario.summary.groupby("region")["cached"].agg(["all", "any"])
+    assert by_region.loc["na-east", "all"] and not by_region.loc["eu-west", "any"]
+    lifted = scenario.frame.merge(first.frame, on=["region", "service", "metric", "ts"])
+    eu = lifted[lifted["region"] == "eu-west"]
+    assert (eu["yhat_x"] > eu["yhat_y"] * 1.05).any()  # the event is in the refit
+    assert len(list(folder.glob("*.joblib"))) == 9
+    assert not uncached.summary["cached"].any() and uncached.summary["warm_start"].all()
+
+
+def test_the_cache_key_follows_every_input():
+    series = pd.DataFrame(
+        {"ts": pd.date_range("2026-11-01", periods=48, freq="h", tz="UTC"), "value": 100.0}
+    )
+    base = {
+        "timezone": "Europe/Berlin",
+        "holidays_country": "DE",
+        "horizon": 24,
+        "params": {"quantiles": (0.05, 0.5, 0.95)},
+    }
+    key = series_key(series, None, **base)
+    # the same inputs in another frame layout make the same key
+    shuffled = series.set_index(series.index + 7)
+    assert series_key(shuffled, None, **base) == key
+    changed = series.copy()
+    changed.loc[5, "value"] = 100.000001
+    events = pd.DataFrame({"kind": ["patch"], "start_ts": [series["ts"].iloc[-1]]})
+    others = [
+        series_key(changed, None, **base),
+        series_key(series, events, **base),
+        series_key(series, None, **{**base, "timezone": "UTC"}),
+        series_key(series, None, **{**base, "holidays_country": "FR"}),
+        series_key(series, None, **{**base, "horizon": 25}),
+        series_key(series, None, **{**base, "params": {"quantiles": (0.05, 0.5, 0.9)}}),
+    ]
+    assert len({key, *others}) == 7
+
+
+def test_a_damaged_entry_or_an_unwritable_folder_only_costs_a_fit(
+    demo_store, tmp_path, monkeypatch
+):
+    db, fleet = demo_store
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(folder))
+    options = {"horizon": "12h", "history": "10d", "jobs": 1, "save": False}
+    with Store(_copy(db, tmp_path)) as store:
+        first = forecast_fleet(store, one_region(fleet), **options)
+        entries = sorted(folder.glob("*.joblib"))
+        entries[0].write_bytes(b"not a pickle")
+        entries[1].write_bytes(entries[1].read_bytes()[:100])  # cut short
+        again = forecast_fleet(store, one_region(fleet), **options)
+        # a folder that cannot be made: the run goes on without the cache
+        blocked = tmp_path / "a-file"
+        blocked.write_text("")
+        monkeypatch.setenv(CACHE_ENV, str(blocked / "cache"))
+        blocked_run = forecast_fleet(store, one_region(fleet), **options)
+        monkeypatch.setenv(CACHE_ENV, "off")
+        off = forecast_fleet(store, one_region(fleet), **options)
+    assert sorted(again.summary["cached"]) == [False, False, True]
+    pd.testing.assert_frame_equal(again.frame, first.frame)
+    assert all(joblib.load(p)[1]["status"] == "ok" for p in entries)  # rewritten whole
+    assert not blocked_run.summary["cached"].any() and blocked.read_text() == ""
+    assert not off.summary["cached"].any()
+    assert not list(folder.glob(".partial-*"))
+
+
+def test_entries_unused_for_two_weeks_are_removed(tmp_path):
+    cache = ForecastCache(tmp_path)
+    assert cache.put("old", 1) and cache.put("new", 2)
+    stale = time.time() - KEEP_FOR.total_seconds() - 60
+    os.utime(tmp_path / "old.joblib", (stale, stale))
+    (tmp_path / ".partial-x").write_text("")
+    os.utime(tmp_path / ".partial-x", (stale, stale))
+    (tmp_path / "notes.txt").write_text("not the cache's")
+    os.utime(tmp_path / "notes.txt", (stale, stale))
+    assert cache.prune() == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.joblib", "notes.txt"]
+    assert cache.get("new") == 2 and cache.get("old") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import os
 import re
@@ -1073,3 +1074,25 @@ def test_the_resilience_trend_can_show_only_the_figures_that_changed():
     assert "MTTR (min)" in trend_table(trend).data  # every figure by default
     calm = trend.assign(direction="same")
     assert "No resilience figure got better or worse" in trend_table(calm, changed_only=True).data
+
+
+def test_recommend_after_the_plan_reuses_its_fits_and_agrees_with_it(demo, tmp_path, monkeypatch):
+    """With the forecast cache on, `capacity recommend` on the telemetry the plan read fits
+    nothing (every series is a hit) and prints the plan's recommendations.csv."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CAPACITY_CACHE_DIR", str(cache))
+    result = plan(demo, tmp_path / "forecasts", horizon="28d", history="112d")
+    entries = {p.name: p.stat().st_mtime_ns for p in cache.glob("*.joblib")}
+    db, config = demo
+    done = CliRunner().invoke(
+        cli, ["recommend", "--db", str(db), "--config", str(config), "--format", "csv"]
+    )
+    assert done.exit_code == 0, done.output
+    assert len(entries) == 12
+    assert {p.name for p in cache.glob("*.joblib")} == set(entries)  # no new fit was kept
+    plan_rows = pd.read_csv(result.folder / "recommendations.csv")
+    cli_rows = pd.read_csv(io.StringIO(done.stdout))
+    # `overdue` is read against the plan's cutoff in one and against now in the other
+    pd.testing.assert_frame_equal(
+        cli_rows.drop(columns="overdue"), plan_rows.drop(columns="overdue")
+    )

@@ -164,10 +164,13 @@ def recommend(
     from capacity import headroom
     from capacity.forecast_fleet import fallen_back, forecast_fleet
     from capacity.skipped import skipped_warnings
+    from capacity.weekly import PLAN_QUANTILES
 
     fleet = _load_config(_fleet_file(config))
     headroom.check_server_counts(fleet)  # every missing count at once, before the fits
-    quantiles = sorted({0.05, 0.5, 0.95, quantile})
+    # the weekly plan's quantiles (and the one sized at): the same fits as the plan's, so
+    # the forecast cache serves them when the plan ran on the same telemetry
+    quantiles = sorted({*PLAN_QUANTILES, quantile})
     with _reading_store(db) as store:
         run = forecast_fleet(
             store, fleet, horizon=horizon, quantiles=quantiles, jobs=jobs, save=False
