@@ -14,7 +14,6 @@ import errno
 import logging
 import secrets
 import socket
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
 from capacity.forecast_cache import ForecastCache, series_key
 from capacity.parallel import map_tasks
+from capacity.scratch import user_tempdir
 from capacity.store import Store
 from capacity.texts import first_few
 from capacity.units import as_utc, parse_duration
@@ -201,7 +201,7 @@ def _machine_failed(task: SeriesTask, exc: OSError) -> ResourceError:
     return ResourceError(
         f"the fit of {task.region}/{task.service} ({task.metric}) on {host} failed: {what}. "
         f"Nothing was stored; fits write to {host}'s temporary folder "
-        f"{tempfile.gettempdir()}: free space there, lift its file-size limit or set TMPDIR "
+        f"{user_tempdir()}: free space there, lift its file-size limit or set TMPDIR "
         "to a writable folder, then run again"
     )
 

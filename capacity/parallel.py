@@ -311,12 +311,10 @@ def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
             outcome["error"] = exc
             return
         with lock:
-            if outcome.get("abandoned"):  # connected after the caller gave up: not kept
-                late = True
-            else:
-                late = False
+            keep = not outcome.get("abandoned")  # connected after the caller gave up: not kept
+            if keep:
                 outcome["client"] = client
-        if late:
+        if not keep:
             _close_quietly(client)
 
     # the handshake itself has no timeout: a server that accepts and stays silent would

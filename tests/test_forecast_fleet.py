@@ -202,6 +202,9 @@ def test_the_store_is_readable_while_fitting_and_sigterm_stops_the_workers(demo_
             time.sleep(0.2)
             workers = _children(run.pid)
         assert len(workers) >= 2, "the run ended before its workers were seen"
+        # each worker makes a tmp* folder when it imports cmdstanpy, kept if it is killed
+        while not list(scratch.rglob("tmp*")) and time.monotonic() < deadline:
+            time.sleep(0.2)
         with Store(copy, read_only=True) as store:  # a reader shares the store meanwhile
             assert not store.series(metric="ccu", region="eu-west").empty
         run.send_signal(signal.SIGTERM)
@@ -216,6 +219,8 @@ def test_the_store_is_readable_while_fitting_and_sigterm_stops_the_workers(demo_
     assert not any(_alive(pid) for pid in workers)
     with Store(copy, read_only=True) as store:
         assert store.forecast_runs().empty  # nothing half-saved
+    # what the killed workers left went with the run's own temporary folder
+    assert list(scratch.iterdir()) == []
 
 
 def _alive(pid):

@@ -108,7 +108,8 @@ def main() -> None:
     run exits with 128 plus the signal's number (:data:`EXIT_TERMINATED`,
     :data:`EXIT_INTERRUPTED`) rather than a failure's 1, printing one line that says so (and
     not click's "Aborted!"). The same signal a second time ends the process at once. A SIGINT
-    the process was started ignoring (``nohup``, a background job) stays ignored.
+    the process was started ignoring (``nohup``, a background job) stays ignored. The run
+    has a temporary folder of its own, removed when it ends (:func:`capacity.scratch.own_tempdir`).
     """
     stopped = _STOPPED_BY
 
@@ -120,8 +121,13 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, stop)
+    from capacity.scratch import own_tempdir
+
     try:
-        cli(prog_name="capacity")
+        # what fits and worker processes leave in the temporary folder, even when stopped,
+        # goes with the run (capacity.scratch)
+        with own_tempdir():
+            cli(prog_name="capacity")
     except SystemExit:
         if stopped:
             # say by what, and that nothing was left half-done
