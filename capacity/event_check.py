@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from capacity.calendar import MAX_UPLIFT
-from capacity.columns import REGION, SERVICE, TS, quantile_column
+from capacity.columns import REGION, SERVICE, SHARED_QUANTILES, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ParameterError, the_parameter
 from capacity.headroom import servers_for, with_redundancy
@@ -66,8 +66,9 @@ _UPLIFT_FIX = "give the expected demand as a multiple of normal: 1.6 for 60% mor
 #: Breach probabilities at or above these make an event AT_RISK and NO_GO.
 AT_RISK_PROBABILITY = 0.05
 NO_GO_PROBABILITY = 0.5
-#: Quantiles forecast for a check: a fine grid, so probabilities can be read off.
-CHECK_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+#: Quantiles forecast for a check: a fine grid, so probabilities can be read off (the plan's
+#: and recommend's too, so a check after them reuses their fits).
+CHECK_QUANTILES = SHARED_QUANTILES
 #: The shortest forecast a check makes, in hours: the default horizon of ``capacity
 #: recommend`` and the weekly plan (28 days), so an event's hours get the demand they get.
 SHARED_HORIZON_HOURS = 28 * 24

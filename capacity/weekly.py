@@ -34,6 +34,7 @@ from capacity.columns import (
     OWN_MODEL,
     REGION,
     SERVICE,
+    SHARED_QUANTILES,
     TS,
     model_order,
     quantile_column,
@@ -66,8 +67,8 @@ __all__ = [
     "write_outputs",
 ]
 
-#: Quantiles every weekly forecast carries.
-PLAN_QUANTILES = (0.05, 0.1, 0.5, 0.9, 0.95, 0.99)
+#: Quantiles every weekly forecast carries (those recommend and check-event ask for too).
+PLAN_QUANTILES = SHARED_QUANTILES
 _WEEK = re.compile(r"^(\d{4})-?W(\d{2})$", re.IGNORECASE)
 #: Headroom under this share of the servers makes a region/service one to watch.
 WATCH_HEADROOM = 0.10

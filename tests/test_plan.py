@@ -1077,8 +1077,9 @@ def test_the_resilience_trend_can_show_only_the_figures_that_changed():
 
 
 def test_recommend_after_the_plan_reuses_its_fits_and_agrees_with_it(demo, tmp_path, monkeypatch):
-    """With the forecast cache on, `capacity recommend` on the telemetry the plan read fits
-    nothing (every series is a hit) and prints the plan's recommendations.csv."""
+    """With the forecast cache on, `capacity recommend` and `capacity check-event` (a new
+    scenario) on the telemetry the plan read fit nothing (every series is a hit), and
+    recommend prints the plan's recommendations.csv."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("CAPACITY_CACHE_DIR", str(cache))
     result = plan(demo, tmp_path / "forecasts", horizon="28d", history="112d")
@@ -1088,6 +1089,13 @@ def test_recommend_after_the_plan_reuses_its_fits_and_agrees_with_it(demo, tmp_p
         cli, ["recommend", "--db", str(db), "--config", str(config), "--format", "csv"]
     )
     assert done.exit_code == 0, done.output
+    event = ["--name", "Cup final", "--start", "2026-11-30T18:00", "--end", "2026-11-30T23:00"]
+    event += ["--regions", "eu-west", "--uplift", "1.4", "--format", "json"]
+    check = CliRunner().invoke(
+        cli, ["check-event", "--db", str(db), "--config", str(config), *event]
+    )
+    assert check.exit_code == 0, check.output
+    assert {row["region"] for row in json.loads(check.stdout)} == {"eu-west"}
     assert len(entries) == 12
     assert {p.name for p in cache.glob("*.joblib")} == set(entries)  # no new fit was kept
     plan_rows = pd.read_csv(result.folder / "recommendations.csv")
