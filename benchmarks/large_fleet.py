@@ -216,9 +216,12 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_step(name: str, args: list[str], cwd: Path) -> Step:
-    """Run ``python -m capacity ARGS`` in a fresh process; time it and sample its memory."""
+def run_step(name: str, args: list[str], cwd: Path, cache: Path | None = None) -> Step:
+    """Run ``python -m capacity ARGS`` in a fresh process; time it and sample its memory.
+    With ``cache``, the command uses that forecast cache folder (else the cache is off)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if cache is not None:
+        env["CAPACITY_CACHE_DIR"] = str(cache)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "capacity", *args],
@@ -280,6 +283,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", type=Path, default=None, help="Keep the files here.")
     parser.add_argument("--stages", default=",".join(STAGES), help="Comma-separated steps.")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="Also run recommend with the forecast cache the plan filled (a second row).",
+    )
     args = parser.parse_args()
     # cold fits, as in RESULTS.md's earlier rows: the forecast cache would serve repeats
     os.environ["CAPACITY_CACHE_DIR"] = "off"
@@ -320,12 +328,16 @@ def _run(work: Path, args: argparse.Namespace, stages: list[str]) -> int:
         for log in ("events", "deploys", "incidents"):  # an incident names its deploy
             source = paths["calendar" if log == "events" else log]
             steps.append(run_step(f"{log} import", [log, "import", str(source), *common], work))
+    cache = work / "forecast-cache" if args.cache else None
     if "plan" in stages:
         notebook = ROOT / "notebooks" / "weekly_capacity_plan.ipynb"
         command = ["plan", *common, "--week", WEEK, "--out", str(plans), "--force", *jobs]
-        steps.append(run_step("plan", [*command, "--notebook", str(notebook)], work))
+        steps.append(run_step("plan", [*command, "--notebook", str(notebook)], work, cache))
     if "recommend" in stages:
-        steps.append(run_step("recommend", ["recommend", *common, "--format", "csv", *jobs], work))
+        command = ["recommend", *common, "--format", "csv", *jobs]
+        steps.append(run_step("recommend", command, work))
+        if cache is not None:  # the plan's fits, reused
+            steps.append(run_step("recommend, cached", command, work, cache))
     if "schedule" in stages:
         out = work / "schedule.csv"
         command = ["schedule", *common, "--format", "csv", "--output", str(out), *jobs]
