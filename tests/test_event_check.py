@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import replace
@@ -844,3 +845,18 @@ def test_an_event_under_way_says_only_its_forecast_hours_are_checked(demo):
         "hours from 2026-11-23 00:00 UTC on are checked (the hours before are telemetry, not "
         "forecast)"
     ) in check.notes(now="2026-11-23T06:00Z")
+
+
+def test_a_shorter_schedule_is_the_start_of_the_longer_one(demo):
+    """Each schedule is forecast at least as far as the plan's 28 days: a 2-day horizon had
+    forecast 2 days plus the boot lead, on which the forecaster tuned its blend, so its
+    floors differed from the first 2 days of the week's (204 of 576 on the demo)."""
+    db, config = demo
+    common = ["--db", str(db), "--config", str(config), "--region", "eu-west", "--jobs", "1"]
+    week = run_cli("schedule", *common)
+    two = run_cli("schedule", *common, "--horizon", "2d")
+    assert week.exit_code == 0 and two.exit_code == 0, week.output + two.output
+    days = pd.read_csv(io.StringIO(two.stdout))
+    start = pd.read_csv(io.StringIO(week.stdout)).groupby("service", sort=False).head(48)
+    assert len(days) == 3 * 48
+    pd.testing.assert_frame_equal(days, start.reset_index(drop=True))

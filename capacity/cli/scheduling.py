@@ -198,6 +198,8 @@ def schedule(
     """Predictive-scaling floors per hour, raised ahead of demand by the boot lead time."""
     _check_jobs(jobs)
     from capacity import scaling
+    from capacity.columns import SHARED_QUANTILES
+    from capacity.event_check import SHARED_HORIZON_HOURS
     from capacity.files import check_writable, write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
     from capacity.headroom import check_server_counts, hourly_need
@@ -272,8 +274,12 @@ def schedule(
     lead = max(
         scaling.boot_lead_hours(t.boot_lead_time_minutes) for t in fleet.server_types.values()
     )
-    # the boot lead's look-ahead past the last hour, as far as a forecast reaches
-    reach = min(hours + lead, int(MAX_HORIZON / pd.Timedelta(hours=1)))
+    # the boot lead's look-ahead past the last hour, as far as a forecast reaches; and never
+    # shorter than the plan's (the floors read only their hours and the look-ahead): a
+    # forecaster tunes its blend on as many hours as it forecasts, up to a week, so a short
+    # horizon made other demand than the plan's for the same hours, and the plan's fits,
+    # cached, serve this one too
+    reach = min(max(hours + lead, SHARED_HORIZON_HOURS), int(MAX_HORIZON / pd.Timedelta(hours=1)))
     wanted = fleet
     if not region_loss and (region is not None or service is not None):
         # only the series asked for: the others matter only when a region's players move
@@ -290,7 +296,7 @@ def schedule(
             store,
             wanted,
             horizon=f"{reach}h",
-            quantiles=(0.05, 0.5, 0.95),
+            quantiles=SHARED_QUANTILES,
             jobs=jobs,
             save=False,
         )
