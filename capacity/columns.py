@@ -70,7 +70,7 @@ def model_order(model: object) -> tuple[int, str]:
 
 #: Quantiles a forecast reports unless told otherwise.
 DEFAULT_QUANTILES = (0.05, 0.5, 0.9, 0.95, 0.99)
-#: Quantiles the weekly plan, ``capacity recommend`` and ``capacity check-event`` forecast:
+#: Quantiles the weekly plan, ``capacity recommend``, ``check-event`` and ``schedule`` forecast:
 #: one set, so that on the same telemetry they share each series' fit through the forecast
 #: cache (a fine grid: a check reads breach probabilities off it). Asking for more quantiles
 #: changes none of the others.
