@@ -482,13 +482,11 @@ def _forecast_all(
             horizon=task.horizon,
             params=task.params,
         )
-        if cache is not None
-        else None
-        for task in tasks
+        for task in (tasks if cache is not None else [])
     ]
     results: list[Any] = [None] * len(tasks)
     for i, key in enumerate(keys):
-        found = cache.get(key) if cache is not None and key is not None else None
+        found = cache.get(key) if cache is not None else None
         if found is not None:
             frame, info, fitted = found
             results[i] = (frame, {**info, "cached": True}, fitted)
@@ -515,7 +513,7 @@ def _forecast_all(
     written = 0
     for i, (frame, info, params) in zip(todo, fitted_now, strict=True):
         results[i] = (frame, {**info, "cached": False}, params)
-        if cache is not None and keys[i] is not None:
+        if cache is not None:
             written += cache.put(keys[i], (frame, info, params))
     if written:
         cache.prune()

@@ -123,7 +123,9 @@ def map_tasks(
     Returns
     -------
     list
-        ``[func(task) for task in tasks]``, computed by the chosen engine.
+        ``[func(task) for task in tasks]``, computed by the chosen engine. With no tasks no
+        engine starts: no worker process, no connection to the scheduler (whose address is
+        still checked for its form).
 
     Raises
     ------
@@ -183,6 +185,10 @@ def _on_dask(
             "Fix: pip install 'capacity[dask]'"
         ) from None
     own_client = not isinstance(scheduler, Client)
+    if not items:  # nothing to run (every forecast cached): the address checked, no connection
+        if own_client:
+            _check_address(scheduler, flag)
+        return []
     client = _connect(Client, scheduler, flag) if own_client else scheduler
     address = scheduler if own_client else client.scheduler.address
     try:
@@ -277,12 +283,9 @@ def _unavailable(
     )
 
 
-def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
-    """A client of the Dask scheduler at ``address`` within about :data:`CONNECT_TIMEOUT`
-    seconds, or the reason why not: a ParameterError for a malformed address or a server
-    that answers otherwise than Dask does, a SourceUnavailableError when nothing answers
-    (refused, timed out, or a server that never completes the handshake: a scheduler too busy
-    to answer, or something else on that port, cannot be told apart)."""
+def _check_address(address: Any, flag: str | None = None) -> None:
+    """Refuse, without connecting, an address no Dask scheduler can have: malformed, a
+    port out of range, or ``inproc`` (which reaches only the process that made it)."""
     from distributed.comm import parse_address, parse_host_port
 
     try:
@@ -295,6 +298,15 @@ def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
                 raise ValueError(f"port {port} is not between 1 and 65535")
     except (TypeError, ValueError) as exc:
         raise _refuse(address, flag, str(exc)) from None
+
+
+def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
+    """A client of the Dask scheduler at ``address`` within about :data:`CONNECT_TIMEOUT`
+    seconds, or the reason why not: a ParameterError for a malformed address or a server
+    that answers otherwise than Dask does, a SourceUnavailableError when nothing answers
+    (refused, timed out, or a server that never completes the handshake: a scheduler too busy
+    to answer, or something else on that port, cannot be told apart)."""
+    _check_address(address, flag)
     outcome: dict[str, Any] = {}
     lock = threading.Lock()
 

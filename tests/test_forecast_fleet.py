@@ -269,6 +269,12 @@ def test_a_repeated_forecast_reuses_the_cached_fits_of_unchanged_series(
         )
         scenario = forecast_fleet(store, two, save=False, extra_events=event, **options)
         uncached = forecast_fleet(store, two, save=False, cache=False, **options)
+        # every fit cached: the scheduler asked for is not needed, so one that is down
+        # (nothing listens on port 1) does not stop the run
+        down = {**options, "jobs": None, "scheduler": "tcp://127.0.0.1:1"}
+        remote = forecast_fleet(store, two, save=False, **down)
+    assert remote.summary["cached"].all()
+    pd.testing.assert_frame_equal(remote.frame, first.frame)
     assert len(first.summary) == 6 and not first.summary["cached"].any()
     assert len(entries) == 6 and all(p.stat().st_size > 0 for p in entries)
     assert again.summary["cached"].all()

@@ -56,6 +56,19 @@ def wait_until(condition, seconds: float) -> bool:
     return True
 
 
+def test_no_tasks_make_no_connection_but_a_bad_address_is_still_refused():
+    """A run with nothing to fit (every forecast cached) needs no scheduler: one that is
+    down does not fail it; an address no scheduler can have still does."""
+    started = time.monotonic()
+    assert map_tasks(identity, [], scheduler="tcp://127.0.0.1:1") == []
+    assert time.monotonic() - started < 1  # no connection tried, no timeout waited
+    assert open_clients() == []
+    with pytest.raises(ParameterError, match="port 99999 is not between 1 and 65535"):
+        map_tasks(identity, [], scheduler="tcp://127.0.0.1:99999", flags={"scheduler": "--x"})
+    with pytest.raises(SourceUnavailableError, match="127.0.0.1:1"):  # a task: it connects
+        map_tasks(identity, [1], scheduler="tcp://127.0.0.1:1")
+
+
 @pytest.mark.parametrize("kind", ["refused", "not http", "not dask"])
 def test_a_failed_connection_leaves_no_client_or_loop_thread(kind, monkeypatch):
     monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
