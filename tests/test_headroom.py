@@ -245,6 +245,46 @@ def test_commands_say_when_a_service_is_sized_at_the_hint(no_latency):
         assert said == (asked and row.source != "learned")
 
 
+def test_many_services_at_the_hint_get_one_note_and_their_reasons_at_info(
+    no_latency, tmp_path, capsys, caplog
+):
+    """Past three region/services at the hint, one note names them (a fleet of 60 had printed
+    34 lines); each one's reason is still logged, for ``capacity -v``."""
+    import logging
+    import shutil
+
+    from capacity.cli.common import HINT_NOTES_EACH, _safe_loads
+    from capacity.store import Store
+
+    db, config = no_latency
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(db, copy)
+    with Store(copy) as store:
+        store.con.execute(
+            "DELETE FROM telemetry WHERE metric = 'latency_p99_ms' "
+            "AND region IN ('eu-west', 'na-east')"
+        )
+        with caplog.at_level(logging.INFO, logger="capacity"):
+            safe = _safe_loads(store, load_fleet(config))
+    hinted = safe[safe["source"] != "learned"]
+    assert len(hinted) >= 6 > HINT_NOTES_EACH
+    notes = capsys.readouterr().err.splitlines()
+    assert len(notes) == 1, notes
+    assert notes[0].startswith(
+        f"note: {len(hinted)} of {len(safe)} region/services are sized at the fleet file's "
+        "safe_load_hint, not a learned safe load: "
+    )
+    assert notes[0].endswith(
+        f"and {len(hinted) - 4} more; run with -v (capacity -v ...) for each one's reason"
+    )
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    for row in hinted.itertuples():
+        assert (
+            f"{row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
+            f"{row.safe_load:g} per server, not a learned value: {row.reason}"
+        ) in logged
+
+
 def test_a_region_without_failover_is_said_not_to_survive_its_loss(fleet):
     alone = fleet.model_copy(update={"failover": {"eu-west": {"na-east": 1.0}}})
     need = hourly_need(forecast([500, 950, 300], [800, 400, 1150]), SAFE, alone)

@@ -242,16 +242,36 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+#: Up to this many region/services sized at the hint get a note each; more get one note in
+#: all (each one's reason logged at INFO, shown by ``capacity -v``).
+HINT_NOTES_EACH = 3
+
+
 def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
     """The safe load per server of every region/service; on stderr, a note for each that is
-    the fleet file's hint rather than learned, since the servers asked for rest on it."""
+    the fleet file's hint rather than learned, since the servers asked for rest on it (past
+    :data:`HINT_NOTES_EACH` of them, one note naming them all)."""
     from capacity.sizing import safe_loads
+    from capacity.texts import first_few
 
     safe = safe_loads(store, fleet)
-    for row in safe[safe["source"] != "learned"].itertuples(index=False):
-        click.echo(
-            f"note: {row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
-            f"{row.safe_load:g} per server, not a learned value: {row.reason}",
-            err=True,
-        )
+    hinted = safe[safe["source"] != "learned"]
+    lines = [
+        f"{row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
+        f"{row.safe_load:g} per server, not a learned value: {row.reason}"
+        for row in hinted.itertuples(index=False)
+    ]
+    if len(lines) <= HINT_NOTES_EACH:
+        for line in lines:
+            click.echo(f"note: {line}", err=True)
+        return safe
+    for line in lines:
+        log.info(line)
+    names = [f"{row.region}/{row.service}" for row in hinted.itertuples(index=False)]
+    click.echo(
+        f"note: {len(hinted)} of {len(safe)} region/services are sized at the fleet file's "
+        f"safe_load_hint, not a learned safe load: {first_few(names, 4)}; run with -v "
+        "(capacity -v ...) for each one's reason",
+        err=True,
+    )
     return safe
