@@ -24,6 +24,7 @@ import os
 import pickle
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,73 @@ class ForecastCache:
             except OSError:
                 continue
         return removed
+
+
+def cached_map(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    keys: Sequence[str],
+    cache: ForecastCache | None,
+    *,
+    jobs: int | None = None,
+    scheduler: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+    flags: dict[str, str] | None = None,
+) -> list[tuple[Any, bool]]:
+    """:func:`capacity.parallel.map_tasks` with each task's result looked up in ``cache``
+    under its key first; the others computed through the fan-out, then stored.
+
+    Parameters
+    ----------
+    func : callable
+        A module-level function of one task, as for ``map_tasks``; what it returns is stored.
+    tasks : sequence
+        The tasks.
+    keys : sequence of str
+        Each task's cache key, in the tasks' order (ignored without a cache).
+    cache : ForecastCache or None
+        Where to look and store; None computes every task.
+    jobs, scheduler, progress, flags
+        As for ``map_tasks``; ``progress`` counts the reused tasks as done at once.
+
+    Returns
+    -------
+    list of (result, bool)
+        Each task's result, in the tasks' order, and whether it came from the cache.
+    """
+    from capacity.parallel import map_tasks
+
+    results: list[Any] = [None] * len(tasks)
+    if cache is not None:
+        for i, key in enumerate(keys):
+            found = cache.get(key)
+            if found is not None:
+                results[i] = (found, True)
+    todo = [i for i, result in enumerate(results) if result is None]
+    reused = len(tasks) - len(todo)
+    if reused and cache is not None:
+        log.info("%d of %d results reused from %s", reused, len(tasks), cache.folder)
+        if progress is not None:
+            progress(reused, len(tasks))
+    counted = None
+    if progress is not None:
+
+        def counted(done: int, total: int) -> None:
+            progress(reused + done, reused + total)
+
+    computed = map_tasks(
+        func,
+        [tasks[i] for i in todo],
+        jobs=jobs,
+        scheduler=scheduler,
+        progress=counted,
+        flags=flags,
+    )
+    written = 0
+    for i, result in zip(todo, computed, strict=True):
+        results[i] = (result, False)
+        if cache is not None:
+            written += cache.put(keys[i], result)
+    if written and cache is not None:
+        cache.prune()
+    return results

@@ -24,8 +24,7 @@ import pandas as pd
 from capacity.columns import DEFAULT_QUANTILES, FALLBACK, METRIC, MODEL, REGION, SERVICE, TS
 from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
-from capacity.forecast_cache import ForecastCache, series_key
-from capacity.parallel import map_tasks
+from capacity.forecast_cache import ForecastCache, cached_map, series_key
 from capacity.scratch import user_tempdir
 from capacity.store import Store
 from capacity.texts import first_few
@@ -484,40 +483,17 @@ def _forecast_all(
         )
         for task in (tasks if cache is not None else [])
     ]
-    results: list[Any] = [None] * len(tasks)
-    for i, key in enumerate(keys):
-        found = cache.get(key) if cache is not None else None
-        if found is not None:
-            frame, info, fitted = found
-            results[i] = (frame, {**info, "cached": True}, fitted)
-    todo = [i for i, result in enumerate(results) if result is None]
-    reused = len(tasks) - len(todo)
-    if reused:
-        log.info("%d of %d series forecasts reused from %s", reused, len(tasks), cache.folder)
-        if progress is not None:
-            progress(reused, len(tasks))
-    counted = None
-    if progress is not None:
-
-        def counted(done: int, total: int) -> None:
-            progress(reused + done, reused + total)
-
-    fitted_now = map_tasks(
+    outcomes = cached_map(
         _forecast_one,
-        [tasks[i] for i in todo],
+        tasks,
+        keys,
+        cache,
         jobs=jobs,
         scheduler=scheduler,
-        progress=counted,
+        progress=progress,
         flags=flags,
     )
-    written = 0
-    for i, (frame, info, params) in zip(todo, fitted_now, strict=True):
-        results[i] = (frame, {**info, "cached": False}, params)
-        if cache is not None:
-            written += cache.put(keys[i], (frame, info, params))
-    if written:
-        cache.prune()
-    return results
+    return [(frame, {**info, "cached": hit}, fitted) for (frame, info, fitted), hit in outcomes]
 
 
 def _some(names: list[str]) -> str:

@@ -397,13 +397,17 @@ def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
 _BACKTEST_HOURS = 168 + 169
 
 
+#: The quantiles the plan's backtest scores (its 90 % interval and the median).
+_BACKTEST_QUANTILES = (0.05, 0.5, 0.95)
+
+
 def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict]) -> list[dict]:
     from capacity.baselines import SeasonalNaive
     from capacity.comparison import PlacedForecaster, compare
     from capacity.forecast import DemandForecaster
 
     region, service, metric, series, events, place = task
-    quantiles = (0.05, 0.5, 0.95)
+    quantiles = _BACKTEST_QUANTILES
     models = {
         OWN_MODEL: PlacedForecaster(DemandForecaster(quantiles=quantiles), place),
         "seasonal naive (weekly)": SeasonalNaive(season_length=168, quantiles=quantiles),
@@ -436,17 +440,38 @@ def _backtest_task(task: tuple[str, str, str, pd.DataFrame, pd.DataFrame, dict])
 def _backtests(
     store: Store, fleet: FleetConfig, history: pd.DataFrame, jobs: int | None
 ) -> pd.DataFrame:
-    from capacity.parallel import map_tasks
+    """Each demand series' one-week backtest rows, from the forecast cache where the same
+    history, calendar and code were backtested before (a rerun of the week)."""
+    from capacity.forecast_cache import ForecastCache, cached_map, series_key
 
-    tasks = []
+    cache = ForecastCache.from_environment()
+    tasks, keys = [], []
     for (region, service, metric), part in history.groupby([REGION, SERVICE, METRIC], sort=True):
         place = {
             "holidays_country": fleet.regions[region].holidays_country,
             "timezone": fleet.regions[region].timezone,
         }
         series = part.loc[:, [TS, "value"]].reset_index(drop=True)
-        tasks.append((region, service, metric, series, store.events(region=region), place))
-    rows = [row for result in map_tasks(_backtest_task, tasks, jobs=jobs) for row in result]
+        events = store.events(region=region)
+        tasks.append((region, service, metric, series, events, place))
+        if cache is not None:
+            # the labels too: a row names its series
+            keys.append(
+                series_key(
+                    series,
+                    events,
+                    timezone=place["timezone"],
+                    holidays_country=place["holidays_country"],
+                    horizon=168,
+                    params={
+                        "backtest": "weekly plan",
+                        "series": (region, service, metric),
+                        "quantiles": _BACKTEST_QUANTILES,
+                    },
+                )
+            )
+    outcomes = cached_map(_backtest_task, tasks, keys, cache, jobs=jobs)
+    rows = [row for result, _ in outcomes for row in result]
     return sort_backtest(pd.DataFrame(rows))
 
 

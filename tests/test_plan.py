@@ -1104,3 +1104,41 @@ def test_recommend_after_the_plan_reuses_its_fits_and_agrees_with_it(demo, tmp_p
     pd.testing.assert_frame_equal(
         cli_rows.drop(columns="overdue"), plan_rows.drop(columns="overdue")
     )
+
+
+def test_a_rerun_of_the_plans_backtest_takes_each_series_from_the_cache(
+    demo, tmp_path, monkeypatch
+):
+    """The backtest of a series whose history, calendar and code are unchanged is read from the
+    forecast cache, not run again (an entry altered on disk shows through); with the cache
+    off it is computed, and gives what the first run stored."""
+    import joblib
+
+    from capacity.config import load_fleet
+    from capacity.weekly import _backtests
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CAPACITY_CACHE_DIR", str(cache))
+    db, config = demo
+    full = load_fleet(config)
+    fleet = full.model_copy(update={"regions": {"eu-west": full.regions["eu-west"]}})
+    with Store(db, read_only=True) as store:
+        history = store.series(region=["eu-west"], metric=["ccu", "rps"])
+        wanted = set(fleet.demand_series())
+        keys = zip(history["region"], history["service"], history["metric"], strict=True)
+        history = history[[key in wanted for key in keys]].reset_index(drop=True)
+        first = _backtests(store, fleet, history, jobs=1)
+        entries = sorted(cache.glob("*.joblib"))
+        assert len(entries) == 3 and len(first) == 6  # ours and weekly naive per series
+        rows = joblib.load(entries[0])
+        altered = {**rows[0], "mase": 123.0}
+        joblib.dump([altered, *rows[1:]], entries[0])
+        again = _backtests(store, fleet, history, jobs=1)
+        monkeypatch.setenv("CAPACITY_CACHE_DIR", "off")
+        fresh = _backtests(store, fleet, history, jobs=1)
+    assert sorted(cache.glob("*.joblib")) == entries  # nothing new was written
+    marked = again[again["mase"] == 123.0]
+    assert len(marked) == 1
+    assert marked.iloc[0][["service", "model"]].tolist() == [altered["service"], altered["model"]]
+    pd.testing.assert_frame_equal(again[again["mase"] != 123.0], first.drop(index=marked.index))
+    pd.testing.assert_frame_equal(fresh, first)
