@@ -1,6 +1,8 @@
 """Series forecasts kept on disk, keyed by everything that makes them, so that a command
 asked again about the same data (``recommend`` after the weekly plan, ``check-event`` for
 another event, ``schedule`` for another format) reuses the fits instead of repeating them.
+The weekly plan's one-week backtest of each series is kept the same way (:func:`cached_map`
+is the loop both go through: look up, fan out what is missing, store it).
 
 An entry's key is a hash of one series' forecast inputs: its history (times and values),
 the events it is forecast with, its region's time zone and holidays, the horizon, the
