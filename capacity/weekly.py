@@ -455,7 +455,7 @@ def _backtests(
         events = store.events(region=region)
         tasks.append((region, service, metric, series, events, place))
         if cache is not None:
-            # the labels too: a row names its series
+            # the series' names too: the rows kept carry them
             keys.append(
                 series_key(
                     series,
