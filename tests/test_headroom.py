@@ -248,7 +248,7 @@ def test_commands_say_when_a_service_is_sized_at_the_hint(no_latency):
 def test_many_services_at_the_hint_get_one_note_and_their_reasons_at_info(
     no_latency, tmp_path, capsys, caplog
 ):
-    """Past three region/services at the hint, one note names them (a fleet of 60 had printed
+    """Past five region/services at the hint, one note names them (a fleet of 60 had printed
     34 lines); each one's reason is still logged, for ``capacity -v``."""
     import logging
     import shutil

@@ -57,9 +57,10 @@ def wait_until(condition, seconds: float) -> bool:
     return True
 
 
-def test_no_tasks_make_no_connection_but_a_bad_address_is_still_refused():
+def test_no_tasks_make_no_connection_but_a_bad_address_is_still_refused(monkeypatch):
     """A run with nothing to fit (every forecast cached) needs no scheduler: one that is
     down does not fail it; an address no scheduler can have still does."""
+    monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
     started = time.monotonic()
     assert map_tasks(identity, [], scheduler="tcp://127.0.0.1:1") == []
     assert time.monotonic() - started < 1  # no connection tried, no timeout waited

@@ -244,7 +244,7 @@ def _json_default(value: Any) -> Any:
 
 #: Up to this many region/services sized at the hint get a note each; more get one note in
 #: all (each one's reason logged at INFO, shown by ``capacity -v``).
-HINT_NOTES_EACH = 3
+HINT_NOTES_EACH = 5
 
 
 def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
