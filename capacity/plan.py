@@ -549,7 +549,8 @@ def _run_and_publish(
                 cwd=str(building),
                 kernel_manager_class=_kernel_manager_class(),
             )
-    except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill has shut the kernel down
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill asked the kernel to shut down
+        _end_kernel_processes()
         _forget_run(db, run_id, say)
         raise
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
@@ -585,6 +586,31 @@ def _run_and_publish(
     if result.status == "identical" and _forget_run(db, run_id, say):
         shutil.rmtree(building)
     return result
+
+
+#: Seconds the kernel's processes are given to end on SIGTERM before they are killed.
+KERNEL_STOP_SECONDS = 5.0
+
+
+def _end_kernel_processes() -> None:
+    """End every process below this one (the notebook's kernel and its worker processes)
+    and wait for them, on a stop. Interrupted, papermill's kernel shutdown does not always
+    finish: the kernel had outlived the run by a moment, holding the store's lock and writing
+    "Parent appears to have exited" under the run's last line."""
+    import psutil
+
+    try:
+        below = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    for process in below:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(below, timeout=KERNEL_STOP_SECONDS)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=KERNEL_STOP_SECONDS)
 
 
 def _forget_run(db: Path, run_id: str, say: _Say) -> bool:
