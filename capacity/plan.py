@@ -595,7 +595,7 @@ KERNEL_STOP_SECONDS = 5.0
 def _end_kernel_processes() -> None:
     """End every process below this one (the notebook's kernel and its worker processes)
     and wait for them, on a stop. Interrupted, papermill's kernel shutdown does not always
-    finish: the kernel had outlived the run by a moment, holding the store's lock and writing
+    finish: the kernel had outlived the run by a moment, writing
     "Parent appears to have exited" under the run's last line."""
     import psutil
 
