@@ -538,6 +538,7 @@ def _run_and_publish(
     executed = building / "capacity_plan.ipynb"
     say(f"running the plan for {label} (run {run_id}) ...")
     started = time.perf_counter()
+    earlier = _processes_below()  # the caller's own (a notebook's Dask workers): not the plan's
     try:
         with _kernel_dirs():
             papermill.execute_notebook(
@@ -550,7 +551,7 @@ def _run_and_publish(
                 kernel_manager_class=_kernel_manager_class(),
             )
     except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill asked the kernel to shut down
-        _end_kernel_processes()
+        _end_kernel_processes(earlier)
         _forget_run(db, run_id, say)
         raise
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
@@ -592,15 +593,29 @@ def _run_and_publish(
 KERNEL_STOP_SECONDS = 5.0
 
 
-def _end_kernel_processes() -> None:
-    """End every process below this one (the notebook's kernel and its worker processes)
-    and wait for them, on a stop. Interrupted, papermill's kernel shutdown does not always
-    finish: the kernel had outlived the run by a moment, writing
-    "Parent appears to have exited" under the run's last line."""
+def _processes_below() -> set[int]:
+    """The ids of every process below this one."""
     import psutil
 
     try:
-        below = psutil.Process().children(recursive=True)
+        return {process.pid for process in psutil.Process().children(recursive=True)}
+    except psutil.Error:
+        return set()
+
+
+def _end_kernel_processes(earlier: set[int]) -> None:
+    """End the processes the plan started below this one (the notebook's kernel and its
+    worker processes), not those in ``earlier``, and wait for them, on a stop. Interrupted,
+    papermill's kernel shutdown does not always finish: the kernel had outlived the run by
+    a moment, writing "Parent appears to have exited" under the run's last line."""
+    import psutil
+
+    try:
+        below = [
+            process
+            for process in psutil.Process().children(recursive=True)
+            if process.pid not in earlier
+        ]
     except psutil.Error:
         return
     for process in below:

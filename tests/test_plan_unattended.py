@@ -204,6 +204,41 @@ def test_ctrl_c_during_the_notebook_stops_the_kernel_and_publishes_nothing(store
     assert _runs(db) == before  # its forecast run, if stored, was removed
 
 
+def test_a_stopped_plan_ends_the_processes_it_started_and_no_others():
+    """What a stopped plan ends is what it started: a process the caller had already started
+    (a notebook's Dask worker, say) is left running."""
+    from capacity.plan import KERNEL_STOP_SECONDS, _end_kernel_processes, _processes_below
+
+    sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
+    mine = subprocess.Popen(sleep)
+    try:
+        earlier = _processes_below()
+        # a process ignoring SIGTERM, as a wedged kernel might: killed after the grace time
+        stubborn = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import signal, time; "
+                "signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); time.sleep(60)",
+            ],
+            stdout=subprocess.PIPE,
+        )
+        plans = subprocess.Popen(sleep)
+        stubborn.stdout.readline()  # its handler is set
+        assert mine.pid in earlier and plans.pid not in earlier
+        started = time.monotonic()
+        _end_kernel_processes(earlier)
+        took = time.monotonic() - started
+        # both ended (and reaped by the plan, so their exit status is not seen here)
+        assert plans.poll() is not None and stubborn.poll() is not None
+        assert KERNEL_STOP_SECONDS <= took < 3 * KERNEL_STOP_SECONDS  # killed after the grace
+        assert mine.poll() is None
+    finally:
+        for process in (mine, plans, stubborn):
+            process.kill()
+            process.wait()
+
+
 def test_a_killed_plans_forecast_run_is_removed_by_the_next_run_and_no_other(store, tmp_path):
     """A plan SIGKILLed (an OOM kill, a power cut) after storing its forecast run had left
     the run in the store for good: later plans' accuracy sections read it as that cutoff's
