@@ -20,9 +20,9 @@ DEMO_WEEK := 2026-W48
 plan: $(STAMP)
 	$(BIN)/capacity plan --force --week $(DEMO_WEEK)
 
-## test: the whole suite, then the linter and the formatter's check
+## test: the whole suite on every core (pytest-xdist), then the linter and the formatter's check
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 	$(BIN)/ruff check capacity tests benchmarks
 	$(BIN)/ruff format --check capacity tests benchmarks
 

@@ -39,7 +39,8 @@ HEADER = "ts,region,service,metric,value\n"
 def pytest_configure(config: pytest.Config) -> None:
     """Turn the forecast cache off for the whole run, before any test module reads the
     environment: each test fits what it forecasts, and nothing is written to (or read from)
-    the user's own cache. The cache's tests turn it on in a folder of their own."""
+    the user's own cache. The cache's tests, and the plan tests' modules (whose plans share
+    their fits), turn it on in a folder of their own."""
     os.environ["CAPACITY_CACHE_DIR"] = "off"
 
 

@@ -43,6 +43,16 @@ def demo(tmp_path_factory):
     return db, folder / "fleet" / "fleet.yaml"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shared_fits(tmp_path_factory):
+    """The module's plans share one forecast cache: a plan of inputs an earlier test already
+    planned takes that test's fits instead of fitting them again. A test about cold fits
+    turns the cache off for itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAPACITY_CACHE_DIR", str(tmp_path_factory.mktemp("fits")))
+        yield
+
+
 def plan(demo, out, **kwargs):
     db, config = demo
     options = {"week": "2026-W48", "horizon": "3d", "history": "21d", "jobs": 1, "backtest": False}
@@ -136,7 +146,10 @@ def test_the_reports_tables_are_headed_in_words_and_the_files_keep_machine_names
     assert {"servers_now", "act_by", "min_headroom"} <= set(verdict)
 
 
-def test_rerun_needs_force_and_keeps_the_earlier_plan(demo, published, tmp_path, capfd):
+def test_rerun_needs_force_and_keeps_the_earlier_plan(
+    demo, published, tmp_path, capfd, monkeypatch
+):
+    monkeypatch.setenv("CAPACITY_CACHE_DIR", "off")
     result, out = published
     copy = tmp_path / "forecasts"
     shutil.copytree(out, copy)

@@ -31,6 +31,16 @@ def demo(tmp_path_factory):
     return db, folder / "fleet" / "fleet.yaml"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shared_fits(tmp_path_factory):
+    """The module's plans share one forecast cache: a plan of inputs an earlier test already
+    planned takes that test's fits instead of fitting them again. A test about cold fits
+    turns the cache off for itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAPACITY_CACHE_DIR", str(tmp_path_factory.mktemp("fits")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def two_weeks(demo, tmp_path_factory):
     db, config = demo
