@@ -593,14 +593,19 @@ def _run_and_publish(
 KERNEL_STOP_SECONDS = 5.0
 
 
-def _processes_below() -> set[int]:
-    """The ids of every process below this one."""
+def _children() -> list[Any]:
+    """Every process below this one (``psutil.Process``), or none when they cannot be read."""
     import psutil
 
     try:
-        return {process.pid for process in psutil.Process().children(recursive=True)}
+        return psutil.Process().children(recursive=True)
     except psutil.Error:
-        return set()
+        return []
+
+
+def _processes_below() -> set[int]:
+    """The ids of every process below this one."""
+    return {process.pid for process in _children()}
 
 
 def _end_kernel_processes(earlier: set[int]) -> None:
@@ -610,14 +615,7 @@ def _end_kernel_processes(earlier: set[int]) -> None:
     a moment, writing "Parent appears to have exited" under the run's last line."""
     import psutil
 
-    try:
-        below = [
-            process
-            for process in psutil.Process().children(recursive=True)
-            if process.pid not in earlier
-        ]
-    except psutil.Error:
-        return
+    below = [process for process in _children() if process.pid not in earlier]
     for process in below:
         with contextlib.suppress(psutil.Error):
             process.terminate()
