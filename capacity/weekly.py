@@ -441,7 +441,8 @@ def _backtests(
     store: Store, fleet: FleetConfig, history: pd.DataFrame, jobs: int | None
 ) -> pd.DataFrame:
     """Each demand series' one-week backtest rows, from the forecast cache where the same
-    history, calendar and code were backtested before (a rerun of the week)."""
+    history, calendar (the events starting before the history ends) and code were
+    backtested before (a rerun of the week)."""
     from capacity.forecast_cache import ForecastCache, cached_map, series_key
 
     cache = ForecastCache.from_environment()
@@ -452,7 +453,9 @@ def _backtests(
             "timezone": fleet.regions[region].timezone,
         }
         series = part.loc[:, [TS, "value"]].reset_index(drop=True)
-        events = store.events(region=region)
+        # the backtest's last window ends with the series, so an event starting later is
+        # never seen: left out, a newly planned one does not make a rerun backtest again
+        events = store.events(region=region, end=series[TS].max() + pd.Timedelta(hours=1))
         tasks.append((region, service, metric, series, events, place))
         if cache is not None:
             # the series' names too: the rows kept carry them

@@ -1123,7 +1123,8 @@ def test_a_rerun_of_the_plans_backtest_takes_each_series_from_the_cache(
     demo, tmp_path, monkeypatch
 ):
     """The backtest of a series whose history, calendar and code are unchanged is read from the
-    forecast cache, not run again (an entry altered on disk shows through); with the cache
+    forecast cache, not run again (an entry altered on disk shows through), also after an
+    event is planned past the history's end, which the backtest never sees; with the cache
     off it is computed, and gives what the first run stored."""
     import joblib
 
@@ -1133,6 +1134,7 @@ def test_a_rerun_of_the_plans_backtest_takes_each_series_from_the_cache(
     cache = tmp_path / "cache"
     monkeypatch.setenv("CAPACITY_CACHE_DIR", str(cache))
     db, config = demo
+    db = Path(shutil.copy(db, tmp_path / "store.duckdb"))  # an event is planned in it below
     full = load_fleet(config)
     fleet = full.model_copy(update={"regions": {"eu-west": full.regions["eu-west"]}})
     with Store(db, read_only=True) as store:
@@ -1147,8 +1149,18 @@ def test_a_rerun_of_the_plans_backtest_takes_each_series_from_the_cache(
         altered = {**rows[0], "mase": 123.0}
         joblib.dump([altered, *rows[1:]], entries[0])
         again = _backtests(store, fleet, history, jobs=1)
+    calendar = tmp_path / "later.csv"  # the telemetry ends on 2026-11-22 23:00
+    calendar.write_text(
+        "name,kind,start,end,regions,expected_uplift\n"
+        "Winter season,season_launch,2026-11-23T00:00:00Z,2026-11-26T00:00:00Z,eu-west,1.5\n"
+    )
+    with Store(db) as store:
+        store.import_events([calendar])
+    with Store(db, read_only=True) as store:
+        planned = _backtests(store, fleet, history, jobs=1)
         monkeypatch.setenv("CAPACITY_CACHE_DIR", "off")
         fresh = _backtests(store, fleet, history, jobs=1)
+    pd.testing.assert_frame_equal(planned, again)
     assert sorted(cache.glob("*.joblib")) == entries  # nothing new was written
     marked = again[again["mase"] == 123.0]
     assert len(marked) == 1
