@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +66,14 @@ def db(tmp_path: Path) -> Path:
 def fleet_file(write: Callable[[str, str], Path]) -> Path:
     """A small valid fleet YAML with two regions and one service."""
     return write("fleet.yaml", FLEET_YAML)
+
+
+@pytest.fixture(scope="module")
+def shared_fits(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One forecast cache for a whole test module (``pytest.mark.usefixtures("shared_fits")``):
+    a plan of inputs an earlier test of the module already planned takes that test's fits
+    instead of fitting them again. A test about cold fits turns the cache off for itself."""
+    folder = tmp_path_factory.mktemp("fits")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAPACITY_CACHE_DIR", str(folder))
+        yield folder

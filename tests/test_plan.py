@@ -24,6 +24,8 @@ from capacity.plan import PLAN_FILES, PlanExistsError, PlanFailedError, PlanLock
 from capacity.store import Store
 from capacity.weekly import parse_week, stale_data_warning
 
+#: the module's plans share their fits (see ``shared_fits`` in conftest.py)
+pytestmark = pytest.mark.usefixtures("shared_fits")
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
 EVIL = "<script>alert(1)</script>"
 
@@ -41,16 +43,6 @@ def demo(tmp_path_factory):
     with Store(db) as store:
         store.import_events([calendar])
     return db, folder / "fleet" / "fleet.yaml"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_fits(tmp_path_factory):
-    """The module's plans share one forecast cache: a plan of inputs an earlier test already
-    planned takes that test's fits instead of fitting them again. A test about cold fits
-    turns the cache off for itself."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CAPACITY_CACHE_DIR", str(tmp_path_factory.mktemp("fits")))
-        yield
 
 
 def plan(demo, out, **kwargs):

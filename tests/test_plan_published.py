@@ -17,6 +17,8 @@ import pytest
 from capacity.demo import build_demo_store, generate_demo
 from capacity.plan import run_plan
 
+#: the module's plans share their fits (see ``shared_fits`` in conftest.py)
+pytestmark = pytest.mark.usefixtures("shared_fits")
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "weekly_capacity_plan.ipynb"
 #: Small plans: three days ahead, three weeks of history, one process, no backtest.
 SMALL = {"horizon": "3d", "history": "21d", "jobs": 1, "backtest": False}
@@ -29,16 +31,6 @@ def demo(tmp_path_factory):
     generate_demo(folder / "fleet", days=30)  # telemetry to 2026-11-22 23:00
     db = build_demo_store(folder / "store.duckdb", folder / "fleet")
     return db, folder / "fleet" / "fleet.yaml"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_fits(tmp_path_factory):
-    """The module's plans share one forecast cache: a plan of inputs an earlier test already
-    planned takes that test's fits instead of fitting them again. A test about cold fits
-    turns the cache off for itself."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CAPACITY_CACHE_DIR", str(tmp_path_factory.mktemp("fits")))
-        yield
 
 
 @pytest.fixture(scope="module")
