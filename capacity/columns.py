@@ -73,7 +73,8 @@ DEFAULT_QUANTILES = (0.05, 0.5, 0.9, 0.95, 0.99)
 #: Quantiles the weekly plan, ``capacity recommend``, ``check-event`` and ``schedule`` forecast:
 #: one set, so that on the same telemetry they share each series' fit through the forecast
 #: cache (a fine grid: a check reads breach probabilities off it). Asking for more quantiles
-#: changes none of the others.
+#: changes none of the others, so ``forecast_fleet`` fits every series on this grid as well as
+#: the quantiles asked for, and keeps only the latter.
 SHARED_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
 

@@ -21,7 +21,17 @@ from typing import Any
 
 import pandas as pd
 
-from capacity.columns import DEFAULT_QUANTILES, FALLBACK, METRIC, MODEL, REGION, SERVICE, TS
+from capacity.columns import (
+    DEFAULT_QUANTILES,
+    FALLBACK,
+    METRIC,
+    MODEL,
+    REGION,
+    SERVICE,
+    SHARED_QUANTILES,
+    TS,
+    quantile_column,
+)
 from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
 from capacity.forecast_cache import ForecastCache, cached_map, series_key
@@ -297,7 +307,9 @@ def forecast_fleet(
     horizon, history : str
         How far ahead to forecast and how much history to read, as durations.
     quantiles : sequence of float
-        The quantiles to report.
+        The quantiles to report, in this order. Each series is fitted on
+        :data:`capacity.columns.SHARED_QUANTILES` too (which changes none of these), so the
+        run shares its fits, through the forecast cache, with the weekly plan's.
     cutoff : timestamp-like, optional
         The first forecast hour; default: the hour after the newest demand telemetry.
     jobs, scheduler
@@ -372,7 +384,11 @@ def forecast_fleet(
         region=list(fleet.regions), metric=metrics, start=cutoff - span, end=cutoff, freq="1h"
     )
     grouped = {key: part for key, part in history_frame.groupby([REGION, SERVICE, METRIC])}
-    model_params = {"quantiles": tuple(float(q) for q in quantiles), **(params or {})}
+    requested = tuple(float(q) for q in quantiles)
+    # fitted on the shared grid too (a quantile changes none of the others), so that a run
+    # asking for other quantiles shares each series' fit, and its forecast cache entry, with
+    # the weekly plan's; the run keeps only the columns asked for (`_asked_columns`)
+    model_params = {"quantiles": tuple(sorted({*SHARED_QUANTILES, *requested})), **(params or {})}
     previous = store.fit_params() if warm_start else {}
     tasks, missing = [], []
     for region, service, metric in wanted:
@@ -448,17 +464,38 @@ def forecast_fleet(
         )
     run = FleetForecast(
         run_id or new_run_id(),
-        pd.concat(frames, ignore_index=True),
+        _asked_columns(pd.concat(frames, ignore_index=True), model_params["quantiles"], requested),
         summary,
         cutoff,
         time.perf_counter() - started,
-        quantiles=model_params["quantiles"],
-        params={"horizon": horizon, "history": history, "warm_start": warm_start, **model_params},
+        quantiles=requested,
+        params={
+            "horizon": horizon,
+            "history": history,
+            "warm_start": warm_start,
+            **model_params,
+            "quantiles": requested,
+        },
         fit_params=fitted,
     )
     if save:
         run.save(store)
     return run
+
+
+def _asked_columns(
+    frame: pd.DataFrame, fitted: Sequence[float], asked: Sequence[float]
+) -> pd.DataFrame:
+    """``frame`` with the quantile columns of ``asked`` in that order, where those of
+    ``fitted`` stood, and no other quantile column."""
+    grid = {quantile_column(q) for q in fitted}
+    columns: list[str] = []
+    for column in frame.columns:
+        if column not in grid:
+            columns.append(column)
+        elif not any(c in grid for c in columns):
+            columns.extend(quantile_column(q) for q in asked)
+    return frame.loc[:, columns]
 
 
 def _forecast_all(

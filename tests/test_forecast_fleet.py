@@ -357,3 +357,35 @@ def test_entries_unused_for_two_weeks_are_removed(tmp_path):
     assert cache.prune() == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.joblib", "notes.txt"]
     assert cache.get("new") == 2 and cache.get("old") is None
+
+
+def test_a_run_of_other_quantiles_shares_the_weekly_plans_fits(demo_store, tmp_path, monkeypatch):
+    """`capacity forecast-fleet` (its own quantiles, all on the shared grid) after the weekly
+    plan (the shared grid) on the same telemetry fits nothing: each series is fitted on the
+    shared grid too, and the run keeps only the quantiles it asked for, in the order asked,
+    stored as such."""
+    from capacity.columns import SHARED_QUANTILES
+
+    db, fleet = demo_store
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(folder))
+    options = {"horizon": "24h", "history": "14d", "jobs": 1}
+    with Store(_copy(db, tmp_path)) as store:
+        plans = forecast_fleet(
+            store, one_region(fleet), quantiles=SHARED_QUANTILES, save=False, **options
+        )
+        entries = sorted(folder.glob("*.joblib"))
+        mine = forecast_fleet(store, one_region(fleet), quantiles=(0.95, 0.05, 0.5), **options)
+        stored = store.forecast(mine.run_id)
+        params = store.forecast_runs().iloc[0]
+    assert len(entries) == 3 and sorted(folder.glob("*.joblib")) == entries
+    assert mine.summary["cached"].all() and mine.quantiles == (0.95, 0.05, 0.5)
+    asked = [quantile_column(q) for q in (0.95, 0.05, 0.5)]
+    assert [c for c in mine.frame.columns if c.startswith("q")] == asked
+    assert mine.params["quantiles"] == (0.95, 0.05, 0.5)
+    shown = ["region", "service", "metric", "ts", "yhat", *asked, "model", "fallback"]
+    assert list(mine.frame.columns) == shown
+    pd.testing.assert_frame_equal(mine.frame, plans.frame[shown])
+    assert {c for c in stored.columns if c.startswith("q")} == set(asked)
+    assert params["run_id"] == mine.run_id
+    assert list(params["quantiles"]) == [0.95, 0.05, 0.5]
