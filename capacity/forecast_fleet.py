@@ -493,7 +493,7 @@ def _asked_columns(
     for column in frame.columns:
         if column not in grid:
             columns.append(column)
-        elif not any(c in grid for c in columns):
+        elif column == quantile_column(fitted[0]):  # the first of the grid
             columns.extend(quantile_column(q) for q in asked)
     return frame.loc[:, columns]
 

@@ -162,18 +162,16 @@ def recommend(
     """Per region/service: servers now and needed (N+k, region loss), action, date, cost."""
     _check_jobs(jobs)
     from capacity import headroom
-    from capacity.columns import SHARED_QUANTILES
     from capacity.forecast_fleet import fallen_back, forecast_fleet
     from capacity.skipped import skipped_warnings
 
     fleet = _load_config(_fleet_file(config))
     headroom.check_server_counts(fleet)  # every missing count at once, before the fits
-    # the weekly plan's quantiles (and the one sized at): the same fits as the plan's, so
-    # the forecast cache serves them when the plan ran on the same telemetry
-    quantiles = sorted({*SHARED_QUANTILES, quantile})
+    # only the quantile sized at: forecast_fleet fits on the weekly plan's grid as well, so
+    # the forecast cache serves the plan's fits when it ran on the same telemetry
     with _reading_store(db) as store:
         run = forecast_fleet(
-            store, fleet, horizon=horizon, quantiles=quantiles, jobs=jobs, save=False
+            store, fleet, horizon=horizon, quantiles=[quantile], jobs=jobs, save=False
         )
         safe = _safe_loads(store, fleet)
         events = store.events(start=run.cutoff)
