@@ -177,7 +177,7 @@ def _band(
 
 
 #: Pixels of one event panel's plot, of the gap between panels, and of the margins.
-_PANEL_PX, _GAP_PX, _TOP_PX, _BOTTOM_PX = 200, 60, 90, 110
+_PANEL_PX, _GAP_PX, _TOP_PX, _BOTTOM_PX = 200, 80, 90, 110
 
 
 def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.95) -> go.Figure:
@@ -259,7 +259,10 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         legend={"orientation": "h", "yanchor": "top", "y": -60 / plot_height},
         margin={"t": _TOP_PX, "b": _BOTTOM_PX},
     )
+    # dates under every panel, not only the last: a planner reads a panel without scrolling
+    # to the bottom of twelve (the axes still zoom together)
     _time_axis(figure, title=False)
+    figure.update_xaxes(showticklabels=True)
     _time_axis(figure, row=panels, col=1)
     return figure
 

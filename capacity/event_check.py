@@ -27,6 +27,7 @@ overlaps: its start floored to the hour, its end raised to the next):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -224,8 +225,9 @@ class EventCheck:
         The event's hours per region/service: the quantile forecast with the event, and
         ``safe_capacity`` (servers available x safe load).
     replaced : tuple of str
-        Stored events taken to be this (new) event under another name: left out of the
-        forecast so that the planner's uplift is not applied on top of them.
+        Stored events this (new) event plans again, by name (``Winter Festival`` for the
+        stored ``Winter Festival 2026``): left out of the forecast so that the planner's
+        uplift is not applied on top of them.
     cutoff : pandas.Timestamp or None
         Where the forecast starts: the hour after the newest telemetry of the regions.
     checked_at : pandas.Timestamp or None
@@ -234,6 +236,10 @@ class EventCheck:
     skipped : tuple of str
         A ``warning:`` line per touched region/service the forecast skipped (no demand
         telemetry in its history window): it has no row in ``table``.
+    beside : tuple of str
+        Stored launches, season starts and marketing pushes of another name that share at
+        least half of each window with this event (``'Winter Festival 2026' (EV-0047)``):
+        kept in the forecast, this event checked on top of them.
     """
 
     event: PlannedEvent
@@ -243,6 +249,7 @@ class EventCheck:
     cutoff: pd.Timestamp | None = None
     checked_at: pd.Timestamp | None = None
     skipped: tuple[str, ...] = ()
+    beside: tuple[str, ...] = ()
 
     @property
     def lead_days(self) -> float:
@@ -274,10 +281,11 @@ class EventCheck:
         list of str
             One line each, starting ``note:`` or ``warning:``: touched regions/services
             left out for want of demand telemetry, stored events taken to be this one,
-            telemetry ending over a day before ``now``, an event that started before the
-            forecast (only its later hours are checked), dates to act by already past when
-            the check ran (``overdue``), and an event ending more than :data:`MEASURED_DAYS`
-            days after the forecast starts (a provisional verdict).
+            stored events of another name it is checked on top of, telemetry ending over a
+            day before ``now``, an event that started before the forecast (only its later
+            hours are checked), dates to act by already past when the check ran
+            (``overdue``), and an event ending more than :data:`MEASURED_DAYS` days after the
+            forecast starts (a provisional verdict).
         """
         from capacity.weekly import STALE_AFTER
 
@@ -291,6 +299,12 @@ class EventCheck:
         lines += [
             f"note: also taken to be the stored event {same!r}, left out of the forecast"
             for same in self.replaced[1:]
+        ]
+        lines += [
+            f"note: the stored event {same} overlaps most of this one and stays in the "
+            f"forecast: the uplift x{self.event.uplift:g} is checked on top of it. To re-plan "
+            "that event instead, give it its stored name or use --event-id"
+            for same in self.beside
         ]
         if self.cutoff is not None:
             moment = _moment(now)
@@ -496,7 +510,7 @@ def check_event(
         peak_demand, peak_at, safe_load, servers_needed, servers_available,
         breach_probability, verdict, add_servers, act_by, overdue``.
     """
-    from capacity.forecast_fleet import forecast_fleet
+    from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
     from capacity.skipped import skipped_warnings
 
     if quantile not in CHECK_QUANTILES:
@@ -526,7 +540,18 @@ def check_event(
     # as many validation hours as it forecasts (up to a week), so an event a few days ahead,
     # forecast over its own few hours alone, got other demand than recommend for the same hours
     hours = max(math.ceil((event.end - cutoff) / pd.Timedelta(hours=1)), SHARED_HORIZON_HOURS)
-    replaced = _same_stored_events(store, event) if not event.stored else None
+    if pd.Timedelta(hours=hours) > MAX_HORIZON:
+        which = "--event-id" if event.stored else "--end"
+        raise ParameterError(
+            f"{the_parameter(which)} gives an event that ends {event.end:%Y-%m-%d %H:%M} UTC, "
+            f"more than {MAX_HORIZON.days} days after the newest telemetry of "
+            f"{', '.join(event.regions)} ({cutoff:%Y-%m-%d %H:%M} UTC), the furthest a "
+            "forecast reaches.",
+            fix="check the event within a year of the telemetry (load the latest first: "
+            "capacity ingest, capacity pull)",
+        )
+    overlapping = None if event.stored else _overlapping_stored_events(store, event)
+    replaced = None if overlapping is None else overlapping[overlapping["same"]]
     stand_in = _stand_in(replaced, event) if replaced is not None and len(replaced) else None
     run = forecast_fleet(
         store,
@@ -596,6 +621,16 @@ def check_event(
             }
         )
     names = () if replaced is None else tuple(replaced["name"])
+    beside = (
+        ()
+        if overlapping is None
+        else tuple(
+            f"{name!r} ({event_id})"
+            for name, event_id in overlapping.loc[
+                overlapping["majority"] & ~overlapping["same"], ["name", "event_id"]
+            ].itertuples(index=False)
+        )
+    )
     skipped = skipped_warnings(
         run.summary, "this check's table", history=history, cutoff=run.cutoff
     )
@@ -607,33 +642,53 @@ def check_event(
         cutoff,
         moment,
         tuple(skipped),
+        beside,
     )
 
 
-#: Kinds of stored event that a new planned event of similar window replaces.
+#: Kinds of stored event that a new planned event of the same name replaces.
 _REPLACEABLE_KINDS = ("launch", "season", "marketing")
 
 
-def _same_stored_events(store: Store, event: PlannedEvent) -> pd.DataFrame:
-    """Stored events that are this new event under another name.
+def _name_words(name: str) -> frozenset[str]:
+    """The words of an event's name, case folded: ``Winter Festival 2026`` -> winter, ..."""
+    return frozenset(re.findall(r"\w+", name.casefold()))
 
-    A stored launch, season or marketing push that touches one of the event's regions is
-    taken to be the same event when the two windows overlap by at least half of each: the
-    stored event covers half of the new one's window, and the new one half of the stored
-    one's. The check then leaves it out of the forecast and applies the planner's uplift
-    instead, so the event is not counted twice. Anything else stays in the forecast: a short
-    push during a season is checked on top of the season, and short stored events inside the
-    window (esports finals, maintenance, holidays) stay as they are.
+
+def _same_name(a: str, b: str) -> bool:
+    """Whether two event names name one event: the words of one are all in the other
+    (``Winter Festival`` and ``Winter Festival 2026``, not ``Holiday store sale``)."""
+    first, second = _name_words(a), _name_words(b)
+    return bool(first and second) and (first <= second or second <= first)
+
+
+def _overlapping_stored_events(store: Store, event: PlannedEvent) -> pd.DataFrame:
+    """Stored launches, season starts and marketing pushes that overlap the new event.
+
+    Those touching one of the event's regions whose windows overlap it, with a column
+    ``same``: whether the stored event is this new one planned again. That is decided by the
+    name (see :func:`_same_name`), never by the dates alone, because an error that way is not
+    symmetric: a sale during a festival taken to be the festival drops the festival's demand
+    and can turn NO_GO into GO, while a festival checked under a name of its own is counted
+    twice and errs towards more servers. A stored event that is the same one is left out of the
+    forecast and the planner's uplift applied instead; any other stays in the forecast and the
+    new event is checked on top of it (``majority``: the two share at least half of each
+    window, which the notes point out, with the way to re-plan the stored event instead).
+    Short stored events inside the window (esports finals, maintenance, holidays) stay as
+    they are.
     """
     stored = store.events(start=event.start, end=event.end)
     if stored.empty:
-        return stored
+        return stored.assign(same=pd.Series(dtype=bool), majority=pd.Series(dtype=bool))
     touches = stored["regions"].map(lambda rs: "all" in rs or bool(set(rs) & set(event.regions)))
+    stored = stored.loc[touches & stored["kind"].isin(_REPLACEABLE_KINDS)]
     shared = stored["end_ts"].clip(upper=event.end) - stored["start_ts"].clip(lower=event.start)
     covers_new = shared / (event.end - event.start) >= 0.5
     covers_stored = shared / (stored["end_ts"] - stored["start_ts"]) >= 0.5
-    same = touches & stored["kind"].isin(_REPLACEABLE_KINDS) & covers_new & covers_stored
-    return stored.loc[same].reset_index(drop=True)
+    return stored.assign(
+        same=stored["name"].map(lambda name: _same_name(name, event.name)).astype(bool),
+        majority=(covers_new & covers_stored).astype(bool),
+    ).reset_index(drop=True)
 
 
 def _stand_in(replaced: pd.DataFrame, event: PlannedEvent) -> pd.DataFrame:

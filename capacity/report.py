@@ -61,7 +61,7 @@ __all__ = [
 _STYLE = (
     "<style>.cap-table{border-collapse:collapse;font-size:13px}"
     ".cap-table td,.cap-table th{padding:3px 9px;border-bottom:1px solid #e3e3e3;text-align:right;"
-    "white-space:nowrap}"
+    "white-space:nowrap}.cap-table th{white-space:normal}"
     ".cap-table th{background:#f6f6f6}.cap-act{color:#b00020;font-weight:600}"
     ".cap-watch{color:#9a6700;font-weight:600}.cap-ok{color:#1a7f37}</style>"
 )
@@ -103,6 +103,10 @@ def _cell(value: object, column: object = None) -> str:
         "act": "<span class='cap-act'>act</span>",
         "watch": "<span class='cap-watch'>watch</span>",
         "OK": "<span class='cap-ok'>OK</span>",
+        # the event check's verdicts, coloured as the plan's
+        "NO_GO": "<span class='cap-act'>NO_GO</span>",
+        "AT_RISK": "<span class='cap-watch'>AT_RISK</span>",
+        "GO": "<span class='cap-ok'>GO</span>",
     }.get(text, html.escape(text))
 
 

@@ -188,6 +188,33 @@ def test_a_new_event_matching_a_stored_launch_replaces_it(demo):
     assert (bigger.table["peak_demand"] > 1.1 * result.table["peak_demand"]).all()
 
 
+def test_another_event_over_a_stored_launchs_window_is_checked_on_top_of_it(demo):
+    """A sale planned over the festival's own dates is not the festival: leaving the festival
+    out for it dropped its demand and turned NO_GO into GO. Only a name says an event is a
+    stored one planned again; dates alone keep the stored event and add the new one on top."""
+    db, config = demo
+    fleet = load_fleet(config)
+    with Store(db, read_only=True) as store:
+        stored = stored_event(store, "EV-0047")
+        festival = check_event(store, fleet, stored, safe=hints(fleet))
+        sale = replace(stored, name="Holiday store sale", uplift=1.1, stored=False)
+        on_top = check_event(store, fleet, sale, safe=hints(fleet))
+        renamed = check_event(
+            store, fleet, replace(sale, name="winter festival"), safe=hints(fleet)
+        )
+    assert on_top.replaced == ()
+    assert on_top.beside == ("'Winter Festival 2026' (EV-0047)",)
+    assert any("is checked on top of it" in n for n in on_top.notes(now="2026-11-23"))
+    both = on_top.table.set_index(["region", "service"])
+    alone = festival.table.set_index(["region", "service"]).loc[both.index]
+    assert both["peak_demand"].to_numpy() == pytest.approx(
+        1.1 * alone["peak_demand"].to_numpy(), rel=0.01
+    )
+    assert (both["servers_needed"] >= alone["servers_needed"]).all()
+    # the festival's name, in any case and without its year, still plans the festival again
+    assert renamed.replaced == ("Winter Festival 2026",) and renamed.beside == ()
+
+
 def test_an_event_covers_every_hour_it_overlaps(demo):
     db, config = demo
     fleet = load_fleet(config)
@@ -449,6 +476,10 @@ def test_cli_says_a_far_event_is_provisional(demo):
         (
             ["--start", "2026-11-01T00:00Z", "--end", "2026-11-02T00:00Z"],
             "(--end) gives an event that ends 2026-11-02 00:00 UTC, but the check forecasts",
+        ),
+        (  # it named --horizon, an option check-event does not have
+            ["--start", "2028-06-01T00:00Z", "--end", "2028-06-02T00:00Z"],
+            "(--end) gives an event that ends 2028-06-02 00:00 UTC, more than 366 days after",
         ),
     ],
 )
@@ -827,6 +858,14 @@ def test_overdue_is_measured_from_the_check_and_said_in_words(demo):
     # the table leads with the verdict and what to add by when
     assert page.index("<th>verdict</th>") < page.index("<th>act by (UTC)</th>")
     assert page.index("<th>act by (UTC)</th>") < page.index("<th>servers needed (N+k)</th>")
+    # verdicts coloured as the plan's act/watch/OK (they were plain black), and headers may
+    # wrap so that the table fits the page (its last columns were hidden in the scroll box)
+    assert "<td><span class='cap-act'>NO_GO</span></td>" in page
+    assert ".cap-table th{white-space:normal}" in page
+    # every panel has its dates, not only the last
+    figure = event_check_figure(check)
+    axes = [figure.layout[name] for name in figure.layout if name.startswith("xaxis")]
+    assert len(axes) == 3 and all(axis.showticklabels for axis in axes)
     assert not [line for line in check.notes(now=when) if "before the forecast's" in line]
     in_time = replace(check, table=check.table.assign(overdue=False))
     assert not [line for line in in_time.notes(now=when) if "overdue" in line]
