@@ -88,7 +88,11 @@ class RegionLoss:
             return "no failover configured in the fleet file: its players would not be served"
         if self.survives:
             return "survives"
-        return f"short by {self.shortfall} servers ({self.where} UTC)"
+        # the worst one region/service, not the fleet's total: say so, and where
+        return (
+            f"short by {self.shortfall:,} servers in {self.where} UTC (the most one surviving "
+            "region/service lacks)"
+        )
 
 
 def _demand(forecast: pd.DataFrame, quantile: float) -> pd.DataFrame:

@@ -295,7 +295,11 @@ def test_a_region_without_failover_is_said_not_to_survive_its_loss(fleet):
     assert lost.describe() == (
         "no failover configured in the fleet file: its players would not be served"
     )
-    assert result["eu-west"].describe().startswith("short by ")
+    short = result["eu-west"]
+    assert short.describe() == (
+        f"short by {short.shortfall:,} servers in {short.region}/{short.service} at "
+        f"{short.ts:%Y-%m-%d %H:%M} UTC (the most one surviving region/service lacks)"
+    )
 
 
 def test_recommend_csv_and_json_say_what_each_row_is_sized_at(no_latency):
