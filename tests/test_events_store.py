@@ -274,10 +274,15 @@ def test_a_calendar_left_without_events_removes_them_every_time(db, write):
     header = "event_id,name,kind,start,end\n"
     for text in (header, CALENDAR, header):
         with Store(db) as store:
-            store.import_events([write("calendar.csv", text)])
+            store.import_events([write("calendar.csv", text)], allow_empty=True)
     assert stored(db).empty
     with Store(db) as store:  # and an empty calendar over an empty source is a no-op
         assert store.import_events([write("calendar.csv", header)]).skipped
+        # a CSV of no events that would remove some is taken for a bad export: refused
+        store.import_events([write("calendar.csv", CALENDAR)])
+        with pytest.raises(DataError, match=r"calendar\.csv: holds no events, and importing"):
+            store.import_events([write("calendar.csv", header)])
+        assert not store.events().empty
 
 
 def test_a_calendar_of_one_name_from_another_folder_replaces_it_and_says_so(db, tmp_path):
@@ -330,7 +335,7 @@ def test_an_event_in_two_calendars_stays_while_either_holds_it(db, write):
         assert (report.removed, report.kept) == (0, 1)
         assert sorted(store.events()["event_id"]) == ["A-1", "X"]
         assert store.events().set_index("event_id").loc["X", "source"] == "b.csv"
-        assert store.import_events([write("b.csv", header)]).removed == 1
+        assert store.import_events([write("b.csv", header)], allow_empty=True).removed == 1
         assert store.events()["event_id"].tolist() == ["A-1"]
 
 

@@ -1260,7 +1260,8 @@ def test_a_log_left_without_records_removes_them_every_time(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         removed = []
         for text in (live, empty, live, empty):
-            report = store.import_incidents([write(tmp_path, "incidents.csv", text)])
+            path = write(tmp_path, "incidents.csv", text)
+            report = store.import_incidents([path], allow_empty=True)
             assert not report.skipped
             removed.append(report.removed)
         assert removed == [0, 1, 0, 1]
@@ -1269,7 +1270,37 @@ def test_a_log_left_without_records_removes_them_every_time(tmp_path):
         assert store.import_incidents([tmp_path / "incidents.csv"]).skipped
         dep = f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\n"
         for text in (dep, f"{DEP_HEADER}\n", dep, f"{DEP_HEADER}\n"):
-            store.import_deploys([write(tmp_path, "deploys.csv", text)])
+            store.import_deploys([write(tmp_path, "deploys.csv", text)], allow_empty=True)
+        assert store.deploys().empty
+
+
+def test_a_log_emptied_to_its_header_is_refused_unless_allowed(tmp_path):
+    """A header-only export (a query that came back empty) removed every record its file had
+    stored, with exit 0: 756 deploys and 77 incidents of the demo gone."""
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+    from capacity.store import Store
+
+    db = tmp_path / "s.duckdb"
+    dep = write(tmp_path, "deploys.csv", f"{DEP_HEADER}\nD-1,eu-west,game,2026-01-05T08:00Z,a\n")
+    with Store(db) as store:
+        store.import_deploys([dep])
+    write(tmp_path, "deploys.csv", f"{DEP_HEADER}\n")
+    result = CliRunner().invoke(cli, ["deploys", "import", str(dep), "--db", str(db)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {dep}: holds no deploys, and importing it would remove the 1 deploys an "
+        "earlier import of it stored. Fix: check the export that wrote it; if it really is "
+        "empty now, import it again with --allow-empty\n"
+    )
+    with Store(db, read_only=True) as store:
+        assert store.deploys()["deploy_id"].tolist() == ["D-1"]
+    allowed = ["deploys", "import", str(dep), "--db", str(db), "--allow-empty"]
+    result = CliRunner().invoke(cli, allowed)
+    assert result.exit_code == 0, result.output
+    assert "1 removed" in result.stdout
+    with Store(db, read_only=True) as store:
         assert store.deploys().empty
 
 
@@ -1337,7 +1368,7 @@ def test_an_incident_in_two_logs_stays_while_either_holds_it(tmp_path):
             ("b.csv",)
         ]
         write(tmp_path, "b.csv", f"{INC_HEADER}\n")
-        assert store.import_incidents([b]).removed == 1  # no file holds X now
+        assert store.import_incidents([b], allow_empty=True).removed == 1  # no file holds X now
         assert ids() == ["A-1"]
 
 

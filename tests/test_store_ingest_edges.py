@@ -274,3 +274,22 @@ def test_a_long_files_extra_columns_are_named_as_not_read(db, write):
     with Store(db) as store:
         (plain,) = store.ingest([write("plain.csv", GOOD)])
     assert plain.unread_columns == () and "not read" not in plain.describe()
+
+
+@pytest.mark.parametrize("name", ["telemetry.csv", "telemetry.parquet", "notes.txt"])
+def test_a_file_that_is_not_a_store_is_refused_as_the_store(tmp_path, write, name):
+    """DuckDB opened a path ending .csv (or .parquet) as an in-memory database over it: a load
+    into it said "3 inserted" and kept nothing, and a read failed with a traceback."""
+    store = tmp_path / name
+    store.write_bytes(GOOD.encode() if name.endswith(".csv") else b"PAR1 not a database" * 8)
+    before = store.read_bytes()
+    source = write("good.csv", GOOD)
+    for args in (["ingest", str(source), "--db", str(store)], ["status", "--db", str(store)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            f"error: {store} is not a capacity store: it is not a DuckDB database file. Fix: "
+            "give --db the store's file (data/capacity.duckdb for the demo); to load a "
+            "telemetry file into a store, use capacity ingest FILE --db STORE\n"
+        )
+    assert store.read_bytes() == before

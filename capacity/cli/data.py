@@ -185,9 +185,19 @@ def _file_import(kind: str, description: str) -> Callable[..., None]:
     @_db_option
     @click.option("--tz", default=None, help="Time zone of naive times in the files.")
     @_config_option("Fleet YAML; when given, regions and services must be ones it names.")
+    @click.option(
+        "--allow-empty",
+        is_flag=True,
+        help=f"Let a file of no {kind} (its header alone) remove the {kind} an earlier import "
+        "of it stored; refused without it.",
+    )
     @_reports_errors
     def command(
-        files: tuple[Path, ...], db: Path | None, tz: str | None, config: Path | None
+        files: tuple[Path, ...],
+        db: Path | None,
+        tz: str | None,
+        config: Path | None,
+        allow_empty: bool,
     ) -> None:
         from capacity.store import Store
 
@@ -199,7 +209,7 @@ def _file_import(kind: str, description: str) -> Callable[..., None]:
                 "incidents": store.import_incidents,
                 "deploys": store.import_deploys,
             }[kind]
-            report = method(files, tz=tz, fleet=fleet)
+            report = method(files, tz=tz, fleet=fleet, allow_empty=allow_empty)
         click.echo(report.describe())
         for note in report.notes:
             click.echo(note, err=True)

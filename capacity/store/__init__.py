@@ -193,6 +193,7 @@ class Store:
         *,
         tz: str | None = None,
         fleet: FleetConfig | None = None,
+        allow_empty: bool = False,
     ) -> EventsReport:
         """Import live-ops calendars (CSV, YAML or iCalendar) in one transaction.
 
@@ -214,13 +215,16 @@ class Store:
             Time zone of naive times in the files.
         fleet : FleetConfig, optional
             When given, every event's regions must be fleet regions.
+        allow_empty : bool
+            Let a file of no events remove the events its source held (refused by default:
+            an export that came out empty would wipe them).
 
         Returns
         -------
         EventsReport
         """
         self._writable()
-        return records.import_events(self._con, paths, tz=tz, fleet=fleet)
+        return records.import_events(self._con, paths, tz=tz, fleet=fleet, allow_empty=allow_empty)
 
     def import_deploys(
         self,
@@ -228,6 +232,7 @@ class Store:
         *,
         tz: str | None = None,
         fleet: FleetConfig | None = None,
+        allow_empty: bool = False,
     ) -> EventsReport:
         """Import deploy logs (CSV or YAML), keyed by ``deploy_id``, in one transaction.
 
@@ -239,9 +244,11 @@ class Store:
             Time zone of naive times.
         fleet : FleetConfig, optional
             When given, regions and services must be ones it names.
+        allow_empty : bool
+            Let a file of no records remove the records its source held (refused by default).
         """
         self._writable()
-        return records.import_deploys(self._con, paths, tz=tz, fleet=fleet)
+        return records.import_deploys(self._con, paths, tz=tz, fleet=fleet, allow_empty=allow_empty)
 
     def import_incidents(
         self,
@@ -249,6 +256,7 @@ class Store:
         *,
         tz: str | None = None,
         fleet: FleetConfig | None = None,
+        allow_empty: bool = False,
     ) -> EventsReport:
         """Import incident logs (CSV or YAML), keyed by ``incident_id``, in one transaction.
 
@@ -263,9 +271,13 @@ class Store:
             Time zone of naive times.
         fleet : FleetConfig, optional
             When given, regions and services must be ones it names.
+        allow_empty : bool
+            Let a file of no records remove the records its source held (refused by default).
         """
         self._writable()
-        return records.import_incidents(self._con, paths, tz=tz, fleet=fleet)
+        return records.import_incidents(
+            self._con, paths, tz=tz, fleet=fleet, allow_empty=allow_empty
+        )
 
     def incidents(self) -> pd.DataFrame:
         """The stored incidents (columns of :data:`capacity.resilience.INCIDENT_COLUMNS`)."""

@@ -33,6 +33,7 @@ def import_sources(
     noun: str = "events",
     notes: Callable[[pd.DataFrame], tuple[str, ...]] | None = None,
     before_removing: Callable[[str, list[Any], str], None] | None = None,
+    refuse_empty: Callable[[Path], bool] | None = None,
 ) -> EventsReport:
     """Store files read whole (calendars, logs), each file's name its source, in one
     transaction.
@@ -70,6 +71,10 @@ def import_sources(
         Called as ``(condition, params, name)`` before records a source no longer holds
         are removed, where ``condition`` is SQL selecting them with ``params``; raises to
         refuse.
+    refuse_empty : callable, optional
+        Called with a file of no records whose source held some; True refuses the import
+        (an export that came out empty is likelier than a calendar or log emptied on purpose,
+        and it would wipe the source's records). Without it such a file removes them.
 
     Returns
     -------
@@ -93,6 +98,7 @@ def import_sources(
         }
         upserted: set[str] = set()
         dropped: dict[str, list[str]] = {}
+        guarded: dict[str, Path] = {}  # files of no records that may not remove any
         for path, frame in zip(files, frames, strict=True):
             if path.name not in fresh:
                 continue
@@ -104,6 +110,8 @@ def import_sources(
             record_load(con, load_id, table, report, options)
             totals = [t + c for t, c in zip(totals, (len(part), *counts), strict=True)]
             dropped[path.name] = _hold(con, table, path.name, frame[key], load_id)
+            if frame.empty and refuse_empty is not None and refuse_empty(path):
+                guarded[path.name] = path
             imported.append(part)
         # a file is the whole of its source: what it no longer holds goes, unless another
         # source holds it still
@@ -114,6 +122,16 @@ def import_sources(
                 f"list_contains(?, {key}) AND {key} NOT IN "
                 f"(SELECT record_id FROM holdings WHERE kind = '{table}')"
             )
+            if name in guarded:
+                count = con.execute(f"SELECT count(*) FROM {table} WHERE {gone}", [ids])
+                if (going := count.fetchall()[0][0]) > 0:
+                    raise DataError(
+                        f"holds no {noun}, and importing it would remove the {going:,} "
+                        f"{noun} an earlier import of it stored",
+                        source=str(guarded[name]),
+                        fix="check the export that wrote it; if it really is empty now, "
+                        "import it again with --allow-empty",
+                    )
             if before_removing is not None:
                 before_removing(gone, [ids], name)
             deleted = con.execute(f"DELETE FROM {table} WHERE {gone}", [ids]).fetchall()[0][0]

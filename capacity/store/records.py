@@ -79,6 +79,7 @@ def import_events(
     *,
     tz: str | None = None,
     fleet: FleetConfig | None = None,
+    allow_empty: bool = False,
 ) -> EventsReport:
     """Import live-ops calendars in one transaction (``Store.import_events``): read and check
     every file, note misspelt kinds and (without a fleet) regions the telemetry lacks, and
@@ -101,7 +102,18 @@ def import_events(
         def notes(events: pd.DataFrame) -> tuple[str, ...]:
             return _kind_notes(events) + _region_notes(events, known)
 
-    return import_sources(con, "events", _EVENT_SCHEMA, files, frames, options, notes=notes)
+    return import_sources(
+        con,
+        "events",
+        _EVENT_SCHEMA,
+        files,
+        frames,
+        options,
+        notes=notes,
+        # an iCalendar feed is left without events by cancelling its last one, or by time
+        # passing its repeats by: only a CSV or YAML file of no rows is taken for a bad export
+        refuse_empty=lambda path: not allow_empty and path.suffix.lower() != ".ics",
+    )
 
 
 def _import_logs(
@@ -111,6 +123,7 @@ def _import_logs(
     read: Any,
     schema: pa.Schema,
     tz: str | None,
+    allow_empty: bool = False,
 ) -> EventsReport:
     """Import incident or deploy logs: one transaction, keyed by id, each file's name its
     source, as :func:`~capacity.store.holdings.import_sources` stores
@@ -143,6 +156,7 @@ def _import_logs(
         options,
         noun=kind,
         before_removing=partial(_check_no_incident_names, con) if kind == "deploys" else None,
+        refuse_empty=lambda path: not allow_empty,
     )
 
 
@@ -173,6 +187,7 @@ def import_deploys(
     *,
     tz: str | None = None,
     fleet: FleetConfig | None = None,
+    allow_empty: bool = False,
 ) -> EventsReport:
     """Import deploy logs, keyed by ``deploy_id``, in one transaction (``Store.import_deploys``);
     a deploy a stored incident blames may neither move after that incident nor go."""
@@ -189,7 +204,7 @@ def import_deploys(
         _check_blamed_deploys(frame, blamed, path)
         return frame
 
-    return _import_logs(con, "deploys", paths, read, _DEPLOY_SCHEMA, tz)
+    return _import_logs(con, "deploys", paths, read, _DEPLOY_SCHEMA, tz, allow_empty)
 
 
 def import_incidents(
@@ -198,6 +213,7 @@ def import_incidents(
     *,
     tz: str | None = None,
     fleet: FleetConfig | None = None,
+    allow_empty: bool = False,
 ) -> EventsReport:
     """Import incident logs, keyed by ``incident_id``, in one transaction
     (``Store.import_incidents``); each ``deploy_id`` must name a stored, earlier deploy."""
@@ -214,6 +230,7 @@ def import_incidents(
         ),
         _INCIDENT_SCHEMA,
         tz,
+        allow_empty,
     )
 
 

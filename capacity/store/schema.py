@@ -195,7 +195,9 @@ def _upgrading_connection(path: Path, version: int) -> duckdb.DuckDBPyConnection
 
 
 def connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the file, in UTC; a lock another process holds is a :class:`StoreLockedError`."""
+    """Open the file, in UTC; a lock another process holds is a :class:`StoreLockedError`,
+    a file that is not a DuckDB database a :class:`StoreError`."""
+    _check_is_duckdb(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -207,6 +209,34 @@ def connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"cannot open store {path}: {exc}") from None
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+#: Where a DuckDB database file says what it is: bytes 8 to 12 of its first block.
+_DUCKDB_MAGIC = (8, b"DUCK")
+
+
+def _check_is_duckdb(path: Path) -> None:
+    """Refuse an existing file that is not a DuckDB database.
+
+    DuckDB opens a path ending ``.csv`` or ``.parquet`` as an in-memory database over that
+    file, so a telemetry file given as the store took a load without complaint and kept none
+    of it; other files fail with DuckDB's own words. A new (missing) or empty file is left to
+    DuckDB, which creates the store.
+    """
+    offset, magic = _DUCKDB_MAGIC
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(offset + len(magic))
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return  # a new store, or a path DuckDB itself explains
+    except OSError as exc:
+        raise StoreError(f"cannot open store {path}: {exc.strerror or exc}") from None
+    if head and head[offset:] != magic:
+        raise StoreError(
+            f"{path} is not a capacity store: it is not a DuckDB database file. Fix: give "
+            "--db the store's file (data/capacity.duckdb for the demo); to load a telemetry "
+            "file into a store, use capacity ingest FILE --db STORE"
+        )
 
 
 def stored_version(con: duckdb.DuckDBPyConnection) -> int:
