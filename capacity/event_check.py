@@ -190,7 +190,14 @@ class PlannedEvent:
                 f"{1 + self.uplift / 100:g}",
             )
         named = list(dict.fromkeys(r.strip() for r in self.regions if r.strip()))
-        regions = list(fleet.regions) if "all" in named else named
+        everywhere = any(r.lower() == "all" for r in named)
+        if everywhere and len(named) > 1:  # as a calendar file's regions are read
+            raise ParameterError(
+                f"{the_parameter('--regions')} mixes 'all' with named regions. Got "
+                f"{','.join(self.regions)!r}.",
+                fix="give either 'all' or the region names",
+            )
+        regions = list(fleet.regions) if everywhere else named
         unknown = [r for r in regions if r not in fleet.regions]
         if unknown:
             raise ParameterError(

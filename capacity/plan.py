@@ -227,6 +227,37 @@ def _code_sha256(package: Path | None = None) -> str:
     return package_sha256(root)
 
 
+def _check_plan_notebook(notebook: Path) -> None:
+    """Refuse, before any work, a file that is not a notebook papermill can parameterise.
+
+    An empty file or a CSV had failed only once executed: exit 1, a message pointing at an
+    executed notebook that did not exist, and an empty ``.failed-`` folder left per attempt.
+    A notebook without a cell tagged ``parameters`` would run on its own literals:
+    papermill puts the run's parameters first, and the notebook's assignments then replace
+    them.
+    """
+    import nbformat
+    from nbformat import ValidationError
+
+    fix = "pass --notebook with the path of notebooks/weekly_capacity_plan.ipynb"
+    try:
+        node = nbformat.read(notebook, as_version=4)
+    # not JSON (NotJSONError, a ValueError), JSON of another shape (jsonschema's
+    # ValidationError, or the AttributeError/KeyError/TypeError of reading it as a notebook)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError, ValidationError) as exc:
+        raise ParameterError(
+            f"The plan notebook {notebook} is not a Jupyter notebook ({type(exc).__name__}). "
+            f"Fix: {fix}"
+        ) from None
+    tagged = [c for c in node.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        raise ParameterError(
+            f"The plan notebook {notebook} has no cell tagged 'parameters', so the run's "
+            "week, store and fleet would be overridden by the notebook's own. Fix: tag the "
+            f"cell of its parameters 'parameters' (Jupyter: View > Cell toolbar > Tags), or {fix}"
+        )
+
+
 def _run_inputs(notebook: Path) -> dict[str, str]:
     """The inputs of a run beyond its data: the notebook's and the package code's SHA-256."""
     return {
@@ -447,6 +478,7 @@ def run_plan(
             f"The plan notebook {notebook} does not exist. Fix: pass --notebook with the path "
             "of notebooks/weekly_capacity_plan.ipynb in the capacity repository"
         )
+    _check_plan_notebook(notebook)
     fleet = load_fleet(config)  # fail on a malformed config before any work
     # ... and on malformed parameters, before the notebook would find them at its third cell
     reach = pd.Timedelta(hours=horizon_hours(horizon))

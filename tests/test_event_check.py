@@ -473,6 +473,10 @@ def test_cli_says_a_far_event_is_provisional(demo):
         (["--uplift", "25"], "Got 25.0. Fix: write a multiple: for 25% more demand, 1.25"),
         (["--start", "next week"], "'start' parameter (--start) must be an ISO 8601 time"),
         (["--regions", ","], "(--regions) must name at least one region. Got ','. Fix: name"),
+        (  # it checked every region: a calendar file refuses the same regions
+            ["--regions", "eu-west,,all"],
+            "(--regions) mixes 'all' with named regions. Got 'eu-west,,all'. Fix: give either",
+        ),
         (
             ["--start", "2026-11-01T00:00Z", "--end", "2026-11-02T00:00Z"],
             "(--end) gives an event that ends 2026-11-02 00:00 UTC, but the check forecasts",

@@ -458,6 +458,20 @@ def test_cli_exit_codes(demo, tmp_path):
     )
     assert no_notebook.exit_code == 2
     assert "Fix: pass --notebook with the path of notebooks/" in no_notebook.stderr
+    # a file that is not a plan notebook is refused before any work: it had failed once
+    # executed, with exit 1 and an empty .failed- folder per attempt
+    empty, csv, untagged = (tmp_path / n for n in ("empty.ipynb", "t.csv", "untagged.ipynb"))
+    empty.write_text("")
+    csv.write_text("ts,v\n2026-11-01T00:00Z,1\n")
+    untagged.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    for path, message in (
+        (empty, f"The plan notebook {empty} is not a Jupyter notebook (NotJSONError)"),
+        (csv, f"The plan notebook {csv} is not a Jupyter notebook (NotJSONError)"),
+        (untagged, f"The plan notebook {untagged} has no cell tagged 'parameters'"),
+    ):
+        result = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--notebook", path])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: {message}") and "Fix: " in result.stderr
     assert not any(tmp_path.glob("2026-W48*"))
 
 

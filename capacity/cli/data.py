@@ -31,7 +31,7 @@ from capacity.cli.common import (
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed.")
 @click.option(
     "--days",
-    type=click.IntRange(min=28),
+    type=click.IntRange(min=28, max=3650),
     default=420,
     show_default=True,
     help="Days of hourly telemetry.",

@@ -37,11 +37,17 @@ from capacity.units import as_utc
 _CALENDAR_WEEKS_AHEAD = 8
 
 
+#: The longest demo history: ten years. Far longer ran into centuries before time zones had
+#: their rules (100,000 days failed in pandas on a nonexistent hour) and into memory.
+MAX_DEMO_DAYS = 3650
+
+
 def _span(days: int, end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First hour and exclusive end of the telemetry, validated."""
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DEMO_DAYS:
         raise ParameterError(
-            f"days must be a whole number >= 1; got {days!r}", where="generate_demo(days=...)"
+            f"days must be a whole number from 1 to {MAX_DEMO_DAYS}; got {days!r}",
+            where="generate_demo(days=...)",
         )
     try:
         stop = pd.Timestamp(end)
@@ -83,9 +89,18 @@ def generate_demo(
     Raises
     ------
     ParameterError
-        When ``days`` is not a positive integer or ``end`` is not a whole UTC hour.
+        When ``days`` is not a whole number from 1 to :data:`MAX_DEMO_DAYS`, ``end`` is not a
+        whole UTC hour, or ``out`` cannot be created.
     """
     first, stop = _span(days, end)
+    folder = Path(out)
+    try:  # before the work: an unwritable folder ended the command in a traceback
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(
+            f"cannot create the demo folder {folder}: {exc.strerror or exc}",
+            fix="give --out a folder you may write (it is created if missing)",
+        ) from None
     horizon = stop + pd.Timedelta(weeks=_CALENDAR_WEEKS_AHEAD)
     rng = np.random.default_rng(seed)
     ts = pd.date_range(first, stop, freq="h", inclusive="left")
@@ -118,8 +133,6 @@ def generate_demo(
     values = np.stack([by_metric[m] for m in METRICS], axis=1)
     values = values.reshape(len(REGIONS), len(SERVICES), len(METRICS), len(ts))
 
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     paths = {
         name: folder / file
         for name, file in (
