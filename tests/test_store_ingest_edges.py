@@ -293,3 +293,9 @@ def test_a_file_that_is_not_a_store_is_refused_as_the_store(tmp_path, write, nam
             "telemetry file into a store, use capacity ingest FILE --db STORE\n"
         )
     assert store.read_bytes() == before
+
+
+def test_an_empty_timestamp_is_called_empty(seeded, write):
+    """It read "timestamp None does not parse"."""
+    path = write("blank.csv", HEADER + ",eu-west,game,ccu,5\n")
+    refused(seeded, [path], r"blank\.csv: line 2, column 'ts': timestamp is empty\. Fix: use ISO")

@@ -151,7 +151,7 @@ def explain_problem(
         if parses:
             return _clock_change(con, ts_raw, tz, tf, where)
         return DataError(
-            f"timestamp {ts_raw!r} does not parse",
+            "timestamp is empty" if ts_raw is None else f"timestamp {ts_raw!r} does not parse",
             source=str(tf.path),
             where=f"{where}, column {tf.names[TS]!r}",
             fix="use ISO 8601 with an offset, e.g. 2026-01-05T14:00:00Z",
