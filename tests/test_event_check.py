@@ -678,23 +678,48 @@ def test_schedule_cli_exports(demo, tmp_path):
     assert min(a["StartTime"] for a in actions).startswith("2026-11-23T00:00")
     later = run_cli("schedule", *common, "--service", "game", "--format", "aws")
     assert later.exit_code == 2 and "leaves no hour after now" in later.stderr
-    wrong = run_cli("schedule", *common, "--format", "keda", *since)
-    assert wrong.exit_code == 2 and "'now' parameter (--now) says from when AWS" in wrong.stderr
+    wrong = run_cli("schedule", *common, *since)
+    assert wrong.exit_code == 2
+    assert (
+        "'now' parameter (--now) says from when AWS actions or KEDA windows are published, so "
+        "it needs --format aws or --format keda. Got --format csv." in wrong.stderr
+    )
     assert all(a["MinSize"] >= 2 for a in actions)
     assert len({a["StartTime"] for a in actions}) == len(actions)  # one action per change
     # published from the demo's end (--now), nothing is past: no warning (it had counted
     # from the clock whatever --now said)
     assert "warning" not in aws.stderr
+    # today, every floor of the demo's schedule is past: no window is written (cron has no
+    # year, so each would fire again on its day next year); it had exited 0 with all of them
     keda = run_cli("schedule", *common, "--service", "chat", "--format", "keda")
+    assert keda.exit_code == 2 and keda.stdout == ""
+    assert "warning: the newest demand telemetry ends 2026-11-23 00:00 UTC" in keda.stderr
+    assert "(--horizon) leaves no hour from now (" in keda.stderr
+    keda = run_cli("schedule", *common, "--service", "chat", "--format", "keda", *since)
     assert keda.exit_code == 0, keda.output
-    # today, every floor of the demo's schedule is past
-    assert (
-        "warning: the newest demand telemetry ends 2026-11-23 00:00 UTC" in keda.stderr
-        and "its first 24 hours are already past" in keda.stderr
-    )
+    assert "warning: left out" not in keda.stderr
     documents = [d for d in yaml.safe_load_all(keda.stdout) if d]
     assert documents[0]["kind"] == "ScaledObject"
     assert any(t["type"] == "cron" for t in documents[0]["spec"]["triggers"])
+    # published 6 hours in, the first 6 hours' windows are left out, and said so
+    later = ["--now", "2026-11-23T06:30Z"]
+    part = run_cli("schedule", *common, "--service", "chat", "--format", "keda", *later)
+    assert part.exit_code == 0, part.output
+    assert (
+        "warning: left out the 6 hours of floors before now (2026-11-23 06:30 UTC): a KEDA "
+        "window already past would fire again a year later; the windows start at 2026-11-23 "
+        "06:00 UTC"
+    ) in part.stderr
+    starts = [
+        trigger["metadata"]["start"]
+        for document in yaml.safe_load_all(part.stdout)
+        if document
+        for trigger in document["spec"]["triggers"]
+        if trigger["type"] == "cron"
+    ]
+    assert starts and all(
+        not start.endswith(" 23 11 *") or int(start.split()[1]) >= 6 for start in starts
+    )
     out = tmp_path / "floors.csv"
     csv = run_cli("schedule", *common, "--output", str(out))
     assert csv.exit_code == 0

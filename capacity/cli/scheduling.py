@@ -68,6 +68,34 @@ def _schedule_hours(horizon: str, fmt: str) -> int:
     return hours
 
 
+def _keda_floors(floors: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
+    """The floors of the hour ``now`` falls in and later, with a warning on stderr for the
+    hours left out: cron has no year, so a window already past would fire again a year later
+    (and lower ``minReplicaCount``, the schedule's lowest floor)."""
+    hour = now.floor("h")
+    kept = floors[floors["ts"] >= hour]
+    if kept.empty:
+        first, last = floors["ts"].min(), floors["ts"].max() + pd.Timedelta(hours=1)
+        raise ParameterError(
+            f"The 'horizon' parameter (--horizon) leaves no hour from now ({now:%Y-%m-%d %H:%M} "
+            f"UTC) on to schedule: the schedule runs from {first:%Y-%m-%d %H:%M} to "
+            f"{last:%Y-%m-%d %H:%M} UTC, and a KEDA window already past would fire again a "
+            "year later.",
+            fix="load or pull the latest telemetry (capacity ingest, capacity pull) first, "
+            "or give a longer --horizon",
+        )
+    past = floors["ts"].drop_duplicates()
+    left_out = int((past < hour).sum())
+    if left_out:
+        click.echo(
+            f"warning: left out the {left_out:,} hour{'s' if left_out != 1 else ''} of floors "
+            f"before now ({now:%Y-%m-%d %H:%M} UTC): a KEDA window already past would fire "
+            f"again a year later; the windows start at {hour:%Y-%m-%d %H:%M} UTC",
+            err=True,
+        )
+    return kept
+
+
 def _aws_actions(
     floors: pd.DataFrame, template: str, now: pd.Timestamp | None = None
 ) -> list[dict[str, Any]]:
@@ -141,8 +169,9 @@ def _aws_actions(
 @click.option(
     "--now",
     default=None,
-    help="With --format aws: leave out the actions that start before this ISO time, as AWS "
-    "refuses them [default: now].",
+    help="With --format aws or keda: leave out what starts before this ISO time (AWS refuses "
+    "actions in the past; a KEDA window past its hour would fire again a year later) "
+    "[default: now].",
 )
 @click.option(
     "--namespace",
@@ -222,17 +251,17 @@ def schedule(
                 fix=f"name a {name} of the fleet file, or leave out --{name} for every one",
             )
     for flag, value, purpose, needs in (
-        ("--now", now, "says from when AWS actions are published", "aws"),
+        ("--now", now, "says from when AWS actions or KEDA windows are published", "aws keda"),
         ("--group-name", group_name, "names Auto Scaling groups", "aws"),
         ("--namespace", namespace, "names the KEDA objects' namespace", "keda"),
         ("--deployment-name", deployment_name, "names the deployments KEDA scales", "keda"),
         ("--scale-up-tolerance", scale_up_tolerance, "sets the HPA's tolerance", "keda"),
     ):
-        if value is not None and fmt != needs:
+        if value is not None and fmt not in needs.split():
+            formats = " or ".join(f"--format {n}" for n in needs.split())
             raise ParameterError(
-                f"{the_parameter(flag)} {purpose}, so it needs --format {needs}. Got --format "
-                f"{fmt}.",
-                fix=f"add --format {needs}, or leave out {flag}",
+                f"{the_parameter(flag)} {purpose}, so it needs {formats}. Got --format {fmt}.",
+                fix=f"add {formats}, or leave out {flag}",
             )
     keda_options: dict[str, object] = {}
     if fmt == "keda":
@@ -352,6 +381,8 @@ def schedule(
         text = json.dumps(actions, indent=2) + "\n"
         count += f", {len(actions)} AWS scheduled actions"
     else:
+        floors = _keda_floors(floors, moment)
+        count = f"{len(floors)} hourly floors"
         text = scaling.to_keda_yaml(floors, current_servers=fleet.current_servers, **keda_options)
         if namespace is None:
             click.echo(
