@@ -7,9 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from capacity.errors import ParameterError
+from capacity.errors import ParameterError, the_parameter
 
-__all__ = ["check_writable", "write_text_atomically"]
+__all__ = ["check_not_an_input", "check_writable", "write_text_atomically"]
 
 
 def _umask() -> int:
@@ -79,6 +79,53 @@ def check_writable(path: str | Path, name: str) -> Path:
         for step in reversed(created):  # deepest first; one another process filled stays
             with contextlib.suppress(OSError):
                 step.rmdir()
+    return path
+
+
+def check_not_an_input(
+    path: str | Path, option: str, inputs: dict[str, Path | None], what: str
+) -> Path:
+    """Refuse, before any work, an output path that is one of the command's input files.
+
+    The same file by any path counts: a link, a hard link, ``./in.csv`` for ``in.csv``
+    (:func:`os.path.samefile` when both exist, else the resolved paths compared). The
+    write would replace the input with the output.
+
+    Parameters
+    ----------
+    path : str or Path
+        The destination file.
+    option : str
+        The option it came from, as typed (``--output``).
+    inputs : dict of str to Path or None
+        The command's input files by option (``{"--input": ..., "--events": None}``); None
+        for an option not given.
+    what : str
+        What the command writes, for the fix (``the forecast``).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ParameterError
+        When ``path`` is one of ``inputs``.
+    """
+    path = Path(path)
+    for given, source in inputs.items():
+        if source is None:
+            continue
+        try:
+            same = os.path.samefile(path, source)
+        except OSError:  # one of them does not exist (yet)
+            same = path.resolve() == Path(source).resolve()
+        if same:
+            raise ParameterError(
+                f"{the_parameter(option)} names the same file as {given} ({str(source)!r}): "
+                f"writing {what} there would overwrite it. Fix: write {what} to another file"
+            )
     return path
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "localise",
     "normalise_key",
     "not_a_file",
+    "not_utf8",
     "offset_choice",
     "parse_iso",
     "read_bytes",
@@ -119,9 +120,29 @@ def read_text(path: Path) -> str:
     try:
         return read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(
-            f"not UTF-8 text (byte {exc.start})", source=str(path), fix="save the file as UTF-8"
-        ) from None
+        raise not_utf8(path, exc.start) from None
+
+
+def not_utf8(path: Path, byte: int, *, where: str | None = None) -> DataError:
+    """The error for a file that is not UTF-8 text, its first bad byte at offset ``byte``
+    (0-based) and, when known, on the line ``where``.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    byte : int
+        The offset of the first byte that is not UTF-8, from the start of the file.
+    where : str, optional
+        Where that byte is (``line 3``).
+
+    Returns
+    -------
+    DataError
+    """
+    return DataError(
+        f"not UTF-8 text (byte {byte})", source=str(path), where=where, fix="save the file as UTF-8"
+    )
 
 
 def csv_rows(

@@ -363,6 +363,74 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_fit(tmp_path):
     assert "rows from" not in result.stderr  # refused before any work
 
 
+def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path, monkeypatch):
+    path = synthetic_csv(tmp_path / "in.csv")
+    before = path.read_bytes()
+    (tmp_path / "link.csv").symlink_to(path)
+    monkeypatch.chdir(tmp_path)
+    for out in (path, "in.csv", "./in.csv", "link.csv"):
+        result = forecast(*base_args(path, out))
+        assert result.exit_code == 2, result.output
+        assert (
+            "The 'output' parameter (--output) names the same file as --input "
+            f"({str(path)!r}): writing the forecast there would overwrite it. Fix: write the "
+            "forecast to another file" in result.stderr
+        )
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "rows from" not in result.stderr
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text("event_id,name,kind,start,end,regions,expected_uplift\n")
+    result = forecast(*base_args(path, calendar), "--events", str(calendar))
+    assert result.exit_code == 2, result.output
+    assert "names the same file as --events" in result.stderr
+    assert path.read_bytes() == before and calendar.read_text().count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"when,players\n2026-03-02T00:00:00+99:00,5\n2026-03-02T01:00:00Z,6\n",
+            "in.csv: line 2, column 'when': time '2026-03-02T00:00:00+99:00' has a UTC offset "
+            "no clock uses (no zone is more than 14:00 from UTC, and minutes stop at 59). Fix: "
+            "correct the offset",
+        ),
+        (
+            b"when,players,players\n2026-03-02T00:00:00Z,1,2\n",
+            "in.csv: line 1: column 'players' (--value-column) appears twice in the header, as "
+            "columns 2 ('players') and 3 ('players'), so which one to read is ambiguous. Fix: "
+            "keep one of them",
+        ),
+        (
+            b"When,players,when\n2026-03-02T00:00:00Z,1,2026-03-02T00:00:00Z\n",
+            "column 'when' (--time-column) appears twice in the header, as columns 1 ('When') "
+            "and 3 ('when')",
+        ),
+        (
+            b"when,players\n2026-03-02T00:00:00Z,5\n2026-03-02T01:00:00Z,6\n"
+            b"2026-03-02T01:00:00Z,6.0\n2026-03-02T02:00:00+01:00,7\n",
+            "in.csv: lines 3 and 5, column 'players': two rows at the same time, "
+            "2026-03-02T01:00:00+00:00 (written '2026-03-02T01:00:00Z' and "
+            "'2026-03-02T02:00:00+01:00'), give different values: '6' and '7'. Fix: keep one "
+            "row per time",
+        ),
+        (
+            b"when,players\n2026-03-02T01:00:00Z,5\n2026-03-02T02:00:00Z,6\xe9\n",
+            "in.csv: line 3: not UTF-8 text (byte 58). Fix: save the file as UTF-8",
+        ),
+    ],
+    ids=["offset-beyond-14h", "value-column-twice", "time-column-twice", "two-values", "latin-1"],
+)
+def test_a_file_that_cannot_be_read_as_meant_is_refused_by_line(tmp_path, content, message):
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    out = tmp_path / "out.csv"
+    result = forecast(*base_args(path, out))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
 def test_a_small_negative_row_is_refused_though_its_hour_is_positive(tmp_path):
     ts = pd.date_range("2026-03-02", periods=21 * 24 * 4, freq="15min", tz="UTC")
     value = np.full(len(ts), 50.0)

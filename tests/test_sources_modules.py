@@ -22,7 +22,7 @@ LAYERS = {
     "grid": set(),
     "telemetry": {"sql", "csv_checks", "read_errors", "times"},
     "problems": {"telemetry", "times"},
-    "series_csv": {"sql", "csv_checks", "read_errors", "grid"},
+    "series_csv": {"sql", "csv_checks", "read_errors", "times", "grid"},
 }
 
 #: Where each name callers import from ``capacity.sources`` is defined.

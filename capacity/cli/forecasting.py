@@ -87,11 +87,13 @@ def forecast(
     output: Path,
 ) -> None:
     """Forecast one series from a CSV file: ts, yhat and the quantiles, horizon/freq rows."""
-    from capacity.files import check_writable, write_text_atomically
+    from capacity.files import check_not_an_input, check_writable, write_text_atomically
     from capacity.forecast_file import forecast_csv, parse_quantiles
 
     to_stdout = str(output) == "-"
     if not to_stdout:
+        inputs = {"--input": input_path, "--events": events_path}
+        check_not_an_input(output, "--output", inputs, "the forecast")
         check_writable(output, "output")
     levels = parse_quantiles(quantiles)
     start = parse_timestamp(train_end, "train_end")

@@ -54,6 +54,35 @@ def _check_repeated_columns(path: Path) -> None:
         seen[key] = name
 
 
+def _check_asked_once(path: Path, asked: dict[str, str]) -> None:
+    """Refuse a CSV header that names a column asked for more than once (in any case or
+    spacing); ``asked`` maps each name to the option that gave it (``--value-column``).
+
+    DuckDB reads the first and renames the others (``v_1``), so the file would be read from a
+    column the user may not have meant, without a word.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as fh:
+        head = fh.readline()
+    sep = max(",;\t|", key=head.count)
+    names = next(csv.reader([head], delimiter=sep), [])
+    for wanted, option in asked.items():
+        key = wanted.strip().lower()
+        places = [(n, name) for n, name in enumerate(names, start=1) if name.strip().lower() == key]
+        if len(places) > 1:
+            times = "twice" if len(places) == 2 else f"{len(places)} times"
+            shown = ", ".join(f"{n} ({name!r})" for n, name in places[:-1])
+            last_n, last_name = places[-1]
+            raise DataError(
+                f"column {wanted!r} ({option}) appears {times} in the header, as columns "
+                f"{shown} and {last_n} ({last_name!r}), so which one to read is "
+                "ambiguous",
+                source=str(path),
+                where="line 1",
+                fix=f"keep one of them, or rename the others, and pass its name with {option}",
+            )
+
+
 def _check_field_counts(path: Path, *, lines: int = 10_000) -> None:
     """Name the first line whose field count differs from the header's.
 

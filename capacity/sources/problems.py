@@ -22,7 +22,12 @@ from capacity.columns import (
 )
 from capacity.errors import DataError
 from capacity.sources.telemetry import TelemetryFile, telemetry_select
-from capacity.sources.times import BAD_OFFSET_PATTERN, OFFSET_PATTERN
+from capacity.sources.times import (
+    BAD_OFFSET_FIX,
+    BAD_OFFSET_PATTERN,
+    BAD_OFFSET_PROBLEM,
+    OFFSET_PATTERN,
+)
 
 _NON_NEGATIVE = (*METRICS,)
 
@@ -131,11 +136,10 @@ def explain_problem(
     if problem == "ts":
         if ts_raw is not None and re.search(BAD_OFFSET_PATTERN, ts_raw.strip()):
             return DataError(
-                f"timestamp {ts_raw!r} has a UTC offset no clock uses ("
-                "no zone is more than 14:00 from UTC, and minutes stop at 59)",
+                f"timestamp {ts_raw!r} {BAD_OFFSET_PROBLEM}",
                 source=str(tf.path),
                 where=f"{where}, column {tf.names[TS]!r}",
-                fix="correct the offset (e.g. +01:00 for Berlin in winter, Z for UTC)",
+                fix=BAD_OFFSET_FIX,
             )
         naive = ts_raw is not None and re.search(OFFSET_PATTERN, ts_raw) is None
         check = "SELECT try_cast(? AS TIMESTAMP) IS NOT NULL"

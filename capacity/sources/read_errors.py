@@ -1,5 +1,6 @@
 """DuckDB's read failures worded for people: a damaged gzip or Parquet file named as such, a
-malformed CSV line named by its number (:func:`read_error`)."""
+malformed CSV line named by its number (:func:`read_error`), a CSV file that is not UTF-8
+text named by its first bad line (:func:`not_utf8_text`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from capacity.errors import DataError
+from capacity.records import not_utf8
 
 
 def _damaged_fix(message: str) -> str | None:
@@ -40,6 +42,31 @@ def _gzip_damage(path: Path) -> DataError | None:
             source=str(path),
             fix="copy or export it again (gzip -t tests it)",
         )
+    return None
+
+
+def not_utf8_text(path: Path) -> DataError | None:
+    """The error for a text file (CSV, gzip CSV) that is not UTF-8, naming the line and byte
+    of its first bad byte; None when it all decodes (or cannot be read: the caller's own
+    error stands).
+
+    DuckDB reads only UTF-8, and its own complaint ("Invalid Input Error: CSV Error on Line:
+    3") names neither the cause's fix nor, past the header, the right line. Only run once a
+    read has failed: it reads the whole file. Lines are decoded one at a time, which is
+    exact: no UTF-8 sequence holds the newline byte.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    offset = 0
+    try:
+        with opener(path, "rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return not_utf8(path, offset + exc.start, where=f"line {number}")
+                offset += len(line)
+    except (OSError, EOFError, zlib.error):
+        return None
     return None
 
 

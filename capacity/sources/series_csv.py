@@ -1,7 +1,7 @@
 """One time series from any CSV (:func:`read_series_csv`, for ``capacity forecast`` and
-``capacity backtest``): the columns found, every time and value checked with the likely cause
-of a bad one, the grid's size bounded, then resampled by
-:func:`~capacity.sources.grid.grid_query`."""
+``capacity backtest``): the columns found (each asked for once), every time and value checked
+with the likely cause of a bad one, two values at one time refused, the grid's size bounded,
+then resampled by :func:`~capacity.sources.grid.grid_query`."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import pandas as pd
 
 from capacity.errors import DataError
 from capacity.records import not_a_file
-from capacity.sources.csv_checks import _check_field_counts, csv_line
+from capacity.sources.csv_checks import _check_asked_once, _check_field_counts, csv_line
 from capacity.sources.grid import grid_query
-from capacity.sources.read_errors import read_error
+from capacity.sources.read_errors import not_utf8_text, read_error
 from capacity.sources.sql import _quote
+from capacity.sources.times import BAD_OFFSET_FIX, BAD_OFFSET_PATTERN, BAD_OFFSET_PROBLEM
 from capacity.units import parse_duration
 
 #: Values read as gaps in a series CSV, like empty ones (compared in lower case).
@@ -43,7 +44,8 @@ def read_series_csv(
 
     Timestamps with an offset are exact; naive ones are taken as UTC. Empty values and the
     words in :data:`MISSING_VALUES` (``NaN``, ``NA``, ``null``, ...) are gaps; buckets with no
-    value are NaN.
+    value are NaN. Rows repeating a time and its value (the same instant, in any offset) are
+    read once, as the telemetry ingest keeps them.
 
     Parameters
     ----------
@@ -66,8 +68,10 @@ def read_series_csv(
     Raises
     ------
     DataError
-        When the file or a column is missing, a time or value does not parse, a value is
-        negative, or the grid would have more than :data:`MAX_GRID_ROWS` steps.
+        When the file or a column is missing, the file is not UTF-8, the header names the
+        time or value column twice, a time or value does not parse, a time has an offset no
+        clock uses, a value is negative, two rows give one instant different values, or the
+        grid would have more than :data:`MAX_GRID_ROWS` steps.
     """
     path = Path(path)
     if not path.is_file():
@@ -81,9 +85,13 @@ def read_series_csv(
         ]
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
-        raise DataError(f"cannot be read as CSV: {first_line}", source=str(path)) from None
+        raise not_utf8_text(path) or DataError(
+            f"cannot be read as CSV: {first_line}", source=str(path)
+        ) from None
     if len(found) == 1 and time_column not in found:
         _check_field_counts(path)
+    if any(re.search(r"_\d+$", name) for name in found):  # DuckDB renames a second 'v' 'v_1'
+        _check_asked_once(path, {time_column: "--time-column", value_column: "--value-column"})
     for wanted, flag in ((time_column, "--time-column"), (value_column, "--value-column")):
         if wanted not in found:
             close = difflib.get_close_matches(wanted, found, n=1)
@@ -96,22 +104,28 @@ def read_series_csv(
             )
     t, v = _quote(time_column), _quote(value_column)
     missing = ", ".join(f"'{word}'" for word in ("", *MISSING_VALUES))
-    numbered = (
-        f"(SELECT row_number() OVER () AS _row, {t} AS _t, {v} AS _v, "
+    read = (
         f"try_cast({t} AS TIMESTAMPTZ) AS ts, "
         f"CASE WHEN lower(trim(coalesce({v}, ''))) IN ({missing}) THEN NULL "
-        f"ELSE try_cast({v} AS DOUBLE) END AS value FROM {reader})"
+        f"ELSE try_cast({v} AS DOUBLE) END AS value FROM {reader}"
+    )
+    numbered = f"(SELECT row_number() OVER () AS _row, {t} AS _t, {v} AS _v, {read})"
+    # DuckDB reads '+25:00' as 25 hours: a time at an offset no clock uses is refused here,
+    # once (the regular expression only for times not in UTC's 'Z'), not moved a day
+    bad_time = (
+        f"(ts IS NULL OR (NOT ends_with(_t, 'Z') "
+        f"AND regexp_matches(trim(_t), '{BAD_OFFSET_PATTERN}')))"
     )
     try:
         bad = con.execute(
-            f"SELECT _row, _t, _v, ts IS NULL, value < 0 FROM {numbered} WHERE ts IS NULL "
+            f"SELECT _row, _t, _v, {bad_time}, value < 0 FROM {numbered} WHERE {bad_time} "
             f"OR (value IS NULL AND lower(trim(coalesce(_v, ''))) NOT IN ({missing})) "
             "OR NOT isfinite(value) OR value < 0 ORDER BY _row LIMIT 1",
             [str(path)],
         ).fetchone()
         rows = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchone()[0]
     except duckdb.Error as exc:  # a malformed line past the part the sniffer read
-        raise read_error(exc, path, "cannot be read as CSV") from None
+        raise not_utf8_text(path) or read_error(exc, path, "cannot be read as CSV") from None
     if rows == 0:
         raise DataError(
             "the file has a header but no rows", source=str(path), fix="give a CSV with data"
@@ -141,10 +155,22 @@ def read_series_csv(
             where=f"line {csv_line(path, row)}, column {column!r}",
             fix=fix,
         )
-    _check_grid_size(con, numbered, path, freq=freq, before=before)
+    # one pass over the values by time: two values at one time, a time repeated, the span
+    kept = "(CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?)"
+    clash, repeated, first, last = con.execute(
+        f"SELECT min(ts) FILTER (WHERE lo <> hi), coalesce(bool_or(n > 1), false), "
+        f"min(ts) FILTER (WHERE {kept}), max(ts) FILTER (WHERE {kept}) FROM (SELECT ts, "
+        "count(*) AS n, min(value) AS lo, max(value) AS hi "
+        f"FROM (SELECT {read}) WHERE value IS NOT NULL GROUP BY ts)",
+        [before, before, before, before, str(path)],
+    ).fetchone()
+    if clash is not None:
+        raise _two_values(con, numbered, path, clash, value_column)
+    _check_grid_size(first, last, path, freq=freq, before=before)
+    distinct = "DISTINCT " if repeated else ""  # a row repeated whole counts once, as ingest
     relation = (
-        f"(SELECT 'series' AS region, '' AS service, '' AS metric, ts, value FROM {numbered} "
-        "WHERE value IS NOT NULL AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?))"
+        f"(SELECT {distinct}'series' AS region, '' AS service, '' AS metric, ts, value "
+        f"FROM {numbered} WHERE value IS NOT NULL AND {kept})"
     )
     query, params = grid_query(
         relation, [str(path), before, before], freq=freq, agg=agg, end=before
@@ -158,6 +184,8 @@ def read_series_csv(
 def _unreadable_time(raw: str) -> tuple[str, str]:
     """The problem and fix for a time that does not parse, guessing the usual causes."""
     text = str(raw).strip()
+    if re.search(BAD_OFFSET_PATTERN, text):
+        return f"time {raw!r} {BAD_OFFSET_PROBLEM}", BAD_OFFSET_FIX
     if _EPOCH.match(text):
         return (
             f"time {raw!r} is a bare number (Unix epoch seconds or milliseconds?), not a time",
@@ -196,9 +224,37 @@ def _unreadable_value(raw: str) -> tuple[str, str]:
     )
 
 
+def _two_values(
+    con: duckdb.DuckDBPyConnection, numbered: str, path: Path, clash: object, value_column: str
+) -> DataError:
+    """The error for two rows at the instant ``clash`` (in any offsets) with different values,
+    naming the first two lines that differ.
+
+    Resampling would otherwise combine them as if they were two times of one bucket: a file
+    holding two series (one per host or region) would be forecast as their mean.
+    """
+    rows = con.execute(
+        f"SELECT _row, _t, _v, value FROM {numbered} WHERE ts = ? AND value IS NOT NULL "
+        "ORDER BY _row",
+        [str(path), clash],
+    ).fetchall()
+    first = rows[0]
+    second = next(r for r in rows if r[3] != first[3])
+    lines = [csv_line(path, r[0]) for r in (first, second)]
+    written = f" (written {first[1]!r} and {second[1]!r})" if first[1] != second[1] else ""
+    return DataError(
+        f"two rows at the same time, {pd.Timestamp(clash).isoformat()}{written}, give "
+        f"different values: {first[2]!r} and {second[2]!r}",
+        source=str(path),
+        where=f"lines {lines[0]} and {lines[1]}, column {value_column!r}",
+        fix="keep one row per time; if the rows are parts of one total (one per host or "
+        "region), sum them into one row first",
+    )
+
+
 def _check_grid_size(
-    con: duckdb.DuckDBPyConnection,
-    numbered: str,
+    first: object,
+    last: object,
     path: Path,
     *,
     freq: str,
@@ -206,15 +262,11 @@ def _check_grid_size(
 ) -> None:
     """Refuse a ``freq`` so fine for the file's span that the grid would not fit in memory.
 
-    The grid has a row per step from the first value to the last (or to ``before``), empty
-    steps included: a year of hourly values at ``1s`` is 31 million rows.
+    The grid has a row per step from the first value (``first``) to the last (``last``, or
+    to ``before``), empty steps included: a year of hourly values at ``1s`` is 31 million
+    rows.
     """
     width = parse_duration(freq, "freq")
-    first, last = con.execute(
-        f"SELECT min(ts), max(ts) FROM {numbered} WHERE value IS NOT NULL "
-        "AND (CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?)",
-        [str(path), before, before],
-    ).fetchone()
     if first is None:
         return
     end = before if before is not None else pd.Timestamp(last)

@@ -1,6 +1,7 @@
 """Timestamps in the SQL that reads telemetry: the patterns of a UTC offset (and of one no
-clock uses), the DuckDB types of naive timestamps, and naive local time read as wall-clock
-time in a zone, refusing the times a daylight-saving change skips or repeats."""
+clock uses, with the words that refuse it), the DuckDB types of naive timestamps, and naive
+local time read as wall-clock time in a zone, refusing the times a daylight-saving change
+skips or repeats."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ BAD_OFFSET_PATTERN = (
     r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*"
     r"[+-]((1[5-9]|[2-9]\d)(:?\d{2})?|14:?(0[1-9]|[1-9]\d)|\d{2}:?[6-9]\d)$"
 )
+#: What is wrong with an offset :data:`BAD_OFFSET_PATTERN` matches, after the time as written
+#: (``time '...' has ...``), and the fix: the words of every reader that refuses one.
+BAD_OFFSET_PROBLEM = (
+    "has a UTC offset no clock uses (no zone is more than 14:00 from UTC, and minutes stop at 59)"
+)
+BAD_OFFSET_FIX = "correct the offset (e.g. +01:00 for Berlin in winter, Z for UTC)"
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
 
 #: How far clocks go back at a daylight-saving change: an hour, or half an hour (Lord Howe).
