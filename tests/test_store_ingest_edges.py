@@ -299,3 +299,15 @@ def test_an_empty_timestamp_is_called_empty(seeded, write):
     """It read "timestamp None does not parse"."""
     path = write("blank.csv", HEADER + ",eu-west,game,ccu,5\n")
     refused(seeded, [path], r"blank\.csv: line 2, column 'ts': timestamp is empty\. Fix: use ISO")
+
+
+@pytest.mark.parametrize("name", ["latin1.csv", "latin1.csv.gz"])
+def test_a_file_that_is_not_utf8_is_named_by_its_line(seeded, tmp_path, name):
+    """DuckDB's words were "cannot be read as CSV: Invalid Input Error: CSV Error on Line: 2.
+    Fix: check that it is a CSV file"."""
+    text = GOOD.encode() + "2026-01-01T03:00:00Z,eu-wést,game,ccu,130\n".encode("latin-1")
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text, mtime=0) if name.endswith(".gz") else text)
+    byte = text.index(b"\xe9")
+    message = refused(seeded, [path], rf"{re.escape(name)}: line 5: not UTF-8 text")
+    assert message.endswith(f"not UTF-8 text (byte {byte}). Fix: save the file as UTF-8")

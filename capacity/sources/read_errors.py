@@ -92,6 +92,8 @@ def read_error(exc: duckdb.Error, path: Path | str, what: str = "cannot be read"
     if damaged is not None:
         return damaged
     text = str(exc)
+    if "CSV Error" in text and (not_utf8 := not_utf8_text(Path(path))) is not None:
+        return not_utf8  # DuckDB reads only UTF-8, and words any other text as a CSV error
     line = re.search(r"CSV Error on Line: (\d+)", text)
     fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if line and fields:

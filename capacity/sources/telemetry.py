@@ -16,7 +16,7 @@ from capacity.columns import METRIC, METRICS, REGION, SERVICE, TS, VALUE
 from capacity.errors import DataError
 from capacity.records import not_a_file
 from capacity.sources.csv_checks import _check_field_counts, _check_repeated_columns, csv_line
-from capacity.sources.read_errors import _damaged_fix, _gzip_damage
+from capacity.sources.read_errors import _damaged_fix, _gzip_damage, not_utf8_text
 from capacity.sources.sql import _quote, _reader
 from capacity.sources.times import _NAIVE_TYPES, BAD_OFFSET_PATTERN, OFFSET_PATTERN, _wall_clock
 
@@ -113,7 +113,8 @@ def inspect_telemetry(
         described = con.execute(f"DESCRIBE SELECT * FROM {_reader(kind)}", [str(path)]).fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
-        raise _gzip_damage(path) or DataError(
+        # DuckDB reads only UTF-8 and says "CSV Error on Line: 2" for any other text
+        raise (_gzip_damage(path) or (kind == "csv" and not_utf8_text(path))) or DataError(
             f"cannot be read as {kind.upper()}: {first_line}",
             source=str(path),
             fix=_damaged_fix(first_line) or f"check that it is a {kind.upper()} file",
