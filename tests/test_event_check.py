@@ -275,8 +275,11 @@ def test_regions_are_deduplicated_and_all_means_every_region(demo):
     fleet = load_fleet(config)
     twice = event(1.2, regions=(" eu-west ", "eu-west", "na-east", "eu-west")).validated(fleet)
     assert twice.regions == ("eu-west", "na-east")
-    every = event(1.2, regions=("all", "eu-west")).validated(fleet)
+    every = event(1.2, regions=("ALL",)).validated(fleet)
     assert every.regions == tuple(fleet.regions)
+    # 'all' beside a region is refused, as a calendar file's regions are (it meant every one)
+    with pytest.raises(ParameterError, match="mixes 'all' with named regions"):
+        event(1.2, regions=("all", "eu-west")).validated(fleet)
 
 
 def test_stored_event_ids_match_regardless_of_case_when_unambiguous(tmp_path):

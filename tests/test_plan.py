@@ -369,6 +369,7 @@ def test_what_the_kernel_leaves_in_its_temporary_folder_goes_with_the_run(demo, 
     left.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     left.metadata["language_info"] = {"name": "python"}
     left.cells = [
+        nbformat.v4.new_code_cell('week = ""', metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
             "import tempfile\nprint(tempfile.mkdtemp(prefix='left-by-a-worker-'))"
         ),
