@@ -28,7 +28,7 @@ from pydantic import (
 
 from capacity.columns import ALL_REGIONS, DEMAND_METRICS, METRICS
 from capacity.errors import ConfigError, ParameterError
-from capacity.records import duplicate_key
+from capacity.records import check_yaml_size, duplicate_key
 from capacity.units import parse_duration
 
 __all__ = [
@@ -593,7 +593,9 @@ def load_fleet(path: str | Path) -> FleetConfig:
     Raises
     ------
     ConfigError
-        When the file is missing, is not valid YAML, or fails validation.
+        When the file is missing, is not valid YAML, stands for more than
+        :data:`~capacity.records.YAML_MAX_NODES` values once its aliases are written out, or
+        fails validation.
     """
     path = Path(path)
     try:
@@ -620,6 +622,8 @@ def load_fleet(path: str | Path) -> FleetConfig:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            check_yaml_size(root, source=str(path), error=ConfigError)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -23,17 +23,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from capacity.errors import DataError, ParameterError
+from capacity.errors import DataError, InputError, ParameterError
 
 __all__ = [
     "DATE_RE",
+    "YAML_MAX_NODES",
     "Matcher",
     "check_known",
     "check_required",
     "check_unique",
+    "check_yaml_size",
     "closest",
     "csv_rows",
     "duplicate_key",
+    "expanded_size",
     "is_missing",
     "localise",
     "normalise_key",
@@ -59,6 +62,11 @@ DATE_RE = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 #: Maps found names to field names: ``match(names, what, where)``, ``what`` being ``"column"``
 #: or ``"key"`` and ``where`` the place for error messages.
 Matcher = Callable[[list[str], str, str | None], list[str]]
+
+#: The most values (scalars, lists and mappings) one YAML file may stand for once its aliases
+#: are written out. Aliases of lists that alias lists ("billion laughs") make a few lines stand
+#: for billions of values, which whatever reads them (text, validation) would build one by one.
+YAML_MAX_NODES = 1_000_000
 
 
 # --------------------------------------------------------------------------- files
@@ -249,8 +257,9 @@ def yaml_rows(
     Raises
     ------
     DataError
-        When the YAML is malformed or empty, has another top-level key, holds no list, or an
-        item is not a mapping.
+        When the YAML is malformed or empty, stands for more than :data:`YAML_MAX_NODES`
+        values once its aliases are written out, has another top-level key, holds no list, or
+        an item is not a mapping.
     """
     import yaml
 
@@ -258,6 +267,8 @@ def yaml_rows(
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            check_yaml_size(root, source=source, error=DataError)
         # repeated keys are looked for as written, before a merge key (<<: *base) copies the
         # keys of another mapping in beside the ones that override them
         repeated = duplicate_key(root) if root is not None else None
@@ -718,3 +729,75 @@ def duplicate_key(node: Any) -> tuple[str, int] | None:
         elif isinstance(current, yaml.SequenceNode):
             stack.extend(current.value)
     return None
+
+
+def expanded_size(node: Any) -> int:
+    """The number of values a composed YAML tree stands for with every alias written out.
+
+    A scalar counts 1, a list or mapping 1 plus the sizes of its items (keys and values). Each
+    node is sized once, by identity, so the count takes time in the size of the tree as
+    written, not of what it stands for. An alias to a node that holds it counts 1: it is built
+    as a reference back, not expanded.
+
+    Parameters
+    ----------
+    node : yaml.Node
+        The tree as composed (``yaml.SafeLoader.get_single_node``), before it is constructed.
+
+    Returns
+    -------
+    int
+    """
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # begun and not yet summed: the nodes above the one looked at
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        if isinstance(current, yaml.MappingNode):
+            children = [part for pair in current.value for part in pair]
+        elif isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        else:
+            sizes[key] = 1
+            continue
+        if children_done:
+            sizes[key] = 1 + sum(sizes.get(id(child), 1) for child in children)
+            open_nodes.discard(key)
+        elif key not in sizes and key not in open_nodes:
+            open_nodes.add(key)
+            stack.append((current, True))
+            stack.extend((child, False) for child in children)
+    return sizes[id(node)]
+
+
+def check_yaml_size(node: Any, *, source: str, error: type[InputError]) -> None:
+    """Refuse a YAML file whose aliases stand for more than :data:`YAML_MAX_NODES` values.
+
+    Parameters
+    ----------
+    node : yaml.Node
+        The file's tree as composed, before it is constructed.
+    source : str
+        The file, for the message.
+    error : type of InputError
+        The error to raise: :class:`~capacity.errors.DataError` for a record file,
+        :class:`~capacity.errors.ConfigError` for the fleet file.
+
+    Raises
+    ------
+    InputError
+        Of the type ``error``, when the written-out file would hold too many values.
+    """
+    size = expanded_size(node)
+    if size <= YAML_MAX_NODES:
+        return
+    shown = f"{size:,}" if size < 10**15 else f"over 10^{len(str(size)) - 1}"
+    raise error(
+        f"its anchors and aliases stand for {shown} values once written out, more than the "
+        f"{YAML_MAX_NODES:,} a YAML file may hold (aliases nested in aliases multiply)",
+        source=source,
+        fix="write the values out instead of nesting aliases",
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -1084,3 +1085,95 @@ def test_an_rrule_with_no_frequency_is_explained(tmp_path):
             f"MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY, {got}",
             "Fix: write e.g. RRULE:FREQ=WEEKLY",
         )
+
+
+def _timed_error(path: Path, *parts: str, **kwargs) -> float:
+    """Seconds :func:`error_of` took to refuse ``path`` (after a warm-up read of a one-off
+    event, so that the libraries' import is not counted)."""
+    warm = path.with_name("warm.ics")
+    warm.write_text(ics("UID:o\nSUMMARY:O\nDTSTART:20361202T060000Z\nDTEND:20361202T070000Z"))
+    read_calendar(warm)
+    started = time.perf_counter()
+    error_of(path, *parts, **kwargs)
+    return time.perf_counter() - started
+
+
+@pytest.mark.timeout(60)
+def test_an_rrule_repeating_every_second_or_minute_is_refused_before_it_is_expanded(tmp_path):
+    # FREQ=SECONDLY took minutes and over 10 GB; FREQ=MINUTELY loaded 576,001 events in 104 s
+    for freq, unit in (("SECONDLY", "second"), ("MINUTELY", "minute")):
+        path = write(
+            tmp_path,
+            "often.ics",
+            ics(f"""
+            UID:r
+            SUMMARY:Reset
+            DTSTART:20261210T100000Z
+            DTEND:20261211T100000Z
+            RRULE:FREQ={freq}
+            """),
+        )
+        elapsed = _timed_error(
+            path,
+            "event 1 ('Reset')",
+            f"RRULE 'FREQ={freq}' repeats the event every {unit}: live-ops events repeat at "
+            f"most hourly, and expanding it would make one event per {unit}",
+            "Fix: write FREQ=HOURLY or slower",
+        )
+        assert elapsed < 0.5, f"FREQ={freq} took {elapsed:.2f} s: it was expanded"
+
+
+@pytest.mark.timeout(60)
+def test_an_rrule_with_too_many_occurrences_is_refused_before_it_is_expanded(tmp_path):
+    # an hourly rule whose BYMINUTE fills each hour (57,000 events over the default window),
+    # and an INTERVAL=0 that never moves on (expanded until the process was killed)
+    for rule in ("FREQ=HOURLY;BYMINUTE=0,10,20,30,40,50", "FREQ=DAILY;INTERVAL=0"):
+        path = write(
+            tmp_path,
+            "many.ics",
+            ics(f"""
+            UID:r
+            SUMMARY:Drop
+            DTSTART:20361202T060000Z
+            DTEND:20361202T070000Z
+            RRULE:{rule}
+            """),
+        )
+        elapsed = _timed_error(
+            path,
+            "event 1 ('Drop')",
+            f"RRULE '{rule}' repeats the event more than 10,000 times between its DTSTART "
+            "(2036-12-02 06:00Z) and 2038-01-08, the end of the window read",
+            "Fix: end the RRULE sooner with UNTIL or COUNT, or repeat it less often",
+        )
+        assert elapsed < 0.5, f"{rule} took {elapsed:.2f} s: it was expanded"
+
+
+def test_hourly_and_daily_rrules_within_the_cap_are_expanded(tmp_path, monkeypatch):
+    from capacity.calendar import ics as ics_module
+
+    def hourly(rule: str) -> Path:
+        return write(
+            tmp_path,
+            "hourly.ics",
+            ics(f"""
+            UID:h
+            SUMMARY:Happy hour
+            DTSTART:20361202T060000Z
+            DTEND:20361202T070000Z
+            RRULE:{rule}
+            """),
+        )
+
+    assert len(read_calendar(hourly("FREQ=HOURLY;COUNT=48"))) == 48
+    assert len(read_calendar(hourly("FREQ=HOURLY;UNTIL=20361209T055959Z"))) == 7 * 24
+    window = (pd.Timestamp("2036-12-02", tz="UTC"), pd.Timestamp("2036-12-03", tz="UTC"))
+    day = read_calendar(hourly("FREQ=HOURLY"), ics_window=window)
+    assert len(day) == 19  # 06:00 to 00:00 the next day
+    assert len(read_calendar(hourly("FREQ=DAILY"))) == 401  # 400 days after its DTSTART
+    # the cap counts the occurrences from DTSTART to the end of the window or the UNTIL
+    monkeypatch.setattr(ics_module, "ICS_MAX_OCCURRENCES", 24)
+    assert len(read_calendar(hourly("FREQ=HOURLY;COUNT=24"))) == 24
+    assert len(read_calendar(hourly("FREQ=HOURLY;UNTIL=20361203T055959Z"))) == 24
+    error_of(hourly("FREQ=HOURLY;COUNT=25"), "event 1 ('Happy hour')", "more than 24 times")
+    error_of(hourly("FREQ=HOURLY;UNTIL=20361203T060000Z"), "more than 24 times")

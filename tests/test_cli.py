@@ -18,6 +18,7 @@ from capacity import resilience
 from capacity.cli import cli
 from capacity.store import Store
 from tests.conftest import HEADER
+from tests.test_resilience_yaml import nested_aliases
 from tests.test_store import GOOD, HOLDER, snapshot
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -88,6 +89,34 @@ def test_calendar_time_errors_speak_of_the_tz_option(db, write):
     assert result.exit_code == 2
     assert "The 'tz' parameter (--tz) must be an IANA time zone" in result.stderr
     assert "'Mars/Base'" in result.stderr
+
+
+@pytest.mark.timeout(60)
+def test_a_file_that_would_expand_without_end_exits_2_in_one_line(db, write):
+    # an RRULE every second ran for minutes and took over 10 GB; aliases nested in aliases
+    # as the fleet file's currency hung `status` the same way
+    every_second = write(
+        "s.ics",
+        "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:a\nSUMMARY:x\nDTSTART:20261210T100000Z\n"
+        "DTEND:20261211T100000Z\nRRULE:FREQ=SECONDLY\nEND:VEVENT\nEND:VCALENDAR\n",
+    )
+    fleet = (DEMO / "fleet.yaml").read_text(encoding="utf-8")
+    laughs = write("fleet.yaml", fleet.replace("currency: USD", f"currency: {nested_aliases()}"))
+    for args, message in (
+        (
+            ("events", "import", str(every_second)),
+            f"error: {every_second}: event 1 ('x'): RRULE 'FREQ=SECONDLY' repeats the event "
+            "every second: live-ops events repeat at most hourly",
+        ),
+        (
+            ("status", "--config", str(laughs)),
+            f"error: {laughs}: its anchors and aliases stand for ",
+        ),
+    ):
+        result = run(*args, "--db", str(db))
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(message) and "Fix: " in lines[0]
 
 
 def test_second_writer_exits_3(db, write):

@@ -2,12 +2,16 @@
 
 YAML copies the merged keys into the mapping beside the ones written there, which override
 them; a repeated-key check that looked at the built tree took an override for a key written
-twice and refused a valid file.
+twice and refused a valid file. Aliases nested in aliases ("billion laughs") are refused
+before they are built.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -114,3 +118,92 @@ def test_a_yaml_calendar_may_override_the_keys_a_merge_key_brings_in(tmp_path):
     assert events["event_id"].tolist() == ["E-1", "E-2"]
     assert events["kind"].tolist() == ["season_start", "season_start"]
     assert events["start_ts"].iloc[1] == pd.Timestamp("2026-12-08T00:00Z")
+
+
+def nested_aliases(levels: int = 9) -> str:
+    """A flow list of ``levels`` lists, each of nine aliases of the one before: under 300
+    bytes that stand for over 400 million values (9 levels)."""
+    names = "abcdefghijklmnopqrstuvwxyz"[:levels]
+    items = ["&a [" + ", ".join(["x"] * 9) + "]"]
+    for before, name in itertools.pairwise(names):
+        items.append(f"&{name} [" + ", ".join([f"*{before}"] * 9) + "]")
+    return "[" + ", ".join(items) + "]"
+
+
+BOMB = (
+    r"its anchors and aliases stand for [\d,]+ values once written out, more than the "
+    r"1,000,000 a YAML file may hold \(aliases nested in aliases multiply\)\. "
+    r"Fix: write the values out instead of nesting aliases$"
+)
+
+
+@pytest.mark.timeout(60)
+def test_aliases_nested_in_aliases_are_refused_before_they_are_built(tmp_path):
+    # as an event's notes, as a deploy's change, and as the fleet file's currency: each took
+    # gigabytes and minutes to read
+    from capacity.calendar import read_calendar
+
+    calendar = write(
+        tmp_path,
+        "calendar.yaml",
+        f"""
+        events:
+          - name: Launch
+            kind: launch
+            start: 2026-12-01T00:00:00Z
+            end: 2026-12-02T00:00:00Z
+            notes: {nested_aliases()}
+        """,
+    )
+    deploys = write(
+        tmp_path,
+        "deploys.yaml",
+        f"""
+        - deploy_id: D-1
+          region: eu-west
+          service: game
+          deployed_at: 2026-01-05T08:00:00Z
+          change: {nested_aliases()}
+        """,
+    )
+    fleet = (DEMO / "fleet.yaml").read_text(encoding="utf-8")
+    assert "currency: USD\n" in fleet
+    fleet_path = tmp_path / "fleet.yaml"
+    fleet_path.write_text(fleet.replace("currency: USD", f"currency: {nested_aliases()}"))
+    for read, path, error in (
+        (read_calendar, calendar, DataError),
+        (read_deploys, deploys, DataError),
+        (load_fleet, fleet_path, ConfigError),
+    ):
+        started = time.perf_counter()
+        with pytest.raises(error, match=f"^{re.escape(str(path))}: {BOMB}"):
+            read(path)
+        assert time.perf_counter() - started < 0.5, path.name
+
+
+def test_a_file_of_shared_values_is_sized_as_written_out(tmp_path):
+    import yaml
+
+    from capacity.records import YAML_MAX_NODES, expanded_size
+
+    def size(text: str) -> int:
+        return expanded_size(yaml.compose(textwrap.dedent(text), Loader=yaml.SafeLoader))
+
+    # a shared mapping of two keys (5 values) written out three times, in a list of four
+    assert size("[&s {a: 1, b: 2}, *s, *s]") == 1 + 3 * 5
+    # a mapping, its key, and a list that holds itself: one reference back, not expanded
+    assert size("a: &a [*a]\n") == 1 + 1 + (1 + 1)
+    # the mapping, its key, the outer list, and level k of the lists: 1 + 9 x level k - 1
+    assert size(f"n: {nested_aliases(6)}\n") == 3 + sum((9**k - 1) // 8 for k in range(2, 8))
+    assert size(f"n: {nested_aliases(6)}\n") < YAML_MAX_NODES < size(f"n: {nested_aliases(7)}\n")
+    # the demo's files, and one whose events share fields through aliases, still load
+    load_fleet(DEMO / "fleet.yaml")
+    from capacity.calendar import read_calendar
+
+    first = (
+        "  - &e {name: Match 0, kind: esports, start: 2026-12-01T18:00:00Z, "
+        "end: 2026-12-01T22:00:00Z}\n"
+    )
+    text = "events:\n" + first + "".join(f"  - {{<<: *e, name: Match {n}}}\n" for n in range(1, 50))
+    events = read_calendar(write(tmp_path, "shared.yaml", text))
+    assert len(events) == 50 and set(events["kind"]) == {"esports"}

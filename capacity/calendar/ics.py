@@ -1,6 +1,8 @@
 """Calendars in iCalendar (``.ics``): each VEVENT's fields and span, repeating events
 expanded with :mod:`recurring_ical_events` over a window that reaches the weeks ahead,
-cancelled events and occurrences left out, RRULEs and TZIDs checked."""
+cancelled events and occurrences left out, RRULEs and TZIDs checked. An RRULE repeating more
+often than hourly, or more than :data:`ICS_MAX_OCCURRENCES` times before the window ends, is
+refused before it is expanded."""
 
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ from capacity.errors import DataError
 
 #: Days after the latest DTSTART that the default iCalendar window reaches.
 ICS_DEFAULT_HORIZON_DAYS = 400
+
+#: The most occurrences one repeating event may have from its DTSTART to the end of the
+#: window: an hourly rule over the default window has under 9,700. Counted before the event is
+#: expanded, and no further than one past this.
+ICS_MAX_OCCURRENCES = 10_000
 
 
 def _cancelled(component: Any) -> bool:
@@ -132,16 +139,28 @@ def _ics_values(component: Any) -> dict[str, Any]:
 #: The frequencies an RRULE may name (RFC 5545, 3.3.10).
 _FREQUENCIES = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 
+#: Valid frequencies no live-ops event repeats at: over the default window, one such rule
+#: stands for over half a million events (MINUTELY) or over thirty million (SECONDLY).
+_TOO_OFTEN = {"SECONDLY": "second", "MINUTELY": "minute"}
+
+
+def _rrules(component: Any) -> list[Any]:
+    """The RRULE values of a VEVENT (``icalendar.vRecur``), however many it has."""
+    values = component.get("RRULE")
+    return [value for value in (values if isinstance(values, list) else [values]) if value]
+
+
+def _rrule_text(value: Any) -> str:
+    text = value.to_ical()
+    return text.decode() if isinstance(text, bytes) else str(text)
+
 
 def _check_rrules(component: Any, *, source: str, where: str) -> None:
-    """Refuse an RRULE whose FREQ is missing or no frequency, in the calendar's words: the
-    library's own message for ``FREQ=SOMETIMES`` is "UNTIL parameter is missing"."""
-    values = component.get("RRULE")
-    for value in values if isinstance(values, list) else [values]:
-        if value is None:
-            continue
-        text = value.to_ical()
-        text = text.decode() if isinstance(text, bytes) else str(text)
+    """Refuse an RRULE whose FREQ is missing or no frequency, in the calendar's words (the
+    library's own message for ``FREQ=SOMETIMES`` is "UNTIL parameter is missing"), and one
+    repeating every second or minute, before anything is expanded."""
+    for value in _rrules(component):
+        text = _rrule_text(value)
         parts = dict(part.partition("=")[::2] for part in text.upper().split(";") if part)
         freq = parts.get("FREQ", "").strip()
         if freq not in _FREQUENCIES:
@@ -153,6 +172,70 @@ def _check_rrules(component: Any, *, source: str, where: str) -> None:
                 where=where,
                 fix="write e.g. RRULE:FREQ=WEEKLY;BYDAY=TU, or drop the RRULE for a one-off event",
             )
+        if freq in _TOO_OFTEN:
+            raise DataError(
+                f"RRULE {text!r} repeats the event every {_TOO_OFTEN[freq]}: live-ops events "
+                f"repeat at most hourly, and expanding it would make one event per "
+                f"{_TOO_OFTEN[freq]}",
+                source=source,
+                where=where,
+                fix="write FREQ=HOURLY or slower (e.g. RRULE:FREQ=DAILY;BYHOUR=10), or one "
+                "event for the whole span",
+            )
+
+
+def _naive_utc(value: dt.date | dt.datetime, *, end_of_day: bool = False) -> dt.datetime:
+    """A DTSTART or UNTIL as a naive UTC datetime, for counting occurrences (a date is its
+    first or, with ``end_of_day``, its last second; a floating time is taken as UTC)."""
+    if not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time.max if end_of_day else dt.time.min)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _check_occurrences(component: Any, *, stop: pd.Timestamp, source: str, where: str) -> None:
+    """Refuse a repeating event whose RRULEs give more than :data:`ICS_MAX_OCCURRENCES`
+    occurrences from its DTSTART to ``stop``, before the library builds them all in one list.
+
+    The occurrences are counted one at a time, and no further than one past the cap: an hourly
+    rule whose BYMINUTE fills each hour, or an INTERVAL=0 that never moves on, is refused in
+    milliseconds."""
+    from dateutil.rrule import rrulestr
+
+    start = _naive_utc(_ics_time(component, "DTSTART", source=source, where=where))
+    last = stop.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    count = 0
+    for value in _rrules(component):
+        text = _rrule_text(value)
+        # UNTIL is applied here, so that a date, UTC or local UNTIL all compare with DTSTART
+        rule = ";".join(p for p in text.split(";") if p and not p.upper().startswith("UNTIL="))
+        untils = value.get("UNTIL") if isinstance(value, dict) else None
+        end = min((_naive_utc(u, end_of_day=True) for u in untils or []), default=last)
+        end = min(end, last)
+        try:
+            occurrences = iter(rrulestr(rule, dtstart=start))
+        except (ValueError, TypeError) as exc:
+            raise DataError(
+                f"cannot expand the repeating event: {exc}",
+                source=source,
+                where=where,
+                fix="check its RRULE, RDATE and EXDATE",
+            ) from None
+        for occurrence in occurrences:
+            if occurrence > end:
+                break
+            count += 1
+            if count > ICS_MAX_OCCURRENCES:
+                raise DataError(
+                    f"RRULE {text!r} repeats the event more than {ICS_MAX_OCCURRENCES:,} times "
+                    f"between its DTSTART ({start:%Y-%m-%d %H:%M}Z) and "
+                    f"{last:%Y-%m-%d}, the end of the window read",
+                    source=source,
+                    where=where,
+                    fix="end the RRULE sooner with UNTIL or COUNT, or repeat it less often "
+                    "(a larger INTERVAL or a slower FREQ)",
+                )
 
 
 def _ics_records(
@@ -229,6 +312,7 @@ def _ics_records(
         first, last = window if window is not None else (min(starts), latest + horizon)
         margin = pd.Timedelta(days=2)
         for where, master, overrides in series:
+            _check_occurrences(master, stop=last + margin, source=source, where=where)
             calendar = icalendar.Calendar()
             for component in (master, *overrides):
                 calendar.add_component(component)
