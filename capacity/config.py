@@ -474,7 +474,11 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             fix = f"write the name meant (quoted, '{err.get('input')}', if it is that number)"
         elif kind in ("int_type", "float_type") and isinstance(err.get("input"), str):
             problem = f"{err['msg']}; got the text {err.get('input')!r}"
-            fix = "write the number without quotes"
+            fix = (
+                "write the number without quotes"
+                if _is_number(err["input"])
+                else "write a number (e.g. 1200, or 0.5)"
+            )
         elif kind in ("int_type", "float_type") and isinstance(err.get("input"), bool):
             problem = f"{err['msg']}; got {err.get('input')!r}"
             fix = "write a number ('true', 'yes' and 'on' unquoted are booleans in YAML)"
@@ -505,10 +509,23 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
             if ": " in message and key == "(top level)":
                 key, message = message.split(": ", 1)
             problem, fix = message, _VALUE_FIXES.get(key) or _value_fix(key, message)
+        elif isinstance(err.get("input"), list | dict):
+            what = "a list" if isinstance(err["input"], list) else "a mapping"
+            problem = f"{err['msg']}; got {what}, {err['input']!r}"
+            fix = "write one value there (see the README's configuration section)"
         else:
             problem = f"{err['msg']}; got {err.get('input')!r}"
-            fix = None
+            fix = "see the README's configuration section for what the key takes"
         raise ConfigError(problem, source=source, where=f"key '{key}'", fix=fix) from None
+
+
+def _is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number (``'1'`` quoted in the YAML), not a word."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _value_fix(key: str, message: str) -> str | None:

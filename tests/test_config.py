@@ -85,6 +85,11 @@ BAD = {
         r"key 'currency': must be text; got the number 5\. Fix: write the name meant \(quoted, "
         r"'5', if it is that number\)$",
     ),
+    "a currency that is a list": (  # it had no Fix
+        FLEET_YAML + "currency: [1, 2]\n",
+        r"key 'currency': Input should be a valid string; got a list, \[1, 2\]\. Fix: write "
+        r"one value there",
+    ),
     "a key written twice": (
         FLEET_YAML.replace(
             "  na-east: {game: 12}\n", "  na-east: {game: 12}\n  eu-west: {game: 3}\n"
@@ -146,6 +151,12 @@ def test_a_misspelt_key_and_an_unquoted_country_code_are_explained(tmp_path):
             r"got the text '1'\. Fix: write the number without quotes",
         ),
         ("cost_per_hour: 0.5", "cost_per_hour: '0.5'", r"cost_per_hour'.*got the text '0\.5'"),
+        # a word is not a number in quotes: "without quotes" did not fix it
+        (
+            "redundancy: {k: 1",
+            "redundancy: {k: lots",
+            r"got the text 'lots'\. Fix: write a number \(e\.g\. 1200, or 0\.5\)",
+        ),
         ("redundancy: {k: 1", "redundancy: {k: 1.0", r"got 1\.0\. Fix: write a whole number"),
     ],
 )
