@@ -420,8 +420,11 @@ def test_cli_json_contract(demo, tmp_path):
         "add_servers",
         "act_by",
         "breach_probability_bound",  # added to the contract's keys: "<=", ">=" or null
+        "overdue",  # added: the table, the report and the README's contract text have it
     }
     assert {r["region"] for r in records} == {"eu-west", "na-east"}
+    # the act-by dates are days before today: every one given is overdue, and only those
+    assert all(r["overdue"] is (r["act_by"] is not None) for r in records), records
     assert all(r["verdict"] in {"GO", "AT_RISK", "NO_GO"} for r in records)
     assert all(0 <= r["breach_probability"] <= 1 for r in records)
     for r in records:

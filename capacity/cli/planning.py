@@ -120,7 +120,10 @@ def check_event_command(
         ]
         records = [
             {key: (None if pd.isna(row[key]) else row[key]) for key in keys}
-            | {"breach_probability_bound": probability_bound(row["breach_probability"])}
+            | {
+                "breach_probability_bound": probability_bound(row["breach_probability"]),
+                "overdue": bool(row["overdue"]),
+            }
             for row in table.to_dict(orient="records")
         ]
         click.echo(json.dumps(records, default=_json_default, indent=2))
