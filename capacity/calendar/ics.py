@@ -184,6 +184,16 @@ def _check_rrules(component: Any, *, source: str, where: str) -> None:
             )
 
 
+def _unexpandable(exc: Exception, *, source: str, where: str) -> DataError:
+    """The error for a repeating event that dateutil or the library cannot expand."""
+    return DataError(
+        f"cannot expand the repeating event: {exc}",
+        source=source,
+        where=where,
+        fix="check its RRULE, RDATE and EXDATE",
+    )
+
+
 def _naive_utc(value: dt.date | dt.datetime, *, end_of_day: bool = False) -> dt.datetime:
     """A DTSTART or UNTIL as a naive UTC datetime, for counting occurrences (a date is its
     first or, with ``end_of_day``, its last second; a floating time is taken as UTC)."""
@@ -216,12 +226,7 @@ def _check_occurrences(component: Any, *, stop: pd.Timestamp, source: str, where
         try:
             occurrences = iter(rrulestr(rule, dtstart=start))
         except (ValueError, TypeError) as exc:
-            raise DataError(
-                f"cannot expand the repeating event: {exc}",
-                source=source,
-                where=where,
-                fix="check its RRULE, RDATE and EXDATE",
-            ) from None
+            raise _unexpandable(exc, source=source, where=where) from None
         for occurrence in occurrences:
             if occurrence > end:
                 break
@@ -321,12 +326,7 @@ def _ics_records(
                     (first - margin).to_pydatetime(), (last + margin).to_pydatetime()
                 )
             except (ValueError, TypeError) as exc:
-                raise DataError(
-                    f"cannot expand the repeating event: {exc}",
-                    source=source,
-                    where=where,
-                    fix="check its RRULE, RDATE and EXDATE",
-                ) from None
+                raise _unexpandable(exc, source=source, where=where) from None
             uid = _ics_text(master, "UID")
             for occurrence in occurrences:
                 if _cancelled(occurrence):
