@@ -532,7 +532,7 @@ def metrics(
     -------
     pandas.DataFrame
         Columns ``cutoff`` (NaT on the overall row), ``model`` (the labels seen, joined by
-        ``+``), ``n`` (scored points), ``scale``, ``mase``, ``smape``, one ``pinball_<q>`` per
+        `` | ``), ``n`` (scored points), ``scale``, ``mase``, ``smape``, one ``pinball_<q>`` per
         quantile, one ``coverage_<level>`` per central interval, ``peak_ape`` and ``peak_days``.
         The overall row pools every scored point of every window (each error scaled by its own
         window's scale for MASE) and every scored day.
@@ -615,7 +615,8 @@ def _summary(
     labels = window[MODEL].astype(str).unique() if MODEL in window.columns else []
     row: dict[str, Any] = {
         CUTOFF: cutoff,
-        MODEL: "+".join(labels),
+        # " | ", not "+": the forecaster's own labels hold "+" ("prophet+snaive (weekly, ...)")
+        MODEL: " | ".join(labels),
         "n": len(point),
         "scale": scale,
         "mase": mean("scaled"),

@@ -100,6 +100,20 @@ def test_model_label_comes_from_the_fitted_model_attribute():
     assert set(frame["model"]) == {"stub-a"}
 
 
+def test_the_overall_row_names_each_windows_model_apart():
+    """Joined by "+", the forecaster's own labels ("prophet+snaive (weekly, w=0.50)") ran
+    together with the windows' joins: one could not tell where a window's label ended."""
+    series = toy()
+    frame = backtest(LastValue(), series, horizon=12, n_windows=2, step=12, min_train=24)
+    frame["model"] = (
+        frame["cutoff"]
+        .rank(method="dense")
+        .map({1.0: "prophet+snaive (daily, w=0.50)", 2.0: "prophet"})
+    )
+    overall = metrics(frame, series).iloc[-1]
+    assert overall["model"] == "prophet+snaive (daily, w=0.50) | prophet"
+
+
 def test_each_window_fits_a_fresh_copy_and_the_original_stays_unfitted():
     original = LastValue()
     backtest(original, toy(), horizon=12, n_windows=2, step=12)
