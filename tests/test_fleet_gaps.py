@@ -191,6 +191,22 @@ def test_status_with_the_fleet_file_lists_what_the_store_lacks(fleet_store):
     ]
 
 
+def test_status_names_a_fleet_file_of_another_fleet_as_such(fleet_store, tmp_path):
+    """Every pair was listed as "no telemetry", where recommend and plan name the mismatch."""
+    db, fleet = fleet_store
+    other = tmp_path / "other.yaml"
+    other.write_text(FLEET.replace("north", "east").replace("south", "west"), encoding="utf-8")
+    done = _run("status", "--db", str(db), "--config", str(other), "--now", "2026-11-23")
+    assert done.exit_code == 0, done.output
+    assert (
+        "note: the store holds telemetry of north/game, north/voice, south/game but none of the "
+        "fleet file's regions and services (east/game, east/voice, west/game, west/voice): "
+        "check that --db and --config name the same fleet"
+    ) in done.stderr
+    mine = _run("status", "--db", str(db), "--config", str(fleet), "--now", "2026-11-23")
+    assert mine.exit_code == 0 and "none of the fleet file's" not in mine.stderr
+
+
 def test_status_without_a_fleet_file_reads_the_store_alone(fleet_store):
     db, _ = fleet_store
     done = _run("status", "--db", str(db), "--now", "2026-11-23")

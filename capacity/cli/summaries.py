@@ -201,7 +201,7 @@ def status(
         click.echo("")
         for line in _gap_lines(gaps, fleet, config):
             click.echo(line)
-    for line in [*lagging, *stale]:
+    for line in [*lagging, *stale, *_other_fleet_notes(series, fleet)]:
         click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
     click.echo(event_table(upcoming.assign(regions=upcoming["regions"].map(", ".join))))
@@ -240,6 +240,24 @@ def fleet_gaps(series: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
                 {"region": region, "service": service, "demand_metric": metric, "missing": missing}
             )
     return pd.DataFrame(rows, columns=["region", "service", "demand_metric", "missing"])
+
+
+def _other_fleet_notes(series: pd.DataFrame, fleet: FleetConfig | None) -> list[str]:
+    """A note when the store's telemetry and the fleet file share no region/service: two
+    fleets' files, not a fleet short of telemetry (as recommend and plan say too)."""
+    from capacity.texts import first_few
+
+    if fleet is None or series.empty:
+        return []
+    stored = sorted({f"{r}/{s}" for r, s in zip(series["region"], series["service"], strict=True)})
+    planned = sorted({f"{r}/{s}" for r, s, _ in fleet.demand_series()})
+    if set(stored) & set(planned):
+        return []
+    return [
+        f"note: the store holds telemetry of {first_few(stored, 4)} but none of the fleet "
+        f"file's regions and services ({first_few(planned, 4)}): check that --db and "
+        "--config name the same fleet"
+    ]
 
 
 def _gap_lines(gaps: pd.DataFrame, fleet: FleetConfig, config: Path | None) -> list[str]:
