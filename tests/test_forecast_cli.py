@@ -407,19 +407,11 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(tmp_path, monkeyp
             "and 3 ('when')",
         ),
         (
-            b"when,players\n2026-03-02T00:00:00Z,5\n2026-03-02T01:00:00Z,6\n"
-            b"2026-03-02T01:00:00Z,6.0\n2026-03-02T02:00:00+01:00,7\n",
-            "in.csv: lines 3 and 5, column 'players': two rows at the same time, "
-            "2026-03-02T01:00:00+00:00 (written '2026-03-02T01:00:00Z' and "
-            "'2026-03-02T02:00:00+01:00'), give different values: '6' and '7'. Fix: keep one "
-            "row per time",
-        ),
-        (
             b"when,players\n2026-03-02T01:00:00Z,5\n2026-03-02T02:00:00Z,6\xe9\n",
             "in.csv: line 3: not UTF-8 text (byte 58). Fix: save the file as UTF-8",
         ),
     ],
-    ids=["offset-beyond-14h", "value-column-twice", "time-column-twice", "two-values", "latin-1"],
+    ids=["offset-beyond-14h", "value-column-twice", "time-column-twice", "latin-1"],
 )
 def test_a_file_that_cannot_be_read_as_meant_is_refused_by_line(tmp_path, content, message):
     path = tmp_path / "in.csv"

@@ -13,7 +13,7 @@ CSV = (
     "when,players,note\n"
     "2026-01-01 00:00,10,a\n"
     "2026-01-01 00:30,20,b\n"
-    "2026-01-01T01:15:00+01:00,99,c\n"  # 00:15 UTC
+    "2026-01-01T01:00:00+01:00,99,c\n"  # 00:00 UTC, as the first row
     "2026-01-01 03:15,30,\n"
     "2026-01-01 03:45,,gap\n"
 )
@@ -36,16 +36,17 @@ def test_resamples_to_hourly_mean_with_naive_as_utc_and_gaps_nan(con, write):
     assert frame["value"].iloc[3] == 30.0
 
 
-def test_a_row_repeated_whole_is_read_once_even_when_summed(con, write):
-    # 00:10 three times (once as 01:10 at +01:00), with one value: one row, as ingest keeps it
+def test_rows_at_one_instant_are_aggregated_not_refused_nor_merged(con, write):
+    """Per-host rows of one total, summed with agg="sum": two hosts at 100 are 200, also when
+    their values are equal (reading such rows once had made it 100)."""
     text = (
-        "when,players\n2026-01-01 00:10,5\n2026-01-01 00:10,5\n"
-        "2026-01-01T01:10:00+01:00,5.0\n2026-01-01 00:20,1\n"
+        "when,players\n2026-01-01 00:10,100\n2026-01-01 00:10,100\n"
+        "2026-01-01T01:10:00+01:00,50\n2026-01-01 00:20,1\n"
     )
     frame = read_series_csv(
         con, write("s.csv", text), time_column="when", value_column="players", agg="sum"
     )
-    assert frame["value"].tolist() == [6.0]
+    assert frame["value"].tolist() == [251.0]
 
 
 def test_other_frequency_and_aggregate(con, write):

@@ -1,6 +1,6 @@
 """One time series from any CSV (:func:`read_series_csv`, for ``capacity forecast`` and
 ``capacity backtest``): the columns found (each asked for once), every time and value checked
-with the likely cause of a bad one, two values at one time refused, the grid's size bounded,
+with the likely cause of a bad one, the grid's size bounded,
 then resampled by :func:`~capacity.sources.grid.grid_query`."""
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def read_series_csv(
 
     Timestamps with an offset are exact; naive ones are taken as UTC. Empty values and the
     words in :data:`MISSING_VALUES` (``NaN``, ``NA``, ``null``, ...) are gaps; buckets with no
-    value are NaN. Rows repeating a time and its value (the same instant, in any offset) are
-    read once, as the telemetry ingest keeps them.
+    value are NaN. Rows at one instant (in any offsets) are aggregated by ``agg`` like the
+    rows of one bucket: per-host rows of one total are summed with ``agg="sum"``.
 
     Parameters
     ----------
@@ -70,8 +70,8 @@ def read_series_csv(
     DataError
         When the file or a column is missing, the file is not UTF-8, the header names the
         time or value column twice, a time or value does not parse, a time has an offset no
-        clock uses, a value is negative, two rows give one instant different values, or the
-        grid would have more than :data:`MAX_GRID_ROWS` steps.
+        clock uses, a value is negative, or the grid would have more than :data:`MAX_GRID_ROWS`
+        steps.
     """
     path = Path(path)
     if not path.is_file():
@@ -155,21 +155,17 @@ def read_series_csv(
             where=f"line {csv_line(path, row)}, column {column!r}",
             fix=fix,
         )
-    # one pass over the values by time: two values at one time, a time repeated, the span
+    # Rows at one instant are aggregated by `agg` like the rows of one bucket, not refused:
+    # "reads any CSV" covers a file of per-host rows summed with --agg sum, and naive local
+    # times that repeat an hour at a clock change.
     kept = "(CAST(? AS TIMESTAMPTZ) IS NULL OR ts < ?)"
-    clash, repeated, first, last = con.execute(
-        f"SELECT min(ts) FILTER (WHERE lo <> hi), coalesce(bool_or(n > 1), false), "
-        f"min(ts) FILTER (WHERE {kept}), max(ts) FILTER (WHERE {kept}) FROM (SELECT ts, "
-        "count(*) AS n, min(value) AS lo, max(value) AS hi "
-        f"FROM (SELECT {read}) WHERE value IS NOT NULL GROUP BY ts)",
-        [before, before, before, before, str(path)],
+    first, last = con.execute(
+        f"SELECT min(ts), max(ts) FROM (SELECT {read}) WHERE value IS NOT NULL AND {kept}",
+        [str(path), before, before],
     ).fetchone()
-    if clash is not None:
-        raise _two_values(con, numbered, path, clash, value_column)
     _check_grid_size(first, last, path, freq=freq, before=before)
-    distinct = "DISTINCT " if repeated else ""  # a row repeated whole counts once, as ingest
     relation = (
-        f"(SELECT {distinct}'series' AS region, '' AS service, '' AS metric, ts, value "
+        f"(SELECT 'series' AS region, '' AS service, '' AS metric, ts, value "
         f"FROM {numbered} WHERE value IS NOT NULL AND {kept})"
     )
     query, params = grid_query(
@@ -221,34 +217,6 @@ def _unreadable_value(raw: str) -> tuple[str, str]:
     return (
         f"value {raw!r} does not parse",
         "give a number, or leave it empty (or NaN) for a gap",
-    )
-
-
-def _two_values(
-    con: duckdb.DuckDBPyConnection, numbered: str, path: Path, clash: object, value_column: str
-) -> DataError:
-    """The error for two rows at the instant ``clash`` (in any offsets) with different values,
-    naming the first two lines that differ.
-
-    Resampling would otherwise combine them as if they were two times of one bucket: a file
-    holding two series (one per host or region) would be forecast as their mean.
-    """
-    rows = con.execute(
-        f"SELECT _row, _t, _v, value FROM {numbered} WHERE ts = ? AND value IS NOT NULL "
-        "ORDER BY _row",
-        [str(path), clash],
-    ).fetchall()
-    first = rows[0]
-    second = next(r for r in rows if r[3] != first[3])
-    lines = [csv_line(path, r[0]) for r in (first, second)]
-    written = f" (written {first[1]!r} and {second[1]!r})" if first[1] != second[1] else ""
-    return DataError(
-        f"two rows at the same time, {pd.Timestamp(clash).isoformat()}{written}, give "
-        f"different values: {first[2]!r} and {second[2]!r}",
-        source=str(path),
-        where=f"lines {lines[0]} and {lines[1]}, column {value_column!r}",
-        fix="keep one row per time; if the rows are parts of one total (one per host or "
-        "region), sum them into one row first",
     )
 
 
