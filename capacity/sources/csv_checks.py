@@ -35,14 +35,20 @@ def csv_line(path: Path, row: int) -> int:
     return row + 1
 
 
-def _check_repeated_columns(path: Path) -> None:
-    """Refuse a CSV header that names a column twice (in any case or spacing)."""
+def _header_names(path: Path) -> list[str]:
+    """The column names of a CSV (or gzip CSV) header as written, split on its separator
+    (the most frequent of ``,;\t|`` in the line)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as fh:
         head = fh.readline()
     sep = max(",;\t|", key=head.count)
+    return next(csv.reader([head], delimiter=sep), [])
+
+
+def _check_repeated_columns(path: Path) -> None:
+    """Refuse a CSV header that names a column twice (in any case or spacing)."""
     seen: dict[str, str] = {}
-    for name in next(csv.reader([head], delimiter=sep), []):
+    for name in _header_names(path):
         key = name.strip().lower()
         if key in seen:
             raise DataError(
@@ -61,11 +67,7 @@ def _check_asked_once(path: Path, asked: dict[str, str]) -> None:
     DuckDB reads the first and renames the others (``v_1``), so the file would be read from a
     column the user may not have meant, without a word.
     """
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as fh:
-        head = fh.readline()
-    sep = max(",;\t|", key=head.count)
-    names = next(csv.reader([head], delimiter=sep), [])
+    names = _header_names(path)
     for wanted, option in asked.items():
         key = wanted.strip().lower()
         places = [(n, name) for n, name in enumerate(names, start=1) if name.strip().lower() == key]
