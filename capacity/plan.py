@@ -584,7 +584,10 @@ def _run_and_publish(
             )
     except KeyboardInterrupt:  # SIGTERM or Ctrl-C: papermill asked the kernel to shut down
         _end_kernel_processes(earlier)
-        _forget_run(db, run_id, say)
+        # the run first, then its folder, as below: a store that cannot be written keeps
+        # the folder, which names the run for the next plan to remove (see _tidy)
+        if _forget_run(db, run_id, say):
+            shutil.rmtree(building, ignore_errors=True)
         raise
     except Exception as exc:  # papermill raises several types; all mean "nothing published"
         if getattr(exc, "ename", None) == "StoreLockedError":  # another writer got there first
@@ -608,8 +611,13 @@ def _run_and_publish(
             building, out, label, run_id, parameters, run_inputs, timings, say
         )
     except (OSError, KeyboardInterrupt) as exc:
-        if building.exists():  # not put in place: no plan refers to the run
-            _forget_run(db, run_id, say)
+        # not put in place: no plan refers to the run
+        if (
+            building.exists()
+            and _forget_run(db, run_id, say)
+            and isinstance(exc, KeyboardInterrupt)
+        ):
+            shutil.rmtree(building, ignore_errors=True)
         if isinstance(exc, KeyboardInterrupt):
             raise
         # a full disk, a folder removed under us: nothing half-published

@@ -202,6 +202,9 @@ def test_ctrl_c_during_the_notebook_stops_the_kernel_and_publishes_nothing(store
     assert not [pid for pid in below if _alive(pid)]
     assert not (out / "2026-W48").exists()
     assert _runs(db) == before  # its forecast run, if stored, was removed
+    # and its folder with it: a clean stop had left .2026-W48.<run id>.building for the next
+    # run to remove, as only a kill should
+    assert not list(out.iterdir())
 
 
 def test_a_stopped_plan_ends_the_processes_it_started_and_no_others():
