@@ -172,4 +172,14 @@ class PlanExistsError(CapacityError):
     Not bad input: the week, the store and the fleet file are fine, and the plan the run was
     to make is there. Nothing was done; the published plan is as it was. Running again with
     ``force`` makes the plan anew (and keeps the earlier one in its history).
+
+    Attributes
+    ----------
+    report : str or None
+        The published plan's report (an absolute path), when the folder holds one: a wrapper
+        that counts this as done still gets the report to mail.
     """
+
+    def __init__(self, message: str, *, report: str | None = None) -> None:
+        super().__init__(message)
+        self.report = report

@@ -511,10 +511,12 @@ def run_plan(
     with _exclusive(out, patient):
         _tidy(out, say, db)
         if target.exists() and not force:
+            report = target / "capacity_plan.html"
             raise PlanExistsError(
                 f"A plan for {label} is already published at {target}; nothing was done. "
                 "To plan the week again (after new telemetry, a changed fleet file), rerun "
-                "with --force: the earlier plan is kept under history/"
+                "with --force: the earlier plan is kept under history/",
+                report=str(report.resolve()) if report.is_file() else None,
             )
         return _run_and_publish(
             out=out,

@@ -319,6 +319,12 @@ def test_a_week_already_planned_exits_5_with_a_note_and_changes_nothing(store, t
     )
     assert [p.name for p in (out / "2026-W48").iterdir()] == ["notes.txt"]
     assert _runs(db) == before
+    # with a report there, stdout names it, as a published run's last line does: a wrapper
+    # counting 5 as done had no report to mail
+    report = out / "2026-W48" / "capacity_plan.html"
+    report.write_text("<html></html>")
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 5 and again.stdout == f"report: {report.resolve()}\n"
     # bad input still exits 2, even for a week already planned
     broken = tmp_path / "fleet.yaml"
     broken.write_text(config.read_text() + "bogus: 1\n")

@@ -78,6 +78,8 @@ def _reports_errors(func: F) -> F:
             _fail(str(exc), EXIT_UNAVAILABLE)
         except PlanExistsError as exc:  # nothing wrong: a note, not an error
             click.echo(f"note: {exc}", err=True)
+            if exc.report is not None:  # the published plan's, for a wrapper that mails it
+                click.echo(f"report: {exc.report}")
             sys.exit(EXIT_PLANNED)
         except CapacityError as exc:
             _fail(str(exc), EXIT_INPUT)
