@@ -125,7 +125,8 @@ def read_series_csv(
         ).fetchone()
         rows = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchone()[0]
     except duckdb.Error as exc:  # a malformed line past the part the sniffer read
-        raise not_utf8_text(path) or read_error(exc, path, "cannot be read as CSV") from None
+        # read_error names a file that is not UTF-8 itself
+        raise read_error(exc, path, "cannot be read as CSV") from None
     if rows == 0:
         raise DataError(
             "the file has a header but no rows", source=str(path), fix="give a CSV with data"

@@ -114,7 +114,8 @@ def inspect_telemetry(
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         # DuckDB reads only UTF-8 and says "CSV Error on Line: 2" for any other text
-        raise (_gzip_damage(path) or (kind == "csv" and not_utf8_text(path))) or DataError(
+        named = _gzip_damage(path) or (not_utf8_text(path) if kind == "csv" else None)
+        raise named or DataError(
             f"cannot be read as {kind.upper()}: {first_line}",
             source=str(path),
             fix=_damaged_fix(first_line) or f"check that it is a {kind.upper()} file",
