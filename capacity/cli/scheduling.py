@@ -84,8 +84,7 @@ def _keda_floors(floors: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
             fix="load or pull the latest telemetry (capacity ingest, capacity pull) first, "
             "or give a longer --horizon",
         )
-    past = floors["ts"].drop_duplicates()
-    left_out = int((past < hour).sum())
+    left_out = int((floors["ts"].drop_duplicates() < hour).sum())  # hours, not floors
     if left_out:
         click.echo(
             f"warning: left out the {left_out:,} hour{'s' if left_out != 1 else ''} of floors "
