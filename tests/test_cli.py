@@ -625,3 +625,14 @@ def test_bare_capacity_still_shows_its_help():
         [sys.executable, "-m", "capacity"], capture_output=True, text=True, timeout=60
     )
     assert "Commands:" in done.stdout + done.stderr and "error:" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [("events", "import"), ("incidents", "import"), ("ingest",)])
+def test_a_refused_import_into_a_new_store_leaves_no_file(tmp_path, command):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_id,name\n")
+    db = tmp_path / "fresh" / "store.duckdb"
+    result = run(*command, str(bad), "--db", str(db))
+    assert result.exit_code == 2, result.output
+    assert "bad.csv" in result.output
+    assert not db.exists() and not db.parent.exists()

@@ -682,3 +682,23 @@ def test_a_clock_a_little_ahead_is_not_the_future(db):
     with Store(db) as store:
         report = store.ingest_frame(_frame([1.0]).assign(ts=soon), source="ahead")
     assert report.inserted == 1
+
+
+def test_a_refused_first_load_leaves_no_store_behind(tmp_path, write):
+    db = tmp_path / "new" / "deeper" / "store.duckdb"
+    bad = write("bad.csv", HEADER + "2026-01-01T00:00:00Z,eu-west,game,ccu,-5\n")
+    with pytest.raises(DataError), Store(db) as store:
+        store.ingest([bad])
+    assert not db.exists()
+    assert not (tmp_path / "new").exists()  # the folders it made for the file go too
+    # a store that already existed is kept, and so is a new one something was stored in
+    with Store(db) as store:
+        store.ingest([write("t.csv", GOOD)])
+    with pytest.raises(DataError), Store(db) as store:
+        store.ingest([bad])
+    assert snapshot(db)[0]
+    other = tmp_path / "other.duckdb"
+    with pytest.raises(KeyboardInterrupt), Store(other) as store:
+        store.ingest([write("t.csv", GOOD)])
+        raise KeyboardInterrupt
+    assert len(snapshot(other)[0]) == 4

@@ -51,7 +51,9 @@ class Store:
     Parameters
     ----------
     path : str or Path
-        The database file. Created (with its folder) when opened for writing.
+        The database file. Created (with its folder) when opened for writing; a file created
+        so is removed again when the ``with`` block that opened it raises, so a load that is
+        refused leaves no empty store behind.
     read_only : bool
         Open for reading only; the file must exist.
 
@@ -73,8 +75,12 @@ class Store:
                 f"store not found: {self.path}. Fix: load data first (capacity ingest) "
                 "or pass --db with an existing store"
             )
-        if not read_only:
+        # what this open creates, to remove again if the block that opened it fails
+        self._created: list[Path] = []
+        if not read_only and not self.path.exists():
+            missing = [p for p in (self.path, *self.path.parents) if not p.exists()]
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._created = missing
         self._con = open_current(self.path, read_only=read_only)
 
     # -- connection ---------------------------------------------------------------------
@@ -91,8 +97,33 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        empty = exc_type is not None and bool(self._created) and self._holds_nothing()
         self.close()
+        if empty:
+            self._remove_created()
+
+    def _holds_nothing(self) -> bool:
+        """Whether no table of the store holds a row (a failed first load stored nothing)."""
+        tables = ("telemetry", "events", "loads", "forecast_runs", "deploys", "incidents")
+        try:
+            query = " UNION ALL ".join(f"SELECT count(*) FROM {table}" for table in tables)
+            return all(n == 0 for (n,) in self._con.execute(query).fetchall())
+        except duckdb.Error:  # a connection the failure left unusable: keep the file
+            return False
+
+    def _remove_created(self) -> None:
+        """Remove the file (and folders) this open created and nothing was stored in."""
+        for path in self._created:  # the file first, then its folders, innermost first
+            if path == self.path:
+                for leftover in (path, path.with_name(path.name + ".wal")):
+                    leftover.unlink(missing_ok=True)
+            else:
+                try:
+                    path.rmdir()
+                except OSError:  # something else was put there meanwhile
+                    break
+        self._created = []
 
     def schema_version(self) -> int:
         """The schema version of the open file."""
