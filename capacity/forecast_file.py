@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from capacity.columns import TS, YHAT, quantile_column
 from capacity.errors import DataError, ParameterError
 from capacity.sources import read_series_csv
+from capacity.store.sql import open_duckdb
 from capacity.units import parse_duration
 
 __all__ = ["MAX_FORECAST_ROWS", "FileForecast", "forecast_csv", "parse_quantiles"]
@@ -165,9 +165,8 @@ def forecast_csv(
             f"the nearest are {before.isoformat()} and {(before + step).isoformat()}. "
             f"Got {train_end.isoformat()}."
         )
-    con = duckdb.connect()
+    con = open_duckdb()
     try:
-        con.execute("SET TimeZone = 'UTC'")
         series = read_series_csv(
             con,
             path,

@@ -702,3 +702,25 @@ def test_a_refused_first_load_leaves_no_store_behind(tmp_path, write):
         store.ingest([write("t.csv", GOOD)])
         raise KeyboardInterrupt
     assert len(snapshot(other)[0]) == 4
+
+
+BUSY_QUERY = """
+import sys
+from capacity import Store
+for read_only in (False, True):
+    con = Store(sys.argv[1], read_only=read_only).con
+    con.execute("SET progress_bar_time = 0")  # the bar at once, not after 2 s
+    con.execute("SELECT count(*) FROM range(20000000) t(i) WHERE i % 7 = 3").fetchall()
+    [(zone,)] = con.execute("SELECT current_setting('TimeZone')").fetchall()
+    print(zone)
+    con.close()
+"""
+
+
+def test_connections_draw_no_progress_bar_on_stdout(db):
+    """DuckDB draws its bar on stdout, even into a file or a pipe (not under pytest), for
+    queries over 2 s: it would corrupt the CSV or JSON a command prints there."""
+    done = subprocess.run(
+        [sys.executable, "-c", BUSY_QUERY, str(db)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout == "UTC\nUTC\n"

@@ -303,14 +303,13 @@ def backtest_command(
     out: Path,
 ) -> None:
     """Rolling-origin backtest of the forecaster against the baselines: metrics and a chart."""
-    import duckdb
-
     from capacity.backtest import windows_that_fit
     from capacity.charts import backtest_figure
     from capacity.comparison import compare, default_models, mase_season
     from capacity.files import check_writable, write_text_atomically
     from capacity.report import standalone_page
     from capacity.sources import read_series_csv
+    from capacity.store.sql import open_duckdb
     from capacity.units import parse_duration
 
     check_writable(out / "metrics.csv", "out")  # before the fits, not after them
@@ -330,8 +329,7 @@ def backtest_command(
                 "the store instead. Give one or the other (with --input, --region picks the "
                 "calendar's events)."
             )
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
+        con = open_duckdb()
         series = read_series_csv(
             con, input_path, time_column=time_column, value_column=value_column, freq=freq, agg=agg
         )

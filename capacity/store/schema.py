@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from capacity.errors import SchemaError, StoreError, StoreLockedError
-from capacity.store.sql import transaction
+from capacity.store.sql import open_duckdb, transaction
 
 #: Each entry migrates the schema from its index to index + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -195,11 +195,11 @@ def _upgrading_connection(path: Path, version: int) -> duckdb.DuckDBPyConnection
 
 
 def connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open the file, in UTC; a lock another process holds is a :class:`StoreLockedError`,
-    a file that is not a DuckDB database a :class:`StoreError`."""
+    """Open the file, in UTC, without a progress bar; a lock another process holds is a
+    :class:`StoreLockedError`, a file that is not a DuckDB database a :class:`StoreError`."""
     _check_is_duckdb(path)
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = open_duckdb(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreLockedError(
@@ -207,7 +207,6 @@ def connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
                 "run to finish, then try again"
             ) from None
         raise StoreError(f"cannot open store {path}: {exc}") from None
-    con.execute("SET TimeZone = 'UTC'")
     return con
 
 

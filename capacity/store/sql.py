@@ -17,6 +17,33 @@ import pandas as pd
 from capacity.units import parse_timestamp
 
 
+def open_duckdb(
+    database: str = ":memory:", *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC that prints nothing.
+
+    DuckDB draws a progress bar for queries longer than two seconds, on standard output even
+    when that is a file or a pipe, where it would corrupt the CSV or JSON a command prints;
+    every connection of capacity is opened here, with the bar off.
+
+    Parameters
+    ----------
+    database : str
+        A database file, or ``":memory:"``.
+    read_only : bool
+        Open the file for reading only.
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+    """
+    con = duckdb.connect(database, read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET enable_progress_bar_print = false")  # should anything turn the bar on
+    return con
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Run the block in one transaction: all of it is committed, or none of it."""
