@@ -7,6 +7,7 @@ table of the store.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,8 +40,11 @@ def open_duckdb(
     """
     con = duckdb.connect(database, read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
-    con.execute("SET enable_progress_bar_print = false")  # should anything turn the bar on
+    # the bar, and its printing should anything turn the bar back on; in a Jupyter kernel
+    # without ipywidgets the bar is off and a change is refused
+    for setting in ("enable_progress_bar", "enable_progress_bar_print"):
+        with contextlib.suppress(duckdb.InvalidInputException):
+            con.execute(f"SET {setting} = false")
     return con
 
 
