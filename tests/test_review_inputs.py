@@ -118,6 +118,31 @@ def test_an_empty_span_is_refused_with_the_span_the_store_holds():
         review.check_series(fleet, nothing, region="eu-west", service="game", metric="ccu")
 
 
+def test_a_span_inside_a_gap_says_so_rather_than_to_move_inside_the_stored_span():
+    """A span within the stored one whose every hour is missing was told to move "inside
+    that span", where it already was."""
+    fleet = load_fleet(FLEET)
+    nothing = pd.DataFrame({"ts": pd.DatetimeIndex([], tz="UTC"), "value": []})
+    status = status_row("2025-09-29T00:00Z", "2026-11-22T23:00Z")
+    with pytest.raises(ParameterError) as caught:
+        review.check_series(
+            fleet,
+            nothing,
+            region="eu-west",
+            service="game",
+            metric="ccu",
+            start="2026-11-14T17:00Z",
+            end="2026-11-14T23:00Z",
+            status=status,
+        )
+    assert str(caught.value) == (
+        "The store holds no ccu for eu-west/game from 2026-11-14 17:00 to 2026-11-14 23:00 UTC "
+        "(the 'start' and 'end' parameters); it holds 2025-09-29 00:00 to 2026-11-22 23:00 UTC: "
+        "every hour of the span falls in a gap of the series. Fix: widen or move the span in "
+        "the parameters cell"
+    )
+
+
 # ------------------------------------------------------------------------- headlines
 
 

@@ -138,9 +138,19 @@ def check_series(
             since = f"{first:%Y-%m-%d %H:%M}" if first is not None else "the start"
             until = f"{last:%Y-%m-%d %H:%M} UTC" if last is not None else "the end"
             chosen = f"from {since} to {until} (the 'start' and 'end' parameters)"
-        held = _stored_span(status, region, service, metric)
+        bounds = _stored_bounds(status, region, service, metric)
+        held = f"{bounds[0]:%Y-%m-%d %H:%M} to {bounds[1]:%Y-%m-%d %H:%M} UTC" if bounds else ""
+        in_gap = (
+            bounds is not None
+            and first is not None
+            and last is not None
+            and bounds[0] <= first
+            and last <= bounds[1] + pd.Timedelta(hours=1)
+        )
         fix = (
-            "set start and end inside that span, or both to '' for all of it, in the "
+            "widen or move the span in the parameters cell"
+            if in_gap
+            else "set start and end inside that span, or both to '' for all of it, in the "
             "parameters cell"
             if held and (first is not None or last is not None)
             else "choose another metric or span in the parameters cell (capacity status "
@@ -149,6 +159,7 @@ def check_series(
         raise ParameterError(
             f"The store holds no {metric} for {region}/{service} {chosen}"
             + (f"; it holds {held}" if held else "")
+            + (": every hour of the span falls in a gap of the series" if in_gap else "")
             + f". Fix: {fix}"
         )
     if len(series) < 2:  # a grid of one step has no step: every chart would fail on it
@@ -164,15 +175,17 @@ def check_series(
         )
 
 
-def _stored_span(status: pd.DataFrame | None, region: str, service: str, metric: str) -> str:
-    """``2025-09-29 00:00 to 2026-11-22 23:00 UTC`` for a series of a status table, or ``""``."""
+def _stored_bounds(
+    status: pd.DataFrame | None, region: str, service: str, metric: str
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The first and last stored hour (UTC) of a series of a status table, or ``None``."""
     if status is None or status.empty or not {"first_ts", "last_ts"} <= set(status.columns):
-        return ""
+        return None
     mine = status[
         (status[REGION] == region) & (status[SERVICE] == service) & (status[METRIC] == metric)
     ]
     if mine.empty or pd.isna(mine["first_ts"].min()):
-        return ""
+        return None
     first = pd.Timestamp(mine["first_ts"].min()).tz_convert("UTC")
     last = pd.Timestamp(mine["last_ts"].max()).tz_convert("UTC")
-    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+    return first, last
