@@ -371,7 +371,8 @@ def latency_curve(
     plotly.graph_objects.Figure
         Traces, in order: ``hours`` (used by sizing), ``maintenance/outage hours`` (only when
         some are flagged), ``median p99`` (only with ``binned``), ``p99 SLO`` and
-        ``safe load``. The y axis is logarithmic.
+        ``safe load``. The y axis is logarithmic. Without an hour to draw, a note in the
+        middle says so.
     """
     left_out = frame[EXCLUDED].to_numpy(bool) if EXCLUDED in frame else np.zeros(len(frame), bool)
     used, dropped = frame[~left_out], frame[left_out]
@@ -430,6 +431,18 @@ def latency_curve(
     if math.isfinite(low) and math.isfinite(high):
         figure.add_vrect(
             x0=low, x1=high, fillcolor="rgba(44, 160, 44, 0.15)", line_width=0, layer="below"
+        )
+    if not np.isfinite(loads * latencies).any():  # else only the two lines, and no reason
+        figure.add_annotation(
+            text=(
+                "No hour to draw: none has both a load per server (demand and servers "
+                "telemetry) and a p99 latency (latency_p99_ms)"
+            ),
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
         )
     figure.update_layout(
         title=_esc(title),

@@ -63,6 +63,17 @@ def test_latency_curve_says_whose_load_per_server():
     assert figure.layout.xaxis.title.text == "requests/s (rps) per server"
 
 
+def test_latency_curve_without_an_hour_to_draw_says_so():
+    """A store with demand telemetry but no servers or latency (sized at the hint) drew the
+    SLO and safe-load lines on an empty plot, with no word of why."""
+    empty = pd.DataFrame({"load_per_server": [], "latency_p99_ms": [], "excluded": []})
+    figure = explore_charts.latency_curve(empty, safe_load=340.0, slo_ms=100.0, source="hint")
+    [note] = figure.layout.annotations
+    assert note.text.startswith("No hour to draw: none has both a load per server")
+    drawn = pd.DataFrame({"load_per_server": [100.0], "latency_p99_ms": [40.0], "excluded": False})
+    assert not explore_charts.latency_curve(drawn, safe_load=340.0, slo_ms=100.0).layout.annotations
+
+
 def test_backtest_figure_draws_utc_and_keeps_the_report_default_title():
     ts = pd.date_range("2026-11-02T01:00+01:00", periods=48, freq="h")
     results = pd.DataFrame({"ts": ts[-24:], "yhat": 1.0, "model": "capacity", "cutoff": ts[-24]})
