@@ -23,6 +23,7 @@ from capacity.columns import (
     FRACTION_METRICS,
     KIND,
     LATENCY_P99_MS,
+    METRIC,
     NAME,
     REGION,
     SERVERS,
@@ -32,6 +33,7 @@ from capacity.columns import (
     VALUE,
     metric_label,
 )
+from capacity.errors import ParameterError
 from capacity.review import EXCLUDED, LOAD_PER_SERVER, RUN_ID, WEEKDAYS, Decomposition
 
 __all__ = [
@@ -122,8 +124,15 @@ def series_with_events(
     -------
     plotly.graph_objects.Figure
         One line trace, then one legend-only marker trace per event kind shown. Times are
-        drawn in UTC, and the time axis says so.
+        drawn in UTC, and the time axis says so. Without a value to draw, a note says so.
+
+    Raises
+    ------
+    ParameterError
+        When ``series`` holds more than one series (rows of several regions, services or
+        metrics, or two rows at one time), which one line would zigzag between.
     """
+    _check_one_series(series)
     times = _utc_times(series[TS])
     number = _value_format(name, series[VALUE])
     figure = go.Figure(
@@ -171,6 +180,15 @@ def series_with_events(
                     name=_esc(kind),
                 )
             )
+    if not series[VALUE].notna().any():
+        figure.add_annotation(
+            text="No value to draw: the series is empty or every hour of it is missing",
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+        )
     figure.update_layout(
         title=_esc(title),
         template="plotly_white",
@@ -185,6 +203,31 @@ def series_with_events(
     )
     _time_axis(figure)
     return figure
+
+
+def _check_one_series(series: pd.DataFrame) -> None:
+    """Refuse a frame of several series (``store.series(metric="ccu")`` holds every region
+    and service's), naming them and how to pick one."""
+    keys = [c for c in (REGION, SERVICE, METRIC) if c in series.columns]
+    names = series[keys].drop_duplicates().astype(str).agg("/".join, axis=1) if keys else None
+    if names is not None and len(names) > 1:
+        shown = ", ".join(names.iloc[:4]) + (
+            f" and {len(names) - 4} more" if len(names) > 4 else ""
+        )
+        raise ParameterError(
+            f"The 'series' parameter holds {len(names)} series ({shown}); the chart draws one.",
+            fix=(
+                "pick one, e.g. store.series(region=..., service=..., metric=...), or "
+                f"filter the frame on {', '.join(keys)}"
+            ),
+        )
+    if series[TS].duplicated().any():
+        twice = pd.Timestamp(series[TS][series[TS].duplicated()].iloc[0])
+        raise ParameterError(
+            f"The 'series' parameter holds two rows at {twice.tz_convert('UTC'):%Y-%m-%d %H:%M} "
+            "UTC; the chart draws one value per time.",
+            fix="pass one series on a regular grid, as Store.series returns",
+        )
 
 
 def weekday_hour_heatmap(

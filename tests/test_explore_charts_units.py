@@ -84,3 +84,27 @@ def test_backtest_figure_draws_utc_and_keeps_the_report_default_title():
     assert pd.Timestamp(figure.layout.shapes[0].x0) == pd.Timestamp("2026-11-03T00:00Z")
     assert figure.layout.yaxis.title.text == "value"  # the CLI's backtest gives no metric
     assert figure.layout.xaxis.title.text == "time (UTC)"
+
+
+def test_series_with_events_refuses_several_series_and_says_when_nothing_is_drawn():
+    """`store.series(metric="ccu")`, every region and service's, was drawn as one line zigzagging
+    between them; an empty span drew an empty plot with no word of why."""
+    import pytest
+
+    from capacity.errors import ParameterError
+
+    one = hourly(np.arange(24.0)).assign(region="eu-west", service="game", metric="ccu")
+    two = pd.concat([one, one.assign(region="na-east")], ignore_index=True)
+    with pytest.raises(ParameterError) as caught:
+        explore_charts.series_with_events(two, name="ccu")
+    assert str(caught.value) == (
+        "The 'series' parameter holds 2 series (eu-west/game/ccu, na-east/game/ccu); the "
+        "chart draws one. Fix: pick one, e.g. store.series(region=..., service=..., "
+        "metric=...), or filter the frame on region, service, metric"
+    )
+    with pytest.raises(ParameterError, match="two rows at 2026-11-02 00:00 UTC"):
+        explore_charts.series_with_events(pd.concat([one, one])[["ts", "value"]], name="ccu")
+    assert not explore_charts.series_with_events(one, name="ccu").layout.annotations
+    for nothing in (one.iloc[:0], one.assign(value=np.nan)):
+        [note] = explore_charts.series_with_events(nothing, name="ccu").layout.annotations
+        assert note.text.startswith("No value to draw")
