@@ -157,6 +157,12 @@ def test_series_summary_says_which_times_are_utc_and_which_local():
         "charts follow local time, Europe/Berlin."
     )
 
+    # an empty span (store.series outside the stored hours) raised NaT's strftime error
+    nothing = series.iloc[:0]
+    assert review.series_summary(
+        nothing, region="eu-west", service="game", metric="ccu", timezone="Europe/Berlin"
+    ) == ("**eu-west / game / ccu**: no hours in this span, so there is nothing to show.")
+
 
 def test_review_summary_counts_runs_hours_and_windows():
     series = hourly(np.ones(48))

@@ -42,10 +42,13 @@ def series_summary(
 ) -> str:
     """Markdown: the series chosen, its hours from when to when (UTC), how many are missing,
     and the region's local zone, which the weekday and hour charts follow."""
+    chosen = f"**{html.escape(region)} / {html.escape(service)} / {html.escape(metric)}**"
+    if series.empty:
+        return f"{chosen}: no hours in this span, so there is nothing to show."
     first, last = series[TS].min(), series[TS].max()
     missing = int(series[VALUE].isna().sum())
     return (
-        f"**{html.escape(region)} / {html.escape(service)} / {html.escape(metric)}**, "
+        f"{chosen}, "
         f"{len(series):,} hours from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC, "
         f"{missing:,} of them missing. Times on the charts' time axes are UTC; the weekday "
         f"and hour charts follow local time, {html.escape(timezone)}."
