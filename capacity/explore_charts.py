@@ -64,6 +64,11 @@ _UNLABELLED = ("maintenance",)
 _LINE = "rgb(31, 119, 180)"
 _DARK = "rgb(40, 40, 40)"
 _RED = "rgb(214, 39, 40)"
+#: The note of an accuracy chart with nothing to compare.
+_NO_ACCURACY = (
+    "No stored forecast hour has a known actual value yet: nothing to compare "
+    "(capacity plan or forecast-fleet stores a run; its hours are compared once they pass)"
+)
 
 
 def _esc(text: object) -> str:
@@ -518,7 +523,8 @@ def accuracy_over_time(table: pd.DataFrame, *, coverage: str = "coverage_90") ->
     -------
     plotly.graph_objects.Figure
         Two traces per series (``region / service``), sharing a legend entry: bars for one
-        cutoff, lines with markers for several.
+        cutoff, lines with markers for several. An empty table gets a note saying there is
+        nothing to compare.
     """
     level = coverage.rsplit("_", 1)[-1]
     cutoffs = sorted(pd.Series(table[CUTOFF]).dropna().unique())
@@ -573,6 +579,11 @@ def accuracy_over_time(table: pd.DataFrame, *, coverage: str = "coverage_90") ->
             stamps = [pd.Timestamp(c) for c in cutoffs]
             figure.update_xaxes(tickvals=stamps, ticktext=[f"{c:%Y-%m-%d %H:%M}" for c in stamps])
         figure.update_xaxes(title_text="run cutoff (UTC)", row=2, col=1)
+    if table.empty:
+        title = "Stored runs against what happened"
+        figure.add_annotation(
+            text=_NO_ACCURACY, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False
+        )
     figure.update_layout(title=title, template="plotly_white", height=560 + 60 * single)
     return figure
 
@@ -588,7 +599,8 @@ def lead_time_chart(by_lead: pd.DataFrame) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        One trace per run, named by its cutoff and id.
+        One trace per run, named by its cutoff and id; with none, a note saying there is
+        nothing to compare.
     """
     figure = go.Figure()
     for run_id, part in by_lead.sort_values([CUTOFF, "lead_day"]).groupby(RUN_ID, sort=False):
@@ -601,6 +613,10 @@ def lead_time_chart(by_lead: pd.DataFrame) -> go.Figure:
                 mode="lines+markers",
                 name=f"{when} ({_esc(run_id)})",
             )
+        )
+    if by_lead.empty:
+        figure.add_annotation(
+            text=_NO_ACCURACY, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False
         )
     figure.update_layout(
         title="MAPE by day ahead of each run's cutoff",

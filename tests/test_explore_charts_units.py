@@ -108,3 +108,18 @@ def test_series_with_events_refuses_several_series_and_says_when_nothing_is_draw
     for nothing in (one.iloc[:0], one.assign(value=np.nan)):
         [note] = explore_charts.series_with_events(nothing, name="ccu").layout.annotations
         assert note.text.startswith("No value to draw")
+
+
+def test_accuracy_charts_without_a_compared_hour_say_so():
+    """With no stored run overlapping the telemetry, both charts were blank, one titled "The
+    stored run ... per series" over no run."""
+    from capacity import review
+
+    names = "run_id region service metric ts yhat cutoff step actual"
+    joined = pd.DataFrame(columns=names.split())
+    over_time = explore_charts.accuracy_over_time(review.accuracy(joined))
+    by_lead = explore_charts.lead_time_chart(review.accuracy_by_lead(joined))
+    for figure in (over_time, by_lead):
+        assert not figure.data
+        assert figure.layout.annotations[-1].text.startswith("No stored forecast hour has a")
+    assert over_time.layout.title.text == "Stored runs against what happened"
