@@ -289,7 +289,8 @@ class EventCheck:
             One line each, starting ``note:`` or ``warning:``: touched regions/services
             left out for want of demand telemetry, stored events taken to be this one,
             stored events of another name it is checked on top of, telemetry ending over a
-            day before ``now``, an event that started before the forecast (only its later
+            day before ``now``, an event already over at ``now``, an event that started
+            before the forecast (only its later
             hours are checked), dates to act by already past when the check ran
             (``overdue``), and an event ending more than :data:`MEASURED_DAYS` days after the
             forecast starts (a provisional verdict).
@@ -323,6 +324,13 @@ class EventCheck:
                     "this verdict starts then. Load or pull the latest telemetry (capacity "
                     "ingest, capacity pull) first"
                 )
+        if self.event.end <= _moment(now):
+            lines.append(
+                f"warning: the event ended {self.event.end:%Y-%m-%d %H:%M} UTC, before this "
+                f"check ({_moment(now):%Y-%m-%d %H:%M} UTC): the verdict is what the forecast "
+                "expected of hours now past, not what happened (their telemetry shows that: "
+                "the explore notebook). For an event ahead, check its dates"
+            )
         if self.cutoff is not None and self.event.start < self.cutoff:
             lines.append(
                 f"note: the event started {self.event.start:%Y-%m-%d %H:%M} UTC, before the "

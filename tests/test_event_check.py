@@ -919,6 +919,12 @@ def test_an_event_under_way_says_only_its_forecast_hours_are_checked(demo):
         "hours from 2026-11-23 00:00 UTC on are checked (the hours before are telemetry, not "
         "forecast)"
     ) in check.notes(now="2026-11-23T06:00Z")
+    assert not [n for n in check.notes(now="2026-11-23T23:00Z") if "the event ended" in n]
+    # checked after it is over (a date typed wrong, or telemetry days old): said, not a GO alone
+    assert (
+        "warning: the event ended 2026-11-24 00:00 UTC, before this check (2026-11-25 09:00 "
+        "UTC): the verdict is what the forecast expected of hours now past, not what happened"
+    ) in " ".join(check.notes(now="2026-11-25T09:00Z"))
 
 
 def test_a_shorter_schedule_is_the_start_of_the_longer_one(demo):
