@@ -746,6 +746,42 @@ def test_a_server_that_never_answers_times_out_with_exit_4(tmp_path, db):
     assert f"Prometheus at {url} did not answer within 0.5 s (query " in result.output
 
 
+def test_a_server_that_answers_a_byte_at_a_time_is_held_to_the_timeout(tmp_path, db):
+    """Each read waited less than timeout_seconds, so a server sending its answer a few
+    bytes at a time held a pull with a timeout of 1 s for as long as it kept sending."""
+    body = json.dumps({"status": "success", "data": {"resultType": "matrix", "result": []}})
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+
+    def dribble(connection: socket.socket) -> None:
+        with contextlib.suppress(OSError), connection:
+            connection.recv(65536)
+            connection.sendall(f"{head}\r\n\r\n".encode())
+            for byte in body.encode():
+                connection.sendall(bytes([byte]))
+                time.sleep(0.2)
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+        def serve() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    connection, _ = listener.accept()
+                    threading.Thread(target=dribble, args=(connection,), daemon=True).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        config = _fleet(tmp_path, url, {"ccu": GOOD}, timeout_seconds=1)
+        started = time.monotonic()
+        result = _pull(db, config, *_window())
+        took = time.monotonic() - started
+    assert result.exit_code == 4, result.output
+    assert f"Prometheus at {url} did not answer within 1 s (query " in result.output
+    assert took < 5  # the whole answer takes about 13 s
+    assert not db.exists() or _stored(db).empty
+
+
 class _Fake(http.server.BaseHTTPRequestHandler):
     """A stand-in HTTP server for answers a real Prometheus is hard to make give."""
 

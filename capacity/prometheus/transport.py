@@ -2,7 +2,8 @@
 
 :func:`_get` asks the server once and returns the reply's ``data``; every way a request can
 fail becomes the package's error for it: a query Prometheus refuses or a URL that is not its
-API is a :class:`~capacity.errors.ConfigError`, a server that times out or fails a
+API is a :class:`~capacity.errors.ConfigError`, a server that times out (the whole answer,
+not each read of it, within the timeout) or fails a
 :class:`~capacity.errors.SourceUnavailableError`, an https certificate that cannot be
 verified the URL's fault (:func:`_tls_error`). Two answers the request loop handles itself
 are raised as private exceptions: too many samples for one request (:class:`_TooManySamples`,
@@ -12,10 +13,13 @@ retried for fewer steps) and no answer at all (:class:`_NoConnection`, worded by
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from typing import Any
 
 import requests
+import urllib3
 
 from capacity.config import redact_url, url_problem
 from capacity.errors import ConfigError, ParameterError, SourceUnavailableError
@@ -49,13 +53,16 @@ def _get(
 ) -> dict[str, Any]:
     address = url.rstrip("/") + _API
     shown = redact_url(url)
+    late = SourceUnavailableError(
+        f"Prometheus at {shown} did not answer within {timeout:g} s (query {key!r}); "
+        "try again later, or raise prometheus.timeout_seconds in the fleet file"
+    )
+    deadline = time.monotonic() + timeout
     try:
-        reply = http.get(address, params=params, timeout=timeout)
+        # streamed, so that the whole answer is held to the timeout, not each read of it
+        reply = http.get(address, params=params, timeout=timeout, stream=True)
     except requests.Timeout:
-        raise SourceUnavailableError(
-            f"Prometheus at {shown} did not answer within {timeout:g} s (query {key!r}); "
-            "try again later, or raise prometheus.timeout_seconds in the fleet file"
-        ) from None
+        raise late from None
     except (
         requests.exceptions.InvalidURL,
         requests.exceptions.MissingSchema,
@@ -69,8 +76,11 @@ def _get(
         raise _tls_error(str(exc), shown, config_source) from None
     except requests.RequestException as exc:
         raise _NoConnection(_connection_reason(exc)) from None
+    content = _read_within(reply, deadline)
+    if content is None:
+        raise late
     try:
-        body = reply.json()
+        body = json.loads(content)
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("status") == "success":
@@ -112,7 +122,7 @@ def _get(
             "address inside the cluster rather than through an authenticating proxy, or one "
             "with a user and password for HTTP basic auth (http://user:password@host:9090)",
         )
-    if "HTTP request to an HTTPS server" in reply.text:  # Go's answer to plain HTTP
+    if b"HTTP request to an HTTPS server" in content:  # Go's answer to plain HTTP
         raise ConfigError(
             f"{redact_url(address)} answered HTTP {reply.status_code}: the server speaks https",
             source=config_source,
@@ -127,7 +137,38 @@ def _get(
     )
 
 
-def _connection_reason(exc: requests.RequestException) -> str:
+def _read_within(reply: requests.Response, deadline: float) -> bytes | None:
+    """The body of a streamed reply, or None once reading it goes on past ``deadline`` (a
+    ``time.monotonic()``): a server that sends its answer a few bytes at a time never lets
+    one read wait out the timeout, and would hold the pull for as long as it keeps sending.
+
+    Raises
+    ------
+    _NoConnection
+        When the connection breaks before the body is complete.
+    """
+    parts = []
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                reply.close()
+                return None
+            # read1: whatever has arrived (one read of the socket), not a chunk's full size
+            part = reply.raw.read1(1 << 20, decode_content=True)
+            if not part:
+                break
+            parts.append(part)
+    except urllib3.exceptions.TimeoutError:
+        reply.close()
+        return None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        reply.close()
+        raise _NoConnection(_connection_reason(exc)) from None
+    reply.raw.release_conn()
+    return b"".join(parts)
+
+
+def _connection_reason(exc: Exception) -> str:
     """Why a request got no answer, in a few words: the system's ``[Errno ...]`` message, or
     what became of a connection that broke, or the exception's type."""
     text = str(exc)
