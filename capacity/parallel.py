@@ -284,14 +284,17 @@ def _unavailable(
 
 
 def _check_address(address: Any, flag: str | None = None) -> None:
-    """Refuse, without connecting, an address no Dask scheduler can have: malformed, a
-    port out of range, or ``inproc`` (which reaches only the process that made it)."""
+    """Refuse, without connecting, an address no Dask scheduler can have: malformed, of a
+    scheme Dask has no transport for (``http://``), a port out of range, or ``inproc``
+    (which reaches only the process that made it)."""
     from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
 
     try:
         scheme, location = parse_address(address)
         if scheme == "inproc":
             raise ValueError("an inproc address reaches only the process that made it")
+        get_backend(scheme)  # an unknown scheme: ValueError, naming the known ones
         if scheme in ("tcp", "tls"):
             _, port = parse_host_port(location)
             if not 0 < port < 65536:

@@ -71,6 +71,16 @@ def test_no_tasks_make_no_connection_but_a_bad_address_is_still_refused(monkeypa
         map_tasks(identity, [1], scheduler="tcp://127.0.0.1:1")
 
 
+@pytest.mark.parametrize("address", ["http://127.0.0.1:8786", "foo://bar"])
+def test_an_unknown_scheme_is_refused_with_no_tasks_as_with_some(address):
+    """With every forecast cached, forecast-fleet --dask-scheduler http://host:8786 exited 0,
+    and the same command failed (exit 2) the first week a series needed fitting."""
+    for tasks in ([1], []):
+        with pytest.raises(ParameterError, match=f"unknown address scheme '{address[:3]}"):
+            map_tasks(identity, tasks, scheduler=address, flags={"scheduler": "--x"})
+    assert open_clients() == []
+
+
 @pytest.mark.parametrize("kind", ["refused", "not http", "not dask"])
 def test_a_failed_connection_leaves_no_client_or_loop_thread(kind, monkeypatch):
     monkeypatch.setattr("capacity.parallel.CONNECT_TIMEOUT", 1)
