@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -370,7 +371,7 @@ def url_problem(url: str) -> str | None:
         What the URL must be, for a message that goes on to show it (with
         :func:`redact_url`): a scheme other than http(s) is refused, and so is a query string
         or fragment, which would end up in the middle of the address once the API path is
-        appended.
+        appended, a space, no host, and a port that is not a number from 1 to 65535.
     """
     if not url.startswith(("http://", "https://")):
         return "must start with http:// or https://"
@@ -379,6 +380,17 @@ def url_problem(url: str) -> str | None:
             "must have no query string or fragment ('?...' or '#...'), as the API path "
             "(/api/v1/query_range) is appended to it"
         )
+    if any(character.isspace() for character in url):
+        return "must have no spaces, tabs or line breaks (percent-encode one in a path: %20)"
+    parts = urllib.parse.urlsplit(url)
+    if not parts.hostname:
+        return "must name the server's host after the scheme, as in http://prometheus:9090"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        return "must have a port from 1 to 65535 after the host's ':', or no ':' at all"
     return None
 
 

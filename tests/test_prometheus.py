@@ -472,8 +472,11 @@ def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_pa
         ("prometheus:9090", "The 'url' parameter must start with http:// or https://"),
         ("http://127.0.0.1:9?x=1", "The 'url' parameter must have no query string or fragment"),
         ("http://127.0.0.1:9/#a", "The 'url' parameter must have no query string or fragment"),
-        ("http://127.0.0.1:abc", "The Prometheus URL must be an http(s) URL"),
-        ("http://", "The Prometheus URL must be an http(s) URL"),
+        ("http://127.0.0.1:abc", "The 'url' parameter must have a port from 1 to 65535"),
+        ("http://127.0.0.1:99999", "The 'url' parameter must have a port from 1 to 65535"),
+        ("http://", "The 'url' parameter must name the server's host"),
+        (" http://127.0.0.1:9", "The 'url' parameter must start with http://"),
+        ("http://127.0.0.1:9 ", "The 'url' parameter must have no spaces"),
     ],
 )
 def test_a_malformed_url_is_bad_input_not_an_outage(tmp_path, db, url, message):
@@ -588,6 +591,15 @@ def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_pa
             {"queries": {"ccu": "x"}, "url": "admin:s3cret@h:9090"},
             "must start with http:// or https://; got '***@h:9090'",
         ),
+        # each had loaded, and the pull then said only that it was no http(s) URL, without
+        # the file, the key or what was wrong
+        (
+            {"queries": {"ccu": "x"}, "url": "http://127.0.0.1:99999"},
+            "must have a port from 1 to 65535 after the host's ':', or no ':' at all; "
+            "got 'http://127.0.0.1:99999'",
+        ),
+        ({"queries": {"ccu": "x"}, "url": "http://prometheus host:9090"}, "must have no spaces"),
+        ({"queries": {"ccu": "x"}, "url": "http://u:s3cret@:9090"}, "must name the server's host"),
         ({"queries": {"ccu": "x"}, "timeout_seconds": float("inf")}, "must be a finite number"),
         ({"queries": {"ccu": "x"}, "timeout_seconds": 1e12}, "less than or equal to 3600"),
     ],
