@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -179,7 +180,8 @@ class PrometheusSource(_Strict):
     queries: dict[str, str]
     step: str = "5m"
     region_label: str = "region"
-    service_label: str = "service"
+    # checked when left out too: it must differ from a region_label given as 'service'
+    service_label: str = Field(default="service", validate_default=True)
     timeout_seconds: float = Field(default=60, gt=0, le=MAX_TIMEOUT_SECONDS)
 
     @field_validator("url")
@@ -201,6 +203,21 @@ class PrometheusSource(_Strict):
                 raise ValueError(f"unknown metric {metric!r}; capacity reads {', '.join(METRICS)}")
             if not str(query).strip():
                 raise ValueError(f"the query for {metric!r} is empty")
+        return value
+
+    @field_validator("region_label", "service_label")
+    @classmethod
+    def _label(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip() or value != value.strip():
+            raise ValueError(
+                f"must be the name of a label, such as {info.field_name.split('_')[0]!r}; "
+                f"got {value!r}"
+            )
+        if info.field_name == "service_label" and value == info.data.get("region_label"):
+            raise ValueError(
+                f"must differ from region_label (both are {value!r}): a series' region and "
+                "service would be one label's value; set each to the label that names it"
+            )
         return value
 
     @field_validator("step")

@@ -600,6 +600,20 @@ def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_pa
         ),
         ({"queries": {"ccu": "x"}, "url": "http://prometheus host:9090"}, "must have no spaces"),
         ({"queries": {"ccu": "x"}, "url": "http://u:s3cret@:9090"}, "must name the server's host"),
+        # each had loaded, and a pull then advised 'sum by (service, service)' or 'sum by (, ...)'
+        (
+            {"queries": {"ccu": "x"}, "region_label": "service"},
+            "key 'prometheus.service_label': must differ from region_label (both are 'service')",
+        ),
+        (
+            {"queries": {"ccu": "x"}, "region_label": "zone", "service_label": "zone"},
+            "must differ from region_label (both are 'zone')",
+        ),
+        (
+            {"queries": {"ccu": "x"}, "region_label": ""},
+            "key 'prometheus.region_label': must be the name of a label, such as 'region'",
+        ),
+        ({"queries": {"ccu": "x"}, "service_label": " service"}, "must be the name of a label"),
         ({"queries": {"ccu": "x"}, "timeout_seconds": float("inf")}, "must be a finite number"),
         ({"queries": {"ccu": "x"}, "timeout_seconds": 1e12}, "less than or equal to 3600"),
     ],
