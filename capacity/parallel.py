@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from capacity.errors import ParameterError, SourceUnavailableError
+from capacity.errors import ParameterError, ResourceError, SourceUnavailableError
 
 __all__ = ["check_jobs", "default_jobs", "map_tasks", "max_jobs"]
 
@@ -137,6 +137,8 @@ def map_tasks(
         When the scheduler cannot be reached (refused, timed out, no handshake), has no
         workers (at the start, or for :data:`WORKERLESS_TIMEOUT` seconds once every worker was
         lost), or is lost during the run: the same call may succeed once it is back.
+    ResourceError
+        When every Dask worker that ran a task died running it (Dask's ``KilledWorker``).
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
@@ -178,7 +180,7 @@ def _on_dask(
     from concurrent.futures import CancelledError
 
     try:
-        from distributed import Client
+        from distributed import Client, KilledWorker
     except ImportError:
         raise ParameterError(
             "Running on a Dask cluster needs the 'distributed' package. "
@@ -206,6 +208,11 @@ def _on_dask(
         try:
             _await(client, futures, progress, address, flag)
             return client.gather(futures)
+        except KilledWorker as exc:
+            # every worker that ran the task died doing it: the machine's doing (its memory
+            # limit, the out-of-memory killer), not the scheduler's, and not for later
+            index = next((i for i, f in enumerate(futures) if f.key == exc.task), None)
+            raise _killed(exc, None if index is None else items[index]) from None
         except CancelledError:  # distributed's FutureCancelledError, FuturesCancelledError
             # the client cancels every task when it loses the scheduler
             raise _unavailable(
@@ -260,6 +267,26 @@ def _await(
                 f"{WORKERLESS_TIMEOUT:g} s; nothing was kept",
                 f"start workers (dask worker {address}) and try again",
             )
+
+
+def _killed(exc: Any, item: Any) -> ResourceError:
+    """One line for a task whose every worker died running it (Dask's ``KilledWorker``):
+    which task (a series' fit names its series), the last worker, and what to look at."""
+    names = [getattr(item, part, None) for part in ("region", "service", "metric")]
+    what = (
+        f"the fit of {names[0]}/{names[1]} ({names[2]})"
+        if all(isinstance(name, str) for name in names)
+        else f"the task {exc.task!r}"
+    )
+    tries = exc.allowed_failures + 1
+    workers = "the Dask worker" if tries == 1 else f"each of the {tries} Dask workers"
+    return ResourceError(
+        f"{what}: {workers} running it died (the last, {exc.last_worker.address}); "
+        "nothing was stored. A worker process "
+        "is killed when it outgrows its memory (dask worker --memory-limit, or the "
+        "machine's out-of-memory killer): read that worker's log, give the workers more "
+        "memory, then run again"
+    )
 
 
 def _refuse(address: Any, flag: str | None, problem: str) -> ParameterError:

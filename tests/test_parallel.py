@@ -11,18 +11,24 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from capacity.errors import ParameterError, SourceUnavailableError
+from capacity.errors import ParameterError, ResourceError, SourceUnavailableError
 from capacity.parallel import map_tasks
 from tests.fake_servers import banner_server
 
 
 def square_with_pid(x: int) -> tuple[int, int]:
     return x * x, os.getpid()
+
+
+def die(task: object) -> None:
+    """End the worker process running the task at once, as an out-of-memory kill does."""
+    os._exit(1)
 
 
 def test_in_process_keeps_order_and_reports_progress():
@@ -69,6 +75,31 @@ def test_on_a_real_dask_cluster(tmp_path):
     assert [r for r, _ in results] == [x * x for x in range(10)]
     assert {pid for _, pid in results} <= workers
     assert sorted(done) == list(range(1, 11))
+
+
+def test_a_task_whose_every_worker_dies_running_it_is_one_line_naming_it(tmp_path):
+    """Dask's KilledWorker (the task's workers each died running it, as when a fit outgrows
+    a worker's memory) had come out of forecast-fleet as a traceback."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    task = types.SimpleNamespace(region="eu-west", service="game", metric="ccu")
+    with (
+        dask.config.set(
+            {"temporary-directory": str(tmp_path), "distributed.scheduler.allowed-failures": 1}
+        ),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        pytest.raises(ResourceError) as caught,
+    ):
+        map_tasks(die, [task], scheduler=cluster.scheduler_address)
+    message = str(caught.value)
+    assert message.startswith(
+        "the fit of eu-west/game (ccu): each of the 2 Dask workers running it died (the last, "
+        "tcp://127.0.0.1:"
+    )
+    assert "nothing was stored" in message and "\n" not in message
 
 
 def test_an_unreachable_scheduler_is_unavailable_not_bad_input(monkeypatch):
