@@ -213,6 +213,21 @@ def test_a_pull_until_midnight_keeps_the_stored_rest_of_that_hour(prometheus, tm
     pd.testing.assert_frame_equal(_stored(db), before)
 
 
+def test_an_until_inside_the_stored_telemetry_pulls_its_hour_whole(prometheus, tmp_path, db):
+    """Without --since, a pull starts at the newest stored hour, or at the end when that is
+    earlier: it had pulled the end's last step alone, and the load, which replaces the hours
+    it holds whole, deleted that hour's eleven other stored samples."""
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD})
+    assert _pull(db, config, *_window()).exit_code == 0
+    before = _stored(db)
+    again = _pull(db, config, "--until", "2025-11-25T10:30Z")
+    assert again.exit_code == 0, again.output
+    assert "2025-11-25 10:00 to 2025-11-25 10:55 UTC" in again.output
+    assert "0 inserted, 0 updated, 24 unchanged" in again.output
+    assert "replaced" not in again.output
+    pd.testing.assert_frame_equal(_stored(db), before)
+
+
 def test_a_metric_that_never_has_samples_does_not_take_the_others_back_112_days(
     prometheus, tmp_path, db
 ):

@@ -35,7 +35,8 @@ def pull_window(
     start, end : timestamp-like, optional
         The range. ``end`` defaults to ``now``; ``start`` to the start of the hour of the
         oldest of the queried metrics' newest stored times (the pull overlaps what is stored,
-        which the load counts as unchanged), counting only the metrics that have rows, or the
+        which the load counts as unchanged), or of the end's hour when the end is earlier,
+        counting only the metrics that have rows, or the
         start of the hour :data:`FIRST_PULL` before ``end`` when none has. A metric with no
         rows while others have them starts on its own (:func:`first_pulls`), so that a query
         that never returns anything does not take every metric 112 days back on every pull.
@@ -85,8 +86,10 @@ def pull_window(
         if end is None and oldest > clock:
             _future_rows(newest, source, clock)
         # From the start of the newest stored hour, which is pulled again whole (up to date
-        # already: that hour's points, which the load counts as unchanged).
-        begin = min(stop, oldest.floor("h"))
+        # already: that hour's points, which the load counts as unchanged); from the start of
+        # the end's hour when the end is earlier (an --until inside the stored telemetry): a
+        # pull of its last step alone would delete the rest of that stored hour
+        begin = min(stop, oldest).floor("h")
     else:
         begin = (stop - FIRST_PULL).floor("h")
     return begin, stop, step
