@@ -376,6 +376,15 @@ def _connect(client_type: Any, address: Any, flag: str | None = None) -> Any:
             raise _unavailable(address, flag, detail, "try again once it is up")
         if isinstance(error, ValueError):
             raise _refuse(address, flag, detail)
+        if isinstance(error, TypeError) and "ssl_context" in detail:  # tls:// without certs
+            raise _refuse(
+                address,
+                flag,
+                "a tls:// scheduler needs Dask's TLS settings, and none are set: give the CA "
+                "file, client certificate and key in the Dask configuration "
+                "(distributed.comm.tls.ca-file, .client.cert, .client.key; or the variables "
+                "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ...__CLIENT__CERT, ...__CLIENT__KEY)",
+            )
         if isinstance(error, TypeError):  # a transport whose package is missing (ucx)
             raise _refuse(address, flag, f"{type(error).__name__}: {detail}")
         # it answered, but its first bytes are not a Dask message (an SSH server's banner

@@ -166,3 +166,16 @@ def test_a_client_that_connects_after_the_run_gave_up_is_closed(tmp_path, monkey
     assert left, f"still connected to the scheduler: {sorted(set(scheduler.clients) - idle)}"
     SlowClient.started.clear()
     assert open_clients() == []
+
+
+def test_a_tls_scheduler_without_dask_tls_settings_names_what_to_set(monkeypatch):
+    """tls:// without certificates came out as Dask's TypeError about an ssl_context."""
+    for name in ("CA_FILE", "CLIENT__CERT", "CLIENT__KEY"):
+        monkeypatch.delenv(f"DASK_DISTRIBUTED__COMM__TLS__{name}", raising=False)
+    with pytest.raises(ParameterError) as caught:
+        map_tasks(identity, [1], scheduler="tls://127.0.0.1:1", flags={"scheduler": "--x"})
+    assert "(--x)" in str(caught.value)
+    assert "needs Dask's TLS settings" in str(caught.value)
+    assert "distributed.comm.tls.ca-file" in str(caught.value)
+    assert "ssl_context" not in str(caught.value)
+    assert open_clients() == []
