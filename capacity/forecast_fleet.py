@@ -439,7 +439,13 @@ def forecast_fleet(
         (info[REGION], info[SERVICE], info[METRIC]): params for _, info, params in results if params
     }
     if not frames:
-        reasons = summary.drop_duplicates("status")["status"].str.removeprefix("skipped: ")
+        # each series' reason without its own fix: the run's one fix follows
+        reasons = (
+            summary["status"]
+            .str.removeprefix("skipped: ")
+            .str.replace(r"\. Fix: .*$", "", regex=True)
+            .drop_duplicates()
+        )
         stored = sorted(
             f"{r}/{s}"
             for r, s in store.con.execute(
@@ -460,7 +466,9 @@ def forecast_fleet(
         raise DataError(
             f"no series could be forecast ({'; '.join(reasons)})",
             source=str(store.path),
-            fix="load more telemetry, or pass a longer history",
+            fix="load more telemetry (capacity ingest, capacity pull): each series needs "
+            "at least 2 days in the history window; when the store holds older telemetry "
+            "than the window reaches, a longer history (forecast-fleet --history) takes it in",
         )
     run = FleetForecast(
         run_id or new_run_id(),

@@ -122,6 +122,14 @@ def test_runs_that_cannot_be_right_are_refused(demo_store, tmp_path):
         # every series skipped: the run had printed a run id, stored nothing and exited 0
         with pytest.raises(DataError, match=r"no series could be forecast \(no telemetry"):
             forecast_fleet(store, one_region(fleet), history="1d", cutoff="2020-01-01", jobs=1)
+        # too short everywhere: the series' reason once, without its own fix, then the run's
+        with pytest.raises(DataError) as short:
+            forecast_fleet(
+                store, one_region(fleet), history="1d", cutoff="2026-11-20T04:00Z", jobs=1
+            )
+        text = str(short.value)
+        assert "no series could be forecast (" in text and "days of data; got 1.0 days" in text
+        assert text.count("Fix:") == 1 and "at least 2 days in the history window" in text
         for horizon in ("1.5h", "30m", "400d"):  # cut to whole steps, or a year's holidays
             with pytest.raises(
                 ParameterError,
