@@ -636,3 +636,29 @@ def test_a_refused_import_into_a_new_store_leaves_no_file(tmp_path, command):
     assert result.exit_code == 2, result.output
     assert "bad.csv" in result.output
     assert not db.exists() and not db.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("status", "--ahead", "xyz"), "The 'ahead' parameter (--ahead)"),
+        (("forecast-fleet", "--horizon", "0d"), "The 'horizon' parameter (--horizon)"),
+        (("forecast-fleet", "--history", "1x"), "The 'history' parameter (--history)"),
+        (("backtest", "--region", "eu-west", "--service", "game", "--step", "-1h"), "(--step)"),
+        (
+            ("backtest", "--region", "eu-west", "--service", "game", "--horizon", "90min"),
+            "--horizon (90min) and --step (168h)",
+        ),
+    ],
+)
+def test_a_malformed_duration_is_named_by_its_option(tmp_path, args, named):
+    """They were named as the Python functions' parameters ('The 'ahead' parameter must ...'),
+    which the command line has no option of."""
+    result = run(
+        *args,
+        "--db",
+        str(tmp_path / "none.duckdb"),
+        *(("--out", str(tmp_path / "bt")) if args[0] == "backtest" else ()),
+    )
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr

@@ -80,7 +80,7 @@ def test_offsets_and_naive_times_agree(tmp_path):
     ("over", "message"),
     [
         ({"--time-column": "time"}, "column 'time' not found"),
-        ({"--horizon": "a week"}, "'horizon' parameter must be a positive duration"),
+        ({"--horizon": "a week"}, "'horizon' parameter (--horizon) must be a positive duration"),
         ({"--horizon": "90min"}, "whole number of 1h steps"),
         ({"--train-end": "2026-03-03T00:00:00Z"}, "too little usable history"),
         (
@@ -89,7 +89,10 @@ def test_offsets_and_naive_times_agree(tmp_path):
             "whole hour for 1h, a Monday for 1w); the nearest are 2026-03-20T00:00:00+00:00 "
             "and 2026-03-20T01:00:00+00:00",
         ),
-        ({"--train-end": "someday"}, "'train_end' parameter must be an ISO 8601 time"),
+        (
+            {"--train-end": "someday"},
+            "The 'train_end' parameter (--train-end) must be an ISO 8601 time",
+        ),
         ({"--quantiles": "0.5,95"}, "'quantiles' parameter must be numbers strictly between"),
     ],
 )

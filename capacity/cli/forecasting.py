@@ -96,7 +96,9 @@ def forecast(
         check_not_an_input(output, "--output", inputs, "the forecast")
         check_writable(output, "output")
     levels = parse_quantiles(quantiles)
-    start = parse_timestamp(train_end, "train_end")
+    start = parse_timestamp(train_end, "--train-end")
+    parse_duration(freq, "--freq")  # malformed: named by its option, before the file is read
+    parse_duration(horizon, "--horizon")
     events = _file_events(events_path, region)
     result = forecast_csv(
         input_path,
@@ -195,6 +197,8 @@ def forecast_fleet_command(
         )
     _check_jobs(jobs)
     levels = [q for _, q in parse_quantiles(quantiles)]
+    parse_duration(horizon, "--horizon")  # malformed: named by its option, before any work
+    parse_duration(history, "--history")
     fleet = _load_config(_fleet_file(config))
     # read-only while fitting (readers such as `capacity status` or a notebook may share
     # it), writable only to save the run
@@ -314,11 +318,15 @@ def backtest_command(
 
     check_writable(out / "metrics.csv", "out")  # before the fits, not after them
     grid_text = freq if input_path is not None else "1h"
-    grid = parse_duration(grid_text, "freq")
-    h = parse_duration(horizon, "horizon") / grid
-    s = parse_duration(step, "step") / grid
+    grid = parse_duration(grid_text, "--freq")
+    h = parse_duration(horizon, "--horizon") / grid
+    s = parse_duration(step, "--step") / grid
     if h != int(h) or s != int(s):
-        raise ParameterError("The 'horizon' and 'step' parameters must be whole numbers of steps.")
+        raise ParameterError(
+            f"--horizon ({horizon}) and --step ({step}) must be whole numbers of steps of "
+            f"{grid_text}.",
+            fix=f"give multiples of {grid_text}, such as 168h",
+        )
     fit_kwargs: dict = {}
     if input_path is not None:
         if not time_column or not value_column:
@@ -356,7 +364,7 @@ def backtest_command(
                 raise ParameterError(f"The store has no {metric} for {region}/{service}.")
             end = whole["ts"].max() + pd.Timedelta(hours=1)
             span = parse_duration(history, "history") + (windows - 1) * parse_duration(step, "step")
-            series = whole[whole["ts"] >= end - span - parse_duration(horizon, "horizon")]
+            series = whole[whole["ts"] >= end - span - parse_duration(horizon, "--horizon")]
             series = series.loc[:, ["ts", "value"]].reset_index(drop=True)
             events = store.events(region=region)
         label = f"{region}/{service}/{metric}"

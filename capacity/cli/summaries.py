@@ -21,7 +21,7 @@ from capacity.cli.common import (
 )
 from capacity.columns import LATENCY_P99_MS, SERVERS
 from capacity.errors import ParameterError
-from capacity.units import parse_timestamp
+from capacity.units import parse_duration, parse_timestamp
 
 if TYPE_CHECKING:
     from capacity.config import FleetConfig
@@ -147,6 +147,7 @@ def status(
 ) -> None:
     """Summarise the store: per series its span, rows, gaps and last load; events ahead."""
     moment = parse_timestamp(now, "--now") if now is not None else pd.Timestamp.now(tz="UTC")
+    parse_duration(ahead, "--ahead")  # malformed: named by its option
     # no demo fleet by default: the store's summary needs none
     fleet = _load_config(config) if config is not None else None
     with _reading_store(db) as store:
