@@ -88,7 +88,26 @@ def status_row(first, last):
     )
 
 
-def test_an_empty_span_is_refused_with_the_span_the_store_holds():
+SPAN_OUTSIDE = (
+    "2020-01-01",
+    "2020-02-01",
+    "from 2020-01-01 00:00 to 2020-02-01 00:00 UTC (the 'start' and 'end' parameters); it "
+    "holds 2025-09-29 00:00 to 2026-11-22 23:00 UTC. Fix: set start and end inside that span, "
+    "or both to '' for all of it, in the parameters cell",
+)
+# a span within the stored one whose every hour is missing was told to move "inside that
+# span", where it already was
+SPAN_IN_A_GAP = (
+    "2026-11-14T17:00Z",
+    "2026-11-14T23:00Z",
+    "from 2026-11-14 17:00 to 2026-11-14 23:00 UTC (the 'start' and 'end' parameters); it "
+    "holds 2025-09-29 00:00 to 2026-11-22 23:00 UTC: every hour of the span falls in a gap of "
+    "the series. Fix: widen or move the span in the parameters cell",
+)
+
+
+@pytest.mark.parametrize(("start", "end", "told"), [SPAN_OUTSIDE, SPAN_IN_A_GAP])
+def test_an_empty_span_is_refused_with_the_span_the_store_holds(start, end, told):
     fleet = load_fleet(FLEET)
     nothing = pd.DataFrame({"ts": pd.DatetimeIndex([], tz="UTC"), "value": []})
     status = status_row("2025-09-29T00:00Z", "2026-11-22T23:00Z")
@@ -99,16 +118,11 @@ def test_an_empty_span_is_refused_with_the_span_the_store_holds():
             region="eu-west",
             service="game",
             metric="ccu",
-            start="2020-01-01",
-            end="2020-02-01",
+            start=start,
+            end=end,
             status=status,
         )
-    assert str(caught.value) == (
-        "The store holds no ccu for eu-west/game from 2020-01-01 00:00 to 2020-02-01 00:00 UTC "
-        "(the 'start' and 'end' parameters); it holds 2025-09-29 00:00 to 2026-11-22 23:00 UTC. "
-        "Fix: set start and end inside that span, or both to '' for all of it, in the "
-        "parameters cell"
-    )
+    assert str(caught.value) == f"The store holds no ccu for eu-west/game {told}"
     # an open end, and no status to say what is stored
     with pytest.raises(ParameterError, match=r"from 2030-01-01 00:00 to the end \(the 'start'"):
         review.check_series(
@@ -116,31 +130,6 @@ def test_an_empty_span_is_refused_with_the_span_the_store_holds():
         )
     with pytest.raises(ParameterError, match=r"for eu-west/game in the whole store\. Fix: choose"):
         review.check_series(fleet, nothing, region="eu-west", service="game", metric="ccu")
-
-
-def test_a_span_inside_a_gap_says_so_rather_than_to_move_inside_the_stored_span():
-    """A span within the stored one whose every hour is missing was told to move "inside
-    that span", where it already was."""
-    fleet = load_fleet(FLEET)
-    nothing = pd.DataFrame({"ts": pd.DatetimeIndex([], tz="UTC"), "value": []})
-    status = status_row("2025-09-29T00:00Z", "2026-11-22T23:00Z")
-    with pytest.raises(ParameterError) as caught:
-        review.check_series(
-            fleet,
-            nothing,
-            region="eu-west",
-            service="game",
-            metric="ccu",
-            start="2026-11-14T17:00Z",
-            end="2026-11-14T23:00Z",
-            status=status,
-        )
-    assert str(caught.value) == (
-        "The store holds no ccu for eu-west/game from 2026-11-14 17:00 to 2026-11-14 23:00 UTC "
-        "(the 'start' and 'end' parameters); it holds 2025-09-29 00:00 to 2026-11-22 23:00 UTC: "
-        "every hour of the span falls in a gap of the series. Fix: widen or move the span in "
-        "the parameters cell"
-    )
 
 
 # ------------------------------------------------------------------------- headlines
