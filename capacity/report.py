@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Collection, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -268,11 +269,16 @@ def _percent(headroom: float) -> str:
 
 
 def _signed(cost: float) -> str:
+    """A cost change, signed, rounded half away from zero as money is: a total of 8,756.50
+    read +8,756 (Python's half to even) beside rows that add up to +8,757."""
     if pd.isna(cost):
         return ""
     if cost == 0:
         return "0"
-    return f"{cost:+,.0f}" if abs(cost) >= 10 else f"{cost:+,.2f}"
+    places = Decimal(1) if abs(cost) >= 10 else Decimal("0.01")
+    # through the cents first, so a float sum such as 8756.499999999 counts as 8756.50
+    exact = Decimal(repr(round(float(cost), 2))).quantize(places, rounding=ROUND_HALF_UP)
+    return f"{exact:+,}"
 
 
 def _signed_count(count: object) -> str:

@@ -384,3 +384,28 @@ def test_a_schedule_of_many_series_shows_one_regions_lines_at_a_time():
     # twelve series or fewer: every line, no menu (the demo's report)
     few = charts.schedule_chart(pd.DataFrame([r for r in rows if r["service"] != "voice"][:36]))
     assert not few.layout.updatemenus and all(t.visible is None for t in few.data)
+
+
+def test_the_weekly_cost_in_all_adds_up_to_the_rows_when_it_ends_in_half_a_unit():
+    """A 14-day demo plan's costs summed to 8,756.50 USD, and the decision read "+8,756"
+    (half to even) while its verdict rows and orders per server type, rounded half up as
+    money is, added up to +8,757."""
+    costs = [57.12, 5483.52, 342.72, 342.72, 57.12, -2227.68, -142.8, 45.7, 4512.48, 285.6]
+    rows = pd.DataFrame(
+        {
+            "region": [f"r{i}" for i in range(len(costs))],
+            "service": ["game"] * len(costs),
+            "action": ["scale_down" if c < 0 else "scale_up" for c in costs],
+            "change": [-1 if c < 0 else 1 for c in costs],
+            "act_by": [CUTOFF + pd.Timedelta(days=1)] * len(costs),
+            "overdue": [False] * len(costs),
+            "cost_per_week_change": costs,
+        }
+    )
+    line = report.decision_line(rows, cutoff=CUTOFF, currency="USD")
+    shown = report.plan_table(rows[["region", "cost_per_week_change"]], currency="USD").data
+    cells = re.findall(r"<td>([+-][\d,]+)</td>", shown)
+    assert len(cells) == len(costs)
+    total = sum(int(c.replace(",", "")) for c in cells)
+    assert total == 8757
+    assert f"{total:+,} USD / week in all." in line
