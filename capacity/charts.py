@@ -252,6 +252,9 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
             row=row,
             col=1,
         )
+    # from zero, so the gap between demand and capacity reads as the share it is: a 4-hour
+    # event's axis had started at 15k, under a capacity line at 72k and demand at 25k
+    figure.update_yaxes(rangemode="tozero")
     figure.update_layout(
         title=f"{html.escape(check.event.name)}: demand with the event against safe capacity",
         height=plot_height + _TOP_PX + _BOTTOM_PX,
@@ -384,6 +387,8 @@ def fan_chart(
         # actual, then the capacity lines
         legend={"orientation": "h", "yanchor": "top", "y": -60 / 270, "traceorder": "normal"},
         yaxis_title=html.escape(metric_label(metric)) if metric else "demand",
+        # from zero, as the event check's: demand and capacity read as the shares they are
+        yaxis_rangemode="tozero",
     )
     _time_axis(figure)
     return figure

@@ -228,3 +228,17 @@ def test_backtest_chart_draws_the_projects_forecaster_first_and_the_series_sorte
     assert list(figure.layout.xaxis.categoryarray) == ["eu-west / game", "na-east / game"]
     assert list(figure.data[0].x) == ["eu-west / game", "na-east / game"]
     assert figure.layout.yaxis.title.text == "MASE"  # short enough to show whole
+
+
+def test_demand_against_capacity_charts_start_their_y_axis_at_zero():
+    """A 4-hour event's panels drew demand at 25k under capacity at 72k on an axis from 15k:
+    the headroom looked twice the share it is."""
+    check = fake_check([("eu-west", "game"), ("na-east", "matchmaking")], hours=4)
+    figure = charts.event_check_figure(check)
+    assert [figure.layout[f"yaxis{i if i > 1 else ''}"].rangemode for i in (1, 2)] == [
+        "tozero",
+        "tozero",
+    ]
+    history, forecast, need = weekly_frames("ccu")
+    weekly = charts.fan_chart(history, forecast, need, None, "eu-west", "game")
+    assert weekly.layout.yaxis.rangemode == "tozero"
