@@ -575,10 +575,20 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
         return table(shown, headers=HEADERS)
     return HTML(
         "".join(
-            f"<p><b>{title}</b></p>{table(shown[keys + columns], headers=HEADERS).data}"
+            f"<p><b>{title}</b></p>{_FAILURES_NOTE if 'failures' in columns else ''}"
+            f"{table(shown[keys + columns], headers=HEADERS).data}"
             for title, columns in parts
         )
     )
+
+
+#: Why the ``all`` row's failures are not the sum of the rows above it: the demo plan's rows
+#: counted 8 failures and its ``all`` row 3, with nothing on the page saying why.
+_FAILURES_NOTE = (
+    "<p>Failures: incidents whose spans overlap count as one (a regional outage that opens an "
+    "incident in each of its services is one failure of the region and of the fleet), so a "
+    "group's failures, and the MTBF between them, are not the sum of its rows'.</p>"
+)
 
 
 #: The KPI columns of the first of :func:`kpi_table`'s two tables: the SLO and its budget,

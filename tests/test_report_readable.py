@@ -263,3 +263,20 @@ def test_an_empty_table_with_a_time_column_is_an_empty_table():
     )
     page = report.table(empty, max_rows=20).data
     assert "<th>name</th><th>start_ts</th></tr></table>" in page
+
+
+def test_the_incidents_table_says_why_the_fleets_failures_are_not_the_rows_sum():
+    """The demo plan's rows counted 8 failures (an outage in sa-east opened one incident in
+    each of its three services) and its `all` row 3, with nothing saying why."""
+    kpis = pd.DataFrame(
+        {
+            "region": ["sa-east", "sa-east", "all"],
+            "service": ["chat", "game", "all"],
+            "availability": [0.9995, 0.9995, 0.9995],
+            "incidents": [1, 1, 2],
+            "failures": [1, 1, 1],
+        }
+    )
+    page = report.kpi_table(kpis).data
+    note = page.index("incidents whose spans overlap count as one")
+    assert page.index("Incidents and changes") < note < page.index("<th>failures</th>")
