@@ -365,14 +365,20 @@ def fan_chart(
         start = past[TS].min() if len(past) else ahead[TS].min()
         end = ahead[TS].max() if len(ahead) else start
         shown = big[(big["end_ts"] >= start) & (big["start_ts"] <= end)]
+        middle = start + (end - start) / 2
         for i, row in enumerate(shown.itertuples(index=False)):
+            x0, x1 = max(row.start_ts, start), min(row.end_ts, end)
+            # a name in the chart's right half ends at its span's end, reading leftwards: one
+            # reading rightwards from there had stretched the time axis past the forecast by
+            # its length, days of empty chart after the horizon
+            side = "left" if x0 < middle else "right"
             figure.add_vrect(
-                x0=max(row.start_ts, start),
-                x1=min(row.end_ts, end),
+                x0=x0,
+                x1=x1,
                 fillcolor="rgba(255, 165, 0, 0.12)",
                 line_width=0,
                 annotation_text=html.escape(str(row.name)),
-                annotation_position="top left" if i % 2 == 0 else "bottom left",
+                annotation_position=f"{'top' if i % 2 == 0 else 'bottom'} {side}",
                 annotation_font_size=10,
             )
     if metric is None and METRIC in ahead and len(ahead):

@@ -242,3 +242,26 @@ def test_demand_against_capacity_charts_start_their_y_axis_at_zero():
     history, forecast, need = weekly_frames("ccu")
     weekly = charts.fan_chart(history, forecast, need, None, "eu-west", "game")
     assert weekly.layout.yaxis.rangemode == "tozero"
+
+
+def test_an_event_names_near_the_horizon_does_not_stretch_the_time_axis_past_it():
+    """The demo plan's 'Season 13 Champions Finals', a day before the horizon's end, was
+    labelled reading rightwards from its start: plotly widened the time axis to hold the
+    label, five days of empty chart after the forecast."""
+    history, forecast, need = weekly_frames("ccu")
+    end = forecast["ts"].max()
+    events = pd.DataFrame(
+        {
+            "name": ["Early patch", "Finals"],
+            "kind": ["patch", "esports"],
+            "regions": [("eu-west",), ("all",)],
+            "start_ts": [history["ts"].min(), end - pd.Timedelta(hours=4)],
+            "end_ts": [history["ts"].min() + pd.Timedelta(hours=6), end],
+        }
+    )
+    figure = charts.fan_chart(history, forecast, need, events, "eu-west", "game")
+    labels = {a.text: a for a in figure.layout.annotations}
+    assert labels["Early patch"].xanchor == "left"
+    # the late one ends where its span ends, inside the data, and reads leftwards
+    assert labels["Finals"].xanchor == "right"
+    assert pd.Timestamp(labels["Finals"].x) == end
