@@ -790,15 +790,32 @@ def trend_table(trend: pd.DataFrame, *, changed_only: bool = False) -> HTML:
             if pd.isna(value):
                 shown.at[i, column] = ""
             elif digits is None:
+                if column == "change":
+                    value = _shown_change(row, scale=1, digits=places)
                 sign = "+" if column == "change" else ""
                 shown.at[i, column] = f"{value:{sign},.{places}f}"
             elif column == "change":
-                shown.at[i, column] = f"{value * 100:+.{digits}f} pp"
+                change = _shown_change(row, scale=100, digits=digits)
+                shown.at[i, column] = f"{change:+.{digits}f} pp"
             else:
                 shown.at[i, column] = _as_percent(value, digits)
     # the figure named as its column is headed in the KPI table above
     shown["figure"] = trend["figure"].map(lambda f: _header(f, HEADERS))
     return table(shown, headers=HEADERS)
+
+
+def _shown_change(row: pd.Series, *, scale: float, digits: int) -> float:
+    """A trend row's change as the difference of its two figures as shown (``scale`` times,
+    to ``digits`` places), so that the row's arithmetic checks (58.3 % to 57.4 % is -0.9 pp,
+    not the -0.8 of the unrounded figures); a change too small to show keeps its sign."""
+    change = row["change"] * scale
+    if pd.isna(row["previous"]) or pd.isna(row["current"]):
+        return change
+    shown = float(f"{row['current'] * scale:.{digits}f}") - float(
+        f"{row['previous'] * scale:.{digits}f}"
+    )
+    shown = round(shown, digits)
+    return shown if shown != 0 else math.copysign(0.0, change)
 
 
 def timings_line(timings: dict[str, float]) -> HTML:

@@ -409,3 +409,24 @@ def test_the_weekly_cost_in_all_adds_up_to_the_rows_when_it_ends_in_half_a_unit(
     total = sum(int(c.replace(",", "")) for c in cells)
     assert total == 8757
     assert f"{total:+,} USD / week in all." in line
+
+
+def test_a_trend_change_is_the_difference_of_the_figures_shown():
+    """The change was worked out before rounding: 58.3 % to 57.4 % read -0.8 pp."""
+    trend = pd.DataFrame(
+        {
+            "region": ["ap-southeast", "all", "all", "eu-west"],
+            "service": ["matchmaking", "all", "all", "game"],
+            "figure": ["error_budget_remaining", "availability", "mttr_minutes", "availability"],
+            "previous": [0.58265, 0.9995456, 30.04, 0.99958],
+            "current": [0.57415, 0.9995727, 30.96, 0.999580004],
+            "change": [-0.0085, 0.0000271, 0.92, 0.000000004],
+            "direction": ["worse", "better", "worse", "better"],
+        }
+    )
+    rows = cells(report.trend_table(trend).data)
+    assert rows[3:6] == ["58.3 %", "57.4 %", "-0.9 pp"]
+    assert rows[10:13] == ["99.9546 %", "99.9573 %", "+0.0027 pp"]
+    assert rows[17:20] == ["30.0", "31.0", "+1.0"]
+    # a change too small to show keeps the sign of the direction beside it
+    assert rows[24:28] == ["99.9580 %", "99.9580 %", "+0.0000 pp", "better"]
