@@ -291,6 +291,15 @@ BAD_INPUTS = {
         "ts,region,service,ccu,queue\n2026-01-01T00:00:00Z,eu-west,game,10,3\n",
         r"bad\.csv: line 2, column 'queue': unknown metric 'queue'; capacity reads ccu, rps",
     ),
+    "label column in a wide file": (
+        "ts,region,service,ccu,host\n2026-01-01T00:00:00Z,eu-west,game,10,host-1\n",
+        r"bad\.csv: line 2, column 'host': unknown metric 'host'; capacity reads ccu, rps.*"
+        r"in a wide file every column but 'ts', 'region' and 'service' is read as a metric",
+    ),
+    "text under an unknown metric": (
+        HEADER + "2026-01-01T00:00:00Z,eu-west,game,hostname,host-1\n",
+        r"bad\.csv: line 2, column 'metric': unknown metric 'hostname'; capacity reads ccu",
+    ),
     "no rows": (HEADER, r"bad\.csv: has no data rows"),
     "empty file": ("", r"bad\.csv: the file is empty"),
 }

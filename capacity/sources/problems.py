@@ -21,6 +21,7 @@ from capacity.columns import (
     VALUE,
 )
 from capacity.errors import DataError
+from capacity.records import closest
 from capacity.sources.telemetry import TelemetryFile, telemetry_select
 from capacity.sources.times import (
     BAD_OFFSET_FIX,
@@ -170,10 +171,33 @@ def explain_problem(
         column = tf.names.get(empty, empty)
     else:
         column = tf.names.get(VALUE, metric)
+    if problem == "value" and metric and metric not in METRICS:
+        # a label column of a wide file (host, pod) is read as a metric: its text is not
+        # the problem, the column is
+        named = column if tf.layout == "wide" else tf.names.get(METRIC, METRIC)
+        return _unknown_metric(tf, metric, where=f"{where}, column {named!r}")
     text, fix = row_problem(
         problem, region=region, service=service, metric=metric, value=value, shown=value_raw
     )
     return DataError(text, source=str(tf.path), where=f"{where}, column {column!r}", fix=fix)
+
+
+def _unknown_metric(tf: TelemetryFile, metric: str, *, where: str) -> DataError:
+    """The error for a value that is no number under a metric capacity does not read."""
+    close = closest(metric, METRICS)
+    hint = f" (did you mean {close!r}?)" if close is not None else ""
+    wide = (
+        f"; in a wide file every column but {tf.names[TS]!r}, {tf.names[REGION]!r} and "
+        f"{tf.names[SERVICE]!r} is read as a metric"
+        if tf.layout == "wide"
+        else ""
+    )
+    return DataError(
+        f"unknown metric {metric!r}{hint}; capacity reads {', '.join(METRICS)}{wide}",
+        source=str(tf.path),
+        where=where,
+        fix="rename it to one of those, or leave it out of the export",
+    )
 
 
 def _empty_part(region: str | None, service: str | None, metric: str | None) -> str:
