@@ -539,7 +539,12 @@ def check_event(
         "SELECT max(ts) FROM telemetry WHERE list_contains(?, region)", [list(event.regions)]
     ).fetchall()[0][0]
     if newest is None:
-        raise ParameterError(f"The store holds no telemetry for {', '.join(event.regions)}.")
+        raise ParameterError(
+            f"The store holds no telemetry for {', '.join(event.regions)}, the event's "
+            "region(s): there is no demand to forecast the event on",
+            fix="load that region's telemetry first (capacity ingest, capacity pull); "
+            "capacity status --config FLEET lists the fleet's region/services without it",
+        )
     cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
     if event.end <= cutoff:
         which = "--event-id" if event.stored else "--end"

@@ -127,6 +127,33 @@ def test_check_event_names_the_pair_it_leaves_out(fleet_store, tmp_path):
     assert "south/voice has no demand telemetry (ccu)" in report.read_text(encoding="utf-8")
 
 
+def test_check_event_in_a_region_without_telemetry_says_what_to_load(fleet_store, tmp_path):
+    db, _ = fleet_store
+    # a region just added to the fleet file, nothing of it loaded yet
+    wider = tmp_path / "fleet.yaml"
+    wider.write_text(
+        FLEET.replace(
+            "  south: {timezone: UTC}\n", "  south: {timezone: UTC}\n  east: {timezone: UTC}\n"
+        )
+        .replace(
+            "  south: {game: 30, voice: 0}\n",
+            "  south: {game: 30, voice: 0}\n  east: {game: 5, voice: 5}\n",
+        )
+        .replace("  south: {north: 1.0}\n", "  south: {north: 1.0}\n  east: {north: 1.0}\n"),
+        encoding="utf-8",
+    )
+    done = _run(
+        "check-event",
+        *("--name", "Launch east", "--start", "2026-11-25T18:00Z", "--end", "2026-11-26T02:00Z"),
+        *("--regions", "east", "--uplift", "1.5"),
+        *("--db", str(db), "--config", str(wider), "--jobs", "1"),
+    )
+    assert done.exit_code == 2, done.output
+    error = done.stderr.splitlines()[-1]
+    assert error.startswith("error: The store holds no telemetry for east, the event's region(s)")
+    assert "Fix: load that region's telemetry first (capacity ingest, capacity pull)" in error
+
+
 def test_schedule_names_the_pair_it_leaves_out(fleet_store):
     db, fleet = fleet_store
     common = ("--db", str(db), "--config", str(fleet), "--jobs", "1", "--horizon", "6h")
