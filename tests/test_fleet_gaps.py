@@ -127,11 +127,10 @@ def test_check_event_names_the_pair_it_leaves_out(fleet_store, tmp_path):
     assert "south/voice has no demand telemetry (ccu)" in report.read_text(encoding="utf-8")
 
 
-def test_check_event_in_a_region_without_telemetry_says_what_to_load(fleet_store, tmp_path):
-    db, _ = fleet_store
-    # a region just added to the fleet file, nothing of it loaded yet
-    wider = tmp_path / "fleet.yaml"
-    wider.write_text(
+def _with_east(folder: Path) -> Path:
+    """FLEET with a region just added, east, of which nothing is loaded yet."""
+    path = folder / "fleet.yaml"
+    path.write_text(
         FLEET.replace(
             "  south: {timezone: UTC}\n", "  south: {timezone: UTC}\n  east: {timezone: UTC}\n"
         )
@@ -142,6 +141,24 @@ def test_check_event_in_a_region_without_telemetry_says_what_to_load(fleet_store
         .replace("  south: {north: 1.0}\n", "  south: {north: 1.0}\n  east: {north: 1.0}\n"),
         encoding="utf-8",
     )
+    return path
+
+
+def test_recommend_does_not_call_the_loss_of_a_region_without_telemetry_survived(
+    fleet_store, tmp_path
+):
+    db, _ = fleet_store
+    done = _run("recommend", "--db", str(db), "--config", str(_with_east(tmp_path)), "--jobs", "1")
+    assert done.exit_code == 0, done.output
+    loss = done.stdout.split("Loss of one region:")[1]
+    assert "- without east: not checked: it has no demand telemetry in the history window" in loss
+    assert "without east: survives" not in loss
+    assert "- without north: " in loss and "- without south: " in loss
+
+
+def test_check_event_in_a_region_without_telemetry_says_what_to_load(fleet_store, tmp_path):
+    db, _ = fleet_store
+    wider = _with_east(tmp_path)
     done = _run(
         "check-event",
         *("--name", "Launch east", "--start", "2026-11-25T18:00Z", "--end", "2026-11-26T02:00Z"),

@@ -230,5 +230,14 @@ def recommend(
     for row in recs.itertuples(index=False):
         click.echo(wrap(f"{row.region}/{row.service}: {row.reason}", first="- "))
     click.echo("\nLoss of one region:")
+    # a region with no demand telemetry sends no known players anywhere: "survives" would be
+    # a verdict on nothing
+    planned = set(recs["region"])
     for loss in assessment.survival:
-        click.echo(wrap(f"without {loss.lost}: {loss.describe()}", first="- "))
+        said = (
+            loss.describe()
+            if loss.lost in planned
+            else "not checked: it has no demand telemetry in the history window, so the load "
+            "its players would add to the other regions is unknown"
+        )
+        click.echo(wrap(f"without {loss.lost}: {said}", first="- "))
