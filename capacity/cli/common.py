@@ -252,7 +252,7 @@ HINT_NOTES_EACH = 5
 def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
     """The safe load per server of every region/service; on stderr, a note for each that is
     the fleet file's hint rather than learned, since the servers asked for rest on it (past
-    :data:`HINT_NOTES_EACH` of them, one note naming them all)."""
+    :data:`HINT_NOTES_EACH` of them, one note counting them and naming the first four)."""
     from capacity.sizing import safe_loads
     from capacity.texts import first_few
 
