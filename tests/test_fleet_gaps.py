@@ -171,6 +171,20 @@ def test_check_event_in_a_region_without_telemetry_says_what_to_load(fleet_store
     assert "Fix: load that region's telemetry first (capacity ingest, capacity pull)" in error
 
 
+def test_schedule_of_a_region_without_telemetry_names_the_option(fleet_store, tmp_path):
+    db, _ = fleet_store
+    common = ("--db", str(db), "--config", str(_with_east(tmp_path)), "--jobs", "1")
+    done = _run("schedule", *common, "--horizon", "6h", "--region", "east")
+    assert done.exit_code == 2, done.output
+    assert done.stderr.splitlines()[-1] == (
+        "error: --region 'east' has no demand telemetry in the store, so there is no floor to "
+        "publish. Fix: load its telemetry (capacity status lists what the store holds), or "
+        "leave out --region"
+    )
+    # the store and the fleet file are of one fleet: not the error that says otherwise
+    assert "none of the fleet file's regions" not in done.stderr
+
+
 def test_schedule_names_the_pair_it_leaves_out(fleet_store):
     db, fleet = fleet_store
     common = ("--db", str(db), "--config", str(fleet), "--jobs", "1", "--horizon", "6h")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -26,6 +26,10 @@ from capacity.cli.common import (
 )
 from capacity.errors import ParameterError, the_parameter
 from capacity.units import parse_timestamp
+
+if TYPE_CHECKING:
+    from capacity.config import FleetConfig
+    from capacity.store import Store
 
 
 def _schedule_hours(horizon: str, fmt: str) -> int:
@@ -320,6 +324,9 @@ def schedule(
     # every missing server count of the pairs scheduled at once, before the fits
     check_server_counts(wanted)
     with _reading_store(db) as store:
+        if wanted is not fleet and not _holds_demand(store, wanted):
+            # else the fit of nothing says the store and the fleet file are of two fleets
+            raise _no_demand_telemetry(region, service)
         run = forecast_fleet(
             store,
             wanted,
@@ -361,17 +368,7 @@ def schedule(
     if service is not None:
         floors = floors[floors["service"] == service]
     if floors.empty:
-        asked = " and ".join(
-            f"{flag} {value!r}"
-            for flag, value in (("--region", region), ("--service", service))
-            if value is not None
-        )
-        raise ParameterError(
-            f"{asked or 'the fleet'} has no demand telemetry in the store, so there is no "
-            "floor to publish",
-            fix="load its telemetry (capacity status lists what the store holds)"
-            + (", or leave out " + asked.split(" ")[0] if asked else ""),
-        )
+        raise _no_demand_telemetry(region, service)
     count = f"{len(floors)} hourly floors"
     if fmt == "csv":
         text = scaling.to_csv_text(floors)
@@ -394,3 +391,29 @@ def schedule(
     else:
         write_text_atomically(output, text)
         click.echo(f"{output}: {count}", err=True)
+
+
+def _holds_demand(store: Store, fleet: FleetConfig) -> bool:
+    """Whether the store holds any demand telemetry of the region/services of ``fleet``."""
+    keys = [f"{r}/{s}/{m}" for r, s, m in fleet.demand_series()]
+    found = store.con.execute(
+        "SELECT count(*) FROM telemetry "
+        "WHERE list_contains(?, region || '/' || service || '/' || metric)",
+        [keys],
+    ).fetchall()[0][0]
+    return bool(found)
+
+
+def _no_demand_telemetry(region: str | None, service: str | None) -> ParameterError:
+    """The error for a --region/--service (or a fleet) with no demand telemetry stored."""
+    asked = " and ".join(
+        f"{flag} {value!r}"
+        for flag, value in (("--region", region), ("--service", service))
+        if value is not None
+    )
+    return ParameterError(
+        f"{asked or 'the fleet'} has no demand telemetry in the store, so there is no "
+        "floor to publish",
+        fix="load its telemetry (capacity status lists what the store holds)"
+        + (", or leave out " + asked.split(" ")[0] if asked else ""),
+    )
