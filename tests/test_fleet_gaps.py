@@ -185,6 +185,25 @@ def test_schedule_of_a_region_without_telemetry_names_the_option(fleet_store, tm
     assert "none of the fleet file's regions" not in done.stderr
 
 
+def test_backtest_of_a_pair_without_telemetry_or_a_misspelt_region_says_the_fix(
+    fleet_store, tmp_path
+):
+    db, fleet = fleet_store
+    common = ("--db", str(db), "--config", str(fleet), "--out", str(tmp_path / "bt"))
+    done = _run("backtest", "--region", "south", "--service", "voice", *common)
+    assert done.exit_code == 2, done.output
+    assert done.stderr.splitlines()[-1] == (
+        "error: The store has no ccu for south/voice. Fix: load its ccu telemetry (capacity "
+        "ingest, capacity pull); capacity status --by-metric lists what the store holds"
+    )
+    typo = _run("backtest", "--region", "nroth", "--service", "voice", *common)
+    assert typo.exit_code == 2, typo.output
+    assert typo.stderr.splitlines()[-1] == (
+        "error: The 'region' parameter (--region) must be one of north, south. Got 'nroth' "
+        "(did you mean 'north'?). Fix: name a region of the fleet file"
+    )
+
+
 def test_schedule_names_the_pair_it_leaves_out(fleet_store):
     db, fleet = fleet_store
     common = ("--db", str(db), "--config", str(fleet), "--jobs", "1", "--horizon", "6h")

@@ -21,7 +21,7 @@ from capacity.cli.common import (
     _reports_errors,
     _table,
 )
-from capacity.errors import ParameterError
+from capacity.errors import ParameterError, the_parameter
 from capacity.units import parse_duration, parse_timestamp
 
 
@@ -348,11 +348,19 @@ def backtest_command(
         if not region or not service:
             raise ParameterError("Give --input FILE, or --region and --service of the store.")
         fleet = _load_config(_fleet_file(config))
-        if region not in fleet.regions or service not in fleet.services:
-            raise ParameterError(
-                f"Unknown region/service {region}/{service}; the fleet has regions "
-                f"{', '.join(fleet.regions)} and services {', '.join(fleet.services)}."
-            )
+        for name, value, known in (
+            ("region", region, fleet.regions),
+            ("service", service, fleet.services),
+        ):
+            if value not in known:
+                from capacity.records import suggest
+
+                hint = suggest(value, list(known)).strip()
+                raise ParameterError(
+                    f"{the_parameter('--' + name)} must be one of {', '.join(known)}. "
+                    f"Got {value!r}" + (f" ({hint})." if hint else "."),
+                    fix=f"name a {name} of the fleet file",
+                )
         metric = metric or fleet.services[service].demand_metric
         fit_kwargs = {
             "holidays_country": fleet.regions[region].holidays_country,
@@ -361,7 +369,11 @@ def backtest_command(
         with _reading_store(db) as store:
             whole = store.series(region=region, service=service, metric=metric)
             if whole.empty:
-                raise ParameterError(f"The store has no {metric} for {region}/{service}.")
+                raise ParameterError(
+                    f"The store has no {metric} for {region}/{service}",
+                    fix=f"load its {metric} telemetry (capacity ingest, capacity pull); "
+                    "capacity status --by-metric lists what the store holds",
+                )
             end = whole["ts"].max() + pd.Timedelta(hours=1)
             span = parse_duration(history, "history") + (windows - 1) * parse_duration(step, "step")
             series = whole[whole["ts"] >= end - span - parse_duration(horizon, "--horizon")]
