@@ -268,6 +268,25 @@ def test_status_with_the_fleet_file_lists_what_the_store_lacks(fleet_store):
     ]
 
 
+def test_status_names_a_stored_region_the_fleet_file_spells_otherwise(fleet_store, tmp_path):
+    db, _ = fleet_store
+    # the store was loaded without --config; the fleet file calls the region south-1
+    renamed = tmp_path / "fleet.yaml"
+    renamed.write_text(FLEET.replace("south", "south-1"), encoding="utf-8")
+    done = _run("status", "--db", str(db), "--config", str(renamed), "--now", "2026-11-23")
+    assert done.exit_code == 0, done.output
+    assert (
+        "note: the store holds telemetry of region 'south', which the fleet file does not name "
+        "(did you mean 'south-1'?): no command reads it with this fleet file, as names are "
+        "matched exactly. Fix: use the fleet file's name in the export and load it again, or "
+        "add the region to the fleet file"
+    ) in done.stderr.splitlines()
+    assert "service '" not in done.stderr
+    # the fleet file that names every stored region and service: no such note
+    same = _run("status", "--db", str(db), "--config", str(fleet_store[1]), "--now", "2026-11-23")
+    assert "which the fleet file does not name" not in same.stderr
+
+
 def test_status_names_a_fleet_file_of_another_fleet_as_such(fleet_store, tmp_path):
     """Every pair was listed as "no telemetry", where recommend and plan name the mismatch."""
     db, fleet = fleet_store

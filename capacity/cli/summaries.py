@@ -253,12 +253,30 @@ def _other_fleet_notes(series: pd.DataFrame, fleet: FleetConfig | None) -> list[
     stored = sorted({f"{r}/{s}" for r, s in zip(series["region"], series["service"], strict=True)})
     planned = sorted({f"{r}/{s}" for r, s, _ in fleet.demand_series()})
     if set(stored) & set(planned):
-        return []
+        return _unnamed_notes(series, fleet)
     return [
         f"note: the store holds telemetry of {first_few(stored, 4)} but none of the fleet "
         f"file's regions and services ({first_few(planned, 4)}): check that --db and "
         "--config name the same fleet"
     ]
+
+
+def _unnamed_notes(series: pd.DataFrame, fleet: FleetConfig) -> list[str]:
+    """A note per region or service of the store's telemetry that the fleet file does not
+    name (loaded without --config, with a name spelt otherwise): no command reads it."""
+    from capacity.records import suggest
+
+    notes = []
+    for column, known in (("region", fleet.regions), ("service", fleet.services)):
+        for name in sorted(set(series[column].astype(str)) - set(known)):
+            hint = suggest(name, list(known)).strip()
+            notes.append(
+                f"note: the store holds telemetry of {column} {name!r}, which the fleet file "
+                f"does not name{f' ({hint})' if hint else ''}: no command reads it with this "
+                f"fleet file, as names are matched exactly. Fix: use the fleet file's name in "
+                f"the export and load it again, or add the {column} to the fleet file"
+            )
+    return notes
 
 
 def _gap_lines(gaps: pd.DataFrame, fleet: FleetConfig, config: Path | None) -> list[str]:
