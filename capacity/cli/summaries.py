@@ -223,7 +223,8 @@ def fleet_gaps(series: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
     pandas.DataFrame
         ``region, service, demand_metric, missing`` (the metrics, of the demand metric,
         ``servers`` and ``latency_p99_ms``, with no row in the store), one row per pair that
-        lacks any, in the fleet file's order.
+        lacks any: first those without their demand metric (not forecast, and refused by
+        ``capacity plan``), then those sized at the hint, each in the fleet file's order.
     """
     held = set(
         zip(
@@ -240,6 +241,8 @@ def fleet_gaps(series: pd.DataFrame, fleet: FleetConfig) -> pd.DataFrame:
             rows.append(
                 {"region": region, "service": service, "demand_metric": metric, "missing": missing}
             )
+    # what stops a plan before what only sizes at the hint
+    rows.sort(key=lambda row: row["demand_metric"] not in row["missing"])
     return pd.DataFrame(rows, columns=["region", "service", "demand_metric", "missing"])
 
 
