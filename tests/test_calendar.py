@@ -890,6 +890,28 @@ def test_unknown_region_ics(tmp_path):
     error_of(path, "event 1 ('Fest')", "unknown region 'Berlin'", regions=KNOWN)
 
 
+def test_an_unknown_x_capacity_property_is_refused_not_ignored(tmp_path):
+    # a typo dropped the season's uplift without a word; a service is no calendar field
+    for prop, expected in (
+        ("X-CAPACITY-UPLFT:1.6", "did you mean 'X-CAPACITY-UPLIFT'?"),
+        ("X-CAPACITY-SERVICE:voice", "an event applies to every service of its regions"),
+    ):
+        path = write(
+            tmp_path,
+            "typo.ics",
+            ics(f"""
+            UID:s5
+            SUMMARY:Season 5
+            DTSTART:20261210T170000Z
+            DTEND:20270107T170000Z
+            X-CAPACITY-KIND:season
+            {prop}
+            """),
+        )
+        name = prop.split(":")[0]
+        error_of(path, "event 1 ('Season 5')", f"unknown property '{name}'", expected)
+
+
 def test_all_mixed_with_regions(tmp_path):
     path = write(
         tmp_path,

@@ -120,6 +120,25 @@ def _ics_span(
     return start_ts, end_ts
 
 
+#: The X-CAPACITY- properties a VEVENT may carry; any other is a typo that would drop a value.
+_X_CAPACITY = ("X-CAPACITY-KIND", "X-CAPACITY-REGIONS", "X-CAPACITY-UPLIFT")
+
+
+def _check_x_capacity(component: Any, *, source: str, where: str) -> None:
+    """Refuse an ``X-CAPACITY-`` property capacity does not read (``X-CAPACITY-UPLFT``, or a
+    ``X-CAPACITY-SERVICE``): left unread, the event would silently lose what it says."""
+    for key in component:
+        name = str(key).upper()
+        if name.startswith("X-CAPACITY-") and name not in _X_CAPACITY:
+            raise DataError(
+                f"unknown property {name!r}; capacity reads {', '.join(_X_CAPACITY)} (an "
+                "event applies to every service of its regions)",
+                source=source,
+                where=where,
+                fix=f"{rec.suggest(name, _X_CAPACITY)}rename it to one of those, or remove it",
+            )
+
+
 def _ics_values(component: Any) -> dict[str, Any]:
     regions = _ics_text(component, "X-CAPACITY-REGIONS")
     if regions is None:
@@ -287,6 +306,7 @@ def _ics_records(
     starts: list[pd.Timestamp] = []
     for number, ev in enumerate(events, start=1):
         where = where_of(number, ev)
+        _check_x_capacity(ev, source=source, where=where)
         uid = _ics_text(ev, "UID")
         repeats = "RRULE" in ev or "RDATE" in ev
         if not repeats and "RECURRENCE-ID" in ev and uid is not None and uid in recurring_uids:
