@@ -607,6 +607,13 @@ def test_kpis_errors_name_the_options(db, write, fleet_file):
             "error: Missing argument 'FILES...'. Fix: see 'capacity events import --help'.",
         ),
         (["frobnicate"], "error: No such command 'frobnicate'. Fix: see 'capacity --help'."),
+        (
+            ["--db", "x.duckdb", "status"],
+            "error: No such option '--db'. Fix: put --db after the command's name ('capacity "
+            "status --db ...', not 'capacity --db ... status'): the options of a command "
+            "follow it.",
+        ),
+        (["--dbb", "x", "status"], "error: No such option '--dbb'. Fix: see 'capacity --help'."),
     ],
 )
 def test_a_mistyped_command_line_is_one_error_line_exit_2(args, line):

@@ -44,9 +44,33 @@ def _leaving_when_stopped() -> Iterator[None]:
 class _UsageError(click.UsageError):
     """A mistyped command line, said in one line as every other bad input is."""
 
+    def __init__(self, message: str, ctx: click.Context | None = None, fix: str = "") -> None:
+        super().__init__(message, ctx)
+        self.fix = fix
+
     def show(self, file: Any = None) -> None:
         where = self.ctx.command_path if self.ctx is not None else "capacity"
-        click.echo(f"error: {self.format_message()} Fix: see '{where} --help'.", err=True)
+        fix = self.fix or f"see '{where} --help'"
+        click.echo(f"error: {self.format_message()} Fix: {fix}.", err=True)
+
+
+def _command_option_fix(exc: click.UsageError) -> str:
+    """For an option of the commands given before the command's name (``capacity --db X
+    status``), the fix that moves it; empty for any other mistake."""
+    ctx = exc.ctx
+    if not isinstance(exc, click.NoSuchOption) or ctx is None or ctx.parent is not None:
+        return ""
+    group = ctx.command
+    if not isinstance(group, click.Group):
+        return ""
+    if not any(
+        exc.option_name in p.opts for command in group.commands.values() for p in command.params
+    ):
+        return ""
+    return (
+        f"put {exc.option_name} after the command's name ('capacity status {exc.option_name} "
+        f"...', not 'capacity {exc.option_name} ... status'): the options of a command follow it"
+    )
 
 
 @contextmanager
@@ -58,7 +82,7 @@ def _usage_in_one_line() -> Iterator[None]:
     except (_UsageError, click.exceptions.NoArgsIsHelpError):  # bare `capacity`: its help
         raise
     except click.UsageError as exc:
-        raise _UsageError(exc.format_message(), exc.ctx) from None
+        raise _UsageError(exc.format_message(), exc.ctx, _command_option_fix(exc)) from None
 
 
 class _Commands(click.Group):
