@@ -84,6 +84,15 @@ def test_decompose_says_what_it_needs_in_days_not_pandas_text():
     assert "00:00:00" not in message and "0 days 01:00:00" not in message
     assert "full trend window of 7 days" in message and "72 steps of 1 hour (3.0 days)" in message
     assert "Fix: pick a start-to-end window of 21 days or more" in message
+    # 21 days already, short only by its missing hours: told to go longer, not to 21 days
+    values = np.full(21 * 24, 100.0)
+    values[200:206] = np.nan
+    with pytest.raises(ParameterError) as exc:
+        review.decompose(hourly(values))
+    assert (
+        "Fix: pick a start-to-end window longer than 21 days by at least its missing hours "
+        "(this one misses 0.2 days' worth), or one with fewer missing hours"
+    ) in str(exc.value)
 
 
 def test_decompose_or_note_goes_on_without_a_short_series_and_says_how_many_days():

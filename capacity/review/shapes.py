@@ -242,10 +242,17 @@ def decompose(
         f"the series has {n:,} steps of {_duration_text(freq)} ({n * freq / DAY:.1f} days), "
         f"{known_days:.1f} days of them known"
     )
-    fix = (
-        f"pick a start-to-end window of {_MIN_PROFILE_DAYS + span // DAY} days or more with "
-        "few missing hours"
-    )
+    days_needed = _MIN_PROFILE_DAYS + span // DAY
+    missing_days = (n - int(known.sum())) * freq / DAY
+    if n * freq / DAY >= days_needed and missing_days > 0:
+        # long enough, but the missing hours take their share off the known trend
+        fix = (
+            f"pick a start-to-end window longer than {days_needed} days by at least its "
+            f"missing hours (this one misses {missing_days:.1f} days' worth), or one with "
+            "fewer missing hours"
+        )
+    else:
+        fix = f"pick a start-to-end window of {days_needed} days or more with few missing hours"
     if not np.isfinite(trend).any():
         raise _TooShort(
             f"The decomposition needs at least one full trend window of {_duration_text(span)} "

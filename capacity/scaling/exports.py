@@ -136,7 +136,8 @@ def group_names(
             raise ParameterError(
                 f"The {name!r} parameter gives {first} and {'/'.join(pair)} the same name "
                 f"{group!r}. Got {template!r}.",
-                fix="use both {region} and {service}, e.g. 'lv-{region}-{service}'",
+                fix="use both {region} and {service}, e.g. '{region}-{service}' (with any "
+                "prefix of yours)",
             )
         seen[group] = pair
     return out
