@@ -243,7 +243,10 @@ def test_status_with_the_fleet_file_lists_what_the_store_lacks(fleet_store):
     done = _run("status", "--db", str(db), "--config", str(fleet), "--now", "2026-11-23")
     assert done.exit_code == 0, done.output
     lines = done.stdout.splitlines()
-    start = lines.index(f"Fleet file {fleet}: 2 of its 4 region/services lack telemetry:")
+    start = lines.index(
+        f"Fleet file {fleet}: 2 of its 4 region/services lack telemetry of their demand, "
+        "servers or latency_p99_ms:"
+    )
     # what stops the plan first (docs/own-fleet.md), though north comes first in the fleet file
     assert lines[start + 1 : start + 3] == [
         "- south/voice (ccu): no telemetry; not forecast, so left out of recommend, "

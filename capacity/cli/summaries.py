@@ -290,7 +290,10 @@ def _gap_lines(gaps: pd.DataFrame, fleet: FleetConfig, config: Path | None) -> l
             f"Fleet file {config}: each of its {pairs} region/services has demand, servers and "
             "latency_p99_ms telemetry."
         ]
-    lines = [f"Fleet file {config}: {len(gaps)} of its {pairs} region/services lack telemetry:"]
+    lines = [
+        f"Fleet file {config}: {len(gaps)} of its {pairs} region/services lack telemetry of "
+        "their demand, servers or latency_p99_ms:"
+    ]
     for row in gaps.itertuples(index=False):
         name = f"- {row.region}/{row.service} ({row.demand_metric})"
         if len(row.missing) == 3:
