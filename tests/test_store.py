@@ -264,6 +264,16 @@ BAD_INPUTS = {
         HEADER + "2026-01-01T00:00:00Z,eu-west,game,cpu_util,57\n",
         r"line 2, column 'value': value of metric 'cpu_util' is 57, outside \[0, 1\]",
     ),
+    "thousands separators": (
+        HEADER + '2026-01-01T00:00:00Z,eu-west,game,ccu,"1,212,400"\n',
+        r"line 2, column 'value': value '1,212,400' has thousands separators \(metric 'ccu'\)\. "
+        r"Fix: write plain numbers \(1212400\), or drop the row",
+    ),
+    "decimal comma": (
+        'ts,region,service,ccu,cpu_util\n2026-01-01T00:00:00Z,eu-west,game,10,"0,75"\n',
+        r"line 2, column 'cpu_util': value '0,75' has a decimal comma \(metric 'cpu_util'\)\. "
+        r"Fix: write a decimal point \(0\.75\)",
+    ),
     "time in the future": (
         HEADER
         + "2026-01-01T00:00:00Z,eu-west,game,ccu,1\n2062-01-01T01:00:00Z,eu-west,game,ccu,2\n",

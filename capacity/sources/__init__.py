@@ -21,6 +21,7 @@ the imports run one way (none uses this package's own names):
 - ``times``: UTC offsets and wall-clock time in a zone, in SQL;
 - ``read_errors``: DuckDB's read failures and damaged gzip or Parquet files, worded;
 - ``csv_checks``: what Python reads of a CSV itself (a row's line, header and line widths);
+- ``numbers``: values written with thousands separators or a decimal comma, named as such;
 - ``sql``: identifier quoting and DuckDB's reader for a file kind.
 """
 

@@ -22,6 +22,7 @@ from capacity.columns import (
 )
 from capacity.errors import DataError
 from capacity.records import closest
+from capacity.sources.numbers import comma_problem
 from capacity.sources.telemetry import TelemetryFile, telemetry_select
 from capacity.sources.times import (
     BAD_OFFSET_FIX,
@@ -275,6 +276,10 @@ def row_problem(
         The problem and its fix.
     """
     if problem == "value":
+        gap = "drop the row (missing hours are gaps, not zeros)"
+        commas = None if shown in (None, "") else comma_problem(shown, gap)
+        if commas is not None:
+            return f"{commas[0]} (metric {metric!r})", commas[1]
         text = "empty" if shown in (None, "") else f"{shown!r}, not a number"
         return (
             f"value of metric {metric!r} is {text}",

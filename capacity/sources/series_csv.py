@@ -16,6 +16,7 @@ from capacity.errors import DataError
 from capacity.records import not_a_file
 from capacity.sources.csv_checks import _check_asked_once, _check_field_counts, csv_line
 from capacity.sources.grid import grid_query
+from capacity.sources.numbers import comma_problem
 from capacity.sources.read_errors import not_utf8_text, read_error
 from capacity.sources.sql import _quote
 from capacity.sources.times import BAD_OFFSET_FIX, BAD_OFFSET_PATTERN, BAD_OFFSET_PROBLEM
@@ -26,8 +27,6 @@ MISSING_VALUES = ("nan", "na", "n/a", "null", "none")
 #: The most grid steps a series CSV is resampled to (about 1 GB of memory).
 MAX_GRID_ROWS = 2_000_000
 _EPOCH = re.compile(r"^[+-]?\d{9,14}(\.\d+)?$")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
 def read_series_csv(
@@ -197,25 +196,7 @@ def _unreadable_time(raw: str) -> tuple[str, str]:
 
 def _unreadable_value(raw: str) -> tuple[str, str]:
     """The problem and fix for a value that does not parse, guessing the usual causes."""
-    text = str(raw).strip()
-    thousands, decimal = _THOUSANDS.match(text), _DECIMAL_COMMA.match(text)
-    if thousands and decimal:  # 1,002: a thousand and two, or one and two thousandths
-        return (
-            f"value {raw!r} has a comma, a thousands separator or a decimal comma",
-            f"write plain numbers with a decimal point ({text.replace(',', '')} or "
-            f"{text.replace(',', '.')}), or leave it empty for a gap",
-        )
-    if thousands:
-        return (
-            f"value {raw!r} has thousands separators",
-            f"write plain numbers ({text.replace(',', '')}), or leave it empty for a gap",
-        )
-    if decimal:
-        return (
-            f"value {raw!r} has a decimal comma",
-            f"write a decimal point ({text.replace(',', '.')}), or leave it empty for a gap",
-        )
-    return (
+    return comma_problem(raw, "leave it empty for a gap") or (
         f"value {raw!r} does not parse",
         "give a number, or leave it empty (or NaN) for a gap",
     )
