@@ -54,6 +54,7 @@ __all__ = [
     "PlannedEvent",
     "breach_probability",
     "check_event",
+    "forecast_start",
     "probability_bound",
     "probability_text",
     "render_report",
@@ -486,6 +487,53 @@ def probability_text(probability: float) -> str:
     return f"{probability:.2f}"
 
 
+def forecast_start(store: Store, event: PlannedEvent) -> pd.Timestamp:
+    """Where the check's forecast starts: the hour after the newest telemetry of the event's
+    regions. Checked before anything else is worked out, so that an event the store cannot
+    check stops with one error, not after the notes of the work done for it.
+
+    Parameters
+    ----------
+    store : Store
+        The telemetry.
+    event : PlannedEvent
+        The event, validated against the fleet.
+
+    Returns
+    -------
+    pandas.Timestamp
+        A whole UTC hour.
+
+    Raises
+    ------
+    ParameterError
+        When the store holds no telemetry of the event's regions, or the event ends before
+        the forecast would start.
+    """
+    newest = store.con.execute(
+        "SELECT max(ts) FROM telemetry WHERE list_contains(?, region)", [list(event.regions)]
+    ).fetchall()[0][0]
+    if newest is None:
+        raise ParameterError(
+            f"The store holds no telemetry for {', '.join(event.regions)}, the event's "
+            "region(s): there is no demand to forecast the event on",
+            fix="load that region's telemetry first (capacity ingest, capacity pull); "
+            "capacity status --config FLEET lists the fleet's region/services without it",
+        )
+    cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
+    if event.end <= cutoff:
+        which = "--event-id" if event.stored else "--end"
+        raise ParameterError(
+            f"{the_parameter(which)} gives an event that ends {event.end:%Y-%m-%d %H:%M} UTC, "
+            f"but the check forecasts from the end of the newest telemetry of "
+            f"{', '.join(event.regions)}, {cutoff:%Y-%m-%d %H:%M} UTC: the event must end "
+            "after it.",
+            fix="check an event still ahead (capacity status --ahead 365d lists them), or "
+            "load the telemetry up to now first (capacity ingest, capacity pull)",
+        )
+    return cutoff
+
+
 def check_event(
     store: Store,
     fleet: FleetConfig,
@@ -535,27 +583,7 @@ def check_event(
     event = event.validated(fleet)
     moment = _moment(now)
     touched = event.touched(fleet)
-    newest = store.con.execute(
-        "SELECT max(ts) FROM telemetry WHERE list_contains(?, region)", [list(event.regions)]
-    ).fetchall()[0][0]
-    if newest is None:
-        raise ParameterError(
-            f"The store holds no telemetry for {', '.join(event.regions)}, the event's "
-            "region(s): there is no demand to forecast the event on",
-            fix="load that region's telemetry first (capacity ingest, capacity pull); "
-            "capacity status --config FLEET lists the fleet's region/services without it",
-        )
-    cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
-    if event.end <= cutoff:
-        which = "--event-id" if event.stored else "--end"
-        raise ParameterError(
-            f"{the_parameter(which)} gives an event that ends {event.end:%Y-%m-%d %H:%M} UTC, "
-            f"but the check forecasts from the end of the newest telemetry of "
-            f"{', '.join(event.regions)}, {cutoff:%Y-%m-%d %H:%M} UTC: the event must end "
-            "after it.",
-            fix="check an event still ahead (capacity status --ahead 365d lists them), or "
-            "load the telemetry up to now first (capacity ingest, capacity pull)",
-        )
+    cutoff = forecast_start(store, event)
     # never shorter than recommend's and the plan's horizon: a forecaster chooses its blend on
     # as many validation hours as it forecasts (up to a week), so an event a few days ahead,
     # forecast over its own few hours alone, got other demand than recommend for the same hours

@@ -68,6 +68,7 @@ def check_event_command(
     from capacity.event_check import (
         PlannedEvent,
         check_event,
+        forecast_start,
         probability_bound,
         render_report,
         stored_event,
@@ -103,6 +104,7 @@ def check_event_command(
                 )
             event = PlannedEvent.from_text(name, start, end, regions, uplift)
         event = event.validated(fleet)
+        forecast_start(store, event)  # an event the store cannot check: before any note
         safe = _safe_loads(store, event.touched(fleet))  # notes for the regions checked only
         result = check_event(store, fleet, event, safe=safe, jobs=jobs)
     table = result.table
