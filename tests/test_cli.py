@@ -613,6 +613,12 @@ def test_kpis_errors_name_the_options(db, write, fleet_file):
             "status --db ...', not 'capacity --db ... status'): the options of a command "
             "follow it.",
         ),
+        (
+            ["--horizon", "7d", "schedule"],
+            "error: No such option '--horizon'. Fix: put --horizon after the command's name "
+            "('capacity schedule --horizon ...', not 'capacity --horizon ... schedule'): the "
+            "options of a command follow it.",
+        ),
         (["--dbb", "x", "status"], "error: No such option '--dbb'. Fix: see 'capacity --help'."),
     ],
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -67,9 +68,12 @@ def _command_option_fix(exc: click.UsageError) -> str:
         exc.option_name in p.opts for command in group.commands.values() for p in command.params
     ):
         return ""
+    # the command typed after the option, for the example
+    typed = next((arg for arg in sys.argv[1:] if arg in group.commands), "COMMAND")
     return (
-        f"put {exc.option_name} after the command's name ('capacity status {exc.option_name} "
-        f"...', not 'capacity {exc.option_name} ... status'): the options of a command follow it"
+        f"put {exc.option_name} after the command's name ('capacity {typed} "
+        f"{exc.option_name} ...', not 'capacity {exc.option_name} ... {typed}'): the options "
+        "of a command follow it"
     )
 
 
@@ -82,7 +86,12 @@ def _usage_in_one_line() -> Iterator[None]:
     except (_UsageError, click.exceptions.NoArgsIsHelpError):  # bare `capacity`: its help
         raise
     except click.UsageError as exc:
-        raise _UsageError(exc.format_message(), exc.ctx, _command_option_fix(exc)) from None
+        fix = _command_option_fix(exc)
+        message = exc.format_message()
+        if fix and isinstance(exc, click.NoSuchOption):
+            # a command's option: click's guess among the group's own ('--version') misleads
+            message = f"No such option '{exc.option_name}'."
+        raise _UsageError(message, exc.ctx, fix) from None
 
 
 class _Commands(click.Group):
