@@ -20,9 +20,10 @@ LAYERS = {
     "read_errors": set(),
     "times": set(),
     "grid": set(),
+    "numbers": set(),
     "telemetry": {"sql", "csv_checks", "read_errors", "times"},
-    "problems": {"telemetry", "times"},
-    "series_csv": {"sql", "csv_checks", "read_errors", "times", "grid"},
+    "problems": {"telemetry", "times", "numbers"},
+    "series_csv": {"sql", "csv_checks", "read_errors", "times", "grid", "numbers"},
 }
 
 #: Where each name callers import from ``capacity.sources`` is defined.
