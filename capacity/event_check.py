@@ -325,10 +325,11 @@ class EventCheck:
                     "this verdict starts then. Load or pull the latest telemetry (capacity "
                     "ingest, capacity pull) first"
                 )
-        if self.event.end <= _moment(now):
+        checked = _moment(now)
+        if self.event.end <= checked:
             lines.append(
                 f"warning: the event ended {self.event.end:%Y-%m-%d %H:%M} UTC, before this "
-                f"check ({_moment(now):%Y-%m-%d %H:%M} UTC): the verdict is what the forecast "
+                f"check ({checked:%Y-%m-%d %H:%M} UTC): the verdict is what the forecast "
                 "expected of hours now past, not what happened (their telemetry shows that: "
                 "the explore notebook). For an event ahead, check its dates"
             )

@@ -84,7 +84,10 @@ def remove_dead_runs(parent: Path, *, now: float | None = None) -> list[Path]:
         return []
     for entry in entries:
         match = _RUN_NAME.fullmatch(entry.name)
-        if match is None or match["host"] != host or int(match["pid"]) == os.getpid():
+        if match is None or match["host"] != host:
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid():
             continue
         try:
             if (
@@ -95,7 +98,7 @@ def remove_dead_runs(parent: Path, *, now: float | None = None) -> list[Path]:
                 continue
         except OSError:
             continue
-        if _alive(int(match["pid"])):
+        if _alive(pid):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         if not entry.exists():

@@ -104,11 +104,17 @@ class Store:
             self._remove_created()
 
     def _holds_nothing(self) -> bool:
-        """Whether no table of the store holds a row (a failed first load stored nothing)."""
-        tables = ("telemetry", "events", "loads", "forecast_runs", "deploys", "incidents")
+        """Whether no table of the store but its schema version holds a row (a failed first
+        load stored nothing)."""
         try:
-            query = " UNION ALL ".join(f"SELECT count(*) FROM {table}" for table in tables)
-            return all(n == 0 for (n,) in self._con.execute(query).fetchall())
+            tables = self._con.execute(
+                "SELECT table_name FROM duckdb_tables() "
+                "WHERE schema_name = 'main' AND table_name <> 'schema_version'"
+            ).fetchall()
+            return not any(
+                self._con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+                for (name,) in tables
+            )
         except duckdb.Error:  # a connection the failure left unusable: keep the file
             return False
 

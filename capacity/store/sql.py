@@ -7,9 +7,8 @@ table of the store.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import duckdb
@@ -43,7 +42,7 @@ def open_duckdb(
     # the bar, and its printing should anything turn the bar back on; in a Jupyter kernel
     # without ipywidgets the bar is off and a change is refused
     for setting in ("enable_progress_bar", "enable_progress_bar_print"):
-        with contextlib.suppress(duckdb.InvalidInputException):
+        with suppress(duckdb.InvalidInputException):
             con.execute(f"SET {setting} = false")
     return con
 
