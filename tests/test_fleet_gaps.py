@@ -273,39 +273,43 @@ def test_status_with_the_fleet_file_lists_what_the_store_lacks(fleet_store):
     ]
 
 
-def test_status_names_a_stored_region_the_fleet_file_spells_otherwise(fleet_store, tmp_path):
-    db, _ = fleet_store
+SPELT_OTHERWISE = (
     # the store was loaded without --config; the fleet file calls the region south-1
-    renamed = tmp_path / "fleet.yaml"
-    renamed.write_text(FLEET.replace("south", "south-1"), encoding="utf-8")
-    done = _run("status", "--db", str(db), "--config", str(renamed), "--now", "2026-11-23")
-    assert done.exit_code == 0, done.output
-    assert (
-        "note: the store holds telemetry of region 'south', which the fleet file does not name "
-        "(did you mean 'south-1'?): no command reads it with this fleet file, as names are "
-        "matched exactly. Fix: use the fleet file's name in the export and load it again, or "
-        "add the region to the fleet file"
-    ) in done.stderr.splitlines()
-    assert "service '" not in done.stderr
-    # the fleet file that names every stored region and service: no such note
-    same = _run("status", "--db", str(db), "--config", str(fleet_store[1]), "--now", "2026-11-23")
-    assert "which the fleet file does not name" not in same.stderr
+    {"south": "south-1"},
+    "note: the store holds telemetry of region 'south', which the fleet file does not name "
+    "(did you mean 'south-1'?): no command reads it with this fleet file, as names are "
+    "matched exactly. Fix: use the fleet file's name in the export and load it again, or "
+    "add the region to the fleet file",
+    "which the fleet file does not name",
+)
+# every pair was listed as "no telemetry", where recommend and plan name the mismatch
+ANOTHER_FLEET = (
+    {"north": "east", "south": "west"},
+    "note: the store holds telemetry of north/game, north/voice, south/game but none of the "
+    "fleet file's regions and services (east/game, east/voice, west/game, west/voice): "
+    "check that --db and --config name the same fleet",
+    "none of the fleet file's",
+)
 
 
-def test_status_names_a_fleet_file_of_another_fleet_as_such(fleet_store, tmp_path):
-    """Every pair was listed as "no telemetry", where recommend and plan name the mismatch."""
+@pytest.mark.parametrize(("renames", "note", "marker"), [SPELT_OTHERWISE, ANOTHER_FLEET])
+def test_status_names_stored_names_the_fleet_file_lacks(
+    fleet_store, tmp_path, renames, note, marker
+):
     db, fleet = fleet_store
-    other = tmp_path / "other.yaml"
-    other.write_text(FLEET.replace("north", "east").replace("south", "west"), encoding="utf-8")
+    text = FLEET
+    for old, new in renames.items():
+        text = text.replace(old, new)
+    other = tmp_path / "fleet.yaml"
+    other.write_text(text, encoding="utf-8")
     done = _run("status", "--db", str(db), "--config", str(other), "--now", "2026-11-23")
     assert done.exit_code == 0, done.output
-    assert (
-        "note: the store holds telemetry of north/game, north/voice, south/game but none of the "
-        "fleet file's regions and services (east/game, east/voice, west/game, west/voice): "
-        "check that --db and --config name the same fleet"
-    ) in done.stderr
+    assert note in done.stderr.splitlines()
+    if renames == SPELT_OTHERWISE[0]:
+        assert "service '" not in done.stderr
+    # the fleet file that names every stored region and service: no such note
     mine = _run("status", "--db", str(db), "--config", str(fleet), "--now", "2026-11-23")
-    assert mine.exit_code == 0 and "none of the fleet file's" not in mine.stderr
+    assert mine.exit_code == 0 and marker not in mine.stderr
 
 
 def test_status_without_a_fleet_file_reads_the_store_alone(fleet_store):
