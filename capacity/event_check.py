@@ -248,6 +248,10 @@ class EventCheck:
         Stored launches, season starts and marketing pushes of another name that share at
         least half of each window with this event (``'Winter Festival 2026' (EV-0047)``):
         kept in the forecast, this event checked on top of them.
+    unsized : tuple of str
+        A ``note:`` line per stored event overlapping this one that the forecast leaves out
+        (a kind too rare in the history to learn, and no ``expected_uplift``): this event
+        itself when checked with ``--event-id``, or another one at the same time.
     """
 
     event: PlannedEvent
@@ -258,6 +262,7 @@ class EventCheck:
     checked_at: pd.Timestamp | None = None
     skipped: tuple[str, ...] = ()
     beside: tuple[str, ...] = ()
+    unsized: tuple[str, ...] = ()
 
     @property
     def lead_days(self) -> float:
@@ -288,7 +293,8 @@ class EventCheck:
         -------
         list of str
             One line each, starting ``note:`` or ``warning:``: touched regions/services
-            left out for want of demand telemetry, stored events taken to be this one,
+            left out for want of demand telemetry, stored events the forecast leaves out
+            (``unsized``), stored events taken to be this one,
             stored events of another name it is checked on top of, telemetry ending over a
             day before ``now``, an event already over at ``now``, an event that started
             before the forecast (only its later
@@ -298,7 +304,7 @@ class EventCheck:
         """
         from capacity.weekly import STALE_AFTER
 
-        lines = list(self.skipped)
+        lines = list(self.skipped) + list(self.unsized)
         lines += [
             f"note: taken to be the stored event {same!r}; the forecast moves it to this "
             f"window and regions with the uplift x{self.event.uplift:g}, keeping the shape "
@@ -692,6 +698,7 @@ def check_event(
         moment,
         tuple(skipped),
         beside,
+        tuple(run.unsized_notes(first, last)),
     )
 
 

@@ -23,12 +23,17 @@ import pandas as pd
 
 from capacity.columns import (
     DEFAULT_QUANTILES,
+    END_TS,
+    EVENT_ID,
     FALLBACK,
+    KIND,
     METRIC,
     MODEL,
+    NAME,
     REGION,
     SERVICE,
     SHARED_QUANTILES,
+    START_TS,
     TS,
     quantile_column,
 )
@@ -123,11 +128,12 @@ class FleetForecast:
         )
 
     def notes(self) -> list[str]:
-        """``note:`` lines for series whose telemetry ends over a day before the cutoff:
-        their forecasts start across that gap."""
+        """``note:`` lines for series whose telemetry ends over a day before the cutoff (their
+        forecasts start across that gap), then for events the forecasts leave out (see
+        :meth:`capacity.DemandForecaster.unsized_events`), one line per event."""
         lines = []
         if "last_ts" not in self.summary:
-            return lines
+            return lines + self.unsized_notes()
         for row in self.summary.itertuples(index=False):
             last = row.last_ts
             if pd.isna(last) or self.cutoff - last <= STALE_AFTER:
@@ -137,6 +143,44 @@ class FleetForecast:
                 f"note: {row.region}/{row.service} ({row.metric}) telemetry ends "
                 f"{last:%Y-%m-%d %H:%M} UTC, {days:.1f} days before the forecast starts; "
                 "its forecast crosses that gap"
+            )
+        return lines + self.unsized_notes()
+
+    def unsized_notes(self, start: Any = None, end: Any = None) -> list[str]:
+        """One ``note:`` per event some series' forecast leaves out, naming those series: of a
+        kind too rare in their history to learn and with no ``expected_uplift`` (see
+        :meth:`capacity.DemandForecaster.unsized_events`).
+
+        Parameters
+        ----------
+        start, end : timestamp-like, optional
+            Only events overlapping ``[start, end)``; default: every one in the horizon.
+
+        Returns
+        -------
+        list of str
+            The lines, the earliest event first.
+        """
+        if "unsized_events" not in self.summary:
+            return []
+        lo = None if start is None else as_utc(pd.Timestamp(start))
+        hi = None if end is None else as_utc(pd.Timestamp(end))
+        where: dict[tuple[str, str, pd.Timestamp, pd.Timestamp], list[str]] = {}
+        for row in self.summary.itertuples(index=False):
+            if not isinstance(row.unsized_events, tuple):
+                continue
+            for label in row.unsized_events:
+                if (hi is not None and label[2] >= hi) or (lo is not None and label[3] <= lo):
+                    continue
+                where.setdefault(label, []).append(f"{row.region}/{row.service}")
+        lines = []
+        for (name, kind, begins, _), pairs in sorted(where.items(), key=lambda item: item[0][2]):
+            lines.append(
+                f"note: the forecasts of {first_few(sorted(set(pairs)), 4)} leave out "
+                f"{name!r} ({kind}, from {begins:%Y-%m-%d %H:%M} UTC): their history holds "
+                f"too few {kind} events to learn the effect and the calendar gives it no "
+                "expected_uplift; give it one (the multiple of normal demand it brings, "
+                "1.3 for 30 % more) and import the calendar again"
             )
         return lines
 
@@ -246,6 +290,7 @@ def _fit_one(
         # them), not whether there were any
         info["warm_start"] = bool(getattr(model, "warm_started_", False))
         fitted = getattr(model, "stan_params_", None)
+        info["unsized_events"] = _event_labels(model.unsized_events(task.horizon))
     except DataError as exc:
         predicted = _baseline(task, str(exc))
         info["masked_hours"] = 0
@@ -259,6 +304,20 @@ def _fit_one(
     predicted.insert(0, SERVICE, task.service)
     predicted.insert(0, REGION, task.region)
     return predicted, info, fitted
+
+
+def _event_labels(
+    events: pd.DataFrame,
+) -> tuple[tuple[str, str, pd.Timestamp, pd.Timestamp], ...]:
+    """(name, kind, start, end) of each event: the name, or the id of an unnamed one."""
+    labels = []
+    for row in events.itertuples(index=False):
+        name = getattr(row, NAME, None)
+        if not isinstance(name, str) or not name.strip():
+            name = str(getattr(row, EVENT_ID, None) or "an unnamed event")
+        start, end = pd.Timestamp(getattr(row, START_TS)), pd.Timestamp(getattr(row, END_TS))
+        labels.append((name, str(getattr(row, KIND)), start, end))
+    return tuple(labels)
 
 
 def _baseline(task: SeriesTask, reason: str) -> pd.DataFrame | None:

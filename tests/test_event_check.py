@@ -282,6 +282,42 @@ def test_regions_are_deduplicated_and_all_means_every_region(demo):
         event(1.2, regions=("all", "eu-west")).validated(fleet)
 
 
+def test_a_stored_event_the_forecast_leaves_out_is_named_in_the_notes(demo, tmp_path):
+    # a kind the history never held, stored with no uplift: the verdict is on normal demand
+    # and the notes say why; another such event after this one is not this check's business
+    db, config = demo
+    copy = tmp_path / "store.duckdb"
+    copy.write_bytes(db.read_bytes())
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(
+        "event_id,name,kind,start,end,regions\n"
+        "CH-1,Charity stream,charity,2026-11-23T18:00Z,2026-11-23T22:00Z,eu-west\n"
+        "CH-2,Charity finale,charity,2026-11-26T18:00Z,2026-11-26T22:00Z,eu-west\n"
+    )
+    fleet = load_fleet(config)
+    with Store(copy) as store:
+        store.import_events([calendar])
+    with Store(copy, read_only=True) as store:
+        check = check_event(
+            store, fleet, stored_event(store, "CH-1"), safe=hints(fleet), now="2026-11-20"
+        )
+    assert check.unsized == (
+        "note: the forecasts of eu-west/chat, eu-west/game, eu-west/matchmaking leave out "
+        "'Charity stream' (charity, from 2026-11-23 18:00 UTC): their history holds too few "
+        "charity events to learn the effect and the calendar gives it no expected_uplift; "
+        "give it one (the multiple of normal demand it brings, 1.3 for 30 % more) and import "
+        "the calendar again",
+    )
+    assert check.unsized[0] in check.notes(now="2026-11-20")
+    # what recommend sizes and schedule raises floors for leaves it out too, and they say so
+    for command in ("recommend", "schedule"):
+        result = run_cli(
+            command, "--db", str(copy), "--config", str(config), "--horizon", "2d", "--jobs", "2"
+        )
+        assert result.exit_code == 0, result.output
+        assert check.unsized[0] in result.stderr.splitlines()
+
+
 def test_stored_event_ids_match_regardless_of_case_when_unambiguous(tmp_path):
     calendar = tmp_path / "calendar.csv"
     calendar.write_text(

@@ -192,6 +192,48 @@ def test_unseen_kind_uses_the_planners_uplift() -> None:
     np.testing.assert_allclose((with_event["q0.05"] / without["q0.05"])[inside], 1.7, rtol=2e-3)
 
 
+def test_events_the_forecast_leaves_out_are_listed() -> None:
+    # Promos are learned (three in the history); one tournament is too rare to learn: with an
+    # uplift it is a scenario, without one it changes nothing and is listed.
+    series = make_series(21, seed=2)
+    end = START + pd.Timedelta(days=21)
+    promos = [START + pd.Timedelta(days=d, hours=10) for d in (3, 9, 15)]
+    rows = [("promo", s, 6, np.nan) for s in promos]
+    rows += [
+        ("tournament", START + pd.Timedelta(days=5), 8, np.nan),  # the one in the history
+        ("tournament", end + 12 * HOUR, 8, np.nan),  # no uplift: left out
+        ("tournament", end + 30 * HOUR, 8, 1.5),  # an uplift: a scenario
+        ("promo", end + 20 * HOUR, 6, np.nan),  # learned
+        ("outage", end + 2 * HOUR, 2, np.nan),  # never listed
+        ("tournament", end + 200 * HOUR, 8, np.nan),  # beyond the horizon
+    ]
+    events = make_events(rows)
+    model = DemandForecaster().fit(series, events)
+    left_out = model.unsized_events(48)
+    assert list(left_out["name"]) == ["tournament 4"]
+    assert left_out["start_ts"].iloc[0] == end + 12 * HOUR
+    # it is left out indeed: the forecast is the same without it
+    forecast = model.predict(48)
+    without = model.predict(48, events=events[events["name"] != "tournament 4"])
+    pd.testing.assert_frame_equal(forecast, without)
+    # a tail reaching into the horizon counts; a horizon that ends before the event does not
+    assert model.unsized_events(12).empty
+    assert list(model.unsized_events(13)["name"]) == ["tournament 4"]
+    assert model.unsized_events(48, events=events.iloc[:3]).empty
+    with pytest.raises(ParameterError, match="'horizon'"):
+        model.unsized_events(0)
+
+
+def test_a_fallback_lists_no_events_left_out() -> None:
+    series = make_series(2.5, seed=1)
+    events = make_events([("tournament", START + pd.Timedelta(days=2.6), 8, np.nan)])
+    model = DemandForecaster().fit(series, events)
+    assert model.fallback_
+    assert model.unsized_events(48).empty
+    with pytest.raises(NotFittedError, match=r"before unsized_events\(horizon\)"):
+        DemandForecaster().unsized_events(48)
+
+
 def test_public_holidays_in_the_regions_time_zone_are_learned() -> None:
     # Germany, spring 2026: Good Friday (3 Apr) and Easter Monday (6 Apr) in the history,
     # Labour Day (1 May) ahead. Holidays lift demand by 30 % over the local (Berlin) day.

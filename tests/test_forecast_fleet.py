@@ -167,6 +167,31 @@ def test_a_series_whose_telemetry_stopped_early_gets_a_note(demo_store, tmp_path
     ]
 
 
+def test_an_event_the_forecasts_leave_out_gets_one_note(demo_store, tmp_path):
+    # a kind the demo's history never held: with an uplift it is a scenario, without one the
+    # forecasts cannot size it and the run says so, once for the event
+    db, fleet = demo_store
+    copy = _copy(db, tmp_path)
+    calendar = tmp_path / "calendar.csv"
+    calendar.write_text(
+        "event_id,name,kind,start,end,regions,expected_uplift\n"
+        "CH-1,Charity stream,charity,2026-11-23T18:00Z,2026-11-23T22:00Z,eu-west,\n"
+        "CH-2,Charity replay,charity,2026-11-23T20:00Z,2026-11-23T22:00Z,eu-west,1.2\n"
+        "CH-3,Charity finale,charity,2026-11-25T18:00Z,2026-11-25T22:00Z,eu-west,\n"
+    )
+    with Store(copy) as store:
+        store.import_events([calendar])
+        run = forecast_fleet(store, one_region(fleet), horizon="24h", history="14d", jobs=1)
+    assert run.notes() == [
+        "note: the forecasts of eu-west/chat, eu-west/game, eu-west/matchmaking leave out "
+        "'Charity stream' (charity, from 2026-11-23 18:00 UTC): their history holds too few "
+        "charity events to learn the effect and the calendar gives it no expected_uplift; "
+        "give it one (the multiple of normal demand it brings, 1.3 for 30 % more) and import "
+        "the calendar again"
+    ]
+    assert run.summary["unsized_events"].map(len).tolist() == [1, 1, 1]
+
+
 def _children(pid):
     import pathlib
 

@@ -200,6 +200,8 @@ def recommend(
         cutoff=run.cutoff,
     ):
         click.echo(line, err=True)
+    for line in run.unsized_notes():  # events these recommendations are not sized for
+        click.echo(line, err=True)
     if fmt in ("csv", "json"):
         # what each row is sized at, and whether it was learned or is the fleet file's hint
         sized = safe[["region", "service", "safe_load", "source"]].rename(

@@ -351,6 +351,8 @@ def schedule(
             cutoff=run.cutoff,
         ):
             click.echo(line, err=True)
+    for line in run.unsized_notes():  # events the floors are not raised for
+        click.echo(line, err=True)
     need = hourly_need(run.frame, safe, fleet, quantile=0.95)
     floors = scaling.schedule(
         need, fleet, hours=hours, use="required" if region_loss else "needed_nk"

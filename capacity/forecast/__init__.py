@@ -92,7 +92,7 @@ from capacity.forecast.ensemble import (
 from capacity.forecast.ensemble import _WEIGHTS as _WEIGHTS
 from capacity.forecast.ensemble import _Parts as _Parts
 from capacity.forecast.events import _SIZE_RANGE as _SIZE_RANGE
-from capacity.forecast.events import _holiday_windows
+from capacity.forecast.events import _holiday_windows, _unsized
 from capacity.forecast.events import _kind_counts as _kind_counts
 from capacity.forecast.events import _kind_events as _kind_events
 from capacity.forecast.events import _kind_weight as _kind_weight
@@ -700,19 +700,8 @@ class DemandForecaster:
             ``ts``, ``yhat``, one column per quantile (monotone, never negative), ``model`` and
             ``fallback``.
         """
-        if not hasattr(self, "model_"):
-            raise NotFittedError(
-                "This DemandForecaster is not fitted yet. Call fit(series, events) before "
-                "predict(horizon)."
-            )
-        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-            raise ParameterError(
-                f"The 'horizon' parameter must be an integer >= 1. Got {horizon!r}."
-            )
+        future = self._future(horizon, "predict(horizon)")
         ev = self.events_ if events is None else _validate_events(events, "events")
-        future = pd.DatetimeIndex(
-            [self.last_ts_ + self.freq_ * k for k in range(1, int(horizon) + 1)]
-        )
         qs = [float(q) for q in self.quantiles]
         model, residuals, scen = self.model_, self.residuals_, None
         # The span the residuals were measured over: leads beyond it get a wider band.
@@ -761,6 +750,50 @@ class DemandForecaster:
         frame[MODEL] = model
         frame[FALLBACK] = bool(self.fallback_)
         return frame
+
+    def unsized_events(self, horizon: int, events: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The calendar events of the next ``horizon`` steps that the forecast leaves out.
+
+        An event of a kind the history holds fewer than ``min_event_occurrences`` times has no
+        learned effect; the planner's ``expected_uplift`` stands in for one. An event with
+        neither changes nothing, and a plan sized on the forecast would not know it: these are
+        the events to give an uplift (or to check by hand). Outages are never listed, and a
+        fallback's forecast, which leaves out every event, lists none (``model_`` says it fell
+        back).
+
+        Parameters
+        ----------
+        horizon : int
+            Number of steps of ``freq_`` forecast, >= 1, as given to :meth:`predict`.
+        events : pandas.DataFrame, optional
+            The calendar of the future; default: the one given to :meth:`fit`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``kind``, ``start_ts``, ``end_ts``, ``expected_uplift`` (and ``event_id`` and
+            ``name`` when the calendar has them) of each such event whose effect, its ramp and
+            tail included, reaches into the horizon.
+        """
+        future = self._future(horizon, "unsized_events(horizon)")
+        ev = self.events_ if events is None else _validate_events(events, "events")
+        if self.core_ is None:
+            return ev.iloc[0:0]
+        return _unsized(future, ev, self.core_.learned, self).reset_index(drop=True)
+
+    def _future(self, horizon: int, call: str) -> pd.DatetimeIndex:
+        """The ``horizon`` steps after the history, for ``call`` on a fitted forecaster."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                f"This DemandForecaster is not fitted yet. Call fit(series, events) before {call}."
+            )
+        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+            raise ParameterError(
+                f"The 'horizon' parameter must be an integer >= 1. Got {horizon!r}."
+            )
+        return pd.DatetimeIndex(
+            [self.last_ts_ + self.freq_ * k for k in range(1, int(horizon) + 1)]
+        )
 
     def _fallback_point(self, future: pd.DatetimeIndex) -> np.ndarray:
         y, period = self._y, self.period_

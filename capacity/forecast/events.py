@@ -1,6 +1,7 @@
 """Events as Prophet regressors and scenarios: each kind's windows (public holidays with the
 calendar's ``holiday`` events), the shaped weight of a learned kind sized by its planned uplift,
-the kinds the history holds, and the planner's scenario for a kind too rare to learn."""
+the kinds the history holds, the planner's scenario for a kind too rare to learn, and the
+events that have neither."""
 
 from __future__ import annotations
 
@@ -156,6 +157,26 @@ def _scenario(
             else np.minimum(mult, 1 + (uplift - 1) * w)
         )
     return mult
+
+
+def _unsized(
+    future: pd.DatetimeIndex, events: pd.DataFrame, learned: set[str], owner: DemandForecaster
+) -> pd.DataFrame:
+    """The calendar rows whose effect reaches ``future`` but leaves it unchanged: of a kind not
+    learned (nor an outage) and with no usable planner's uplift, so no scenario applies."""
+    if len(future) == 0 or len(events) == 0:
+        return events.iloc[0:0]
+    # a validated calendar always holds the column, as floats
+    keep = ~np.isfinite(events[EXPECTED_UPLIFT].to_numpy(dtype=float))
+    keep &= ~events[KIND].isin([*learned, _OUTAGE]).to_numpy()
+    for kind in _kinds_in(events):
+        shape = owner._shapes.get(kind, _FLAT)
+        lo = future[0] - pd.Timedelta(hours=shape.tail_hours)
+        hi = future[-1] + pd.Timedelta(hours=shape.pre_hours)
+        mine = (events[KIND] == kind).to_numpy()
+        reaches = ((events[START_TS] <= hi) & (events[END_TS] > lo)).to_numpy()
+        keep &= ~mine | reaches
+    return events[keep]
 
 
 def _holiday_windows(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from capacity.columns import END_TS, EXPECTED_UPLIFT, KIND, START_TS, TS, VALUE
+from capacity.columns import END_TS, EVENT_ID, EXPECTED_UPLIFT, KIND, NAME, START_TS, TS, VALUE
 from capacity.errors import DataError, ParameterError
 from capacity.forecast.constants import _DAY
 
@@ -164,6 +164,9 @@ def _validate_events(events: Any, where: str) -> pd.DataFrame:
         )
     else:
         out[EXPECTED_UPLIFT] = np.nan
+    for col in (EVENT_ID, NAME):  # what names an event to the user, when the calendar has it
+        if col in events.columns:
+            out[col] = events[col].reset_index(drop=True)
     bad = out[END_TS] <= out[START_TS]
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
