@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -85,6 +86,12 @@ def main() -> int:
     parser.add_argument("--series", type=int, default=12)
     parser.add_argument("--days", type=float, default=112)
     parser.add_argument("--step", default="15s")
+    parser.add_argument(
+        "--load",
+        action="store_true",
+        help="then load the rows into a new store, as capacity pull does, and report the "
+        "peak of the pull and the load together",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -121,12 +128,28 @@ def main() -> int:
     finally:
         server.kill()
         server.wait()
+    loaded = None
+    if args.load:
+        import tempfile
+
+        from capacity.store import Store
+
+        with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "s.duckdb") as store:
+            began = time.perf_counter()
+            store.ingest_frame(got.rows, source="benchmark")
+            loaded = (time.perf_counter() - began, _peak_mb())
     points = len(got.rows)
     per_point = (peak - before) * 1024 * 1024 / points
     print(f"{points:,} points ({args.series} series x {points // args.series:,}) at {args.step}")
     print(f"{got.requests} requests, {seconds:.1f} s")
     print(f"peak resident memory {before:,.0f} MB before, {peak:,.0f} MB after")
     print(f"{per_point:,.0f} bytes per point")
+    if loaded is not None:
+        load_seconds, load_peak = loaded
+        print(
+            f"load {load_seconds:.1f} s; peak of pull and load {load_peak - before:,.0f} MB above "
+            f"the start, {(load_peak - before) * 1024 * 1024 / points:,.0f} bytes per point"
+        )
     print(
         f"| {pd.Timestamp.now('UTC'):%Y-%m-%d} | {platform.machine()}, "
         f"{len(os.sched_getaffinity(0))} cores | {args.step} | {args.series} "

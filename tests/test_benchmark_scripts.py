@@ -30,7 +30,7 @@ def test_the_pull_memory_benchmark_counts_every_point_of_its_range():
         [
             sys.executable,
             str(BENCHMARKS / "prometheus_memory.py"),
-            *("--series", "3", "--days", "1", "--step", "1m"),
+            *("--series", "3", "--days", "1", "--step", "1m", "--load"),
         ],
         capture_output=True,
         text=True,
@@ -40,3 +40,5 @@ def test_the_pull_memory_benchmark_counts_every_point_of_its_range():
     row = [cell.strip() for cell in done.stdout.strip().splitlines()[-1].split("|")]
     # 1 day at 1 min, both ends included: 1,441 points a series
     assert row[3:6] == ["1m", "3", "4,323"]
+    # and loaded them all (a load refusing the pull's rows would exit non-zero)
+    assert "peak of pull and load" in done.stdout

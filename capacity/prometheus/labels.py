@@ -33,7 +33,7 @@ def _check_names(
         (REGION, source.region_label, fleet.regions),
         (SERVICE, source.service_label, fleet.services),
     ):
-        unknown = sorted(set(frame[column]) - set(known))
+        unknown = sorted(set(frame[column].unique()) - set(known))
         if not unknown:
             continue
         first = unknown[0]

@@ -49,7 +49,8 @@ def pull_notes(
     source = fleet.prometheus
     if source is None:
         return []
-    pulled = set(zip(got.rows[REGION], got.rows[SERVICE], got.rows[METRIC], strict=True))
+    names = got.rows[[REGION, SERVICE, METRIC]].drop_duplicates()  # not a tuple per row
+    pulled = set(zip(names[REGION], names[SERVICE], names[METRIC], strict=True))
     no_demand: dict[str, list[tuple[str, str]]] = {}
     for region, service, metric in fleet.demand_series():
         if metric in source.queries and (region, service, metric) not in pulled:

@@ -9,11 +9,10 @@ from collections.abc import Mapping
 import pandas as pd
 import requests
 
-from capacity.columns import METRIC, REGION, SERVICE, TS
 from capacity.config import FleetConfig, PrometheusSource, redact_url
 from capacity.errors import ConfigError
 from capacity.prometheus.labels import _check_names
-from capacity.prometheus.rows import Pull, _long_rows, _missing_pairs, _no_rows
+from capacity.prometheus.rows import Pull, _joined, _long_rows, _missing_pairs
 from capacity.prometheus.samples import _query_samples
 from capacity.prometheus.transport import _check_url
 
@@ -99,9 +98,8 @@ def pull(
                 empty.append(metric)
             else:
                 frames.append(frame)
-    rows = pd.concat(frames, ignore_index=True) if frames else _no_rows()
-    if frames:
-        rows = rows.sort_values([TS, REGION, SERVICE, METRIC], ignore_index=True)
+    rows = _joined(frames)
+    del frames
     return Pull(
         rows, start, end, step, tuple(empty), count, redact_url(address), _missing_pairs(rows)
     )

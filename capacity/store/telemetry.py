@@ -432,7 +432,13 @@ def _long_frame(frame: pd.DataFrame, *, source: str, fix: str | None) -> pd.Data
             source=source,
             fix="localise the times (e.g. pd.to_datetime(..., utc=True))",
         )
-    data = data.astype({REGION: "string", SERVICE: "string", METRIC: "string"})
+    for column in (REGION, SERVICE, METRIC):
+        names = data[column]
+        if isinstance(names.dtype, pd.CategoricalDtype):
+            # kept as categories (a pull's rows): as strings each row would hold its name
+            data[column] = names.cat.rename_categories(names.cat.categories.astype("string"))
+        else:
+            data[column] = names.astype("string")
     values = pd.to_numeric(data[VALUE], errors="coerce").astype("float64")
     unreadable = values.isna() & data[VALUE].notna()
     if unreadable.any():
