@@ -189,6 +189,28 @@ def test_status_names_telemetry_that_stopped(db, write):
     assert [s["hours_behind_now"] for s in payload["series"]] == [5, 11]
 
 
+def test_status_counts_hours_of_sub_hourly_telemetry_from_their_hour(db, write):
+    """5-minute samples to 09:55 end the 09:00 hour at 10:00: status had shown the last hour
+    as 09:55 and said the telemetry ended at 10:55, an hour later than a forecast starts."""
+    rows = [
+        f"2026-01-01T{m // 60:02d}:{m % 60:02d}:00Z,eu-west,game,ccu,{100 + m}"
+        for m in range(0, 600, 5)
+    ]
+    run("ingest", str(write("t.csv", HEADER + "\n".join(rows) + "\n")), "--db", str(db))
+    result = run("status", "--db", str(db), "--now", "2026-01-01T15:00Z")
+    assert result.exit_code == 0, result.output
+    assert "2026-01-01 00:00  2026-01-01 09:00" in result.stdout
+    assert result.stderr.startswith(
+        "note: the newest telemetry ends 2026-01-01 10:00 UTC, 5 hours before now"
+    )
+    payload = json.loads(
+        run("status", "--db", str(db), "--now", "2026-01-01T15:00Z", "--format", "json").stdout
+    )
+    # the JSON keeps the samples' own times
+    assert payload["series"][0]["last_ts"] == "2026-01-01T09:55:00+00:00"
+    assert payload["series"][0]["hours_behind_now"] == 5
+
+
 def test_status_table_shows_the_event_ids_check_event_takes(db, write):
     run("ingest", str(write("t.csv", GOOD)), "--db", str(db))
     calendar = write(

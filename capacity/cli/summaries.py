@@ -174,6 +174,12 @@ def status(
         return
     from capacity.terminal_tables import event_table, telemetry_table
 
+    # the table's columns are hours: a series of 5-minute samples ends in the 23:00 hour,
+    # not at 23:55 (the JSON keeps the samples' own times)
+    series = series.assign(
+        first_ts=pd.to_datetime(series["first_ts"], utc=True).dt.floor("h"),
+        last_ts=pd.to_datetime(series["last_ts"], utc=True).dt.floor("h"),
+    )
     stale = _staleness_notes(series, moment, by_metric=by_metric)
     lagging = []
     if not by_metric and not series.empty:
@@ -316,9 +322,10 @@ def _gap_lines(gaps: pd.DataFrame, fleet: FleetConfig, config: Path | None) -> l
 
 def _hours_behind(moment: pd.Timestamp, last_ts: pd.Series) -> pd.Series:
     """Whole hours from the end of each series' last hour to ``moment`` (0 when current)."""
-    behind = (moment - (pd.to_datetime(last_ts, utc=True) + pd.Timedelta(hours=1))) / pd.Timedelta(
-        hours=1
-    )
+    # the hour the last sample falls in ends on the next whole hour (a 5-minute sample at
+    # 23:55 ends the 23:00 hour at 00:00, not at 00:55)
+    ends = pd.to_datetime(last_ts, utc=True).dt.floor("h") + pd.Timedelta(hours=1)
+    behind = (moment - ends) / pd.Timedelta(hours=1)
     return behind.clip(lower=0).round().astype("Int64")
 
 
@@ -331,7 +338,7 @@ def _staleness_notes(series: pd.DataFrame, moment: pd.Timestamp, *, by_metric: b
     stopped reporting."""
     if series.empty:
         return []
-    ends = pd.to_datetime(series["last_ts"], utc=True) + pd.Timedelta(hours=1)
+    ends = pd.to_datetime(series["last_ts"], utc=True).dt.floor("h") + pd.Timedelta(hours=1)
     newest = ends.max()
     notes = []
     keys = ["region", "service", "metric"] if by_metric else ["region", "service"]
