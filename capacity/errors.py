@@ -134,8 +134,9 @@ class SourceUnavailableError(CapacityError):
 
 class ResourceError(CapacityError):
     """The machine running the work could not do it: an ``OSError`` such as a full disk
-    (ENOSPC), a file-size limit (EFBIG) or a read-only temporary folder, or a task whose Dask
-    workers each died running it (outgrowing a worker's memory, say).
+    (ENOSPC), a file-size limit (EFBIG) or a read-only temporary folder, a task whose Dask
+    workers each died running it (outgrowing a worker's memory, say), or Dask workers that
+    cannot import capacity.
 
     Not bad input and not a problem of one series, so it is never turned into a per-series
     fallback (that would publish a plan of naive forecasts); nothing is stored. The same

@@ -204,6 +204,7 @@ def _on_dask(
                 f"it has no workers (none joined within {CONNECT_TIMEOUT} s)",
                 f"start workers (dask worker {address}) and try again",
             ) from None
+        _check_workers_import(client, func, address, flag)
         futures = client.map(func, items, pure=False)
         try:
             _await(client, futures, progress, address, flag)
@@ -267,6 +268,38 @@ def _await(
                 f"{WORKERLESS_TIMEOUT:g} s; nothing was kept",
                 f"start workers (dask worker {address}) and try again",
             )
+
+
+def _check_workers_import(
+    client: Any, func: Callable[..., Any], address: Any, flag: str | None
+) -> None:
+    """Refuse a cluster whose workers cannot import the module ``func`` comes from.
+
+    A worker that cannot unpickle a task (capacity not installed where it runs, or one of its
+    dependencies missing there) dies of it, and the run would then wait
+    :data:`WORKERLESS_TIMEOUT` seconds for another and blame the scheduler. Each worker is
+    asked to import the module first: a builtin (``exec`` of one import statement, in a
+    namespace of its own) travels to a worker without capacity, where a function of
+    capacity's own cannot."""
+    module = getattr(getattr(func, "func", func), "__module__", None)  # a partial's function
+    if not isinstance(module, str) or module in ("__main__", "builtins"):
+        return
+    answers = client.run(exec, f"import {module}", {}, on_error="return")
+    failed = sorted(
+        (worker, answer) for worker, answer in answers.items() if isinstance(answer, BaseException)
+    )
+    if not failed:
+        return
+    worker, error = failed[0]
+    lines = str(error).strip().splitlines()
+    detail = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    scheduler = f"the Dask scheduler at {address!r}" + (f" ({flag})" if flag else "")
+    raise ResourceError(
+        f"{len(failed)} of {len(answers)} workers of {scheduler} cannot import {module} "
+        f"(the first, {worker}: {detail}); nothing was run. Install capacity on every worker, "
+        "as on this machine (pip install 'capacity[dask]' in the environment `dask worker` "
+        "runs in), then run again"
+    )
 
 
 def _killed(exc: Any, item: Any) -> ResourceError:

@@ -4,6 +4,7 @@ and `dask worker` processes, the workers killed part-way through the run."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from capacity.errors import SourceUnavailableError
+from capacity.errors import ResourceError, SourceUnavailableError
 from capacity.parallel import map_tasks
+from capacity.units import parse_duration
 from tests.test_parallel import finishes_within
 
 DASK = [sys.executable, "-m", "dask"]
@@ -52,7 +54,9 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
         _stop(process)
 
 
-def _worker(address: str, folder: Path, joined: bool = True) -> subprocess.Popen:
+def _worker(
+    address: str, folder: Path, joined: bool = True, shadow: Path | None = None
+) -> subprocess.Popen:
     """A worker without a nanny, so that killing it loses it for good; returned once it has
     joined the scheduler, or at once (``joined=False``).
 
@@ -62,11 +66,16 @@ def _worker(address: str, folder: Path, joined: bool = True) -> subprocess.Popen
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "worker.log"
     command = [*DASK, "worker", address, "--host", "127.0.0.1", "--no-nanny"]
+    # shadow: a folder first on the worker's path, its working folder (`python -m` puts that
+    # before PYTHONPATH and the installed packages): a worker without capacity, say
+    env = None if shadow is None else {**os.environ, "PYTHONPATH": str(shadow)}
     with log.open("w") as sink:
         process = subprocess.Popen(
             [*command, "--no-dashboard", "--local-directory", folder],
             stdout=sink,
             stderr=subprocess.STDOUT,
+            env=env,
+            cwd=shadow,
         )
     if joined:
         deadline = time.monotonic() + 60
@@ -139,3 +148,36 @@ def test_a_worker_that_joins_in_time_finishes_the_run(scheduler, tmp_path, monke
             if process is not None:
                 _stop(process)
     assert outcome["results"] == [None, None] and done == [1, 2]
+
+
+def test_workers_that_cannot_import_capacity_are_named_before_the_run(scheduler, tmp_path):
+    """A worker that cannot unpickle a task dies of it: the run had waited five minutes and
+    then said every worker was lost, sending the reader to restart workers that would die
+    again."""
+    shadow = tmp_path / "shadow"
+    (shadow / "capacity").mkdir(parents=True)
+    (shadow / "capacity" / "__init__.py").write_text(
+        'raise ImportError("this environment has no capacity")\n'
+    )
+    worker = _worker(scheduler, tmp_path / "worker", shadow=shadow)
+    try:
+        started = time.monotonic()
+        error = finishes_within(
+            60,
+            lambda: map_tasks(
+                parse_duration, ["1h", "2h"], scheduler=scheduler, flags={"scheduler": "--s"}
+            ),
+        )
+        # the worker is still there: nothing it could not read was sent to it
+        assert worker.poll() is None
+    finally:
+        _stop(worker)
+    assert isinstance(error, ResourceError), repr(error)
+    text = str(error)
+    assert text.startswith(
+        f"1 of 1 workers of the Dask scheduler at {scheduler!r} (--s) cannot import "
+        "capacity.units (the first, tcp://127.0.0.1:"
+    )
+    assert "ImportError: this environment has no capacity); nothing was run." in text
+    assert "Install capacity on every worker" in text
+    assert time.monotonic() - started < 30
