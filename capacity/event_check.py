@@ -782,7 +782,8 @@ _REPORT_COLUMNS = {
     "peak_demand": "peak demand",
     "peak_at": "peak at (UTC)",
     "metric": "metric",
-    "safe_load": "safe load per server",
+    # headed "safe load per server" by plan_table, which shows it to a tenth by this name
+    "safe_load": "safe_load",
 }
 
 _VERDICT_ORDER = ("GO", "AT_RISK", "NO_GO")

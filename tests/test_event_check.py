@@ -255,7 +255,10 @@ def test_an_event_covers_every_hour_it_overlaps(demo):
 
 
 def test_the_safe_load_is_kept_as_given_so_every_table_rounds_it_alike(demo):
-    """1222.51 was stored as 1222.5 and shown as 1,222 beside the safe-load table's 1,223."""
+    """1222.51 was stored as 1222.5 and shown as 1,222 beside the safe-load table's 1,223;
+    then the HTML report showed 1,223 where the terminal printed 1,222.5 (3,166 for 3,165.7
+    in the demo's chat rows): every table now writes a safe load to a tenth."""
+    from capacity.event_terminal import terminal_table
     from capacity.report import plan_table, table
 
     db, config = demo
@@ -267,7 +270,12 @@ def test_the_safe_load_is_kept_as_given_so_every_table_rounds_it_alike(demo):
     row = check.table.set_index("service").loc["chat"]
     assert row["safe_load"] == 1222.51
     shown = plan_table(check.table[["service", "safe_load"]]).data
-    assert "<td>1,223</td>" in shown and "1,223" in table(safe[safe["safe_load"] == 1222.51]).data
+    assert "<td>1,222.5</td>" in shown
+    assert "<td>1,222.5</td>" in table(safe[safe["safe_load"] == 1222.51]).data
+    chat = next(line for line in terminal_table(check.table).splitlines() if " chat " in line)
+    assert chat.split()[-1] == "1,222.5"
+    page = render_report(check, now="2026-11-20")
+    assert "<th>safe load per server</th>" in page and "<td>1,222.5</td>" in page
 
 
 def test_regions_are_deduplicated_and_all_means_every_region(demo):
