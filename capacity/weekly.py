@@ -319,7 +319,9 @@ def recommendations_csv(recommendations: pd.DataFrame, safe: pd.DataFrame) -> st
     -------
     str
         A header and one row per region/service, ``\\n`` line endings; times in UTC as
-        ``2026-11-23T00:00:00Z`` (as ``scaling_schedule.csv``), an empty cell for none.
+        ``2026-11-23T00:00:00Z`` (as ``scaling_schedule.csv``), an empty cell for none;
+        flags (``overdue``) as ``true`` or ``false``, as ``recommend --format json`` writes
+        them.
     """
     sized = safe.loc[:, [REGION, SERVICE, "safe_load", "source"]].rename(
         columns={"source": "safe_load_source"}
@@ -328,6 +330,9 @@ def recommendations_csv(recommendations: pd.DataFrame, safe: pd.DataFrame) -> st
     for column in table.columns:
         if isinstance(table[column].dtype, pd.DatetimeTZDtype):
             table[column] = table[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif pd.api.types.is_bool_dtype(table[column]):
+            # JSON's spelling, not Python's True/False
+            table[column] = table[column].map({True: "true", False: "false"})
     return table.to_csv(index=False, lineterminator="\n")
 
 

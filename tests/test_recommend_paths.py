@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -62,6 +63,26 @@ def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+def test_the_csv_writes_overdue_as_json_does(fleet_file):
+    """``overdue`` read ``True``/``False`` (Python's spelling) in the CSV and ``true``/
+    ``false`` in ``recommend --format json``: a script reading both saw two spellings of one
+    flag. Both now write JSON's, which CSV readers (pandas) still read as booleans."""
+    fleet = load_fleet(fleet_file)
+    forecast = pd.DataFrame(
+        [
+            {"region": region, "service": "game", "ts": ts, "q0.95": 1500.0}
+            for region in ("eu-west", "na-east")
+            for ts in HOURS
+        ]
+    )
+    safe = pd.DataFrame({"region": ["eu-west", "na-east"], "service": "game", "safe_load": 100.0})
+    for now, flag in ((T0 - pd.Timedelta(days=30), False), (T0, True)):
+        recs = assess(forecast, safe.assign(source="learned"), fleet, now=now).recommendations
+        text = recommendations_csv(recs, safe.assign(source="learned"))
+        assert {row["overdue"] for row in _rows(text)} == {json.dumps(flag)}
+        assert pd.read_csv(io.StringIO(text))["overdue"].tolist() == [flag, flag]
+
+
 @pytest.mark.slow
 def test_recommend_gives_the_weekly_plans_recommendations(tmp_path):
     """The week starting where the demo's telemetry ends (2026-11-23) is planned from the same
@@ -101,6 +122,8 @@ def test_recommend_gives_the_weekly_plans_recommendations(tmp_path):
             row.pop("safe_load_source") == planned_row.pop("safe_load_source") == sized_at["source"]
         )
         act_by = pd.Timestamp(row["act_by"]) if row["act_by"] else pd.NaT
-        assert row.pop("overdue") == str(pd.notna(act_by) and act_by < now)
-        assert planned_row.pop("overdue") == str(pd.notna(act_by) and act_by < plan.cutoff)
+        assert row.pop("overdue") == json.dumps(bool(pd.notna(act_by) and act_by < now))
+        assert planned_row.pop("overdue") == json.dumps(
+            bool(pd.notna(act_by) and act_by < plan.cutoff)
+        )
         assert row == planned_row, key
