@@ -51,6 +51,7 @@ from capacity.units import parse_duration
 __all__ = [
     "ACT_WINDOW_DAYS",
     "PLAN_QUANTILES",
+    "SAFE_LOAD_DECIMALS",
     "WeeklyPlan",
     "build_plan",
     "check_plannable",
@@ -59,6 +60,7 @@ __all__ = [
     "parse_week",
     "recommendations_csv",
     "rough_warning",
+    "sized_recommendations",
     "sort_backtest",
     "stale_data_warning",
     "status_table",
@@ -302,6 +304,37 @@ def horizon_warning(fleet: FleetConfig, horizon: str) -> str | None:
     )
 
 
+#: Decimals of a safe load in the machine outputs: as ``scaling_schedule.csv`` writes it, so
+#: that ``recommendations.csv`` and the schedule give one value for one region/service.
+SAFE_LOAD_DECIMALS = 3
+
+
+def sized_recommendations(recommendations: pd.DataFrame, safe: pd.DataFrame) -> pd.DataFrame:
+    """The recommendations with what each row is sized at: the rows of
+    ``recommendations.csv`` and of ``capacity recommend --format csv`` and ``json``.
+
+    Parameters
+    ----------
+    recommendations : pandas.DataFrame
+        :func:`capacity.headroom.recommend`'s rows.
+    safe : pandas.DataFrame
+        :func:`capacity.sizing.safe_loads`' rows: each row's ``safe_load`` (rounded to
+        :data:`SAFE_LOAD_DECIMALS`, as ``scaling_schedule.csv`` writes it) and its
+        ``source`` (``learned``, or ``hint``: the fleet file's ``safe_load_hint``) are added
+        as ``safe_load, safe_load_source``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``recommendations``' columns, then ``safe_load, safe_load_source``.
+    """
+    sized = safe.loc[:, [REGION, SERVICE, "safe_load", "source"]].rename(
+        columns={"source": "safe_load_source"}
+    )
+    sized["safe_load"] = sized["safe_load"].astype(float).round(SAFE_LOAD_DECIMALS)
+    return recommendations.merge(sized, on=[REGION, SERVICE], how="left")
+
+
 def recommendations_csv(recommendations: pd.DataFrame, safe: pd.DataFrame) -> str:
     """The recommendations as CSV text: ``recommendations.csv`` of the weekly plan, and what
     ``capacity recommend --format csv`` prints.
@@ -311,9 +344,8 @@ def recommendations_csv(recommendations: pd.DataFrame, safe: pd.DataFrame) -> st
     recommendations : pandas.DataFrame
         :func:`capacity.headroom.recommend`'s rows.
     safe : pandas.DataFrame
-        :func:`capacity.sizing.safe_loads`' rows: each row's ``safe_load`` and its
-        ``source`` (``learned``, or ``hint``: the fleet file's ``safe_load_hint``) are added
-        as ``safe_load, safe_load_source``.
+        :func:`capacity.sizing.safe_loads`' rows, added as :func:`sized_recommendations`
+        adds them.
 
     Returns
     -------
@@ -323,10 +355,7 @@ def recommendations_csv(recommendations: pd.DataFrame, safe: pd.DataFrame) -> st
         flags (``overdue``) as ``true`` or ``false``, as ``recommend --format json`` writes
         them.
     """
-    sized = safe.loc[:, [REGION, SERVICE, "safe_load", "source"]].rename(
-        columns={"source": "safe_load_source"}
-    )
-    table = recommendations.merge(sized, on=[REGION, SERVICE], how="left")
+    table = sized_recommendations(recommendations, safe)
     for column in table.columns:
         if isinstance(table[column].dtype, pd.DatetimeTZDtype):
             table[column] = table[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -94,6 +94,21 @@ def test_a_region_that_survives_has_no_worst_place(fleet_file):
         assert loss.survives and (loss.region, loss.service, loss.ts) == (None, None, None)
 
 
+def test_recommendations_csv_writes_each_safe_load_as_the_scaling_schedule_does(fleet_file):
+    """One plan folder gave eu-west/chat's safe load as 3165.662908290111 in
+    recommendations.csv and 3165.663 in scaling_schedule.csv: both now round to 3 decimals."""
+    from capacity.scaling import to_csv_text
+
+    _, safe, assessed = _assessed(fleet_file)
+    safe = safe.assign(safe_load=[3165.662908290111, 397.02426258760687])
+    rows = csv.DictReader(io.StringIO(recommendations_csv(assessed.recommendations, safe)))
+    recommended = {row["region"]: row["safe_load"] for row in rows}
+    schedule = safe.assign(ts=HOURS[0], min_servers=2, demand=1.0)
+    rows = csv.DictReader(io.StringIO(to_csv_text(schedule)))
+    scheduled = {row["region"]: row["safe_load"] for row in rows}
+    assert recommended == scheduled == {"eu-west": "3165.663", "na-east": "397.024"}
+
+
 def test_recommendations_csv_has_iso_z_times_and_the_safe_load_behind_each_row(fleet_file):
     _, safe, assessed = _assessed(fleet_file)
     rows = list(csv.DictReader(io.StringIO(recommendations_csv(assessed.recommendations, safe))))

@@ -116,8 +116,9 @@ def test_recommend_gives_the_weekly_plans_recommendations(tmp_path):
     for row, planned_row in zip(ours, theirs, strict=True):
         key = (row["region"], row["service"])
         sized_at = plan.safe.set_index(["region", "service"]).loc[key]
-        assert float(row.pop("safe_load")) == pytest.approx(sized_at["safe_load"], rel=1e-12)
-        assert float(planned_row.pop("safe_load")) == sized_at["safe_load"]
+        # to 3 decimals, as scaling_schedule.csv writes it
+        assert float(row.pop("safe_load")) == pytest.approx(sized_at["safe_load"], abs=5e-4)
+        assert float(planned_row.pop("safe_load")) == round(sized_at["safe_load"], 3)
         assert (
             row.pop("safe_load_source") == planned_row.pop("safe_load_source") == sized_at["source"]
         )

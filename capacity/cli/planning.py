@@ -203,11 +203,10 @@ def recommend(
     for line in run.unsized_notes():  # events these recommendations are not sized for
         click.echo(line, err=True)
     if fmt in ("csv", "json"):
+        from capacity.weekly import sized_recommendations
+
         # what each row is sized at, and whether it was learned or is the fleet file's hint
-        sized = safe[["region", "service", "safe_load", "source"]].rename(
-            columns={"source": "safe_load_source"}
-        )
-        recs = recs.merge(sized, on=["region", "service"], how="left")
+        recs = sized_recommendations(recs, safe)
     if fmt == "csv":
         from capacity.weekly import recommendations_csv
 
