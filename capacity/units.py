@@ -1,14 +1,16 @@
-"""Parsing of what users type for durations (``1h``, ``28d``, ``PT1H``) and moments."""
+"""Parsing of what users type for durations (``1h``, ``28d``, ``PT1H``) and moments, and
+moments as the commands' JSON writes them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
 
 from capacity.errors import ParameterError, the_parameter
 
-__all__ = ["as_utc", "parse_duration", "parse_timestamp"]
+__all__ = ["as_utc", "iso_utc", "parse_duration", "parse_timestamp"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*$", re.IGNORECASE)
 #: ISO 8601 dates and times: 2026-11-23, 2026-11-23T14:00, 2026-11-23 14:00:00.5+01:00, ...Z.
@@ -155,3 +157,20 @@ def as_utc(moment: pd.Timestamp) -> pd.Timestamp:
         Tz-aware, in UTC.
     """
     return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """``moment`` as ISO 8601 in UTC with ``Z``, as the CSV outputs write times.
+
+    Parameters
+    ----------
+    moment : datetime.datetime or pandas.Timestamp
+        A time; a naive one is taken to be UTC already.
+
+    Returns
+    -------
+    str
+        ``2026-11-20T10:58:00Z`` (fractions of a second kept when there are any).
+    """
+    text = as_utc(pd.Timestamp(moment)).isoformat()
+    return text.removesuffix("+00:00") + "Z"

@@ -46,7 +46,7 @@ from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, assess, check_server_counts
 from capacity.store import Store
 from capacity.texts import first_few
-from capacity.units import parse_duration
+from capacity.units import iso_utc, parse_duration
 
 __all__ = [
     "ACT_WINDOW_DAYS",
@@ -982,20 +982,22 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-def json_safe(value: Any) -> Any:
+def json_safe(value: Any, *, utc_z: bool = False) -> Any:
     """``value`` with every NaN or infinite float replaced by None, so that ``json.dumps``
     writes valid JSON (``null``) rather than ``NaN`` or ``-Infinity``, which JSON readers
     refuse (a service with no servers has a headroom of minus infinity), and every missing
     time (``NaT``: an ``act_by`` with nothing to act on) by None, not the string ``"NaT"``;
-    every other time is ISO 8601 (``2026-11-20T10:58:00+00:00``), as JSON readers parse it."""
+    every other time is ISO 8601 (``2026-11-20T10:58:00+00:00``, as ``manifest.json``
+    documents it), as JSON readers parse it; with ``utc_z``, in UTC with ``Z``
+    (``2026-11-20T10:58:00Z``), as the commands' JSON and every CSV write it."""
     if value is pd.NaT:
         return None
     if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v, utc_z=utc_z) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, utc_z=utc_z) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dt.datetime):  # pandas Timestamps too: ISO 8601, 'T' and offset
-        return value.isoformat()
+        return iso_utc(value) if utc_z else value.isoformat()
     return value

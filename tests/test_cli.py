@@ -185,7 +185,9 @@ def test_status_names_telemetry_that_stopped(db, write):
     payload = json.loads(
         run("status", "--db", str(db), "--now", "2026-01-01T15:00Z", "--format", "json").stdout
     )
-    assert payload["now"] == "2026-01-01T15:00:00+00:00"
+    # in UTC with Z, as every CSV and recommend's and check-event's JSON write times
+    assert payload["now"] == "2026-01-01T15:00:00Z"
+    assert payload["series"][0]["last_ts"] == "2026-01-01T09:00:00Z"
     assert [s["hours_behind_now"] for s in payload["series"]] == [5, 11]
 
 

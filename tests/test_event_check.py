@@ -422,6 +422,20 @@ def run_cli(*args):
     return CliRunner().invoke(cli, list(args))
 
 
+def test_cli_json_writes_times_in_utc_with_z_as_the_csvs_do(demo):
+    """``act_by`` read ``2026-11-23T07:54:00+00:00`` here and ``...Z`` in recommend's CSV
+    and the plan's CSVs; it is ISO 8601 in UTC with Z in every machine output now."""
+    db, config = demo
+    args = ["--start", "2026-11-23T18:00:00Z", "--end", "2026-11-24T00:00:00Z"]
+    args += ["--regions", "eu-west", "--uplift", "6", "--format", "json", "--jobs", "1"]
+    result = run_cli(
+        "check-event", "--name", "Big night", *args, "--db", str(db), "--config", str(config)
+    )
+    assert result.exit_code == 0, result.output
+    given = [r["act_by"] for r in json.loads(result.stdout) if r["act_by"] is not None]
+    assert given and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00Z", t) for t in given)
+
+
 def test_cli_json_contract(demo, tmp_path):
     db, config = demo
     report = tmp_path / "report.html"

@@ -305,6 +305,7 @@ def test_a_region_without_failover_is_said_not_to_survive_its_loss(fleet):
 def test_recommend_csv_and_json_say_what_each_row_is_sized_at(no_latency):
     """Each row carries its safe load and whether it was learned or is the fleet file's hint
     (a row sized at the hint was once told apart only by a note on stderr)."""
+    import csv
     import io
     import json
 
@@ -324,6 +325,12 @@ def test_recommend_csv_and_json_say_what_each_row_is_sized_at(no_latency):
     assert as_csv.exit_code == 0 and as_json.exit_code == 0, as_csv.output + as_json.output
     table = pd.read_csv(io.StringIO(as_csv.stdout))
     rows = json.loads(as_json.stdout)
+    # one spelling of each time in both (ISO 8601 in UTC with Z): the JSON had +00:00
+    texts = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    for row, text in zip(rows, texts, strict=True):
+        for key in ("first_shortfall", "act_by"):
+            assert row[key] == (text[key] or None), key
+    assert any(row["act_by"] for row in rows)
     # the new keys come last; the old ones keep their places
     assert list(table.columns[-3:]) == ["reason", "safe_load", "safe_load_source"]
     assert list(rows[0])[-2:] == ["safe_load", "safe_load_source"]

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from capacity.errors import ParameterError
-from capacity.units import parse_duration, parse_timestamp
+from capacity.units import iso_utc, parse_duration, parse_timestamp
 
 
 @pytest.mark.parametrize(
@@ -95,6 +95,19 @@ def test_a_number_a_word_or_a_local_spelling_is_not_a_timestamp(value):
 )
 def test_iso_times_are_read_as_utc(text, expected):
     assert parse_timestamp(text, "start").isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (pd.Timestamp("2026-11-20T10:58Z"), "2026-11-20T10:58:00Z"),
+        (pd.Timestamp("2026-11-20T11:58+01:00"), "2026-11-20T10:58:00Z"),
+        (pd.Timestamp("2026-11-20T10:58:00.5"), "2026-11-20T10:58:00.500000Z"),  # naive: UTC
+    ],
+)
+def test_a_time_is_written_in_utc_with_z(moment, expected):
+    assert iso_utc(moment) == expected
+    assert iso_utc(moment.to_pydatetime()) == expected
 
 
 def test_capital_m_is_refused_as_ambiguous():

@@ -235,10 +235,14 @@ def _file_events(path: Path | None, region: str | None) -> pd.DataFrame | None:
 
 
 def _json_default(value: Any) -> Any:
+    """What ``json.dumps`` writes for a value it has no rule for: null for a missing value,
+    a time in UTC with ``Z`` (as the CSVs write it), an array's items, else the text."""
+    from capacity.units import iso_utc
+
     if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+        return iso_utc(value)
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)

@@ -168,8 +168,11 @@ def status(
             payload["fleet_missing_telemetry"] = gaps.to_dict(orient="records")
         from capacity.weekly import json_safe
 
-        # null, not NaN, for an event without an expected uplift: JSON readers refuse NaN
-        text = json.dumps(json_safe(payload), default=_json_default, indent=2, allow_nan=False)
+        # null, not NaN, for an event without an expected uplift: JSON readers refuse NaN;
+        # times in UTC with Z, as recommend's and check-event's JSON write them
+        text = json.dumps(
+            json_safe(payload, utc_z=True), default=_json_default, indent=2, allow_nan=False
+        )
         click.echo(text)
         return
     from capacity.terminal_tables import event_table, telemetry_table
