@@ -779,7 +779,7 @@ _REPORT_COLUMNS = {
     "servers_needed": "servers needed (N+k)",
     "servers_available": "servers available",
     "breach_probability": "breach probability",
-    "peak_demand": "peak demand",
+    "peak_demand": "peak_demand",  # headed "peak demand", shown to the unit, by plan_table
     "peak_at": "peak at (UTC)",
     "metric": "metric",
     # headed "safe load per server" by plan_table, which shows it to a tenth by this name

@@ -78,6 +78,9 @@ _AVAILABILITY_COLUMNS = frozenset({"availability", "slo_target", "slo_availabili
 _TENTHS_COLUMNS = frozenset(
     {"mttr_minutes", "mttr_median_minutes", "mttd_minutes", "mtbf_hours", "safe_load"}
 )
+#: Demand (players, requests a second) to the unit, as the terminal tables and the reasons
+#: write it: a peak of 525.3 requests a second read 525.3 here and 525 in the terminal.
+_UNITS_COLUMNS = frozenset({"peak_demand"})
 
 
 def _cell(value: object, column: object = None) -> str:
@@ -97,6 +100,8 @@ def _cell(value: object, column: object = None) -> str:
             return f"{value:.5f}"
         if column in _TENTHS_COLUMNS:
             return f"{value:,.1f}"
+        if column in _UNITS_COLUMNS:
+            return f"{value:,.0f}"
         if abs(value) < 10:
             return f"{value:,.3f}"
         return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
@@ -125,7 +130,8 @@ def table(
     Whole numbers show thousands separators (``1,766``), booleans ``yes``/``no``; other
     numbers below 10 show three decimals, below 1,000 one, larger ones none; columns of
     availabilities (``availability``, ``slo_target``) five, and of durations (``mttr_minutes``,
-    ``mtbf_hours``) and safe loads (``safe_load``) one, whatever their values.
+    ``mtbf_hours``) and safe loads (``safe_load``) one, and demand (``peak_demand``) none,
+    whatever their values.
 
     Parameters
     ----------

@@ -276,6 +276,10 @@ def test_the_safe_load_is_kept_as_given_so_every_table_rounds_it_alike(demo):
     assert chat.split()[-1] == "1,222.5"
     page = render_report(check, now="2026-11-20")
     assert "<th>safe load per server</th>" in page and "<td>1,222.5</td>" in page
+    # the peak demand to the unit in both
+    peak = f"{check.table.set_index('service').loc['chat', 'peak_demand']:,.0f}"
+    assert chat.split()[-2] == peak and f"<td>{peak}</td>" in page
+    assert "<th>peak demand</th>" in page
 
 
 def test_regions_are_deduplicated_and_all_means_every_region(demo):

@@ -87,6 +87,18 @@ def test_the_actions_reason_and_safe_load_columns_are_headed_in_words():
     assert cells(page)[2:6] == ["1,324", "1,766", "2026-12-04 11:00", "397.0"]
 
 
+def test_peak_demand_is_shown_to_the_unit_as_the_terminal_writes_it():
+    """check-event's report showed a peak of 525.3 requests a second as 525.3 (and 8.25 as
+    8.250) where its terminal table printed 525 (and 8)."""
+    from capacity.terminal import decimals
+
+    frame = pd.DataFrame({"service": ["chat", "voice", "game"], "peak_demand": [525.3, 8.25, 1e6]})
+    page = report.plan_table(frame).data
+    assert headers(page) == ["service", "peak demand"]
+    assert cells(page)[1::2] == [decimals(0)(v) for v in frame["peak_demand"]]
+    assert cells(page)[1::2] == ["525", "8", "1,000,000"]
+
+
 def test_data_quality_counts_hours_with_separators_and_says_yes_or_no():
     quality = pd.DataFrame(
         {
