@@ -48,8 +48,9 @@ def test_contract_rows_columns_and_quantiles(tmp_path):
     frame = pd.read_csv(out)
     assert list(frame.columns) == ["ts", "yhat", "q0.05", "q0.50", "q0.95"]
     assert len(frame) == 48
-    assert frame["ts"].iloc[0] == "2026-03-20T00:00:00+00:00"
-    assert frame["ts"].iloc[-1] == "2026-03-21T23:00:00+00:00"
+    # ISO 8601 in UTC with Z, as every CSV of capacity writes times
+    assert frame["ts"].iloc[0] == "2026-03-20T00:00:00Z"
+    assert frame["ts"].iloc[-1] == "2026-03-21T23:00:00Z"
     assert (frame["q0.05"] <= frame["q0.50"]).all() and (frame["q0.50"] <= frame["q0.95"]).all()
     assert (frame[["yhat", "q0.05"]] >= 0).all().all()
     # The daily cycle is learned: the evening peak (20:00) is well above the morning (08:00).
@@ -170,12 +171,12 @@ def test_backtest_command_scores_models_side_by_side(tmp_path):
     assert (overall["n"] == 48).all()
     # A smooth daily cycle: the forecaster beats repeating yesterday.
     assert overall.loc["capacity", "mase"] < overall.loc["seasonal naive (daily)", "mase"]
-    assert len(json.loads((out / "metrics.json").read_text())) == len(scores)
-    # times in ISO 8601, as the forecast CSVs write them
-    assert set(scores["cutoff"].dropna()) == {
-        "2026-03-28T00:00:00+00:00",
-        "2026-03-29T00:00:00+00:00",
-    }
+    rows = json.loads((out / "metrics.json").read_text())
+    assert len(rows) == len(scores)
+    # times in ISO 8601 in UTC with Z, as the forecast CSVs write them, in both files: the
+    # JSON had 2026-03-28T00:00:00.000Z and the CSV 2026-03-28T00:00:00+00:00
+    assert set(scores["cutoff"].dropna()) == {"2026-03-28T00:00:00Z", "2026-03-29T00:00:00Z"}
+    assert [row["cutoff"] for row in rows] == [None if pd.isna(c) else c for c in scores["cutoff"]]
     page = (out / "backtest.html").read_text()
     assert "Plotly.newPlot" in page and '<script src="http' not in page
     # the page says what was tested and how each model scored, not just a chart
@@ -525,5 +526,5 @@ def test_output_dash_writes_the_csv_to_standard_output(tmp_path, monkeypatch):
     assert done.returncode == 0, done.stderr
     frame = pd.read_csv(io.StringIO(done.stdout))
     assert list(frame.columns) == ["ts", "yhat", "q0.05", "q0.50", "q0.95"] and len(frame) == 48
-    assert "standard output: 48 rows from 2026-03-20T00:00:00+00:00" in done.stderr
+    assert "standard output: 48 rows from 2026-03-20T00:00:00Z" in done.stderr
     assert not (tmp_path / "-").exists()

@@ -104,8 +104,8 @@ def test_daily_values_on_a_finer_grid_are_not_taken_for_a_stale_series(tmp_path)
     written = pd.read_csv(out)
     assert len(written) == 96
     assert written["ts"].iloc[[0, -1]].tolist() == [
-        "2025-12-01T00:00:00+00:00",
-        "2025-12-01T23:45:00+00:00",
+        "2025-12-01T00:00:00Z",
+        "2025-12-01T23:45:00Z",
     ]
 
 
@@ -187,7 +187,7 @@ def test_a_messy_export_forecasts_as_its_clean_original(tmp_path):
     a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == ["ts", "yhat", "q0.05", "q0.95"]
-    assert a["ts"].iloc[0] == "2026-03-29T22:00:00+00:00" and len(a) == 48
+    assert a["ts"].iloc[0] == "2026-03-29T22:00:00Z" and len(a) == 48
 
 
 def test_backtest_refuses_an_unwritable_out_before_the_fits(tmp_path):

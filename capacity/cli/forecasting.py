@@ -22,7 +22,7 @@ from capacity.cli.common import (
     _table,
 )
 from capacity.errors import ParameterError, the_parameter
-from capacity.units import parse_duration, parse_timestamp
+from capacity.units import iso_utc, parse_duration, parse_timestamp
 
 
 @click.command()
@@ -111,7 +111,8 @@ def forecast(
         freq=freq,
         agg=agg,
     )
-    frame = result.frame.assign(ts=result.frame["ts"].map(lambda t: t.isoformat()))
+    # ISO 8601 in UTC with Z, as every other CSV of capacity writes times
+    frame = result.frame.assign(ts=result.frame["ts"].map(iso_utc))
     if to_stdout:
         click.echo(frame.to_csv(index=False), nl=False)
     else:
@@ -407,15 +408,14 @@ def backtest_command(
     )
     out.mkdir(parents=True, exist_ok=True)
     scores = comparison.scores
-    times = {  # ISO 8601, as the forecast CSVs and metrics.json write them
-        c: scores[c].map(lambda t: t.isoformat() if pd.notna(t) else None)
+    times = {  # ISO 8601 in UTC with Z in both files, as the forecast CSVs write them
+        c: scores[c].map(lambda t: iso_utc(t) if pd.notna(t) else None)
         for c in scores.columns
         if isinstance(scores[c].dtype, pd.DatetimeTZDtype)
     }
     write_text_atomically(out / "metrics.csv", scores.assign(**times).to_csv(index=False))
     write_text_atomically(
-        out / "metrics.json",
-        comparison.scores.to_json(orient="records", date_format="iso", indent=2),
+        out / "metrics.json", scores.assign(**times).to_json(orient="records", indent=2)
     )
     overall = comparison.overall()
     columns = [
