@@ -74,9 +74,18 @@ _STYLE = (
 _AVAILABILITY_COLUMNS = frozenset({"availability", "slo_target", "slo_availability"})
 #: Durations in minutes or hours: a tenth is as fine as they are worth reading (an MTTD of
 #: 5.75 minutes reads 5.8, not 5.750). A safe load per server to a tenth too, as the terminal
-#: tables write it: 3,165.7 in both, where the report had shown 3,166.
+#: tables write it: 3,165.7 in both, where the report had shown 3,166; and the bounds of its
+#: bootstrap interval (``low``, ``high``) beside it likewise.
 _TENTHS_COLUMNS = frozenset(
-    {"mttr_minutes", "mttr_median_minutes", "mttd_minutes", "mtbf_hours", "safe_load"}
+    {
+        "mttr_minutes",
+        "mttr_median_minutes",
+        "mttd_minutes",
+        "mtbf_hours",
+        "safe_load",
+        "low",
+        "high",
+    }
 )
 #: Demand (players, requests a second) to the unit, as the terminal tables and the reasons
 #: write it: a peak of 525.3 requests a second read 525.3 here and 525 in the terminal.
@@ -130,8 +139,8 @@ def table(
     Whole numbers show thousands separators (``1,766``), booleans ``yes``/``no``; other
     numbers below 10 show three decimals, below 1,000 one, larger ones none; columns of
     availabilities (``availability``, ``slo_target``) five, and of durations (``mttr_minutes``,
-    ``mtbf_hours``) and safe loads (``safe_load``) one, and demand (``peak_demand``) none,
-    whatever their values.
+    ``mtbf_hours``) and safe loads (``safe_load``, with its interval's ``low`` and ``high``)
+    one, and demand (``peak_demand``) none, whatever their values.
 
     Parameters
     ----------

@@ -87,6 +87,18 @@ def test_the_actions_reason_and_safe_load_columns_are_headed_in_words():
     assert cells(page)[2:6] == ["1,324", "1,766", "2026-12-04 11:00", "397.0"]
 
 
+def test_a_safe_load_and_its_interval_are_shown_to_a_tenth_alike():
+    """The notebooks' safe-load tables showed a learned load as 3,165.7 beside the bounds of
+    its interval as 3,101 and 3,230: one quantity, two roundings in one row."""
+    frame = pd.DataFrame(
+        {"safe_load": [3165.66, 397.02], "low": [3100.6, 390.0], "high": [3230.04, 9.5]}
+    )
+    assert cells(report.table(frame, headers=report.HEADERS).data) == [
+        *("3,165.7", "3,100.6", "3,230.0"),
+        *("397.0", "390.0", "9.5"),
+    ]
+
+
 def test_peak_demand_is_shown_to_the_unit_as_the_terminal_writes_it():
     """check-event's report showed a peak of 525.3 requests a second as 525.3 (and 8.25 as
     8.250) where its terminal table printed 525 (and 8)."""
