@@ -53,10 +53,10 @@ def kpi_cells(row: pd.Series) -> list[list[str]]:
     return [
         [
             *keys,
-            pct(row["availability"], 3),
-            pct(row["slo_target"], 3),
+            pct(row["availability"], 4),
+            pct(row["slo_target"], 4),
             pct(row["error_budget_remaining"], 1),
-            *(num(row[f"burn_{w}"], 2) for w in ("1h", "6h", "3d")),
+            *(num(row[f"burn_{w}"], 3) for w in ("1h", "6h", "3d")),
             row["alert"],
         ],
         [
@@ -76,6 +76,29 @@ def kpi_cells(row: pd.Series) -> list[list[str]]:
             f"{row['unknown_hours']:,}",
         ],
     ]
+
+
+def test_kpis_table_gives_the_figures_the_plan_reports_resilience_table_gives(demo):
+    """The fleet's availability read 99.943% here and 99.9429 % in the plan report's
+    resilience table, its burn rates to two decimals here and three there: the same figures,
+    rounded two ways. The terminal now gives the report's digits."""
+    import re
+
+    from capacity.report import kpi_table
+
+    db, config = demo
+    common = ("kpis", "--db", str(db), "--config", str(config))
+    table = run(*common).stdout
+    frame = pd.read_csv(io.StringIO(run(*common, "--format", "csv").stdout))
+    page = kpi_table(frame).data
+    rows = re.findall(r"<tr>(.*?)</tr>", page)
+    fleet = next(re.findall(r"<td>([^<]*)</td>", r) for r in rows if r.startswith("<td>all</td>"))
+    terminal = next(line.split() for line in table.splitlines() if line.startswith("all "))
+    # region, service, availability, SLO target, budget left, burn 1h, 6h, 3d
+    shown = [cell.replace("%", " %") for cell in terminal[2:8]]
+    # the report's first table: availability, SLO target, budget left, hours known and
+    # unknown, then the burn rates
+    assert shown == [*fleet[2:5], *fleet[7:10]], (terminal, fleet)
 
 
 @pytest.mark.parametrize("by", ["region,service", "region", "service", ""])
@@ -101,9 +124,9 @@ def test_kpis_table_fits_100_columns_with_every_figure_of_the_csv(demo, by):
         rows = [line.split() for line in block.splitlines()[3:]]
         assert rows == [kpi_cells(row)[i] for _, row in frame.iterrows()], block
     if by == "region,service":
-        # the demo's figures, read as a person would: 99.957% available, MTTR 201.4 min
+        # the demo's figures, read as a person would: 99.9429% available, MTTR 201.4 min
         fleet = [line for line in table.splitlines() if line.startswith("all ")]
-        assert fleet[0].split()[2:5] == ["99.943%", "99.767%", "75.5%"], fleet
+        assert fleet[0].split()[2:5] == ["99.9429%", "99.7667%", "75.5%"], fleet
         assert "-" in blocks[2].splitlines()[3].split()  # no incident: no MTTR, not NaN
         assert "NaN" not in table and "nan" not in table
 
