@@ -136,8 +136,8 @@ def main() -> int:
 
         with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "s.duckdb") as store:
             began = time.perf_counter()
-            store.ingest_frame(got.rows, source="benchmark")
-            loaded = (time.perf_counter() - began, _peak_mb())
+            report = store.ingest_frame(got.rows, source="benchmark")
+            loaded = (time.perf_counter() - began, _peak_mb(), report.inserted)
     points = len(got.rows)
     per_point = (peak - before) * 1024 * 1024 / points
     print(f"{points:,} points ({args.series} series x {points // args.series:,}) at {args.step}")
@@ -145,10 +145,11 @@ def main() -> int:
     print(f"peak resident memory {before:,.0f} MB before, {peak:,.0f} MB after")
     print(f"{per_point:,.0f} bytes per point")
     if loaded is not None:
-        load_seconds, load_peak = loaded
+        load_seconds, load_peak, inserted = loaded
         print(
-            f"load {load_seconds:.1f} s; peak of pull and load {load_peak - before:,.0f} MB above "
-            f"the start, {(load_peak - before) * 1024 * 1024 / points:,.0f} bytes per point"
+            f"load of {inserted:,} rows {load_seconds:.1f} s; peak of pull and load "
+            f"{load_peak - before:,.0f} MB above the start, "
+            f"{(load_peak - before) * 1024 * 1024 / points:,.0f} bytes per point"
         )
     print(
         f"| {pd.Timestamp.now('UTC'):%Y-%m-%d} | {platform.machine()}, "

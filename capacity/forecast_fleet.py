@@ -92,8 +92,10 @@ class FleetForecast:
         ``region, service, metric, ts, yhat``, the quantile columns, ``model``, ``fallback``.
     summary : pandas.DataFrame
         One row per series: ``region, service, metric, model, fallback, masked_hours,
-        history_hours, last_ts`` (the last observed hour), ``warm_start, status`` and
-        ``cached`` (reused from the forecast cache: ``warm_start`` is then the first fit's).
+        history_hours, last_ts`` (the last observed hour), ``warm_start, status``,
+        ``unsized_events`` (``(name, kind, start, end)`` of each event its forecast leaves
+        out, :meth:`unsized_notes`) and ``cached`` (reused from the forecast cache:
+        ``warm_start`` is then the first fit's).
     cutoff : pandas.Timestamp
         The first forecast hour; the history ends just before it.
     seconds : float
@@ -314,7 +316,10 @@ def _event_labels(
     for row in events.itertuples(index=False):
         name = getattr(row, NAME, None)
         if not isinstance(name, str) or not name.strip():
-            name = str(getattr(row, EVENT_ID, None) or "an unnamed event")
+            event_id = getattr(row, EVENT_ID, None)  # NaN where a frame without ids joined
+            name = (
+                event_id if isinstance(event_id, str) and event_id.strip() else "an unnamed event"
+            )
         start, end = pd.Timestamp(getattr(row, START_TS)), pd.Timestamp(getattr(row, END_TS))
         labels.append((name, str(getattr(row, KIND)), start, end))
     return tuple(labels)

@@ -273,7 +273,8 @@ def _await(
 def _check_workers_import(
     client: Any, func: Callable[..., Any], address: Any, flag: str | None
 ) -> None:
-    """Refuse a cluster whose workers cannot import the module ``func`` comes from.
+    """Refuse a cluster whose workers (those there at the start) cannot import the module
+    ``func`` comes from.
 
     A worker that cannot unpickle a task (capacity not installed where it runs, or one of its
     dependencies missing there) dies of it, and the run would then wait
@@ -284,10 +285,16 @@ def _check_workers_import(
     module = getattr(getattr(func, "func", func), "__module__", None)  # a partial's function
     if not isinstance(module, str) or module in ("__main__", "builtins"):
         return
-    answers = client.run(exec, f"import {module}", {}, on_error="return")
-    failed = sorted(
-        (worker, answer) for worker, answer in answers.items() if isinstance(answer, BaseException)
-    )
+    try:
+        answers = client.run(exec, f"import {module}", {}, on_error="return")
+    except OSError:  # the scheduler lost on the way (distributed's CommClosedError is one)
+        raise _unavailable(
+            address,
+            flag,
+            "the connection to it was lost before the run; nothing was kept",
+            "try again once the scheduler is back",
+        ) from None
+    failed = _import_failures(answers)
     if not failed:
         return
     worker, error = failed[0]
@@ -299,6 +306,19 @@ def _check_workers_import(
         f"(the first, {worker}: {detail}); nothing was run. Install capacity on every worker, "
         "as on this machine (pip install 'capacity[dask]' in the environment `dask worker` "
         "runs in), then run again"
+    )
+
+
+def _import_failures(answers: Mapping[str, Any]) -> list[tuple[str, BaseException]]:
+    """The workers whose answer to the import is an error of the import, by address.
+
+    A worker the scheduler could not reach (going away, scaled in) answers with an
+    ``OSError`` (distributed's ``CommClosedError`` is one): not this check's business, the
+    run goes on with the others as it always did."""
+    return sorted(
+        (worker, answer)
+        for worker, answer in answers.items()
+        if isinstance(answer, BaseException) and not isinstance(answer, OSError)
     )
 
 

@@ -41,4 +41,4 @@ def test_the_pull_memory_benchmark_counts_every_point_of_its_range():
     # 1 day at 1 min, both ends included: 1,441 points a series
     assert row[3:6] == ["1m", "3", "4,323"]
     # and loaded them all (a load refusing the pull's rows would exit non-zero)
-    assert "peak of pull and load" in done.stdout
+    assert "load of 4,323 rows" in done.stdout and "peak of pull and load" in done.stdout

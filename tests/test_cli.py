@@ -209,7 +209,7 @@ def test_status_counts_hours_of_sub_hourly_telemetry_from_their_hour(db, write):
         run("status", "--db", str(db), "--now", "2026-01-01T15:00Z", "--format", "json").stdout
     )
     # the JSON keeps the samples' own times
-    assert payload["series"][0]["last_ts"] == "2026-01-01T09:55:00+00:00"
+    assert payload["series"][0]["last_ts"] == "2026-01-01T09:55:00Z"
     assert payload["series"][0]["hours_behind_now"] == 5
 
 

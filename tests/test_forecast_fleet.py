@@ -192,6 +192,25 @@ def test_an_event_the_forecasts_leave_out_gets_one_note(demo_store, tmp_path):
     assert run.summary["unsized_events"].map(len).tolist() == [1, 1, 1]
 
 
+def test_an_event_is_named_by_its_name_else_its_id():
+    import numpy as np
+
+    from capacity.forecast_fleet import _event_labels
+
+    start, end = pd.Timestamp("2026-12-01T18:00Z"), pd.Timestamp("2026-12-01T20:00Z")
+    events = pd.DataFrame(
+        {
+            "event_id": ["EV-1", "EV-2", np.nan],  # NaN: a frame without ids joined
+            "name": ["Cup final", np.nan, np.nan],
+            "kind": "esports",
+            "start_ts": start,
+            "end_ts": end,
+        }
+    )
+    labels = [label[0] for label in _event_labels(events)]
+    assert labels == ["Cup final", "EV-2", "an unnamed event"]
+
+
 def _children(pid):
     import pathlib
 

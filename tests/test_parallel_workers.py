@@ -181,3 +181,18 @@ def test_workers_that_cannot_import_capacity_are_named_before_the_run(scheduler,
     assert "ImportError: this environment has no capacity); nothing was run." in text
     assert "Install capacity on every worker" in text
     assert time.monotonic() - started < 30
+
+
+def test_a_worker_the_scheduler_cannot_reach_is_not_taken_for_one_without_capacity():
+    from distributed.comm.core import CommClosedError
+
+    from capacity.parallel import _import_failures
+
+    missing = ModuleNotFoundError("No module named 'capacity'")
+    answers = {
+        "tcp://10.0.0.3:4000": None,  # imported
+        "tcp://10.0.0.2:4000": OSError("Timed out trying to connect after 30 s"),
+        "tcp://10.0.0.4:4000": CommClosedError("in <TCP (closed)>"),
+        "tcp://10.0.0.1:4000": missing,
+    }
+    assert _import_failures(answers) == [("tcp://10.0.0.1:4000", missing)]

@@ -74,6 +74,24 @@ def test_a_placeholder_time_in_memory_is_refused_by_its_key(seeded):
     assert snapshot(seeded) == before
 
 
+def test_categorical_names_load_as_their_text(db):
+    """A pull's names are categories; categories that are one name as text (1 and "1") load
+    as that name, as strings would, not as a pandas error."""
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2026-01-01T03:00Z", "2026-01-01T04:00Z"], utc=True),
+            "region": pd.Categorical(["eu-west", "eu-west"]),
+            "service": pd.Categorical([1, "1"]),
+            "metric": pd.Categorical(["ccu", "ccu"]),
+            "value": [1.0, 2.0],
+        }
+    )
+    with Store(db) as store:
+        store.ingest_frame(frame, source="pulled")
+        rows = store.con.execute("SELECT service, value FROM telemetry ORDER BY ts").fetchall()
+    assert rows == [("1", 1.0), ("1", 2.0)]
+
+
 @pytest.mark.parametrize(
     "stamp",
     ["2026-01-01T04:00:00+25:00", "2026-01-01T04:00:00+14:01", "2026-01-01T04:00:00.5+05:60"],

@@ -351,7 +351,10 @@ def schedule(
             cutoff=run.cutoff,
         ):
             click.echo(line, err=True)
-    for line in run.unsized_notes():  # events the floors are not raised for
+    # events the floors are not raised for: in the schedule's hours or the boot lead's
+    # look-ahead past them (the forecast reaches further, for the plan's sake)
+    seen_until = run.cutoff + pd.Timedelta(hours=hours + lead)
+    for line in run.unsized_notes(run.cutoff, seen_until):
         click.echo(line, err=True)
     need = hourly_need(run.frame, safe, fleet, quantile=0.95)
     floors = scaling.schedule(

@@ -111,7 +111,7 @@ def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
     planned = set(fleet.demand_series())
     # a --until after now: nothing can be newer than now
     end = min(got.end, pd.Timestamp.now("UTC").floor(got.step))
-    newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True)[TS].max()
+    newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True, observed=True)[TS].max()
     stopped: dict[str, list[tuple[str, str, pd.Timestamp]]] = {}
     for (metric, region, service), stamp in newest.items():
         if (region, service, metric) in planned and stamp < end - STOPPED_AFTER:

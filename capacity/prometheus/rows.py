@@ -156,7 +156,7 @@ def _missing_pairs(rows: pd.DataFrame) -> tuple[tuple[str, tuple[tuple[str, str]
     names = rows[[METRIC, REGION, SERVICE]].drop_duplicates()  # not a tuple per row
     have = {
         metric: set(zip(group[REGION], group[SERVICE], strict=True))
-        for metric, group in names.groupby(METRIC, sort=True)
+        for metric, group in names.groupby(METRIC, sort=True, observed=True)
     }
     every = set().union(*have.values()) if have else set()
     return tuple(

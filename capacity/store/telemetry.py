@@ -434,10 +434,13 @@ def _long_frame(frame: pd.DataFrame, *, source: str, fix: str | None) -> pd.Data
         )
     for column in (REGION, SERVICE, METRIC):
         names = data[column]
+        texts = None
         if isinstance(names.dtype, pd.CategoricalDtype):
+            texts = names.cat.categories.astype("string")
+        if texts is not None and texts.is_unique:
             # kept as categories (a pull's rows): as strings each row would hold its name
-            data[column] = names.cat.rename_categories(names.cat.categories.astype("string"))
-        else:
+            data[column] = names.cat.rename_categories(texts)
+        else:  # (categories 1 and "1" are one name as text)
             data[column] = names.astype("string")
     values = pd.to_numeric(data[VALUE], errors="coerce").astype("float64")
     unreadable = values.isna() & data[VALUE].notna()
