@@ -483,6 +483,12 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
                 fix = f"spell it {close[0]!r}"
         elif kind == "missing":
             problem, fix = "required key is missing", "add it"
+            if tuple(err["loc"]) == ("failover",):
+                # a fleet of one region has nowhere to send its players, but still says so
+                fix = (
+                    "add it: per region, the shares of its players each other region takes "
+                    "when it is lost (failover: {} plans no failover, as for a single region)"
+                )
             # a misspelt key is both missing and unknown: name the spelling that was used
             name = str(err["loc"][-1]) if err["loc"] else ""
             for other in errors[1:]:

@@ -54,6 +54,11 @@ BAD = {
         FLEET_YAML.replace("    boot_lead_time_minutes: 10\n", ""),
         r"key 'server_types\.game-std\.boot_lead_time_minutes': required key is missing",
     ),
+    "no failover": (
+        FLEET_YAML.split("failover:")[0],
+        r"key 'failover': required key is missing\. Fix: add it: per region, the shares .* "
+        r"\(failover: \{\} plans no failover, as for a single region\)",
+    ),
     "bad time zone": (
         FLEET_YAML.replace("Europe/Berlin", "Europe/Atlantis"),
         r"key 'regions\.eu-west\.timezone':.*unknown time zone 'Europe/Atlantis'",
