@@ -77,7 +77,8 @@ def parse_duration(
         elif value.strip().upper().startswith("P"):
             try:
                 duration = pd.Timedelta(value.strip().upper())
-            except pd.errors.OutOfBoundsTimedelta:
+            # pandas 2 raises OutOfBoundsDatetime for an ISO duration too long to hold
+            except (pd.errors.OutOfBoundsTimedelta, pd.errors.OutOfBoundsDatetime):
                 too_long = True
             except (OverflowError, ValueError):
                 duration = None
