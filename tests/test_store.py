@@ -112,16 +112,18 @@ def test_gzip_csv_and_parquet_load_the_same_rows(db, tmp_path, write):
     gz_path.write_bytes(gzip.compress(csv_path.read_bytes()))
     frame = pd.read_csv(csv_path)
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
-    pq_path = tmp_path / "t.parquet"
-    frame.to_parquet(pq_path, index=False)
+    parquets = []
+    for unit in ("us", "ns"):  # pandas 3 writes microseconds; pandas 2 nanoseconds (TIMESTAMPTZ_NS)
+        parquets.append(tmp_path / f"t_{unit}.parquet")
+        frame.assign(ts=frame["ts"].dt.as_unit(unit)).to_parquet(parquets[-1], index=False)
     results = []
-    for i, path in enumerate([csv_path, gz_path, pq_path]):
+    for i, path in enumerate([csv_path, gz_path, *parquets]):
         with Store(tmp_path / f"s{i}.duckdb") as store:
             store.ingest([path])
             results.append(
                 store.con.execute("SELECT ts, metric, value FROM telemetry ORDER BY ALL").fetchall()
             )
-    assert results[0] == results[1] == results[2]
+    assert results[0] == results[1] == results[2] == results[3]
     assert len(results[0]) == 4
 
 

@@ -18,7 +18,13 @@ from capacity.records import not_a_file
 from capacity.sources.csv_checks import _check_field_counts, _check_repeated_columns, csv_line
 from capacity.sources.read_errors import _damaged_fix, _gzip_damage, not_utf8_text
 from capacity.sources.sql import _quote, _reader
-from capacity.sources.times import _NAIVE_TYPES, BAD_OFFSET_PATTERN, OFFSET_PATTERN, _wall_clock
+from capacity.sources.times import (
+    _AWARE_TYPES,
+    _NAIVE_TYPES,
+    BAD_OFFSET_PATTERN,
+    OFFSET_PATTERN,
+    _wall_clock,
+)
 
 Layout = Literal["auto", "long", "wide"]
 
@@ -197,7 +203,7 @@ def inspect_telemetry(
     else:
         raise DataError(f"unknown layout {layout!r}", source=str(path), fix="use long or wide")
     ts_type = types[names[TS]]
-    if kind == "parquet" and ts_type not in ("VARCHAR", "TIMESTAMP WITH TIME ZONE", *_NAIVE_TYPES):
+    if kind == "parquet" and ts_type not in ("VARCHAR", *_AWARE_TYPES, *_NAIVE_TYPES):
         raise DataError(
             f"column {names[TS]!r} has type {ts_type}, not a timestamp",
             source=str(path),
@@ -210,6 +216,8 @@ def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]
     column = _quote(tf.names[TS])
     if tf.ts_type == "TIMESTAMP WITH TIME ZONE":
         return column, []
+    if tf.ts_type in _AWARE_TYPES:
+        return f"CAST({column} AS TIMESTAMPTZ)", []
     if tf.ts_type in _NAIVE_TYPES:
         if tz is None:
             return "CAST(NULL AS TIMESTAMPTZ)", []

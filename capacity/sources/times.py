@@ -20,6 +20,8 @@ BAD_OFFSET_PROBLEM = (
 )
 BAD_OFFSET_FIX = "correct the offset (e.g. +01:00 for Berlin in winter, Z for UTC)"
 _NAIVE_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE")
+# DuckDB 2 reads a Parquet column of nanosecond instants (pandas 2 writes them) as TIMESTAMPTZ_NS
+_AWARE_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ_NS")
 
 #: How far clocks go back at a daylight-saving change: an hour, or half an hour (Lord Howe).
 _FALL_BACKS = ("1 HOUR", "30 MINUTE")
