@@ -192,7 +192,7 @@ def fallen_back(summary: pd.DataFrame) -> set[tuple[str, str]]:
     run's summary (its ``fallback`` column)."""
     if summary.empty or FALLBACK not in summary:
         return set()
-    rough = summary[summary[FALLBACK].fillna(False).astype(bool)]
+    rough = summary[summary[FALLBACK].eq(True)]  # a skipped series has none: not rough
     return set(zip(rough[REGION].astype(str), rough[SERVICE].astype(str), strict=True))
 
 
