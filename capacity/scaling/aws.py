@@ -12,8 +12,9 @@ import pandas as pd
 from capacity.columns import TS
 from capacity.errors import ParameterError
 from capacity.scaling.checks import check_int, instant
-from capacity.scaling.exports import check_schedule, group_names, iso_z
+from capacity.scaling.exports import check_schedule, group_names
 from capacity.scaling.floors import MIN_SERVERS, by_pair
+from capacity.units import iso_utc
 
 #: EC2 Auto Scaling's quota of scheduled actions per Auto Scaling group; it cannot be raised.
 AWS_MAX_SCHEDULED_ACTIONS = 125
@@ -124,7 +125,7 @@ def to_aws_scheduled_actions(
             action: dict[str, Any] = {
                 "AutoScalingGroupName": group,
                 "ScheduledActionName": f"{action_prefix}-{ts:%Y%m%dT%H%MZ}",
-                "StartTime": iso_z(ts),
+                "StartTime": iso_utc(ts),
                 "MinSize": int(floor),
             }
             if top is not None and floor > top:

@@ -2,9 +2,9 @@
 
 :func:`check_schedule` (a schedule frame as the exports read it), :func:`from_template` and
 :func:`group_names` (names from ``{region}`` and ``{service}``, checked by
-:func:`check_group_name` against AWS's rule for a group's name), :func:`iso_z` (times as ISO
-UTC with ``Z``) and :func:`to_csv_text`. The AWS and KEDA exports are ``aws.py`` and
-``keda.py``.
+:func:`check_group_name` against AWS's rule for a group's name) and :func:`to_csv_text`;
+times are written by :func:`capacity.units.iso_utc`. The AWS and KEDA exports are ``aws.py``
+and ``keda.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from capacity.errors import ParameterError
 from capacity.frames import require_columns
 from capacity.scaling.checks import utc_index
 from capacity.scaling.floors import DEMAND, MIN_SERVERS, SAFE_LOAD, SCHEDULE_COLUMNS
+from capacity.units import iso_utc
 
 
 def check_schedule(frame: Any) -> pd.DataFrame:
@@ -143,11 +144,6 @@ def group_names(
     return out
 
 
-def iso_z(ts: pd.Timestamp) -> str:
-    """``ts`` in UTC as ``YYYY-MM-DDThh:mm:ssZ``."""
-    return ts.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def to_csv_text(schedule: pd.DataFrame) -> str:
     """The schedule as CSV text: a header, one row per region/service/hour, times ISO UTC (``Z``).
 
@@ -170,7 +166,7 @@ def to_csv_text(schedule: pd.DataFrame) -> str:
     frame = check_schedule(schedule)
     columns = [c for c in SCHEDULE_COLUMNS if c in frame.columns]
     out = frame.loc[:, columns].copy()
-    out[TS] = [iso_z(t) for t in out[TS]]
+    out[TS] = [iso_utc(t) for t in out[TS]]
     out[MIN_SERVERS] = out[MIN_SERVERS].astype(np.int64)
     for column in (DEMAND, SAFE_LOAD):
         if column in out:

@@ -18,9 +18,10 @@ import yaml
 from capacity.columns import TS
 from capacity.errors import ParameterError
 from capacity.scaling.checks import DAY, HOUR
-from capacity.scaling.exports import check_schedule, from_template, group_names, iso_z
+from capacity.scaling.exports import check_schedule, from_template, group_names
 from capacity.scaling.floors import MIN_SERVERS, SAFE_LOAD, by_pair
 from capacity.scaling.policies import ReactivePolicy
+from capacity.units import iso_utc
 
 #: A KEDA export must span fewer days than this: cron has no year field, so floors 365 days
 #: apart would share their expressions and each would fire on both days.
@@ -426,8 +427,8 @@ def to_keda_yaml(
         }
         first, last = part[TS].iloc[0], part[TS].iloc[-1]
         header = (
-            f"# capacity scaling schedule for {region}/{service}, {iso_z(first)} to "
-            f"{iso_z(last + HOUR)}.\n"
+            f"# capacity scaling schedule for {region}/{service}, {iso_utc(first)} to "
+            f"{iso_utc(last + HOUR)}.\n"
             f"# cron triggers: the predictive floor; trigger 'reactive' ({trigger}): the "
             "reactive policy on top.\n"
         )
