@@ -445,7 +445,12 @@ def forecast_fleet(
     cutoff = pd.Timestamp(cutoff)
     cutoff = as_utc(cutoff)
     history_frame = store.series(
-        region=list(fleet.regions), metric=metrics, start=cutoff - span, end=cutoff, freq="1h"
+        region=list(fleet.regions),
+        metric=metrics,
+        start=cutoff - span,
+        end=cutoff,
+        freq="1h",
+        strict=False,
     )
     grouped = {key: part for key, part in history_frame.groupby([REGION, SERVICE, METRIC])}
     requested = tuple(float(q) for q in quantiles)

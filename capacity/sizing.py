@@ -590,7 +590,12 @@ def safe_loads(
     demand = {s: fleet.services[s].demand_metric for s in chosen_services}
     metrics = sorted({*demand.values(), SERVERS, LATENCY_P99_MS})
     long = store.series(
-        region=chosen_regions, service=chosen_services, metric=metrics, start=start, end=end
+        region=chosen_regions,
+        service=chosen_services,
+        metric=metrics,
+        start=start,
+        end=end,
+        strict=False,
     )
     wide = long.set_index([REGION, SERVICE, TS, METRIC])[VALUE].unstack(METRIC)
     windows = _excluded_hours(store, exclude_kinds, start, end)

@@ -395,6 +395,7 @@ def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
             metric=sorted(forecast[METRIC].unique()),
             start=lo,
             end=hi,
+            strict=False,
         )
         both = forecast.merge(actual, on=[REGION, SERVICE, METRIC, TS]).dropna(subset=["value"])
         low, high = quantile_column(0.05), quantile_column(0.95)
@@ -735,7 +736,11 @@ def build_plan(
         say("history")
         with _timed(timings, "history"):
             demand = store.series(
-                region=list(fleet.regions), metric=metrics, start=cutoff - span, end=cutoff
+                region=list(fleet.regions),
+                metric=metrics,
+                start=cutoff - span,
+                end=cutoff,
+                strict=False,
             )
             wanted = set(fleet.demand_series())
             keys = list(zip(demand[REGION], demand[SERVICE], demand[METRIC], strict=True))
@@ -830,6 +835,7 @@ def _resilience(store: Store, fleet: FleetConfig, cutoff: pd.Timestamp) -> dict[
         service=list(fleet.services),
         start=since,
         end=cutoff,
+        strict=False,
     )
     incidents, _ = resilience.within_fleet(store.incidents(), fleet)
     deploys, _ = resilience.within_fleet(store.deploys(), fleet)

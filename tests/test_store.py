@@ -397,6 +397,29 @@ def test_series_refuses_bad_parameters(db, write):
             store.series(agg="p99; DROP TABLE telemetry")
 
 
+def test_series_refuses_names_the_store_does_not_hold(db, write):
+    """A typo in a region had returned an empty frame, read as "no data" (issue: unknown
+    regions get a clear error); strict=False keeps the empty answer for callers that ask
+    for a fleet's regions whether loaded or not."""
+    with Store(db) as store:
+        store.ingest([write("t.csv", GOOD)])
+    with Store(db, read_only=True) as store:
+        with pytest.raises(ParameterError) as caught:
+            store.series(region="eu-wset", metric="ccu")
+        message = str(caught.value)
+        assert str(db) in message and ": region:" in message
+        assert "no telemetry of region 'eu-wset' (did you mean 'eu-west'?)" in message
+        assert "its regions are eu-west" in message and "Fix:" in message
+        with pytest.raises(ParameterError, match=r"service 'gmae' \(did you mean 'game'\?\)"):
+            store.series(region=["eu-west"], service=["game", "gmae"])
+        with pytest.raises(
+            ParameterError, match=r"unknown metric 'players'; capacity reads ccu, rps"
+        ):
+            store.series(metric="players")
+        assert store.series(region="eu-wset", metric="ccu", strict=False).empty
+        assert len(store.series(region=["eu-west"], service="game", metric="ccu")) == 4
+
+
 def test_status_counts_gaps_per_series(db, write):
     with Store(db) as store:
         store.ingest([write("t.csv", GOOD)])

@@ -369,7 +369,7 @@ def backtest_command(
             "timezone": fleet.regions[region].timezone,
         }
         with _reading_store(db) as store:
-            whole = store.series(region=region, service=service, metric=metric)
+            whole = store.series(region=region, service=service, metric=metric, strict=False)
             if whole.empty:
                 raise ParameterError(
                     f"The store has no {metric} for {region}/{service}",

@@ -92,6 +92,7 @@ def kpis(
             service=list(fleet.services),
             start=min(start, end - pd.Timedelta(days=3)),
             end=end,
+            strict=False,
         )
         incidents, left_incidents = resilience.within_fleet(store.incidents(), fleet)
         deploys, left_deploys = resilience.within_fleet(store.deploys(), fleet)

@@ -125,7 +125,12 @@ def load_latency(
             )
     metric = fleet.services[service].demand_metric
     telemetry = store.series(
-        region=region, service=service, metric=[metric, *_LATENCY_METRICS], start=start, end=end
+        region=region,
+        service=service,
+        metric=[metric, *_LATENCY_METRICS],
+        start=start,
+        end=end,
+        strict=False,
     )
     events = store.events(start=start, end=end, region=region, kinds=list(DEFAULT_EXCLUDE_KINDS))
     return load_latency_frame(telemetry, demand_metric=metric, events=events)

@@ -114,6 +114,7 @@ def run_actuals(store: Store, runs: int = 4) -> pd.DataFrame:
             metric=sorted(forecast[METRIC].unique()),
             start=forecast[TS].min(),
             end=forecast[TS].max() + HOUR,
+            strict=False,
         )
         frames.append(join_actuals(forecast, actual, row.cutoff))
     frames = [f for f in frames if not f.empty]

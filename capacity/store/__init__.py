@@ -362,6 +362,7 @@ class Store:
         end: Any = None,
         freq: str = "1h",
         agg: str = "mean",
+        strict: bool = True,
     ) -> pd.DataFrame:
         """Telemetry resampled to a regular grid, in tidy form.
 
@@ -378,11 +379,20 @@ class Store:
             Bucket width, a pandas duration such as ``"1h"``, ``"15min"`` or ``"1D"``.
         agg : {"mean", "max", "min", "sum", "median", "first", "last"}
             How values within a bucket combine.
+        strict : bool
+            Refuse a metric outside the vocabulary and a region or service that no stored
+            telemetry row has, so that a typo is not read as a series without data. With
+            False such names select nothing (a fleet's region not loaded yet).
 
         Returns
         -------
         pandas.DataFrame
             Columns ``ts, region, service, metric, value``, sorted by series then time.
+
+        Raises
+        ------
+        ParameterError
+            With ``strict``, for a name the store does not hold, with the closest one.
         """
         return telemetry.series(
             self._con,
@@ -393,6 +403,8 @@ class Store:
             end=end,
             freq=freq,
             agg=agg,
+            strict=strict,
+            source=str(self.path),
         )
 
     # -- forecasts ----------------------------------------------------------------------

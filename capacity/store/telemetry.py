@@ -26,7 +26,7 @@ import pandas as pd
 from capacity import sources
 from capacity.columns import METRIC, METRICS, REGION, SERVICE, TELEMETRY_COLUMNS, TS, VALUE
 from capacity.config import FleetConfig
-from capacity.errors import DataError
+from capacity.errors import DataError, ParameterError
 from capacity.records import closest
 from capacity.store.loads import (
     already_loaded,
@@ -298,11 +298,16 @@ def series(
     end: Any = None,
     freq: str = "1h",
     agg: str = "mean",
+    strict: bool = False,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Telemetry resampled to a regular grid, in tidy form (``Store.series``): every bucket
-    of each series, NaN where it has no data."""
+    of each series, NaN where it has no data. ``strict`` refuses names the store has never
+    held (see :func:`check_filter_names`)."""
     lo, hi = utc(start, "start"), utc(end, "end")
     regions, services, metrics = as_list(region), as_list(service), as_list(metric)
+    if strict:
+        check_filter_names(con, regions, services, metrics, source=source)
     selected = """(
         SELECT region, service, metric, ts, value FROM telemetry
         WHERE (? IS NULL OR list_contains(?, region))
@@ -317,6 +322,58 @@ def series(
     frame = con.execute(query, params).df()
     frame["value"] = frame["value"].astype("float64")
     return frame.loc[:, list(TELEMETRY_COLUMNS)].reset_index(drop=True)
+
+
+def check_filter_names(
+    con: duckdb.DuckDBPyConnection,
+    regions: Sequence[str] | None,
+    services: Sequence[str] | None,
+    metrics: Sequence[str] | None,
+    *,
+    source: str | None = None,
+) -> None:
+    """Refuse a filter that names a metric outside the vocabulary, or a region or service
+    no stored telemetry row has: a typo would otherwise read as a series with no data.
+
+    Raises
+    ------
+    ParameterError
+        Naming the argument, the value, the closest stored name and the names stored.
+    """
+    for name in metrics or ():
+        if name not in METRICS:
+            raise ParameterError(
+                f"unknown metric {name!r}{_hint(name, METRICS)}; capacity reads "
+                f"{', '.join(METRICS)}",
+                source=source,
+                where="metric",
+                fix="ask for one of those",
+            )
+    for column, names in ((REGION, regions), (SERVICE, services)):
+        if not names:
+            continue
+        stored = [
+            row[0]
+            for row in con.execute(
+                f"SELECT DISTINCT {column} FROM telemetry ORDER BY 1"  # column: a constant
+            ).fetchall()
+        ]
+        unknown = [name for name in names if name not in set(stored)]
+        if unknown:
+            name = unknown[0]
+            raise ParameterError(
+                f"the store holds no telemetry of {column} {name!r}{_hint(name, stored)}; "
+                f"its {column}s are {', '.join(stored) or 'none (it holds no telemetry)'}",
+                source=source,
+                where=column,
+                fix=f"ask for a stored {column} (capacity status lists them), "
+                "or pass strict=False to get an empty frame for names not stored",
+            )
+
+
+def _hint(name: str, known: Collection[str]) -> str:
+    close = closest(name, known)
+    return f" (did you mean {close!r}?)" if close is not None else ""
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, relation: str, params: list[Any]) -> dict:
