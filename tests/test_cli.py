@@ -555,7 +555,17 @@ def test_schedule_checks_the_horizon_cap_as_typed_before_any_warning(tmp_path):
 def test_recommend_refuses_a_horizon_pandas_cannot_hold(fresh_store):
     result = run("recommend", *fresh_store, "--horizon", "3000000000h")
     assert result.exit_code == 2, result.output
-    assert "'horizon' parameter must be at most" in result.stderr
+    assert "'horizon' parameter (--horizon) must be at most" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["recommend", "plan"])
+def test_a_malformed_horizon_is_named_by_its_option_before_any_work(command, tmp_path):
+    """recommend and plan had named the horizon 'horizon' and only after the default store
+    and fleet notes; forecast-fleet and schedule named --horizon first."""
+    result = run(command, "--horizon", "-3d", "--db", str(tmp_path / "none.duckdb"))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: The 'horizon' parameter (--horizon) must be a ")
+    assert "Got '-3d'" in result.stderr
 
 
 def test_schedule_region_loss_says_when_no_failover_is_planned(fresh_store, tmp_path):

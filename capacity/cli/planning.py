@@ -169,7 +169,9 @@ def recommend(
     from capacity import headroom
     from capacity.forecast_fleet import fallen_back, forecast_fleet
     from capacity.skipped import skipped_warnings
+    from capacity.units import parse_duration
 
+    parse_duration(horizon, "--horizon")  # named by its option, before the store's notes
     fleet = _load_config(_fleet_file(config))
     headroom.check_server_counts(fleet)  # every missing count at once, before the fits
     # only the quantile sized at: forecast_fleet fits on the weekly plan's grid as well, so

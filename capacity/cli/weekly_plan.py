@@ -79,6 +79,7 @@ def plan(
 
     if week is not None:
         parse_week(week)  # a malformed week fails before the demo store is built
+    parse_duration(horizon, "--horizon")  # named by its option, before the store's notes
     config = _fleet_file(config)
     _load_config(config)  # a missing --config is named as an option
     if wait is not None and not parse_duration(wait, "--wait", allow_zero=True):
