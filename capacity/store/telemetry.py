@@ -342,12 +342,14 @@ def check_filter_names(
     """
     for name in metrics or ():
         if name not in METRICS:
-            raise ParameterError(
-                f"unknown metric {name!r}{_hint(name, METRICS)}; capacity reads "
-                f"{', '.join(METRICS)}",
+            raise _unknown_error(
+                METRIC,
+                name,
+                METRICS,
                 source=source,
                 where="metric",
                 fix="ask for one of those",
+                error=ParameterError,
             )
     for column, names in ((REGION, regions), (SERVICE, services)):
         if not names:
@@ -358,7 +360,8 @@ def check_filter_names(
                 f"SELECT DISTINCT {column} FROM telemetry ORDER BY 1"  # column: a constant
             ).fetchall()
         ]
-        unknown = [name for name in names if name not in set(stored)]
+        held = set(stored)
+        unknown = [name for name in names if name not in held]
         if unknown:
             name = unknown[0]
             raise ParameterError(
@@ -408,15 +411,16 @@ def _unknown_error(
     name: str,
     known: Collection[str],
     *,
-    source: str,
+    source: str | None,
     where: str,
     fix: str | None = None,
-) -> DataError:
-    """The error for a region, service or metric that is not one of ``known``."""
-    close = closest(name, known)
-    hint = f" (did you mean {close!r}?)" if close is not None else ""
+    error: type[DataError] | type[ParameterError] = DataError,
+) -> DataError | ParameterError:
+    """The error for a region, service or metric that is not one of ``known``: a
+    ``DataError`` for a file's row, ``error`` when the name was a parameter."""
+    hint = _hint(name, known)
     if column == METRIC:
-        return DataError(
+        return error(
             f"unknown metric {name!r}{hint}; capacity reads {', '.join(known)}",
             source=source,
             where=where,
