@@ -176,6 +176,27 @@ def test_a_learned_kind_is_sized_by_the_planners_uplift(scaling: bool) -> None:
         assert ratio.mean() < 1.5, ratio
 
 
+def test_a_smaller_planned_uplift_never_forecasts_more_demand() -> None:
+    # A planner re-checking a promo of a learned kind at x1.0 ("no extra demand") or x0.9 got
+    # the kind's typical effect (size 1), more than at x1.05 (size clipped to 0.25): in
+    # check-event, re-planning Season 14 at x1.0 said AT_RISK with 772 servers and at x1.3
+    # GO with 634. Sizes follow log(uplift) / ref, clipped to 0.25..4, on both sides of 1.
+    series = make_series(21, seed=4)
+    starts = [START + pd.Timedelta(days=d, hours=10) for d in (3, 9, 15, 22)]
+    planned = [1.3, 1.6, 1.3, 1.5]
+    events = make_events([("promo", s, 6, u) for s, u in zip(starts, planned, strict=True)])
+    for start, uplift in zip(starts[:3], planned[:3], strict=True):
+        series.loc[series[TS].isin(pd.date_range(start, periods=6, freq="h")), VALUE] *= uplift
+    model = DemandForecaster().fit(series, events)
+    peaks = []
+    for uplift in (0.5, 0.9, 1.0, 1.02, 1.3, 1.9):
+        planned = events.assign(expected_uplift=[1.3, 1.6, 1.3, uplift])
+        during = window(model.predict(48, events=planned), starts[3], 6)
+        peaks.append(during[quantile_column(0.95)].max())
+    assert all(np.diff(peaks) >= -1e-6), peaks
+    assert peaks[-1] > peaks[0] * 1.3, peaks  # the uplift still moves the forecast
+
+
 def test_unseen_kind_uses_the_planners_uplift() -> None:
     series = make_series(21, seed=2)
     launch = START + pd.Timedelta(days=21, hours=12)

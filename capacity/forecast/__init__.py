@@ -219,7 +219,8 @@ class DemandForecaster:
     uplift_scaling : bool
         Size each event of a learned kind by its planner's ``expected_uplift``: its regressor
         is the shape times ``log(uplift)`` over the mean ``log(uplift)`` of the kind's events
-        in the history (clipped to 0.25..4; 1 for events without an uplift), so the learned
+        in the history (clipped to 0.25..4, so an uplift of 1 or one pointing against the
+        kind's history is 0.25; 1 for events without an uplift), so the learned
         effect is that of a typical event of the kind and a launch planned at 1.75 is expected
         to move demand more than past ones planned at 1.5. Default True.
     scenario_spread : float

@@ -86,11 +86,15 @@ def _log_uplift(uplift: Any) -> float | None:
 
 
 def _uplift_size(uplift: Any, ref: float | None) -> float:
-    """An event's size relative to its kind's reference log-uplift (1 without either)."""
-    log_u = _log_uplift(uplift)
-    if ref is None or log_u is None or log_u * ref <= 0:
+    """An event's size relative to its kind's reference log-uplift (1 without either).
+
+    An uplift of 1, or one pointing against the kind's history (0.9 for a kind whose events
+    raise demand), is the smallest size, as an uplift just past 1 is: sizing it as a typical
+    event made a launch re-planned at x1.0 forecast more demand than one at x1.05.
+    """
+    if ref is None or not _is_number(uplift) or float(uplift) <= 0:
         return 1.0
-    return float(np.clip(log_u / ref, *_SIZE_RANGE))
+    return float(np.clip(math.log(float(uplift)) / ref, *_SIZE_RANGE))
 
 
 def _uplift_refs(
