@@ -614,6 +614,31 @@ def test_cli_refuses_an_output_it_cannot_write_before_checking(demo, tmp_path):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("option", ["--db", "--config"])
+def test_cli_refuses_an_output_that_is_its_store_or_fleet_file(demo, tmp_path, option):
+    """``--output data/capacity.duckdb`` replaced the store with the HTML report (exit 0),
+    and ``--output fleet.yaml`` the fleet file: refused before any work, the file intact."""
+    import shutil
+
+    db, config = demo
+    inputs = {"--db": tmp_path / "store.duckdb", "--config": tmp_path / "fleet.yaml"}
+    shutil.copyfile(db, inputs["--db"])
+    shutil.copyfile(config, inputs["--config"])
+    before = inputs[option].read_bytes()
+    result = run_cli(
+        "check-event", "--name", "X", "--start", "2026-11-23T18:00:00Z",
+        "--end", "2026-11-24T00:00:00Z", "--regions", "eu-west", "--uplift", "1.2",
+        "--db", str(inputs["--db"]), "--config", str(inputs["--config"]),
+        "--output", str(tmp_path / "." / inputs[option].name), "--jobs", "1",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert f"The 'output' parameter (--output) names the same file as {option}" in line
+    assert "Fix: write the report to another file" in line
+    assert result.stdout == ""
+    assert inputs[option].read_bytes() == before
+
+
 def test_cli_refuses_an_output_that_takes_no_file_for_root_too(demo, tmp_path):
     _, config = demo
     # /proc passes os.access for root but takes no new file: refused up front, not a traceback
