@@ -220,6 +220,12 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         part = part.assign(**{TS: _utc_times(part[TS])})
         # A line needs two hours: an event within one hour is drawn as points.
         mode = "lines" if len(part) > 1 else "lines+markers"
+        # Drawn to the end of its last hour (its values held there), so the chart spans the
+        # hours checked, 17:00 to 21:00 for an event from 17:00 to 21:00, not to 20:00. One
+        # hour's single point had had no band, and a time axis plotly spread over a
+        # millisecond, ticked 07:59:59.999 to 08:00:00.001.
+        end = part.tail(1).assign(**{TS: part[TS].iloc[-1] + pd.Timedelta(hours=1)})
+        part = pd.concat([part, end], ignore_index=True)
         for trace in _band(
             part[TS],
             part[quantile_column(high)],

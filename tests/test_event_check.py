@@ -250,6 +250,14 @@ def test_an_event_covers_every_hour_it_overlaps(demo):
     # one hour cannot be drawn as a line: the report's chart marks it as points
     modes = {t.name: t.mode for t in event_check_figure(short).data if t.name}
     assert modes["demand, median"] == modes["safe capacity now"] == "lines+markers"
+    # drawn to the end of the hours checked: one hour's single point had no 5-95 % band,
+    # and plotly ticked its time axis from 07:59:59.999 to 08:00:00.001; two hours ended
+    # at 09:00, an hour short of the window
+    hour_ms = pd.Timestamp("2026-11-24T08:00Z").value // 1_000_000
+    for check, points in ((short, 2), (half, 3)):
+        for trace in event_check_figure(check).data:  # band edges, median, capacity
+            assert trace.x0 == hour_ms and trace.dx == 3_600_000, trace
+            assert len(trace.y) == points, trace
     medians = [t for t in event_check_figure(half).data if t.name == "demand, median"]
     assert {t.mode for t in medians} == {"lines"}
 
