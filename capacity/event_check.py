@@ -90,7 +90,8 @@ class PlannedEvent:
     start, end : pandas.Timestamp
         Its window, UTC, ``start < end``.
     regions : tuple of str, or str
-        The regions it touches; ``all`` (alone or in a list) means every region of the fleet.
+        The regions it touches; ``all`` means every region of the fleet (beside named
+        regions it is refused by :meth:`validated`).
         A single string is one region, or several separated by commas (``"eu-west"``,
         ``"eu-west, na-east"``), never its letters; any other iterable is taken as a tuple.
     uplift : float
