@@ -202,10 +202,16 @@ class PlannedEvent:
         regions = list(fleet.regions) if everywhere else named
         unknown = [r for r in regions if r not in fleet.regions]
         if unknown:
+            # 'eu-west;na-east' (a calendar file's separator) or 'eu-west na-east': several
+            # regions, not a misspelt one ('did you mean sa-east?' pointed at another region)
+            parts = [part for part in re.split(r"[;\s]+", unknown[0]) if part]
+            if len(parts) > 1 and all(part in fleet.regions for part in parts):
+                hint = f"did you mean {','.join(parts)!r} (regions are separated by commas)? "
+            else:
+                hint = suggest(unknown[0], list(fleet.regions))
             raise ParameterError(
                 f"{the_parameter('--regions')} names unknown region {unknown[0]!r}; "
-                f"{suggest(unknown[0], list(fleet.regions))}the fleet has "
-                f"{', '.join(fleet.regions)}.",
+                f"{hint}the fleet has {', '.join(fleet.regions)}.",
                 fix="name regions of the fleet file, or 'all'",
             )
         if not regions:

@@ -541,6 +541,15 @@ def test_cli_says_a_far_event_is_provisional(demo):
             "unknown region 'eu-wst'; did you mean 'eu-west'? the fleet has ap-southeast, "
             "eu-west, na-east, sa-east. Fix: name regions of the fleet file, or 'all'",
         ),
+        (  # a calendar file's separator: it suggested 'sa-east', another region
+            ["--regions", "eu-west;na-east"],
+            "unknown region 'eu-west;na-east'; did you mean 'eu-west,na-east' (regions are "
+            "separated by commas)? the fleet has",
+        ),
+        (
+            ["--regions", "eu-west na-east"],
+            "did you mean 'eu-west,na-east' (regions are separated by commas)?",
+        ),
         (["--end", "2026-11-23T12:00:00Z"], "The 'end' parameter (--end) must be after the"),
         (["--end", "2026-11-23T12:00:00Z"], "Fix: give an end later than the start"),
         (["--uplift", "-1"], "'uplift' parameter (--uplift) must be a positive number"),
