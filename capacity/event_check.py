@@ -65,6 +65,9 @@ __all__ = [
 #: How to give an uplift, for the errors that refuse one.
 _UPLIFT_FIX = "give the expected demand as a multiple of normal: 1.6 for 60% more, 1 for none"
 
+#: A number as a planner types one: digits, a decimal point, an exponent (no ``_``).
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
 #: Breach probabilities at or above these make an event AT_RISK and NO_GO.
 AT_RISK_PROBABILITY = 0.05
 NO_GO_PROBABILITY = 0.5
@@ -146,6 +149,9 @@ class PlannedEvent:
             When a time or the uplift cannot be read.
         """
         try:
+            # as written, in digits: float() also reads '1_5' (a typo of 1.5) as 15
+            if isinstance(uplift, str) and not _DECIMAL.fullmatch(uplift.strip()):
+                raise ValueError(uplift)
             factor = float(uplift)
         except (TypeError, ValueError):
             raise ParameterError(

@@ -555,6 +555,8 @@ def test_cli_says_a_far_event_is_provisional(demo):
         (["--uplift", "-1"], "'uplift' parameter (--uplift) must be a positive number"),
         (["--uplift", "0"], "Got 0.0. Fix: give the expected demand as a multiple of normal"),
         (["--uplift", "abc"], "(--uplift) must be a positive number. Got 'abc'. Fix: give"),
+        # float() reads a typo of 1.5 as 15: checked as x15, NO_GO everywhere, exit 0
+        (["--uplift", "1_5"], "(--uplift) must be a positive number. Got '1_5'. Fix: give"),
         (["--uplift", "60"], "'uplift' parameter (--uplift) must be at most 20"),
         (["--uplift", "25"], "Got 25.0. Fix: write a multiple: for 25% more demand, 1.25"),
         (["--start", "next week"], "'start' parameter (--start) must be an ISO 8601 time"),
