@@ -207,6 +207,15 @@ class PlannedEvent:
             )
         regions = list(fleet.regions) if everywhere else named
         unknown = [r for r in regions if r not in fleet.regions]
+        if unknown and self.stored:  # the calendar's regions, not an option the planner gave
+            raise ParameterError(
+                f"{the_parameter('--event-id')} names the stored event {self.name!r}, whose "
+                f"regions include {unknown[0]!r}, a region the fleet file does not have "
+                f"({', '.join(fleet.regions)}).",
+                fix="give the fleet file that has it (--config), or correct the event's "
+                "regions in the calendar and import it again (capacity events import --config "
+                "FLEET refuses regions the fleet does not have)",
+            )
         if unknown:
             # 'eu-west;na-east' (a calendar file's separator) or 'eu-west na-east': several
             # regions, not a misspelt one ('did you mean sa-east?' pointed at another region)

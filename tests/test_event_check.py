@@ -357,6 +357,30 @@ def test_stored_event_ids_match_regardless_of_case_when_unambiguous(tmp_path):
             stored_event(store, "EV-2")
 
 
+def test_a_stored_event_in_a_region_the_fleet_lacks_is_refused_by_its_id(demo, tmp_path):
+    """It blamed '--regions' ('Fix: name regions of the fleet file'), an option the planner
+    had not given and cannot give with --event-id."""
+    _, config = demo
+    calendar = tmp_path / "events.csv"
+    calendar.write_text(
+        "event_id,name,kind,start,end,regions\n"
+        "EV-9,Central launch,launch,2026-12-12T10:00Z,2026-12-13T10:00Z,eu-west;eu-central\n"
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        store.import_events([calendar])  # no --config: its regions are not checked
+    result = run_cli(
+        "check-event", "--event-id", "EV-9", "--db", str(tmp_path / "store.duckdb"),
+        "--config", str(config),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(
+        "error: The 'event_id' parameter (--event-id) names the stored event 'Central launch', "
+        "whose regions include 'eu-central', a region the fleet file does not have"
+    )
+    assert "--regions" not in line and "Fix: give the fleet file that has it (--config)" in line
+
+
 def test_the_uid_of_a_repeating_event_names_its_occurrence_ids(tmp_path):
     calendar = tmp_path / "ops.ics"
     calendar.write_text(
