@@ -513,7 +513,18 @@ def probability_text(probability: float) -> str:
         return f"≤{1 - CHECK_QUANTILES[-1]:.2f}"
     if bound == ">=":
         return f"≥{1 - CHECK_QUANTILES[0]:.2f}"
+    if _rounded(probability, 2) != round(probability, 2):  # 0.046 read 0.05 beside GO
+        return f"{_rounded(probability, 3):.3f}"
     return f"{probability:.2f}"
+
+
+def _rounded(probability: float, digits: int) -> float:
+    """``probability`` to ``digits`` decimals, never rounded up to a verdict's threshold it
+    is below (0.0496 is GO, and to 2 decimals 0.04, not the 0.05 at which AT_RISK starts)."""
+    rounded = round(probability, digits)
+    if any(probability < t <= rounded for t in (AT_RISK_PROBABILITY, NO_GO_PROBABILITY)):
+        return math.floor(probability * 10**digits) / 10**digits
+    return rounded
 
 
 def forecast_start(store: Store, event: PlannedEvent) -> pd.Timestamp:
@@ -690,7 +701,8 @@ def check_event(
                 "safe_load": safe_load,
                 "servers_needed": needed,
                 "servers_available": available,
-                "breach_probability": round(probability, 4),
+                # as the verdict reads it: 0.049996 is GO, not 0.05
+                "breach_probability": _rounded(probability, 4),
                 "verdict": verdict,
                 "add_servers": add,
                 "act_by": act_by,

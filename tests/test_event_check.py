@@ -74,6 +74,22 @@ def test_probability_text_marks_the_bounds_the_quantiles_resolve():
     assert [probability_bound(p) for p in (0.01, 0.99, 0.1196, 0.5)] == ["<=", ">=", None, None]
 
 
+def test_a_probability_is_never_rounded_up_to_a_verdicts_threshold():
+    """0.0496 (GO) read 0.05 in the table, beside GO, where the legend says AT_RISK from
+    0.05; and 0.49999 read 0.50 beside AT_RISK. Rounded down a third decimal instead."""
+    from capacity.event_check import _rounded
+
+    assert [probability_text(p) for p in (0.0496, 0.04999, 0.4951)] == ["0.049", "0.049", "0.495"]
+    assert [probability_text(p) for p in (0.05, 0.0504, 0.5, 0.0415)] == [
+        "0.05",
+        "0.05",
+        "0.50",
+        "0.04",
+    ]
+    # the JSON's four decimals too
+    assert [_rounded(p, 4) for p in (0.049996, 0.499996, 0.12345)] == [0.0499, 0.4999, 0.1235]
+
+
 def test_small_event_is_go_and_huge_event_is_no_go(demo):
     db, config = demo
     fleet = load_fleet(config)
