@@ -101,6 +101,10 @@ class PlannedEvent:
         Expected demand as a multiple of normal (1.6 = 60 % more players).
     stored : bool
         True when it is in the stored calendar, so the forecast already includes it.
+    uplift_stated : bool
+        False for a stored event whose calendar entry has no ``expected_uplift`` (``uplift``
+        is then 1): its titles say so rather than ``x1``, which reads as normal demand where
+        the forecast applies the effect learned for its kind (a maintenance dip).
     """
 
     name: str
@@ -109,6 +113,12 @@ class PlannedEvent:
     regions: tuple[str, ...]
     uplift: float
     stored: bool = False
+    uplift_stated: bool = True
+
+    @property
+    def uplift_text(self) -> str:
+        """``uplift x1.6``, or ``no uplift in the calendar`` for a stored event without one."""
+        return f"uplift x{self.uplift:g}" if self.uplift_stated else "no uplift in the calendar"
 
     def __post_init__(self) -> None:
         regions = self.regions
@@ -237,7 +247,13 @@ class PlannedEvent:
                 "separated, or 'all'",
             )
         return PlannedEvent(
-            self.name, self.start, self.end, tuple(regions), self.uplift, self.stored
+            self.name,
+            self.start,
+            self.end,
+            tuple(regions),
+            self.uplift,
+            self.stored,
+            self.uplift_stated,
         )
 
 
@@ -445,14 +461,15 @@ def stored_event(store: Store, event_id: str) -> PlannedEvent:
             "ahead), or import the calendar"
         )
     _, name, start, end, regions, uplift = rows[0]
-    uplift = 1.0 if uplift is None or (isinstance(uplift, float) and math.isnan(uplift)) else uplift
+    stated = not (uplift is None or (isinstance(uplift, float) and math.isnan(uplift)))
     return PlannedEvent(
         name,
         pd.Timestamp(start).tz_convert("UTC"),
         pd.Timestamp(end).tz_convert("UTC"),
         tuple(regions),
-        float(uplift),
+        float(uplift) if stated else 1.0,
         stored=True,
+        uplift_stated=stated,
     )
 
 
@@ -916,6 +933,7 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
     figure = event_check_figure(check).to_html(full_html=False, include_plotlyjs=True)
     title = html.escape(f"Event check: {event.name}")
     scenario = html.escape(check.origin)
+    uplift = f"expected {event.uplift_text}" if event.uplift_stated else event.uplift_text
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
@@ -929,7 +947,7 @@ td {{ white-space: nowrap; }}
 <h1>{title}</h1>
 <p>{html.escape(event.start.strftime("%Y-%m-%d %H:%M"))} to
 {html.escape(event.end.strftime("%Y-%m-%d %H:%M"))} UTC in
-{html.escape(", ".join(event.regions))}; expected uplift x{event.uplift:g}
+{html.escape(", ".join(event.regions))}; {uplift}
 ({scenario}).</p>
 {todo}
 {start}

@@ -96,6 +96,6 @@ def terminal_title(event: PlannedEvent) -> str:
         indented line.
     """
     when = f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC"
-    where = f"{', '.join(event.regions)}, uplift x{event.uplift:g}"
+    where = f"{', '.join(event.regions)}, {event.uplift_text}"
     one = f"{when}, {where}"
     return one if len(one) <= WIDTH else f"{when},\n{INDENT}{where}"

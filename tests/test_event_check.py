@@ -397,6 +397,29 @@ def test_a_stored_event_in_a_region_the_fleet_lacks_is_refused_by_its_id(demo, t
     assert "--regions" not in line and "Fix: give the fleet file that has it (--config)" in line
 
 
+def test_a_stored_event_without_an_uplift_is_not_titled_x1(demo, tmp_path):
+    """A maintenance window read 'uplift x1' (normal demand) where the calendar states no
+    uplift and the forecast dips demand as learned for maintenance."""
+    from capacity.event_terminal import terminal_title
+
+    _, config = demo
+    fleet = load_fleet(config)
+    calendar = tmp_path / "events.csv"
+    calendar.write_text(
+        "event_id,name,kind,start,end,regions,expected_uplift\n"
+        "EV-1,Patch,maintenance,2026-12-01T05:00Z,2026-12-01T07:00Z,eu-west,\n"
+        "EV-2,Festival,launch,2026-12-18T08:00Z,2027-01-04T08:00Z,eu-west,1.6\n"
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        store.import_events([calendar])
+    with Store(tmp_path / "store.duckdb", read_only=True) as store:
+        patch = stored_event(store, "EV-1").validated(fleet)
+        festival = stored_event(store, "EV-2").validated(fleet)
+    assert terminal_title(patch).endswith("eu-west, no uplift in the calendar")
+    assert "x1" not in terminal_title(patch) and patch.uplift == 1.0
+    assert terminal_title(festival).endswith("eu-west, uplift x1.6")
+
+
 def test_the_uid_of_a_repeating_event_names_its_occurrence_ids(tmp_path):
     calendar = tmp_path / "ops.ics"
     calendar.write_text(
