@@ -439,6 +439,20 @@ def fresh_store(tmp_path_factory):
     return ["--db", str(db), "--config", str(folder / "fleet.yaml")]
 
 
+@pytest.mark.parametrize("option", ["--db", "--config"])
+def test_schedule_refuses_an_output_that_is_its_store_or_fleet_file(fresh_store, option):
+    """``schedule --output`` checked only that the path could be written, so naming the
+    store or the fleet file replaced it with the schedule; refused before the forecast."""
+    given = dict(zip(fresh_store[::2], fresh_store[1::2], strict=True))
+    before = Path(given[option]).read_bytes()
+    result = run("schedule", *fresh_store, "--output", given[option])
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert f"The 'output' parameter (--output) names the same file as {option}" in line
+    assert "Fix: write the schedule to another file" in line
+    assert Path(given[option]).read_bytes() == before
+
+
 def test_schedule_aws_leaves_out_the_past_and_warns_over_125_actions(fresh_store):
     from capacity.scaling import to_aws_scheduled_actions
 

@@ -169,6 +169,19 @@ def _fleet_file(config: Path | None) -> Path:
     return DEFAULT_CONFIG
 
 
+def _check_output(output: Path, db: Path | None, config: Path | None, what: str) -> None:
+    """Refuse, before any work, an ``--output`` that is the store or the fleet file (their
+    defaults when not given), which the write would replace, or that cannot be written."""
+    from capacity.files import check_not_an_input, check_writable
+
+    inputs = {
+        "--db": DEFAULT_DB if db is None else db,
+        "--config": DEFAULT_CONFIG if config is None else config,
+    }
+    check_not_an_input(output, "--output", inputs, what)
+    check_writable(output, "output")
+
+
 def _reading_store(db: Path | None) -> Store:
     """Open the store for reading; without --db, fall back to the demo store (built once)."""
     from capacity.store import Store

@@ -11,8 +11,8 @@ import pandas as pd
 
 from capacity.cli.common import (
     DEFAULT_CONFIG,
-    DEFAULT_DB,
     _check_jobs,
+    _check_output,
     _config_option,
     _db_option,
     _fleet_file,
@@ -75,7 +75,7 @@ def check_event_command(
         stored_event,
     )
     from capacity.event_terminal import terminal_table, terminal_title
-    from capacity.files import check_not_an_input, check_writable, write_text_atomically
+    from capacity.files import write_text_atomically
 
     new_event = (
         ("--name", name),
@@ -92,11 +92,7 @@ def check_event_command(
             "alone, or --name, --start, --end, --regions and --uplift for a new event"
         )
     if output is not None:
-        # the store or the fleet file would be replaced by the report
-        inputs = {"--db": DEFAULT_DB if db is None else db}
-        inputs["--config"] = DEFAULT_CONFIG if config is None else config
-        check_not_an_input(output, "--output", inputs, "the report")
-        check_writable(output, "output")
+        _check_output(output, db, config, "the report")
     fleet = _load_config(_fleet_file(config))
     with _reading_store(db) as store:
         if event_id is not None:

@@ -14,6 +14,7 @@ import pandas as pd
 from capacity.cli.common import (
     DEFAULT_CONFIG,
     _check_jobs,
+    _check_output,
     _config_option,
     _db_option,
     _fleet_file,
@@ -232,13 +233,13 @@ def schedule(
     from capacity import scaling
     from capacity.columns import SHARED_QUANTILES
     from capacity.event_check import SHARED_HORIZON_HOURS
-    from capacity.files import check_writable, write_text_atomically
+    from capacity.files import write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
     from capacity.headroom import check_server_counts, hourly_need
     from capacity.skipped import skipped_warnings
 
     if output is not None:
-        check_writable(output, "output")  # before the forecast, not after it
+        _check_output(output, db, config, "the schedule")  # before the forecast
     fleet = _load_config(_fleet_file(config))
     for name, value, known in (
         ("region", region, fleet.regions),
