@@ -458,6 +458,8 @@ def run_plan(
         integer or above :func:`capacity.parallel.max_jobs`.
     PlanExistsError
         When the week already has a plan and ``force`` is not given; nothing is done.
+        (A week folder that holds no plan's manifest, or a file in its place, is a
+        ``ParameterError`` instead: the week is not planned.)
     ConfigError
         On a missing or malformed fleet configuration.
     PlanFailedError
@@ -510,6 +512,16 @@ def run_plan(
         ) from None
     with _exclusive(out, patient):
         _tidy(out, say, db)
+        if target.exists() and not force and _manifest_of(target) is None:
+            # not a plan (made by hand, half copied, a file): exit 5 would tell a wrapper
+            # that counts it as done that the week is planned, run after run
+            what = "a folder" if target.is_dir() else "a file"
+            raise ParameterError(
+                f"{target} is {what} that holds no published plan (no readable "
+                f"manifest.json), so {label} cannot be published there; nothing was done. "
+                "Fix: move it away and run again, or rerun with --force, which keeps it under "
+                f"{label}/history/unrecorded-<run id>/"
+            )
         if target.exists() and not force:
             report = target / "capacity_plan.html"
             raise PlanExistsError(

@@ -1021,6 +1021,7 @@ def test_wait_lets_a_plan_through_a_store_and_a_folder_held_for_a_while(demo, tm
     # the plans folder: W48 is plannable, and an existing plan refuses it (no --force) once
     # the folder is free, again without running a notebook
     (tmp_path / "2026-W48").mkdir()
+    (tmp_path / "2026-W48" / "manifest.json").write_text('{"run_id": "earlier"}')
     args[-3:] = ["2026-W48", "--horizon", "28d"]
     holder = _hold(folder_code, tmp_path, 3)
     try:

@@ -307,7 +307,7 @@ def test_a_week_already_planned_exits_5_with_a_note_and_changes_nothing(store, t
     db, config = store
     out = tmp_path / "forecasts"
     (out / "2026-W48").mkdir(parents=True)
-    (out / "2026-W48" / "notes.txt").write_text("kept")
+    (out / "2026-W48" / "manifest.json").write_text('{"week": "2026-W48", "run_id": "r1"}')
     before = _runs(db)
     args = ["plan", "--db", str(db), "--config", str(config), "--out", str(out), *SMALL]
     result = CliRunner().invoke(cli, args)
@@ -317,7 +317,7 @@ def test_a_week_already_planned_exits_5_with_a_note_and_changes_nothing(store, t
         "done. To plan the week again (after new telemetry, a changed fleet file), rerun with "
         "--force: the earlier plan is kept under history/\n"
     )
-    assert [p.name for p in (out / "2026-W48").iterdir()] == ["notes.txt"]
+    assert [p.name for p in (out / "2026-W48").iterdir()] == ["manifest.json"]
     assert _runs(db) == before
     # with a report there, stdout names it, as a published run's last line does: a wrapper
     # counting 5 as done had no report to mail
@@ -330,6 +330,34 @@ def test_a_week_already_planned_exits_5_with_a_note_and_changes_nothing(store, t
     broken.write_text(config.read_text() + "bogus: 1\n")
     args[4] = str(broken)
     assert CliRunner().invoke(cli, args).exit_code == 2
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_a_week_path_that_holds_no_plan_exits_2_not_5(store, tmp_path, kind):
+    """A week folder with no plan's manifest in it (made by hand, an interrupted copy), or a
+    file of the week's name, exited 5, "A plan for 2026-W48 is already published", with no
+    report line: a wrapper counting 5 as done took the week as planned, week after week,
+    though no plan was ever published. It is for a person to fix: exit 2, naming it."""
+    db, config = store
+    out = tmp_path / "forecasts"
+    out.mkdir()
+    week = out / "2026-W48"
+    if kind == "folder":
+        week.mkdir()
+        (week / "notes.txt").write_text("kept")
+    else:
+        week.write_text("kept")
+    before = _runs(db)
+    args = ["plan", "--db", str(db), "--config", str(config), "--out", str(out), *SMALL]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(
+        f"error: {week} is a {kind} that holds no published plan (no readable manifest.json)"
+    )
+    assert "--force" in result.stderr and "already published" not in result.stderr
+    assert _runs(db) == before
+    assert [p.name for p in out.iterdir()] == ["2026-W48"]
+    assert week.read_text() == "kept" if kind == "file" else (week / "notes.txt").is_file()
 
 
 def test_a_left_folder_whose_run_cannot_be_removed_now_waits_for_the_next_run(store, tmp_path):
