@@ -158,17 +158,24 @@ class PlanResult:
 
 @functools.cache
 def _kernel_manager_class() -> type:
-    """Jupyter's kernel manager; on POSIX one whose kernels listen on Unix sockets.
+    """Jupyter's asynchronous kernel manager; on POSIX one whose kernels listen on Unix
+    sockets.
 
     Over loopback TCP (Jupyter's default) nothing is encrypted and ipykernel warns about it
     on every run; Unix sockets are private to the user and keep the weekly run's log quiet.
+
+    Asynchronous, as nbclient's own default is: given the blocking ``KernelManager``, its
+    client waits for the kernel's output in a call that holds the event loop, so the check
+    that the kernel is alive never ran, and a kernel killed outright (the out-of-memory
+    killer, a ``kill -9``) left the run waiting for good, holding the plans folder's lock:
+    every later run exited 3. Now the dead kernel fails the run (exit 1) within seconds.
     """
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
     if os.name != "posix":
-        return KernelManager
+        return AsyncKernelManager
 
-    class UnixSocketKernelManager(KernelManager):
+    class UnixSocketKernelManager(AsyncKernelManager):
         """A kernel manager whose kernels listen on Unix sockets (``transport="ipc"``)."""
 
         def __init__(self, **kwargs: Any) -> None:
@@ -402,6 +409,8 @@ def _versions() -> dict[str, str]:
 
 
 def _failed_cell(exc: Exception) -> str:
+    if type(exc).__name__ == "DeadKernelError":  # no cell failed: its process was ended
+        return "a cell whose kernel died (killed outright: out of memory, or a kill -9)"
     cell = getattr(exc, "exec_count", None)
     name = getattr(exc, "ename", type(exc).__name__)
     value = getattr(exc, "evalue", str(exc))

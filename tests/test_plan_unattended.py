@@ -207,6 +207,32 @@ def test_ctrl_c_during_the_notebook_stops_the_kernel_and_publishes_nothing(store
     assert not list(out.iterdir())
 
 
+def test_a_kernel_killed_outright_fails_the_run_instead_of_hanging_it(store, tmp_path):
+    """The out-of-memory killer picks the biggest process, the notebook's kernel. The plan
+    then waited for the dead kernel's output for good, holding the plans folder's lock, so
+    every later weekly run exited 3 until someone killed it by hand: the blocking kernel
+    manager kept nbclient's check that the kernel is alive from ever running."""
+    db, config = store
+    out = tmp_path / "forecasts"
+    before = _runs(db)
+    run = _plan(db, config, out)
+    try:
+        _wait_for(lambda: any(out.glob(".2026-W48.*.building/capacity_plan.ipynb")), 120, run)
+        _wait_for(lambda: any(map(_is_kernel, _descendants(run.pid))), 120, run)
+        time.sleep(0.5)
+        kernels = [pid for pid in _descendants(run.pid) if _is_kernel(pid)]
+        os.kill(kernels[0], signal.SIGKILL)
+        stdout, err = run.communicate(timeout=90)  # it had never returned
+    finally:
+        run.kill()
+    assert run.returncode == 1, err
+    assert "the plan notebook failed at a cell whose kernel died" in err
+    assert "report:" not in stdout
+    assert not (out / "2026-W48").exists()
+    assert [p.name.startswith("2026-W48.failed-") for p in out.iterdir()] == [True]
+    assert _runs(db) == before
+
+
 def test_a_stopped_plan_ends_the_processes_it_started_and_no_others():
     """What a stopped plan ends is what it started: a process the caller had already started
     (a notebook's Dask worker, say) is left running."""
