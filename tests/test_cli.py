@@ -669,6 +669,20 @@ def test_kpis_errors_name_the_options(db, write, fleet_file):
             "options of a command follow it.",
         ),
         (["--dbb", "x", "status"], "error: No such option '--dbb'. Fix: see 'capacity --help'."),
+        # and capacity's own options after the command: its help, the fix it gave, does not
+        # list them
+        (
+            ["plan", "--verbose"],
+            "error: No such option '--verbose'. Fix: put --verbose before the command's name "
+            "('capacity --verbose plan ...', not 'capacity plan --verbose ...'): it is an "
+            "option of capacity itself.",
+        ),
+        (
+            ["events", "import", "-v"],
+            "error: No such option '-v'. Fix: put -v before the command's name ('capacity -v "
+            "events import ...', not 'capacity events import -v ...'): it is an option of "
+            "capacity itself.",
+        ),
     ],
 )
 def test_a_mistyped_command_line_is_one_error_line_exit_2(args, line):

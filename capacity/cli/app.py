@@ -59,6 +59,8 @@ def _command_option_fix(exc: click.UsageError) -> str:
     """For an option of the commands given before the command's name (``capacity --db X
     status``), the fix that moves it; empty for any other mistake."""
     ctx = exc.ctx
+    if isinstance(exc, click.NoSuchOption) and ctx is not None and ctx.parent is not None:
+        return _group_option_fix(exc, ctx)
     if not isinstance(exc, click.NoSuchOption) or ctx is None or ctx.parent is not None:
         return ""
     group = ctx.command
@@ -74,6 +76,20 @@ def _command_option_fix(exc: click.UsageError) -> str:
         f"put {exc.option_name} after the command's name ('capacity {typed} "
         f"{exc.option_name} ...', not 'capacity {exc.option_name} ... {typed}'): the options "
         "of a command follow it"
+    )
+
+
+def _group_option_fix(exc: click.NoSuchOption, ctx: click.Context) -> str:
+    """For an option of ``capacity`` itself given after the command's name (``capacity plan
+    --verbose``, as a cron line is edited), the fix that moves it; empty for any other
+    mistake. The command's help, the fix given before, does not list it."""
+    root = ctx.find_root()
+    if not any(exc.option_name in p.opts for p in root.command.params):
+        return ""
+    typed = " ".join(ctx.command_path.split()[1:]) or "COMMAND"  # `events import` too
+    return (
+        f"put {exc.option_name} before the command's name ('capacity {exc.option_name} {typed} "
+        f"...', not 'capacity {typed} {exc.option_name} ...'): it is an option of capacity itself"
     )
 
 
