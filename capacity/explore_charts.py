@@ -151,21 +151,28 @@ def series_with_events(
     )
     if events is not None and len(events) and len(series):
         first, last = times.min(), times.max()
+        middle = first + (last - first) / 2
         shown = events[(events[END_TS] > first) & (events[START_TS] <= last)]
         labelled = 0
         for row in shown.itertuples(index=False):
             kind = str(getattr(row, KIND))
+            x0 = max(_utc_moment(getattr(row, START_TS)), first)
+            x1 = min(_utc_moment(getattr(row, END_TS)), last)
             options = {}
             if kind not in _UNLABELLED:
+                # a name in the chart's right half ends at its span's end, reading leftwards:
+                # one reading rightwards from there made plotly widen the time axis to hold
+                # it, days of empty chart after the series' end (as in charts.fan_chart)
+                side = "left" if x0 < middle else "right"
                 options = {
                     "annotation_text": _esc(getattr(row, NAME)),
-                    "annotation_position": "top left" if labelled % 2 == 0 else "bottom left",
+                    "annotation_position": f"{'top' if labelled % 2 == 0 else 'bottom'} {side}",
                     "annotation_font_size": 10,
                 }
                 labelled += 1
             figure.add_vrect(
-                x0=max(_utc_moment(getattr(row, START_TS)), first),
-                x1=min(_utc_moment(getattr(row, END_TS)), last),
+                x0=x0,
+                x1=x1,
                 fillcolor=EVENT_COLOURS.get(kind, _OTHER),
                 line_width=0,
                 layer="below",

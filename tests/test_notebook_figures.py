@@ -265,3 +265,26 @@ def test_an_event_names_near_the_horizon_does_not_stretch_the_time_axis_past_it(
     # the late one ends where its span ends, inside the data, and reads leftwards
     assert labels["Finals"].xanchor == "right"
     assert pd.Timestamp(labels["Finals"].x) == end
+
+
+def test_an_event_name_near_the_series_end_does_not_stretch_explore_time_axis():
+    """explore_telemetry with `end` 2026-11-20T12:00 labelled 'Season 13 mid-season content
+    patch', a day before the series' end, reading rightwards from its start: plotly widened
+    the time axis to hold the label, six days of empty chart that read as missing
+    telemetry after the window."""
+    series = hourly(np.arange(24.0 * 14))
+    first, last = series["ts"].min(), series["ts"].max()
+    events = pd.DataFrame(
+        {
+            "name": ["Early patch", "Mid-season content patch"],
+            "kind": ["patch", "patch"],
+            "start_ts": [first, last - pd.Timedelta(hours=26)],
+            "end_ts": [first + pd.Timedelta(hours=6), last + pd.Timedelta(days=1)],
+        }
+    )
+    figure = explore_charts.series_with_events(series, events, name="rps")
+    labels = {a.text: a for a in figure.layout.annotations}
+    assert labels["Early patch"].xanchor == "left"
+    # the late one ends where the series ends and reads leftwards, inside the data
+    assert labels["Mid-season content patch"].xanchor == "right"
+    assert pd.Timestamp(labels["Mid-season content patch"].x) == last
