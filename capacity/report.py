@@ -147,7 +147,8 @@ def table(
     frame : pandas.DataFrame
         The rows to show; its column names pick the formats above.
     max_rows : int, optional
-        Show the first rows only, with a line counting the others.
+        Show the first rows only, with a line counting the others (``… and 3 more rows,
+        not shown.``).
     headers : mapping, optional
         Headers to show instead of column names (:data:`HEADERS`, for the weekly report);
         a column it leaves out keeps its name. Without it every column keeps its name.
@@ -163,7 +164,10 @@ def table(
     )
     more = ""
     if max_rows is not None and len(frame) > max_rows:
-        more = f"<p>… {len(frame) - max_rows:,} more rows in the CSV.</p>"
+        # the notebooks that cut a table short write no CSV beside it: say what is left out,
+        # not where it would be
+        left = len(frame) - max_rows
+        more = f"<p>… and {left:,} more {'row' if left == 1 else 'rows'}, not shown.</p>"
     # A table wider than the page scrolls sideways in its own box instead of being cut off.
     return HTML(
         f"{_STYLE}{_prose_style(shown)}"

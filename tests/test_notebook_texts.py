@@ -64,6 +64,17 @@ def test_table_formats_by_column_not_by_value():
     assert cells(report.table(frame).data) == ["0.994", "0.99958", "0.889", "0.90000"]
 
 
+def test_a_table_cut_short_counts_the_rows_left_out_without_naming_a_csv():
+    """explore_telemetry's 28 days of events ahead ended '… 1 more rows in the CSV.': the
+    notebooks that cut a table short write no CSV, and one row is not 'rows'."""
+    frame = pd.DataFrame({"event_id": [f"EV-{i}" for i in range(23)]})
+    assert "… and 3 more rows, not shown." in report.table(frame, max_rows=20).data
+    one = report.table(frame, max_rows=22).data
+    assert "… and 1 more row, not shown." in one
+    assert "CSV" not in one
+    assert "more" not in report.table(frame, max_rows=23).data
+
+
 # --------------------------------------------------------------- 6, 10: decomposition
 
 
