@@ -472,7 +472,7 @@ def forecast_fleet(
                 }
             )
             continue
-        calendar = store.events(region=region)
+        calendar = store.events(region=region, strict=False)
         calendar = calendar[~calendar["event_id"].isin(list(exclude_events))]
         if extra_events is not None and not extra_events.empty:
             mine = extra_events["regions"].map(lambda rs, r=region: r in rs or "all" in rs)

@@ -489,7 +489,7 @@ def _excluded_hours(
     """Windows ``[start, end)`` of the excluded event kinds, per region (``"all"`` for all)."""
     if not kinds:
         return {}
-    events = store.events(start=start, end=end, kinds=list(kinds))
+    events = store.events(start=start, end=end, kinds=list(kinds), strict=False)
     windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
     for row in events.itertuples(index=False):
         for region in row.regions:

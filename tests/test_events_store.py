@@ -8,6 +8,7 @@ import pytest
 
 from capacity import DataError, Store
 from capacity.config import load_fleet
+from capacity.errors import ParameterError
 
 CALENDAR = """\
 event_id,name,kind,start,end,regions,expected_uplift,notes
@@ -53,6 +54,24 @@ def test_events_query_filters_window_region_and_kind(db, write):
         seasons = store.events(kinds=["season"])
     assert eu_ahead["event_id"].tolist() == ["s12", "wf-2026"]  # 'all' regions included
     assert seasons["event_id"].tolist() == ["s12"]
+
+
+def test_events_query_refuses_a_region_or_kind_the_store_cannot_answer(db, write):
+    """store.events(region="eu-wset") gave the events for all regions without a word, and
+    kinds=["seasn"] no rows: passed on to DemandForecaster.fit, a forecast without the
+    region's own launches and patches."""
+    with Store(db) as store:
+        store.import_events([write("calendar.csv", CALENDAR)])
+        with pytest.raises(ParameterError, match=r"region 'eu-wset' \(did you mean 'eu-west'"):
+            store.events(region="eu-wset")
+        with pytest.raises(ParameterError, match=r"kind 'seasn'.*did you mean 'season'"):
+            store.events(kinds=["seasn"])
+        # a known kind no event has yet, one kind as a string, regions named by events only
+        assert store.events(kinds=["esports"]).empty
+        assert store.events(kinds="season")["event_id"].tolist() == ["s12"]
+        assert store.events(region="na-east")["event_id"].tolist() == ["s12", "wf-2026"]
+        assert store.events(region="eu-wset", strict=False)["event_id"].tolist() == ["s12"]
+        assert store.events(kinds=["seasn"], strict=False).empty
 
 
 def test_event_ending_before_it_starts_is_refused_and_store_unchanged(db, write):

@@ -380,7 +380,7 @@ def backtest_command(
             span = parse_duration(history, "history") + (windows - 1) * parse_duration(step, "step")
             series = whole[whole["ts"] >= end - span - parse_duration(horizon, "--horizon")]
             series = series.loc[:, ["ts", "value"]].reset_index(drop=True)
-            events = store.events(region=region)
+            events = store.events(region=region, strict=False)
         label = f"{region}/{service}/{metric}"
     models = default_models(prophet_default=prophet_default, fit_kwargs=fit_kwargs, step=grid)
     scaled_by, season = mase_season(grid)

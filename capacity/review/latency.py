@@ -132,7 +132,9 @@ def load_latency(
         end=end,
         strict=False,
     )
-    events = store.events(start=start, end=end, region=region, kinds=list(DEFAULT_EXCLUDE_KINDS))
+    events = store.events(
+        start=start, end=end, region=region, kinds=list(DEFAULT_EXCLUDE_KINDS), strict=False
+    )
     return load_latency_frame(telemetry, demand_metric=metric, events=events)
 
 

@@ -330,7 +330,8 @@ class Store:
         start: Any = None,
         end: Any = None,
         region: str | None = None,
-        kinds: Sequence[str] | None = None,
+        kinds: str | Sequence[str] | None = None,
+        strict: bool = True,
     ) -> pd.DataFrame:
         """Stored events overlapping ``[start, end)``, optionally for one region or some kinds.
 
@@ -340,15 +341,33 @@ class Store:
             The window; naive values are taken as UTC.
         region : str, optional
             Keep events touching this region (events for all regions included).
-        kinds : sequence of str, optional
+        kinds : str or sequence of str, optional
             Keep only these kinds.
+        strict : bool
+            Refuse a region that neither the telemetry nor any stored event names, and a
+            kind capacity does not know that no stored event has, so that a typo is not
+            read as a region with only the fleet-wide events, or as a kind with none. With
+            False such names select nothing beyond the events for all regions.
 
         Returns
         -------
         pandas.DataFrame
             Columns as :data:`capacity.columns.EVENT_COLUMNS`, sorted by start.
+
+        Raises
+        ------
+        ParameterError
+            With ``strict``, for a name the store does not hold, with the closest one.
         """
-        return records.stored_events(self._con, start=start, end=end, region=region, kinds=kinds)
+        return records.stored_events(
+            self._con,
+            start=start,
+            end=end,
+            region=region,
+            kinds=kinds,
+            strict=strict,
+            source=str(self.path),
+        )
 
     # -- queries ------------------------------------------------------------------------
 

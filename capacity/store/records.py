@@ -20,10 +20,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from capacity.columns import ALL_REGIONS, REGIONS
+from capacity.columns import ALL_REGIONS, EVENT_KINDS, REGIONS
 from capacity.config import FleetConfig
-from capacity.errors import DataError
-from capacity.records import not_a_file, show_ts
+from capacity.errors import DataError, ParameterError
+from capacity.records import closest, not_a_file, show_ts
 from capacity.store.holdings import import_sources
 from capacity.store.loads import check_tz
 from capacity.store.reports import EventsReport
@@ -262,10 +262,15 @@ def stored_events(
     end: Any = None,
     region: str | None = None,
     kinds: Sequence[str] | None = None,
+    strict: bool = False,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """Stored events overlapping ``[start, end)``, optionally for one region or some kinds
-    (``Store.events``)."""
+    (``Store.events``). ``strict`` refuses names the store cannot answer (see
+    :func:`check_event_filters`)."""
     lo, hi = utc(start, "start"), utc(end, "end")
+    if strict:
+        check_event_filters(con, region, as_list(kinds), source=source)
     frame = con.execute(
         "SELECT event_id, name, kind, start_ts, end_ts, regions, expected_uplift, notes, "
         "source FROM events WHERE (? IS NULL OR end_ts > ?) AND (? IS NULL OR start_ts < ?) "
@@ -275,6 +280,63 @@ def stored_events(
     ).df()
     frame["regions"] = frame["regions"].map(list)
     return frame
+
+
+def check_event_filters(
+    con: duckdb.DuckDBPyConnection,
+    region: str | None,
+    kinds: Sequence[str] | None,
+    *,
+    source: str | None = None,
+) -> None:
+    """Refuse a region that neither the telemetry nor any stored event names, and a kind
+    that capacity does not know and no stored event has: a typo (``eu-wset``, ``seasn``)
+    would otherwise read as a region with only the fleet-wide events, or a kind that never
+    happened.
+
+    Raises
+    ------
+    ParameterError
+        Naming the argument, the value, the closest name and the names there are.
+    """
+
+    def hint(name: str, known: Collection[str]) -> str:
+        close = closest(name, known)
+        return f" (did you mean {close!r}?)" if close is not None else ""
+
+    if region is not None:
+        regions = sorted(
+            {
+                row[0]
+                for row in con.execute(
+                    "SELECT DISTINCT region FROM telemetry UNION "
+                    "SELECT DISTINCT unnest(regions) FROM events"
+                ).fetchall()
+            }
+            - {ALL_REGIONS}
+        )
+        if region != ALL_REGIONS and region not in regions:
+            raise ParameterError(
+                f"neither the telemetry nor an event names region {region!r}"
+                f"{hint(region, regions)}; the store's regions are "
+                f"{', '.join(regions) or 'none'}",
+                source=source,
+                where="region",
+                fix="ask for one of those (capacity status lists them), or pass "
+                "strict=False to get only the events for all regions",
+            )
+    if kinds:
+        stored = [row[0] for row in con.execute("SELECT DISTINCT kind FROM events").fetchall()]
+        known = sorted(set(EVENT_KINDS) | set(stored))
+        for kind in kinds:
+            if kind not in known:
+                raise ParameterError(
+                    f"no stored event is of kind {kind!r}, nor is it a kind capacity knows"
+                    f"{hint(kind, known)}; the kinds are {', '.join(known)}",
+                    source=source,
+                    where="kinds",
+                    fix="ask for one of those, or pass strict=False to get no rows for it",
+                )
 
 
 def _kind_notes(events: pd.DataFrame) -> tuple[str, ...]:
