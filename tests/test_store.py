@@ -420,6 +420,22 @@ def test_series_refuses_names_the_store_does_not_hold(db, write):
         assert len(store.series(region=["eu-west"], service="game", metric="ccu")) == 4
 
 
+def test_series_refuses_a_start_not_before_end(db, write):
+    """store.series(start="2026-11-10", end="2026-11-01") returned an empty frame, read as
+    "no data" as a typo'd region had been; strict=False keeps the empty answer."""
+    with Store(db) as store:
+        store.ingest([write("t.csv", GOOD)])
+    with Store(db, read_only=True) as store:
+        with pytest.raises(ParameterError) as caught:
+            store.series(metric="ccu", start="2026-11-10", end="2026-11-01")
+        message = str(caught.value)
+        assert ": start: start (2026-11-10 00:00 UTC) must be before end" in message
+        assert "Fix: swap them" in message
+        with pytest.raises(ParameterError, match="must be before end"):
+            store.series(metric="ccu", start="2026-11-10T00:00Z", end="2026-11-10")
+        assert store.series(metric="ccu", start="2026-11-10", end="2026-11-01", strict=False).empty
+
+
 def test_status_counts_gaps_per_series(db, write):
     with Store(db) as store:
         store.ingest([write("t.csv", GOOD)])

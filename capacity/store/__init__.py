@@ -400,8 +400,9 @@ class Store:
             How values within a bucket combine.
         strict : bool
             Refuse a metric outside the vocabulary and a region or service that no stored
-            telemetry row has, so that a typo is not read as a series without data. With
-            False such names select nothing (a fleet's region not loaded yet).
+            telemetry row has, and a ``start`` not before ``end``, so that a typo is not read
+            as a series without data. With False such names, or such a window, select
+            nothing (a fleet's region not loaded yet).
 
         Returns
         -------
@@ -411,7 +412,8 @@ class Store:
         Raises
         ------
         ParameterError
-            With ``strict``, for a name the store does not hold, with the closest one.
+            With ``strict``, for a name the store does not hold, with the closest one, and
+            for ``start`` at or after ``end``.
         """
         return telemetry.series(
             self._con,

@@ -308,6 +308,15 @@ def series(
     regions, services, metrics = as_list(region), as_list(service), as_list(metric)
     if strict:
         check_filter_names(con, regions, services, metrics, source=source)
+        if lo is not None and hi is not None and lo >= hi:
+            # an empty window is a mistake as a typo'd name is, not a series without data
+            raise ParameterError(
+                f"start ({lo:%Y-%m-%d %H:%M} UTC) must be before end "
+                f"({hi:%Y-%m-%d %H:%M} UTC): the window holds no time",
+                source=source,
+                where="start",
+                fix="swap them, or pass None for an open end",
+            )
     selected = """(
         SELECT region, service, metric, ts, value FROM telemetry
         WHERE (? IS NULL OR list_contains(?, region))
