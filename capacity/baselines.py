@@ -80,7 +80,11 @@ class _Params:
 
 
 def _check_int(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if (
+        isinstance(value, bool | np.timedelta64)  # numpy's timedelta is an integer to numpy
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ParameterError(f"The {name!r} parameter must be {kind}. Got {value!r}.")
     return int(value)

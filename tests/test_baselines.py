@@ -128,6 +128,14 @@ def test_seasonal_naive_validation(model, message):
     assert str(caught.value).startswith(message)
 
 
+def test_a_numpy_timedelta_horizon_is_refused_not_a_type_error():
+    """np.timedelta64 is an integer to numpy: predict(np.timedelta64(2, "h")) passed the
+    check and failed in int() with a TypeError naming datetime.timedelta."""
+    model = SeasonalNaive(24).fit(hourly(np.arange(48)))
+    with pytest.raises(ParameterError, match="'horizon' parameter must be a positive integer"):
+        model.predict(np.timedelta64(2, "h"))
+
+
 def test_seasonal_naive_noisy_series_is_monotone_and_non_negative():
     rng = np.random.default_rng(0)
     values = np.clip(

@@ -648,9 +648,29 @@ def test_bad_parameters_raise_parameter_error(three_weeks: pd.DataFrame) -> None
         DemandForecaster().fit(three_weeks, holidays_country="XX")
     model = DemandForecaster(quantiles=(0.5,)).fit(make_series(3))
     with pytest.raises(
-        ParameterError, match=r"'horizon' parameter must be an integer >= 1\. Got 0"
+        ParameterError, match=r"'horizon' parameter must be a whole number of steps >= 1, "
     ):
         model.predict(0)
+
+
+@pytest.mark.parametrize(
+    ("horizon", "fix"),
+    [
+        ("7d", "Fix: pass horizon=168 (7d in steps of 1h)"),
+        (pd.Timedelta(days=2), "Fix: pass horizon=48 (2d in steps of 1h)"),
+        (24.0, "Fix: pass horizon=24"),
+        (np.timedelta64(3, "h"), "Fix: pass horizon=3 (3h in steps of 1h)"),
+        ("90min", "Fix: pass the number of steps to forecast, each 1h long"),
+    ],
+)
+def test_a_horizon_as_a_duration_is_refused_with_the_steps_it_means(horizon, fix) -> None:
+    """predict("7d") and predict(pd.Timedelta(days=7)) said only 'must be an integer >= 1';
+    np.timedelta64, which numpy counts as an integer, got past the check to a TypeError."""
+    model = DemandForecaster(quantiles=(0.5,)).fit(make_series(3))
+    with pytest.raises(ParameterError) as caught:
+        model.predict(horizon)
+    assert "a step being the series' 1h" in str(caught.value)
+    assert str(caught.value).endswith(fix)
 
 
 def test_bad_events_raise_data_error(three_weeks: pd.DataFrame) -> None:

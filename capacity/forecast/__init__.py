@@ -122,6 +122,7 @@ from capacity.forecast.validation import _MIN_DAYS as _MIN_DAYS
 from capacity.forecast.validation import (
     _equal,
     _first_line,
+    _horizon_message,
     _is_number,
     _validate_country,
     _validate_events,
@@ -788,10 +789,12 @@ class DemandForecaster:
             raise NotFittedError(
                 f"This DemandForecaster is not fitted yet. Call fit(series, events) before {call}."
             )
-        if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-            raise ParameterError(
-                f"The 'horizon' parameter must be an integer >= 1. Got {horizon!r}."
-            )
+        if (
+            isinstance(horizon, bool | np.timedelta64)  # numpy's timedelta is an np.integer
+            or not isinstance(horizon, int | np.integer)
+            or horizon < 1
+        ):
+            raise ParameterError(_horizon_message(horizon, self.freq_))
         return pd.DatetimeIndex(
             [self.last_ts_ + self.freq_ * k for k in range(1, int(horizon) + 1)]
         )
