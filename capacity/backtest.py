@@ -72,6 +72,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.errors import ParameterError
+from capacity.frames import require_one_series
 from capacity.units import parse_timestamp
 
 __all__ = [
@@ -130,7 +131,9 @@ def _positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-def validate_series(series: Any, *, name: str = "series") -> tuple[pd.DataFrame, pd.Timedelta]:
+def validate_series(
+    series: Any, *, name: str = "series", takes: str = "one series is scored at a time"
+) -> tuple[pd.DataFrame, pd.Timedelta]:
     """Check a series against the forecaster contract and return it tidied, with its step.
 
     Parameters
@@ -140,6 +143,9 @@ def validate_series(series: Any, *, name: str = "series") -> tuple[pd.DataFrame,
         (numbers; NaN marks a gap). Other columns are ignored. Not modified.
     name : str
         The parameter's name, for error messages.
+    takes : str
+        What the caller does with one series, for the message refusing a frame of several
+        (rows of several regions, services or metrics).
 
     Returns
     -------
@@ -150,8 +156,9 @@ def validate_series(series: Any, *, name: str = "series") -> tuple[pd.DataFrame,
     Raises
     ------
     ParameterError
-        When a column is missing, ``ts`` is naive, holds NaT or duplicates, the grid is not
-        regular, ``value`` is not numeric, or there are fewer than two rows.
+        When a column is missing, the frame holds several series, ``ts`` is naive, holds NaT
+        or duplicates, the grid is not regular, ``value`` is not numeric, or there are fewer
+        than two rows.
     """
     if not isinstance(series, pd.DataFrame) or not {TS, VALUE} <= set(series.columns):
         got = list(series.columns) if isinstance(series, pd.DataFrame) else type(series).__name__
@@ -159,6 +166,7 @@ def validate_series(series: Any, *, name: str = "series") -> tuple[pd.DataFrame,
             f"The {name!r} parameter must be a DataFrame with columns 'ts' and 'value'. "
             f"Got {got!r}."
         )
+    require_one_series(series, name, takes)
     ts = series[TS]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         raise ParameterError(

@@ -23,7 +23,6 @@ from capacity.columns import (
     FRACTION_METRICS,
     KIND,
     LATENCY_P99_MS,
-    METRIC,
     NAME,
     REGION,
     SERVERS,
@@ -34,6 +33,7 @@ from capacity.columns import (
     metric_label,
 )
 from capacity.errors import ParameterError
+from capacity.frames import require_one_series
 from capacity.review import EXCLUDED, LOAD_PER_SERVER, RUN_ID, WEEKDAYS, Decomposition
 
 __all__ = [
@@ -220,19 +220,7 @@ def series_with_events(
 def _check_one_series(series: pd.DataFrame) -> None:
     """Refuse a frame of several series (``store.series(metric="ccu")`` holds every region
     and service's), naming them and how to pick one."""
-    keys = [c for c in (REGION, SERVICE, METRIC) if c in series.columns]
-    names = series[keys].drop_duplicates().astype(str).agg("/".join, axis=1) if keys else None
-    if names is not None and len(names) > 1:
-        shown = ", ".join(names.iloc[:4]) + (
-            f" and {len(names) - 4} more" if len(names) > 4 else ""
-        )
-        raise ParameterError(
-            f"The 'series' parameter holds {len(names)} series ({shown}); the chart draws one.",
-            fix=(
-                "pick one, e.g. store.series(region=..., service=..., metric=...), or "
-                f"filter the frame on {', '.join(keys)}"
-            ),
-        )
+    require_one_series(series, "series", "the chart draws one")
     if series[TS].duplicated().any():
         twice = pd.Timestamp(series[TS][series[TS].duplicated()].iloc[0])
         raise ParameterError(

@@ -356,6 +356,37 @@ def test_series_contract_is_enforced():
     assert frame["ts"].is_monotonic_increasing
 
 
+def test_a_frame_of_several_series_is_refused_by_name_not_as_a_broken_grid():
+    """backtest, DemandForecaster.fit and weekday_hour_profile given store.series(metric=
+    "ccu"), every region and service's, said 'must be a regular grid of unique timestamps'
+    (fix: resample) or 'duplicate timestamp': the fix is to pick one series."""
+    from capacity import DemandForecaster
+    from capacity.baselines import SeasonalNaive
+    from capacity.review import weekday_hour_profile
+
+    one = hourly(np.arange(24.0 * 9))
+    tidy = pd.concat(
+        [one.assign(region=region, service="game", metric="ccu") for region in ("eu", "na")]
+    )
+    calls = {
+        "one series is scored at a time": lambda: backtest(
+            SeasonalNaive(24), tidy, horizon=24, n_windows=1, step=24
+        ),
+        "a forecaster fits one": lambda: DemandForecaster().fit(tidy),
+        "its shape is read one series at a time": lambda: weekday_hour_profile(tidy),
+    }
+    for takes, call in calls.items():
+        with pytest.raises(ParameterError) as caught:
+            call()
+        message = str(caught.value)
+        assert message.startswith(
+            f"The 'series' parameter holds 2 series (eu/game/ccu, na/game/ccu); {takes}."
+        )
+        assert "Fix: pick one, e.g. store.series(region=..., service=..., metric=...)" in message
+    # one series with its key columns is still fine
+    assert validate_series(tidy[tidy["region"] == "eu"])[1] == pd.Timedelta(hours=1)
+
+
 def test_forecaster_breaking_the_contract_is_named():
     class Short(LastValue):
         def predict(self, horizon, events=None):

@@ -15,6 +15,7 @@ import pandas as pd
 from capacity.columns import END_TS, EVENT_ID, EXPECTED_UPLIFT, KIND, NAME, START_TS, TS, VALUE
 from capacity.errors import DataError, ParameterError
 from capacity.forecast.constants import _DAY
+from capacity.frames import require_one_series
 from capacity.units import parse_duration
 
 _MIN_DAYS = 2  # fewer days of data than this is invalid input
@@ -36,6 +37,7 @@ def _validate_series(series: Any) -> tuple[pd.DataFrame, pd.Timedelta]:
             source=where,
             fix="name the timestamp column 'ts' and the demand column 'value'",
         )
+    require_one_series(series, "series", "a forecaster fits one")
     ts = series[TS]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         raise DataError(

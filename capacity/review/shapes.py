@@ -76,7 +76,7 @@ def _hourly_series(series: Any) -> tuple[pd.DataFrame, pd.Timedelta]:
     """``ts, value`` sorted, on a regular grid of at most an hour that divides a week."""
     from capacity.backtest import validate_series
 
-    frame, freq = validate_series(series)
+    frame, freq = validate_series(series, takes="its shape is read one series at a time")
     if freq > HOUR or WEEK % freq != pd.Timedelta(0):
         raise ParameterError(
             f"The 'series' parameter must be on an hourly (or finer) grid that divides a week. "
