@@ -546,6 +546,30 @@ def test_forecast_runs_round_trip_and_newest_first(db):
     assert str(old["ts"].dt.tz) == "UTC"
 
 
+def test_forecast_refuses_a_name_the_run_does_not_hold(db):
+    """store.forecast(region="eu-wset") or metric="cpu_util" returned an empty frame, read
+    as a run without that series; strict=False keeps the empty answer."""
+    first = pd.concat([forecast_frame("eu-west", [10, 20]), forecast_frame("na-east", [5, 6])])
+    with Store(db) as store:
+        store.save_forecast(first, run_id="run-1", quantiles=[0.05, 0.95], params={})
+        store.save_forecast(
+            forecast_frame("eu-west", [11, 21]), run_id="run-2", quantiles=[0.05, 0.95], params={}
+        )
+    with Store(db, read_only=True) as store:
+        with pytest.raises(ParameterError) as caught:
+            store.forecast(region="eu-wset")
+        message = str(caught.value)
+        assert ": region: run run-2 holds no forecast of region 'eu-wset'" in message
+        assert "(did you mean 'eu-west'?); its regions are eu-west. Fix:" in message
+        # the newest run has no na-east: named against the run read, not every run
+        with pytest.raises(ParameterError, match="run run-2 holds no forecast of region 'na-east'"):
+            store.forecast(region=["eu-west", "na-east"])
+        with pytest.raises(ParameterError, match="metric 'cpu_util'; its metrics are ccu"):
+            store.forecast("run-1", metric="cpu_util")
+        assert len(store.forecast("run-1", region=["eu-west", "na-east"], service="game")) == 4
+        assert store.forecast(region="eu-wset", strict=False).empty
+
+
 def _schema_1_store(db: Path) -> duckdb.DuckDBPyConnection:
     """A store as the first schema made it, left open for more rows."""
     from capacity.store import MIGRATIONS

@@ -506,6 +506,7 @@ class Store:
         region: str | Collection[str] | None = None,
         service: str | Collection[str] | None = None,
         metric: str | Collection[str] | None = None,
+        strict: bool = True,
     ) -> pd.DataFrame:
         """A stored forecast run in tidy form; the newest run when ``run_id`` is None.
 
@@ -515,6 +516,10 @@ class Store:
             The run to read (see :meth:`forecast_runs`); default the newest.
         region, service, metric : str or collection of str, optional
             Keep only these series.
+        strict : bool
+            Refuse a region, service or metric the run holds no forecast of (a typo, or a
+            metric that is not a demand metric), so that it is not read as a run without
+            that series. With False such names select nothing.
 
         Returns
         -------
@@ -525,10 +530,17 @@ class Store:
         Raises
         ------
         ParameterError
-            When ``run_id`` names no stored run.
+            When ``run_id`` names no stored run; with ``strict``, for a name the run does
+            not hold, with the closest one.
         """
         return forecasts.stored_forecast(
-            self._con, run_id, region=region, service=service, metric=metric
+            self._con,
+            run_id,
+            region=region,
+            service=service,
+            metric=metric,
+            strict=strict,
+            source=str(self.path),
         )
 
     def loads(self) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from capacity.columns import FALLBACK, METRIC, MODEL, REGION, SERVICE, TS, YHAT, quantile_column
 from capacity.errors import ParameterError
+from capacity.records import closest
 from capacity.store.sql import as_list, registered, transaction, utc
 
 #: The key of a forecast row.
@@ -135,9 +136,12 @@ def stored_forecast(
     region: str | Collection[str] | None = None,
     service: str | Collection[str] | None = None,
     metric: str | Collection[str] | None = None,
+    strict: bool = False,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """A stored run in tidy form, the newest when ``run_id`` is None (``Store.forecast``):
-    one column per quantile, empty when no run is stored."""
+    one column per quantile, empty when no run is stored. ``strict`` refuses a region,
+    service or metric the run holds no forecast of."""
     runs = con.execute(
         "SELECT run_id, quantiles FROM forecast_runs WHERE (? IS NULL OR run_id = ?) "
         "ORDER BY created_at DESC, run_id DESC LIMIT 1",
@@ -149,6 +153,8 @@ def stored_forecast(
         return pd.DataFrame(columns=["run_id", *FORECAST_KEY, YHAT, MODEL, FALLBACK])
     chosen, levels = runs[0]
     regions, services, metrics = as_list(region), as_list(service), as_list(metric)
+    if strict:
+        _check_run_names(con, chosen, regions, services, metrics, source=source)
     frame = con.execute(
         "SELECT run_id, region, service, metric, ts, yhat, quantiles, model, fallback "
         "FROM forecasts WHERE run_id = ? AND (? IS NULL OR list_contains(?, region)) "
@@ -170,3 +176,39 @@ def stored_forecast(
         axis=1,
     )
     return frame
+
+
+def _check_run_names(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    regions: list[str] | None,
+    services: list[str] | None,
+    metrics: list[str] | None,
+    *,
+    source: str | None = None,
+) -> None:
+    """Refuse a filter naming a region, service or metric the run holds no forecast of:
+    a typo (``eu-wset``), or a metric that is not forecast (``cpu_util``), would otherwise
+    read as a run without that series."""
+    for column, names in (("region", regions), ("service", services), ("metric", metrics)):
+        if not names:
+            continue
+        held = [
+            row[0]
+            for row in con.execute(
+                f"SELECT DISTINCT {column} FROM forecasts WHERE run_id = ? ORDER BY 1",  # constant
+                [run_id],
+            ).fetchall()
+        ]
+        unknown = [name for name in names if name not in set(held)]
+        if unknown:
+            name = unknown[0]
+            close = closest(name, held)
+            hint = f" (did you mean {close!r}?)" if close is not None else ""
+            raise ParameterError(
+                f"run {run_id} holds no forecast of {column} {name!r}{hint}; its {column}s are "
+                f"{', '.join(held) or 'none'}",
+                source=source,
+                where=column,
+                fix="ask for one of those, or pass strict=False to get no rows for it",
+            )
