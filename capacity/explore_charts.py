@@ -92,11 +92,30 @@ def metric_title(metric: str) -> str:
     return metric_label(metric)
 
 
+def _percent_format(values: object, *, extra: int = 0) -> str:
+    """A d3 percent format with the decimals ``values`` need: the largest shows two
+    significant digits (``60%``, ``4.2%``, ``0.042%``), plus ``extra`` (a hover's). An error
+    rate of 0.0004 on ``.0%`` ticks had read ``0%`` on every tick."""
+    finite = np.abs(np.asarray(values, dtype="float64").ravel())
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    decimals = 0
+    if finite.size:
+        decimals = max(0, 1 - math.floor(math.log10(finite.max() * 100)))
+    return f".{min(decimals, 6) + extra}~%"
+
+
+def _tick_format(metric: str, values: object) -> str | None:
+    """The axis tick format for ``metric``: a fraction in percent with the decimals its
+    values need, anything else plotly's own."""
+    return _percent_format(values) if metric in FRACTION_METRICS else None
+
+
 def _value_format(metric: str, values: object) -> str:
-    """A d3 number format for ``metric``'s values: percent for a fraction, whole numbers from
-    100 up, else three significant digits (a CPU share is not ``0``)."""
+    """A d3 number format for ``metric``'s values: percent for a fraction (one decimal more
+    than its axis), whole numbers from 100 up, else three significant digits (a CPU share is
+    not ``0``)."""
     if metric in FRACTION_METRICS:
-        return ".1%"
+        return _percent_format(values, extra=1)
     finite = np.asarray(values, dtype="float64")
     finite = finite[np.isfinite(finite)]
     return ",.0f" if finite.size == 0 or np.abs(finite).max() >= 100 else ".3g"
@@ -210,7 +229,7 @@ def series_with_events(
         hovermode="x",
         yaxis={
             "title": _esc(metric_title(name)),
-            "tickformat": ".0%" if name in FRACTION_METRICS else None,
+            "tickformat": _tick_format(name, series[VALUE]),
         },
     )
     _time_axis(figure)
@@ -261,7 +280,7 @@ def weekday_hour_heatmap(
             colorscale="Viridis",
             colorbar={
                 "title": f"mean {_esc(metric)}",
-                "tickformat": ".0%" if metric in FRACTION_METRICS else None,
+                "tickformat": _tick_format(metric, profile.to_numpy()),
             },
             hovertemplate=f"%{{y}} %{{x}}:00<br>mean %{{z:{number}}}<extra></extra>",
         )
@@ -356,12 +375,18 @@ def decomposition_chart(
         col=1,
     )
     unit = _esc(metric)
-    percent = ".0%" if metric in FRACTION_METRICS else None
-    for row, axis in enumerate(
-        (_esc(metric_title(metric)), f"{unit} vs trend", f"{unit} vs trend", f"{unit} left"),
-        start=1,
-    ):
-        figure.update_yaxes(title_text=axis, tickformat=percent, row=row, col=1)
+    # each panel's ticks as its own values need: the profiles and residual are far smaller
+    # than the level
+    panels = (
+        (_esc(metric_title(metric)), frame[[VALUE, "trend"]]),
+        (f"{unit} vs trend", decomposition.daily),
+        (f"{unit} vs trend", decomposition.weekly),
+        (f"{unit} left", frame["residual"]),
+    )
+    for row, (axis, values) in enumerate(panels, start=1):
+        figure.update_yaxes(
+            title_text=axis, tickformat=_tick_format(metric, values), row=row, col=1
+        )
     _time_axis(figure, title=False, row=1, col=1)
     _time_axis(figure, row=4, col=1)
     figure.update_layout(

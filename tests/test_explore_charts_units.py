@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from capacity import charts, explore_charts
+from capacity import charts, explore_charts, review
 from tests.notebook_data import hourly
 
 
@@ -36,8 +36,8 @@ def test_a_fraction_reads_in_percent_and_other_metrics_with_their_unit():
     series = hourly(np.full(24, 0.42))
     figure = explore_charts.series_with_events(series, name="cpu_util")
     assert figure.layout.yaxis.title.text == "CPU utilisation (cpu_util)"
-    assert figure.layout.yaxis.tickformat == ".0%"
-    assert figure.data[0].hovertemplate == "%{y:.1%}"
+    assert figure.layout.yaxis.tickformat == ".0~%"
+    assert figure.data[0].hovertemplate == "%{y:.1~%}"
     latency = explore_charts.series_with_events(hourly(np.full(24, 80.0)), name="latency_p99_ms")
     assert latency.layout.yaxis.title.text == "p99 latency, ms (latency_p99_ms)"
     assert latency.layout.yaxis.tickformat is None
@@ -45,11 +45,36 @@ def test_a_fraction_reads_in_percent_and_other_metrics_with_their_unit():
     assert explore_charts.metric_title("custom") == "custom"
 
 
+def test_a_small_fraction_gets_the_decimals_it_needs_on_every_axis():
+    """explore_telemetry for na-east/matchmaking error_rate (about 0.0004) read '0%' on every
+    tick of the series, the heatmap's colour bar and all four decomposition panels."""
+    rng = np.random.default_rng(0)
+    values = 0.0004 + 0.0002 * np.sin(np.arange(24 * 28) / 24 * 2 * np.pi)
+    values = values + rng.normal(0, 0.00003, values.size)
+    series = hourly(values)
+    figure = explore_charts.series_with_events(series, name="error_rate")
+    assert figure.layout.yaxis.tickformat == ".3~%"  # 0.06% reads 0.06%, not 0%
+    assert figure.data[0].hovertemplate == "%{y:.4~%}"
+    profile = review.weekday_hour_profile(series)
+    colorbar = explore_charts.weekday_hour_heatmap(profile, metric="error_rate").data[0].colorbar
+    assert colorbar.tickformat == ".3~%"
+    panels = explore_charts.decomposition_chart(review.decompose(series), metric="error_rate")
+    formats = [panels.layout[f"yaxis{i if i > 1 else ''}"].tickformat for i in range(1, 5)]
+    assert formats[0] == ".3~%" and all(f in (".3~%", ".4~%", ".5~%") for f in formats)
+    # a share of tens of percent keeps whole percents
+    assert (
+        explore_charts.series_with_events(
+            hourly([0.2, 0.6]), name="cpu_util"
+        ).layout.yaxis.tickformat
+        == ".0~%"
+    )
+
+
 def test_weekday_hour_heatmap_names_its_metric_and_hovers_small_values_legibly():
     profile = pd.DataFrame(np.full((7, 24), 0.45)).rename_axis(index="weekday", columns="hour")
     trace = explore_charts.weekday_hour_heatmap(profile, metric="cpu_util").data[0]
     assert trace.colorbar.title.text == "mean cpu_util"
-    assert trace.hovertemplate.endswith("mean %{z:.1%}<extra></extra>")
+    assert trace.hovertemplate.endswith("mean %{z:.1~%}<extra></extra>")
     counts = explore_charts.weekday_hour_heatmap(profile * 1e5, metric="ccu").data[0]
     assert "%{z:,.0f}" in counts.hovertemplate and counts.colorbar.title.text == "mean ccu"
     small = explore_charts.weekday_hour_heatmap(profile * 10, metric="rps").data[0]
