@@ -116,6 +116,21 @@ def test_decompose_or_note_goes_on_without_a_short_series_and_says_how_many_days
         review.decompose_or_note(hourly(np.ones(72)), timezone="Mars/Olympus")
 
 
+def test_a_fractions_decomposition_is_described_in_percent_as_its_charts_draw_it():
+    """explore_telemetry for error_rate wrote 'Level 0.000424. The daily profile swings
+    0.000207' under charts whose axes read 0.04% and 0.02%."""
+    ts = pd.date_range(MONDAY, periods=4 * 168, freq="h")
+    rate = 0.0004 + 0.0001 * np.sin(ts.hour.to_numpy() / 24 * 2 * np.pi)
+    tidy = pd.DataFrame({"ts": ts, "region": "eu-west", "metric": "error_rate", "value": rate})
+    parts, text = review.decompose_or_note(tidy)
+    assert parts is not None and parts.metric == "error_rate"
+    assert text.startswith("Level 0.0400%. The daily profile swings 0.0200% (50% of the level)")
+    # a count keeps its units, and a frame without a metric column is described as before
+    counts = review.decompose(tidy.assign(metric="ccu", value=rate * 1e8)).describe()
+    assert counts.startswith("Level 40,000. The daily profile swings 20,000")
+    assert review.decompose(tidy[["ts", "value"]]).describe().startswith("Level 0.000400.")
+
+
 # --------------------------------------------------------------- 10: errors in the notebook's terms
 
 

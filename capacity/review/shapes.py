@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from capacity.columns import TS, VALUE
+from capacity.columns import FRACTION_METRICS, METRIC, TS, VALUE
 from capacity.errors import ParameterError
 from capacity.review.constants import DAY, HOUR, WEEK, WEEKDAYS
 
@@ -150,6 +150,9 @@ class Decomposition:
         The zone of the local clock.
     days : float
         The days' worth of hours the profiles rest on (those with a value and a trend).
+    metric : str
+        The series' metric when its frame named one: a fraction (``cpu_util``,
+        ``error_rate``) is described in percent, as its charts draw it.
     """
 
     frame: pd.DataFrame
@@ -157,6 +160,7 @@ class Decomposition:
     weekly: pd.Series
     timezone: str
     days: float = math.nan
+    metric: str = ""
 
     def describe(self) -> str:
         """One sentence: the level, how far each profile swings, and the residual's spread."""
@@ -173,12 +177,19 @@ class Decomposition:
         top_hour = int(self.daily.idxmax())
         top_day = WEEKDAYS[int(self.weekly.idxmax())]
         scale = abs(level) if level else max(daily, weekly)
+
+        def number(value: float) -> str:
+            # a fraction in percent, as the charts' axes show it (0.0424%, not 0.000424)
+            if self.metric in FRACTION_METRICS:
+                return f"{_number(100 * value, 100 * scale)}%"
+            return _number(value, scale)
+
         return (
-            f"Level {_number(level, scale)}. The daily profile swings "
-            f"{_number(daily, scale)}{daily_share}, highest at {top_hour:02d}:00 "
-            f"{self.timezone} time; the weekly profile swings {_number(weekly, scale)}"
+            f"Level {number(level)}. The daily profile swings "
+            f"{number(daily)}{daily_share}, highest at {top_hour:02d}:00 "
+            f"{self.timezone} time; the weekly profile swings {number(weekly)}"
             f"{weekly_share}, highest on {top_day}. What is left has a standard deviation of "
-            f"{_number(residual, scale)}."
+            f"{number(residual)}."
         ) + (
             f" The profiles rest on {self.days:.0f} days of hours with a known trend."
             if math.isfinite(self.days)
@@ -280,7 +291,15 @@ def decompose(
         weekly=weekly.reindex(weekday).to_numpy(),
     )
     out["residual"] = out[VALUE] - out["trend"] - out["daily"] - out["weekly"]
-    return Decomposition(out, daily, weekly, timezone, rested)
+    return Decomposition(out, daily, weekly, timezone, rested, _metric_of(series))
+
+
+def _metric_of(series: pd.DataFrame) -> str:
+    """The one metric a tidy frame names (``Store.series`` keeps the column), else ``""``."""
+    if METRIC not in series.columns:
+        return ""
+    names = series[METRIC].dropna().astype(str).unique()
+    return str(names[0]) if len(names) == 1 else ""
 
 
 class _TooShort(ParameterError):
