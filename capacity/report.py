@@ -75,9 +75,11 @@ _AVAILABILITY_COLUMNS = frozenset({"availability", "slo_target", "slo_availabili
 #: Durations in minutes or hours: a tenth is as fine as they are worth reading (an MTTD of
 #: 5.75 minutes reads 5.8, not 5.750). A safe load per server to a tenth too, as the terminal
 #: tables write it: 3,165.7 in both, where the report had shown 3,166; and the bounds of its
-#: bootstrap interval (``low``, ``high``) beside it likewise.
+#: bootstrap interval (``low``, ``high``) beside it likewise. A stored run's ``seconds`` too:
+#: the accuracy review's runs read 6.788 above 10.5.
 _TENTHS_COLUMNS = frozenset(
     {
+        "seconds",
         "mttr_minutes",
         "mttr_median_minutes",
         "mttd_minutes",
@@ -138,9 +140,9 @@ def table(
 
     Whole numbers show thousands separators (``1,766``), booleans ``yes``/``no``; other
     numbers below 10 show three decimals, below 1,000 one, larger ones none; columns of
-    availabilities (``availability``, ``slo_target``) five, and of durations (``mttr_minutes``,
-    ``mtbf_hours``) and safe loads (``safe_load``, with its interval's ``low`` and ``high``)
-    one, and demand (``peak_demand``) none, whatever their values.
+    availabilities (``availability``, ``slo_target``) five, and of durations (``seconds``,
+    ``mttr_minutes``, ``mtbf_hours``) and safe loads (``safe_load``, with its interval's
+    ``low`` and ``high``) one, and demand (``peak_demand``) none, whatever their values.
 
     Parameters
     ----------

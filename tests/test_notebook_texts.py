@@ -64,6 +64,12 @@ def test_table_formats_by_column_not_by_value():
     assert cells(report.table(frame).data) == ["0.994", "0.99958", "0.889", "0.90000"]
 
 
+def test_a_stored_runs_seconds_read_alike_from_row_to_row():
+    """forecast_accuracy_review's stored runs showed 'seconds' as 6.788 under 10.5."""
+    frame = pd.DataFrame({"seconds": [10.5, 6.788]})
+    assert cells(report.table(frame).data) == ["10.5", "6.8"]
+
+
 def test_a_table_cut_short_counts_the_rows_left_out_without_naming_a_csv():
     """explore_telemetry's 28 days of events ahead ended '… 1 more rows in the CSV.': the
     notebooks that cut a table short write no CSV, and one row is not 'rows'."""
