@@ -167,6 +167,21 @@ def test_backtest_history_names_history_and_n_windows():
     assert "min_train" not in message and "step" not in message
 
 
+def test_a_horizon_given_as_a_duration_is_answered_in_hours():
+    """forecast_accuracy_review run with -p horizon 7d stopped on 'The 'horizon' parameter
+    must be a positive integer. Got '7d'.', with no fix, where every other parameter error
+    names one; the notebook's horizon counts hours."""
+    series = hourly(np.ones(60 * 24))
+    with pytest.raises(ParameterError) as exc:
+        review.backtest_history(series, "56d", horizon="7d", n_windows=3)
+    assert str(exc.value) == (
+        "The 'horizon' parameter must be a positive integer (a number of hours). Got '7d'. "
+        "Fix: set it to 168 (7d in hours) in the parameters cell"
+    )
+    with pytest.raises(ParameterError, match=r"Got 0\. Fix: set it to a whole number of 1 or"):
+        review.backtest_history(series, "56d", horizon=168, n_windows=0)
+
+
 def test_backtest_history_counts_two_seasons_before_the_first_window():
     series = hourly(np.ones(30 * 24))
     assert len(review.backtest_history(series, "30d", horizon=168, n_windows=3)) == 720

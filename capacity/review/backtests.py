@@ -97,9 +97,9 @@ def backtest_history(
     from capacity.units import parse_duration
 
     span = parse_duration(history, "history")
-    horizon = positive_int(horizon, "horizon")
+    horizon = positive_int(horizon, "horizon", hours=True)
     n_windows = positive_int(n_windows, "n_windows")
-    seasons = default_min_train(positive_int(season_length, "season_length"))
+    seasons = default_min_train(positive_int(season_length, "season_length", cell=False))
     min_train = max(seasons, WEEK_HOURS + 1)
     if series.empty:
         return series.reset_index(drop=True)

@@ -18,16 +18,35 @@ import pandas as pd
 
 from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
 from capacity.errors import ParameterError
+from capacity.review.constants import HOUR
 
 if TYPE_CHECKING:
     from capacity.config import FleetConfig
 
 
-def positive_int(value: Any, name: str) -> int:
-    """``value`` as an ``int``; a :class:`ParameterError` naming ``name`` when it is not a
-    positive integer (a bool is not one)."""
+def positive_int(value: Any, name: str, *, hours: bool = False, cell: bool = True) -> int:
+    """``value`` as an ``int``; a :class:`ParameterError` naming ``name`` and the fix when it
+    is not a positive integer (a bool is not one). With ``hours`` the count is of hours, and
+    a duration given instead (``"7d"``) is answered with the hours it means. ``cell``: the
+    value is a notebook's parameter, set in its parameters cell."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ParameterError(f"The {name!r} parameter must be a positive integer. Got {value!r}.")
+        where = " in the parameters cell" if cell else ""
+        fix = f"set it to a whole number of 1 or more{where}"
+        if hours:
+            fix = f"set it to a whole number of hours (168 for a week){where}"
+            if isinstance(value, str):
+                from capacity.units import parse_duration
+
+                try:
+                    span = parse_duration(value, name)
+                except ParameterError:
+                    span = None
+                if span is not None and span % HOUR == pd.Timedelta(0):
+                    fix = f"set it to {span // HOUR} ({value} in hours){where}"
+        unit = " (a number of hours)" if hours else ""
+        raise ParameterError(
+            f"The {name!r} parameter must be a positive integer{unit}. Got {value!r}. Fix: {fix}"
+        )
     return int(value)
 
 

@@ -156,7 +156,7 @@ def latency_by_load(frame: pd.DataFrame, *, bins: int = 20) -> pd.DataFrame:
     pandas.DataFrame
         ``load_per_server, latency_p99_ms, hours``, by increasing load.
     """
-    bins = positive_int(bins, "bins")
+    bins = positive_int(bins, "bins", cell=False)
     used = frame[~frame[EXCLUDED]] if EXCLUDED in frame else frame
     if used.empty:
         return pd.DataFrame({LOAD_PER_SERVER: [], LATENCY_P99_MS: [], "hours": []})
