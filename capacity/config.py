@@ -635,7 +635,7 @@ def load_fleet(path: str | Path) -> FleetConfig:
     Parameters
     ----------
     path : str or Path
-        The YAML file.
+        The YAML file (``~`` is the home folder, as in a shell).
 
     Returns
     -------
@@ -649,7 +649,7 @@ def load_fleet(path: str | Path) -> FleetConfig:
         :data:`~capacity.records.YAML_MAX_NODES` values once its aliases are written out, or
         fails validation.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

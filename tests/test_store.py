@@ -16,6 +16,7 @@ import pytest
 from capacity import DataError, ParameterError, SchemaError, Store, StoreError, StoreLockedError
 from capacity.config import load_fleet
 from tests.conftest import HEADER
+from tests.notebook_data import FLEET
 
 GOOD = HEADER + (
     "2026-01-01T00:00:00Z,eu-west,game,ccu,100\n"
@@ -449,6 +450,25 @@ def test_status_counts_gaps_per_series(db, write):
 def test_read_only_store_must_exist(tmp_path):
     with pytest.raises(StoreError, match="store not found"):
         Store(tmp_path / "nope.duckdb", read_only=True)
+
+
+def test_a_path_under_the_home_folder_is_read_as_the_shell_reads_it(tmp_path, write, monkeypatch):
+    """Store("~/capacity.duckdb", read_only=True) said 'store not found' of a store that was
+    there, and opened for writing made a folder named '~' in the working folder and a new
+    empty store in it; load_fleet("~/fleet.yaml") said 'file not found'."""
+    home, elsewhere = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(elsewhere)
+    with Store("~/capacity.duckdb") as store:
+        store.ingest([write("t.csv", GOOD)])
+    assert (home / "capacity.duckdb").is_file() and not (elsewhere / "~").exists()
+    with Store("~/capacity.duckdb", read_only=True) as store:
+        assert store.path == home / "capacity.duckdb"
+        assert len(store.series(metric="ccu")) == 4
+    (home / "fleet.yaml").write_text(FLEET.read_text())
+    assert "eu-west" in load_fleet("~/fleet.yaml").regions
 
 
 def test_newer_schema_is_refused(db):

@@ -51,9 +51,10 @@ class Store:
     Parameters
     ----------
     path : str or Path
-        The database file. Created (with its folder) when opened for writing; a file created
-        so is removed again when the ``with`` block that opened it raises, so a load that is
-        refused leaves no empty store behind.
+        The database file (``~`` is the home folder, as in a shell). Created (with its
+        folder) when opened for writing; a file created so is removed again when the
+        ``with`` block that opened it raises, so a load that is refused leaves no empty
+        store behind.
     read_only : bool
         Open for reading only; the file must exist.
 
@@ -68,7 +69,10 @@ class Store:
     """
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
-        self.path = Path(path)
+        # "~/capacity.duckdb" from Python is the home folder's file, as the shell reads it:
+        # taken literally it was "store not found" read-only, and a folder named "~" made in
+        # the working folder when opened for writing
+        self.path = Path(path).expanduser()
         self.read_only = read_only
         if read_only and not self.path.is_file():
             raise StoreError(
