@@ -673,6 +673,32 @@ def test_a_horizon_as_a_duration_is_refused_with_the_steps_it_means(horizon, fix
     assert str(caught.value).endswith(fix)
 
 
+def test_a_calendar_of_every_region_is_scoped_to_the_series_or_refused(
+    three_weeks: pd.DataFrame,
+) -> None:
+    """fit(eu-west's ccu, store.events()) applied every region's events to eu-west: an
+    ap-southeast marketing push (+30 %) raised eu-west's forecast over its dates by 28 %."""
+    ahead = three_weeks[TS].iloc[-1] + HOUR
+    calendar = make_events([("marketing", ahead + 6 * HOUR, 12, 1.3), ("patch", ahead, 3, 1.1)])
+    calendar["regions"] = [["ap-southeast"], ["eu-west"]]
+    with pytest.raises(ParameterError) as caught:
+        DemandForecaster(quantiles=(0.5,)).fit(three_weeks, calendar)
+    message = str(caught.value)
+    assert "The 'events' parameter holds the calendars of several regions" in message
+    assert "(ap-southeast, eu-west)" in message and "store.events(region=...)" in message
+    # a series naming its region keeps that region's events (and those for all regions)
+    tidy = three_weeks.assign(region="eu-west", service="game", metric="ccu")
+    scoped = DemandForecaster(quantiles=(0.5,)).fit(tidy, calendar)
+    own = DemandForecaster(quantiles=(0.5,)).fit(tidy, calendar.iloc[[1]])
+    assert scoped.events_["event_id"].tolist() == ["E1"]
+    pd.testing.assert_frame_equal(scoped.predict(24), own.predict(24))
+    # and a future calendar given to predict is scoped alike
+    pd.testing.assert_frame_equal(scoped.predict(24, calendar), own.predict(24, calendar.iloc[[1]]))
+    # one region's calendar, events for all regions among it, is taken as it is
+    calendar["regions"] = [["eu-west", "na-east"], ["all"]]
+    assert len(DemandForecaster(quantiles=(0.5,)).fit(three_weeks, calendar).events_) == 2
+
+
 def test_bad_events_raise_data_error(three_weeks: pd.DataFrame) -> None:
     events = make_events([("promo", START, 3, 1.2)])
     with pytest.raises(DataError, match="missing column"):

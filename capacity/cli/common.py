@@ -221,7 +221,8 @@ def _table(frame: pd.DataFrame) -> str:
 
 def _file_events(path: Path | None, region: str | None) -> pd.DataFrame | None:
     """A calendar file's events for one series: those touching ``region`` when given, else
-    all of them, with a note on stderr when they span several regions."""
+    all of them, with a note on stderr when they span several regions (and then without
+    their ``regions`` column, so that the forecaster applies them all as the note says)."""
     from capacity.calendar import events_touching, read_calendar
 
     if path is None:
@@ -237,6 +238,9 @@ def _file_events(path: Path | None, region: str | None) -> pd.DataFrame | None:
                 f"({', '.join(named)}); pass --region to keep one region's events",
                 err=True,
             )
+            # applied whole by choice, said above: without its regions, which the
+            # forecaster would refuse as several regions' calendars for one series
+            return events.drop(columns="regions")
         return events
     if region not in named:
         raise ParameterError(

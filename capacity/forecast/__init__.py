@@ -69,7 +69,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from capacity.columns import DEFAULT_QUANTILES, FALLBACK, MODEL, TS, YHAT, quantile_column
+from capacity.columns import (
+    DEFAULT_QUANTILES,
+    FALLBACK,
+    MODEL,
+    REGION,
+    TS,
+    YHAT,
+    quantile_column,
+)
 from capacity.errors import NotFittedError, ParameterError
 from capacity.forecast.constants import _DAY, _WEEK
 from capacity.forecast.constants import _HOLIDAY as _HOLIDAY
@@ -124,6 +132,7 @@ from capacity.forecast.validation import (
     _first_line,
     _horizon_message,
     _is_number,
+    _scope_events,
     _validate_country,
     _validate_events,
     _validate_series,
@@ -374,7 +383,11 @@ class DemandForecaster:
         events : pandas.DataFrame, optional
             The live-ops calendar scoped to this series' region, as known at fit time (it may
             hold future events): at least ``kind``, ``start_ts``, ``end_ts`` (tz-aware), and
-            ``expected_uplift`` for scenario planning. Not modified.
+            ``expected_uplift`` for scenario planning. Not modified. Every event given is
+            applied to the series: when ``series`` names its region (a ``region`` column, as
+            :meth:`capacity.Store.series` returns), only the events whose ``regions`` touch it
+            (or ``all``) are kept; without one, a calendar with a ``regions`` column that no
+            region runs through (``store.events()`` of every region) is refused.
         holidays_country : str, optional
             ISO country code whose public holidays shape demand.
         timezone : str, optional
@@ -397,14 +410,17 @@ class DemandForecaster:
             When ``series`` or ``events`` is malformed (missing columns, naive or non-UTC
             timestamps, an irregular grid, negative values, fewer than 2 days).
         ParameterError
-            When a constructor argument, ``holidays_country`` or ``timezone`` is invalid.
+            When a constructor argument, ``holidays_country`` or ``timezone`` is invalid, or
+            ``events`` holds several regions' calendars for a series that names none.
         """
         for name in list(vars(self)):
             if name.endswith("_") and not name.startswith("_"):
                 delattr(self, name)
         self._check_params()
         frame, freq = _validate_series(series)
-        ev = _validate_events(events, "events")
+        # the series' region, when its frame names one: the calendar keeps only its events
+        self._scope = series.loc[:, [REGION]].drop_duplicates() if REGION in series else None
+        ev = _validate_events(_scope_events(events, series, "events"), "events")
         zone = _validate_zone(timezone)
         country = _validate_country(holidays_country)
         holiday_windows = _holiday_windows(
@@ -703,7 +719,7 @@ class DemandForecaster:
             ``fallback``.
         """
         future = self._future(horizon, "predict(horizon)")
-        ev = self.events_ if events is None else _validate_events(events, "events")
+        ev = self.events_ if events is None else self._events(events)
         qs = [float(q) for q in self.quantiles]
         model, residuals, scen = self.model_, self.residuals_, None
         # The span the residuals were measured over: leads beyond it get a wider band.
@@ -778,10 +794,18 @@ class DemandForecaster:
             tail included, reaches into the horizon.
         """
         future = self._future(horizon, "unsized_events(horizon)")
-        ev = self.events_ if events is None else _validate_events(events, "events")
+        ev = self.events_ if events is None else self._events(events)
         if self.core_ is None:
             return ev.iloc[0:0]
         return _unsized(future, ev, self.core_.learned, self).reset_index(drop=True)
+
+    def _events(self, events: pd.DataFrame) -> pd.DataFrame:
+        """A calendar given to predict or unsized_events, scoped as fit scoped its own."""
+        scope = getattr(self, "_scope", None)
+        return _validate_events(
+            _scope_events(events, scope if scope is not None else pd.DataFrame(), "events"),
+            "events",
+        )
 
     def _future(self, horizon: int, call: str) -> pd.DatetimeIndex:
         """The ``horizon`` steps after the history, for ``call`` on a fitted forecaster."""

@@ -12,7 +12,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from capacity.columns import END_TS, EVENT_ID, EXPECTED_UPLIFT, KIND, NAME, START_TS, TS, VALUE
+from capacity.columns import (
+    ALL_REGIONS,
+    END_TS,
+    EVENT_ID,
+    EXPECTED_UPLIFT,
+    KIND,
+    NAME,
+    REGION,
+    REGIONS,
+    START_TS,
+    TS,
+    VALUE,
+)
 from capacity.errors import DataError, ParameterError
 from capacity.forecast.constants import _DAY
 from capacity.frames import require_one_series
@@ -181,6 +193,45 @@ def _validate_events(events: Any, where: str) -> pd.DataFrame:
             fix="make end_ts later than start_ts",
         )
     return out
+
+
+def _event_regions(value: Any) -> set[str]:
+    """The regions one calendar row names: a list (the store's), a tuple, or one name."""
+    if isinstance(value, str):
+        return {value}
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return set()
+    return {str(r) for r in value}
+
+
+def _scope_events(events: Any, series: pd.DataFrame, where: str) -> Any:
+    """The calendar of the series' region: the forecaster applies every event it is given.
+
+    A series frame naming its one region (``Store.series`` keeps the column) keeps the
+    events touching it or ``all``. Without one, a calendar in which no region is touched by
+    every event (``store.events()`` of every region) is refused: it would add another
+    region's launches, marketing pushes and maintenance to this series' forecast.
+    """
+    if not isinstance(events, pd.DataFrame) or REGIONS not in events.columns or events.empty:
+        return events
+    touched = events[REGIONS].map(_event_regions)
+    own = series[REGION].dropna().astype(str).unique() if REGION in series.columns else []
+    if len(own) == 1:
+        region = str(own[0])
+        return events[touched.map(lambda rs: region in rs or ALL_REGIONS in rs).to_numpy()]
+    scoped = [rs for rs in touched if ALL_REGIONS not in rs and rs]
+    if scoped and not set.intersection(*scoped):
+        names = sorted(set().union(*scoped))
+        raise ParameterError(
+            f"The {where!r} parameter holds the calendars of several regions "
+            f"({', '.join(names[:6])}{' and more' if len(names) > 6 else ''}): no region is "
+            "touched by every event, and the forecaster applies every event it is given to "
+            "the series",
+            fix="pass the series' region's calendar, store.events(region=...), or the "
+            "series with its region column (as Store.series returns it), which keeps that "
+            "region's events",
+        )
+    return events
 
 
 def _validate_zone(timezone: str | None) -> ZoneInfo | None:
