@@ -387,6 +387,13 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
     return folded[close[0]] if close else None
 
 
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the choice closest to ``name``, to follow the name in
+    a message; empty when none is close."""
+    close = closest(name, choices)
+    return f" (did you mean {close!r}?)" if close is not None else ""
+
+
 def suggest(name: str, choices: Sequence[str]) -> str:
     """``"did you mean 'x'? "`` for the choice closest to ``name``; empty when none is close."""
     close = closest(name, choices)

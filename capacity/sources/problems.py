@@ -21,7 +21,7 @@ from capacity.columns import (
     VALUE,
 )
 from capacity.errors import DataError
-from capacity.records import closest
+from capacity.records import did_you_mean
 from capacity.sources.numbers import comma_problem
 from capacity.sources.telemetry import TelemetryFile, telemetry_select
 from capacity.sources.times import (
@@ -185,8 +185,7 @@ def explain_problem(
 
 def _unknown_metric(tf: TelemetryFile, metric: str, *, where: str) -> DataError:
     """The error for a value that is no number under a metric capacity does not read."""
-    close = closest(metric, METRICS)
-    hint = f" (did you mean {close!r}?)" if close is not None else ""
+    hint = did_you_mean(metric, METRICS)
     wide = (
         f"; in a wide file every column but {tf.names[TS]!r}, {tf.names[REGION]!r} and "
         f"{tf.names[SERVICE]!r} is read as a metric"

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from capacity.columns import FALLBACK, METRIC, MODEL, REGION, SERVICE, TS, YHAT, quantile_column
 from capacity.errors import ParameterError
-from capacity.records import closest
+from capacity.records import did_you_mean
 from capacity.store.sql import as_list, registered, transaction, utc
 
 #: The key of a forecast row.
@@ -203,10 +203,9 @@ def _check_run_names(
         unknown = [name for name in names if name not in set(held)]
         if unknown:
             name = unknown[0]
-            close = closest(name, held)
-            hint = f" (did you mean {close!r}?)" if close is not None else ""
             raise ParameterError(
-                f"run {run_id} holds no forecast of {column} {name!r}{hint}; its {column}s are "
+                f"run {run_id} holds no forecast of {column} {name!r}"
+                f"{did_you_mean(name, held)}; its {column}s are "
                 f"{', '.join(held) or 'none'}",
                 source=source,
                 where=column,

@@ -23,7 +23,7 @@ import pyarrow as pa
 from capacity.columns import ALL_REGIONS, EVENT_KINDS, REGIONS
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
-from capacity.records import closest, not_a_file, show_ts
+from capacity.records import did_you_mean, not_a_file, show_ts
 from capacity.store.holdings import import_sources
 from capacity.store.loads import check_tz
 from capacity.store.reports import EventsReport
@@ -300,10 +300,6 @@ def check_event_filters(
         Naming the argument, the value, the closest name and the names there are.
     """
 
-    def hint(name: str, known: Collection[str]) -> str:
-        close = closest(name, known)
-        return f" (did you mean {close!r}?)" if close is not None else ""
-
     if region is not None:
         regions = sorted(
             {
@@ -318,7 +314,7 @@ def check_event_filters(
         if region != ALL_REGIONS and region not in regions:
             raise ParameterError(
                 f"neither the telemetry nor an event names region {region!r}"
-                f"{hint(region, regions)}; the store's regions are "
+                f"{did_you_mean(region, regions)}; the store's regions are "
                 f"{', '.join(regions) or 'none'}",
                 source=source,
                 where="region",
@@ -332,7 +328,7 @@ def check_event_filters(
             if kind not in known:
                 raise ParameterError(
                     f"no stored event is of kind {kind!r}, nor is it a kind capacity knows"
-                    f"{hint(kind, known)}; the kinds are {', '.join(known)}",
+                    f"{did_you_mean(kind, known)}; the kinds are {', '.join(known)}",
                     source=source,
                     where="kinds",
                     fix="ask for one of those, or pass strict=False to get no rows for it",

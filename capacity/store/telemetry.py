@@ -27,7 +27,7 @@ from capacity import sources
 from capacity.columns import METRIC, METRICS, REGION, SERVICE, TELEMETRY_COLUMNS, TS, VALUE
 from capacity.config import FleetConfig
 from capacity.errors import DataError, ParameterError
-from capacity.records import closest
+from capacity.records import did_you_mean
 from capacity.store.loads import (
     already_loaded,
     check_tz,
@@ -374,18 +374,13 @@ def check_filter_names(
         if unknown:
             name = unknown[0]
             raise ParameterError(
-                f"the store holds no telemetry of {column} {name!r}{_hint(name, stored)}; "
+                f"the store holds no telemetry of {column} {name!r}{did_you_mean(name, stored)}; "
                 f"its {column}s are {', '.join(stored) or 'none (it holds no telemetry)'}",
                 source=source,
                 where=column,
                 fix=f"ask for a stored {column} (capacity status lists them), "
                 "or pass strict=False to get an empty frame for names not stored",
             )
-
-
-def _hint(name: str, known: Collection[str]) -> str:
-    close = closest(name, known)
-    return f" (did you mean {close!r}?)" if close is not None else ""
 
 
 def _problem_counts(con: duckdb.DuckDBPyConnection, relation: str, params: list[Any]) -> dict:
@@ -427,7 +422,7 @@ def _unknown_error(
 ) -> DataError | ParameterError:
     """The error for a region, service or metric that is not one of ``known``: a
     ``DataError`` for a file's row, ``error`` when the name was a parameter."""
-    hint = _hint(name, known)
+    hint = did_you_mean(name, known)
     if column == METRIC:
         return error(
             f"unknown metric {name!r}{hint}; capacity reads {', '.join(known)}",
