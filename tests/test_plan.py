@@ -438,7 +438,7 @@ def test_cli_exit_codes(demo, tmp_path):
     place = ["--week", "2026-W48", "--db", str(db), "--config", str(config)]
     bad_horizon = runner.invoke(cli, ["plan", *place, "--out", str(tmp_path), "--horizon", "0d"])
     assert bad_horizon.exit_code == 2
-    assert "'horizon' parameter must be a positive duration" in bad_horizon.stderr
+    assert "'horizon' parameter (--horizon) must be a positive duration" in bad_horizon.stderr
     # --wait 0 (a wrapper's --wait ${WAIT:-0}) means "do not wait": the run goes on to the
     # horizon check (it had been refused as "not a positive duration")
     no_wait = runner.invoke(
