@@ -182,6 +182,15 @@ def _kernel_manager_class() -> type:
             kwargs.setdefault("transport", "ipc")
             super().__init__(**kwargs)
 
+        async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+            """End the kernel's process group at once rather than ask it to shut down.
+
+            nbclient asks on SIGINT and SIGTERM too, while a cell runs; the kernel then
+            closed its sockets under the running request and printed a traceback under the
+            run's last line. Once the last cell has answered there is nothing left to ask.
+            """
+            await super().shutdown_kernel(now=True, restart=restart)
+
     return UnixSocketKernelManager
 
 
@@ -409,8 +418,11 @@ def _versions() -> dict[str, str]:
 
 
 def _failed_cell(exc: Exception) -> str:
+    died = "killed outright: out of memory, or a kill -9"
     if type(exc).__name__ == "DeadKernelError":  # no cell failed: its process was ended
-        return "a cell whose kernel died (killed outright: out of memory, or a kill -9)"
+        return f"a cell whose kernel died ({died})"
+    if "Kernel died before replying" in str(exc):  # nbclient's RuntimeError, at its start
+        return f"its start: the kernel died before it answered ({died})"
     cell = getattr(exc, "exec_count", None)
     name = getattr(exc, "ename", type(exc).__name__)
     value = getattr(exc, "evalue", str(exc))

@@ -117,6 +117,18 @@ def _wait_for(check, seconds: float, process: subprocess.Popen) -> None:
         time.sleep(0.1)
 
 
+def _a_cell_ran(out: Path) -> bool:
+    """Whether the plan notebook being built has a cell with its outputs saved."""
+    for path in out.glob(".2026-W48.*.building/capacity_plan.ipynb"):
+        try:
+            cells = json.loads(path.read_text())["cells"]
+        except (OSError, ValueError, KeyError):  # being written
+            continue
+        if any(cell.get("execution_count") for cell in cells):
+            return True
+    return False
+
+
 def _runs(db: Path) -> list[str]:
     with Store(db, read_only=True) as store:
         return sorted(store.forecast_runs()["run_id"])
@@ -217,9 +229,9 @@ def test_a_kernel_killed_outright_fails_the_run_instead_of_hanging_it(store, tmp
     before = _runs(db)
     run = _plan(db, config, out)
     try:
-        _wait_for(lambda: any(out.glob(".2026-W48.*.building/capacity_plan.ipynb")), 120, run)
-        _wait_for(lambda: any(map(_is_kernel, _descendants(run.pid))), 120, run)
-        time.sleep(0.5)
+        # killed once a cell has run (papermill saves the notebook after each): killed
+        # while it starts, under load, the kernel had not yet answered and no cell failed
+        _wait_for(lambda: _a_cell_ran(out), 120, run)
         kernels = [pid for pid in _descendants(run.pid) if _is_kernel(pid)]
         os.kill(kernels[0], signal.SIGKILL)
         stdout, err = run.communicate(timeout=90)  # it had never returned
