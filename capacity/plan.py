@@ -493,7 +493,9 @@ def run_plan(
     say = say or (lambda line: None)
     patience = pd.Timedelta(0) if wait is None else parse_duration(wait, "wait", allow_zero=True)
     label, _ = parse_week(week) if week is not None else (week_of(pd.Timestamp.now(tz="UTC")), None)
-    out, db, config, notebook = Path(out), Path(db), Path(config), Path(notebook)
+    # "~" is the home folder, as Store and load_fleet read it: the notebook gets the
+    # resolved paths, and resolve() alone would keep a literal "~"
+    out, db, config, notebook = (Path(p).expanduser() for p in (out, db, config, notebook))
     if not db.is_file():
         raise StoreError(f"store not found: {db}. Fix: pass --db with an existing store")
     if not notebook.is_file():

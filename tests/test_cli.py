@@ -38,6 +38,29 @@ def test_ingest_prints_what_it_did_and_is_idempotent(db, write):
     assert "already loaded (same content), nothing changed" in again.stdout
 
 
+def test_a_tilde_the_shell_left_is_the_home_folder(write, tmp_path, monkeypatch):
+    """``--db=~/s.duckdb`` (or a systemd ExecStart line) reaches capacity with its '~': it
+    had made a folder named '~' in the working folder, and ``--output`` naming the store so
+    was not seen to be the store."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir(), work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    loaded = run("ingest", str(write("t.csv", GOOD)), "--db=~/s.duckdb")
+    assert loaded.exit_code == 0, loaded.output
+    assert (home / "s.duckdb").is_file() and not (work / "~").exists()
+    from tests.conftest import FLEET_YAML
+
+    (home / "fleet.yaml").write_text(FLEET_YAML)
+    status = run("status", "--db=~/s.duckdb", "--config=~/fleet.yaml")
+    assert status.exit_code == 0, status.output
+    assert "eu-west" in status.stdout
+    before = (home / "s.duckdb").read_bytes()
+    clash = run("schedule", "--db=~/s.duckdb", f"--output={home / 's.duckdb'}")
+    assert clash.exit_code == 2 and "names the same file as --db" in clash.stderr
+    assert (home / "s.duckdb").read_bytes() == before
+
+
 def test_bad_input_exits_2_with_one_line_and_leaves_the_store(db, write):
     assert run("ingest", str(write("good.csv", GOOD)), "--db", str(db)).exit_code == 0
     before = snapshot(db)

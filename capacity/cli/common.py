@@ -5,6 +5,7 @@ and printing tables."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -50,6 +51,19 @@ EXIT_UNAVAILABLE = 4
 EXIT_PLANNED = 5
 
 
+class UserPath(click.Path):
+    """``click.Path`` that reads a leading ``~`` as the home folder, as ``Store`` and
+    ``load_fleet`` do: the shell does not expand it in ``--db=~/capacity.duckdb`` or in a
+    systemd ``ExecStart=`` line, and taken literally it named a folder called ``~``."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            value = os.path.expanduser(value)
+        elif isinstance(value, Path):
+            value = value.expanduser()
+        return super().convert(value, param, ctx)
+
+
 def _check_jobs(jobs: int | None) -> None:
     """Refuse a ``--jobs`` above :func:`capacity.parallel.max_jobs` before any work."""
     from capacity.parallel import check_jobs
@@ -91,7 +105,7 @@ def _db_option(func: F) -> F:
     return click.option(
         "--db",
         "db",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=UserPath(dir_okay=False, path_type=Path),
         default=None,
         help=f"DuckDB store file [default: {DEFAULT_DB}].",
     )(func)
@@ -111,7 +125,7 @@ def _config_option(required_help: str) -> Callable[[F], F]:
     return click.option(
         "--config",
         "config",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=UserPath(dir_okay=False, path_type=Path),
         default=None,
         help=required_help,
     )

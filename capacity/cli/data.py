@@ -11,6 +11,7 @@ import click
 from capacity.cli.common import (
     DEFAULT_CONFIG,
     DEFAULT_DB,
+    UserPath,
     _check_tz,
     _config_option,
     _db_option,
@@ -24,7 +25,7 @@ from capacity.cli.common import (
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=UserPath(file_okay=False, path_type=Path),
     required=True,
     help="Folder to write the demo fleet into.",
 )
@@ -47,7 +48,7 @@ def demo(out: Path, seed: int, days: int) -> None:
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=UserPath(dir_okay=False, path_type=Path))
 @_db_option
 @click.option(
     "--format",
@@ -179,9 +180,7 @@ def events() -> None:
 def _file_import(kind: str, description: str) -> Callable[..., None]:
     """An ``import`` command that loads ``kind`` files into the store in one transaction."""
 
-    @click.argument(
-        "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
-    )
+    @click.argument("files", nargs=-1, required=True, type=UserPath(dir_okay=False, path_type=Path))
     @_db_option
     @click.option("--tz", default=None, help="Time zone of naive times in the files.")
     @_config_option("Fleet YAML; when given, regions and services must be ones it names.")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from capacity.cli.common import (
     DEFAULT_CONFIG,
+    UserPath,
     _check_jobs,
     _config_option,
     _db_option,
@@ -30,7 +31,7 @@ from capacity.units import iso_utc, parse_duration, parse_timestamp
     "--input",
     "input_path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     help="Any CSV file.",
 )
 @click.option("--time-column", required=True, help="The column holding the time.")
@@ -50,7 +51,7 @@ from capacity.units import iso_utc, parse_duration, parse_timestamp
 @click.option(
     "--events",
     "events_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     default=None,
     help="A live-ops calendar (CSV, YAML or .ics).",
 )
@@ -69,7 +70,7 @@ from capacity.units import iso_utc, parse_duration, parse_timestamp
 @click.option(
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     help="Where to write the forecast CSV; '-' writes it to standard output.",
 )
 @_reports_errors
@@ -239,7 +240,7 @@ def forecast_fleet_command(
 @click.option(
     "--input",
     "input_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     default=None,
     help="A CSV with one series (else --region/--service from the store).",
 )
@@ -260,7 +261,7 @@ def forecast_fleet_command(
 @click.option(
     "--events",
     "events_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     default=None,
     help="With --input: a live-ops calendar.",
 )
@@ -284,7 +285,7 @@ def forecast_fleet_command(
 @click.option("--prophet-default", is_flag=True, help="Also score Prophet with its defaults.")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=UserPath(file_okay=False, path_type=Path),
     required=True,
     help="Folder for metrics.csv, metrics.json and backtest.html.",
 )

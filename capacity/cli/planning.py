@@ -11,6 +11,7 @@ import pandas as pd
 
 from capacity.cli.common import (
     DEFAULT_CONFIG,
+    UserPath,
     _check_jobs,
     _check_output,
     _config_option,
@@ -45,7 +46,7 @@ from capacity.errors import ParameterError
 )
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     default=None,
     help="Also write an HTML report here (opens offline).",
 )

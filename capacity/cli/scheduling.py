@@ -13,6 +13,7 @@ import pandas as pd
 
 from capacity.cli.common import (
     DEFAULT_CONFIG,
+    UserPath,
     _check_jobs,
     _check_output,
     _config_option,
@@ -206,7 +207,7 @@ def _aws_actions(
 )
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     default=None,
     help="Write here instead of standard output.",
 )

@@ -11,6 +11,7 @@ from capacity.cli.common import (
     DEFAULT_CONFIG,
     DEFAULT_NOTEBOOK,
     DEFAULT_OUT,
+    UserPath,
     _check_jobs,
     _config_option,
     _db_option,
@@ -29,7 +30,7 @@ from capacity.units import parse_duration
 @_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=UserPath(file_okay=False, path_type=Path),
     default=DEFAULT_OUT,
     show_default=True,
     help="Where plans are published, one folder per week.",
@@ -54,7 +55,7 @@ from capacity.units import parse_duration
 )
 @click.option(
     "--notebook",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     default=DEFAULT_NOTEBOOK,
     help="The plan notebook [default: the repository's notebooks/weekly_capacity_plan.ipynb].",
 )
