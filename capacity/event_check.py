@@ -120,6 +120,11 @@ class PlannedEvent:
         """``uplift x1.6``, or ``no uplift in the calendar`` for a stored event without one."""
         return f"uplift x{self.uplift:g}" if self.uplift_stated else "no uplift in the calendar"
 
+    @property
+    def expected_text(self) -> str:
+        """``expected uplift x1.6``, or ``no uplift in the calendar``."""
+        return f"expected {self.uplift_text}" if self.uplift_stated else self.uplift_text
+
     def __post_init__(self) -> None:
         regions = self.regions
         if isinstance(regions, str):  # a notebook's `regions = "sa-east"`
@@ -933,7 +938,7 @@ def render_report(check: EventCheck, *, now: Any = None) -> str:
     figure = event_check_figure(check).to_html(full_html=False, include_plotlyjs=True)
     title = html.escape(f"Event check: {event.name}")
     scenario = html.escape(check.origin)
-    uplift = f"expected {event.uplift_text}" if event.uplift_stated else event.uplift_text
+    uplift = event.expected_text
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>

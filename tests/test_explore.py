@@ -3,6 +3,7 @@ notebooks executed with papermill on a small demo store and exported as HTML."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -367,8 +368,13 @@ def test_event_summary_counts_verdicts_and_escapes_names():
     assert "2 region/services checked: 1 GO, 1 AT_RISK, 0 NO_GO." in text
     assert "Add 3 servers across 1 region/service;" in text
     assert "2026-11-27 08:00 UTC" in text and "1 already overdue" in text
+    assert "expected uplift x1.6 (" in text
     calm = EventCheck(event, table.iloc[:1], pd.DataFrame())
     assert "No servers to add." in review.event_summary(calm)
+    # a stored event without an uplift is not read as demand x1 (as the report says it)
+    unstated = dataclasses.replace(event, uplift=1.0, uplift_stated=False)
+    quiet = review.event_summary(EventCheck(unstated, table, pd.DataFrame()))
+    assert "no uplift in the calendar (" in quiet and "x1" not in quiet
 
 
 # ------------------------------------------------------------------------------ figures

@@ -47,7 +47,7 @@ def event_summary(check: EventCheck) -> str:
     parts = [
         f"<p><b>{html.escape(event.name)}</b>: {event.start:%Y-%m-%d %H:%M} to "
         f"{event.end:%Y-%m-%d %H:%M} UTC in {html.escape(', '.join(event.regions))}; "
-        f"expected demand x{event.uplift:g} ({html.escape(check.origin)}).</p>",
+        f"{event.expected_text} ({html.escape(check.origin)}).</p>",
         f"<p>{len(table)} region/service{'s' if len(table) != 1 else ''} checked: {verdicts}.</p>",
     ]
     short = table[table["add_servers"] > 0] if len(table) else table
