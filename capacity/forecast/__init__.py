@@ -410,8 +410,9 @@ class DemandForecaster:
             When ``series`` or ``events`` is malformed (missing columns, naive or non-UTC
             timestamps, an irregular grid, negative values, fewer than 2 days).
         ParameterError
-            When a constructor argument, ``holidays_country`` or ``timezone`` is invalid, or
-            ``events`` holds several regions' calendars for a series that names none.
+            When a constructor argument, ``holidays_country`` or ``timezone`` is invalid,
+            ``series`` holds several series, or ``events`` holds several regions' calendars
+            for a series that names none.
         """
         for name in list(vars(self)):
             if name.endswith("_") and not name.startswith("_"):
