@@ -156,19 +156,20 @@ def _band(
     colour: str = _BAND,
     name: str | None = None,
     showlegend: bool = True,
+    shape: str = "linear",
 ) -> tuple[go.Scatter, go.Scatter]:
-    """Two traces that shade the area between ``lower`` and ``upper``."""
+    """Two traces that shade the area between ``lower`` and ``upper`` (joined as ``shape``,
+    plotly's line shape: ``"hv"`` holds each value to the next point)."""
     where = _time_x(x)
-    edge = go.Scatter(
-        **where, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
-    )
+    line = {"width": 0, "shape": shape}
+    edge = go.Scatter(**where, y=upper, mode="lines", line=line, showlegend=False, hoverinfo="skip")
     fill = go.Scatter(
         **where,
         y=lower,
         mode="lines",
         fill="tonexty",
         fillcolor=colour,
-        line={"width": 0},
+        line=line,
         name=name,
         showlegend=showlegend and name is not None,
         hoverinfo="skip" if name is None else None,
@@ -218,12 +219,11 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         metric = str(part["metric"].iloc[0]) if "metric" in part and len(part) else "demand"
         figure.update_yaxes(title_text=html.escape(metric_label(metric)), row=row, col=1)
         part = part.assign(**{TS: _utc_times(part[TS])})
-        # A line needs two hours: an event within one hour is drawn as points.
-        mode = "lines" if len(part) > 1 else "lines+markers"
-        # Drawn to the end of its last hour (its values held there), so the chart spans the
-        # hours checked, 17:00 to 21:00 for an event from 17:00 to 21:00, not to 20:00. One
-        # hour's single point had had no band, and a time axis plotly spread over a
-        # millisecond, ticked 07:59:59.999 to 08:00:00.001.
+        # Each hour's value held over the hour (steps, "hv") and the last one to its end, so
+        # the chart spans the hours checked, 17:00 to 21:00 for an event from 17:00 to 21:00,
+        # not to 20:00, and an event of one hour is a flat line over it. One hour's single
+        # point had had no band, and a time axis plotly spread over a millisecond, ticked
+        # 07:59:59.999 to 08:00:00.001; joined by slopes, the added end read as another hour.
         end = part.tail(1).assign(**{TS: part[TS].iloc[-1] + pd.Timedelta(hours=1)})
         part = pd.concat([part, end], ignore_index=True)
         for trace in _band(
@@ -232,14 +232,15 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
             part[quantile_column(low)],
             name=f"demand {low:.0%}–{high:.0%}",
             showlegend=shown,
+            shape="hv",
         ):
             figure.add_trace(trace, row=row, col=1)
         figure.add_trace(
             go.Scatter(
-                mode=mode,
+                mode="lines",
                 **_time_x(part[TS]),
                 y=part[quantile_column(0.5)],
-                line={"color": _LINE},
+                line={"color": _LINE, "shape": "hv"},
                 name="demand, median",
                 showlegend=shown,
             ),
@@ -248,10 +249,10 @@ def event_check_figure(check: EventCheck, *, low: float = 0.05, high: float = 0.
         )
         figure.add_trace(
             go.Scatter(
-                mode=mode,
+                mode="lines",
                 **_time_x(part[TS]),
                 y=part["safe_capacity"],
-                line={"color": _CAPACITY, "dash": "dash"},
+                line={"color": _CAPACITY, "dash": "dash", "shape": "hv"},
                 name="safe capacity now",
                 showlegend=shown,
             ),

@@ -263,9 +263,11 @@ def test_an_event_covers_every_hour_it_overlaps(demo):
         pd.Timestamp("2026-11-24T09:00Z"),
     }
     assert len(half.hourly) == 3 * 2
-    # one hour cannot be drawn as a line: the report's chart marks it as points
-    modes = {t.name: t.mode for t in event_check_figure(short).data if t.name}
-    assert modes["demand, median"] == modes["safe capacity now"] == "lines+markers"
+    # each hour held over the hour: one hour is a flat line over it, not two points an hour
+    # apart joined by a slope (which read as two hours checked)
+    shown = event_check_figure(short).data
+    assert {t.mode for t in shown} == {"lines"}
+    assert {t.line.shape for t in shown} == {"hv"}
     # drawn to the end of the hours checked: one hour's single point had no 5-95 % band,
     # and plotly ticked its time axis from 07:59:59.999 to 08:00:00.001; two hours ended
     # at 09:00, an hour short of the window
