@@ -629,6 +629,29 @@ def _keys_beside(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+def _not_text(path: Path, exc: UnicodeDecodeError) -> ConfigError:
+    """The error for a fleet file that is not UTF-8: a store or another binary file given
+    in its place is named as such, not told to be saved as UTF-8."""
+    head = exc.object[:4096] if isinstance(exc.object, bytes) else b""
+    if head[8:12] == b"DUCK":  # a DuckDB database's header
+        return ConfigError(
+            "a DuckDB database (a capacity store?), not a fleet YAML",
+            source=str(path),
+            fix="give the fleet YAML here; a store is given as --db (Store(...) in Python)",
+        )
+    if b"\0" in head:
+        return ConfigError(
+            "a binary file, not a fleet YAML",
+            source=str(path),
+            fix="give the fleet YAML here (data/demo/fleet.yaml is an example)",
+        )
+    return ConfigError(
+        f"not UTF-8 text (byte {exc.start}): {exc.reason}",
+        source=str(path),
+        fix="save the fleet YAML as UTF-8",
+    )
+
+
 def load_fleet(path: str | Path) -> FleetConfig:
     """Read and validate a fleet configuration YAML file.
 
@@ -659,11 +682,7 @@ def load_fleet(path: str | Path) -> FleetConfig:
             fix="give the path of an existing fleet YAML",
         ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"not UTF-8 text (byte {exc.start}): {exc.reason}",
-            source=str(path),
-            fix="save the fleet YAML as UTF-8",
-        ) from None
+        raise _not_text(path, exc) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot be read: {exc.strerror or exc}",

@@ -118,6 +118,21 @@ def test_missing_file(tmp_path):
         load_fleet(tmp_path / "none.yaml")
 
 
+def test_a_store_or_binary_file_given_as_the_config_is_named_so(tmp_path):
+    """A DuckDB store given as the fleet file (--config and --db swapped) had been told to
+    'save the fleet YAML as UTF-8'."""
+    import duckdb
+
+    store = tmp_path / "capacity.duckdb"
+    duckdb.connect(str(store)).close()
+    with pytest.raises(ConfigError, match=r"capacity\.duckdb: a DuckDB database .* --db"):
+        load_fleet(store)
+    binary = tmp_path / "image.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(ConfigError, match=r"image\.yaml: a binary file, not a fleet YAML"):
+        load_fleet(binary)
+
+
 def test_a_config_that_is_not_utf8_or_aliases_itself_is_refused_in_one_line(tmp_path):
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe regions: {}\n")
