@@ -21,7 +21,7 @@ from capacity.columns import TS, YHAT, quantile_column
 from capacity.errors import DataError, ParameterError
 from capacity.sources import read_series_csv
 from capacity.store.sql import open_duckdb
-from capacity.units import parse_duration
+from capacity.units import duration_text, parse_duration
 
 __all__ = ["MAX_FORECAST_ROWS", "FileForecast", "forecast_csv", "parse_quantiles"]
 
@@ -145,7 +145,7 @@ def forecast_csv(
     steps = length / step
     if steps != int(steps) or steps < 1:
         fewer, more = math.floor(steps) * step, (math.floor(steps) + 1) * step
-        near = " or ".join(_duration_text(d) for d in (fewer, more) if d > pd.Timedelta(0))
+        near = " or ".join(duration_text(d) for d in (fewer, more) if d > pd.Timedelta(0))
         raise ParameterError(
             f"The 'horizon' parameter must be a whole number of {freq} steps, e.g. {near}. "
             f"Got {horizon!r}."
@@ -210,14 +210,6 @@ def forecast_csv(
         tied=_tied(frame, quantiles),
         errors=max((len(r) for r in model.residuals_), default=0),
     )
-
-
-def _duration_text(duration: pd.Timedelta) -> str:
-    """``duration`` in the largest unit that divides it: ``90min``, ``2h``, ``7d``."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if duration.total_seconds() % size == 0:
-            return f"{int(duration.total_seconds() // size)}{unit}"
-    return f"{duration.total_seconds():g}s"
 
 
 def _tied(frame: pd.DataFrame, quantiles: list[tuple[str, float]]) -> dict[str, str]:

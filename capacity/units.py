@@ -175,3 +175,22 @@ def iso_utc(moment: dt.datetime) -> str:
     """
     text = as_utc(pd.Timestamp(moment)).isoformat()
     return text.removesuffix("+00:00") + "Z"
+
+
+def duration_text(duration: pd.Timedelta) -> str:
+    """``duration`` as the options take it, in the largest unit that divides it: ``90min``,
+    ``2h``, ``7d`` (seconds otherwise).
+
+    Parameters
+    ----------
+    duration : pandas.Timedelta
+
+    Returns
+    -------
+    str
+    """
+    seconds = duration.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

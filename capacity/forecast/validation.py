@@ -28,7 +28,7 @@ from capacity.columns import (
 from capacity.errors import DataError, ParameterError
 from capacity.forecast.constants import _DAY
 from capacity.frames import require_one_series
-from capacity.units import parse_duration
+from capacity.units import duration_text, parse_duration
 
 _MIN_DAYS = 2  # fewer days of data than this is invalid input
 
@@ -280,21 +280,10 @@ def _equal(a: Any, b: Any) -> bool:
         return a is b
 
 
-def _step_text(step: pd.Timedelta) -> str:
-    """A duration as an analyst writes it: ``1h``, ``15min``, ``7d``."""
-    if step % pd.Timedelta(days=1) == pd.Timedelta(0):
-        return f"{step // pd.Timedelta(days=1)}d"
-    if step % pd.Timedelta(hours=1) == pd.Timedelta(0):
-        return f"{step // pd.Timedelta(hours=1)}h"
-    if step % pd.Timedelta(minutes=1) == pd.Timedelta(0):
-        return f"{step // pd.Timedelta(minutes=1)}min"
-    return f"{step.total_seconds():g}s"
-
-
 def _horizon_message(horizon: Any, step: pd.Timedelta) -> str:
     """The error for a horizon that is not a whole number of steps >= 1: a duration
     (``"7d"``, ``pd.Timedelta(days=7)``) or a whole float gets the count of steps it means."""
-    fix = f"pass the number of steps to forecast, each {_step_text(step)} long"
+    fix = f"pass the number of steps to forecast, each {duration_text(step)} long"
     if isinstance(horizon, str | pd.Timedelta | np.timedelta64 | dt.timedelta):
         try:
             duration = parse_duration(
@@ -305,11 +294,11 @@ def _horizon_message(horizon: Any, step: pd.Timedelta) -> str:
         if duration is not None and duration % step == pd.Timedelta(0):
             fix = (
                 f"pass horizon={duration // step} "
-                f"({_step_text(duration)} in steps of {_step_text(step)})"
+                f"({duration_text(duration)} in steps of {duration_text(step)})"
             )
     elif isinstance(horizon, float) and horizon >= 1 and horizon.is_integer():
         fix = f"pass horizon={int(horizon)}"
     return (
         "The 'horizon' parameter must be a whole number of steps >= 1, a step being the "
-        f"series' {_step_text(step)}. Got {horizon!r}. Fix: {fix}"
+        f"series' {duration_text(step)}. Got {horizon!r}. Fix: {fix}"
     )
