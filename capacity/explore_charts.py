@@ -93,14 +93,16 @@ def metric_title(metric: str) -> str:
 
 
 def _percent_format(values: object, *, extra: int = 0) -> str:
-    """A d3 percent format with the decimals ``values`` need: the largest shows two
-    significant digits (``60%``, ``4.2%``, ``0.042%``), plus ``extra`` (a hover's). An error
-    rate of 0.0004 on ``.0%`` ticks had read ``0%`` on every tick."""
-    finite = np.abs(np.asarray(values, dtype="float64").ravel())
-    finite = finite[np.isfinite(finite) & (finite > 0)]
+    """A d3 percent format with the decimals ``values`` need: two significant digits of the
+    largest (``60%``, ``4.2%``, ``0.042%``) and of their spread (ticks over 4.0–4.2 % read
+    4.05 %, not 4.1 % twice), plus ``extra`` (a hover's). An error rate of 0.0004 on ``.0%``
+    ticks had read ``0%`` on every tick."""
+    finite = np.asarray(values, dtype="float64").ravel()
+    finite = finite[np.isfinite(finite)]
     decimals = 0
-    if finite.size:
-        decimals = max(0, 1 - math.floor(math.log10(finite.max() * 100)))
+    for size in (np.abs(finite).max(initial=0.0), np.ptp(finite) if finite.size else 0.0):
+        if size > 0:
+            decimals = max(decimals, 1 - math.floor(math.log10(size * 100)))
     return f".{min(decimals, 6) + extra}~%"
 
 

@@ -68,6 +68,9 @@ def test_a_small_fraction_gets_the_decimals_it_needs_on_every_axis():
         ).layout.yaxis.tickformat
         == ".0~%"
     )
+    # a narrow band gets the decimals its spread needs: 4.0-4.2 % ticked 4.1 % twice
+    narrow = explore_charts.series_with_events(hourly([0.040, 0.041, 0.042]), name="cpu_util")
+    assert narrow.layout.yaxis.tickformat == ".2~%"
 
 
 def test_weekday_hour_heatmap_names_its_metric_and_hovers_small_values_legibly():
