@@ -207,3 +207,31 @@ def test_a_file_of_shared_values_is_sized_as_written_out(tmp_path):
     text = "events:\n" + first + "".join(f"  - {{<<: *e, name: Match {n}}}\n" for n in range(1, 50))
     events = read_calendar(write(tmp_path, "shared.yaml", text))
     assert len(events) == 50 and set(events["kind"]) == {"esports"}
+
+
+def test_an_open_incident_left_without_resolved_at_is_told_to_write_it_empty(tmp_path):
+    # An SRE writing a still-open incident in YAML leaves resolved_at out; the key is required
+    # (a forgotten resolution must not read as open), and the fix said only "add the key
+    # 'resolved_at'", not how an open incident writes it.
+    from capacity.resilience import read_incidents
+
+    path = write(
+        tmp_path,
+        "incidents.yaml",
+        """
+        - incident_id: I-1
+          region: eu-west
+          service: game
+          severity: sev2
+          started_at: 2026-01-05T09:00:00Z
+          detected_at: 2026-01-05T09:05:00Z
+        """,
+    )
+    with pytest.raises(DataError, match=r"line 1: required key 'resolved_at' is missing") as err:
+        read_incidents(path)
+    assert "add the key 'resolved_at' (with no value, 'resolved_at:', for an incident" in str(
+        err.value
+    )
+    path.write_text(path.read_text(encoding="utf-8") + "  resolved_at:\n", encoding="utf-8")
+    incidents = read_incidents(path)
+    assert incidents["resolved_at"].isna().tolist() == [True]

@@ -92,6 +92,12 @@ def _match_fields(
     rec.check_known(fields, found, allowed=spec.fields, known=known, **place)
     rec.check_unique(fields, found, **place)
     needs = f"; {log} needs {', '.join(spec.required)}"
+    missing = next((name for name in spec.required if name not in fields), None)
+    if missing == RESOLVED_AT:
+        # an open incident has the field, empty: left out, a forgotten resolution would
+        # read as an incident still open
+        empty = f"with no value, '{RESOLVED_AT}:'," if what == "key" else "with the field empty"
+        needs = f" ({empty} for an incident still open){needs}"
     rec.check_required(
         fields, found, required=spec.required, allowed=spec.fields, needs=needs, **place
     )
