@@ -15,7 +15,7 @@ import datetime as dt
 import difflib
 import io
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -225,6 +225,7 @@ def yaml_rows(
     where_of: Callable[[int, Any, int | None], str],
     match: Matcher,
     text_fields: Collection[str] = (),
+    other_kinds: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The items of a YAML list (or of a mapping whose only key is ``key``) with their places.
 
@@ -248,6 +249,11 @@ def yaml_rows(
     text_fields : collection of str
         Fields kept as written when YAML would read them as something else: ``0012`` stays
         ``"0012"`` (YAML 1.1 reads an octal 10) and ``1.10`` stays ``"1.10"``.
+    other_kinds : mapping of str to (str, str), optional
+        The top-level keys of other kinds of file, each with the problem and the fix to
+        report (``{"deploys": ("the top-level key 'deploys' is that of a deploy log, ...",
+        "import it with ...")}``): a file of another kind is named for what it is, not told
+        to move its items under ``key``.
 
     Returns
     -------
@@ -296,6 +302,9 @@ def yaml_rows(
         keys = [str(k) for k in data]
         if keys != [key]:
             other = [k for k in keys if k != key]
+            kind = (other_kinds or {}).get(other[0]) if other and key not in keys else None
+            if kind is not None:
+                raise DataError(kind[0], source=source, fix=kind[1])
             problem = (
                 f"unknown top-level key {other[0]!r}"
                 if other

@@ -235,3 +235,39 @@ def test_an_open_incident_left_without_resolved_at_is_told_to_write_it_empty(tmp
     path.write_text(path.read_text(encoding="utf-8") + "  resolved_at:\n", encoding="utf-8")
     incidents = read_incidents(path)
     assert incidents["resolved_at"].isna().tolist() == [True]
+
+
+def test_a_yaml_log_of_another_kind_is_named_for_what_it_is(tmp_path):
+    # A YAML deploy log given as incidents was told "unknown top-level key 'deploys'. Fix: put
+    # the incidents in a list under the single key 'incidents'", as a CSV one is not: renaming
+    # the key only led to the next error. The top-level key says what the file is.
+    from capacity.calendar import read_calendar
+    from capacity.resilience import read_incidents
+
+    path = write(
+        tmp_path,
+        "deploys.yaml",
+        """
+        deploys:
+          - deploy_id: D-1
+            region: eu-west
+            service: game
+            deployed_at: 2026-01-05T08:00:00Z
+        """,
+    )
+    with pytest.raises(DataError) as err:
+        read_incidents(path)
+    assert str(err.value) == (
+        f"{path}: the top-level key 'deploys' is that of a deploy log, not of an incident log. "
+        "Fix: import it with 'capacity deploys import' (read_deploys in Python), or give an "
+        "incident log: a list under the key 'incidents'"
+    )
+    events = write(tmp_path, "calendar.yaml", "events: []\n")
+    with pytest.raises(DataError, match=r"'events' is that of a live-ops calendar, not of a dep"):
+        read_deploys(events)
+    with pytest.raises(DataError, match=r"'deploys' is that of a deploy log, not of a live-ops"):
+        read_calendar(path)
+    # a key of no known kind is still named as unknown
+    other = write(tmp_path, "other.yaml", "foo: []\n")
+    with pytest.raises(DataError, match=r"unknown top-level key 'foo'\. Fix: put the deploys"):
+        read_deploys(other)

@@ -63,5 +63,16 @@ def _yaml_records(text: str, *, source: str) -> list[_Raw]:
         where_of=_yaml_where,
         match=_match_for(source),
         text_fields=(EVENT_ID, NAME, NOTES),
+        other_kinds={
+            key: (
+                f"the top-level key {key!r} is that of {kind}, not of a live-ops calendar",
+                f"import it with 'capacity {key} import' ({reader} in Python), or give a "
+                "calendar: a list under the key 'events'",
+            )
+            for key, kind, reader in (
+                ("incidents", "an incident log", "capacity.resilience.read_incidents"),
+                ("deploys", "a deploy log", "capacity.resilience.read_deploys"),
+            )
+        },
     )
     return [_Raw(where, values) for where, values in rows]

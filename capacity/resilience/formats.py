@@ -171,5 +171,29 @@ def _yaml_records(text: str, *, source: str, spec: Spec) -> list[Raw]:
         where_of=where_of,
         match=_match_for(source, spec),
         text_fields=spec.texts,
+        other_kinds=_other_kinds(spec),
     )
     return [Raw(where, values) for where, values in rows]
+
+
+#: The top-level YAML key of each kind of file in :data:`_KINDS`.
+_YAML_KEYS = {
+    "an incident log": "incidents",
+    "a deploy log": "deploys",
+    "a live-ops calendar": "events",
+}
+
+
+def _other_kinds(spec: Spec) -> dict[str, tuple[str, str]]:
+    """The top-level YAML keys of the other kinds of file, with the problem and fix to report:
+    a deploy log given as incidents was told to put the incidents under 'incidents'."""
+    log = f"{'an' if spec.noun[0] in 'aeiou' else 'a'} {spec.noun} log"
+    return {
+        _YAML_KEYS[name]: (
+            f"the top-level key {_YAML_KEYS[name]!r} is that of {name}, not of {log}",
+            f"import it with 'capacity {command}' ({reader} in Python), or give {log}: a list "
+            f"under the key {spec.yaml_key!r}",
+        )
+        for name, _, command, reader in _KINDS
+        if name != log
+    }
