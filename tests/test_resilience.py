@@ -1290,7 +1290,7 @@ def test_a_log_emptied_to_its_header_is_refused_unless_allowed(tmp_path):
     result = CliRunner().invoke(cli, ["deploys", "import", str(dep), "--db", str(db)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"error: {dep}: holds no deploys, and importing it would remove the 1 deploys an "
+        f"error: {dep}: holds no deploys, and importing it would remove the 1 deploy an "
         "earlier import of it stored. Fix: check the export that wrote it; if it really is "
         "empty now, import it again with --allow-empty\n"
     )
@@ -1501,3 +1501,14 @@ def test_import_reports_say_one_record_in_the_singular(tmp_path):
             f"{incidents}, {two}: already loaded (same content, read and checked; the 3 "
             "incidents they hold are stored as they are)"
         )
+
+
+def test_an_empty_id_is_asked_for_with_its_article(tmp_path):
+    # "Fix: give every row a incident_id"
+    path = write(
+        tmp_path,
+        "incidents.csv",
+        f"{INC_HEADER}\n,eu-west,game,sev2,2026-01-05T09:00Z,2026-01-05T09:05Z,,,\n",
+    )
+    with pytest.raises(DataError, match=r"incident_id is empty\. Fix: give every row an incid"):
+        read_incidents(path)

@@ -49,7 +49,10 @@ def required_text(value: Any, *, field: str, source: str, where: str) -> str:
     text = text_value(value, field=field, source=source, where=where)
     if text is None:
         raise DataError(
-            f"{field} is empty", source=source, where=where, fix=f"give every row a {field}"
+            f"{field} is empty",
+            source=source,
+            where=where,
+            fix=f"give every row {'an' if field[0] in 'aeiou' else 'a'} {field}",
         )
     return text
 

@@ -126,8 +126,8 @@ def import_sources(
                 count = con.execute(f"SELECT count(*) FROM {table} WHERE {gone}", [ids])
                 if (going := count.fetchall()[0][0]) > 0:
                     raise DataError(
-                        f"holds no {noun}, and importing it would remove the {going:,} "
-                        f"{noun} an earlier import of it stored",
+                        f"holds no {noun}, and importing it would remove the "
+                        f"{count_noun(going, noun)} an earlier import of it stored",
                         source=str(guarded[name]),
                         fix="check the export that wrote it; if it really is empty now, "
                         "import it again with --allow-empty",
