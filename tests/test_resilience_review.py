@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from capacity.config import load_fleet, parse_fleet
 from capacity.errors import ConfigError, DataError
@@ -414,3 +415,41 @@ def test_one_column_named_like_another_kinds_is_only_an_unknown_column(tmp_path)
         read_deploys(path)
     assert "unknown column 'start'" in str(info.value)
     assert "calendar" not in str(info.value)
+
+
+def test_the_note_on_a_window_without_telemetry_names_only_the_null_figures(tmp_path):
+    # 'capacity kpis --since 2026-11-23 --until 2026-11-23T02:00' (just past the telemetry)
+    # printed burn_6h and burn_3d beside a note saying "availability, error budgets and burn
+    # rates cannot be measured (null)": the burn rates are of the hours before --until,
+    # whatever --since is. A window holding no hour's start was called one without telemetry.
+    db = tmp_path / "s.duckdb"
+    rows = "".join(
+        f"{ts:%Y-%m-%dT%H:%M}Z,eu-west,game,error_rate,0.0005\n"
+        for ts in pd.date_range("2026-11-20T00:00Z", "2026-11-22T23:00Z", freq="h")
+    )
+    (tmp_path / "t.csv").write_text("ts,region,service,metric,value\n" + rows)
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(yaml.safe_dump(RAW_FLEET))
+    assert capacity("ingest", str(tmp_path / "t.csv"), "--db", str(db)).returncode == 0
+    base = ("kpis", "--db", str(db), "--config", str(fleet), "--by", "", "--format", "json")
+
+    past = capacity(*base, "--since", "2026-11-23T00:00", "--until", "2026-11-23T02:00")
+    assert past.returncode == 0, past.stderr
+    (row,) = json.loads(past.stdout)
+    assert row["availability"] is None and row["burn_1h"] is None
+    assert row["burn_6h"] == pytest.approx(0.5) and row["burn_3d"] == pytest.approx(0.5)
+    assert past.stderr == (
+        "note: no error_rate telemetry from 2026-11-23 00:00 to 2026-11-23 02:00 UTC for the "
+        "fleet's regions and services: availability and error budgets cannot be measured "
+        "(null); the burn rates are of the 1, 6 and 72 hours before --until, and are measured "
+        "where those hours have data; check --since/--until or load the telemetry\n"
+    )
+    short = capacity(*base, "--since", "2026-11-22T10:30", "--until", "2026-11-22T10:45")
+    (row,) = json.loads(short.stdout)
+    assert (row["known_hours"], row["unknown_hours"]) == (0, 0)
+    assert short.stderr.startswith(
+        "note: no hour starts between 2026-11-22 10:30 and 2026-11-22 10:45 UTC: availability"
+    )
+    later = capacity(*base, "--since", "2030-01-01", "--until", "2030-01-02")
+    assert later.stderr.startswith("note: no error_rate telemetry from 2030-01-01 00:00")
+    assert "; nor can the burn rates, over the 3 days before --until; check" in later.stderr

@@ -105,13 +105,7 @@ def kpis(
             err=True,
         )
     if not frame.empty and not (frame["known_hours"] > 0).any():
-        click.echo(
-            f"note: no error_rate telemetry from {start:%Y-%m-%d %H:%M} to "
-            f"{end:%Y-%m-%d %H:%M} UTC for the fleet's regions and services: availability, "
-            "error budgets and burn rates cannot be measured (null); check --since/--until "
-            "or load the telemetry",
-            err=True,
-        )
+        click.echo(_no_telemetry_note(frame, start, end), err=True)
     if fmt == "json":
         click.echo(json.dumps(resilience.kpis_json(frame), indent=2, allow_nan=False))
         return
@@ -123,6 +117,37 @@ def kpis(
     click.echo(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
     # 23 figures a row: three tables of the same rows, each within 100 columns
     click.echo(kpi_tables(frame))
+
+
+def _no_telemetry_note(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """Why a KPI frame without a known series-hour in its window has null availability.
+
+    The burn rates are of the hours before ``end`` whatever ``start`` is: they may be measured
+    when the window's own hours are not, and the note said they were null beside them. A
+    window shorter than an hour may hold no hour's start, and no hour at all to measure."""
+    if not ((frame["known_hours"] + frame["unknown_hours"]) > 0).any():
+        problem = (
+            f"no hour starts between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC: "
+            "availability and error budgets are measured over the hours whose start is in "
+            "the window (null)"
+        )
+        fix = "widen the window to hold an hour's start"
+    else:
+        problem = (
+            f"no error_rate telemetry from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
+            "for the fleet's regions and services: "
+            "availability and error budgets cannot be measured (null)"
+        )
+        fix = "check --since/--until or load the telemetry"
+    burns = frame[["burn_1h", "burn_6h", "burn_3d"]]
+    if burns.isna().all().all():
+        burn = "; nor can the burn rates, over the 3 days before --until"
+    else:
+        burn = (
+            "; the burn rates are of the 1, 6 and 72 hours before --until, and are measured "
+            "where those hours have data"
+        )
+    return f"note: {problem}{burn}; {fix}"
 
 
 @click.command()
