@@ -292,6 +292,40 @@ ANOTHER_FLEET = (
 )
 
 
+def test_status_names_the_other_demand_metric_a_pair_holds(fleet_store, tmp_path):
+    # a team whose voice servers are sized on rps but whose export carries ccu (or whose
+    # fleet file names the wrong demand metric) is told what the store holds instead of
+    # being asked to load telemetry it already loaded
+    db, _ = fleet_store
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        FLEET.replace("voice: {demand_metric: ccu", "voice: {demand_metric: rps"), encoding="utf-8"
+    )
+    done = _run("status", "--db", str(db), "--config", str(fleet), "--now", "2026-11-23")
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert (
+        "- north/voice (rps): no rps (demand) telemetry (the store holds its ccu instead: "
+        "check the fleet file's services.voice.demand_metric, or rename the column in the "
+        "export and load it again); not forecast, so left out of recommend, check-event and "
+        "schedule, and capacity plan refuses the fleet"
+    ) in lines
+    # south/voice holds nothing at all: still "no telemetry"
+    assert any(line.startswith("- south/voice (rps): no telemetry;") for line in lines)
+    # a pair holding its other demand metric alone is not one with "no telemetry"
+    only = tmp_path / "only.duckdb"
+    frame = pd.read_csv(_telemetry(tmp_path / "t.csv"))
+    voice = frame[(frame["service"] == "voice")][["ts", "region", "service", "ccu"]]
+    voice.to_csv(tmp_path / "voice.csv", index=False)
+    assert _run("ingest", str(tmp_path / "voice.csv"), "--db", str(only)).exit_code == 0
+    done = _run("status", "--db", str(only), "--config", str(fleet), "--now", "2026-11-23")
+    assert done.exit_code == 0, done.output
+    assert any(
+        line.startswith("- north/voice (rps): no rps (demand) telemetry (the store holds its ccu")
+        for line in done.stdout.splitlines()
+    )
+
+
 @pytest.mark.parametrize(("renames", "note", "marker"), [SPELT_OTHERWISE, ANOTHER_FLEET])
 def test_status_names_stored_names_the_fleet_file_lacks(
     fleet_store, tmp_path, renames, note, marker

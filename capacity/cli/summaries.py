@@ -19,7 +19,7 @@ from capacity.cli.common import (
     _reading_store,
     _reports_errors,
 )
-from capacity.columns import LATENCY_P99_MS, SERVERS
+from capacity.columns import DEMAND_METRICS, LATENCY_P99_MS, SERVERS
 from capacity.errors import ParameterError
 from capacity.units import parse_duration, parse_timestamp
 
@@ -180,6 +180,7 @@ def status(
         series, upcoming = store.status(now=moment, ahead=ahead)
         path = store.path
     gaps = None if fleet is None else fleet_gaps(series, fleet)
+    held = _demand_metrics_held(series)
     if fmt == "json":
         payload = {
             "store": str(path),
@@ -235,7 +236,7 @@ def status(
     click.echo(telemetry_table(series, by_metric=by_metric))
     if gaps is not None:
         click.echo("")
-        for line in _gap_lines(gaps, fleet, config):
+        for line in _gap_lines(gaps, fleet, config, held):
             click.echo(line)
     for line in [*lagging, *stale, *_other_fleet_notes(series, fleet)]:
         click.echo(line, err=True)
@@ -317,8 +318,32 @@ def _unnamed_notes(series: pd.DataFrame, fleet: FleetConfig) -> list[str]:
     return notes
 
 
-def _gap_lines(gaps: pd.DataFrame, fleet: FleetConfig, config: Path | None) -> list[str]:
-    """What the fleet file plans but the store lacks, a line per region/service."""
+def _demand_metrics_held(series: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
+    """The demand metrics (``ccu``, ``rps``) the store holds, per region/service."""
+    held: dict[tuple[str, str], list[str]] = {}
+    for region, service, metric in zip(
+        series["region"].astype(str),
+        series["service"].astype(str),
+        series["metric"].astype(str),
+        strict=True,
+    ):
+        if metric in DEMAND_METRICS:
+            held.setdefault((region, service), []).append(metric)
+    return held
+
+
+def _gap_lines(
+    gaps: pd.DataFrame,
+    fleet: FleetConfig,
+    config: Path | None,
+    held: dict[tuple[str, str], list[str]],
+) -> list[str]:
+    """What the fleet file plans but the store lacks, a line per region/service.
+
+    ``held`` is the demand metrics the store holds per region/service: a pair without its
+    fleet file's demand metric but with the other one is most often a ``demand_metric`` of
+    the wrong kind, or an export that named the column after the other metric.
+    """
     pairs = len(fleet.demand_series())
     if gaps.empty:
         return [
@@ -331,15 +356,24 @@ def _gap_lines(gaps: pd.DataFrame, fleet: FleetConfig, config: Path | None) -> l
     ]
     for row in gaps.itertuples(index=False):
         name = f"- {row.region}/{row.service} ({row.demand_metric})"
-        if len(row.missing) == 3:
+        other = sorted(set(held.get((row.region, row.service), [])) - {row.demand_metric})
+        if len(row.missing) == 3 and not other:
             lines.append(
                 f"{name}: no telemetry; not forecast, so left out of recommend, check-event "
                 "and schedule, and capacity plan refuses the fleet"
             )
         elif row.demand_metric in row.missing:
+            instead = (
+                f" (the store holds its {' and '.join(other)} instead: check the fleet file's "
+                f"services.{row.service}.demand_metric, or rename the column in the export and "
+                "load it again)"
+                if other
+                else ""
+            )
             lines.append(
-                f"{name}: no {row.demand_metric} (demand) telemetry; not forecast, so left out "
-                "of recommend, check-event and schedule, and capacity plan refuses the fleet"
+                f"{name}: no {row.demand_metric} (demand) telemetry{instead}; not forecast, so "
+                "left out of recommend, check-event and schedule, and capacity plan refuses "
+                "the fleet"
             )
         else:
             lines.append(
