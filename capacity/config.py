@@ -115,8 +115,13 @@ class Region(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
+            from capacity.records import zone_meant
+
+            meant = zone_meant(value)
             raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'"
+                f"unknown time zone {value!r}"
+                + (f" (did you mean {meant!r}?)" if meant else "")
+                + "; use an IANA name such as 'Europe/Berlin'"
             ) from exc
         return value
 

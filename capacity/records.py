@@ -536,6 +536,20 @@ def check_unique(
 # --------------------------------------------------------------------------- values
 
 
+def zone_meant(value: str) -> str | None:
+    """The IANA zone a misspelt one most likely means: the same name in other case
+    (``asia/tokyo``), or one a letter or two away (``Asia/HongKong``, ``Europe/Berin``)."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    folded = {zone.casefold().replace("_", "").replace(" ", ""): zone for zone in zones}
+    key = str(value).casefold().replace("_", "").replace(" ", "")
+    if key in folded:
+        return folded[key]
+    close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.85)
+    return folded[close[0]] if close else None
+
+
 def zone(
     tz: str | None, *, problem: str, fix: str | None = None, type_errors: bool = False
 ) -> ZoneInfo | None:

@@ -111,7 +111,10 @@ def test_calendar_time_errors_speak_of_the_tz_option(db, write):
     result = run("events", "import", str(write("x.csv", "")), "--db", str(db), "--tz", "Mars/Base")
     assert result.exit_code == 2
     assert "The 'tz' parameter (--tz) must be an IANA time zone" in result.stderr
-    assert "'Mars/Base'" in result.stderr
+    assert "'Mars/Base'" in result.stderr and "did you mean" not in result.stderr
+    result = run("ingest", str(write("y.csv", "")), "--db", str(db), "--tz", "Asia/HongKong")
+    assert result.exit_code == 2
+    assert "Got 'Asia/HongKong' (did you mean 'Asia/Hong_Kong'?)." in result.stderr
 
 
 @pytest.mark.timeout(60)

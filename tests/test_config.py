@@ -63,6 +63,15 @@ BAD = {
         FLEET_YAML.replace("Europe/Berlin", "Europe/Atlantis"),
         r"key 'regions\.eu-west\.timezone':.*unknown time zone 'Europe/Atlantis'",
     ),
+    "a misspelt time zone": (
+        FLEET_YAML.replace("Europe/Berlin", "America/Los Angeles"),
+        r"key 'regions\.eu-west\.timezone': unknown time zone 'America/Los Angeles' \(did you "
+        r"mean 'America/Los_Angeles'\?\)",
+    ),
+    "a time zone in lower case": (
+        FLEET_YAML.replace("Europe/Berlin", "asia/hongkong"),
+        r"unknown time zone 'asia/hongkong' \(did you mean 'Asia/Hong_Kong'\?\)",
+    ),
     "availability out of range": (
         FLEET_YAML.replace("availability: 0.999", "availability: 99.9"),
         r"key 'services\.game\.slo\.availability'",

@@ -146,13 +146,19 @@ def _load_config(path: Path | None) -> FleetConfig | None:
 
 def _check_tz(tz: str | None) -> None:
     """Refuse an unknown ``--tz`` in the option's own name, before any file is read."""
-    from capacity.records import zone
+    from capacity.records import zone, zone_meant
 
-    zone(
-        tz,
-        problem="The 'tz' parameter (--tz) must be an IANA time zone such as 'Europe/Berlin' or "
-        f"'UTC'. Got {tz!r}.",
+    problem = (
+        "The 'tz' parameter (--tz) must be an IANA time zone such as 'Europe/Berlin' or "
+        f"'UTC'. Got {tz!r}"
     )
+    try:
+        zone(tz, problem=f"{problem}.")
+    except ParameterError:
+        meant = zone_meant(str(tz))
+        if meant is None:
+            raise
+        zone(tz, problem=f"{problem} (did you mean {meant!r}?).")
 
 
 def _default_store(db: Path | None) -> Path:
