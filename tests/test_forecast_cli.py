@@ -217,6 +217,23 @@ def test_backtest_command_says_how_many_windows_fit_in_its_own_words(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_backtest_of_a_young_series_says_the_horizon_that_fits(tmp_path):
+    # ten days (a region opened last week): no window of a week fits after the 169 hours the
+    # weekly naive trains on, and fewer windows or a shorter step would not help either
+    path = synthetic_csv(tmp_path / "in.csv", days=10)
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    out = tmp_path / "bt"
+    result = CliRunner().invoke(cli, ["backtest", *args, "--out", str(out)])
+    assert result.exit_code == 2
+    assert "no window fits. Fix: give --windows 1 and a --horizon of at most 71h" in (result.stderr)
+    assert "lower --windows or --step" not in result.stderr
+    result = CliRunner().invoke(cli, ["backtest", *args, "--windows", "1", "--out", str(out)])
+    assert "Fix: give a --horizon of at most 71h (the rows after the 169" in result.stderr
+    done = ["backtest", *args, "--windows", "1", "--horizon", "71h", "--out", str(out)]
+    result = CliRunner().invoke(cli, done)
+    assert result.exit_code == 0, result.output
+
+
 def test_backtest_command_takes_a_file_or_a_store_series_not_both(tmp_path):
     path = synthetic_csv(tmp_path / "in.csv", days=21)
     args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]

@@ -392,11 +392,22 @@ def backtest_command(
     fit = windows_that_fit(len(series), horizon=int(h), step=int(s), min_train=min_train)
     if fit < windows:
         most = f"at most {fit} window(s) fit" if fit else "no window fits"
+        fix = "lower --windows or --step, or give a longer series"
+        room = len(series) - min_train
+        if not fit:
+            # fewer windows or a shorter step cannot help: the first window alone is too long
+            fix = "give a longer series"
+            if room > 0:
+                one = "" if windows == 1 else "--windows 1 and "
+                fix = (
+                    f"give {one}a --horizon of at most {_steps_text(room * grid)} (the rows "
+                    f"after the {min_train} to train on), or a longer series"
+                )
         raise ParameterError(
             f"--windows {windows} with --horizon {horizon} every --step {step} needs more "
             f"history than the series' {len(series)} rows ({min_train} of them to train on "
             f"before the first window, for the {longest}); {most}.",
-            fix="lower --windows or --step, or give a longer series",
+            fix=fix,
         )
     comparison = compare(
         series,
@@ -445,3 +456,9 @@ def backtest_command(
     click.echo(f"{label}: {windows} windows of {horizon}, every {step}")
     click.echo(_table(overall.loc[:, columns]))
     click.echo(f"written: {out}/metrics.csv, metrics.json, backtest.html", err=True)
+
+
+def _steps_text(span: pd.Timedelta) -> str:
+    """A span as an option value: ``72h``, or ``90min`` when not whole hours."""
+    minutes = int(span / pd.Timedelta(minutes=1))
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}min"
