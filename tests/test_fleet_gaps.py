@@ -292,6 +292,28 @@ ANOTHER_FLEET = (
 )
 
 
+def test_status_notes_a_server_count_below_what_the_telemetry_ran(fleet_store, tmp_path):
+    # a fleet file written from memory (30 game servers in each region) while the telemetry
+    # shows 40 running all week: recommend would read 30 as the servers now and ask to buy 10
+    db, _ = fleet_store
+    stale = tmp_path / "stale.yaml"
+    stale.write_text(FLEET.replace("north: {game: 40,", "north: {game: 30,"), encoding="utf-8")
+    done = _run("status", "--db", str(db), "--config", str(stale), "--now", "2026-11-23")
+    assert done.exit_code == 0, done.output
+    assert (
+        "note: current_servers counts fewer servers than the telemetry's servers ran in its "
+        "last week for 2 region/service(s): north/game 30 (ran up to 40), south/game 30 (ran "
+        "up to 40). recommend, check-event and plan take the fleet file's count as the servers "
+        "now. Fix: write the fleet as provisioned (for an autoscaled service, the most servers "
+        "it ran in the last week), unless the servers above the count are gone"
+    ) in done.stderr.splitlines()
+    # counts at (or above) what ran: no note; south/voice, with no telemetry, is not compared
+    current = tmp_path / "current.yaml"
+    current.write_text(FLEET.replace("south: {game: 30,", "south: {game: 40,"), encoding="utf-8")
+    done = _run("status", "--db", str(db), "--config", str(current), "--now", "2026-11-23")
+    assert done.exit_code == 0 and "current_servers" not in done.stderr
+
+
 def test_status_names_the_other_demand_metric_a_pair_holds(fleet_store, tmp_path):
     # a team whose voice servers are sized on rps but whose export carries ccu (or whose
     # fleet file names the wrong demand metric) is told what the store holds instead of

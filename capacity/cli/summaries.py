@@ -179,6 +179,7 @@ def status(
     with _reading_store(db) as store:
         series, upcoming = store.status(now=moment, ahead=ahead)
         path = store.path
+        ran = None if fleet is None or fmt == "json" else _servers_last_week(store, series)
     gaps = None if fleet is None else fleet_gaps(series, fleet)
     held = _demand_metrics_held(series)
     if fmt == "json":
@@ -238,7 +239,8 @@ def status(
         click.echo("")
         for line in _gap_lines(gaps, fleet, config, held):
             click.echo(line)
-    for line in [*lagging, *stale, *_other_fleet_notes(series, fleet)]:
+    counts = [] if fleet is None or ran is None else _count_notes(ran, fleet)
+    for line in [*lagging, *stale, *_other_fleet_notes(series, fleet), *counts]:
         click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
     click.echo(event_table(upcoming.assign(regions=upcoming["regions"].map(", ".join))))
@@ -330,6 +332,50 @@ def _demand_metrics_held(series: pd.DataFrame) -> dict[tuple[str, str], list[str
         if metric in DEMAND_METRICS:
             held.setdefault((region, service), []).append(metric)
     return held
+
+
+def _servers_last_week(store, series: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """The most servers (hourly mean) each region/service ran in the week to its newest
+    ``servers`` telemetry."""
+    held = series[series["metric"].astype(str) == SERVERS]
+    if held.empty:
+        return {}
+    last = pd.to_datetime(held["last_ts"], utc=True)
+    hourly = store.series(metric=SERVERS, start=last.min().floor("h") - pd.Timedelta(days=7))
+    most = {}
+    for (region, service), end in zip(
+        zip(held["region"].astype(str), held["service"].astype(str), strict=True),
+        last,
+        strict=True,
+    ):
+        rows = hourly[(hourly["region"] == region) & (hourly["service"] == service)]
+        week = rows.loc[pd.to_datetime(rows["ts"], utc=True) > end - pd.Timedelta(days=7), "value"]
+        if week.notna().any():
+            most[(region, service)] = float(week.max())
+    return most
+
+
+def _count_notes(ran: dict[tuple[str, str], float], fleet: FleetConfig) -> list[str]:
+    """A note when ``current_servers`` counts fewer servers than a region/service ran in its
+    last week of telemetry: recommend, check-event and plan read the fleet file's count as
+    the servers now, so a stale count reads as a shortfall to buy."""
+    from capacity.texts import first_few
+
+    short = []
+    for region, service, _ in fleet.demand_series():
+        count = fleet.current_servers.get(region, {}).get(service)
+        most = ran.get((region, service))
+        if count is not None and most is not None and most > count:
+            short.append(f"{region}/{service} {count} (ran up to {most:,.0f})")
+    if not short:
+        return []
+    return [
+        f"note: current_servers counts fewer servers than the telemetry's servers ran in its "
+        f"last week for {len(short)} region/service(s): {first_few(short, 4)}. recommend, "
+        "check-event and plan take the fleet file's count as the servers now. Fix: write the "
+        "fleet as provisioned (for an autoscaled service, the most servers it ran in the last "
+        "week), unless the servers above the count are gone"
+    ]
 
 
 def _gap_lines(
