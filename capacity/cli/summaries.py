@@ -340,19 +340,19 @@ def _servers_last_week(store, series: pd.DataFrame) -> dict[tuple[str, str], flo
     held = series[series["metric"].astype(str) == SERVERS]
     if held.empty:
         return {}
-    last = pd.to_datetime(held["last_ts"], utc=True)
-    hourly = store.series(metric=SERVERS, start=last.min().floor("h") - pd.Timedelta(days=7))
-    most = {}
-    for (region, service), end in zip(
-        zip(held["region"].astype(str), held["service"].astype(str), strict=True),
-        last,
-        strict=True,
-    ):
-        rows = hourly[(hourly["region"] == region) & (hourly["service"] == service)]
-        week = rows.loc[pd.to_datetime(rows["ts"], utc=True) > end - pd.Timedelta(days=7), "value"]
-        if week.notna().any():
-            most[(region, service)] = float(week.max())
-    return most
+    ends = pd.DataFrame(
+        {
+            "region": held["region"].astype(str),
+            "service": held["service"].astype(str),
+            "end": pd.to_datetime(held["last_ts"], utc=True),
+        }
+    ).reset_index(drop=True)
+    start = pd.Timestamp(ends["end"].min()).floor("h") - pd.Timedelta(days=7)
+    hourly = store.series(metric=SERVERS, start=start)
+    rows = hourly.astype({"region": str, "service": str}).merge(ends, on=["region", "service"])
+    week = rows[(rows["ts"] > rows["end"] - pd.Timedelta(days=7)) & rows["value"].notna()]
+    most = week.groupby(["region", "service"])["value"].max()
+    return {(region, service): float(value) for (region, service), value in most.items()}
 
 
 def _count_notes(ran: dict[tuple[str, str], float], fleet: FleetConfig) -> list[str]:
