@@ -18,7 +18,7 @@ import pyarrow as pa
 from capacity.columns import FALLBACK, METRIC, MODEL, REGION, SERVICE, TS, YHAT, quantile_column
 from capacity.errors import ParameterError
 from capacity.records import did_you_mean
-from capacity.store.sql import as_list, registered, transaction, utc
+from capacity.store.sql import as_list, distinct, registered, transaction, utc
 
 #: The key of a forecast row.
 FORECAST_KEY = (REGION, SERVICE, METRIC, TS)
@@ -193,13 +193,7 @@ def _check_run_names(
     for column, names in (("region", regions), ("service", services), ("metric", metrics)):
         if not names:
             continue
-        held = [
-            row[0]
-            for row in con.execute(
-                f"SELECT DISTINCT {column} FROM forecasts WHERE run_id = ? ORDER BY 1",  # constant
-                [run_id],
-            ).fetchall()
-        ]
+        held = distinct(con, f"SELECT {column} FROM forecasts WHERE run_id = ?", [run_id])
         unknown = [name for name in names if name not in set(held)]
         if unknown:
             name = unknown[0]

@@ -27,7 +27,7 @@ from capacity.records import did_you_mean, not_a_file, show_ts
 from capacity.store.holdings import import_sources
 from capacity.store.loads import check_tz
 from capacity.store.reports import EventsReport
-from capacity.store.sql import as_list, utc
+from capacity.store.sql import as_list, distinct, utc
 from capacity.texts import first_few
 
 _TS = pa.timestamp("us", tz="UTC")
@@ -301,16 +301,10 @@ def check_event_filters(
     """
 
     if region is not None:
-        regions = sorted(
-            {
-                row[0]
-                for row in con.execute(
-                    "SELECT DISTINCT region FROM telemetry UNION "
-                    "SELECT DISTINCT unnest(regions) FROM events"
-                ).fetchall()
-            }
-            - {ALL_REGIONS}
+        stored = distinct(
+            con, "SELECT region FROM telemetry UNION ALL SELECT unnest(regions) FROM events"
         )
+        regions = [name for name in stored if name != ALL_REGIONS]
         if region != ALL_REGIONS and region not in regions:
             raise ParameterError(
                 f"neither the telemetry nor an event names region {region!r}"
@@ -322,7 +316,7 @@ def check_event_filters(
                 "strict=False to get only the events for all regions",
             )
     if kinds:
-        stored = [row[0] for row in con.execute("SELECT DISTINCT kind FROM events").fetchall()]
+        stored = distinct(con, "SELECT kind FROM events")
         known = sorted(set(EVENT_KINDS) | set(stored))
         for kind in kinds:
             if kind not in known:

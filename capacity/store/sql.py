@@ -79,3 +79,12 @@ def as_list(value: str | Collection[str] | None) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
+
+
+def distinct(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[str]:
+    """The sorted distinct values of the one-column query ``sql`` (the names a reader's
+    filter may use: ``SELECT region FROM telemetry``), NULLs left out."""
+    rows = con.execute(f"SELECT DISTINCT * FROM ({sql}) AS names", params or []).fetchall()
+    return sorted(str(row[0]) for row in rows if row[0] is not None)

@@ -37,7 +37,7 @@ from capacity.store.loads import (
     record_load,
 )
 from capacity.store.reports import LoadReport
-from capacity.store.sql import as_list, registered, transaction, utc
+from capacity.store.sql import as_list, distinct, registered, transaction, utc
 
 
 def ingest_files(
@@ -363,14 +363,8 @@ def check_filter_names(
     for column, names in ((REGION, regions), (SERVICE, services)):
         if not names:
             continue
-        stored = [
-            row[0]
-            for row in con.execute(
-                f"SELECT DISTINCT {column} FROM telemetry ORDER BY 1"  # column: a constant
-            ).fetchall()
-        ]
-        held = set(stored)
-        unknown = [name for name in names if name not in held]
+        stored = distinct(con, f"SELECT {column} FROM telemetry")  # column: a constant
+        unknown = [name for name in names if name not in set(stored)]
         if unknown:
             name = unknown[0]
             raise ParameterError(
