@@ -6,6 +6,7 @@ import io
 import json
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -356,16 +357,25 @@ def test_a_stored_event_the_forecast_leaves_out_is_named_in_the_notes(demo, tmp_
         assert check.unsized[0] in result.stderr.splitlines()
 
 
+def _store_with_calendar(tmp_path: Path, name: str, text: str) -> Path:
+    """``tmp_path/store.duckdb`` holding the calendar ``text``, written as ``name`` (imported
+    without a fleet file, so its regions are not checked)."""
+    calendar = tmp_path / name
+    calendar.write_text(text)
+    with Store(tmp_path / "store.duckdb") as store:
+        store.import_events([calendar])
+    return tmp_path / "store.duckdb"
+
+
 def test_stored_event_ids_match_regardless_of_case_when_unambiguous(tmp_path):
-    calendar = tmp_path / "calendar.csv"
-    calendar.write_text(
+    _store_with_calendar(
+        tmp_path,
+        "calendar.csv",
         "event_id,name,kind,start,end,regions\n"
         "EV-1,Winter Festival,launch,2026-12-18T08:00Z,2027-01-04T08:00Z,eu-west\n"
         "Cup-2,Cup final,esports,2026-12-19T17:00Z,2026-12-19T21:00Z,eu-west\n"
-        "CUP-2,Cup replay,esports,2026-12-20T17:00Z,2026-12-20T21:00Z,eu-west\n"
+        "CUP-2,Cup replay,esports,2026-12-20T17:00Z,2026-12-20T21:00Z,eu-west\n",
     )
-    with Store(tmp_path / "store.duckdb") as store:
-        store.import_events([calendar])
     with Store(tmp_path / "store.duckdb", read_only=True) as store:
         assert stored_event(store, "ev-1").name == "Winter Festival"
         assert stored_event(store, "CUP-2").name == "Cup replay"
@@ -379,13 +389,12 @@ def test_a_stored_event_in_a_region_the_fleet_lacks_is_refused_by_its_id(demo, t
     """It blamed '--regions' ('Fix: name regions of the fleet file'), an option the planner
     had not given and cannot give with --event-id."""
     _, config = demo
-    calendar = tmp_path / "events.csv"
-    calendar.write_text(
+    _store_with_calendar(
+        tmp_path,
+        "events.csv",
         "event_id,name,kind,start,end,regions\n"
-        "EV-9,Central launch,launch,2026-12-12T10:00Z,2026-12-13T10:00Z,eu-west;eu-central\n"
-    )
-    with Store(tmp_path / "store.duckdb") as store:
-        store.import_events([calendar])  # no --config: its regions are not checked
+        "EV-9,Central launch,launch,2026-12-12T10:00Z,2026-12-13T10:00Z,eu-west;eu-central\n",
+    )  # no --config: its regions are not checked
     result = run_cli(
         "check-event", "--event-id", "EV-9", "--db", str(tmp_path / "store.duckdb"),
         "--config", str(config),
@@ -406,14 +415,13 @@ def test_a_stored_event_without_an_uplift_is_not_titled_x1(demo, tmp_path):
 
     _, config = demo
     fleet = load_fleet(config)
-    calendar = tmp_path / "events.csv"
-    calendar.write_text(
+    _store_with_calendar(
+        tmp_path,
+        "events.csv",
         "event_id,name,kind,start,end,regions,expected_uplift\n"
         "EV-1,Patch,maintenance,2026-12-01T05:00Z,2026-12-01T07:00Z,eu-west,\n"
-        "EV-2,Festival,launch,2026-12-18T08:00Z,2027-01-04T08:00Z,eu-west,1.6\n"
+        "EV-2,Festival,launch,2026-12-18T08:00Z,2027-01-04T08:00Z,eu-west,1.6\n",
     )
-    with Store(tmp_path / "store.duckdb") as store:
-        store.import_events([calendar])
     with Store(tmp_path / "store.duckdb", read_only=True) as store:
         patch = stored_event(store, "EV-1").validated(fleet)
         festival = stored_event(store, "EV-2").validated(fleet)
@@ -423,15 +431,14 @@ def test_a_stored_event_without_an_uplift_is_not_titled_x1(demo, tmp_path):
 
 
 def test_the_uid_of_a_repeating_event_names_its_occurrence_ids(tmp_path):
-    calendar = tmp_path / "ops.ics"
-    calendar.write_text(
+    _store_with_calendar(
+        tmp_path,
+        "ops.ics",
         "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\nBEGIN:VEVENT\n"
         "UID:ics-weekly-maint\nSUMMARY:Maintenance\nDTSTART:20361201T040000Z\n"
         "DTEND:20361201T060000Z\nRRULE:FREQ=WEEKLY;COUNT=5\nCATEGORIES:maintenance\n"
-        "END:VEVENT\nEND:VCALENDAR\n"
+        "END:VEVENT\nEND:VCALENDAR\n",
     )
-    with Store(tmp_path / "store.duckdb") as store:
-        store.import_events([calendar])
     with Store(tmp_path / "store.duckdb", read_only=True) as store:
         with pytest.raises(ParameterError) as info:
             stored_event(store, "ICS-weekly-maint")
