@@ -19,7 +19,6 @@ ignore it.
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
 import warnings
@@ -34,6 +33,7 @@ from capacity.backtest import validate_series
 from capacity.columns import DEFAULT_QUANTILES, TS, VALUE, YHAT, quantile_column
 from capacity.errors import DataError, InputError, ParameterError
 from capacity.prophet_fit import fit_prophet, quiet_import
+from capacity.quantile_levels import check_quantiles
 
 __all__ = ["Naive2", "ProphetDefault", "SeasonalNaive", "seasonality_test"]
 
@@ -88,23 +88,6 @@ def _check_int(value: Any, name: str, minimum: int = 1) -> int:
         kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ParameterError(f"The {name!r} parameter must be {kind}. Got {value!r}.")
     return int(value)
-
-
-def _check_quantiles(quantiles: Any) -> tuple[float, ...]:
-    problem = (
-        "The 'quantiles' parameter must be a sequence of distinct numbers in (0, 1), in "
-        f"increasing order. Got {quantiles!r}."
-    )
-    if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Sequence):
-        raise ParameterError(problem)
-    try:
-        values = tuple(float(q) for q in quantiles)
-    except (TypeError, ValueError):
-        raise ParameterError(problem) from None
-    ok = all(0 < q < 1 for q in values) and all(a < b for a, b in itertools.pairwise(values))
-    if not ok:
-        raise ParameterError(problem)
-    return values
 
 
 @contextmanager
@@ -190,7 +173,7 @@ class SeasonalNaive(_Params):
         """
         self._forget()
         m = _check_int(self.season_length, "season_length")
-        quantiles = _check_quantiles(self.quantiles)
+        quantiles = check_quantiles(self.quantiles)
         frame, freq = validate_series(series)
         y = frame[VALUE].to_numpy()
         needed = m + 1 if quantiles else m
@@ -255,7 +238,7 @@ class SeasonalNaive(_Params):
         widen = np.sqrt((h - 1) // m + 1)
         out = pd.DataFrame({TS: _horizon_ts(self.last_ts_, self.freq_, horizon)})
         out[YHAT] = np.clip(yhat, 0, None)
-        for q, error in zip(_check_quantiles(self.quantiles), self.error_quantiles_, strict=True):
+        for q, error in zip(check_quantiles(self.quantiles), self.error_quantiles_, strict=True):
             out[quantile_column(q)] = np.clip(yhat + error * widen, 0, None)
         return out
 
@@ -318,7 +301,7 @@ class ProphetDefault(_Params):
             from prophet import Prophet
 
         self._forget()
-        _check_quantiles(self.quantiles)
+        check_quantiles(self.quantiles)
         _check_int(self.uncertainty_samples, "uncertainty_samples")
         if self.random_state is not None:
             _check_int(self.random_state, "random_state", minimum=0)
@@ -347,7 +330,7 @@ class ProphetDefault(_Params):
         """Forecast the ``horizon`` steps after the training data (``events`` is ignored)."""
         self._check_fitted("prophet_")
         horizon = _check_int(horizon, "horizon")
-        quantiles = _check_quantiles(self.quantiles)
+        quantiles = check_quantiles(self.quantiles)
         model = self.prophet_
         ts = _horizon_ts(self.last_ts_, self.freq_, horizon)
         future = pd.DataFrame({"ds": ts.tz_convert(None)})

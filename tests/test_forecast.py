@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import capacity.forecast
+from capacity.baselines import SeasonalNaive
 from capacity.columns import DEFAULT_QUANTILES, FALLBACK, MODEL, TS, VALUE, YHAT, quantile_column
 from capacity.errors import CapacityError, DataError, ParameterError
 from capacity.forecast import DemandForecaster, NotFittedError
@@ -627,6 +628,20 @@ def _bad(mutate) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 def test_bad_series_raise_data_error(series: pd.DataFrame, message: str) -> None:
     with pytest.raises(DataError, match=re.escape(message)):
         DemandForecaster().fit(series)
+
+
+@pytest.mark.parametrize("quantiles", [(0.9, 0.1, 0.5), (0.5, 0.5), ("0.5",), (True,), ()])
+def test_quantiles_are_checked_as_the_baselines_check_them(
+    three_weeks: pd.DataFrame, quantiles: tuple
+) -> None:
+    """Unsorted levels gave columns out of order and a repeated one silently one column;
+    the forecaster and the baselines now share one check, so both refuse the same levels."""
+    message = r"'quantiles' parameter must be a non-empty sequence of distinct numbers"
+    with pytest.raises(ParameterError, match=message):
+        DemandForecaster(quantiles=quantiles).fit(three_weeks)
+    if quantiles:
+        with pytest.raises(ParameterError, match="distinct numbers in \\(0, 1\\), in increasing"):
+            SeasonalNaive(24, quantiles=quantiles).fit(three_weeks)
 
 
 def test_bad_parameters_raise_parameter_error(three_weeks: pd.DataFrame) -> None:

@@ -138,6 +138,7 @@ from capacity.forecast.validation import (
     _validate_series,
     _validate_zone,
 )
+from capacity.quantile_levels import check_quantiles
 
 __all__ = ["EVENT_SHAPES", "DemandForecaster", "EventShape", "NotFittedError"]
 
@@ -163,8 +164,8 @@ class DemandForecaster:
     Parameters
     ----------
     quantiles : sequence of float
-        Quantiles to report, each in (0, 1); one column each, named by
-        :func:`capacity.columns.quantile_column`.
+        Quantiles to report: distinct, in (0, 1) and increasing; one column each, in that
+        order, named by :func:`capacity.columns.quantile_column`.
     training_days : float or None
         Length of history Prophet is fitted on, counted back from the last timestamp; None for
         all of it. Default 112 (16 weeks).
@@ -460,17 +461,7 @@ class DemandForecaster:
         return self
 
     def _check_params(self) -> None:
-        qs = self.quantiles
-        if (
-            isinstance(qs, str | bytes)
-            or not isinstance(qs, Sequence)
-            or not qs
-            or not all(isinstance(q, float | int) and 0 < q < 1 for q in qs)
-        ):
-            raise ParameterError(
-                f"The 'quantiles' parameter must be a non-empty sequence of numbers in (0, 1). "
-                f"Got {qs!r}."
-            )
+        check_quantiles(self.quantiles, allow_empty=False)
         if self.training_days is not None and not (
             _is_number(self.training_days) and self.training_days >= _MIN_PROPHET_DAYS
         ):
