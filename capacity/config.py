@@ -393,7 +393,8 @@ def url_problem(url: str) -> str | None:
         What the URL must be, for a message that goes on to show it (with
         :func:`redact_url`): a scheme other than http(s) is refused, and so is a query string
         or fragment, which would end up in the middle of the address once the API path is
-        appended, a space, no host, and a port that is not a number from 1 to 65535.
+        appended, a space, no host or a malformed one (an unclosed ``[``), and a port that is
+        not a number from 1 to 65535.
     """
     if not url.startswith(("http://", "https://")):
         return "must start with http:// or https://"
@@ -404,7 +405,13 @@ def url_problem(url: str) -> str | None:
         )
     if any(character.isspace() for character in url):
         return "must have no spaces, tabs or line breaks (percent-encode one in a path: %20)"
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # an unclosed '[', or brackets around what is no IPv6 address
+        return (
+            "must have a host name or address, an IPv6 address in brackets "
+            "(http://[::1]:9090), with nothing else in brackets"
+        )
     if not parts.hostname:
         return "must name the server's host after the scheme, as in http://prometheus:9090"
     try:

@@ -492,6 +492,9 @@ def test_a_url_that_is_not_a_prometheus_api_names_the_url_key(prometheus, tmp_pa
         ("http://", "The 'url' parameter must name the server's host"),
         (" http://127.0.0.1:9", "The 'url' parameter must start with http://"),
         ("http://127.0.0.1:9 ", "The 'url' parameter must have no spaces"),
+        # urllib raised its own ValueError for these: a traceback, exit 1
+        ("http://[::1", "The 'url' parameter must have a host name or address"),
+        ("http://[prometheus]:9090", "an IPv6 address in brackets (http://[::1]:9090)"),
     ],
 )
 def test_a_malformed_url_is_bad_input_not_an_outage(tmp_path, db, url, message):
@@ -615,6 +618,10 @@ def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_pa
         ),
         ({"queries": {"ccu": "x"}, "url": "http://prometheus host:9090"}, "must have no spaces"),
         ({"queries": {"ccu": "x"}, "url": "http://u:s3cret@:9090"}, "must name the server's host"),
+        (
+            {"queries": {"ccu": "x"}, "url": "http://u:s3cret@[::1:9090"},
+            "key 'prometheus.url': must have a host name or address, an IPv6 address in brackets",
+        ),
         # each had loaded, and a pull then advised 'sum by (service, service)' or 'sum by (, ...)'
         (
             {"queries": {"ccu": "x"}, "region_label": "service"},
