@@ -533,9 +533,14 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
         "2026-11-01T00:55Z"
     )
     assert pull_window(fine, newest={}, end="2026-11-27T07:05Z", now=now)[1] == now
-    assert pull_window(fine, newest={}, end="2026-12-01T10:20Z", now=now)[1] == pd.Timestamp(
-        "2026-12-01T10:20Z"
+    # an end after now is now: Prometheus would repeat its newest samples past now
+    assert pull_window(fine, newest={}, end="2026-12-01T10:20Z", now=now)[1] == now
+    assert pull_window(fine, newest={}, start="2026-11-27", end="2027-01-01", now=now)[:2] == (
+        pd.Timestamp("2026-11-27T00:00Z"),
+        now,
     )
+    with pytest.raises(ParameterError, match="'since' parameter must not be after now"):
+        pull_window(fine, newest={}, start="2026-12-01", end="2026-12-02", now=now)
     newest = {"ccu": pd.Timestamp("2026-11-20T10:30Z"), "rps": pd.Timestamp("2026-11-25T00:00Z")}
     # from the start of the oldest newest hour: it is pulled again whole, as a load replaces
     # the hours it holds
@@ -591,6 +596,25 @@ def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_pa
     assert f"ccu at {stamp.isoformat()}" in result.output
     # a range given explicitly still pulls
     assert _pull(db, config, *_window()).exit_code == 0
+
+
+def test_an_until_after_now_stores_nothing_dated_in_the_future(tmp_path, db):
+    """Prometheus answers an instant after its newest sample with that sample for 5 minutes
+    (its lookback delta): a pull to a later --until stored those repeats dated in the future,
+    and the next hourly pull then refused to start from them (exit 2)."""
+    now = pd.Timestamp.now("UTC").floor("s")
+    first = (now - pd.Timedelta(hours=2)).floor("h")
+    lines = ["# TYPE lifeverse_players gauge"]
+    for t in range(int(first.timestamp()), int(now.timestamp()), 60):
+        lines.append(f'lifeverse_players{{region="eu-west",service="game"}} 100 {t}')
+    lines.append("# EOF")
+    with serving_samples(tmp_path, "\n".join(lines) + "\n") as url:
+        config = _fleet(tmp_path, url, {"ccu": GOOD}, step="1m")
+        later = (now + pd.Timedelta(days=2)).isoformat()
+        result = _pull(db, config, "--since", first.isoformat(), "--until", later)
+        assert result.exit_code == 0, result.output
+        assert _stored(db)["ts"].max() <= pd.Timestamp.now("UTC")
+        assert _pull(db, config).exit_code == 0
 
 
 @pytest.mark.parametrize(

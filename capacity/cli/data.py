@@ -92,8 +92,8 @@ def ingest(
 @click.option(
     "--until",
     default=None,
-    help="End, ISO, taken on to the last step of its hour (a pull covers whole hours) "
-    "[default: now].",
+    help="End, ISO, taken on to the last step of its hour (a pull covers whole hours), and "
+    "never past now [default: now].",
 )
 @_reports_errors
 def pull(

@@ -43,7 +43,9 @@ def pull_window(
         A load replaces the hours it holds whole,
         so a pull covers whole hours: a given ``start`` is moved back to the start of its
         hour, and a given ``end`` on to the last step of its hour (or to now, if that is
-        earlier), so that the rest of the hour is pulled again rather than deleted.
+        earlier), so that the rest of the hour is pulled again rather than deleted. An ``end``
+        after now is now: Prometheus would repeat its newest samples past it for 5 minutes
+        (the lookback delta), rows dated in the future.
     now : timestamp-like, optional
         The current time, by default the machine's clock.
 
@@ -55,7 +57,7 @@ def pull_window(
     Raises
     ------
     ParameterError
-        A bound that does not parse, or a ``start`` given that is after the end.
+        A bound that does not parse, or a ``start`` given that is after now or the end.
     DataError
         Neither bound given, and the newest stored time of every queried metric that has rows
         is after ``now``: a pull from there would read nothing of them until the clock caught
@@ -68,13 +70,20 @@ def pull_window(
     else:
         # a load replaces the hours it holds whole (see Store.ingest): a pull that stopped
         # inside an hour would delete the stored rest of it, so it runs to the hour's last
-        # step, or to now within the current hour
+        # step, or to now within the current hour; never past now: Prometheus answers a time
+        # after its newest sample with that sample for 5 minutes (its lookback delta), rows
+        # that would be stored dated in the future, where the next pull refuses to start
         given = parse_timestamp(end, "until")
         last = (given.floor("h") + pd.Timedelta(hours=1) - pd.Timedelta(1, "ns")).floor(step)
-        stop = min(last, max(given, clock).floor(step))
+        stop = min(last, clock.floor(step))
     # a load replaces the hours it holds whole (see Store.ingest): pulls start on the hour
     if start is not None:
         begin = parse_timestamp(start, "since").floor("h")
+        if begin > clock:
+            raise ParameterError(
+                f"The 'since' parameter must not be after now: Prometheus holds nothing later. "
+                f"Got {begin.isoformat()} (now {clock.floor('s').isoformat()})."
+            )
         if begin > stop:
             raise ParameterError(
                 f"The 'since' parameter must not be after 'until' (the start taken back to "
