@@ -541,6 +541,12 @@ def test_the_window_follows_the_store_and_refuses_a_backwards_range():
     )
     with pytest.raises(ParameterError, match="'since' parameter must not be after now"):
         pull_window(fine, newest={}, start="2026-12-01", end="2026-12-02", now=now)
+    # a typo or a placeholder: 0001-01-01 at 5m was 63,933 requests per query
+    with pytest.raises(ParameterError, match="'since' parameter must be 2000-01-01 or later"):
+        pull_window(fine, newest={}, start="0001-01-01", now=now)
+    assert pull_window(fine, newest={}, start="2000-01-01", now=now)[0] == pd.Timestamp(
+        "2000-01-01T00:00Z"
+    )
     newest = {"ccu": pd.Timestamp("2026-11-20T10:30Z"), "rps": pd.Timestamp("2026-11-25T00:00Z")}
     # from the start of the oldest newest hour: it is pulled again whole, as a load replaces
     # the hours it holds
@@ -596,6 +602,14 @@ def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_pa
     assert f"ccu at {stamp.isoformat()}" in result.output
     # a range given explicitly still pulls
     assert _pull(db, config, *_window()).exit_code == 0
+
+
+def test_a_since_before_2000_is_refused_before_any_request(tmp_path, db):
+    config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD})  # nothing listens there
+    result = _pull(db, config, "--since", "0026-11-20")
+    assert result.exit_code == 2
+    assert "The 'since' parameter must be 2000-01-01 or later" in result.output
+    assert "0026-11-20T00:00:00" in result.output and not db.exists()
 
 
 def test_an_until_after_now_stores_nothing_dated_in_the_future(tmp_path, db):

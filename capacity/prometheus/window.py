@@ -10,6 +10,7 @@ import pandas as pd
 
 from capacity.config import PrometheusSource
 from capacity.errors import DataError, ParameterError
+from capacity.sources.problems import EARLIEST_TELEMETRY
 from capacity.units import parse_duration, parse_timestamp
 
 #: How far back a first pull reaches: the forecaster's training window.
@@ -57,7 +58,8 @@ def pull_window(
     Raises
     ------
     ParameterError
-        A bound that does not parse, or a ``start`` given that is after now or the end.
+        A bound that does not parse, or a ``start`` given that is before 2000 (which no load
+        takes), after now or after the end.
     DataError
         Neither bound given, and the newest stored time of every queried metric that has rows
         is after ``now``: a pull from there would read nothing of them until the clock caught
@@ -79,6 +81,14 @@ def pull_window(
     # a load replaces the hours it holds whole (see Store.ingest): pulls start on the hour
     if start is not None:
         begin = parse_timestamp(start, "since").floor("h")
+        if begin < pd.Timestamp(EARLIEST_TELEMETRY):
+            # a typo (0026 for 2026) or a placeholder: tens of thousands of requests for years
+            # that could hold nothing a load takes
+            raise ParameterError(
+                f"The 'since' parameter must be {EARLIEST_TELEMETRY[:10]} or later: the store "
+                "takes no telemetry from before then, and a pull would ask Prometheus for every "
+                f"step since (thousands of requests for empty years). Got {begin.isoformat()}."
+            )
         if begin > clock:
             raise ParameterError(
                 f"The 'since' parameter must not be after now: Prometheus holds nothing later. "
