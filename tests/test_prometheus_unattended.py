@@ -123,6 +123,28 @@ def test_a_demand_series_that_stopped_is_a_warning_on_every_pull_until_it_return
     assert "eu-west/game at 2025-11-24 06:00 (2 days before)" in late.stderr
 
 
+def test_any_metric_that_stopped_is_a_warning_as_it_holds_every_pull_back(prometheus, tmp_path, db):
+    """Servers telemetry that stopped while the demand went on: each pull restarted at its
+    newest stored hour and re-read every query since, without a word."""
+    halted = "sum by (region, service) (halted_players)"
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "servers": halted})
+    first = _pull(db, config, "--since", _at(0), "--until", _at(3))
+    assert first.exit_code == 0 and first.stderr == "", first.output
+    later = _pull(db, config, "--until", _at(20))
+    assert later.exit_code == 0, later.output
+    assert "2025-11-24 03:00 to 2025-11-24 20:55 UTC" in later.output
+    again = _pull(db, config, "--until", _at(21))
+    assert "2025-11-24 06:00 to 2025-11-24 21:55 UTC" in again.output  # held back at 06:00
+    assert (
+        "warning: servers stops before the end of the pull (2025-11-24 21:55 UTC) for "
+        "eu-west/game at 2025-11-24 06:00 (15 h before), na-east/game at 2025-11-24 06:00 "
+        "(15 h before): Prometheus has no newer sample, so the store's servers ends there, and "
+        "once all its series have stopped each pull starts again from its newest stored hour"
+    ) in again.stderr
+    assert "prometheus.queries.servers are still scraped (up == 1)" in again.stderr
+    assert "ccu" not in again.stderr  # the demand runs to the end
+
+
 @pytest.fixture(scope="module")
 def impatient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Prometheus that gives every query one millisecond (``--query.timeout``)."""

@@ -1,7 +1,6 @@
 """What a person should know about a pull, one ``note:`` or ``warning:`` line each
-(:func:`pull_notes`): metrics without samples, region/services one metric lacks, demand
-series that stopped, counters read without a range, fleet region/services without demand
-samples."""
+(:func:`pull_notes`): metrics without samples, region/services one metric lacks, series
+that stopped, counters read without a range, fleet region/services without demand samples."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from capacity.prometheus.counters import raw_counters
 from capacity.prometheus.rows import Pull
 from capacity.texts import first_few
 
-#: A demand series whose newest sample is older than this before the pull's end has stopped.
+#: A series whose newest sample is older than this before the pull's end has stopped.
 STOPPED_AFTER = pd.Timedelta(hours=1)
 
 
@@ -31,7 +30,9 @@ def pull_notes(
     ``capacity plan`` refuses when the store has none at all for it; and one whose demand
     samples stop more than :data:`STOPPED_AFTER` before the pull's end (a target no longer
     scraped: each pull then starts from its newest stored hour, re-reads it and adds nothing,
-    so without the warning an unattended pull would go on succeeding on old telemetry).
+    so without the warning an unattended pull would go on succeeding on old telemetry), as
+    does any other queried metric of a fleet region/service (whose stop also holds every
+    pull's start back at its newest hour once all its series have stopped).
 
     Parameters
     ----------
@@ -104,17 +105,24 @@ def pull_notes(
 
 
 def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
-    """A warning per demand metric whose samples of some fleet region/services stop more than
-    :data:`STOPPED_AFTER` before the end of the pull (Prometheus has nothing newer)."""
+    """A warning per metric whose samples of some fleet region/services stop more than
+    :data:`STOPPED_AFTER` before the end of the pull (Prometheus has nothing newer): of a
+    demand metric, the region/services planned on it; of any other, every fleet one."""
     if got.rows.empty:
         return []
     planned = set(fleet.demand_series())
+    pairs = {(region, service) for region in fleet.regions for service in fleet.services}
     # a --until after now: nothing can be newer than now
     end = min(got.end, pd.Timestamp.now("UTC").floor(got.step))
     newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True, observed=True)[TS].max()
     stopped: dict[str, list[tuple[str, str, pd.Timestamp]]] = {}
     for (metric, region, service), stamp in newest.items():
-        if (region, service, metric) in planned and stamp < end - STOPPED_AFTER:
+        watched = (
+            (region, service, metric) in planned
+            if metric in DEMAND_METRICS
+            else (region, service) in pairs
+        )
+        if watched and stamp < end - STOPPED_AFTER:
             stopped.setdefault(metric, []).append((region, service, stamp))
     lines = []
     for metric, pairs in stopped.items():
@@ -124,10 +132,21 @@ def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
                 for region, service, stamp in pairs
             ]
         )
+        if metric in DEMAND_METRICS:
+            said = f"{metric}, the demand metric,"
+            why = "the store's telemetry ends there and a plan would rest on it"
+        else:
+            # the window starts at the newest stored hour of the metric furthest behind: once
+            # every series of this one stopped, each pull re-reads every query from there
+            said = metric
+            why = (
+                f"the store's {metric} ends there, and once all its series have stopped each "
+                "pull starts again from its newest stored hour, re-reading every query since"
+            )
         lines.append(
-            f"warning: {metric}, the demand metric, stops before the end of the pull "
+            f"warning: {said} stops before the end of the pull "
             f"({end:%Y-%m-%d %H:%M} UTC) for {shown}: Prometheus has no newer sample, so "
-            "the store's telemetry ends there and a plan would rest on it; check that the "
+            f"{why}; check that the "
             f"targets behind prometheus.queries.{metric} are still scraped (up == 1), or that "
             "the query's metric was not renamed"
         )
