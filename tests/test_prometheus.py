@@ -833,7 +833,11 @@ def test_a_fleet_region_without_demand_samples_is_a_warning_naming_the_labels(
         'service="game"' in result.stderr
     )
     assert "label_replace" in result.stderr
-    assert "rps" not in result.stderr  # rps is no demand metric of this fleet
+    # rps is no demand metric of this fleet: no warning that it lacks samples (its samples
+    # stop two hours in, which is a warning of its own)
+    assert "no samples for rps" not in result.stderr
+    assert "rps, the demand metric" not in result.stderr
+    assert "warning: rps stops before the end of the pull" in result.stderr
     # a demand query that returns nothing at all: the warning names every region/service
     config = _fleet(tmp_path, prometheus, {"ccu": "sum by (region, service) (x)", "rps": game_rps})
     result = CliRunner().invoke(cli, ["pull", "--db", str(db), "--config", str(config), *_window()])

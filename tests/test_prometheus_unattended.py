@@ -127,7 +127,8 @@ def test_any_metric_that_stopped_is_a_warning_as_it_holds_every_pull_back(promet
     """Servers telemetry that stopped while the demand went on: each pull restarted at its
     newest stored hour and re-read every query since, without a word."""
     halted = "sum by (region, service) (halted_players)"
-    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "servers": halted})
+    # rps is a demand metric, but not the game's (planned on ccu): it holds the start back too
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "servers": halted, "rps": halted})
     first = _pull(db, config, "--since", _at(0), "--until", _at(3))
     assert first.exit_code == 0 and first.stderr == "", first.output
     later = _pull(db, config, "--until", _at(20))
@@ -142,6 +143,7 @@ def test_any_metric_that_stopped_is_a_warning_as_it_holds_every_pull_back(promet
         "once all its series have stopped each pull starts again from its newest stored hour"
     ) in again.stderr
     assert "prometheus.queries.servers are still scraped (up == 1)" in again.stderr
+    assert "warning: rps stops before the end of the pull (2025-11-24 21:55 UTC)" in again.stderr
     assert "ccu" not in again.stderr  # the demand runs to the end
 
 

@@ -106,33 +106,30 @@ def pull_notes(
 
 def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:
     """A warning per metric whose samples of some fleet region/services stop more than
-    :data:`STOPPED_AFTER` before the end of the pull (Prometheus has nothing newer): of a
-    demand metric, the region/services planned on it; of any other, every fleet one."""
+    :data:`STOPPED_AFTER` before the end of the pull (Prometheus has nothing newer): one for
+    the region/services it is the demand metric of, one for the others (an rps that stopped
+    under a service planned on ccu holds every pull's start back as well)."""
     if got.rows.empty:
         return []
     planned = set(fleet.demand_series())
-    pairs = {(region, service) for region in fleet.regions for service in fleet.services}
+    fleet_pairs = {(region, service) for region in fleet.regions for service in fleet.services}
     # a --until after now: nothing can be newer than now
     end = min(got.end, pd.Timestamp.now("UTC").floor(got.step))
     newest = got.rows.groupby([METRIC, REGION, SERVICE], sort=True, observed=True)[TS].max()
-    stopped: dict[str, list[tuple[str, str, pd.Timestamp]]] = {}
+    stopped: dict[tuple[str, bool], list[tuple[str, str, pd.Timestamp]]] = {}
     for (metric, region, service), stamp in newest.items():
-        watched = (
-            (region, service, metric) in planned
-            if metric in DEMAND_METRICS
-            else (region, service) in pairs
-        )
-        if watched and stamp < end - STOPPED_AFTER:
-            stopped.setdefault(metric, []).append((region, service, stamp))
+        if (region, service) in fleet_pairs and stamp < end - STOPPED_AFTER:
+            demand = (region, service, metric) in planned
+            stopped.setdefault((metric, demand), []).append((region, service, stamp))
     lines = []
-    for metric, pairs in stopped.items():
+    for (metric, demand), series in sorted(stopped.items(), key=lambda item: not item[0][1]):
         shown = first_few(
             [
                 f"{region}/{service} at {stamp:%Y-%m-%d %H:%M} ({_ago(end - stamp)} before)"
-                for region, service, stamp in pairs
+                for region, service, stamp in series
             ]
         )
-        if metric in DEMAND_METRICS:
+        if demand:
             said = f"{metric}, the demand metric,"
             why = "the store's telemetry ends there and a plan would rest on it"
         else:
