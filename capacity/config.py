@@ -51,7 +51,9 @@ _SHARE_TOLERANCE = 1e-6
 #: The longest a request to Prometheus may be allowed to take: an hour.
 MAX_TIMEOUT_SECONDS = 3600
 #: The user (and password) part of a URL's authority: ``scheme://userinfo@``.
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@")
+#: A URL's user and password, up to its last '@': a password with an unencoded '/', '?' or
+#: '#' ends the URL's authority early, and stopping there would show the rest of it.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?.*@")
 #: The fleet file's schema version this release reads.
 SUPPORTED_VERSION = 1
 #: The fix named for a key whose own check failed (a ``value_error``), where one helps.
@@ -393,11 +395,19 @@ def url_problem(url: str) -> str | None:
         What the URL must be, for a message that goes on to show it (with
         :func:`redact_url`): a scheme other than http(s) is refused, and so is a query string
         or fragment, which would end up in the middle of the address once the API path is
-        appended, a space, no host or a malformed one (an unclosed ``[``), and a port that is
-        not a number from 1 to 65535.
+        appended, a '/', '?' or '#' left unencoded in a user or password (it would end the
+        host early), a space, no host or a malformed one (an unclosed ``[``), and a port that
+        is not a number from 1 to 65535.
     """
     if not url.startswith(("http://", "https://")):
         return "must start with http:// or https://"
+    rest = url.split("://", 1)[1]
+    if rest.rfind("@") >= len(re.split(r"[/?#]", rest, maxsplit=1)[0]):
+        # http://admin:s3/cret@host: the host would be 'admin', the rest a path
+        return (
+            "must have any '/', '?' or '#' in its user or password percent-encoded (%2F, %3F, "
+            "%23), and no '@' after the host"
+        )
     if "?" in url or "#" in url:
         return (
             "must have no query string or fragment ('?...' or '#...'), as the API path "

@@ -604,6 +604,23 @@ def test_a_pull_after_a_future_dated_row_is_refused_naming_it(prometheus, tmp_pa
     assert _pull(db, config, *_window()).exit_code == 0
 
 
+@pytest.mark.parametrize("password", ["s3/cret", "s3?cret", "s3#cret", "s3@/cret"])
+def test_a_password_with_a_reserved_character_is_refused_and_never_shown(tmp_path, db, password):
+    # each was shown in full ('Got http://admin:s3/cret@127.0.0.1:9'): the redaction stopped
+    # at the '/', '?' or '#' that ends a URL's authority
+    config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD})
+    result = _pull(db, config, "--url", f"http://admin:{password}@127.0.0.1:9", *_window())
+    assert result.exit_code == 2
+    assert "percent-encoded (%2F, %3F, %23)" in result.output
+    assert "cret" not in result.output and "'http://***@127.0.0.1:9'" in result.output
+    section = {"url": f"http://admin:{password}@127.0.0.1:9", "queries": {"ccu": GOOD}}
+    data = {**yaml.safe_load(FLEET_YAML), "prometheus": section}
+    (tmp_path / "fleet.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = _pull(db, tmp_path / "fleet.yaml", *_window())
+    assert result.exit_code == 2 and "key 'prometheus.url'" in result.output
+    assert "cret" not in result.output
+
+
 def test_a_since_before_2000_is_refused_before_any_request(tmp_path, db):
     config = _fleet(tmp_path, "http://127.0.0.1:9", {"ccu": GOOD})  # nothing listens there
     result = _pull(db, config, "--since", "0026-11-20")
