@@ -529,6 +529,8 @@ def parse_fleet(data: Any, *, source: str = "<fleet config>") -> FleetConfig:
         elif kind == "string_type" and isinstance(err.get("input"), int | float):
             problem = f"must be text; got the number {err.get('input')!r}"
             fix = f"write the name meant (quoted, '{err.get('input')}', if it is that number)"
+            if key == "prometheus.step":  # Prometheus's own API takes seconds as a number
+                fix = f"write it with its unit: '{err.get('input')}s' for seconds, or '5m'"
         elif kind in ("int_type", "float_type") and isinstance(err.get("input"), str):
             problem = f"{err['msg']}; got the text {err.get('input')!r}"
             fix = (

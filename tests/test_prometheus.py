@@ -693,6 +693,12 @@ def test_an_until_after_now_stores_nothing_dated_in_the_future(tmp_path, db):
         ({"queries": {"ccu": "x"}, "service_label": " service"}, "must be the name of a label"),
         ({"queries": {"ccu": "x"}, "timeout_seconds": float("inf")}, "must be a finite number"),
         ({"queries": {"ccu": "x"}, "timeout_seconds": 1e12}, "less than or equal to 3600"),
+        # the fix had been to quote it, '300', which was then refused as no duration
+        (
+            {"queries": {"ccu": "x"}, "step": 300},
+            "key 'prometheus.step': must be text; got the number 300. Fix: write it with its "
+            "unit: '300s' for seconds, or '5m'",
+        ),
     ],
 )
 def test_a_malformed_prometheus_section_is_refused_on_load(tmp_path, section, message):
