@@ -50,9 +50,9 @@ __all__ = [
 _SHARE_TOLERANCE = 1e-6
 #: The longest a request to Prometheus may be allowed to take: an hour.
 MAX_TIMEOUT_SECONDS = 3600
-#: The user (and password) part of a URL's authority: ``scheme://userinfo@``.
-#: A URL's user and password, up to its last '@': a password with an unencoded '/', '?' or
-#: '#' ends the URL's authority early, and stopping there would show the rest of it.
+#: The user (and password) part of a URL's authority, ``scheme://userinfo@``, taken up to
+#: the URL's last '@': a password with an unencoded '/', '?' or '#' ends the authority early,
+#: and stopping there would show the rest of it.
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?.*@")
 #: The fleet file's schema version this release reads.
 SUPPORTED_VERSION = 1
