@@ -479,8 +479,11 @@ def test_schedule_refuses_an_output_that_is_its_store_or_fleet_file(fresh_store,
     assert Path(given[option]).read_bytes() == before
 
 
-def test_schedule_aws_leaves_out_the_past_and_warns_over_125_actions(fresh_store):
-    from capacity.scaling import to_aws_scheduled_actions
+def test_schedule_aws_leaves_out_the_past_and_fits_125_actions_a_group(fresh_store):
+    """A week's floors change more often than AWS's 125 scheduled actions per group allow;
+    the file had every change, so applying it failed from each group's 126th action on. Each
+    group now gets at most 125, its floors raised (never lowered) where they change least."""
+    from capacity.scaling import aws_groups_over_limit, to_aws_scheduled_actions
 
     template = "lv-{region}-{service}"
     before = pd.Timestamp.now(tz="UTC")
@@ -491,36 +494,54 @@ def test_schedule_aws_leaves_out_the_past_and_warns_over_125_actions(fresh_store
     assert len(floors) == 2 * 168  # the CSV is still the whole week from the telemetry's end
     first = min(pd.Timestamp(a["StartTime"]) for a in actions)  # the next whole hour
     assert before.ceil("h") <= first <= pd.Timestamp.now(tz="UTC").ceil("h")
-    assert actions == to_aws_scheduled_actions(floors, group_name_template=template, now=first)
+    assert actions == to_aws_scheduled_actions(
+        floors, group_name_template=template, now=first, max_actions=125
+    )
     every = to_aws_scheduled_actions(floors, group_name_template=template)
     past = sum(pd.Timestamp(a["StartTime"]) < first for a in every)
     assert past >= 16  # 12 hours of two groups, the floor moving in most of them
     err = result.stderr
     assert f"warning: left out {past} of {len(every)} AWS scheduled actions" in err
     assert f"first action sets its floor from {first:%Y-%m-%d %H:%M} UTC" in err
-    # Both groups still have more than 125 actions; the advice names them and a horizon that
-    # ends at the earliest 126th action, counted from the schedule's first hour.
-    counts = {
-        g: sum(a["AutoScalingGroupName"] == g for a in actions)
-        for g in ("lv-eu-west-game", "lv-na-east-game")
-    }
-    assert min(counts.values()) > 125
-    cut = min(
-        sorted(pd.Timestamp(a["StartTime"]) for a in actions if a["AutoScalingGroupName"] == g)[125]
-        for g in counts
-    )
+    # Both groups' floors change more than 125 times; each gets at most 125 actions, and in every
+    # hour the floor it applies is at least the schedule's.
+    plain = to_aws_scheduled_actions(floors, group_name_template=template, now=first)
+    over = aws_groups_over_limit(plain)
+    assert sorted(over) == ["lv-eu-west-game", "lv-na-east-game"]
+    counts = pd.Series([a["AutoScalingGroupName"] for a in actions]).value_counts()
+    assert sorted(counts.index) == ["lv-eu-west-game", "lv-na-east-game"]
+    assert 120 <= counts.min() <= counts.max() <= 125
+    for region in ("eu-west", "na-east"):
+        mine = [a for a in actions if a["AutoScalingGroupName"] == f"lv-{region}-game"]
+        hours = floors[(floors["region"] == region) & (floors["ts"] >= first)]
+        applied = pd.Series(
+            [a["MinSize"] for a in mine], index=pd.DatetimeIndex([a["StartTime"] for a in mine])
+        ).reindex(pd.DatetimeIndex(hours["ts"]), method="ffill")
+        assert (applied.to_numpy() >= hours["min_servers"].to_numpy()).all()
+    cut = min(c for _, c in over.values())
     fits = int((cut - floors["ts"].min()) / pd.Timedelta(hours=1))
     assert (
-        f"gives more to lv-eu-west-game ({counts['lv-eu-west-game']}), lv-na-east-game "
-        f"({counts['lv-na-east-game']}): applying it fails" in err
+        "note: AWS allows 125 scheduled actions per Auto Scaling group, and the floors change "
+        f"more often for lv-eu-west-game ({over['lv-eu-west-game'][0]}), lv-na-east-game "
+        f"({over['lv-na-east-game'][0]}): each gets at most 125" in err
     )
-    assert f"--horizon {fits}h or less fits every group" in err
+    assert f"--horizon {fits}h or less needs no merging" in err
     shorter = run("schedule", *fresh_store, "--format", "aws", "--horizon", f"{fits}h")
     assert shorter.exit_code == 0, shorter.output
-    groups = pd.Series([a["AutoScalingGroupName"] for a in json.loads(shorter.stdout)])
-    assert groups.value_counts().max() <= 125
-    assert set(groups) == {"eu-west-game", "na-east-game"}
+    assert json.loads(shorter.stdout) == to_aws_scheduled_actions(
+        floors[floors["ts"] < floors["ts"].min() + pd.Timedelta(hours=fits)], now=first
+    )
     assert "AWS allows 125" not in shorter.stderr
+    # room for the groups' other scheduled actions
+    fewer = run("schedule", *fresh_store, "--format", "aws", "--max-actions", "100")
+    assert fewer.exit_code == 0, fewer.output
+    assert (
+        pd.Series([a["AutoScalingGroupName"] for a in json.loads(fewer.stdout)])
+        .value_counts()
+        .max()
+        == 100
+    )
+    assert "note: --max-actions 100 allows 100 scheduled actions per group" in fewer.stderr
 
 
 def test_schedule_aws_with_every_hour_past_exits_2(fresh_store):

@@ -157,3 +157,46 @@ def test_the_cli_refuses_a_group_name_aws_refuses_before_it_forecasts(tmp_path: 
     assert "which AWS refuses: it has the character ' '" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not store.exists()
+
+
+def test_max_actions_fits_a_group_by_raising_the_floors_that_change_least():
+    # A week of a daily cycle with a one-server wobble: 168 actions, more than AWS's 125.
+    # With max_actions=125 each group gets at most 125, and every hour keeps at least its floor.
+    hour = pd.Series(range(168))
+    floors = (10 + 8 * ((hour % 24) >= 12) + (hour % 2)).tolist()
+    frame = pd.concat([hourly(floors), hourly([5] * 168, region="na-east")])
+    plain = to_aws_scheduled_actions(frame)
+    assert aws_groups_over_limit(plain) == {"eu-west-game": (168, T0 + pd.Timedelta(hours=125))}
+    actions = to_aws_scheduled_actions(frame, max_actions=125)
+    assert aws_groups_over_limit(actions) == {}
+    eu = [a for a in actions if a["AutoScalingGroupName"] == "eu-west-game"]
+    # each merge fills a 1-server dip of 1 hour, which joins the runs either side of it: 22
+    # merges remove 44 actions for 22 server-hours
+    assert len(eu) == 124
+    applied = pd.Series(
+        [a["MinSize"] for a in eu], index=pd.DatetimeIndex([a["StartTime"] for a in eu])
+    ).reindex(pd.date_range(T0, periods=168, freq="h"), method="ffill")
+    assert (applied.to_numpy() >= floors).all()
+    assert int(applied.sum()) - sum(floors) == 22
+    for action in actions:
+        check_put_input(action)
+    assert [a for a in actions if a["AutoScalingGroupName"] == "na-east-game"] == [
+        a for a in plain if a["AutoScalingGroupName"] == "na-east-game"
+    ]
+    # room for other scheduled actions; a single action holds the peak throughout
+    assert len(to_aws_scheduled_actions(frame, max_actions=100)) == 100 + 1
+    [only] = to_aws_scheduled_actions(hourly(floors), max_actions=1)
+    assert only["MinSize"] == max(floors)
+    for bad in (0, 126, 2.5, True):
+        with pytest.raises(ParameterError, match="'max_actions'"):
+            to_aws_scheduled_actions(frame, max_actions=bad)
+
+
+def test_fit_floors_merges_the_cheapest_neighbours_and_never_lowers():
+    from capacity.scaling.aws import fit_floors
+
+    # runs: 5 (2h), 4 (1h), 5 (1h), 9 (1h), 2 (3h): merging 4 into its 5s costs 1 server-hour
+    assert fit_floors([5, 5, 4, 5, 9, 2, 2, 2], 3).tolist() == [5, 5, 5, 5, 9, 2, 2, 2]
+    # 2 runs left: 5 -> 9 costs 16, 9 -> 2 costs 21
+    assert fit_floors([5, 5, 4, 5, 9, 2, 2, 2], 2).tolist() == [9, 9, 9, 9, 9, 2, 2, 2]
+    assert fit_floors([3, 4, 3], 5).tolist() == [3, 4, 3]

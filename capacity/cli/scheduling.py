@@ -102,17 +102,22 @@ def _keda_floors(floors: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
 
 
 def _aws_actions(
-    floors: pd.DataFrame, template: str, now: pd.Timestamp | None = None
+    floors: pd.DataFrame,
+    template: str,
+    now: pd.Timestamp | None = None,
+    max_actions: int | None = None,
 ) -> list[dict[str, Any]]:
     """The schedule as AWS scheduled actions from the hour after ``now`` (default: the real
-    now) on, with warnings on stderr."""
+    now) on, at most ``max_actions`` (default AWS's 125) a group, with notes on stderr."""
     from capacity import scaling
+    from capacity.scaling.aws import fit_floors
 
     now = pd.Timestamp.now(tz="UTC") if now is None else now
+    limit = scaling.AWS_MAX_SCHEDULED_ACTIONS if max_actions is None else max_actions
     every = scaling.to_aws_scheduled_actions(floors, group_name_template=template)
-    actions = scaling.to_aws_scheduled_actions(floors, group_name_template=template, now=now)
+    plain = scaling.to_aws_scheduled_actions(floors, group_name_template=template, now=now)
     first, last = floors["ts"].min(), floors["ts"].max() + pd.Timedelta(hours=1)
-    if not actions:
+    if not plain:
         raise ParameterError(
             "The 'horizon' parameter (--horizon) leaves no hour after now "
             f"({now:%Y-%m-%d %H:%M} UTC) to schedule: the schedule runs from "
@@ -129,16 +134,39 @@ def _aws_actions(
             f"group's first action sets its floor from {now.ceil('h'):%Y-%m-%d %H:%M} UTC",
             err=True,
         )
-    over = scaling.aws_groups_over_limit(actions)
+    actions = scaling.to_aws_scheduled_actions(
+        floors, group_name_template=template, now=now, max_actions=limit
+    )
+    over = scaling.aws_groups_over_limit(plain, limit=limit)
     if over:
         fits = min(int((cut - first) / pd.Timedelta(hours=1)) for _, cut in over.values())
+        names = {
+            template.format(region=r, service=s): (r, s)
+            for r, s in floors[["region", "service"]].drop_duplicates().itertuples(index=False)
+        }
+        extra = held = 0
+        for group in over:
+            region, service = names[group]
+            part = floors[
+                (floors["region"] == region)
+                & (floors["service"] == service)
+                & (floors["ts"] >= now)
+            ].sort_values("ts")
+            given = part["min_servers"].to_numpy(dtype="int64")
+            extra += int((fit_floors(given, limit) - given).sum())
+            held += int(given.sum())
         groups = ", ".join(f"{group} ({count})" for group, (count, _) in over.items())
         click.echo(
-            f"warning: AWS allows {scaling.AWS_MAX_SCHEDULED_ACTIONS} scheduled actions per "
-            f"Auto Scaling group, and this schedule gives more to {groups}: applying it fails "
-            f"from each one's {scaling.AWS_MAX_SCHEDULED_ACTIONS + 1}th action on. --horizon "
-            f"{fits}h or less fits every group (the horizon counts from the schedule's first "
-            f"hour, {first:%Y-%m-%d %H:%M} UTC); publish that and rerun daily",
+            (
+                f"note: AWS allows {limit} scheduled actions per Auto Scaling group"
+                if limit == scaling.AWS_MAX_SCHEDULED_ACTIONS
+                else f"note: --max-actions {limit} allows {limit} scheduled actions per group"
+            )
+            + f", and the floors change more often for {groups}: each gets at most {limit}, "
+            f"holding a floor longer where it changes least (never lower), {extra:,} more "
+            f"server-hours ({extra / held:.1%} of theirs). --horizon {fits}h or less needs no "
+            f"merging (the horizon counts from the schedule's first hour, "
+            f"{first:%Y-%m-%d %H:%M} UTC)",
             err=True,
         )
     return actions
@@ -170,6 +198,15 @@ def _aws_actions(
     metavar="TEMPLATE",
     help="With --format aws: the Auto Scaling group's name from {region} and {service} "
     "[default: {region}-{service}].",
+)
+@click.option(
+    "--max-actions",
+    "max_actions",
+    type=click.IntRange(1, 125),
+    default=None,
+    help="With --format aws: the most scheduled actions per Auto Scaling group; floors that "
+    "change more often are held longer where they change least, never lowered. Less than 125 "
+    "leaves room for the group's other scheduled actions [default: 125, AWS's quota].",
 )
 @click.option(
     "--now",
@@ -221,6 +258,7 @@ def schedule(
     horizon: str,
     fmt: str,
     group_name: str | None,
+    max_actions: int | None,
     now: str | None,
     namespace: str | None,
     deployment_name: str | None,
@@ -258,6 +296,7 @@ def schedule(
     for flag, value, purpose, needs in (
         ("--now", now, "says from when AWS actions or KEDA windows are published", "aws keda"),
         ("--group-name", group_name, "names Auto Scaling groups", "aws"),
+        ("--max-actions", max_actions, "limits the actions per Auto Scaling group", "aws"),
         ("--namespace", namespace, "names the KEDA objects' namespace", "keda"),
         ("--deployment-name", deployment_name, "names the deployments KEDA scales", "keda"),
         ("--scale-up-tolerance", scale_up_tolerance, "sets the HPA's tolerance", "keda"),
@@ -380,7 +419,7 @@ def schedule(
     if fmt == "csv":
         text = scaling.to_csv_text(floors)
     elif fmt == "aws":
-        actions = _aws_actions(floors, template, from_time)
+        actions = _aws_actions(floors, template, from_time, max_actions)
         text = json.dumps(actions, indent=2) + "\n"
         count += f", {len(actions)} AWS scheduled actions"
     else:

@@ -42,6 +42,54 @@ def _check_max_sizes(max_sizes: Mapping[str, int] | None) -> dict[str, int]:
     return {str(group): int(size) for group, size in max_sizes.items()}
 
 
+def fit_floors(floors: Any, max_changes: int) -> np.ndarray:
+    """``floors`` raised where they change least, so that they hold at most ``max_changes`` runs.
+
+    A run is a stretch of consecutive hours with one floor: each is one scheduled action. While
+    there are more than ``max_changes``, the two neighbouring runs whose merge costs the fewest
+    extra server-hours per action saved become one at the higher of their floors (the earlier
+    pair on a tie); a merged run that meets a neighbour of its floor joins it too.
+    A floor is only ever raised, so every hour keeps at least its own floor: N+k and the boot
+    lead's early rise hold.
+
+    Parameters
+    ----------
+    floors : array-like of int
+        One floor per hour, in time order.
+    max_changes : int
+        The most runs to keep, >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The floors per hour (``int64``), each at least the one given.
+    """
+    max_changes = check_int(max_changes, "max_changes", 1)
+    values = np.asarray(floors, dtype=np.int64)
+    if len(values) == 0:
+        return values.copy()
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    level = values[starts]  # one floor per run
+    hours = np.diff(np.r_[starts, len(values)])
+    while len(level) > max_changes:
+        a, b = level[:-1], level[1:]
+        top = np.maximum(a, b)
+        cost = (top - a) * hours[:-1] + (top - b) * hours[1:]
+        # the merged run also joins a neighbour with its floor: one action fewer each
+        fewer = np.ones(len(top))
+        fewer[1:] += level[:-2] == top[1:]
+        fewer[:-1] += level[2:] == top[:-1]
+        at = int(np.argmin(cost / fewer))  # the earliest of equals
+        first, stop = at, at + 2
+        if stop < len(level) and level[stop] == top[at]:
+            stop += 1
+        if first > 0 and level[first - 1] == top[at]:
+            first -= 1
+        level = np.r_[level[:first], top[at], level[stop:]]
+        hours = np.r_[hours[:first], hours[first:stop].sum(), hours[stop:]]
+    return np.repeat(level, hours).astype(np.int64)
+
+
 def to_aws_scheduled_actions(
     schedule: pd.DataFrame,
     *,
@@ -49,6 +97,7 @@ def to_aws_scheduled_actions(
     action_prefix: str = "capacity-floor",
     max_sizes: Mapping[str, int] | None = None,
     now: Any = None,
+    max_actions: int | None = None,
 ) -> list[dict[str, Any]]:
     """EC2 Auto Scaling scheduled actions that set each group's ``MinSize`` to the floor.
 
@@ -63,7 +112,9 @@ def to_aws_scheduled_actions(
 
     AWS refuses an action that starts in the past. With ``now``, the hours before it are left
     out, and each group's first action sets the floor of its first hour at or after ``now``.
-    AWS also allows at most :data:`AWS_MAX_SCHEDULED_ACTIONS` (125) per group; see
+    AWS also allows at most :data:`AWS_MAX_SCHEDULED_ACTIONS` (125) per group: with
+    ``max_actions``, a group's floors are first raised where they change least
+    (:func:`fit_floors`) until it gets no more actions than that. Without it, see
     :func:`aws_groups_over_limit`.
 
     Parameters
@@ -83,6 +134,10 @@ def to_aws_scheduled_actions(
         Each group's current ``MaxSize``, by group name.
     now : timestamp-like, optional
         Leave out the hours before this time (naive values are UTC). Default: keep every hour.
+    max_actions : int, optional
+        The most actions a group may get, from 1 to 125; its floors are raised (never
+        lowered) to fit. Less than 125 leaves room for the group's other scheduled actions.
+        Default: one action per change of the floor, however many.
 
     Returns
     -------
@@ -109,6 +164,13 @@ def to_aws_scheduled_actions(
             f"'-YYYYmmddTHHMMZ' takes 15). Got {action_prefix!r}."
         )
     maxima = _check_max_sizes(max_sizes)
+    if max_actions is not None and (
+        check_int(max_actions, "max_actions", 1) > AWS_MAX_SCHEDULED_ACTIONS
+    ):
+        raise ParameterError(
+            f"The 'max_actions' parameter must be at most {AWS_MAX_SCHEDULED_ACTIONS}, AWS's "
+            f"quota of scheduled actions per Auto Scaling group. Got {max_actions!r}."
+        )
     pairs = [(region, service) for region, service, _ in by_pair(frame)]
     names = group_names(group_name_template, pairs, "group_name_template")
     if now is not None:
@@ -119,7 +181,10 @@ def to_aws_scheduled_actions(
         group = names[(region, service)]
         top = maxima.get(group)
         previous = None
-        for ts, floor in zip(part[TS], part[MIN_SERVERS].astype(np.int64), strict=True):
+        floors = part[MIN_SERVERS].to_numpy(dtype=np.int64)
+        if max_actions is not None:
+            floors = fit_floors(floors, max_actions)
+        for ts, floor in zip(part[TS], floors, strict=True):
             if floor == previous:
                 continue
             action: dict[str, Any] = {
