@@ -200,3 +200,28 @@ def test_fit_floors_merges_the_cheapest_neighbours_and_never_lowers():
     # 2 runs left: 5 -> 9 costs 16, 9 -> 2 costs 21
     assert fit_floors([5, 5, 4, 5, 9, 2, 2, 2], 2).tolist() == [9, 9, 9, 9, 9, 2, 2, 2]
     assert fit_floors([3, 4, 3], 5).tolist() == [3, 4, 3]
+
+
+def test_a_template_may_only_use_the_plain_fields():
+    # Python's format syntax wrote something other than the name: '{region[0]}' gave 'e', a
+    # name AWS accepts but no operator meant, '{region!r}' quoted it.
+    from capacity.scaling import to_keda_yaml
+
+    frame = hourly([3, 4])
+    for template in (
+        "{region[0]}-{service}",
+        "{region!r}-{service}",
+        "{region:>12}-{service}",
+        "{region.upper}-{service}",
+        "{}-{service}",
+        "{zone}-{service}",
+    ):
+        with pytest.raises(ParameterError, match="only use the fields") as caught:
+            to_aws_scheduled_actions(frame, group_name_template=template)
+        assert template.split("-")[0] in str(caught.value)
+        with pytest.raises(ParameterError, match="only use the fields"):
+            to_keda_yaml(frame, deployment_template=template.lower())
+    [action] = to_aws_scheduled_actions(
+        hourly([3]), group_name_template="lv{{x}}-{region}-{service}"
+    )
+    assert action["AutoScalingGroupName"] == "lv{x}-eu-west-game"

@@ -9,6 +9,7 @@ and ``keda.py``.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +22,9 @@ from capacity.frames import require_columns
 from capacity.scaling.checks import utc_index
 from capacity.scaling.floors import DEMAND, MIN_SERVERS, SAFE_LOAD, SCHEDULE_COLUMNS
 from capacity.units import iso_utc
+
+#: The fields a name or query template may use.
+TEMPLATE_FIELDS = ("region", "service")
 
 
 def check_schedule(frame: Any) -> pd.DataFrame:
@@ -44,19 +48,46 @@ def check_schedule(frame: Any) -> pd.DataFrame:
 
 
 def from_template(template: str, region: str, service: str, name: str) -> str:
-    """``template`` filled in with ``region`` and ``service``; ``name`` is the parameter."""
+    """``template`` filled in with ``region`` and ``service``; ``name`` is the parameter.
+
+    Only the plain fields ``{region}`` and ``{service}`` are filled in (``{{`` and ``}}``
+    write a brace). Python's other format syntax, a conversion (``{region!r}``), a format
+    spec (``{region:>20}``), an index or an attribute (``{region[0]}``, ``{region.upper}``),
+    would write something other than the name, so it is refused.
+
+    Raises
+    ------
+    ParameterError
+        When ``template`` is empty, not a string, malformed, or uses anything but the two
+        plain fields.
+    """
     if not isinstance(template, str) or not template:
         raise ParameterError(
             f"The {name!r} parameter must be a non-empty string with the fields {{region}} and "
             f"{{service}}. Got {template!r}."
         )
     try:
-        return template.format(region=region, service=service)
-    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        fields = [
+            (field, spec, conversion)
+            for _, field, spec, conversion in string.Formatter().parse(template)
+            if field is not None
+        ]
+    except ValueError as exc:
         raise ParameterError(
             f"The {name!r} parameter may only use the fields {{region}} and {{service}}. "
-            f"Got {template!r} ({type(exc).__name__}: {exc})."
+            f"Got {template!r} (ValueError: {exc})."
         ) from None
+    for field, spec, conversion in fields:
+        if field not in TEMPLATE_FIELDS or spec or conversion:
+            written = "{" + field + (f"!{conversion}" if conversion else "")
+            written += (f":{spec}" if spec else "") + "}"
+            raise ParameterError(
+                f"The {name!r} parameter may only use the fields {{region}} and {{service}}, "
+                f"as they are. Got {template!r}, with {written}.",
+                fix="write {region} and {service} without a conversion, format, index or "
+                "attribute; '{{' and '}}' write a brace",
+            )
+    return template.format(region=region, service=service)
 
 
 #: EC2 Auto Scaling's rule for a group's name (CreateAutoScalingGroup): 1 to 255 ASCII
