@@ -492,8 +492,10 @@ def test_schedule_aws_leaves_out_the_past_and_fits_125_actions_a_group(fresh_sto
     actions = json.loads(result.stdout)
     floors = pd.read_csv(io.StringIO(run("schedule", *fresh_store).stdout), parse_dates=["ts"])
     assert len(floors) == 2 * 168  # the CSV is still the whole week from the telemetry's end
-    first = min(pd.Timestamp(a["StartTime"]) for a in actions)  # the next whole hour
-    assert before.ceil("h") <= first <= pd.Timestamp.now(tz="UTC").ceil("h")
+    # the next whole hour at least 10 minutes away: time to apply the file
+    first = min(pd.Timestamp(a["StartTime"]) for a in actions)
+    margin = pd.Timedelta(minutes=10)
+    assert (before + margin).ceil("h") <= first <= (pd.Timestamp.now(tz="UTC") + margin).ceil("h")
     assert actions == to_aws_scheduled_actions(
         floors, group_name_template=template, now=first, max_actions=125
     )
@@ -542,6 +544,24 @@ def test_schedule_aws_leaves_out_the_past_and_fits_125_actions_a_group(fresh_sto
         == 100
     )
     assert "note: --max-actions 100 allows 100 scheduled actions per group" in fewer.stderr
+
+
+def test_aws_actions_leave_ten_minutes_to_apply_them():
+    """Without --now, the AWS export kept the next whole hour however close it was: run at
+    18:59 and applied a minute later, that action started in the past and AWS refused it
+    (the documented apply loop then stops). It now keeps only actions 10 minutes away."""
+    from capacity.cli.scheduling import AWS_APPLY_MINUTES, aws_publish_from
+
+    assert AWS_APPLY_MINUTES == 10
+    before = pd.Timestamp.now(tz="UTC")
+    cut = aws_publish_from()
+    assert (
+        before + pd.Timedelta(minutes=10)
+        <= cut
+        <= pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=10)
+    )
+    given = pd.Timestamp("2026-11-23T18:59Z")
+    assert aws_publish_from(given) == given  # --now is the time the actions are put
 
 
 def test_schedule_aws_with_every_hour_past_exits_2(fresh_store):

@@ -101,6 +101,30 @@ def _keda_floors(floors: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     return kept
 
 
+#: How long applying an AWS export may take: without ``--now``, actions that start sooner
+#: than this are left out, since AWS refuses a start time already past when it gets the call.
+AWS_APPLY_MINUTES = 10
+
+
+def aws_publish_from(now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The earliest start time an AWS export keeps: ``now`` as given, or else the real time
+    plus :data:`AWS_APPLY_MINUTES`.
+
+    Parameters
+    ----------
+    now : pandas.Timestamp, optional
+        ``--now``: the time the actions are put.
+
+    Returns
+    -------
+    pandas.Timestamp
+        A UTC time; actions starting before it are left out.
+    """
+    if now is not None:
+        return now
+    return pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=AWS_APPLY_MINUTES)
+
+
 def _aws_actions(
     floors: pd.DataFrame,
     template: str,
@@ -112,15 +136,21 @@ def _aws_actions(
     from capacity import scaling
     from capacity.scaling.aws import fit_floors
 
-    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    given = now is not None
+    now = aws_publish_from(now)
+    before = (
+        f"now ({now:%Y-%m-%d %H:%M} UTC)"
+        if given
+        else f"now and the {AWS_APPLY_MINUTES} minutes to apply them ({now:%Y-%m-%d %H:%M} UTC)"
+    )
     limit = scaling.AWS_MAX_SCHEDULED_ACTIONS if max_actions is None else max_actions
     every = scaling.to_aws_scheduled_actions(floors, group_name_template=template)
     plain = scaling.to_aws_scheduled_actions(floors, group_name_template=template, now=now)
     first, last = floors["ts"].min(), floors["ts"].max() + pd.Timedelta(hours=1)
     if not plain:
         raise ParameterError(
-            "The 'horizon' parameter (--horizon) leaves no hour after now "
-            f"({now:%Y-%m-%d %H:%M} UTC) to schedule: the schedule runs from "
+            f"The 'horizon' parameter (--horizon) leaves no hour after {before} to "
+            "schedule: the schedule runs from "
             f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC, and AWS refuses actions "
             "that start in the past.",
             fix="load or pull the latest telemetry (capacity ingest, capacity pull) first, "
@@ -130,7 +160,7 @@ def _aws_actions(
     if past:
         click.echo(
             f"warning: left out {past:,} of {len(every):,} AWS scheduled actions, the ones "
-            f"that start before now ({now:%Y-%m-%d %H:%M} UTC), since AWS refuses them; each "
+            f"that start before {before}, since AWS refuses them; each "
             f"group's first action sets its floor from {now.ceil('h'):%Y-%m-%d %H:%M} UTC",
             err=True,
         )
@@ -213,7 +243,7 @@ def _aws_actions(
     default=None,
     help="With --format aws or keda: leave out what starts before this ISO time (AWS refuses "
     "actions in the past; a KEDA window past its hour would fire again a year later) "
-    "[default: now].",
+    "[default: now; for AWS, now plus 10 minutes to apply the file].",
 )
 @click.option(
     "--namespace",
