@@ -186,3 +186,29 @@ def test_the_hpa_tolerance_and_scale_up_tolerance():
     for bad in (-0.1, float("nan"), float("inf"), True, "0"):
         with pytest.raises(ParameterError, match="'scale_up_tolerance' parameter must be"):
             to_keda_yaml(plan, scale_up_tolerance=bad)
+
+
+def test_objects_plain_kubectl_apply_refuses_are_named():
+    # Plain kubectl apply keeps each object as JSON in an annotation of at most 256 KiB: a
+    # floor that changes every hour for 80 days (1,920 cron triggers) is larger and was
+    # written without a word; a week is far below it.
+    from capacity.scaling.keda import (
+        KUBECTL_APPLY_MAX_BYTES,
+        keda_objects_too_large,
+        kubectl_apply_warning,
+    )
+
+    assert KUBECTL_APPLY_MAX_BYTES == 262144
+    week = to_keda_yaml(frame("2026-11-23T00:00Z", [3, 4] * 84))
+    assert keda_objects_too_large(week) == {}
+    long = to_keda_yaml(frame("2026-11-23T00:00Z", [3, 4] * 960))
+    [(name, size)] = keda_objects_too_large(long).items()
+    assert name == "game-eu-west" and size > KUBECTL_APPLY_MAX_BYTES
+    [document] = yaml.safe_load_all(long)
+    assert len(document["spec"]["triggers"]) == 1920 + 1
+    assert kubectl_apply_warning(week) is None
+    warning = kubectl_apply_warning(long)
+    assert warning is not None
+    assert warning.startswith("1 ScaledObject is larger than the 256 KiB")
+    assert f"game-eu-west ({size / 1024:,.0f} KiB)" in warning
+    assert "kubectl apply --server-side" in warning

@@ -456,6 +456,10 @@ def schedule(
         floors = _keda_floors(floors, moment)
         count = f"{len(floors)} hourly floors"
         text = scaling.to_keda_yaml(floors, current_servers=fleet.current_servers, **keda_options)
+        from capacity.scaling.keda import kubectl_apply_warning
+
+        if warning := kubectl_apply_warning(text):
+            click.echo(f"warning: {warning}", err=True)
         if namespace is None:
             click.echo(
                 "note: the KEDA objects are in namespace 'game', the demo's; --namespace "

@@ -5,6 +5,7 @@ Cron has no year, so an export must span fewer than :data:`KEDA_MAX_DAYS` days.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import re
@@ -26,6 +27,66 @@ from capacity.units import iso_utc
 #: A KEDA export must span fewer days than this: cron has no year field, so floors 365 days
 #: apart would share their expressions and each would fire on both days.
 KEDA_MAX_DAYS = 365
+
+
+#: The most bytes of annotations an object may carry. Plain (client-side) ``kubectl apply``
+#: keeps the whole object as JSON in ``kubectl.kubernetes.io/last-applied-configuration``, so
+#: it refuses a larger object ("metadata.annotations: Too long").
+KUBECTL_APPLY_MAX_BYTES = 256 * 1024
+
+
+def keda_objects_too_large(text: str) -> dict[str, int]:
+    """The objects of :func:`to_keda_yaml`'s text that plain ``kubectl apply`` refuses.
+
+    Each cron trigger adds about 150 bytes, so a week of hourly floors is about 24 KB and
+    about 75 days exceed :data:`KUBECTL_APPLY_MAX_BYTES`; ``kubectl apply --server-side``
+    keeps no such copy and takes them.
+
+    Parameters
+    ----------
+    text : str
+        YAML documents, as :func:`to_keda_yaml` returns them.
+
+    Returns
+    -------
+    dict
+        ``name -> bytes`` of each object whose compact JSON is larger than the limit, in
+        the order of the text.
+    """
+    sizes = {}
+    for document in yaml.safe_load_all(text):
+        if document is None:
+            continue
+        size = len(json.dumps(document, separators=(",", ":")).encode())
+        if size > KUBECTL_APPLY_MAX_BYTES:
+            sizes[str(document["metadata"]["name"])] = size
+    return sizes
+
+
+def kubectl_apply_warning(text: str) -> str | None:
+    """What to say when plain ``kubectl apply`` would refuse objects of ``text``, else None.
+
+    Parameters
+    ----------
+    text : str
+        YAML documents, as :func:`to_keda_yaml` returns them.
+
+    Returns
+    -------
+    str or None
+        The objects too large (:func:`keda_objects_too_large`), their sizes and the fix.
+    """
+    large = keda_objects_too_large(text)
+    if not large:
+        return None
+    return (
+        f"{len(large)} ScaledObject{'s are' if len(large) > 1 else ' is'} larger than the "
+        f"{KUBECTL_APPLY_MAX_BYTES // 1024} KiB that plain `kubectl apply` keeps in its "
+        "last-applied annotation, so it refuses them (metadata.annotations: Too long): "
+        + ", ".join(f"{name} ({size / 1024:,.0f} KiB)" for name, size in large.items())
+        + ". Apply with `kubectl apply --server-side`, or publish fewer days (--horizon; a "
+        "week is about 24 KiB)"
+    )
 
 
 def _leap_day(ts: pd.Timestamp) -> bool:
