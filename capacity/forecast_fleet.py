@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import secrets
 import socket
 import time
@@ -225,6 +226,53 @@ def horizon_hours(horizon: str) -> int:
     return int(reach / pd.Timedelta(hours=1))
 
 
+def _checked_quantiles(quantiles: Any) -> tuple[float, ...]:
+    """``quantiles`` as floats, in the order given.
+
+    Parameters
+    ----------
+    quantiles : sequence of float
+        The quantiles a run is asked to report.
+
+    Returns
+    -------
+    tuple of float
+
+    Raises
+    ------
+    ParameterError
+        When it is not a non-empty sequence of distinct numbers strictly between 0 and 1: a
+        repeated quantile had stored a run with two columns of one name, which
+        :meth:`Store.forecast` could not read back, and one out of range had been named only
+        inside the forecaster's own grid.
+    """
+    problem = None
+    values: list[float] = []
+    if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Sequence):
+        problem = "not a sequence"
+    elif not quantiles:
+        problem = "it is empty"
+    for q in [] if problem else quantiles:
+        try:
+            value = float(q) if not isinstance(q, bool) else math.nan
+        except (TypeError, ValueError):
+            value = math.nan
+        if not 0 < value < 1:
+            problem = f"{q!r} is not a number strictly between 0 and 1"
+            break
+        if value in values:
+            problem = f"{q!r} repeats"
+            break
+        values.append(value)
+    if problem:
+        raise ParameterError(
+            "The 'quantiles' parameter must be a non-empty sequence of distinct numbers "
+            f"strictly between 0 and 1, such as (0.05, 0.5, 0.95). Got {quantiles!r} "
+            f"({problem})."
+        )
+    return tuple(values)
+
+
 def new_run_id(now: pd.Timestamp | None = None) -> str:
     """A sortable, unique run id such as ``20261123T060000Z-3f9a1c``."""
     moment = (now or pd.Timestamp.now(tz="UTC")).tz_convert("UTC")
@@ -371,7 +419,8 @@ def forecast_fleet(
     horizon, history : str
         How far ahead to forecast and how much history to read, as durations.
     quantiles : sequence of float
-        The quantiles to report, in this order. Each series is fitted on
+        The quantiles to report, in this order: distinct, each strictly between 0 and 1
+        (else a :class:`~capacity.errors.ParameterError`, before any work). Each series is fitted on
         :data:`capacity.columns.SHARED_QUANTILES` too (which changes none of these), so the
         run shares its fits, through the forecast cache, with the weekly plan's.
     cutoff : timestamp-like, optional
@@ -411,6 +460,7 @@ def forecast_fleet(
     from capacity.backtest import known_events
 
     started = time.perf_counter()
+    requested = _checked_quantiles(quantiles)
     step = pd.Timedelta(hours=1)
     steps = horizon_hours(horizon)
     span = parse_duration(history, "history")
@@ -453,7 +503,6 @@ def forecast_fleet(
         strict=False,
     )
     grouped = {key: part for key, part in history_frame.groupby([REGION, SERVICE, METRIC])}
-    requested = tuple(float(q) for q in quantiles)
     # fitted on the shared grid too (a quantile changes none of the others), so that a run
     # asking for other quantiles shares each series' fit, and its forecast cache entry, with
     # the weekly plan's; the run keeps only the columns asked for (`_asked_columns`)

@@ -151,6 +151,63 @@ def test_runs_that_cannot_be_right_are_refused(demo_store, tmp_path):
             forecast_fleet(store, one_region(fleet), horizon="1h", jobs=1)
 
 
+@pytest.mark.parametrize(
+    ("quantiles", "problem"),
+    [
+        ((0.5, 0.5), "0.5 repeats"),
+        ((), "it is empty"),
+        ((0.05, 0.0), "0.0 is not a number strictly between 0 and 1"),
+        ((0.5, 1.5), "1.5 is not a number strictly between 0 and 1"),
+        ((float("nan"),), "nan is not a number"),
+        (0.5, "not a sequence"),
+    ],
+)
+def test_quantiles_a_run_cannot_store_are_refused_before_any_fit(
+    demo_store, tmp_path, quantiles, problem
+):
+    """A repeated quantile had stored a run whose two columns of one name `Store.forecast`
+    could not read back (an AssertionError), an empty list a run without quantiles, and one
+    out of range was named inside the forecaster's grid, which the caller never gave."""
+    from capacity.errors import ParameterError
+
+    db, fleet = demo_store
+    with Store(_copy(db, tmp_path)) as store:
+        with pytest.raises(ParameterError) as refused:
+            forecast_fleet(
+                store,
+                one_region(fleet),
+                horizon="2h",
+                history="7d",
+                jobs=1,
+                quantiles=quantiles,
+                cache=False,
+            )
+        assert store.forecast_runs().empty
+    text = str(refused.value)
+    assert text.startswith(
+        "The 'quantiles' parameter must be a non-empty sequence of distinct numbers strictly "
+        f"between 0 and 1, such as (0.05, 0.5, 0.95). Got {quantiles!r} ("
+    )
+    assert problem in text
+
+
+def test_quantiles_are_kept_in_the_order_given_and_read_back(demo_store, tmp_path):
+    db, fleet = demo_store
+    with Store(_copy(db, tmp_path)) as store:
+        run = forecast_fleet(
+            store,
+            one_region(fleet),
+            horizon="2h",
+            history="7d",
+            jobs=1,
+            quantiles=[0.9, "0.5"],
+            cache=False,
+        )
+        stored = store.forecast(run.run_id)
+    assert run.quantiles == (0.9, 0.5)
+    assert [c for c in stored.columns if c.startswith("q")] == ["q0.9", "q0.5"]
+
+
 def test_a_series_whose_telemetry_stopped_early_gets_a_note(demo_store, tmp_path):
     db, fleet = demo_store
     copy = _copy(db, tmp_path)
