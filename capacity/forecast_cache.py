@@ -218,6 +218,7 @@ def cached_map(
     scheduler: Any = None,
     progress: Callable[[int, int], None] | None = None,
     flags: dict[str, str] | None = None,
+    imports: Sequence[str] = (),
 ) -> list[tuple[Any, bool]]:
     """:func:`capacity.parallel.map_tasks` with each task's result looked up in ``cache``
     under its key first; the others computed through the fan-out, then stored.
@@ -232,7 +233,7 @@ def cached_map(
         Each task's cache key, in the tasks' order (ignored without a cache).
     cache : ForecastCache or None
         Where to look and store; None computes every task.
-    jobs, scheduler, progress, flags
+    jobs, scheduler, progress, flags, imports
         As for ``map_tasks``; ``progress`` counts the reused tasks as done at once.
 
     Returns
@@ -267,6 +268,7 @@ def cached_map(
         scheduler=scheduler,
         progress=counted,
         flags=flags,
+        imports=imports,
     )
     written = 0
     for i, result in zip(todo, computed, strict=True):

@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 STALE_AFTER = pd.Timedelta(days=1)
 #: The longest horizon: holidays are known 400 days ahead, and a year bounds any plan.
 MAX_HORIZON = pd.Timedelta(days=366)
+#: What a fit imports only when it runs, beside this module: every Dask worker is asked to
+#: import them before any fit is sent (:func:`capacity.parallel.map_tasks`).
+WORKER_IMPORTS = ("capacity.forecast", "prophet")
 #: How far past the machine's clock the newest telemetry may lie (clock skew).
 _FUTURE_TOLERANCE = pd.Timedelta(hours=1)
 
@@ -655,6 +658,7 @@ def _forecast_all(
         scheduler=scheduler,
         progress=progress,
         flags=flags,
+        imports=WORKER_IMPORTS,
     )
     return [(frame, {**info, "cached": hit}, fitted) for (frame, info, fitted), hit in outcomes]
 

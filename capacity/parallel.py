@@ -99,6 +99,7 @@ def map_tasks(
     scheduler: Any = None,
     progress: Progress | None = None,
     flags: Mapping[str, str] | None = None,
+    imports: Sequence[str] = (),
 ) -> list[R]:
     """Apply ``func`` to every task and return the results in the tasks' order.
 
@@ -119,6 +120,9 @@ def map_tasks(
         The command-line option that gave ``jobs`` or ``scheduler`` (``{"scheduler":
         "--dask-scheduler"}``), named in their errors beside the parameter, as the CLI's
         own errors do: ``The 'scheduler' parameter (--dask-scheduler) must be ...``.
+    imports : sequence of str
+        Modules that ``func`` imports only when it runs (``prophet`` for a fit), which every
+        Dask worker is asked to import before any task is sent, beside ``func``'s own module.
 
     Returns
     -------
@@ -138,13 +142,14 @@ def map_tasks(
         workers (at the start, or for :data:`WORKERLESS_TIMEOUT` seconds once every worker was
         lost), or is lost during the run: the same call may succeed once it is back.
     ResourceError
-        When every Dask worker that ran a task died running it (Dask's ``KilledWorker``).
+        When every Dask worker that ran a task died running it (Dask's ``KilledWorker``), or
+        a worker cannot import ``func``'s module or one of ``imports``.
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
     flags = flags or {}
     if scheduler is not None:
-        return _on_dask(func, items, scheduler, progress, flags.get("scheduler"))
+        return _on_dask(func, items, scheduler, progress, flags.get("scheduler"), imports)
     jobs = default_jobs() if jobs is None else check_jobs(jobs, flags.get("jobs"))
     jobs = min(jobs, max(total, 1))
     if jobs == 1:
@@ -176,6 +181,7 @@ def _on_dask(
     scheduler: Any,
     progress: Progress | None,
     flag: str | None = None,
+    imports: Sequence[str] = (),
 ) -> list[R]:
     from concurrent.futures import CancelledError
 
@@ -204,7 +210,7 @@ def _on_dask(
                 f"it has no workers (none joined within {CONNECT_TIMEOUT} s)",
                 f"start workers (dask worker {address}) and try again",
             ) from None
-        _check_workers_import(client, func, address, flag)
+        _check_workers_import(client, func, address, flag, imports)
         futures = client.map(func, items, pure=False)
         try:
             _await(client, futures, progress, address, flag)
@@ -271,10 +277,16 @@ def _await(
 
 
 def _check_workers_import(
-    client: Any, func: Callable[..., Any], address: Any, flag: str | None
+    client: Any,
+    func: Callable[..., Any],
+    address: Any,
+    flag: str | None,
+    imports: Sequence[str] = (),
 ) -> None:
     """Refuse a cluster whose workers (those there at the start) cannot import the module
-    ``func`` comes from.
+    ``func`` comes from, or one of ``imports`` (what ``func`` imports only when it runs:
+    a worker with capacity but without Prophet had passed this check, and the first fit
+    then failed with Prophet's traceback as an unexpected error).
 
     A worker that cannot unpickle a task (capacity not installed where it runs, or one of its
     dependencies missing there) dies of it, and the run would then wait
@@ -283,8 +295,11 @@ def _check_workers_import(
     namespace of its own) travels to a worker without capacity, where a function of
     capacity's own cannot."""
     module = getattr(getattr(func, "func", func), "__module__", None)  # a partial's function
-    if not isinstance(module, str) or module in ("__main__", "builtins"):
+    modules = [] if not isinstance(module, str) or module in ("__main__", "builtins") else [module]
+    modules += [name for name in imports if name not in modules]
+    if not modules:
         return
+    module = ", ".join(modules)
     try:
         answers = client.run(exec, f"import {module}", {}, on_error="return")
     except OSError:  # the scheduler lost on the way (distributed's CommClosedError is one)

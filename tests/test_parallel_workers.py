@@ -55,7 +55,11 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
 
 
 def _worker(
-    address: str, folder: Path, joined: bool = True, shadow: Path | None = None
+    address: str,
+    folder: Path,
+    joined: bool = True,
+    shadow: Path | None = None,
+    path: str | None = None,
 ) -> subprocess.Popen:
     """A worker without a nanny, so that killing it loses it for good; returned once it has
     joined the scheduler, or at once (``joined=False``).
@@ -67,8 +71,9 @@ def _worker(
     log = folder / "worker.log"
     command = [*DASK, "worker", address, "--host", "127.0.0.1", "--no-nanny"]
     # shadow: a folder first on the worker's path, its working folder (`python -m` puts that
-    # before PYTHONPATH and the installed packages): a worker without capacity, say
-    env = None if shadow is None else {**os.environ, "PYTHONPATH": str(shadow)}
+    # before PYTHONPATH and the installed packages): a worker without capacity, say; `path`,
+    # its PYTHONPATH instead of the shadow alone
+    env = None if shadow is None else {**os.environ, "PYTHONPATH": path or str(shadow)}
     with log.open("w") as sink:
         process = subprocess.Popen(
             [*command, "--no-dashboard", "--local-directory", folder],
@@ -196,3 +201,48 @@ def test_a_worker_the_scheduler_cannot_reach_is_not_taken_for_one_without_capaci
         "tcp://10.0.0.1:4000": missing,
     }
     assert _import_failures(answers) == [("tcp://10.0.0.1:4000", missing)]
+
+
+def test_a_worker_without_prophet_is_refused_before_any_fit(scheduler, tmp_path):
+    """A worker with capacity but not Prophet (imported only when a fit runs) had passed the
+    import check: the first fit then failed on it, and the run ended in Prophet's traceback
+    as an unexpected error (exit 1, "please report it")."""
+    from capacity.config import load_fleet
+    from capacity.demo import build_demo_store, generate_demo
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.store import Store
+
+    generate_demo(tmp_path / "fleet", days=28)
+    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
+    fleet = load_fleet(tmp_path / "fleet" / "fleet.yaml")
+    fleet = fleet.model_copy(update={"regions": {"eu-west": fleet.regions["eu-west"]}})
+    shadow = tmp_path / "shadow"
+    (shadow / "prophet").mkdir(parents=True)
+    (shadow / "prophet" / "__init__.py").write_text(
+        'raise ImportError("this environment has no prophet")\n'
+    )
+    # capacity as this process imports it, Prophet shadowed
+    path = os.pathsep.join(p for p in (str(shadow), os.environ.get("PYTHONPATH", "")) if p)
+    worker = _worker(scheduler, tmp_path / "worker", shadow=shadow, path=path)
+    try:
+        with Store(db) as store:
+            error = finishes_within(
+                60,
+                lambda: forecast_fleet(
+                    store,
+                    fleet,
+                    horizon="2h",
+                    history="7d",
+                    scheduler=scheduler,
+                    cache=False,
+                    flags={"scheduler": "--dask-scheduler"},
+                ),
+            )
+            assert store.forecast_runs().empty
+        assert worker.poll() is None
+    finally:
+        _stop(worker)
+    assert isinstance(error, ResourceError), repr(error)
+    text = str(error)
+    assert "cannot import capacity.forecast_fleet, capacity.forecast, prophet (the first" in text
+    assert "ImportError: this environment has no prophet); nothing was run." in text
