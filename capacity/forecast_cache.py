@@ -219,6 +219,7 @@ def cached_map(
     progress: Callable[[int, int], None] | None = None,
     flags: dict[str, str] | None = None,
     imports: Sequence[str] = (),
+    fingerprint: Callable[[], Any] | None = None,
 ) -> list[tuple[Any, bool]]:
     """:func:`capacity.parallel.map_tasks` with each task's result looked up in ``cache``
     under its key first; the others computed through the fan-out, then stored.
@@ -233,7 +234,7 @@ def cached_map(
         Each task's cache key, in the tasks' order (ignored without a cache).
     cache : ForecastCache or None
         Where to look and store; None computes every task.
-    jobs, scheduler, progress, flags, imports
+    jobs, scheduler, progress, flags, imports, fingerprint
         As for ``map_tasks``; ``progress`` counts the reused tasks as done at once.
 
     Returns
@@ -269,6 +270,7 @@ def cached_map(
         progress=counted,
         flags=flags,
         imports=imports,
+        fingerprint=fingerprint,
     )
     written = 0
     for i, result in zip(todo, computed, strict=True):

@@ -40,6 +40,7 @@ from capacity.columns import (
 )
 from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
+from capacity.fingerprints import code_sha256
 from capacity.forecast_cache import ForecastCache, cached_map, series_key
 from capacity.scratch import user_tempdir
 from capacity.store import Store
@@ -659,6 +660,9 @@ def _forecast_all(
         progress=progress,
         flags=flags,
         imports=WORKER_IMPORTS,
+        # a worker with another version of capacity computes something else, which would
+        # be stored, and cached under this version's keys, as this version's
+        fingerprint=code_sha256,
     )
     return [(frame, {**info, "cached": hit}, fitted) for (frame, info, fitted), hit in outcomes]
 

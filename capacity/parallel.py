@@ -100,6 +100,7 @@ def map_tasks(
     progress: Progress | None = None,
     flags: Mapping[str, str] | None = None,
     imports: Sequence[str] = (),
+    fingerprint: Callable[[], Any] | None = None,
 ) -> list[R]:
     """Apply ``func`` to every task and return the results in the tasks' order.
 
@@ -123,6 +124,11 @@ def map_tasks(
     imports : sequence of str
         Modules that ``func`` imports only when it runs (``prophet`` for a fit), which every
         Dask worker is asked to import before any task is sent, beside ``func``'s own module.
+    fingerprint : callable, optional
+        A module-level function of no arguments whose answer on every Dask worker must equal
+        its answer here, asked before any task is sent: the code ``func`` runs
+        (:func:`capacity.fingerprints.code_sha256`), which another version on a worker would
+        change without failing.
 
     Returns
     -------
@@ -142,14 +148,17 @@ def map_tasks(
         workers (at the start, or for :data:`WORKERLESS_TIMEOUT` seconds once every worker was
         lost), or is lost during the run: the same call may succeed once it is back.
     ResourceError
-        When every Dask worker that ran a task died running it (Dask's ``KilledWorker``), or
-        a worker cannot import ``func``'s module or one of ``imports``.
+        When every Dask worker that ran a task died running it (Dask's ``KilledWorker``), a
+        worker cannot import ``func``'s module or one of ``imports``, or its ``fingerprint``
+        differs from this process's.
     """
     items: Sequence[T] = list(tasks)
     total = len(items)
     flags = flags or {}
     if scheduler is not None:
-        return _on_dask(func, items, scheduler, progress, flags.get("scheduler"), imports)
+        return _on_dask(
+            func, items, scheduler, progress, flags.get("scheduler"), imports, fingerprint
+        )
     jobs = default_jobs() if jobs is None else check_jobs(jobs, flags.get("jobs"))
     jobs = min(jobs, max(total, 1))
     if jobs == 1:
@@ -182,6 +191,7 @@ def _on_dask(
     progress: Progress | None,
     flag: str | None = None,
     imports: Sequence[str] = (),
+    fingerprint: Callable[[], Any] | None = None,
 ) -> list[R]:
     from concurrent.futures import CancelledError
 
@@ -211,6 +221,8 @@ def _on_dask(
                 f"start workers (dask worker {address}) and try again",
             ) from None
         _check_workers_import(client, func, address, flag, imports)
+        if fingerprint is not None:
+            _check_workers_code(client, fingerprint, address, flag)
         futures = client.map(func, items, pure=False)
         try:
             _await(client, futures, progress, address, flag)
@@ -319,6 +331,46 @@ def _check_workers_import(
     raise ResourceError(
         f"{len(failed)} of {len(answers)} workers of {scheduler} cannot import {module} "
         f"(the first, {worker}: {detail}); nothing was run. Install capacity on every worker, "
+        "as on this machine (pip install 'capacity[dask]' in the environment `dask worker` "
+        "runs in), then run again"
+    )
+
+
+def _check_workers_code(
+    client: Any, fingerprint: Callable[[], Any], address: Any, flag: str | None
+) -> None:
+    """Refuse a cluster whose workers (those there at the start) answer ``fingerprint``
+    otherwise than this process does: another version of capacity on a worker imports, runs
+    and computes something else, and its forecasts were stored, and kept in the forecast
+    cache under this version's keys, as if this version had made them."""
+    here = fingerprint()
+    try:
+        answers = client.run(fingerprint, on_error="return")
+    except OSError:  # the scheduler lost on the way
+        raise _unavailable(
+            address,
+            flag,
+            "the connection to it was lost before the run; nothing was kept",
+            "try again once the scheduler is back",
+        ) from None
+    other = sorted(
+        (worker, answer)
+        for worker, answer in answers.items()
+        if not isinstance(answer, OSError) and answer != here  # OSError: not reached
+    )
+    if not other:
+        return
+    worker, answer = other[0]
+    theirs = (
+        f"{type(answer).__name__}: {answer}"
+        if isinstance(answer, BaseException)
+        else f"{str(answer)[:12]}"
+    )
+    scheduler = f"the Dask scheduler at {address!r}" + (f" ({flag})" if flag else "")
+    raise ResourceError(
+        f"{len(other)} of {len(answers)} workers of {scheduler} run another version of "
+        f"capacity than this machine (its code {str(here)[:12]}; the first, {worker}: "
+        f"{theirs}); nothing was run. Install the same version of capacity on every worker "
         "as on this machine (pip install 'capacity[dask]' in the environment `dask worker` "
         "runs in), then run again"
     )

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,19 +204,46 @@ def test_a_worker_the_scheduler_cannot_reach_is_not_taken_for_one_without_capaci
     assert _import_failures(answers) == [("tcp://10.0.0.1:4000", missing)]
 
 
+def _one_region_demo(folder: Path) -> tuple[Path, Any]:
+    """A demo store of four weeks and its fleet cut to eu-west: three series."""
+    from capacity.config import load_fleet
+    from capacity.demo import build_demo_store, generate_demo
+
+    generate_demo(folder / "fleet", days=28)
+    db = build_demo_store(folder / "store.duckdb", folder / "fleet")
+    fleet = load_fleet(folder / "fleet" / "fleet.yaml")
+    return db, fleet.model_copy(update={"regions": {"eu-west": fleet.regions["eu-west"]}})
+
+
+def _forecast_on(scheduler: str, db: Path, fleet: Any) -> BaseException | None:
+    """What a fleet forecast on ``scheduler`` raised (None when it ran), and that it stored
+    nothing."""
+    from capacity.forecast_fleet import forecast_fleet
+    from capacity.store import Store
+
+    with Store(db) as store:
+        error = finishes_within(
+            60,
+            lambda: forecast_fleet(
+                store,
+                fleet,
+                horizon="2h",
+                history="7d",
+                scheduler=scheduler,
+                cache=False,
+                flags={"scheduler": "--dask-scheduler"},
+            ),
+        )
+        assert error is not None or not store.forecast_runs().empty
+        assert error is None or store.forecast_runs().empty
+    return error
+
+
 def test_a_worker_without_prophet_is_refused_before_any_fit(scheduler, tmp_path):
     """A worker with capacity but not Prophet (imported only when a fit runs) had passed the
     import check: the first fit then failed on it, and the run ended in Prophet's traceback
     as an unexpected error (exit 1, "please report it")."""
-    from capacity.config import load_fleet
-    from capacity.demo import build_demo_store, generate_demo
-    from capacity.forecast_fleet import forecast_fleet
-    from capacity.store import Store
-
-    generate_demo(tmp_path / "fleet", days=28)
-    db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
-    fleet = load_fleet(tmp_path / "fleet" / "fleet.yaml")
-    fleet = fleet.model_copy(update={"regions": {"eu-west": fleet.regions["eu-west"]}})
+    db, fleet = _one_region_demo(tmp_path)
     shadow = tmp_path / "shadow"
     (shadow / "prophet").mkdir(parents=True)
     (shadow / "prophet" / "__init__.py").write_text(
@@ -225,20 +253,7 @@ def test_a_worker_without_prophet_is_refused_before_any_fit(scheduler, tmp_path)
     path = os.pathsep.join(p for p in (str(shadow), os.environ.get("PYTHONPATH", "")) if p)
     worker = _worker(scheduler, tmp_path / "worker", shadow=shadow, path=path)
     try:
-        with Store(db) as store:
-            error = finishes_within(
-                60,
-                lambda: forecast_fleet(
-                    store,
-                    fleet,
-                    horizon="2h",
-                    history="7d",
-                    scheduler=scheduler,
-                    cache=False,
-                    flags={"scheduler": "--dask-scheduler"},
-                ),
-            )
-            assert store.forecast_runs().empty
+        error = _forecast_on(scheduler, db, fleet)
         assert worker.poll() is None
     finally:
         _stop(worker)
@@ -246,3 +261,46 @@ def test_a_worker_without_prophet_is_refused_before_any_fit(scheduler, tmp_path)
     text = str(error)
     assert "cannot import capacity.forecast_fleet, capacity.forecast, prophet (the first" in text
     assert "ImportError: this environment has no prophet); nothing was run." in text
+
+
+def test_a_worker_with_another_version_of_capacity_is_refused_before_any_fit(scheduler, tmp_path):
+    """A worker importing other capacity code (another version installed where `dask worker`
+    runs) passed every check and ran the fits: the run stored what that version computes,
+    and the forecast cache kept it under this version's keys."""
+    import shutil
+
+    import capacity
+    from capacity.fingerprints import code_sha256
+
+    db, fleet = _one_region_demo(tmp_path)
+    shadow = tmp_path / "shadow"
+    shutil.copytree(
+        Path(capacity.__file__).parent,
+        shadow / "capacity",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    with (shadow / "capacity" / "forecast_fleet.py").open("a") as module:
+        module.write("\n# another version\n")
+    worker = _worker(scheduler, tmp_path / "worker", shadow=shadow)
+    try:
+        error = _forecast_on(scheduler, db, fleet)
+        assert worker.poll() is None
+    finally:
+        _stop(worker)
+    assert isinstance(error, ResourceError), repr(error)
+    text = str(error)
+    assert text.startswith(
+        f"1 of 1 workers of the Dask scheduler at {scheduler!r} (--dask-scheduler) run another "
+        f"version of capacity than this machine (its code {code_sha256()[:12]}; the first, "
+        "tcp://127.0.0.1:"
+    )
+    assert "nothing was run. Install the same version of capacity on every worker" in text
+    # the same code on the worker: the run goes ahead
+    here = tmp_path / "here"
+    here.mkdir()
+    package_root = str(Path(capacity.__file__).parent.parent)
+    same = _worker(scheduler, tmp_path / "same", shadow=here, path=package_root)
+    try:
+        assert _forecast_on(scheduler, db, fleet) is None
+    finally:
+        _stop(same)
