@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import joblib
@@ -498,3 +499,47 @@ def test_a_run_of_other_quantiles_shares_the_weekly_plans_fits(demo_store, tmp_p
     assert {c for c in stored.columns if c.startswith("q")} == set(asked)
     assert params["run_id"] == mine.run_id
     assert list(params["quantiles"]) == [0.95, 0.05, 0.5]
+
+
+def _bar_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """What ``capacity`` writes to stderr when stderr is a terminal (the progress bar draws
+    only there), with ``\\r`` turned into line ends."""
+    import pty
+    import subprocess
+    import sys
+
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "capacity", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+        env=env,
+    )
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal's other end closed: the process ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert process.wait(300) == 0
+    return b"".join(chunks).decode(errors="replace").replace("\r", "\n")
+
+
+def test_the_progress_bar_ends_full_when_the_series_come_from_the_cache(demo_store, tmp_path):
+    """The bar moved by one per report, and the forecast cache reports every reused series
+    at once: a second run of the same fleet, every series reused, stopped the bar at 1 of
+    its series (8 % of the demo's 12)."""
+    db, _ = demo_store
+    copy = _copy(db, tmp_path)
+    config = db.parent / "fleet" / "fleet.yaml"
+    env = {**os.environ, CACHE_ENV: str(tmp_path / "cache"), "COLUMNS": "100"}
+    args = ["forecast-fleet", "--db", str(copy), "--config", str(config)]
+    args += ["--jobs", "2", "--horizon", "2h", "--history", "7d"]
+    for run in ("fits", "reused"):
+        drawn = re.findall(r"\] +(\d+)%", _bar_on_a_terminal(args, env))
+        assert drawn and drawn[-1] == "100", (run, drawn)

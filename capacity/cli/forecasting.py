@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -219,7 +221,7 @@ def forecast_fleet_command(
             quantiles=levels,
             jobs=jobs,
             scheduler=dask_scheduler,
-            progress=lambda done, total: bar.update(1),
+            progress=_bar_follows(bar),
             warm_start=warm_start,
             save=False,
             flags={"jobs": "--jobs", "scheduler": "--dask-scheduler"},
@@ -234,6 +236,30 @@ def forecast_fleet_command(
     )
     # the events each forecast leaves out are in the notes above, one line per event
     click.echo(_table(run.summary.drop(columns="unsized_events", errors="ignore")))
+
+
+def _bar_follows(bar: Any) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` that shows ``done`` of ``total`` on ``bar``.
+
+    ``forecast_fleet`` reports the series reused from the forecast cache as done at once,
+    and counts only the series it forecasts (not those without telemetry): a bar advanced by
+    one a call had stopped at 8 % on a run of 12 series all reused from the cache.
+
+    Parameters
+    ----------
+    bar : click's progress bar
+        The bar to move.
+
+    Returns
+    -------
+    callable
+    """
+
+    def follow(done: int, total: int) -> None:
+        bar.length = total
+        bar.update(done - bar.pos)
+
+    return follow
 
 
 @click.command("backtest")
