@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -148,7 +149,8 @@ def map_tasks(
         workers (at the start, or for :data:`WORKERLESS_TIMEOUT` seconds once every worker was
         lost), or is lost during the run: the same call may succeed once it is back.
     ResourceError
-        When every Dask worker that ran a task died running it (Dask's ``KilledWorker``), a
+        When a local worker process died running a task, every Dask worker that ran a task
+        died running it (Dask's ``KilledWorker``), a
         worker cannot import ``func``'s module or one of ``imports``, or its ``fingerprint``
         differs from this process's.
     """
@@ -169,14 +171,34 @@ def map_tasks(
                 progress(done, total)
         return results
     from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
     results = []
-    for done, result in enumerate(runner(delayed(func)(item) for item in items), start=1):
-        results.append(result)
-        if progress is not None:
-            progress(done, total)
+    try:
+        for done, result in enumerate(runner(delayed(func)(item) for item in items), start=1):
+            results.append(result)
+            if progress is not None:
+                progress(done, total)
+    except TerminatedWorkerError as exc:
+        raise _worker_died(exc, jobs, flags.get("jobs")) from None
     return results
+
+
+def _worker_died(exc: Exception, jobs: int, flag: str | None) -> ResourceError:
+    """One line for a local worker process that died running a task (loky's
+    ``TerminatedWorkerError``: killed by a signal, as the out-of-memory killer kills), as
+    :func:`_killed` is for a Dask worker: it had come out of every command as joblib's
+    traceback, read as a bug."""
+    found = re.search(r"exit codes of the workers are \{([^}]*)\}", str(exc))
+    how = f" (exit {found.group(1)})" if found else ""
+    fewer = f"{flag} {max(1, jobs // 2)}" if flag else f"jobs={max(1, jobs // 2)}"
+    return ResourceError(
+        f"a local worker process died running a task{how}; nothing was stored. A worker "
+        "process is killed when it outgrows the machine's memory (the out-of-memory "
+        "killer: see dmesg or journalctl -k) or by another process: free memory or run "
+        f"fewer processes ({fewer}), then run again"
+    )
 
 
 def _parameter(name: str, flag: str | None) -> str:

@@ -102,6 +102,26 @@ def test_a_task_whose_every_worker_dies_running_it_is_one_line_naming_it(tmp_pat
     assert "nothing was stored" in message and "\n" not in message
 
 
+def die_on_two(task: int) -> int:
+    """Kill the worker process running task 2 outright, as the out-of-memory killer does."""
+    if task == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return task
+
+
+def test_a_local_worker_killed_running_a_task_is_one_line():
+    """A loky worker killed mid-run (the out-of-memory killer) had come out of
+    forecast-fleet, recommend and the others as joblib's TerminatedWorkerError traceback."""
+    with pytest.raises(ResourceError) as caught:
+        map_tasks(die_on_two, [1, 2, 3, 4], jobs=2, flags={"jobs": "--jobs"})
+    message = str(caught.value)
+    assert message.startswith(
+        "a local worker process died running a task (exit SIGKILL(-9)); nothing was stored."
+    )
+    assert "run fewer processes (--jobs 1), then run again" in message
+    assert "\n" not in message
+
+
 def test_an_unreachable_scheduler_is_unavailable_not_bad_input(monkeypatch):
     """Nothing listening had been a ParameterError (exit 2, "fix your input"); a scheduler
     that is down is "try again later" (exit 4), as a Prometheus server that is down."""
