@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import math
 import secrets
 import socket
 import time
@@ -42,6 +41,7 @@ from capacity.config import FleetConfig
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
 from capacity.fingerprints import code_sha256
 from capacity.forecast_cache import ForecastCache, cached_map, series_key
+from capacity.quantile_levels import check_quantiles
 from capacity.scratch import user_tempdir
 from capacity.store import Store
 from capacity.texts import first_few
@@ -228,53 +228,6 @@ def horizon_hours(horizon: str) -> int:
             fix="give hours or days, such as 168h or 28d",
         )
     return int(reach / pd.Timedelta(hours=1))
-
-
-def _checked_quantiles(quantiles: Any) -> tuple[float, ...]:
-    """``quantiles`` as floats, in the order given.
-
-    Parameters
-    ----------
-    quantiles : sequence of float
-        The quantiles a run is asked to report.
-
-    Returns
-    -------
-    tuple of float
-
-    Raises
-    ------
-    ParameterError
-        When it is not a non-empty sequence of distinct numbers strictly between 0 and 1: a
-        repeated quantile had stored a run with two columns of one name, which
-        :meth:`Store.forecast` could not read back, and one out of range had been named only
-        inside the forecaster's own grid.
-    """
-    problem = None
-    values: list[float] = []
-    if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Sequence):
-        problem = "not a sequence"
-    elif not quantiles:
-        problem = "it is empty"
-    for q in [] if problem else quantiles:
-        try:
-            value = float(q) if not isinstance(q, bool) else math.nan
-        except (TypeError, ValueError):
-            value = math.nan
-        if not 0 < value < 1:
-            problem = f"{q!r} is not a number strictly between 0 and 1"
-            break
-        if value in values:
-            problem = f"{q!r} repeats"
-            break
-        values.append(value)
-    if problem:
-        raise ParameterError(
-            "The 'quantiles' parameter must be a non-empty sequence of distinct numbers "
-            f"strictly between 0 and 1, such as (0.05, 0.5, 0.95). Got {quantiles!r} "
-            f"({problem})."
-        )
-    return tuple(values)
 
 
 def new_run_id(now: pd.Timestamp | None = None) -> str:
@@ -464,7 +417,7 @@ def forecast_fleet(
     from capacity.backtest import known_events
 
     started = time.perf_counter()
-    requested = _checked_quantiles(quantiles)
+    requested = check_quantiles(quantiles, allow_empty=False, increasing=False)
     step = pd.Timedelta(hours=1)
     steps = horizon_hours(horizon)
     span = parse_duration(history, "history")

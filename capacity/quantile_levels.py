@@ -1,8 +1,7 @@
-"""Quantile levels: the one check every forecaster runs on its ``quantiles`` parameter."""
+"""Quantile levels: the one check every forecaster and fleet run makes of its ``quantiles``."""
 
 from __future__ import annotations
 
-import itertools
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -12,15 +11,20 @@ from capacity.errors import ParameterError
 __all__ = ["check_quantiles"]
 
 
-def check_quantiles(quantiles: Any, *, allow_empty: bool = True) -> tuple[float, ...]:
-    """Check a forecaster's ``quantiles`` parameter and return it as floats.
+def check_quantiles(
+    quantiles: Any, *, allow_empty: bool = True, increasing: bool = True
+) -> tuple[float, ...]:
+    """Check a ``quantiles`` parameter and return its levels as floats, in the order given.
 
     Parameters
     ----------
     quantiles : sequence of float
-        Distinct levels in (0, 1), in increasing order: the order of the forecast's columns.
+        Distinct levels, each a number strictly between 0 and 1.
     allow_empty : bool
         Whether no level at all is accepted (a point forecast only).
+    increasing : bool
+        Whether the levels must come in increasing order (a forecaster's columns do); a fleet
+        run keeps the order it is given.
 
     Returns
     -------
@@ -29,21 +33,33 @@ def check_quantiles(quantiles: Any, *, allow_empty: bool = True) -> tuple[float,
     Raises
     ------
     ParameterError
-        When ``quantiles`` is not a sequence of numbers, a level is outside (0, 1), a level
-        repeats, the levels are not increasing, or none is given where one is needed.
+        Naming the first problem: not a sequence, empty where a level is needed, a level that
+        is not a number strictly between 0 and 1 (text and booleans included), one that
+        repeats, or one out of order.
     """
-    what = "a sequence" if allow_empty else "a non-empty sequence"
-    problem = (
-        f"The 'quantiles' parameter must be {what} of distinct numbers in (0, 1), in "
-        f"increasing order. Got {quantiles!r}."
-    )
+    problem = None
+    values: list[float] = []
     if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Sequence):
-        raise ParameterError(problem)
-    if not all(isinstance(q, numbers.Real) and not isinstance(q, bool) for q in quantiles):
-        raise ParameterError(problem)
-    values = tuple(float(q) for q in quantiles)
-    in_range = all(0 < q < 1 for q in values)
-    increasing = all(a < b for a, b in itertools.pairwise(values))
-    if not (in_range and increasing and (values or allow_empty)):
-        raise ParameterError(problem)
-    return values
+        problem = "not a sequence"
+    elif not quantiles and not allow_empty:
+        problem = "it is empty"
+    for q in [] if problem else quantiles:
+        number = isinstance(q, numbers.Real) and not isinstance(q, bool)
+        value = float(q) if number else float("nan")
+        if not 0 < value < 1:
+            problem = f"{q!r} is not a number strictly between 0 and 1"
+        elif value in values:
+            problem = f"{q!r} repeats"
+        elif increasing and values and value < values[-1]:
+            problem = f"{q!r} comes after {values[-1]!r}"
+        if problem:
+            break
+        values.append(value)
+    if problem:
+        what = "a sequence" if allow_empty else "a non-empty sequence"
+        order = ", in increasing order" if increasing else ""
+        raise ParameterError(
+            f"The 'quantiles' parameter must be {what} of distinct numbers strictly between 0 "
+            f"and 1{order}, such as (0.05, 0.5, 0.95). Got {quantiles!r} ({problem})."
+        )
+    return tuple(values)

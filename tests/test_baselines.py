@@ -113,8 +113,9 @@ def test_refit_starts_over_and_copies_match():
         (SeasonalNaive(0), "The 'season_length' parameter must be a positive integer. Got 0."),
         (
             SeasonalNaive(24, quantiles=(0.9, 0.1)),
-            "The 'quantiles' parameter must be a sequence of distinct numbers in (0, 1), in "
-            "increasing order. Got (0.9, 0.1).",
+            "The 'quantiles' parameter must be a sequence of distinct numbers strictly between 0 "
+            "and 1, in increasing order, such as (0.05, 0.5, 0.95). Got (0.9, 0.1) (0.1 comes "
+            "after 0.9).",
         ),
         (
             SeasonalNaive(168),

@@ -640,7 +640,9 @@ def test_quantiles_are_checked_as_the_baselines_check_them(
     with pytest.raises(ParameterError, match=message):
         DemandForecaster(quantiles=quantiles).fit(three_weeks)
     if quantiles:
-        with pytest.raises(ParameterError, match="distinct numbers in \\(0, 1\\), in increasing"):
+        with pytest.raises(
+            ParameterError, match="distinct numbers strictly between 0 and 1, in increasing"
+        ):
             SeasonalNaive(24, quantiles=quantiles).fit(three_weeks)
 
 

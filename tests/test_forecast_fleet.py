@@ -161,6 +161,7 @@ def test_runs_that_cannot_be_right_are_refused(demo_store, tmp_path):
         ((0.5, 1.5), "1.5 is not a number strictly between 0 and 1"),
         ((float("nan"),), "nan is not a number"),
         (0.5, "not a sequence"),
+        (("0.5",), "'0.5' is not a number"),
     ],
 )
 def test_quantiles_a_run_cannot_store_are_refused_before_any_fit(
@@ -201,7 +202,7 @@ def test_quantiles_are_kept_in_the_order_given_and_read_back(demo_store, tmp_pat
             horizon="2h",
             history="7d",
             jobs=1,
-            quantiles=[0.9, "0.5"],
+            quantiles=[0.9, 0.5],
             cache=False,
         )
         stored = store.forecast(run.run_id)
