@@ -743,7 +743,7 @@ def check_event(
         )
     )
     skipped = skipped_warnings(
-        run.summary, "this check's table", history=history, cutoff=run.cutoff
+        run.summary, "this check's table", history=history, cutoff=run.cutoff, held=run.held
     )
     return EventCheck(
         event,

@@ -38,6 +38,7 @@ from capacity.columns import (
     quantile_column,
 )
 from capacity.config import FleetConfig
+from capacity.demand_held import first_held_instead, stored_demand_metrics
 from capacity.errors import CapacityError, DataError, ParameterError, ResourceError, the_parameter
 from capacity.fingerprints import code_sha256
 from capacity.forecast_cache import ForecastCache, cached_map, series_key
@@ -108,6 +109,10 @@ class FleetForecast:
     quantiles, params, fit_params
         What :meth:`save` stores beside the forecast: the quantiles, the run's settings and
         each series' fitted Prophet parameters (the next run's warm start).
+    held : dict
+        For each region/service skipped for want of its demand metric, the demand metrics the
+        store holds for it (the other one, loaded under the wrong name:
+        :mod:`capacity.demand_held`); empty when every series had telemetry.
     """
 
     run_id: str
@@ -118,6 +123,7 @@ class FleetForecast:
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     params: dict[str, Any] = field(default_factory=dict)
     fit_params: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    held: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def save(self, store: Store) -> None:
         """Store the run in ``store``'s ``forecasts`` table (open it writable).
@@ -428,8 +434,16 @@ def forecast_fleet(
             "SELECT max(ts) FROM telemetry WHERE list_contains(?, metric)", [metrics]
         ).fetchall()[0][0]
         if newest is None:
+            held = stored_demand_metrics(store.con, [(r, s) for r, s, _ in wanted])
+            instead = first_held_instead(wanted, held)
+            if instead:
+                raise DataError(
+                    f"the store holds no {' or '.join(metrics)} telemetry, the fleet file's "
+                    f"demand metric; {instead}",
+                    source=str(store.path),
+                )
             raise DataError(
-                "the store holds no demand telemetry (ccu or rps)",
+                f"the store holds no demand telemetry ({' or '.join(metrics)})",
                 source=str(store.path),
                 fix="load telemetry first (capacity ingest)",
             )
@@ -510,6 +524,8 @@ def forecast_fleet(
     )
     frames = [frame for frame, _, _ in results if frame is not None]
     summary = pd.DataFrame([info for _, info, _ in results] + missing)
+    # a skipped pair may hold the other demand metric: the warnings name it, not "load it"
+    held = stored_demand_metrics(store.con, [(row[REGION], row[SERVICE]) for row in missing])
     fitted = {
         (info[REGION], info[SERVICE], info[METRIC]): params for _, info, params in results if params
     }
@@ -538,6 +554,14 @@ def forecast_fleet(
                 fix="check that --db and --config name the same fleet (without them, the "
                 "demo's store and fleet file are used)",
             )
+        instead = first_held_instead(
+            [(row[REGION], row[SERVICE], row[METRIC]) for row in missing], held
+        )
+        if instead:
+            raise DataError(
+                f"no series could be forecast ({'; '.join(reasons)}); {instead}",
+                source=str(store.path),
+            )
         raise DataError(
             f"no series could be forecast ({'; '.join(reasons)})",
             source=str(store.path),
@@ -560,6 +584,7 @@ def forecast_fleet(
             "quantiles": requested,
         },
         fit_params=fitted,
+        held=held,
     )
     if save:
         run.save(store)

@@ -38,6 +38,7 @@ from sklearn.isotonic import isotonic_regression
 
 from capacity.columns import LATENCY_P99_MS, METRIC, REGION, SERVERS, SERVICE, TS, VALUE
 from capacity.config import FleetConfig
+from capacity.demand_held import held_instead, other_metrics, stored_demand_metrics
 from capacity.errors import DataError, ParameterError
 from capacity.parallel import map_tasks
 from capacity.store import Store
@@ -497,12 +498,16 @@ def _excluded_hours(
     return windows
 
 
-def _absent_metrics(part: pd.DataFrame, metric: str, *, start: Any, end: Any) -> str:
+def _absent_metrics(
+    part: pd.DataFrame, metric: str, *, start: Any, end: Any, instead: str = ""
+) -> str:
     """Why a series' safe load cannot be learned at all: the metrics it needs of which the
     store holds no value for the series (in ``start``/``end``), or ``""`` when each has some.
 
     Without this, a service never exporting its latency was reported as having "only 0
-    usable hours", as if a longer history would do."""
+    usable hours", as if a longer history would do. ``instead`` is what the store holds in
+    place of ``metric``, and the fix (:func:`capacity.demand_held.held_instead`): a pair whose
+    demand was loaded under the other metric is not asked to export what it exports."""
     absent = [m for m in (LATENCY_P99_MS, SERVERS, metric) if not part[m].notna().any()]
     if not absent:
         return ""
@@ -511,6 +516,10 @@ def _absent_metrics(part: pd.DataFrame, metric: str, *, start: Any, end: Any) ->
         f"(the safe load is learned from load per server, {metric} divided by servers, "
         "against p99 latency)"
     )
+    if instead and metric in absent:
+        rest = [m for m in absent if m != metric]
+        also = f"; and export {' and '.join(rest)}" if rest else ""
+        return f"no {metric} telemetry for this region/service{window} {how}: {instead}{also}"
     if len(absent) == 3:
         return (
             f"no telemetry for this region/service{window} {how}: load its {metric}, servers "
@@ -599,6 +608,10 @@ def safe_loads(
     )
     wide = long.set_index([REGION, SERVICE, TS, METRIC])[VALUE].unstack(METRIC)
     windows = _excluded_hours(store, exclude_kinds, start, end)
+    # a pair whose demand was loaded under the other metric is told so, not to export it
+    held = stored_demand_metrics(
+        store.con, [(r, s) for r in chosen_regions for s in chosen_services]
+    )
     tasks = []
     for region in sorted(chosen_regions):
         for service in sorted(chosen_services):
@@ -627,7 +640,14 @@ def safe_loads(
                 else ""
             )
             spec = fleet.services[service]
-            absent = _absent_metrics(part, metric, start=start, end=end)
+            others = other_metrics(held, region, service, metric)
+            absent = _absent_metrics(
+                part,
+                metric,
+                start=start,
+                end=end,
+                instead=held_instead(service, metric, others) if others else "",
+            )
             tasks.append(
                 _SizingTask(
                     region=region,

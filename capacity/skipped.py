@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from capacity.columns import METRIC, REGION, SERVICE
+from capacity.demand_held import Held, held_instead, other_metrics
 
 #: The summary status of a series that was not forecast, before its reason.
 SKIPPED = "skipped: "
@@ -25,6 +26,7 @@ def skipped_warnings(
     *,
     history: str | None = None,
     cutoff: pd.Timestamp | None = None,
+    held: Held | None = None,
 ) -> list[str]:
     """One ``warning:`` line per series a forecast run skipped.
 
@@ -37,6 +39,11 @@ def skipped_warnings(
         region-loss check"`` reads "it is left out of this table and of the region-loss check".
     history, cutoff : optional
         The run's history length and first forecast hour, to say which window was read.
+    held : mapping, optional
+        The demand metrics the store holds per ``(region, service)``
+        (:attr:`capacity.forecast_fleet.FleetForecast.held`): a skipped pair holding the
+        other demand metric is told so, and how to fix it, rather than to load telemetry it
+        has already loaded.
 
     Returns
     -------
@@ -56,7 +63,12 @@ def skipped_warnings(
         reason = str(row.status).removeprefix(SKIPPED)
         if reason == NO_TELEMETRY:
             what = f"has no demand telemetry ({metric}) in the history window{window}"
-            todo = f": load its {metric} telemetry to plan it"
+            others = other_metrics(held or {}, region, service, metric)
+            todo = (
+                f": {held_instead(service, metric, others)}"
+                if others
+                else f": load its {metric} telemetry to plan it"
+            )
         else:
             what, todo = f"({metric}) could not be forecast ({reason})", ""
         lines.append(f"warning: {region}/{service} {what}; it is left out of {left_out_of}{todo}")

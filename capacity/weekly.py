@@ -41,6 +41,7 @@ from capacity.columns import (
 )
 from capacity.config import FleetConfig, load_fleet
 from capacity.decision import PreviousPlan, backtest_warning, read_previous_plan
+from capacity.demand_held import first_held_instead, stored_demand_metrics
 from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, assess, check_server_counts
@@ -626,9 +627,16 @@ def check_plannable(
         "SELECT min(ts), max(ts) FROM telemetry WHERE list_contains(?, metric)", [metrics]
     ).fetchall()[0]
     if newest is None:
+        wanted = fleet.demand_series()
+        held = stored_demand_metrics(store.con, [(r, s) for r, s, _ in wanted])
+        instead = first_held_instead(wanted, held)
         raise ParameterError(
-            f"The store holds no demand telemetry ({', '.join(metrics)}) to plan from. Fix: "
-            "load telemetry first (capacity ingest, capacity pull)"
+            f"The store holds no demand telemetry ({', '.join(metrics)}) to plan from"
+            + (
+                f"; {instead}"
+                if instead
+                else ". Fix: load telemetry first (capacity ingest, capacity pull)"
+            )
         )
     oldest, newest = pd.Timestamp(oldest), pd.Timestamp(newest)
     cutoff = min(monday, newest.tz_convert("UTC").floor("h") + pd.Timedelta(hours=1))
@@ -647,7 +655,16 @@ def check_plannable(
             [metrics, cutoff],
         ).fetchall()
     )
-    absent = [f"{r}/{s} ({m})" for r, s, m in wanted if (r, s, m) not in present]
+    lacking = [(r, s, m) for r, s, m in wanted if (r, s, m) not in present]
+    absent = [f"{r}/{s} ({m})" for r, s, m in lacking]
+    # a pair whose telemetry was loaded under the other demand metric: name it, not "load"
+    held = stored_demand_metrics(store.con, [(r, s) for r, s, _ in lacking])
+    instead = first_held_instead(lacking, held)
+    if instead:
+        raise ParameterError(
+            f"The fleet file plans {len(absent)} region/service(s) with no demand telemetry "
+            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {first_few(absent, 6)}; {instead}"
+        )
     if absent:
         # planned as no demand, it would need no servers and its loss would look survivable
         raise ParameterError(

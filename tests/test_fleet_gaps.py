@@ -39,6 +39,13 @@ failover:
   north: {south: 1.0}
   south: {north: 1.0}
 """
+# what every command says of north/voice when the fleet file counts voice in rps but its
+# telemetry was loaded as ccu (capacity.demand_held.held_instead)
+VOICE_HOLDS_CCU = (
+    "the store holds its ccu telemetry instead, under the other demand metric: set "
+    "services.voice.demand_metric to ccu in the fleet file if voice's demand is counted in ccu "
+    "(in every region), or load its rps telemetry"
+)
 GAP = (
     "warning: south/voice has no demand telemetry (ccu) in the history window (112d before "
     "2026-11-23 00:00 UTC); it is left out of {what}: load its ccu telemetry to plan it"
@@ -327,10 +334,8 @@ def test_status_names_the_other_demand_metric_a_pair_holds(fleet_store, tmp_path
     assert done.exit_code == 0, done.output
     lines = done.stdout.splitlines()
     assert (
-        "- north/voice (rps): no rps (demand) telemetry (the store holds its ccu instead: "
-        "check the fleet file's services.voice.demand_metric, or rename the column in the "
-        "export and load it again); not forecast, so left out of recommend, check-event and "
-        "schedule, and capacity plan refuses the fleet"
+        f"- north/voice (rps): no rps (demand) telemetry ({VOICE_HOLDS_CCU}); not forecast, so "
+        "left out of recommend, check-event and schedule, and capacity plan refuses the fleet"
     ) in lines
     # south/voice holds nothing at all: still "no telemetry"
     assert any(line.startswith("- south/voice (rps): no telemetry;") for line in lines)
@@ -343,7 +348,7 @@ def test_status_names_the_other_demand_metric_a_pair_holds(fleet_store, tmp_path
     done = _run("status", "--db", str(only), "--config", str(fleet), "--now", "2026-11-23")
     assert done.exit_code == 0, done.output
     assert any(
-        line.startswith("- north/voice (rps): no rps (demand) telemetry (the store holds its ccu")
+        line.startswith(f"- north/voice (rps): no rps (demand) telemetry ({VOICE_HOLDS_CCU})")
         for line in done.stdout.splitlines()
     )
 
@@ -435,3 +440,120 @@ def test_no_servers_telemetry_is_named_too(tmp_path):
     assert sized.loc[("north", "voice"), "reason"].startswith(
         "no latency_p99_ms or servers telemetry for this region/service"
     )
+
+
+# ------------------------------------------------------------------ the other demand metric
+
+
+@pytest.fixture()
+def rps_fleet(fleet_store, tmp_path):
+    """FLEET with voice counted in rps: north/voice's telemetry is loaded, as ccu."""
+    db, _ = fleet_store
+    fleet = tmp_path / "rps.yaml"
+    fleet.write_text(
+        FLEET.replace("voice: {demand_metric: ccu", "voice: {demand_metric: rps"), encoding="utf-8"
+    )
+    return db, fleet
+
+
+RPS_GAP = (
+    "warning: north/voice has no demand telemetry (rps) in the history window (112d before "
+    "2026-11-23 00:00 UTC); it is left out of {what}: " + VOICE_HOLDS_CCU
+)
+
+
+def test_recommend_names_the_demand_metric_a_pair_holds_instead(rps_fleet):
+    # "load its rps telemetry" sent the team to load telemetry it had loaded, as ccu
+    db, fleet = rps_fleet
+    done = _run("recommend", "--db", str(db), "--config", str(fleet), "--jobs", "1")
+    assert done.exit_code == 0, done.output
+    lines = done.stderr.splitlines()
+    assert RPS_GAP.format(what="this table and of the region-loss check") in lines
+    # south/voice holds nothing at all: still asked to load it
+    assert (
+        GAP.replace("(ccu)", "(rps)")
+        .replace("its ccu", "its rps")
+        .format(what="this table and of the region-loss check")
+        in lines
+    )
+    # the sizing note of north/voice says the same, not "export rps"
+    [note] = [line for line in lines if line.startswith("note: north/voice is sized")]
+    assert VOICE_HOLDS_CCU in note and "export rps" not in note
+
+
+def test_check_event_and_schedule_name_the_demand_metric_a_pair_holds_instead(rps_fleet):
+    db, fleet = rps_fleet
+    common = ("--db", str(db), "--config", str(fleet), "--jobs", "1")
+    checked = _run(
+        "check-event",
+        *("--name", "Raid week", "--start", "2026-11-25T18:00Z", "--end", "2026-11-26T02:00Z"),
+        *("--regions", "north", "--uplift", "1.5", *common),
+    )
+    assert checked.exit_code == 0, checked.output
+    assert RPS_GAP.format(what="this check's table") in checked.stderr.splitlines()
+    scheduled = _run("schedule", *common, "--horizon", "6h")
+    assert scheduled.exit_code == 0, scheduled.output
+    assert RPS_GAP.format(what="this schedule") in scheduled.stderr.splitlines()
+    one = _run("schedule", *common, "--horizon", "6h", "--region", "north", "--service", "voice")
+    assert one.exit_code == 2, one.output
+    assert one.stderr.splitlines()[-1] == (
+        "error: --region 'north' and --service 'voice' has no demand telemetry in the store, "
+        f"so there is no floor to publish: north/voice has no rps: {VOICE_HOLDS_CCU}"
+    )
+
+
+def test_plan_and_backtest_name_the_demand_metric_a_pair_holds_instead(rps_fleet, tmp_path):
+    db, fleet = rps_fleet
+    planned = _run(
+        "plan", "--db", str(db), "--config", str(fleet), "--week", "2026-W48",
+        "--out", str(tmp_path / "plans"), "--no-backtest",
+    )  # fmt: skip
+    assert planned.exit_code == 2, planned.output
+    assert planned.stderr.splitlines()[-1] == (
+        "error: The fleet file plans 2 region/service(s) with no demand telemetry before "
+        "2026-11-23 00:00 UTC: north/voice (rps), south/voice (rps); north/voice has no rps: "
+        + VOICE_HOLDS_CCU
+    )
+    tested = _run(
+        "backtest", "--region", "north", "--service", "voice", "--db", str(db),
+        "--config", str(fleet), "--out", str(tmp_path / "bt"),
+    )  # fmt: skip
+    assert tested.exit_code == 2, tested.output
+    assert tested.stderr.splitlines()[-1] == (
+        f"error: The store has no rps for north/voice: {VOICE_HOLDS_CCU} (or backtest it with "
+        "--metric ccu)"
+    )
+
+
+def test_a_fleet_whose_every_pair_holds_the_other_metric_is_told_so(fleet_store, tmp_path):
+    # every demand metric of the fleet file is rps, the store holds only ccu: not "the store
+    # holds no demand telemetry (ccu or rps)", which it does
+    db, _ = fleet_store
+    fleet = tmp_path / "all-rps.yaml"
+    fleet.write_text(FLEET.replace("demand_metric: ccu", "demand_metric: rps"), encoding="utf-8")
+    done = _run("recommend", "--db", str(db), "--config", str(fleet), "--jobs", "1")
+    assert done.exit_code == 2, done.output
+    assert done.stderr.splitlines()[-1] == (
+        f"error: {db}: the store holds no rps telemetry, the fleet file's demand metric; "
+        "north/game has no rps: the store holds its ccu telemetry instead, under the other "
+        "demand metric: set services.game.demand_metric to ccu in the fleet file if game's "
+        "demand is counted in ccu (in every region), or load its rps telemetry (2 more "
+        "region/service(s) hold the other demand metric too: capacity status --config lists "
+        "them)"
+    )
+
+
+def test_a_pair_holding_its_own_metric_outside_the_window_is_not_told_to_switch():
+    summary = pd.DataFrame(
+        {
+            "region": ["north"],
+            "service": ["voice"],
+            "metric": ["rps"],
+            "status": ["skipped: no telemetry in the history window"],
+        }
+    )
+    both = {("north", "voice"): ["ccu", "rps"]}
+    [line] = skipped_warnings(summary, "this table", held=both)
+    assert line.endswith(": load its rps telemetry to plan it")
+    [line] = skipped_warnings(summary, "this table", held={("north", "voice"): ["ccu"]})
+    assert line.endswith(VOICE_HOLDS_CCU)

@@ -138,7 +138,10 @@ def test_pairs_without_telemetry_beyond_six_are_counted(tmp_path):
     db = build_demo_store(tmp_path / "store.duckdb", tmp_path / "fleet")
     fleet = load_fleet(tmp_path / "fleet" / "fleet.yaml")
     with Store(db) as store:
-        store.con.execute("DELETE FROM telemetry WHERE metric = 'rps'")  # 2 services x 4
+        # 2 services x 4, with the demo's ccu of those services (held instead, it is named)
+        store.con.execute(
+            "DELETE FROM telemetry WHERE metric = 'rps' OR (metric = 'ccu' AND service <> 'game')"
+        )
         with pytest.raises(ParameterError) as refused:
             check_plannable(store, fleet, pd.Timestamp("2026-11-23", tz="UTC"), DAYS_28)
     message = str(refused.value)

@@ -390,6 +390,7 @@ def backtest_command(
                     f"Got {value!r}" + (f" ({hint})." if hint else "."),
                     fix=f"name a {name} of the fleet file",
                 )
+        fleet_metric = metric is None
         metric = metric or fleet.services[service].demand_metric
         fit_kwargs = {
             "holidays_country": fleet.regions[region].holidays_country,
@@ -397,6 +398,17 @@ def backtest_command(
         }
         with _reading_store(db) as store:
             whole = store.series(region=region, service=service, metric=metric, strict=False)
+            if whole.empty and fleet_metric:
+                from capacity.demand_held import held_instead, other_metrics, stored_demand_metrics
+
+                held = stored_demand_metrics(store.con, [(region, service)])
+                others = other_metrics(held, region, service, metric)
+                if others:
+                    raise ParameterError(
+                        f"The store has no {metric} for {region}/{service}: "
+                        f"{held_instead(service, metric, others)} (or backtest it with "
+                        f"--metric {others[0]})"
+                    )
             if whole.empty:
                 raise ParameterError(
                     f"The store has no {metric} for {region}/{service}",

@@ -202,6 +202,7 @@ def recommend(
         "this table and of the region-loss check",
         history=run.params.get("history"),
         cutoff=run.cutoff,
+        held=run.held,
     ):
         click.echo(line, err=True)
     for line in run.unsized_notes():  # events these recommendations are not sized for

@@ -301,6 +301,7 @@ def schedule(
     _check_jobs(jobs)
     from capacity import scaling
     from capacity.columns import SHARED_QUANTILES
+    from capacity.demand_held import first_held_instead, stored_demand_metrics
     from capacity.event_check import SHARED_HORIZON_HOURS
     from capacity.files import write_text_atomically
     from capacity.forecast_fleet import MAX_HORIZON, forecast_fleet
@@ -397,7 +398,11 @@ def schedule(
     with _reading_store(db) as store:
         if wanted is not fleet and not _holds_demand(store, wanted):
             # else the fit of nothing says the store and the fleet file are of two fleets
-            raise _no_demand_telemetry(region, service)
+            pairs = [(r, s) for r, s, _ in wanted.demand_series()]
+            held = stored_demand_metrics(store.con, pairs)
+            raise _no_demand_telemetry(
+                region, service, first_held_instead(wanted.demand_series(), held)
+            )
         run = forecast_fleet(
             store,
             wanted,
@@ -420,6 +425,7 @@ def schedule(
             left_out_of,
             history=run.params.get("history"),
             cutoff=run.cutoff,
+            held=run.held,
         ):
             click.echo(line, err=True)
     # events the floors are not raised for: in the schedule's hours or the boot lead's
@@ -444,7 +450,9 @@ def schedule(
     if service is not None:
         floors = floors[floors["service"] == service]
     if floors.empty:
-        raise _no_demand_telemetry(region, service)
+        raise _no_demand_telemetry(
+            region, service, first_held_instead(wanted.demand_series(), run.held)
+        )
     count = f"{len(floors)} hourly floors"
     if fmt == "csv":
         text = scaling.to_csv_text(floors)
@@ -484,16 +492,27 @@ def _holds_demand(store: Store, fleet: FleetConfig) -> bool:
     return bool(found)
 
 
-def _no_demand_telemetry(region: str | None, service: str | None) -> ParameterError:
-    """The error for a --region/--service (or a fleet) with no demand telemetry stored."""
+def _no_demand_telemetry(
+    region: str | None, service: str | None, instead: str = ""
+) -> ParameterError:
+    """The error for a --region/--service (or a fleet) with no demand telemetry stored.
+
+    ``instead`` is what a pair holds in place of the fleet file's demand metric, and the fix
+    (:func:`capacity.demand_held.first_held_instead`): loading telemetry already loaded under
+    the other metric would not help."""
     asked = " and ".join(
         f"{flag} {value!r}"
         for flag, value in (("--region", region), ("--service", service))
         if value is not None
     )
-    return ParameterError(
+    what = (
         f"{asked or 'the fleet'} has no demand telemetry in the store, so there is no "
-        "floor to publish",
+        "floor to publish"
+    )
+    if instead:
+        return ParameterError(f"{what}: {instead}")
+    return ParameterError(
+        what,
         fix="load its telemetry (capacity status lists what the store holds)"
         + (", or leave out " + asked.split(" ")[0] if asked else ""),
     )

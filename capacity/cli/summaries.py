@@ -19,7 +19,8 @@ from capacity.cli.common import (
     _reading_store,
     _reports_errors,
 )
-from capacity.columns import DEMAND_METRICS, LATENCY_P99_MS, SERVERS
+from capacity.columns import LATENCY_P99_MS, SERVERS
+from capacity.demand_held import Held, held_from_rows, held_instead, other_metrics
 from capacity.errors import ParameterError
 from capacity.units import parse_duration, parse_timestamp
 
@@ -181,7 +182,7 @@ def status(
         path = store.path
         ran = None if fleet is None or fmt == "json" else _servers_last_week(store, series)
     gaps = None if fleet is None else fleet_gaps(series, fleet)
-    held = _demand_metrics_held(series)
+    held = held_from_rows(zip(series["region"], series["service"], series["metric"], strict=True))
     if fmt == "json":
         payload = {
             "store": str(path),
@@ -320,20 +321,6 @@ def _unnamed_notes(series: pd.DataFrame, fleet: FleetConfig) -> list[str]:
     return notes
 
 
-def _demand_metrics_held(series: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
-    """The demand metrics (``ccu``, ``rps``) the store holds, per region/service."""
-    held: dict[tuple[str, str], list[str]] = {}
-    for region, service, metric in zip(
-        series["region"].astype(str),
-        series["service"].astype(str),
-        series["metric"].astype(str),
-        strict=True,
-    ):
-        if metric in DEMAND_METRICS:
-            held.setdefault((region, service), []).append(metric)
-    return held
-
-
 def _servers_last_week(store, series: pd.DataFrame) -> dict[tuple[str, str], float]:
     """The most servers (hourly mean) each region/service ran in the week to its newest
     ``servers`` telemetry."""
@@ -382,7 +369,7 @@ def _gap_lines(
     gaps: pd.DataFrame,
     fleet: FleetConfig,
     config: Path | None,
-    held: dict[tuple[str, str], list[str]],
+    held: Held,
 ) -> list[str]:
     """What the fleet file plans but the store lacks, a line per region/service.
 
@@ -402,20 +389,14 @@ def _gap_lines(
     ]
     for row in gaps.itertuples(index=False):
         name = f"- {row.region}/{row.service} ({row.demand_metric})"
-        other = sorted(set(held.get((row.region, row.service), [])) - {row.demand_metric})
+        other = other_metrics(held, row.region, row.service, row.demand_metric)
         if len(row.missing) == 3 and not other:
             lines.append(
                 f"{name}: no telemetry; not forecast, so left out of recommend, check-event "
                 "and schedule, and capacity plan refuses the fleet"
             )
         elif row.demand_metric in row.missing:
-            instead = (
-                f" (the store holds its {' and '.join(other)} instead: check the fleet file's "
-                f"services.{row.service}.demand_metric, or rename the column in the export and "
-                "load it again)"
-                if other
-                else ""
-            )
+            instead = f" ({held_instead(row.service, row.demand_metric, other)})" if other else ""
             lines.append(
                 f"{name}: no {row.demand_metric} (demand) telemetry{instead}; not forecast, so "
                 "left out of recommend, check-event and schedule, and capacity plan refuses "
