@@ -314,11 +314,79 @@ def test_status_notes_a_server_count_below_what_the_telemetry_ran(fleet_store, t
         "now. Fix: write the fleet as provisioned (for an autoscaled service, the most servers "
         "it ran in the last week), unless the servers above the count are gone"
     ) in done.stderr.splitlines()
+    # the JSON, which a check reads, holds the same pairs
+    as_json = _run(
+        "status", "--db", str(db), "--config", str(stale), "--now", "2026-11-23", "--format",
+        "json",
+    )  # fmt: skip
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["current_servers_below_ran"] == [
+        {
+            "region": "north",
+            "service": "game",
+            "current_servers": 30,
+            "servers_ran_last_week": 40.0,
+        },
+        {
+            "region": "south",
+            "service": "game",
+            "current_servers": 30,
+            "servers_ran_last_week": 40.0,
+        },
+    ]
     # counts at (or above) what ran: no note; south/voice, with no telemetry, is not compared
     current = tmp_path / "current.yaml"
     current.write_text(FLEET.replace("south: {game: 30,", "south: {game: 40,"), encoding="utf-8")
     done = _run("status", "--db", str(db), "--config", str(current), "--now", "2026-11-23")
     assert done.exit_code == 0 and "current_servers" not in done.stderr
+    as_json = _run("status", "--db", str(db), "--config", str(current), "--format", "json")
+    assert json.loads(as_json.stdout)["current_servers_below_ran"] == []
+
+
+def test_recommend_and_check_event_note_a_server_count_below_what_the_telemetry_ran(
+    fleet_store, tmp_path
+):
+    # north/game's count of 30 where 40 ran: recommend's +10 is a stale count, not a
+    # shortfall; the note said so in status alone
+    db, _ = fleet_store
+    stale = tmp_path / "stale.yaml"
+    stale.write_text(FLEET.replace("north: {game: 40,", "north: {game: 30,"), encoding="utf-8")
+    common = ("--db", str(db), "--config", str(stale), "--jobs", "1")
+    note = (
+        "note: current_servers counts fewer servers than the telemetry's servers ran in its "
+        "last week for 2 region/service(s): north/game 30 (ran up to 40), south/game 30 (ran "
+        "up to 40). {who} the fleet file's count as the servers now. Fix: write the fleet as "
+        "provisioned (for an autoscaled service, the most servers it ran in the last week), "
+        "unless the servers above the count are gone"
+    )
+    table = _run("recommend", *common)
+    assert table.exit_code == 0, table.output
+    assert note.format(who="These recommendations take") in table.stderr.splitlines()
+    as_json = _run("recommend", *common, "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    assert note.format(who="These recommendations take") in as_json.stderr.splitlines()
+    rows = {(r["region"], r["service"]): r for r in json.loads(as_json.stdout)}
+    # the keys a check reads are as they were; the servers that ran are beside servers_now
+    assert list(rows["north", "game"])[:3] == ["region", "service", "servers_now"]
+    assert (
+        rows["north", "game"]["servers_now"],
+        rows["north", "game"]["servers_ran_last_week"],
+    ) == (
+        30,
+        40.0,
+    )
+    assert rows["north", "voice"]["servers_ran_last_week"] == 10.0
+    checked = _run(
+        "check-event",
+        *("--name", "Raid week", "--start", "2026-11-25T18:00Z", "--end", "2026-11-26T02:00Z"),
+        *("--regions", "north", "--uplift", "1.5", *common),
+    )
+    assert checked.exit_code == 0, checked.output
+    [line] = [line for line in checked.stderr.splitlines() if "current_servers" in line]
+    assert line == note.format(who="This check takes").replace(
+        "2 region/service(s): north/game 30 (ran up to 40), south/game 30 (ran up to 40)",
+        "1 region/service(s): north/game 30 (ran up to 40)",
+    )
 
 
 def test_status_names_the_other_demand_metric_a_pair_holds(fleet_store, tmp_path):

@@ -333,7 +333,8 @@ def test_recommend_csv_and_json_say_what_each_row_is_sized_at(no_latency):
     assert any(row["act_by"] for row in rows)
     # the new keys come last; the old ones keep their places
     assert list(table.columns[-3:]) == ["reason", "safe_load", "safe_load_source"]
-    assert list(rows[0])[-2:] == ["safe_load", "safe_load_source"]
+    # the JSON adds what the servers telemetry ran last, after them
+    assert list(rows[0])[-3:] == ["safe_load", "safe_load_source", "servers_ran_last_week"]
     by_pair = table.set_index(["region", "service"])
     for row in rows:
         known = safe.loc[(row["region"], row["service"])]

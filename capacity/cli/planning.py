@@ -77,6 +77,7 @@ def check_event_command(
     )
     from capacity.event_terminal import terminal_table, terminal_title
     from capacity.files import write_text_atomically
+    from capacity.servers_ran import count_note, counts_below_ran, servers_last_week
 
     new_event = (
         ("--name", name),
@@ -107,8 +108,10 @@ def check_event_command(
             event = PlannedEvent.from_text(name, start, end, regions, uplift)
         event = event.validated(fleet)
         forecast_start(store, event)  # an event the store cannot check: before any note
-        safe = _safe_loads(store, event.touched(fleet))  # notes for the regions checked only
+        touched = event.touched(fleet)
+        safe = _safe_loads(store, touched)  # notes for the regions checked only
         result = check_event(store, fleet, event, safe=safe, jobs=jobs)
+        ran = servers_last_week(store, [(r, s) for r, s, _ in touched.demand_series()])
     table = result.table
     if fmt == "json":
         keys = [
@@ -137,6 +140,8 @@ def check_event_command(
         click.echo(terminal_table(table))
     now = pd.Timestamp.now(tz="UTC")
     for line in result.notes(now):
+        click.echo(line, err=True)
+    for line in count_note(counts_below_ran(touched, ran), "This check takes"):
         click.echo(line, err=True)
     if output is not None:
         write_text_atomically(output, render_report(result, now=now))
@@ -170,6 +175,7 @@ def recommend(
     _check_jobs(jobs)
     from capacity import headroom
     from capacity.forecast_fleet import fallen_back, forecast_fleet
+    from capacity.servers_ran import count_note, counts_below_ran, servers_last_week
     from capacity.skipped import skipped_warnings
     from capacity.units import parse_duration
 
@@ -184,6 +190,7 @@ def recommend(
         )
         safe = _safe_loads(store, fleet)
         events = store.events(start=run.cutoff)
+        ran = servers_last_week(store, [(r, s) for r, s, _ in fleet.demand_series()])
     now = pd.Timestamp.now(tz="UTC")
     # as the weekly plan does, as of now
     assessment = headroom.assess(
@@ -207,6 +214,9 @@ def recommend(
         click.echo(line, err=True)
     for line in run.unsized_notes():  # events these recommendations are not sized for
         click.echo(line, err=True)
+    # a stale count reads as servers to buy: said in every format, on stderr
+    for line in count_note(counts_below_ran(fleet, ran), "These recommendations take"):
+        click.echo(line, err=True)
     if fmt in ("csv", "json"):
         from capacity.weekly import sized_recommendations
 
@@ -219,6 +229,14 @@ def recommend(
         click.echo(recommendations_csv(assessment.recommendations, safe), nl=False)
         return
     if fmt == "json":
+        # beside servers_now: what the servers telemetry ran (null without it), so a check
+        # can tell a stale count from a shortfall
+        recs = recs.assign(
+            servers_ran_last_week=[
+                ran.get((region, service))
+                for region, service in zip(recs["region"], recs["service"], strict=True)
+            ]
+        )
         records = recs.astype(object).where(recs.notna(), None).to_dict(orient="records")
         click.echo(json.dumps(records, default=_json_default, indent=2, allow_nan=False))
         return

@@ -22,6 +22,7 @@ from capacity.cli.common import (
 from capacity.columns import LATENCY_P99_MS, SERVERS
 from capacity.demand_held import Held, held_from_rows, held_instead, other_metrics
 from capacity.errors import ParameterError
+from capacity.servers_ran import count_note, counts_below_ran, servers_last_week
 from capacity.units import parse_duration, parse_timestamp
 
 if TYPE_CHECKING:
@@ -180,8 +181,9 @@ def status(
     with _reading_store(db) as store:
         series, upcoming = store.status(now=moment, ahead=ahead)
         path = store.path
-        ran = None if fleet is None or fmt == "json" else _servers_last_week(store, series)
+        ran = None if fleet is None else servers_last_week(store)
     gaps = None if fleet is None else fleet_gaps(series, fleet)
+    short = [] if fleet is None or ran is None else counts_below_ran(fleet, ran)
     held = held_from_rows(zip(series["region"], series["service"], series["metric"], strict=True))
     if fmt == "json":
         payload = {
@@ -195,6 +197,8 @@ def status(
         if gaps is not None:
             payload["config"] = str(config)
             payload["fleet_missing_telemetry"] = gaps.to_dict(orient="records")
+            # a count below what ran reads as servers to buy in recommend, check-event, plan
+            payload["current_servers_below_ran"] = short
         from capacity.weekly import json_safe
 
         # null, not NaN, for an event without an expected uplift: JSON readers refuse NaN;
@@ -240,8 +244,7 @@ def status(
         click.echo("")
         for line in _gap_lines(gaps, fleet, config, held):
             click.echo(line)
-    counts = [] if fleet is None or ran is None else _count_notes(ran, fleet)
-    for line in [*lagging, *stale, *_other_fleet_notes(series, fleet), *counts]:
+    for line in [*lagging, *stale, *_other_fleet_notes(series, fleet), *count_note(short)]:
         click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
     click.echo(event_table(upcoming.assign(regions=upcoming["regions"].map(", ".join))))
@@ -319,50 +322,6 @@ def _unnamed_notes(series: pd.DataFrame, fleet: FleetConfig) -> list[str]:
                 f"the export and load it again, or add the {column} to the fleet file"
             )
     return notes
-
-
-def _servers_last_week(store, series: pd.DataFrame) -> dict[tuple[str, str], float]:
-    """The most servers (hourly mean) each region/service ran in the week to its newest
-    ``servers`` telemetry."""
-    held = series[series["metric"].astype(str) == SERVERS]
-    if held.empty:
-        return {}
-    ends = pd.DataFrame(
-        {
-            "region": held["region"].astype(str),
-            "service": held["service"].astype(str),
-            "end": pd.to_datetime(held["last_ts"], utc=True),
-        }
-    ).reset_index(drop=True)
-    start = pd.Timestamp(ends["end"].min()).floor("h") - pd.Timedelta(days=7)
-    hourly = store.series(metric=SERVERS, start=start)
-    rows = hourly.astype({"region": str, "service": str}).merge(ends, on=["region", "service"])
-    week = rows[(rows["ts"] > rows["end"] - pd.Timedelta(days=7)) & rows["value"].notna()]
-    most = week.groupby(["region", "service"])["value"].max()
-    return {(region, service): float(value) for (region, service), value in most.items()}
-
-
-def _count_notes(ran: dict[tuple[str, str], float], fleet: FleetConfig) -> list[str]:
-    """A note when ``current_servers`` counts fewer servers than a region/service ran in its
-    last week of telemetry: recommend, check-event and plan read the fleet file's count as
-    the servers now, so a stale count reads as a shortfall to buy."""
-    from capacity.texts import first_few
-
-    short = []
-    for region, service, _ in fleet.demand_series():
-        count = fleet.current_servers.get(region, {}).get(service)
-        most = ran.get((region, service))
-        if count is not None and most is not None and most > count:
-            short.append(f"{region}/{service} {count} (ran up to {most:,.0f})")
-    if not short:
-        return []
-    return [
-        f"note: current_servers counts fewer servers than the telemetry's servers ran in its "
-        f"last week for {len(short)} region/service(s): {first_few(short, 4)}. recommend, "
-        "check-event and plan take the fleet file's count as the servers now. Fix: write the "
-        "fleet as provisioned (for an autoscaled service, the most servers it ran in the last "
-        "week), unless the servers above the count are gone"
-    ]
 
 
 def _gap_lines(
