@@ -611,7 +611,9 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
 _FAILURES_NOTE = (
     "<p>Failures: incidents whose spans overlap count as one (a regional outage that opens an "
     "incident in each of its services is one failure of the region and of the fleet), so a "
-    "group's failures, and the MTBF between them, are not the sum of its rows'.</p>"
+    "group's failures, and the MTBF between them, are not the sum of its rows'. An incident "
+    "still open at the window's end (a plan's cutoff) counts as open until then: the incidents "
+    "that start while it is open are part of its failure.</p>"
 )
 
 

@@ -495,12 +495,14 @@ def test_mttr_mttd_mtbf_and_severity_counts(tmp_path):
     assert math.isnan(open_one["mttr_minutes"]) and math.isnan(open_one["mtbf_hours"])
 
     # Overall: 7 incidents; repairs 30, 60, 90, 10, 20, 90 -> mean 50, median 45; starts
-    # 0, 1, 3, 4, 7, 10, 20 h -> MTBF 20 / 6 h.
+    # 0, 1, 3, 4, 7, 10, 20 h, but G, open from 3 h, lasts until the window's end (24 h): the
+    # incidents at 4, 7, 10 and 20 h start while it is open, so 3 failures, at 0, 1 and 3 h
+    # -> MTBF 3 / 2 h.
     overall = row(frame, "all", "all")
     assert overall["incidents"] == 7
     assert overall["mttr_minutes"] == pytest.approx(50)
     assert overall["mttr_median_minutes"] == pytest.approx(45)
-    assert overall["mtbf_hours"] == pytest.approx(20 / 6)
+    assert (overall["failures"], overall["mtbf_hours"]) == (3, pytest.approx(1.5))
     assert sum(overall[f"incidents_{s}"] for s in SEVERITIES) == 7
 
 
@@ -519,7 +521,8 @@ def test_overlapping_incidents_are_one_failure_of_the_group_that_holds_them(tmp_
         # a failure of its own at 14:00, and one at 20:00 in na-east
         incident_row("E", start_h=14, repair_min=30),
         incident_row("F", start_h=20, repair_min=30, region="na-east"),
-        # an incident left open at 22:00 does not swallow the one after it
+        # an incident still open at the window's end (24:00) lasts until then: the one that
+        # starts at 23:00, while it is open, is part of its failure
         incident_row("G", start_h=22, repair_min=None, region="na-east"),
         incident_row("H", start_h=23, repair_min=10, region="na-east"),
     )
@@ -529,11 +532,11 @@ def test_overlapping_incidents_are_one_failure_of_the_group_that_holds_them(tmp_
     assert (eu["incidents"], eu["failures"]) == (5, 2)
     assert eu["mtbf_hours"] == pytest.approx(14 - 2)  # failures start at 2:00 and 14:00
     na = row(by_region, "na-east", "all")
-    assert (na["incidents"], na["incidents_open"], na["failures"]) == (3, 1, 3)
-    assert na["mtbf_hours"] == pytest.approx((23 - 20) / 2)
+    assert (na["incidents"], na["incidents_open"], na["failures"]) == (3, 1, 2)
+    assert na["mtbf_hours"] == pytest.approx(22 - 20)
     fleet = row(by_region, "all", "all")
-    assert (fleet["incidents"], fleet["failures"]) == (8, 5)
-    assert fleet["mtbf_hours"] == pytest.approx((23 - 2) / 4)  # 2, 14, 20, 22, 23
+    assert (fleet["incidents"], fleet["failures"]) == (8, 4)
+    assert fleet["mtbf_hours"] == pytest.approx((22 - 2) / 3)  # 2, 14, 20, 22
     # per series, the same rule: eu-west/chat's 2:50 and 4:00 incidents touch, 2:05 is apart
     series = kpis(incidents, None, no_rates(), FLEET, **day)
     chat = row(series, "eu-west", "chat")
@@ -542,7 +545,92 @@ def test_overlapping_incidents_are_one_failure_of_the_group_that_holds_them(tmp_
     game = row(series, "eu-west", "game")
     assert (game["failures"], game["mtbf_hours"]) == (2, pytest.approx(12))
     as_json = {(o["region"], o["service"]): o for o in kpis_json(by_region)}
-    assert as_json[("all", "all")]["failures"] == 5
+    assert as_json[("all", "all")]["failures"] == 4
+
+
+def test_an_outage_still_open_at_the_plans_cutoff_is_one_failure(tmp_path):
+    """An outage of eu-west still going on at the plan's cutoff (T0 + 2 days = 48 h): its
+    game, chat and chat-again incidents opened at 47:00, 47:10 and 47:20 and were resolved
+    at 49:00, after the cutoff, so the plan sees all three open. Counted as lasting no time,
+    they were three failures 10 minutes apart (MTBF 10/60 h); open until the cutoff, they
+    overlap: one failure, MTBF null. With an earlier resolved failure of eu-west/game at
+    10:00-10:30, eu-west has 2 failures, at 10:00 and 47:00: MTBF 37 h (it was
+    (47.333 - 10) / 3 = 12.44 h). The fleet row (na-east quiet) reads the same."""
+    from capacity.store import Store
+    from capacity.weekly import _resilience
+
+    cutoff = T0 + pd.Timedelta(days=2)
+    log = write(
+        tmp_path,
+        "incidents.csv",
+        f"""\
+        {INC_HEADER}
+        A,eu-west,game,sev2,{at(10)},{at(10.1)},{at(10.5)},,
+        B,eu-west,game,sev1,{at(47)},{at(47.05)},{at(49)},,
+        C,eu-west,chat,sev1,{at(47 + 10 / 60)},{at(47.2)},{at(49)},,
+        D,eu-west,chat,sev2,{at(47 + 20 / 60)},{at(47.4)},{at(49)},,
+        """,
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
+        store.import_incidents([log], fleet=FLEET)
+        section = _resilience(store, FLEET, cutoff)
+    figures = section["resilience"]
+    games = row(figures, "eu-west", "game")
+    assert (games["incidents"], games["incidents_open"], games["failures"]) == (2, 1, 2)
+    assert games["mtbf_hours"] == pytest.approx(37)
+    whole = kpis(
+        _as_seen(tmp_path, cutoff), None, no_rates(), FLEET, by="region",
+        since=cutoff - pd.Timedelta(weeks=4), until=cutoff,
+    )  # fmt: skip
+    for region, service in (("eu-west", "all"), ("all", "all")):
+        group = row(whole, region, service)
+        assert (group["incidents"], group["incidents_open"], group["failures"]) == (4, 3, 2)
+        assert group["mtbf_hours"] == pytest.approx(37)
+
+
+def test_kpis_says_an_incident_without_resolved_at_is_counted_open_until_until(tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+    from capacity.store import Store
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(yaml.safe_dump(FLEET.model_dump(mode="json")), encoding="utf-8")
+    log = write(
+        tmp_path,
+        "incidents.csv",
+        f"""\
+        {INC_HEADER}
+        A,eu-west,game,sev2,{at(10)},{at(10.1)},{at(10.5)},,
+        B,eu-west,game,sev1,{at(47)},{at(47.05)},,,
+        """,
+    )
+    db = tmp_path / "store.duckdb"
+    with Store(db) as store:
+        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
+        store.import_incidents([log], fleet=FLEET)
+    window = ("--since", at(0), "--until", at(48), "--db", str(db), "--config", str(fleet))
+    done = CliRunner().invoke(cli, ["kpis", *window, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    assert (
+        "note: 1 incident(s) of the window have no resolved_at: each is counted as open until "
+        "2026-01-07 00:00 UTC (--until), so incidents that start while it is open are part of "
+        "its failure (failures, mtbf_hours), and it has no repair time (mttr_minutes). If one "
+        "is over, give its resolved_at and import the log again"
+    ) in done.stderr.splitlines()
+    before = CliRunner().invoke(cli, ["kpis", *window[:2], "--until", at(20), *window[4:]])
+    assert before.exit_code == 0 and "resolved_at" not in before.stderr
+
+
+def _as_seen(tmp_path: Path, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The log above as the plan reads it at ``cutoff``."""
+    from capacity.weekly import _as_of
+
+    return _as_of(
+        read_incidents(tmp_path / "incidents.csv", regions=REGIONS, services=SERVICES), cutoff
+    )
 
 
 def test_groups_without_incidents_are_null_not_zero(tmp_path):

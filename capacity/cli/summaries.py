@@ -108,6 +108,15 @@ def kpis(
         )
     if not frame.empty and not (frame["known_hours"] > 0).any():
         click.echo(_no_telemetry_note(frame, start, end), err=True)
+    still_open = int(frame["incidents_open"].iloc[-1]) if not frame.empty else 0
+    if still_open:
+        click.echo(
+            f"note: {still_open} incident(s) of the window have no resolved_at: each is counted "
+            f"as open until {end:%Y-%m-%d %H:%M} UTC (--until), so incidents that start while "
+            "it is open are part of its failure (failures, mtbf_hours), and it has no repair "
+            "time (mttr_minutes). If one is over, give its resolved_at and import the log again",
+            err=True,
+        )
     if fmt == "json":
         click.echo(json.dumps(resilience.kpis_json(frame), indent=2, allow_nan=False))
         return

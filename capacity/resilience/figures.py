@@ -24,7 +24,8 @@ everything):
   between the starts of successive failures (``(last - first) / (n - 1)`` over ``n``
   failures), where incidents of the group whose spans overlap are one failure (an outage that
   opens an incident in each of a region's services is one failure of the region and of the
-  fleet, not three a minute apart); all NaN, never zero, when there is nothing to measure;
+  fleet, not three a minute apart), an incident still open lasting until ``until``; all NaN,
+  never zero, when there is nothing to measure;
 * ``change_failure_rate``: deploys in the window (by ``deployed_at``) named by the ``deploy_id``
   of at least one incident of the log (whenever it started: a failed change is failed even when
   its incident began after ``until``), divided by the deploys in the window; NaN without
@@ -164,6 +165,7 @@ def kpis(
                 alerts=alerts,
                 incidents=in_window,
                 deploys=deploys_in,
+                until=hi,
             )
         )
     frame = pd.concat(parts, ignore_index=True)
@@ -243,6 +245,7 @@ def _figures(
     alerts: pd.DataFrame,
     incidents: pd.DataFrame,
     deploys: pd.DataFrame,
+    until: pd.Timestamp,
 ) -> pd.DataFrame:
     groups = _label(series, keys).groupby(_GROUP)["t"].mean().rename("t_series")
     index = groups.index
@@ -269,9 +272,9 @@ def _figures(
     out["alert"] = [ALERT_STATES[int(i)] for i in worst.min().reindex(index)]
 
     incident_rows = {
-        g: _incident_figures(part) for g, part in _label(incidents, keys).groupby(_GROUP)
+        g: _incident_figures(part, until) for g, part in _label(incidents, keys).groupby(_GROUP)
     }
-    empty = _incident_figures(incidents.iloc[0:0])
+    empty = _incident_figures(incidents.iloc[0:0], until)
     incident_table = pd.DataFrame([incident_rows.get(g, empty) for g in index], index=index)
     out = out.join(incident_table)
 
@@ -287,16 +290,20 @@ def _figures(
     return out
 
 
-def _failure_starts(part: pd.DataFrame) -> list[pd.Timestamp]:
+def _failure_starts(part: pd.DataFrame, until: pd.Timestamp) -> list[pd.Timestamp]:
     """The starts of the group's failures, in order: incidents whose spans overlap (one starts
-    before or as another ends) are one failure, started by the first of them. An incident
-    still open counts from its start to its start: nothing says how long it lasts, and
-    stretched to the window's end it would swallow every later failure."""
+    before or as another ends) are one failure, started by the first of them.
+
+    An incident still open (no ``resolved_at``) lasts until ``until``, the window's end: it
+    was open at least that long, so incidents that start while it is open are part of the
+    same failure. Counted as lasting no time, the incidents an outage opens in each of a
+    region's services a few minutes apart, still open at a plan's cutoff, read as several
+    failures a few minutes apart (an MTBF of minutes)."""
     starts: list[pd.Timestamp] = []
     end = None
     spans = zip(part[STARTED_AT], part[RESOLVED_AT], strict=True)
     for start, resolved in sorted(spans, key=lambda span: span[0]):
-        stop = start if pd.isna(resolved) else max(start, resolved)
+        stop = max(start, until) if pd.isna(resolved) else max(start, resolved)
         if end is None or start > end:
             starts.append(start)
             end = stop
@@ -305,12 +312,14 @@ def _failure_starts(part: pd.DataFrame) -> list[pd.Timestamp]:
     return starts
 
 
-def _incident_figures(part: pd.DataFrame) -> dict[str, float]:
+def _incident_figures(part: pd.DataFrame, until: pd.Timestamp) -> dict[str, float]:
+    """The incident figures of one group's incidents that started in a window ending at
+    ``until`` (see the module docstring)."""
     starts = part[STARTED_AT]
     repair = (part[RESOLVED_AT] - starts).dropna().dt.total_seconds() / 60.0
     detect = (part[DETECTED_AT] - starts).dropna().dt.total_seconds() / 60.0
     n = len(part)
-    failures = _failure_starts(part)
+    failures = _failure_starts(part, until)
     mtbf = math.nan
     if len(failures) >= 2:
         mtbf = (failures[-1] - failures[0]).total_seconds() / 3600.0 / (len(failures) - 1)
