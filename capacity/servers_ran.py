@@ -4,8 +4,8 @@ file's ``current_servers``.
 ``recommend``, ``check-event`` and ``plan`` take ``current_servers`` as the servers running
 now. A count written from memory, or left from before the fleet grew, that is below what the
 ``servers`` telemetry shows running reads as a shortfall to buy. ``status`` (table and JSON),
-``recommend`` (a note in every format, and ``servers_ran_last_week`` in its JSON) and
-``check-event`` say so, in the words of :func:`count_note`.
+``recommend`` (a note in every format, and ``servers_ran_last_week`` in its JSON),
+``check-event`` and the weekly plan's warnings say so, in the words of :func:`count_note`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ WEEK = pd.Timedelta(days=7)
 
 
 def servers_last_week(
-    store: Store, pairs: Iterable[tuple[str, str]] | None = None
+    store: Store,
+    pairs: Iterable[tuple[str, str]] | None = None,
+    *,
+    end: pd.Timestamp | None = None,
 ) -> dict[tuple[str, str], float]:
     """The most servers (hourly mean) each region/service ran in the week to its newest
     ``servers`` telemetry.
@@ -37,6 +40,9 @@ def servers_last_week(
         The telemetry.
     pairs : iterable of (region, service), optional
         The region/services to read; default every one with ``servers`` telemetry.
+    end : pandas.Timestamp, optional
+        Read the telemetry before it only (a plan's cutoff: a past week's plan reads what was
+        known then); default all.
 
     Returns
     -------
@@ -47,11 +53,17 @@ def servers_last_week(
     wanted = None if pairs is None else sorted({f"{r}/{s}" for r, s in pairs})
     if wanted == []:
         return {}
-    where = "" if wanted is None else " AND list_contains(?, region || '/' || service)"
+    where, params = "", [SERVERS]
+    if wanted is not None:
+        where += " AND list_contains(?, region || '/' || service)"
+        params.append(wanted)
+    if end is not None:
+        where += " AND ts < ?"
+        params.append(end)
     ends = store.con.execute(
         f"SELECT region, service, max(ts) AS end FROM telemetry WHERE metric = ?{where} "
         "GROUP BY region, service",
-        [SERVERS] if wanted is None else [SERVERS, wanted],
+        params,
     ).df()
     if ends.empty:
         return {}
@@ -63,6 +75,7 @@ def servers_last_week(
         region=sorted(set(ends[REGION])),
         service=sorted(set(ends[SERVICE])),
         start=start,
+        end=end,
         strict=False,
     )
     rows = hourly.astype({REGION: str, SERVICE: str}).merge(ends, on=[REGION, SERVICE])

@@ -45,6 +45,7 @@ from capacity.demand_held import first_held_instead, stored_demand_metrics
 from capacity.errors import CapacityError, ParameterError
 from capacity.forecast_fleet import STALE_AFTER, FleetForecast, fallen_back
 from capacity.headroom import RegionLoss, assess, check_server_counts
+from capacity.servers_ran import count_note, counts_below_ran, servers_last_week
 from capacity.store import Store
 from capacity.texts import first_few
 from capacity.units import iso_utc, parse_duration
@@ -805,6 +806,8 @@ def build_plan(
         with _timed(timings, "resilience"):
             resilience = _resilience(store, fleet, cutoff)
         inputs = _fingerprints(store, db, config, cutoff)
+        # a current_servers count below what ran reads as servers to buy in the plan
+        ran = servers_last_week(store, [(r, s) for r, s, _ in fleet.demand_series()], end=cutoff)
     previous = None if plans_dir is None else read_previous_plan(plans_dir, label)
     # what "what changed since last week" compares with: its republication changes the report
     inputs["previous_plan"] = None if previous is None else previous.reference()
@@ -815,6 +818,10 @@ def build_plan(
         horizon_warning(fleet, horizon),
         rough_warning(run),
         backtest_warning(backtests),
+    ]
+    warnings += [
+        note.removeprefix("note: ")
+        for note in count_note(counts_below_ran(fleet, ran), "This plan takes")
     ]
     return WeeklyPlan(
         week=label,

@@ -510,6 +510,40 @@ def test_no_servers_telemetry_is_named_too(tmp_path):
     )
 
 
+def test_the_plan_warns_of_a_server_count_below_what_ran_before_its_cutoff(tmp_path):
+    from capacity.servers_ran import servers_last_week
+    from capacity.weekly import build_plan
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(FLEET.replace("  voice: {demand_metric", "  #voice: {demand_metric"))
+    text = fleet.read_text().replace(", voice: 10}", "}").replace(", voice: 0}", "}")
+    text = text.replace("  small: {", "  #small: {").replace("north: {game: 40", "north: {game: 30")
+    fleet.write_text(text, encoding="utf-8")
+    frame = pd.read_csv(_telemetry(tmp_path / "t.csv"))
+    game = frame[frame["service"] == "game"].copy()
+    # north ran 40 until the last day, then 50, which a plan cut off a day earlier never saw
+    late = (game["region"] == "north") & (pd.to_datetime(game["ts"]) >= END - pd.Timedelta(days=1))
+    game.loc[late, "servers"] = 50.0
+    game.to_csv(tmp_path / "game.csv", index=False)
+    db = tmp_path / "store.duckdb"
+    assert _run("ingest", str(tmp_path / "game.csv"), "--db", str(db)).exit_code == 0
+    with Store(db, read_only=True) as store:
+        assert servers_last_week(store) == {("north", "game"): 50.0, ("south", "game"): 40.0}
+        assert servers_last_week(store, [("north", "game")], end=END - pd.Timedelta(days=1)) == {
+            ("north", "game"): 40.0
+        }
+    plan = build_plan(
+        week="2026-W48", db=db, config=fleet, run_id="", jobs=1, backtest=False, history="21d"
+    )
+    assert (
+        "current_servers counts fewer servers than the telemetry's servers ran in its last week "
+        "for 2 region/service(s): north/game 30 (ran up to 50), south/game 30 (ran up to 40). "
+        "This plan takes the fleet file's count as the servers now. Fix: write the fleet as "
+        "provisioned (for an autoscaled service, the most servers it ran in the last week), "
+        "unless the servers above the count are gone"
+    ) in plan.warnings
+
+
 # ------------------------------------------------------------------ the other demand metric
 
 
