@@ -599,8 +599,8 @@ def test_check_event_and_schedule_name_the_demand_metric_a_pair_holds_instead(rp
     one = _run("schedule", *common, "--horizon", "6h", "--region", "north", "--service", "voice")
     assert one.exit_code == 2, one.output
     assert one.stderr.splitlines()[-1] == (
-        "error: --region 'north' and --service 'voice' has no demand telemetry in the store, "
-        f"so there is no floor to publish: north/voice has no rps: {VOICE_HOLDS_CCU}"
+        "error: --region 'north' and --service 'voice': there is no floor to publish, as "
+        f"north/voice has no rps: {VOICE_HOLDS_CCU}"
     )
 
 

@@ -505,14 +505,11 @@ def _no_demand_telemetry(
         for flag, value in (("--region", region), ("--service", service))
         if value is not None
     )
-    what = (
-        f"{asked or 'the fleet'} has no demand telemetry in the store, so there is no "
-        "floor to publish"
-    )
     if instead:
-        return ParameterError(f"{what}: {instead}")
+        return ParameterError(f"{asked or 'the fleet'}: there is no floor to publish, as {instead}")
     return ParameterError(
-        what,
+        f"{asked or 'the fleet'} has no demand telemetry in the store, so there is no "
+        "floor to publish",
         fix="load its telemetry (capacity status lists what the store holds)"
         + (", or leave out " + asked.split(" ")[0] if asked else ""),
     )
