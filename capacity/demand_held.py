@@ -99,14 +99,14 @@ def held_instead(service: str, metric: str, others: Sequence[str]) -> str:
     str
         A clause without a capital or a full stop, for instance ``the store holds its ccu
         telemetry instead, under the other demand metric: set services.voice.demand_metric
-        to ccu in the fleet file if voice's demand is counted in ccu (in every region), or
+        to ccu in the fleet file if voice's demand is counted in ccu in every region, or
         load its rps telemetry``.
     """
     held = " and ".join(others)
     return (
         f"the store holds its {held} telemetry instead, under the other demand metric: set "
         f"services.{service}.demand_metric to {others[0]} in the fleet file if {service}'s "
-        f"demand is counted in {others[0]} (in every region), or load its {metric} telemetry"
+        f"demand is counted in {others[0]} in every region, or load its {metric} telemetry"
     )
 
 

@@ -44,7 +44,7 @@ failover:
 VOICE_HOLDS_CCU = (
     "the store holds its ccu telemetry instead, under the other demand metric: set "
     "services.voice.demand_metric to ccu in the fleet file if voice's demand is counted in ccu "
-    "(in every region), or load its rps telemetry"
+    "in every region, or load its rps telemetry"
 )
 GAP = (
     "warning: south/voice has no demand telemetry (ccu) in the history window (112d before "
@@ -639,7 +639,7 @@ def test_a_fleet_whose_every_pair_holds_the_other_metric_is_told_so(fleet_store,
         f"error: {db}: the store holds no rps telemetry, the fleet file's demand metric; "
         "north/game has no rps: the store holds its ccu telemetry instead, under the other "
         "demand metric: set services.game.demand_metric to ccu in the fleet file if game's "
-        "demand is counted in ccu (in every region), or load its rps telemetry (2 more "
+        "demand is counted in ccu in every region, or load its rps telemetry (2 more "
         "region/service(s) hold the other demand metric too: capacity status --config lists "
         "them)"
     )
