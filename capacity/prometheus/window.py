@@ -10,7 +10,7 @@ import pandas as pd
 
 from capacity.config import PrometheusSource
 from capacity.errors import DataError, ParameterError
-from capacity.sources.problems import EARLIEST_TELEMETRY
+from capacity.sources import EARLIEST_TELEMETRY
 from capacity.units import parse_duration, parse_timestamp
 
 #: How far back a first pull reaches: the forecaster's training window.
