@@ -30,7 +30,9 @@ training rows strictly before its cutoff, and the calendar filtered by :func:`kn
 Metrics
 -------
 :func:`metrics` returns one row per cutoff and one overall row. NaN actual values are left out
-of every metric.
+of every metric, and so are the hours an ``outage`` event of the calendar covers (what a
+collector recorded while the game was down is not demand: the forecaster masks those hours
+when it fits, and a backtest does not score a forecast against them either).
 
 * ``mase``: mean absolute error over the in-sample mean absolute seasonal difference (lag
   ``season_length``) of that window's training data;
@@ -82,6 +84,7 @@ __all__ = [
     "coverage_column",
     "known_events",
     "metrics",
+    "outage_hours",
     "pinball_column",
     "seasonal_scale",
     "validate_series",
@@ -282,6 +285,34 @@ def known_events(events: pd.DataFrame | None, cutoff: Any, horizon_end: Any) -> 
     return out
 
 
+def outage_hours(ts: pd.Series, events: pd.DataFrame | None) -> np.ndarray:
+    """Which of ``ts`` an ``outage`` event of ``events`` covers (``start_ts <= ts < end_ts``).
+
+    Parameters
+    ----------
+    ts : pandas.Series
+        Tz-aware timestamps.
+    events : pandas.DataFrame or None
+        A calendar frame with at least ``kind``, ``start_ts`` and ``end_ts``; None covers
+        nothing.
+
+    Returns
+    -------
+    numpy.ndarray
+        One bool per timestamp.
+    """
+    covered = np.zeros(len(ts), dtype=bool)
+    if events is None or len(events) == 0:
+        return covered
+    kind = events[KIND].astype("string").str.lower().eq(OUTAGE).fillna(False).to_numpy(bool)
+    times = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
+    starts = pd.to_datetime(events.loc[kind, START_TS], utc=True)
+    ends = pd.to_datetime(events.loc[kind, END_TS], utc=True)
+    for start, end in zip(starts, ends, strict=True):
+        covered |= np.asarray((times >= start) & (times < end), dtype=bool)
+    return covered
+
+
 # ------------------------------------------------------------------------------ backtest
 
 
@@ -373,7 +404,8 @@ def backtest(
     -------
     pandas.DataFrame
         One row per (cutoff, ts), cutoffs ascending: ``cutoff``, ``step`` (1..horizon), ``ts``,
-        ``actual`` (NaN where the series has a gap), ``yhat``, one column per quantile of the
+        ``actual`` (NaN where the series has a gap or an ``outage`` of ``events`` covers the
+        hour: not scored), ``yhat``, one column per quantile of the
         forecaster, ``model`` (the forecaster's ``model`` output column when it has one, else
         its fitted ``model_`` attribute when that is a string, else its class name) and
         ``fallback`` when the forecaster's output has it.
@@ -412,6 +444,9 @@ def backtest(
     wanted = [TS, YHAT, *q_columns]
     ts = frame[TS]
     values = frame[VALUE].to_numpy()
+    # the actuals an outage covers are not demand: scored nowhere (the fits still get them
+    # as they were, with the outages known at each cutoff, and mask them themselves)
+    actuals = np.where(outage_hours(ts, events), np.nan, values)
     parts = []
     for start in range(first, n - horizon + 1, step):
         cutoff = ts.iloc[start]
@@ -425,7 +460,7 @@ def backtest(
                 CUTOFF: cutoff,
                 STEP: np.arange(1, horizon + 1, dtype="int64"),
                 TS: expected,
-                ACTUAL: values[start : start + horizon],
+                ACTUAL: actuals[start : start + horizon],
                 YHAT: out[YHAT].to_numpy(dtype="float64"),
             }
         )
@@ -521,7 +556,11 @@ def _peak_errors(window: pd.DataFrame, cutoff: pd.Timestamp, end: pd.Timestamp) 
 
 
 def metrics(
-    results: pd.DataFrame, series: pd.DataFrame, *, season_length: int = 24
+    results: pd.DataFrame,
+    series: pd.DataFrame,
+    *,
+    season_length: int = 24,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score a :func:`backtest` frame: one row per cutoff, then one overall row.
 
@@ -535,6 +574,9 @@ def metrics(
         the cutoff.
     season_length : int
         The lag of MASE's seasonal difference (24 for hourly data, as in M4).
+    events : pandas.DataFrame, optional
+        The calendar the backtest was given: the hours its ``outage`` events cover are left
+        out of the MASE scale, as :func:`backtest` leaves them out of ``actual``.
 
     Returns
     -------
@@ -559,8 +601,8 @@ def metrics(
     frame, freq = validate_series(series)
     quantiles = _quantiles_in(results)
     intervals = _intervals(quantiles)
-    values = frame[VALUE].to_numpy()
     ts = frame[TS]
+    values = np.where(outage_hours(ts, events), np.nan, frame[VALUE].to_numpy())
 
     rows = []
     pooled: list[pd.DataFrame] = []

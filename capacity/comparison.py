@@ -177,7 +177,8 @@ def compare(
     horizon, n_windows, step : int
         As :func:`capacity.backtest.backtest` takes them, in steps of the series.
     events : pandas.DataFrame, optional
-        The calendar; each window sees only what was known at its cutoff.
+        The calendar; each window sees only what was known at its cutoff, and the hours its
+        outages cover are not scored.
     season_length : int
         MASE's seasonal lag.
 
@@ -190,7 +191,7 @@ def compare(
         frame = backtest(
             model, series, horizon=horizon, n_windows=n_windows, step=step, events=events
         )
-        scored = metrics(frame, series, season_length=season_length)
+        scored = metrics(frame, series, season_length=season_length, events=events)
         results.append(frame.assign(**{MODEL: name}))
         scores.append(scored.assign(**{MODEL: name}))
     return Comparison(pd.concat(results, ignore_index=True), pd.concat(scores, ignore_index=True))

@@ -396,3 +396,26 @@ def test_forecaster_breaking_the_contract_is_named():
         backtest(Short(), toy(), horizon=24, n_windows=1, step=24)
     with pytest.raises(ParameterError, match="'fit' and 'predict'"):
         backtest(object(), toy(), horizon=24, n_windows=1, step=24)
+
+
+def test_hours_of_an_outage_are_not_scored():
+    """A collector that wrote zeros while the game was down recorded no demand: a perfect
+    demand forecast was scored 50 % sMAPE on six such hours of a day. Those hours are scored
+    as gaps, in the window and in the MASE scale alike."""
+    zeros = toy()
+    zeros.loc[30:33, "value"] = 0.0  # training rows: they would inflate the MASE scale
+    zeros.loc[60:63, "value"] = 0.0  # forecast rows
+    events = calendar(
+        [
+            ("down-1", "outage", "2026-03-03T06:00Z", "2026-03-03T10:00Z"),
+            ("down-2", "outage", "2026-03-04T12:00Z", "2026-03-04T16:00Z"),
+        ]
+    )
+    gaps = zeros.copy()
+    gaps.loc[[*range(30, 34), *range(60, 64)], "value"] = np.nan
+    frame = backtest(LastValue(), zeros, horizon=24, n_windows=1, step=24, events=events)
+    assert frame["actual"].isna().sum() == 4
+    scored = metrics(frame, zeros, events=events)
+    expected = metrics(backtest(LastValue(), gaps, horizon=24, n_windows=1, step=24), gaps)
+    assert scored["n"].tolist() == [20, 20]
+    pd.testing.assert_frame_equal(scored, expected)
