@@ -248,6 +248,25 @@ def test_backtest_command_takes_a_file_or_a_store_series_not_both(tmp_path):
     )
     assert result.exit_code == 2
     assert "--region picks events of a calendar: give --events too" in result.stderr
+
+
+def test_backtest_command_refuses_the_options_its_source_ignores(tmp_path):
+    """A store series was backtested with the store's calendar and hourly grid while
+    --events FILE and --freq were ignored; --input ignored --history and --config."""
+    path = synthetic_csv(tmp_path / "in.csv", days=21)
+    calendar = tmp_path / "cal.csv"
+    calendar.write_text("name,kind,start,end,regions\nx,launch,2026-03-10,2026-03-11,all\n")
+    store = ["--region", "eu-west", "--service", "game", "--events", str(calendar)]
+    result = CliRunner().invoke(cli, ["backtest", *store, "--out", str(tmp_path / "bt")])
+    assert result.exit_code == 2
+    assert "--events only applies to --input" in result.stderr
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    result = CliRunner().invoke(
+        cli, ["backtest", *args, "--history", "28d", "--out", str(tmp_path / "bt")]
+    )
+    assert result.exit_code == 2
+    assert "--history only applies to a series of the store" in result.stderr
+    assert not (tmp_path / "bt" / "metrics.csv").exists()
     calendar = tmp_path / "calendar.csv"
     calendar.write_text(
         "event_id,name,kind,start,end,regions,expected_uplift\n"

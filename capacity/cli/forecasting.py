@@ -366,6 +366,7 @@ def backtest_command(
                 "the store instead. Give one or the other (with --input, --region picks the "
                 "calendar's events)."
             )
+        _refuse_unused(("config", "history"), "a series of the store, not with --input")
         con = open_duckdb()
         series = read_series_csv(
             con, input_path, time_column=time_column, value_column=value_column, freq=freq, agg=agg
@@ -376,6 +377,10 @@ def backtest_command(
     else:
         if not region or not service:
             raise ParameterError("Give --input FILE, or --region and --service of the store.")
+        _refuse_unused(
+            ("time_column", "value_column", "events_path", "freq", "agg"),
+            "--input: a series of the store is hourly and its calendar is the store's",
+        )
         fleet = _load_config(_fleet_file(config))
         for name, value, known in (
             ("region", region, fleet.regions),
@@ -494,6 +499,37 @@ def backtest_command(
     click.echo(f"{label}: {windows} windows of {horizon}, every {step}")
     click.echo(_table(overall.loc[:, columns]))
     click.echo(f"written: {out}/metrics.csv, metrics.json, backtest.html", err=True)
+
+
+def _refuse_unused(names: tuple[str, ...], where: str) -> None:
+    """Refuse the options of ``names`` given on the command line, which only apply ``where``
+    (they would be ignored without a word otherwise).
+
+    Parameters
+    ----------
+    names : tuple of str
+        The options' parameter names (``events_path`` for ``--events``).
+    where : str
+        What they apply to, for the message.
+
+    Raises
+    ------
+    ParameterError
+        When one of them was given.
+    """
+    context = click.get_current_context()
+    given = [
+        next(o for o in p.opts if o.startswith("--"))
+        for p in context.command.params
+        if p.name in names
+        and context.get_parameter_source(p.name) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        raise ParameterError(
+            f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} to {where}; "
+            f"{'it' if len(given) == 1 else 'they'} would be ignored here.",
+            fix="leave them out",
+        )
 
 
 def _steps_text(span: pd.Timedelta) -> str:
