@@ -217,6 +217,22 @@ def test_backtest_command_says_how_many_windows_fit_in_its_own_words(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_backtest_page_says_what_the_scale_spans_and_that_windows_overlap(tmp_path):
+    """Two 48-hour windows a day apart score 96 points of 72 hours: the page says that an
+    hour is scored once per window, and over which data MASE's scale is taken."""
+    path = synthetic_csv(tmp_path / "in.csv", days=12)
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    out = tmp_path / "bt"
+    window = ["--horizon", "48h", "--step", "24h", "--windows", "2", "--out", str(out)]
+    result = CliRunner().invoke(cli, ["backtest", *args, *window])
+    assert result.exit_code == 0, result.output
+    page = (out / "backtest.html").read_text()
+    assert "in-sample error over all the data before the origin" in page
+    assert "an hour forecast from several origins is scored once per origin" in page
+    scores = pd.read_csv(out / "metrics.csv")
+    assert scores.loc[scores["cutoff"].isna(), "n"].tolist() == [96, 96, 96]
+
+
 def test_backtest_of_a_young_series_says_the_horizon_that_fits(tmp_path):
     # ten days (a region opened last week): no window of a week fits after the 169 hours the
     # weekly naive trains on, and fewer windows or a shorter step would not help either

@@ -486,11 +486,19 @@ def backtest_command(
             f"{pd.Timestamp(cutoffs[-1]):%Y-%m-%d %H:%M} UTC, each forecasting {horizon} "
             f"ahead, every {step}; each model is fitted only on the data before its origin.",
             f"mase: mean absolute error scaled by the {scaled_by} naive's in-sample error "
-            f"(a lag of {season} step(s) of {grid_text}; below 1 beats it); smape: symmetric "
+            f"over all the data before the origin (a lag of {season} step(s) of {grid_text}; "
+            "below 1 beats it); smape: symmetric "
             "percentage error, in %; coverage_90: share of actuals inside the 5-95 % band; "
             "peak_ape: relative error of each day's peak (0.05 is 5 %). The chart shows the "
             "actuals, each model's median and the capacity forecaster's 5-95 % band. Every "
-            "window's figures are in metrics.csv.",
+            "window's figures are in metrics.csv."
+            + (
+                f" The windows overlap (--horizon {horizon} is longer than --step {step}): an "
+                "hour forecast from several origins is scored once per origin, in n and in "
+                "every overall figure."
+                if h > s and windows > 1
+                else ""
+            ),
         ],
         overall.loc[:, columns],
         figure.to_html(full_html=False, include_plotlyjs=True),
