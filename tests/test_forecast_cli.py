@@ -266,6 +266,22 @@ def test_backtest_command_takes_a_file_or_a_store_series_not_both(tmp_path):
     assert "--region picks events of a calendar: give --events too" in result.stderr
 
 
+def test_backtest_command_refuses_a_metric_that_is_not_demand(tmp_path, fleet_file):
+    """--metric servers (or latency_p99_ms) was backtested with the demand forecaster, its
+    events' uplifts applied to a count of servers."""
+    args = ["--region", "eu-west", "--service", "game", "--config", str(fleet_file)]
+    for metric in ("servers", "latency_p99_ms"):
+        result = CliRunner().invoke(
+            cli, ["backtest", *args, "--metric", metric, "--out", str(tmp_path / "bt")]
+        )
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-1] == (
+            "error: The 'metric' parameter (--metric) must be a demand metric, ccu or rps: the "
+            "forecaster models demand, raised or lowered by the calendar's events. Got "
+            f"{metric!r}. Fix: leave it out for game's ccu"
+        )
+
+
 def test_backtest_command_refuses_the_options_its_source_ignores(tmp_path):
     """A store series was backtested with the store's calendar and hourly grid while
     --events FILE and --freq were ignored; --input ignored --history and --config."""

@@ -24,6 +24,7 @@ from capacity.cli.common import (
     _reports_errors,
     _table,
 )
+from capacity.columns import DEMAND_METRICS
 from capacity.errors import ParameterError, the_parameter
 from capacity.units import iso_utc, parse_duration, parse_timestamp
 
@@ -280,7 +281,9 @@ def _bar_follows(bar: Any) -> Callable[[int, int], None]:
 )
 @click.option("--service", default=None, help="From the store: the service.")
 @click.option(
-    "--metric", default=None, help="From the store: the metric [default: the demand metric]."
+    "--metric",
+    default=None,
+    help="From the store: ccu or rps [default: the service's demand metric].",
 )
 @_db_option
 @_config_option(f"Fleet YAML [default: {DEFAULT_CONFIG}].")
@@ -397,6 +400,13 @@ def backtest_command(
                 )
         fleet_metric = metric is None
         metric = metric or fleet.services[service].demand_metric
+        if metric not in DEMAND_METRICS:
+            raise ParameterError(
+                f"{the_parameter('--metric')} must be a demand metric, "
+                f"{' or '.join(DEMAND_METRICS)}: the forecaster models demand, raised or "
+                f"lowered by the calendar's events. Got {metric!r}.",
+                fix=f"leave it out for {service}'s {fleet.services[service].demand_metric}",
+            )
         fit_kwargs = {
             "holidays_country": fleet.regions[region].holidays_country,
             "timezone": fleet.regions[region].timezone,
