@@ -266,6 +266,25 @@ def test_backtest_command_takes_a_file_or_a_store_series_not_both(tmp_path):
     assert "--region picks events of a calendar: give --events too" in result.stderr
 
 
+def test_backtest_leaves_out_a_last_bucket_the_file_covers_in_part(tmp_path):
+    """Hourly rows to 22:00 summed into 2-hour buckets: the last bucket holds one hour, half
+    a sum, and the last window scored the forecasts against it."""
+    path = synthetic_csv(tmp_path / "in.csv", days=10)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n")  # the file now ends at 22:00
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    out = tmp_path / "bt"
+    window = ["--freq", "2h", "--agg", "sum", "--horizon", "24h", "--windows", "1"]
+    result = CliRunner().invoke(cli, ["backtest", *args, *window, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: the file ends at 2026-03-11 23:00 UTC, inside the last 2h bucket "
+        "(2026-03-11 22:00); that bucket is left out" in result.stderr
+    )
+    scores = pd.read_csv(out / "metrics.csv")
+    assert set(scores["cutoff"].dropna()) == {"2026-03-10T22:00:00Z"}
+
+
 def test_backtest_command_refuses_a_metric_that_is_not_demand(tmp_path, fleet_file):
     """--metric servers (or latency_p99_ms) was backtested with the demand forecaster, its
     events' uplifts applied to a count of servers."""

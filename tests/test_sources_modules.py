@@ -66,6 +66,7 @@ def test_capacity_sources_exports_what_callers_import():
         "MISSING_VALUES",
         "OFFSET_PATTERN",
         "TelemetryFile",
+        "covered_until",
         "csv_line",
         "explain_problem",
         "future_problem",

@@ -344,7 +344,7 @@ def backtest_command(
     from capacity.comparison import compare, default_models, mase_season
     from capacity.files import check_writable, write_text_atomically
     from capacity.report import standalone_page
-    from capacity.sources import read_series_csv
+    from capacity.sources import covered_until, read_series_csv
     from capacity.store.sql import open_duckdb
     from capacity.units import parse_duration
 
@@ -374,7 +374,18 @@ def backtest_command(
         series = read_series_csv(
             con, input_path, time_column=time_column, value_column=value_column, freq=freq, agg=agg
         )
+        end = covered_until(con, input_path, time_column=time_column, value_column=value_column)
         con.close()
+        last = series["ts"].iloc[-1]
+        if end is not None and end < last + grid:
+            # the last window ends with the series: a bucket the file covers only in part
+            # (half a day's sum, a day's max without its evening) is not an actual to score
+            click.echo(
+                f"note: the file ends at {end:%Y-%m-%d %H:%M} UTC, inside the last {freq} "
+                f"bucket ({last:%Y-%m-%d %H:%M}); that bucket is left out",
+                err=True,
+            )
+            series = series.iloc[:-1].reset_index(drop=True)
         events = _file_events(events_path, region)
         label = input_path.name
     else:

@@ -40,7 +40,12 @@ from capacity.sources.problems import (
     row_problem,
 )
 from capacity.sources.read_errors import read_error
-from capacity.sources.series_csv import MAX_GRID_ROWS, MISSING_VALUES, read_series_csv
+from capacity.sources.series_csv import (
+    MAX_GRID_ROWS,
+    MISSING_VALUES,
+    covered_until,
+    read_series_csv,
+)
 from capacity.sources.telemetry import Layout as Layout
 from capacity.sources.telemetry import TelemetryFile, inspect_telemetry, telemetry_select
 from capacity.sources.times import BAD_OFFSET_PATTERN, OFFSET_PATTERN
@@ -52,6 +57,7 @@ __all__ = [
     "MISSING_VALUES",
     "OFFSET_PATTERN",
     "TelemetryFile",
+    "covered_until",
     "csv_line",
     "explain_problem",
     "future_problem",

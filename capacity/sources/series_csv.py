@@ -177,6 +177,44 @@ def read_series_csv(
     )
 
 
+def covered_until(
+    con: duckdb.DuckDBPyConnection, path: str | Path, *, time_column: str, value_column: str
+) -> pd.Timestamp | None:
+    """Where a series CSV's data ends: its last time with a value plus the file's own step
+    (the median gap between its distinct times), so that a file of hourly rows ending at
+    23:00 covers its day to midnight.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        A connection to read with.
+    path : str or Path
+        The CSV file, already read by :func:`read_series_csv` (so its times parse).
+    time_column, value_column : str
+        The columns holding the time and the value.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        The end (UTC), or None when the file has fewer than two distinct times with a value.
+    """
+    t, v = _quote(time_column), _quote(value_column)
+    missing = ", ".join(f"'{word}'" for word in ("", *MISSING_VALUES))
+    times = (
+        f"SELECT DISTINCT try_cast({t} AS TIMESTAMPTZ) AS ts FROM "
+        "read_csv(?, header = true, all_varchar = true) "
+        f"WHERE lower(trim(coalesce({v}, ''))) NOT IN ({missing})"
+    )
+    last, step = con.execute(
+        f"SELECT max(ts), median(gap) FROM (SELECT ts, ts - lag(ts) OVER (ORDER BY ts) AS gap "
+        f"FROM ({times}))",
+        [str(path)],
+    ).fetchone()
+    if last is None or step is None:
+        return None
+    return pd.Timestamp(last).tz_convert("UTC") + pd.Timedelta(step)
+
+
 def _unreadable_time(raw: str) -> tuple[str, str]:
     """The problem and fix for a time that does not parse, guessing the usual causes."""
     text = str(raw).strip()
