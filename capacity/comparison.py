@@ -165,6 +165,7 @@ def compare(
     step: int,
     events: pd.DataFrame | None = None,
     season_length: int = 24,
+    min_train: int | None = None,
 ) -> Comparison:
     """Backtest every model on the same windows and score them.
 
@@ -180,7 +181,10 @@ def compare(
         The calendar; each window sees only what was known at its cutoff, and the hours its
         outages cover are not scored.
     season_length : int
-        MASE's seasonal lag.
+        MASE's seasonal lag; it also sets the default ``min_train``.
+    min_train : int, optional
+        Training rows the earliest window must have, as :func:`capacity.backtest.backtest`
+        takes it. Default: ``2 * season_length``.
 
     Returns
     -------
@@ -189,7 +193,14 @@ def compare(
     results, scores = [], []
     for name, model in models.items():
         frame = backtest(
-            model, series, horizon=horizon, n_windows=n_windows, step=step, events=events
+            model,
+            series,
+            horizon=horizon,
+            n_windows=n_windows,
+            step=step,
+            events=events,
+            season_length=season_length,
+            min_train=min_train,
         )
         scored = metrics(frame, series, season_length=season_length, events=events)
         results.append(frame.assign(**{MODEL: name}))

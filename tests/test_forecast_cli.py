@@ -285,6 +285,19 @@ def test_backtest_leaves_out_a_last_bucket_the_file_covers_in_part(tmp_path):
     assert set(scores["cutoff"].dropna()) == {"2026-03-10T22:00:00Z"}
 
 
+def test_backtest_of_a_daily_grid_trains_on_what_the_command_checked(tmp_path):
+    """On a daily grid the command checked 14 days before the first window (two weeks, the
+    weekly naive's season), then the backtest asked for 48 (two seasons of 24 steps) and
+    refused, naming its own parameters (n_windows, min_train)."""
+    path = synthetic_csv(tmp_path / "in.csv", days=30)
+    args = ["--input", str(path), "--time-column", "when", "--value-column", "players"]
+    window = ["--freq", "1d", "--horizon", "7d", "--step", "7d", "--windows", "2"]
+    result = CliRunner().invoke(cli, ["backtest", *args, *window, "--out", str(tmp_path / "bt")])
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(tmp_path / "bt" / "metrics.csv")
+    assert set(scores["cutoff"].dropna()) == {"2026-03-18T00:00:00Z", "2026-03-25T00:00:00Z"}
+
+
 def test_backtest_command_refuses_a_metric_that_is_not_demand(tmp_path, fleet_file):
     """--metric servers (or latency_p99_ms) was backtested with the demand forecaster, its
     events' uplifts applied to a count of servers."""

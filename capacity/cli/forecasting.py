@@ -481,6 +481,7 @@ def backtest_command(
         step=int(s),
         events=events,
         season_length=season,
+        min_train=min_train,
     )
     out.mkdir(parents=True, exist_ok=True)
     scores = comparison.scores
