@@ -256,12 +256,7 @@ def known_events(events: pd.DataFrame | None, cutoff: Any, horizon_end: Any) -> 
     """
     if events is None:
         return None
-    missing = [c for c in (KIND, START_TS, END_TS) if c not in getattr(events, "columns", ())]
-    if not isinstance(events, pd.DataFrame) or missing:
-        raise ParameterError(
-            "The 'events' parameter must be a calendar DataFrame with columns 'kind', "
-            f"'start_ts' and 'end_ts'. Missing: {missing!r}."
-        )
+    _check_calendar(events)
     cut = parse_timestamp(cutoff, "cutoff")
     end = parse_timestamp(horizon_end, "horizon_end")
     start = pd.to_datetime(events[START_TS], utc=True)
@@ -285,6 +280,15 @@ def known_events(events: pd.DataFrame | None, cutoff: Any, horizon_end: Any) -> 
     return out
 
 
+def _check_calendar(events: Any) -> None:
+    missing = [c for c in (KIND, START_TS, END_TS) if c not in getattr(events, "columns", ())]
+    if not isinstance(events, pd.DataFrame) or missing:
+        raise ParameterError(
+            "The 'events' parameter must be a calendar DataFrame with columns 'kind', "
+            f"'start_ts' and 'end_ts'. Missing: {missing!r}."
+        )
+
+
 def outage_hours(ts: pd.Series, events: pd.DataFrame | None) -> np.ndarray:
     """Which of ``ts`` an ``outage`` event of ``events`` covers (``start_ts <= ts < end_ts``).
 
@@ -300,10 +304,16 @@ def outage_hours(ts: pd.Series, events: pd.DataFrame | None) -> np.ndarray:
     -------
     numpy.ndarray
         One bool per timestamp.
+
+    Raises
+    ------
+    ParameterError
+        When ``events`` is not a calendar frame with those columns.
     """
     covered = np.zeros(len(ts), dtype=bool)
-    if events is None or len(events) == 0:
+    if events is None:
         return covered
+    _check_calendar(events)
     kind = events[KIND].astype("string").str.lower().eq(OUTAGE).fillna(False).to_numpy(bool)
     times = pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
     starts = pd.to_datetime(events.loc[kind, START_TS], utc=True)

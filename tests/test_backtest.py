@@ -419,3 +419,11 @@ def test_hours_of_an_outage_are_not_scored():
     expected = metrics(backtest(LastValue(), gaps, horizon=24, n_windows=1, step=24), gaps)
     assert scored["n"].tolist() == [20, 20]
     pd.testing.assert_frame_equal(scored, expected)
+
+
+def test_a_calendar_without_its_columns_is_refused_before_any_fit():
+    log: list[dict] = []
+    for events in (pd.DataFrame({"start_ts": [START]}), "calendar.csv"):
+        with pytest.raises(ParameterError, match="calendar DataFrame with columns 'kind'"):
+            backtest(Recorder(log), toy(), horizon=24, n_windows=1, step=24, events=events)
+    assert log == []
