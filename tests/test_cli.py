@@ -805,3 +805,30 @@ def test_a_malformed_duration_is_named_by_its_option(tmp_path, args, named):
     )
     assert result.exit_code == 2, result.output
     assert named in result.stderr
+
+
+def test_schedule_aws_warning_names_a_few_of_many_groups_over_the_limit(capsys):
+    # Eight region/services whose floors change every hour for 130 hours: each group gets
+    # 130 actions, over AWS's 125. The warning counts them and names the first five rather
+    # than every group of a large fleet on one line.
+    from capacity.cli.scheduling import _aws_actions
+
+    hours = pd.date_range("2026-11-23", periods=130, freq="h", tz="UTC")
+    floors = pd.concat(
+        pd.DataFrame(
+            {
+                "region": region,
+                "service": service,
+                "ts": hours,
+                "min_servers": np.tile([3, 4], 65),
+            }
+        )
+        for region in ("r1", "r2", "r3", "r4")
+        for service in ("game", "chat")
+    )
+    _aws_actions(floors, "{region}-{service}", now=pd.Timestamp("2026-11-22", tz="UTC"))
+    err = capsys.readouterr().err
+    assert "gives more to 8 groups, r1-chat (130), r1-game (130), r2-chat (130), " in err
+    assert "r3-chat (130) and 3 more: applying it fails" in err
+    assert "r4-game" not in err
+    assert "--horizon 125h or less fits every group" in err

@@ -27,6 +27,7 @@ from capacity.cli.common import (
     _warn_if_stale,
 )
 from capacity.errors import ParameterError, the_parameter
+from capacity.texts import first_few
 from capacity.units import parse_timestamp
 
 if TYPE_CHECKING:
@@ -99,6 +100,10 @@ def _keda_floors(floors: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
             err=True,
         )
     return kept
+
+
+#: How many Auto Scaling groups over AWS's limit the warning names (``first_few``'s default).
+_GROUPS_NAMED = 5
 
 
 #: How long applying an AWS export may take: without ``--now``, actions that start sooner
@@ -185,7 +190,11 @@ def _aws_actions(
             given = part["min_servers"].to_numpy(dtype="int64")
             extra += int((fit_floors(given, limit) - given).sum())
             held += int(given.sum())
-        groups = ", ".join(f"{group} ({count})" for group, (count, _) in over.items())
+        named = first_few(
+            [f"{group} ({count})" for group, (count, _) in over.items()], shown=_GROUPS_NAMED
+        )
+        # a large fleet has dozens of groups over: their number, then the first few
+        groups = f"{len(over)} groups, {named}" if len(over) > _GROUPS_NAMED else named
         click.echo(
             (
                 f"note: AWS allows {limit} scheduled actions per Auto Scaling group"
