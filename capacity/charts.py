@@ -622,11 +622,18 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
     return figure
 
 
+#: The backtest chart's plot height, title room, and room for its upright series names:
+#: a margin and pixels per character at plotly's 12 px font.
+_ACCURACY_PLOT_PX, _ACCURACY_TOP_PX, _ACCURACY_LABEL_PAD_PX, _ACCURACY_CHAR_PX = 260, 80, 30, 7
+
+
 def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
     """MASE per series of the project's forecaster against weekly seasonal naive.
 
     The project's forecaster is the first bar of every group and the first legend entry,
-    the baselines after it by name; the series are sorted along the axis.
+    the baselines after it by name; the series are sorted along the axis, their names
+    upright beneath it in a margin as tall as the longest needs, so the bars keep the same
+    height for 4 series or 40.
     """
     figure = go.Figure()
     scored = backtest.dropna(subset=["mase"]) if "mase" in backtest else backtest
@@ -642,12 +649,18 @@ def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
                 name=html.escape(model),
             )
         )
-    figure.update_xaxes(categoryorder="array", categoryarray=series)
+    # The series' names stand upright under the bars, below a plot of fixed height: in a
+    # figure of fixed height, 40 names as long as "ap-northeast / matchmaking" took all but
+    # 90 px of it, and the bars were slivers.
+    longest = max((len(name) for name in series), default=0)
+    bottom = _ACCURACY_LABEL_PAD_PX + _ACCURACY_CHAR_PX * longest
+    figure.update_xaxes(categoryorder="array", categoryarray=series, tickangle=-90)
     figure.update_layout(
         title="Last week's backtest: MASE (lower is better; 1 = a one-day naive forecast)",
         template="plotly_white",
         barmode="group",
-        height=380,
+        height=_ACCURACY_TOP_PX + _ACCURACY_PLOT_PX + bottom,
+        margin={"t": _ACCURACY_TOP_PX, "b": bottom},
         yaxis_title="MASE",
     )
     return figure

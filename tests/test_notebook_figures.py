@@ -288,3 +288,26 @@ def test_an_event_name_near_the_series_end_does_not_stretch_explore_time_axis():
     # the late one ends where the series ends and reads leftwards, inside the data
     assert labels["Mid-season content patch"].xanchor == "right"
     assert pd.Timestamp(labels["Mid-season content patch"].x) == last
+
+
+def test_backtest_chart_keeps_its_plot_height_under_many_long_series_names():
+    """With 40 series named like 'ap-northeast / matchmaking', the names took all but 90 px
+    of a figure of fixed height and the bars were slivers."""
+    pairs = [(r, s) for r in ("ap-northeast", "eu-west", "me-central") for s in ("game", "chat")]
+    pairs.append(("ap-southeast", "matchmaking"))
+    backtest = pd.DataFrame(
+        [
+            {"region": r, "service": s, "model": m, "mase": 0.8}
+            for r, s in pairs
+            for m in ("capacity", "seasonal naive (weekly)")
+        ]
+    )
+    figure = charts.accuracy_chart(backtest)
+    layout = figure.layout
+    longest = len("ap-southeast / matchmaking")
+    assert layout.xaxis.tickangle == -90
+    assert layout.margin.b >= 6 * longest  # room for the longest name standing upright
+    assert layout.height - layout.margin.t - layout.margin.b >= 250
+    short = charts.accuracy_chart(backtest[backtest["service"] == "game"])
+    plot = short.layout.height - short.layout.margin.t - short.layout.margin.b
+    assert plot == layout.height - layout.margin.t - layout.margin.b
