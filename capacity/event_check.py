@@ -42,6 +42,7 @@ from capacity.errors import ParameterError, the_parameter
 from capacity.headroom import servers_for, with_redundancy
 from capacity.records import suggest
 from capacity.store import Store
+from capacity.texts import first_few
 from capacity.units import as_utc, parse_timestamp
 
 __all__ = [
@@ -80,6 +81,19 @@ SHARED_HORIZON_HOURS = 28 * 24
 #: How far ahead forecasts are measured (benchmarks/fleet_horizon.py): a check of an event
 #: ending further out than this says its verdict is provisional.
 MEASURED_DAYS = 28
+
+
+#: How many region/services, and how many dates, the overdue warning names before counting.
+_NAMED = 5
+
+
+def _listed(names: list[str]) -> str:
+    """Names as a sentence lists them: ``a``, ``a and b``, ``a, b and c``; past
+    :data:`_NAMED`, the first few and how many more (a fleet-wide event had put 16 names in
+    a row joined by "and")."""
+    if len(names) > _NAMED:
+        return first_few(names, shown=_NAMED)
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
 @dataclass(frozen=True)
@@ -392,10 +406,14 @@ class EventCheck:
         if len(late):
             when = self.checked_at if self.checked_at is not None else _moment(now)
             names = late[REGION] + "/" + late[SERVICE]
+            groups = list(late.groupby("act_by", sort=True))
             dates = "; ".join(
-                f"{' and '.join(names[part.index])} by {act_by:%Y-%m-%d %H:%M} UTC"
-                for act_by, part in late.groupby("act_by", sort=True)
+                f"{_listed(list(names[part.index]))} by {act_by:%Y-%m-%d %H:%M} UTC"
+                for act_by, part in groups[:_NAMED]
             )
+            if len(groups) > _NAMED:
+                later = sum(len(part) for _, part in groups[_NAMED:])
+                dates += f"; and {later} more region/service(s) by later dates"
             lines.append(
                 f"warning: overdue, the date to act by is before this check "
                 f"({when:%Y-%m-%d %H:%M} UTC): {dates}. On the fleet file's boot and "

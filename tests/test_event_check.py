@@ -17,6 +17,7 @@ from capacity.config import load_fleet
 from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
 from capacity.event_check import (
+    EventCheck,
     PlannedEvent,
     breach_probability,
     check_event,
@@ -1119,3 +1120,37 @@ def test_a_shorter_schedule_is_the_start_of_the_longer_one(demo):
     start = pd.read_csv(io.StringIO(week.stdout)).groupby("service", sort=False).head(48)
     assert len(days) == 3 * 48
     pd.testing.assert_frame_equal(days, start.reset_index(drop=True))
+
+
+def _late_check(late: list[tuple[str, str, str]]) -> EventCheck:
+    """An event check whose rows are all overdue: (region, service, act_by)."""
+    table = pd.DataFrame(
+        [
+            {"region": r, "service": s, "verdict": "AT_RISK", "overdue": True, "act_by": when}
+            for r, s, when in late
+        ]
+    ).astype({"act_by": "datetime64[us, UTC]"})
+    start = pd.Timestamp("2026-12-19T14:00Z")
+    planned = PlannedEvent("Fest", start, start + pd.Timedelta(hours=4), ("all",), 1.5)
+    return EventCheck(planned, table, pd.DataFrame(), checked_at=pd.Timestamp("2026-12-01T00:00Z"))
+
+
+def test_overdue_warning_names_a_few_of_many_late_region_services():
+    """A fleet-wide check on 40 region/services had 16 names in a row joined by 'and'."""
+    regions = [f"r{i}" for i in range(1, 9)]
+    late = [(r, s, "2026-11-28T13:54Z") for r in regions for s in ("game", "voice")]
+    [line] = [n for n in _late_check(late).notes(now="2026-12-01") if "overdue" in n]
+    assert "r1/game, r1/voice, r2/game, r2/voice, r3/game and 11 more by 2026-11-28 13:54" in line
+    assert " and r" not in line
+    few = _late_check(
+        [
+            ("r1", "game", "2026-11-28T13:54Z"),
+            ("r2", "game", "2026-11-28T13:54Z"),
+            ("r3", "chat", "2026-11-27T10:00Z"),
+        ]
+    )
+    [line] = [n for n in few.notes(now="2026-12-01") if "overdue" in n]
+    assert "r3/chat by 2026-11-27 10:00 UTC; r1/game and r2/game by 2026-11-28 13:54 UTC." in line
+    dated = [(f"r{i}", "game", f"2026-11-{10 + i}T00:00Z") for i in range(1, 9)]
+    [line] = [n for n in _late_check(dated).notes(now="2026-12-01") if "overdue" in n]
+    assert "r5/game by 2026-11-15 00:00 UTC; and 3 more region/service(s) by later dates." in line
