@@ -568,16 +568,18 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
     The colour names the region and the dash the service (:func:`series_styles`); the y axis
     is logarithmic with plain 1-2-5 tick labels (no minor labels). Past :data:`FAN_CHARTS`
     series in more than one region, a menu (top right) shows one region's lines at a time,
-    the first region's to begin with.
+    the first region's to begin with, and the colour names the service as well as the dash:
+    one region's five services in the region's one colour were told apart by dashes only.
     """
     first = schedule[TS].min()
     part = schedule[schedule[TS] < first + pd.Timedelta(days=days)]
     styles = series_styles(zip(part[REGION], part[SERVICE], strict=True))
     figure = go.Figure()
-    drawn = []  # the region of each trace
+    drawn, serviced = [], []  # the region and the service of each trace
     for (region, service), series in part.groupby([REGION, SERVICE], sort=True):
         style = styles[(region, service)]
         drawn.append(region)
+        serviced.append(service)
         figure.add_trace(
             go.Scatter(
                 **_time_x(series[TS]),
@@ -596,8 +598,10 @@ def schedule_chart(schedule: pd.DataFrame, *, days: int = 7) -> go.Figure:
     regions = sorted({region for region, _ in styles})
     if len(styles) > FAN_CHARTS and len(regions) > 1:
         # dozens of lines in one plot read as none: a menu shows one region's at a time
-        for trace, region in zip(figure.data, drawn, strict=True):
+        services = sorted({service for _, service in styles})
+        for trace, region, service in zip(figure.data, drawn, serviced, strict=True):
             trace.visible = region == regions[0]
+            trace.line.color = _REGION_COLOURS[services.index(service) % len(_REGION_COLOURS)]
         buttons = [
             {
                 "label": html.escape(region),

@@ -381,6 +381,9 @@ def test_a_schedule_of_many_series_shows_one_regions_lines_at_a_time():
     [menu] = figure.layout.updatemenus
     assert [b.label for b in menu.buttons] == ["a", "b", "c"]
     assert menu.buttons[2].args[0]["visible"] == [False] * 10 + [True] * 5
+    # one region's five lines in five colours, the same colour for a service in every region
+    assert len({t.line.color for t in figure.data[:5]}) == 5
+    assert [t.line.color for t in figure.data[5:10]] == [t.line.color for t in figure.data[:5]]
     # twelve series or fewer: every line, no menu (the demo's report)
     few = charts.schedule_chart(pd.DataFrame([r for r in rows if r["service"] != "voice"][:36]))
     assert not few.layout.updatemenus and all(t.visible is None for t in few.data)
