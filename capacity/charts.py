@@ -746,12 +746,22 @@ def backtest_figure(
 
 def burn_chart(burn: pd.DataFrame) -> go.Figure:
     """Daily error-budget burn rate per region, its services pooled as
-    :func:`capacity.resilience.kpis` pools a group (1 = spending the budget exactly on time)."""
+    :func:`capacity.resilience.kpis` pools a group (1 = spending the budget exactly on time).
+
+    Each region has its colour of the other charts (red, the budget line's, only for a tenth):
+    plotly's own colours had drawn the second region in the red of the line at 1.
+    """
     figure = go.Figure()
-    for region, part in burn.groupby(REGION, sort=True):
+    for index, (region, part) in enumerate(burn.groupby(REGION, sort=True)):
+        colour = _REGION_COLOURS[index % len(_REGION_COLOURS)]
         figure.add_trace(
             go.Scatter(
-                x=part["day"], y=part["burn"], name=html.escape(str(region)), mode="lines+markers"
+                x=part["day"],
+                y=part["burn"],
+                name=html.escape(str(region)),
+                mode="lines+markers",
+                line={"color": colour},
+                marker={"color": colour},
             )
         )
     figure.add_hline(

@@ -262,6 +262,20 @@ def test_the_daily_charts_name_their_axis_as_utc_days():
     assert charts.burn_chart(burn).layout.xaxis.title.text == "day (UTC)"
 
 
+def test_the_burn_chart_draws_no_region_in_the_budget_lines_red():
+    """plotly's colours drew the second region (the demo's ap-southeast) in the red of the
+    dashed line at 1; eight regions get eight colours, none of them that red."""
+    days = pd.date_range(CUTOFF, periods=3, freq="D")
+    burn = pd.DataFrame(
+        [{"region": f"r{i}", "day": d, "burn": 0.3} for i in range(8) for d in days]
+    )
+    figure = charts.burn_chart(burn)
+    colours = [trace.line.color for trace in figure.data]
+    [line] = figure.layout.shapes
+    assert len(set(colours)) == 8
+    assert line.line.color not in colours and "rgb(214, 39, 40)" not in colours
+
+
 def test_what_changed_since_last_week_reads_the_plan_published_before(tmp_path):
     current = recommendations()
     before = current.copy()
