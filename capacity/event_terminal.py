@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from capacity.columns import REGION, SERVICE
-from capacity.terminal import INDENT, WIDTH, Column, count, decimals, grid, plain
+from capacity.terminal import WIDTH, Column, count, decimals, grid, plain, wrap
 
 if TYPE_CHECKING:
     from capacity.event_check import PlannedEvent
@@ -92,10 +92,10 @@ def terminal_title(event: PlannedEvent) -> str:
     -------
     str
         ``Winter Festival: 2026-12-18 08:00 to 2027-01-04 08:00 UTC, eu-west, na-east, uplift
-        x1.6``; when that is wider than :data:`WIDTH`, the regions and uplift go on a second,
-        indented line.
+        x1.6``; when that is wider than :data:`WIDTH`, the regions and uplift go on indented
+        lines below, as many as the regions of a large fleet need.
     """
     when = f"{event.name}: {event.start:%Y-%m-%d %H:%M} to {event.end:%Y-%m-%d %H:%M} UTC"
     where = f"{', '.join(event.regions)}, {event.uplift_text}"
     one = f"{when}, {where}"
-    return one if len(one) <= WIDTH else f"{when},\n{INDENT}{where}"
+    return one if len(one) <= WIDTH else f"{when},\n{wrap(where)}"

@@ -1154,3 +1154,17 @@ def test_overdue_warning_names_a_few_of_many_late_region_services():
     dated = [(f"r{i}", "game", f"2026-11-{10 + i}T00:00Z") for i in range(1, 9)]
     [line] = [n for n in _late_check(dated).notes(now="2026-12-01") if "overdue" in n]
     assert "r5/game by 2026-11-15 00:00 UTC; and 3 more region/service(s) by later dates." in line
+
+
+def test_the_terminal_title_wraps_the_regions_of_a_large_fleet_within_100_columns():
+    """An event in every region of a ten-region fleet put its regions on one second line of
+    118 columns."""
+    from capacity.event_terminal import terminal_title
+
+    regions = tuple(f"region-{i:02d}-x" for i in range(10))
+    start = pd.Timestamp("2026-12-19T14:00Z")
+    fleetwide = PlannedEvent("Finals", start, start + pd.Timedelta(hours=4), regions, 1.5)
+    lines = terminal_title(fleetwide).splitlines()
+    assert len(lines) == 3 and max(len(line) for line in lines) <= 100
+    assert all(line.startswith("  ") for line in lines[1:])
+    assert lines[-1].endswith("region-09-x, uplift x1.5")
