@@ -550,7 +550,7 @@ def test_aws_actions_leave_ten_minutes_to_apply_them():
     """Without --now, the AWS export kept the next whole hour however close it was: run at
     18:59 and applied a minute later, that action started in the past and AWS refused it
     (the documented apply loop then stops). It now keeps only actions 10 minutes away."""
-    from capacity.cli.scheduling import AWS_APPLY_MINUTES, aws_publish_from
+    from capacity.scaling.aws import AWS_APPLY_MINUTES, aws_publish_from
 
     assert AWS_APPLY_MINUTES == 10
     before = pd.Timestamp.now(tz="UTC")
@@ -828,7 +828,7 @@ def test_schedule_aws_warning_names_a_few_of_many_groups_over_the_limit(capsys):
     )
     _aws_actions(floors, "{region}-{service}", now=pd.Timestamp("2026-11-22", tz="UTC"))
     err = capsys.readouterr().err
-    assert "gives more to 8 groups, r1-chat (130), r1-game (130), r2-chat (130), " in err
-    assert "r3-chat (130) and 3 more: applying it fails" in err
+    assert "more often for 8 groups, r1-chat (130), r1-game (130), r2-chat (130), " in err
+    assert "r3-chat (130) and 3 more: each gets at most 125" in err
     assert "r4-game" not in err
-    assert "--horizon 125h or less fits every group" in err
+    assert "--horizon 125h or less needs no merging" in err

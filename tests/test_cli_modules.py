@@ -34,7 +34,7 @@ COMMANDS = {
     "check-event": "planning",
     "recommend": "planning",
     "schedule": "scheduling",
-    "backtest": "forecasting",
+    "backtest": "backtesting",
     "plan": "weekly_plan",
 }
 COMMAND_MODULES = set(COMMANDS.values())

@@ -16,7 +16,8 @@ the helpers); its modules hold the commands, one module per user journey:
 - ``common``: default paths, exit codes, errors to exit codes, shared options and helpers;
 - ``data``: ``demo``, ``ingest``, ``pull`` and ``events``/``incidents``/``deploys import``;
 - ``summaries``: ``status`` and ``kpis``;
-- ``forecasting``: ``forecast``, ``forecast-fleet`` and ``backtest``;
+- ``forecasting``: ``forecast`` and ``forecast-fleet``;
+- ``backtesting``: ``backtest``;
 - ``planning``: ``check-event`` and ``recommend``;
 - ``scheduling``: ``schedule`` and its AWS and horizon checks;
 - ``weekly_plan``: ``plan``.
@@ -34,6 +35,7 @@ from capacity.cli.app import _usage_in_one_line as _usage_in_one_line
 from capacity.cli.app import _UsageError as _UsageError
 from capacity.cli.app import cli as cli
 from capacity.cli.app import main as main
+from capacity.cli.backtesting import backtest_command as backtest_command
 from capacity.cli.common import DEFAULT_CONFIG as DEFAULT_CONFIG
 from capacity.cli.common import DEFAULT_DB as DEFAULT_DB
 from capacity.cli.common import DEFAULT_DEMO as DEFAULT_DEMO
@@ -67,7 +69,6 @@ from capacity.cli.data import events as events
 from capacity.cli.data import incidents as incidents
 from capacity.cli.data import ingest as ingest
 from capacity.cli.data import pull as pull
-from capacity.cli.forecasting import backtest_command as backtest_command
 from capacity.cli.forecasting import forecast as forecast
 from capacity.cli.forecasting import forecast_fleet_command as forecast_fleet_command
 from capacity.cli.planning import check_event_command as check_event_command

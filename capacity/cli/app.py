@@ -13,7 +13,15 @@ from typing import Any
 
 import click
 
-from capacity.cli import data, forecasting, planning, scheduling, summaries, weekly_plan
+from capacity.cli import (
+    backtesting,
+    data,
+    forecasting,
+    planning,
+    scheduling,
+    summaries,
+    weekly_plan,
+)
 
 #: The exit status of a run stopped by SIGTERM, as a shell reports a process it killed.
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -145,7 +153,7 @@ cli.add_command(forecasting.forecast_fleet_command)
 cli.add_command(planning.check_event_command)
 cli.add_command(planning.recommend)
 cli.add_command(scheduling.schedule)
-cli.add_command(forecasting.backtest_command)
+cli.add_command(backtesting.backtest_command)
 cli.add_command(weekly_plan.plan)
 
 

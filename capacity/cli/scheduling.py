@@ -106,30 +106,6 @@ def _keda_floors(floors: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
 _GROUPS_NAMED = 5
 
 
-#: How long applying an AWS export may take: without ``--now``, actions that start sooner
-#: than this are left out, since AWS refuses a start time already past when it gets the call.
-AWS_APPLY_MINUTES = 10
-
-
-def aws_publish_from(now: pd.Timestamp | None = None) -> pd.Timestamp:
-    """The earliest start time an AWS export keeps: ``now`` as given, or else the real time
-    plus :data:`AWS_APPLY_MINUTES`.
-
-    Parameters
-    ----------
-    now : pandas.Timestamp, optional
-        ``--now``: the time the actions are put.
-
-    Returns
-    -------
-    pandas.Timestamp
-        A UTC time; actions starting before it are left out.
-    """
-    if now is not None:
-        return now
-    return pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=AWS_APPLY_MINUTES)
-
-
 def _aws_actions(
     floors: pd.DataFrame,
     template: str,
@@ -139,7 +115,7 @@ def _aws_actions(
     """The schedule as AWS scheduled actions from the hour after ``now`` (default: the real
     now) on, at most ``max_actions`` (default AWS's 125) a group, with notes on stderr."""
     from capacity import scaling
-    from capacity.scaling.aws import fit_floors
+    from capacity.scaling.aws import AWS_APPLY_MINUTES, aws_publish_from, merged_server_hours
 
     given = now is not None
     now = aws_publish_from(now)
@@ -175,21 +151,7 @@ def _aws_actions(
     over = scaling.aws_groups_over_limit(plain, limit=limit)
     if over:
         fits = min(int((cut - first) / pd.Timedelta(hours=1)) for _, cut in over.values())
-        names = {
-            template.format(region=r, service=s): (r, s)
-            for r, s in floors[["region", "service"]].drop_duplicates().itertuples(index=False)
-        }
-        extra = held = 0
-        for group in over:
-            region, service = names[group]
-            part = floors[
-                (floors["region"] == region)
-                & (floors["service"] == service)
-                & (floors["ts"] >= now)
-            ].sort_values("ts")
-            given = part["min_servers"].to_numpy(dtype="int64")
-            extra += int((fit_floors(given, limit) - given).sum())
-            held += int(given.sum())
+        extra, held = merged_server_hours(floors, list(over), template, now, limit)
         named = first_few(
             [f"{group} ({count})" for group, (count, _) in over.items()], shown=_GROUPS_NAMED
         )

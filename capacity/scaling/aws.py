@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,6 +88,71 @@ def fit_floors(floors: Any, max_changes: int) -> np.ndarray:
         level = np.r_[level[:first], top[at], level[stop:]]
         hours = np.r_[hours[:first], hours[first:stop].sum(), hours[stop:]]
     return np.repeat(level, hours).astype(np.int64)
+
+
+#: How long applying an AWS export may take: the CLI leaves out actions that start sooner
+#: than this, since AWS refuses a start time already past when it gets the call.
+AWS_APPLY_MINUTES = 10
+
+
+def aws_publish_from(now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The earliest start time an AWS export keeps: ``now`` as given, or else the real time
+    plus :data:`AWS_APPLY_MINUTES`.
+
+    Parameters
+    ----------
+    now : pandas.Timestamp, optional
+        The time the actions are put (``schedule --now``).
+
+    Returns
+    -------
+    pandas.Timestamp
+        A UTC time; actions starting before it are left out.
+    """
+    if now is not None:
+        return now
+    return pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=AWS_APPLY_MINUTES)
+
+
+def merged_server_hours(
+    schedule: pd.DataFrame,
+    groups: Sequence[str],
+    group_name_template: str,
+    now: pd.Timestamp,
+    max_actions: int,
+) -> tuple[int, int]:
+    """What fitting ``groups`` into ``max_actions`` (:func:`fit_floors`) costs, from ``now`` on.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        ``region``, ``service``, ``ts`` and ``min_servers``, as :func:`to_aws_scheduled_actions`
+        takes it.
+    groups : sequence of str
+        The Auto Scaling groups' names, from ``group_name_template``.
+    group_name_template : str
+        The names' template of ``{region}`` and ``{service}``.
+    now : pandas.Timestamp
+        The hours before it are not exported, and not counted.
+    max_actions : int
+        The most actions a group gets.
+
+    Returns
+    -------
+    tuple of int
+        The server-hours the merges add, and the server-hours the groups' floors hold.
+    """
+    pairs = [(region, service) for region, service, _ in by_pair(schedule)]
+    names = group_names(group_name_template, pairs, "group_name_template")
+    wanted = set(groups)
+    extra = held = 0
+    for region, service, part in by_pair(schedule):
+        if names[(region, service)] not in wanted:
+            continue
+        floors = part.loc[part[TS] >= now].sort_values(TS)[MIN_SERVERS].to_numpy(np.int64)
+        extra += int((fit_floors(floors, max_actions) - floors).sum())
+        held += int(floors.sum())
+    return extra, held
 
 
 def to_aws_scheduled_actions(
