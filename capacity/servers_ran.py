@@ -143,7 +143,7 @@ def count_note(
         return []
     named = [
         f"{row[REGION]}/{row[SERVICE]} {row['current_servers']} (ran up to "
-        f"{float(row['servers_ran_last_week']):,.0f})"
+        f"{_servers_text(float(row['servers_ran_last_week']))})"
         for row in short
     ]
     return [
@@ -153,3 +153,11 @@ def count_note(
         "autoscaled service, the most servers it ran in the last week), unless the servers "
         "above the count are gone"
     ]
+
+
+def _servers_text(value: float) -> str:
+    """A count of servers ran: whole, or an hourly mean to two decimals at most (``10.4``),
+    which rounded to a whole number could read as the very count it exceeds."""
+    if value == round(value):
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")

@@ -659,3 +659,15 @@ def test_a_pair_holding_its_own_metric_outside_the_window_is_not_told_to_switch(
     assert line.endswith(": load its rps telemetry to plan it")
     [line] = skipped_warnings(summary, "this table", held={("north", "voice"): ["ccu"]})
     assert line.endswith(VOICE_HOLDS_CCU)
+
+
+def test_the_count_note_shows_a_fractional_hourly_mean_above_the_count():
+    """An hourly mean of 10.4 servers is above a count of 10: rounded, the note read "10 (ran
+    up to 10)", a count below itself."""
+    from capacity.servers_ran import count_note
+
+    row = {"region": "eu-west", "service": "game", "current_servers": 10}
+    (note,) = count_note([{**row, "servers_ran_last_week": 10.4}])
+    assert "eu-west/game 10 (ran up to 10.4)" in note
+    (note,) = count_note([{**row, "servers_ran_last_week": 1200.0}])
+    assert "eu-west/game 10 (ran up to 1,200)" in note
