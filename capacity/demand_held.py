@@ -76,8 +76,22 @@ def stored_demand_metrics(
 def other_metrics(held: Held, region: str, service: str, metric: str) -> list[str]:
     """The demand metrics ``held`` has for a region/service in place of ``metric``, sorted.
 
-    Empty when the pair holds ``metric`` itself: its telemetry is then only outside the hours
-    a command read (too old, or after a plan's cutoff), not loaded under the other name."""
+    Parameters
+    ----------
+    held : mapping
+        The demand metrics the store holds per region/service (:func:`stored_demand_metrics`).
+    region, service : str
+        The region/service.
+    metric : str
+        The fleet file's demand metric for it.
+
+    Returns
+    -------
+    list of str
+        The other demand metrics it holds; empty when the pair holds ``metric`` itself (its
+        telemetry is then only outside the hours a command read: too old, or after a plan's
+        cutoff, not loaded under the other name).
+    """
     mine = set(held.get((region, service), ()))
     return [] if metric in mine else sorted(mine - {metric})
 

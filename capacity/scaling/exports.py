@@ -55,6 +55,20 @@ def from_template(template: str, region: str, service: str, name: str) -> str:
     spec (``{region:>20}``), an index or an attribute (``{region[0]}``, ``{region.upper}``),
     would write something other than the name, so it is refused.
 
+    Parameters
+    ----------
+    template : str
+        The template, such as ``{region}-{service}``.
+    region, service : str
+        The values of its fields.
+    name : str
+        The parameter that gave the template, named in the error.
+
+    Returns
+    -------
+    str
+        The name.
+
     Raises
     ------
     ParameterError
