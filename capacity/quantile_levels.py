@@ -6,6 +6,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from capacity.columns import quantile_column
 from capacity.errors import ParameterError
 
 __all__ = ["check_quantiles"]
@@ -35,7 +36,8 @@ def check_quantiles(
     ParameterError
         Naming the first problem: not a sequence, empty where a level is needed, a level that
         is not a number strictly between 0 and 1 (text and booleans included), one that
-        repeats, or one out of order.
+        repeats or has the column name of another (:func:`capacity.columns.quantile_column`
+        keeps 6 significant digits), or one out of order.
     """
     problem = None
     values: list[float] = []
@@ -50,6 +52,10 @@ def check_quantiles(
             problem = f"{q!r} is not a number strictly between 0 and 1"
         elif value in values:
             problem = f"{q!r} repeats"
+        elif (name := quantile_column(value)) in (named := [quantile_column(v) for v in values]):
+            # distinct levels whose columns share a name (0.5 and 0.5000001 are both q0.5):
+            # one would overwrite the other, or a stored run hold two columns of one name
+            problem = f"{q!r} has the column name of {values[named.index(name)]!r} ({name})"
         elif increasing and values and value < values[-1]:
             problem = f"{q!r} comes after {values[-1]!r}"
         if problem:

@@ -118,6 +118,13 @@ def test_refit_starts_over_and_copies_match():
             "after 0.9).",
         ),
         (
+            # two levels, one column (q0.5): the second had overwritten the first
+            SeasonalNaive(24, quantiles=(0.5, 0.5000001)),
+            "The 'quantiles' parameter must be a sequence of distinct numbers strictly between 0 "
+            "and 1, in increasing order, such as (0.05, 0.5, 0.95). Got (0.5, 0.5000001) "
+            "(0.5000001 has the column name of 0.5 (q0.5)).",
+        ),
+        (
             SeasonalNaive(168),
             "SeasonalNaive(season_length=168) needs at least 169 rows of history. Got 48.",
         ),

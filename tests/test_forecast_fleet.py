@@ -162,6 +162,8 @@ def test_runs_that_cannot_be_right_are_refused(demo_store, tmp_path):
         ((float("nan"),), "nan is not a number"),
         (0.5, "not a sequence"),
         (("0.5",), "'0.5' is not a number"),
+        # distinct levels, one column name (q0.5): stored twice, not read back either
+        ((0.5, 0.5000001), "0.5000001 has the column name of 0.5 (q0.5)"),
     ],
 )
 def test_quantiles_a_run_cannot_store_are_refused_before_any_fit(
