@@ -476,8 +476,12 @@ def forecast_fleet(
     grouped = {key: part for key, part in history_frame.groupby([REGION, SERVICE, METRIC])}
     # fitted on the shared grid too (a quantile changes none of the others), so that a run
     # asking for other quantiles shares each series' fit, and its forecast cache entry, with
-    # the weekly plan's; the run keeps only the columns asked for (`_asked_columns`)
-    model_params = {"quantiles": tuple(sorted({*SHARED_QUANTILES, *requested})), **(params or {})}
+    # the weekly plan's; the run keeps only the columns asked for (`_asked_columns`). A shared
+    # level whose column a requested one names (0.05 for 0.05000001: both q0.05) is left out,
+    # or the forecaster would refuse a grid the caller never gave
+    asked = {quantile_column(q) for q in requested}
+    shared = [q for q in SHARED_QUANTILES if quantile_column(q) not in asked]
+    model_params = {"quantiles": tuple(sorted({*shared, *requested})), **(params or {})}
     previous = store.fit_params() if warm_start else {}
     tasks, missing = [], []
     for region, service, metric in wanted:
