@@ -622,6 +622,13 @@ def test_kpis_says_an_incident_without_resolved_at_is_counted_open_until_until(t
     ) in done.stderr.splitlines()
     before = CliRunner().invoke(cli, ["kpis", *window[:2], "--until", at(20), *window[4:]])
     assert before.exit_code == 0 and "resolved_at" not in before.stderr
+    # without --until, the window ends after the newest error_rate: not an --until given
+    default = CliRunner().invoke(cli, ["kpis", *window[:2], *window[4:]])
+    assert default.exit_code == 0, default.output
+    assert (
+        "each is counted as open until 2026-01-07 00:00 UTC (the window's end, no --until "
+        "given), so incidents"
+    ) in default.stderr
 
 
 def _as_seen(tmp_path: Path, cutoff: pd.Timestamp) -> pd.DataFrame:

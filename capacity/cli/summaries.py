@@ -112,7 +112,9 @@ def kpis(
     if still_open:
         click.echo(
             f"note: {still_open} incident(s) of the window have no resolved_at: each is counted "
-            f"as open until {end:%Y-%m-%d %H:%M} UTC (--until), so incidents that start while "
+            f"as open until {end:%Y-%m-%d %H:%M} UTC ("
+            + ("--until" if until is not None else "the window's end, no --until given")
+            + "), so incidents that start while "
             "it is open are part of its failure (failures, mtbf_hours), and it has no repair "
             "time (mttr_minutes). If one is over, give its resolved_at and import the log again",
             err=True,
