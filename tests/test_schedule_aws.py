@@ -200,6 +200,11 @@ def test_fit_floors_merges_the_cheapest_neighbours_and_never_lowers():
     # 2 runs left: 5 -> 9 costs 16, 9 -> 2 costs 21
     assert fit_floors([5, 5, 4, 5, 9, 2, 2, 2], 2).tolist() == [9, 9, 9, 9, 9, 2, 2, 2]
     assert fit_floors([3, 4, 3], 5).tolist() == [3, 4, 3]
+    assert fit_floors([3.0, 4.0], 1).tolist() == [4, 4]
+    # 2.7 had been cut to 2, a floor lowered; NaN a bare ValueError
+    for bad in ([2.7, 3], [1, float("nan")], [-1, 2], [[1, 2]]):
+        with pytest.raises(ParameterError, match="'floors' parameter must be a sequence of whole"):
+            fit_floors(bad, 2)
 
 
 def test_a_template_may_only_use_the_plain_fields():

@@ -63,9 +63,28 @@ def fit_floors(floors: Any, max_changes: int) -> np.ndarray:
     -------
     numpy.ndarray
         The floors per hour (``int64``), each at least the one given.
+
+    Raises
+    ------
+    ParameterError
+        When a floor is not a whole number of servers, 0 or more, or ``max_changes`` is not an
+        integer of at least 1.
     """
     max_changes = check_int(max_changes, "max_changes", 1)
-    values = np.asarray(floors, dtype=np.int64)
+    try:
+        given = np.asarray(floors, dtype=float)
+    except (TypeError, ValueError):  # text that is no number
+        given = np.full(1, np.nan)
+    if (
+        given.ndim != 1
+        or not (np.isfinite(given) & (given >= 0) & (given == np.round(given))).all()
+    ):
+        # a cast to int64 truncated 2.7 to 2: a floor lowered, which this never does
+        raise ParameterError(
+            "The 'floors' parameter must be a sequence of whole numbers of servers, 0 or more. "
+            f"Got {floors!r}."
+        )
+    values = given.astype(np.int64)
     if len(values) == 0:
         return values.copy()
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
