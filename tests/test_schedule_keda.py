@@ -210,5 +210,9 @@ def test_objects_plain_kubectl_apply_refuses_are_named():
     warning = kubectl_apply_warning(long)
     assert warning is not None
     assert warning.startswith("1 ScaledObject is larger than the 256 KiB")
-    assert f"game-eu-west ({size / 1024:,.0f} KiB)" in warning
+    assert f"game-eu-west ({math.ceil(size / 1024):,} KiB)" in warning
+    # just over the limit reads as over it, not as the 256 KiB it exceeds
+    just_over = {"metadata": {"name": "edge"}, "spec": "x" * (KUBECTL_APPLY_MAX_BYTES - 20)}
+    edge = kubectl_apply_warning(yaml.safe_dump(just_over))
+    assert edge is not None and "edge (257 KiB)" in edge
     assert "kubectl apply --server-side" in warning

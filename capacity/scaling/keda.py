@@ -83,7 +83,8 @@ def kubectl_apply_warning(text: str) -> str | None:
         f"{len(large)} ScaledObject{'s are' if len(large) > 1 else ' is'} larger than the "
         f"{KUBECTL_APPLY_MAX_BYTES // 1024} KiB that plain `kubectl apply` keeps in its "
         "last-applied annotation, so it refuses them (metadata.annotations: Too long): "
-        + ", ".join(f"{name} ({size / 1024:,.0f} KiB)" for name, size in large.items())
+        # rounded up: 256.3 KiB rounded read as the 256 KiB it exceeds
+        + ", ".join(f"{name} ({math.ceil(size / 1024):,} KiB)" for name, size in large.items())
         + ". Apply with `kubectl apply --server-side`, or publish fewer days (--horizon; a "
         "week is about 24 KiB)"
     )
