@@ -334,15 +334,7 @@ def _check_workers_import(
     if not modules:
         return
     module = ", ".join(modules)
-    try:
-        answers = client.run(exec, f"import {module}", {}, on_error="return")
-    except OSError:  # the scheduler lost on the way (distributed's CommClosedError is one)
-        raise _unavailable(
-            address,
-            flag,
-            "the connection to it was lost before the run; nothing was kept",
-            "try again once the scheduler is back",
-        ) from None
+    answers = _run_on_workers(client, address, flag, exec, f"import {module}", {})
     failed = _import_failures(answers)
     if not failed:
         return
@@ -366,15 +358,7 @@ def _check_workers_code(
     and computes something else, and its forecasts were stored, and kept in the forecast
     cache under this version's keys, as if this version had made them."""
     here = fingerprint()
-    try:
-        answers = client.run(fingerprint, on_error="return")
-    except OSError:  # the scheduler lost on the way
-        raise _unavailable(
-            address,
-            flag,
-            "the connection to it was lost before the run; nothing was kept",
-            "try again once the scheduler is back",
-        ) from None
+    answers = _run_on_workers(client, address, flag, fingerprint)
     other = sorted(
         (worker, answer)
         for worker, answer in answers.items()
@@ -437,6 +421,22 @@ def _refuse(address: Any, flag: str | None, problem: str) -> ParameterError:
         f"{_parameter('scheduler', flag)} must be the address of a Dask scheduler such as "
         f"tcp://host:8786. Got {address!r} ({problem})."
     )
+
+
+def _run_on_workers(
+    client: Any, address: Any, flag: str | None, function: Callable[..., Any], *args: Any
+) -> dict[str, Any]:
+    """``function(*args)`` on every worker of ``client``: each worker's answer, or the error it
+    raised; a scheduler lost on the way is :func:`_unavailable` (exit 4), not a traceback."""
+    try:
+        return client.run(function, *args, on_error="return")
+    except OSError:  # distributed's CommClosedError is one
+        raise _unavailable(
+            address,
+            flag,
+            "the connection to it was lost before the run; nothing was kept",
+            "try again once the scheduler is back",
+        ) from None
 
 
 def _unavailable(
