@@ -138,7 +138,27 @@ class FleetForecast:
             cutoff=self.cutoff,
             seconds=self.seconds,
             fit_params=self.fit_params,
+            skipped=self.skipped(),
         )
+
+    def skipped(self) -> list[dict[str, str]]:
+        """The series the run left out (its ``skipped: ...`` summary rows), each as
+        ``region, service, metric, reason``; :meth:`save` stores them with the run, so that
+        :meth:`Store.forecast_runs` tells a fleet forecast whole from one that left some out.
+        """
+        if self.summary.empty or "status" not in self.summary:
+            return []
+        status = self.summary["status"].astype(str)
+        rows = self.summary[status.str.startswith("skipped")]
+        return [
+            {
+                REGION: str(row[REGION]),
+                SERVICE: str(row[SERVICE]),
+                METRIC: str(row[METRIC]),
+                "reason": str(row["status"]).removeprefix("skipped: "),
+            }
+            for _, row in rows.iterrows()
+        ]
 
     def notes(self) -> list[str]:
         """``note:`` lines for series whose telemetry ends over a day before the cutoff (their

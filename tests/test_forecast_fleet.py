@@ -565,3 +565,29 @@ def test_the_progress_bar_ends_full_when_the_series_come_from_the_cache(demo_sto
     for run in ("fits", "reused"):
         drawn = re.findall(r"\] +(\d+)%", _bar_on_a_terminal(args, env))
         assert drawn and drawn[-1] == "100", (run, drawn)
+
+
+def test_the_stored_run_records_the_series_it_skipped(demo_store, tmp_path):
+    db, fleet = demo_store
+    copy = _copy(db, tmp_path)
+    with Store(copy) as store:
+        # 30 hours: every eu-west series falls back to seasonal naive (no Prophet fit, fast);
+        # mars-1 has no telemetry at all and is skipped
+        run = forecast_fleet(
+            store, one_region(fleet, "mars-1"), horizon="6h", history="30h", jobs=1
+        )
+        store.save_forecast(
+            run.frame, run_id="by-hand", quantiles=run.quantiles, params={"note": "no record"}
+        )
+    with Store(copy, read_only=True) as store:
+        runs = store.forecast_runs().set_index("run_id")
+    mine = runs.loc[run.run_id]
+    assert mine["series"] == 3 and mine["skipped"] == 3
+    assert mine["series"] + mine["skipped"] == len(run.summary)
+    assert sorted(mine["skipped_series"]) == sorted(
+        f"mars-1/{s} ({m}): no telemetry in the history window"
+        for r, s, m in one_region(fleet, "mars-1").demand_series()
+        if r == "mars-1"
+    )
+    # a run stored without the record reads as unknown, not as "none skipped"
+    assert pd.isna(runs.loc["by-hand", "skipped"]) and runs.loc["by-hand", "skipped_series"] is None

@@ -444,6 +444,7 @@ class Store:
         cutoff: Any = None,
         seconds: float | None = None,
         fit_params: Mapping[tuple[str, str, str], Mapping[str, Any]] | None = None,
+        skipped: Sequence[Mapping[str, str]] | None = None,
     ) -> None:
         """Store one fleet forecast run in one transaction.
 
@@ -465,6 +466,11 @@ class Store:
         fit_params : mapping, optional
             Per ``(region, service, metric)``, the fitted model parameters (JSON-serialisable)
             that the next run may start from; see :meth:`fit_params`.
+        skipped : sequence of mapping, optional
+            The series the run left out, each with ``region, service, metric, reason``; kept
+            in the run's ``params`` JSON under ``"skipped"`` and read back by
+            :meth:`forecast_runs`. None (the default) records nothing: the run then reads as
+            one whose skipped series are unknown, not as one that skipped none.
         """
         self._writable()
         forecasts.save_run(
@@ -476,6 +482,7 @@ class Store:
             cutoff=cutoff,
             seconds=seconds,
             fit_params=fit_params,
+            skipped=skipped,
         )
 
     def fit_params(self) -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -500,7 +507,20 @@ class Store:
         return forecasts.delete_run(self._con, run_id)
 
     def forecast_runs(self) -> pd.DataFrame:
-        """The stored forecast runs, newest first."""
+        """The stored forecast runs, newest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``run_id, created_at, cutoff, horizon_steps, freq_seconds, quantiles, params``
+            (JSON text), ``series`` (forecast and stored), ``fallbacks`` (of those, how many
+            fell back to a baseline), ``skipped`` (series of the fleet the run left out, such
+            as one without telemetry in the history window; ``<NA>`` for a run stored without
+            that record, as every run before 2026-11-29 was), ``skipped_series`` (a list of
+            ``region/service (metric): reason``, None where ``skipped`` is ``<NA>``) and
+            ``seconds``. A fleet of 12 series forecast whole reads ``series`` 12,
+            ``skipped`` 0; with one left out, 11 and 1.
+        """
         return forecasts.stored_runs(self._con)
 
     def forecast(

@@ -22,6 +22,10 @@ from capacity.store.sql import as_list, distinct, registered, transaction, utc
 
 #: The key of a forecast row.
 FORECAST_KEY = (REGION, SERVICE, METRIC, TS)
+#: Where a run's ``params`` JSON lists the series it left out: one object per series with
+#: ``region, service, metric, reason``. A key of the JSON rather than a column: stores written
+#: before it was recorded stay readable as they are, and read as "not recorded".
+SKIPPED_KEY = "skipped"
 
 
 def save_run(
@@ -34,9 +38,13 @@ def save_run(
     cutoff: Any = None,
     seconds: float | None = None,
     fit_params: Mapping[tuple[str, str, str], Mapping[str, Any]] | None = None,
+    skipped: Sequence[Mapping[str, str]] | None = None,
 ) -> None:
     """Store one fleet forecast run, its forecasts and fitted parameters, in one transaction
-    (``Store.save_forecast``); the run id must be new."""
+    (``Store.save_forecast``); the run id must be new. ``skipped`` (the series the run left
+    out) is kept in the run's ``params`` JSON under :data:`SKIPPED_KEY`."""
+    if skipped is not None:
+        params = {**params, SKIPPED_KEY: [_skipped_record(entry) for entry in skipped]}
     levels = [float(q) for q in quantiles]
     columns = [quantile_column(q) for q in levels]
     missing = [c for c in (*FORECAST_KEY, YHAT, *columns, MODEL, FALLBACK) if c not in frame]
@@ -121,12 +129,43 @@ def delete_run(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     return bool(found)
 
 
+def _skipped_record(entry: Mapping[str, str]) -> dict[str, str]:
+    """One skipped series as stored: ``region, service, metric, reason``, all text."""
+    missing = [k for k in (REGION, SERVICE, METRIC, "reason") if k not in entry]
+    if missing:
+        raise ParameterError(
+            "The 'skipped' parameter must hold mappings with keys region, service, metric "
+            f"and reason. Got one without {', '.join(missing)}: {dict(entry)!r}."
+        )
+    return {k: str(entry[k]) for k in (REGION, SERVICE, METRIC, "reason")}
+
+
 def stored_runs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The stored forecast runs, newest first."""
-    return con.execute(
+    """The stored forecast runs, newest first, with ``skipped`` (how many series the run left
+    out; missing for a run stored without that record) and ``skipped_series`` (each as
+    ``region/service (metric): reason``) read from the run's ``params``."""
+    runs = con.execute(
         "SELECT run_id, created_at, cutoff, horizon_steps, freq_seconds, quantiles, params, "
         "series, fallbacks, seconds FROM forecast_runs ORDER BY created_at DESC, run_id DESC"
     ).df()
+    records = [json.loads(text).get(SKIPPED_KEY) for text in runs["params"]]
+    position = runs.columns.get_loc("fallbacks") + 1
+    runs.insert(
+        position,
+        "skipped",
+        pd.array([None if r is None else len(r) for r in records], dtype="Int64"),
+    )
+    runs.insert(
+        position + 1,
+        "skipped_series",
+        [
+            None
+            if r is None
+            else [f"{e[REGION]}/{e[SERVICE]} ({e[METRIC]}): {e['reason']}" for e in r]
+            for r in records
+        ],
+    )
+    return runs
 
 
 def stored_forecast(
