@@ -98,7 +98,9 @@ class FleetForecast:
         ``region, service, metric, ts, yhat``, the quantile columns, ``model``, ``fallback``.
     summary : pandas.DataFrame
         One row per series: ``region, service, metric, model, fallback, masked_hours,
-        history_hours, last_ts`` (the last observed hour), ``warm_start, status``,
+        history_hours, last_ts`` (the last observed hour), ``warm_start, status`` (``ok``;
+        ``baseline`` whenever ``fallback`` is true, whether the forecaster refused the series
+        or fell back inside its fit, as for a constant series; ``skipped: <reason>``),
         ``unsized_events`` (``(name, kind, start, end)`` of each event its forecast leaves
         out, :meth:`unsized_notes`) and ``cached`` (reused from the forecast cache:
         ``warm_start`` is then the first fit's).
@@ -333,6 +335,10 @@ def _fit_one(
         return None, info, None
     info[MODEL] = str(predicted[MODEL].iloc[0])
     info[FALLBACK] = bool(predicted[FALLBACK].any())
+    if info[FALLBACK]:
+        # the forecaster falls back inside fit too (a constant series): the status says
+        # "baseline" whenever the forecast is one, as `fallback` does, not only when it refused
+        info["status"] = "baseline"
     predicted.insert(0, METRIC, task.metric)
     predicted.insert(0, SERVICE, task.service)
     predicted.insert(0, REGION, task.region)

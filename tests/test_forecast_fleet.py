@@ -591,3 +591,19 @@ def test_the_stored_run_records_the_series_it_skipped(demo_store, tmp_path):
     )
     # a run stored without the record reads as unknown, not as "none skipped"
     assert pd.isna(runs.loc["by-hand", "skipped"]) and runs.loc["by-hand", "skipped_series"] is None
+
+
+def test_a_constant_series_reads_baseline_as_its_fallback_says(fleet_file, db):
+    # the forecaster falls back inside its fit for a constant series (no refusal): the summary
+    # had said "ok" beside fallback=True, where the other fallbacks say "baseline"
+    hours = pd.date_range("2026-11-01", periods=5 * 24, freq="h", tz="UTC")
+    frame = pd.DataFrame(
+        {"ts": hours, "region": "eu-west", "service": "game", "metric": "ccu", "value": 500.0}
+    )
+    fleet = load_fleet(fleet_file)
+    with Store(db) as store:
+        store.ingest_frame(frame, source="constant", fleet=fleet)
+        run = forecast_fleet(store, fleet, horizon="6h", history="7d", jobs=1, save=False)
+    row = run.summary.set_index("region").loc["eu-west"]
+    assert row["fallback"] and row["model"].startswith("snaive (fallback: constant series")
+    assert row["status"] == "baseline"
