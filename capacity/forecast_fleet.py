@@ -595,9 +595,7 @@ def forecast_fleet(
         raise DataError(
             f"no series could be forecast ({'; '.join(reasons)})",
             source=str(store.path),
-            fix="load more telemetry (capacity ingest, capacity pull): each series needs "
-            "at least 2 days in the history window; when the store holds older telemetry "
-            "than the window reaches, a longer history (forecast-fleet --history) takes it in",
+            fix=_short_history_fix(store, fleet, metrics, cutoff, span, history),
         )
     run = FleetForecast(
         run_id or new_run_id(),
@@ -619,6 +617,62 @@ def forecast_fleet(
     if save:
         run.save(store)
     return run
+
+
+#: The history a fleet forecast reads by default (:func:`forecast_fleet`'s ``history``).
+_DEFAULT_HISTORY_DAYS = 112
+
+
+def _short_history_fix(
+    store: Store,
+    fleet: FleetConfig,
+    metrics: list[str],
+    cutoff: pd.Timestamp,
+    span: pd.Timedelta,
+    history: str,
+) -> str:
+    """The fix for a run whose history window left no series enough telemetry: a longer
+    ``--history`` first when the store holds demand telemetry older than the window (saying
+    how far back it reaches), else loading more telemetry.
+
+    Parameters
+    ----------
+    store : Store
+        The store the run read.
+    fleet : FleetConfig
+        The fleet whose regions count.
+    metrics : list of str
+        The fleet's demand metrics.
+    cutoff : pandas.Timestamp
+        The first forecast hour.
+    span : pandas.Timedelta
+        The history window's length.
+    history : str
+        The history as given, named in the text.
+
+    Returns
+    -------
+    str
+        The fix, without the ``Fix:`` prefix.
+    """
+    load = "load more telemetry (capacity ingest, capacity pull)"
+    oldest = store.con.execute(
+        "SELECT min(ts) FROM telemetry WHERE list_contains(?, metric) "
+        "AND list_contains(?, region) AND ts < ?",
+        [metrics, list(fleet.regions), cutoff],
+    ).fetchall()[0][0]
+    if oldest is None or pd.Timestamp(oldest).tz_convert("UTC") >= cutoff - span:
+        return f"{load}: each series needs at least 2 days in the history window"
+    oldest = pd.Timestamp(oldest).tz_convert("UTC")
+    days = int(-(-(cutoff - oldest) // pd.Timedelta(days=1)))  # whole days, rounded up
+    return (
+        f"give a longer history, such as forecast-fleet --history "
+        f"{min(days, _DEFAULT_HISTORY_DAYS)}d (each series needs at least 2 days in the "
+        f"history window): --history {history} reads from "
+        f"{cutoff - span:%Y-%m-%d %H:%M} UTC, and the store's demand telemetry reaches "
+        f"back to {oldest:%Y-%m-%d %H:%M} UTC, {days} days before the forecast starts; "
+        f"or {load}"
+    )
 
 
 def _asked_columns(

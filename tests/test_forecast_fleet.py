@@ -607,3 +607,29 @@ def test_a_constant_series_reads_baseline_as_its_fallback_says(fleet_file, db):
     row = run.summary.set_index("region").loc["eu-west"]
     assert row["fallback"] and row["model"].startswith("snaive (fallback: constant series")
     assert row["status"] == "baseline"
+
+
+def test_a_history_too_short_for_the_store_is_fixed_by_a_longer_one_first(demo_store, tmp_path):
+    from capacity.errors import DataError
+
+    db, fleet = demo_store
+    with Store(_copy(db, tmp_path)) as store:
+        first = pd.Timestamp(store.con.execute("SELECT min(ts) FROM telemetry").fetchall()[0][0])
+        # the store holds 35 days: the first fix is the longer --history, with the reach
+        with pytest.raises(DataError) as short:
+            forecast_fleet(store, one_region(fleet), history="1d", jobs=1, save=False)
+        fix = str(short.value).split("Fix: ", 1)[1]
+        assert fix.startswith("give a longer history, such as forecast-fleet --history 35d")
+        assert f"reaches back to {first.tz_convert('UTC'):%Y-%m-%d %H:%M} UTC, 35 days" in fix
+        assert fix.index("--history") < fix.index("load more telemetry")
+        # a window that already reaches the oldest telemetry: loading more is the fix
+        with pytest.raises(DataError) as whole:
+            forecast_fleet(
+                store,
+                one_region(fleet),
+                history="60d",
+                cutoff=first + pd.Timedelta(hours=20),
+                jobs=1,
+                save=False,
+            )
+        assert str(whole.value).split("Fix: ", 1)[1].startswith("load more telemetry")
