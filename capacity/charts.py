@@ -670,6 +670,10 @@ def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
     return figure
 
 
+#: The backtest chart's actuals line width, over the forecasts' 1.5.
+_ACTUAL_WIDTH = 2.5
+
+
 def backtest_figure(
     results: pd.DataFrame,
     series: pd.DataFrame,
@@ -709,14 +713,6 @@ def backtest_figure(
             figure.add_traces(
                 _band(window[TS], window[high], window[low], name=name, showlegend=i == 0)
             )
-    figure.add_trace(
-        go.Scatter(
-            **_time_x(actual[TS]),
-            y=actual["value"],
-            name="actual",
-            line={"color": "rgb(40, 40, 40)", "width": 1},
-        )
-    )
     for index, (name, part) in enumerate(results.groupby("model", sort=True)):
         colour = _PALETTE[index % len(_PALETTE)]
         for i, (_, window) in enumerate(part.groupby("cutoff")):
@@ -731,6 +727,17 @@ def backtest_figure(
                     line={"width": 1.5, "color": colour},
                 )
             )
+    # the truth stands out: thicker than the forecasts, drawn over them, first in the legend
+    figure.add_trace(
+        go.Scatter(
+            **_time_x(actual[TS]),
+            y=actual["value"],
+            name="actual",
+            mode="lines",
+            legendrank=1,
+            line={"color": "rgb(20, 20, 20)", "width": _ACTUAL_WIDTH},
+        )
+    )
     for cutoff in results["cutoff"].unique():
         figure.add_vline(x=_utc_moment(cutoff), line={"color": "rgba(0,0,0,0.3)", "dash": "dot"})
     figure.update_layout(

@@ -38,6 +38,7 @@ __all__ = [
     "accuracy_table",
     "backtest_losses_line",
     "backtest_note",
+    "backtest_page_table",
     "changes_since_last_week",
     "changes_since_previous",
     "changes_table",
@@ -688,6 +689,43 @@ def accuracy_table(accuracy: pd.DataFrame, *, max_rows: int | None = None) -> HT
     return table(shown, max_rows=max_rows, headers=HEADERS)
 
 
+#: The backtest page's headers (``capacity backtest``'s ``backtest.html``): the metrics in words
+#: with their units, for an analyst; ``metrics.csv`` and ``metrics.json`` keep the column names.
+BACKTEST_PAGE_HEADERS: dict[str, str] = {
+    "model": "model",
+    "mase": "scaled error (MASE, below 1 beats the naive)",
+    "smape": "symmetric error (sMAPE, %)",
+    "coverage_90": "actuals inside the 5–95 % band (%)",
+    "peak_ape": "daily-peak error (%)",
+    "n": "values scored",
+}
+
+
+def backtest_page_table(overall: pd.DataFrame) -> HTML:
+    """A backtest's overall scores as its page shows them: headers in words with units, and
+    every error and share in percent (``peak_ape`` and ``coverage_90`` are fractions in the
+    scores, ``smape`` already a percentage), to a tenth, without a ``%`` in each cell.
+
+    Parameters
+    ----------
+    overall : pandas.DataFrame
+        Columns of :data:`BACKTEST_PAGE_HEADERS` (some may be missing), as
+        :meth:`capacity.comparison.Comparison.overall` gives them.
+
+    Returns
+    -------
+    IPython.display.HTML
+        The table; the scores themselves are not changed.
+    """
+    shown = overall.copy()
+    for column, scale in (("smape", 1.0), ("coverage_90", 100.0), ("peak_ape", 100.0)):
+        if column in shown:
+            shown[column] = shown[column].map(
+                lambda v, k=scale: "" if pd.isna(v) else f"{float(v) * k:,.1f}"
+            )
+    return table(shown, headers=BACKTEST_PAGE_HEADERS)
+
+
 def backtest_note(ran: bool) -> str:
     """Markdown for a plan whose backtest has no rows to show.
 
@@ -971,7 +1009,7 @@ def region_loss_table(plan: WeeklyPlan) -> HTML:
 
 
 def standalone_page(
-    title: str, paragraphs: list[str], frame: pd.DataFrame, figure_html: str
+    title: str, paragraphs: list[str], frame: pd.DataFrame | HTML, figure_html: str
 ) -> str:
     """A self-contained HTML page: a title, plain-text paragraphs, a table and a figure.
 
@@ -981,8 +1019,9 @@ def standalone_page(
         The page's title and heading (escaped here).
     paragraphs : list of str
         Plain text, one paragraph each (escaped here).
-    frame : pandas.DataFrame
-        Shown with :func:`table`, in a box that scrolls sideways on a narrow screen.
+    frame : pandas.DataFrame or IPython.display.HTML
+        Shown with :func:`table`, in a box that scrolls sideways on a narrow screen; a table
+        already made (such as :func:`backtest_page_table`'s) is shown as it is.
     figure_html : str
         A plotly figure's ``to_html(full_html=False, include_plotlyjs=True)``, so the page
         opens offline.
@@ -994,10 +1033,11 @@ def standalone_page(
     """
     heading = html.escape(title)
     text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    shown = table(frame) if isinstance(frame, pd.DataFrame) else frame
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{heading}</title>"
         "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"
         "</style></head><body>"
-        f"<h1>{heading}</h1>{text}{table(frame).data}"
+        f"<h1>{heading}</h1>{text}{shown.data}"
         f"{figure_html}</body></html>\n"
     )

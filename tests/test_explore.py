@@ -303,7 +303,8 @@ def test_compare_forecasters_scores_known_forecasts():
     # The results draw with the project's backtest figure (band of the "constant" model).
     figure = backtest_figure(result.results, series, band_model="constant")
     names = [t.name for t in figure.data if t.showlegend is not False]
-    assert names == ["constant 5–95 %", "actual", "constant", "naive"]
+    # the actuals are drawn last, over the forecasts (first in the legend by its rank)
+    assert names == ["constant 5–95 %", "constant", "naive", "actual"]
 
 
 def test_compare_forecasters_raises_on_a_series_too_short():

@@ -108,8 +108,9 @@ def test_backtest_figure_draws_utc_and_keeps_the_report_default_title():
     results = pd.DataFrame({"ts": ts[-24:], "yhat": 1.0, "model": "capacity", "cutoff": ts[-24]})
     figure = charts.backtest_figure(results, pd.DataFrame({"ts": ts, "value": 1.0}))
     # an even grid: its first time (milliseconds since the epoch) and step
-    first = pd.Timestamp(figure.data[0].x0, unit="ms", tz="UTC")
-    assert first == pd.Timestamp("2026-11-02T00:00Z") and figure.data[0].dx == 3_600_000
+    actual = next(trace for trace in figure.data if trace.name == "actual")
+    first = pd.Timestamp(actual.x0, unit="ms", tz="UTC")
+    assert first == pd.Timestamp("2026-11-02T00:00Z") and actual.dx == 3_600_000
     assert pd.Timestamp(figure.layout.shapes[0].x0) == pd.Timestamp("2026-11-03T00:00Z")
     assert figure.layout.yaxis.title.text == "value"  # the CLI's backtest gives no metric
     assert figure.layout.xaxis.title.text == "time (UTC)"

@@ -186,6 +186,33 @@ def test_backtest_command_scores_models_side_by_side(tmp_path):
     assert f"<td>{mase:,.3f}</td>" in page
     assert '"title":{"text":"players"}' in page  # the y axis names the column, not "value"
     assert "capacity" in result.stdout
+    # the page reads for an analyst: headers in words with units, every error in percent
+    # (peak APE had shown 0.044 beside an sMAPE of 6.9), while the files keep their names
+    # and fractions, a documented contract
+    assert list(scores.columns[:6]) == ["cutoff", "model", "n", "scale", "mase", "smape"]
+    assert {"coverage_90", "peak_ape"} <= set(scores.columns)
+    assert "<th>daily-peak error (%)</th>" in page and "<th>peak_ape</th>" not in page
+    assert "<th>symmetric error (sMAPE, %)</th>" in page and "<th>mase</th>" not in page
+    for column in ("peak_ape", "coverage_90"):
+        assert f"<td>{overall.loc['capacity', column] * 100:,.1f}</td>" in page
+    assert f"<td>{overall.loc['capacity', 'smape']:,.1f}</td>" in page
+    # the actuals stand out: a thicker line than any forecast's
+    widths = {
+        trace.get("name"): trace["line"]["width"]
+        for trace in _plotly_traces(page)
+        if trace.get("name") and "width" in trace.get("line", {})
+    }
+    assert widths["actual"] > max(w for name, w in widths.items() if name != "actual")
+
+
+def _plotly_traces(page: str) -> list[dict]:
+    """The traces of the one plotly figure embedded in a page."""
+    import json
+
+    start = page.index("Plotly.newPlot(")
+    start = page.index("[", start)
+    traces, _ = json.JSONDecoder().raw_decode(page[start:])
+    return traces
 
 
 def test_backtest_command_needs_a_series(tmp_path):

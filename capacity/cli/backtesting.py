@@ -105,7 +105,7 @@ def backtest_command(
     from capacity.charts import backtest_figure
     from capacity.comparison import compare, default_models, mase_season
     from capacity.files import check_writable, write_text_atomically
-    from capacity.report import standalone_page
+    from capacity.report import backtest_page_table, standalone_page
     from capacity.sources import covered_until, read_series_csv
     from capacity.store.sql import open_duckdb
 
@@ -268,13 +268,16 @@ def backtest_command(
             f"{windows} rolling origins from {pd.Timestamp(cutoffs[0]):%Y-%m-%d %H:%M} to "
             f"{pd.Timestamp(cutoffs[-1]):%Y-%m-%d %H:%M} UTC, each forecasting {horizon} "
             f"ahead, every {step}; each model is fitted only on the data before its origin.",
-            f"mase: mean absolute error scaled by the {scaled_by} naive's in-sample error "
-            f"over all the data before the origin (a lag of {season} step(s) of {grid_text}; "
-            "below 1 beats it); smape: symmetric "
-            "percentage error, in %; coverage_90: share of actuals inside the 5-95 % band; "
-            "peak_ape: relative error of each day's peak (0.05 is 5 %). The chart shows the "
-            "actuals, each model's median and the capacity forecaster's 5-95 % band. Every "
-            "window's figures are in metrics.csv."
+            f"Scaled error (MASE): mean absolute error scaled by the {scaled_by} naive's "
+            "in-sample error over all the data before the origin (a lag of "
+            f"{season} step(s) of {grid_text}; below 1 beats it). Symmetric error (sMAPE): "
+            "symmetric percentage error, in %. Actuals inside the 5–95 % band: the share of "
+            "actual values inside the forecast's 5–95 % band, in % (90 % for a calibrated "
+            "band). Daily-peak error: the relative error of each day's peak, in %. The chart "
+            "shows the actuals (the thick dark line), each model's median and the capacity "
+            "forecaster's 5–95 % band. Every window's figures are in metrics.csv and "
+            "metrics.json, under the column names mase, smape (in %), coverage_90 and "
+            "peak_ape (fractions: 0.05 is 5 %)."
             + (
                 f" The windows overlap (--horizon {horizon} is longer than --step {step}): an "
                 "hour forecast from several origins is scored once per origin, in n and in "
@@ -283,7 +286,7 @@ def backtest_command(
                 else ""
             ),
         ],
-        overall.loc[:, columns],
+        backtest_page_table(overall.loc[:, columns]),
         figure.to_html(full_html=False, include_plotlyjs=True),
     )
     write_text_atomically(out / "backtest.html", page)
