@@ -823,6 +823,35 @@ def _worse(fraction: float) -> str:
 #: The trend directions :func:`trend_table` keeps with ``changed_only``.
 _CHANGED = ("better", "worse")
 
+#: The smallest change, as shown, that :func:`trend_table` lists with ``changed_only``, per
+#: figure, in the unit shown (percentage points for fractions). Smaller changes are noise at a
+#: plan's scale: 0.001 pp of availability is 24 s of downtime in four weeks, or 1 pp of a
+#: 99.9 % SLO's error budget. A figure not named here (the counts) is listed on any change.
+TREND_MIN_CHANGE = {
+    "availability": 0.001,
+    "error_budget_remaining": 1.0,
+    "mttr_minutes": 1.0,
+    "mttd_minutes": 1.0,
+    "mtbf_hours": 1.0,
+    "change_failure_rate": 1.0,
+}
+
+
+def _worth_a_row(row: pd.Series) -> bool:
+    """Whether a trend row's change, as :func:`trend_table` shows it, reaches
+    :data:`TREND_MIN_CHANGE` (a change that rounds to zero never does)."""
+    digits = _PERCENT_FIGURES.get(row["figure"])
+    if digits is None:
+        values = [row[c] for c in ("previous", "current", "change") if pd.notna(row[c])]
+        places = 0 if all(float(v).is_integer() for v in values) else 1
+        shown = _shown_change(row, scale=1, digits=places)
+        shown = round(shown, places)
+    else:
+        shown = round(_shown_change(row, scale=100, digits=digits), digits)
+    least = TREND_MIN_CHANGE.get(row["figure"], 0.0)
+    # a small tolerance: 0.0010 pp shown is 0.001 whatever its binary value
+    return abs(shown) > 0 and abs(shown) >= least - 1e-9
+
 
 def trend_table(trend: pd.DataFrame, *, changed_only: bool = False) -> HTML:
     """Resilience figures now against the period before, with changes that read at a glance.
@@ -836,13 +865,29 @@ def trend_table(trend: pd.DataFrame, *, changed_only: bool = False) -> HTML:
         From :func:`capacity.resilience.trend`: ``figure, previous, current, change,
         direction`` per region/service.
     changed_only : bool
-        Keep only the figures that got ``better`` or ``worse``; when none did, one line
-        says so instead of an empty table.
+        Keep only the figures that got ``better`` or ``worse`` by at least
+        :data:`TREND_MIN_CHANGE` as shown (a change that rounds to zero is no change), with
+        a line counting the smaller changes left out; when none is left, one line says so
+        instead of an empty table.
     """
     if changed_only:
-        trend = trend[trend["direction"].isin(_CHANGED)]
+        moved = trend[trend["direction"].isin(_CHANGED)]
+        worth = pd.Series([_worth_a_row(r) for _, r in moved.iterrows()], moved.index, bool)
+        trend = moved[worth]
+        small = len(moved) - len(trend)
+        note = ""
+        if small:
+            note = (
+                f"<p>{small:,} smaller {'change' if small == 1 else 'changes'} (under 1 pp of "
+                "error budget, 0.001 pp of availability, 1 minute of MTTR or MTTD, 1 hour of "
+                "MTBF or 1 pp of change failure rate, as shown) not listed.</p>"
+            )
         if trend.empty:
-            return HTML("<p>No resilience figure got better or worse than the period before.</p>")
+            return HTML(
+                "<p>No resilience figure got better or worse than the period before"
+                f"{' by more than noise' if small else ''}.</p>{note}"
+            )
+        return HTML(trend_table(trend).data + note)
     shown = trend.copy().astype({"previous": object, "current": object, "change": object})
     for i, row in trend.iterrows():
         digits = _PERCENT_FIGURES.get(row["figure"])

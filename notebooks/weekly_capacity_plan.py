@@ -173,7 +173,8 @@ display(report.quality_table(plan.quality))
 # %% [markdown]
 # ## 7. Resilience
 # The last four weeks per region and service (availability against the SLO, error budget left,
-# burn alerts, MTTR, MTBF, change failure rate), their trend against the four weeks before,
+# burn alerts, MTTR, MTBF, change failure rate), what changed against the four weeks before
+# (changes too small to matter, such as under 1 pp of error budget, are counted, not listed),
 # the daily budget burn, and last week's incidents beside the live-ops events that preceded them.
 
 # %%

@@ -1103,6 +1103,36 @@ def test_the_resilience_trend_can_show_only_the_figures_that_changed():
     assert "No resilience figure got better or worse" in trend_table(calm, changed_only=True).data
 
 
+def test_the_resilience_trend_lists_no_change_too_small_to_matter():
+    from capacity.report import trend_table
+
+    # at 40 pairs the table had listed "-0.0000 pp worse" and changes of 0.0004 pp
+    trend = pd.DataFrame(
+        {
+            "region": ["eu-west"] * 5,
+            "service": ["game"] * 5,
+            "figure": [
+                "availability",
+                "availability",
+                "error_budget_remaining",
+                "error_budget_remaining",
+                "incidents",
+            ],
+            "previous": [0.99958601, 0.999586, 0.917, 0.917, 2.0],
+            "current": [0.99958599, 0.999582, 0.916, 0.880, 3.0],
+            "change": [-2e-8, -4e-6, -0.001, -0.037, 1.0],
+            "direction": ["worse"] * 5,
+        }
+    )
+    shown = trend_table(trend, changed_only=True).data
+    assert "-0.0000 pp" not in shown and "-0.0004 pp" not in shown and "-0.1 pp" not in shown
+    assert "-3.7 pp" in shown and "+1" in shown  # a budget change of a point or more, a count
+    assert "3 smaller changes" in shown
+    assert "-0.0004 pp" in trend_table(trend).data  # every row without changed_only
+    tiny = trend.iloc[:3]
+    assert "by more than noise" in trend_table(tiny, changed_only=True).data
+
+
 def test_recommend_after_the_plan_reuses_its_fits_and_agrees_with_it(demo, tmp_path, monkeypatch):
     """With the forecast cache on, `capacity recommend` and `capacity check-event` (a new
     scenario) on the telemetry the plan read fit nothing (every series is a hit), and
