@@ -250,7 +250,7 @@ def test_status_with_the_fleet_file_lists_what_the_store_lacks(fleet_store):
     db, fleet = fleet_store
     done = _run("status", "--db", str(db), "--config", str(fleet), "--now", "2026-11-23")
     assert done.exit_code == 0, done.output
-    lines = done.stdout.splitlines()
+    lines = _gap_lines(done.stdout)
     start = lines.index(
         f"Fleet file {fleet}: 2 of its 4 region/services lack telemetry of their demand, "
         "servers or latency_p99_ms:"
@@ -262,6 +262,7 @@ def test_status_with_the_fleet_file_lists_what_the_store_lacks(fleet_store):
         "- north/voice (ccu): no latency_p99_ms telemetry; sized at the fleet file's "
         "safe_load_hint, not a safe load learned from latency",
     ]
+    _within_100_columns(done.stdout, fleet)
     as_json = _run("status", "--db", str(db), "--config", str(fleet), "--format", "json")
     payload = json.loads(as_json.stdout)
     assert payload["fleet_missing_telemetry"] == [
@@ -400,7 +401,7 @@ def test_status_names_the_other_demand_metric_a_pair_holds(fleet_store, tmp_path
     )
     done = _run("status", "--db", str(db), "--config", str(fleet), "--now", "2026-11-23")
     assert done.exit_code == 0, done.output
-    lines = done.stdout.splitlines()
+    lines = _gap_lines(done.stdout)
     assert (
         f"- north/voice (rps): no rps (demand) telemetry ({VOICE_HOLDS_CCU}); not forecast, so "
         "left out of recommend, check-event and schedule, and capacity plan refuses the fleet"
@@ -417,7 +418,7 @@ def test_status_names_the_other_demand_metric_a_pair_holds(fleet_store, tmp_path
     assert done.exit_code == 0, done.output
     assert any(
         line.startswith(f"- north/voice (rps): no rps (demand) telemetry ({VOICE_HOLDS_CCU})")
-        for line in done.stdout.splitlines()
+        for line in _gap_lines(done.stdout)
     )
 
 
@@ -464,8 +465,30 @@ def test_status_says_when_the_fleet_has_everything(tmp_path):
     assert done.exit_code == 0, done.output
     assert (
         f"Fleet file {fleet}: each of its 2 region/services has demand, servers and "
-        "latency_p99_ms telemetry." in done.stdout.splitlines()
+        "latency_p99_ms telemetry." in _gap_lines(done.stdout)
     )
+    _within_100_columns(done.stdout, fleet)
+
+
+def _gap_lines(stdout: str) -> list[str]:
+    """status's lines with the fleet file's lines unwrapped: a line that goes on (indented
+    under a pair's dash, or after a line without its period or colon) joined to it."""
+    lines: list[str] = []
+    going_on = False
+    for line in stdout.splitlines():
+        if lines and ((line.startswith("  ") and lines[-1].startswith("- ")) or going_on):
+            lines[-1] = f"{lines[-1]} {line.strip()}"
+        else:
+            lines.append(line)
+        going_on = lines[-1].startswith("Fleet file") and not lines[-1].endswith((".", ":"))
+    return lines
+
+
+def _within_100_columns(stdout: str, fleet) -> None:
+    """Every line of status within 100 columns, unless the fleet file's path alone is
+    longer (a word is never broken)."""
+    for line in stdout.splitlines():
+        assert len(line) <= 100 or len(f"Fleet file {fleet}:") > 100, line
 
 
 # ------------------------------------------------------------------ sizing's reason

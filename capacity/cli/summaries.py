@@ -219,6 +219,7 @@ def status(
         )
         click.echo(text)
         return
+    from capacity.terminal import wrap
     from capacity.terminal_tables import event_table, telemetry_table
 
     # the table's columns are hours: a series of 5-minute samples ends in the 23:00 hour,
@@ -254,7 +255,8 @@ def status(
     if gaps is not None:
         click.echo("")
         for line in _gap_lines(gaps, fleet, config, held):
-            click.echo(line)
+            # within 100 columns, as the tables above: a pair's line indented under its dash
+            click.echo(wrap(line, first="", later="  " if line.startswith("- ") else ""))
     for line in [*lagging, *stale, *_other_fleet_notes(series, fleet), *count_note(short)]:
         click.echo(line, err=True)
     click.echo(f"\nEvents in the next {ahead} ({len(upcoming)}):")
