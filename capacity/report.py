@@ -954,6 +954,12 @@ def timings_line(timings: dict[str, float]) -> HTML:
     )
 
 
+#: Region/services :func:`hint_line` lists with their reasons before the rest are named only,
+#: as ``capacity recommend`` notes five (:data:`capacity.cli.common.HINT_NOTES_EACH`): at 40
+#: region/services the report had listed 13 long bullets, and a fleet can have one per pair.
+HINT_ITEMS = 5
+
+
 def hint_line(safe: pd.DataFrame) -> str:
     """Which region/services are sized at the fleet file's ``safe_load_hint`` rather than a
     safe load learned from their telemetry, and why, as Markdown.
@@ -967,8 +973,11 @@ def hint_line(safe: pd.DataFrame) -> str:
     Returns
     -------
     str
-        The hinted ones, a list item each with its load per server and the reason; or a
-        sentence saying every one is learned.
+        The hinted ones, a list item each with its load per server and the reason, the
+        first :data:`HINT_ITEMS` of them; past those, one more item naming the first
+        :data:`DECISION_NAMES` of the rest and counting the others, and where each is
+        marked (``safe_load_source`` in ``recommendations.csv``) and its reason given
+        (``capacity -v recommend``). Or a sentence saying every one is learned.
     """
     hinted = safe[safe["source"] != "learned"]
     if hinted.empty:
@@ -976,12 +985,21 @@ def hint_line(safe: pd.DataFrame) -> str:
             "Every region/service is sized at a safe load per server learned from its "
             "telemetry (load per server against p99 latency)."
         )
+    listed = hinted.head(HINT_ITEMS)
     items = "".join(
         f"\n- {r}/{s}: {load:,.6g} per server; {reason}"
         for r, s, load, reason in zip(
-            hinted[REGION], hinted[SERVICE], hinted["safe_load"], hinted["reason"], strict=True
+            listed[REGION], listed[SERVICE], listed["safe_load"], listed["reason"], strict=True
         )
     )
+    rest = hinted.iloc[HINT_ITEMS:]
+    if len(rest):
+        names = [f"{r}/{s}" for r, s in zip(rest[REGION], rest[SERVICE], strict=True)]
+        items += (
+            f"\n- and {len(rest)} more: {first_few(names, DECISION_NAMES)}. Each is marked "
+            "`hint` in the `safe_load_source` column of `recommendations.csv`; "
+            "`capacity -v recommend` gives each one's reason."
+        )
     return (
         f"**Sized at the fleet file's safe_load_hint, not learned from telemetry: "
         f"{len(hinted)} of {len(safe)} region/services.** Their targets rest on that guess:\n"

@@ -140,6 +140,32 @@ def test_the_report_names_the_series_sized_at_the_hint_and_why(fleet_file):
     assert learned.startswith("Every region/service is sized at a safe load per server learned")
 
 
+def test_the_report_lists_the_first_few_series_sized_at_the_hint_and_names_the_rest():
+    # at 40 region/services the list had run to 13 long bullets, and can reach one per pair
+    safe = pd.DataFrame(
+        {
+            "region": [f"r{i}" for i in range(8)],
+            "service": ["game"] * 8,
+            "safe_load": [400.0] * 8,
+            "source": ["hint"] * 8,
+            "reason": [f"only {i} hour(s) lie at or above it" for i in range(8)],
+        }
+    )
+    text = report.hint_line(safe)
+    assert text.startswith(
+        "**Sized at the fleet file's safe_load_hint, not learned from "
+        "telemetry: 8 of 8 region/services.**"
+    )
+    bullets = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(bullets) == report.HINT_ITEMS + 1
+    assert bullets[0] == "- r0/game: 400 per server; only 0 hour(s) lie at or above it"
+    assert bullets[-1].startswith("- and 3 more: r5/game, r6/game, r7/game. Each is marked")
+    assert "safe_load_source" in bullets[-1] and "capacity -v recommend" in bullets[-1]
+    # a few are listed in full, as before
+    few = report.hint_line(safe.head(report.HINT_ITEMS))
+    assert "more:" not in few and few.count("\n- ") == report.HINT_ITEMS
+
+
 def _fleet_with(**lead_days: float):
     raw = yaml.safe_load(FLEET.read_text())
     for server_type, days in lead_days.items():
