@@ -582,7 +582,9 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
         budget, hours, burn rates, alert) and the incidents' and changes' (MTTR, MTTD, MTBF,
         counts, change failure rate); fractions in percent with the digits
         :func:`trend_table` gives the same figures. In one table the 24 columns had scrolled
-        sideways on any screen.
+        sideways on any screen. The second table leaves out the rows with no incident and
+        no deploy (every figure zero or blank), a sentence counting them; when no row has
+        either, one sentence says so instead of the table.
     """
     shown = _percent_columns(kpis, _PERCENT_FIGURES)
     keys = [c for c in (REGION, SERVICE) if c in shown]
@@ -598,13 +600,34 @@ def kpi_table(kpis: pd.DataFrame) -> HTML:
     ]
     if len(parts) < 2:
         return table(shown, headers=HEADERS)
-    return HTML(
-        "".join(
-            f"<p><b>{title}</b></p>{_FAILURES_NOTE if 'failures' in columns else ''}"
-            f"{table(shown[keys + columns], headers=HEADERS).data}"
-            for title, columns in parts
-        )
-    )
+    first = table(shown[keys + slo], headers=HEADERS).data
+    html_parts = [f"<p><b>Availability and error budget</b></p>{first}"]
+    # a row with no incident and no deploy is zeros and blanks: said in a sentence, not shown
+    # (at 40 region/services without an incident log, 41 rows of zeros)
+    quiet = kpis[rest].apply(lambda column: column.fillna(0).eq(0)).all(axis=1)
+    html_parts.append("<p><b>Incidents and changes</b></p>")
+    if quiet.all():
+        html_parts.append(f"<p>{_NOTHING_LOGGED}</p>")
+    else:
+        note = _FAILURES_NOTE if "failures" in rest else ""
+        html_parts.append(note + table(shown.loc[~quiet, keys + rest], headers=HEADERS).data)
+        if quiet.any():
+            others = int(quiet.sum())
+            who = "The other region/service" if others == 1 else f"The other {_many(others)}"
+            html_parts.append(
+                f"<p>{who} logged no incident and no deploy in the window: "
+                "every figure of this table is zero or cannot be measured there.</p>"
+            )
+    return HTML("".join(html_parts))
+
+
+#: What :func:`kpi_table` says instead of the incidents' and changes' table when no row has
+#: an incident or a deploy.
+_NOTHING_LOGGED = (
+    "No incident and no deploy is logged in the window for any region/service, so there is "
+    "no MTTR, MTTD, MTBF or change failure rate to show. If that is not so, import the logs: "
+    "<code>capacity incidents import</code>, <code>capacity deploys import</code>."
+)
 
 
 #: Why the ``all`` row's failures are not the sum of the rows above it: the demo plan's rows

@@ -304,3 +304,36 @@ def test_the_incidents_table_says_why_the_fleets_failures_are_not_the_rows_sum()
     page = report.kpi_table(kpis).data
     note = page.index("incidents whose spans overlap count as one")
     assert page.index("Incidents and changes") < note < page.index("<th>failures</th>")
+
+
+def test_the_incidents_table_shows_no_rows_of_zeros():
+    """Without an incident log a 40-pair plan showed 41 rows of zeros and blanks."""
+    kpis = pd.DataFrame(
+        {
+            "region": ["eu-west", "eu-west", "na-east", "all"],
+            "service": ["chat", "game", "game", "all"],
+            "availability": [0.9995, 0.9995, 0.9995, 0.9995],
+            "mttr_minutes": [float("nan")] * 4,
+            "mtbf_hours": [float("nan")] * 4,
+            "incidents": [0, 0, 0, 0],
+            "deploys": [0, 0, 0, 0],
+            "change_failure_rate": [float("nan")] * 4,
+        }
+    )
+    page = report.kpi_table(kpis).data
+    assert "Incidents and changes" in page
+    assert "MTTR (min)" not in page and "No incident and no deploy is logged" in page
+    assert cells(page) == [  # the SLO's table alone
+        *("eu-west", "chat", "99.9500 %"),
+        *("eu-west", "game", "99.9500 %"),
+        *("na-east", "game", "99.9500 %"),
+        *("all", "all", "99.9500 %"),
+    ]
+    # one incident: its row and the fleet's, and a sentence for the other two
+    one = kpis.assign(incidents=[0, 1, 0, 1], mttr_minutes=[float("nan"), 42.0, float("nan"), 42.0])
+    page = report.kpi_table(one).data
+    assert cells(page)[12:] == [
+        *("eu-west", "game", "42.0", "", "1", "0", ""),
+        *("all", "all", "42.0", "", "1", "0", ""),
+    ]
+    assert "The other 2 region/services logged no incident and no deploy" in page
