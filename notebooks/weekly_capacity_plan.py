@@ -179,6 +179,7 @@ display(report.quality_table(plan.quality))
 
 # %%
 display(report.kpi_table(plan.resilience))
+display(Markdown("**Changes against the four weeks before**"))
 display(report.trend_table(plan.resilience_trend, changed_only=True))
 charts.burn_chart(plan.burn).show()
 if plan.incidents_week.empty:

@@ -207,3 +207,12 @@ def test_backtest_history_keeps_a_week_and_an_hour_for_the_weekly_naive(
     naive = {"naive": SeasonalNaive(season_length=168, quantiles=(0.05, 0.5, 0.95))}
     done = review.compare_forecasters(kept, naive, horizon=horizon, n_windows=n_windows)
     assert done.errors.empty and len(done.windows) == n_windows
+
+
+def test_the_plans_resilience_trend_has_a_heading_of_its_own():
+    """The trend table followed the incidents' sentence unheaded, as if part of it."""
+    from pathlib import Path
+
+    source = (Path(__file__).parents[1] / "notebooks" / "weekly_capacity_plan.py").read_text()
+    heading = source.index("**Changes against the four weeks before**")
+    assert heading < source.index("report.trend_table(") < heading + 120
