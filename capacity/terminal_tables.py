@@ -28,6 +28,7 @@ from capacity.terminal import (
 __all__ = [
     "KPI_TABLES",
     "event_table",
+    "fold_weekly",
     "kpi_tables",
     "recommend_table",
     "telemetry_table",
@@ -211,6 +212,8 @@ def event_table(events: pd.DataFrame) -> str:
         Per event a line of id, start and end (UTC), kind, uplift (``x1.75``, ``-`` for
         none) and regions, and an indented line with its name.
     """
+    if "repeats" not in events:
+        events = events.assign(repeats=1, last_start=events["start_ts"], ids=None)
     columns = (
         Column("event_id", "event", "id", plain, right=False),
         Column("start_ts", "starts", "(UTC)", time, right=False),
@@ -219,4 +222,60 @@ def event_table(events: pd.DataFrame) -> str:
         Column("expected_uplift", "", "uplift", _uplift),
         Column("regions", "", "regions", plain, right=False),
     )
-    return grid(events, columns, lambda row: str(row["name"]))
+    return grid(events, columns, _event_text)
+
+
+def _event_text(row: pd.Series) -> str:
+    """An event's name, and for a weekly window folded by :func:`fold_weekly` how many, the
+    last one's start and every one's id."""
+    if row["repeats"] <= 1:
+        return str(row["name"])
+    return (
+        f"{row['name']}: weekly, {row['repeats']} times, the last starting "
+        f"{row['last_start']:%Y-%m-%d %H:%M} ({', '.join(row['ids'])})"
+    )
+
+
+def fold_weekly(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with each window repeated weekly on one row: the same name, kind, uplift,
+    regions and duration, each one starting 7 days after the one before.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        As :func:`event_table` takes them, in order of start.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns, a row per event or weekly series (its first window's id and
+        times, where its first window was), and ``repeats`` (1 for one event), ``last_start`` and
+        ``ids`` (every window's, in order): every event's id and times can be read back. A
+        series whose windows are not exactly a week apart stays a row per event.
+    """
+    if events.empty:
+        return events.assign(repeats=1, last_start=events["start_ts"], ids=None)
+    frame = events.reset_index(drop=True)
+    keys = ["name", "kind", "regions"]
+    uplift = frame["expected_uplift"].astype(float).fillna(-1.0)
+    length = frame["end_ts"] - frame["start_ts"]
+    rows = []
+    grouped = frame.assign(_uplift=uplift, _length=length).groupby(
+        [*keys, "_uplift", "_length"], sort=False, dropna=False
+    )
+    for _, group in grouped:
+        group = group.sort_values("start_ts", kind="stable")
+        steps = group["start_ts"].diff().dropna()
+        if len(group) > 1 and (steps == pd.Timedelta(days=7)).all():
+            first = group.iloc[0].copy()
+            first["repeats"] = len(group)
+            first["last_start"] = group["start_ts"].iloc[-1]
+            first["ids"] = [str(i) for i in group["event_id"]]
+            rows.append(first)
+        else:
+            for _, row in group.iterrows():
+                row = row.copy()
+                row["repeats"], row["last_start"], row["ids"] = 1, row["start_ts"], None
+                rows.append(row)
+    folded = pd.DataFrame(rows).drop(columns=["_uplift", "_length"])
+    return folded.sort_index().reset_index(drop=True)  # in the order given, by first window

@@ -4,7 +4,9 @@ figure of the CSV/JSON shown, read for people (they were 327, 128 and 318 column
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
 import shutil
 
 import duckdb
@@ -171,13 +173,20 @@ def test_status_tables_fit_100_columns_with_every_figure_of_the_json(demo, tmp_p
             for _, row in series.iterrows()
         ]
         assert rows == expected
-        # each event: its figures on a line, its name on the next, indented
-        events = table.split(f"Events in the next 28d ({len(payload['events_ahead'])}):\n")[1]
-        body = events.splitlines()[2:]
-        assert len(body) == 2 * len(payload["events_ahead"]) > 0
-        for event, first, second in zip(
-            payload["events_ahead"], body[::2], body[1::2], strict=True
-        ):
+        # each event: its figures on a line, its name on the next, indented; a window
+        # repeated weekly once, with every one's id (fold_weekly)
+        n = len(payload["events_ahead"])
+        events = re.split(rf"Events in the next 28d \({n}(?:; [a-z ]+)?\):\n", table)[1]
+        entries: list[tuple[str, list[str]]] = []
+        for line in events.splitlines()[2:]:
+            if line.startswith("  "):
+                entries[-1][1].append(line.strip())
+            else:
+                entries.append((line, []))
+        by_id = {event["event_id"]: event for event in payload["events_ahead"]}
+        seen: list[str] = []
+        for first, below in entries:
+            event = by_id[first.split()[0]]
             uplift = event["expected_uplift"]
             assert first.split() == [
                 event["event_id"],
@@ -187,7 +196,17 @@ def test_status_tables_fit_100_columns_with_every_figure_of_the_json(demo, tmp_p
                 "-" if uplift is None or np.isnan(uplift) else f"x{uplift:g}",
                 *", ".join(event["regions"]).split(),
             ]
-            assert second == f"  {event['name']}"
+            text = " ".join(below)
+            if text == event["name"]:
+                seen.append(event["event_id"])
+                continue
+            ids = text[text.rindex("(") + 1 : -1].split(", ")
+            assert text.startswith(f"{event['name']}: weekly, {len(ids)} times"), text
+            starts = [pd.Timestamp(by_id[i]["start_ts"]) for i in ids]
+            assert all(b - a == pd.Timedelta(days=7) for a, b in itertools.pairwise(starts))
+            assert {by_id[i]["name"] for i in ids} == {event["name"]}
+            seen += ids
+        assert sorted(seen) == sorted(by_id) and n > 0  # every event, once
     # a later load of one series: each row says when it was last loaded, on its own line
     copy = tmp_path / "store.duckdb"
     shutil.copy(db, copy)
@@ -266,3 +285,36 @@ def test_percentages_and_wrapped_text():
     text = wrap("word " * 40, first="- ")
     assert widest(text) <= 100 and text.startswith("- word")
     assert all(line.startswith("  word") for line in text.splitlines()[1:])
+
+
+def test_status_folds_a_window_repeated_weekly_keeping_every_id_and_date():
+    """At 8 regions status listed 47 events, 32 of them weekly maintenance."""
+    from capacity.terminal_tables import event_table, fold_weekly
+
+    monday = pd.Timestamp("2026-11-30 05:00", tz="UTC")
+    weekly = [monday + pd.Timedelta(weeks=w) for w in range(3)]
+    events = pd.DataFrame(
+        {
+            "event_id": ["EV-1", "EV-2", "EV-3", "EV-9", "EV-4"],
+            "start_ts": [weekly[0], weekly[1], weekly[2], weekly[0], weekly[0]],
+            "end_ts": [t + pd.Timedelta(hours=2) for t in weekly]
+            + [weekly[0] + pd.Timedelta(hours=2), weekly[0] + pd.Timedelta(hours=3)],
+            "kind": ["maintenance"] * 5,
+            "name": ["Patch eu-west"] * 3 + ["Patch eu-west (long)", "Patch na-east"],
+            "regions": ["eu-west"] * 4 + ["na-east"],
+            "expected_uplift": [float("nan")] * 5,
+        }
+    ).sort_values("start_ts", kind="stable")
+    folded = fold_weekly(events)
+    assert list(folded["event_id"]) == ["EV-1", "EV-9", "EV-4"]
+    text = event_table(folded)
+    assert (
+        "  Patch eu-west: weekly, 3 times, the last starting 2026-12-14 05:00 (EV-1, EV-2, EV-3)"
+    ) in text.splitlines()
+    assert "  Patch na-east" in text.splitlines() and widest(text) <= 100
+    # windows not a week apart stay an event each
+    uneven = events.assign(
+        start_ts=[weekly[0], weekly[1], weekly[2] + pd.Timedelta(days=1)] + [weekly[0]] * 2
+    )
+    uneven = uneven.assign(end_ts=uneven["start_ts"] + pd.Timedelta(hours=2))
+    assert len(fold_weekly(uneven)) == 5
