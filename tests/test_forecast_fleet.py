@@ -195,7 +195,18 @@ def test_quantiles_a_run_cannot_store_are_refused_before_any_fit(
     assert problem in text
 
 
-def test_quantiles_are_kept_in_the_order_given_and_read_back(demo_store, tmp_path):
+@pytest.mark.parametrize(
+    ("quantiles", "columns"),
+    [
+        # a fleet run keeps the order it is given
+        ((0.9, 0.5), ["q0.9", "q0.5"]),
+        # 0.05000001's column is q0.05, the name of the shared grid's 0.05: fitted beside it,
+        # the forecaster refused a grid with two levels of one column, which the caller never
+        # gave; the level asked for replaces the shared one
+        ((0.05000001, 0.5), ["q0.05", "q0.5"]),
+    ],
+)
+def test_the_levels_asked_for_are_stored_and_read_back(demo_store, tmp_path, quantiles, columns):
     db, fleet = demo_store
     with Store(_copy(db, tmp_path)) as store:
         run = forecast_fleet(
@@ -204,31 +215,12 @@ def test_quantiles_are_kept_in_the_order_given_and_read_back(demo_store, tmp_pat
             horizon="2h",
             history="7d",
             jobs=1,
-            quantiles=[0.9, 0.5],
+            quantiles=list(quantiles),
             cache=False,
         )
         stored = store.forecast(run.run_id)
-    assert run.quantiles == (0.9, 0.5)
-    assert [c for c in stored.columns if c.startswith("q")] == ["q0.9", "q0.5"]
-
-
-def test_a_level_named_as_a_shared_one_replaces_it_in_the_fitted_grid(demo_store, tmp_path):
-    """0.05000001's column is q0.05, the name of the shared grid's 0.05: fitted beside it, the
-    forecaster refused a grid with two levels of one column, which the caller never gave."""
-    db, fleet = demo_store
-    with Store(_copy(db, tmp_path)) as store:
-        run = forecast_fleet(
-            store,
-            one_region(fleet),
-            horizon="2h",
-            history="7d",
-            jobs=1,
-            quantiles=[0.05000001, 0.5],
-            cache=False,
-        )
-        stored = store.forecast(run.run_id)
-    assert run.quantiles == (0.05000001, 0.5)
-    assert [c for c in stored.columns if c.startswith("q")] == ["q0.05", "q0.5"]
+    assert run.quantiles == quantiles
+    assert [c for c in stored.columns if c.startswith("q")] == columns
 
 
 def test_a_series_whose_telemetry_stopped_early_gets_a_note(demo_store, tmp_path):
