@@ -239,6 +239,18 @@ def _forecast_on(scheduler: str, db: Path, fleet: Any) -> BaseException | None:
     return error
 
 
+def _refused_with(scheduler: str, db: Path, fleet: Any, worker: subprocess.Popen) -> str:
+    """The message of the ResourceError a fleet forecast on ``scheduler`` stops with, having
+    stored nothing, while ``worker`` stays up; the worker is stopped after."""
+    try:
+        error = _forecast_on(scheduler, db, fleet)
+        assert worker.poll() is None
+    finally:
+        _stop(worker)
+    assert isinstance(error, ResourceError), repr(error)
+    return str(error)
+
+
 def test_a_worker_without_prophet_is_refused_before_any_fit(scheduler, tmp_path):
     """A worker with capacity but not Prophet (imported only when a fit runs) had passed the
     import check: the first fit then failed on it, and the run ended in Prophet's traceback
@@ -252,13 +264,7 @@ def test_a_worker_without_prophet_is_refused_before_any_fit(scheduler, tmp_path)
     # capacity as this process imports it, Prophet shadowed
     path = os.pathsep.join(p for p in (str(shadow), os.environ.get("PYTHONPATH", "")) if p)
     worker = _worker(scheduler, tmp_path / "worker", shadow=shadow, path=path)
-    try:
-        error = _forecast_on(scheduler, db, fleet)
-        assert worker.poll() is None
-    finally:
-        _stop(worker)
-    assert isinstance(error, ResourceError), repr(error)
-    text = str(error)
+    text = _refused_with(scheduler, db, fleet, worker)
     assert "cannot import capacity.forecast_fleet, capacity.forecast, prophet (the first" in text
     assert "ImportError: this environment has no prophet); nothing was run." in text
 
@@ -282,13 +288,7 @@ def test_a_worker_with_another_version_of_capacity_is_refused_before_any_fit(sch
     with (shadow / "capacity" / "forecast_fleet.py").open("a") as module:
         module.write("\n# another version\n")
     worker = _worker(scheduler, tmp_path / "worker", shadow=shadow)
-    try:
-        error = _forecast_on(scheduler, db, fleet)
-        assert worker.poll() is None
-    finally:
-        _stop(worker)
-    assert isinstance(error, ResourceError), repr(error)
-    text = str(error)
+    text = _refused_with(scheduler, db, fleet, worker)
     assert text.startswith(
         f"1 of 1 workers of the Dask scheduler at {scheduler!r} (--dask-scheduler) run another "
         f"version of capacity than this machine (its code {code_sha256()[:12]}; the first, "
