@@ -548,6 +548,18 @@ def test_overlapping_incidents_are_one_failure_of_the_group_that_holds_them(tmp_
     assert as_json[("all", "all")]["failures"] == 4
 
 
+def _plan_resilience(tmp_path: Path, log: Path, cutoff: pd.Timestamp) -> dict:
+    """The weekly plan's resilience section at ``cutoff``, from a store of two days of
+    eu-west/game error rates and the incident ``log``."""
+    from capacity.store import Store
+    from capacity.weekly import _resilience
+
+    with Store(tmp_path / "store.duckdb") as store:
+        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
+        store.import_incidents([log], fleet=FLEET)
+        return _resilience(store, FLEET, cutoff)
+
+
 def test_an_outage_still_open_at_the_plans_cutoff_is_one_failure(tmp_path):
     """An outage of eu-west still going on at the plan's cutoff (T0 + 2 days = 48 h): its
     game, chat and chat-again incidents opened at 47:00, 47:10 and 47:20 and were resolved
@@ -556,8 +568,6 @@ def test_an_outage_still_open_at_the_plans_cutoff_is_one_failure(tmp_path):
     overlap: one failure, MTBF null. With an earlier resolved failure of eu-west/game at
     10:00-10:30, eu-west has 2 failures, at 10:00 and 47:00: MTBF 37 h (it was
     (47.333 - 10) / 3 = 12.44 h). The fleet row (na-east quiet) reads the same."""
-    from capacity.store import Store
-    from capacity.weekly import _resilience
 
     cutoff = T0 + pd.Timedelta(days=2)
     log = write(
@@ -571,10 +581,7 @@ def test_an_outage_still_open_at_the_plans_cutoff_is_one_failure(tmp_path):
         D,eu-west,chat,sev2,{at(47 + 20 / 60)},{at(47.4)},{at(49)},,
         """,
     )
-    with Store(tmp_path / "store.duckdb") as store:
-        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
-        store.import_incidents([log], fleet=FLEET)
-        section = _resilience(store, FLEET, cutoff)
+    section = _plan_resilience(tmp_path, log, cutoff)
     figures = section["resilience"]
     games = row(figures, "eu-west", "game")
     assert (games["incidents"], games["incidents_open"], games["failures"]) == (2, 1, 2)
@@ -817,8 +824,6 @@ def test_a_past_weeks_plan_sees_its_incidents_as_they_stood_at_its_cutoff(tmp_pa
       C: 47.9 h, detected at 48.1 h (after the cutoff: not yet detected), resolved at 49 h;
       D: 49 h, after the cutoff: not in the plan at all.
     As of the cutoff: 3 incidents, MTTR 60 (A alone), MTTD (10 + 20) / 2 = 15."""
-    from capacity.store import Store
-    from capacity.weekly import _resilience
 
     cutoff = T0 + pd.Timedelta(days=2)
     log = write(
@@ -832,10 +837,7 @@ def test_a_past_weeks_plan_sees_its_incidents_as_they_stood_at_its_cutoff(tmp_pa
         D,eu-west,game,sev3,{at(49)},{at(49.1)},{at(49.5)},,
         """,
     )
-    with Store(tmp_path / "store.duckdb") as store:
-        store.ingest_frame(rates("eu-west", "game", 0, [0.0002] * 48), source="t", fleet=FLEET)
-        store.import_incidents([log], fleet=FLEET)
-        section = _resilience(store, FLEET, cutoff)
+    section = _plan_resilience(tmp_path, log, cutoff)
     game = row(section["resilience"], "eu-west", "game")
     assert game["incidents"] == 3
     assert game["mttr_minutes"] == pytest.approx(60)
