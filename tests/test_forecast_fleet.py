@@ -625,3 +625,31 @@ def test_a_history_too_short_for_the_store_is_fixed_by_a_longer_one_first(demo_s
                 save=False,
             )
         assert str(whole.value).split("Fix: ", 1)[1].startswith("load more telemetry")
+
+
+def test_the_run_line_counts_the_series_forecast_apart_from_those_skipped(demo_store, tmp_path):
+    """The line had read "6 series" for a run that forecast 3 and skipped 3 (a region with
+    no telemetry), as if the store now held six forecasts."""
+    import yaml
+    from click.testing import CliRunner
+
+    from capacity.cli import cli
+
+    db, _ = demo_store
+    copy = _copy(db, tmp_path)
+    config = tmp_path / "fleet.yaml"
+    data = yaml.safe_load((db.parent / "fleet" / "fleet.yaml").read_text())
+    for gone in ("na-east", "ap-southeast", "sa-east"):
+        del data["regions"][gone], data["current_servers"][gone], data["failover"][gone]
+    data["regions"]["mars-1"] = {"timezone": "UTC"}
+    data["failover"] = {"eu-west": {"mars-1": 1.0}, "mars-1": {"eu-west": 1.0}}
+    config.write_text(yaml.safe_dump(data))
+    args = ["forecast-fleet", "--db", str(copy), "--config", str(config)]
+    # 30 hours: every eu-west series falls back to seasonal naive (no Prophet fit, fast)
+    result = CliRunner().invoke(cli, [*args, "--jobs", "1", "--horizon", "6h", "--history", "30h"])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"^run \S+: 3 series forecast \(3 skipped: no forecast stored\) from ", result.stdout, re.M
+    ), result.stdout
+    with Store(copy, read_only=True) as store:
+        assert store.forecast_runs()["series"].tolist() == [3]

@@ -230,9 +230,12 @@ def forecast_fleet_command(
         run.save(store)
     for note in run.notes():
         click.echo(note, err=True)
+    skipped = len(run.skipped())
+    forecast = run.summary.shape[0] - skipped
+    left_out = f" ({skipped} skipped: no forecast stored)" if skipped else ""
     click.echo(
-        f"run {run.run_id}: {run.summary.shape[0]} series from {run.cutoff:%Y-%m-%d %H:%M}"
-        f" UTC, {run.seconds:.1f} s"
+        f"run {run.run_id}: {forecast} series forecast{left_out} from"
+        f" {run.cutoff:%Y-%m-%d %H:%M} UTC, {run.seconds:.1f} s"
     )
     # the events each forecast leaves out are in the notes above, one line per event
     click.echo(_table(run.summary.drop(columns="unsized_events", errors="ignore")))
