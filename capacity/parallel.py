@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from capacity.errors import ParameterError, ResourceError, SourceUnavailableError
+from capacity.worker_watch import run_watched
 
 __all__ = ["check_jobs", "default_jobs", "map_tasks", "max_jobs"]
 
@@ -176,7 +177,8 @@ def map_tasks(
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
     results = []
     try:
-        for done, result in enumerate(runner(delayed(func)(item) for item in items), start=1):
+        calls = (delayed(run_watched)(func, item) for item in items)
+        for done, result in enumerate(runner(calls), start=1):
             results.append(result)
             if progress is not None:
                 progress(done, total)

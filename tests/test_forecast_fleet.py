@@ -653,3 +653,59 @@ def test_the_run_line_counts_the_series_forecast_apart_from_those_skipped(demo_s
     ), result.stdout
     with Store(copy, read_only=True) as store:
         assert store.forecast_runs()["series"].tolist() == [3]
+
+
+def _loky_workers(pid):
+    import pathlib
+
+    workers = []
+    for child in _children(pid):
+        try:
+            cmdline = pathlib.Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"LokyProcess" in cmdline:
+            workers.append(child)
+    return workers
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/proc/self/stat").exists(), reason="/proc")
+def test_the_workers_end_with_a_run_killed_by_sigkill(demo_store, tmp_path):
+    """A run killed with SIGKILL (a timeout's last resort, the out-of-memory killer) had left
+    its worker processes blocked for good writing results nobody read, about 200 MB each."""
+    import signal
+    import subprocess
+    import sys
+
+    db, _ = demo_store
+    copy = _copy(db, tmp_path)
+    config = db.parent / "fleet" / "fleet.yaml"
+    command = [sys.executable, "-c", "from capacity.cli import main; main()", "forecast-fleet"]
+    args = ["--db", str(copy), "--config", str(config), "--jobs", "2", "--cold", "--horizon", "28d"]
+    scratch = tmp_path / "tmp"  # the fits' CmdStan folders a killed worker leaves behind
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    run = subprocess.Popen(
+        [*command, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    workers = []
+    try:
+        deadline = time.monotonic() + 120
+        # a worker running CmdStan is inside a task: its watcher has started
+        while run.poll() is None and time.monotonic() < deadline:
+            workers = _loky_workers(run.pid)
+            if any(_children(worker) for worker in workers):
+                break
+            time.sleep(0.1)
+        assert workers and run.poll() is None, "the run ended before a worker was seen fitting"
+        run.send_signal(signal.SIGKILL)
+        run.wait(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        run.kill()
+        for pid in workers:
+            with __import__("contextlib").suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
