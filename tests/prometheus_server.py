@@ -29,6 +29,9 @@ __all__ = [
     "serving_samples",
 ]
 
+#: The server's configuration by default: nothing to scrape, the TSDB's samples alone.
+NO_TARGETS = "scrape_configs: []\n"
+
 
 def binaries() -> tuple[str, str] | None:
     """Paths of ``prometheus`` and ``promtool``, or None when either is missing."""
@@ -103,14 +106,15 @@ def serve(
     timeout: float = 60,
     tls: tuple[Path, Path] | None = None,
     flags: Sequence[str] = (),
+    config: str = NO_TARGETS,
 ) -> Iterator[str]:
     """Serve ``tsdb`` and yield the server's base URL; stop it on exit.
 
     With ``tls`` (a certificate and its key, e.g. from :func:`self_signed`), the server
     answers https only. ``flags`` are more command-line flags for the server, such as
-    ``--query.timeout=1ms``.
+    ``--query.timeout=1ms``; ``config`` its configuration file's text (YAML).
     """
-    with running(tsdb, server, timeout=timeout, tls=tls, flags=flags) as (url, _):
+    with running(tsdb, server, timeout=timeout, tls=tls, flags=flags, config=config) as (url, _):
         yield url
 
 
@@ -122,6 +126,7 @@ def running(
     timeout: float = 60,
     tls: tuple[Path, Path] | None = None,
     flags: Sequence[str] = (),
+    config: str = NO_TARGETS,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """As :func:`serve`, yielding the server's process too (to kill it part-way).
 
@@ -131,8 +136,8 @@ def running(
         When the server exits or is not ready within ``timeout`` seconds (with its log).
     """
     folder = tsdb.parent
-    config, log_path = folder / "prometheus.yml", folder / "prometheus.log"
-    config.write_text("scrape_configs: []\n", encoding="utf-8")
+    config_path, log_path = folder / "prometheus.yml", folder / "prometheus.log"
+    config_path.write_text(config, encoding="utf-8")
     address = f"127.0.0.1:{free_port()}"
     flags = list(flags)
     if tls is not None:
@@ -146,7 +151,7 @@ def running(
         process = subprocess.Popen(
             [
                 server,
-                f"--config.file={config}",
+                f"--config.file={config_path}",
                 f"--storage.tsdb.path={tsdb}",
                 "--storage.tsdb.retention.time=100y",
                 f"--web.listen-address={address}",
@@ -174,10 +179,11 @@ def running(
 
 
 @contextmanager
-def serving_samples(folder: Path, openmetrics: str) -> Iterator[str]:
-    """Backfill ``openmetrics`` (OpenMetrics text) into a TSDB under ``folder`` and serve it,
-    yielding the URL. Skips the test without the binaries, or fails it when
-    ``CAPACITY_REQUIRE_PROMETHEUS=1`` (CI, where their absence is a setup error)."""
+def serving_samples(folder: Path, openmetrics: str, *, config: str = NO_TARGETS) -> Iterator[str]:
+    """Backfill ``openmetrics`` (OpenMetrics text) into a TSDB under ``folder`` and serve it
+    (``config``: the server's configuration file's text), yielding the URL. Skips the test
+    without the binaries, or fails it when ``CAPACITY_REQUIRE_PROMETHEUS=1`` (CI, where their
+    absence is a setup error)."""
     found = binaries()
     if found is None:
         if os.environ.get("CAPACITY_REQUIRE_PROMETHEUS") == "1":
@@ -186,5 +192,5 @@ def serving_samples(folder: Path, openmetrics: str) -> Iterator[str]:
     server, promtool = found
     (folder / "samples.om").write_text(openmetrics, encoding="utf-8")
     backfill(folder / "samples.om", folder / "tsdb", promtool)
-    with serve(folder / "tsdb", server) as url:
+    with serve(folder / "tsdb", server, config=config) as url:
         yield url

@@ -36,6 +36,8 @@ from capacity.errors import ConfigError, DataError, ParameterError
 from capacity.prometheus import first_pulls, pull, pull_window, query_range
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
+from tests.fake_servers import Answers as _Fake
+from tests.fake_servers import api_server as _fake
 from tests.prometheus_server import (
     backfill,
     binaries,
@@ -918,36 +920,6 @@ def test_a_server_that_answers_a_byte_at_a_time_is_held_to_the_timeout(tmp_path,
     assert f"Prometheus at {url} did not answer within 1 s (query " in result.output
     assert took < 5  # the whole answer takes about 13 s
     assert not db.exists() or _stored(db).empty
-
-
-class _Fake(http.server.BaseHTTPRequestHandler):
-    """A stand-in HTTP server for answers a real Prometheus is hard to make give."""
-
-    answer: Callable[[dict[str, str]], tuple[int, dict]]
-
-    def do_GET(self) -> None:
-        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
-        status, payload = self.answer(query)
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _fake(answer: Callable[[dict[str, str]], tuple[int, dict]]) -> Iterator[str]:
-    handler = type("Handler", (_Fake,), {"answer": staticmethod(answer)})
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
 
 
 @pytest.mark.parametrize("status", [503, 429])
