@@ -54,6 +54,8 @@ MAX_TIMEOUT_SECONDS = 3600
 #: the URL's last '@': a password with an unencoded '/', '?' or '#' ends the authority early,
 #: and stopping there would show the rest of it.
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?.*@")
+#: A Prometheus label name, as its data model defines one.
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: The fleet file's schema version this release reads.
 SUPPORTED_VERSION = 1
 #: The fix named for a key whose own check failed (a ``value_error``), where one helps.
@@ -219,6 +221,18 @@ class PrometheusSource(_Strict):
             raise ValueError(
                 f"must be the name of a label, such as {info.field_name.split('_')[0]!r}; "
                 f"got {value!r}"
+            )
+        if not _LABEL_NAME.fullmatch(value):
+            bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c == "_"))})
+            why = (
+                f"has {', '.join(repr(c) for c in bad)}"
+                if bad
+                else f"starts with the digit {value[0]!r}"
+            )
+            raise ValueError(
+                f"{value!r} is not a Prometheus label name: it {why}, where a label name is "
+                "letters, digits and underscores ([a-zA-Z_][a-zA-Z0-9_]*), not starting with a "
+                "digit"
             )
         if info.field_name == "service_label" and value == info.data.get("region_label"):
             raise ValueError(
@@ -603,6 +617,17 @@ def _value_fix(key: str, message: str) -> str | None:
         return "write each share as a fraction: 0.6 for 60% of the region's players"
     if key.startswith("current_servers.") and "must be >= 0" in message:
         return "write the servers running there now: 0 or more"
+    if key in ("prometheus.region_label", "prometheus.service_label"):
+        named = re.match(r"'(.*)' is not a Prometheus label name", message)
+        if named:
+            like = re.sub(r"[^a-zA-Z0-9_]", "_", named.group(1))
+            like = like if _LABEL_NAME.fullmatch(like) else f"_{like}"
+            return (
+                "write the label's name as the series carry it in Prometheus and the queries' "
+                f"by (...) lists name it, e.g. {like} (an OpenTelemetry attribute such as "
+                "service.name is stored as service_name)"
+            )
+        return None
     if key.endswith(".demand_metric"):
         return (
             "write ccu where the service's servers hold players (concurrent users) or rps where "
