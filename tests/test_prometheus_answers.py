@@ -1,4 +1,6 @@
-"""What a pull refuses before asking a real Prometheus: a label name Prometheus cannot have.
+"""What a real Prometheus answers that a pull must not misread: series of nothing but NaN (a
+ratio whose denominator is zero); and what a pull refuses before asking: a label name
+Prometheus cannot have.
 
 The server is Debian's ``prometheus`` package on a backfilled TSDB, as in
 ``tests/test_prometheus.py``.
@@ -15,11 +17,12 @@ import yaml
 from click.testing import CliRunner
 
 from capacity.cli import cli
-from capacity.config import load_fleet
+from capacity.config import PrometheusSource, load_fleet
 from capacity.errors import ConfigError
+from capacity.prometheus import pull
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
-from tests.prometheus_server import free_port, serving_samples
+from tests.prometheus_server import serving_samples
 
 START = pd.Timestamp("2025-11-24T00:00Z")
 #: Six hours of five-minute samples.
@@ -61,17 +64,6 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def partial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The same samples from a server that also reads a remote storage which is down: every
-    answer is a success, the local samples, with a warning."""
-    remote = f"http://127.0.0.1:{free_port()}/api/v1/read"
-    config = f"scrape_configs: []\nremote_read:\n  - url: {remote}\n    read_recent: true\n"
-    folder = tmp_path_factory.mktemp("prometheus-partial")
-    with serving_samples(folder, _openmetrics(), config=config) as url:
-        yield url
-
-
 def _fleet(tmp_path: Path, url: str, queries: dict[str, str], **extra: object) -> Path:
     data = yaml.safe_load(FLEET_YAML)
     data["prometheus"] = {"url": url, "queries": queries, **extra}
@@ -99,6 +91,93 @@ def _stored(db: Path, metric: str) -> pd.DataFrame:
             "SELECT ts, region, service, value FROM telemetry WHERE metric = ? ORDER BY ALL",
             [metric],
         ).df()
+
+
+def test_a_query_of_only_nan_values_is_named_as_such_not_as_one_without_samples(
+    prometheus, tmp_path, db
+):
+    config = _fleet(
+        tmp_path, prometheus, {"ccu": GOOD, "cpu_util": "avg by (region, service) (broken_util)"}
+    )
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 0, result.output
+    # it said "no samples for cpu_util in that range", which sent the reader to the query's
+    # metric name, when Prometheus had returned a sample for every step
+    assert "no samples for cpu_util" not in result.stderr
+    assert (
+        "note: prometheus.queries.cpu_util returned only NaN (not-a-number) values for "
+        "eu-west/game, na-east/game in that range, so the store has no cpu_util there (NaN is "
+        "a gap, never a zero); if the query is a ratio, its denominator is zero throughout"
+    ) in result.stderr
+    assert _stored(db, "cpu_util").empty  # gaps, not zeros
+    assert len(_stored(db, "ccu")) == 2 * 6 * 12
+
+
+def test_a_ratio_whose_denominator_is_zero_in_one_region_is_not_said_to_lack_a_numerator(
+    prometheus, tmp_path, db
+):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "error_rate": RATIO})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 0, result.output
+    # the advice was to write (numerator or denominator * 0) / denominator, which gives NaN
+    # again: the denominator is what is zero
+    assert "its numerator has no series there" not in result.stderr
+    assert (
+        "note: prometheus.queries.error_rate returned only NaN (not-a-number) values for "
+        "na-east/game in that range"
+    ) in result.stderr
+    rates = _stored(db, "error_rate")
+    assert set(rates["region"]) == {"eu-west"} and (rates["value"] - 0.01).abs().max() < 1e-9
+
+
+def test_a_pull_of_only_nan_values_exits_2_saying_so(prometheus, tmp_path, db):
+    idle = RATIO.replace("[5m])", '{region="na-east"}[5m])')  # the region without requests
+    result = _pull(db, _fleet(tmp_path, prometheus, {"error_rate": idle}), *_window())
+    assert result.exit_code == 2, result.output
+    # it said no query returned a sample and to check the server and the metrics' names
+    assert "check that prometheus.url" not in result.output
+    assert (
+        "key 'prometheus.queries.error_rate': no query returned a sample that is a number from "
+        "2025-11-24 00:00 to 2025-11-24 05:55 UTC at"
+    ) in result.output
+    assert (
+        "prometheus.queries.error_rate returned only NaN (not-a-number) values for na-east/game "
+        "in that range; nothing was loaded. Fix: if the query is a ratio, its denominator is zero"
+    ) in result.output
+    assert not db.exists()
+
+
+def test_nan_samples_among_numbers_are_gaps_never_zeros(prometheus, tmp_path, db):
+    source = PrometheusSource(queries={"cpu_util": "avg by (region, service) (flaky_util)"})
+    got = pull(
+        source,
+        start=START,
+        end=START + pd.Timedelta(hours=5),
+        step=pd.Timedelta("5min"),
+        url=prometheus,
+    )
+    assert got.only_nan == () and got.empty == ()
+    assert got.rows["ts"].min() == START + pd.Timedelta(hours=2)
+    assert len(got.rows) == 2 * 37 and set(got.rows["value"]) == {0.5}  # 02:00 to 05:00
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD, "cpu_util": source.queries["cpu_util"]})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 0, result.output
+    stored = _stored(db, "cpu_util")
+    assert len(stored) == 2 * 4 * 12 and (stored["value"] == 0.5).all()  # 02:00 to 05:55
+
+
+def test_a_demand_metric_of_only_nan_values_is_a_warning_saying_so(prometheus, tmp_path, db):
+    config = _fleet(
+        tmp_path, prometheus, {"ccu": "sum by (region, service) (broken_util)", "servers": GOOD}
+    )
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: prometheus.queries.ccu returned only NaN (not-a-number) values for "
+        "eu-west/game, na-east/game in that range, so the store has no ccu, the demand metric, "
+        "there"
+    ) in result.stderr
+    assert "warning: no samples for ccu" not in result.stderr
 
 
 @pytest.mark.parametrize(

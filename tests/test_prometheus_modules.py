@@ -34,6 +34,7 @@ LAYERS = {
 HOMES = {
     "FIRST_PULL": "window",
     "MAX_POINTS": "ranges",
+    "NAN_CAUSE": "notes",
     "STOPPED_AFTER": "notes",
     "Pull": "rows",
     "_API": "transport",
@@ -52,6 +53,7 @@ HOMES = {
     "_get": "transport",
     "_long_rows": "rows",
     "_missing_pairs": "rows",
+    "_nan_pairs": "rows",
     "_no_rows": "rows",
     "_pairs_text": "notes",
     "_planned_on_other": "notes",
@@ -61,6 +63,7 @@ HOMES = {
     "_stopped": "notes",
     "_tls_error": "transport",
     "first_pulls": "window",
+    "nan_text": "notes",
     "pull": "queries",
     "pull_notes": "notes",
     "pull_window": "window",
@@ -95,9 +98,11 @@ def test_capacity_prometheus_exports_every_name_it_had():
 
     assert prometheus.__all__ == [
         "MAX_POINTS",
+        "NAN_CAUSE",
         "STOPPED_AFTER",
         "Pull",
         "first_pulls",
+        "nan_text",
         "pull",
         "pull_notes",
         "pull_window",

@@ -103,7 +103,7 @@ def pull(
     from capacity.columns import DEMAND_METRICS
     from capacity.config import load_fleet
     from capacity.errors import ConfigError
-    from capacity.prometheus import first_pulls, pull_notes, pull_window
+    from capacity.prometheus import NAN_CAUSE, first_pulls, nan_text, pull_notes, pull_window
     from capacity.prometheus import pull as pull_rows
     from capacity.store import Store
 
@@ -137,10 +137,22 @@ def pull(
     if got.rows.empty:
         # the wrong server, a renamed metric, a wiped or young TSDB, a range it no longer
         # keeps: a person must look, and a plan that followed would rest on old telemetry
+        since = f"{min([start, *starts.values()]):%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+        if got.only_nan:
+            metric = got.only_nan[0][0]
+            others = [m for m in got.empty if m not in dict(got.only_nan)]
+            raise ConfigError(
+                f"no query returned a sample that is a number from {since} at {got.url}: "
+                + "; ".join(nan_text(m, p, cause=False) for m, p in got.only_nan)
+                + (f"; {', '.join(others)} returned no samples" if others else "")
+                + "; nothing was loaded",
+                source=str(path),
+                where=f"key 'prometheus.queries.{metric}'",
+                fix=f"{NAN_CAUSE}; or pull a range with traffic (--since and --until)",
+            )
         raise ConfigError(
-            f"no query returned a sample from {min([start, *starts.values()]):%Y-%m-%d %H:%M} "
-            f"to {end:%Y-%m-%d %H:%M} "
-            f"UTC at {got.url} ({', '.join(source.queries)}); nothing was loaded",
+            f"no query returned a sample from {since} at {got.url} "
+            f"({', '.join(source.queries)}); nothing was loaded",
             source=str(path),
             where="key 'prometheus.queries'",
             fix="check that prometheus.url (or --url) is the server that holds the telemetry "

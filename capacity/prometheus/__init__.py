@@ -9,11 +9,12 @@ PromQL query per capacity metric. :func:`pull` evaluates each over a time range 
 Every query must return at most one series per region and service, labelled with both (by
 default the labels ``region`` and ``service``): aggregate with ``sum by (region, service)``
 or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
-not values. A query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its
-key, and so is one that returns anything but float samples (native histograms, say); a
-server that cannot be reached, fails, or drops the connection part-way is a
-:class:`~capacity.errors.SourceUnavailableError`,
-but an https certificate that cannot be verified (trusted with ``REQUESTS_CA_BUNDLE``) is a
+not values (never zeros), and a series of nothing but NaN is named as such
+(:attr:`Pull.only_nan`). A query Prometheus refuses is a
+:class:`~capacity.errors.ConfigError` naming its key, and so is one that returns anything but
+float samples (native histograms, say); a server that cannot be reached, fails, or drops the
+connection part-way is a :class:`~capacity.errors.SourceUnavailableError`, but an https
+certificate that cannot be verified (trusted with ``REQUESTS_CA_BUNDLE``) is a
 ``ConfigError`` naming the URL.
 A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
 and in :attr:`Pull.url`, as ``***``.
@@ -42,7 +43,7 @@ from capacity.prometheus.counters import raw_counters
 from capacity.prometheus.labels import _aggregation as _aggregation
 from capacity.prometheus.labels import _check_names as _check_names
 from capacity.prometheus.labels import _show_labels as _show_labels
-from capacity.prometheus.notes import STOPPED_AFTER, pull_notes
+from capacity.prometheus.notes import NAN_CAUSE, STOPPED_AFTER, nan_text, pull_notes
 from capacity.prometheus.notes import _ago as _ago
 from capacity.prometheus.notes import _pairs_text as _pairs_text
 from capacity.prometheus.notes import _planned_on_other as _planned_on_other
@@ -53,6 +54,7 @@ from capacity.prometheus.ranges import _ranges as _ranges
 from capacity.prometheus.rows import Pull
 from capacity.prometheus.rows import _long_rows as _long_rows
 from capacity.prometheus.rows import _missing_pairs as _missing_pairs
+from capacity.prometheus.rows import _nan_pairs as _nan_pairs
 from capacity.prometheus.rows import _no_rows as _no_rows
 from capacity.prometheus.samples import _query_samples as _query_samples
 from capacity.prometheus.samples import _Samples as _Samples
@@ -70,9 +72,11 @@ from capacity.prometheus.window import first_pulls, pull_window
 
 __all__ = [
     "MAX_POINTS",
+    "NAN_CAUSE",
     "STOPPED_AFTER",
     "Pull",
     "first_pulls",
+    "nan_text",
     "pull",
     "pull_notes",
     "pull_window",

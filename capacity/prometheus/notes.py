@@ -14,6 +14,12 @@ from capacity.prometheus.counters import raw_counters
 from capacity.prometheus.rows import Pull
 from capacity.texts import first_few
 
+#: Why a query returns only NaN, and what to check.
+NAN_CAUSE = (
+    "if the query is a ratio, its denominator is zero throughout (a rate of a counter that "
+    "did not grow: no requests), and 0/0 is NaN: check the denominator's series in "
+    "Prometheus's expression browser, or whether the exporter reports NaN"
+)
 #: A series whose newest sample is older than this before the pull's end has stopped.
 STOPPED_AFTER = pd.Timedelta(hours=1)
 
@@ -56,16 +62,27 @@ def pull_notes(
     for region, service, metric in fleet.demand_series():
         if metric in source.queries and (region, service, metric) not in pulled:
             no_demand.setdefault(metric, []).append((region, service))
+    only_nan = dict(got.only_nan)
     lines = [
         f"note: no samples for {metric} in that range; check prometheus.queries.{metric}"
         for metric in got.empty
-        if metric not in no_demand  # the warning below names its region/services
+        if metric not in no_demand and metric not in only_nan  # named below
     ]
+    for metric, pairs in got.only_nan:
+        pairs = tuple(
+            (region, service)
+            for region, service in pairs
+            if (region, service) not in no_demand.get(metric, ())
+            and not _planned_on_other(fleet, service, metric)
+        )
+        if pairs:
+            lines.append(f"note: {nan_text(metric, pairs)}")
     for metric, pairs in got.missing:
         pairs = tuple(
             (region, service)
             for region, service in pairs
             if (region, service) not in no_demand.get(metric, ())
+            and (region, service) not in only_nan.get(metric, ())
             and not _planned_on_other(fleet, service, metric)
         )
         if pairs:
@@ -86,6 +103,12 @@ def pull_notes(
             )
     for metric, pairs in no_demand.items():
         bare = [(r, s) for r, s in pairs if (r, s, metric) not in stored]
+        nan = [pair for pair in pairs if pair in only_nan.get(metric, ())]
+        if nan:
+            lines.append(f"warning: {nan_text(metric, nan, demand=True)}")
+        pairs = [pair for pair in pairs if pair not in nan]
+        if not pairs:
+            continue
         region, service = pairs[0]
         lines.append(
             f"warning: no samples for {metric}, the demand metric of {_pairs_text(pairs)}, in "
@@ -102,6 +125,40 @@ def pull_notes(
             f'"{region}-1", need label_replace: see the README)'
         )
     return lines
+
+
+def nan_text(
+    metric: str, pairs: Sequence[tuple[str, str]], *, demand: bool = False, cause: bool = True
+) -> str:
+    """What a query whose series held only NaN samples means, for a ``note:``, a
+    ``warning:`` or an error.
+
+    Parameters
+    ----------
+    metric : str
+        The query's metric.
+    pairs : sequence of (str, str)
+        The region/service pairs whose series held only NaN.
+    demand : bool
+        Whether it is their demand metric.
+    cause : bool
+        Whether to add what the store holds, the likely cause and what to check
+        (:data:`NAN_CAUSE`); without it, only what the query returned.
+
+    Returns
+    -------
+    str
+    """
+    what = f"{metric}, the demand metric," if demand else metric
+    return (
+        f"prometheus.queries.{metric} returned only NaN (not-a-number) values for "
+        f"{_pairs_text(pairs)} in that range"
+        + (
+            f", so the store has no {what} there (NaN is a gap, never a zero); {NAN_CAUSE}"
+            if cause
+            else ""
+        )
+    )
 
 
 def _stopped(got: Pull, fleet: FleetConfig) -> list[str]:

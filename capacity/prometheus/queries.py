@@ -12,7 +12,7 @@ import requests
 from capacity.config import FleetConfig, PrometheusSource, redact_url
 from capacity.errors import ConfigError
 from capacity.prometheus.labels import _check_names
-from capacity.prometheus.rows import Pull, _joined, _long_rows, _missing_pairs
+from capacity.prometheus.rows import Pull, _joined, _long_rows, _missing_pairs, _nan_pairs
 from capacity.prometheus.samples import _query_samples
 from capacity.prometheus.transport import _check_url
 
@@ -51,7 +51,7 @@ def pull(
     Returns
     -------
     Pull
-        The rows, the range and which metrics had no samples.
+        The rows, the range, and which metrics had no samples or only NaN ones.
 
     Raises
     ------
@@ -75,6 +75,7 @@ def pull(
             fix="set prometheus.url in the fleet file, or pass --url",
         )
     frames, empty, count = [], [], 0
+    only_nan: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     with requests.Session() as http:
         for metric, query in source.queries.items():
             key = f"prometheus.queries.{metric}"
@@ -92,6 +93,9 @@ def pull(
             )
             count += made
             frame = _long_rows(found, metric, source, key=key, config_source=config_source)
+            nan_pairs = _nan_pairs(found, source)
+            if nan_pairs:
+                only_nan.append((metric, nan_pairs))
             if fleet is not None:
                 _check_names(frame, fleet, source, key=key, config_source=config_source)
             if frame.empty:
@@ -101,5 +105,13 @@ def pull(
     rows = _joined(frames)
     del frames
     return Pull(
-        rows, start, end, step, tuple(empty), count, redact_url(address), _missing_pairs(rows)
+        rows,
+        start,
+        end,
+        step,
+        tuple(empty),
+        count,
+        redact_url(address),
+        _missing_pairs(rows),
+        tuple(only_nan),
     )

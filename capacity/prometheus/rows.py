@@ -1,7 +1,7 @@
 """What a pull returns: :class:`Pull`, a query's series as long telemetry rows (NaN samples
-dropped as gaps, a series without the region or service label, a second series for one
-region and service, or a sample that is not a number refused), and the region/service pairs
-one metric lacks that others have."""
+dropped as gaps, never zeros; a series without the region or service label, a second series
+for one region and service, or a sample that is not a number refused), the region/service
+pairs one metric lacks that others have, and those whose samples were all NaN."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ class Pull:
         Per metric that returned samples, the region/service pairs that other metrics of the
         pull returned samples for and it did not (a ratio query whose numerator has no
         series for them, say), sorted; metrics missing none are left out.
+    only_nan : tuple of (str, tuple of (str, str))
+        Per metric, the region/service pairs whose series held only NaN (not-a-number)
+        samples in the range, such as a ratio whose denominator was zero throughout: gaps, so
+        they have no rows (and count as missing, or the metric as empty, above).
     """
 
     rows: pd.DataFrame
@@ -51,6 +55,7 @@ class Pull:
     requests: int
     url: str
     missing: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    only_nan: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 def _long_rows(
@@ -123,6 +128,18 @@ def _long_rows(
     frame[METRIC] = pd.Categorical.from_codes(np.zeros(len(frame), dtype="int8"), [metric])
     frame[VALUE] = np.concatenate([part[3] for part in parts])
     return frame
+
+
+def _nan_pairs(series: list[_Samples], source: PrometheusSource) -> tuple[tuple[str, str], ...]:
+    """The region/service pairs of a query's series (checked by :func:`_long_rows`) that held
+    samples, every one of them NaN, sorted."""
+    return tuple(
+        sorted(
+            (item.labels[source.region_label], item.labels[source.service_label])
+            for item in series
+            if item.nans and not any(len(part) for part in item.seconds)
+        )
+    )
 
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
