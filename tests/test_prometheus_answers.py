@@ -1,9 +1,9 @@
 """What a real Prometheus answers that a pull must not misread: series of nothing but NaN (a
-ratio whose denominator is zero); and what a pull refuses before asking: a label name
-Prometheus cannot have.
+ratio whose denominator is zero), the API's ``warnings`` (a remote storage that failed, so a
+partial result); and what a pull refuses before asking: a label name Prometheus cannot have.
 
 The server is Debian's ``prometheus`` package on a backfilled TSDB, as in
-``tests/test_prometheus.py``.
+``tests/test_prometheus.py``; one of them reads a remote storage that is down.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from capacity.errors import ConfigError
 from capacity.prometheus import pull
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
-from tests.prometheus_server import serving_samples
+from tests.fake_servers import api_server
+from tests.prometheus_server import free_port, serving_samples
 
 START = pd.Timestamp("2025-11-24T00:00Z")
 #: Six hours of five-minute samples.
@@ -61,6 +62,17 @@ def _openmetrics() -> str:
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a real Prometheus serving the samples above."""
     with serving_samples(tmp_path_factory.mktemp("prometheus-answers"), _openmetrics()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same samples from a server that also reads a remote storage which is down: every
+    answer is a success, the local samples, with a warning."""
+    remote = f"http://127.0.0.1:{free_port()}/api/v1/read"
+    config = f"scrape_configs: []\nremote_read:\n  - url: {remote}\n    read_recent: true\n"
+    folder = tmp_path_factory.mktemp("prometheus-partial")
+    with serving_samples(folder, _openmetrics(), config=config) as url:
         yield url
 
 
@@ -178,6 +190,51 @@ def test_a_demand_metric_of_only_nan_values_is_a_warning_saying_so(prometheus, t
         "there"
     ) in result.stderr
     assert "warning: no samples for ccu" not in result.stderr
+
+
+def test_the_servers_warnings_are_shown_once_each(partial, tmp_path, db):
+    # a 1-second step over three hours: two requests per query, four in all, each warned
+    config = _fleet(tmp_path, partial, {"ccu": GOOD, "servers": GOOD}, step="1s")
+    result = _pull(db, config, *_window(hours=2))
+    assert result.exit_code == 0, result.output
+    assert "(4 requests)" in result.output
+    lines = [line for line in result.stderr.splitlines() if "Prometheus:" in line]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("warning: Prometheus: remote_read: error sending request: ")
+    assert lines[0].endswith(
+        "connection refused (prometheus.queries.ccu, servers); what it returned may be incomplete"
+    )
+    assert len(_stored(db, "ccu")) == 2 * 3 * 3600  # the local samples, loaded
+
+
+def test_the_servers_warnings_come_before_the_error_of_a_pull_without_samples(
+    partial, tmp_path, db
+):
+    config = _fleet(tmp_path, partial, {"ccu": "sum by (region, service) (no_such_metric)"})
+    result = _pull(db, config, *_window())
+    assert result.exit_code == 2
+    assert result.stderr.index("warning: Prometheus: remote_read: ") < result.stderr.index(
+        "error: "
+    )
+    assert not db.exists()
+
+
+def test_infos_of_a_newer_server_are_notes(tmp_path, db):
+    """Prometheus 2.50 and later add ``infos`` (PromQL hints) beside ``warnings``; the server
+    installed here emits neither from PromQL, so a stand-in gives the answer."""
+    info = 'PromQL info: metric might not be a counter, name does not end in _total: "players"'
+
+    def answer(query: dict[str, str]) -> tuple[int, dict]:
+        start = float(query["start"])
+        result = [{"metric": {"region": "eu-west", "service": "game"}, "values": [[start, "5"]]}]
+        data = {"resultType": "matrix", "result": result}
+        return 200, {"status": "success", "data": data, "infos": [info], "warnings": []}
+
+    with api_server(answer) as url:
+        result = _pull(db, _fleet(tmp_path, url, {"ccu": GOOD, "rps": GOOD}), *_window())
+    assert result.exit_code == 0, result.output
+    assert f"note: Prometheus: {info} (prometheus.queries.ccu, rps)\n" in result.stderr
+    assert "warning: Prometheus" not in result.stderr
 
 
 @pytest.mark.parametrize(

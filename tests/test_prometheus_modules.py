@@ -55,6 +55,7 @@ HOMES = {
     "_missing_pairs": "rows",
     "_nan_pairs": "rows",
     "_no_rows": "rows",
+    "_notices": "transport",
     "_pairs_text": "notes",
     "_planned_on_other": "notes",
     "_query_samples": "samples",
@@ -69,6 +70,7 @@ HOMES = {
     "pull_window": "window",
     "query_range": "ranges",
     "raw_counters": "counters",
+    "server_lines": "notes",
 }
 
 
@@ -108,6 +110,7 @@ def test_capacity_prometheus_exports_every_name_it_had():
         "pull_window",
         "query_range",
         "raw_counters",
+        "server_lines",
     ]
     layout.check_homes(PACKAGE, HOMES)
     # every name the root has of its own comes from a part (nothing left behind or added)

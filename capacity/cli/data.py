@@ -103,7 +103,14 @@ def pull(
     from capacity.columns import DEMAND_METRICS
     from capacity.config import load_fleet
     from capacity.errors import ConfigError
-    from capacity.prometheus import NAN_CAUSE, first_pulls, nan_text, pull_notes, pull_window
+    from capacity.prometheus import (
+        NAN_CAUSE,
+        first_pulls,
+        nan_text,
+        pull_notes,
+        pull_window,
+        server_lines,
+    )
     from capacity.prometheus import pull as pull_rows
     from capacity.store import Store
 
@@ -135,6 +142,8 @@ def pull(
         fleet=fleet,
     )
     if got.rows.empty:
+        for line in server_lines(got):  # a remote storage that failed may be the cause
+            click.echo(line, err=True)
         # the wrong server, a renamed metric, a wiped or young TSDB, a range it no longer
         # keeps: a person must look, and a plan that followed would rest on old telemetry
         since = f"{min([start, *starts.values()]):%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"

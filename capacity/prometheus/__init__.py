@@ -10,12 +10,13 @@ Every query must return at most one series per region and service, labelled with
 default the labels ``region`` and ``service``): aggregate with ``sum by (region, service)``
 or ``avg by (region, service)``. Samples that are NaN (no data behind a ratio, say) are gaps,
 not values (never zeros), and a series of nothing but NaN is named as such
-(:attr:`Pull.only_nan`). A query Prometheus refuses is a
-:class:`~capacity.errors.ConfigError` naming its key, and so is one that returns anything but
-float samples (native histograms, say); a server that cannot be reached, fails, or drops the
-connection part-way is a :class:`~capacity.errors.SourceUnavailableError`, but an https
-certificate that cannot be verified (trusted with ``REQUESTS_CA_BUNDLE``) is a
-``ConfigError`` naming the URL.
+(:attr:`Pull.only_nan`). The server's ``warnings`` and ``infos`` (a remote storage that
+failed, so a partial result) are kept in :attr:`Pull.warnings` and :attr:`Pull.infos`. A
+query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its key, and so is
+one that returns anything but float samples (native histograms, say); a server that cannot be
+reached, fails, or drops the connection part-way is a
+:class:`~capacity.errors.SourceUnavailableError`, but an https certificate that cannot be
+verified (trusted with ``REQUESTS_CA_BUNDLE``) is a ``ConfigError`` naming the URL.
 A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
 and in :attr:`Pull.url`, as ``***``.
 
@@ -32,7 +33,8 @@ the imports run one way (none uses this package's own names):
 - ``rows``: :class:`Pull`, and a query's series as long telemetry rows;
 - ``queries``: :func:`pull`, every configured query in one session;
 - ``counters``: counters a query reads without a range (:func:`raw_counters`);
-- ``notes``: what a person should know about a pull (:func:`pull_notes`).
+- ``notes``: what a person should know about a pull (:func:`pull_notes`), and the server's
+  own warnings (:func:`server_lines`).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from capacity.prometheus.counters import raw_counters
 from capacity.prometheus.labels import _aggregation as _aggregation
 from capacity.prometheus.labels import _check_names as _check_names
 from capacity.prometheus.labels import _show_labels as _show_labels
-from capacity.prometheus.notes import NAN_CAUSE, STOPPED_AFTER, nan_text, pull_notes
+from capacity.prometheus.notes import NAN_CAUSE, STOPPED_AFTER, nan_text, pull_notes, server_lines
 from capacity.prometheus.notes import _ago as _ago
 from capacity.prometheus.notes import _pairs_text as _pairs_text
 from capacity.prometheus.notes import _planned_on_other as _planned_on_other
@@ -64,6 +66,7 @@ from capacity.prometheus.transport import _connection_error as _connection_error
 from capacity.prometheus.transport import _connection_reason as _connection_reason
 from capacity.prometheus.transport import _get as _get
 from capacity.prometheus.transport import _NoConnection as _NoConnection
+from capacity.prometheus.transport import _notices as _notices
 from capacity.prometheus.transport import _tls_error as _tls_error
 from capacity.prometheus.transport import _TooManySamples as _TooManySamples
 from capacity.prometheus.window import FIRST_PULL as FIRST_PULL
@@ -82,4 +85,5 @@ __all__ = [
     "pull_window",
     "query_range",
     "raw_counters",
+    "server_lines",
 ]

@@ -63,7 +63,8 @@ def pull_notes(
         if metric in source.queries and (region, service, metric) not in pulled:
             no_demand.setdefault(metric, []).append((region, service))
     only_nan = dict(got.only_nan)
-    lines = [
+    lines = server_lines(got)
+    lines += [
         f"note: no samples for {metric} in that range; check prometheus.queries.{metric}"
         for metric in got.empty
         if metric not in no_demand and metric not in only_nan  # named below
@@ -125,6 +126,26 @@ def pull_notes(
             f'"{region}-1", need label_replace: see the README)'
         )
     return lines
+
+
+def server_lines(got: Pull) -> list[str]:
+    """The server's own words about a pull's queries, a line per distinct text.
+
+    Parameters
+    ----------
+    got : Pull
+        The pull.
+
+    Returns
+    -------
+    list of str
+        ``warning: Prometheus: ...`` per warning in its answers (a remote storage that failed,
+        say: what it returned may be incomplete), ``note: Prometheus: ...`` per info (a
+        PromQL hint).
+    """
+    return [
+        f"warning: Prometheus: {text}; what it returned may be incomplete" for text in got.warnings
+    ] + [f"note: Prometheus: {text}" for text in got.infos]
 
 
 def nan_text(

@@ -51,7 +51,8 @@ def pull(
     Returns
     -------
     Pull
-        The rows, the range, and which metrics had no samples or only NaN ones.
+        The rows, the range, which metrics had no samples or only NaN ones, and what the
+        server warned of.
 
     Raises
     ------
@@ -76,9 +77,11 @@ def pull(
         )
     frames, empty, count = [], [], 0
     only_nan: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    heard: dict[tuple[str, str], list[str]] = {}  # (field, text): the queries' keys
     with requests.Session() as http:
         for metric, query in source.queries.items():
             key = f"prometheus.queries.{metric}"
+            said: list[tuple[str, str]] = []
             found, made = _query_samples(
                 address,
                 query,
@@ -90,8 +93,11 @@ def pull(
                 config_source=config_source,
                 session=http,
                 answered=count,
+                heard=said,
             )
             count += made
+            for notice in dict.fromkeys(said):
+                heard.setdefault(notice, []).append(metric)
             frame = _long_rows(found, metric, source, key=key, config_source=config_source)
             nan_pairs = _nan_pairs(found, source)
             if nan_pairs:
@@ -104,6 +110,14 @@ def pull(
                 frames.append(frame)
     rows = _joined(frames)
     del frames
+    shown = {
+        field: tuple(
+            f"{text} (prometheus.queries.{', '.join(metrics)})"
+            for (kind, text), metrics in heard.items()
+            if kind == field
+        )
+        for field in ("warnings", "infos")
+    }
     return Pull(
         rows,
         start,
@@ -114,4 +128,6 @@ def pull(
         redact_url(address),
         _missing_pairs(rows),
         tuple(only_nan),
+        shown["warnings"],
+        shown["infos"],
     )

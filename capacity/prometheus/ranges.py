@@ -161,9 +161,11 @@ def _ranges(
     session: requests.Session,
     max_points: int,
     answered: int,
+    heard: list[tuple[str, str]] | None = None,
 ) -> Iterator[tuple[list[dict[str, Any]], int]]:
     """The requests of :func:`query_range`, one after the other: per request answered, its
-    series (Prometheus's ``result``) and the number of requests made so far."""
+    series (Prometheus's ``result``) and the number of requests made so far; the server's
+    warnings and infos appended to ``heard`` (:func:`~capacity.prometheus.transport._get`)."""
     seconds = step.total_seconds()
     count = 0
     chunk_start = start
@@ -177,7 +179,15 @@ def _ranges(
             "step": f"{seconds:g}",
         }
         try:
-            data = _get(session, url, params, timeout=timeout, key=key, config_source=config_source)
+            data = _get(
+                session,
+                url,
+                params,
+                timeout=timeout,
+                key=key,
+                config_source=config_source,
+                heard=heard,
+            )
         except _NoConnection as exc:
             raise _connection_error(str(exc), redact_url(url), answered + count, key) from None
         except _TooManySamples as exc:

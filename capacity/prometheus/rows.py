@@ -45,6 +45,10 @@ class Pull:
         Per metric, the region/service pairs whose series held only NaN (not-a-number)
         samples in the range, such as a ratio whose denominator was zero throughout: gaps, so
         they have no rows (and count as missing, or the metric as empty, above).
+    warnings, infos : tuple of str
+        The server's ``warnings`` and ``infos`` about the queries' results (a remote storage
+        that failed, so a partial result; a PromQL hint), each distinct text once, as
+        ``text (prometheus.queries.ccu, ...)``.
     """
 
     rows: pd.DataFrame
@@ -56,6 +60,8 @@ class Pull:
     url: str
     missing: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     only_nan: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    warnings: tuple[str, ...] = ()
+    infos: tuple[str, ...] = ()
 
 
 def _long_rows(

@@ -50,7 +50,11 @@ def _get(
     timeout: float,
     key: str,
     config_source: str,
+    heard: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
+    """One GET of ``query_range``: the reply's ``data``; the server's ``warnings`` and
+    ``infos`` about it (a remote storage that failed: a partial result) appended to ``heard``
+    as ``("warnings", text)`` and ``("infos", text)``."""
     address = url.rstrip("/") + _API
     shown = redact_url(url)
     late = SourceUnavailableError(
@@ -84,6 +88,8 @@ def _get(
     except ValueError:
         body = None
     if isinstance(body, dict) and body.get("status") == "success":
+        if heard is not None:
+            heard.extend(_notices(body))
         return body.get("data") or {}
     message = body.get("error") if isinstance(body, dict) else None
     if reply.status_code == 422 and message and "too many samples" in message:
@@ -135,6 +141,17 @@ def _get(
         where="key 'prometheus.url' (or --url)",
         fix="give the server's base URL, e.g. http://prometheus:9090 (without /api/v1)",
     )
+
+
+def _notices(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ``warnings`` and ``infos`` (Prometheus 2.50 on) of an API reply, as (field, text)
+    pairs; a field that is not a list of texts is read as far as it is one."""
+    found = []
+    for field in ("warnings", "infos"):
+        texts = body.get(field)
+        if isinstance(texts, list):
+            found.extend((field, str(text).strip()) for text in texts if str(text).strip())
+    return found
 
 
 def _read_within(reply: requests.Response, deadline: float) -> bytes | None:
