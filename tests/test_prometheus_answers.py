@@ -1,6 +1,7 @@
 """What a real Prometheus answers that a pull must not misread: series of nothing but NaN (a
 ratio whose denominator is zero), the API's ``warnings`` (a remote storage that failed, so a
-partial result); and what a pull refuses before asking: a label name Prometheus cannot have.
+partial result); and what a pull refuses before asking: a label name Prometheus cannot have,
+a window of more points per series than a pull takes.
 
 The server is Debian's ``prometheus`` package on a backfilled TSDB, as in
 ``tests/test_prometheus.py``; one of them reads a remote storage that is down.
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 from capacity.cli import cli
 from capacity.config import PrometheusSource, load_fleet
 from capacity.errors import ConfigError
-from capacity.prometheus import pull
+from capacity.prometheus import MAX_PULL_POINTS, check_pull_size, pull
 from capacity.store import Store
 from tests.conftest import FLEET_YAML
 from tests.fake_servers import api_server
@@ -264,3 +265,45 @@ def test_a_label_name_prometheus_cannot_have_is_refused_when_the_file_is_read(
     assert not db.exists()
     with pytest.raises(ConfigError, match=f"key 'prometheus.{key}'"):
         load_fleet(config)
+
+
+def test_a_pull_of_more_points_than_a_pull_takes_is_refused_before_any_request(
+    prometheus, tmp_path, db
+):
+    # a month at 1 s: 2.5 million points per series, 251 requests per query
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD}, step="1s")
+    result = _pull(db, config, "--since", "2025-11-01T00:00Z", "--until", "2025-11-30T00:00Z")
+    assert result.exit_code == 2
+    assert (
+        f"error: {config}: key 'prometheus.step': a pull from 2025-11-01 00:00 to 2025-11-30 "
+        "00:59 UTC every 1s is 2,509,200 points per series (251 requests per query), more than "
+        "the 1,000,000 a pull takes. Fix: set prometheus.step to 5s or coarser, or pull a "
+        "shorter window with --since and --until"
+    ) in result.output
+    assert not db.exists()
+    # before any request: at an address nothing answers, it is still bad input (2), not 4
+    dead = _fleet(tmp_path, f"http://127.0.0.1:{free_port()}", {"ccu": GOOD}, step="1s")
+    assert _pull(db, dead, "--since", "2025-11-01T00:00Z").exit_code == 2
+
+
+def test_an_hourly_pull_at_a_fine_step_is_not_refused(prometheus, tmp_path, db):
+    config = _fleet(tmp_path, prometheus, {"ccu": GOOD}, step="1s")
+    first = _pull(db, config, *_window(hours=0))
+    assert first.exit_code == 0, first.output
+    later = _pull(db, config, "--until", (START + pd.Timedelta(hours=1)).isoformat())
+    assert later.exit_code == 0, later.output
+    assert "2025-11-24 00:00 to 2025-11-24 01:59 UTC every 1s" in later.output
+
+
+def test_the_size_limit_is_points_per_series_inclusive():
+    source = PrometheusSource(queries={"ccu": GOOD}, step="1s")
+    step = pd.Timedelta("1s")
+    last = START + (MAX_PULL_POINTS - 1) * step
+    check_pull_size(source, start=START, end=last, step=step)
+    with pytest.raises(ConfigError, match="is 1,000,001 points per series"):
+        check_pull_size(source, start=START, end=last + step, step=step)
+    # a year at 1 minute fits: 525,601 points
+    year = PrometheusSource(queries={"ccu": GOOD}, step="1m")
+    check_pull_size(
+        year, start=START, end=START + pd.Timedelta(days=365), step=pd.Timedelta("1min")
+    )

@@ -25,7 +25,7 @@ LAYERS = {
     "ranges": {"transport", "labels"},
     "samples": {"ranges"},
     "rows": {"labels", "samples"},
-    "queries": {"transport", "labels", "samples", "rows"},
+    "queries": {"transport", "labels", "window", "samples", "rows"},
     "notes": {"counters", "rows"},
 }
 
@@ -34,12 +34,14 @@ LAYERS = {
 HOMES = {
     "FIRST_PULL": "window",
     "MAX_POINTS": "ranges",
+    "MAX_PULL_POINTS": "window",
     "NAN_CAUSE": "notes",
     "STOPPED_AFTER": "notes",
     "Pull": "rows",
     "_API": "transport",
     "_LABEL_LISTS": "counters",
     "_NoConnection": "transport",
+    "_STEPS": "window",
     "_STRINGS": "counters",
     "_Samples": "samples",
     "_TooManySamples": "transport",
@@ -63,6 +65,7 @@ HOMES = {
     "_show_labels": "labels",
     "_stopped": "notes",
     "_tls_error": "transport",
+    "check_pull_size": "window",
     "first_pulls": "window",
     "nan_text": "notes",
     "pull": "queries",
@@ -100,9 +103,11 @@ def test_capacity_prometheus_exports_every_name_it_had():
 
     assert prometheus.__all__ == [
         "MAX_POINTS",
+        "MAX_PULL_POINTS",
         "NAN_CAUSE",
         "STOPPED_AFTER",
         "Pull",
+        "check_pull_size",
         "first_pulls",
         "nan_text",
         "pull",
@@ -120,7 +125,7 @@ def test_capacity_prometheus_exports_every_name_it_had():
         if not name.startswith("__") and not isinstance(value, type(sys))
     }
     assert own == set(HOMES) | {"annotations"}
-    assert prometheus.MAX_POINTS == 10_000
+    assert prometheus.MAX_POINTS == 10_000 and prometheus.MAX_PULL_POINTS == 100 * 10_000
     assert prometheus.FIRST_PULL.days == 112 and prometheus.STOPPED_AFTER.seconds == 3600
 
 

@@ -13,17 +13,19 @@ not values (never zeros), and a series of nothing but NaN is named as such
 (:attr:`Pull.only_nan`). The server's ``warnings`` and ``infos`` (a remote storage that
 failed, so a partial result) are kept in :attr:`Pull.warnings` and :attr:`Pull.infos`. A
 query Prometheus refuses is a :class:`~capacity.errors.ConfigError` naming its key, and so is
-one that returns anything but float samples (native histograms, say); a server that cannot be
-reached, fails, or drops the connection part-way is a
-:class:`~capacity.errors.SourceUnavailableError`, but an https certificate that cannot be
-verified (trusted with ``REQUESTS_CA_BUNDLE``) is a ``ConfigError`` naming the URL.
+one that returns anything but float samples (native histograms, say), or that would read more
+than :data:`MAX_PULL_POINTS` points per series; a server that cannot be reached, fails, or
+drops the connection part-way is a :class:`~capacity.errors.SourceUnavailableError`, but an
+https certificate that cannot be verified (trusted with ``REQUESTS_CA_BUNDLE``) is a
+``ConfigError`` naming the URL.
 A user and password in the server's URL are sent as HTTP basic auth and shown, in messages
 and in :attr:`Pull.url`, as ``***``.
 
 Callers import from ``capacity.prometheus``; the work is done by one module per concern, and
 the imports run one way (none uses this package's own names):
 
-- ``window``: the range and step of a pull (:func:`pull_window`, :func:`first_pulls`);
+- ``window``: the range and step of a pull (:func:`pull_window`, :func:`first_pulls`), and
+  its size (:func:`check_pull_size`, at most :data:`MAX_PULL_POINTS` points per series);
 - ``transport``: one GET of the API, and each way it fails as the package's error;
 - ``labels``: a series' labels shown, checked against the fleet, and the aggregation a
   metric needs;
@@ -69,15 +71,18 @@ from capacity.prometheus.transport import _NoConnection as _NoConnection
 from capacity.prometheus.transport import _notices as _notices
 from capacity.prometheus.transport import _tls_error as _tls_error
 from capacity.prometheus.transport import _TooManySamples as _TooManySamples
+from capacity.prometheus.window import _STEPS as _STEPS
 from capacity.prometheus.window import FIRST_PULL as FIRST_PULL
+from capacity.prometheus.window import MAX_PULL_POINTS, check_pull_size, first_pulls, pull_window
 from capacity.prometheus.window import _future_rows as _future_rows
-from capacity.prometheus.window import first_pulls, pull_window
 
 __all__ = [
     "MAX_POINTS",
+    "MAX_PULL_POINTS",
     "NAN_CAUSE",
     "STOPPED_AFTER",
     "Pull",
+    "check_pull_size",
     "first_pulls",
     "nan_text",
     "pull",

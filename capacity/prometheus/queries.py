@@ -15,6 +15,7 @@ from capacity.prometheus.labels import _check_names
 from capacity.prometheus.rows import Pull, _joined, _long_rows, _missing_pairs, _nan_pairs
 from capacity.prometheus.samples import _query_samples
 from capacity.prometheus.transport import _check_url
+from capacity.prometheus.window import check_pull_size
 
 
 def pull(
@@ -57,9 +58,11 @@ def pull(
     Raises
     ------
     ConfigError
-        No URL, a query Prometheus refuses, or one whose series lack the region or service
-        label, repeat a region and service, hold anything but float samples, or (with
-        ``fleet``) name a region or service the fleet does not.
+        No URL, more points per series than
+        :data:`~capacity.prometheus.window.MAX_PULL_POINTS` (before any request), a query
+        Prometheus refuses, or one whose series lack the region or service label, repeat a
+        region and service, hold anything but float samples, or (with ``fleet``) name a
+        region or service the fleet does not.
     ParameterError
         A ``url`` that is not an http(s) base URL (a query string or fragment is refused).
     SourceUnavailableError
@@ -75,6 +78,8 @@ def pull(
             where="key 'prometheus.url'",
             fix="set prometheus.url in the fleet file, or pass --url",
         )
+    first = min([start, *(starts or {}).values()])
+    check_pull_size(source, start=first, end=end, step=step, config_source=config_source)
     frames, empty, count = [], [], 0
     only_nan: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     heard: dict[tuple[str, str], list[str]] = {}  # (field, text): the queries' keys

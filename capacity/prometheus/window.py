@@ -9,12 +9,18 @@ from typing import Any
 import pandas as pd
 
 from capacity.config import PrometheusSource
-from capacity.errors import DataError, ParameterError
+from capacity.errors import ConfigError, DataError, ParameterError
 from capacity.sources import EARLIEST_TELEMETRY
 from capacity.units import parse_duration, parse_timestamp
 
 #: How far back a first pull reaches: the forecaster's training window.
 FIRST_PULL = pd.Timedelta(days=112)
+#: The most points per series one pull may ask for: 100 requests of 10,000 steps per query.
+#: A year at 1m (525,600) and a first pull (112 days) at 10s (967,680) fit; a month at 1s
+#: (2,592,000) does not.
+MAX_PULL_POINTS = 1_000_000
+#: Steps offered, finest first, when a pull is too large for its step.
+_STEPS = ("1s", "5s", "10s", "15s", "30s", "1m", "2m", "5m", "10m", "15m", "30m", "1h")
 
 
 def pull_window(
@@ -165,4 +171,52 @@ def _future_rows(
         fix="delete the rows dated in the future (they came from a file with a wrong date, "
         f"e.g. DELETE FROM telemetry WHERE metric = '{first}' AND ts > now() in DuckDB), or "
         "pass --since and --until (start and end) to pull a range of your choosing",
+    )
+
+
+def check_pull_size(
+    source: PrometheusSource,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    step: pd.Timedelta,
+    config_source: str = "<fleet config>",
+) -> None:
+    """Refuse a pull of more than :data:`MAX_PULL_POINTS` points per series, before any request.
+
+    Parameters
+    ----------
+    source : PrometheusSource
+        The section whose ``step`` the pull uses.
+    start, end : Timestamp
+        The earliest start of any query (:func:`first_pulls` included) and the end.
+    step : Timedelta
+        The resolution.
+    config_source : str
+        The fleet file, for the message.
+
+    Raises
+    ------
+    ConfigError
+        More points per series than :data:`MAX_PULL_POINTS`, naming the number, the requests
+        it takes, a step that fits and the window.
+    """
+    points = int((end - start) // step) + 1
+    if points <= MAX_PULL_POINTS:
+        return
+    span = end - start
+    fits = next(
+        (s for s in _STEPS if int(span // parse_duration(s, "step")) + 1 <= MAX_PULL_POINTS), None
+    )
+    requests = -(-points // 10_000)  # ranges.MAX_POINTS steps a request
+    raise ConfigError(
+        f"a pull from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC every {source.step} "
+        f"is {points:,} points per series ({requests:,} requests per query), more than the "
+        f"{MAX_PULL_POINTS:,} a pull takes",
+        source=config_source,
+        where="key 'prometheus.step'",
+        fix=(f"set prometheus.step to {fits} or coarser, or " if fits else "")
+        + "pull a shorter window with --since and --until (a few pulls one after the other, "
+        "each starting where the last ended); the store reads each hour as the mean of its "
+        "values, so a step finer than the scrape interval adds points, not detail",
     )
