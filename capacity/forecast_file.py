@@ -106,6 +106,7 @@ def forecast_csv(
     events: pd.DataFrame | None = None,
     freq: str = "1h",
     agg: str = "mean",
+    tz: str | None = None,
 ) -> FileForecast:
     """Forecast the series in a CSV file from ``train_end`` over ``horizon``.
 
@@ -125,6 +126,10 @@ def forecast_csv(
         A live-ops calendar; only what was knowable at ``train_end`` is used.
     freq, agg : str
         The grid's step and how values within a step combine.
+    tz : str, optional
+        The series' IANA time zone: naive times in the file are its wall-clock times (else
+        UTC), and the daily and weekly cycles and the holidays' days follow its clock through
+        daylight-saving changes (else UTC's).
 
     Returns
     -------
@@ -175,6 +180,7 @@ def forecast_csv(
             freq=freq,
             agg=agg,
             before=train_end,
+            tz=tz,
         )
     finally:
         con.close()
@@ -188,7 +194,7 @@ def forecast_csv(
     model = DemandForecaster(quantiles=[q for _, q in quantiles])
     newest = _check_recent(series, train_end, model.training_days, path, step)
     try:
-        model.fit(series, visible)
+        model.fit(series, visible, timezone=tz)
     except DataError as exc:
         if not exc.problem.startswith("needs at least"):
             raise DataError(exc.problem, source=str(path), where=exc.where, fix=exc.fix) from None

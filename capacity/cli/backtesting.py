@@ -10,7 +10,9 @@ import pandas as pd
 
 from capacity.cli.common import (
     DEFAULT_CONFIG,
+    TZ_HELP,
     UserPath,
+    _check_tz,
     _config_option,
     _db_option,
     _file_events,
@@ -73,6 +75,7 @@ from capacity.units import iso_utc, parse_duration
 )
 @click.option("--freq", default="1h", show_default=True, help="With --input: resample step.")
 @click.option("--agg", default="mean", show_default=True, help="With --input: resample by.")
+@click.option("--tz", default=None, help="With --input: " + TZ_HELP)
 @click.option("--prophet-default", is_flag=True, help="Also score Prophet with its defaults.")
 @click.option(
     "--out",
@@ -97,6 +100,7 @@ def backtest_command(
     history: str,
     freq: str,
     agg: str,
+    tz: str | None,
     prophet_default: bool,
     out: Path,
 ) -> None:
@@ -131,11 +135,20 @@ def backtest_command(
                 "calendar's events)."
             )
         _refuse_unused(("config", "history"), "a series of the store, not with --input")
+        _check_tz(tz)
         con = open_duckdb()
         series = read_series_csv(
-            con, input_path, time_column=time_column, value_column=value_column, freq=freq, agg=agg
+            con,
+            input_path,
+            time_column=time_column,
+            value_column=value_column,
+            freq=freq,
+            agg=agg,
+            tz=tz,
         )
-        end = covered_until(con, input_path, time_column=time_column, value_column=value_column)
+        end = covered_until(
+            con, input_path, time_column=time_column, value_column=value_column, tz=tz
+        )
         con.close()
         last = series["ts"].iloc[-1]
         if end is not None and end < last + grid:
@@ -149,12 +162,15 @@ def backtest_command(
             series = series.iloc[:-1].reset_index(drop=True)
         events = _file_events(events_path, region)
         label = input_path.name
+        if tz is not None:
+            fit_kwargs = {"timezone": tz}
     else:
         if not region or not service:
             raise ParameterError("Give --input FILE, or --region and --service of the store.")
         _refuse_unused(
-            ("time_column", "value_column", "events_path", "freq", "agg"),
-            "--input: a series of the store is hourly and its calendar is the store's",
+            ("time_column", "value_column", "events_path", "freq", "agg", "tz"),
+            "--input: a series of the store is hourly, its calendar is the store's and its "
+            "time zone the fleet file's",
         )
         fleet = _load_config(_fleet_file(config))
         for name, value, known in (
@@ -322,7 +338,7 @@ def _refuse_unused(names: tuple[str, ...], where: str) -> None:
         raise ParameterError(
             f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} to {where}; "
             f"{'it' if len(given) == 1 else 'they'} would be ignored here.",
-            fix="leave them out",
+            fix=f"leave {'it' if len(given) == 1 else 'them'} out",
         )
 
 

@@ -144,6 +144,14 @@ def _load_config(path: Path | None) -> FleetConfig | None:
     return load_fleet(path)
 
 
+#: ``--tz`` of the commands that read one series from a CSV (``forecast``, ``backtest``).
+TZ_HELP = (
+    "The series' time zone (IANA, e.g. Europe/Berlin): naive times in the file are its local "
+    "times, and the daily and weekly cycles follow its clock through daylight-saving changes "
+    "[default: UTC]."
+)
+
+
 def _check_tz(tz: str | None) -> None:
     """Refuse an unknown ``--tz`` in the option's own name, before any file is read."""
     from capacity.records import zone, zone_meant

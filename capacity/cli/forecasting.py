@@ -13,8 +13,10 @@ import pandas as pd
 
 from capacity.cli.common import (
     DEFAULT_CONFIG,
+    TZ_HELP,
     UserPath,
     _check_jobs,
+    _check_tz,
     _config_option,
     _db_option,
     _file_events,
@@ -69,6 +71,7 @@ from capacity.units import iso_utc, parse_duration, parse_timestamp
     show_default=True,
     help="How values within a step combine: mean, max, min, sum, median, first, last.",
 )
+@click.option("--tz", default=None, help=TZ_HELP)
 @click.option(
     "--output",
     required=True,
@@ -87,6 +90,7 @@ def forecast(
     region: str | None,
     freq: str,
     agg: str,
+    tz: str | None,
     output: Path,
 ) -> None:
     """Forecast one series from a CSV file: ts, yhat and the quantiles, horizon/freq rows."""
@@ -99,6 +103,7 @@ def forecast(
         check_not_an_input(output, "--output", inputs, "the forecast")
         check_writable(output, "output")
     levels = parse_quantiles(quantiles)
+    _check_tz(tz)
     start = parse_timestamp(train_end, "--train-end")
     parse_duration(freq, "--freq")  # malformed: named by its option, before the file is read
     parse_duration(horizon, "--horizon")
@@ -113,6 +118,7 @@ def forecast(
         events=events,
         freq=freq,
         agg=agg,
+        tz=tz,
     )
     # ISO 8601 in UTC with Z, as every other CSV of capacity writes times
     frame = result.frame.assign(ts=result.frame["ts"].map(iso_utc))

@@ -19,7 +19,12 @@ from capacity.sources.grid import grid_query
 from capacity.sources.numbers import comma_problem
 from capacity.sources.read_errors import not_utf8_text, read_error
 from capacity.sources.sql import _quote
-from capacity.sources.times import BAD_OFFSET_FIX, BAD_OFFSET_PATTERN, BAD_OFFSET_PROBLEM
+from capacity.sources.times import (
+    BAD_OFFSET_FIX,
+    BAD_OFFSET_PATTERN,
+    BAD_OFFSET_PROBLEM,
+    OFFSET_PATTERN,
+)
 from capacity.units import parse_duration
 
 #: Values read as gaps in a series CSV, like empty ones (compared in lower case).
@@ -38,10 +43,13 @@ def read_series_csv(
     freq: str = "1h",
     agg: str = "mean",
     before: pd.Timestamp | None = None,
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """Read one time series from any CSV and resample it to a regular grid.
 
-    Timestamps with an offset are exact; naive ones are taken as UTC. Empty values and the
+    Timestamps with an offset are exact; naive ones are taken as UTC, or as wall-clock time in
+    ``tz``: there a time the clocks skip is refused, and one they repeat is read as its later
+    occurrence (the two rows then share an instant, aggregated as below). Empty values and the
     words in :data:`MISSING_VALUES` (``NaN``, ``NA``, ``null``, ...) are gaps; buckets with no
     value are NaN. Rows at one instant (in any offsets) are aggregated by ``agg`` like the
     rows of one bucket: per-host rows of one total are summed with ``agg="sum"``.
@@ -58,6 +66,8 @@ def read_series_csv(
         The grid's bucket width and how values within a bucket combine.
     before : pandas.Timestamp, optional
         Keep only rows strictly before this time (UTC); the grid then runs up to it.
+    tz : str, optional
+        The IANA zone naive times were recorded in (checked by the caller); default UTC.
 
     Returns
     -------
@@ -69,8 +79,8 @@ def read_series_csv(
     DataError
         When the file or a column is missing, the file is not UTF-8, the header names the
         time or value column twice, a time or value does not parse, a time has an offset no
-        clock uses, a value is negative, or the grid would have more than :data:`MAX_GRID_ROWS`
-        steps.
+        clock uses or is one ``tz``'s clocks skip, a value is negative, or the grid would
+        have more than :data:`MAX_GRID_ROWS` steps.
     """
     path = Path(path)
     if not path.is_file():
@@ -104,7 +114,7 @@ def read_series_csv(
     t, v = _quote(time_column), _quote(value_column)
     missing = ", ".join(f"'{word}'" for word in ("", *MISSING_VALUES))
     read = (
-        f"try_cast({t} AS TIMESTAMPTZ) AS ts, "
+        f"{_time_expression(t, tz)} AS ts, "
         f"CASE WHEN lower(trim(coalesce({v}, ''))) IN ({missing}) THEN NULL "
         f"ELSE try_cast({v} AS DOUBLE) END AS value FROM {reader}"
     )
@@ -148,7 +158,13 @@ def read_series_csv(
                 where=f"line {csv_line(path, row)}, column {column!r}",
                 fix="give every row a time, or drop the row",
             )
-        problem, fix = _unreadable_time(raw) if bad_time else _unreadable_value(raw)
+        if bad_time and tz is not None and _naive_time(con, raw):
+            problem, fix = (
+                f"time {raw!r} does not exist in {tz} (the clocks skip it)",
+                "correct the time, or write it with its UTC offset",
+            )
+        else:
+            problem, fix = _unreadable_time(raw) if bad_time else _unreadable_value(raw)
         raise DataError(
             problem,
             source=str(path),
@@ -178,7 +194,12 @@ def read_series_csv(
 
 
 def covered_until(
-    con: duckdb.DuckDBPyConnection, path: str | Path, *, time_column: str, value_column: str
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    *,
+    time_column: str,
+    value_column: str,
+    tz: str | None = None,
 ) -> pd.Timestamp | None:
     """Where a series CSV's data ends: its last time with a value plus the file's own step
     (the median gap between its distinct times), so that a file of hourly rows ending at
@@ -192,6 +213,8 @@ def covered_until(
         The CSV file, already read by :func:`read_series_csv` (so its times parse).
     time_column, value_column : str
         The columns holding the time and the value.
+    tz : str, optional
+        The zone of naive times, as given to :func:`read_series_csv`.
 
     Returns
     -------
@@ -201,7 +224,7 @@ def covered_until(
     t, v = _quote(time_column), _quote(value_column)
     missing = ", ".join(f"'{word}'" for word in ("", *MISSING_VALUES))
     times = (
-        f"SELECT DISTINCT try_cast({t} AS TIMESTAMPTZ) AS ts FROM "
+        f"SELECT DISTINCT {_time_expression(t, tz)} AS ts FROM "
         "read_csv(?, header = true, all_varchar = true) "
         f"WHERE lower(trim(coalesce({v}, ''))) NOT IN ({missing})"
     )
@@ -213,6 +236,31 @@ def covered_until(
     if last is None or step is None:
         return None
     return pd.Timestamp(last).tz_convert("UTC") + pd.Timedelta(step)
+
+
+def _time_expression(column: str, tz: str | None) -> str:
+    """SQL reading the quoted ``column`` as an instant: with an offset as written, naive in UTC
+    or as wall-clock time in ``tz`` (NULL for a time its clocks skip, the later occurrence of
+    one they repeat, as ICU reads it). The zone is inlined: an IANA name the caller checked."""
+    exact = f"try_cast({column} AS TIMESTAMPTZ)"
+    if tz is None:
+        return exact
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", tz):
+        raise ValueError(f"not an IANA zone name: {tz!r}")
+    local = f"try_cast({column} AS TIMESTAMP)"
+    instant = f"timezone('{tz}', {local})"
+    return (
+        f"CASE WHEN regexp_matches(trim({column}), '{OFFSET_PATTERN}') THEN {exact} "
+        f"WHEN timezone('{tz}', {instant}) = {local} THEN {instant} END"
+    )
+
+
+def _naive_time(con: duckdb.DuckDBPyConnection, raw: str) -> bool:
+    """Whether ``raw`` reads as a naive date and time (so only its zone's clocks refuse it)."""
+    text = str(raw).strip()
+    if re.search(OFFSET_PATTERN, text):
+        return False
+    return con.execute("SELECT try_cast(? AS TIMESTAMP)", [text]).fetchone()[0] is not None
 
 
 def _unreadable_time(raw: str) -> tuple[str, str]:
