@@ -20,7 +20,8 @@ can catch them all in one place. The tree::
     └── PlanExistsError        the week already has a published plan (and no --force)
 
 Input errors carry the place (file, row or key), what was wrong and how to fix it, and render
-as one line, so the CLI can print them as they are and exit with status 2. The others are not
+as one line, so the CLI can print them as they are and exit with status 2 (and a notebook cell
+shows that line alone, without a traceback). The others are not
 bad input and have their own status, so an unattended run can act on it without reading the
 message: 1 for a failed plan or a machine that failed the work (:class:`PlanFailedError`,
 :class:`ResourceError`), 3 for a lock another process holds (:class:`StoreLockedError`,
@@ -100,6 +101,19 @@ class InputError(CapacityError):
         self.where = where
         self.fix = fix
         super().__init__(self._render())
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error in a notebook: its one line, named by its class,
+        without the stack of ``capacity`` code that raised it (bad input is the reader's to
+        fix, and the message says how; a traceback would bury that line under the package's
+        source).
+
+        Returns
+        -------
+        list of str
+            One line, ``ParameterError: The 'region' parameter ...``.
+        """
+        return [f"{type(self).__name__}: {self}"]
 
     def _render(self) -> str:
         place = ": ".join(str(p) for p in (self.source, self.where) if p)
