@@ -43,7 +43,8 @@ with Store(review.notebook_file(db, "db", hint="make plan builds the demo store"
     stored = review.recent_runs(store, runs)
     joined = review.run_actuals(store, runs)
     series = store.series(region=region, service=service, metric=metric, strict=False)
-    review.check_series(fleet, series, region=region, service=service, metric=metric)
+    status, _ = store.status()
+    review.check_series(fleet, series, region=region, service=service, metric=metric, status=status)
     events = store.events(region=region)
 series = review.backtest_history(series, history, horizon=horizon, n_windows=n_windows)
 display(Markdown(review.review_summary(

@@ -63,3 +63,76 @@ def test_a_path_parameter_naming_no_file_stops_the_notebook_with_one_line(tmp_pa
         f"ParameterError: The 'db' parameter names '{missing}', which is not a file. Fix: give "
         "the path of an existing file: -p db /path/to/file; make plan builds the demo store"
     ]
+
+
+# ------------------------------------------ a region or service the store holds nothing of
+
+
+def one_region_store(db: Path) -> Path:
+    """A store of the conftest fleet (eu-west, na-east; game) holding eu-west's ccu only."""
+    import pandas as pd
+
+    from capacity import Store
+
+    ts = pd.date_range("2026-11-02", periods=72, freq="h", tz="UTC")
+    rows = pd.DataFrame(
+        {"ts": ts, "region": "eu-west", "service": "game", "metric": "ccu", "value": 100.0}
+    )
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with Store(db) as store:
+        store.ingest_frame(rows, source="test")
+    return db
+
+
+def status_of(regions_services):
+    import pandas as pd
+
+    return pd.DataFrame([{"region": r, "service": s, "metric": "ccu"} for r, s in regions_services])
+
+
+def test_check_series_says_the_store_holds_nothing_of_the_fleets_region_or_service():
+    """A region the fleet file names but the store holds nothing of was answered 'no ccu
+    from start to end (the start and end parameters). Fix: choose another metric or span'."""
+    import pandas as pd
+
+    from capacity import review
+    from capacity.config import load_fleet
+
+    fleet = load_fleet(FLEET)
+    empty = pd.DataFrame({"ts": pd.DatetimeIndex([], tz="UTC"), "value": []})
+    choice = {"service": "game", "metric": "ccu", "start": "2026-11-01", "end": "2026-11-08"}
+    held = status_of([("eu-west", "game"), ("eu-west", "chat"), ("na-east", "chat")])
+    with pytest.raises(ParameterError) as caught:
+        review.check_series(fleet, empty, region="sa-east", status=held, **choice)
+    assert str(caught.value) == (
+        "The 'region' parameter names 'sa-east', which the fleet file has but the store holds "
+        "no telemetry of; it holds eu-west, na-east. Fix: choose one of them in the parameters "
+        "cell, or load sa-east's telemetry first (capacity ingest, capacity pull)"
+    )
+    with pytest.raises(ParameterError) as caught:
+        review.check_series(fleet, empty, region="na-east", status=held, **choice)
+    assert str(caught.value).startswith(
+        "The 'service' parameter names 'game', which the fleet file has but the store holds "
+        "no telemetry of in na-east; it holds chat there."
+    )
+    with pytest.raises(ParameterError, match="The store holds no telemetry yet"):
+        review.check_series(fleet, empty, region="na-east", status=held.iloc[:0], **choice)
+    # a pair the store holds: the span or the metric is what to change, as before
+    with pytest.raises(ParameterError, match="The store holds no ccu for eu-west/game from"):
+        review.check_series(fleet, empty, region="eu-west", status=held, **choice)
+
+
+def test_forecast_accuracy_review_names_a_region_the_store_holds_nothing_of(
+    tmp_path, db, fleet_file
+):
+    error, shown = failed_run(
+        "forecast_accuracy_review",
+        {"db": str(one_region_store(db)), "config": str(fleet_file), "region": "na-east"},
+        tmp_path,
+    )
+    assert error.ename == "ParameterError"
+    assert shown == [
+        "ParameterError: The 'region' parameter names 'na-east', which the fleet file has but "
+        "the store holds no telemetry of; it holds eu-west. Fix: choose one of them in the "
+        "parameters cell, or load na-east's telemetry first (capacity ingest, capacity pull)"
+    ]

@@ -19,6 +19,7 @@ import pandas as pd
 from capacity.columns import METRIC, REGION, SERVICE, TS, VALUE
 from capacity.errors import ParameterError
 from capacity.review.constants import HOUR
+from capacity.texts import first_few
 
 if TYPE_CHECKING:
     from capacity.config import FleetConfig
@@ -125,9 +126,10 @@ def check_series(
     Raises
     ------
     ParameterError
-        When the region or service is not in the fleet, the metric is not one capacity
-        reads, ``start`` is not before ``end``, the store holds no value of it for that
-        region and service, or the span keeps a single hour.
+        When the region or service is not in the fleet (or, given ``status``, has no stored
+        telemetry), the metric is not one capacity reads, ``start`` is not before ``end``,
+        the store holds no value of it for that region and service, or the span keeps a
+        single hour.
     """
     from capacity.columns import METRICS
     from capacity.records import suggest
@@ -152,6 +154,7 @@ def check_series(
             "one empty for an open end"
         )
     if series.empty or series[VALUE].notna().sum() == 0:
+        _check_stored_pair(status, region, service)
         chosen = "in the whole store"
         if first is not None or last is not None:
             since = f"{first:%Y-%m-%d %H:%M}" if first is not None else "the start"
@@ -191,6 +194,32 @@ def check_series(
         raise ParameterError(
             f"The store holds {hour}; the charts need at least 2. Fix: load more telemetry "
             "(capacity ingest or capacity pull)"
+        )
+
+
+def _check_stored_pair(status: pd.DataFrame | None, region: str, service: str) -> None:
+    """Refuse a region, or a service of it, that no stored series has (the fleet file names
+    it, the store holds none of its telemetry): no metric or span would help there."""
+    if status is None or not {REGION, SERVICE} <= set(status.columns):
+        return
+    load = "(capacity ingest, capacity pull)"
+    if status.empty:
+        raise ParameterError(
+            "The store holds no telemetry yet. Fix: load the fleet's telemetry first " + load
+        )
+    regions = sorted(status[REGION].astype(str).unique())
+    if region not in regions:
+        raise ParameterError(
+            f"The 'region' parameter names {region!r}, which the fleet file has but the store "
+            f"holds no telemetry of; it holds {first_few(regions)}. Fix: choose one of them in "
+            f"the parameters cell, or load {region}'s telemetry first {load}"
+        )
+    services = sorted(status.loc[status[REGION] == region, SERVICE].astype(str).unique())
+    if service not in services:
+        raise ParameterError(
+            f"The 'service' parameter names {service!r}, which the fleet file has but the store "
+            f"holds no telemetry of in {region}; it holds {first_few(services)} there. Fix: "
+            f"choose one of them in the parameters cell, or load its telemetry first {load}"
         )
 
 
