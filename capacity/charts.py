@@ -13,8 +13,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from capacity.columns import (
+    CPU_UTIL,
+    ERROR_RATE,
+    LATENCY_P99_MS,
     METRIC,
     REGION,
+    SERVERS,
     SERVICE,
     TS,
     metric_label,
@@ -35,6 +39,7 @@ __all__ = [
     "fan_chart_menu",
     "fan_charts",
     "headroom_heatmap",
+    "metric_title",
     "schedule_chart",
     "series_styles",
 ]
@@ -670,6 +675,33 @@ def accuracy_chart(backtest: pd.DataFrame) -> go.Figure:
     return figure
 
 
+#: What the metrics besides demand (``capacity.columns.METRIC_MEANINGS``) measure.
+_MEANINGS = {
+    SERVERS: "servers running",
+    CPU_UTIL: "CPU utilisation",
+    LATENCY_P99_MS: "p99 latency, ms",
+    ERROR_RATE: "share of requests failing",
+}
+
+
+def metric_title(metric: str) -> str:
+    """An axis title saying what ``metric`` measures and in which unit, with its name:
+    ``players online (ccu)``, ``p99 latency, ms (latency_p99_ms)``; an unknown name as is.
+
+    Parameters
+    ----------
+    metric : str
+        A metric's name, stored or not.
+
+    Returns
+    -------
+    str
+    """
+    if metric in _MEANINGS:
+        return f"{_MEANINGS[metric]} ({metric})"
+    return metric_label(metric)
+
+
 #: The backtest chart's actuals line width, over the forecasts' 1.5.
 _ACTUAL_WIDTH = 2.5
 
@@ -692,8 +724,8 @@ def backtest_figure(
     band_model : str
         The model whose band is drawn.
     metric : str
-        What the series measures (``ccu``, ``rps``): the y axis title, with its meaning
-        (``players online (ccu)``).
+        What the series measures (``ccu``, ``latency_p99_ms``): the y axis title, with its
+        meaning and unit (:func:`metric_title`: ``players online (ccu)``).
 
     Returns
     -------
@@ -744,7 +776,7 @@ def backtest_figure(
         title="Backtest windows: forecasts made at each cutoff (dotted line) against actuals",
         template="plotly_white",
         height=460,
-        yaxis_title=html.escape(metric_label(metric)),
+        yaxis_title=html.escape(metric_title(metric)),
         legend={"orientation": "h", "y": -0.22},
     )
     _time_axis(figure)

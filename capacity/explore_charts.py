@@ -14,23 +14,26 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from capacity.charts import _log_ticks, _time_axis, _utc_moment, _utc_times, series_styles
+from capacity.charts import (
+    _log_ticks,
+    _time_axis,
+    _utc_moment,
+    _utc_times,
+    metric_title,
+    series_styles,
+)
 from capacity.columns import (
-    CPU_UTIL,
     CUTOFF,
     END_TS,
-    ERROR_RATE,
     FRACTION_METRICS,
     KIND,
     LATENCY_P99_MS,
     NAME,
     REGION,
-    SERVERS,
     SERVICE,
     START_TS,
     TS,
     VALUE,
-    metric_label,
 )
 from capacity.errors import ParameterError
 from capacity.frames import require_one_series
@@ -73,23 +76,6 @@ _NO_ACCURACY = (
 
 def _esc(text: object) -> str:
     return html.escape(str(text))
-
-
-#: What the metrics besides demand (``capacity.columns.METRIC_MEANINGS``) measure.
-_MEANINGS = {
-    SERVERS: "servers running",
-    CPU_UTIL: "CPU utilisation",
-    LATENCY_P99_MS: "p99 latency, ms",
-    ERROR_RATE: "share of requests failing",
-}
-
-
-def metric_title(metric: str) -> str:
-    """An axis title saying what ``metric`` measures and in which unit, with its name:
-    ``players online (ccu)``, ``p99 latency, ms (latency_p99_ms)``; an unknown name as is."""
-    if metric in _MEANINGS:
-        return f"{_MEANINGS[metric]} ({metric})"
-    return metric_label(metric)
 
 
 def _percent_format(values: object, *, extra: int = 0) -> str:

@@ -129,6 +129,25 @@ def test_axes_carry_the_metric():
     assert backtest.layout.xaxis.title.text == "time (UTC)"
 
 
+@pytest.mark.parametrize(
+    ("metric", "title"),
+    [
+        ("latency_p99_ms", "p99 latency, ms (latency_p99_ms)"),
+        ("cpu_util", "CPU utilisation (cpu_util)"),
+        ("servers", "servers running (servers)"),
+        ("rps", "requests/s (rps)"),
+    ],
+)
+def test_the_backtest_chart_says_what_any_metric_measures(metric, title):
+    """forecast_accuracy_review backtests any stored metric; its chart's y axis read a bare
+    'latency_p99_ms', no unit, where the explore charts say 'p99 latency, ms'."""
+    ts = pd.date_range(MONDAY, periods=48, freq="h")
+    results = pd.DataFrame({"ts": ts[-24:], "yhat": 1.0, "model": "capacity", "cutoff": ts[-24]})
+    figure = charts.backtest_figure(results, pd.DataFrame({"ts": ts, "value": 1.0}), metric=metric)
+    assert figure.layout.yaxis.title.text == title
+    assert explore_charts.metric_title(metric) == title
+
+
 def test_schedule_chart_has_plain_log_ticks_and_a_look_per_series():
     ts = pd.date_range(MONDAY, periods=24, freq="h")
     rows = []
