@@ -119,4 +119,4 @@ explore_charts.latency_curve(
     title=f"{region} / {service}: load per server against p99 latency",
     metric=row["metric"],
 ).show()
-display(report.table(safe[["region", "service", "metric", "safe_load", "low", "high", "slo_ms", "source", "samples", "reason"]]))
+display(report.table(safe[["region", "service", "metric", "safe_load", "low", "high", "slo_ms", "source", "samples", "reason"]], headers=report.HEADERS))

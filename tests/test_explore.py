@@ -652,6 +652,9 @@ def test_explore_telemetry_notebook(demo, tmp_path):
     )
     assert ESCAPED in page  # the event's name, escaped in the chart's annotation
     assert "72 series in 4 regions" in page
+    # the safe load's table heads its columns in words, as the event check's does
+    assert "<th>safe load per server</th>" in page and "<th>latency SLO (ms)</th>" in page
+    assert "<th>safe_load</th>" not in page and "<th>slo_ms</th>" not in page
 
 
 def test_event_headroom_check_notebook(demo, tmp_path):
