@@ -21,7 +21,8 @@ can catch them all in one place. The tree::
 
 Input errors carry the place (file, row or key), what was wrong and how to fix it, and render
 as one line, so the CLI can print them as they are and exit with status 2 (and a notebook cell
-shows that line alone, without a traceback). The others are not
+shows that line alone, without a traceback, as it does a store's error: a file that is no
+store, a store another process is writing). The others are not
 bad input and have their own status, so an unattended run can act on it without reading the
 message: 1 for a failed plan or a machine that failed the work (:class:`PlanFailedError`,
 :class:`ResourceError`), 3 for a lock another process holds (:class:`StoreLockedError`,
@@ -73,6 +74,20 @@ class CapacityError(Exception):
     """Base class of every error raised on purpose by :mod:`capacity`."""
 
 
+def _one_line(self: CapacityError) -> list[str]:
+    """What IPython shows for an error a notebook's reader is to act on: its one line, named
+    by its class, without the stack of ``capacity`` code that raised it (the message says what
+    to do; a traceback would bury that line under the package's source). IPython calls an
+    exception's ``_render_traceback_`` in place of its own traceback.
+
+    Returns
+    -------
+    list of str
+        One line, ``ParameterError: The 'region' parameter ...``.
+    """
+    return [f"{type(self).__name__}: {self}"]
+
+
 class InputError(CapacityError):
     """Input that cannot be used as given.
 
@@ -102,18 +117,7 @@ class InputError(CapacityError):
         self.fix = fix
         super().__init__(self._render())
 
-    def _render_traceback_(self) -> list[str]:
-        """What IPython shows for this error in a notebook: its one line, named by its class,
-        without the stack of ``capacity`` code that raised it (bad input is the reader's to
-        fix, and the message says how; a traceback would bury that line under the package's
-        source).
-
-        Returns
-        -------
-        list of str
-            One line, ``ParameterError: The 'region' parameter ...``.
-        """
-        return [f"{type(self).__name__}: {self}"]
+    _render_traceback_ = _one_line
 
     def _render(self) -> str:
         place = ": ".join(str(p) for p in (self.source, self.where) if p)
@@ -164,6 +168,8 @@ class NotFittedError(CapacityError):
 
 class StoreError(CapacityError):
     """The store cannot do what was asked."""
+
+    _render_traceback_ = _one_line
 
 
 class StoreLockedError(StoreError):

@@ -65,6 +65,19 @@ def test_a_path_parameter_naming_no_file_stops_the_notebook_with_one_line(tmp_pa
     ]
 
 
+def test_a_db_parameter_naming_a_file_that_is_no_store_stops_the_notebook_with_one_line(
+    tmp_path,
+):
+    """A StoreError (a file that is no store, a store another process writes) showed the
+    traceback through the store's opening code."""
+    error, shown = failed_run(
+        "explore_telemetry", {"db": str(FLEET), "config": str(FLEET)}, tmp_path
+    )
+    assert error.ename == "StoreError"
+    assert len(shown) == 1
+    assert shown[0].startswith(f"StoreError: {FLEET} is not a capacity store")
+
+
 # ------------------------------------------ a region or service the store holds nothing of
 
 
