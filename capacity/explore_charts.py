@@ -160,30 +160,37 @@ def series_with_events(
         first, last = times.min(), times.max()
         middle = first + (last - first) / 2
         shown = events[(events[END_TS] > first) & (events[START_TS] <= last)]
-        labelled = 0
+        labels = []  # (anchor time, side, name) of each event named
         for row in shown.itertuples(index=False):
             kind = str(getattr(row, KIND))
             x0 = max(_utc_moment(getattr(row, START_TS)), first)
             x1 = min(_utc_moment(getattr(row, END_TS)), last)
-            options = {}
             if kind not in _UNLABELLED:
                 # a name in the chart's right half ends at its span's end, reading leftwards:
                 # one reading rightwards from there made plotly widen the time axis to hold
                 # it, days of empty chart after the series' end (as in charts.fan_chart)
                 side = "left" if x0 < middle else "right"
-                options = {
-                    "annotation_text": _esc(getattr(row, NAME)),
-                    "annotation_position": f"{'top' if labelled % 2 == 0 else 'bottom'} {side}",
-                    "annotation_font_size": 10,
-                }
-                labelled += 1
+                labels.append((x0 if side == "left" else x1, side, str(getattr(row, NAME))))
             figure.add_vrect(
                 x0=x0,
                 x1=x1,
                 fillcolor=EVENT_COLOURS.get(kind, _OTHER),
                 line_width=0,
                 layer="below",
-                **options,
+            )
+        lanes = _label_lanes([(x, side, len(text)) for x, side, text in labels], span=(first, last))
+        for (x, side, text), lane in zip(labels, lanes, strict=True):
+            level, bottom = divmod(lane, 2)
+            figure.add_annotation(
+                text=_esc(text),
+                x=x,
+                xanchor=side,
+                xref="x",
+                yref="paper",
+                y=_LANE_STEP * level if bottom else 1 - _LANE_STEP * level,
+                yanchor="bottom" if bottom else "top",
+                showarrow=False,
+                font={"size": 10},
             )
         for kind in sorted(shown[KIND].astype(str).unique()):
             figure.add_trace(
@@ -222,6 +229,52 @@ def series_with_events(
     )
     _time_axis(figure)
     return figure
+
+
+#: The plot width, in pixels, event names are laid out for (a notebook's is wider), the width
+#: of a character of their 10 px font, and the height of a lane as a share of the plot's.
+_LABEL_PLOT_PX = 800
+_LABEL_CHAR_PX = 6
+_LANE_STEP = 0.06
+
+
+def _label_lanes(
+    labels: list[tuple[pd.Timestamp, str, int]], *, span: tuple[pd.Timestamp, pd.Timestamp]
+) -> list[int]:
+    """The lane of each event name on a time chart, so that no two names overlap: lane 0 is
+    the top of the plot, 1 its bottom, 2 a line below the top, 3 a line above the bottom, and
+    so on; each name takes the first lane where it overlaps no name already placed.
+
+    Parameters
+    ----------
+    labels : list of (Timestamp, str, int)
+        Each name's anchor time, the side it reads from there (``"left"``: it starts at the
+        time and reads rightwards; ``"right"``: it ends there) and its length in characters.
+    span : (Timestamp, Timestamp)
+        The first and last time of the chart's axis, which sets a character's width in time.
+
+    Returns
+    -------
+    list of int
+        One lane per label, in order.
+    """
+    seconds = max((span[1] - span[0]).total_seconds(), 1.0)
+    per_char = seconds * _LABEL_CHAR_PX / _LABEL_PLOT_PX
+    taken: list[list[tuple[float, float]]] = []
+    lanes = []
+    for at, side, length in labels:
+        x = (at - span[0]).total_seconds()
+        width = (length + 2) * per_char
+        low, high = (x, x + width) if side == "left" else (x - width, x)
+        for lane, placed in enumerate(taken):
+            if all(high <= a or low >= b for a, b in placed):
+                placed.append((low, high))
+                lanes.append(lane)
+                break
+        else:
+            taken.append([(low, high)])
+            lanes.append(len(taken) - 1)
+    return lanes
 
 
 def _check_one_series(series: pd.DataFrame) -> None:

@@ -309,6 +309,31 @@ def test_an_event_name_near_the_series_end_does_not_stretch_explore_time_axis():
     assert pd.Timestamp(labels["Mid-season content patch"].x) == last
 
 
+def test_event_names_close_together_on_the_explore_chart_take_lanes_of_their_own():
+    """explore_telemetry for sa-east drew 'Season 13: Verdant Reach', 'Unplanned outage
+    sa-east' and 'Season 13 mid-season content patch' over one another: names alternated top
+    and bottom whatever their place, so the first and third of three close ones collided."""
+    series = hourly(np.arange(24.0 * 56))
+    first = series["ts"].min()
+    names = ["Season 13: Verdant Reach", "Unplanned outage sa-east", "Season 13 content patch"]
+    events = pd.DataFrame(
+        {
+            "name": [*names, "Far later"],
+            "kind": ["season", "outage", "patch", "holiday"],
+            "start_ts": [first + pd.Timedelta(days=d) for d in (3, 4, 5, 30)],
+            "end_ts": [first + pd.Timedelta(days=d) for d in (10, 4.2, 6, 31)],
+        }
+    )
+    figure = explore_charts.series_with_events(series, events, name="rps")
+    labels = {a.text: a for a in figure.layout.annotations}
+    places = [(labels[n].y, labels[n].yanchor) for n in names]
+    assert len(set(places)) == 3  # three lanes, none shared
+    assert places[:2] == [(1, "top"), (0, "bottom")]
+    # a name with room beside the others goes back to the top lane
+    assert (labels["Far later"].y, labels["Far later"].yanchor) == (1, "top")
+    assert all(labels[n].yref == "paper" and labels[n].xanchor == "left" for n in names)
+
+
 def test_backtest_chart_keeps_its_plot_height_under_many_long_series_names():
     """With 40 series named like 'ap-northeast / matchmaking', the names took all but 90 px
     of a figure of fixed height and the bars were slivers."""
