@@ -270,6 +270,14 @@ HEADERS: dict[str, str] = {
     "resolved_at": "resolved (UTC)",
     "deploy_id": "deploy",
     "preceding_events": "live-ops events in the 24 h before",
+    # the store and the calendar (the explore notebook)
+    "first_ts": "first hour (UTC)",
+    "last_ts": "last hour (UTC)",
+    "last_loaded_at": "last loaded (UTC)",
+    "event_id": "event",
+    "start_ts": "starts (UTC)",
+    "end_ts": "ends (UTC)",
+    "expected_uplift": "expected uplift",
 }
 
 #: How the plan's actions read in the report (``recommendations.csv`` keeps ``scale_up``).

@@ -62,8 +62,8 @@ display(Markdown(review.series_summary(series, region=region, service=service, m
 
 # %%
 display(Markdown(review.status_summary(status)))
-display(report.table(review.region_status(status, region)))
-display(report.table(ahead[["event_id", "name", "kind", "start_ts", "end_ts", "regions", "expected_uplift"]], max_rows=20))
+display(report.table(review.region_status(status, region), headers=report.HEADERS))
+display(report.table(ahead[["event_id", "name", "kind", "start_ts", "end_ts", "regions", "expected_uplift"]], max_rows=20, headers=report.HEADERS))
 
 # %% [markdown]
 # ## 2. The series and its events

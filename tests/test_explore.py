@@ -655,6 +655,11 @@ def test_explore_telemetry_notebook(demo, tmp_path):
     # the safe load's table heads its columns in words, as the event check's does
     assert "<th>safe load per server</th>" in page and "<th>latency SLO (ms)</th>" in page
     assert "<th>safe_load</th>" not in page and "<th>slo_ms</th>" not in page
+    # so do the store's table and the events ahead (they had shown first_ts, start_ts, ...)
+    for header in ("first hour (UTC)", "last loaded (UTC)", "event", "starts (UTC)"):
+        assert f"<th>{header}</th>" in page, header
+    for column in ("first_ts", "last_loaded_at", "start_ts", "expected_uplift"):
+        assert f"<th>{column}</th>" not in page, column
 
 
 def test_event_headroom_check_notebook(demo, tmp_path):
