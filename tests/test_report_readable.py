@@ -268,11 +268,15 @@ def test_incidents_and_unknown_columns_have_no_underscores():
 def test_a_plain_table_keeps_its_column_names():
     """The analyst notebooks' tables show the frame's own columns: headers are the weekly
     report's choice, asked for with ``headers``."""
-    frame = pd.DataFrame({"safe_load": [340.0], "start_ts": [pd.Timestamp("2026-11-23", tz="UTC")]})
-    assert headers(report.table(frame).data) == ["safe_load", "start_ts"]
+    frame = pd.DataFrame(
+        {"safe_load": [340.0], "start_ts": [pd.Timestamp("2026-11-23", tz="UTC")], "peak_at": [1]}
+    )
+    assert headers(report.table(frame).data) == ["safe_load", "start_ts", "peak_at"]
+    # a column the headers leave out reads with spaces for its underscores
     assert headers(report.table(frame, headers=report.HEADERS).data) == [
         "safe load per server",
-        "start ts",
+        "starts (UTC)",
+        "peak at",
     ]
 
 
