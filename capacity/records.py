@@ -375,6 +375,8 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
 
     A choice that differs only in case or surrounding spaces (``'CCU'``, ``'EU-West '``) is
     taken first: an export's capitalisation is not a typo that similarity scores rank well.
+    Then the one choice whose first part ``name`` is (``'cpu'`` for ``cpu_util``, ``'latency'``
+    for ``latency_p99_ms``): similarity had offered ``ccu`` for ``'cpu'``.
 
     Parameters
     ----------
@@ -392,6 +394,9 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
     key = name.strip().casefold()
     if key in folded:
         return folded[key]
+    parts = [choice for choice in folded if key and re.match(re.escape(key) + r"[_.-]", choice)]
+    if len(parts) == 1:
+        return folded[parts[0]]
     close = difflib.get_close_matches(key, list(folded), n=1)
     return folded[close[0]] if close else None
 

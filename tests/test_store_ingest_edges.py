@@ -139,6 +139,9 @@ def test_names_in_another_case_or_with_spaces_get_a_suggestion(seeded, write, fl
     refused(
         seeded, [write("s.csv", GOOD.replace("game", "Game"))], "did you mean 'game'", fleet=fleet
     )
+    # the first part of a metric's name: similarity alone had offered 'ccu' for 'cpu'
+    short = GOOD.replace(",ccu,", ",cpu,")
+    refused(seeded, [write("c.csv", short)], r"unknown metric 'cpu' \(did you mean 'cpu_util'\?\)")
 
 
 def test_a_calendar_region_in_another_case_gets_a_suggestion(db, write, fleet_file):
