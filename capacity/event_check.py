@@ -42,7 +42,7 @@ from capacity.errors import ParameterError, the_parameter
 from capacity.headroom import servers_for, with_redundancy
 from capacity.records import suggest
 from capacity.store import Store
-from capacity.texts import first_few
+from capacity.texts import first_few, servers_text
 from capacity.units import as_utc, parse_timestamp
 
 __all__ = [
@@ -885,7 +885,7 @@ def _what_to_do(check: EventCheck) -> str:
         late = " <b>(overdue: already past)</b>" if row["overdue"] else ""
         items.append(
             f"<li>{html.escape(f'{row[REGION]} / {row[SERVICE]}')}: add "
-            f"{int(row['add_servers']):,} servers ({int(row['servers_available']):,} to "
+            f"{servers_text(int(row['add_servers']))} ({int(row['servers_available']):,} to "
             f"{int(row['servers_needed']):,}) by {row['act_by']:%Y-%m-%d %H:%M} UTC{late}</li>"
         )
     when = "" if check.checked_at is None else f", {check.checked_at:%Y-%m-%d %H:%M} UTC"

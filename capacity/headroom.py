@@ -30,7 +30,7 @@ import pandas as pd
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ConfigError, ParameterError
-from capacity.texts import first_few
+from capacity.texts import first_few, servers_text
 
 __all__ = [
     "HOURS_PER_WEEK",
@@ -90,7 +90,7 @@ class RegionLoss:
             return "survives"
         # the worst one region/service, not the fleet's total: say so, and where
         return (
-            f"short by {self.shortfall:,} servers in {self.where} UTC (the most one surviving "
+            f"short by {servers_text(self.shortfall)} in {self.where} UTC (the most one surviving "
             "region/service lacks)"
         )
 
@@ -407,7 +407,7 @@ def recommend(
         # the hour of the peak need: its demand need not be the horizon's peak demand (a
         # region-loss peak comes when another region is busiest), so it is not called that
         reason = (
-            f"peak need {required:,} servers at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} "
+            f"peak need {servers_text(required)} at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} "
             f"demand {peak['demand']:,.0f} ({int(peak['needed']):,} for demand, N+{k} "
             f"{int(peak['needed_nk']):,}, region loss {int(peak['needed_loss']):,})"
         )
@@ -441,9 +441,11 @@ def recommend(
                 "first_shortfall": first_shortfall,
                 "act_by": act_by,
                 "overdue": bool(pd.notna(act_by) and act_by < now),
+                # + 0.0: a scale-down of a free server type costs 0.0, not -0.0
                 "cost_per_week_change": round(
                     change * server_type.cost_per_hour * HOURS_PER_WEEK, 2
-                ),
+                )
+                + 0.0,
                 "reason": reason,
             }
         )

@@ -28,7 +28,7 @@ from capacity.decision import (
     week_before,
 )
 from capacity.resilience import KPI_COLUMNS
-from capacity.texts import first_few
+from capacity.texts import first_few, servers_text
 
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
@@ -298,7 +298,7 @@ def _percent(headroom: float) -> str:
         return ""
     if math.isinf(headroom):  # no servers now: any demand is a shortfall
         return "no servers"
-    return f"{headroom * 100:+.0f} %"
+    return f"{headroom * 100:+,.0f} %"
 
 
 def _signed(cost: float) -> str:
@@ -420,9 +420,9 @@ def decision_line(
         return "**Decision:** no servers to add or remove this week; hold every region/service."
     parts = []
     if len(up):
-        parts.append(f"add {int(up['change'].sum()):,} servers in {_many(len(up))}")
+        parts.append(f"add {servers_text(int(up['change'].sum()))} in {_many(len(up))}")
     if len(down):
-        parts.append(f"remove {int(-down['change'].sum()):,} servers in {_many(len(down))}")
+        parts.append(f"remove {servers_text(int(-down['change'].sum()))} in {_many(len(down))}")
     cost = float(recommendations["cost_per_week_change"].sum())
     text = f"**Decision:** {' and '.join(parts)}, {_signed(cost)} {unit} / week in all."
     late = up[up["overdue"].fillna(False).astype(bool)]
@@ -445,7 +445,7 @@ def decision_line(
         first = coming.iloc[0]
         text += (
             f" Next date to act by: {first['act_by']:%Y-%m-%d %H:%M} UTC"
-            f" ({first[REGION]}/{first[SERVICE]}, {int(first['change']):,} servers)."
+            f" ({first[REGION]}/{first[SERVICE]}, {servers_text(int(first['change']))})."
         )
     return text
 

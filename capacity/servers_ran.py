@@ -142,7 +142,7 @@ def count_note(
     if not short:
         return []
     named = [
-        f"{row[REGION]}/{row[SERVICE]} {row['current_servers']} (ran up to "
+        f"{row[REGION]}/{row[SERVICE]} {int(row['current_servers']):,} (ran up to "
         f"{_servers_text(float(row['servers_ran_last_week']))})"
         for row in short
     ]

@@ -1,11 +1,11 @@
 """Wording shared by messages: a long list cut to its first few items and a count of the rest,
-and a duration in seconds as a person reads it."""
+a count of servers and a duration in seconds as a person reads them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["first_few", "seconds_text"]
+__all__ = ["first_few", "seconds_text", "servers_text"]
 
 
 def first_few(items: Sequence[str], shown: int = 5) -> str:
@@ -26,6 +26,22 @@ def first_few(items: Sequence[str], shown: int = 5) -> str:
     rest = len(items) - shown
     listed = ", ".join(items[:shown])
     return f"{listed} and {rest} more" if rest > 0 else listed
+
+
+def servers_text(count: int) -> str:
+    """A count of servers, thousands-separated, singular for one: ``1 server``, ``1,766 servers``.
+
+    Parameters
+    ----------
+    count
+        How many servers (a whole number; a fleet of 1-2 servers is a real fleet).
+
+    Returns
+    -------
+    str
+        The count and the noun that agrees with it.
+    """
+    return f"{count:,} server" + ("" if abs(count) == 1 else "s")
 
 
 def seconds_text(seconds: float) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from capacity.columns import REGION, SERVICE
+from capacity.texts import servers_text
 
 if TYPE_CHECKING:
     from capacity.event_check import EventCheck
@@ -55,7 +56,7 @@ def event_summary(check: EventCheck) -> str:
         first = short.sort_values("act_by").iloc[0]
         late = int(short["overdue"].sum())
         parts.append(
-            f"<p>Add {int(short['add_servers'].sum()):,} servers across {len(short)} "
+            f"<p>Add {servers_text(int(short['add_servers'].sum()))} across {len(short)} "
             f"region/service{'s' if len(short) != 1 else ''}; the earliest act-by date is "
             f"{first['act_by']:%Y-%m-%d %H:%M} UTC "
             f"({html.escape(str(first[REGION]))} / {html.escape(str(first[SERVICE]))})"
