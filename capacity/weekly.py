@@ -295,14 +295,34 @@ def horizon_warning(fleet: FleetConfig, horizon: str) -> str | None:
     late = (
         "is overdue even at the horizon's end"
         if left <= 0
-        else f"leaves {left:g} days to order at the horizon's end and is overdue a week later"
+        else f"leaves {left:g} day{'' if left == 1 else 's'} to order at the horizon's end and "
+        "is overdue a week later"
     )
-    suggested = min(math.ceil(lead + 2 * ACT_WINDOW_DAYS), MAX_HORIZON.days)
-    return (
+    head = (
         f"the plan's horizon, {horizon}, is shorter than the longest procurement lead time, "
         f"{lead:g} days ({slowest}), plus a week: a shortfall {late}, so a weekly plan can show "
-        f"an addition already overdue. Plan with --horizon {suggested}d to leave at least a "
-        "week to act on every addition when a weekly plan first shows it"
+        "an addition already overdue. "
+    )
+    suggested = math.ceil(lead + 2 * ACT_WINDOW_DAYS)
+    if suggested <= MAX_HORIZON.days:
+        return head + (
+            f"Plan with --horizon {suggested}d to leave at least a week to act on every "
+            "addition when a weekly plan first shows it"
+        )
+    # no horizon a plan forecasts leaves a week: say so, rather than name one that does not
+    longest = f"{MAX_HORIZON.days}d"
+    further = (
+        f"Plan with --horizon {longest}, the longest a plan forecasts, for the most notice, though "
+        if reach < MAX_HORIZON
+        else f"A plan forecasts at most {longest}, so "
+    )
+    return (
+        head
+        + further
+        + (
+            f"no horizon leaves a week to act on a {lead:g}-day lead time: order {slowest} servers "
+            "ahead of the plan, or shorten its procurement_lead_time_days if the supplier allows"
+        )
     )
 
 

@@ -196,6 +196,28 @@ def test_a_horizon_that_can_show_an_addition_overdue_is_named_with_the_one_to_us
     assert "--horizon 366d" in horizon_warning(slow, "28d")  # the longest horizon there is
 
 
+def test_a_lead_time_no_horizon_covers_is_not_told_a_horizon_leaves_a_week():
+    """A lead time of a year cannot be planned a week ahead: the warning had told a plan of
+    366 days, the longest, to plan with --horizon 366d "to leave at least a week"."""
+    slow = _fleet_with(**{"game-c6i-2xlarge": 365})
+    short = horizon_warning(slow, "28d")
+    assert "Plan with --horizon 366d, the longest a plan forecasts, for the most notice" in short
+    assert "to leave at least a week" not in short
+    assert "no horizon leaves a week to act on a 365-day lead time" in short
+    assert "order game-c6i-2xlarge servers ahead of the plan" in short
+    longest = horizon_warning(slow, "366d")
+    assert "a shortfall leaves 1 day to order at the horizon's end" in longest
+    assert "--horizon" not in longest.split("overdue. ")[-1]
+    assert "A plan forecasts at most 366d, so no horizon leaves a week" in longest
+    # a lead time that the longest horizon still covers a week ahead is told that horizon
+    near = horizon_warning(_fleet_with(**{"game-c6i-2xlarge": 352}), "28d")
+    assert near.endswith(
+        "Plan with --horizon 366d to leave at least a week to act on every addition when a "
+        "weekly plan first shows it"
+    )
+    assert horizon_warning(_fleet_with(**{"game-c6i-2xlarge": 352}), "366d") is None
+
+
 def test_telemetry_after_the_cutoff_is_named_with_the_week_that_would_use_it():
     monday = pd.Timestamp("2026-11-23", tz="UTC")
     newest = pd.Timestamp("2026-11-27 19:00", tz="UTC")  # a Friday
