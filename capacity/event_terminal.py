@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from capacity.columns import REGION, SERVICE
-from capacity.terminal import WIDTH, Column, count, decimals, grid, plain, wrap
+from capacity.terminal import WIDTH, Column, count, decimals, demand, grid, plain, wrap
 
 if TYPE_CHECKING:
     from capacity.event_check import PlannedEvent
@@ -37,7 +37,7 @@ TERMINAL_COLUMNS = (
     Column("servers_needed", "servers", "needed", count),
     Column("servers_available", "servers", "available", count),
     Column("breach_probability", "breach", "prob.", _probability),
-    Column("peak_demand", "peak", "demand", decimals(0)),
+    Column("peak_demand", "peak", "demand", demand),
     Column("safe_load", "safe load", "per server", decimals(1)),
 )
 

@@ -30,7 +30,7 @@ import pandas as pd
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ConfigError, ParameterError
-from capacity.texts import first_few, servers_text
+from capacity.texts import demand_text, first_few, servers_text
 
 __all__ = [
     "HOURS_PER_WEEK",
@@ -408,7 +408,7 @@ def recommend(
         # region-loss peak comes when another region is busiest), so it is not called that
         reason = (
             f"peak need {servers_text(required)} at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} "
-            f"demand {peak['demand']:,.0f} ({int(peak['needed']):,} for demand, N+{k} "
+            f"demand {demand_text(peak['demand'])} ({int(peak['needed']):,} for demand, N+{k} "
             f"{int(peak['needed_nk']):,}, region loss {int(peak['needed_loss']):,})"
         )
         if drivers:
@@ -419,7 +419,7 @@ def recommend(
         if own["needed_nk"] > peak["needed_nk"]:  # the needed columns are maxima over hours
             reason += (
                 f"; its own {label} demand peaks at {own[TS]:%Y-%m-%d %H:%M} UTC: "
-                f"{own['demand']:,.0f}, {int(own['needed']):,} for demand, N+{k} "
+                f"{demand_text(own['demand'])}, {int(own['needed']):,} for demand, N+{k} "
                 f"{int(own['needed_nk']):,}"
             )
         if action == "hold" and required < servers_now:  # a surplus, on a fallback forecast

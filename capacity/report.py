@@ -28,7 +28,7 @@ from capacity.decision import (
     week_before,
 )
 from capacity.resilience import KPI_COLUMNS
-from capacity.texts import first_few, servers_text
+from capacity.texts import demand_text, first_few, servers_text
 
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
@@ -91,7 +91,8 @@ _TENTHS_COLUMNS = frozenset(
     }
 )
 #: Demand (players, requests a second) to the unit, as the terminal tables and the reasons
-#: write it: a peak of 525.3 requests a second read 525.3 here and 525 in the terminal.
+#: write it: a peak of 525.3 requests a second read 525.3 here and 525 in the terminal; below
+#: 10, with the decimals :func:`capacity.texts.demand_text` keeps.
 _UNITS_COLUMNS = frozenset({"peak_demand"})
 
 
@@ -113,7 +114,7 @@ def _cell(value: object, column: object = None) -> str:
         if column in _TENTHS_COLUMNS:
             return f"{value:,.1f}"
         if column in _UNITS_COLUMNS:
-            return f"{value:,.0f}"
+            return demand_text(value)
         if abs(value) < 10:
             return f"{value:,.3f}"
         return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"

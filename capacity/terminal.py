@@ -22,6 +22,7 @@ __all__ = [
     "Column",
     "count",
     "decimals",
+    "demand",
     "grid",
     "percent",
     "plain",
@@ -76,6 +77,14 @@ def plain(value: object) -> str:
 def count(value: object) -> str:
     """A whole number with thousands separators (``1,766``); ``-`` when null."""
     return MISSING if _missing(value) else f"{round(float(value)):,}"
+
+
+def demand(value: object) -> str:
+    """Demand as :func:`capacity.texts.demand_text` writes it (``285,840``, ``0.35``); ``-``
+    when null."""
+    from capacity.texts import demand_text
+
+    return MISSING if _missing(value) else demand_text(float(value))
 
 
 def decimals(places: int) -> Callable[[object], str]:

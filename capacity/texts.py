@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["first_few", "seconds_text", "servers_text"]
+__all__ = ["demand_text", "first_few", "seconds_text", "servers_text"]
 
 
 def first_few(items: Sequence[str], shown: int = 5) -> str:
@@ -26,6 +26,28 @@ def first_few(items: Sequence[str], shown: int = 5) -> str:
     rest = len(items) - shown
     listed = ", ".join(items[:shown])
     return f"{listed} and {rest} more" if rest > 0 else listed
+
+
+def demand_text(value: float) -> str:
+    """Demand (players, requests a second) as the tables write it: to the unit from 10 up,
+    with decimals below, where the unit would round a quiet service's 0.4 requests a second
+    to 0 beside the server it needs.
+
+    Parameters
+    ----------
+    value
+        The demand, not negative.
+
+    Returns
+    -------
+    str
+        ``285,840``, ``12``, ``7.4`` or ``0.35``: the unit, a tenth below 10, a hundredth
+        below 1 (trailing zeros dropped, so 3.0 reads ``3``).
+    """
+    if abs(value) >= 9.5:
+        return f"{value:,.0f}"
+    places = 1 if abs(value) >= 0.995 else 2
+    return f"{value:.{places}f}".rstrip("0").rstrip(".")
 
 
 def servers_text(count: int) -> str:

@@ -3,9 +3,12 @@ of a server type that costs nothing, so N+k and the minimum servers decide the s
 
 What it reads must be as true as the demo's: one server is "1 server" (the reasons, the
 event check's report and the plan's decision had read "1 servers"), a scale-down of a free
-server type costs 0.0, not -0.0 (the CSV had written ``-0.0``)."""
+server type costs 0.0, not -0.0 (the CSV had written ``-0.0``), and a quiet service's
+fraction of a request a second is not written 0 beside the server it needs."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -105,3 +108,23 @@ def test_an_event_needing_one_more_server_says_one_server(solo, tmp_path):
     # seven times a p95 of about 10 players needs 2 servers at 50 a server: one more
     assert "add 1 server (1 to 2)" in text
     assert "1 servers" not in text
+
+
+def test_a_quiet_service_of_a_fraction_of_a_request_a_second_reads_its_decimals(tmp_path):
+    """0.1 to 0.4 requests a second need one server: the reason had read "p95 demand 0"."""
+    ts = pd.date_range("2026-11-09T00:00Z", periods=HOURS, freq="1h")
+    rps = (5 + 3 * np.sin(np.arange(HOURS) / 24 * 2 * np.pi)).round() / 20
+    path = tmp_path / "rps.csv"
+    pd.DataFrame(
+        {"ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "solo", "service": "game"}
+        | {"metric": "rps", "value": rps}
+    ).to_csv(path, index=False)
+    fleet_file = tmp_path / "fleet.yaml"
+    fleet = SOLO_FLEET.replace("SERVERS", "1").replace("demand_metric: ccu", "demand_metric: rps")
+    fleet_file.write_text(fleet, encoding="utf-8")
+    common = ["--db", str(tmp_path / "rps.duckdb"), "--config", str(fleet_file)]
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", str(path), *common]).exit_code == 0
+    table = runner.invoke(cli, ["recommend", *common, "--horizon", "1d"])
+    assert table.exit_code == 0, table.output
+    assert re.search(r"for p95 demand 0\.\d+ \(1 for demand, N\+0 1,", table.stdout), table.stdout

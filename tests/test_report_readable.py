@@ -101,14 +101,17 @@ def test_a_safe_load_and_its_interval_are_shown_to_a_tenth_alike():
 
 def test_peak_demand_is_shown_to_the_unit_as_the_terminal_writes_it():
     """check-event's report showed a peak of 525.3 requests a second as 525.3 (and 8.25 as
-    8.250) where its terminal table printed 525 (and 8)."""
-    from capacity.terminal import decimals
+    8.250) where its terminal table printed 525 (and 8); below 10 both keep a decimal or two,
+    since a quiet service's 0.35 requests a second, written 0, still needs a server."""
+    from capacity.terminal import demand
 
-    frame = pd.DataFrame({"service": ["chat", "voice", "game"], "peak_demand": [525.3, 8.25, 1e6]})
+    frame = pd.DataFrame(
+        {"service": ["chat", "voice", "game", "admin"], "peak_demand": [525.3, 8.25, 1e6, 0.35]}
+    )
     page = report.plan_table(frame).data
     assert headers(page) == ["service", "peak demand"]
-    assert cells(page)[1::2] == [decimals(0)(v) for v in frame["peak_demand"]]
-    assert cells(page)[1::2] == ["525", "8", "1,000,000"]
+    assert cells(page)[1::2] == [demand(v) for v in frame["peak_demand"]]
+    assert cells(page)[1::2] == ["525", "8.2", "1,000,000", "0.35"]
 
 
 def test_data_quality_counts_hours_with_separators_and_says_yes_or_no():

@@ -1,6 +1,6 @@
 """Long lists in messages: the first few items and a count of the rest."""
 
-from capacity.texts import first_few, seconds_text
+from capacity.texts import demand_text, first_few, seconds_text
 
 
 def test_a_short_list_is_given_whole_and_a_long_one_counts_the_rest():
@@ -10,6 +10,19 @@ def test_a_short_list_is_given_whole_and_a_long_one_counts_the_rest():
     assert first_few(list("abcdefgh")) == "a, b, c, d, e and 3 more"
     assert first_few(list("abcdefgh"), 6) == "a, b, c, d, e, f and 2 more"
     assert first_few(list("abcde"), 4) == "a, b, c, d and 1 more"
+
+
+def test_demand_reads_to_the_unit_and_keeps_decimals_a_quiet_service_needs():
+    """A service at 0.3 requests a second needs a server: its demand had read "0"."""
+    assert demand_text(285_840.4) == "285,840"
+    assert demand_text(12.4) == "12"
+    assert demand_text(9.5) == "10"
+    assert demand_text(9.44) == "9.4"
+    assert demand_text(3.0) == "3"
+    assert demand_text(0.999) == "1"
+    assert demand_text(0.347) == "0.35"
+    assert demand_text(0.3) == "0.3"
+    assert demand_text(0) == "0"
 
 
 def test_a_duration_reads_in_the_unit_a_person_would_use():
