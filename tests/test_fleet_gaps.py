@@ -163,6 +163,26 @@ def test_recommend_does_not_call_the_loss_of_a_region_without_telemetry_survived
     assert "- without north: " in loss and "- without south: " in loss
 
 
+def test_a_loss_whose_players_go_to_a_region_without_telemetry_is_not_called_survived(
+    fleet_store, tmp_path
+):
+    """south's players all go to east, of which nothing is loaded: the loss had read
+    "survives", judged without the one region that takes them."""
+    db, _ = fleet_store
+    fleet = _with_east(tmp_path)
+    text = fleet.read_text(encoding="utf-8")
+    fleet.write_text(text.replace("  south: {north: 1.0}\n", "  south: {east: 1.0}\n"))
+    done = _run("recommend", "--db", str(db), "--config", str(fleet), "--jobs", "1")
+    assert done.exit_code == 0, done.output
+    loss = done.stdout.split("Loss of one region:")[1]
+    assert (
+        "- without south: not checked: east, taking its players, has no demand telemetry in the "
+        "history window, so whether east can carry them is unknown"
+    ) in " ".join(loss.split()).replace("- without", "\n- without")
+    assert "without south: survives" not in loss
+    assert "- without north: " in loss
+
+
 def test_check_event_in_a_region_without_telemetry_says_what_to_load(fleet_store, tmp_path):
     db, _ = fleet_store
     wider = _with_east(tmp_path)

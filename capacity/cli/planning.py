@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -26,6 +27,9 @@ from capacity.cli.common import (
     _warn_if_stale,
 )
 from capacity.errors import ParameterError
+
+if TYPE_CHECKING:
+    from capacity.headroom import RegionLoss
 
 
 @click.command("check-event")
@@ -260,10 +264,41 @@ def recommend(
     # a verdict on nothing
     planned = set(recs["region"])
     for loss in assessment.survival:
-        said = (
-            loss.describe()
-            if loss.lost in planned
-            else "not checked: it has no demand telemetry in the history window, so the load "
-            "its players would add to the other regions is unknown"
-        )
+        said = _loss_text(loss, planned, fleet.failover.get(loss.lost, {}))
         click.echo(wrap(f"without {loss.lost}: {said}", first="- "))
+
+
+def _loss_text(loss: RegionLoss, planned: set[str], shares: dict[str, float]) -> str:
+    """What losing ``loss.lost`` means, where a region of the loss has no demand telemetry.
+
+    Parameters
+    ----------
+    loss : RegionLoss
+        The loss as :func:`capacity.headroom.region_loss_survival` judged it.
+    planned : set of str
+        The regions with demand telemetry in the history window (a row in the table).
+    shares : dict
+        The lost region's failover shares.
+
+    Returns
+    -------
+    str
+        ``not checked`` when the lost region, or a region taking its players, has no demand
+        telemetry: the loss was judged without that region, so "survives" would be a verdict
+        on nothing; else :meth:`RegionLoss.describe`.
+    """
+    if loss.lost not in planned:
+        return (
+            "not checked: it has no demand telemetry in the history window, so the load its "
+            "players would add to the other regions is unknown"
+        )
+    unknown = [region for region, share in shares.items() if share > 0 and region not in planned]
+    if not loss.failover or not unknown:
+        return loss.describe()
+    names = ", ".join(unknown)
+    if loss.survives:
+        return (
+            f"not checked: {names}, taking its players, has no demand telemetry in the history "
+            f"window, so whether {names} can carry them is unknown"
+        )
+    return f"{loss.describe()}; {names}, taking its players, not checked (no demand telemetry)"
