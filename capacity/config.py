@@ -613,6 +613,12 @@ def _value_fix(key: str, message: str) -> str | None:
             # thirds or sevenths rounded to a few places never sum to 1 exactly
             fix += "; for rounded shares, write the last one as 1 minus the others"
         return fix
+    if key.startswith("failover.") and "cannot fail over to itself" in message:
+        lost = key.split(".", 1)[1]
+        return (
+            f"under {key}, name the other regions that take {lost}'s players when it is lost; "
+            "a fleet of one region has no other: write failover: {}"
+        )
     if key.startswith("failover.") and "must be in [0, 1]" in message:
         return "write each share as a fraction: 0.6 for 60% of the region's players"
     if key.startswith("current_servers.") and "must be >= 0" in message:

@@ -129,6 +129,17 @@ def test_failover_thirds_rounded_get_told_how_to_write_them(own):
     assert "they sum to 0.8666" in str(caught.value)
 
 
+def test_a_region_failing_over_to_itself_is_told_what_to_write(own):
+    """A fleet of one region, its players sent to itself, had been refused with no fix."""
+    text = _doc_fleet().replace("me-south: {eu-central: 1.0}", "me-south: {me-south: 1.0}")
+    with pytest.raises(ConfigError) as caught:
+        own(text)
+    message = str(caught.value)
+    assert "key 'failover.me-south': a region cannot fail over to itself. Fix: " in message
+    assert "name the other regions that take me-south's players" in message
+    assert "write failover: {}" in message
+
+
 def test_optional_keys_take_the_defaults_the_docs_give(own):
     text = _doc_fleet()
     for line in ("version: 1\n", "currency: EUR\n", "redundancy: {k: 2, min_servers: 3}\n"):
