@@ -320,8 +320,9 @@ def horizon_warning(fleet: FleetConfig, horizon: str) -> str | None:
         head
         + further
         + (
-            f"no horizon leaves a week to act on a {lead:g}-day lead time: order {slowest} servers "
-            "ahead of the plan, or shorten its procurement_lead_time_days if the supplier allows"
+            f"no horizon leaves a week to act on a {lead:g}-day lead time: order servers of "
+            f"type {slowest} ahead of the plan, or shorten its procurement_lead_time_days if "
+            "the supplier allows"
         )
     )
 

@@ -204,7 +204,7 @@ def test_a_lead_time_no_horizon_covers_is_not_told_a_horizon_leaves_a_week():
     assert "Plan with --horizon 366d, the longest a plan forecasts, for the most notice" in short
     assert "to leave at least a week" not in short
     assert "no horizon leaves a week to act on a 365-day lead time" in short
-    assert "order game-c6i-2xlarge servers ahead of the plan" in short
+    assert "order servers of type game-c6i-2xlarge ahead of the plan" in short
     longest = horizon_warning(slow, "366d")
     assert "a shortfall leaves 1 day to order at the horizon's end" in longest
     assert "--horizon" not in longest.split("overdue. ")[-1]
