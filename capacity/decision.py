@@ -30,6 +30,7 @@ __all__ = [
     "changes_since",
     "order_frame",
     "overdue_first_seen",
+    "overdue_moved_earlier",
     "previous_plan",
     "read_previous_plan",
     "region_loss_frame",
@@ -239,6 +240,47 @@ def overdue_first_seen(
         (current["action"] == "scale_up") & current["overdue"].fillna(False).astype(bool)
     ]
     return {(r, s) for r, s in zip(late[REGION], late[SERVICE], strict=True) if (r, s) not in asked}
+
+
+def overdue_moved_earlier(
+    current: pd.DataFrame, previous: pd.DataFrame | None, cutoff: pd.Timestamp
+) -> dict[tuple[str, str], pd.Timestamp]:
+    """The overdue additions that last week's plan asked for by a date not yet reached.
+
+    Parameters
+    ----------
+    current : pandas.DataFrame
+        This plan's recommendations (``region, service, action, overdue``).
+    previous : pandas.DataFrame or None
+        The recommendations of the plan published the week before (``region, service,
+        action, act_by``); None when there is none (nothing is returned).
+    cutoff : pandas.Timestamp
+        This plan's start: an ``overdue`` date to act by is before it.
+
+    Returns
+    -------
+    dict of (region, service) to pandas.Timestamp
+        The ``scale_up`` rows of ``current`` overdue now that the week before's plan also
+        scaled up, but by a date at or after ``cutoff``, with that date: whoever followed last
+        week's plan is not late, the forecast moved the date before this plan. Such an
+        addition is not one :func:`overdue_first_seen` returns, nor an order left undone.
+    """
+    if previous is None:
+        return {}
+    start = pd.Timestamp(cutoff)
+    start = start.tz_localize("UTC") if start.tzinfo is None else start
+    asked = {
+        (r, s): pd.Timestamp(a)
+        for r, s, action, a in zip(
+            previous[REGION], previous[SERVICE], previous["action"], previous["act_by"], strict=True
+        )
+        if action == "scale_up" and pd.notna(a) and pd.Timestamp(a) >= start
+    }
+    late = current[
+        (current["action"] == "scale_up") & current["overdue"].fillna(False).astype(bool)
+    ]
+    keys = zip(late[REGION], late[SERVICE], strict=True)
+    return {key: asked[key] for key in keys if key in asked}
 
 
 def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:

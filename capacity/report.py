@@ -344,21 +344,32 @@ def _among(frame: pd.DataFrame, pairs: Collection[tuple[str, str]]) -> pd.Series
 #: How an overdue date to act by reads when the plan the week before did not ask for it.
 FIRST_SEEN_OVERDUE = "(overdue, new this week)"
 
+#: How an overdue date to act by reads when the plan the week before asked for the addition
+#: by a later date, not yet reached when this plan starts (its date follows).
+MOVED_EARLIER_OVERDUE = "(overdue; last week's plan said by"
+
+
+def _moved_marker(date: pd.Timestamp) -> str:
+    return f"{MOVED_EARLIER_OVERDUE} {_cell(date)})"
+
 
 def plan_table(
     frame: pd.DataFrame,
     *,
     currency: str | None = None,
     new_overdue: Collection[tuple[str, str]] = (),
+    moved_earlier: Mapping[tuple[str, str], pd.Timestamp] | None = None,
 ) -> HTML:
     """A plan table (the verdicts, the actions) as a reader wants it.
 
     The date to act by is headed as UTC, to the minute, and marked ``overdue`` when it has
     passed (the ``overdue`` column folds into it), :data:`FIRST_SEEN_OVERDUE` for the
     region/services in ``new_overdue`` (:func:`capacity.decision.overdue_first_seen`: last
-    week's plan did not ask for them); headroom is a percentage of the servers now; cost
-    changes are per week, headed with ``currency`` (the fleet file's ``currency``;
-    :func:`cost_header`).
+    week's plan did not ask for them), :data:`MOVED_EARLIER_OVERDUE` and last week's date
+    for those in ``moved_earlier`` (:func:`capacity.decision.overdue_moved_earlier`: last
+    week's plan asked for them by a date not yet reached); headroom is a percentage of the
+    servers now; cost changes are per week, headed with ``currency`` (the fleet file's
+    ``currency``; :func:`cost_header`).
     """
     shown = frame.copy()
     if "act_by" in shown:
@@ -368,6 +379,11 @@ def plan_table(
             fresh = late & _among(shown, new_overdue)
             dates = dates.where(~late, dates + " (overdue)")
             dates = dates.where(~fresh, shown["act_by"].map(_cell) + " " + FIRST_SEEN_OVERDUE)
+            for key, before in (moved_earlier or {}).items():
+                moved = late & _among(shown, [key])
+                dates = dates.where(
+                    ~moved, shown["act_by"].map(_cell) + " " + _moved_marker(before)
+                )
         shown["act_by"] = dates
     shown = shown.drop(columns=["overdue"], errors="ignore")
     if "min_headroom" in shown:
@@ -391,6 +407,7 @@ def decision_line(
     cutoff: pd.Timestamp,
     currency: str | None = None,
     new_overdue: Collection[tuple[str, str]] = (),
+    moved_earlier: Mapping[tuple[str, str], pd.Timestamp] | None = None,
 ) -> str:
     """The plan's decision in two or three sentences of Markdown, for the top of the report.
 
@@ -406,13 +423,17 @@ def decision_line(
     new_overdue : collection of (region, service)
         The overdue additions last week's plan did not ask for
         (:func:`capacity.decision.overdue_first_seen`), named as such.
+    moved_earlier : mapping of (region, service) to Timestamp, optional
+        The overdue additions last week's plan asked for by a later date, not yet reached
+        (:func:`capacity.decision.overdue_moved_earlier`), named with that date.
 
     Returns
     -------
     str
         How many servers to add and remove in how many region/services, the weekly cost
-        change, which additions are overdue (order them now; those new this week named) and
-        the next date to act by; or that no server is to be added or removed.
+        change, which additions are overdue (order them now; those new this week named, and
+        those last week's plan asked for by a later date, with it) and the next date to act
+        by; or that no server is to be added or removed.
     """
     unit = currency if currency else "fleet cost units"
     up = recommendations[recommendations["action"] == "scale_up"]
@@ -440,6 +461,22 @@ def decision_line(
                 f" {len(fresh)} of them {'was' if one else 'were'} not in last week's plan:"
                 f" overdue the first time a plan shows {'it' if one else 'them'}"
                 f" ({_first_names(fresh)})."
+            )
+        moved = late[_among(late, list(moved_earlier or {}))]
+        if len(moved):
+            one = len(moved) == 1
+            dated = first_few(
+                [
+                    f"{r}/{s} by {moved_earlier[(r, s)]:%Y-%m-%d %H:%M} UTC"
+                    for r, s in zip(moved[REGION], moved[SERVICE], strict=True)
+                ],
+                DECISION_NAMES,
+            )
+            text += (
+                f" {len(moved)} of them {'was' if one else 'were'} due later in last week's"
+                f" plan, on a date this plan starts before: the forecast moved"
+                f" {'it' if one else 'them'} earlier, no one left {'it' if one else 'them'}"
+                f" undone ({dated})."
             )
     coming = up[~up.index.isin(late.index) & up["act_by"].notna()].sort_values("act_by")
     if len(coming):

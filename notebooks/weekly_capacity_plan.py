@@ -48,9 +48,9 @@ plan = weekly.build_plan(
     week=week, db=db, config=config, run_id=run_id, horizon=horizon, history=history,
     quantile=quantile, jobs=jobs, backtest=backtest, plans_dir=Path(out_dir).resolve().parent,
 )
-new_overdue = decision.overdue_first_seen(
-    plan.recommendations, plan.previous.recommendations if plan.previous else None
-)
+before = plan.previous.recommendations if plan.previous else None
+new_overdue = decision.overdue_first_seen(plan.recommendations, before)
+moved_earlier = decision.overdue_moved_earlier(plan.recommendations, before, plan.cutoff)
 outputs = weekly.write_outputs(plan, out_dir)
 status = weekly.status_table(plan)
 display(Markdown(
@@ -61,7 +61,7 @@ display(Markdown(
 display(report.warning_lines(plan.warnings))
 display(Markdown(report.decision_line(
     plan.recommendations, cutoff=plan.cutoff, currency=plan.fleet.currency,
-    new_overdue=new_overdue,
+    new_overdue=new_overdue, moved_earlier=moved_earlier,
 )))
 display(report.backtest_losses_line(plan.backtest))
 orders = decision.order_frame(plan.recommendations, plan.fleet)
@@ -80,9 +80,13 @@ if len(orders):
 # *(overdue)*: the date to act by was already before the plan's start (the hour above it is
 # planned from); a later date may have passed since. *(overdue, new this week)*: overdue, and
 # the plan published for the week before did not ask for it: the first notice came late.
+# *(overdue; last week's plan said by ...)*: that plan asked for it by a date this plan starts
+# before: the forecast moved the date earlier, no one left it undone.
 
 # %%
-display(report.plan_table(status, currency=plan.fleet.currency, new_overdue=new_overdue))
+display(report.plan_table(
+    status, currency=plan.fleet.currency, new_overdue=new_overdue, moved_earlier=moved_earlier
+))
 
 # %% [markdown]
 # ### Actions and why
@@ -94,7 +98,7 @@ display(report.plan_table(status, currency=plan.fleet.currency, new_overdue=new_
 display(Markdown(report.hint_line(plan.safe)))
 display(report.plan_table(
     plan.recommendations[["region", "service", "action", "change", "act_by", "overdue", "reason"]],
-    new_overdue=new_overdue,
+    new_overdue=new_overdue, moved_earlier=moved_earlier,
 ))
 
 # %% [markdown]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import shutil
@@ -265,6 +266,30 @@ def test_an_addition_overdue_the_first_time_it_appears_is_marked():
     assert " 1 of them was not in last week's plan: overdue the first time a plan shows it " in line
     assert "(na-east/game)." in line
     assert "not in last week's plan" not in report.decision_line(now, cutoff=T0)
+
+
+def test_an_overdue_addition_last_week_asked_for_by_a_later_date_is_not_left_undone():
+    # last week's plan (2026-W47 for a cutoff of T0) asked eu-west to scale up by a date after
+    # this plan's cutoff, and na-east by one before it; now both are overdue
+    before = _recs(["scale_up", "scale_up", "hold"], [False, False, False])
+    later = T0 + pd.Timedelta(days=6, hours=0, minutes=58)
+    before["act_by"] = [later, T0 - pd.Timedelta(days=1), pd.NaT]
+    now = _recs(["scale_up", "scale_up", "scale_up"], [True, True, True])
+    moved = decision.overdue_moved_earlier(now, before, T0)
+    assert moved == {("eu-west", "game"): later}
+    assert decision.overdue_first_seen(now, before) == {("sa-east", "game")}
+    assert decision.overdue_moved_earlier(now, None, T0) == {}
+    said = f"{report.MOVED_EARLIER_OVERDUE} {later:%Y-%m-%d %H:%M})"
+    page = report.plan_table(now, new_overdue={("sa-east", "game")}, moved_earlier=moved).data
+    assert page.count(html.escape(said)) == 1
+    assert page.count("(overdue)") == 1  # na-east: last week's date had passed: left undone
+    line = report.decision_line(now, cutoff=T0, moved_earlier=moved)
+    assert "3 of 3 additions are overdue" in line
+    assert (
+        " 1 of them was due later in last week's plan, on a date this plan starts before: the "
+        f"forecast moved it earlier, no one left it undone (eu-west/game by {later:%Y-%m-%d %H:%M}"
+        " UTC)." in line
+    )
 
 
 def test_the_previous_plan_is_read_with_the_sha256_of_the_file_read(tmp_path):
