@@ -59,6 +59,7 @@ __all__ = [
     "check_plannable",
     "horizon_warning",
     "json_safe",
+    "overdue_from",
     "parse_week",
     "recommendations_csv",
     "rough_warning",
@@ -145,6 +146,14 @@ class WeeklyPlan:
     #: The plan published for the week before in the same plans folder, when it was asked
     #: for (``build_plan(plans_dir=...)``) and there is one.
     previous: PreviousPlan | None = None
+    #: The moment a date to act by is overdue before (:func:`overdue_from`): the week's
+    #: start, or now for a week still ahead, never before the cutoff; None: the cutoff.
+    overdue_since: pd.Timestamp | None = None
+
+    @property
+    def overdue_from(self) -> pd.Timestamp:
+        """When a date to act by is overdue before: :attr:`overdue_since`, else the cutoff."""
+        return self.cutoff if self.overdue_since is None else self.overdue_since
 
 
 #: Fewest days of telemetry behind a forecast before the plan calls its targets rough.
@@ -172,6 +181,33 @@ def rough_warning(run: FleetForecast) -> str | None:
         f"(the shortest, {worst[REGION]}/{worst[SERVICE]}, on "
         f"{worst['history_hours'] / 24:.1f} days), so their targets are rough"
     )
+
+
+def overdue_from(
+    week_start: pd.Timestamp, cutoff: pd.Timestamp, now: pd.Timestamp | None = None
+) -> pd.Timestamp:
+    """The moment before which a plan's date to act by is overdue.
+
+    A plan is read from its week's start (Monday 00:00 UTC), or now for a week still ahead;
+    when its telemetry ends before that (a stale export), a date between the end of the
+    telemetry and then has passed too by the time the plan is read.
+
+    Parameters
+    ----------
+    week_start : Timestamp
+        Monday 00:00 UTC of the planned week.
+    cutoff : Timestamp
+        What the plan is made as of: the week's start, or the hour after the newest telemetry.
+    now : Timestamp, optional
+        The moment of planning; default the clock's.
+
+    Returns
+    -------
+    Timestamp
+        The later of ``cutoff`` and the earlier of ``week_start`` and ``now``.
+    """
+    now = pd.Timestamp.now(tz="UTC") if now is None else now
+    return max(cutoff, min(week_start, now))
 
 
 def stale_data_warning(
@@ -774,6 +810,8 @@ def build_plan(
             raise ParameterError(f"The store {db} holds no demand telemetry to plan from.")
         newest = pd.Timestamp(newest).tz_convert("UTC")
         cutoff = min(monday, newest.floor("h") + pd.Timedelta(hours=1))
+        # a stale plan is read from the week's start all the same: dates before then are late
+        late_from = overdue_from(monday, cutoff)
         say("history")
         with _timed(timings, "history"):
             demand = store.series(
@@ -806,12 +844,12 @@ def build_plan(
         say("headroom")
         with _timed(timings, "headroom"):
             events = store.events(start=cutoff - pd.Timedelta(days=28), end=cutoff + step)
-            # as `capacity recommend` does, as of the cutoff
+            # as `capacity recommend` does, forecast from the cutoff
             sized = assess(
                 run.frame,
                 safe,
                 fleet,
-                now=cutoff,
+                now=late_from,
                 quantile=quantile,
                 events=events,
                 fallback=fallen_back(run.summary),
@@ -867,6 +905,7 @@ def build_plan(
         timings=timings,
         warnings=[w for w in warnings if w] + [note.removeprefix("note: ") for note in run.notes()],
         previous=previous,
+        overdue_since=late_from,
         **resilience,
     )
 

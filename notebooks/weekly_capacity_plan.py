@@ -50,7 +50,7 @@ plan = weekly.build_plan(
 )
 before = plan.previous.recommendations if plan.previous else None
 new_overdue = decision.overdue_first_seen(plan.recommendations, before)
-moved_earlier = decision.overdue_moved_earlier(plan.recommendations, before, plan.cutoff)
+moved_earlier = decision.overdue_moved_earlier(plan.recommendations, before, plan.overdue_from)
 outputs = weekly.write_outputs(plan, out_dir)
 status = weekly.status_table(plan)
 display(Markdown(
@@ -60,7 +60,7 @@ display(Markdown(
 ))
 display(report.warning_lines(plan.warnings))
 display(Markdown(report.decision_line(
-    plan.recommendations, cutoff=plan.cutoff, currency=plan.fleet.currency,
+    plan.recommendations, cutoff=plan.overdue_from, currency=plan.fleet.currency,
     new_overdue=new_overdue, moved_earlier=moved_earlier,
 )))
 display(report.backtest_losses_line(plan.backtest))
@@ -77,8 +77,8 @@ if len(orders):
 # `act`: servers must be added (see the date to act by); `watch`: held with less than 10 %
 # headroom at some hour, or on a forecast that fell back to a baseline (never scaled down on
 # one); `OK`: enough servers all horizon (a scale-down removes only a surplus of every hour).
-# *(overdue)*: the date to act by was already before the plan's start (the hour above it is
-# planned from); a later date may have passed since. *(overdue, new this week)*: overdue, and
+# *(overdue)*: the date to act by was already before the week's start (Monday 00:00 UTC, or
+# the hour planned from when later); a later date may have passed since. *(overdue, new this week)*: overdue, and
 # the plan published for the week before did not ask for it: the first notice came late.
 # *(overdue; last week's plan said by ...)*: that plan asked for it by a date this plan starts
 # before: the forecast moved the date earlier, no one left it undone.

@@ -22,7 +22,7 @@ from capacity.demo import build_demo_store, generate_demo
 from capacity.errors import ParameterError
 from capacity.plan import PLAN_FILES, PlanExistsError, PlanFailedError, PlanLockedError, run_plan
 from capacity.store import Store
-from capacity.weekly import parse_week, stale_data_warning
+from capacity.weekly import overdue_from, parse_week, stale_data_warning
 
 #: the module's plans share their fits (see ``shared_fits`` in conftest.py)
 pytestmark = pytest.mark.usefixtures("shared_fits")
@@ -258,6 +258,29 @@ def test_a_week_after_the_telemetry_ends_is_planned_with_a_warning(demo, tmp_pat
     ]
 
 
+def test_a_stale_plan_counts_dates_before_its_weeks_start_as_overdue(demo, tmp_path):
+    # the export stopped on Wednesday: the plan for 2026-W48 forecasts from 2026-11-18, but is
+    # read from Monday 2026-11-23, when a date to act by in between has passed too
+    db, config = demo
+    db = Path(shutil.copy(db, tmp_path / "store.duckdb"))
+    with Store(db) as store:
+        store.con.execute("DELETE FROM telemetry WHERE ts >= '2026-11-18T00:00Z'")
+    args = ["plan", "--week", "2026-W48", "--db", str(db), "--config", str(config)]
+    args += ["--out", str(tmp_path / "out"), "--jobs", "1", "--no-backtest"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "out" / "2026-W48"
+    assert json.loads((folder / "manifest.json").read_text())["cutoff"].startswith("2026-11-18")
+    recs = pd.read_csv(folder / "recommendations.csv")
+    act_by = pd.to_datetime(recs["act_by"], utc=True)
+    monday = pd.Timestamp("2026-11-23", tz="UTC")
+    between = (act_by >= pd.Timestamp("2026-11-18", tz="UTC")) & (act_by < monday)
+    assert between.any(), recs[["region", "service", "act_by"]]  # what is checked happens
+    assert recs["overdue"].tolist() == (act_by < monday).tolist()
+    page = (folder / "capacity_plan.html").read_text()
+    assert "was before 2026-11-23 00:00 UTC): order them now" in page
+
+
 def test_weeks_the_store_cannot_plan_and_a_locked_store_stop_before_any_work(demo, tmp_path):
     db, config = demo
     runner = CliRunner()
@@ -338,6 +361,17 @@ def test_a_plan_is_stale_only_when_the_telemetry_ends_over_a_day_before_it_could
     assert stale_data_warning(monday, friday - pd.Timedelta(hours=2), now=friday) is None
     old = stale_data_warning(monday, friday - pd.Timedelta(days=3), now=friday)
     assert old is not None and "3.0 days before now" in old
+
+
+def test_a_date_to_act_by_is_overdue_from_the_weeks_start_or_now_never_before_the_cutoff():
+    monday = pd.Timestamp("2026-11-23T00:00Z")
+    wednesday = pd.Timestamp("2026-11-18T00:00Z")
+    later = pd.Timestamp("2026-12-01T00:00Z")
+    assert overdue_from(monday, monday, now=later) == monday
+    assert overdue_from(monday, wednesday, now=later) == monday  # a stale export
+    friday = pd.Timestamp("2026-11-20T09:00Z")  # next week planned on Friday
+    assert overdue_from(monday, friday - pd.Timedelta(hours=2), now=friday) == friday
+    assert overdue_from(monday, friday, now=friday - pd.Timedelta(hours=1)) == friday
 
 
 def test_failing_cell_publishes_nothing(demo, tmp_path):
