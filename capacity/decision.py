@@ -35,7 +35,9 @@ __all__ = [
     "read_previous_plan",
     "region_loss_frame",
     "series_names",
+    "stale_comparison_note",
     "urgency_order",
+    "week_after",
     "week_before",
 ]
 
@@ -145,6 +147,14 @@ def week_before(week: str) -> str:
     return f"{iso.year}-W{iso.week:02d}"
 
 
+def week_after(week: str) -> str:
+    """The ISO week after ``week``: ``2026-W47`` gives ``2026-W48``, ``2026-W53`` ``2027-W01``."""
+    year, number = (int(part) for part in week.upper().split("-W"))
+    monday = dt.date.fromisocalendar(year, number, 1) + dt.timedelta(days=7)
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
 @dataclass(frozen=True)
 class PreviousPlan:
     """The plan published for the week before, as a later plan reads it.
@@ -207,6 +217,45 @@ def previous_plan(plans_dir: str | Path, week: str) -> tuple[str, str, pd.DataFr
     the week before has no published plan in ``plans_dir``."""
     earlier = read_previous_plan(plans_dir, week)
     return None if earlier is None else (earlier.week, earlier.run_id, earlier.recommendations)
+
+
+def stale_comparison_note(plans_dir: str | Path, week: str) -> str | None:
+    """A note when the plan published for the week after ``week`` compared itself with
+    another plan of ``week`` than the one now published (or with none: a week planned late).
+
+    Parameters
+    ----------
+    plans_dir : str or Path
+        The folder plans are published in.
+    week : str
+        The week just published (``2026-W46``).
+
+    Returns
+    -------
+    str or None
+        The note, naming the later week, what its report compared with and the rerun that
+        compares it with this plan; None when there is no later plan, it has no readable
+        ``manifest.json``, or it compared itself with this very plan.
+    """
+    later = week_after(week)
+    try:
+        recorded = json.loads((Path(plans_dir) / later / "manifest.json").read_text("utf-8"))
+        compared = recorded["inputs"]["previous_plan"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    current = read_previous_plan(plans_dir, later)
+    if current is None or compared == current.reference():
+        return None
+    was = (
+        f"no plan for {week}"
+        if not compared
+        else f"the plan of {week} published before (run {compared.get('run_id', '?')})"
+    )
+    return (
+        f'the plan published for {later} compared itself with {was}: its "what changed since '
+        'last week" and its overdue additions new this week are not measured against this plan. '
+        f"Fix: capacity plan --week {later} --force (same --db, --config and --out)"
+    )
 
 
 def overdue_first_seen(

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from capacity.config import load_fleet
+from capacity.decision import stale_comparison_note
 from capacity.errors import (
     ParameterError,
     PlanExistsError,
@@ -112,6 +113,10 @@ class PlanResult:
         Where the earlier plan went, when it moved to history.
     warnings : tuple of str
         What the plan warns of (telemetry ending days before the week, say).
+    notes : tuple of str
+        What else the reader should know: the plan of the week after, published before this
+        one, compared itself with another plan of this week or with none
+        (:func:`capacity.decision.stale_comparison_note`).
     timings : dict of str to float
         Seconds spent: ``notebook`` and ``html`` (its export), and each stage of the
         notebook (``forecast``, ``backtest``, ...), as in the manifest.
@@ -124,6 +129,7 @@ class PlanResult:
     previous: Path | None = None
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     def timing_summary(self, stages: int = 3) -> str:
         """Where the run's time went, in a line: the notebook, its ``stages`` slowest
@@ -766,7 +772,13 @@ def _export_and_publish(
         json.dumps(json_safe(manifest), indent=2, default=str, allow_nan=False), encoding="utf-8"
     )
     result = _publish(building, out / label, label, run_id, say)
-    return replace(result, warnings=tuple(manifest["warnings"]), timings=manifest["timings"])
+    stale = None if result.status == "identical" else stale_comparison_note(out, label)
+    return replace(
+        result,
+        warnings=tuple(manifest["warnings"]),
+        timings=manifest["timings"],
+        notes=(stale,) if stale else (),
+    )
 
 
 def _publish(building: Path, target: Path, label: str, run_id: str, say: _Say) -> PlanResult:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from capacity import decision
 from capacity.demo import build_demo_store, generate_demo
 from capacity.plan import run_plan
 
@@ -159,3 +160,34 @@ def test_the_report_leads_with_the_decision_and_compares_with_last_weeks_plan(tw
     assert f"Against the plan published for 2026-W47 (run {first.run_id})" in page
     assert "<th>region lost</th>" in page and "<th>after the actions above</th>" in page
     assert page.index("What changed since last week") < page.index("2. Demand and capacity")
+
+
+def test_a_week_planned_after_the_week_that_follows_it_says_that_plan_compared_with_another(
+    demo, two_weeks, tmp_path
+):
+    """A week skipped and caught up after the next week's plan (or replanned) had left that
+    plan's "what changed since last week" measured against no plan, or an earlier one, with
+    nothing to say so."""
+    db, config = demo
+    first, _, out = two_weeks
+    plans = tmp_path / "plans"
+    shutil.copytree(out, plans)
+    shutil.rmtree(plans / "2026-W47")  # as if 2026-W47 had been skipped, then caught up
+    late = run_plan(db=db, config=config, out=plans, notebook=NOTEBOOK, week="2026-W47", **SMALL)
+    assert late.status == "published"
+    assert late.notes == (
+        f"the plan published for 2026-W48 compared itself with the plan of 2026-W47 published "
+        f'before (run {first.run_id}): its "what changed since last week" and its overdue '
+        "additions new this week are not measured against this plan. Fix: capacity plan --week "
+        "2026-W48 --force (same --db, --config and --out)",
+    )
+    # the week after compared with no plan of this week at all
+    manifest = plans / "2026-W48" / "manifest.json"
+    recorded = json.loads(manifest.read_text())
+    recorded["inputs"]["previous_plan"] = None
+    manifest.write_text(json.dumps(recorded))
+    note = decision.stale_comparison_note(plans, "2026-W47")
+    assert note is not None and "compared itself with no plan for 2026-W47:" in note
+    # nothing to say: no later plan, or one compared with the plan now published
+    assert decision.stale_comparison_note(plans, "2026-W48") is None
+    assert decision.stale_comparison_note(out, "2026-W47") is None
