@@ -49,6 +49,16 @@ def test_the_report_leads_with_what_to_add_and_remove_by_when_and_the_cost():
     assert line.endswith("Next date to act by: 2026-11-27 16:54 UTC (na-east/game, 860 servers).")
 
 
+def test_one_server_is_one_server_in_the_decision():
+    # the demo's 2026-W48 plan read "remove 1 servers in 1 region/service"
+    recs = recommendations()
+    recs.loc[1, ["target", "change", "cost_per_week_change"]] = [813, 1, 57.12]
+    recs.loc[2, ["target", "change", "cost_per_week_change"]] = [16, -1, -11.42]
+    line = report.decision_line(recs, cutoff=CUTOFF, currency="USD")
+    assert "add 1,049 servers in 2 region/services and remove 1 server in 1 region/service," in line
+    assert line.endswith("Next date to act by: 2026-11-27 16:54 UTC (na-east/game, 1 server).")
+
+
 def test_a_large_fleets_overdue_additions_are_named_most_overdue_first_then_counted():
     """A plan of 60 region/services had listed 44 overdue ones in its opening paragraph."""
     many = pd.DataFrame(
