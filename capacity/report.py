@@ -474,7 +474,7 @@ def decision_line(
             )
             text += (
                 f" {len(moved)} of them {'was' if one else 'were'} due later in last week's"
-                f" plan, on a date this plan starts before: the forecast moved"
+                f" plan, by a date still ahead when this plan starts: the forecast moved"
                 f" {'it' if one else 'them'} earlier, no one left {'it' if one else 'them'}"
                 f" undone ({dated})."
             )

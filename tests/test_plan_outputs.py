@@ -286,9 +286,9 @@ def test_an_overdue_addition_last_week_asked_for_by_a_later_date_is_not_left_und
     line = report.decision_line(now, cutoff=T0, moved_earlier=moved)
     assert "3 of 3 additions are overdue" in line
     assert (
-        " 1 of them was due later in last week's plan, on a date this plan starts before: the "
-        f"forecast moved it earlier, no one left it undone (eu-west/game by {later:%Y-%m-%d %H:%M}"
-        " UTC)." in line
+        " 1 of them was due later in last week's plan, by a date still ahead when this plan "
+        "starts: the forecast moved it earlier, no one left it undone "
+        f"(eu-west/game by {later:%Y-%m-%d %H:%M} UTC)." in line
     )
 
 
