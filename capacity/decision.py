@@ -346,20 +346,29 @@ def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
     pandas.DataFrame
         One row per region/service whose action, target or date to act by changed, or that
         is in one plan only: ``region, service, action_before, action, target_before,
-        target, target_change, act_by_before, act_by``; empty when nothing changed.
+        target, target_change, act_by_before, act_by``; empty when nothing changed. When
+        both frames have an ``overdue`` column, a date to act by overdue in both plans is no
+        change by itself: a shortfall from a plan's first hour puts the date the lead time
+        before that hour, a week later in each plan, while the order is as late as it was.
     """
     keep = [REGION, SERVICE, "action", "target", "act_by"]
-    merged = previous.loc[:, keep].merge(
-        current.loc[:, keep], on=[REGION, SERVICE], how="outer", suffixes=("_before", "")
+    late = "overdue" in previous and "overdue" in current
+    extra = ["overdue"] if late else []
+    merged = previous.loc[:, keep + extra].merge(
+        current.loc[:, keep + extra], on=[REGION, SERVICE], how="outer", suffixes=("_before", "")
     )
 
     def differs(a: pd.Series, b: pd.Series) -> pd.Series:
         return ~((a == b) | (a.isna() & b.isna()))
 
+    moved = differs(merged["act_by_before"], merged["act_by"])
+    if late:
+        both = (merged["overdue_before"] == True) & (merged["overdue"] == True)  # noqa: E712
+        moved &= ~both
     changed = (
         differs(merged["action_before"], merged["action"])
         | differs(merged["target_before"], merged["target"])
-        | differs(merged["act_by_before"], merged["act_by"])
+        | moved
     )
     merged["target_change"] = merged["target"] - merged["target_before"]
     columns = [

@@ -114,7 +114,8 @@ display(report.region_loss_table(plan))
 # %% [markdown]
 # ### What changed since last week
 # Actions, targets and dates to act by against the plan published for the week before in the
-# same plans folder; a region/service in one plan only is listed too.
+# same plans folder; a region/service in one plan only is listed too. A date to act by overdue
+# in both plans (short from the first hour, it comes a week later in each) is no change itself.
 
 # %%
 display(report.changes_since_previous(plan.previous, plan.week, plan.recommendations))

@@ -326,6 +326,28 @@ def test_what_changed_since_last_week_reads_the_plan_published_before(tmp_path):
     assert same.endswith("no action, target or date to act by changed.</p>")
 
 
+def test_a_date_to_act_by_overdue_in_both_plans_is_no_change_by_itself():
+    # the demo's sa-east/chat: short from each plan's first hour, so its date to act by came
+    # a week later in each plan (2026-10-25, then 2026-11-01), overdue in both, target 21
+    current = recommendations()
+    before = current.copy()
+    before.loc[0, "act_by"] = pd.Timestamp("2026-10-31 19:54", tz="UTC")  # overdue then too
+    before.loc[1, ["act_by", "overdue"]] = [pd.Timestamp("2026-12-04 16:54", tz="UTC"), False]
+    changes = decision.changes_since(before, current)
+    assert changes[["region", "service"]].to_dict("list") == {
+        "region": ["na-east"],
+        "service": ["game"],
+    }
+    # without the overdue flags, as before: every date that moved
+    bare = decision.changes_since(before.drop(columns="overdue"), current)
+    assert bare["region"].tolist() == ["eu-west", "na-east"]
+    # a target changed too: listed, with both dates
+    before.loc[0, "target"] = 1700
+    changed = decision.changes_since(before, current)
+    assert changed["region"].tolist() == ["eu-west", "na-east"]
+    assert changed.loc[0, "act_by_before"] == pd.Timestamp("2026-10-31 19:54", tz="UTC")
+
+
 def test_the_week_before_the_first_iso_week_is_last_years_last():
     assert decision.week_before("2027-W01") == "2026-W53"
     assert decision.week_before("2026-W01") == "2025-W52"
