@@ -432,7 +432,9 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """Earlier stored runs against what happened: per run and series, MAPE, coverage, peak.
+    """Earlier stored runs against what happened: per run (and the cutoff it forecast from:
+    a run id names when a run was made, not the week it planned) and series, MAPE, coverage,
+    peak.
 
     The newest run of each of the last four cutoffs before ``cutoff``: runs repeated from the
     same data (ad-hoc ``forecast-fleet`` runs, reruns) would otherwise crowd out the earlier
@@ -444,7 +446,9 @@ def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
         ["cutoff", "created_at"], ascending=False, kind="stable"
     )
     rows = []
-    for run_id in runs.drop_duplicates("cutoff")["run_id"].head(4):
+    for run_id, made_from in (
+        runs.drop_duplicates("cutoff")[["run_id", "cutoff"]].head(4).itertuples(index=False)
+    ):
         forecast = store.forecast(run_id)
         lo, hi = forecast[TS].min(), min(forecast[TS].max() + pd.Timedelta(hours=1), cutoff)
         if hi <= lo:
@@ -468,6 +472,7 @@ def _accuracy(store: Store, cutoff: pd.Timestamp) -> pd.DataFrame:
             rows.append(
                 {
                     "run_id": run_id,
+                    "cutoff": made_from,
                     REGION: region,
                     SERVICE: service,
                     METRIC: metric,

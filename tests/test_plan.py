@@ -789,6 +789,12 @@ def test_accuracy_reads_the_newest_run_of_each_of_the_last_cutoffs(tmp_path):
             )
         accuracy = _accuracy(store, pd.Timestamp("2026-01-04", tz="UTC"))
     assert accuracy["run_id"].tolist() == ["b4", "a"]
+    # the cutoff each forecast was made from: run ids of reruns or catch-ups, made on one day,
+    # do not tell the weeks apart
+    assert accuracy["cutoff"].tolist() == [
+        pd.Timestamp("2026-01-02", tz="UTC"),
+        pd.Timestamp("2026-01-01", tz="UTC"),
+    ]
     assert accuracy["mape"].round(3).tolist() == [0.1, 0.1]
     assert accuracy["coverage_90"].tolist() == [1.0, 1.0]
 
