@@ -65,9 +65,9 @@ def parse_duration(
         if match:
             if match.group(2) == "M":  # a month to many readers, a minute to pandas
                 raise ParameterError(
-                    f"{label} has the unit 'M', which may mean months or "
-                    f"minutes: write minutes as 'min' (e.g. '{match.group(1)}min') and months "
-                    f"as days. Got {value!r}."
+                    f"{label} has the unit 'M', which may mean months or minutes. Got "
+                    f"{value!r}. Fix: write minutes as 'min' (e.g. '{match.group(1)}min') and "
+                    "months as days"
                 )
             number, unit = float(match.group(1)), _UNITS[match.group(2).lower()]
             try:
@@ -84,7 +84,8 @@ def parse_duration(
                 duration = None
     if too_long or (duration is not None and duration > MAX_DURATION):
         raise ParameterError(
-            f"{label} must be at most {MAX_DURATION.days} days (two centuries). Got {value!r}."
+            f"{label} must be at most {MAX_DURATION.days} days (two centuries). Got {value!r}. "
+            "Fix: give a shorter duration"
         )
     if (
         duration is None
@@ -92,8 +93,11 @@ def parse_duration(
         or (duration == pd.Timedelta(0) and not allow_zero)
     ):
         kind = "a positive duration (or 0)" if allow_zero else "a positive duration"
+        zero = ", or 0 for none" if allow_zero else ""
         raise ParameterError(
-            f"{label} must be {kind} such as '1h', '15min', '28d' or '2w'. Got {value!r}."
+            f"{label} must be {kind} such as '1h', '15min', '28d' or '2w'. Got {value!r}. "
+            f"Fix: write a number and a unit ('w' weeks, 'd' days, 'h' hours, 'min' minutes, "
+            f"'s' seconds): '56d' for 56 days{zero}"
         )
     return duration
 
@@ -140,7 +144,9 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
     if stamp is pd.NaT:
         raise ParameterError(
             f"{the_parameter(name)} must be an ISO 8601 time such as 2026-11-23T00:00Z "
-            f"(or a date, 2026-11-23). Got {value!r}."
+            f"(or a date, 2026-11-23). Got {value!r}. Fix: write the date as year-month-day, "
+            "2026-11-23, with the hour after a T when it matters (2026-11-23T14:00Z, UTC; "
+            "+01:00 for another offset), or 'now' or 'today'"
         )
     return as_utc(stamp)
 

@@ -125,3 +125,22 @@ def test_too_long_is_refused_naming_the_parameter(text):
         ParameterError, match=r"The 'horizon' parameter \(--horizon\) must be at most 73050"
     ):
         parse_duration(text, "--horizon")
+
+
+@pytest.mark.parametrize(
+    ("call", "fix"),
+    [
+        (lambda: parse_duration("5x", "history"), "Fix: write a number and a unit"),
+        (lambda: parse_duration("soon", "wait", allow_zero=True), "or 0 for none"),
+        (lambda: parse_duration("1M", "history"), "Fix: write minutes as 'min'"),
+        (lambda: parse_duration("73051d", "history"), "Fix: give a shorter duration"),
+        (lambda: parse_timestamp("next tuesday", "start"), "Fix: write the date as year-month"),
+    ],
+)
+def test_every_refusal_of_a_duration_or_a_time_says_how_to_fix_it(call, fix):
+    """history="5x" and start="next tuesday" in a notebook said what was expected and no
+    fix, where the other parameter errors name one."""
+    with pytest.raises(ParameterError) as exc:
+        call()
+    assert fix in str(exc.value)
+    assert str(exc.value).count("Fix:") == 1
