@@ -163,8 +163,30 @@ def test_backtest_history_names_history_and_n_windows():
     message = str(exc.value)
     assert "The 'history' parameter (14d) keeps 336 hours" in message
     assert "and 169 before the first to fit on: the weekly seasonal naive" in message
-    assert "Fix: raise history to 29d or more or lower horizon to 55" in message
+    assert (
+        "Fix: raise history to 29d or more or lower horizon to 48 (hours per window: 2 days "
+        "instead of 7 days)" in message
+    )
     assert "min_train" not in message and "step" not in message
+
+
+@pytest.mark.parametrize(
+    ("history", "n_windows", "fix"),
+    [
+        ("10d", 3, "or set n_windows to 1 and horizon to 48 (hours: 2 days instead of 7 days)"),
+        ("9d", 1, "Fix: raise history to 15d or more in the parameters cell"),
+        ("8d", 3, "Fix: raise history to 29d or more in the parameters cell"),
+    ],
+)
+def test_a_history_too_short_is_not_answered_with_windows_shorter_than_two_days(
+    history, n_windows, fix
+):
+    """The review offered "lower horizon to 23" for history 10d: a count of hours read
+    as days by some, and a window under a day, which scores no daily peak."""
+    series = hourly(np.ones(60 * 24))
+    with pytest.raises(ParameterError) as exc:
+        review.backtest_history(series, history, horizon=168, n_windows=n_windows)
+    assert fix in str(exc.value)
 
 
 def test_a_horizon_given_as_a_duration_is_answered_in_hours():

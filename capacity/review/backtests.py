@@ -108,13 +108,11 @@ def backtest_history(
     if len(kept) < needed:
         fit = windows_that_fit(len(kept), horizon=horizon, step=horizon, min_train=min_train)
         days = math.ceil(needed / 24)
-        shorter = (len(kept) - min_train) // n_windows
-        if fit:
-            lower = f" or lower n_windows to {fit}"
-        elif shorter >= 1:
-            lower = f" or lower horizon to {shorter}"
-        else:
-            lower = ""
+        lower = (
+            f" or lower n_windows to {fit}"
+            if fit
+            else _shorter_windows(len(kept) - min_train, horizon=horizon, n_windows=n_windows)
+        )
         why = (
             f"two seasons of {season_length}"
             if seasons >= min_train
@@ -128,6 +126,34 @@ def backtest_history(
             f"Fix: raise history to {days}d or more{lower} in the parameters cell"
         )
     return kept
+
+
+def _shorter_windows(spare: int, *, horizon: int, n_windows: int) -> str:
+    """The fix of a history too short for one window of ``horizon`` hours: shorter windows,
+    in whole days and two at least (``peak_ape`` scores the UTC days a window holds whole,
+    and a window of one day seldom starts at midnight), given in hours as the parameter is,
+    and one window when no more fit; empty when not even that fits in the ``spare`` hours
+    left after the hours to fit on."""
+    each = spare // n_windows // 24 * 24
+    if each >= 48:
+        return (
+            f" or lower horizon to {each} (hours per window: {_days(each)} instead of "
+            f"{_days(horizon)})"
+        )
+    one = min(spare // 24 * 24, horizon)
+    if n_windows > 1 and one >= 48:
+        return (
+            f" or set n_windows to 1 and horizon to {one} (hours: {_days(one)} instead of "
+            f"{_days(horizon)})"
+        )
+    return ""
+
+
+def _days(hours: int) -> str:
+    """``hours`` in days where whole (``7 days``), else in hours (``30 hours``)."""
+    if hours % 24 == 0:
+        return f"{hours // 24} day{'s' if hours != 24 else ''}"
+    return f"{hours} hours"
 
 
 @dataclass(frozen=True)
