@@ -41,8 +41,8 @@ from capacity.event_check import PlannedEvent, check_event, report_frame, stored
 from capacity.sizing import safe_loads
 
 pio.renderers.default = "plotly_mimetype+notebook"
-fleet = load_fleet(review.notebook_file(config, "config"))
-with Store(review.notebook_file(db, "db", hint="make plan builds the demo store"), read_only=True) as store:
+fleet = load_fleet(review.notebook_file(config, "config", holds="fleet"))
+with Store(review.notebook_file(db, "db", holds="store", hint="make plan builds the demo store"), read_only=True) as store:
     if event_id:
         event = stored_event(store, event_id)
     else:

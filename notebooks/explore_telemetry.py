@@ -38,8 +38,8 @@ from capacity import Store, explore_charts, load_fleet, report, review
 from capacity.sizing import safe_loads
 
 pio.renderers.default = "plotly_mimetype+notebook"
-fleet = load_fleet(review.notebook_file(config, "config"))
-with Store(review.notebook_file(db, "db", hint="make plan builds the demo store"), read_only=True) as store:
+fleet = load_fleet(review.notebook_file(config, "config", holds="fleet"))
+with Store(review.notebook_file(db, "db", holds="store", hint="make plan builds the demo store"), read_only=True) as store:
     status, ahead = store.status(now=end or None, ahead="28d")
     series = store.series(
         region=region, service=service, metric=metric, start=start or None, end=end or None, strict=False

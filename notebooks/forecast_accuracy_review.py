@@ -38,8 +38,8 @@ from IPython.display import Markdown, display
 from capacity import Store, charts, explore_charts, load_fleet, report, review
 
 pio.renderers.default = "plotly_mimetype+notebook"
-fleet = load_fleet(review.notebook_file(config, "config"))
-with Store(review.notebook_file(db, "db", hint="make plan builds the demo store"), read_only=True) as store:
+fleet = load_fleet(review.notebook_file(config, "config", holds="fleet"))
+with Store(review.notebook_file(db, "db", holds="store", hint="make plan builds the demo store"), read_only=True) as store:
     stored = review.recent_runs(store, runs)
     joined = review.run_actuals(store, runs)
     series = store.series(region=region, service=service, metric=metric, strict=False)

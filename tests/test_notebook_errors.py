@@ -69,13 +69,37 @@ def test_a_db_parameter_naming_a_file_that_is_no_store_stops_the_notebook_with_o
     tmp_path,
 ):
     """A StoreError (a file that is no store, a store another process writes) showed the
-    traceback through the store's opening code."""
+    traceback through the store's opening code; then the one line told to "give --db the
+    store's file", an option the notebook does not have."""
     error, shown = failed_run(
         "explore_telemetry", {"db": str(FLEET), "config": str(FLEET)}, tmp_path
     )
-    assert error.ename == "StoreError"
-    assert len(shown) == 1
-    assert shown[0].startswith(f"StoreError: {FLEET} is not a capacity store")
+    assert error.ename == "ParameterError"
+    assert shown == [
+        f"ParameterError: The 'db' parameter names '{FLEET}', which is not a capacity store: "
+        "it is not a DuckDB database file (a fleet YAML? that is the 'config' parameter). Fix: "
+        "give the store's file as db (-p db /path/to/capacity.duckdb; make plan builds the "
+        "demo store); to load a telemetry file into a store, use capacity ingest FILE --db "
+        "STORE"
+    ]
+
+
+@pytest.mark.parametrize("name", ["forecast_accuracy_review", "event_headroom_check"])
+def test_a_store_given_as_the_fleet_file_is_named_by_the_config_parameter(tmp_path, name):
+    """The ConfigError said "a store is given as --db": the command line's option, where
+    the notebook's parameters are db and config."""
+    import duckdb
+
+    store = tmp_path / "capacity.duckdb"
+    duckdb.connect(str(store)).close()
+    error, shown = failed_run(name, {"db": str(FLEET), "config": str(store)}, tmp_path)
+    assert error.ename == "ParameterError"
+    assert shown == [
+        f"ParameterError: The 'config' parameter names '{store}', a DuckDB database (a "
+        "capacity store?), not a fleet YAML. Fix: give the fleet YAML as config (-p config "
+        "/path/to/fleet.yaml; ../data/demo/fleet.yaml is the demo's), and the store as db"
+    ]
+    assert "--db" not in shown[0] and "--config" not in shown[0]
 
 
 # ------------------------------------------ a region or service the store holds nothing of

@@ -244,3 +244,32 @@ def test_region_status_keeps_the_regions_rows_without_the_load_id():
     mine = review.region_status(status, "eu-west")
     assert list(mine.columns) == ["region", "metric"]
     assert list(mine["metric"]) == ["ccu", "rps"] and list(mine.index) == [0, 1]
+
+
+def test_notebook_file_refuses_a_file_of_the_other_kind_naming_the_parameters(tmp_path):
+    import duckdb
+
+    from capacity.errors import ConfigError, StoreError
+
+    store, fleet, empty = tmp_path / "s.duckdb", tmp_path / "fleet.yaml", tmp_path / "new.db"
+    duckdb.connect(str(store)).close()
+    fleet.write_text("regions: {}\n", encoding="utf-8")
+    empty.touch()
+    assert review.notebook_file(store, "db", holds="store") == store
+    assert review.notebook_file(fleet, "config", holds="fleet") == fleet
+    assert review.notebook_file(empty, "db", holds="store") == empty  # DuckDB makes a store
+    with pytest.raises(
+        ParameterError, match=r"^The 'config' parameter names .*and the store as db$"
+    ):
+        review.notebook_file(store, "config", holds="fleet")
+    with pytest.raises(
+        ParameterError, match=r"The 'db' parameter .* that is the 'config' parameter"
+    ):
+        review.notebook_file(fleet, "db", holds="store")
+    # the command line and Python keep naming the options
+    from capacity import Store, load_fleet
+
+    with pytest.raises(ConfigError, match="a store is given as --db"):
+        load_fleet(store)
+    with pytest.raises(StoreError, match="give --db the store's file"):
+        Store(fleet, read_only=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numbers
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -51,12 +51,21 @@ def positive_int(value: Any, name: str, *, hours: bool = False, cell: bool = Tru
     return int(value)
 
 
-def notebook_file(path: str | os.PathLike[str], name: str, *, hint: str = "") -> Path:
+def notebook_file(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    hint: str = "",
+    holds: Literal["store", "fleet"] | None = None,
+) -> Path:
     """The file a notebook's path parameter names, or a one-line error saying where it looked.
 
     A relative path is read from the folder the notebook runs in: under ``make lab`` or
     ``papermill --cwd notebooks``, ``notebooks/``; under a bare ``papermill`` the folder it
-    was started from, where the defaults (``../data/...``) point nowhere.
+    was started from, where the defaults (``../data/...``) point nowhere. Given ``holds``,
+    a file of the other kind (the store as the fleet file, or the other way round) is
+    refused here, naming the notebook's parameters where :func:`capacity.load_fleet` and
+    :class:`capacity.Store` would name the command line's ``--config`` and ``--db``.
 
     Parameters
     ----------
@@ -66,6 +75,8 @@ def notebook_file(path: str | os.PathLike[str], name: str, *, hint: str = "") ->
         The parameter's name (``db``, ``config``).
     hint : str
         How to get such a file, added to the fix (``make plan builds the demo store``).
+    holds : {"store", "fleet"}, optional
+        What the file must be: a DuckDB store, or a fleet YAML (not a DuckDB database).
 
     Returns
     -------
@@ -76,10 +87,12 @@ def notebook_file(path: str | os.PathLike[str], name: str, *, hint: str = "") ->
     ------
     ParameterError
         When it names no file (or a folder), naming the parameter, the folder a relative
-        path was read from, and the fix.
+        path was read from, and the fix; or a file not of the kind ``holds`` names.
     """
     given = Path(os.fspath(path)).expanduser()
     if str(path).strip() and given.is_file():
+        if holds is not None:
+            _check_kind(given, name, holds, hint)
         return given
     if given.is_absolute():
         where, fix = "", f"give the path of an existing file: -p {name} /path/to/file"
@@ -93,6 +106,38 @@ def notebook_file(path: str | os.PathLike[str], name: str, *, hint: str = "") ->
         f"The {name!r} parameter names {str(path)!r}, which is not a file{where}.",
         fix=f"{fix}{'; ' + hint if hint else ''}",
     )
+
+
+def _check_kind(path: Path, name: str, holds: str, hint: str) -> None:
+    """Refuse a store given as the fleet file, or a file that is no DuckDB database given as
+    the store, naming the notebook's parameter (``db``, ``config``) and the other one."""
+    from capacity.store.schema import is_duckdb_file
+
+    duckdb = is_duckdb_file(path)
+    if holds == "fleet" and duckdb is True:
+        raise ParameterError(
+            f"The {name!r} parameter names {str(path)!r}, a DuckDB database (a capacity "
+            "store?), not a fleet YAML.",
+            fix=f"give the fleet YAML as {name} (-p {name} /path/to/fleet.yaml; "
+            "../data/demo/fleet.yaml is the demo's), and the store as db",
+        )
+    if holds == "store" and duckdb is False:
+        yaml = (
+            " (a fleet YAML? that is the 'config' parameter)"
+            if path.suffix
+            in (
+                ".yaml",
+                ".yml",
+            )
+            else ""
+        )
+        raise ParameterError(
+            f"The {name!r} parameter names {str(path)!r}, which is not a capacity store: it "
+            f"is not a DuckDB database file{yaml}.",
+            fix=f"give the store's file as {name} (-p {name} /path/to/capacity.duckdb"
+            f"{'; ' + hint if hint else ''}); to load a telemetry file into a store, use "
+            "capacity ingest FILE --db STORE",
+        )
 
 
 def check_series(

@@ -214,6 +214,28 @@ def connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 _DUCKDB_MAGIC = (8, b"DUCK")
 
 
+def is_duckdb_file(path: str | Path) -> bool | None:
+    """Whether an existing file is a DuckDB database, read from its header.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    bool or None
+        None for a missing or empty file, a folder, or one that cannot be read (DuckDB
+        creates a store in an empty or missing file, and explains the rest in its own words).
+    """
+    offset, magic = _DUCKDB_MAGIC
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(offset + len(magic))
+    except OSError:
+        return None
+    return head[offset:] == magic if head else None
+
+
 def _check_is_duckdb(path: Path) -> None:
     """Refuse an existing file that is not a DuckDB database.
 
