@@ -94,6 +94,10 @@ _TENTHS_COLUMNS = frozenset(
 #: write it: a peak of 525.3 requests a second read 525.3 here and 525 in the terminal; below
 #: 10, with the decimals :func:`capacity.texts.demand_text` keeps.
 _UNITS_COLUMNS = frozenset({"peak_demand"})
+#: Thresholds the fleet file sets (a p99 latency SLO of 100 ms): shown as written there, a
+#: whole number without decimals (``100``, not ``100.0``), any other with the decimals it has
+#: (``99.5``).
+_AS_WRITTEN_COLUMNS = frozenset({"slo_ms"})
 
 
 def _cell(value: object, column: object = None) -> str:
@@ -115,6 +119,8 @@ def _cell(value: object, column: object = None) -> str:
             return f"{value:,.1f}"
         if column in _UNITS_COLUMNS:
             return demand_text(value)
+        if column in _AS_WRITTEN_COLUMNS:
+            return f"{value:,.0f}" if value.is_integer() else f"{value:,.6g}"
         if abs(value) < 10:
             return f"{value:,.3f}"
         return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
@@ -144,7 +150,8 @@ def table(
     numbers below 10 show three decimals, below 1,000 one, larger ones none; columns of
     availabilities (``availability``, ``slo_target``) five, and of durations (``seconds``,
     ``mttr_minutes``, ``mtbf_hours``) and safe loads (``safe_load``, with its interval's
-    ``low`` and ``high``) one, and demand (``peak_demand``) none, whatever their values.
+    ``low`` and ``high``) one, and demand (``peak_demand``) none, whatever their values; a
+    latency SLO (``slo_ms``) as the fleet file writes it, ``100`` or ``99.5``.
 
     Parameters
     ----------

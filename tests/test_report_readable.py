@@ -99,6 +99,13 @@ def test_a_safe_load_and_its_interval_are_shown_to_a_tenth_alike():
     ]
 
 
+def test_a_latency_slo_is_shown_as_the_fleet_file_writes_it():
+    """The notebooks' safe-load tables showed a p99 SLO of 100 ms as 100.0 (and 8 ms as
+    8.000), where the fleet file writes 100."""
+    frame = pd.DataFrame({"slo_ms": [100.0, 8.0, 99.5, 1500.0, 2.25]})
+    assert cells(report.table(frame).data) == ["100", "8", "99.5", "1,500", "2.25"]
+
+
 def test_peak_demand_is_shown_to_the_unit_as_the_terminal_writes_it():
     """check-event's report showed a peak of 525.3 requests a second as 525.3 (and 8.25 as
     8.250) where its terminal table printed 525 (and 8); below 10 both keep a decimal or two,
