@@ -223,7 +223,8 @@ def series_with_events(
         legend={"orientation": "h", "y": -0.2},
         hovermode="x",
         yaxis={
-            "title": _esc(metric_title(name)),
+            "title": _upright_title(metric_title(name)),
+            "automargin": True,
             "tickformat": _tick_format(name, series[VALUE]),
         },
     )
@@ -419,14 +420,18 @@ def decomposition_chart(
     # each panel's ticks as its own values need: the profiles and residual are far smaller
     # than the level
     panels = (
-        (_esc(metric_title(metric)), frame[[VALUE, "trend"]]),
+        (_upright_title(metric_title(metric)), frame[[VALUE, "trend"]]),
         (f"{unit} vs trend", decomposition.daily),
         (f"{unit} vs trend", decomposition.weekly),
         (f"{unit} left", frame["residual"]),
     )
     for row, (axis, values) in enumerate(panels, start=1):
         figure.update_yaxes(
-            title_text=axis, tickformat=_tick_format(metric, values), row=row, col=1
+            title_text=axis,
+            tickformat=_tick_format(metric, values),
+            automargin=True,
+            row=row,
+            col=1,
         )
     _time_axis(figure, title=False, row=1, col=1)
     _time_axis(figure, row=4, col=1)
@@ -438,6 +443,20 @@ def decomposition_chart(
         margin={"t": 80},
     )
     return figure
+
+
+#: The longest upright axis title kept on one line: longer ones (``share of requests failing
+#: (error_rate)``) outgrew the height of a decomposition panel and were cut at both ends.
+_UPRIGHT_CHARS = 26
+
+
+def _upright_title(text: str) -> str:
+    """``text`` escaped, as a y axis title: past :data:`_UPRIGHT_CHARS`, the metric's name in
+    brackets on a line of its own (``share of requests failing`` / ``(error_rate)``)."""
+    head, bracket, name = text.rpartition(" (")
+    if len(text) <= _UPRIGHT_CHARS or not bracket or not head:
+        return _esc(text)
+    return f"{_esc(head)}<br>({_esc(name)}"
 
 
 def latency_curve(
@@ -557,8 +576,15 @@ def latency_curve(
         title=_esc(title),
         template="plotly_white",
         height=460,
-        xaxis_title=f"{_esc(metric_title(metric))} per server",
-        yaxis={"title": "p99 latency (ms)", "type": "log", "tickvals": _log_ticks(y_low, y_top)},
+        # the SLO line starts at 0, which brings plotly's zero line in: a faint vertical line
+        # at the left edge that reads as one more marker
+        xaxis={"title": f"{_esc(metric_title(metric))} per server", "zeroline": False},
+        yaxis={
+            "title": "p99 latency (ms)",
+            "type": "log",
+            "tickvals": _log_ticks(y_low, y_top),
+            "automargin": True,
+        },
         legend={"orientation": "h", "y": -0.18},
     )
     return figure

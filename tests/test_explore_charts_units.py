@@ -39,7 +39,7 @@ def test_a_fraction_reads_in_percent_and_other_metrics_with_their_unit():
     assert figure.layout.yaxis.tickformat == ".0~%"
     assert figure.data[0].hovertemplate == "%{y:.1~%}"
     latency = explore_charts.series_with_events(hourly(np.full(24, 80.0)), name="latency_p99_ms")
-    assert latency.layout.yaxis.title.text == "p99 latency, ms (latency_p99_ms)"
+    assert latency.layout.yaxis.title.text == "p99 latency, ms<br>(latency_p99_ms)"
     assert latency.layout.yaxis.tickformat is None
     assert explore_charts.metric_title("ccu") == "players online (ccu)"
     assert explore_charts.metric_title("custom") == "custom"
@@ -90,6 +90,33 @@ def test_latency_curve_says_whose_load_per_server():
     )
     figure = explore_charts.latency_curve(frame, safe_load=250.0, slo_ms=100.0, metric="rps")
     assert figure.layout.xaxis.title.text == "requests/s (rps) per server"
+
+
+def test_latency_curve_draws_no_zero_line_at_the_left_edge():
+    """The SLO line from x = 0 brought plotly's zero line in: a faint vertical line at the
+    chart's left edge, read as one more marker."""
+    frame = pd.DataFrame(
+        {"load_per_server": [100.0, 200.0], "latency_p99_ms": [40.0, 60.0], "excluded": False}
+    )
+    figure = explore_charts.latency_curve(frame, safe_load=250.0, slo_ms=100.0, metric="rps")
+    assert figure.layout.xaxis.zeroline is False
+    assert figure.layout.yaxis.automargin is True
+
+
+def test_a_long_upright_axis_title_is_wrapped_before_the_metric_name():
+    """ "share of requests failing (error_rate)" was taller than a decomposition panel and
+    was cut off at both ends; the margin grows to hold the second line."""
+    series = hourly(0.01 + 0.001 * np.sin(np.arange(24 * 28) / 24 * 2 * np.pi))
+    figure = explore_charts.series_with_events(series, name="error_rate")
+    assert figure.layout.yaxis.title.text == "share of requests failing<br>(error_rate)"
+    assert figure.layout.yaxis.automargin is True
+    panels = explore_charts.decomposition_chart(
+        review.decompose(series, timezone="UTC"), metric="error_rate"
+    )
+    assert panels.layout.yaxis.title.text == "share of requests failing<br>(error_rate)"
+    assert all(panels.layout[f"yaxis{i}"].automargin is True for i in ("", 2, 3, 4))
+    short = explore_charts.series_with_events(series, name="ccu")
+    assert short.layout.yaxis.title.text == "players online (ccu)"
 
 
 def test_latency_curve_without_an_hour_to_draw_says_so():
