@@ -65,9 +65,8 @@ def parse_duration(
         if match:
             if match.group(2) == "M":  # a month to many readers, a minute to pandas
                 raise ParameterError(
-                    f"{label} has the unit 'M', which may mean months or minutes. Got "
-                    f"{value!r}. Fix: write minutes as 'min' (e.g. '{match.group(1)}min') and "
-                    "months as days"
+                    f"{label} has the unit 'M', which may mean months or minutes. Got {value!r}.",
+                    fix=f"write minutes as 'min' (e.g. '{match.group(1)}min') and months as days",
                 )
             number, unit = float(match.group(1)), _UNITS[match.group(2).lower()]
             try:
@@ -84,8 +83,8 @@ def parse_duration(
                 duration = None
     if too_long or (duration is not None and duration > MAX_DURATION):
         raise ParameterError(
-            f"{label} must be at most {MAX_DURATION.days} days (two centuries). Got {value!r}. "
-            "Fix: give a shorter duration"
+            f"{label} must be at most {MAX_DURATION.days} days (two centuries). Got {value!r}.",
+            fix="give a shorter duration",
         )
     if (
         duration is None
@@ -95,9 +94,9 @@ def parse_duration(
         kind = "a positive duration (or 0)" if allow_zero else "a positive duration"
         zero = ", or 0 for none" if allow_zero else ""
         raise ParameterError(
-            f"{label} must be {kind} such as '1h', '15min', '28d' or '2w'. Got {value!r}. "
-            f"Fix: write a number and a unit ('w' weeks, 'd' days, 'h' hours, 'min' minutes, "
-            f"'s' seconds): '56d' for 56 days{zero}"
+            f"{label} must be {kind} such as '1h', '15min', '28d' or '2w'. Got {value!r}.",
+            fix="write a number and a unit ('w' weeks, 'd' days, 'h' hours, 'min' minutes, "
+            f"'s' seconds): '56d' for 56 days{zero}",
         )
     return duration
 
@@ -144,9 +143,9 @@ def parse_timestamp(value: object, name: str) -> pd.Timestamp:
     if stamp is pd.NaT:
         raise ParameterError(
             f"{the_parameter(name)} must be an ISO 8601 time such as 2026-11-23T00:00Z "
-            f"(or a date, 2026-11-23). Got {value!r}. Fix: write the date as year-month-day, "
-            "2026-11-23, with the hour after a T when it matters (2026-11-23T14:00Z, UTC; "
-            "+01:00 for another offset), or 'now' or 'today'"
+            f"(or a date, 2026-11-23). Got {value!r}.",
+            fix="write the date as year-month-day, 2026-11-23, with the hour after a T when it "
+            "matters (2026-11-23T14:00Z, UTC; +01:00 for another offset), or 'now' or 'today'",
         )
     return as_utc(stamp)
 

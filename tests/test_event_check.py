@@ -1168,3 +1168,13 @@ def test_the_terminal_title_wraps_the_regions_of_a_large_fleet_within_100_column
     assert len(lines) == 3 and max(len(line) for line in lines) <= 100
     assert all(line.startswith("  ") for line in lines[1:])
     assert lines[-1].endswith("region-09-x, uplift x1.5")
+
+
+def test_an_unreadable_start_is_answered_with_one_fix():
+    """parse_timestamp's refusal gained a fix of its own; the event's start, which replaces
+    it with the event's, must not show both."""
+    with pytest.raises(ParameterError) as exc:
+        PlannedEvent.from_text("Winter Festival", "next tuesday", "2026-12-20", "all", 1.5)
+    message = str(exc.value)
+    assert message.count("Fix:") == 1
+    assert message.endswith("(a time without an offset, or a bare date, is UTC)")
