@@ -107,7 +107,8 @@ def region_loss_frame(
     -------
     pandas.DataFrame
         ``lost, now, short_now, where_now, after_actions, short_after``: ``now`` and
-        ``after_actions`` read ``survives``, ``short`` or ``no failover``; a shortfall is
+        ``after_actions`` read a :attr:`capacity.headroom.RegionLoss.status` (``survives``,
+        ``short``, ``not checked``, ``no failover`` or ``only region``); a shortfall is
         the most servers one surviving region/service lacks, ``where_now`` that
         region/service and hour (UTC). The demand sized for is the plan's quantile, without
         N+k (a lost region is the failure the spare servers are for).
@@ -118,19 +119,14 @@ def region_loss_frame(
     now = region_loss_survival(need, fleet)
     after = {loss.lost: loss for loss in region_loss_survival(after_need, fleet)}
 
-    def verdict(loss) -> str:
-        if not loss.failover:
-            return "no failover"
-        return "survives" if loss.survives else "short"
-
     return pd.DataFrame(
         [
             {
                 "lost": loss.lost,
-                "now": verdict(loss),
+                "now": loss.status,
                 "short_now": loss.shortfall,
                 "where_now": loss.where,
-                "after_actions": verdict(after[loss.lost]),
+                "after_actions": after[loss.lost].status,
                 "short_after": after[loss.lost].shortfall,
             }
             for loss in now

@@ -30,10 +30,11 @@ import pandas as pd
 from capacity.columns import REGION, SERVICE, TS, quantile_column
 from capacity.config import FleetConfig
 from capacity.errors import ConfigError, ParameterError
-from capacity.texts import demand_text, first_few, servers_text
+from capacity.texts import carried_text, demand_text, first_few, servers_text
 
 __all__ = [
     "HOURS_PER_WEEK",
+    "LOSS_STATUSES",
     "Assessment",
     "RegionLoss",
     "assess",
@@ -50,6 +51,10 @@ HOURS_PER_WEEK = 168
 _KEY = [REGION, SERVICE]
 
 
+#: The statuses of a region's loss (:attr:`RegionLoss.status`).
+LOSS_STATUSES = ("survives", "short", "not checked", "no failover", "only region")
+
+
 @dataclass(frozen=True)
 class RegionLoss:
     """Whether the fleet as it stands survives losing ``lost``.
@@ -58,41 +63,101 @@ class RegionLoss:
     ----------
     lost : str
         The region lost.
-    survives : bool
-        True when every surviving region/service has enough servers now, every hour.
+    survives : bool or None
+        True when every surviving region/service has enough servers now, every hour; None
+        when that is unknown: the lost region, or a region taking its players, has no demand
+        in the hourly need (``unchecked``) and no shortfall was found without it.
     shortfall : int
         The largest number of servers missing in one surviving region/service.
     where : str
-        That region/service and hour, or "" when it survives.
+        That region/service and hour, or "" when none is short.
     failover : bool
         False when the fleet file's ``failover`` names nowhere for the region's players to
         go: they would not be served, whatever the other regions hold.
     region, service : str or None
-        The surviving region/service of ``where``, for scripts; None when it survives.
+        The surviving region/service of ``where``, for scripts; None when none is short.
     ts : Timestamp or None
-        The hour of ``where`` (UTC); None when it survives.
+        The hour of ``where`` (UTC); None when none is short.
+    unchecked : tuple of str
+        The regions of the loss without demand in the hourly need (no demand telemetry): the
+        lost region itself (the load its players add elsewhere is unknown), or regions its
+        failover sends players to (whether they can carry them is unknown).
+    only_region : bool
+        True when ``lost`` is the fleet's only region: no other region can take its players.
     """
 
     lost: str
-    survives: bool
+    survives: bool | None
     shortfall: int
     where: str
     failover: bool = True
     region: str | None = None
     service: str | None = None
     ts: pd.Timestamp | None = None
+    unchecked: tuple[str, ...] = ()
+    only_region: bool = False
 
-    def describe(self) -> str:
-        """What losing the region means, for a person (without the region's name)."""
+    @property
+    def status(self) -> str:
+        """One of :data:`LOSS_STATUSES`: ``survives``, ``short``, ``not checked`` (the lost
+        region has no demand telemetry, or none is short but a region taking its players has
+        none), ``no failover`` or ``only region``."""
+        if self.only_region:
+            return "only region"
         if not self.failover:
-            return "no failover configured in the fleet file: its players would not be served"
-        if self.survives:
+            return "no failover"
+        if self.lost in self.unchecked or self.survives is None:
+            return "not checked"
+        return "survives" if self.survives else "short"
+
+    def record(self) -> dict[str, object]:
+        """Its fields and its :attr:`status`, as ``plan.json`` and ``manifest.json`` hold a
+        loss (``survives`` None, JSON null, when not checked)."""
+        return {**vars(self), "status": self.status}
+
+    def describe(self, carried: str = "players") -> str:
+        """What losing the region means, for a person (without the region's name).
+
+        Parameters
+        ----------
+        carried : str
+            What its demand is, as its loss sends it elsewhere: ``players``, ``requests``
+            (:func:`capacity.texts.carried_text`).
+
+        Returns
+        -------
+        str
+            The status in words, with the shortfall and where, or why it is not checked.
+        """
+        status = self.status
+        if status == "only region":
+            return (
+                f"it is the fleet's only region: no other region can take its {carried}, so "
+                "they would not be served"
+            )
+        if status == "no failover":
+            return f"no failover configured in the fleet file: its {carried} would not be served"
+        if self.lost in self.unchecked:
+            return (
+                "not checked: it has no demand telemetry in the history window, so the load its "
+                f"{carried} would add to the other regions is unknown"
+            )
+        names = ", ".join(self.unchecked)
+        if status == "not checked":
+            return (
+                f"not checked: {names}, taking its {carried}, has no demand telemetry in the "
+                f"history window, so whether {names} can carry them is unknown"
+            )
+        if status == "survives":
             return "survives"
         # the worst one region/service, not the fleet's total: say so, and where
-        return (
+        said = (
             f"short by {servers_text(self.shortfall)} in {self.where} UTC (the most one surviving "
             "region/service lacks)"
         )
+        if self.unchecked:
+            said += f"; {names}, taking its {carried}, not checked (no demand telemetry)"
+        return said
 
 
 def _demand(forecast: pd.DataFrame, quantile: float) -> pd.DataFrame:
@@ -291,19 +356,28 @@ def region_loss_survival(need: pd.DataFrame, fleet: FleetConfig) -> list[RegionL
     Returns
     -------
     list of RegionLoss
-        One per region of the fleet, in its order; a region the failover map leaves out
-        does not survive its loss (``failover`` False).
+        One per region of the fleet, in its order. A region the failover map leaves out
+        does not survive its loss (``failover`` False; ``only_region`` in a fleet of one).
+        A loss judged without a region that has no demand in ``need`` (the lost one, or one
+        taking its players) is not called survived: ``survives`` is None unless a region
+        judged is short, and ``unchecked`` names the region(s).
     """
     results = []
     wide = need.pivot_table(index=[SERVICE, TS], columns=REGION, values="demand")
+    known = set(need[REGION])
     for lost in fleet.regions:
         shares = fleet.failover.get(lost)
         if not shares:
-            results.append(RegionLoss(lost, False, 0, "", failover=False))
+            alone = len(fleet.regions) == 1
+            results.append(RegionLoss(lost, False, 0, "", failover=False, only_region=alone))
             continue
+        if lost not in known:
+            results.append(RegionLoss(lost, None, 0, "", unchecked=(lost,)))
+            continue
+        unchecked = tuple(t for t, share in shares.items() if share > 0 and t not in known)
         worst, where, at_worst = 0, "", (None, None, None)
         for target, share in shares.items():
-            if lost not in wide.columns or target not in wide.columns or share <= 0:
+            if target not in wide.columns or share <= 0:
                 continue
             here = need[need[REGION] == target].merge(
                 (wide[lost].fillna(0) * share).rename("extra").reset_index(), on=[SERVICE, TS]
@@ -317,8 +391,20 @@ def region_loss_survival(need: pd.DataFrame, fleet: FleetConfig) -> list[RegionL
                 worst = int(gap.max())
                 at_worst = (target, str(here.loc[at, SERVICE]), pd.Timestamp(here.loc[at, TS]))
                 where = f"{target}/{at_worst[1]} at {at_worst[2]:%Y-%m-%d %H:%M}"
-        results.append(RegionLoss(lost, worst <= 0, max(worst, 0), where, True, *at_worst))
+        survives = False if worst > 0 else (None if unchecked else True)
+        results.append(
+            RegionLoss(lost, survives, max(worst, 0), where, True, *at_worst, unchecked=unchecked)
+        )
     return results
+
+
+def _redundancy_text(needed: int, fleet: FleetConfig) -> str:
+    """The N+k need of ``needed`` servers, saying when ``min_servers`` sets it:
+    ``N+2 14``, or ``N+2 3, raised to min_servers 4``."""
+    k, floor = fleet.redundancy.k, fleet.redundancy.min_servers
+    if needed + k >= floor:
+        return f"N+{k} {needed + k:,}"
+    return f"N+{k} {needed + k:,}, raised to min_servers {floor:,}"
 
 
 def _events_at(events: pd.DataFrame | None, region: str, ts: pd.Timestamp) -> list[str]:
@@ -399,17 +485,18 @@ def recommend(
         change = target - servers_now
         drivers = []
         if peak["needed_loss"] > peak["needed_nk"]:
-            drivers.append(f"losing {peak['loss_driver']} sends its players here")
+            carried = carried_text([fleet.services[service].demand_metric])
+            drivers.append(f"losing {peak['loss_driver']} sends its {carried} here")
         happening = _events_at(events, region, peak[TS])
         if happening:
             drivers.append("during " + ", ".join(happening))
-        k = fleet.redundancy.k
         # the hour of the peak need: its demand need not be the horizon's peak demand (a
         # region-loss peak comes when another region is busiest), so it is not called that
         reason = (
             f"peak need {servers_text(required)} at {peak[TS]:%Y-%m-%d %H:%M} UTC for {label} "
-            f"demand {demand_text(peak['demand'])} ({int(peak['needed']):,} for demand, N+{k} "
-            f"{int(peak['needed_nk']):,}, region loss {int(peak['needed_loss']):,})"
+            f"demand {demand_text(peak['demand'])} ({int(peak['needed']):,} for demand, "
+            f"{_redundancy_text(int(peak['needed']), fleet)}, region loss "
+            f"{int(peak['needed_loss']):,})"
         )
         if drivers:
             reason += "; " + "; ".join(drivers)
@@ -419,8 +506,8 @@ def recommend(
         if own["needed_nk"] > peak["needed_nk"]:  # the needed columns are maxima over hours
             reason += (
                 f"; its own {label} demand peaks at {own[TS]:%Y-%m-%d %H:%M} UTC: "
-                f"{demand_text(own['demand'])}, {int(own['needed']):,} for demand, N+{k} "
-                f"{int(own['needed_nk']):,}"
+                f"{demand_text(own['demand'])}, {int(own['needed']):,} for demand, "
+                f"{_redundancy_text(int(own['needed']), fleet)}"
             )
         if action == "hold" and required < servers_now:  # a surplus, on a fallback forecast
             reason += (

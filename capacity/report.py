@@ -28,7 +28,7 @@ from capacity.decision import (
     week_before,
 )
 from capacity.resilience import KPI_COLUMNS
-from capacity.texts import demand_text, first_few, servers_text
+from capacity.texts import carried_text, demand_text, first_few, servers_text
 
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
@@ -1120,10 +1120,10 @@ def note_lines(lines: list[str]) -> HTML:
 def region_loss_lines(plan: WeeklyPlan) -> HTML:
     """A list: for each region, whether the fleet as it stands survives losing it."""
     items = []
+    carried = carried_text([spec.demand_metric for spec in plan.fleet.services.values()])
     for loss in plan.survival:
-        items.append(
-            f"<li>Without <b>{html.escape(loss.lost)}</b>: {html.escape(loss.describe())}.</li>"
-        )
+        said = html.escape(loss.describe(carried))
+        items.append(f"<li>Without <b>{html.escape(loss.lost)}</b>: {said}.</li>")
     return HTML("<ul>" + "".join(items) + "</ul>")
 
 

@@ -1,11 +1,21 @@
 """Wording shared by messages: a long list cut to its first few items and a count of the rest,
-a count of servers and a duration in seconds as a person reads them."""
+a count of servers, what a demand metric counts and a duration in
+seconds as a person reads them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-__all__ = ["demand_text", "first_few", "seconds_text", "servers_text"]
+__all__ = [
+    "carried_text",
+    "demand_text",
+    "first_few",
+    "seconds_text",
+    "servers_text",
+]
+
+#: What each demand metric counts, as a reason names what a lost region sends elsewhere.
+_CARRIED = {"ccu": "players", "rps": "requests"}
 
 
 def first_few(items: Sequence[str], shown: int = 5) -> str:
@@ -48,6 +58,24 @@ def demand_text(value: float) -> str:
         return f"{value:,.0f}"
     places = 1 if abs(value) >= 0.995 else 2
     return f"{value:.{places}f}".rstrip("0").rstrip(".")
+
+
+def carried_text(metrics: Collection[str]) -> str:
+    """What a region's demand in ``metrics`` is, as a lost region's is sent elsewhere:
+    ``players`` (ccu), ``requests`` (rps), ``players and requests`` for both.
+
+    Parameters
+    ----------
+    metrics
+        Demand metrics (``ccu``, ``rps``); another name reads as ``load``.
+
+    Returns
+    -------
+    str
+        A plural noun phrase, ``players`` when ``metrics`` is empty.
+    """
+    nouns = sorted({_CARRIED.get(metric, "load") for metric in metrics}) or ["players"]
+    return " and ".join(nouns)
 
 
 def servers_text(count: int) -> str:

@@ -1063,7 +1063,8 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
         "horizon": plan.horizon,
         "quantile": plan.quantile,
         "status": status_table(plan).to_dict(orient="records"),
-        "region_loss": [vars(loss) for loss in plan.survival],
+        # status beside survives: a loss not checked has survives null
+        "region_loss": [loss.record() for loss in plan.survival],
         # the earlier runs the accuracy section read: a new one changes the report
         "inputs": {
             **plan.inputs,

@@ -72,8 +72,13 @@ def test_one_server_reads_singular_and_a_free_scale_down_costs_zero(solo):
     # at most 8 players at 50 a server: one server, with k 0 no spare
     assert "peak need 1 server at " in table.stdout
     assert "1 servers" not in table.stdout
-    # the only region: nowhere for its players to go, said as such rather than "survives"
-    assert "- without solo: no failover configured" in table.stdout
+    # the only region: nowhere for its players to go, said as such rather than "survives",
+    # and as the fleet's only region rather than as a failover map left empty
+    said = " ".join(table.stdout.split("Loss of one region:")[1].split())
+    assert said == (
+        "- without solo: it is the fleet's only region: no other region can take its players, "
+        "so they would not be served"
+    )
 
     csv = runner.invoke(cli, ["recommend", *solo(3), "--horizon", "1d", "--format", "csv"])
     assert csv.exit_code == 0, csv.output

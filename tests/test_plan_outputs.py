@@ -71,7 +71,7 @@ def test_manifest_times_are_iso_8601_and_region_losses_name_region_service_and_h
     )
     assert lose_na.where == "eu-west/game at 2026-12-01 02:00"  # still, for people
     # what write_outputs puts in plan.json, and plan.py in manifest.json
-    record = json.loads(json.dumps(json_safe([vars(lose_eu), vars(lose_na)])))
+    record = json.loads(json.dumps(json_safe([lose_eu.record(), lose_na.record()])))
     assert record[1] == {
         "lost": "na-east",
         "survives": False,
@@ -81,9 +81,13 @@ def test_manifest_times_are_iso_8601_and_region_losses_name_region_service_and_h
         "region": "eu-west",
         "service": "game",
         "ts": "2026-12-01T02:00:00+00:00",
+        "unchecked": [],
+        "only_region": False,
+        "status": "short",
     }
     # na-east's servers hold 400 each: 1,450 take 4 of its 12, so losing eu-west is survived
     assert record[0]["survives"] and (record[0]["region"], record[0]["ts"]) == (None, None)
+    assert record[0]["status"] == "survives"
     verdict = json_safe({"act_by": pd.Timestamp("2026-11-20 10:58", tz="UTC"), "none": pd.NaT})
     assert verdict == {"act_by": "2026-11-20T10:58:00+00:00", "none": None}
 

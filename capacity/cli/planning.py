@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -27,9 +26,6 @@ from capacity.cli.common import (
     _warn_if_stale,
 )
 from capacity.errors import ParameterError
-
-if TYPE_CHECKING:
-    from capacity.headroom import RegionLoss
 
 
 @click.command("check-event")
@@ -246,6 +242,7 @@ def recommend(
         return
     from capacity.terminal import wrap
     from capacity.terminal_tables import recommend_table
+    from capacity.texts import carried_text
 
     # within 100 columns: the action and its dates under each row, the reasons wrapped
     click.echo(
@@ -260,45 +257,7 @@ def recommend(
     for row in recs.itertuples(index=False):
         click.echo(wrap(f"{row.region}/{row.service}: {row.reason}", first="- "))
     click.echo("\nLoss of one region:")
-    # a region with no demand telemetry sends no known players anywhere: "survives" would be
-    # a verdict on nothing
-    planned = set(recs["region"])
+    # "not checked" where a region of the loss has no demand telemetry (RegionLoss.status)
+    carried = carried_text([spec.demand_metric for spec in fleet.services.values()])
     for loss in assessment.survival:
-        said = _loss_text(loss, planned, fleet.failover.get(loss.lost, {}))
-        click.echo(wrap(f"without {loss.lost}: {said}", first="- "))
-
-
-def _loss_text(loss: RegionLoss, planned: set[str], shares: dict[str, float]) -> str:
-    """What losing ``loss.lost`` means, where a region of the loss has no demand telemetry.
-
-    Parameters
-    ----------
-    loss : RegionLoss
-        The loss as :func:`capacity.headroom.region_loss_survival` judged it.
-    planned : set of str
-        The regions with demand telemetry in the history window (a row in the table).
-    shares : dict
-        The lost region's failover shares.
-
-    Returns
-    -------
-    str
-        ``not checked`` when the lost region, or a region taking its players, has no demand
-        telemetry: the loss was judged without that region, so "survives" would be a verdict
-        on nothing; else :meth:`RegionLoss.describe`.
-    """
-    if loss.lost not in planned:
-        return (
-            "not checked: it has no demand telemetry in the history window, so the load its "
-            "players would add to the other regions is unknown"
-        )
-    unknown = [region for region, share in shares.items() if share > 0 and region not in planned]
-    if not loss.failover or not unknown:
-        return loss.describe()
-    names = ", ".join(unknown)
-    if loss.survives:
-        return (
-            f"not checked: {names}, taking its players, has no demand telemetry in the history "
-            f"window, so whether {names} can carry them is unknown"
-        )
-    return f"{loss.describe()}; {names}, taking its players, not checked (no demand telemetry)"
+        click.echo(wrap(f"without {loss.lost}: {loss.describe(carried)}", first="- "))
