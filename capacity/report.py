@@ -28,7 +28,7 @@ from capacity.decision import (
     week_before,
 )
 from capacity.resilience import KPI_COLUMNS
-from capacity.texts import carried_text, demand_text, first_few, servers_text
+from capacity.texts import carried_text, demand_text, first_few, load_text, servers_text
 
 if TYPE_CHECKING:
     from capacity.weekly import WeeklyPlan
@@ -1063,7 +1063,7 @@ def hint_line(safe: pd.DataFrame) -> str:
         )
     listed = hinted.head(HINT_ITEMS)
     items = "".join(
-        f"\n- {r}/{s}: {load:,.6g} per server; {reason}"
+        f"\n- {r}/{s}: {load_text(load)} per server; {reason}"
         for r, s, load, reason in zip(
             listed[REGION], listed[SERVICE], listed["safe_load"], listed["reason"], strict=True
         )

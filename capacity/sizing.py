@@ -42,6 +42,7 @@ from capacity.demand_held import held_instead, other_metrics, stored_demand_metr
 from capacity.errors import DataError, ParameterError
 from capacity.parallel import map_tasks
 from capacity.store import Store
+from capacity.texts import load_text
 
 __all__ = ["LOAD_PER_SERVER", "SAFE_LOAD_COLUMNS", "SafeLoad", "learn_safe_load", "safe_loads"]
 
@@ -335,7 +336,7 @@ def learn_safe_load(
             slo_ms=slo,
             method=METHOD_HINT,
             source=HINT,
-            reason=f"{why}; using the configured safe_load_hint {hint:g}",
+            reason=f"{why}; using the configured safe_load_hint {load_text(hint)}",
             samples=n,
         )
 
@@ -350,24 +351,24 @@ def learn_safe_load(
     if found.load == math.inf:
         guess = _queueing_extrapolation(x, y, slo)
         extrapolated = (
-            f": a queueing-curve fit puts it near {guess:.4g}" if guess is not None else ""
+            f": a queueing-curve fit puts it near {load_text(guess)}" if guess is not None else ""
         )
         return fallback(
             f"the fitted median p99 never reaches the {slo:g} ms SLO within the observed loads "
             f"(it peaks at {peak_ms:.4g} ms, {peak_ms / slo:.1%} of the SLO, by load per server "
-            f"{loads[-1]:.4g}; the highest hour was {y.max():.4g} ms), so the crossing would be "
-            f"an extrapolation{extrapolated}"
+            f"{load_text(loads[-1])}; the highest hour was {y.max():.4g} ms), so the crossing "
+            f"would be an extrapolation{extrapolated}"
         )
     if found.load == -math.inf:
         return fallback(
             f"p99 is above the {slo:g} ms SLO already at the lowest observed load per server "
-            f"({loads[0]:.4g})"
+            f"({load_text(loads[0])})"
         )
     above = int(np.count_nonzero(x >= found.load))
     if above < min_above:
         return fallback(
-            f"the fit reaches the {slo:g} ms SLO at {found.load:.4g}, but only {above} hour(s) "
-            f"lie at or above it (min_above={min_above})"
+            f"the fit reaches the {slo:g} ms SLO at {load_text(found.load)}, but only {above} "
+            f"hour(s) lie at or above it (min_above={min_above})"
         )
     low = high = math.nan
     spread = ""
@@ -398,7 +399,7 @@ def learn_safe_load(
         method=METHOD_LEARNED,
         source=LEARNED,
         reason=(
-            f"median p99 reaches the {slo:g} ms SLO at {found.load:.4g} per server "
+            f"median p99 reaches the {slo:g} ms SLO at {load_text(found.load)} per server "
             f"(isotonic fit of log p99 on {n:,} hours, {above:,} at or above it){spread}"
         ),
         samples=n,
@@ -439,7 +440,7 @@ def _learn_one(task: _SizingTask) -> SafeLoad:
             task.slo_ms,
             METHOD_HINT,
             HINT,
-            f"{task.absent}; using the configured safe_load_hint {task.hint:g}",
+            f"{task.absent}; using the configured safe_load_hint {load_text(task.hint)}",
             0,
         )
     try:
@@ -463,7 +464,8 @@ def _learn_one(task: _SizingTask) -> SafeLoad:
             task.slo_ms,
             METHOD_HINT,
             HINT,
-            f"unusable telemetry ({exc}); using the configured safe_load_hint {task.hint:g}",
+            f"unusable telemetry ({exc}); using the configured safe_load_hint "
+            f"{load_text(task.hint)}",
             0,
         )
     if task.note:

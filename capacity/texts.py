@@ -1,5 +1,5 @@
 """Wording shared by messages: a long list cut to its first few items and a count of the rest,
-a count of servers, what a demand metric counts and a duration in
+a count of servers, a safe load per server, what a demand metric counts and a duration in
 seconds as a person reads them."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ __all__ = [
     "carried_text",
     "demand_text",
     "first_few",
+    "load_text",
     "seconds_text",
     "servers_text",
 ]
@@ -58,6 +59,23 @@ def demand_text(value: float) -> str:
         return f"{value:,.0f}"
     places = 1 if abs(value) >= 0.995 else 2
     return f"{value:.{places}f}".rstrip("0").rstrip(".")
+
+
+def load_text(value: float) -> str:
+    """A load per server (a safe load, a hint) as the tables write it: to a tenth,
+    thousands-separated, ``3,160.3``.
+
+    Parameters
+    ----------
+    value
+        The load per server, in the service's demand metric.
+
+    Returns
+    -------
+    str
+        ``3,160.3``, ``900.0`` or ``0.4``.
+    """
+    return f"{value:,.1f}"
 
 
 def carried_text(metrics: Collection[str]) -> str:

@@ -232,7 +232,7 @@ def test_commands_say_when_a_service_is_sized_at_the_hint(no_latency):
     result = CliRunner().invoke(cli, [*args, "--region", "eu-west", "--service", "game"])
     assert result.exit_code == 0, result.output
     hint = load_fleet(config).server_type_of("game").safe_load_hint
-    assert f"note: eu-west/game is sized at the fleet file's safe_load_hint, {hint:g} per " in (
+    assert f"note: eu-west/game is sized at the fleet file's safe_load_hint, {hint:,.1f} per " in (
         result.stderr
     )
     from capacity.sizing import safe_loads
@@ -253,7 +253,7 @@ def test_many_services_at_the_hint_get_one_note_and_their_reasons_at_info(
     import logging
     import shutil
 
-    from capacity.cli.common import HINT_NOTES_EACH, _safe_loads
+    from capacity.cli.common import HINT_NOTES_EACH, _note_hints, _safe_loads
     from capacity.store import Store
 
     db, config = no_latency
@@ -266,6 +266,7 @@ def test_many_services_at_the_hint_get_one_note_and_their_reasons_at_info(
         )
         with caplog.at_level(logging.INFO, logger="capacity"):
             safe = _safe_loads(store, load_fleet(config))
+            _note_hints(safe, safe)  # every pair sized
     hinted = safe[safe["source"] != "learned"]
     assert len(hinted) >= 6 > HINT_NOTES_EACH
     notes = capsys.readouterr().err.splitlines()
@@ -281,7 +282,7 @@ def test_many_services_at_the_hint_get_one_note_and_their_reasons_at_info(
     for row in hinted.itertuples():
         assert (
             f"{row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
-            f"{row.safe_load:g} per server, not a learned value: {row.reason}"
+            f"{row.safe_load:,.1f} per server, not a learned value: {row.reason}"
         ) in logged
 
 

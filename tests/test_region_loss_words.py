@@ -1,5 +1,6 @@
 """How unusual fleet shapes are worded: a loss judged without a region's telemetry, requests
-rather than players, the min_servers floor and a one-region fleet."""
+rather than players, the min_servers floor, safe loads to a tenth, a one-region fleet, and the
+hint note counting only the pairs sized."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from capacity.config import load_fleet
 from capacity.decision import region_loss_frame
 from capacity.headroom import hourly_need, recommend, region_loss_survival
-from capacity.texts import carried_text
+from capacity.sizing import learn_safe_load
+from capacity.texts import carried_text, load_text
 from capacity.weekly import json_safe
 
 T0 = pd.Timestamp("2026-12-01", tz="UTC")
@@ -160,6 +162,23 @@ def test_the_reason_says_when_min_servers_sets_the_n_plus_k_need(fleet):
     assert "(5 for demand, N+1 6, region loss 6)" in reason
 
 
+# ------------------------------------------------------------------ safe loads to a tenth
+
+
+def test_sizing_reasons_write_loads_to_a_tenth_as_the_tables_do():
+    assert load_text(3160.34) == "3,160.3" and load_text(900) == "900.0"
+    loads = pd.Series([float(v) for v in range(1000, 5000, 10)] * 3)
+    frame = pd.DataFrame(
+        {"load_per_server": loads, "latency_p99_ms": 20 + (loads / 3160.34) ** 4 * 80}
+    )
+    result = learn_safe_load(frame, slo_ms=100.0, n_boot=0)
+    assert result.source == "learned"
+    assert f"SLO at {load_text(result.safe_load)} per server" in result.reason
+    assert "," in load_text(result.safe_load)
+    few = learn_safe_load(frame.head(5), slo_ms=100.0, hint=3000.0, n_boot=0)
+    assert few.reason.endswith("using the configured safe_load_hint 3,000.0")
+
+
 # ------------------------------------------------------------------ one region
 
 
@@ -186,3 +205,31 @@ def test_the_only_region_says_no_other_region_can_take_its_players(fleet):
         forecast({"eu-west": [100] * 3, "na-east": [100] * 3}), safe(["eu-west", "na-east"]), two
     )
     assert {loss.status for loss in region_loss_survival(need, two)} == {"no failover"}
+
+
+# ------------------------------------------------------------------ the hint note
+
+
+def test_the_hint_note_counts_only_the_pairs_sized(capsys):
+    from capacity.cli.common import _note_hints
+
+    pairs = [(r, s) for r in ("eu", "na", "ghost") for s in ("api", "game", "chat")]
+    hinted = pd.DataFrame(
+        {
+            "region": [r for r, _ in pairs],
+            "service": [s for _, s in pairs],
+            "safe_load": 3160.34,
+            "source": "hint",
+            "reason": "no latency_p99_ms telemetry",
+        }
+    )
+    sized = hinted[hinted["region"] != "ghost"]  # ghost has no demand telemetry: no rows
+    _note_hints(hinted, sized.loc[sized.index.repeat(3)])  # a row per hour
+    [note] = capsys.readouterr().err.splitlines()
+    assert note.startswith("note: 6 of 6 region/services are sized at the fleet file's ")
+    assert "ghost" not in note
+    _note_hints(hinted, sized.head(1))
+    assert capsys.readouterr().err.splitlines() == [
+        "note: eu/api is sized at the fleet file's safe_load_hint, 3,160.3 per server, not a "
+        "learned value: no latency_p99_ms telemetry"
+    ]

@@ -299,30 +299,48 @@ HINT_NOTES_EACH = 5
 
 
 def _safe_loads(store: Store, fleet: FleetConfig) -> pd.DataFrame:
-    """The safe load per server of every region/service; on stderr, a note for each that is
-    the fleet file's hint rather than learned, since the servers asked for rest on it (past
-    :data:`HINT_NOTES_EACH` of them, one note counting them and naming the first four)."""
+    """The safe load per server of every region/service (:func:`capacity.sizing.safe_loads`);
+    :func:`_note_hints` says which the servers asked for rest on the fleet file's hint."""
     from capacity.sizing import safe_loads
-    from capacity.texts import first_few
 
-    safe = safe_loads(store, fleet)
-    hinted = safe[safe["source"] != "learned"]
+    return safe_loads(store, fleet)
+
+
+def _note_hints(safe: pd.DataFrame, sized: pd.DataFrame) -> None:
+    """On stderr, a note for each region/service of ``sized`` whose safe load is the fleet
+    file's hint rather than learned, since the servers asked for rest on it (past
+    :data:`HINT_NOTES_EACH` of them, one note counting them and naming the first four).
+
+    Parameters
+    ----------
+    safe : pandas.DataFrame
+        :func:`_safe_loads`' rows.
+    sized : pandas.DataFrame
+        The rows sized (``region, service``, e.g. a forecast's): the pairs with demand
+        telemetry. A pair without any is not
+        sized at anything: its warning (:func:`capacity.skipped.skipped_warnings`) gives its
+        reason, and the other demand metric where the store holds that instead.
+    """
+    from capacity.texts import first_few, load_text
+
+    wanted = set(sized[["region", "service"]].drop_duplicates().itertuples(index=False, name=None))
+    used = safe[[(r, s) in wanted for r, s in zip(safe["region"], safe["service"], strict=True)]]
+    hinted = used[used["source"] != "learned"]
     lines = [
         f"{row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
-        f"{row.safe_load:g} per server, not a learned value: {row.reason}"
+        f"{load_text(row.safe_load)} per server, not a learned value: {row.reason}"
         for row in hinted.itertuples(index=False)
     ]
     if len(lines) <= HINT_NOTES_EACH:
         for line in lines:
             click.echo(f"note: {line}", err=True)
-        return safe
+        return
     for line in lines:
         log.info(line)
     names = [f"{row.region}/{row.service}" for row in hinted.itertuples(index=False)]
     click.echo(
-        f"note: {len(hinted)} of {len(safe)} region/services are sized at the fleet file's "
+        f"note: {len(hinted)} of {len(used)} region/services are sized at the fleet file's "
         f"safe_load_hint, not a learned safe load: {first_few(names, 4)}; run with -v "
         "(capacity -v ...) for each one's reason",
         err=True,
     )
-    return safe

@@ -20,6 +20,7 @@ from capacity.cli.common import (
     _jobs_option,
     _json_default,
     _load_config,
+    _note_hints,
     _reading_store,
     _reports_errors,
     _safe_loads,
@@ -109,9 +110,10 @@ def check_event_command(
         event = event.validated(fleet)
         forecast_start(store, event)  # an event the store cannot check: before any note
         touched = event.touched(fleet)
-        safe = _safe_loads(store, touched)  # notes for the regions checked only
+        safe = _safe_loads(store, touched)  # the regions checked only
         result = check_event(store, fleet, event, safe=safe, jobs=jobs)
         ran = servers_last_week(store, [(r, s) for r, s, _ in touched.demand_series()])
+    _note_hints(safe, result.table)
     table = result.table
     if fmt == "json":
         keys = [
@@ -191,6 +193,7 @@ def recommend(
         safe = _safe_loads(store, fleet)
         events = store.events(start=run.cutoff)
         ran = servers_last_week(store, [(r, s) for r, s, _ in fleet.demand_series()])
+    _note_hints(safe, run.frame)
     now = pd.Timestamp.now(tz="UTC")
     # as the weekly plan does, as of now
     assessment = headroom.assess(

@@ -21,6 +21,7 @@ from capacity.cli.common import (
     _fleet_file,
     _jobs_option,
     _load_config,
+    _note_hints,
     _reading_store,
     _reports_errors,
     _safe_loads,
@@ -383,6 +384,7 @@ def schedule(
             save=False,
         )
         safe = _safe_loads(store, wanted)
+    _note_hints(safe, run.frame)
     # a pair outside --region/--service is read only for where lost regions' players go
     summary = run.summary
     asked = summary["region"].isin([region] if region else list(fleet.regions))
