@@ -250,6 +250,9 @@ def test_schedule_names_the_pair_it_leaves_out(fleet_store):
     loss = _run("schedule", *common, "--region", "north", "--region-loss")
     assert loss.exit_code == 0, loss.output
     assert GAP.format(what="the region-loss floors") in loss.stderr.splitlines()
+    # sizing notes for the pairs scheduled only: south's are read for where its players go
+    assert "note: north/voice is sized at the fleet file's safe_load_hint" in loss.stderr
+    assert not [line for line in loss.stderr.splitlines() if line.startswith("note: south/")]
 
 
 def test_a_fit_that_failed_is_named_with_its_reason():

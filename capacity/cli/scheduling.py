@@ -384,7 +384,6 @@ def schedule(
             save=False,
         )
         safe = _safe_loads(store, wanted)
-    _note_hints(safe, run.frame)
     # a pair outside --region/--service is read only for where lost regions' players go
     summary = run.summary
     asked = summary["region"].isin([region] if region else list(fleet.regions))
@@ -426,6 +425,7 @@ def schedule(
         raise _no_demand_telemetry(
             region, service, first_held_instead(wanted.demand_series(), run.held)
         )
+    _note_hints(safe, floors)  # the pairs scheduled, not those read for region loss only
     count = f"{len(floors)} hourly floors"
     if fmt == "csv":
         text = scaling.to_csv_text(floors)
