@@ -144,8 +144,9 @@ class RegionLoss:
             )
         names = ", ".join(self.unchecked)
         if status == "not checked":
+            has = "has" if len(self.unchecked) == 1 else "have"
             return (
-                f"not checked: {names}, taking its {carried}, has no demand telemetry in the "
+                f"not checked: {names}, taking its {carried}, {has} no demand telemetry in the "
                 f"history window, so whether {names} can carry them is unknown"
             )
         if status == "survives":

@@ -71,6 +71,17 @@ def test_a_loss_sent_to_a_region_without_telemetry_is_not_called_survived(fleet)
         "not checked: ghost, taking its players, has no demand telemetry in the history window, "
         "so whether ghost can carry them is unknown"
     )
+    two = ghostly.model_copy(
+        update={
+            "regions": {**ghostly.regions, "void": ghostly.regions["eu-west"]},
+            "failover": {**ghostly.failover, "eu-west": {"ghost": 0.5, "void": 0.5}, "void": {}},
+            "current_servers": {**ghostly.current_servers, "void": {"game": 4}},
+        }
+    )
+    both = {loss.lost: loss for loss in region_loss_survival(need, two)}["eu-west"]
+    assert both.describe().startswith(
+        "not checked: ghost, void, taking its players, have no demand telemetry"
+    )
     ghost = losses["ghost"]
     assert (ghost.survives, ghost.status, ghost.unchecked) == (None, "not checked", ("ghost",))
     assert ghost.describe().startswith("not checked: it has no demand telemetry")
