@@ -62,8 +62,8 @@ def demand_text(value: float) -> str:
 
 
 def load_text(value: float) -> str:
-    """A load per server (a safe load, a hint) as the tables write it: to a tenth,
-    thousands-separated, ``3,160.3``.
+    """A load per server (a safe load, a hint) in words: to a tenth, as the tables write it,
+    thousands-separated, without a tenth of zero (a hint written ``900`` reads ``900``).
 
     Parameters
     ----------
@@ -73,9 +73,10 @@ def load_text(value: float) -> str:
     Returns
     -------
     str
-        ``3,160.3``, ``900.0`` or ``0.4``.
+        ``3,160.3``, ``900`` or ``0.4``.
     """
-    return f"{value:,.1f}"
+    text = f"{value:,.1f}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def carried_text(metrics: Collection[str]) -> str:

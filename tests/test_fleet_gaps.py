@@ -115,7 +115,7 @@ def test_recommend_names_the_pair_it_leaves_out(fleet_store):
     # and not "0 usable hours"; north/voice, sized at the hint, is noted with its reason
     assert "note: south/voice is sized" not in done.stderr
     assert (
-        "note: north/voice is sized at the fleet file's safe_load_hint, 900.0 per server, not a "
+        "note: north/voice is sized at the fleet file's safe_load_hint, 900 per server, not a "
         "learned value: no latency_p99_ms telemetry"
     ) in done.stderr
     assert "usable hours" not in done.stderr
@@ -533,7 +533,7 @@ def test_no_latency_telemetry_is_the_reason_given_not_zero_usable_hours(fleet_st
     assert voice["reason"] == (
         "no latency_p99_ms telemetry for this region/service (the safe load is learned from "
         "load per server, ccu divided by servers, against p99 latency): export latency_p99_ms "
-        "to learn it; using the configured safe_load_hint 900.0"
+        "to learn it; using the configured safe_load_hint 900"
     )
     assert sized.loc[("south", "voice"), "reason"].startswith(
         "no telemetry for this region/service (the safe load is learned"

@@ -87,4 +87,4 @@ def test_a_first_load_of_an_own_fleet(tmp_path):
     voice = sized.iloc[0]
     # no latency_p99_ms at all: sized at the server type's hint, and the result says so
     assert (voice["source"], voice["safe_load"]) == ("hint", 900.0)
-    assert voice["reason"].endswith("using the configured safe_load_hint 900.0")
+    assert voice["reason"].endswith("using the configured safe_load_hint 900")

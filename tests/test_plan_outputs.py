@@ -139,7 +139,7 @@ def test_the_report_names_the_series_sized_at_the_hint_and_why(fleet_file):
         "**Sized at the fleet file's safe_load_hint, not learned from telemetry: 1 of 2 "
         "region/services.**"
     )
-    assert "\n- na-east/game: 400.0 per server; no latency_p99_ms telemetry" in text
+    assert "\n- na-east/game: 400 per server; no latency_p99_ms telemetry" in text
     assert "eu-west" not in text
     learned = report.hint_line(safe.assign(source="learned"))
     assert learned.startswith("Every region/service is sized at a safe load per server learned")
@@ -163,7 +163,7 @@ def test_the_report_lists_the_first_few_series_sized_at_the_hint_and_names_the_r
     )
     bullets = [line for line in text.splitlines() if line.startswith("- ")]
     assert len(bullets) == report.HINT_ITEMS + 1
-    assert bullets[0] == "- r0/game: 400.0 per server; only 0 hour(s) lie at or above it"
+    assert bullets[0] == "- r0/game: 400 per server; only 0 hour(s) lie at or above it"
     assert bullets[-1].startswith("- and 3 more: r5/game, r6/game, r7/game. Each is marked")
     assert "safe_load_source" in bullets[-1] and "capacity -v recommend" in bullets[-1]
     # a few are listed in full, as before

@@ -177,7 +177,8 @@ def test_the_reason_says_when_min_servers_sets_the_n_plus_k_need(fleet):
 
 
 def test_sizing_reasons_write_loads_to_a_tenth_as_the_tables_do():
-    assert load_text(3160.34) == "3,160.3" and load_text(900) == "900.0"
+    assert load_text(3160.34) == "3,160.3" and load_text(900) == "900"
+    assert load_text(12.96) == "13" and load_text(1234.56) == "1,234.6"
     loads = pd.Series([float(v) for v in range(1000, 5000, 10)] * 3)
     frame = pd.DataFrame(
         {"load_per_server": loads, "latency_p99_ms": 20 + (loads / 3160.34) ** 4 * 80}
@@ -187,7 +188,7 @@ def test_sizing_reasons_write_loads_to_a_tenth_as_the_tables_do():
     assert f"SLO at {load_text(result.safe_load)} per server" in result.reason
     assert "," in load_text(result.safe_load)
     few = learn_safe_load(frame.head(5), slo_ms=100.0, hint=3000.0, n_boot=0)
-    assert few.reason.endswith("using the configured safe_load_hint 3,000.0")
+    assert few.reason.endswith("using the configured safe_load_hint 3,000")
 
 
 # ------------------------------------------------------------------ one region

@@ -221,7 +221,7 @@ def test_thin_data_falls_back_to_the_hint_and_says_why():
     assert result.samples == 150
     assert math.isnan(result.low) and math.isnan(result.high)
     assert result.reason == (
-        "only 150 usable hours (min_samples=200); using the configured safe_load_hint 340.0"
+        "only 150 usable hours (min_samples=200); using the configured safe_load_hint 340"
     )
     mostly_gaps = curve_frame(600)
     mostly_gaps.loc[mostly_gaps.index[:450], "latency_p99_ms"] = np.nan
