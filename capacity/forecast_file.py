@@ -140,7 +140,8 @@ def forecast_csv(
     DataError
         When the file is unusable or holds too little history before ``train_end``.
     ParameterError
-        When the horizon, frequency or ``train_end`` do not fit together.
+        When the horizon, frequency or ``train_end`` do not fit together, or ``tz`` is not
+        an IANA time zone.
     """
     from capacity.backtest import known_events
     from capacity.forecast import DemandForecaster

@@ -126,3 +126,34 @@ def test_backtest_takes_tz_for_a_file_and_refuses_it_for_a_store_series(tmp_path
         ],
     )
     assert result.exit_code == 2 and "did you mean 'Europe/Berlin'?" in result.stderr
+
+
+def test_an_unknown_zone_is_refused_by_the_readers_as_the_tz_parameter(tmp_path):
+    """Called from Python (not the CLI, which checks --tz first), an unknown zone had come out
+    as "cannot be read as CSV: ... Unknown TimeZone", blaming the file, and a zone name with a
+    space as a bare ValueError."""
+    import pytest
+
+    from capacity.errors import ParameterError
+    from capacity.forecast_file import forecast_csv
+
+    path = tmp_path / "in.csv"
+    path.write_text("when,players\n2026-10-25 01:00:00,10\n")
+    for tz in ("Mars/Olympus", "Europe Berlin"):
+        con = open_duckdb()
+        try:
+            with pytest.raises(ParameterError) as caught:
+                read_series_csv(con, path, time_column="when", value_column="players", tz=tz)
+        finally:
+            con.close()
+        assert str(caught.value).startswith("The 'tz' parameter must be an IANA time zone")
+        with pytest.raises(ParameterError, match="The 'tz' parameter"):
+            forecast_csv(
+                path,
+                time_column="when",
+                value_column="players",
+                train_end=pd.Timestamp("2026-10-26", tz="UTC"),
+                horizon="24h",
+                quantiles=[("p50", 0.5)],
+                tz=tz,
+            )

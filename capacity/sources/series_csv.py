@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from capacity.errors import DataError
-from capacity.records import not_a_file
+from capacity.errors import DataError, ParameterError
+from capacity.records import not_a_file, zone
 from capacity.sources.csv_checks import _check_asked_once, _check_field_counts, csv_line
 from capacity.sources.grid import grid_query
 from capacity.sources.numbers import comma_problem
@@ -67,7 +67,7 @@ def read_series_csv(
     before : pandas.Timestamp, optional
         Keep only rows strictly before this time (UTC); the grid then runs up to it.
     tz : str, optional
-        The IANA zone naive times were recorded in (checked by the caller); default UTC.
+        The IANA zone naive times were recorded in; default UTC.
 
     Returns
     -------
@@ -81,7 +81,10 @@ def read_series_csv(
         time or value column twice, a time or value does not parse, a time has an offset no
         clock uses or is one ``tz``'s clocks skip, a value is negative, or the grid would
         have more than :data:`MAX_GRID_ROWS` steps.
+    ParameterError
+        When ``tz`` is not an IANA time zone.
     """
+    _check_zone(tz)
     path = Path(path)
     if not path.is_file():
         raise not_a_file(path)
@@ -245,14 +248,25 @@ def _time_expression(column: str, tz: str | None) -> str:
     exact = f"try_cast({column} AS TIMESTAMPTZ)"
     if tz is None:
         return exact
-    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", tz):
-        raise ValueError(f"not an IANA zone name: {tz!r}")
+    _check_zone(tz)
     local = f"try_cast({column} AS TIMESTAMP)"
     instant = f"timezone('{tz}', {local})"
     return (
         f"CASE WHEN regexp_matches(trim({column}), '{OFFSET_PATTERN}') THEN {exact} "
         f"WHEN timezone('{tz}', {instant}) = {local} THEN {instant} END"
     )
+
+
+def _check_zone(tz: str | None) -> None:
+    """Refuse a ``tz`` that is not an IANA zone name (one DuckDB would not know, or whose
+    text could not be inlined in SQL), naming the parameter."""
+    problem = (
+        "The 'tz' parameter must be an IANA time zone such as 'Europe/Berlin' or 'UTC'. "
+        f"Got {tz!r}."
+    )
+    zone(tz, problem=problem, type_errors=True)
+    if tz is not None and not re.fullmatch(r"[A-Za-z0-9_+\-/]+", tz):
+        raise ParameterError(problem)
 
 
 def _naive_time(con: duckdb.DuckDBPyConnection, raw: str) -> bool:
