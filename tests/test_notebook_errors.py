@@ -146,14 +146,19 @@ def test_check_series_says_the_store_holds_nothing_of_the_fleets_region_or_servi
         "no telemetry of; it holds eu-west, na-east. Fix: choose one of them in the parameters "
         "cell, or load sa-east's telemetry first (capacity ingest, capacity pull)"
     )
+    # the fix kept apart, as every parameter error keeps it, for a caller to replace
+    assert caught.value.fix.startswith("choose one of them in the parameters cell")
+    assert "Fix:" not in caught.value.problem
     with pytest.raises(ParameterError) as caught:
         review.check_series(fleet, empty, region="na-east", status=held, **choice)
+    assert caught.value.fix.startswith("choose one of them") and "Fix:" not in caught.value.problem
     assert str(caught.value).startswith(
         "The 'service' parameter names 'game', which the fleet file has but the store holds "
         "no telemetry of in na-east; it holds chat there."
     )
-    with pytest.raises(ParameterError, match="The store holds no telemetry yet"):
+    with pytest.raises(ParameterError, match="The store holds no telemetry yet") as caught:
         review.check_series(fleet, empty, region="na-east", status=held.iloc[:0], **choice)
+    assert caught.value.fix.startswith("load the fleet's telemetry first")
     # a pair the store holds: the span or the metric is what to change, as before
     with pytest.raises(ParameterError, match="The store holds no ccu for eu-west/game from"):
         review.check_series(fleet, empty, region="eu-west", status=held, **choice)

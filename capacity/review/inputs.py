@@ -250,21 +250,22 @@ def _check_stored_pair(status: pd.DataFrame | None, region: str, service: str) -
     load = "(capacity ingest, capacity pull)"
     if status.empty:
         raise ParameterError(
-            "The store holds no telemetry yet. Fix: load the fleet's telemetry first " + load
+            "The store holds no telemetry yet.", fix=f"load the fleet's telemetry first {load}"
         )
     regions = sorted(status[REGION].astype(str).unique())
     if region not in regions:
         raise ParameterError(
             f"The 'region' parameter names {region!r}, which the fleet file has but the store "
-            f"holds no telemetry of; it holds {first_few(regions)}. Fix: choose one of them in "
-            f"the parameters cell, or load {region}'s telemetry first {load}"
+            f"holds no telemetry of; it holds {first_few(regions)}.",
+            fix=f"choose one of them in the parameters cell, or load {region}'s telemetry "
+            f"first {load}",
         )
     services = sorted(status.loc[status[REGION] == region, SERVICE].astype(str).unique())
     if service not in services:
         raise ParameterError(
             f"The 'service' parameter names {service!r}, which the fleet file has but the store "
-            f"holds no telemetry of in {region}; it holds {first_few(services)} there. Fix: "
-            f"choose one of them in the parameters cell, or load its telemetry first {load}"
+            f"holds no telemetry of in {region}; it holds {first_few(services)} there.",
+            fix=f"choose one of them in the parameters cell, or load its telemetry first {load}",
         )
 
 
