@@ -313,8 +313,9 @@ def horizon_warning(fleet: FleetConfig, horizon: str) -> str | None:
     -------
     str or None
         The warning, naming the horizon, the longest lead time and its server type, and the
-        ``--horizon`` that leaves :data:`ACT_WINDOW_DAYS` days to act; None when the horizon
-        already reaches that far.
+        ``--horizon`` that leaves :data:`ACT_WINDOW_DAYS` days to act, or, when that is
+        beyond the longest horizon a plan forecasts, that none does and what to do instead;
+        None when the horizon already reaches that far.
     """
     from capacity.forecast_fleet import MAX_HORIZON
 
