@@ -227,13 +227,19 @@ def is_duckdb_file(path: str | Path) -> bool | None:
         None for a missing or empty file, a folder, or one that cannot be read (DuckDB
         creates a store in an empty or missing file, and explains the rest in its own words).
     """
-    offset, magic = _DUCKDB_MAGIC
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(offset + len(magic))
+        head = _head(path)
     except OSError:
         return None
-    return head[offset:] == magic if head else None
+    return head[_DUCKDB_MAGIC[0] :] == _DUCKDB_MAGIC[1] if head else None
+
+
+def _head(path: str | Path) -> bytes:
+    """The first bytes of a file, as far as DuckDB's magic reaches (fewer for a shorter
+    file); OSError when it cannot be read."""
+    offset, magic = _DUCKDB_MAGIC
+    with open(path, "rb") as handle:
+        return handle.read(offset + len(magic))
 
 
 def _check_is_duckdb(path: Path) -> None:
@@ -246,8 +252,7 @@ def _check_is_duckdb(path: Path) -> None:
     """
     offset, magic = _DUCKDB_MAGIC
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(offset + len(magic))
+        head = _head(path)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return  # a new store, or a path DuckDB itself explains
     except OSError as exc:
