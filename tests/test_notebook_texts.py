@@ -168,6 +168,9 @@ def test_backtest_history_names_history_and_n_windows():
         "instead of 7 days)" in message
     )
     assert "min_train" not in message and "step" not in message
+    # the fix kept apart from the problem, as every parameter error keeps it
+    assert exc.value.fix.startswith("raise history to 29d or more or lower horizon to 48")
+    assert "Fix:" not in exc.value.problem
 
 
 @pytest.mark.parametrize(

@@ -122,8 +122,8 @@ def backtest_history(
             f"The 'history' parameter ({history}) keeps {len(kept):,} hours, too few for "
             f"{n_windows} backtest window{'s' if n_windows != 1 else ''} of {horizon} hours: "
             f"they need {needed:,} ({n_windows} x {horizon} forecast, and {min_train} before "
-            f"the first to fit on: {why}). "
-            f"Fix: raise history to {days}d or more{lower} in the parameters cell"
+            f"the first to fit on: {why}).",
+            fix=f"raise history to {days}d or more{lower} in the parameters cell",
         )
     return kept
 
