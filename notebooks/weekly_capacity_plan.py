@@ -78,7 +78,7 @@ if len(orders):
 # headroom at some hour, or on a forecast that fell back to a baseline (never scaled down on
 # one); `OK`: enough servers all horizon (a scale-down removes only a surplus of every hour).
 # *(overdue)*: the date to act by was already before the week's start (Monday 00:00 UTC, or
-# the hour planned from when later); a later date may have passed since. *(overdue, new this week)*: overdue, and
+# now for a week still ahead); a later date may have passed since. *(overdue, new this week)*: overdue, and
 # the plan published for the week before did not ask for it: the first notice came late.
 # *(overdue; last week's plan said by ...)*: that plan asked for it by a date this plan starts
 # before: the forecast moved the date earlier, no one left it undone.
