@@ -157,3 +157,21 @@ def test_an_unknown_zone_is_refused_by_the_readers_as_the_tz_parameter(tmp_path)
                 quantiles=[("p50", 0.5)],
                 tz=tz,
             )
+
+
+def test_a_time_with_a_zone_name_stays_exact_under_tz(tmp_path):
+    """BigQuery exports times as '2026-03-29 01:00:00 UTC': read exactly without --tz, they
+    had been read as Berlin wall-clock times with it, an hour early, and 02:00 UTC refused as
+    an hour Berlin's clocks skip."""
+    path = tmp_path / "bq.csv"
+    rows = ["2026-03-29 00:00:00 UTC,1", "2026-03-29 01:00:00 UTC,2", "2026-03-29 02:00:00 UTC,3"]
+    path.write_text("when,players\n" + "\n".join(rows) + "\n")
+    con = open_duckdb()
+    try:
+        plain = read_series_csv(con, path, time_column="when", value_column="players")
+        local = read_series_csv(con, path, time_column="when", value_column="players", tz=ZONE)
+    finally:
+        con.close()
+    assert local.equals(plain)
+    assert local["ts"].dt.strftime("%H:%M").tolist() == ["00:00", "01:00", "02:00"]
+    assert local["value"].tolist() == [1.0, 2.0, 3.0]

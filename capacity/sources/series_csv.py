@@ -31,6 +31,10 @@ from capacity.units import parse_duration
 MISSING_VALUES = ("nan", "na", "n/a", "null", "none")
 #: The most grid steps a series CSV is resampled to (about 1 GB of memory).
 MAX_GRID_ROWS = 2_000_000
+#: A time followed by a zone's name (``2026-03-29 02:00:00 UTC``, as BigQuery exports write
+#: it): exact, as DuckDB reads it, never a wall-clock time in ``tz`` (a cast to a naive
+#: TIMESTAMP drops the name without a word).
+_NAMED_ZONE = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*[A-Za-z][A-Za-z0-9_/+\-]*$"
 _EPOCH = re.compile(r"^[+-]?\d{9,14}(\.\d+)?$")
 
 
@@ -47,7 +51,8 @@ def read_series_csv(
 ) -> pd.DataFrame:
     """Read one time series from any CSV and resample it to a regular grid.
 
-    Timestamps with an offset are exact; naive ones are taken as UTC, or as wall-clock time in
+    Timestamps with an offset (or a zone's name, ``... UTC``) are exact; naive ones are taken
+    as UTC, or as wall-clock time in
     ``tz``: there a time the clocks skip is refused, and one they repeat is read as its later
     occurrence (the two rows then share an instant, aggregated as below). Empty values and the
     words in :data:`MISSING_VALUES` (``NaN``, ``NA``, ``null``, ...) are gaps; buckets with no
@@ -244,15 +249,18 @@ def covered_until(
 def _time_expression(column: str, tz: str | None) -> str:
     """SQL reading the quoted ``column`` as an instant: with an offset as written, naive in UTC
     or as wall-clock time in ``tz`` (NULL for a time its clocks skip, the later occurrence of
-    one they repeat, as ICU reads it). The zone is inlined: an IANA name the caller checked."""
+    one they repeat, as ICU reads it); a time with an offset or a zone's name is exact in
+    either case. The zone is inlined, once :func:`_check_zone` has checked it."""
     exact = f"try_cast({column} AS TIMESTAMPTZ)"
     if tz is None:
         return exact
     _check_zone(tz)
     local = f"try_cast({column} AS TIMESTAMP)"
     instant = f"timezone('{tz}', {local})"
+    text = f"trim({column})"
     return (
-        f"CASE WHEN regexp_matches(trim({column}), '{OFFSET_PATTERN}') THEN {exact} "
+        f"CASE WHEN regexp_matches({text}, '{OFFSET_PATTERN}') "
+        f"OR regexp_matches({text}, '{_NAMED_ZONE}') THEN {exact} "
         f"WHEN timezone('{tz}', {instant}) = {local} THEN {instant} END"
     )
 
@@ -272,7 +280,7 @@ def _check_zone(tz: str | None) -> None:
 def _naive_time(con: duckdb.DuckDBPyConnection, raw: str) -> bool:
     """Whether ``raw`` reads as a naive date and time (so only its zone's clocks refuse it)."""
     text = str(raw).strip()
-    if re.search(OFFSET_PATTERN, text):
+    if re.search(OFFSET_PATTERN, text) or re.search(_NAMED_ZONE, text):
         return False
     return con.execute("SELECT try_cast(? AS TIMESTAMP)", [text]).fetchone()[0] is not None
 
