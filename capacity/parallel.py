@@ -177,7 +177,7 @@ def map_tasks(
     runner = Parallel(n_jobs=jobs, backend="loky", return_as="generator")
     results = []
     try:
-        calls = (delayed(run_watched)(func, item) for item in items)
+        calls = (delayed(run_watched)(func, item, os.getpid()) for item in items)
         for done, result in enumerate(runner(calls), start=1):
             results.append(result)
             if progress is not None:

@@ -29,7 +29,7 @@ _lock = threading.Lock()
 _watched: int | None = None  # the parent this process's watcher watches
 
 
-def run_watched(func: Callable[[T], R], item: T) -> R:
+def run_watched(func: Callable[[T], R], item: T, sent_by: int | None = None) -> R:
     """``func(item)``, in a worker process that ends once its parent is gone.
 
     Parameters
@@ -38,20 +38,27 @@ def run_watched(func: Callable[[T], R], item: T) -> R:
         The task's function.
     item : object
         The task.
+    sent_by : int, optional
+        The process id of the process that sent the task (the worker's parent). A worker
+        that takes the task up only after that process is gone (a task still queued when the
+        run was killed) ends at once, rather than watch the parent it was handed to.
 
     Returns
     -------
     object
         What ``func`` returned.
     """
-    _watch_parent()
+    _watch_parent(sent_by)
     return func(item)
 
 
-def _watch_parent() -> None:
-    """Start this process's watcher, once per parent it has."""
+def _watch_parent(sent_by: int | None = None) -> None:
+    """Start this process's watcher, once per parent it has; end the process now when the
+    process that sent its task is already gone."""
     global _watched
     parent = os.getppid()
+    if sent_by is not None and parent != sent_by and not _alive(sent_by):
+        os._exit(1)
     with _lock:
         if _watched == parent:
             return
@@ -59,6 +66,17 @@ def _watch_parent() -> None:
     threading.Thread(
         target=_end_when_orphaned, args=(parent,), name="capacity-parent-watch", daemon=True
     ).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a zombie counts: it has not been reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process took the id
+        return True
+    return True
 
 
 def _end_when_orphaned(parent: int) -> None:

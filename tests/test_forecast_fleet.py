@@ -709,3 +709,24 @@ def test_the_workers_end_with_a_run_killed_by_sigkill(demo_store, tmp_path):
         for pid in workers:
             with __import__("contextlib").suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_worker_taking_up_a_task_after_its_sender_died_ends_at_once(tmp_path):
+    """A task still queued when the run was SIGKILLed is taken up by a worker whose parent is
+    already gone: it had watched its new parent (init) and stayed for good."""
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: no process has this id now
+    code = "import sys; from capacity.worker_watch import run_watched; "
+    code += "run_watched(print, 'ran', int(sys.argv[1]))"
+    orphan = subprocess.run(
+        [sys.executable, "-c", code, str(gone.pid)], capture_output=True, text=True, timeout=60
+    )
+    assert orphan.returncode == 1 and "ran" not in orphan.stdout and orphan.stderr == ""
+    # sent by its own parent, alive: the task runs
+    sent = subprocess.run(
+        [sys.executable, "-c", code, str(os.getpid())], capture_output=True, text=True, timeout=60
+    )
+    assert sent.returncode == 0 and sent.stdout == "ran\n"
