@@ -332,3 +332,27 @@ def test_a_file_that_is_not_utf8_is_named_by_its_line(seeded, tmp_path, name):
     byte = text.index(b"\xe9")
     message = refused(seeded, [path], rf"{re.escape(name)}: line 5: not UTF-8 text")
     assert message.endswith(f"not UTF-8 text (byte {byte}). Fix: save the file as UTF-8")
+
+
+def test_a_time_with_a_zone_name_is_exact_with_or_without_tz(db, write):
+    """BigQuery writes '2026-01-10 01:00:00 UTC'. With --tz the name was dropped and the time
+    read as that zone's wall clock (stored an hour early for Berlin, without a word); without
+    --tz it was refused as having no offset."""
+    text = HEADER + "2026-01-10 01:00:00 UTC,eu-west,game,ccu,100\n"
+    text += "2026-01-10 03:00:00 Europe/Berlin,eu-west,game,ccu,110\n"
+    for tz in ("Europe/Berlin", None):
+        with Store(db) as store:
+            store.ingest([write("bq.csv", text)], tz=tz)
+            rows = store.con.execute(
+                "SELECT strftime(ts AT TIME ZONE 'UTC', '%H:%M'), value FROM telemetry ORDER BY ts"
+            ).fetchall()
+        assert rows == [("01:00", 100.0), ("02:00", 110.0)], tz
+    # a word that is no zone (a 12-hour clock's pm) is refused, not dropped
+    message = refused(
+        db,
+        [write("pm.csv", HEADER + "2026-01-10 01:00:00 pm,eu-west,game,ccu,100\n")],
+        r"pm\.csv: line 2, column 'ts': timestamp '2026-01-10 01:00:00 pm' ends in 'pm', "
+        "which is not a time zone",
+        tz="Europe/Berlin",
+    )
+    assert "a 12-hour time with am or pm as 24-hour time" in message

@@ -28,6 +28,7 @@ from capacity.sources.times import (
     BAD_OFFSET_FIX,
     BAD_OFFSET_PATTERN,
     BAD_OFFSET_PROBLEM,
+    NAMED_ZONE_PATTERN,
     OFFSET_PATTERN,
 )
 
@@ -142,6 +143,17 @@ def explain_problem(
                 source=str(tf.path),
                 where=f"{where}, column {tf.names[TS]!r}",
                 fix=BAD_OFFSET_FIX,
+            )
+        named = ts_raw is not None and re.search(NAMED_ZONE_PATTERN, ts_raw.strip())
+        if named and re.search(OFFSET_PATTERN, ts_raw.strip()) is None:
+            zone = re.search(r"[A-Za-z][A-Za-z0-9_/+\-]*$", ts_raw.strip()).group(0)
+            return DataError(
+                f"timestamp {ts_raw!r} ends in {zone!r}, which is not a time zone",
+                source=str(tf.path),
+                where=f"{where}, column {tf.names[TS]!r}",
+                fix="write the time with an offset (e.g. 2026-01-05T14:00:00Z) or a zone's "
+                "IANA name (e.g. 2026-01-05 14:00:00 Europe/Berlin); a 12-hour time with am "
+                "or pm as 24-hour time",
             )
         naive = ts_raw is not None and re.search(OFFSET_PATTERN, ts_raw) is None
         check = "SELECT try_cast(? AS TIMESTAMP) IS NOT NULL"

@@ -23,6 +23,7 @@ from capacity.sources.times import (
     BAD_OFFSET_FIX,
     BAD_OFFSET_PATTERN,
     BAD_OFFSET_PROBLEM,
+    NAMED_ZONE_PATTERN,
     OFFSET_PATTERN,
 )
 from capacity.units import parse_duration
@@ -31,10 +32,6 @@ from capacity.units import parse_duration
 MISSING_VALUES = ("nan", "na", "n/a", "null", "none")
 #: The most grid steps a series CSV is resampled to (about 1 GB of memory).
 MAX_GRID_ROWS = 2_000_000
-#: A time followed by a zone's name (``2026-03-29 02:00:00 UTC``, as BigQuery exports write
-#: it): exact, as DuckDB reads it, never a wall-clock time in ``tz`` (a cast to a naive
-#: TIMESTAMP drops the name without a word).
-_NAMED_ZONE = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*[A-Za-z][A-Za-z0-9_/+\-]*$"
 _EPOCH = re.compile(r"^[+-]?\d{9,14}(\.\d+)?$")
 
 
@@ -260,7 +257,7 @@ def _time_expression(column: str, tz: str | None) -> str:
     text = f"trim({column})"
     return (
         f"CASE WHEN regexp_matches({text}, '{OFFSET_PATTERN}') "
-        f"OR regexp_matches({text}, '{_NAMED_ZONE}') THEN {exact} "
+        f"OR regexp_matches({text}, '{NAMED_ZONE_PATTERN}') THEN {exact} "
         f"WHEN timezone('{tz}', {instant}) = {local} THEN {instant} END"
     )
 
@@ -280,7 +277,7 @@ def _check_zone(tz: str | None) -> None:
 def _naive_time(con: duckdb.DuckDBPyConnection, raw: str) -> bool:
     """Whether ``raw`` reads as a naive date and time (so only its zone's clocks refuse it)."""
     text = str(raw).strip()
-    if re.search(OFFSET_PATTERN, text) or re.search(_NAMED_ZONE, text):
+    if re.search(OFFSET_PATTERN, text) or re.search(NAMED_ZONE_PATTERN, text):
         return False
     return con.execute("SELECT try_cast(? AS TIMESTAMP)", [text]).fetchone()[0] is not None
 

@@ -22,6 +22,7 @@ from capacity.sources.times import (
     _AWARE_TYPES,
     _NAIVE_TYPES,
     BAD_OFFSET_PATTERN,
+    NAMED_ZONE_PATTERN,
     OFFSET_PATTERN,
     _wall_clock,
 )
@@ -228,7 +229,9 @@ def _ts_expression(tf: TelemetryFile, tz: str | None) -> tuple[str, list[object]
     offsets = (
         f"WHEN ends_with({column}, 'Z') THEN {exact} "
         f"WHEN regexp_matches({column}, '{BAD_OFFSET_PATTERN}') THEN NULL "
-        f"WHEN regexp_matches({column}, '{OFFSET_PATTERN}') THEN {exact}"
+        f"WHEN regexp_matches({column}, '{OFFSET_PATTERN}') THEN {exact} "
+        # a zone's name ('... UTC'): exact, never the naive time a TIMESTAMP cast would keep
+        f"WHEN regexp_matches({column}, '{NAMED_ZONE_PATTERN}') THEN {exact}"
     )
     if tz is None:
         return f"CASE {offsets} END", []

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 #: A timestamp string that ends in a UTC offset after a time of day.
 OFFSET_PATTERN = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)$"
+#: A timestamp string that ends in a zone's name after a time of day (``... UTC``, as BigQuery
+#: exports write it, or ``... Europe/Berlin``): exact as DuckDB reads it, where a cast to a
+#: naive TIMESTAMP drops the name without a word. An unknown name (``pm``) does not parse.
+NAMED_ZONE_PATTERN = r"[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*[A-Za-z][A-Za-z0-9_/+\-]*$"
 #: An offset no clock uses: beyond +-14:00 (the widest in use), or with 60 minutes or more.
 #: DuckDB reads '+25:00' as 25 hours, which would move the row a day without a word.
 BAD_OFFSET_PATTERN = (
