@@ -338,6 +338,16 @@ def test_a_calendar_of_one_name_from_another_folder_replaces_it_and_says_so(db, 
             "their source)"
         )
         assert store.events()["event_id"].tolist() == ["LO-2"]
+        # next week's export of the same content: already loaded, and the note says it changes
+        # nothing (it had said "replaces" beside "already loaded", read as a contradiction)
+        c = version("c", "LO-2,Two,patch,2026-12-03T00:00Z,2026-12-04T00:00Z\n")
+        report = store.import_events([c])
+        assert report.skipped == (str(c),)
+        assert report.notes == (
+            f"note: {c} holds what {b.resolve()} held (1 event stored from it), so it changes "
+            "nothing: files of one name are one source. If both are in use, rename one of them "
+            "and import both",
+        )
 
 
 def test_an_event_in_two_calendars_stays_while_either_holds_it(db, write):

@@ -87,15 +87,18 @@ def import_sources(
     totals, removed, kept = [0, 0, 0, 0], 0, 0
     imported: list[pd.DataFrame] = []
     with transaction(con):
-        replaced: list[str] = []
         for path, frame in zip(files, frames, strict=True):
-            replaced.extend(_replaced(con, table, path, noun))
             _check_other_sources(con, table, schema, path, frame, names)
         fresh = {
             path.name
             for path, frame in zip(files, frames, strict=True)
             if not _holds_source(con, table, schema, path.name, frame)
         }
+        replaced = [
+            note
+            for path in files
+            for note in _replaced(con, table, path, noun, same=path.name not in fresh)
+        ]
         upserted: set[str] = set()
         dropped: dict[str, list[str]] = {}
         guarded: dict[str, Path] = {}  # files of no records that may not remove any
@@ -176,11 +179,15 @@ def _hold(
     return [record_id for (record_id,) in dropped]
 
 
-def _replaced(con: duckdb.DuckDBPyConnection, table: str, path: Path, noun: str) -> tuple[str, ...]:
+def _replaced(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, noun: str, *, same: bool = False
+) -> tuple[str, ...]:
     """Notes for the stored records of ``path``'s name that were loaded from another file
     still on disk: this file replaces them (a file's name is its source, so this week's
     ``exports/2026-W49/incidents.csv`` replaces last week's), which a person should see
-    in case the two were meant to be separate logs."""
+    in case the two were meant to be separate logs. With ``same`` (the file holds what the
+    source holds, "already loaded") the note says so: "replaces" beside "already loaded" had
+    read as a contradiction."""
     rows = con.execute(
         "SELECT l.source, count(*) FROM holdings h JOIN loads l USING (load_id) "
         "WHERE h.kind = ? AND h.source = ? GROUP BY l.source ORDER BY 1",
@@ -188,8 +195,14 @@ def _replaced(con: duckdb.DuckDBPyConnection, table: str, path: Path, noun: str)
     ).fetchall()
     here = path.resolve()
     return tuple(
-        f"note: {path} replaces {earlier} ({count_noun(count, noun)} stored from it): files of "
-        f"one name are one source. If both are in use, rename one of them and import both"
+        (
+            f"note: {path} holds what {earlier} held ({count_noun(count, noun)} stored from "
+            "it), so it changes nothing"
+            if same
+            else f"note: {path} replaces {earlier} ({count_noun(count, noun)} stored from it)"
+        )
+        + ": files of one name are one source. If both are in use, rename one of them and "
+        "import both"
         for earlier, count in ((Path(loaded), count) for loaded, count in rows)
         # a load recorded before paths were resolved cannot be told apart: let it be
         if earlier.is_absolute() and earlier != here and earlier.is_file()
