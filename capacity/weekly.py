@@ -248,7 +248,12 @@ def stale_data_warning(
     )
 
 
-def unused_telemetry_warning(week: str, cutoff: pd.Timestamp, newest: pd.Timestamp) -> str | None:
+def unused_telemetry_warning(
+    week: str,
+    cutoff: pd.Timestamp,
+    newest: pd.Timestamp,
+    plans_dir: str | Path | None = None,
+) -> str | None:
     """A warning when telemetry newer than the plan's cutoff is left out of it.
 
     A plan for week W is made as of Monday 00:00 UTC of W: run later in the week (``capacity
@@ -263,6 +268,9 @@ def unused_telemetry_warning(week: str, cutoff: pd.Timestamp, newest: pd.Timesta
         What the plan is made as of.
     newest : Timestamp
         The newest demand telemetry's hour in the store.
+    plans_dir : str or Path, optional
+        The plans folder: when the week whose plan would start from the newest telemetry is
+        published there already, the warning says so instead of asking for that plan.
 
     Returns
     -------
@@ -278,10 +286,16 @@ def unused_telemetry_warning(week: str, cutoff: pd.Timestamp, newest: pd.Timesta
         monday += pd.Timedelta(days=7)
     later = week_of(monday)
     days = (end - cutoff) / pd.Timedelta(days=1)
+    published = plans_dir is not None and (Path(plans_dir) / later / "manifest.json").is_file()
+    then = (
+        f"{later}'s plan, published in the same folder, forecasts from it"
+        if published
+        else f"Plan {later} (--week {later}) to forecast from the newest telemetry"
+    )
     return (
         f"the demand telemetry from {cutoff:%Y-%m-%d %H:%M} to {newest:%Y-%m-%d %H:%M} UTC "
         f"({days:.1f} days) is after this plan's cutoff, the start of {week}, and not used. "
-        f"Plan {later} (--week {later}) to forecast from the newest telemetry"
+        f"{then}"
     )
 
 
@@ -879,7 +893,7 @@ def build_plan(
     quality = _quality(demand, run.summary)
     warnings = [
         stale_data_warning(monday, cutoff),
-        unused_telemetry_warning(label, cutoff, newest),
+        unused_telemetry_warning(label, cutoff, newest, plans_dir),
         horizon_warning(fleet, horizon),
         rough_warning(run),
         backtest_warning(backtests),

@@ -239,6 +239,18 @@ def test_telemetry_after_the_cutoff_is_named_with_the_week_that_would_use_it():
     assert "Plan 2026-W49 (--week 2026-W49)" in unused_telemetry_warning("2026-W48", monday, sunday)
 
 
+def test_a_week_replanned_after_the_next_is_not_asked_to_plan_that_one(tmp_path):
+    """Replanning 2026-W48 after 2026-W49 was published had asked for a plan of 2026-W49."""
+    monday = pd.Timestamp("2026-11-23", tz="UTC")
+    sunday = pd.Timestamp("2026-11-29 23:00", tz="UTC")
+    (tmp_path / "2026-W49").mkdir()
+    assert "Plan 2026-W49" in unused_telemetry_warning("2026-W48", monday, sunday, tmp_path)
+    (tmp_path / "2026-W49" / "manifest.json").write_text("{}", encoding="utf-8")
+    assert unused_telemetry_warning("2026-W48", monday, sunday, tmp_path).endswith(
+        "and not used. 2026-W49's plan, published in the same folder, forecasts from it"
+    )
+
+
 def _recs(actions: list[str], overdue: list[bool]) -> pd.DataFrame:
     return pd.DataFrame(
         {
