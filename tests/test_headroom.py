@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from capacity.config import load_fleet
 from capacity.errors import ParameterError
 from capacity.headroom import hourly_need, recommend, region_loss_survival
+from capacity.texts import load_text
 
 T0 = pd.Timestamp("2026-12-01", tz="UTC")
 HOURS = pd.date_range(T0, periods=3, freq="h")
@@ -232,8 +233,9 @@ def test_commands_say_when_a_service_is_sized_at_the_hint(no_latency):
     result = CliRunner().invoke(cli, [*args, "--region", "eu-west", "--service", "game"])
     assert result.exit_code == 0, result.output
     hint = load_fleet(config).server_type_of("game").safe_load_hint
-    assert f"note: eu-west/game is sized at the fleet file's safe_load_hint, {hint:,.1f} per " in (
-        result.stderr
+    assert (
+        f"note: eu-west/game is sized at the fleet file's safe_load_hint, {load_text(hint)} per "
+        in (result.stderr)
     )
     from capacity.sizing import safe_loads
 
@@ -282,7 +284,7 @@ def test_many_services_at_the_hint_get_one_note_and_their_reasons_at_info(
     for row in hinted.itertuples():
         assert (
             f"{row.region}/{row.service} is sized at the fleet file's safe_load_hint, "
-            f"{row.safe_load:,.1f} per server, not a learned value: {row.reason}"
+            f"{load_text(row.safe_load)} per server, not a learned value: {row.reason}"
         ) in logged
 
 
