@@ -474,14 +474,16 @@ def stored_event(store: Store, event_id: str) -> PlannedEvent:
         ids = ", ".join(repr(row[0]) for row in rows)
         raise ParameterError(
             f"The 'event_id' parameter {event_id!r} matches stored events {ids} when case is "
-            "ignored. Fix: write the id with its exact case"
+            "ignored.",
+            fix="write the id with its exact case",
         )
     if not rows:
         _refuse_series_uid(store, event_id)
         raise ParameterError(
             f"The 'event_id' parameter must name an event in the stored calendar. Got "
-            f"{event_id!r}. Fix: list event ids with capacity status (--ahead 365d for a year "
-            "ahead), or import the calendar"
+            f"{event_id!r}.",
+            fix="list event ids with capacity status (--ahead 365d for a year ahead), or import "
+            "the calendar",
         )
     _, name, start, end, regions, uplift = rows[0]
     stated = not (uplift is None or (isinstance(uplift, float) and math.isnan(uplift)))
@@ -512,8 +514,8 @@ def _refuse_series_uid(store: Store, event_id: str) -> None:
         raise ParameterError(
             f"The 'event_id' parameter {event_id!r} is a repeating event: its "
             f"{occurrences[0][1]} stored occurrences each have an id of their own, "
-            f"{uid}@YYYYMMDDTHHMMZ (the occurrence's UTC start), e.g. {shown}. Fix: give "
-            "one occurrence's id (capacity status --ahead 365d lists those ahead)"
+            f"{uid}@YYYYMMDDTHHMMZ (the occurrence's UTC start), e.g. {shown}.",
+            fix="give one occurrence's id (capacity status --ahead 365d lists those ahead)",
         )
 
 

@@ -47,8 +47,8 @@ def check_writable(path: str | Path, name: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise ParameterError(
-            f"The '{name}' parameter must be a file path; {str(path)!r} is a folder. Fix: "
-            "name a file in it, e.g. report.html"
+            f"The '{name}' parameter must be a file path; {str(path)!r} is a folder.",
+            fix="name a file in it, e.g. report.html",
         )
     missing = []
     folder = path.parent
@@ -57,8 +57,8 @@ def check_writable(path: str | Path, name: str) -> Path:
         folder = folder.parent
     if not folder.is_dir():
         raise ParameterError(
-            f"The '{name}' parameter cannot be written: {str(folder)!r} is a file, not a "
-            "folder. Fix: choose a path in a folder"
+            f"The '{name}' parameter cannot be written: {str(folder)!r} is a file, not a folder.",
+            fix="choose a path in a folder",
         )
     created: list[Path] = []
     try:
@@ -72,8 +72,8 @@ def check_writable(path: str | Path, name: str) -> Path:
         where = Path(exc.filename).parent if exc.filename else path.parent
         raise ParameterError(
             f"The '{name}' parameter cannot be written: nothing can be created in the folder "
-            f"{str(where)!r} ({exc.strerror or exc}). Fix: choose a path in a folder you can "
-            "write to"
+            f"{str(where)!r} ({exc.strerror or exc}).",
+            fix="choose a path in a folder you can write to",
         ) from None
     finally:
         for step in reversed(created):  # deepest first; one another process filled stays
@@ -124,7 +124,8 @@ def check_not_an_input(
         if same:
             raise ParameterError(
                 f"{the_parameter(option)} names the same file as {given} ({str(source)!r}): "
-                f"writing {what} there would overwrite it. Fix: write {what} to another file"
+                f"writing {what} there would overwrite it.",
+                fix=f"write {what} to another file",
             )
     return path
 

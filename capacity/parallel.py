@@ -87,8 +87,8 @@ def check_jobs(jobs: Any, flag: str | None = None) -> int:
         raise ParameterError(
             f"{name} must be at most {most} ({JOBS_PER_CORE} per usable core, of "
             f"{default_jobs()}: the fits are CPU-bound, and more processes only share the "
-            f"cores). Got {jobs}. Fix: pass {option}{separator}{default_jobs()} (a process "
-            "per usable core) or fewer"
+            f"cores). Got {jobs}.",
+            fix=f"pass {option}{separator}{default_jobs()} (a process per usable core) or fewer",
         )
     return jobs
 
@@ -223,8 +223,8 @@ def _on_dask(
         from distributed import Client, KilledWorker
     except ImportError:
         raise ParameterError(
-            "Running on a Dask cluster needs the 'distributed' package. "
-            "Fix: pip install 'capacity[dask]'"
+            "Running on a Dask cluster needs the 'distributed' package.",
+            fix="pip install 'capacity[dask]'",
         ) from None
     own_client = not isinstance(scheduler, Client)
     if not items:  # nothing to run (every forecast cached): the address checked, no connection

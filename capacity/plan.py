@@ -268,15 +268,16 @@ def _check_plan_notebook(notebook: Path) -> None:
     # ValidationError, or the AttributeError/KeyError/TypeError of reading it as a notebook)
     except (OSError, ValueError, AttributeError, KeyError, TypeError, ValidationError) as exc:
         raise ParameterError(
-            f"The plan notebook {notebook} is not a Jupyter notebook ({type(exc).__name__}). "
-            f"Fix: {fix}"
+            f"The plan notebook {notebook} is not a Jupyter notebook ({type(exc).__name__}).",
+            fix=fix,
         ) from None
     tagged = [c for c in node.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not tagged:
         raise ParameterError(
             f"The plan notebook {notebook} has no cell tagged 'parameters', so the run's "
-            "week, store and fleet would be overridden by the notebook's own. Fix: tag the "
-            f"cell of its parameters 'parameters' (Jupyter: View > Cell toolbar > Tags), or {fix}"
+            "week, store and fleet would be overridden by the notebook's own.",
+            fix="tag the cell of its parameters 'parameters' (Jupyter: View > Cell toolbar > "
+            f"Tags), or {fix}",
         )
 
 
@@ -506,8 +507,9 @@ def run_plan(
         raise StoreError(f"store not found: {db}. Fix: pass --db with an existing store")
     if not notebook.is_file():
         raise ParameterError(
-            f"The plan notebook {notebook} does not exist. Fix: pass --notebook with the path "
-            "of notebooks/weekly_capacity_plan.ipynb in the capacity repository"
+            f"The plan notebook {notebook} does not exist.",
+            fix="pass --notebook with the path of notebooks/weekly_capacity_plan.ipynb in the "
+            "capacity repository",
         )
     _check_plan_notebook(notebook)
     fleet = load_fleet(config)  # fail on a malformed config before any work
@@ -536,8 +538,8 @@ def run_plan(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ParameterError(
-            f"The plans folder {out} cannot be created: {exc.strerror or exc}. Fix: pass "
-            "--out with a folder you can write"
+            f"The plans folder {out} cannot be created: {exc.strerror or exc}.",
+            fix="pass --out with a folder you can write",
         ) from None
     with _exclusive(out, patient):
         _tidy(out, say, db)
@@ -547,9 +549,9 @@ def run_plan(
             what = "a folder" if target.is_dir() else "a file"
             raise ParameterError(
                 f"{target} is {what} that holds no published plan (no readable "
-                f"manifest.json), so {label} cannot be published there; nothing was done. "
-                "Fix: move it away and run again, or rerun with --force, which keeps it under "
-                f"{label}/history/unrecorded-<run id>/"
+                f"manifest.json), so {label} cannot be published there; nothing was done.",
+                fix="move it away and run again, or rerun with --force, which keeps it under "
+                f"{label}/history/unrecorded-<run id>/",
             )
         if target.exists() and not force:
             report = target / "capacity_plan.html"
@@ -598,8 +600,8 @@ def _run_and_publish(
         building.mkdir()
     except OSError as exc:
         raise ParameterError(
-            f"The plans folder {out} cannot be written: {exc.strerror or exc}. Fix: pass --out "
-            "with a folder you can write"
+            f"The plans folder {out} cannot be written: {exc.strerror or exc}.",
+            fix="pass --out with a folder you can write",
         ) from None
     parameters = {
         "week": label,

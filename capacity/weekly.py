@@ -100,7 +100,8 @@ def parse_week(text: str) -> tuple[str, pd.Timestamp]:
         if number == 53:  # a real week number, in a year that has 52
             raise ParameterError(
                 f"The 'week' parameter names week 53 of {year}, which has 52 ISO weeks. "
-                f"Got {text!r}. Fix: plan {year}-W52 or {year + 1}-W01"
+                f"Got {text!r}.",
+                fix=f"plan {year}-W52 or {year + 1}-W01",
             )
     raise ParameterError(
         f"The 'week' parameter must be an ISO week such as 2026-W48 (weeks 01 to 52 or 53). "
@@ -710,11 +711,8 @@ def check_plannable(
         instead = first_held_instead(wanted, held)
         raise ParameterError(
             f"The store holds no demand telemetry ({', '.join(metrics)}) to plan from"
-            + (
-                f"; {instead}"
-                if instead
-                else ". Fix: load telemetry first (capacity ingest, capacity pull)"
-            )
+            + (f"; {instead}" if instead else ""),
+            fix=None if instead else "load telemetry first (capacity ingest, capacity pull)",
         )
     oldest, newest = pd.Timestamp(oldest), pd.Timestamp(newest)
     cutoff = min(monday, newest.tz_convert("UTC").floor("h") + pd.Timedelta(hours=1))
@@ -723,7 +721,8 @@ def check_plannable(
         raise ParameterError(
             f"The week starting {monday:%Y-%m-%d} has {days:.1f} days of demand telemetry "
             f"before it (the telemetry starts {oldest:%Y-%m-%d %H:%M} UTC); a plan needs "
-            f"{MIN_HISTORY_DAYS}. Fix: plan a later week"
+            f"{MIN_HISTORY_DAYS}.",
+            fix="plan a later week",
         )
     wanted = fleet.demand_series()
     present = set(
@@ -747,10 +746,10 @@ def check_plannable(
         # planned as no demand, it would need no servers and its loss would look survivable
         raise ParameterError(
             f"The fleet file plans {len(absent)} region/service(s) with no demand telemetry "
-            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {first_few(absent, 6)}. Fix: load that "
-            "telemetry (capacity ingest, capacity pull); a service that does not run in one "
-            "region cannot be left out of that region alone (every service is planned in "
-            "every region): plan such a region with a fleet file of its own"
+            f"before {cutoff:%Y-%m-%d %H:%M} UTC: {first_few(absent, 6)}.",
+            fix="load that telemetry (capacity ingest, capacity pull); a service that does not "
+            "run in one region cannot be left out of that region alone (every service is "
+            "planned in every region): plan such a region with a fleet file of its own",
         )
     reach = cutoff + horizon
     if monday >= reach:
@@ -759,8 +758,8 @@ def check_plannable(
         raise ParameterError(
             f"The week starting {monday:%Y-%m-%d} lies beyond the forecast: the demand "
             f"telemetry ends {cutoff:%Y-%m-%d %H:%M} UTC and the plan forecasts {span} from "
-            f"there, to {reach:%Y-%m-%d %H:%M} UTC. Fix: load newer telemetry, or give a "
-            "longer --horizon"
+            f"there, to {reach:%Y-%m-%d %H:%M} UTC.",
+            fix="load newer telemetry, or give a longer --horizon",
         )
 
 

@@ -202,8 +202,8 @@ def forecast_fleet_command(
         # map_tasks would ignore jobs: a user who asked for N processes is told, not ignored
         raise ParameterError(
             "The 'jobs' parameter (--jobs) sets the local worker processes and cannot be "
-            "combined with --dask-scheduler, whose workers run the fits. Fix: give either "
-            "--jobs or --dask-scheduler"
+            "combined with --dask-scheduler, whose workers run the fits.",
+            fix="give either --jobs or --dask-scheduler",
         )
     _check_jobs(jobs)
     levels = [q for _, q in parse_quantiles(quantiles)]

@@ -91,8 +91,9 @@ def check_event_command(
     if event_id is not None and described:
         raise ParameterError(
             f"The 'event_id' parameter (--event-id) checks the stored event as it is and "
-            f"cannot be combined with {', '.join(described)}. Fix: give either --event-id "
-            "alone, or --name, --start, --end, --regions and --uplift for a new event"
+            f"cannot be combined with {', '.join(described)}.",
+            fix="give either --event-id alone, or --name, --start, --end, --regions and "
+            "--uplift for a new event",
         )
     if output is not None:
         _check_output(output, db, config, "the report")

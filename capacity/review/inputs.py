@@ -46,7 +46,7 @@ def positive_int(value: Any, name: str, *, hours: bool = False, cell: bool = Tru
                     fix = f"set it to {span // HOUR} ({value} in hours){where}"
         unit = " (a number of hours)" if hours else ""
         raise ParameterError(
-            f"The {name!r} parameter must be a positive integer{unit}. Got {value!r}. Fix: {fix}"
+            f"The {name!r} parameter must be a positive integer{unit}. Got {value!r}.", fix=fix
         )
     return int(value)
 
@@ -187,16 +187,16 @@ def check_series(
     ):
         if value not in known:
             raise ParameterError(
-                f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}. "
-                f"Fix: {suggest(value, known)}set it in the parameters cell"
+                f"The '{name}' parameter must be one of {', '.join(known)}. Got {value!r}.",
+                fix=f"{suggest(value, known)}set it in the parameters cell",
             )
     first = parse_timestamp(start, "start") if start not in (None, "") else None
     last = parse_timestamp(end, "end") if end not in (None, "") else None
     if first is not None and last is not None and first >= last:
         raise ParameterError(
             f"The 'start' parameter ({first:%Y-%m-%d %H:%M} UTC) must be before 'end' "
-            f"({last:%Y-%m-%d %H:%M} UTC). Fix: swap them in the parameters cell, or leave "
-            "one empty for an open end"
+            f"({last:%Y-%m-%d %H:%M} UTC).",
+            fix="swap them in the parameters cell, or leave one empty for an open end",
         )
     if series.empty or series[VALUE].notna().sum() == 0:
         _check_stored_pair(status, region, service)
@@ -226,19 +226,19 @@ def check_series(
         raise ParameterError(
             f"The store holds no {metric} for {region}/{service} {chosen}"
             + (f"; it holds {held}" if held else "")
-            + (": every hour of the span falls in a gap of the series" if in_gap else "")
-            + f". Fix: {fix}"
+            + (": every hour of the span falls in a gap of the series" if in_gap else ""),
+            fix=fix,
         )
     if len(series) < 2:  # a grid of one step has no step: every chart would fail on it
         hour = f"1 hour of {metric} for {region}/{service} ({series[TS].min():%Y-%m-%d %H:%M} UTC)"
         if first is not None or last is not None:
             raise ParameterError(
-                f"The 'start' and 'end' parameters keep {hour}; the charts need at least 2. "
-                "Fix: widen the span in the parameters cell"
+                f"The 'start' and 'end' parameters keep {hour}; the charts need at least 2.",
+                fix="widen the span in the parameters cell",
             )
         raise ParameterError(
-            f"The store holds {hour}; the charts need at least 2. Fix: load more telemetry "
-            "(capacity ingest or capacity pull)"
+            f"The store holds {hour}; the charts need at least 2.",
+            fix="load more telemetry (capacity ingest or capacity pull)",
         )
 
 
