@@ -136,7 +136,18 @@ def region_loss_frame(
 
 
 def week_before(week: str) -> str:
-    """The ISO week before ``week``: ``2026-W48`` gives ``2026-W47``, ``2027-W01`` ``2026-W53``."""
+    """The ISO week before ``week``: ``2026-W48`` gives ``2026-W47``, ``2027-W01`` ``2026-W53``.
+
+    Parameters
+    ----------
+    week : str
+        An ISO week as :func:`capacity.weekly.parse_week` returns it (``2026-W48``).
+
+    Returns
+    -------
+    str
+        The week before, written the same way.
+    """
     year, number = (int(part) for part in week.upper().split("-W"))
     monday = dt.date.fromisocalendar(year, number, 1) - dt.timedelta(days=7)
     iso = monday.isocalendar()
@@ -144,7 +155,18 @@ def week_before(week: str) -> str:
 
 
 def week_after(week: str) -> str:
-    """The ISO week after ``week``: ``2026-W47`` gives ``2026-W48``, ``2026-W53`` ``2027-W01``."""
+    """The ISO week after ``week``: ``2026-W47`` gives ``2026-W48``, ``2026-W53`` ``2027-W01``.
+
+    Parameters
+    ----------
+    week : str
+        An ISO week as :func:`capacity.weekly.parse_week` returns it (``2026-W47``).
+
+    Returns
+    -------
+    str
+        The week after, written the same way.
+    """
     year, number = (int(part) for part in week.upper().split("-W"))
     monday = dt.date.fromisocalendar(year, number, 1) + dt.timedelta(days=7)
     iso = monday.isocalendar()

@@ -462,6 +462,24 @@ def stored_event(store: Store, event_id: str) -> PlannedEvent:
 
     Ids match exactly, or else regardless of case when only one stored id does (``ev-0047``
     finds ``EV-0047``); several ids differing only in case must be written exactly.
+
+    Parameters
+    ----------
+    store : Store
+        The store whose calendar holds the event.
+    event_id : str
+        The event's id (a repeating event's occurrence: ``UID@YYYYMMDDTHHMMZ``).
+
+    Returns
+    -------
+    PlannedEvent
+        The event, with its name, span, regions and uplift as stored.
+
+    Raises
+    ------
+    ParameterError
+        When no stored event has the id, several do when case is ignored, or the id is a
+        repeating event's without the occurrence.
     """
     query = (
         "SELECT event_id, name, start_ts, end_ts, regions, expected_uplift FROM events "

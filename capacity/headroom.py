@@ -112,7 +112,13 @@ class RegionLoss:
 
     def record(self) -> dict[str, object]:
         """Its fields and its :attr:`status`, as ``plan.json`` and ``manifest.json`` hold a
-        loss (``survives`` None, JSON null, when not checked)."""
+        loss (``survives`` None, JSON null, when not checked).
+
+        Returns
+        -------
+        dict of str to object
+            The dataclass's fields by name, and ``status``.
+        """
         return {**vars(self), "status": self.status}
 
     def describe(self, carried: str = "players") -> str:

@@ -377,6 +377,23 @@ def plan_table(
     week's plan asked for them by a date not yet reached); headroom is a percentage of the
     servers now; cost changes are per week, headed with ``currency`` (the fleet file's
     ``currency``; :func:`cost_header`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The plan's rows (its verdicts or its actions).
+    currency : str, optional
+        The fleet file's currency, for the cost headers.
+    new_overdue : collection of (region, service)
+        The overdue region/services last week's plan did not ask for.
+    moved_earlier : mapping of (region, service) to pandas.Timestamp, optional
+        The overdue region/services last week's plan asked for by a later date, and that
+        date.
+
+    Returns
+    -------
+    IPython.display.HTML
+        The table.
     """
     shown = frame.copy()
     if "act_by" in shown:
@@ -1118,7 +1135,18 @@ def note_lines(lines: list[str]) -> HTML:
 
 
 def region_loss_lines(plan: WeeklyPlan) -> HTML:
-    """A list: for each region, whether the fleet as it stands survives losing it."""
+    """A list: for each region, whether the fleet as it stands survives losing it.
+
+    Parameters
+    ----------
+    plan : WeeklyPlan
+        The plan whose region losses (``plan.survival``) are listed.
+
+    Returns
+    -------
+    IPython.display.HTML
+        An HTML list, a line per region.
+    """
     items = []
     carried = carried_text([spec.demand_metric for spec in plan.fleet.services.values()])
     for loss in plan.survival:

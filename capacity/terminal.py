@@ -81,7 +81,18 @@ def count(value: object) -> str:
 
 def demand(value: object) -> str:
     """Demand as :func:`capacity.texts.demand_text` writes it (``285,840``, ``0.35``); ``-``
-    when null."""
+    when null.
+
+    Parameters
+    ----------
+    value : object
+        A demand (players, requests a second), or a null (None, NaN, ``pd.NA``).
+
+    Returns
+    -------
+    str
+        The demand as a table cell.
+    """
     from capacity.texts import demand_text
 
     return MISSING if _missing(value) else demand_text(float(value))

@@ -83,6 +83,16 @@ def parse_week(text: str) -> tuple[str, pd.Timestamp]:
     """Read an ISO week such as ``2026-W48`` (or ``2026-w48``, ``2026W48``); return it as
     ``2026-W48`` and its Monday 00:00 UTC.
 
+    Parameters
+    ----------
+    text : str
+        The week as given.
+
+    Returns
+    -------
+    tuple of (str, pandas.Timestamp)
+        The week as ``2026-W48``, and its Monday 00:00 UTC.
+
     Raises
     ------
     ParameterError
@@ -1055,6 +1065,19 @@ def write_outputs(plan: WeeklyPlan, out_dir: str | Path) -> dict[str, Path]:
 
     ``forecast.parquet`` (the fleet forecast), ``recommendations.csv``,
     ``scaling_schedule.csv`` and ``plan.json`` (verdicts, survival, timings, inputs).
+
+    Parameters
+    ----------
+    plan : WeeklyPlan
+        The plan to write.
+    out_dir : str or Path
+        The folder to write into (created when missing).
+
+    Returns
+    -------
+    dict of str to Path
+        The files written, by name: ``forecast``, ``recommendations``, ``schedule``,
+        ``summary``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

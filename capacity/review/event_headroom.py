@@ -41,7 +41,18 @@ def verdict_thresholds() -> str:
 
 
 def event_summary(check: EventCheck) -> str:
-    """HTML: the event as checked, the verdicts in one line and what to do; names escaped."""
+    """HTML: the event as checked, the verdicts in one line and what to do; names escaped.
+
+    Parameters
+    ----------
+    check : EventCheck
+        The event's headroom check (:func:`capacity.event_check.check_event`).
+
+    Returns
+    -------
+    str
+        HTML paragraphs.
+    """
     event, table = check.event, check.table
     counts = table["verdict"].value_counts() if len(table) else pd.Series(dtype="int64")
     verdicts = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("GO", "AT_RISK", "NO_GO"))

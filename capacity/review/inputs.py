@@ -29,7 +29,29 @@ def positive_int(value: Any, name: str, *, hours: bool = False, cell: bool = Tru
     """``value`` as an ``int``; a :class:`ParameterError` naming ``name`` and the fix when it
     is not a positive integer (a bool is not one). With ``hours`` the count is of hours, and
     a duration given instead (``"7d"``) is answered with the hours it means. ``cell``: the
-    value is a notebook's parameter, set in its parameters cell."""
+    value is a notebook's parameter, set in its parameters cell.
+
+    Parameters
+    ----------
+    value : Any
+        The parameter's value.
+    name : str
+        The parameter's name, for the message.
+    hours : bool
+        The count is of hours.
+    cell : bool
+        The fix says to set it in the notebook's parameters cell.
+
+    Returns
+    -------
+    int
+        ``value``.
+
+    Raises
+    ------
+    ParameterError
+        When ``value`` is not a positive integer.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         where = " in the parameters cell" if cell else ""
         fix = f"set it to a whole number of 1 or more{where}"
