@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -119,6 +119,9 @@ class PlannedEvent:
         False for a stored event whose calendar entry has no ``expected_uplift`` (``uplift``
         is then 1): its titles say so rather than ``x1``, which reads as normal demand where
         the forecast applies the effect learned for its kind (a maintenance dip).
+    options : bool
+        True when it was given as the CLI's options, so an error names ``--end``; False for
+        a notebook's parameters, named ``end`` (and its fixes say so). Not compared.
     """
 
     name: str
@@ -128,6 +131,22 @@ class PlannedEvent:
     uplift: float
     stored: bool = False
     uplift_stated: bool = True
+    options: bool = field(default=True, compare=False)
+
+    def the_parameter(self, name: str) -> str:
+        """How an error opens on the parameter ``name`` (``end``, ``event_id``): as the CLI's
+        option (``The 'end' parameter (--end)``) or, given by a notebook, as its parameter.
+
+        Parameters
+        ----------
+        name : str
+            The parameter's name, as the notebook's (and the function's) parameter.
+
+        Returns
+        -------
+        str
+        """
+        return the_parameter(f"--{name.replace('_', '-')}" if self.options else name)
 
     @property
     def uplift_text(self) -> str:
@@ -153,6 +172,8 @@ class PlannedEvent:
         end: str | pd.Timestamp,
         regions: str | Iterable[str],
         uplift: float | str,
+        *,
+        options: bool = True,
     ) -> PlannedEvent:
         """An event as a planner types it (the CLI's options, a notebook's parameters).
 
@@ -166,6 +187,9 @@ class PlannedEvent:
             ``"eu-west,na-east"``, ``"all"``, or a list of names.
         uplift : float or str
             Expected demand as a multiple of normal.
+        options : bool
+            True for the CLI's options, whose errors name ``--end``; False for a notebook's
+            parameters, named ``end``.
 
         Returns
         -------
@@ -184,15 +208,17 @@ class PlannedEvent:
             factor = float(uplift)
         except (TypeError, ValueError):
             raise ParameterError(
-                f"{the_parameter('--uplift')} must be a positive number. Got {uplift!r}.",
+                f"{the_parameter('--uplift' if options else 'uplift')} must be a positive "
+                f"number. Got {uplift!r}.",
                 fix=_UPLIFT_FIX,
             ) from None
         return cls(
             name=name,
-            start=_moment_as_typed(start, "--start"),
-            end=_moment_as_typed(end, "--end"),
+            start=_moment_as_typed(start, "--start" if options else "start"),
+            end=_moment_as_typed(end, "--end" if options else "end"),
             regions=regions,
             uplift=factor,
+            options=options,
         )
 
     def touched(self, fleet: FleetConfig) -> FleetConfig:
@@ -203,26 +229,30 @@ class PlannedEvent:
         """Check the event against the fleet; raise ParameterError naming what is wrong."""
         if not str(self.name).strip():
             raise ParameterError(
-                f"{the_parameter('--name')} must name the event. Got {self.name!r}.",
+                f"{self.the_parameter('name')} must name the event. Got {self.name!r}.",
                 fix="give the name the planners use (it titles the verdict and the report), "
-                "e.g. --name 'Winter Festival'",
+                + (
+                    "e.g. --name 'Winter Festival'"
+                    if self.options
+                    else "e.g. name = 'Winter Festival' in the parameters cell"
+                ),
             )
         if not self.end > self.start:
             raise ParameterError(
-                f"{the_parameter('--end')} must be after the event's start. Got start "
+                f"{self.the_parameter('end')} must be after the event's start. Got start "
                 f"{self.start.isoformat()} and end {self.end.isoformat()}.",
                 fix="give an end later than the start (the end is excluded: a one-day event "
                 "on 2026-12-18 ends 2026-12-19)",
             )
         if not (math.isfinite(self.uplift) and self.uplift > 0):
             raise ParameterError(
-                f"{the_parameter('--uplift')} must be a positive number. Got {self.uplift!r}.",
+                f"{self.the_parameter('uplift')} must be a positive number. Got {self.uplift!r}.",
                 fix=_UPLIFT_FIX,
             )
         if self.uplift > MAX_UPLIFT:
             raise ParameterError(
-                f"{the_parameter('--uplift')} must be at most {MAX_UPLIFT:g} (a multiple of normal "
-                f"demand: 1.6 for 60% more). Got {self.uplift!r}.",
+                f"{self.the_parameter('uplift')} must be at most {MAX_UPLIFT:g} (a multiple of "
+                f"normal demand: 1.6 for 60% more). Got {self.uplift!r}.",
                 fix=f"write a multiple: for {self.uplift:g}% more demand, "
                 f"{1 + self.uplift / 100:g}",
             )
@@ -230,7 +260,7 @@ class PlannedEvent:
         everywhere = any(r.lower() == "all" for r in named)
         if everywhere and len(named) > 1:  # as a calendar file's regions are read
             raise ParameterError(
-                f"{the_parameter('--regions')} mixes 'all' with named regions. Got "
+                f"{self.the_parameter('regions')} mixes 'all' with named regions. Got "
                 f"{','.join(self.regions)!r}.",
                 fix="give either 'all' or the region names",
             )
@@ -238,10 +268,10 @@ class PlannedEvent:
         unknown = [r for r in regions if r not in fleet.regions]
         if unknown and self.stored:  # the calendar's regions, not an option the planner gave
             raise ParameterError(
-                f"{the_parameter('--event-id')} names the stored event {self.name!r}, whose "
+                f"{self.the_parameter('event_id')} names the stored event {self.name!r}, whose "
                 f"regions include {unknown[0]!r}, a region the fleet file does not have "
                 f"({', '.join(fleet.regions)}).",
-                fix="give the fleet file that has it (--config), or correct the event's "
+                fix=f"give the fleet file that has it ({self._config}), or correct the event's "
                 "regions in the calendar and import it again (capacity events import --config "
                 "FLEET refuses regions the fleet does not have)",
             )
@@ -254,13 +284,13 @@ class PlannedEvent:
             else:
                 hint = suggest(unknown[0], list(fleet.regions))
             raise ParameterError(
-                f"{the_parameter('--regions')} names unknown region {unknown[0]!r}; "
+                f"{self.the_parameter('regions')} names unknown region {unknown[0]!r}; "
                 f"{hint}the fleet has {', '.join(fleet.regions)}.",
                 fix="name regions of the fleet file, or 'all'",
             )
         if not regions:
             raise ParameterError(
-                f"{the_parameter('--regions')} must name at least one region. Got "
+                f"{self.the_parameter('regions')} must name at least one region. Got "
                 f"{','.join(self.regions)!r}.",
                 fix=f"name regions of the fleet file ({', '.join(fleet.regions)}), comma-"
                 "separated, or 'all'",
@@ -273,7 +303,14 @@ class PlannedEvent:
             self.uplift,
             self.stored,
             self.uplift_stated,
+            self.options,
         )
+
+    @property
+    def _config(self) -> str:
+        """The fleet file's parameter, as a fix names it: ``--config``, or in a notebook
+        ``the 'config' parameter``."""
+        return "--config" if self.options else "the 'config' parameter"
 
 
 @dataclass(frozen=True)
@@ -457,7 +494,7 @@ def _event_hours(event: PlannedEvent) -> tuple[pd.Timestamp, pd.Timestamp]:
     return event.start.floor("h"), event.end.ceil("h")
 
 
-def stored_event(store: Store, event_id: str) -> PlannedEvent:
+def stored_event(store: Store, event_id: str, *, options: bool = True) -> PlannedEvent:
     """The stored calendar's event ``event_id`` as a :class:`PlannedEvent`.
 
     Ids match exactly, or else regardless of case when only one stored id does (``ev-0047``
@@ -469,6 +506,9 @@ def stored_event(store: Store, event_id: str) -> PlannedEvent:
         The store whose calendar holds the event.
     event_id : str
         The event's id (a repeating event's occurrence: ``UID@YYYYMMDDTHHMMZ``).
+    options : bool
+        True when the id was given as the CLI's ``--event-id``; False for a notebook's
+        ``event_id`` parameter: the event's later errors name it so.
 
     Returns
     -------
@@ -513,6 +553,7 @@ def stored_event(store: Store, event_id: str) -> PlannedEvent:
         float(uplift) if stated else 1.0,
         stored=True,
         uplift_stated=stated,
+        options=options,
     )
 
 
@@ -622,9 +663,10 @@ def forecast_start(store: Store, event: PlannedEvent) -> pd.Timestamp:
         )
     cutoff = pd.Timestamp(newest).tz_convert("UTC").floor("h") + pd.Timedelta(hours=1)
     if event.end <= cutoff:
-        which = "--event-id" if event.stored else "--end"
+        which = "event_id" if event.stored else "end"
         raise ParameterError(
-            f"{the_parameter(which)} gives an event that ends {event.end:%Y-%m-%d %H:%M} UTC, "
+            f"{event.the_parameter(which)} gives an event that ends "
+            f"{event.end:%Y-%m-%d %H:%M} UTC, "
             f"but the check forecasts from the end of the newest telemetry of "
             f"{', '.join(event.regions)}, {cutoff:%Y-%m-%d %H:%M} UTC: the event must end "
             "after it.",
@@ -689,9 +731,10 @@ def check_event(
     # forecast over its own few hours alone, got other demand than recommend for the same hours
     hours = max(math.ceil((event.end - cutoff) / pd.Timedelta(hours=1)), SHARED_HORIZON_HOURS)
     if pd.Timedelta(hours=hours) > MAX_HORIZON:
-        which = "--event-id" if event.stored else "--end"
+        which = "event_id" if event.stored else "end"
         raise ParameterError(
-            f"{the_parameter(which)} gives an event that ends {event.end:%Y-%m-%d %H:%M} UTC, "
+            f"{event.the_parameter(which)} gives an event that ends "
+            f"{event.end:%Y-%m-%d %H:%M} UTC, "
             f"more than {MAX_HORIZON.days} days after the newest telemetry of "
             f"{', '.join(event.regions)} ({cutoff:%Y-%m-%d %H:%M} UTC), the furthest a "
             "forecast reaches.",

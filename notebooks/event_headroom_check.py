@@ -44,9 +44,9 @@ pio.renderers.default = "plotly_mimetype+notebook"
 fleet = load_fleet(review.notebook_file(config, "config", holds="fleet"))
 with Store(review.notebook_file(db, "db", holds="store", hint="make plan builds the demo store"), read_only=True) as store:
     if event_id:
-        event = stored_event(store, event_id)
+        event = stored_event(store, event_id, options=False)
     else:
-        event = PlannedEvent.from_text(name, start, end, regions, uplift)
+        event = PlannedEvent.from_text(name, start, end, regions, uplift, options=False)
     event = event.validated(fleet)
     safe = safe_loads(store, fleet, regions=list(event.regions))
     check = check_event(store, fleet, event, safe=safe, jobs=jobs)

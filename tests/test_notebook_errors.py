@@ -178,3 +178,44 @@ def test_forecast_accuracy_review_names_a_region_the_store_holds_nothing_of(
         "the store holds no telemetry of; it holds eu-west. Fix: choose one of them in the "
         "parameters cell, or load na-east's telemetry first (capacity ingest, capacity pull)"
     ]
+
+
+def test_the_event_notebook_names_its_own_parameters_not_the_clis_options(tmp_path):
+    """The event check named the command line's options ("The 'end' parameter (--end)"),
+    where the notebook's parameters are end, name and config."""
+    db = one_region_store(tmp_path / "capacity.duckdb")
+    parameters = {
+        "name": "Fest",
+        "start": "2026-11-10T00:00Z",
+        "end": "2026-11-09T00:00Z",
+        "regions": ["eu-west"],
+        "uplift": 1.5,
+        "db": str(db),
+        "config": str(FLEET),
+    }
+    error, shown = failed_run("event_headroom_check", parameters, tmp_path)
+    assert error.ename == "ParameterError"
+    assert shown == [
+        "ParameterError: The 'end' parameter must be after the event's start. Got start "
+        "2026-11-10T00:00:00+00:00 and end 2026-11-09T00:00:00+00:00. Fix: give an end later "
+        "than the start (the end is excluded: a one-day event on 2026-12-18 ends 2026-12-19)"
+    ]
+
+
+def test_an_event_given_as_a_notebooks_parameters_is_named_by_them():
+    """The same event from the CLI's options keeps naming the options."""
+    from capacity.config import load_fleet
+    from capacity.event_check import PlannedEvent
+
+    fleet = load_fleet(FLEET)
+    typed = ("", "2026-11-10", "2026-11-11", "eu-west", "1.5")
+    with pytest.raises(ParameterError) as caught:
+        PlannedEvent.from_text(*typed, options=False).validated(fleet)
+    assert caught.value.problem == "The 'name' parameter must name the event. Got ''."
+    assert caught.value.fix.endswith("e.g. name = 'Winter Festival' in the parameters cell")
+    with pytest.raises(ParameterError) as caught:
+        PlannedEvent.from_text(*typed).validated(fleet)
+    assert caught.value.problem == "The 'name' parameter (--name) must name the event. Got ''."
+    assert caught.value.fix.endswith("e.g. --name 'Winter Festival'")
+    with pytest.raises(ParameterError, match=r"^The 'start' parameter (?!\(--start\))"):
+        PlannedEvent.from_text("Fest", "soon", "2026-11-11", "eu-west", 1.5, options=False)
