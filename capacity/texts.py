@@ -63,7 +63,8 @@ def demand_text(value: float) -> str:
 
 def load_text(value: float) -> str:
     """A load per server (a safe load, a hint) in words: to a tenth, as the tables write it,
-    thousands-separated, without a tenth of zero (a hint written ``900`` reads ``900``).
+    thousands-separated, without a tenth of zero (a hint written ``900`` reads ``900``); below
+    1 to a hundredth, where a tenth would write a quiet service's 0.04 as ``0``.
 
     Parameters
     ----------
@@ -73,8 +74,10 @@ def load_text(value: float) -> str:
     Returns
     -------
     str
-        ``3,160.3``, ``900`` or ``0.4``.
+        ``3,160.3``, ``900``, ``0.4`` or ``0.04``.
     """
+    if abs(value) < 0.995:
+        return f"{value:.2f}".rstrip("0").rstrip(".")
     text = f"{value:,.1f}"
     return text[:-2] if text.endswith(".0") else text
 

@@ -179,6 +179,8 @@ def test_the_reason_says_when_min_servers_sets_the_n_plus_k_need(fleet):
 def test_sizing_reasons_write_loads_to_a_tenth_as_the_tables_do():
     assert load_text(3160.34) == "3,160.3" and load_text(900) == "900"
     assert load_text(12.96) == "13" and load_text(1234.56) == "1,234.6"
+    # below 1, a hundredth: a tenth had written 0.04 requests a second per server as 0
+    assert load_text(0.04) == "0.04" and load_text(0.5) == "0.5" and load_text(0.996) == "1"
     loads = pd.Series([float(v) for v in range(1000, 5000, 10)] * 3)
     frame = pd.DataFrame(
         {"load_per_server": loads, "latency_p99_ms": 20 + (loads / 3160.34) ** 4 * 80}
