@@ -246,7 +246,8 @@ def stale_data_warning(
         week's start (or of now, for a week still ahead).
     """
     now = pd.Timestamp.now(tz="UTC") if now is None else now
-    lag = min(week_start, now) - cutoff
+    # how far the telemetry ends before the plan is read (overdue_from's moment)
+    lag = overdue_from(week_start, cutoff, now) - cutoff
     if lag <= STALE_AFTER:
         return None
     days = lag / pd.Timedelta(days=1)
